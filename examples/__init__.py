@@ -1,0 +1,1 @@
+"""Bundled example graphs (.gc files) and the scripts that use them."""

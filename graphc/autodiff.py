@@ -1,0 +1,202 @@
+"""Reverse and forward mode as graph transforms: Graph -> Graph with x_bar / x_dot nodes.
+
+The result is an ordinary Graph in the same IR, so it can be optimized, emitted,
+rendered and differentiated again. Elementwise ops get their local derivatives from
+``derive.py``; structural ops bring their own ``vjp``/``jvp`` rules from the op table.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import sympy as sp
+
+from .derive import bound, build_partial
+from .errors import GraphcError, UndefinedNameError
+from .graph import Graph
+
+
+def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
+    """The inputs to differentiate with respect to, checked; all inputs by default."""
+    if wrt is None:
+        return list(g.inputs)
+    names = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
+    for w in names:
+        if w not in g.inputs:
+            raise UndefinedNameError(f"wrt={w!r} is not an input "
+                                     f"(inputs: {', '.join(g.inputs)})")
+    if len(set(names)) != len(names):
+        raise UndefinedNameError(f"wrt names an input twice: {', '.join(names)}")
+    return names
+
+
+def _between(g: Graph, sources: list[str], out: str) -> set[str]:
+    """Nodes on some path from a source to ``out`` (both ends included)."""
+    upstream = nx.ancestors(g.nx, out) | {out}
+    downstream: set[str] = set()
+    for s in sources:
+        if s in upstream:
+            downstream |= nx.descendants(g.nx, s) | {s}
+    return upstream & downstream
+
+
+def _free_inputs(g: Graph, out: str) -> list[str]:
+    """Undeclared inputs that reach ``out``: their shapes are only known at call time."""
+    upstream = nx.ancestors(g.nx, out)
+    return [i for i in g.inputs if i in upstream and not g.attrs(i)["params"]["declared"]]
+
+
+def _times(g: Graph, factor: sp.Expr, v: str, k: int, names: list[str], x: str) -> str | None:
+    """Node for ``x * factor`` where factor is a partial of v; None for a zero factor."""
+    if factor == 0:
+        return None
+    if factor == 1:
+        return x
+    if factor == -1:
+        return g.add("neg", (x,))
+    return g.add("mul", (x, build_partial(g, v, k, factor, names)))
+
+
+def _sum(g: Graph, parts: list[str]) -> str:
+    acc = parts[0]
+    for p in parts[1:]:
+        acc = g.add("add", (acc, p))
+    return acc
+
+
+def _name(g: Graph, node: str, want: str) -> str:
+    """Give a freshly made temp node a readable name; alias an existing node."""
+    if g.attrs(node)["temp"] and g.attrs(node)["op"] != "const":
+        g.rename(node, want)
+        return want
+    return g.add("alias", (node,), name=want)
+
+
+def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Graph:
+    """The gradient graph: outputs ``[of, a_bar, b_bar, ...]`` for the ``wrt`` inputs."""
+    out = g.output(of)
+    wrt = resolve_wrt(g, wrt)
+    h = g.copy()
+    order = h.order()
+    live = _between(h, wrt, out)
+    free = _free_inputs(h, out)
+    fan = {n: 0 for n in live}
+    for v in live:
+        for a in set(h.args(v)):
+            if a in live:
+                fan[a] += 1
+    inputs = set(h.inputs)
+    pending: dict[str, list[tuple[int, str]]] = {}
+    adjoint: dict[str, str] = {}
+    position = {n: i for i, n in enumerate(order)}
+    for v in reversed(order):
+        if v not in live:
+            continue
+        if v == out:
+            vbar = h.add("ones_like", (out,), name=h.fresh(f"{out}_bar"))
+        else:
+            parts = [c for _, c in sorted(pending.pop(v))]  # in the order of the graph
+            vbar = _sum(h, parts)
+            if len(parts) > 1 and v not in inputs:
+                vbar = _name(h, vbar, h.fresh(f"{v}_bar"))
+        adjoint[v] = vbar
+        for a, c in _vjp(h, v, vbar, live):
+            if h.shape(a) != h.shape(v):
+                c = h.add("sum_to", (c, a))
+            if fan[a] == 1 and a not in inputs and h.attrs(c)["temp"]:
+                c = _name(h, c, h.fresh(f"{a}_bar"))
+            pending.setdefault(a, []).append((position[v], c))
+    grads = []
+    for w in wrt:
+        if w not in adjoint:
+            grads.append(h.add("zeros_like", (w,), name=h.fresh(f"{w}_bar")))
+            continue
+        total = adjoint[w]
+        if w in free and len(free) > 1:
+            grads.append(h.add("sum_to", (total, w), name=h.fresh(f"{w}_bar")))
+        else:
+            grads.append(_name(h, total, h.fresh(f"{w}_bar")))
+    h.outputs = [out, *grads]
+    h.nx.graph.update(mode="reverse", wrt=wrt, of=out)
+    return h
+
+
+def _vjp(h: Graph, v: str, vbar: str, live: set[str]) -> list[tuple[str, str]]:
+    """(operand, contribution to its adjoint) for each live operand of v."""
+    op = h.op(v)
+    if not op.differentiable:
+        return []
+    if op.elementwise:
+        names, parts = bound(h, v)
+        result = []
+        for k, (a, d) in enumerate(zip(names, parts)):
+            if a in live:
+                c = _times(h, d, v, k, names, vbar)
+                if c is not None:
+                    result.append((a, c))
+        return result
+    if op.vjp is None:
+        raise GraphcError(f"op {op.name} has no derivative rule")
+    slots = op.vjp(h, v, vbar)
+    merged: dict[str, list[str]] = {}
+    for a, c in zip(h.args(v), slots):
+        if c is not None and a in live:
+            merged.setdefault(a, []).append(c)
+    return [(a, _sum(h, cs)) for a, cs in merged.items()]
+
+
+_POINTWISE = {"where", "alias", "broadcast_like", "gt", "ge", "lt", "le", "eq", "ne",
+              "ones_like", "zeros_like"}
+
+
+def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Graph:
+    """Forward mode: one tangent sweep per ``wrt`` input, seeded with ones.
+
+    A ones seed gives the gradient exactly when the Jacobian from the input to the
+    output is diagonal up to broadcasting, which holds for elementwise graphs.
+    """
+    out = g.output(of)
+    wrt = resolve_wrt(g, wrt)
+    h = g.copy()
+    order = h.order()
+    free = _free_inputs(h, out)
+    grads = []
+    for w in wrt:
+        suffix = f"_dot_{w}" if len(wrt) > 1 else "_dot"
+        live = _between(h, [w], out)
+        dots: dict[str, str] = {}
+        for v in order:
+            if v not in live:
+                continue
+            if v == w:
+                dots[v] = h.add("ones_like", (w,), name=h.fresh(w + suffix))
+                continue
+            t = _jvp(h, v, dots)
+            if t is not None:
+                dots[v] = _name(h, t, h.fresh(v + suffix)) if h.attrs(t)["temp"] else t
+        name = h.fresh(f"d{out}_d{w}" if f"d{out}_d{w}".isidentifier() else "grad")
+        if out not in dots:
+            grads.append(h.add("zeros_like", (w,), name=name))
+        elif w in free and len(free) > 1 or h.shape(out) != h.shape(w):
+            spread = h.add("broadcast_like", (dots[out], out))
+            grads.append(h.add("sum_to", (spread, w), name=name))
+        else:
+            grads.append(_name(h, dots[out], name))
+    h.outputs = [out, *grads]
+    h.nx.graph.update(mode="forward", wrt=wrt, of=out)
+    return h
+
+
+def _jvp(h: Graph, v: str, dots: dict[str, str]) -> str | None:
+    op = h.op(v)
+    if not op.differentiable:
+        return None
+    if op.elementwise:
+        names, parts = bound(h, v)
+        terms = [_times(h, d, v, k, names, dots[a])
+                 for k, (a, d) in enumerate(zip(names, parts)) if a in dots]
+        terms = [t for t in terms if t is not None]
+        return _sum(h, terms) if terms else None
+    if op.name not in _POINTWISE:
+        raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
+                          "use mode='reverse'")
+    return op.jvp(h, v, tuple(dots.get(a) for a in h.args(v)))

@@ -1,0 +1,287 @@
+"""The IR: a networkx DiGraph whose nodes carry an op, ordered operands and a shape.
+
+networkx keeps one edge per pair of nodes, so a node's operands live on the node as
+an ordered tuple (``x*x`` has ``args == ("x", "x")``); the edge records the slots.
+Every walk is iterative and every order deterministic (insertion order breaks ties).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from . import shapes
+from .errors import CycleError, InputError, ShapeError, UndefinedNameError
+from .ops import Op, lookup
+
+
+class Graph:
+    """A computational graph: named nodes, ordered inputs and outputs.
+
+    >>> import graphc as gc
+    >>> g = gc.parse("e = (a + b) * (b + 1)")
+    >>> g.inputs, g.outputs
+    (['a', 'b'], ['e'])
+    """
+
+    def __init__(self) -> None:
+        self.nx = nx.DiGraph()
+        self.inputs: list[str] = []
+        self.outputs: list[str] = []
+        self.ops: dict[str, Op] = {}
+        self._index: dict[str, int] = {}
+        self._consts: dict[Any, str] = {}
+        self._temps = 0
+        self.reserved: set[str] = set()
+
+    # ---- building ---------------------------------------------------------------
+    def fresh(self, base: str) -> str:
+        """A node name not yet used: ``base`` itself, else ``base_1``, ``base_2``..."""
+        name, k = base, 0
+        while name in self.nx or name in self.reserved:
+            k += 1
+            name = f"{base}_{k}"
+        return name
+
+    def _temp_name(self) -> str:
+        while True:
+            self._temps += 1
+            if f"t{self._temps}" not in self.nx and f"t{self._temps}" not in self.reserved:
+                return f"t{self._temps}"
+
+    def add(self, op: str, args: Iterable[str] = (), params: dict | None = None,
+            name: str | None = None, pos: tuple[int, int] | None = None,
+            temp: bool | None = None) -> str:
+        """Add a node computing ``op(*args)`` and return its name (fresh when not given).
+
+        ``temp`` marks a generated name (printers may inline such nodes); by default a
+        node is a temp exactly when no name was given.
+        """
+        args = tuple(args)
+        params = dict(params or {})
+        the_op = lookup(op, self.ops)
+        for a in args:
+            if a not in self.nx:
+                raise UndefinedNameError(f"operand {a!r} of {op} is not a node")
+        try:
+            shape = the_op.shape(self, args, params)
+        except ShapeError as exc:
+            line, col = pos or (None, None)
+            detail = ", ".join(f"{a} {shapes.format_shape(self.shape(a))}" for a in args)
+            raise ShapeError(f"{op}({detail}): {exc.message}", line, col) from None
+        if temp is None:
+            temp = name is None
+        name = self._temp_name() if name is None else name
+        if name in self.nx:
+            raise ValueError(f"node {name!r} exists already")
+        self.nx.add_node(name, op=op, args=args, params=params, shape=shape, temp=temp)
+        if pos is not None:
+            self.nx.nodes[name]["pos"] = pos
+        self._index[name] = len(self._index)
+        for slot, a in enumerate(args):
+            if self.nx.has_edge(a, name):
+                self.nx.edges[a, name]["slots"] += (slot,)
+            else:
+                self.nx.add_edge(a, name, slots=(slot,))
+        return name
+
+    def add_input(self, name: str, shape: shapes.Shape = (), declared: bool = False) -> str:
+        """Declare an input; undeclared inputs are scalars that broadcast at call time."""
+        self.add("input", params={"shape": tuple(shape), "declared": declared}, name=name)
+        self.inputs.append(name)
+        return name
+
+    def const(self, value: float) -> str:
+        """The node holding ``value``; one node per distinct value."""
+        value = float(value)
+        key = ("nan",) if math.isnan(value) else (value, math.copysign(1.0, value))
+        if key not in self._consts:
+            self._consts[key] = self.add("const", params={"value": value})
+        return self._consts[key]
+
+    def rename(self, old: str, new: str) -> None:
+        """Give node ``old`` the name ``new`` in place; costs its degree, not the graph."""
+        if new in self.nx:
+            raise ValueError(f"node {new!r} exists already")
+        attrs = dict(self.nx.nodes[old], temp=False)
+        preds = list(self.nx.in_edges(old, data=True))
+        succs = list(self.nx.out_edges(old, data=True))
+        self.nx.remove_node(old)
+        self.nx.add_node(new, **attrs)
+        for src, _, d in preds:
+            self.nx.add_edge(src, new, **d)
+        for _, dst, d in succs:
+            self.nx.add_edge(new, dst, **d)
+            node = self.nx.nodes[dst]
+            node["args"] = tuple(new if a == old else a for a in node["args"])
+        self._index[new] = self._index.pop(old)
+        self.inputs = [new if n == old else n for n in self.inputs]
+        self.outputs = [new if n == old else n for n in self.outputs]
+
+    # ---- reading ----------------------------------------------------------------
+    def attrs(self, name: str) -> dict:
+        try:
+            return self.nx.nodes[name]
+        except KeyError:
+            raise UndefinedNameError(f"no node named {name!r}") from None
+
+    def op(self, name: str) -> Op:
+        """The op of node ``name``."""
+        return lookup(self.attrs(name)["op"], self.ops)
+
+    def op_named(self, op: str) -> Op:
+        """The op called ``op``, this graph's own ops included."""
+        return lookup(op, self.ops)
+
+    def args(self, name: str) -> tuple[str, ...]:
+        return self.attrs(name)["args"]
+
+    def shape(self, name: str) -> shapes.Shape:
+        return self.attrs(name)["shape"]
+
+    def is_const(self, name: str) -> bool:
+        return self.attrs(name)["op"] == "const"
+
+    def order(self) -> list[str]:
+        """A topological order of all node names, the same on every run."""
+        try:
+            return list(nx.lexicographical_topological_sort(self.nx, key=self._index.get))
+        except nx.NetworkXUnfeasible:
+            cycle = [u for u, _ in nx.find_cycle(self.nx)]
+            raise CycleError("the graph has a cycle: " + " -> ".join(cycle + cycle[:1])) \
+                from None
+
+    def output(self, of: str | None = None) -> str:
+        """The node an output request names; the first output by default."""
+        if of is None:
+            if not self.outputs:
+                raise UndefinedNameError("the graph has no output")
+            return self.outputs[0]
+        if of not in self.nx or self.is_const(of):
+            raise UndefinedNameError(
+                f"of={of!r}: no such node (nodes: {', '.join(self.named_nodes())})")
+        return of
+
+    def named_nodes(self) -> list[str]:
+        """Nodes that carry a user's name rather than a generated one."""
+        return [n for n, d in self.nx.nodes(data=True) if not d["temp"]]
+
+    def copy(self) -> Graph:
+        new = Graph()
+        new.nx = self.nx.copy()
+        new.inputs, new.outputs = list(self.inputs), list(self.outputs)
+        new.ops = dict(self.ops)
+        new._index, new._consts = dict(self._index), dict(self._consts)
+        new._temps, new.reserved = self._temps, set(self.reserved)
+        return new
+
+    # ---- running ----------------------------------------------------------------
+    def bind(self, args: tuple = (), kwargs: dict | None = None,
+             names: list[str] | None = None) -> dict[str, Any]:
+        """Match call arguments to inputs and check them; raises ``InputError``."""
+        names = self.inputs if names is None else names
+        kwargs = dict(kwargs or {})
+        if len(args) > len(names):
+            raise InputError(f"{len(args)} positional values given, the graph has "
+                             f"{len(names)} inputs ({', '.join(names)})")
+        values = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k not in names:
+                raise InputError(f"unexpected input {k!r} (inputs: {', '.join(names)})")
+            if k in values:
+                raise InputError(f"input {k!r} given twice")
+            values[k] = v
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise InputError("missing input" + ("s " if len(missing) > 1 else " ")
+                             + ", ".join(missing))
+        dims: dict[str, int] = {}
+        return {n: check_value(n, values[n], self.attrs(n)["params"], dims) for n in names}
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Run the graph in the interpreter: node name -> forward value.
+
+        >>> parse("e = (a + b) * (b + 1)").evaluate(a=2.0, b=1.0)["e"]
+        6.0
+        """
+        return self.run(self.bind(args, kwargs))
+
+    def run(self, env: dict[str, Any]) -> dict[str, Any]:
+        """Evaluate every node from already checked input values (``env`` is extended)."""
+        for name in self.order():
+            d = self.nx.nodes[name]
+            if d["op"] == "const":
+                env[name] = d["params"]["value"]
+            elif d["op"] != "input":
+                fn = self.op(name).fn
+                env[name] = fn(*(env[a] for a in d["args"]), **d["params"])
+        return env
+
+    def local_derivatives(self) -> dict[tuple[str, str], Any]:
+        """Symbolic ``d dst / d src`` for every edge between non-constant nodes.
+
+        >>> parse("c = a + b\nd = b + 1\ne = c * d").local_derivatives()[("c", "e")]
+        d
+        """
+        from .derive import local_derivatives
+
+        return local_derivatives(self)
+
+    # ---- printing ---------------------------------------------------------------
+    def __str__(self) -> str:
+        from .text import to_text
+
+        return to_text(self)
+
+    def __repr__(self) -> str:
+        return (f"<graphc.Graph {self.nx.number_of_nodes()} nodes, inputs "
+                f"{self.inputs}, outputs {self.outputs}>")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        from .render import render
+
+        return render(self)._repr_mimebundle_(include, exclude)
+
+
+def check_value(name: str, value: Any, params: dict, dims: dict[str, int]) -> Any:
+    """A checked input value: floats and float arrays pass, ints become floats."""
+    if isinstance(value, bool) or value is None or isinstance(value, (str, bytes)):
+        raise InputError(f"input {name!r}: expected a number or a float array, "
+                         f"got {type(value).__name__}")
+    if isinstance(value, int):
+        value = float(value)
+    if isinstance(value, float):
+        arr_dtype, shape = np.dtype(float), ()
+    else:
+        try:
+            value = np.asarray(value)
+        except Exception as exc:  # noqa: BLE001 - any conversion failure is bad input
+            raise InputError(f"input {name!r}: not an array ({exc})") from None
+        arr_dtype, shape = value.dtype, value.shape
+        if arr_dtype.kind in "iu" and value.ndim == 0:
+            value, arr_dtype = value.astype(float), np.dtype(float)
+        if arr_dtype.kind != "f":
+            raise InputError(f"input {name!r}: dtype {arr_dtype} is not a float dtype "
+                             "(gradients need float inputs; use .astype(float))")
+    if params.get("declared"):
+        check_shape(name, shape, params["shape"], dims)
+    return value
+
+
+def check_shape(name: str, actual: tuple[int, ...], declared: shapes.Shape,
+                dims: dict[str, int]) -> None:
+    """Compare an actual shape with a declared one, binding symbolic dims."""
+    where = f"input {name!r}: shape {tuple(actual)} does not match declared " \
+            f"{shapes.format_shape(declared)}"
+    if len(actual) != len(declared):
+        raise InputError(where + f" (rank {len(actual)}, expected {len(declared)})")
+    for got, want in zip(actual, declared):
+        if isinstance(want, str):
+            if dims.setdefault(want, got) != got:
+                raise InputError(where + f" ({want} is {dims[want]} elsewhere, {got} here)")
+        elif got != want:
+            raise InputError(where)

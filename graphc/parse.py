@@ -1,0 +1,309 @@
+"""The .gc text front end: Python syntax parsed with ``ast`` against a whitelist.
+
+User text is never evaluated. Each statement is an assignment ``name = expr``, a
+lambda op ``f = lambda x, y: expr`` or a declaration ``W: [3, 2]``. Reassigning a name
+makes a new version (SSA): ``x = sin(x)`` twice gives nodes ``x_1`` and ``x_2``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+from .derive import to_sympy
+from .errors import GraphcError, ParseError, UnknownOpError
+from .graph import Graph
+from .ops import OPS, Op
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
+           ast.MatMult: "matmul"}
+_SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
+            ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
+_CALLABLE = {name for name, op in OPS.items() if op.arity > 0 and op.name != "alias"}
+_WHAT = {ast.Subscript: "subscripts", ast.Compare: "comparisons", ast.BoolOp: "and/or",
+         ast.IfExp: "conditional expressions", ast.ListComp: "comprehensions",
+         ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
+         ast.GeneratorExp: "comprehensions", ast.Lambda: "lambdas inside expressions",
+         ast.JoinedStr: "strings", ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts",
+         ast.Set: "sets", ast.Starred: "starred arguments", ast.Await: "await",
+         ast.NamedExpr: "assignment expressions"}
+
+
+def _pos(node: ast.AST) -> tuple[int, int]:
+    return getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
+
+
+def _error(cls: type[GraphcError], message: str, node: ast.AST) -> GraphcError:
+    return cls(message, *_pos(node))
+
+
+class _Scope:
+    """Builds one graph: the whole text, or one lambda's body."""
+
+    def __init__(self, g: Graph, names: dict[str, str], lambdas: dict[str, Op],
+                 open_inputs: bool):
+        self.g, self.names, self.lambdas, self.open_inputs = g, names, lambdas, open_inputs
+
+    def expr(self, root: ast.expr) -> str:
+        """The node computing ``root``; operands left to right, without recursion."""
+        done: dict[int, str] = {}
+        stack: list[tuple[ast.expr, list[ast.expr] | None]] = [(root, None)]
+        while stack:
+            node, kids = stack.pop()
+            if kids is None:
+                kids = self._operands(node)
+                stack.append((node, kids))
+                stack.extend((k, None) for k in reversed(kids))
+            else:
+                done[id(node)] = self._make(node, [done[id(k)] for k in kids])
+        return done[id(root)]
+
+    def _operands(self, node: ast.expr) -> list[ast.expr]:
+        if isinstance(node, (ast.Name, ast.Constant)):
+            return []
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINOPS:
+                raise _error(ParseError, f"operator {_SYMBOLS.get(type(node.op), '?')} is "
+                             "not supported (use + - * / ** @)", node)
+            return [node.left, node.right]
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
+                raise _error(ParseError, "only unary - and + are supported", node)
+            return [node.operand]
+        if isinstance(node, ast.Attribute):
+            if node.attr != "T":
+                raise _error(ParseError, f"attribute access .{node.attr} is not allowed "
+                             "(only .T, the transpose)", node)
+            return [node.value]
+        if isinstance(node, ast.Call):
+            return self._call_operands(node)
+        what = _WHAT.get(type(node), type(node).__name__)
+        raise _error(ParseError, f"{what} are not allowed in graphc text", node)
+
+    def _call_operands(self, node: ast.Call) -> list[ast.expr]:
+        if not isinstance(node.func, ast.Name):
+            raise _error(ParseError, "only named functions can be called", node)
+        name = node.func.id
+        op = self._function(name, node)
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise _error(ParseError, "starred arguments are not allowed", node)
+        for kw in node.keywords:
+            if kw.arg is None or kw.arg not in op.params:
+                raise _error(ParseError, f"{name}() takes no keyword "
+                             f"{kw.arg or '**'!s}", kw if kw.arg else node)
+        low, high = op.arity - len(op.defaults), op.arity
+        if not low <= len(node.args) <= high:
+            count = str(high) if low == high else f"{low} to {high}"
+            raise _error(ParseError, f"{name}() takes {count} argument"
+                         f"{'s' if high != 1 else ''}, got {len(node.args)}", node)
+        return list(node.args)
+
+    def _function(self, name: str, node: ast.AST) -> Op:
+        if name in self.lambdas:
+            return self.lambdas[name]
+        if name in _CALLABLE:
+            return OPS[name]
+        raise _error(UnknownOpError, f"unknown function {name!r}", node)
+
+    def _make(self, node: ast.expr, operands: list[str]) -> str:
+        try:
+            return self._make_node(node, operands)
+        except GraphcError as exc:
+            if exc.line is None:
+                raise type(exc)(exc.message, *_pos(node)) from None
+            raise
+
+    def _make_node(self, node: ast.expr, operands: list[str]) -> str:
+        g = self.g
+        if isinstance(node, ast.Name):
+            return self._name(node)
+        if isinstance(node, ast.Constant):
+            return g.const(_number(node))
+        pos = _pos(node)
+        if isinstance(node, ast.BinOp):
+            return g.add(_BINOPS[type(node.op)], operands, pos=pos)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.UAdd):
+                return operands[0]
+            if g.is_const(operands[0]):
+                return g.const(-g.attrs(operands[0])["params"]["value"])
+            return g.add("neg", operands, pos=pos)
+        if isinstance(node, ast.Attribute):
+            return g.add("transpose", operands, pos=pos)
+        op = self._function(node.func.id, node)
+        operands += [g.const(v) for v in op.defaults[len(operands) - op.arity:]] \
+            if len(operands) < op.arity else []
+        params = {kw.arg: _literal(kw.value) for kw in node.keywords}
+        return g.add(op.name, operands, params, pos=pos)
+
+    def _name(self, node: ast.Name) -> str:
+        name = node.id
+        if name in self.names:
+            return self.names[name]
+        if name in self.lambdas:
+            raise _error(ParseError, f"{name} is a function; call it: {name}(...)", node)
+        if not self.open_inputs:
+            raise _error(ParseError, f"{name!r} is not a parameter of this lambda", node)
+        self.names[name] = self.g.add_input(name)
+        return self.names[name]
+
+
+def _number(node: ast.Constant) -> float:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        what = {str: "strings", bytes: "bytes", complex: "complex numbers"}.get(
+            type(value), f"the constant {value!r}")
+        raise _error(ParseError, f"{what} are not allowed in graphc text", node)
+    return float(value)
+
+
+def _literal(node: ast.expr) -> Any:
+    """A keyword argument's value: None, an int, or a tuple of ints (axis=...)."""
+    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) is int):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
+            isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
+        return -node.operand.value
+    if isinstance(node, ast.Tuple):
+        return tuple(_literal(e) for e in node.elts)
+    raise _error(ParseError, "a keyword argument must be an integer, a tuple of integers "
+                 "or None", node)
+
+
+def _shape(node: ast.expr) -> tuple:
+    if isinstance(node, ast.Name) and node.id == "scalar":
+        return ()
+    if isinstance(node, (ast.List, ast.Tuple)):
+        dims: list[int | str] = []
+        for e in node.elts:
+            if isinstance(e, ast.Constant) and type(e.value) is int and e.value >= 0:
+                dims.append(e.value)
+            elif isinstance(e, ast.Name):
+                dims.append(e.id)
+            else:
+                raise _error(ParseError, "a dimension is a non-negative integer or a name", e)
+        return tuple(dims)
+    raise _error(ParseError, "a declaration is `name: scalar` or `name: [dim, ...]`", node)
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.g = Graph()
+        self.lambdas: dict[str, Op] = {}
+        self.scope = _Scope(self.g, {}, self.lambdas, open_inputs=True)
+
+    def statement(self, stmt: ast.stmt) -> str | None:
+        """Handle one line; the node it assigns, if any."""
+        if isinstance(stmt, ast.AnnAssign):
+            self._declare(stmt)
+            return None
+        if not isinstance(stmt, ast.Assign):
+            what = "a bare expression computes nothing; assign it: name = ..." \
+                if isinstance(stmt, ast.Expr) else \
+                f"{type(stmt).__name__} statements are not allowed in graphc text"
+            raise _error(ParseError, what, stmt)
+        if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+            raise _error(ParseError, "assign to exactly one plain name", stmt.targets[0])
+        target = stmt.targets[0].id
+        if target in self.lambdas or target in _CALLABLE:
+            raise _error(ParseError, f"{target} names a function; choose another name",
+                         stmt.targets[0])
+        if isinstance(stmt.value, ast.Lambda):
+            if target in self.scope.names:
+                raise _error(ParseError, f"{target} is already a value", stmt.targets[0])
+            self.lambdas[target] = _lambda_op(target, stmt.value, self.lambdas)
+            self.g.ops[target] = self.lambdas[target]
+            return None
+        node = self.scope.expr(stmt.value)
+        name = self.g.fresh(target) if target in self.g.nx else target
+        d = self.g.attrs(node)
+        if d["temp"] and d["op"] != "const":
+            self.g.rename(node, name)
+        else:
+            self.g.add("alias", (node,), name=name, pos=_pos(stmt.value))
+        self.scope.names[target] = name
+        return name
+
+    def _declare(self, stmt: ast.AnnAssign) -> None:
+        if not isinstance(stmt.target, ast.Name) or stmt.value is not None:
+            raise _error(ParseError, "a declaration is `name: scalar` or `name: [dim, ...]` "
+                         "on a line of its own", stmt)
+        name = stmt.target.id
+        if name in self.scope.names:
+            raise _error(ParseError, f"{name} is declared after its first use; declare "
+                         "inputs before using them", stmt)
+        self.scope.names[name] = self.g.add_input(name, _shape(stmt.annotation),
+                                                  declared=True)
+
+
+def _lambda_op(name: str, node: ast.Lambda, lambdas: dict[str, Op]) -> Op:
+    a = node.args
+    if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or a.posonlyargs:
+        raise _error(ParseError, "a lambda takes plain positional parameters only", node)
+    params = [p.arg for p in a.args]
+    if not params or len(set(params)) != len(params):
+        raise _error(ParseError, "a lambda needs distinct parameters", node)
+    body = Graph()
+    body.ops.update(lambdas)
+    names = {p: body.add_input(p) for p in params}
+    scope = _Scope(body, names, lambdas, open_inputs=False)
+    result = scope.expr(node.body)
+    if not body.attrs(result)["temp"] or body.is_const(result):
+        result = body.add("alias", (result,))
+    body.outputs = [result]
+    for n in body.order():
+        op = body.op(n)
+        if op.name not in ("input", "const", "alias") and not op.elementwise:
+            raise _error(ParseError, f"lambda {name}: {op.name} is not elementwise; "
+                         "lambda bodies use elementwise functions only", node)
+    expr = to_sympy(body)
+    symbols = [s for p in params for s in expr.free_symbols if s.name == p]
+    by_name = {s.name: s for s in symbols}
+
+    def formula(*xs: Any) -> Any:
+        return expr.xreplace({by_name[p]: x for p, x in zip(params, xs) if p in by_name})
+
+    def fn(*xs: Any) -> Any:
+        return body.run(dict(zip(params, xs)))[result]
+
+    return Op(name, len(params), "", fn, formula=formula, body=body,
+              source=ast.unparse(node), slot_prec=(0,) * len(params))
+
+
+def parse(text: str) -> Graph:
+    """A Graph from .gc text; the output is the last assigned name.
+
+    >>> parse("c = a + b\\nd = b + 1\\ne = c * d").inputs
+    ['a', 'b']
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"expected text, got {type(text).__name__}", 1, 1)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise ParseError(f"invalid syntax: {exc.msg}", exc.lineno or 1, exc.offset or 1) \
+            from None
+    except (RecursionError, MemoryError):
+        raise ParseError("expression nested too deeply to parse", 1, 1) from None
+    except ValueError as exc:  # e.g. a NUL byte in the text
+        raise ParseError(str(exc), 1, 1) from None
+    p = _Parser()
+    p.g.reserved = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    last = None
+    for stmt in tree.body:
+        last = p.statement(stmt) or last
+    if last is None:
+        raise ParseError("nothing is computed: write at least one line `name = expression`",
+                         1, 1)
+    p.g.outputs = [last]
+    return p.g
+
+
+def load(path: str | Path) -> Graph:
+    """A Graph from a .gc file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GraphcError(f"cannot read {path}: {exc}") from None
+    return parse(text)

@@ -1,0 +1,89 @@
+"""One line per node, with single-use generated nodes folded into their consumer.
+
+Both the NumPy emitter and the .gc text printer print through here; they differ only
+in how an op and a constant are spelled. Parentheses follow Python's precedence, and
+folding stops at a small depth so no line grows long or deeply nested.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+
+from .graph import Graph
+from .ops import ATOM, UNARY
+
+Form = tuple[str, int, tuple[int, ...]]  # template, precedence, operand precedences
+MAX_DEPTH = 3
+MAX_WIDTH = 72
+
+
+def numpy_literal(value: float, integral: bool = False) -> tuple[str, int]:
+    """A constant as NumPy source, with its precedence."""
+    if math.isnan(value):
+        return "np.nan", ATOM
+    if math.isinf(value):
+        return ("np.inf", ATOM) if value > 0 else ("-np.inf", UNARY)
+    text = str(int(value)) if integral and value.is_integer() else repr(value)
+    return text, (UNARY if value < 0 or text.startswith("-") else ATOM)
+
+
+def lines(g: Graph, nodes: list[str], names: dict[str, str],
+          form: Callable[[str], Form], literal: Callable[[float, bool], tuple[str, int]],
+          keep: set[str]) -> list[tuple[str, str]]:
+    """``(name, expression)`` for each node of ``nodes`` that gets a line of its own."""
+    wanted = set(nodes)
+    uses = Counter(a for n in nodes for a in g.args(n))
+    folded: dict[str, tuple[str, int, int]] = {}
+    out: list[tuple[str, str]] = []
+    for node in nodes:
+        template, prec, slot_prec = form(node)
+        pieces = [_operand(g, node, slot, a, names, folded, literal)
+                  for slot, a in enumerate(g.args(node))]
+        expr = _join(g, node, template, slot_prec, pieces)
+        while len(expr) > MAX_WIDTH and any(p[3] for p in pieces):
+            # too long: give the longest folded operand a line of its own
+            k = max((i for i, p in enumerate(pieces) if p[3]), key=lambda i: len(pieces[i][0]))
+            a = g.args(node)[k]
+            out.append((a, pieces[k][0]))
+            pieces[k] = (names[a], ATOM, 0, False)
+            expr = _join(g, node, template, slot_prec, pieces)
+        depth = max((p[2] for p in pieces), default=0)
+        d = g.attrs(node)
+        if (d["temp"] and node not in keep and uses[node] == 1 and depth < MAX_DEPTH
+                and len(expr) <= MAX_WIDTH and _foldable_into(g, node, wanted, form)):
+            folded[node] = (expr, prec, depth + 1)
+        else:
+            out.append((node, expr))
+    return out
+
+
+def _operand(g: Graph, node: str, slot: int, a: str, names: dict[str, str],
+             folded: dict[str, tuple[str, int, int]],
+             literal: Callable[[float, bool], tuple[str, int]]) -> tuple[str, int, int, bool]:
+    """(text, precedence, fold depth, was folded) of one operand."""
+    if g.is_const(a):
+        value = g.attrs(a)["params"]["value"]
+        return (*literal(value, g.attrs(node)["op"] == "pow" and slot == 1), 0, False)
+    if a in folded:
+        return (*folded.pop(a), True)
+    return names[a], ATOM, 0, False
+
+
+def _join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
+          pieces: list[tuple[str, int, int, bool]]) -> str:
+    texts = []
+    for slot, (text, p, _, _) in enumerate(pieces):
+        need = slot_prec[slot] if slot < len(slot_prec) else 0
+        texts.append(f"({text})" if p < need else text)
+    return template.format(*texts, **g.attrs(node)["params"])
+
+
+def _foldable_into(g: Graph, node: str, wanted: set[str], form: Callable[[str], Form]) -> bool:
+    """Its one consumer is printed here and spells the operand once (no recomputing)."""
+    (consumer,) = g.nx.successors(node)
+    if consumer not in wanted:
+        return False
+    slot = g.args(consumer).index(node)
+    return form(consumer)[0].count("{%d}" % slot) == 1

@@ -1,0 +1,32 @@
+"""Static shapes: tuples of ints or symbolic dimension names; ``()`` is a scalar."""
+
+from __future__ import annotations
+
+from .errors import ShapeError
+
+Dim = int | str
+Shape = tuple[Dim, ...]
+
+
+def broadcast(*shapes: Shape) -> Shape:
+    """The NumPy broadcast of ``shapes``; symbolic dims match by name, 1 stretches.
+
+    >>> broadcast((3, 1), (4,))
+    (3, 4)
+    """
+    ndim = max((len(s) for s in shapes), default=0)
+    out: list[Dim] = []
+    for axis in range(ndim):
+        dims = {s[axis - ndim + len(s)] for s in shapes if axis - ndim + len(s) >= 0}
+        dims.discard(1)
+        if len(dims) > 1:
+            raise ShapeError(
+                "shapes " + " and ".join(format_shape(s) for s in shapes) + " do not broadcast"
+            )
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+def format_shape(shape: Shape) -> str:
+    """``(3, 'N')`` -> ``[3, N]``, the way shapes are written in .gc text."""
+    return "scalar" if shape == () else "[" + ", ".join(str(d) for d in shape) + "]"
