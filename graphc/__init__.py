@@ -19,6 +19,8 @@ from .errors import (
 from .from_sympy import from_sympy
 from .graph import Graph
 from .parse import load, parse
+from .render import render
+from .verify import verify
 
 globals().update(_FUNCTION_HANDLES)  # gc.exp, gc.tanh, gc.relu, ... one per table entry
 
@@ -26,5 +28,6 @@ __version__ = "0.1.0"
 __all__ = [
     "CompiledFunction", "CycleError", "Expr", "Graph", "GraphcError", "InputError",
     "ParseError", "ShapeError", "UndefinedNameError", "UnknownOpError", "compile",
-    "from_sympy", "graph", "input", "inputs", "load", "parse", *_FUNCTION_HANDLES,
+    "from_sympy", "graph", "input", "inputs", "load", "parse", "render", "verify",
+    *_FUNCTION_HANDLES,
 ]

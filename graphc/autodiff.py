@@ -94,7 +94,9 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         if v == out:
             vbar = h.add("ones_like", (out,), name=h.fresh(f"{out}_bar"))
         else:
-            parts = [c for _, c in sorted(pending.pop(v))]  # in the order of the graph
+            parts = [c for _, c in sorted(pending.pop(v, []))]  # in the order of the graph
+            if not parts:  # every path from v to the output has a zero local derivative
+                continue
             vbar = _sum(h, parts)
             if len(parts) > 1 and v not in inputs:
                 vbar = _name(h, vbar, h.fresh(f"{v}_bar"))
@@ -115,8 +117,9 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             grads.append(h.add("sum_to", (total, w), name=h.fresh(f"{w}_bar")))
         else:
             grads.append(_name(h, total, h.fresh(f"{w}_bar")))
+    adjoint.update(zip(wrt, grads))
     h.outputs = [out, *grads]
-    h.nx.graph.update(mode="reverse", wrt=wrt, of=out)
+    h.nx.graph.update(mode="reverse", wrt=wrt, of=out, adjoints=adjoint)
     return h
 
 
@@ -160,6 +163,7 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     order = h.order()
     free = _free_inputs(h, out)
     grads = []
+    tangents: dict[str, dict[str, str]] = {}
     for w in wrt:
         suffix = f"_dot_{w}" if len(wrt) > 1 else "_dot"
         live = _between(h, [w], out)
@@ -173,6 +177,7 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             t = _jvp(h, v, dots)
             if t is not None:
                 dots[v] = _name(h, t, h.fresh(v + suffix)) if h.attrs(t)["temp"] else t
+        tangents[w] = dots
         name = h.fresh(f"d{out}_d{w}" if f"d{out}_d{w}".isidentifier() else "grad")
         if out not in dots:
             grads.append(h.add("zeros_like", (w,), name=name))
@@ -182,7 +187,7 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         else:
             grads.append(_name(h, dots[out], name))
     h.outputs = [out, *grads]
-    h.nx.graph.update(mode="forward", wrt=wrt, of=out)
+    h.nx.graph.update(mode="forward", wrt=wrt, of=out, tangents=tangents)
     return h
 
 

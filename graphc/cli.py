@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +21,9 @@ from .compile import compile as compile_graph
 from .compile import write_atomic
 from .errors import GraphcError
 from .parse import load
+from .render import render, write
+from .steps import write_steps
+from .verify import verify
 
 
 class UsageError(GraphcError):
@@ -96,24 +100,59 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_render(args: argparse.Namespace) -> int:
+    if not args.output and not args.steps:
+        raise UsageError("render: give -o OUT.(svg|png|pdf|dot) and/or --steps DIR")
+    g = load(args.file)
+    at = parse_at(args.at) if args.at else None
+    if args.steps and at is None:
+        raise UsageError("--steps needs input values: --at a=2,b=1")
+    dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit)
+    if args.steps:
+        written = write_steps(g, at, args.steps, of=args.of, limit=args.limit)
+        print(f"wrote {len(written) - 1} frames and {written[-1]}", file=sys.stderr)
+    if args.output:
+        write(dot, args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    g = load(args.file)
+    rep = verify(g, parse_at(args.at), of=args.of, wrt=args.wrt, max_paths=args.max_paths)
+    print(rep)
+    return 0 if rep.ok else 1
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from importlib.resources import files
 
-    source = files("graphc.examples").joinpath("colah.gc")
-    g = load(str(source))
+    g = load(str(files("graphc.examples").joinpath("colah.gc")))
+    at = {"a": 2.0, "b": 1.0}
+    fn = compile_graph(g)
+    rep = verify(g, at)
+    pictures = {"colah": render(g), "colah_values": render(g, at),
+                "colah_paths_b": render(g, at, show="paths", wrt="b"),
+                "colah_forward_b": render(g, at, show="forward", wrt="b")}
     out = Path(args.outdir)
     out.mkdir(parents=True, exist_ok=True)
-    fn = compile_graph(g)
-    at = {"a": 2.0, "b": 1.0}
-    value, grads = fn(**at)
-    module = out / "colah_grad.py"
-    write_atomic(module, fn.source)
-    print("graphc demo: colah's graph, e = (a + b) * (b + 1), at a = 2, b = 1\n")
+    written = [out / "colah_grad.py"]
+    write_atomic(written[0], fn.source)
+    fmt = "svg" if shutil.which("dot") else "dot"
+    for name, dot in pictures.items():
+        written.append(out / f"{name}.{fmt}")
+        write(dot, written[-1])
+    if fmt == "svg":
+        written.append(write_steps(g, at, out / "steps")[-1])
+    print("graphc demo: colah's graph e = (a + b) * (b + 1) at a = 2, b = 1\n")
     print(str(g))
-    print(f"e = {format_value(value)}, " +
-          ", ".join(f"de/d{k} = {format_value(v)}" for k, v in grads.items()))
-    print(f"\nreverse-mode gradient code (numpy only): {module}")
-    return 0
+    print(rep)
+    print("\nwrote:")
+    for p in written:
+        print(f"  {p}")
+    if fmt == "dot":
+        print("(Graphviz's `dot` is not installed: pictures written as .dot text)")
+    return 0 if rep.ok else 1
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -135,6 +174,24 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")
     p.set_defaults(run=_cmd_eval)
+    p = sub.add_parser("render", help="draw the graph (svg, png, pdf or dot)")
+    p.add_argument("file", help="a .gc graph file")
+    p.add_argument("--of", help="the output node (default: the last assigned name)")
+    p.add_argument("--at", help="input values, e.g. a=2,b=1: show values and adjoints")
+    p.add_argument("-o", "--output", help="the picture: OUT.svg, .png, .pdf or .dot")
+    p.add_argument("--show", choices=("reverse", "forward", "paths"), default="reverse",
+                   help="adjoints (default), tangents d node/d WRT, or the paths from WRT")
+    p.add_argument("--wrt", help="the input for --show forward/paths")
+    p.add_argument("--steps", metavar="DIR",
+                   help="also write one frame per backprop step and DIR/index.html")
+    p.add_argument("--limit", type=int, help="draw only the N nodes nearest the output")
+    p.set_defaults(run=_cmd_render)
+    p = sub.add_parser("verify", help="path sums vs reverse vs forward vs finite differences")
+    _common(p)
+    p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")
+    p.add_argument("--max-paths", type=int, default=1000,
+                   help="enumerate paths up to this many (default 1000); count always")
+    p.set_defaults(run=_cmd_verify)
     p = sub.add_parser("demo", help="the main job on a bundled example")
     p.add_argument("--outdir", default="graphc-demo", help="where files go")
     p.set_defaults(run=_cmd_demo)

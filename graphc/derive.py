@@ -8,6 +8,7 @@ output (d exp = out, d tanh = 1 - out**2): cheaper, and what a person writes.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
@@ -50,18 +51,32 @@ def pattern(g: Graph, node: str) -> tuple[Pattern, list[str]]:
     return tuple(slots), names
 
 
-def formula(op: Op, pat: Pattern) -> sp.Expr:
-    """The op's scalar formula with the pattern's operands filled in."""
-    return op.formula(*(var(v) if kind == "v" else as_number(v) for kind, v in pat))
+def formula(op: Op, pat: Pattern, held: dict | None = None) -> sp.Expr:
+    """The op's scalar formula with the pattern's operands filled in.
+
+    With ``held``, a non-finite constant enters as a placeholder symbol (recorded in
+    ``held``): sympy would absorb ``x + -oo`` into ``-oo`` and lose its derivative.
+    """
+    def operand(kind: str, v: Any) -> sp.Expr:
+        if kind == "v":
+            return var(v)
+        if held is None or math.isfinite(v):
+            return as_number(v)
+        placeholder = sp.Dummy(real=True)
+        held[placeholder] = as_number(v)
+        return placeholder
+
+    return op.formula(*(operand(kind, v) for kind, v in pat))
 
 
 @cache
 def partials(op: Op, pat: Pattern) -> tuple[sp.Expr, ...]:
     """d out / d (k-th distinct operand) for an elementwise op, in terms of x_k and out."""
-    f = formula(op, pat)
+    held: dict[sp.Dummy, sp.Expr] = {}
+    f = formula(op, pat, held)
     nvars = len({v for kind, v in pat if kind == "v"})
     reuse = {} if f.is_Atom else {f: OUT}
-    return tuple(sp.diff(f, var(k)).xreplace(reuse) for k in range(nvars))
+    return tuple(sp.diff(f, var(k)).xreplace(reuse).xreplace(held) for k in range(nvars))
 
 
 def bound(g: Graph, node: str) -> tuple[list[str], tuple[sp.Expr, ...]]:
@@ -96,6 +111,38 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
                 if not g.is_const(a) and op.vjp is not None:
                     result[(a, node)] = result.get((a, node), 0) + _structural(g, node, slot)
     return result
+
+
+def edge_values(g: Graph, env: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """Numeric d dst / d src on every edge, at the checked input values ``env``.
+
+    The partials are built as nodes in a copy of the graph and run by the
+    interpreter, so the numbers are the ones the compiler's derivative nodes give.
+    """
+    h = g.copy()
+    made: dict[tuple[str, str], str] = {}
+    for node in g.order():
+        op = g.op(node)
+        if not g.args(node) or not op.differentiable:
+            continue
+        if op.elementwise:
+            names, parts = bound(h, node)
+            for k, (a, d) in enumerate(zip(names, parts)):
+                made[(a, node)] = build_partial(h, node, k, d, names)
+        elif op.name == "where":
+            c, a, b = g.args(node)
+            one, zero = h.const(1.0), h.const(0.0)
+            if a == b:
+                made[(a, node)] = one
+            else:
+                made[(a, node)] = h.add("where", (c, one, zero))
+                made[(b, node)] = h.add("where", (c, zero, one))
+        elif op.vjp is not None:
+            for a in g.args(node):
+                if not g.is_const(a):
+                    made[(a, node)] = h.const(1.0)
+    values = h.run(dict(env))
+    return {edge: values[n] for edge, n in made.items()}
 
 
 def _structural(g: Graph, node: str, slot: int) -> sp.Expr:

@@ -124,8 +124,9 @@ class Graph:
 
     # ---- reading ----------------------------------------------------------------
     def attrs(self, name: str) -> dict:
+        """The attribute dict of node ``name`` (op, args, params, shape, temp)."""
         try:
-            return self.nx.nodes[name]
+            return self.nx._node[name]  # the dict behind nx.nodes, without the view
         except KeyError:
             raise UndefinedNameError(f"no node named {name!r}") from None
 
@@ -147,9 +148,20 @@ class Graph:
         return self.attrs(name)["op"] == "const"
 
     def order(self) -> list[str]:
-        """A topological order of all node names, the same on every run."""
+        """A topological order of all node names, the same on every run.
+
+        Builders add a node only after its operands, so insertion order is usually
+        already topological; that is checked in linear time before it is trusted.
+        """
+        index = self._index
+        if len(index) == len(self.nx) and all(n in index for n in self.nx):
+            nodes = sorted(self.nx, key=index.__getitem__)
+            pred = self.nx._pred
+            if all(index[p] < index[n] for n in nodes for p in pred[n]):
+                return nodes
         try:
-            return list(nx.lexicographical_topological_sort(self.nx, key=self._index.get))
+            return list(nx.lexicographical_topological_sort(
+                self.nx, key=lambda n: self._index.get(n, len(self._index))))
         except nx.NetworkXUnfeasible:
             cycle = [u for u, _ in nx.find_cycle(self.nx)]
             raise CycleError("the graph has a cycle: " + " -> ".join(cycle + cycle[:1])) \
@@ -242,9 +254,15 @@ class Graph:
                 f"{self.inputs}, outputs {self.outputs}>")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """Jupyter shows the graph as a picture (text when Graphviz is missing)."""
+        import graphviz
+
         from .render import render
 
-        return render(self)._repr_mimebundle_(include, exclude)
+        try:
+            return render(self)._repr_mimebundle_(include, exclude)
+        except graphviz.ExecutableNotFound:
+            return {"text/plain": repr(self)}
 
 
 def check_value(name: str, value: Any, params: dict, dims: dict[str, int]) -> Any:

@@ -14,7 +14,9 @@ def broadcast(*shapes: Shape) -> Shape:
     >>> broadcast((3, 1), (4,))
     (3, 4)
     """
-    ndim = max((len(s) for s in shapes), default=0)
+    if all(s == shapes[0] for s in shapes[1:]):
+        return shapes[0] if shapes else ()
+    ndim = max(len(s) for s in shapes)
     out: list[Dim] = []
     for axis in range(ndim):
         dims = {s[axis - ndim + len(s)] for s in shapes if axis - ndim + len(s) >= 0}

@@ -1,0 +1,159 @@
+"""Backprop step by step: one frame per node of the forward sweep, then one per node of
+the reverse sweep, and a self-contained HTML page that steps through them.
+
+The numbers are the compiler's: forward values from the interpreter, adjoints from
+the reverse-mode graph, and the partial sums a node's adjoint passes through on the
+way (each the adjoint of a consumer times a local derivative, as on the edge).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from . import autodiff
+from .compile import write_atomic
+from .derive import edge_values, local_derivatives
+from .graph import Graph
+from .render import Scene, draw, pipe, pretty
+from .verify import format_number
+
+
+def frames(g: Graph, at: dict[str, Any], of: str | None = None,
+           limit: int | None = None) -> list[tuple[str, graphviz.Digraph]]:
+    """``(caption, picture)`` for every step of the forward and reverse sweeps."""
+    out = g.output(of)
+    env = g.bind((), at)
+    values = g.run(dict(env))
+    edges = edge_values(g, env)
+    symbolic = local_derivatives(g)
+    h = autodiff.reverse(g, of=out)
+    got = h.run(dict(env))
+    adjoint = {v: got[a] for v, a in h.nx.graph["adjoints"].items()}
+    label = "∂" + out + "/∂{}"
+    order = g.order()
+    shown: list[tuple[str, graphviz.Digraph]] = []
+
+    def frame(scene: Scene) -> None:
+        scene.edge_values = {e: v for e, v in edges.items()
+                             if e[1] in scene.values and e[0] in scene.values}
+        scene.second_label = label
+        shown.append((scene.caption, draw(g, scene, out, limit)))
+
+    known = {n: values[n] for n in order if g.attrs(n)["op"] in ("input", "const")}
+    frame(Scene(values=dict(known), caption="the inputs: " + ", ".join(
+        f"{n} = {format_number(values[n])}" for n in g.inputs)))
+    for n in order:
+        if n in known:
+            continue
+        known[n] = values[n]
+        frame(Scene(values=dict(known), focus={n},
+                    focus_edges={(a, n) for a in g.args(n)},
+                    caption=f"forward: {n} = {_text(g, n)} = {format_number(values[n])}"))
+    done: dict[str, Any] = {out: adjoint[out]}
+    partial: dict[str, Any] = {}
+    waiting = {n: sum(1 for m in g.nx.successors(n) if (n, m) in symbolic and m in adjoint)
+               for n in order}
+    frame(Scene(values=dict(known), second=dict(done), focus={out},
+                caption=f"backward: seed ∂{out}/∂{out} = 1"))
+    for v in reversed(order):
+        if v not in adjoint or g.attrs(v)["op"] == "input":
+            continue
+        done[v] = adjoint[v]
+        partial.pop(v, None)
+        pushes = []
+        for a in dict.fromkeys(g.args(v)):
+            if (a, v) not in symbolic:
+                continue
+            part = adjoint[v] * edges[(a, v)]
+            partial[a] = partial[a] + part if a in partial else part
+            waiting[a] -= 1
+            pushes.append(f"{label.format(a)} += {format_number(adjoint[v])} · "
+                          f"{pretty(symbolic[(a, v)])} = {format_number(part)}")
+        if not pushes:
+            continue
+        second = {**partial, **done}
+        frame(Scene(values=dict(known), second=second, focus={v},
+                    partial={a for a in partial if waiting[a] > 0},
+                    focus_edges={(a, v) for a in g.args(v)},
+                    caption=f"backward: {label.format(v)} = {format_number(adjoint[v])}; "
+                            + "; ".join(pushes)))
+    final = {v: adjoint[v] for v in order if v in adjoint}
+    frame(Scene(values=dict(known), second=final, caption="done: " + ", ".join(
+        f"{label.format(x)} = {format_number(final[x])}" for x in g.inputs if x in final)))
+    return shown
+
+
+def _text(g: Graph, node: str) -> str:
+    d = g.attrs(node)
+    operands = [format_number(g.attrs(a)["params"]["value"]) if g.is_const(a) else a
+                for a in d["args"]]
+    return g.op(node).text(operands, d["params"])
+
+
+def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None = None,
+                limit: int | None = None) -> list[Path]:
+    """Write ``frame_NNN.svg`` files and ``index.html`` into ``outdir``; their paths.
+
+    Everything is rendered before the first file is written, so a failure leaves
+    nothing behind.
+    """
+    shots = [(caption, pipe(dot, "svg").decode()) for caption, dot in frames(g, at, of, limit)]
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, (_, svg) in enumerate(shots):
+        paths.append(outdir / f"frame_{i:03d}.svg")
+        write_atomic(paths[-1], svg)
+    paths.append(outdir / "index.html")
+    write_atomic(paths[-1], page(shots))
+    return paths
+
+
+def page(shots: list[tuple[str, str]]) -> str:
+    """One HTML file holding every frame inline: no network, buttons and arrow keys."""
+    divs = "\n".join(
+        f'<figure class="frame" hidden><figcaption>{html.escape(c)}</figcaption>'
+        f"{svg[svg.find('<svg'):]}</figure>" for c, svg in shots)
+    return _PAGE.replace("{{FRAMES}}", divs).replace("{{COUNT}}", str(len(shots)))
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>graphc: backprop step by step</title>
+<style>
+body { font-family: Helvetica, Arial, sans-serif; margin: 1.5em; }
+nav button { font-size: 1.1em; margin-right: .3em; }
+figcaption { font-size: 1.15em; margin: .8em 0; min-height: 1.5em; }
+figure { margin: 0; } svg { max-width: 100%; height: auto; }
+</style></head><body>
+<h1>Backprop step by step</h1>
+<p>Blue: forward values. Red: adjoints &part;out/&part;node ("so far" while they still
+accumulate). Edges carry local derivatives. Keys: &larr; &rarr; Home End.</p>
+<nav><button id="first">&#x23EE;</button><button id="prev">&#x25C0;</button>
+<button id="next">&#x25B6;</button><button id="last">&#x23ED;</button>
+<span id="count"></span></nav>
+{{FRAMES}}
+<script>
+const frames = document.querySelectorAll(".frame");
+let at = 0;
+function show(i) {
+  at = Math.max(0, Math.min(frames.length - 1, i));
+  frames.forEach((f, k) => { f.hidden = k !== at; });
+  document.getElementById("count").textContent = `step ${at + 1} of {{COUNT}}`;
+}
+document.getElementById("first").onclick = () => show(0);
+document.getElementById("prev").onclick = () => show(at - 1);
+document.getElementById("next").onclick = () => show(at + 1);
+document.getElementById("last").onclick = () => show(frames.length - 1);
+document.addEventListener("keydown", (e) => {
+  if (e.key === "ArrowRight" || e.key === " ") show(at + 1);
+  if (e.key === "ArrowLeft") show(at - 1);
+  if (e.key === "Home") show(0);
+  if (e.key === "End") show(frames.length - 1);
+});
+show(0);
+</script></body></html>
+"""

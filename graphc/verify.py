@@ -1,0 +1,236 @@
+"""Every way to compute a gradient, side by side: path sums, reverse mode, forward mode,
+central finite differences and ``sympy.diff`` of the composed expression.
+
+The path-sum formula says d out/d x is the sum over all paths x -> out of the product
+of the local derivatives on the path. Paths are always *counted* by dynamic
+programming (their number can be exponential); they are enumerated only when there
+are at most ``max_paths``, and otherwise summed by the same dynamic programme.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import sympy as sp
+
+from .compile import compile as compile_graph
+from .derive import edge_values, local_derivatives, to_sympy
+from .errors import GraphcError
+from .from_sympy import from_sympy
+from .graph import Graph
+from .ops import _broadcast_like, _sum_to
+
+RTOL, ATOL = 1e-7, 1e-9
+"""Tolerance between the exact methods (path sums, reverse, forward, sympy)."""
+FD_RTOL, FD_ATOL = 1e-4, 1e-6
+"""Tolerance for central finite differences (step 6e-6 times max(1, |x|))."""
+
+
+@dataclass
+class PathTerm:
+    """One path input -> output: its nodes, symbolic local derivatives, and product."""
+
+    nodes: tuple[str, ...]
+    factors: tuple[sp.Expr, ...]
+    value: Any
+
+
+@dataclass
+class Row:
+    """The derivative of the output with respect to one input, by every method."""
+
+    input: str
+    n_paths: int
+    paths: list[PathTerm] | None
+    path_sum: Any
+    path_sum_method: str
+    reverse: Any
+    forward: Any
+    finite_difference: Any
+    sympy: Any | None
+    ok: bool = False
+    disagree: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """What ``verify`` found; ``print(report)`` shows a table."""
+
+    of: str
+    at: dict[str, Any]
+    rows: list[Row]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    def __str__(self) -> str:
+        return format_report(self)
+
+
+def count_paths(g: Graph, source: str, target: str,
+                edges: set[tuple[str, str]]) -> int:
+    """Number of source -> target paths along ``edges``, by dynamic programming."""
+    count = {source: 1}
+    for v in g.order():
+        if v == source:
+            continue
+        total = sum(count.get(u, 0) for u in g.nx.predecessors(v) if (u, v) in edges)
+        if total:
+            count[v] = total
+    return count.get(target, 0)
+
+
+def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, str]],
+                    symbolic: dict, numeric: dict) -> list[PathTerm]:
+    """Every path source -> target with its product; iterative depth-first search."""
+    reach = nx.ancestors(g.nx, target) | {target}
+    found: list[PathTerm] = []
+    stack = [(source, (source,), (), 1.0)]
+    while stack:
+        node, path, factors, value = stack.pop()
+        if node == target:
+            found.append(PathTerm(path, factors, value))
+            continue
+        for nxt in reversed(list(g.nx.successors(node))):
+            if (node, nxt) in edges and nxt in reach:
+                e = (node, nxt)
+                stack.append((nxt, path + (nxt,), factors + (symbolic[e],),
+                              value * numeric[e]))
+    return found
+
+
+def _dp_sum(g: Graph, source: str, target: str, edges: set, numeric: dict) -> Any:
+    acc: dict[str, Any] = {source: 1.0}
+    for v in g.order():
+        terms = [acc[u] * numeric[(u, v)] for u in g.nx.predecessors(v)
+                 if (u, v) in edges and u in acc]
+        if terms:
+            acc[v] = sum(terms[1:], terms[0])
+    return acc.get(target, 0.0)
+
+
+def _to_input(value: Any, out: Any, x: Any) -> Any:
+    """A derivative of the output, per output element, summed to the input's shape."""
+    return _sum_to(_broadcast_like(value, out), x)
+
+
+def _finite_difference(g: Graph, env: dict[str, Any], x: str, out: str) -> Any:
+    def total(values: dict[str, Any]) -> float:
+        return float(np.sum(g.run(dict(values))[out]))
+
+    x0 = np.asarray(env[x], dtype=float)
+    grad = np.zeros_like(x0)
+    for idx in np.ndindex(x0.shape):
+        h = 6e-6 * max(1.0, abs(float(x0[idx])))
+        plus, minus = x0.copy(), x0.copy()
+        plus[idx] += h
+        minus[idx] -= h
+        grad[idx] = (total({**env, x: plus}) - total({**env, x: minus})) / (2 * h)
+    return grad if x0.ndim else float(grad)
+
+
+def _sympy_derivative(g: Graph, env: dict[str, Any], x: str, out: str, out_value: Any) -> Any:
+    expr = to_sympy(g, out)
+    d = sp.diff(expr, sp.Symbol(x, real=True))
+    dg = from_sympy(d, name="d")
+    value = dg.run({k: env[k] for k in dg.inputs})["d"]
+    return _to_input(value, out_value, env[x])
+
+
+def verify(g: Graph, at: dict[str, Any], of: str | None = None,
+           wrt: list[str] | None = None, max_paths: int = 1000,
+           sympy_limit: int = 200) -> Report:
+    """Compare path sums, reverse, forward, finite differences and sympy.diff at ``at``.
+
+    >>> import graphc as gc
+    >>> rep = verify(gc.load("examples/colah.gc"), at={"a": 2, "b": 1})
+    >>> rep.ok, [r.n_paths for r in rep.rows]
+    (True, [1, 2])
+    """
+    out = g.output(of)
+    env = g.bind((), at)
+    rev = compile_graph(g, wrt=wrt, of=out)
+    fwd = compile_graph(g, wrt=wrt, of=out, mode="forward")
+    value, rev_grads = rev(**env)
+    _, fwd_grads = fwd(**env)
+    symbolic = local_derivatives(g)
+    numeric = edge_values(g, env)
+    edges = set(symbolic)
+    rows = []
+    for x in rev.wrt:
+        n = count_paths(g, x, out, edges)
+        if n <= max_paths:
+            paths = enumerate_paths(g, x, out, edges, symbolic, numeric)
+            total = sum((p.value for p in paths[1:]), paths[0].value) if paths else 0.0
+            method = "enumeration"
+        else:
+            paths, total, method = None, _dp_sum(g, x, out, edges, numeric), "dynamic programming"
+        sym = None
+        if len(g.nx) <= sympy_limit and n <= max_paths:
+            try:
+                sym = _sympy_derivative(g, env, x, out, value)
+            except GraphcError:
+                sym = None  # not an elementwise graph: no scalar formula to differentiate
+        row = Row(x, n, paths, _to_input(total, value, env[x]), method, rev_grads[x],
+                  fwd_grads[x], _finite_difference(g, env, x, out), sym)
+        _judge(row)
+        rows.append(row)
+    return Report(out, dict(at), rows)
+
+
+def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def _judge(row: Row) -> None:
+    checks = [("path sum", row.path_sum, RTOL, ATOL), ("forward", row.forward, RTOL, ATOL),
+              ("finite difference", row.finite_difference, FD_RTOL, FD_ATOL)]
+    if row.sympy is not None:
+        checks.append(("sympy.diff", row.sympy, RTOL, ATOL))
+    row.disagree = [name for name, v, r, a in checks if not _close(v, row.reverse, r, a)]
+    row.ok = not row.disagree
+
+
+def format_number(x: Any) -> str:
+    """4 significant digits; small arrays in full, larger ones as shape and range."""
+    if np.ndim(x) == 0:
+        return f"{float(x):.4g}"
+    arr = np.asarray(x)
+    if arr.size <= 4:
+        return "[" + ", ".join(f"{v:.4g}" for v in arr.ravel()) + "]"
+    return f"{list(arr.shape)} {arr.min():.4g}..{arr.max():.4g}"
+
+
+def format_report(rep: Report) -> str:
+    """The report as a table a person can read, then the paths of each input."""
+    at = ", ".join(f"{k}={format_number(v)}" for k, v in rep.at.items())
+    head = ["input", "paths", "path sum", "reverse", "forward", "finite diff", "sympy.diff",
+            "agree"]
+    body = [[r.input, str(r.n_paths), format_number(r.path_sum), format_number(r.reverse),
+             format_number(r.forward), format_number(r.finite_difference),
+             "-" if r.sympy is None else format_number(r.sympy),
+             "yes" if r.ok else "NO: " + ", ".join(r.disagree)] for r in rep.rows]
+    widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
+    lines = [f"d{rep.of}/d(input) at {at}", ""]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+              for row in [head, ["-" * w for w in widths], *body]]
+    for r in rep.rows:
+        lines.append("")
+        if r.paths is None:
+            lines.append(f"{r.input}: {r.n_paths} paths, too many to list; summed by "
+                         "dynamic programming over the DAG")
+            continue
+        lines.append(f"{r.input}: {r.n_paths} path{'s' if r.n_paths != 1 else ''} to "
+                     f"{rep.of}, each the product of its local derivatives")
+        for p in r.paths[:8]:
+            factors = " * ".join(f"({f})" if f.is_Add else str(f) for f in p.factors)
+            lines.append(f"  {' -> '.join(p.nodes)}:  {factors} = {format_number(p.value)}")
+        if len(r.paths) > 8:
+            lines.append(f"  ... and {len(r.paths) - 8} more")
+    lines += ["", "all methods agree" if rep.ok else "METHODS DISAGREE",
+              f"(tolerances: exact methods rtol {RTOL:g}; finite differences rtol {FD_RTOL:g})"]
+    return "\n".join(lines)
