@@ -7,7 +7,6 @@ rendered and differentiated again. Elementwise ops get their local derivatives f
 
 from __future__ import annotations
 
-import networkx as nx
 import sympy as sp
 
 from .derive import bound, build_partial
@@ -31,17 +30,13 @@ def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
 
 def _between(g: Graph, sources: list[str], out: str) -> set[str]:
     """Nodes on some path from a source to ``out`` (both ends included)."""
-    upstream = nx.ancestors(g.nx, out) | {out}
-    downstream: set[str] = set()
-    for s in sources:
-        if s in upstream:
-            downstream |= nx.descendants(g.nx, s) | {s}
-    return upstream & downstream
+    upstream = g.upstream([out])
+    return upstream & g.downstream([s for s in sources if s in upstream])
 
 
 def _free_inputs(g: Graph, out: str) -> list[str]:
     """Undeclared inputs that reach ``out``: their shapes are only known at call time."""
-    upstream = nx.ancestors(g.nx, out)
+    upstream = g.upstream([out])
     return [i for i in g.inputs if i in upstream and not g.attrs(i)["params"]["declared"]]
 
 

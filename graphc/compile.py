@@ -18,7 +18,7 @@ from typing import Any
 
 from . import autodiff, emit, passes
 from .errors import GraphcError
-from .graph import Graph
+from .graph import Graph, paused_gc
 
 _MODES = {"reverse": autodiff.reverse, "forward": autodiff.forward}
 _counter = itertools.count()
@@ -83,11 +83,11 @@ class CompiledFunction:
         self.mode = grad_graph.nx.graph["mode"]
         self.module = load_module(source)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         values = self.graph.bind(args, kwargs)
         return self.module.value_and_grad(*values.values())
 
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
+    def forward(self, /, *args: Any, **kwargs: Any) -> Any:
         """The output value alone."""
         values = self.graph.bind(args, kwargs)
         return self.module.forward(*values.values())
@@ -115,15 +115,16 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         raise GraphcError(f"mode={mode!r}: expected 'reverse' or 'forward'")
     out = g.output(of)
     g.order()  # raises CycleError on a cyclic graph
-    grad = _MODES[mode](g, wrt, out)
-    fwd = g.copy()
-    fwd.outputs = [out]
-    chosen = passes.PASSES if optimize else ("dce",)
-    grad = passes.optimize(grad, chosen)
-    fwd = passes.optimize(fwd, chosen)
-    title = f"Value and gradient of {_safe(out)} with respect to " \
-            f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
-    source = emit.module_source(fwd, grad, title)
+    with paused_gc():
+        grad = _MODES[mode](g, wrt, out)
+        fwd = g.copy()
+        fwd.outputs = [out]
+        chosen = passes.PASSES if optimize else ("dce",)
+        grad = passes.optimize(grad, chosen)
+        fwd = passes.optimize(fwd, chosen)
+        title = f"Value and gradient of {_safe(out)} with respect to " \
+                f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
+        source = emit.module_source(fwd, grad, title)
     return CompiledFunction(g, fwd, grad, source)
 
 

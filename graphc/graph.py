@@ -7,8 +7,10 @@ Every walk is iterative and every order deterministic (insertion order breaks ti
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import networkx as nx
@@ -103,6 +105,15 @@ class Graph:
             self._consts[key] = self.add("const", params={"value": value})
         return self._consts[key]
 
+    def remove(self, nodes: Iterable[str]) -> None:
+        """Delete nodes (nothing may still use them as operands)."""
+        nodes = set(nodes)
+        self.nx.remove_nodes_from(nodes)
+        for n in nodes:
+            self._index.pop(n, None)
+        self._consts = {k: v for k, v in self._consts.items() if v not in nodes}
+        self.inputs = [n for n in self.inputs if n not in nodes]
+
     def rename(self, old: str, new: str) -> None:
         """Give node ``old`` the name ``new`` in place; costs its degree, not the graph."""
         if new in self.nx:
@@ -166,6 +177,14 @@ class Graph:
             cycle = [u for u, _ in nx.find_cycle(self.nx)]
             raise CycleError("the graph has a cycle: " + " -> ".join(cycle + cycle[:1])) \
                 from None
+
+    def upstream(self, nodes: Iterable[str]) -> set[str]:
+        """``nodes`` and everything they depend on: one walk for all of them."""
+        return _reach(self.nx._pred, nodes)
+
+    def downstream(self, nodes: Iterable[str]) -> set[str]:
+        """``nodes`` and everything that depends on them: one walk for all of them."""
+        return _reach(self.nx._succ, nodes)
 
     def output(self, of: str | None = None) -> str:
         """The node an output request names; the first output by default."""
@@ -263,6 +282,33 @@ class Graph:
             return render(self)._repr_mimebundle_(include, exclude)
         except graphviz.ExecutableNotFound:
             return {"text/plain": repr(self)}
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while building big graphs.
+
+    Building allocates many small objects and no cycles that need collecting early;
+    the collector's repeated scans of a growing heap would make that superlinear.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _reach(adjacency: dict, start: Iterable[str]) -> set[str]:
+    seen = set(start)
+    stack = list(seen)
+    while stack:
+        for m in adjacency[stack.pop()]:
+            if m not in seen:
+                seen.add(m)
+                stack.append(m)
+    return seen
 
 
 def check_value(name: str, value: Any, params: dict, dims: dict[str, int]) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .derive import to_sympy
 from .errors import GraphcError, ParseError, UnknownOpError
-from .graph import Graph
+from .graph import Graph, paused_gc
 from .ops import OPS, Op
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
@@ -291,8 +291,9 @@ def parse(text: str) -> Graph:
     p = _Parser()
     p.g.reserved = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     last = None
-    for stmt in tree.body:
-        last = p.statement(stmt) or last
+    with paused_gc():
+        for stmt in tree.body:
+            last = p.statement(stmt) or last
     if last is None:
         raise ParseError("nothing is computed: write at least one line `name = expression`",
                          1, 1)
