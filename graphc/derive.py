@@ -9,6 +9,7 @@ output (d exp = out, d tanh = 1 - out**2): cheaper, and what a person writes.
 from __future__ import annotations
 
 import math
+import re
 from functools import cache
 from typing import Any
 
@@ -76,7 +77,10 @@ def partials(op: Op, pat: Pattern) -> tuple[sp.Expr, ...]:
     f = formula(op, pat, held)
     nvars = len({v for kind, v in pat if kind == "v"})
     reuse = {} if f.is_Atom else {f: OUT}
-    return tuple(sp.diff(f, var(k)).xreplace(reuse).xreplace(held) for k in range(nvars))
+    # powsimp only merges powers: sympy writes d x**y/dx as y*x**y/x, which is nan at
+    # x = 0; y*x**(y - 1) is not. (No simplify: it rewrites sigmoid' into cosh forms.)
+    return tuple(sp.powsimp(sp.diff(f, var(k))).xreplace(reuse).xreplace(held)
+                 for k in range(nvars))
 
 
 def bound(g: Graph, node: str) -> tuple[list[str], tuple[sp.Expr, ...]]:
@@ -152,6 +156,21 @@ def _structural(g: Graph, node: str, slot: int) -> sp.Expr:
         return sp.Piecewise((1, cond), (0, True)) if slot == 1 else \
             sp.Piecewise((0, cond), (1, True))
     return sp.Integer(1)
+
+
+class _ShortFloats(sp.printing.str.StrPrinter):
+    def _print_Float(self, expr: sp.Float) -> str:
+        return repr(float(expr))
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def pretty(expr: Any) -> str:
+    """A local derivative as a slide would show it: ``1 - y²``, ``0.5·x``, ``y·(1 - y)``."""
+    text = _ShortFloats().doprint(sp.sympify(expr))
+    text = re.sub(r"\*\*(-?\d+)\b", lambda m: m.group(1).translate(_SUPERSCRIPT), text)
+    return text.replace("**", "^").replace("*", "·")
 
 
 def to_sympy(g: Graph, of: str | None = None) -> sp.Expr:

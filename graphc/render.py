@@ -8,7 +8,6 @@ so the full picture and each frame of the step-by-step backward pass look alike.
 from __future__ import annotations
 
 import html
-import re
 import warnings
 from collections import deque
 from dataclasses import dataclass, field
@@ -16,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import graphviz
-import sympy as sp
 
 from . import autodiff
 from .compile import write_atomic
-from .derive import edge_values, local_derivatives
+from .derive import edge_values, local_derivatives, pretty
 from .errors import GraphcError
 from .graph import Graph
 from .verify import enumerate_paths, format_number
@@ -29,16 +27,6 @@ BIG = 300
 """Graphs with more nodes than this still render, with a warning (see ``limit=``)."""
 PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
            "#17becf", "#bcbd22", "#7f7f7f"]
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def pretty(expr: Any) -> str:
-    """A local derivative as a slide would show it: ``1 - y²``, ``y·(1 - y)``."""
-    text = sp.sstr(expr)
-    text = re.sub(r"\*\*(-?\d+)\b", lambda m: m.group(1).translate(_SUPERSCRIPT), text)
-    return text.replace("**", "^").replace("*", "·")
-
-
 @dataclass
 class Scene:
     """What a picture shows: which values are known and what is in focus."""

@@ -16,9 +16,9 @@ import graphviz
 
 from . import autodiff
 from .compile import write_atomic
-from .derive import edge_values, local_derivatives
+from .derive import edge_values, local_derivatives, pretty
 from .graph import Graph
-from .render import Scene, draw, pipe, pretty
+from .render import Scene, draw, pipe
 from .verify import format_number
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from .compile import compile as compile_graph
-from .derive import edge_values, local_derivatives, to_sympy
+from .derive import edge_values, local_derivatives, pretty, to_sympy
 from .errors import GraphcError
 from .from_sympy import from_sympy
 from .graph import Graph
@@ -227,7 +227,8 @@ def format_report(rep: Report) -> str:
         lines.append(f"{r.input}: {r.n_paths} path{'s' if r.n_paths != 1 else ''} to "
                      f"{rep.of}, each the product of its local derivatives")
         for p in r.paths[:8]:
-            factors = " * ".join(f"({f})" if f.is_Add else str(f) for f in p.factors)
+            factors = " · ".join(f"({pretty(f)})" if f.is_Add else pretty(f)
+                                 for f in p.factors)
             lines.append(f"  {' -> '.join(p.nodes)}:  {factors} = {format_number(p.value)}")
         if len(r.paths) > 8:
             lines.append(f"  ... and {len(r.paths) - 8} more")

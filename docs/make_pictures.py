@@ -1,0 +1,55 @@
+"""Regenerate every picture the docs show, so none goes stale.
+
+    python docs/make_pictures.py      # needs Graphviz's `dot`
+
+Each picture is (file name, graph, render keyword arguments); the teaching guide
+embeds them from docs/img/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import graphc as gc
+from graphc.render import write
+from graphc.steps import write_steps
+
+ROOT = Path(__file__).resolve().parent.parent
+IMG = ROOT / "docs" / "img"
+COLAH_AT = {"a": 2, "b": 1}
+TWO_LAYER_AT = {"x1": 2, "x2": 3, "w1": 0.11, "w2": 0.21, "w3": 0.12, "w4": 0.08,
+                "w5": 0.14, "w6": 0.15, "y": 1}
+NEURON_AT = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
+
+
+def pictures() -> dict[str, gc.Graph | tuple]:
+    """name -> (graph, render kwargs)."""
+    colah = gc.load(ROOT / "examples" / "colah.gc")
+    neuron = gc.load(ROOT / "examples" / "neuron.gc")
+    two_layer = gc.load(ROOT / "examples" / "two_layer.gc")
+    ladder = gc.parse("".join(f"x{i} = sin(x{i - 1}) + cos(x{i - 1})\n" for i in range(1, 4)))
+    colah_grad = gc.compile(colah).grad_graph
+    return {
+        "colah.svg": (colah, {}),
+        "colah_values.svg": (colah, {"at": COLAH_AT}),
+        "colah_forward_b.svg": (colah, {"at": COLAH_AT, "show": "forward", "wrt": "b"}),
+        "colah_paths_b.svg": (colah, {"at": COLAH_AT, "show": "paths", "wrt": "b"}),
+        "colah_gradient_graph.svg": (colah_grad, {}),
+        "neuron_values.svg": (neuron, {"at": NEURON_AT}),
+        "two_layer_values.svg": (two_layer, {"at": TWO_LAYER_AT}),
+        "ladder3_paths.svg": (ladder, {"at": {"x0": 0.3}, "show": "paths", "wrt": "x0"}),
+    }
+
+
+def main() -> None:
+    IMG.mkdir(parents=True, exist_ok=True)
+    for name, (g, kwargs) in pictures().items():
+        write(gc.render(g, **kwargs), IMG / name)
+        print(f"wrote docs/img/{name}")
+    colah = gc.load(ROOT / "examples" / "colah.gc")
+    written = write_steps(colah, COLAH_AT, ROOT / "docs" / "steps")
+    print(f"wrote {len(written) - 1} frames and docs/steps/index.html")
+
+
+if __name__ == "__main__":
+    main()
