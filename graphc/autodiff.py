@@ -7,6 +7,8 @@ rendered and differentiated again. Elementwise ops get their local derivatives f
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from .derive import bound, build_partial
@@ -49,6 +51,25 @@ def _times(g: Graph, factor: sp.Expr, v: str, k: int, names: list[str], x: str) 
     if factor == -1:
         return g.add("neg", (x,))
     return g.add("mul", (x, build_partial(g, v, k, factor, names)))
+
+
+def _unbroadcast(g: Graph, c: str, a: str, v: str, known: bool) -> str:
+    """The one place broadcast axes are summed away: v's adjoint, to a's shape.
+
+    With every input's shape declared the axes are known now and the sum reads like
+    the lecture's (``np.sum(h_bar, axis=0)`` for a bias); otherwise ``_sum_to`` finds
+    them at call time.
+    """
+    if not known:
+        return g.add("sum_to", (c, a))
+    sa, sv = g.shape(a), g.shape(v)
+    lead = len(sv) - len(sa)
+    ones = tuple(lead + i for i, d in enumerate(sa) if d == 1 and sv[lead + i] != 1)
+    if ones:
+        c = g.add("sum", (c,), {"axis": ones[0] if len(ones) == 1 else ones, "keepdims": True})
+    if lead:
+        c = g.add("sum", (c,), {"axis": 0 if lead == 1 else tuple(range(lead))})
+    return c
 
 
 def _sum(g: Graph, parts: list[str]) -> str:
@@ -97,8 +118,8 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
                 vbar = _name(h, vbar, h.fresh(f"{v}_bar"))
         adjoint[v] = vbar
         for a, c in _vjp(h, v, vbar, live):
-            if h.shape(a) != h.shape(v):
-                c = h.add("sum_to", (c, a))
+            if h.op(v).elementwise and h.shape(a) != h.shape(v):
+                c = _unbroadcast(h, c, a, v, known=not free)
             if fan[a] == 1 and a not in inputs and h.attrs(c)["temp"]:
                 c = _name(h, c, h.fresh(f"{a}_bar"))
             pending.setdefault(a, []).append((position[v], c))
@@ -144,13 +165,23 @@ def _vjp(h: Graph, v: str, vbar: str, live: set[str]) -> list[tuple[str, str]]:
 
 _POINTWISE = {"where", "alias", "broadcast_like", "gt", "ge", "lt", "le", "eq", "ne",
               "ones_like", "zeros_like"}
+TANGENT_LIMIT = 50_000_000
+"""Most tangent elements direction-stacked forward mode may hold in one node."""
+
+
+def _pointwise(g: Graph, nodes: set[str]) -> bool:
+    """True when every op is elementwise: the Jacobian is diagonal up to broadcasting."""
+    return all(g.op(n).elementwise or g.attrs(n)["op"] in _POINTWISE | {"input", "const"}
+               for n in nodes)
 
 
 def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Graph:
-    """Forward mode: one tangent sweep per ``wrt`` input, seeded with ones.
+    """Forward mode: one tangent sweep per ``wrt`` input.
 
-    A ones seed gives the gradient exactly when the Jacobian from the input to the
-    output is diagonal up to broadcasting, which holds for elementwise graphs.
+    Elementwise graphs are seeded with ones: the Jacobian is diagonal up to
+    broadcasting, so one sweep gives the whole gradient, and arrays of any size work.
+    Graphs with tensor ops carry every unit direction of the input at once, stacked
+    on a leading axis (declared shapes needed); the cost is one sweep per element.
     """
     out = g.output(of)
     wrt = resolve_wrt(g, wrt)
@@ -162,20 +193,26 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     for w in wrt:
         suffix = f"_dot_{w}" if len(wrt) > 1 else "_dot"
         live = _between(h, [w], out)
+        stacked = not _pointwise(h, live)
+        if stacked:
+            _check_size(h, w, live)
         dots: dict[str, str] = {}
         for v in order:
             if v not in live:
                 continue
             if v == w:
-                dots[v] = h.add("ones_like", (w,), name=h.fresh(w + suffix))
+                seed = "basis" if stacked else "ones_like"
+                dots[v] = h.add(seed, (w,), name=h.fresh(w + suffix))
                 continue
-            t = _jvp(h, v, dots)
+            t = _jvp(h, v, dots, stacked)
             if t is not None:
                 dots[v] = _name(h, t, h.fresh(v + suffix)) if h.attrs(t)["temp"] else t
         tangents[w] = dots
         name = h.fresh(f"d{out}_d{w}" if f"d{out}_d{w}".isidentifier() else "grad")
         if out not in dots:
             grads.append(h.add("zeros_like", (w,), name=name))
+        elif stacked:
+            grads.append(h.add("from_directions", (dots[out], w), name=name))
         elif w in free and len(free) > 1 or h.shape(out) != h.shape(w):
             spread = h.add("broadcast_like", (dots[out], out))
             grads.append(h.add("sum_to", (spread, w), name=name))
@@ -186,17 +223,40 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     return h
 
 
-def _jvp(h: Graph, v: str, dots: dict[str, str]) -> str | None:
+def _check_size(g: Graph, w: str, live: set[str]) -> None:
+    sizes = [g.shape(n) for n in live]
+    if all(isinstance(d, int) for s in sizes for d in s):
+        n = math.prod(g.shape(w))
+        biggest = max(math.prod(s) for s in sizes)
+        if n * biggest > TANGENT_LIMIT:
+            raise GraphcError(f"forward mode with respect to {w} would carry {n} directions "
+                              f"through nodes of {biggest} elements ({n * biggest:,} numbers"
+                              "): use mode='reverse', which needs one sweep")
+
+
+def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
     op = h.op(v)
     if not op.differentiable:
         return None
     if op.elementwise:
         names, parts = bound(h, v)
-        terms = [_times(h, d, v, k, names, dots[a])
-                 for k, (a, d) in enumerate(zip(names, parts)) if a in dots]
+        ndim = len(h.shape(v))
+        terms = []
+        for k, (a, d) in enumerate(zip(names, parts)):
+            if a in dots:
+                dot = dots[a]
+                if stacked and len(h.shape(a)) < ndim:
+                    dot = h.add("lift", (dot,), {"ndim": ndim})
+                terms.append(_times(h, d, v, k, names, dot))
         terms = [t for t in terms if t is not None]
-        return _sum(h, terms) if terms else None
-    if op.name not in _POINTWISE:
+        if not terms:
+            return None
+        total = _sum(h, terms)
+        if stacked and any(h.shape(a) != h.shape(v) for a in names if a in dots):
+            total = h.add("spread", (total, v))
+        return total
+    if op.name not in _POINTWISE and not stacked or op.name in ("sum_to", "broadcast_like") \
+            and stacked:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
                           "use mode='reverse'")
     return op.jvp(h, v, tuple(dots.get(a) for a in h.args(v)))

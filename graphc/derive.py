@@ -150,11 +150,14 @@ def edge_values(g: Graph, env: dict[str, Any]) -> dict[tuple[str, str], Any]:
 
 
 def _structural(g: Graph, node: str, slot: int) -> sp.Expr:
+    """A structural op's local derivative: its vjp rule as text (``W_bar += ...``)."""
     op, args = g.op(node), g.args(node)
     if op.name == "where":
         cond = sp.Ne(sp.Symbol(args[0], real=True), 0)
         return sp.Piecewise((1, cond), (0, True)) if slot == 1 else \
             sp.Piecewise((0, cond), (1, True))
+    if op.rules:
+        return sp.Symbol(op.rules[slot].format(*args, out=node))
     return sp.Integer(1)
 
 

@@ -64,8 +64,8 @@ class Graph:
         node is a temp exactly when no name was given.
         """
         args = tuple(args)
-        params = dict(params or {})
         the_op = lookup(op, self.ops)
+        params = {**the_op.params, **(params or {})}
         for a in args:
             if a not in self.nx:
                 raise UndefinedNameError(f"operand {a!r} of {op} is not a node")

@@ -12,7 +12,6 @@ build graph nodes, so the gradient is a graph in the same IR.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,9 +70,11 @@ class Op:
     differentiable: bool = True
     commutative: bool = False
     public: bool = True
-    helper: str | None = None
-    params: tuple[str, ...] = ()
+    helpers: tuple[Callable[..., Any], ...] = ()  # functions the emitted module carries
+    params: dict[str, Any] = field(default_factory=dict)  # keyword params: defaults
     defaults: tuple[float, ...] = ()
+    spell: Callable[[dict], str] | None = None  # NumPy template that depends on params
+    rules: tuple[str, ...] = ()  # structural: each slot's vjp as text, for pictures
     body: Any = field(default=None, repr=False)
     source: str | None = None
 
@@ -85,7 +86,8 @@ class Op:
         """How the op is written in .gc text (operands already printed)."""
         if self.symbol is not None:
             return self.code.format(*operands)
-        extra = [f"{k}={params[k]!r}" for k in self.params if params.get(k) is not None]
+        extra = [f"{k}={params[k]!r}" for k, default in self.params.items()
+                 if params.get(k, default) != default]
         return f"{self.name}({', '.join(operands + extra)})"
 
 
@@ -105,8 +107,8 @@ def _infix(name: str, symbol: str, fn: Callable, formula: Callable, prec: int,
 
 def _function(name: str, code: str, fn: Callable, formula: Callable, arity: int = 1,
               head: Any = None, **kw: Any) -> None:
-    _register(Op(name, arity, code, fn, formula=formula, sympy_head=head,
-                 slot_prec=(0,) * arity, **kw))
+    kw.setdefault("slot_prec", (0,) * arity)
+    _register(Op(name, arity, code, fn, formula=formula, sympy_head=head, **kw))
 
 
 def _relu(x: sp.Expr) -> sp.Expr:
@@ -135,7 +137,7 @@ _function("cos", "np.cos({0})", np.cos, sp.cos, head=sp.cos)
 _function("tan", "np.tan({0})", np.tan, sp.tan, head=sp.tan)
 _function("tanh", "np.tanh({0})", np.tanh, sp.tanh, head=sp.tanh)
 _function("sigmoid", "1 / (1 + np.exp(-{0}))", lambda x: 1 / (1 + np.exp(-x)), sigmoid,
-          head=sigmoid, prec=MUL)
+          head=sigmoid, prec=MUL, slot_prec=(UNARY,))  # the operand follows a unary -
 _function("softplus", "np.logaddexp(0.0, {0})", lambda x: np.logaddexp(0.0, x), softplus,
           head=softplus)
 _function("relu", "np.maximum({0}, 0.0)", lambda x: np.maximum(x, 0.0), _relu)
@@ -212,13 +214,13 @@ _register(Op("sum_to", 2, "_sum_to({0}, {1})", _sum_to, slot_prec=(0, 0),
                                         None),
              jvp=lambda g, node, dots: dots[0] and g.add("sum_to",
                                                          (dots[0], g.args(node)[1])),
-             public=False, helper=inspect.getsource(_sum_to)))
+             public=False, helpers=(_sum_to,)))
 _register(Op("broadcast_like", 2, "_broadcast_like({0}, {1})", _broadcast_like,
              slot_prec=(0, 0),
              vjp=lambda g, node, grad: (g.add("sum_to", (grad, g.args(node)[0])), None),
              jvp=lambda g, node, dots: dots[0] and g.add("broadcast_like",
                                                          (dots[0], g.args(node)[1])),
-             public=False, helper=inspect.getsource(_broadcast_like)))
+             public=False, helpers=(_broadcast_like,)))
 _register(Op("ones_like", 1, "np.ones_like({0})", np.ones_like, slot_prec=(0,),
              differentiable=False, public=False))
 _register(Op("zeros_like", 1, "np.zeros_like({0})", np.zeros_like, slot_prec=(0,),
@@ -249,6 +251,8 @@ def lookup(name: str, local: dict[str, Op] | None = None) -> Op:
     except KeyError:
         raise UnknownOpError(f"unknown op {name!r}") from None
 
+
+from . import tensor  # noqa: E402, F401 - registers the tensor ops in OPS
 
 FUNCTIONS = sorted(name for name, op in OPS.items() if op.public and op.symbol is None)
 """The names a user may call in .gc text and as ``gc.<name>``."""

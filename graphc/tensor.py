@@ -1,0 +1,444 @@
+"""Tensor ops of the op table: matmul, transpose, reductions, softmax family, losses.
+
+Their derivatives are structural, stated once here as vjp/jvp rules that build graph
+nodes, the way the lectures write them: for ``f = W @ g``, ``W_bar = f_bar @ g.T`` and
+``g_bar = W.T @ f_bar``. The NumPy functions below run in the interpreter and are
+also copied verbatim into emitted modules, so both compute the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import shapes
+from .errors import ShapeError
+from .ops import ATOM, MUL, UNARY, Op, _register
+
+
+# ---- NumPy implementations, shipped inside emitted modules ------------------------
+def _softmax(x, axis=-1):
+    """softmax along axis, shifted by the max (which the gradient treats as a constant)."""
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis=-1):
+    """log(softmax(x)) without overflow: x - max - log(sum(exp(x - max)))."""
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _logsumexp(x, axis=-1, keepdims=False):
+    """log(sum(exp(x))) along axis, shifted by the max."""
+    m = np.max(x, axis=axis, keepdims=True)
+    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _cross_entropy(logits, labels):
+    """Mean over the batch (first axis) of -sum(labels * log_softmax(logits))."""
+    batch = logits.shape[0] if np.ndim(logits) > 1 else 1
+    return -np.sum(labels * _log_softmax(logits)) / batch
+
+
+def _mse(pred, target):
+    """Half the mean squared error."""
+    return np.mean((pred - target) ** 2) / 2
+
+
+def _basis(x):
+    """Every unit direction of x at once: shape (x.size, *x.shape)."""
+    n = np.size(x)
+    return np.eye(n, dtype=np.result_type(x, np.float32)).reshape((n,) + np.shape(x))
+
+
+def _from_directions(t, x):
+    """Sum each direction's output tangent: the gradient, shaped like x."""
+    t = np.asarray(t)
+    return np.sum(t.reshape(t.shape[0], -1), axis=1).reshape(np.shape(x))
+
+
+def _lift(t, ndim):
+    """A direction-stacked tangent padded with 1-axes so it broadcasts like ndim dims."""
+    return t.reshape(t.shape[:1] + (1,) * (ndim - t.ndim + 1) + t.shape[1:])
+
+
+# ---- shapes -------------------------------------------------------------------------
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """axis (None, int or tuple) as sorted non-negative ints; ShapeError when out of range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    out = []
+    for a in axes:
+        if not isinstance(a, int) or not -ndim <= a < ndim:
+            raise ShapeError(f"axis {a} is out of range for {ndim} dimensions")
+        out.append(a % ndim)
+    return tuple(sorted(set(out)))
+
+
+def _reduced(shape: shapes.Shape, axis: Any, keepdims: bool) -> shapes.Shape:
+    axes = _axes(axis, len(shape))
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _matmul_shape(a: shapes.Shape, b: shapes.Shape) -> shapes.Shape:
+    if not a or not b:
+        raise ShapeError("@ needs operands with at least one dimension (use * for scalars)")
+    a2, b2 = (a if len(a) > 1 else (1,) + a), (b if len(b) > 1 else b + (1,))
+    if a2[-1] != b2[-2]:
+        raise ShapeError(f"inner dimensions {a2[-1]} and {b2[-2]} differ")
+    batch = shapes.broadcast(a2[:-2], b2[:-2])
+    out = batch + a2[-2:-1] + b2[-1:]
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+def _shape_of(fn):
+    return lambda g, args, params: fn(*(g.shape(a) for a in args))
+
+
+def _params_shape(rule):
+    return lambda g, args, params: rule(*(g.shape(a) for a in args), **params)
+
+
+# ---- helpers that build nodes -------------------------------------------------------
+def _T(g: Any, x: str) -> str:  # noqa: N802 - the transpose, as in the lectures
+    return g.add("transpose", (x,)) if len(g.shape(x)) == 2 else g.add("mT", (x,))
+
+
+def _expand(g: Any, grad: str, node: str) -> str:
+    """A reduction's adjoint with the reduced axes put back (as 1s)."""
+    params = g.attrs(node)["params"]
+    x = g.args(node)[0]
+    if params.get("keepdims") or params.get("axis") is None and not g.shape(node):
+        return grad
+    axes = _axes(params.get("axis"), len(g.shape(x)))
+    return g.add("expand_dims", (grad,), {"axis": axes[0] if len(axes) == 1 else axes})
+
+
+def _count(g: Any, node: str) -> str:
+    """How many elements one output element of a mean averages."""
+    x = g.args(node)[0]
+    dims = [g.shape(x)[i] for i in _axes(g.attrs(node)["params"].get("axis"), len(g.shape(x)))]
+    if all(isinstance(d, int) for d in dims):
+        return g.const(float(np.prod(dims)))
+    return g.add("size_ratio", (x, node))
+
+
+def _matmul_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+    a, b = g.args(node)
+    sa, sb = g.shape(a), g.shape(b)
+    if len(sa) == 1 and len(sb) == 1:
+        return g.add("mul", (grad, b)), g.add("mul", (grad, a))
+    if len(sa) == 1:
+        return g.add("matmul", (b, grad)), g.add("outer", (a, grad))
+    if len(sb) == 1:
+        return g.add("outer", (grad, b)), g.add("matmul", (_T(g, a), grad))
+    return g.add("matmul", (grad, _T(g, b))), g.add("matmul", (_T(g, a), grad))
+
+
+def _matmul_jvp(g: Any, node: str, dots: tuple) -> str | None:
+    """Tangents carry a leading direction axis; a 1-D b's tangent is a stack of rows."""
+    a, b = g.args(node)
+    second = None
+    if dots[1] and len(g.shape(b)) == 1:
+        second = g.add("matmul", (dots[1], a if len(g.shape(a)) == 1 else _T(g, a)))
+    elif dots[1]:
+        second = g.add("matmul", (a, dots[1]))
+    terms = [g.add("matmul", (dots[0], b)) if dots[0] else None, second]
+    terms = [t for t in terms if t]
+    return terms[0] if len(terms) == 1 else g.add("add", tuple(terms))
+
+
+def _sum_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+    x = g.args(node)[0]
+    return (g.add("broadcast_like", (_expand(g, grad, node), x)),)
+
+
+def _mean_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+    x = g.args(node)[0]
+    scaled = g.add("div", (grad, _count(g, node)))
+    return (g.add("broadcast_like", (_expand(g, scaled, node), x)),)
+
+
+def _keep(g: Any, x: str, axis: int) -> str:
+    return g.add("sum", (x,), {"axis": axis, "keepdims": True})
+
+
+def _softmax_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+    axis = g.attrs(node)["params"]["axis"]
+    inner = _keep(g, g.add("mul", (grad, node)), axis)
+    return (g.add("mul", (node, g.add("sub", (grad, inner)))),)
+
+
+def _log_softmax_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+    axis = g.attrs(node)["params"]["axis"]
+    probs = g.add("exp", (node,))
+    return (g.add("sub", (grad, g.add("mul", (probs, _keep(g, grad, axis))))),)
+
+
+def _logsumexp_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+    x = g.args(node)[0]
+    weights = g.add("exp", (g.add("sub", (x, _expand(g, node, node))),))
+    return (g.add("mul", (_expand(g, grad, node), weights)),)
+
+
+def _batch(g: Any, logits: str) -> str:
+    shape = g.shape(logits)
+    if len(shape) < 2:
+        return g.const(1.0)
+    if isinstance(shape[0], int):
+        return g.const(float(shape[0]))
+    return g.add("batch_size", (logits,))
+
+
+def _cross_entropy_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+    logits, labels = g.args(node)
+    scale = g.add("div", (grad, _batch(g, logits)))
+    probs = g.add("softmax", (logits,), {"axis": -1})
+    d_logits = g.add("mul", (g.add("sub", (probs, labels)), scale))
+    d_labels = g.add("neg", (g.add("mul", (g.add("log_softmax", (logits,), {"axis": -1}),
+                                           scale)),))
+    return d_logits, d_labels
+
+
+def _mse_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+    pred, target = g.args(node)
+    diff = g.add("sub", (pred, target))
+    shape = shapes.broadcast(g.shape(pred), g.shape(target))
+    n = g.const(float(np.prod(shape))) if all(isinstance(d, int) for d in shape) \
+        else g.add("size_ratio", (diff, node))
+    d = g.add("mul", (diff, g.add("div", (grad, n))))
+
+    def to(x: str, t: str) -> str:
+        return x if g.shape(t) == shape else g.add("sum_to", (x, t))
+    return to(d, pred), to(g.add("neg", (d,)), target)
+
+
+def _spell(name: str, defaults: dict[str, Any]):
+    """A NumPy call with only the keyword arguments that differ from the defaults."""
+    def spell(params: dict) -> str:
+        extra = "".join(f", {k}={params[k]!r}" for k, v in defaults.items()
+                        if params.get(k, v) != v)
+        return f"{name}({{0}}{extra})"
+    return spell
+
+
+def _negative(axis: Any, ndim: int) -> tuple[int, ...]:
+    """Axes counted from the end, so a leading direction axis (forward mode) is harmless."""
+    return tuple(a - ndim for a in _axes(axis, ndim))
+
+
+def _reduce_jvp(name: str):
+    def jvp(g: Any, node: str, dots: tuple) -> str | None:
+        params = dict(g.attrs(node)["params"])
+        params["axis"] = _negative(params.get("axis"), len(g.shape(g.args(node)[0])))
+        return g.add(name, (dots[0],), params)
+    return jvp
+
+
+def _along_jvp(rule):
+    """jvp of an op along one axis, with the axis counted from the end."""
+    def jvp(g: Any, node: str, dots: tuple) -> str | None:
+        axis = _negative(g.attrs(node)["params"]["axis"], len(g.shape(node)))[0]
+        return rule(g, node, dots[0], axis)
+    return jvp
+
+
+def _softmax_jvp(g: Any, node: str, dot: str, axis: int) -> str:
+    inner = _keep(g, g.add("mul", (dot, node)), axis)
+    return g.add("mul", (node, g.add("sub", (dot, inner))))
+
+
+def _log_softmax_jvp(g: Any, node: str, dot: str, axis: int) -> str:
+    probs = g.add("exp", (node,))
+    return g.add("sub", (dot, _keep(g, g.add("mul", (probs, dot)), axis)))
+
+
+def _logsumexp_jvp(g: Any, node: str, dots: tuple) -> str | None:
+    x = g.args(node)[0]
+    params = g.attrs(node)["params"]
+    axis = _negative(params.get("axis"), len(g.shape(x)))
+    weights = g.add("exp", (g.add("sub", (x, _expand(g, node, node))),))
+    return g.add("sum", (g.add("mul", (dots[0], weights)),),
+                 {"axis": axis, "keepdims": bool(params.get("keepdims"))})
+
+
+def _transpose_jvp(g: Any, node: str, dots: tuple) -> str | None:
+    k = len(g.shape(node))
+    if k < 2:
+        return dots[0]
+    return g.add("mT", (dots[0],)) if k == 2 else \
+        g.add("reverse_last", (dots[0],), {"k": k})
+
+
+def _loss_jvp(g: Any, node: str, dots: tuple) -> str | None:
+    """d loss = sum over every axis but the direction axis of (vjp with seed 1) * dot."""
+    one = g.const(1.0)
+    slots = g.op(node).vjp(g, node, one)
+    terms = []
+    for a, dot, bar in zip(g.args(node), dots, slots):
+        if dot is not None and bar is not None:
+            axis = tuple(range(-len(g.shape(a)), 0))
+            terms.append(g.add("sum", (g.add("mul", (dot, bar)),), {"axis": axis}))
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else g.add("add", tuple(terms))
+
+
+def _spread(t, like):
+    """A direction-stacked tangent broadcast to the full shape of `like`."""
+    return np.broadcast_to(t, np.shape(t)[:1] + np.shape(like))
+
+
+def _reverse_last(x, k):
+    """x with its last k axes in reverse order (the transpose of a stacked tangent)."""
+    n = np.ndim(x)
+    return np.transpose(x, tuple(range(n - k)) + tuple(range(n - 1, n - k - 1, -1)))
+
+
+def _size_ratio(x, y):
+    """How many elements of x each element of y stands for (a mean's divisor)."""
+    return np.size(x) / np.size(y)
+
+
+DIRECTIONS = "(directions)"
+"""The symbolic size of the leading axis of direction-stacked tangents."""
+_AXIS = {"axis": None, "keepdims": False}
+_SOFT = {"axis": -1}
+_LSE = {"axis": -1, "keepdims": False}
+
+
+def _reduce_shape(x: shapes.Shape, axis: Any = None, keepdims: bool = False) -> shapes.Shape:
+    return _reduced(x, axis, keepdims)
+
+
+def _along_shape(x: shapes.Shape, axis: Any = -1) -> shapes.Shape:
+    _axes(axis, len(x))
+    return x
+
+
+def _lse_shape(x: shapes.Shape, axis: Any = -1, keepdims: bool = False) -> shapes.Shape:
+    return _reduced(x, axis, keepdims)
+
+
+def _ce_shape(logits: shapes.Shape, labels: shapes.Shape) -> shapes.Shape:
+    if not logits:
+        raise ShapeError("cross_entropy needs logits with a class axis, e.g. [N, C]")
+    if len(labels) != len(logits) or shapes.broadcast(logits, labels) != logits:
+        raise ShapeError(f"labels {shapes.format_shape(labels)} must be one-hot with the "
+                         f"shape of the logits {shapes.format_shape(logits)}")
+    return ()
+
+
+def _mse_shape(pred: shapes.Shape, target: shapes.Shape) -> shapes.Shape:
+    shapes.broadcast(pred, target)
+    return ()
+
+
+def _T_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
+    return tuple(reversed(x))
+
+
+def _mT_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
+    if len(x) < 2:
+        raise ShapeError("needs at least two dimensions")
+    return x[:-2] + (x[-1], x[-2])
+
+
+def _register_all() -> None:
+    _register(Op("matmul", 2, "{0} @ {1}", np.matmul, MUL, (MUL, UNARY), symbol="@",
+                 shape=_shape_of(_matmul_shape), vjp=_matmul_vjp, jvp=_matmul_jvp,
+                 rules=("{out}_bar @ {1}.T", "{0}.T @ {out}_bar")))
+    _register(Op("transpose", 1, "{0}.T", np.transpose, ATOM, (ATOM,), symbol=".T",
+                 shape=_shape_of(_T_shape), jvp=_transpose_jvp, rules=("{out}_bar.T",),
+                 vjp=lambda g, node, grad: (g.add("transpose", (grad,)),)))
+    _register(Op("mT", 1, "np.swapaxes({0}, -1, -2)", lambda x: np.swapaxes(x, -1, -2),
+                 slot_prec=(0,), shape=_shape_of(_mT_shape), public=False,
+                 vjp=lambda g, node, grad: (g.add("mT", (grad,)),),
+                 jvp=lambda g, node, dots: g.add("mT", (dots[0],))))
+    _register(Op("reverse_last", 1, "_reverse_last({0}, {k})", _reverse_last,
+                 slot_prec=(0,), shape=lambda g, args, params: g.shape(args[0]),
+                 params={"k": None}, public=False, differentiable=False,
+                 helpers=(_reverse_last,)))
+    _register(Op("outer", 2, "np.outer({0}, {1})", np.outer, slot_prec=(0, 0), public=False,
+                 shape=lambda g, args, params: g.shape(args[0]) + g.shape(args[1]),
+                 vjp=lambda g, node, grad: (
+                     g.add("matmul", (grad, g.args(node)[1])),
+                     g.add("matmul", (g.add("transpose", (grad,)), g.args(node)[0])))))
+    for name, fn, vjp in (("sum", np.sum, _sum_vjp), ("mean", np.mean, _mean_vjp)):
+        _register(Op(name, 1, f"np.{name}({{0}})", fn, slot_prec=(0,), params=_AXIS,
+                     spell=_spell(f"np.{name}", _AXIS), shape=_params_shape(_reduce_shape),
+                     vjp=vjp, jvp=_reduce_jvp(name),
+                     rules=("{out}_bar spread over {0}" + (" / count" if name == "mean"
+                                                                 else ""),)))
+    _register(Op("expand_dims", 1, "np.expand_dims({0}, {axis})",
+                 lambda x, axis: np.expand_dims(x, axis), slot_prec=(0,), params={"axis": None},
+                 shape=lambda g, args, params: _expanded(g.shape(args[0]), params["axis"]),
+                 public=False, vjp=lambda g, node, grad: (
+                     g.add("sum", (grad,), {"axis": g.attrs(node)["params"]["axis"]}),),
+                 jvp=lambda g, node, dots: g.add("expand_dims", (dots[0],), {
+                     "axis": _negative(g.attrs(node)["params"]["axis"], len(g.shape(node)))})))
+    _register(Op("size_ratio", 2, "_size_ratio({0}, {1})", _size_ratio, slot_prec=(0, 0),
+                 shape=lambda g, args, params: (), public=False, differentiable=False,
+                 helpers=(_size_ratio,)))
+    _register(Op("batch_size", 1, "np.shape({0})[0]", lambda x: np.shape(x)[0],
+                 slot_prec=(0,), shape=lambda g, args, params: (), public=False,
+                 differentiable=False))
+    _register(Op("softmax", 1, "_softmax({0})", _softmax, slot_prec=(0,), params=_SOFT,
+                 spell=_spell("_softmax", _SOFT), shape=_params_shape(_along_shape),
+                 vjp=_softmax_vjp, jvp=_along_jvp(_softmax_jvp), helpers=(_softmax,),
+                 rules=("{out} * ({out}_bar - sum({out}_bar * {out}))",)))
+    _register(Op("log_softmax", 1, "_log_softmax({0})", _log_softmax, slot_prec=(0,),
+                 params=_SOFT, spell=_spell("_log_softmax", _SOFT),
+                 shape=_params_shape(_along_shape), vjp=_log_softmax_vjp,
+                 jvp=_along_jvp(_log_softmax_jvp), helpers=(_log_softmax,),
+                 rules=("{out}_bar - exp({out}) * sum({out}_bar)",)))
+    _register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,),
+                 params=_LSE, spell=_spell("_logsumexp", _LSE),
+                 shape=_params_shape(_lse_shape), vjp=_logsumexp_vjp, jvp=_logsumexp_jvp,
+                 helpers=(_logsumexp,), rules=("{out}_bar * exp({0} - {out})",)))
+    _register(Op("cross_entropy", 2, "_cross_entropy({0}, {1})", _cross_entropy,
+                 slot_prec=(0, 0), shape=_shape_of(_ce_shape), vjp=_cross_entropy_vjp,
+                 jvp=_loss_jvp, helpers=(_log_softmax, _cross_entropy),
+                 rules=("{out}_bar * (softmax({0}) - {1}) / N",
+                        "-{out}_bar * log_softmax({0}) / N")))
+    _register(Op("mse", 2, "_mse({0}, {1})", _mse, slot_prec=(0, 0), shape=_shape_of(_mse_shape),
+                 vjp=_mse_vjp, jvp=_loss_jvp, helpers=(_mse,),
+                 rules=("{out}_bar * ({0} - {1}) / size", "-{out}_bar * ({0} - {1}) / size")))
+    _register(Op("basis", 1, "_basis({0})", _basis, slot_prec=(0,), public=False,
+                 differentiable=False, helpers=(_basis,),
+                 shape=lambda g, args, params: (DIRECTIONS,) + g.shape(args[0])))
+    _register(Op("from_directions", 2, "_from_directions({0}, {1})", _from_directions,
+                 slot_prec=(0, 0), public=False, differentiable=False,
+                 helpers=(_from_directions,), shape=lambda g, args, params: g.shape(args[1])))
+    _register(Op("spread", 2, "_spread({0}, {1})", _spread, slot_prec=(0, 0), public=False,
+                 differentiable=False, helpers=(_spread,),
+                 shape=lambda g, args, params: g.shape(args[0])[:1] + g.shape(args[1])))
+    _register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"ndim": None},
+                 public=False, differentiable=False, helpers=(_lift,),
+                 shape=lambda g, args, params: _lifted(g.shape(args[0]), params["ndim"])))
+
+
+def _lifted(shape: shapes.Shape, ndim: int) -> shapes.Shape:
+    return shape[:1] + (1,) * (ndim - len(shape) + 1) + shape[1:]
+
+
+def _expanded(shape: shapes.Shape, axis: int | tuple[int, ...]) -> shapes.Shape:
+    axis = axis if isinstance(axis, tuple) else (axis,)
+    out = list(shape)
+    ndim = len(shape) + len(axis)
+    for a in sorted(x % ndim for x in axis):
+        out.insert(a, 1)
+    return tuple(out)
+
+
+_register_all()
