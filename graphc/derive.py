@@ -117,6 +117,9 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
     return result
 
 
+_IDENTITY_LIKE = ("alias", "sum_to", "broadcast_like")
+
+
 def edge_values(g: Graph, env: dict[str, Any]) -> dict[tuple[str, str], Any]:
     """Numeric d dst / d src on every edge, at the checked input values ``env``.
 
@@ -141,10 +144,11 @@ def edge_values(g: Graph, env: dict[str, Any]) -> dict[tuple[str, str], Any]:
             else:
                 made[(a, node)] = h.add("where", (c, one, zero))
                 made[(b, node)] = h.add("where", (c, zero, one))
-        elif op.vjp is not None:
-            for a in g.args(node):
+        elif op.name in _IDENTITY_LIKE:
+            for a in g.args(node)[:1]:
                 if not g.is_const(a):
                     made[(a, node)] = h.const(1.0)
+        # Tensor ops (matmul, sum, softmax...) have Jacobians, not numbers: no value.
     values = h.run(dict(env))
     return {edge: values[n] for edge, n in made.items()}
 

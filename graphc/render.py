@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import graphviz
+import numpy as np
 
 from . import autodiff
 from .compile import write_atomic
@@ -145,7 +146,10 @@ def _node_label(g: Graph, node: str, scene: Scene) -> str:
 def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene) -> dict:
     if (src, dst) not in symbolic:
         return {"style": "dashed", "color": "#aaaaaa"}
-    text = f"∂{dst}/∂{src} = {pretty(symbolic[(src, dst)])}"
+    if g.op(dst).rules:  # a tensor op: show its vjp, the way the lectures write it
+        text = f"{src}_bar += {symbolic[(src, dst)]}"
+    else:
+        text = f"∂{dst}/∂{src} = {pretty(symbolic[(src, dst)])}"
     if (src, dst) in scene.edge_values:
         text += f"\n= {format_number(scene.edge_values[(src, dst)])}"
     attrs = {"label": text}
@@ -213,8 +217,10 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
     out = g.output(of)
     scene = full_scene(g, at, out, show, wrt)
     where = ""
-    if at:
-        where = " at " + ", ".join(f"{k} = {format_number(v)}" for k, v in at.items())
+    if at:  # arrays by their shape: their values are on the nodes
+        where = " at " + ", ".join(
+            f"{k} = {format_number(v)}" if np.ndim(v) == 0 else f"{k}: {list(np.shape(v))}"
+            for k, v in at.items())
     dot = draw(g, scene, out, limit, title=f"{out}{where}")
     if path is not None:
         write(dot, path)

@@ -163,7 +163,10 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
     rows = []
     for x in rev.wrt:
         n = count_paths(g, x, out, edges)
-        if n <= max_paths:
+        if not edges <= set(numeric):
+            # tensor ops have Jacobians, not numbers, on their edges: no scalar path sum
+            paths, total, method = None, None, "not defined for tensor ops"
+        elif n <= max_paths:
             paths = enumerate_paths(g, x, out, edges, symbolic, numeric)
             total = sum((p.value for p in paths[1:]), paths[0].value) if paths else 0.0
             method = "enumeration"
@@ -175,7 +178,8 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
                 sym = _sympy_derivative(g, env, x, out, value)
             except GraphcError:
                 sym = None  # not an elementwise graph: no scalar formula to differentiate
-        row = Row(x, n, paths, _to_input(total, value, env[x]), method, rev_grads[x],
+        path_sum = None if total is None else _to_input(total, value, env[x])
+        row = Row(x, n, paths, path_sum, method, rev_grads[x],
                   fwd_grads[x], _finite_difference(g, env, x, out), sym)
         _judge(row)
         rows.append(row)
@@ -189,6 +193,7 @@ def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
 def _judge(row: Row) -> None:
     checks = [("path sum", row.path_sum, RTOL, ATOL), ("forward", row.forward, RTOL, ATOL),
               ("finite difference", row.finite_difference, FD_RTOL, FD_ATOL)]
+    checks = [c for c in checks if c[1] is not None]
     if row.sympy is not None:
         checks.append(("sympy.diff", row.sympy, RTOL, ATOL))
     row.disagree = [name for name, v, r, a in checks if not _close(v, row.reverse, r, a)]
@@ -210,7 +215,8 @@ def format_report(rep: Report) -> str:
     at = ", ".join(f"{k}={format_number(v)}" for k, v in rep.at.items())
     head = ["input", "paths", "path sum", "reverse", "forward", "finite diff", "sympy.diff",
             "agree"]
-    body = [[r.input, str(r.n_paths), format_number(r.path_sum), format_number(r.reverse),
+    body = [[r.input, str(r.n_paths), "-" if r.path_sum is None else format_number(r.path_sum),
+             format_number(r.reverse),
              format_number(r.forward), format_number(r.finite_difference),
              "-" if r.sympy is None else format_number(r.sympy),
              "yes" if r.ok else "NO: " + ", ".join(r.disagree)] for r in rep.rows]
@@ -220,6 +226,10 @@ def format_report(rep: Report) -> str:
               for row in [head, ["-" * w for w in widths], *body]]
     for r in rep.rows:
         lines.append("")
+        if r.path_sum is None:
+            lines.append(f"{r.input}: {r.n_paths} paths through tensor ops, whose local "
+                         "derivatives are Jacobians: no scalar path sum")
+            continue
         if r.paths is None:
             lines.append(f"{r.input}: {r.n_paths} paths, too many to list; summed by "
                          "dynamic programming over the DAG")
