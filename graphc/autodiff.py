@@ -14,6 +14,7 @@ import sympy as sp
 from .derive import bound, build_partial
 from .errors import GraphcError, UndefinedNameError
 from .graph import Graph
+from .tensor import reduce_to
 
 
 def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
@@ -62,14 +63,7 @@ def _unbroadcast(g: Graph, c: str, a: str, v: str, known: bool) -> str:
     """
     if not known:
         return g.add("sum_to", (c, a))
-    sa, sv = g.shape(a), g.shape(v)
-    lead = len(sv) - len(sa)
-    ones = tuple(lead + i for i, d in enumerate(sa) if d == 1 and sv[lead + i] != 1)
-    if ones:
-        c = g.add("sum", (c,), {"axis": ones[0] if len(ones) == 1 else ones, "keepdims": True})
-    if lead:
-        c = g.add("sum", (c,), {"axis": 0 if lead == 1 else tuple(range(lead))})
-    return c
+    return reduce_to(g, c, g.shape(v), g.shape(a))
 
 
 def _sum(g: Graph, parts: list[str]) -> str:

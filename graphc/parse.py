@@ -160,15 +160,15 @@ def _number(node: ast.Constant) -> float:
 
 def _literal(node: ast.expr) -> Any:
     """A keyword argument's value: None, an int, or a tuple of ints (axis=...)."""
-    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) is int):
+    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (int, bool)):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
             isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
         return -node.operand.value
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e) for e in node.elts)
-    raise _error(ParseError, "a keyword argument must be an integer, a tuple of integers "
-                 "or None", node)
+    raise _error(ParseError, "a keyword argument must be an integer, a tuple of integers, "
+                 "True/False or None", node)
 
 
 def _shape(node: ast.expr) -> tuple:

@@ -89,6 +89,9 @@ def _reduced(shape: shapes.Shape, axis: Any, keepdims: bool) -> shapes.Shape:
 def _matmul_shape(a: shapes.Shape, b: shapes.Shape) -> shapes.Shape:
     if not a or not b:
         raise ShapeError("@ needs operands with at least one dimension (use * for scalars)")
+    if len(a) == 1 and len(b) > 2 or len(b) == 1 and len(a) > 2:
+        raise ShapeError("a vector @ a stack of matrices is not supported: make the vector "
+                         "a 1-row or 1-column matrix")
     a2, b2 = (a if len(a) > 1 else (1,) + a), (b if len(b) > 1 else b + (1,))
     if a2[-1] != b2[-2]:
         raise ShapeError(f"inner dimensions {a2[-1]} and {b2[-2]} differ")
@@ -110,6 +113,18 @@ def _params_shape(rule):
 
 
 # ---- helpers that build nodes -------------------------------------------------------
+def reduce_to(g: Any, c: str, have: shapes.Shape, want: shapes.Shape) -> str:
+    """Node ``c`` (static shape ``have``) summed over the axes broadcasting added."""
+    lead = len(have) - len(want)
+    ones = tuple(lead + i for i, d in enumerate(want) if d == 1 and have[lead + i] != 1)
+    if ones:
+        c = g.add("sum", (c,), {"axis": ones[0] if len(ones) == 1 else ones, "keepdims": True})
+    if lead > 0:
+        c = g.add("sum", (c,), {"axis": 0 if lead == 1 else tuple(range(lead))})
+    return c
+
+
+
 def _T(g: Any, x: str) -> str:  # noqa: N802 - the transpose, as in the lectures
     return g.add("transpose", (x,)) if len(g.shape(x)) == 2 else g.add("mT", (x,))
 
@@ -142,18 +157,26 @@ def _matmul_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
         return g.add("matmul", (b, grad)), g.add("outer", (a, grad))
     if len(sb) == 1:
         return g.add("outer", (grad, b)), g.add("matmul", (_T(g, a), grad))
-    return g.add("matmul", (grad, _T(g, b))), g.add("matmul", (_T(g, a), grad))
+    da, db = g.add("matmul", (grad, _T(g, b))), g.add("matmul", (_T(g, a), grad))
+    return (reduce_to(g, da, g.shape(da), sa),  # stacks of matrices: sum the batch axes
+            reduce_to(g, db, g.shape(db), sb))
 
 
 def _matmul_jvp(g: Any, node: str, dots: tuple) -> str | None:
     """Tangents carry a leading direction axis; a 1-D b's tangent is a stack of rows."""
     a, b = g.args(node)
+    ndim = len(g.shape(node))
+
+    def lift(x: str, dot: str) -> str:  # line a matrix stack's batch axes up with node's
+        k = len(g.shape(x))
+        return g.add("lift", (dot,), {"ndim": ndim}) if 2 <= k < ndim else dot
+
     second = None
     if dots[1] and len(g.shape(b)) == 1:
         second = g.add("matmul", (dots[1], a if len(g.shape(a)) == 1 else _T(g, a)))
     elif dots[1]:
-        second = g.add("matmul", (a, dots[1]))
-    terms = [g.add("matmul", (dots[0], b)) if dots[0] else None, second]
+        second = g.add("matmul", (a, lift(b, dots[1])))
+    terms = [g.add("matmul", (lift(a, dots[0]), b)) if dots[0] else None, second]
     terms = [t for t in terms if t]
     return terms[0] if len(terms) == 1 else g.add("add", tuple(terms))
 
@@ -204,6 +227,9 @@ def _cross_entropy_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
     logits, labels = g.args(node)
     scale = g.add("div", (grad, _batch(g, logits)))
     probs = g.add("softmax", (logits,), {"axis": -1})
+    # (softmax - labels) / N for one-hot rows; weighting the softmax by each row's label
+    # sum keeps it exact for any labels, at the cost of one small reduction.
+    probs = g.add("mul", (probs, _keep(g, labels, -1)))
     d_logits = g.add("mul", (g.add("sub", (probs, labels)), scale))
     d_labels = g.add("neg", (g.add("mul", (g.add("log_softmax", (logits,), {"axis": -1}),
                                            scale)),))
@@ -333,7 +359,9 @@ def _lse_shape(x: shapes.Shape, axis: Any = -1, keepdims: bool = False) -> shape
 def _ce_shape(logits: shapes.Shape, labels: shapes.Shape) -> shapes.Shape:
     if not logits:
         raise ShapeError("cross_entropy needs logits with a class axis, e.g. [N, C]")
-    if len(labels) != len(logits) or shapes.broadcast(logits, labels) != logits:
+    if len(labels) != len(logits) or any(
+            b not in (a, 1) and not isinstance(b, str) and not isinstance(a, str)
+            for a, b in zip(logits, labels)):
         raise ShapeError(f"labels {shapes.format_shape(labels)} must be one-hot with the "
                          f"shape of the logits {shapes.format_shape(logits)}")
     return ()
@@ -409,7 +437,7 @@ def _register_all() -> None:
     _register(Op("cross_entropy", 2, "_cross_entropy({0}, {1})", _cross_entropy,
                  slot_prec=(0, 0), shape=_shape_of(_ce_shape), vjp=_cross_entropy_vjp,
                  jvp=_loss_jvp, helpers=(_log_softmax, _cross_entropy),
-                 rules=("{out}_bar * (softmax({0}) - {1}) / N",
+                 rules=("{out}_bar * (softmax({0}) * sum({1}) - {1}) / N",
                         "-{out}_bar * log_softmax({0}) / N")))
     _register(Op("mse", 2, "_mse({0}, {1})", _mse, slot_prec=(0, 0), shape=_shape_of(_mse_shape),
                  vjp=_mse_vjp, jvp=_loss_jvp, helpers=(_mse,),

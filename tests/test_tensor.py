@@ -1,0 +1,237 @@
+"""Tensor graphs: matrix ops, broadcasting, softmax family, losses, dtypes, bad input."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from conftest import EXAMPLES, central_diff
+
+import graphc as gc
+
+MLP = """
+x: [N, 4]
+labels: [N, 3]
+W1: [4, 5]
+b1: [5]
+W2: [5, 3]
+b2: [3]
+h = tanh(x @ W1 + b1)
+logits = h @ W2 + b2
+loss = cross_entropy(logits, labels)
+"""
+
+
+def mlp_values(n: int = 6, dtype=np.float64, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    values = {"x": rng.normal(size=(n, 4)), "labels": np.eye(3)[rng.integers(0, 3, n)],
+              "W1": rng.normal(size=(4, 5)), "b1": rng.normal(size=5),
+              "W2": rng.normal(size=(5, 3)), "b2": rng.normal(size=3)}
+    return {k: v.astype(dtype) for k, v in values.items()}
+
+
+def jax_mlp(jnp, jax):
+    def loss(x, labels, W1, b1, W2, b2):  # noqa: N803
+        h = jnp.tanh(x @ W1 + b1)
+        logits = h @ W2 + b2
+        return -jnp.mean(jnp.sum(labels * jax.nn.log_softmax(logits), axis=-1))
+    return loss
+
+
+def test_mlp_gradients_match_jax_and_finite_differences(jax, mode, optimize):
+    import jax.numpy as jnp
+
+    g = gc.parse(MLP)
+    values = mlp_values()
+    fn = gc.compile(g, mode=mode, optimize=optimize)
+    value, grads = fn(**values)
+    ref_value, ref = jax.value_and_grad(jax_mlp(jnp, jax), argnums=tuple(range(6)))(
+        *values.values())
+    assert value == pytest.approx(float(ref_value), rel=1e-12)
+    for name, r in zip(values, ref):
+        assert grads[name].shape == values[name].shape
+        np.testing.assert_allclose(grads[name], np.asarray(r), rtol=1e-9, atol=1e-12)
+    for name in ("W1", "b2"):
+        fd = central_diff(lambda **v: g.evaluate(**v)["loss"], values, name)
+        np.testing.assert_allclose(grads[name], fd, rtol=1e-5, atol=1e-8)
+
+
+def test_mlp_emitted_code_reads_like_the_lecture():
+    source = gc.compile(gc.load(EXAMPLES / "mlp.gc"), wrt="W1,b1,W2,b2,W3,b3").source
+    body = source.split("def value_and_grad")[1]
+    for line in ("W3_bar = h2.T @ logits_bar", "h2_bar = logits_bar @ W3.T",
+                 "b3_bar = np.sum(logits_bar, axis=0)", "W1_bar = x.T @ t2_bar",
+                 "_softmax(logits) * np.sum(labels, axis=-1, keepdims=True) - labels"):
+        assert line in body, line
+    assert "for " not in body  # BLAS matmuls, never Python loops over elements
+    assert "x_bar" not in body  # only the requested wrt
+
+
+@pytest.mark.parametrize("text, shapes", [
+    ("y = sum(x * s)", {"x": (3, 4), "s": ()}),                      # scalar x matrix
+    ("y = sum(x + b)", {"x": (3, 4), "b": (4,)}),                    # bias add
+    ("y = sum(x * c)", {"x": (3, 4), "c": (3, 1)}),                  # column broadcast
+    ("y = sum(x / sum(x, axis=1, keepdims=True))", {"x": (3, 4)}),   # keepdims
+    ("y = sum(mean(x, axis=0) * b)", {"x": (3, 4), "b": (4,)}),
+    ("y = sum(x - mean(x, axis=(0, 1), keepdims=True))", {"x": (2, 3)}),
+])
+def test_broadcasting_gradients_have_the_input_shapes(text, shapes, mode, optimize):
+    decl = "".join(f"{k}: {'scalar' if not s else list(s)}\n" for k, s in shapes.items())
+    g = gc.parse(decl + text)
+    rng = np.random.default_rng(1)
+    values = {k: rng.uniform(0.5, 1.5, size=s) if s else 0.7 for k, s in shapes.items()}
+    _, grads = gc.compile(g, mode=mode, optimize=optimize)(**values)
+    for k in shapes:
+        fd = central_diff(lambda **v: g.evaluate(**v)["y"], values, k)
+        assert np.shape(grads[k]) == shapes[k]
+        np.testing.assert_allclose(grads[k], fd, rtol=1e-5, atol=1e-8)
+
+
+STRUCTURAL = {
+    "matmul 2x2": ("a: [3, 4]\nb: [4, 2]\nf = a @ b", {"a": (3, 4), "b": (4, 2)}),
+    "matmul vec-mat": ("a: [4]\nb: [4, 2]\nf = a @ b", {"a": (4,), "b": (4, 2)}),
+    "matmul mat-vec": ("a: [3, 4]\nb: [4]\nf = a @ b", {"a": (3, 4), "b": (4,)}),
+    "matmul vec-vec": ("a: [4]\nb: [4]\nf = a @ b", {"a": (4,), "b": (4,)}),
+    "matmul batched": ("a: [2, 3, 4]\nb: [4, 2]\nf = a @ b", {"a": (2, 3, 4), "b": (4, 2)}),
+    "transpose": ("a: [3, 4]\nf = a.T", {"a": (3, 4)}),
+    "sum axis": ("a: [3, 4]\nf = sum(a, axis=0)", {"a": (3, 4)}),
+    "sum all": ("a: [3, 4]\nf = sum(a)", {"a": (3, 4)}),
+    "mean keepdims": ("a: [3, 4]\nf = mean(a, axis=1, keepdims=True)", {"a": (3, 4)}),
+    "softmax": ("a: [3, 4]\nf = softmax(a)", {"a": (3, 4)}),
+    "softmax axis 0": ("a: [3, 4]\nf = softmax(a, axis=0)", {"a": (3, 4)}),
+    "log_softmax": ("a: [3, 4]\nf = log_softmax(a)", {"a": (3, 4)}),
+    "logsumexp": ("a: [3, 4]\nf = logsumexp(a)", {"a": (3, 4)}),
+    "cross_entropy": ("a: [3, 4]\nb: [3, 4]\nf = cross_entropy(a, b)", {"a": (3, 4), "b": (3, 4)}),
+    "mse": ("a: [3, 4]\nb: [4]\nf = mse(a, b)", {"a": (3, 4), "b": (4,)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURAL))
+def test_dot_product_test_for_every_structural_op(name):
+    """<J v, u> == <v, J^T u>: forward mode gives J v, reverse mode J^T u."""
+    text, shapes = STRUCTURAL[name]
+    g0 = gc.parse(text)
+    out_shape = g0.shape("f")
+    decl = f"u: {list(out_shape) if out_shape else 'scalar'}\n"
+    g = gc.parse(decl + text + "\nL = sum(f * u)")
+    rng = np.random.default_rng(2)
+    values = {k: rng.normal(size=s) for k, s in shapes.items()}
+    values["u"] = rng.normal(size=out_shape) if out_shape else 0.8
+    _, rev = gc.compile(g, wrt=list(shapes))(**values)  # J^T u
+    for k in shapes:
+        v = rng.normal(size=shapes[k])
+        jv = gc.compile(g, wrt=[k], mode="forward")(**values)[1][k]
+        # forward mode's gradient is sum_k <J e_k, u> e_k; project it on v
+        assert np.vdot(jv, v) == pytest.approx(np.vdot(rev[k], v), rel=1e-9, abs=1e-12)
+        fd = central_diff(lambda **kw: g.evaluate(**kw)["L"], values, k)
+        np.testing.assert_allclose(rev[k], fd, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("scale", [1000.0, -1000.0])
+def test_softmax_family_is_stable_at_large_logits(scale):
+    g = gc.parse("a: [2, 3]\ny: [2, 3]\n"
+                 "L = cross_entropy(a, y) + sum(logsumexp(a)) + sum(softmax(a) * log_softmax(a))")
+    a = scale + np.array([[0.0, 1.0, 2.0], [3.0, 0.5, -1.0]])
+    y = np.eye(3)[[2, 0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warnings either
+        value, grads = gc.compile(g)(a=a, y=y)
+    shifted_value, shifted = gc.compile(g)(a=a - scale, y=y)
+    assert np.isfinite(value) and np.all(np.isfinite(grads["a"]))
+    assert value == pytest.approx(shifted_value + 2 * scale, rel=1e-12)
+    np.testing.assert_allclose(grads["a"], shifted["a"], atol=1e-12)
+
+
+def test_float32_is_preserved(mode):
+    values = mlp_values(dtype=np.float32)
+    value, grads = gc.compile(gc.parse(MLP), mode=mode)(**values)
+    assert np.asarray(value).dtype == np.float32
+    assert {g.dtype for g in grads.values()} == {np.dtype(np.float32)}
+
+
+def test_worked_example_reproduces_the_lecture():
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        from worked_example import run
+    finally:
+        sys.path.pop(0)
+    ours = run()
+    np.testing.assert_allclose(ours["h"], [0.85, 0.48])
+    assert round(ours["prediction"], 3) == 0.191
+    assert round(ours["error"], 3) == 0.327
+    assert round(ours["delta"], 3) == -0.809
+    np.testing.assert_allclose(np.round(ours["W1 after"], 2), [[0.12, 0.13], [0.23, 0.10]])
+    np.testing.assert_allclose(np.round(ours["W2 after"], 2), [0.17, 0.17])
+    # the exact update: W2 - lr * delta * h
+    np.testing.assert_allclose(ours["W2 after"], [0.14, 0.15] - 0.05 * -0.809 *
+                               np.array([0.85, 0.48]), rtol=1e-12)
+
+
+def test_xor_is_learned():
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        from xor import X, Y, predict, train
+    finally:
+        sys.path.pop(0)
+    params, losses = train(steps=1500)
+    assert losses[-1] < 0.01 < losses[0]
+    assert np.array_equal(predict(params) > 0.5, Y > 0.5)
+    assert X.shape == (4, 2)
+
+
+def test_digits_reach_95_percent():
+    pytest.importorskip("sklearn")
+    pytest.importorskip("tqdm")
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        from digits import train
+    finally:
+        sys.path.pop(0)
+    result = train(epochs=25, progress=False)
+    assert result["test_accuracy"][-1] >= 0.95
+    assert result["loss"][-1] < result["loss"][0]
+
+
+# ---- bad input ----------------------------------------------------------------------
+@pytest.mark.parametrize("text, where, words", [
+    ("a: [3, 4]\nb: [5, 2]\nc = a @ b", (3, 5), ["matmul", "a [3, 4]", "b [5, 2]", "4", "5"]),
+    ("a: [3, 4]\nb: [3]\nc = a + b", (3, 5), ["add", "[3, 4]", "[3]"]),
+    ("a: [3, 4]\nc = a @ 2", (2, 5), ["matmul"]),
+    ("a: [3, 4]\nc = sum(a, axis=2)", (2, 5), ["axis 2"]),
+    ("a: [3, 4]\nb: [3, 5]\nc = cross_entropy(a, b)", (3, 5), ["labels", "[3, 5]"]),
+])
+def test_shape_errors_name_node_op_shapes_and_position(text, where, words):
+    with pytest.raises(gc.ShapeError) as info:
+        gc.parse(text)
+    assert (info.value.line, info.value.col) == where
+    for w in words:
+        assert w in str(info.value), w
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"x": np.ones((6, 5))}, ["x", "(6, 5)", "[N, 4]"]),           # wrong width
+    ({"x": np.ones(4)}, ["x", "rank"]),                               # wrong rank
+    ({"x": np.ones((6, 4), dtype=int)}, ["x", "int64"]),              # ints
+    ({"x": np.ones((6, 4), dtype=complex)}, ["x", "complex"]),        # complex
+    ({"labels": np.ones((7, 3))}, ["labels", "N"]),                   # N bound twice
+    ({"labels": np.ones((6, 4))}, ["labels", "[N, 3]"]),              # labels shape
+])
+def test_call_time_input_errors(change, words):
+    fn = gc.compile(gc.parse(MLP))
+    with pytest.raises(gc.InputError) as info:
+        fn(**{**mlp_values(), **change})
+    for w in words:
+        assert w in str(info.value), w
+
+
+def test_nan_and_inf_propagate_as_numpy_does():
+    values = mlp_values()
+    values["x"][0, 0] = np.nan
+    values["x"][1, 1] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value, grads = gc.compile(gc.parse(MLP))(**values)
+    assert np.isnan(value)
+    assert np.isnan(grads["W1"]).any()
