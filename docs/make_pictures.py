@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 import graphc as gc
 from graphc.render import write
 from graphc.steps import write_steps
@@ -19,6 +21,10 @@ IMG = ROOT / "docs" / "img"
 COLAH_AT = {"a": 2, "b": 1}
 TWO_LAYER_AT = {"x1": 2, "x2": 3, "w1": 0.11, "w2": 0.21, "w3": 0.12, "w4": 0.08,
                 "w5": 0.14, "w6": 0.15, "y": 1}
+_rng = np.random.default_rng(0)
+MLP_AT = {"x": _rng.normal(size=(5, 3)), "labels": np.eye(2)[[0, 1, 1, 0, 1]],
+          "W1": _rng.normal(size=(3, 4)), "b1": np.zeros(4), "W2": _rng.normal(size=(4, 2)),
+          "b2": np.zeros(2)}
 NEURON_AT = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
 
 
@@ -29,6 +35,7 @@ def pictures() -> dict[str, gc.Graph | tuple]:
     two_layer = gc.load(ROOT / "examples" / "two_layer.gc")
     ladder = gc.parse("".join(f"x{i} = sin(x{i - 1}) + cos(x{i - 1})\n" for i in range(1, 4)))
     colah_grad = gc.compile(colah).grad_graph
+    mlp = gc.load(ROOT / "examples" / "mlp_small.gc")
     return {
         "colah.svg": (colah, {}),
         "colah_values.svg": (colah, {"at": COLAH_AT}),
@@ -38,6 +45,7 @@ def pictures() -> dict[str, gc.Graph | tuple]:
         "neuron_values.svg": (neuron, {"at": NEURON_AT}),
         "two_layer_values.svg": (two_layer, {"at": TWO_LAYER_AT}),
         "ladder3_paths.svg": (ladder, {"at": {"x0": 0.3}, "show": "paths", "wrt": "x0"}),
+        "mlp_small_values.svg": (mlp, {"at": MLP_AT}),
     }
 
 
