@@ -331,6 +331,58 @@ def _reverse_last(x, k):
     return np.transpose(x, tuple(range(n - k)) + tuple(range(n - 1, n - k - 1, -1)))
 
 
+def _unslice(g, like, start, stop, axis):
+    """The adjoint of a slice: g placed where the slice came from, zeros elsewhere."""
+    out = np.zeros(np.shape(like), dtype=np.result_type(g, like))
+    index = [slice(None)] * out.ndim
+    index[axis] = slice(start, stop)
+    out[tuple(index)] = g
+    return out
+
+
+def _slice_np(x, start=None, stop=None, axis=0):
+    index = [slice(None)] * np.ndim(x)
+    index[axis] = slice(start, stop)
+    return x[tuple(index)]
+
+
+def _slice_code(params: dict) -> str:
+    bounds = f"{'' if params['start'] is None else params['start']}:" \
+             f"{'' if params['stop'] is None else params['stop']}"
+    axis = params["axis"]
+    lead = ":, " * axis if axis >= 0 else "..., " + ":, " * (-axis - 1)
+    return "{0}[" + lead + bounds + "]"
+
+
+def _slice_shape(x: shapes.Shape, start: Any = None, stop: Any = None,
+                 axis: int = 0) -> shapes.Shape:
+    (a,) = _axes(axis, len(x))
+    d = x[a]
+    if isinstance(d, int):
+        size: shapes.Dim = len(range(d)[slice(start, stop)])
+    else:  # symbolic: N[1:] and N[:-1] are both "N-1", so they broadcast together
+        s0 = start or 0
+        if s0 < 0:
+            size = -s0 if stop is None else max(stop - s0, 0)
+        elif stop is not None and stop >= 0:
+            size = max(stop - s0, 0)
+        else:
+            cut = s0 - (stop or 0)
+            size = f"{d}-{cut}" if cut else d
+    return x[:a] + (size,) + x[a + 1:]
+
+
+def _slice_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+    p = g.attrs(node)["params"]
+    return (g.add("unslice", (grad, g.args(node)[0]), dict(p)),)
+
+
+def _slice_jvp(g: Any, node: str, dots: tuple) -> str | None:
+    p = dict(g.attrs(node)["params"])
+    p["axis"] = _negative(p["axis"], len(g.shape(node)))[0]
+    return g.add("slice", (dots[0],), p)
+
+
 def _size_ratio(x, y):
     """How many elements of x each element of y stands for (a mean's divisor)."""
     return np.size(x) / np.size(y)
@@ -415,6 +467,18 @@ def _register_all() -> None:
                      g.add("sum", (grad,), {"axis": g.attrs(node)["params"]["axis"]}),),
                  jvp=lambda g, node, dots: g.add("expand_dims", (dots[0],), {
                      "axis": _negative(g.attrs(node)["params"]["axis"], len(g.shape(node)))})))
+    _register(Op("slice", 1, "{0}[:]", _slice_np, ATOM, (ATOM,), spell=_slice_code,
+                 params={"start": None, "stop": None, "axis": 0},
+                 shape=_params_shape(_slice_shape), vjp=_slice_vjp, jvp=_slice_jvp,
+                 rules=("{0}_bar[start:stop] += {out}_bar",)))
+    _register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
+                 slot_prec=(0, 0), params={"start": None, "stop": None, "axis": 0},
+                 public=False, helpers=(_unslice,),
+                 shape=lambda g, args, params: g.shape(args[1]),
+                 vjp=lambda g, node, grad: (g.add("slice", (grad,),
+                                                  dict(g.attrs(node)["params"])), None),
+                 jvp=lambda g, node, dots: dots[0] and g.add(
+                     "unslice", (dots[0], g.args(node)[1]), dict(g.attrs(node)["params"]))))
     _register(Op("size_ratio", 2, "_size_ratio({0}, {1})", _size_ratio, slot_prec=(0, 0),
                  shape=lambda g, args, params: (), public=False, differentiable=False,
                  helpers=(_size_ratio,)))
