@@ -137,19 +137,41 @@ def graph(**outputs: Expr) -> Graph:
     if not outputs:
         raise GraphcError("graph() needs at least one named output, e.g. graph(e=expr)")
     g = Graph()
-    g.reserved = set(outputs)
+    exprs = {out_name: _as_expr(e) for out_name, e in outputs.items()}
+    input_names = _input_names(list(exprs.values()))
+    for out_name, e in exprs.items():
+        if out_name in input_names and not (e.op == "input" and e.name == out_name):
+            raise GraphcError(f"output {out_name!r} has the name of an input; "
+                              "choose another name")
+    # Generated names (t1, t2, ...) must not take a name an input arrives with later.
+    g.reserved = set(outputs) | input_names
     named = {}
-    for out_name, e in outputs.items():
-        named.setdefault(id(_as_expr(e)), out_name)
+    for out_name, e in exprs.items():
+        named.setdefault(id(e), out_name)
     done: dict[int, str] = {}
     declared: dict[str, Expr] = {}
-    for out_name, e in outputs.items():
-        e = _as_expr(e)
+    for out_name, e in exprs.items():
         _build(g, e, done, named, declared)
         if done[id(e)] != out_name:
             g.add("alias", (done[id(e)],), name=out_name)
         g.outputs.append(out_name)
     return g
+
+
+def _input_names(roots: list[Expr]) -> set[str]:
+    """The names of the inputs the expressions use (iterative: deep DAGs are fine)."""
+    names: set[str] = set()
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if e.op == "input":
+            names.add(e.name)
+        stack.extend(e.args)
+    return names
 
 
 def _build(g: Graph, root: Expr, done: dict[int, str], named: dict[int, str],

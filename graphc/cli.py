@@ -64,12 +64,22 @@ def _number_or_array(name: str, raw: str) -> Any:
         return float(raw)
     except ValueError:
         pass
+    bad = UsageError(f"--at: {name}={raw!r} is not a number or a [list] of numbers")
     try:
-        value = np.asarray(json.loads(raw), dtype=float)
-    except (ValueError, TypeError):
-        raise UsageError(f"--at: {name}={raw!r} is not a number or a [list] of numbers") \
-            from None
-    return value
+        loaded = json.loads(raw)
+    except ValueError:
+        raise bad from None
+    stack = [loaded]
+    while stack:  # only numbers and lists of them: no true/null/"strings"
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+            raise bad
+    try:
+        return np.asarray(loaded, dtype=float)
+    except ValueError:  # ragged lists
+        raise bad from None
 
 
 def format_value(x: Any) -> str:
@@ -104,7 +114,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if not args.output and not args.steps:
         raise UsageError("render: give -o OUT.(svg|png|pdf|dot) and/or --steps DIR")
     g = load(args.file)
-    at = parse_at(args.at) if args.at else None
+    at = parse_at(args.at) if args.at is not None else None
     if args.steps and at is None:
         raise UsageError("--steps needs input values: --at a=2,b=1")
     dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit)

@@ -16,7 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import autodiff, emit, passes
+from . import autodiff, emit
+from . import passes as passes_mod
 from .errors import GraphcError
 from .graph import Graph, paused_gc
 
@@ -104,7 +105,12 @@ class CompiledFunction:
         write_atomic(path, self.source)
 
     def report(self) -> dict[str, int]:
-        """What the optimizer removed, per pass."""
+        """Which rewrites fired and what the passes removed, with counts.
+
+        >>> import graphc as gc
+        >>> gc.compile(gc.parse("y = log(sigmoid(x))")).report()["log(sigmoid(x)) -> -softplus(-x)"]
+        1
+        """
         return dict(self.grad_graph.nx.graph.get("report", {}))
 
     def __repr__(self) -> str:
@@ -113,22 +119,29 @@ class CompiledFunction:
 
 
 def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
-            mode: str = "reverse", optimize: bool = True) -> CompiledFunction:
+            mode: str = "reverse", optimize: bool = True,
+            passes: tuple[str, ...] | None = None) -> CompiledFunction:
     """Compile ``g`` into NumPy code for the value of ``of`` and its gradient.
 
     ``wrt`` defaults to every input; ``mode`` is ``"reverse"`` or ``"forward"``.
+    ``optimize=False`` turns every pass but dead-node removal off; ``passes`` picks
+    them by name (see ``graphc.passes.PASSES``). The forward graph is rewritten first
+    (numerically stable forms, folding), then differentiated, then optimized again.
     """
     if mode not in _MODES:
         raise GraphcError(f"mode={mode!r}: expected 'reverse' or 'forward'")
     out = g.output(of)
     g.order()  # raises CycleError on a cyclic graph
+    chosen = (passes_mod.PASSES if passes is None else tuple(passes)) if optimize else ("dce",)
+    unknown = set(chosen) - set(passes_mod.PASSES)
+    if unknown:
+        raise GraphcError(f"unknown pass {sorted(unknown)[0]!r} "
+                          f"(passes: {', '.join(passes_mod.PASSES)})")
     with paused_gc():
-        grad = _MODES[mode](g, wrt, out)
         fwd = g.copy()
         fwd.outputs = [out]
-        chosen = passes.PASSES if optimize else ("dce",)
-        grad = passes.optimize(grad, chosen)
-        fwd = passes.optimize(fwd, chosen)
+        fwd = passes_mod.optimize(fwd, chosen)
+        grad = passes_mod.optimize(_MODES[mode](fwd, wrt, out), chosen)
         title = f"Value and gradient of {_safe(out)} with respect to " \
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
         source = emit.module_source(fwd, grad, title)

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .errors import UnknownOpError
+from .errors import GraphcError, UnknownOpError
 from .graph import Graph
 from .ops import OPS
 
@@ -188,6 +188,22 @@ def replay(g: Graph, rec: Recipe, env: dict[sp.Symbol, str], name: str | None = 
     return resolve(rec.result)
 
 
+def _free_symbols(expr: sp.Expr) -> set[sp.Symbol]:
+    """``expr.free_symbols`` without recursion (sympy's recurses: deep expressions fail)."""
+    found: set[sp.Symbol] = set()
+    seen: set[sp.Basic] = set()
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e in seen:
+            continue
+        seen.add(e)
+        if e.is_Symbol:
+            found.add(e)
+        stack.extend(e.args)
+    return found
+
+
 def from_sympy(expr: sp.Expr, name: str = "out") -> Graph:
     """A Graph computing a sympy expression; every distinct subexpression is one node.
 
@@ -197,8 +213,13 @@ def from_sympy(expr: sp.Expr, name: str = "out") -> Graph:
     ['x']
     """
     expr = sp.sympify(expr)
+    symbols = sorted(_free_symbols(expr), key=str)
+    if name in map(str, symbols):
+        raise GraphcError(f"name={name!r} is also an input of the expression; "
+                          "choose another name for the output")
     g = Graph()
-    env = {s: g.add_input(str(s)) for s in sorted(expr.free_symbols, key=str)}
+    g.reserved = {name}
+    env = {s: g.add_input(str(s)) for s in symbols}
     result = replay(g, recipe(expr), env)
     if g.attrs(result)["temp"]:
         g.rename(result, name)

@@ -80,7 +80,13 @@ class Graph:
         name = self._temp_name() if name is None else name
         if name in self.nx:
             raise ValueError(f"node {name!r} exists already")
-        self.nx.add_node(name, op=op, args=args, params=params, shape=shape, temp=temp)
+        if op == "input":
+            elastic = not params["declared"]
+        else:
+            elastic = any(self.nx._node[a]["elastic"] for a in args) and \
+                not the_op.scalar_result(params)
+        self.nx.add_node(name, op=op, args=args, params=params, shape=shape, temp=temp,
+                         elastic=elastic)
         if pos is not None:
             self.nx.nodes[name]["pos"] = pos
         self._index[name] = len(self._index)
@@ -154,6 +160,11 @@ class Graph:
 
     def shape(self, name: str) -> shapes.Shape:
         return self.attrs(name)["shape"]
+
+    def elastic(self, name: str) -> bool:
+        """True when the node's shape is only known at call time: it depends on an
+        undeclared input, which may be given an array of any shape."""
+        return self.attrs(name)["elastic"]
 
     def is_const(self, name: str) -> bool:
         return self.attrs(name)["op"] == "const"
@@ -231,9 +242,16 @@ class Graph:
             raise InputError("missing input" + ("s " if len(missing) > 1 else " ")
                              + ", ".join(missing))
         dims: dict[str, int] = {}
-        return {n: check_value(n, values[n], self.attrs(n)["params"], dims) for n in names}
+        checked = {n: check_value(n, values[n], self.attrs(n)["params"], dims) for n in names}
+        free = [n for n in names if not self.attrs(n)["params"]["declared"]]
+        try:
+            np.broadcast_shapes(*(np.shape(checked[n]) for n in free))
+        except ValueError:
+            raise InputError("inputs " + ", ".join(f"{n} {np.shape(checked[n])}" for n in free)
+                             + " do not broadcast together") from None
+        return checked
 
-    def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def evaluate(self, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Run the graph in the interpreter: node name -> forward value.
 
         >>> parse("e = (a + b) * (b + 1)").evaluate(a=2.0, b=1.0)["e"]
@@ -316,10 +334,12 @@ def check_value(name: str, value: Any, params: dict, dims: dict[str, int]) -> An
     if isinstance(value, bool) or value is None or isinstance(value, (str, bytes)):
         raise InputError(f"input {name!r}: expected a number or a float array, "
                          f"got {type(value).__name__}")
-    if isinstance(value, int):
-        value = float(value)
-    if isinstance(value, float):
-        arr_dtype, shape = np.dtype(float), ()
+    if isinstance(value, (int, float)):
+        try:  # NumPy's scalar, so 1/0 is inf with a warning, as for arrays
+            value = np.float64(value)
+        except OverflowError:
+            raise InputError(f"input {name!r}: {value} is too large for a float") from None
+        arr_dtype, shape = value.dtype, ()
     else:
         try:
             value = np.asarray(value)

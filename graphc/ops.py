@@ -75,6 +75,8 @@ class Op:
     defaults: tuple[float, ...] = ()
     spell: Callable[[dict], str] | None = None  # NumPy template that depends on params
     rules: tuple[str, ...] = ()  # structural: each slot's vjp as text, for pictures
+    scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
+    grad_slots: tuple[int, ...] | None = None  # structural: slots with a derivative (all)
     body: Any = field(default=None, repr=False)
     source: str | None = None
 
@@ -177,6 +179,7 @@ def _where_jvp(g: Any, node: str, dots: tuple[str | None, ...]) -> str | None:
 
 
 _register(Op("where", 3, "np.where({0}, {1}, {2})", np.where, slot_prec=(0, 0, 0),
+             grad_slots=(1, 2),
              vjp=_where_vjp, jvp=_where_jvp, public=False))
 
 for _name, _sym, _fn, _rel in [("gt", ">", np.greater, sp.StrictGreaterThan),
@@ -203,12 +206,15 @@ def _sum_to(x, like):
 
 def _broadcast_like(x, like):
     """x broadcast against `like`: the shape a tangent or adjoint must have."""
-    shape = np.broadcast_shapes(np.shape(x), np.shape(like))
-    return x if np.shape(x) == shape else np.broadcast_to(x, shape)
+    have, want = np.shape(x), np.shape(like)
+    if have == want:
+        return x
+    shape = np.broadcast_shapes(have, want)
+    return x if have == shape else np.broadcast_to(x, shape)
 
 
 # The emitted module carries these two functions' own source (numpy is all they need).
-_register(Op("sum_to", 2, "_sum_to({0}, {1})", _sum_to, slot_prec=(0, 0),
+_register(Op("sum_to", 2, "_sum_to({0}, {1})", _sum_to, slot_prec=(0, 0), grad_slots=(0,),
              shape=lambda g, args, params: g.shape(args[1]),
              vjp=lambda g, node, grad: (g.add("broadcast_like", (grad, g.args(node)[0])),
                                         None),
@@ -216,7 +222,7 @@ _register(Op("sum_to", 2, "_sum_to({0}, {1})", _sum_to, slot_prec=(0, 0),
                                                          (dots[0], g.args(node)[1])),
              public=False, helpers=(_sum_to,)))
 _register(Op("broadcast_like", 2, "_broadcast_like({0}, {1})", _broadcast_like,
-             slot_prec=(0, 0),
+             slot_prec=(0, 0), grad_slots=(0,),
              vjp=lambda g, node, grad: (g.add("sum_to", (grad, g.args(node)[0])), None),
              jvp=lambda g, node, dots: dots[0] and g.add("broadcast_like",
                                                          (dots[0], g.args(node)[1])),

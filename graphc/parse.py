@@ -152,9 +152,9 @@ class _Scope:
 def _number(node: ast.Constant) -> float:
     value = node.value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        what = {str: "strings", bytes: "bytes", complex: "complex numbers"}.get(
-            type(value), f"the constant {value!r}")
-        raise _error(ParseError, f"{what} are not allowed in graphc text", node)
+        what = {str: "strings are", bytes: "bytes are", complex: "complex numbers are"}.get(
+            type(value), f"the constant {value!r} is")
+        raise _error(ParseError, f"{what} not allowed in graphc text", node)
     return float(value)
 
 

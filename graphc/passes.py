@@ -3,32 +3,49 @@
 One sweep visits the nodes in topological order with operands already rewritten, and
 a rewrite only ever enables rewrites of later nodes (its consumers), so one linear
 sweep reaches the fixed point; dead-node removal then tidies what it left unused.
-Passes never change a value (tests run every graph optimized and unoptimized).
+Passes never change a value (tests run every graph optimized and unoptimized); the
+numerically stable rewrites change only how a value is computed, to avoid overflow.
+
+Each rewrite has a name; ``g.nx.graph["report"]`` counts how often each fired.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .graph import Graph, paused_gc
 
-PASSES = ("dce", "fold", "identities", "cse")
+PASSES = ("dce", "fold", "identities", "broadcasts", "stable", "cse")
+"""Every pass; ``gc.compile(g, passes=...)`` picks a subset."""
+
+Rewrite = str | tuple[str, tuple[str, ...], dict] | None
+Rule = Callable[[Graph, tuple[str, ...], dict], Rewrite]
+RULES: dict[str, list[tuple[str, str, Rule]]] = {}
+"""op -> [(pass, rewrite name, rule)]: a rule returns an existing node, a new
+(op, args, params) to build instead, or None."""
+
+
+def rule(op: str, kind: str, name: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        RULES.setdefault(op, []).append((kind, name, fn))
+        return fn
+    return register
 
 
 def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:
-    """The graph with dead nodes removed, constants folded, identities and common
-    subexpressions merged; ``g.nx.graph['report']`` counts what each pass removed."""
+    """The graph rewritten by the given passes; the output names stay."""
     enabled = set(PASSES if passes is None else passes)
-    report: Counter[str] = Counter()
+    report: Counter[str] = Counter(g.nx.graph.get("report", {}))
     with paused_gc():
         g = _sweep(g, enabled, report)
         if "dce" in enabled:  # rewrites may have left nodes nothing uses any more
             dead = set(g.nx) - _live(g)
-            report["dce"] += len(dead)
+            report["dead nodes removed"] += len(dead)
             g.remove(dead)
     g.nx.graph["report"] = dict(report)
     return g
@@ -46,39 +63,208 @@ def _is(g: Graph, name: str, value: float) -> bool:
     return g.is_const(name) and _value(g, name) == value
 
 
-def _identity(g: Graph, op: str, args: tuple[str, ...]) -> tuple[str, tuple] | str | None:
-    """A simpler form of ``op(*args)``: an existing node, or a new (op, args)."""
-    if op == "add":
-        for mine, other in ((1, 0), (0, 1)):
-            inner = g.attrs(args[mine])
-            if inner["op"] == "neg":  # x + -y -> x - y
-                return ("sub", (args[other], inner["args"][0]))
-        if _is(g, args[1], 0.0) and g.shape(args[0]) == g.shape(args[1]) or \
-                _is(g, args[1], 0.0) and g.shape(args[1]) == ():
-            return args[0]
-        if _is(g, args[0], 0.0) and g.shape(args[0]) == ():
-            return args[1]
-    elif op == "sub":
-        if _is(g, args[1], 0.0) and g.shape(args[1]) == ():
-            return args[0]
-        if _is(g, args[0], 0.0) and g.shape(args[0]) == ():
-            return ("neg", (args[1],))
-    elif op == "mul":
-        for mine, other in ((0, 1), (1, 0)):
-            if _is(g, args[mine], 1.0) and g.shape(args[mine]) == ():
-                return args[other]
-            if _is(g, args[mine], -1.0) and g.shape(args[mine]) == ():
-                return ("neg", (args[other],))
-    elif op in ("div", "pow"):
-        if _is(g, args[1], 1.0) and g.shape(args[1]) == ():
-            return args[0]
-    elif op == "neg":
-        inner = g.attrs(args[0])
-        if inner["op"] == "neg":
-            return inner["args"][0]
+def _op(g: Graph, name: str) -> str:
+    return g.attrs(name)["op"]
+
+
+def _scalar_const(g: Graph, name: str, value: float) -> bool:
+    return _is(g, name, value) and g.shape(name) == ()
+
+
+# ---- identities -------------------------------------------------------------------
+@rule("add", "identities", "x + -y -> x - y")
+def _add_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for mine, other in ((1, 0), (0, 1)):
+        if _op(g, args[mine]) == "neg":
+            return ("sub", (args[other], g.args(args[mine])[0]), {})
     return None
 
 
+@rule("add", "identities", "x + 0 -> x")
+def _add_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for mine, other in ((1, 0), (0, 1)):
+        if _scalar_const(g, args[mine], 0.0):
+            return args[other]
+    return None
+
+
+@rule("sub", "identities", "x - 0 -> x")
+def _sub_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
+    if _scalar_const(g, args[1], 0.0):
+        return args[0]
+    if _scalar_const(g, args[0], 0.0):
+        return ("neg", (args[1],), {})
+    return None
+
+
+@rule("mul", "identities", "x * 1 -> x")
+def _mul_one(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for mine, other in ((0, 1), (1, 0)):
+        if _scalar_const(g, args[mine], 1.0):
+            return args[other]
+        if _scalar_const(g, args[mine], -1.0):
+            return ("neg", (args[other],), {})
+    return None
+
+
+@rule("div", "identities", "x / 1 -> x")
+@rule("pow", "identities", "x ** 1 -> x")
+def _by_one(g: Graph, args: tuple, params: dict) -> Rewrite:
+    return args[0] if _scalar_const(g, args[1], 1.0) else None
+
+
+@rule("neg", "identities", "--x -> x")
+def _neg_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
+    return g.args(args[0])[0] if _op(g, args[0]) == "neg" else None
+
+
+@rule("mul", "identities", "c1 * (c2 * x) -> (c1 c2) * x")
+def _constants_together(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for mine, other in ((0, 1), (1, 0)):
+        c, inner = args[mine], args[other]
+        if g.is_const(c) and g.shape(c) == () and _op(g, inner) == "mul":
+            for k in (0, 1):
+                c2 = g.args(inner)[k]
+                if g.is_const(c2) and g.shape(c2) == ():
+                    both = g.const(_value(g, c) * _value(g, c2))
+                    return ("mul", (both, g.args(inner)[1 - k]), {})
+    return None
+
+
+# ---- broadcasts: the ones seed and broadcast views move out of the way -------------
+@rule("mul", "broadcasts", "ones * x -> broadcast x")
+def _times_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for mine, other in ((0, 1), (1, 0)):
+        if _op(g, args[mine]) == "ones_like":
+            return ("broadcast_like", (args[other], args[mine]), {})
+    return None
+
+
+def _pull_broadcast(op: str) -> Rule:
+    """broadcast(a) op b -> broadcast(a op b): the broadcast view waits until the end."""
+    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+        for k in ((0, 1) if op == "mul" else (0,)):
+            if _op(g, args[k]) == "broadcast_like":
+                inner, like = g.args(args[k])
+                rest = list(args)
+                rest[k] = inner
+                return ("broadcast_like", (g.add(op, tuple(rest)), like), {})
+        return None
+    return pull
+
+
+rule("mul", "broadcasts", "broadcast(a) * b -> broadcast(a * b)")(_pull_broadcast("mul"))
+rule("div", "broadcasts", "broadcast(a) / b -> broadcast(a / b)")(_pull_broadcast("div"))
+
+
+def _join_broadcasts(op: str) -> Rule:
+    """broadcast(a, y) op broadcast(b, y) -> broadcast(a op b, y)."""
+    def join(g: Graph, args: tuple, params: dict) -> Rewrite:
+        if all(_op(g, a) == "broadcast_like" for a in args):
+            (a, y), (b, z) = (g.args(x) for x in args)
+            if y == z:
+                return ("broadcast_like", (g.add(op, (a, b)), y), {})
+        return None
+    return join
+
+
+rule("add", "broadcasts", "broadcast(a) + broadcast(b) -> broadcast(a + b)")(
+    _join_broadcasts("add"))
+rule("sub", "broadcasts", "broadcast(a) - broadcast(b) -> broadcast(a - b)")(
+    _join_broadcasts("sub"))
+
+
+@rule("broadcast_like", "broadcasts", "broadcast to ones_like(y) -> broadcast to y")
+def _like_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
+    if _op(g, args[1]) == "ones_like":
+        return ("broadcast_like", (args[0], g.args(args[1])[0]), {})
+    return None
+
+
+@rule("neg", "broadcasts", "-broadcast(a) -> broadcast(-a)")
+def _neg_broadcast(g: Graph, args: tuple, params: dict) -> Rewrite:
+    if _op(g, args[0]) == "broadcast_like":
+        inner, like = g.args(args[0])
+        return ("broadcast_like", (g.add("neg", (inner,)), like), {})
+    return None
+
+
+@rule("broadcast_like", "broadcasts", "broadcast to its own shape -> x")
+@rule("sum_to", "broadcasts", "sum to its own shape -> x")
+def _same_shape(g: Graph, args: tuple, params: dict) -> Rewrite:
+    x, like = args
+    if g.elastic(x) or g.elastic(like):
+        return None  # shapes known only at call time
+    if g.shape(x) == g.shape(like) or g.shape(x) == () and _op(g, like) == "ones_like" \
+            and g.shape(like) == ():
+        return x
+    return None
+
+
+@rule("ones_like", "broadcasts", "ones_like(scalar) -> 1.0")
+def _scalar_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
+    x = args[0]
+    if g.shape(x) == () and not g.elastic(x):
+        return g.const(1.0)  # a Python float: NumPy keeps the output's float32
+    return None
+
+
+# ---- numerically stable forms --------------------------------------------------------
+@rule("log", "stable", "log(sigmoid(x)) -> -softplus(-x)")
+def _log_sigmoid(g: Graph, args: tuple, params: dict) -> Rewrite:
+    x = args[0]
+    if _op(g, x) == "sigmoid":
+        return ("neg", (g.add("softplus", (g.add("neg", g.args(x)),)),), {})
+    if _op(g, x) == "sub" and _scalar_const(g, g.args(x)[0], 1.0) \
+            and _op(g, g.args(x)[1]) == "sigmoid":
+        return ("neg", (g.add("softplus", g.args(g.args(x)[1])),), {})  # log(1 - sigmoid)
+    return None
+
+
+@rule("log", "stable", "log(sum(exp(x))) -> logsumexp(x)")
+def _log_sum_exp(g: Graph, args: tuple, params: dict) -> Rewrite:
+    s = args[0]
+    if _op(g, s) == "sum" and _op(g, g.args(s)[0]) == "exp":
+        p = g.attrs(s)["params"]
+        return ("logsumexp", g.args(g.args(s)[0]), {"axis": p["axis"],
+                                                    "keepdims": p["keepdims"]})
+    return None
+
+
+@rule("log", "stable", "log(softmax(x)) -> log_softmax(x)")
+def _log_softmax(g: Graph, args: tuple, params: dict) -> Rewrite:
+    if _op(g, args[0]) == "softmax":
+        return ("log_softmax", g.args(args[0]), dict(g.attrs(args[0])["params"]))
+    return None
+
+
+@rule("log", "stable", "log(exp(x)) -> x")
+def _log_exp(g: Graph, args: tuple, params: dict) -> Rewrite:
+    return g.args(args[0])[0] if _op(g, args[0]) == "exp" else None
+
+
+@rule("neg", "stable", "-mean(sum(y * log_softmax(x))) -> cross_entropy(x, y)")
+def _cross_entropy(g: Graph, args: tuple, params: dict) -> Rewrite:
+    m = args[0]
+    if _op(g, m) != "mean" or g.attrs(m)["params"]["axis"] not in (None, 0, -1):
+        return None
+    s = g.args(m)[0]
+    if _op(g, s) != "sum" or g.attrs(s)["params"]["axis"] not in (-1, 1) \
+            or g.attrs(s)["params"]["keepdims"] or len(g.shape(g.args(s)[0])) != 2:
+        return None
+    prod = g.args(s)[0]
+    if _op(g, prod) != "mul":
+        return None
+    for k in (0, 1):
+        ls = g.args(prod)[k]
+        if _op(g, ls) == "log_softmax" and g.attrs(ls)["params"]["axis"] in (-1, 1):
+            labels, logits = g.args(prod)[1 - k], g.args(ls)[0]
+            if g.shape(labels) == g.shape(logits):
+                return ("cross_entropy", (logits, labels), {})
+    return None
+
+
+# ---- the sweep ------------------------------------------------------------------------
 def _fold(g: Graph, op: str, args: tuple[str, ...], params: dict) -> float | None:
     if not args or not all(g.is_const(a) for a in args):
         return None
@@ -93,34 +279,59 @@ def _fold(g: Graph, op: str, args: tuple[str, ...], params: dict) -> float | Non
 def _key(g: Graph, op: str, args: tuple[str, ...], params: dict) -> tuple:
     if g.op_named(op).commutative:
         args = tuple(sorted(args))
-    return (op, args, tuple(sorted(params.items())))
+    return (op, args, tuple(sorted(params.items(), key=repr)))
 
 
-def _simplify(new: Graph, op: str, args: tuple[str, ...], params: dict, enabled: set[str],
-              seen: dict, report: Counter) -> tuple[str | None, str, tuple[str, ...]]:
+def _simplify(new: Any, op: str, args: tuple[str, ...], params: dict, enabled: set[str],
+              seen: dict, report: Counter) -> tuple[str | None, str, tuple[str, ...], dict]:
     """An existing node standing for ``op(*args)``, else a simpler (op, args) to add."""
-    for _ in range(4):  # a rewrite may enable another: 0 - x -> neg(x) -> x
+    for _ in range(8):  # a rewrite may enable another: 0 - x -> neg(x) -> x
         if "fold" in enabled:
             value = _fold(new, op, args, params)
             if value is not None:
-                report["fold"] += 1
-                return new.const(value), op, args
-        simpler = _identity(new, op, args) if "identities" in enabled else None
-        if simpler is None:
+                report["constants folded"] += 1
+                return new.const(value), op, args, params
+        for kind, name, fn in RULES.get(op, ()):
+            if kind in enabled and (found := fn(new, args, params)) is not None:
+                report[name] += 1
+                break
+        else:
             break
-        report["identities"] += 1
-        if isinstance(simpler, str):
-            return simpler, op, args
-        op, args = simpler
+        if isinstance(found, str):
+            return found, op, args, params
+        op, args, params = found
+        params = {**new.op_named(op).params, **params}
     if "cse" in enabled and (target := seen.get(_key(new, op, args, params))) is not None:
-        report["cse"] += 1
-        return target, op, args
-    return None, op, args
+        report["common subexpressions merged"] += 1
+        return target, op, args, params
+    return None, op, args, params
+
+
+class _Simplifying:
+    """The graph being built, whose ``add`` simplifies first: nodes a rule makes are
+    rewritten, folded and merged like every other node."""
+
+    def __init__(self, graph: Graph, enabled: set[str], seen: dict, report: Counter):
+        self.graph, self.enabled, self.seen, self.report = graph, enabled, seen, report
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.graph, name)
+
+    def add(self, op: str, args: tuple[str, ...], params: dict | None = None) -> str:
+        params = {**self.graph.op_named(op).params, **(params or {})}
+        target, op, args, params = _simplify(self, op, tuple(args), params, self.enabled,
+                                             self.seen, self.report)
+        if target is not None:
+            return target
+        name = self.graph.add(op, args, params)
+        if "cse" in self.enabled:
+            self.seen[_key(self.graph, op, args, params)] = name
+        return name
 
 
 def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
     live = _live(g) if "dce" in enabled else set(g.nx)
-    report["dce"] += len(g.nx) - len(live)
+    report["dead nodes removed"] += len(g.nx) - len(live)
     new = Graph()
     new.ops = dict(g.ops)
     # Folded constants get generated names: none may take a name a later node keeps.
@@ -128,6 +339,7 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
     new.nx.graph.update(g.nx.graph)
     replaced: dict[str, str] = {}
     seen: dict[tuple, str] = {}
+    builder = _Simplifying(new, enabled, seen, report)
     outputs = set(g.outputs)
     for name in g.order():
         if name not in live:
@@ -140,22 +352,25 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
             replaced[name] = new.const(d["params"]["value"])
             continue
         args = tuple(replaced.get(a, a) for a in d["args"])
-        target, op, args = _simplify(new, d["op"], args, d["params"], enabled, seen, report)
+        target, op, args, params = _simplify(builder, d["op"], args, d["params"], enabled,
+                                             builder.seen, report)
         if target is None and op == "alias" and "identities" in enabled and name not in outputs:
-            report["identities"] += 1
+            report["aliases removed"] += 1
             target = args[0]
         if target is not None and name not in outputs:
             replaced[name] = target
             continue
-        if target is not None and new.attrs(target)["temp"] and not new.is_const(target):
+        if target is not None and new.attrs(target)["temp"] and not new.is_const(target) \
+                and target not in new.inputs:
             new.rename(target, name)  # an output keeps its name
-            seen = {k: (name if v == target else v) for k, v in seen.items()}
+            builder.seen = seen = {k: (name if v == target else v) for k, v in seen.items()}
             replaced = {k: (name if v == target else v) for k, v in replaced.items()}
+            replaced[target] = name  # later nodes may name the old node directly
             continue
         if target is not None:
-            op, args = "alias", (target,)
-        new.add(op, args, d["params"], name=name, temp=d["temp"], pos=d.get("pos"))
+            op, args, params = "alias", (target,), {}
+        new.add(op, args, params, name=name, temp=d["temp"], pos=d.get("pos"))
         if "cse" in enabled:
-            seen[_key(new, op, args, d["params"])] = name
+            seen[_key(new, op, args, params)] = name
     new.outputs = [replaced.get(o, o) for o in g.outputs]
     return new

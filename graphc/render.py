@@ -22,7 +22,7 @@ from .compile import write_atomic
 from .derive import edge_values, local_derivatives, pretty
 from .errors import GraphcError
 from .graph import Graph
-from .verify import enumerate_paths, format_number
+from .verify import count_paths, dp_sum, enumerate_paths, format_number
 
 BIG = 300
 """Graphs with more nodes than this still render, with a warning (see ``limit=``)."""
@@ -98,7 +98,7 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
         edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555"})
     lines = [(t, "#000000") for t in (title, scene.caption) if t] + scene.legend
     if lines:
-        dot.attr(label="<" + "<br/>".join(f'<font color="{c}">{html.escape(t)}</font>'
+        dot.attr(label="<" + "<br/>".join(f'<font color="{c}">{_esc(t)}</font>'
                                           for t, c in lines) + ">")
     for node in nodes:
         if node not in keep:
@@ -124,22 +124,28 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
     return dot
 
 
+def _esc(text: str) -> str:
+    """Text for an HTML-like label: markup escaped, and backslashes doubled (Graphviz
+    reads \\N, \\G, \\l ... as escapes even there)."""
+    return html.escape(text).replace("\\", "\\\\")
+
+
 def _id(node: str) -> str:
     return "n_" + node.encode().hex()  # any node name, even "a:b" or "x\n", is a safe id
 
 
 def _node_label(g: Graph, node: str, scene: Scene) -> str:
     if g.is_const(node):
-        return "<" + html.escape(_op_text(g, node)) + ">"
-    parts = [f"<b>{html.escape(node)}</b>"]
-    parts.append(f'<font point-size="10">{html.escape(_op_text(g, node))}</font>')
+        return "<" + _esc(_op_text(g, node)) + ">"
+    parts = [f"<b>{_esc(node)}</b>"]
+    parts.append(f'<font point-size="10">{_esc(_op_text(g, node))}</font>')
     if node in scene.values:
-        parts.append(f'<font color="#1d4ed8">= {html.escape(format_number(scene.values[node]))}'
+        parts.append(f'<font color="#1d4ed8">= {_esc(format_number(scene.values[node]))}'
                      "</font>")
     if node in scene.second:
         mark = " (so far)" if node in scene.partial else ""
-        parts.append(f'<font color="#b91c1c">{html.escape(scene.second_label.format(node))} = '
-                     f"{html.escape(format_number(scene.second[node]))}{mark}</font>")
+        parts.append(f'<font color="#b91c1c">{_esc(scene.second_label.format(node))} = '
+                     f"{_esc(format_number(scene.second[node]))}{mark}</font>")
     return "<" + "<br/>".join(parts) + ">"
 
 
@@ -150,6 +156,8 @@ def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene) -> d
         text = f"{src}_bar += {symbolic[(src, dst)]}"
     else:
         text = f"∂{dst}/∂{src} = {pretty(symbolic[(src, dst)])}"
+    # a plain DOT label reads \N, \l, ... as escapes, and a trailing \ eats the quote
+    text = text.replace("\\", "\\\\")
     if (src, dst) in scene.edge_values:
         text += f"\n= {format_number(scene.edge_values[(src, dst)])}"
     attrs = {"label": text}
@@ -184,18 +192,20 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
             scene.second_label = "∂{}/∂" + x
         else:
             symbolic = local_derivatives(g)
-            paths = enumerate_paths(g, x, out, set(symbolic), symbolic, scene.edge_values)
-            shown = paths[:max_paths]
+            edges = set(symbolic)
+            # a ladder of k diamonds has 2**k paths: list a few, count and sum them all
+            shown = enumerate_paths(g, x, out, edges, symbolic, scene.edge_values, max_paths)
+            n = count_paths(g, x, out, edges)
             scene.path_edges = [(list(zip(p.nodes, p.nodes[1:])), PALETTE[i % len(PALETTE)])
                                 for i, p in enumerate(shown)]
             scene.legend = [
                 (f"path {i + 1}: {' → '.join(p.nodes)}:  "
                  + " · ".join(pretty(f) for f in p.factors) + f" = {format_number(p.value)}",
                  PALETTE[i % len(PALETTE)]) for i, p in enumerate(shown)]
-            if len(paths) > len(shown):
-                scene.legend.append((f"... and {len(paths) - len(shown)} more", "#000000"))
-            total = sum((p.value for p in paths[1:]), paths[0].value) if paths else 0.0
-            scene.legend.append((f"sum over {len(paths)} paths = ∂{out}/∂{x} = "
+            if n > len(shown):
+                scene.legend.append((f"... and {n - len(shown)} more", "#000000"))
+            total = dp_sum(g, x, out, edges, scene.edge_values)
+            scene.legend.append((f"sum over {n} paths = ∂{out}/∂{x} = "
                                  f"{format_number(total)}", "#000000"))
     else:
         raise GraphcError(f"show={show!r}: expected 'reverse', 'forward' or 'paths'")
@@ -247,3 +257,6 @@ def pipe(dot: graphviz.Digraph, fmt: str) -> bytes:
         raise GraphcError("Graphviz's `dot` program was not found: install Graphviz "
                           "(Debian: apt-get install graphviz) for SVG/PNG/PDF; "
                           ".dot output works without it") from None
+    except graphviz.CalledProcessError as exc:
+        detail = (exc.stderr or b"").decode(errors="replace").strip()
+        raise GraphcError(f"Graphviz's `dot` failed to draw the picture: {detail}") from None

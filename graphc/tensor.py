@@ -163,21 +163,32 @@ def _matmul_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
 
 
 def _matmul_jvp(g: Any, node: str, dots: tuple) -> str | None:
-    """Tangents carry a leading direction axis; a 1-D b's tangent is a stack of rows."""
+    """Tangents carry a leading direction axis, so a vector's tangent is a matrix and a
+    matrix's a stack; a vector on the other side becomes a 1-row/1-column matrix."""
     a, b = g.args(node)
+    sa, sb = g.shape(a), g.shape(b)
     ndim = len(g.shape(node))
 
     def lift(x: str, dot: str) -> str:  # line a matrix stack's batch axes up with node's
         k = len(g.shape(x))
         return g.add("lift", (dot,), {"ndim": ndim}) if 2 <= k < ndim else dot
 
-    second = None
-    if dots[1] and len(g.shape(b)) == 1:
-        second = g.add("matmul", (dots[1], a if len(g.shape(a)) == 1 else _T(g, a)))
+    def squeezed(x: str, axis: int) -> str:
+        return g.add("sum", (x,), {"axis": axis})
+
+    terms = []
+    if dots[0] and len(sb) == 1 and len(sa) >= 2:
+        column = g.add("expand_dims", (b,), {"axis": -1})
+        terms.append(squeezed(g.add("matmul", (dots[0], column)), -1))
+    elif dots[0]:
+        terms.append(g.add("matmul", (lift(a, dots[0]), b)))
+    if dots[1] and len(sb) == 1:
+        terms.append(g.add("matmul", (dots[1], a if len(sa) == 1 else _T(g, a))))
+    elif dots[1] and len(sa) == 1:
+        row = g.add("expand_dims", (a,), {"axis": 0})
+        terms.append(squeezed(g.add("matmul", (row, dots[1])), -2))
     elif dots[1]:
-        second = g.add("matmul", (a, lift(b, dots[1])))
-    terms = [g.add("matmul", (lift(a, dots[0]), b)) if dots[0] else None, second]
-    terms = [t for t in terms if t]
+        terms.append(g.add("matmul", (a, lift(b, dots[1]))))
     return terms[0] if len(terms) == 1 else g.add("add", tuple(terms))
 
 
@@ -434,6 +445,10 @@ def _mT_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
     return x[:-2] + (x[-1], x[-2])
 
 
+def _reduces_all(params: dict) -> bool:
+    return params.get("axis") is None and not params.get("keepdims")
+
+
 def _register_all() -> None:
     _register(Op("matmul", 2, "{0} @ {1}", np.matmul, MUL, (MUL, UNARY), symbol="@",
                  shape=_shape_of(_matmul_shape), vjp=_matmul_vjp, jvp=_matmul_jvp,
@@ -456,6 +471,7 @@ def _register_all() -> None:
                      g.add("matmul", (g.add("transpose", (grad,)), g.args(node)[0])))))
     for name, fn, vjp in (("sum", np.sum, _sum_vjp), ("mean", np.mean, _mean_vjp)):
         _register(Op(name, 1, f"np.{name}({{0}})", fn, slot_prec=(0,), params=_AXIS,
+                     scalar_result=_reduces_all,
                      spell=_spell(f"np.{name}", _AXIS), shape=_params_shape(_reduce_shape),
                      vjp=vjp, jvp=_reduce_jvp(name),
                      rules=("{out}_bar spread over {0}" + (" / count" if name == "mean"
@@ -472,7 +488,7 @@ def _register_all() -> None:
                  shape=_params_shape(_slice_shape), vjp=_slice_vjp, jvp=_slice_jvp,
                  rules=("{0}_bar[start:stop] += {out}_bar",)))
     _register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
-                 slot_prec=(0, 0), params={"start": None, "stop": None, "axis": 0},
+                 slot_prec=(0, 0), grad_slots=(0,), params={"start": None, "stop": None, "axis": 0},
                  public=False, helpers=(_unslice,),
                  shape=lambda g, args, params: g.shape(args[1]),
                  vjp=lambda g, node, grad: (g.add("slice", (grad,),
@@ -480,9 +496,11 @@ def _register_all() -> None:
                  jvp=lambda g, node, dots: dots[0] and g.add(
                      "unslice", (dots[0], g.args(node)[1]), dict(g.attrs(node)["params"]))))
     _register(Op("size_ratio", 2, "_size_ratio({0}, {1})", _size_ratio, slot_prec=(0, 0),
+                 scalar_result=lambda params: True,
                  shape=lambda g, args, params: (), public=False, differentiable=False,
                  helpers=(_size_ratio,)))
     _register(Op("batch_size", 1, "np.shape({0})[0]", lambda x: np.shape(x)[0],
+                 scalar_result=lambda params: True,
                  slot_prec=(0,), shape=lambda g, args, params: (), public=False,
                  differentiable=False))
     _register(Op("softmax", 1, "_softmax({0})", _softmax, slot_prec=(0,), params=_SOFT,
@@ -495,15 +513,18 @@ def _register_all() -> None:
                  jvp=_along_jvp(_log_softmax_jvp), helpers=(_log_softmax,),
                  rules=("{out}_bar - exp({out}) * sum({out}_bar)",)))
     _register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,),
+                 scalar_result=_reduces_all,
                  params=_LSE, spell=_spell("_logsumexp", _LSE),
                  shape=_params_shape(_lse_shape), vjp=_logsumexp_vjp, jvp=_logsumexp_jvp,
                  helpers=(_logsumexp,), rules=("{out}_bar * exp({0} - {out})",)))
     _register(Op("cross_entropy", 2, "_cross_entropy({0}, {1})", _cross_entropy,
+                 scalar_result=lambda params: True,
                  slot_prec=(0, 0), shape=_shape_of(_ce_shape), vjp=_cross_entropy_vjp,
                  jvp=_loss_jvp, helpers=(_log_softmax, _cross_entropy),
                  rules=("{out}_bar * (softmax({0}) * sum({1}) - {1}) / N",
                         "-{out}_bar * log_softmax({0}) / N")))
     _register(Op("mse", 2, "_mse({0}, {1})", _mse, slot_prec=(0, 0), shape=_shape_of(_mse_shape),
+                 scalar_result=lambda params: True,
                  vjp=_mse_vjp, jvp=_loss_jvp, helpers=(_mse,),
                  rules=("{out}_bar * ({0} - {1}) / size", "-{out}_bar * ({0} - {1}) / size")))
     _register(Op("basis", 1, "_basis({0})", _basis, slot_prec=(0,), public=False,

@@ -35,7 +35,9 @@ def to_text(g: Graph) -> str:
         op = g.op(node)
         operands = ["{%d}" % i for i in range(len(g.args(node)))]
         template = op.text(operands, g.attrs(node)["params"])
-        return template, (op.prec if op.symbol is not None else ATOM), op.slot_prec
+        if op.symbol is None:  # written as a call, name(...): its arguments need no parens
+            return template, ATOM, (0,) * len(operands)
+        return template, op.prec, op.slot_prec
 
     out += [f"{n} = {expr}" for n, expr in
             printer.lines(g, nodes, {n: n for n in order}, form, text_literal,

@@ -85,12 +85,13 @@ def count_paths(g: Graph, source: str, target: str,
 
 
 def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, str]],
-                    symbolic: dict, numeric: dict) -> list[PathTerm]:
-    """Every path source -> target with its product; iterative depth-first search."""
+                    symbolic: dict, numeric: dict, limit: int | None = None) -> list[PathTerm]:
+    """Every path source -> target with its product (the first ``limit`` of them:
+    there can be exponentially many); iterative depth-first search."""
     reach = nx.ancestors(g.nx, target) | {target}
     found: list[PathTerm] = []
     stack = [(source, (source,), (), 1.0)]
-    while stack:
+    while stack and (limit is None or len(found) < limit):
         node, path, factors, value = stack.pop()
         if node == target:
             found.append(PathTerm(path, factors, value))
@@ -103,7 +104,8 @@ def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, st
     return found
 
 
-def _dp_sum(g: Graph, source: str, target: str, edges: set, numeric: dict) -> Any:
+def dp_sum(g: Graph, source: str, target: str, edges: set, numeric: dict) -> Any:
+    """The sum over all source -> target paths of their products, in one sweep."""
     acc: dict[str, Any] = {source: 1.0}
     for v in g.order():
         terms = [acc[u] * numeric[(u, v)] for u in g.nx.predecessors(v)
@@ -171,7 +173,7 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
             total = sum((p.value for p in paths[1:]), paths[0].value) if paths else 0.0
             method = "enumeration"
         else:
-            paths, total, method = None, _dp_sum(g, x, out, edges, numeric), "dynamic programming"
+            paths, total, method = None, dp_sum(g, x, out, edges, numeric), "dynamic programming"
         sym = None
         if len(g.nx) <= sympy_limit and n <= max_paths:
             try:
@@ -206,8 +208,12 @@ def format_number(x: Any) -> str:
         return f"{float(x):.4g}"
     arr = np.asarray(x)
     if arr.size <= 4:
-        return "[" + ", ".join(f"{v:.4g}" for v in arr.ravel()) + "]"
+        return _nested(arr)  # nested like NumPy, so a (3, 1) column is not read as (3,)
     return f"{list(arr.shape)} {arr.min():.4g}..{arr.max():.4g}"
+
+
+def _nested(arr: np.ndarray) -> str:
+    return "[" + ", ".join(_nested(v) if np.ndim(v) else f"{v:.4g}" for v in arr) + "]"
 
 
 def format_report(rep: Report) -> str:

@@ -1,0 +1,127 @@
+"""Shared helpers: finite differences, an independent sum-to-shape, JAX on demand.
+
+Everything here is written without graphc's own machinery, so that a test comparing
+graphc with these helpers compares two independent computations.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import graphc as gc
+from graphc.ops import sigmoid, softplus
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+MODES = ("reverse", "forward")
+OPTIMIZE = (True, False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: a large-graph test (seconds, not minutes); still runs in CI")
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    """Every gradient test runs in both modes."""
+    return request.param
+
+
+@pytest.fixture(params=OPTIMIZE, ids=["opt", "noopt"])
+def optimize(request: pytest.FixtureRequest) -> bool:
+    """...and both optimized and unoptimized (passes must never change a value)."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def jax():
+    """JAX in float64, or the test is skipped when JAX is not installed."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def central_diff(f: Callable[..., Any], at: Mapping[str, Any], wrt: str,
+                 h: float = 1e-6) -> Any:
+    """d sum(f(**at)) / d at[wrt] by central differences, in the shape of at[wrt].
+
+    The sum makes this the gradient under a ones seed, which is graphc's convention
+    for elementwise graphs applied to arrays (broadcast axes are summed as well).
+    """
+    x0 = np.array(at[wrt], dtype=float)
+    grad = np.zeros_like(x0)
+    for idx in np.ndindex(x0.shape):
+        step = h * max(1.0, abs(float(x0[idx])))
+        total = []
+        for sign in (1.0, -1.0):
+            x = x0.copy()
+            x[idx] += sign * step
+            value = x if x.shape else float(x)
+            total.append(float(np.sum(f(**{**at, wrt: value}))))
+        grad[idx] = (total[0] - total[1]) / (2 * step)
+    return grad if x0.shape else float(grad)
+
+
+def sum_to_shape(x: Any, shape: tuple[int, ...], like: tuple[int, ...]) -> np.ndarray:
+    """``x`` broadcast to ``like`` and summed back to ``shape`` (reference for gradients)."""
+    x = np.broadcast_to(np.asarray(x, dtype=float), like)
+    lead = len(like) - len(shape)
+    x = x.sum(axis=tuple(range(lead))) if lead else x
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and x.shape[i] != 1)
+    return x.sum(axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
+
+
+def assert_close(actual: Any, expected: Any, rtol: float = 1e-9, atol: float = 1e-12,
+                 what: str = "") -> None:
+    """Values agree and so do shapes (a gradient must have the shape of its input)."""
+    assert np.shape(actual) == np.shape(expected), \
+        f"{what}: shape {np.shape(actual)} != expected {np.shape(expected)}"
+    assert not np.iscomplexobj(actual), f"{what}: complex value {actual!r}"
+    assert not np.iscomplexobj(expected), f"{what}: complex reference {expected!r}"
+    np.testing.assert_allclose(np.asarray(actual, dtype=float),
+                               np.asarray(expected, dtype=float),
+                               rtol=rtol, atol=atol, err_msg=what)
+
+
+def spelled_out(expr: sp.Expr) -> sp.Expr:
+    """graphc's own sympy functions written out by hand, so sympy alone can check them."""
+    return (expr.replace(sigmoid, lambda a: 1 / (1 + sp.exp(-a)))
+                .replace(softplus, lambda a: sp.log(1 + sp.exp(a))))
+
+
+def interpreted_gradients(g: gc.Graph, at: Mapping[str, Any], mode: str,
+                          optimize: bool) -> tuple[Any, dict[str, Any]]:
+    """The value and gradients computed by the interpreter on the gradient graph."""
+    fn = gc.compile(g, mode=mode, optimize=optimize)
+    env = fn.grad_graph.evaluate(**at)
+    outs = fn.grad_graph.outputs
+    return env[outs[0]], dict(zip(fn.wrt, (env[o] for o in outs[1:])))
+
+
+def site_packages_without_graphc() -> str:
+    """A PYTHONPATH that has NumPy but not graphc (graphc is found through a .pth hook)."""
+    return str(Path(np.__file__).resolve().parent.parent)
+
+
+def run_isolated(script: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``script`` with ``python -S`` (no .pth files, so no editable graphc)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = site_packages_without_graphc()
+    return subprocess.run([sys.executable, "-S", "-c", script], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m graphc ARGS`` as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "graphc", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)

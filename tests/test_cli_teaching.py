@@ -1,0 +1,220 @@
+"""`graphc render`, `graphc verify` and `graphc demo` run as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import re
+import runpy
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import graphc as gc
+from graphc.cli import parse_at
+
+ROOT = Path(__file__).resolve().parent.parent
+COLAH = str(ROOT / "examples" / "colah.gc")
+HAVE_DOT = shutil.which("dot") is not None
+needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz's `dot` is not installed")
+
+
+def graphc(*args: str, cwd: Path, path: str | None = None) -> subprocess.CompletedProcess:
+    """``python -m graphc ARGS``; ``path`` replaces PATH (to hide Graphviz)."""
+    env = dict(os.environ)
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run([sys.executable, "-m", "graphc", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess, file: str) -> None:
+    """Exit 2, one ``FILE: error:`` or ``FILE:LINE:COL: error:`` line, no traceback."""
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert re.match(rf"{re.escape(file)}(:\d+:\d+)?: error: \S", proc.stderr), proc.stderr
+
+
+# ---- render ------------------------------------------------------------------------
+
+@needs_dot
+def test_render_svg(tmp_path):
+    proc = graphc("render", COLAH, "--at", "a=2,b=1", "-o", "out.svg", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    svg = (tmp_path / "out.svg").read_text(encoding="utf-8")
+    assert "<svg" in svg and "∂e/∂b = 5" in svg
+    assert "out.svg" in proc.stderr  # says where the file went
+
+
+def test_render_dot_needs_no_graphviz(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = graphc("render", COLAH, "--at", "a=2,b=1", "-o", "out.dot", cwd=tmp_path,
+                  path=str(empty))
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "out.dot").read_text(encoding="utf-8")
+    assert text.startswith("digraph") and "∂e/∂c = d" in text and "∂e/∂b = 5" in text
+
+
+def test_render_without_at_draws_symbols_only(tmp_path):
+    proc = graphc("render", "examples/colah.gc", "-o", str(tmp_path / "g.dot"), cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "g.dot").read_text(encoding="utf-8")
+    assert "∂e/∂c = d" in text and "∂e/∂b" not in text
+
+
+def test_render_paths_picture(tmp_path):
+    proc = graphc("render", COLAH, "--at", "a=2,b=1", "--show", "paths", "--wrt", "b",
+                  "-o", "p.dot", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "p.dot").read_text(encoding="utf-8")
+    assert "b → c → e" in text and "b → d → e" in text and "= ∂e/∂b = 5" in text
+
+
+@needs_dot
+def test_render_steps(tmp_path):
+    proc = graphc("render", COLAH, "--at", "a=2,b=1", "--steps", "steps", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in (tmp_path / "steps").iterdir())
+    assert names == [f"frame_{i:03d}.svg" for i in range(9)] + ["index.html"]
+    html = (tmp_path / "steps" / "index.html").read_text(encoding="utf-8")
+    assert html.count("<svg") == 9
+
+
+def test_render_without_output_is_a_usage_error(tmp_path):
+    proc = graphc("render", COLAH, "--at", "a=2,b=1", cwd=tmp_path)
+    assert_clean_error(proc, COLAH)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_unknown_suffix(tmp_path):
+    proc = graphc("render", COLAH, "-o", "out.txt", cwd=tmp_path)
+    assert_clean_error(proc, COLAH)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_svg_without_graphviz_is_a_clear_error(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = graphc("render", COLAH, "--at", "a=2,b=1", "-o", "out.svg", "--steps", "st",
+                  cwd=tmp_path, path=str(empty))
+    assert_clean_error(proc, COLAH)
+    assert "dot" in proc.stderr and "Graphviz" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+
+
+# ---- bad --at ----------------------------------------------------------------------
+
+BAD_AT = {"a=": "no value", "a=x": "not a number", "z=1": "unexpected input 'z'",
+          "a": "name=value", "a=2": "missing input b"}
+
+
+@pytest.mark.parametrize("command, at", [("verify", at) for at in sorted(BAD_AT)]
+                         + [("render", at) for at in ("a=", "a=x", "z=1")])
+def test_bad_at_exits_2_with_a_clear_message(tmp_path, command, at):
+    out = ["-o", "out.dot"] if command == "render" else []
+    proc = graphc(command, COLAH, "--at", at, *out, cwd=tmp_path)
+    assert_clean_error(proc, COLAH)
+    assert BAD_AT[at] in proc.stderr
+    assert list(tmp_path.iterdir()) == []  # a failed render leaves no file
+
+
+@pytest.mark.parametrize("at, message", [
+    ("a=", "no value"), ("a=x", "not a number"), ("a", "name=value"), ("=1", "name=value"),
+    ("", "no values"), (" , ", "no values"), ("a=2,b=1,a=3", "twice"),
+    ("a=[1,2,b=1", "not a number"), ("a=[1,\"x\"]", "not a number"),
+])
+def test_parse_at_rejects(at, message):
+    with pytest.raises(gc.GraphcError, match=message):
+        parse_at(at)
+
+
+def test_parse_at_reads_numbers_and_lists():
+    got = parse_at("a=2, b=-1.5e-3,x=[[1,2],[3,4]]")
+    assert got["a"] == 2.0 and got["b"] == -1.5e-3
+    assert got["x"].shape == (2, 2) and got["x"].tolist() == [[1, 2], [3, 4]]
+
+
+def test_empty_at_exits_2_for_verify(tmp_path):
+    proc = graphc("verify", COLAH, "--at", "", cwd=tmp_path)
+    assert_clean_error(proc, COLAH)
+    assert "no values" in proc.stderr
+
+
+def test_empty_at_exits_2_for_render(tmp_path):
+    proc = graphc("render", COLAH, "--at", "", "-o", "out.dot", cwd=tmp_path)
+    assert_clean_error(proc, COLAH)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---- verify ------------------------------------------------------------------------
+
+def test_verify_colah_prints_the_table(tmp_path):
+    proc = graphc("verify", COLAH, "--at", "a=2,b=1", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    head = next(line for line in lines if line.startswith("input"))
+    assert re.split(r"\s{2,}", head) == ["input", "paths", "path sum", "reverse", "forward",
+                                         "finite diff", "sympy.diff", "agree"]
+    rows = {line.split()[0]: line.split() for line in lines
+            if re.match(r"[ab]\s+\d", line)}
+    assert rows["a"][:6] == ["a", "1", "2", "2", "2", "2"]
+    assert rows["b"][:6] == ["b", "2", "5", "5", "5", "5"]
+    assert "b -> c -> e" in proc.stdout and "b -> d -> e" in proc.stdout
+    assert "all methods agree" in proc.stdout
+
+
+def test_verify_arrays(tmp_path):
+    proc = graphc("verify", COLAH, "--at", "a=[1,2,3],b=1", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "[2, 2, 2]" in proc.stdout and "15" in proc.stdout
+
+
+def test_verify_disagreement_exits_1(tmp_path):
+    # relu at its kink: the derivative convention says 0, central differences 0.5
+    (tmp_path / "kink.gc").write_text("e = relu(a)\n", encoding="utf-8")
+    proc = graphc("verify", "kink.gc", "--at", "a=0", cwd=tmp_path)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "NO: finite difference" in proc.stdout
+    assert "METHODS DISAGREE" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_verify_parse_error_has_line_and_column(tmp_path):
+    (tmp_path / "bad.gc").write_text("c = a + b\nd = import\n", encoding="utf-8")
+    proc = graphc("verify", "bad.gc", "--at", "a=1,b=1", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert re.match(r"bad\.gc:2:\d+: error: ", proc.stderr), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# ---- demo --------------------------------------------------------------------------
+
+@needs_dot
+def test_demo_writes_module_pictures_and_steps(tmp_path):
+    proc = graphc("demo", "--outdir", "out", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "out"
+    for name in ("colah.svg", "colah_values.svg", "colah_paths_b.svg",
+                 "colah_forward_b.svg"):
+        assert (out / name).read_bytes().lstrip().startswith(b"<?xml"), name
+        assert f"out/{name}" in proc.stdout  # says where the files went
+    assert (out / "steps" / "index.html").exists()
+    assert len(list((out / "steps").glob("frame_*.svg"))) == 9
+    assert "all methods agree" in proc.stdout
+    module = runpy.run_path(str(out / "colah_grad.py"))
+    value, grads = module["value_and_grad"](2.0, 1.0)
+    assert value == 6.0 and grads == {"a": 2.0, "b": 5.0}
+
+
+def test_demo_without_graphviz_writes_dot_text(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = graphc("demo", "--outdir", "out", cwd=tmp_path, path=str(empty))
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["colah.dot", "colah_forward_b.dot", "colah_grad.py",
+                     "colah_paths_b.dot", "colah_values.dot"]
+    assert "dot" in proc.stdout and "not installed" in proc.stdout

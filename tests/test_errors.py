@@ -1,0 +1,257 @@
+"""Every bad input gets the right GraphcError subclass, with line and column when it
+comes from text, and a message that says what went wrong and where."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import EXAMPLES, MODES
+
+import graphc as gc
+
+# (text, error class, line, column, words the message must contain)
+BAD_TEXT = [
+    ("y = (a +", gc.ParseError, 1, 5, ["never closed"]),
+    ("c = a + b\ne = c *\n", gc.ParseError, 2, 8, ["invalid syntax"]),
+    ("y = a\n  z = b", gc.ParseError, 2, 2, ["indent"]),
+    ("c = a + b\nd = b + 1\ne = foo(c) * d", gc.UnknownOpError, 3, 5, ["foo"]),
+    ("y = print(a)", gc.UnknownOpError, 1, 5, ["print"]),
+    ("y = getattr(a, b)", gc.UnknownOpError, 1, 5, ["getattr"]),
+    ("y = a.b", gc.ParseError, 1, 5, [".b", "only .T"]),
+    ("c = a\ny = c.real", gc.ParseError, 2, 5, [".real"]),
+    ("y = a[0]", gc.ParseError, 1, 5, ["subscript"]),
+    ("y = 'hi'", gc.ParseError, 1, 5, ["strings are not allowed"]),
+    ("y = a * f'{a}'", gc.ParseError, 1, 9, ["string"]),
+    ("y = b'x'", gc.ParseError, 1, 5, ["bytes"]),
+    ("import os", gc.ParseError, 1, 1, ["Import"]),
+    ("y = a\nfrom os import path", gc.ParseError, 2, 1, ["ImportFrom"]),
+    ('y = __import__("os")', gc.UnknownOpError, 1, 5, ["__import__"]),
+    ('y = __import__("os").system("true")', gc.ParseError, 1, 5, ["named functions"]),
+    ("y = a.__class__", gc.ParseError, 1, 5, ["__class__"]),
+    ("y = a.__class__.__bases__", gc.ParseError, 1, 5, ["__bases__"]),
+    ("y = (1).__add__(a)", gc.ParseError, 1, 5, ["named functions"]),
+    ("y = [x for x in a]", gc.ParseError, 1, 5, ["comprehension"]),
+    ("y = sum(x for x in a)", gc.ParseError, 1, 8, ["comprehension"]),
+    ("y = {k: a for k in b}", gc.ParseError, 1, 5, ["comprehension"]),
+    ("y = (lambda q: q)(a)", gc.ParseError, 1, 5, ["named functions"]),
+    ("y = a + (lambda q: q)", gc.ParseError, 1, 10, ["lambda"]),
+    ("", gc.ParseError, 1, 1, ["nothing is computed"]),
+    ("# only\n# comments\n", gc.ParseError, 1, 1, ["nothing is computed"]),
+    ("  \n\n", gc.ParseError, 1, 1, ["nothing is computed"]),
+    ("y = a if b else a", gc.ParseError, 1, 5, ["conditional"]),
+    ("y = a < b", gc.ParseError, 1, 5, ["comparison"]),
+    ("y = a and b", gc.ParseError, 1, 5, ["and/or"]),
+    ("y = a // b", gc.ParseError, 1, 5, ["//"]),
+    ("y = not a", gc.ParseError, 1, 5, ["unary"]),
+    ("y = 1j * a", gc.ParseError, 1, 5, ["complex"]),
+    ("y = True * a", gc.ParseError, 1, 5, ["the constant True is not allowed"]),
+    ("y = ...", gc.ParseError, 1, 5, ["the constant Ellipsis is not allowed"]),
+    ("y = exp(a, b)", gc.ParseError, 1, 5, ["exp()", "1 argument"]),
+    ("y = exp(a, axis=1)", gc.ParseError, 1, 12, ["axis"]),
+    ("a, b = c, d", gc.ParseError, 1, 1, ["one plain name"]),
+    ("y = z = a", gc.ParseError, 1, 1, ["one plain name"]),
+    ("y += a", gc.ParseError, 1, 1, ["AugAssign"]),
+    ("y = a\nexp(y)", gc.ParseError, 2, 1, ["bare expression"]),
+    ("for i in a: pass", gc.ParseError, 1, 1, ["For"]),
+    ("def f(x): return x", gc.ParseError, 1, 1, ["FunctionDef"]),
+    ("y = a\ndel y", gc.ParseError, 2, 1, ["Delete"]),
+    ("exp = a", gc.ParseError, 1, 1, ["exp"]),
+    ("f = lambda x: x\ny = f", gc.ParseError, 2, 5, ["f is a function"]),
+    ("f = lambda x: q * x\ny = f(a)", gc.ParseError, 1, 15, ["'q'"]),
+    ("f = lambda x, x: x", gc.ParseError, 1, 5, ["distinct"]),
+    ("y = {a}", gc.ParseError, 1, 5, ["set"]),
+    ("y = a\x00", gc.ParseError, 1, 1, ["null"]),
+    ("y = a\nb: [3]\nz = y + b\nb: [4]", gc.ParseError, 4, 1, ["declared after"]),
+]
+
+
+@pytest.mark.parametrize(("text", "cls", "line", "col", "words"), BAD_TEXT,
+                         ids=[repr(b[0])[1:-1][:40] for b in BAD_TEXT])
+def test_bad_text(text, cls, line, col, words):
+    with pytest.raises(cls) as info:
+        gc.parse(text)
+    err = info.value
+    assert type(err) is cls
+    assert (err.line, err.col) == (line, col)
+    assert str(err).startswith(f"line {line}, column {col}: ")
+    for w in words:
+        assert w in err.message, f"{err.message!r} should mention {w!r}"
+
+
+def test_errors_are_graphc_errors():
+    for cls in (gc.ParseError, gc.CycleError, gc.UndefinedNameError, gc.UnknownOpError,
+                gc.ShapeError, gc.InputError):
+        assert issubclass(cls, gc.GraphcError)
+
+
+def test_bad_file_reports_its_position(tmp_path):
+    path = tmp_path / "bad.gc"
+    path.write_text("c = a + b\nd = foo(c)\n")
+    with pytest.raises(gc.UnknownOpError) as info:
+        gc.load(path)
+    assert (info.value.line, info.value.col) == (2, 5)
+    with pytest.raises(gc.GraphcError, match="cannot read"):
+        gc.load(tmp_path / "missing.gc")
+
+
+@pytest.mark.parametrize("text", [123, None, b"y = a"])
+def test_parse_wants_text(text):
+    with pytest.raises(gc.ParseError, match="expected text"):
+        gc.parse(text)
+
+
+# ---- SSA: reassigning a name makes a new version ------------------------------------
+def test_reassignment_makes_versions(mode: str):
+    g = gc.parse("x = x + 1\nx = x + 1")
+    assert g.inputs == ["x"]
+    assert g.outputs == ["x_2"] and "x_1" in g.nx
+    env = g.evaluate(x=1.0)
+    assert (env["x"], env["x_1"], env["x_2"]) == (1.0, 2.0, 3.0)
+    value, grads = gc.compile(g, mode=mode)(x=1.0)
+    assert float(value) == 3.0 and float(grads["x"]) == 1.0
+
+
+def test_reassignment_uses_the_latest_version(mode: str):
+    g = gc.parse("y = a * 2\nz = y * y\ny = y + z\nout = y * a")
+    # y_1 = 2a + 4a^2, out = (2a + 4a^2) * a = 2a^2 + 4a^3
+    value, grads = gc.compile(g, mode=mode)(a=1.5)
+    assert float(value) == pytest.approx(2 * 1.5**2 + 4 * 1.5**3)
+    assert float(grads["a"]) == pytest.approx(4 * 1.5 + 12 * 1.5**2)
+    assert gc.compile(g, of="z")(a=1.5)[0] == pytest.approx(9.0)
+
+
+# ---- names a caller asks for -------------------------------------------------------
+@pytest.mark.parametrize(("kw", "cls", "words"), [
+    ({"of": "zz"}, gc.UndefinedNameError, ["of='zz'", "a, b, c, d, e"]),
+    ({"wrt": "c"}, gc.UndefinedNameError, ["wrt='c'", "not an input"]),
+    ({"wrt": "zz"}, gc.UndefinedNameError, ["wrt='zz'", "inputs: a, b"]),
+    ({"wrt": ["a", "zz"]}, gc.UndefinedNameError, ["'zz'"]),
+    ({"wrt": "a,a"}, gc.UndefinedNameError, ["twice"]),
+    ({"mode": "sideways"}, gc.GraphcError, ["sideways"]),
+])
+def test_bad_compile_arguments(kw, cls, words):
+    g = gc.load(EXAMPLES / "colah.gc")
+    with pytest.raises(cls) as info:
+        gc.compile(g, **kw)
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_wrt_subsets():
+    g = gc.load(EXAMPLES / "colah.gc")
+    assert gc.compile(g, wrt="a, b")(a=2.0, b=1.0)[1].keys() == {"a", "b"}
+    assert gc.compile(g, wrt=[])(a=2.0, b=1.0)[1] == {}
+
+
+# ---- call time: missing, extra and ill-typed inputs ---------------------------------
+BAD_CALLS = [
+    ((), {"a": 2.0}, ["missing", "b"]),
+    ((), {"a": 2.0, "b": 1.0, "c": 3.0}, ["unexpected", "'c'"]),
+    ((2.0, 1.0, 3.0), {}, ["3 positional", "2 inputs"]),
+    ((2.0,), {"a": 1.0, "b": 1.0}, ["'a'", "twice"]),
+    ((), {"a": "2", "b": 1.0}, ["'a'", "str"]),
+    ((), {"a": None, "b": 1.0}, ["'a'", "NoneType"]),
+    ((), {"a": True, "b": 1.0}, ["'a'", "bool"]),
+    ((), {"a": np.True_, "b": 1.0}, ["'a'", "bool"]),
+    ((), {"a": np.array([True, False]), "b": 1.0}, ["'a'", "bool"]),
+    ((), {"a": 1 + 2j, "b": 1.0}, ["'a'", "complex"]),
+    ((), {"a": np.array([1 + 2j]), "b": 1.0}, ["'a'", "complex"]),
+    ((), {"a": np.array([1, 2]), "b": 1.0}, ["'a'", "int64", "astype(float)"]),
+    ((), {"a": np.array(["x"]), "b": 1.0}, ["'a'"]),
+    ((), {"a": object(), "b": 1.0}, ["'a'"]),
+    ((), {"a": {}, "b": 1.0}, ["'a'"]),
+    ((), {"a": np.array([1.0], dtype=object), "b": 1.0}, ["'a'", "object"]),
+]
+
+
+@pytest.mark.parametrize(("args", "kwargs", "words"), BAD_CALLS,
+                         ids=[str(i) for i in range(len(BAD_CALLS))])
+@pytest.mark.parametrize("call", ["compiled", "forward", "evaluate"])
+def test_bad_inputs_at_call_time(args, kwargs, words, call, mode):
+    g = gc.load(EXAMPLES / "colah.gc")
+    fn = gc.compile(g, mode=mode)
+    target = {"compiled": fn, "forward": fn.forward, "evaluate": g.evaluate}[call]
+    with pytest.raises(gc.InputError) as info:
+        target(*args, **kwargs)
+    for w in words:
+        assert w in str(info.value), f"{info.value} should mention {w}"
+
+
+@pytest.mark.parametrize("value", [2, np.int64(2), np.float32(2.0), np.array(2.0),
+                                   [2.0, 2.0], np.float64(2.0)])
+def test_numbers_that_are_fine(value):
+    fn = gc.compile(gc.load(EXAMPLES / "colah.gc"))
+    result, grads = fn(a=value, b=1.0)
+    assert np.all(np.asarray(result) == 6.0) and np.all(np.asarray(grads["a"]) == 2.0)
+    assert np.shape(grads["a"]) == np.shape(value)
+
+
+def test_inputs_that_do_not_broadcast():
+    fn = gc.compile(gc.load(EXAMPLES / "colah.gc"))
+    with pytest.raises((gc.InputError, gc.ShapeError), match="a"):
+        fn(a=np.ones(2), b=np.ones(3))
+
+
+def test_an_int_too_large_for_a_float():
+    fn = gc.compile(gc.load(EXAMPLES / "colah.gc"))
+    with pytest.raises(gc.InputError):
+        fn(a=10**400, b=1.0)
+
+
+# ---- the Python front end ----------------------------------------------------------
+def test_python_front_end_errors():
+    a, b = gc.inputs("a b")
+    with pytest.raises(gc.InputError, match="non-empty"):
+        gc.input("")
+    with pytest.raises(gc.InputError):
+        gc.input(3)
+    with pytest.raises(gc.GraphcError, match="exp"):
+        gc.exp(a, b)
+    with pytest.raises(gc.GraphcError, match="alpha"):
+        gc.relu(a, alpha=3)
+    with pytest.raises(gc.GraphcError, match="truth value"):
+        bool(a)
+    with pytest.raises(gc.GraphcError, match="at least one"):
+        gc.graph()
+    with pytest.raises(gc.InputError, match="str"):
+        _ = a + "s"
+    with pytest.raises(gc.InputError, match="complex"):
+        _ = a + 1j
+    with pytest.raises(gc.InputError, match="ndarray"):
+        _ = a + np.array([1.0, 2.0])
+
+
+# ---- cycles ------------------------------------------------------------------------
+def test_a_cycle_is_named():
+    g = gc.load(EXAMPLES / "colah.gc")
+    g.nx.add_edge("e", "c")
+    for action in (g.order, lambda: gc.compile(g), lambda: g.evaluate(a=1.0, b=2.0)):
+        with pytest.raises(gc.CycleError) as info:
+            action()
+        message = str(info.value)
+        assert "cycle" in message
+        assert "c -> e -> c" in message or "e -> c -> e" in message
+
+
+def test_a_longer_cycle_is_named():
+    g = gc.parse("p = a + 1\nq = p * 2\nr = q - a\ns = r * r")
+    g.nx.add_edge("r", "p")
+    with pytest.raises(gc.CycleError) as info:
+        gc.compile(g)
+    cycle = str(info.value).split(": ", 1)[1].split(" -> ")
+    assert cycle[0] == cycle[-1] and set(cycle) == {"p", "q", "r"}
+
+
+def test_a_self_loop_is_a_cycle():
+    g = gc.load(EXAMPLES / "colah.gc")
+    g.nx.add_edge("d", "d")
+    with pytest.raises(gc.CycleError, match="d -> d"):
+        g.order()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_errors_leave_the_graph_usable(mode: str):
+    g = gc.load(EXAMPLES / "colah.gc")
+    with pytest.raises(gc.UndefinedNameError):
+        gc.compile(g, of="zz", mode=mode)
+    assert float(gc.compile(g, mode=mode)(a=2.0, b=1.0)[0]) == 6.0

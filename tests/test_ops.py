@@ -1,0 +1,385 @@
+"""Every public elementwise op, table-driven, each sampled on its own domain.
+
+For each op: the NumPy template (the compiled forward) == the op's sympy formula,
+lambdified here independently == the interpreter == JAX; the gradient in both modes,
+optimized and not, == central differences == sympy.diff of the formula == jax.grad.
+Kinks follow JAX exactly, second derivatives come from differentiating the gradient
+graph again, and log/sqrt of negatives are NumPy's nan with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+import sympy as sp
+from conftest import MODES, assert_close, central_diff, spelled_out
+
+import graphc as gc
+from graphc.autodiff import reverse
+from graphc.derive import to_sympy
+from graphc.ops import OPS
+
+X, Y = sp.symbols("x y", real=True)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One op under test: .gc text over inputs x (and y), and where to sample it."""
+
+    op: str
+    text: str
+    domains: tuple[tuple[float, float], ...]
+    jax: Callable  # (jnp, jax.nn) -> a function of the inputs
+    params: tuple[float, ...] = ()  # constant operands after the inputs (alpha)
+    avoid: Callable[..., np.ndarray] | None = field(default=None)  # kinks for FD
+
+    @property
+    def id(self) -> str:
+        return self.op + ("_" + "_".join(map(str, self.params)) if self.params else "")
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return ("x", "y")[:len(self.domains)]
+
+    def sample(self, n: int = 9, seed: int = 0) -> dict[str, np.ndarray]:
+        """n points per input inside the op's domain, away from kinks."""
+        rng = np.random.default_rng(seed)
+        chosen: dict[str, list[float]] = {k: [] for k in self.inputs}
+        while len(chosen["x"]) < n:
+            point = [rng.uniform(lo, hi) for lo, hi in self.domains]
+            if self.avoid is not None and self.avoid(*point):
+                continue
+            for k, v in zip(self.inputs, point):
+                chosen[k].append(v)
+        return {k: np.array(v) for k, v in chosen.items()}
+
+    def sympy_formula(self) -> sp.Expr:
+        """The op table's formula, with sigmoid/softplus spelled out in exp and log."""
+        symbols = (X, Y)[:len(self.domains)]
+        params = [sp.Float(p) for p in self.params]
+        return spelled_out(OPS[self.op].formula(*symbols, *params))
+
+
+def _near(*points: float) -> Callable[..., bool]:
+    return lambda x, *rest: any(abs(x - p) < 0.05 for p in points)
+
+
+def _tie(x: float, y: float) -> bool:
+    return abs(x - y) < 0.05
+
+
+WIDE = (-3.0, 3.0)
+POSITIVE = (0.1, 5.0)
+CASES = [
+    Case("add", "out = x + y", (WIDE, WIDE), lambda jnp, nn: lambda x, y: x + y),
+    Case("sub", "out = x - y", (WIDE, WIDE), lambda jnp, nn: lambda x, y: x - y),
+    Case("mul", "out = x * y", (WIDE, WIDE), lambda jnp, nn: lambda x, y: x * y),
+    Case("div", "out = x / y", (WIDE, (0.5, 3.0)), lambda jnp, nn: lambda x, y: x / y),
+    Case("pow", "out = x ** y", ((0.2, 3.0), (-2.0, 2.0)),
+         lambda jnp, nn: lambda x, y: x ** y),
+    Case("neg", "out = -x", (WIDE,), lambda jnp, nn: lambda x: -x),
+    Case("exp", "out = exp(x)", (WIDE,), lambda jnp, nn: jnp.exp),
+    Case("log", "out = log(x)", (POSITIVE,), lambda jnp, nn: jnp.log),
+    Case("sqrt", "out = sqrt(x)", (POSITIVE,), lambda jnp, nn: jnp.sqrt),
+    Case("abs", "out = abs(x)", (WIDE,), lambda jnp, nn: jnp.abs, avoid=_near(0.0)),
+    Case("sin", "out = sin(x)", (WIDE,), lambda jnp, nn: jnp.sin),
+    Case("cos", "out = cos(x)", (WIDE,), lambda jnp, nn: jnp.cos),
+    Case("tan", "out = tan(x)", ((-1.3, 1.3),), lambda jnp, nn: jnp.tan),
+    Case("tanh", "out = tanh(x)", ((-4.0, 4.0),), lambda jnp, nn: jnp.tanh),
+    Case("sigmoid", "out = sigmoid(x)", ((-6.0, 6.0),), lambda jnp, nn: nn.sigmoid),
+    Case("softplus", "out = softplus(x)", ((-6.0, 6.0),), lambda jnp, nn: nn.softplus),
+    Case("relu", "out = relu(x)", (WIDE,), lambda jnp, nn: nn.relu, avoid=_near(0.0)),
+    Case("leaky_relu", "out = leaky_relu(x)", (WIDE,), lambda jnp, nn: nn.leaky_relu,
+         params=(0.01,), avoid=_near(0.0)),
+    Case("leaky_relu", "out = leaky_relu(x, 0.2)", (WIDE,),
+         lambda jnp, nn: lambda x: nn.leaky_relu(x, 0.2), params=(0.2,), avoid=_near(0.0)),
+    Case("elu", "out = elu(x)", (WIDE,), lambda jnp, nn: nn.elu, params=(1.0,),
+         avoid=_near(0.0)),
+    Case("elu", "out = elu(x, 0.7)", (WIDE,), lambda jnp, nn: lambda x: nn.elu(x, 0.7),
+         params=(0.7,), avoid=_near(0.0)),
+    Case("maximum", "out = maximum(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.maximum,
+         avoid=_tie),
+    Case("minimum", "out = minimum(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.minimum,
+         avoid=_tie),
+]
+IDS = [c.id for c in CASES]
+
+
+def test_the_table_covers_every_public_elementwise_op():
+    public = {name for name, op in OPS.items() if op.public and op.elementwise}
+    assert public == {c.op for c in CASES}, "add a Case for each new op"
+
+
+def _lambdified(expr: sp.Expr, case: Case) -> Callable:
+    return sp.lambdify((X, Y)[:len(case.domains)], expr, modules="numpy")
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_template_matches_formula_and_interpreter(case: Case):
+    at = case.sample()
+    g = gc.parse(case.text)
+    assert g.inputs == list(case.inputs)
+    expected = _lambdified(case.sympy_formula(), case)(*at.values())
+    for mode in MODES:
+        fn = gc.compile(g, mode=mode)
+        assert_close(fn.forward(**at), expected, what=f"{case.id} template ({mode})")
+        assert_close(fn(**at)[0], expected, what=f"{case.id} value_and_grad ({mode})")
+    assert_close(g.evaluate(**at)["out"], expected, what=f"{case.id} interpreter")
+
+
+# (2 * x - x) and (4 * x / 4) are exactly x, but as generated nodes they are inlined
+# into the op's template: a missing pair of parentheses changes the value.
+COMPOUNDS = {"sum": ("(2 * {0} - {0})", lambda u: 2 * u - u),
+             "product": ("(4 * {0} / 4)", lambda u: 4 * u / 4)}
+
+
+@pytest.mark.parametrize("compound", COMPOUNDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_compound_operands_keep_their_parentheses(case: Case, compound: str, mode: str):
+    at = case.sample(seed=4)
+    value, grads = gc.compile(gc.parse(case.text), mode=mode)(**at)
+    spelled, build = COMPOUNDS[compound]
+    text = re.sub(r"\b([xy])\b(?!\s*=)", lambda m: spelled.format(m.group(1)), case.text)
+    fn = gc.compile(gc.parse(text), mode=mode)
+    value2, grads2 = fn(**at)
+    assert_close(value2, value, rtol=1e-12, atol=1e-14, what=text)
+    assert_close(fn.forward(**at), value, rtol=1e-12, atol=1e-14, what=text)
+    for name in case.inputs:
+        assert_close(grads2[name], grads[name], rtol=1e-12, atol=1e-14, what=text)
+    args = [build(h) for h in gc.inputs("x y")][:len(case.inputs)]
+    out = getattr(gc, case.op)(*args, *case.params) if case.op in gc.__all__ \
+        else _python_op(case.op, args)
+    fn = gc.compile(gc.graph(out=out), mode=mode)
+    assert_close(fn(**at)[0], value, rtol=1e-12, atol=1e-14, what=f"{case.op} (Python)")
+    assert_close(fn.forward(**at), value, rtol=1e-12, atol=1e-14, what=f"{case.op} (Python)")
+
+
+def _python_op(op: str, args: list) -> gc.Expr:
+    import operator
+
+    table = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+             "div": operator.truediv, "pow": operator.pow, "neg": operator.neg}
+    return table[op](*args)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_template_on_python_floats(case: Case):
+    at = {k: float(v[0]) for k, v in case.sample(n=1, seed=1).items()}
+    expected = float(_lambdified(case.sympy_formula(), case)(*at.values()))
+    fn = gc.compile(gc.parse(case.text))
+    value, grads = fn(**at)
+    assert np.ndim(value) == 0 and all(np.ndim(d) == 0 for d in grads.values())
+    assert_close(float(value), expected, what=case.id)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_gradient_matches_finite_differences(case: Case, mode: str, optimize: bool):
+    at = case.sample()
+    g = gc.parse(case.text)
+    fn = gc.compile(g, mode=mode, optimize=optimize)
+    _, grads = fn(**at)
+    assert list(grads) == list(case.inputs)
+    for name in case.inputs:
+        fd = central_diff(lambda **kw: g.evaluate(**kw)["out"], at, name)
+        assert_close(grads[name], fd, rtol=1e-6, atol=1e-7, what=f"d{case.id}/d{name}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_gradient_matches_sympy_diff(case: Case, mode: str):
+    at = case.sample(seed=2)
+    _, grads = gc.compile(gc.parse(case.text), mode=mode)(**at)
+    formula = case.sympy_formula()
+    for sym, name in zip((X, Y), case.inputs):
+        expected = _lambdified(sp.diff(formula, sym), case)(*at.values())
+        expected = np.broadcast_to(expected, at[name].shape)
+        assert_close(grads[name], expected, rtol=1e-12, atol=1e-12,
+                     what=f"d{case.id}/d{name}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_value_and_gradient_match_jax(case: Case, mode: str, jax):
+    jnp, nn = jax.numpy, jax.nn
+    f = case.jax(jnp, nn)
+    at = case.sample(seed=3)
+    value, grads = gc.compile(gc.parse(case.text), mode=mode)(**at)
+    assert_close(value, np.asarray(f(*at.values())), rtol=1e-12, what=case.id)
+    argnums = tuple(range(len(case.inputs)))
+    expected = jax.vmap(jax.grad(f, argnums=argnums))(*at.values())
+    for name, want in zip(case.inputs, expected):
+        assert_close(grads[name], np.asarray(want), rtol=1e-12, atol=1e-14,
+                     what=f"d{case.id}/d{name}")
+
+
+# ---- kinks: the derivative at the kink is JAX's ------------------------------------
+KINKS = [
+    ("out = relu(x)", {"x": 0.0}, {"x": 0.0}, lambda jnp, nn: nn.relu),
+    ("out = abs(x)", {"x": 0.0}, {"x": 1.0}, lambda jnp, nn: jnp.abs),
+    ("out = leaky_relu(x)", {"x": 0.0}, {"x": 1.0}, lambda jnp, nn: nn.leaky_relu),
+    ("out = leaky_relu(x, 0.2)", {"x": 0.0}, {"x": 1.0},
+     lambda jnp, nn: lambda x: nn.leaky_relu(x, 0.2)),
+    ("out = elu(x)", {"x": 0.0}, {"x": 1.0}, lambda jnp, nn: nn.elu),
+    ("out = elu(x, 0.7)", {"x": 0.0}, {"x": 0.7}, lambda jnp, nn: lambda x: nn.elu(x, 0.7)),
+    ("out = maximum(x, y)", {"x": 1.5, "y": 1.5}, {"x": 0.5, "y": 0.5},
+     lambda jnp, nn: jnp.maximum),
+    ("out = minimum(x, y)", {"x": -1.5, "y": -1.5}, {"x": 0.5, "y": 0.5},
+     lambda jnp, nn: jnp.minimum),
+    # Both slots are the same node: the two halves add up.
+    ("out = maximum(x, x)", {"x": 2.0}, {"x": 1.0}, lambda jnp, nn: lambda x: jnp.maximum(x, x)),
+    ("out = minimum(x, x)", {"x": 2.0}, {"x": 1.0}, lambda jnp, nn: lambda x: jnp.minimum(x, x)),
+    ("out = relu(x) * x", {"x": 0.0}, {"x": 0.0}, lambda jnp, nn: lambda x: nn.relu(x) * x),
+]
+KINK_IDS = [k[0].removeprefix("out = ") for k in KINKS]
+
+
+@pytest.mark.parametrize(("text", "at", "expected", "jax_fn"), KINKS, ids=KINK_IDS)
+def test_kink_derivatives(text, at, expected, jax_fn, mode: str, optimize: bool):
+    _, grads = gc.compile(gc.parse(text), mode=mode, optimize=optimize)(**at)
+    assert {k: float(v) for k, v in grads.items()} == expected
+
+
+@pytest.mark.parametrize(("text", "at", "expected", "jax_fn"), KINKS, ids=KINK_IDS)
+def test_kink_derivatives_are_jax_s(text, at, expected, jax_fn, jax):
+    f = jax_fn(jax.numpy, jax.nn)
+    got = jax.grad(f, argnums=tuple(range(len(at))))(*at.values())
+    assert dict(zip(at, map(float, got))) == expected
+
+
+def test_kinks_inside_an_array(mode: str):
+    x = np.array([-1.0, 0.0, 1.0])
+    g = gc.parse("r = relu(x)\na = abs(x)\nl = leaky_relu(x, 0.2)\ne = elu(x, 0.7)\n"
+                 "out = r + a + l + e")
+    _, grads = gc.compile(g, mode=mode)(x=x)
+    relu, absolute = [0.0, 0.0, 1.0], [-1.0, 1.0, 1.0]
+    leaky, elu = [0.2, 1.0, 1.0], [0.7 * np.exp(-1.0), 0.7, 1.0]
+    assert_close(grads["x"], np.sum([relu, absolute, leaky, elu], axis=0))
+
+
+def test_maximum_tie_inside_an_array(mode: str):
+    x, y = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 1.0])
+    _, grads = gc.compile(gc.parse("out = maximum(x, y)"), mode=mode)(x=x, y=y)
+    assert_close(grads["x"], [0.0, 0.5, 1.0])
+    assert_close(grads["y"], [1.0, 0.5, 0.0])
+
+
+# ---- second order: the gradient is a graph, so it can be differentiated again ------
+SECOND = [
+    ("out = sin(x)", (-3.0, 3.0)),
+    ("out = tanh(x)", (-2.0, 2.0)),
+    ("out = sigmoid(x)", (-4.0, 4.0)),
+    ("out = softplus(x)", (-4.0, 4.0)),
+    ("out = exp(x) * x", (-2.0, 2.0)),
+    ("out = log(x)", (0.2, 4.0)),
+    ("out = sqrt(x)", (0.2, 4.0)),
+    ("out = x ** 3", (-2.0, 2.0)),
+    ("out = tan(x)", (-1.0, 1.0)),
+    ("out = x / (x * x + 1)", (-3.0, 3.0)),
+]
+
+
+def _second_derivative(text: str, x: np.ndarray) -> np.ndarray:
+    formula = spelled_out(to_sympy(gc.parse(text)))
+    return np.broadcast_to(sp.lambdify(X, sp.diff(formula, X, 2), "numpy")(x), x.shape)
+
+
+@pytest.mark.parametrize(("text", "domain"), SECOND, ids=[s[0][6:] for s in SECOND])
+def test_second_derivative_of_the_gradient_graph(text, domain, mode: str):
+    x = np.linspace(*domain, 7)
+    expected = _second_derivative(text, x)
+    first = gc.compile(gc.parse(text), mode=mode).grad_graph
+    assert first.outputs[0] == "out"
+    # Reverse mode over the first-order graph, whichever mode built that graph.
+    second = gc.compile(first, of=first.outputs[1], wrt="x")
+    value, grads = second(x=x)
+    assert_close(grads["x"], expected, rtol=1e-10, atol=1e-12, what=f"{text} ({mode})")
+    # The first-order value it returns along the way is the first derivative.
+    assert_close(value, gc.compile(gc.parse(text))(x=x)[1]["x"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("text", "domain"), SECOND[:4], ids=[s[0][6:] for s in SECOND[:4]])
+def test_reverse_applied_twice(text, domain):
+    x = np.linspace(*domain, 5)
+    once = reverse(gc.parse(text), wrt="x")
+    twice = reverse(once, wrt="x", of=once.outputs[1])
+    env = twice.evaluate(x=x)
+    assert_close(env[twice.outputs[1]], _second_derivative(text, x), rtol=1e-10, atol=1e-12)
+
+
+def test_mixed_second_derivatives():
+    g = gc.parse("out = x * x * y + sin(x * y)")
+    first = gc.compile(g).grad_graph
+    x_bar, y_bar = first.outputs[1:]
+    at = {"x": 0.7, "y": -1.3}
+    _, d_dx = gc.compile(first, of=x_bar)(**at)
+    _, d_dy = gc.compile(first, of=y_bar)(**at)
+    f = X * X * Y + sp.sin(X * Y)
+    hessian = [[float(sp.diff(f, a, b).subs({X: at["x"], Y: at["y"]})) for b in (X, Y)]
+               for a in (X, Y)]
+    assert_close([d_dx["x"], d_dx["y"]], hessian[0], rtol=1e-12)
+    assert_close([d_dy["x"], d_dy["y"]], hessian[1], rtol=1e-12)
+
+
+# ---- domains: NumPy's nan and warning, never an exception --------------------------
+@pytest.mark.parametrize("text", ["out = log(x)", "out = sqrt(x)", "out = log(x) + sqrt(x)"])
+@pytest.mark.parametrize("x", [-1.0, np.array([-1.0, -4.0])], ids=["float", "array"])
+def test_log_and_sqrt_of_negatives_are_nan_with_a_warning(text, x, mode: str):
+    g = gc.parse(text)
+    fn = gc.compile(g, mode=mode)
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        value = fn.forward(x=x)
+    assert np.all(np.isnan(value))
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        value, _ = fn(x=x)
+    assert np.all(np.isnan(value))
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        assert np.all(np.isnan(g.evaluate(x=x)["out"]))
+
+
+def test_log_of_zero_is_minus_infinity_with_a_warning_on_arrays(mode: str):
+    fn = gc.compile(gc.parse("out = log(x)"), mode=mode)
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        value, grads = fn(x=np.array([0.0, 1.0]))
+    assert value[0] == -np.inf and grads["x"][0] == np.inf
+    assert_close(grads["x"][1], 1.0)
+
+
+def test_division_by_zero_on_a_python_float_is_inf_with_a_warning():
+    fn = gc.compile(gc.parse("out = 1 / x"))
+    with pytest.warns(RuntimeWarning):
+        value, grads = fn(x=0.0)
+    assert value == np.inf and grads["x"] == -np.inf
+
+
+def test_fractional_power_of_a_negative_python_float_is_nan():
+    g = gc.parse("out = x ** 0.5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert np.isnan(g.evaluate(x=-1.0)["out"])
+        value = gc.compile(g).forward(x=-1.0)
+    assert isinstance(value, float | np.floating) and np.isnan(value)
+
+
+def test_power_derivative_at_zero_base(mode: str, jax):
+    # Regression: d(x**y)/dx was emitted as y*out/x, 0/0 = nan at x = 0.
+    at = {"x": np.array([0.0, 0.0, 2.0]), "y": np.array([3.0, 2.0, 3.0])}
+    with warnings.catch_warnings():  # d/dy = out * log(x) warns at x = 0 (see below)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _, grads = gc.compile(gc.parse("out = x ** y"), mode=mode)(**at)
+    expected = jax.vmap(jax.grad(lambda x, y: x ** y))(at["x"], at["y"])
+    assert_close(grads["x"], np.asarray(expected))
+    assert_close(grads["x"], [0.0, 0.0, 12.0])
+
+
+@pytest.mark.xfail(strict=True, reason="bug: d(x**y)/dy = out*log(x) is 0*(-inf) = nan at "
+                   "x = 0; JAX gives 0 (0**y is constant in y for y > 0)")
+def test_power_derivative_in_the_exponent_at_zero_base(jax):
+    at = {"x": np.array([0.0]), "y": np.array([3.0])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _, grads = gc.compile(gc.parse("out = x ** y"))(**at)
+    expected = jax.grad(lambda x, y: x ** y, argnums=1)(0.0, 3.0)
+    assert_close(grads["y"], [float(expected)])

@@ -1,0 +1,306 @@
+"""Random DAGs (shared operands, x*x, fan-out, constants, 1-4 inputs) where every method
+agrees: reverse == forward == sympy.diff of the composed expression == finite
+differences, on floats and on broadcasting arrays, optimized and not; the emitted module
+== the interpreter; optimize() never changes a value; parse(str(g)) round-trips.
+
+Only smooth ops on safe domains are drawn (log(u*u + 1), not log(u)), so any nan, any
+RuntimeWarning or any disagreement is a bug.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import sympy as sp
+from conftest import MODES, OPTIMIZE, assert_close, central_diff, spelled_out, sum_to_shape
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import graphc as gc
+from graphc import autodiff, passes
+from graphc.derive import to_sympy
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+# A fixed, modest set of examples by default (CI stays fast and repeatable);
+# GRAPHC_EXPLORE=1000 runs that many fresh random examples per test to hunt for bugs.
+_EXPLORE = int(os.environ.get("GRAPHC_EXPLORE", "0"))
+SETTINGS = settings(max_examples=_EXPLORE or 100, derandomize=not _EXPLORE, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+# name -> (.gc template, the same op through the Python front end)
+UNARY = {
+    "sin": ("sin({0})", gc.sin),
+    "cos": ("cos({0})", gc.cos),
+    "tanh": ("tanh({0})", gc.tanh),
+    "sigmoid": ("sigmoid({0})", gc.sigmoid),
+    "softplus": ("softplus({0})", gc.softplus),
+    "neg": ("-{0}", lambda u: -u),
+    "square": ("{0} * {0}", lambda u: u * u),  # one operand in both slots
+    "cube": ("{0} ** 3", lambda u: u ** 3),
+    "log": ("log({0} * {0} + 1)", lambda u: gc.log(u * u + 1)),
+    "sqrt": ("sqrt({0} * {0} + 1)", lambda u: gc.sqrt(u * u + 1)),
+    "exp": ("exp(tanh({0}))", lambda u: gc.exp(gc.tanh(u))),
+}
+BINARY = {
+    "add": ("{0} + {1}", lambda u, v: u + v),
+    "sub": ("{0} - {1}", lambda u, v: u - v),
+    "mul": ("{0} * {1}", lambda u, v: u * v),
+    "div": ("{0} / ({1} * {1} + 1)", lambda u, v: u / (v * v + 1)),
+    "pow": ("({0} * {0} + 1) ** tanh({1})", lambda u, v: (u * u + 1) ** gc.tanh(v)),
+}
+CONSTANTS = (0.0, 1.0, -1.0, 0.5, 2.0, -3.25)
+INPUTS = ("a", "b", "c", "d")
+SHAPES = ((), (3,), (2, 1), (2, 3))
+
+
+@dataclass
+class Dag:
+    """A random DAG as steps ``(op, operands)``; an operand is a node name or a float."""
+
+    inputs: list[str]
+    steps: list[tuple[str, tuple[str | float, ...]]]
+    inline: list[bool]  # write a step used once into its consumer instead of a line
+
+    def text(self) -> str:
+        templates = [(UNARY | BINARY)[op][0] for op, _ in self.steps]
+        uses: dict[str, int] = {}
+        for template, (_, refs) in zip(templates, self.steps):
+            for k, r in enumerate(refs):
+                if isinstance(r, str):
+                    uses[r] = uses.get(r, 0) + template.count("{%d}" % k)
+        lines, spelled = [], {}
+        for i, (template, (_, refs)) in enumerate(zip(templates, self.steps), 1):
+            args = [spelled.get(r, r) if isinstance(r, str) else f"({r!r})" for r in refs]
+            expr = template.format(*args)
+            if self.inline[i - 1] and uses.get(f"v{i}") == 1:
+                spelled[f"v{i}"] = f"({expr})"
+            else:
+                lines.append(f"v{i} = {expr}")
+        return "\n".join(lines) + "\n"
+
+    def python(self) -> gc.Graph:
+        env = {name: gc.input(name) for name in self.inputs}
+        for i, (op, refs) in enumerate(self.steps, 1):
+            fn = (UNARY | BINARY)[op][1]
+            env[f"v{i}"] = fn(*(env[r] if isinstance(r, str) else r for r in refs))
+        return gc.graph(**{f"v{len(self.steps)}": env[f"v{len(self.steps)}"]})
+
+
+@st.composite
+def dags(draw: st.DrawFn, max_steps: int = 6) -> Dag:
+    inputs = list(INPUTS[:draw(st.integers(1, 4))])
+    nodes = list(inputs)
+    steps = []
+    for i in range(1, draw(st.integers(1, max_steps)) + 1):
+        op = draw(st.sampled_from(sorted(UNARY | BINARY)))
+        arity = 1 if op in UNARY else 2
+        # Mostly nodes (fan-out and shared operands arise from repeats), some constants;
+        # the first operand of the last step is the previous node, so the graph is deep.
+        refs = tuple(draw(st.one_of(st.sampled_from(nodes), st.sampled_from(CONSTANTS))
+                          if k else st.sampled_from(nodes)) for k in range(arity))
+        if i > 1 and draw(st.booleans()):
+            refs = (f"v{i - 1}",) + refs[1:]
+        steps.append((op, refs))
+        nodes.append(f"v{i}")
+    return Dag(inputs, steps, draw(st.lists(st.booleans(), min_size=len(steps),
+                                            max_size=len(steps))))
+
+
+def _points(draw: st.DrawFn, names: list[str], shapes: bool) -> dict[str, object]:
+    values = st.floats(-2.0, 2.0, allow_nan=False, allow_subnormal=False)
+    at: dict[str, object] = {}
+    for name in names:
+        shape = draw(st.sampled_from(SHAPES)) if shapes else ()
+        if shape == ():
+            at[name] = draw(values)
+        else:
+            size = int(np.prod(shape))
+            at[name] = np.array(draw(st.lists(values, min_size=size, max_size=size))) \
+                .reshape(shape)
+    return at
+
+
+@st.composite
+def cases(draw: st.DrawFn, arrays: bool = False) -> tuple[Dag, gc.Graph, dict]:
+    dag = draw(dags())
+    g = gc.parse(dag.text())
+    return dag, g, _points(draw, g.inputs, arrays)
+
+
+def _reasonable(g: gc.Graph, at: dict) -> bool:
+    """Values stay small enough that exp/sigmoid cannot overflow."""
+    with np.errstate(all="ignore"):
+        env = g.evaluate(**at)
+    return all(np.all(np.isfinite(v)) and np.all(np.abs(v) < 50) for v in env.values())
+
+
+def _sympy_gradients(g: gc.Graph, at: dict) -> tuple[object, dict[str, object]]:
+    """The value and the gradient from sympy alone: diff of the composed expression."""
+    expr = spelled_out(to_sympy(g))
+    symbols = [sp.Symbol(n, real=True) for n in g.inputs]
+    values = [at[n] for n in g.inputs]
+    # The output's shape broadcasts the inputs it depends on (sympy may cancel one).
+    out_shape = np.shape(g.evaluate(**at)[g.outputs[0]])
+    value = np.broadcast_to(sp.lambdify(symbols, expr, "numpy")(*values), out_shape)
+    grads = {}
+    for s, name in zip(symbols, g.inputs):
+        d = sp.lambdify(symbols, sp.diff(expr, s), "numpy")(*values)
+        like = np.broadcast_shapes(out_shape, np.shape(at[name]))
+        grads[name] = sum_to_shape(d, np.shape(at[name]), like)
+    return value, grads
+
+
+def _check_all_methods(g: gc.Graph, at: dict) -> None:
+    value, expected = _sympy_gradients(g, at)
+    scale = 1 + max(float(np.max(np.abs(v))) for v in expected.values())
+    f = g.evaluate
+    out = g.outputs[0]
+    fd = {n: central_diff(lambda **kw: f(**kw)[out], at, n) for n in g.inputs}
+    for n in g.inputs:
+        assert_close(fd[n], expected[n], rtol=1e-5, atol=1e-5 * scale, what=f"fd d/d{n}")
+    for mode in MODES:
+        for optimize in OPTIMIZE:
+            got_value, grads = gc.compile(g, mode=mode, optimize=optimize)(**at)
+            what = f"{mode}, optimize={optimize}"
+            assert list(grads) == g.inputs
+            assert_close(got_value, value, rtol=1e-10, atol=1e-12, what=what)
+            for n in g.inputs:
+                assert_close(grads[n], expected[n], rtol=1e-9, atol=1e-10 * scale,
+                             what=f"{what}: d/d{n}")
+
+
+@SETTINGS
+@given(cases())
+def test_every_method_agrees_on_floats(case):
+    dag, g, at = case
+    assume(_reasonable(g, at))
+    _check_all_methods(g, at)
+
+
+@SETTINGS
+@given(cases(arrays=True))
+def test_every_method_agrees_on_broadcast_arrays(case):
+    dag, g, at = case
+    assume(_reasonable(g, at))
+    _check_all_methods(g, at)
+    _, grads = gc.compile(g)(**at)
+    for n in g.inputs:  # a gradient has the shape of its input, broadcast axes summed
+        assert np.shape(grads[n]) == np.shape(at[n])
+
+
+@pytest.mark.parametrize("shapes", [((), (4,)), ((4,), ()), ((2, 1), (3,)), ((), (2, 3))])
+def test_scalar_and_array_inputs_broadcast(shapes, mode: str, optimize: bool):
+    g = gc.parse("u = a * b\nv = sin(u) * a + b * b\nw = v / (a * a + 1)")
+    rng = np.random.default_rng(7)
+    at = {n: (float(rng.normal()) if s == () else rng.normal(size=s))
+          for n, s in zip("ab", shapes)}
+    _, expected = _sympy_gradients(g, at)
+    _, grads = gc.compile(g, mode=mode, optimize=optimize)(**at)
+    for n in "ab":
+        assert np.shape(grads[n]) == np.shape(at[n]), n
+        assert_close(grads[n], expected[n], rtol=1e-10, atol=1e-12, what=n)
+        fd = central_diff(lambda **kw: g.evaluate(**kw)["w"], at, n)
+        assert_close(grads[n], fd, rtol=1e-6, atol=1e-7, what=f"fd {n}")
+
+
+@SETTINGS
+@given(cases(arrays=True))
+def test_optimize_never_changes_values(case):
+    dag, g, at = case
+    assume(_reasonable(g, at))
+    graphs = [g, autodiff.reverse(g), autodiff.forward(g)]
+    for h in graphs:
+        before = h.evaluate(**at)
+        after = passes.optimize(h.copy()).evaluate(**at)
+        for o in h.outputs:
+            assert_close(after[o], before[o], rtol=1e-12, atol=1e-14, what=o)
+
+
+@SETTINGS
+@given(cases(arrays=True))
+def test_emitted_module_matches_the_interpreter(case):
+    dag, g, at = case
+    assume(_reasonable(g, at))
+    out = g.outputs[0]
+    for mode in MODES:
+        for optimize in OPTIMIZE:
+            fn = gc.compile(g, mode=mode, optimize=optimize)
+            module: dict = {}
+            exec(compile(fn.source, "<emitted>", "exec"), module)  # the text itself
+            args = [at[n] for n in g.inputs]
+            assert_close(module["forward"](*args), g.evaluate(**at)[out], rtol=1e-12,
+                         atol=1e-14)
+            value, grads = module["value_and_grad"](*args)
+            assert list(grads) == g.inputs
+            env = fn.grad_graph.evaluate(**at)
+            assert_close(value, env[fn.grad_graph.outputs[0]], rtol=1e-12, atol=1e-14)
+            for n, o in zip(fn.wrt, fn.grad_graph.outputs[1:]):
+                assert_close(grads[n], env[o], rtol=1e-12, atol=1e-14, what=n)
+
+
+@SETTINGS
+@given(cases(arrays=True))
+def test_text_round_trip(case):
+    dag, g, at = case
+    assume(_reasonable(g, at))
+    text = str(g)
+    again = gc.parse(text)
+    assert again.inputs == g.inputs
+    assert str(again) == text, "printing a parsed print must be stable"
+    assert_close(again.evaluate(**at)[again.outputs[0]], g.evaluate(**at)[g.outputs[0]],
+                 rtol=1e-12, atol=1e-14)
+    # The gradient graph prints as text too, and that text computes the same gradient.
+    grad = gc.compile(g).grad_graph
+    reparsed = gc.parse(str(grad))
+    env, env2 = grad.evaluate(**at), reparsed.evaluate(**at)
+    for o in grad.outputs[1:]:
+        assert_close(env2[o], env[o], rtol=1e-12, atol=1e-14, what=o)
+
+
+@SETTINGS
+@given(cases(arrays=True))
+def test_front_ends_agree(case):
+    dag, g, at = case
+    assume(_reasonable(g, at))
+    py = dag.python()
+    out = g.outputs[0]
+    assert py.outputs == [out]
+    assert set(py.inputs) <= set(g.inputs)
+    sub = {n: at[n] for n in py.inputs}
+    assert_close(py.evaluate(**sub)[out], g.evaluate(**at)[out], rtol=1e-12, atol=1e-14)
+    _, text_grads = gc.compile(g)(**at)
+    _, py_grads = gc.compile(py)(**sub)
+    for n in g.inputs:  # an input only dead lines use has no path to the output
+        expected = text_grads[n]
+        assert_close(py_grads[n] if n in py_grads else np.zeros_like(expected), expected,
+                     rtol=1e-12, atol=1e-14, what=n)
+    # ... and so does sympy's: every distinct subexpression becomes a node.
+    sym = gc.from_sympy(to_sympy(g), name="out")
+    sub = {n: at[n] for n in sym.inputs}
+    expected = g.evaluate(**at)[out]
+    got = np.broadcast_to(sym.evaluate(**sub)["out"], np.shape(expected))  # sympy cancels
+    assert_close(got, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("op", ["-", "/", "**"])
+def test_common_subexpressions_respect_operand_order(op: str, mode: str):
+    # a - b and b - a are different nodes; a + b and b + a are one.
+    g = gc.parse(f"u = a {op} b\nv = b {op} a\nw = a + b\nz = b + a\n"
+                 "out = u * 2 + v * 3 + w * 5 + z * 7")
+    at = {"a": np.array([1.5, 2.5]), "b": np.array([0.5, 3.0])}
+    a, b = at["a"], at["b"]
+    f = {"-": np.subtract, "/": np.divide, "**": np.power}[op]
+    expected = f(a, b) * 2 + f(b, a) * 3 + (a + b) * 12
+    for optimize in OPTIMIZE:
+        fn = gc.compile(g, mode=mode, optimize=optimize)
+        assert_close(fn.forward(**at), expected, rtol=1e-12)
+        assert_close(fn(**at)[0], expected, rtol=1e-12)
+        assert_close(passes.optimize(g.copy()).evaluate(**at)["out"], expected, rtol=1e-12)
+    _, expected_grads = _sympy_gradients(g, at)
+    _, grads = gc.compile(g, mode=mode)(**at)
+    for n in "ab":
+        assert_close(grads[n], expected_grads[n], rtol=1e-12, what=n)
