@@ -120,14 +120,18 @@ class CompiledFunction:
 
 def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
             mode: str = "reverse", optimize: bool = True,
-            passes: tuple[str, ...] | None = None) -> CompiledFunction:
+            passes: tuple[str, ...] | None = None, fuse: str | None = None) -> CompiledFunction:
     """Compile ``g`` into NumPy code for the value of ``of`` and its gradient.
 
     ``wrt`` defaults to every input; ``mode`` is ``"reverse"`` or ``"forward"``.
     ``optimize=False`` turns every pass but dead-node removal off; ``passes`` picks
     them by name (see ``graphc.passes.PASSES``). The forward graph is rewritten first
     (numerically stable forms, folding), then differentiated, then optimized again.
+    ``fuse="numexpr"`` evaluates chains of elementwise ops in one pass with numexpr
+    (which the emitted module then imports).
     """
+    if fuse not in (None, "numexpr"):
+        raise GraphcError(f"fuse={fuse!r}: expected None or 'numexpr'")
     if mode not in _MODES:
         raise GraphcError(f"mode={mode!r}: expected 'reverse' or 'forward'")
     out = g.output(of)
@@ -144,7 +148,7 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         grad = passes_mod.optimize(_MODES[mode](fwd, wrt, out), chosen)
         title = f"Value and gradient of {_safe(out)} with respect to " \
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
-        source = emit.module_source(fwd, grad, title)
+        source = emit.module_source(fwd, grad, title, fuse=fuse)
     return CompiledFunction(g, fwd, grad, source)
 
 

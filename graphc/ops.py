@@ -194,6 +194,8 @@ for _name, _sym, _fn, _rel in [("gt", ">", np.greater, sp.StrictGreaterThan),
 
 def _sum_to(x, like):
     """Sum x over the axes along which `like` was broadcast, to the shape of `like`."""
+    if isinstance(x, float) and isinstance(like, float):  # scalars: nothing to do, fast
+        return x
     shape = np.shape(like)
     if np.shape(x) == shape:
         return x
@@ -206,6 +208,8 @@ def _sum_to(x, like):
 
 def _broadcast_like(x, like):
     """x broadcast against `like`: the shape a tangent or adjoint must have."""
+    if isinstance(like, float):  # a scalar stretches nothing: fast path for floats
+        return x
     have, want = np.shape(x), np.shape(like)
     if have == want:
         return x

@@ -31,8 +31,17 @@ def numpy_literal(value: float, integral: bool = False) -> tuple[str, int]:
 
 def lines(g: Graph, nodes: list[str], names: dict[str, str],
           form: Callable[[str], Form], literal: Callable[[float, bool], tuple[str, int]],
-          keep: set[str]) -> list[tuple[str, str]]:
-    """``(name, expression)`` for each node of ``nodes`` that gets a line of its own."""
+          keep: set[str], max_depth: int = MAX_DEPTH, max_width: int = MAX_WIDTH,
+          joinable: Callable[[str, str], bool] = lambda node, consumer: True,
+          finish: Callable[[str, str], str] = lambda node, expr: expr,
+          fold_named: bool = False) -> list[tuple[str, str]]:
+    """``(name, expression)`` for each node of ``nodes`` that gets a line of its own.
+
+    ``joinable(node, consumer)`` says whether a node may be folded into its consumer at
+    all (the numexpr emitter keeps its two languages apart); ``finish`` turns a node's
+    expression into what its line says (``ne.evaluate("...")``); ``fold_named`` lets
+    single-use nodes with a user's name be folded too.
+    """
     wanted = set(nodes)
     uses = Counter(a for n in nodes for a in g.args(n))
     folded: dict[str, tuple[str, int, int]] = {}
@@ -42,20 +51,20 @@ def lines(g: Graph, nodes: list[str], names: dict[str, str],
         pieces = [_operand(g, node, slot, a, names, folded, literal)
                   for slot, a in enumerate(g.args(node))]
         expr = _join(g, node, template, slot_prec, pieces)
-        while len(expr) > MAX_WIDTH and any(p[3] for p in pieces):
+        while len(expr) > max_width and any(p[3] for p in pieces):
             # too long: give the longest folded operand a line of its own
             k = max((i for i, p in enumerate(pieces) if p[3]), key=lambda i: len(pieces[i][0]))
             a = g.args(node)[k]
-            out.append((a, pieces[k][0]))
+            out.append((a, finish(a, pieces[k][0])))
             pieces[k] = (names[a], ATOM, 0, False)
             expr = _join(g, node, template, slot_prec, pieces)
         depth = max((p[2] for p in pieces), default=0)
         d = g.attrs(node)
-        if (d["temp"] and node not in keep and uses[node] == 1 and depth < MAX_DEPTH
-                and len(expr) <= MAX_WIDTH and _foldable_into(g, node, wanted, form)):
+        if ((d["temp"] or fold_named) and node not in keep and uses[node] == 1 and depth < max_depth
+                and len(expr) <= max_width and _foldable_into(g, node, wanted, form, joinable)):
             folded[node] = (expr, prec, depth + 1)
         else:
-            out.append((node, expr))
+            out.append((node, finish(node, expr)))
     return out
 
 
@@ -80,10 +89,11 @@ def _join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
     return template.format(*texts, **g.attrs(node)["params"])
 
 
-def _foldable_into(g: Graph, node: str, wanted: set[str], form: Callable[[str], Form]) -> bool:
+def _foldable_into(g: Graph, node: str, wanted: set[str], form: Callable[[str], Form],
+                   joinable: Callable[[str, str], bool]) -> bool:
     """Its one consumer is printed here and spells the operand once (no recomputing)."""
     (consumer,) = g.nx.successors(node)
-    if consumer not in wanted:
+    if consumer not in wanted or not joinable(node, consumer):
         return False
     slot = g.args(consumer).index(node)
     return form(consumer)[0].count("{%d}" % slot) == 1
