@@ -9,6 +9,8 @@ import numpy as np
 
 def _broadcast_like(x, like):
     """x broadcast against `like`: the shape a tangent or adjoint must have."""
+    if isinstance(like, float):  # a scalar stretches nothing: fast path for floats
+        return x
     have, want = np.shape(x), np.shape(like)
     if have == want:
         return x
@@ -18,6 +20,8 @@ def _broadcast_like(x, like):
 
 def _sum_to(x, like):
     """Sum x over the axes along which `like` was broadcast, to the shape of `like`."""
+    if isinstance(x, float) and isinstance(like, float):  # scalars: nothing to do, fast
+        return x
     shape = np.shape(like)
     if np.shape(x) == shape:
         return x
