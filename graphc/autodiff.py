@@ -8,6 +8,7 @@ rendered and differentiated again. Elementwise ops get their local derivatives f
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import sympy as sp
 
@@ -43,15 +44,19 @@ def _free_inputs(g: Graph, out: str) -> list[str]:
     return [i for i in g.inputs if i in upstream and not g.attrs(i)["params"]["declared"]]
 
 
-def _times(g: Graph, factor: sp.Expr, v: str, k: int, names: list[str], x: str) -> str | None:
-    """Node for ``x * factor`` where factor is a partial of v; None for a zero factor."""
+def _times(g: Graph, factor: sp.Expr, v: str, k: int, names: list[str], x: str,
+           name: str | None = None) -> str | None:
+    """Node for ``x * factor`` where factor is a partial of v; None for a zero factor.
+
+    ``name`` names the node when one is made (so it need not be renamed later).
+    """
     if factor == 0:
         return None
     if factor == 1:
         return x
     if factor == -1:
-        return g.add("neg", (x,))
-    return g.add("mul", (x, build_partial(g, v, k, factor, names)))
+        return g.add("neg", (x,), name=name)
+    return g.add("mul", (x, build_partial(g, v, k, factor, names)), name=name)
 
 
 def _unbroadcast(g: Graph, c: str, a: str, v: str, known: bool) -> str:
@@ -111,8 +116,16 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             if len(parts) > 1 and v not in inputs:
                 vbar = _name(h, vbar, h.fresh(f"{v}_bar"))
         adjoint[v] = vbar
-        for a, c in _vjp(h, v, vbar, live):
-            if h.op(v).elementwise and h.shape(a) != h.shape(v):
+        elementwise = h.op(v).elementwise
+
+        def name_of(a: str) -> str | None:  # a contribution that is a's whole adjoint
+            if fan[a] == 1 and a not in inputs and not (  # noqa: B023 - used right away
+                    elementwise and h.shape(a) != h.shape(v)):  # noqa: B023
+                return h.fresh(f"{a}_bar")
+            return None
+
+        for a, c in _vjp(h, v, vbar, live, name_of):
+            if elementwise and h.shape(a) != h.shape(v):
                 c = _unbroadcast(h, c, a, v, known=not free)
             if fan[a] == 1 and a not in inputs and h.attrs(c)["temp"]:
                 c = _name(h, c, h.fresh(f"{a}_bar"))
@@ -133,7 +146,8 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     return h
 
 
-def _vjp(h: Graph, v: str, vbar: str, live: set[str]) -> list[tuple[str, str]]:
+def _vjp(h: Graph, v: str, vbar: str, live: set[str],
+         name_of: Callable[[str], str | None]) -> list[tuple[str, str]]:
     """(operand, contribution to its adjoint) for each live operand of v."""
     op = h.op(v)
     if not op.differentiable:
@@ -143,7 +157,7 @@ def _vjp(h: Graph, v: str, vbar: str, live: set[str]) -> list[tuple[str, str]]:
         result = []
         for k, (a, d) in enumerate(zip(names, parts)):
             if a in live:
-                c = _times(h, d, v, k, names, vbar)
+                c = _times(h, d, v, k, names, vbar, name_of(a))
                 if c is not None:
                     result.append((a, c))
         return result

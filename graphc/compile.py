@@ -11,6 +11,7 @@ import importlib.util
 import itertools
 import linecache
 import os
+import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -120,7 +121,8 @@ class CompiledFunction:
 
 def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
             mode: str = "reverse", optimize: bool = True,
-            passes: tuple[str, ...] | None = None, fuse: str | None = None) -> CompiledFunction:
+            passes: tuple[str, ...] | None = None, fuse: str | None = None,
+            progress: bool | None = None) -> CompiledFunction:
     """Compile ``g`` into NumPy code for the value of ``of`` and its gradient.
 
     ``wrt`` defaults to every input; ``mode`` is ``"reverse"`` or ``"forward"``.
@@ -128,7 +130,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     them by name (see ``graphc.passes.PASSES``). The forward graph is rewritten first
     (numerically stable forms, folding), then differentiated, then optimized again.
     ``fuse="numexpr"`` evaluates chains of elementwise ops in one pass with numexpr
-    (which the emitted module then imports).
+    (which the emitted module then imports). ``progress`` shows a progress bar on
+    stderr (tqdm, when installed); by default for graphs over 20,000 nodes on a terminal.
     """
     if fuse not in (None, "numexpr"):
         raise GraphcError(f"fuse={fuse!r}: expected None or 'numexpr'")
@@ -141,15 +144,52 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     if unknown:
         raise GraphcError(f"unknown pass {sorted(unknown)[0]!r} "
                           f"(passes: {', '.join(passes_mod.PASSES)})")
-    with paused_gc():
+    if progress is None:
+        progress = len(g.nx) > 20_000 and sys.stderr.isatty()
+    with paused_gc(), _Phases(progress, len(g.nx)) as phase:
         fwd = g.copy()
         fwd.outputs = [out]
         fwd = passes_mod.optimize(fwd, chosen)
-        grad = passes_mod.optimize(_MODES[mode](fwd, wrt, out), chosen)
+        phase("differentiating")
+        grad = _MODES[mode](fwd, wrt, out)
+        phase("optimizing")
+        grad = passes_mod.optimize(grad, chosen)
+        phase("emitting")
         title = f"Value and gradient of {_safe(out)} with respect to " \
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
         source = emit.module_source(fwd, grad, title, fuse=fuse)
-    return CompiledFunction(g, fwd, grad, source)
+        phase("loading")
+        compiled = CompiledFunction(g, fwd, grad, source)
+    return compiled
+
+
+class _Phases:
+    """A progress bar over compile's phases (tqdm's, when it is installed)."""
+
+    NAMES = ("rewriting", "differentiating", "optimizing", "emitting", "loading")
+
+    def __init__(self, show: bool, nodes: int):
+        self.bar = None
+        if show:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                return
+            self.bar = tqdm(total=len(self.NAMES), desc=f"compiling {nodes:,} nodes",
+                            unit="phase", file=sys.stderr, leave=False)
+            self.bar.set_postfix_str(self.NAMES[0])
+
+    def __enter__(self) -> _Phases:
+        return self
+
+    def __call__(self, name: str) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(name)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _safe(name: str) -> str:

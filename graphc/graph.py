@@ -39,6 +39,7 @@ class Graph:
         self._consts: dict[Any, str] = {}
         self._temps = 0
         self.reserved: set[str] = set()
+        self._order: tuple[tuple, list[str]] | None = None  # (fingerprint, order) cache
 
     # ---- building ---------------------------------------------------------------
     def fresh(self, base: str) -> str:
@@ -114,6 +115,7 @@ class Graph:
     def remove(self, nodes: Iterable[str]) -> None:
         """Delete nodes (nothing may still use them as operands)."""
         nodes = set(nodes)
+        self._order = None
         self.nx.remove_nodes_from(nodes)
         for n in nodes:
             self._index.pop(n, None)
@@ -124,6 +126,7 @@ class Graph:
         """Give node ``old`` the name ``new`` in place; costs its degree, not the graph."""
         if new in self.nx:
             raise ValueError(f"node {new!r} exists already")
+        self._order = None
         attrs = dict(self.nx.nodes[old], temp=False)
         preds = list(self.nx.in_edges(old, data=True))
         succs = list(self.nx.out_edges(old, data=True))
@@ -175,12 +178,16 @@ class Graph:
         Builders add a node only after its operands, so insertion order is usually
         already topological; that is checked in linear time before it is trusted.
         """
-        index = self._index
+        index, pred = self._index, self.nx._pred
+        # what the graph looks like: an edit of g.nx behind our back changes it
+        fingerprint = (len(self.nx), sum(map(len, pred.values())), len(index))
+        if self._order is not None and self._order[0] == fingerprint:
+            return list(self._order[1])
         if len(index) == len(self.nx) and all(n in index for n in self.nx):
             nodes = sorted(self.nx, key=index.__getitem__)
-            pred = self.nx._pred
             if all(index[p] < index[n] for n in nodes for p in pred[n]):
-                return nodes
+                self._order = (fingerprint, nodes)
+                return list(nodes)
         try:
             return list(nx.lexicographical_topological_sort(
                 self.nx, key=lambda n: self._index.get(n, len(self._index))))
@@ -219,6 +226,7 @@ class Graph:
         new.ops = dict(self.ops)
         new._index, new._consts = dict(self._index), dict(self._consts)
         new._temps, new.reserved = self._temps, set(self.reserved)
+        new._order = self._order
         return new
 
     # ---- running ----------------------------------------------------------------
