@@ -65,16 +65,12 @@ def test_every_embedded_picture_exists(md):
         assert path.stat().st_size > 0
 
 
-MISSING = {"mlp_benchmark.md": "bug: docs link to docs/mlp_benchmark.md, which "
-           "benchmarks/mlp.py writes but which has not been generated"}
 RELATIVE_LINKS = [(md, t) for md in markdown_files() for t in links(md, images=False)]
 
 
 @pytest.mark.parametrize("md, target", RELATIVE_LINKS,
                          ids=[f"{md.name}:{t}" for md, t in RELATIVE_LINKS])
 def test_every_relative_link_exists(md, target, request):
-    if Path(target).name in MISSING:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=MISSING[Path(target).name]))
     assert (md.parent / target).exists(), f"{md.name}: [...]({target}) is missing"
 
 
