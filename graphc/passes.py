@@ -118,6 +118,29 @@ def _neg_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
     return g.args(args[0])[0] if _op(g, args[0]) == "neg" else None
 
 
+def _pull_sign(op: str) -> Rule:
+    """(-a) op b -> -(a op b): the minus can then meet another (x + -y, --x)."""
+    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+        for k in (0, 1):
+            if _op(g, args[k]) == "neg":
+                rest = list(args)
+                rest[k] = g.args(args[k])[0]
+                return ("neg", (g.add(op, tuple(rest)),), {})
+        return None
+    return pull
+
+
+rule("mul", "identities", "(-a) * b -> -(a * b)")(_pull_sign("mul"))
+rule("div", "identities", "(-a) / b -> -(a / b)")(_pull_sign("div"))
+
+
+@rule("sub", "identities", "x - -y -> x + y")
+def _sub_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
+    if _op(g, args[1]) == "neg":
+        return ("add", (args[0], g.args(args[1])[0]), {})
+    return None
+
+
 @rule("mul", "identities", "c1 * (c2 * x) -> (c1 c2) * x")
 def _constants_together(g: Graph, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((0, 1), (1, 0)):
@@ -179,6 +202,22 @@ def _like_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
     if _op(g, args[1]) == "ones_like":
         return ("broadcast_like", (args[0], g.args(args[1])[0]), {})
     return None
+
+
+def _ones_to_one(op: str) -> Rule:
+    """x + ones_like(y) -> broadcast(x + 1.0, y): a scalar instead of an array of ones."""
+    def swap(g: Graph, args: tuple, params: dict) -> Rewrite:
+        for k in (0, 1):
+            if _op(g, args[k]) == "ones_like":
+                rest = list(args)
+                rest[k] = g.const(1.0)
+                return ("broadcast_like", (g.add(op, tuple(rest)), g.args(args[k])[0]), {})
+        return None
+    return swap
+
+
+rule("add", "broadcasts", "x + ones -> broadcast(x + 1)")(_ones_to_one("add"))
+rule("sub", "broadcasts", "x - ones -> broadcast(x - 1)")(_ones_to_one("sub"))
 
 
 @rule("neg", "broadcasts", "-broadcast(a) -> broadcast(-a)")

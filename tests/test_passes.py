@@ -33,8 +33,14 @@ CASES = {
     "broadcast to its own shape -> x": ("x: [3]\ne = sum(x * x)", {"x": np.arange(3.0)}),
     "common subexpressions merged": ("e = sin(x) * y + sin(x)", {"x": 0.3, "y": 2.0}),
     "constants folded": ("e = (2 + 3) * x", {"x": 0.3}),
+    "(-a) * b -> -(a * b)": ("e = (-x) * y", {"x": 1.5, "y": 0.25}),
+    "(-a) / b -> -(a / b)": ("e = (-x) / y", {"x": 1.5, "y": 0.25}),
+    "x - -y -> x + y": ("e = x - (-y)", {"x": 1.5, "y": 0.25}),
+    "x + ones -> broadcast(x + 1)": ("x: [3]\ne = sin(x) * cos(x) + x",
+                                     {"x": np.arange(3.0)}),
 }
-REVERSE_ONLY = {"ones_like(scalar) -> 1.0", "broadcast to its own shape -> x"}
+REVERSE_ONLY = {"ones_like(scalar) -> 1.0", "broadcast to its own shape -> x",
+                "x + ones -> broadcast(x + 1)"}
 """Rewrites of the reverse-mode seed: forward mode has no seed to rewrite."""
 
 
