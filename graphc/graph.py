@@ -67,8 +67,9 @@ class Graph:
         args = tuple(args)
         the_op = lookup(op, self.ops)
         params = {**the_op.params, **(params or {})}
+        nodes = self.nx._node
         for a in args:
-            if a not in self.nx:
+            if a not in nodes:
                 raise UndefinedNameError(f"operand {a!r} of {op} is not a node")
         try:
             shape = the_op.shape(self, args, params)
@@ -79,23 +80,29 @@ class Graph:
         if temp is None:
             temp = name is None
         name = self._temp_name() if name is None else name
-        if name in self.nx:
+        if name in nodes:
             raise ValueError(f"node {name!r} exists already")
         if op == "input":
             elastic = not params["declared"]
         else:
-            elastic = any(self.nx._node[a]["elastic"] for a in args) and \
+            elastic = any(nodes[a]["elastic"] for a in args) and \
                 not the_op.scalar_result(params)
-        self.nx.add_node(name, op=op, args=args, params=params, shape=shape, temp=temp,
-                         elastic=elastic)
+        attrs = {"op": op, "args": args, "params": params, "shape": shape, "temp": temp,
+                 "elastic": elastic}
         if pos is not None:
-            self.nx.nodes[name]["pos"] = pos
-        self._index[name] = len(self._index)
+            attrs["pos"] = pos
+        # A new node with edges from existing ones, written straight into the DiGraph's
+        # dicts (_node, _succ, _pred: its documented layout) to skip per-call checks that
+        # cannot fail here; one edge per operand node, its slots on the edge.
+        succ, pred = self.nx._succ, self.nx._pred
+        nodes[name], succ[name], pred[name] = attrs, {}, {}
+        into = pred[name]
         for slot, a in enumerate(args):
-            if self.nx.has_edge(a, name):
-                self.nx.edges[a, name]["slots"] += (slot,)
+            if a in into:
+                into[a]["slots"] += (slot,)
             else:
-                self.nx.add_edge(a, name, slots=(slot,))
+                into[a] = succ[a][name] = {"slots": (slot,)}
+        self._index[name] = len(self._index)
         return name
 
     def add_input(self, name: str, shape: shapes.Shape = (), declared: bool = False) -> str:

@@ -352,6 +352,9 @@ class _Simplifying:
 
     def __init__(self, graph: Graph, enabled: set[str], seen: dict, report: Counter):
         self.graph, self.enabled, self.seen, self.report = graph, enabled, seen, report
+        # the graph's readers, bound once: rules call them hundreds of thousands of times
+        for name in ("attrs", "args", "shape", "is_const", "const", "op_named", "elastic"):
+            setattr(self, name, getattr(graph, name))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.graph, name)
