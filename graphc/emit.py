@@ -34,9 +34,12 @@ class Namer:
 
     def __call__(self, node: str) -> str:
         if node not in self.names:
-            base = re.sub(r"[^0-9A-Za-z_]", "_", node) or "v"
-            if base[0].isdigit() or base.startswith("__"):
-                base = "v" + base
+            if node.isascii() and node.isidentifier() and not node.startswith("__"):
+                base = node  # the common case, without the regular expression
+            else:
+                base = re.sub(r"[^0-9A-Za-z_]", "_", node) or "v"
+                if base[0].isdigit() or base.startswith("__"):
+                    base = "v" + base
             name, k = base, 0
             while name in RESERVED or name in self.taken:
                 k += 1

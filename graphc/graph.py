@@ -227,8 +227,9 @@ class Graph:
         return [n for n, d in self.nx.nodes(data=True) if not d["temp"]]
 
     def copy(self) -> Graph:
+        """An independent copy (node and edge attribute dicts copied, as nx.copy does)."""
         new = Graph()
-        new.nx = self.nx.copy()
+        new.nx = _copy_digraph(self.nx)
         new.inputs, new.outputs = list(self.inputs), list(self.outputs)
         new.ops = dict(self.ops)
         new._index, new._consts = dict(self._index), dict(self._consts)
@@ -315,6 +316,22 @@ class Graph:
             return render(self)._repr_mimebundle_(include, exclude)
         except graphviz.ExecutableNotFound:
             return {"text/plain": repr(self)}
+
+
+def _copy_digraph(old: nx.DiGraph) -> nx.DiGraph:
+    """nx.DiGraph.copy() for our graphs, in one pass over the dicts: each edge's data dict
+    is shared by its _succ and _pred entries, as networkx keeps it."""
+    new = nx.DiGraph()
+    new.graph.update(old.graph)
+    new._node.update((n, dict(d)) for n, d in old._node.items())
+    succ, pred = new._succ, new._pred
+    for n in old._node:
+        succ[n], pred[n] = {}, {}
+    for u, nbrs in old._succ.items():
+        out = succ[u]
+        for v, d in nbrs.items():
+            out[v] = pred[v][u] = dict(d)
+    return new
 
 
 @contextmanager
