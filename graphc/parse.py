@@ -171,7 +171,10 @@ def _literal(node: ast.expr) -> Any:
                  "True/False or None", node)
 
 
-def _shape(node: ast.expr) -> tuple:
+def _shape(node: ast.expr) -> tuple | None:
+    """A declared shape; None for `any` (an input of any shape, as if undeclared)."""
+    if isinstance(node, ast.Name) and node.id == "any":
+        return None
     if isinstance(node, ast.Name) and node.id == "scalar":
         return ()
     if isinstance(node, (ast.List, ast.Tuple)):
@@ -184,7 +187,8 @@ def _shape(node: ast.expr) -> tuple:
             else:
                 raise _error(ParseError, "a dimension is a non-negative integer or a name", e)
         return tuple(dims)
-    raise _error(ParseError, "a declaration is `name: scalar` or `name: [dim, ...]`", node)
+    raise _error(ParseError, "a declaration is `name: scalar`, `name: [dim, ...]` or "
+                 "`name: any`", node)
 
 
 class _Parser:
@@ -233,8 +237,8 @@ class _Parser:
         if name in self.scope.names:
             raise _error(ParseError, f"{name} is declared after its first use; declare "
                          "inputs before using them", stmt)
-        self.scope.names[name] = self.g.add_input(name, _shape(stmt.annotation),
-                                                  declared=True)
+        shape = _shape(stmt.annotation)
+        self.scope.names[name] = self.g.add_input(name, shape or (), declared=shape is not None)
 
 
 def _lambda_op(name: str, node: ast.Lambda, lambdas: dict[str, Op]) -> Op:

@@ -19,10 +19,15 @@ def text_literal(value: float, integral: bool = False) -> tuple[str, int]:
     return printer.numpy_literal(value, integral)
 
 
+def _declaration(g: Graph, name: str) -> str:
+    declared = g.attrs(name)["params"]["declared"]
+    return f"{name}: {format_shape(g.shape(name)) if declared else 'any'}"
+
+
 def to_text(g: Graph) -> str:
     """The graph as .gc text: declarations, lambda ops, one line per named node."""
-    out = [f"{n}: {format_shape(g.shape(n))}" for n in g.inputs
-           if g.attrs(n)["params"]["declared"]]
+    declarations = [_declaration(g, n) for n in g.inputs if g.attrs(n)["params"]["declared"]]
+    out = list(declarations)
     out += [f"{name} = {op.source}" for name, op in g.ops.items() if op.source]
     order = g.order()
     first = g.outputs[0] if g.outputs else None
@@ -42,4 +47,12 @@ def to_text(g: Graph) -> str:
     out += [f"{n} = {expr}" for n, expr in
             printer.lines(g, nodes, {n: n for n in order}, form, text_literal,
                           keep=set(g.outputs))]
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n"
+    from .parse import parse
+
+    if g.inputs and parse(text).inputs != g.inputs:
+        # inputs are ordered by first use: when the lines use them in another order,
+        # declare every input first (`any`: undeclared, it may be given any shape)
+        every = [_declaration(g, n) for n in g.inputs]
+        text = "\n".join(every + out[len(declarations):]) + "\n"
+    return text

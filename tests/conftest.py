@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import graphc as gc
 from graphc.ops import sigmoid, softplus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,15 +96,6 @@ def spelled_out(expr: sp.Expr) -> sp.Expr:
     """graphc's own sympy functions written out by hand, so sympy alone can check them."""
     return (expr.replace(sigmoid, lambda a: 1 / (1 + sp.exp(-a)))
                 .replace(softplus, lambda a: sp.log(1 + sp.exp(a))))
-
-
-def interpreted_gradients(g: gc.Graph, at: Mapping[str, Any], mode: str,
-                          optimize: bool) -> tuple[Any, dict[str, Any]]:
-    """The value and gradients computed by the interpreter on the gradient graph."""
-    fn = gc.compile(g, mode=mode, optimize=optimize)
-    env = fn.grad_graph.evaluate(**at)
-    outs = fn.grad_graph.outputs
-    return env[outs[0]], dict(zip(fn.wrt, (env[o] for o in outs[1:])))
 
 
 def site_packages_without_graphc() -> str:

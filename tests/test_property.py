@@ -261,6 +261,15 @@ def test_text_round_trip(case):
         assert_close(env2[o], env[o], rtol=1e-12, atol=1e-14, what=o)
 
 
+@pytest.mark.parametrize("text", ["y = a + cos(sin(tanh(exp(b))))",
+                                  "y = x * 2\nW: scalar\nz = y * W"])
+def test_text_round_trip_keeps_the_input_order(text: str):
+    g = gc.parse(text)
+    again = gc.parse(str(g))
+    assert again.inputs == g.inputs
+    assert gc.compile(again)(0.5, 2.0)[0] == gc.compile(g)(0.5, 2.0)[0]
+
+
 @SETTINGS
 @given(cases(arrays=True))
 def test_front_ends_agree(case):
