@@ -20,7 +20,7 @@ import numpy as np
 
 from .graph import Graph, paused_gc
 
-PASSES = ("dce", "fold", "identities", "broadcasts", "stable", "cse")
+PASSES = ("dce", "fold", "identities", "reassociate", "broadcasts", "stable", "cse")
 """Every pass; ``gc.compile(g, passes=...)`` picks a subset."""
 
 Rewrite = str | tuple[str, tuple[str, ...], dict] | None
@@ -152,6 +152,42 @@ def _constants_together(g: Graph, args: tuple, params: dict) -> Rewrite:
                     both = g.const(_value(g, c) * _value(g, c2))
                     return ("mul", (both, g.args(inner)[1 - k]), {})
     return None
+
+
+# ---- reassociate: constants and scalars move out, so they meet and arrays do less ----
+def _true_scalar(g: Graph, name: str) -> bool:
+    return g.shape(name) == () and not g.elastic(name)
+
+
+@rule("mul", "reassociate", "x * (c * y) -> (x * y) * c")
+def _constant_outward(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for k in (0, 1):
+        inner, other = args[k], args[1 - k]
+        if _op(g, inner) == "mul" and not g.is_const(other):
+            for j in (0, 1):
+                c = g.args(inner)[j]
+                if g.is_const(c) and g.shape(c) == ():
+                    return ("mul", (g.add("mul", (other, g.args(inner)[1 - j])), c), {})
+    return None
+
+
+def _scalar_out_of(reduction: str) -> Rule:
+    """sum(x * s) -> sum(x) * s for a true scalar s: one multiplication, not one per element."""
+    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+        inner = args[0]
+        if _op(g, inner) == "mul" and g.uses.get(inner, 1) == 1:  # else the product stays
+            for k in (0, 1):
+                s, x = g.args(inner)[k], g.args(inner)[1 - k]
+                if _true_scalar(g, s) and g.shape(x) == g.shape(inner):
+                    return ("mul", (g.add(reduction, (x,), params), s), {})
+        if _op(g, inner) == "neg":
+            return ("neg", (g.add(reduction, g.args(inner), params),), {})
+        return None
+    return pull
+
+
+rule("sum", "reassociate", "sum(x * scalar) -> sum(x) * scalar")(_scalar_out_of("sum"))
+rule("mean", "reassociate", "mean(x * scalar) -> mean(x) * scalar")(_scalar_out_of("mean"))
 
 
 # ---- broadcasts: the ones seed and broadcast views move out of the way -------------
@@ -350,8 +386,10 @@ class _Simplifying:
     """The graph being built, whose ``add`` simplifies first: nodes a rule makes are
     rewritten, folded and merged like every other node."""
 
-    def __init__(self, graph: Graph, enabled: set[str], seen: dict, report: Counter):
+    def __init__(self, graph: Graph, enabled: set[str], seen: dict, report: Counter,
+                 uses: dict[str, int]):
         self.graph, self.enabled, self.seen, self.report = graph, enabled, seen, report
+        self.uses = uses  # consumers (and output use) of each node of the graph being read
         # the graph's readers, bound once: rules call them hundreds of thousands of times
         for name in ("attrs", "args", "shape", "is_const", "const", "op_named", "elastic"):
             setattr(self, name, getattr(graph, name))
@@ -381,7 +419,10 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
     new.nx.graph.update(g.nx.graph)
     replaced: dict[str, str] = {}
     seen: dict[tuple, str] = {}
-    builder = _Simplifying(new, enabled, seen, report)
+    uses = {n: len(nbrs) for n, nbrs in g.nx._succ.items()}
+    for o in g.outputs:
+        uses[o] = uses.get(o, 0) + 1
+    builder = _Simplifying(new, enabled, seen, report, uses)
     outputs = set(g.outputs)
     for name in g.order():
         if name not in live:

@@ -36,6 +36,11 @@ CASES = {
     "(-a) * b -> -(a * b)": ("e = (-x) * y", {"x": 1.5, "y": 0.25}),
     "(-a) / b -> -(a / b)": ("e = (-x) / y", {"x": 1.5, "y": 0.25}),
     "x - -y -> x + y": ("e = x - (-y)", {"x": 1.5, "y": 0.25}),
+    "x * (c * y) -> (x * y) * c": ("e = x * (3 * y) * 2", {"x": 1.5, "y": 0.25}),
+    "sum(x * scalar) -> sum(x) * scalar": ("x: [4]\ns: scalar\ne = sum(x * s)",
+                                           {"x": np.arange(4.0), "s": 0.5}),
+    "mean(x * scalar) -> mean(x) * scalar": ("x: [4]\ns: scalar\ne = mean(x * s)",
+                                             {"x": np.arange(4.0), "s": 0.5}),
     "x + ones -> broadcast(x + 1)": ("x: [3]\ne = sin(x) * cos(x) + x",
                                      {"x": np.arange(3.0)}),
 }
