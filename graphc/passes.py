@@ -67,6 +67,11 @@ def _op(g: Graph, name: str) -> str:
     return g.attrs(name)["op"]
 
 
+def _swap(args: tuple[str, ...], k: int, new: str) -> tuple[str, ...]:
+    """``args`` with its k-th operand replaced."""
+    return args[:k] + (new,) + args[k + 1:]
+
+
 def _scalar_const(g: Graph, name: str, value: float) -> bool:
     return _is(g, name, value) and g.shape(name) == ()
 
@@ -123,9 +128,7 @@ def _pull_sign(op: str) -> Rule:
     def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
         for k in (0, 1):
             if _op(g, args[k]) == "neg":
-                rest = list(args)
-                rest[k] = g.args(args[k])[0]
-                return ("neg", (g.add(op, tuple(rest)),), {})
+                return ("neg", (g.add(op, _swap(args, k, g.args(args[k])[0])),), {})
         return None
     return pull
 
@@ -205,9 +208,7 @@ def _pull_broadcast(op: str) -> Rule:
         for k in ((0, 1) if op == "mul" else (0,)):
             if _op(g, args[k]) == "broadcast_like":
                 inner, like = g.args(args[k])
-                rest = list(args)
-                rest[k] = inner
-                return ("broadcast_like", (g.add(op, tuple(rest)), like), {})
+                return ("broadcast_like", (g.add(op, _swap(args, k, inner)), like), {})
         return None
     return pull
 
@@ -245,9 +246,8 @@ def _ones_to_one(op: str) -> Rule:
     def swap(g: Graph, args: tuple, params: dict) -> Rewrite:
         for k in (0, 1):
             if _op(g, args[k]) == "ones_like":
-                rest = list(args)
-                rest[k] = g.const(1.0)
-                return ("broadcast_like", (g.add(op, tuple(rest)), g.args(args[k])[0]), {})
+                return ("broadcast_like", (g.add(op, _swap(args, k, g.const(1.0))),
+                                           g.args(args[k])[0]), {})
         return None
     return swap
 
