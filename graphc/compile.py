@@ -13,6 +13,7 @@ import linecache
 import os
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -157,7 +158,10 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         phase("emitting")
         title = f"Value and gradient of {_safe(out)} with respect to " \
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
-        source = emit.module_source(fwd, grad, title, fuse=fuse)
+        reuse = Counter() if "memory" in chosen else None
+        source = emit.module_source(fwd, grad, title, fuse=fuse, reuse=reuse)
+        if reuse:
+            grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reuse}
         phase("loading")
         compiled = CompiledFunction(g, fwd, grad, source)
     return compiled

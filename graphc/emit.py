@@ -11,9 +11,10 @@ import builtins
 import inspect
 import keyword
 import re
+from collections import Counter
 from collections.abc import Callable
 
-from . import printer
+from . import memory, printer
 from .fuse import fusing
 from .graph import Graph
 from .ops import ATOM, OPS
@@ -62,17 +63,38 @@ def _form(g: Graph, helpers: dict[str, str]):
 
 def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                     returns: Callable[[list[str]], str] = ", ".join,
-                    fuse: str | None = None) -> str:
-    """``def fname(inputs): ...`` computing g's outputs, one line per node."""
+                    fuse: str | None = None, reuse: Counter | None = None) -> str:
+    """``def fname(inputs): ...`` computing g's outputs, one line per node.
+
+    With a ``reuse`` counter, lines write into dead buffers (``out=``, memory.py) and
+    the counter records how many did.
+    """
     namer = Namer(set(helpers.values()) | {fname})
     params = [namer(i) for i in g.inputs]
     names = {n: namer(n) for n in g.order() if not g.is_const(n)}
     nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("input", "const")]
+    keep = set(g.outputs)
     style = {"form": _form(g, helpers)}
     if fuse == "numexpr":
         style = fusing(g, style["form"])
-    body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=set(g.outputs),
-                         **style)
+    elif reuse is not None:
+        style["joinable"] = memory.joinable(g)
+    body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=keep, **style)
+    if fuse is None and reuse is not None:
+        into = memory.plan(g, [n for n, _ in body], g.outputs)
+        if into:
+            reuse["buffers reused (out=)"] += len(into)
+            plain = style["form"]
+
+            def writing_into(n: str) -> printer.Form:
+                if n not in into:
+                    return plain(n)
+                op, args = g.op(n), g.args(n)
+                exponent = _value(g, args[1]) if op.name == "pow" else None
+                return op.into(names[into[n]], exponent), ATOM, (0,) * op.arity
+            style["form"] = writing_into
+            body = printer.lines(g, nodes, names, literal=printer.numpy_literal,
+                                 keep=keep | set(into), **style)
     out = [f"def {fname}({', '.join(params)}):", f'    """{doc}"""']
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else _const(g, o) for o in g.outputs]
@@ -82,6 +104,11 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
 
 def _const(g: Graph, name: str) -> str:
     return printer.numpy_literal(g.attrs(name)["params"]["value"])[0]
+
+
+def _value(g: Graph, name: str) -> float | None:
+    """A constant operand's value, None for any other operand."""
+    return g.attrs(name)["params"]["value"] if g.is_const(name) else None
 
 
 def _used_ops(graphs: list[Graph]):
@@ -96,8 +123,12 @@ def _used_ops(graphs: list[Graph]):
     return seen
 
 
-def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = None) -> str:
-    """The whole module: helpers, user-defined ops, ``forward`` and ``value_and_grad``."""
+def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = None,
+                  reuse: Counter | None = None) -> str:
+    """The whole module: helpers, user-defined ops, ``forward`` and ``value_and_grad``.
+
+    ``reuse``: plan buffer reuse (see ``function_source``), counted for the gradient.
+    """
     ops = _used_ops([forward, grad])
     helper_namer = Namer(set(HELPERS))
     helpers = {name: helper_namer(name) for name, op in ops.items()
@@ -115,7 +146,8 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
         if name in helpers:
             body = op.body
             parts.append(function_source(body, helpers[name], "A user-defined op.", helpers))
-    parts.append(function_source(forward, "forward", "The output value.", helpers, fuse=fuse))
+    parts.append(function_source(forward, "forward", "The output value.", helpers, fuse=fuse,
+                                 reuse=None if reuse is None else Counter()))
 
     def value_and_grads(outs: list[str]) -> str:
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(wrt, outs[1:]))
@@ -123,5 +155,5 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
 
     parts.append(function_source(grad, "value_and_grad",
                                  f"The output value and its gradient ({mode} mode).",
-                                 helpers, value_and_grads, fuse=fuse))
+                                 helpers, value_and_grads, fuse=fuse, reuse=reuse))
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)

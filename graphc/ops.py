@@ -12,6 +12,7 @@ build graph nodes, so the gradient is a graph in the same IR.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,10 +80,41 @@ class Op:
     grad_slots: tuple[int, ...] | None = None  # structural: slots with a derivative (all)
     body: Any = field(default=None, repr=False)
     source: str | None = None
+    # For memory planning (memory.py): the result is always a new array, never a view
+    # of an operand; and its dtype: "follows" the operands' promotion, is "weak" (bool
+    # or a Python number: promotes to nothing), or is the op's "own" (unknown).
+    fresh: bool = False
+    dtype: str = "own"
+    writes_out: bool = False  # a helper whose call takes out= (and may update in place)
 
     @property
     def elementwise(self) -> bool:
         return self.formula is not None
+
+    @property
+    def can_write_into(self) -> bool:
+        """Its call can put its result into a given buffer (``out=``)."""
+        return self.writes_out or self.ufunc is not None
+
+    @property
+    def ufunc(self) -> str | None:
+        """The NumPy ufunc that computes the op, when it can write into ``out=``."""
+        if self.symbol is not None:
+            return _UFUNC_SYMBOLS.get((self.symbol, self.arity))
+        call = _CALL.fullmatch(self.code)
+        if call and isinstance(getattr(np, call[1], None), np.ufunc):
+            return call[1]
+        return None
+
+    def into(self, buffer: str, exponent: float | None = None) -> str:
+        """The op's NumPy template writing its result into ``buffer``. NumPy's own
+        ``x ** 2`` is a square; ``np.power(x, 2)`` would be the slow general loop."""
+        if self.name == "pow" and exponent in _POWERS:
+            return f"np.{_POWERS[exponent]}({{0}}, out={buffer})"
+        if self.symbol is not None:
+            slots = ", ".join("{%d}" % i for i in range(self.arity))
+            return f"np.{self.ufunc}({slots}, out={buffer})"
+        return f"{self.code[:-1]}, out={buffer})"
 
     def text(self, operands: list[str], params: dict) -> str:
         """How the op is written in .gc text (operands already printed)."""
@@ -92,6 +124,12 @@ class Op:
                  if params.get(k, default) != default]
         return f"{self.name}({', '.join(operands + extra)})"
 
+
+_UFUNC_SYMBOLS = {("+", 2): "add", ("-", 2): "subtract", ("*", 2): "multiply",
+                  ("/", 2): "divide", ("**", 2): "power", ("@", 2): "matmul",
+                  ("-", 1): "negative"}
+_POWERS = {2.0: "square", 0.5: "sqrt"}
+_CALL = re.compile(r"np\.(\w+)\(([^()]*)\)")  # one call, no nested parentheses
 
 OPS: dict[str, Op] = {}
 
@@ -104,13 +142,14 @@ def _register(op: Op) -> Op:
 def _infix(name: str, symbol: str, fn: Callable, formula: Callable, prec: int,
            slots: tuple[int, int], commutative: bool = False) -> None:
     _register(Op(name, 2, "{0} %s {1}" % symbol, fn, prec, slots, symbol=symbol,
-                 formula=formula, commutative=commutative))
+                 formula=formula, commutative=commutative, fresh=True, dtype="follows"))
 
 
 def _function(name: str, code: str, fn: Callable, formula: Callable, arity: int = 1,
               head: Any = None, **kw: Any) -> None:
     kw.setdefault("slot_prec", (0,) * arity)
-    _register(Op(name, arity, code, fn, formula=formula, sympy_head=head, **kw))
+    _register(Op(name, arity, code, fn, formula=formula, sympy_head=head, fresh=True,
+                 dtype="follows", **kw))
 
 
 def _relu(x: sp.Expr) -> sp.Expr:
@@ -126,7 +165,7 @@ _infix("mul", "*", np.multiply, lambda x, y: x * y, MUL, (MUL, UNARY), commutati
 _infix("div", "/", np.true_divide, lambda x, y: x / y, MUL, (MUL, UNARY))
 _infix("pow", "**", np.power, lambda x, y: x**y, POW, (ATOM, UNARY))
 _register(Op("neg", 1, "-{0}", np.negative, UNARY, (UNARY,), symbol="-",
-             formula=lambda x: -x))
+             formula=lambda x: -x, fresh=True, dtype="follows"))
 
 # ---- elementwise functions (kinks follow JAX: see docs/ops.md) ---------------------
 _function("exp", "np.exp({0})", np.exp, sp.exp, head=sp.exp)
@@ -179,7 +218,7 @@ def _where_jvp(g: Any, node: str, dots: tuple[str | None, ...]) -> str | None:
 
 
 _register(Op("where", 3, "np.where({0}, {1}, {2})", np.where, slot_prec=(0, 0, 0),
-             grad_slots=(1, 2),
+             grad_slots=(1, 2), fresh=True, dtype="follows",
              vjp=_where_vjp, jvp=_where_jvp, public=False))
 
 for _name, _sym, _fn, _rel in [("gt", ">", np.greater, sp.StrictGreaterThan),
@@ -189,7 +228,7 @@ for _name, _sym, _fn, _rel in [("gt", ">", np.greater, sp.StrictGreaterThan),
                                ("eq", "==", np.equal, sp.Equality),
                                ("ne", "!=", np.not_equal, sp.Unequality)]:
     _register(Op(_name, 2, "{0} %s {1}" % _sym, _fn, COMPARE, (ADD, ADD), sympy_head=_rel,
-                 differentiable=False, public=False))
+                 differentiable=False, public=False, fresh=True, dtype="weak"))
 
 
 def _sum_to(x, like):
@@ -224,20 +263,20 @@ _register(Op("sum_to", 2, "_sum_to({0}, {1})", _sum_to, slot_prec=(0, 0), grad_s
                                         None),
              jvp=lambda g, node, dots: dots[0] and g.add("sum_to",
                                                          (dots[0], g.args(node)[1])),
-             public=False, helpers=(_sum_to,)))
+             public=False, helpers=(_sum_to,), dtype="follows"))
 _register(Op("broadcast_like", 2, "_broadcast_like({0}, {1})", _broadcast_like,
              slot_prec=(0, 0), grad_slots=(0,),
              vjp=lambda g, node, grad: (g.add("sum_to", (grad, g.args(node)[0])), None),
              jvp=lambda g, node, dots: dots[0] and g.add("broadcast_like",
                                                          (dots[0], g.args(node)[1])),
-             public=False, helpers=(_broadcast_like,)))
+             public=False, helpers=(_broadcast_like,), dtype="follows"))
 _register(Op("ones_like", 1, "np.ones_like({0})", np.ones_like, slot_prec=(0,),
-             differentiable=False, public=False))
+             differentiable=False, public=False, fresh=True, dtype="follows"))
 _register(Op("zeros_like", 1, "np.zeros_like({0})", np.zeros_like, slot_prec=(0,),
-             differentiable=False, public=False))
+             differentiable=False, public=False, fresh=True, dtype="follows"))
 _register(Op("alias", 1, "{0}", lambda x: x, prec=0, slot_prec=(0,), symbol="",
              vjp=lambda g, node, grad: (grad,), jvp=lambda g, node, dots: dots[0],
-             public=False))
+             public=False, dtype="follows"))
 
 
 def _leaf_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
@@ -249,7 +288,7 @@ _register(Op("input", 0, "", lambda: None, shape=_leaf_shape, differentiable=Fal
              public=False))
 _register(Op("const", 0, "", lambda: None,
              shape=lambda g, args, params: np.shape(params["value"]),
-             differentiable=False, public=False))
+             differentiable=False, public=False, dtype="weak"))  # printed as a Python float
 
 
 def lookup(name: str, local: dict[str, Op] | None = None) -> Op:

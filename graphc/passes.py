@@ -20,8 +20,10 @@ import numpy as np
 
 from .graph import Graph, paused_gc
 
-PASSES = ("dce", "fold", "identities", "reassociate", "broadcasts", "stable", "cse")
-"""Every pass; ``gc.compile(g, passes=...)`` picks a subset."""
+PASSES = ("dce", "fold", "identities", "reassociate", "broadcasts", "stable", "cse",
+          "memory")
+"""Every pass; ``gc.compile(g, passes=...)`` picks a subset. "memory" plans buffer
+reuse when the code is emitted (memory.py); the others rewrite the graph here."""
 
 Rewrite = str | tuple[str, tuple[str, ...], dict] | None
 Rule = Callable[[Graph, tuple[str, ...], dict], Rewrite]
@@ -281,6 +283,17 @@ def _scalar_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
     x = args[0]
     if g.shape(x) == () and not g.elastic(x):
         return g.const(1.0)  # a Python float: NumPy keeps the output's float32
+    return None
+
+
+@rule("add", "broadcasts", "x + unslice(g) -> add_slice(x, g)")
+def _add_unslice(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """Add a slice's adjoint into x where it belongs, instead of padding it with zeros."""
+    for mine, other in ((1, 0), (0, 1)):
+        x = args[mine]
+        if _op(g, x) == "unslice" and not g.elastic(x) and not g.elastic(args[other]) \
+                and g.shape(args[other]) == g.shape(x):
+            return ("add_slice", (args[other], g.args(x)[0]), dict(g.attrs(x)["params"]))
     return None
 
 

@@ -343,12 +343,48 @@ def _reverse_last(x, k):
 
 
 def _unslice(g, like, start, stop, axis):
-    """The adjoint of a slice: g placed where the slice came from, zeros elsewhere."""
-    out = np.zeros(np.shape(like), dtype=np.result_type(g, like))
+    """The adjoint of a slice: g placed where the slice came from, zeros elsewhere.
+    Axes of g in front of like's (forward mode's directions) are kept."""
+    lead = np.shape(g)[:np.ndim(g) - np.ndim(like)]
+    out = np.zeros(lead + np.shape(like), dtype=np.result_type(g, like))
     index = [slice(None)] * out.ndim
     index[axis] = slice(start, stop)
     out[tuple(index)] = g
     return out
+
+
+def _add_slice(base, g, start, stop, axis, out=None):
+    """base + g placed where a slice [start:stop] along axis came from, without the
+    zeros around g; ``out=base`` adds in place."""
+    if out is None:
+        out = np.array(base, dtype=np.result_type(base, g))
+    elif out is not base:
+        out[...] = base
+    index = [slice(None)] * out.ndim
+    index[axis] = slice(start, stop)
+    out[tuple(index)] += g
+    return out
+
+
+def _slice_params(g: Any, node: str) -> dict:
+    """A slice's parameters with the axis counted from the end (for stacked tangents)."""
+    params = dict(g.attrs(node)["params"])
+    params["axis"] = _negative(params["axis"], len(g.shape(node)))[0]
+    return params
+
+
+def _unsliced_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    part, like = g.shape(args[0]), g.shape(args[1])
+    return part[:len(part) - len(like)] + like
+
+
+def _add_slice_jvp(g: Any, node: str, dots: tuple) -> str | None:
+    base, params = g.args(node)[0], _slice_params(g, node)
+    if dots[1] is None:
+        return dots[0]
+    if dots[0] is None:
+        return g.add("unslice", (dots[1], base), params)
+    return g.add("add_slice", dots, params)
 
 
 def _slice_np(x, start=None, stop=None, axis=0):
@@ -389,9 +425,7 @@ def _slice_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
 
 
 def _slice_jvp(g: Any, node: str, dots: tuple) -> str | None:
-    p = dict(g.attrs(node)["params"])
-    p["axis"] = _negative(p["axis"], len(g.shape(node)))[0]
-    return g.add("slice", (dots[0],), p)
+    return g.add("slice", (dots[0],), _slice_params(g, node))
 
 
 def _size_ratio(x, y):
@@ -452,12 +486,14 @@ def _reduces_all(params: dict) -> bool:
 def _register_all() -> None:
     _register(Op("matmul", 2, "{0} @ {1}", np.matmul, MUL, (MUL, UNARY), symbol="@",
                  shape=_shape_of(_matmul_shape), vjp=_matmul_vjp, jvp=_matmul_jvp,
+                 fresh=True, dtype="follows",
                  rules=("{out}_bar @ {1}.T", "{0}.T @ {out}_bar")))
     _register(Op("transpose", 1, "{0}.T", np.transpose, ATOM, (ATOM,), symbol=".T",
                  shape=_shape_of(_T_shape), jvp=_transpose_jvp, rules=("{out}_bar.T",),
+                 dtype="follows",
                  vjp=lambda g, node, grad: (g.add("transpose", (grad,)),)))
     _register(Op("mT", 1, "np.swapaxes({0}, -1, -2)", lambda x: np.swapaxes(x, -1, -2),
-                 slot_prec=(0,), shape=_shape_of(_mT_shape), public=False,
+                 slot_prec=(0,), shape=_shape_of(_mT_shape), public=False, dtype="follows",
                  vjp=lambda g, node, grad: (g.add("mT", (grad,)),),
                  jvp=lambda g, node, dots: g.add("mT", (dots[0],))))
     _register(Op("reverse_last", 1, "_reverse_last({0}, {k})", _reverse_last,
@@ -465,6 +501,7 @@ def _register_all() -> None:
                  params={"k": None}, public=False, differentiable=False,
                  helpers=(_reverse_last,)))
     _register(Op("outer", 2, "np.outer({0}, {1})", np.outer, slot_prec=(0, 0), public=False,
+                 fresh=True, dtype="follows",
                  shape=lambda g, args, params: g.shape(args[0]) + g.shape(args[1]),
                  vjp=lambda g, node, grad: (
                      g.add("matmul", (grad, g.args(node)[1])),
@@ -473,57 +510,69 @@ def _register_all() -> None:
         _register(Op(name, 1, f"np.{name}({{0}})", fn, slot_prec=(0,), params=_AXIS,
                      scalar_result=_reduces_all,
                      spell=_spell(f"np.{name}", _AXIS), shape=_params_shape(_reduce_shape),
-                     vjp=vjp, jvp=_reduce_jvp(name),
+                     vjp=vjp, jvp=_reduce_jvp(name), fresh=True, dtype="follows",
                      rules=("{out}_bar spread over {0}" + (" / count" if name == "mean"
                                                                  else ""),)))
     _register(Op("expand_dims", 1, "np.expand_dims({0}, {axis})",
                  lambda x, axis: np.expand_dims(x, axis), slot_prec=(0,), params={"axis": None},
                  shape=lambda g, args, params: _expanded(g.shape(args[0]), params["axis"]),
-                 public=False, vjp=lambda g, node, grad: (
+                 public=False, dtype="follows", vjp=lambda g, node, grad: (
                      g.add("sum", (grad,), {"axis": g.attrs(node)["params"]["axis"]}),),
                  jvp=lambda g, node, dots: g.add("expand_dims", (dots[0],), {
                      "axis": _negative(g.attrs(node)["params"]["axis"], len(g.shape(node)))})))
     _register(Op("slice", 1, "{0}[:]", _slice_np, ATOM, (ATOM,), spell=_slice_code,
-                 params={"start": None, "stop": None, "axis": 0},
+                 params={"start": None, "stop": None, "axis": 0}, dtype="follows",
                  shape=_params_shape(_slice_shape), vjp=_slice_vjp, jvp=_slice_jvp,
                  rules=("{0}_bar[start:stop] += {out}_bar",)))
     _register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
                  slot_prec=(0, 0), grad_slots=(0,), params={"start": None, "stop": None, "axis": 0},
-                 public=False, helpers=(_unslice,),
-                 shape=lambda g, args, params: g.shape(args[1]),
+                 public=False, helpers=(_unslice,), fresh=True, dtype="follows",
+                 shape=_unsliced_shape,
                  vjp=lambda g, node, grad: (g.add("slice", (grad,),
                                                   dict(g.attrs(node)["params"])), None),
                  jvp=lambda g, node, dots: dots[0] and g.add(
-                     "unslice", (dots[0], g.args(node)[1]), dict(g.attrs(node)["params"]))))
+                     "unslice", (dots[0], g.args(node)[1]), _slice_params(g, node))))
+    _register(Op("add_slice", 2, "_add_slice({0}, {1}, {start}, {stop}, {axis})", _add_slice,
+                 slot_prec=(0, 0), params={"start": None, "stop": None, "axis": 0},
+                 public=False, helpers=(_add_slice,), fresh=True, dtype="follows",
+                 writes_out=True, shape=lambda g, args, params: g.shape(args[0]),
+                 vjp=lambda g, node, grad: (grad, g.add("slice", (grad,),
+                                                        dict(g.attrs(node)["params"]))),
+                 jvp=_add_slice_jvp, rules=("{out}_bar", "{out}_bar[start:stop]")))
     _register(Op("size_ratio", 2, "_size_ratio({0}, {1})", _size_ratio, slot_prec=(0, 0),
-                 scalar_result=lambda params: True,
+                 scalar_result=lambda params: True, dtype="weak",
                  shape=lambda g, args, params: (), public=False, differentiable=False,
                  helpers=(_size_ratio,)))
     _register(Op("batch_size", 1, "np.shape({0})[0]", lambda x: np.shape(x)[0],
-                 scalar_result=lambda params: True,
+                 scalar_result=lambda params: True, dtype="weak",
                  slot_prec=(0,), shape=lambda g, args, params: (), public=False,
                  differentiable=False))
-    _register(Op("softmax", 1, "_softmax({0})", _softmax, slot_prec=(0,), params=_SOFT,
+    _register(Op("softmax", 1, "_softmax({0})", _softmax, slot_prec=(0,), fresh=True,
+                 dtype="follows", params=_SOFT,
                  spell=_spell("_softmax", _SOFT), shape=_params_shape(_along_shape),
                  vjp=_softmax_vjp, jvp=_along_jvp(_softmax_jvp), helpers=(_softmax,),
                  rules=("{out} * ({out}_bar - sum({out}_bar * {out}))",)))
-    _register(Op("log_softmax", 1, "_log_softmax({0})", _log_softmax, slot_prec=(0,),
+    _register(Op("log_softmax", 1, "_log_softmax({0})", _log_softmax, slot_prec=(0,), fresh=True,
+                 dtype="follows",
                  params=_SOFT, spell=_spell("_log_softmax", _SOFT),
                  shape=_params_shape(_along_shape), vjp=_log_softmax_vjp,
                  jvp=_along_jvp(_log_softmax_jvp), helpers=(_log_softmax,),
                  rules=("{out}_bar - exp({out}) * sum({out}_bar)",)))
-    _register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,),
+    _register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,), fresh=True,
+                 dtype="follows",
                  scalar_result=_reduces_all,
                  params=_LSE, spell=_spell("_logsumexp", _LSE),
                  shape=_params_shape(_lse_shape), vjp=_logsumexp_vjp, jvp=_logsumexp_jvp,
                  helpers=(_logsumexp,), rules=("{out}_bar * exp({0} - {out})",)))
     _register(Op("cross_entropy", 2, "_cross_entropy({0}, {1})", _cross_entropy,
+                 fresh=True, dtype="follows",
                  scalar_result=lambda params: True,
                  slot_prec=(0, 0), shape=_shape_of(_ce_shape), vjp=_cross_entropy_vjp,
                  jvp=_loss_jvp, helpers=(_log_softmax, _cross_entropy),
                  rules=("{out}_bar * (softmax({0}) * sum({1}) - {1}) / N",
                         "-{out}_bar * log_softmax({0}) / N")))
-    _register(Op("mse", 2, "_mse({0}, {1})", _mse, slot_prec=(0, 0), shape=_shape_of(_mse_shape),
+    _register(Op("mse", 2, "_mse({0}, {1})", _mse, fresh=True, dtype="follows",
+                 slot_prec=(0, 0), shape=_shape_of(_mse_shape),
                  scalar_result=lambda params: True,
                  vjp=_mse_vjp, jvp=_loss_jvp, helpers=(_mse,),
                  rules=("{out}_bar * ({0} - {1}) / size", "-{out}_bar * ({0} - {1}) / size")))

@@ -1,0 +1,134 @@
+"""Memory planning: which dead buffer each emitted line may write its result into.
+
+NumPy allocates a new array for every ufunc call. An expert reuses arrays that are
+no longer needed (``np.exp(t, out=t)``); this module finds where the emitted code may
+do the same. It works on the emitted lines (one named value each, single-use
+operands folded in) in their order:
+
+- a line's value owns a fresh buffer when its op always returns a new array; other
+  ops (slices, transposes, ``_sum_to``) may return a view of an operand, so their
+  value keeps every buffer it reads alive;
+- a buffer is free once nothing later reads a value stored in it (outputs are read
+  by ``return``);
+- a line whose op is a NumPy ufunc (or a helper taking ``out=``) writes into a free
+  buffer of exactly its static shape and dtype class, preferring one of its own
+  operands (true in-place).
+
+Dtype class: float promotion is a maximum, so two values have the same dtype when
+they depend on the same inputs; comparisons (bool) and sizes (Python numbers)
+contribute nothing, and an op whose dtype is its own starts a class of its own.
+Scalars, and values whose shape is only known at call time, are never planned: they
+may be Python floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from .graph import Graph
+
+
+def reusable(g: Graph, node: str) -> bool:
+    """A value whose buffer may be written into: a fresh array of known shape."""
+    return g.op(node).fresh and g.shape(node) != () and not g.elastic(node)
+
+
+def dtype_classes(g: Graph) -> dict[str, frozenset[str]]:
+    """node -> the inputs (and dtype-setting nodes) that decide its dtype."""
+    classes: dict[str, frozenset[str]] = {}
+    for n in g.order():
+        op = g.op(n)
+        if op.name == "input":
+            classes[n] = frozenset((n,))
+        elif op.dtype == "follows":
+            classes[n] = frozenset().union(*(classes[a] for a in g.args(n)))
+        elif op.dtype == "weak":
+            classes[n] = frozenset()
+        else:
+            classes[n] = frozenset((n,))
+    return classes
+
+
+def _reads(g: Graph, line: str, named: set[str]) -> list[str]:
+    """The named values a line's expression reads (through its folded operands), in
+    the order they are printed."""
+    out: dict[str, None] = {}
+    stack = list(reversed(g.args(line)))
+    while stack:
+        a = stack.pop()
+        if a in named:
+            out[a] = None
+        elif not g.is_const(a):
+            stack.extend(reversed(g.args(a)))
+    return list(out)
+
+
+def plan(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]:
+    """line -> an earlier line whose buffer it writes into (with ``out=``)."""
+    named = set(lines) | set(g.inputs)
+    reads = {n: _reads(g, n, named) for n in lines}
+    position = {n: i for i, n in enumerate(lines)}
+    # last line that reads a value, directly or through a view of it
+    last = dict.fromkeys(lines, -1)
+    for o in outputs:
+        last[o] = len(lines)
+    for n in reversed(lines):
+        for r in reads[n]:
+            if r in last:
+                last[r] = max(last[r], position[n], last[n] if not g.op(n).fresh else -1)
+    classes = dtype_classes(g)
+
+    def key(n: str) -> tuple:  # buffers of equal key are interchangeable
+        return g.shape(n), classes[n]
+
+    into: dict[str, str] = {}
+    holder: dict[str, str] = {}        # buffer (its first owner) -> the value it holds
+    buffer_of: dict[str, str] = {}     # value -> its buffer
+    free: dict[tuple, list[str]] = {}  # (shape, dtype class) -> buffers nothing reads
+    ending: dict[int, list[tuple[str, str]]] = {}  # line -> (buffer, value) read last there
+    for i, n in enumerate(lines):
+        for buf, value in ending.pop(i - 1, ()):
+            if holder[buf] == value:
+                free.setdefault(key(buf), []).append(buf)
+        if not reusable(g, n):
+            continue
+        buf = n
+        if g.op(n).can_write_into:
+            buf = _in_place(g, n, reads[n], last, i, buffer_of, key) or \
+                _pop(free.get(key(n)), buf)
+        if buf != n:
+            into[n] = buf
+        holder[buf] = n
+        buffer_of[n] = buf
+        ending.setdefault(max(last[n], i), []).append((buf, n))
+    return into
+
+
+def _in_place(g: Graph, node: str, reads: list[str], last: dict[str, int], i: int,
+              buffer_of: dict[str, str], key: Callable[[str], tuple]) -> str | None:
+    """An operand's buffer that nothing reads after this line: an elementwise ufunc
+    may overwrite it (NumPy reads operands that overlap the output before writing)."""
+    if not (g.op(node).elementwise or g.op(node).writes_out):
+        return None
+    for value in reads:
+        if value in buffer_of and last[value] == i and key(value) == key(node):
+            return buffer_of[value]
+    return None
+
+
+def _pop(free: list[str] | None, default: str) -> str:
+    return free.pop() if free else default
+
+
+def joinable(g: Graph) -> Callable[[str, str], bool]:
+    """For the printer: keep a fresh operand of a call that takes ``out=``
+    (``np.exp(a*b)``) on a line of its own, so the call can write into it. NumPy
+    already reuses the temporaries of operators (``a*b + c``), not those of calls."""
+    classes = dtype_classes(g)
+
+    def join(node: str, consumer: str) -> bool:
+        op = g.op(consumer)
+        return not (op.can_write_into and op.symbol is None and reusable(g, consumer)
+                    and reusable(g, node) and g.shape(node) == g.shape(consumer)
+                    and classes[node] == classes[consumer])
+    return join

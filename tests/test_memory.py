@@ -1,0 +1,142 @@
+"""Memory planning (``out=`` into dead buffers): the emitted code computes bit-for-bit
+what it computes without the plan, in the same dtypes, and never writes over an
+input, an output or a value that is still read (directly or through a view)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from test_property import SETTINGS, dags
+
+import graphc as gc
+from graphc import passes
+
+WITHOUT = tuple(p for p in passes.PASSES if p != "memory")
+N = 4
+DECLARED = {"scalar": (), "[N]": (N,), "[3, N]": (3, N)}
+
+
+def _both(text: str, **kw):
+    g = gc.parse(text)
+    return gc.compile(g, **kw), gc.compile(g, passes=WITHOUT, **kw)
+
+
+def _run_both(text: str, at: dict, **kw):
+    planned, plain = _both(text, **kw)
+    args = [at[n] for n in planned.inputs]
+    copies = [np.copy(a) for a in args]
+    got, want = planned.module.value_and_grad(*args), plain.module.value_and_grad(*args)
+    for a, c in zip(args, copies):  # no input was written into
+        assert np.array_equal(a, c)
+    _same(got, want)
+    _same(planned.module.forward(*args), plain.module.forward(*args))
+    return planned
+
+
+def _same(got, want) -> None:
+    """Bit-for-bit equal, with the same dtype (the plan changes where, not what)."""
+    if isinstance(want, dict):
+        assert list(got) == list(want)
+        for k in want:
+            _same(got[k], want[k])
+    elif isinstance(want, tuple):
+        for a, b in zip(got, want):
+            _same(a, b)
+    else:
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+        assert np.array_equal(got, want, equal_nan=True)
+
+
+def test_a_function_call_writes_into_its_dead_operand():
+    fn = _run_both("x: [N]\ny = exp(x * 2)", {"x": np.linspace(-1, 1, 5)})
+    assert re.search(r"= np\.exp\((\w+), out=\1\)", fn.source)
+    assert fn.report()["buffers reused (out=)"] >= 1
+    assert "out=x" not in fn.source  # an input is the caller's
+
+
+def test_the_pass_is_switchable():
+    planned, plain = _both("x: [N]\ny = exp(x * 2)\nz = tanh(y * y)")
+    assert "out=" in planned.source
+    assert "out=" not in plain.source
+    assert "buffers reused (out=)" not in plain.report()
+
+
+def test_a_value_read_through_a_view_is_not_overwritten():
+    text = "x: [3, 4]\nt = x * 2\nu = t.T\nw = exp(t + 1)\nout = sum(w.T * u * u)"
+    fn = _run_both(text, {"x": np.arange(12.0).reshape(3, 4) / 10})
+    assert "out=t)" not in fn.source
+
+
+def test_an_output_is_never_overwritten():
+    text = "x: [N]\na = exp(x)\nb = sin(a)\nc = cos(b)\nd = c * a"
+    g = gc.parse(text)
+    g.outputs = ["a", "d"]
+    fn = gc.compile(g, of="d")
+    x = np.linspace(0, 1, N)
+    value, grads = fn(x=x)
+    assert np.array_equal(value, np.cos(np.sin(np.exp(x))) * np.exp(x))
+
+
+def test_mixed_dtypes_never_share_a_buffer():
+    """a float32 value must not receive a float64 result (it would round it)."""
+    text = "a: [N]\nb: [N]\nc = exp(a * 2)\nd = exp(c * b)\ne = tanh(d * c)"
+    at = {"a": np.linspace(-1, 1, N, dtype=np.float32), "b": np.linspace(0, 1, N)}
+    fn = _run_both(text, at)
+    value, grads = fn.module.value_and_grad(at["a"], at["b"])
+    assert value.dtype == np.float64 and grads["a"].dtype == np.float64
+
+
+def test_float32_alone_stays_float32():
+    at = {"a": np.linspace(-1, 1, N, dtype=np.float32)}
+    fn = _run_both("a: [N]\nc = exp(a * 2)\nd = tanh(c * c)", at)
+    value, grads = fn.module.value_and_grad(at["a"])
+    assert value.dtype == np.float32 and grads["a"].dtype == np.float32
+    assert "out=" in fn.source
+
+
+def test_matmul_never_writes_over_its_own_operand():
+    text = "x: [4, 4]\nW: [4, 4]\nh = tanh(x @ W)\ny = sum(tanh(h @ W))"
+    rng = np.random.default_rng(0)
+    fn = _run_both(text, {"x": rng.normal(size=(4, 4)), "W": rng.normal(size=(4, 4))})
+    for line in fn.source.splitlines():
+        if "np.matmul(" in line:
+            target = line.split("out=")[1].rstrip(")")
+            assert target not in line.split("out=")[0]
+
+
+def test_undeclared_shapes_are_not_planned():
+    """Python floats have no buffer: only declared, non-scalar values are planned."""
+    fn = gc.compile(gc.parse("y = exp(x * 2)\nz = tanh(y * y)"))
+    assert "out=" not in fn.source
+    assert float(fn(x=0.5)[0]) == pytest.approx(np.tanh(np.exp(1.0) ** 2))
+
+
+@st.composite
+def declared_cases(draw: st.DrawFn):
+    dag = draw(dags())
+    decl = {n: draw(st.sampled_from(sorted(DECLARED))) for n in dag.inputs}
+    dtypes = {n: draw(st.sampled_from([np.float32, np.float64])) for n in dag.inputs}
+    text = "".join(f"{n}: {d}\n" for n, d in decl.items()) + dag.text()
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    at = {n: dtypes[n](rng.uniform(-1.5, 1.5)) if DECLARED[decl[n]] == () else
+          rng.uniform(-1.5, 1.5, size=DECLARED[decl[n]]).astype(dtypes[n])
+          for n in dag.inputs}
+    return text, at
+
+
+@SETTINGS
+@given(declared_cases())
+def test_planned_code_equals_unplanned_code_bit_for_bit(case):
+    text, at = case
+    g = gc.parse(text)
+    assume(set(g.inputs) == set(at))
+    with np.errstate(all="ignore"):
+        env = g.evaluate(**at)
+    assume(all(np.all(np.isfinite(v)) and np.all(np.abs(v) < 50) for v in env.values()))
+    with np.errstate(all="ignore"):
+        _run_both(text, at)
+        _run_both(text, at, mode="forward")
