@@ -24,6 +24,9 @@ from .errors import GraphcError
 from .graph import Graph, paused_gc
 
 _MODES = {"reverse": autodiff.reverse, "forward": autodiff.forward}
+FLOATS_LIMIT = 5_000
+"""Graphs up to this many nodes get a Python-float fast path (per-call latency matters
+for small graphs; for big ones it would only double the emitting)."""
 _counter = itertools.count()
 
 
@@ -159,7 +162,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         title = f"Value and gradient of {_safe(out)} with respect to " \
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
         reuse = Counter() if "memory" in chosen else None
-        source = emit.module_source(fwd, grad, title, fuse=fuse, reuse=reuse)
+        floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT else None
+        source = emit.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, floats=floats)
         if reuse:
             grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reuse}
         phase("loading")

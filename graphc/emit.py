@@ -20,10 +20,12 @@ from .graph import Graph
 from .ops import ATOM, OPS
 
 PUBLIC = ("forward", "value_and_grad")
+FLOATS = "_value_and_grad_floats"  # value_and_grad specialised to Python floats
 # The helpers the op table ships with the module (_sum_to, ...): a parameter of that
 # name would shadow the helper inside the function.
 HELPERS = frozenset(f.__name__ for op in OPS.values() for f in op.helpers)
-RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"np", "ne", *PUBLIC} | HELPERS
+RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"np", "ne", *PUBLIC, FLOATS} \
+    | HELPERS
 
 
 class Namer:
@@ -63,11 +65,13 @@ def _form(g: Graph, helpers: dict[str, str]):
 
 def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                     returns: Callable[[list[str]], str] = ", ".join,
-                    fuse: str | None = None, reuse: Counter | None = None) -> str:
+                    fuse: str | None = None, reuse: Counter | None = None,
+                    floats: list[str] | None = None) -> str:
     """``def fname(inputs): ...`` computing g's outputs, one line per node.
 
     With a ``reuse`` counter, lines write into dead buffers (``out=``, memory.py) and
-    the counter records how many did.
+    the counter records how many did. ``floats``: the inputs for which Python floats
+    go to the specialised ``_value_and_grad_floats``.
     """
     namer = Namer(set(helpers.values()) | {fname})
     params = [namer(i) for i in g.inputs]
@@ -96,6 +100,10 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
             body = printer.lines(g, nodes, names, literal=printer.numpy_literal,
                                  keep=keep | set(into), **style)
     out = [f"def {fname}({', '.join(params)}):", f'    """{doc}"""']
+    if floats:
+        test = " and ".join(f"isinstance({namer(i)}, float)" for i in floats)
+        out += [f"    if {test}:  # scalars: nothing to broadcast",
+                f"        return {FLOATS}({', '.join(params)})"]
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else _const(g, o) for o in g.outputs]
     out.append(f"    return {returns(outs)}")
@@ -124,12 +132,14 @@ def _used_ops(graphs: list[Graph]):
 
 
 def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = None,
-                  reuse: Counter | None = None) -> str:
+                  reuse: Counter | None = None, floats: Graph | None = None) -> str:
     """The whole module: helpers, user-defined ops, ``forward`` and ``value_and_grad``.
 
     ``reuse``: plan buffer reuse (see ``function_source``), counted for the gradient.
+    ``floats``: ``grad`` specialised to scalar inputs (``passes.for_floats``), which
+    ``value_and_grad`` calls when its undeclared inputs are floats.
     """
-    ops = _used_ops([forward, grad])
+    ops = _used_ops([forward, grad] + ([floats] if floats else []))
     helper_namer = Namer(set(HELPERS))
     helpers = {name: helper_namer(name) for name, op in ops.items()
                if getattr(op, "body", None) is not None}
@@ -153,7 +163,14 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(wrt, outs[1:]))
         return f"{outs[0]}, {{{pairs}}}"
 
+    free = None if floats is None else \
+        [i for i in grad.inputs if not grad.attrs(i)["params"]["declared"]]
     parts.append(function_source(grad, "value_and_grad",
                                  f"The output value and its gradient ({mode} mode).",
-                                 helpers, value_and_grads, fuse=fuse, reuse=reuse))
+                                 helpers, value_and_grads, fuse=fuse, reuse=reuse,
+                                 floats=free))
+    if floats is not None:
+        parts.append(function_source(floats, FLOATS, "value_and_grad when the undeclared "
+                                     "inputs are floats: no broadcasting to undo.",
+                                     helpers, value_and_grads, fuse=fuse))
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)

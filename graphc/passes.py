@@ -53,6 +53,22 @@ def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:
     return g
 
 
+def for_floats(g: Graph, passes: tuple[str, ...]) -> Graph | None:
+    """``g`` for Python floats: every undeclared input taken as a scalar, so the
+    helpers that undo broadcasting of arrays of unknown shape fold away. None when
+    there are none (or the broadcasts pass is off)."""
+    free = [i for i in g.inputs if not g.attrs(i)["params"]["declared"]]
+    helpers = ("sum_to", "broadcast_like", "ones_like")
+    if not free or "broadcasts" not in passes or \
+            not any(d["op"] in helpers for _, d in g.nx.nodes(data=True)):
+        return None
+    h = g.copy()
+    for i in free:
+        h.attrs(i)["params"] = {**h.attrs(i)["params"], "shape": (), "declared": True}
+    h.nx.graph["report"] = {}
+    return optimize(h, passes)
+
+
 def _live(g: Graph) -> set[str]:
     return g.upstream(g.outputs) | set(g.inputs)
 

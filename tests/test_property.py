@@ -313,3 +313,19 @@ def test_common_subexpressions_respect_operand_order(op: str, mode: str):
     _, grads = gc.compile(g, mode=mode)(**at)
     for n in "ab":
         assert_close(grads[n], expected_grads[n], rtol=1e-12, what=n)
+
+
+@SETTINGS
+@given(cases())
+def test_the_python_float_fast_path_equals_the_general_path(case):
+    """Floats take ``_value_and_grad_floats`` (no broadcast helpers); 0-d arrays, which
+    are not floats, take the general path: both give the same numbers."""
+    dag, g, at = case
+    assume(_reasonable(g, at))
+    module = gc.compile(g).module
+    floats = [float(at[n]) for n in g.inputs]
+    value, grads = module.value_and_grad(*floats)
+    value0, grads0 = module.value_and_grad(*[np.asarray(x) for x in floats])
+    assert_close(value, value0, rtol=1e-15, atol=0)
+    for n in g.inputs:
+        assert_close(grads[n], grads0[n], rtol=1e-15, atol=0, what=n)
