@@ -81,24 +81,10 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     style = {"form": _form(g, helpers)}
     if fuse == "numexpr":
         style = fusing(g, style["form"])
-    elif reuse is not None:
-        style["joinable"] = memory.joinable(g)
-    body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=keep, **style)
-    if fuse is None and reuse is not None:
-        into = memory.plan(g, [n for n, _ in body], g.outputs)
-        if into:
-            reuse["buffers reused (out=)"] += len(into)
-            plain = style["form"]
-
-            def writing_into(n: str) -> printer.Form:
-                if n not in into:
-                    return plain(n)
-                op, args = g.op(n), g.args(n)
-                exponent = _value(g, args[1]) if op.name == "pow" else None
-                return op.into(names[into[n]], exponent), ATOM, (0,) * op.arity
-            style["form"] = writing_into
-            body = printer.lines(g, nodes, names, literal=printer.numpy_literal,
-                                 keep=keep | set(into), **style)
+    if fuse is not None or reuse is None:
+        body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=keep, **style)
+    else:
+        body = _planned(g, nodes, names, keep, style, reuse)
     out = [f"def {fname}({', '.join(params)}):", f'    """{doc}"""']
     if floats:
         test = " and ".join(f"isinstance({namer(i)}, float)" for i in floats)
@@ -108,6 +94,35 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     outs = [names[o] if o in names else _const(g, o) for o in g.outputs]
     out.append(f"    return {returns(outs)}")
     return "\n".join(out) + "\n"
+
+
+def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
+             style: dict, reuse: Counter) -> list[tuple[str, str]]:
+    """The lines with memory planned: of the given order and the memory-minded
+    schedule, the one that allocates less; lines write into the buffers planned."""
+    style = {**style, "joinable": memory.joinable(g)}
+    best = None
+    for order in memory.orders(g, nodes):
+        body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=keep, **style)
+        lines = [n for n, _ in body]
+        into = memory.plan(g, lines, g.outputs)
+        cost = memory.allocated(g, lines, into)
+        if best is None or cost < best[0]:
+            best = (cost, order, body, into)
+    _, order, body, into = best
+    if not into:
+        return body
+    reuse["buffers reused (out=)"] += len(into)
+    plain = style["form"]
+
+    def writing_into(n: str) -> printer.Form:
+        if n not in into:
+            return plain(n)
+        op, args = g.op(n), g.args(n)
+        exponent = _value(g, args[1]) if op.name == "pow" else None
+        return op.into(names[into[n]], exponent), ATOM, (0,) * op.arity
+    return printer.lines(g, order, names, literal=printer.numpy_literal,
+                         keep=keep | set(into), **{**style, "form": writing_into})
 
 
 def _const(g: Graph, name: str) -> str:

@@ -23,6 +23,8 @@ may be Python floats.
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Callable, Iterable
 
 from .graph import Graph
@@ -132,3 +134,66 @@ def joinable(g: Graph) -> Callable[[str, str], bool]:
                     and reusable(g, node) and g.shape(node) == g.shape(consumer)
                     and classes[node] == classes[consumer])
     return join
+
+
+def orders(g: Graph, nodes: list[str]) -> list[list[str]]:
+    """The orders worth planning: the given one, and the memory-minded schedule when
+    the graph has arrays of known shape and the schedule differs."""
+    if not any(reusable(g, n) for n in nodes):
+        return [nodes]
+    scheduled = schedule(g, nodes)
+    return [nodes] if scheduled == nodes else [nodes, scheduled]
+
+
+def allocated(g: Graph, lines: list[str], into: dict[str, str]) -> float:
+    """How much memory the lines' fresh arrays take (buffers reused count nothing):
+    a symbolic dimension counts as a million elements."""
+    return sum(math.prod(d if isinstance(d, int) else 1e6 for d in g.shape(n))
+               for n in lines if reusable(g, n) and n not in into)
+
+
+def schedule(g: Graph, nodes: list[str]) -> list[str]:
+    """``nodes`` in an order that frees arrays early: among the nodes whose operands
+    are ready, the one that is the last reader of the most arrays goes first (less
+    one for an array it allocates), then the one reading the oldest array (finishing
+    with old values lets them die); then the given order, so scalar graphs print as
+    before."""
+    index = {n: i for i, n in enumerate(nodes)}
+    sized = {n: g.shape(n) != () and not g.elastic(n) for n in nodes}
+    readers = {n: len(g.nx._succ[n]) + (n in g.outputs) for n in nodes}
+    waiting = {n: sum(1 for a in set(g.args(n)) if a in index) for n in nodes}
+
+    def score(n: str) -> int:
+        frees = sum(1 for a in set(g.args(n)) if a in index and sized[a] and readers[a] == 1)
+        return frees - sized[n]
+
+    made: dict[str, int] = {}  # node -> its position in the new order
+
+    def entry(n: str) -> tuple[int, float, int, str]:
+        oldest = min((made[a] for a in g.args(n) if a in made and sized[a]), default=math.inf)
+        return -score(n), oldest, index[n], n
+
+    ready = [entry(n) for n in nodes if waiting[n] == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    done: set[str] = set()
+    while ready:
+        s, _, _, n = heapq.heappop(ready)
+        if n in done or -s != score(n):
+            continue  # a stale entry: the node was pushed again with its new score
+        made[n] = len(order)
+        order.append(n)
+        done.add(n)
+        for a in set(g.args(n)):
+            if a in index:
+                readers[a] -= 1
+                if readers[a] == 1 and sized[a]:
+                    last = next((c for c in g.nx._succ[a] if c not in done), None)
+                    if last is not None and waiting[last] == 0:
+                        heapq.heappush(ready, entry(last))
+        for c in g.nx._succ[n]:
+            if c in waiting:
+                waiting[c] -= 1
+                if waiting[c] == 0:
+                    heapq.heappush(ready, entry(c))
+    return order
