@@ -40,6 +40,11 @@ GRAPHC_VARIANTS: dict[str, dict[str, Any]] = {
     "graphc": {},
     "graphc+numexpr": {"fuse": "numexpr"},
 }
+# Per-element problems only: forward mode's one tangent sweep per input is the
+# per-element gradient itself, without keeping the forward values for a way back.
+ELEMENTWISE_VARIANTS: dict[str, dict[str, Any]] = {
+    "graphc forward mode": {"mode": "forward"},
+}
 
 HAND = "hand-written NumPy"
 HAND_PY = "hand-written Python"
@@ -743,7 +748,8 @@ def build_registry() -> dict[str, dict[str, Callable[[Inputs], Prepared]]]:
     registry: dict[str, dict[str, Callable[[Inputs], Prepared]]] = {}
     for key, p in PROBLEMS.items():
         entries: dict[str, Callable[[Inputs], Prepared]] = {p.hand_name: partial(setup_hand, p)}
-        for name, kwargs in GRAPHC_VARIANTS.items():
+        variants = {**GRAPHC_VARIANTS, **(ELEMENTWISE_VARIANTS if p.elementwise else {})}
+        for name, kwargs in variants.items():
             entries[name] = partial(setup_graphc, p, kwargs)
         entries[JAX] = partial(setup_jax, p)
         entries[TORCH] = partial(setup_torch, p)

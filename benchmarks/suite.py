@@ -471,7 +471,8 @@ def problem_table(p: dict[str, Any]) -> str:
 
 
 def summary_table(results: list[dict[str, Any]]) -> str:
-    canon = [*pb.GRAPHC_VARIANTS, pb.JAX, pb.TORCH, pb.AUTOGRAD, pb.PYTENSOR, pb.SYMPY]
+    canon = [*pb.GRAPHC_VARIANTS, *pb.ELEMENTWISE_VARIANTS, pb.JAX, pb.TORCH, pb.AUTOGRAD,
+             pb.PYTENSOR, pb.SYMPY]
     seen = {name for p in results for name in p["contenders"]} - {pb.HAND, pb.HAND_PY}
     names = [n for n in canon if n in seen] + sorted(seen - set(canon))
     head = ("| problem | hand-written median | " + " | ".join(names) + " |\n"
