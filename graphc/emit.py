@@ -81,7 +81,7 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     style = {"form": _form(g, helpers)}
     if fuse == "numexpr":
         style = fusing(g, style["form"])
-    if fuse is not None or reuse is None:
+    if fuse is not None or reuse is None or not any(memory.reusable(g, n) for n in nodes):
         body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=keep, **style)
     else:
         body = _planned(g, nodes, names, keep, style, reuse)

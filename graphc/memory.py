@@ -138,9 +138,7 @@ def joinable(g: Graph) -> Callable[[str, str], bool]:
 
 def orders(g: Graph, nodes: list[str]) -> list[list[str]]:
     """The orders worth planning: the given one, and the memory-minded schedule when
-    the graph has arrays of known shape and the schedule differs."""
-    if not any(reusable(g, n) for n in nodes):
-        return [nodes]
+    it differs."""
     scheduled = schedule(g, nodes)
     return [nodes] if scheduled == nodes else [nodes, scheduled]
 
