@@ -122,6 +122,22 @@ def test_numexpr_fusion_gives_the_same_numbers(text, at, mode):
         np.testing.assert_allclose(g1[k], g2[k], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("fuse", [None, "numexpr"])
+def test_the_sigmoid_of_a_difference_or_a_negation_is_printed_right(fuse):
+    """Regression: numexpr printed sigmoid(x - y) as 1 / (1 + exp(-x - y)); and NumPy
+    writes the sigmoid of -x as exp(-(-x)), not exp(--x)."""
+    if fuse:
+        pytest.importorskip("numexpr")
+    g = gc.parse("x: [N]\ny: [N]\nf = sigmoid(x - y) + sigmoid(-x)")
+    fn = gc.compile(g, fuse=fuse)
+    x, y = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    np.testing.assert_allclose(fn.forward(x, y),
+                               1 / (1 + np.exp(-(x - y))) + 1 / (1 + np.exp(x)), rtol=1e-15)
+    assert "--" not in fn.source
+    if not fuse:
+        assert "np.exp(-(-x))" in fn.source
+
+
 def test_declared_scalars_compile_to_plain_arithmetic():
     fn = gc.compile(gc.parse("a: scalar\nb: scalar\nc = a + b\nd = b + 1\ne = c * d"))
     body = fn.source.split("def value_and_grad")[1]
