@@ -285,6 +285,23 @@ def _scalar_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 # ---- numerically stable forms --------------------------------------------------------
+@rule("div", "stable", "1 / (1 + exp(-z)) -> sigmoid(z)")
+def _sigmoid(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """The hand-written logistic becomes the op, so its derivative is f * (1 - f): two
+    passes over f instead of 1 / t**2 * exp(-z), and no inf * 0 for very negative z.
+    The value is computed exactly as written. Not when the exp or the sum is needed
+    elsewhere: the sigmoid would compute the exp a second time."""
+    one, denominator = args
+    if not _scalar_const(g, one, 1.0) or _op(g, denominator) != "add" \
+            or g.uses.get(denominator, 1) != 1:
+        return None
+    for k in (0, 1):
+        e, c = g.args(denominator)[k], g.args(denominator)[1 - k]
+        if _scalar_const(g, c, 1.0) and _op(g, e) == "exp" and g.uses.get(e, 1) == 1:
+            return ("sigmoid", (g.add("neg", g.args(e)),), {})  # 1 / (1 + exp(z)) too
+    return None
+
+
 @rule("log", "stable", "log(sigmoid(x)) -> -softplus(-x)")
 def _log_sigmoid(g: Graph, args: tuple, params: dict) -> Rewrite:
     x = args[0]

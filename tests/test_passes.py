@@ -43,6 +43,7 @@ CASES = {
                                              {"x": np.arange(4.0), "s": 0.5}),
     "x + ones -> broadcast(x + 1)": ("x: [3]\ne = sin(x) * cos(x) + x",
                                      {"x": np.arange(3.0)}),
+    "1 / (1 + exp(-z)) -> sigmoid(z)": ("e = 1 / (1 + exp(-x)) * y", {"x": 0.3, "y": 2.0}),
 }
 REVERSE_ONLY = {"ones_like(scalar) -> 1.0", "broadcast to its own shape -> x",
                 "x + ones -> broadcast(x + 1)"}
