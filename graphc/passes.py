@@ -193,6 +193,21 @@ rule("sum", "reassociate", "sum(x * scalar) -> sum(x) * scalar")(_scalar_out_of(
 rule("mean", "reassociate", "mean(x * scalar) -> mean(x) * scalar")(_scalar_out_of("mean"))
 
 
+@rule("sum", "reassociate", "sum(x * y) -> x @ y")
+def _dot(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """A sum over every element of a product of two vectors of one known shape is their
+    dot product: one BLAS call, no product array."""
+    inner = args[0]
+    if _op(g, inner) != "mul" or g.uses.get(inner, 1) != 1 or params["keepdims"] \
+            or params["axis"] not in (None, 0, -1, (0,), (-1,)):
+        return None
+    x, y = g.args(inner)
+    if len(g.shape(x)) == 1 and g.shape(x) == g.shape(y) \
+            and not g.elastic(x) and not g.elastic(y):
+        return ("matmul", (x, y), {})
+    return None
+
+
 # ---- broadcasts: the ones seed and broadcast views move out of the way -------------
 @rule("mul", "broadcasts", "ones * x -> broadcast x")
 def _times_ones(g: Graph, args: tuple, params: dict) -> Rewrite:

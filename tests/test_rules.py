@@ -149,3 +149,32 @@ def test_without_the_rewrite_the_derivative_overflows():
         assert np.isnan(off(np.array([-800.0]))[1]["z"][0])
     with pytest.warns(RuntimeWarning, match="overflow"):
         off(np.array([-400.0]))
+
+
+# ---- sum(x * y) -> x @ y ---------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "x: [N]\ny: [N]\ne = sum(x * y)",
+    "x: [N]\ny: [N]\ne = sum(x * y, axis=0)",
+    "x: [N]\ny: [N]\ne = sum(x * y, axis=-1)",
+    "x: [5]\ne = sum(x * x)",
+    "x: [N]\ny: [N]\ne = sum(sin(x) * y) * sum(x * cos(y))",
+])
+def test_a_sum_of_a_product_of_vectors_is_a_dot(text, mode):
+    fn = check(text, DOT, "reassociate", mode)
+    assert "matmul" in _ops(fn.forward_graph)
+    assert "np.sum" not in fn.source.split("def forward")[1].split("return")[0]
+
+
+@pytest.mark.parametrize("text", [
+    "x: [N, M]\ny: [N, M]\ne = sum(x * y)",  # not vectors
+    "x: [N]\ny: [1]\ne = sum(x * y)",  # broadcast, not one shape
+    "x: [N]\ny: scalar\ne = sum(x * y)",
+    "x: [N]\ne = sum(x * y)",  # y undeclared: it may be an array of any shape
+    "e = sum(x * y)",
+    "x: [N]\ny: [N]\np = x * y\ne = sum(p) + sum(sin(p))",  # the product is made anyway
+    "x: [N]\ny: [N]\ne = mean(x * y)",
+    "x: [N, M]\ny: [N, M]\ne = sum(sum(x * y, axis=1))",
+])
+def test_other_sums_of_products_stay(text, mode):
+    fn = check(text, DOT, "reassociate", mode, fires=False)
+    assert "matmul" not in _ops(fn.forward_graph)
