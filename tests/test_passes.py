@@ -46,6 +46,20 @@ CASES = {
     "1 / (1 + exp(-z)) -> sigmoid(z)": ("e = 1 / (1 + exp(-x)) * y", {"x": 0.3, "y": 2.0}),
     "sum(x * y) -> x @ y": ("x: [3]\ny: [3]\ne = sum(x * y)",
                             {"x": np.arange(3.0), "y": np.array([0.5, -1.0, 2.0])}),
+    "(x * s) * y -> (x * y) * s": ("x: [3]\ns: scalar\ne = sum(sin(x * s * x))",
+                                   {"x": np.arange(3.0), "s": 0.5}),
+    "(x * s) / y -> (x / y) * s": ("x: [3]\ns: scalar\ne = sum(sin(x * s / (x + 1)))",
+                                   {"x": np.arange(3.0), "s": 0.5}),
+    "sum(x / scalar) -> sum(x) / scalar": ("x: [4]\ns: scalar\ne = sum(x / s)",
+                                           {"x": np.arange(4.0), "s": 0.5}),
+    "mean(x / scalar) -> mean(x) / scalar": ("x: [4]\ns: scalar\ne = mean(x / s)",
+                                             {"x": np.arange(4.0), "s": 0.5}),
+    "sum((x * s) * y) -> sum(x * y) * s": (
+        "x: [3]\ns: scalar\nu = x * s\ne = sum(u * x) + sum(sin(u))",
+        {"x": np.arange(3.0), "s": 0.5}),
+    "mean((x * s) * y) -> mean(x * y) * s": (
+        "x: [3]\ns: scalar\nu = x * s\ne = mean(u * x) + sum(sin(u))",
+        {"x": np.arange(3.0), "s": 0.5}),
 }
 REVERSE_ONLY = {"ones_like(scalar) -> 1.0", "broadcast to its own shape -> x",
                 "x + ones -> broadcast(x + 1)"}

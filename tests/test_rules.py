@@ -178,3 +178,110 @@ def test_a_sum_of_a_product_of_vectors_is_a_dot(text, mode):
 def test_other_sums_of_products_stay(text, mode):
     fn = check(text, DOT, "reassociate", mode, fires=False)
     assert "matmul" not in _ops(fn.forward_graph)
+
+
+# ---- scalar factors gathered ---------------------------------------------------------
+@pytest.mark.parametrize("text, line, name", [
+    ("x: [N]\ns: scalar\nt: scalar\ne = sin(x * s * t)", "np.sin(x * (s * t))", GATHER),
+    ("x: [N]\ns: scalar\nt: scalar\ne = sin(s * (t * x))", "np.sin(x * (t * s))", GATHER),
+    ("x: [N]\ny: [N]\ns: scalar\ne = sin(x * s * y)", "np.sin(x * y * s)", GATHER),
+    ("x: [N]\ny: [N]\ns: scalar\ne = sin(x / s * y)", "np.sin(x * y / s)", GATHER),
+    ("x: [N]\ny: [N]\ns: scalar\nr: scalar\ne = sin((x / s) * (y / r))",
+     "np.sin(x * y / (s * r))", GATHER),
+    ("x: [N]\ny: [N]\ns: scalar\nr: scalar\ne = sin((x * s) * (y / r))",
+     "np.sin(x * y * (s / r))", GATHER),
+    ("x: [N]\ns: scalar\nt: scalar\ne = sin(x * s / t)", "np.sin(x * (s / t))", GATHER_DIV),
+    ("x: [N]\ns: scalar\nt: scalar\ne = sin(x / s / t)", "np.sin(x / (s * t))", GATHER_DIV),
+    ("x: [N]\ns: scalar\nt: scalar\ne = sin(t / (x * s))", "np.sin(t / s / x)", GATHER_DIV),
+    ("x: [N]\ny: [N]\ns: scalar\ne = sin(x * s / y)", "np.sin(x / y * s)", GATHER_DIV),
+    ("x: [N]\ny: [N]\ns: scalar\ne = sin(x / (y * s))", "np.sin(x / y / s)", GATHER_DIV),
+    ("x: [N]\ny: [N]\ns: scalar\nr: scalar\ne = sin((x * s) / (y / r))",
+     "np.sin(x / y * (s * r))", GATHER_DIV),
+])
+def test_scalars_meet_before_they_meet_an_array(text, line, name, mode):
+    fn = check(text, name, "reassociate", mode)
+    assert f"e = {line}" in fn.source.split("def forward")[1]
+
+
+@pytest.mark.parametrize("text", [
+    "e = sin(x * s * t)",  # undeclared: any of them may be an array at call time
+    "x: [N]\ne = sin(x * s * t)",
+    "x: [N]\ny: [N]\ne = sin(x * s * y)",
+    # x * s is needed anyway: splitting it would compute x * y besides it
+    "x: [N]\ny: [N]\nv: [N]\ns: scalar\nu = x * s\ne = sin(u * y) + sin(u * v)",
+    "x: [N]\ny: [N]\ns: scalar\nu = x * s\ne = sin(u / y) + sin(u)",
+    "x: [N, M]\ny: [N, M]\ns: [M]\ne = sin(x * s * y)",  # s is no scalar
+])
+def test_where_gathering_scalars_saves_nothing_nothing_moves(text, mode):
+    fn = check(text, GATHER, "reassociate", mode, fires=False, user_graph=True)
+    assert GATHER_DIV not in fn.forward_graph.nx.graph["report"]
+    assert "u" not in gc.parse(text).nx or "u" in fn.forward_graph.nx
+
+
+def test_a_sum_takes_the_scalar_out_of_a_shared_product(mode):
+    text = "x: [N]\ny: [N]\ns: scalar\nu = x * s\ne = sum(u * y) + sum(sin(u))"
+    fn = check(text, SUM_SPLIT, "reassociate", mode)
+    assert "e = (x @ y) * s" in fn.source or "x @ y * s" in fn.source
+
+
+def test_p6_gradient_touches_each_array_once_and_sums_by_dots():
+    wrt = ["z", "m1", "m2", "ls1", "ls2"]
+    g = gc.parse(P6)
+    fn = gc.compile(g, wrt=wrt)
+    off = gc.compile(g, wrt=wrt, passes=tuple(p for p in passes.PASSES if p != "reassociate"))
+    grad = fn.source.split("def value_and_grad")[1].split("nll = ")[1].split("\n", 1)[1]
+    assert "np.sum(" not in grad and grad.count(" @ ") == 6
+
+    def array_ops(c: gc.CompiledFunction) -> int:  # elementwise passes over an array
+        gg = c.grad_graph
+        return sum(1 for n in gg.nx if gg.shape(n) != () and gg.op(n).elementwise)
+    assert array_ops(fn) <= array_ops(off) - 10, (array_ops(fn), array_ops(off))
+    gg = fn.grad_graph  # no array times a scalar goes on to meet another factor
+    for n in gg.nx:
+        if gg.attrs(n)["op"] in ("mul", "div") and gg.shape(n) != ():
+            for a in gg.args(n):
+                assert passes._scaled(gg, a) is None or len(gg.nx._succ[a]) > 1, (n, a)
+    rng = np.random.default_rng(6)
+    at = {"x": np.concatenate([rng.normal(-1, 0.5, 30), rng.normal(2, 1, 70)]),
+          "z": -0.5, "m1": -0.8, "m2": 1.7, "ls1": np.log(0.6), "ls2": np.log(1.2)}
+    (v1, g1), (v2, g2) = fn(**at), gc.compile(g, wrt=wrt, optimize=False)(**at)
+    assert_close(v1, v2, rtol=1e-12)
+    for k in wrt:
+        assert_close(g1[k], g2[k], rtol=1e-10, what=k)
+        assert_close(g1[k], central_diff(fn.forward, at, k), rtol=1e-6, atol=1e-7, what=k)
+
+
+# ---- products and quotients drawn at random: optimized == unoptimized ------------------
+def _random_product(rng: np.random.Generator) -> str:
+    """A random tree of *, / and sin over two vectors and two scalars, with a shared node."""
+    leaves = ["x", "y", "s", "t", "2.0"]
+    nodes = ["x", "y", "s", "t"]
+    lines = []
+    for i in range(6):
+        a, b = (rng.choice(nodes + leaves) for _ in range(2))
+        op = rng.choice(["*", "/", "/ input", "* /"])
+        if op == "/ input":  # inputs are drawn from [0.5, 1.5]: safe to divide by
+            expr = f"{a} / {rng.choice(['x', 'y', 's', 't'])}"
+        elif op == "* /":
+            expr = f"{a} * {b} / {rng.choice(['x', 'y', 's', 't'])}"
+        else:
+            expr = f"{a} / ({b} * {b} + 1)" if op == "/" else f"{a} * {b}"
+        if rng.random() < 0.3:
+            expr = f"sin({expr})"
+        lines.append(f"v{i} = {expr}")
+        nodes.append(f"v{i}")
+    last = " + ".join(f"sum(v{i} * x)" if rng.random() < 0.5 else f"sum(sin(v{i}))"
+                      for i in range(3, 6))
+    return "x: [N]\ny: [N]\ns: scalar\nt: scalar\n" + "\n".join(lines) + f"\ne = {last}\n"
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_products_keep_their_values(seed, mode):
+    text = _random_product(np.random.default_rng(seed))
+    g = gc.parse(text)
+    at = _values(text, np.random.default_rng(seed), n=4)
+    (v1, g1), (v2, g2) = gc.compile(g, mode=mode)(**at), \
+        gc.compile(g, mode=mode, optimize=False)(**at)
+    assert_close(v1, v2, rtol=1e-11, what=text)
+    for k in g2:
+        assert_close(g1[k], g2[k], rtol=1e-10, atol=1e-12, what=f"{k} of\n{text}")
