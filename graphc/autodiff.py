@@ -267,4 +267,7 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
             and stacked:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
                           "use mode='reverse'")
-    return op.jvp(h, v, tuple(dots.get(a) for a in h.args(v)))
+    tangents = tuple(dots.get(a) for a in h.args(v))
+    if all(t is None for t in tangents):  # on the path, but every tangent is zero: x - x
+        return None
+    return op.jvp(h, v, tangents)

@@ -27,7 +27,7 @@ NUMEXPR: dict[str, tuple[str, int, tuple[int, ...]]] = {
     **{f: (f"{f}({{0}})", *_CALL) for f in ("exp", "log", "sqrt", "sin", "cos", "tan",
                                              "tanh")},
     "abs": ("abs({0})", *_CALL),
-    "sigmoid": ("1 / (1 + exp(-{0}))", MUL, (0,)),
+    "sigmoid": ("1 / (1 + exp(-{0}))", MUL, (POW,)),  # after a unary -: -(x - y)
     "relu": ("where({0} > 0, {0}, 0)", *_CALL),
     "leaky_relu": ("where({0} >= 0, {0}, {1} * {0})", ATOM, (0, MUL)),
     "elu": ("where({0} > 0, {0}, {1} * expm1({0}))", ATOM, (0, MUL)),

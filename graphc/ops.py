@@ -178,7 +178,7 @@ _function("cos", "np.cos({0})", np.cos, sp.cos, head=sp.cos)
 _function("tan", "np.tan({0})", np.tan, sp.tan, head=sp.tan)
 _function("tanh", "np.tanh({0})", np.tanh, sp.tanh, head=sp.tanh)
 _function("sigmoid", "1 / (1 + np.exp(-{0}))", lambda x: 1 / (1 + np.exp(-x)), sigmoid,
-          head=sigmoid, prec=MUL, slot_prec=(UNARY,))  # the operand follows a unary -
+          head=sigmoid, prec=MUL, slot_prec=(POW,))  # after a unary -: -(-x), not --x
 _function("softplus", "np.logaddexp(0.0, {0})", lambda x: np.logaddexp(0.0, x), softplus,
           head=softplus)
 _function("relu", "np.maximum({0}, 0.0)", lambda x: np.maximum(x, 0.0), _relu)

@@ -180,11 +180,94 @@ def _true_scalar(g: Graph, name: str) -> bool:
     return g.shape(name) == () and not g.elastic(name)
 
 
+def _known_array(g: Graph, name: str) -> bool:
+    """An array now, whatever the call: a static shape with axes, none decided later."""
+    return g.shape(name) != () and not g.elastic(name)
+
+
+def _scaled(g: Graph, name: str) -> tuple[str, str, str] | None:
+    """``(x, s, op)`` when node ``name`` is a known array x times (op "mul") or divided
+    by (op "div") a true scalar s."""
+    if not _known_array(g, name) or _op(g, name) not in ("mul", "div"):
+        return None
+    op = _op(g, name)
+    a, b = g.args(name)
+    if _true_scalar(g, b) and g.shape(a) == g.shape(name):
+        return a, b, op
+    if op == "mul" and _true_scalar(g, a) and g.shape(b) == g.shape(name):
+        return b, a, op
+    return None
+
+
+def _together(g: Graph, first: tuple[str, str], second: tuple[str, str]) -> tuple[str, str]:
+    """Two scalar factors ``(op, s)`` as one: ``* s * r -> * (s * r)``, ``* s / r -> * (s / r)``,
+    ``/ s * r -> * (r / s)``, ``/ s / r -> / (s * r)``."""
+    (op1, s), (op2, r) = first, second
+    if op1 == op2:
+        return op1, g.add("mul", (s, r))
+    return "mul", g.add("div", (s, r) if op1 == "mul" else (r, s))
+
+
+def _single(g: Graph, name: str) -> tuple[str, str, str] | None:
+    """``_scaled`` of a node nothing else uses: taking its scalar out costs no pass."""
+    return _scaled(g, name) if g.uses.get(name, 1) == 1 else None
+
+
+@rule("mul", "reassociate", "(x * s) * y -> (x * y) * s")
+def _scalars_first(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """True scalars meet each other before they meet an array, and move out of products
+    of arrays: ``(x * s) * t -> x * (s * t)``, ``(x * s) * (y / r) -> (x * y) * (s / r)``.
+    Each array is then touched once, and a sum can take the scalar out (P6's gradient).
+    An operand used elsewhere is split only to merge scalars (which costs no pass);
+    splitting it between two arrays would compute x * y besides x * s."""
+    for k in (0, 1):
+        found, other = _scaled(g, args[k]), args[1 - k]
+        if found is not None and _true_scalar(g, other):
+            op, s = _together(g, (found[2], found[1]), ("mul", other))
+            return (op, (found[0], s), {})
+    if not (_known_array(g, args[0]) and _known_array(g, args[1])):
+        return None
+    parts = [_single(g, a) for a in args]
+    if parts == [None, None]:
+        return None
+    factors = [(p[2], p[1]) for p in parts if p is not None]
+    op, s = factors[0] if len(factors) == 1 else _together(g, *factors)
+    arrays = tuple(a if p is None else p[0] for a, p in zip(args, parts))
+    return (op, (g.add("mul", arrays), s), {})
+
+
+@rule("div", "reassociate", "(x * s) / y -> (x / y) * s")
+def _scalars_first_div(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """Division's cases of the rule above: ``(x * s) / t -> x * (s / t)``,
+    ``t / (y * r) -> (t / r) / y``, ``(x * s) / (y / r) -> (x / y) * (s * r)``."""
+    a, b = args
+    top, bottom = _scaled(g, a), _scaled(g, b)
+    if top is not None and _true_scalar(g, b):
+        op, s = _together(g, (top[2], top[1]), ("div", b))
+        return (op, (top[0], s), {})
+    if bottom is not None and _true_scalar(g, a):
+        return ("div", (g.add("div" if bottom[2] == "mul" else "mul", (a, bottom[1])),
+                        bottom[0]), {})
+    if not (_known_array(g, a) and _known_array(g, b)):
+        return None
+    top, bottom = _single(g, a), _single(g, b)
+    if top is None and bottom is None:
+        return None
+    flipped = {"mul": "div", "div": "mul"}  # dividing by (y * r) divides by r
+    factors = ([] if top is None else [(top[2], top[1])]) + \
+        ([] if bottom is None else [(flipped[bottom[2]], bottom[1])])
+    op, s = factors[0] if len(factors) == 1 else _together(g, *factors)
+    arrays = (a if top is None else top[0], b if bottom is None else bottom[0])
+    return (op, (g.add("div", arrays), s), {})
+
+
 @rule("mul", "reassociate", "x * (c * y) -> (x * y) * c")
 def _constant_outward(g: Graph, args: tuple, params: dict) -> Rewrite:
     for k in (0, 1):
         inner, other = args[k], args[1 - k]
         if _op(g, inner) == "mul" and not g.is_const(other):
+            if _true_scalar(g, inner) and _known_array(g, other):
+                continue  # x * (c * s): the scalars stay together, x is touched once
             for j in (0, 1):
                 c = g.args(inner)[j]
                 if g.is_const(c) and g.shape(c) == ():
@@ -192,23 +275,58 @@ def _constant_outward(g: Graph, args: tuple, params: dict) -> Rewrite:
     return None
 
 
-def _scalar_out_of(reduction: str) -> Rule:
-    """sum(x * s) -> sum(x) * s for a true scalar s: one multiplication, not one per element."""
+def _scalar_out_of(reduction: str, op: str) -> Rule:
+    """sum(x * s) -> sum(x) * s for a true scalar s: one multiplication, not one per
+    element (division alike)."""
     def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
-        if _op(g, inner) == "mul" and g.uses.get(inner, 1) == 1:  # else the product stays
-            for k in (0, 1):
+        if _op(g, inner) == op and g.uses.get(inner, 1) == 1:  # else the product stays
+            for k in ((0, 1) if op == "mul" else (1,)):
                 s, x = g.args(inner)[k], g.args(inner)[1 - k]
                 if _true_scalar(g, s) and g.shape(x) == g.shape(inner):
-                    return ("mul", (g.add(reduction, (x,), params), s), {})
-        if _op(g, inner) == "neg":
+                    return (op, (g.add(reduction, (x,), params), s), {})
+        if op == "mul" and _op(g, inner) == "neg":
             return ("neg", (g.add(reduction, g.args(inner), params),), {})
         return None
     return pull
 
 
-rule("sum", "reassociate", "sum(x * scalar) -> sum(x) * scalar")(_scalar_out_of("sum"))
-rule("mean", "reassociate", "mean(x * scalar) -> mean(x) * scalar")(_scalar_out_of("mean"))
+def _scaled_factor_out_of(reduction: str) -> Rule:
+    """sum((x * s) * y) -> sum(x * y) * s even when x * s is used elsewhere: the
+    product inside the sum is made anyway (or becomes a dot), now without the scalar."""
+    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+        inner = args[0]
+        if _op(g, inner) != "mul" or g.uses.get(inner, 1) != 1 \
+                or not all(_known_array(g, a) for a in g.args(inner)):
+            return None
+        for k in (0, 1):
+            found, other = _scaled(g, g.args(inner)[k]), g.args(inner)[1 - k]
+            if found is not None:
+                x, s, op = found
+                return (op, (g.add(reduction, (g.add("mul", (x, other)),), params), s), {})
+        return None
+    return pull
+
+
+for _r in ("sum", "mean"):
+    rule(_r, "reassociate", f"{_r}(x * scalar) -> {_r}(x) * scalar")(_scalar_out_of(_r, "mul"))
+    rule(_r, "reassociate", f"{_r}(x / scalar) -> {_r}(x) / scalar")(_scalar_out_of(_r, "div"))
+    rule(_r, "reassociate", f"{_r}((x * s) * y) -> {_r}(x * y) * s")(_scaled_factor_out_of(_r))
+
+
+@rule("sum", "reassociate", "sum(x * y) -> x @ y")
+def _dot(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """A sum over every element of a product of two vectors of one known shape is their
+    dot product: one BLAS call, no product array."""
+    inner = args[0]
+    if _op(g, inner) != "mul" or g.uses.get(inner, 1) != 1 or params["keepdims"] \
+            or params["axis"] not in (None, 0, -1, (0,), (-1,)):
+        return None
+    x, y = g.args(inner)
+    if len(g.shape(x)) == 1 and g.shape(x) == g.shape(y) \
+            and not g.elastic(x) and not g.elastic(y):
+        return ("matmul", (x, y), {})
+    return None
 
 
 # ---- broadcasts: the ones seed and broadcast views move out of the way -------------
@@ -314,6 +432,23 @@ def _add_unslice(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 # ---- numerically stable forms --------------------------------------------------------
+@rule("div", "stable", "1 / (1 + exp(-z)) -> sigmoid(z)")
+def _sigmoid(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """The hand-written logistic becomes the op, so its derivative is f * (1 - f): two
+    passes over f instead of 1 / t**2 * exp(-z), and no inf * 0 for very negative z.
+    The value is computed exactly as written. Not when the exp or the sum is needed
+    elsewhere: the sigmoid would compute the exp a second time."""
+    one, denominator = args
+    if not _scalar_const(g, one, 1.0) or _op(g, denominator) != "add" \
+            or g.uses.get(denominator, 1) != 1:
+        return None
+    for k in (0, 1):
+        e, c = g.args(denominator)[k], g.args(denominator)[1 - k]
+        if _scalar_const(g, c, 1.0) and _op(g, e) == "exp" and g.uses.get(e, 1) == 1:
+            return ("sigmoid", (g.add("neg", g.args(e)),), {})  # 1 / (1 + exp(z)) too
+    return None
+
+
 @rule("log", "stable", "log(sigmoid(x)) -> -softplus(-x)")
 def _log_sigmoid(g: Graph, args: tuple, params: dict) -> Rewrite:
     x = args[0]

@@ -484,7 +484,8 @@ def _reduces_all(params: dict) -> bool:
 
 
 def _register_all() -> None:
-    _register(Op("matmul", 2, "{0} @ {1}", np.matmul, MUL, (MUL, UNARY), symbol="@",
+    # A product on the left is parenthesized, which Python does not need: (x * y) @ z
+    _register(Op("matmul", 2, "{0} @ {1}", np.matmul, MUL, (UNARY, UNARY), symbol="@",
                  shape=_shape_of(_matmul_shape), vjp=_matmul_vjp, jvp=_matmul_jvp,
                  fresh=True, dtype="follows",
                  rules=("{out}_bar @ {1}.T", "{0}.T @ {out}_bar")))

@@ -285,3 +285,14 @@ def test_add_slice_differentiates_both_ways(axis, start, stop, mode):
     for name in at:
         fd = central_diff(lambda **v: g.evaluate(**v)["y"], at, name)
         np.testing.assert_allclose(grads[name], fd, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("text", ["x: [3]\ne = sum(x - x)", "x: [3]\ne = sum(sin(x / x)) + sum(x)",
+                                  "x: [3]\ne = sum(softmax(x - x) * x)"])
+def test_forward_mode_through_a_tensor_op_whose_tangent_is_zero(text, mode):
+    """Regression: forward mode handed the sum a missing (zero) tangent, and failed with
+    "operand None of sum is not a node"."""
+    x = np.array([0.5, 1.0, 2.0])
+    value, grads = gc.compile(gc.parse(text), mode=mode)(x)
+    np.testing.assert_allclose(grads["x"], central_diff(gc.compile(gc.parse(text)).forward,
+                                                        {"x": x}, "x"), atol=1e-8)

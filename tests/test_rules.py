@@ -1,0 +1,289 @@
+"""Three rewrites in detail: the hand-written sigmoid, sum(x * y) as a dot product, and
+scalar factors gathered before they meet an array.
+
+Each fires where it should (and the report says so), gives the values of the same graph
+with its pass switched off, of the unoptimized graph and of finite differences, and
+leaves alone the graphs where it would be wrong or would cost more.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import assert_close, central_diff
+
+import graphc as gc
+from graphc import passes
+
+SIGMOID = "1 / (1 + exp(-z)) -> sigmoid(z)"
+DOT = "sum(x * y) -> x @ y"
+GATHER = "(x * s) * y -> (x * y) * s"
+GATHER_DIV = "(x * s) / y -> (x / y) * s"
+SUM_SPLIT = "sum((x * s) * y) -> sum(x * y) * s"
+
+P2 = "w0: [N]\nx0: [N]\nw1: [N]\nx1: [N]\nw2: [N]\nf = 1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))\n"
+P6 = """\
+x: [N]
+z: scalar
+m1: scalar
+m2: scalar
+ls1: scalar
+ls2: scalar
+w = sigmoid(z)
+s1 = exp(ls1)
+s2 = exp(ls2)
+u1 = (x - m1) / s1
+u2 = (x - m2) / s2
+p = w * exp(-0.5 * u1**2) / s1 + (1 - w) * exp(-0.5 * u2**2) / s2
+nll = -sum(log(p))
+"""
+
+
+def _values(text: str, rng: np.random.Generator, n: int = 5) -> dict[str, object]:
+    """Inputs for a graph: declared shapes with N = n, undeclared ones as scalars."""
+    g = gc.parse(text)
+    out = {}
+    for name in g.inputs:
+        shape = tuple(n if isinstance(d, str) else d
+                      for d in g.attrs(name)["params"]["shape"])
+        out[name] = rng.uniform(0.5, 1.5, size=shape) if shape else float(rng.uniform(0.5, 1.5))
+    return out
+
+
+def _ops(g: gc.Graph) -> list[str]:
+    return [d["op"] for _, d in g.nx.nodes(data=True)]
+
+
+def check(text: str, name: str, kind: str, mode: str, fires: bool = True,
+          at: dict | None = None, user_graph: bool = False) -> gc.CompiledFunction:
+    """The rewrite fires (or not: in the user's graph alone, with ``user_graph``) and
+    changes no value: against the graph compiled without its pass, without any pass, and
+    against finite differences. Memory planning is off: the tests read the lines it
+    would split (``out=``)."""
+    g = gc.parse(text)
+    at = at or _values(text, np.random.default_rng(0))
+    rewrites = tuple(p for p in passes.PASSES if p != "memory")
+    fast = gc.compile(g, mode=mode, passes=rewrites)
+    off = gc.compile(g, mode=mode, passes=tuple(p for p in rewrites if p != kind))
+    plain = gc.compile(g, mode=mode, optimize=False)
+    report = fast.forward_graph.nx.graph["report"] if user_graph else fast.report()
+    assert (report.get(name, 0) >= 1) == fires, report
+    assert name not in off.report()
+    value, grads = fast(**at)
+    for other in (off, plain):
+        v, gr = other(**at)
+        assert_close(value, v, rtol=1e-12, atol=1e-14, what="value")
+        for k in gr:
+            assert_close(grads[k], gr[k], rtol=1e-11, atol=1e-13, what=k)
+    for k in grads:
+        assert_close(grads[k], central_diff(plain.forward, at, k), rtol=1e-6, atol=1e-8,
+                     what=f"{k} by finite differences")
+    return fast
+
+
+# ---- the sigmoid ------------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "z: [N]\nf = 1 / (1 + exp(-z))",
+    "z: [N]\nf = 1 / (exp(-z) + 1)",
+    "z: [N]\nf = 1 / (1 + exp(z))",  # sigmoid(-z)
+    "z: [N]\nf = 1 / (1 + exp(z - 3))",
+    "f = 1 / (1 + exp(-(a * z + b)))",  # undeclared: shapes do not matter here
+    "z: [N]\nf = sum(log(1 / (1 + exp(-z))))",  # then log(sigmoid) -> -softplus
+])
+def test_the_sigmoid_is_recognised(text, mode):
+    fn = check(text, SIGMOID, "stable", mode)
+    assert "sigmoid" in _ops(fn.forward_graph) or "softplus" in _ops(fn.forward_graph)
+    assert "**" not in fn.source  # no 1 / t**2 * exp(-z) in the derivative
+
+
+@pytest.mark.parametrize("text", [
+    "z: [N]\nf = 2 / (1 + exp(-z))",
+    "z: [N]\nf = 1 / (2 + exp(-z))",
+    "z: [N]\nf = 1 / (1 - exp(-z))",
+    "z: [N]\nf = 1 / (1 + log(z))",
+    "z: [N]\na: [N]\nf = a / (1 + exp(-z))",
+    "z: [N]\na: [N]\nf = 1 / (1 + a * exp(-z))",
+    "z: [N]\na: [N]\nf = 1 / (a + exp(-z))",
+    "z: [N]\ne = exp(-z)\nf = 1 / (1 + e) + e",  # the exp is needed anyway: it stays one
+    "z: [N]\nd = 1 + exp(-z)\nf = 1 / d + d",
+])
+def test_what_is_not_a_sigmoid_stays(text, mode):
+    fn = check(text, SIGMOID, "stable", mode, fires=False)
+    assert "sigmoid" not in _ops(fn.forward_graph)
+
+
+def test_p2_gradient_is_f_times_one_minus_f_then_five_products():
+    fn = gc.compile(gc.parse(P2))
+    body = fn.source.split("def value_and_grad")[1].split('"""')[2].strip().splitlines()
+    lines = [line.strip() for line in body]
+    assert lines[0] == "f = 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))"
+    t = lines[1].split(" = ")[0]
+    assert lines[1] == f"{t} = f * (1.0 - f)"
+    grads = sorted(line for line in lines[2:-1])
+    assert grads == sorted([f"w0_bar = {t} * x0", f"x0_bar = {t} * w0", f"w1_bar = {t} * x1",
+                            f"x1_bar = {t} * w1", f"w2_bar = {t}"])
+
+
+@pytest.mark.parametrize("z", [-800.0, -400.0, -40.0, 0.0, 40.0, 400.0, 800.0])
+def test_the_sigmoid_computes_the_users_numbers_and_a_finite_gradient(z):
+    """The value is the user's formula bit for bit (overflowing where it overflows); the
+    derivative f * (1 - f) never forms exp(-z)**2, so it is finite and warns nowhere
+    the formula does not (the unrewritten derivative is nan at -800, warns at -400)."""
+    zs = np.array([z, -z, 0.5])
+    with np.errstate(over="ignore"):
+        want = 1 / (1 + np.exp(-zs))
+    fn = gc.compile(gc.parse("z: [3]\nf = 1 / (1 + exp(-z))"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore" if abs(z) > 700 else "error", RuntimeWarning)
+        value, grads = fn(zs)
+    np.testing.assert_array_equal(value, want)
+    np.testing.assert_allclose(grads["z"], want * (1 - want), rtol=1e-15, atol=0)
+    assert np.all(np.isfinite(grads["z"]))
+
+
+def test_without_the_rewrite_the_derivative_overflows():
+    """Why the rewrite is in the stable pass: what it replaces."""
+    g = gc.parse("z: [1]\nf = 1 / (1 + exp(-z))")
+    off = gc.compile(g, passes=tuple(p for p in passes.PASSES if p != "stable"))
+    with np.errstate(all="ignore"):
+        assert np.isnan(off(np.array([-800.0]))[1]["z"][0])
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        off(np.array([-400.0]))
+
+
+# ---- sum(x * y) -> x @ y ---------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "x: [N]\ny: [N]\ne = sum(x * y)",
+    "x: [N]\ny: [N]\ne = sum(x * y, axis=0)",
+    "x: [N]\ny: [N]\ne = sum(x * y, axis=-1)",
+    "x: [5]\ne = sum(x * x)",
+    "x: [N]\ny: [N]\ne = sum(sin(x) * y) * sum(x * cos(y))",
+])
+def test_a_sum_of_a_product_of_vectors_is_a_dot(text, mode):
+    fn = check(text, DOT, "reassociate", mode)
+    assert "matmul" in _ops(fn.forward_graph)
+    assert "np.sum" not in fn.source.split("def forward")[1].split("return")[0]
+
+
+@pytest.mark.parametrize("text", [
+    "x: [N, M]\ny: [N, M]\ne = sum(x * y)",  # not vectors
+    "x: [N]\ny: [1]\ne = sum(x * y)",  # broadcast, not one shape
+    "x: [N]\ny: scalar\ne = sum(x * y)",
+    "x: [N]\ne = sum(x * y)",  # y undeclared: it may be an array of any shape
+    "e = sum(x * y)",
+    "x: [N]\ny: [N]\np = x * y\ne = sum(p) + sum(sin(p))",  # the product is made anyway
+    "x: [N]\ny: [N]\ne = mean(x * y)",
+    "x: [N, M]\ny: [N, M]\ne = sum(sum(x * y, axis=1))",
+])
+def test_other_sums_of_products_stay(text, mode):
+    fn = check(text, DOT, "reassociate", mode, fires=False)
+    assert "matmul" not in _ops(fn.forward_graph)
+
+
+# ---- scalar factors gathered ---------------------------------------------------------
+@pytest.mark.parametrize("text, line, name", [
+    ("x: [N]\ns: scalar\nt: scalar\ne = sin(x * s * t)", "np.sin(x * (s * t))", GATHER),
+    ("x: [N]\ns: scalar\nt: scalar\ne = sin(s * (t * x))", "np.sin(x * (t * s))", GATHER),
+    ("x: [N]\ny: [N]\ns: scalar\ne = sin(x * s * y)", "np.sin(x * y * s)", GATHER),
+    ("x: [N]\ny: [N]\ns: scalar\ne = sin(x / s * y)", "np.sin(x * y / s)", GATHER),
+    ("x: [N]\ny: [N]\ns: scalar\nr: scalar\ne = sin((x / s) * (y / r))",
+     "np.sin(x * y / (s * r))", GATHER),
+    ("x: [N]\ny: [N]\ns: scalar\nr: scalar\ne = sin((x * s) * (y / r))",
+     "np.sin(x * y * (s / r))", GATHER),
+    ("x: [N]\ns: scalar\nt: scalar\ne = sin(x * s / t)", "np.sin(x * (s / t))", GATHER_DIV),
+    ("x: [N]\ns: scalar\nt: scalar\ne = sin(x / s / t)", "np.sin(x / (s * t))", GATHER_DIV),
+    ("x: [N]\ns: scalar\nt: scalar\ne = sin(t / (x * s))", "np.sin(t / s / x)", GATHER_DIV),
+    ("x: [N]\ny: [N]\ns: scalar\ne = sin(x * s / y)", "np.sin(x / y * s)", GATHER_DIV),
+    ("x: [N]\ny: [N]\ns: scalar\ne = sin(x / (y * s))", "np.sin(x / y / s)", GATHER_DIV),
+    ("x: [N]\ny: [N]\ns: scalar\nr: scalar\ne = sin((x * s) / (y / r))",
+     "np.sin(x / y * (s * r))", GATHER_DIV),
+])
+def test_scalars_meet_before_they_meet_an_array(text, line, name, mode):
+    fn = check(text, name, "reassociate", mode)
+    assert f"e = {line}" in fn.source.split("def forward")[1]
+
+
+@pytest.mark.parametrize("text", [
+    "e = sin(x * s * t)",  # undeclared: any of them may be an array at call time
+    "x: [N]\ne = sin(x * s * t)",
+    "x: [N]\ny: [N]\ne = sin(x * s * y)",
+    # x * s is needed anyway: splitting it would compute x * y besides it
+    "x: [N]\ny: [N]\nv: [N]\ns: scalar\nu = x * s\ne = sin(u * y) + sin(u * v)",
+    "x: [N]\ny: [N]\ns: scalar\nu = x * s\ne = sin(u / y) + sin(u)",
+    "x: [N, M]\ny: [N, M]\ns: [M]\ne = sin(x * s * y)",  # s is no scalar
+])
+def test_where_gathering_scalars_saves_nothing_nothing_moves(text, mode):
+    fn = check(text, GATHER, "reassociate", mode, fires=False, user_graph=True)
+    assert GATHER_DIV not in fn.forward_graph.nx.graph["report"]
+    assert "u" not in gc.parse(text).nx or "u" in fn.forward_graph.nx
+
+
+def test_a_sum_takes_the_scalar_out_of_a_shared_product(mode):
+    text = "x: [N]\ny: [N]\ns: scalar\nu = x * s\ne = sum(u * y) + sum(sin(u))"
+    fn = check(text, SUM_SPLIT, "reassociate", mode)
+    assert "e = (x @ y) * s" in fn.source or "x @ y * s" in fn.source
+
+
+def test_p6_gradient_touches_each_array_once_and_sums_by_dots():
+    wrt = ["z", "m1", "m2", "ls1", "ls2"]
+    g = gc.parse(P6)
+    fn = gc.compile(g, wrt=wrt)
+    off = gc.compile(g, wrt=wrt, passes=tuple(p for p in passes.PASSES if p != "reassociate"))
+    grad = fn.source.split("def value_and_grad")[1].split("nll = ")[1].split("\n", 1)[1]
+    assert "np.sum(" not in grad and grad.count(" @ ") == 6
+
+    def array_ops(c: gc.CompiledFunction) -> int:  # elementwise passes over an array
+        gg = c.grad_graph
+        return sum(1 for n in gg.nx if gg.shape(n) != () and gg.op(n).elementwise)
+    assert array_ops(fn) <= array_ops(off) - 10, (array_ops(fn), array_ops(off))
+    gg = fn.grad_graph  # no array times a scalar goes on to meet another factor
+    for n in gg.nx:
+        if gg.attrs(n)["op"] in ("mul", "div") and gg.shape(n) != ():
+            for a in gg.args(n):
+                assert passes._scaled(gg, a) is None or len(gg.nx._succ[a]) > 1, (n, a)
+    rng = np.random.default_rng(6)
+    at = {"x": np.concatenate([rng.normal(-1, 0.5, 30), rng.normal(2, 1, 70)]),
+          "z": -0.5, "m1": -0.8, "m2": 1.7, "ls1": np.log(0.6), "ls2": np.log(1.2)}
+    (v1, g1), (v2, g2) = fn(**at), gc.compile(g, wrt=wrt, optimize=False)(**at)
+    assert_close(v1, v2, rtol=1e-12)
+    for k in wrt:
+        assert_close(g1[k], g2[k], rtol=1e-10, what=k)
+        assert_close(g1[k], central_diff(fn.forward, at, k), rtol=1e-6, atol=1e-7, what=k)
+
+
+# ---- products and quotients drawn at random: optimized == unoptimized ------------------
+def _random_product(rng: np.random.Generator) -> str:
+    """A random tree of *, / and sin over two vectors and two scalars, with a shared node."""
+    leaves = ["x", "y", "s", "t", "2.0"]
+    nodes = ["x", "y", "s", "t"]
+    lines = []
+    for i in range(6):
+        a, b = (rng.choice(nodes + leaves) for _ in range(2))
+        op = rng.choice(["*", "/", "/ input", "* /"])
+        if op == "/ input":  # inputs are drawn from [0.5, 1.5]: safe to divide by
+            expr = f"{a} / {rng.choice(['x', 'y', 's', 't'])}"
+        elif op == "* /":
+            expr = f"{a} * {b} / {rng.choice(['x', 'y', 's', 't'])}"
+        else:
+            expr = f"{a} / ({b} * {b} + 1)" if op == "/" else f"{a} * {b}"
+        if rng.random() < 0.3:
+            expr = f"sin({expr})"
+        lines.append(f"v{i} = {expr}")
+        nodes.append(f"v{i}")
+    last = " + ".join(f"sum(v{i} * x)" if rng.random() < 0.5 else f"sum(sin(v{i}))"
+                      for i in range(3, 6))
+    return "x: [N]\ny: [N]\ns: scalar\nt: scalar\n" + "\n".join(lines) + f"\ne = {last}\n"
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_products_keep_their_values(seed, mode):
+    text = _random_product(np.random.default_rng(seed))
+    g = gc.parse(text)
+    at = _values(text, np.random.default_rng(seed), n=4)
+    (v1, g1), (v2, g2) = gc.compile(g, mode=mode)(**at), \
+        gc.compile(g, mode=mode, optimize=False)(**at)
+    assert_close(v1, v2, rtol=1e-11, what=text)
+    for k in g2:
+        assert_close(g1[k], g2[k], rtol=1e-10, atol=1e-12, what=f"{k} of\n{text}")
