@@ -103,6 +103,15 @@ def _add_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
     return None
 
 
+@rule("add", "identities", "x + x -> 2 * x")
+def _twice(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """An array added to itself is doubled: the 2 can then meet other constants
+    (d(x @ x) = x_bar x + x_bar x = 2 x_bar x)."""
+    if args[0] == args[1] and _known_array(g, args[0]):
+        return ("mul", (g.const(2.0), args[0]), {})
+    return None
+
+
 @rule("add", "identities", "x + 0 -> x")
 def _add_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((1, 0), (0, 1)):
@@ -159,6 +168,18 @@ rule("div", "identities", "(-a) / b -> -(a / b)")(_pull_sign("div"))
 def _sub_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
     if _op(g, args[1]) == "neg":
         return ("add", (args[0], g.args(args[1])[0]), {})
+    return None
+
+
+@rule("neg", "identities", "-(c * x) -> (-c) * x")
+def _neg_into_constant(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """A sign that meets a constant costs no pass over an array (``-(400 * x)``)."""
+    inner = args[0]
+    if _op(g, inner) == "mul" and g.uses.get(inner, 1) == 1 and _known_array(g, inner):
+        for k in (0, 1):
+            c = g.args(inner)[k]
+            if g.is_const(c) and g.shape(c) == ():
+                return ("mul", (g.const(-_value(g, c)), g.args(inner)[1 - k]), {})
     return None
 
 
@@ -314,19 +335,43 @@ for _r in ("sum", "mean"):
     rule(_r, "reassociate", f"{_r}((x * s) * y) -> {_r}(x * y) * s")(_scaled_factor_out_of(_r))
 
 
-@rule("sum", "reassociate", "sum(x * y) -> x @ y")
+@rule("sum", "reassociate", "sum(x * y) -> x @ y")  # and sum(x ** 2) -> x @ x
 def _dot(g: Graph, args: tuple, params: dict) -> Rewrite:
     """A sum over every element of a product of two vectors of one known shape is their
     dot product: one BLAS call, no product array."""
     inner = args[0]
-    if _op(g, inner) != "mul" or g.uses.get(inner, 1) != 1 or params["keepdims"] \
-            or params["axis"] not in (None, 0, -1, (0,), (-1,)):
+    if _op(g, inner) not in ("mul", "pow") or g.uses.get(inner, 1) != 1 \
+            or params["keepdims"] or params["axis"] not in (None, 0, -1, (0,), (-1,)):
         return None
     x, y = g.args(inner)
+    if _op(g, inner) == "pow":  # sum(x ** 2) = x @ x
+        if not _scalar_const(g, y, 2.0):
+            return None
+        y = x
     if len(g.shape(x)) == 1 and g.shape(x) == g.shape(y) \
             and not g.elastic(x) and not g.elastic(y):
         return ("matmul", (x, y), {})
     return None
+
+
+def _split_sum(reduction: str, op: str) -> Rule:
+    """sum(a + b) -> sum(a) + sum(b) for a and b of one shape: each is read once and
+    no sum array is made; the parts can then become dots or lose their scalars."""
+    def split(g: Graph, args: tuple, params: dict) -> Rewrite:
+        inner = args[0]
+        if _op(g, inner) != op or g.uses.get(inner, 1) != 1 or not _known_array(g, inner):
+            return None
+        a, b = g.args(inner)
+        if g.shape(a) != g.shape(inner) or g.shape(b) != g.shape(inner) \
+                or g.elastic(a) or g.elastic(b):
+            return None
+        return (op, (g.add(reduction, (a,), params), g.add(reduction, (b,), params)), {})
+    return split
+
+
+for _r in ("sum", "mean"):
+    rule(_r, "reassociate", f"{_r}(a + b) -> {_r}(a) + {_r}(b)")(_split_sum(_r, "add"))
+    rule(_r, "reassociate", f"{_r}(a - b) -> {_r}(a) - {_r}(b)")(_split_sum(_r, "sub"))
 
 
 # ---- broadcasts: the ones seed and broadcast views move out of the way -------------

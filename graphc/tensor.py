@@ -346,10 +346,12 @@ def _unslice(g, like, start, stop, axis):
     """The adjoint of a slice: g placed where the slice came from, zeros elsewhere.
     Axes of g in front of like's (forward mode's directions) are kept."""
     lead = np.shape(g)[:np.ndim(g) - np.ndim(like)]
-    out = np.zeros(lead + np.shape(like), dtype=np.result_type(g, like))
+    out = np.empty(lead + np.shape(like), dtype=np.result_type(g, like))
     index = [slice(None)] * out.ndim
-    index[axis] = slice(start, stop)
-    out[tuple(index)] = g
+    lo, hi, _ = slice(start, stop).indices(out.shape[axis])
+    for part, value in ((slice(lo, hi), g), (slice(0, lo), 0), (slice(max(lo, hi), None), 0)):
+        index[axis] = part  # only the rest is zeroed: no pass of zeros under g
+        out[tuple(index)] = value
     return out
 
 

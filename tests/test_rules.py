@@ -182,6 +182,50 @@ def test_other_sums_of_products_stay(text, mode):
     assert "matmul" not in _ops(fn.forward_graph)
 
 
+@pytest.mark.parametrize("text", [
+    "x: [N]\ne = sum(x ** 2)",
+    "x: [N]\ny: [N]\ne = sum(100 * (y - x**2)**2 + (1 - x)**2)",  # Rosenbrock's terms
+])
+def test_a_sum_of_squares_is_a_dot(text, mode):
+    fn = check(text, DOT, "reassociate", mode)
+    assert "np.sum" not in fn.source.split("def forward")[1].split("return")[0]
+
+
+@pytest.mark.parametrize("text, name, fires", [
+    ("x: [N]\ny: [N]\ne = sum(sin(x) + cos(y))", "sum(a + b) -> sum(a) + sum(b)", True),
+    ("x: [N]\ny: [N]\ne = sum(sin(x) - cos(y), axis=0)", "sum(a - b) -> sum(a) - sum(b)",
+     True),
+    ("x: [N, M]\ny: [N, M]\ne = sum(mean(sin(x) + y, axis=1))",
+     "mean(a + b) -> mean(a) + mean(b)", True),
+    ("x: [N]\ny: [1]\ne = sum(sin(x) + y)", "sum(a + b) -> sum(a) + sum(b)", False),
+    ("x: [N]\ne = sum(sin(x) + y)", "sum(a + b) -> sum(a) + sum(b)", False),
+    ("x: [N]\ny: [N]\np = x + y\ne = sum(p) * sum(sin(p))", "sum(a + b) -> sum(a) + sum(b)",
+     False),  # the sum array is made anyway
+])
+def test_a_sum_of_two_arrays_is_two_sums(text, name, fires, mode):
+    check(text, name, "reassociate", mode, fires=fires)
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("x: [N]\ne = sum(sin(x + x))", True),
+    ("e = sin(x + x)", False),  # x may be a float: nothing to gain
+])
+def test_an_array_added_to_itself_is_doubled(text, fires, mode):
+    fn = check(text, "x + x -> 2 * x", "identities", mode, fires=fires)
+    assert ("2.0 * x" in fn.source) == fires
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("x: [N]\ne = sum(sin(-(3 * x)))", True),
+    ("e = sin(-(3 * x))", False),
+    ("x: [N]\nt = 3 * x\ne = sum(sin(-t) * t)", False),  # 3 * x is made anyway
+])
+def test_a_sign_meets_a_constant(text, fires, mode):
+    fn = check(text, "-(c * x) -> (-c) * x", "identities", mode, fires=fires, user_graph=True)
+    if fires:
+        assert "-3.0 * x" in fn.source.split("def forward")[1]
+
+
 # ---- scalar factors gathered ---------------------------------------------------------
 @pytest.mark.parametrize("text, line, name", [
     ("x: [N]\ns: scalar\nt: scalar\ne = sin(x * s * t)", "np.sin(x * (s * t))", GATHER),

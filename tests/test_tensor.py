@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 
@@ -264,7 +265,7 @@ def test_overlapping_slice_adjoints_add_in_place_without_zero_padding():
     assert fn.report()["x + unslice(g) -> add_slice(x, g)"] == 1
     body = fn.source.split("def value_and_grad")[1]
     assert body.count("_unslice(") == 1
-    assert "_add_slice(t22, t6_bar, 1, None, 0, out=t22)" in body
+    assert re.search(r"x_bar = _add_slice\((\w+), t6_bar, 1, None, 0, out=\1\)", body)
 
 
 @pytest.mark.parametrize("axis, start, stop", [(0, 1, None), (1, None, -1), (-1, 1, 3)])
