@@ -123,16 +123,23 @@ def _pop(free: list[str] | None, default: str) -> str:
 
 
 def joinable(g: Graph) -> Callable[[str, str], bool]:
-    """For the printer: keep a fresh operand of a call that takes ``out=``
-    (``np.exp(a*b)``) on a line of its own, so the call can write into it. NumPy
-    already reuses the temporaries of operators (``a*b + c``), not those of calls."""
+    """For the printer: a call that takes ``out=`` (``np.exp(t)``) and a fresh operand
+    of such a call (``np.exp(a * b)``) keep lines of their own, so the call can write
+    into a dead buffer. NumPy already reuses the temporaries of operators (``a*b + c``
+    allocates once), not those of calls."""
     classes = dtype_classes(g)
 
+    def call(n: str) -> bool:
+        op = g.op(n)
+        return op.can_write_into and op.symbol is None and reusable(g, n)
+
+    def alike(a: str, b: str) -> bool:
+        return reusable(g, a) and g.shape(a) == g.shape(b) and classes[a] == classes[b]
+
     def join(node: str, consumer: str) -> bool:
-        op = g.op(consumer)
-        return not (op.can_write_into and op.symbol is None and reusable(g, consumer)
-                    and reusable(g, node) and g.shape(node) == g.shape(consumer)
-                    and classes[node] == classes[consumer])
+        if call(consumer) and alike(node, consumer):
+            return False
+        return not (call(node) and any(alike(a, node) for a in g.args(node)))
     return join
 
 

@@ -177,8 +177,20 @@ _function("sin", "np.sin({0})", np.sin, sp.sin, head=sp.sin)
 _function("cos", "np.cos({0})", np.cos, sp.cos, head=sp.cos)
 _function("tan", "np.tan({0})", np.tan, sp.tan, head=sp.tan)
 _function("tanh", "np.tanh({0})", np.tanh, sp.tanh, head=sp.tanh)
-_function("sigmoid", "1 / (1 + np.exp(-{0}))", lambda x: 1 / (1 + np.exp(-x)), sigmoid,
-          head=sigmoid, prec=MUL, slot_prec=(POW,))  # after a unary -: -(-x), not --x
+
+
+def _sigmoid(x, out=None):
+    """1 / (1 + exp(-x)); an array is computed in one buffer (``out=x`` overwrites x)."""
+    if out is None and np.ndim(x) == 0:
+        return 1 / (1 + np.exp(-x))
+    out = np.negative(x, out=out)
+    np.exp(out, out=out)
+    np.add(out, 1, out=out)
+    return np.divide(1, out, out=out)
+
+
+_function("sigmoid", "_sigmoid({0})", _sigmoid, sigmoid, head=sigmoid, helpers=(_sigmoid,),
+          writes_out=True)
 _function("softplus", "np.logaddexp(0.0, {0})", lambda x: np.logaddexp(0.0, x), softplus,
           head=softplus)
 _function("relu", "np.maximum({0}, 0.0)", lambda x: np.maximum(x, 0.0), _relu)
