@@ -46,16 +46,18 @@ class Graph:
     def fresh(self, base: str) -> str:
         """A node name not yet used: ``base`` itself, else ``base_1``, ``base_2``..."""
         name, k = base, 0
-        while name in self.nx or name in self.reserved:
+        while name in self.nx._node or name in self.reserved:
             k += 1
             name = f"{base}_{k}"
         return name
 
     def _temp_name(self) -> str:
+        nodes, reserved = self.nx._node, self.reserved
         while True:
             self._temps += 1
-            if f"t{self._temps}" not in self.nx and f"t{self._temps}" not in self.reserved:
-                return f"t{self._temps}"
+            name = f"t{self._temps}"
+            if name not in nodes and name not in reserved:
+                return name
 
     def add(self, op: str, args: Iterable[str] = (), params: dict | None = None,
             name: str | None = None, pos: tuple[int, int] | None = None,
@@ -86,7 +88,7 @@ class Graph:
         if op == "input":
             elastic = not params["declared"]
         else:
-            elastic = any(nodes[a]["elastic"] for a in args) and \
+            elastic = any([nodes[a]["elastic"] for a in args]) and \
                 not the_op.scalar_result(params)
         attrs = {"op": op, "args": args, "params": params, "shape": shape, "temp": temp,
                  "elastic": elastic}
@@ -131,24 +133,31 @@ class Graph:
         self.inputs = [n for n in self.inputs if n not in nodes]
 
     def rename(self, old: str, new: str) -> None:
-        """Give node ``old`` the name ``new`` in place; costs its degree, not the graph."""
-        if new in self.nx:
+        """Give node ``old`` the name ``new`` in place; costs its degree, not the graph.
+
+        Edits the DiGraph's dicts directly (parsing renames nearly every node) and leaves
+        them as ``remove_node`` + ``add_node`` + ``add_edge`` would: the node and its
+        edges move to the end of their dicts, in their old order.
+        """
+        nodes, succ, pred = self.nx._node, self.nx._succ, self.nx._pred
+        if new in nodes:
             raise ValueError(f"node {new!r} exists already")
         self._order = None
-        attrs = dict(self.nx.nodes[old], temp=False)
-        preds = list(self.nx.in_edges(old, data=True))
-        succs = list(self.nx.out_edges(old, data=True))
-        self.nx.remove_node(old)
-        self.nx.add_node(new, **attrs)
-        for src, _, d in preds:
-            self.nx.add_edge(src, new, **d)
-        for _, dst, d in succs:
-            self.nx.add_edge(new, dst, **d)
-            node = self.nx.nodes[dst]
+        nodes[new] = dict(nodes.pop(old), temp=False)
+        pred[new], succ[new] = pred.pop(old), succ.pop(old)
+        for src, d in pred[new].items():
+            del succ[src][old]
+            succ[src][new] = d
+        for dst, d in succ[new].items():
+            del pred[dst][old]
+            pred[dst][new] = d
+            node = nodes[dst]
             node["args"] = tuple(new if a == old else a for a in node["args"])
         self._index[new] = self._index.pop(old)
-        self.inputs = [new if n == old else n for n in self.inputs]
-        self.outputs = [new if n == old else n for n in self.outputs]
+        if nodes[new]["op"] == "input":  # only an input can be one; the list may be long
+            self.inputs = [new if n == old else n for n in self.inputs]
+        if old in self.outputs:
+            self.outputs = [new if n == old else n for n in self.outputs]
 
     # ---- reading ----------------------------------------------------------------
     def attrs(self, name: str) -> dict:
