@@ -7,6 +7,7 @@ Every walk is iterative and every order deterministic (insertion order breaks ti
 
 from __future__ import annotations
 
+import bisect
 import gc
 import math
 from collections.abc import Iterable, Iterator
@@ -40,7 +41,8 @@ class Graph:
         self._consts: dict[Any, str] = {}
         self._temps = 0
         self.reserved: set[str] = set()
-        self._order: tuple[tuple, list[str]] | None = None  # (fingerprint, order) cache
+        # (fingerprint, order) cache, kept up to date by add, rename and remove
+        self._order: tuple[tuple, list[str]] | None = ((0, 0, 0), [])
 
     # ---- building ---------------------------------------------------------------
     def fresh(self, base: str) -> str:
@@ -106,7 +108,19 @@ class Graph:
             else:
                 into[a] = succ[a][name] = {"slots": (slot,)}
         self._index[name] = len(self._index)
+        self._append_to_order(name, len(into))
         return name
+
+    def _append_to_order(self, name: str, edges: int) -> None:
+        """Keep the cached order through an add: a node indexed after all others is last."""
+        if self._order is None:
+            return
+        (n, e, i), nodes = self._order
+        if nodes and self._index[nodes[-1]] >= self._index[name]:
+            self._order = None  # indexes repeat after a removal: let order() sort it out
+            return
+        nodes.append(name)
+        self._order = ((n + 1, e + edges, i + 1), nodes)
 
     def add_input(self, name: str, shape: shapes.Shape = (), declared: bool = False) -> str:
         """Declare an input; undeclared inputs are scalars that broadcast at call time."""
@@ -125,10 +139,13 @@ class Graph:
     def remove(self, nodes: Iterable[str]) -> None:
         """Delete nodes (nothing may still use them as operands)."""
         nodes = set(nodes)
-        self._order = None
+        valid = self._order is not None and self._order[0] == self._fingerprint()
         self.nx.remove_nodes_from(nodes)
         for n in nodes:
             self._index.pop(n, None)
+        # what is left of a topological order is one, and the same order() would sort
+        self._order = (self._fingerprint(), [n for n in self._order[1] if n not in nodes]) \
+            if valid else None
         self._consts = {k: v for k, v in self._consts.items() if v not in nodes}
         self.inputs = [n for n in self.inputs if n not in nodes]
 
@@ -142,7 +159,7 @@ class Graph:
         nodes, succ, pred = self.nx._node, self.nx._succ, self.nx._pred
         if new in nodes:
             raise ValueError(f"node {new!r} exists already")
-        self._order = None
+        self._rename_in_order(old, new)
         nodes[new] = dict(nodes.pop(old), temp=False)
         pred[new], succ[new] = pred.pop(old), succ.pop(old)
         for src, d in pred[new].items():
@@ -158,6 +175,23 @@ class Graph:
             self.inputs = [new if n == old else n for n in self.inputs]
         if old in self.outputs:
             self.outputs = [new if n == old else n for n in self.outputs]
+
+    def _rename_in_order(self, old: str, new: str) -> None:
+        """Keep the cached order through a rename: the node keeps its index, so its
+        place, unless another node has the same index (the tie order() would break by
+        dict order, which the rename changes)."""
+        if self._order is None:
+            return
+        index, nodes = self._index, self._order[1]
+        # usually the node just added; else a binary search (nodes are sorted by index)
+        k = len(nodes) - 1 if nodes and nodes[-1] == old else \
+            bisect.bisect_left(nodes, index[old], key=index.__getitem__)
+        tie = k + 1 < len(nodes) and index[nodes[k + 1]] == index[old] or \
+            k > 0 and index[nodes[k - 1]] == index[old]
+        if k < len(nodes) and nodes[k] == old and not tie:
+            nodes[k] = new
+        else:
+            self._order = None
 
     # ---- reading ----------------------------------------------------------------
     def attrs(self, name: str) -> dict:
@@ -193,14 +227,14 @@ class Graph:
         """A topological order of all node names, the same on every run.
 
         Builders add a node only after its operands, so insertion order is usually
-        already topological; that is checked in linear time before it is trusted.
+        already topological; that is checked in linear time before it is trusted, and
+        then kept up to date as the graph's own methods edit it.
         """
         index, pred = self._index, self.nx._pred
-        # what the graph looks like: an edit of g.nx behind our back changes it
-        fingerprint = (len(self.nx), sum(map(len, pred.values())), len(index))
+        fingerprint = self._fingerprint()
         if self._order is not None and self._order[0] == fingerprint:
             return list(self._order[1])
-        if len(index) == len(self.nx) and all(n in index for n in self.nx):
+        if index.keys() == self.nx._node.keys():
             nodes = sorted(self.nx, key=index.__getitem__)
             if all(index[p] < index[n] for n in nodes for p in pred[n]):
                 self._order = (fingerprint, nodes)
@@ -212,6 +246,10 @@ class Graph:
             cycle = [u for u, _ in nx.find_cycle(self.nx)]
             raise CycleError("the graph has a cycle: " + " -> ".join(cycle + cycle[:1])) \
                 from None
+
+    def _fingerprint(self) -> tuple[int, int, int]:
+        """What the graph looks like: an edit of g.nx behind our back changes it."""
+        return len(self.nx._node), sum(map(len, self.nx._pred.values())), len(self._index)
 
     def upstream(self, nodes: Iterable[str]) -> set[str]:
         """``nodes`` and everything they depend on: one walk for all of them."""
@@ -244,7 +282,7 @@ class Graph:
         new.ops = dict(self.ops)
         new._index, new._consts = dict(self._index), dict(self._consts)
         new._temps, new.reserved = self._temps, set(self.reserved)
-        new._order = self._order
+        new._order = None if self._order is None else (self._order[0], list(self._order[1]))
         return new
 
     # ---- running ----------------------------------------------------------------
