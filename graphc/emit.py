@@ -66,8 +66,9 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     """``def fname(inputs): ...`` computing g's outputs, one line per node."""
     namer = Namer(set(helpers.values()) | {fname})
     params = [namer(i) for i in g.inputs]
-    names = {n: namer(n) for n in g.order() if not g.is_const(n)}
-    nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("input", "const")]
+    order = g.order()
+    names = {n: namer(n) for n in order if not g.is_const(n)}
+    nodes = [n for n in order if g.attrs(n)["op"] not in ("input", "const")]
     style = {"form": _form(g, helpers)}
     if fuse == "numexpr":
         style = fusing(g, style["form"])
@@ -87,8 +88,8 @@ def _const(g: Graph, name: str) -> str:
 def _used_ops(graphs: list[Graph]):
     seen: dict[str, object] = {}
     for g in graphs:
-        for n in g.order():
-            op = g.op(n)
+        for name in dict.fromkeys([g.attrs(n)["op"] for n in g.order()]):  # each op once
+            op = g.op_named(name)
             seen.setdefault(op.name, op)
             if op.body is not None:
                 for m in _used_ops([op.body]).values():
