@@ -341,8 +341,11 @@ def _cross_entropy(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 # ---- the sweep ------------------------------------------------------------------------
 def _fold(g: Graph, op: str, args: tuple[str, ...], params: dict) -> float | None:
-    if not args or not all(g.is_const(a) for a in args):
+    if not args:
         return None
+    for a in args:  # a loop, not all(...): most nodes stop at their first operand
+        if not g.is_const(a):
+            return None
     with np.errstate(all="ignore"):
         value = g.op_named(op).fn(*(_value(g, a) for a in args), **params)
     if np.ndim(value) != 0 or np.iscomplexobj(value):
@@ -354,7 +357,7 @@ def _fold(g: Graph, op: str, args: tuple[str, ...], params: dict) -> float | Non
 def _key(g: Graph, op: str, args: tuple[str, ...], params: dict) -> tuple:
     if g.op_named(op).commutative:
         args = tuple(sorted(args))
-    return (op, args, tuple(sorted(params.items(), key=repr)))
+    return (op, args, tuple(sorted(params.items(), key=repr)) if params else ())
 
 
 def _simplify(new: Any, op: str, args: tuple[str, ...], params: dict, enabled: set[str],
