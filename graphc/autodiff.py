@@ -32,15 +32,15 @@ def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
     return names
 
 
-def _between(g: Graph, sources: list[str], out: str) -> set[str]:
-    """Nodes on some path from a source to ``out`` (both ends included)."""
-    upstream = g.upstream([out])
+def _between(g: Graph, sources: list[str], upstream: set[str]) -> set[str]:
+    """Nodes on some path from a source to the output (both ends included), given
+    ``upstream``, the output and all it depends on."""
     return upstream & g.downstream([s for s in sources if s in upstream])
 
 
-def _free_inputs(g: Graph, out: str) -> list[str]:
-    """Undeclared inputs that reach ``out``: their shapes are only known at call time."""
-    upstream = g.upstream([out])
+def _free_inputs(g: Graph, upstream: set[str]) -> list[str]:
+    """Undeclared inputs that reach the output (``upstream``, the output and all it
+    depends on): their shapes are only known at call time."""
     return [i for i in g.inputs if i in upstream and not g.attrs(i)["params"]["declared"]]
 
 
@@ -92,8 +92,9 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     wrt = resolve_wrt(g, wrt)
     h = g.copy()
     order = h.order()
-    live = _between(h, wrt, out)
-    free = _free_inputs(h, out)
+    upstream = h.upstream([out])
+    live = _between(h, wrt, upstream)
+    free = _free_inputs(h, upstream)
     fan = {n: 0 for n in live}
     for v in live:
         for a in set(h.args(v)):
@@ -195,12 +196,13 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     wrt = resolve_wrt(g, wrt)
     h = g.copy()
     order = h.order()
-    free = _free_inputs(h, out)
+    upstream = h.upstream([out])
+    free = _free_inputs(h, upstream)
     grads = []
     tangents: dict[str, dict[str, str]] = {}
     for w in wrt:
         suffix = f"_dot_{w}" if len(wrt) > 1 else "_dot"
-        live = _between(h, [w], out)
+        live = _between(h, [w], upstream)
         stacked = not _pointwise(h, live)
         if stacked:
             _check_size(h, w, live)
