@@ -53,10 +53,11 @@ class _Scope:
             node, kids = stack.pop()
             if kids is None:
                 kids = self._operands(node)
-                stack.append((node, kids))
-                stack.extend((k, None) for k in reversed(kids))
-            else:
-                done[id(node)] = self._make(node, [done[id(k)] for k in kids])
+                if kids:  # visit again once the operands are done
+                    stack.append((node, kids))
+                    stack.extend([(k, None) for k in reversed(kids)])
+                    continue
+            done[id(node)] = self._make(node, [done[id(k)] for k in kids])
         return done[id(root)]
 
     def _operands(self, node: ast.expr) -> list[ast.expr]:
