@@ -84,14 +84,15 @@ class Graph:
             raise ShapeError(f"{op}({detail}): {exc.message}", line, col) from None
         if temp is None:
             temp = name is None
-        name = self._temp_name() if name is None else name
-        if name in nodes:
+        if name is None:
+            name = self._temp_name()  # never a node's name
+        elif name in nodes:
             raise ValueError(f"node {name!r} exists already")
-        if op == "input":
-            elastic = not params["declared"]
-        else:
-            elastic = any([nodes[a]["elastic"] for a in args]) and \
-                not the_op.scalar_result(params)
+        elastic = op == "input" and not params["declared"]
+        for a in args:  # an op on an elastic operand is elastic, unless always a scalar
+            if nodes[a]["elastic"]:
+                elastic = not the_op.scalar_result(params)
+                break
         attrs = {"op": op, "args": args, "params": params, "shape": shape, "temp": temp,
                  "elastic": elastic}
         if pos is not None:
