@@ -389,10 +389,10 @@ def paused_gc() -> Iterator[None]:
 
     Building allocates many small objects and no cycles that need collecting early;
     the collector's repeated scans of a growing heap would make that superlinear.
-    What survives the pause is long-lived (a graph, a module), so it goes straight to
-    the oldest generation (``gc.freeze`` + ``gc.unfreeze``) rather than through the
-    young ones, each of whose collections would scan all of it again; skipped when
-    the program keeps frozen objects of its own.
+    When a big graph was built, what survives the pause is long-lived (a graph, a
+    module), so it goes straight to the oldest generation (``gc.freeze`` +
+    ``gc.unfreeze``) rather than through the young ones, each of whose collections
+    would scan all of it again; not when the program keeps frozen objects of its own.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -400,10 +400,14 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
-            if gc.get_freeze_count() == 0:
+            if gc.get_count()[0] > _MANY_OBJECTS and gc.get_freeze_count() == 0:
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()
+
+
+_MANY_OBJECTS = 100_000
+"""Objects made in a pause past which their collection is worth skipping (paused_gc)."""
 
 
 def _reach(adjacency: dict, start: Iterable[str]) -> set[str]:
