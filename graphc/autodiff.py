@@ -14,7 +14,7 @@ import sympy as sp
 
 from .derive import bound, build_partial
 from .errors import GraphcError, UndefinedNameError
-from .graph import Graph
+from .graph import Graph, paused_gc
 from .tensor import reduce_to
 
 
@@ -86,6 +86,7 @@ def _name(g: Graph, node: str, want: str) -> str:
     return g.add("alias", (node,), name=want)
 
 
+@paused_gc()  # builds many nodes, like optimize
 def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Graph:
     """The gradient graph: outputs ``[of, a_bar, b_bar, ...]`` for the ``wrt`` inputs."""
     out = g.output(of)
@@ -184,6 +185,7 @@ def _pointwise(g: Graph, nodes: set[str]) -> bool:
                for n in nodes)
 
 
+@paused_gc()  # builds many nodes, like optimize
 def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Graph:
     """Forward mode: one tangent sweep per ``wrt`` input.
 
