@@ -66,9 +66,14 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     """``def fname(inputs): ...`` computing g's outputs, one line per node."""
     namer = Namer(set(helpers.values()) | {fname})
     params = [namer(i) for i in g.inputs]
-    order = g.order()
-    names = {n: namer(n) for n in order if not g.is_const(n)}
-    nodes = [n for n in order if g.attrs(n)["op"] not in ("input", "const")]
+    names: dict[str, str] = {}
+    nodes: list[str] = []  # the nodes that compute something
+    for n in g.order():
+        op = g.attrs(n)["op"]
+        if op != "const":
+            names[n] = namer(n)
+            if op != "input":
+                nodes.append(n)
     style = {"form": _form(g, helpers)}
     if fuse == "numexpr":
         style = fusing(g, style["form"])

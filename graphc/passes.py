@@ -437,7 +437,7 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
         if d["op"] == "const":
             replaced[name] = new.const(d["params"]["value"])
             continue
-        args = tuple(replaced.get(a, a) for a in d["args"])
+        args = tuple([replaced.get(a, a) for a in d["args"]])
         target, op, args, params = _simplify(builder, d["op"], args, d["params"], enabled,
                                              builder.seen, report)
         if target is None and op == "alias" and "identities" in enabled and name not in outputs:
