@@ -172,7 +172,7 @@ class Graph:
             node = nodes[dst]
             node["args"] = tuple(new if a == old else a for a in node["args"])
         self._index[new] = self._index.pop(old)
-        if nodes[new]["op"] == "input":  # only an input can be one; the list may be long
+        if nodes[new]["op"] == "input":  # only input nodes are in self.inputs, a long list
             self.inputs = [new if n == old else n for n in self.inputs]
         if old in self.outputs:
             self.outputs = [new if n == old else n for n in self.outputs]
