@@ -14,7 +14,7 @@ import sympy as sp
 
 from .derive import bound, build_partial
 from .errors import GraphcError, UndefinedNameError
-from .graph import Graph
+from .graph import Graph, paused_gc
 from .tensor import reduce_to
 
 
@@ -32,15 +32,15 @@ def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
     return names
 
 
-def _between(g: Graph, sources: list[str], out: str) -> set[str]:
-    """Nodes on some path from a source to ``out`` (both ends included)."""
-    upstream = g.upstream([out])
+def _between(g: Graph, sources: list[str], upstream: set[str]) -> set[str]:
+    """Nodes on some path from a source to the output (both ends included), given
+    ``upstream``, the output and all it depends on."""
     return upstream & g.downstream([s for s in sources if s in upstream])
 
 
-def _free_inputs(g: Graph, out: str) -> list[str]:
-    """Undeclared inputs that reach ``out``: their shapes are only known at call time."""
-    upstream = g.upstream([out])
+def _free_inputs(g: Graph, upstream: set[str]) -> list[str]:
+    """Undeclared inputs that reach the output (``upstream``, the output and all it
+    depends on): their shapes are only known at call time."""
     return [i for i in g.inputs if i in upstream and not g.attrs(i)["params"]["declared"]]
 
 
@@ -86,14 +86,16 @@ def _name(g: Graph, node: str, want: str) -> str:
     return g.add("alias", (node,), name=want)
 
 
+@paused_gc()  # builds many nodes, like optimize
 def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Graph:
     """The gradient graph: outputs ``[of, a_bar, b_bar, ...]`` for the ``wrt`` inputs."""
     out = g.output(of)
     wrt = resolve_wrt(g, wrt)
     h = g.copy()
     order = h.order()
-    live = _between(h, wrt, out)
-    free = _free_inputs(h, out)
+    upstream = h.upstream([out])
+    live = _between(h, wrt, upstream)
+    free = _free_inputs(h, upstream)
     fan = {n: 0 for n in live}
     for v in live:
         for a in set(h.args(v)):
@@ -183,6 +185,7 @@ def _pointwise(g: Graph, nodes: set[str]) -> bool:
                for n in nodes)
 
 
+@paused_gc()  # builds many nodes, like optimize
 def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Graph:
     """Forward mode: one tangent sweep per ``wrt`` input.
 
@@ -195,12 +198,13 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     wrt = resolve_wrt(g, wrt)
     h = g.copy()
     order = h.order()
-    free = _free_inputs(h, out)
+    upstream = h.upstream([out])
+    free = _free_inputs(h, upstream)
     grads = []
     tangents: dict[str, dict[str, str]] = {}
     for w in wrt:
         suffix = f"_dot_{w}" if len(wrt) > 1 else "_dot"
-        live = _between(h, [w], out)
+        live = _between(h, [w], upstream)
         stacked = not _pointwise(h, live)
         if stacked:
             _check_size(h, w, live)

@@ -6,6 +6,7 @@ the import system, so what is tested is what is shipped.
 
 from __future__ import annotations
 
+import copy
 import importlib.abc
 import importlib.util
 import itertools
@@ -151,7 +152,7 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     if progress is None:
         progress = len(g.nx) > 20_000 and sys.stderr.isatty()
     with paused_gc(), _Phases(progress, len(g.nx)) as phase:
-        fwd = g.copy()
+        fwd = copy.copy(g)  # optimize only reads it and builds a new graph: no deep copy
         fwd.outputs = [out]
         fwd = passes_mod.optimize(fwd, chosen)
         phase("differentiating")

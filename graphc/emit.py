@@ -75,8 +75,14 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     """
     namer = Namer(set(helpers.values()) | {fname})
     params = [namer(i) for i in g.inputs]
-    names = {n: namer(n) for n in g.order() if not g.is_const(n)}
-    nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("input", "const")]
+    names: dict[str, str] = {}
+    nodes: list[str] = []  # the nodes that compute something
+    for n in g.order():
+        op = g.attrs(n)["op"]
+        if op != "const":
+            names[n] = namer(n)
+            if op != "input":
+                nodes.append(n)
     keep = set(g.outputs)
     style = {"form": _form(g, helpers)}
     if fuse == "numexpr":
@@ -137,8 +143,8 @@ def _value(g: Graph, name: str) -> float | None:
 def _used_ops(graphs: list[Graph]):
     seen: dict[str, object] = {}
     for g in graphs:
-        for n in g.order():
-            op = g.op(n)
+        for name in dict.fromkeys([g.attrs(n)["op"] for n in g.order()]):  # each op once
+            op = g.op_named(name)
             seen.setdefault(op.name, op)
             if op.body is not None:
                 for m in _used_ops([op.body]).values():

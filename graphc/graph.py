@@ -7,6 +7,7 @@ Every walk is iterative and every order deterministic (insertion order breaks ti
 
 from __future__ import annotations
 
+import bisect
 import gc
 import math
 from collections.abc import Iterable, Iterator
@@ -40,22 +41,25 @@ class Graph:
         self._consts: dict[Any, str] = {}
         self._temps = 0
         self.reserved: set[str] = set()
-        self._order: tuple[tuple, list[str]] | None = None  # (fingerprint, order) cache
+        # (fingerprint, order) cache, kept up to date by add, rename and remove
+        self._order: tuple[tuple, list[str]] | None = ((0, 0, 0), [])
 
     # ---- building ---------------------------------------------------------------
     def fresh(self, base: str) -> str:
         """A node name not yet used: ``base`` itself, else ``base_1``, ``base_2``..."""
         name, k = base, 0
-        while name in self.nx or name in self.reserved:
+        while name in self.nx._node or name in self.reserved:
             k += 1
             name = f"{base}_{k}"
         return name
 
     def _temp_name(self) -> str:
+        nodes, reserved = self.nx._node, self.reserved
         while True:
             self._temps += 1
-            if f"t{self._temps}" not in self.nx and f"t{self._temps}" not in self.reserved:
-                return f"t{self._temps}"
+            name = f"t{self._temps}"
+            if name not in nodes and name not in reserved:
+                return name
 
     def add(self, op: str, args: Iterable[str] = (), params: dict | None = None,
             name: str | None = None, pos: tuple[int, int] | None = None,
@@ -80,14 +84,15 @@ class Graph:
             raise ShapeError(f"{op}({detail}): {exc.message}", line, col) from None
         if temp is None:
             temp = name is None
-        name = self._temp_name() if name is None else name
-        if name in nodes:
+        if name is None:
+            name = self._temp_name()  # never a node's name
+        elif name in nodes:
             raise ValueError(f"node {name!r} exists already")
-        if op == "input":
-            elastic = not params["declared"]
-        else:
-            elastic = any(nodes[a]["elastic"] for a in args) and \
-                not the_op.scalar_result(params)
+        elastic = op == "input" and not params["declared"]
+        for a in args:  # an op on an elastic operand is elastic, unless always a scalar
+            if nodes[a]["elastic"]:
+                elastic = not the_op.scalar_result(params)
+                break
         attrs = {"op": op, "args": args, "params": params, "shape": shape, "temp": temp,
                  "elastic": elastic}
         if pos is not None:
@@ -104,7 +109,19 @@ class Graph:
             else:
                 into[a] = succ[a][name] = {"slots": (slot,)}
         self._index[name] = len(self._index)
+        self._append_to_order(name, len(into))
         return name
+
+    def _append_to_order(self, name: str, edges: int) -> None:
+        """Keep the cached order through an add: a node indexed after all others is last."""
+        if self._order is None:
+            return
+        (n, e, i), nodes = self._order
+        if nodes and self._index[nodes[-1]] >= self._index[name]:
+            self._order = None  # indexes repeat after a removal: let order() sort it out
+            return
+        nodes.append(name)
+        self._order = ((n + 1, e + edges, i + 1), nodes)
 
     def add_input(self, name: str, shape: shapes.Shape = (), declared: bool = False) -> str:
         """Declare an input; undeclared inputs are scalars that broadcast at call time."""
@@ -123,32 +140,59 @@ class Graph:
     def remove(self, nodes: Iterable[str]) -> None:
         """Delete nodes (nothing may still use them as operands)."""
         nodes = set(nodes)
-        self._order = None
+        valid = self._order is not None and self._order[0] == self._fingerprint()
         self.nx.remove_nodes_from(nodes)
         for n in nodes:
             self._index.pop(n, None)
+        # what is left of a topological order is one, and the same order() would sort
+        self._order = (self._fingerprint(), [n for n in self._order[1] if n not in nodes]) \
+            if valid else None
         self._consts = {k: v for k, v in self._consts.items() if v not in nodes}
         self.inputs = [n for n in self.inputs if n not in nodes]
 
     def rename(self, old: str, new: str) -> None:
-        """Give node ``old`` the name ``new`` in place; costs its degree, not the graph."""
-        if new in self.nx:
+        """Give node ``old`` the name ``new`` in place; costs its degree, not the graph.
+
+        Edits the DiGraph's dicts directly (parsing renames nearly every node) and leaves
+        them as ``remove_node`` + ``add_node`` + ``add_edge`` would: the node and its
+        edges move to the end of their dicts, in their old order.
+        """
+        nodes, succ, pred = self.nx._node, self.nx._succ, self.nx._pred
+        if new in nodes:
             raise ValueError(f"node {new!r} exists already")
-        self._order = None
-        attrs = dict(self.nx.nodes[old], temp=False)
-        preds = list(self.nx.in_edges(old, data=True))
-        succs = list(self.nx.out_edges(old, data=True))
-        self.nx.remove_node(old)
-        self.nx.add_node(new, **attrs)
-        for src, _, d in preds:
-            self.nx.add_edge(src, new, **d)
-        for _, dst, d in succs:
-            self.nx.add_edge(new, dst, **d)
-            node = self.nx.nodes[dst]
+        self._rename_in_order(old, new)
+        nodes[new] = dict(nodes.pop(old), temp=False)
+        pred[new], succ[new] = pred.pop(old), succ.pop(old)
+        for src, d in pred[new].items():
+            del succ[src][old]
+            succ[src][new] = d
+        for dst, d in succ[new].items():
+            del pred[dst][old]
+            pred[dst][new] = d
+            node = nodes[dst]
             node["args"] = tuple(new if a == old else a for a in node["args"])
         self._index[new] = self._index.pop(old)
-        self.inputs = [new if n == old else n for n in self.inputs]
-        self.outputs = [new if n == old else n for n in self.outputs]
+        if nodes[new]["op"] == "input":  # only input nodes are in self.inputs, a long list
+            self.inputs = [new if n == old else n for n in self.inputs]
+        if old in self.outputs:
+            self.outputs = [new if n == old else n for n in self.outputs]
+
+    def _rename_in_order(self, old: str, new: str) -> None:
+        """Keep the cached order through a rename: the node keeps its index, so its
+        place, unless another node has the same index (the tie order() would break by
+        dict order, which the rename changes)."""
+        if self._order is None:
+            return
+        index, nodes = self._index, self._order[1]
+        # usually the node just added; else a binary search (nodes are sorted by index)
+        k = len(nodes) - 1 if nodes and nodes[-1] == old else \
+            bisect.bisect_left(nodes, index[old], key=index.__getitem__)
+        tie = k + 1 < len(nodes) and index[nodes[k + 1]] == index[old] or \
+            k > 0 and index[nodes[k - 1]] == index[old]
+        if k < len(nodes) and nodes[k] == old and not tie:
+            nodes[k] = new
+        else:
+            self._order = None
 
     # ---- reading ----------------------------------------------------------------
     def attrs(self, name: str) -> dict:
@@ -184,14 +228,14 @@ class Graph:
         """A topological order of all node names, the same on every run.
 
         Builders add a node only after its operands, so insertion order is usually
-        already topological; that is checked in linear time before it is trusted.
+        already topological; that is checked in linear time before it is trusted, and
+        then kept up to date as the graph's own methods edit it.
         """
         index, pred = self._index, self.nx._pred
-        # what the graph looks like: an edit of g.nx behind our back changes it
-        fingerprint = (len(self.nx), sum(map(len, pred.values())), len(index))
+        fingerprint = self._fingerprint()
         if self._order is not None and self._order[0] == fingerprint:
             return list(self._order[1])
-        if len(index) == len(self.nx) and all(n in index for n in self.nx):
+        if index.keys() == self.nx._node.keys():
             nodes = sorted(self.nx, key=index.__getitem__)
             if all(index[p] < index[n] for n in nodes for p in pred[n]):
                 self._order = (fingerprint, nodes)
@@ -203,6 +247,10 @@ class Graph:
             cycle = [u for u, _ in nx.find_cycle(self.nx)]
             raise CycleError("the graph has a cycle: " + " -> ".join(cycle + cycle[:1])) \
                 from None
+
+    def _fingerprint(self) -> tuple[int, int, int]:
+        """What the graph looks like: an edit of g.nx behind our back changes it."""
+        return len(self.nx._node), sum(map(len, self.nx._pred.values())), len(self._index)
 
     def upstream(self, nodes: Iterable[str]) -> set[str]:
         """``nodes`` and everything they depend on: one walk for all of them."""
@@ -235,7 +283,7 @@ class Graph:
         new.ops = dict(self.ops)
         new._index, new._consts = dict(self._index), dict(self._consts)
         new._temps, new.reserved = self._temps, set(self.reserved)
-        new._order = self._order
+        new._order = None if self._order is None else (self._order[0], list(self._order[1]))
         return new
 
     # ---- running ----------------------------------------------------------------
@@ -341,6 +389,10 @@ def paused_gc() -> Iterator[None]:
 
     Building allocates many small objects and no cycles that need collecting early;
     the collector's repeated scans of a growing heap would make that superlinear.
+    When a big graph was built, what survives the pause is long-lived (a graph, a
+    module), so it goes straight to the oldest generation (``gc.freeze`` +
+    ``gc.unfreeze``) rather than through the young ones, each of whose collections
+    would scan all of it again; not when the program keeps frozen objects of its own.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -348,7 +400,14 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if gc.get_count()[0] > _MANY_OBJECTS and gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
+
+
+_MANY_OBJECTS = 100_000
+"""Objects made in a pause past which their collection is worth skipping (paused_gc)."""
 
 
 def _reach(adjacency: dict, start: Iterable[str]) -> set[str]:

@@ -49,7 +49,7 @@ class softplus(sp.Function):  # noqa: N801 - prints as the op's name
 
 
 def _elementwise_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    return shapes.broadcast(*(g.shape(a) for a in args))
+    return shapes.broadcast(*map(g.shape, args))
 
 
 @dataclass(eq=False, frozen=True)

@@ -53,10 +53,11 @@ class _Scope:
             node, kids = stack.pop()
             if kids is None:
                 kids = self._operands(node)
-                stack.append((node, kids))
-                stack.extend((k, None) for k in reversed(kids))
-            else:
-                done[id(node)] = self._make(node, [done[id(k)] for k in kids])
+                if kids:  # visit again once the operands are done
+                    stack.append((node, kids))
+                    stack.extend([(k, None) for k in reversed(kids)])
+                    continue
+            done[id(node)] = self._make(node, [done[id(k)] for k in kids])
         return done[id(root)]
 
     def _operands(self, node: ast.expr) -> list[ast.expr]:
@@ -283,6 +284,13 @@ def parse(text: str) -> Graph:
     """
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}", 1, 1)
+    with paused_gc():  # the syntax tree alone is millions of objects for a big text
+        return _build(text)
+
+
+def _build(text: str) -> Graph:
+    """The graph of ``text``; its syntax tree is freed on return, before the collector
+    runs again (which then need not scan it)."""
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:
@@ -293,16 +301,33 @@ def parse(text: str) -> Graph:
     except ValueError as exc:  # e.g. a NUL byte in the text
         raise ParseError(str(exc), 1, 1) from None
     p = _Parser()
-    p.g.reserved = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    p.g.reserved = _names(tree)
     last = None
-    with paused_gc():
-        for stmt in tree.body:
-            last = p.statement(stmt) or last
+    for stmt in tree.body:
+        last = p.statement(stmt) or last
     if last is None:
         raise ParseError("nothing is computed: write at least one line `name = expression`",
                          1, 1)
     p.g.outputs = [last]
     return p.g
+
+
+def _names(tree: ast.AST) -> set[str]:
+    """The ids of all ``ast.Name`` nodes: ``ast.walk``'s answer without its generators."""
+    names: set[str] = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if type(node) is ast.Name:
+            names.add(node.id)
+            continue
+        for field in getattr(node, "_fields", ()):  # lists may hold str or None too
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(value)
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return names
 
 
 def load(path: str | Path) -> Graph:

@@ -550,8 +550,11 @@ def _cross_entropy(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 # ---- the sweep ------------------------------------------------------------------------
 def _fold(g: Graph, op: str, args: tuple[str, ...], params: dict) -> float | None:
-    if not args or not all(g.is_const(a) for a in args):
+    if not args:
         return None
+    for a in args:  # a loop, not all(...): most nodes stop at their first operand
+        if not g.is_const(a):
+            return None
     with np.errstate(all="ignore"):
         value = g.op_named(op).fn(*(_value(g, a) for a in args), **params)
     if np.ndim(value) != 0 or np.iscomplexobj(value):
@@ -563,7 +566,7 @@ def _fold(g: Graph, op: str, args: tuple[str, ...], params: dict) -> float | Non
 def _key(g: Graph, op: str, args: tuple[str, ...], params: dict) -> tuple:
     if g.op_named(op).commutative:
         args = tuple(sorted(args))
-    return (op, args, tuple(sorted(params.items(), key=repr)))
+    return (op, args, tuple(sorted(params.items(), key=repr)) if params else ())
 
 
 def _simplify(new: Any, op: str, args: tuple[str, ...], params: dict, enabled: set[str],
@@ -643,7 +646,7 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
         if d["op"] == "const":
             replaced[name] = new.const(d["params"]["value"])
             continue
-        args = tuple(replaced.get(a, a) for a in d["args"])
+        args = tuple([replaced.get(a, a) for a in d["args"]])
         target, op, args, params = _simplify(builder, d["op"], args, d["params"], enabled,
                                              builder.seen, report)
         if target is None and op == "alias" and "identities" in enabled and name not in outputs:

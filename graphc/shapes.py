@@ -14,8 +14,10 @@ def broadcast(*shapes: Shape) -> Shape:
     >>> broadcast((3, 1), (4,))
     (3, 4)
     """
-    if all(s == shapes[0] for s in shapes[1:]):
-        return shapes[0] if shapes else ()
+    if not shapes:
+        return ()
+    if shapes.count(shapes[0]) == len(shapes):  # the common case, without a generator
+        return shapes[0]
     ndim = max(len(s) for s in shapes)
     out: list[Dim] = []
     for axis in range(ndim):
