@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc import passes
+from graphc import passes, rules
 
 CASES = {
     "x + -y -> x - y": ("e = x + -y", {"x": 1.5, "y": 0.25}),
@@ -84,7 +84,7 @@ def test_rewrite_fires_and_values_do_not_change(name, mode):
 
 @pytest.mark.parametrize("kind", [p for p in passes.PASSES if p != "dce"])
 def test_each_pass_can_be_switched_off(kind):
-    used = {name for name in (r[1] for rules in passes.RULES.values() for r in rules
+    used = {name for name in (r[1] for rules in rules.RULES.values() for r in rules
                               if r[0] == kind)}
     for text, at in CASES.values():
         fn = gc.compile(gc.parse(text), passes=tuple(p for p in passes.PASSES if p != kind))

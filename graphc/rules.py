@@ -1,0 +1,503 @@
+"""The rewrite rules, one registry: each names its op, its pass and itself.
+
+A rule sees the graph being built and a node about to be added (op, operands,
+params) whose operands are already rewritten; it returns an existing node to use
+instead, a new ``(op, args, params)`` to build instead, or None. ``passes.py`` runs
+them; ``g.uses`` tells how many consumers a node of the graph being read has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .graph import Graph
+
+Rewrite = str | tuple[str, tuple[str, ...], dict] | None
+Rule = Callable[[Graph, tuple[str, ...], dict], Rewrite]
+RULES: dict[str, list[tuple[str, str, Rule]]] = {}
+"""op -> [(pass, rewrite name, rule)]: a rule returns an existing node, a new
+(op, args, params) to build instead, or None."""
+
+
+def rule(op: str, kind: str, name: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        RULES.setdefault(op, []).append((kind, name, fn))
+        return fn
+    return register
+
+
+def const_value(g: Graph, name: str) -> Any:
+    """The value of const node ``name``."""
+    return g.attrs(name)["params"]["value"]
+
+
+def _is(g: Graph, name: str, value: float) -> bool:
+    return g.is_const(name) and const_value(g, name) == value
+
+
+def _op(g: Graph, name: str) -> str:
+    return g.attrs(name)["op"]
+
+
+def _swap(args: tuple[str, ...], k: int, new: str) -> tuple[str, ...]:
+    """``args`` with its k-th operand replaced."""
+    return args[:k] + (new,) + args[k + 1:]
+
+
+def _scalar_const(g: Graph, name: str, value: float) -> bool:
+    return _is(g, name, value) and g.shape(name) == ()
+
+
+# ---- identities -------------------------------------------------------------------
+@rule("add", "identities", "x + -y -> x - y")
+def _add_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for mine, other in ((1, 0), (0, 1)):
+        if _op(g, args[mine]) == "neg":
+            return ("sub", (args[other], g.args(args[mine])[0]), {})
+    return None
+
+
+@rule("add", "identities", "x + x -> 2 * x")
+def _twice(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """An array added to itself is doubled: the 2 can then meet other constants
+    (d(x @ x) = x_bar x + x_bar x = 2 x_bar x)."""
+    if args[0] == args[1] and _known_array(g, args[0]):
+        return ("mul", (g.const(2.0), args[0]), {})
+    return None
+
+
+@rule("add", "identities", "x + 0 -> x")
+def _add_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for mine, other in ((1, 0), (0, 1)):
+        if _scalar_const(g, args[mine], 0.0):
+            return args[other]
+    return None
+
+
+@rule("sub", "identities", "x - 0 -> x")
+def _sub_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
+    if _scalar_const(g, args[1], 0.0):
+        return args[0]
+    if _scalar_const(g, args[0], 0.0):
+        return ("neg", (args[1],), {})
+    return None
+
+
+@rule("mul", "identities", "x * 1 -> x")
+def _mul_one(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for mine, other in ((0, 1), (1, 0)):
+        if _scalar_const(g, args[mine], 1.0):
+            return args[other]
+        if _scalar_const(g, args[mine], -1.0):
+            return ("neg", (args[other],), {})
+    return None
+
+
+@rule("div", "identities", "x / 1 -> x")
+@rule("pow", "identities", "x ** 1 -> x")
+def _by_one(g: Graph, args: tuple, params: dict) -> Rewrite:
+    return args[0] if _scalar_const(g, args[1], 1.0) else None
+
+
+@rule("neg", "identities", "--x -> x")
+def _neg_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
+    return g.args(args[0])[0] if _op(g, args[0]) == "neg" else None
+
+
+def _pull_sign(op: str) -> Rule:
+    """(-a) op b -> -(a op b): the minus can then meet another (x + -y, --x)."""
+    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+        for k in (0, 1):
+            if _op(g, args[k]) == "neg":
+                return ("neg", (g.add(op, _swap(args, k, g.args(args[k])[0])),), {})
+        return None
+    return pull
+
+
+rule("mul", "identities", "(-a) * b -> -(a * b)")(_pull_sign("mul"))
+rule("div", "identities", "(-a) / b -> -(a / b)")(_pull_sign("div"))
+
+
+@rule("sub", "identities", "x - -y -> x + y")
+def _sub_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
+    if _op(g, args[1]) == "neg":
+        return ("add", (args[0], g.args(args[1])[0]), {})
+    return None
+
+
+@rule("neg", "identities", "-(c * x) -> (-c) * x")
+def _neg_into_constant(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """A sign that meets a constant costs no pass over an array (``-(400 * x)``)."""
+    inner = args[0]
+    if _op(g, inner) == "mul" and g.uses.get(inner, 1) == 1 and _known_array(g, inner):
+        for k in (0, 1):
+            c = g.args(inner)[k]
+            if g.is_const(c) and g.shape(c) == ():
+                return ("mul", (g.const(-const_value(g, c)), g.args(inner)[1 - k]), {})
+    return None
+
+
+@rule("mul", "identities", "c1 * (c2 * x) -> (c1 c2) * x")
+def _constants_together(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for mine, other in ((0, 1), (1, 0)):
+        c, inner = args[mine], args[other]
+        if g.is_const(c) and g.shape(c) == () and _op(g, inner) == "mul":
+            for k in (0, 1):
+                c2 = g.args(inner)[k]
+                if g.is_const(c2) and g.shape(c2) == ():
+                    both = g.const(const_value(g, c) * const_value(g, c2))
+                    return ("mul", (both, g.args(inner)[1 - k]), {})
+    return None
+
+
+# ---- reassociate: constants and scalars move out, so they meet and arrays do less ----
+def _true_scalar(g: Graph, name: str) -> bool:
+    return g.shape(name) == () and not g.elastic(name)
+
+
+def _known_array(g: Graph, name: str) -> bool:
+    """An array now, whatever the call: a static shape with axes, none decided later."""
+    return g.shape(name) != () and not g.elastic(name)
+
+
+def _scaled(g: Graph, name: str) -> tuple[str, str, str] | None:
+    """``(x, s, op)`` when node ``name`` is a known array x times (op "mul") or divided
+    by (op "div") a true scalar s."""
+    if not _known_array(g, name) or _op(g, name) not in ("mul", "div"):
+        return None
+    op = _op(g, name)
+    a, b = g.args(name)
+    if _true_scalar(g, b) and g.shape(a) == g.shape(name):
+        return a, b, op
+    if op == "mul" and _true_scalar(g, a) and g.shape(b) == g.shape(name):
+        return b, a, op
+    return None
+
+
+def _together(g: Graph, first: tuple[str, str], second: tuple[str, str]) -> tuple[str, str]:
+    """Two scalar factors ``(op, s)`` as one: ``* s * r -> * (s * r)``, ``* s / r -> * (s / r)``,
+    ``/ s * r -> * (r / s)``, ``/ s / r -> / (s * r)``."""
+    (op1, s), (op2, r) = first, second
+    if op1 == op2:
+        return op1, g.add("mul", (s, r))
+    return "mul", g.add("div", (s, r) if op1 == "mul" else (r, s))
+
+
+def _single(g: Graph, name: str) -> tuple[str, str, str] | None:
+    """``_scaled`` of a node nothing else uses: taking its scalar out costs no pass."""
+    return _scaled(g, name) if g.uses.get(name, 1) == 1 else None
+
+
+@rule("mul", "reassociate", "(x * s) * y -> (x * y) * s")
+def _scalars_first(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """True scalars meet each other before they meet an array, and move out of products
+    of arrays: ``(x * s) * t -> x * (s * t)``, ``(x * s) * (y / r) -> (x * y) * (s / r)``.
+    Each array is then touched once, and a sum can take the scalar out (P6's gradient).
+    An operand used elsewhere is split only to merge scalars (which costs no pass);
+    splitting it between two arrays would compute x * y besides x * s."""
+    for k in (0, 1):
+        found, other = _scaled(g, args[k]), args[1 - k]
+        if found is not None and _true_scalar(g, other):
+            op, s = _together(g, (found[2], found[1]), ("mul", other))
+            return (op, (found[0], s), {})
+    if not (_known_array(g, args[0]) and _known_array(g, args[1])):
+        return None
+    parts = [_single(g, a) for a in args]
+    if parts == [None, None]:
+        return None
+    factors = [(p[2], p[1]) for p in parts if p is not None]
+    op, s = factors[0] if len(factors) == 1 else _together(g, *factors)
+    arrays = tuple(a if p is None else p[0] for a, p in zip(args, parts))
+    return (op, (g.add("mul", arrays), s), {})
+
+
+@rule("div", "reassociate", "(x * s) / y -> (x / y) * s")
+def _scalars_first_div(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """Division's cases of the rule above: ``(x * s) / t -> x * (s / t)``,
+    ``t / (y * r) -> (t / r) / y``, ``(x * s) / (y / r) -> (x / y) * (s * r)``."""
+    a, b = args
+    top, bottom = _scaled(g, a), _scaled(g, b)
+    if top is not None and _true_scalar(g, b):
+        op, s = _together(g, (top[2], top[1]), ("div", b))
+        return (op, (top[0], s), {})
+    if bottom is not None and _true_scalar(g, a):
+        return ("div", (g.add("div" if bottom[2] == "mul" else "mul", (a, bottom[1])),
+                        bottom[0]), {})
+    if not (_known_array(g, a) and _known_array(g, b)):
+        return None
+    top, bottom = _single(g, a), _single(g, b)
+    if top is None and bottom is None:
+        return None
+    flipped = {"mul": "div", "div": "mul"}  # dividing by (y * r) divides by r
+    factors = ([] if top is None else [(top[2], top[1])]) + \
+        ([] if bottom is None else [(flipped[bottom[2]], bottom[1])])
+    op, s = factors[0] if len(factors) == 1 else _together(g, *factors)
+    arrays = (a if top is None else top[0], b if bottom is None else bottom[0])
+    return (op, (g.add("div", arrays), s), {})
+
+
+@rule("mul", "reassociate", "x * (c * y) -> (x * y) * c")
+def _constant_outward(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for k in (0, 1):
+        inner, other = args[k], args[1 - k]
+        if _op(g, inner) == "mul" and not g.is_const(other):
+            if _true_scalar(g, inner) and _known_array(g, other):
+                continue  # x * (c * s): the scalars stay together, x is touched once
+            for j in (0, 1):
+                c = g.args(inner)[j]
+                if g.is_const(c) and g.shape(c) == ():
+                    return ("mul", (g.add("mul", (other, g.args(inner)[1 - j])), c), {})
+    return None
+
+
+def _scalar_out_of(reduction: str, op: str) -> Rule:
+    """sum(x * s) -> sum(x) * s for a true scalar s: one multiplication, not one per
+    element (division alike)."""
+    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+        inner = args[0]
+        if _op(g, inner) == op and g.uses.get(inner, 1) == 1:  # else the product stays
+            for k in ((0, 1) if op == "mul" else (1,)):
+                s, x = g.args(inner)[k], g.args(inner)[1 - k]
+                if _true_scalar(g, s) and g.shape(x) == g.shape(inner):
+                    return (op, (g.add(reduction, (x,), params), s), {})
+        if op == "mul" and _op(g, inner) == "neg":
+            return ("neg", (g.add(reduction, g.args(inner), params),), {})
+        return None
+    return pull
+
+
+def _scaled_factor_out_of(reduction: str) -> Rule:
+    """sum((x * s) * y) -> sum(x * y) * s even when x * s is used elsewhere: the
+    product inside the sum is made anyway (or becomes a dot), now without the scalar."""
+    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+        inner = args[0]
+        if _op(g, inner) != "mul" or g.uses.get(inner, 1) != 1 \
+                or not all(_known_array(g, a) for a in g.args(inner)):
+            return None
+        for k in (0, 1):
+            found, other = _scaled(g, g.args(inner)[k]), g.args(inner)[1 - k]
+            if found is not None:
+                x, s, op = found
+                return (op, (g.add(reduction, (g.add("mul", (x, other)),), params), s), {})
+        return None
+    return pull
+
+
+for _r in ("sum", "mean"):
+    rule(_r, "reassociate", f"{_r}(x * scalar) -> {_r}(x) * scalar")(_scalar_out_of(_r, "mul"))
+    rule(_r, "reassociate", f"{_r}(x / scalar) -> {_r}(x) / scalar")(_scalar_out_of(_r, "div"))
+    rule(_r, "reassociate", f"{_r}((x * s) * y) -> {_r}(x * y) * s")(_scaled_factor_out_of(_r))
+
+
+@rule("sum", "reassociate", "sum(x * y) -> x @ y")  # and sum(x ** 2) -> x @ x
+def _dot(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """A sum over every element of a product of two vectors of one known shape is their
+    dot product: one BLAS call, no product array."""
+    inner = args[0]
+    if _op(g, inner) not in ("mul", "pow") or g.uses.get(inner, 1) != 1 \
+            or params["keepdims"] or params["axis"] not in (None, 0, -1, (0,), (-1,)):
+        return None
+    x, y = g.args(inner)
+    if _op(g, inner) == "pow":  # sum(x ** 2) = x @ x
+        if not _scalar_const(g, y, 2.0):
+            return None
+        y = x
+    if len(g.shape(x)) == 1 and g.shape(x) == g.shape(y) \
+            and not g.elastic(x) and not g.elastic(y):
+        return ("matmul", (x, y), {})
+    return None
+
+
+def _split_sum(reduction: str, op: str) -> Rule:
+    """sum(a + b) -> sum(a) + sum(b) for a and b of one shape: each is read once and
+    no sum array is made; the parts can then become dots or lose their scalars."""
+    def split(g: Graph, args: tuple, params: dict) -> Rewrite:
+        inner = args[0]
+        if _op(g, inner) != op or g.uses.get(inner, 1) != 1 or not _known_array(g, inner):
+            return None
+        a, b = g.args(inner)
+        if g.shape(a) != g.shape(inner) or g.shape(b) != g.shape(inner) \
+                or g.elastic(a) or g.elastic(b):
+            return None
+        return (op, (g.add(reduction, (a,), params), g.add(reduction, (b,), params)), {})
+    return split
+
+
+for _r in ("sum", "mean"):
+    rule(_r, "reassociate", f"{_r}(a + b) -> {_r}(a) + {_r}(b)")(_split_sum(_r, "add"))
+    rule(_r, "reassociate", f"{_r}(a - b) -> {_r}(a) - {_r}(b)")(_split_sum(_r, "sub"))
+
+
+# ---- broadcasts: the ones seed and broadcast views move out of the way -------------
+@rule("mul", "broadcasts", "ones * x -> broadcast x")
+def _times_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
+    for mine, other in ((0, 1), (1, 0)):
+        if _op(g, args[mine]) == "ones_like":
+            return ("broadcast_like", (args[other], args[mine]), {})
+    return None
+
+
+def _pull_broadcast(op: str) -> Rule:
+    """broadcast(a) op b -> broadcast(a op b): the broadcast view waits until the end."""
+    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+        for k in ((0, 1) if op == "mul" else (0,)):
+            if _op(g, args[k]) == "broadcast_like":
+                inner, like = g.args(args[k])
+                return ("broadcast_like", (g.add(op, _swap(args, k, inner)), like), {})
+        return None
+    return pull
+
+
+rule("mul", "broadcasts", "broadcast(a) * b -> broadcast(a * b)")(_pull_broadcast("mul"))
+rule("div", "broadcasts", "broadcast(a) / b -> broadcast(a / b)")(_pull_broadcast("div"))
+
+
+def _join_broadcasts(op: str) -> Rule:
+    """broadcast(a, y) op broadcast(b, y) -> broadcast(a op b, y)."""
+    def join(g: Graph, args: tuple, params: dict) -> Rewrite:
+        if all(_op(g, a) == "broadcast_like" for a in args):
+            (a, y), (b, z) = (g.args(x) for x in args)
+            if y == z:
+                return ("broadcast_like", (g.add(op, (a, b)), y), {})
+        return None
+    return join
+
+
+rule("add", "broadcasts", "broadcast(a) + broadcast(b) -> broadcast(a + b)")(
+    _join_broadcasts("add"))
+rule("sub", "broadcasts", "broadcast(a) - broadcast(b) -> broadcast(a - b)")(
+    _join_broadcasts("sub"))
+
+
+@rule("broadcast_like", "broadcasts", "broadcast to ones_like(y) -> broadcast to y")
+def _like_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
+    if _op(g, args[1]) == "ones_like":
+        return ("broadcast_like", (args[0], g.args(args[1])[0]), {})
+    return None
+
+
+def _ones_to_one(op: str) -> Rule:
+    """x + ones_like(y) -> broadcast(x + 1.0, y): a scalar instead of an array of ones."""
+    def swap(g: Graph, args: tuple, params: dict) -> Rewrite:
+        for k in (0, 1):
+            if _op(g, args[k]) == "ones_like":
+                return ("broadcast_like", (g.add(op, _swap(args, k, g.const(1.0))),
+                                           g.args(args[k])[0]), {})
+        return None
+    return swap
+
+
+rule("add", "broadcasts", "x + ones -> broadcast(x + 1)")(_ones_to_one("add"))
+rule("sub", "broadcasts", "x - ones -> broadcast(x - 1)")(_ones_to_one("sub"))
+
+
+@rule("neg", "broadcasts", "-broadcast(a) -> broadcast(-a)")
+def _neg_broadcast(g: Graph, args: tuple, params: dict) -> Rewrite:
+    if _op(g, args[0]) == "broadcast_like":
+        inner, like = g.args(args[0])
+        return ("broadcast_like", (g.add("neg", (inner,)), like), {})
+    return None
+
+
+@rule("broadcast_like", "broadcasts", "broadcast to its own shape -> x")
+@rule("sum_to", "broadcasts", "sum to its own shape -> x")
+def _same_shape(g: Graph, args: tuple, params: dict) -> Rewrite:
+    x, like = args
+    if g.elastic(x) or g.elastic(like):
+        return None  # shapes known only at call time
+    if g.shape(x) == g.shape(like) or g.shape(x) == () and _op(g, like) == "ones_like" \
+            and g.shape(like) == ():
+        return x
+    return None
+
+
+@rule("ones_like", "broadcasts", "ones_like(scalar) -> 1.0")
+def _scalar_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
+    x = args[0]
+    if g.shape(x) == () and not g.elastic(x):
+        return g.const(1.0)  # a Python float: NumPy keeps the output's float32
+    return None
+
+
+@rule("add", "broadcasts", "x + unslice(g) -> add_slice(x, g)")
+def _add_unslice(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """Add a slice's adjoint into x where it belongs, instead of padding it with zeros."""
+    for mine, other in ((1, 0), (0, 1)):
+        x = args[mine]
+        if _op(g, x) == "unslice" and not g.elastic(x) and not g.elastic(args[other]) \
+                and g.shape(args[other]) == g.shape(x):
+            return ("add_slice", (args[other], g.args(x)[0]), dict(g.attrs(x)["params"]))
+    return None
+
+
+# ---- numerically stable forms --------------------------------------------------------
+@rule("div", "stable", "1 / (1 + exp(-z)) -> sigmoid(z)")
+def _sigmoid(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """The hand-written logistic becomes the op, so its derivative is f * (1 - f): two
+    passes over f instead of 1 / t**2 * exp(-z), and no inf * 0 for very negative z.
+    The value is computed exactly as written. Not when the exp or the sum is needed
+    elsewhere: the sigmoid would compute the exp a second time."""
+    one, denominator = args
+    if not _scalar_const(g, one, 1.0) or _op(g, denominator) != "add" \
+            or g.uses.get(denominator, 1) != 1:
+        return None
+    for k in (0, 1):
+        e, c = g.args(denominator)[k], g.args(denominator)[1 - k]
+        if _scalar_const(g, c, 1.0) and _op(g, e) == "exp" and g.uses.get(e, 1) == 1:
+            return ("sigmoid", (g.add("neg", g.args(e)),), {})  # 1 / (1 + exp(z)) too
+    return None
+
+
+@rule("log", "stable", "log(sigmoid(x)) -> -softplus(-x)")
+def _log_sigmoid(g: Graph, args: tuple, params: dict) -> Rewrite:
+    x = args[0]
+    if _op(g, x) == "sigmoid":
+        return ("neg", (g.add("softplus", (g.add("neg", g.args(x)),)),), {})
+    if _op(g, x) == "sub" and _scalar_const(g, g.args(x)[0], 1.0) \
+            and _op(g, g.args(x)[1]) == "sigmoid":
+        return ("neg", (g.add("softplus", g.args(g.args(x)[1])),), {})  # log(1 - sigmoid)
+    return None
+
+
+@rule("log", "stable", "log(sum(exp(x))) -> logsumexp(x)")
+def _log_sum_exp(g: Graph, args: tuple, params: dict) -> Rewrite:
+    s = args[0]
+    if _op(g, s) == "sum" and _op(g, g.args(s)[0]) == "exp":
+        p = g.attrs(s)["params"]
+        return ("logsumexp", g.args(g.args(s)[0]), {"axis": p["axis"],
+                                                    "keepdims": p["keepdims"]})
+    return None
+
+
+@rule("log", "stable", "log(softmax(x)) -> log_softmax(x)")
+def _log_softmax(g: Graph, args: tuple, params: dict) -> Rewrite:
+    if _op(g, args[0]) == "softmax":
+        return ("log_softmax", g.args(args[0]), dict(g.attrs(args[0])["params"]))
+    return None
+
+
+@rule("log", "stable", "log(exp(x)) -> x")
+def _log_exp(g: Graph, args: tuple, params: dict) -> Rewrite:
+    return g.args(args[0])[0] if _op(g, args[0]) == "exp" else None
+
+
+@rule("neg", "stable", "-mean(sum(y * log_softmax(x))) -> cross_entropy(x, y)")
+def _cross_entropy(g: Graph, args: tuple, params: dict) -> Rewrite:
+    m = args[0]
+    if _op(g, m) != "mean" or g.attrs(m)["params"]["axis"] not in (None, 0, -1):
+        return None
+    s = g.args(m)[0]
+    if _op(g, s) != "sum" or g.attrs(s)["params"]["axis"] not in (-1, 1) \
+            or g.attrs(s)["params"]["keepdims"] or len(g.shape(g.args(s)[0])) != 2:
+        return None
+    prod = g.args(s)[0]
+    if _op(g, prod) != "mul":
+        return None
+    for k in (0, 1):
+        ls = g.args(prod)[k]
+        if _op(g, ls) == "log_softmax" and g.attrs(ls)["params"]["axis"] in (-1, 1):
+            labels, logits = g.args(prod)[1 - k], g.args(ls)[0]
+            if g.shape(labels) == g.shape(logits):
+                return ("cross_entropy", (logits, labels), {})
+    return None
