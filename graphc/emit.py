@@ -93,13 +93,28 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
         body = _planned(g, nodes, names, keep, style, reuse)
     out = [f"def {fname}({', '.join(params)}):", f'    """{doc}"""']
     if floats:
-        test = " and ".join(f"isinstance({namer(i)}, float)" for i in floats)
-        out += [f"    if {test}:  # scalars: nothing to broadcast",
-                f"        return {FLOATS}({', '.join(params)})"]
+        out += _dispatch([f"isinstance({namer(i)}, float)" for i in floats])
+        out.append(f"        return {FLOATS}({', '.join(params)})")
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else _const(g, o) for o in g.outputs]
     out.append(f"    return {returns(outs)}")
     return "\n".join(out) + "\n"
+
+
+def _dispatch(tests: list[str]) -> list[str]:
+    """``if a and b ...:`` for the float fast path, wrapped to stay readable."""
+    head = ["    # Python floats: nothing to broadcast"]
+    if len("    if " + " and ".join(tests) + ":") <= 88:
+        return head + ["    if " + " and ".join(tests) + ":"]
+    rows, row = [], []
+    for t in tests:
+        if row and len(" and ".join(row + [t])) > 72:
+            rows.append(" and ".join(row))
+            row = []
+        row.append(t)
+    rows.append(" and ".join(row))
+    lines = ["    if (" + rows[0]] + ["            and " + r for r in rows[1:]]
+    return head + lines[:-1] + [lines[-1] + "):"]
 
 
 def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],

@@ -44,7 +44,8 @@ def forward(a, b):
 
 def value_and_grad(a, b):
     """The output value and its gradient (reverse mode)."""
-    if isinstance(a, float) and isinstance(b, float):  # scalars: nothing to broadcast
+    # Python floats: nothing to broadcast
+    if isinstance(a, float) and isinstance(b, float):
         return _value_and_grad_floats(a, b)
     c = a + b
     d = b + 1.0
