@@ -120,17 +120,24 @@ def _dispatch(tests: list[str]) -> list[str]:
 def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
              style: dict, reuse: Counter) -> list[tuple[str, str]]:
     """The lines with memory planned: of the given order and the memory-minded
-    schedule, the one that allocates less; lines write into the buffers planned."""
+    schedule, the one that allocates less, with the operands that die in a line on
+    lines of their own when that lets them be overwritten (``memory.unfold``); lines
+    write into the buffers planned."""
     style = {**style, "joinable": memory.joinable(g)}
     best = None
     for order in memory.orders(g, nodes):
         body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=keep, **style)
         lines = [n for n, _ in body]
+        own = keep | memory.unfold(g, lines, g.outputs)
+        if own != keep:
+            body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=own,
+                                 **style)
+            lines = [n for n, _ in body]
         into = memory.plan(g, lines, g.outputs)
         cost = memory.allocated(g, lines, into)
         if best is None or cost < best[0]:
-            best = (cost, order, body, into)
-    _, order, body, into = best
+            best = (cost, order, body, into, own)
+    _, order, body, into, keep = best
     if not into:
         return body
     reuse["buffers reused (out=)"] += len(into)

@@ -65,12 +65,13 @@ def _reads(g: Graph, line: str, named: set[str]) -> list[str]:
     return list(out)
 
 
-def plan(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]:
-    """line -> an earlier line whose buffer it writes into (with ``out=``)."""
+def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
+              ) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """What each line reads, and the last line that reads each value, directly or
+    through a view of it (outputs are read by ``return``, after the last line)."""
     named = set(lines) | set(g.inputs)
     reads = {n: _reads(g, n, named) for n in lines}
     position = {n: i for i, n in enumerate(lines)}
-    # last line that reads a value, directly or through a view of it
     last = dict.fromkeys(lines, -1)
     for o in outputs:
         last[o] = len(lines)
@@ -78,6 +79,34 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]:
         for r in reads[n]:
             if r in last:
                 last[r] = max(last[r], position[n], last[n] if not g.op(n).fresh else -1)
+    return reads, last
+
+
+def unfold(g: Graph, lines: list[str], outputs: Iterable[str]) -> set[str]:
+    """Folded operands worth a line of their own: a call or operator whose operand dies
+    in this line (``np.multiply(-0.5, u ** 2, out=u)``). On its own line it can write
+    into that operand (``np.square(u, out=u)``) and the line then into it, where folded
+    it allocates a temporary."""
+    _, last = _liveness(g, lines, outputs)
+    position = {n: i for i, n in enumerate(lines)}
+    classes = dtype_classes(g)
+    found = set()
+    for i, n in enumerate(lines):
+        if not (reusable(g, n) and g.op(n).elementwise):
+            continue
+        for s in g.args(n):
+            if s in position or not reusable(g, s) or not g.op(s).can_write_into \
+                    or (g.shape(s), classes[s]) != (g.shape(n), classes[n]):
+                continue
+            if any(last.get(r) == i and reusable(g, r) and g.shape(r) == g.shape(s)
+                   and classes[r] == classes[s] for r in g.args(s)):
+                found.add(s)
+    return found
+
+
+def plan(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]:
+    """line -> an earlier line whose buffer it writes into (with ``out=``)."""
+    reads, last = _liveness(g, lines, outputs)
     classes = dtype_classes(g)
 
     def key(n: str) -> tuple:  # buffers of equal key are interchangeable

@@ -105,7 +105,8 @@ def test_matmul_never_writes_over_its_own_operand():
     for line in fn.source.splitlines():
         if "np.matmul(" in line:
             target = line.split("out=")[1].rstrip(")")
-            assert target not in line.split("out=")[0]
+            operands = line.split("np.matmul(")[1].split("out=")[0]
+            assert target not in re.findall(r"\w+", operands), line
 
 
 def test_undeclared_shapes_are_not_planned():
@@ -208,3 +209,13 @@ def test_planned_tensor_code_equals_unplanned_code_bit_for_bit(text, dtype, mode
         pytest.skip("forward mode carries a tangent per weight: not what this test is about")
     fn = _run_both(text, at, mode=mode)
     assert "out=" in fn.source
+
+
+def test_an_operand_that_dies_in_a_line_is_overwritten_there():
+    """-0.5 * u**2 with u dead: the square goes into u, and the product after it, where
+    folded the square would allocate a temporary."""
+    fn = _run_both("x: [N]\nm: scalar\nu = x - m\ny = sum(exp(-0.5 * u**2))",
+                   {"x": np.linspace(-1, 1, N), "m": np.float64(0.25)})
+    forward = fn.source.split("def forward")[1]
+    assert re.search(r"(\w+) = np\.square\(u, out=u\)\n    \w+ = np\.multiply\(-0\.5, \1, "
+                     r"out=u\)", forward), forward
