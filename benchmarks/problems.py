@@ -349,21 +349,7 @@ def p5_sympy(problem: Problem, inputs: Inputs) -> Prepared:
 # ----------------------------------------------------------------------------- P6 mixture
 
 P6_PARAMS = ["z", "m1", "m2", "ls1", "ls2"]
-P6_GC = """\
-x: [N]
-z: scalar
-m1: scalar
-m2: scalar
-ls1: scalar
-ls2: scalar
-w = sigmoid(z)
-s1 = exp(ls1)
-s2 = exp(ls2)
-u1 = (x - m1) / s1
-u2 = (x - m2) / s2
-p = w * exp(-0.5 * u1**2) / s1 + (1 - w) * exp(-0.5 * u2**2) / s2
-nll = -sum(log(p))
-"""
+P6_GC = (ROOT / "examples" / "mixture.gc").read_text()
 
 
 def p6_inputs(n: int = 1_000_000) -> Inputs:

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import assert_close, central_diff
+from conftest import EXAMPLES, assert_close, central_diff
 
 import graphc as gc
 from graphc import passes, rules
@@ -24,21 +24,7 @@ GATHER_DIV = "(x * s) / y -> (x / y) * s"
 SUM_SPLIT = "sum((x * s) * y) -> sum(x * y) * s"
 
 P2 = "w0: [N]\nx0: [N]\nw1: [N]\nx1: [N]\nw2: [N]\nf = 1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))\n"
-P6 = """\
-x: [N]
-z: scalar
-m1: scalar
-m2: scalar
-ls1: scalar
-ls2: scalar
-w = sigmoid(z)
-s1 = exp(ls1)
-s2 = exp(ls2)
-u1 = (x - m1) / s1
-u2 = (x - m2) / s2
-p = w * exp(-0.5 * u1**2) / s1 + (1 - w) * exp(-0.5 * u2**2) / s2
-nll = -sum(log(p))
-"""
+P6 = (EXAMPLES / "mixture.gc").read_text()  # benchmark problem P6
 
 
 def _values(text: str, rng: np.random.Generator, n: int = 5) -> dict[str, object]:
