@@ -137,11 +137,17 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]:
 
 def _in_place(g: Graph, node: str, reads: list[str], last: dict[str, int], i: int,
               buffer_of: dict[str, str], key: Callable[[str], tuple]) -> str | None:
-    """An operand's buffer that nothing reads after this line: an elementwise ufunc
-    may overwrite it (NumPy reads operands that overlap the output before writing)."""
-    if not (g.op(node).elementwise or g.op(node).writes_out):
+    """An operand's buffer that nothing reads after this line: an elementwise op may
+    overwrite any (NumPy reads operands that overlap the output before writing); a
+    helper like ``_add_slice`` only its first operand, which it updates in place."""
+    op = g.op(node)
+    if op.elementwise:
+        candidates = reads
+    elif op.writes_out:
+        candidates = [a for a in g.args(node)[:1] if a in reads]
+    else:
         return None
-    for value in reads:
+    for value in candidates:
         if value in buffer_of and last[value] == i and key(value) == key(node):
             return buffer_of[value]
     return None

@@ -219,3 +219,25 @@ def test_an_operand_that_dies_in_a_line_is_overwritten_there():
     forward = fn.source.split("def forward")[1]
     assert re.search(r"(\w+) = np\.square\(u, out=u\)\n    \w+ = np\.multiply\(-0\.5, \1, "
                      r"out=u\)", forward), forward
+
+
+def test_add_slice_never_writes_over_a_buffer_its_slice_reads():
+    """_add_slice copies its base into out before adding the slice: out may be the
+    base itself, never the array the slice is a view of."""
+    g = gc.Graph()
+    x = g.add_input("x", (5,), declared=True)
+    w = g.add("exp", (x,), name="w")
+    base = g.add("sin", (x,), name="base")
+    part = g.add("slice", (w,), {"start": 1, "stop": None, "axis": 0})
+    both = g.add("add_slice", (base, part), {"start": None, "stop": -1, "axis": 0})
+    square = g.add("sum", (g.add("mul", (both, both)),))
+    g.add("add", (square, g.add("sum", (base,))), name="y")  # the base stays alive
+    g.outputs = ["y"]
+    at = np.linspace(-1, 1, 5)
+    planned, plain = gc.compile(g), gc.compile(g, passes=WITHOUT)
+    _same(planned.module.forward(at), plain.module.forward(at))
+    _same(planned.module.value_and_grad(at), plain.module.value_and_grad(at))
+    expected = np.sin(at)
+    expected[:-1] += np.exp(at)[1:]
+    assert planned.module.forward(at) == pytest.approx(np.sum(expected ** 2)
+                                                       + np.sum(np.sin(at)), rel=1e-14)
