@@ -126,10 +126,17 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
     style = {**style, "joinable": memory.joinable(g)}
     best = None
     for order in memory.orders(g, nodes):
-        body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=keep, **style)
-        lines = [n for n, _ in body]
-        own = keep | memory.unfold(g, lines, g.outputs)
-        if own != keep:
+        own = set(keep)
+        for _ in range(4):  # an operand on its own line may let the one inside it out too
+            body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=own,
+                                 **style)
+            lines = [n for n, _ in body]
+            unfolded = memory.unfold(g, lines, g.outputs)
+            if not unfolded:
+                break
+            order = memory.just_before(g, order, unfolded)
+            own |= set(unfolded)
+        else:
             body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=own,
                                  **style)
             lines = [n for n, _ in body]
@@ -138,19 +145,32 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
         if best is None or cost < best[0]:
             best = (cost, order, body, into, own)
     _, order, body, into, keep = best
-    if not into:
+    slices = memory.into_slices(g, [n for n, _ in body], g.outputs, into)
+    if not into and not slices:
         return body
     reuse["buffers reused (out=)"] += len(into)
+    if slices:
+        reuse["slices written in place"] += len(slices)
     plain = style["form"]
+    buffers = {n: names[b] for n, b in into.items()}
+    for part, u in slices.items():
+        p = g.attrs(u)["params"]
+        buffers[part] = f"_zeros_around({names[u]}, {p['start']}, {p['stop']}, {p['axis']})"
 
     def writing_into(n: str) -> printer.Form:
-        if n not in into:
+        if n not in buffers:
             return plain(n)
         op, args = g.op(n), g.args(n)
         exponent = _value(g, args[1]) if op.name == "pow" else None
-        return op.into(names[into[n]], exponent), ATOM, (0,) * op.arity
-    return printer.lines(g, order, names, literal=printer.numpy_literal,
-                         keep=keep | set(into), **{**style, "form": writing_into})
+        return op.into(buffers[n], exponent), ATOM, (0,) * op.arity
+    body = printer.lines(g, order, names, literal=printer.numpy_literal,
+                         keep=keep | set(into) | set(slices) | set(slices.values()),
+                         **{**style, "form": writing_into})
+    made = {u: part for part, u in slices.items()}
+    allocation = {part: (u, f"np.empty_like({names[g.args(u)[1]]})")
+                  for part, u in slices.items()}
+    return [line for n, expr in body if n not in made
+            for line in ([allocation[n]] if n in allocation else []) + [(n, expr)]]
 
 
 def _const(g: Graph, name: str) -> str:

@@ -65,6 +65,19 @@ def _reads(g: Graph, line: str, named: set[str]) -> list[str]:
     return list(out)
 
 
+def _folded(g: Graph, line: str, named: dict[str, int]) -> list[str]:
+    """The nodes folded into a line's expression."""
+    out = []
+    stack = [a for a in g.args(line) if a not in named and not g.is_const(a)]
+    while stack:
+        a = stack.pop()
+        if a in g.inputs:
+            continue
+        out.append(a)
+        stack.extend(b for b in g.args(a) if b not in named and not g.is_const(b))
+    return out
+
+
 def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
               ) -> tuple[dict[str, list[str]], dict[str, int]]:
     """What each line reads, and the last line that reads each value, directly or
@@ -82,26 +95,43 @@ def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
     return reads, last
 
 
-def unfold(g: Graph, lines: list[str], outputs: Iterable[str]) -> set[str]:
+def unfold(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]:
     """Folded operands worth a line of their own: a call or operator whose operand dies
-    in this line (``np.multiply(-0.5, u ** 2, out=u)``). On its own line it can write
-    into that operand (``np.square(u, out=u)``) and the line then into it, where folded
-    it allocates a temporary."""
+    in this line (``np.multiply(-0.5, u ** 2, out=u)``, ``(t * y) @ y``). On its own
+    line it can write into that operand (``np.square(u, out=u)``) and an elementwise
+    line then into it, where folded it allocates a temporary. Returns each such
+    operand with its line."""
     _, last = _liveness(g, lines, outputs)
     position = {n: i for i, n in enumerate(lines)}
     classes = dtype_classes(g)
-    found = set()
+    found = {}
     for i, n in enumerate(lines):
-        if not (reusable(g, n) and g.op(n).elementwise):
-            continue
-        for s in g.args(n):
-            if s in position or not reusable(g, s) or not g.op(s).can_write_into \
-                    or (g.shape(s), classes[s]) != (g.shape(n), classes[n]):
+        inside = _folded(g, n, position)
+        here = set(inside) | {n}
+        for s in inside:
+            if not reusable(g, s) or not g.op(s).can_write_into:
                 continue
             if any(last.get(r) == i and reusable(g, r) and g.shape(r) == g.shape(s)
-                   and classes[r] == classes[s] for r in g.args(s)):
-                found.add(s)
+                   and classes[r] == classes[s] and here & set(g.nx._succ[r]) == {s}
+                   for r in g.args(s)):
+                found[s] = n
     return found
+
+
+def just_before(g: Graph, order: list[str], moved: dict[str, str]) -> list[str]:
+    """``order`` with each node of ``moved``, and the folded consumers between it and
+    its line, put just before that line, where its operand dies. Each moves later and
+    has one consumer, so the order stays topological."""
+    line_of = {}
+    for s, line in moved.items():
+        while s != line:
+            line_of[s] = line
+            (s,) = g.nx._succ[s]
+    before: dict[str, list[str]] = {}
+    for n in order:
+        if n in line_of:
+            before.setdefault(line_of[n], []).append(n)
+    return [m for n in order if n not in line_of for m in before.get(n, []) + [n]]
 
 
 def plan(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]:
@@ -135,6 +165,35 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]:
     return into
 
 
+def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
+                into: dict[str, str]) -> dict[str, str]:
+    """line -> the ``unslice`` line that is its only reader, when the line can write
+    straight into that slice of the unslice's array (allocated just before it, like
+    the array it is sliced from): the copy into a zeroed array is then not needed.
+
+    The unslice's array must have the dtype of the line's value (same dtype class as
+    ``like``), and no later line may have been planned into the line's own buffer.
+    """
+    _, last = _liveness(g, lines, outputs)
+    position = {n: i for i, n in enumerate(lines)}
+    classes = dtype_classes(g)
+    taken = set(into.values())
+    outputs = set(outputs)
+    found = {}
+    for u in lines:
+        if g.attrs(u)["op"] != "unslice" or not reusable(g, u):
+            continue
+        part, like = g.args(u)
+        if part not in position or part in outputs or part in taken \
+                or last[part] != position[u] or len(g.nx._succ[part]) != 1 \
+                or not (g.op(part).can_write_into and reusable(g, part)) \
+                or g.shape(like) != g.shape(u) or classes[like] != classes[part] \
+                or not (like in g.inputs or position.get(like, math.inf) < position[part]):
+            continue
+        found[part] = u
+    return found
+
+
 def _in_place(g: Graph, node: str, reads: list[str], last: dict[str, int], i: int,
               buffer_of: dict[str, str], key: Callable[[str], tuple]) -> str | None:
     """An operand's buffer that nothing reads after this line: an elementwise op may
@@ -159,9 +218,10 @@ def _pop(free: list[str] | None, default: str) -> str:
 
 def joinable(g: Graph) -> Callable[[str, str], bool]:
     """For the printer: a call that takes ``out=`` (``np.exp(t)``) and a fresh operand
-    of such a call (``np.exp(a * b)``) keep lines of their own, so the call can write
-    into a dead buffer. NumPy already reuses the temporaries of operators (``a*b + c``
-    allocates once), not those of calls."""
+    of such a call (``np.exp(a * b)``) or on the right of ``-`` (``x - y ** 2``) keep
+    lines of their own, so the call can write into a dead buffer. NumPy already reuses
+    the temporaries on the left of operators (``a*b + c`` allocates once), not those of
+    calls."""
     classes = dtype_classes(g)
 
     def call(n: str) -> bool:
@@ -171,8 +231,14 @@ def joinable(g: Graph) -> Callable[[str, str], bool]:
     def alike(a: str, b: str) -> bool:
         return reusable(g, a) and g.shape(a) == g.shape(b) and classes[a] == classes[b]
 
+    def right_of_operator(node: str, consumer: str) -> bool:
+        """NumPy reuses the temporary on the left of ``-`` or ``/``, not on the right."""
+        op = g.op(consumer)
+        return op.symbol is not None and op.arity == 2 and not op.commutative \
+            and op.can_write_into and g.args(consumer)[1] == node != g.args(consumer)[0]
+
     def join(node: str, consumer: str) -> bool:
-        if call(consumer) and alike(node, consumer):
+        if (call(consumer) or right_of_operator(node, consumer)) and alike(node, consumer):
             return False
         return not (call(node) and any(alike(a, node) for a in g.args(node)))
     return join

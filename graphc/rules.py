@@ -239,16 +239,45 @@ def _scalars_first_div(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 @rule("mul", "reassociate", "x * (c * y) -> (x * y) * c")
 def _constant_outward(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """The constant moves out to meet other constants. An array ``c * y`` used
+    elsewhere stays: it is made anyway, and splitting it would make ``x * y`` too."""
     for k in (0, 1):
         inner, other = args[k], args[1 - k]
         if _op(g, inner) == "mul" and not g.is_const(other):
             if _true_scalar(g, inner) and _known_array(g, other):
                 continue  # x * (c * s): the scalars stay together, x is touched once
+            if _known_array(g, inner) and g.uses.get(inner, 1) != 1:
+                continue
             for j in (0, 1):
                 c = g.args(inner)[j]
                 if g.is_const(c) and g.shape(c) == ():
                     return ("mul", (g.add("mul", (other, g.args(inner)[1 - j])), c), {})
     return None
+
+
+def _factor(op: str) -> Rule:
+    """s*a + s*b -> s*(a + b) for a true scalar s (or constants of opposite sign:
+    c*a + (-c)*b -> c*(a - b)): one pass fewer over the arrays. Products used
+    elsewhere stay, since they are made anyway."""
+    flip = {"add": "sub", "sub": "add"}
+
+    def factor(g: Graph, args: tuple, params: dict) -> Rewrite:
+        parts = [_single(g, a) for a in args]
+        if None in parts or parts[0][2] != "mul" or parts[1][2] != "mul":
+            return None
+        (a, s, _), (b, r, _) = parts
+        if g.shape(a) != g.shape(b):
+            return None
+        if s == r:
+            return ("mul", (g.add(op, (a, b)), s), {})
+        if g.is_const(s) and g.is_const(r) and const_value(g, s) == -const_value(g, r):
+            return ("mul", (g.add(flip[op], (a, b)), s), {})
+        return None
+    return factor
+
+
+rule("add", "reassociate", "s*a + s*b -> s*(a + b)")(_factor("add"))
+rule("sub", "reassociate", "s*a - s*b -> s*(a - b)")(_factor("sub"))
 
 
 def _scalar_out_of(reduction: str, op: str) -> Rule:

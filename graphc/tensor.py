@@ -342,16 +342,24 @@ def _reverse_last(x, k):
     return np.transpose(x, tuple(range(n - k)) + tuple(range(n - 1, n - k - 1, -1)))
 
 
+def _zeros_around(out, start, stop, axis):
+    """Zeros out's entries outside [start:stop] along axis and returns that slice of
+    out, for the caller to fill: no pass of zeros under it."""
+    index = [slice(None)] * out.ndim
+    lo, hi, _ = slice(start, stop).indices(out.shape[axis])
+    for part in (slice(0, lo), slice(max(lo, hi), None)):
+        index[axis] = part
+        out[tuple(index)] = 0
+    index[axis] = slice(lo, hi)
+    return out[tuple(index)]
+
+
 def _unslice(g, like, start, stop, axis):
     """The adjoint of a slice: g placed where the slice came from, zeros elsewhere.
     Axes of g in front of like's (forward mode's directions) are kept."""
     lead = np.shape(g)[:np.ndim(g) - np.ndim(like)]
     out = np.empty(lead + np.shape(like), dtype=np.result_type(g, like))
-    index = [slice(None)] * out.ndim
-    lo, hi, _ = slice(start, stop).indices(out.shape[axis])
-    for part, value in ((slice(lo, hi), g), (slice(0, lo), 0), (slice(max(lo, hi), None), 0)):
-        index[axis] = part  # only the rest is zeroed: no pass of zeros under g
-        out[tuple(index)] = value
+    _zeros_around(out, start, stop, axis)[...] = g
     return out
 
 
@@ -529,7 +537,7 @@ def _register_all() -> None:
                  rules=("{0}_bar[start:stop] += {out}_bar",)))
     _register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
                  slot_prec=(0, 0), grad_slots=(0,), params={"start": None, "stop": None, "axis": 0},
-                 public=False, helpers=(_unslice,), fresh=True, dtype="follows",
+                 public=False, helpers=(_zeros_around, _unslice), fresh=True, dtype="follows",
                  shape=_unsliced_shape,
                  vjp=lambda g, node, grad: (g.add("slice", (grad,),
                                                   dict(g.attrs(node)["params"])), None),

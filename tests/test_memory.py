@@ -190,6 +190,11 @@ TENSOR_PROGRAMS = [
     "y = sum(1 / (1 + exp(-m)) * m)",
     # scalars declared next to arrays, products and quotients of both
     "x: [6]\nz: scalar\nw: scalar\nu = (x - z) / exp(w)\ny = -sum(log(exp(-0.5 * u**2) + 1))",
+    # Rosenbrock along a later axis: an adjoint written straight into its slice
+    "x: [3, 6]\na = slice(x, stop=-1, axis=1)\nb = slice(x, start=1, axis=1)\n"
+    "y = sum(100 * (b - a**2)**2 + (1 - a)**2)",
+    # a slice's adjoint that is read again after the slice is placed
+    "x: [7]\na = slice(x, start=2)\nt = exp(a * 3)\ny = sum(t * t) + sum(sin(t))",
 ]
 
 
@@ -241,3 +246,35 @@ def test_add_slice_never_writes_over_a_buffer_its_slice_reads():
     expected[:-1] += np.exp(at)[1:]
     assert planned.module.forward(at) == pytest.approx(np.sum(expected ** 2)
                                                        + np.sum(np.sin(at)), rel=1e-14)
+
+
+def test_an_operand_on_the_right_of_a_minus_gets_its_own_line():
+    """NumPy reuses the temporary on the left of x - y**2, not on the right: on a line of
+    its own the square is overwritten by the difference."""
+    fn = _run_both("x: [N]\ny = sum(exp(x - x**2))", {"x": np.linspace(-1, 1, N)})
+    assert re.search(r"(\w+) = x \*\* 2\n    \w+ = np\.subtract\(x, \1, out=\1\)", fn.source)
+
+
+def test_an_operand_that_dies_inside_a_dot_is_overwritten_there():
+    """(t * x) @ x with t read last there: the product goes into t's buffer."""
+    text = "x: [N]\nt = exp(x)\nu = sum(t) * sum(sin(x))\nv = u + sum(t * x * x)"
+    fn = _run_both(text, {"x": np.linspace(-1, 1, N)})
+    assert re.search(r"(\w+) = np\.multiply\(t, x, out=t\)\n    v = .*\1 @ x",
+                     fn.source.split("def forward")[1])
+
+
+def test_a_slice_adjoint_is_written_into_its_array_only_in_the_same_dtype():
+    """The adjoint of x[2:] goes straight into an array like x when it depends on x
+    alone. With z in it, it may be float64 for a float32 x, so _unslice places it (in
+    an array of the adjoint's dtype)."""
+    alone = _run_both("x: [6]\na = slice(x, start=2)\ny = sum(exp(a * 3))",
+                      {"x": np.linspace(-1, 1, 6, dtype=np.float32)})
+    body = alone.source.split("def value_and_grad")[1]
+    assert "_zeros_around(" in body and "_unslice(" not in body
+    text = "x: [6]\nz: [4]\na = slice(x, start=2)\ny = sum(exp(a * z))"
+    at = {"x": np.linspace(-1, 1, 6, dtype=np.float32), "z": np.linspace(0, 1, 4)}
+    mixed = _run_both(text, at)
+    assert "_zeros_around(" not in mixed.source.split("def value_and_grad")[1]
+    value, grads = mixed.module.value_and_grad(at["x"], at["z"])
+    assert grads["x"].dtype == np.float64
+    assert np.array_equal(grads["x"][:2], [0, 0])

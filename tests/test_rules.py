@@ -257,6 +257,44 @@ def test_a_sum_takes_the_scalar_out_of_a_shared_product(mode):
     assert "e = (x @ y) * s" in fn.source or "x @ y * s" in fn.source
 
 
+# ---- a common factor taken out, a shared array left whole ------------------------------
+FACTOR = "s*a + s*b -> s*(a + b)"
+FACTOR_SUB = "s*a - s*b -> s*(a - b)"
+OUTWARD = "x * (c * y) -> (x * y) * c"
+
+
+@pytest.mark.parametrize("text, name, fires", [
+    ("x: [N]\ny: [N]\ne = sum(sin(3 * x + 3 * y))", FACTOR, True),
+    ("x: [N]\ny: [N]\ns: scalar\ne = sum(sin(x * s - y * s))", FACTOR_SUB, True),
+    ("x: [N]\ny: [N]\ne = sum(sin(3 * x - -3 * y))", FACTOR_SUB, True),  # 3 * (x + y)
+    ("x: [N]\ny: [N]\ne = sum(sin(3 * x + 2 * y))", FACTOR, False),
+    ("x: [N]\ny: [N]\nu = 3 * x\ne = sum(sin(u + 3 * y) * u)", FACTOR, False),  # u is shared
+    ("x: [N]\ny: [M]\ne = sum(sin(3 * x)) + sum(sin(3 * y))", FACTOR, False),
+])
+def test_a_common_factor_is_taken_out(text, name, fires, mode):
+    check(text, name, "reassociate", mode, fires=fires, user_graph=True)
+
+
+def test_a_shared_scaled_array_is_not_split():
+    """x * (200 * t) with 200 * t used elsewhere: the product reads the array that is made
+    anyway, instead of making t * x and scaling it by 200 (a pass more)."""
+    text = "x: [N]\nt: [N]\nu = 200 * t\ne = sum(sin(x * u) + cos(u))"
+    fn = check(text, OUTWARD, "reassociate", "reverse", fires=False, user_graph=True)
+    assert "u = 200.0 * t" in fn.source.split("def forward")[1]
+    assert "x * u" in fn.source.split("def forward")[1]
+
+
+def test_p5_gradient_reuses_the_scaled_adjoint_and_factors_its_sign():
+    """Rosenbrock: xs_bar = -2 (xs * t6_bar + (1 - xs)) with t6_bar = 200 t6 made once,
+    as an expert writes it, not -400 (xs * t6) - 2 (1 - xs)."""
+    text = ("x: [N]\nxs = slice(x, stop=-1)\nxn = slice(x, start=1)\n"
+            "f = sum(100 * (xn - xs**2)**2 + (1 - xs)**2)\n")
+    fn = check(text, FACTOR, "reassociate", "reverse")
+    body = fn.source.split("def value_and_grad")[1]
+    assert "-400" not in body and "200.0 * t6" in body and "-2.0" in body
+    assert body.count("* xs") == 1
+
+
 def test_p6_gradient_touches_each_array_once_and_sums_by_dots():
     wrt = ["z", "m1", "m2", "ls1", "ls2"]
     g = gc.parse(P6)
