@@ -21,11 +21,12 @@ from .ops import ATOM, OPS
 
 PUBLIC = ("forward", "value_and_grad")
 FLOATS = "_value_and_grad_floats"  # value_and_grad specialised to Python floats
+ONE_DTYPE = memory._one_dtype.__name__  # brings the inputs to one dtype (memory planning)
 # The helpers the op table ships with the module (_sum_to, ...): a parameter of that
 # name would shadow the helper inside the function.
 HELPERS = frozenset(f.__name__ for op in OPS.values() for f in op.helpers)
-RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"np", "ne", *PUBLIC, FLOATS} \
-    | HELPERS
+RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
+    | {"np", "ne", *PUBLIC, FLOATS, ONE_DTYPE} | HELPERS
 
 
 class Namer:
@@ -87,18 +88,34 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     style = {"form": _form(g, helpers)}
     if fuse == "numexpr":
         style = fusing(g, style["form"])
+    one_dtype = False
     if fuse is not None or reuse is None or not any(memory.reusable(g, n) for n in nodes):
         body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=keep, **style)
     else:
-        body = _planned(g, nodes, names, keep, style, reuse)
+        body, one_dtype = _planned(g, nodes, names, keep, style, reuse)
     out = [f"def {fname}({', '.join(params)}):", f'    """{doc}"""']
     if floats:
         out += _dispatch([f"isinstance({namer(i)}, float)" for i in floats])
         out.append(f"        return {FLOATS}({', '.join(params)})")
+    if one_dtype:
+        out += _wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else _const(g, o) for o in g.outputs]
     out.append(f"    return {returns(outs)}")
     return "\n".join(out) + "\n"
+
+
+def _wrapped(head: str, items: list[str], tail: str) -> list[str]:
+    """``head`` + items + ``tail`` on one line, or over several within 88 columns."""
+    if len(head) + len(", ".join(items)) + len(tail) <= 88:
+        return [head + ", ".join(items) + tail]
+    rows, row = [head], "        "
+    for item in items:
+        if len(row) + len(item) + 2 > 88:
+            rows.append(row.rstrip())
+            row = "        "
+        row += item + ", "
+    return rows + [row.rstrip(", ") + tail]
 
 
 def _dispatch(tests: list[str]) -> list[str]:
@@ -118,36 +135,20 @@ def _dispatch(tests: list[str]) -> list[str]:
 
 
 def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
-             style: dict, reuse: Counter) -> list[tuple[str, str]]:
-    """The lines with memory planned: of the given order and the memory-minded
-    schedule, the one that allocates less, with the operands that die in a line on
-    lines of their own when that lets them be overwritten (``memory.unfold``); lines
-    write into the buffers planned."""
-    style = {**style, "joinable": memory.joinable(g)}
-    best = None
-    for order in memory.orders(g, nodes):
-        own = set(keep)
-        for _ in range(4):  # an operand on its own line may let the one inside it out too
-            body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=own,
-                                 **style)
-            lines = [n for n, _ in body]
-            unfolded = memory.unfold(g, lines, g.outputs)
-            if not unfolded:
-                break
-            order = memory.just_before(g, order, unfolded)
-            own |= set(unfolded)
-        else:
-            body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=own,
-                                 **style)
-            lines = [n for n, _ in body]
-        into = memory.plan(g, lines, g.outputs)
-        cost = memory.allocated(g, lines, into)
-        if best is None or cost < best[0]:
-            best = (cost, order, body, into, own)
-    _, order, body, into, keep = best
-    slices = memory.into_slices(g, [n for n, _ in body], g.outputs, into)
+             style: dict, reuse: Counter) -> tuple[list[tuple[str, str]], bool]:
+    """The lines with memory planned, and whether they need the inputs in one dtype:
+    planned as they come and, when there are several inputs, as if they shared one
+    dtype (``memory._one_dtype`` then brings them to it); the plan that allocates
+    less wins, the first on a tie."""
+    plans = [_plan(g, nodes, names, keep, style, memory.dtype_classes(g))]
+    if len(g.inputs) > 1:
+        plans.append(_plan(g, nodes, names, keep, style,
+                           memory.dtype_classes(g, one_dtype=True)))
+    best = min(plans, key=lambda p: p[0])
+    _, order, body, into, keep, slices, classes = best
+    one_dtype = best is not plans[0] and best[0] < plans[0][0]
     if not into and not slices:
-        return body
+        return body, False
     reuse["buffers reused (out=)"] += len(into)
     if slices:
         reuse["slices written in place"] += len(slices)
@@ -165,12 +166,43 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
         return op.into(buffers[n], exponent), ATOM, (0,) * op.arity
     body = printer.lines(g, order, names, literal=printer.numpy_literal,
                          keep=keep | set(into) | set(slices) | set(slices.values()),
-                         **{**style, "form": writing_into})
+                         **{**style, "form": writing_into, "joinable": memory.joinable(g, classes)})
     made = {u: part for part, u in slices.items()}
     allocation = {part: (u, f"np.empty_like({names[g.args(u)[1]]})")
                   for part, u in slices.items()}
     return [line for n, expr in body if n not in made
-            for line in ([allocation[n]] if n in allocation else []) + [(n, expr)]]
+            for line in ([allocation[n]] if n in allocation else []) + [(n, expr)]], one_dtype
+
+
+def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str], style: dict,
+          classes: memory.Classes) -> tuple:
+    """(memory allocated, order, lines, line -> buffer, lines kept, slices written in
+    place, classes): of the given order and the memory-minded schedule, the one that
+    allocates less, with the operands that die in a line on lines of their own when
+    that lets them be overwritten (``memory.unfold``)."""
+    style = {**style, "joinable": memory.joinable(g, classes)}
+    best = None
+    for order in memory.orders(g, nodes):
+        own = set(keep)
+        for _ in range(4):  # an operand on its own line may let the one inside it out too
+            body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=own,
+                                 **style)
+            lines = [n for n, _ in body]
+            unfolded = memory.unfold(g, lines, g.outputs, classes)
+            if not unfolded:
+                break
+            order = memory.just_before(g, order, unfolded)
+            own |= set(unfolded)
+        else:
+            body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=own,
+                                 **style)
+            lines = [n for n, _ in body]
+        into = memory.plan(g, lines, g.outputs, classes)
+        cost = memory.allocated(g, lines, into)
+        if best is None or cost < best[0]:
+            slices = memory.into_slices(g, lines, g.outputs, into, classes)
+            best = (cost, order, body, into, own, slices, classes)
+    return best
 
 
 def _const(g: Graph, name: str) -> str:
@@ -210,17 +242,12 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     mode = grad.nx.graph["mode"]
     parts = [f'"""{title}\n\nGenerated by graphc. Standalone: needs only NumPy.\n'
              "Arguments are floats or NumPy arrays. Python floats follow Python's arithmetic\n"
-             "(1 / 0.0 raises ZeroDivisionError); np.float64 and arrays follow NumPy's.\n"
-             '"""\n',
+             "(1 / 0.0 raises ZeroDivisionError); np.float64 and arrays follow NumPy's.\n",
              "import numpy as np\n" + ("import numexpr as ne\n" if fuse else "")]
-    shipped = dict.fromkeys(f for op in ops.values() for f in op.helpers)
-    parts += [inspect.getsource(f) for f in shipped]
-    for name, op in ops.items():
-        if name in helpers:
-            body = op.body
-            parts.append(function_source(body, helpers[name], "A user-defined op.", helpers))
-    parts.append(function_source(forward, "forward", "The output value.", helpers, fuse=fuse,
-                                 reuse=None if reuse is None else Counter()))
+    functions = [function_source(op.body, helpers[name], "A user-defined op.", helpers)
+                 for name, op in ops.items() if name in helpers]
+    functions.append(function_source(forward, "forward", "The output value.", helpers,
+                                     fuse=fuse, reuse=None if reuse is None else Counter()))
 
     def value_and_grads(outs: list[str]) -> str:
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(wrt, outs[1:]))
@@ -228,12 +255,19 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
 
     free = None if floats is None else \
         [i for i in grad.inputs if not grad.attrs(i)["params"]["declared"]]
-    parts.append(function_source(grad, "value_and_grad",
-                                 f"The output value and its gradient ({mode} mode).",
-                                 helpers, value_and_grads, fuse=fuse, reuse=reuse,
-                                 floats=free))
+    functions.append(function_source(grad, "value_and_grad",
+                                     f"The output value and its gradient ({mode} mode).",
+                                     helpers, value_and_grads, fuse=fuse, reuse=reuse,
+                                     floats=free))
     if floats is not None:
-        parts.append(function_source(floats, FLOATS, "value_and_grad when the undeclared "
-                                     "inputs are floats: no broadcasting to undo.",
-                                     helpers, value_and_grads, fuse=fuse))
+        functions.append(function_source(floats, FLOATS, "value_and_grad when the undeclared "
+                                         "inputs are floats: no broadcasting to undo.",
+                                         helpers, value_and_grads, fuse=fuse))
+    shipped = dict.fromkeys(f for op in ops.values() for f in op.helpers)
+    if any(f" = {ONE_DTYPE}(" in f for f in functions):
+        shipped[memory._one_dtype] = None
+        parts[0] += ("Inputs of different dtypes are first brought to NumPy's common one\n"
+                     f"({ONE_DTYPE}), so that arrays can be reused in place.\n")
+    parts[0] += '"""\n'
+    parts += [inspect.getsource(f) for f in shipped] + functions
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)

@@ -17,6 +17,9 @@ operands folded in) in their order:
 Dtype class: float promotion is a maximum, so two values have the same dtype when
 they depend on the same inputs; comparisons (bool) and sizes (Python numbers)
 contribute nothing, and an op whose dtype is its own starts a class of its own.
+When values of different inputs may share buffers, the function first brings its
+inputs to one dtype (``_one_dtype``: nothing to do when they share it already);
+then every value computed from inputs has that dtype.
 Scalars, and values whose shape is only known at call time, are never planned: they
 may be Python floats.
 """
@@ -27,7 +30,12 @@ import heapq
 import math
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from .graph import Graph
+
+Classes = dict[str, frozenset[str]]
+"""node -> its dtype class (``dtype_classes``)."""
 
 
 def reusable(g: Graph, node: str) -> bool:
@@ -35,13 +43,16 @@ def reusable(g: Graph, node: str) -> bool:
     return g.op(node).fresh and g.shape(node) != () and not g.elastic(node)
 
 
-def dtype_classes(g: Graph) -> dict[str, frozenset[str]]:
-    """node -> the inputs (and dtype-setting nodes) that decide its dtype."""
-    classes: dict[str, frozenset[str]] = {}
+def dtype_classes(g: Graph, one_dtype: bool = False) -> Classes:
+    """node -> the inputs (and dtype-setting nodes) that decide its dtype. With
+    ``one_dtype`` the inputs are known to share one dtype (``_one_dtype``), so all
+    values computed from them do."""
+    classes: Classes = {}
+    shared = frozenset(("inputs",))
     for n in g.order():
         op = g.op(n)
         if op.name == "input":
-            classes[n] = frozenset((n,))
+            classes[n] = shared if one_dtype else frozenset((n,))
         elif op.dtype == "follows":
             classes[n] = frozenset().union(*(classes[a] for a in g.args(n)))
         elif op.dtype == "weak":
@@ -49,6 +60,18 @@ def dtype_classes(g: Graph) -> dict[str, frozenset[str]]:
         else:
             classes[n] = frozenset((n,))
     return classes
+
+
+def _one_dtype(*values):
+    """The inputs in one dtype, NumPy's common one (ints become float64), so every
+    array computed from them has it and reused buffers (out=) always fit. Inputs that
+    share it already are returned as they are (a Python float counts as float64)."""
+    dtype = np.result_type(*(v if isinstance(v, (float, np.ndarray, np.generic))
+                             else np.asarray(v) for v in values), 1.0)
+    if all(getattr(v, "dtype", float if isinstance(v, float) else None) == dtype
+           for v in values):
+        return values
+    return tuple(np.asarray(v, dtype=dtype) for v in values)
 
 
 def _reads(g: Graph, line: str, named: set[str]) -> list[str]:
@@ -95,7 +118,8 @@ def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
     return reads, last
 
 
-def unfold(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]:
+def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
+           ) -> dict[str, str]:
     """Folded operands worth a line of their own: a call or operator whose operand dies
     in this line (``np.multiply(-0.5, u ** 2, out=u)``, ``(t * y) @ y``). On its own
     line it can write into that operand (``np.square(u, out=u)``) and an elementwise
@@ -103,7 +127,6 @@ def unfold(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]
     operand with its line."""
     _, last = _liveness(g, lines, outputs)
     position = {n: i for i, n in enumerate(lines)}
-    classes = dtype_classes(g)
     found = {}
     for i, n in enumerate(lines):
         inside = _folded(g, n, position)
@@ -134,10 +157,10 @@ def just_before(g: Graph, order: list[str], moved: dict[str, str]) -> list[str]:
     return [m for n in order if n not in line_of for m in before.get(n, []) + [n]]
 
 
-def plan(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]:
+def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
+         ) -> dict[str, str]:
     """line -> an earlier line whose buffer it writes into (with ``out=``)."""
     reads, last = _liveness(g, lines, outputs)
-    classes = dtype_classes(g)
 
     def key(n: str) -> tuple:  # buffers of equal key are interchangeable
         return g.shape(n), classes[n]
@@ -166,7 +189,7 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str]) -> dict[str, str]:
 
 
 def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
-                into: dict[str, str]) -> dict[str, str]:
+                into: dict[str, str], classes: Classes) -> dict[str, str]:
     """line -> the ``unslice`` line that is its only reader, when the line can write
     straight into that slice of the unslice's array (allocated just before it, like
     the array it is sliced from): the copy into a zeroed array is then not needed.
@@ -176,7 +199,6 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
     """
     _, last = _liveness(g, lines, outputs)
     position = {n: i for i, n in enumerate(lines)}
-    classes = dtype_classes(g)
     taken = set(into.values())
     outputs = set(outputs)
     found = {}
@@ -216,13 +238,12 @@ def _pop(free: list[str] | None, default: str) -> str:
     return free.pop() if free else default
 
 
-def joinable(g: Graph) -> Callable[[str, str], bool]:
+def joinable(g: Graph, classes: Classes) -> Callable[[str, str], bool]:
     """For the printer: a call that takes ``out=`` (``np.exp(t)``) and a fresh operand
     of such a call (``np.exp(a * b)``) or on the right of ``-`` (``x - y ** 2``) keep
     lines of their own, so the call can write into a dead buffer. NumPy already reuses
     the temporaries on the left of operators (``a*b + c`` allocates once), not those of
     calls."""
-    classes = dtype_classes(g)
 
     def call(n: str) -> bool:
         op = g.op(n)

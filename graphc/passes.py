@@ -115,9 +115,15 @@ class _Simplifying:
                  uses: dict[str, int]):
         self.graph, self.enabled, self.seen, self.report = graph, enabled, seen, report
         self.uses = uses  # consumers (and output use) of each node of the graph being read
-        # the graph's readers, bound once: rules call them hundreds of thousands of times
-        for name in ("attrs", "args", "shape", "is_const", "const", "op_named", "elastic"):
-            setattr(self, name, getattr(graph, name))
+        # the graph's readers, bound once: rules call them millions of times, always
+        # with names of the graph, so they read its node dicts directly
+        nodes = graph.nx._node
+        self.attrs = nodes.__getitem__
+        self.args = lambda name: nodes[name]["args"]
+        self.shape = lambda name: nodes[name]["shape"]
+        self.elastic = lambda name: nodes[name]["elastic"]
+        self.is_const = lambda name: nodes[name]["op"] == "const"
+        self.const, self.op_named = graph.const, graph.op_named
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.graph, name)
