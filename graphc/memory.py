@@ -190,29 +190,35 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
 
 def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
                 into: dict[str, str], classes: Classes) -> dict[str, str]:
-    """line -> the ``unslice`` line that is its only reader, when the line can write
-    straight into that slice of the unslice's array (allocated just before it, like
-    the array it is sliced from): the copy into a zeroed array is then not needed.
+    """line -> the ``unslice`` line that places the value computed in the line's buffer,
+    when that array (allocated just before the line, like the array it is sliced from)
+    can stand in for the buffer: its slice is then written from the start, and the
+    copy into a zeroed array is not needed.
 
-    The unslice's array must have the dtype of the line's value (same dtype class as
-    ``like``), and no later line may have been planned into the line's own buffer.
+    The value placed must be read by the unslice alone; the array must have its dtype
+    (same dtype class as ``like``); and no line after it may be planned into the buffer.
     """
     _, last = _liveness(g, lines, outputs)
     position = {n: i for i, n in enumerate(lines)}
-    taken = set(into.values())
+    later = {}  # buffer -> the last line planned into it
+    for n, buf in into.items():
+        later[buf] = max(later.get(buf, -1), position[n])
     outputs = set(outputs)
     found = {}
     for u in lines:
         if g.attrs(u)["op"] != "unslice" or not reusable(g, u):
             continue
         part, like = g.args(u)
-        if part not in position or part in outputs or part in taken \
-                or last[part] != position[u] or len(g.nx._succ[part]) != 1 \
-                or not (g.op(part).can_write_into and reusable(g, part)) \
-                or g.shape(like) != g.shape(u) or classes[like] != classes[part] \
-                or not (like in g.inputs or position.get(like, math.inf) < position[part]):
+        if part not in position or part in outputs or last[part] != position[u] \
+                or len(g.nx._succ[part]) != 1 or not reusable(g, part) \
+                or g.shape(like) != g.shape(u) or classes[like] != classes[part]:
             continue
-        found[part] = u
+        # the line that allocated part's buffer, else part itself (leaving that buffer)
+        for line in dict.fromkeys((into.get(part, part), part)):
+            if g.op(line).can_write_into and later.get(line, -1) <= position[part] \
+                    and (like in g.inputs or position.get(like, math.inf) < position[line]):
+                found[line] = u
+                break
     return found
 
 

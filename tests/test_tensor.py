@@ -264,12 +264,13 @@ def test_overlapping_slice_adjoints_add_in_place_without_zero_padding():
     fn = gc.compile(gc.parse(ROSENBROCK))
     assert fn.report()["x + unslice(g) -> add_slice(x, g)"] == 1
     body = fn.source.split("def value_and_grad")[1]
-    # the first adjoint is written straight into its slice of a new array, the second
-    # added in place: no zeros under either, no copy
+    # the first adjoint is computed in its slice of a new array from the start (where
+    # 1 - xs is made), the second added in place: no zeros under either, no copy
     assert "_unslice(" not in body and fn.report()["slices written in place"] == 1
     buffer = re.search(r"(\w+) = np.empty_like\(x\)", body)[1]
-    assert re.search(rf"xs_bar = np.multiply\(\w+, -2.0, out=_zeros_around\({buffer}, "
-                     r"None, -1, 0\)\)", body)
+    first = re.search(rf"(\w+) = np.subtract\(1.0, xs, out=_zeros_around\({buffer}, None, -1, "
+                      r"0\)\)", body)[1]
+    assert re.search(rf"xs_bar = np.multiply\(\w+, -2.0, out={first}\)", body)
     assert re.search(rf"x_bar = _add_slice\({buffer}, t6_bar, 1, None, 0, out={buffer}\)", body)
 
 
