@@ -138,6 +138,19 @@ def _neg_into_constant(g: Graph, args: tuple, params: dict) -> Rewrite:
     return None
 
 
+@rule("mul", "identities", "x * (c / y) -> (x / y) * c")
+def _by_reciprocal(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """An array times a constant over an array is a quotient: one pass, and no array
+    of reciprocals to keep when every product does it (d log p = 1 / p); the constant
+    moves on outward. A scalar x stays: it is gathered with other scalars first."""
+    for mine, other in ((0, 1), (1, 0)):
+        r = args[mine]
+        if _op(g, r) == "div" and g.is_const(g.args(r)[0]) and g.shape(g.args(r)[0]) == () \
+                and _known_array(g, g.args(r)[1]) and _known_array(g, args[other]):
+            return ("mul", (g.add("div", (args[other], g.args(r)[1])), g.args(r)[0]), {})
+    return None
+
+
 @rule("mul", "identities", "c1 * (c2 * x) -> (c1 c2) * x")
 def _constants_together(g: Graph, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((0, 1), (1, 0)):

@@ -8,6 +8,7 @@ leaves alone the graphs where it would be wrong or would cost more.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -275,6 +276,19 @@ def test_a_common_factor_is_taken_out(text, name, fires, mode):
     check(text, name, "reassociate", mode, fires=fires, user_graph=True)
 
 
+@pytest.mark.parametrize("text, fires", [
+    ("x: [N]\ny: [N]\ne = sum(sin(x * (2 / y)))", True),
+    ("x: [N]\ny: [N]\nr = 1 / y\ne = sum(sin(x * r) + cos(r * x * x))", True),
+    ("x: [N]\ns: scalar\ne = sum(sin(s * (2 / x)))", False),  # s meets scalars first
+    ("x: [N]\ne = sum(sin(x * (2 / y)))", False),  # y may be a float
+])
+def test_an_array_times_a_constant_over_an_array_is_a_quotient(text, fires, mode):
+    fn = check(text, "x * (c / y) -> (x / y) * c", "identities", mode, fires=fires,
+               user_graph=True)
+    if fires:
+        assert "/ y" in fn.source.split("def forward")[1].split("return")[0]
+
+
 def test_a_shared_scaled_array_is_not_split():
     """x * (200 * t) with 200 * t used elsewhere: the product reads the array that is made
     anyway, instead of making t * x and scaling it by 200 (a pass more)."""
@@ -300,8 +314,12 @@ def test_p6_gradient_touches_each_array_once_and_sums_by_dots():
     g = gc.parse(P6)
     fn = gc.compile(g, wrt=wrt)
     off = gc.compile(g, wrt=wrt, passes=tuple(p for p in passes.PASSES if p != "reassociate"))
-    grad = fn.source.split("def value_and_grad")[1].split("nll = ")[1].split("\n", 1)[1]
-    assert "np.sum(" not in grad and grad.count(" @ ") == 6
+    body = fn.source.split("def value_and_grad")[1]
+    grad = "\n".join(line for line in body.splitlines() if "nll = " not in line)
+    # six reductions over the points, each a dot or a plain sum, never a sum of a product
+    assert grad.count(" @ ") + grad.count("np.sum(") == 6 and grad.count(" @ ") >= 4
+    assert not re.search(r"np\.sum\([^)]*[*/]", grad)
+    assert "np.divide(1.0" not in grad  # d log p = 1 / p: quotients, no array of 1 / p
 
     def array_ops(c: gc.CompiledFunction) -> int:  # elementwise passes over an array
         gg = c.grad_graph
