@@ -40,7 +40,7 @@ Classes = dict[str, frozenset[str]]
 
 def reusable(g: Graph, node: str) -> bool:
     """A value whose buffer may be written into: a fresh array of known shape."""
-    return g.op(node).fresh and g.shape(node) != () and not g.elastic(node)
+    return g.shape(node) != () and not g.elastic(node) and g.op(node).fresh
 
 
 def dtype_classes(g: Graph, one_dtype: bool = False) -> Classes:

@@ -43,23 +43,25 @@ def lines(g: Graph, nodes: list[str], names: dict[str, str],
     single-use nodes with a user's name be folded too.
     """
     wanted = set(nodes)
-    uses = Counter(a for n in nodes for a in g.args(n))
+    attrs = g.nx._node  # read directly: millions of reads on big graphs
+    uses = Counter(a for n in nodes for a in attrs[n]["args"])
     folded: dict[str, tuple[str, int, int]] = {}
     out: list[tuple[str, str]] = []
     for node in nodes:
         template, prec, slot_prec = form(node)
+        args = attrs[node]["args"]
         pieces = [_operand(g, node, slot, a, names, folded, literal)
-                  for slot, a in enumerate(g.args(node))]
+                  for slot, a in enumerate(args)]
         expr = _join(g, node, template, slot_prec, pieces)
         while len(expr) > max_width and any(p[3] for p in pieces):
             # too long: give the longest folded operand a line of its own
             k = max((i for i, p in enumerate(pieces) if p[3]), key=lambda i: len(pieces[i][0]))
-            a = g.args(node)[k]
+            a = args[k]
             out.append((a, finish(a, pieces[k][0])))
             pieces[k] = (names[a], ATOM, 0, False)
             expr = _join(g, node, template, slot_prec, pieces)
         depth = max((p[2] for p in pieces), default=0)
-        d = g.attrs(node)
+        d = attrs[node]
         if ((d["temp"] or fold_named) and node not in keep and uses[node] == 1 and depth < max_depth
                 and len(expr) <= max_width and _foldable_into(g, node, wanted, form, joinable)):
             folded[node] = (expr, prec, depth + 1)
@@ -72,9 +74,10 @@ def _operand(g: Graph, node: str, slot: int, a: str, names: dict[str, str],
              folded: dict[str, tuple[str, int, int]],
              literal: Callable[[float, bool], tuple[str, int]]) -> tuple[str, int, int, bool]:
     """(text, precedence, fold depth, was folded) of one operand."""
-    if g.is_const(a):
-        value = g.attrs(a)["params"]["value"]
-        return (*literal(value, g.attrs(node)["op"] == "pow" and slot == 1), 0, False)
+    d = g.nx._node[a]
+    if d["op"] == "const":
+        value = d["params"]["value"]
+        return (*literal(value, g.nx._node[node]["op"] == "pow" and slot == 1), 0, False)
     if a in folded:
         return (*folded.pop(a), True)
     return names[a], ATOM, 0, False
@@ -92,8 +95,8 @@ def _join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
 def _foldable_into(g: Graph, node: str, wanted: set[str], form: Callable[[str], Form],
                    joinable: Callable[[str, str], bool]) -> bool:
     """Its one consumer is printed here and spells the operand once (no recomputing)."""
-    (consumer,) = g.nx.successors(node)
+    (consumer,) = g.nx._succ[node]
     if consumer not in wanted or not joinable(node, consumer):
         return False
-    slot = g.args(consumer).index(node)
+    slot = g.nx._node[consumer]["args"].index(node)
     return form(consumer)[0].count("{%d}" % slot) == 1
