@@ -182,8 +182,8 @@ def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str], sty
     that lets them be overwritten (``memory.unfold``)."""
     style = {**style, "joinable": memory.joinable(g, classes)}
     best = None
-    for order in memory.orders(g, nodes):
-        own = set(keep)
+    for order, deferred in memory.orders(g, nodes):
+        own = keep | deferred
         for _ in range(4):  # an operand on its own line may let the one inside it out too
             body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=own,
                                  **style)

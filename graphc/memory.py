@@ -271,11 +271,12 @@ def joinable(g: Graph, classes: Classes) -> Callable[[str, str], bool]:
     return join
 
 
-def orders(g: Graph, nodes: list[str]) -> list[list[str]]:
-    """The orders worth planning: the given one, and the memory-minded schedule when
-    it differs."""
-    scheduled = schedule(g, nodes)
-    return [nodes] if scheduled == nodes else [nodes, scheduled]
+def orders(g: Graph, nodes: list[str]) -> list[tuple[list[str], set[str]]]:
+    """The orders worth planning, each with the temporaries that must get lines of
+    their own to be evaluated where the order puts them: the given order (none), and
+    the memory-minded schedule when it differs."""
+    scheduled, deferred = schedule(g, nodes)
+    return [(nodes, set())] if scheduled == nodes else [(nodes, set()), (scheduled, deferred)]
 
 
 def allocated(g: Graph, lines: list[str], into: dict[str, str]) -> float:
@@ -285,12 +286,16 @@ def allocated(g: Graph, lines: list[str], into: dict[str, str]) -> float:
                for n in lines if reusable(g, n) and n not in into)
 
 
-def schedule(g: Graph, nodes: list[str]) -> list[str]:
+def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
     """``nodes`` in an order that frees arrays early: among the nodes whose operands
     are ready, the one that is the last reader of the most arrays goes first (less
-    one for an array it allocates), then the one reading the oldest array (finishing
-    with old values lets them die); then the given order, so scalar graphs print as
-    before."""
+    one for an array it allocates), then the one freeing the oldest array; then the
+    given order, so scalar graphs print as before.
+
+    A temporary with one reader is printed inside the reader's line, so evaluated
+    there: the reader follows it at once when it is ready. When it is not, the
+    temporary is returned among the deferred ones, which need lines of their own
+    (else they would be evaluated late, keeping their operands alive)."""
     index = {n: i for i, n in enumerate(nodes)}
     sized = {n: g.shape(n) != () and not g.elastic(n) for n in nodes}
     readers = {n: len(g.nx._succ[n]) + (n in g.outputs) for n in nodes}
@@ -303,17 +308,16 @@ def schedule(g: Graph, nodes: list[str]) -> list[str]:
     made: dict[str, int] = {}  # node -> its position in the new order
 
     def entry(n: str) -> tuple[int, float, int, str]:
-        oldest = min((made[a] for a in g.args(n) if a in made and sized[a]), default=math.inf)
+        oldest = min((made[a] for a in g.args(n) if a in made and sized[a] and readers[a] == 1),
+                     default=math.inf)
         return -score(n), oldest, index[n], n
 
     ready = [entry(n) for n in nodes if waiting[n] == 0]
     heapq.heapify(ready)
     order: list[str] = []
     done: set[str] = set()
-    while ready:
-        s, _, _, n = heapq.heappop(ready)
-        if n in done or -s != score(n):
-            continue  # a stale entry: the node was pushed again with its new score
+
+    def place(n: str) -> None:
         made[n] = len(order)
         order.append(n)
         done.add(n)
@@ -329,4 +333,19 @@ def schedule(g: Graph, nodes: list[str]) -> list[str]:
                 waiting[c] -= 1
                 if waiting[c] == 0:
                     heapq.heappush(ready, entry(c))
-    return order
+
+    deferred: set[str] = set()
+    while ready:
+        s, _, _, n = heapq.heappop(ready)
+        if n in done or -s != score(n):
+            continue  # a stale entry: the node was pushed again with its new score
+        place(n)
+        while g.attrs(n)["temp"] and len(g.nx._succ[n]) == 1 and n not in g.outputs:
+            (reader,) = g.nx._succ[n]
+            if reader in done or waiting.get(reader) != 0:
+                if sized[n]:
+                    deferred.add(n)
+                break
+            place(reader)
+            n = reader
+    return order, deferred

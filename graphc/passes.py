@@ -173,6 +173,8 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
             target = args[0]
         if target is not None and name not in outputs:
             replaced[name] = target
+            if target in args:  # name was its operand (x * 1 -> x): name's readers are
+                uses[target] = uses.get(target, 1) + uses.get(name, 1) - 1  # its readers
             continue
         if target is not None and new.attrs(target)["temp"] and not new.is_const(target) \
                 and target not in new.inputs:

@@ -293,6 +293,63 @@ rule("add", "reassociate", "s*a + s*b -> s*(a + b)")(_factor("add"))
 rule("sub", "reassociate", "s*a - s*b -> s*(a - b)")(_factor("sub"))
 
 
+def _alike_arrays(g: Graph, names: tuple[str, ...] | list[str]) -> bool:
+    """Known arrays of one shape, none a seed of ones or a broadcast (the broadcasts
+    pass removes those): regrouping them changes no broadcast."""
+    shape = g.shape(names[0])
+    return all(_known_array(g, n) and g.shape(n) == shape
+               and _op(g, n) not in ("ones_like", "broadcast_like") for n in names)
+
+
+@rule("mul", "reassociate", "(a * b) * c -> a * (b * c), earlier factors first")
+def _earlier_first(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """Of three array factors, the two made earlier meet first: in a gradient,
+    ``(x_bar * c) * c -> x_bar * (c * c)``, a product of forward values that can be
+    made while they are fresh (and then freed), and a common factor ``x_bar`` for
+    the sum it goes into."""
+    index = g._index
+    for k in (0, 1):
+        inner, c = args[k], args[1 - k]
+        if _op(g, inner) != "mul" or g.uses.get(inner, 1) != 1:
+            continue
+        a, b = g.args(inner)
+        latest, other = (a, b) if index[a] >= index[b] else (b, a)
+        if index[latest] > index[c] and _alike_arrays(g, (a, b, c)):
+            return ("mul", (latest, g.add("mul", (other, c))), {})
+    return None
+
+
+def _array_factor(op: str) -> Rule:
+    """a*x + a*y -> a*(x + y) for arrays of one shape (also a*x + a -> a*(x + 1)):
+    one pass fewer, and in a gradient the part that is only forward values can be
+    made during the forward sweep. Products used elsewhere stay."""
+    def factor(g: Graph, args: tuple, params: dict) -> Rewrite:
+        if not _alike_arrays(g, args):
+            return None
+        terms = []
+        for t in args:  # (the factors of each term, whether it is a product used once)
+            single = _op(g, t) == "mul" and g.uses.get(t, 1) == 1
+            terms.append((g.args(t) if single else (t,), single))
+        if not (terms[0][1] or terms[1][1]):
+            return None
+        for a in dict.fromkeys(terms[0][0]):
+            if a in terms[1][0] and _alike_arrays(g, terms[0][0] + terms[1][0]):
+                rest = [_other(g, t, a) if single else g.const(1.0) for t, single in
+                        zip(args, (terms[0][1], terms[1][1]))]
+                return ("mul", (a, g.add(op, tuple(rest))), {})
+        return None
+    return factor
+
+
+def _other(g: Graph, product: str, factor: str) -> str:
+    x, y = g.args(product)
+    return y if x == factor else x
+
+
+rule("add", "reassociate", "a*x + a*y -> a*(x + y) for arrays")(_array_factor("add"))
+rule("sub", "reassociate", "a*x - a*y -> a*(x - y) for arrays")(_array_factor("sub"))
+
+
 def _scalar_out_of(reduction: str, op: str) -> Rule:
     """sum(x * s) -> sum(x) * s for a true scalar s: one multiplication, not one per
     element (division alike)."""

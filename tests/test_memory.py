@@ -148,9 +148,11 @@ def test_planned_code_equals_unplanned_code_bit_for_bit(case):
         _run_both(text, at, mode="forward")
 
 
-def test_forward_mode_through_a_ladder_keeps_a_few_arrays_alive():
-    """Each rung's tangent is computed while its sin and cos are still fresh, so the
-    buffers go round instead of one pair per rung staying alive (as reverse mode must)."""
+def test_a_ladder_keeps_a_few_arrays_in_forward_mode_and_one_per_rung_in_reverse():
+    """Forward mode computes each rung's tangent while its sin and cos are still fresh,
+    so the buffers go round. Reverse mode must keep something per rung for the way
+    back: the gradient's rung factor x_bar * (c*c - s*s + 1) (factored, with the forward
+    values grouped) is made while c and s are fresh, so one array per rung, not two."""
     import tracemalloc
 
     rungs, n = 20, 10_000
@@ -165,7 +167,7 @@ def test_forward_mode_through_a_ladder_keeps_a_few_arrays_alive():
         peaks[mode] = tracemalloc.get_traced_memory()[1] / x.nbytes
         tracemalloc.stop()
     assert peaks["forward"] <= 10, peaks  # five buffers and the temporaries of a line
-    assert peaks["reverse"] >= 2 * rungs, peaks  # the sines and cosines, kept for the way back
+    assert rungs <= peaks["reverse"] <= rungs + 6, peaks
 
 
 @SETTINGS
@@ -174,7 +176,8 @@ def test_the_schedule_is_a_topological_order(case):
     text, _ = case
     g = gc.compile(gc.parse(text)).grad_graph
     nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("input", "const")]
-    order = memory.schedule(g, nodes)
+    order, deferred = memory.schedule(g, nodes)
+    assert deferred <= set(nodes)
     assert sorted(order) == sorted(nodes)
     position = {n: i for i, n in enumerate(order)}
     for n in order:
@@ -261,10 +264,10 @@ def test_an_operand_on_the_right_of_a_minus_gets_its_own_line():
 
 
 def test_an_operand_that_dies_inside_a_dot_is_overwritten_there():
-    """(t * x) @ x with t read last there: the product goes into t's buffer."""
-    text = "x: [N]\nt = exp(x)\nu = sum(t) * sum(sin(x))\nv = u + sum(t * x * x)"
+    """(t - 1) @ x with t read last there: the difference goes into t's buffer."""
+    text = "x: [N]\nt = exp(x)\nu = sum(t) * sum(sin(x))\nv = u + sum((t - 1) * x)"
     fn = _run_both(text, {"x": np.linspace(-1, 1, N)})
-    assert re.search(r"(\w+) = np\.multiply\(t, x, out=t\)\n    v = .*\1 @ x",
+    assert re.search(r"(\w+) = np\.subtract\(t, 1\.0, out=t\)\n    v = .*\1 @ x",
                      fn.source.split("def forward")[1])
 
 

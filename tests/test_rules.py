@@ -289,6 +289,35 @@ def test_an_array_times_a_constant_over_an_array_is_a_quotient(text, fires, mode
         assert "/ y" in fn.source.split("def forward")[1].split("return")[0]
 
 
+EARLIER = "(a * b) * c -> a * (b * c), earlier factors first"
+ARRAY_FACTOR = "a*x + a*y -> a*(x + y) for arrays"
+ARRAY_FACTOR_SUB = "a*x - a*y -> a*(x - y) for arrays"
+
+
+@pytest.mark.parametrize("text, name, fires", [
+    ("x: [N]\ny: [N]\nz: [N]\ne = sum(sin(x * y + x * z))", ARRAY_FACTOR, True),
+    ("x: [N]\ny: [N]\ne = sum(sin(x * y + x))", ARRAY_FACTOR, True),
+    ("x: [N]\ny: [N]\nz: [N]\ne = sum(sin(x * y - z * x))", ARRAY_FACTOR_SUB, True),
+    ("x: [N]\ny: [N]\nz: [N]\ne = sum(sin(x * y + y * z))", ARRAY_FACTOR, True),
+    ("x: [N]\ny: [N]\nz: [N]\nu = x * y\ne = sum(sin(u + x * z) * u)", ARRAY_FACTOR, False),
+    ("x: [N]\ny: [3, N]\nz: [N]\ne = sum(sin(x * y + x * z))", ARRAY_FACTOR, False),
+    ("e = sin(x * y + x * z)", ARRAY_FACTOR, False),  # undeclared: any shapes
+])
+def test_a_common_array_factor_is_taken_out(text, name, fires, mode):
+    check(text, name, "reassociate", mode, fires=fires, user_graph=True)
+
+
+def test_the_ladders_gradient_groups_forward_values_per_rung():
+    """x_bar = (x1_bar * c) * c - (x1_bar * s) * s + x1_bar per rung becomes
+    x1_bar * (c*c - s*s + 1): the factor needs only the rung's forward values."""
+    text = "x: [N]\n" + "x = sin(x) * cos(x) + x\n" * 3
+    fn = check(text, EARLIER, "reassociate", "reverse")
+    report = fn.report()
+    assert report[ARRAY_FACTOR] >= 2 and report[ARRAY_FACTOR_SUB] >= 2
+    body = fn.source.split("def value_and_grad")[1]
+    assert body.count("np.sin(") == 3 and body.count(" * ") + body.count("np.multiply") <= 12
+
+
 def test_a_shared_scaled_array_is_not_split():
     """x * (200 * t) with 200 * t used elsewhere: the product reads the array that is made
     anyway, instead of making t * x and scaling it by 200 (a pass more)."""
