@@ -275,6 +275,8 @@ def _factor(op: str) -> Rule:
     flip = {"add": "sub", "sub": "add"}
 
     def factor(g: Graph, args: tuple, params: dict) -> Rewrite:
+        if not _known_array(g, args[0]):
+            return None
         parts = [_single(g, a) for a in args]
         if None in parts or parts[0][2] != "mul" or parts[1][2] != "mul":
             return None
@@ -307,6 +309,8 @@ def _earlier_first(g: Graph, args: tuple, params: dict) -> Rewrite:
     ``(x_bar * c) * c -> x_bar * (c * c)``, a product of forward values that can be
     made while they are fresh (and then freed), and a common factor ``x_bar`` for
     the sum it goes into."""
+    if not _known_array(g, args[0]):
+        return None
     index = g._index
     for k in (0, 1):
         inner, c = args[k], args[1 - k]
@@ -324,7 +328,7 @@ def _array_factor(op: str) -> Rule:
     one pass fewer, and in a gradient the part that is only forward values can be
     made during the forward sweep. Products used elsewhere stay."""
     def factor(g: Graph, args: tuple, params: dict) -> Rewrite:
-        if not _alike_arrays(g, args):
+        if not (_known_array(g, args[0]) and _alike_arrays(g, args)):
             return None
         terms = []
         for t in args:  # (the factors of each term, whether it is a product used once)
