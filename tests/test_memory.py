@@ -315,3 +315,13 @@ def test_int_arrays_are_computed_as_floats():
     value, grads = fn.module.value_and_grad(np.arange(N), 1, 0, 0)
     want, want_grads = fn.module.value_and_grad(np.arange(N) * 1.0, 1.0, 0.0, 0.0)
     assert value == want and np.array_equal(grads["x"], want_grads["x"])
+
+
+def test_a_broadcast_python_float_keeps_float32():
+    """d(cos(a) + 2a)/da = 2 - sin(a): the 2.0 is broadcast (_broadcast_like) as a
+    float32 array, as NumPy's float32 - Python float stays float32; planned and
+    unplanned code agree on dtype and bits."""
+    at = {"a": np.linspace(-1, 1, 3 * N, dtype=np.float32).reshape(3, N)}
+    for mode in ("reverse", "forward"):
+        fn = _run_both("a: [3, N]\nv = cos(a) + (a + a)", at, mode=mode)
+        assert fn.module.value_and_grad(at["a"])[1]["a"].dtype == np.float32

@@ -17,7 +17,11 @@ def _broadcast_like(x, like):
     if have == want:
         return x
     shape = np.broadcast_shapes(have, want)
-    return x if have == shape else np.broadcast_to(x, shape)
+    if have == shape:
+        return x
+    if isinstance(x, (int, float)):  # a Python number stays weak: like's float32 stays
+        x = np.asarray(x, dtype=np.result_type(x, like))
+    return np.broadcast_to(x, shape)
 
 
 def _sum_to(x, like):
