@@ -154,9 +154,9 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
         reuse["slices written in place"] += len(slices)
     plain = style["form"]
     buffers = {n: names[b] for n, b in into.items()}
-    for part, u in slices.items():
+    for line, u in slices.items():  # the line writes into u's slice of u's array
         p = g.attrs(u)["params"]
-        buffers[part] = f"_zeros_around({names[u]}, {p['start']}, {p['stop']}, {p['axis']})"
+        buffers[line] = f"_zeros_around({names[u]}, {p['start']}, {p['stop']}, {p['axis']})"
 
     def writing_into(n: str) -> printer.Form:
         if n not in buffers:
@@ -167,11 +167,11 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
     body = printer.lines(g, order, names, literal=printer.numpy_literal,
                          keep=keep | set(into) | set(slices) | set(slices.values()),
                          **{**style, "form": writing_into, "joinable": memory.joinable(g, classes)})
-    made = {u: part for part, u in slices.items()}
-    allocation = {part: (u, f"np.empty_like({names[g.args(u)[1]]})")
-                  for part, u in slices.items()}
-    return [line for n, expr in body if n not in made
-            for line in ([allocation[n]] if n in allocation else []) + [(n, expr)]], one_dtype
+    allocation = {line: (u, f"np.empty_like({names[g.args(u)[1]]})")  # just before the line
+                  for line, u in slices.items()}
+    placed = set(slices.values())  # their own lines go: their arrays are filled already
+    return [row for n, expr in body if n not in placed
+            for row in ([allocation[n]] if n in allocation else []) + [(n, expr)]], one_dtype
 
 
 def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str], style: dict,

@@ -74,31 +74,21 @@ def _one_dtype(*values):
     return tuple(np.asarray(v, dtype=dtype) for v in values)
 
 
-def _reads(g: Graph, line: str, named: set[str]) -> list[str]:
-    """The named values a line's expression reads (through its folded operands), in
-    the order they are printed."""
-    out: dict[str, None] = {}
+def _expression(g: Graph, line: str, named: set[str] | dict[str, int]
+                ) -> tuple[list[str], list[str]]:
+    """A line's expression: the named values it reads, in the order they are printed,
+    and the nodes folded into it."""
+    reads: dict[str, None] = {}
+    folded = []
     stack = list(reversed(g.args(line)))
     while stack:
         a = stack.pop()
-        if a in named:
-            out[a] = None
+        if a in named or a in g.inputs:
+            reads[a] = None
         elif not g.is_const(a):
+            folded.append(a)
             stack.extend(reversed(g.args(a)))
-    return list(out)
-
-
-def _folded(g: Graph, line: str, named: dict[str, int]) -> list[str]:
-    """The nodes folded into a line's expression."""
-    out = []
-    stack = [a for a in g.args(line) if a not in named and not g.is_const(a)]
-    while stack:
-        a = stack.pop()
-        if a in g.inputs:
-            continue
-        out.append(a)
-        stack.extend(b for b in g.args(a) if b not in named and not g.is_const(b))
-    return out
+    return list(reads), folded
 
 
 def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
@@ -106,7 +96,7 @@ def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
     """What each line reads, and the last line that reads each value, directly or
     through a view of it (outputs are read by ``return``, after the last line)."""
     named = set(lines) | set(g.inputs)
-    reads = {n: _reads(g, n, named) for n in lines}
+    reads = {n: _expression(g, n, named)[0] for n in lines}
     position = {n: i for i, n in enumerate(lines)}
     last = dict.fromkeys(lines, -1)
     for o in outputs:
@@ -129,7 +119,7 @@ def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
     position = {n: i for i, n in enumerate(lines)}
     found = {}
     for i, n in enumerate(lines):
-        inside = _folded(g, n, position)
+        inside = _expression(g, n, position)[1]
         here = set(inside) | {n}
         for s in inside:
             if not reusable(g, s) or not g.op(s).can_write_into:
