@@ -92,7 +92,18 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     if fuse is not None or reuse is None or not any(memory.reusable(g, n) for n in nodes):
         body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=keep, **style)
     else:
-        body, one_dtype = _planned(g, nodes, names, keep, style, reuse)
+        graphs = [g]
+        again = memory.rematerialized(g)  # cheap arrays recomputed rather than kept
+        if again is not None:
+            names.update((n, namer(n)) for n in again.order() if n not in names
+                         and again.attrs(n)["op"] != "const")
+            graphs.append(again)
+        plans = [_planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
+                          names, keep, {"form": _form(h, helpers)}) for h in graphs]
+        _, body, one_dtype, counts = min(plans, key=lambda p: p[0])  # the first on a tie
+        if counts is not plans[0][3]:
+            counts["values recomputed"] += len(again.nx) - len(g.nx)
+        reuse.update(counts)
     out = [f"def {fname}({', '.join(params)}):", f'    """{doc}"""']
     if floats:
         out += _dispatch([f"isinstance({namer(i)}, float)" for i in floats])
@@ -135,20 +146,21 @@ def _dispatch(tests: list[str]) -> list[str]:
 
 
 def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
-             style: dict, reuse: Counter) -> tuple[list[tuple[str, str]], bool]:
-    """The lines with memory planned, and whether they need the inputs in one dtype:
-    planned as they come and, when there are several inputs, as if they shared one
-    dtype (``memory._one_dtype`` then brings them to it); the plan that allocates
-    less wins, the first on a tie."""
+             style: dict) -> tuple[float, list[tuple[str, str]], bool, Counter]:
+    """The memory it allocates, the lines with memory planned, whether they need the
+    inputs in one dtype, and what the plan did: planned as they come and, when there
+    are several inputs, as if they shared one dtype (``memory._one_dtype`` then brings
+    them to it); the plan that allocates less wins, the first on a tie."""
+    reuse: Counter = Counter()
     plans = [_plan(g, nodes, names, keep, style, memory.dtype_classes(g))]
     if len(g.inputs) > 1:
         plans.append(_plan(g, nodes, names, keep, style,
                            memory.dtype_classes(g, one_dtype=True)))
     best = min(plans, key=lambda p: p[0])
-    _, order, body, into, keep, slices, classes = best
+    cost, order, body, into, keep, slices, classes = best
     one_dtype = best is not plans[0] and best[0] < plans[0][0]
     if not into and not slices:
-        return body, False
+        return cost, body, False, reuse
     reuse["buffers reused (out=)"] += len(into)
     if slices:
         reuse["slices written in place"] += len(slices)
@@ -170,8 +182,9 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
     allocation = {line: (u, f"np.empty_like({names[g.args(u)[1]]})")  # just before the line
                   for line, u in slices.items()}
     placed = set(slices.values())  # their own lines go: their arrays are filled already
-    return [row for n, expr in body if n not in placed
-            for row in ([allocation[n]] if n in allocation else []) + [(n, expr)]], one_dtype
+    return cost, [row for n, expr in body if n not in placed
+                  for row in ([allocation[n]] if n in allocation else []) + [(n, expr)]], \
+        one_dtype, reuse
 
 
 def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str], style: dict,

@@ -261,6 +261,45 @@ def joinable(g: Graph, classes: Classes) -> Callable[[str, str], bool]:
     return join
 
 
+def rematerialized(g: Graph) -> Graph | None:
+    """``g`` with each cheap array recomputed for its later readers, or None when there
+    is none. Cheap: one arithmetic operator on inputs, constants and scalars
+    (``x - m``), so keeping it costs an array for the whole time between its first
+    and its last reader, and recomputing it costs one pass. Its first reader keeps it;
+    a copy is made just before the next one, for all the rest."""
+    order = g.order()
+    position = {n: i for i, n in enumerate(order)}
+    late: dict[str, list[str]] = {}  # reader -> the cheap values it reads copies of
+    for n in order:
+        op = g.op(n)
+        readers = sorted(g.nx._succ[n], key=position.__getitem__)
+        if len(readers) < 2 or n in g.outputs or op.symbol is None or not op.elementwise \
+                or not reusable(g, n) or not all(
+                    a in g.inputs or g.is_const(a) or g.shape(a) == () for a in g.args(n)):
+            continue
+        for r in readers[1:]:
+            late.setdefault(r, []).append(n)
+    if not late:
+        return None
+    new = Graph()
+    new.ops, new.reserved = dict(g.ops), g.reserved | set(g.nx)
+    new.nx.graph.update(g.nx.graph)
+    copies: dict[str, str] = {}
+    for v in order:
+        d = g.attrs(v)
+        if d["op"] == "input":
+            new.add_input(v, d["params"]["shape"], d["params"]["declared"])
+            continue
+        for n in late.get(v, ()):
+            if n not in copies:
+                c = g.attrs(n)
+                copies[n] = new.add(c["op"], c["args"], c["params"])
+        args = tuple(copies.get(a, a) if a in late.get(v, ()) else a for a in d["args"])
+        new.add(d["op"], args, d["params"], name=v, temp=d["temp"], pos=d.get("pos"))
+    new.inputs, new.outputs = list(g.inputs), list(g.outputs)
+    return new
+
+
 def orders(g: Graph, nodes: list[str]) -> list[tuple[list[str], set[str]]]:
     """The orders worth planning, each with the temporaries that must get lines of
     their own to be evaluated where the order puts them: the given order (none), and
