@@ -164,6 +164,43 @@ def _constants_together(g: Graph, args: tuple, params: dict) -> Rewrite:
     return None
 
 
+# ---- the Pythagorean identity: sin(x)^2 + cos(x)^2 = 1 -------------------------------
+_PARTNER = {"sin": "cos", "cos": "sin"}
+
+
+def _trig_square(g: Graph, name: str) -> tuple[str, str] | None:
+    """``(op, x)`` when node ``name`` is sin(x)**2 or cos(x)**2 (as t * t or t ** 2)."""
+    op = _op(g, name)
+    if not (op == "mul" and g.args(name)[0] == g.args(name)[1]
+            or op == "pow" and _scalar_const(g, g.args(name)[1], 2.0)):
+        return None
+    t = g.args(name)[0]
+    return (_op(g, t), g.args(t)[0]) if _op(g, t) in _PARTNER else None
+
+
+@rule("sub", "identities", "1 - sin(x)**2 -> cos(x)**2")
+def _one_minus_trig_square(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """One pass instead of two when cos(x) is at hand (it is, in the derivative of
+    sin(x) * cos(x)): cos(x)**2 is then often made already (common subexpressions)."""
+    found = _trig_square(g, args[1]) if _scalar_const(g, args[0], 1.0) else None
+    if found is None or not _known_array(g, args[1]):
+        return None
+    partner = g.add(_PARTNER[found[0]], (found[1],))
+    return ("mul", (partner, partner), {})
+
+
+@rule("add", "identities", "(a - sin(x)**2) + 1 -> a + cos(x)**2")
+def _regroup_for_trig(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """The 1 meets the square it cancels: cos² - sin² + 1 = cos² + cos² = 2 cos²."""
+    for k in (0, 1):
+        diff, one = args[k], args[1 - k]
+        if _op(g, diff) == "sub" and _scalar_const(g, one, 1.0) \
+                and _trig_square(g, g.args(diff)[1]) is not None and _known_array(g, diff):
+            a, square = g.args(diff)
+            return ("add", (a, g.add("sub", (one, square))), {})
+    return None
+
+
 # ---- reassociate: constants and scalars move out, so they meet and arrays do less ----
 def _true_scalar(g: Graph, name: str) -> bool:
     return g.shape(name) == () and not g.elastic(name)

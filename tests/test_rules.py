@@ -209,7 +209,7 @@ def test_an_array_added_to_itself_is_doubled(text, fires, mode):
 @pytest.mark.parametrize("text, fires", [
     ("x: [N]\ne = sum(sin(-(3 * x)))", True),
     ("e = sin(-(3 * x))", False),
-    ("x: [N]\nt = 3 * x\ne = sum(sin(-t) * t)", False),  # 3 * x is made anyway
+    ("x: [N]\nt = 3 * x\ne = sum(sin(-t) * cos(t))", False),  # 3 * x is made anyway
 ])
 def test_a_sign_meets_a_constant(text, fires, mode):
     fn = check(text, "-(c * x) -> (-c) * x", "identities", mode, fires=fires, user_graph=True)
@@ -272,7 +272,7 @@ OUTWARD = "x * (c * y) -> (x * y) * c"
     ("x: [N]\ny: [N]\ns: scalar\ne = sum(sin(x * s - y * s))", FACTOR_SUB, True),
     ("x: [N]\ny: [N]\ne = sum(sin(3 * x - -3 * y))", FACTOR_SUB, True),  # 3 * (x + y)
     ("x: [N]\ny: [N]\ne = sum(sin(3 * x + 2 * y))", FACTOR, False),
-    ("x: [N]\ny: [N]\nu = 3 * x\ne = sum(sin(u + 3 * y) * u)", FACTOR, False),  # u is shared
+    ("x: [N]\ny: [N]\nu = 3 * x\ne = sum(sin(u + 3 * y) * cos(u))", FACTOR, False),  # u is shared
     ("x: [N]\ny: [M]\ne = sum(sin(3 * x)) + sum(sin(3 * y))", FACTOR, False),
 ])
 def test_a_common_factor_is_taken_out(text, name, fires, mode):
@@ -310,15 +310,37 @@ def test_a_common_array_factor_is_taken_out(text, name, fires, mode):
     check(text, name, "reassociate", mode, fires=fires, user_graph=True)
 
 
-def test_the_ladders_gradient_groups_forward_values_per_rung():
+def test_the_ladders_gradient_is_a_product_of_squared_cosines():
     """x_bar = (x1_bar * c) * c - (x1_bar * s) * s + x1_bar per rung becomes
-    x1_bar * (c*c - s*s + 1): the factor needs only the rung's forward values."""
+    x1_bar * (c*c - s*s + 1) (factored, forward values grouped), then by the
+    Pythagorean identity x1_bar * (2 * c*c), and the 2s of all rungs meet: 2**3 * the
+    product of the squared cosines, as an expert writes it (two passes per rung)."""
     text = "x: [N]\n" + "x = sin(x) * cos(x) + x\n" * 3
-    fn = check(text, EARLIER, "reassociate", "reverse")
-    report = fn.report()
-    assert report[ARRAY_FACTOR] >= 2 and report[ARRAY_FACTOR_SUB] >= 2
-    body = fn.source.split("def value_and_grad")[1]
-    assert body.count("np.sin(") == 3 and body.count(" * ") + body.count("np.multiply") <= 12
+    for mode in ("reverse", "forward"):
+        fn = check(text, EARLIER, "reassociate", mode)
+        report = fn.report()
+        assert report[ARRAY_FACTOR] >= 2 and report[ARRAY_FACTOR_SUB] >= 2
+        assert report[PYTHAGORAS] == 3 and report[PYTHAGORAS_REGROUP] == 3
+        body = fn.source.split("def value_and_grad")[1]
+        assert body.count("np.sin(") == 3 and "8.0" in body and " - " not in body
+        # per rung s*c, c*c and one product (the first product is by 8.0)
+        assert body.count(" * ") + body.count("np.multiply") == 3 * 3
+
+
+PYTHAGORAS = "1 - sin(x)**2 -> cos(x)**2"
+PYTHAGORAS_REGROUP = "(a - sin(x)**2) + 1 -> a + cos(x)**2"
+
+
+@pytest.mark.parametrize("text, name, fires", [
+    ("x: [N]\ne = sum(sin(1 - sin(x)**2))", PYTHAGORAS, True),
+    ("x: [N]\ne = sum(sin(1 - cos(x) * cos(x)))", PYTHAGORAS, True),
+    ("x: [N]\ne = sum(sin(cos(x)**2 - sin(x)**2 + 1))", PYTHAGORAS_REGROUP, True),
+    ("x: [N]\ne = sum(sin(1 - sin(x) * sin(2 * x)))", PYTHAGORAS, False),
+    ("x: [N]\ne = sum(sin(2 - sin(x)**2))", PYTHAGORAS, False),
+    ("e = sin(1 - sin(x)**2)", PYTHAGORAS, False),  # undeclared: nothing to save on a float
+])
+def test_the_pythagorean_identity(text, name, fires, mode):
+    check(text, name, "identities", mode, fires=fires, user_graph=True)
 
 
 def test_a_shared_scaled_array_is_not_split():
