@@ -295,6 +295,8 @@ def test_an_array_times_a_constant_over_an_array_is_a_quotient(text, fires, mode
 EARLIER = "(a * b) * c -> a * (b * c), earlier factors first"
 ARRAY_FACTOR = "a*x + a*y -> a*(x + y) for arrays"
 ARRAY_FACTOR_SUB = "a*x - a*y -> a*(x - y) for arrays"
+PYTHAGORAS = "1 - sin(x)**2 -> cos(x)**2"
+PYTHAGORAS_REGROUP = "(a - sin(x)**2) + 1 -> a + cos(x)**2"
 
 
 @pytest.mark.parametrize("text, name, fires", [
@@ -325,10 +327,6 @@ def test_the_ladders_gradient_is_a_product_of_squared_cosines():
         assert body.count("np.sin(") == 3 and "8.0" in body and " - " not in body
         # per rung s*c, c*c and one product (the first product is by 8.0)
         assert body.count(" * ") + body.count("np.multiply") == 3 * 3
-
-
-PYTHAGORAS = "1 - sin(x)**2 -> cos(x)**2"
-PYTHAGORAS_REGROUP = "(a - sin(x)**2) + 1 -> a + cos(x)**2"
 
 
 @pytest.mark.parametrize("text, name, fires", [
