@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import gc
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -111,6 +111,12 @@ class Graph:
         self._index[name] = len(self._index)
         self._append_to_order(name, len(into))
         return name
+
+    def add_like(self, name: str, attrs: dict, args: tuple[str, ...]) -> str:
+        """Node ``name`` of another graph (its attributes ``attrs``) added to this one
+        as it was, reading ``args``."""
+        return self.add(attrs["op"], args, attrs["params"], name=name, temp=attrs["temp"],
+                        pos=attrs.get("pos"))
 
     def _append_to_order(self, name: str, edges: int) -> None:
         """Keep the cached order through an add: a node indexed after all others is last."""
@@ -284,6 +290,22 @@ class Graph:
         new._index, new._consts = dict(self._index), dict(self._consts)
         new._temps, new.reserved = self._temps, set(self.reserved)
         new._order = None if self._order is None else (self._order[0], list(self._order[1]))
+        return new
+
+    def rebuilt(self, add: Callable[[Graph, str, dict], None]) -> Graph:
+        """A new graph with this one's inputs, outputs and ops, whose other nodes
+        ``add(new, node, attributes)`` puts in, in this graph's order: as they were
+        (``new.add_like``), changed, or not at all."""
+        new = Graph()
+        new.ops, new.reserved = dict(self.ops), self.reserved | set(self.nx)
+        new.nx.graph.update(self.nx.graph)
+        for v in self.order():
+            d = self.attrs(v)
+            if d["op"] == "input":
+                new.add_input(v, d["params"]["shape"], d["params"]["declared"])
+            else:
+                add(new, v, d)
+        new.inputs, new.outputs = list(self.inputs), list(self.outputs)
         return new
 
     # ---- running ----------------------------------------------------------------

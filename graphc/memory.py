@@ -281,23 +281,16 @@ def rematerialized(g: Graph) -> Graph | None:
             late.setdefault(r, []).append(n)
     if not late:
         return None
-    new = Graph()
-    new.ops, new.reserved = dict(g.ops), g.reserved | set(g.nx)
-    new.nx.graph.update(g.nx.graph)
     copies: dict[str, str] = {}
-    for v in order:
-        d = g.attrs(v)
-        if d["op"] == "input":
-            new.add_input(v, d["params"]["shape"], d["params"]["declared"])
-            continue
+
+    def add(new: Graph, v: str, d: dict) -> None:
         for n in late.get(v, ()):
             if n not in copies:
                 c = g.attrs(n)
                 copies[n] = new.add(c["op"], c["args"], c["params"])
-        args = tuple(copies.get(a, a) if a in late.get(v, ()) else a for a in d["args"])
-        new.add(d["op"], args, d["params"], name=v, temp=d["temp"], pos=d.get("pos"))
-    new.inputs, new.outputs = list(g.inputs), list(g.outputs)
-    return new
+        new.add_like(v, d, tuple(copies.get(a, a) if a in late.get(v, ()) else a
+                                 for a in d["args"]))
+    return g.rebuilt(add)
 
 
 def orders(g: Graph, nodes: list[str]) -> list[tuple[list[str], set[str]]]:

@@ -5,7 +5,8 @@ a rewrite only ever enables rewrites of later nodes (its consumers), so one line
 sweep reaches the fixed point of the rules that look at operands; dead-node removal
 then tidies what it left unused. Rules that also count a node's readers see the counts
 from before the sweep, so a graph with arrays gets a second sweep when the first
-changed something.
+changed something. Last, sums and products of arrays are folded in the order their
+operands are made (regroup.py), the one rewrite that needs the whole chain.
 Passes never change a value (tests run every graph optimized and unoptimized); the
 numerically stable rewrites change only how a value is computed, to avoid overflow.
 
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .graph import Graph, paused_gc
+from .regroup import regrouped
 from .rules import RULES, const_value
 
 PASSES = ("dce", "fold", "identities", "reassociate", "broadcasts", "stable", "cse",
@@ -48,6 +50,9 @@ def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:
             # such rule to gain from.
             if sweep or sum(report.values()) == before or not _has_arrays(g):
                 break
+        if "reassociate" in enabled and _has_arrays(g) and (found := regrouped(g)):
+            g, chains = found
+            report["sums and products regrouped"] += chains
     g.nx.graph["report"] = dict(report)
     return g
 

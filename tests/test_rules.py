@@ -329,6 +329,40 @@ def test_the_ladders_gradient_is_a_product_of_squared_cosines():
         assert body.count(" * ") + body.count("np.multiply") == 3 * 3
 
 
+REGROUP = "sums and products regrouped"
+RUNGS = "x: [N]\nu = sin(x)\nv = sin(u)\nw = sin(v)\n"  # made in the order u, v, w
+
+
+@pytest.mark.parametrize("text, fires", [
+    (RUNGS + "e = sum(sin(w * v * u))", True),
+    (RUNGS + "e = sum(sin(w + (v + u)))", True),
+    (RUNGS + "e = sum(sin((w * v) * (w * v) * u))", True),  # w*v is read twice: an operand
+    (RUNGS + "e = sum(sin(u * v * w))", False),  # in order already
+    (RUNGS + "p = w * v\ne = sum(sin(p * u) * p)", False),  # p is read twice
+    (RUNGS + "y: [3, N]\ne = sum(sin(w * v * y))", False),  # broadcasting
+    (RUNGS + "e = sum(sin(w * v * y))", False),  # undeclared y: any shape
+    ("u = sin(x)\nv = sin(u)\nw = sin(v)\ne = w * v * u", False),  # undeclared: floats
+])
+def test_a_chain_of_arrays_is_folded_in_the_order_its_operands_are_made(text, fires, mode):
+    check(text, REGROUP, "reassociate", mode, fires=fires, user_graph=True)
+
+
+def test_the_ladders_product_starts_from_the_first_rung():
+    """Its local derivatives come from the output back; folded from the first rung's,
+    each cosine goes into the running product while it is fresh."""
+    text = "x: [N]\n" + "x = sin(x) * cos(x) + x\n" * 4
+    fn = check(text, REGROUP, "reassociate", "reverse")
+    g = fn.grad_graph
+    product, factors = g.args(g.outputs[1])[1], []  # x_bar = 16.0 * product
+    while g.attrs(product)["op"] == "mul":
+        product, last = g.args(product)
+        factors.append(last)
+    factors.append(product)
+    assert all(g.attrs(c)["op"] == "cos" for c in factors), factors
+    assert [g.args(c)[0] for c in reversed(factors)] == \
+        ["x", "x", "x_1", "x_1", "x_2", "x_2", "x_3", "x_3"]
+
+
 @pytest.mark.parametrize("text, name, fires", [
     ("x: [N]\ne = sum(sin(1 - sin(x)**2))", PYTHAGORAS, True),
     ("x: [N]\ne = sum(sin(1 - cos(x) * cos(x)))", PYTHAGORAS, True),

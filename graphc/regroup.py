@@ -1,0 +1,89 @@
+"""Sums and products of arrays regrouped into the order their operands are made.
+
+A chain of one associative op over arrays, ``((a * b) * c) * d``, can be evaluated in
+any order; the order it was written in decides how long each operand must be kept.
+A gradient's product of local derivatives is built from the output back, the reverse
+of the order the forward sweep makes its factors in, so every factor would stay alive
+until the last one exists. Folded from the left in the order the operands can be made,
+the running result takes in each operand while it is fresh (``p *= c``, as an expert
+accumulates), and the memory planner can free it at once.
+"""
+
+from __future__ import annotations
+
+from .graph import Graph
+from .memory import dtype_classes, reusable
+
+ASSOCIATIVE = ("add", "mul")
+
+
+def regrouped(g: Graph) -> tuple[Graph, int] | None:
+    """``g`` with each sum or product of three or more arrays folded from the left in
+    the order its operands can be made, and how many chains that regrouped; None when
+    every chain is in that order already.
+
+    A chain: ``add`` (or ``mul``) nodes whose operands are all arrays of their shape
+    and dtype class (no broadcasting, no mixed precision); its inner links are
+    temporaries read once, by the next link."""
+    classes = dtype_classes(g)
+    order = g.order()
+    position = {n: i for i, n in enumerate(order)}
+    depth: dict[str, int] = {}  # the longest path from an input: when it can be made
+    for n in order:
+        depth[n] = 1 + max((depth[a] for a in g.args(n)), default=-1)
+
+    def chained(n: str) -> bool:
+        d = g.attrs(n)
+        return d["op"] in ASSOCIATIVE and reusable(g, n) and all(
+            g.shape(a) == d["shape"] and not g.elastic(a) and classes[a] == classes[n]
+            for a in d["args"])
+
+    def inner(n: str) -> bool:
+        if not (g.attrs(n)["temp"] and n not in g.outputs and chained(n)):
+            return False
+        readers = g.nx._succ[n]
+        if len(readers) != 1:
+            return False
+        ((reader, edge),) = readers.items()
+        return len(edge["slots"]) == 1 and g.attrs(reader)["op"] == g.attrs(n)["op"] \
+            and chained(reader)
+
+    def chain(root: str) -> tuple[list[str], list[str]]:
+        """The chain's inner links, and its operands in the order the links take them."""
+        links, found = [], []
+        stack = [(root, False)]
+        while stack:
+            n, taken = stack.pop()
+            if taken:
+                found += [a for a in g.args(n) if not inner(a)]
+                continue
+            stack.append((n, True))
+            for a in reversed(g.args(n)):
+                if inner(a):
+                    links.append(a)
+                    stack.append((a, False))
+        return links, found
+
+    folds: dict[str, list[str]] = {}  # chain root -> its operands, in the new order
+    links: set[str] = set()  # the inner links of those chains
+    for n in order:
+        if chained(n) and not inner(n):
+            chain_links, now = chain(n)
+            wanted = sorted(now, key=lambda a: (depth[a], position[a]))
+            if len(now) > 2 and now != wanted:
+                folds[n] = wanted
+                links.update(chain_links)
+    if not folds:
+        return None
+
+    def add(new: Graph, v: str, d: dict) -> None:
+        if v in links:
+            return
+        if v not in folds:
+            new.add_like(v, d, d["args"])
+            return
+        first, *rest, last = folds[v]
+        for a in rest:
+            first = new.add(d["op"], (first, a), d["params"])
+        new.add_like(v, d, (first, last))
+    return g.rebuilt(add), len(folds)
