@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from . import memory, printer
-from .fuse import fusing
+from .fuse import Fusion
 from .graph import Graph
 from .ops import ATOM, OPS
 
@@ -85,11 +85,11 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
             if op != "input":
                 nodes.append(n)
     keep = set(g.outputs)
-    style = {"form": _form(g, helpers)}
-    if fuse == "numexpr":
-        style = fusing(g, style["form"])
+
     one_dtype = False
-    if fuse is not None or reuse is None or not any(memory.reusable(g, n) for n in nodes):
+    if reuse is None or not any(memory.reusable(g, n) for n in nodes):
+        form = _form(g, helpers)
+        style = Fusion(g).style(form) if fuse == "numexpr" else {"form": form}
         body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=keep, **style)
     else:
         graphs = [g]
@@ -99,7 +99,7 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                          and again.attrs(n)["op"] != "const")
             graphs.append(again)
         plans = [_planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
-                          names, keep, {"form": _form(h, helpers)}) for h in graphs]
+                          names, keep, _form(h, helpers), fuse == "numexpr") for h in graphs]
         _, body, one_dtype, counts = min(plans, key=lambda p: p[0])  # the first on a tie
         if counts is not plans[0][3]:
             counts["values recomputed"] += len(again.nx) - len(g.nx)
@@ -146,39 +146,40 @@ def _dispatch(tests: list[str]) -> list[str]:
 
 
 def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
-             style: dict) -> tuple[float, list[tuple[str, str]], bool, Counter]:
+             plain: Callable[[str], printer.Form], fuse: bool
+             ) -> tuple[float, list[tuple[str, str]], bool, Counter]:
     """The memory it allocates, the lines with memory planned, whether they need the
     inputs in one dtype, and what the plan did: planned as they come and, when there
     are several inputs, as if they shared one dtype (``memory._one_dtype`` then brings
-    them to it); the plan that allocates less wins, the first on a tie."""
+    them to it); the plan that allocates less wins, the first on a tie. ``plain``
+    spells each op in NumPy; with ``fuse``, numexpr evaluates chains (fuse.py)."""
     reuse: Counter = Counter()
-    plans = [_plan(g, nodes, names, keep, style, memory.dtype_classes(g))]
+    plans = [_plan(g, nodes, names, keep, plain, fuse, memory.dtype_classes(g))]
     if len(g.inputs) > 1:
-        plans.append(_plan(g, nodes, names, keep, style,
+        plans.append(_plan(g, nodes, names, keep, plain, fuse,
                            memory.dtype_classes(g, one_dtype=True)))
     best = min(plans, key=lambda p: p[0])
-    cost, order, body, into, keep, slices, classes = best
+    cost, order, body, into, keep, slices, classes, fusion = best
     one_dtype = best is not plans[0] and best[0] < plans[0][0]
     if not into and not slices:
         return cost, body, False, reuse
     reuse["buffers reused (out=)"] += len(into)
     if slices:
         reuse["slices written in place"] += len(slices)
-    plain = style["form"]
     buffers = {n: names[b] for n, b in into.items()}
     for line, u in slices.items():  # the line writes into u's slice of u's array
         p = g.attrs(u)["params"]
         buffers[line] = f"_zeros_around({names[u]}, {p['start']}, {p['stop']}, {p['axis']})"
 
     def writing_into(n: str) -> printer.Form:
-        if n not in buffers:
+        if n not in buffers or (fusion and fusion.fused(n)):  # numexpr's out= is its own
             return plain(n)
         op, args = g.op(n), g.args(n)
         exponent = _value(g, args[1]) if op.name == "pow" else None
         return op.into(buffers[n], exponent), ATOM, (0,) * op.arity
     body = printer.lines(g, order, names, literal=printer.numpy_literal,
                          keep=keep | set(into) | set(slices) | set(slices.values()),
-                         **{**style, "form": writing_into, "joinable": memory.joinable(g, classes)})
+                         **_style(g, writing_into, fusion, classes, buffers))
     allocation = {line: (u, f"np.empty_like({names[g.args(u)[1]]})")  # just before the line
                   for line, u in slices.items()}
     placed = set(slices.values())  # their own lines go: their arrays are filled already
@@ -187,21 +188,34 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
         one_dtype, reuse
 
 
-def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str], style: dict,
-          classes: memory.Classes) -> tuple:
+def _style(g: Graph, form: Callable[[str], printer.Form], fusion: Fusion | None,
+           classes: memory.Classes, buffers: dict[str, str] | None = None) -> dict:
+    """The printer's keyword arguments for planned code: NumPy lines joined as memory
+    planning allows (``memory.joinable``), numexpr chains whole."""
+    joinable = memory.joinable(g, classes)
+    if fusion is None:
+        return {"form": form, "joinable": joinable}
+    return fusion.style(form, joinable, buffers)
+
+
+def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
+          plain: Callable[[str], printer.Form], fuse: bool, classes: memory.Classes) -> tuple:
     """(memory allocated, order, lines, line -> buffer, lines kept, slices written in
-    place, classes): of the given order and the memory-minded schedule, the one that
-    allocates less, with the operands that die in a line on lines of their own when
-    that lets them be overwritten (``memory.unfold``)."""
-    style = {**style, "joinable": memory.joinable(g, classes)}
+    place, classes, numexpr's chains or None): of the given order and the memory-minded
+    schedule, the one that allocates less, with the operands that die in a line on
+    lines of their own when that lets them be overwritten (``memory.unfold``; numexpr
+    chains stay whole)."""
     best = None
     for order, deferred in memory.orders(g, nodes):
         own = keep | deferred
+        fusion = Fusion(g, own) if fuse else None  # chains the order keeps together
+        style = _style(g, plain, fusion, classes)
+        whole = fusion.fused if fusion else None
         for _ in range(4):  # an operand on its own line may let the one inside it out too
             body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=own,
                                  **style)
             lines = [n for n, _ in body]
-            unfolded = memory.unfold(g, lines, g.outputs, classes)
+            unfolded = memory.unfold(g, lines, g.outputs, classes, whole)
             if not unfolded:
                 break
             order = memory.just_before(g, order, unfolded)
@@ -213,8 +227,8 @@ def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str], sty
         into = memory.plan(g, lines, g.outputs, classes)
         cost = memory.allocated(g, lines, into)
         if best is None or cost < best[0]:
-            slices = memory.into_slices(g, lines, g.outputs, into, classes)
-            best = (cost, order, body, into, own, slices, classes)
+            slices = memory.into_slices(g, lines, g.outputs, into, classes, whole)
+            best = (cost, order, body, into, own, slices, classes, fusion)
     return best
 
 
@@ -256,7 +270,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     parts = [f'"""{title}\n\nGenerated by graphc. Standalone: needs only NumPy.\n'
              "Arguments are floats or NumPy arrays. Python floats follow Python's arithmetic\n"
              "(1 / 0.0 raises ZeroDivisionError); np.float64 and arrays follow NumPy's.\n",
-             "import numpy as np\n" + ("import numexpr as ne\n" if fuse else "")]
+             "import numpy as np\n"]
     functions = [function_source(op.body, helpers[name], "A user-defined op.", helpers)
                  for name, op in ops.items() if name in helpers]
     functions.append(function_source(forward, "forward", "The output value.", helpers,
@@ -276,6 +290,11 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
         functions.append(function_source(floats, FLOATS, "value_and_grad when the undeclared "
                                          "inputs are floats: no broadcasting to undo.",
                                          helpers, value_and_grads, fuse=fuse))
+    if any("ne.evaluate(" in f for f in functions):
+        parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numexpr.")
+        parts[0] += ("numexpr evaluates chains of elementwise ops in one pass; with float32\n"
+                     "arrays and float constants it computes in float64.\n")
+        parts[1] += "import numexpr as ne\n"
     shipped = dict.fromkeys(f for op in ops.values() for f in op.helpers)
     if any(f" = {ONE_DTYPE}(" in f for f in functions):
         shipped[memory._one_dtype] = None

@@ -4,8 +4,9 @@ NumPy evaluates ``(a + b) * (b + 1)`` as three passes with two temporaries; nume
 evaluates the whole expression in one blocked, multi-threaded pass. With
 ``gc.compile(g, fuse="numexpr")`` the emitter writes chains of elementwise nodes as
 ``name = ne.evaluate("(a + b) * (b + 1.0)")``, still one readable line per named
-node; everything else (matmuls, reductions, helpers) stays NumPy. numexpr computes
-float32 inputs combined with Python-float constants in float64.
+node; a lone cheap op, scalars and everything else (matmuls, reductions, helpers)
+stay NumPy. Memory planning writes chains into dead buffers (``out=``) too. numexpr
+computes float32 inputs combined with Python-float constants in float64.
 """
 
 from __future__ import annotations
@@ -38,19 +39,64 @@ NUMEXPR: dict[str, tuple[str, int, tuple[int, ...]]] = {
                          ("eq", "=="), ("ne", "!="))},
 }
 """op -> numexpr spelling, its precedence, its operands' precedences."""
+COSTLY = frozenset(("exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "elu", "softplus"))
+"""Ops worth a numexpr call of their own: transcendental, so numexpr's threads pay."""
 
 
-def fusing(g: Graph, numpy_form: Callable[[str], printer.Form]) -> dict:
-    """Keyword arguments for ``printer.lines`` that emit numexpr chains."""
-    def fused(node: str) -> bool:
-        return g.attrs(node)["op"] in NUMEXPR
+class Fusion:
+    """Which nodes of a graph numexpr evaluates, and how the printer spells them."""
 
-    def form(node: str) -> printer.Form:
-        return NUMEXPR[g.attrs(node)["op"]] if fused(node) else numpy_form(node)
+    def __init__(self, g: Graph, apart: set[str] | frozenset[str] = frozenset()):
+        """``apart``: nodes printed on lines of their own, which join no chain."""
+        self.g = g
+        self.chained = _chains(g, apart)
 
-    def finish(node: str, expr: str) -> str:
-        return f'ne.evaluate("{expr}")' if fused(node) else expr
+    def fused(self, node: str) -> bool:
+        return node in self.chained
 
-    return {"form": form, "finish": finish, "max_depth": 40, "max_width": 400,
-            "fold_named": True,
-            "joinable": lambda node, consumer: fused(node) == fused(consumer)}
+    def style(self, numpy_form: Callable[[str], printer.Form],
+              joinable: Callable[[str, str], bool] | None = None,
+              buffers: dict[str, str] | None = None) -> dict:
+        """Keyword arguments for ``printer.lines``: numexpr chains as
+        ``ne.evaluate("...")`` (with ``out=`` the line's buffer, if it has one), the rest
+        in ``numpy_form``, joined where ``joinable`` allows."""
+        fused, ops = self.fused, self.g.nx._node
+
+        def form(node: str) -> printer.Form:
+            return NUMEXPR[ops[node]["op"]] if fused(node) else numpy_form(node)
+
+        def finish(node: str, expr: str) -> str:
+            if not fused(node):
+                return expr
+            if buffers and node in buffers:  # numexpr may compute float32 in float64
+                return f'ne.evaluate("{expr}", out={buffers[node]}, casting="same_kind")'
+            return f'ne.evaluate("{expr}")'
+
+        def join(node: str, consumer: str) -> bool:
+            if fused(node) != fused(consumer):
+                return False
+            return fused(node) or joinable is None or joinable(node, consumer)
+
+        return {"form": form, "finish": finish, "max_depth": 40, "max_width": 400,
+                "fold_named": True, "joinable": join}
+
+
+def _chains(g: Graph, apart: set[str] | frozenset[str]) -> set[str]:
+    """The nodes numexpr evaluates: ops it spells, on values that may be arrays, that
+    meet another such op in one line (an operand read by the other alone), and costly
+    ones (exp, sin, ...), which numexpr spreads over all cores. A lone cheap op or a
+    scalar gains nothing from numexpr, whose call costs more than NumPy's."""
+    nodes = g.nx._node
+
+    def spelled(n: str) -> bool:
+        d = nodes[n]
+        return d["op"] in NUMEXPR and (d["shape"] != () or d["elastic"])
+
+    found = {n for n in g.order() if nodes[n]["op"] in COSTLY and spelled(n)}
+    outputs = set(g.outputs)
+    for n in g.order():
+        if spelled(n) and n not in outputs and n not in apart and len(g.nx._succ[n]) == 1:
+            ((reader, edge),) = g.nx._succ[n].items()
+            if len(edge["slots"]) == 1 and spelled(reader):
+                found.update((n, reader))
+    return found

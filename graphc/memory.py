@@ -108,17 +108,20 @@ def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
     return reads, last
 
 
-def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
-           ) -> dict[str, str]:
+def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes,
+           whole: Callable[[str], bool] | None = None) -> dict[str, str]:
     """Folded operands worth a line of their own: a call or operator whose operand dies
     in this line (``np.multiply(-0.5, u ** 2, out=u)``, ``(t * y) @ y``). On its own
     line it can write into that operand (``np.square(u, out=u)``) and an elementwise
     line then into it, where folded it allocates a temporary. Returns each such
-    operand with its line."""
+    operand with its line. Lines that ``whole`` names (numexpr's) make no
+    temporaries: nothing in them is split off."""
     _, last = _liveness(g, lines, outputs)
     position = {n: i for i, n in enumerate(lines)}
     found = {}
     for i, n in enumerate(lines):
+        if whole and whole(n):
+            continue
         inside = _expression(g, n, position)[1]
         here = set(inside) | {n}
         for s in inside:
@@ -179,7 +182,8 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
 
 
 def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
-                into: dict[str, str], classes: Classes) -> dict[str, str]:
+                into: dict[str, str], classes: Classes,
+                whole: Callable[[str], bool] | None = None) -> dict[str, str]:
     """line -> the ``unslice`` line that places the value computed in the line's buffer,
     when that array (allocated just before the line, like the array it is sliced from)
     can stand in for the buffer: its slice is then written from the start, and the
@@ -187,6 +191,7 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
 
     The value placed must be read by the unslice alone; the array must have its dtype
     (same dtype class as ``like``); and no line after it may be planned into the buffer.
+    Lines that ``whole`` names (numexpr's) write only into whole arrays.
     """
     _, last = _liveness(g, lines, outputs)
     position = {n: i for i, n in enumerate(lines)}
@@ -205,7 +210,8 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
             continue
         # the line that allocated part's buffer, else part itself (leaving that buffer)
         for line in dict.fromkeys((into.get(part, part), part)):
-            if g.op(line).can_write_into and later.get(line, -1) <= position[part] \
+            if g.op(line).can_write_into and not (whole and whole(line)) \
+                    and later.get(line, -1) <= position[part] \
                     and (like in g.inputs or position.get(like, math.inf) < position[line]):
                 found[line] = u
                 break
