@@ -14,8 +14,8 @@ import warnings
 import numpy as np
 import pytest
 from conftest import EXAMPLES, assert_close, central_diff
-from hypothesis import assume, given
-from test_memory import declared_cases
+from hypothesis import given
+from test_memory import declared_cases, tame
 from test_property import SETTINGS
 
 import graphc as gc
@@ -469,13 +469,8 @@ def test_rewrites_on_declared_random_dags_keep_their_values(case):
     """Factoring, regrouping, quotients and dots only fire on arrays of declared shape;
     on random DAGs of such arrays (float64 here) the optimized gradient equals the
     unoptimized one, in both modes."""
-    text, at = case
-    g = gc.parse(text)
-    assume(set(g.inputs) == set(at))
-    at = {k: np.asarray(v, dtype=np.float64) for k, v in at.items()}
-    with np.errstate(all="ignore"):
-        env = g.evaluate(**at)
-    assume(all(np.all(np.isfinite(v)) and np.all(np.abs(v) < 50) for v in env.values()))
+    g, at = tame(case, np.float64)
+    text = case[0]
     for mode in ("reverse", "forward"):
         with np.errstate(all="ignore"):
             (v1, g1), (v2, g2) = gc.compile(g, mode=mode)(**at), \
