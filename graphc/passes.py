@@ -51,8 +51,8 @@ def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:
             if sweep or sum(report.values()) == before or not _has_arrays(g):
                 break
         if "reassociate" in enabled and _has_arrays(g) and (found := regrouped(g)):
-            g, chains = found
-            report["sums and products regrouped"] += chains
+            g, fired = found
+            report.update(fired)
     g.nx.graph["report"] = dict(report)
     return g
 

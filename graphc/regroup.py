@@ -7,9 +7,16 @@ of the order the forward sweep makes its factors in, so every factor would stay 
 until the last one exists. Folded from the left in the order the operands can be made,
 the running result takes in each operand while it is fresh (``p *= c``, as an expert
 accumulates), and the memory planner can free it at once.
+
+A product in which operands repeat is a square times the rest: ``a*a*b*b*c`` is
+``(a*b)**2 * c``, one multiplication fewer per repeated operand after the first. A
+gradient's product of local derivatives ``2 cos(x_k)**2`` over the rungs of a ladder
+is then one running product of the cosines, squared once at the end.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from .graph import Graph
 from .memory import dtype_classes, reusable
@@ -17,10 +24,11 @@ from .memory import dtype_classes, reusable
 ASSOCIATIVE = ("add", "mul")
 
 
-def regrouped(g: Graph) -> tuple[Graph, int] | None:
+def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
     """``g`` with each sum or product of three or more arrays folded from the left in
-    the order its operands can be made, and how many chains that regrouped; None when
-    every chain is in that order already.
+    the order its operands can be made (repeated factors of a product gathered into a
+    square), and how many chains that regrouped and gathered; None when every chain is
+    in that order already.
 
     A chain: ``add`` (or ``mul``) nodes whose operands are all arrays of their shape
     and dtype class (no broadcasting, no mixed precision); its inner links are
@@ -64,15 +72,27 @@ def regrouped(g: Graph) -> tuple[Graph, int] | None:
                     stack.append((a, False))
         return links, found
 
-    folds: dict[str, list[str]] = {}  # chain root -> its operands, in the new order
+    # chain root -> its operands in the new order: the factors to square, the rest
+    folds: dict[str, tuple[list[str], list[str]]] = {}
     links: set[str] = set()  # the inner links of those chains
+    found: Counter[str] = Counter()
     for n in order:
         if chained(n) and not inner(n):
             chain_links, now = chain(n)
+            if len(now) < 3:
+                continue
             wanted = sorted(now, key=lambda a: (depth[a], position[a]))
-            if len(now) > 2 and now != wanted:
-                folds[n] = wanted
-                links.update(chain_links)
+            squared, rest = _squares(wanted) if g.attrs(n)["op"] == "mul" else ([], wanted)
+            if len(squared) > 1:
+                found["x*x*y*y -> (x*y)**2"] += 1
+            else:
+                squared, rest = [], wanted
+                if now == wanted:
+                    continue
+            folds[n] = squared, rest
+            links.update(chain_links)
+            if now != wanted:
+                found["sums and products regrouped"] += 1
     if not folds:
         return None
 
@@ -82,8 +102,35 @@ def regrouped(g: Graph) -> tuple[Graph, int] | None:
         if v not in folds:
             new.add_like(v, d, d["args"])
             return
-        first, *rest, last = folds[v]
-        for a in rest:
-            first = new.add(d["op"], (first, a), d["params"])
-        new.add_like(v, d, (first, last))
-    return g.rebuilt(add), len(folds)
+        squared, rest = folds[v]
+        if squared:
+            root = _folded(new, d, squared)
+            if not rest:
+                new.add_like(v, d, (root, root))
+                return
+            rest = [new.add("mul", (root, root), d["params"]), *rest]
+        new.add_like(v, d, (_folded(new, d, rest[:-1]), rest[-1]))
+    return g.rebuilt(add), found
+
+
+def _folded(new: Graph, d: dict, operands: list[str]) -> str:
+    """``operands`` joined from the left by ``d``'s op, as new nodes."""
+    first, *rest = operands
+    for a in rest:
+        first = new.add(d["op"], (first, a), d["params"])
+    return first
+
+
+def _squares(operands: list[str]) -> tuple[list[str], list[str]]:
+    """A product's operands as ``(s, r)`` with product ``prod(s)**2 * prod(r)``: an
+    operand joins ``s`` where it completes a pair and ``r`` where it is left unpaired,
+    so both keep the order of ``operands``."""
+    count, seen = Counter(operands), Counter()
+    squared, rest = [], []
+    for a in operands:
+        seen[a] += 1
+        if seen[a] % 2 == 0:
+            squared.append(a)
+        elif seen[a] == count[a]:
+            rest.append(a)
+    return squared, rest

@@ -316,7 +316,8 @@ def test_the_ladders_gradient_is_a_product_of_squared_cosines():
     """x_bar = (x1_bar * c) * c - (x1_bar * s) * s + x1_bar per rung becomes
     x1_bar * (c*c - s*s + 1) (factored, forward values grouped), then by the
     Pythagorean identity x1_bar * (2 * c*c), and the 2s of all rungs meet: 2**3 * the
-    product of the squared cosines, as an expert writes it (two passes per rung)."""
+    product of the squared cosines, which is the square of the cosines' product (one
+    pass per rung, and one for the square)."""
     text = "x: [N]\n" + "x = sin(x) * cos(x) + x\n" * 3
     for mode in ("reverse", "forward"):
         fn = check(text, EARLIER, "reassociate", mode)
@@ -325,8 +326,8 @@ def test_the_ladders_gradient_is_a_product_of_squared_cosines():
         assert report[PYTHAGORAS] == 3 and report[PYTHAGORAS_REGROUP] == 3
         body = fn.source.split("def value_and_grad")[1]
         assert body.count("np.sin(") == 3 and "8.0" in body and " - " not in body
-        # per rung s*c, c*c and one product (the first product is by 8.0)
-        assert body.count(" * ") + body.count("np.multiply") == 3 * 3
+        # per rung s*c and a cosine into the product; then its square, and by 8.0
+        assert body.count(" * ") + body.count("np.multiply") == 3 + 2 + 1 + 1
 
 
 REGROUP = "sums and products regrouped"
@@ -353,14 +354,34 @@ def test_the_ladders_product_starts_from_the_first_rung():
     text = "x: [N]\n" + "x = sin(x) * cos(x) + x\n" * 4
     fn = check(text, REGROUP, "reassociate", "reverse")
     g = fn.grad_graph
-    product, factors = g.args(g.outputs[1])[1], []  # x_bar = 16.0 * product
+    square = g.args(g.outputs[1])[1]  # x_bar = 16.0 * product**2
+    assert g.attrs(square)["op"] == "mul" and g.args(square)[0] == g.args(square)[1]
+    product, factors = g.args(square)[0], []
     while g.attrs(product)["op"] == "mul":
         product, last = g.args(product)
         factors.append(last)
     factors.append(product)
     assert all(g.attrs(c)["op"] == "cos" for c in factors), factors
-    assert [g.args(c)[0] for c in reversed(factors)] == \
-        ["x", "x", "x_1", "x_1", "x_2", "x_2", "x_3", "x_3"]
+    assert [g.args(c)[0] for c in reversed(factors)] == ["x", "x_1", "x_2", "x_3"]
+
+
+SQUARES = "x*x*y*y -> (x*y)**2"
+
+
+@pytest.mark.parametrize("text, fires, multiplications", [
+    (RUNGS + "e = sum(sin(u * v * u * v))", True, 2),  # (u*v)**2
+    (RUNGS + "e = sum(sin(w * u * v * u * w * v))", True, 3),  # (u*v*w)**2
+    (RUNGS + "e = sum(sin(u * u * v * u * v * w))", True, 4),  # (u*v)**2 * u * w
+    (RUNGS + "e = sum(sin(u * u * v))", False, 2),  # one pair: nothing to gain
+    (RUNGS + "e = sum(sin(u + u + v + v))", False, 1),  # sums are not products: 2.0 * u
+    ("u = sin(x)\nv = sin(u)\ne = u * v * u * v", False, 3),  # undeclared: floats
+])
+def test_repeated_factors_of_a_product_are_gathered_into_a_square(text, fires,
+                                                                   multiplications, mode):
+    fn = check(text, SQUARES, "reassociate", mode, fires=fires)
+    if mode == "reverse":
+        body = fn.source.split("def forward")[1].split("def value_and_grad")[0]
+        assert body.count(" * ") == multiplications, body
 
 
 @pytest.mark.parametrize("text, name, fires", [
