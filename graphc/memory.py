@@ -269,33 +269,42 @@ def joinable(g: Graph, classes: Classes) -> Callable[[str, str], bool]:
 
 def rematerialized(g: Graph) -> Graph | None:
     """``g`` with each cheap array recomputed for its later readers, or None when there
-    is none. Cheap: one arithmetic operator on inputs, constants and scalars
-    (``x - m``), so keeping it costs an array for the whole time between its first
-    and its last reader, and recomputing it costs one pass. Its first reader keeps it;
-    a copy is made just before the next one, for all the rest."""
+    is none. Cheap: at most two arithmetic operators from inputs, constants and scalars
+    (``x - m``, ``(x - m) ** 2``), so keeping it costs an array for the whole time
+    between its first and its last reader, and recomputing it costs a pass or two. Its
+    first reader keeps it; a copy is made just before the next one, for all the rest
+    (copies share their operands' copies)."""
     order = g.order()
     position = {n: i for i, n in enumerate(order)}
+
+    def leaf(a: str) -> bool:
+        return a in g.inputs or g.is_const(a) or g.shape(a) == ()
+
+    def cheap(n: str, depth: int = 2) -> bool:
+        op = g.op(n)
+        return op.symbol is not None and op.elementwise and n not in g.outputs \
+            and reusable(g, n) and all(leaf(a) or depth > 1 and cheap(a, 1) for a in g.args(n))
+
     late: dict[str, list[str]] = {}  # reader -> the cheap values it reads copies of
     for n in order:
-        op = g.op(n)
         readers = sorted(g.nx._succ[n], key=position.__getitem__)
-        if len(readers) < 2 or n in g.outputs or op.symbol is None or not op.elementwise \
-                or not reusable(g, n) or not all(
-                    a in g.inputs or g.is_const(a) or g.shape(a) == () for a in g.args(n)):
-            continue
-        for r in readers[1:]:
-            late.setdefault(r, []).append(n)
+        if len(readers) >= 2 and cheap(n):
+            for r in readers[1:]:
+                late.setdefault(r, []).append(n)
     if not late:
         return None
     copies: dict[str, str] = {}
 
+    def copy(new: Graph, n: str) -> str:
+        if n not in copies:
+            c = g.attrs(n)
+            copies[n] = new.add(c["op"], tuple(a if leaf(a) else copy(new, a)
+                                               for a in c["args"]), c["params"])
+        return copies[n]
+
     def add(new: Graph, v: str, d: dict) -> None:
-        for n in late.get(v, ()):
-            if n not in copies:
-                c = g.attrs(n)
-                copies[n] = new.add(c["op"], c["args"], c["params"])
-        new.add_like(v, d, tuple(copies.get(a, a) if a in late.get(v, ()) else a
-                                 for a in d["args"]))
+        again = late.get(v, ())
+        new.add_like(v, d, tuple(copy(new, a) if a in again else a for a in d["args"]))
     return g.rebuilt(add)
 
 

@@ -287,6 +287,23 @@ def _scalars_first_div(g: Graph, args: tuple, params: dict) -> Rewrite:
     return (op, (g.add("div", arrays), s), {})
 
 
+@rule("pow", "reassociate", "(x * s) ** k -> x ** k * s ** k")
+def _scalar_out_of_power(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """A true scalar leaves an integer power of an array: ``(x / s) ** 2`` is
+    ``x ** 2 / s ** 2``, and the division by ``s ** 2`` can then meet other scalars
+    (P6's ``-0.5 * ((x - m) / s) ** 2`` scales ``(x - m) ** 2`` once, a pass fewer).
+    Integer powers only: ``(x * s) ** 0.5`` is real where ``x ** 0.5`` may not be."""
+    base, k = args
+    found = _single(g, base)
+    if found is None or not (g.is_const(k) and g.shape(k) == ()):
+        return None
+    value = const_value(g, k)
+    if not (isinstance(value, (int, float)) and float(value).is_integer()):
+        return None
+    x, s, op = found
+    return (op, (g.add("pow", (x, k)), g.add("pow", (s, k))), {})
+
+
 @rule("mul", "reassociate", "x * (c * y) -> (x * y) * c")
 def _constant_outward(g: Graph, args: tuple, params: dict) -> Rewrite:
     """The constant moves out to meet other constants. An array ``c * y`` used

@@ -360,10 +360,11 @@ def test_a_broadcast_python_float_keeps_float32():
 
 
 def test_cheap_arrays_are_recomputed_when_that_keeps_fewer_alive():
-    """The mixture's gradient reads x - m1 and x - m2 again at the end; recomputing them
-    there (one pass each) instead of keeping them keeps 4 arrays of N alive, as the
-    hand-written gradient does, instead of 6. Colah's a + b is read again right away:
-    nothing is recomputed."""
+    """The mixture's gradient reads x - m and (x - m)**2 again at the end, for both
+    components; recomputing them there (two passes each, the square written over the
+    difference) instead of keeping them keeps 4 arrays of N alive, as the hand-written
+    gradient does, instead of 6. Colah's a + b is read again right away: nothing is
+    recomputed."""
     import tracemalloc
 
     text = (EXAMPLES / "mixture.gc").read_text()
@@ -372,7 +373,8 @@ def test_cheap_arrays_are_recomputed_when_that_keeps_fewer_alive():
     at = {"x": np.linspace(-3, 3, n), "z": np.float64(-0.5), "m1": np.float64(-0.8),
           "m2": np.float64(1.7), "ls1": np.float64(-0.5), "ls2": np.float64(0.2)}
     fn = _run_both(text, at, wrt=wrt)
-    assert fn.report()["values recomputed"] == 2
+    assert fn.report()["values recomputed"] == 4
+    assert fn.source.count("np.square(") == 2  # each difference squared in its buffer
     f = fn.module.value_and_grad
     f(*at.values())
     tracemalloc.start()

@@ -312,6 +312,23 @@ def test_a_common_array_factor_is_taken_out(text, name, fires, mode):
     check(text, name, "reassociate", mode, fires=fires, user_graph=True)
 
 
+POWER = "(x * s) ** k -> x ** k * s ** k"
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("x: [N]\ns: scalar\ne = sum(exp(-0.5 * ((x - 1) / s) ** 2))", True),
+    ("x: [N]\ns: scalar\ne = sum(exp((s * x) ** 3))", True),
+    ("x: [N]\ns: scalar\ne = sum(exp((x * s) ** -1))", True),
+    ("x: [N]\ns: scalar\ne = sum(sqrt((x * s) ** 2 + 1))", True),
+    ("x: [N]\ns: scalar\ne = sum(exp((x * s) ** 0.5))", False),  # not an integer power
+    ("x: [N]\ns: scalar\nu = x * s\ne = sum(exp(u ** 2) + u)", False),  # u is read twice
+    ("x: [N]\ny: [N]\ne = sum(exp((x * y) ** 2))", False),  # no scalar
+    ("s: scalar\ne = exp((x * s) ** 2)", False),  # undeclared x: maybe a float
+])
+def test_a_scalar_leaves_an_integer_power(text, fires, mode):
+    check(text, POWER, "reassociate", mode, fires=fires, user_graph=True)
+
+
 def test_the_ladders_gradient_is_a_product_of_squared_cosines():
     """x_bar = (x1_bar * c) * c - (x1_bar * s) * s + x1_bar per rung becomes
     x1_bar * (c*c - s*s + 1) (factored, forward values grouped), then by the
