@@ -20,13 +20,12 @@ from .graph import Graph
 from .ops import ATOM, OPS
 
 PUBLIC = ("forward", "value_and_grad")
-FLOATS = "_value_and_grad_floats"  # value_and_grad specialised to Python floats
 ONE_DTYPE = memory._one_dtype.__name__  # brings the inputs to one dtype (memory planning)
 # The helpers the op table ships with the module (_sum_to, ...): a parameter of that
 # name would shadow the helper inside the function.
 HELPERS = frozenset(f.__name__ for op in OPS.values() for f in op.helpers)
 RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
-    | {"np", "ne", *PUBLIC, FLOATS, ONE_DTYPE} | HELPERS
+    | {"np", "ne", *PUBLIC, ONE_DTYPE} | HELPERS
 
 
 class Namer:
@@ -67,12 +66,13 @@ def _form(g: Graph, helpers: dict[str, str]):
 def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                     returns: Callable[[list[str]], str] = ", ".join,
                     fuse: str | None = None, reuse: Counter | None = None,
-                    floats: list[str] | None = None) -> str:
+                    floats: tuple[list[str], str] | None = None) -> str:
     """``def fname(inputs): ...`` computing g's outputs, one line per node.
 
     With a ``reuse`` counter, lines write into dead buffers (``out=``, memory.py) and
-    the counter records how many did. ``floats``: the inputs for which Python floats
-    go to the specialised ``_value_and_grad_floats``.
+    the counter records how many did. ``floats``: the inputs that, when they are all
+    Python floats, take a specialised body instead (the source of a function with the
+    same parameters, whose body is inlined under the test: no call to pay).
     """
     namer = Namer(set(helpers.values()) | {fname})
     params = [namer(i) for i in g.inputs]
@@ -106,8 +106,9 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
         reuse.update(counts)
     out = [f"def {fname}({', '.join(params)}):", f'    """{doc}"""']
     if floats:
-        out += _dispatch([f"isinstance({namer(i)}, float)" for i in floats])
-        out.append(f"        return {FLOATS}({', '.join(params)})")
+        tested, source = floats
+        out += _dispatch([f"isinstance({namer(i)}, float)" for i in tested])
+        out += ["    " + line for line in source.splitlines()[2:]]  # after def and docstring
     if one_dtype:
         out += _wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
     out += [f"    {names[n]} = {expr}" for n, expr in body]
@@ -259,7 +260,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
 
     ``reuse``: plan buffer reuse (see ``function_source``), counted for the gradient.
     ``floats``: ``grad`` specialised to scalar inputs (``passes.for_floats``), which
-    ``value_and_grad`` calls when its undeclared inputs are floats.
+    ``value_and_grad`` runs when its undeclared inputs are floats.
     """
     ops = _used_ops([forward, grad] + ([floats] if floats else []))
     helper_namer = Namer(set(HELPERS))
@@ -280,16 +281,13 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(wrt, outs[1:]))
         return f"{outs[0]}, {{{pairs}}}"
 
-    free = None if floats is None else \
-        [i for i in grad.inputs if not grad.attrs(i)["params"]["declared"]]
+    fast = None if floats is None else (
+        [i for i in grad.inputs if not grad.attrs(i)["params"]["declared"]],
+        function_source(floats, "value_and_grad", "", helpers, value_and_grads, fuse=fuse))
     functions.append(function_source(grad, "value_and_grad",
                                      f"The output value and its gradient ({mode} mode).",
                                      helpers, value_and_grads, fuse=fuse, reuse=reuse,
-                                     floats=free))
-    if floats is not None:
-        functions.append(function_source(floats, FLOATS, "value_and_grad when the undeclared "
-                                         "inputs are floats: no broadcasting to undo.",
-                                         helpers, value_and_grads, fuse=fuse))
+                                     floats=fast))
     if any("ne.evaluate(" in f for f in functions):
         parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numexpr.")
         parts[0] += ("numexpr evaluates chains of elementwise ops in one pass; with float32\n"

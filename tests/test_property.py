@@ -318,7 +318,7 @@ def test_common_subexpressions_respect_operand_order(op: str, mode: str):
 @SETTINGS
 @given(cases())
 def test_the_python_float_fast_path_equals_the_general_path(case):
-    """Floats take ``_value_and_grad_floats`` (no broadcast helpers); 0-d arrays, which
+    """Floats take the fast path (no broadcast helpers); 0-d arrays, which
     are not floats, take the general path: both give the same numbers."""
     dag, g, at = case
     assume(_reasonable(g, at))

@@ -50,21 +50,16 @@ def value_and_grad(a, b):
     """The output value and its gradient (reverse mode)."""
     # Python floats: nothing to broadcast
     if isinstance(a, float) and isinstance(b, float):
-        return _value_and_grad_floats(a, b)
+        c = a + b
+        d = b + 1.0
+        e = c * d
+        b_bar = d + c
+        a_bar = d
+        return e, {'a': a_bar, 'b': b_bar}
     c = a + b
     d = b + 1.0
     e = c * d
     c_bar = _broadcast_like(d, e)
     a_bar = _sum_to(c_bar, a)
     b_bar = _sum_to(_broadcast_like(d + c, e), b)
-    return e, {'a': a_bar, 'b': b_bar}
-
-
-def _value_and_grad_floats(a, b):
-    """value_and_grad when the undeclared inputs are floats: no broadcasting to undo."""
-    c = a + b
-    d = b + 1.0
-    e = c * d
-    b_bar = d + c
-    a_bar = d
     return e, {'a': a_bar, 'b': b_bar}
