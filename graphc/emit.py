@@ -207,7 +207,7 @@ def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
     lines of their own when that lets them be overwritten (``memory.unfold``; numexpr
     chains stay whole)."""
     best = None
-    for order, deferred in memory.orders(g, nodes):
+    for order, deferred in memory.orders(g, nodes, fuse):
         own = keep | deferred
         fusion = Fusion(g, own) if fuse else None  # chains the order keeps together
         style = _style(g, plain, fusion, classes)
@@ -226,7 +226,8 @@ def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
                                  **style)
             lines = [n for n, _ in body]
         into = memory.plan(g, lines, g.outputs, classes)
-        cost = memory.allocated(g, lines, into)
+        # fused, fewer lines are fewer passes (and numexpr calls) on a tie
+        cost = memory.allocated(g, lines, into), len(lines) if fuse else 0
         if best is None or cost < best[0]:
             slices = memory.into_slices(g, lines, g.outputs, into, classes, whole)
             best = (cost, order, body, into, own, slices, classes, fusion)

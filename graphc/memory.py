@@ -308,12 +308,19 @@ def rematerialized(g: Graph) -> Graph | None:
     return g.rebuilt(add)
 
 
-def orders(g: Graph, nodes: list[str]) -> list[tuple[list[str], set[str]]]:
+def orders(g: Graph, nodes: list[str], fused: bool = False
+           ) -> list[tuple[list[str], set[str]]]:
     """The orders worth planning, each with the temporaries that must get lines of
     their own to be evaluated where the order puts them: the given order (none), and
-    the memory-minded schedule when it differs."""
-    scheduled, deferred = schedule(g, nodes)
-    return [(nodes, set())] if scheduled == nodes else [(nodes, set()), (scheduled, deferred)]
+    the memory-minded schedule when it differs; for fused code also the schedule that
+    keeps temporaries for their readers, so that numexpr evaluates them inside the
+    reader's line (``sin(x) * c + x`` with ``c = cos(x)`` made first)."""
+    found = [(nodes, set())]
+    for keep_for_readers in (False, True) if fused else (False,):
+        scheduled, deferred = schedule(g, nodes, keep_for_readers)
+        if all(scheduled != order for order, _ in found):
+            found.append((scheduled, deferred))
+    return found
 
 
 def allocated(g: Graph, lines: list[str], into: dict[str, str]) -> float:
@@ -323,7 +330,8 @@ def allocated(g: Graph, lines: list[str], into: dict[str, str]) -> float:
                for n in lines if reusable(g, n) and n not in into)
 
 
-def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
+def schedule(g: Graph, nodes: list[str], keep_for_readers: bool = False
+             ) -> tuple[list[str], set[str]]:
     """``nodes`` in an order that frees arrays early: among the nodes whose operands
     are ready, the one that is the last reader of the most arrays goes first (less
     one for an array it allocates), then the one freeing the oldest array; then the
@@ -332,7 +340,9 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
     A temporary with one reader is printed inside the reader's line, so evaluated
     there: the reader follows it at once when it is ready. When it is not, the
     temporary is returned among the deferred ones, which need lines of their own
-    (else they would be evaluated late, keeping their operands alive)."""
+    (else they would be evaluated late, keeping their operands alive). With
+    ``keep_for_readers`` such a temporary waits instead until its reader's other
+    operands are made, and goes just before it."""
     index = {n: i for i, n in enumerate(nodes)}
     sized = {n: g.shape(n) != () and not g.elastic(n) for n in nodes}
     readers = {n: len(g.nx._succ[n]) + (n in g.outputs) for n in nodes}
@@ -353,6 +363,9 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
     heapq.heapify(ready)
     order: list[str] = []
     done: set[str] = set()
+    parked: dict[str, list[str]] = {}  # reader -> its temporaries waiting for it
+    on_hold: set[str] = set()  # the temporaries parked
+    flush: list[str] = []  # readers whose parked temporaries can go now
 
     def place(n: str) -> None:
         made[n] = len(order)
@@ -370,12 +383,29 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
                 waiting[c] -= 1
                 if waiting[c] == 0:
                     heapq.heappush(ready, entry(c))
+                elif c in parked and waiting[c] == len(parked[c]):
+                    flush.append(c)
+
+    def single_reader(n: str) -> str | None:
+        if g.attrs(n)["temp"] and len(g.nx._succ[n]) == 1 and n not in g.outputs:
+            return next(iter(g.nx._succ[n]))
+        return None
 
     deferred: set[str] = set()
-    while ready:
-        s, _, _, n = heapq.heappop(ready)
-        if n in done or -s != score(n):
-            continue  # a stale entry: the node was pushed again with its new score
+    while ready or flush:
+        if flush:  # a reader's other operands are made: its temporaries go, then it
+            *before, n = parked.pop(flush.pop())
+            for t in before:
+                place(t)
+        else:
+            s, _, _, n = heapq.heappop(ready)
+            if n in done or n in on_hold or -s != score(n):
+                continue  # a stale entry: the node was pushed again with its new score
+            reader = single_reader(n) if keep_for_readers and sized[n] else None
+            if reader is not None and waiting[reader] > 1 + len(parked.get(reader, ())):
+                parked.setdefault(reader, []).append(n)
+                on_hold.add(n)
+                continue
         place(n)
         while g.attrs(n)["temp"] and len(g.nx._succ[n]) == 1 and n not in g.outputs:
             (reader,) = g.nx._succ[n]

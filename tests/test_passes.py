@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
@@ -134,8 +133,9 @@ def test_numexpr_fusion_gives_the_same_numbers(text, at, mode):
     values = {n: rng.normal(size=50) for n in g.inputs}
     fused = gc.compile(g, mode=mode, fuse="numexpr")
     assert "ne.evaluate(" in fused.source and "import numexpr as ne" in fused.source
-    if at == "colah":  # c and d are read twice: no chain in the gradient, NumPy alone
-        assert "ne" not in re.findall(r"\w+", fused.source.split("def value_and_grad")[1])
+    if at == "colah" and mode == "reverse":  # e and b's adjoint: a pass each, a + b in both
+        body = fused.source.split("def value_and_grad")[1]
+        assert body.count("ne.evaluate(") == 2 and body.count("(a + b)") == 2, body
     (v1, g1), (v2, g2) = fused(**values), gc.compile(g, mode=mode)(**values)
     np.testing.assert_allclose(v1, v2, rtol=1e-12)
     for k in g2:
