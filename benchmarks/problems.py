@@ -39,6 +39,7 @@ import mlp  # noqa: E402 - benchmarks/mlp.py: the P4 data and hand-written backp
 GRAPHC_VARIANTS: dict[str, dict[str, Any]] = {
     "graphc": {},
     "graphc+numexpr": {"fuse": "numexpr"},
+    "graphc+kept buffers": {"keep_buffers": True},
 }
 # Per-element problems only: forward mode's one tangent sweep per input is the
 # per-element gradient itself, without keeping the forward values for a way back.
@@ -64,6 +65,7 @@ class Prepared:
     make_forward: Callable[[], Callable[[], Any]] | None = None  # forward only (set up untimed)
     numpy_memory: bool = False                # allocations visible to tracemalloc
     source: str | None = None                 # graphc's emitted module
+    held: Callable[[], int] = lambda: 0       # bytes kept between calls (keep_buffers)
 
 
 @dataclass
@@ -510,8 +512,13 @@ def setup_graphc(problem: Problem, kwargs: dict[str, Any], inputs: Inputs) -> Pr
         raise RuntimeError("graphc's input order differs from the problem's")
     vg, fwd = fn.module.value_and_grad, fn.module.forward
     args = tuple(inputs.values())
+
+    def held() -> int:
+        kept = getattr(fn.module, "_KEPT", None)
+        return 0 if kept is None else sum(a.nbytes for slot, a in vars(kept).items()
+                                          if slot.startswith("value_and_grad."))
     return Prepared(lambda: vg(*args), lambda out: out, lambda: lambda: fwd(*args),
-                    numpy_memory=True, source=fn.source)
+                    numpy_memory=True, source=fn.source, held=held)
 
 
 def setup_hand(problem: Problem, inputs: Inputs) -> Prepared:

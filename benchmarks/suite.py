@@ -256,7 +256,8 @@ def run_problem(problem: pb.Problem, args: argparse.Namespace) -> dict[str, Any]
     if problem.memory and not args.no_memory:
         for name, prep in ready.items():
             if prep.numpy_memory:
-                rows[name]["peak_bytes"] = peak_memory(prep.run)
+                # arrays kept between calls count as the call's own (they were made by it)
+                rows[name]["peak_bytes"] = peak_memory(prep.run) + prep.held()
 
     # interleaved timing: a warm-up call each, calls per sample, then round-robin
     entries = [(name, "vg", prep.run) for name, prep in ready.items()]
@@ -625,7 +626,8 @@ def markdown(report: dict[str, Any]) -> str:
         "(rtol 1e-9, 1e-8 for the 30-rung ladder, 2e-3 for float32 P4).",
         "- Peak extra MB: `tracemalloc` peak during one value-and-gradient call above what "
         "was allocated before it (NumPy reports its buffers to tracemalloc; the returned "
-        "value and gradients are included). Only for NumPy-based contenders; numexpr's "
+        "value and gradients are included), plus the arrays graphc+kept buffers holds "
+        "between calls. Only for NumPy-based contenders; numexpr's "
         "internal block buffers are not seen by tracemalloc. The target compares peaks "
         f"to within {MEMORY_SLACK // 1024} KiB: Python objects (a float, a frame) and "
         "tracemalloc's own bookkeeping move a peak by tens of bytes from call to call.",

@@ -127,7 +127,7 @@ class CompiledFunction:
 def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
             mode: str = "reverse", optimize: bool = True,
             passes: tuple[str, ...] | None = None, fuse: str | None = None,
-            progress: bool | None = None) -> CompiledFunction:
+            progress: bool | None = None, keep_buffers: bool = False) -> CompiledFunction:
     """Compile ``g`` into NumPy code for the value of ``of`` and its gradient.
 
     ``wrt`` defaults to every input; ``mode`` is ``"reverse"`` or ``"forward"``.
@@ -137,6 +137,9 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     ``fuse="numexpr"`` evaluates chains of elementwise ops in one pass with numexpr
     (which the emitted module then imports). ``progress`` shows a progress bar on
     stderr (tqdm, when installed); by default for graphs over 20,000 nodes on a terminal.
+    ``keep_buffers=True`` keeps the arrays of temporaries between calls (one set per
+    thread; returned arrays are always new), so a loop of calls touches no fresh
+    memory for them: faster where allocating is slow, at the cost of holding them.
     """
     if fuse not in (None, "numexpr"):
         raise GraphcError(f"fuse={fuse!r}: expected None or 'numexpr'")
@@ -164,7 +167,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
         reuse = Counter() if "memory" in chosen else None
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT else None
-        source = emit.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, floats=floats)
+        source = emit.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, floats=floats,
+                                    keep_buffers=keep_buffers and reuse is not None)
         if reuse:
             grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reuse}
         phase("loading")

@@ -21,11 +21,12 @@ from .ops import ATOM, OPS
 
 PUBLIC = ("forward", "value_and_grad")
 ONE_DTYPE = memory._one_dtype.__name__  # brings the inputs to one dtype (memory planning)
+KEPT = memory._kept.__name__  # scratch arrays kept between calls (keep_buffers=True)
 # The helpers the op table ships with the module (_sum_to, ...): a parameter of that
 # name would shadow the helper inside the function.
 HELPERS = frozenset(f.__name__ for op in OPS.values() for f in op.helpers)
 RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
-    | {"np", "ne", *PUBLIC, ONE_DTYPE} | HELPERS
+    | {"np", "ne", "threading", "_KEPT", *PUBLIC, ONE_DTYPE, KEPT} | HELPERS
 
 
 class Namer:
@@ -66,13 +67,16 @@ def _form(g: Graph, helpers: dict[str, str]):
 def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                     returns: Callable[[list[str]], str] = ", ".join,
                     fuse: str | None = None, reuse: Counter | None = None,
-                    floats: tuple[list[str], str] | None = None) -> str:
+                    floats: tuple[list[str], str] | None = None,
+                    keep_buffers: bool = False) -> str:
     """``def fname(inputs): ...`` computing g's outputs, one line per node.
 
     With a ``reuse`` counter, lines write into dead buffers (``out=``, memory.py) and
     the counter records how many did. ``floats``: the inputs that, when they are all
     Python floats, take a specialised body instead (the source of a function with the
     same parameters, whose body is inlined under the test: no call to pay).
+    ``keep_buffers``: every array gets a line of its own, and the buffers no output
+    can be are kept between calls (``_kept``; with ``reuse`` only).
     """
     namer = Namer(set(helpers.values()) | {fname})
     params = [namer(i) for i in g.inputs]
@@ -99,7 +103,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                          and again.attrs(n)["op"] != "const")
             graphs.append(again)
         plans = [_planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
-                          names, keep, _form(h, helpers), fuse == "numexpr") for h in graphs]
+                          names, keep, _form(h, helpers), fuse == "numexpr", keep_buffers,
+                          fname) for h in graphs]
         _, body, one_dtype, counts = min(plans, key=lambda p: p[0])  # the first on a tie
         if counts is not plans[0][3]:
             counts["values recomputed"] += len(again.nx) - len(g.nx)
@@ -147,14 +152,19 @@ def _dispatch(tests: list[str]) -> list[str]:
 
 
 def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
-             plain: Callable[[str], printer.Form], fuse: bool
+             plain: Callable[[str], printer.Form], fuse: bool, keep_buffers: bool = False,
+             fname: str = ""
              ) -> tuple[float, list[tuple[str, str]], bool, Counter]:
     """The memory it allocates, the lines with memory planned, whether they need the
     inputs in one dtype, and what the plan did: planned as they come and, when there
     are several inputs, as if they shared one dtype (``memory._one_dtype`` then brings
     them to it); the plan that allocates less wins, the first on a tie. ``plain``
-    spells each op in NumPy; with ``fuse``, numexpr evaluates chains (fuse.py)."""
+    spells each op in NumPy; with ``fuse``, numexpr evaluates chains (fuse.py). With
+    ``keep_buffers`` every array is a line, and lines allocating a buffer no output
+    can be take it from ``_kept`` (slots named ``fname.line``)."""
     reuse: Counter = Counter()
+    if keep_buffers:  # no temporaries inside a line: NumPy would allocate them afresh
+        keep = keep | {n for n in nodes if memory.reusable(g, n)}
     plans = [_plan(g, nodes, names, keep, plain, fuse, memory.dtype_classes(g))]
     if len(g.inputs) > 1:
         plans.append(_plan(g, nodes, names, keep, plain, fuse,
@@ -162,15 +172,26 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
     best = min(plans, key=lambda p: p[0])
     cost, order, body, into, keep, slices, classes, fusion = best
     one_dtype = best is not plans[0] and best[0] < plans[0][0]
-    if not into and not slices:
+    held = {}
+    if keep_buffers:
+        lines = [n for n, _ in body]
+        apart = set(slices) | set(slices.values()) | \
+            ({n for n in lines if fusion.fused(n)} if fusion else set())
+        held = memory.kept(g, lines, into, g.outputs, classes, apart)
+    if not into and not slices and not held:
         return cost, body, False, reuse
     reuse["buffers reused (out=)"] += len(into)
     if slices:
         reuse["slices written in place"] += len(slices)
+    if held:
+        reuse["buffers kept between calls"] += len(held)
     buffers = {n: names[b] for n, b in into.items()}
     for line, u in slices.items():  # the line writes into u's slice of u's array
         p = g.attrs(u)["params"]
         buffers[line] = f"_zeros_around({names[u]}, {p['start']}, {p['stop']}, {p['axis']})"
+    for line, (like, dtype_of) in held.items():
+        buffers[line] = f"{KEPT}({f'{fname}.{names[line]}'!r}, " + \
+            ", ".join(names[a] for a in (like, *dtype_of)) + ")"
 
     def writing_into(n: str) -> printer.Form:
         if n not in buffers or (fusion and fusion.fused(n)):  # numexpr's out= is its own
@@ -179,7 +200,7 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
         exponent = _value(g, args[1]) if op.name == "pow" else None
         return op.into(buffers[n], exponent), ATOM, (0,) * op.arity
     body = printer.lines(g, order, names, literal=printer.numpy_literal,
-                         keep=keep | set(into) | set(slices) | set(slices.values()),
+                         keep=keep | set(into) | set(slices) | set(slices.values()) | set(held),
                          **_style(g, writing_into, fusion, classes, buffers))
     allocation = {line: (u, f"np.empty_like({names[g.args(u)[1]]})")  # just before the line
                   for line, u in slices.items()}
@@ -256,12 +277,14 @@ def _used_ops(graphs: list[Graph]):
 
 
 def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = None,
-                  reuse: Counter | None = None, floats: Graph | None = None) -> str:
+                  reuse: Counter | None = None, floats: Graph | None = None,
+                  keep_buffers: bool = False) -> str:
     """The whole module: helpers, user-defined ops, ``forward`` and ``value_and_grad``.
 
     ``reuse``: plan buffer reuse (see ``function_source``), counted for the gradient.
     ``floats``: ``grad`` specialised to scalar inputs (``passes.for_floats``), which
     ``value_and_grad`` runs when its undeclared inputs are floats.
+    ``keep_buffers``: temporaries' arrays are kept between calls (``function_source``).
     """
     ops = _used_ops([forward, grad] + ([floats] if floats else []))
     helper_namer = Namer(set(HELPERS))
@@ -276,7 +299,8 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     functions = [function_source(op.body, helpers[name], "A user-defined op.", helpers)
                  for name, op in ops.items() if name in helpers]
     functions.append(function_source(forward, "forward", "The output value.", helpers,
-                                     fuse=fuse, reuse=None if reuse is None else Counter()))
+                                     fuse=fuse, reuse=None if reuse is None else Counter(),
+                                     keep_buffers=keep_buffers))
 
     def value_and_grads(outs: list[str]) -> str:
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(wrt, outs[1:]))
@@ -288,7 +312,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     functions.append(function_source(grad, "value_and_grad",
                                      f"The output value and its gradient ({mode} mode).",
                                      helpers, value_and_grads, fuse=fuse, reuse=reuse,
-                                     floats=fast))
+                                     floats=fast, keep_buffers=keep_buffers))
     if any("ne.evaluate(" in f for f in functions):
         parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numexpr.")
         parts[0] += ("numexpr evaluates chains of elementwise ops in one pass; with float32\n"
@@ -299,6 +323,12 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
         shipped[memory._one_dtype] = None
         parts[0] += ("Inputs of different dtypes are first brought to NumPy's common one\n"
                      f"({ONE_DTYPE}), so that arrays can be reused in place.\n")
+    if any(f"{KEPT}(" in f for f in functions):
+        shipped[memory._kept] = None
+        parts[0] += ("Arrays of temporaries are kept between calls, one set per thread\n"
+                     f"({KEPT}); returned arrays are always new.\n")
+        parts[1] = "import threading\n\n" + parts[1] + \
+            "\n_KEPT = threading.local()  # the arrays _kept hands out, per thread\n"
     parts[0] += '"""\n'
     parts += [inspect.getsource(f) for f in shipped] + functions
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -36,6 +37,7 @@ from .graph import Graph
 
 Classes = dict[str, frozenset[str]]
 """node -> its dtype class (``dtype_classes``)."""
+_KEPT = threading.local()  # the buffers _kept hands out, per thread (shipped with it)
 
 
 def reusable(g: Graph, node: str) -> bool:
@@ -72,6 +74,55 @@ def _one_dtype(*values):
            for v in values):
         return values
     return tuple(np.asarray(v, dtype=dtype) for v in values)
+
+
+def _kept(slot, like, *dtype_of):
+    """A scratch array kept between calls (per thread) for ``slot``: ``like``'s shape,
+    the float dtype NumPy gives ``like`` and ``dtype_of``; None (so a fresh array)
+    when that dtype is not a float. Never returned: the caller owns what it gets back."""
+    dtype = np.result_type(like, *dtype_of)
+    if dtype.kind not in "fc":
+        return None
+    kept = _KEPT.__dict__
+    buffer = kept.get(slot)
+    if buffer is None or buffer.shape != np.shape(like) or buffer.dtype != dtype:
+        buffer = kept[slot] = np.empty(np.shape(like), dtype)
+    return buffer
+
+
+def kept(g: Graph, lines: list[str], into: dict[str, str], outputs: Iterable[str],
+         classes: Classes, apart: set[str]) -> dict[str, tuple[str, list[str]]]:
+    """line -> (an operand of its shape, the inputs that decide its dtype) for the
+    lines that allocate a buffer no output can be (or be a view of): those may take
+    their buffer from ``_kept`` and keep it for the next call, so a loop of calls
+    touches no fresh memory for them. ``apart``: lines that write elsewhere (slices,
+    numexpr)."""
+    named = set(lines) | set(g.inputs)
+    escaping: set[str] = set()
+    stack = [o for o in outputs if o in named]
+    seen: set[str] = set()
+    while stack:  # the buffers outputs may alias: their own, and those views read
+        v = stack.pop()
+        if v in seen or v in g.inputs:
+            continue
+        seen.add(v)
+        if reusable(g, v):
+            escaping.add(into.get(v, v))
+        elif not g.op(v).fresh:  # a view (a slice, _sum_to): of what it reads
+            stack.extend(_expression(g, v, named)[0])
+    everything = frozenset(g.inputs)
+    found = {}
+    for n in lines:
+        if n in into or n in escaping or n in apart or not reusable(g, n) \
+                or not g.op(n).can_write_into:
+            continue
+        inputs = everything if classes[n] == frozenset(("inputs",)) else classes[n]
+        like = next((a for a in _expression(g, n, named)[0]
+                     if g.shape(a) == g.shape(n) and not g.elastic(a)), None)
+        if like is not None and inputs and inputs <= everything:
+            known = everything if classes[like] == frozenset(("inputs",)) else classes[like]
+            found[n] = like, [i for i in g.inputs if i in inputs - known and i != like]
+    return found
 
 
 def _expression(g: Graph, line: str, named: set[str] | dict[str, int]

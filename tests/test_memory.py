@@ -384,3 +384,110 @@ def test_cheap_arrays_are_recomputed_when_that_keeps_fewer_alive():
     assert peak <= 4.1, peak
     colah = gc.compile(gc.parse("a: [N]\nb: [N]\ne = (a + b) * (b + 1)"))
     assert "values recomputed" not in colah.report()
+
+
+# ---- buffers kept between calls (keep_buffers=True) ------------------------------------
+def _kept_arrays(fn: gc.CompiledFunction) -> list[np.ndarray]:
+    kept = getattr(fn.module, "_KEPT", None)  # only where some buffer is kept
+    return [] if kept is None else list(vars(kept).values())
+
+
+def _check_kept(text: str, at: dict, **kw) -> gc.CompiledFunction:
+    """Kept buffers change where temporaries live, not a bit of what is returned: the
+    same values and dtypes as unplanned code (given the inputs in one dtype where the
+    code brings them to it), on every call, with no returned array
+    sharing memory with a kept one (a later call would overwrite it) and no input
+    written into."""
+    g = gc.parse(text)
+    kept, plain = gc.compile(g, keep_buffers=True, **kw), gc.compile(g, passes=WITHOUT, **kw)
+    args = [at[n] for n in kept.inputs]
+    copies = [np.copy(a) for a in args]
+    same = memory._one_dtype(*args)
+    for f in ("value_and_grad", "forward"):
+        one = f"= _one_dtype({', '.join(kept.inputs)})" in \
+            kept.source.split(f"def {f}(")[1].split("\n\n")[0]
+        want = getattr(plain.module, f)(*(same if one else args))
+        first = getattr(kept.module, f)(*args)
+        saved = [np.copy(a) for a in _leaves(first)]
+        second = getattr(kept.module, f)(*args)
+        _same(first, want)
+        _same(second, want)
+        assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(_leaves(first), saved))
+        for out in _leaves(first) + _leaves(second):
+            assert not any(np.shares_memory(out, k) for k in _kept_arrays(kept))
+    for a, c in zip(args, copies):
+        assert np.array_equal(a, c)
+    return kept
+
+
+def _leaves(result) -> list:
+    value, *rest = result if isinstance(result, tuple) else (result,)
+    return [value, *(rest[0].values() if rest else [])]
+
+
+@pytest.mark.parametrize("text", TENSOR_PROGRAMS + [(EXAMPLES / "mixture.gc").read_text()])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kept_buffers_change_no_bit_of_the_results(text, dtype):
+    g = gc.parse(text)
+    rng = np.random.default_rng(4)
+    at = {}
+    for name in g.inputs:
+        shape = tuple(9 if isinstance(d, str) else d for d in g.shape(name))
+        value = rng.uniform(-1, 1, size=shape) if shape else rng.uniform(-1, 1)
+        at[name] = np.asarray(value, dtype=dtype) if shape else dtype(value)
+    if "labels" in at:
+        at["labels"] = np.eye(3, dtype=dtype)[rng.integers(0, 3, 5)]
+    _check_kept(text, at)
+
+
+@SETTINGS
+@given(declared_cases())
+def test_kept_buffers_on_random_dags(case):
+    _, at = tame(case)
+    with np.errstate(all="ignore"):
+        _check_kept(case[0], at)
+
+
+def test_the_mixture_keeps_its_temporaries_and_returns_new_arrays():
+    """P6's gradient returns scalars: all four of its arrays are kept, so a second call
+    allocates none; a new size or dtype gets new arrays, and ints compute afresh."""
+    import tracemalloc
+
+    text = (EXAMPLES / "mixture.gc").read_text()
+    wrt = ["z", "m1", "m2", "ls1", "ls2"]
+    fn = gc.compile(gc.parse(text), wrt=wrt, keep_buffers=True)
+    assert fn.report()["buffers kept between calls"] == 4
+    assert "import threading" in fn.source and "_kept('value_and_grad." in fn.source
+    at = {"x": np.linspace(-3, 3, 20_000), "z": np.float64(-0.5), "m1": np.float64(-0.8),
+          "m2": np.float64(1.7), "ls1": np.float64(-0.5), "ls2": np.float64(0.2)}
+    f = fn.module.value_and_grad
+    f(*at.values())
+    tracemalloc.start()
+    f(*at.values())
+    peak = tracemalloc.get_traced_memory()[1] / at["x"].nbytes
+    tracemalloc.stop()
+    assert peak < 0.1, peak
+    for x in (np.linspace(-3, 3, 7), np.linspace(-3, 3, 7, dtype=np.float32), np.arange(7)):
+        want = gc.compile(gc.parse(text), wrt=wrt).module.value_and_grad(x, *list(at.values())[1:])
+        _same(f(x, *list(at.values())[1:]), want)
+
+
+def test_kept_buffers_are_per_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    text = "x: [N]\ny = sum(exp(sin(x) * 2) * cos(x))"
+    fn = gc.compile(gc.parse(text), keep_buffers=True)
+    assert fn.report()["buffers kept between calls"] >= 1
+    xs = [np.linspace(-1, 1, 50_000) * k for k in range(1, 9)]
+    want = [fn.module.value_and_grad(x) for x in xs]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(fn.module.value_and_grad, xs * 4))
+    for (v, g), (wv, wg) in zip(got, want * 4):
+        assert v == wv and np.array_equal(g["x"], wg["x"])
+
+
+def test_without_the_option_or_the_memory_pass_nothing_is_kept():
+    text = "x: [N]\ny = sum(exp(x * 2))"
+    assert "_kept" not in gc.compile(gc.parse(text)).source
+    assert "_kept" not in gc.compile(gc.parse(text), keep_buffers=True, passes=WITHOUT).source
+    assert "_kept" not in gc.compile(gc.parse("y = exp(x * 2)"), keep_buffers=True).source
