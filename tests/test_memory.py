@@ -243,8 +243,6 @@ TENSOR_PROGRAMS = [
 ]
 
 
-@pytest.mark.parametrize("text", TENSOR_PROGRAMS)
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def _tensor_inputs(text: str, dtype: type, seed: int) -> dict:
     """Inputs for a tensor program (symbolic dimensions 9), labels one-hot."""
     g = gc.parse(text)
@@ -259,6 +257,8 @@ def _tensor_inputs(text: str, dtype: type, seed: int) -> dict:
     return at
 
 
+@pytest.mark.parametrize("text", TENSOR_PROGRAMS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_planned_tensor_code_equals_unplanned_code_bit_for_bit(text, dtype, mode):
     at = _tensor_inputs(text, dtype, 3)
     if mode == "forward" and "W1" in at:
@@ -370,29 +370,34 @@ def test_a_broadcast_python_float_keeps_float32():
         assert fn.module.value_and_grad(at["a"])[1]["a"].dtype == np.float32
 
 
+MIXTURE = (EXAMPLES / "mixture.gc").read_text()
+MIXTURE_WRT = ["z", "m1", "m2", "ls1", "ls2"]
+MIXTURE_AT = {"x": np.linspace(-3, 3, 20_000), "z": np.float64(-0.5), "m1": np.float64(-0.8),
+              "m2": np.float64(1.7), "ls1": np.float64(-0.5), "ls2": np.float64(0.2)}
+
+
+def _peak(fn: gc.CompiledFunction, at: dict) -> float:
+    """The peak memory of a second call of the gradient, in arrays of ``x``'s size."""
+    import tracemalloc
+
+    fn.module.value_and_grad(*at.values())
+    tracemalloc.start()
+    fn.module.value_and_grad(*at.values())
+    peak = tracemalloc.get_traced_memory()[1] / at["x"].nbytes
+    tracemalloc.stop()
+    return peak
+
+
 def test_cheap_arrays_are_recomputed_when_that_keeps_fewer_alive():
     """The mixture's gradient reads x - m and (x - m)**2 again at the end, for both
     components; recomputing them there (two passes each, the square written over the
     difference) instead of keeping them keeps 4 arrays of N alive, as the hand-written
     gradient does, instead of 6. Colah's a + b is read again right away: nothing is
     recomputed."""
-    import tracemalloc
-
-    text = (EXAMPLES / "mixture.gc").read_text()
-    wrt = ["z", "m1", "m2", "ls1", "ls2"]
-    n = 20_000
-    at = {"x": np.linspace(-3, 3, n), "z": np.float64(-0.5), "m1": np.float64(-0.8),
-          "m2": np.float64(1.7), "ls1": np.float64(-0.5), "ls2": np.float64(0.2)}
-    fn = _run_both(text, at, wrt=wrt)
+    fn = _run_both(MIXTURE, MIXTURE_AT, wrt=MIXTURE_WRT)
     assert fn.report()["values recomputed"] == 4
     assert fn.source.count("np.square(") == 2  # each difference squared in its buffer
-    f = fn.module.value_and_grad
-    f(*at.values())
-    tracemalloc.start()
-    f(*at.values())
-    peak = tracemalloc.get_traced_memory()[1] / at["x"].nbytes
-    tracemalloc.stop()
-    assert peak <= 4.1, peak
+    assert _peak(fn, MIXTURE_AT) <= 4.1
     colah = gc.compile(gc.parse("a: [N]\nb: [N]\ne = (a + b) * (b + 1)"))
     assert "values recomputed" not in colah.report()
 
@@ -442,25 +447,14 @@ def test_kept_buffers_change_no_bit_of_the_results(text, dtype):
 def test_the_mixture_keeps_its_temporaries_and_returns_new_arrays():
     """P6's gradient returns scalars: all four of its arrays are kept, so a second call
     allocates none; a new size or dtype gets new arrays, and ints compute afresh."""
-    import tracemalloc
-
-    text = (EXAMPLES / "mixture.gc").read_text()
-    wrt = ["z", "m1", "m2", "ls1", "ls2"]
-    fn = gc.compile(gc.parse(text), wrt=wrt, keep_buffers=True)
+    fn = gc.compile(gc.parse(MIXTURE), wrt=MIXTURE_WRT, keep_buffers=True)
     assert fn.report()["buffers kept between calls"] == 4
     assert "import threading" in fn.source and "_kept('value_and_grad." in fn.source
-    at = {"x": np.linspace(-3, 3, 20_000), "z": np.float64(-0.5), "m1": np.float64(-0.8),
-          "m2": np.float64(1.7), "ls1": np.float64(-0.5), "ls2": np.float64(0.2)}
-    f = fn.module.value_and_grad
-    f(*at.values())
-    tracemalloc.start()
-    f(*at.values())
-    peak = tracemalloc.get_traced_memory()[1] / at["x"].nbytes
-    tracemalloc.stop()
-    assert peak < 0.1, peak
+    assert _peak(fn, MIXTURE_AT) < 0.1
+    params = list(MIXTURE_AT.values())[1:]
+    plain = gc.compile(gc.parse(MIXTURE), wrt=MIXTURE_WRT).module.value_and_grad
     for x in (np.linspace(-3, 3, 7), np.linspace(-3, 3, 7, dtype=np.float32), np.arange(7)):
-        want = gc.compile(gc.parse(text), wrt=wrt).module.value_and_grad(x, *list(at.values())[1:])
-        _same(f(x, *list(at.values())[1:]), want)
+        _same(fn.module.value_and_grad(x, *params), plain(x, *params))
 
 
 def test_kept_buffers_are_per_thread():
