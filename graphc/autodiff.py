@@ -129,7 +129,9 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         for a, c in _vjp(h, v, vbar, live, name_of):
             if elementwise and h.shape(a) != h.shape(v):
                 c = _unbroadcast(h, c, a, v, known=not free)
-            if fan[a] == 1 and a not in inputs and h.attrs(c)["temp"]:
+            # v's own adjoint (a factor of 1) keeps its name: v's entry and the other
+            # operands it passes to read it too
+            if fan[a] == 1 and a not in inputs and c != vbar and h.attrs(c)["temp"]:
                 c = _name(h, c, h.fresh(f"{a}_bar"))
             pending.setdefault(a, []).append((position[v], c))
     grads = []

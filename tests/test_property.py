@@ -329,3 +329,16 @@ def test_the_python_float_fast_path_equals_the_general_path(case):
     assert_close(value, value0, rtol=1e-15, atol=0)
     for n in g.inputs:
         assert_close(grads[n], grads0[n], rtol=1e-15, atol=0, what=n)
+
+
+@pytest.mark.parametrize("optimize", OPTIMIZE)
+def test_an_adjoint_passed_on_whole_to_two_operands(optimize: bool):
+    """p's adjoint comes from one reader (p - p contributes nothing) and is not named
+    for p; the sum hands it on unchanged to both its operands. It keeps its name for
+    both (it was renamed for the first, and the second read a node that was gone)."""
+    g = gc.parse("p = sin(x) + cos(y)\ne = p * 2 + (p - p)")
+    for mode in MODES:
+        value, grads = gc.compile(g, mode=mode, optimize=optimize)(x=0.3, y=0.4)
+        assert_close(value, 2 * (np.sin(0.3) + np.cos(0.4)), rtol=1e-15)
+        assert_close(grads["x"], 2 * np.cos(0.3), rtol=1e-15)
+        assert_close(grads["y"], -2 * np.sin(0.4), rtol=1e-15)
