@@ -71,11 +71,12 @@ class Graph:
         """
         args = tuple(args)
         the_op = lookup(op, self.ops)
-        params = {**the_op.params, **(params or {})}
+        params = {**the_op.params, **params} if params else dict(the_op.params)
         nodes = self.nx._node
-        for a in args:
-            if a not in nodes:
-                raise UndefinedNameError(f"operand {a!r} of {op} is not a node")
+        try:
+            operands = [nodes[a] for a in args]
+        except KeyError as exc:
+            raise UndefinedNameError(f"operand {exc.args[0]!r} of {op} is not a node") from None
         try:
             shape = the_op.shape(self, args, params)
         except ShapeError as exc:
@@ -89,8 +90,8 @@ class Graph:
         elif name in nodes:
             raise ValueError(f"node {name!r} exists already")
         elastic = op == "input" and not params["declared"]
-        for a in args:  # an op on an elastic operand is elastic, unless always a scalar
-            if nodes[a]["elastic"]:
+        for d in operands:  # an op on an elastic operand is elastic, unless always a scalar
+            if d["elastic"]:
                 elastic = not the_op.scalar_result(params)
                 break
         attrs = {"op": op, "args": args, "params": params, "shape": shape, "temp": temp,
@@ -100,9 +101,8 @@ class Graph:
         # A new node with edges from existing ones, written straight into the DiGraph's
         # dicts (_node, _succ, _pred: its documented layout) to skip per-call checks that
         # cannot fail here; one edge per operand node, its slots on the edge.
-        succ, pred = self.nx._succ, self.nx._pred
-        nodes[name], succ[name], pred[name] = attrs, {}, {}
-        into = pred[name]
+        succ, into = self.nx._succ, {}
+        nodes[name], succ[name], self.nx._pred[name] = attrs, {}, into
         for slot, a in enumerate(args):
             if a in into:
                 into[a]["slots"] += (slot,)
@@ -265,6 +265,27 @@ class Graph:
     def downstream(self, nodes: Iterable[str]) -> set[str]:
         """``nodes`` and everything that depends on them: one walk for all of them."""
         return _reach(self.nx._succ, nodes)
+
+    def unused(self) -> set[str]:
+        """The nodes no output depends on, inputs excepted.
+
+        Found from the sinks inwards, a node once all its readers are unused: that
+        costs one scan of the nodes plus the unused ones, where a walk up from the
+        outputs would visit every used node (most of them, after a rewrite sweep).
+        """
+        succ, pred = self.nx._succ, self.nx._pred
+        kept = set(self.outputs) | set(self.inputs)
+        stack = [n for n, readers in succ.items() if not readers and n not in kept]
+        found = set(stack)
+        readers_left: dict[str, int] = {}
+        while stack:
+            for a in pred[stack.pop()]:
+                left = readers_left.get(a, len(succ[a])) - 1
+                readers_left[a] = left
+                if not left and a not in kept:
+                    found.add(a)
+                    stack.append(a)
+        return found
 
     def output(self, of: str | None = None) -> str:
         """The node an output request names; the first output by default."""

@@ -49,7 +49,8 @@ class softplus(sp.Function):  # noqa: N801 - prints as the op's name
 
 
 def _elementwise_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    return shapes.broadcast(*map(g.shape, args))
+    nodes = g.nx._node  # g is the Graph adding the node: read its dicts directly
+    return shapes.broadcast(*[nodes[a]["shape"] for a in args])
 
 
 @dataclass(eq=False, frozen=True)

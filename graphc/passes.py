@@ -41,7 +41,7 @@ def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:
             before = sum(report.values())
             g = _sweep(g, enabled, report)
             if "dce" in enabled:  # rewrites may have left nodes nothing uses any more
-                dead = set(g.nx) - _live(g)
+                dead = g.unused()
                 report["dead nodes removed"] += len(dead)
                 g.remove(dead)
             # Rules that count a node's readers read the counts of the graph before the
@@ -77,10 +77,6 @@ def _has_arrays(g: Graph) -> bool:
     return any(d["shape"] != () and not d["elastic"] for _, d in g.nx.nodes(data=True))
 
 
-def _live(g: Graph) -> set[str]:
-    return g.upstream(g.outputs) | set(g.inputs)
-
-
 # ---- the sweep ------------------------------------------------------------------------
 def _fold(g: Graph, op: str, args: tuple[str, ...], params: dict) -> float | None:
     if not args:
@@ -102,39 +98,19 @@ def _key(g: Graph, op: str, args: tuple[str, ...], params: dict) -> tuple:
     return (op, args, tuple(sorted(params.items(), key=repr)) if params else ())
 
 
-def _simplify(new: Any, op: str, args: tuple[str, ...], params: dict, enabled: set[str],
-              seen: dict, report: Counter) -> tuple[str | None, str, tuple[str, ...], dict]:
-    """An existing node standing for ``op(*args)``, else a simpler (op, args) to add."""
-    for _ in range(8):  # a rewrite may enable another: 0 - x -> neg(x) -> x
-        if "fold" in enabled:
-            value = _fold(new, op, args, params)
-            if value is not None:
-                report["constants folded"] += 1
-                return new.const(value), op, args, params
-        for kind, name, fn in RULES.get(op, ()):
-            if kind in enabled and (found := fn(new, args, params)) is not None:
-                report[name] += 1
-                break
-        else:
-            break
-        if isinstance(found, str):
-            return found, op, args, params
-        op, args, params = found
-        params = {**new.op_named(op).params, **params}
-    if "cse" in enabled and (target := seen.get(_key(new, op, args, params))) is not None:
-        report["common subexpressions merged"] += 1
-        return target, op, args, params
-    return None, op, args, params
-
-
 class _Simplifying:
     """The graph being built, whose ``add`` simplifies first: nodes a rule makes are
     rewritten, folded and merged like every other node."""
 
-    def __init__(self, graph: Graph, enabled: set[str], seen: dict, report: Counter,
+    def __init__(self, graph: Graph, enabled: set[str], report: Counter,
                  uses: dict[str, int]):
-        self.graph, self.enabled, self.seen, self.report = graph, enabled, seen, report
+        self.graph, self.report = graph, report
         self.uses = uses  # consumers (and output use) of each node of the graph being read
+        self.seen: dict[tuple, str] = {}  # common subexpressions: key -> node
+        self.fold, self.cse = "fold" in enabled, "cse" in enabled
+        # the rules of the enabled passes, picked once rather than at every node
+        self.rules = {op: [(name, fn) for kind, name, fn in rules if kind in enabled]
+                      for op, rules in RULES.items()}
         # the graph's readers, bound once: rules call them millions of times, always
         # with names of the graph, so they read its node dicts directly
         nodes = graph.nx._node
@@ -148,35 +124,65 @@ class _Simplifying:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.graph, name)
 
+    def simplify(self, op: str, args: tuple[str, ...], params: dict
+                 ) -> tuple[str | None, str, tuple[str, ...], dict, tuple | None]:
+        """An existing node standing for ``op(*args)``, else a simpler (op, args, params)
+        to add; last, the common-subexpression key of what is returned (None without
+        the cse pass), computed once for the look-up and for remembering the node."""
+        report = self.report
+        for _ in range(8):  # a rewrite may enable another: 0 - x -> neg(x) -> x
+            if self.fold:
+                value = _fold(self, op, args, params)
+                if value is not None:
+                    report["constants folded"] += 1
+                    return self.const(value), op, args, params, None
+            for name, fn in self.rules.get(op, ()):
+                if (found := fn(self, args, params)) is not None:
+                    report[name] += 1
+                    break
+            else:
+                break
+            if isinstance(found, str):
+                return found, op, args, params, None
+            op, args, params = found
+            params = {**self.op_named(op).params, **params}
+        key = _key(self, op, args, params) if self.cse else None
+        if key is not None and (target := self.seen.get(key)) is not None:
+            report["common subexpressions merged"] += 1
+            return target, op, args, params, None
+        return None, op, args, params, key
+
+    def remember(self, key: tuple | None, name: str) -> None:
+        """Node ``name`` is the one to merge later nodes of that key into."""
+        if key is not None:
+            self.seen[key] = name
+
     def add(self, op: str, args: tuple[str, ...], params: dict | None = None) -> str:
         params = {**self.graph.op_named(op).params, **(params or {})}
-        target, op, args, params = _simplify(self, op, tuple(args), params, self.enabled,
-                                             self.seen, self.report)
+        target, op, args, params, key = self.simplify(op, tuple(args), params)
         if target is not None:
             return target
         name = self.graph.add(op, args, params)
-        if "cse" in self.enabled:
-            self.seen[_key(self.graph, op, args, params)] = name
+        self.remember(key, name)
         return name
 
 
 def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
-    live = _live(g) if "dce" in enabled else set(g.nx)
-    report["dead nodes removed"] += len(g.nx) - len(live)
+    dead = g.unused() if "dce" in enabled else set()
+    report["dead nodes removed"] += len(dead)
     new = Graph()
     new.ops = dict(g.ops)
     # Folded constants get generated names: none may take a name a later node keeps.
     new.reserved = g.reserved | set(g.nx)
     new.nx.graph.update(g.nx.graph)
     replaced: dict[str, str] = {}
-    seen: dict[tuple, str] = {}
     uses = {n: len(nbrs) for n, nbrs in g.nx._succ.items()}
     for o in g.outputs:
         uses[o] = uses.get(o, 0) + 1
-    builder = _Simplifying(new, enabled, seen, report, uses)
+    builder = _Simplifying(new, enabled, report, uses)
     outputs = set(g.outputs)
     for name in g.order():
-        if name not in live:
+        if name in dead:
             continue
         d = g.attrs(name)
         if d["op"] == "input":
@@ -186,8 +192,7 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
             replaced[name] = new.const(d["params"]["value"])
             continue
         args = tuple([replaced.get(a, a) for a in d["args"]])
-        target, op, args, params = _simplify(builder, d["op"], args, d["params"], enabled,
-                                             builder.seen, report)
+        target, op, args, params, key = builder.simplify(d["op"], args, d["params"])
         if target is None and op == "alias" and "identities" in enabled and name not in outputs:
             report["aliases removed"] += 1
             target = args[0]
@@ -199,14 +204,14 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
         if target is not None and new.attrs(target)["temp"] and not new.is_const(target) \
                 and target not in new.inputs:
             new.rename(target, name)  # an output keeps its name
-            builder.seen = seen = {k: (name if v == target else v) for k, v in seen.items()}
+            builder.seen = {k: (name if v == target else v) for k, v in builder.seen.items()}
             replaced = {k: (name if v == target else v) for k, v in replaced.items()}
             replaced[target] = name  # later nodes may name the old node directly
             continue
         if target is not None:
             op, args, params = "alias", (target,), {}
+            key = _key(new, op, args, params) if builder.cse else None
         new.add(op, args, params, name=name, temp=d["temp"], pos=d.get("pos"))
-        if "cse" in enabled:
-            seen[_key(new, op, args, params)] = name
+        builder.remember(key, name)
     new.outputs = [replaced.get(o, o) for o in g.outputs]
     return new

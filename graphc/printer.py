@@ -42,13 +42,13 @@ def lines(g: Graph, nodes: list[str], names: dict[str, str],
     expression into what its line says (``ne.evaluate("...")``); ``fold_named`` lets
     single-use nodes with a user's name be folded too.
     """
-    wanted = set(nodes)
     attrs = g.nx._node  # read directly: millions of reads on big graphs
-    uses = Counter(a for n in nodes for a in attrs[n]["args"])
+    uses = Counter([a for n in nodes for a in attrs[n]["args"]])
+    forms = {n: form(n) for n in nodes}  # once each, though a fold asks its consumer's too
     folded: dict[str, tuple[str, int, int]] = {}
     out: list[tuple[str, str]] = []
     for node in nodes:
-        template, prec, slot_prec = form(node)
+        template, prec, slot_prec = forms[node]
         args = attrs[node]["args"]
         pieces = [_operand(g, node, slot, a, names, folded, literal)
                   for slot, a in enumerate(args)]
@@ -63,7 +63,7 @@ def lines(g: Graph, nodes: list[str], names: dict[str, str],
         depth = max((p[2] for p in pieces), default=0)
         d = attrs[node]
         if ((d["temp"] or fold_named) and node not in keep and uses[node] == 1 and depth < max_depth
-                and len(expr) <= max_width and _foldable_into(g, node, wanted, form, joinable)):
+                and len(expr) <= max_width and _foldable_into(g, node, forms, joinable)):
             folded[node] = (expr, prec, depth + 1)
         else:
             out.append((node, finish(node, expr)))
@@ -92,11 +92,12 @@ def _join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
     return template.format(*texts, **g.attrs(node)["params"])
 
 
-def _foldable_into(g: Graph, node: str, wanted: set[str], form: Callable[[str], Form],
+def _foldable_into(g: Graph, node: str, forms: dict[str, Form],
                    joinable: Callable[[str, str], bool]) -> bool:
-    """Its one consumer is printed here and spells the operand once (no recomputing)."""
+    """Its one consumer is printed here (``forms`` has the form of each printed node)
+    and spells the operand once (no recomputing)."""
     (consumer,) = g.nx._succ[node]
-    if consumer not in wanted or not joinable(node, consumer):
+    if consumer not in forms or not joinable(node, consumer):
         return False
     slot = g.nx._node[consumer]["args"].index(node)
-    return form(consumer)[0].count("{%d}" % slot) == 1
+    return forms[consumer][0].count("{%d}" % slot) == 1
