@@ -145,3 +145,10 @@ def test_ci_runs_the_readme_test_command():
     ci = ROOT / ".ci" / "run"
     assert ci.is_file()
     assert tests in ci.read_text(encoding="utf-8")
+
+
+def test_the_readmes_emitted_code_is_what_graphc_emits():
+    golden = (ROOT / "tests" / "golden" / "colah_grad.py").read_text(encoding="utf-8")
+    text = README.read_text(encoding="utf-8")
+    shown = text.split("```python\ndef value_and_grad(a, b):")[1].split("```")[0]
+    assert "def value_and_grad(a, b):" + shown in golden
