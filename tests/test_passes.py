@@ -169,3 +169,21 @@ def test_progress_bar_on_request(capsys):
     assert "compiling" in capsys.readouterr().err
     gc.compile(gc.parse("e = sin(x) * x"))
     assert capsys.readouterr().err == ""
+
+
+def test_a_fused_ladder_is_two_numexpr_passes_a_rung():
+    """Held back for its reader, sin(x) is evaluated inside sin(x) * c + x once
+    c = cos(x) is made: per rung a cosine and the update (the running product of the
+    cosines joins them every other rung), instead of sin, cos, product and sum."""
+    pytest.importorskip("numexpr")
+    rungs = 8
+    g = gc.parse("x: [N]\n" + "x = sin(x) * cos(x) + x\n" * rungs)
+    fused = gc.compile(g, fuse="numexpr")
+    body = fused.source.split("def value_and_grad")[1]
+    assert body.count("ne.evaluate(\"cos(") == rungs
+    assert body.count("ne.evaluate(\"sin(") == rungs and body.count(") * t") >= rungs
+    assert body.count("ne.evaluate(") + body.count("np.") <= 2 * rungs + rungs // 2 + 2, body
+    x = np.linspace(-2, 2, 101)
+    (v1, g1), (v2, g2) = fused(x=x), gc.compile(g)(x=x)
+    np.testing.assert_allclose(v1, v2, rtol=1e-12)
+    np.testing.assert_allclose(g1["x"], g2["x"], rtol=1e-10)
