@@ -154,7 +154,7 @@ def _dispatch(tests: list[str]) -> list[str]:
 def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
              plain: Callable[[str], printer.Form], fuse: bool, keep_buffers: bool = False,
              fname: str = ""
-             ) -> tuple[float, list[tuple[str, str]], bool, Counter]:
+             ) -> tuple[tuple[float, int], list[tuple[str, str]], bool, Counter]:
     """The memory it allocates, the lines with memory planned, whether they need the
     inputs in one dtype, and what the plan did: planned as they come and, when there
     are several inputs, as if they shared one dtype (``memory._one_dtype`` then brings

@@ -37,7 +37,7 @@ from .graph import Graph
 
 Classes = dict[str, frozenset[str]]
 """node -> its dtype class (``dtype_classes``)."""
-_KEPT = threading.local()  # the buffers _kept hands out, per thread (shipped with it)
+_KEPT = threading.local()  # _kept's store here; an emitted module that ships _kept has its own
 
 
 def reusable(g: Graph, node: str) -> bool:
