@@ -453,13 +453,12 @@ def schedule(g: Graph, nodes: list[str], keep_for_readers: bool = False
             if n in done or n in on_hold or -s != score(n):
                 continue  # a stale entry: the node was pushed again with its new score
             reader = single_reader(n) if keep_for_readers and sized[n] else None
-            if reader is not None and waiting[reader] > 1 + len(parked.get(reader, ())):
+            if reader is not None and waiting.get(reader, 0) > 1 + len(parked.get(reader, ())):
                 parked.setdefault(reader, []).append(n)
                 on_hold.add(n)
                 continue
         place(n)
-        while g.attrs(n)["temp"] and len(g.nx._succ[n]) == 1 and n not in g.outputs:
-            (reader,) = g.nx._succ[n]
+        while (reader := single_reader(n)) is not None:
             if reader in done or waiting.get(reader) != 0:
                 if sized[n]:
                     deferred.add(n)
