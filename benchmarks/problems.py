@@ -40,6 +40,7 @@ GRAPHC_VARIANTS: dict[str, dict[str, Any]] = {
     "graphc": {},
     "graphc+numexpr": {"fuse": "numexpr"},
     "graphc+kept buffers": {"keep_buffers": True},
+    "graphc+blocks": {"blocks": True},
 }
 # Per-element problems only: forward mode's one tangent sweep per input is the
 # per-element gradient itself, without keeping the forward values for a way back.

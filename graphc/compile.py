@@ -127,7 +127,8 @@ class CompiledFunction:
 def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
             mode: str = "reverse", optimize: bool = True,
             passes: tuple[str, ...] | None = None, fuse: str | None = None,
-            progress: bool | None = None, keep_buffers: bool = False) -> CompiledFunction:
+            progress: bool | None = None, keep_buffers: bool = False,
+            blocks: bool = False) -> CompiledFunction:
     """Compile ``g`` into NumPy code for the value of ``of`` and its gradient.
 
     ``wrt`` defaults to every input; ``mode`` is ``"reverse"`` or ``"forward"``.
@@ -140,6 +141,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     ``keep_buffers=True`` keeps the arrays of temporaries between calls (one set per
     thread; returned arrays are always new), so a loop of calls touches no fresh
     memory for them: faster where allocating is slow, at the cost of holding them.
+    ``blocks=True``: when every op is elementwise, big same-shaped arrays are
+    evaluated in blocks of rows on all cores (``graphc.blocks``), with the same values.
     """
     if fuse not in (None, "numexpr"):
         raise GraphcError(f"fuse={fuse!r}: expected None or 'numexpr'")
@@ -168,7 +171,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         reuse = Counter() if "memory" in chosen else None
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT else None
         source = emit.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, floats=floats,
-                                    keep_buffers=keep_buffers and reuse is not None)
+                                    keep_buffers=keep_buffers and reuse is not None,
+                                    blocks=blocks)
         if reuse:
             grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reuse}
         phase("loading")

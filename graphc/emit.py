@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
+from . import blocks as blocks_mod
 from . import memory, printer
 from .fuse import Fusion
 from .graph import Graph
@@ -26,7 +27,7 @@ KEPT = memory._kept.__name__  # scratch arrays kept between calls (keep_buffers=
 # name would shadow the helper inside the function.
 HELPERS = frozenset(f.__name__ for op in OPS.values() for f in op.helpers)
 RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
-    | {"np", "ne", "threading", "_KEPT", *PUBLIC, ONE_DTYPE, KEPT} | HELPERS
+    | {"np", "ne", "threading", "_KEPT", *PUBLIC, ONE_DTYPE, KEPT} | HELPERS | blocks_mod.NAMES
 
 
 class Namer:
@@ -68,7 +69,7 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                     returns: Callable[[list[str]], str] = ", ".join,
                     fuse: str | None = None, reuse: Counter | None = None,
                     floats: tuple[list[str], str] | None = None,
-                    keep_buffers: bool = False) -> str:
+                    keep_buffers: bool = False, blocks: bool = False) -> str:
     """``def fname(inputs): ...`` computing g's outputs, one line per node.
 
     With a ``reuse`` counter, lines write into dead buffers (``out=``, memory.py) and
@@ -76,7 +77,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     Python floats, take a specialised body instead (the source of a function with the
     same parameters, whose body is inlined under the test: no call to pay).
     ``keep_buffers``: every array gets a line of its own, and the buffers no output
-    can be are kept between calls (``_kept``; with ``reuse`` only).
+    can be are kept between calls (``_kept``; with ``reuse`` only). ``blocks``: a
+    blockwise g (blocks.py) calls itself on blocks of big same-shaped arrays.
     """
     namer = Namer(set(helpers.values()) | {fname})
     params = [namer(i) for i in g.inputs]
@@ -114,6 +116,10 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
         tested, source = floats
         out += _dispatch([f"isinstance({namer(i)}, float)" for i in tested])
         out += ["    " + line for line in source.splitlines()[2:]]  # after def and docstring
+    if blocks and g.inputs and blocks_mod.blockwise(g):
+        arrays = ", ".join(params)
+        out += [f"    if _splits({arrays}):  # big same-shaped arrays: by blocks, on all cores",
+                f"        return _in_blocks({fname}, {arrays})"]
     if one_dtype:
         out += _wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
     out += [f"    {names[n]} = {expr}" for n, expr in body]
@@ -278,13 +284,14 @@ def _used_ops(graphs: list[Graph]):
 
 def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = None,
                   reuse: Counter | None = None, floats: Graph | None = None,
-                  keep_buffers: bool = False) -> str:
+                  keep_buffers: bool = False, blocks: bool = False) -> str:
     """The whole module: helpers, user-defined ops, ``forward`` and ``value_and_grad``.
 
     ``reuse``: plan buffer reuse (see ``function_source``), counted for the gradient.
     ``floats``: ``grad`` specialised to scalar inputs (``passes.for_floats``), which
     ``value_and_grad`` runs when its undeclared inputs are floats.
     ``keep_buffers``: temporaries' arrays are kept between calls (``function_source``).
+    ``blocks``: elementwise functions split big arrays into blocks (``function_source``).
     """
     ops = _used_ops([forward, grad] + ([floats] if floats else []))
     helper_namer = Namer(set(HELPERS))
@@ -300,7 +307,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
                  for name, op in ops.items() if name in helpers]
     functions.append(function_source(forward, "forward", "The output value.", helpers,
                                      fuse=fuse, reuse=None if reuse is None else Counter(),
-                                     keep_buffers=keep_buffers))
+                                     keep_buffers=keep_buffers, blocks=blocks))
 
     def value_and_grads(outs: list[str]) -> str:
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(wrt, outs[1:]))
@@ -312,7 +319,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     functions.append(function_source(grad, "value_and_grad",
                                      f"The output value and its gradient ({mode} mode).",
                                      helpers, value_and_grads, fuse=fuse, reuse=reuse,
-                                     floats=fast, keep_buffers=keep_buffers))
+                                     floats=fast, keep_buffers=keep_buffers, blocks=blocks))
     if any("ne.evaluate(" in f for f in functions):
         parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numexpr.")
         parts[0] += ("numexpr evaluates chains of elementwise ops in one pass; with float32\n"
@@ -329,6 +336,12 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
                      f"({KEPT}); returned arrays are always new.\n")
         parts[1] = "import threading\n\n" + parts[1] + \
             "\n_KEPT = threading.local()  # the arrays _kept hands out, per thread\n"
+    if any("_in_blocks(" in f for f in functions):
+        shipped.update(dict.fromkeys(blocks_mod.HELPERS))
+        parts[0] += ("Big same-shaped arrays are evaluated in blocks of rows on all cores\n"
+                     "(_in_blocks): the same operations on the same elements.\n")
+        parts[1] = blocks_mod.IMPORTS + "\n" + parts[1].replace("import threading\n\n", "") \
+            + "\n" + blocks_mod.SHIPPED
     parts[0] += '"""\n'
     parts += [inspect.getsource(f) for f in shipped] + functions
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
