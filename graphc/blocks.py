@@ -27,11 +27,8 @@ _BLOCK = 32_768  # elements a block at most: its temporaries stay in a core's L2
 _SMALLEST = 8_192  # elements a block at least: below it a call costs more than it saves
 _INSIDE = threading.local()  # set in the pool's threads: a block never splits again
 
-SHIPPED = ("_BLOCK = %d  # elements a block at most: its temporaries stay in cache\n"
-           "_SMALLEST = %d  # elements a block at least: fewer cost more than they save\n"
-           "_INSIDE = threading.local()  # set in the pool's threads: blocks never split\n"
-           % (_BLOCK, _SMALLEST))
-"""The module-level names the helpers read, as the emitted module spells them."""
+SHIPPED = f"_BLOCK = {_BLOCK}\n_SMALLEST = {_SMALLEST}\n_INSIDE = threading.local()\n"
+"""The module-level names the helpers read, with this module's values."""
 
 SHAPE_KEEPING = frozenset(("where", "neg", "sum_to", "broadcast_like", "ones_like",
                            "zeros_like", "alias", "input", "const",
