@@ -104,3 +104,16 @@ def test_floats_and_kept_buffers_with_blocks():
     args = [np.linspace(-1, 1, BIG), np.linspace(2, 3, BIG)]
     for _ in range(2):  # the kept buffers of each thread, reused
         _assert_same(split(*args), plain(*args))
+
+
+def test_the_blocks_example_runs():
+    """examples/blocks_ladder.py asserts that whole and blocked agree, then times both."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "blocks_ladder.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "blocks:" in done.stdout and "same numbers" in done.stdout
