@@ -1,14 +1,17 @@
 """Blocked evaluation: an elementwise function run over slices of its arrays, on all cores.
 
 A graph whose every op works element by element gives, on a slice of same-shaped
-inputs, that slice of its outputs. So ``gc.compile(g, blocks=True)`` emits a
-function that, given same-shaped arrays big enough to pay for it, calls itself on
-blocks of rows in a pool of threads (NumPy releases the GIL inside its loops) and
-writes each block's results into the whole outputs. A block's temporaries are small
-enough to stay in cache and come from memory the allocator already has, where the
-whole-array temporaries would each be a fresh pass over main memory; the cores share
-the blocks. The values are exactly the unsplit function's: the same operations on the
-same elements. The helpers below ship with the emitted module.
+inputs, that slice of its outputs. So ``gc.compile(g, blocks=True)`` emits, beside
+each such function, a block kernel (``_value_and_grad_block``) that computes one slice
+and writes its results straight into that slice of the outputs (``out=``), taking its
+temporaries from arrays kept per thread (``_kept``). Given same-shaped float arrays
+big enough to pay for it, the function hands its flattened arrays to ``_in_blocks``:
+each core takes one share of the elements and walks it in blocks small enough that a
+block's temporaries stay in the core's cache. So every input is read from memory
+once and every output written once, as by a fused loop, where the whole-array code
+makes a pass over memory per line; and the cores share the work (NumPy releases the
+GIL inside its loops). The values are exactly the whole call's: the same operations
+on the same elements. The helpers below ship with the emitted module.
 """
 
 from __future__ import annotations
@@ -17,17 +20,15 @@ import concurrent.futures
 import contextvars
 import functools
 import os
-import threading
 
 import numpy as np
 
 from .graph import Graph
 
 _BLOCK = 32_768  # elements a block at most: its temporaries stay in a core's L2 cache
-_SMALLEST = 8_192  # elements a block at least: below it a call costs more than it saves
-_INSIDE = threading.local()  # set in the pool's threads: a block never splits again
+_SMALLEST = 8_192  # elements a share at least: below it a hand-off costs more than it saves
 
-SHIPPED = f"_BLOCK = {_BLOCK}\n_SMALLEST = {_SMALLEST}\n_INSIDE = threading.local()\n"
+SHIPPED = f"_BLOCK = {_BLOCK}\n_SMALLEST = {_SMALLEST}\n"
 """The module-level names the helpers read, with this module's values."""
 
 SHAPE_KEEPING = frozenset(("where", "neg", "sum_to", "broadcast_like", "ones_like",
@@ -35,62 +36,75 @@ SHAPE_KEEPING = frozenset(("where", "neg", "sum_to", "broadcast_like", "ones_lik
                            "gt", "ge", "lt", "le", "eq", "ne"))
 """Ops beyond those with a sympy formula that act element by element on same-shaped
 operands (``sum_to`` and ``broadcast_like`` are then the identity)."""
-IMPORTS = "".join(f"import {m}\n" for m in ("concurrent.futures", "contextvars", "functools",
-                                             "os", "threading"))
+IMPORTS = ("concurrent.futures", "contextvars", "functools", "os")
+"""The modules the helpers import."""
 
 
 def blockwise(g: Graph) -> bool:
-    """Every op of g (and of the user-defined ops it calls) is elementwise, so that
-    g's outputs on slices of same-shaped inputs are those slices of its outputs."""
+    """Every op of g (and of the user-defined ops it calls) is elementwise and no input
+    is declared a scalar, so that g's outputs on slices of same-shaped input arrays are
+    those slices of its outputs."""
+    if any(g.attrs(i)["params"]["declared"] and g.shape(i) == () for i in g.inputs):
+        return False
+    return _elementwise(g)
+
+
+def _elementwise(g: Graph) -> bool:
     for name in dict.fromkeys(d["op"] for d in g.nx._node.values()):
         op = g.op_named(name)
         if op.body is not None:
-            if not blockwise(op.body):
+            if not _elementwise(op.body):
                 return False
         elif not (op.elementwise or op.name in SHAPE_KEEPING):
             return False
     return True
 
 
+def kernel_name(fname: str) -> str:
+    """The block kernel emitted beside the function ``fname``."""
+    return f"_{fname}_block"
+
+
 def _splits(*arrays):
-    """The slices of rows to evaluate apart, or None: only same-shaped NumPy arrays
-    of enough elements for two blocks split, and never inside a block's own call."""
+    """Whether to evaluate in blocks: only same-shaped, C-contiguous float NumPy arrays
+    (so that their flat views are their elements in order) of at least two shares."""
     first = arrays[0]
-    if getattr(_INSIDE, "block", False) or not all(
-            type(x) is np.ndarray and x.shape == first.shape for x in arrays):
-        return None
-    rows = first.shape[0] if first.ndim else 0
-    if rows < 2 or first.size < 2 * _SMALLEST:
-        return None
-    cores = _cores()
-    count = max(-(-first.size // _BLOCK), cores)
-    count = -(-count // cores) * cores  # as many blocks for every core
-    step = -(-rows // min(count, rows, first.size // _SMALLEST))
-    return [slice(i, i + step) for i in range(0, rows, step)]
+    return all(type(x) is np.ndarray and x.shape == first.shape and x.dtype.kind == "f"
+               and x.flags.c_contiguous for x in arrays) and first.size >= 2 * _SMALLEST
 
 
-def _in_blocks(f, *arrays):
-    """f over each of the arrays' ``_splits``, in the pool, assembled into whole
-    outputs: an array, or a tuple of arrays and dicts of arrays, as f returns them."""
-    whole, first = [], []
-    lock = threading.Lock()
+def _in_blocks(block, whole, *arrays):
+    """``whole(*arrays)`` computed by ``block`` on slices of the flattened arrays: one
+    share of the elements per core (the calling thread takes the first), walked in
+    blocks of ``_BLOCK``, each written into its slice of the outputs. The outputs'
+    structure and dtypes are those of ``whole`` on the arrays' first elements; a 0-d
+    result there does not depend on the arrays and is returned as it is."""
+    flat = [x.reshape(-1) for x in arrays]
+    template = whole(*(x[:1] for x in flat))
+    size = flat[0].size
+    outs = [np.empty(size, np.result_type(p)) if np.ndim(p) else None
+            for p in _leaves(template)]
+    written = [o for o in outs if o is not None]
 
-    def block(rows):
-        result = f(*(x[rows] for x in arrays))
-        parts, shape = _leaves(result), arrays[0].shape
-        with lock:
-            if not whole:
-                first.append(result)
-                whole.extend(np.empty(shape[:1] + np.shape(p)[1:] if np.ndim(p) else shape,
-                                      np.result_type(p)) for p in parts)
-        for out, p in zip(whole, parts):
-            out[rows] = p
+    def share(start, stop):
+        for i in range(start, stop, _BLOCK):
+            rows = slice(i, min(i + _BLOCK, stop))
+            block(*(x[rows] for x in flat), *(o[rows] for o in written))
 
-    # each block in a copy of the caller's context: np.errstate holds there too
-    for done in [_pool().submit(contextvars.copy_context().run, block, rows)
-                 for rows in _splits(*arrays)]:
-        done.result()  # waits, and raises what a block raised
-    return _rebuilt(first[0], iter(whole))
+    cores = min(_cores(), size // _SMALLEST)
+    step = -(-size // cores)
+    step = -(-step // _BLOCK) * _BLOCK if step > _BLOCK else step  # whole blocks a share
+    shares = [(i, min(i + step, size)) for i in range(0, size, step)]
+    # each share in a copy of the caller's context: np.errstate holds there too
+    running = [_pool().submit(contextvars.copy_context().run, share, *s) for s in shares[1:]]
+    try:
+        share(*shares[0])
+    finally:
+        for done in running:
+            done.result()  # waits, and raises what a share raised
+    shaped = iter(o.reshape(arrays[0].shape) if o is not None else p
+                  for o, p in zip(outs, _leaves(template)))
+    return _rebuilt(template, shaped)
 
 
 def _cores():
@@ -101,9 +115,8 @@ def _cores():
 
 @functools.cache
 def _pool():
-    """The threads blocks run in, one per core, started at the first split call."""
-    return concurrent.futures.ThreadPoolExecutor(
-        _cores(), initializer=setattr, initargs=(_INSIDE, "block", True))
+    """The threads that take the shares beyond the caller's, started at the first split."""
+    return concurrent.futures.ThreadPoolExecutor(max(_cores() - 1, 1))
 
 
 def _leaves(result):
@@ -125,6 +138,7 @@ def _rebuilt(template, leaves):
 
 
 HELPERS = (_splits, _in_blocks, _cores, _pool, _leaves, _rebuilt)
-NAMES = frozenset(f.__name__ for f in HELPERS) | {"_BLOCK", "_SMALLEST", "_INSIDE",
-                                                  "concurrent", "contextvars", "functools", "os"}
-"""What the shipped helpers define or read: no parameter may shadow them."""
+NAMES = frozenset(f.__name__ for f in HELPERS) | {"_BLOCK", "_SMALLEST", "concurrent",
+                                                  "contextvars", "functools", "os"} \
+    | {kernel_name(f) for f in ("forward", "value_and_grad")}
+"""What the shipped helpers and kernels define or read: no parameter may shadow them."""

@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from . import autodiff, emit
+from . import blocks as blocks_mod
 from . import passes as passes_mod
 from .errors import GraphcError
 from .graph import Graph, paused_gc
@@ -141,8 +142,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     ``keep_buffers=True`` keeps the arrays of temporaries between calls (one set per
     thread; returned arrays are always new), so a loop of calls touches no fresh
     memory for them: faster where allocating is slow, at the cost of holding them.
-    ``blocks=True``: when every op is elementwise, big same-shaped arrays are
-    evaluated in blocks of rows on all cores (``graphc.blocks``), with the same values.
+    ``blocks=True``: when every op is elementwise, big same-shaped float arrays are
+    evaluated in cache-sized blocks on all cores (``graphc.blocks``), with the same values.
     """
     if fuse not in (None, "numexpr"):
         raise GraphcError(f"fuse={fuse!r}: expected None or 'numexpr'")
@@ -170,9 +171,11 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
         reuse = Counter() if "memory" in chosen else None
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT else None
+        kernels = (passes_mod.for_blocks(fwd), passes_mod.for_blocks(grad)) \
+            if blocks and g.inputs and blocks_mod.blockwise(grad) else None
         source = emit.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, floats=floats,
                                     keep_buffers=keep_buffers and reuse is not None,
-                                    blocks=blocks)
+                                    blocks=kernels)
         if reuse:
             grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reuse}
         phase("loading")

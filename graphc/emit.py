@@ -77,8 +77,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     Python floats, take a specialised body instead (the source of a function with the
     same parameters, whose body is inlined under the test: no call to pay).
     ``keep_buffers``: every array gets a line of its own, and the buffers no output
-    can be are kept between calls (``_kept``; with ``reuse`` only). ``blocks``: a
-    blockwise g (blocks.py) calls itself on blocks of big same-shaped arrays.
+    can be are kept between calls (``_kept``; with ``reuse`` only). ``blocks``: big
+    same-shaped arrays go to the block kernel (``kernel_source``) in blocks.
     """
     namer = Namer(set(helpers.values()) | {fname})
     params = [namer(i) for i in g.inputs]
@@ -116,16 +116,79 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
         tested, source = floats
         out += _dispatch([f"isinstance({namer(i)}, float)" for i in tested])
         out += ["    " + line for line in source.splitlines()[2:]]  # after def and docstring
-    if blocks and g.inputs and blocks_mod.blockwise(g):
+    if blocks:
         arrays = ", ".join(params)
-        out += [f"    if _splits({arrays}):  # big same-shaped arrays: by blocks, on all cores",
-                f"        return _in_blocks({fname}, {arrays})"]
+        out += [f"    if _splits({arrays}):  # big same-shaped arrays: in blocks, on all cores",
+                f"        return _in_blocks({blocks_mod.kernel_name(fname)}, {fname}, {arrays})"]
     if one_dtype:
         out += _wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else _const(g, o) for o in g.outputs]
     out.append(f"    return {returns(outs)}")
     return "\n".join(out) + "\n"
+
+
+def kernel_source(g: Graph, fname: str, helpers: dict[str, str]) -> str:
+    """``def _fname_block(inputs, outputs)``: ``fname`` on one block of same-shaped
+    arrays (g specialised by ``passes.for_blocks``), each array output written into
+    its parameter by the line that computes it (``out=``), or copied there when no
+    line can, and every temporary in an array kept per thread (``_kept``)."""
+    kname = blocks_mod.kernel_name(fname)
+    namer = Namer(set(helpers.values()) | {kname})
+    params = [namer(i) for i in g.inputs]
+    names = {n: namer(n) for n in g.order() if g.attrs(n)["op"] != "const"}
+    nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("const", "input")]
+    written: dict[str, str] = {}  # line -> the output it writes into
+    outs, copies = [], []
+    for o in g.outputs:
+        if g.shape(o) == ():
+            continue  # not an array: the whole call's value stands (blocks._in_blocks)
+        v = _filled(g, o)
+        if v in names and v not in written and v not in g.inputs \
+                and memory.reusable(g, v) and g.op(v).can_write_into:
+            written[v] = names[o]
+            outs.append(names[o])
+        else:
+            outs.append(namer(f"{o}_out"))
+            copies.append((outs[-1], v))
+    needed, stack = set(g.inputs), [*written, *(v for _, v in copies if v in names)]
+    while stack:  # what the outputs are computed from; seeds and broadcasts may go
+        n = stack.pop()
+        if n not in needed:
+            needed.add(n)
+            stack.extend(g.args(n))
+    filled = [(param, _spelled(g, names, v)) for param, v in copies]
+    g = g.copy()
+    g.outputs = list(dict.fromkeys(v for _, v in copies if v in names)) + list(written)
+    g.remove([n for n in g.order() if n not in needed])
+    _, body, _, _ = _planned(g, [n for n in nodes if n in needed], names, set(g.outputs),
+                             _form(g, helpers), False, keep_buffers=True, fname=kname,
+                             written=written)
+    out = [f"def {kname}({', '.join(params + outs)}):",
+           f'    """{fname} on a block: its arrays written into {", ".join(outs)}."""']
+    out += [f"    {names[n]} = {expr}" for n, expr in body]
+    out += [f"    {param}[...] = {value}" for param, value in filled]
+    return "\n".join(out) + "\n"
+
+
+def _spelled(g: Graph, names: dict[str, str], value: str | float) -> str:
+    """A node's name or literal, or a number, as the source spells it."""
+    if not isinstance(value, str):
+        return printer.numpy_literal(value)[0]
+    return names[value] if value in names else _const(g, value)
+
+
+def _filled(g: Graph, node: str) -> str | float:
+    """What fills ``node``'s array: the node itself, or through aliases, broadcasts and
+    seeds (``np.ones_like``) the node or number that stretches over it."""
+    while True:
+        op, args = g.attrs(node)["op"], g.args(node)
+        if op == "alias" or op == "broadcast_like" and g.shape(args[0]) == ():
+            node = args[0]
+        elif op in ("ones_like", "zeros_like"):
+            return 1.0 if op == "ones_like" else 0.0
+        else:
+            return node
 
 
 def _wrapped(head: str, items: list[str], tail: str) -> list[str]:
@@ -159,7 +222,7 @@ def _dispatch(tests: list[str]) -> list[str]:
 
 def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
              plain: Callable[[str], printer.Form], fuse: bool, keep_buffers: bool = False,
-             fname: str = ""
+             fname: str = "", written: dict[str, str] | None = None
              ) -> tuple[tuple[float, int], list[tuple[str, str]], bool, Counter]:
     """The memory it allocates, the lines with memory planned, whether they need the
     inputs in one dtype, and what the plan did: planned as they come and, when there
@@ -167,31 +230,34 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
     them to it); the plan that allocates less wins, the first on a tie. ``plain``
     spells each op in NumPy; with ``fuse``, numexpr evaluates chains (fuse.py). With
     ``keep_buffers`` every array is a line, and lines allocating a buffer no output
-    can be take it from ``_kept`` (slots named ``fname.line``)."""
+    can be take it from ``_kept`` (slots named ``fname.line``). ``written``: lines
+    that write into a given array (a block kernel's outputs), in their inputs' dtypes."""
     reuse: Counter = Counter()
+    written = written or {}
     if keep_buffers:  # no temporaries inside a line: NumPy would allocate them afresh
         keep = keep | {n for n in nodes if memory.reusable(g, n)}
     plans = [_plan(g, nodes, names, keep, plain, fuse, memory.dtype_classes(g))]
-    if len(g.inputs) > 1:
+    if len(g.inputs) > 1 and not written:
         plans.append(_plan(g, nodes, names, keep, plain, fuse,
                            memory.dtype_classes(g, one_dtype=True)))
     best = min(plans, key=lambda p: p[0])
     cost, order, body, into, keep, slices, classes, fusion = best
     one_dtype = best is not plans[0] and best[0] < plans[0][0]
+    into = {n: b for n, b in into.items() if n not in written}
     held = {}
     if keep_buffers:
         lines = [n for n, _ in body]
-        apart = set(slices) | set(slices.values()) | \
+        apart = set(slices) | set(slices.values()) | set(written) | \
             ({n for n in lines if fusion.fused(n)} if fusion else set())
         held = memory.kept(g, lines, into, g.outputs, classes, apart)
-    if not into and not slices and not held:
+    if not into and not slices and not held and not written:
         return cost, body, False, reuse
     reuse["buffers reused (out=)"] += len(into)
     if slices:
         reuse["slices written in place"] += len(slices)
     if held:
         reuse["buffers kept between calls"] += len(held)
-    buffers = {n: names[b] for n, b in into.items()}
+    buffers = {n: names[b] for n, b in into.items()} | written
     for line, u in slices.items():  # the line writes into u's slice of u's array
         p = g.attrs(u)["params"]
         buffers[line] = f"_zeros_around({names[u]}, {p['start']}, {p['stop']}, {p['axis']})"
@@ -206,7 +272,8 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
         exponent = _value(g, args[1]) if op.name == "pow" else None
         return op.into(buffers[n], exponent), ATOM, (0,) * op.arity
     body = printer.lines(g, order, names, literal=printer.numpy_literal,
-                         keep=keep | set(into) | set(slices) | set(slices.values()) | set(held),
+                         keep=keep | set(into) | set(slices) | set(slices.values()) | set(held)
+                         | set(written),
                          **_style(g, writing_into, fusion, classes, buffers))
     allocation = {line: (u, f"np.empty_like({names[g.args(u)[1]]})")  # just before the line
                   for line, u in slices.items()}
@@ -284,16 +351,18 @@ def _used_ops(graphs: list[Graph]):
 
 def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = None,
                   reuse: Counter | None = None, floats: Graph | None = None,
-                  keep_buffers: bool = False, blocks: bool = False) -> str:
+                  keep_buffers: bool = False, blocks: tuple[Graph, Graph] | None = None
+                  ) -> str:
     """The whole module: helpers, user-defined ops, ``forward`` and ``value_and_grad``.
 
     ``reuse``: plan buffer reuse (see ``function_source``), counted for the gradient.
     ``floats``: ``grad`` specialised to scalar inputs (``passes.for_floats``), which
     ``value_and_grad`` runs when its undeclared inputs are floats.
     ``keep_buffers``: temporaries' arrays are kept between calls (``function_source``).
-    ``blocks``: elementwise functions split big arrays into blocks (``function_source``).
+    ``blocks``: ``forward`` and ``grad`` specialised to a block (``passes.for_blocks``):
+    their block kernels, to which big same-shaped arrays go (``kernel_source``).
     """
-    ops = _used_ops([forward, grad] + ([floats] if floats else []))
+    ops = _used_ops([forward, grad] + ([floats] if floats else []) + list(blocks or ()))
     helper_namer = Namer(set(HELPERS))
     helpers = {name: helper_namer(name) for name, op in ops.items()
                if getattr(op, "body", None) is not None}
@@ -307,7 +376,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
                  for name, op in ops.items() if name in helpers]
     functions.append(function_source(forward, "forward", "The output value.", helpers,
                                      fuse=fuse, reuse=None if reuse is None else Counter(),
-                                     keep_buffers=keep_buffers, blocks=blocks))
+                                     keep_buffers=keep_buffers, blocks=blocks is not None))
 
     def value_and_grads(outs: list[str]) -> str:
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(wrt, outs[1:]))
@@ -319,7 +388,12 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     functions.append(function_source(grad, "value_and_grad",
                                      f"The output value and its gradient ({mode} mode).",
                                      helpers, value_and_grads, fuse=fuse, reuse=reuse,
-                                     floats=fast, keep_buffers=keep_buffers, blocks=blocks))
+                                     floats=fast, keep_buffers=keep_buffers,
+                                     blocks=blocks is not None))
+    if blocks is not None:
+        functions += [kernel_source(h, fname, helpers)
+                      for h, fname in zip(blocks, PUBLIC)]
+    stdlib: set[str] = set()
     if any("ne.evaluate(" in f for f in functions):
         parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numexpr.")
         parts[0] += ("numexpr evaluates chains of elementwise ops in one pass; with float32\n"
@@ -334,14 +408,16 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
         shipped[memory._kept] = None
         parts[0] += ("Arrays of temporaries are kept between calls, one set per thread\n"
                      f"({KEPT}); returned arrays are always new.\n")
-        parts[1] = "import threading\n\n" + parts[1] + \
-            "\n_KEPT = threading.local()  # the arrays _kept hands out, per thread\n"
-    if any("_in_blocks(" in f for f in functions):
+        stdlib.add("threading")
+        parts[1] += "\n_KEPT = threading.local()  # the arrays _kept hands out, per thread\n"
+    if blocks is not None:
         shipped.update(dict.fromkeys(blocks_mod.HELPERS))
-        parts[0] += ("Big same-shaped arrays are evaluated in blocks of rows on all cores\n"
+        parts[0] += ("Big same-shaped float arrays are evaluated in blocks on all cores\n"
                      "(_in_blocks): the same operations on the same elements.\n")
-        parts[1] = blocks_mod.IMPORTS + "\n" + parts[1].replace("import threading\n\n", "") \
-            + "\n" + blocks_mod.SHIPPED
+        stdlib.update(blocks_mod.IMPORTS)
+        parts[1] += "\n" + blocks_mod.SHIPPED
+    if stdlib:
+        parts[1] = "".join(f"import {m}\n" for m in sorted(stdlib)) + "\n" + parts[1]
     parts[0] += '"""\n'
     parts += [inspect.getsource(f) for f in shipped] + functions
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)

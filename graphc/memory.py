@@ -79,15 +79,17 @@ def _one_dtype(*values):
 def _kept(slot, like, *dtype_of):
     """A scratch array kept between calls (per thread) for ``slot``: ``like``'s shape,
     the float dtype NumPy gives ``like`` and ``dtype_of``; None (so a fresh array)
-    when that dtype is not a float. Never returned: the caller owns what it gets back."""
+    when that dtype is not a float. Never returned: the caller owns what it gets back.
+    Fewer rows than the kept array has (a last, shorter block) take its first rows."""
     dtype = np.result_type(like, *dtype_of)
     if dtype.kind not in "fc":
         return None
     kept = _KEPT.__dict__
-    buffer = kept.get(slot)
-    if buffer is None or buffer.shape != np.shape(like) or buffer.dtype != dtype:
-        buffer = kept[slot] = np.empty(np.shape(like), dtype)
-    return buffer
+    buffer, shape = kept.get(slot), np.shape(like)
+    if buffer is None or buffer.dtype != dtype or buffer.shape[1:] != shape[1:] \
+            or buffer.shape[:1] < shape[:1]:
+        buffer = kept[slot] = np.empty(shape, dtype)
+    return buffer if buffer.shape == shape else buffer[:shape[0]]
 
 
 def kept(g: Graph, lines: list[str], into: dict[str, str], outputs: Iterable[str],

@@ -73,6 +73,17 @@ def for_floats(g: Graph, passes: tuple[str, ...]) -> Graph | None:
     return optimize(h, passes)
 
 
+def for_blocks(g: Graph) -> Graph:
+    """``g`` for one block of same-shaped arrays (blocks.py): every input a vector of
+    one length, so the helpers that undo broadcasting fold away. Only those exact
+    rewrites run, so that a block computes what the whole call does, to the bit."""
+    h = g.copy()
+    for i in h.inputs:
+        h.attrs(i)["params"] = {**h.attrs(i)["params"], "shape": ("_n",), "declared": True}
+    h.nx.graph["report"] = {}
+    return optimize(h, ("broadcasts", "dce"))
+
+
 def _has_arrays(g: Graph) -> bool:
     return any(d["shape"] != () and not d["elastic"] for _, d in g.nx.nodes(data=True))
 

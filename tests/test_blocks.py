@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import MODES
@@ -13,6 +15,7 @@ import graphc as gc
 from graphc import blocks
 
 BIG = 4 * blocks._SMALLEST + 3  # splits in blocks, the last one shorter
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def _compiled(text: str, **kwargs) -> tuple[gc.CompiledFunction, gc.CompiledFunction]:
@@ -32,16 +35,45 @@ def _assert_same(got, want) -> None:
 
 
 @settings(max_examples=30, derandomize=True, deadline=None)
-@given(dag=dags(), mode=st.sampled_from(MODES), seed=st.integers(0, 2**16))
-def test_blocks_give_the_unsplit_values(dag, mode: str, seed: int):
-    """Random elementwise DAGs on big same-shaped arrays: split and whole agree bit for bit."""
+@given(dag=dags(), mode=st.sampled_from(MODES), seed=st.integers(0, 2**16),
+       cores=st.sampled_from([1, 2, 3]), block=st.sampled_from([blocks._BLOCK, 5000]))
+def test_blocks_give_the_unsplit_values(dag, mode: str, seed: int, cores: int, block: int):
+    """Random elementwise DAGs on big same-shaped arrays: split and whole agree bit for
+    bit, for any number of cores and blocks of any size (a last, shorter block too)."""
     plain, split = _compiled(dag.text(), mode=mode)
     assert "_in_blocks(" in split.source
+    split.module._cores, split.module._BLOCK = (lambda: cores), block
     rng = np.random.default_rng(seed)
     args = [rng.uniform(-2.0, 2.0, BIG) for _ in plain.inputs]
     with np.errstate(all="ignore"):
         _assert_same(split(*args), plain(*args))
         _assert_same(split.forward(*args), plain.forward(*args))
+
+
+def test_the_block_kernel_writes_into_the_outputs():
+    """Each output is written by the line that computes it (out=), temporaries go to
+    arrays kept per thread, and what no line computes is copied in."""
+    source = gc.compile(gc.load(EXAMPLES / "colah.gc"), blocks=True).source
+    assert source[source.index("def _value_and_grad_block"):] == (
+        "def _value_and_grad_block(a, b, e, a_bar, b_bar):\n"
+        '    """value_and_grad on a block: its arrays written into e, a_bar, b_bar."""\n'
+        "    c = np.add(a, b, out=_kept('_value_and_grad_block.c', a, b))\n"
+        "    d = np.add(b, 1.0, out=a_bar)\n"
+        "    e = np.multiply(c, d, out=e)\n"
+        "    b_bar = np.add(d, c, out=b_bar)\n")
+    source = gc.compile(gc.parse("y = a * b + 2 * a"), blocks=True).source
+    kernel = source[source.index("def _value_and_grad_block"):]
+    assert "b_bar_out[...] = a\n" in kernel  # an input's array: copied
+    assert "ones_like" not in kernel  # the seed is not made
+
+
+@pytest.mark.parametrize("text", ["y = a", "y = a + 2 * b", "y = 3.0 + 0 * a", "y = a * b"])
+def test_copied_outputs(text):
+    plain, split = _compiled(text)
+    args = [np.linspace(-1.0, 1.0, BIG) + k for k in range(len(plain.inputs))]
+    got = split(*args)
+    _assert_same(got, plain(*args))
+    assert all(not np.shares_memory(v, x) for v in got[1].values() for x in args)
 
 
 @pytest.mark.parametrize("shape, dtypes", [
@@ -55,20 +87,20 @@ def test_blocks_keep_dtypes_and_rows(shape, dtypes):
     _assert_same(split(*args), plain(*args))
 
 
-def test_only_big_same_shaped_arrays_split():
-    module = _compiled("y = a * b + 1")[1].module
+def test_only_big_same_shaped_float_arrays_split():
+    plain, split = _compiled("y = a * b + 1")
+    module = split.module
     big = np.ones(BIG)
     assert module._splits(big, big)
-    assert module._splits(big, np.ones(1)) is None  # broadcasting: not split
-    assert module._splits(big, 2.0) is None  # a scalar operand
-    assert module._splits(big[:100], big[:100]) is None  # too small to pay
-    assert module._splits(np.ones((1, BIG)), np.ones((1, BIG))) is None  # one row
-    assert module._splits(np.ma.ones(BIG), np.ma.ones(BIG)) is None  # subclasses stay whole
-    splits = module._splits(big, big)
-    assert splits[0].start == 0 and splits[-1].stop >= BIG and \
-        all(s.stop == t.start for s, t in zip(splits, splits[1:]))
-    # a block's own call never splits again (the pool could wait on itself)
-    assert module._pool().submit(module._splits, big, big).result() is None
+    assert module._splits(np.ones((1, BIG)), np.ones((1, BIG)))  # flattened: rows or not
+    assert not module._splits(big, np.ones(1))  # broadcasting
+    assert not module._splits(big, 2.0)  # a scalar operand
+    assert not module._splits(big[:100], big[:100])  # too small to pay
+    assert not module._splits(np.ma.ones(BIG), np.ma.ones(BIG))  # subclasses stay whole
+    assert not module._splits(big[::2], big[::2])  # not contiguous
+    assert not module._splits(np.ones(BIG, int), np.ones(BIG, int))  # not floats
+    for args in [(np.arange(BIG), np.arange(BIG)), (big[:-1:2], big[1::2])]:
+        _assert_same(module.value_and_grad(*args), plain.module.value_and_grad(*args))
 
 
 def test_graphs_with_other_ops_are_not_split():
@@ -110,9 +142,8 @@ def test_the_blocks_example_runs():
     """examples/blocks_ladder.py asserts that whole and blocked agree, then times both."""
     import subprocess
     import sys
-    from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "examples" / "blocks_ladder.py"
+    script = EXAMPLES / "blocks_ladder.py"
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr

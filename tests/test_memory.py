@@ -476,3 +476,18 @@ def test_without_the_option_or_the_memory_pass_nothing_is_kept():
     assert "_kept" not in gc.compile(gc.parse(text)).source
     assert "_kept" not in gc.compile(gc.parse(text), keep_buffers=True, passes=WITHOUT).source
     assert "_kept" not in gc.compile(gc.parse("y = exp(x * 2)"), keep_buffers=True).source
+
+
+def test_a_shorter_call_takes_the_first_rows_of_a_kept_array():
+    """A block kernel's last block is shorter: it uses the front of the block's array
+    instead of trading it for a new one (and back again on the next call)."""
+    from graphc import memory
+
+    big = memory._kept("test.rows", np.ones(10))
+    short = memory._kept("test.rows", np.ones(4))
+    assert short.shape == (4,) and np.shares_memory(short, big)
+    assert memory._kept("test.rows", np.ones(10)) is big
+    longer = memory._kept("test.rows", np.ones(12))
+    assert longer.shape == (12,) and not np.shares_memory(longer, big)
+    assert memory._kept("test.rows", np.ones((4, 3))).shape == (4, 3)  # other rows: new
+    assert memory._kept("test.rows", np.ones(4, np.float32)).dtype == np.float32
