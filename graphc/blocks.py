@@ -20,6 +20,7 @@ import concurrent.futures
 import contextvars
 import functools
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,24 +41,106 @@ IMPORTS = ("concurrent.futures", "contextvars", "functools", "os")
 """The modules the helpers import."""
 
 
-def blockwise(g: Graph) -> bool:
-    """Every op of g (and of the user-defined ops it calls) is elementwise and no input
-    is declared a scalar, so that g's outputs on slices of same-shaped input arrays are
-    those slices of its outputs."""
-    if any(g.attrs(i)["params"]["declared"] and g.shape(i) == () for i in g.inputs):
-        return False
-    return _elementwise(g)
+@dataclass
+class Split:
+    """How a function runs in blocks: its graph specialised to one block
+    (``passes.for_blocks``), cut where arrays end. Scalars made from scalar inputs come
+    first, once; then every block computes the array nodes on its slice of the arrays,
+    writes the array outputs into their slices and returns its part of each full
+    reduction (a sum or a dot), added over the blocks; scalars made from those come last."""
+
+    graph: Graph
+    arrays: list[str]   # the inputs sliced into blocks: same-shaped float arrays
+    before: list[str]   # scalar nodes computed once, before the blocks
+    scalars: list[str]  # the scalar inputs and nodes of ``before`` that the blocks read
+    sums: list[str]     # full reductions, each block's part added over the blocks
+    after: list[str]    # scalar nodes computed from the sums
+    outputs: list[str]  # the array outputs, written block by block
 
 
-def _elementwise(g: Graph) -> bool:
-    for name in dict.fromkeys(d["op"] for d in g.nx._node.values()):
-        op = g.op_named(name)
-        if op.body is not None:
-            if not _elementwise(op.body):
-                return False
-        elif not (op.elementwise or op.name in SHAPE_KEEPING):
+def candidate(g: Graph) -> bool:
+    """Whether g may run in blocks once specialised (``passes.for_blocks``): its ops
+    are elementwise, or sums and dots whose meaning flattening cannot change."""
+    for n in g.order():
+        op, args = g.op(n), g.args(n)
+        vectors = all(len(g.shape(a)) == 1 and not g.elastic(a) for a in args)
+        if not (_elementwise(g, op) or op.name == "sum_to"
+                or op.name == "sum" and (g.attrs(n)["params"]["axis"] is None or vectors)
+                or op.name == "matmul" and vectors):
             return False
     return True
+
+
+def split(h: Graph) -> Split | None:
+    """``h`` (from ``passes.for_blocks``) cut for blocks, or None when it cannot be:
+    an op that is not elementwise, a scalar from arrays that is not a full reduction, or
+    an array that depends on a reduction (it would need the whole array first)."""
+    kind: dict[str, str] = {}  # node -> "before", "block", "sum" or "after"
+    for n in h.order():
+        d = h.attrs(n)
+        kinds = {kind[a] for a in d["args"]}
+        if d["op"] in ("input", "const"):
+            kind[n] = "block" if d["shape"] != () else "before"
+        elif d["shape"] != ():
+            if kinds & {"sum", "after"} or not _elementwise(h, h.op(n)):
+                return None
+            kind[n] = "block"
+        elif "block" in kinds:
+            if kinds & {"sum", "after"} or not _reduces(h, n):
+                return None
+            kind[n] = "sum"
+        else:
+            kind[n] = "after" if kinds & {"sum", "after"} else "before"
+    arrays = [i for i in h.inputs if kind[i] == "block"]
+    if not arrays:
+        return None
+    nodes = [n for n in h.order() if h.attrs(n)["op"] not in ("input", "const")]
+    read = {a for n in h.order() if kind[n] in ("block", "sum") for a in h.args(n)}
+    return Split(h, arrays, [n for n in nodes if kind[n] == "before"],
+                 [n for n in h.order() if kind[n] == "before" and n in read
+                  and h.attrs(n)["op"] != "const"],
+                 [n for n in nodes if kind[n] == "sum"],
+                 [n for n in nodes if kind[n] == "after"],
+                 [o for o in h.outputs if kind[o] == "block"])
+
+
+def kernel_graph(split: Split) -> Graph:
+    """The nodes a block computes, reading the sliced arrays and the scalars as its
+    inputs; its outputs are the array outputs, then the sums."""
+    h, k = split.graph, Graph()
+    k.ops = dict(h.ops)
+    scalars = set(split.scalars)
+    computed = set(split.outputs) | set(split.sums)
+    for n in reversed(h.order()):  # what the outputs and sums are made of
+        if n in computed and n not in scalars:
+            computed.update(h.args(n))
+    for n in h.order():
+        d = h.attrs(n)
+        if n in split.arrays or n in scalars:
+            k.add_input(n, d["shape"], True)
+        elif n in computed:
+            k.add_like(n, d, d["args"])
+    k.inputs = split.arrays + split.scalars
+    k.outputs = split.outputs + split.sums
+    return k
+
+
+def _elementwise(h: Graph, op) -> bool:
+    if op.body is not None:
+        return all(_elementwise(op.body, op.body.op(n)) for n in op.body.order())
+    return op.elementwise or op.name in SHAPE_KEEPING
+
+
+def _reduces(h: Graph, n: str) -> bool:
+    """A scalar from arrays that is the sum of its blocks' parts: a sum of every element,
+    a dot of two vectors (when the arrays were vectors already, not flattened)."""
+    op, args = h.attrs(n)["op"], h.args(n)
+    whole = not h.nx.graph["flattened"]
+    if op == "sum":
+        return h.attrs(n)["params"]["axis"] is None or whole
+    if op == "sum_to":
+        return True
+    return op == "matmul" and whole and all(len(h.shape(a)) == 1 for a in args)
 
 
 def kernel_name(fname: str) -> str:
@@ -73,23 +156,24 @@ def _splits(*arrays):
                and x.flags.c_contiguous for x in arrays) and first.size >= 2 * _SMALLEST
 
 
-def _in_blocks(block, whole, *arrays):
-    """``whole(*arrays)`` computed by ``block`` on slices of the flattened arrays: one
-    share of the elements per core (the calling thread takes the first), walked in
-    blocks of ``_BLOCK``, each written into its slice of the outputs. The outputs'
-    structure and dtypes are those of ``whole`` on the arrays' first elements; a 0-d
-    result there does not depend on the arrays and is returned as it is."""
+def _in_blocks(block, arrays, scalars, like, sums):
+    """``block`` over the flattened arrays (with the scalars): one share of the elements
+    per core (the calling thread takes the first), walked in blocks of ``_BLOCK``.
+    Returns the array outputs, each block written into its slice (their dtypes those of
+    the arrays of ``like``, the result on one element; None: there are none), then the
+    ``sums`` values each block returns, added over the blocks in order."""
     flat = [x.reshape(-1) for x in arrays]
-    template = whole(*(x[:1] for x in flat))
     size = flat[0].size
-    outs = [np.empty(size, np.result_type(p)) if np.ndim(p) else None
-            for p in _leaves(template)]
-    written = [o for o in outs if o is not None]
+    outs = [] if like is None else \
+        [np.empty(size, np.result_type(p)) for p in _leaves(like) if np.ndim(p)]
 
     def share(start, stop):
+        total = None
         for i in range(start, stop, _BLOCK):
             rows = slice(i, min(i + _BLOCK, stop))
-            block(*(x[rows] for x in flat), *(o[rows] for o in written))
+            part = block(*(x[rows] for x in flat), *scalars, *(o[rows] for o in outs))
+            total = part if total is None else tuple(t + p for t, p in zip(total, part))
+        return total
 
     cores = min(_cores(), size // _SMALLEST)
     step = -(-size // cores)
@@ -98,13 +182,12 @@ def _in_blocks(block, whole, *arrays):
     # each share in a copy of the caller's context: np.errstate holds there too
     running = [_pool().submit(contextvars.copy_context().run, share, *s) for s in shares[1:]]
     try:
-        share(*shares[0])
+        first = share(*shares[0])
     finally:
-        for done in running:
-            done.result()  # waits, and raises what a share raised
-    shaped = iter(o.reshape(arrays[0].shape) if o is not None else p
-                  for o, p in zip(outs, _leaves(template)))
-    return _rebuilt(template, shaped)
+        rest = [done.result() for done in running]  # waits, and raises what a share raised
+    for total in rest if sums else ():
+        first = tuple(a + b for a, b in zip(first, total))
+    return tuple(o.reshape(arrays[0].shape) for o in outs) + (first if sums else ())
 
 
 def _cores():

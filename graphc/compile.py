@@ -142,8 +142,9 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     ``keep_buffers=True`` keeps the arrays of temporaries between calls (one set per
     thread; returned arrays are always new), so a loop of calls touches no fresh
     memory for them: faster where allocating is slow, at the cost of holding them.
-    ``blocks=True``: when every op is elementwise, big same-shaped float arrays are
-    evaluated in cache-sized blocks on all cores (``graphc.blocks``), with the same values.
+    ``blocks=True``: when every op is elementwise, or a full sum of such arrays, big
+    same-shaped float arrays are evaluated in cache-sized blocks on all cores
+    (``graphc.blocks``): the same values, but for the order in which sums are added.
     """
     if fuse not in (None, "numexpr"):
         raise GraphcError(f"fuse={fuse!r}: expected None or 'numexpr'")
@@ -171,8 +172,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
         reuse = Counter() if "memory" in chosen else None
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT else None
-        kernels = (passes_mod.for_blocks(fwd), passes_mod.for_blocks(grad)) \
-            if blocks and g.inputs and blocks_mod.blockwise(grad) else None
+        kernels = tuple(blocks_mod.split(passes_mod.for_blocks(f))
+                        if blocks and blocks_mod.candidate(f) else None for f in (fwd, grad))
         source = emit.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, floats=floats,
                                     keep_buffers=keep_buffers and reuse is not None,
                                     blocks=kernels)

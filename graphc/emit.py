@@ -12,7 +12,7 @@ import inspect
 import keyword
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from . import blocks as blocks_mod
 from . import memory, printer
@@ -69,7 +69,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                     returns: Callable[[list[str]], str] = ", ".join,
                     fuse: str | None = None, reuse: Counter | None = None,
                     floats: tuple[list[str], str] | None = None,
-                    keep_buffers: bool = False, blocks: bool = False) -> str:
+                    keep_buffers: bool = False, blocks: blocks_mod.Split | None = None
+                    ) -> str:
     """``def fname(inputs): ...`` computing g's outputs, one line per node.
 
     With a ``reuse`` counter, lines write into dead buffers (``out=``, memory.py) and
@@ -116,23 +117,70 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
         tested, source = floats
         out += _dispatch([f"isinstance({namer(i)}, float)" for i in tested])
         out += ["    " + line for line in source.splitlines()[2:]]  # after def and docstring
-    if blocks:
-        arrays = ", ".join(params)
-        out += [f"    if _splits({arrays}):  # big same-shaped arrays: in blocks, on all cores",
-                f"        return _in_blocks({blocks_mod.kernel_name(fname)}, {fname}, {arrays})"]
     if one_dtype:
         out += _wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
+    if blocks is not None:
+        out += _in_blocks_source(blocks, fname, helpers, returns)
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else _const(g, o) for o in g.outputs]
     out.append(f"    return {returns(outs)}")
-    return "\n".join(out) + "\n"
+    source = "\n".join(out) + "\n"
+    if blocks is not None:  # its block kernel follows it
+        source += "\n\n" + kernel_source(blocks, fname, helpers, one_dtype)
+    return source
 
 
-def kernel_source(g: Graph, fname: str, helpers: dict[str, str]) -> str:
-    """``def _fname_block(inputs, outputs)``: ``fname`` on one block of same-shaped
-    arrays (g specialised by ``passes.for_blocks``), each array output written into
-    its parameter by the line that computes it (``out=``), or copied there when no
-    line can, and every temporary in an array kept per thread (``_kept``)."""
+def _in_blocks_source(split: blocks_mod.Split, fname: str, helpers: dict[str, str],
+                      returns: Callable[[list[str]], str]) -> list[str]:
+    """The branch of ``fname`` that runs its block kernel over big same-shaped arrays:
+    the scalars the blocks read, ``_in_blocks``, then what is made of the sums."""
+    h = split.graph
+    namer = Namer(set(helpers.values()) | {fname})
+    names = {n: namer(n) for n in h.order() if h.attrs(n)["op"] != "const"}
+    pending = set(split.before)
+    keep = {n for n in split.before if any(c not in pending for c in h.nx._succ[n])}
+    form = _form(h, helpers)
+
+    def lines(nodes: list[str], keep: set[str]) -> list[str]:
+        return [f"        {names[n]} = {expr}" for n, expr in printer.lines(
+            h, nodes, names, form=form, literal=printer.numpy_literal, keep=keep)]
+
+    arrays = [names[i] for i in split.arrays]
+    out = [f"    if _splits({', '.join(arrays)}):  # big same-shaped float arrays: "
+           "in blocks, on all cores"]
+    out += lines(split.before, keep | set(h.outputs))
+    like = "None"
+    if split.outputs:  # the output arrays' dtypes: those of the result on one element
+        like = namer("like")
+        probe = [f"{names[i]}.flat[:1]" if i in split.arrays else names[i] for i in h.inputs]
+        out.append(f"        {like} = {fname}({', '.join(probe)})")
+    results = {}  # an array output's position -> its name
+    for k, o in enumerate(h.outputs):
+        if o in split.outputs:
+            results[k] = names[o] if names[o] not in results.values() else namer(o)
+    targets = list(results.values()) + [names[n] for n in split.sums]
+    out += _wrapped(f"        {_tuple(targets)} = _in_blocks(", [
+        blocks_mod.kernel_name(fname), _tuple(arrays), _tuple(names[n] for n in split.scalars),
+        like, str(len(split.sums))], ")")
+    out += lines(split.after, set(h.outputs))
+    outs = [results[k] if k in results else names.get(o) or _const(h, o)
+            for k, o in enumerate(h.outputs)]
+    return out + [f"        return {returns(outs)}"]
+
+
+def _tuple(items: Iterable[str]) -> str:
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def kernel_source(split: blocks_mod.Split, fname: str, helpers: dict[str, str],
+                  one_dtype: bool = False) -> str:
+    """``def _fname_block(arrays, scalars, outputs)``: ``fname`` on one block of
+    same-shaped arrays (``blocks.Split``), each array output written into its
+    parameter by the line that computes it (``out=``), or copied there when no line
+    can, every temporary in an array kept per thread (``_kept``), and the block's parts
+    of the sums returned. ``one_dtype``: ``fname`` brought its inputs to one dtype."""
+    g = blocks_mod.kernel_graph(split)
     kname = blocks_mod.kernel_name(fname)
     namer = Namer(set(helpers.values()) | {kname})
     params = [namer(i) for i in g.inputs]
@@ -140,9 +188,7 @@ def kernel_source(g: Graph, fname: str, helpers: dict[str, str]) -> str:
     nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("const", "input")]
     written: dict[str, str] = {}  # line -> the output it writes into
     outs, copies = [], []
-    for o in g.outputs:
-        if g.shape(o) == ():
-            continue  # not an array: the whole call's value stands (blocks._in_blocks)
+    for o in split.outputs:
         v = _filled(g, o)
         if v in names and v not in written and v not in g.inputs \
                 and memory.reusable(g, v) and g.op(v).can_write_into:
@@ -151,7 +197,8 @@ def kernel_source(g: Graph, fname: str, helpers: dict[str, str]) -> str:
         else:
             outs.append(namer(f"{o}_out"))
             copies.append((outs[-1], v))
-    needed, stack = set(g.inputs), [*written, *(v for _, v in copies if v in names)]
+    needed, stack = set(g.inputs), [*written, *(v for _, v in copies if v in names),
+                                    *split.sums]
     while stack:  # what the outputs are computed from; seeds and broadcasts may go
         n = stack.pop()
         if n not in needed:
@@ -159,15 +206,22 @@ def kernel_source(g: Graph, fname: str, helpers: dict[str, str]) -> str:
             stack.extend(g.args(n))
     filled = [(param, _spelled(g, names, v)) for param, v in copies]
     g = g.copy()
-    g.outputs = list(dict.fromkeys(v for _, v in copies if v in names)) + list(written)
+    g.outputs = list(dict.fromkeys([*(v for _, v in copies if v in names), *written,
+                                    *split.sums]))
     g.remove([n for n in g.order() if n not in needed])
     _, body, _, _ = _planned(g, [n for n in nodes if n in needed], names, set(g.outputs),
                              _form(g, helpers), False, keep_buffers=True, fname=kname,
-                             written=written)
-    out = [f"def {kname}({', '.join(params + outs)}):",
-           f'    """{fname} on a block: its arrays written into {", ".join(outs)}."""']
+                             written=written, one_dtype=one_dtype)
+    doc = f"{fname} on a block: " + "; ".join(
+        ([f"its arrays written into {', '.join(outs)}"] if outs else [])
+        + (["returns its parts of the sums"] if split.sums else []))
+    out = _wrapped(f"def {kname}(", params + outs, "):")
+    out += [f'    """{doc}."""']
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     out += [f"    {param}[...] = {value}" for param, value in filled]
+    if split.sums:
+        sums = ", ".join(names[n] for n in split.sums)
+        out.append(f"    return {sums}" + (",  # a tuple" if len(split.sums) == 1 else ""))
     return "\n".join(out) + "\n"
 
 
@@ -195,11 +249,12 @@ def _wrapped(head: str, items: list[str], tail: str) -> list[str]:
     """``head`` + items + ``tail`` on one line, or over several within 88 columns."""
     if len(head) + len(", ".join(items)) + len(tail) <= 88:
         return [head + ", ".join(items) + tail]
-    rows, row = [head], "        "
+    indent = " " * (len(head) - len(head.lstrip()) + 4)
+    rows, row = [head], indent
     for item in items:
         if len(row) + len(item) + 2 > 88:
             rows.append(row.rstrip())
-            row = "        "
+            row = indent
         row += item + ", "
     return rows + [row.rstrip(", ") + tail]
 
@@ -222,7 +277,8 @@ def _dispatch(tests: list[str]) -> list[str]:
 
 def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
              plain: Callable[[str], printer.Form], fuse: bool, keep_buffers: bool = False,
-             fname: str = "", written: dict[str, str] | None = None
+             fname: str = "", written: dict[str, str] | None = None,
+             one_dtype: bool | None = None
              ) -> tuple[tuple[float, int], list[tuple[str, str]], bool, Counter]:
     """The memory it allocates, the lines with memory planned, whether they need the
     inputs in one dtype, and what the plan did: planned as they come and, when there
@@ -231,13 +287,16 @@ def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
     spells each op in NumPy; with ``fuse``, numexpr evaluates chains (fuse.py). With
     ``keep_buffers`` every array is a line, and lines allocating a buffer no output
     can be take it from ``_kept`` (slots named ``fname.line``). ``written``: lines
-    that write into a given array (a block kernel's outputs), in their inputs' dtypes."""
+    that write into a given array (a block kernel's outputs). ``one_dtype``: whether
+    the inputs are known to share one dtype (planned that way only, nothing brings them
+    to it), or None to plan both ways."""
     reuse: Counter = Counter()
     written = written or {}
     if keep_buffers:  # no temporaries inside a line: NumPy would allocate them afresh
         keep = keep | {n for n in nodes if memory.reusable(g, n)}
-    plans = [_plan(g, nodes, names, keep, plain, fuse, memory.dtype_classes(g))]
-    if len(g.inputs) > 1 and not written:
+    plans = [_plan(g, nodes, names, keep, plain, fuse,
+                   memory.dtype_classes(g, one_dtype=bool(one_dtype)))]
+    if len(g.inputs) > 1 and one_dtype is None:
         plans.append(_plan(g, nodes, names, keep, plain, fuse,
                            memory.dtype_classes(g, one_dtype=True)))
     best = min(plans, key=lambda p: p[0])
@@ -351,7 +410,8 @@ def _used_ops(graphs: list[Graph]):
 
 def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = None,
                   reuse: Counter | None = None, floats: Graph | None = None,
-                  keep_buffers: bool = False, blocks: tuple[Graph, Graph] | None = None
+                  keep_buffers: bool = False,
+                  blocks: tuple[blocks_mod.Split | None, blocks_mod.Split | None] = (None, None)
                   ) -> str:
     """The whole module: helpers, user-defined ops, ``forward`` and ``value_and_grad``.
 
@@ -359,10 +419,11 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     ``floats``: ``grad`` specialised to scalar inputs (``passes.for_floats``), which
     ``value_and_grad`` runs when its undeclared inputs are floats.
     ``keep_buffers``: temporaries' arrays are kept between calls (``function_source``).
-    ``blocks``: ``forward`` and ``grad`` specialised to a block (``passes.for_blocks``):
+    ``blocks``: how ``forward`` and ``grad`` run in blocks (``blocks.split``), or None:
     their block kernels, to which big same-shaped arrays go (``kernel_source``).
     """
-    ops = _used_ops([forward, grad] + ([floats] if floats else []) + list(blocks or ()))
+    ops = _used_ops([forward, grad] + ([floats] if floats else [])
+                    + [split.graph for split in blocks if split is not None])
     helper_namer = Namer(set(HELPERS))
     helpers = {name: helper_namer(name) for name, op in ops.items()
                if getattr(op, "body", None) is not None}
@@ -376,7 +437,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
                  for name, op in ops.items() if name in helpers]
     functions.append(function_source(forward, "forward", "The output value.", helpers,
                                      fuse=fuse, reuse=None if reuse is None else Counter(),
-                                     keep_buffers=keep_buffers, blocks=blocks is not None))
+                                     keep_buffers=keep_buffers, blocks=blocks[0]))
 
     def value_and_grads(outs: list[str]) -> str:
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(wrt, outs[1:]))
@@ -389,10 +450,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
                                      f"The output value and its gradient ({mode} mode).",
                                      helpers, value_and_grads, fuse=fuse, reuse=reuse,
                                      floats=fast, keep_buffers=keep_buffers,
-                                     blocks=blocks is not None))
-    if blocks is not None:
-        functions += [kernel_source(h, fname, helpers)
-                      for h, fname in zip(blocks, PUBLIC)]
+                                     blocks=blocks[1]))
     stdlib: set[str] = set()
     if any("ne.evaluate(" in f for f in functions):
         parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numexpr.")
@@ -410,7 +468,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
                      f"({KEPT}); returned arrays are always new.\n")
         stdlib.add("threading")
         parts[1] += "\n_KEPT = threading.local()  # the arrays _kept hands out, per thread\n"
-    if blocks is not None:
+    if blocks != (None, None):
         shipped.update(dict.fromkeys(blocks_mod.HELPERS))
         parts[0] += ("Big same-shaped float arrays are evaluated in blocks on all cores\n"
                      "(_in_blocks): the same operations on the same elements.\n")

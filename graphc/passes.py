@@ -74,14 +74,23 @@ def for_floats(g: Graph, passes: tuple[str, ...]) -> Graph | None:
 
 
 def for_blocks(g: Graph) -> Graph:
-    """``g`` for one block of same-shaped arrays (blocks.py): every input a vector of
-    one length, so the helpers that undo broadcasting fold away. Only those exact
-    rewrites run, so that a block computes what the whole call does, to the bit."""
+    """``g`` for one block of same-shaped arrays (blocks.py): every input not declared a
+    scalar becomes a vector of one length (the arrays flattened), so the helpers that
+    undo broadcasting fold away. Only those exact rewrites run, so that a block
+    computes what the whole call does, to the bit. ``h.nx.graph["flattened"]``: some
+    input was not a declared vector, so only sums of every element are full sums."""
     h = g.copy()
+    flattened = False
     for i in h.inputs:
-        h.attrs(i)["params"] = {**h.attrs(i)["params"], "shape": ("_n",), "declared": True}
+        params = h.attrs(i)["params"]
+        if params["declared"] and params["shape"] == ():
+            continue
+        flattened |= not params["declared"] or len(params["shape"]) != 1
+        h.attrs(i)["params"] = {**params, "shape": ("_n",), "declared": True}
     h.nx.graph["report"] = {}
-    return optimize(h, ("broadcasts", "dce"))
+    h = optimize(h, ("broadcasts", "dce"))
+    h.nx.graph["flattened"] = flattened
+    return h
 
 
 def _has_arrays(g: Graph) -> bool:

@@ -103,11 +103,61 @@ def test_only_big_same_shaped_float_arrays_split():
         _assert_same(module.value_and_grad(*args), plain.module.value_and_grad(*args))
 
 
-def test_graphs_with_other_ops_are_not_split():
-    text = "x: [N]\ny = sum(x * x)\n"
+@pytest.mark.parametrize("text", [
+    "x: [N]\ny = x - logsumexp(x)\n",  # an array made from a reduction
+    "x: [N, 3]\ny = sum(x, axis=1)\n",  # a sum of some axes
+    "x: [N, 3]\ny = sum(x * x, axis=0)\n",  # of a matrix: not every element
+    "x: [N, 3]\nw: [3]\ny = sum(x @ w)\n",  # a matrix product
+])
+def test_graphs_with_other_ops_are_not_split(text):
     split = gc.compile(gc.parse(text), blocks=True)
     assert "_in_blocks(" not in split.source
     assert split.source == gc.compile(gc.parse(text)).source
+
+
+@settings(max_examples=30, derandomize=True, deadline=None)
+@given(dag=dags(), scalars=st.integers(0, 3), seed=st.integers(0, 2**16),
+       cores=st.sampled_from([1, 2, 3]), block=st.sampled_from([blocks._BLOCK, 5000]))
+def test_blocks_with_sums(dag, scalars: int, seed: int, cores: int, block: int):
+    """Random DAGs over declared scalars and vectors, summed: the blocks' sums agree
+    with the whole sums to rounding, and every array to the bit."""
+    scalars = min(scalars, len(dag.inputs) - 1)
+    last = f"v{len(dag.steps)}"
+    text = "".join(f"{i}: scalar\n" for i in dag.inputs[:scalars]) + \
+        "".join(f"{i}: [N]\n" for i in dag.inputs[scalars:]) + dag.text() + \
+        f"total = sum({last}) + sum({last} * {dag.inputs[-1]})\n"
+    plain, split = _compiled(text)
+    assert "_in_blocks(" in split.source
+    split.module._cores, split.module._BLOCK = (lambda: cores), block
+    rng = np.random.default_rng(seed)
+    args = [rng.uniform(-2.0, 2.0) if k < scalars else rng.uniform(-2.0, 2.0, BIG)
+            for k in range(len(plain.inputs))]
+    with np.errstate(all="ignore"):
+        got, want = split(*args), plain(*args)
+    for g, w in zip([got[0], *got[1].values()], [want[0], *want[1].values()]):
+        if np.ndim(w):
+            np.testing.assert_array_equal(g, w)
+        else:
+            np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-9 * BIG, equal_nan=True)
+
+
+def test_the_mixture_in_blocks():
+    """P6's negative log-likelihood: scalars made once, the points in blocks returning
+    their parts of seven sums, the gradient made of those."""
+    text = (EXAMPLES / "mixture.gc").read_text()
+    wrt = ["z", "m1", "m2", "ls1", "ls2"]
+    plain, split = _compiled(text, wrt=wrt)
+    source = split.source
+    assert "return t25, t70, t81, t91, t100, t108, t110\n" in source
+    assert ("= _in_blocks(\n            _value_and_grad_block, (x,), "
+            "(m1, m2, t7, t23, t29, t30), None, 7)\n") in source  # no array outputs
+    x = np.random.default_rng(1).normal(0.5, 2.0, 300_001)
+    at = {"x": x, "z": 0.3, "m1": -1.0, "m2": 1.5, "ls1": 0.1, "ls2": -0.2}
+    (value, grads), (want, wgrads) = split(**at), plain(**at)
+    np.testing.assert_allclose(value, want, rtol=1e-12)
+    for name in wrt:
+        np.testing.assert_allclose(grads[name], wgrads[name], rtol=1e-9)
+    np.testing.assert_allclose(split.forward(**at), value, rtol=1e-12)
 
 
 def test_errstate_and_errors_reach_the_blocks():
