@@ -26,7 +26,9 @@ import numpy as np
 
 from .graph import Graph
 
-_BLOCK = 32_768  # elements a block at most: its temporaries stay in a core's L2 cache
+# Elements a block at most: a few of its arrays fit in a core's L2 cache, and each NumPy
+# call lasts long enough that the threads' hand-offs of the GIL between calls cost little.
+_BLOCK = 65_536
 _SMALLEST = 8_192  # elements a share at least: below it a hand-off costs more than it saves
 
 SHIPPED = f"_BLOCK = {_BLOCK}\n_SMALLEST = {_SMALLEST}\n"
