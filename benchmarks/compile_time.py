@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import graphc as gc
-from graphc import autodiff, emit, passes
+from graphc import autodiff, module, passes
 
 UNARY = ["sin", "cos", "tanh", "exp", "sigmoid", "softplus", "relu"]
 BINARY = ["+", "-", "*"]
@@ -62,7 +62,7 @@ def measure(n: int) -> dict[str, float]:
     t5 = time.perf_counter()
     grad = passes.optimize(grad)
     t6 = time.perf_counter()
-    source = emit.module_source(fwd, grad, "benchmark")
+    source = module.module_source(fwd, grad, "benchmark")
     t7 = time.perf_counter()
     return {"nodes": len(g.nx), "grad_nodes": len(grad.nx), "lines": source.count("\n"),
             "parse": t1 - t0, "reverse": t5 - t4, "optimize": (t4 - t3) + (t6 - t5),

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import autodiff, emit
+from . import autodiff, module
 from . import blocks as blocks_mod
 from . import passes as passes_mod
 from .errors import GraphcError
@@ -174,7 +174,7 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT else None
         kernels = tuple(blocks_mod.split(passes_mod.for_blocks(f))
                         if blocks and blocks_mod.candidate(f) else None for f in (fwd, grad))
-        source = emit.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, floats=floats,
+        source = module.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, floats=floats,
                                     keep_buffers=keep_buffers and reuse is not None,
                                     blocks=kernels)
         if reuse:

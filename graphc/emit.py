@@ -1,4 +1,4 @@
-"""Graph -> standalone NumPy source. Prints only; never does algebra.
+"""Graph -> the NumPy source of a function. Prints only; never does algebra.
 
 Every name from a graph reaches the source as a plain ASCII identifier that cannot
 shadow ``np``, a helper, a keyword or a builtin; strings reach it only through
@@ -8,11 +8,10 @@ shadow ``np``, a helper, a keyword or a builtin; strings reach it only through
 from __future__ import annotations
 
 import builtins
-import inspect
 import keyword
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from . import blocks as blocks_mod
 from . import memory, printer
@@ -54,7 +53,7 @@ class Namer:
         return self.names[node]
 
 
-def _form(g: Graph, helpers: dict[str, str]):
+def form_of(g: Graph, helpers: dict[str, str]):
     def form(node: str) -> printer.Form:
         op = g.op(node)
         if op.body is not None:
@@ -69,8 +68,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                     returns: Callable[[list[str]], str] = ", ".join,
                     fuse: str | None = None, reuse: Counter | None = None,
                     floats: tuple[list[str], str] | None = None,
-                    keep_buffers: bool = False, blocks: blocks_mod.Split | None = None
-                    ) -> str:
+                    keep_buffers: bool = False,
+                    blocks: Callable[[bool], tuple[list[str], str]] | None = None) -> str:
     """``def fname(inputs): ...`` computing g's outputs, one line per node.
 
     With a ``reuse`` counter, lines write into dead buffers (``out=``, memory.py) and
@@ -78,8 +77,9 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     Python floats, take a specialised body instead (the source of a function with the
     same parameters, whose body is inlined under the test: no call to pay).
     ``keep_buffers``: every array gets a line of its own, and the buffers no output
-    can be are kept between calls (``_kept``; with ``reuse`` only). ``blocks``: big
-    same-shaped arrays go to the block kernel (``kernel_source``) in blocks.
+    can be are kept between calls (``_kept``; with ``reuse`` only). ``blocks``: given
+    whether the inputs were brought to one dtype, the branch that runs big arrays in
+    blocks and its kernel, which follows the function (``kernels.py``).
     """
     namer = Namer(set(helpers.values()) | {fname})
     params = [namer(i) for i in g.inputs]
@@ -95,7 +95,7 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
 
     one_dtype = False
     if reuse is None or not any(memory.reusable(g, n) for n in nodes):
-        form = _form(g, helpers)
+        form = form_of(g, helpers)
         style = Fusion(g).style(form) if fuse == "numexpr" else {"form": form}
         body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=keep, **style)
     else:
@@ -105,8 +105,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
             names.update((n, namer(n)) for n in again.order() if n not in names
                          and again.attrs(n)["op"] != "const")
             graphs.append(again)
-        plans = [_planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
-                          names, keep, _form(h, helpers), fuse == "numexpr", keep_buffers,
+        plans = [planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
+                          names, keep, form_of(h, helpers), fuse == "numexpr", keep_buffers,
                           fname) for h in graphs]
         _, body, one_dtype, counts = min(plans, key=lambda p: p[0])  # the first on a tie
         if counts is not plans[0][3]:
@@ -118,134 +118,18 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
         out += _dispatch([f"isinstance({namer(i)}, float)" for i in tested])
         out += ["    " + line for line in source.splitlines()[2:]]  # after def and docstring
     if one_dtype:
-        out += _wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
+        out += wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
+    kernel = ""
     if blocks is not None:
-        out += _in_blocks_source(blocks, fname, helpers, returns)
+        branch, kernel = blocks(one_dtype)
+        out += branch
     out += [f"    {names[n]} = {expr}" for n, expr in body]
-    outs = [names[o] if o in names else _const(g, o) for o in g.outputs]
+    outs = [names[o] if o in names else const_text(g, o) for o in g.outputs]
     out.append(f"    return {returns(outs)}")
-    source = "\n".join(out) + "\n"
-    if blocks is not None:  # its block kernel follows it
-        source += "\n\n" + kernel_source(blocks, fname, helpers, one_dtype)
-    return source
+    return "\n".join(out) + "\n" + (f"\n\n{kernel}" if kernel else "")
 
 
-def _in_blocks_source(split: blocks_mod.Split, fname: str, helpers: dict[str, str],
-                      returns: Callable[[list[str]], str]) -> list[str]:
-    """The branch of ``fname`` that runs its block kernel over big same-shaped arrays:
-    the scalars the blocks read, ``_in_blocks``, then what is made of the sums."""
-    h = split.graph
-    namer = Namer(set(helpers.values()) | {fname})
-    names = {n: namer(n) for n in h.order() if h.attrs(n)["op"] != "const"}
-    pending = set(split.before)
-    keep = {n for n in split.before if any(c not in pending for c in h.nx._succ[n])}
-    form = _form(h, helpers)
-
-    def lines(nodes: list[str], keep: set[str]) -> list[str]:
-        return [f"        {names[n]} = {expr}" for n, expr in printer.lines(
-            h, nodes, names, form=form, literal=printer.numpy_literal, keep=keep)]
-
-    arrays = [names[i] for i in split.arrays]
-    out = [f"    if _splits({', '.join(arrays)}):  # big same-shaped float arrays: "
-           "in blocks, on all cores"]
-    out += lines(split.before, keep | set(h.outputs))
-    like = "None"
-    if split.outputs:  # the output arrays' dtypes: those of the result on one element
-        like = namer("like")
-        probe = [f"{names[i]}.flat[:1]" if i in split.arrays else names[i] for i in h.inputs]
-        out.append(f"        {like} = {fname}({', '.join(probe)})")
-    results = {}  # an array output's position -> its name
-    for k, o in enumerate(h.outputs):
-        if o in split.outputs:
-            results[k] = names[o] if names[o] not in results.values() else namer(o)
-    targets = list(results.values()) + [names[n] for n in split.sums]
-    out += _wrapped(f"        {_tuple(targets)} = _in_blocks(", [
-        blocks_mod.kernel_name(fname), _tuple(arrays), _tuple(names[n] for n in split.scalars),
-        like, str(len(split.sums))], ")")
-    out += lines(split.after, set(h.outputs))
-    outs = [results[k] if k in results else names.get(o) or _const(h, o)
-            for k, o in enumerate(h.outputs)]
-    return out + [f"        return {returns(outs)}"]
-
-
-def _tuple(items: Iterable[str]) -> str:
-    items = list(items)
-    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-
-
-def kernel_source(split: blocks_mod.Split, fname: str, helpers: dict[str, str],
-                  one_dtype: bool = False) -> str:
-    """``def _fname_block(arrays, scalars, outputs)``: ``fname`` on one block of
-    same-shaped arrays (``blocks.Split``), each array output written into its
-    parameter by the line that computes it (``out=``), or copied there when no line
-    can, every temporary in an array kept per thread (``_kept``), and the block's parts
-    of the sums returned. ``one_dtype``: ``fname`` brought its inputs to one dtype."""
-    g = blocks_mod.kernel_graph(split)
-    kname = blocks_mod.kernel_name(fname)
-    namer = Namer(set(helpers.values()) | {kname})
-    params = [namer(i) for i in g.inputs]
-    names = {n: namer(n) for n in g.order() if g.attrs(n)["op"] != "const"}
-    nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("const", "input")]
-    written: dict[str, str] = {}  # line -> the output it writes into
-    outs, copies = [], []
-    for o in split.outputs:
-        v = _filled(g, o)
-        if v in names and v not in written and v not in g.inputs \
-                and memory.reusable(g, v) and g.op(v).can_write_into:
-            written[v] = names[o]
-            outs.append(names[o])
-        else:
-            outs.append(namer(f"{o}_out"))
-            copies.append((outs[-1], v))
-    needed, stack = set(g.inputs), [*written, *(v for _, v in copies if v in names),
-                                    *split.sums]
-    while stack:  # what the outputs are computed from; seeds and broadcasts may go
-        n = stack.pop()
-        if n not in needed:
-            needed.add(n)
-            stack.extend(g.args(n))
-    filled = [(param, _spelled(g, names, v)) for param, v in copies]
-    g = g.copy()
-    g.outputs = list(dict.fromkeys([*(v for _, v in copies if v in names), *written,
-                                    *split.sums]))
-    g.remove([n for n in g.order() if n not in needed])
-    _, body, _, _ = _planned(g, [n for n in nodes if n in needed], names, set(g.outputs),
-                             _form(g, helpers), False, keep_buffers=True, fname=kname,
-                             written=written, one_dtype=one_dtype)
-    doc = f"{fname} on a block: " + "; ".join(
-        ([f"its arrays written into {', '.join(outs)}"] if outs else [])
-        + (["returns its parts of the sums"] if split.sums else []))
-    out = _wrapped(f"def {kname}(", params + outs, "):")
-    out += [f'    """{doc}."""']
-    out += [f"    {names[n]} = {expr}" for n, expr in body]
-    out += [f"    {param}[...] = {value}" for param, value in filled]
-    if split.sums:
-        sums = ", ".join(names[n] for n in split.sums)
-        out.append(f"    return {sums}" + (",  # a tuple" if len(split.sums) == 1 else ""))
-    return "\n".join(out) + "\n"
-
-
-def _spelled(g: Graph, names: dict[str, str], value: str | float) -> str:
-    """A node's name or literal, or a number, as the source spells it."""
-    if not isinstance(value, str):
-        return printer.numpy_literal(value)[0]
-    return names[value] if value in names else _const(g, value)
-
-
-def _filled(g: Graph, node: str) -> str | float:
-    """What fills ``node``'s array: the node itself, or through aliases, broadcasts and
-    seeds (``np.ones_like``) the node or number that stretches over it."""
-    while True:
-        op, args = g.attrs(node)["op"], g.args(node)
-        if op == "alias" or op == "broadcast_like" and g.shape(args[0]) == ():
-            node = args[0]
-        elif op in ("ones_like", "zeros_like"):
-            return 1.0 if op == "ones_like" else 0.0
-        else:
-            return node
-
-
-def _wrapped(head: str, items: list[str], tail: str) -> list[str]:
+def wrapped(head: str, items: list[str], tail: str) -> list[str]:
     """``head`` + items + ``tail`` on one line, or over several within 88 columns."""
     if len(head) + len(", ".join(items)) + len(tail) <= 88:
         return [head + ", ".join(items) + tail]
@@ -275,7 +159,7 @@ def _dispatch(tests: list[str]) -> list[str]:
     return head + lines[:-1] + [lines[-1] + "):"]
 
 
-def _planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
+def planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
              plain: Callable[[str], printer.Form], fuse: bool, keep_buffers: bool = False,
              fname: str = "", written: dict[str, str] | None = None,
              one_dtype: bool | None = None
@@ -387,95 +271,10 @@ def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
     return best
 
 
-def _const(g: Graph, name: str) -> str:
+def const_text(g: Graph, name: str) -> str:
     return printer.numpy_literal(g.attrs(name)["params"]["value"])[0]
 
 
 def _value(g: Graph, name: str) -> float | None:
     """A constant operand's value, None for any other operand."""
     return g.attrs(name)["params"]["value"] if g.is_const(name) else None
-
-
-def _used_ops(graphs: list[Graph]):
-    seen: dict[str, object] = {}
-    for g in graphs:
-        for name in dict.fromkeys([g.attrs(n)["op"] for n in g.order()]):  # each op once
-            op = g.op_named(name)
-            seen.setdefault(op.name, op)
-            if op.body is not None:
-                for m in _used_ops([op.body]).values():
-                    seen.setdefault(m.name, m)
-    return seen
-
-
-def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = None,
-                  reuse: Counter | None = None, floats: Graph | None = None,
-                  keep_buffers: bool = False,
-                  blocks: tuple[blocks_mod.Split | None, blocks_mod.Split | None] = (None, None)
-                  ) -> str:
-    """The whole module: helpers, user-defined ops, ``forward`` and ``value_and_grad``.
-
-    ``reuse``: plan buffer reuse (see ``function_source``), counted for the gradient.
-    ``floats``: ``grad`` specialised to scalar inputs (``passes.for_floats``), which
-    ``value_and_grad`` runs when its undeclared inputs are floats.
-    ``keep_buffers``: temporaries' arrays are kept between calls (``function_source``).
-    ``blocks``: how ``forward`` and ``grad`` run in blocks (``blocks.split``), or None:
-    their block kernels, to which big same-shaped arrays go (``kernel_source``).
-    """
-    ops = _used_ops([forward, grad] + ([floats] if floats else [])
-                    + [split.graph for split in blocks if split is not None])
-    helper_namer = Namer(set(HELPERS))
-    helpers = {name: helper_namer(name) for name, op in ops.items()
-               if getattr(op, "body", None) is not None}
-    wrt = grad.nx.graph["wrt"]
-    mode = grad.nx.graph["mode"]
-    parts = [f'"""{title}\n\nGenerated by graphc. Standalone: needs only NumPy.\n'
-             "Arguments are floats or NumPy arrays. Python floats follow Python's arithmetic\n"
-             "(1 / 0.0 raises ZeroDivisionError); np.float64 and arrays follow NumPy's.\n",
-             "import numpy as np\n"]
-    functions = [function_source(op.body, helpers[name], "A user-defined op.", helpers)
-                 for name, op in ops.items() if name in helpers]
-    functions.append(function_source(forward, "forward", "The output value.", helpers,
-                                     fuse=fuse, reuse=None if reuse is None else Counter(),
-                                     keep_buffers=keep_buffers, blocks=blocks[0]))
-
-    def value_and_grads(outs: list[str]) -> str:
-        pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(wrt, outs[1:]))
-        return f"{outs[0]}, {{{pairs}}}"
-
-    fast = None if floats is None else (
-        [i for i in grad.inputs if not grad.attrs(i)["params"]["declared"]],
-        function_source(floats, "value_and_grad", "", helpers, value_and_grads, fuse=fuse))
-    functions.append(function_source(grad, "value_and_grad",
-                                     f"The output value and its gradient ({mode} mode).",
-                                     helpers, value_and_grads, fuse=fuse, reuse=reuse,
-                                     floats=fast, keep_buffers=keep_buffers,
-                                     blocks=blocks[1]))
-    stdlib: set[str] = set()
-    if any("ne.evaluate(" in f for f in functions):
-        parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numexpr.")
-        parts[0] += ("numexpr evaluates chains of elementwise ops in one pass; with float32\n"
-                     "arrays and float constants it computes in float64.\n")
-        parts[1] += "import numexpr as ne\n"
-    shipped = dict.fromkeys(f for op in ops.values() for f in op.helpers)
-    if any(f" = {ONE_DTYPE}(" in f for f in functions):
-        shipped[memory._one_dtype] = None
-        parts[0] += ("Inputs of different dtypes are first brought to NumPy's common one\n"
-                     f"({ONE_DTYPE}), so that arrays can be reused in place.\n")
-    if any(f"{KEPT}(" in f for f in functions):
-        shipped[memory._kept] = None
-        parts[0] += ("Arrays of temporaries are kept between calls, one set per thread\n"
-                     f"({KEPT}); returned arrays are always new.\n")
-        stdlib.add("threading")
-        parts[1] += "\n_KEPT = threading.local()  # the arrays _kept hands out, per thread\n"
-    if blocks != (None, None):
-        shipped.update(dict.fromkeys(blocks_mod.HELPERS))
-        parts[0] += ("Big same-shaped float arrays are evaluated in blocks on all cores\n"
-                     "(_in_blocks): the same operations on the same elements.\n")
-        stdlib.update(blocks_mod.IMPORTS)
-        parts[1] += "\n" + blocks_mod.SHIPPED
-    if stdlib:
-        parts[1] = "".join(f"import {m}\n" for m in sorted(stdlib)) + "\n" + parts[1]
-    parts[0] += '"""\n'
-    parts += [inspect.getsource(f) for f in shipped] + functions
-    return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)

@@ -1,0 +1,135 @@
+"""The emitted source of blocked evaluation (``gc.compile(g, blocks=True)``, blocks.py):
+the branch of a function that hands big same-shaped arrays to ``_in_blocks``, and the
+block kernel it runs. Prints only, through the function emitter's planning (emit.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from . import blocks, memory, printer
+from .emit import Namer, const_text, form_of, planned, wrapped
+from .graph import Graph
+
+
+def source(split: blocks.Split, fname: str, helpers: dict[str, str],
+           returns: Callable[[list[str]], str]) -> Callable[[bool], tuple[list[str], str]]:
+    """What ``emit.function_source`` takes as ``blocks``: given whether ``fname`` brought
+    its inputs to one dtype, its branch for big arrays and its block kernel."""
+    return lambda one_dtype: (branch_source(split, fname, helpers, returns),
+                              kernel_source(split, fname, helpers, one_dtype))
+
+
+def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
+                      returns: Callable[[list[str]], str]) -> list[str]:
+    """The branch of ``fname`` that runs its block kernel over big same-shaped arrays:
+    the scalars the blocks read, ``_in_blocks``, then what is made of the sums."""
+    h = split.graph
+    namer = Namer(set(helpers.values()) | {fname})
+    names = {n: namer(n) for n in h.order() if h.attrs(n)["op"] != "const"}
+    pending = set(split.before)
+    keep = {n for n in split.before if any(c not in pending for c in h.nx._succ[n])}
+    form = form_of(h, helpers)
+
+    def lines(nodes: list[str], keep: set[str]) -> list[str]:
+        return [f"        {names[n]} = {expr}" for n, expr in printer.lines(
+            h, nodes, names, form=form, literal=printer.numpy_literal, keep=keep)]
+
+    arrays = [names[i] for i in split.arrays]
+    out = [f"    if _splits({', '.join(arrays)}):  # big same-shaped float arrays: "
+           "in blocks, on all cores"]
+    out += lines(split.before, keep | set(h.outputs))
+    like = "None"
+    if split.outputs:  # the output arrays' dtypes: those of the result on one element
+        like = namer("like")
+        probe = [f"{names[i]}.flat[:1]" if i in split.arrays else names[i] for i in h.inputs]
+        out.append(f"        {like} = {fname}({', '.join(probe)})")
+    results = {}  # an array output's position -> its name
+    for k, o in enumerate(h.outputs):
+        if o in split.outputs:
+            results[k] = names[o] if names[o] not in results.values() else namer(o)
+    targets = list(results.values()) + [names[n] for n in split.sums]
+    out += wrapped(f"        {_tuple(targets)} = _in_blocks(", [
+        blocks.kernel_name(fname), _tuple(arrays), _tuple(names[n] for n in split.scalars),
+        like, str(len(split.sums))], ")")
+    out += lines(split.after, set(h.outputs))
+    outs = [results[k] if k in results else names.get(o) or const_text(h, o)
+            for k, o in enumerate(h.outputs)]
+    return out + [f"        return {returns(outs)}"]
+
+
+def _tuple(items: Iterable[str]) -> str:
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
+                  one_dtype: bool = False) -> str:
+    """``def _fname_block(arrays, scalars, outputs)``: ``fname`` on one block of
+    same-shaped arrays (``blocks.Split``), each array output written into its
+    parameter by the line that computes it (``out=``), or copied there when no line
+    can, every temporary in an array kept per thread (``_kept``), and the block's parts
+    of the sums returned. ``one_dtype``: ``fname`` brought its inputs to one dtype."""
+    g = blocks.kernel_graph(split)
+    kname = blocks.kernel_name(fname)
+    namer = Namer(set(helpers.values()) | {kname})
+    params = [namer(i) for i in g.inputs]
+    names = {n: namer(n) for n in g.order() if g.attrs(n)["op"] != "const"}
+    nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("const", "input")]
+    written: dict[str, str] = {}  # line -> the output it writes into
+    outs, copies = [], []
+    for o in split.outputs:
+        v = _filled(g, o)
+        if v in names and v not in written and v not in g.inputs \
+                and memory.reusable(g, v) and g.op(v).can_write_into:
+            written[v] = names[o]
+            outs.append(names[o])
+        else:
+            outs.append(namer(f"{o}_out"))
+            copies.append((outs[-1], v))
+    needed, stack = set(g.inputs), [*written, *(v for _, v in copies if v in names),
+                                    *split.sums]
+    while stack:  # what the outputs are computed from; seeds and broadcasts may go
+        n = stack.pop()
+        if n not in needed:
+            needed.add(n)
+            stack.extend(g.args(n))
+    filled = [(param, _spelled(g, names, v)) for param, v in copies]
+    g = g.copy()
+    g.outputs = list(dict.fromkeys([*(v for _, v in copies if v in names), *written,
+                                    *split.sums]))
+    g.remove([n for n in g.order() if n not in needed])
+    _, body, _, _ = planned(g, [n for n in nodes if n in needed], names, set(g.outputs),
+                             form_of(g, helpers), False, keep_buffers=True, fname=kname,
+                             written=written, one_dtype=one_dtype)
+    doc = f"{fname} on a block: " + "; ".join(
+        ([f"its arrays written into {', '.join(outs)}"] if outs else [])
+        + (["returns its parts of the sums"] if split.sums else []))
+    out = wrapped(f"def {kname}(", params + outs, "):")
+    out += [f'    """{doc}."""']
+    out += [f"    {names[n]} = {expr}" for n, expr in body]
+    out += [f"    {param}[...] = {value}" for param, value in filled]
+    if split.sums:
+        sums = ", ".join(names[n] for n in split.sums)
+        out.append(f"    return {sums}" + (",  # a tuple" if len(split.sums) == 1 else ""))
+    return "\n".join(out) + "\n"
+
+
+def _spelled(g: Graph, names: dict[str, str], value: str | float) -> str:
+    """A node's name or literal, or a number, as the source spells it."""
+    if not isinstance(value, str):
+        return printer.numpy_literal(value)[0]
+    return names[value] if value in names else const_text(g, value)
+
+
+def _filled(g: Graph, node: str) -> str | float:
+    """What fills ``node``'s array: the node itself, or through aliases, broadcasts and
+    seeds (``np.ones_like``) the node or number that stretches over it."""
+    while True:
+        op, args = g.attrs(node)["op"], g.args(node)
+        if op == "alias" or op == "broadcast_like" and g.shape(args[0]) == ():
+            node = args[0]
+        elif op in ("ones_like", "zeros_like"):
+            return 1.0 if op == "ones_like" else 0.0
+        else:
+            return node
