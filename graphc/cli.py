@@ -91,7 +91,8 @@ def format_value(x: Any) -> str:
 
 def _cmd_compile(args: argparse.Namespace) -> int:
     g = load(args.file)
-    fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode)
+    fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode, fuse=args.fuse,
+                       keep_buffers=args.keep_buffers, blocks=args.blocks)
     if args.output:
         write_atomic(args.output, fn.source)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -179,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="emit a standalone NumPy module")
     _common(p)
     p.add_argument("-o", "--output", help="write the module here (default: stdout)")
+    p.add_argument("--fuse", choices=("numexpr",),
+                   help="evaluate elementwise chains in one pass with numexpr")
+    p.add_argument("--keep-buffers", action="store_true",
+                   help="keep the arrays of temporaries between calls")
+    p.add_argument("--blocks", action="store_true",
+                   help="evaluate big same-shaped arrays in blocks on all cores")
     p.set_defaults(run=_cmd_compile)
     p = sub.add_parser("eval", help="print the value and gradients at a point")
     _common(p)

@@ -68,6 +68,16 @@ def test_compile_writes_a_module(work: Path):
                                                       "syntax.gc"]
 
 
+def test_compile_with_the_speed_options(work: Path):
+    """--blocks, --keep-buffers and --fuse numexpr emit what gc.compile emits with them."""
+    proc = run_cli("compile", "colah.gc", "--blocks", "--keep-buffers", "--fuse", "numexpr",
+                   cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    want = gc.compile(gc.load(COLAH), blocks=True, keep_buffers=True, fuse="numexpr").source
+    assert proc.stdout == want and "_in_blocks(" in want
+    assert run_cli("compile", "colah.gc", "--fuse", "jax", cwd=work).returncode == 2
+
+
 def test_compile_to_stdout_with_options(work: Path):
     proc = run_cli("compile", "colah.gc", "--wrt", "b", "--of", "e", "--mode", "forward",
                    cwd=work)
