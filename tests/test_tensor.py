@@ -182,17 +182,20 @@ def test_xor_is_learned():
     assert X.shape == (4, 2)
 
 
-def test_the_mixture_is_fitted_alike_with_kept_buffers():
-    """examples/fit_mixture.py: gradient descent recovers the data's mixture, and
-    keeping buffers changes no bit of the gradients, so both fits follow one path."""
+def test_the_mixture_is_fitted_alike_with_kept_buffers_and_in_blocks():
+    """examples/fit_mixture.py: gradient descent recovers the data's mixture; keeping
+    buffers changes no bit of the gradients, so both fits follow one path, and blocks
+    change only the rounding of the sums."""
     sys.path.insert(0, str(EXAMPLES))
     try:
-        from fit_mixture import data, fit
+        from fit_mixture import OPTIONS, data, fit
     finally:
         sys.path.pop(0)
     x = data(20_000)
-    (fresh, losses, _), (kept, kept_losses, _) = (fit(x, 300, keep) for keep in (False, True))
+    (fresh, losses, _), (kept, kept_losses, _), (blocked, _, _) = (
+        fit(x, 300, options) for options in OPTIONS.values())
     assert fresh == kept and losses == kept_losses
+    assert all(abs(blocked[k] - fresh[k]) < 1e-9 for k in fresh)
     assert losses[-1] < losses[0] - 0.5
     assert abs(kept["m1"] + 1) < 0.05 and abs(kept["m2"] - 2) < 0.05
 
