@@ -38,19 +38,23 @@ class Namer:
 
     def __call__(self, node: str) -> str:
         if node not in self.names:
-            if node.isascii() and node.isidentifier() and not node.startswith("__"):
-                base = node  # the common case, without the regular expression
-            else:
-                base = re.sub(r"[^0-9A-Za-z_]", "_", node) or "v"
-                if base[0].isdigit() or base.startswith("__"):
-                    base = "v" + base
-            name, k = base, 0
-            while name in RESERVED or name in self.taken:
-                k += 1
-                name = f"{base}_{k}"
-            self.taken.add(name)
-            self.names[node] = name
+            self.names[node] = self.fresh(node)
         return self.names[node]
+
+    def fresh(self, text: str) -> str:
+        """A new identifier like ``text`` for a value that is no node (``like``)."""
+        if text.isascii() and text.isidentifier() and not text.startswith("__"):
+            base = text  # the common case, without the regular expression
+        else:
+            base = re.sub(r"[^0-9A-Za-z_]", "_", text) or "v"
+            if base[0].isdigit() or base.startswith("__"):
+                base = "v" + base
+        name, k = base, 0
+        while name in RESERVED or name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
 
 
 def form_of(g: Graph, helpers: dict[str, str]):

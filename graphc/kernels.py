@@ -41,13 +41,13 @@ def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
     out += lines(split.before, keep | set(h.outputs))
     like = "None"
     if split.outputs:  # the output arrays' dtypes: those of the result on one element
-        like = namer("like")
+        like = namer.fresh("like")
         probe = [f"{names[i]}.flat[:1]" if i in split.arrays else names[i] for i in h.inputs]
         out.append(f"        {like} = {fname}({', '.join(probe)})")
     results = {}  # an array output's position -> its name
     for k, o in enumerate(h.outputs):
         if o in split.outputs:
-            results[k] = names[o] if names[o] not in results.values() else namer(o)
+            results[k] = names[o] if names[o] not in results.values() else namer.fresh(o)
     targets = list(results.values()) + [names[n] for n in split.sums]
     out += wrapped(f"        {_tuple(targets)} = _in_blocks(", [
         blocks.kernel_name(fname), _tuple(arrays), _tuple(names[n] for n in split.scalars),
@@ -85,7 +85,7 @@ def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
             written[v] = names[o]
             outs.append(names[o])
         else:
-            outs.append(namer(f"{o}_out"))
+            outs.append(namer.fresh(f"{o}_out"))
             copies.append((outs[-1], v))
     needed, stack = set(g.inputs), [*written, *(v for _, v in copies if v in names),
                                     *split.sums]
@@ -102,8 +102,11 @@ def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
     _, body, _, _ = planned(g, [n for n in nodes if n in needed], names, set(g.outputs),
                              form_of(g, helpers), False, keep_buffers=True, fname=kname,
                              written=written, one_dtype=one_dtype)
+    written_into = f"its arrays written into {', '.join(outs)}"
+    if len(written_into) > 60:
+        written_into = "its arrays written into the outputs' slices"
     doc = f"{fname} on a block: " + "; ".join(
-        ([f"its arrays written into {', '.join(outs)}"] if outs else [])
+        ([written_into] if outs else [])
         + (["returns its parts of the sums"] if split.sums else []))
     out = wrapped(f"def {kname}(", params + outs, "):")
     out += [f'    """{doc}."""']

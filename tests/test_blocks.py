@@ -67,7 +67,9 @@ def test_the_block_kernel_writes_into_the_outputs():
     assert "ones_like" not in kernel  # the seed is not made
 
 
-@pytest.mark.parametrize("text", ["y = a", "y = a + 2 * b", "y = 3.0 + 0 * a", "y = a * b"])
+@pytest.mark.parametrize("text", ["y = a", "y = a + 2 * b", "y = 3.0 + 0 * a", "y = a * b",
+                                  "y = sin(a + b)",  # one array is two outputs
+                                  "a_bar_out = a * b\ny = a_bar_out + a"])  # names taken
 def test_copied_outputs(text):
     plain, split = _compiled(text)
     args = [np.linspace(-1.0, 1.0, BIG) + k for k in range(len(plain.inputs))]
@@ -172,12 +174,15 @@ def test_errstate_and_errors_reach_the_blocks():
 
 
 def test_helper_names_cannot_be_shadowed():
-    """Inputs named like the shipped helpers and their imports are renamed."""
-    text = "y = _splits * os + _in_blocks * contextvars"
+    """Inputs named like the shipped helpers, their imports, the kernels or the probe
+    are renamed (or the probe is)."""
+    text = "y = _splits * os + _in_blocks * contextvars + _value_and_grad_block * like"
     plain, split = _compiled(text)
-    args = [np.full(BIG, float(k)) for k in range(1, 5)]
+    args = [np.full(BIG, float(k)) for k in range(1, 7)]
     _assert_same(split(*args), plain(*args))
-    assert "def value_and_grad(_splits_1, os_1, _in_blocks_1, contextvars_1)" in split.source
+    assert "def value_and_grad(_splits_1, os_1, _in_blocks_1, contextvars_1, " \
+        "_value_and_grad_block_1, like)" in split.source
+    assert "        like_1 = value_and_grad(" in split.source
 
 
 def test_floats_and_kept_buffers_with_blocks():
