@@ -1,4 +1,5 @@
-"""Blocked evaluation: an elementwise function run over slices of its arrays, on all cores.
+"""Blocked evaluation: elementwise functions, and their full sums, run over slices of
+their arrays on all cores.
 
 A graph whose every op works element by element gives, on a slice of same-shaped
 inputs, that slice of its outputs. So ``gc.compile(g, blocks=True)`` emits, beside
@@ -10,8 +11,10 @@ each core takes one share of the elements and walks it in blocks small enough th
 block's temporaries stay in the core's cache. So every input is read from memory
 once and every output written once, as by a fused loop, where the whole-array code
 makes a pass over memory per line; and the cores share the work (NumPy releases the
-GIL inside its loops). The values are exactly the whole call's: the same operations
-on the same elements. The helpers below ship with the emitted module.
+GIL inside its loops). A full sum or dot of such arrays is the sum of its blocks'
+parts (``split``). Arrays are exactly the whole call's, the same operations on the
+same elements; sums are added in another order, so they agree to rounding. The
+helpers below ship with the emitted module.
 """
 
 from __future__ import annotations
@@ -213,16 +216,7 @@ def _leaves(result):
     return [result]
 
 
-def _rebuilt(template, leaves):
-    """``template``'s structure with its arrays taken in turn from ``leaves``."""
-    if isinstance(template, tuple):
-        return tuple(_rebuilt(part, leaves) for part in template)
-    if isinstance(template, dict):
-        return {key: _rebuilt(part, leaves) for key, part in template.items()}
-    return next(leaves)
-
-
-HELPERS = (_splits, _in_blocks, _cores, _pool, _leaves, _rebuilt)
+HELPERS = (_splits, _in_blocks, _cores, _pool, _leaves)
 NAMES = frozenset(f.__name__ for f in HELPERS) | {"_BLOCK", "_SMALLEST", "concurrent",
                                                   "contextvars", "functools", "os"} \
     | {kernel_name(f) for f in ("forward", "value_and_grad")}
