@@ -59,6 +59,12 @@ def _times(g: Graph, factor: sp.Expr, v: str, k: int, names: list[str], x: str,
     return g.add("mul", (x, build_partial(g, v, k, factor, names)), name=name)
 
 
+def _broadcasts(g: Graph, a: str, v: str) -> bool:
+    """v may have more elements than its operand a: their static shapes differ, or v's
+    shape is known only at call time (an undeclared input broadcast it) and a's is not."""
+    return g.shape(a) != g.shape(v) or g.elastic(v) and not g.elastic(a)
+
+
 def _unbroadcast(g: Graph, c: str, a: str, v: str, known: bool) -> str:
     """The one place broadcast axes are summed away: v's adjoint, to a's shape.
 
@@ -127,7 +133,7 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             return None
 
         for a, c in _vjp(h, v, vbar, live, name_of):
-            if elementwise and h.shape(a) != h.shape(v):
+            if elementwise and _broadcasts(h, a, v):
                 c = _unbroadcast(h, c, a, v, known=not free)
             # v's own adjoint (a factor of 1) keeps its name: v's entry and the other
             # operands it passes to read it too
@@ -227,7 +233,7 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             grads.append(h.add("zeros_like", (w,), name=name))
         elif stacked:
             grads.append(h.add("from_directions", (dots[out], w), name=name))
-        elif w in free and len(free) > 1 or h.shape(out) != h.shape(w):
+        elif w in free and len(free) > 1 or _broadcasts(h, w, out):
             spread = h.add("broadcast_like", (dots[out], out))
             grads.append(h.add("sum_to", (spread, w), name=name))
         else:

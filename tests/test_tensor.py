@@ -90,6 +90,29 @@ def test_broadcasting_gradients_have_the_input_shapes(text, shapes, mode, optimi
         np.testing.assert_allclose(grads[k], fd, rtol=1e-5, atol=1e-8)
 
 
+@pytest.mark.parametrize("text, at", [
+    ("a: scalar\ny = a * x", {"a": 0.7, "x": (3,)}),
+    ("a: [3]\ny = a * x", {"a": (3,), "x": (2, 1)}),
+    ("a: [3]\ny = a * x", {"a": (3,), "x": ()}),
+    ("a: scalar\ny = sin(a * x) * x + b", {"a": 0.7, "x": (2, 3), "b": ()}),
+    ("w: [3]\nc: scalar\ny = tanh(w * x + c)", {"w": (3,), "c": 0.2, "x": (4, 1)}),
+])
+def test_declared_inputs_broadcast_by_undeclared_arrays(text, at, mode, optimize):
+    """Regression: a declared input's gradient kept the shape an undeclared array
+    broadcast it to (``a: scalar`` times an array x gave a_bar of x's shape): its static
+    shape matched its consumer's, whose real shape is known only at call time."""
+    g = gc.parse(text)
+    rng = np.random.default_rng(2)
+    values = {k: rng.uniform(0.5, 1.5, size=s) if isinstance(s, tuple) else s
+              for k, s in at.items()}
+    for blocks in (False, True):
+        _, grads = gc.compile(g, mode=mode, optimize=optimize, blocks=blocks)(**values)
+        for k, v in values.items():
+            fd = central_diff(lambda **kw: g.evaluate(**kw)["y"], values, k)
+            assert np.shape(grads[k]) == np.shape(v)
+            np.testing.assert_allclose(grads[k], fd, rtol=1e-6, atol=1e-8)
+
+
 STRUCTURAL = {
     "matmul 2x2": ("a: [3, 4]\nb: [4, 2]\nf = a @ b", {"a": (3, 4), "b": (4, 2)}),
     "matmul vec-mat": ("a: [4]\nb: [4, 2]\nf = a @ b", {"a": (4,), "b": (4, 2)}),
