@@ -105,7 +105,7 @@ def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
     written_into = f"its arrays written into {', '.join(outs)}"
     if len(written_into) > 60:
         written_into = "its arrays written into the outputs' slices"
-    doc = f"{fname} on a block: " + "; ".join(
+    doc = f"{fname} on a block: " + ";\n    ".join(
         ([written_into] if outs else [])
         + (["returns its parts of the sums"] if split.sums else []))
     out = wrapped(f"def {kname}(", params + outs, "):")
