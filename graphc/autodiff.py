@@ -15,7 +15,7 @@ import sympy as sp
 from .derive import bound, build_partial
 from .errors import GraphcError, UndefinedNameError
 from .graph import Graph, paused_gc
-from .tensor import reduce_to
+from .tensor import TANGENT_LIMIT, reduce_to
 
 
 def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
@@ -183,8 +183,6 @@ def _vjp(h: Graph, v: str, vbar: str, live: set[str],
 
 _POINTWISE = {"where", "alias", "broadcast_like", "gt", "ge", "lt", "le", "eq", "ne",
               "ones_like", "zeros_like"}
-TANGENT_LIMIT = 50_000_000
-"""Most tangent elements direction-stacked forward mode may hold in one node."""
 
 
 def _pointwise(g: Graph, nodes: set[str]) -> bool:

@@ -48,9 +48,17 @@ def _mse(pred, target):
     return np.mean((pred - target) ** 2) / 2
 
 
+TANGENT_LIMIT = 50_000_000
+"""Most tangent elements direction-stacked forward mode may hold in one node."""
+
+
 def _basis(x):
-    """Every unit direction of x at once: shape (x.size, *x.shape)."""
+    """Every unit direction of x at once: shape (x.size, *x.shape). A size known only
+    now is checked here: n directions of n numbers may not fit in memory."""
     n = np.size(x)
+    if n * n > 50_000_000:  # TANGENT_LIMIT (this helper ships alone, so spelled out)
+        raise ValueError(f"forward mode: an input of {n} elements carries {n} directions "
+                         f"({n * n:,} numbers at least); use mode='reverse'")
     return np.eye(n, dtype=np.result_type(x, np.float32)).reshape((n,) + np.shape(x))
 
 
