@@ -515,9 +515,16 @@ def setup_graphc(problem: Problem, kwargs: dict[str, Any], inputs: Inputs) -> Pr
     args = tuple(inputs.values())
 
     def held() -> int:
+        """Bytes of the arrays kept between calls: the caller's own, and a block kernel's
+        in every thread that runs blocks (as many as the caller's set of them)."""
         kept = getattr(fn.module, "_KEPT", None)
-        return 0 if kept is None else sum(a.nbytes for slot, a in vars(kept).items()
-                                          if slot.startswith("value_and_grad."))
+        if kept is None:
+            return 0
+        mine = vars(kept).items()  # this thread's only: the store is thread-local
+        threads = fn.module._cores() if hasattr(fn.module, "_in_blocks") else 1
+        return sum(a.nbytes for slot, a in mine if slot.startswith("value_and_grad.")) + \
+            threads * sum(a.nbytes for slot, a in mine
+                          if slot.startswith("_value_and_grad_block."))
     return Prepared(lambda: vg(*args), lambda out: out, lambda: lambda: fwd(*args),
                     numpy_memory=True, source=fn.source, held=held)
 

@@ -626,8 +626,9 @@ def markdown(report: dict[str, Any]) -> str:
         "(rtol 1e-9, 1e-8 for the 30-rung ladder, 2e-3 for float32 P4).",
         "- Peak extra MB: `tracemalloc` peak during one value-and-gradient call above what "
         "was allocated before it (NumPy reports its buffers to tracemalloc; the returned "
-        "value and gradients are included), plus the arrays graphc+kept buffers holds "
-        "between calls. Only for NumPy-based contenders; numexpr's "
+        "value and gradients are included), plus the arrays graphc holds between calls "
+        "(graphc+kept buffers' temporaries; graphc+blocks' block arrays, one set per "
+        "thread). Only for NumPy-based contenders; numexpr's "
         "internal block buffers are not seen by tracemalloc. The target compares peaks "
         f"to within {MEMORY_SLACK // 1024} KiB: Python objects (a float, a frame) and "
         "tracemalloc's own bookkeeping move a peak by tens of bytes from call to call.",
