@@ -110,8 +110,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                          and again.attrs(n)["op"] != "const")
             graphs.append(again)
         plans = [planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
-                          names, keep, form_of(h, helpers), fuse == "numexpr", keep_buffers,
-                          fname) for h in graphs]
+                         names, keep, form_of(h, helpers), fuse == "numexpr", keep_buffers,
+                         fname) for h in graphs]
         _, body, one_dtype, counts = min(plans, key=lambda p: p[0])  # the first on a tie
         if counts is not plans[0][3]:
             counts["values recomputed"] += len(again.nx) - len(g.nx)
@@ -164,10 +164,10 @@ def _dispatch(tests: list[str]) -> list[str]:
 
 
 def planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
-             plain: Callable[[str], printer.Form], fuse: bool, keep_buffers: bool = False,
-             fname: str = "", written: dict[str, str] | None = None,
-             one_dtype: bool | None = None
-             ) -> tuple[tuple[float, int], list[tuple[str, str]], bool, Counter]:
+            plain: Callable[[str], printer.Form], fuse: bool, keep_buffers: bool = False,
+            fname: str = "", written: dict[str, str] | None = None,
+            one_dtype: bool | None = None
+            ) -> tuple[tuple[float, int], list[tuple[str, str]], bool, Counter]:
     """The memory it allocates, the lines with memory planned, whether they need the
     inputs in one dtype, and what the plan did: planned as they come and, when there
     are several inputs, as if they shared one dtype (``memory._one_dtype`` then brings

@@ -21,7 +21,7 @@ def source(split: blocks.Split, fname: str, helpers: dict[str, str],
 
 
 def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
-                      returns: Callable[[list[str]], str]) -> list[str]:
+                  returns: Callable[[list[str]], str]) -> list[str]:
     """The branch of ``fname`` that runs its block kernel over big same-shaped arrays:
     the scalars the blocks read, ``_in_blocks``, then what is made of the sums."""
     h = split.graph
@@ -100,8 +100,8 @@ def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
                                     *split.sums]))
     g.remove([n for n in g.order() if n not in needed])
     _, body, _, _ = planned(g, [n for n in nodes if n in needed], names, set(g.outputs),
-                             form_of(g, helpers), False, keep_buffers=True, fname=kname,
-                             written=written, one_dtype=one_dtype)
+                            form_of(g, helpers), False, keep_buffers=True, fname=kname,
+                            written=written, one_dtype=one_dtype)
     written_into = f"its arrays written into {', '.join(outs)}"
     if len(written_into) > 60:
         written_into = "its arrays written into the outputs' slices"
