@@ -12,10 +12,14 @@ from .emit import Namer, const_text, form_of, planned, wrapped
 from .graph import Graph
 
 
-def source(split: blocks.Split, fname: str, helpers: dict[str, str],
-           returns: Callable[[list[str]], str]) -> Callable[[bool], tuple[list[str], str]]:
+def source(split: blocks.Split | None, fname: str, helpers: dict[str, str],
+           returns: Callable[[list[str]], str] = ", ".join
+           ) -> Callable[[bool], tuple[list[str], str]] | None:
     """What ``emit.function_source`` takes as ``blocks``: given whether ``fname`` brought
-    its inputs to one dtype, its branch for big arrays and its block kernel."""
+    its inputs to one dtype, its branch for big arrays and its block kernel (None when
+    ``fname`` does not run in blocks)."""
+    if split is None:
+        return None
     return lambda one_dtype: (branch_source(split, fname, helpers, returns),
                               kernel_source(split, fname, helpers, one_dtype))
 

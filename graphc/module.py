@@ -6,17 +6,11 @@ from __future__ import annotations
 
 import inspect
 from collections import Counter
-from collections.abc import Callable
 
 from . import blocks as blocks_mod
 from . import kernels, memory
 from .emit import HELPERS, KEPT, ONE_DTYPE, Namer, function_source
 from .graph import Graph
-
-
-def _kernels(split: blocks_mod.Split | None, fname: str, helpers: dict[str, str],
-             returns: Callable[[list[str]], str] = ", ".join):
-    return None if split is None else kernels.source(split, fname, helpers, returns)
 
 
 def _used_ops(graphs: list[Graph]):
@@ -61,7 +55,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     functions.append(function_source(forward, "forward", "The output value.", helpers,
                                      fuse=fuse, reuse=None if reuse is None else Counter(),
                                      keep_buffers=keep_buffers,
-                                     blocks=_kernels(blocks[0], "forward", helpers)))
+                                     blocks=kernels.source(blocks[0], "forward", helpers)))
 
     def value_and_grads(outs: list[str]) -> str:
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(wrt, outs[1:]))
@@ -74,8 +68,8 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
                                      f"The output value and its gradient ({mode} mode).",
                                      helpers, value_and_grads, fuse=fuse, reuse=reuse,
                                      floats=fast, keep_buffers=keep_buffers,
-                                     blocks=_kernels(blocks[1], "value_and_grad", helpers,
-                                                     value_and_grads)))
+                                     blocks=kernels.source(blocks[1], "value_and_grad",
+                                                           helpers, value_and_grads)))
     stdlib: set[str] = set()
     if any("ne.evaluate(" in f for f in functions):
         parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numexpr.")
@@ -96,7 +90,9 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     if blocks != (None, None):
         shipped.update(dict.fromkeys(blocks_mod.HELPERS))
         parts[0] += ("Big same-shaped float arrays are evaluated in blocks on all cores\n"
-                     "(_in_blocks): the same operations on the same elements.\n")
+                     "(_in_blocks): arrays by the same operations on the same elements.\n")
+        if any(split is not None and split.sums for split in blocks):
+            parts[0] += "Sums are added block by block: equal up to rounding.\n"
         stdlib.update(blocks_mod.IMPORTS)
         parts[1] += "\n" + blocks_mod.SHIPPED
     if stdlib:

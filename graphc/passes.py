@@ -66,11 +66,7 @@ def for_floats(g: Graph, passes: tuple[str, ...]) -> Graph | None:
     if not free or "broadcasts" not in passes or \
             not any(d["op"] in helpers for _, d in g.nx.nodes(data=True)):
         return None
-    h = g.copy()
-    for i in free:
-        h.attrs(i)["params"] = {**h.attrs(i)["params"], "shape": (), "declared": True}
-    h.nx.graph["report"] = {}
-    return optimize(h, passes)
+    return _declared(g, dict.fromkeys(free, ()), passes)
 
 
 def for_blocks(g: Graph) -> Graph:
@@ -79,18 +75,22 @@ def for_blocks(g: Graph) -> Graph:
     undo broadcasting fold away. Only those exact rewrites run, so that a block
     computes what the whole call does, to the bit. ``h.nx.graph["flattened"]``: some
     input was not a declared vector, so only sums of every element are full sums."""
-    h = g.copy()
-    flattened = False
-    for i in h.inputs:
-        params = h.attrs(i)["params"]
-        if params["declared"] and params["shape"] == ():
-            continue
-        flattened |= not params["declared"] or len(params["shape"]) != 1
-        h.attrs(i)["params"] = {**params, "shape": ("_n",), "declared": True}
-    h.nx.graph["report"] = {}
-    h = optimize(h, ("broadcasts", "dce"))
-    h.nx.graph["flattened"] = flattened
+    arrays = {i: g.attrs(i)["params"] for i in g.inputs
+              if not (g.attrs(i)["params"]["declared"] and g.shape(i) == ())}
+    h = _declared(g, dict.fromkeys(arrays, ("_n",)), ("broadcasts", "dce"))
+    h.nx.graph["flattened"] = any(not p["declared"] or len(p["shape"]) != 1
+                                  for p in arrays.values())
     return h
+
+
+def _declared(g: Graph, shapes: dict[str, tuple], passes: tuple[str, ...]) -> Graph:
+    """``g`` with the given inputs declared of the given shapes, rewritten by ``passes``
+    (which fold what those shapes make needless)."""
+    h = g.copy()
+    for i, shape in shapes.items():
+        h.attrs(i)["params"] = {**h.attrs(i)["params"], "shape": shape, "declared": True}
+    h.nx.graph["report"] = {}
+    return optimize(h, passes)
 
 
 def _has_arrays(g: Graph) -> bool:
