@@ -41,6 +41,7 @@ GRAPHC_VARIANTS: dict[str, dict[str, Any]] = {
     "graphc+numexpr": {"fuse": "numexpr"},
     "graphc+kept buffers": {"keep_buffers": True},
     "graphc+blocks": {"blocks": True},
+    "graphc+numba": {"fuse": "numba"},
 }
 # Per-element problems only: forward mode's one tangent sweep per input is the
 # per-element gradient itself, without keeping the forward values for a way back.
@@ -513,6 +514,9 @@ def setup_graphc(problem: Problem, kwargs: dict[str, Any], inputs: Inputs) -> Pr
         raise RuntimeError("graphc's input order differs from the problem's")
     vg, fwd = fn.module.value_and_grad, fn.module.forward
     args = tuple(inputs.values())
+    if kwargs.get("fuse") == "numba":  # numba compiles a loop at its first call, as JAX's jit
+        vg(*args)
+        fwd(*args)
 
     def held() -> int:
         """Bytes of the arrays kept between calls: the caller's own, and a block kernel's

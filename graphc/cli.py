@@ -180,8 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="emit a standalone NumPy module")
     _common(p)
     p.add_argument("-o", "--output", help="write the module here (default: stdout)")
-    p.add_argument("--fuse", choices=("numexpr",),
-                   help="evaluate elementwise chains in one pass with numexpr")
+    p.add_argument("--fuse", choices=("numexpr", "numba"),
+                   help="evaluate elementwise chains in one pass with numexpr, or whole "
+                        "elementwise functions in one loop compiled by numba")
     p.add_argument("--keep-buffers", action="store_true",
                    help="keep the arrays of temporaries between calls")
     p.add_argument("--blocks", action="store_true",

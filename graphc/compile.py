@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import autodiff, module
+from . import autodiff, loops, module
 from . import blocks as blocks_mod
 from . import passes as passes_mod
 from .errors import GraphcError
@@ -137,7 +137,10 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     them by name (see ``graphc.passes.PASSES``). The forward graph is rewritten first
     (numerically stable forms, folding), then differentiated, then optimized again.
     ``fuse="numexpr"`` evaluates chains of elementwise ops in one pass with numexpr
-    (which the emitted module then imports). ``progress`` shows a progress bar on
+    (which the emitted module then imports). ``fuse="numba"``: a function whose every
+    op is elementwise, or a full sum of such arrays, runs big same-shaped float64 arrays
+    through one loop that numba compiles (``graphc.loops``): one pass over memory, on
+    all cores, no temporary arrays. ``progress`` shows a progress bar on
     stderr (tqdm, when installed); by default for graphs over 20,000 nodes on a terminal.
     ``keep_buffers=True`` keeps the arrays of temporaries between calls (one set per
     thread; returned arrays are always new), so a loop of calls touches no fresh
@@ -146,8 +149,14 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     same-shaped float arrays are evaluated in cache-sized blocks on all cores
     (``graphc.blocks``): the same values, but for the order in which sums are added.
     """
-    if fuse not in (None, "numexpr"):
-        raise GraphcError(f"fuse={fuse!r}: expected None or 'numexpr'")
+    if fuse not in (None, "numexpr", "numba"):
+        raise GraphcError(f"fuse={fuse!r}: expected None, 'numexpr' or 'numba'")
+    if fuse == "numba" and blocks:
+        raise GraphcError("blocks=True and fuse='numba' both split elementwise functions; "
+                          "pick one")
+    if fuse is not None and importlib.util.find_spec(fuse) is None:
+        raise GraphcError(f"fuse={fuse!r} needs {fuse}, which is not installed "
+                          f"(pip install {fuse})")
     if mode not in _MODES:
         raise GraphcError(f"mode={mode!r}: expected 'reverse' or 'forward'")
     out = g.output(of)
@@ -172,8 +181,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
         reuse = Counter() if "memory" in chosen else None
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT else None
-        kernels = tuple(blocks_mod.split(passes_mod.for_blocks(f))
-                        if blocks and blocks_mod.candidate(f) else None for f in (fwd, grad))
+        kernels = tuple(_split(f, fuse == "numba") if blocks or fuse == "numba" else None
+                        for f in (fwd, grad))
         source = module.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, floats=floats,
                                     keep_buffers=keep_buffers and reuse is not None,
                                     blocks=kernels)
@@ -182,6 +191,12 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         phase("loading")
         compiled = CompiledFunction(g, fwd, grad, source)
     return compiled
+
+
+def _split(g: Graph, loop: bool) -> blocks_mod.Split | None:
+    """How ``g`` runs in blocks, or, for a numba ``loop``, element by element."""
+    found = blocks_mod.split(passes_mod.for_blocks(g)) if blocks_mod.candidate(g) else None
+    return found if found is None or not loop or loops.fusable(found) else None
 
 
 class _Phases:

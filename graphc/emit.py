@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from . import blocks as blocks_mod
-from . import memory, printer
+from . import loops, memory, printer
 from .fuse import Fusion
 from .graph import Graph
 from .ops import ATOM, OPS
@@ -26,7 +26,8 @@ KEPT = memory._kept.__name__  # scratch arrays kept between calls (keep_buffers=
 # name would shadow the helper inside the function.
 HELPERS = frozenset(f.__name__ for op in OPS.values() for f in op.helpers)
 RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
-    | {"np", "ne", "threading", "_KEPT", *PUBLIC, ONE_DTYPE, KEPT} | HELPERS | blocks_mod.NAMES
+    | {"np", "ne", "threading", "_KEPT", *PUBLIC, ONE_DTYPE, KEPT} | HELPERS | blocks_mod.NAMES \
+    | loops.NAMES
 
 
 class Namer:

@@ -1,33 +1,38 @@
-"""The emitted source of blocked evaluation (``gc.compile(g, blocks=True)``, blocks.py):
-the branch of a function that hands big same-shaped arrays to ``_in_blocks``, and the
-block kernel it runs. Prints only, through the function emitter's planning (emit.py).
+"""The emitted source of split evaluation: the branch of a function that hands big
+same-shaped arrays to ``_in_blocks`` (``gc.compile(g, blocks=True)``, blocks.py) or
+``_fused`` (``fuse="numba"``, loops.py), and the kernel it runs: a NumPy block kernel
+planned by the function emitter (emit.py), or a numba loop over one element. Prints only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from . import blocks, memory, printer
+from . import blocks, loops, memory, printer
 from .emit import Namer, const_text, form_of, planned, wrapped
 from .graph import Graph
 
 
 def source(split: blocks.Split | None, fname: str, helpers: dict[str, str],
-           returns: Callable[[list[str]], str] = ", ".join
+           returns: Callable[[list[str]], str] = ", ".join, fused: bool = False
            ) -> Callable[[bool], tuple[list[str], str]] | None:
     """What ``emit.function_source`` takes as ``blocks``: given whether ``fname`` brought
-    its inputs to one dtype, its branch for big arrays and its block kernel (None when
-    ``fname`` does not run in blocks)."""
+    its inputs to one dtype, its branch for big arrays and its kernel (None when
+    ``fname`` does not split): a block kernel, or with ``fused`` a numba loop."""
     if split is None:
         return None
+    if fused:
+        return lambda one_dtype: (branch_source(split, fname, helpers, returns, True),
+                                  loop_source(split, fname, helpers))
     return lambda one_dtype: (branch_source(split, fname, helpers, returns),
                               kernel_source(split, fname, helpers, one_dtype))
 
 
 def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
-                  returns: Callable[[list[str]], str]) -> list[str]:
-    """The branch of ``fname`` that runs its block kernel over big same-shaped arrays:
-    the scalars the blocks read, ``_in_blocks``, then what is made of the sums."""
+                  returns: Callable[[list[str]], str], fused: bool = False) -> list[str]:
+    """The branch of ``fname`` that runs its kernel over big same-shaped arrays: the
+    scalars the kernel reads, ``_in_blocks`` (or with ``fused``, ``_fused``: its numba
+    loop), then what is made of the sums."""
     h = split.graph
     namer = Namer(set(helpers.values()) | {fname})
     names = {n: namer(n) for n in h.order() if h.attrs(n)["op"] != "const"}
@@ -40,8 +45,13 @@ def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
             h, nodes, names, form=form, literal=printer.numpy_literal, keep=keep)]
 
     arrays = [names[i] for i in split.arrays]
-    out = [f"    if _splits({', '.join(arrays)}):  # big same-shaped float arrays: "
-           "in blocks, on all cores"]
+    if fused:
+        scalars = [names[i] for i in h.inputs if i not in split.arrays]
+        out = [f"    if _fusable({_tuple(arrays)}, {_tuple(scalars) if scalars else '()'}):"
+               "  # big same-shaped float64 arrays: one loop"]
+    else:
+        out = [f"    if _splits({', '.join(arrays)}):  # big same-shaped float arrays: "
+               "in blocks, on all cores"]
     out += lines(split.before, keep | set(h.outputs))
     like = "None"
     if split.outputs:  # the output arrays' dtypes: those of the result on one element
@@ -53,8 +63,10 @@ def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
         if o in split.outputs:
             results[k] = names[o] if names[o] not in results.values() else namer.fresh(o)
     targets = list(results.values()) + [names[n] for n in split.sums]
-    out += wrapped(f"        {_tuple(targets)} = _in_blocks(", [
-        blocks.kernel_name(fname), _tuple(arrays), _tuple(names[n] for n in split.scalars),
+    runner, kernel = ("_fused", loops.loop_name(fname)) if fused else \
+        ("_in_blocks", blocks.kernel_name(fname))
+    out += wrapped(f"        {_tuple(targets)} = {runner}(", [
+        kernel, _tuple(arrays), _tuple(names[n] for n in split.scalars),
         like, str(len(split.sums))], ")")
     out += lines(split.after, set(h.outputs))
     outs = [results[k] if k in results else names.get(o) or const_text(h, o)
@@ -91,13 +103,9 @@ def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
         else:
             outs.append(namer.fresh(f"{o}_out"))
             copies.append((outs[-1], v))
-    needed, stack = set(g.inputs), [*written, *(v for _, v in copies if v in names),
-                                    *split.sums]
-    while stack:  # what the outputs are computed from; seeds and broadcasts may go
-        n = stack.pop()
-        if n not in needed:
-            needed.add(n)
-            stack.extend(g.args(n))
+    # what the outputs are computed from; seeds and broadcasts may go
+    needed = set(g.inputs) | _made_from(g, [*written, *(v for _, v in copies if v in names),
+                                            *split.sums])
     filled = [(param, _spelled(g, names, v)) for param, v in copies]
     g = g.copy()
     g.outputs = list(dict.fromkeys([*(v for _, v in copies if v in names), *written,
@@ -120,6 +128,60 @@ def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
         sums = ", ".join(names[n] for n in split.sums)
         out.append(f"    return {sums}" + (",  # a tuple" if len(split.sums) == 1 else ""))
     return "\n".join(out) + "\n"
+
+
+def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str:
+    """``def _fname_loop(arrays, scalars, outputs)``: ``fname`` element by element in
+    one ``numba.prange`` loop over the flattened arrays (``blocks.Split``): each node a
+    local float, each array output written at ``[i]``, each sum added up (numba turns
+    ``s += ...`` in a parallel loop into one partial sum per thread)."""
+    g = blocks.kernel_graph(split)
+    lname = loops.loop_name(fname)
+    namer = Namer(set(helpers.values()) | {lname, "i"})
+    params = [namer(n) for n in g.inputs]
+    outs = [namer.fresh(f"{o}_out") for o in split.outputs]
+    filled = {o: _filled(g, o) for o in split.outputs}
+    needed = _made_from(g, [v for v in filled.values() if isinstance(v, str)] + split.sums)
+    nodes = [n for n in g.order() if n in needed and g.attrs(n)["op"] not in ("input", "const")]
+    names = {n: f"{p}[i]" if n in split.arrays else p for n, p in zip(g.inputs, params)}
+    names.update((n, namer(n)) for n in nodes)
+    read = {a for n in nodes for a in g.args(n)}
+    sums = set(split.sums)
+    lines = printer.lines(g, nodes, names, form=loops.scalar_form(g),
+                          literal=printer.numpy_literal, keep=set(filled.values()) | sums)
+    body: list[str] = []
+    for n, expr in lines:
+        targets = [p for o, p in zip(split.outputs, outs) if filled[o] == n]
+        if n in sums:
+            body.append(f"{names[n]} += {expr}")
+        elif len(targets) == 1 and n not in read:  # wanted only as that output
+            body.append(f"{targets[0]}[i] = {expr}")
+            continue
+        else:
+            body.append(f"{names[n]} = {expr}")
+        body += [f"{p}[i] = {names[n]}" for p in targets]
+    body += [f"{p}[i] = {_spelled(g, names, filled[o])}"  # an input, a scalar or a number
+             for o, p in zip(split.outputs, outs) if filled[o] not in nodes]
+    out = ['@numba.njit(parallel=True, error_model="numpy")']
+    out += wrapped(f"def {lname}(", params + outs, "):")
+    out += [f'    """{fname} element by element: one pass over the arrays, on all cores."""']
+    out += [f"    {names[s]} = 0.0" for s in split.sums]
+    out += [f"    for i in numba.prange({params[0]}.size):"]
+    out += [f"        {row}" for row in body]
+    if split.sums:
+        out.append(f"    return {_tuple(names[s] for s in split.sums)}")
+    return "\n".join(out) + "\n"
+
+
+def _made_from(g: Graph, roots: list[str]) -> set[str]:
+    """``roots`` and every node they are computed from."""
+    found, stack = set(), list(roots)
+    while stack:
+        n = stack.pop()
+        if n not in found:
+            found.add(n)
+            stack.extend(g.args(n))
+    return found
 
 
 def _spelled(g: Graph, names: dict[str, str], value: str | float) -> str:

@@ -8,7 +8,7 @@ import inspect
 from collections import Counter
 
 from . import blocks as blocks_mod
-from . import kernels, memory
+from . import kernels, loops, memory
 from .emit import HELPERS, KEPT, ONE_DTYPE, Namer, function_source
 from .graph import Graph
 
@@ -37,8 +37,10 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     ``value_and_grad`` runs when its undeclared inputs are floats.
     ``keep_buffers``: temporaries' arrays are kept between calls (``function_source``).
     ``blocks``: how ``forward`` and ``grad`` run in blocks (``blocks.split``), or None:
-    their block kernels, to which big same-shaped arrays go (``kernel_source``).
+    their block kernels, to which big same-shaped arrays go (``kernel_source``); with
+    ``fuse="numba"``, their numba loops (``loop_source``).
     """
+    fused = fuse == "numba"
     ops = _used_ops([forward, grad] + ([floats] if floats else [])
                     + [split.graph for split in blocks if split is not None])
     helper_namer = Namer(set(HELPERS))
@@ -55,7 +57,8 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     functions.append(function_source(forward, "forward", "The output value.", helpers,
                                      fuse=fuse, reuse=None if reuse is None else Counter(),
                                      keep_buffers=keep_buffers,
-                                     blocks=kernels.source(blocks[0], "forward", helpers)))
+                                     blocks=kernels.source(blocks[0], "forward", helpers,
+                                                           fused=fused)))
 
     def value_and_grads(outs: list[str]) -> str:
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(wrt, outs[1:]))
@@ -69,7 +72,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
                                      helpers, value_and_grads, fuse=fuse, reuse=reuse,
                                      floats=fast, keep_buffers=keep_buffers,
                                      blocks=kernels.source(blocks[1], "value_and_grad",
-                                                           helpers, value_and_grads)))
+                                                           helpers, value_and_grads, fused)))
     stdlib: set[str] = set()
     if any("ne.evaluate(" in f for f in functions):
         parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numexpr.")
@@ -87,7 +90,18 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
                      f"({KEPT}); returned arrays are always new.\n")
         stdlib.add("threading")
         parts[1] += "\n_KEPT = threading.local()  # the arrays _kept hands out, per thread\n"
-    if blocks != (None, None):
+    if blocks != (None, None) and fused:
+        shipped.update(dict.fromkeys(loops.HELPERS))
+        parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numba.")
+        parts[0] += ("Big same-shaped float64 arrays go through one loop compiled by numba on\n"
+                     "all cores (_fused; compiled at its first call): arrays by the same\n"
+                     "formulas, elementwise functions from the C library (equal up to rounding),\n"
+                     "without NumPy's floating-point warnings.\n")
+        if any(split is not None and split.sums for split in blocks):
+            parts[0] += "Sums are added in another order: equal up to rounding.\n"
+        parts[1] = parts[1].replace("import numpy", "import numba\nimport numpy")
+        parts[1] += "\n" + loops.SHIPPED
+    elif blocks != (None, None):
         shipped.update(dict.fromkeys(blocks_mod.HELPERS))
         parts[0] += ("Big same-shaped float arrays are evaluated in blocks on all cores\n"
                      "(_in_blocks): arrays by the same operations on the same elements.\n")

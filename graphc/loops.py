@@ -1,0 +1,107 @@
+"""Fused evaluation with numba: an elementwise function as one compiled loop.
+
+A graph whose every op works element by element (``blocks.split``) computes each
+element of its outputs from the same element of its inputs. So
+``gc.compile(g, fuse="numba")`` emits, beside such a function, a loop
+(``_value_and_grad_loop``) that walks the flattened arrays once, computes every node
+of one element as a local float, writes the element of each output and adds it to
+each full sum, compiled by numba on all cores (``prange``). Every input is read once
+and every output written once, with no temporary arrays at all: what a C loop of
+PyTensor's or XLA's does, printed as the Python a person would write.
+
+Loops run on float64 arrays only, with NumPy's error model (``1 / 0.0`` is ``inf``,
+without NumPy's warnings); anything else takes the NumPy code. Transcendentals come
+from the C library, element by element, so they may differ from NumPy's vectorised
+ones in the last bit; sums are added in another order. The helpers below ship with
+the emitted module; numba compiles a loop on its first call (about a second).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import blocks, printer
+from .ops import ADD, ATOM, COMPARE, MUL, OPS, UNARY
+
+_CHOICE = 1  # precedence of ``a if c else b``: below every other template's
+SCALAR: dict[str, printer.Form] = {
+    "sigmoid": ("1.0 / (1.0 + np.exp(-{0}))", MUL, (UNARY,)),
+    # NumPy's maximum and minimum: NaN from either operand, the second one on a tie
+    # (so that maximum(-0.0, 0.0) is 0.0); numba's scalar versions differ on both
+    "maximum": ("{0} if {0} > {1} or {0} != {0} else {1}", _CHOICE, (COMPARE, COMPARE)),
+    "minimum": ("{0} if {0} < {1} or {0} != {0} else {1}", _CHOICE, (COMPARE, COMPARE)),
+    "relu": ("{0} if {0} > 0.0 or {0} != {0} else 0.0", _CHOICE, (COMPARE,)),
+    "leaky_relu": ("{0} if {0} >= 0 else {1} * {0}", _CHOICE, (UNARY, MUL)),
+    # expm1(minimum(x, 0.0)) as NumPy's code has it: + 0.0 turns -0.0 into 0.0
+    "elu": ("{0} if {0} > 0 else {1} * np.expm1({0} + 0.0)", _CHOICE, (ADD, MUL)),
+    "where": ("{1} if {0} else {2}", _CHOICE, (COMPARE, COMPARE, _CHOICE)),
+    # numba has no np.heaviside; NaN stays NaN as in NumPy's
+    "heaviside": ("0.0 if {0} < 0 else {1} if {0} == 0 else 1.0 if {0} > 0 else {0}",
+                  _CHOICE, (ADD, COMPARE)),
+    "ones_like": ("1.0", ATOM, (0,)),
+    "zeros_like": ("0.0", ATOM, (0,)),
+    **{name: ("{0}", ATOM, (ATOM,)) for name in ("alias", "sum_to", "broadcast_like")},
+    # one element's part of a full reduction, which its line adds up (``s += ...``)
+    "sum": ("{0}", 0, (0,)),
+    "matmul": ("{0} * {1}", MUL, (MUL, UNARY)),
+}
+"""Ops whose NumPy template does not suit one float, spelled for one: the rest
+(arithmetic, ``np.exp``, ...) are numba's scalar versions of the same NumPy calls.
+The structural helpers are the identity on same-shaped operands (``blocks``)."""
+_SPELLED_AS_NUMPY = frozenset(
+    name for name, op in OPS.items()
+    if op.elementwise and name not in SCALAR and not op.code.startswith("_")
+) | {"neg", "gt", "ge", "lt", "le", "eq", "ne"}
+
+
+def scalar_form(g):
+    """How ``printer.lines`` spells each node of ``g`` for one float."""
+    def form(node: str) -> printer.Form:
+        name = g.attrs(node)["op"]
+        if name in SCALAR:
+            return SCALAR[name]
+        op = g.op(node)
+        return op.code, op.prec, op.slot_prec
+    return form
+
+
+def loop_name(fname: str) -> str:
+    """The loop emitted beside the function ``fname``."""
+    return f"_{fname}_loop"
+
+
+def fusable(split: blocks.Split) -> bool:
+    """Whether every node a block computes has a spelling for one float here (a
+    user-defined op's body does not: numba cannot call the NumPy helper)."""
+    k = blocks.kernel_graph(split)
+    return all(k.op(n).body is None
+               and (k.attrs(n)["op"] in SCALAR or k.attrs(n)["op"] in _SPELLED_AS_NUMPY)
+               for n in k.order() if k.attrs(n)["op"] not in ("input", "const"))
+
+
+def _fusable(arrays, scalars):
+    """Whether the loop takes these: same-shaped C-contiguous float64 arrays of at
+    least two shares (``_splits``) and real numbers for the scalars."""
+    return _splits(*arrays) and arrays[0].dtype == np.float64 and all(
+        x.dtype == np.float64 for x in arrays) and all(
+        np.ndim(s) == 0 and np.isrealobj(s) for s in scalars)
+
+
+def _fused(loop, arrays, scalars, like, sums):
+    """``loop`` over the flattened arrays, with the scalars as floats. Returns the array
+    outputs (their dtypes those of the arrays of ``like``, the result on one element;
+    None: there are none), then the ``sums`` values the loop returns."""
+    flat = [x.reshape(-1) for x in arrays]
+    outs = [] if like is None else \
+        [np.empty(flat[0].size, np.result_type(p)) for p in _leaves(like) if np.ndim(p)]
+    found = loop(*flat, *(float(s) for s in scalars), *outs)
+    return tuple(o.reshape(arrays[0].shape) for o in outs) + (found if sums else ())
+
+
+_splits, _leaves = blocks._splits, blocks._leaves
+HELPERS = (_fusable, _fused, _splits, _leaves)
+SHIPPED = f"_SMALLEST = {blocks._SMALLEST}\n"
+"""The module-level name ``_splits`` reads."""
+NAMES = frozenset(f.__name__ for f in HELPERS) | {"numba", "_SMALLEST"} \
+    | {loop_name(f) for f in ("forward", "value_and_grad")}
+"""What the shipped helpers and loops define or read: no parameter may shadow them."""

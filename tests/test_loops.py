@@ -1,0 +1,212 @@
+"""Fused loops (``gc.compile(..., fuse="numba")``): the NumPy code's values, one loop."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import MODES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_property import dags
+
+import graphc as gc
+from graphc import blocks, loops
+
+pytest.importorskip("numba")
+
+BIG = 2 * blocks._SMALLEST + 5
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _compiled(text: str, **kwargs) -> tuple[gc.CompiledFunction, gc.CompiledFunction]:
+    g = gc.parse(text)
+    return gc.compile(g, **kwargs), gc.compile(g, fuse="numba", **kwargs)
+
+
+def _leaves(result) -> list:
+    value, grads = result if isinstance(result, tuple) else (result, {})
+    return [value, *grads.values()]
+
+
+def _assert_close(got, want, rtol: float = 1e-12) -> None:
+    """Same shapes and dtypes, NaN where NumPy has NaN, numbers equal up to rounding
+    (the loop's transcendentals are the C library's, not NumPy's vectorised ones)."""
+    for g, w in zip(_leaves(got), _leaves(want), strict=True):
+        assert np.shape(g) == np.shape(w) and np.result_type(g) == np.result_type(w)
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol, equal_nan=True)
+
+
+def test_the_colah_loop():
+    """One local per node, each output written at [i] by the line that computes it."""
+    source = gc.compile(gc.load(EXAMPLES / "colah.gc"), fuse="numba").source
+    assert source[source.index("@numba.njit"):source.index("\n\n\ndef value_and_grad")] == (
+        '@numba.njit(parallel=True, error_model="numpy")\n'
+        "def _forward_loop(a, b, e_out):\n"
+        '    """forward element by element: one pass over the arrays, on all cores."""\n'
+        "    for i in numba.prange(a.size):\n"
+        "        c = a[i] + b[i]\n"
+        "        d = b[i] + 1.0\n"
+        "        e_out[i] = c * d")
+    assert source.endswith(
+        "def _value_and_grad_loop(a, b, e_out, a_bar_out, b_bar_out):\n"
+        '    """value_and_grad element by element: one pass over the arrays, on all cores."""\n'
+        "    for i in numba.prange(a.size):\n"
+        "        c = a[i] + b[i]\n"
+        "        d = b[i] + 1.0\n"
+        "        a_bar_out[i] = d\n"
+        "        e_out[i] = c * d\n"
+        "        b_bar_out[i] = d + c\n")
+    assert "needs NumPy and numba." in source
+    fn = gc.compile(gc.load(EXAMPLES / "colah.gc"), fuse="numba")
+    a, b = np.linspace(-3, 3, BIG), np.linspace(1, 2, BIG)
+    value, grads = fn(a, b)  # exact: additions and a product
+    np.testing.assert_array_equal(value, (a + b) * (b + 1))
+    np.testing.assert_array_equal(grads["a"], b + 1)
+    np.testing.assert_array_equal(grads["b"], (a + b) + (b + 1))
+
+
+@settings(max_examples=12, derandomize=True, deadline=None)
+@given(dag=dags(), mode=st.sampled_from(MODES), seed=st.integers(0, 2**16))
+def test_loops_give_the_numpy_values(dag, mode: str, seed: int):
+    """Random elementwise DAGs on big same-shaped arrays: the loop and the NumPy code
+    agree to rounding, value and gradient, forward alone too."""
+    plain, fused = _compiled(dag.text(), mode=mode)
+    assert "_fused(_value_and_grad_loop" in fused.source
+    rng = np.random.default_rng(seed)
+    args = [rng.uniform(-2.0, 2.0, BIG) for _ in plain.inputs]
+    with np.errstate(all="ignore"):
+        _assert_close(fused(*args), plain(*args), rtol=1e-9)
+        _assert_close(fused.forward(*args), plain.forward(*args), rtol=1e-9)
+
+
+ARGS = np.array([-np.inf, -800.0, -2.0, -1.0, -0.5, -0.0, 0.0, 1e-300, 0.5, 1.0, 2.0, 800.0,
+                 np.inf, np.nan])
+
+
+@pytest.mark.parametrize("op", sorted(set(gc.ops.FUNCTIONS) & {
+    n for n, op in gc.ops.OPS.items() if op.elementwise}))
+def test_every_elementwise_op_in_a_loop(op):
+    """Each op, and its derivatives, at kinks, infinities, NaN and overflow, as NumPy
+    computes them: the same NaNs, infinities and signed zeros."""
+    arity = gc.ops.OPS[op].arity - len(gc.ops.OPS[op].defaults)
+    text = f"y = {op}({', '.join('ab'[:arity])})"
+    plain, fused = _compiled(text)
+    assert loops.loop_name("value_and_grad") in fused.source
+    grid = np.meshgrid(*[ARGS] * arity)
+    args = [np.resize(x.ravel(), BIG) for x in grid]
+    with np.errstate(all="ignore"):
+        got, want = fused(*args), plain(*args)
+    _assert_close(got, want)
+    for g, w in zip(_leaves(got), _leaves(want)):
+        np.testing.assert_array_equal(np.signbit(g[w == 0]), np.signbit(w[w == 0]))
+
+
+def test_sums_in_the_loop():
+    """P6's negative log-likelihood: its seven sums are added in the loop (one partial
+    per thread) and agree with NumPy's to rounding."""
+    text = (EXAMPLES / "mixture.gc").read_text()
+    wrt = ["z", "m1", "m2", "ls1", "ls2"]
+    plain, fused = _compiled(text, wrt=wrt)
+    assert "    t25 = 0.0\n" in fused.source and "        t25 += " in fused.source
+    x = np.random.default_rng(1).normal(0.5, 2.0, 300_001)
+    at = {"x": x, "z": 0.3, "m1": -1.0, "m2": 1.5, "ls1": 0.1, "ls2": -0.2}
+    (value, grads), (want, wgrads) = fused(**at), plain(**at)
+    np.testing.assert_allclose(value, want, rtol=1e-11)
+    for name in wrt:
+        np.testing.assert_allclose(grads[name], wgrads[name], rtol=1e-9)
+    np.testing.assert_allclose(fused.forward(**at), value, rtol=1e-11)
+    at["m1"] = np.float32(-1.0)  # a NumPy scalar is a float to the loop
+    np.testing.assert_allclose(fused(**at)[0], want, rtol=1e-11)
+
+
+def test_declared_scalars_reach_the_loop():
+    plain, fused = _compiled("w: scalar\nk: scalar\ny = maximum(w * x, k) + exp(x) / w")
+    x = np.linspace(-2, 2, BIG)
+    assert "_fusable((x,), (w, k))" in fused.source
+    for w, k in [(2.0, 0.5), (np.float64(-1.5), 0), (np.array(3.0), np.int64(1))]:
+        _assert_close(fused(w=w, k=k, x=x), plain(w=w, k=k, x=x))
+
+
+def test_only_big_float64_arrays_and_real_scalars_take_the_loop():
+    """Anything else runs the NumPy code (the same result as without fuse)."""
+    plain, fused = _compiled("s: scalar\ny = a * b + s")
+    module = fused.module
+    big = np.ones(BIG)
+    assert module._fusable((big, big), (2.0,))
+    assert module._fusable((big, big), (np.float32(2.0),))
+    assert not module._fusable((big, big.astype(np.float32)), (2.0,))  # float32
+    assert not module._fusable((big, big), (2j,))  # a complex scalar
+    assert not module._fusable((big, big), (np.ones(3),))  # not a scalar
+    assert not module._fusable((big, big[:-1]), (2.0,))  # broadcasting
+    assert not module._fusable((big[:100], big[:100]), (2.0,))  # too small to pay
+    assert not module._fusable((big[::2], big[::2]), (2.0,))  # not contiguous
+    for a, b, s in [(big.astype(np.float32), big.astype(np.float32), 1.0),
+                    (big, big, 2j), (big[::2], big[::2], 1.0), (np.arange(BIG), big, 1.0)]:
+        # the modules themselves: the compiled function takes no complex input at all
+        got, want = module.value_and_grad(s, a, b), plain.module.value_and_grad(s, a, b)
+        for g, w in zip(_leaves(got), _leaves(want)):
+            assert np.result_type(g) == np.result_type(w)
+            np.testing.assert_array_equal(g, w)
+
+
+def test_outputs_that_are_inputs_numbers_or_shared():
+    """Outputs no line computes are written too; none shares memory with an input."""
+    for text in ["y = a", "y = a + 2 * b", "y = 3.0 + 0 * a", "y = sin(a + b)",
+                 "a_out = a * b\ny = a_out + a", "w: scalar\ny = w * a"]:
+        plain, fused = _compiled(text)
+        args = {i: (0.5 if i == "w" else np.linspace(-1.0, 1.0, BIG) + k)
+                for k, i in enumerate(plain.inputs)}
+        got = fused(**args)
+        _assert_close(got, plain(**args))
+        assert all(not np.shares_memory(v, x) for v in _leaves(got) for x in args.values())
+
+
+def test_names_cannot_change_the_loop():
+    """Inputs named like the loop's index, its module, helpers or loops are renamed."""
+    text = "y = i * numba + _fused * _fusable + _value_and_grad_loop * i_out"
+    plain, fused = _compiled(text)
+    args = [np.full(BIG, float(k)) for k in range(1, 7)]
+    _assert_close(fused(*args), plain(*args))
+    assert "def value_and_grad(i, numba_1, _fused_1, _fusable_1, " \
+        "_value_and_grad_loop_1, i_out)" in fused.source
+    assert "def _value_and_grad_loop(\n    i_1, numba_1, _fused_1, " in fused.source
+    assert "    for i in numba.prange(i_1.size):\n" in fused.source
+
+
+def test_what_is_not_elementwise_stays_numpy():
+    text = "x: [N, 3]\nw: [3]\ny = sum(x @ w)\n"
+    assert gc.compile(gc.parse(text), fuse="numba").source == gc.compile(gc.parse(text)).source
+
+
+def test_fuse_numba_errors(monkeypatch):
+    g = gc.parse("y = a * b")
+    with pytest.raises(gc.GraphcError, match="pick one"):
+        gc.compile(g, fuse="numba", blocks=True)
+    with pytest.raises(gc.GraphcError, match="expected None, 'numexpr' or 'numba'"):
+        gc.compile(g, fuse="cython")
+    import importlib.util
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(gc.GraphcError, match=r"needs numba, which is not installed"):
+        gc.compile(g, fuse="numba")
+
+
+def test_cli_compile_fuse_numba(tmp_path):
+    """``graphc compile --fuse numba`` writes a module whose loop runs standalone."""
+    out = tmp_path / "colah_grad.py"
+    done = subprocess.run([sys.executable, "-m", "graphc", "compile",
+                           str(EXAMPLES / "colah.gc"), "--fuse", "numba", "-o", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    check = ("import numpy as np, colah_grad as m\n"
+             "a = np.linspace(0, 1, 100_000)\n"
+             "e, g = m.value_and_grad(a, a)\n"
+             "assert np.array_equal(e, (a + a) * (a + 1)) and np.array_equal(g['a'], a + 1)\n"
+             "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "ok\n"
