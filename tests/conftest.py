@@ -115,3 +115,20 @@ def run_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Completed
     """``python -m graphc ARGS`` as a user runs it."""
     return subprocess.run([sys.executable, "-m", "graphc", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
+
+
+MIXTURE_WRT = ["z", "m1", "m2", "ls1", "ls2"]
+"""examples/mixture.gc (P6): the parameters its gradient is taken with respect to."""
+
+
+def assert_mixture_agrees(fn: Any, plain: Any, value_rtol: float) -> dict[str, Any]:
+    """``fn`` (the mixture compiled some other way) agrees with ``plain`` on 300,001
+    points, value and forward to ``value_rtol``, gradient to 1e-9; returns the point."""
+    x = np.random.default_rng(1).normal(0.5, 2.0, 300_001)
+    at = {"x": x, "z": 0.3, "m1": -1.0, "m2": 1.5, "ls1": 0.1, "ls2": -0.2}
+    (value, grads), (want, wgrads) = fn(**at), plain(**at)
+    np.testing.assert_allclose(value, want, rtol=value_rtol)
+    for name in MIXTURE_WRT:
+        np.testing.assert_allclose(grads[name], wgrads[name], rtol=1e-9)
+    np.testing.assert_allclose(fn.forward(**at), value, rtol=value_rtol)
+    return at

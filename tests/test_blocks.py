@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MODES
+from conftest import MIXTURE_WRT, MODES, assert_mixture_agrees
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_property import dags
@@ -147,19 +147,12 @@ def test_the_mixture_in_blocks():
     """P6's negative log-likelihood: scalars made once, the points in blocks returning
     their parts of seven sums, the gradient made of those."""
     text = (EXAMPLES / "mixture.gc").read_text()
-    wrt = ["z", "m1", "m2", "ls1", "ls2"]
-    plain, split = _compiled(text, wrt=wrt)
+    plain, split = _compiled(text, wrt=MIXTURE_WRT)
     source = split.source
     assert "return t25, t70, t81, t91, t100, t108, t110\n" in source
     assert ("= _in_blocks(\n            _value_and_grad_block, (x,), "
             "(m1, m2, t7, t23, t29, t30), None, 7)\n") in source  # no array outputs
-    x = np.random.default_rng(1).normal(0.5, 2.0, 300_001)
-    at = {"x": x, "z": 0.3, "m1": -1.0, "m2": 1.5, "ls1": 0.1, "ls2": -0.2}
-    (value, grads), (want, wgrads) = split(**at), plain(**at)
-    np.testing.assert_allclose(value, want, rtol=1e-12)
-    for name in wrt:
-        np.testing.assert_allclose(grads[name], wgrads[name], rtol=1e-9)
-    np.testing.assert_allclose(split.forward(**at), value, rtol=1e-12)
+    assert_mixture_agrees(split, plain, value_rtol=1e-12)
 
 
 def test_errstate_and_errors_reach_the_blocks():
