@@ -398,7 +398,8 @@ def machine_info() -> dict[str, Any]:
         else os.cpu_count(),
         "python": platform.python_version(),
         "versions": {d: _version(d) for d in ["graphc", "numpy", "jax", "jaxlib", "torch",
-                                              "autograd", "pytensor", "sympy", "numexpr"]},
+                                              "autograd", "pytensor", "sympy", "numexpr",
+                                              "numba"]},
         "env": {k: os.environ[k] for k in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                            "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
                                            "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -425,6 +426,10 @@ def machine_info() -> dict[str, Any]:
         import numexpr
 
         info["threads"]["numexpr"] = numexpr.get_num_threads()
+    with contextlib.suppress(Exception):
+        import numba
+
+        info["threads"]["numba"] = numba.get_num_threads()
     with contextlib.suppress(Exception):
         import jax
 
@@ -617,7 +622,8 @@ def markdown(report: dict[str, Any]) -> str:
         "machine's speed between repetitions; the summary and the targets use it, and the "
         "peer comparisons are paired the same way. grad / forward (paired) = the same "
         "paired median of value-and-gradient time / forward time of one contender.",
-        "- Set-up: graphc `gc.parse` + `gc.compile`; JAX jit trace + XLA compile (the first "
+        "- Set-up: graphc `gc.parse` + `gc.compile` (graphc+numba: and the first calls, "
+        "where numba compiles its loops); JAX jit trace + XLA compile (the first "
         "call); PyTensor `pytensor.function` compile (C backend); sympy `diff` + `cse` + "
         "`lambdify`; zero-ish for the eager ones. Set-ups over "
         f"{report['setup_timeout']:g} s are abandoned.",
@@ -629,7 +635,8 @@ def markdown(report: dict[str, Any]) -> str:
         "value and gradients are included), plus the arrays graphc holds between calls "
         "(graphc+kept buffers' temporaries; graphc+blocks' block arrays, one set per "
         "thread). Only for NumPy-based contenders; numexpr's "
-        "internal block buffers are not seen by tracemalloc. The target compares peaks "
+        "internal block buffers are not seen by tracemalloc (graphc+numba's loops "
+        "allocate nothing but the outputs). The target compares peaks "
         f"to within {MEMORY_SLACK // 1024} KiB: Python objects (a float, a frame) and "
         "tracemalloc's own bookkeeping move a peak by tens of bytes from call to call.",
         "- Per-element problems (P1, P2, P3) return the output array and the gradient of "

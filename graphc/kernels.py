@@ -53,8 +53,8 @@ def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
         out = [f"    if _splits({', '.join(arrays)}):  # big same-shaped float arrays: "
                "in blocks, on all cores"]
     out += lines(split.before, keep | set(h.outputs))
-    like = "None"
-    if split.outputs:  # the output arrays' dtypes: those of the result on one element
+    like = str(len(split.outputs))  # a loop's outputs: float64 arrays, so many
+    if split.outputs and not fused:  # the output arrays' dtypes: the result on one element
         like = namer.fresh("like")
         probe = [f"{names[i]}.flat[:1]" if i in split.arrays else names[i] for i in h.inputs]
         out.append(f"        {like} = {fname}({', '.join(probe)})")

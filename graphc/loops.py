@@ -72,11 +72,15 @@ def loop_name(fname: str) -> str:
 
 def fusable(split: blocks.Split) -> bool:
     """Whether every node a block computes has a spelling for one float here (a
-    user-defined op's body does not: numba cannot call the NumPy helper)."""
-    k = blocks.kernel_graph(split)
-    return all(k.op(n).body is None
-               and (k.attrs(n)["op"] in SCALAR or k.attrs(n)["op"] in _SPELLED_AS_NUMPY)
-               for n in k.order() if k.attrs(n)["op"] not in ("input", "const"))
+    lambda's op does not: numba cannot call its NumPy function), and its outputs are
+    floats."""
+    h, outside = split.graph, set(split.before) | set(split.after)
+    if any(h.op(o).dtype == "weak" and not h.is_const(o) for o in split.outputs):
+        return False  # a comparison: NumPy's result is bool, the loop's arrays float64
+    return all(h.op(n).body is None
+               and (h.attrs(n)["op"] in SCALAR or h.attrs(n)["op"] in _SPELLED_AS_NUMPY)
+               for n in h.order()
+               if n not in outside and h.attrs(n)["op"] not in ("input", "const"))
 
 
 def _fusable(arrays, scalars):
@@ -87,19 +91,17 @@ def _fusable(arrays, scalars):
         np.ndim(s) == 0 and np.isrealobj(s) for s in scalars)
 
 
-def _fused(loop, arrays, scalars, like, sums):
-    """``loop`` over the flattened arrays, with the scalars as floats. Returns the array
-    outputs (their dtypes those of the arrays of ``like``, the result on one element;
-    None: there are none), then the ``sums`` values the loop returns."""
+def _fused(loop, arrays, scalars, outputs, sums):
+    """``loop`` over the flattened arrays, with the scalars as floats. Returns its
+    ``outputs`` float64 arrays, then the ``sums`` values it returns."""
     flat = [x.reshape(-1) for x in arrays]
-    outs = [] if like is None else \
-        [np.empty(flat[0].size, np.result_type(p)) for p in _leaves(like) if np.ndim(p)]
+    outs = [np.empty(flat[0].size) for _ in range(outputs)]
     found = loop(*flat, *(float(s) for s in scalars), *outs)
     return tuple(o.reshape(arrays[0].shape) for o in outs) + (found if sums else ())
 
 
-_splits, _leaves = blocks._splits, blocks._leaves
-HELPERS = (_fusable, _fused, _splits, _leaves)
+_splits = blocks._splits
+HELPERS = (_fusable, _fused, _splits)
 SHIPPED = f"_SMALLEST = {blocks._SMALLEST}\n"
 """The module-level name ``_splits`` reads."""
 NAMES = frozenset(f.__name__ for f in HELPERS) | {"numba", "_SMALLEST"} \

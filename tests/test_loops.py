@@ -170,8 +170,11 @@ def test_names_cannot_change_the_loop():
     assert "    for i in numba.prange(i_1.size):\n" in fused.source
 
 
-def test_what_is_not_elementwise_stays_numpy():
-    text = "x: [N, 3]\nw: [3]\ny = sum(x @ w)\n"
+@pytest.mark.parametrize("text", [
+    "x: [N, 3]\nw: [3]\ny = sum(x @ w)\n",  # not elementwise
+    "f = lambda u: u * exp(u)\ny = f(x) + x\n",  # a lambda: a NumPy function in the module
+])
+def test_what_the_loop_cannot_run_stays_numpy(text):
     assert gc.compile(gc.parse(text), fuse="numba").source == gc.compile(gc.parse(text)).source
 
 
@@ -203,3 +206,13 @@ def test_cli_compile_fuse_numba(tmp_path):
                           cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "ok\n"
+
+
+def test_a_comparison_output_stays_numpy():
+    """NumPy makes a bool array of it; the loop's arrays are float64."""
+    g = gc.parse("a: [N]\nb: [N]\ny = a * b")
+    g.outputs = [g.add("gt", ("a", "b"))]
+    fn = gc.compile(g, fuse="numba", of=g.outputs[0])
+    assert "_fused(" not in fn.source
+    x = np.linspace(0.0, 1.0, BIG)
+    assert fn(x, 1 - x)[0].dtype == bool
