@@ -53,7 +53,7 @@ def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
         out = [f"    if _splits({', '.join(arrays)}):  # big same-shaped float arrays: "
                "in blocks, on all cores"]
     out += lines(split.before, keep | set(h.outputs))
-    like = str(len(split.outputs))  # a loop's outputs: float64 arrays, so many
+    like = str(len(split.outputs)) if fused else "None"  # a loop's: so many float64 arrays
     if split.outputs and not fused:  # the output arrays' dtypes: the result on one element
         like = namer.fresh("like")
         probe = [f"{names[i]}.flat[:1]" if i in split.arrays else names[i] for i in h.inputs]
