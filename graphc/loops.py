@@ -18,11 +18,14 @@ the emitted module; numba compiles a loop on its first call (about a second).
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from . import blocks, printer
 from .ops import ADD, ATOM, COMPARE, MUL, OPS, UNARY
 
+_ONE_LOOP = threading.Lock()  # see _fused
 _CHOICE = 1  # precedence of ``a if c else b``: below every other template's
 SCALAR: dict[str, printer.Form] = {
     "sigmoid": ("1.0 / (1.0 + np.exp(-{0}))", MUL, (UNARY,)),
@@ -96,14 +99,15 @@ def _fused(loop, arrays, scalars, outputs, sums):
     ``outputs`` float64 arrays, then the ``sums`` values it returns."""
     flat = [x.reshape(-1) for x in arrays]
     outs = [np.empty(flat[0].size) for _ in range(outputs)]
-    found = loop(*flat, *(float(s) for s in scalars), *outs)
+    with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
+        found = loop(*flat, *(float(s) for s in scalars), *outs)
     return tuple(o.reshape(arrays[0].shape) for o in outs) + (found if sums else ())
 
 
 _splits = blocks._splits
 HELPERS = (_fusable, _fused, _splits)
-SHIPPED = f"_SMALLEST = {blocks._SMALLEST}\n"
-"""The module-level name ``_splits`` reads."""
-NAMES = frozenset(f.__name__ for f in HELPERS) | {"numba", "_SMALLEST"} \
+SHIPPED = f"_SMALLEST = {blocks._SMALLEST}\n_ONE_LOOP = threading.Lock()\n"
+"""The module-level names the helpers read (``threading`` imported)."""
+NAMES = frozenset(f.__name__ for f in HELPERS) | {"numba", "_SMALLEST", "_ONE_LOOP"} \
     | {loop_name(f) for f in ("forward", "value_and_grad")}
 """What the shipped helpers and loops define or read: no parameter may shadow them."""

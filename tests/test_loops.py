@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -216,3 +217,24 @@ def test_a_comparison_output_stays_numpy():
     assert "_fused(" not in fn.source
     x = np.linspace(0.0, 1.0, BIG)
     assert fn(x, 1 - x)[0].dtype == bool
+
+
+def test_loops_called_from_many_threads():
+    """numba's workqueue threads (its fallback when neither TBB nor OpenMP is there)
+    abort the process when two loops run at once: the module runs one at a time."""
+    script = ("import threading, numpy as np, graphc as gc\n"
+              "fn = gc.compile(gc.parse('y = sin(a) * b + exp(-a * a)'), fuse='numba')\n"
+              "a = np.linspace(-1, 1, 100_000)\n"
+              "want = fn(a, a + 1)[0]\n"
+              "def work():\n"
+              "    for _ in range(50):\n"
+              "        assert np.array_equal(fn(a, a + 1)[0], want)\n"
+              "threads = [threading.Thread(target=work) for _ in range(4)]\n"
+              "[t.start() for t in threads]\n"
+              "[t.join() for t in threads]\n"
+              "import numba\n"
+              "print(numba.threading_layer())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "NUMBA_THREADING_LAYER": "workqueue"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == "workqueue\n"
