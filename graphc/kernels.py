@@ -133,11 +133,13 @@ def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
 def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str:
     """``def _fname_loop(arrays, scalars, outputs)``: ``fname`` element by element in
     one ``numba.prange`` loop over the flattened arrays (``blocks.Split``): each node a
-    local float, each array output written at ``[i]``, each sum added up (numba turns
-    ``s += ...`` in a parallel loop into one partial sum per thread)."""
+    local float, each array output written at ``[i]``. With sums the loop runs over
+    chunks of ``_CHUNK`` elements, each adding up its parts of the sums into a column of
+    ``parts``, which ``_fused`` sums: the same result on any number of cores, and a
+    rounding error that grows with the chunk, not with the whole array."""
     g = blocks.kernel_graph(split)
     lname = loops.loop_name(fname)
-    namer = Namer(set(helpers.values()) | {lname, "i"})
+    namer = Namer(set(helpers.values()) | {lname, "i", "_CHUNK"})
     params = [namer(n) for n in g.inputs]
     outs = [namer.fresh(f"{o}_out") for o in split.outputs]
     filled = {o: _filled(g, o) for o in split.outputs}
@@ -163,13 +165,20 @@ def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str
     body += [f"{p}[i] = {_spelled(g, names, filled[o])}"  # an input, a scalar or a number
              for o, p in zip(split.outputs, outs) if filled[o] not in nodes]
     out = ['@numba.njit(parallel=True, error_model="numpy")']
-    out += wrapped(f"def {lname}(", params + outs, "):")
-    out += [f'    """{fname} element by element: one pass over the arrays, on all cores."""']
-    out += [f"    {names[s]} = 0.0" for s in split.sums]
-    out += [f"    for i in numba.prange({params[0]}.size):"]
-    out += [f"        {row}" for row in body]
-    if split.sums:
-        out.append(f"    return {_tuple(names[s] for s in split.sums)}")
+    doc = f"{fname} element by element: one pass over the arrays, on all cores"
+    if not split.sums:
+        out += wrapped(f"def {lname}(", params + outs, "):")
+        out += [f'    """{doc}."""', f"    for i in numba.prange({params[0]}.size):"]
+        return "\n".join(out + [f"        {row}" for row in body]) + "\n"
+    parts, k = namer.fresh("parts"), namer.fresh("k")
+    out += wrapped(f"def {lname}(", params + outs + [parts], "):")
+    out += [f'    """{doc};\n    chunk {k} of _CHUNK elements adds up its parts of the sums '
+            f'in {parts}[:, {k}]."""',
+            f"    for {k} in numba.prange({parts}.shape[1]):"]
+    out += [f"        {names[s]} = 0.0" for s in split.sums]
+    out += [f"        for i in range({k} * _CHUNK, min(({k} + 1) * _CHUNK, {params[0]}.size)):"]
+    out += [f"            {row}" for row in body]
+    out += [f"        {parts}[{j}, {k}] = {names[s]}" for j, s in enumerate(split.sums)]
     return "\n".join(out) + "\n"
 
 

@@ -26,6 +26,7 @@ from . import blocks, printer
 from .ops import ADD, ATOM, COMPARE, MUL, OPS, UNARY
 
 _ONE_LOOP = threading.Lock()  # see _fused
+_CHUNK = 4_096  # elements whose parts of the sums a loop adds up in one go
 _CHOICE = 1  # precedence of ``a if c else b``: below every other template's
 SCALAR: dict[str, printer.Form] = {
     "sigmoid": ("1.0 / (1.0 + np.exp(-{0}))", MUL, (UNARY,)),
@@ -96,18 +97,22 @@ def _fusable(arrays, scalars):
 
 def _fused(loop, arrays, scalars, outputs, sums):
     """``loop`` over the flattened arrays, with the scalars as floats. Returns its
-    ``outputs`` float64 arrays, then the ``sums`` values it returns."""
+    ``outputs`` float64 arrays, then its ``sums``: the chunks' parts (``parts``, one
+    column per chunk of ``_CHUNK`` elements) added pairwise by NumPy."""
     flat = [x.reshape(-1) for x in arrays]
     outs = [np.empty(flat[0].size) for _ in range(outputs)]
+    parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
-        found = loop(*flat, *(float(s) for s in scalars), *outs)
-    return tuple(o.reshape(arrays[0].shape) for o in outs) + (found if sums else ())
+        loop(*flat, *(float(s) for s in scalars), *outs, *parts)
+    return tuple(o.reshape(arrays[0].shape) for o in outs) + \
+        (tuple(parts[0].sum(axis=1)) if sums else ())
 
 
 _splits = blocks._splits
 HELPERS = (_fusable, _fused, _splits)
-SHIPPED = f"_SMALLEST = {blocks._SMALLEST}\n_ONE_LOOP = threading.Lock()\n"
+SHIPPED = f"_SMALLEST = {blocks._SMALLEST}\n_CHUNK = {_CHUNK}\n_ONE_LOOP = threading.Lock()\n"
 """The module-level names the helpers read (``threading`` imported)."""
-NAMES = frozenset(f.__name__ for f in HELPERS) | {"numba", "_SMALLEST", "_ONE_LOOP"} \
+NAMES = frozenset(f.__name__ for f in HELPERS) | {"numba", "_SMALLEST", "_CHUNK",
+                                                     "_ONE_LOOP"} \
     | {loop_name(f) for f in ("forward", "value_and_grad")}
 """What the shipped helpers and loops define or read: no parameter may shadow them."""

@@ -117,6 +117,15 @@ def test_graphs_with_other_ops_are_not_split(text):
     assert split.source == gc.compile(gc.parse(text)).source
 
 
+def summed_text(dag, scalars: int) -> str:
+    """A random DAG over ``scalars`` declared scalars and the rest vectors, its last node
+    summed plainly and as a dot with an input."""
+    last = f"v{len(dag.steps)}"
+    return "".join(f"{i}: scalar\n" for i in dag.inputs[:scalars]) + \
+        "".join(f"{i}: [N]\n" for i in dag.inputs[scalars:]) + dag.text() + \
+        f"total = sum({last}) + sum({last} * {dag.inputs[-1]})\n"
+
+
 @settings(max_examples=30, derandomize=True, deadline=None)
 @given(dag=dags(), scalars=st.integers(0, 3), seed=st.integers(0, 2**16),
        cores=st.sampled_from([1, 2, 3]), block=st.sampled_from([blocks._BLOCK, 5000]))
@@ -124,11 +133,7 @@ def test_blocks_with_sums(dag, scalars: int, seed: int, cores: int, block: int):
     """Random DAGs over declared scalars and vectors, summed: the blocks' sums agree
     with the whole sums to rounding, and every array to the bit."""
     scalars = min(scalars, len(dag.inputs) - 1)
-    last = f"v{len(dag.steps)}"
-    text = "".join(f"{i}: scalar\n" for i in dag.inputs[:scalars]) + \
-        "".join(f"{i}: [N]\n" for i in dag.inputs[scalars:]) + dag.text() + \
-        f"total = sum({last}) + sum({last} * {dag.inputs[-1]})\n"
-    plain, split = _compiled(text)
+    plain, split = _compiled(summed_text(dag, scalars))
     assert "_in_blocks(" in split.source
     split.module._cores, split.module._BLOCK = (lambda: cores), block
     rng = np.random.default_rng(seed)

@@ -12,6 +12,7 @@ import pytest
 from conftest import MIXTURE_WRT, MODES, assert_mixture_agrees
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_blocks import summed_text
 from test_property import dags
 
 import graphc as gc
@@ -76,12 +77,38 @@ def test_loops_give_the_numpy_values(dag, mode: str, seed: int):
     """Random elementwise DAGs on big same-shaped arrays: the loop and the NumPy code
     agree to rounding, value and gradient, forward alone too."""
     plain, fused = _compiled(dag.text(), mode=mode)
-    assert "_fused(_value_and_grad_loop" in fused.source
+    assert "= _fused(" in fused.source and "def _value_and_grad_loop(" in fused.source
     rng = np.random.default_rng(seed)
     args = [rng.uniform(-2.0, 2.0, BIG) for _ in plain.inputs]
     with np.errstate(all="ignore"):
         _assert_close(fused(*args), plain(*args), rtol=1e-9)
         _assert_close(fused.forward(*args), plain.forward(*args), rtol=1e-9)
+
+
+@settings(max_examples=8, derandomize=True, deadline=None)
+@given(dag=dags(), scalars=st.integers(0, 3), seed=st.integers(0, 2**16))
+def test_loops_with_sums(dag, scalars: int, seed: int):
+    """Random DAGs over declared scalars and vectors, summed: the loop's sums agree with
+    NumPy's to rounding, and are the same bits on one core as on two."""
+    import numba
+
+    scalars = min(scalars, len(dag.inputs) - 1)
+    plain, fused = _compiled(summed_text(dag, scalars))
+    assert "= _fused(" in fused.source and "def _value_and_grad_loop(" in fused.source
+    rng = np.random.default_rng(seed)
+    args = [rng.uniform(-2.0, 2.0) if k < scalars else rng.uniform(-2.0, 2.0, BIG)
+            for k in range(len(plain.inputs))]
+    with np.errstate(all="ignore"):
+        got, want = fused(*args), plain(*args)
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            alone = fused(*args)
+        finally:
+            numba.set_num_threads(threads)
+    for g, w, a in zip(_leaves(got), _leaves(want), _leaves(alone)):
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-9 * BIG, equal_nan=True)
+        np.testing.assert_array_equal(g, a)
 
 
 ARGS = np.array([-np.inf, -800.0, -2.0, -1.0, -0.5, -0.0, 0.0, 1e-300, 0.5, 1.0, 2.0, 800.0,
@@ -111,7 +138,7 @@ def test_sums_in_the_loop():
     per thread) and agree with NumPy's to rounding."""
     text = (EXAMPLES / "mixture.gc").read_text()
     plain, fused = _compiled(text, wrt=MIXTURE_WRT)
-    assert "    t25 = 0.0\n" in fused.source and "        t25 += " in fused.source
+    assert "        t25 = 0.0\n" in fused.source and "            t25 += " in fused.source
     at = assert_mixture_agrees(fused, plain, value_rtol=1e-11)
     at["m1"] = np.float32(-1.0)  # a NumPy scalar is a float to the loop
     np.testing.assert_allclose(fused(**at)[0], plain(**at)[0], rtol=1e-11)
