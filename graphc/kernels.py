@@ -150,7 +150,7 @@ def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str
     read = {a for n in nodes for a in g.args(n)}
     sums = set(split.sums)
     lines = printer.lines(g, nodes, names, form=loops.scalar_form(g),
-                          literal=printer.numpy_literal, keep=set(filled.values()) | sums)
+                          literal=loops.float_literal, keep=set(filled.values()) | sums)
     body: list[str] = []
     for n, expr in lines:
         targets = [p for o, p in zip(split.outputs, outs) if filled[o] == n]

@@ -12,17 +12,20 @@ PyTensor's or XLA's does, printed as the Python a person would write.
 Loops run on float64 arrays only, with NumPy's error model (``1 / 0.0`` is ``inf``,
 without NumPy's warnings); anything else takes the NumPy code. Transcendentals come
 from the C library, element by element, so they may differ from NumPy's vectorised
-ones in the last bit; sums are added in another order. The helpers below ship with
-the emitted module; numba compiles a loop on its first call (about a second).
+ones in the last bit; sums are added chunk by chunk (the same bits on any number of
+cores, not NumPy's). The helpers below ship with the emitted module; numba compiles a
+loop at its first call (about a second).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
 from . import blocks, printer
+from .graph import Graph
 from .ops import ADD, ATOM, COMPARE, MUL, OPS, UNARY
 
 _ONE_LOOP = threading.Lock()  # see _fused
@@ -58,15 +61,25 @@ _SPELLED_AS_NUMPY = frozenset(
 ) | {"neg", "gt", "ge", "lt", "le", "eq", "ne"}
 
 
-def scalar_form(g):
+def scalar_form(g: Graph) -> Callable[[str], printer.Form]:
     """How ``printer.lines`` spells each node of ``g`` for one float."""
     def form(node: str) -> printer.Form:
         name = g.attrs(node)["op"]
         if name in SCALAR:
             return SCALAR[name]
+        exponent = g.args(node)[1] if name == "pow" else None
+        if exponent is not None and g.is_const(exponent) \
+                and g.attrs(exponent)["params"]["value"] == 0.5:
+            return "np.sqrt({0})", ATOM, (0,)  # NumPy's x ** 0.5: sqrt(-0.0) is -0.0
         op = g.op(node)
         return op.code, op.prec, op.slot_prec
     return form
+
+
+def float_literal(value: float, integral: bool = False) -> tuple[str, int]:
+    """A constant as the loop spells it: always a float, exponents too (numba raises
+    ZeroDivisionError for ``0.0 ** -1``, whatever its error model, not for ``-1.0``)."""
+    return printer.numpy_literal(value)
 
 
 def loop_name(fname: str) -> str:
@@ -88,10 +101,9 @@ def fusable(split: blocks.Split) -> bool:
 
 
 def _fusable(arrays, scalars):
-    """Whether the loop takes these: same-shaped C-contiguous float64 arrays of at
-    least two shares (``_splits``) and real numbers for the scalars."""
-    return _splits(*arrays) and arrays[0].dtype == np.float64 and all(
-        x.dtype == np.float64 for x in arrays) and all(
+    """Whether the loop takes these: same-shaped C-contiguous float64 arrays big
+    enough to pay for the threads (``_splits``), and real numbers for the scalars."""
+    return _splits(*arrays) and all(x.dtype == np.float64 for x in arrays) and all(
         np.ndim(s) == 0 and np.isrealobj(s) for s in scalars)
 
 
