@@ -136,8 +136,9 @@ def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str
     local float, each array output written at ``[i]``. With sums the loop runs over
     chunks of ``_CHUNK`` elements, each adding up its parts of the sums into a column of
     ``parts``, which ``_fused`` sums: the same result on any number of cores, and a
-    rounding error that grows with the chunk, not with the whole array."""
-    g = blocks.kernel_graph(split)
+    rounding error that grows with the chunk, not with the whole array. Lambdas are
+    inlined (``loops.inlined``)."""
+    g = loops.inlined(blocks.kernel_graph(split))
     lname = loops.loop_name(fname)
     namer = Namer(set(helpers.values()) | {lname, "i", "_CHUNK"})
     params = [namer(n) for n in g.inputs]

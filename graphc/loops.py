@@ -26,7 +26,7 @@ import numpy as np
 
 from . import blocks, printer
 from .graph import Graph
-from .ops import ADD, ATOM, COMPARE, MUL, OPS, UNARY
+from .ops import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op
 
 _ONE_LOOP = threading.Lock()  # see _fused
 _CHUNK = 4_096  # elements whose parts of the sums a loop adds up in one go
@@ -89,15 +89,55 @@ def loop_name(fname: str) -> str:
 
 def fusable(split: blocks.Split) -> bool:
     """Whether every node a block computes has a spelling for one float here (a
-    lambda's op does not: numba cannot call its NumPy function), and its outputs are
-    floats."""
+    lambda's, those of its body), and its outputs are floats."""
     h, outside = split.graph, set(split.before) | set(split.after)
     if any(h.op(o).dtype == "weak" and not h.is_const(o) for o in split.outputs):
         return False  # a comparison: NumPy's result is bool, the loop's arrays float64
-    return all(h.op(n).body is None
-               and (h.attrs(n)["op"] in SCALAR or h.attrs(n)["op"] in _SPELLED_AS_NUMPY)
-               for n in h.order()
+    return all(_spelled(h.op(n)) for n in h.order()
                if n not in outside and h.attrs(n)["op"] not in ("input", "const"))
+
+
+def _spelled(op: Op) -> bool:
+    if op.body is not None:
+        return all(_spelled(op.body.op(m)) for m in op.body.order()
+                   if op.body.attrs(m)["op"] not in ("input", "const"))
+    return op.name in SCALAR or op.name in _SPELLED_AS_NUMPY
+
+
+def inlined(g: Graph) -> Graph:
+    """``g`` with each call of a lambda replaced by the lambda's body on its operands
+    (the call's node names the body's result): a loop prints the body's ops for one
+    float, since numba cannot call the module's NumPy function of the lambda."""
+    if all(g.op(n).body is None for n in g.order()):
+        return g
+    h = Graph()
+    h.ops, h.reserved = dict(g.ops), set(g.nx)
+    for n in g.order():
+        d = g.attrs(n)
+        if g.op(n).body is None:
+            h.add_like(n, d, d["args"])
+        else:
+            _call(h, g.op(n).body, d["args"], n, d["temp"])
+    h.inputs, h.outputs = list(g.inputs), list(g.outputs)
+    return h
+
+
+def _call(h: Graph, body: Graph, args: tuple[str, ...], name: str | None,
+          temp: bool = True) -> str:
+    """``body``'s nodes added to ``h`` on ``args``; returns its result (named ``name``)."""
+    at = dict(zip(body.inputs, args))
+    (result,) = body.outputs
+    for m in body.order():
+        d = body.attrs(m)
+        mine = name if m == result else None
+        if d["op"] == "const":
+            at[m] = h.const(d["params"]["value"])
+        elif body.op(m).body is not None:
+            at[m] = _call(h, body.op(m).body, tuple(at[a] for a in d["args"]), mine, temp)
+        elif d["op"] != "input":
+            at[m] = h.add(d["op"], [at[a] for a in d["args"]], d["params"], name=mine,
+                          temp=temp if mine else True)
+    return at[result]
 
 
 def _fusable(arrays, scalars):
