@@ -201,6 +201,11 @@ def test_names_cannot_change_the_loop():
         "_value_and_grad_loop_1, i_out)" in fused.source
     assert "def _value_and_grad_loop(\n    i_1, numba_1, _fused_1, " in fused.source
     assert "    for i in numba.prange(i_1.size):\n" in fused.source
+    text = "k: [N]\nparts: [N]\n_CHUNK: [N]\ny = sum(k * parts) + sum(_CHUNK * k)"
+    plain, fused = _compiled(text)  # the names of a loop with sums
+    args = [np.linspace(0.0, 1.0, BIG) + j for j in range(3)]
+    _assert_close(fused(*args), plain(*args), rtol=1e-9)
+    assert "    for k_1 in numba.prange(parts_1.shape[1]):\n" in fused.source
 
 
 @pytest.mark.parametrize("text", [
