@@ -63,23 +63,32 @@ class Split:
     outputs: list[str]  # the array outputs, written block by block
 
 
-def candidate(g: Graph) -> bool:
+SHIFTS = frozenset(("slice", "unslice", "add_slice"))
+"""Ops that read a vector at other indices: a loop over one index may run them
+(``split(h, shifts=True)``), blocks may not."""
+
+
+def candidate(g: Graph, shifts: bool = False) -> bool:
     """Whether g may run in blocks once specialised (``passes.for_blocks``): its ops
-    are elementwise, or sums and dots whose meaning flattening cannot change."""
+    are elementwise, or sums and dots whose meaning flattening cannot change; with
+    ``shifts``, or slices of vectors and their adjoints."""
     for n in g.order():
         op, args = g.op(n), g.args(n)
         vectors = all(len(g.shape(a)) == 1 and not g.elastic(a) for a in args)
         if not (_elementwise(g, op) or op.name == "sum_to"
                 or op.name == "sum" and (g.attrs(n)["params"]["axis"] is None or vectors)
-                or op.name == "matmul" and vectors):
+                or op.name == "matmul" and vectors
+                or shifts and op.name in SHIFTS and vectors):
             return False
     return True
 
 
-def split(h: Graph) -> Split | None:
+def split(h: Graph, shifts: bool = False) -> Split | None:
     """``h`` (from ``passes.for_blocks``) cut for blocks, or None when it cannot be:
     an op that is not elementwise, a scalar from arrays that is not a full reduction, or
-    an array that depends on a reduction (it would need the whole array first)."""
+    an array that depends on a reduction (it would need the whole array first). With
+    ``shifts``, slices of vectors that drop a fixed number of elements at either end,
+    and their adjoints, count as elementwise (``shifted``)."""
     kind: dict[str, str] = {}  # node -> "before", "block", "sum" or "after"
     for n in h.order():
         d = h.attrs(n)
@@ -87,7 +96,8 @@ def split(h: Graph) -> Split | None:
         if d["op"] in ("input", "const"):
             kind[n] = "block" if d["shape"] != () else "before"
         elif d["shape"] != ():
-            if kinds & {"sum", "after"} or not _elementwise(h, h.op(n)):
+            if kinds & {"sum", "after"} or not (
+                    _elementwise(h, h.op(n)) or shifts and shifted(h, n)):
                 return None
             kind[n] = "block"
         elif "block" in kinds:
@@ -128,6 +138,17 @@ def kernel_graph(split: Split) -> Graph:
     k.inputs = split.arrays + split.scalars
     k.outputs = split.outputs + split.sums
     return k
+
+
+def shifted(h: Graph, n: str) -> bool:
+    """A slice of a vector (or its adjoint) that drops a fixed number of elements at
+    either end (``x[1:]``, ``x[:-1]``): its element ``i`` is its operand's ``i + start``."""
+    d = h.attrs(n)
+    if d["op"] not in SHIFTS or h.nx.graph.get("flattened", True) or len(d["shape"]) != 1:
+        return False
+    start, stop = d["params"]["start"], d["params"]["stop"]
+    return d["params"]["axis"] in (0, -1) and (start is None or start >= 0) \
+        and (stop is None or stop < 0)
 
 
 def _elementwise(h: Graph, op) -> bool:

@@ -195,7 +195,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
 
 def _split(g: Graph, loop: bool) -> blocks_mod.Split | None:
     """How ``g`` runs in blocks, or, for a numba ``loop``, element by element."""
-    found = blocks_mod.split(passes_mod.for_blocks(g)) if blocks_mod.candidate(g) else None
+    found = blocks_mod.split(passes_mod.for_blocks(g), loop) \
+        if blocks_mod.candidate(g, loop) else None
     return found if found is None or not loop or loops.fusable(found) else None
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from . import blocks, loops, memory, printer
 from .emit import Namer, const_text, form_of, planned, wrapped
 from .graph import Graph
+from .ops import ATOM
 
 
 def source(split: blocks.Split | None, fname: str, helpers: dict[str, str],
@@ -148,6 +149,9 @@ def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str
     nodes = [n for n in g.order() if n in needed and g.attrs(n)["op"] not in ("input", "const")]
     names = {n: f"{p}[i]" if n in split.arrays else p for n, p in zip(g.inputs, params)}
     names.update((n, namer(n)) for n in nodes)
+    if any(g.attrs(n)["op"] in blocks.SHIFTS for n in nodes):
+        body = _shifted(g, nodes, split, dict(zip(g.inputs, params)), outs, filled, namer)
+        return _loop(split, fname, lname, params, outs, body, namer)
     read = {a for n in nodes for a in g.args(n)}
     sums = set(split.sums)
     lines = printer.lines(g, nodes, names, form=loops.scalar_form(g),
@@ -165,6 +169,12 @@ def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str
         body += [f"{p}[i] = {names[n]}" for p in targets]
     body += [f"{p}[i] = {_spelled(g, names, filled[o])}"  # an input, a scalar or a number
              for o, p in zip(split.outputs, outs) if filled[o] not in nodes]
+    return _loop(split, fname, lname, params, outs, body, namer)
+
+
+def _loop(split: blocks.Split, fname: str, lname: str, params: list[str], outs: list[str],
+          body: list[str], namer: Namer) -> str:
+    """The loop around ``body`` (the lines for element ``i``)."""
     out = ['@numba.njit(parallel=True, error_model="numpy")']
     doc = f"{fname} element by element: one pass over the arrays, on all cores"
     if not split.sums:
@@ -176,11 +186,97 @@ def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str
     out += [f'    """{doc};\n    chunk {k} of _CHUNK elements adds up its parts of the sums '
             f'in {parts}[:, {k}]."""',
             f"    for {k} in numba.prange({parts}.shape[1]):"]
-    out += [f"        {names[s]} = 0.0" for s in split.sums]
+    out += [f"        {namer(s)} = 0.0" for s in split.sums]
     out += [f"        for i in range({k} * _CHUNK, min(({k} + 1) * _CHUNK, {params[0]}.size)):"]
     out += [f"            {row}" for row in body]
-    out += [f"        {parts}[{j}, {k}] = {names[s]}" for j, s in enumerate(split.sums)]
+    out += [f"        {parts}[{j}, {k}] = {namer(s)}" for j, s in enumerate(split.sums)]
     return "\n".join(out) + "\n"
+
+
+def _shifted(g: Graph, nodes: list[str], split: blocks.Split, params: dict[str, str],
+             outs: list[str], filled: dict[str, str | float], namer: Namer) -> list[str]:
+    """The lines for element ``i`` of a loop whose slices read other elements: each node
+    at every shift its readers need (``x[1:]`` at ``i`` is ``x`` at ``i + 1``), one line
+    each; an input at a shift reads the nearest element when that one is out of range,
+    and what it gives is used only where an adjoint's range says it is wanted."""
+    fewer = loops.shrinks(g)
+    size = f"{params[split.arrays[0]]}.size"
+    need: dict[str, set[int]] = {n: set() for n in g.order()}
+    for o in [v for v in filled.values() if isinstance(v, str)] + split.sums:
+        need[o].add(0)
+    for n in reversed(g.order()):
+        d = g.attrs(n)
+        p = d["params"]
+        for c in need[n]:
+            if d["op"] == "slice":
+                need[d["args"][0]].add(c + (p["start"] or 0))
+            elif d["op"] == "unslice":
+                need[d["args"][0]].add(c - (p["start"] or 0))
+            elif d["op"] == "add_slice":
+                need[d["args"][0]].add(c)
+                need[d["args"][1]].add(c - (p["start"] or 0))
+            else:
+                for a in d["args"]:
+                    if g.attrs(a)["shape"] != ():
+                        need[a].add(c)
+    text: dict[tuple[str, int], str] = {}
+
+    def at(a: str, c: int) -> tuple[str, int]:
+        """Operand ``a`` at shift ``c``: its text and precedence."""
+        if g.is_const(a):
+            return printer.numpy_literal(g.attrs(a)["params"]["value"])
+        if g.attrs(a)["shape"] == ():
+            return params[a], ATOM
+        return text[a, c], ATOM
+
+    def within(shift: int, node: str) -> str:
+        """Element ``i + shift`` of ``node`` exists."""
+        parts = [f"i >= {-shift}"] if shift < 0 else []
+        if fewer[node] + shift > 0:
+            parts.append(f"i < {size} - {fewer[node] + shift}")
+        return " and ".join(parts) or "True"
+
+    body: list[str] = []
+    for n in g.order():
+        d = g.attrs(n)
+        p, args = d["params"], d["args"]
+        for c in sorted(need[n]):
+            if d["op"] == "const":
+                continue
+            if n in split.arrays:
+                where = "i" if c == 0 else f"min(i + {c}, {size} - 1)" if c > 0 \
+                    else f"max(i - {-c}, 0)"
+                text[n, c] = f"{params[n]}[{where}]"
+                continue
+            if d["op"] == "slice":
+                text[n, c] = text[args[0], c + (p["start"] or 0)]
+                continue
+            if d["op"] == "unslice":
+                s = c - (p["start"] or 0)
+                expr = f"{at(args[0], s)[0]} if {within(s, args[0])} else 0.0"
+            elif d["op"] == "add_slice":
+                s = c - (p["start"] or 0)
+                expr = f"{at(args[0], c)[0]} + ({at(args[1], s)[0]} " \
+                       f"if {within(s, args[1])} else 0.0)"
+            else:
+                template, _, slots = loops.scalar_form(g)(n)
+                pieces = [at(a, c) for a in args]
+                expr = template.format(*(
+                    f"({t})" if prec < (slots[k] if k < len(slots) else 0) else t
+                    for k, (t, prec) in enumerate(pieces)), **p)
+            if n in split.sums:
+                arrays = [a for a in args if g.attrs(a)["shape"] != ()]
+                guard = within(0, arrays[0])
+                body.append(f"{namer(n)} += {expr}" if guard == "True"
+                            else f"{namer(n)} += {expr} if {guard} else 0.0")
+                continue
+            name = namer(n) if c == 0 else namer.fresh(f"{n}_{'p' if c > 0 else 'm'}{abs(c)}")
+            body.append(f"{name} = {expr}")
+            text[n, c] = name
+    for o, p in zip(split.outputs, outs):
+        v = filled[o]
+        body.append(f"{p}[i] = {at(v, 0)[0] if isinstance(v, str) else _spelled(g, {}, v)}")
+    return body
 
 
 def _made_from(g: Graph, roots: list[str]) -> set[str]:

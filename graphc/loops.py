@@ -93,6 +93,9 @@ def fusable(split: blocks.Split) -> bool:
     h, outside = split.graph, set(split.before) | set(split.after)
     if any(h.op(o).dtype == "weak" and not h.is_const(o) for o in split.outputs):
         return False  # a comparison: NumPy's result is bool, the loop's arrays float64
+    if any(h.attrs(n)["op"] in blocks.SHIFTS for n in h.order()) and any(
+            shrinks(h)[o] for o in split.outputs):
+        return False  # an array output shorter than the inputs
     return all(_spelled(h.op(n)) for n in h.order()
                if n not in outside and h.attrs(n)["op"] not in ("input", "const"))
 
@@ -101,7 +104,26 @@ def _spelled(op: Op) -> bool:
     if op.body is not None:
         return all(_spelled(op.body.op(m)) for m in op.body.order()
                    if op.body.attrs(m)["op"] not in ("input", "const"))
-    return op.name in SCALAR or op.name in _SPELLED_AS_NUMPY
+    return op.name in SCALAR or op.name in _SPELLED_AS_NUMPY or op.name in blocks.SHIFTS
+
+
+def shrinks(g: Graph) -> dict[str, int]:
+    """How many elements fewer than the inputs each array node of a loop's graph has: a
+    slice drops some at its ends, its adjoints are as long as what was sliced."""
+    fewer: dict[str, int] = {}
+    for n in g.order():
+        d = g.attrs(n)
+        if d["shape"] == ():
+            continue
+        arrays = [a for a in d["args"] if g.attrs(a)["shape"] != ()]
+        if d["op"] == "slice":
+            fewer[n] = fewer[arrays[0]] + (d["params"]["start"] or 0) \
+                - (d["params"]["stop"] or 0)
+        elif d["op"] in ("unslice", "add_slice"):
+            fewer[n] = fewer[d["args"][1 if d["op"] == "unslice" else 0]]
+        else:
+            fewer[n] = max((fewer[a] for a in arrays), default=0)
+    return fewer
 
 
 def inlined(g: Graph) -> Graph:

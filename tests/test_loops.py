@@ -289,3 +289,39 @@ def test_lambdas_are_inlined_in_the_loop():
     x, z = rng.uniform(-2, 2, BIG), rng.uniform(-2, 2, BIG)
     _assert_close(fused(x, z), plain(x, z))
     _assert_close(fused.forward(x, z), plain.forward(x, z))
+
+
+@pytest.mark.parametrize("text", [
+    # Rosenbrock (P5): x[1:] and x[:-1]
+    "x: [N]\nxs = slice(x, stop=-1)\nxn = slice(x, start=1)\n"
+    "f = sum(100 * (xn - xs**2)**2 + (1 - xs)**2)\n",
+    # a second difference: three shifts, and a shift of a shift
+    "x: [N]\nd = slice(x, start=2) - 2 * slice(x, start=1, stop=-1) + slice(x, stop=-2)\n"
+    "q = slice(slice(x, start=1), stop=-1)\nf = sum(d * d) + sum(q * exp(q))\n",
+    # a scalar, two vectors, an elementwise output beside a sum of slices
+    "w: scalar\nx: [N]\nz: [N]\ny = sum(exp(w * slice(x, start=3)) * slice(z, stop=-3))"
+    " + sum(sin(x) * z)\n",
+])
+def test_slices_in_the_loop(text):
+    """Slices of vectors read the loop's inputs at other indices; their adjoints pick
+    what lies in range: the NumPy code's numbers, the arrays to the bit."""
+    plain, fused = _compiled(text)
+    loop = fused.source[fused.source.index("def _value_and_grad_loop"):]
+    assert "_m1 = " in loop or "_p1 = " in loop or "x[min(i + 3, x.size - 1)]" in loop
+    rng = np.random.default_rng(4)
+    at = {i: 0.7 if i == "w" else rng.uniform(-2, 2, BIG) for i in plain.inputs}
+    (value, grads), (want, wgrads) = fused(**at), plain(**at)
+    np.testing.assert_allclose(value, want, rtol=1e-12)
+    for name in grads:
+        np.testing.assert_allclose(grads[name], wgrads[name], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fused.forward(**at), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("text", [
+    "x: [N, 3]\ny = sum(slice(x, start=1) * slice(x, stop=-1))\n",  # rows: flattened
+    "x: [N]\ny = sum(slice(x, stop=5))\n",  # a fixed length
+    "x: [N]\ny = sum(slice(x, start=-3))\n",
+    "x: [N]\ny = slice(x, start=1) * slice(x, stop=-1)\n",  # an output shorter than x
+])
+def test_slices_the_loop_does_not_take(text):
+    assert gc.compile(gc.parse(text), fuse="numba").source == gc.compile(gc.parse(text)).source
