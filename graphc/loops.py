@@ -7,7 +7,9 @@ element of its outputs from the same element of its inputs. So
 of one element as a local float, writes the element of each output and adds it to
 each full sum, compiled by numba on all cores (``prange``). Every input is read once
 and every output written once, with no temporary arrays at all: what a C loop of
-PyTensor's or XLA's does, printed as the Python a person would write.
+PyTensor's or XLA's does, printed as the Python a person would write. Slices of
+vectors that drop elements at either end read the inputs at other indices (a stencil;
+``kernels._shifted``).
 
 Loops run on float64 arrays only, with NumPy's error model (``1 / 0.0`` is ``inf``,
 without NumPy's warnings); anything else takes the NumPy code. Transcendentals come
