@@ -11,6 +11,14 @@ from . import blocks as blocks_mod
 from . import kernels, loops, memory
 from .emit import HELPERS, KEPT, ONE_DTYPE, Namer, function_source
 from .graph import Graph
+from .ops import OPS
+
+_SOURCES = {f: inspect.getsource(f) for f in (
+    *(f for op in OPS.values() for f in op.helpers), memory._one_dtype, memory._kept,
+    *blocks_mod.HELPERS, *loops.HELPERS)}
+"""The source of every helper a module may ship, read once, when graphc is imported:
+inspect reads the file, which an edit or upgrade of graphc under a running process
+would change (it then gave wrong lines)."""
 
 
 def _used_ops(graphs: list[Graph]):
@@ -113,5 +121,5 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     if stdlib:
         parts[1] = "".join(f"import {m}\n" for m in sorted(stdlib)) + "\n" + parts[1]
     parts[0] += '"""\n'
-    parts += [inspect.getsource(f) for f in shipped] + functions
+    parts += [_SOURCES[f] for f in shipped] + functions
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)

@@ -294,3 +294,23 @@ def test_python_floats_take_a_path_without_broadcast_helpers(monkeypatch):
     monkeypatch.setattr(compile_mod, "FLOATS_LIMIT", 3)
     assert "# Python floats" not in gc.compile(gc.parse(text)).source
     assert "# Python floats" not in gc.compile(gc.parse("a: scalar\nb: scalar\n" + text)).source
+
+
+def test_helpers_ship_the_source_read_at_import(monkeypatch):
+    """The helpers' source is read once, when graphc is imported, so files edited under
+    a running process cannot change what a module ships."""
+    import importlib.util
+    import inspect
+
+    import numpy as np
+
+    def stale(obj):
+        raise AssertionError("read the source again")
+
+    monkeypatch.setattr(inspect, "getsource", stale)
+    text = "x: [N]\ny = sum(sigmoid(slice(x, stop=-1)) * slice(x, start=1)) + logsumexp(x)\n"
+    loop = [{"fuse": "numba"}] if importlib.util.find_spec("numba") else []
+    for kwargs in ({}, {"keep_buffers": True}, {"blocks": True}, *loop):
+        fn = gc.compile(gc.parse(text), **kwargs)
+        assert "def _sigmoid(" in fn.source
+        assert np.isfinite(fn(np.linspace(-1.0, 1.0, 50))[0])
