@@ -206,15 +206,15 @@ def _shifted(g: Graph, nodes: list[str], split: blocks.Split, params: dict[str, 
         need[o].add(0)
     for n in reversed(g.order()):
         d = g.attrs(n)
-        p = d["params"]
+        start = d["params"].get("start") or 0
         for c in need[n]:
             if d["op"] == "slice":
-                need[d["args"][0]].add(c + (p["start"] or 0))
+                need[d["args"][0]].add(c + start)
             elif d["op"] == "unslice":
-                need[d["args"][0]].add(c - (p["start"] or 0))
+                need[d["args"][0]].add(c - start)
             elif d["op"] == "add_slice":
                 need[d["args"][0]].add(c)
-                need[d["args"][1]].add(c - (p["start"] or 0))
+                need[d["args"][1]].add(c - start)
             else:
                 for a in d["args"]:
                     if g.attrs(a)["shape"] != ():
@@ -236,10 +236,12 @@ def _shifted(g: Graph, nodes: list[str], split: blocks.Split, params: dict[str, 
             parts.append(f"i < {size} - {fewer[node] + shift}")
         return " and ".join(parts) or "True"
 
+    form = loops.scalar_form(g)
     body: list[str] = []
     for n in g.order():
         d = g.attrs(n)
         p, args = d["params"], d["args"]
+        start = p.get("start") or 0
         for c in sorted(need[n]):
             if d["op"] == "const":
                 continue
@@ -249,21 +251,17 @@ def _shifted(g: Graph, nodes: list[str], split: blocks.Split, params: dict[str, 
                 text[n, c] = f"{params[n]}[{where}]"
                 continue
             if d["op"] == "slice":
-                text[n, c] = text[args[0], c + (p["start"] or 0)]
+                text[n, c] = text[args[0], c + start]
                 continue
             if d["op"] == "unslice":
-                s = c - (p["start"] or 0)
-                expr = f"{at(args[0], s)[0]} if {within(s, args[0])} else 0.0"
+                expr = f"{at(args[0], c - start)[0]} if {within(c - start, args[0])} else 0.0"
             elif d["op"] == "add_slice":
-                s = c - (p["start"] or 0)
-                expr = f"{at(args[0], c)[0]} + ({at(args[1], s)[0]} " \
-                       f"if {within(s, args[1])} else 0.0)"
+                expr = f"{at(args[0], c)[0]} + ({at(args[1], c - start)[0]} " \
+                       f"if {within(c - start, args[1])} else 0.0)"
             else:
-                template, _, slots = loops.scalar_form(g)(n)
-                pieces = [at(a, c) for a in args]
-                expr = template.format(*(
-                    f"({t})" if prec < (slots[k] if k < len(slots) else 0) else t
-                    for k, (t, prec) in enumerate(pieces)), **p)
+                template, _, slots = form(n)
+                expr = printer.join(g, n, template, slots,
+                                    [(*at(a, c), 0, False) for a in args])
             if n in split.sums:
                 arrays = [a for a in args if g.attrs(a)["shape"] != ()]
                 guard = within(0, arrays[0])

@@ -52,14 +52,14 @@ def lines(g: Graph, nodes: list[str], names: dict[str, str],
         args = attrs[node]["args"]
         pieces = [_operand(g, node, slot, a, names, folded, literal)
                   for slot, a in enumerate(args)]
-        expr = _join(g, node, template, slot_prec, pieces)
+        expr = join(g, node, template, slot_prec, pieces)
         while len(expr) > max_width and any(p[3] for p in pieces):
             # too long: give the longest folded operand a line of its own
             k = max((i for i, p in enumerate(pieces) if p[3]), key=lambda i: len(pieces[i][0]))
             a = args[k]
             out.append((a, finish(a, pieces[k][0])))
             pieces[k] = (names[a], ATOM, 0, False)
-            expr = _join(g, node, template, slot_prec, pieces)
+            expr = join(g, node, template, slot_prec, pieces)
         depth = max((p[2] for p in pieces), default=0)
         d = attrs[node]
         if ((d["temp"] or fold_named) and node not in keep and uses[node] == 1 and depth < max_depth
@@ -83,8 +83,10 @@ def _operand(g: Graph, node: str, slot: int, a: str, names: dict[str, str],
     return names[a], ATOM, 0, False
 
 
-def _join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
-          pieces: list[tuple[str, int, int, bool]]) -> str:
+def join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
+         pieces: list[tuple[str, int, int, bool]]) -> str:
+    """``node``'s template filled with its operands' texts (``pieces``: text,
+    precedence, ...), each in parentheses where its slot needs them."""
     texts = []
     for slot, (text, p, _, _) in enumerate(pieces):
         need = slot_prec[slot] if slot < len(slot_prec) else 0
