@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from .derive import bound, build_partial
@@ -108,6 +110,7 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             if a in live:
                 fan[a] += 1
     inputs = set(h.inputs)
+    stretched = _stretched(h, upstream)
     pending: dict[str, list[tuple[int, str]]] = {}
     adjoint: dict[str, str] = {}
     position = {n: i for i, n in enumerate(order)}
@@ -115,7 +118,8 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         if v not in live:
             continue
         if v == out:
-            vbar = h.add("ones_like", (out,), name=h.fresh(f"{out}_bar"))
+            vbar = h.const(1.0) if stretched else \
+                h.add("ones_like", (out,), name=h.fresh(f"{out}_bar"))
         else:
             parts = [c for _, c in sorted(pending.pop(v, []))]  # in the order of the graph
             if not parts:  # every path from v to the output has a zero local derivative
@@ -146,14 +150,56 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             grads.append(h.add("zeros_like", (w,), name=h.fresh(f"{w}_bar")))
             continue
         total = adjoint[w]
+        if stretched:  # the adjoint stretched over the output, as its seed would be
+            total = h.add("broadcast_like", (total, out))
         if w in free and len(free) > 1:
             grads.append(h.add("sum_to", (total, w), name=h.fresh(f"{w}_bar")))
         else:
             grads.append(_name(h, total, h.fresh(f"{w}_bar")))
     adjoint.update(zip(wrt, grads))
     h.outputs = [out, *grads]
-    h.nx.graph.update(mode="reverse", wrt=wrt, of=out, adjoints=adjoint)
+    h.nx.graph.update(mode="reverse", wrt=wrt, of=out, adjoints=adjoint, stretched=stretched)
     return h
+
+
+def adjoint_values(h: Graph, values: dict[str, Any]) -> dict[str, Any]:
+    """Each node's adjoint, from ``values``, an evaluation of the gradient graph ``h``.
+
+    A stretched gradient (see ``_stretched``) carries an adjoint in the smallest shape
+    that broadcasts to the output's; shown, it is stretched over the output and summed
+    to the node's own shape, as an input's gradient is.
+    """
+    adjoints = h.nx.graph["adjoints"]
+    if not h.nx.graph.get("stretched"):
+        return {v: values[a] for v, a in adjoints.items()}
+    wrt, out = set(h.nx.graph["wrt"]), np.shape(values[h.nx.graph["of"]])
+    sum_to = h.op_named("sum_to").fn
+    return {v: values[a] if v in wrt else
+            sum_to(np.broadcast_to(values[a], np.broadcast_shapes(np.shape(values[a]), out)),
+                   values[v])
+            for v, a in adjoints.items()}
+
+
+_STRETCHING = frozenset(("alias", "where", "gt", "ge", "lt", "le", "eq", "ne"))
+"""Non-elementwise ops whose result, like an elementwise op's, has the broadcast shape
+of their operands, and whose derivative rules work with an adjoint of any such shape."""
+
+
+def _stretched(g: Graph, upstream: set[str]) -> bool:
+    """True when every input the output depends on is undeclared (its shape known only
+    at call time) and every op is elementwise: then every adjoint is the same array
+    stretched over the output's shape, and reverse mode seeds with the number 1 and
+    broadcasts each gradient once at the end, instead of carrying ``ones_like(out)``
+    through every product for the optimizer to pull apart again."""
+    for n in upstream:
+        d = g.attrs(n)
+        op = d["op"]
+        if op == "input":
+            if d["params"]["declared"]:
+                return False
+        elif op != "const" and op not in _STRETCHING and not g.op_named(op).elementwise:
+            return False
+    return True
 
 
 def _vjp(h: Graph, v: str, vbar: str, live: set[str],

@@ -179,7 +179,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
     if show == "reverse":
         h = autodiff.reverse(g, of=out)
         got = h.run(dict(env))
-        scene.second = {v: got[a] for v, a in h.nx.graph["adjoints"].items()}
+        scene.second = autodiff.adjoint_values(h, got)
         scene.second_label = "∂" + out + "/∂{}"
     elif show in ("forward", "paths"):
         x = wrt or (g.inputs[0] if g.inputs else None)

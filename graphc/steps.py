@@ -32,7 +32,7 @@ def frames(g: Graph, at: dict[str, Any], of: str | None = None,
     symbolic = local_derivatives(g)
     h = autodiff.reverse(g, of=out)
     got = h.run(dict(env))
-    adjoint = {v: got[a] for v, a in h.nx.graph["adjoints"].items()}
+    adjoint = autodiff.adjoint_values(h, got)
     label = "∂" + out + "/∂{}"
     order = g.order()
     shown: list[tuple[str, graphviz.Digraph]] = []

@@ -116,6 +116,27 @@ def test_colah_on_arrays(mode: str, optimize: bool):
     assert_close(grads["b"], (a + 1.0) + 2.0)
 
 
+def test_adjoints_shown_on_arrays_have_each_nodes_shape():
+    """Undeclared inputs: reverse mode seeds with the number 1 (no ones_like); the
+    adjoints it shows are still d sum(e) / d node, each of its node's shape."""
+    g = gc.load(COLAH)
+    h = gc.autodiff.reverse(g)
+    assert "ones_like" not in {h.attrs(n)["op"] for n in h.nx}
+    a, b = np.array([2.0, 0.0, -1.0]), 1.0
+    shown = gc.autodiff.adjoint_values(h, h.run({"a": a, "b": b}))
+    c, d = a + b, b + 1.0
+    assert_close(shown["e"], np.ones(3))
+    assert_close(shown["c"], np.full(3, d))
+    assert np.shape(shown["d"]) == () and shown["d"] == pytest.approx(np.sum(c))
+    assert_close(shown["a"], np.full(3, d))
+    assert shown["b"] == pytest.approx(np.sum(c + d))
+    # a declared input keeps the ones seed, whose adjoints have the output's shape
+    declared = gc.autodiff.reverse(gc.parse("a: [3]\n" + TEXT))
+    assert "ones_like" in {declared.attrs(n)["op"] for n in declared.nx}
+    shown = gc.autodiff.adjoint_values(declared, declared.run({"a": a, "b": b}))
+    assert_close(shown["c"], np.full(3, d))
+
+
 def test_emitted_colah_module_matches_the_golden_file():
     source = gc.compile(gc.load(COLAH)).source
     golden = GOLDEN.read_text(encoding="utf-8")
@@ -132,11 +153,10 @@ def test_golden_module_reads_like_colah():
                  "c = a + b", "d = b + 1.0", "e = c * d",
                  "return e, {'a': a_bar, 'b': b_bar}"]:
         assert line in lines, line
-    # the backward sweep runs in reverse topological order: c's adjoint before a's (in
-    # the general path, after the branch for Python floats returned)
+    # the lecture's adjoints: de/da = de/dc = d, de/db = d + c (the sum over b's two
+    # paths); in the general path, stretched over e and summed back to each input
     general = GOLDEN.read_text().split("def value_and_grad")[1].split("return e,")[1]
     body = [line.strip() for line in general.splitlines()]
-    first = {name: next(i for i, line in enumerate(body) if line.startswith(name + " = "))
-             for name in ("c_bar", "a_bar", "b_bar")}
-    assert first["c_bar"] < first["a_bar"] and first["c_bar"] < first["b_bar"]
+    assert "a_bar = _sum_to(_broadcast_like(d, e), a)" in body
+    assert "b_bar = _sum_to(_broadcast_like(d + c, e), b)" in body
     assert not any("graphc" in line for line in lines if line.startswith(("import", "from")))

@@ -19,7 +19,7 @@ CASES = {
     "x ** 1 -> x": ("e = (x ** 1) * y", {"x": 1.5, "y": 0.25}),
     "--x -> x": ("e = -(-x) * y", {"x": 1.5, "y": 0.25}),
     "c1 * (c2 * x) -> (c1 c2) * x": ("e = 3 * (2 * x) + y", {"x": 1.5, "y": 0.25}),
-    "ones * x -> broadcast x": ("e = x * y", {"x": np.arange(3.0), "y": 2.0}),
+    "ones * x -> broadcast x": ("x: [3]\ne = x * y", {"x": np.arange(3.0), "y": 2.0}),
     "log(sigmoid(x)) -> -softplus(-x)": ("e = log(sigmoid(x)) * y", {"x": 0.3, "y": 2.0}),
     "log(sum(exp(x))) -> logsumexp(x)": ("x: [3]\ne = log(sum(exp(x)))",
                                          {"x": np.array([0.1, 0.2, 0.3])}),

@@ -59,7 +59,6 @@ def value_and_grad(a, b):
     c = a + b
     d = b + 1.0
     e = c * d
-    c_bar = _broadcast_like(d, e)
-    a_bar = _sum_to(c_bar, a)
+    a_bar = _sum_to(_broadcast_like(d, e), a)
     b_bar = _sum_to(_broadcast_like(d + c, e), b)
     return e, {'a': a_bar, 'b': b_bar}
