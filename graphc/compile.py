@@ -14,6 +14,7 @@ import linecache
 import os
 import sys
 import tempfile
+import warnings
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
@@ -140,7 +141,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     (which the emitted module then imports). ``fuse="numba"``: a function whose every
     op is elementwise, or a full sum of such arrays, runs big same-shaped float64 arrays
     through one loop that numba compiles (``graphc.loops``): one pass over memory, on
-    all cores, no temporary arrays. ``progress`` shows a progress bar on
+    all cores, no temporary arrays (up to ``loops.LIMIT`` nodes in the gradient; numba
+    takes minutes to compile bigger loops). ``progress`` shows a progress bar on
     stderr (tqdm, when installed); by default for graphs over 20,000 nodes on a terminal.
     ``keep_buffers=True`` keeps the arrays of temporaries between calls (one set per
     thread; returned arrays are always new), so a loop of calls touches no fresh
@@ -181,8 +183,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
         reuse = Counter() if "memory" in chosen else None
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT else None
-        kernels = tuple(_split(f, fuse == "numba") if blocks or fuse == "numba" else None
-                        for f in (fwd, grad))
+        loop = fuse == "numba" and _small_enough(grad)
+        kernels = tuple(_split(f, loop) if blocks or loop else None for f in (fwd, grad))
         source = module.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, floats=floats,
                                     keep_buffers=keep_buffers and reuse is not None,
                                     blocks=kernels)
@@ -191,6 +193,17 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         phase("loading")
         compiled = CompiledFunction(g, fwd, grad, source)
     return compiled
+
+
+def _small_enough(grad: Graph) -> bool:
+    """Whether numba can compile loops of this gradient in reasonable time; else a
+    warning, and the NumPy code runs."""
+    if len(grad.nx) <= loops.LIMIT:
+        return True
+    warnings.warn(f"fuse='numba': the gradient has {len(grad.nx):,} nodes, over "
+                  f"{loops.LIMIT:,}; numba would take minutes or hours to compile one loop "
+                  "of them, so the NumPy code runs", stacklevel=3)
+    return False
 
 
 def _split(g: Graph, loop: bool) -> blocks_mod.Split | None:

@@ -16,7 +16,8 @@ without NumPy's warnings); anything else takes the NumPy code. Transcendentals c
 from the C library, element by element, so they may differ from NumPy's vectorised
 ones in the last bit; sums are added chunk by chunk (the same bits on any number of
 cores, not NumPy's). The helpers below ship with the emitted module; numba compiles a
-loop at its first call (about a second).
+loop at its first call (about a second for a small graph, growing with its size: 8 s
+for a random DAG of 1,300 nodes).
 """
 
 from __future__ import annotations
@@ -30,23 +31,21 @@ from . import blocks, printer
 from .graph import Graph
 from .ops import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op
 
+LIMIT = 2_000
+"""Gradients of more nodes get no loop: numba's compile time grows faster than their size
+(random DAGs: 2 s for 265 nodes, 8 s for 1,300, 390 s for 12,700)."""
 _ONE_LOOP = threading.Lock()  # see _fused
 _CHUNK = 4_096  # elements whose parts of the sums a loop adds up in one go
-_CHOICE = 1  # precedence of ``a if c else b``: below every other template's
 SCALAR: dict[str, printer.Form] = {
     "sigmoid": ("1.0 / (1.0 + np.exp(-{0}))", MUL, (UNARY,)),
-    # NumPy's maximum and minimum: NaN from either operand, the second one on a tie
-    # (so that maximum(-0.0, 0.0) is 0.0); numba's scalar versions differ on both
-    "maximum": ("{0} if {0} > {1} or {0} != {0} else {1}", _CHOICE, (COMPARE, COMPARE)),
-    "minimum": ("{0} if {0} < {1} or {0} != {0} else {1}", _CHOICE, (COMPARE, COMPARE)),
-    "relu": ("{0} if {0} > 0.0 or {0} != {0} else 0.0", _CHOICE, (COMPARE,)),
-    "leaky_relu": ("{0} if {0} >= 0 else {1} * {0}", _CHOICE, (UNARY, MUL)),
+    "maximum": ("_maximum({0}, {1})", ATOM, (0, 0)),
+    "minimum": ("_minimum({0}, {1})", ATOM, (0, 0)),
+    "relu": ("_maximum({0}, 0.0)", ATOM, (0,)),
+    "leaky_relu": ("_pick({0} >= 0, {0}, {1} * {0})", ATOM, (COMPARE, MUL)),
     # expm1(minimum(x, 0.0)) as NumPy's code has it: + 0.0 turns -0.0 into 0.0
-    "elu": ("{0} if {0} > 0 else {1} * np.expm1({0} + 0.0)", _CHOICE, (ADD, MUL)),
-    "where": ("{1} if {0} else {2}", _CHOICE, (COMPARE, COMPARE, _CHOICE)),
-    # numba has no np.heaviside; NaN stays NaN as in NumPy's
-    "heaviside": ("0.0 if {0} < 0 else {1} if {0} == 0 else 1.0 if {0} > 0 else {0}",
-                  _CHOICE, (ADD, COMPARE)),
+    "elu": ("_pick({0} > 0, {0}, {1} * np.expm1({0} + 0.0))", ATOM, (ADD, MUL)),
+    "where": ("_pick({0}, {1}, {2})", ATOM, (0, 0, 0)),
+    "heaviside": ("_heaviside({0}, {1})", ATOM, (0, 0)),
     "ones_like": ("1.0", ATOM, (0,)),
     "zeros_like": ("0.0", ATOM, (0,)),
     **{name: ("{0}", ATOM, (ATOM,)) for name in ("alias", "sum_to", "broadcast_like")},
@@ -56,7 +55,35 @@ SCALAR: dict[str, printer.Form] = {
 }
 """Ops whose NumPy template does not suit one float, spelled for one: the rest
 (arithmetic, ``np.exp``, ...) are numba's scalar versions of the same NumPy calls.
-The structural helpers are the identity on same-shaped operands (``blocks``)."""
+The structural helpers are the identity on same-shaped operands (``blocks``). A choice
+between two values is a call of a helper below, never a branch in the loop itself:
+numba's parallel compiler takes time superlinear in a loop's branches (a chain of 200
+``a if c else b`` took 44 s to compile, as calls 2 s; 400 overflowed its recursion)."""
+
+
+def _pick(c, a, b):
+    """``a if c else b``, for one float."""
+    return a if c else b
+
+
+def _maximum(a, b):
+    """NumPy's maximum of two floats: NaN from either operand, the second one on a tie
+    (maximum(-0.0, 0.0) is 0.0); numba's scalar np.maximum returns the first."""
+    return a if a > b or a != a else b
+
+
+def _minimum(a, b):
+    """NumPy's minimum of two floats, as ``_maximum``."""
+    return a if a < b or a != a else b
+
+
+def _heaviside(x, h):
+    """NumPy's heaviside of one float (numba has none): NaN stays NaN."""
+    return 0.0 if x < 0 else h if x == 0 else 1.0 if x > 0 else x
+
+
+JITTED = (_pick, _maximum, _minimum, _heaviside)
+"""Helpers the loops call, shipped compiled by numba (``@numba.njit``)."""
 _SPELLED_AS_NUMPY = frozenset(
     name for name, op in OPS.items()
     if op.elementwise and name not in SCALAR and not op.code.startswith("_")
@@ -188,7 +215,7 @@ _splits = blocks._splits
 HELPERS = (_fusable, _fused, _splits)
 SHIPPED = f"_SMALLEST = {blocks._SMALLEST}\n_CHUNK = {_CHUNK}\n_ONE_LOOP = threading.Lock()\n"
 """The module-level names the helpers read (``threading`` imported)."""
-NAMES = frozenset(f.__name__ for f in HELPERS) | {"numba", "_SMALLEST", "_CHUNK",
+NAMES = frozenset(f.__name__ for f in HELPERS + JITTED) | {"numba", "_SMALLEST", "_CHUNK",
                                                      "_ONE_LOOP"} \
     | {loop_name(f) for f in ("forward", "value_and_grad")}
 """What the shipped helpers and loops define or read: no parameter may shadow them."""

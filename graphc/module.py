@@ -15,7 +15,8 @@ from .ops import OPS
 
 _SOURCES = {f: inspect.getsource(f) for f in (
     *(f for op in OPS.values() for f in op.helpers), memory._one_dtype, memory._kept,
-    *blocks_mod.HELPERS, *loops.HELPERS)}
+    *blocks_mod.HELPERS, *loops.HELPERS)} | {
+    f: '@numba.njit(error_model="numpy")\n' + inspect.getsource(f) for f in loops.JITTED}
 """The source of every helper a module may ship, read once, when graphc is imported:
 inspect reads the file, which an edit or upgrade of graphc under a running process
 would change (it then gave wrong lines)."""
@@ -100,6 +101,8 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
         parts[1] += "\n_KEPT = threading.local()  # the arrays _kept hands out, per thread\n"
     if blocks != (None, None) and fused:
         shipped.update(dict.fromkeys(loops.HELPERS))
+        shipped.update(dict.fromkeys(f for f in loops.JITTED
+                                     if any(f"{f.__name__}(" in text for text in functions)))
         parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numba.")
         parts[0] += ("Big same-shaped float64 arrays go through one loop compiled by numba on\n"
                      "all cores (_fused; compiled at its first call): arrays by the same\n"

@@ -129,6 +129,11 @@ def test_every_elementwise_op_in_a_loop(text):
     computes them: the same NaNs, infinities and signed zeros."""
     plain, fused = _compiled(text)
     assert loops.loop_name("value_and_grad") in fused.source
+    # a choice is a call of a helper, never a branch in the loop's body: numba's
+    # parallel compiler slows superlinearly with a loop's branches
+    bodies = [f.split("prange", 1)[1].split("\n\n\n")[0]
+              for f in fused.source.split("@numba.njit(parallel")[1:]]
+    assert bodies and not any(" if " in b or " or " in b for b in bodies), bodies
     grid = np.meshgrid(*[ARGS] * len(plain.inputs))
     args = [np.resize(x.ravel(), BIG) for x in grid]
     with np.errstate(all="ignore"):
@@ -213,6 +218,19 @@ def test_names_cannot_change_the_loop():
 ])
 def test_what_the_loop_cannot_run_stays_numpy(text):
     assert gc.compile(gc.parse(text), fuse="numba").source == gc.compile(gc.parse(text)).source
+
+
+def test_gradients_over_the_limit_get_no_loop(monkeypatch):
+    """numba's compile time grows faster than a loop's size: past loops.LIMIT nodes
+    the NumPy code runs, with a warning, and the values are the same."""
+    g = gc.parse("c = a + b\nd = b + 1\ne = c * d")
+    assert loops.loop_name("value_and_grad") in gc.compile(g, fuse="numba").source
+    monkeypatch.setattr(loops, "LIMIT", 10)
+    with pytest.warns(UserWarning, match="gradient has 11 nodes, over 10"):
+        fn = gc.compile(g, fuse="numba")
+    assert fn.source == gc.compile(g).source
+    a, b = np.linspace(-1.0, 1.0, BIG), np.linspace(0.5, 2.0, BIG)
+    _assert_close(fn(a, b), gc.compile(g)(a, b))
 
 
 def test_fuse_numba_errors(monkeypatch):
