@@ -68,6 +68,7 @@ class Prepared:
     numpy_memory: bool = False                # allocations visible to tracemalloc
     source: str | None = None                 # graphc's emitted module
     held: Callable[[], int] = lambda: 0       # bytes kept between calls (keep_buffers)
+    forget: Callable[[], None] = lambda: None  # drop memory kept for reuse (numba's outputs)
 
 
 @dataclass
@@ -529,8 +530,13 @@ def setup_graphc(problem: Problem, kwargs: dict[str, Any], inputs: Inputs) -> Pr
         return sum(a.nbytes for slot, a in mine if slot.startswith("value_and_grad.")) + \
             threads * sum(a.nbytes for slot, a in mine
                           if slot.startswith("_value_and_grad_block."))
+    def forget() -> None:
+        """A numba loop's next call makes its outputs anew (``_outputs``), which the
+        peak of that call then counts, rather than reusing the last call's memory."""
+        getattr(fn.module, "_LAST", {}).clear()
+
     return Prepared(lambda: vg(*args), lambda out: out, lambda: lambda: fwd(*args),
-                    numpy_memory=True, source=fn.source, held=held)
+                    numpy_memory=True, source=fn.source, held=held, forget=forget)
 
 
 def setup_hand(problem: Problem, inputs: Inputs) -> Prepared:

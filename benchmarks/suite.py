@@ -256,7 +256,9 @@ def run_problem(problem: pb.Problem, args: argparse.Namespace) -> dict[str, Any]
     if problem.memory and not args.no_memory:
         for name, prep in ready.items():
             if prep.numpy_memory:
-                # arrays kept between calls count as the call's own (they were made by it)
+                # arrays kept between calls count as the call's own (they were made by it);
+                # memory a call reuses for its outputs is forgotten, so the call makes them
+                prep.forget()
                 rows[name]["peak_bytes"] = peak_memory(prep.run) + prep.held()
 
     # interleaved timing: a warm-up call each, calls per sample, then round-robin
@@ -636,7 +638,9 @@ def markdown(report: dict[str, Any]) -> str:
         "(graphc+kept buffers' temporaries; graphc+blocks' block arrays, one set per "
         "thread). Only for NumPy-based contenders; numexpr's "
         "internal block buffers are not seen by tracemalloc (graphc+numba's loops "
-        "allocate nothing but the outputs). The target compares peaks "
+        "allocate nothing but the outputs, and write into the memory of the last call's "
+        "outputs once those are dropped: the measured call is made to allocate them). "
+        "The target compares peaks "
         f"to within {MEMORY_SLACK // 1024} KiB: Python objects (a float, a frame) and "
         "tracemalloc's own bookkeeping move a peak by tens of bytes from call to call.",
         "- Per-element problems (P1, P2, P3) return the output array and the gradient of "

@@ -22,6 +22,7 @@ for a random DAG of 1,300 nodes).
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 
@@ -35,6 +36,7 @@ LIMIT = 2_000
 """Gradients of more nodes get no loop: numba's compile time grows faster than their size
 (random DAGs: 2 s for 265 nodes, 8 s for 1,300, 390 s for 12,700)."""
 _ONE_LOOP = threading.Lock()  # see _fused
+_LAST: dict = {}  # see _outputs
 _CHUNK = 4_096  # elements whose parts of the sums a loop adds up in one go
 SCALAR: dict[str, printer.Form] = {
     "sigmoid": ("1.0 / (1.0 + np.exp(-{0}))", MUL, (UNARY,)),
@@ -200,22 +202,37 @@ def _fusable(arrays, scalars):
 
 def _fused(loop, arrays, scalars, outputs, sums):
     """``loop`` over the flattened arrays, with the scalars as floats. Returns its
-    ``outputs`` float64 arrays, then its ``sums``: the chunks' parts (``parts``, one
-    column per chunk of ``_CHUNK`` elements) added pairwise by NumPy."""
+    ``outputs`` float64 arrays (rows of one array, ``_outputs``), then its ``sums``: the
+    chunks' parts (``parts``, one column per chunk of ``_CHUNK`` elements) added
+    pairwise by NumPy."""
     flat = [x.reshape(-1) for x in arrays]
-    outs = [np.empty(flat[0].size) for _ in range(outputs)]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
+        outs = list(_outputs(loop, outputs, flat[0].size))
         loop(*flat, *(float(s) for s in scalars), *outs, *parts)
     return tuple(o.reshape(arrays[0].shape) for o in outs) + \
         (tuple(parts[0].sum(axis=1)) if sums else ())
 
 
+def _outputs(loop, rows, n):
+    """One array for the outputs of a call of ``loop``: the last call's, once nothing
+    holds any of its outputs (only ``_LAST`` refers to it), else a new one, kept for
+    the next call. Memory the loop wrote before is still mapped; a fresh array of many
+    megabytes is not (the C library hands big freed blocks back to the system), and
+    the kernel's zeroing of its pages at first touch cost P1's gradient 2x its time."""
+    last = _LAST.get(loop)
+    if last is not None and last.shape == (rows, n) and sys.getrefcount(last) == 3:
+        return last  # the references: _LAST's, ``last``, getrefcount's argument
+    _LAST[loop] = block = np.empty((rows, n))
+    return block
+
+
 _splits = blocks._splits
-HELPERS = (_fusable, _fused, _splits)
-SHIPPED = f"_SMALLEST = {blocks._SMALLEST}\n_CHUNK = {_CHUNK}\n_ONE_LOOP = threading.Lock()\n"
-"""The module-level names the helpers read (``threading`` imported)."""
+HELPERS = (_fusable, _fused, _outputs, _splits)
+SHIPPED = (f"_SMALLEST = {blocks._SMALLEST}\n_CHUNK = {_CHUNK}\n_ONE_LOOP = threading.Lock()\n"
+           "_LAST = {}  # each loop's last outputs (_outputs)\n")
+"""The module-level names the helpers read (``sys`` and ``threading`` imported)."""
 NAMES = frozenset(f.__name__ for f in HELPERS + JITTED) | {"numba", "_SMALLEST", "_CHUNK",
-                                                     "_ONE_LOOP"} \
+                                                     "_ONE_LOOP", "_LAST", "sys"} \
     | {loop_name(f) for f in ("forward", "value_and_grad")}
 """What the shipped helpers and loops define or read: no parameter may shadow them."""

@@ -112,7 +112,7 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
             parts[0] += "Sums are added in another order: equal up to rounding.\n"
         parts[1] = parts[1].replace("import numpy", "import numba\nimport numpy")
         parts[1] += "\n" + loops.SHIPPED
-        stdlib.add("threading")
+        stdlib.update(("sys", "threading"))
     elif blocks != (None, None):
         shipped.update(dict.fromkeys(blocks_mod.HELPERS))
         parts[0] += ("Big same-shaped float arrays are evaluated in blocks on all cores\n"

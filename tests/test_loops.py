@@ -220,6 +220,33 @@ def test_what_the_loop_cannot_run_stays_numpy(text):
     assert gc.compile(gc.parse(text), fuse="numba").source == gc.compile(gc.parse(text)).source
 
 
+def test_a_loop_reuses_its_outputs_memory_once_they_are_dropped():
+    """Outputs still held are never written again; once all of a call's are dropped,
+    the next call of that shape writes into their memory (no fresh pages)."""
+    fn = gc.compile(gc.parse("e = (a + b) * (b + 1)"), fuse="numba")
+    a, b = np.linspace(-1.0, 1.0, BIG), np.linspace(0.5, 2.0, BIG)
+    want = gc.compile(gc.parse("e = (a + b) * (b + 1)"))(a, b)
+
+    def address(out):
+        return out[1]["b"].__array_interface__["data"][0]
+
+    first = fn(a, b)
+    kept = first[1]["a"]  # one output alive keeps the others' memory too
+    del first
+    second = fn(a, b)
+    assert not np.shares_memory(kept, second[1]["a"])
+    np.testing.assert_array_equal(kept, want[1]["a"])
+    seen = address(second)
+    del second
+    third = fn(a, b)
+    assert address(third) == seen  # nothing held the second call's: reused
+    _assert_close(third, want)
+    smaller = fn(a[:-1], b[:-1])  # another shape: new memory
+    assert not np.shares_memory(smaller[0], third[0])
+    _assert_close(smaller, gc.compile(gc.parse("e = (a + b) * (b + 1)"))(a[:-1], b[:-1]))
+    np.testing.assert_array_equal(kept, want[1]["a"])
+
+
 def test_gradients_over_the_limit_get_no_loop(monkeypatch):
     """numba's compile time grows faster than a loop's size: past loops.LIMIT nodes
     the NumPy code runs, with a warning, and the values are the same."""
