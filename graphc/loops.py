@@ -215,22 +215,26 @@ def _fused(loop, arrays, scalars, outputs, sums):
 
 
 def _outputs(loop, rows, n):
-    """One array for the outputs of a call of ``loop``: the last call's, once nothing
-    holds any of its outputs (only ``_LAST`` refers to it), else a new one, kept for
-    the next call. Memory the loop wrote before is still mapped; a fresh array of many
-    megabytes is not (the C library hands big freed blocks back to the system), and
-    the kernel's zeroing of its pages at first touch cost P1's gradient 2x its time."""
-    last = _LAST.get(loop)
-    if last is not None and last.shape == (rows, n) and sys.getrefcount(last) == 3:
-        return last  # the references: _LAST's, ``last``, getrefcount's argument
-    _LAST[loop] = block = np.empty((rows, n))
-    return block
+    """One array for the outputs of a call of ``loop``: one of the last two calls', if
+    nothing holds any of its outputs any more (only ``_LAST`` refers to it), else a
+    new one, kept for later calls. Two, so that ``value, grads = f(x)`` in a loop, which
+    holds the last call's outputs while it makes the next, still reuses memory. Memory
+    the loop wrote before is still mapped; a fresh array of many megabytes is not (the
+    C library hands big freed blocks back to the system), and the kernel's zeroing of
+    its pages at first touch cost P1's gradient 2x its time."""
+    kept = _LAST.setdefault(loop, [])
+    for block in kept:
+        if block.shape == (rows, n) and sys.getrefcount(block) == 3:
+            return block  # the references: the list's, ``block``, getrefcount's argument
+    kept.insert(0, np.empty((rows, n)))
+    del kept[2:]
+    return kept[0]
 
 
 _splits = blocks._splits
 HELPERS = (_fusable, _fused, _outputs, _splits)
 SHIPPED = (f"_SMALLEST = {blocks._SMALLEST}\n_CHUNK = {_CHUNK}\n_ONE_LOOP = threading.Lock()\n"
-           "_LAST = {}  # each loop's last outputs (_outputs)\n")
+           "_LAST = {}  # each loop's last outputs' arrays (_outputs)\n")
 """The module-level names the helpers read (``sys`` and ``threading`` imported)."""
 NAMES = frozenset(f.__name__ for f in HELPERS + JITTED) | {"numba", "_SMALLEST", "_CHUNK",
                                                      "_ONE_LOOP", "_LAST", "sys"} \

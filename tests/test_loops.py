@@ -241,6 +241,14 @@ def test_a_loop_reuses_its_outputs_memory_once_they_are_dropped():
     third = fn(a, b)
     assert address(third) == seen  # nothing held the second call's: reused
     _assert_close(third, want)
+    store = fn.module._LAST[fn.module._value_and_grad_loop]
+    for k in range(4):  # a loop that holds the last outputs while it makes the next
+        third = fn(a, b)
+        if k == 0:
+            blocks = [id(x) for x in store]
+    assert len(blocks) == 2 and [id(x) for x in store] == blocks  # no new array
+    assert any(third[0].base is x for x in store)
+    _assert_close(third, want)
     smaller = fn(a[:-1], b[:-1])  # another shape: new memory
     assert not np.shares_memory(smaller[0], third[0])
     _assert_close(smaller, gc.compile(gc.parse("e = (a + b) * (b + 1)"))(a[:-1], b[:-1]))
