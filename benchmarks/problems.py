@@ -530,6 +530,7 @@ def setup_graphc(problem: Problem, kwargs: dict[str, Any], inputs: Inputs) -> Pr
         return sum(a.nbytes for slot, a in mine if slot.startswith("value_and_grad.")) + \
             threads * sum(a.nbytes for slot, a in mine
                           if slot.startswith("_value_and_grad_block."))
+
     def forget() -> None:
         """A numba loop's next call makes its outputs anew (``_outputs``), which the
         peak of that call then counts, rather than reusing the last call's memory."""

@@ -221,7 +221,7 @@ def _outputs(loop, rows, n):
     holds the last call's outputs while it makes the next, still reuses memory. Memory
     the loop wrote before is still mapped; a fresh array of many megabytes is not (the
     C library hands big freed blocks back to the system), and the kernel's zeroing of
-    its pages at first touch cost P1's gradient 2x its time."""
+    its pages at first touch cost P1's gradient 3x its time."""
     kept = _LAST.setdefault(loop, [])
     for block in kept:
         if block.shape == (rows, n) and sys.getrefcount(block) == 3:
