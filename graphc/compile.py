@@ -22,6 +22,7 @@ from typing import Any
 
 from . import autodiff, loops, module
 from . import blocks as blocks_mod
+from . import fuse as fuse_mod
 from . import passes as passes_mod
 from .errors import GraphcError
 from .graph import Graph, paused_gc
@@ -138,7 +139,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     them by name (see ``graphc.passes.PASSES``). The forward graph is rewritten first
     (numerically stable forms, folding), then differentiated, then optimized again.
     ``fuse="numexpr"`` evaluates chains of elementwise ops in one pass with numexpr
-    (which the emitted module then imports). ``fuse="numba"``: a function whose every
+    (which the emitted module then imports; not for more expressions than numexpr
+    keeps compiled, ``fuse.CACHE``). ``fuse="numba"``: a function whose every
     op is elementwise, or a full sum of such arrays, runs big same-shaped float64 arrays
     through one loop that numba compiles (``graphc.loops``): one pass over memory, on
     all cores, no temporary arrays (up to ``loops.LIMIT`` nodes in the gradient; numba
@@ -185,9 +187,20 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT else None
         loop = fuse == "numba" and _small_enough(grad)
         kernels = tuple(_split(f, loop) if blocks or loop else None for f in (fwd, grad))
-        source = module.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, floats=floats,
-                                    keep_buffers=keep_buffers and reuse is not None,
-                                    blocks=kernels)
+
+        def emitted(fuse: str | None) -> str:
+            return module.module_source(fwd, grad, title, fuse=fuse, reuse=reuse,
+                                        floats=floats, blocks=kernels,
+                                        keep_buffers=keep_buffers and reuse is not None)
+        too_many = fuse == "numexpr" and fuse_mod.lines_at_least(grad) > fuse_mod.CACHE
+        source = emitted(None if too_many else fuse)
+        if fuse == "numexpr" and (too_many or fuse_mod.too_many(source)):
+            warnings.warn("fuse='numexpr': the gradient needs more numexpr expressions than "
+                          f"numexpr keeps compiled ({fuse_mod.CACHE}), so it would compile "
+                          "them anew at every call; the NumPy code runs", stacklevel=2)
+            if not too_many:
+                reuse = Counter() if reuse is not None else None
+                source = emitted(None)
         if reuse:
             grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reuse}
         phase("loading")

@@ -142,6 +142,30 @@ def test_numexpr_fusion_gives_the_same_numbers(text, at, mode):
         np.testing.assert_allclose(g1[k], g2[k], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("counted", ["before", "after"])
+def test_more_expressions_than_numexpr_keeps_fall_back_to_numpy(monkeypatch, counted):
+    """numexpr keeps CACHE compiled expressions: a function with more would compile
+    them at every call, so graphc emits the NumPy code, with a warning, and reports
+    what that code does. The count is bounded before emitting (chains' ends) and taken
+    after (the emitted calls)."""
+    pytest.importorskip("numexpr")
+    g = gc.parse("a: [N]\nb: [N]\nc = a + b\nd = b + 1\ne = exp(c * d)")
+    plain = gc.compile(g)
+    assert "ne.evaluate(" in gc.compile(g, fuse="numexpr").source
+    assert plain.report().get("buffers reused (out=)", 0) > 0
+    monkeypatch.setattr(gc.fuse, "CACHE", 0)
+    if counted == "after":  # the bound lets it through; the emitted count does not
+        monkeypatch.setattr(gc.fuse, "lines_at_least", lambda g: 0)
+    with pytest.warns(UserWarning, match="more numexpr expressions than numexpr keeps"):
+        fn = gc.compile(g, fuse="numexpr")
+    assert fn.source == plain.source and fn.report() == plain.report()
+    a, b = np.linspace(-1.0, 1.0, 7), np.linspace(0.5, 2.0, 7)
+    (v1, g1), (v2, g2) = fn(a, b), plain(a, b)
+    np.testing.assert_array_equal(v1, v2)
+    for k in g2:
+        np.testing.assert_array_equal(g1[k], g2[k])
+
+
 @pytest.mark.parametrize("fuse", [None, "numexpr"])
 def test_the_sigmoid_of_a_difference_or_a_negation_is_printed_right(fuse):
     """Regression: numexpr printed sigmoid(x - y) as 1 / (1 + exp(-x - y)); and a
