@@ -180,26 +180,18 @@ def adjoint_values(h: Graph, values: dict[str, Any]) -> dict[str, Any]:
             for v, a in adjoints.items()}
 
 
-_STRETCHING = frozenset(("alias", "where", "gt", "ge", "lt", "le", "eq", "ne"))
-"""Non-elementwise ops whose result, like an elementwise op's, has the broadcast shape
-of their operands, and whose derivative rules work with an adjoint of any such shape."""
-
-
 def _stretched(g: Graph, upstream: set[str]) -> bool:
     """True when every input the output depends on is undeclared (its shape known only
-    at call time) and every op is elementwise: then every adjoint is the same array
+    at call time) and every op is pointwise: then every adjoint is the same array
     stretched over the output's shape, and reverse mode seeds with the number 1 and
     broadcasts each gradient once at the end, instead of carrying ``ones_like(out)``
-    through every product for the optimizer to pull apart again."""
+    through every product for the optimizer to pull apart again. Not through
+    ``broadcast_like``, whose derivative sums an adjoint of its full shape."""
     for n in upstream:
         d = g.attrs(n)
-        op = d["op"]
-        if op == "input":
-            if d["params"]["declared"]:
-                return False
-        elif op != "const" and op not in _STRETCHING and not g.op_named(op).elementwise:
+        if d["op"] == "broadcast_like" or d["op"] == "input" and d["params"]["declared"]:
             return False
-    return True
+    return _pointwise(g, upstream)
 
 
 def _vjp(h: Graph, v: str, vbar: str, live: set[str],

@@ -183,24 +183,12 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         phase("emitting")
         title = f"Value and gradient of {_safe(out)} with respect to " \
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
-        reuse = Counter() if "memory" in chosen else None
+        plan = "memory" in chosen
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT else None
         loop = fuse == "numba" and _small_enough(grad)
         kernels = tuple(_split(f, loop) if blocks or loop else None for f in (fwd, grad))
-
-        def emitted(fuse: str | None) -> str:
-            return module.module_source(fwd, grad, title, fuse=fuse, reuse=reuse,
-                                        floats=floats, blocks=kernels,
-                                        keep_buffers=keep_buffers and reuse is not None)
-        too_many = fuse == "numexpr" and fuse_mod.lines_at_least(grad) > fuse_mod.CACHE
-        source = emitted(None if too_many else fuse)
-        if fuse == "numexpr" and (too_many or fuse_mod.too_many(source)):
-            warnings.warn("fuse='numexpr': the gradient needs more numexpr expressions than "
-                          f"numexpr keeps compiled ({fuse_mod.CACHE}), so it would compile "
-                          "them anew at every call; the NumPy code runs", stacklevel=2)
-            if not too_many:
-                reuse = Counter() if reuse is not None else None
-                source = emitted(None)
+        source, reuse = _module(fwd, grad, title, fuse, plan, floats=floats,
+                                keep_buffers=keep_buffers and plan, blocks=kernels)
         if reuse:
             grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reuse}
         phase("loading")
@@ -217,6 +205,28 @@ def _small_enough(grad: Graph) -> bool:
                   f"{loops.LIMIT:,}; numba would take minutes or hours to compile one loop "
                   "of them, so the NumPy code runs", stacklevel=3)
     return False
+
+
+def _module(fwd: Graph, grad: Graph, title: str, fuse: str | None, plan: bool,
+            **options: Any) -> tuple[str, Counter | None]:
+    """The emitted module, and what its memory plan did (with ``plan``). numexpr only
+    while it keeps every expression of a function compiled (``fuse.CACHE``): bounded
+    before emitting, counted after; else a warning, and the NumPy code."""
+    def emitted(fuse: str | None) -> tuple[str, Counter | None]:
+        reuse = Counter() if plan else None
+        return module.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, **options), \
+            reuse
+
+    if fuse != "numexpr":
+        return emitted(fuse)
+    if fuse_mod.lines_at_least(grad) <= fuse_mod.CACHE:
+        found = emitted(fuse)
+        if not fuse_mod.too_many(found[0]):
+            return found
+    warnings.warn("fuse='numexpr': the gradient needs more numexpr expressions than "
+                  f"numexpr keeps compiled ({fuse_mod.CACHE}), so it would compile them "
+                  "anew at every call; the NumPy code runs", stacklevel=3)
+    return emitted(None)
 
 
 def _split(g: Graph, loop: bool) -> blocks_mod.Split | None:
