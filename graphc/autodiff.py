@@ -99,13 +99,15 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     """The gradient graph: outputs ``[of, a_bar, b_bar, ...]`` for the ``wrt`` inputs."""
     out = g.output(of)
     wrt = resolve_wrt(g, wrt)
-    h = g.copy()
+    h = _expanded(g, _between(g, wrt, g.upstream([out])))
     order = h.order()
     upstream = h.upstream([out])
     live = _between(h, wrt, upstream)
     free = _free_inputs(h, upstream)
     fan = {n: 0 for n in live}
     for v in live:
+        if not h.op(v).differentiable:  # passes no adjoint back (np.shape(x)[0])
+            continue
         for a in set(h.args(v)):
             if a in live:
                 fan[a] += 1
@@ -160,6 +162,20 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     h.outputs = [out, *grads]
     h.nx.graph.update(mode="reverse", wrt=wrt, of=out, adjoints=adjoint, stretched=stretched)
     return h
+
+
+def _expanded(g: Graph, live: set[str]) -> Graph:
+    """A copy of g with each live op that has an ``expand`` written in its simpler ops,
+    whose values the backward then reads (cross_entropy's log-probabilities)."""
+    if not any(g.op(v).expand for v in live):
+        return g.copy()
+
+    def add(new: Graph, v: str, d: dict) -> None:
+        if v in live and new.op_named(d["op"]).expand:
+            new.op_named(d["op"]).expand(new, d["args"], d["params"], v, d["temp"])
+        else:
+            new.add_like(v, d, d["args"])
+    return g.rebuilt(add)
 
 
 def adjoint_values(h: Graph, values: dict[str, Any]) -> dict[str, Any]:

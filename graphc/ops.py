@@ -79,6 +79,9 @@ class Op:
     rules: tuple[str, ...] = ()  # structural: each slot's vjp as text, for pictures
     scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
     grad_slots: tuple[int, ...] | None = None  # structural: slots with a derivative (all)
+    # structural: the op written in simpler ops, (g, args, params, name, temp) -> node,
+    # which reverse mode differentiates instead, so the backward reads their values
+    expand: Callable[..., str] | None = None
     body: Any = field(default=None, repr=False)
     source: str | None = None
     # For memory planning (memory.py): the result is always a new array, never a view
