@@ -12,7 +12,7 @@ import pytest
 from conftest import EXAMPLES, central_diff
 
 import graphc as gc
-from graphc.tensor import _max_along
+from graphc.tensor import _max_along, _sum_along
 
 MLP = """
 x: [N, 4]
@@ -163,16 +163,21 @@ def test_dot_product_test_for_every_structural_op(name):
 
 @pytest.mark.parametrize("shape, axis", [
     ((256, 10), -1), ((5, 64), 1), ((5, 65), -1), ((4, 3), 0), ((2, 3, 4), -1), ((7,), -1)])
-def test_max_along_is_numpys_max(shape, axis):
-    """The softmax family's max (a transposed copy for short rows) is np.max's, NaN too."""
+def test_softmax_reductions_are_numpys(shape, axis):
+    """The softmax family's max (a transposed copy for short rows) is np.max's, NaN
+    too; its sum (a product with ones for short rows of floats) is np.sum's."""
     rng = np.random.default_rng(0)
-    for x in (rng.normal(size=shape), rng.integers(-9, 9, size=shape)):
+    for x in (rng.normal(size=shape), rng.normal(size=shape).astype(np.float32),
+              rng.integers(-9, 9, size=shape)):
+        for mine, numpys in ((_max_along, np.max), (_sum_along, np.sum)):
+            got, want = mine(x, axis), numpys(x, axis=axis, keepdims=True)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            tol = 1e-5 if x.dtype == np.float32 else 1e-12  # rounding of sums near 0
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
         if x.dtype.kind == "f":
             x.flat[len(x.flat) // 2] = np.nan
-        got = _max_along(x, axis)
-        want = np.max(x, axis=axis, keepdims=True)
-        assert got.shape == want.shape and got.dtype == want.dtype
-        np.testing.assert_array_equal(got, want)
+            assert np.isnan(_max_along(x, axis)).sum() == 1
+            assert np.isnan(_sum_along(x, axis)).sum() == 1
 
 
 @pytest.mark.parametrize("scale", [1000.0, -1000.0])
