@@ -68,11 +68,14 @@ def frames(g: Graph, at: dict[str, Any], of: str | None = None,
         for a in dict.fromkeys(g.args(v)):
             if (a, v) not in symbolic:
                 continue
-            part = adjoint[v] * edges[(a, v)]
-            partial[a] = partial[a] + part if a in partial else part
+            push = f"{label.format(a)} += {format_number(adjoint[v])} · {pretty(symbolic[(a, v)])}"
+            if (a, v) in edges:
+                part = adjoint[v] * edges[(a, v)]
+                partial[a] = partial[a] + part if a in partial else part
+                push += f" = {format_number(part)}"
+            # else a tensor op's: a Jacobian, not a number; a's adjoint shows once complete
             waiting[a] -= 1
-            pushes.append(f"{label.format(a)} += {format_number(adjoint[v])} · "
-                          f"{pretty(symbolic[(a, v)])} = {format_number(part)}")
+            pushes.append(push)
         if not pushes:
             continue
         second = {**partial, **done}

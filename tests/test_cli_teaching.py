@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import graphc as gc
@@ -81,6 +82,23 @@ def test_render_steps(tmp_path):
     assert names == [f"frame_{i:03d}.svg" for i in range(9)] + ["index.html"]
     html = (tmp_path / "steps" / "index.html").read_text(encoding="utf-8")
     assert html.count("<svg") == 9
+
+
+@needs_dot
+def test_render_steps_of_a_tensor_graph(tmp_path):
+    """A matrix product's local derivative is a Jacobian, not a number: its step shows
+    the rule, and each adjoint once complete, as reverse mode computes it."""
+    text = "x: [3]\nW: [3, 3]\ny: [3]\nh = tanh(W @ x)\nloss = sum((h - y) ** 2)\n"
+    (tmp_path / "t.gc").write_text(text)
+    at = "x=[1,2,3],W=[[1,0,0],[0,2,0],[0,0,1]],y=[0,1,0]"
+    proc = graphc("render", "t.gc", "--at", at, "--steps", "steps", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "steps" / "index.html").read_text(encoding="utf-8")
+    done = re.search(r"done: ∂loss/∂x = \[([^\]]*)\]", html)[1]
+    values = gc.parse(text).bind((), parse_at(at))
+    _, grads = gc.compile(gc.parse(text))(**values)
+    np.testing.assert_allclose([float(v.replace("&#45;", "-")) for v in done.split(",")],
+                               grads["x"], rtol=1e-3)
 
 
 def test_render_without_output_is_a_usage_error(tmp_path):
