@@ -200,13 +200,18 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
                                 for i, p in enumerate(shown)]
             scene.legend = [
                 (f"path {i + 1}: {' → '.join(p.nodes)}:  "
-                 + " · ".join(pretty(f) for f in p.factors) + f" = {format_number(p.value)}",
+                 + " · ".join(pretty(f) for f in p.factors)
+                 + ("" if p.value is None else f" = {format_number(p.value)}"),
                  PALETTE[i % len(PALETTE)]) for i, p in enumerate(shown)]
             if n > len(shown):
                 scene.legend.append((f"... and {n - len(shown)} more", "#000000"))
-            total = dp_sum(g, x, out, edges, scene.edge_values)
-            scene.legend.append((f"sum over {n} paths = ∂{out}/∂{x} = "
-                                 f"{format_number(total)}", "#000000"))
+            if edges <= set(scene.edge_values):
+                total = dp_sum(g, x, out, edges, scene.edge_values)
+                scene.legend.append((f"sum over {n} paths = ∂{out}/∂{x} = "
+                                     f"{format_number(total)}", "#000000"))
+            else:
+                scene.legend.append(("tensor ops have Jacobians, not numbers, on their "
+                                     "edges: no scalar path sum", "#000000"))
     else:
         raise GraphcError(f"show={show!r}: expected 'reverse', 'forward' or 'paths'")
     return scene

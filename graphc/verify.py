@@ -87,7 +87,8 @@ def count_paths(g: Graph, source: str, target: str,
 def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, str]],
                     symbolic: dict, numeric: dict, limit: int | None = None) -> list[PathTerm]:
     """Every path source -> target with its product (the first ``limit`` of them:
-    there can be exponentially many); iterative depth-first search."""
+    there can be exponentially many); iterative depth-first search. A path through
+    an edge with no number in ``numeric`` (a tensor op's Jacobian) has value None."""
     reach = nx.ancestors(g.nx, target) | {target}
     found: list[PathTerm] = []
     stack = [(source, (source,), (), 1.0)]
@@ -100,7 +101,8 @@ def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, st
             if (node, nxt) in edges and nxt in reach:
                 e = (node, nxt)
                 stack.append((nxt, path + (nxt,), factors + (symbolic[e],),
-                              value * numeric[e]))
+                              None if value is None or e not in numeric
+                              else value * numeric[e]))
     return found
 
 

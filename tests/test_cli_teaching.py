@@ -84,13 +84,28 @@ def test_render_steps(tmp_path):
     assert html.count("<svg") == 9
 
 
+TENSOR = "x: [3]\nW: [3, 3]\ny: [3]\nh = tanh(W @ x)\nloss = sum((h - y) ** 2)\n"
+TENSOR_AT = "x=[1,2,3],W=[[1,0,0],[0,2,0],[0,0,1]],y=[0,1,0]"
+
+
+def test_render_paths_picture_of_a_tensor_graph(tmp_path):
+    """Paths through a matrix product are drawn with their symbolic factors; there is
+    no scalar path sum to give."""
+    (tmp_path / "t.gc").write_text(TENSOR)
+    proc = graphc("render", "t.gc", "--at", TENSOR_AT, "--show", "paths", "--wrt", "x",
+                  "-o", "p.dot", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    dot = (tmp_path / "p.dot").read_text(encoding="utf-8")
+    assert "path 1: x → " in dot and "W.T @" in dot
+    assert "no scalar path sum" in dot and "sum over" not in dot
+
+
 @needs_dot
 def test_render_steps_of_a_tensor_graph(tmp_path):
     """A matrix product's local derivative is a Jacobian, not a number: its step shows
     the rule, and each adjoint once complete, as reverse mode computes it."""
-    text = "x: [3]\nW: [3, 3]\ny: [3]\nh = tanh(W @ x)\nloss = sum((h - y) ** 2)\n"
+    text, at = TENSOR, TENSOR_AT
     (tmp_path / "t.gc").write_text(text)
-    at = "x=[1,2,3],W=[[1,0,0],[0,2,0],[0,0,1]],y=[0,1,0]"
     proc = graphc("render", "t.gc", "--at", at, "--steps", "steps", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     html = (tmp_path / "steps" / "index.html").read_text(encoding="utf-8")
