@@ -122,7 +122,7 @@ def fusable(split: blocks.Split) -> bool:
     """Whether every node a block computes has a spelling for one float here (a
     lambda's, those of its body), and its outputs are floats."""
     h, outside = split.graph, set(split.before) | set(split.after)
-    if any(h.op(o).dtype == "weak" and not h.is_const(o) for o in split.outputs):
+    if any(h.op(o).dtype == "bool" for o in split.outputs):
         return False  # a comparison: NumPy's result is bool, the loop's arrays float64
     if any(h.attrs(n)["op"] in blocks.SHIFTS for n in h.order()) and any(
             shrinks(h)[o] for o in split.outputs):

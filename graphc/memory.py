@@ -51,12 +51,16 @@ def dtype_classes(g: Graph, one_dtype: bool = False) -> Classes:
     values computed from them do."""
     classes: Classes = {}
     shared = frozenset(("inputs",))
+    bools = set()  # promote to nothing, but no other value fits their buffers
     for n in g.order():
         op = g.op(n)
         if op.name == "input":
             classes[n] = shared if one_dtype else frozenset((n,))
         elif op.dtype == "follows":
-            classes[n] = frozenset().union(*(classes[a] for a in g.args(n)))
+            classes[n] = frozenset().union(*(classes[a] for a in g.args(n) if a not in bools))
+        elif op.dtype == "bool":
+            classes[n] = frozenset((n,))
+            bools.add(n)
         elif op.dtype == "weak":
             classes[n] = frozenset()
         else:

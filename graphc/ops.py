@@ -85,8 +85,9 @@ class Op:
     body: Any = field(default=None, repr=False)
     source: str | None = None
     # For memory planning (memory.py): the result is always a new array, never a view
-    # of an operand; and its dtype: "follows" the operands' promotion, is "weak" (bool
-    # or a Python number: promotes to nothing), or is the op's "own" (unknown).
+    # of an operand; and its dtype: "follows" the operands' promotion, is "weak" (a
+    # Python number: promotes to nothing), "bool" (an array of them: promotes to
+    # nothing, holds nothing else), or is the op's "own" (unknown).
     fresh: bool = False
     dtype: str = "own"
     writes_out: bool = False  # a helper whose call takes out= (and may update in place)
@@ -244,7 +245,7 @@ for _name, _sym, _fn, _rel in [("gt", ">", np.greater, sp.StrictGreaterThan),
                                ("eq", "==", np.equal, sp.Equality),
                                ("ne", "!=", np.not_equal, sp.Unequality)]:
     _register(Op(_name, 2, "{0} %s {1}" % _sym, _fn, COMPARE, (ADD, ADD), sympy_head=_rel,
-                 differentiable=False, public=False, fresh=True, dtype="weak"))
+                 differentiable=False, public=False, fresh=True, dtype="bool"))
 
 
 def _sum_to(x, like):

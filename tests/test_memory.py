@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, central_diff
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from test_property import SETTINGS, dags
@@ -265,6 +265,24 @@ def test_planned_tensor_code_equals_unplanned_code_bit_for_bit(text, dtype, mode
         pytest.skip("forward mode carries a tangent per weight: not what this test is about")
     fn = _run_both(text, at, mode=mode)
     assert "out=" in fn.source
+
+
+@pytest.mark.parametrize("text", [
+    "x: [N]\ns = sum(abs(x) + leaky_relu(x, 0.2))",
+    "x: [N, 2]\ns = sum(leaky_relu(x, 0.2) - abs(x))",
+    "s = sum(leaky_relu(x, 0.2) + leaky_relu(x, 0.3))",
+    "x: [N]\ny = relu(x) + abs(x) + leaky_relu(x, 0.1)\ns = sum(y * y)",
+])
+def test_a_comparisons_bool_array_never_holds_a_float(text):
+    """Two derivatives that share x >= 0: the mask is a bool array, so no float result
+    (np.where(mask, 1.0, -1.0) + ...) may be written into it."""
+    x = np.linspace(-1, 1, 2 * N).reshape(-1, 2) if "[N, 2]" in text \
+        else np.linspace(-1, 1.1, N)
+    fn = _run_both(text, {"x": x})
+    _, grads = fn(x=x)
+    g = gc.parse(text)
+    np.testing.assert_allclose(grads["x"], central_diff(
+        lambda **v: g.evaluate(**v)["s"], {"x": x}, "x"), rtol=1e-6, atol=1e-8)
 
 
 def test_an_operand_that_dies_in_a_line_is_overwritten_there():
