@@ -175,7 +175,7 @@ def _count(g: Any, node: str) -> str:
     """How many elements one output element of a mean averages."""
     x = g.args(node)[0]
     dims = [g.shape(x)[i] for i in _axes(g.attrs(node)["params"].get("axis"), len(g.shape(x)))]
-    if all(isinstance(d, int) for d in dims):
+    if not g.elastic(x) and all(isinstance(d, int) for d in dims):
         return g.const(float(np.prod(dims)))
     return g.add("size_ratio", (x, node))
 
@@ -292,8 +292,8 @@ def _mse_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
     pred, target = g.args(node)
     diff = g.add("sub", (pred, target))
     shape = shapes.broadcast(g.shape(pred), g.shape(target))
-    n = g.const(float(np.prod(shape))) if all(isinstance(d, int) for d in shape) \
-        else g.add("size_ratio", (diff, node))
+    n = g.const(float(np.prod(shape))) if not g.elastic(diff) and all(
+        isinstance(d, int) for d in shape) else g.add("size_ratio", (diff, node))
     d = g.add("mul", (diff, g.add("div", (grad, n))))
 
     def to(x: str, t: str) -> str:
