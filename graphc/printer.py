@@ -97,7 +97,10 @@ def join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
 def _foldable_into(g: Graph, node: str, forms: dict[str, Form],
                    joinable: Callable[[str, str], bool]) -> bool:
     """Its one consumer is printed here (``forms`` has the form of each printed node)
-    and spells the operand once (no recomputing)."""
+    and spells the operand once (no recomputing). A node read by others that are not
+    printed here (a loop's graph around a kernel's) is not folded."""
+    if len(g.nx._succ[node]) != 1:
+        return False
     (consumer,) = g.nx._succ[node]
     if consumer not in forms or not joinable(node, consumer):
         return False

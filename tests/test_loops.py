@@ -154,6 +154,16 @@ def test_sums_in_the_loop():
     np.testing.assert_allclose(fused(**at)[0], plain(**at)[0], rtol=1e-11)
 
 
+@pytest.mark.parametrize("text", ["x: [N]\ns = sum(x + 1)", "s = sum(a + b)"])
+def test_a_sum_of_one_line(text):
+    """x + 1 is read by the sum and by the loop's graph around it: printed, it is never
+    folded as if the sum were its only reader."""
+    plain, fused = _compiled(text)
+    assert loops.loop_name("value_and_grad") in fused.source
+    args = [np.linspace(-1, 1 + k, BIG) for k in range(len(plain.inputs))]
+    _assert_close(fused(*args), plain(*args))
+
+
 def test_declared_scalars_reach_the_loop():
     plain, fused = _compiled("w: scalar\nk: scalar\ny = maximum(w * x, k) + exp(x) / w")
     x = np.linspace(-2, 2, BIG)
