@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from . import blocks as blocks_mod
+from . import fuse as fuse_mod
 from . import loops, memory, printer
 from .fuse import Fusion
 from .graph import Graph
@@ -86,7 +87,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     whether the inputs were brought to one dtype, the branch that runs big arrays in
     blocks and its kernel, which follows the function (``kernels.py``).
     """
-    namer = Namer(set(helpers.values()) | {fname})
+    namer = Namer(set(helpers.values()) | {fname} | (fuse_mod.VOCABULARY() if fuse == "numexpr"
+                                                      else set()))
     params = [namer(i) for i in g.inputs]
     names: dict[str, str] = {}
     nodes: list[str] = []  # the nodes that compute something
