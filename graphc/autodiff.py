@@ -267,6 +267,7 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         live = _between(h, [w], upstream)
         stacked = not _pointwise(h, live)
         if stacked:
+            _check_declared(h, live)
             _check_size(h, w, live)
         dots: dict[str, str] = {}
         for v in order:
@@ -293,6 +294,17 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     h.outputs = [out, *grads]
     h.nx.graph.update(mode="forward", wrt=wrt, of=out, tangents=tangents)
     return h
+
+
+def _check_declared(g: Graph, live: set[str]) -> None:
+    """Direction-stacked tangents need every shape on the path: a reduction of a value
+    of unknown shape does not know which axes carry the directions."""
+    for n in g.order():
+        if n in live and not _pointwise(g, {n}) and any(g.elastic(a) for a in g.args(n)):
+            free = sorted(i for i in g.upstream([n]) & set(g.inputs) if g.elastic(i))
+            raise GraphcError(f"forward mode through {g.attrs(n)['op']} (node {n!r}) needs "
+                              f"declared shapes: declare {', '.join(free)} (e.g. "
+                              f"{free[0]}: [N]), or use mode='reverse'")
 
 
 def _check_size(g: Graph, w: str, live: set[str]) -> None:

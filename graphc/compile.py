@@ -20,12 +20,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from . import autodiff, loops, module
 from . import blocks as blocks_mod
 from . import fuse as fuse_mod
 from . import passes as passes_mod
-from .errors import GraphcError
+from .errors import GraphcError, InputError
 from .graph import Graph, paused_gc
+from .tensor import TANGENT_LIMIT
 
 _MODES = {"reverse": autodiff.reverse, "forward": autodiff.forward}
 FLOATS_LIMIT = 5_000
@@ -99,9 +102,17 @@ class CompiledFunction:
         self.of = grad_graph.nx.graph["of"]
         self.mode = grad_graph.nx.graph["mode"]
         self.module = load_module(source)
+        self._stacked = [grad_graph.args(n)[0] for n in grad_graph.nx
+                         if grad_graph.attrs(n)["op"] == "basis"]
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         values = self.graph.bind(args, kwargs)
+        for w in self._stacked:  # the emitted _basis checks too, with a ValueError
+            n = np.size(values[w])
+            if n * n > TANGENT_LIMIT:
+                raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
+                                 f"directions ({n * n:,} numbers at least); use "
+                                 "mode='reverse'")
         return self.module.value_and_grad(*values.values())
 
     def forward(self, /, *args: Any, **kwargs: Any) -> Any:

@@ -62,6 +62,7 @@ class Report:
     of: str
     at: dict[str, Any]
     rows: list[Row]
+    no_forward: str | None = None  # why forward mode could not run
 
     @property
     def ok(self) -> bool:
@@ -158,9 +159,12 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
     out = g.output(of)
     env = g.bind((), at)
     rev = compile_graph(g, wrt=wrt, of=out)
-    fwd = compile_graph(g, wrt=wrt, of=out, mode="forward")
     value, rev_grads = rev(**env)
-    _, fwd_grads = fwd(**env)
+    try:
+        _, fwd_grads = compile_graph(g, wrt=wrt, of=out, mode="forward")(**env)
+        no_forward = None
+    except GraphcError as exc:  # undeclared shapes through tensor ops, too many directions
+        fwd_grads, no_forward = {}, str(exc)
     symbolic = local_derivatives(g)
     numeric = edge_values(g, env)
     edges = set(symbolic)
@@ -184,10 +188,10 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
                 sym = None  # not an elementwise graph: no scalar formula to differentiate
         path_sum = None if total is None else _to_input(total, value, env[x])
         row = Row(x, n, paths, path_sum, method, rev_grads[x],
-                  fwd_grads[x], _finite_difference(g, env, x, out), sym)
+                  fwd_grads.get(x), _finite_difference(g, env, x, out), sym)
         _judge(row)
         rows.append(row)
-    return Report(out, dict(at), rows)
+    return Report(out, dict(at), rows, no_forward)
 
 
 def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
@@ -225,7 +229,8 @@ def format_report(rep: Report) -> str:
             "agree"]
     body = [[r.input, str(r.n_paths), "-" if r.path_sum is None else format_number(r.path_sum),
              format_number(r.reverse),
-             format_number(r.forward), format_number(r.finite_difference),
+             "-" if r.forward is None else format_number(r.forward),
+             format_number(r.finite_difference),
              "-" if r.sympy is None else format_number(r.sympy),
              "yes" if r.ok else "NO: " + ", ".join(r.disagree)] for r in rep.rows]
     widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
@@ -250,6 +255,8 @@ def format_report(rep: Report) -> str:
             lines.append(f"  {' -> '.join(p.nodes)}:  {factors} = {format_number(p.value)}")
         if len(r.paths) > 8:
             lines.append(f"  ... and {len(r.paths) - 8} more")
+    if rep.no_forward:
+        lines += ["", f"forward: {rep.no_forward}"]
     lines += ["", "all methods agree" if rep.ok else "METHODS DISAGREE",
               f"(tolerances: exact methods rtol {RTOL:g}; finite differences rtol {FD_RTOL:g})"]
     return "\n".join(lines)

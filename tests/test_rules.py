@@ -55,7 +55,12 @@ def check(text: str, name: str, kind: str, mode: str, fires: bool = True,
     g = gc.parse(text)
     at = at or _values(text, np.random.default_rng(0))
     rewrites = tuple(p for p in passes.PASSES if p != "memory")
-    fast = gc.compile(g, mode=mode, passes=rewrites)
+    try:
+        fast = gc.compile(g, mode=mode, passes=rewrites)
+    except gc.GraphcError as exc:
+        if mode != "forward" or "needs declared shapes" not in str(exc):
+            raise
+        pytest.skip("an undeclared input reaches a reduction: no stacked tangents")
     off = gc.compile(g, mode=mode, passes=tuple(p for p in rewrites if p != kind))
     plain = gc.compile(g, mode=mode, optimize=False)
     report = fast.forward_graph.nx.graph["report"] if user_graph else fast.report()

@@ -374,9 +374,30 @@ def test_forward_mode_checks_a_size_known_only_at_call_time():
     fn = gc.compile(gc.parse("x: [N]\ny = sum(exp(x))"), mode="forward")
     x = np.linspace(0.0, 1.0, 100)
     np.testing.assert_allclose(fn(x)[1]["x"], np.exp(x))
+    with pytest.raises(gc.InputError, match="x of 10000 elements carries 10000 directions "
+                                            ".* use mode='reverse'"):
+        fn(np.zeros(10_000))  # graphc's call checks it; the standalone module's _basis too
     with pytest.raises(ValueError, match="10000 directions .* use mode='reverse'"):
-        fn(np.zeros(10_000))
+        fn.module.value_and_grad(np.zeros(10_000))
     assert f"n * n > {tensor.TANGENT_LIMIT:_}" in inspect.getsource(tensor._basis)
+
+
+@pytest.mark.parametrize("text", ["s = mean(a)", "s = sum(a + b)", "s = sum(a * b)",
+                                  "loss = mse(a, b)", "x: [N]\ns = sum(x * a)"])
+def test_forward_mode_through_tensor_ops_needs_declared_shapes(text):
+    """Undeclared inputs have no static shape: a reduction's tangent cannot tell the
+    direction axis from theirs (mean(a) gave 1 per element, not 1/size). A clear error,
+    and verify still compares the other methods."""
+    g = gc.parse(text)
+    with pytest.raises(gc.GraphcError, match="forward mode through .* needs declared "
+                                             "shapes: declare .*mode='reverse'"):
+        gc.compile(g, mode="forward")
+    at = {n: np.linspace(0.5, 1.5, 3) if n != "b" else np.linspace(1, 2, 6).reshape(2, 3)
+          for n in g.inputs}
+    if "mse" in text:
+        at["b"] = np.ones(3)
+    report = gc.verify(g, at)
+    assert report.ok and report.no_forward and all(r.forward is None for r in report.rows)
 
 
 @pytest.mark.parametrize("text", ["x: [3]\ne = sum(x - x)", "x: [3]\ne = sum(sin(x / x)) + sum(x)",
