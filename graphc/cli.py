@@ -21,7 +21,7 @@ from .compile import compile as compile_graph
 from .compile import write_atomic
 from .errors import GraphcError
 from .parse import load
-from .render import render, write
+from .render import drawn, render
 from .steps import write_steps
 from .verify import verify
 
@@ -119,11 +119,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if args.steps and at is None:
         raise UsageError("--steps needs input values: --at a=2,b=1")
     dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit)
+    picture = drawn(dot, args.output) if args.output else None  # a bad -o writes no steps
     if args.steps:
         written = write_steps(g, at, args.steps, of=args.of, limit=args.limit)
         print(f"wrote {len(written) - 1} frames and {written[-1]}", file=sys.stderr)
-    if args.output:
-        write(dot, args.output)
+    if picture is not None:
+        write_atomic(args.output, picture)
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
@@ -146,13 +147,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 "colah_paths_b": render(g, at, show="paths", wrt="b"),
                 "colah_forward_b": render(g, at, show="forward", wrt="b")}
     out = Path(args.outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = [out / "colah_grad.py"]
-    write_atomic(written[0], fn.source)
     fmt = "svg" if shutil.which("dot") else "dot"
-    for name, dot in pictures.items():
-        written.append(out / f"{name}.{fmt}")
-        write(dot, written[-1])
+    for place in (out, out / "steps"):
+        if place.exists() and not place.is_dir():
+            raise UsageError(f"{place} is a file, not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    files = {out / "colah_grad.py": fn.source,
+             **{out / f"{name}.{fmt}": drawn(dot, out / f"{name}.{fmt}")
+                for name, dot in pictures.items()}}  # all drawn before any is written
+    for path, data in files.items():
+        write_atomic(path, data)
+    written = list(files)
     if fmt == "svg":
         written.append(write_steps(g, at, out / "steps")[-1])
     print("graphc demo: colah's graph e = (a + b) * (b + 1) at a = 2, b = 1\n")

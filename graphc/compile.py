@@ -65,6 +65,8 @@ def load_module(source: str, label: str = "graphc_generated") -> ModuleType:
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     """Write ``path`` completely or not at all: a temp file renamed into place."""
     path = Path(path)
+    if not path.parent.is_dir():
+        raise GraphcError(f"{path}: no directory {path.parent} to write it in")
     fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -244,14 +244,19 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
 
 def write(dot: graphviz.Digraph, path: str | Path) -> None:
     """Write a picture by its suffix; DOT text needs no Graphviz binary."""
+    write_atomic(path, drawn(dot, path))
+
+
+def drawn(dot: graphviz.Digraph, path: str | Path) -> str | bytes:
+    """The picture in the format of ``path``'s suffix, and a place to write it: checked
+    before anything is written."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
-    if fmt in ("dot", "gv"):
-        write_atomic(path, dot.source)
-        return
-    if fmt not in ("svg", "png", "pdf"):
+    if fmt not in ("dot", "gv", "svg", "png", "pdf"):
         raise GraphcError(f"{path}: unknown picture type .{fmt} (use .svg, .png, .pdf, .dot)")
-    write_atomic(path, pipe(dot, fmt))
+    if not path.parent.is_dir():
+        raise GraphcError(f"{path}: no directory {path.parent} to write it in")
+    return dot.source if fmt in ("dot", "gv") else pipe(dot, fmt)
 
 
 def pipe(dot: graphviz.Digraph, fmt: str) -> bytes:

@@ -122,6 +122,24 @@ def test_render_without_output_is_a_usage_error(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("output", ["out.txt", "missing/out.svg"])
+def test_a_bad_picture_path_writes_no_steps_either(tmp_path, output):
+    proc = graphc("render", COLAH, "--at", "a=2,b=1", "--steps", "steps", "-o", output,
+                  cwd=tmp_path)
+    assert_clean_error(proc, COLAH)
+    assert output in proc.stderr and ".tmp" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_into_a_file_writes_nothing(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "steps").write_text("a file where the steps would go")
+    proc = graphc("demo", "--outdir", "d", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "is a file" in proc.stderr
+    assert [p.name for p in (tmp_path / "d").iterdir()] == ["steps"]
+
+
 def test_render_unknown_suffix(tmp_path):
     proc = graphc("render", COLAH, "-o", "out.txt", cwd=tmp_path)
     assert_clean_error(proc, COLAH)
