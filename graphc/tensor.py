@@ -105,10 +105,14 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     axes = axis if isinstance(axis, tuple) else (axis,)
     out = []
     for a in axes:
-        if not isinstance(a, int) or not -ndim <= a < ndim:
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise ShapeError(f"axis {a!r} is not an integer")
+        if not -ndim <= a < ndim:
             raise ShapeError(f"axis {a} is out of range for {ndim} dimensions")
         out.append(a % ndim)
-    return tuple(sorted(set(out)))
+    if len(set(out)) < len(out):
+        raise ShapeError(f"axis {axis} names an axis twice")
+    return tuple(sorted(out))
 
 
 def _reduced(shape: shapes.Shape, axis: Any, keepdims: bool) -> shapes.Shape:
