@@ -8,7 +8,7 @@ atomically, so a failed run leaves nothing behind.
 from __future__ import annotations
 
 import argparse
-import json
+import ast
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -66,20 +66,26 @@ def _number_or_array(name: str, raw: str) -> Any:
         pass
     bad = UsageError(f"--at: {name}={raw!r} is not a number or a [list] of numbers")
     try:
-        loaded = json.loads(raw)
-    except ValueError:
-        raise bad from None
-    stack = [loaded]
-    while stack:  # only numbers and lists of them: no true/null/"strings"
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, bool) or not isinstance(item, (int, float)):
-            raise bad
-    try:
+        loaded = _numbers(ast.parse(raw.strip(), mode="eval").body)
         return np.asarray(loaded, dtype=float)
-    except ValueError:  # ragged lists
+    except (SyntaxError, ValueError):  # not numbers and lists of them, or ragged lists
         raise bad from None
+
+
+def _numbers(node: ast.expr) -> Any:
+    """A number, or nested lists of them, spelled as a scalar --at value may be (.5,
+    1e3, -inf, nan): read from the syntax tree, never evaluated."""
+    if isinstance(node, ast.List):
+        return [_numbers(e) for e in node.elts]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _numbers(node.operand)
+        if not isinstance(value, list):
+            return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return float(node.value)
+    if isinstance(node, ast.Name) and node.id.lower() in ("nan", "inf", "infinity"):
+        return float(node.id)
+    raise ValueError("not a number")
 
 
 def format_value(x: Any) -> str:
@@ -241,6 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as exc:
         print(f"graphc: error: {exc}", file=sys.stderr)
+        return 2
+    except ZeroDivisionError as exc:  # Python floats follow Python: an empty batch, 1 / 0.0
+        _report(args, GraphcError(f"{exc} at these input values"))
         return 2
 
 

@@ -176,6 +176,8 @@ def test_bad_at_exits_2_with_a_clear_message(tmp_path, command, at):
     ("a=", "no value"), ("a=x", "not a number"), ("a", "name=value"), ("=1", "name=value"),
     ("", "no values"), (" , ", "no values"), ("a=2,b=1,a=3", "twice"),
     ("a=[1,2,b=1", "not a number"), ("a=[1,\"x\"]", "not a number"),
+    ("a=[True]", "not a number"), ("a=[[1],[2,3]]", "not a number"),
+    ("a=[__import__('os')]", "not a number"), ("a=[1+2]", "not a number"),
 ])
 def test_parse_at_rejects(at, message):
     with pytest.raises(gc.GraphcError, match=message):
@@ -186,6 +188,17 @@ def test_parse_at_reads_numbers_and_lists():
     got = parse_at("a=2, b=-1.5e-3,x=[[1,2],[3,4]]")
     assert got["a"] == 2.0 and got["b"] == -1.5e-3
     assert got["x"].shape == (2, 2) and got["x"].tolist() == [[1, 2], [3, 4]]
+    # list elements are spelled as scalars may be
+    got = parse_at("y=[.5, 1., -inf, +2, 1_000, 1e3],z=[nan]")
+    assert got["y"].tolist() == [0.5, 1.0, -np.inf, 2.0, 1000.0, 1000.0]
+    assert np.isnan(got["z"]).all()
+
+
+def test_an_empty_batch_divided_by_its_size_is_a_clear_error(tmp_path):
+    (tmp_path / "e.gc").write_text("x: [N]\ns = mean(x)\n")
+    proc = graphc("eval", "e.gc", "--at", "x=[]", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "e.gc: error: float division by zero" in proc.stderr  # after NumPy's warnings
 
 
 def test_empty_at_exits_2_for_verify(tmp_path):
