@@ -119,7 +119,10 @@ def dp_sum(g: Graph, source: str, target: str, edges: set, numeric: dict) -> Any
 
 
 def _to_input(value: Any, out: Any, x: Any) -> Any:
-    """A derivative of the output, per output element, summed to the input's shape."""
+    """A derivative of the output, per output element, summed to the input's shape. A
+    zero (no path: x does not reach the output) is zero in x's shape, whatever out's."""
+    if np.ndim(value) == 0 and value == 0:
+        return np.zeros(np.shape(x)) if np.ndim(x) else 0.0
     return _sum_to(_broadcast_like(value, out), x)
 
 

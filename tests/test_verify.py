@@ -320,3 +320,14 @@ def test_enumerate_paths_stops_at_limit():
 ])
 def test_format_number(value, text):
     assert gv.format_number(value) == text
+
+
+def test_an_input_that_does_not_reach_the_output_has_zero_gradient_in_its_shape():
+    """verify of an intermediate node: q does not reach h, and its shape has nothing to
+    do with h's; every method gives zeros shaped like q."""
+    g = gc.parse("x: [N, 3]\nq: [5]\nh = tanh(x)\ns = sum(h) + sum(q)")
+    report = gc.verify(g, {"x": np.array([[1.0, 2.0, 3.0]]), "q": np.arange(5.0)}, of="h")
+    assert report.ok
+    q = next(r for r in report.rows if r.input == "q")
+    for got in (q.reverse, q.forward, q.finite_difference, q.sympy):
+        np.testing.assert_array_equal(got, np.zeros(5))
