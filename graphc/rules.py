@@ -466,18 +466,29 @@ def _dot(g: Graph, args: tuple, params: dict) -> Rewrite:
     return None
 
 
+_SPLIT_DEPTH = [0]
+"""How many splits are under way: each splits its parts in turn, a Python call deeper
+(one count for all threads: a compile running beside another may split less)."""
+
+
 def _split_sum(reduction: str, op: str) -> Rule:
     """sum(a + b) -> sum(a) + sum(b) for a and b of one shape: each is read once and
-    no sum array is made; the parts can then become dots or lose their scalars."""
+    no sum array is made; the parts can then become dots or lose their scalars. Not
+    deeper than 100 terms into a chain (a sum of 500 would exhaust Python's stack)."""
     def split(g: Graph, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
-        if _op(g, inner) != op or g.uses.get(inner, 1) != 1 or not _known_array(g, inner):
+        if _op(g, inner) != op or g.uses.get(inner, 1) != 1 or not _known_array(g, inner) \
+                or _SPLIT_DEPTH[0] >= 100:
             return None
         a, b = g.args(inner)
         if g.shape(a) != g.shape(inner) or g.shape(b) != g.shape(inner) \
                 or g.elastic(a) or g.elastic(b):
             return None
-        return (op, (g.add(reduction, (a,), params), g.add(reduction, (b,), params)), {})
+        _SPLIT_DEPTH[0] += 1
+        try:
+            return (op, (g.add(reduction, (a,), params), g.add(reduction, (b,), params)), {})
+        finally:
+            _SPLIT_DEPTH[0] -= 1
     return split
 
 

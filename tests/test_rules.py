@@ -521,3 +521,16 @@ def test_rewrites_on_declared_random_dags_keep_their_values(case):
         assert_close(v1, v2, rtol=1e-10, atol=1e-12, what=text)
         for k in g2:
             assert_close(g1[k], g2[k], rtol=1e-8, atol=1e-10, what=f"{k} ({mode}) of\n{text}")
+
+
+def test_a_sum_of_a_long_chain_splits_without_exhausting_the_stack():
+    """sum(a + b) -> sum(a) + sum(b) splits each part in turn, a call deeper: a sum of 500
+    products raised RecursionError; past 100 terms the rest is summed whole."""
+    text = "x: [N]\ne = sum(" + " + ".join(f"x * {i}" for i in range(1, 500)) + ")"
+    fn = gc.compile(gc.parse(text))
+    x = np.linspace(0.0, 1.0, 7)
+    value, grads = fn(x=x)
+    total = sum(range(1, 500))
+    np.testing.assert_allclose(grads["x"], total, rtol=1e-12)
+    assert value == pytest.approx(x.sum() * total, rel=1e-12)
+    assert fn.report()["sum(a + b) -> sum(a) + sum(b)"] >= 100
