@@ -98,7 +98,13 @@ def input(name: str, shape: tuple | None = None) -> Expr:  # noqa: A001 - SPEC's
     """A named input; ``shape`` declares it (dims are ints or names), else it broadcasts."""
     if not isinstance(name, str) or not name:
         raise InputError(f"an input name must be a non-empty string, got {name!r}")
-    return Expr("input", name=name, shape=None if shape is None else tuple(shape))
+    if shape is not None:
+        shape = tuple(shape)
+        for d in shape:  # as in text: `x: [N, 3]`
+            if not (type(d) is int and d >= 0 or isinstance(d, str) and d.isidentifier()):
+                raise InputError(f"input {name}: a dimension is a non-negative integer or a "
+                                 f"name, got {d!r}")
+    return Expr("input", name=name, shape=shape)
 
 
 def inputs(names: str) -> tuple[Expr, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import gc
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -334,6 +334,9 @@ class Graph:
              names: list[str] | None = None) -> dict[str, Any]:
         """Match call arguments to inputs and check them; raises ``InputError``."""
         names = self.inputs if names is None else names
+        if kwargs is not None and not isinstance(kwargs, Mapping):
+            raise InputError(f"input values are a mapping name -> value, got "
+                             f"{type(kwargs).__name__}")
         kwargs = dict(kwargs or {})
         if len(args) > len(names):
             raise InputError(f"{len(args)} positional values given, the graph has "

@@ -230,6 +230,11 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
     True
     """
     out = g.output(of)
+    if wrt is not None and show == "reverse":  # the other pictures check it themselves
+        raise GraphcError("wrt= picks the input of show='forward' or 'paths'; the reverse "
+                          "picture shows every input's adjoint")
+    if limit is not None and (type(limit) is not int or limit < 1):
+        raise GraphcError(f"limit={limit!r}: expected a positive number of nodes")
     scene = full_scene(g, at, out, show, wrt)
     where = ""
     if at:  # arrays by their shape: their values are on the nodes

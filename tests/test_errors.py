@@ -255,3 +255,17 @@ def test_errors_leave_the_graph_usable(mode: str):
     with pytest.raises(gc.UndefinedNameError):
         gc.compile(g, of="zz", mode=mode)
     assert float(gc.compile(g, mode=mode)(a=2.0, b=1.0)[0]) == 6.0
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: gc.input("q", shape=(True,)), ["q", "dimension", "True"]),
+    (lambda: gc.input("q", shape=(3, -1)), ["q", "dimension", "-1"]),
+    (lambda: gc.verify(gc.parse("e = a * b"), [1, 2]), ["mapping", "list"]),
+    (lambda: gc.render(gc.parse("e = a * b"), {"a": 1, "b": 2}, wrt="zz"), ["wrt", "reverse"]),
+    (lambda: gc.render(gc.parse("e = a * b"), {"a": 1, "b": 2}, limit="2"), ["limit='2'"]),
+])
+def test_api_misuse_is_a_graphc_error(call, words):
+    with pytest.raises(gc.GraphcError) as info:
+        call()
+    for w in words:
+        assert w in str(info.value), w
