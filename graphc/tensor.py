@@ -553,7 +553,8 @@ def _register_all() -> None:
                  vjp=lambda g, node, grad: (g.add("mT", (grad,)),),
                  jvp=lambda g, node, dots: g.add("mT", (dots[0],))))
     _register(Op("reverse_last", 1, "_reverse_last({0}, {k})", _reverse_last,
-                 slot_prec=(0,), shape=lambda g, args, params: g.shape(args[0]),
+                 slot_prec=(0,), shape=lambda g, args, params: _reversed_last(
+                     g.shape(args[0]), params["k"]),
                  params={"k": None}, public=False, differentiable=False,
                  helpers=(_reverse_last,)))
     _register(Op("outer", 2, "np.outer({0}, {1})", np.outer, slot_prec=(0, 0), public=False,
@@ -645,6 +646,10 @@ def _register_all() -> None:
     _register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"ndim": None},
                  public=False, differentiable=False, helpers=(_lift,),
                  shape=lambda g, args, params: _lifted(g.shape(args[0]), params["ndim"])))
+
+
+def _reversed_last(shape: shapes.Shape, k: int) -> shapes.Shape:
+    return shape[:len(shape) - k] + shape[len(shape) - k:][::-1]
 
 
 def _lifted(shape: shapes.Shape, ndim: int) -> shapes.Shape:

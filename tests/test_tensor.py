@@ -126,6 +126,7 @@ STRUCTURAL = {
     "matmul vec-vec": ("a: [4]\nb: [4]\nf = a @ b", {"a": (4,), "b": (4,)}),
     "matmul batched": ("a: [2, 3, 4]\nb: [4, 2]\nf = a @ b", {"a": (2, 3, 4), "b": (4, 2)}),
     "transpose": ("a: [3, 4]\nf = a.T", {"a": (3, 4)}),
+    "transpose rank 3": ("a: [2, 3, 4]\nf = sin(a.T) * a.T", {"a": (2, 3, 4)}),
     "sum axis": ("a: [3, 4]\nf = sum(a, axis=0)", {"a": (3, 4)}),
     "sum all": ("a: [3, 4]\nf = sum(a)", {"a": (3, 4)}),
     "mean keepdims": ("a: [3, 4]\nf = mean(a, axis=1, keepdims=True)", {"a": (3, 4)}),
