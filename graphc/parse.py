@@ -333,7 +333,7 @@ def _names(tree: ast.AST) -> set[str]:
 def load(path: str | Path) -> Graph:
     """A Graph from a .gc file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a BOM some editors write is no text
     except (OSError, UnicodeDecodeError) as exc:
         raise GraphcError(f"cannot read {path}: {exc}") from None
     return parse(text)

@@ -269,3 +269,9 @@ def test_api_misuse_is_a_graphc_error(call, words):
         call()
     for w in words:
         assert w in str(info.value), w
+
+
+def test_a_file_with_a_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "bom.gc"
+    path.write_bytes("\ufeffe = (a + b) * (b + 1)\n".encode())
+    assert gc.compile(gc.load(path))(a=2.0, b=1.0)[0] == 6.0
