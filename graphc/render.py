@@ -22,7 +22,7 @@ from .compile import write_atomic
 from .derive import edge_values, local_derivatives, pretty
 from .errors import GraphcError
 from .graph import Graph
-from .verify import count_paths, dp_sum, enumerate_paths, format_number
+from .verify import count_paths, dp_sum, enumerate_paths, format_number, path_edges
 
 BIG = 300
 """Graphs with more nodes than this still render, with a warning (see ``limit=``)."""
@@ -205,7 +205,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
                  PALETTE[i % len(PALETTE)]) for i, p in enumerate(shown)]
             if n > len(shown):
                 scene.legend.append((f"... and {n - len(shown)} more", "#000000"))
-            if edges <= set(scene.edge_values):
+            if path_edges(g, x, out, edges) <= set(scene.edge_values):
                 total = dp_sum(g, x, out, edges, scene.edge_values)
                 scene.legend.append((f"sum over {n} paths = ∂{out}/∂{x} = "
                                      f"{format_number(total)}", "#000000"))

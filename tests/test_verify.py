@@ -331,3 +331,14 @@ def test_an_input_that_does_not_reach_the_output_has_zero_gradient_in_its_shape(
     q = next(r for r in report.rows if r.input == "q")
     for got in (q.reverse, q.forward, q.finite_difference, q.sympy):
         np.testing.assert_array_equal(got, np.zeros(5))
+
+
+@pytest.mark.parametrize("max_paths", [0, 12])  # dynamic programming, enumeration
+def test_a_tensor_op_off_the_paths_leaves_the_path_sum(max_paths):
+    """x also feeds a sum that h does not read: the paths from x to h cross no Jacobian,
+    so their sum is given, and equals reverse mode's."""
+    g = gc.parse("x: [N, 3]\nh = tanh(x)\ns = sum(x)")
+    report = gc.verify(g, {"x": np.array([[1.0, 2.0, 3.0]])}, of="h", max_paths=max_paths)
+    (row,) = report.rows
+    assert report.ok and row.path_sum is not None
+    np.testing.assert_allclose(row.path_sum, row.reverse, rtol=1e-12)
