@@ -452,8 +452,9 @@ def _slice_code(params: dict) -> str:
     bounds = f"{'' if params['start'] is None else params['start']}:" \
              f"{'' if params['stop'] is None else params['stop']}"
     axis = params["axis"]
-    lead = ":, " * axis if axis >= 0 else "..., " + ":, " * (-axis - 1)
-    return "{0}[" + lead + bounds + "]"
+    if axis >= 0:
+        return "{0}[" + ":, " * axis + bounds + "]"
+    return "{0}[..., " + bounds + ", :" * (-axis - 1) + "]"  # axis -2: x[..., 1:, :]
 
 
 def _slice_shape(x: shapes.Shape, start: Any = None, stop: Any = None,
