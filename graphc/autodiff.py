@@ -156,8 +156,10 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             total = h.add("broadcast_like", (total, out))
         if w in free and len(free) > 1:
             grads.append(h.add("sum_to", (total, w), name=h.fresh(f"{w}_bar")))
-        else:
-            grads.append(_name(h, total, h.fresh(f"{w}_bar")))
+            continue
+        grads.append(_name(h, total, h.fresh(f"{w}_bar")))
+        if grads[-1] != total and total not in h.nx:  # renamed: others may hold it too
+            adjoint = {v: grads[-1] if a == total else a for v, a in adjoint.items()}
     adjoint.update(zip(wrt, grads))
     h.outputs = [out, *grads]
     h.nx.graph.update(mode="reverse", wrt=wrt, of=out, adjoints=adjoint, stretched=stretched)

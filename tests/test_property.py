@@ -342,3 +342,19 @@ def test_an_adjoint_passed_on_whole_to_two_operands(optimize: bool):
         assert_close(value, 2 * (np.sin(0.3) + np.cos(0.4)), rtol=1e-15)
         assert_close(grads["x"], 2 * np.cos(0.3), rtol=1e-15)
         assert_close(grads["y"], -2 * np.sin(0.4), rtol=1e-15)
+
+
+@pytest.mark.parametrize("text, at", [
+    ("a: scalar\nb: scalar\nt = a + b\ne = cos(t) + t * 0", {"a": 0.3, "b": 0.4}),
+    ("x: [3]\ny: [3]\nt = x + y\ne = sum(cos(t)) + sum(t - t)",
+     {"x": np.array([0.1, 0.2, 0.3]), "y": np.array([1.0, 2.0, 3.0])}),
+])
+def test_two_inputs_sharing_one_adjoint(text, at):
+    """t's other reader contributes nothing, so a and b share t's adjoint node: naming
+    it a_bar left b pointing at its old name ("no node named 't7'")."""
+    g = gc.parse(text)
+    _, grads = gc.compile(g)(**at)
+    for k in at:
+        np.testing.assert_allclose(grads[k], central_diff(
+            lambda **v: np.sum(g.evaluate(**v)["e"]), at, k), rtol=1e-6, atol=1e-9)
+    assert gc.verify(g, at).ok
