@@ -354,6 +354,12 @@ class Graph:
                              + ", ".join(missing))
         dims: dict[str, int] = {}
         checked = {n: check_value(n, values[n], self.attrs(n)["params"], dims) for n in names}
+        weak = [n for n in names if isinstance(values[n], (int, float))
+                and not isinstance(values[n], np.generic)]
+        strong = [checked[n] for n in names if n not in weak]
+        if weak and strong:  # Python numbers are weak: in NumPy, float32 arrays stay float32
+            like = np.result_type(*strong)
+            checked.update((n, like.type(checked[n])) for n in weak)
         free = [n for n in names if not self.attrs(n)["params"]["declared"]]
         try:
             np.broadcast_shapes(*(np.shape(checked[n]) for n in free))

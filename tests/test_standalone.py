@@ -314,3 +314,18 @@ def test_helpers_ship_the_source_read_at_import(monkeypatch):
         fn = gc.compile(gc.parse(text), **kwargs)
         assert "def _sigmoid(" in fn.source
         assert np.isfinite(fn(np.linspace(-1.0, 1.0, 50))[0])
+
+
+@pytest.mark.parametrize("text", ["e = sum(sin(a * s))", "x: [5]\nw: scalar\ne = sum(exp(x * w) + w)"])
+def test_python_floats_beside_float32_arrays_are_weak_in_process_too(text):
+    """fn(...) and the saved module give the same float32 numbers: a Python float next
+    to float32 arrays does not make them float64 (NumPy treats it as weak)."""
+    fn = gc.compile(gc.parse(text))
+    array, scalar = fn.inputs
+    at = {array: np.linspace(0, 1, 5, dtype=np.float32), scalar: 0.1}
+    got, module = fn(**at), fn.module.value_and_grad(**at)
+    assert np.asarray(got[0]).dtype == np.float32
+    assert got[0] == module[0]
+    for k in got[1]:
+        assert np.asarray(got[1][k]).dtype == np.float32
+        np.testing.assert_array_equal(got[1][k], module[1][k])
