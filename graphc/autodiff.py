@@ -228,7 +228,9 @@ def _vjp(h: Graph, v: str, vbar: str, live: set[str],
                     result.append((a, c))
         return result
     if op.vjp is None:
-        raise GraphcError(f"op {op.name} has no derivative rule")
+        raise GraphcError(f"op {op.name} (node {v!r}) has no derivative rule" + (
+            "; it makes forward mode's stacked tangents: differentiate a reverse-mode "
+            "gradient instead" if op.name in _STACKING else ""))
     slots = op.vjp(h, v, vbar)
     merged: dict[str, list[str]] = {}
     for a, c in zip(h.args(v), slots):
@@ -236,6 +238,9 @@ def _vjp(h: Graph, v: str, vbar: str, live: set[str],
             merged.setdefault(a, []).append(c)
     return [(a, _sum(h, cs)) for a, cs in merged.items()]
 
+
+_STACKING = {"from_directions", "spread", "lift", "reverse_last"}
+"""Ops of forward mode's direction-stacked tangents: linear, with no derivative rule."""
 
 _POINTWISE = {"where", "alias", "broadcast_like", "gt", "ge", "lt", "le", "eq", "ne",
               "ones_like", "zeros_like"}
@@ -348,4 +353,7 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
     tangents = tuple(dots.get(a) for a in h.args(v))
     if all(t is None for t in tangents):  # on the path, but every tangent is zero: x - x
         return None
+    if op.jvp is None:
+        raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
+                          "use mode='reverse'")
     return op.jvp(h, v, tangents)

@@ -556,7 +556,7 @@ def _register_all() -> None:
     _register(Op("reverse_last", 1, "_reverse_last({0}, {k})", _reverse_last,
                  slot_prec=(0,), shape=lambda g, args, params: _reversed_last(
                      g.shape(args[0]), params["k"]),
-                 params={"k": None}, public=False, differentiable=False,
+                 params={"k": None}, public=False,
                  helpers=(_reverse_last,)))
     _register(Op("outer", 2, "np.outer({0}, {1})", np.outer, slot_prec=(0, 0), public=False,
                  fresh=True, dtype="follows",
@@ -639,13 +639,13 @@ def _register_all() -> None:
                  differentiable=False, helpers=(_basis,),
                  shape=lambda g, args, params: (DIRECTIONS,) + g.shape(args[0])))
     _register(Op("from_directions", 2, "_from_directions({0}, {1})", _from_directions,
-                 slot_prec=(0, 0), public=False, differentiable=False,
+                 slot_prec=(0, 0), public=False,
                  helpers=(_from_directions,), shape=lambda g, args, params: g.shape(args[1])))
     _register(Op("spread", 2, "_spread({0}, {1})", _spread, slot_prec=(0, 0), public=False,
-                 differentiable=False, helpers=(_spread,),
+                 helpers=(_spread,),
                  shape=lambda g, args, params: g.shape(args[0])[:1] + g.shape(args[1])))
     _register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"ndim": None},
-                 public=False, differentiable=False, helpers=(_lift,),
+                 public=False, helpers=(_lift,),
                  shape=lambda g, args, params: _lifted(g.shape(args[0]), params["ndim"])))
 
 

@@ -415,3 +415,26 @@ def test_forward_mode_through_a_tensor_op_whose_tangent_is_zero(text, mode):
     value, grads = gc.compile(gc.parse(text), mode=mode)(x)
     np.testing.assert_allclose(grads["x"], central_diff(gc.compile(gc.parse(text)).forward,
                                                         {"x": x}, "x"), atol=1e-8)
+
+
+def test_a_forward_mode_tensor_gradient_is_not_differentiated_into_zeros():
+    """Its stacked tangents (_from_directions...) are linear ops with no derivative rule:
+    differentiating through them gave zeros; now an error says what to do. A
+    reverse-mode gradient differentiates again, to the numbers JAX would give."""
+    g = gc.parse("x: [2]\ns: scalar\ne = sum(sin(x * s))")
+    at = {"x": np.array([0.3, 0.7]), "s": 1.5}
+    forward = gc.compile(g, mode="forward").grad_graph
+    with pytest.raises(gc.GraphcError, match="differentiate a reverse-mode gradient"):
+        gc.compile(forward, of="de_ds", wrt=["x", "s"])
+    reverse = gc.compile(g).grad_graph
+    _, second = gc.compile(reverse, of="s_bar", wrt=["x", "s"])(**at)
+    x, s = at["x"], at["s"]
+    np.testing.assert_allclose(second["x"], np.cos(x * s) - x * s * np.sin(x * s))
+    np.testing.assert_allclose(second["s"], -np.sum(x * x * np.sin(x * s)))
+
+
+def test_forward_mode_through_an_op_without_a_tangent_rule_is_an_error():
+    g = gc.parse("x: [4]\nW: [4, 3]\nloss = sum(tanh(x @ W))")
+    text = "v: [4, 3]\n" + str(gc.compile(g, wrt=["W"]).grad_graph) + "\nh = sum(W_bar * v)"
+    with pytest.raises(gc.GraphcError, match="forward mode through outer .* mode='reverse'"):
+        gc.compile(gc.parse(text), of="h", wrt=["W"], mode="forward")
