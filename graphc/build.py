@@ -67,6 +67,13 @@ class Expr:
     def __pos__(self) -> Expr:
         return self
 
+    def __abs__(self) -> Expr:
+        return apply("abs", self)
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise GraphcError("a graphc expression is symbolic, not an array: use graphc's "
+                          "functions (gc.sum, gc.exp, ...), not NumPy's")
+
     @property
     def T(self) -> Expr:  # noqa: N802 - NumPy's spelling
         return apply("transpose", self)
@@ -99,6 +106,9 @@ def input(name: str, shape: tuple | None = None) -> Expr:  # noqa: A001 - SPEC's
     if not isinstance(name, str) or not name:
         raise InputError(f"an input name must be a non-empty string, got {name!r}")
     if shape is not None:
+        if not isinstance(shape, (tuple, list)):
+            raise InputError(f"input {name}: shape is a tuple of dimensions, e.g. (3,) or "
+                             f"('N', 4), got {shape!r}")
         shape = tuple(shape)
         for d in shape:  # as in text: `x: [N, 3]`
             if not (type(d) is int and d >= 0 or isinstance(d, str) and d.isidentifier()):

@@ -275,3 +275,20 @@ def test_a_file_with_a_byte_order_mark_loads(tmp_path):
     path = tmp_path / "bom.gc"
     path.write_bytes("\ufeffe = (a + b) * (b + 1)\n".encode())
     assert gc.compile(gc.load(path))(a=2.0, b=1.0)[0] == 6.0
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: np.sum(x), lambda x: np.mean(gc.sin(x)), lambda x: np.exp(x),
+    lambda x: np.maximum(x, 0.0)])
+def test_numpy_functions_on_a_symbolic_value_are_refused(call):
+    """NumPy took an Expr for a one-element object array: np.sum(x) returned x and
+    np.mean(sin(x)) sin(x) / 1, silently."""
+    with pytest.raises(gc.GraphcError, match="symbolic, not an array"):
+        call(gc.input("x", shape=(3,)))
+
+
+def test_python_abs_and_numpy_scalars_build_nodes():
+    x = gc.input("x", shape=(3,))
+    g = gc.graph(e=gc.sum(abs(x) * np.float64(2.0) + np.float32(1.0) / (x * x)))
+    at = np.array([-1.0, 2.0, -3.0])
+    np.testing.assert_allclose(gc.compile(g)(x=at)[1]["x"], 2 * np.sign(at) - 2 / at**3)
