@@ -316,7 +316,8 @@ def test_helpers_ship_the_source_read_at_import(monkeypatch):
         assert np.isfinite(fn(np.linspace(-1.0, 1.0, 50))[0])
 
 
-@pytest.mark.parametrize("text", ["e = sum(sin(a * s))", "x: [5]\nw: scalar\ne = sum(exp(x * w) + w)"])
+@pytest.mark.parametrize("text", ["e = sum(sin(a * s))",
+                                  "x: [5]\nw: scalar\ne = sum(exp(x * w) + w)"])
 def test_python_floats_beside_float32_arrays_are_weak_in_process_too(text):
     """fn(...) and the saved module give the same float32 numbers: a Python float next
     to float32 arrays does not make them float64 (NumPy treats it as weak)."""
