@@ -87,8 +87,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     whether the inputs were brought to one dtype, the branch that runs big arrays in
     blocks and its kernel, which follows the function (``kernels.py``).
     """
-    namer = Namer(set(helpers.values()) | {fname} | (fuse_mod.VOCABULARY() if fuse == "numexpr"
-                                                      else set()))
+    reserved = fuse_mod.numexpr_names() if fuse == "numexpr" else set()
+    namer = Namer(set(helpers.values()) | {fname} | reserved)
     params = [namer(i) for i in g.inputs]
     names: dict[str, str] = {}
     nodes: list[str] = []  # the nodes that compute something
