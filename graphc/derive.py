@@ -92,6 +92,11 @@ def bound(g: Graph, node: str) -> tuple[list[str], tuple[sp.Expr, ...]]:
 def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str],
                   name: str | None = None) -> str:
     """Nodes computing partial ``expr`` of ``node`` w.r.t. its k-th operand."""
+    if expr.has(sp.I):  # (-2.0) ** a: log(-2) is complex
+        shown = expr.xreplace({var(i): sp.Symbol(n) for i, n in enumerate(names)})
+        raise GraphcError(f"the derivative of {node} with respect to {names[k]} is not "
+                          f"real ({shown}): a negative base to a variable power has no "
+                          "real logarithm")
     env = {var(i): n for i, n in enumerate(names)}
     env[OUT] = node
     return replay(g, recipe(expr), env, name=name)

@@ -292,3 +292,8 @@ def test_python_abs_and_numpy_scalars_build_nodes():
     g = gc.graph(e=gc.sum(abs(x) * np.float64(2.0) + np.float32(1.0) / (x * x)))
     at = np.array([-1.0, 2.0, -3.0])
     np.testing.assert_allclose(gc.compile(g)(x=at)[1]["x"], 2 * np.sign(at) - 2 / at**3)
+
+
+def test_a_derivative_that_is_not_real_says_so():
+    with pytest.raises(gc.GraphcError, match="derivative of e with respect to a is not real"):
+        gc.compile(gc.parse("e = (-2.0) ** a"))
