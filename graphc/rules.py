@@ -94,6 +94,21 @@ def _mul_one(g: Graph, args: tuple, params: dict) -> Rewrite:
     return None
 
 
+@rule("mul", "identities", "x * where(c, a, b) -> where(c, x * a, x * b)")
+def _into_choice(g: Graph, args: tuple, params: dict) -> Rewrite:
+    """A choice between constants (relu's, abs's derivative), times an array: the array
+    chosen, scaled. The same numbers (x * 0 stays x * 0), and the dtype is x's, where
+    np.where(c, 1.0, 0.0) alone is a float64 array."""
+    for mine, other in ((0, 1), (1, 0)):
+        choice, x = args[mine], args[other]
+        if _op(g, choice) == "where" and _known_array(g, x) and _op(g, x) != "broadcast_like" \
+                and g.shape(x) == g.shape(choice) and not g.elastic(choice):
+            c, a, b = g.args(choice)
+            if g.is_const(a) and g.is_const(b):
+                return ("where", (c, g.add("mul", (x, a)), g.add("mul", (x, b))), {})
+    return None
+
+
 @rule("div", "identities", "x / 1 -> x")
 @rule("pow", "identities", "x ** 1 -> x")
 def _by_one(g: Graph, args: tuple, params: dict) -> Rewrite:

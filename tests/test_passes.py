@@ -30,6 +30,8 @@ CASES = {
         "x: [2, 3]\ny: [2, 3]\ne = -mean(sum(y * log_softmax(x), axis=1))",
         {"x": np.arange(6.0).reshape(2, 3), "y": np.eye(3)[[0, 2]]}),
     "ones_like(scalar) -> 1.0": ("x: [3]\ne = sum(x * x)", {"x": np.arange(3.0)}),
+    "x * where(c, a, b) -> where(c, x * a, x * b)": (
+        "x: [4]\ne = sum(relu(x) * x + abs(x) * sin(x))", {"x": np.array([-1.0, 0, 0.5, 2])}),
     "broadcast to its own shape -> x": ("x: [3]\ne = sum(sin(x))", {"x": np.arange(3.0)}),
     "common subexpressions merged": ("e = sin(x) * y + sin(x)", {"x": 0.3, "y": 2.0}),
     "constants folded": ("e = (2 + 3) * x", {"x": 0.3}),
@@ -62,8 +64,9 @@ CASES = {
         {"x": np.arange(3.0), "s": 0.5}),
 }
 REVERSE_ONLY = {"ones_like(scalar) -> 1.0", "broadcast to its own shape -> x",
-                "x + ones -> broadcast(x + 1)"}
-"""Rewrites of the reverse-mode seed: forward mode has no seed to rewrite."""
+                "x + ones -> broadcast(x + 1)", "x * where(c, a, b) -> where(c, x * a, x * b)"}
+"""Rewrites of the reverse-mode seed (forward mode has no seed to rewrite), and of an
+adjoint times a choice (forward mode's stacked tangents have another shape)."""
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
