@@ -8,6 +8,7 @@ makes a new version (SSA): ``x = sin(x)`` twice gives nodes ``x_1`` and ``x_2``.
 from __future__ import annotations
 
 import ast
+import math
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,10 @@ def _number(node: ast.Constant) -> float:
         what = {str: "strings are", bytes: "bytes are", complex: "complex numbers are"}.get(
             type(value), f"the constant {value!r} is")
         raise _error(ParseError, f"{what} not allowed in graphc text", node)
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer literal past float's range, as 1e999 is
+        return math.inf
 
 
 def _literal(node: ast.expr) -> Any:
@@ -235,6 +239,9 @@ class _Parser:
             raise _error(ParseError, "a declaration is `name: scalar` or `name: [dim, ...]` "
                          "on a line of its own", stmt)
         name = stmt.target.id
+        if name in self.lambdas or name in _CALLABLE:
+            raise _error(ParseError, f"{name} names a function; choose another name",
+                         stmt.target)
         if name in self.scope.names:
             raise _error(ParseError, f"{name} is declared after its first use; declare "
                          "inputs before using them", stmt)
@@ -288,6 +295,15 @@ def parse(text: str) -> Graph:
         return _build(text)
 
 
+def _columns_in_characters(tree: ast.AST, text: str) -> None:
+    """ast counts columns in UTF-8 bytes; errors name them in characters (é is one)."""
+    lines = text.splitlines()
+    for node in ast.walk(tree):
+        line, col = getattr(node, "lineno", None), getattr(node, "col_offset", None)
+        if line is not None and col is not None and line <= len(lines):
+            node.col_offset = len(lines[line - 1].encode()[:col].decode(errors="ignore"))
+
+
 def _build(text: str) -> Graph:
     """The graph of ``text``; its syntax tree is freed on return, before the collector
     runs again (which then need not scan it)."""
@@ -300,6 +316,8 @@ def _build(text: str) -> Graph:
         raise ParseError("expression nested too deeply to parse", 1, 1) from None
     except ValueError as exc:  # e.g. a NUL byte in the text
         raise ParseError(str(exc), 1, 1) from None
+    if not text.isascii():
+        _columns_in_characters(tree, text)
     p = _Parser()
     p.g.reserved = _names(tree)
     last = None

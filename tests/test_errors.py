@@ -48,6 +48,9 @@ BAD_TEXT = [
     ("y = ...", gc.ParseError, 1, 5, ["the constant Ellipsis is not allowed"]),
     ("y = exp(a, b)", gc.ParseError, 1, 5, ["exp()", "1 argument"]),
     ("y = exp(a, axis=1)", gc.ParseError, 1, 12, ["axis"]),
+    ("é = 1\ny = é + foo(a)", gc.UnknownOpError, 2, 9, ["foo"]),  # columns in characters
+    ("y = 変数 + 値 + 1 % 2", gc.ParseError, 1, 14, ["%"]),
+    ("f = lambda u: u * u\nf: scalar\ny = f(a)", gc.ParseError, 2, 1, ["f names a function"]),
     ("a, b = c, d", gc.ParseError, 1, 1, ["one plain name"]),
     ("y = z = a", gc.ParseError, 1, 1, ["one plain name"]),
     ("y += a", gc.ParseError, 1, 1, ["AugAssign"]),
@@ -297,3 +300,8 @@ def test_python_abs_and_numpy_scalars_build_nodes():
 def test_a_derivative_that_is_not_real_says_so():
     with pytest.raises(gc.GraphcError, match="derivative of e with respect to a is not real"):
         gc.compile(gc.parse("e = (-2.0) ** a"))
+
+
+def test_an_integer_past_floats_range_is_infinite_as_1e999_is():
+    g = gc.parse("y = a * " + "9" * 400)
+    assert gc.compile(g)(a=1.0)[0] == np.inf
