@@ -99,7 +99,7 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     """The gradient graph: outputs ``[of, a_bar, b_bar, ...]`` for the ``wrt`` inputs."""
     out = g.output(of)
     wrt = resolve_wrt(g, wrt)
-    h = _expanded(g, _between(g, wrt, g.upstream([out])))
+    h = _expanded(g, wrt, out)
     order = h.order()
     upstream = h.upstream([out])
     live = _between(h, wrt, upstream)
@@ -166,11 +166,13 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     return h
 
 
-def _expanded(g: Graph, live: set[str]) -> Graph:
-    """A copy of g with each live op that has an ``expand`` written in its simpler ops,
-    whose values the backward then reads (cross_entropy's log-probabilities)."""
-    if not any(g.op(v).expand for v in live):
+def _expanded(g: Graph, wrt: list[str], out: str) -> Graph:
+    """A copy of g with each op between ``wrt`` and ``out`` that has an ``expand``
+    written in its simpler ops, whose values the backward then reads
+    (cross_entropy's log-probabilities)."""
+    if not any(g.op(v).expand for v in g.nx):
         return g.copy()
+    live = _between(g, wrt, g.upstream([out]))
 
     def add(new: Graph, v: str, d: dict) -> None:
         if v in live and new.op_named(d["op"]).expand:

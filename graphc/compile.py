@@ -62,11 +62,18 @@ def load_module(source: str, label: str = "graphc_generated") -> ModuleType:
     return module
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
-    """Write ``path`` completely or not at all: a temp file renamed into place."""
+def writable(path: str | os.PathLike) -> Path:
+    """``path``, once its directory is known to be there (else a clear error, before
+    anything is written)."""
     path = Path(path)
     if not path.parent.is_dir():
         raise GraphcError(f"{path}: no directory {path.parent} to write it in")
+    return path
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
+    """Write ``path`` completely or not at all: a temp file renamed into place."""
+    path = writable(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

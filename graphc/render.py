@@ -18,7 +18,7 @@ import graphviz
 import numpy as np
 
 from . import autodiff
-from .compile import write_atomic
+from .compile import writable, write_atomic
 from .derive import edge_values, local_derivatives, pretty
 from .errors import GraphcError
 from .graph import Graph
@@ -259,8 +259,7 @@ def drawn(dot: graphviz.Digraph, path: str | Path) -> str | bytes:
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("dot", "gv", "svg", "png", "pdf"):
         raise GraphcError(f"{path}: unknown picture type .{fmt} (use .svg, .png, .pdf, .dot)")
-    if not path.parent.is_dir():
-        raise GraphcError(f"{path}: no directory {path.parent} to write it in")
+    writable(path)
     return dot.source if fmt in ("dot", "gv") else pipe(dot, fmt)
 
 
