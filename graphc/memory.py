@@ -58,8 +58,8 @@ def dtype_classes(g: Graph, one_dtype: bool = False) -> Classes:
             classes[n] = shared if one_dtype else frozenset((n,))
         elif op.dtype == "follows":
             classes[n] = frozenset().union(*(classes[a] for a in g.args(n) if a not in bools))
-            if not classes[n] and op.name == "where":  # np.where(c, 1.0, 0.0): float64
-                classes[n] = frozenset((n,))
+            if not classes[n] and (g.shape(n) != () or g.elastic(n)):
+                classes[n] = frozenset((n,))  # an array of Python numbers alone: float64
         elif op.dtype == "bool":
             classes[n] = frozenset((n,))
             bools.add(n)
