@@ -15,15 +15,13 @@ Each rewrite has a name; ``g.nx.graph["report"]`` counts how often each fired.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from typing import Any
-
-import numpy as np
 
 from .graph import Graph, paused_gc
 from .regroup import regrouped
 from .rules import RULES, const_value
+from .values import fold
 
 PASSES = ("dce", "fold", "identities", "reassociate", "broadcasts", "stable", "cse",
           "memory")
@@ -104,12 +102,8 @@ def _fold(g: Graph, op: str, args: tuple[str, ...], params: dict) -> float | Non
     for a in args:  # a loop, not all(...): most nodes stop at their first operand
         if not g.is_const(a):
             return None
-    with np.errstate(all="ignore"):
-        value = g.op_named(op).fn(*(const_value(g, a) for a in args), **params)
-    if np.ndim(value) != 0 or np.iscomplexobj(value):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+    # as NumPy's float64 computes it, inf and nan included (values.fold)
+    return fold(g.op_named(op).fn, [const_value(g, a) for a in args], params)
 
 
 def _key(g: Graph, op: str, args: tuple[str, ...], params: dict) -> tuple:
