@@ -122,12 +122,19 @@ class CompiledFunction:
                 raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
                                  f"directions ({n * n:,} numbers at least); use "
                                  "mode='reverse'")
-        return self.module.value_and_grad(*values.values())
+        return self.module.value_and_grad(*self._given(args, kwargs))
 
     def forward(self, /, *args: Any, **kwargs: Any) -> Any:
         """The output value alone."""
-        values = self.graph.bind(args, kwargs)
-        return self.module.forward(*values.values())
+        self.graph.bind(args, kwargs)
+        return self.module.forward(*self._given(args, kwargs))
+
+    def _given(self, args: tuple, kwargs: dict) -> list[Any]:
+        """The values as given, in input order (``bind`` has checked them): the module
+        converts them by the rule ``bind`` checks (``values._inputs``), so fn() and the
+        saved module run the same code on the same values."""
+        given = dict(zip(self.inputs, args), **kwargs)
+        return [given[n] for n in self.inputs]
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the standalone module (imports numpy only)."""
@@ -204,7 +211,9 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         title = f"Value and gradient of {_safe(out)} with respect to " \
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
         plan = "memory" in chosen
-        floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT else None
+        floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT and all(
+            grad.shape(i) == () for i in grad.inputs
+            if grad.attrs(i)["params"]["declared"]) else None  # every input may be a float
         loop = fuse == "numba" and _small_enough(grad)
         kernels = tuple(_split(f, loop) if blocks or loop else None for f in (fwd, grad))
         source, reuse = _module(fwd, grad, title, fuse, plan, floats=floats,

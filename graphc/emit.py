@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from . import blocks as blocks_mod
 from . import fuse as fuse_mod
-from . import loops, memory, printer
+from . import loops, memory, printer, values
 from .fuse import Fusion
 from .graph import Graph
 from .ops import ATOM, OPS
@@ -26,9 +26,12 @@ KEPT = memory._kept.__name__  # scratch arrays kept between calls (keep_buffers=
 # The helpers the op table ships with the module (_sum_to, ...): a parameter of that
 # name would shadow the helper inside the function.
 HELPERS = frozenset(f.__name__ for op in OPS.values() for f in op.helpers)
+INPUTS = values._inputs.__name__  # the input rule that fn() applies too
+REAL = values._real.__name__  # a Python float power that went complex: NumPy's path
+RULE = ("_NAMES", "_DECLARED")  # module constants: input names, declared shapes
 RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
     | {"np", "ne", "threading", "_KEPT", *PUBLIC, ONE_DTYPE, KEPT} | HELPERS | blocks_mod.NAMES \
-    | loops.NAMES
+    | loops.NAMES | {f.__name__ for f in values.HELPERS} | set(RULE)
 
 
 class Namer:
@@ -59,15 +62,51 @@ class Namer:
         return name
 
 
-def form_of(g: Graph, helpers: dict[str, str]):
+def form_of(g: Graph, helpers: dict[str, str], python_floats: bool = False):
+    """How each node of ``g`` prints. ``python_floats``: the code may run on Python
+    floats, where a power of a negative base is complex (NumPy: nan): powers that are
+    not to an integer constant go through ``_real``, which then raises."""
     def form(node: str) -> printer.Form:
         op = g.op(node)
         if op.body is not None:
             call = ", ".join("{%d}" % i for i in range(op.arity))
             return f"{helpers[op.name]}({call})", ATOM, (0,) * op.arity
         code = op.spell(g.attrs(node)["params"]) if op.spell else op.code
+        if python_floats and op.name == "pow" and not _integral(g, g.args(node)[1]):
+            return f"{REAL}({code})", ATOM, op.slot_prec
         return code, op.prec, op.slot_prec
     return form
+
+
+def _integral(g: Graph, name: str) -> bool:
+    value = _value(g, name)
+    return value is not None and float(value).is_integer() and abs(value) <= 2.0**53
+
+
+def constants_folded(g: Graph) -> Graph:
+    """``g`` with every node of constant operands alone replaced by its value, as
+    NumPy's float64 computes it (``values.fold``): printed, ``1.0 / 0.0`` or
+    ``(-8.0) ** 0.5`` would be Python's arithmetic (an exception, a complex number).
+    ``g`` itself when there are none (the fold pass leaves none but non-scalars)."""
+    attrs = g.nx._node
+    found: dict[str, float] = {}
+    for n in g.order():
+        d = attrs[n]
+        args = d["args"]
+        if not args or d["op"] in ("const", "input") or \
+                not all(a in found or attrs[a]["op"] == "const" for a in args):
+            continue
+        value = values.fold(g.op(n).fn, [found[a] if a in found else attrs[a]["params"]["value"]
+                                         for a in args], d["params"])
+        if value is not None:
+            found[n] = value
+    if not found:
+        return g
+    h = g.copy()
+    for n, value in found.items():
+        h.nx.remove_edges_from(list(h.nx.in_edges(n)))
+        h.attrs(n).update(op="const", args=(), params={"value": value})
+    return h
 
 
 def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
@@ -75,7 +114,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                     fuse: str | None = None, reuse: Counter | None = None,
                     floats: tuple[list[str], str] | None = None,
                     keep_buffers: bool = False,
-                    blocks: Callable[[bool], tuple[list[str], str]] | None = None) -> str:
+                    blocks: Callable[[bool], tuple[list[str], str]] | None = None,
+                    checked: bool = False, python_floats: bool = False) -> str:
     """``def fname(inputs): ...`` computing g's outputs, one line per node.
 
     With a ``reuse`` counter, lines write into dead buffers (``out=``, memory.py) and
@@ -85,8 +125,12 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     ``keep_buffers``: every array gets a line of its own, and the buffers no output
     can be are kept between calls (``_kept``; with ``reuse`` only). ``blocks``: given
     whether the inputs were brought to one dtype, the branch that runs big arrays in
-    blocks and its kernel, which follows the function (``kernels.py``).
+    blocks and its kernel, which follows the function (``kernels.py``). ``checked``:
+    the inputs go through the input rule ``fn()`` applies (``values._inputs``; after
+    the float path, which needs no conversion). ``python_floats``: the code may run on
+    Python floats (``form_of``). Nodes of constants alone print as their values.
     """
+    g = constants_folded(g)
     reserved = fuse_mod.numexpr_names() if fuse == "numexpr" else set()
     namer = Namer(set(helpers.values()) | {fname} | reserved)
     params = [namer(i) for i in g.inputs]
@@ -102,7 +146,7 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
 
     one_dtype = False
     if reuse is None or not any(memory.reusable(g, n) for n in nodes):
-        form = form_of(g, helpers)
+        form = form_of(g, helpers, python_floats)
         style = Fusion(g).style(form) if fuse == "numexpr" else {"form": form}
         body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=keep, **style)
     else:
@@ -122,8 +166,17 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     out = [f"def {fname}({', '.join(params)}):", f'    """{doc}"""']
     if floats:
         tested, source = floats
-        out += _dispatch([f"isinstance({namer(i)}, float)" for i in tested])
-        out += ["    " + line for line in source.splitlines()[2:]]  # after def and docstring
+        # Python floats exactly (not np.float64, which NumPy's path takes): the test
+        # costs a fraction of isinstance's
+        out += _dispatch([f"{namer(i)}.__class__ is float" for i in tested])
+        out += ["        try:"]
+        out += ["        " + line for line in source.splitlines()[2:]]  # after def, docstring
+        out += [f"        except ({', '.join(e.__name__ for e in values.FALLBACK)}):",
+                "            pass  # NumPy's answer (inf, nan) below"]
+    if checked and params:
+        target = ", ".join(params) + ("," if len(params) == 1 else "")
+        out += wrapped(f"    {target} = {INPUTS}({RULE[0]}, {RULE[1]}, (", params,
+                       ",))" if len(params) == 1 else "))")
     if one_dtype:
         out += wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
     kernel = ""
@@ -152,7 +205,8 @@ def wrapped(head: str, items: list[str], tail: str) -> list[str]:
 
 def _dispatch(tests: list[str]) -> list[str]:
     """``if a and b ...:`` for the float fast path, wrapped to stay readable."""
-    head = ["    # Python floats: nothing to broadcast"]
+    head = ["    # Python floats: nothing to broadcast. Where Python's arithmetic raises or",
+            "    # turns complex (1 / 0.0, 1e200 ** 2, (-8.0) ** 0.5), NumPy's path answers."]
     if len("    if " + " and ".join(tests) + ":") <= 88:
         return head + ["    if " + " and ".join(tests) + ":"]
     rows, row = [], []

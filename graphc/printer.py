@@ -25,7 +25,9 @@ def numpy_literal(value: float, integral: bool = False) -> tuple[str, int]:
         return "np.nan", ATOM
     if math.isinf(value):
         return ("np.inf", ATOM) if value > 0 else ("-np.inf", UNARY)
-    text = str(int(value)) if integral and value.is_integer() else repr(value)
+    # an integral exponent prints as an int (x ** 2 is a square), within exact range
+    text = str(int(value)) if integral and value.is_integer() and abs(value) <= 2.0**53 \
+        else repr(value)
     return text, (UNARY if value < 0 or text.startswith("-") else ATOM)
 
 

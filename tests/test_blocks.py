@@ -101,8 +101,11 @@ def test_only_big_same_shaped_float_arrays_split():
     assert not module._splits(np.ma.ones(BIG), np.ma.ones(BIG))  # subclasses stay whole
     assert not module._splits(big[::2], big[::2])  # not contiguous
     assert not module._splits(np.ones(BIG, int), np.ones(BIG, int))  # not floats
-    for args in [(np.arange(BIG), np.arange(BIG)), (big[:-1:2], big[1::2])]:
+    for args in [(np.arange(BIG) * 1.0, np.arange(BIG) * 1.0), (big[:-1:2], big[1::2])]:
         _assert_same(module.value_and_grad(*args), plain.module.value_and_grad(*args))
+    for m in (module, plain.module):  # integer arrays: refused, as fn() refuses them
+        with pytest.raises(TypeError, match="not a float dtype"):
+            m.value_and_grad(np.arange(BIG), np.arange(BIG))
 
 
 @pytest.mark.parametrize("text", [

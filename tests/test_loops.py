@@ -186,12 +186,16 @@ def test_only_big_float64_arrays_and_real_scalars_take_the_loop():
     assert not module._fusable((big[:100], big[:100]), (2.0,))  # too small to pay
     assert not module._fusable((big[::2], big[::2]), (2.0,))  # not contiguous
     for a, b, s in [(big.astype(np.float32), big.astype(np.float32), 1.0),
-                    (big, big, 2j), (big[::2], big[::2], 1.0), (np.arange(BIG), big, 1.0)]:
-        # the modules themselves: the compiled function takes no complex input at all
+                    (big[::2], big[::2], 1.0), (np.arange(BIG) * 1.0, big, 1.0)]:
         got, want = module.value_and_grad(s, a, b), plain.module.value_and_grad(s, a, b)
         for g, w in zip(_leaves(got), _leaves(want)):
             assert np.result_type(g) == np.result_type(w)
             np.testing.assert_array_equal(g, w)
+    for a, b, s in [(big, big, 2j), (np.arange(BIG), big, 1.0)]:
+        # the modules apply fn()'s input rule: no complex numbers, no integer arrays
+        for m in (module, plain.module):
+            with pytest.raises(TypeError, match="'[sa]'"):
+                m.value_and_grad(s, a, b)
 
 
 def test_outputs_that_are_inputs_numbers_or_shared():

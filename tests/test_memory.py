@@ -371,11 +371,17 @@ def test_inputs_brought_to_one_dtype_let_their_values_share_buffers():
     assert value.dtype == np.float32 and grads["m"].dtype == np.float32
 
 
-def test_int_arrays_are_computed_as_floats():
+def test_int_arrays_are_refused_as_fn_refuses_them():
+    """The module applies fn()'s input rule (issue 17): Python ints are floats, integer
+    arrays are refused (computed, they would wrap around in int64)."""
     fn = gc.compile(gc.parse(P6))
-    value, grads = fn.module.value_and_grad(np.arange(N), 1, 0, 0)
+    value, grads = fn.module.value_and_grad(np.arange(N) * 1.0, 1, 0, 0)
     want, want_grads = fn.module.value_and_grad(np.arange(N) * 1.0, 1.0, 0.0, 0.0)
     assert value == want and np.array_equal(grads["x"], want_grads["x"])
+    with pytest.raises(TypeError, match="int64 is not a float dtype"):
+        fn.module.value_and_grad(np.arange(N), 1, 0, 0)
+    with pytest.raises(gc.InputError, match="int64 is not a float dtype"):
+        fn(np.arange(N), 1, 0, 0)
 
 
 def test_a_broadcast_python_float_keeps_float32():
@@ -471,8 +477,12 @@ def test_the_mixture_keeps_its_temporaries_and_returns_new_arrays():
     assert _peak(fn, MIXTURE_AT) < 0.1
     params = list(MIXTURE_AT.values())[1:]
     plain = gc.compile(gc.parse(MIXTURE), wrt=MIXTURE_WRT).module.value_and_grad
-    for x in (np.linspace(-3, 3, 7), np.linspace(-3, 3, 7, dtype=np.float32), np.arange(7)):
+    for x in (np.linspace(-3, 3, 7), np.linspace(-3, 3, 7, dtype=np.float32),
+              np.arange(7.0)):
         _same(fn.module.value_and_grad(x, *params), plain(x, *params))
+    for module in (fn.module.value_and_grad, plain):  # ints: refused, as fn() does
+        with pytest.raises(TypeError, match="not a float dtype"):
+            module(np.arange(7), *params)
 
 
 def test_kept_buffers_are_per_thread():
