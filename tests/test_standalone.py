@@ -519,3 +519,67 @@ def test_constants_are_numpy_float64_s(text: str, optimize: bool, mode: str):
         assert not np.iscomplexobj(value) and not np.iscomplexobj(grads["x"])
         np.testing.assert_array_equal(value, want)
         np.testing.assert_array_equal(forward, want)
+
+
+OPTIONS = [{"keep_buffers": True}, {"blocks": True}, {"fuse": "numexpr"}]
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=["keep_buffers", "blocks", "numexpr"])
+@pytest.mark.parametrize("name", ["every_op", "edge0", "edge2", "edge4", "edge9", "edge16",
+                                  "edge19", "mixture", "mlp_small", "neuron"])
+def test_the_saved_module_computes_what_fn_computes_with_options(name: str, options: dict,
+                                                                  tmp_path: Path):
+    if options.get("fuse") == "numexpr":
+        pytest.importorskip("numexpr")
+    g = gc.parse(PROGRAMS[name])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # numexpr declining a big function
+        fn = gc.compile(g, **options)
+    module = _saved(fn, tmp_path, name)
+    for args in _calls(g, np.random.default_rng(1)):
+        _same_both_ways(fn, module, args)
+
+
+def _random_programs():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from test_property import dags
+
+    values = st.sampled_from(FLOATS + [-2.5, 0.5, 1e-300, 7e153])
+
+    @st.composite
+    def programs(draw):
+        dag = draw(dags())
+        g = gc.parse(dag.text())
+        floats = [draw(values) for _ in g.inputs]
+        return g, floats, draw(st.sampled_from(["reverse", "forward"]))
+
+    @settings(max_examples=60, derandomize=True, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(programs())
+    def check(case):
+        import tempfile
+
+        g, floats, mode = case
+        fn = gc.compile(g, mode=mode)
+        with tempfile.TemporaryDirectory() as tmp:
+            module = _saved(fn, Path(tmp), "random")
+        arrays = [np.array([v, -v, 0.5]) for v in floats]
+        for args in (floats, [np.float64(v) for v in floats], [np.array(v) for v in floats],
+                     arrays, arrays[:1] + floats[1:]):
+            _same_both_ways(fn, module, args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            got, want = module.value_and_grad(*floats), fn(*[np.float64(v) for v in floats])
+        for a, b in [(got[0], want[0])] + [(got[1][k], want[1][k]) for k in want[1]]:
+            assert not isinstance(a, complex)
+            np.testing.assert_array_equal(np.float64(a), np.float64(b), err_msg=str(floats))
+
+    return check
+
+
+def test_random_programs_compute_the_same_both_ways():
+    """Random scalar DAGs (test_property's), at values that overflow, divide by zero or
+    take a power of a negative number: the module as saved equals fn(), and Python
+    floats equal np.float64's (NumPy's) answer."""
+    _random_programs()()
