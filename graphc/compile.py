@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autodiff, loops, module
+from . import autodiff, emit, loops, module
 from . import blocks as blocks_mod
 from . import fuse as fuse_mod
 from . import passes as passes_mod
@@ -260,6 +260,7 @@ def _module(fwd: Graph, grad: Graph, title: str, fuse: str | None, plan: bool,
 
 def _split(g: Graph, loop: bool) -> blocks_mod.Split | None:
     """How ``g`` runs in blocks, or, for a numba ``loop``, element by element."""
+    g = emit.constants_folded(g)  # as function_source prints them: NumPy's values
     found = blocks_mod.split(passes_mod.for_blocks(g), loop) \
         if blocks_mod.candidate(g, loop) else None
     return found if found is None or not loop or loops.fusable(found) else None

@@ -583,3 +583,15 @@ def test_random_programs_compute_the_same_both_ways():
     take a power of a negative number: the module as saved equals fn(), and Python
     floats equal np.float64's (NumPy's) answer."""
     _random_programs()()
+
+
+@pytest.mark.parametrize("options", [{"blocks": True}, {"keep_buffers": True}, {}])
+def test_constants_of_big_array_code_are_numpy_float64_s(options: dict):
+    """Block kernels print constants as the function does: 1 / 0 is inf, not an error."""
+    g = gc.parse("x: [N]\ny = sum(x * (1 / 0) + sin(x) * 2 ** 1024)")
+    x = np.linspace(0.1, 1.0, 300_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for optimize in (True, False):
+            value, grads = gc.compile(g, optimize=optimize, **options)(x)
+            assert value == math.inf and np.all(grads["x"] == math.inf)
