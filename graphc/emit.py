@@ -148,7 +148,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     if reuse is None or not any(memory.reusable(g, n) for n in nodes):
         form = form_of(g, helpers, python_floats)
         style = Fusion(g).style(form) if fuse == "numexpr" else {"form": form}
-        body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=keep, **style)
+        body = printer.lines(g, nodes, names, literal=printer.literal(fuse == "numexpr"),
+                             keep=keep, **style)
     else:
         graphs = [g]
         again = memory.rematerialized(g)  # cheap arrays recomputed rather than kept
@@ -275,7 +276,7 @@ def planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
         op, args = g.op(n), g.args(n)
         exponent = _value(g, args[1]) if op.name == "pow" else None
         return op.into(buffers[n], exponent), ATOM, (0,) * op.arity
-    body = printer.lines(g, order, names, literal=printer.numpy_literal,
+    body = printer.lines(g, order, names, literal=printer.literal(fuse),
                          keep=keep | set(into) | set(slices) | set(slices.values()) | set(held)
                          | set(written),
                          **_style(g, writing_into, fusion, classes, buffers))
@@ -311,7 +312,7 @@ def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
         style = _style(g, plain, fusion, classes)
         whole = fusion.fused if fusion else None
         for _ in range(4):  # an operand on its own line may let the one inside it out too
-            body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=own,
+            body = printer.lines(g, order, names, literal=printer.literal(fuse), keep=own,
                                  **style)
             lines = [n for n, _ in body]
             unfolded = memory.unfold(g, lines, g.outputs, classes, whole)
@@ -320,7 +321,7 @@ def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
             order = memory.just_before(g, order, unfolded)
             own |= set(unfolded)
         else:
-            body = printer.lines(g, order, names, literal=printer.numpy_literal, keep=own,
+            body = printer.lines(g, order, names, literal=printer.literal(fuse), keep=own,
                                  **style)
             lines = [n for n, _ in body]
         into = memory.plan(g, lines, g.outputs, classes)

@@ -31,6 +31,21 @@ def numpy_literal(value: float, integral: bool = False) -> tuple[str, int]:
     return text, (UNARY if value < 0 or text.startswith("-") else ATOM)
 
 
+def numexpr_literal(value: float, integral: bool = False) -> tuple[str, int]:
+    """A constant that numexpr's language reads as Python does: numexpr knows no
+    ``np.inf``, but the float literal 1e999 is inf (and 1e999 - 1e999 is nan)."""
+    if math.isnan(value):
+        return "(1e999 - 1e999)", ATOM
+    if math.isinf(value):
+        return ("1e999", ATOM) if value > 0 else ("-1e999", UNARY)
+    return numpy_literal(value, integral)
+
+
+def literal(numexpr: bool) -> Callable[[float, bool], tuple[str, int]]:
+    """How constants print: for NumPy lines, or where numexpr may evaluate some."""
+    return numexpr_literal if numexpr else numpy_literal
+
+
 def lines(g: Graph, nodes: list[str], names: dict[str, str],
           form: Callable[[str], Form], literal: Callable[[float, bool], tuple[str, int]],
           keep: set[str], max_depth: int = MAX_DEPTH, max_width: int = MAX_WIDTH,

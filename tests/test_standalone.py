@@ -595,3 +595,19 @@ def test_constants_of_big_array_code_are_numpy_float64_s(options: dict):
         for optimize in (True, False):
             value, grads = gc.compile(g, optimize=optimize, **options)(x)
             assert value == math.inf and np.all(grads["x"] == math.inf)
+
+
+@pytest.mark.parametrize("text", ["x: [N]\ny = sum(exp(x) * (1 / 0) + sin(x) * cos(x) * x)",
+                                  "y = exp(x) * 1e999 + sin(x) * cos(x) * (1e999 - 1e999)",
+                                  "y = exp(x) * (2 ** 1024) - sin(x) * cos(x) * (0 ** -1)"])
+def test_numexpr_lines_spell_infinite_constants(text: str):
+    """numexpr knows no np.inf: inf and nan constants reach it as 1e999 (- 1e999)."""
+    pytest.importorskip("numexpr")
+    g = gc.parse(text)
+    x = np.linspace(0.1, 1.0, 1000)
+    fn = gc.compile(g, fuse="numexpr")
+    assert "ne.evaluate(" in fn.source
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value, _ = fn(x)
+        np.testing.assert_array_equal(value, g.evaluate(x)["y"])
