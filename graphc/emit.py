@@ -207,7 +207,7 @@ def wrapped(head: str, items: list[str], tail: str) -> list[str]:
 def _dispatch(tests: list[str]) -> list[str]:
     """``if a and b ...:`` for the float fast path, wrapped to stay readable."""
     head = ["    # Python floats: nothing to broadcast. Where Python's arithmetic raises or",
-            "    # turns complex (1 / 0.0, 1e200 ** 2, (-8.0) ** 0.5), NumPy's path answers."]
+            "    # turns complex (1 / 0.0, an overflow, a power of -8.0), NumPy's path answers."]
     if len("    if " + " and ".join(tests) + ":") <= 88:
         return head + ["    if " + " and ".join(tests) + ":"]
     rows, row = [], []

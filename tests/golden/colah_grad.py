@@ -42,6 +42,8 @@ def _sum_to(x, like):
 def _input(name, value):
     """One input by graphc's rule: Python numbers become np.float64, arrays must be of
     a float dtype (a 0-d integer array becomes float64); anything else is refused."""
+    if value.__class__ is np.ndarray and value.dtype.kind == "f":
+        return value  # the common case first: a float array passes as it is
     if isinstance(value, bool) or value is None or isinstance(value, (str, bytes)):
         raise TypeError(f"input {name!r}: expected a number or a float array, "
                         f"got {type(value).__name__}")
@@ -72,8 +74,9 @@ def _inputs(names, declared, values):
     for name, shape, value in zip(names, declared, out):
         if shape is not None:
             _check_shape(name, np.shape(value), shape, dims)
-    weak = [isinstance(v, (int, float)) and not isinstance(v, np.generic) for v in values]
-    if any(weak) and not all(weak):
+    weak = [v.__class__ in (int, float) or isinstance(v, (int, float))
+            and not isinstance(v, np.generic) for v in values]
+    if True in weak and False in weak:
         like = np.result_type(*(v for v, w in zip(out, weak) if not w))
         out = [like.type(v) if w else v for v, w in zip(out, weak)]
     return out
@@ -82,16 +85,24 @@ def _inputs(names, declared, values):
 def _check_shape(name, actual, declared, dims):
     """A value's shape against a declared one (a named dimension is bound by its first
     use in ``dims``); a ValueError that says what differs."""
-    written = "scalar" if declared == () else "[" + ", ".join(map(str, declared)) + "]"
-    where = f"input {name!r}: shape {tuple(actual)} does not match declared {written}"
+    if actual == declared:
+        return  # no named dimension: nothing to bind
+    why = None
     if len(actual) != len(declared):
-        raise ValueError(where + f" (rank {len(actual)}, expected {len(declared)})")
-    for got, want in zip(actual, declared):
-        if isinstance(want, str):
-            if dims.setdefault(want, got) != got:
-                raise ValueError(where + f" ({want} is {dims[want]} elsewhere, {got} here)")
-        elif got != want:
-            raise ValueError(where)
+        why = f" (rank {len(actual)}, expected {len(declared)})"
+    else:
+        for got, want in zip(actual, declared):
+            if isinstance(want, str):
+                if dims.setdefault(want, got) != got:
+                    why = f" ({want} is {dims[want]} elsewhere, {got} here)"
+                    break
+            elif got != want:
+                why = ""
+                break
+    if why is not None:
+        written = "scalar" if declared == () else "[" + ", ".join(map(str, declared)) + "]"
+        raise ValueError(f"input {name!r}: shape {tuple(actual)} does not match declared "
+                         f"{written}{why}")
 
 
 _NAMES = ('a', 'b')
@@ -101,7 +112,7 @@ _DECLARED = (None, None)
 def forward(a, b):
     """The output value."""
     # Python floats: nothing to broadcast. Where Python's arithmetic raises or
-    # turns complex (1 / 0.0, 1e200 ** 2, (-8.0) ** 0.5), NumPy's path answers.
+    # turns complex (1 / 0.0, an overflow, a power of -8.0), NumPy's path answers.
     if a.__class__ is float and b.__class__ is float:
         try:
             c = a + b
@@ -120,7 +131,7 @@ def forward(a, b):
 def value_and_grad(a, b):
     """The output value and its gradient (reverse mode)."""
     # Python floats: nothing to broadcast. Where Python's arithmetic raises or
-    # turns complex (1 / 0.0, 1e200 ** 2, (-8.0) ** 0.5), NumPy's path answers.
+    # turns complex (1 / 0.0, an overflow, a power of -8.0), NumPy's path answers.
     if a.__class__ is float and b.__class__ is float:
         try:
             c = a + b
