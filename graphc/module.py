@@ -9,7 +9,7 @@ from collections import Counter
 
 from . import blocks as blocks_mod
 from . import kernels, loops, memory, values
-from .emit import HELPERS, INPUTS, KEPT, ONE_DTYPE, REAL, RULE, Namer, function_source
+from .emit import HELPERS, INPUTS, KEPT, ONE_DTYPE, REAL, RULE, Namer, function_source, wrapped
 from .graph import Graph
 from .ops import OPS
 
@@ -65,7 +65,9 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     # the input rule's data: names for its messages, declared shapes (None: any)
     declared = tuple(grad.attrs(i)["params"]["shape"] if grad.attrs(i)["params"]["declared"]
                      else None for i in grad.inputs)
-    rule = f"{RULE[0]} = {tuple(grad.inputs)!r}\n{RULE[1]} = {declared!r}\n"
+    rule = "".join("\n".join(wrapped(f"{name} = (", [repr(v) for v in items],
+                                      ",)" if len(items) == 1 else ")")) + "\n"
+                   for name, items in zip(RULE, (grad.inputs, declared)))
     functions = [function_source(op.body, helpers[name], "A user-defined op.", helpers,
                                  python_floats=floats is not None)
                  for name, op in ops.items() if name in helpers]
