@@ -45,6 +45,10 @@ class _Scope:
     def __init__(self, g: Graph, names: dict[str, str], lambdas: dict[str, Op],
                  open_inputs: bool):
         self.g, self.names, self.lambdas, self.open_inputs = g, names, lambdas, open_inputs
+        # A lambda's body computes each distinct subexpression once: `f(x) + f(x)` calls
+        # f once, so a chain of lambdas that each call the last one twice costs its
+        # length, not 2**length. (The text's own lines keep every node: each may be named.)
+        self.shared: dict[tuple, str] | None = None if open_inputs else {}
 
     def expr(self, root: ast.expr) -> str:
         """The node computing ``root``; operands left to right, without recursion."""
@@ -109,6 +113,16 @@ class _Scope:
         raise _error(UnknownOpError, f"unknown function {name!r}", node)
 
     def _make(self, node: ast.expr, operands: list[str]) -> str:
+        if self.shared is None or not operands:
+            return self._located(node, operands)
+        what = ast.dump(node.func) if isinstance(node, ast.Call) else \
+            type(getattr(node, "op", node))  # BinOp, UnaryOp; else .T
+        key = (what, tuple(operands), tuple(ast.dump(k) for k in getattr(node, "keywords", ())))
+        if key not in self.shared:
+            self.shared[key] = self._located(node, operands)
+        return self.shared[key]
+
+    def _located(self, node: ast.expr, operands: list[str]) -> str:
         try:
             return self._make_node(node, operands)
         except GraphcError as exc:
@@ -201,6 +215,19 @@ class _Parser:
         self.g = Graph()
         self.lambdas: dict[str, Op] = {}
         self.scope = _Scope(self.g, {}, self.lambdas, open_inputs=True)
+        self.versions: dict[str, int] = {}  # base name -> its last version's suffix
+        self.depths: dict[str, int] = {}  # lambda -> its formula's depth (LAMBDA_DEPTH)
+
+    def _version(self, base: str) -> str:
+        """A new version of ``base``: ``base_1``, ``base_2``, ... (as ``Graph.fresh``),
+        counting on from the last one, so that n reassignments cost n, not n**2."""
+        nodes, reserved = self.g.nx._node, self.g.reserved
+        k, name = self.versions.get(base, 0), base
+        while name in nodes or name in reserved:
+            k += 1
+            name = f"{base}_{k}"
+        self.versions[base] = k
+        return name
 
     def statement(self, stmt: ast.stmt) -> str | None:
         """Handle one line; the node it assigns, if any."""
@@ -221,11 +248,11 @@ class _Parser:
         if isinstance(stmt.value, ast.Lambda):
             if target in self.scope.names:
                 raise _error(ParseError, f"{target} is already a value", stmt.targets[0])
-            self.lambdas[target] = _lambda_op(target, stmt.value, self.lambdas)
+            self.lambdas[target] = _lambda_op(target, stmt.value, self.lambdas, self.depths)
             self.g.ops[target] = self.lambdas[target]
             return None
         node = self.scope.expr(stmt.value)
-        name = self.g.fresh(target) if target in self.g.nx else target
+        name = self._version(target) if target in self.g.nx else target
         d = self.g.attrs(node)
         if d["temp"] and d["op"] != "const":
             self.g.rename(node, name)
@@ -249,7 +276,25 @@ class _Parser:
         self.scope.names[name] = self.g.add_input(name, shape or (), declared=shape is not None)
 
 
-def _lambda_op(name: str, node: ast.Lambda, lambdas: dict[str, Op]) -> Op:
+LAMBDA_DEPTH = 120
+"""How many ops deep a lambda's formula may be, the lambdas it calls written out.
+sympy differentiates and prints a formula by recursion, several Python frames per
+level, so much deeper ones would reach Python's recursion limit; Python's own parser
+takes at most 200 nested parentheses in one expression."""
+
+
+def _depth(body: Graph, depths: dict[str, int]) -> int:
+    """How deep the body's formula is: calls of other lambdas count their own depth."""
+    at: dict[str, int] = {}
+    for n in body.order():
+        d = body.attrs(n)
+        own = 0 if d["op"] in ("input", "const", "alias") else depths.get(d["op"], 1)
+        at[n] = own + max((at[a] for a in d["args"]), default=0)
+    return at[body.outputs[0]]
+
+
+def _lambda_op(name: str, node: ast.Lambda, lambdas: dict[str, Op],
+               depths: dict[str, int]) -> Op:
     a = node.args
     if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or a.posonlyargs:
         raise _error(ParseError, "a lambda takes plain positional parameters only", node)
@@ -264,6 +309,11 @@ def _lambda_op(name: str, node: ast.Lambda, lambdas: dict[str, Op]) -> Op:
     if not body.attrs(result)["temp"] or body.is_const(result):
         result = body.add("alias", (result,))
     body.outputs = [result]
+    depths[name] = _depth(body, depths)
+    if depths[name] > LAMBDA_DEPTH:
+        raise _error(ParseError, f"lambda {name} is {depths[name]} ops deep, counting the "
+                     f"lambdas it calls; the limit is {LAMBDA_DEPTH}: compute part of it on "
+                     "lines of its own", node)
     for n in body.order():
         op = body.op(n)
         if op.name not in ("input", "const", "alias") and not op.elementwise:

@@ -3,6 +3,9 @@ comes from text, and a message that says what went wrong and where."""
 
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 import pytest
 from conftest import EXAMPLES, MODES
@@ -305,3 +308,78 @@ def test_a_derivative_that_is_not_real_says_so():
 def test_an_integer_past_floats_range_is_infinite_as_1e999_is():
     g = gc.parse("y = a * " + "9" * 400)
     assert gc.compile(g)(a=1.0)[0] == np.inf
+
+
+# ---- issue 17: sizes that hung or hit the recursion limit ---------------------------
+def _parse_seconds(text: str) -> float:
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        gc.parse(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_reassignments_cost_linear_time():
+    """Each new version of y looked for a free name from y_1 on: n reassignments made
+    n**2 / 2 probes (20,000 lines took 58 s, 100,000 never ended)."""
+    small, big = (("y = x\n" + "y = y * 1.0 + 1\n" * (n - 1)) for n in (1000, 10_000))
+    assert _parse_seconds(big) < 30 * _parse_seconds(small)  # 10x the lines
+    g = gc.parse(big)
+    assert g.outputs == ["y_9999"]
+    assert gc.compile(g)(x=0.0)[0] == 9999
+
+
+@pytest.mark.slow
+def test_100000_reassignments_parse_and_compile():
+    lines = 100_000
+    g = gc.parse("y = x\n" + "y = y * 1.0 + 1.0\n" * (lines - 1))
+    value, grads = gc.compile(g)(x=0.5)
+    assert value == lines - 0.5 and grads["x"] == 1.0
+
+
+def _doubling_chain(depth: int, twice: str) -> str:
+    return "f0 = lambda x: sin(x)\n" + "".join(
+        f"f{k} = lambda x: {twice.format(f'f{k - 1}(x)')}\n" for k in range(1, depth)) + \
+        f"y = f{depth - 1}(a) * b\n"
+
+
+@pytest.mark.parametrize("twice", ["({0} + {0}) * 0.5", "{0} * {0} / {0}"])
+def test_a_lambda_calling_the_last_one_twice_computes_it_once(twice, mode):
+    """30 lambdas, each calling the one before twice: 2**30 calls in the interpreter
+    and in the emitted module, which never returned."""
+    g = gc.parse(_doubling_chain(30, twice))
+    body = g.ops["f29"].body
+    assert [body.attrs(n)["op"] for n in body.order()].count("f28") == 1
+    value, grads = gc.compile(g, mode=mode)(a=0.5, b=2.0)
+    assert value == pytest.approx(2 * np.sin(0.5))
+    assert grads["a"] == pytest.approx(2 * np.cos(0.5))
+    assert grads["b"] == pytest.approx(np.sin(0.5))
+    assert g.evaluate(a=0.5, b=2.0)["y"] == pytest.approx(2 * np.sin(0.5))
+
+
+def test_a_lambda_as_deep_as_the_limit_works(mode):
+    from graphc.parse import LAMBDA_DEPTH
+
+    depth = LAMBDA_DEPTH
+    g = gc.parse("f = lambda x: " + "sin(" * depth + "x" + ")" * depth + "\ny = f(a)")
+    want, slope = 0.5, 1.0
+    for _ in range(depth):
+        want, slope = np.sin(want), slope * np.cos(want)
+    value, grads = gc.compile(g, mode=mode)(a=0.5)
+    assert value == pytest.approx(want) and grads["a"] == pytest.approx(slope)
+
+
+@pytest.mark.parametrize(("text", "line", "col"), [
+    ("f = lambda x: " + "sin(" * 150 + "x" + ")" * 150 + "\ny = f(a)", 1, 5),
+    ("f0 = lambda x: sin(x)\n" + "".join(f"f{k} = lambda x: sin(f{k - 1}(x))\n"
+                                         for k in range(1, 2000)) + "y = f1999(a)", 121, 8),
+    ("f0 = lambda x: sin(x)\n" + "".join(f"f{k} = lambda x: f{k - 1}(f{k - 1}(x))\n"
+                                         for k in range(1, 30)) + "y = f29(a)", 8, 6),
+])
+def test_a_lambda_too_deep_is_a_parse_error(text, line, col):
+    """These raised RecursionError (from sympy, or from the interpreter's calls)."""
+    with pytest.raises(gc.ParseError) as info:
+        gc.parse(text)
+    assert (info.value.line, info.value.col) == (line, col)
+    assert "ops deep" in info.value.message and "limit is" in info.value.message
