@@ -515,3 +515,30 @@ def test_braces_in_names_render(tmp_path):
         dot = gc.render(g, at={"a}": 1.0}, show=show)
         assert "a}" in dot.source and "y{" in dot.source
     gc.render(g, at={"a}": 1.0}, path=tmp_path / "braces.dot")
+
+
+# ---- issue 17: tracebacks at call time ----------------------------------------------
+@pytest.mark.parametrize("call", ["compiled", "forward", "evaluate"])
+def test_an_undeclared_input_that_does_not_broadcast_with_a_declared_one(call):
+    """NumPy's ValueError leaked: the call-time check compared undeclared inputs only
+    with each other."""
+    g = gc.parse("x: [3]\ny = sum(x * b)")
+    fn = gc.compile(g)
+    target = {"compiled": fn, "forward": fn.forward, "evaluate": g.evaluate}[call]
+    with pytest.raises(gc.InputError) as info:
+        target(x=np.ones(3), b=np.ones(4))
+    assert "x (3,) (declared [3]), b (4,)" in str(info.value)
+    assert fn(x=np.ones(3), b=np.ones((2, 1)))[0] == 6.0
+
+
+def test_forward_mode_and_mean_over_an_empty_input(mode):
+    """Forward mode reshaped (0, -1); mean's gradient divided by a size of 0 in Python
+    floats. NumPy's mean of nothing is nan, with its RuntimeWarning."""
+    x = np.zeros(0)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        value, grads = gc.compile(gc.parse("x: [N]\ny = mean(x * x)"), mode=mode)(x=x)
+    assert np.isnan(value) and grads["x"].shape == (0,)
+    value, grads = gc.compile(gc.parse("x: [N]\ny = sum(exp(x))"), mode=mode)(x=x)
+    assert value == 0.0 and grads["x"].shape == (0,)
+    value, grads = gc.compile(gc.parse("x: [0]\ny = sum(x * x)"), mode=mode)(x=x)
+    assert value == 0.0 and grads["x"].shape == (0,)
