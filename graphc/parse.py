@@ -217,12 +217,13 @@ def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
         value = params.get(k, default)
         if isinstance(default, bool):
             ok, want = isinstance(value, bool), "True or False"
-        elif isinstance(default, int):
-            ok, want = type(value) is int, "an integer"
+        elif isinstance(default, int):  # softmax(x, axis=(0, 1)) too
+            ok = type(value) is int or k == "axis" and isinstance(value, tuple)
+            want = "an integer"
         elif value is None:
             ok, want = op.public or k in ("start", "stop"), "an integer"
-        elif isinstance(value, bool):
-            ok, want = False, "an integer"
+        elif isinstance(value, bool):  # a public op's shape rule says what is wrong
+            ok, want = op.public, "an integer"
         else:
             ok, want = True, ""
         if not ok:

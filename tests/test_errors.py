@@ -542,3 +542,24 @@ def test_forward_mode_and_mean_over_an_empty_input(mode):
     assert value == 0.0 and grads["x"].shape == (0,)
     value, grads = gc.compile(gc.parse("x: [0]\ny = sum(x * x)"), mode=mode)(x=x)
     assert value == 0.0 and grads["x"].shape == (0,)
+
+
+def test_emitted_modules_take_any_user_name(tmp_path, mode):
+    """Nodes named like the module's own names (np, forward, _sum_to, ...) or ops."""
+    import importlib.util
+
+    names = ["np", "sum", "_sum_to", "value_and_grad", "forward", "neg", "where", "exp",
+             "float", "math", "_broadcast_like", "x_bar", "gc", "t1", "out"]
+    text = "a: [3]\nb: scalar\nnp = a * b\n" + "".join(
+        f"{n} = gc.sin({p}) * 0.5 + {p} * b\n" for p, n in zip(names, names[1:]))
+    g = gc.parse(text + "res = gc.sum(out * a)\n")
+    at = {"a": np.array([0.1, 0.2, 0.3]), "b": 0.7}
+    fn = gc.compile(g, mode=mode)
+    value, grads = fn(**at)
+    fn.save(tmp_path / "m.py")
+    spec = importlib.util.spec_from_file_location("m", tmp_path / "m.py")
+    saved = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(saved)
+    value2, grads2 = saved.value_and_grad(**g.bind((), at))  # fn()'s input rule
+    assert value2 == value and all(np.array_equal(grads[k], grads2[k]) for k in grads)
+    _same_values(g, at)
