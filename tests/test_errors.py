@@ -563,3 +563,19 @@ def test_emitted_modules_take_any_user_name(tmp_path, mode):
     value2, grads2 = saved.value_and_grad(**g.bind((), at))  # fn()'s input rule
     assert value2 == value and all(np.array_equal(grads[k], grads2[k]) for k in grads)
     _same_values(g, at)
+
+
+def test_builder_outputs_named_like_functions_print_and_parse_back(mode):
+    x = gc.input("x", shape=(3,))
+    s = gc.sum(gc.exp(x) * x)
+    g = gc.graph(exp=gc.exp(x) * 2, sum=s, where=s * gc.mean(x))
+    at = {"x": np.array([0.1, 0.2, 0.3])}
+    text = str(g)
+    assert "gc.exp(" in text and "gc.sum(" in text, text
+    again = gc.parse(text)
+    np.testing.assert_allclose(again.evaluate(**at)["exp"], g.evaluate(**at)["exp"])
+    fn = gc.compile(g, of="where", mode=mode)
+    grad = gc.parse(str(fn.grad_graph))
+    want = fn.grad_graph.evaluate(**at)
+    for out in grad.outputs:
+        np.testing.assert_allclose(grad.evaluate(**at)[out], want[out])
