@@ -24,7 +24,11 @@ def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
     """The inputs to differentiate with respect to, checked; all inputs by default."""
     if wrt is None:
         return list(g.inputs)
-    names = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
+    try:
+        names = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
+    except TypeError:  # wrt=5
+        raise GraphcError(f"wrt={wrt!r}: expected an input's name, names separated by "
+                          "commas, or a list of names") from None
     for w in names:
         if w not in g.inputs:
             raise UndefinedNameError(f"wrt={w!r} is not an input "

@@ -105,6 +105,7 @@ def input(name: str, shape: tuple | None = None) -> Expr:  # noqa: A001 - SPEC's
     """A named input; ``shape`` declares it (dims are ints or names), else it broadcasts."""
     if not isinstance(name, str) or not name:
         raise InputError(f"an input name must be a non-empty string, got {name!r}")
+    _writable(name)
     if shape is not None:
         if not isinstance(shape, (tuple, list)):
             raise InputError(f"input {name}: shape is a tuple of dimensions, e.g. (3,) or "
@@ -115,6 +116,15 @@ def input(name: str, shape: tuple | None = None) -> Expr:  # noqa: A001 - SPEC's
                 raise InputError(f"input {name}: a dimension is a non-negative integer or a "
                                  f"name, got {d!r}")
     return Expr("input", name=name, shape=shape)
+
+
+def _writable(name: str) -> None:
+    """A name must be text that can be written down: saved, printed, drawn (UTF-8)."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        raise InputError(f"the name {name!r} is not valid text (a lone surrogate): it "
+                         "cannot be printed, saved or drawn") from None
 
 
 def inputs(names: str) -> tuple[Expr, ...]:
@@ -154,6 +164,8 @@ def graph(**outputs: Expr) -> Graph:
         raise GraphcError("graph() needs at least one named output, e.g. graph(e=expr)")
     g = Graph()
     exprs = {out_name: _as_expr(e) for out_name, e in outputs.items()}
+    for out_name in exprs:
+        _writable(out_name)
     input_names = _input_names(list(exprs.values()))
     for out_name, e in exprs.items():
         if out_name in input_names and not (e.op == "input" and e.name == out_name):

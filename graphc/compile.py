@@ -28,6 +28,7 @@ from . import fuse as fuse_mod
 from . import passes as passes_mod
 from .errors import GraphcError, InputError
 from .graph import Graph, paused_gc
+from .shapes import not_broadcasting
 from .tensor import TANGENT_LIMIT
 
 _MODES = {"reverse": autodiff.reverse, "forward": autodiff.forward}
@@ -122,12 +123,22 @@ class CompiledFunction:
                 raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
                                  f"directions ({n * n:,} numbers at least); use "
                                  "mode='reverse'")
-        return self.module.value_and_grad(*self._given(args, kwargs))
+        values = self._given(args, kwargs)
+        try:
+            return self.module.value_and_grad(*values)
+        except ValueError as exc:  # an undeclared input that meets a declared one
+            raise not_broadcasting(dict(zip(self.inputs, values)), _declared(self.graph),
+                                   exc) from None
 
     def forward(self, /, *args: Any, **kwargs: Any) -> Any:
         """The output value alone."""
         self.graph.bind(args, kwargs)
-        return self.module.forward(*self._given(args, kwargs))
+        values = self._given(args, kwargs)
+        try:
+            return self.module.forward(*values)
+        except ValueError as exc:
+            raise not_broadcasting(dict(zip(self.inputs, values)), _declared(self.graph),
+                                   exc) from None
 
     def _given(self, args: tuple, kwargs: dict) -> list[Any]:
         """The values as given, in input order (``bind`` has checked them): the module
@@ -293,6 +304,11 @@ class _Phases:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _declared(g: Graph) -> dict[str, tuple | None]:
+    """Each input's declared shape; None for an undeclared input."""
+    return {n: g.shape(n) if g.attrs(n)["params"]["declared"] else None for n in g.inputs}
 
 
 def _safe(name: str) -> str:

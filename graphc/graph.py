@@ -374,7 +374,13 @@ class Graph:
         >>> parse("e = (a + b) * (b + 1)").evaluate(a=2.0, b=1.0)["e"]
         6.0
         """
-        return self.run(self.bind(args, kwargs))
+        values = self.bind(args, kwargs)
+        try:
+            return self.run(dict(values))
+        except ValueError as exc:  # an undeclared input that meets a declared one
+            declared = {n: self.shape(n) if self.attrs(n)["params"]["declared"] else None
+                        for n in self.inputs}
+            raise shapes.not_broadcasting(values, declared, exc) from None
 
     def run(self, env: dict[str, Any]) -> dict[str, Any]:
         """Evaluate every node from already checked input values (``env`` is extended)."""

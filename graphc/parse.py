@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import math
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from .derive import to_sympy
 from .errors import GraphcError, ParseError, UnknownOpError
 from .graph import Graph, paused_gc
 from .ops import OPS, Op
+from .shapes import format_shape
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
            ast.MatMult: "matmul"}
@@ -43,8 +46,16 @@ class _Scope:
     """Builds one graph: the whole text, or one lambda's body."""
 
     def __init__(self, g: Graph, names: dict[str, str], lambdas: dict[str, Op],
-                 open_inputs: bool):
+                 open_inputs: bool, outer: dict[str, int] | None = None):
         self.g, self.names, self.lambdas, self.open_inputs = g, names, lambdas, open_inputs
+        # variable -> the line that made it one: from there on it shadows a function of
+        # its name, as in Python (a lambda's body sees the text's variables too)
+        self.lines: dict[str, int] = dict.fromkeys(names, 0) if outer is None else \
+            {**outer, **dict.fromkeys(names, 0)}
+        # A lambda's body computes each distinct subexpression once: `f(x) + f(x)` calls
+        # f once, so a chain of lambdas that each call the last one twice costs its
+        # length, not 2**length. (The text's own lines keep every node: each may be named.)
+        self.shared: dict[tuple, str] | None = None if open_inputs else {}
 
     def expr(self, root: ast.expr) -> str:
         """The node computing ``root``; operands left to right, without recursion."""
@@ -84,10 +95,8 @@ class _Scope:
         raise _error(ParseError, f"{what} are not allowed in graphc text", node)
 
     def _call_operands(self, node: ast.Call) -> list[ast.expr]:
-        if not isinstance(node.func, ast.Name):
-            raise _error(ParseError, "only named functions can be called", node)
-        name = node.func.id
-        op = self._function(name, node)
+        name = _callee(node)
+        op = self._function(node)
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise _error(ParseError, "starred arguments are not allowed", node)
         for kw in node.keywords:
@@ -101,7 +110,18 @@ class _Scope:
                          f"{'s' if high != 1 else ''}, got {len(node.args)}", node)
         return list(node.args)
 
-    def _function(self, name: str, node: ast.AST) -> Op:
+    def _function(self, node: ast.Call) -> Op:
+        name = _callee(node)
+        if isinstance(node.func, ast.Attribute):  # gc.sum(x): graphc's, whatever the names
+            if name in _CALLABLE:
+                return OPS[name]
+            raise _error(UnknownOpError, f"graphc has no function {name!r}", node)
+        if name in self.lines:
+            line = self.lines[name]
+            where = f" (assigned on line {line})" if line else ""
+            raise _error(ParseError, f"{name} is a variable now{where}, not a function"
+                         + (f"; graphc's {name} is still gc.{name}(...)"
+                            if name in _CALLABLE else ""), node)
         if name in self.lambdas:
             return self.lambdas[name]
         if name in _CALLABLE:
@@ -109,6 +129,16 @@ class _Scope:
         raise _error(UnknownOpError, f"unknown function {name!r}", node)
 
     def _make(self, node: ast.expr, operands: list[str]) -> str:
+        if self.shared is None or not operands:
+            return self._located(node, operands)
+        what = ast.dump(node.func) if isinstance(node, ast.Call) else \
+            type(getattr(node, "op", node))  # BinOp, UnaryOp; else .T
+        key = (what, tuple(operands), tuple(ast.dump(k) for k in getattr(node, "keywords", ())))
+        if key not in self.shared:
+            self.shared[key] = self._located(node, operands)
+        return self.shared[key]
+
+    def _located(self, node: ast.expr, operands: list[str]) -> str:
         try:
             return self._make_node(node, operands)
         except GraphcError as exc:
@@ -133,11 +163,23 @@ class _Scope:
             return g.add("neg", operands, pos=pos)
         if isinstance(node, ast.Attribute):
             return g.add("transpose", operands, pos=pos)
-        op = self._function(node.func.id, node)
+        op = self._function(node)
         operands += [g.const(v) for v in op.defaults[len(operands) - op.arity:]] \
             if len(operands) < op.arity else []
         params = {kw.arg: _literal(kw.value) for kw in node.keywords}
-        return g.add(op.name, operands, params, pos=pos)
+        _check_params(op, params, node)
+        if op.name in _INTERNAL_RULES:
+            rule, what = _INTERNAL_RULES[op.name]
+            if not rule(len(g.shape(operands[0])), {**op.params, **params}):
+                raise _error(ParseError, f"{op.name}(x, ...) needs {what}; x is "
+                             f"{format_shape(g.shape(operands[0]))}", node)
+        try:
+            return g.add(op.name, operands, params, pos=pos)
+        except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError) as exc:
+            # an internal op's shape rule, given parameters it cannot work with
+            given = ", ".join(f"{k}={v!r}" for k, v in {**op.params, **params}.items())
+            raise _error(ParseError, f"{op.name}() cannot take {given or 'no parameters'} "
+                         f"({exc})", node) from None
 
     def _name(self, node: ast.Name) -> str:
         name = node.id
@@ -148,7 +190,57 @@ class _Scope:
         if not self.open_inputs:
             raise _error(ParseError, f"{name!r} is not a parameter of this lambda", node)
         self.names[name] = self.g.add_input(name)
+        self.lines[name] = node.lineno
         return self.names[name]
+
+
+def _axes_fit(ndim: int, axis: int | tuple) -> bool:
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return all(-ndim - len(axes) <= a < ndim + len(axes) for a in axes)
+
+
+# Internal ops that read their operand's rank: (rule on rank and params, what it needs)
+_INTERNAL_RULES = {
+    "batch_size": (lambda ndim, p: ndim >= 1, "an x with a declared first axis"),
+    "reverse_last": (lambda ndim, p: 0 <= p["k"] <= ndim, "0 <= k <= x's rank"),
+    "expand_dims": (lambda ndim, p: _axes_fit(ndim, p["axis"]), "axes within the result's rank"),
+    "lift": (lambda ndim, p: p["ndim"] >= ndim - 1, "ndim >= x's rank - 1"),
+}
+
+
+def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
+    """Keyword values of the kind the op's defaults have: True/False where the default
+    is one, an integer where it is one; an internal op's parameter without a default
+    (``reverse_last(x, k=1)``, ``lift(x, ndim=3)``, ``expand_dims(x, axis=0)``) is
+    required."""
+    for k, default in op.params.items():
+        value = params.get(k, default)
+        if isinstance(default, bool):
+            ok, want = isinstance(value, bool), "True or False"
+        elif isinstance(default, int):  # softmax(x, axis=(0, 1)) too
+            ok = type(value) is int or k == "axis" and isinstance(value, tuple)
+            want = "an integer"
+        elif value is None:
+            ok, want = op.public or k in ("start", "stop"), "an integer"
+        elif isinstance(value, bool):  # a public op's shape rule says what is wrong
+            ok, want = op.public, "an integer"
+        else:
+            ok, want = True, ""
+        if not ok:
+            what = f"got {value!r}" if k in params else "it is required"
+            raise _error(ParseError, f"{op.name}(): {k} must be {want} ({what})", node)
+
+
+def _callee(node: ast.Call) -> str:
+    """The name a call calls: ``f(x)``, or ``gc.f(x)``, graphc's own ``f`` whatever
+    the text's variables are named (how printed text calls a function it shadows)."""
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+            func.value.id == "gc":
+        return func.attr
+    raise _error(ParseError, "only named functions can be called", node)
 
 
 def _number(node: ast.Constant) -> float:
@@ -201,6 +293,19 @@ class _Parser:
         self.g = Graph()
         self.lambdas: dict[str, Op] = {}
         self.scope = _Scope(self.g, {}, self.lambdas, open_inputs=True)
+        self.versions: dict[str, int] = {}  # base name -> its last version's suffix
+        self.depths: dict[str, int] = {}  # lambda -> its formula's depth (LAMBDA_DEPTH)
+
+    def _version(self, base: str) -> str:
+        """A new version of ``base``: ``base_1``, ``base_2``, ... (as ``Graph.fresh``),
+        counting on from the last one, so that n reassignments cost n, not n**2."""
+        nodes, reserved = self.g.nx._node, self.g.reserved
+        k, name = self.versions.get(base, 0), base
+        while name in nodes or name in reserved:
+            k += 1
+            name = f"{base}_{k}"
+        self.versions[base] = k
+        return name
 
     def statement(self, stmt: ast.stmt) -> str | None:
         """Handle one line; the node it assigns, if any."""
@@ -215,23 +320,28 @@ class _Parser:
         if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
             raise _error(ParseError, "assign to exactly one plain name", stmt.targets[0])
         target = stmt.targets[0].id
-        if target in self.lambdas or target in _CALLABLE:
+        if target in self.lambdas:
             raise _error(ParseError, f"{target} names a function; choose another name",
                          stmt.targets[0])
         if isinstance(stmt.value, ast.Lambda):
             if target in self.scope.names:
                 raise _error(ParseError, f"{target} is already a value", stmt.targets[0])
-            self.lambdas[target] = _lambda_op(target, stmt.value, self.lambdas)
+            if target in _CALLABLE:  # its nodes would be taken for graphc's
+                raise _error(ParseError, f"{target} is a graphc function; give the lambda "
+                             "a name of its own", stmt.targets[0])
+            self.lambdas[target] = _lambda_op(target, stmt.value, self.lambdas, self.depths,
+                                              self.scope.lines)
             self.g.ops[target] = self.lambdas[target]
             return None
         node = self.scope.expr(stmt.value)
-        name = self.g.fresh(target) if target in self.g.nx else target
+        name = self._version(target) if target in self.g.nx else target
         d = self.g.attrs(node)
         if d["temp"] and d["op"] != "const":
             self.g.rename(node, name)
         else:
             self.g.add("alias", (node,), name=name, pos=_pos(stmt.value))
         self.scope.names[target] = name
+        self.scope.lines.setdefault(target, stmt.lineno)
         return name
 
     def _declare(self, stmt: ast.AnnAssign) -> None:
@@ -239,7 +349,7 @@ class _Parser:
             raise _error(ParseError, "a declaration is `name: scalar` or `name: [dim, ...]` "
                          "on a line of its own", stmt)
         name = stmt.target.id
-        if name in self.lambdas or name in _CALLABLE:
+        if name in self.lambdas:
             raise _error(ParseError, f"{name} names a function; choose another name",
                          stmt.target)
         if name in self.scope.names:
@@ -247,9 +357,28 @@ class _Parser:
                          "inputs before using them", stmt)
         shape = _shape(stmt.annotation)
         self.scope.names[name] = self.g.add_input(name, shape or (), declared=shape is not None)
+        self.scope.lines[name] = stmt.lineno
 
 
-def _lambda_op(name: str, node: ast.Lambda, lambdas: dict[str, Op]) -> Op:
+LAMBDA_DEPTH = 120
+"""How many ops deep a lambda's formula may be, the lambdas it calls written out.
+sympy differentiates and prints a formula by recursion, several Python frames per
+level, so much deeper ones would reach Python's recursion limit; Python's own parser
+takes at most 200 nested parentheses in one expression."""
+
+
+def _depth(body: Graph, depths: dict[str, int]) -> int:
+    """How deep the body's formula is: calls of other lambdas count their own depth."""
+    at: dict[str, int] = {}
+    for n in body.order():
+        d = body.attrs(n)
+        own = 0 if d["op"] in ("input", "const", "alias") else depths.get(d["op"], 1)
+        at[n] = own + max((at[a] for a in d["args"]), default=0)
+    return at[body.outputs[0]]
+
+
+def _lambda_op(name: str, node: ast.Lambda, lambdas: dict[str, Op],
+               depths: dict[str, int], outer: dict[str, int]) -> Op:
     a = node.args
     if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or a.posonlyargs:
         raise _error(ParseError, "a lambda takes plain positional parameters only", node)
@@ -259,11 +388,16 @@ def _lambda_op(name: str, node: ast.Lambda, lambdas: dict[str, Op]) -> Op:
     body = Graph()
     body.ops.update(lambdas)
     names = {p: body.add_input(p) for p in params}
-    scope = _Scope(body, names, lambdas, open_inputs=False)
+    scope = _Scope(body, names, lambdas, open_inputs=False, outer=outer)
     result = scope.expr(node.body)
     if not body.attrs(result)["temp"] or body.is_const(result):
         result = body.add("alias", (result,))
     body.outputs = [result]
+    depths[name] = _depth(body, depths)
+    if depths[name] > LAMBDA_DEPTH:
+        raise _error(ParseError, f"lambda {name} is {depths[name]} ops deep, counting the "
+                     f"lambdas it calls; the limit is {LAMBDA_DEPTH}: compute part of it on "
+                     "lines of its own", node)
     for n in body.order():
         op = body.op(n)
         if op.name not in ("input", "const", "alias") and not op.elementwise:
@@ -310,6 +444,13 @@ def _build(text: str) -> Graph:
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:
+        huge = _HUGE_INT.search(text) if "integer string conversion" in str(exc.msg) else None
+        if huge:  # Python's own limit on decimal digits (a guard against slow conversions)
+            line = text.count("\n", 0, huge.start()) + 1
+            col = huge.start() - text.rfind("\n", 0, huge.start())
+            raise ParseError(f"an integer literal of {len(huge[0].replace('_', '')):,} digits: "
+                             f"Python reads at most {sys.get_int_max_str_digits():,}; write "
+                             "it as a float (1e999 is infinity)", line, col) from None
         raise ParseError(f"invalid syntax: {exc.msg}", exc.lineno or 1, exc.offset or 1) \
             from None
     except (RecursionError, MemoryError):
@@ -328,6 +469,10 @@ def _build(text: str) -> Graph:
                          1, 1)
     p.g.outputs = [last]
     return p.g
+
+
+_HUGE_INT = re.compile(r"(?<![\w.])[0-9](?:_?[0-9]){%d,}(?![\w.])"
+                       % (sys.get_int_max_str_digits() or 10**9))
 
 
 def _names(tree: ast.AST) -> set[str]:

@@ -130,6 +130,11 @@ def _esc(text: str) -> str:
     return html.escape(text).replace("\\", "\\\\")
 
 
+def _braced(name: str) -> str:
+    """A name inside a str.format template: its braces doubled."""
+    return name.replace("{", "{{").replace("}", "}}")
+
+
 def _id(node: str) -> str:
     return "n_" + node.encode().hex()  # any node name, even "a:b" or "x\n", is a safe id
 
@@ -180,7 +185,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
         h = autodiff.reverse(g, of=out)
         got = h.run(dict(env))
         scene.second = autodiff.adjoint_values(h, got)
-        scene.second_label = "∂" + out + "/∂{}"
+        scene.second_label = "∂" + _braced(out) + "/∂{}"
     elif show in ("forward", "paths"):
         x = wrt or (g.inputs[0] if g.inputs else None)
         if x not in g.inputs:
@@ -189,7 +194,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
             h = autodiff.forward(g, wrt=[x], of=out)
             got = h.run(dict(env))
             scene.second = {v: got[t] for v, t in h.nx.graph["tangents"][x].items()}
-            scene.second_label = "∂{}/∂" + x
+            scene.second_label = "∂{}/∂" + _braced(x)
         else:
             symbolic = local_derivatives(g)
             edges = set(symbolic)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import ShapeError
+from .errors import InputError, ShapeError
 
 Dim = int | str
 Shape = tuple[Dim, ...]
@@ -34,3 +34,16 @@ def broadcast(*shapes: Shape) -> Shape:
 def format_shape(shape: Shape) -> str:
     """``(3, 'N')`` -> ``[3, N]``, the way shapes are written in .gc text."""
     return "scalar" if shape == () else "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def not_broadcasting(values: dict, declared: dict[str, Shape | None],
+                     exc: ValueError) -> ValueError:
+    """The error for call-time values whose shapes NumPy could not broadcast (``exc``): an
+    ``InputError`` naming each input with its shape, and its declared shape if it has
+    one; ``exc`` itself when it is about something else."""
+    if "broadcast" not in str(exc):
+        return exc
+    shown = ", ".join(f"{n} {tuple(getattr(v, 'shape', ()))}" + (
+        f" (declared {format_shape(declared[n])})" if declared.get(n) is not None else "")
+        for n, v in values.items())
+    return InputError(f"the inputs' shapes do not broadcast together: {shown}")

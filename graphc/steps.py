@@ -33,7 +33,7 @@ def frames(g: Graph, at: dict[str, Any], of: str | None = None,
     h = autodiff.reverse(g, of=out)
     got = h.run(dict(env))
     adjoint = autodiff.adjoint_values(h, got)
-    label = "∂" + out + "/∂{}"
+    label = "∂" + out.replace("{", "{{").replace("}", "}}") + "/∂{}"
     order = g.order()
     shown: list[tuple[str, graphviz.Digraph]] = []
 

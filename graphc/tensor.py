@@ -89,7 +89,8 @@ def _basis(x):
 def _from_directions(t, x):
     """Sum each direction's output tangent: the gradient, shaped like x."""
     t = np.asarray(t)
-    return np.sum(t.reshape(t.shape[0], -1), axis=1).reshape(np.shape(x))
+    n = t.shape[0]  # reshape(0, -1) is ambiguous: an empty x has no directions
+    return np.sum(t.reshape(n, t.size // n if n else 0), axis=1).reshape(np.shape(x))
 
 
 def _lift(t, ndim):
@@ -486,7 +487,9 @@ def _slice_jvp(g: Any, node: str, dots: tuple) -> str | None:
 
 def _size_ratio(x, y):
     """How many elements of x each element of y stands for (a mean's divisor)."""
-    return np.size(x) / np.size(y)
+    ratio = np.size(x) / np.size(y)
+    # an empty x: 0 as NumPy's float, so that dividing by it is inf, not ZeroDivisionError
+    return ratio if ratio else np.asarray(x).dtype.type(0) if np.ndim(x) else 0.0
 
 
 DIRECTIONS = "(directions)"

@@ -194,11 +194,13 @@ def test_parse_at_reads_numbers_and_lists():
     assert np.isnan(got["z"]).all()
 
 
-def test_an_empty_batch_divided_by_its_size_is_a_clear_error(tmp_path):
+def test_the_mean_of_an_empty_batch_is_nan_as_in_numpy(tmp_path):
+    """Issue 17: NumPy's mean of nothing is nan (with its warning), not an error; its
+    gradient is an empty array."""
     (tmp_path / "e.gc").write_text("x: [N]\ns = mean(x)\n")
     proc = graphc("eval", "e.gc", "--at", "x=[]", cwd=tmp_path)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    assert "e.gc: error: float division by zero" in proc.stderr  # after NumPy's warnings
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "s = nan" in proc.stdout and "ds/dx = []" in proc.stdout
 
 
 def test_empty_at_exits_2_for_verify(tmp_path):

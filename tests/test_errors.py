@@ -3,6 +3,9 @@ comes from text, and a message that says what went wrong and where."""
 
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 import pytest
 from conftest import EXAMPLES, MODES
@@ -58,13 +61,32 @@ BAD_TEXT = [
     ("for i in a: pass", gc.ParseError, 1, 1, ["For"]),
     ("def f(x): return x", gc.ParseError, 1, 1, ["FunctionDef"]),
     ("y = a\ndel y", gc.ParseError, 2, 1, ["Delete"]),
-    ("exp = a", gc.ParseError, 1, 1, ["exp"]),
+    ("exp = a\ny = exp(a)", gc.ParseError, 2, 5, ["exp is a variable now", "line 1",
+                                                 "gc.exp(...)"]),
+    ("y = a\nexp: [3]\nz = exp(y)", gc.ParseError, 3, 5,
+     ["exp is a variable now (assigned on line 2)"]),
+    ("x = a\nf = lambda u: x(u)", gc.ParseError, 2, 15, ["x is a variable now"]),
+    ("exp = lambda u: u\ny = exp(a)", gc.ParseError, 1, 1, ["graphc function"]),
+    ("y = gc.nosuch(a)", gc.UnknownOpError, 1, 5, ["nosuch"]),
+    ("y = np.exp(a)", gc.ParseError, 1, 5, ["named functions"]),
     ("f = lambda x: x\ny = f", gc.ParseError, 2, 5, ["f is a function"]),
     ("f = lambda x: q * x\ny = f(a)", gc.ParseError, 1, 15, ["'q'"]),
     ("f = lambda x, x: x", gc.ParseError, 1, 5, ["distinct"]),
     ("y = {a}", gc.ParseError, 1, 5, ["set"]),
     ("y = a\x00", gc.ParseError, 1, 1, ["null"]),
     ("y = a\nb: [3]\nz = y + b\nb: [4]", gc.ParseError, 4, 1, ["declared after"]),
+    # issue 17: internal ops without their parameters were tracebacks
+    ("y = reverse_last(x)", gc.ParseError, 1, 5, ["reverse_last()", "k", "required"]),
+    ("y = lift(x)", gc.ParseError, 1, 5, ["lift()", "ndim", "required"]),
+    ("y = expand_dims(x)", gc.ParseError, 1, 5, ["expand_dims()", "axis", "required"]),
+    ("y = slice(x, axis=None)", gc.ParseError, 1, 5, ["slice()", "axis", "None"]),
+    ("y = sum(x, keepdims=None)", gc.ParseError, 1, 5, ["keepdims", "True or False"]),
+    ("y = batch_size(x)", gc.ParseError, 1, 5, ["batch_size", "first axis"]),
+    ("x: [3]\ny = reverse_last(x, k=5)", gc.ParseError, 2, 5, ["0 <= k", "[3]"]),
+    ("x: [3]\ny = reverse_last(x, k=True)", gc.ParseError, 2, 5, ["integer"]),
+    ("x: [3]\ny = expand_dims(x, axis=5)", gc.ParseError, 2, 5, ["axes within"]),
+    ("a = 1\ny = x * " + "9" * 5000, gc.ParseError, 2, 9, ["5,000 digits", "4,300"]),
+    ("x: [1_" + "0" * 4400 + "]", gc.ParseError, 1, 5, ["4,401 digits"]),
 ]
 
 
@@ -131,6 +153,7 @@ def test_reassignment_uses_the_latest_version(mode: str):
     ({"wrt": ["a", "zz"]}, gc.UndefinedNameError, ["'zz'"]),
     ({"wrt": "a,a"}, gc.UndefinedNameError, ["twice"]),
     ({"mode": "sideways"}, gc.GraphcError, ["sideways"]),
+    ({"wrt": 5}, gc.GraphcError, ["wrt=5", "list of names"]),
 ])
 def test_bad_compile_arguments(kw, cls, words):
     g = gc.load(EXAMPLES / "colah.gc")
@@ -305,3 +328,254 @@ def test_a_derivative_that_is_not_real_says_so():
 def test_an_integer_past_floats_range_is_infinite_as_1e999_is():
     g = gc.parse("y = a * " + "9" * 400)
     assert gc.compile(g)(a=1.0)[0] == np.inf
+
+
+# ---- issue 17: sizes that hung or hit the recursion limit ---------------------------
+def _parse_seconds(text: str) -> float:
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        gc.parse(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_reassignments_cost_linear_time():
+    """Each new version of y looked for a free name from y_1 on: n reassignments made
+    n**2 / 2 probes (20,000 lines took 58 s, 100,000 never ended)."""
+    small, big = (("y = x\n" + "y = y * 1.0 + 1\n" * (n - 1)) for n in (1000, 10_000))
+    assert _parse_seconds(big) < 30 * _parse_seconds(small)  # 10x the lines
+    g = gc.parse(big)
+    assert g.outputs == ["y_9999"]
+    assert gc.compile(g)(x=0.0)[0] == 9999
+
+
+@pytest.mark.slow
+def test_100000_reassignments_parse_and_compile():
+    lines = 100_000
+    g = gc.parse("y = x\n" + "y = y * 1.0 + 1.0\n" * (lines - 1))
+    value, grads = gc.compile(g)(x=0.5)
+    assert value == lines - 0.5 and grads["x"] == 1.0
+
+
+def _doubling_chain(depth: int, twice: str) -> str:
+    return "f0 = lambda x: sin(x)\n" + "".join(
+        f"f{k} = lambda x: {twice.format(f'f{k - 1}(x)')}\n" for k in range(1, depth)) + \
+        f"y = f{depth - 1}(a) * b\n"
+
+
+@pytest.mark.parametrize("twice", ["({0} + {0}) * 0.5", "{0} * {0} / {0}"])
+def test_a_lambda_calling_the_last_one_twice_computes_it_once(twice, mode):
+    """30 lambdas, each calling the one before twice: 2**30 calls in the interpreter
+    and in the emitted module, which never returned."""
+    g = gc.parse(_doubling_chain(30, twice))
+    body = g.ops["f29"].body
+    assert [body.attrs(n)["op"] for n in body.order()].count("f28") == 1
+    value, grads = gc.compile(g, mode=mode)(a=0.5, b=2.0)
+    assert value == pytest.approx(2 * np.sin(0.5))
+    assert grads["a"] == pytest.approx(2 * np.cos(0.5))
+    assert grads["b"] == pytest.approx(np.sin(0.5))
+    assert g.evaluate(a=0.5, b=2.0)["y"] == pytest.approx(2 * np.sin(0.5))
+
+
+def test_a_lambda_as_deep_as_the_limit_works(mode):
+    from graphc.parse import LAMBDA_DEPTH
+
+    depth = LAMBDA_DEPTH
+    g = gc.parse("f = lambda x: " + "sin(" * depth + "x" + ")" * depth + "\ny = f(a)")
+    want, slope = 0.5, 1.0
+    for _ in range(depth):
+        want, slope = np.sin(want), slope * np.cos(want)
+    value, grads = gc.compile(g, mode=mode)(a=0.5)
+    assert value == pytest.approx(want) and grads["a"] == pytest.approx(slope)
+
+
+@pytest.mark.parametrize(("text", "line", "col"), [
+    ("f = lambda x: " + "sin(" * 150 + "x" + ")" * 150 + "\ny = f(a)", 1, 5),
+    ("f0 = lambda x: sin(x)\n" + "".join(f"f{k} = lambda x: sin(f{k - 1}(x))\n"
+                                         for k in range(1, 2000)) + "y = f1999(a)", 121, 8),
+    ("f0 = lambda x: sin(x)\n" + "".join(f"f{k} = lambda x: f{k - 1}(f{k - 1}(x))\n"
+                                         for k in range(1, 30)) + "y = f29(a)", 8, 6),
+])
+def test_a_lambda_too_deep_is_a_parse_error(text, line, col):
+    """These raised RecursionError (from sympy, or from the interpreter's calls)."""
+    with pytest.raises(gc.ParseError) as info:
+        gc.parse(text)
+    assert (info.value.line, info.value.col) == (line, col)
+    assert "ops deep" in info.value.message and "limit is" in info.value.message
+
+
+# ---- issue 17: names a user picks are the user's ------------------------------------
+STAGED_NEURON = """\
+dot = w0 * x0 + w1 * x1 + w2
+neg = -dot
+exp = gc.exp(neg)
+add = exp + 1
+f = 1 / add
+"""
+
+
+def test_a_wire_may_be_named_like_a_function(mode):
+    """CS231n's staged sigmoid neuron names its wires neg, exp, add: refused before."""
+    g = gc.parse(STAGED_NEURON)
+    at = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}
+    value, grads = gc.compile(g, mode=mode)(**at)
+    assert value == pytest.approx(0.7310585786)
+    assert grads["w0"] == pytest.approx(-0.196611933) and grads["x0"] == pytest.approx(0.39322386)
+    assert gc.parse(str(g)).evaluate(**at)["f"] == pytest.approx(0.7310585786)
+
+
+def test_a_variable_shadows_a_function_from_its_line_on():
+    g = gc.parse("y = sum(x)\nsum = y + b\nwhere = sum * 2\nc = gc.sum(where * x)\n"
+                 "f = lambda sum: sum * 3\nout = f(c)")
+    x = np.array([1.0, 2.0])  # out = 3 * sum(2 * (S + b) * x) = 6 (S + b) S, S = sum(x)
+    value, grads = gc.compile(g)(x=x, b=0.5)
+    assert value == pytest.approx(6 * 3.5 * 3)
+    np.testing.assert_allclose(grads["x"], 6 * (2 * 3 + 0.5) * np.ones(2))
+    with pytest.raises(gc.ParseError) as info:
+        gc.parse("sum = a + b\nc = sum * 2\nd = sum(x)")
+    assert (info.value.line, info.value.col) == (3, 5)
+    assert "sum is a variable now (assigned on line 1)" in info.value.message
+    g = gc.parse("mean: [3]\nmax = gc.mean(mean)")  # inputs may be named so too
+    assert g.inputs == ["mean"] and g.evaluate(mean=np.arange(3.0))["max"] == 1.0
+
+
+def _same_values(g: gc.Graph, at: dict) -> None:
+    text = str(g)
+    again = gc.parse(text)
+    want, got = g.evaluate(**at), again.evaluate(**at)
+    out = g.outputs[0]
+    np.testing.assert_allclose(got[again.outputs[0]], want[out], err_msg=text)
+
+
+NAMED_LIKE_OPS = [
+    ("neg = -a\nadd = neg + b\nmul = add * a\nsum = mul / b\nexp = gc.exp(sum)\n"
+     "where = exp - neg", {"a": 0.3, "b": 1.5}),
+    ("x: [3]\nsum = x * 2\nexp = gc.exp(sum)\nwhere = gc.sum(exp * x) + gc.mean(sum)\n"
+     "mean = where * where", {"x": np.array([0.1, 0.2, 0.3])}),
+    ("x: [2, 3]\nsum_to = x * b\nones_like = gc.relu(sum_to - 0.5)\n"
+     "broadcast_like = gc.softmax(ones_like)\nwhere = gc.sum(broadcast_like * x)\n"
+     "gt = gc.maximum(where, b)", {"x": np.arange(6.0).reshape(2, 3) / 6, "b": 0.7}),
+    ("abs = gc.abs(a - b)\nsign = abs * a\nheaviside = gc.sigmoid(sign)\nlog = gc.log(heaviside)",
+     {"a": -0.4, "b": 0.9}),
+]
+
+
+@pytest.mark.parametrize(("text", "at"), NAMED_LIKE_OPS, ids=range(len(NAMED_LIKE_OPS)))
+def test_printed_text_parses_back_where_names_are_op_names(text, at, mode):
+    """Gradient graphs are made of internal ops (sum_to, where, ...): printed text calls
+    a function some variable shadows as gc.<name>(...)."""
+    g = gc.parse(text)
+    _same_values(g, at)
+    try:
+        fn = gc.compile(g, mode=mode)
+    except gc.GraphcError:  # forward mode wants declared shapes for some ops
+        return
+    grad = fn.grad_graph
+    again = gc.parse(str(grad))
+    want, got = grad.evaluate(**at), again.evaluate(**at)
+    for out in grad.outputs:
+        np.testing.assert_allclose(got[out], want[out], err_msg=str(grad))
+    value, grads = fn(**at)
+    np.testing.assert_allclose(want[grad.outputs[0]], value)
+
+
+def test_builder_and_sympy_names_print_as_text_that_parses():
+    """str(g) printed names as they were: "a-b" read back as a - b, "a b" did not parse."""
+    import sympy as sp
+
+    weird = ["a-b", "lambda", "a_b", "ﬁ", "1x", "__debug__", "x.y", "a{b}", "😀", "None"]
+    handles = [gc.input(n) for n in weird]
+    total = handles[0]
+    for k, h in enumerate(handles[1:], 2):
+        total = total * 0.5 + h * k
+    g = gc.graph(**{"y-1": gc.exp(total * 0.01)})
+    at = {n: 0.1 * (k + 1) for k, n in enumerate(weird)}
+    text = str(g)
+    again = gc.parse(text)
+    assert len(again.inputs) == len(weird) and len(set(again.inputs)) == len(weird)
+    got = again.evaluate(*at.values())[again.outputs[0]]
+    assert got == pytest.approx(g.evaluate(**at)["y-1"])
+    e = gc.from_sympy(sp.Symbol("a b") * 2 + sp.Symbol("if") * sp.Symbol("a.b"), name="e")
+    again = gc.parse(str(e))
+    assert again.evaluate(1.0, 2.0, 3.0)["e"] == e.evaluate(1.0, 2.0, 3.0)["e"]
+
+
+def test_a_name_that_is_not_text_is_refused():
+    with pytest.raises(gc.InputError, match="not valid text"):
+        gc.input("a\ud800")
+    with pytest.raises(gc.InputError, match="not valid text"):
+        gc.graph(**{"y\udc00": gc.input("a")})
+
+
+def test_braces_in_names_render(tmp_path):
+    """A name with { or } went into a str.format template: ValueError."""
+    g = gc.graph(**{"y{": gc.exp(gc.input("a}"))})
+    for show in ("reverse", "forward"):
+        dot = gc.render(g, at={"a}": 1.0}, show=show)
+        assert "a}" in dot.source and "y{" in dot.source
+    gc.render(g, at={"a}": 1.0}, path=tmp_path / "braces.dot")
+
+
+# ---- issue 17: tracebacks at call time ----------------------------------------------
+@pytest.mark.parametrize("call", ["compiled", "forward", "evaluate"])
+def test_an_undeclared_input_that_does_not_broadcast_with_a_declared_one(call):
+    """NumPy's ValueError leaked: the call-time check compared undeclared inputs only
+    with each other."""
+    g = gc.parse("x: [3]\ny = sum(x * b)")
+    fn = gc.compile(g)
+    target = {"compiled": fn, "forward": fn.forward, "evaluate": g.evaluate}[call]
+    with pytest.raises(gc.InputError) as info:
+        target(x=np.ones(3), b=np.ones(4))
+    assert "x (3,) (declared [3]), b (4,)" in str(info.value)
+    assert fn(x=np.ones(3), b=np.ones((2, 1)))[0] == 6.0
+
+
+def test_forward_mode_and_mean_over_an_empty_input(mode):
+    """Forward mode reshaped (0, -1); mean's gradient divided by a size of 0 in Python
+    floats. NumPy's mean of nothing is nan, with its RuntimeWarning."""
+    x = np.zeros(0)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        value, grads = gc.compile(gc.parse("x: [N]\ny = mean(x * x)"), mode=mode)(x=x)
+    assert np.isnan(value) and grads["x"].shape == (0,)
+    value, grads = gc.compile(gc.parse("x: [N]\ny = sum(exp(x))"), mode=mode)(x=x)
+    assert value == 0.0 and grads["x"].shape == (0,)
+    value, grads = gc.compile(gc.parse("x: [0]\ny = sum(x * x)"), mode=mode)(x=x)
+    assert value == 0.0 and grads["x"].shape == (0,)
+
+
+def test_emitted_modules_take_any_user_name(tmp_path, mode):
+    """Nodes named like the module's own names (np, forward, _sum_to, ...) or ops."""
+    import importlib.util
+
+    names = ["np", "sum", "_sum_to", "value_and_grad", "forward", "neg", "where", "exp",
+             "float", "math", "_broadcast_like", "x_bar", "gc", "t1", "out"]
+    text = "a: [3]\nb: scalar\nnp = a * b\n" + "".join(
+        f"{n} = gc.sin({p}) * 0.5 + {p} * b\n" for p, n in zip(names, names[1:]))
+    g = gc.parse(text + "res = gc.sum(out * a)\n")
+    at = {"a": np.array([0.1, 0.2, 0.3]), "b": 0.7}
+    fn = gc.compile(g, mode=mode)
+    value, grads = fn(**at)
+    fn.save(tmp_path / "m.py")
+    spec = importlib.util.spec_from_file_location("m", tmp_path / "m.py")
+    saved = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(saved)
+    value2, grads2 = saved.value_and_grad(**g.bind((), at))  # fn()'s input rule
+    assert value2 == value and all(np.array_equal(grads[k], grads2[k]) for k in grads)
+    _same_values(g, at)
+
+
+def test_builder_outputs_named_like_functions_print_and_parse_back(mode):
+    x = gc.input("x", shape=(3,))
+    s = gc.sum(gc.exp(x) * x)
+    g = gc.graph(exp=gc.exp(x) * 2, sum=s, where=s * gc.mean(x))
+    at = {"x": np.array([0.1, 0.2, 0.3])}
+    text = str(g)
+    assert "gc.exp(" in text and "gc.sum(" in text, text
+    again = gc.parse(text)
+    np.testing.assert_allclose(again.evaluate(**at)["exp"], g.evaluate(**at)["exp"])
+    fn = gc.compile(g, of="where", mode=mode)
+    grad = gc.parse(str(fn.grad_graph))
+    want = fn.grad_graph.evaluate(**at)
+    for out in grad.outputs:
+        np.testing.assert_allclose(grad.evaluate(**at)[out], want[out])
