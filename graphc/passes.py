@@ -127,6 +127,7 @@ class _Simplifying:
         self.graph, self.report = graph, report
         self.uses = uses  # consumers (and output use) of each node of the graph being read
         self.seen: dict[tuple, str] = {}  # common subexpressions: key -> node
+        self.signs: dict[str, int] = {}  # node -> its sign, when asked (rules.sign_of)
         self.fold, self.cse = "fold" in enabled, "cse" in enabled
         # the rules of the enabled passes, picked once rather than at every node
         self.rules = {op: [(name, fn) for kind, name, fn in rules if kind in enabled]
@@ -224,6 +225,7 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
         if target is not None and new.attrs(target)["temp"] and not new.is_const(target) \
                 and target not in new.inputs:
             new.rename(target, name)  # an output keeps its name
+            builder.signs.clear()  # they name nodes by their names
             builder.seen = {k: (name if v == target else v) for k, v in builder.seen.items()}
             replaced = {k: (name if v == target else v) for k, v in replaced.items()}
             replaced[target] = name  # later nodes may name the old node directly
