@@ -7,8 +7,9 @@ then tidies what it left unused. Rules that also count a node's readers see the 
 from before the sweep, so a graph with arrays gets a second sweep when the first
 changed something. Last, sums and products of arrays are folded in the order their
 operands are made (regroup.py), the one rewrite that needs the whole chain.
-Passes never change a value (tests run every graph optimized and unoptimized); the
-numerically stable rewrites change only how a value is computed, to avoid overflow.
+Passes never change a value beyond rounding of the order the original has (the
+precision rule, docs/performance.md; tests/test_precision.py); the numerically stable
+rewrites change only how a value is computed, toward the exact value.
 
 Each rewrite has a name; ``g.nx.graph["report"]`` counts how often each fired.
 """

@@ -185,6 +185,7 @@ def _constants_together(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 _FLOAT32 = np.finfo(np.float32)
+_TINY, _MAX = float(_FLOAT32.tiny), float(_FLOAT32.max)
 
 
 def _product(c1: float, c2: float) -> float | None:
@@ -195,7 +196,7 @@ def _product(c1: float, c2: float) -> float | None:
     both = float(c1) * float(c2)
     if both == 0.0 and (c1 == 0.0 or c2 == 0.0):
         return both
-    if math.isfinite(both) and _FLOAT32.tiny <= abs(both) <= _FLOAT32.max:
+    if math.isfinite(both) and _TINY <= abs(both) <= _MAX:
         return both
     return None
 
@@ -270,7 +271,7 @@ def _combinable(g: Graph, op: str, s: str, r: str) -> bool:
     if op == "div":
         if b == 0.0 or not math.isfinite(b):
             return False
-        b = 1.0 / b if abs(1.0 / b) <= _FLOAT32.max else math.inf
+        b = 1.0 / b if abs(1.0 / b) <= _MAX else math.inf
     return _product(a, b) is not None
 
 
