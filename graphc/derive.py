@@ -83,15 +83,73 @@ def partials(op: Op, pat: Pattern) -> tuple[sp.Expr, ...]:
                  for k in range(nvars))
 
 
+THROUGH_BODY = sp.Symbol("through_the_body", real=True)
+"""The partial of a lambda's call: built from the lambda's body, node by node."""
+
+
 def bound(g: Graph, node: str) -> tuple[list[str], tuple[sp.Expr, ...]]:
-    """The node's distinct variable operands and their partials (x_k, out unbound)."""
+    """The node's distinct variable operands and their partials (x_k, out unbound).
+
+    A lambda's partials are ``THROUGH_BODY``: ``build_partial`` differentiates its
+    body's nodes, as they compute. Its one sympy formula is simplified as it is built
+    (``sqrt(x)**2`` is ``x``, ``exp(log(x))`` is ``x``), and its derivative would be
+    that of the simplified formula: 1 at x = -2, where the lambda computes nan."""
     pat, names = pattern(g, node)
+    if g.op(node).body is not None:
+        return names, (THROUGH_BODY,) * len(names)
     return names, partials(g.op(node), pat)
+
+
+def _through_body(g: Graph, node: str, wrt: str) -> str:
+    """d node / d wrt for a call of a lambda: its body's nodes added to ``g`` on the
+    call's operands, and the chain rule through them as nodes (as JAX does it:
+    ``d sqrt(x)**2 = 2 sqrt(x) * (0.5 / sqrt(x))``, nan where sqrt(x) is). Nodes are
+    shared between calls on the same operands (``memo``), so a lambda that calls
+    another twice costs it once."""
+    memo = g.__dict__.setdefault("_through_body", {})
+    key = (g.op(node).name, g.args(node), wrt)
+    if (hit := memo.get(key)) is not None and hit in g.nx:
+        return hit
+    body = g.op(node).body
+    (result,) = body.outputs
+    at = dict(zip(body.inputs, g.args(node)))
+    dots = {wrt: g.const(1.0)}  # d (node of g) / d wrt, where not zero
+    for m in body.order():
+        d = body.attrs(m)
+        if d["op"] == "input":
+            continue
+        if d["op"] == "const":
+            at[m] = g.const(d["params"]["value"])
+            continue
+        args = tuple(at[a] for a in d["args"])
+        key_m = ("node", d["op"], args, tuple(sorted(d["params"].items())))
+        n = memo.get(key_m)
+        if n is None or n not in g.nx:
+            n = memo[key_m] = g.add(d["op"], args, dict(d["params"]))
+        at[m] = n
+        if n in dots:
+            continue
+        if d["op"] == "alias":
+            if args[0] in dots:
+                dots[n] = dots[args[0]]
+            continue
+        names, parts = bound(g, n)
+        terms = [g.add("mul", (build_partial(g, n, j, parts[j], names), dots[a]))
+                 for j, a in enumerate(names) if a in dots]
+        if terms:
+            total = terms[0]
+            for t in terms[1:]:
+                total = g.add("add", (total, t))
+            dots[n] = total
+    memo[key] = dots.get(at[result], g.const(0.0))
+    return memo[key]
 
 
 def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str],
                   name: str | None = None) -> str:
     """Nodes computing partial ``expr`` of ``node`` w.r.t. its k-th operand."""
+    if expr is THROUGH_BODY:
+        return _through_body(g, node, names[k])
     if expr.has(sp.I):  # (-2.0) ** a: log(-2) is complex
         shown = expr.xreplace({var(i): sp.Symbol(n) for i, n in enumerate(names)})
         raise GraphcError(f"the derivative of {node} with respect to {names[k]} is not "
@@ -110,7 +168,8 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
         if not g.args(node) or not op.differentiable:
             continue
         if op.elementwise:
-            names, parts = bound(g, node)
+            pat, names = pattern(g, node)
+            parts = partials(op, pat)  # a lambda's simplified formula: for pictures only
             env = {var(i): sp.Symbol(n, real=True) for i, n in enumerate(names)}
             env[OUT] = sp.Symbol(node, real=True)
             for n, d in zip(names, parts):
