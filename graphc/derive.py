@@ -97,7 +97,40 @@ def bound(g: Graph, node: str) -> tuple[list[str], tuple[sp.Expr, ...]]:
     pat, names = pattern(g, node)
     if g.op(node).body is not None:
         return names, (THROUGH_BODY,) * len(names)
+    if _collapses(g.op(node), pat):
+        return names, (SLOT_BY_SLOT,) * len(names)
     return names, partials(g.op(node), pat)
+
+
+SLOT_BY_SLOT = sp.Symbol("slot_by_slot", real=True)
+"""The partial of an op whose formula sympy collapses on a repeated operand (``x / x``
+is 1, so its derivative would be 0 at x = 0, where x / x is nan): the sum of each
+slot's partial, added as nodes."""
+
+
+@cache
+def _collapses(op: Op, pat: Pattern) -> bool:
+    """The pattern repeats an operand and sympy makes the formula a number."""
+    slots = [v for kind, v in pat if kind == "v"]
+    return len(set(slots)) < len(slots) and formula(op, pat).is_Number
+
+
+def _slot_by_slot(g: Graph, node: str, wrt: str) -> str:
+    """d node / d wrt as the sum over the slots holding ``wrt`` of each slot's partial,
+    the slots taken as distinct operands (as JAX's chain rule does)."""
+    pat, _ = pattern(g, node)
+    slots = [a for a in g.args(node) if not g.is_const(a)]
+    distinct, k = [], 0
+    for kind, v in pat:
+        distinct.append((kind, k) if kind == "v" else (kind, v))
+        k += kind == "v"
+    parts = partials(g.op(node), tuple(distinct))
+    terms = [build_partial(g, node, j, parts[j], slots) for j, a in enumerate(slots)
+             if a == wrt]
+    total = terms[0]
+    for t in terms[1:]:
+        total = g.add("add", (total, t))
+    return total
 
 
 def _through_body(g: Graph, node: str, wrt: str) -> str:
@@ -150,6 +183,8 @@ def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str],
     """Nodes computing partial ``expr`` of ``node`` w.r.t. its k-th operand."""
     if expr is THROUGH_BODY:
         return _through_body(g, node, names[k])
+    if expr is SLOT_BY_SLOT:
+        return _slot_by_slot(g, node, names[k])
     if expr.has(sp.I):  # (-2.0) ** a: log(-2) is complex
         shown = expr.xreplace({var(i): sp.Symbol(n) for i, n in enumerate(names)})
         raise GraphcError(f"the derivative of {node} with respect to {names[k]} is not "

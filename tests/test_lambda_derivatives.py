@@ -67,3 +67,18 @@ def test_a_lambda_calling_another_twice_is_differentiated_once_per_level():
     _, grads = fn(x=0.5)
     s = np.sin(0.5)
     assert grads["x"] == pytest.approx(8 * s**7 * np.cos(0.5))
+
+
+@pytest.mark.parametrize("text, at, want", [
+    ("y = x / x", 0.0, np.nan),  # 1/x - x/x**2: nan, as JAX (sympy's x/x is 1: 0)
+    ("y = x / x", 2.0, 0.0),
+    ("y = (x / x) * z", 0.0, np.nan),
+    ("y = x - x", np.inf, 0.0),  # 1 - 1, as JAX
+])
+def test_an_op_on_one_operand_twice_is_differentiated_slot_by_slot(text, at, want, mode,
+                                                                    optimize):
+    fn = gc.compile(gc.parse(text), mode=mode, optimize=optimize)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        got = fn(**{"x": np.array([at])} | ({"z": np.array([1.0])} if "z" in text else {}))
+    np.testing.assert_equal(np.asarray(got[1]["x"]).ravel()[0], want)
