@@ -52,16 +52,18 @@ def pattern(g: Graph, node: str) -> tuple[Pattern, list[str]]:
     return tuple(slots), names
 
 
-def formula(op: Op, pat: Pattern, held: dict | None = None) -> sp.Expr:
+def formula(op: Op, pat: Pattern, held: dict | None = None, zeros: bool = False) -> sp.Expr:
     """The op's scalar formula with the pattern's operands filled in.
 
-    With ``held``, a non-finite constant enters as a placeholder symbol (recorded in
-    ``held``): sympy would absorb ``x + -oo`` into ``-oo`` and lose its derivative.
+    With ``held``, a non-finite constant (and with ``zeros`` a zero) enters as a
+    placeholder symbol (recorded in ``held``): sympy would absorb ``x + -oo`` into
+    ``-oo`` and lose its derivative, and make ``x / 0`` ``zoo * x``, whose derivative
+    has no sign (NumPy's 1.0 / 0.0 is inf).
     """
     def operand(kind: str, v: Any) -> sp.Expr:
         if kind == "v":
             return var(v)
-        if held is None or math.isfinite(v):
+        if held is None or math.isfinite(v) and not (zeros and v == 0):
             return as_number(v)
         placeholder = sp.Dummy(real=True)
         held[placeholder] = as_number(v)
@@ -70,17 +72,29 @@ def formula(op: Op, pat: Pattern, held: dict | None = None) -> sp.Expr:
     return op.formula(*(operand(kind, v) for kind, v in pat))
 
 
+HELD: dict[sp.Dummy, float] = {}
+"""Placeholders that partials keep: each becomes its constant's node (x / 0 has
+partial 1 / c, and c is 0.0 only once it is a node: 1.0 / 0.0 is then inf)."""
+
+
 @cache
 def partials(op: Op, pat: Pattern) -> tuple[sp.Expr, ...]:
-    """d out / d (k-th distinct operand) for an elementwise op, in terms of x_k and out."""
-    held: dict[sp.Dummy, sp.Expr] = {}
-    f = formula(op, pat, held)
-    nvars = len({v for kind, v in pat if kind == "v"})
-    reuse = {} if f.is_Atom else {f: OUT}
-    # powsimp only merges powers: sympy writes d x**y/dx as y*x**y/x, which is nan at
-    # x = 0; y*x**(y - 1) is not. (No simplify: it rewrites sigmoid' into cosh forms.)
-    return tuple(sp.powsimp(sp.diff(f, var(k))).xreplace(reuse).xreplace(held)
-                 for k in range(nvars))
+    """d out / d (k-th distinct operand) for an elementwise op, in terms of x_k and out
+    (and of ``HELD`` placeholders for zeros that sympy would divide by)."""
+    for zeros in (False, True):
+        held: dict[sp.Dummy, sp.Expr] = {}
+        f = formula(op, pat, held, zeros)
+        nvars = len({v for kind, v in pat if kind == "v"})
+        reuse = {} if f.is_Atom else {f: OUT}
+        kept = {d: v for d, v in held.items() if v == 0} if zeros else {}
+        # powsimp only merges powers: sympy writes d x**y/dx as y*x**y/x, which is nan
+        # at x = 0; y*x**(y - 1) is not. (No simplify: it rewrites sigmoid' into cosh.)
+        found = tuple(sp.powsimp(sp.diff(f, var(k))).xreplace(reuse).xreplace(
+            {d: v for d, v in held.items() if d not in kept}) for k in range(nvars))
+        if zeros or not any(p.has(sp.zoo, sp.nan) for p in found):
+            break
+    HELD.update({d: float(v) for d, v in kept.items()})
+    return found
 
 
 THROUGH_BODY = sp.Symbol("through_the_body", real=True)
@@ -192,6 +206,9 @@ def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str],
                           "real logarithm")
     env = {var(i): n for i, n in enumerate(names)}
     env[OUT] = node
+    for s in expr.free_symbols:
+        if s in HELD:
+            env[s] = g.const(HELD[s])
     return replay(g, recipe(expr), env, name=name)
 
 
@@ -207,6 +224,7 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
             parts = partials(op, pat)  # a lambda's simplified formula: for pictures only
             env = {var(i): sp.Symbol(n, real=True) for i, n in enumerate(names)}
             env[OUT] = sp.Symbol(node, real=True)
+            env.update(HELD)
             for n, d in zip(names, parts):
                 result[(n, node)] = d.xreplace(env)
         else:

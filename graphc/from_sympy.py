@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import sympy as sp
 
 from .errors import GraphcError, UnknownOpError
@@ -184,8 +185,24 @@ def replay(g: Graph, rec: Recipe, env: dict[sp.Symbol, str], name: str | None = 
     last = len(rec.steps) - 1
     for i, (op, refs) in enumerate(rec.steps):
         own = name if i == last and rec.result == ("step", i) else None
-        names.append(g.add(op, [resolve(r) for r in refs], name=own))
+        args = [resolve(r) for r in refs]
+        value = _constant(g, op, args) if own is None else None
+        names.append(g.add(op, args, name=own) if value is None else g.const(value))
     return resolve(rec.result)
+
+
+def _constant(g: Graph, op: str, args: list[str]) -> float | None:
+    """The value of a step on constants alone, as NumPy's float64 computes it (a
+    derivative's 1 / c at c = 0 is inf, where Python's 1.0 / 0.0 raises); None for
+    other steps."""
+    if not args or not all(g.is_const(a) for a in args) or OPS.get(op) is None \
+            or not OPS[op].elementwise:
+        return None
+    with np.errstate(all="ignore"):
+        value = OPS[op].fn(*(np.float64(g.attrs(a)["params"]["value"]) for a in args))
+    if np.ndim(value) != 0 or np.iscomplexobj(value):
+        return None
+    return float(value)
 
 
 def _free_symbols(expr: sp.Expr) -> set[sp.Symbol]:
