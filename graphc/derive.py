@@ -209,7 +209,10 @@ def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str],
     for s in expr.free_symbols:
         if s in HELD:
             env[s] = g.const(HELD[s])
-    return replay(g, recipe(expr), env, name=name)
+    found = replay(g, recipe(expr), env, name=name)
+    if g.op(found).dtype == "bool":  # d(gt(x, 1) * x)/dx = gt(x, 1): a number, as x is
+        return g.add("choose", (found, g.const(1.0), g.const(0.0), names[k]), name=name)
+    return found
 
 
 def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:

@@ -134,8 +134,12 @@ def _build(b: _Builder, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one case
         acc = ref(pairs[-1][0]) if pairs[-1][1] is sp.true else _const(math.nan)
         if pairs[-1][1] is sp.true:
             pairs = pairs[:-1]
+        like = _like(e)
         for value, cond in reversed(pairs):
-            acc = b.emit("where", ref(cond), ref(value), acc)
+            if acc[0] == "const" and value.is_Number and like is not None:
+                acc = b.emit("choose", ref(cond), ref(value), acc, ("sym", like))
+            else:
+                acc = b.emit("where", ref(cond), ref(value), acc)
         return acc
     if isinstance(e, sp.Heaviside):
         h0 = e.args[1] if len(e.args) > 1 else sp.S.Half
@@ -147,6 +151,13 @@ def _build(b: _Builder, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one case
     if head in ("maximum", "minimum"):
         return b.chain(head, kids)
     return b.emit(head, *kids)
+
+
+def _like(e: sp.Piecewise) -> sp.Symbol | None:
+    """The symbol whose dtype a choice between constants takes: its conditions' first
+    variable (a derivative's x0, x1, ...), not a placeholder of a constant."""
+    found = sorted((s for s in _free_symbols(e) if not isinstance(s, sp.Dummy)), key=str)
+    return found[0] if found else None
 
 
 @lru_cache(maxsize=4096)

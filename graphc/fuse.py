@@ -6,15 +6,18 @@ evaluates the whole expression in one blocked, multi-threaded pass. With
 ``name = ne.evaluate("(a + b) * (b + 1.0)")``, still one readable line per named
 node; a lone cheap op, scalars and everything else (matmuls, reductions, helpers)
 stay NumPy. Memory planning writes chains into dead buffers (``out=``) too. numexpr
-computes float32 inputs combined with Python-float constants in float64.
+computes float32 inputs combined with Python-float constants in float64: a chain's
+result is brought back to the dtype NumPy gives its inputs (float32 stays float32).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from . import printer
 from .graph import Graph
+from .memory import dtype_classes
 from .ops import ADD, ATOM, COMPARE, MUL, POW, UNARY
 
 _CALL = (ATOM, (0,))
@@ -52,6 +55,10 @@ def numexpr_names() -> set[str]:
     return set(functions) | {"True", "False", "None"}
 
 
+_FLOAT_LITERAL = re.compile(r"(?<![\w.])\d+\.\d*|(?<![\w.])\d+[eE]|\b(inf|nan)\b")
+"""A float constant in a numexpr expression (``0.5``, ``1e-3``): numexpr computes it in
+float64, float32 arrays with it too (``x * 2`` and ``sin(x)`` stay float32)."""
+
 COSTLY = frozenset(("exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "elu", "softplus"))
 """Ops worth a numexpr call of their own: transcendental, so numexpr's threads pay."""
 
@@ -59,9 +66,11 @@ COSTLY = frozenset(("exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "elu",
 class Fusion:
     """Which nodes of a graph numexpr evaluates, and how the printer spells them."""
 
-    def __init__(self, g: Graph, apart: set[str] | frozenset[str] = frozenset()):
-        """``apart``: nodes printed on lines of their own, which join no chain."""
-        self.g = g
+    def __init__(self, g: Graph, apart: set[str] | frozenset[str] = frozenset(),
+                 names: dict[str, str] | None = None):
+        """``apart``: nodes printed on lines of their own, which join no chain;
+        ``names``: the emitted name of each node (its own name where not given)."""
+        self.g, self.names = g, names or {}
         self.chained = _chains(g, apart)
 
     def fused(self, node: str) -> bool:
@@ -74,6 +83,8 @@ class Fusion:
         ``ne.evaluate("...")`` (with ``out=`` the line's buffer, if it has one), the rest
         in ``numpy_form``, joined where ``joinable`` allows."""
         fused, ops = self.fused, self.g.nx._node
+        classes = dtype_classes(self.g)
+        inputs = set(self.g.inputs)
 
         def form(node: str) -> printer.Form:
             return NUMEXPR[ops[node]["op"]] if fused(node) else numpy_form(node)
@@ -83,6 +94,11 @@ class Fusion:
                 return expr
             if buffers and node in buffers:  # numexpr may compute float32 in float64
                 return f'ne.evaluate("{expr}", out={buffers[node]}, casting="same_kind")'
+            like = sorted(classes[node])
+            if _FLOAT_LITERAL.search(expr) and like and all(i in inputs for i in like):
+                # a float literal makes numexpr compute float32 in float64: NumPy's dtype
+                dtype = f"np.result_type({', '.join(self.names.get(i, i) for i in like)}, 1.0)"
+                return f'ne.evaluate("{expr}").astype({dtype}, copy=False)'
             return f'ne.evaluate("{expr}")'
 
         def join(node: str, consumer: str) -> bool:

@@ -52,6 +52,11 @@ def _scalar_const(g: Graph, name: str, value: float) -> bool:
     return _is(g, name, value) and g.shape(name) == ()
 
 
+def _boolean(g: Graph, name: str) -> bool:
+    """A comparison's array of bools: ``b * 1.0`` is a number, ``b`` is not."""
+    return g.op_named(_op(g, name)).dtype == "bool"
+
+
 # ---- identities -------------------------------------------------------------------
 @rule("add", "identities", "x + -y -> x - y")
 def _add_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
@@ -73,16 +78,16 @@ def _twice(g: Graph, args: tuple, params: dict) -> Rewrite:
 @rule("add", "identities", "x + 0 -> x")
 def _add_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((1, 0), (0, 1)):
-        if _scalar_const(g, args[mine], 0.0):
+        if _scalar_const(g, args[mine], 0.0) and not _boolean(g, args[other]):
             return args[other]
     return None
 
 
 @rule("sub", "identities", "x - 0 -> x")
 def _sub_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
-    if _scalar_const(g, args[1], 0.0):
+    if _scalar_const(g, args[1], 0.0) and not _boolean(g, args[0]):
         return args[0]
-    if _scalar_const(g, args[0], 0.0):
+    if _scalar_const(g, args[0], 0.0) and not _boolean(g, args[1]):
         return ("neg", (args[1],), {})
     return None
 
@@ -90,6 +95,8 @@ def _sub_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
 @rule("mul", "identities", "x * 1 -> x")
 def _mul_one(g: Graph, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((0, 1), (1, 0)):
+        if _boolean(g, args[other]):
+            continue
         if _scalar_const(g, args[mine], 1.0):
             return args[other]
         if _scalar_const(g, args[mine], -1.0):
@@ -104,9 +111,10 @@ def _into_choice(g: Graph, args: tuple, params: dict) -> Rewrite:
     np.where(c, 1.0, 0.0) alone is a float64 array."""
     for mine, other in ((0, 1), (1, 0)):
         choice, x = args[mine], args[other]
-        if _op(g, choice) == "where" and _known_array(g, x) and _op(g, x) != "broadcast_like" \
-                and g.shape(x) == g.shape(choice) and not g.elastic(choice):
-            c, a, b = g.args(choice)
+        if _op(g, choice) in ("where", "choose") and _known_array(g, x) \
+                and _op(g, x) != "broadcast_like" and g.shape(x) == g.shape(choice) \
+                and not g.elastic(choice):
+            c, a, b = g.args(choice)[:3]
             if g.is_const(a) and g.is_const(b):
                 return ("where", (c, g.add("mul", (x, a)), g.add("mul", (x, b))), {})
     return None
@@ -115,7 +123,7 @@ def _into_choice(g: Graph, args: tuple, params: dict) -> Rewrite:
 @rule("div", "identities", "x / 1 -> x")
 @rule("pow", "identities", "x ** 1 -> x")
 def _by_one(g: Graph, args: tuple, params: dict) -> Rewrite:
-    return args[0] if _scalar_const(g, args[1], 1.0) else None
+    return args[0] if _scalar_const(g, args[1], 1.0) and not _boolean(g, args[0]) else None
 
 
 @rule("neg", "identities", "--x -> x")
