@@ -103,7 +103,7 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     one_dtype = False
     if reuse is None or not any(memory.reusable(g, n) for n in nodes):
         form = form_of(g, helpers)
-        style = Fusion(g, names=names).style(form) if fuse == "numexpr" else {"form": form}
+        style = Fusion(g).style(form) if fuse == "numexpr" else {"form": form}
         body = printer.lines(g, nodes, names, literal=printer.numpy_literal, keep=keep, **style)
     else:
         graphs = [g]
@@ -253,7 +253,7 @@ def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
     best = None
     for order, deferred in memory.orders(g, nodes, fuse):
         own = keep | deferred
-        fusion = Fusion(g, own, names) if fuse else None  # chains the order keeps together
+        fusion = Fusion(g, own) if fuse else None  # chains the order keeps together
         style = _style(g, plain, fusion, classes)
         whole = fusion.fused if fusion else None
         for _ in range(4):  # an operand on its own line may let the one inside it out too

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 
 from . import printer
 from .graph import Graph
-from .memory import dtype_classes
 from .ops import ADD, ATOM, COMPARE, MUL, POW, UNARY
 
 _CALL = (ATOM, (0,))
@@ -59,6 +59,14 @@ _FLOAT_LITERAL = re.compile(r"(?<![\w.])\d+\.\d*|(?<![\w.])\d+[eE]|\b(inf|nan)\b
 """A float constant in a numexpr expression (``0.5``, ``1e-3``): numexpr computes it in
 float64, float32 arrays with it too (``x * 2`` and ``sin(x)`` stay float32)."""
 
+_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
+@cache
+def _functions() -> frozenset[str]:
+    return frozenset(numexpr_names() | {"inf", "nan"})
+
+
 COSTLY = frozenset(("exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "elu", "softplus"))
 """Ops worth a numexpr call of their own: transcendental, so numexpr's threads pay."""
 
@@ -66,11 +74,9 @@ COSTLY = frozenset(("exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "elu",
 class Fusion:
     """Which nodes of a graph numexpr evaluates, and how the printer spells them."""
 
-    def __init__(self, g: Graph, apart: set[str] | frozenset[str] = frozenset(),
-                 names: dict[str, str] | None = None):
-        """``apart``: nodes printed on lines of their own, which join no chain;
-        ``names``: the emitted name of each node (its own name where not given)."""
-        self.g, self.names = g, names or {}
+    def __init__(self, g: Graph, apart: set[str] | frozenset[str] = frozenset()):
+        """``apart``: nodes printed on lines of their own, which join no chain."""
+        self.g = g
         self.chained = _chains(g, apart)
 
     def fused(self, node: str) -> bool:
@@ -83,8 +89,6 @@ class Fusion:
         ``ne.evaluate("...")`` (with ``out=`` the line's buffer, if it has one), the rest
         in ``numpy_form``, joined where ``joinable`` allows."""
         fused, ops = self.fused, self.g.nx._node
-        classes = dtype_classes(self.g)
-        inputs = set(self.g.inputs)
 
         def form(node: str) -> printer.Form:
             return NUMEXPR[ops[node]["op"]] if fused(node) else numpy_form(node)
@@ -94,10 +98,12 @@ class Fusion:
                 return expr
             if buffers and node in buffers:  # numexpr may compute float32 in float64
                 return f'ne.evaluate("{expr}", out={buffers[node]}, casting="same_kind")'
-            like = sorted(classes[node])
-            if _FLOAT_LITERAL.search(expr) and like and all(i in inputs for i in like):
-                # a float literal makes numexpr compute float32 in float64: NumPy's dtype
-                dtype = f"np.result_type({', '.join(self.names.get(i, i) for i in like)}, 1.0)"
+            like = sorted(set(_NAME.findall(expr)) - _functions())
+            if _FLOAT_LITERAL.search(expr) or any(ops[n]["shape"] == () for n in like
+                                                  if n in ops):
+                # numexpr computes float32 with a float literal or a Python float in
+                # float64: the dtype NumPy gives the expression (float32 stays float32)
+                dtype = f"np.result_type({', '.join(like + ['1.0'])})"
                 return f'ne.evaluate("{expr}").astype({dtype}, copy=False)'
             return f'ne.evaluate("{expr}")'
 

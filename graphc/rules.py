@@ -531,6 +531,8 @@ def _dot(g: Graph, args: tuple, params: dict) -> Rewrite:
             or params["keepdims"] or params["axis"] not in (None, 0, -1, (0,), (-1,)):
         return None
     x, y = g.args(inner)
+    if _boolean(g, x) or _boolean(g, y):
+        return None  # a bool @ x: its adjoint would be bools times a Python float
     if _op(g, inner) == "pow":  # sum(x ** 2) = x @ x
         if not _scalar_const(g, y, 2.0):
             return None
