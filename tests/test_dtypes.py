@@ -152,3 +152,15 @@ def test_a_derivative_by_zero_is_numpys(text, want, mode):
             _, grads = fn(w=np.ones(3 if mode == "reverse" else 1, dtype=np.float32))
         assert grads["w"].dtype == np.float32
         assert np.all(grads["w"] == want), grads
+
+
+@pytest.mark.parametrize("text", ["y = gt(x, 1) * 1", "y = gt(x, 1) + 0", "y = gt(x, 1) - 0",
+                                  "y = gt(x, 1) / 1", "y = (gt(x, 1) - 0) * x"])
+def test_an_identity_keeps_a_comparisons_promotion(text):
+    """x * 1 -> x dropped the promotion of a comparison's bools: the optimized value was
+    a bool array where NumPy (and the unoptimized code) gives float64."""
+    x = np.linspace(0, 2, 5, dtype=np.float32)
+    g = gc.parse(text)
+    fast, plain = (np.asarray(gc.compile(g, optimize=o, wrt=[])(x=x)[0]) for o in (True, False))
+    assert fast.dtype == plain.dtype != np.bool_
+    np.testing.assert_array_equal(fast, plain)
