@@ -37,7 +37,7 @@ _SMALLEST = 8_192  # elements a share at least: below it a hand-off costs more t
 SHIPPED = f"_BLOCK = {_BLOCK}\n_SMALLEST = {_SMALLEST}\n"
 """The module-level names the helpers read, with this module's values."""
 
-SHAPE_KEEPING = frozenset(("where", "neg", "sum_to", "broadcast_like", "ones_like",
+SHAPE_KEEPING = frozenset(("where", "choose", "neg", "sum_to", "broadcast_like", "ones_like",
                            "zeros_like", "alias", "input", "const",
                            "gt", "ge", "lt", "le", "eq", "ne"))
 """Ops beyond those with a sympy formula that act element by element on same-shaped

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import sympy as sp
 
 from .errors import GraphcError, UnknownOpError
@@ -133,8 +134,12 @@ def _build(b: _Builder, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one case
         acc = ref(pairs[-1][0]) if pairs[-1][1] is sp.true else _const(math.nan)
         if pairs[-1][1] is sp.true:
             pairs = pairs[:-1]
+        like = _like(e)
         for value, cond in reversed(pairs):
-            acc = b.emit("where", ref(cond), ref(value), acc)
+            if acc[0] == "const" and value.is_Number and like is not None:
+                acc = b.emit("choose", ref(cond), ref(value), acc, ("sym", like))
+            else:
+                acc = b.emit("where", ref(cond), ref(value), acc)
         return acc
     if isinstance(e, sp.Heaviside):
         h0 = e.args[1] if len(e.args) > 1 else sp.S.Half
@@ -146,6 +151,13 @@ def _build(b: _Builder, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one case
     if head in ("maximum", "minimum"):
         return b.chain(head, kids)
     return b.emit(head, *kids)
+
+
+def _like(e: sp.Piecewise) -> sp.Symbol | None:
+    """The symbol whose dtype a choice between constants takes: its conditions' first
+    variable (a derivative's x0, x1, ...), not a placeholder of a constant."""
+    found = sorted((s for s in _free_symbols(e) if not isinstance(s, sp.Dummy)), key=str)
+    return found[0] if found else None
 
 
 @lru_cache(maxsize=4096)
@@ -184,8 +196,24 @@ def replay(g: Graph, rec: Recipe, env: dict[sp.Symbol, str], name: str | None = 
     last = len(rec.steps) - 1
     for i, (op, refs) in enumerate(rec.steps):
         own = name if i == last and rec.result == ("step", i) else None
-        names.append(g.add(op, [resolve(r) for r in refs], name=own))
+        args = [resolve(r) for r in refs]
+        value = _constant(g, op, args) if own is None else None
+        names.append(g.add(op, args, name=own) if value is None else g.const(value))
     return resolve(rec.result)
+
+
+def _constant(g: Graph, op: str, args: list[str]) -> float | None:
+    """The value of a step on constants alone, as NumPy's float64 computes it (a
+    derivative's 1 / c at c = 0 is inf, where Python's 1.0 / 0.0 raises); None for
+    other steps."""
+    if not args or not all(g.is_const(a) for a in args) or OPS.get(op) is None \
+            or not OPS[op].elementwise:
+        return None
+    with np.errstate(all="ignore"):
+        value = OPS[op].fn(*(np.float64(g.attrs(a)["params"]["value"]) for a in args))
+    if np.ndim(value) != 0 or np.iscomplexobj(value):
+        return None
+    return float(value)
 
 
 def _free_symbols(expr: sp.Expr) -> set[sp.Symbol]:

@@ -6,12 +6,15 @@ evaluates the whole expression in one blocked, multi-threaded pass. With
 ``name = ne.evaluate("(a + b) * (b + 1.0)")``, still one readable line per named
 node; a lone cheap op, scalars and everything else (matmuls, reductions, helpers)
 stay NumPy. Memory planning writes chains into dead buffers (``out=``) too. numexpr
-computes float32 inputs combined with Python-float constants in float64.
+computes float32 inputs combined with Python-float constants in float64: a chain's
+result is brought back to the dtype NumPy gives its inputs (float32 stays float32).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import cache
 
 from . import printer
 from .graph import Graph
@@ -52,6 +55,18 @@ def numexpr_names() -> set[str]:
     return set(functions) | {"True", "False", "None"}
 
 
+_FLOAT_LITERAL = re.compile(r"(?<![\w.])\d+\.\d*|(?<![\w.])\d+[eE]|\b(inf|nan)\b")
+"""A float constant in a numexpr expression (``0.5``, ``1e-3``): numexpr computes it in
+float64, float32 arrays with it too (``x * 2`` and ``sin(x)`` stay float32)."""
+
+_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
+@cache
+def _functions() -> frozenset[str]:
+    return frozenset(numexpr_names() | {"inf", "nan"})
+
+
 COSTLY = frozenset(("exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "elu", "softplus"))
 """Ops worth a numexpr call of their own: transcendental, so numexpr's threads pay."""
 
@@ -83,6 +98,13 @@ class Fusion:
                 return expr
             if buffers and node in buffers:  # numexpr may compute float32 in float64
                 return f'ne.evaluate("{expr}", out={buffers[node]}, casting="same_kind")'
+            like = sorted(set(_NAME.findall(expr)) - _functions())
+            if _FLOAT_LITERAL.search(expr) or any(ops[n]["shape"] == () for n in like
+                                                  if n in ops):
+                # numexpr computes float32 with a float literal or a Python float in
+                # float64: the dtype NumPy gives the expression (float32 stays float32)
+                dtype = f"np.result_type({', '.join(like + ['1.0'])})"
+                return f'ne.evaluate("{expr}").astype({dtype}, copy=False)'
             return f'ne.evaluate("{expr}")'
 
         def join(node: str, consumer: str) -> bool:

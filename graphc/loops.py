@@ -47,6 +47,7 @@ SCALAR: dict[str, printer.Form] = {
     # expm1(minimum(x, 0.0)) as NumPy's code has it: + 0.0 turns -0.0 into 0.0
     "elu": ("_pick({0} > 0, {0}, {1} * np.expm1({0} + 0.0))", ATOM, (ADD, MUL)),
     "where": ("_pick({0}, {1}, {2})", ATOM, (0, 0, 0)),
+    "choose": ("_pick({0}, {1}, {2})", ATOM, (0, 0, 0)),  # float64 alone reaches a loop
     "heaviside": ("_heaviside({0}, {1})", ATOM, (0, 0)),
     "ones_like": ("1.0", ATOM, (0,)),
     "zeros_like": ("0.0", ATOM, (0,)),

@@ -238,6 +238,20 @@ _register(Op("where", 3, "np.where({0}, {1}, {2})", np.where, slot_prec=(0, 0, 0
              grad_slots=(1, 2), fresh=True, dtype="follows",
              vjp=_where_vjp, jvp=_where_jvp, public=False))
 
+def _choose(c, a, b, like):
+    """np.where(c, a, b) for two numbers a and b, in the float dtype of ``like`` (the
+    operand a derivative is taken for): np.where(c, 1.0, -1.0) alone is float64, and a
+    float32 input's gradient would be float64."""
+    dtype = np.result_type(like, 1.0)
+    return np.where(c, dtype.type(a), dtype.type(b))
+
+
+# A derivative that is a choice between constants (abs', relu'): its value has no
+# derivative (zero almost everywhere, as JAX's), its dtype is its last operand's.
+_register(Op("choose", 4, "_choose({0}, {1}, {2}, {3})", _choose, slot_prec=(0, 0, 0, 0),
+             differentiable=False, public=False, fresh=True, dtype="follows",
+             helpers=(_choose,)))
+
 for _name, _sym, _fn, _rel in [("gt", ">", np.greater, sp.StrictGreaterThan),
                                ("ge", ">=", np.greater_equal, sp.GreaterThan),
                                ("lt", "<", np.less, sp.StrictLessThan),

@@ -7,8 +7,9 @@ then tidies what it left unused. Rules that also count a node's readers see the 
 from before the sweep, so a graph with arrays gets a second sweep when the first
 changed something. Last, sums and products of arrays are folded in the order their
 operands are made (regroup.py), the one rewrite that needs the whole chain.
-Passes never change a value (tests run every graph optimized and unoptimized); the
-numerically stable rewrites change only how a value is computed, to avoid overflow.
+Passes never change a value beyond rounding of the order the original has (the
+precision rule, docs/performance.md; tests/test_precision.py); the numerically stable
+rewrites change only how a value is computed, toward the exact value.
 
 Each rewrite has a name; ``g.nx.graph["report"]`` counts how often each fired.
 """
@@ -121,6 +122,7 @@ class _Simplifying:
         self.graph, self.report = graph, report
         self.uses = uses  # consumers (and output use) of each node of the graph being read
         self.seen: dict[tuple, str] = {}  # common subexpressions: key -> node
+        self.signs: dict[str, int] = {}  # node -> its sign, when asked (rules.sign_of)
         self.fold, self.cse = "fold" in enabled, "cse" in enabled
         # the rules of the enabled passes, picked once rather than at every node
         self.rules = {op: [(name, fn) for kind, name, fn in rules if kind in enabled]
@@ -218,6 +220,7 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
         if target is not None and new.attrs(target)["temp"] and not new.is_const(target) \
                 and target not in new.inputs:
             new.rename(target, name)  # an output keeps its name
+            builder.signs.clear()  # they name nodes by their names
             builder.seen = {k: (name if v == target else v) for k, v in builder.seen.items()}
             replaced = {k: (name if v == target else v) for k, v in replaced.items()}
             replaced[target] = name  # later nodes may name the old node directly

@@ -20,6 +20,7 @@ from collections import Counter
 
 from .graph import Graph
 from .memory import dtype_classes, reusable
+from .rules import sign_of
 
 ASSOCIATIVE = ("add", "mul")
 
@@ -34,6 +35,7 @@ def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
     and dtype class (no broadcasting, no mixed precision); its inner links are
     temporaries read once, by the next link."""
     classes = dtype_classes(g)
+    signs: dict[str, int] = {}
     order = g.order()
     position = {n: i for i, n in enumerate(order)}
     depth: dict[str, int] = {}  # the longest path from an input: when it can be made
@@ -81,6 +83,8 @@ def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
             chain_links, now = chain(n)
             if len(now) < 3:
                 continue
+            if g.attrs(n)["op"] == "add" and not _one_sign(g, now, signs):
+                continue  # (a + b) + c with b = -a is c; (a + c) + b may round c away
             wanted = sorted(now, key=lambda a: (depth[a], position[a]))
             squared, rest = _squares(wanted) if g.attrs(n)["op"] == "mul" else ([], wanted)
             if len(squared) > 1:
@@ -134,3 +138,11 @@ def _squares(operands: list[str]) -> tuple[list[str], list[str]]:
         elif seen[a] == count[a]:
             rest.append(a)
     return squared, rest
+
+
+def _one_sign(g: Graph, operands: list[str], signs: dict[str, int]) -> bool:
+    """Terms that cannot cancel: all never negative, or all never positive. Only their
+    sums may be regrouped, since a sum of such terms rounds alike in every order
+    (relative to the sum itself); regrouping ``x + 1e4 - 1e4`` would not."""
+    first = sign_of(g, operands[0], signs)
+    return first != 0 and all(sign_of(g, a, signs) == first for a in operands[1:])

@@ -8,8 +8,11 @@ them; ``g.uses`` tells how many consumers a node of the graph being read has.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from .graph import Graph
 
@@ -49,6 +52,11 @@ def _scalar_const(g: Graph, name: str, value: float) -> bool:
     return _is(g, name, value) and g.shape(name) == ()
 
 
+def _boolean(g: Graph, name: str) -> bool:
+    """A comparison's array of bools: ``b * 1.0`` is a number, ``b`` is not."""
+    return g.op_named(_op(g, name)).dtype == "bool"
+
+
 # ---- identities -------------------------------------------------------------------
 @rule("add", "identities", "x + -y -> x - y")
 def _add_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
@@ -70,16 +78,16 @@ def _twice(g: Graph, args: tuple, params: dict) -> Rewrite:
 @rule("add", "identities", "x + 0 -> x")
 def _add_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((1, 0), (0, 1)):
-        if _scalar_const(g, args[mine], 0.0):
+        if _scalar_const(g, args[mine], 0.0) and not _boolean(g, args[other]):
             return args[other]
     return None
 
 
 @rule("sub", "identities", "x - 0 -> x")
 def _sub_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
-    if _scalar_const(g, args[1], 0.0):
+    if _scalar_const(g, args[1], 0.0) and not _boolean(g, args[0]):
         return args[0]
-    if _scalar_const(g, args[0], 0.0):
+    if _scalar_const(g, args[0], 0.0) and not _boolean(g, args[1]):
         return ("neg", (args[1],), {})
     return None
 
@@ -87,6 +95,8 @@ def _sub_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
 @rule("mul", "identities", "x * 1 -> x")
 def _mul_one(g: Graph, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((0, 1), (1, 0)):
+        if _boolean(g, args[other]):
+            continue
         if _scalar_const(g, args[mine], 1.0):
             return args[other]
         if _scalar_const(g, args[mine], -1.0):
@@ -101,9 +111,10 @@ def _into_choice(g: Graph, args: tuple, params: dict) -> Rewrite:
     np.where(c, 1.0, 0.0) alone is a float64 array."""
     for mine, other in ((0, 1), (1, 0)):
         choice, x = args[mine], args[other]
-        if _op(g, choice) == "where" and _known_array(g, x) and _op(g, x) != "broadcast_like" \
-                and g.shape(x) == g.shape(choice) and not g.elastic(choice):
-            c, a, b = g.args(choice)
+        if _op(g, choice) in ("where", "choose") and _known_array(g, x) \
+                and _op(g, x) != "broadcast_like" and g.shape(x) == g.shape(choice) \
+                and not g.elastic(choice):
+            c, a, b = g.args(choice)[:3]
             if g.is_const(a) and g.is_const(b):
                 return ("where", (c, g.add("mul", (x, a)), g.add("mul", (x, b))), {})
     return None
@@ -112,7 +123,7 @@ def _into_choice(g: Graph, args: tuple, params: dict) -> Rewrite:
 @rule("div", "identities", "x / 1 -> x")
 @rule("pow", "identities", "x ** 1 -> x")
 def _by_one(g: Graph, args: tuple, params: dict) -> Rewrite:
-    return args[0] if _scalar_const(g, args[1], 1.0) else None
+    return args[0] if _scalar_const(g, args[1], 1.0) and not _boolean(g, args[0]) else None
 
 
 @rule("neg", "identities", "--x -> x")
@@ -174,8 +185,27 @@ def _constants_together(g: Graph, args: tuple, params: dict) -> Rewrite:
             for k in (0, 1):
                 c2 = g.args(inner)[k]
                 if g.is_const(c2) and g.shape(c2) == ():
-                    both = g.const(const_value(g, c) * const_value(g, c2))
-                    return ("mul", (both, g.args(inner)[1 - k]), {})
+                    both = _product(const_value(g, c), const_value(g, c2))
+                    if both is None:
+                        return None
+                    return ("mul", (g.const(both), g.args(inner)[1 - k]), {})
+    return None
+
+
+_FLOAT32 = np.finfo(np.float32)
+_TINY, _MAX = float(_FLOAT32.tiny), float(_FLOAT32.max)
+
+
+def _product(c1: float, c2: float) -> float | None:
+    """c1 * c2 when multiplying by it rounds like multiplying by c2, then by c1: a
+    number float32 holds at full precision, or an exact zero. 1e30 * 1e30 would be inf
+    where 1e30 * (1e30 * 1e-40) is 1e20; 1e-30 * 1e-30 would lose every digit in
+    float32 (where the arrays may be)."""
+    both = float(c1) * float(c2)
+    if both == 0.0 and (c1 == 0.0 or c2 == 0.0):
+        return both
+    if math.isfinite(both) and _TINY <= abs(both) <= _MAX:
+        return both
     return None
 
 
@@ -240,10 +270,28 @@ def _scaled(g: Graph, name: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _together(g: Graph, first: tuple[str, str], second: tuple[str, str]) -> tuple[str, str]:
+def _combinable(g: Graph, op: str, s: str, r: str) -> bool:
+    """Whether scalars ``s op r`` may be made one factor: not two constants whose product
+    or quotient float32 cannot hold (see ``_product``)."""
+    if not (g.is_const(s) and g.is_const(r)):
+        return True
+    a, b = float(const_value(g, s)), float(const_value(g, r))
+    if op == "div":
+        if b == 0.0 or not math.isfinite(b):
+            return False
+        b = 1.0 / b if abs(1.0 / b) <= _MAX else math.inf
+    return _product(a, b) is not None
+
+
+def _together(g: Graph, first: tuple[str, str], second: tuple[str, str]
+              ) -> tuple[str, str] | None:
     """Two scalar factors ``(op, s)`` as one: ``* s * r -> * (s * r)``, ``* s / r -> * (s / r)``,
-    ``/ s * r -> * (r / s)``, ``/ s / r -> / (s * r)``."""
+    ``/ s * r -> * (r / s)``, ``/ s / r -> / (s * r)``; None for two constants that
+    would not make one (``_combinable``)."""
     (op1, s), (op2, r) = first, second
+    if op1 == op2 and not _combinable(g, "mul", s, r) or op1 != op2 \
+            and not _combinable(g, "div", *((s, r) if op1 == "mul" else (r, s))):
+        return None
     if op1 == op2:
         return op1, g.add("mul", (s, r))
     return "mul", g.add("div", (s, r) if op1 == "mul" else (r, s))
@@ -264,15 +312,18 @@ def _scalars_first(g: Graph, args: tuple, params: dict) -> Rewrite:
     for k in (0, 1):
         found, other = _scaled(g, args[k]), args[1 - k]
         if found is not None and _true_scalar(g, other):
-            op, s = _together(g, (found[2], found[1]), ("mul", other))
-            return (op, (found[0], s), {})
+            both = _together(g, (found[2], found[1]), ("mul", other))
+            return None if both is None else (both[0], (found[0], both[1]), {})
     if not (_known_array(g, args[0]) and _known_array(g, args[1])):
         return None
     parts = [_single(g, a) for a in args]
     if parts == [None, None]:
         return None
     factors = [(p[2], p[1]) for p in parts if p is not None]
-    op, s = factors[0] if len(factors) == 1 else _together(g, *factors)
+    both = factors[0] if len(factors) == 1 else _together(g, *factors)
+    if both is None:
+        return None
+    op, s = both
     arrays = tuple(a if p is None else p[0] for a, p in zip(args, parts))
     return (op, (g.add("mul", arrays), s), {})
 
@@ -284,9 +335,10 @@ def _scalars_first_div(g: Graph, args: tuple, params: dict) -> Rewrite:
     a, b = args
     top, bottom = _scaled(g, a), _scaled(g, b)
     if top is not None and _true_scalar(g, b):
-        op, s = _together(g, (top[2], top[1]), ("div", b))
-        return (op, (top[0], s), {})
-    if bottom is not None and _true_scalar(g, a):
+        both = _together(g, (top[2], top[1]), ("div", b))
+        return None if both is None else (both[0], (top[0], both[1]), {})
+    if bottom is not None and _true_scalar(g, a) \
+            and _combinable(g, "div" if bottom[2] == "mul" else "mul", a, bottom[1]):
         return ("div", (g.add("div" if bottom[2] == "mul" else "mul", (a, bottom[1])),
                         bottom[0]), {})
     if not (_known_array(g, a) and _known_array(g, b)):
@@ -297,7 +349,10 @@ def _scalars_first_div(g: Graph, args: tuple, params: dict) -> Rewrite:
     flipped = {"mul": "div", "div": "mul"}  # dividing by (y * r) divides by r
     factors = ([] if top is None else [(top[2], top[1])]) + \
         ([] if bottom is None else [(flipped[bottom[2]], bottom[1])])
-    op, s = factors[0] if len(factors) == 1 else _together(g, *factors)
+    both = factors[0] if len(factors) == 1 else _together(g, *factors)
+    if both is None:
+        return None
+    op, s = both
     arrays = (a if top is None else top[0], b if bottom is None else bottom[0])
     return (op, (g.add("div", arrays), s), {})
 
@@ -316,6 +371,11 @@ def _scalar_out_of_power(g: Graph, args: tuple, params: dict) -> Rewrite:
     if not (isinstance(value, (int, float)) and float(value).is_integer()):
         return None
     x, s, op = found
+    if g.is_const(s):
+        with np.errstate(all="ignore"):
+            power = float(np.float64(const_value(g, s)) ** float(value))
+        if _product(power, 1.0) is None:
+            return None  # (x * 1e-20) ** 2: 1e-40 is no float32 number
     return (op, (g.add("pow", (x, k)), g.add("pow", (s, k))), {})
 
 
@@ -471,6 +531,8 @@ def _dot(g: Graph, args: tuple, params: dict) -> Rewrite:
             or params["keepdims"] or params["axis"] not in (None, 0, -1, (0,), (-1,)):
         return None
     x, y = g.args(inner)
+    if _boolean(g, x) or _boolean(g, y):
+        return None  # a bool @ x: its adjoint would be bools times a Python float
     if _op(g, inner) == "pow":  # sum(x ** 2) = x @ x
         if not _scalar_const(g, y, 2.0):
             return None
@@ -481,6 +543,76 @@ def _dot(g: Graph, args: tuple, params: dict) -> Rewrite:
     return None
 
 
+_NONNEGATIVE = ("exp", "sqrt", "abs", "sigmoid", "softplus", "relu", "softmax")
+
+
+def _sign_operands(g: Graph, name: str) -> tuple[str, ...]:
+    """The operands whose signs decide node ``name``'s."""
+    op = _op(g, name)
+    if op in ("mul", "div", "add", "sub", "neg", "maximum") and not _even_power(g, name):
+        return g.args(name)
+    if op in ("pow", "sum", "mean", "alias", "broadcast_like", "sum_to") and g.args(name):
+        return g.args(name)[:1]
+    return ()
+
+
+def _even_power(g: Graph, name: str) -> bool:
+    """x ** k for an even integer constant k, or x * x."""
+    op, args = _op(g, name), g.args(name)
+    if op == "mul":
+        return args[0] == args[1]
+    if op != "pow" or not g.is_const(args[1]) or g.shape(args[1]) != ():
+        return False
+    return float(const_value(g, args[1])) % 2 == 0
+
+
+def _sign_rule(g: Graph, name: str, signs: dict[str, int]) -> int:
+    op = _op(g, name)
+    if op == "const":
+        value = np.asarray(const_value(g, name))
+        return 1 if np.all(value >= 0) else -1 if np.all(value <= 0) else 0
+    if op in _NONNEGATIVE or _even_power(g, name):
+        return 1
+    s = [signs[a] for a in _sign_operands(g, name)]
+    if op in ("mul", "div"):
+        return s[0] * s[1]
+    if op == "neg":
+        return -s[0]
+    if op in ("add", "sub"):
+        b = s[1] if op == "add" else -s[1]
+        return s[0] if s[0] == b else 0
+    if op == "maximum":
+        return 1 if 1 in s else 0
+    if op == "pow":
+        return 1 if s[0] == 1 else 0
+    return s[0] if s else 0  # sum, mean and the identities keep the sign
+
+
+def sign_of(g: Graph, name: str, signs: dict[str, int] | None = None) -> int:
+    """1 when node ``name`` is never negative, -1 when never positive, 0 when not known
+    (NaN aside); ``signs`` (by default the graph's own ``signs``, if it has one)
+    remembers the nodes already seen. A sum of terms of one sign cannot cancel:
+    ``sum(a + b)`` and ``sum(a) + sum(b)`` then round by the same order
+    (docs/performance.md)."""
+    if signs is None:
+        signs = getattr(g, "signs", None)
+        if signs is None:
+            signs = {}
+    stack = [name]
+    while stack:  # a loop, not recursion: a chain of 100,000 adds is fine
+        n = stack[-1]
+        if n in signs:
+            stack.pop()
+            continue
+        pending = [a for a in _sign_operands(g, n) if a not in signs]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        signs[n] = _sign_rule(g, n, signs)
+    return signs[name]
+
+
 _SPLIT_DEPTH = [0]
 """How many splits are under way: each splits its parts in turn, a Python call deeper
 (one count for all threads: a compile running beside another may split less)."""
@@ -488,8 +620,11 @@ _SPLIT_DEPTH = [0]
 
 def _split_sum(reduction: str, op: str) -> Rule:
     """sum(a + b) -> sum(a) + sum(b) for a and b of one shape: each is read once and
-    no sum array is made; the parts can then become dots or lose their scalars. Not
-    deeper than 100 terms into a chain (a sum of 500 would exhaust Python's stack)."""
+    no sum array is made; the parts can then become dots or lose their scalars. Only
+    for terms that cannot cancel (a and b of one sign, as Rosenbrock's squares): else
+    sum(x - y) with y = x + 2e-4 and x near 1e4 is 0.0 in float32, the difference of
+    two sums of 1e4s. Not deeper than 100 terms into a chain (a sum of 500 would
+    exhaust Python's stack)."""
     def split(g: Graph, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
         if _op(g, inner) != op or g.uses.get(inner, 1) != 1 or not _known_array(g, inner) \
@@ -498,6 +633,9 @@ def _split_sum(reduction: str, op: str) -> Rule:
         a, b = g.args(inner)
         if g.shape(a) != g.shape(inner) or g.shape(b) != g.shape(inner) \
                 or g.elastic(a) or g.elastic(b):
+            return None
+        sa = sign_of(g, a)
+        if sa == 0 or sign_of(g, b) != (sa if op == "add" else -sa):
             return None
         _SPLIT_DEPTH[0] += 1
         try:
