@@ -11,12 +11,12 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 import sympy as sp
 
 from .errors import GraphcError, UnknownOpError
 from .graph import Graph
 from .ops import OPS
+from .values import fold
 
 Ref = tuple  # ("sym", Symbol) | ("step", index) | ("const", float)
 
@@ -209,11 +209,7 @@ def _constant(g: Graph, op: str, args: list[str]) -> float | None:
     if not args or not all(g.is_const(a) for a in args) or OPS.get(op) is None \
             or not OPS[op].elementwise:
         return None
-    with np.errstate(all="ignore"):
-        value = OPS[op].fn(*(np.float64(g.attrs(a)["params"]["value"]) for a in args))
-    if np.ndim(value) != 0 or np.iscomplexobj(value):
-        return None
-    return float(value)
+    return fold(OPS[op].fn, [g.attrs(a)["params"]["value"] for a in args])
 
 
 def _free_symbols(expr: sp.Expr) -> set[sp.Symbol]:
