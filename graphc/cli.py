@@ -273,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         with signals_raise(), warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+            warnings.simplefilter("always", RuntimeWarning)  # counted, then said once
             try:
                 with np.errstate(all="warn"):
                     status = run(args)

@@ -94,13 +94,18 @@ def read_text(path: str | os.PathLike, limit: int = MAX_INPUT_BYTES, *,
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise GraphcError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as f:
+    try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise GraphcError(f"cannot read {path}: {_kind(st.st_mode)}, not a regular file")
         if st.st_size > limit:
             raise GraphcError(f"cannot read {path}: {st.st_size:,} bytes is over the "
                               f"{limit:,}-byte limit for a graph file")
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
         return _decode(path, _read_capped(f, path, limit))
 
 
