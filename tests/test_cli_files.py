@@ -404,17 +404,29 @@ def test_verify_lists_paths_up_to_the_limit():
     assert rep.ok and rep.rows[0].n_paths == 8 and len(rep.rows[0].paths) == 8
 
 
-def test_render_of_a_big_graph_is_refused_without_limit(work, capsys, monkeypatch):
-    (work / "big.gc").write_text(chain(render_mod.DRAW_LIMIT))
+def fan(n: int) -> str:
+    """Every node uses x: x's edges skip up to n ranks, each skip a node to lay out."""
+    return "y0 = sin(x)\n" + "".join(f"y{i} = y{i - 1} * x\n" for i in range(1, n))
+
+
+@pytest.mark.parametrize("text, words", [
+    (chain(render_mod.DRAW_LIMIT), f"{render_mod.DRAW_LIMIT + 1} nodes:"),
+    (fan(110), "111 nodes and"),
+])
+def test_render_of_a_big_graph_is_refused_without_limit(work, text, words, capsys,
+                                                        monkeypatch):
+    (work / "big.gc").write_text(text)
     start = time.monotonic()
     proc = cli("render", "big.gc", "-o", "big.svg", cwd=work, capsys=capsys,
                monkeypatch=monkeypatch)
-    clean_error(proc, f"{render_mod.DRAW_LIMIT + 1} nodes", "--limit")
+    clean_error(proc, words, "--limit")
     proc = cli("render", "big.gc", "--at", "x=1", "--steps", "st", cwd=work, capsys=capsys,
                monkeypatch=monkeypatch)
     clean_error(proc, "--limit")
     assert time.monotonic() - start < 30
     assert listing(work) == ["big.gc", "colah.gc"]
+    with pytest.raises(gc.GraphcError, match="--limit"):
+        gc.render(gc.parse(text), path=work / "big.png")
     proc = cli("render", "big.gc", "-o", "big.dot", cwd=work, capsys=capsys,
                monkeypatch=monkeypatch)  # DOT text needs no layout
     assert proc.returncode == 0, proc.stderr
