@@ -280,9 +280,10 @@ class Outputs:
             self._through.append((f, t))
             yield f
             return
-        fd, tmp = tempfile.mkstemp(dir=t.real.parent, prefix=f".{t.real.name}.",
-                                   suffix=".tmp")
-        self._temps.append(Path(tmp))
+        with _signals_held():  # no temp is made that the list does not hold
+            fd, tmp = tempfile.mkstemp(dir=t.real.parent, prefix=f".{t.real.name}.",
+                                       suffix=".tmp")
+            self._temps.append(Path(tmp))
         mode = (stat.S_IMODE(t.stat.st_mode) if t.stat is not None
                 else 0o666 & ~_umask())  # mkstemp makes 0600; keep a replaced file's mode
         with os.fdopen(fd, "wb") as f:
@@ -309,9 +310,10 @@ class Outputs:
                 raise GraphcError(f"{path} is a file, not a directory")
             return True
         final = Path(os.path.abspath(path))
-        stage = Path(tempfile.mkdtemp(dir=t.real.parent, prefix=f".{final.name}.",
-                                      suffix=".tmp"))
-        self._dirs[final] = stage
+        with _signals_held():
+            stage = Path(tempfile.mkdtemp(dir=t.real.parent, prefix=f".{final.name}.",
+                                          suffix=".tmp"))
+            self._dirs[final] = stage
         return False
 
     def remove(self, path: Path) -> None:
