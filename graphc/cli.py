@@ -1,29 +1,34 @@
 """The ``graphc`` command: compile, eval, render, verify, demo.
 
 Exit status: 0 success, 1 a verification disagreement, 2 bad input (reported as
-``FILE:LINE:COL: error: message``, never a traceback). Output files are written
-atomically, so a failed run leaves nothing behind.
+``FILE:LINE:COL: error: message``, never a traceback), 130 Ctrl-C (143 SIGTERM), 141
+a reader that went away (``graphc verify ... | head``). The outputs of one command
+are written together or not at all (see ``files.Outputs``), so a failed or
+interrupted run leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import os
 import shutil
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
 from .compile import compile as compile_graph
-from .compile import write_atomic
 from .errors import GraphcError
-from .parse import load
-from .render import drawn, render
+from .files import Interrupted, Outputs, read_text, signals_raise
+from .graph import Graph
+from .parse import load, parse
+from .render import drawable, drawn, pipe, render
 from .steps import write_steps
-from .verify import verify
+from .verify import LIST_LIMIT, verify
 
 
 class UsageError(GraphcError):
@@ -95,56 +100,85 @@ def format_value(x: Any) -> str:
     return np.array2string(np.asarray(x), precision=6, separator=", ")
 
 
+def _load(path: str) -> Graph:
+    """The graph in ``path``: a regular file, or ``-`` for standard input."""
+    return parse(read_text(path, stdin=True)) if path == "-" else load(path)
+
+
+def _stdout() -> TextIO:
+    """Standard output, or a clear error when the command was started with it closed."""
+    if sys.stdout is None:
+        raise GraphcError("standard output is closed: nowhere to print (use -o FILE "
+                          "where the command has one)")
+    return sys.stdout
+
+
 def _cmd_compile(args: argparse.Namespace) -> int:
-    g = load(args.file)
+    if args.output in (None, "-"):
+        _stdout()
+    g = _load(args.file)
     fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode, fuse=args.fuse,
                        keep_buffers=args.keep_buffers, blocks=args.blocks)
-    if args.output:
-        write_atomic(args.output, fn.source)
+    if args.output and args.output != "-":
+        with Outputs([args.file]) as out:
+            out.write(args.output, fn.source)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(fn.source)
+        _stdout().write(fn.source)
     return 0
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    g = load(args.file)
+    stdout = _stdout()
+    g = _load(args.file)
     fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode)
     value, grads = fn(**parse_at(args.at))
-    print(f"{fn.of} = {format_value(value)}")
+    print(f"{fn.of} = {format_value(value)}", file=stdout)
     for name, grad in grads.items():
-        print(f"d{fn.of}/d{name} = {format_value(grad)}")
+        print(f"d{fn.of}/d{name} = {format_value(grad)}", file=stdout)
     return 0
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
     if not args.output and not args.steps:
         raise UsageError("render: give -o OUT.(svg|png|pdf|dot) and/or --steps DIR")
-    g = load(args.file)
-    at = parse_at(args.at) if args.at is not None else None
-    if args.steps and at is None:
-        raise UsageError("--steps needs input values: --at a=2,b=1")
-    dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit)
-    picture = drawn(dot, args.output) if args.output else None  # a bad -o writes no steps
+    if args.output == "-":  # DOT text; pipe it into `dot -Tpng` for a picture
+        _stdout()
+    with Outputs([args.file]) as out:
+        if args.output and args.output != "-":
+            out.target(args.output)  # a bad -o is an error before anything is drawn
+        g = _load(args.file)
+        at = parse_at(args.at) if args.at is not None else None
+        if args.steps and at is None:
+            raise UsageError("--steps needs input values: --at a=2,b=1")
+        if args.steps or Path(args.output or "").suffix.lower() in (".svg", ".png", ".pdf"):
+            drawable(g, args.limit)
+        dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit)
+        if args.output:
+            out.write(args.output, dot.source if args.output == "-"
+                      else drawn(dot, args.output))
+        if args.steps:
+            written = write_steps(g, at, args.steps, of=args.of, limit=args.limit,
+                                  outputs=out)
     if args.steps:
-        written = write_steps(g, at, args.steps, of=args.of, limit=args.limit)
         print(f"wrote {len(written) - 1} frames and {written[-1]}", file=sys.stderr)
-    if picture is not None:
-        write_atomic(args.output, picture)
+    if args.output and args.output != "-":
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    g = load(args.file)
+    stdout = _stdout()
+    g = _load(args.file)
     rep = verify(g, parse_at(args.at), of=args.of, wrt=args.wrt, max_paths=args.max_paths)
-    print(rep)
+    print(rep, file=stdout)
     return 0 if rep.ok else 1
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from importlib.resources import files
 
+    stdout = _stdout()
     g = load(str(files("graphc.examples").joinpath("colah.gc")))
     at = {"a": 2.0, "b": 1.0}
     fn = compile_graph(g)
@@ -154,26 +188,23 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 "colah_forward_b": render(g, at, show="forward", wrt="b")}
     out = Path(args.outdir)
     fmt = "svg" if shutil.which("dot") else "dot"
-    for place in (out, out / "steps"):
-        if place.exists() and not place.is_dir():
-            raise UsageError(f"{place} is a file, not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    files = {out / "colah_grad.py": fn.source,
-             **{out / f"{name}.{fmt}": drawn(dot, out / f"{name}.{fmt}")
-                for name, dot in pictures.items()}}  # all drawn before any is written
-    for path, data in files.items():
-        write_atomic(path, data)
-    written = list(files)
-    if fmt == "svg":
-        written.append(write_steps(g, at, out / "steps")[-1])
-    print("graphc demo: colah's graph e = (a + b) * (b + 1) at a = 2, b = 1\n")
-    print(str(g))
-    print(rep)
-    print("\nwrote:")
+    written = [out / "colah_grad.py", *(out / f"{name}.{fmt}" for name in pictures)]
+    with Outputs() as outputs:  # everything staged, then put in place together
+        outputs.folder(out)
+        outputs.write(written[0], fn.source)
+        for path, dot in zip(written[1:], pictures.values()):
+            outputs.write(path, dot.source if fmt == "dot" else pipe(dot, fmt))
+        if fmt == "svg":
+            written.append(write_steps(g, at, out / "steps", outputs=outputs)[-1])
+    print("graphc demo: colah's graph e = (a + b) * (b + 1) at a = 2, b = 1\n", file=stdout)
+    print(str(g), file=stdout)
+    print(rep, file=stdout)
+    print("\nwrote:", file=stdout)
     for p in written:
-        print(f"  {p}")
+        print(f"  {p}", file=stdout)
     if fmt == "dot":
-        print("(Graphviz's `dot` is not installed: pictures written as .dot text)")
+        print("(Graphviz's `dot` is not installed: pictures written as .dot text)",
+              file=stdout)
     return 0 if rep.ok else 1
 
 
@@ -219,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")
     p.add_argument("--max-paths", type=int, default=1000,
-                   help="enumerate paths up to this many (default 1000); count always")
+                   help="enumerate paths up to this many (default 1000, at most "
+                        f"{LIST_LIMIT}); count always")
     p.set_defaults(run=_cmd_verify)
     p = sub.add_parser("demo", help="the main job on a bundled example")
     p.add_argument("--outdir", default="graphc-demo", help="where files go")
@@ -240,17 +272,64 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
-        with np.errstate(all="warn"):
-            return run(args)
+        with signals_raise(), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)  # counted, then said once
+            try:
+                with np.errstate(all="warn"):
+                    status = run(args)
+                if sys.stdout is not None:
+                    sys.stdout.flush()  # a reader that went away is found here, not at exit
+                return status
+            finally:
+                _warn(args, caught)
     except GraphcError as exc:
         _report(args, exc)
         return 2
+    except BrokenPipeError:
+        return _reader_gone()
     except OSError as exc:
         print(f"graphc: error: {exc}", file=sys.stderr)
         return 2
     except ZeroDivisionError as exc:  # Python floats follow Python: an empty batch, 1 / 0.0
         _report(args, GraphcError(f"{exc} at these input values"))
         return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: temps are gone by now
+        signum = exc.signum if isinstance(exc, Interrupted) else 2
+        print("graphc: interrupted", file=sys.stderr)
+        return 128 + signum
+
+
+def _reader_gone() -> int:
+    """What a Unix tool does when its reader exits (``graphc verify ... | head``): stop,
+    say nothing, exit 141 (128 + SIGPIPE)."""
+    try:  # what is still buffered for stdout would fail again at exit: send it nowhere
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 141
+
+
+_NUMPY_WORDS = ("divide by zero", "invalid value", "overflow", "underflow")
+
+
+def _warn(args: argparse.Namespace, caught: list[warnings.WarningMessage]) -> None:
+    """Each warning once, in graphc's words: NumPy's floating-point warnings (one per
+    line of the generated module) become one line that says what they mean."""
+    where = getattr(args, "file", None) or "graphc"
+    numeric, said = [], []
+    for w in caught:
+        text = str(w.message)
+        if issubclass(w.category, RuntimeWarning) and any(k in text for k in _NUMPY_WORDS):
+            numeric += [k for k in _NUMPY_WORDS if k in text and k not in numeric]
+        elif text not in said:
+            said.append(text)
+    lines = [f"{where}: warning: {t}" for t in said]
+    if numeric:
+        lines.append(f"{where}: warning: {', '.join(sorted(numeric, key=_NUMPY_WORDS.index))}"
+                     " at the given input values: results may be inf or nan")
+    for line in lines:
+        print(line, file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,10 +13,8 @@ import itertools
 import linecache
 import os
 import sys
-import tempfile
 import warnings
 from collections import Counter
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +25,7 @@ from . import blocks as blocks_mod
 from . import fuse as fuse_mod
 from . import passes as passes_mod
 from .errors import GraphcError, InputError
+from .files import write_atomic
 from .graph import Graph, paused_gc
 from .shapes import not_broadcasting
 from .tensor import TANGENT_LIMIT
@@ -61,35 +60,6 @@ def load_module(source: str, label: str = "graphc_generated") -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
     return module
-
-
-def writable(path: str | os.PathLike) -> Path:
-    """``path``, once its directory is known to be there (else a clear error, before
-    anything is written)."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise GraphcError(f"{path}: no directory {path.parent} to write it in")
-    return path
-
-
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
-    """Write ``path`` completely or not at all: a temp file renamed into place."""
-    path = writable(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a plain file is wanted
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class CompiledFunction:

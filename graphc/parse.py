@@ -16,6 +16,7 @@ from typing import Any
 
 from .derive import to_sympy
 from .errors import GraphcError, ParseError, UnknownOpError
+from .files import read_text
 from .graph import Graph, paused_gc
 from .ops import OPS, Op
 from .shapes import format_shape
@@ -496,7 +497,7 @@ def _names(tree: ast.AST) -> set[str]:
 def load(path: str | Path) -> Graph:
     """A Graph from a .gc file."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")  # a BOM some editors write is no text
+        text = read_text(path)  # regular files only, size-capped: a FIFO never blocks
     except (OSError, UnicodeDecodeError) as exc:
         raise GraphcError(f"cannot read {path}: {exc}") from None
     return parse(text)

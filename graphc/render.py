@@ -8,6 +8,8 @@ so the full picture and each frame of the step-by-step backward pass look alike.
 from __future__ import annotations
 
 import html
+import shutil
+import subprocess
 import warnings
 from collections import deque
 from dataclasses import dataclass, field
@@ -18,14 +20,23 @@ import graphviz
 import numpy as np
 
 from . import autodiff
-from .compile import writable, write_atomic
 from .derive import edge_values, local_derivatives, pretty
 from .errors import GraphcError
+from .files import writable, write_atomic
 from .graph import Graph
 from .verify import count_paths, dp_sum, enumerate_paths, format_number, path_edges
 
 BIG = 300
 """Graphs with more nodes than this still render, with a warning (see ``limit=``)."""
+DRAW_LIMIT = 5_000
+"""The most a picture may cost Graphviz to lay out, in nodes plus the bends of edges
+that skip ranks (dot lays each bend out as a node of its own): a 2,000-node chain
+(2,001) takes 1.5 s, a random 200-node DAG (3,837) 9 s, a random 400-node DAG (14,529)
+over 12 minutes. SVG/PNG/PDF of a bigger graph are refused unless ``limit=`` says how
+many nodes to draw (a limit of at least the node count draws them all)."""
+DOT_TIMEOUT = 120.0
+"""Seconds Graphviz may take for one picture (a dense 400-node DAG takes tens of
+minutes): past it, a clear error instead of a hang."""
 PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
            "#17becf", "#bcbd22", "#7f7f7f"]
 @dataclass
@@ -246,10 +257,33 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
         where = " at " + ", ".join(
             f"{k} = {format_number(v)}" if np.ndim(v) == 0 else f"{k}: {list(np.shape(v))}"
             for k, v in at.items())
+    if path is not None and Path(path).suffix.lower() in (".svg", ".png", ".pdf"):
+        drawable(g, limit)
     dot = draw(g, scene, out, limit, title=f"{out}{where}")
     if path is not None:
         write(dot, path)
     return dot
+
+
+def drawable(g: Graph, limit: int | None) -> None:
+    """Refuse a layout bigger than ``DRAW_LIMIT`` unless ``limit`` asks for it."""
+    if limit is None:
+        size = layout_size(g)
+        if size > DRAW_LIMIT:
+            bends = f" and {size - len(g.nx)} bends of long edges" if size > len(g.nx) else ""
+            raise GraphcError(
+                f"graph has {len(g.nx)} nodes{bends}: Graphviz takes minutes to lay out "
+                f"more than {DRAW_LIMIT:,} in one picture; pass --limit N (limit=N) to draw "
+                f"the N nodes nearest the output (--limit {len(g.nx)} draws them all), or "
+                "write .dot text")
+
+
+def layout_size(g: Graph) -> int:
+    """Nodes plus the ranks each edge skips: what dot's layout costs grow with."""
+    rank: dict[str, int] = {}
+    for v in g.order():
+        rank[v] = 1 + max((rank[u] for u in g.nx.predecessors(v)), default=-1)
+    return len(g.nx) + sum(rank[v] - rank[u] - 1 for u, v in g.nx.edges())
 
 
 def write(dot: graphviz.Digraph, path: str | Path) -> None:
@@ -270,12 +304,21 @@ def drawn(dot: graphviz.Digraph, path: str | Path) -> str | bytes:
 
 def pipe(dot: graphviz.Digraph, fmt: str) -> bytes:
     """The picture as bytes in ``fmt``; a clear error when ``dot`` is missing."""
-    try:
-        return dot.pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
+    program = shutil.which("dot")
+    if program is None:
         raise GraphcError("Graphviz's `dot` program was not found: install Graphviz "
                           "(Debian: apt-get install graphviz) for SVG/PNG/PDF; "
-                          ".dot output works without it") from None
-    except graphviz.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode(errors="replace").strip()
-        raise GraphcError(f"Graphviz's `dot` failed to draw the picture: {detail}") from None
+                          ".dot output works without it")
+    try:  # run here, not by graphviz.pipe: it has no timeout (a child is killed on ^C)
+        done = subprocess.run([program, f"-T{fmt}"], input=dot.source.encode(),
+                              capture_output=True, timeout=DOT_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise GraphcError(f"Graphviz's `dot` did not finish the picture in "
+                          f"{DOT_TIMEOUT:g} s: draw fewer nodes with --limit N (limit=N), "
+                          "or write .dot text") from None
+    except OSError as exc:
+        raise GraphcError(f"Graphviz's `dot` could not run: {exc}") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode(errors="replace").strip()
+        raise GraphcError(f"Graphviz's `dot` failed to draw the picture: {detail}")
+    return done.stdout

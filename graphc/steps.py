@@ -9,22 +9,30 @@ way (each the adjoint of a consumer times a local derivative, as on the edge).
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
 from . import autodiff
-from .compile import write_atomic
 from .derive import edge_values, local_derivatives, pretty
+from .files import Outputs, StepsFolder
 from .graph import Graph
-from .render import Scene, draw, pipe
+from .render import Scene, draw, drawable, pipe
 from .verify import format_number
 
 
 def frames(g: Graph, at: dict[str, Any], of: str | None = None,
            limit: int | None = None) -> list[tuple[str, graphviz.Digraph]]:
     """``(caption, picture)`` for every step of the forward and reverse sweeps."""
+    return list(iter_frames(g, at, of, limit))
+
+
+def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
+                limit: int | None = None) -> Iterator[tuple[str, graphviz.Digraph]]:
+    """The frames of ``frames`` one at a time: a 300-node chain has 603, each a whole
+    picture, so they are drawn as they are written and never held together."""
     out = g.output(of)
     env = g.bind((), at)
     values = g.run(dict(env))
@@ -35,29 +43,28 @@ def frames(g: Graph, at: dict[str, Any], of: str | None = None,
     adjoint = autodiff.adjoint_values(h, got)
     label = "∂" + out.replace("{", "{{").replace("}", "}}") + "/∂{}"
     order = g.order()
-    shown: list[tuple[str, graphviz.Digraph]] = []
 
-    def frame(scene: Scene) -> None:
+    def frame(scene: Scene) -> tuple[str, graphviz.Digraph]:
         scene.edge_values = {e: v for e, v in edges.items()
                              if e[1] in scene.values and e[0] in scene.values}
         scene.second_label = label
-        shown.append((scene.caption, draw(g, scene, out, limit)))
+        return scene.caption, draw(g, scene, out, limit)
 
     known = {n: values[n] for n in order if g.attrs(n)["op"] in ("input", "const")}
-    frame(Scene(values=dict(known), caption="the inputs: " + ", ".join(
+    yield frame(Scene(values=dict(known), caption="the inputs: " + ", ".join(
         f"{n} = {format_number(values[n])}" for n in g.inputs)))
     for n in order:
         if n in known:
             continue
         known[n] = values[n]
-        frame(Scene(values=dict(known), focus={n},
+        yield frame(Scene(values=dict(known), focus={n},
                     focus_edges={(a, n) for a in g.args(n)},
                     caption=f"forward: {n} = {_text(g, n)} = {format_number(values[n])}"))
     done: dict[str, Any] = {out: adjoint[out]}
     partial: dict[str, Any] = {}
     waiting = {n: sum(1 for m in g.nx.successors(n) if (n, m) in symbolic and m in adjoint)
                for n in order}
-    frame(Scene(values=dict(known), second=dict(done), focus={out},
+    yield frame(Scene(values=dict(known), second=dict(done), focus={out},
                 caption=f"backward: seed ∂{out}/∂{out} = 1"))
     for v in reversed(order):
         if v not in adjoint or g.attrs(v)["op"] == "input":
@@ -79,15 +86,14 @@ def frames(g: Graph, at: dict[str, Any], of: str | None = None,
         if not pushes:
             continue
         second = {**partial, **done}
-        frame(Scene(values=dict(known), second=second, focus={v},
+        yield frame(Scene(values=dict(known), second=second, focus={v},
                     partial={a for a in partial if waiting[a] > 0},
                     focus_edges={(a, v) for a in g.args(v)},
                     caption=f"backward: {label.format(v)} = {format_number(adjoint[v])}; "
                             + "; ".join(pushes)))
     final = {v: adjoint[v] for v in order if v in adjoint}
-    frame(Scene(values=dict(known), second=final, caption="done: " + ", ".join(
+    yield frame(Scene(values=dict(known), second=final, caption="done: " + ", ".join(
         f"{label.format(x)} = {format_number(final[x])}" for x in g.inputs if x in final)))
-    return shown
 
 
 def _text(g: Graph, node: str) -> str:
@@ -98,30 +104,48 @@ def _text(g: Graph, node: str) -> str:
 
 
 def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None = None,
-                limit: int | None = None) -> list[Path]:
+                limit: int | None = None, outputs: Outputs | None = None) -> list[Path]:
     """Write ``frame_NNN.svg`` files and ``index.html`` into ``outdir``; their paths.
 
-    Everything is rendered before the first file is written, so a failure leaves
-    nothing behind.
+    Frames are streamed to temp files as they are drawn and put in place together
+    at the end (with the rest of ``outputs``, when given: the caller commits), so a
+    failure or a signal leaves nothing behind. In a folder used before, only files
+    the stepper wrote there are replaced, and its frames this graph has no more of
+    are removed.
     """
-    shots = [(caption, pipe(dot, "svg").decode()) for caption, dot in frames(g, at, of, limit)]
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, (_, svg) in enumerate(shots):
-        paths.append(outdir / f"frame_{i:03d}.svg")
-        write_atomic(paths[-1], svg)
-    paths.append(outdir / "index.html")
-    write_atomic(paths[-1], page(shots))
+    drawable(g, limit)
+    out = Outputs() if outputs is None else outputs
+    try:
+        folder = StepsFolder(out, outdir)
+        head, tail = _PAGE.split("{{FRAMES}}")
+        paths = []
+        with folder.open("index.html") as index:
+            index.write(head.encode())
+            for i, (caption, dot) in enumerate(iter_frames(g, at, of, limit)):
+                svg = pipe(dot, "svg").decode()
+                paths.append(folder.write(f"frame_{i:03d}.svg", svg))
+                index.write(("\n" if i else "").encode() + _figure(caption, svg).encode())
+            index.write(tail.replace("{{COUNT}}", str(len(paths))).encode())
+        paths.append(Path(outdir) / "index.html")
+        folder.finish()
+    except BaseException:
+        if outputs is None:
+            out.discard()
+        raise
+    if outputs is None:
+        out.commit()
     return paths
 
 
 def page(shots: list[tuple[str, str]]) -> str:
     """One HTML file holding every frame inline: no network, buttons and arrow keys."""
-    divs = "\n".join(
-        f'<figure class="frame" hidden><figcaption>{html.escape(c)}</figcaption>'
-        f"{svg[svg.find('<svg'):]}</figure>" for c, svg in shots)
+    divs = "\n".join(_figure(c, svg) for c, svg in shots)
     return _PAGE.replace("{{FRAMES}}", divs).replace("{{COUNT}}", str(len(shots)))
+
+
+def _figure(caption: str, svg: str) -> str:
+    return (f'<figure class="frame" hidden><figcaption>{html.escape(caption)}</figcaption>'
+            f"{svg[svg.find('<svg'):]}</figure>")
 
 
 _PAGE = """<!DOCTYPE html>

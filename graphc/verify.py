@@ -27,6 +27,9 @@ RTOL, ATOL = 1e-7, 1e-9
 """Tolerance between the exact methods (path sums, reverse, forward, sympy)."""
 FD_RTOL, FD_ATOL = 1e-4, 1e-6
 """Tolerance for central finite differences (step 6e-6 times max(1, |x|))."""
+LIST_LIMIT = 10_000
+"""Paths are listed one by one up to this many whatever ``max_paths`` says (a ladder of
+40 diamonds has 2**40): past it they are counted and summed by dynamic programming."""
 
 
 @dataclass
@@ -162,12 +165,16 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
            sympy_limit: int = 200) -> Report:
     """Compare path sums, reverse, forward, finite differences and sympy.diff at ``at``.
 
+    Paths are listed when there are at most ``max_paths`` of them (never more than
+    ``LIST_LIMIT``); they are always counted, by dynamic programming.
+
     >>> import graphc as gc
     >>> rep = verify(gc.load("examples/colah.gc"), at={"a": 2, "b": 1})
     >>> rep.ok, [r.n_paths for r in rep.rows]
     (True, [1, 2])
     """
     out = g.output(of)
+    max_paths = min(max_paths, LIST_LIMIT)
     env = g.bind((), at)
     rev = compile_graph(g, wrt=wrt, of=out)
     value, rev_grads = rev(**env)
