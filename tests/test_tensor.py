@@ -184,6 +184,26 @@ def test_softmax_reductions_are_numpys(shape, axis):
             assert np.isnan(_sum_along(x, axis)).sum() == 1
 
 
+@pytest.mark.parametrize(("decl", "value"), [("[0]", np.zeros(0)), ("[2, 0]", np.zeros((2, 0)))])
+@pytest.mark.parametrize("text", ["y = sum(softmax(x) * x)", "y = sum(log_softmax(x) * x)",
+                                  "y = sum(logsumexp(x))"])
+def test_softmax_family_over_an_empty_axis_is_jaxs(jax, decl, value, text):
+    """Found by the corpus: NumPy's max has no identity, so an empty axis was a traceback.
+    JAX gives softmax([]) = [], logsumexp([]) = -inf, and empty gradients."""
+    import jax.numpy as jnp
+    from jax.scipy.special import logsumexp
+
+    fns = {"softmax": lambda x: jnp.sum(jax.nn.softmax(x) * x),
+           "log_softmax": lambda x: jnp.sum(jax.nn.log_softmax(x) * x),
+           "logsumexp": lambda x: jnp.sum(logsumexp(x, axis=-1))}
+    want = fns[text.split("(")[1]]
+    g = gc.parse(f"x: {decl}\n{text}")
+    with np.errstate(divide="ignore"):  # log(0) = -inf, as NumPy warns
+        out, grads = gc.compile(g)(x=value)  # forward mode over size 0: issue 17, elsewhere
+    assert out == float(want(value))
+    assert grads["x"].shape == value.shape
+
+
 @pytest.mark.parametrize("scale", [1000.0, -1000.0])
 def test_softmax_family_is_stable_at_large_logits(scale):
     g = gc.parse("a: [2, 3]\ny: [2, 3]\n"
