@@ -951,13 +951,10 @@ KNOWN_ISSUE_17: dict[str, str] = {case: _ITEMS[item] for item, cases in {
 """Cases that fail today because of an item issue 17 lists: id -> the item. Each is an
 xfail(strict=True): once the fixes merge, the case passes and its entry must go."""
 
-NEW_BUGS: dict[str, str] = dict.fromkeys(
-    ["sem-random-mixed-004-forward", "sem-random-mixed-009-forward",
-     "sem-random-mixed-054-forward"],
-    "forward mode: a reduction of a declared input, broadcast by an undeclared array, is "
-    "not summed over the output (X: [2, 3]; y = sum(X) * 0.5 + b: dy/dX 0.5, not 1.5)")
+NEW_BUGS: dict[str, str] = {}
 """Cases that fail today because of bugs the corpus found outside issue 17's list and
-that are not fixed here: id -> the bug. xfail(strict=True) as well."""
+that are not fixed yet: id -> the bug. xfail(strict=True) as well. (Empty: the ones found
+so far are fixed, each with its own regression test.)"""
 
 
 def cases() -> list[Case]:

@@ -184,6 +184,31 @@ def test_softmax_reductions_are_numpys(shape, axis):
             assert np.isnan(_sum_along(x, axis)).sum() == 1
 
 
+@pytest.mark.parametrize(("text", "b"), [
+    ("X: [2, 3]\ny = sum(X) * 0.5 + b", np.array([1.0, 2.0, 3.0])),
+    ("X: [2, 3]\ny = X * mean(X, axis=0) + b", np.ones((4, 1, 1))),
+    ("X: [2, 3]\ny = sum(X) * 0.5 + b", 2.0),
+])
+def test_forward_mode_sums_a_tangent_an_undeclared_input_broadcasts(text, b, mode):
+    """Found by the corpus: forward mode summed each direction's tangent, not the output
+    it stands for, when an undeclared array off the input's paths broadcasts the output
+    (dy/dX was 0.5 for y = sum(X) * 0.5 + b with b of 3 elements, not 1.5)."""
+    x = np.arange(6.0).reshape(2, 3)
+    g = gc.parse(text)
+    value, grads = gc.compile(g, mode=mode)(X=x, b=b)
+    _, reverse = gc.compile(g, mode="reverse")(X=x, b=b)
+    h = 1e-6
+    step = np.zeros_like(x)
+    numeric = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step[i] = h
+        numeric[i] = (np.sum(gc.compile(g)(X=x + step, b=b)[0])
+                      - np.sum(gc.compile(g)(X=x - step, b=b)[0])) / (2 * h)
+        step[i] = 0.0
+    np.testing.assert_allclose(grads["X"], numeric, rtol=1e-6)
+    np.testing.assert_allclose(grads["X"], reverse["X"], rtol=1e-12)
+
+
 @pytest.mark.parametrize(("decl", "value"), [("[0]", np.zeros(0)), ("[2, 0]", np.zeros((2, 0)))])
 @pytest.mark.parametrize("text", ["y = sum(softmax(x) * x)", "y = sum(log_softmax(x) * x)",
                                   "y = sum(logsumexp(x))"])
