@@ -297,6 +297,14 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         name = h.fresh(f"d{out}_d{w}" if f"d{out}_d{w}".isidentifier() else "grad")
         if out not in dots:
             grads.append(h.add("zeros_like", (w,), name=name))
+        elif stacked and any(i not in live for i in free):
+            # an undeclared input off w's paths may broadcast the output past its tangent
+            # (X: [2, 3]; y = sum(X) + b): each tangent element stands for out.size /
+            # (tangent.size / w.size) elements of the output, and the seed sums them all
+            summed = h.add("from_directions", (dots[out], w))
+            per_direction = h.add("mul", (h.add("size_ratio", (out, dots[out])),
+                                          h.add("size_ratio", (w, h.const(1.0)))))
+            grads.append(h.add("mul", (summed, per_direction), name=name))
         elif stacked:
             grads.append(h.add("from_directions", (dots[out], w), name=name))
         elif w in free and len(free) > 1 or _broadcasts(h, w, out):

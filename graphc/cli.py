@@ -14,6 +14,7 @@ import ast
 import os
 import shutil
 import sys
+import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,7 +41,7 @@ def parse_at(text: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for item in _split_top(text):
         name, eq, raw = item.partition("=")
-        name, raw = name.strip(), raw.strip()
+        name, raw = as_python_reads(name.strip()), raw.strip()
         if not eq or not name:
             raise UsageError(f"--at: expected name=value, got {item.strip()!r}")
         if not raw:
@@ -51,6 +52,12 @@ def parse_at(text: str) -> dict[str, Any]:
     if not values:
         raise UsageError("--at: no values given (e.g. --at a=2,b=1)")
     return values
+
+
+def as_python_reads(name: str) -> str:
+    """A name as Python (and so the .gc parser) reads it: NFKC-normalized, so that
+    ``--at ℌ=1`` names the input the text spells ``ℌ`` and the parser calls ``H``."""
+    return unicodedata.normalize("NFKC", name)
 
 
 def _split_top(text: str) -> list[str]:
@@ -270,6 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    for key in ("of", "wrt"):
+        if getattr(args, key, None):
+            setattr(args, key, as_python_reads(getattr(args, key)))
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         with signals_raise(), warnings.catch_warnings(record=True) as caught:

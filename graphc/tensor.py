@@ -26,7 +26,10 @@ def _short_rows(x, axis):
 
 
 def _max_along(x, axis):
-    """np.max(x, axis, keepdims=True); short rows: over the columns of a transposed copy."""
+    """np.max(x, axis, keepdims=True); short rows: over the columns of a transposed copy.
+    Along an empty axis the max is -inf, as JAX's is (softmax of [] is [], logsumexp -inf)."""
+    if x.size == 0:
+        return np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     if _short_rows(x, axis):
         return x.T.copy().max(axis=0)[:, None]
     return np.max(x, axis=axis, keepdims=True)

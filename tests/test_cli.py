@@ -100,6 +100,24 @@ def test_eval_of_and_arrays(work: Path):
     assert lines[0].startswith("c = [3") and lines[2] == "dc/db = 2"
 
 
+@pytest.mark.parametrize("name", ["ℌ", "ﬁ", "ｘ", "µ", "e\u0301", "ⅷ"])
+def test_names_on_the_command_line_are_read_as_the_text_reads_them(
+        work: Path, name: str, capsys, monkeypatch):
+    """Found by the corpus: Python reads identifiers NFKC-normalized (ℌ is H), so the
+    text's input was H while --at ℌ=3 was 'unexpected input'; --of and --wrt alike."""
+    (work / "u.gc").write_text(f"{name} = a * 2\ny = {name} * b\n")
+    proc = run_main("eval", "u.gc", "--at", "a=3,b=2", "--of", name, "--wrt", "a",
+                    cwd=work, capsys=capsys, monkeypatch=monkeypatch)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[1].endswith("/da = 2")
+    (work / "v.gc").write_text(f"y = {name} * b\n")
+    proc = run_main("eval", "v.gc", "--at", f"{name}=3,b=2", "--wrt", name,
+                    cwd=work, capsys=capsys, monkeypatch=monkeypatch)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "y = 6" and len(lines) == 2 and lines[1].endswith(" = 2")
+
+
 @pytest.mark.parametrize(("name", "where", "command"), [
     ("bad.gc", "bad.gc:2:5: error: ", ["compile"]),
     ("syntax.gc", "syntax.gc:3:", ["eval", "--at", "a=1,b=2"]),

@@ -184,6 +184,51 @@ def test_softmax_reductions_are_numpys(shape, axis):
             assert np.isnan(_sum_along(x, axis)).sum() == 1
 
 
+@pytest.mark.parametrize(("text", "b"), [
+    ("X: [2, 3]\ny = sum(X) * 0.5 + b", np.array([1.0, 2.0, 3.0])),
+    ("X: [2, 3]\ny = X * mean(X, axis=0) + b", np.ones((4, 1, 1))),
+    ("X: [2, 3]\ny = sum(X) * 0.5 + b", 2.0),
+])
+def test_forward_mode_sums_a_tangent_an_undeclared_input_broadcasts(text, b, mode):
+    """Found by the corpus: forward mode summed each direction's tangent, not the output
+    it stands for, when an undeclared array off the input's paths broadcasts the output
+    (dy/dX was 0.5 for y = sum(X) * 0.5 + b with b of 3 elements, not 1.5)."""
+    x = np.arange(6.0).reshape(2, 3)
+    g = gc.parse(text)
+    value, grads = gc.compile(g, mode=mode)(X=x, b=b)
+    _, reverse = gc.compile(g, mode="reverse")(X=x, b=b)
+    h = 1e-6
+    step = np.zeros_like(x)
+    numeric = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step[i] = h
+        numeric[i] = (np.sum(gc.compile(g)(X=x + step, b=b)[0])
+                      - np.sum(gc.compile(g)(X=x - step, b=b)[0])) / (2 * h)
+        step[i] = 0.0
+    np.testing.assert_allclose(grads["X"], numeric, rtol=1e-6)
+    np.testing.assert_allclose(grads["X"], reverse["X"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("decl", "value"), [("[0]", np.zeros(0)), ("[2, 0]", np.zeros((2, 0)))])
+@pytest.mark.parametrize("text", ["y = sum(softmax(x) * x)", "y = sum(log_softmax(x) * x)",
+                                  "y = sum(logsumexp(x))"])
+def test_softmax_family_over_an_empty_axis_is_jaxs(jax, decl, value, text):
+    """Found by the corpus: NumPy's max has no identity, so an empty axis was a traceback.
+    JAX gives softmax([]) = [], logsumexp([]) = -inf, and empty gradients."""
+    import jax.numpy as jnp
+    from jax.scipy.special import logsumexp
+
+    fns = {"softmax": lambda x: jnp.sum(jax.nn.softmax(x) * x),
+           "log_softmax": lambda x: jnp.sum(jax.nn.log_softmax(x) * x),
+           "logsumexp": lambda x: jnp.sum(logsumexp(x, axis=-1))}
+    want = fns[text.split("(")[1]]
+    g = gc.parse(f"x: {decl}\n{text}")
+    with np.errstate(divide="ignore"):  # log(0) = -inf, as NumPy warns
+        out, grads = gc.compile(g)(x=value)  # forward mode over size 0: issue 17, elsewhere
+    assert out == float(want(value))
+    assert grads["x"].shape == value.shape
+
+
 @pytest.mark.parametrize("scale", [1000.0, -1000.0])
 def test_softmax_family_is_stable_at_large_logits(scale):
     g = gc.parse("a: [2, 3]\ny: [2, 3]\n"
