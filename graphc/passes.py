@@ -59,11 +59,14 @@ def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:
 def for_floats(g: Graph, passes: tuple[str, ...]) -> Graph | None:
     """``g`` for Python floats: every undeclared input taken as a scalar, so the
     helpers that undo broadcasting of arrays of unknown shape fold away. None when
-    there are none (or the broadcasts pass is off)."""
+    there are none, when an op other than elementwise ones reads them, or when the
+    broadcasts pass is off."""
     free = [i for i in g.inputs if not g.attrs(i)["params"]["declared"]]
     helpers = ("sum_to", "broadcast_like", "ones_like")
-    if not free or "broadcasts" not in passes or \
-            not any(d["op"] in helpers for _, d in g.nx.nodes(data=True)):
+    ops = {d["op"] for _, d in g.nx.nodes(data=True)}
+    if not free or "broadcasts" not in passes or ops.isdisjoint(helpers) or any(
+            op not in (*helpers, "input", "const") and not g.op_named(op).elementwise
+            for op in ops):  # a structural op (x.T, x @ y) needs arrays
         return None
     return _declared(g, dict.fromkeys(free, ()), passes)
 

@@ -1025,7 +1025,7 @@ def run(case: Case, folder: Path) -> Outcome:
     cwd = os.getcwd()
     old_handler = signal.signal(signal.SIGALRM, _on_alarm)
     old_stdin = sys.stdin
-    sys.stdin = io.StringIO(case.stdin.replace("{d}", d))
+    sys.stdin = io.TextIOWrapper(io.BytesIO(case.stdin.replace("{d}", d).encode()))
     try:
         os.chdir(folder)
         with warnings.catch_warnings(record=True) as caught, \
