@@ -275,11 +275,17 @@ def _cross_entropy_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
     scale = g.add("div", (grad, _batch(g, logits)))
     probs = g.add("softmax", (logits,), {"axis": -1})
     # (softmax - labels) / N for one-hot rows; weighting the softmax by each row's label
-    # sum keeps it exact for any labels, at the cost of one small reduction.
-    probs = g.add("mul", (probs, _keep(g, labels, -1)))
+    # sum keeps it exact for any labels, at the cost of one small reduction. Labels that
+    # broadcast ([N, 1]) are summed as the loss sees them, stretched over the logits.
+    same = g.shape(labels) == g.shape(logits) and g.elastic(labels) == g.elastic(logits)
+    full = labels if same else g.add("broadcast_like", (labels, logits))
+    probs = g.add("mul", (probs, _keep(g, full, -1)))
     d_logits = g.add("mul", (g.add("sub", (probs, labels)), scale))
     d_labels = g.add("neg", (g.add("mul", (g.add("log_softmax", (logits,), {"axis": -1}),
                                            scale)),))
+    if not same:  # each label's gradient sums over the logits it was stretched over
+        d_labels = g.add("sum_to", (d_labels, labels)) if g.elastic(labels) or \
+            g.elastic(logits) else reduce_to(g, d_labels, g.shape(logits), g.shape(labels))
     return d_logits, d_labels
 
 
