@@ -83,7 +83,9 @@ def _basis(x):
     if n * n > 50_000_000:  # TANGENT_LIMIT (this helper ships alone, so spelled out)
         raise ValueError(f"forward mode: an input of {n} elements carries {n} directions "
                          f"({n * n:,} numbers at least); use mode='reverse'")
-    return np.eye(n, dtype=np.result_type(x, np.float32)).reshape((n,) + np.shape(x))
+    # by dtype alone: NumPy 1.x promotes a float64 scalar with float32 by its value
+    dtype = np.result_type(np.asarray(x).dtype, np.float32)
+    return np.eye(n, dtype=dtype).reshape((n,) + np.shape(x))
 
 
 def _from_directions(t, x):

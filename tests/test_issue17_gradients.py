@@ -182,3 +182,17 @@ def gc_examples():
     from conftest import EXAMPLES
 
     return EXAMPLES
+
+
+# ---- forward mode's unit directions take their dtype from the input's dtype alone ----
+@pytest.mark.parametrize("value", [2.0, np.float64(2.0), np.array(2.0), np.float32(2.0)],
+                         ids=["float", "np.float64", "0-d", "np.float32"])
+def test_forward_mode_directions_have_the_input_dtype(value):
+    """Regression (NumPy 1.x): _basis promoted by value, so a float64 scalar's
+    directions, and its gradient, were float32."""
+    fn = gc.compile(gc.parse("a: scalar\ny = sum(sin(a))"), mode="forward")
+    want = np.float32 if isinstance(value, np.float32) else np.float64
+    from graphc.tensor import _basis
+
+    assert _basis(value).dtype == want
+    assert np.asarray(fn(value)[1]["a"]).dtype == want
