@@ -319,7 +319,9 @@ def _check_declared(g: Graph, live: set[str]) -> None:
     """Direction-stacked tangents need every shape on the path: a reduction of a value
     of unknown shape does not know which axes carry the directions."""
     for n in g.order():
-        if n in live and not _pointwise(g, {n}) and any(g.elastic(a) for a in g.args(n)):
+        if n in live and (not _pointwise(g, {n}) and any(g.elastic(a) for a in g.args(n))
+                          or g.elastic(n) and not g.op(n).elementwise
+                          and g.attrs(n)["op"] not in ("alias", "input")):
             free = sorted(i for i in g.upstream([n]) & set(g.inputs) if g.elastic(i))
             raise GraphcError(f"forward mode through {g.attrs(n)['op']} (node {n!r}) needs "
                               f"declared shapes: declare {', '.join(free)} (e.g. "
@@ -348,14 +350,17 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
         for k, (a, d) in enumerate(zip(names, parts)):
             if a in dots:
                 dot = dots[a]
-                if stacked and len(h.shape(a)) < ndim:
+                if stacked and h.elastic(v):  # v's dims are known only at call time
+                    dot = h.add("lift_like", (dot, v))
+                elif stacked and len(h.shape(a)) < ndim:
                     dot = h.add("lift", (dot,), {"ndim": ndim})
                 terms.append(_times(h, d, v, k, names, dot))
         terms = [t for t in terms if t is not None]
         if not terms:
             return None
         total = _sum(h, terms)
-        if stacked and any(h.shape(a) != h.shape(v) for a in names if a in dots):
+        if stacked and any(_broadcasts(h, a, v) or _may_broadcast(h, a, v)
+                           for a in names if a in dots):
             total = h.add("spread", (total, v))
         return total
     if op.name not in _POINTWISE and not stacked or op.name in ("sum_to", "broadcast_like") \

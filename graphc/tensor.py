@@ -99,6 +99,13 @@ def _lift(t, ndim):
     return t.reshape(t.shape[:1] + (1,) * (ndim - t.ndim + 1) + t.shape[1:])
 
 
+def _lift_like(t, like):
+    """_lift to the dims of `like`, a value whose shape is known only now (an undeclared
+    input broadcast it)."""
+    extra = np.ndim(like) - np.ndim(t) + 1
+    return t.reshape(t.shape[:1] + (1,) * extra + t.shape[1:]) if extra > 0 else t
+
+
 # ---- shapes -------------------------------------------------------------------------
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """axis (None, int or tuple) as sorted non-negative ints; ShapeError when out of range."""
@@ -386,7 +393,7 @@ def _loss_jvp(g: Any, node: str, dots: tuple) -> str | None:
 
 def _spread(t, like):
     """A direction-stacked tangent broadcast to the full shape of `like`."""
-    return np.broadcast_to(t, np.shape(t)[:1] + np.shape(like))
+    return np.broadcast_to(_lift_like(t, like), np.shape(t)[:1] + np.shape(like))
 
 
 def _reverse_last(x, k):
@@ -650,11 +657,14 @@ def _register_all() -> None:
                  slot_prec=(0, 0), public=False,
                  helpers=(_from_directions,), shape=lambda g, args, params: g.shape(args[1])))
     _register(Op("spread", 2, "_spread({0}, {1})", _spread, slot_prec=(0, 0), public=False,
-                 helpers=(_spread,),
+                 helpers=(_lift_like, _spread),
                  shape=lambda g, args, params: g.shape(args[0])[:1] + g.shape(args[1])))
     _register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"ndim": None},
                  public=False, helpers=(_lift,),
                  shape=lambda g, args, params: _lifted(g.shape(args[0]), params["ndim"])))
+    _register(Op("lift_like", 2, "_lift_like({0}, {1})", _lift_like, slot_prec=(0, 0),
+                 public=False, helpers=(_lift_like,), shape=lambda g, args, params: _lifted(
+                     g.shape(args[0]), max(len(g.shape(args[1])), len(g.shape(args[0])) - 1))))
 
 
 def _reversed_last(shape: shapes.Shape, k: int) -> shapes.Shape:
