@@ -393,7 +393,7 @@ def _loss_jvp(g: Any, node: str, dots: tuple) -> str | None:
 
 def _spread(t, like):
     """A direction-stacked tangent broadcast to the full shape of `like`."""
-    return np.broadcast_to(_lift_like(t, like), np.shape(t)[:1] + np.shape(like))
+    return np.broadcast_to(t, np.shape(t)[:1] + np.shape(like))
 
 
 def _reverse_last(x, k):
@@ -657,7 +657,7 @@ def _register_all() -> None:
                  slot_prec=(0, 0), public=False,
                  helpers=(_from_directions,), shape=lambda g, args, params: g.shape(args[1])))
     _register(Op("spread", 2, "_spread({0}, {1})", _spread, slot_prec=(0, 0), public=False,
-                 helpers=(_lift_like, _spread),
+                 helpers=(_spread,),
                  shape=lambda g, args, params: g.shape(args[0])[:1] + g.shape(args[1])))
     _register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"ndim": None},
                  public=False, helpers=(_lift,),
