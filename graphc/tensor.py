@@ -180,6 +180,8 @@ def _expand(g: Any, grad: str, node: str) -> str:
     x = g.args(node)[0]
     if params.get("keepdims") or params.get("axis") is None and not g.shape(node):
         return grad
+    if g.elastic(x):  # x has more axes at call time: the axes as the reduction read them
+        return g.add("expand_dims", (grad,), {"axis": params["axis"]})
     axes = _axes(params.get("axis"), len(g.shape(x)))
     return g.add("expand_dims", (grad,), {"axis": axes[0] if len(axes) == 1 else axes})
 

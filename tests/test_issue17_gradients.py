@@ -226,3 +226,35 @@ def test_forward_mode_directions_meeting_an_undeclared_input(jax, case, options)
     want = jax.grad(lambda a, b: jnp.sum(f(jnp, jax, a, b)), argnums=(0, 1))(x1, x0)
     assert_close(grads["x1"], np.asarray(want[0]), what="x1")
     assert_close(grads["x0"], np.asarray(want[1]), what="x0")
+
+
+# ---- reductions along an axis of a value an undeclared input broadcast ---------------
+W3 = np.array([0.1, 0.2, 0.3])
+AXIS_OF_FREE = [
+    ("w: [3]\ny = logsumexp(x * w)",
+     lambda jnp, jax, x, w: jax.scipy.special.logsumexp(x * w, axis=-1)),
+    ("w: [3]\ny = mean(x * w, axis=-1)", lambda jnp, jax, x, w: jnp.mean(x * w, axis=-1)),
+    ("w: [3]\ny = sum(x * w, axis=0)", lambda jnp, jax, x, w: jnp.sum(x * w, axis=0)),
+    ("w: [3]\ny = sum(mean(x * w, axis=0) * w)",
+     lambda jnp, jax, x, w: jnp.sum(jnp.mean(x * w, axis=0) * w)),
+    ("w: [3]\ny = sum(softmax(x * w) * w)",
+     lambda jnp, jax, x, w: jnp.sum(jax.nn.softmax(x * w, axis=-1) * w)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(AXIS_OF_FREE)))
+@pytest.mark.parametrize("x", [2.0, np.array([[1.0], [2.0]]), np.arange(6.0).reshape(2, 3)],
+                         ids=["0-d", "(2,1)", "(2,3)"])
+def test_reductions_along_an_axis_of_an_undeclared_inputs_value(jax, case, x):
+    """Regression: the adjoint of a reduction along axis -1 put the axis back where the
+    static shape (3,) has it (axis 0), not where the array (2, 3) had it: NumPy's
+    ValueError for logsumexp(x * w) and mean(x * w, axis=-1)."""
+    import jax.numpy as jnp
+
+    text, f = AXIS_OF_FREE[case]
+    for optimize in (True, False):
+        value, grads = gc.compile(gc.parse(text), optimize=optimize)(x=x, w=W3)
+        want = jax.grad(lambda a, b: jnp.sum(f(jnp, jax, a, b)), argnums=(0, 1))(x, W3)
+        assert_close(value, np.asarray(f(jnp, jax, x, W3)), what="value")
+        assert_close(grads["x"], np.asarray(want[0]), what="x")
+        assert_close(grads["w"], np.asarray(want[1]), what="w")
