@@ -195,9 +195,30 @@ def _count(g: Any, node: str) -> str:
     return g.add("size_ratio", (x, node))
 
 
+def _matmul_grad(grad, a, b, slot):
+    """d(a @ b) for operand ``slot`` (0: a, 1: b), for shapes known only now: a vector
+    as a 1-row/1-column matrix, the batch axes broadcasting added summed away."""
+    a2 = a if np.ndim(a) > 1 else np.reshape(a, (1, -1))
+    b2 = b if np.ndim(b) > 1 else np.reshape(b, (-1, 1))
+    g2 = np.reshape(grad, np.shape(grad)[:-1] + (1,) + np.shape(grad)[-1:]) \
+        if np.ndim(a) == 1 else grad
+    g2 = np.expand_dims(g2, -1) if np.ndim(b) == 1 else g2
+    if slot == 0:
+        d, like = g2 @ np.swapaxes(b2, -1, -2), a2
+    else:
+        d, like = np.swapaxes(a2, -1, -2) @ g2, b2
+    lead = d.ndim - like.ndim
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(like.shape)
+                                      if n == 1 and d.shape[lead + i] != 1)
+    return np.sum(d, axis=axes).reshape(np.shape(a if slot == 0 else b)) if axes else \
+        d.reshape(np.shape(a if slot == 0 else b))
+
+
 def _matmul_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
     a, b = g.args(node)
     sa, sb = g.shape(a), g.shape(b)
+    if g.elastic(a) or g.elastic(b):  # dims known only at call time: NumPy's rule then
+        return tuple(g.add("matmul_grad", (grad, a, b), {"slot": k}) for k in (0, 1))
     if len(sa) == 1 and len(sb) == 1:
         return g.add("mul", (grad, b)), g.add("mul", (grad, a))
     if len(sa) == 1:
@@ -562,6 +583,10 @@ def _register_all() -> None:
                  shape=_shape_of(_matmul_shape), vjp=_matmul_vjp, jvp=_matmul_jvp,
                  fresh=True, dtype="follows",
                  rules=("{out}_bar @ {1}.T", "{0}.T @ {out}_bar")))
+    _register(Op("matmul_grad", 3, "_matmul_grad({0}, {1}, {2}, {slot})", _matmul_grad,
+                 slot_prec=(0, 0, 0), params={"slot": 0}, public=False, fresh=True,
+                 dtype="follows", helpers=(_matmul_grad,),
+                 shape=lambda g, args, params: g.shape(args[1 + params["slot"]])))
     _register(Op("transpose", 1, "{0}.T", np.transpose, ATOM, (ATOM,), symbol=".T",
                  shape=_shape_of(_T_shape), jvp=_transpose_jvp, rules=("{out}_bar.T",),
                  dtype="follows",

@@ -239,7 +239,11 @@ AXIS_OF_FREE = [
      lambda jnp, jax, x, w: jnp.sum(jnp.mean(x * w, axis=0) * w)),
     ("w: [3]\ny = sum(softmax(x * w) * w)",
      lambda jnp, jax, x, w: jnp.sum(jax.nn.softmax(x * w, axis=-1) * w)),
+    ("w: [3]\ny = (x * w) @ w", lambda jnp, jax, x, w: (x * w) @ w),
+    ("w: [3]\ny = sum(tanh((x * w) @ (w * w + ones)))",
+     lambda jnp, jax, x, w: jnp.sum(jnp.tanh((x * w) @ (w * w + MATRIX)))),
 ]
+MATRIX = np.arange(9.0).reshape(3, 3) / 10
 
 
 @pytest.mark.parametrize("case", range(len(AXIS_OF_FREE)))
@@ -247,13 +251,16 @@ AXIS_OF_FREE = [
                          ids=["0-d", "(2,1)", "(2,3)"])
 def test_reductions_along_an_axis_of_an_undeclared_inputs_value(jax, case, x):
     """Regression: the adjoint of a reduction along axis -1 put the axis back where the
-    static shape (3,) has it (axis 0), not where the array (2, 3) had it: NumPy's
-    ValueError for logsumexp(x * w) and mean(x * w, axis=-1)."""
+    static shape (3,) has it (axis 0), not where the array (2, 3) had it, and @ took
+    the vector rule for what is a matrix at call time: NumPy's ValueError for
+    logsumexp(x * w), mean(x * w, axis=-1), (x * w) @ m."""
     import jax.numpy as jnp
 
     text, f = AXIS_OF_FREE[case]
+    text = text.replace("ones", "m").replace("w: [3]", "w: [3]\nm: [3, 3]")
+    extra = {"m": MATRIX} if "m:" in text else {}
     for optimize in (True, False):
-        value, grads = gc.compile(gc.parse(text), optimize=optimize)(x=x, w=W3)
+        value, grads = gc.compile(gc.parse(text), optimize=optimize)(x=x, w=W3, **extra)
         want = jax.grad(lambda a, b: jnp.sum(f(jnp, jax, a, b)), argnums=(0, 1))(x, W3)
         assert_close(value, np.asarray(f(jnp, jax, x, W3)), what="value")
         assert_close(grads["x"], np.asarray(want[0]), what="x")
