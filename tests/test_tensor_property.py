@@ -45,7 +45,8 @@ def _jax_reference(jax, p: Program, values: dict) -> tuple:
 
 
 def _check(jax, p: Program, mode: str, options: dict, seed: int = 0,
-           dtype=np.float64) -> None:
+           dtype=np.float64, tol: tuple[float, float] = (1e-9, 1e-11)) -> None:
+    """graphc's value and gradient == JAX's, to ``tol`` (rtol, atol) in float64."""
     text = p.text()
     g = gc.parse(text)
     values = p.values(seed, dtype)
@@ -58,7 +59,7 @@ def _check(jax, p: Program, mode: str, options: dict, seed: int = 0,
     want_value, want = _jax_reference(jax, p, {k: np.asarray(v, dtype=np.float64)
                                                if dtype != np.float64 else v
                                                for k, v in values.items()})
-    rtol, atol = (1e-9, 1e-11) if dtype == np.float64 else (2e-3, 2e-4)
+    rtol, atol = tol if dtype == np.float64 else (2e-3, 2e-4)
     what = f"{mode} {options}\n{text}"
     np.testing.assert_allclose(np.asarray(value, dtype=float), want_value, rtol=rtol,
                                atol=atol, err_msg=what)
@@ -131,12 +132,15 @@ def test_random_tensor_programs_in_float32(jax, p: Program, mode):
 
 _BIG = programs(c=8192, max_steps=4, ops=BIG_OPS)
 """Arrays big enough for fuse="numba"'s loop and blocks=True's blocks to run."""
+_BIG_TOL = (1e-8, 1e-6)
+"""Sums of 16,384 elements: a gradient that cancels to 0 keeps rounding of ~1e-7
+(sum(softmax(x, axis=0))**2 has 2 * 8192 * (1 - 1) in it); a wrong gradient is O(1)."""
 
 
 @_settings(3)
 @given(p=_BIG, options=st.sampled_from([{"fuse": "numba"}, {"blocks": True}]))
 def test_random_programs_on_big_arrays_match_jax(jax, p: Program, options):
-    _check(jax, p, "reverse", options)
+    _check(jax, p, "reverse", options, tol=_BIG_TOL)
 
 
 @pytest.mark.slow
@@ -148,4 +152,4 @@ def test_random_programs_on_big_arrays_match_jax_many(jax, p: Program, how):
     if mode == "forward" and any(i.declared and i.shape and i.shape[-1] == 8192
                                  for i in p.inputs):
         return  # direction-stacked tangents of 8192-element inputs: too big by design
-    _check(jax, p, mode, options)
+    _check(jax, p, mode, options, tol=_BIG_TOL)
