@@ -218,6 +218,10 @@ def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | N
                     draw(st.sampled_from(kinds)) == "declared")
               for k in range(draw(st.integers(1, 4)))]
     nodes: dict[str, tuple[int, ...]] = {i.name: i.shape for i in inputs}
+    # the shape graphc sees when it compiles: an undeclared input is a scalar there, so a
+    # value it broadcasts (elastic) may have more axes when called; an op is drawn only
+    # where both shapes allow it (NumPy, JAX and graphc then read the axes alike)
+    static = {i.name: i.shape if i.declared else () for i in inputs}
     elastic = {i.name for i in inputs if not i.declared}
     extras: dict[str, Input] = {}
     steps: list[Step] = []
@@ -229,20 +233,21 @@ def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | N
         choices = []
         for op in ops:
             spec = OPS[op]
-            if first in elastic and not (spec.elementwise or spec.full):
-                continue
-            if spec.extra == "matrix" and nodes[first][-1:] != (c,) or \
-                    spec.extra == "labels" and nodes[first] != (2, c):
+            if any(spec.extra == "matrix" and s[-1:] != (c,) or
+                   spec.extra == "labels" and s != (2, c)
+                   for s in (nodes[first], static[first])):
                 continue
             if spec.arity == 1 or spec.extra:
                 shape = spec.shape(nodes[first])
-                if shape is not None and shape in shapes:
+                if shape is not None and shape in shapes \
+                        and spec.shape(static[first]) is not None:
                     choices.append(op)
             else:
                 choices.append(op)
         op = draw(st.sampled_from(choices))
         spec = OPS[op]
         args: tuple[str, ...] = (first,)
+        fixed = spec.shape(static[first]) if spec.arity == 1 or spec.extra else None
         if spec.extra == "matrix":
             if "matrix" not in extras:
                 extras["matrix"] = Input("M", (c, c), True, "matrix")
@@ -258,12 +263,13 @@ def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | N
             second = draw(st.sampled_from(names))
             args += (second,)
             shape = spec.shape(nodes[first], nodes[second])
+            fixed = spec.shape(static[first], static[second])
         else:
             shape = spec.shape(nodes[first])
         name = f"v{k + 1}"
         steps.append(Step(name, op, args, shape))
-        nodes[name] = shape
-        if any(a in elastic for a in args) and not spec.full:
+        nodes[name], static[name] = shape, fixed
+        if any(a in elastic for a in args) and not spec.full and op != "xent":
             elastic.add(name)
     # the output adds up every value nothing reads (so no step is dead, no input
     # unused) and, drawn, some inputs themselves (used inside a reduction and outside)
@@ -274,6 +280,7 @@ def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | N
     for k, e in enumerate(ends[1:], len(steps) + 1):
         steps.append(Step(f"v{k}", "add", (total, e), _bcast(nodes[total], nodes[e])))
         nodes[steps[-1].name] = steps[-1].shape
+        static[steps[-1].name] = _bcast(static[total], static[e])
         if total in elastic or e in elastic:
             elastic.add(steps[-1].name)
         total = steps[-1].name
