@@ -244,6 +244,10 @@ def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | N
                     choices.append(op)
             else:
                 choices.append(op)
+        tensor = [op for op in choices if not OPS[op].elementwise]
+        if tensor and draw(st.booleans()):  # as many tensor ops as elementwise ones
+            along = [op for op in tensor if not OPS[op].full]  # not only sum(x), mean(x)
+            choices = along if along and draw(st.booleans()) else tensor
         op = draw(st.sampled_from(choices))
         spec = OPS[op]
         args: tuple[str, ...] = (first,)
