@@ -71,6 +71,12 @@ def _broadcasts(g: Graph, a: str, v: str) -> bool:
     return g.shape(a) != g.shape(v) or g.elastic(v) and not g.elastic(a)
 
 
+def _may_broadcast(g: Graph, a: str, v: str) -> bool:
+    """v's shape may be bigger than its operand a's at call time, though their static
+    shapes agree: another operand of v has a shape known only then."""
+    return g.elastic(a) and any(b != a and g.elastic(b) for b in g.args(v))
+
+
 def _unbroadcast(g: Graph, c: str, a: str, v: str, known: bool) -> str:
     """The one place broadcast axes are summed away: v's adjoint, to a's shape.
 
@@ -135,15 +141,19 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
                 vbar = _name(h, vbar, h.fresh(f"{v}_bar"))
         adjoint[v] = vbar
         elementwise = h.op(v).elementwise
+        spreads = elementwise or h.attrs(v)["op"] == "where"
 
         def name_of(a: str) -> str | None:  # a contribution that is a's whole adjoint
             if fan[a] == 1 and a not in inputs and not (  # noqa: B023 - used right away
-                    elementwise and h.shape(a) != h.shape(v)):  # noqa: B023
+                    spreads and (h.shape(a) != h.shape(v)  # noqa: B023
+                                 or not stretched and _may_broadcast(h, a, v))):  # noqa: B023
                 return h.fresh(f"{a}_bar")
             return None
 
         for a, c in _vjp(h, v, vbar, live, name_of):
-            if elementwise and _broadcasts(h, a, v):
+            # each contribution is summed to its operand's shape on its own: added to
+            # another of a different shape first, it would be stretched over that one's
+            if spreads and (_broadcasts(h, a, v) or not stretched and _may_broadcast(h, a, v)):
                 c = _unbroadcast(h, c, a, v, known=not free)
             # v's own adjoint (a factor of 1) keeps its name: v's entry and the other
             # operands it passes to read it too
@@ -158,7 +168,7 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         total = adjoint[w]
         if stretched:  # the adjoint stretched over the output, as its seed would be
             total = h.add("broadcast_like", (total, out))
-        if w in free and len(free) > 1:
+        if stretched and w in free and len(free) > 1:
             grads.append(h.add("sum_to", (total, w), name=h.fresh(f"{w}_bar")))
             continue
         grads.append(_name(h, total, h.fresh(f"{w}_bar")))
@@ -321,7 +331,9 @@ def _check_declared(g: Graph, live: set[str]) -> None:
     """Direction-stacked tangents need every shape on the path: a reduction of a value
     of unknown shape does not know which axes carry the directions."""
     for n in g.order():
-        if n in live and not _pointwise(g, {n}) and any(g.elastic(a) for a in g.args(n)):
+        if n in live and (not _pointwise(g, {n}) and any(g.elastic(a) for a in g.args(n))
+                          or g.elastic(n) and not g.op(n).elementwise
+                          and g.attrs(n)["op"] not in ("alias", "input")):
             free = sorted(i for i in g.upstream([n]) & set(g.inputs) if g.elastic(i))
             raise GraphcError(f"forward mode through {g.attrs(n)['op']} (node {n!r}) needs "
                               f"declared shapes: declare {', '.join(free)} (e.g. "
@@ -350,14 +362,17 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
         for k, (a, d) in enumerate(zip(names, parts)):
             if a in dots:
                 dot = dots[a]
-                if stacked and len(h.shape(a)) < ndim:
+                if stacked and h.elastic(v):  # v's dims are known only at call time
+                    dot = h.add("lift_like", (dot, v))
+                elif stacked and len(h.shape(a)) < ndim:
                     dot = h.add("lift", (dot,), {"ndim": ndim})
                 terms.append(_times(h, d, v, k, names, dot))
         terms = [t for t in terms if t is not None]
         if not terms:
             return None
         total = _sum(h, terms)
-        if stacked and any(h.shape(a) != h.shape(v) for a in names if a in dots):
+        if stacked and any(_broadcasts(h, a, v) or _may_broadcast(h, a, v)
+                           for a in names if a in dots):
             total = h.add("spread", (total, v))
         return total
     if op.name not in _POINTWISE and not stacked or op.name in ("sum_to", "broadcast_like") \

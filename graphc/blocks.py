@@ -107,16 +107,16 @@ def split(h: Graph, shifts: bool = False) -> Split | None:
         else:
             kind[n] = "after" if kinds & {"sum", "after"} else "before"
     arrays = [i for i in h.inputs if kind[i] == "block"]
-    if not arrays:
-        return None
+    outputs = [o for o in h.outputs if kind[o] == "block"]
+    if not arrays or not outputs and not any(kind[n] == "sum" for n in kind):
+        return None  # no array to read, or none read: nothing to do element by element
     nodes = [n for n in h.order() if h.attrs(n)["op"] not in ("input", "const")]
     read = {a for n in h.order() if kind[n] in ("block", "sum") for a in h.args(n)}
     return Split(h, arrays, [n for n in nodes if kind[n] == "before"],
                  [n for n in h.order() if kind[n] == "before" and n in read
                   and h.attrs(n)["op"] != "const"],
                  [n for n in nodes if kind[n] == "sum"],
-                 [n for n in nodes if kind[n] == "after"],
-                 [o for o in h.outputs if kind[o] == "block"])
+                 [n for n in nodes if kind[n] == "after"], outputs)
 
 
 def kernel_graph(split: Split) -> Graph:

@@ -33,7 +33,7 @@ class Graph:
     """
 
     def __init__(self) -> None:
-        self.nx = nx.DiGraph()
+        self.nx: nx.DiGraph = IR()
         self.inputs: list[str] = []
         self.outputs: list[str] = []
         self.ops: dict[str, Op] = {}
@@ -41,8 +41,9 @@ class Graph:
         self._consts: dict[Any, str] = {}
         self._temps = 0
         self.reserved: set[str] = set()
-        # (fingerprint, order) cache, kept up to date by add, rename and remove
-        self._order: tuple[tuple, list[str]] | None = ((0, 0, 0), [])
+        # ((the DiGraph, its version), order): a topological order, valid while the
+        # DiGraph is the same one at the same version; add, rename and remove keep it
+        self._order: tuple[tuple, list[str]] | None = (self._stamp(), [])
 
     # ---- building ---------------------------------------------------------------
     def fresh(self, base: str) -> str:
@@ -102,14 +103,16 @@ class Graph:
         # dicts (_node, _succ, _pred: its documented layout) to skip per-call checks that
         # cannot fail here; one edge per operand node, its slots on the edge.
         succ, into = self.nx._succ, {}
+        valid = self._valid()
         nodes[name], succ[name], self.nx._pred[name] = attrs, {}, into
+        _edited(self.nx)
         for slot, a in enumerate(args):
             if a in into:
                 into[a]["slots"] += (slot,)
             else:
                 into[a] = succ[a][name] = {"slots": (slot,)}
         self._index[name] = len(self._index)
-        self._append_to_order(name, len(into))
+        self._append_to_order(name, valid)
         return name
 
     def add_like(self, name: str, attrs: dict, args: tuple[str, ...]) -> str:
@@ -118,16 +121,18 @@ class Graph:
         return self.add(attrs["op"], args, attrs["params"], name=name, temp=attrs["temp"],
                         pos=attrs.get("pos"))
 
-    def _append_to_order(self, name: str, edges: int) -> None:
-        """Keep the cached order through an add: a node indexed after all others is last."""
-        if self._order is None:
+    def _append_to_order(self, name: str, valid: bool) -> None:
+        """Keep the cached order through an add (``valid``: it was valid before): a node
+        indexed after all others is last."""
+        if not valid:
+            self._order = None
             return
-        (n, e, i), nodes = self._order
+        nodes = self._order[1]
         if nodes and self._index[nodes[-1]] >= self._index[name]:
             self._order = None  # indexes repeat after a removal: let order() sort it out
             return
         nodes.append(name)
-        self._order = ((n + 1, e + edges, i + 1), nodes)
+        self._order = (self._stamp(), nodes)
 
     def add_input(self, name: str, shape: shapes.Shape = (), declared: bool = False) -> str:
         """Declare an input; undeclared inputs are scalars that broadcast at call time."""
@@ -146,12 +151,12 @@ class Graph:
     def remove(self, nodes: Iterable[str]) -> None:
         """Delete nodes (nothing may still use them as operands)."""
         nodes = set(nodes)
-        valid = self._order is not None and self._order[0] == self._fingerprint()
+        valid = self._valid()
         self.nx.remove_nodes_from(nodes)
         for n in nodes:
             self._index.pop(n, None)
         # what is left of a topological order is one, and the same order() would sort
-        self._order = (self._fingerprint(), [n for n in self._order[1] if n not in nodes]) \
+        self._order = (self._stamp(), [n for n in self._order[1] if n not in nodes]) \
             if valid else None
         self._consts = {k: v for k, v in self._consts.items() if v not in nodes}
         self.inputs = [n for n in self.inputs if n not in nodes]
@@ -166,7 +171,7 @@ class Graph:
         nodes, succ, pred = self.nx._node, self.nx._succ, self.nx._pred
         if new in nodes:
             raise ValueError(f"node {new!r} exists already")
-        self._rename_in_order(old, new)
+        valid = self._valid()
         nodes[new] = dict(nodes.pop(old), temp=False)
         pred[new], succ[new] = pred.pop(old), succ.pop(old)
         for src, d in pred[new].items():
@@ -178,25 +183,31 @@ class Graph:
             node = nodes[dst]
             node["args"] = tuple(new if a == old else a for a in node["args"])
         self._index[new] = self._index.pop(old)
+        _edited(self.nx)
+        self._rename_in_order(old, new, valid)
         if nodes[new]["op"] == "input":  # only input nodes are in self.inputs, a long list
             self.inputs = [new if n == old else n for n in self.inputs]
         if old in self.outputs:
             self.outputs = [new if n == old else n for n in self.outputs]
 
-    def _rename_in_order(self, old: str, new: str) -> None:
-        """Keep the cached order through a rename: the node keeps its index, so its
-        place, unless another node has the same index (the tie order() would break by
-        dict order, which the rename changes)."""
-        if self._order is None:
+    def _rename_in_order(self, old: str, new: str, valid: bool) -> None:
+        """Keep the cached order through a rename (``valid``: it was valid before, and
+        ``new`` has ``old``'s index now): the node keeps its index, so its place, unless
+        another node has the same index (the tie order() would break by dict order,
+        which the rename changes)."""
+        if not valid:
+            self._order = None
             return
         index, nodes = self._index, self._order[1]
         # usually the node just added; else a binary search (nodes are sorted by index)
+        key = lambda n: index[new if n == old else n]  # noqa: E731 - old's index is new's
         k = len(nodes) - 1 if nodes and nodes[-1] == old else \
-            bisect.bisect_left(nodes, index[old], key=index.__getitem__)
-        tie = k + 1 < len(nodes) and index[nodes[k + 1]] == index[old] or \
-            k > 0 and index[nodes[k - 1]] == index[old]
+            bisect.bisect_left(nodes, index[new], key=key)
+        tie = k + 1 < len(nodes) and key(nodes[k + 1]) == index[new] or \
+            k > 0 and key(nodes[k - 1]) == index[new]
         if k < len(nodes) and nodes[k] == old and not tie:
             nodes[k] = new
+            self._order = (self._stamp(), nodes)
         else:
             self._order = None
 
@@ -238,13 +249,12 @@ class Graph:
         then kept up to date as the graph's own methods edit it.
         """
         index, pred = self._index, self.nx._pred
-        fingerprint = self._fingerprint()
-        if self._order is not None and self._order[0] == fingerprint:
+        if self._valid():
             return list(self._order[1])
         if index.keys() == self.nx._node.keys():
             nodes = sorted(self.nx, key=index.__getitem__)
             if all(index[p] < index[n] for n in nodes for p in pred[n]):
-                self._order = (fingerprint, nodes)
+                self._order = (self._stamp(), nodes)
                 return list(nodes)
         try:
             return list(nx.lexicographical_topological_sort(
@@ -254,9 +264,18 @@ class Graph:
             raise CycleError("the graph has a cycle: " + " -> ".join(cycle + cycle[:1])) \
                 from None
 
-    def _fingerprint(self) -> tuple[int, int, int]:
-        """What the graph looks like: an edit of g.nx behind our back changes it."""
-        return len(self.nx._node), sum(map(len, self.nx._pred.values())), len(self._index)
+    def _stamp(self) -> tuple[nx.DiGraph, int | None]:
+        """Which DiGraph, at which version: any edit through its methods (``IR``) or
+        ours changes it, so no cached order outlives one (a plain DiGraph put in
+        ``g.nx`` has no version: nothing is cached for it)."""
+        return self.nx, getattr(self.nx, "version", None)
+
+    def _valid(self) -> bool:
+        """The cached order is one of the graph as it is now."""
+        if self._order is None:
+            return False
+        (graph, version), _ = self._order
+        return graph is self.nx and version is not None and version == self.nx.version
 
     def upstream(self, nodes: Iterable[str]) -> set[str]:
         """``nodes`` and everything they depend on: one walk for all of them."""
@@ -310,7 +329,7 @@ class Graph:
         new.ops = dict(self.ops)
         new._index, new._consts = dict(self._index), dict(self._consts)
         new._temps, new.reserved = self._temps, set(self.reserved)
-        new._order = None if self._order is None else (self._order[0], list(self._order[1]))
+        new._order = (new._stamp(), list(self._order[1])) if self._valid() else None
         return new
 
     def rebuilt(self, add: Callable[[Graph, str, dict], None]) -> Graph:
@@ -425,10 +444,65 @@ class Graph:
             return {"text/plain": repr(self)}
 
 
+class IR(nx.DiGraph):
+    """networkx's DiGraph that counts its edits in ``version``, so that what is cached
+    about its structure (``Graph.order``) is known to be current, whatever edits it:
+    its own methods here, networkx functions that call them, or ``Graph``'s methods,
+    which write its dicts directly and call ``_edited``."""
+
+    version = 0
+
+    def add_node(self, *args: Any, **kwargs: Any) -> None:
+        super().add_node(*args, **kwargs)
+        _edited(self)
+
+    def add_nodes_from(self, *args: Any, **kwargs: Any) -> None:
+        super().add_nodes_from(*args, **kwargs)
+        _edited(self)
+
+    def remove_node(self, *args: Any, **kwargs: Any) -> None:
+        super().remove_node(*args, **kwargs)
+        _edited(self)
+
+    def remove_nodes_from(self, *args: Any, **kwargs: Any) -> None:
+        super().remove_nodes_from(*args, **kwargs)
+        _edited(self)
+
+    def add_edge(self, *args: Any, **kwargs: Any) -> None:
+        super().add_edge(*args, **kwargs)
+        _edited(self)
+
+    def add_edges_from(self, *args: Any, **kwargs: Any) -> None:
+        super().add_edges_from(*args, **kwargs)
+        _edited(self)
+
+    def remove_edge(self, *args: Any, **kwargs: Any) -> None:
+        super().remove_edge(*args, **kwargs)
+        _edited(self)
+
+    def remove_edges_from(self, *args: Any, **kwargs: Any) -> None:
+        super().remove_edges_from(*args, **kwargs)
+        _edited(self)
+
+    def clear(self) -> None:
+        super().clear()
+        _edited(self)
+
+    def clear_edges(self) -> None:
+        super().clear_edges()
+        _edited(self)
+
+
+def _edited(graph: nx.DiGraph) -> None:
+    """Count an edit of ``graph``'s structure (a plain DiGraph has no count to keep)."""
+    if isinstance(graph, IR):
+        graph.version += 1
+
+
 def _copy_digraph(old: nx.DiGraph) -> nx.DiGraph:
     """nx.DiGraph.copy() for our graphs, in one pass over the dicts: each edge's data dict
     is shared by its _succ and _pred entries, as networkx keeps it."""
-    new = nx.DiGraph()
+    new = IR()
     new.graph.update(old.graph)
     new._node.update((n, dict(d)) for n, d in old._node.items())
     succ, pred = new._succ, new._pred

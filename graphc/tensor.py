@@ -86,7 +86,9 @@ def _basis(x):
     if n * n > 50_000_000:  # TANGENT_LIMIT (this helper ships alone, so spelled out)
         raise ValueError(f"forward mode: an input of {n} elements carries {n} directions "
                          f"({n * n:,} numbers at least); use mode='reverse'")
-    return np.eye(n, dtype=np.result_type(x, np.float32)).reshape((n,) + np.shape(x))
+    # by dtype alone: NumPy 1.x promotes a float64 scalar with float32 by its value
+    dtype = np.result_type(np.asarray(x).dtype, np.float32)
+    return np.eye(n, dtype=dtype).reshape((n,) + np.shape(x))
 
 
 def _from_directions(t, x):
@@ -99,6 +101,13 @@ def _from_directions(t, x):
 def _lift(t, ndim):
     """A direction-stacked tangent padded with 1-axes so it broadcasts like ndim dims."""
     return t.reshape(t.shape[:1] + (1,) * (ndim - t.ndim + 1) + t.shape[1:])
+
+
+def _lift_like(t, like):
+    """_lift to the dims of `like`, a value whose shape is known only now (an undeclared
+    input broadcast it)."""
+    extra = np.ndim(like) - np.ndim(t) + 1
+    return t.reshape(t.shape[:1] + (1,) * extra + t.shape[1:]) if extra > 0 else t
 
 
 # ---- shapes -------------------------------------------------------------------------
@@ -175,6 +184,8 @@ def _expand(g: Any, grad: str, node: str) -> str:
     x = g.args(node)[0]
     if params.get("keepdims") or params.get("axis") is None and not g.shape(node):
         return grad
+    if g.elastic(x):  # x has more axes at call time: the axes as the reduction read them
+        return g.add("expand_dims", (grad,), {"axis": params["axis"]})
     axes = _axes(params.get("axis"), len(g.shape(x)))
     return g.add("expand_dims", (grad,), {"axis": axes[0] if len(axes) == 1 else axes})
 
@@ -188,9 +199,30 @@ def _count(g: Any, node: str) -> str:
     return g.add("size_ratio", (x, node))
 
 
+def _matmul_grad(grad, a, b, slot):
+    """d(a @ b) for operand ``slot`` (0: a, 1: b), for shapes known only now: a vector
+    as a 1-row/1-column matrix, the batch axes broadcasting added summed away."""
+    a2 = a if np.ndim(a) > 1 else np.reshape(a, (1, -1))
+    b2 = b if np.ndim(b) > 1 else np.reshape(b, (-1, 1))
+    g2 = np.reshape(grad, np.shape(grad)[:-1] + (1,) + np.shape(grad)[-1:]) \
+        if np.ndim(a) == 1 else grad
+    g2 = np.expand_dims(g2, -1) if np.ndim(b) == 1 else g2
+    if slot == 0:
+        d, like = g2 @ np.swapaxes(b2, -1, -2), a2
+    else:
+        d, like = np.swapaxes(a2, -1, -2) @ g2, b2
+    lead = d.ndim - like.ndim
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(like.shape)
+                                      if n == 1 and d.shape[lead + i] != 1)
+    return np.sum(d, axis=axes).reshape(np.shape(a if slot == 0 else b)) if axes else \
+        d.reshape(np.shape(a if slot == 0 else b))
+
+
 def _matmul_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
     a, b = g.args(node)
     sa, sb = g.shape(a), g.shape(b)
+    if g.elastic(a) or g.elastic(b):  # dims known only at call time: NumPy's rule then
+        return tuple(g.add("matmul_grad", (grad, a, b), {"slot": k}) for k in (0, 1))
     if len(sa) == 1 and len(sb) == 1:
         return g.add("mul", (grad, b)), g.add("mul", (grad, a))
     if len(sa) == 1:
@@ -279,11 +311,17 @@ def _cross_entropy_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
     scale = g.add("div", (grad, _batch(g, logits)))
     probs = g.add("softmax", (logits,), {"axis": -1})
     # (softmax - labels) / N for one-hot rows; weighting the softmax by each row's label
-    # sum keeps it exact for any labels, at the cost of one small reduction.
-    probs = g.add("mul", (probs, _keep(g, labels, -1)))
+    # sum keeps it exact for any labels, at the cost of one small reduction. Labels that
+    # broadcast ([N, 1]) are summed as the loss sees them, stretched over the logits.
+    same = g.shape(labels) == g.shape(logits) and g.elastic(labels) == g.elastic(logits)
+    full = labels if same else g.add("broadcast_like", (labels, logits))
+    probs = g.add("mul", (probs, _keep(g, full, -1)))
     d_logits = g.add("mul", (g.add("sub", (probs, labels)), scale))
     d_labels = g.add("neg", (g.add("mul", (g.add("log_softmax", (logits,), {"axis": -1}),
                                            scale)),))
+    if not same:  # each label's gradient sums over the logits it was stretched over
+        d_labels = g.add("sum_to", (d_labels, labels)) if g.elastic(labels) or \
+            g.elastic(logits) else reduce_to(g, d_labels, g.shape(logits), g.shape(labels))
     return d_logits, d_labels
 
 
@@ -551,6 +589,10 @@ def _register_all() -> None:
                  shape=_shape_of(_matmul_shape), vjp=_matmul_vjp, jvp=_matmul_jvp,
                  fresh=True, dtype="follows",
                  rules=("{out}_bar @ {1}.T", "{0}.T @ {out}_bar")))
+    _register(Op("matmul_grad", 3, "_matmul_grad({0}, {1}, {2}, {slot})", _matmul_grad,
+                 slot_prec=(0, 0, 0), params={"slot": 0}, public=False, fresh=True,
+                 dtype="follows", helpers=(_matmul_grad,),
+                 shape=lambda g, args, params: g.shape(args[1 + params["slot"]])))
     _register(Op("transpose", 1, "{0}.T", np.transpose, ATOM, (ATOM,), symbol=".T",
                  shape=_shape_of(_T_shape), jvp=_transpose_jvp, rules=("{out}_bar.T",),
                  dtype="follows",
@@ -653,6 +695,9 @@ def _register_all() -> None:
     _register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"ndim": None},
                  public=False, helpers=(_lift,),
                  shape=lambda g, args, params: _lifted(g.shape(args[0]), params["ndim"])))
+    _register(Op("lift_like", 2, "_lift_like({0}, {1})", _lift_like, slot_prec=(0, 0),
+                 public=False, helpers=(_lift_like,), shape=lambda g, args, params: _lifted(
+                     g.shape(args[0]), max(len(g.shape(args[1])), len(g.shape(args[0])) - 1))))
 
 
 def _reversed_last(shape: shapes.Shape, k: int) -> shapes.Shape:

@@ -1,0 +1,300 @@
+"""Hypothesis strategies for random tensor programs, with the same program in JAX.
+
+A ``Program`` is a few inputs (undeclared, declared, 0-d, ``(n, 1)``...) and steps that
+mix elementwise ops, full and axis reductions, matmul, transposes, slices, the softmax
+family and ``cross_entropy``, so that one input is used inside and outside reductions
+and broadcast against values of other shapes. ``text()`` writes it in graphc's
+language; ``jax_fn`` computes the same thing with ``jax.numpy``. Every shape belongs to
+a family that broadcasts to ``(2, C)`` (``()``, ``(1,)``, ``(C,)``, ``(1, C)``,
+``(2, 1)``, ``(2, C)``), so any two values can meet in an elementwise op.
+
+Only smooth ops on safe domains are drawn (``log(u*u + 1)``, ``u / (v*v + 1)``), so
+any nan or disagreement with JAX is a bug. Written without graphc's machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+
+def family(c: int) -> tuple[tuple[int, ...], ...]:
+    """The shapes a program's values take: all broadcast together to (2, c)."""
+    return ((), (1,), (c,), (1, c), (2, 1), (2, c))
+
+
+@dataclass
+class Input:
+    name: str
+    shape: tuple[int, ...]  # the shape of the value passed at call time
+    declared: bool
+    role: str = "value"  # "value", "matrix" (a (C, C) right operand) or "labels"
+
+    def declaration(self) -> str | None:
+        if not self.declared:
+            return None
+        return f"{self.name}: {list(self.shape) if self.shape else 'scalar'}"
+
+
+@dataclass
+class Step:
+    name: str
+    op: str
+    args: tuple[str, ...]
+    shape: tuple[int, ...]
+
+
+@dataclass
+class Program:
+    """A random tensor program: ``text()`` for graphc, ``jax_fn`` for JAX."""
+
+    inputs: list[Input]
+    steps: list[Step]
+    c: int
+    elastic: set[str] = field(default_factory=set)  # nodes whose shape is known at call time
+
+    @property
+    def out(self) -> str:
+        return self.steps[-1].name
+
+    def text(self) -> str:
+        lines = [d for d in (i.declaration() for i in self.inputs) if d]
+        for s in self.steps:
+            lines.append(f"{s.name} = " + OPS[s.op].text(*s.args))
+        return "\n".join(lines) + "\n"
+
+    def jax_fn(self, jnp: Any, jax: Any) -> Callable[..., Any]:
+        """The program in JAX: positional arguments in ``self.inputs``' order."""
+        def f(*values: Any) -> Any:
+            env = {i.name: v for i, v in zip(self.inputs, values)}
+            for s in self.steps:
+                env[s.name] = OPS[s.op].jax(jnp, jax, *(env[a] for a in s.args))
+            return env[self.out]
+        return f
+
+    def values(self, seed: int, dtype: Any = np.float64) -> dict[str, Any]:
+        """Inputs at a reproducible random point; undeclared 0-d inputs as Python floats."""
+        rng = np.random.default_rng(seed)
+        out: dict[str, Any] = {}
+        for i in self.inputs:
+            v = rng.uniform(-1.5, 1.5, size=i.shape)
+            if i.role == "labels":
+                v = rng.uniform(0.0, 1.0, size=i.shape)
+            if not i.shape and not i.declared and dtype == np.float64:
+                out[i.name] = float(v)
+            else:
+                out[i.name] = np.asarray(v, dtype=dtype)
+        return out
+
+    def has_elastic_tensor_op(self) -> bool:
+        """An op other than an elementwise one reads a value whose shape is known only
+        at call time (forward mode refuses those: it needs declared shapes)."""
+        needed = {self.out}
+        for s in reversed(self.steps):
+            if s.name in needed:
+                needed.update(s.args)
+        return any(not OPS[s.op].elementwise and any(a in self.elastic for a in s.args)
+                   for s in self.steps if s.name in needed)
+
+
+@dataclass
+class OpSpec:
+    text: Callable[..., str]
+    jax: Callable[..., Any]
+    shape: Callable[..., tuple[int, ...] | None]  # the result's shape; None: not drawn
+    arity: int = 1
+    elementwise: bool = False
+    full: bool = False  # a reduction to a scalar (may read an undeclared value)
+    extra: str | None = None  # "matrix" or "labels": reads an input of that role
+
+
+def _bcast(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(np.broadcast_shapes(*shapes))
+
+
+def _keep_last(s: tuple[int, ...]) -> tuple[int, ...] | None:
+    return s[:-1] + (1,) if s else None
+
+
+def _drop_last(s: tuple[int, ...]) -> tuple[int, ...] | None:
+    return s[:-1] if s else None
+
+
+def _slice_last(s: tuple[int, ...]) -> tuple[int, ...] | None:
+    return s[:-1] + (1,) if s and s[-1] > 1 else None
+
+
+def _sm(jax: Any, name: str, x: Any, axis: int) -> Any:
+    return getattr(jax.nn, name)(x, axis=axis)
+
+
+def _lse(jax: Any, x: Any, keepdims: bool) -> Any:
+    return jax.scipy.special.logsumexp(x, axis=-1, keepdims=keepdims)
+
+
+def _unary(template: str, fn: Callable[[Any, Any], Any]) -> OpSpec:
+    return OpSpec(lambda a: template.format(a), lambda jnp, jax, a: fn(jnp, a),
+                  lambda s: s, elementwise=True)
+
+
+def _binary(template: str, fn: Callable[[Any, Any, Any], Any]) -> OpSpec:
+    return OpSpec(lambda a, b: template.format(a, b), lambda jnp, jax, a, b: fn(jnp, a, b),
+                  _bcast, arity=2, elementwise=True)
+
+
+OPS: dict[str, OpSpec] = {
+    "sin": _unary("sin({0})", lambda jnp, a: jnp.sin(a)),
+    "tanh": _unary("tanh({0})", lambda jnp, a: jnp.tanh(a)),
+    "exp": _unary("exp(tanh({0}))", lambda jnp, a: jnp.exp(jnp.tanh(a))),
+    "square": _unary("{0} * {0}", lambda jnp, a: a * a),
+    "neg": _unary("-{0}", lambda jnp, a: -a),
+    "log": _unary("log({0} * {0} + 1)", lambda jnp, a: jnp.log(a * a + 1)),
+    "sigmoid": _unary("sigmoid({0})", lambda jnp, a: 1 / (1 + jnp.exp(-a))),
+    "scale": _unary("2.5 * {0} - 1", lambda jnp, a: 2.5 * a - 1),
+    "add": _binary("{0} + {1}", lambda jnp, a, b: a + b),
+    "sub": _binary("{0} - {1}", lambda jnp, a, b: a - b),
+    "mul": _binary("{0} * {1}", lambda jnp, a, b: a * b),
+    "div": _binary("{0} / ({1} * {1} + 1)", lambda jnp, a, b: a / (b * b + 1)),
+    "sum": OpSpec(lambda a: f"sum({a})", lambda jnp, jax, a: jnp.sum(a), lambda s: (),
+                  full=True),
+    "mean": OpSpec(lambda a: f"mean({a})", lambda jnp, jax, a: jnp.mean(a), lambda s: (),
+                   full=True),
+    "sum0": OpSpec(lambda a: f"sum({a}, axis=0)", lambda jnp, jax, a: jnp.sum(a, axis=0),
+                   lambda s: s[1:] if s else None),
+    "mean0k": OpSpec(lambda a: f"mean({a}, axis=0, keepdims=True)",
+                     lambda jnp, jax, a: jnp.mean(a, axis=0, keepdims=True),
+                     lambda s: (1,) + s[1:] if s else None),
+    "sum_lastk": OpSpec(lambda a: f"sum({a}, axis=-1, keepdims=True)",
+                        lambda jnp, jax, a: jnp.sum(a, axis=-1, keepdims=True), _keep_last),
+    "mean_last": OpSpec(lambda a: f"mean({a}, axis=-1)",
+                        lambda jnp, jax, a: jnp.mean(a, axis=-1), _drop_last),
+    "softmax": OpSpec(lambda a: f"softmax({a})", lambda jnp, jax, a: _sm(jax, "softmax", a, -1),
+                      lambda s: s if s else None),
+    "softmax0": OpSpec(lambda a: f"softmax({a}, axis=0)",
+                       lambda jnp, jax, a: _sm(jax, "softmax", a, 0),
+                       lambda s: s if len(s) == 2 else None),
+    "log_softmax": OpSpec(lambda a: f"log_softmax({a})",
+                          lambda jnp, jax, a: _sm(jax, "log_softmax", a, -1),
+                          lambda s: s if s else None),
+    "logsumexp": OpSpec(lambda a: f"logsumexp({a})",
+                        lambda jnp, jax, a: _lse(jax, a, False), _drop_last),
+    "logsumexpk": OpSpec(lambda a: f"logsumexp({a}, keepdims=True)",
+                         lambda jnp, jax, a: _lse(jax, a, True), _keep_last),
+    "slice_last": OpSpec(lambda a: f"slice({a}, stop=1, axis=-1)",
+                         lambda jnp, jax, a: a[..., :1], _slice_last),
+    "slice_end": OpSpec(lambda a: f"slice({a}, start=-1, axis=-1)",
+                        lambda jnp, jax, a: a[..., -1:], _slice_last),
+    "slice_row": OpSpec(lambda a: f"slice({a}, start=1)", lambda jnp, jax, a: a[1:],
+                        lambda s: (1,) + s[1:] if len(s) == 2 and s[0] == 2 else None),
+    "matmul": OpSpec(lambda a, m: f"{a} @ {m}", lambda jnp, jax, a, m: a @ m,
+                     lambda s: s if s and s[-1] > 1 else None, arity=2, extra="matrix"),
+    "matmul_t": OpSpec(lambda a, m: f"({m} @ {a}.T).T", lambda jnp, jax, a, m: (m @ a.T).T,
+                       lambda s: s if len(s) == 2 and s[-1] > 1 else None, arity=2,
+                       extra="matrix"),
+    "xent": OpSpec(lambda a, lab: f"cross_entropy({a}, {lab})",
+                   lambda jnp, jax, a, lab: -jnp.sum(lab * _sm(jax, "log_softmax", a, -1))
+                   / a.shape[0], lambda s: () if len(s) == 2 and s[-1] > 1 else None,
+                   arity=2, extra="labels"),
+}
+TENSOR_OPS = [k for k, v in OPS.items() if not v.elementwise]
+ELEMENTWISE_OPS = [k for k, v in OPS.items() if v.elementwise]
+BIG_OPS = [k for k in OPS if OPS[k].extra is None and "slice" not in k]
+"""Ops drawn for big arrays (fuse="numba", blocks=True): no (C, C) matrix."""
+
+
+@st.composite
+def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | None = None,
+             free: bool = True, declared: bool = True) -> Program:
+    """A random tensor program over ``family(c)`` shapes; ``free``/``declared``: whether
+    undeclared/declared inputs may be drawn."""
+    ops = list(OPS) if ops is None else ops
+    shapes = family(c)
+    kinds = [k for k, on in (("free", free), ("declared", declared)) if on]
+    inputs = [Input(f"x{k}", draw(st.sampled_from(shapes)),
+                    draw(st.sampled_from(kinds)) == "declared")
+              for k in range(draw(st.integers(1, 4)))]
+    nodes: dict[str, tuple[int, ...]] = {i.name: i.shape for i in inputs}
+    # the shape graphc sees when it compiles: an undeclared input is a scalar there, so a
+    # value it broadcasts (elastic) may have more axes when called; an op is drawn only
+    # where both shapes allow it (NumPy, JAX and graphc then read the axes alike)
+    static = {i.name: i.shape if i.declared else () for i in inputs}
+    elastic = {i.name for i in inputs if not i.declared}
+    extras: dict[str, Input] = {}
+    steps: list[Step] = []
+    for k in range(draw(st.integers(min(3, max_steps), max_steps))):
+        names = list(nodes)
+        # the newest value often, but any earlier one (inputs included) as often, so
+        # that values are used inside and outside reductions
+        first = draw(st.sampled_from([names[-1], *names]))
+        choices = []
+        for op in ops:
+            spec = OPS[op]
+            if any(spec.extra == "matrix" and s[-1:] != (c,) or
+                   spec.extra == "labels" and s != (2, c)
+                   for s in (nodes[first], static[first])):
+                continue
+            if spec.arity == 1 or spec.extra:
+                shape = spec.shape(nodes[first])
+                if shape is not None and shape in shapes \
+                        and spec.shape(static[first]) is not None:
+                    choices.append(op)
+            else:
+                choices.append(op)
+        tensor = [op for op in choices if not OPS[op].elementwise]
+        if tensor and draw(st.booleans()):  # as many tensor ops as elementwise ones
+            along = [op for op in tensor if not OPS[op].full]  # not only sum(x), mean(x)
+            choices = along if along and draw(st.booleans()) else tensor
+        op = draw(st.sampled_from(choices))
+        spec = OPS[op]
+        args: tuple[str, ...] = (first,)
+        fixed = spec.shape(static[first]) if spec.arity == 1 or spec.extra else None
+        if spec.extra == "matrix":
+            if "matrix" not in extras:
+                extras["matrix"] = Input("M", (c, c), True, "matrix")
+            args += ("M",)
+            shape = spec.shape(nodes[first])
+        elif spec.extra == "labels":
+            if "labels" not in extras:
+                extras["labels"] = Input("L", draw(st.sampled_from([(2, c), (2, 1), (1, c)])),
+                                         True, "labels")
+            args += ("L",)
+            shape = ()
+        elif spec.arity == 2:
+            second = draw(st.sampled_from(names))
+            args += (second,)
+            shape = spec.shape(nodes[first], nodes[second])
+            fixed = spec.shape(static[first], static[second])
+        else:
+            shape = spec.shape(nodes[first])
+        name = f"v{k + 1}"
+        steps.append(Step(name, op, args, shape))
+        nodes[name], static[name] = shape, fixed
+        if any(a in elastic for a in args) and not spec.full and op != "xent":
+            elastic.add(name)
+    # the output adds up every value nothing reads (so no step is dead, no input
+    # unused) and, drawn, some inputs themselves (used inside a reduction and outside)
+    read = {a for s in steps for a in s.args}
+    ends = [s.name for s in steps if s.name not in read]
+    ends += [i.name for i in inputs if i.name not in read or draw(st.booleans())]
+    total = ends[0]
+    for k, e in enumerate(ends[1:], len(steps) + 1):
+        steps.append(Step(f"v{k}", "add", (total, e), _bcast(nodes[total], nodes[e])))
+        nodes[steps[-1].name] = steps[-1].shape
+        static[steps[-1].name] = _bcast(static[total], static[e])
+        if total in elastic or e in elastic:
+            elastic.add(steps[-1].name)
+        total = steps[-1].name
+    used = {a for s in steps for a in s.args}
+    return Program([i for i in inputs if i.name in used] + list(extras.values()), steps, c,
+                   elastic)
+
+
+OPTIONS: list[dict[str, Any]] = [
+    {"optimize": True}, {"optimize": False}, {"fuse": "numexpr"}, {"blocks": True},
+    {"fuse": "numba"},
+]
+"""gc.compile's options, each as its keyword arguments."""
