@@ -278,7 +278,7 @@ def _sum_to(x, like):
 
 def _broadcast_like(x, like):
     """x broadcast against `like`: the shape a tangent or adjoint must have."""
-    if like.__class__ is float:  # Python floats stretch nothing: the fast path
+    if like.__class__ is float:  # a Python float stretches nothing: the fast path
         return x
     if isinstance(x, (int, float)) and not isinstance(x, np.generic):
         x = np.result_type(x, like).type(x)  # weak, as in NumPy: like's float32 stays

@@ -12,16 +12,16 @@ import numpy as np
 
 def _broadcast_like(x, like):
     """x broadcast against `like`: the shape a tangent or adjoint must have."""
-    if isinstance(like, float):  # a scalar stretches nothing: fast path for floats
+    if like.__class__ is float:  # a Python float stretches nothing: the fast path
         return x
+    if isinstance(x, (int, float)) and not isinstance(x, np.generic):
+        x = np.result_type(x, like).type(x)  # weak, as in NumPy: like's float32 stays
     have, want = np.shape(x), np.shape(like)
     if have == want:
         return x
     shape = np.broadcast_shapes(have, want)
     if have == shape:
         return x
-    if isinstance(x, (int, float)):  # a Python number stays weak: like's float32 stays
-        x = np.asarray(x, dtype=np.result_type(x, like))
     return np.broadcast_to(x, shape)
 
 
