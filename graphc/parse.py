@@ -327,7 +327,7 @@ class _Parser:
         if isinstance(stmt.value, ast.Lambda):
             if target in self.scope.names:
                 raise _error(ParseError, f"{target} is already a value", stmt.targets[0])
-            if target in _CALLABLE:  # its nodes would be taken for graphc's
+            if target in OPS:  # its nodes would be taken for graphc's (alias, input too)
                 raise _error(ParseError, f"{target} is a graphc function; give the lambda "
                              "a name of its own", stmt.targets[0])
             self.lambdas[target] = _lambda_op(target, stmt.value, self.lambdas, self.depths,
@@ -369,11 +369,12 @@ takes at most 200 nested parentheses in one expression."""
 
 
 def _depth(body: Graph, depths: dict[str, int]) -> int:
-    """How deep the body's formula is: calls of other lambdas count their own depth."""
+    """How deep the body's formula is: a call of another lambda counts its depth, plus
+    one for the call (derivatives go through each body in turn, a level each)."""
     at: dict[str, int] = {}
     for n in body.order():
         d = body.attrs(n)
-        own = 0 if d["op"] in ("input", "const", "alias") else depths.get(d["op"], 1)
+        own = 0 if d["op"] in ("input", "const", "alias") else depths.get(d["op"], 0) + 1
         at[n] = own + max((at[a] for a in d["args"]), default=0)
     return at[body.outputs[0]]
 

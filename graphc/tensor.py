@@ -342,8 +342,8 @@ def _mse_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
         isinstance(d, int) for d in shape) else g.add("size_ratio", (diff, node))
     d = g.add("mul", (diff, g.add("div", (grad, n))))
 
-    def to(x: str, t: str) -> str:
-        return x if g.shape(t) == shape else g.add("sum_to", (x, t))
+    def to(x: str, t: str) -> str:  # an operand broadcast now or at call time: summed back
+        return x if g.shape(t) == shape and not g.elastic(diff) else g.add("sum_to", (x, t))
     return to(d, pred), to(g.add("neg", (d,)), target)
 
 

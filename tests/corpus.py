@@ -843,118 +843,10 @@ def _option_cases() -> list[Case]:
 
 # ------------------------------------------------------------------------------- list
 
-_ITEMS = {
-    "REVERSE_MODE": "item 1: reverse mode, an input inside and outside a reduction",
-    "CROSS_ENTROPY_N1": "item 2: forward mode, cross_entropy with labels [N, 1]",
-    "CONSTANTS": "item 4: constants follow NumPy float64 (inf, nan), compiled and shipped",
-    "LAMBDA_FORMULA": "item 6: lambda derivatives come from the unsimplified formula",
-    "DIV_ZERO": "item 7: d(w/0)/dw is nan where NumPy's 1/0 is inf",
-    "USER_NAMES": "names a user picks are the user's (an op's name is refused, or taken by the op)",
-    "RAW_WARNINGS": "eval at a kink: raw RuntimeWarning lines (say it once, in graphc's words)",
-    "INTERNAL_OPS": "tracebacks: internal ops called from text without their parameters",
-    "BROADCAST": "tracebacks: an undeclared input that cannot broadcast with declared ones",
-    "EMPTY_ARRAYS": "tracebacks: mean over [0], forward mode over a [0] input",
-    "LAMBDA_HANGS": "hangs: lambdas calling the previous one twice, 150-deep bodies, 2,000 lambdas",
-    "OVERWRITE_SOURCE": "files: compile X.gc -o X.gc overwrites its own source",
-    "STEPS_FOLDERS": "files: --steps no/such/dir creates folders while compile -o refuses",
-    "FIFO": "hangs: a FIFO with no writer blocks",
-}
-
-KNOWN_ISSUE_17: dict[str, str] = {case: _ITEMS[item] for item, cases in {
-    "REVERSE_MODE": """
-        sem-col-row sem-mean-plus-mean sem-random-column-007-reverse
-        sem-random-column-012-reverse sem-random-column-022-reverse
-        sem-random-column-027-reverse sem-random-column-047-reverse
-        sem-random-column-052-reverse sem-random-column-057-reverse
-        sem-random-column-082-reverse sem-random-column-087-reverse sem-random-mixed-029-reverse
-        sem-random-mixed-034-reverse sem-random-undeclared-010-reverse
-        sem-random-undeclared-015-reverse sem-random-undeclared-040-reverse
-        sem-random-undeclared-055-reverse sem-sum-plus-scalar sem-sum-plus-sin
-    """,
-    "CROSS_ENTROPY_N1": """
-        sem-ce-labels-n1-fwd
-    """,
-    "CONSTANTS": """
-        sem-const-bigint sem-const-cuberoot sem-const-div0 sem-const-mul-cuberoot
-        sem-const-mul-div0 sem-const-mul-ndiv0 sem-const-mul-pow10 sem-const-mul-pow1024
-        sem-const-mul-sqrtm1 sem-const-mul-zdiv0 sem-const-mul-zeropow sem-const-nan
-        sem-const-ndiv0 sem-const-pow10 sem-const-pow1024 sem-const-sqrtm1 sem-const-zdiv0
-        sem-const-zeropow
-    """,
-    "LAMBDA_FORMULA": """
-        sem-exp-log-lambda sem-exp-log-lambda-fwd sem-sqrt-squared-lambda
-        sem-sqrt-squared-lambda-fwd sem-x2-over-x-lambda sem-x2-over-x-lambda-fwd
-    """,
-    "DIV_ZERO": """
-        sem-div-zero-w sem-div-zero-w-fwd
-    """,
-    "USER_NAMES": """
-        names-035-middle names-035-output names-036-middle names-036-output names-037-middle
-        names-037-output names-038-lambda names-039-middle names-039-output names-040-middle
-        names-040-output names-041-middle names-041-output names-043-middle names-043-output
-        names-044-middle names-044-output names-045-middle names-045-output names-046-middle
-        names-046-output names-047-middle names-047-output names-048-middle names-048-output
-        names-049-middle names-049-output names-050-middle names-050-output names-051-middle
-        names-051-output names-052-middle names-052-output names-053-middle names-053-output
-        names-054-lambda names-055-middle names-055-output names-056-middle names-056-output
-        names-057-middle names-057-output names-058-middle names-058-output names-059-middle
-        names-059-output names-060-middle names-060-output names-061-middle names-061-output
-        names-062-middle names-062-output names-063-middle names-063-output names-064-middle
-        names-064-output names-065-middle names-065-output names-066-middle names-066-output
-        names-067-middle names-067-output names-068-middle names-068-output names-069-middle
-        names-069-output names-070-middle names-070-output names-071-middle names-071-output
-        names-072-middle names-072-output names-073-middle names-073-output names-074-middle
-        names-074-output names-075-middle names-075-output names-076-middle names-076-output
-        names-077-middle names-077-output names-078-middle names-078-output names-079-middle
-        names-079-output names-080-middle names-080-output names-081-middle names-081-output
-        names-082-middle names-082-output names-083-middle names-083-output names-084-middle
-        names-084-output names-085-middle names-085-output names-086-middle names-086-output
-        names-087-middle names-087-output names-088-middle names-088-output names-089-middle
-        names-089-output names-090-middle names-090-output names-091-middle names-091-output
-        names-092-middle names-092-output names-093-middle names-093-output
-    """,
-    "RAW_WARNINGS": """
-        sem-zero-dim-logsumexp
-        opt-at-29-verify opt-at-31-verify opt-at-33-verify opt-at-41-verify
-        opt-at-good-huge-forward opt-at-good-huge-reverse sem-cube-1e+300 sem-cube-1e-300
-        sem-div--0.0 sem-div-0.0 sem-div-1e+300 sem-div-1e-300 sem-inf-input sem-inf-input-fwd
-        sem-log--0.0 sem-log--2.0 sem-log--inf sem-log-0.0 sem-sigmoid-1e+300
-        sem-softplus-1e+300 sem-softplus-nan sem-sqrt--0.0 sem-sqrt--2.0 sem-sqrt--inf
-        sem-sqrt-0.0 sem-square-1e+300 sem-square-1e-300 sem-tanh-1e-300
-    """,
-    "INTERNAL_OPS": """
-        sem-expand-dims sem-expand-dims-fwd sem-keepdims-none sem-keepdims-none-fwd sem-lift
-        sem-lift-fwd sem-reverse-last sem-reverse-last-fwd sem-slice-none sem-slice-none-fwd
-    """,
-    "BROADCAST": """
-        sem-undeclared-vs-declared
-    """,
-    "EMPTY_ARRAYS": """
-        sem-zero-dim-logsumexp-fwd sem-zero-dim-mean sem-zero-dim-mean-fwd
-        sem-zero-dim-softmax-fwd sem-zero-dim-sum-fwd
-    """,
-    "LAMBDA_HANGS": """
-        sem-lambda-chain-30 sem-lambda-chain-30-fwd sem-lambda-deep-150 sem-lambda-deep-150-fwd
-        sem-lambdas-2000 sem-lambdas-2000-fwd
-    """,
-    "OVERWRITE_SOURCE": """
-        files-compile-onto-input files-compile-onto-input-dotted
-        files-compile-onto-input-relative
-    """,
-    "STEPS_FOLDERS": """
-        files-steps-missing-dir
-    """,
-    "FIFO": """
-        files-fifo
-    """,
-}.items() for case in cases.split()}
-"""Cases that fail today because of an item issue 17 lists: id -> the item. Each is an
-xfail(strict=True): once the fixes merge, the case passes and its entry must go."""
-
-NEW_BUGS: dict[str, str] = {}
-"""Cases that fail today because of bugs the corpus found outside issue 17's list and
-that are not fixed yet: id -> the bug. xfail(strict=True) as well. (Empty: the ones found
-so far are fixed, each with its own regression test.)"""
+KNOWN_BUGS: dict[str, str] = {}
+"""Cases that fail because of a bug found but not fixed yet: id -> the bug. Each is an
+xfail(strict=True), so the entry must go when the fix lands. (Empty: every bug the
+corpus found, issue 17's list included, is fixed, each with its own regression test.)"""
 
 
 def cases() -> list[Case]:
@@ -1260,8 +1152,8 @@ def _short(x: np.ndarray) -> str:
 def classify(case: Case, o: Outcome, found: list[str]) -> str:
     """The table's column for one case."""
     if found:
-        return "failing (issue 17)" if case.id in KNOWN_ISSUE_17 else "failing (new)"
-    if case.id in KNOWN_ISSUE_17 or case.id in NEW_BUGS:
+        return "failing (known)" if case.id in KNOWN_BUGS else "failing (new)"
+    if case.id in KNOWN_BUGS:
         return "passes, yet listed"
     return "accepted and right" if o.code == 0 else "clean error"
 
@@ -1275,7 +1167,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     verbose = "-v" in (argv or sys.argv[1:])
     only = [a for a in (argv or sys.argv[1:]) if not a.startswith("-")]
-    columns = ("clean error", "accepted and right", "failing (issue 17)", "failing (new)",
+    columns = ("clean error", "accepted and right", "failing (known)", "failing (new)",
                "passes, yet listed")
     table = {f: dict.fromkeys(columns, 0) for f in FAMILIES}
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,7 @@
 
 A ``Program`` is a few inputs (undeclared, declared, 0-d, ``(n, 1)``...) and steps that
 mix elementwise ops, full and axis reductions, matmul, transposes, slices, the softmax
-family and ``cross_entropy``, so that one input is used inside and outside reductions
+family, ``mse`` and ``cross_entropy``, so that one input is used inside and outside reductions
 and broadcast against values of other shapes. ``text()`` writes it in graphc's
 language; ``jax_fn`` computes the same thing with ``jax.numpy``. Every shape belongs to
 a family that broadcasts to ``(2, C)`` (``()``, ``(1,)``, ``(C,)``, ``(1, C)``,
@@ -159,6 +159,11 @@ OPS: dict[str, OpSpec] = {
     "sub": _binary("{0} - {1}", lambda jnp, a, b: a - b),
     "mul": _binary("{0} * {1}", lambda jnp, a, b: a * b),
     "div": _binary("{0} / ({1} * {1} + 1)", lambda jnp, a, b: a / (b * b + 1)),
+    "maximum": _binary("maximum({0}, {1})", lambda jnp, a, b: jnp.maximum(a, b)),
+    "minimum": _binary("minimum({0}, {1})", lambda jnp, a, b: jnp.minimum(a, b)),
+    "mse": OpSpec(lambda a, b: f"mse({a}, {b})",
+                  lambda jnp, jax, a, b: jnp.mean((a - b) ** 2) / 2, lambda s, t: (),
+                  arity=2, full=True),
     "sum": OpSpec(lambda a: f"sum({a})", lambda jnp, jax, a: jnp.sum(a), lambda s: (),
                   full=True),
     "mean": OpSpec(lambda a: f"mean({a})", lambda jnp, jax, a: jnp.mean(a), lambda s: (),

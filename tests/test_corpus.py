@@ -1,7 +1,7 @@
 """The bad-input corpus (tests/corpus.py) as tests: one per case, each in its own folder.
 
-A case that fails today because of an item issue 17 lists is an xfail(strict=True)
-(``corpus.KNOWN_ISSUE_17``): when its fix lands the case passes, the strict xfail fails,
+A case that fails because of a known bug not fixed yet is an xfail(strict=True)
+(``corpus.KNOWN_BUGS``): when its fix lands the case passes, the strict xfail fails,
 and its entry must go.
 """
 
@@ -18,10 +18,8 @@ CASES = corpus.cases()
 
 def _param(i: int, case: corpus.Case) -> object:
     marks = [pytest.mark.slow] if case.slow else []
-    if case.id in corpus.KNOWN_ISSUE_17:
-        marks.append(pytest.mark.xfail(strict=True, reason=corpus.KNOWN_ISSUE_17[case.id]))
-    elif case.id in corpus.NEW_BUGS:
-        marks.append(pytest.mark.xfail(strict=True, reason=corpus.NEW_BUGS[case.id]))
+    if case.id in corpus.KNOWN_BUGS:
+        marks.append(pytest.mark.xfail(strict=True, reason=corpus.KNOWN_BUGS[case.id]))
     return pytest.param(i, case, id=case.id, marks=marks)
 
 
@@ -50,7 +48,7 @@ def test_the_corpus_is_the_same_on_every_run() -> None:
 
 def test_known_failures_name_cases_of_the_corpus() -> None:
     ids = {c.id for c in CASES}
-    assert set(corpus.KNOWN_ISSUE_17) <= ids and set(corpus.NEW_BUGS) <= ids
+    assert set(corpus.KNOWN_BUGS) <= ids
 
 
 @pytest.mark.slow
