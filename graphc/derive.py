@@ -199,11 +199,8 @@ def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str],
         return _through_body(g, node, names[k])
     if expr is SLOT_BY_SLOT:
         return _slot_by_slot(g, node, names[k])
-    if expr.has(sp.I):  # (-2.0) ** a: log(-2) is complex
-        shown = expr.xreplace({var(i): sp.Symbol(n) for i, n in enumerate(names)})
-        raise GraphcError(f"the derivative of {node} with respect to {names[k]} is not "
-                          f"real ({shown}): a negative base to a variable power has no "
-                          "real logarithm")
+    if expr.has(sp.I):  # (-2.0) ** a: NumPy's log(-2.0) is nan, and so is the partial (JAX)
+        expr = sp.nan
     env = {var(i): n for i, n in enumerate(names)}
     env[OUT] = node
     for s in expr.free_symbols:

@@ -320,9 +320,15 @@ def test_python_abs_and_numpy_scalars_build_nodes():
     np.testing.assert_allclose(gc.compile(g)(x=at)[1]["x"], 2 * np.sign(at) - 2 / at**3)
 
 
-def test_a_derivative_that_is_not_real_says_so():
-    with pytest.raises(gc.GraphcError, match="derivative of e with respect to a is not real"):
-        gc.compile(gc.parse("e = (-2.0) ** a"))
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_derivative_that_is_not_real_is_nan_as_in_numpy_and_jax(mode):
+    """d (-2)**a / da = (-2)**a * log(-2): NumPy's log(-2.0) is nan, and JAX's gradient
+    is nan; graphc refused to compile."""
+    fn = gc.compile(gc.parse("e = (-2.0) ** a"), mode=mode)
+    with np.errstate(invalid="ignore"):
+        value, grads = fn(a=np.array([2.0, 1.5]))
+    np.testing.assert_array_equal(value, [4.0, np.nan])
+    assert np.isnan(grads["a"]).all()
 
 
 def test_an_integer_past_floats_range_is_infinite_as_1e999_is():
