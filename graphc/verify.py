@@ -153,11 +153,20 @@ def _finite_difference(g: Graph, env: dict[str, Any], x: str, out: str) -> Any:
 
 
 def _sympy_derivative(g: Graph, env: dict[str, Any], x: str, out: str, out_value: Any) -> Any:
+    """sympy.diff of the composed formula at ``env``; None where that formula's value is
+    not the graph's: sympy simplifies as it builds (``sqrt(x)**2`` is ``x``, a number at
+    x = -2 where the graph computes nan), so its derivative is another function's."""
     expr = to_sympy(g, out)
-    d = sp.diff(expr, sp.Symbol(x, real=True))
-    dg = from_sympy(d, name="d")
-    value = dg.run({k: env[k] for k in dg.inputs})["d"]
+    if not _close(_sympy_value(expr, env), out_value, RTOL, ATOL):
+        return None
+    value = _sympy_value(sp.diff(expr, sp.Symbol(x, real=True)), env)
     return _to_input(value, out_value, env[x])
+
+
+def _sympy_value(expr: sp.Expr, env: dict[str, Any]) -> Any:
+    dg = from_sympy(expr, name="d")
+    with np.errstate(all="ignore"):
+        return dg.run({k: env[k] for k in dg.inputs})["d"]
 
 
 def verify(g: Graph, at: dict[str, Any], of: str | None = None,
