@@ -185,13 +185,12 @@ def _splits(*arrays):
 def _in_blocks(block, arrays, scalars, like, sums):
     """``block`` over the flattened arrays (with the scalars): one share of the elements
     per core (the calling thread takes the first), walked in blocks of ``_BLOCK``.
-    Returns the array outputs, each block written into its slice (their dtypes those of
-    the arrays of ``like``, the result on one element; None: there are none), then the
+    Returns the array outputs, each block written into its slice (their dtypes are
+    ``like``'s; None: there are none), then the
     ``sums`` values each block returns, added over the blocks in order."""
     flat = [x.reshape(-1) for x in arrays]
     size = flat[0].size
-    outs = [] if like is None else \
-        [np.empty(size, np.result_type(p)) for p in _leaves(like) if np.ndim(p)]
+    outs = [np.empty(size, dtype) for dtype in like or ()]
 
     def share(start, stop):
         total = None
@@ -228,16 +227,7 @@ def _pool():
     return concurrent.futures.ThreadPoolExecutor(max(_cores() - 1, 1))
 
 
-def _leaves(result):
-    """The arrays of a result (an array, or a tuple of arrays and dicts of them)."""
-    if isinstance(result, tuple):
-        return [leaf for part in result for leaf in _leaves(part)]
-    if isinstance(result, dict):
-        return [leaf for part in result.values() for leaf in _leaves(part)]
-    return [result]
-
-
-HELPERS = (_splits, _in_blocks, _cores, _pool, _leaves)
+HELPERS = (_splits, _in_blocks, _cores, _pool)
 NAMES = frozenset(f.__name__ for f in HELPERS) | {"_BLOCK", "_SMALLEST", "concurrent",
                                                   "contextvars", "functools", "os"} \
     | {kernel_name(f) for f in ("forward", "value_and_grad")}

@@ -55,14 +55,15 @@ def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
                "in blocks, on all cores"]
     out += lines(split.before, keep | set(h.outputs))
     like = str(len(split.outputs)) if fused else "None"  # a loop's: so many float64 arrays
-    if split.outputs and not fused:  # the output arrays' dtypes: the result on one element
-        like = namer.fresh("like")
-        probe = [f"{names[i]}.flat[:1]" if i in split.arrays else names[i] for i in h.inputs]
-        out.append(f"        {like} = {fname}({', '.join(probe)})")
     results = {}  # an array output's position -> its name
+    dtypes = []  # each array output's dtype: NumPy's promotion of the inputs it reads
     for k, o in enumerate(h.outputs):
         if o in split.outputs:
             results[k] = names[o] if names[o] not in results.values() else namer.fresh(o)
+            reads = [names[i] for i in h.inputs if i in h.upstream([o])]
+            dtypes.append(f"np.result_type({', '.join(reads)})" if reads else "np.float64")
+    if dtypes and not fused:
+        like = _tuple(dtypes)
     targets = list(results.values()) + [names[n] for n in split.sums]
     runner, kernel = ("_fused", loops.loop_name(fname)) if fused else \
         ("_in_blocks", blocks.kernel_name(fname))

@@ -175,15 +175,14 @@ def test_errstate_and_errors_reach_the_blocks():
 
 
 def test_helper_names_cannot_be_shadowed():
-    """Inputs named like the shipped helpers, their imports, the kernels or the probe
-    are renamed (or the probe is)."""
+    """Inputs named like the shipped helpers, their imports or the kernels are renamed."""
     text = "y = _splits * os + _in_blocks * contextvars + _value_and_grad_block * like"
     plain, split = _compiled(text)
     args = [np.full(BIG, float(k)) for k in range(1, 7)]
     _assert_same(split(*args), plain(*args))
     assert "def value_and_grad(_splits_1, os_1, _in_blocks_1, contextvars_1, " \
         "_value_and_grad_block_1, like)" in split.source
-    assert "        like_1 = value_and_grad(" in split.source
+    assert "(np.result_type(_splits_1, os_1, _in_blocks_1, " in split.source  # dtypes
 
 
 def test_floats_and_kept_buffers_with_blocks():
@@ -204,3 +203,17 @@ def test_the_blocks_example_runs():
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert "blocks:" in done.stdout and "same numbers" in done.stdout
+
+
+@pytest.mark.parametrize("declared", ["[N, M]", f"[2, {BIG}]"])
+def test_declared_shapes_split_too(declared: str):
+    """The outputs' dtypes were the result on one element, a call with a.flat[:1], which
+    the declared shape refused (ValueError: shape (1,) does not match declared [N, M])."""
+    whole, split = _compiled(f"a: {declared}\ny = tanh(a) * b")
+    assert "_in_blocks(" in split.source
+    rng = np.random.default_rng(0)
+    at = {"a": rng.standard_normal((2, BIG)).astype(np.float32),
+          "b": rng.standard_normal((2, BIG))}
+    _assert_same(split(**at), whole(**at))
+    at["b"] = at["b"].astype(np.float32)
+    _assert_same(split(**at), whole(**at))
