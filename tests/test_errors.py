@@ -218,6 +218,19 @@ def test_inputs_that_do_not_broadcast():
         fn(a=np.ones(2), b=np.ones(3))
 
 
+@pytest.mark.parametrize(("text", "shapes", "want"), [
+    ("y = sum(a.T * b)", ((3, 1), (4, 1)), {"a": 4.0, "b": 3.0}),
+    ("y = sum(a) * b", ((4, 1), (2, 1)), {"a": 2.0, "b": 4.0}),
+])
+def test_inputs_that_meet_in_no_elementwise_op_need_not_broadcast(text, shapes, want):
+    """Undeclared inputs were refused unless they broadcast together as given, though
+    a.T (1, 3) * b (4, 1) is what NumPy and JAX compute."""
+    at = dict(zip("ab", (np.ones(s) for s in shapes)))
+    _, grads = gc.compile(gc.parse(text))(**at)
+    for name, value in want.items():
+        np.testing.assert_array_equal(grads[name], np.full(at[name].shape, value))
+
+
 def test_an_int_too_large_for_a_float():
     fn = gc.compile(gc.load(EXAMPLES / "colah.gc"))
     with pytest.raises(gc.InputError):
