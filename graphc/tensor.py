@@ -182,8 +182,9 @@ def _expand(g: Any, grad: str, node: str) -> str:
     """A reduction's adjoint with the reduced axes put back (as 1s)."""
     params = g.attrs(node)["params"]
     x = g.args(node)[0]
-    if params.get("keepdims") or params.get("axis") is None and not g.shape(node):
-        return grad
+    if params.get("keepdims") or params.get("axis") is None and not g.shape(node) or \
+            g.shape(grad) == () and not g.elastic(grad):  # a scalar lines up with any axes
+        return grad  # (np.expand_dims(1.0, 0) is a float64 array: float32 became float64)
     if g.elastic(x):  # x has more axes at call time: the axes as the reduction read them
         return g.add("expand_dims", (grad,), {"axis": params["axis"]})
     axes = _axes(params.get("axis"), len(g.shape(x)))

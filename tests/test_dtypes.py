@@ -129,6 +129,8 @@ def test_tensor_gradients_keep_float32(op, option, mode):
     "x: [N]\ne = sum(gt(x, 1) * x)",  # was a bool array
     "f = lambda r: sqrt(r * r + 1) - 1\nx: [N]\ne = sum(f(x))",  # a smooth L1
     "x: [N]\ne = sum(maximum(abs(x), 0.5))",
+    "x: [8]\ne = sum(relu(x), axis=0)",  # np.expand_dims(1.0, 0) * ...: float64
+    "x: [8]\ne = mean(abs(x), axis=0)",
 ])
 def test_the_issues_cases_keep_float32(text, mode):
     g = gc.parse(text)
