@@ -514,7 +514,8 @@ def _slice_shape(x: shapes.Shape, start: Any = None, stop: Any = None,
             size = max(stop - s0, 0)
         else:
             cut = s0 - (stop or 0)
-            size = f"{d}-{cut}" if cut else d
+            base, _, less = d.partition("-")  # N-1 cut by 1 more is N-2, as N[2:] is
+            size = f"{base}-{int(less or 0) + cut}" if cut else d
     return x[:a] + (size,) + x[a + 1:]
 
 

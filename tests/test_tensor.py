@@ -483,3 +483,13 @@ def test_forward_mode_through_an_op_without_a_tangent_rule_is_an_error():
     text = "v: [4, 3]\n" + str(gc.compile(g, wrt=["W"]).grad_graph) + "\nh = sum(W_bar * v)"
     with pytest.raises(gc.GraphcError, match="forward mode through outer .* mode='reverse'"):
         gc.compile(gc.parse(text), of="h", wrt=["W"], mode="forward")
+
+
+def test_a_symbolic_dimension_cut_twice_is_cut_once_by_the_sum():
+    """N[1:][1:] is N-2 as N[:-2] is; it was N-1-1, and the product was refused."""
+    g = gc.parse("a: [N]\ny = sum(slice(slice(a, start=1), start=1) * slice(a, stop=-2))")
+    a = np.arange(6.0)
+    for mode in ("reverse", "forward"):
+        value, grads = gc.compile(g, mode=mode)(a=a)
+        assert value == 26.0
+        np.testing.assert_array_equal(grads["a"], [2.0, 3.0, 4.0, 6.0, 2.0, 3.0])
