@@ -558,9 +558,11 @@ def _lse_shape(x: shapes.Shape, axis: Any = -1, keepdims: bool = False) -> shape
 def _ce_shape(logits: shapes.Shape, labels: shapes.Shape) -> shapes.Shape:
     if not logits:
         raise ShapeError("cross_entropy needs logits with a class axis, e.g. [N, C]")
-    if len(labels) != len(logits) or any(
-            b not in (a, 1) and not isinstance(b, str) and not isinstance(a, str)
-            for a, b in zip(logits, labels)):
+    try:  # as the elementwise ops its expand and gradient are made of see them
+        stretched = shapes.broadcast(logits, labels)
+    except ShapeError:
+        stretched = None
+    if len(labels) != len(logits) or stretched != logits:
         raise ShapeError(f"labels {shapes.format_shape(labels)} must be one-hot with the "
                          f"shape of the logits {shapes.format_shape(logits)}")
     return ()

@@ -493,3 +493,12 @@ def test_a_symbolic_dimension_cut_twice_is_cut_once_by_the_sum():
         value, grads = gc.compile(g, mode=mode)(a=a)
         assert value == 26.0
         np.testing.assert_array_equal(grads["a"], [2.0, 3.0, 4.0, 6.0, 2.0, 3.0])
+
+
+def test_cross_entropy_labels_whose_dims_are_not_the_logits_are_refused_with_a_line():
+    """[B, A] labels against [B, 2] logits passed the shape check and failed to compile
+    (ShapeError with no line) where the loss multiplies them."""
+    with pytest.raises(gc.ShapeError, match="one-hot") as info:
+        gc.parse("x0: [B, B]\nx1: [B, A]\n"
+                 "t = cross_entropy(slice(x0, start=-3, stop=-1, axis=-1), x1)")
+    assert info.value.line == 3
