@@ -1,14 +1,12 @@
 """A 2-component Gaussian mixture fitted by gradient descent on graphc's gradient.
 
 The loss is `examples/mixture.gc` (benchmark P6). A training loop calls the gradient
-over and over on arrays of the same size, which is what ``keep_buffers=True`` is for:
-the arrays of its temporaries are kept between calls, so no step touches new memory
-(the gradient returns scalars only), and the same fit to the last bit. With
-``blocks=True`` the points go through in blocks on all cores and each block returns its
-parts of the sums: the same fit up to the rounding of those sums; with
-``fuse="numba"`` (when numba is installed) they go through one compiled loop, which
-adds up the sums as it goes. The script fits every way and prints the time per step of
-each (the first step, where numba compiles its loop, is not timed).
+over and over on arrays of the same size. With ``blocks=True`` the points go through
+in blocks on all cores and each block returns its parts of the sums: the same fit up
+to the rounding of those sums; with ``fuse="numba"`` (when numba is installed) they
+go through one compiled loop, which adds up the sums as it goes. The script fits every
+way and prints the time per step of each (the first step, where numba compiles its
+loop, is not timed).
 
     python examples/fit_mixture.py [--points 1000000] [--steps 300]
 """
@@ -36,8 +34,7 @@ def data(n: int, seed: int = 0) -> np.ndarray:
     return np.where(first, rng.normal(-1.0, 0.5, n), rng.normal(2.0, 1.0, n))
 
 
-OPTIONS = {"plain": {}, "keep_buffers=True": {"keep_buffers": True},
-           "blocks=True": {"blocks": True}}
+OPTIONS = {"plain": {}, "blocks=True": {"blocks": True}}
 if importlib.util.find_spec("numba") is not None:
     OPTIONS['fuse="numba"'] = {"fuse": "numba"}
 

@@ -125,7 +125,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         _stdout()
     g = _load(args.file)
     fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode, fuse=args.fuse,
-                       keep_buffers=args.keep_buffers, blocks=args.blocks)
+                       blocks=args.blocks)
     if args.output and args.output != "-":
         with Outputs([args.file]) as out:
             out.write(args.output, fn.source)
@@ -229,11 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="emit a standalone NumPy module")
     _common(p)
     p.add_argument("-o", "--output", help="write the module here (default: stdout)")
-    p.add_argument("--fuse", choices=("numexpr", "numba"),
-                   help="evaluate elementwise chains in one pass with numexpr, or whole "
-                        "elementwise functions in one loop compiled by numba")
-    p.add_argument("--keep-buffers", action="store_true",
-                   help="keep the arrays of temporaries between calls")
+    p.add_argument("--fuse", choices=("numba",),
+                   help="evaluate whole elementwise functions in one loop compiled by numba")
     p.add_argument("--blocks", action="store_true",
                    help="evaluate big same-shaped arrays in blocks on all cores")
     p.set_defaults(run=_cmd_compile)

@@ -22,7 +22,6 @@ import numpy as np
 
 from . import autodiff, emit, loops, module
 from . import blocks as blocks_mod
-from . import fuse as fuse_mod
 from . import passes as passes_mod
 from .errors import GraphcError, InputError
 from .files import write_atomic
@@ -138,31 +137,28 @@ class CompiledFunction:
 def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
             mode: str = "reverse", optimize: bool = True,
             passes: tuple[str, ...] | None = None, fuse: str | None = None,
-            progress: bool | None = None, keep_buffers: bool = False,
-            blocks: bool = False) -> CompiledFunction:
+            progress: bool | None = None, blocks: bool = False) -> CompiledFunction:
     """Compile ``g`` into NumPy code for the value of ``of`` and its gradient.
 
     ``wrt`` defaults to every input; ``mode`` is ``"reverse"`` or ``"forward"``.
     ``optimize=False`` turns every pass but dead-node removal off; ``passes`` picks
     them by name (see ``graphc.passes.PASSES``). The forward graph is rewritten first
     (numerically stable forms, folding), then differentiated, then optimized again.
-    ``fuse="numexpr"`` evaluates chains of elementwise ops in one pass with numexpr
-    (which the emitted module then imports; not for more expressions than numexpr
-    keeps compiled, ``fuse.CACHE``). ``fuse="numba"``: a function whose every
+    ``fuse="numba"``: a function whose every
     op is elementwise, or a full sum of such arrays, runs big same-shaped float64 arrays
     through one loop that numba compiles (``graphc.loops``): one pass over memory, on
     all cores, no temporary arrays (up to ``loops.LIMIT`` nodes in the gradient; numba
     takes minutes to compile bigger loops). ``progress`` shows a progress bar on
     stderr (tqdm, when installed); by default for graphs over 20,000 nodes on a terminal.
-    ``keep_buffers=True`` keeps the arrays of temporaries between calls (one set per
-    thread; returned arrays are always new), so a loop of calls touches no fresh
-    memory for them: faster where allocating is slow, at the cost of holding them.
     ``blocks=True``: when every op is elementwise, or a full sum of such arrays, big
     same-shaped float arrays are evaluated in cache-sized blocks on all cores
     (``graphc.blocks``): the same values, but for the order in which sums are added.
     """
-    if fuse not in (None, "numexpr", "numba"):
-        raise GraphcError(f"fuse={fuse!r}: expected None, 'numexpr' or 'numba'")
+    if fuse == "numexpr":
+        raise GraphcError("fuse='numexpr' was removed (it was slower than fuse='numba'); "
+                          "use fuse='numba'")
+    if fuse not in (None, "numba"):
+        raise GraphcError(f"fuse={fuse!r}: expected None or 'numba'")
     if fuse == "numba" and blocks:
         raise GraphcError("blocks=True and fuse='numba' both split elementwise functions; "
                           "pick one")
@@ -197,8 +193,9 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
             if grad.attrs(i)["params"]["declared"]) else None  # every input may be a float
         loop = fuse == "numba" and _small_enough(grad)
         kernels = tuple(_split(f, loop) if blocks or loop else None for f in (fwd, grad))
-        source, reuse = _module(fwd, grad, title, fuse, plan, floats=floats,
-                                keep_buffers=keep_buffers and plan, blocks=kernels)
+        reuse = Counter() if plan else None
+        source = module.module_source(fwd, grad, title, fuse == "numba", reuse, floats,
+                                      blocks=kernels)
         if reuse:
             grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reuse}
         phase("loading")
@@ -215,28 +212,6 @@ def _small_enough(grad: Graph) -> bool:
                   f"{loops.LIMIT:,}; numba would take minutes or hours to compile one loop "
                   "of them, so the NumPy code runs", stacklevel=3)
     return False
-
-
-def _module(fwd: Graph, grad: Graph, title: str, fuse: str | None, plan: bool,
-            **options: Any) -> tuple[str, Counter | None]:
-    """The emitted module, and what its memory plan did (with ``plan``). numexpr only
-    while it keeps every expression of a function compiled (``fuse.CACHE``): bounded
-    before emitting, counted after; else a warning, and the NumPy code."""
-    def emitted(fuse: str | None) -> tuple[str, Counter | None]:
-        reuse = Counter() if plan else None
-        return module.module_source(fwd, grad, title, fuse=fuse, reuse=reuse, **options), \
-            reuse
-
-    if fuse != "numexpr":
-        return emitted(fuse)
-    if fuse_mod.lines_at_least(grad) <= fuse_mod.CACHE:
-        found = emitted(fuse)
-        if not fuse_mod.too_many(found[0]):
-            return found
-    warnings.warn("fuse='numexpr': the gradient needs more numexpr expressions than "
-                  f"numexpr keeps compiled ({fuse_mod.CACHE}), so it would compile them "
-                  "anew at every call; the NumPy code runs", stacklevel=3)
-    return emitted(None)
 
 
 def _split(g: Graph, loop: bool) -> blocks_mod.Split | None:

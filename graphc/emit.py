@@ -14,15 +14,13 @@ from collections import Counter
 from collections.abc import Callable
 
 from . import blocks as blocks_mod
-from . import fuse as fuse_mod
 from . import loops, memory, printer, values
-from .fuse import Fusion
 from .graph import Graph
 from .ops import ATOM, OPS
 
 PUBLIC = ("forward", "value_and_grad")
 ONE_DTYPE = memory._one_dtype.__name__  # brings the inputs to one dtype (memory planning)
-KEPT = memory._kept.__name__  # scratch arrays kept between calls (keep_buffers=True)
+KEPT = memory._kept.__name__  # scratch arrays kept between calls (block kernels)
 # The helpers the op table ships with the module (_sum_to, ...): a parameter of that
 # name would shadow the helper inside the function.
 HELPERS = frozenset(f.__name__ for op in OPS.values() for f in op.helpers)
@@ -30,7 +28,7 @@ INPUTS = values._inputs.__name__  # the input rule that fn() applies too
 REAL = values._real.__name__  # a Python float power that went complex: NumPy's path
 RULE = ("_NAMES", "_DECLARED")  # module constants: input names, declared shapes
 RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
-    | {"np", "ne", "threading", "_KEPT", *PUBLIC, ONE_DTYPE, KEPT} | HELPERS | blocks_mod.NAMES \
+    | {"np", "threading", "_KEPT", *PUBLIC, ONE_DTYPE, KEPT} | HELPERS | blocks_mod.NAMES \
     | loops.NAMES | {f.__name__ for f in values.HELPERS} | set(RULE)
 
 
@@ -111,9 +109,8 @@ def constants_folded(g: Graph) -> Graph:
 
 def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                     returns: Callable[[list[str]], str] = ", ".join,
-                    fuse: str | None = None, reuse: Counter | None = None,
+                    reuse: Counter | None = None,
                     floats: tuple[list[str], str] | None = None,
-                    keep_buffers: bool = False,
                     blocks: Callable[[bool], tuple[list[str], str]] | None = None,
                     checked: bool = False, python_floats: bool = False) -> str:
     """``def fname(inputs): ...`` computing g's outputs, one line per node.
@@ -122,8 +119,7 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     the counter records how many did. ``floats``: the inputs that, when they are all
     Python floats, take a specialised body instead (the source of a function with the
     same parameters, whose body is inlined under the test: no call to pay).
-    ``keep_buffers``: every array gets a line of its own, and the buffers no output
-    can be are kept between calls (``_kept``; with ``reuse`` only). ``blocks``: given
+    ``blocks``: given
     whether the inputs were brought to one dtype, the branch that runs big arrays in
     blocks and its kernel, which follows the function (``kernels.py``). ``checked``:
     the inputs go through the input rule ``fn()`` applies (``values._inputs``; after
@@ -131,8 +127,7 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     Python floats (``form_of``). Nodes of constants alone print as their values.
     """
     g = constants_folded(g)
-    reserved = fuse_mod.numexpr_names() if fuse == "numexpr" else set()
-    namer = Namer(set(helpers.values()) | {fname} | reserved)
+    namer = Namer(set(helpers.values()) | {fname})
     params = [namer(i) for i in g.inputs]
     names: dict[str, str] = {}
     nodes: list[str] = []  # the nodes that compute something
@@ -146,10 +141,8 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
 
     one_dtype = False
     if reuse is None or not any(memory.reusable(g, n) for n in nodes):
-        form = form_of(g, helpers, python_floats)
-        style = Fusion(g).style(form) if fuse == "numexpr" else {"form": form}
-        body = printer.lines(g, nodes, names, literal=printer.literal(fuse == "numexpr"),
-                             keep=keep, **style)
+        body = printer.lines(g, nodes, names, form=form_of(g, helpers, python_floats),
+                             literal=printer.numpy_literal, keep=keep)
     else:
         graphs = [g]
         again = memory.rematerialized(g)  # cheap arrays recomputed rather than kept
@@ -158,8 +151,7 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                          and again.attrs(n)["op"] != "const")
             graphs.append(again)
         plans = [planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
-                         names, keep, form_of(h, helpers), fuse == "numexpr", keep_buffers,
-                         fname) for h in graphs]
+                         names, keep, form_of(h, helpers)) for h in graphs]
         _, body, one_dtype, counts = min(plans, key=lambda p: p[0])  # the first on a tie
         if counts is not plans[0][3]:
             counts["values recomputed"] += len(again.nx) - len(g.nx)
@@ -222,17 +214,17 @@ def _dispatch(tests: list[str]) -> list[str]:
 
 
 def planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
-            plain: Callable[[str], printer.Form], fuse: bool, keep_buffers: bool = False,
+            plain: Callable[[str], printer.Form], keep_buffers: bool = False,
             fname: str = "", written: dict[str, str] | None = None,
             one_dtype: bool | None = None
-            ) -> tuple[tuple[float, int], list[tuple[str, str]], bool, Counter]:
+            ) -> tuple[float, list[tuple[str, str]], bool, Counter]:
     """The memory it allocates, the lines with memory planned, whether they need the
     inputs in one dtype, and what the plan did: planned as they come and, when there
     are several inputs, as if they shared one dtype (``memory._one_dtype`` then brings
     them to it); the plan that allocates less wins, the first on a tie. ``plain``
-    spells each op in NumPy; with ``fuse``, numexpr evaluates chains (fuse.py). With
-    ``keep_buffers`` every array is a line, and lines allocating a buffer no output
-    can be take it from ``_kept`` (slots named ``fname.line``). ``written``: lines
+    spells each op in NumPy. With ``keep_buffers`` (a block kernel's) every array is a
+    line, and lines allocating a buffer no output can be take it from ``_kept`` (slots
+    named ``fname.line``). ``written``: lines
     that write into a given array (a block kernel's outputs). ``one_dtype``: whether
     the inputs are known to share one dtype (planned that way only, nothing brings them
     to it), or None to plan both ways."""
@@ -240,20 +232,19 @@ def planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
     written = written or {}
     if keep_buffers:  # no temporaries inside a line: NumPy would allocate them afresh
         keep = keep | {n for n in nodes if memory.reusable(g, n)}
-    plans = [_plan(g, nodes, names, keep, plain, fuse,
+    plans = [_plan(g, nodes, names, keep, plain,
                    memory.dtype_classes(g, one_dtype=bool(one_dtype)))]
     if len(g.inputs) > 1 and one_dtype is None:
-        plans.append(_plan(g, nodes, names, keep, plain, fuse,
+        plans.append(_plan(g, nodes, names, keep, plain,
                            memory.dtype_classes(g, one_dtype=True)))
     best = min(plans, key=lambda p: p[0])
-    cost, order, body, into, keep, slices, classes, fusion = best
+    cost, order, body, into, keep, slices, classes = best
     one_dtype = best is not plans[0] and best[0] < plans[0][0]
     into = {n: b for n, b in into.items() if n not in written}
     held = {}
     if keep_buffers:
         lines = [n for n, _ in body]
-        apart = set(slices) | set(slices.values()) | set(written) | \
-            ({n for n in lines if fusion.fused(n)} if fusion else set())
+        apart = set(slices) | set(slices.values()) | set(written)
         held = memory.kept(g, lines, into, g.outputs, classes, apart)
     if not into and not slices and not held and not written:
         return cost, body, False, reuse
@@ -271,15 +262,14 @@ def planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
             ", ".join(names[a] for a in (like, *dtype_of)) + ")"
 
     def writing_into(n: str) -> printer.Form:
-        if n not in buffers or (fusion and fusion.fused(n)):  # numexpr's out= is its own
+        if n not in buffers:
             return plain(n)
         op, args = g.op(n), g.args(n)
         exponent = _value(g, args[1]) if op.name == "pow" else None
         return op.into(buffers[n], exponent), ATOM, (0,) * op.arity
-    body = printer.lines(g, order, names, literal=printer.literal(fuse),
+    body = printer.lines(g, order, names, form=writing_into, literal=printer.numpy_literal,
                          keep=keep | set(into) | set(slices) | set(slices.values()) | set(held)
-                         | set(written),
-                         **_style(g, writing_into, fusion, classes, buffers))
+                         | set(written), joinable=memory.joinable(g, classes))
     allocation = {line: (u, f"np.empty_like({names[g.args(u)[1]]})")  # just before the line
                   for line, u in slices.items()}
     placed = set(slices.values())  # their own lines go: their arrays are filled already
@@ -288,48 +278,34 @@ def planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
         one_dtype, reuse
 
 
-def _style(g: Graph, form: Callable[[str], printer.Form], fusion: Fusion | None,
-           classes: memory.Classes, buffers: dict[str, str] | None = None) -> dict:
-    """The printer's keyword arguments for planned code: NumPy lines joined as memory
-    planning allows (``memory.joinable``), numexpr chains whole."""
-    joinable = memory.joinable(g, classes)
-    if fusion is None:
-        return {"form": form, "joinable": joinable}
-    return fusion.style(form, joinable, buffers)
-
-
 def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
-          plain: Callable[[str], printer.Form], fuse: bool, classes: memory.Classes) -> tuple:
+          plain: Callable[[str], printer.Form], classes: memory.Classes) -> tuple:
     """(memory allocated, order, lines, line -> buffer, lines kept, slices written in
-    place, classes, numexpr's chains or None): of the given order and the memory-minded
-    schedule, the one that allocates less, with the operands that die in a line on
-    lines of their own when that lets them be overwritten (``memory.unfold``; numexpr
-    chains stay whole)."""
+    place, classes): of the given order and the memory-minded schedule, the one that
+    allocates less, with the operands that die in a line on lines of their own when
+    that lets them be overwritten (``memory.unfold``)."""
     best = None
-    for order, deferred in memory.orders(g, nodes, fuse):
+    joinable = memory.joinable(g, classes)
+    for order, deferred in memory.orders(g, nodes):
         own = keep | deferred
-        fusion = Fusion(g, own) if fuse else None  # chains the order keeps together
-        style = _style(g, plain, fusion, classes)
-        whole = fusion.fused if fusion else None
         for _ in range(4):  # an operand on its own line may let the one inside it out too
-            body = printer.lines(g, order, names, literal=printer.literal(fuse), keep=own,
-                                 **style)
+            body = printer.lines(g, order, names, form=plain, literal=printer.numpy_literal,
+                                 keep=own, joinable=joinable)
             lines = [n for n, _ in body]
-            unfolded = memory.unfold(g, lines, g.outputs, classes, whole)
+            unfolded = memory.unfold(g, lines, g.outputs, classes)
             if not unfolded:
                 break
             order = memory.just_before(g, order, unfolded)
             own |= set(unfolded)
         else:
-            body = printer.lines(g, order, names, literal=printer.literal(fuse), keep=own,
-                                 **style)
+            body = printer.lines(g, order, names, form=plain, literal=printer.numpy_literal,
+                                 keep=own, joinable=joinable)
             lines = [n for n, _ in body]
         into = memory.plan(g, lines, g.outputs, classes)
-        # fused, fewer lines are fewer passes (and numexpr calls) on a tie
-        cost = memory.allocated(g, lines, into), len(lines) if fuse else 0
+        cost = memory.allocated(g, lines, into)
         if best is None or cost < best[0]:
-            slices = memory.into_slices(g, lines, g.outputs, into, classes, whole)
-            best = (cost, order, body, into, own, slices, classes, fusion)
+            slices = memory.into_slices(g, lines, g.outputs, into, classes)
+            best = (cost, order, body, into, own, slices, classes)
     return best
 
 

@@ -114,7 +114,7 @@ def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
                                     *split.sums]))
     g.remove([n for n in g.order() if n not in needed])
     _, body, _, _ = planned(g, [n for n in nodes if n in needed], names, set(g.outputs),
-                            form_of(g, helpers), False, keep_buffers=True, fname=kname,
+                            form_of(g, helpers), keep_buffers=True, fname=kname,
                             written=written, one_dtype=one_dtype)
     written_into = f"its arrays written into {', '.join(outs)}"
     if len(written_into) > 60:

@@ -103,8 +103,8 @@ def kept(g: Graph, lines: list[str], into: dict[str, str], outputs: Iterable[str
     """line -> (an operand of its shape, the inputs that decide its dtype) for the
     lines that allocate a buffer no output can be (or be a view of): those may take
     their buffer from ``_kept`` and keep it for the next call, so a loop of calls
-    touches no fresh memory for them. ``apart``: lines that write elsewhere (slices,
-    numexpr)."""
+    touches no fresh memory for them (a block kernel's). ``apart``: lines that write
+    elsewhere (slices, a kernel's outputs)."""
     named = set(lines) | set(g.inputs)
     escaping: set[str] = set()
     stack = [o for o in outputs if o in named]
@@ -167,20 +167,17 @@ def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
     return reads, last
 
 
-def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes,
-           whole: Callable[[str], bool] | None = None) -> dict[str, str]:
+def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
+           ) -> dict[str, str]:
     """Folded operands worth a line of their own: a call or operator whose operand dies
     in this line (``np.multiply(-0.5, u ** 2, out=u)``, ``(t * y) @ y``). On its own
     line it can write into that operand (``np.square(u, out=u)``) and an elementwise
     line then into it, where folded it allocates a temporary. Returns each such
-    operand with its line. Lines that ``whole`` names (numexpr's) make no
-    temporaries: nothing in them is split off."""
+    operand with its line."""
     _, last = _liveness(g, lines, outputs)
     position = {n: i for i, n in enumerate(lines)}
     found = {}
     for i, n in enumerate(lines):
-        if whole and whole(n):
-            continue
         inside = _expression(g, n, position)[1]
         here = set(inside) | {n}
         for s in inside:
@@ -241,8 +238,7 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
 
 
 def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
-                into: dict[str, str], classes: Classes,
-                whole: Callable[[str], bool] | None = None) -> dict[str, str]:
+                into: dict[str, str], classes: Classes) -> dict[str, str]:
     """line -> the ``unslice`` line that places the value computed in the line's buffer,
     when that array (allocated just before the line, like the array it is sliced from)
     can stand in for the buffer: its slice is then written from the start, and the
@@ -250,7 +246,6 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
 
     The value placed must be read by the unslice alone; the array must have its dtype
     (same dtype class as ``like``); and no line after it may be planned into the buffer.
-    Lines that ``whole`` names (numexpr's) write only into whole arrays.
     """
     _, last = _liveness(g, lines, outputs)
     position = {n: i for i, n in enumerate(lines)}
@@ -269,7 +264,7 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
             continue
         # the line that allocated part's buffer, else part itself (leaving that buffer)
         for line in dict.fromkeys((into.get(part, part), part)):
-            if g.op(line).can_write_into and not (whole and whole(line)) \
+            if g.op(line).can_write_into \
                     and later.get(line, -1) <= position[part] \
                     and (like in g.inputs or position.get(like, math.inf) < position[line]):
                 found[line] = u
@@ -367,18 +362,14 @@ def rematerialized(g: Graph) -> Graph | None:
     return g.rebuilt(add)
 
 
-def orders(g: Graph, nodes: list[str], fused: bool = False
-           ) -> list[tuple[list[str], set[str]]]:
+def orders(g: Graph, nodes: list[str]) -> list[tuple[list[str], set[str]]]:
     """The orders worth planning, each with the temporaries that must get lines of
     their own to be evaluated where the order puts them: the given order (none), and
-    the memory-minded schedule when it differs; for fused code also the schedule that
-    keeps temporaries for their readers, so that numexpr evaluates them inside the
-    reader's line (``sin(x) * c + x`` with ``c = cos(x)`` made first)."""
-    found = [(nodes, set())]
-    for keep_for_readers in (False, True) if fused else (False,):
-        scheduled, deferred = schedule(g, nodes, keep_for_readers)
-        if all(scheduled != order for order, _ in found):
-            found.append((scheduled, deferred))
+    the memory-minded schedule when it differs."""
+    found: list[tuple[list[str], set[str]]] = [(nodes, set())]
+    scheduled, deferred = schedule(g, nodes)
+    if scheduled != nodes:
+        found.append((scheduled, deferred))
     return found
 
 
@@ -389,8 +380,7 @@ def allocated(g: Graph, lines: list[str], into: dict[str, str]) -> float:
                for n in lines if reusable(g, n) and n not in into)
 
 
-def schedule(g: Graph, nodes: list[str], keep_for_readers: bool = False
-             ) -> tuple[list[str], set[str]]:
+def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
     """``nodes`` in an order that frees arrays early: among the nodes whose operands
     are ready, the one that is the last reader of the most arrays goes first (less
     one for an array it allocates), then the one freeing the oldest array; then the
@@ -399,9 +389,7 @@ def schedule(g: Graph, nodes: list[str], keep_for_readers: bool = False
     A temporary with one reader is printed inside the reader's line, so evaluated
     there: the reader follows it at once when it is ready. When it is not, the
     temporary is returned among the deferred ones, which need lines of their own
-    (else they would be evaluated late, keeping their operands alive). With
-    ``keep_for_readers`` such a temporary waits instead until its reader's other
-    operands are made, and goes just before it."""
+    (else they would be evaluated late, keeping their operands alive)."""
     index = {n: i for i, n in enumerate(nodes)}
     sized = {n: g.shape(n) != () and not g.elastic(n) for n in nodes}
     readers = {n: len(g.nx._succ[n]) + (n in g.outputs) for n in nodes}
@@ -422,9 +410,6 @@ def schedule(g: Graph, nodes: list[str], keep_for_readers: bool = False
     heapq.heapify(ready)
     order: list[str] = []
     done: set[str] = set()
-    parked: dict[str, list[str]] = {}  # reader -> its temporaries waiting for it
-    on_hold: set[str] = set()  # the temporaries parked
-    flush: list[str] = []  # readers whose parked temporaries can go now
 
     def place(n: str) -> None:
         made[n] = len(order)
@@ -442,8 +427,6 @@ def schedule(g: Graph, nodes: list[str], keep_for_readers: bool = False
                 waiting[c] -= 1
                 if waiting[c] == 0:
                     heapq.heappush(ready, entry(c))
-                elif c in parked and waiting[c] == len(parked[c]):
-                    flush.append(c)
 
     def single_reader(n: str) -> str | None:
         if g.attrs(n)["temp"] and len(g.nx._succ[n]) == 1 and n not in g.outputs:
@@ -451,20 +434,10 @@ def schedule(g: Graph, nodes: list[str], keep_for_readers: bool = False
         return None
 
     deferred: set[str] = set()
-    while ready or flush:
-        if flush:  # a reader's other operands are made: its temporaries go, then it
-            *before, n = parked.pop(flush.pop())
-            for t in before:
-                place(t)
-        else:
-            s, _, _, n = heapq.heappop(ready)
-            if n in done or n in on_hold or -s != score(n):
-                continue  # a stale entry: the node was pushed again with its new score
-            reader = single_reader(n) if keep_for_readers and sized[n] else None
-            if reader is not None and waiting.get(reader, 0) > 1 + len(parked.get(reader, ())):
-                parked.setdefault(reader, []).append(n)
-                on_hold.add(n)
-                continue
+    while ready:
+        s, _, _, n = heapq.heappop(ready)
+        if n in done or -s != score(n):
+            continue  # a stale entry: the node was pushed again with its new score
         place(n)
         while (reader := single_reader(n)) is not None:
             if reader in done or waiting.get(reader) != 0:

@@ -34,9 +34,8 @@ def _used_ops(graphs: list[Graph]):
     return seen
 
 
-def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = None,
+def module_source(forward: Graph, grad: Graph, title: str, fused: bool = False,
                   reuse: Counter | None = None, floats: Graph | None = None,
-                  keep_buffers: bool = False,
                   blocks: tuple[blocks_mod.Split | None, blocks_mod.Split | None] = (None, None)
                   ) -> str:
     """The whole module: helpers, user-defined ops, ``forward`` and ``value_and_grad``.
@@ -44,12 +43,10 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
     ``reuse``: plan buffer reuse (see ``function_source``), counted for the gradient.
     ``floats``: ``grad`` specialised to scalar inputs (``passes.for_floats``), which
     ``value_and_grad`` runs when its undeclared inputs are floats.
-    ``keep_buffers``: temporaries' arrays are kept between calls (``function_source``).
     ``blocks``: how ``forward`` and ``grad`` run in blocks (``blocks.split``), or None:
     their block kernels, to which big same-shaped arrays go (``kernel_source``); with
-    ``fuse="numba"``, their numba loops (``loop_source``).
+    ``fused`` (``fuse="numba"``), their numba loops (``loop_source``).
     """
-    fused = fuse == "numba"
     ops = _used_ops([forward, grad] + ([floats] if floats else [])
                     + [split.graph for split in blocks if split is not None])
     helper_namer = Namer(set(HELPERS))
@@ -73,12 +70,11 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
                  for name, op in ops.items() if name in helpers]
     tested = list(grad.inputs)  # the float path: every input a float, none to convert
     functions.append(function_source(forward, "forward", "The output value.", helpers,
-                                     fuse=fuse, reuse=None if reuse is None else Counter(),
-                                     keep_buffers=keep_buffers,
+                                     reuse=None if reuse is None else Counter(),
                                      blocks=kernels.source(blocks[0], "forward", helpers,
                                                            fused=fused), checked=True,
                                      floats=None if floats is None else (tested, function_source(
-                                         forward, "forward", "", helpers, fuse=fuse,
+                                         forward, "forward", "", helpers,
                                          python_floats=True))))
 
     def value_and_grads(outs: list[str]) -> str:
@@ -87,20 +83,14 @@ def module_source(forward: Graph, grad: Graph, title: str, fuse: str | None = No
 
     fast = None if floats is None else (
         tested, function_source(floats, "value_and_grad", "", helpers, value_and_grads,
-                                fuse=fuse, python_floats=True))
+                                python_floats=True))
     functions.append(function_source(grad, "value_and_grad",
                                      f"The output value and its gradient ({mode} mode).",
-                                     helpers, value_and_grads, fuse=fuse, reuse=reuse,
-                                     floats=fast, keep_buffers=keep_buffers,
+                                     helpers, value_and_grads, reuse=reuse, floats=fast,
                                      blocks=kernels.source(blocks[1], "value_and_grad",
                                                            helpers, value_and_grads, fused),
                                      checked=True))
     stdlib: set[str] = set()
-    if any("ne.evaluate(" in f for f in functions):
-        parts[0] = parts[0].replace("needs only NumPy.", "needs NumPy and numexpr.")
-        parts[0] += ("numexpr evaluates chains of elementwise ops in one pass; with float32\n"
-                     "arrays and float constants it computes in float64.\n")
-        parts[1] += "import numexpr as ne\n"
     shipped = dict.fromkeys(f for op in ops.values() for f in op.helpers)
     if any(f" = {ONE_DTYPE}(" in f for f in functions):
         shipped[memory._one_dtype] = None

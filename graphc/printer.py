@@ -31,33 +31,14 @@ def numpy_literal(value: float, integral: bool = False) -> tuple[str, int]:
     return text, (UNARY if value < 0 or text.startswith("-") else ATOM)
 
 
-def numexpr_literal(value: float, integral: bool = False) -> tuple[str, int]:
-    """A constant that numexpr's language reads as Python does: numexpr knows no
-    ``np.inf``, but the float literal 1e999 is inf (and 1e999 - 1e999 is nan)."""
-    if math.isnan(value):
-        return "(1e999 - 1e999)", ATOM
-    if math.isinf(value):
-        return ("1e999", ATOM) if value > 0 else ("-1e999", UNARY)
-    return numpy_literal(value, integral)
-
-
-def literal(numexpr: bool) -> Callable[[float, bool], tuple[str, int]]:
-    """How constants print: for NumPy lines, or where numexpr may evaluate some."""
-    return numexpr_literal if numexpr else numpy_literal
-
-
 def lines(g: Graph, nodes: list[str], names: dict[str, str],
           form: Callable[[str], Form], literal: Callable[[float, bool], tuple[str, int]],
-          keep: set[str], max_depth: int = MAX_DEPTH, max_width: int = MAX_WIDTH,
-          joinable: Callable[[str, str], bool] = lambda node, consumer: True,
-          finish: Callable[[str, str], str] = lambda node, expr: expr,
-          fold_named: bool = False) -> list[tuple[str, str]]:
+          keep: set[str], joinable: Callable[[str, str], bool] = lambda node, consumer: True
+          ) -> list[tuple[str, str]]:
     """``(name, expression)`` for each node of ``nodes`` that gets a line of its own.
 
     ``joinable(node, consumer)`` says whether a node may be folded into its consumer at
-    all (the numexpr emitter keeps its two languages apart); ``finish`` turns a node's
-    expression into what its line says (``ne.evaluate("...")``); ``fold_named`` lets
-    single-use nodes with a user's name be folded too.
+    all (memory planning keeps some apart, ``memory.joinable``).
     """
     attrs = g.nx._node  # read directly: millions of reads on big graphs
     uses = Counter([a for n in nodes for a in attrs[n]["args"]])
@@ -70,20 +51,20 @@ def lines(g: Graph, nodes: list[str], names: dict[str, str],
         pieces = [_operand(g, node, slot, a, names, folded, literal)
                   for slot, a in enumerate(args)]
         expr = join(g, node, template, slot_prec, pieces)
-        while len(expr) > max_width and any(p[3] for p in pieces):
+        while len(expr) > MAX_WIDTH and any(p[3] for p in pieces):
             # too long: give the longest folded operand a line of its own
             k = max((i for i, p in enumerate(pieces) if p[3]), key=lambda i: len(pieces[i][0]))
             a = args[k]
-            out.append((a, finish(a, pieces[k][0])))
+            out.append((a, pieces[k][0]))
             pieces[k] = (names[a], ATOM, 0, False)
             expr = join(g, node, template, slot_prec, pieces)
         depth = max((p[2] for p in pieces), default=0)
         d = attrs[node]
-        if ((d["temp"] or fold_named) and node not in keep and uses[node] == 1 and depth < max_depth
-                and len(expr) <= max_width and _foldable_into(g, node, forms, joinable)):
+        if (d["temp"] and node not in keep and uses[node] == 1 and depth < MAX_DEPTH
+                and len(expr) <= MAX_WIDTH and _foldable_into(g, node, forms, joinable)):
             folded[node] = (expr, prec, depth + 1)
         else:
-            out.append((node, finish(node, expr)))
+            out.append((node, expr))
     return out
 
 

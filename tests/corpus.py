@@ -828,8 +828,6 @@ def _option_cases() -> list[Case]:
     usage = [[], ["nope"], ["--help"], ["eval"], ["eval", "{d}/p.gc"], ["compile", "--wrt"],
              ["eval", "{d}/p.gc", "--at"], ["compile", "{d}/p.gc", "--bogus"],
              ["compile", "{d}/p.gc", "{d}/p.gc"], ["demo", "--outdir"], ["render", "--help"],
-             ["compile", "{d}/p.gc", "--keep-buffers", "--blocks"],
-             ["compile", "{d}/p.gc", "--fuse", "numexpr"],
              ["compile", "{d}/p.gc", "--mode", "forward", "--wrt", "b"],
              ["render", "{d}/p.gc", "--show", "paths", "-o", "{d}/o.dot"],
              ["render", "{d}/p.gc", "--show", "forward", "--at", "a=1,b=2", "-o", "{d}/o.dot"],

@@ -299,7 +299,6 @@ def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | N
 
 
 OPTIONS: list[dict[str, Any]] = [
-    {"optimize": True}, {"optimize": False}, {"fuse": "numexpr"}, {"blocks": True},
-    {"fuse": "numba"},
+    {"optimize": True}, {"optimize": False}, {"blocks": True}, {"fuse": "numba"},
 ]
 """gc.compile's options, each as its keyword arguments."""

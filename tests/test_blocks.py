@@ -185,8 +185,8 @@ def test_helper_names_cannot_be_shadowed():
     assert "(np.result_type(_splits_1, os_1, _in_blocks_1, " in split.source  # dtypes
 
 
-def test_floats_and_kept_buffers_with_blocks():
-    plain, split = _compiled("y = tanh(a) * b", keep_buffers=True)
+def test_floats_and_repeated_calls_with_blocks():
+    plain, split = _compiled("y = tanh(a) * b")
     assert split(0.5, 2.0) == plain(0.5, 2.0)
     args = [np.linspace(-1, 1, BIG), np.linspace(2, 3, BIG)]
     for _ in range(2):  # the kept buffers of each thread, reused

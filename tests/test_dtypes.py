@@ -1,10 +1,11 @@
 """Gradients keep their input's dtype in every op, mode and option (issue 17, item 7).
 
 float32 in gave float64 gradients through abs (np.where(x >= 0, 1.0, -1.0) is
-float64), relu in forward mode, numexpr (a float literal makes it compute in float64),
-and a bool gradient for gt(x, 1) * x. Every elementwise op of the op table and every
-tensor op runs here in float32, reverse and forward, under every compile option: the
-gradient is float32 and matches the float64 gradient within float32's rounding.
+float64), relu in forward mode, numexpr fusion (since removed: a float literal made it
+compute in float64), and a bool gradient for gt(x, 1) * x. Every elementwise op of the
+op table and every tensor op runs here in float32, reverse and forward, under every
+compile option: the gradient is float32 and matches the float64 gradient within
+float32's rounding.
 """
 
 from __future__ import annotations
@@ -43,11 +44,8 @@ TENSOR = {
 OPTIONS = {
     "unoptimized": {"optimize": False},
     "default": {},
-    "keep_buffers": {"keep_buffers": True},
     "blocks": {"blocks": True},
 }
-if importlib.util.find_spec("numexpr"):
-    OPTIONS["numexpr"] = {"fuse": "numexpr"}
 if importlib.util.find_spec("numba"):
     OPTIONS["numba"] = {"fuse": "numba"}
 

@@ -160,28 +160,6 @@ def test_planned_code_equals_unplanned_code_bit_for_bit(case):
     with np.errstate(all="ignore"):
         _run_both(case[0], at)
         _run_both(case[0], at, mode="forward")
-        _check_kept(case[0], at)  # and so does code that keeps its buffers
-
-
-@SETTINGS
-@given(declared_cases())
-def test_planned_numexpr_code_equals_unplanned_numexpr_code(case):
-    """numexpr chains write into dead buffers too (``out=``): on float64 inputs the
-    values are those of the unplanned fused code (up to rounding: a chain the schedule
-    splits is computed by NumPy and numexpr in turns), in the same dtypes, and no input
-    is written into."""
-    pytest.importorskip("numexpr")
-    _, at = tame(case, np.float64)
-    for mode in ("reverse", "forward"):
-        planned, plain = _both(case[0], mode=mode, fuse="numexpr")
-        copies = {k: np.copy(v) for k, v in at.items()}
-        with np.errstate(all="ignore"):
-            (v1, g1), (v2, g2) = planned.module.value_and_grad(**at), \
-                plain.module.value_and_grad(**at)
-        for got, want in [(v1, v2)] + [(g1[k], g2[k]) for k in g2]:
-            assert np.asarray(got).dtype == np.asarray(want).dtype
-            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-        assert all(np.array_equal(at[k], copies[k]) for k in at)
 
 
 def test_a_ladder_keeps_a_few_arrays_in_either_mode():
@@ -424,86 +402,6 @@ def test_cheap_arrays_are_recomputed_when_that_keeps_fewer_alive():
     assert _peak(fn, MIXTURE_AT) <= 4.1
     colah = gc.compile(gc.parse("a: [N]\nb: [N]\ne = (a + b) * (b + 1)"))
     assert "values recomputed" not in colah.report()
-
-
-# ---- buffers kept between calls (keep_buffers=True) ------------------------------------
-def _kept_arrays(fn: gc.CompiledFunction) -> list[np.ndarray]:
-    kept = getattr(fn.module, "_KEPT", None)  # only where some buffer is kept
-    return [] if kept is None else list(vars(kept).values())
-
-
-def _check_kept(text: str, at: dict, **kw) -> gc.CompiledFunction:
-    """Kept buffers change where temporaries live, not a bit of what is returned: the
-    same values and dtypes as unplanned code (given the inputs in one dtype where the
-    code brings them to it), on every call, with no returned array
-    sharing memory with a kept one (a later call would overwrite it) and no input
-    written into."""
-    g = gc.parse(text)
-    kept, plain = gc.compile(g, keep_buffers=True, **kw), gc.compile(g, passes=WITHOUT, **kw)
-    args = [at[n] for n in kept.inputs]
-    copies = [np.copy(a) for a in args]
-    for f in ("value_and_grad", "forward"):
-        want = _unplanned(kept, plain, f, args)
-        first = getattr(kept.module, f)(*args)
-        saved = [np.copy(a) for a in _leaves(first)]
-        second = getattr(kept.module, f)(*args)
-        _same(first, want)
-        _same(second, want)
-        assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(_leaves(first), saved))
-        for out in _leaves(first) + _leaves(second):
-            assert not any(np.shares_memory(out, k) for k in _kept_arrays(kept))
-    for a, c in zip(args, copies):
-        assert np.array_equal(a, c)
-    return kept
-
-
-def _leaves(result) -> list:
-    value, *rest = result if isinstance(result, tuple) else (result,)
-    return [value, *(rest[0].values() if rest else [])]
-
-
-@pytest.mark.parametrize("text", TENSOR_PROGRAMS + [(EXAMPLES / "mixture.gc").read_text()])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_kept_buffers_change_no_bit_of_the_results(text, dtype):
-    _check_kept(text, _tensor_inputs(text, dtype, 4))
-
-
-def test_the_mixture_keeps_its_temporaries_and_returns_new_arrays():
-    """P6's gradient returns scalars: all four of its arrays are kept, so a second call
-    allocates none; a new size or dtype gets new arrays, and ints compute afresh."""
-    fn = gc.compile(gc.parse(MIXTURE), wrt=MIXTURE_WRT, keep_buffers=True)
-    assert fn.report()["buffers kept between calls"] == 4
-    assert "import threading" in fn.source and "_kept('value_and_grad." in fn.source
-    assert _peak(fn, MIXTURE_AT) < 0.1
-    params = list(MIXTURE_AT.values())[1:]
-    plain = gc.compile(gc.parse(MIXTURE), wrt=MIXTURE_WRT).module.value_and_grad
-    for x in (np.linspace(-3, 3, 7), np.linspace(-3, 3, 7, dtype=np.float32),
-              np.arange(7.0)):
-        _same(fn.module.value_and_grad(x, *params), plain(x, *params))
-    for module in (fn.module.value_and_grad, plain):  # ints: refused, as fn() does
-        with pytest.raises(TypeError, match="not a float dtype"):
-            module(np.arange(7), *params)
-
-
-def test_kept_buffers_are_per_thread():
-    from concurrent.futures import ThreadPoolExecutor
-
-    text = "x: [N]\ny = sum(exp(sin(x) * 2) * cos(x))"
-    fn = gc.compile(gc.parse(text), keep_buffers=True)
-    assert fn.report()["buffers kept between calls"] >= 1
-    xs = [np.linspace(-1, 1, 50_000) * k for k in range(1, 9)]
-    want = [fn.module.value_and_grad(x) for x in xs]
-    with ThreadPoolExecutor(4) as pool:
-        got = list(pool.map(fn.module.value_and_grad, xs * 4))
-    for (v, g), (wv, wg) in zip(got, want * 4):
-        assert v == wv and np.array_equal(g["x"], wg["x"])
-
-
-def test_without_the_option_or_the_memory_pass_nothing_is_kept():
-    text = "x: [N]\ny = sum(exp(x * 2))"
-    assert "_kept" not in gc.compile(gc.parse(text)).source
-    assert "_kept" not in gc.compile(gc.parse(text), keep_buffers=True, passes=WITHOUT).source
-    assert "_kept" not in gc.compile(gc.parse("y = exp(x * 2)"), keep_buffers=True).source
 
 
 def test_a_shorter_call_takes_the_first_rows_of_a_kept_array():

@@ -99,8 +99,10 @@ def test_unknown_pass_and_fuse_are_errors():
     g = gc.parse("e = x * 2")
     with pytest.raises(gc.GraphcError, match="unknown pass"):
         gc.compile(g, passes=("nope",))
-    with pytest.raises(gc.GraphcError, match="fuse"):
+    with pytest.raises(gc.GraphcError, match="expected None or 'numba'"):
         gc.compile(g, fuse="cuda")
+    with pytest.raises(gc.GraphcError, match="fuse='numexpr' was removed.*use fuse='numba'"):
+        gc.compile(g, fuse="numexpr")
 
 
 def test_one_sweep_reaches_the_fixed_point():
@@ -123,62 +125,11 @@ def test_stable_forms_stay_finite_at_extremes(x):
     np.testing.assert_allclose(grads["z"], -np.sign(x), atol=1e-12)
 
 
-@pytest.mark.parametrize("text, at", [
-    ("a: [N]\nb: [N]\nc = a + b\nd = b + 1\ne = c * d", "colah"),
-    ("f = 1 / (1 + exp(-(w0 * x0 + w1 * x1 + w2)))", "neuron"),
-    ("x: [N]\n" + "".join("x = sin(x) * cos(x) + x\n" for _ in range(5)), "ladder"),
-    ("x: [N]\ny = relu(x) + leaky_relu(x) + elu(x) + softplus(x) + abs(x) + tanh(x)", "acts"),
-    # names numexpr reads as its own functions: renamed, never misread
-    ("expm1: [N]\nreal: [N]\narccos = real * expm1\ns = sum(sin(arccos) * 2 + real)", "names"),
-])
-def test_numexpr_fusion_gives_the_same_numbers(text, at, mode):
-    pytest.importorskip("numexpr")
-    g = gc.parse(text)
-    rng = np.random.default_rng(3)
-    values = {n: rng.normal(size=50) for n in g.inputs}
-    fused = gc.compile(g, mode=mode, fuse="numexpr")
-    assert "ne.evaluate(" in fused.source and "import numexpr as ne" in fused.source
-    if at == "colah" and mode == "reverse":  # e and b's adjoint: a pass each, a + b in both
-        body = fused.source.split("def value_and_grad")[1]
-        assert body.count("ne.evaluate(") == 2 and body.count("(a + b)") == 2, body
-    (v1, g1), (v2, g2) = fused(**values), gc.compile(g, mode=mode)(**values)
-    np.testing.assert_allclose(v1, v2, rtol=1e-12)
-    for k in g2:
-        np.testing.assert_allclose(g1[k], g2[k], rtol=1e-10, atol=1e-12)
-
-
-@pytest.mark.parametrize("counted", ["before", "after"])
-def test_more_expressions_than_numexpr_keeps_fall_back_to_numpy(monkeypatch, counted):
-    """numexpr keeps CACHE compiled expressions: a function with more would compile
-    them at every call, so graphc emits the NumPy code, with a warning, and reports
-    what that code does. The count is bounded before emitting (chains' ends) and taken
-    after (the emitted calls)."""
-    pytest.importorskip("numexpr")
-    g = gc.parse("a: [N]\nb: [N]\nc = a + b\nd = b + 1\ne = exp(c * d)")
-    plain = gc.compile(g)
-    assert "ne.evaluate(" in gc.compile(g, fuse="numexpr").source
-    assert plain.report().get("buffers reused (out=)", 0) > 0
-    monkeypatch.setattr(gc.fuse, "CACHE", 0)
-    if counted == "after":  # the bound lets it through; the emitted count does not
-        monkeypatch.setattr(gc.fuse, "lines_at_least", lambda g: 0)
-    with pytest.warns(UserWarning, match="more numexpr expressions than numexpr keeps"):
-        fn = gc.compile(g, fuse="numexpr")
-    assert fn.source == plain.source and fn.report() == plain.report()
-    a, b = np.linspace(-1.0, 1.0, 7), np.linspace(0.5, 2.0, 7)
-    (v1, g1), (v2, g2) = fn(a, b), plain(a, b)
-    np.testing.assert_array_equal(v1, v2)
-    for k in g2:
-        np.testing.assert_array_equal(g1[k], g2[k])
-
-
-@pytest.mark.parametrize("fuse", [None, "numexpr"])
-def test_the_sigmoid_of_a_difference_or_a_negation_is_printed_right(fuse):
-    """Regression: numexpr printed sigmoid(x - y) as 1 / (1 + exp(-x - y)); and a
+def test_the_sigmoid_of_a_difference_or_a_negation_is_printed_right():
+    """Regression: sigmoid(x - y) was once printed as 1 / (1 + exp(-x - y)); and a
     sigmoid of -x never prints as exp(--x)."""
-    if fuse:
-        pytest.importorskip("numexpr")
     g = gc.parse("x: [N]\ny: [N]\nf = sigmoid(x - y) + sigmoid(-x)")
-    fn = gc.compile(g, fuse=fuse)
+    fn = gc.compile(g)
     x, y = np.array([1.0, 2.0]), np.array([3.0, -1.0])
     np.testing.assert_allclose(fn.forward(x, y),
                                1 / (1 + np.exp(-(x - y))) + 1 / (1 + np.exp(x)), rtol=1e-15)
@@ -198,21 +149,3 @@ def test_progress_bar_on_request(capsys):
     assert "compiling" in capsys.readouterr().err
     gc.compile(gc.parse("e = sin(x) * x"))
     assert capsys.readouterr().err == ""
-
-
-def test_a_fused_ladder_is_two_numexpr_passes_a_rung():
-    """Held back for its reader, sin(x) is evaluated inside sin(x) * c + x once
-    c = cos(x) is made: per rung a cosine and the update (the running product of the
-    cosines joins them every other rung), instead of sin, cos, product and sum."""
-    pytest.importorskip("numexpr")
-    rungs = 8
-    g = gc.parse("x: [N]\n" + "x = sin(x) * cos(x) + x\n" * rungs)
-    fused = gc.compile(g, fuse="numexpr")
-    body = fused.source.split("def value_and_grad")[1]
-    assert body.count("ne.evaluate(\"cos(") == rungs
-    assert body.count("ne.evaluate(\"sin(") == rungs and body.count(") * t") >= rungs
-    assert body.count("ne.evaluate(") + body.count("np.") <= 2 * rungs + rungs // 2 + 2, body
-    x = np.linspace(-2, 2, 101)
-    (v1, g1), (v2, g2) = fused(x=x), gc.compile(g)(x=x)
-    np.testing.assert_allclose(v1, v2, rtol=1e-12)
-    np.testing.assert_allclose(g1["x"], g2["x"], rtol=1e-10)

@@ -311,7 +311,7 @@ def test_helpers_ship_the_source_read_at_import(monkeypatch):
     monkeypatch.setattr(inspect, "getsource", stale)
     text = "x: [N]\ny = sum(sigmoid(slice(x, stop=-1)) * slice(x, start=1)) + logsumexp(x)\n"
     loop = [{"fuse": "numba"}] if importlib.util.find_spec("numba") else []
-    for kwargs in ({}, {"keep_buffers": True}, {"blocks": True}, *loop):
+    for kwargs in ({}, {"blocks": True}, *loop):
         fn = gc.compile(gc.parse(text), **kwargs)
         assert "def _sigmoid(" in fn.source
         assert np.isfinite(fn(np.linspace(-1.0, 1.0, 50))[0])
@@ -521,20 +521,11 @@ def test_constants_are_numpy_float64_s(text: str, optimize: bool, mode: str):
         np.testing.assert_array_equal(forward, want)
 
 
-OPTIONS = [{"keep_buffers": True}, {"blocks": True}, {"fuse": "numexpr"}]
-
-
-@pytest.mark.parametrize("options", OPTIONS, ids=["keep_buffers", "blocks", "numexpr"])
 @pytest.mark.parametrize("name", ["every_op", "edge0", "edge2", "edge4", "edge9", "edge16",
                                   "edge19", "mixture", "mlp_small", "neuron"])
-def test_the_saved_module_computes_what_fn_computes_with_options(name: str, options: dict,
-                                                                  tmp_path: Path):
-    if options.get("fuse") == "numexpr":
-        pytest.importorskip("numexpr")
+def test_the_saved_module_computes_what_fn_computes_in_blocks(name: str, tmp_path: Path):
     g = gc.parse(PROGRAMS[name])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # numexpr declining a big function
-        fn = gc.compile(g, **options)
+    fn = gc.compile(g, blocks=True)
     module = _saved(fn, tmp_path, name)
     for args in _calls(g, np.random.default_rng(1)):
         _same_both_ways(fn, module, args)
@@ -585,7 +576,7 @@ def test_random_programs_compute_the_same_both_ways():
     _random_programs()()
 
 
-@pytest.mark.parametrize("options", [{"blocks": True}, {"keep_buffers": True}, {}])
+@pytest.mark.parametrize("options", [{"blocks": True}, {}])
 def test_constants_of_big_array_code_are_numpy_float64_s(options: dict):
     """Block kernels print constants as the function does: 1 / 0 is inf, not an error."""
     g = gc.parse("x: [N]\ny = sum(x * (1 / 0) + sin(x) * 2 ** 1024)")
@@ -595,19 +586,3 @@ def test_constants_of_big_array_code_are_numpy_float64_s(options: dict):
         for optimize in (True, False):
             value, grads = gc.compile(g, optimize=optimize, **options)(x)
             assert value == math.inf and np.all(grads["x"] == math.inf)
-
-
-@pytest.mark.parametrize("text", ["x: [N]\ny = sum(exp(x) * (1 / 0) + sin(x) * cos(x) * x)",
-                                  "y = exp(x) * 1e999 + sin(x) * cos(x) * (1e999 - 1e999)",
-                                  "y = exp(x) * (2 ** 1024) - sin(x) * cos(x) * (0 ** -1)"])
-def test_numexpr_lines_spell_infinite_constants(text: str):
-    """numexpr knows no np.inf: inf and nan constants reach it as 1e999 (- 1e999)."""
-    pytest.importorskip("numexpr")
-    g = gc.parse(text)
-    x = np.linspace(0.1, 1.0, 1000)
-    fn = gc.compile(g, fuse="numexpr")
-    assert "ne.evaluate(" in fn.source
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        value, _ = fn(x)
-        np.testing.assert_array_equal(value, g.evaluate(x)["y"])

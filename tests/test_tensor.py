@@ -281,9 +281,8 @@ def test_xor_is_learned():
     assert X.shape == (4, 2)
 
 
-def test_the_mixture_is_fitted_alike_with_kept_buffers_and_in_blocks():
-    """examples/fit_mixture.py: gradient descent recovers the data's mixture; keeping
-    buffers changes no bit of the gradients, so both fits follow one path, and blocks
+def test_the_mixture_is_fitted_alike_in_blocks():
+    """examples/fit_mixture.py: gradient descent recovers the data's mixture; blocks
     and numba's loop change only the rounding of the sums."""
     sys.path.insert(0, str(EXAMPLES))
     try:
@@ -291,14 +290,12 @@ def test_the_mixture_is_fitted_alike_with_kept_buffers_and_in_blocks():
     finally:
         sys.path.pop(0)
     x = data(20_000)
-    (fresh, losses, _), (kept, kept_losses, _), *summed = (
-        fit(x, 300, options) for options in OPTIONS.values())
-    assert fresh == kept and losses == kept_losses
+    (fresh, losses, _), *summed = (fit(x, 300, options) for options in OPTIONS.values())
     assert len(summed) == 2 if importlib.util.find_spec("numba") else 1  # blocks, numba
     for found, _, _ in summed:
         assert all(abs(found[k] - fresh[k]) < 1e-9 for k in fresh)
     assert losses[-1] < losses[0] - 0.5
-    assert abs(kept["m1"] + 1) < 0.05 and abs(kept["m2"] - 2) < 0.05
+    assert abs(fresh["m1"] + 1) < 0.05 and abs(fresh["m2"] - 2) < 0.05
 
 
 def test_digits_reach_95_percent():

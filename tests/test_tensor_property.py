@@ -87,7 +87,7 @@ def _check_jvp(jax, p: Program, values: dict, grads: dict, seed: int, what: str)
 
 
 _MODES_OPTIONS = st.tuples(st.sampled_from(["reverse", "forward"]),
-                           st.sampled_from(OPTIONS[:4]))
+                           st.sampled_from(OPTIONS[:3]))  # all but numba
 
 
 _XENT_N1 = Program([Input("x0", (2, 3), True), Input("L", (2, 1), True, "labels")],
