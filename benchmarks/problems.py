@@ -38,8 +38,6 @@ import mlp  # noqa: E402 - benchmarks/mlp.py: the P4 data and hand-written backp
 # graphc variants: name -> keyword arguments of gc.compile. One line per variant.
 GRAPHC_VARIANTS: dict[str, dict[str, Any]] = {
     "graphc": {},
-    "graphc+numexpr": {"fuse": "numexpr"},
-    "graphc+kept buffers": {"keep_buffers": True},
     "graphc+blocks": {"blocks": True},
     "graphc+numba": {"fuse": "numba"},
 }
@@ -67,7 +65,7 @@ class Prepared:
     make_forward: Callable[[], Callable[[], Any]] | None = None  # forward only (set up untimed)
     numpy_memory: bool = False                # allocations visible to tracemalloc
     source: str | None = None                 # graphc's emitted module
-    held: Callable[[], int] = lambda: 0       # bytes kept between calls (keep_buffers)
+    held: Callable[[], int] = lambda: 0       # bytes kept between calls (block kernels')
     forget: Callable[[], None] = lambda: None  # drop memory kept for reuse (numba's outputs)
 
 
@@ -520,16 +518,15 @@ def setup_graphc(problem: Problem, kwargs: dict[str, Any], inputs: Inputs) -> Pr
         fwd(*args)
 
     def held() -> int:
-        """Bytes of the arrays kept between calls: the caller's own, and a block kernel's
-        in every thread that runs blocks (as many as the caller's set of them)."""
+        """Bytes of the arrays a block kernel keeps between calls, in every thread that
+        runs blocks (as many as the caller's set of them)."""
         kept = getattr(fn.module, "_KEPT", None)
         if kept is None:
             return 0
         mine = vars(kept).items()  # this thread's only: the store is thread-local
         threads = fn.module._cores() if hasattr(fn.module, "_in_blocks") else 1
-        return sum(a.nbytes for slot, a in mine if slot.startswith("value_and_grad.")) + \
-            threads * sum(a.nbytes for slot, a in mine
-                          if slot.startswith("_value_and_grad_block."))
+        return threads * sum(a.nbytes for slot, a in mine
+                             if slot.startswith("_value_and_grad_block."))
 
     def forget() -> None:
         """A numba loop's next call makes its outputs anew (``_outputs``), which the

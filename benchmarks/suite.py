@@ -400,12 +400,10 @@ def machine_info() -> dict[str, Any]:
         else os.cpu_count(),
         "python": platform.python_version(),
         "versions": {d: _version(d) for d in ["graphc", "numpy", "jax", "jaxlib", "torch",
-                                              "autograd", "pytensor", "sympy", "numexpr",
-                                              "numba"]},
+                                              "autograd", "pytensor", "sympy", "numba"]},
         "env": {k: os.environ[k] for k in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                            "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-                                           "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-                                           "XLA_FLAGS"] if k in os.environ},
+                                           "MKL_NUM_THREADS", "XLA_FLAGS"] if k in os.environ},
         "blas_kernels": [],
         "threads": {},
         "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
@@ -424,10 +422,6 @@ def machine_info() -> dict[str, Any]:
 
         info["threads"]["torch intra-op"] = torch.get_num_threads()
         info["threads"]["torch inter-op"] = torch.get_num_interop_threads()
-    with contextlib.suppress(Exception):
-        import numexpr
-
-        info["threads"]["numexpr"] = numexpr.get_num_threads()
     with contextlib.suppress(Exception):
         import numba
 
@@ -635,9 +629,8 @@ def markdown(report: dict[str, Any]) -> str:
         "- Peak extra MB: `tracemalloc` peak during one value-and-gradient call above what "
         "was allocated before it (NumPy reports its buffers to tracemalloc; the returned "
         "value and gradients are included), plus the arrays graphc holds between calls "
-        "(graphc+kept buffers' temporaries; graphc+blocks' block arrays, one set per "
-        "thread). Only for NumPy-based contenders; numexpr's "
-        "internal block buffers are not seen by tracemalloc (graphc+numba's loops "
+        "(graphc+blocks' block arrays, one set per thread). Only for NumPy-based "
+        "contenders (graphc+numba's loops "
         "allocate nothing but the outputs, and write into the memory of the last call's "
         "outputs once those are dropped: the measured call is made to allocate them). "
         "The target compares peaks "
