@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 
 import graphc as gc
-from graphc import autodiff, module, passes
+from graphc.autodiff import transform as autodiff
+from graphc.backend import module
+from graphc.optimize import passes
 
 UNARY = ["sin", "cos", "tanh", "exp", "sigmoid", "softplus", "relu"]
 BINARY = ["+", "-", "*"]

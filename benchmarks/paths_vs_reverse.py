@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import graphc as gc
-from graphc.derive import edge_values, local_derivatives
-from graphc.verify import count_paths, enumerate_paths
+from graphc.ir.derive import edge_values, local_derivatives
+from graphc.teach.verify import count_paths, enumerate_paths
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 ENUMERATE_UP_TO = 16  # 2**16 = 65,536 paths; beyond that enumeration takes minutes

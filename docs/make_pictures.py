@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 import graphc as gc
-from graphc.render import write
-from graphc.steps import write_steps
+from graphc.teach.render import write
+from graphc.teach.steps import write_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 IMG = ROOT / "docs" / "img"

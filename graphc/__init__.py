@@ -4,9 +4,7 @@ Write a network as a DAG of symbolic ops; graphc derives each node's local
 derivatives with sympy and emits readable, standalone NumPy code for its gradient.
 """
 
-from .build import FUNCTION_HANDLES as _FUNCTION_HANDLES
-from .build import Expr, graph, input, inputs
-from .compile import CompiledFunction, compile
+from .compiler import CompiledFunction, compile
 from .errors import (
     CycleError,
     GraphcError,
@@ -16,18 +14,45 @@ from .errors import (
     UndefinedNameError,
     UnknownOpError,
 )
-from .from_sympy import from_sympy
-from .graph import Graph
-from .parse import load, parse
-from .render import render
-from .verify import verify
-
-globals().update(_FUNCTION_HANDLES)  # gc.exp, gc.tanh, gc.relu, ... one per table entry
+from .frontend.functions import (
+    abs,
+    cos,
+    cross_entropy,
+    elu,
+    exp,
+    leaky_relu,
+    log,
+    log_softmax,
+    logsumexp,
+    maximum,
+    mean,
+    minimum,
+    mse,
+    relu,
+    sigmoid,
+    sin,
+    slice,
+    softmax,
+    softplus,
+    sqrt,
+    sum,
+    tan,
+    tanh,
+)
+from .frontend.handles import Expr, graph, input, inputs
+from .frontend.sympy_front import from_sympy
+from .frontend.text_format import load, parse
+from .ir.graph import Graph
+from .teach.render import render
+from .teach.verify import verify
 
 __version__ = "0.1.0"
 __all__ = [
     "CompiledFunction", "CycleError", "Expr", "Graph", "GraphcError", "InputError",
     "ParseError", "ShapeError", "UndefinedNameError", "UnknownOpError", "compile",
     "from_sympy", "graph", "input", "inputs", "load", "parse", "render", "verify",
-    *_FUNCTION_HANDLES,
+    # the op table's public functions (graphc.frontend.functions)
+    "abs", "cos", "cross_entropy", "elu", "exp", "leaky_relu", "log", "log_softmax",
+    "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid", "sin", "slice",
+    "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
 ]

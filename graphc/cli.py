@@ -22,14 +22,14 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .compile import compile as compile_graph
+from .compiler import compile as compile_graph
 from .errors import GraphcError
 from .files import Interrupted, Outputs, read_text, signals_raise
-from .graph import Graph
-from .parse import load, parse
-from .render import drawable, drawn, pipe, render
-from .steps import write_steps
-from .verify import LIST_LIMIT, verify
+from .frontend.text_format import load, parse
+from .ir.graph import Graph
+from .teach.render import drawable, drawn, pipe, render
+from .teach.steps import write_steps
+from .teach.verify import LIST_LIMIT, verify
 
 
 class UsageError(GraphcError):

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from graphc.ops import sigmoid, softplus
+from graphc.ops.table import sigmoid, softplus
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from test_property import dags
 
 import graphc as gc
-from graphc import blocks
+from graphc.backend import blocks
 
 BIG = 4 * blocks._SMALLEST + 3  # splits in blocks, the last one shorter
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -22,14 +22,14 @@ import pytest
 from conftest import EXAMPLES, run_cli
 
 import graphc as gc
-import graphc.render
-import graphc.steps
+import graphc.teach.render
+import graphc.teach.steps
 from graphc.cli import main
 from graphc.files import Outputs, read_text
 
 COLAH = EXAMPLES / "colah.gc"
-render_mod = sys.modules["graphc.render"]  # gc.render is the function of the same name
-steps_mod = sys.modules["graphc.steps"]
+render_mod = sys.modules["graphc.teach.render"]  # gc.render is the function of the same name
+steps_mod = sys.modules["graphc.teach.steps"]
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's `dot` is not installed")
 

@@ -98,7 +98,7 @@ def _texts(svg: bytes) -> list[str]:
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's `dot` is not installed")
 @pytest.mark.parametrize("name", sorted(make_pictures().pictures()))
 def test_committed_pictures_are_not_stale(pictures, name):
-    from graphc.render import pipe
+    from graphc.teach.render import pipe
 
     g, kwargs = pictures[name]
     fresh = _texts(pipe(gc.render(g, **kwargs), "svg"))
@@ -107,7 +107,7 @@ def test_committed_pictures_are_not_stale(pictures, name):
 
 
 def test_committed_steps_page_is_not_stale():
-    from graphc.steps import frames
+    from graphc.teach.steps import frames
 
     index = DOCS / "steps" / "index.html"
     if not index.exists():

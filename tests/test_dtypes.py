@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.graph import Graph
+from graphc.ir.graph import Graph
 from graphc.ops import OPS
 
 N = 6

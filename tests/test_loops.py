@@ -16,7 +16,7 @@ from test_blocks import summed_text
 from test_property import dags
 
 import graphc as gc
-from graphc import blocks, loops
+from graphc.backend import blocks, loops
 
 pytest.importorskip("numba")
 

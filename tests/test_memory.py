@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from test_property import SETTINGS, dags
 
 import graphc as gc
-from graphc import memory, passes
+from graphc.backend import memory
+from graphc.optimize import passes
 
 WITHOUT = tuple(p for p in passes.PASSES if p != "memory")
 N = 4
@@ -407,7 +408,7 @@ def test_cheap_arrays_are_recomputed_when_that_keeps_fewer_alive():
 def test_a_shorter_call_takes_the_first_rows_of_a_kept_array():
     """A block kernel's last block is shorter: it uses the front of the block's array
     instead of trading it for a new one (and back again on the next call)."""
-    from graphc import memory
+    from graphc.backend import memory
 
     big = memory._kept("test.rows", np.ones(10))
     short = memory._kept("test.rows", np.ones(4))

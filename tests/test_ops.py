@@ -20,8 +20,8 @@ import sympy as sp
 from conftest import MODES, assert_close, central_diff, spelled_out
 
 import graphc as gc
-from graphc.autodiff import reverse
-from graphc.derive import to_sympy
+from graphc.autodiff.transform import reverse
+from graphc.ir.derive import to_sympy
 from graphc.ops import OPS
 
 X, Y = sp.symbols("x y", real=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc import passes, rules
+from graphc.optimize import passes, rules
 
 CASES = {
     "x + -y -> x - y": ("e = x + -y", {"x": 1.5, "y": 0.25}),

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc import rules
+from graphc.optimize import rules
 
 DTYPES = (np.float32, np.float64)
 BIG = {np.float32: 1e4, np.float64: 1e12}  # where a float's ulp is about 1e-3 / 1e-4

@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import graphc as gc
-from graphc import autodiff, passes
-from graphc.derive import to_sympy
+from graphc.autodiff import transform as autodiff
+from graphc.ir.derive import to_sympy
+from graphc.optimize import passes
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

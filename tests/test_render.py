@@ -333,7 +333,7 @@ def test_backslashes_in_names_are_not_graphviz_escapes(tmp_path):
 def test_a_graphviz_failure_is_a_graphc_error():
     import graphviz
 
-    from graphc.render import pipe
+    from graphc.teach.render import pipe
 
     with pytest.raises(gc.GraphcError, match="syntax error"):
         pipe(graphviz.Digraph(body=["\ta -> \n"]), "svg")

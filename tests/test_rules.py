@@ -19,7 +19,7 @@ from test_memory import declared_cases, tame
 from test_property import SETTINGS
 
 import graphc as gc
-from graphc import passes, rules
+from graphc.optimize import passes, rules
 
 SIGMOID = "1 / (1 + exp(-z)) -> sigmoid(z)"
 DOT = "sum(x * y) -> x @ y"

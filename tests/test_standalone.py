@@ -283,7 +283,7 @@ def test_saved_module_called_with_python_floats_follows_numpy():
 def test_python_floats_take_a_path_without_broadcast_helpers(monkeypatch):
     import importlib
 
-    compile_mod = importlib.import_module("graphc.compile")
+    compile_mod = importlib.import_module("graphc.compiler")
     text = "c = a + b\nd = b + 1\ne = c * d\n"
     source = gc.compile(gc.parse(text)).source
     test = "if a.__class__ is float and b.__class__ is float:"

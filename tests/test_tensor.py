@@ -12,7 +12,7 @@ import pytest
 from conftest import EXAMPLES, central_diff
 
 import graphc as gc
-from graphc.tensor import _max_along, _sum_along
+from graphc.ops.tensor import _max_along, _sum_along
 
 MLP = """
 x: [N, 4]
@@ -417,7 +417,7 @@ def test_forward_mode_checks_a_size_known_only_at_call_time():
     a call on 100,000 elements asked NumPy for a 74.5 GiB basis; it now says why."""
     import inspect
 
-    from graphc import tensor
+    from graphc.ops import tensor
 
     fn = gc.compile(gc.parse("x: [N]\ny = sum(exp(x))"), mode="forward")
     x = np.linspace(0.0, 1.0, 100)

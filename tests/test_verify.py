@@ -17,13 +17,13 @@ import pytest
 import sympy as sp
 
 import graphc as gc
-from graphc.verify import Report, Row, count_paths, enumerate_paths, format_report
+from graphc.teach.verify import Report, Row, count_paths, enumerate_paths, format_report
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 AT = {"a": 2, "b": 1}
 # the module, not the function gc.verify that shadows it as an attribute of graphc
-gv = importlib.import_module("graphc.verify")
+gv = importlib.import_module("graphc.teach.verify")
 HEADERS = ["input", "paths", "path sum", "reverse", "forward", "finite diff", "sympy.diff",
            "agree"]
 

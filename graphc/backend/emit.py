@@ -1,0 +1,319 @@
+"""Graph -> the NumPy source of a function. Prints only; never does algebra.
+
+Every name from a graph reaches the source as a plain ASCII identifier that cannot
+shadow ``np``, a helper, a keyword or a builtin; strings reach it only through
+``repr``. So no input name can change what the emitted code does.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from collections import Counter
+from collections.abc import Callable
+
+from ..ir import buffers, printer
+from ..ir.graph import Graph
+from ..ops import ATOM, OPS, values
+from . import blocks as blocks_mod
+from . import loops, memory
+
+PUBLIC = ("forward", "value_and_grad")
+ONE_DTYPE = memory._one_dtype.__name__  # brings the inputs to one dtype (memory planning)
+KEPT = memory._kept.__name__  # scratch arrays kept between calls (block kernels)
+# The helpers the op table ships with the module (_sum_to, ...): a parameter of that
+# name would shadow the helper inside the function.
+HELPERS = frozenset(f.__name__ for op in OPS.values() for f in op.helpers)
+INPUTS = values._inputs.__name__  # the input rule that fn() applies too
+REAL = values._real.__name__  # a Python float power that went complex: NumPy's path
+RULE = ("_NAMES", "_DECLARED")  # module constants: input names, declared shapes
+RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
+    | {"np", "threading", "_KEPT", *PUBLIC, ONE_DTYPE, KEPT} | HELPERS | blocks_mod.NAMES \
+    | loops.NAMES | {f.__name__ for f in values.HELPERS} | set(RULE)
+
+
+class Namer:
+    """Maps node names to distinct, safe Python identifiers, deterministically."""
+
+    def __init__(self, taken: set[str]):
+        self.taken = set(taken)
+        self.names: dict[str, str] = {}
+
+    def __call__(self, node: str) -> str:
+        if node not in self.names:
+            self.names[node] = self.fresh(node)
+        return self.names[node]
+
+    def fresh(self, text: str) -> str:
+        """A new identifier like ``text`` for a value that is no node (``like``)."""
+        if text.isascii() and text.isidentifier() and not text.startswith("__"):
+            base = text  # the common case, without the regular expression
+        else:
+            base = re.sub(r"[^0-9A-Za-z_]", "_", text) or "v"
+            if base[0].isdigit() or base.startswith("__"):
+                base = "v" + base
+        name, k = base, 0
+        while name in RESERVED or name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
+
+
+def form_of(g: Graph, helpers: dict[str, str], python_floats: bool = False):
+    """How each node of ``g`` prints. ``python_floats``: the code may run on Python
+    floats, where a power of a negative base is complex (NumPy: nan): powers that are
+    not to an integer constant go through ``_real``, which then raises."""
+    def form(node: str) -> printer.Form:
+        op = g.op(node)
+        if op.body is not None:
+            call = ", ".join("{%d}" % i for i in range(op.arity))
+            return f"{helpers[op.name]}({call})", ATOM, (0,) * op.arity
+        code = op.spell(g.attrs(node)["params"]) if op.spell else op.code
+        if python_floats and op.name == "pow" and not _integral(g, g.args(node)[1]):
+            return f"{REAL}({code})", ATOM, op.slot_prec
+        return code, op.prec, op.slot_prec
+    return form
+
+
+def _integral(g: Graph, name: str) -> bool:
+    value = _value(g, name)
+    return value is not None and float(value).is_integer() and abs(value) <= 2.0**53
+
+
+def constants_folded(g: Graph) -> Graph:
+    """``g`` with every node of constant operands alone replaced by its value, as
+    NumPy's float64 computes it (``values.fold``): printed, ``1.0 / 0.0`` or
+    ``(-8.0) ** 0.5`` would be Python's arithmetic (an exception, a complex number).
+    ``g`` itself when there are none (the fold pass leaves none but non-scalars)."""
+    attrs = g.nx._node
+    found: dict[str, float] = {}
+    for n in g.order():
+        d = attrs[n]
+        args = d["args"]
+        if not args or d["op"] in ("const", "input") or \
+                not all(a in found or attrs[a]["op"] == "const" for a in args):
+            continue
+        value = values.fold(g.op(n).fn, [found[a] if a in found else attrs[a]["params"]["value"]
+                                         for a in args], d["params"])
+        if value is not None:
+            found[n] = value
+    if not found:
+        return g
+    h = g.copy()
+    for n, value in found.items():
+        h.nx.remove_edges_from(list(h.nx.in_edges(n)))
+        h.attrs(n).update(op="const", args=(), params={"value": value})
+    return h
+
+
+def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
+                    returns: Callable[[list[str]], str] = ", ".join,
+                    reuse: Counter | None = None,
+                    floats: tuple[list[str], str] | None = None,
+                    blocks: Callable[[bool], tuple[list[str], str]] | None = None,
+                    checked: bool = False, python_floats: bool = False) -> str:
+    """``def fname(inputs): ...`` computing g's outputs, one line per node.
+
+    With a ``reuse`` counter, lines write into dead buffers (``out=``, memory.py) and
+    the counter records how many did. ``floats``: the inputs that, when they are all
+    Python floats, take a specialised body instead (the source of a function with the
+    same parameters, whose body is inlined under the test: no call to pay).
+    ``blocks``: given
+    whether the inputs were brought to one dtype, the branch that runs big arrays in
+    blocks and its kernel, which follows the function (``kernels.py``). ``checked``:
+    the inputs go through the input rule ``fn()`` applies (``values._inputs``; after
+    the float path, which needs no conversion). ``python_floats``: the code may run on
+    Python floats (``form_of``). Nodes of constants alone print as their values.
+    """
+    g = constants_folded(g)
+    namer = Namer(set(helpers.values()) | {fname})
+    params = [namer(i) for i in g.inputs]
+    names: dict[str, str] = {}
+    nodes: list[str] = []  # the nodes that compute something
+    for n in g.order():
+        op = g.attrs(n)["op"]
+        if op != "const":
+            names[n] = namer(n)
+            if op != "input":
+                nodes.append(n)
+    keep = set(g.outputs)
+
+    one_dtype = False
+    if reuse is None or not any(buffers.reusable(g, n) for n in nodes):
+        body = printer.lines(g, nodes, names, form=form_of(g, helpers, python_floats),
+                             literal=printer.numpy_literal, keep=keep)
+    else:
+        graphs = [g]
+        again = memory.rematerialized(g)  # cheap arrays recomputed rather than kept
+        if again is not None:
+            names.update((n, namer(n)) for n in again.order() if n not in names
+                         and again.attrs(n)["op"] != "const")
+            graphs.append(again)
+        plans = [planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
+                         names, keep, form_of(h, helpers)) for h in graphs]
+        _, body, one_dtype, counts = min(plans, key=lambda p: p[0])  # the first on a tie
+        if counts is not plans[0][3]:
+            counts["values recomputed"] += len(again.nx) - len(g.nx)
+        reuse.update(counts)
+    out = [f"def {fname}({', '.join(params)}):", f'    """{doc}"""']
+    if floats:
+        tested, source = floats
+        # Python floats exactly (not np.float64, which NumPy's path takes): the test
+        # costs a fraction of isinstance's
+        out += _dispatch([f"{namer(i)}.__class__ is float" for i in tested])
+        out += ["        try:"]
+        out += ["        " + line for line in source.splitlines()[2:]]  # after def, docstring
+        out += [f"        except ({', '.join(e.__name__ for e in values.FALLBACK)}):",
+                "            pass  # NumPy's answer (inf, nan) below"]
+    if checked and params:
+        target = ", ".join(params) + ("," if len(params) == 1 else "")
+        out += wrapped(f"    {target} = {INPUTS}({RULE[0]}, {RULE[1]}, (", params,
+                       ",))" if len(params) == 1 else "))")
+    if one_dtype:
+        out += wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
+    kernel = ""
+    if blocks is not None:
+        branch, kernel = blocks(one_dtype)
+        out += branch
+    out += [f"    {names[n]} = {expr}" for n, expr in body]
+    outs = [names[o] if o in names else const_text(g, o) for o in g.outputs]
+    out.append(f"    return {returns(outs)}")
+    return "\n".join(out) + "\n" + (f"\n\n{kernel}" if kernel else "")
+
+
+def wrapped(head: str, items: list[str], tail: str) -> list[str]:
+    """``head`` + items + ``tail`` on one line, or over several within 88 columns."""
+    if len(head) + len(", ".join(items)) + len(tail) <= 88:
+        return [head + ", ".join(items) + tail]
+    indent = " " * (len(head) - len(head.lstrip()) + 4)
+    rows, row = [head], indent
+    for item in items:
+        if len(row) + len(item) + 2 > 88:
+            rows.append(row.rstrip())
+            row = indent
+        row += item + ", "
+    return rows + [row.rstrip(", ") + tail]
+
+
+def _dispatch(tests: list[str]) -> list[str]:
+    """``if a and b ...:`` for the float fast path, wrapped to stay readable."""
+    head = ["    # Python floats: nothing to broadcast. Where Python's arithmetic raises or",
+            "    # turns complex (1 / 0.0, an overflow, a power of -8.0), NumPy's path answers."]
+    if len("    if " + " and ".join(tests) + ":") <= 88:
+        return head + ["    if " + " and ".join(tests) + ":"]
+    rows, row = [], []
+    for t in tests:
+        if row and len(" and ".join(row + [t])) > 72:
+            rows.append(" and ".join(row))
+            row = []
+        row.append(t)
+    rows.append(" and ".join(row))
+    lines = ["    if (" + rows[0]] + ["            and " + r for r in rows[1:]]
+    return head + lines[:-1] + [lines[-1] + "):"]
+
+
+def planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
+            plain: Callable[[str], printer.Form], keep_buffers: bool = False,
+            fname: str = "", written: dict[str, str] | None = None,
+            one_dtype: bool | None = None
+            ) -> tuple[float, list[tuple[str, str]], bool, Counter]:
+    """The memory it allocates, the lines with memory planned, whether they need the
+    inputs in one dtype, and what the plan did: planned as they come and, when there
+    are several inputs, as if they shared one dtype (``memory._one_dtype`` then brings
+    them to it); the plan that allocates less wins, the first on a tie. ``plain``
+    spells each op in NumPy. With ``keep_buffers`` (a block kernel's) every array is a
+    line, and lines allocating a buffer no output can be take it from ``_kept`` (slots
+    named ``fname.line``). ``written``: lines
+    that write into a given array (a block kernel's outputs). ``one_dtype``: whether
+    the inputs are known to share one dtype (planned that way only, nothing brings them
+    to it), or None to plan both ways."""
+    reuse: Counter = Counter()
+    written = written or {}
+    if keep_buffers:  # no temporaries inside a line: NumPy would allocate them afresh
+        keep = keep | {n for n in nodes if buffers.reusable(g, n)}
+    plans = [_plan(g, nodes, names, keep, plain,
+                   buffers.dtype_classes(g, one_dtype=bool(one_dtype)))]
+    if len(g.inputs) > 1 and one_dtype is None:
+        plans.append(_plan(g, nodes, names, keep, plain,
+                           buffers.dtype_classes(g, one_dtype=True)))
+    best = min(plans, key=lambda p: p[0])
+    cost, order, body, into, keep, slices, classes = best
+    one_dtype = best is not plans[0] and best[0] < plans[0][0]
+    into = {n: b for n, b in into.items() if n not in written}
+    held = {}
+    if keep_buffers:
+        lines = [n for n, _ in body]
+        apart = set(slices) | set(slices.values()) | set(written)
+        held = memory.kept(g, lines, into, g.outputs, classes, apart)
+    if not into and not slices and not held and not written:
+        return cost, body, False, reuse
+    reuse["buffers reused (out=)"] += len(into)
+    if slices:
+        reuse["slices written in place"] += len(slices)
+    if held:
+        reuse["buffers kept between calls"] += len(held)
+    into_buffers = {n: names[b] for n, b in into.items()} | written
+    for line, u in slices.items():  # the line writes into u's slice of u's array
+        p = g.attrs(u)["params"]
+        into_buffers[line] = f"_zeros_around({names[u]}, {p['start']}, {p['stop']}, {p['axis']})"
+    for line, (like, dtype_of) in held.items():
+        into_buffers[line] = f"{KEPT}({f'{fname}.{names[line]}'!r}, " + \
+            ", ".join(names[a] for a in (like, *dtype_of)) + ")"
+
+    def writing_into(n: str) -> printer.Form:
+        if n not in into_buffers:
+            return plain(n)
+        op, args = g.op(n), g.args(n)
+        exponent = _value(g, args[1]) if op.name == "pow" else None
+        return op.into(into_buffers[n], exponent), ATOM, (0,) * op.arity
+    body = printer.lines(g, order, names, form=writing_into, literal=printer.numpy_literal,
+                         keep=keep | set(into) | set(slices) | set(slices.values()) | set(held)
+                         | set(written), joinable=memory.joinable(g, classes))
+    allocation = {line: (u, f"np.empty_like({names[g.args(u)[1]]})")  # just before the line
+                  for line, u in slices.items()}
+    placed = set(slices.values())  # their own lines go: their arrays are filled already
+    return cost, [row for n, expr in body if n not in placed
+                  for row in ([allocation[n]] if n in allocation else []) + [(n, expr)]], \
+        one_dtype, reuse
+
+
+def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
+          plain: Callable[[str], printer.Form], classes: buffers.Classes) -> tuple:
+    """(memory allocated, order, lines, line -> buffer, lines kept, slices written in
+    place, classes): of the given order and the memory-minded schedule, the one that
+    allocates less, with the operands that die in a line on lines of their own when
+    that lets them be overwritten (``memory.unfold``)."""
+    best = None
+    joinable = memory.joinable(g, classes)
+    for order, deferred in memory.orders(g, nodes):
+        own = keep | deferred
+        for _ in range(4):  # an operand on its own line may let the one inside it out too
+            body = printer.lines(g, order, names, form=plain, literal=printer.numpy_literal,
+                                 keep=own, joinable=joinable)
+            lines = [n for n, _ in body]
+            unfolded = memory.unfold(g, lines, g.outputs, classes)
+            if not unfolded:
+                break
+            order = memory.just_before(g, order, unfolded)
+            own |= set(unfolded)
+        else:
+            body = printer.lines(g, order, names, form=plain, literal=printer.numpy_literal,
+                                 keep=own, joinable=joinable)
+            lines = [n for n, _ in body]
+        into = memory.plan(g, lines, g.outputs, classes)
+        cost = memory.allocated(g, lines, into)
+        if best is None or cost < best[0]:
+            slices = memory.into_slices(g, lines, g.outputs, into, classes)
+            best = (cost, order, body, into, own, slices, classes)
+    return best
+
+
+def const_text(g: Graph, name: str) -> str:
+    return printer.numpy_literal(g.attrs(name)["params"]["value"])[0]
+
+
+def _value(g: Graph, name: str) -> float | None:
+    """A constant operand's value, None for any other operand."""
+    return g.attrs(name)["params"]["value"] if g.is_const(name) else None

@@ -1,0 +1,310 @@
+"""The emitted source of split evaluation: the branch of a function that hands big
+same-shaped arrays to ``_in_blocks`` (``gc.compile(g, blocks=True)``, blocks.py) or
+``_fused`` (``fuse="numba"``, loops.py), and the kernel it runs: a NumPy block kernel
+planned by the function emitter (emit.py), or a numba loop over one element. Prints only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ..ir import buffers, printer
+from ..ir.graph import Graph
+from ..ops import ATOM
+from . import blocks, loops
+from .emit import Namer, const_text, form_of, planned, wrapped
+
+
+def source(split: blocks.Split | None, fname: str, helpers: dict[str, str],
+           returns: Callable[[list[str]], str] = ", ".join, fused: bool = False
+           ) -> Callable[[bool], tuple[list[str], str]] | None:
+    """What ``emit.function_source`` takes as ``blocks``: given whether ``fname`` brought
+    its inputs to one dtype, its branch for big arrays and its kernel (None when
+    ``fname`` does not split): a block kernel, or with ``fused`` a numba loop."""
+    if split is None:
+        return None
+    if fused:
+        return lambda one_dtype: (branch_source(split, fname, helpers, returns, True),
+                                  loop_source(split, fname, helpers))
+    return lambda one_dtype: (branch_source(split, fname, helpers, returns),
+                              kernel_source(split, fname, helpers, one_dtype))
+
+
+def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
+                  returns: Callable[[list[str]], str], fused: bool = False) -> list[str]:
+    """The branch of ``fname`` that runs its kernel over big same-shaped arrays: the
+    scalars the kernel reads, ``_in_blocks`` (or with ``fused``, ``_fused``: its numba
+    loop), then what is made of the sums."""
+    h = split.graph
+    namer = Namer(set(helpers.values()) | {fname})
+    names = {n: namer(n) for n in h.order() if h.attrs(n)["op"] != "const"}
+    pending = set(split.before)
+    keep = {n for n in split.before if any(c not in pending for c in h.nx._succ[n])}
+    form = form_of(h, helpers)
+
+    def lines(nodes: list[str], keep: set[str]) -> list[str]:
+        return [f"        {names[n]} = {expr}" for n, expr in printer.lines(
+            h, nodes, names, form=form, literal=printer.numpy_literal, keep=keep)]
+
+    arrays = [names[i] for i in split.arrays]
+    if fused:
+        scalars = [names[i] for i in h.inputs if i not in split.arrays]
+        out = [f"    if _fusable({_tuple(arrays)}, {_tuple(scalars) if scalars else '()'}):"
+               "  # big same-shaped float64 arrays: one loop"]
+    else:
+        out = [f"    if _splits({', '.join(arrays)}):  # big same-shaped float arrays: "
+               "in blocks, on all cores"]
+    out += lines(split.before, keep | set(h.outputs))
+    like = str(len(split.outputs)) if fused else "None"  # a loop's: so many float64 arrays
+    results = {}  # an array output's position -> its name
+    dtypes = []  # each array output's dtype: NumPy's promotion of the inputs it reads
+    for k, o in enumerate(h.outputs):
+        if o in split.outputs:
+            results[k] = names[o] if names[o] not in results.values() else namer.fresh(o)
+            reads = [names[i] for i in h.inputs if i in h.upstream([o])]
+            dtypes.append(f"np.result_type({', '.join(reads)})" if reads else "np.float64")
+    if dtypes and not fused:
+        like = _tuple(dtypes)
+    targets = list(results.values()) + [names[n] for n in split.sums]
+    runner, kernel = ("_fused", loops.loop_name(fname)) if fused else \
+        ("_in_blocks", blocks.kernel_name(fname))
+    out += wrapped(f"        {_tuple(targets)} = {runner}(", [
+        kernel, _tuple(arrays), _tuple(names[n] for n in split.scalars),
+        like, str(len(split.sums))], ")")
+    out += lines(split.after, set(h.outputs))
+    outs = [results[k] if k in results else names.get(o) or const_text(h, o)
+            for k, o in enumerate(h.outputs)]
+    return out + [f"        return {returns(outs)}"]
+
+
+def _tuple(items: Iterable[str]) -> str:
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
+                  one_dtype: bool = False) -> str:
+    """``def _fname_block(arrays, scalars, outputs)``: ``fname`` on one block of
+    same-shaped arrays (``blocks.Split``), each array output written into its
+    parameter by the line that computes it (``out=``), or copied there when no line
+    can, every temporary in an array kept per thread (``_kept``), and the block's parts
+    of the sums returned. ``one_dtype``: ``fname`` brought its inputs to one dtype."""
+    g = blocks.kernel_graph(split)
+    kname = blocks.kernel_name(fname)
+    namer = Namer(set(helpers.values()) | {kname})
+    params = [namer(i) for i in g.inputs]
+    names = {n: namer(n) for n in g.order() if g.attrs(n)["op"] != "const"}
+    nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("const", "input")]
+    written: dict[str, str] = {}  # line -> the output it writes into
+    outs, copies = [], []
+    for o in split.outputs:
+        v = _filled(g, o)
+        if v in names and v not in written and v not in g.inputs \
+                and buffers.reusable(g, v) and g.op(v).can_write_into:
+            written[v] = names[o]
+            outs.append(names[o])
+        else:
+            outs.append(namer.fresh(f"{o}_out"))
+            copies.append((outs[-1], v))
+    # what the outputs are computed from; seeds and broadcasts may go
+    needed = set(g.inputs) | _made_from(g, [*written, *(v for _, v in copies if v in names),
+                                            *split.sums])
+    filled = [(param, _spelled(g, names, v)) for param, v in copies]
+    g = g.copy()
+    g.outputs = list(dict.fromkeys([*(v for _, v in copies if v in names), *written,
+                                    *split.sums]))
+    g.remove([n for n in g.order() if n not in needed])
+    _, body, _, _ = planned(g, [n for n in nodes if n in needed], names, set(g.outputs),
+                            form_of(g, helpers), keep_buffers=True, fname=kname,
+                            written=written, one_dtype=one_dtype)
+    written_into = f"its arrays written into {', '.join(outs)}"
+    if len(written_into) > 60:
+        written_into = "its arrays written into the outputs' slices"
+    doc = f"{fname} on a block: " + ";\n    ".join(
+        ([written_into] if outs else [])
+        + (["returns its parts of the sums"] if split.sums else []))
+    out = wrapped(f"def {kname}(", params + outs, "):")
+    out += [f'    """{doc}."""']
+    out += [f"    {names[n]} = {expr}" for n, expr in body]
+    out += [f"    {param}[...] = {value}" for param, value in filled]
+    if split.sums:
+        sums = ", ".join(names[n] for n in split.sums)
+        out.append(f"    return {sums}" + (",  # a tuple" if len(split.sums) == 1 else ""))
+    return "\n".join(out) + "\n"
+
+
+def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str:
+    """``def _fname_loop(arrays, scalars, outputs)``: ``fname`` element by element in
+    one ``numba.prange`` loop over the flattened arrays (``blocks.Split``): each node a
+    local float, each array output written at ``[i]``. With sums the loop runs over
+    chunks of ``_CHUNK`` elements, each adding up its parts of the sums into a column of
+    ``parts``, which ``_fused`` sums: the same result on any number of cores, and a
+    rounding error that grows with the chunk, not with the whole array. Lambdas are
+    inlined (``loops.inlined``)."""
+    g = loops.inlined(blocks.kernel_graph(split))
+    lname = loops.loop_name(fname)
+    namer = Namer(set(helpers.values()) | {lname, "i", "_CHUNK"})
+    params = [namer(n) for n in g.inputs]
+    outs = [namer.fresh(f"{o}_out") for o in split.outputs]
+    filled = {o: _filled(g, o) for o in split.outputs}
+    needed = _made_from(g, [v for v in filled.values() if isinstance(v, str)] + split.sums)
+    nodes = [n for n in g.order() if n in needed and g.attrs(n)["op"] not in ("input", "const")]
+    names = {n: f"{p}[i]" if n in split.arrays else p for n, p in zip(g.inputs, params)}
+    names.update((n, namer(n)) for n in nodes)
+    if any(g.attrs(n)["op"] in blocks.SHIFTS for n in nodes):
+        body = _shifted(g, nodes, split, dict(zip(g.inputs, params)), outs, filled, namer)
+        return _loop(split, fname, lname, params, outs, body, namer)
+    read = {a for n in nodes for a in g.args(n)}
+    sums = set(split.sums)
+    lines = printer.lines(g, nodes, names, form=loops.scalar_form(g),
+                          literal=loops.float_literal, keep=set(filled.values()) | sums)
+    body: list[str] = []
+    for n, expr in lines:
+        targets = [p for o, p in zip(split.outputs, outs) if filled[o] == n]
+        if n in sums:
+            body.append(f"{names[n]} += {expr}")
+        elif len(targets) == 1 and n not in read:  # wanted only as that output
+            body.append(f"{targets[0]}[i] = {expr}")
+            continue
+        else:
+            body.append(f"{names[n]} = {expr}")
+        body += [f"{p}[i] = {names[n]}" for p in targets]
+    body += [f"{p}[i] = {_spelled(g, names, filled[o])}"  # an input, a scalar or a number
+             for o, p in zip(split.outputs, outs) if filled[o] not in nodes]
+    return _loop(split, fname, lname, params, outs, body, namer)
+
+
+def _loop(split: blocks.Split, fname: str, lname: str, params: list[str], outs: list[str],
+          body: list[str], namer: Namer) -> str:
+    """The loop around ``body`` (the lines for element ``i``)."""
+    out = ['@numba.njit(parallel=True, error_model="numpy")']
+    doc = f"{fname} element by element: one pass over the arrays, on all cores"
+    if not split.sums:
+        out += wrapped(f"def {lname}(", params + outs, "):")
+        out += [f'    """{doc}."""', f"    for i in numba.prange({params[0]}.size):"]
+        return "\n".join(out + [f"        {row}" for row in body]) + "\n"
+    parts, k = namer.fresh("parts"), namer.fresh("k")
+    out += wrapped(f"def {lname}(", params + outs + [parts], "):")
+    out += [f'    """{doc};\n    chunk {k} of _CHUNK elements adds up its parts of the sums '
+            f'in {parts}[:, {k}]."""',
+            f"    for {k} in numba.prange({parts}.shape[1]):"]
+    out += [f"        {namer(s)} = 0.0" for s in split.sums]
+    out += [f"        for i in range({k} * _CHUNK, min(({k} + 1) * _CHUNK, {params[0]}.size)):"]
+    out += [f"            {row}" for row in body]
+    out += [f"        {parts}[{j}, {k}] = {namer(s)}" for j, s in enumerate(split.sums)]
+    return "\n".join(out) + "\n"
+
+
+def _shifted(g: Graph, nodes: list[str], split: blocks.Split, params: dict[str, str],
+             outs: list[str], filled: dict[str, str | float], namer: Namer) -> list[str]:
+    """The lines for element ``i`` of a loop whose slices read other elements: each node
+    at every shift its readers need (``x[1:]`` at ``i`` is ``x`` at ``i + 1``), one line
+    each; an input at a shift reads the nearest element when that one is out of range,
+    and what it gives is used only where an adjoint's range says it is wanted."""
+    fewer = loops.shrinks(g)
+    size = f"{params[split.arrays[0]]}.size"
+    need: dict[str, set[int]] = {n: set() for n in g.order()}
+    for o in [v for v in filled.values() if isinstance(v, str)] + split.sums:
+        need[o].add(0)
+    for n in reversed(g.order()):
+        d = g.attrs(n)
+        start = d["params"].get("start") or 0
+        for c in need[n]:
+            if d["op"] == "slice":
+                need[d["args"][0]].add(c + start)
+            elif d["op"] == "unslice":
+                need[d["args"][0]].add(c - start)
+            elif d["op"] == "add_slice":
+                need[d["args"][0]].add(c)
+                need[d["args"][1]].add(c - start)
+            else:
+                for a in d["args"]:
+                    if g.attrs(a)["shape"] != ():
+                        need[a].add(c)
+    text: dict[tuple[str, int], str] = {}
+
+    def at(a: str, c: int) -> tuple[str, int]:
+        """Operand ``a`` at shift ``c``: its text and precedence."""
+        if g.is_const(a):
+            return printer.numpy_literal(g.attrs(a)["params"]["value"])
+        if g.attrs(a)["shape"] == ():
+            return params[a], ATOM
+        return text[a, c], ATOM
+
+    def within(shift: int, node: str) -> str:
+        """Element ``i + shift`` of ``node`` exists."""
+        parts = [f"i >= {-shift}"] if shift < 0 else []
+        if fewer[node] + shift > 0:
+            parts.append(f"i < {size} - {fewer[node] + shift}")
+        return " and ".join(parts) or "True"
+
+    form = loops.scalar_form(g)
+    body: list[str] = []
+    for n in g.order():
+        d = g.attrs(n)
+        p, args = d["params"], d["args"]
+        start = p.get("start") or 0
+        for c in sorted(need[n]):
+            if d["op"] == "const":
+                continue
+            if n in split.arrays:
+                where = "i" if c == 0 else f"min(i + {c}, {size} - 1)" if c > 0 \
+                    else f"max(i - {-c}, 0)"
+                text[n, c] = f"{params[n]}[{where}]"
+                continue
+            if d["op"] == "slice":
+                text[n, c] = text[args[0], c + start]
+                continue
+            if d["op"] == "unslice":
+                expr = f"{at(args[0], c - start)[0]} if {within(c - start, args[0])} else 0.0"
+            elif d["op"] == "add_slice":
+                expr = f"{at(args[0], c)[0]} + ({at(args[1], c - start)[0]} " \
+                       f"if {within(c - start, args[1])} else 0.0)"
+            else:
+                template, _, slots = form(n)
+                expr = printer.join(g, n, template, slots,
+                                    [(*at(a, c), 0, False) for a in args])
+            if n in split.sums:
+                arrays = [a for a in args if g.attrs(a)["shape"] != ()]
+                guard = within(0, arrays[0])
+                body.append(f"{namer(n)} += {expr}" if guard == "True"
+                            else f"{namer(n)} += {expr} if {guard} else 0.0")
+                continue
+            name = namer(n) if c == 0 else namer.fresh(f"{n}_{'p' if c > 0 else 'm'}{abs(c)}")
+            body.append(f"{name} = {expr}")
+            text[n, c] = name
+    for o, p in zip(split.outputs, outs):
+        v = filled[o]
+        body.append(f"{p}[i] = {at(v, 0)[0] if isinstance(v, str) else _spelled(g, {}, v)}")
+    return body
+
+
+def _made_from(g: Graph, roots: list[str]) -> set[str]:
+    """``roots`` and every node they are computed from."""
+    found, stack = set(), list(roots)
+    while stack:
+        n = stack.pop()
+        if n not in found:
+            found.add(n)
+            stack.extend(g.args(n))
+    return found
+
+
+def _spelled(g: Graph, names: dict[str, str], value: str | float) -> str:
+    """A node's name or literal, or a number, as the source spells it."""
+    if not isinstance(value, str):
+        return printer.numpy_literal(value)[0]
+    return names[value] if value in names else const_text(g, value)
+
+
+def _filled(g: Graph, node: str) -> str | float:
+    """What fills ``node``'s array: the node itself, or through aliases, broadcasts and
+    seeds (``np.ones_like``) the node or number that stretches over it."""
+    while True:
+        op, args = g.attrs(node)["op"], g.args(node)
+        if op == "alias" or op == "broadcast_like" and g.shape(args[0]) == ():
+            node = args[0]
+        elif op in ("ones_like", "zeros_like"):
+            return 1.0 if op == "ones_like" else 0.0
+        else:
+            return node

@@ -1,0 +1,244 @@
+"""Fused evaluation with numba: an elementwise function as one compiled loop.
+
+A graph whose every op works element by element (``blocks.split``) computes each
+element of its outputs from the same element of its inputs. So
+``gc.compile(g, fuse="numba")`` emits, beside such a function, a loop
+(``_value_and_grad_loop``) that walks the flattened arrays once, computes every node
+of one element as a local float, writes the element of each output and adds it to
+each full sum, compiled by numba on all cores (``prange``). Every input is read once
+and every output written once, with no temporary arrays at all: what a C loop of
+PyTensor's or XLA's does, printed as the Python a person would write. Slices of
+vectors that drop elements at either end read the inputs at other indices (a stencil;
+``kernels._shifted``).
+
+Loops run on float64 arrays only, with NumPy's error model (``1 / 0.0`` is ``inf``,
+without NumPy's warnings); anything else takes the NumPy code. Transcendentals come
+from the C library, element by element, so they may differ from NumPy's vectorised
+ones in the last bit; sums are added chunk by chunk (the same bits on any number of
+cores, not NumPy's). The helpers below ship with the emitted module; numba compiles a
+loop at its first call (about a second for a small graph, growing with its size: 8 s
+for a random DAG of 1,300 nodes).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from ..ir import printer
+from ..ir.graph import Graph
+from ..ops import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op
+from . import blocks
+
+LIMIT = 2_000
+"""Gradients of more nodes get no loop: numba's compile time grows faster than their size
+(random DAGs: 2 s for 265 nodes, 8 s for 1,300, 390 s for 12,700)."""
+_ONE_LOOP = threading.Lock()  # see _fused
+_LAST: dict = {}  # see _outputs
+_CHUNK = 4_096  # elements whose parts of the sums a loop adds up in one go
+SCALAR: dict[str, printer.Form] = {
+    "sigmoid": ("1.0 / (1.0 + np.exp(-{0}))", MUL, (UNARY,)),
+    "maximum": ("_maximum({0}, {1})", ATOM, (0, 0)),
+    "minimum": ("_minimum({0}, {1})", ATOM, (0, 0)),
+    "relu": ("_maximum({0}, 0.0)", ATOM, (0,)),
+    "leaky_relu": ("_pick({0} >= 0, {0}, {1} * {0})", ATOM, (COMPARE, MUL)),
+    # expm1(minimum(x, 0.0)) as NumPy's code has it: + 0.0 turns -0.0 into 0.0
+    "elu": ("_pick({0} > 0, {0}, {1} * np.expm1({0} + 0.0))", ATOM, (ADD, MUL)),
+    "where": ("_pick({0}, {1}, {2})", ATOM, (0, 0, 0)),
+    "choose": ("_pick({0}, {1}, {2})", ATOM, (0, 0, 0)),  # float64 alone reaches a loop
+    "heaviside": ("_heaviside({0}, {1})", ATOM, (0, 0)),
+    "ones_like": ("1.0", ATOM, (0,)),
+    "zeros_like": ("0.0", ATOM, (0,)),
+    **{name: ("{0}", ATOM, (ATOM,)) for name in ("alias", "sum_to", "broadcast_like")},
+    # one element's part of a full reduction, which its line adds up (``s += ...``)
+    "sum": ("{0}", 0, (0,)),
+    "matmul": ("{0} * {1}", MUL, (MUL, UNARY)),
+}
+"""Ops whose NumPy template does not suit one float, spelled for one: the rest
+(arithmetic, ``np.exp``, ...) are numba's scalar versions of the same NumPy calls.
+The structural helpers are the identity on same-shaped operands (``blocks``). A choice
+between two values is a call of a helper below, never a branch in the loop itself:
+numba's parallel compiler takes time superlinear in a loop's branches (a chain of 200
+``a if c else b`` took 44 s to compile, as calls 2 s; 400 overflowed its recursion)."""
+
+
+def _pick(c, a, b):
+    """``a if c else b``, for one float."""
+    return a if c else b
+
+
+def _maximum(a, b):
+    """NumPy's maximum of two floats: NaN from either operand, the second one on a tie
+    (maximum(-0.0, 0.0) is 0.0); numba's scalar np.maximum returns the first."""
+    return a if a > b or a != a else b
+
+
+def _minimum(a, b):
+    """NumPy's minimum of two floats, as ``_maximum``."""
+    return a if a < b or a != a else b
+
+
+def _heaviside(x, h):
+    """NumPy's heaviside of one float (numba has none): NaN stays NaN."""
+    return 0.0 if x < 0 else h if x == 0 else 1.0 if x > 0 else x
+
+
+JITTED = (_pick, _maximum, _minimum, _heaviside)
+"""Helpers the loops call, shipped compiled by numba (``@numba.njit``)."""
+_SPELLED_AS_NUMPY = frozenset(
+    name for name, op in OPS.items()
+    if op.elementwise and name not in SCALAR and not op.code.startswith("_")
+) | {"neg", "gt", "ge", "lt", "le", "eq", "ne"}
+
+
+def scalar_form(g: Graph) -> Callable[[str], printer.Form]:
+    """How ``printer.lines`` spells each node of ``g`` for one float."""
+    def form(node: str) -> printer.Form:
+        name = g.attrs(node)["op"]
+        if name in SCALAR:
+            return SCALAR[name]
+        exponent = g.args(node)[1] if name == "pow" else None
+        if exponent is not None and g.is_const(exponent) \
+                and g.attrs(exponent)["params"]["value"] == 0.5:
+            return "np.sqrt({0})", ATOM, (0,)  # NumPy's x ** 0.5: sqrt(-0.0) is -0.0
+        op = g.op(node)
+        return op.code, op.prec, op.slot_prec
+    return form
+
+
+def float_literal(value: float, integral: bool = False) -> tuple[str, int]:
+    """A constant as the loop spells it: always a float, exponents too (numba raises
+    ZeroDivisionError for ``0.0 ** -1``, whatever its error model, not for ``-1.0``)."""
+    return printer.numpy_literal(value)
+
+
+def loop_name(fname: str) -> str:
+    """The loop emitted beside the function ``fname``."""
+    return f"_{fname}_loop"
+
+
+def fusable(split: blocks.Split) -> bool:
+    """Whether every node a block computes has a spelling for one float here (a
+    lambda's, those of its body), and its outputs are floats."""
+    h, outside = split.graph, set(split.before) | set(split.after)
+    if any(h.op(o).dtype == "bool" for o in split.outputs):
+        return False  # a comparison: NumPy's result is bool, the loop's arrays float64
+    if any(h.attrs(n)["op"] in blocks.SHIFTS for n in h.order()) and any(
+            shrinks(h)[o] for o in split.outputs):
+        return False  # an array output shorter than the inputs
+    return all(_spelled(h.op(n)) for n in h.order()
+               if n not in outside and h.attrs(n)["op"] not in ("input", "const"))
+
+
+def _spelled(op: Op) -> bool:
+    if op.body is not None:
+        return all(_spelled(op.body.op(m)) for m in op.body.order()
+                   if op.body.attrs(m)["op"] not in ("input", "const"))
+    return op.name in SCALAR or op.name in _SPELLED_AS_NUMPY or op.name in blocks.SHIFTS
+
+
+def shrinks(g: Graph) -> dict[str, int]:
+    """How many elements fewer than the inputs each array node of a loop's graph has: a
+    slice drops some at its ends, its adjoints are as long as what was sliced."""
+    fewer: dict[str, int] = {}
+    for n in g.order():
+        d = g.attrs(n)
+        if d["shape"] == ():
+            continue
+        arrays = [a for a in d["args"] if g.attrs(a)["shape"] != ()]
+        if d["op"] == "slice":
+            fewer[n] = fewer[arrays[0]] + (d["params"]["start"] or 0) \
+                - (d["params"]["stop"] or 0)
+        elif d["op"] in ("unslice", "add_slice"):
+            fewer[n] = fewer[d["args"][1 if d["op"] == "unslice" else 0]]
+        else:
+            fewer[n] = max((fewer[a] for a in arrays), default=0)
+    return fewer
+
+
+def inlined(g: Graph) -> Graph:
+    """``g`` with each call of a lambda replaced by the lambda's body on its operands
+    (the call's node names the body's result): a loop prints the body's ops for one
+    float, since numba cannot call the module's NumPy function of the lambda."""
+    if all(g.op(n).body is None for n in g.order()):
+        return g
+    h = Graph()
+    h.ops, h.reserved = dict(g.ops), set(g.nx)
+    for n in g.order():
+        d = g.attrs(n)
+        if g.op(n).body is None:
+            h.add_like(n, d, d["args"])
+        else:
+            _call(h, g.op(n).body, d["args"], n, d["temp"])
+    h.inputs, h.outputs = list(g.inputs), list(g.outputs)
+    return h
+
+
+def _call(h: Graph, body: Graph, args: tuple[str, ...], name: str | None,
+          temp: bool = True) -> str:
+    """``body``'s nodes added to ``h`` on ``args``; returns its result (named ``name``)."""
+    at = dict(zip(body.inputs, args))
+    (result,) = body.outputs
+    for m in body.order():
+        d = body.attrs(m)
+        mine = name if m == result else None
+        if d["op"] == "const":
+            at[m] = h.const(d["params"]["value"])
+        elif body.op(m).body is not None:
+            at[m] = _call(h, body.op(m).body, tuple(at[a] for a in d["args"]), mine, temp)
+        elif d["op"] != "input":
+            at[m] = h.add(d["op"], [at[a] for a in d["args"]], d["params"], name=mine,
+                          temp=temp if mine else True)
+    return at[result]
+
+
+def _fusable(arrays, scalars):
+    """Whether the loop takes these: same-shaped C-contiguous float64 arrays big
+    enough to pay for the threads (``_splits``), and real numbers for the scalars."""
+    return _splits(*arrays) and all(x.dtype == np.float64 for x in arrays) and all(
+        np.ndim(s) == 0 and np.isrealobj(s) for s in scalars)
+
+
+def _fused(loop, arrays, scalars, outputs, sums):
+    """``loop`` over the flattened arrays, with the scalars as floats. Returns its
+    ``outputs`` float64 arrays (rows of one array, ``_outputs``), then its ``sums``: the
+    chunks' parts (``parts``, one column per chunk of ``_CHUNK`` elements) added
+    pairwise by NumPy."""
+    flat = [x.reshape(-1) for x in arrays]
+    parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
+    with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
+        outs = list(_outputs(loop, outputs, flat[0].size))
+        loop(*flat, *(float(s) for s in scalars), *outs, *parts)
+    return tuple(o.reshape(arrays[0].shape) for o in outs) + \
+        (tuple(parts[0].sum(axis=1)) if sums else ())
+
+
+def _outputs(loop, rows, n):
+    """One array for the outputs of a call of ``loop``: one of the last two calls', if
+    nothing holds any of its outputs any more (only ``_LAST`` refers to it), else a
+    new one, kept for later calls. Two, so that ``value, grads = f(x)`` in a loop, which
+    holds the last call's outputs while it makes the next, still reuses memory. Memory
+    the loop wrote before is still mapped; a fresh array of many megabytes is not (the
+    C library hands big freed blocks back to the system), and the kernel's zeroing of
+    its pages at first touch cost P1's gradient 3x its time."""
+    kept = _LAST.setdefault(loop, [])
+    for block in kept:
+        if block.shape == (rows, n) and sys.getrefcount(block) == 3:
+            return block  # the references: the list's, ``block``, getrefcount's argument
+    kept.insert(0, np.empty((rows, n)))
+    del kept[2:]
+    return kept[0]
+
+
+_splits = blocks._splits
+HELPERS = (_fusable, _fused, _outputs, _splits)
+SHIPPED = (f"_SMALLEST = {blocks._SMALLEST}\n_CHUNK = {_CHUNK}\n_ONE_LOOP = threading.Lock()\n"
+           "_LAST = {}  # each loop's last outputs' arrays (_outputs)\n")
+"""The module-level names the helpers read (``sys`` and ``threading`` imported)."""
+NAMES = frozenset(f.__name__ for f in HELPERS + JITTED) | {"numba", "_SMALLEST", "_CHUNK",
+                                                     "_ONE_LOOP", "_LAST", "sys"} \
+    | {loop_name(f) for f in ("forward", "value_and_grad")}
+"""What the shipped helpers and loops define or read: no parameter may shadow them."""

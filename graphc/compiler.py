@@ -1,0 +1,262 @@
+"""autodiff -> passes -> emit -> a callable backed by the emitted module itself.
+
+The callable runs exactly the source a user would save, loaded as a module through
+the import system, so what is tested is what is shipped.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.abc
+import importlib.util
+import itertools
+import linecache
+import os
+import sys
+import warnings
+from collections import Counter
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .autodiff import transform as autodiff
+from .backend import blocks as blocks_mod
+from .backend import emit, loops, module
+from .errors import GraphcError, InputError
+from .files import write_atomic
+from .ir.graph import Graph, paused_gc
+from .ops.shapes import not_broadcasting
+from .ops.tensor import TANGENT_LIMIT
+from .optimize import passes as passes_mod
+
+_MODES = {"reverse": autodiff.reverse, "forward": autodiff.forward}
+FLOATS_LIMIT = 5_000
+"""Graphs up to this many nodes get a Python-float fast path (per-call latency matters
+for small graphs; for big ones it would only double the emitting)."""
+_counter = itertools.count()
+
+
+class _SourceLoader(importlib.abc.SourceLoader):
+    """Loads a module from a source string (graphc's own emitted code)."""
+
+    def __init__(self, filename: str, source: str):
+        self.filename, self.source = filename, source
+
+    def get_filename(self, fullname: str) -> str:
+        return self.filename
+
+    def get_data(self, path: str) -> bytes:
+        return self.source.encode()
+
+
+def load_module(source: str, label: str = "graphc_generated") -> ModuleType:
+    """Import emitted source as a fresh module (its lines show in tracebacks)."""
+    name = f"{label}_{next(_counter)}"
+    filename = f"<graphc {name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    loader = _SourceLoader(filename, source)
+    spec = importlib.util.spec_from_loader(name, loader, origin=filename)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+class CompiledFunction:
+    """``fn(*inputs) -> (value, {input: gradient})``, plus the source that computes it.
+
+    >>> import graphc as gc
+    >>> fn = gc.compile(gc.parse("e = (a + b) * (b + 1)"))
+    >>> value, grads = fn(a=2.0, b=1.0)
+    >>> float(value), float(grads["a"]), float(grads["b"])
+    (6.0, 2.0, 5.0)
+    """
+
+    def __init__(self, graph: Graph, forward_graph: Graph, grad_graph: Graph, source: str):
+        self.graph = graph
+        self.forward_graph = forward_graph
+        self.grad_graph = grad_graph
+        self.source = source
+        self.inputs = list(graph.inputs)
+        self.wrt = list(grad_graph.nx.graph["wrt"])
+        self.of = grad_graph.nx.graph["of"]
+        self.mode = grad_graph.nx.graph["mode"]
+        self.module = load_module(source)
+        self._stacked = [grad_graph.args(n)[0] for n in grad_graph.nx
+                         if grad_graph.attrs(n)["op"] == "basis"]
+
+    def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        values = self.graph.bind(args, kwargs)
+        for w in self._stacked:  # the emitted _basis checks too, with a ValueError
+            n = np.size(values[w])
+            if n * n > TANGENT_LIMIT:
+                raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
+                                 f"directions ({n * n:,} numbers at least); use "
+                                 "mode='reverse'")
+        values = self._given(args, kwargs)
+        try:
+            return self.module.value_and_grad(*values)
+        except ValueError as exc:  # an undeclared input that meets a declared one
+            raise not_broadcasting(dict(zip(self.inputs, values)), _declared(self.graph),
+                                   exc) from None
+
+    def forward(self, /, *args: Any, **kwargs: Any) -> Any:
+        """The output value alone."""
+        self.graph.bind(args, kwargs)
+        values = self._given(args, kwargs)
+        try:
+            return self.module.forward(*values)
+        except ValueError as exc:
+            raise not_broadcasting(dict(zip(self.inputs, values)), _declared(self.graph),
+                                   exc) from None
+
+    def _given(self, args: tuple, kwargs: dict) -> list[Any]:
+        """The values as given, in input order (``bind`` has checked them): the module
+        converts them by the rule ``bind`` checks (``values._inputs``), so fn() and the
+        saved module run the same code on the same values."""
+        given = dict(zip(self.inputs, args), **kwargs)
+        return [given[n] for n in self.inputs]
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the standalone module (imports numpy only)."""
+        write_atomic(path, self.source)
+
+    def report(self) -> dict[str, int]:
+        """Which rewrites fired and what the passes removed, with counts.
+
+        >>> import graphc as gc
+        >>> gc.compile(gc.parse("y = log(sigmoid(x))")).report()["log(sigmoid(x)) -> -softplus(-x)"]
+        1
+        """
+        return dict(self.grad_graph.nx.graph.get("report", {}))
+
+    def __repr__(self) -> str:
+        return (f"<graphc.CompiledFunction d{self.of}/d({', '.join(self.wrt)}) "
+                f"{self.mode} mode, {len(self.grad_graph.nx)} nodes>")
+
+
+def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
+            mode: str = "reverse", optimize: bool = True,
+            passes: tuple[str, ...] | None = None, fuse: str | None = None,
+            progress: bool | None = None, blocks: bool = False) -> CompiledFunction:
+    """Compile ``g`` into NumPy code for the value of ``of`` and its gradient.
+
+    ``wrt`` defaults to every input; ``mode`` is ``"reverse"`` or ``"forward"``.
+    ``optimize=False`` turns every pass but dead-node removal off; ``passes`` picks
+    them by name (see ``graphc.passes.PASSES``). The forward graph is rewritten first
+    (numerically stable forms, folding), then differentiated, then optimized again.
+    ``fuse="numba"``: a function whose every
+    op is elementwise, or a full sum of such arrays, runs big same-shaped float64 arrays
+    through one loop that numba compiles (``graphc.loops``): one pass over memory, on
+    all cores, no temporary arrays (up to ``loops.LIMIT`` nodes in the gradient; numba
+    takes minutes to compile bigger loops). ``progress`` shows a progress bar on
+    stderr (tqdm, when installed); by default for graphs over 20,000 nodes on a terminal.
+    ``blocks=True``: when every op is elementwise, or a full sum of such arrays, big
+    same-shaped float arrays are evaluated in cache-sized blocks on all cores
+    (``graphc.blocks``): the same values, but for the order in which sums are added.
+    """
+    if fuse == "numexpr":
+        raise GraphcError("fuse='numexpr' was removed (it was slower than fuse='numba'); "
+                          "use fuse='numba'")
+    if fuse not in (None, "numba"):
+        raise GraphcError(f"fuse={fuse!r}: expected None or 'numba'")
+    if fuse == "numba" and blocks:
+        raise GraphcError("blocks=True and fuse='numba' both split elementwise functions; "
+                          "pick one")
+    if fuse is not None and importlib.util.find_spec(fuse) is None:
+        raise GraphcError(f"fuse={fuse!r} needs {fuse}, which is not installed "
+                          f"(pip install {fuse})")
+    if mode not in _MODES:
+        raise GraphcError(f"mode={mode!r}: expected 'reverse' or 'forward'")
+    out = g.output(of)
+    g.order()  # raises CycleError on a cyclic graph
+    chosen = (passes_mod.PASSES if passes is None else tuple(passes)) if optimize else ("dce",)
+    unknown = set(chosen) - set(passes_mod.PASSES)
+    if unknown:
+        raise GraphcError(f"unknown pass {sorted(unknown)[0]!r} "
+                          f"(passes: {', '.join(passes_mod.PASSES)})")
+    if progress is None:
+        progress = len(g.nx) > 20_000 and sys.stderr.isatty()
+    with paused_gc(), _Phases(progress, len(g.nx)) as phase:
+        fwd = copy.copy(g)  # optimize only reads it and builds a new graph: no deep copy
+        fwd.outputs = [out]
+        fwd = passes_mod.optimize(fwd, chosen)
+        phase("differentiating")
+        grad = _MODES[mode](fwd, wrt, out)
+        phase("optimizing")
+        grad = passes_mod.optimize(grad, chosen)
+        phase("emitting")
+        title = f"Value and gradient of {_safe(out)} with respect to " \
+                f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
+        plan = "memory" in chosen
+        floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT and all(
+            grad.shape(i) == () for i in grad.inputs
+            if grad.attrs(i)["params"]["declared"]) else None  # every input may be a float
+        loop = fuse == "numba" and _small_enough(grad)
+        kernels = tuple(_split(f, loop) if blocks or loop else None for f in (fwd, grad))
+        reuse = Counter() if plan else None
+        source = module.module_source(fwd, grad, title, fuse == "numba", reuse, floats,
+                                      blocks=kernels)
+        if reuse:
+            grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reuse}
+        phase("loading")
+        compiled = CompiledFunction(g, fwd, grad, source)
+    return compiled
+
+
+def _small_enough(grad: Graph) -> bool:
+    """Whether numba can compile loops of this gradient in reasonable time; else a
+    warning, and the NumPy code runs."""
+    if len(grad.nx) <= loops.LIMIT:
+        return True
+    warnings.warn(f"fuse='numba': the gradient has {len(grad.nx):,} nodes, over "
+                  f"{loops.LIMIT:,}; numba would take minutes or hours to compile one loop "
+                  "of them, so the NumPy code runs", stacklevel=3)
+    return False
+
+
+def _split(g: Graph, loop: bool) -> blocks_mod.Split | None:
+    """How ``g`` runs in blocks, or, for a numba ``loop``, element by element."""
+    g = emit.constants_folded(g)  # as function_source prints them: NumPy's values
+    found = blocks_mod.split(passes_mod.for_blocks(g), loop) \
+        if blocks_mod.candidate(g, loop) else None
+    return found if found is None or not loop or loops.fusable(found) else None
+
+
+class _Phases:
+    """A progress bar over compile's phases (tqdm's, when it is installed)."""
+
+    NAMES = ("rewriting", "differentiating", "optimizing", "emitting", "loading")
+
+    def __init__(self, show: bool, nodes: int):
+        self.bar = None
+        if show:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                return
+            self.bar = tqdm(total=len(self.NAMES), desc=f"compiling {nodes:,} nodes",
+                            unit="phase", file=sys.stderr, leave=False)
+            self.bar.set_postfix_str(self.NAMES[0])
+
+    def __enter__(self) -> _Phases:
+        return self
+
+    def __call__(self, name: str) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(name)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _declared(g: Graph) -> dict[str, tuple | None]:
+    """Each input's declared shape; None for an undeclared input."""
+    return {n: g.shape(n) if g.attrs(n)["params"]["declared"] else None for n in g.inputs}
+
+
+def _safe(name: str) -> str:
+    """A name fit for a docstring: identifiers as they are, anything else replaced."""
+    return name if name.isidentifier() and name.isascii() else "(unnamed)"

@@ -1,0 +1,227 @@
+"""The Python front end: symbolic handles with operator overloading.
+
+``a, b = inputs("a b")`` gives handles; ``(a + b) * (b + 1)`` builds an expression
+DAG of handles (shared handles stay shared); ``graph(e=...)`` turns it into a Graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import GraphcError, InputError
+from ..ir.graph import Graph
+from ..ops import OPS
+
+
+class Expr:
+    """A symbolic value: an input, a constant, or an op applied to other Exprs."""
+
+    __slots__ = ("op", "args", "params", "name", "shape")
+    __array_priority__ = 1000  # numpy scalars on the left defer to Expr's operators
+
+    def __init__(self, op: str, args: tuple[Expr, ...] = (), params: dict | None = None,
+                 name: str | None = None, shape: tuple | None = None):
+        self.op, self.args, self.params = op, args, params or {}
+        self.name, self.shape = name, shape
+
+    def __add__(self, other: Any) -> Expr:
+        return apply("add", self, other)
+
+    def __radd__(self, other: Any) -> Expr:
+        return apply("add", other, self)
+
+    def __sub__(self, other: Any) -> Expr:
+        return apply("sub", self, other)
+
+    def __rsub__(self, other: Any) -> Expr:
+        return apply("sub", other, self)
+
+    def __mul__(self, other: Any) -> Expr:
+        return apply("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Expr:
+        return apply("mul", other, self)
+
+    def __truediv__(self, other: Any) -> Expr:
+        return apply("div", self, other)
+
+    def __rtruediv__(self, other: Any) -> Expr:
+        return apply("div", other, self)
+
+    def __pow__(self, other: Any) -> Expr:
+        return apply("pow", self, other)
+
+    def __rpow__(self, other: Any) -> Expr:
+        return apply("pow", other, self)
+
+    def __matmul__(self, other: Any) -> Expr:
+        return apply("matmul", self, other)
+
+    def __rmatmul__(self, other: Any) -> Expr:
+        return apply("matmul", other, self)
+
+    def __neg__(self) -> Expr:
+        return apply("neg", self)
+
+    def __pos__(self) -> Expr:
+        return self
+
+    def __abs__(self) -> Expr:
+        return apply("abs", self)
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise GraphcError("a graphc expression is symbolic, not an array: use graphc's "
+                          "functions (gc.sum, gc.exp, ...), not NumPy's")
+
+    @property
+    def T(self) -> Expr:  # noqa: N802 - NumPy's spelling
+        return apply("transpose", self)
+
+    def __bool__(self) -> bool:
+        raise GraphcError("a symbolic value has no truth value (no if/while on handles)")
+
+    def __repr__(self) -> str:
+        return f"<graphc.Expr {self.name or self.op}>"
+
+
+def _as_expr(x: Any) -> Expr:
+    if isinstance(x, Expr):
+        return x
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return Expr("const", params={"value": float(x)})
+    if hasattr(x, "dtype") and getattr(x, "ndim", None) == 0:
+        return _as_expr(float(x))
+    raise InputError(f"cannot use {type(x).__name__} in a graph: use numbers, or "
+                     "gc.input(...) for arrays")
+
+
+def apply(op: str, *args: Any, **params: Any) -> Expr:
+    """The Expr for ``op(*args)``."""
+    return Expr(op, tuple(_as_expr(a) for a in args), params)
+
+
+def input(name: str, shape: tuple | None = None) -> Expr:  # noqa: A001 - SPEC's name
+    """A named input; ``shape`` declares it (dims are ints or names), else it broadcasts."""
+    if not isinstance(name, str) or not name:
+        raise InputError(f"an input name must be a non-empty string, got {name!r}")
+    _writable(name)
+    if shape is not None:
+        if not isinstance(shape, (tuple, list)):
+            raise InputError(f"input {name}: shape is a tuple of dimensions, e.g. (3,) or "
+                             f"('N', 4), got {shape!r}")
+        shape = tuple(shape)
+        for d in shape:  # as in text: `x: [N, 3]`
+            if not (type(d) is int and d >= 0 or isinstance(d, str) and d.isidentifier()):
+                raise InputError(f"input {name}: a dimension is a non-negative integer or a "
+                                 f"name, got {d!r}")
+    return Expr("input", name=name, shape=shape)
+
+
+def _writable(name: str) -> None:
+    """A name must be text that can be written down: saved, printed, drawn (UTF-8)."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        raise InputError(f"the name {name!r} is not valid text (a lone surrogate): it "
+                         "cannot be printed, saved or drawn") from None
+
+
+def inputs(names: str) -> tuple[Expr, ...]:
+    """Several scalar inputs: ``a, b = inputs("a b")`` (commas also separate)."""
+    return tuple(input(n) for n in names.replace(",", " ").split())
+
+
+def function(name: str) -> Callable[..., Expr]:
+    """The handle ``gc.<name>`` of a public function of the op table."""
+    op = OPS[name]
+
+    def f(*args: Any, **params: Any) -> Expr:
+        low = op.arity - len(op.defaults)
+        if not low <= len(args) <= op.arity:
+            raise GraphcError(f"{name}() takes {op.arity} argument(s), got {len(args)}")
+        unknown = set(params) - set(op.params)
+        if unknown:
+            raise GraphcError(f"{name}() takes no keyword {sorted(unknown)[0]}")
+        full = list(args) + list(op.defaults[len(args) - low:] if len(args) < op.arity else [])
+        return apply(name, *full, **params)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Symbolic {name}: builds a node, computes nothing."
+    return f
+
+
+def graph(**outputs: Expr) -> Graph:
+    """A Graph whose outputs are the given named expressions.
+
+    >>> a, b = inputs("a b")
+    >>> graph(e=(a + b) * (b + 1)).outputs
+    ['e']
+    """
+    if not outputs:
+        raise GraphcError("graph() needs at least one named output, e.g. graph(e=expr)")
+    g = Graph()
+    exprs = {out_name: _as_expr(e) for out_name, e in outputs.items()}
+    for out_name in exprs:
+        _writable(out_name)
+    input_names = _input_names(list(exprs.values()))
+    for out_name, e in exprs.items():
+        if out_name in input_names and not (e.op == "input" and e.name == out_name):
+            raise GraphcError(f"output {out_name!r} has the name of an input; "
+                              "choose another name")
+    # Generated names (t1, t2, ...) must not take a name an input arrives with later.
+    g.reserved = set(outputs) | input_names
+    named = {}
+    for out_name, e in exprs.items():
+        named.setdefault(id(e), out_name)
+    done: dict[int, str] = {}
+    declared: dict[str, Expr] = {}
+    for out_name, e in exprs.items():
+        _build(g, e, done, named, declared)
+        if done[id(e)] != out_name:
+            g.add("alias", (done[id(e)],), name=out_name)
+        g.outputs.append(out_name)
+    return g
+
+
+def _input_names(roots: list[Expr]) -> set[str]:
+    """The names of the inputs the expressions use (iterative: deep DAGs are fine)."""
+    names: set[str] = set()
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if e.op == "input":
+            names.add(e.name)
+        stack.extend(e.args)
+    return names
+
+
+def _build(g: Graph, root: Expr, done: dict[int, str], named: dict[int, str],
+           declared: dict[str, Expr]) -> None:
+    stack: list[tuple[Expr, bool]] = [(root, False)]
+    while stack:
+        e, ready = stack.pop()
+        if id(e) in done:
+            continue
+        if not ready:
+            stack.append((e, True))
+            stack.extend((a, False) for a in reversed(e.args) if id(a) not in done)
+            continue
+        if e.op == "input":
+            other = declared.setdefault(e.name, e)
+            if other.shape != e.shape:
+                raise InputError(f"input {e.name!r} is used with two different shapes")
+            if e.name not in g.nx:
+                g.add_input(e.name, e.shape or (), declared=e.shape is not None)
+            done[id(e)] = e.name
+        elif e.op == "const":
+            done[id(e)] = g.const(e.params["value"])
+        else:
+            name = named.get(id(e))
+            if name in g.nx:
+                name = None
+            done[id(e)] = g.add(e.op, [done[id(a)] for a in e.args], e.params, name=name)

@@ -1,0 +1,109 @@
+"""One line per node, with single-use generated nodes folded into their consumer.
+
+Both the NumPy emitter and the .gc text printer print through here; they differ only
+in how an op and a constant are spelled. Parentheses follow Python's precedence, and
+folding stops at a small depth so no line grows long or deeply nested.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..ops import ATOM, UNARY
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+Form = tuple[str, int, tuple[int, ...]]  # template, precedence, operand precedences
+MAX_DEPTH = 3
+MAX_WIDTH = 72
+
+
+def numpy_literal(value: float, integral: bool = False) -> tuple[str, int]:
+    """A constant as NumPy source, with its precedence."""
+    if math.isnan(value):
+        return "np.nan", ATOM
+    if math.isinf(value):
+        return ("np.inf", ATOM) if value > 0 else ("-np.inf", UNARY)
+    # an integral exponent prints as an int (x ** 2 is a square), within exact range
+    text = str(int(value)) if integral and value.is_integer() and abs(value) <= 2.0**53 \
+        else repr(value)
+    return text, (UNARY if value < 0 or text.startswith("-") else ATOM)
+
+
+def lines(g: Graph, nodes: list[str], names: dict[str, str],
+          form: Callable[[str], Form], literal: Callable[[float, bool], tuple[str, int]],
+          keep: set[str], joinable: Callable[[str, str], bool] = lambda node, consumer: True
+          ) -> list[tuple[str, str]]:
+    """``(name, expression)`` for each node of ``nodes`` that gets a line of its own.
+
+    ``joinable(node, consumer)`` says whether a node may be folded into its consumer at
+    all (memory planning keeps some apart, ``memory.joinable``).
+    """
+    attrs = g.nx._node  # read directly: millions of reads on big graphs
+    uses = Counter([a for n in nodes for a in attrs[n]["args"]])
+    forms = {n: form(n) for n in nodes}  # once each, though a fold asks its consumer's too
+    folded: dict[str, tuple[str, int, int]] = {}
+    out: list[tuple[str, str]] = []
+    for node in nodes:
+        template, prec, slot_prec = forms[node]
+        args = attrs[node]["args"]
+        pieces = [_operand(g, node, slot, a, names, folded, literal)
+                  for slot, a in enumerate(args)]
+        expr = join(g, node, template, slot_prec, pieces)
+        while len(expr) > MAX_WIDTH and any(p[3] for p in pieces):
+            # too long: give the longest folded operand a line of its own
+            k = max((i for i, p in enumerate(pieces) if p[3]), key=lambda i: len(pieces[i][0]))
+            a = args[k]
+            out.append((a, pieces[k][0]))
+            pieces[k] = (names[a], ATOM, 0, False)
+            expr = join(g, node, template, slot_prec, pieces)
+        depth = max((p[2] for p in pieces), default=0)
+        d = attrs[node]
+        if (d["temp"] and node not in keep and uses[node] == 1 and depth < MAX_DEPTH
+                and len(expr) <= MAX_WIDTH and _foldable_into(g, node, forms, joinable)):
+            folded[node] = (expr, prec, depth + 1)
+        else:
+            out.append((node, expr))
+    return out
+
+
+def _operand(g: Graph, node: str, slot: int, a: str, names: dict[str, str],
+             folded: dict[str, tuple[str, int, int]],
+             literal: Callable[[float, bool], tuple[str, int]]) -> tuple[str, int, int, bool]:
+    """(text, precedence, fold depth, was folded) of one operand."""
+    d = g.nx._node[a]
+    if d["op"] == "const":
+        value = d["params"]["value"]
+        return (*literal(value, g.nx._node[node]["op"] == "pow" and slot == 1), 0, False)
+    if a in folded:
+        return (*folded.pop(a), True)
+    return names[a], ATOM, 0, False
+
+
+def join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
+         pieces: list[tuple[str, int, int, bool]]) -> str:
+    """``node``'s template filled with its operands' texts (``pieces``: text,
+    precedence, ...), each in parentheses where its slot needs them."""
+    texts = []
+    for slot, (text, p, _, _) in enumerate(pieces):
+        need = slot_prec[slot] if slot < len(slot_prec) else 0
+        texts.append(f"({text})" if p < need else text)
+    return template.format(*texts, **g.attrs(node)["params"])
+
+
+def _foldable_into(g: Graph, node: str, forms: dict[str, Form],
+                   joinable: Callable[[str, str], bool]) -> bool:
+    """Its one consumer is printed here (``forms`` has the form of each printed node)
+    and spells the operand once (no recomputing). A node read by others that are not
+    printed here (a loop's graph around a kernel's) is not folded."""
+    if len(g.nx._succ[node]) != 1:
+        return False
+    (consumer,) = g.nx._succ[node]
+    if consumer not in forms or not joinable(node, consumer):
+        return False
+    slot = g.nx._node[consumer]["args"].index(node)
+    return forms[consumer][0].count("{%d}" % slot) == 1

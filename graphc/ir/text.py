@@ -1,0 +1,116 @@
+"""Graph -> .gc text, so that ``parse(str(g))`` computes what ``g`` computes."""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import math
+import unicodedata
+from typing import TYPE_CHECKING
+
+from ..ops import ATOM, UNARY
+from ..ops.shapes import format_shape
+from . import printer
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+
+def text_literal(value: float, integral: bool = False) -> tuple[str, int]:
+    """A constant as .gc text (1e999 is how the text spells infinity)."""
+    if math.isnan(value):
+        return "(1e999 - 1e999)", ATOM
+    if math.isinf(value):
+        return ("1e999", ATOM) if value > 0 else ("-1e999", UNARY)
+    return printer.numpy_literal(value, integral)
+
+
+def is_text_name(name: str) -> bool:
+    """Whether ``name`` reads back as itself in .gc text: an identifier, no keyword, and
+    already in the form Python normalizes identifiers to (NFKC: ``ﬁ`` reads as ``fi``)."""
+    return name.isidentifier() and not keyword.iskeyword(name) and name != "__debug__" \
+        and unicodedata.normalize("NFKC", name) == name
+
+
+def text_names(g: Graph) -> dict[str, str]:
+    """Each node's name in .gc text: its own where it reads back as itself, else one made
+    of its letters and digits (a builder's ``"a-b"`` prints as ``a_b``), unique."""
+    taken = {n for n in g.nx if is_text_name(n)} | set(g.ops)
+    names = {}
+    for n in g.nx:
+        if is_text_name(n):
+            names[n] = n
+            continue
+        base = "".join(c if ("_" + c).isidentifier() else "_" for c in
+                       unicodedata.normalize("NFKC", n.encode("utf-8", "replace").decode()))
+        base = base if is_text_name(base) else "v_" + base
+        name, k = base, 0
+        while name in taken:
+            k += 1
+            name = f"{base}_{k}"
+        taken.add(name)
+        names[n] = name
+    return names
+
+
+def _declaration(g: Graph, name: str, names: dict[str, str]) -> str:
+    declared = g.attrs(name)["params"]["declared"]
+    return f"{names[name]}: {format_shape(g.shape(name)) if declared else 'any'}"
+
+
+def to_text(g: Graph) -> str:
+    """The graph as .gc text: lambda ops, declarations, one line per named node.
+
+    A function whose name is also a variable's is called as ``gc.name(...)``, which no
+    variable shadows (``sum = a + b`` then ``gc.sum(x)``).
+    """
+    names = text_names(g)
+    variables = set(names.values())
+    lambdas = [f"{name} = {op.source}" for name, op in g.ops.items() if op.source]
+    declarations = [_declaration(g, n, names) for n in g.inputs
+                    if g.attrs(n)["params"]["declared"]]
+    order = g.order()
+    first = g.outputs[0] if g.outputs else None
+    nodes = [n for n in order if g.attrs(n)["op"] not in ("input", "const")]
+    if first in nodes and not any(True for _ in g.nx.successors(first)):
+        nodes.remove(first)
+        nodes.append(first)  # the output is the last assigned name
+
+    def form(node: str) -> printer.Form:
+        op = g.op(node)
+        operands = ["{%d}" % i for i in range(len(g.args(node)))]
+        template = op.text(operands, g.attrs(node)["params"])
+        if op.symbol is None:  # written as a call, name(...): its arguments need no parens
+            if op.name in variables and op.name not in g.ops:
+                template = "gc." + template
+            return template, ATOM, (0,) * len(operands)
+        return template, op.prec, op.slot_prec
+
+    # lambdas first: their bodies call functions that later lines' variables may shadow
+    lines = [f"{names[n]} = {expr}" for n, expr in
+             printer.lines(g, nodes, names, form, text_literal, keep=set(g.outputs))]
+    text = "\n".join(lambdas + declarations + lines) + "\n"
+    if g.inputs and _first_used(text, {names[n] for n in g.inputs}) != \
+            [names[n] for n in g.inputs]:
+        # inputs are ordered by first use: when the lines use them in another order,
+        # declare every input first (`any`: undeclared, it may be given any shape)
+        every = [_declaration(g, n, names) for n in g.inputs]
+        text = "\n".join(lambdas + every + lines) + "\n"
+    return text
+
+
+def _first_used(text: str, inputs: set[str]) -> list[str]:
+    """The ``inputs`` in the order the text first uses them, as parsing orders them:
+    declarations first, then the names each line reads, left to right (a call's
+    function and a lambda's body are not reads)."""
+    seen: dict[str, None] = {}
+    for stmt in ast.parse(text).body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            seen.setdefault(stmt.target.id, None)
+        elif isinstance(stmt, ast.Assign) and not isinstance(stmt.value, ast.Lambda):
+            called = {id(n.func) for n in ast.walk(stmt.value) if isinstance(n, ast.Call)}
+            read = [n for n in ast.walk(stmt.value)
+                    if isinstance(n, ast.Name) and id(n) not in called]
+            for n in sorted(read, key=lambda n: (n.lineno, n.col_offset)):
+                seen.setdefault(n.id, None)
+    return [n for n in seen if n in inputs]

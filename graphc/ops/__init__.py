@@ -1,0 +1,14 @@
+"""The op table: every op graphc knows, its shape rule, derivatives and spelling.
+
+``table`` holds the ``Op`` record and the elementwise ops, ``tensor`` the structural
+ones; importing this package registers both. Below it: ``shapes`` (static shapes) and
+``values`` (the input rule and constant folding), which need no op.
+"""
+
+from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
+from .table import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op, lookup
+
+FUNCTIONS = sorted(name for name, op in OPS.items() if op.public and op.symbol is None)
+"""The names a user may call in .gc text and as ``gc.<name>``."""
+
+__all__ = ["ADD", "ATOM", "COMPARE", "FUNCTIONS", "MUL", "OPS", "UNARY", "Op", "lookup"]

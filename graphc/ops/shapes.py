@@ -1,0 +1,49 @@
+"""Static shapes: tuples of ints or symbolic dimension names; ``()`` is a scalar."""
+
+from __future__ import annotations
+
+from ..errors import InputError, ShapeError
+
+Dim = int | str
+Shape = tuple[Dim, ...]
+
+
+def broadcast(*shapes: Shape) -> Shape:
+    """The NumPy broadcast of ``shapes``; symbolic dims match by name, 1 stretches.
+
+    >>> broadcast((3, 1), (4,))
+    (3, 4)
+    """
+    if not shapes:
+        return ()
+    if shapes.count(shapes[0]) == len(shapes):  # the common case, without a generator
+        return shapes[0]
+    ndim = max(len(s) for s in shapes)
+    out: list[Dim] = []
+    for axis in range(ndim):
+        dims = {s[axis - ndim + len(s)] for s in shapes if axis - ndim + len(s) >= 0}
+        dims.discard(1)
+        if len(dims) > 1:
+            raise ShapeError(
+                "shapes " + " and ".join(format_shape(s) for s in shapes) + " do not broadcast"
+            )
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+def format_shape(shape: Shape) -> str:
+    """``(3, 'N')`` -> ``[3, N]``, the way shapes are written in .gc text."""
+    return "scalar" if shape == () else "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def not_broadcasting(values: dict, declared: dict[str, Shape | None],
+                     exc: ValueError) -> ValueError:
+    """The error for call-time values whose shapes NumPy could not broadcast (``exc``): an
+    ``InputError`` naming each input with its shape, and its declared shape if it has
+    one; ``exc`` itself when it is about something else."""
+    if "broadcast" not in str(exc):
+        return exc
+    shown = ", ".join(f"{n} {tuple(getattr(v, 'shape', ()))}" + (
+        f" (declared {format_shape(declared[n])})" if declared.get(n) is not None else "")
+        for n, v in values.items())
+    return InputError(f"the inputs' shapes do not broadcast together: {shown}")

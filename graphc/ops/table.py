@@ -1,0 +1,336 @@
+"""THE op table: every op graphc knows, one entry each.
+
+An elementwise op is declared by its scalar sympy ``formula``; its local derivatives
+are ``sympy.diff`` of that formula (see ``derive.py``), never typed by hand. A
+structural op (``where``, ``sum_to``, ...) states its ``vjp``/``jvp`` as rules that
+build graph nodes, so the gradient is a graph in the same IR.
+
+``code`` is the NumPy template the emitter prints (``{0}`` is the first operand,
+``{axis}`` a parameter); ``fn`` is the same computation for the interpreter, so that
+``Graph.evaluate`` never runs emitted code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..errors import UnknownOpError
+from . import shapes
+
+# Precedence of what a template prints, Python's order; ATOM needs no parentheses.
+COMPARE, ADD, MUL, UNARY, POW, ATOM = 4, 5, 6, 7, 8, 9
+
+
+class sigmoid(sp.Function):  # noqa: N801 - prints as the op's name
+    """The logistic function; its derivative is stated through its own value."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _eval_rewrite_as_exp(self, x: sp.Expr, **kwargs: Any) -> sp.Expr:
+        return 1 / (1 + sp.exp(-x))
+
+
+class softplus(sp.Function):  # noqa: N801 - prints as the op's name
+    """log(1 + exp(x)); its derivative is the sigmoid."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sigmoid(self.args[0])
+
+    def _eval_rewrite_as_exp(self, x: sp.Expr, **kwargs: Any) -> sp.Expr:
+        return sp.log(1 + sp.exp(x))
+
+
+def _elementwise_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    nodes = g.nx._node  # g is the Graph adding the node: read its dicts directly
+    return shapes.broadcast(*[nodes[a]["shape"] for a in args])
+
+
+@dataclass(eq=False, frozen=True)
+class Op:
+    """One op: how to print it, run it, infer its shape and differentiate it."""
+
+    name: str
+    arity: int
+    code: str
+    fn: Callable[..., Any]
+    prec: int = ATOM
+    slot_prec: tuple[int, ...] = ()
+    symbol: str | None = None
+    formula: Callable[..., sp.Expr] | None = None
+    sympy_head: Any = None
+    vjp: Callable[..., tuple[str | None, ...]] | None = None
+    jvp: Callable[..., str | None] | None = None
+    shape: Callable[..., shapes.Shape] = _elementwise_shape
+    differentiable: bool = True
+    commutative: bool = False
+    public: bool = True
+    helpers: tuple[Callable[..., Any], ...] = ()  # functions the emitted module carries
+    params: dict[str, Any] = field(default_factory=dict)  # keyword params: defaults
+    defaults: tuple[float, ...] = ()
+    spell: Callable[[dict], str] | None = None  # NumPy template that depends on params
+    rules: tuple[str, ...] = ()  # structural: each slot's vjp as text, for pictures
+    scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
+    grad_slots: tuple[int, ...] | None = None  # structural: slots with a derivative (all)
+    # structural: the op written in simpler ops, (g, args, params, name, temp) -> node,
+    # which reverse mode differentiates instead, so the backward reads their values
+    expand: Callable[..., str] | None = None
+    body: Any = field(default=None, repr=False)
+    source: str | None = None
+    # For memory planning (memory.py): the result is always a new array, never a view
+    # of an operand; and its dtype: "follows" the operands' promotion, is "weak" (a
+    # Python number: promotes to nothing), "bool" (an array of them: promotes to
+    # nothing, holds nothing else), or is the op's "own" (unknown).
+    fresh: bool = False
+    dtype: str = "own"
+    writes_out: bool = False  # a helper whose call takes out= (and may update in place)
+
+    @property
+    def elementwise(self) -> bool:
+        return self.formula is not None
+
+    @property
+    def can_write_into(self) -> bool:
+        """Its call can put its result into a given buffer (``out=``)."""
+        return self.writes_out or self.ufunc is not None
+
+    @property
+    def ufunc(self) -> str | None:
+        """The NumPy ufunc that computes the op, when it can write into ``out=``."""
+        if self.symbol is not None:
+            return _UFUNC_SYMBOLS.get((self.symbol, self.arity))
+        call = _CALL.fullmatch(self.code)
+        if call and isinstance(getattr(np, call[1], None), np.ufunc):
+            return call[1]
+        return None
+
+    def into(self, buffer: str, exponent: float | None = None) -> str:
+        """The op's NumPy template writing its result into ``buffer``. NumPy's own
+        ``x ** 2`` is a square; ``np.power(x, 2)`` would be the slow general loop."""
+        if self.name == "pow" and exponent in _POWERS:
+            return f"np.{_POWERS[exponent]}({{0}}, out={buffer})"
+        if self.symbol is not None:
+            slots = ", ".join("{%d}" % i for i in range(self.arity))
+            return f"np.{self.ufunc}({slots}, out={buffer})"
+        return f"{self.code[:-1]}, out={buffer})"
+
+    def text(self, operands: list[str], params: dict) -> str:
+        """How the op is written in .gc text (operands already printed)."""
+        if self.symbol is not None:
+            return self.code.format(*operands)
+        extra = [f"{k}={params[k]!r}" for k, default in self.params.items()
+                 if params.get(k, default) != default]
+        return f"{self.name}({', '.join(operands + extra)})"
+
+
+_UFUNC_SYMBOLS = {("+", 2): "add", ("-", 2): "subtract", ("*", 2): "multiply",
+                  ("/", 2): "divide", ("**", 2): "power", ("@", 2): "matmul",
+                  ("-", 1): "negative"}
+_POWERS = {2.0: "square", 0.5: "sqrt"}
+_CALL = re.compile(r"np\.(\w+)\(([^()]*)\)")  # one call, no nested parentheses
+
+OPS: dict[str, Op] = {}
+
+
+def _register(op: Op) -> Op:
+    OPS[op.name] = op
+    return op
+
+
+def _infix(name: str, symbol: str, fn: Callable, formula: Callable, prec: int,
+           slots: tuple[int, int], commutative: bool = False) -> None:
+    _register(Op(name, 2, "{0} %s {1}" % symbol, fn, prec, slots, symbol=symbol,
+                 formula=formula, commutative=commutative, fresh=True, dtype="follows"))
+
+
+def _function(name: str, code: str, fn: Callable, formula: Callable, arity: int = 1,
+              head: Any = None, **kw: Any) -> None:
+    kw.setdefault("slot_prec", (0,) * arity)
+    _register(Op(name, arity, code, fn, formula=formula, sympy_head=head, fresh=True,
+                 dtype="follows", **kw))
+
+
+def _relu(x: sp.Expr) -> sp.Expr:
+    # Piecewise, not Max(x, 0): sympy's Max gives Heaviside(0) = 1/2 at the kink,
+    # JAX and NumPy-trained intuition say relu'(0) = 0.
+    return sp.Piecewise((x, x > 0), (0, True))
+
+
+# ---- elementwise arithmetic -------------------------------------------------------
+_infix("add", "+", np.add, lambda x, y: x + y, ADD, (ADD, MUL), commutative=True)
+_infix("sub", "-", np.subtract, lambda x, y: x - y, ADD, (ADD, MUL))
+_infix("mul", "*", np.multiply, lambda x, y: x * y, MUL, (MUL, UNARY), commutative=True)
+_infix("div", "/", np.true_divide, lambda x, y: x / y, MUL, (MUL, UNARY))
+_infix("pow", "**", np.power, lambda x, y: x**y, POW, (ATOM, UNARY))
+_register(Op("neg", 1, "-{0}", np.negative, UNARY, (UNARY,), symbol="-",
+             formula=lambda x: -x, fresh=True, dtype="follows"))
+
+# ---- elementwise functions (kinks follow JAX: see docs/ops.md) ---------------------
+_function("exp", "np.exp({0})", np.exp, sp.exp, head=sp.exp)
+_function("log", "np.log({0})", np.log, sp.log, head=sp.log)
+_function("sqrt", "np.sqrt({0})", np.sqrt, sp.sqrt)
+_function("abs", "np.abs({0})", np.abs,
+          lambda x: sp.Piecewise((x, x >= 0), (-x, True)), head=sp.Abs)
+_function("sin", "np.sin({0})", np.sin, sp.sin, head=sp.sin)
+_function("cos", "np.cos({0})", np.cos, sp.cos, head=sp.cos)
+_function("tan", "np.tan({0})", np.tan, sp.tan, head=sp.tan)
+_function("tanh", "np.tanh({0})", np.tanh, sp.tanh, head=sp.tanh)
+
+
+def _sigmoid(x, out=None):
+    """1 / (1 + exp(-x)); an array is computed in one buffer (``out=x`` overwrites x)."""
+    if out is None and np.ndim(x) == 0:
+        return 1 / (1 + np.exp(-x))
+    out = np.negative(x, out=out)
+    np.exp(out, out=out)
+    np.add(out, 1, out=out)
+    return np.divide(1, out, out=out)
+
+
+_function("sigmoid", "_sigmoid({0})", _sigmoid, sigmoid, head=sigmoid, helpers=(_sigmoid,),
+          writes_out=True)
+_function("softplus", "np.logaddexp(0.0, {0})", lambda x: np.logaddexp(0.0, x), softplus,
+          head=softplus)
+_function("relu", "np.maximum({0}, 0.0)", lambda x: np.maximum(x, 0.0), _relu)
+_function("leaky_relu", "np.where({0} >= 0, {0}, {1} * {0})",
+          lambda x, a: np.where(x >= 0, x, a * x),
+          lambda x, a: sp.Piecewise((x, x >= 0), (a * x, True)), arity=2, defaults=(0.01,))
+_function("elu", "np.where({0} > 0, {0}, {1} * np.expm1(np.minimum({0}, 0.0)))",
+          lambda x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0.0))),
+          lambda x, a: sp.Piecewise((x, x > 0), (a * (sp.exp(x) - 1), True)), arity=2,
+          defaults=(1.0,))
+_function("maximum", "np.maximum({0}, {1})", np.maximum, sp.Max, arity=2, head=sp.Max,
+          commutative=True)
+_function("minimum", "np.minimum({0}, {1})", np.minimum, sp.Min, arity=2, head=sp.Min,
+          commutative=True)
+# Internal elementwise ops that derivative formulas are made of.
+_function("sign", "np.sign({0})", np.sign, sp.sign, head=sp.sign, public=False)
+_function("heaviside", "np.heaviside({0}, {1})", np.heaviside, sp.Heaviside, arity=2,
+          head=sp.Heaviside, public=False)
+
+
+# ---- structural ops: derivative rules that build nodes ----------------------------
+def _zero_like(g: Any, name: str) -> str:
+    return g.const(0.0)
+
+
+def _where_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+    c = g.args(node)[0]
+    zero = _zero_like(g, node)
+    return (None, g.add("where", (c, grad, zero)), g.add("where", (c, zero, grad)))
+
+
+def _where_jvp(g: Any, node: str, dots: tuple[str | None, ...]) -> str | None:
+    if dots[1] is None and dots[2] is None:
+        return None
+    c = g.args(node)[0]
+    return g.add("where", (c, dots[1] or g.const(0.0), dots[2] or g.const(0.0)))
+
+
+_register(Op("where", 3, "np.where({0}, {1}, {2})", np.where, slot_prec=(0, 0, 0),
+             grad_slots=(1, 2), fresh=True, dtype="follows",
+             vjp=_where_vjp, jvp=_where_jvp, public=False))
+
+def _choose(c, a, b, like):
+    """np.where(c, a, b) for two numbers a and b, in the float dtype of ``like`` (the
+    operand a derivative is taken for): np.where(c, 1.0, -1.0) alone is float64, and a
+    float32 input's gradient would be float64."""
+    dtype = np.result_type(like, 1.0)
+    return np.where(c, dtype.type(a), dtype.type(b))
+
+
+# A derivative that is a choice between constants (abs', relu'): its value has no
+# derivative (zero almost everywhere, as JAX's), its dtype is its last operand's.
+_register(Op("choose", 4, "_choose({0}, {1}, {2}, {3})", _choose, slot_prec=(0, 0, 0, 0),
+             differentiable=False, public=False, fresh=True, dtype="follows",
+             helpers=(_choose,)))
+
+for _name, _sym, _fn, _rel in [("gt", ">", np.greater, sp.StrictGreaterThan),
+                               ("ge", ">=", np.greater_equal, sp.GreaterThan),
+                               ("lt", "<", np.less, sp.StrictLessThan),
+                               ("le", "<=", np.less_equal, sp.LessThan),
+                               ("eq", "==", np.equal, sp.Equality),
+                               ("ne", "!=", np.not_equal, sp.Unequality)]:
+    _register(Op(_name, 2, "{0} %s {1}" % _sym, _fn, COMPARE, (ADD, ADD), sympy_head=_rel,
+                 differentiable=False, public=False, fresh=True, dtype="bool"))
+
+
+def _sum_to(x, like):
+    """Sum x over the axes along which `like` was broadcast, to the shape of `like`."""
+    if isinstance(x, float) and isinstance(like, float):  # scalars: nothing to do, fast
+        return x
+    shape = np.shape(like)
+    if np.shape(x) == shape:
+        return x
+    x = np.broadcast_to(x, np.broadcast_shapes(np.shape(x), shape))
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    return np.sum(x, axis=axes).reshape(shape)
+
+
+def _broadcast_like(x, like):
+    """x broadcast against `like`: the shape a tangent or adjoint must have."""
+    if like.__class__ is float:  # a Python float stretches nothing: the fast path
+        return x
+    if isinstance(x, (int, float)) and not isinstance(x, np.generic):
+        x = np.result_type(x, like).type(x)  # weak, as in NumPy: like's float32 stays
+    have, want = np.shape(x), np.shape(like)
+    if have == want:
+        return x
+    shape = np.broadcast_shapes(have, want)
+    if have == shape:
+        return x
+    return np.broadcast_to(x, shape)
+
+
+# The emitted module carries these two functions' own source (numpy is all they need).
+_register(Op("sum_to", 2, "_sum_to({0}, {1})", _sum_to, slot_prec=(0, 0), grad_slots=(0,),
+             shape=lambda g, args, params: g.shape(args[1]),
+             vjp=lambda g, node, grad: (g.add("broadcast_like", (grad, g.args(node)[0])),
+                                        None),
+             jvp=lambda g, node, dots: dots[0] and g.add("sum_to",
+                                                         (dots[0], g.args(node)[1])),
+             public=False, helpers=(_sum_to,), dtype="follows"))
+_register(Op("broadcast_like", 2, "_broadcast_like({0}, {1})", _broadcast_like,
+             slot_prec=(0, 0), grad_slots=(0,),
+             vjp=lambda g, node, grad: (g.add("sum_to", (grad, g.args(node)[0])), None),
+             jvp=lambda g, node, dots: dots[0] and g.add("broadcast_like",
+                                                         (dots[0], g.args(node)[1])),
+             public=False, helpers=(_broadcast_like,), dtype="follows"))
+_register(Op("ones_like", 1, "np.ones_like({0})", np.ones_like, slot_prec=(0,),
+             differentiable=False, public=False, fresh=True, dtype="follows"))
+_register(Op("zeros_like", 1, "np.zeros_like({0})", np.zeros_like, slot_prec=(0,),
+             differentiable=False, public=False, fresh=True, dtype="follows"))
+_register(Op("alias", 1, "{0}", lambda x: x, prec=0, slot_prec=(0,), symbol="",
+             vjp=lambda g, node, grad: (grad,), jvp=lambda g, node, dots: dots[0],
+             public=False, dtype="follows"))
+
+
+def _leaf_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    return params["shape"]
+
+
+# Leaves: their values come from the caller (input) or from the node itself (const).
+_register(Op("input", 0, "", lambda: None, shape=_leaf_shape, differentiable=False,
+             public=False))
+_register(Op("const", 0, "", lambda: None,
+             shape=lambda g, args, params: np.shape(params["value"]),
+             differentiable=False, public=False, dtype="weak"))  # printed as a Python float
+
+
+def lookup(name: str, local: dict[str, Op] | None = None) -> Op:
+    """The op called ``name``: a graph's own ops first, then the table."""
+    if local and name in local:
+        return local[name]
+    try:
+        return OPS[name]
+    except KeyError:
+        raise UnknownOpError(f"unknown op {name!r}") from None

@@ -1,0 +1,140 @@
+"""Values: the input rule that ``fn()`` and the emitted module share, and constants
+folded the way NumPy's float64 computes them.
+
+``_input``, ``_inputs`` and ``_real`` ship, as they are, in every emitted module (their
+source is read once, like every helper's): the module and ``fn()`` apply one rule to
+their inputs, so a saved module computes what ``fn()`` computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from . import shapes
+
+
+def _input(name, value):
+    """One input by graphc's rule: Python numbers become np.float64, arrays must be of
+    a float dtype (a 0-d integer array becomes float64); anything else is refused."""
+    if value.__class__ is np.ndarray and value.dtype.kind == "f":
+        return value  # the common case first: a float array passes as it is
+    if isinstance(value, bool) or value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"input {name!r}: expected a number or a float array, "
+                        f"got {type(value).__name__}")
+    if isinstance(value, (int, float)):
+        try:  # NumPy's scalar, so 1/0 is inf with a warning, as for arrays
+            return np.float64(value)
+        except OverflowError:
+            raise ValueError(f"input {name!r}: {value} is too large for a float") from None
+    try:
+        value = np.asarray(value)
+    except Exception as exc:  # noqa: BLE001 - any conversion failure is bad input
+        raise TypeError(f"input {name!r}: not an array ({exc})") from None
+    if value.dtype.kind in "iu" and value.ndim == 0:
+        value = value.astype(float)
+    if value.dtype.kind != "f":
+        raise TypeError(f"input {name!r}: dtype {value.dtype} is not a float dtype "
+                        "(gradients need float inputs; use .astype(float))")
+    return value
+
+
+def _inputs(names, declared, values):
+    """The inputs, checked and converted by graphc's rule (``fn()`` applies the same):
+    each by ``_input``; a declared shape must match (a named dimension is one size
+    throughout); Python numbers beside arrays or NumPy scalars are weak, as in NumPy:
+    they take those values' common dtype, so float32 arrays stay float32."""
+    out = [_input(n, v) for n, v in zip(names, values)]
+    dims = {}
+    for name, shape, value in zip(names, declared, out):
+        if shape is not None:
+            _check_shape(name, np.shape(value), shape, dims)
+    weak = [v.__class__ in (int, float) or isinstance(v, (int, float))
+            and not isinstance(v, np.generic) for v in values]
+    if True in weak and False in weak:
+        like = np.result_type(*(v for v, w in zip(out, weak) if not w))
+        out = [like.type(v) if w else v for v, w in zip(out, weak)]
+    return out
+
+
+def _check_shape(name, actual, declared, dims):
+    """A value's shape against a declared one (a named dimension is bound by its first
+    use in ``dims``); a ValueError that says what differs."""
+    if actual == declared:
+        return  # no named dimension: nothing to bind
+    why = None
+    if len(actual) != len(declared):
+        why = f" (rank {len(actual)}, expected {len(declared)})"
+    else:
+        for got, want in zip(actual, declared):
+            if isinstance(want, str):
+                if dims.setdefault(want, got) != got:
+                    why = f" ({want} is {dims[want]} elsewhere, {got} here)"
+                    break
+            elif got != want:
+                why = ""
+                break
+    if why is not None:
+        written = "scalar" if declared == () else "[" + ", ".join(map(str, declared)) + "]"
+        raise ValueError(f"input {name!r}: shape {tuple(actual)} does not match declared "
+                         f"{written}{why}")
+
+
+def _real(z):
+    """``z``, unless Python's float arithmetic made it complex (``(-8.0) ** 0.5``, where
+    NumPy gives nan): then a ValueError, and the caller takes NumPy's path."""
+    if z.__class__ is complex:
+        raise ValueError("a complex number from real operands")
+    return z
+
+
+HELPERS = (_input, _inputs, _check_shape, _real)
+"""Shipped in every module (``_real`` only where a float path raises a power)."""
+FALLBACK = (ArithmeticError, ValueError)
+"""What a module's Python-float path may raise where NumPy gives inf or nan: it then
+runs NumPy's path instead (OverflowError, ZeroDivisionError, ``_real``'s ValueError)."""
+
+
+def check_value(name: str, value: Any, params: dict, dims: dict[str, int]) -> Any:
+    """A checked input value by the module's rule (``_input``), as an ``InputError``."""
+    try:
+        value = _input(name, value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    if params.get("declared"):
+        check_shape(name, np.shape(value), params["shape"], dims)
+    return value
+
+
+def check_shape(name: str, actual: tuple[int, ...], declared: shapes.Shape,
+                dims: dict[str, int]) -> None:
+    """Compare an actual shape with a declared one, binding symbolic dims."""
+    try:
+        _check_shape(name, actual, declared, dims)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def fold(fn: Callable[..., Any], values: list[float] | tuple[float, ...],
+         params: dict | None = None) -> float | None:
+    """``fn`` at constant operands, exactly as NumPy's float64 computes it: inf, nan
+    or -0.0 where NumPy gives them, never Python's exceptions or complex numbers.
+    None when the result is no real scalar (or ``fn`` refuses the operands).
+
+    >>> fold(lambda x, y: x ** y, [-8.0, 1 / 3]), fold(lambda x, y: x / y, [1.0, 0.0])
+    (nan, inf)
+    """
+    try:
+        with np.errstate(all="ignore"):
+            value = fn(*(np.float64(v) for v in values), **(params or {}))
+    except Exception:  # noqa: BLE001 - an op that takes no scalars is left unfolded
+        return None
+    if np.ndim(value) != 0 or np.iscomplexobj(value):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

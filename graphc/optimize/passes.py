@@ -1,0 +1,237 @@
+"""Graph -> Graph rewrites, each switchable, run together to a fixed point.
+
+One sweep visits the nodes in topological order with operands already rewritten, and
+a rewrite only ever enables rewrites of later nodes (its consumers), so one linear
+sweep reaches the fixed point of the rules that look at operands; dead-node removal
+then tidies what it left unused. Rules that also count a node's readers see the counts
+from before the sweep, so a graph with arrays gets a second sweep when the first
+changed something. Last, sums and products of arrays are folded in the order their
+operands are made (regroup.py), the one rewrite that needs the whole chain.
+Passes never change a value beyond rounding of the order the original has (the
+precision rule, docs/performance.md; tests/test_precision.py); the numerically stable
+rewrites change only how a value is computed, toward the exact value.
+
+Each rewrite has a name; ``g.nx.graph["report"]`` counts how often each fired.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..ir.graph import Graph, paused_gc
+from ..ops.values import fold
+from .regroup import regrouped
+from .rules import RULES, const_value
+
+PASSES = ("dce", "fold", "identities", "reassociate", "broadcasts", "stable", "cse",
+          "memory")
+"""Every pass; ``gc.compile(g, passes=...)`` picks a subset. "memory" plans buffer
+reuse when the code is emitted (memory.py); the others rewrite the graph here with
+the rules of rules.py."""
+
+
+def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:
+    """The graph rewritten by the given passes; the output names stay."""
+    enabled = set(PASSES if passes is None else passes)
+    report: Counter[str] = Counter(g.nx.graph.get("report", {}))
+    with paused_gc():
+        for sweep in range(2):
+            before = sum(report.values())
+            g = _sweep(g, enabled, report)
+            if "dce" in enabled:  # rewrites may have left nodes nothing uses any more
+                dead = g.unused()
+                report["dead nodes removed"] += len(dead)
+                g.remove(dead)
+            # Rules that count a node's readers read the counts of the graph before the
+            # sweep; once rewrites merged readers, a second sweep sees the true counts
+            # (in a gradient: x_bar read once, not three times). Scalar graphs have no
+            # such rule to gain from.
+            if sweep or sum(report.values()) == before or not _has_arrays(g):
+                break
+        if "reassociate" in enabled and _has_arrays(g) and (found := regrouped(g)):
+            g, fired = found
+            report.update(fired)
+    g.nx.graph["report"] = dict(report)
+    return g
+
+
+def for_floats(g: Graph, passes: tuple[str, ...]) -> Graph | None:
+    """``g`` for Python floats: every undeclared input taken as a scalar, so the
+    helpers that undo broadcasting of arrays of unknown shape fold away. None when
+    there are none, when an op other than elementwise ones reads them, or when the
+    broadcasts pass is off."""
+    free = [i for i in g.inputs if not g.attrs(i)["params"]["declared"]]
+    helpers = ("sum_to", "broadcast_like", "ones_like")
+    ops = {d["op"] for _, d in g.nx.nodes(data=True)}
+    if not free or "broadcasts" not in passes or ops.isdisjoint(helpers) or any(
+            op not in (*helpers, "input", "const") and not g.op_named(op).elementwise
+            for op in ops):  # a structural op (x.T, x @ y) needs arrays
+        return None
+    return _declared(g, dict.fromkeys(free, ()), passes)
+
+
+def for_blocks(g: Graph) -> Graph:
+    """``g`` for one block of same-shaped arrays (blocks.py): every input not declared a
+    scalar becomes a vector of one length (the arrays flattened), so the helpers that
+    undo broadcasting fold away. Only those exact rewrites run, so that a block
+    computes what the whole call does, to the bit. ``h.nx.graph["flattened"]``: some
+    input was not a declared vector, so only sums of every element are full sums."""
+    arrays = {i: g.attrs(i)["params"] for i in g.inputs
+              if not (g.attrs(i)["params"]["declared"] and g.shape(i) == ())}
+    h = _declared(g, dict.fromkeys(arrays, ("_n",)), ("broadcasts", "dce"))
+    h.nx.graph["flattened"] = any(not p["declared"] or len(p["shape"]) != 1
+                                  for p in arrays.values())
+    return h
+
+
+def _declared(g: Graph, shapes: dict[str, tuple], passes: tuple[str, ...]) -> Graph:
+    """``g`` with the given inputs declared of the given shapes, rewritten by ``passes``
+    (which fold what those shapes make needless)."""
+    h = g.copy()
+    for i, shape in shapes.items():
+        h.attrs(i)["params"] = {**h.attrs(i)["params"], "shape": shape, "declared": True}
+    h.nx.graph["report"] = {}
+    return optimize(h, passes)
+
+
+def _has_arrays(g: Graph) -> bool:
+    return any(d["shape"] != () and not d["elastic"] for _, d in g.nx.nodes(data=True))
+
+
+# ---- the sweep ------------------------------------------------------------------------
+def _fold(g: Graph, op: str, args: tuple[str, ...], params: dict) -> float | None:
+    if not args:
+        return None
+    for a in args:  # a loop, not all(...): most nodes stop at their first operand
+        if not g.is_const(a):
+            return None
+    # as NumPy's float64 computes it, inf and nan included (values.fold)
+    return fold(g.op_named(op).fn, [const_value(g, a) for a in args], params)
+
+
+def _key(g: Graph, op: str, args: tuple[str, ...], params: dict) -> tuple:
+    if g.op_named(op).commutative:
+        args = tuple(sorted(args))
+    return (op, args, tuple(sorted(params.items(), key=repr)) if params else ())
+
+
+class _Simplifying:
+    """The graph being built, whose ``add`` simplifies first: nodes a rule makes are
+    rewritten, folded and merged like every other node."""
+
+    def __init__(self, graph: Graph, enabled: set[str], report: Counter,
+                 uses: dict[str, int]):
+        self.graph, self.report = graph, report
+        self.uses = uses  # consumers (and output use) of each node of the graph being read
+        self.seen: dict[tuple, str] = {}  # common subexpressions: key -> node
+        self.signs: dict[str, int] = {}  # node -> its sign, when asked (rules.sign_of)
+        self.fold, self.cse = "fold" in enabled, "cse" in enabled
+        # the rules of the enabled passes, picked once rather than at every node
+        self.rules = {op: [(name, fn) for kind, name, fn in rules if kind in enabled]
+                      for op, rules in RULES.items()}
+        # the graph's readers, bound once: rules call them millions of times, always
+        # with names of the graph, so they read its node dicts directly
+        nodes = graph.nx._node
+        self.attrs = nodes.__getitem__
+        self.args = lambda name: nodes[name]["args"]
+        self.shape = lambda name: nodes[name]["shape"]
+        self.elastic = lambda name: nodes[name]["elastic"]
+        self.is_const = lambda name: nodes[name]["op"] == "const"
+        self.const, self.op_named = graph.const, graph.op_named
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.graph, name)
+
+    def simplify(self, op: str, args: tuple[str, ...], params: dict
+                 ) -> tuple[str | None, str, tuple[str, ...], dict, tuple | None]:
+        """An existing node standing for ``op(*args)``, else a simpler (op, args, params)
+        to add; last, the common-subexpression key of what is returned (None without
+        the cse pass), computed once for the look-up and for remembering the node."""
+        report = self.report
+        for _ in range(8):  # a rewrite may enable another: 0 - x -> neg(x) -> x
+            if self.fold:
+                value = _fold(self, op, args, params)
+                if value is not None:
+                    report["constants folded"] += 1
+                    return self.const(value), op, args, params, None
+            for name, fn in self.rules.get(op, ()):
+                if (found := fn(self, args, params)) is not None:
+                    report[name] += 1
+                    break
+            else:
+                break
+            if isinstance(found, str):
+                return found, op, args, params, None
+            op, args, params = found
+            params = {**self.op_named(op).params, **params}
+        key = _key(self, op, args, params) if self.cse else None
+        if key is not None and (target := self.seen.get(key)) is not None:
+            report["common subexpressions merged"] += 1
+            return target, op, args, params, None
+        return None, op, args, params, key
+
+    def remember(self, key: tuple | None, name: str) -> None:
+        """Node ``name`` is the one to merge later nodes of that key into."""
+        if key is not None:
+            self.seen[key] = name
+
+    def add(self, op: str, args: tuple[str, ...], params: dict | None = None) -> str:
+        params = {**self.graph.op_named(op).params, **(params or {})}
+        target, op, args, params, key = self.simplify(op, tuple(args), params)
+        if target is not None:
+            return target
+        name = self.graph.add(op, args, params)
+        self.remember(key, name)
+        return name
+
+
+def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
+    dead = g.unused() if "dce" in enabled else set()
+    report["dead nodes removed"] += len(dead)
+    new = Graph()
+    new.ops = dict(g.ops)
+    # Folded constants get generated names: none may take a name a later node keeps.
+    new.reserved = g.reserved | set(g.nx)
+    new.nx.graph.update(g.nx.graph)
+    replaced: dict[str, str] = {}
+    uses = {n: len(nbrs) for n, nbrs in g.nx._succ.items()}
+    for o in g.outputs:
+        uses[o] = uses.get(o, 0) + 1
+    builder = _Simplifying(new, enabled, report, uses)
+    outputs = set(g.outputs)
+    for name in g.order():
+        if name in dead:
+            continue
+        d = g.attrs(name)
+        if d["op"] == "input":
+            new.add_input(name, d["params"]["shape"], d["params"]["declared"])
+            continue
+        if d["op"] == "const":
+            replaced[name] = new.const(d["params"]["value"])
+            continue
+        args = tuple([replaced.get(a, a) for a in d["args"]])
+        target, op, args, params, key = builder.simplify(d["op"], args, d["params"])
+        if target is None and op == "alias" and "identities" in enabled and name not in outputs:
+            report["aliases removed"] += 1
+            target = args[0]
+        if target is not None and name not in outputs:
+            replaced[name] = target
+            if target in args:  # name was its operand (x * 1 -> x): name's readers are
+                uses[target] = uses.get(target, 1) + uses.get(name, 1) - 1  # its readers
+            continue
+        if target is not None and new.attrs(target)["temp"] and not new.is_const(target) \
+                and target not in new.inputs:
+            new.rename(target, name)  # an output keeps its name
+            builder.signs.clear()  # they name nodes by their names
+            builder.seen = {k: (name if v == target else v) for k, v in builder.seen.items()}
+            replaced = {k: (name if v == target else v) for k, v in replaced.items()}
+            replaced[target] = name  # later nodes may name the old node directly
+            continue
+        if target is not None:
+            op, args, params = "alias", (target,), {}
+            key = _key(new, op, args, params) if builder.cse else None
+        new.add(op, args, params, name=name, temp=d["temp"], pos=d.get("pos"))
+        builder.remember(key, name)
+    new.outputs = [replaced.get(o, o) for o in g.outputs]
+    return new

@@ -1,0 +1,186 @@
+"""Backprop step by step: one frame per node of the forward sweep, then one per node of
+the reverse sweep, and a self-contained HTML page that steps through them.
+
+The numbers are the compiler's: forward values from the interpreter, adjoints from
+the reverse-mode graph, and the partial sums a node's adjoint passes through on the
+way (each the adjoint of a consumer times a local derivative, as on the edge).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from ..autodiff import transform as autodiff
+from ..files import Outputs, StepsFolder
+from ..ir.derive import edge_values, local_derivatives, pretty
+from ..ir.graph import Graph
+from .render import Scene, draw, drawable, pipe
+from .verify import format_number
+
+
+def frames(g: Graph, at: dict[str, Any], of: str | None = None,
+           limit: int | None = None) -> list[tuple[str, graphviz.Digraph]]:
+    """``(caption, picture)`` for every step of the forward and reverse sweeps."""
+    return list(iter_frames(g, at, of, limit))
+
+
+def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
+                limit: int | None = None) -> Iterator[tuple[str, graphviz.Digraph]]:
+    """The frames of ``frames`` one at a time: a 300-node chain has 603, each a whole
+    picture, so they are drawn as they are written and never held together."""
+    out = g.output(of)
+    env = g.bind((), at)
+    values = g.run(dict(env))
+    edges = edge_values(g, env)
+    symbolic = local_derivatives(g)
+    h = autodiff.reverse(g, of=out)
+    got = h.run(dict(env))
+    adjoint = autodiff.adjoint_values(h, got)
+    label = "∂" + out.replace("{", "{{").replace("}", "}}") + "/∂{}"
+    order = g.order()
+
+    def frame(scene: Scene) -> tuple[str, graphviz.Digraph]:
+        scene.edge_values = {e: v for e, v in edges.items()
+                             if e[1] in scene.values and e[0] in scene.values}
+        scene.second_label = label
+        return scene.caption, draw(g, scene, out, limit)
+
+    known = {n: values[n] for n in order if g.attrs(n)["op"] in ("input", "const")}
+    yield frame(Scene(values=dict(known), caption="the inputs: " + ", ".join(
+        f"{n} = {format_number(values[n])}" for n in g.inputs)))
+    for n in order:
+        if n in known:
+            continue
+        known[n] = values[n]
+        yield frame(Scene(values=dict(known), focus={n},
+                    focus_edges={(a, n) for a in g.args(n)},
+                    caption=f"forward: {n} = {_text(g, n)} = {format_number(values[n])}"))
+    done: dict[str, Any] = {out: adjoint[out]}
+    partial: dict[str, Any] = {}
+    waiting = {n: sum(1 for m in g.nx.successors(n) if (n, m) in symbolic and m in adjoint)
+               for n in order}
+    yield frame(Scene(values=dict(known), second=dict(done), focus={out},
+                caption=f"backward: seed ∂{out}/∂{out} = 1"))
+    for v in reversed(order):
+        if v not in adjoint or g.attrs(v)["op"] == "input":
+            continue
+        done[v] = adjoint[v]
+        partial.pop(v, None)
+        pushes = []
+        for a in dict.fromkeys(g.args(v)):
+            if (a, v) not in symbolic:
+                continue
+            push = f"{label.format(a)} += {format_number(adjoint[v])} · {pretty(symbolic[(a, v)])}"
+            if (a, v) in edges:
+                part = adjoint[v] * edges[(a, v)]
+                partial[a] = partial[a] + part if a in partial else part
+                push += f" = {format_number(part)}"
+            # else a tensor op's: a Jacobian, not a number; a's adjoint shows once complete
+            waiting[a] -= 1
+            pushes.append(push)
+        if not pushes:
+            continue
+        second = {**partial, **done}
+        yield frame(Scene(values=dict(known), second=second, focus={v},
+                    partial={a for a in partial if waiting[a] > 0},
+                    focus_edges={(a, v) for a in g.args(v)},
+                    caption=f"backward: {label.format(v)} = {format_number(adjoint[v])}; "
+                            + "; ".join(pushes)))
+    final = {v: adjoint[v] for v in order if v in adjoint}
+    yield frame(Scene(values=dict(known), second=final, caption="done: " + ", ".join(
+        f"{label.format(x)} = {format_number(final[x])}" for x in g.inputs if x in final)))
+
+
+def _text(g: Graph, node: str) -> str:
+    d = g.attrs(node)
+    operands = [format_number(g.attrs(a)["params"]["value"]) if g.is_const(a) else a
+                for a in d["args"]]
+    return g.op(node).text(operands, d["params"])
+
+
+def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None = None,
+                limit: int | None = None, outputs: Outputs | None = None) -> list[Path]:
+    """Write ``frame_NNN.svg`` files and ``index.html`` into ``outdir``; their paths.
+
+    Frames are streamed to temp files as they are drawn and put in place together
+    at the end (with the rest of ``outputs``, when given: the caller commits), so a
+    failure or a signal leaves nothing behind. In a folder used before, only files
+    the stepper wrote there are replaced, and its frames this graph has no more of
+    are removed.
+    """
+    drawable(g, limit)
+    out = Outputs() if outputs is None else outputs
+    try:
+        folder = StepsFolder(out, outdir)
+        head, tail = _PAGE.split("{{FRAMES}}")
+        paths = []
+        with folder.open("index.html") as index:
+            index.write(head.encode())
+            for i, (caption, dot) in enumerate(iter_frames(g, at, of, limit)):
+                svg = pipe(dot, "svg").decode()
+                paths.append(folder.write(f"frame_{i:03d}.svg", svg))
+                index.write(("\n" if i else "").encode() + _figure(caption, svg).encode())
+            index.write(tail.replace("{{COUNT}}", str(len(paths))).encode())
+        paths.append(Path(outdir) / "index.html")
+        folder.finish()
+    except BaseException:
+        if outputs is None:
+            out.discard()
+        raise
+    if outputs is None:
+        out.commit()
+    return paths
+
+
+def page(shots: list[tuple[str, str]]) -> str:
+    """One HTML file holding every frame inline: no network, buttons and arrow keys."""
+    divs = "\n".join(_figure(c, svg) for c, svg in shots)
+    return _PAGE.replace("{{FRAMES}}", divs).replace("{{COUNT}}", str(len(shots)))
+
+
+def _figure(caption: str, svg: str) -> str:
+    return (f'<figure class="frame" hidden><figcaption>{html.escape(caption)}</figcaption>'
+            f"{svg[svg.find('<svg'):]}</figure>")
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>graphc: backprop step by step</title>
+<style>
+body { font-family: Helvetica, Arial, sans-serif; margin: 1.5em; }
+nav button { font-size: 1.1em; margin-right: .3em; }
+figcaption { font-size: 1.15em; margin: .8em 0; min-height: 1.5em; }
+figure { margin: 0; } svg { max-width: 100%; height: auto; }
+</style></head><body>
+<h1>Backprop step by step</h1>
+<p>Blue: forward values. Red: adjoints &part;out/&part;node ("so far" while they still
+accumulate). Edges carry local derivatives. Keys: &larr; &rarr; Home End.</p>
+<nav><button id="first">&#x23EE;</button><button id="prev">&#x25C0;</button>
+<button id="next">&#x25B6;</button><button id="last">&#x23ED;</button>
+<span id="count"></span></nav>
+{{FRAMES}}
+<script>
+const frames = document.querySelectorAll(".frame");
+let at = 0;
+function show(i) {
+  at = Math.max(0, Math.min(frames.length - 1, i));
+  frames.forEach((f, k) => { f.hidden = k !== at; });
+  document.getElementById("count").textContent = `step ${at + 1} of {{COUNT}}`;
+}
+document.getElementById("first").onclick = () => show(0);
+document.getElementById("prev").onclick = () => show(at - 1);
+document.getElementById("next").onclick = () => show(at + 1);
+document.getElementById("last").onclick = () => show(frames.length - 1);
+document.addEventListener("keydown", (e) => {
+  if (e.key === "ArrowRight" || e.key === " ") show(at + 1);
+  if (e.key === "ArrowLeft") show(at - 1);
+  if (e.key === "Home") show(0);
+  if (e.key === "End") show(frames.length - 1);
+});
+show(0);
+</script></body></html>
+"""

@@ -1,0 +1,289 @@
+"""Every way to compute a gradient, side by side: path sums, reverse mode, forward mode,
+central finite differences and ``sympy.diff`` of the composed expression.
+
+The path-sum formula says d out/d x is the sum over all paths x -> out of the product
+of the local derivatives on the path. Paths are always *counted* by dynamic
+programming (their number can be exponential); they are enumerated only when there
+are at most ``max_paths``, and otherwise summed by the same dynamic programme.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import sympy as sp
+
+from ..compiler import compile as compile_graph
+from ..errors import GraphcError
+from ..frontend.sympy_front import from_sympy
+from ..ir.derive import edge_values, local_derivatives, pretty, to_sympy
+from ..ir.graph import Graph
+from ..ops.table import _broadcast_like, _sum_to
+
+RTOL, ATOL = 1e-7, 1e-9
+"""Tolerance between the exact methods (path sums, reverse, forward, sympy)."""
+FD_RTOL, FD_ATOL = 1e-4, 1e-6
+"""Tolerance for central finite differences (step 6e-6 times max(1, |x|))."""
+LIST_LIMIT = 10_000
+"""Paths are listed one by one up to this many whatever ``max_paths`` says (a ladder of
+40 diamonds has 2**40): past it they are counted and summed by dynamic programming."""
+
+
+@dataclass
+class PathTerm:
+    """One path input -> output: its nodes, symbolic local derivatives, and product."""
+
+    nodes: tuple[str, ...]
+    factors: tuple[sp.Expr, ...]
+    value: Any
+
+
+@dataclass
+class Row:
+    """The derivative of the output with respect to one input, by every method."""
+
+    input: str
+    n_paths: int
+    paths: list[PathTerm] | None
+    path_sum: Any
+    path_sum_method: str
+    reverse: Any
+    forward: Any
+    finite_difference: Any
+    sympy: Any | None
+    ok: bool = False
+    disagree: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """What ``verify`` found; ``print(report)`` shows a table."""
+
+    of: str
+    at: dict[str, Any]
+    rows: list[Row]
+    no_forward: str | None = None  # why forward mode could not run
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    def __str__(self) -> str:
+        return format_report(self)
+
+
+def count_paths(g: Graph, source: str, target: str,
+                edges: set[tuple[str, str]]) -> int:
+    """Number of source -> target paths along ``edges``, by dynamic programming."""
+    count = {source: 1}
+    for v in g.order():
+        if v == source:
+            continue
+        total = sum(count.get(u, 0) for u in g.nx.predecessors(v) if (u, v) in edges)
+        if total:
+            count[v] = total
+    return count.get(target, 0)
+
+
+def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, str]],
+                    symbolic: dict, numeric: dict, limit: int | None = None) -> list[PathTerm]:
+    """Every path source -> target with its product (the first ``limit`` of them:
+    there can be exponentially many); iterative depth-first search. A path through
+    an edge with no number in ``numeric`` (a tensor op's Jacobian) has value None."""
+    reach = nx.ancestors(g.nx, target) | {target}
+    found: list[PathTerm] = []
+    stack = [(source, (source,), (), 1.0)]
+    while stack and (limit is None or len(found) < limit):
+        node, path, factors, value = stack.pop()
+        if node == target:
+            found.append(PathTerm(path, factors, value))
+            continue
+        for nxt in reversed(list(g.nx.successors(node))):
+            if (node, nxt) in edges and nxt in reach:
+                e = (node, nxt)
+                stack.append((nxt, path + (nxt,), factors + (symbolic[e],),
+                              None if value is None or e not in numeric
+                              else value * numeric[e]))
+    return found
+
+
+def path_edges(g: Graph, source: str, target: str, edges: set[tuple[str, str]]
+               ) -> set[tuple[str, str]]:
+    """The edges that lie on some source -> target path."""
+    after, before = g.downstream([source]), g.upstream([target])
+    return {(u, v) for u, v in edges if u in after and v in before}
+
+
+def dp_sum(g: Graph, source: str, target: str, edges: set, numeric: dict) -> Any:
+    """The sum over all source -> target paths of their products, in one sweep."""
+    edges = path_edges(g, source, target, edges)
+    acc: dict[str, Any] = {source: 1.0}
+    for v in g.order():
+        terms = [acc[u] * numeric[(u, v)] for u in g.nx.predecessors(v)
+                 if (u, v) in edges and u in acc]
+        if terms:
+            acc[v] = sum(terms[1:], terms[0])
+    return acc.get(target, 0.0)
+
+
+def _to_input(value: Any, out: Any, x: Any) -> Any:
+    """A derivative of the output, per output element, summed to the input's shape. A
+    zero (no path: x does not reach the output) is zero in x's shape, whatever out's."""
+    if np.ndim(value) == 0 and value == 0:
+        return np.zeros(np.shape(x)) if np.ndim(x) else 0.0
+    return _sum_to(_broadcast_like(value, out), x)
+
+
+def _finite_difference(g: Graph, env: dict[str, Any], x: str, out: str) -> Any:
+    def total(values: dict[str, Any]) -> float:
+        return float(np.sum(g.run(dict(values))[out]))
+
+    x0 = np.asarray(env[x], dtype=float)
+    grad = np.zeros_like(x0)
+    for idx in np.ndindex(x0.shape):
+        h = 6e-6 * max(1.0, abs(float(x0[idx])))
+        plus, minus = x0.copy(), x0.copy()
+        plus[idx] += h
+        minus[idx] -= h
+        grad[idx] = (total({**env, x: plus}) - total({**env, x: minus})) / (2 * h)
+    return grad if x0.ndim else float(grad)
+
+
+def _sympy_derivative(g: Graph, env: dict[str, Any], x: str, out: str, out_value: Any) -> Any:
+    """sympy.diff of the composed formula at ``env``; None where that formula's value is
+    not the graph's: sympy simplifies as it builds (``sqrt(x)**2`` is ``x``, a number at
+    x = -2 where the graph computes nan), so its derivative is another function's."""
+    expr = to_sympy(g, out)
+    if not _close(_sympy_value(expr, env), out_value, RTOL, ATOL):
+        return None
+    value = _sympy_value(sp.diff(expr, sp.Symbol(x, real=True)), env)
+    return _to_input(value, out_value, env[x])
+
+
+def _sympy_value(expr: sp.Expr, env: dict[str, Any]) -> Any:
+    dg = from_sympy(expr, name="d")
+    with np.errstate(all="ignore"):
+        return dg.run({k: env[k] for k in dg.inputs})["d"]
+
+
+def verify(g: Graph, at: dict[str, Any], of: str | None = None,
+           wrt: list[str] | None = None, max_paths: int = 1000,
+           sympy_limit: int = 200) -> Report:
+    """Compare path sums, reverse, forward, finite differences and sympy.diff at ``at``.
+
+    Paths are listed when there are at most ``max_paths`` of them (never more than
+    ``LIST_LIMIT``); they are always counted, by dynamic programming.
+
+    >>> import graphc as gc
+    >>> rep = verify(gc.load("examples/colah.gc"), at={"a": 2, "b": 1})
+    >>> rep.ok, [r.n_paths for r in rep.rows]
+    (True, [1, 2])
+    """
+    out = g.output(of)
+    max_paths = min(max_paths, LIST_LIMIT)
+    env = g.bind((), at)
+    rev = compile_graph(g, wrt=wrt, of=out)
+    value, rev_grads = rev(**env)
+    try:
+        _, fwd_grads = compile_graph(g, wrt=wrt, of=out, mode="forward")(**env)
+        no_forward = None
+    except GraphcError as exc:  # undeclared shapes through tensor ops, too many directions
+        fwd_grads, no_forward = {}, str(exc)
+    symbolic = local_derivatives(g)
+    numeric = edge_values(g, env)
+    edges = set(symbolic)
+    rows = []
+    for x in rev.wrt:
+        n = count_paths(g, x, out, edges)
+        if not path_edges(g, x, out, edges) <= set(numeric):
+            # tensor ops have Jacobians, not numbers, on their edges: no scalar path sum
+            paths, total, method = None, None, "not defined for tensor ops"
+        elif n <= max_paths:
+            paths = enumerate_paths(g, x, out, edges, symbolic, numeric)
+            total = sum((p.value for p in paths[1:]), paths[0].value) if paths else 0.0
+            method = "enumeration"
+        else:
+            paths, total, method = None, dp_sum(g, x, out, edges, numeric), "dynamic programming"
+        sym = None
+        if len(g.nx) <= sympy_limit and n <= max_paths:
+            try:
+                sym = _sympy_derivative(g, env, x, out, value)
+            except GraphcError:
+                sym = None  # not an elementwise graph: no scalar formula to differentiate
+        path_sum = None if total is None else _to_input(total, value, env[x])
+        row = Row(x, n, paths, path_sum, method, rev_grads[x],
+                  fwd_grads.get(x), _finite_difference(g, env, x, out), sym)
+        _judge(row)
+        rows.append(row)
+    return Report(out, dict(at), rows, no_forward)
+
+
+def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def _judge(row: Row) -> None:
+    checks = [("path sum", row.path_sum, RTOL, ATOL), ("forward", row.forward, RTOL, ATOL),
+              ("finite difference", row.finite_difference, FD_RTOL, FD_ATOL)]
+    checks = [c for c in checks if c[1] is not None]
+    if row.sympy is not None:
+        checks.append(("sympy.diff", row.sympy, RTOL, ATOL))
+    row.disagree = [name for name, v, r, a in checks if not _close(v, row.reverse, r, a)]
+    row.ok = not row.disagree
+
+
+def format_number(x: Any) -> str:
+    """4 significant digits; small arrays in full, larger ones as shape and range."""
+    if np.ndim(x) == 0:
+        return f"{float(x):.4g}"
+    arr = np.asarray(x)
+    if arr.size <= 4:
+        return _nested(arr)  # nested like NumPy, so a (3, 1) column is not read as (3,)
+    return f"{list(arr.shape)} {arr.min():.4g}..{arr.max():.4g}"
+
+
+def _nested(arr: np.ndarray) -> str:
+    return "[" + ", ".join(_nested(v) if np.ndim(v) else f"{v:.4g}" for v in arr) + "]"
+
+
+def format_report(rep: Report) -> str:
+    """The report as a table a person can read, then the paths of each input."""
+    at = ", ".join(f"{k}={format_number(v)}" for k, v in rep.at.items())
+    head = ["input", "paths", "path sum", "reverse", "forward", "finite diff", "sympy.diff",
+            "agree"]
+    body = [[r.input, str(r.n_paths), "-" if r.path_sum is None else format_number(r.path_sum),
+             format_number(r.reverse),
+             "-" if r.forward is None else format_number(r.forward),
+             format_number(r.finite_difference),
+             "-" if r.sympy is None else format_number(r.sympy),
+             "yes" if r.ok else "NO: " + ", ".join(r.disagree)] for r in rep.rows]
+    widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
+    lines = [f"d{rep.of}/d(input) at {at}", ""]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+              for row in [head, ["-" * w for w in widths], *body]]
+    for r in rep.rows:
+        lines.append("")
+        if r.path_sum is None:
+            lines.append(f"{r.input}: {r.n_paths} paths through tensor ops, whose local "
+                         "derivatives are Jacobians: no scalar path sum")
+            continue
+        if r.paths is None:
+            lines.append(f"{r.input}: {r.n_paths} paths, too many to list; summed by "
+                         "dynamic programming over the DAG")
+            continue
+        lines.append(f"{r.input}: {r.n_paths} path{'s' if r.n_paths != 1 else ''} to "
+                     f"{rep.of}, each the product of its local derivatives")
+        for p in r.paths[:8]:
+            factors = " · ".join(f"({pretty(f)})" if f.is_Add else pretty(f)
+                                 for f in p.factors)
+            lines.append(f"  {' -> '.join(p.nodes)}:  {factors} = {format_number(p.value)}")
+        if len(r.paths) > 8:
+            lines.append(f"  ... and {len(r.paths) - 8} more")
+    if rep.no_forward:
+        lines += ["", f"forward: {rep.no_forward}"]
+    lines += ["", "all methods agree" if rep.ok else "METHODS DISAGREE",
+              f"(tolerances: exact methods rtol {RTOL:g}; finite differences rtol {FD_RTOL:g})"]
+    return "\n".join(lines)
