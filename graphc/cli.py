@@ -93,7 +93,8 @@ def _numbers(node: ast.expr) -> Any:
         value = _numbers(node.operand)
         if not isinstance(value, list):
             return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool):
         return float(node.value)
     if isinstance(node, ast.Name) and node.id.lower() in ("nan", "inf", "infinity"):
         return float(node.id)
@@ -164,7 +165,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         if args.output:
             out.write(args.output, dot.source if args.output == "-"
                       else drawn(dot, args.output))
-        if args.steps:
+        if args.steps and at is not None:  # (checked above: steps need values)
             written = write_steps(g, at, args.steps, of=args.of, limit=args.limit,
                                   outputs=out)
     if args.steps:

@@ -165,6 +165,7 @@ class _Target:
 
     def __init__(self, path: str | os.PathLike, new_dirs: dict[Path, Path] | None = None):
         self.path, self.stat = path, None
+        self.real: Path | None  # None: standard output
         if str(path) == "-":
             self.how, self.real = "stdout", None
             return
@@ -271,14 +272,14 @@ class Outputs:
         if t.how != "through" and key in self._finals:
             raise GraphcError(f"{path} is written twice by one command")
         self._finals.add(key)
+        if t.real is None or t.how == "through":  # standard output, or a stream
+            buffer = tempfile.TemporaryFile()  # noqa: SIM115  (unnamed: gone even if killed)
+            self._through.append((buffer, t))
+            yield buffer
+            return
         if t.how == "staged":
             with open(t.real, "xb") as f:
                 yield f
-            return
-        if t.how in ("through", "stdout"):
-            f = tempfile.TemporaryFile()  # noqa: SIM115  (unnamed: gone even if killed)
-            self._through.append((f, t))
-            yield f
             return
         with _signals_held():  # no temp is made that the list does not hold
             fd, tmp = tempfile.mkstemp(dir=t.real.parent, prefix=f".{t.real.name}.",
@@ -301,6 +302,9 @@ class Outputs:
         A new folder is staged whole (a temp folder renamed into place); its parent
         must exist, as a file's folder must."""
         t = _Target(path, self._dirs)
+        if t.real is None:
+            raise GraphcError("a folder cannot be written to standard output ('-'): give "
+                              "it a name")
         if t.how == "staged":  # inside a folder this command makes: new as well
             if not t.real.is_dir():
                 t.real.mkdir()

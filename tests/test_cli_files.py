@@ -102,6 +102,19 @@ def test_dash_o_dash_is_stdout(work, capsys, monkeypatch):
     assert listing(work) == ["colah.gc"]
 
 
+@pytest.mark.parametrize("args", [
+    ["render", "colah.gc", "--at", "a=2,b=1", "--steps", "-"],
+    ["render", "colah.gc", "--at", "a=2,b=1", "--steps", "-", "-o", "-"],
+    ["demo", "--outdir", "-"],
+])
+def test_a_folder_is_never_stdout(work, args, capsys, monkeypatch):
+    """(It was an AttributeError, found by mypy: stdout has no parent folder.)"""
+    proc = cli(*args, cwd=work, capsys=capsys, monkeypatch=monkeypatch)
+    clean_error(proc, "a folder cannot be written to standard output")
+    assert proc.stdout == ""
+    assert listing(work) == ["colah.gc"]
+
+
 def _mknod(path: Path, kind: int, device: tuple[int, int]) -> None:
     try:
         os.mknod(path, kind | 0o666, os.makedev(*device))

@@ -129,8 +129,11 @@ def test_type_checking_imports_are_not_edges():
 
 
 def test_the_function_handles_are_the_op_tables_public_functions():
-    spelled = {n.targets[0].id for n in ast.parse(Path(functions.__file__).read_text()).body
-               if isinstance(n, ast.Assign)}
+    body = ast.parse(Path(functions.__file__).read_text()).body
+    handles = [n for n in body if isinstance(n, (ast.Assign, ast.AnnAssign))
+               and isinstance(n.value, ast.Call) and getattr(n.value.func, "id", "") == "function"]
+    assert all(isinstance(n, ast.AnnAssign) for n in handles)  # each with its signature
+    spelled = {n.target.id for n in handles}
     assert spelled == set(FUNCTIONS)
     assert set(FUNCTIONS) <= set(gc.__all__)
     for name in FUNCTIONS:

@@ -1,29 +1,66 @@
 """``gc.exp``, ``gc.tanh``, ...: the handle of every public function of the op table,
 spelled out so that editors and type checkers see them (``tests/test_layers.py`` checks
-this list is the table's)."""
+this list is the table's), each with the signature the text format accepts."""
 
-from .handles import function
+from __future__ import annotations
 
-abs = function("abs")
-cos = function("cos")
-cross_entropy = function("cross_entropy")
-elu = function("elu")
-exp = function("exp")
-leaky_relu = function("leaky_relu")
-log = function("log")
-log_softmax = function("log_softmax")
-logsumexp = function("logsumexp")
-maximum = function("maximum")
-mean = function("mean")
-minimum = function("minimum")
-mse = function("mse")
-relu = function("relu")
-sigmoid = function("sigmoid")
-sin = function("sin")
-slice = function("slice")
-softmax = function("softmax")
-softplus = function("softplus")
-sqrt = function("sqrt")
-sum = function("sum")
-tan = function("tan")
-tanh = function("tanh")
+from typing import Protocol
+
+from .handles import Expr, Operand, function
+
+Axis = int | tuple[int, ...]
+
+
+class Elementwise(Protocol):
+    def __call__(self, x: Operand, /) -> Expr: ...
+
+
+class Binary(Protocol):
+    def __call__(self, a: Operand, b: Operand, /) -> Expr: ...
+
+
+class WithSlope(Protocol):
+    def __call__(self, x: Operand, alpha: Operand = ..., /) -> Expr: ...
+
+
+class AlongAxis(Protocol):
+    def __call__(self, x: Operand, /, *, axis: Axis = -1) -> Expr: ...
+
+
+class LogSumExp(Protocol):
+    def __call__(self, x: Operand, /, *, axis: Axis = -1, keepdims: bool = False) -> Expr: ...
+
+
+class Reduction(Protocol):
+    def __call__(self, x: Operand, /, *, axis: Axis | None = None,
+                 keepdims: bool = False) -> Expr: ...
+
+
+class Slice(Protocol):
+    def __call__(self, x: Operand, /, *, start: int | None = None, stop: int | None = None,
+                 axis: int = 0) -> Expr: ...
+
+
+abs: Elementwise = function("abs")
+cos: Elementwise = function("cos")
+cross_entropy: Binary = function("cross_entropy")
+elu: WithSlope = function("elu")
+exp: Elementwise = function("exp")
+leaky_relu: WithSlope = function("leaky_relu")
+log: Elementwise = function("log")
+log_softmax: AlongAxis = function("log_softmax")
+logsumexp: LogSumExp = function("logsumexp")
+maximum: Binary = function("maximum")
+mean: Reduction = function("mean")
+minimum: Binary = function("minimum")
+mse: Binary = function("mse")
+relu: Elementwise = function("relu")
+sigmoid: Elementwise = function("sigmoid")
+sin: Elementwise = function("sin")
+slice: Slice = function("slice")
+softmax: AlongAxis = function("softmax")
+softplus: Elementwise = function("softplus")
+sqrt: Elementwise = function("sqrt")
+sum: Reduction = function("sum")
+tan: Elementwise = function("tan")
+tanh: Elementwise = function("tanh")

@@ -9,56 +9,61 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ..errors import GraphcError, InputError
 from ..ir.graph import Graph
 from ..ops import OPS
+from ..ops.shapes import Dim, Shape
 
 
 class Expr:
-    """A symbolic value: an input, a constant, or an op applied to other Exprs."""
+    """A symbolic value: an input, a constant, or an op applied to other Exprs.
+
+    ``name`` is an input's name; no other Expr has one."""
 
     __slots__ = ("op", "args", "params", "name", "shape")
     __array_priority__ = 1000  # numpy scalars on the left defer to Expr's operators
 
     def __init__(self, op: str, args: tuple[Expr, ...] = (), params: dict | None = None,
-                 name: str | None = None, shape: tuple | None = None):
+                 name: str | None = None, shape: Shape | None = None):
         self.op, self.args, self.params = op, args, params or {}
         self.name, self.shape = name, shape
 
-    def __add__(self, other: Any) -> Expr:
+    def __add__(self, other: Operand) -> Expr:
         return apply("add", self, other)
 
-    def __radd__(self, other: Any) -> Expr:
+    def __radd__(self, other: Operand) -> Expr:
         return apply("add", other, self)
 
-    def __sub__(self, other: Any) -> Expr:
+    def __sub__(self, other: Operand) -> Expr:
         return apply("sub", self, other)
 
-    def __rsub__(self, other: Any) -> Expr:
+    def __rsub__(self, other: Operand) -> Expr:
         return apply("sub", other, self)
 
-    def __mul__(self, other: Any) -> Expr:
+    def __mul__(self, other: Operand) -> Expr:
         return apply("mul", self, other)
 
-    def __rmul__(self, other: Any) -> Expr:
+    def __rmul__(self, other: Operand) -> Expr:
         return apply("mul", other, self)
 
-    def __truediv__(self, other: Any) -> Expr:
+    def __truediv__(self, other: Operand) -> Expr:
         return apply("div", self, other)
 
-    def __rtruediv__(self, other: Any) -> Expr:
+    def __rtruediv__(self, other: Operand) -> Expr:
         return apply("div", other, self)
 
-    def __pow__(self, other: Any) -> Expr:
+    def __pow__(self, other: Operand) -> Expr:
         return apply("pow", self, other)
 
-    def __rpow__(self, other: Any) -> Expr:
+    def __rpow__(self, other: Operand) -> Expr:
         return apply("pow", other, self)
 
-    def __matmul__(self, other: Any) -> Expr:
+    def __matmul__(self, other: Operand) -> Expr:
         return apply("matmul", self, other)
 
-    def __rmatmul__(self, other: Any) -> Expr:
+    def __rmatmul__(self, other: Operand) -> Expr:
         return apply("matmul", other, self)
 
     def __neg__(self) -> Expr:
@@ -85,6 +90,10 @@ class Expr:
         return f"<graphc.Expr {self.name or self.op}>"
 
 
+Operand = Expr | float | np.number
+"""What an op takes: a handle or a number (ints too; NumPy's scalars are numbers)."""
+
+
 def _as_expr(x: Any) -> Expr:
     if isinstance(x, Expr):
         return x
@@ -101,7 +110,7 @@ def apply(op: str, *args: Any, **params: Any) -> Expr:
     return Expr(op, tuple(_as_expr(a) for a in args), params)
 
 
-def input(name: str, shape: tuple | None = None) -> Expr:  # noqa: A001 - SPEC's name
+def input(name: str, shape: Shape | list[Dim] | None = None) -> Expr:  # noqa: A001 - SPEC's name
     """A named input; ``shape`` declares it (dims are ints or names), else it broadcasts."""
     if not isinstance(name, str) or not name:
         raise InputError(f"an input name must be a non-empty string, got {name!r}")
@@ -110,12 +119,13 @@ def input(name: str, shape: tuple | None = None) -> Expr:  # noqa: A001 - SPEC's
         if not isinstance(shape, (tuple, list)):
             raise InputError(f"input {name}: shape is a tuple of dimensions, e.g. (3,) or "
                              f"('N', 4), got {shape!r}")
-        shape = tuple(shape)
-        for d in shape:  # as in text: `x: [N, 3]`
+        declared = tuple(shape)
+        for d in declared:  # as in text: `x: [N, 3]`
             if not (type(d) is int and d >= 0 or isinstance(d, str) and d.isidentifier()):
                 raise InputError(f"input {name}: a dimension is a non-negative integer or a "
                                  f"name, got {d!r}")
-    return Expr("input", name=name, shape=shape)
+        return Expr("input", name=name, shape=declared)
+    return Expr("input", name=name)
 
 
 def _writable(name: str) -> None:
@@ -151,7 +161,7 @@ def function(name: str) -> Callable[..., Expr]:
     return f
 
 
-def graph(**outputs: Expr) -> Graph:
+def graph(**outputs: Operand) -> Graph:
     """A Graph whose outputs are the given named expressions.
 
     >>> a, b = inputs("a b")
@@ -171,7 +181,7 @@ def graph(**outputs: Expr) -> Graph:
                               "choose another name")
     # Generated names (t1, t2, ...) must not take a name an input arrives with later.
     g.reserved = set(outputs) | input_names
-    named = {}
+    named: dict[int, str] = {}
     for out_name, e in exprs.items():
         named.setdefault(id(e), out_name)
     done: dict[int, str] = {}
@@ -194,7 +204,7 @@ def _input_names(roots: list[Expr]) -> set[str]:
         if id(e) in seen:
             continue
         seen.add(id(e))
-        if e.op == "input":
+        if e.name is not None:  # an input
             names.add(e.name)
         stack.extend(e.args)
     return names
@@ -211,7 +221,7 @@ def _build(g: Graph, root: Expr, done: dict[int, str], named: dict[int, str],
             stack.append((e, True))
             stack.extend((a, False) for a in reversed(e.args) if id(a) not in done)
             continue
-        if e.op == "input":
+        if e.name is not None:  # an input
             other = declared.setdefault(e.name, e)
             if other.shape != e.shape:
                 raise InputError(f"input {e.name!r} is used with two different shapes")

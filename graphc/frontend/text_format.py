@@ -162,12 +162,17 @@ class _Scope:
             if g.is_const(operands[0]):
                 return g.const(-g.attrs(operands[0])["params"]["value"])
             return g.add("neg", operands, pos=pos)
-        if isinstance(node, ast.Attribute):
-            return g.add("transpose", operands, pos=pos)
+        if isinstance(node, ast.Call):
+            return self._call(node, operands, pos)
+        return g.add("transpose", operands, pos=pos)  # x.T, the one attribute allowed
+
+    def _call(self, node: ast.Call, operands: list[str], pos: tuple[int, int]) -> str:
+        g = self.g
         op = self._function(node)
         operands += [g.const(v) for v in op.defaults[len(operands) - op.arity:]] \
             if len(operands) < op.arity else []
-        params = {kw.arg: _literal(kw.value) for kw in node.keywords}
+        params = {kw.arg: _literal(kw.value) for kw in node.keywords
+                  if kw.arg is not None}  # (a **mapping was refused with the operands)
         _check_params(op, params, node)
         if op.name in _INTERNAL_RULES:
             rule, what = _INTERNAL_RULES[op.name]
@@ -431,13 +436,18 @@ def parse(text: str) -> Graph:
         return _build(text)
 
 
+_POSITIONED = (ast.expr, ast.stmt, ast.excepthandler, ast.arg, ast.keyword, ast.alias,
+               ast.pattern)
+"""The syntax nodes that carry a line and column."""
+
+
 def _columns_in_characters(tree: ast.AST, text: str) -> None:
     """ast counts columns in UTF-8 bytes; errors name them in characters (é is one)."""
     lines = text.splitlines()
     for node in ast.walk(tree):
-        line, col = getattr(node, "lineno", None), getattr(node, "col_offset", None)
-        if line is not None and col is not None and line <= len(lines):
-            node.col_offset = len(lines[line - 1].encode()[:col].decode(errors="ignore"))
+        if isinstance(node, _POSITIONED) and node.lineno <= len(lines):
+            line = lines[node.lineno - 1].encode()
+            node.col_offset = len(line[:node.col_offset].decode(errors="ignore"))
 
 
 def _build(text: str) -> Graph:

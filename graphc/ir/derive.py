@@ -62,6 +62,9 @@ def formula(op: Op, pat: Pattern, held: dict | None = None, zeros: bool = False)
     ``-oo`` and lose its derivative, and make ``x / 0`` ``zoo * x``, whose derivative
     has no sign (NumPy's 1.0 / 0.0 is inf).
     """
+    if op.formula is None:  # a structural op: its derivatives are its vjp and jvp
+        raise GraphcError(f"op {op.name} has no scalar formula")
+
     def operand(kind: str, v: Any) -> sp.Expr:
         if kind == "v":
             return var(v)
@@ -312,7 +315,7 @@ def to_sympy(g: Graph, of: str | None = None) -> sp.Expr:
             env[node] = sp.Symbol(node, real=True)
         elif d["op"] == "const":
             env[node] = as_number(d["params"]["value"])
-        elif op.elementwise:
+        elif op.formula is not None:  # elementwise
             env[node] = op.formula(*(env[a] for a in d["args"]))
         elif d["op"] in ("alias", "sum_to", "broadcast_like"):
             env[node] = env[d["args"][0]]

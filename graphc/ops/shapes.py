@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import InputError, ShapeError
 
 Dim = int | str
@@ -36,14 +38,18 @@ def format_shape(shape: Shape) -> str:
     return "scalar" if shape == () else "[" + ", ".join(str(d) for d in shape) + "]"
 
 
-def not_broadcasting(values: dict, declared: dict[str, Shape | None],
-                     exc: ValueError) -> ValueError:
+def not_broadcasting(values: dict[str, Any], declared: dict[str, Shape | None],
+                     exc: ValueError) -> Exception:
     """The error for call-time values whose shapes NumPy could not broadcast (``exc``): an
     ``InputError`` naming each input with its shape, and its declared shape if it has
     one; ``exc`` itself when it is about something else."""
     if "broadcast" not in str(exc):
         return exc
-    shown = ", ".join(f"{n} {tuple(getattr(v, 'shape', ()))}" + (
-        f" (declared {format_shape(declared[n])})" if declared.get(n) is not None else "")
-        for n, v in values.items())
+
+    def declared_as(name: str) -> str:
+        shape = declared.get(name)
+        return f" (declared {format_shape(shape)})" if shape is not None else ""
+
+    shown = ", ".join(f"{n} {tuple(getattr(v, 'shape', ()))}{declared_as(n)}"
+                      for n, v in values.items())
     return InputError(f"the inputs' shapes do not broadcast together: {shown}")

@@ -95,7 +95,8 @@ def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, st
     an edge with no number in ``numeric`` (a tensor op's Jacobian) has value None."""
     reach = nx.ancestors(g.nx, target) | {target}
     found: list[PathTerm] = []
-    stack = [(source, (source,), (), 1.0)]
+    stack: list[tuple[str, tuple[str, ...], tuple[sp.Expr, ...], Any]] = [
+        (source, (source,), (), 1.0)]  # node, path, factors, value (a PathTerm's)
     while stack and (limit is None or len(found) < limit):
         node, path, factors, value = stack.pop()
         if node == target:

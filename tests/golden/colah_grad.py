@@ -70,7 +70,7 @@ def _inputs(names, declared, values):
     throughout); Python numbers beside arrays or NumPy scalars are weak, as in NumPy:
     they take those values' common dtype, so float32 arrays stay float32."""
     out = [_input(n, v) for n, v in zip(names, values)]
-    dims = {}
+    dims: dict[str, int] = {}
     for name, shape, value in zip(names, declared, out):
         if shape is not None:
             _check_shape(name, np.shape(value), shape, dims)
