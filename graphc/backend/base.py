@@ -58,9 +58,9 @@ class Backend:
         ``flattened`` specialises a graph to one block (``passes.for_blocks``)."""
         return None
 
-    def branch(self, fn: Function, emission: Emission, one_dtype: bool
+    def branch(self, split: blocks.Split, fn: Function, emission: Emission, one_dtype: bool
                ) -> tuple[list[str], str]:
-        """The lines of ``fn`` that run its split (``fn.split``) in the kernel, and the
+        """The lines of ``fn`` that run ``split`` (``fn.split``) in the kernel, and the
         kernel's source; ``one_dtype``: ``fn`` brought its inputs to one dtype."""
         raise NotImplementedError(self.name)
 

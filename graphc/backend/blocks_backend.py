@@ -26,10 +26,10 @@ class Blocks(Backend):
     def split(self, g: Graph, flattened: Callable[[Graph], Graph]) -> blocks.Split | None:
         return kernels.flat_split(g, flattened)
 
-    def branch(self, fn: Function, emission: Emission, one_dtype: bool
+    def branch(self, split: blocks.Split, fn: Function, emission: Emission, one_dtype: bool
                ) -> tuple[list[str], str]:
-        return (kernels.branch_source(fn.split, fn.name, emission, fn.returns),
-                kernels.kernel_source(fn.split, fn.name, emission, one_dtype))
+        return (kernels.branch_source(split, fn.name, emission, fn.returns),
+                kernels.kernel_source(split, fn.name, emission, one_dtype))
 
     def shipped(self, functions: list[str], emission: Emission) -> Shipped:
         splits = [s for s in emission.splits if s is not None]

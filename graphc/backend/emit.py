@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -64,7 +64,7 @@ class Namer:
     """Maps node names to distinct, safe Python identifiers, deterministically, none
     of them in ``taken`` (the reserved names among them)."""
 
-    def __init__(self, taken: set[str]):
+    def __init__(self, taken: Iterable[str]):
         self.taken = set(taken)
         self.names: dict[str, str] = {}
 
@@ -176,7 +176,7 @@ def function_source(fn: Function, emission: Emission) -> str:
         plans = [planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
                          printer.Spelling(names, form_of(h, helpers)), keep) for h in graphs]
         _, body, one_dtype, counts = min(plans, key=lambda p: p.cost)  # the first on a tie
-        if counts is not plans[0].counts:
+        if again is not None and counts is not plans[0].counts:
             counts["values recomputed"] += len(again.nx) - len(g.nx)
         emission.counts[fn.name] = counts
     out = [f"def {fn.name}({', '.join(params)}):", f'    """{fn.doc}"""']
@@ -198,7 +198,7 @@ def function_source(fn: Function, emission: Emission) -> str:
         out += wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
     kernel = ""
     if fn.split is not None:
-        branch, kernel = emission.backend.branch(fn, emission, one_dtype)
+        branch, kernel = emission.backend.branch(fn.split, fn, emission, one_dtype)
         out += branch
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else const_text(g, o) for o in g.outputs]
@@ -266,8 +266,7 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
     the first on a tie. ``spelling`` spells each op in NumPy. ``kept``: a block
     kernel's (planned with the dtypes it says only, nothing brings them to one)."""
     counts: Counter = Counter()
-    written = kept.written if kept else {}
-    one_dtype = kept.one_dtype if kept else None
+    fname, written, one_dtype = kept if kept else ("", {}, None)
     if kept:  # no temporaries inside a line: NumPy would allocate them afresh
         keep = keep | {n for n in nodes if buffers.reusable(g, n)}
     plans = [_plan(g, nodes, spelling, keep,
@@ -297,7 +296,7 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
         p = g.attrs(u)["params"]
         into_buffers[line] = f"_zeros_around({names[u]}, {p['start']}, {p['stop']}, {p['axis']})"
     for line, (like, dtype_of) in held.items():
-        into_buffers[line] = f"{KEPT}({f'{kept.fname}.{names[line]}'!r}, " + \
+        into_buffers[line] = f"{KEPT}({f'{fname}.{names[line]}'!r}, " + \
             ", ".join(names[a] for a in (like, *dtype_of)) + ")"
 
     def writing_into(n: str) -> printer.Form:

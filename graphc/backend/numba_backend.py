@@ -41,10 +41,10 @@ class Numba(Backend):
         found = kernels.flat_split(g, flattened, shifts=True)
         return found if found is not None and loops.fusable(found) else None
 
-    def branch(self, fn: Function, emission: Emission, one_dtype: bool
+    def branch(self, split: blocks.Split, fn: Function, emission: Emission, one_dtype: bool
                ) -> tuple[list[str], str]:
-        return (kernels.branch_source(fn.split, fn.name, emission, fn.returns, loop=True),
-                kernels.loop_source(fn.split, fn.name, emission))
+        return (kernels.branch_source(split, fn.name, emission, fn.returns, loop=True),
+                kernels.loop_source(split, fn.name, emission))
 
     def shipped(self, functions: list[str], emission: Emission) -> Shipped:
         splits = [s for s in emission.splits if s is not None]
