@@ -86,9 +86,9 @@ def module_source(forward: Graph, grad: Graph, title: str, emission: Emission) -
     stdlib.update(extra.imports)
     if stdlib:
         parts[1] = "".join(f"import {m}\n" for m in sorted(stdlib)) + "\n" + parts[1]
-    rules = [f for f in values.HELPERS if f is not values._real
+    rule_helpers = [f for f in values.HELPERS if f is not values._real
              or any(f"{REAL}(" in text for text in functions)]
     parts[0] += '"""\n'
     parts += [_SOURCES[f] for f in shipped] + list(extra.helpers) \
-        + [_SOURCES[f] for f in rules] + [rule] + functions
+        + [_SOURCES[f] for f in rule_helpers] + [rule] + functions
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
