@@ -17,7 +17,8 @@ from pathlib import Path
 
 import graphc as gc
 from graphc.autodiff import transform as autodiff
-from graphc.backend import module
+from graphc.backend import BACKENDS, module
+from graphc.backend.emit import Emission
 from graphc.optimize import passes
 
 UNARY = ["sin", "cos", "tanh", "exp", "sigmoid", "softplus", "relu"]
@@ -64,7 +65,7 @@ def measure(n: int) -> dict[str, float]:
     t5 = time.perf_counter()
     grad = passes.optimize(grad)
     t6 = time.perf_counter()
-    source = module.module_source(fwd, grad, "benchmark")
+    source = module.module_source(fwd, grad, "benchmark", Emission(BACKENDS["numpy"], plan=False))
     t7 = time.perf_counter()
     return {"nodes": len(g.nx), "grad_nodes": len(grad.nx), "lines": source.count("\n"),
             "parse": t1 - t0, "reverse": t5 - t4, "optimize": (t4 - t3) + (t6 - t5),

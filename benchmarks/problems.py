@@ -38,8 +38,8 @@ import mlp  # noqa: E402 - benchmarks/mlp.py: the P4 data and hand-written backp
 # graphc variants: name -> keyword arguments of gc.compile. One line per variant.
 GRAPHC_VARIANTS: dict[str, dict[str, Any]] = {
     "graphc": {},
-    "graphc+blocks": {"blocks": True},
-    "graphc+numba": {"fuse": "numba"},
+    "graphc+blocks": {"backend": "blocks"},
+    "graphc+numba": {"backend": "numba"},
 }
 # Per-element problems only: forward mode's one tangent sweep per input is the
 # per-element gradient itself, without keeping the forward values for a way back.
@@ -513,7 +513,7 @@ def setup_graphc(problem: Problem, kwargs: dict[str, Any], inputs: Inputs) -> Pr
         raise RuntimeError("graphc's input order differs from the problem's")
     vg, fwd = fn.module.value_and_grad, fn.module.forward
     args = tuple(inputs.values())
-    if kwargs.get("fuse") == "numba":  # numba compiles a loop at its first call, as JAX's jit
+    if kwargs.get("backend") == "numba":  # numba compiles a loop at its first call, as JAX's jit
         vg(*args)
         fwd(*args)
 

@@ -1,6 +1,6 @@
 """Blocked evaluation on all cores: the 30-rung ladder x = sin(x)*cos(x) + x.
 
-Compiles the ladder's gradient twice, whole and with ``blocks=True``, checks that
+Compiles the ladder's gradient twice, whole and with ``backend="blocks"``, checks that
 both give the same numbers to the last bit, and times them on 100,000 elements.
 Run: ``python examples/blocks_ladder.py``.
 """
@@ -12,7 +12,7 @@ import numpy as np
 import graphc as gc
 
 g = gc.parse("x: [N]\n" + "x = sin(x) * cos(x) + x\n" * 30)
-whole, blocked = gc.compile(g), gc.compile(g, blocks=True)
+whole, blocked = gc.compile(g), gc.compile(g, backend="blocks")
 x = np.random.default_rng(0).uniform(-2.0, 2.0, 100_000)
 
 value, grads = whole(x)

@@ -1,9 +1,9 @@
 """A 2-component Gaussian mixture fitted by gradient descent on graphc's gradient.
 
 The loss is `examples/mixture.gc` (benchmark P6). A training loop calls the gradient
-over and over on arrays of the same size. With ``blocks=True`` the points go through
-in blocks on all cores and each block returns its parts of the sums: the same fit up
-to the rounding of those sums; with ``fuse="numba"`` (when numba is installed) they
+over and over on arrays of the same size. With ``backend="blocks"`` the points go
+through in blocks on all cores and each block returns its parts of the sums: the same
+fit up to the rounding of those sums; with ``backend="numba"`` (when numba is installed) they
 go through one compiled loop, which adds up the sums as it goes. The script fits every
 way and prints the time per step of each (the first step, where numba compiles its
 loop, is not timed).
@@ -34,9 +34,9 @@ def data(n: int, seed: int = 0) -> np.ndarray:
     return np.where(first, rng.normal(-1.0, 0.5, n), rng.normal(2.0, 1.0, n))
 
 
-OPTIONS = {"plain": {}, "blocks=True": {"blocks": True}}
+OPTIONS = {"numpy": {}, "blocks": {"backend": "blocks"}}
 if importlib.util.find_spec("numba") is not None:
-    OPTIONS['fuse="numba"'] = {"fuse": "numba"}
+    OPTIONS["numba"] = {"backend": "numba"}
 
 
 def fit(x: np.ndarray, steps: int, options: dict, lr: float = 0.1
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     x = data(args.points)
     results = {name: fit(x, args.steps, options) for name, options in OPTIONS.items()}
-    params, losses, _ = results["plain"]
+    params, losses, _ = results["numpy"]
     w = 1 / (1 + math.exp(-params["z"]))
     print(f"mean nll: {losses[0]:.4f} -> {losses[-1]:.4f}")
     print(f"weights {w:.2f} / {1 - w:.2f}, means {params['m1']:.2f} / {params['m2']:.2f}, "
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, (found, _, per_step) in results.items():
         apart = max(abs(found[k] - params[k]) for k in PARAMS)
         print(f"{name:18s} {1e3 * per_step:6.2f} ms per step, parameters within "
-              f"{apart:.1e} of the plain fit")
+              f"{apart:.1e} of the numpy fit")
 
 
 if __name__ == "__main__":

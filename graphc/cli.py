@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from .backend import BACKENDS
 from .compiler import compile as compile_graph
 from .errors import GraphcError
 from .files import Interrupted, Outputs, read_text, signals_raise
@@ -125,8 +126,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         _stdout()
     g = _load(args.file)
-    fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode, fuse=args.fuse,
-                       blocks=args.blocks)
+    fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode, backend=args.backend)
     if args.output and args.output != "-":
         with Outputs([args.file]) as out:
             out.write(args.output, fn.source)
@@ -230,10 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="emit a standalone NumPy module")
     _common(p)
     p.add_argument("-o", "--output", help="write the module here (default: stdout)")
-    p.add_argument("--fuse", choices=("numba",),
-                   help="evaluate whole elementwise functions in one loop compiled by numba")
-    p.add_argument("--blocks", action="store_true",
-                   help="evaluate big same-shaped arrays in blocks on all cores")
+    p.add_argument("--backend", choices=tuple(BACKENDS), default="numpy",
+                   help="how the module computes: " + "; ".join(
+                       f"{b.name}: {b.help}" for b in BACKENDS.values()))
     p.set_defaults(run=_cmd_compile)
     p = sub.add_parser("eval", help="print the value and gradients at a point")
     _common(p)

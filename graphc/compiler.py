@@ -13,16 +13,14 @@ import itertools
 import linecache
 import os
 import sys
-import warnings
-from collections import Counter
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from .autodiff import transform as autodiff
-from .backend import blocks as blocks_mod
-from .backend import emit, loops, module
+from .backend import BACKENDS, backend_named, module
+from .backend.emit import Emission
 from .errors import GraphcError, InputError
 from .files import write_atomic
 from .ir.graph import Graph, paused_gc
@@ -135,37 +133,36 @@ class CompiledFunction:
                 f"{self.mode} mode, {len(self.grad_graph.nx)} nodes>")
 
 
+_REPLACED = {"fuse": "fuse='numba' is backend='numba'",
+             "blocks": "blocks=True is backend='blocks'"}
+
+
 def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
             mode: str = "reverse", optimize: bool = True,
-            passes: tuple[str, ...] | None = None, fuse: str | None = None,
-            progress: bool | None = None, blocks: bool = False) -> CompiledFunction:
+            passes: tuple[str, ...] | None = None, *, backend: str = "numpy",
+            progress: bool | None = None, **replaced: Any) -> CompiledFunction:
     """Compile ``g`` into NumPy code for the value of ``of`` and its gradient.
 
     ``wrt`` defaults to every input; ``mode`` is ``"reverse"`` or ``"forward"``.
     ``optimize=False`` turns every pass but dead-node removal off; ``passes`` picks
     them by name (see ``graphc.passes.PASSES``). The forward graph is rewritten first
     (numerically stable forms, folding), then differentiated, then optimized again.
-    ``fuse="numba"``: a function whose every
-    op is elementwise, or a full sum of such arrays, runs big same-shaped float64 arrays
-    through one loop that numba compiles (``graphc.loops``): one pass over memory, on
-    all cores, no temporary arrays (up to ``loops.LIMIT`` nodes in the gradient; numba
-    takes minutes to compile bigger loops). ``progress`` shows a progress bar on
-    stderr (tqdm, when installed); by default for graphs over 20,000 nodes on a terminal.
-    ``blocks=True``: when every op is elementwise, or a full sum of such arrays, big
-    same-shaped float arrays are evaluated in cache-sized blocks on all cores
-    (``graphc.blocks``): the same values, but for the order in which sums are added.
+    ``backend`` prints it (``graphc.backend.BACKENDS``): ``"numpy"``, whole-array lines
+    with memory planned; ``"numba"``, a function whose every op is elementwise, or a
+    full sum of such arrays, runs big same-shaped float64 arrays through one loop that
+    numba compiles: one pass over memory, on all cores, no temporary arrays (up to
+    ``loops.LIMIT`` nodes in the gradient; numba takes minutes to compile bigger
+    loops); ``"blocks"``, such functions evaluate big same-shaped float arrays in
+    cache-sized blocks on all cores: the same values, but for the order in which sums
+    are added. ``progress`` shows a progress bar on stderr (tqdm, when installed); by
+    default for graphs over 20,000 nodes on a terminal.
     """
-    if fuse == "numexpr":
-        raise GraphcError("fuse='numexpr' was removed (it was slower than fuse='numba'); "
-                          "use fuse='numba'")
-    if fuse not in (None, "numba"):
-        raise GraphcError(f"fuse={fuse!r}: expected None or 'numba'")
-    if fuse == "numba" and blocks:
-        raise GraphcError("blocks=True and fuse='numba' both split elementwise functions; "
-                          "pick one")
-    if fuse is not None and importlib.util.find_spec(fuse) is None:
-        raise GraphcError(f"fuse={fuse!r} needs {fuse}, which is not installed "
-                          f"(pip install {fuse})")
+    for name in replaced:
+        if name not in _REPLACED:
+            raise TypeError(f"compile() got an unexpected keyword argument {name!r}")
+        raise GraphcError(f"{name}= was replaced by backend=: {_REPLACED[name]} "
+                          f"(backends: {', '.join(BACKENDS)})")
+    chosen_backend = backend_named(backend)
     if mode not in _MODES:
         raise GraphcError(f"mode={mode!r}: expected 'reverse' or 'forward'")
     out = g.output(of)
@@ -188,39 +185,20 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         phase("emitting")
         title = f"Value and gradient of {_safe(out)} with respect to " \
                 f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
-        plan = "memory" in chosen
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT and all(
             grad.shape(i) == () for i in grad.inputs
             if grad.attrs(i)["params"]["declared"]) else None  # every input may be a float
-        loop = fuse == "numba" and _small_enough(grad)
-        kernels = tuple(_split(f, loop) if blocks or loop else None for f in (fwd, grad))
-        reuse = Counter() if plan else None
-        source = module.module_source(fwd, grad, title, fuse == "numba", reuse, floats,
-                                      blocks=kernels)
-        if reuse:
-            grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reuse}
+        splits = (chosen_backend.split(fwd, passes_mod.for_blocks),
+                  chosen_backend.split(grad, passes_mod.for_blocks)) \
+            if chosen_backend.takes(grad) else (None, None)
+        emission = Emission(chosen_backend, "memory" in chosen, floats, splits)
+        source = module.module_source(fwd, grad, title, emission)
+        reported = chosen_backend.report(emission)
+        if reported:
+            grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reported}
         phase("loading")
         compiled = CompiledFunction(g, fwd, grad, source)
     return compiled
-
-
-def _small_enough(grad: Graph) -> bool:
-    """Whether numba can compile loops of this gradient in reasonable time; else a
-    warning, and the NumPy code runs."""
-    if len(grad.nx) <= loops.LIMIT:
-        return True
-    warnings.warn(f"fuse='numba': the gradient has {len(grad.nx):,} nodes, over "
-                  f"{loops.LIMIT:,}; numba would take minutes or hours to compile one loop "
-                  "of them, so the NumPy code runs", stacklevel=3)
-    return False
-
-
-def _split(g: Graph, loop: bool) -> blocks_mod.Split | None:
-    """How ``g`` runs in blocks, or, for a numba ``loop``, element by element."""
-    g = emit.constants_folded(g)  # as function_source prints them: NumPy's values
-    found = blocks_mod.split(passes_mod.for_blocks(g), loop) \
-        if blocks_mod.candidate(g, loop) else None
-    return found if found is None or not loop or loops.fusable(found) else None
 
 
 class _Phases:

@@ -811,8 +811,8 @@ def _option_cases() -> list[Case]:
            outputs=("o.dot",))
     for m in ("", "Reverse", "backward", "forward ", "jacobian"):
         oc(f"mode-{m.strip() or 'empty'}-{len(m)}", ["eval", "{d}/p.gc", *at, "--mode", m])
-    for f in ("", "numba ", "cython", "none"):
-        oc(f"fuse-{f.strip() or 'empty'}-{len(f)}", ["compile", "{d}/p.gc", "--fuse", f])
+    for f in ("", "numba ", "cython", "none", "Numpy"):
+        oc(f"backend-{f.strip() or 'empty'}-{len(f)}", ["compile", "{d}/p.gc", "--backend", f])
     for s in ("", "values", "paths", "forward"):
         oc(f"show-{s or 'empty'}", ["render", "{d}/p.gc", *at, "--show", s, "-o", "{d}/o.dot"],
            outputs=("o.dot",))

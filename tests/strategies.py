@@ -208,7 +208,7 @@ OPS: dict[str, OpSpec] = {
 TENSOR_OPS = [k for k, v in OPS.items() if not v.elementwise]
 ELEMENTWISE_OPS = [k for k, v in OPS.items() if v.elementwise]
 BIG_OPS = [k for k in OPS if OPS[k].extra is None and "slice" not in k]
-"""Ops drawn for big arrays (fuse="numba", blocks=True): no (C, C) matrix."""
+"""Ops drawn for big arrays (backend="numba" or "blocks"): no (C, C) matrix."""
 
 
 @st.composite
@@ -299,6 +299,6 @@ def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | N
 
 
 OPTIONS: list[dict[str, Any]] = [
-    {"optimize": True}, {"optimize": False}, {"blocks": True}, {"fuse": "numba"},
+    {"optimize": True}, {"optimize": False}, {"backend": "blocks"}, {"backend": "numba"},
 ]
 """gc.compile's options, each as its keyword arguments."""

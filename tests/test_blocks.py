@@ -1,4 +1,4 @@
-"""Blocked evaluation (``gc.compile(..., blocks=True)``): same values, split only when sound."""
+"""Blocked evaluation (``backend="blocks"``): same values, split only when sound."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 def _compiled(text: str, **kwargs) -> tuple[gc.CompiledFunction, gc.CompiledFunction]:
     g = gc.parse(text)
-    return gc.compile(g, **kwargs), gc.compile(g, blocks=True, **kwargs)
+    return gc.compile(g, **kwargs), gc.compile(g, backend="blocks", **kwargs)
 
 
 def _assert_same(got, want) -> None:
@@ -53,7 +53,7 @@ def test_blocks_give_the_unsplit_values(dag, mode: str, seed: int, cores: int, b
 def test_the_block_kernel_writes_into_the_outputs():
     """Each output is written by the line that computes it (out=), temporaries go to
     arrays kept per thread, and what no line computes is copied in."""
-    source = gc.compile(gc.load(EXAMPLES / "colah.gc"), blocks=True).source
+    source = gc.compile(gc.load(EXAMPLES / "colah.gc"), backend="blocks").source
     assert source[source.index("def _value_and_grad_block"):] == (
         "def _value_and_grad_block(a, b, e, a_bar, b_bar):\n"
         '    """value_and_grad on a block: its arrays written into e, a_bar, b_bar."""\n'
@@ -61,7 +61,7 @@ def test_the_block_kernel_writes_into_the_outputs():
         "    d = np.add(b, 1.0, out=a_bar)\n"
         "    e = np.multiply(c, d, out=e)\n"
         "    b_bar = np.add(d, c, out=b_bar)\n")
-    source = gc.compile(gc.parse("y = a * b + 2 * a"), blocks=True).source
+    source = gc.compile(gc.parse("y = a * b + 2 * a"), backend="blocks").source
     kernel = source[source.index("def _value_and_grad_block"):]
     assert "b_bar_out[...] = a\n" in kernel  # an input's array: copied
     assert "ones_like" not in kernel  # the seed is not made
@@ -115,7 +115,7 @@ def test_only_big_same_shaped_float_arrays_split():
     "x: [N, 3]\nw: [3]\ny = sum(x @ w)\n",  # a matrix product
 ])
 def test_graphs_with_other_ops_are_not_split(text):
-    split = gc.compile(gc.parse(text), blocks=True)
+    split = gc.compile(gc.parse(text), backend="blocks")
     assert "_in_blocks(" not in split.source
     assert split.source == gc.compile(gc.parse(text)).source
 

@@ -68,14 +68,16 @@ def test_compile_writes_a_module(work: Path):
                                                       "syntax.gc"]
 
 
-def test_compile_with_the_speed_options(work: Path):
-    """--blocks emits what gc.compile emits with it; --fuse takes only numba."""
-    proc = run_cli("compile", "colah.gc", "--blocks", cwd=work)
+def test_compile_with_a_backend(work: Path):
+    """--backend blocks emits what gc.compile emits with it; --backend takes only the
+    registry's names; the old --blocks and --fuse flags are gone."""
+    proc = run_cli("compile", "colah.gc", "--backend", "blocks", cwd=work)
     assert proc.returncode == 0, proc.stderr
-    want = gc.compile(gc.load(COLAH), blocks=True).source
+    want = gc.compile(gc.load(COLAH), backend="blocks").source
     assert proc.stdout == want and "_in_blocks(" in want
-    assert run_cli("compile", "colah.gc", "--fuse", "jax", cwd=work).returncode == 2
-    assert run_cli("compile", "colah.gc", "--fuse", "numexpr", cwd=work).returncode == 2
+    for args in (["--backend", "jax"], ["--backend", "numexpr"], ["--blocks"],
+                 ["--fuse", "numba"]):
+        assert run_cli("compile", "colah.gc", *args, cwd=work).returncode == 2
 
 
 def test_compile_to_stdout_with_options(work: Path):

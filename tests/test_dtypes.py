@@ -44,10 +44,10 @@ TENSOR = {
 OPTIONS = {
     "unoptimized": {"optimize": False},
     "default": {},
-    "blocks": {"blocks": True},
+    "blocks": {"backend": "blocks"},
 }
 if importlib.util.find_spec("numba"):
-    OPTIONS["numba"] = {"fuse": "numba"}
+    OPTIONS["numba"] = {"backend": "numba"}
 
 
 def _graph(op: str, declared: bool) -> Graph:

@@ -114,11 +114,11 @@ def test_cross_entropy_with_broadcast_labels_matches_jax(jax, labels, mode, opti
         pytest.approx(float(dot), rel=1e-10)
 
 
-# ---- fuse="numba" with an array input no output reads ------------------------------
+# ---- backend="numba" with an array input no output reads ------------------------------
 def test_numba_with_an_array_input_that_reaches_no_output():
     """Regression: the forward function's loop had no body (an IndentationError)."""
     g = gc.parse("x1: scalar\nv1 = sin(x2)\nv2 = sin(x1)\n")
-    value, grads = gc.compile(g, fuse="numba")(x1=0.5, x2=np.ones(20_000))
+    value, grads = gc.compile(g, backend="numba")(x1=0.5, x2=np.ones(20_000))
     assert value == pytest.approx(np.sin(0.5))
     assert not np.any(grads["x2"]) and grads["x2"].shape == (20_000,)
 

@@ -1,4 +1,4 @@
-"""Fused loops (``gc.compile(..., fuse="numba")``): the NumPy code's values, one loop."""
+"""Fused loops (``gc.compile(..., backend="numba")``): the NumPy code's values, one loop."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 def _compiled(text: str, **kwargs) -> tuple[gc.CompiledFunction, gc.CompiledFunction]:
     g = gc.parse(text)
-    return gc.compile(g, **kwargs), gc.compile(g, fuse="numba", **kwargs)
+    return gc.compile(g, **kwargs), gc.compile(g, backend="numba", **kwargs)
 
 
 def _leaves(result) -> list:
@@ -44,7 +44,7 @@ def _assert_close(got, want, rtol: float = 1e-12) -> None:
 
 def test_the_colah_loop():
     """One local per node, each output written at [i] by the line that computes it."""
-    source = gc.compile(gc.load(EXAMPLES / "colah.gc"), fuse="numba").source
+    source = gc.compile(gc.load(EXAMPLES / "colah.gc"), backend="numba").source
     assert source[source.index("@numba.njit"):source.index("\n\n\ndef value_and_grad")] == (
         '@numba.njit(parallel=True, error_model="numpy")\n'
         "def _forward_loop(a, b, e_out):\n"
@@ -63,7 +63,7 @@ def test_the_colah_loop():
         "        e_out[i] = c * d\n"
         "        b_bar_out[i] = d + c\n")
     assert "needs NumPy and numba." in source
-    fn = gc.compile(gc.load(EXAMPLES / "colah.gc"), fuse="numba")
+    fn = gc.compile(gc.load(EXAMPLES / "colah.gc"), backend="numba")
     a, b = np.linspace(-3, 3, BIG), np.linspace(1, 2, BIG)
     value, grads = fn(a, b)  # exact: additions and a product
     np.testing.assert_array_equal(value, (a + b) * (b + 1))
@@ -173,7 +173,7 @@ def test_declared_scalars_reach_the_loop():
 
 
 def test_only_big_float64_arrays_and_real_scalars_take_the_loop():
-    """Anything else runs the NumPy code (the same result as without fuse)."""
+    """Anything else runs the NumPy code (the same result as the numpy backend)."""
     plain, fused = _compiled("s: scalar\ny = a * b + s")
     module = fused.module
     big = np.ones(BIG)
@@ -231,13 +231,13 @@ def test_names_cannot_change_the_loop():
     "x: [N, 3]\nw: [3]\ny = sum(x @ w)\n",  # not elementwise
 ])
 def test_what_the_loop_cannot_run_stays_numpy(text):
-    assert gc.compile(gc.parse(text), fuse="numba").source == gc.compile(gc.parse(text)).source
+    assert gc.compile(gc.parse(text), backend="numba").source == gc.compile(gc.parse(text)).source
 
 
 def test_a_loop_reuses_its_outputs_memory_once_they_are_dropped():
     """Outputs still held are never written again; once all of a call's are dropped,
     the next call of that shape writes into their memory (no fresh pages)."""
-    fn = gc.compile(gc.parse("e = (a + b) * (b + 1)"), fuse="numba")
+    fn = gc.compile(gc.parse("e = (a + b) * (b + 1)"), backend="numba")
     a, b = np.linspace(-1.0, 1.0, BIG), np.linspace(0.5, 2.0, BIG)
     want = gc.compile(gc.parse("e = (a + b) * (b + 1)"))(a, b)
 
@@ -273,32 +273,28 @@ def test_gradients_over_the_limit_get_no_loop(monkeypatch):
     """numba's compile time grows faster than a loop's size: past loops.LIMIT nodes
     the NumPy code runs, with a warning, and the values are the same."""
     g = gc.parse("c = a + b\nd = b + 1\ne = c * d")
-    assert loops.loop_name("value_and_grad") in gc.compile(g, fuse="numba").source
+    assert loops.loop_name("value_and_grad") in gc.compile(g, backend="numba").source
     monkeypatch.setattr(loops, "LIMIT", 10)
     with pytest.warns(UserWarning, match="gradient has 11 nodes, over 10"):
-        fn = gc.compile(g, fuse="numba")
+        fn = gc.compile(g, backend="numba")
     assert fn.source == gc.compile(g).source
     a, b = np.linspace(-1.0, 1.0, BIG), np.linspace(0.5, 2.0, BIG)
     _assert_close(fn(a, b), gc.compile(g)(a, b))
 
 
-def test_fuse_numba_errors(monkeypatch):
+def test_numba_not_installed_is_a_clear_error(monkeypatch):
     g = gc.parse("y = a * b")
-    with pytest.raises(gc.GraphcError, match="pick one"):
-        gc.compile(g, fuse="numba", blocks=True)
-    with pytest.raises(gc.GraphcError, match="expected None or 'numba'"):
-        gc.compile(g, fuse="cython")
     import importlib.util
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(gc.GraphcError, match=r"needs numba, which is not installed"):
-        gc.compile(g, fuse="numba")
+        gc.compile(g, backend="numba")
 
 
-def test_cli_compile_fuse_numba(tmp_path):
-    """``graphc compile --fuse numba`` writes a module whose loop runs standalone."""
+def test_cli_compile_backend_numba(tmp_path):
+    """``graphc compile --backend numba`` writes a module whose loop runs standalone."""
     out = tmp_path / "colah_grad.py"
     done = subprocess.run([sys.executable, "-m", "graphc", "compile",
-                           str(EXAMPLES / "colah.gc"), "--fuse", "numba", "-o", str(out)],
+                           str(EXAMPLES / "colah.gc"), "--backend", "numba", "-o", str(out)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     check = ("import numpy as np, colah_grad as m\n"
@@ -316,7 +312,7 @@ def test_a_comparison_output_stays_numpy():
     """NumPy makes a bool array of it; the loop's arrays are float64."""
     g = gc.parse("a: [N]\nb: [N]\ny = a * b")
     g.outputs = [g.add("gt", ("a", "b"))]
-    fn = gc.compile(g, fuse="numba", of=g.outputs[0])
+    fn = gc.compile(g, backend="numba", of=g.outputs[0])
     assert "_fused(" not in fn.source
     x = np.linspace(0.0, 1.0, BIG)
     assert fn(x, 1 - x)[0].dtype == bool
@@ -326,7 +322,7 @@ def test_loops_called_from_many_threads():
     """numba's workqueue threads (its fallback when neither TBB nor OpenMP is there)
     abort the process when two loops run at once: the module runs one at a time."""
     script = ("import threading, numpy as np, graphc as gc\n"
-              "fn = gc.compile(gc.parse('y = sin(a) * b + exp(-a * a)'), fuse='numba')\n"
+              "fn = gc.compile(gc.parse('y = sin(a) * b + exp(-a * a)'), backend='numba')\n"
               "a = np.linspace(-1, 1, 100_000)\n"
               "want = fn(a, a + 1)[0]\n"
               "def work():\n"
@@ -391,4 +387,4 @@ def test_slices_in_the_loop(text):
     "x: [N]\ny = slice(x, start=1) * slice(x, stop=-1)\n",  # an output shorter than x
 ])
 def test_slices_the_loop_does_not_take(text):
-    assert gc.compile(gc.parse(text), fuse="numba").source == gc.compile(gc.parse(text)).source
+    assert gc.compile(gc.parse(text), backend="numba").source == gc.compile(gc.parse(text)).source

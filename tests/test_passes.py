@@ -95,14 +95,10 @@ def test_each_pass_can_be_switched_off(kind):
         assert np.all(np.isfinite(fn(**at)[0]))
 
 
-def test_unknown_pass_and_fuse_are_errors():
+def test_unknown_pass_is_an_error():
     g = gc.parse("e = x * 2")
     with pytest.raises(gc.GraphcError, match="unknown pass"):
         gc.compile(g, passes=("nope",))
-    with pytest.raises(gc.GraphcError, match="expected None or 'numba'"):
-        gc.compile(g, fuse="cuda")
-    with pytest.raises(gc.GraphcError, match="fuse='numexpr' was removed.*use fuse='numba'"):
-        gc.compile(g, fuse="numexpr")
 
 
 def test_one_sweep_reaches_the_fixed_point():

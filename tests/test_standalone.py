@@ -310,8 +310,8 @@ def test_helpers_ship_the_source_read_at_import(monkeypatch):
 
     monkeypatch.setattr(inspect, "getsource", stale)
     text = "x: [N]\ny = sum(sigmoid(slice(x, stop=-1)) * slice(x, start=1)) + logsumexp(x)\n"
-    loop = [{"fuse": "numba"}] if importlib.util.find_spec("numba") else []
-    for kwargs in ({}, {"blocks": True}, *loop):
+    loop = [{"backend": "numba"}] if importlib.util.find_spec("numba") else []
+    for kwargs in ({}, {"backend": "blocks"}, *loop):
         fn = gc.compile(gc.parse(text), **kwargs)
         assert "def _sigmoid(" in fn.source
         assert np.isfinite(fn(np.linspace(-1.0, 1.0, 50))[0])
@@ -525,7 +525,7 @@ def test_constants_are_numpy_float64_s(text: str, optimize: bool, mode: str):
                                   "edge19", "mixture", "mlp_small", "neuron"])
 def test_the_saved_module_computes_what_fn_computes_in_blocks(name: str, tmp_path: Path):
     g = gc.parse(PROGRAMS[name])
-    fn = gc.compile(g, blocks=True)
+    fn = gc.compile(g, backend="blocks")
     module = _saved(fn, tmp_path, name)
     for args in _calls(g, np.random.default_rng(1)):
         _same_both_ways(fn, module, args)
@@ -576,7 +576,7 @@ def test_random_programs_compute_the_same_both_ways():
     _random_programs()()
 
 
-@pytest.mark.parametrize("options", [{"blocks": True}, {}])
+@pytest.mark.parametrize("options", [{"backend": "blocks"}, {}])
 def test_constants_of_big_array_code_are_numpy_float64_s(options: dict):
     """Block kernels print constants as the function does: 1 / 0 is inf, not an error."""
     g = gc.parse("x: [N]\ny = sum(x * (1 / 0) + sin(x) * 2 ** 1024)")

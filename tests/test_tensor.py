@@ -111,8 +111,8 @@ def test_declared_inputs_broadcast_by_undeclared_arrays(text, at, mode, optimize
     rng = np.random.default_rng(2)
     values = {k: rng.uniform(0.5, 1.5, size=s) if isinstance(s, tuple) else s
               for k, s in at.items()}
-    for blocks in (False, True):
-        _, grads = gc.compile(g, mode=mode, optimize=optimize, blocks=blocks)(**values)
+    for backend in ("numpy", "blocks"):
+        _, grads = gc.compile(g, mode=mode, optimize=optimize, backend=backend)(**values)
         for k, v in values.items():
             fd = central_diff(lambda **kw: g.evaluate(**kw)["y"], values, k)
             assert np.shape(grads[k]) == np.shape(v)

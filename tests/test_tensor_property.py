@@ -131,14 +131,14 @@ def test_random_tensor_programs_in_float32(jax, p: Program, mode):
 
 
 _BIG = programs(c=8192, max_steps=4, ops=BIG_OPS)
-"""Arrays big enough for fuse="numba"'s loop and blocks=True's blocks to run."""
+"""Arrays big enough for the numba backend's loop and the blocks backend's blocks to run."""
 _BIG_TOL = (1e-8, 1e-6)
 """Sums of 16,384 elements: a gradient that cancels to 0 keeps rounding of ~1e-7
 (sum(softmax(x, axis=0))**2 has 2 * 8192 * (1 - 1) in it); a wrong gradient is O(1)."""
 
 
 @_settings(3)
-@given(p=_BIG, options=st.sampled_from([{"fuse": "numba"}, {"blocks": True}]))
+@given(p=_BIG, options=st.sampled_from([{"backend": "numba"}, {"backend": "blocks"}]))
 def test_random_programs_on_big_arrays_match_jax(jax, p: Program, options):
     _check(jax, p, "reverse", options, tol=_BIG_TOL)
 

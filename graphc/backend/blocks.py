@@ -2,7 +2,7 @@
 their arrays on all cores.
 
 A graph whose every op works element by element gives, on a slice of same-shaped
-inputs, that slice of its outputs. So ``gc.compile(g, blocks=True)`` emits, beside
+inputs, that slice of its outputs. So ``gc.compile(g, backend="blocks")`` emits, beside
 each such function, a block kernel (``_value_and_grad_block``) that computes one slice
 and writes its results straight into that slice of the outputs (``out=``), taking its
 temporaries from arrays kept per thread (``_kept``). Given same-shaped float arrays

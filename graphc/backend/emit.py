@@ -1,42 +1,70 @@
 """Graph -> the NumPy source of a function. Prints only; never does algebra.
 
 Every name from a graph reaches the source as a plain ASCII identifier that cannot
-shadow ``np``, a helper, a keyword or a builtin; strings reach it only through
+shadow ``np``, a helper, a keyword, a builtin or a name its backend reserves
+(``Backend.reserved``); strings reach it only through
 ``repr``. So no input name can change what the emitted code does.
 """
 
 from __future__ import annotations
 
-import builtins
-import keyword
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..ir import buffers, printer
 from ..ir.graph import Graph
-from ..ops import ATOM, OPS, values
-from . import blocks as blocks_mod
-from . import loops, memory
+from ..ops import ATOM, values
+from . import memory
+from .base import RULE
 
-PUBLIC = ("forward", "value_and_grad")
+if TYPE_CHECKING:
+    from .base import Backend
+    from .blocks import Split
+
 ONE_DTYPE = memory._one_dtype.__name__  # brings the inputs to one dtype (memory planning)
 KEPT = memory._kept.__name__  # scratch arrays kept between calls (block kernels)
-# The helpers the op table ships with the module (_sum_to, ...): a parameter of that
-# name would shadow the helper inside the function.
-HELPERS = frozenset(f.__name__ for op in OPS.values() for f in op.helpers)
 INPUTS = values._inputs.__name__  # the input rule that fn() applies too
 REAL = values._real.__name__  # a Python float power that went complex: NumPy's path
-RULE = ("_NAMES", "_DECLARED")  # module constants: input names, declared shapes
-RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
-    | {"np", "threading", "_KEPT", *PUBLIC, ONE_DTYPE, KEPT} | HELPERS | blocks_mod.NAMES \
-    | loops.NAMES | {f.__name__ for f in values.HELPERS} | set(RULE)
+
+
+@dataclass
+class Emission:
+    """One module's printing: what compile asks of the backend, and what it did."""
+
+    backend: Backend
+    plan: bool = True  # plan memory (the "memory" pass): lines write into dead buffers
+    floats: Graph | None = None  # the gradient for Python floats (``passes.for_floats``)
+    splits: tuple[Split | None, Split | None] = (None, None)  # forward's, the gradient's
+    helpers: dict[str, str] = field(default_factory=dict)  # user-defined op -> function
+    counts: dict[str, Counter] = field(default_factory=dict)  # function -> its plan's
+
+    def namer(self, *taken: str) -> Namer:
+        """A namer for one function: no name the module or backend uses, nor ``taken``."""
+        return Namer(self.backend.reserved | set(self.helpers.values()) | set(taken))
+
+
+@dataclass
+class Function:
+    """One function of the module, as ``function_source`` prints it."""
+
+    graph: Graph
+    name: str
+    doc: str
+    returns: Callable[[list[str]], str] = ", ".join  # the return expression of its outputs
+    public: bool = False  # forward or value_and_grad: inputs checked, memory planned
+    python_floats: bool = False  # it may run on Python floats (``form_of``)
+    floats: Graph | None = None  # its body when every input is a Python float
+    split: Split | None = None  # how it runs in the backend's kernel (``Backend.split``)
 
 
 class Namer:
-    """Maps node names to distinct, safe Python identifiers, deterministically."""
+    """Maps node names to distinct, safe Python identifiers, deterministically, none
+    of them in ``taken`` (the reserved names among them)."""
 
-    def __init__(self, taken: set[str]):
+    def __init__(self, taken: Iterable[str]):
         self.taken = set(taken)
         self.names: dict[str, str] = {}
 
@@ -54,7 +82,7 @@ class Namer:
             if base[0].isdigit() or base.startswith("__"):
                 base = "v" + base
         name, k = base, 0
-        while name in RESERVED or name in self.taken:
+        while name in self.taken:
             k += 1
             name = f"{base}_{k}"
         self.taken.add(name)
@@ -108,27 +136,21 @@ def constants_folded(g: Graph) -> Graph:
     return h
 
 
-def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
-                    returns: Callable[[list[str]], str] = ", ".join,
-                    reuse: Counter | None = None,
-                    floats: tuple[list[str], str] | None = None,
-                    blocks: Callable[[bool], tuple[list[str], str]] | None = None,
-                    checked: bool = False, python_floats: bool = False) -> str:
-    """``def fname(inputs): ...`` computing g's outputs, one line per node.
+def function_source(fn: Function, emission: Emission) -> str:
+    """``def name(inputs): ...`` computing the outputs of ``fn.graph``, one line per node.
 
-    With a ``reuse`` counter, lines write into dead buffers (``out=``, memory.py) and
-    the counter records how many did. ``floats``: the inputs that, when they are all
-    Python floats, take a specialised body instead (the source of a function with the
-    same parameters, whose body is inlined under the test: no call to pay).
-    ``blocks``: given
-    whether the inputs were brought to one dtype, the branch that runs big arrays in
-    blocks and its kernel, which follows the function (``kernels.py``). ``checked``:
-    the inputs go through the input rule ``fn()`` applies (``values._inputs``; after
-    the float path, which needs no conversion). ``python_floats``: the code may run on
-    Python floats (``form_of``). Nodes of constants alone print as their values.
+    A public function with ``emission.plan`` has its lines write into dead buffers
+    (``out=``, memory.py), and ``emission.counts[name]`` says how many did. With
+    ``fn.floats``, when every input is a Python float, that graph's body runs instead
+    (inlined under the test: no call to pay). With ``fn.split``, the backend's branch
+    runs big arrays in its kernel, which follows the function (``Backend.branch``). A
+    public function's inputs go through the input rule ``fn()`` applies
+    (``values._inputs``; after the float path, which needs no conversion). Nodes of
+    constants alone print as their values.
     """
-    g = constants_folded(g)
-    namer = Namer(set(helpers.values()) | {fname})
+    g = constants_folded(fn.graph)
+    helpers = emission.helpers
+    namer = emission.namer(fn.name)
     params = [namer(i) for i in g.inputs]
     names: dict[str, str] = {}
     nodes: list[str] = []  # the nodes that compute something
@@ -141,9 +163,9 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
     keep = set(g.outputs)
 
     one_dtype = False
-    if reuse is None or not any(buffers.reusable(g, n) for n in nodes):
-        body = printer.lines(g, nodes, names, form=form_of(g, helpers, python_floats),
-                             literal=printer.numpy_literal, keep=keep)
+    if not (fn.public and emission.plan) or not any(buffers.reusable(g, n) for n in nodes):
+        spelling = printer.Spelling(names, form_of(g, helpers, fn.python_floats))
+        body = printer.lines(g, nodes, spelling, keep)
     else:
         graphs = [g]
         again = memory.rematerialized(g)  # cheap arrays recomputed rather than kept
@@ -152,34 +174,35 @@ def function_source(g: Graph, fname: str, doc: str, helpers: dict[str, str],
                          and again.attrs(n)["op"] != "const")
             graphs.append(again)
         plans = [planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
-                         names, keep, form_of(h, helpers)) for h in graphs]
-        _, body, one_dtype, counts = min(plans, key=lambda p: p[0])  # the first on a tie
-        if counts is not plans[0][3]:
+                         printer.Spelling(names, form_of(h, helpers)), keep) for h in graphs]
+        _, body, one_dtype, counts = min(plans, key=lambda p: p.cost)  # the first on a tie
+        if again is not None and counts is not plans[0].counts:
             counts["values recomputed"] += len(again.nx) - len(g.nx)
-        reuse.update(counts)
-    out = [f"def {fname}({', '.join(params)}):", f'    """{doc}"""']
-    if floats:
-        tested, source = floats
+        emission.counts[fn.name] = counts
+    out = [f"def {fn.name}({', '.join(params)}):", f'    """{fn.doc}"""']
+    if fn.floats is not None:
+        source = function_source(Function(fn.floats, fn.name, "", fn.returns,
+                                          python_floats=True), emission)
         # Python floats exactly (not np.float64, which NumPy's path takes): the test
         # costs a fraction of isinstance's
-        out += _dispatch([f"{namer(i)}.__class__ is float" for i in tested])
+        out += _dispatch([f"{namer(i)}.__class__ is float" for i in fn.graph.inputs])
         out += ["        try:"]
         out += ["        " + line for line in source.splitlines()[2:]]  # after def, docstring
         out += [f"        except ({', '.join(e.__name__ for e in values.FALLBACK)}):",
                 "            pass  # NumPy's answer (inf, nan) below"]
-    if checked and params:
+    if fn.public and params:
         target = ", ".join(params) + ("," if len(params) == 1 else "")
         out += wrapped(f"    {target} = {INPUTS}({RULE[0]}, {RULE[1]}, (", params,
                        ",))" if len(params) == 1 else "))")
     if one_dtype:
         out += wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
     kernel = ""
-    if blocks is not None:
-        branch, kernel = blocks(one_dtype)
+    if fn.split is not None:
+        branch, kernel = emission.backend.branch(fn.split, fn, emission, one_dtype)
         out += branch
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else const_text(g, o) for o in g.outputs]
-    out.append(f"    return {returns(outs)}")
+    out.append(f"    return {fn.returns(outs)}")
     return "\n".join(out) + "\n" + (f"\n\n{kernel}" if kernel else "")
 
 
@@ -214,46 +237,60 @@ def _dispatch(tests: list[str]) -> list[str]:
     return head + lines[:-1] + [lines[-1] + "):"]
 
 
-def planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
-            plain: Callable[[str], printer.Form], keep_buffers: bool = False,
-            fname: str = "", written: dict[str, str] | None = None,
-            one_dtype: bool | None = None
-            ) -> tuple[float, list[tuple[str, str]], bool, Counter]:
-    """The memory it allocates, the lines with memory planned, whether they need the
-    inputs in one dtype, and what the plan did: planned as they come and, when there
-    are several inputs, as if they shared one dtype (``memory._one_dtype`` then brings
-    them to it); the plan that allocates less wins, the first on a tie. ``plain``
-    spells each op in NumPy. With ``keep_buffers`` (a block kernel's) every array is a
-    line, and lines allocating a buffer no output can be take it from ``_kept`` (slots
-    named ``fname.line``). ``written``: lines
-    that write into a given array (a block kernel's outputs). ``one_dtype``: whether
-    the inputs are known to share one dtype (planned that way only, nothing brings them
-    to it), or None to plan both ways."""
-    reuse: Counter = Counter()
-    written = written or {}
-    if keep_buffers:  # no temporaries inside a line: NumPy would allocate them afresh
+class Kept(NamedTuple):
+    """A block kernel's plan: every array a line of its own, and lines allocating a
+    buffer no output can be take it from ``_kept`` (slots named ``fname.line``);
+    ``written``: lines that write into a given array (the kernel's outputs);
+    ``one_dtype``: whether the inputs share one dtype."""
+
+    fname: str
+    written: dict[str, str]
+    one_dtype: bool
+
+
+class Plan(NamedTuple):
+    """Lines with memory planned: the memory they allocate, the lines, whether they
+    need the inputs in one dtype (``memory._one_dtype`` brings them to it), and what
+    the plan did."""
+
+    cost: float
+    body: list[tuple[str, str]]
+    one_dtype: bool
+    counts: Counter
+
+
+def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[str],
+            kept: Kept | None = None) -> Plan:
+    """``nodes`` printed with memory planned: as they come and, when there are
+    several inputs, as if they shared one dtype; the plan that allocates less wins,
+    the first on a tie. ``spelling`` spells each op in NumPy. ``kept``: a block
+    kernel's (planned with the dtypes it says only, nothing brings them to one)."""
+    counts: Counter = Counter()
+    fname, written, one_dtype = kept if kept else ("", {}, None)
+    if kept:  # no temporaries inside a line: NumPy would allocate them afresh
         keep = keep | {n for n in nodes if buffers.reusable(g, n)}
-    plans = [_plan(g, nodes, names, keep, plain,
+    plans = [_plan(g, nodes, spelling, keep,
                    buffers.dtype_classes(g, one_dtype=bool(one_dtype)))]
     if len(g.inputs) > 1 and one_dtype is None:
-        plans.append(_plan(g, nodes, names, keep, plain,
+        plans.append(_plan(g, nodes, spelling, keep,
                            buffers.dtype_classes(g, one_dtype=True)))
     best = min(plans, key=lambda p: p[0])
     cost, order, body, into, keep, slices, classes = best
     one_dtype = best is not plans[0] and best[0] < plans[0][0]
     into = {n: b for n, b in into.items() if n not in written}
     held = {}
-    if keep_buffers:
+    if kept:
         lines = [n for n, _ in body]
         apart = set(slices) | set(slices.values()) | set(written)
         held = memory.kept(g, lines, into, g.outputs, classes, apart)
     if not into and not slices and not held and not written:
-        return cost, body, False, reuse
-    reuse["buffers reused (out=)"] += len(into)
+        return Plan(cost, body, False, counts)
+    counts["buffers reused (out=)"] += len(into)
     if slices:
-        reuse["slices written in place"] += len(slices)
+        counts["slices written in place"] += len(slices)
     if held:
-        reuse["buffers kept between calls"] += len(held)
+        counts["buffers kept between calls"] += len(held)
+    names = spelling.names
     into_buffers = {n: names[b] for n, b in into.items()} | written
     for line, u in slices.items():  # the line writes into u's slice of u's array
         p = g.attrs(u)["params"]
@@ -264,23 +301,23 @@ def planned(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
 
     def writing_into(n: str) -> printer.Form:
         if n not in into_buffers:
-            return plain(n)
+            return spelling.form(n)
         op, args = g.op(n), g.args(n)
         exponent = _value(g, args[1]) if op.name == "pow" else None
         return op.into(into_buffers[n], exponent), ATOM, (0,) * op.arity
-    body = printer.lines(g, order, names, form=writing_into, literal=printer.numpy_literal,
-                         keep=keep | set(into) | set(slices) | set(slices.values()) | set(held)
+    body = printer.lines(g, order, spelling._replace(form=writing_into),
+                         keep | set(into) | set(slices) | set(slices.values()) | set(held)
                          | set(written), joinable=memory.joinable(g, classes))
     allocation = {line: (u, f"np.empty_like({names[g.args(u)[1]]})")  # just before the line
                   for line, u in slices.items()}
     placed = set(slices.values())  # their own lines go: their arrays are filled already
-    return cost, [row for n, expr in body if n not in placed
-                  for row in ([allocation[n]] if n in allocation else []) + [(n, expr)]], \
-        one_dtype, reuse
+    return Plan(cost, [row for n, expr in body if n not in placed
+                       for row in ([allocation[n]] if n in allocation else []) + [(n, expr)]],
+                one_dtype, counts)
 
 
-def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
-          plain: Callable[[str], printer.Form], classes: buffers.Classes) -> tuple:
+def _plan(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[str],
+          classes: buffers.Classes) -> tuple:
     """(memory allocated, order, lines, line -> buffer, lines kept, slices written in
     place, classes): of the given order and the memory-minded schedule, the one that
     allocates less, with the operands that die in a line on lines of their own when
@@ -290,8 +327,7 @@ def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
     for order, deferred in memory.orders(g, nodes):
         own = keep | deferred
         for _ in range(4):  # an operand on its own line may let the one inside it out too
-            body = printer.lines(g, order, names, form=plain, literal=printer.numpy_literal,
-                                 keep=own, joinable=joinable)
+            body = printer.lines(g, order, spelling, own, joinable)
             lines = [n for n, _ in body]
             unfolded = memory.unfold(g, lines, g.outputs, classes)
             if not unfolded:
@@ -299,8 +335,7 @@ def _plan(g: Graph, nodes: list[str], names: dict[str, str], keep: set[str],
             order = memory.just_before(g, order, unfolded)
             own |= set(unfolded)
         else:
-            body = printer.lines(g, order, names, form=plain, literal=printer.numpy_literal,
-                                 keep=own, joinable=joinable)
+            body = printer.lines(g, order, spelling, own, joinable)
             lines = [n for n, _ in body]
         into = memory.plan(g, lines, g.outputs, classes)
         cost = memory.allocated(g, lines, into)

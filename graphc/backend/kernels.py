@@ -1,7 +1,7 @@
 """The emitted source of split evaluation: the branch of a function that hands big
-same-shaped arrays to ``_in_blocks`` (``gc.compile(g, blocks=True)``, blocks.py) or
-``_fused`` (``fuse="numba"``, loops.py), and the kernel it runs: a NumPy block kernel
-planned by the function emitter (emit.py), or a numba loop over one element. Prints only.
+same-shaped arrays to ``_in_blocks`` (``backend="blocks"``, blocks.py) or ``_fused``
+(``backend="numba"``, loops.py), and the kernel it runs: a NumPy block kernel planned
+by the function emitter (emit.py), or a numba loop over one element. Prints only.
 """
 
 from __future__ import annotations
@@ -12,42 +12,35 @@ from ..ir import buffers, printer
 from ..ir.graph import Graph
 from ..ops import ATOM
 from . import blocks, loops
-from .emit import Namer, const_text, form_of, planned, wrapped
+from .emit import Emission, Kept, Namer, const_text, constants_folded, form_of, planned, wrapped
 
 
-def source(split: blocks.Split | None, fname: str, helpers: dict[str, str],
-           returns: Callable[[list[str]], str] = ", ".join, fused: bool = False
-           ) -> Callable[[bool], tuple[list[str], str]] | None:
-    """What ``emit.function_source`` takes as ``blocks``: given whether ``fname`` brought
-    its inputs to one dtype, its branch for big arrays and its kernel (None when
-    ``fname`` does not split): a block kernel, or with ``fused`` a numba loop."""
-    if split is None:
-        return None
-    if fused:
-        return lambda one_dtype: (branch_source(split, fname, helpers, returns, True),
-                                  loop_source(split, fname, helpers))
-    return lambda one_dtype: (branch_source(split, fname, helpers, returns),
-                              kernel_source(split, fname, helpers, one_dtype))
+def flat_split(g: Graph, flattened: Callable[[Graph], Graph], shifts: bool = False
+               ) -> blocks.Split | None:
+    """``g`` cut for blocks (``blocks.split``) once specialised to one (``flattened``:
+    ``passes.for_blocks``), its constants folded as ``function_source`` prints them."""
+    g = constants_folded(g)
+    return blocks.split(flattened(g), shifts) if blocks.candidate(g, shifts) else None
 
 
-def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
-                  returns: Callable[[list[str]], str], fused: bool = False) -> list[str]:
+def branch_source(split: blocks.Split, fname: str, emission: Emission,
+                  returns: Callable[[list[str]], str], loop: bool = False) -> list[str]:
     """The branch of ``fname`` that runs its kernel over big same-shaped arrays: the
-    scalars the kernel reads, ``_in_blocks`` (or with ``fused``, ``_fused``: its numba
+    scalars the kernel reads, ``_in_blocks`` (or with ``loop``, ``_fused``: its numba
     loop), then what is made of the sums."""
     h = split.graph
-    namer = Namer(set(helpers.values()) | {fname})
+    namer = emission.namer(fname)
     names = {n: namer(n) for n in h.order() if h.attrs(n)["op"] != "const"}
     pending = set(split.before)
     keep = {n for n in split.before if any(c not in pending for c in h.nx._succ[n])}
-    form = form_of(h, helpers)
+    spelling = printer.Spelling(names, form_of(h, emission.helpers))
 
     def lines(nodes: list[str], keep: set[str]) -> list[str]:
-        return [f"        {names[n]} = {expr}" for n, expr in printer.lines(
-            h, nodes, names, form=form, literal=printer.numpy_literal, keep=keep)]
+        return [f"        {names[n]} = {expr}"
+                for n, expr in printer.lines(h, nodes, spelling, keep)]
 
     arrays = [names[i] for i in split.arrays]
-    if fused:
+    if loop:
         scalars = [names[i] for i in h.inputs if i not in split.arrays]
         out = [f"    if _fusable({_tuple(arrays)}, {_tuple(scalars) if scalars else '()'}):"
                "  # big same-shaped float64 arrays: one loop"]
@@ -55,7 +48,7 @@ def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
         out = [f"    if _splits({', '.join(arrays)}):  # big same-shaped float arrays: "
                "in blocks, on all cores"]
     out += lines(split.before, keep | set(h.outputs))
-    like = str(len(split.outputs)) if fused else "None"  # a loop's: so many float64 arrays
+    like = str(len(split.outputs)) if loop else "None"  # a loop's: so many float64 arrays
     results = {}  # an array output's position -> its name
     dtypes = []  # each array output's dtype: NumPy's promotion of the inputs it reads
     for k, o in enumerate(h.outputs):
@@ -63,10 +56,10 @@ def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
             results[k] = names[o] if names[o] not in results.values() else namer.fresh(o)
             reads = [names[i] for i in h.inputs if i in h.upstream([o])]
             dtypes.append(f"np.result_type({', '.join(reads)})" if reads else "np.float64")
-    if dtypes and not fused:
+    if dtypes and not loop:
         like = _tuple(dtypes)
     targets = list(results.values()) + [names[n] for n in split.sums]
-    runner, kernel = ("_fused", loops.loop_name(fname)) if fused else \
+    runner, kernel = ("_fused", loops.loop_name(fname)) if loop else \
         ("_in_blocks", blocks.kernel_name(fname))
     out += wrapped(f"        {_tuple(targets)} = {runner}(", [
         kernel, _tuple(arrays), _tuple(names[n] for n in split.scalars),
@@ -82,7 +75,7 @@ def _tuple(items: Iterable[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
+def kernel_source(split: blocks.Split, fname: str, emission: Emission,
                   one_dtype: bool = False) -> str:
     """``def _fname_block(arrays, scalars, outputs)``: ``fname`` on one block of
     same-shaped arrays (``blocks.Split``), each array output written into its
@@ -91,7 +84,7 @@ def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
     of the sums returned. ``one_dtype``: ``fname`` brought its inputs to one dtype."""
     g = blocks.kernel_graph(split)
     kname = blocks.kernel_name(fname)
-    namer = Namer(set(helpers.values()) | {kname})
+    namer = emission.namer(kname)
     params = [namer(i) for i in g.inputs]
     names = {n: namer(n) for n in g.order() if g.attrs(n)["op"] != "const"}
     nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("const", "input")]
@@ -114,9 +107,9 @@ def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
     g.outputs = list(dict.fromkeys([*(v for _, v in copies if v in names), *written,
                                     *split.sums]))
     g.remove([n for n in g.order() if n not in needed])
-    _, body, _, _ = planned(g, [n for n in nodes if n in needed], names, set(g.outputs),
-                            form_of(g, helpers), keep_buffers=True, fname=kname,
-                            written=written, one_dtype=one_dtype)
+    body = planned(g, [n for n in nodes if n in needed],
+                   printer.Spelling(names, form_of(g, emission.helpers)), set(g.outputs),
+                   Kept(kname, written, one_dtype)).body
     written_into = f"its arrays written into {', '.join(outs)}"
     if len(written_into) > 60:
         written_into = "its arrays written into the outputs' slices"
@@ -133,7 +126,7 @@ def kernel_source(split: blocks.Split, fname: str, helpers: dict[str, str],
     return "\n".join(out) + "\n"
 
 
-def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str:
+def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
     """``def _fname_loop(arrays, scalars, outputs)``: ``fname`` element by element in
     one ``numba.prange`` loop over the flattened arrays (``blocks.Split``): each node a
     local float, each array output written at ``[i]``. With sums the loop runs over
@@ -143,7 +136,7 @@ def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str
     inlined (``loops.inlined``)."""
     g = loops.inlined(blocks.kernel_graph(split))
     lname = loops.loop_name(fname)
-    namer = Namer(set(helpers.values()) | {lname, "i", "_CHUNK"})
+    namer = emission.namer(lname, "i", "_CHUNK")
     params = [namer(n) for n in g.inputs]
     outs = [namer.fresh(f"{o}_out") for o in split.outputs]
     filled = {o: _filled(g, o) for o in split.outputs}
@@ -156,8 +149,9 @@ def loop_source(split: blocks.Split, fname: str, helpers: dict[str, str]) -> str
         return _loop(split, fname, lname, params, outs, body, namer)
     read = {a for n in nodes for a in g.args(n)}
     sums = set(split.sums)
-    lines = printer.lines(g, nodes, names, form=loops.scalar_form(g),
-                          literal=loops.float_literal, keep=set(filled.values()) | sums)
+    lines = printer.lines(g, nodes, printer.Spelling(names, loops.scalar_form(g),
+                                                     loops.float_literal),
+                          set(filled.values()) | sums)
     body: list[str] = []
     for n, expr in lines:
         targets = [p for o, p in zip(split.outputs, outs) if filled[o] == n]

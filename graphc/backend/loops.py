@@ -2,7 +2,7 @@
 
 A graph whose every op works element by element (``blocks.split``) computes each
 element of its outputs from the same element of its inputs. So
-``gc.compile(g, fuse="numba")`` emits, beside such a function, a loop
+``gc.compile(g, backend="numba")`` emits, beside such a function, a loop
 (``_value_and_grad_loop``) that walks the flattened arrays once, computes every node
 of one element as a local float, writes the element of each output and adds it to
 each full sum, compiled by numba on all cores (``prange``). Every input is read once

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..ops import ATOM, UNARY
 
@@ -34,15 +34,23 @@ def numpy_literal(value: float, integral: bool = False) -> tuple[str, int]:
     return text, (UNARY if value < 0 or text.startswith("-") else ATOM)
 
 
-def lines(g: Graph, nodes: list[str], names: dict[str, str],
-          form: Callable[[str], Form], literal: Callable[[float, bool], tuple[str, int]],
-          keep: set[str], joinable: Callable[[str, str], bool] = lambda node, consumer: True
+class Spelling(NamedTuple):
+    """How nodes print: each node's name, each op's form, and constants."""
+
+    names: dict[str, str]
+    form: Callable[[str], Form]
+    literal: Callable[[float, bool], tuple[str, int]] = numpy_literal
+
+
+def lines(g: Graph, nodes: list[str], spelling: Spelling, keep: set[str],
+          joinable: Callable[[str, str], bool] = lambda node, consumer: True
           ) -> list[tuple[str, str]]:
     """``(name, expression)`` for each node of ``nodes`` that gets a line of its own.
 
     ``joinable(node, consumer)`` says whether a node may be folded into its consumer at
     all (memory planning keeps some apart, ``memory.joinable``).
     """
+    names, form, literal = spelling
     attrs = g.nx._node  # read directly: millions of reads on big graphs
     uses = Counter([a for n in nodes for a in attrs[n]["args"]])
     forms = {n: form(n) for n in nodes}  # once each, though a fold asks its consumer's too

@@ -88,7 +88,7 @@ def to_text(g: Graph) -> str:
 
     # lambdas first: their bodies call functions that later lines' variables may shadow
     lines = [f"{names[n]} = {expr}" for n, expr in
-             printer.lines(g, nodes, names, form, text_literal, keep=set(g.outputs))]
+             printer.lines(g, nodes, printer.Spelling(names, form, text_literal), set(g.outputs))]
     text = "\n".join(lambdas + declarations + lines) + "\n"
     if g.inputs and _first_used(text, {names[n] for n in g.inputs}) != \
             [names[n] for n in g.inputs]:

@@ -1,0 +1,81 @@
+"""What a backend is: one object that says which graphs it takes, how it prints them
+and what it ships and reports. ``emit.py`` prints every function as NumPy; a backend
+adds, where it takes a graph, a branch that hands big arrays to its own kernel.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import keyword
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..ir.graph import Graph
+from ..ops import OPS, values
+from . import blocks, memory
+
+if TYPE_CHECKING:
+    from .emit import Emission, Function
+
+PUBLIC = ("forward", "value_and_grad")
+RULE = ("_NAMES", "_DECLARED")  # module constants: input names, declared shapes
+RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
+    | {"np", *PUBLIC, memory._one_dtype.__name__, *RULE} \
+    | {f.__name__ for op in OPS.values() for f in op.helpers} \
+    | {f.__name__ for f in values.HELPERS}
+"""Names every emitted module defines or reads: no parameter may shadow them."""
+
+
+@dataclass
+class Shipped:
+    """What a backend adds to the module: helpers' sources, a paragraph of its
+    docstring, the standard modules and packages they import, module-level names."""
+
+    helpers: tuple[str, ...] = ()
+    doc: str = ""
+    imports: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+    names: str = ""
+
+
+class Backend:
+    """A backend. This base takes no graph: every function is the NumPy one
+    (``emit.function_source``); a backend overrides what it adds."""
+
+    name: str
+    help: str  # one line, for ``graphc compile --help``
+    needs: str | None = None  # a package it needs installed
+    reserved: frozenset[str] = RESERVED
+
+    def takes(self, grad: Graph) -> bool:
+        """Whether this compile (of gradient ``grad``) may split at all."""
+        return True
+
+    def split(self, g: Graph, flattened: Callable[[Graph], Graph]) -> blocks.Split | None:
+        """How ``g`` runs in this backend's kernel, or None: the NumPy function alone.
+        ``flattened`` specialises a graph to one block (``passes.for_blocks``)."""
+        return None
+
+    def branch(self, split: blocks.Split, fn: Function, emission: Emission, one_dtype: bool
+               ) -> tuple[list[str], str]:
+        """The lines of ``fn`` that run ``split`` (``fn.split``) in the kernel, and the
+        kernel's source; ``one_dtype``: ``fn`` brought its inputs to one dtype."""
+        raise NotImplementedError(self.name)
+
+    def shipped(self, functions: list[str], emission: Emission) -> Shipped:
+        """What the module needs beside ``functions`` (their sources)."""
+        return Shipped()
+
+    def report(self, emission: Emission) -> dict[str, int]:
+        """What ``fn.report()`` adds to the rewrites: what the gradient's memory plan did."""
+        return dict(emission.counts.get("value_and_grad", {}))
+
+
+def sources(functions: tuple[Callable, ...], decorator: str = "") -> dict[Callable, str]:
+    """Each function's source, read once, when graphc is imported: inspect reads the
+    file, which an edit or upgrade of graphc under a running process would change (it
+    then gave wrong lines)."""
+    return {f: decorator + inspect.getsource(f) for f in functions}
+
