@@ -15,8 +15,10 @@ variant or contender whose set-up raises is reported as skipped, not as a failur
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -509,32 +511,49 @@ PROBLEMS: dict[str, Problem] = {p.key: p for p in [
 
 def setup_graphc(problem: Problem, kwargs: dict[str, Any], inputs: Inputs) -> Prepared:
     fn = gc.compile(gc.parse(problem.gc_text), wrt=problem.wrt, **kwargs)
-    if list(fn.module.value_and_grad.__code__.co_varnames[:len(inputs)]) != list(inputs):
+    # numba compiles a loop at its first call, as JAX's jit: part of the set-up
+    return _prepared(fn.module, fn.source, inputs, warm=kwargs.get("backend") == "numba")
+
+
+def setup_emitted(source: str, inputs: Inputs) -> Prepared:
+    """A module graphc emitted elsewhere (an earlier commit's: benchmarks/before.py)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "emitted.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(f"emitted_{id(source)}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return _prepared(module, source, inputs, warm=True)
+
+
+def _prepared(module: Any, source: str, inputs: Inputs, warm: bool) -> Prepared:
+    if list(module.value_and_grad.__code__.co_varnames[:len(inputs)]) != list(inputs):
         raise RuntimeError("graphc's input order differs from the problem's")
-    vg, fwd = fn.module.value_and_grad, fn.module.forward
+    vg, fwd = module.value_and_grad, module.forward
     args = tuple(inputs.values())
-    if kwargs.get("backend") == "numba":  # numba compiles a loop at its first call, as JAX's jit
+    if warm:
         vg(*args)
         fwd(*args)
 
     def held() -> int:
         """Bytes of the arrays a block kernel keeps between calls, in every thread that
         runs blocks (as many as the caller's set of them)."""
-        kept = getattr(fn.module, "_KEPT", None)
+        kept = getattr(module, "_KEPT", None)
         if kept is None:
             return 0
         mine = vars(kept).items()  # this thread's only: the store is thread-local
-        threads = fn.module._cores() if hasattr(fn.module, "_in_blocks") else 1
+        threads = module._cores() if hasattr(module, "_in_blocks") else 1
         return threads * sum(a.nbytes for slot, a in mine
                              if slot.startswith("_value_and_grad_block."))
 
     def forget() -> None:
         """A numba loop's next call makes its outputs anew (``_outputs``), which the
         peak of that call then counts, rather than reusing the last call's memory."""
-        getattr(fn.module, "_LAST", {}).clear()
+        getattr(module, "_LAST", {}).clear()
 
     return Prepared(lambda: vg(*args), lambda out: out, lambda: lambda: fwd(*args),
-                    numpy_memory=True, source=fn.source, held=held, forget=forget)
+                    numpy_memory=True, source=source, held=held, forget=forget)
 
 
 def setup_hand(problem: Problem, inputs: Inputs) -> Prepared:

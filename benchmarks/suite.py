@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ ROOT = HERE.parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import before  # noqa: E402
 import problems as pb  # noqa: E402
 from compile_time import random_dag_text  # noqa: E402
 
@@ -505,6 +507,17 @@ def summary_table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def before_table(results: list[dict[str, Any]], rev: str) -> str:
+    names = [n for n in [*pb.GRAPHC_VARIANTS, *pb.ELEMENTWISE_VARIANTS]
+             if any("vs_before" in p["contenders"].get(n, {}) for p in results)]
+    lines = ["| problem | " + " | ".join(f"{n} / {n} @{rev}" for n in names) + " |",
+             "|---|" + "---:|" * len(names)]
+    for p in results:
+        cells = [fmt(p["contenders"].get(n, {}).get("vs_before"), ".3f") for n in names]
+        lines.append(f"| {p['key']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def targets(results: list[dict[str, Any]], compile_rows: list[dict[str, Any]]) -> str:
     """Issue 5's targets, evaluated on this run, one column per graphc variant."""
     variants = list(pb.GRAPHC_VARIANTS)
@@ -649,6 +662,12 @@ def markdown(report: dict[str, Any]) -> str:
         summary_table(report["problems"]),
         "",
     ]
+    if report.get("before"):
+        out += [f"## Before and after: this graphc against graphc at {report['before']}\n",
+                "Time of this commit's emitted module / time of the module commit "
+                f"{report['before']} emits for the same variant (paired median; both are "
+                "timed in the same repetitions, so under 1 is faster now).\n",
+                before_table(report["problems"], report["before"]), ""]
     if report["problems"]:
         out += ["## Targets of issue 5 on this run\n",
                 targets(report["problems"], report["compile_time"]), ""]
@@ -709,6 +728,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retries", type=int, default=3,
                         help="rerun a repetition during which other processes used over "
                              f"{QUIET_CPUS} CPUs, at most this many times")
+    parser.add_argument("--before", default=None, metavar="REV",
+                        help="also time the modules graphc at commit REV emits for each "
+                             "variant, side by side (benchmarks/before.py)")
     parser.add_argument("--out", default=None, help="markdown (default docs/benchmarks.md)")
     parser.add_argument("--json", default=None, help="json (default benchmarks/results.json)")
     args = parser.parse_args(argv)
@@ -735,13 +757,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} forces NumPy's BLAS "
               f"kernels ({', '.join(machine['blas_kernels'])}); for the CPU's own, run with "
               "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE", file=sys.stderr)
+    if args.before:
+        args.before = before.short_rev(args.before)
+        keys_run = [k for k in keys[:-1] if k in chosen]
+        for key, variants in before.emitted(args.before, keys_run).items():
+            for name, source in variants.items():
+                pb.REGISTRY[key][f"{name} @{args.before}"] = partial(pb.setup_emitted, source)
     results = [run_problem(pb.PROBLEMS[k], args) for k in keys[:-1] if k in chosen]
+    if args.before:
+        for p in results:
+            rows = p["contenders"]
+            for name, row in rows.items():
+                old = rows.get(f"{name} @{args.before}", {})
+                if "vg_times" in row and "vg_times" in old:
+                    row["vs_before"] = paired(row["vg_times"], old["vg_times"])
     compile_rows = run_compile_time(sizes, args) if "compile" in chosen else []
     report = {"command": command, "date": time.strftime("%Y-%m-%d %H:%M"),
               "wall_s": time.perf_counter() - start, "repeats": args.repeats,
               "min_time": args.min_time, "setup_timeout": args.setup_timeout,
               "wait_quiet": args.wait_quiet, "retries": args.retries, "settle": args.settle,
-              "compile_timeout": args.compile_timeout,
+              "compile_timeout": args.compile_timeout, "before": args.before,
               "machine": machine, "problems": results, "compile_time": compile_rows}
     text = markdown(report)
     print("\n" + text)
