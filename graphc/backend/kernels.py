@@ -39,7 +39,7 @@ def branch_source(split: blocks.Split, fname: str, helpers: dict[str, str],
     namer = Namer(set(helpers.values()) | {fname})
     names = {n: namer(n) for n in h.order() if h.attrs(n)["op"] != "const"}
     pending = set(split.before)
-    keep = {n for n in split.before if any(c not in pending for c in h.nx._succ[n])}
+    keep = {n for n in split.before if any(c not in pending for c in h.readers(n))}
     form = form_of(h, helpers)
 
     def lines(nodes: list[str], keep: set[str]) -> list[str]:

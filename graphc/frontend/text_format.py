@@ -300,7 +300,7 @@ class _Parser:
     def _version(self, base: str) -> str:
         """A new version of ``base``: ``base_1``, ``base_2``, ... (as ``Graph.fresh``),
         counting on from the last one, so that n reassignments cost n, not n**2."""
-        nodes, reserved = self.g.nx._node, self.g.reserved
+        nodes, reserved = self.g.node_data(), self.g.reserved
         k, name = self.versions.get(base, 0), base
         while name in nodes or name in reserved:
             k += 1
