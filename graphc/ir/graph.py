@@ -21,6 +21,7 @@ from ..errors import CycleError, InputError, ShapeError, UndefinedNameError
 from ..ops import Op, lookup, shapes
 from ..ops.values import check_value
 from . import derive, text
+from .digraph import IR, copied, edited
 from .meta import Meta
 
 
@@ -111,7 +112,7 @@ class Graph:
         into: dict[str, dict] = {}
         cached = self._cached()
         nodes[name], succ[name], self.nx._pred[name] = attrs, {}, into
-        _edited(self.nx)
+        edited(self.nx)
         for slot, a in enumerate(args):
             if a in into:
                 into[a]["slots"] += (slot,)
@@ -188,7 +189,7 @@ class Graph:
             node = nodes[dst]
             node["args"] = tuple(new if a == old else a for a in node["args"])
         self._index[new] = self._index.pop(old)
-        _edited(self.nx)
+        edited(self.nx)
         self._rename_in_order(old, new, cached)
         if nodes[new]["op"] == "input":  # only input nodes are in self.inputs, a long list
             self.inputs = [new if n == old else n for n in self.inputs]
@@ -353,7 +354,7 @@ class Graph:
     def copy(self) -> Graph:
         """An independent copy (node and edge attribute dicts copied, as nx.copy does)."""
         new = Graph()
-        new.nx = _copy_digraph(self.nx)
+        new.nx = copied(self.nx)
         new.inputs, new.outputs = list(self.inputs), list(self.outputs)
         new.ops = dict(self.ops)
         new._index, new._consts = dict(self._index), dict(self._consts)
@@ -459,77 +460,6 @@ class Graph:
         installs its picture there), as text when nothing draws it."""
         shown = Graph.display(self, include, exclude) if Graph.display else None
         return shown or {"text/plain": repr(self)}
-
-
-class IR(nx.DiGraph):
-    """networkx's DiGraph that counts its edits in ``version``, so that what is cached
-    about its structure (``Graph.order``) is known to be current, whatever edits it:
-    its own methods here, networkx functions that call them, or ``Graph``'s methods,
-    which write its dicts directly and call ``_edited``."""
-
-    version = 0
-
-    def add_node(self, *args: Any, **kwargs: Any) -> None:
-        super().add_node(*args, **kwargs)
-        _edited(self)
-
-    def add_nodes_from(self, *args: Any, **kwargs: Any) -> None:
-        super().add_nodes_from(*args, **kwargs)
-        _edited(self)
-
-    def remove_node(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_node(*args, **kwargs)
-        _edited(self)
-
-    def remove_nodes_from(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_nodes_from(*args, **kwargs)
-        _edited(self)
-
-    def add_edge(self, *args: Any, **kwargs: Any) -> None:
-        super().add_edge(*args, **kwargs)
-        _edited(self)
-
-    def add_edges_from(self, *args: Any, **kwargs: Any) -> None:
-        super().add_edges_from(*args, **kwargs)
-        _edited(self)
-
-    def remove_edge(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_edge(*args, **kwargs)
-        _edited(self)
-
-    def remove_edges_from(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_edges_from(*args, **kwargs)
-        _edited(self)
-
-    def clear(self) -> None:
-        super().clear()
-        _edited(self)
-
-    def clear_edges(self) -> None:
-        super().clear_edges()
-        _edited(self)
-
-
-def _edited(graph: nx.DiGraph) -> None:
-    """Count an edit of ``graph``'s structure (a plain DiGraph has no count to keep)."""
-    if isinstance(graph, IR):
-        graph.version += 1
-
-
-def _copy_digraph(old: nx.DiGraph) -> nx.DiGraph:
-    """nx.DiGraph.copy() for our graphs, in one pass over the dicts: each edge's data dict
-    is shared by its _succ and _pred entries, as networkx keeps it."""
-    new = IR()
-    new.graph.update(old.graph)
-    new._node.update((n, dict(d)) for n, d in old._node.items())
-    succ, pred = new._succ, new._pred
-    for n in old._node:
-        succ[n], pred[n] = {}, {}
-    for u, nbrs in old._succ.items():
-        out = succ[u]
-        for v, d in nbrs.items():
-            out[v] = pred[v][u] = dict(d)
-    return new
 
 
 @contextmanager
