@@ -76,9 +76,9 @@ class CompiledFunction:
         self.grad_graph = grad_graph
         self.source = source
         self.inputs = list(graph.inputs)
-        self.wrt = list(grad_graph.nx.graph["wrt"])
-        self.of = grad_graph.nx.graph["of"]
-        self.mode = grad_graph.nx.graph["mode"]
+        self.wrt = list(grad_graph.meta.wrt)
+        self.of = grad_graph.meta.of
+        self.mode = grad_graph.meta.mode
         self.module = load_module(source)
         self._stacked = [grad_graph.args(n)[0] for n in grad_graph.nx
                          if grad_graph.attrs(n)["op"] == "basis"]
@@ -126,7 +126,7 @@ class CompiledFunction:
         >>> gc.compile(gc.parse("y = log(sigmoid(x))")).report()["log(sigmoid(x)) -> -softplus(-x)"]
         1
         """
-        return dict(self.grad_graph.nx.graph.get("report", {}))
+        return dict(self.grad_graph.meta.report)
 
     def __repr__(self) -> str:
         return (f"<graphc.CompiledFunction d{self.of}/d({', '.join(self.wrt)}) "
@@ -184,7 +184,7 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         grad = passes_mod.optimize(grad, chosen)
         phase("emitting")
         title = f"Value and gradient of {_safe(out)} with respect to " \
-                f"{', '.join(_safe(w) for w in grad.nx.graph['wrt']) or 'nothing'}."
+                f"{', '.join(_safe(w) for w in grad.meta.wrt) or 'nothing'}."
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT and all(
             grad.shape(i) == () for i in grad.inputs
             if grad.attrs(i)["params"]["declared"]) else None  # every input may be a float
@@ -195,7 +195,7 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         source = module.module_source(fwd, grad, title, emission)
         reported = chosen_backend.report(emission)
         if reported:
-            grad.nx.graph["report"] = {**grad.nx.graph.get("report", {}), **reported}
+            grad.meta.report = {**grad.meta.report, **reported}
         phase("loading")
         compiled = CompiledFunction(g, fwd, grad, source)
     return compiled

@@ -175,7 +175,7 @@ def _fired(text: str, dtype: type) -> set[str]:
             fn = gc.compile(g, mode=mode)
         except gc.GraphcError:
             continue
-        found |= set(fn.report()) | set(fn.forward_graph.nx.graph.get("report", {}))
+        found |= set(fn.report()) | set(fn.forward_graph.meta.report)
     return found
 
 

@@ -176,7 +176,8 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             adjoint = {v: grads[-1] if a == total else a for v, a in adjoint.items()}
     adjoint.update(zip(wrt, grads))
     h.outputs = [out, *grads]
-    h.nx.graph.update(mode="reverse", wrt=wrt, of=out, adjoints=adjoint, stretched=stretched)
+    h.meta.mode, h.meta.wrt, h.meta.of = "reverse", wrt, out
+    h.meta.adjoints, h.meta.stretched = adjoint, stretched
     return h
 
 
@@ -203,10 +204,10 @@ def adjoint_values(h: Graph, values: dict[str, Any]) -> dict[str, Any]:
     that broadcasts to the output's; shown, it is stretched over the output and summed
     to the node's own shape, as an input's gradient is.
     """
-    adjoints = h.nx.graph["adjoints"]
-    if not h.nx.graph.get("stretched"):
+    adjoints = h.meta.adjoints
+    if not h.meta.stretched:
         return {v: values[a] for v, a in adjoints.items()}
-    wrt, out = set(h.nx.graph["wrt"]), np.shape(values[h.nx.graph["of"]])
+    wrt, out = set(h.meta.wrt), np.shape(values[h.meta.of])
     sum_to = h.op_named("sum_to").fn
     return {v: values[a] if v in wrt else
             sum_to(np.broadcast_to(values[a], np.broadcast_shapes(np.shape(values[a]), out)),
@@ -323,7 +324,8 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         else:
             grads.append(_name(h, dots[out], name))
     h.outputs = [out, *grads]
-    h.nx.graph.update(mode="forward", wrt=wrt, of=out, tangents=tangents)
+    h.meta.mode, h.meta.wrt, h.meta.of = "forward", wrt, out
+    h.meta.tangents = tangents
     return h
 
 

@@ -144,7 +144,7 @@ def shifted(h: Graph, n: str) -> bool:
     """A slice of a vector (or its adjoint) that drops a fixed number of elements at
     either end (``x[1:]``, ``x[:-1]``): its element ``i`` is its operand's ``i + start``."""
     d = h.attrs(n)
-    if d["op"] not in SHIFTS or h.nx.graph.get("flattened", True) or len(d["shape"]) != 1:
+    if d["op"] not in SHIFTS or h.meta.flattened or len(d["shape"]) != 1:
         return False
     start, stop = d["params"]["start"], d["params"]["stop"]
     return d["params"]["axis"] in (0, -1) and (start is None or start >= 0) \
@@ -161,7 +161,7 @@ def _reduces(h: Graph, n: str) -> bool:
     """A scalar from arrays that is the sum of its blocks' parts: a sum of every element,
     a dot of two vectors (when the arrays were vectors already, not flattened)."""
     op, args = h.attrs(n)["op"], h.args(n)
-    whole = not h.nx.graph["flattened"]
+    whole = not h.meta.flattened
     if op == "sum":
         return h.attrs(n)["params"]["axis"] is None or whole
     if op == "sum_to":

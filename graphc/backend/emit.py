@@ -115,7 +115,7 @@ def constants_folded(g: Graph) -> Graph:
     NumPy's float64 computes it (``values.fold``): printed, ``1.0 / 0.0`` or
     ``(-8.0) ** 0.5`` would be Python's arithmetic (an exception, a complex number).
     ``g`` itself when there are none (the fold pass leaves none but non-scalars)."""
-    attrs = g.nx._node
+    attrs = g.node_data()
     found: dict[str, float] = {}
     for n in g.order():
         d = attrs[n]

@@ -32,7 +32,7 @@ def branch_source(split: blocks.Split, fname: str, emission: Emission,
     namer = emission.namer(fname)
     names = {n: namer(n) for n in h.order() if h.attrs(n)["op"] != "const"}
     pending = set(split.before)
-    keep = {n for n in split.before if any(c not in pending for c in h.nx._succ[n])}
+    keep = {n for n in split.before if any(c not in pending for c in h.readers(n))}
     spelling = printer.Spelling(names, form_of(h, emission.helpers))
 
     def lines(nodes: list[str], keep: set[str]) -> list[str]:

@@ -153,7 +153,7 @@ def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
             if not reusable(g, s) or not g.op(s).can_write_into:
                 continue
             if any(last.get(r) == i and reusable(g, r) and g.shape(r) == g.shape(s)
-                   and classes[r] == classes[s] and here & set(g.nx._succ[r]) == {s}
+                   and classes[r] == classes[s] and here & set(g.readers(r)) == {s}
                    for r in g.args(s)):
                 found[s] = n
     return found
@@ -167,7 +167,7 @@ def just_before(g: Graph, order: list[str], moved: dict[str, str]) -> list[str]:
     for s, line in moved.items():
         while s != line:
             line_of[s] = line
-            (s,) = g.nx._succ[s]
+            (s,) = g.readers(s)
     before: dict[str, list[str]] = {}
     for n in order:
         if n in line_of:
@@ -228,7 +228,7 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
             continue
         part, like = g.args(u)
         if part not in position or part in outputs or last[part] != position[u] \
-                or len(g.nx._succ[part]) != 1 or not reusable(g, part) \
+                or g.n_readers(part) != 1 or not reusable(g, part) \
                 or g.shape(like) != g.shape(u) or classes[like] != classes[part]:
             continue
         # the line that allocated part's buffer, else part itself (leaving that buffer)
@@ -310,7 +310,7 @@ def rematerialized(g: Graph) -> Graph | None:
 
     late: dict[str, list[str]] = {}  # reader -> the cheap values it reads copies of
     for n in order:
-        readers = sorted(g.nx._succ[n], key=position.__getitem__)
+        readers = sorted(g.readers(n), key=position.__getitem__)
         if len(readers) >= 2 and cheap(n):
             for r in readers[1:]:
                 late.setdefault(r, []).append(n)
@@ -361,7 +361,7 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
     (else they would be evaluated late, keeping their operands alive)."""
     index = {n: i for i, n in enumerate(nodes)}
     sized = {n: g.shape(n) != () and not g.elastic(n) for n in nodes}
-    readers = {n: len(g.nx._succ[n]) + (n in g.outputs) for n in nodes}
+    readers = {n: g.n_readers(n) + (n in g.outputs) for n in nodes}
     waiting = {n: sum(1 for a in set(g.args(n)) if a in index) for n in nodes}
 
     def score(n: str) -> int:
@@ -388,18 +388,18 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
             if a in index:
                 readers[a] -= 1
                 if readers[a] == 1 and sized[a]:
-                    last = next((c for c in g.nx._succ[a] if c not in done), None)
+                    last = next((c for c in g.readers(a) if c not in done), None)
                     if last is not None and waiting[last] == 0:
                         heapq.heappush(ready, entry(last))
-        for c in g.nx._succ[n]:
+        for c in g.readers(n):
             if c in waiting:
                 waiting[c] -= 1
                 if waiting[c] == 0:
                     heapq.heappush(ready, entry(c))
 
     def single_reader(n: str) -> str | None:
-        if g.attrs(n)["temp"] and len(g.nx._succ[n]) == 1 and n not in g.outputs:
-            return next(iter(g.nx._succ[n]))
+        if g.attrs(n)["temp"] and g.n_readers(n) == 1 and n not in g.outputs:
+            return next(iter(g.readers(n)))
         return None
 
     deferred: set[str] = set()

@@ -305,9 +305,9 @@ class _Parser:
     def _version(self, base: str) -> str:
         """A new version of ``base``: ``base_1``, ``base_2``, ... (as ``Graph.fresh``),
         counting on from the last one, so that n reassignments cost n, not n**2."""
-        nodes, reserved = self.g.nx._node, self.g.reserved
+        has, reserved = self.g.has, self.g.reserved
         k, name = self.versions.get(base, 0), base
-        while name in nodes or name in reserved:
+        while has(name) or name in reserved:
             k += 1
             name = f"{base}_{k}"
         self.versions[base] = k

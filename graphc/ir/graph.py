@@ -21,6 +21,8 @@ from ..errors import CycleError, InputError, ShapeError, UndefinedNameError
 from ..ops import Op, lookup, shapes
 from ..ops.values import check_value
 from . import derive, text
+from .digraph import IR, copied, edited
+from .meta import Meta
 
 
 class Graph:
@@ -44,6 +46,7 @@ class Graph:
         self._consts: dict[Any, str] = {}
         self._temps = 0
         self.reserved: set[str] = set()
+        self.meta = Meta()
         # ((the DiGraph, its version), order): a topological order, valid while the
         # DiGraph is the same one at the same version; add, rename and remove keep it
         self._order: tuple[tuple, list[str]] | None = (self._stamp(), [])
@@ -105,17 +108,18 @@ class Graph:
         # A new node with edges from existing ones, written straight into the DiGraph's
         # dicts (_node, _succ, _pred: its documented layout) to skip per-call checks that
         # cannot fail here; one edge per operand node, its slots on the edge.
-        succ, into = self.nx._succ, {}
-        valid = self._valid()
+        succ = self.nx._succ
+        into: dict[str, dict] = {}
+        cached = self._cached()
         nodes[name], succ[name], self.nx._pred[name] = attrs, {}, into
-        _edited(self.nx)
+        edited(self.nx)
         for slot, a in enumerate(args):
             if a in into:
                 into[a]["slots"] += (slot,)
             else:
                 into[a] = succ[a][name] = {"slots": (slot,)}
         self._index[name] = len(self._index)
-        self._append_to_order(name, valid)
+        self._append_to_order(name, cached)
         return name
 
     def add_like(self, name: str, attrs: dict, args: tuple[str, ...]) -> str:
@@ -124,13 +128,12 @@ class Graph:
         return self.add(attrs["op"], args, attrs["params"], name=name, temp=attrs["temp"],
                         pos=attrs.get("pos"))
 
-    def _append_to_order(self, name: str, valid: bool) -> None:
-        """Keep the cached order through an add (``valid``: it was valid before): a node
-        indexed after all others is last."""
-        if not valid:
+    def _append_to_order(self, name: str, nodes: list[str] | None) -> None:
+        """Keep the cached order through an add (``nodes``: the order cached before, if
+        valid): a node indexed after all others is last."""
+        if nodes is None:
             self._order = None
             return
-        nodes = self._order[1]
         if nodes and self._index[nodes[-1]] >= self._index[name]:
             self._order = None  # indexes repeat after a removal: let order() sort it out
             return
@@ -154,13 +157,13 @@ class Graph:
     def remove(self, nodes: Iterable[str]) -> None:
         """Delete nodes (nothing may still use them as operands)."""
         nodes = set(nodes)
-        valid = self._valid()
+        cached = self._cached()
         self.nx.remove_nodes_from(nodes)
         for n in nodes:
             self._index.pop(n, None)
         # what is left of a topological order is one, and the same order() would sort
-        self._order = (self._stamp(), [n for n in self._order[1] if n not in nodes]) \
-            if valid else None
+        self._order = (self._stamp(), [n for n in cached if n not in nodes]) \
+            if cached is not None else None
         self._consts = {k: v for k, v in self._consts.items() if v not in nodes}
         self.inputs = [n for n in self.inputs if n not in nodes]
 
@@ -174,7 +177,7 @@ class Graph:
         nodes, succ, pred = self.nx._node, self.nx._succ, self.nx._pred
         if new in nodes:
             raise ValueError(f"node {new!r} exists already")
-        valid = self._valid()
+        cached = self._cached()
         nodes[new] = dict(nodes.pop(old), temp=False)
         pred[new], succ[new] = pred.pop(old), succ.pop(old)
         for src, d in pred[new].items():
@@ -186,22 +189,22 @@ class Graph:
             node = nodes[dst]
             node["args"] = tuple(new if a == old else a for a in node["args"])
         self._index[new] = self._index.pop(old)
-        _edited(self.nx)
-        self._rename_in_order(old, new, valid)
+        edited(self.nx)
+        self._rename_in_order(old, new, cached)
         if nodes[new]["op"] == "input":  # only input nodes are in self.inputs, a long list
             self.inputs = [new if n == old else n for n in self.inputs]
         if old in self.outputs:
             self.outputs = [new if n == old else n for n in self.outputs]
 
-    def _rename_in_order(self, old: str, new: str, valid: bool) -> None:
-        """Keep the cached order through a rename (``valid``: it was valid before, and
-        ``new`` has ``old``'s index now): the node keeps its index, so its place, unless
-        another node has the same index (the tie order() would break by dict order,
-        which the rename changes)."""
-        if not valid:
+    def _rename_in_order(self, old: str, new: str, nodes: list[str] | None) -> None:
+        """Keep the cached order through a rename (``nodes``: the order cached before, if
+        valid; ``new`` has ``old``'s index now): the node keeps its index, so its place,
+        unless another node has the same index (the tie order() would break by dict
+        order, which the rename changes)."""
+        if nodes is None:
             self._order = None
             return
-        index, nodes = self._index, self._order[1]
+        index = self._index
         # usually the node just added; else a binary search (nodes are sorted by index)
         key = lambda n: index[new if n == old else n]  # noqa: E731 - old's index is new's
         k = len(nodes) - 1 if nodes and nodes[-1] == old else \
@@ -221,6 +224,29 @@ class Graph:
             return self.nx._node[name]  # the dict behind nx.nodes, without the view
         except KeyError:
             raise UndefinedNameError(f"no node named {name!r}") from None
+
+    def has(self, name: str) -> bool:
+        """Whether a node is called ``name``."""
+        return name in self.nx._node
+
+    def node_data(self) -> Mapping[str, dict]:
+        """Node name -> its attribute dict, for the loops that read millions of them
+        (one look-up each, where ``attrs`` is a call)."""
+        return self.nx._node
+
+    def readers(self, name: str) -> Mapping[str, dict]:
+        """The nodes that read node ``name``, each with its edge's data (the ``slots``
+        it is read in)."""
+        return self.nx._succ[name]
+
+    def n_readers(self, name: str) -> int:
+        """How many nodes read node ``name`` (each counted once)."""
+        return len(self.nx._succ[name])
+
+    def position(self, name: str) -> int:
+        """When node ``name`` was added, relative to the others: ``order`` keeps
+        this order where the edges allow."""
+        return self._index[name]
 
     def op(self, name: str) -> Op:
         """The op of node ``name``."""
@@ -252,16 +278,16 @@ class Graph:
         then kept up to date as the graph's own methods edit it.
         """
         index, pred = self._index, self.nx._pred
-        if self._valid():
-            return list(self._order[1])
+        if (cached := self._cached()) is not None:
+            return list(cached)
         if index.keys() == self.nx._node.keys():
             nodes = sorted(self.nx, key=index.__getitem__)
             if all(index[p] < index[n] for n in nodes for p in pred[n]):
                 self._order = (self._stamp(), nodes)
                 return list(nodes)
         try:
-            return list(nx.lexicographical_topological_sort(
-                self.nx, key=lambda n: self._index.get(n, len(self._index))))
+            return list(nx.lexicographical_topological_sort(  # nodes added to g.nx last
+                self.nx, key=lambda n: self._index.get(n, math.inf)))
         except nx.NetworkXUnfeasible:
             cycle = [u for u, _ in nx.find_cycle(self.nx)]
             raise CycleError("the graph has a cycle: " + " -> ".join(cycle + cycle[:1])) \
@@ -273,12 +299,13 @@ class Graph:
         ``g.nx`` has no version: nothing is cached for it)."""
         return self.nx, getattr(self.nx, "version", None)
 
-    def _valid(self) -> bool:
-        """The cached order is one of the graph as it is now."""
+    def _cached(self) -> list[str] | None:
+        """The cached order, if it is one of the graph as it is now."""
         if self._order is None:
-            return False
-        (graph, version), _ = self._order
-        return graph is self.nx and version is not None and version == self.nx.version
+            return None
+        (graph, version), nodes = self._order
+        valid = graph is self.nx and version is not None and version == self.nx.version
+        return nodes if valid else None
 
     def upstream(self, nodes: Iterable[str]) -> set[str]:
         """``nodes`` and everything they depend on: one walk for all of them."""
@@ -327,12 +354,14 @@ class Graph:
     def copy(self) -> Graph:
         """An independent copy (node and edge attribute dicts copied, as nx.copy does)."""
         new = Graph()
-        new.nx = _copy_digraph(self.nx)
+        new.nx = copied(self.nx)
         new.inputs, new.outputs = list(self.inputs), list(self.outputs)
         new.ops = dict(self.ops)
         new._index, new._consts = dict(self._index), dict(self._consts)
         new._temps, new.reserved = self._temps, set(self.reserved)
-        new._order = (new._stamp(), list(self._order[1])) if self._valid() else None
+        new.meta = self.meta.copy()
+        cached = self._cached()
+        new._order = (new._stamp(), list(cached)) if cached is not None else None
         return new
 
     def rebuilt(self, add: Callable[[Graph, str, dict], None]) -> Graph:
@@ -342,6 +371,7 @@ class Graph:
         new = Graph()
         new.ops, new.reserved = dict(self.ops), self.reserved | set(self.nx)
         new.nx.graph.update(self.nx.graph)
+        new.meta = self.meta.copy()
         for v in self.order():
             d = self.attrs(v)
             if d["op"] == "input":
@@ -430,77 +460,6 @@ class Graph:
         installs its picture there), as text when nothing draws it."""
         shown = Graph.display(self, include, exclude) if Graph.display else None
         return shown or {"text/plain": repr(self)}
-
-
-class IR(nx.DiGraph):
-    """networkx's DiGraph that counts its edits in ``version``, so that what is cached
-    about its structure (``Graph.order``) is known to be current, whatever edits it:
-    its own methods here, networkx functions that call them, or ``Graph``'s methods,
-    which write its dicts directly and call ``_edited``."""
-
-    version = 0
-
-    def add_node(self, *args: Any, **kwargs: Any) -> None:
-        super().add_node(*args, **kwargs)
-        _edited(self)
-
-    def add_nodes_from(self, *args: Any, **kwargs: Any) -> None:
-        super().add_nodes_from(*args, **kwargs)
-        _edited(self)
-
-    def remove_node(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_node(*args, **kwargs)
-        _edited(self)
-
-    def remove_nodes_from(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_nodes_from(*args, **kwargs)
-        _edited(self)
-
-    def add_edge(self, *args: Any, **kwargs: Any) -> None:
-        super().add_edge(*args, **kwargs)
-        _edited(self)
-
-    def add_edges_from(self, *args: Any, **kwargs: Any) -> None:
-        super().add_edges_from(*args, **kwargs)
-        _edited(self)
-
-    def remove_edge(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_edge(*args, **kwargs)
-        _edited(self)
-
-    def remove_edges_from(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_edges_from(*args, **kwargs)
-        _edited(self)
-
-    def clear(self) -> None:
-        super().clear()
-        _edited(self)
-
-    def clear_edges(self) -> None:
-        super().clear_edges()
-        _edited(self)
-
-
-def _edited(graph: nx.DiGraph) -> None:
-    """Count an edit of ``graph``'s structure (a plain DiGraph has no count to keep)."""
-    if isinstance(graph, IR):
-        graph.version += 1
-
-
-def _copy_digraph(old: nx.DiGraph) -> nx.DiGraph:
-    """nx.DiGraph.copy() for our graphs, in one pass over the dicts: each edge's data dict
-    is shared by its _succ and _pred entries, as networkx keeps it."""
-    new = IR()
-    new.graph.update(old.graph)
-    new._node.update((n, dict(d)) for n, d in old._node.items())
-    succ, pred = new._succ, new._pred
-    for n in old._node:
-        succ[n], pred[n] = {}, {}
-    for u, nbrs in old._succ.items():
-        out = succ[u]
-        for v, d in nbrs.items():
-            out[v] = pred[v][u] = dict(d)
-    return new
 
 
 @contextmanager

@@ -51,7 +51,7 @@ def lines(g: Graph, nodes: list[str], spelling: Spelling, keep: set[str],
     all (memory planning keeps some apart, ``memory.joinable``).
     """
     names, form, literal = spelling
-    attrs = g.nx._node  # read directly: millions of reads on big graphs
+    attrs = g.node_data()  # millions of reads on big graphs
     uses = Counter([a for n in nodes for a in attrs[n]["args"]])
     forms = {n: form(n) for n in nodes}  # once each, though a fold asks its consumer's too
     folded: dict[str, tuple[str, int, int]] = {}
@@ -83,10 +83,10 @@ def _operand(g: Graph, node: str, slot: int, a: str, names: dict[str, str],
              folded: dict[str, tuple[str, int, int]],
              literal: Callable[[float, bool], tuple[str, int]]) -> tuple[str, int, int, bool]:
     """(text, precedence, fold depth, was folded) of one operand."""
-    d = g.nx._node[a]
+    d = g.attrs(a)
     if d["op"] == "const":
         value = d["params"]["value"]
-        return (*literal(value, g.nx._node[node]["op"] == "pow" and slot == 1), 0, False)
+        return (*literal(value, g.attrs(node)["op"] == "pow" and slot == 1), 0, False)
     if a in folded:
         return (*folded.pop(a), True)
     return names[a], ATOM, 0, False
@@ -108,10 +108,10 @@ def _foldable_into(g: Graph, node: str, forms: dict[str, Form],
     """Its one consumer is printed here (``forms`` has the form of each printed node)
     and spells the operand once (no recomputing). A node read by others that are not
     printed here (a loop's graph around a kernel's) is not folded."""
-    if len(g.nx._succ[node]) != 1:
+    if g.n_readers(node) != 1:
         return False
-    (consumer,) = g.nx._succ[node]
+    (consumer,) = g.readers(node)
     if consumer not in forms or not joinable(node, consumer):
         return False
-    slot = g.nx._node[consumer]["args"].index(node)
+    slot = g.attrs(consumer)["args"].index(node)
     return forms[consumer][0].count("{%d}" % slot) == 1

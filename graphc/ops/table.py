@@ -49,7 +49,7 @@ class softplus(sp.Function):  # noqa: N801 - prints as the op's name
 
 
 def _elementwise_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    nodes = g.nx._node  # g is the Graph adding the node: read its dicts directly
+    nodes = g.node_data()  # g is the Graph adding the node
     return shapes.broadcast(*[nodes[a]["shape"] for a in args])
 
 

@@ -11,18 +11,18 @@ Passes never change a value beyond rounding of the order the original has (the
 precision rule, docs/performance.md; tests/test_precision.py); the numerically stable
 rewrites change only how a value is computed, toward the exact value.
 
-Each rewrite has a name; ``g.nx.graph["report"]`` counts how often each fired.
+Each rewrite has a name; ``g.meta.report`` counts how often each fired.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from ..ir.graph import Graph, paused_gc
 from ..ops.values import fold
 from .regroup import regrouped
 from .rules import RULES, const_value
+from .view import Reader
 
 PASSES = ("dce", "fold", "identities", "reassociate", "broadcasts", "stable", "cse",
           "memory")
@@ -34,7 +34,7 @@ the rules of rules.py."""
 def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:
     """The graph rewritten by the given passes; the output names stay."""
     enabled = set(PASSES if passes is None else passes)
-    report: Counter[str] = Counter(g.nx.graph.get("report", {}))
+    report: Counter[str] = Counter(g.meta.report)
     with paused_gc():
         for sweep in range(2):
             before = sum(report.values())
@@ -52,7 +52,7 @@ def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:
         if "reassociate" in enabled and _has_arrays(g) and (found := regrouped(g)):
             g, fired = found
             report.update(fired)
-    g.nx.graph["report"] = dict(report)
+    g.meta.report = dict(report)
     return g
 
 
@@ -75,13 +75,13 @@ def for_blocks(g: Graph) -> Graph:
     """``g`` for one block of same-shaped arrays (blocks.py): every input not declared a
     scalar becomes a vector of one length (the arrays flattened), so the helpers that
     undo broadcasting fold away. Only those exact rewrites run, so that a block
-    computes what the whole call does, to the bit. ``h.nx.graph["flattened"]``: some
+    computes what the whole call does, to the bit. ``h.meta.flattened``: some
     input was not a declared vector, so only sums of every element are full sums."""
     arrays = {i: g.attrs(i)["params"] for i in g.inputs
               if not (g.attrs(i)["params"]["declared"] and g.shape(i) == ())}
     h = _declared(g, dict.fromkeys(arrays, ("_n",)), ("broadcasts", "dce"))
-    h.nx.graph["flattened"] = any(not p["declared"] or len(p["shape"]) != 1
-                                  for p in arrays.values())
+    h.meta.flattened = any(not p["declared"] or len(p["shape"]) != 1
+                           for p in arrays.values())
     return h
 
 
@@ -91,7 +91,7 @@ def _declared(g: Graph, shapes: dict[str, tuple], passes: tuple[str, ...]) -> Gr
     h = g.copy()
     for i, shape in shapes.items():
         h.attrs(i)["params"] = {**h.attrs(i)["params"], "shape": shape, "declared": True}
-    h.nx.graph["report"] = {}
+    h.meta.report = {}
     return optimize(h, passes)
 
 
@@ -100,7 +100,7 @@ def _has_arrays(g: Graph) -> bool:
 
 
 # ---- the sweep ------------------------------------------------------------------------
-def _fold(g: Graph, op: str, args: tuple[str, ...], params: dict) -> float | None:
+def _fold(g: Reader, op: str, args: tuple[str, ...], params: dict) -> float | None:
     if not args:
         return None
     for a in args:  # a loop, not all(...): most nodes stop at their first operand
@@ -110,7 +110,7 @@ def _fold(g: Graph, op: str, args: tuple[str, ...], params: dict) -> float | Non
     return fold(g.op_named(op).fn, [const_value(g, a) for a in args], params)
 
 
-def _key(g: Graph, op: str, args: tuple[str, ...], params: dict) -> tuple:
+def _key(g: Reader, op: str, args: tuple[str, ...], params: dict) -> tuple:
     if g.op_named(op).commutative:
         args = tuple(sorted(args))
     return (op, args, tuple(sorted(params.items(), key=repr)) if params else ())
@@ -118,7 +118,8 @@ def _key(g: Graph, op: str, args: tuple[str, ...], params: dict) -> tuple:
 
 class _Simplifying:
     """The graph being built, whose ``add`` simplifies first: nodes a rule makes are
-    rewritten, folded and merged like every other node."""
+    rewritten, folded and merged like every other node. Rules get it as a ``RuleView``
+    and see nothing else of the graph."""
 
     def __init__(self, graph: Graph, enabled: set[str], report: Counter,
                  uses: dict[str, int]):
@@ -132,16 +133,13 @@ class _Simplifying:
                       for op, rules in RULES.items()}
         # the graph's readers, bound once: rules call them millions of times, always
         # with names of the graph, so they read its node dicts directly
-        nodes = graph.nx._node
+        nodes = graph.node_data()
         self.attrs = nodes.__getitem__
         self.args = lambda name: nodes[name]["args"]
         self.shape = lambda name: nodes[name]["shape"]
         self.elastic = lambda name: nodes[name]["elastic"]
         self.is_const = lambda name: nodes[name]["op"] == "const"
-        self.const, self.op_named = graph.const, graph.op_named
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.graph, name)
+        self.const, self.op_named, self.position = graph.const, graph.op_named, graph.position
 
     def simplify(self, op: str, args: tuple[str, ...], params: dict
                  ) -> tuple[str | None, str, tuple[str, ...], dict, tuple | None]:
@@ -193,9 +191,9 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
     new.ops = dict(g.ops)
     # Folded constants get generated names: none may take a name a later node keeps.
     new.reserved = g.reserved | set(g.nx)
-    new.nx.graph.update(g.nx.graph)
+    new.meta = g.meta.copy()
     replaced: dict[str, str] = {}
-    uses = {n: len(nbrs) for n, nbrs in g.nx._succ.items()}
+    uses = {n: g.n_readers(n) for n in g.nx}
     for o in g.outputs:
         uses[o] = uses.get(o, 0) + 1
     builder = _Simplifying(new, enabled, report, uses)

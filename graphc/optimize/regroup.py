@@ -51,7 +51,7 @@ def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
     def inner(n: str) -> bool:
         if not (g.attrs(n)["temp"] and n not in g.outputs and chained(n)):
             return False
-        readers = g.nx._succ[n]
+        readers = g.readers(n)
         if len(readers) != 1:
             return False
         ((reader, edge),) = readers.items()

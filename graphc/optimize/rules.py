@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..ir.graph import Graph
+from .view import Reader, RuleView
 
 Rewrite = str | tuple[str, tuple[str, ...], dict] | None
-Rule = Callable[[Graph, tuple[str, ...], dict], Rewrite]
+Rule = Callable[[RuleView, tuple[str, ...], dict], Rewrite]
 RULES: dict[str, list[tuple[str, str, Rule]]] = {}
 """op -> [(pass, rewrite name, rule)]: a rule returns an existing node, a new
 (op, args, params) to build instead, or None."""
@@ -30,16 +30,16 @@ def rule(op: str, kind: str, name: str) -> Callable[[Rule], Rule]:
     return register
 
 
-def const_value(g: Graph, name: str) -> Any:
+def const_value(g: Reader, name: str) -> Any:
     """The value of const node ``name``."""
     return g.attrs(name)["params"]["value"]
 
 
-def _is(g: Graph, name: str, value: float) -> bool:
+def _is(g: Reader, name: str, value: float) -> bool:
     return g.is_const(name) and const_value(g, name) == value
 
 
-def _op(g: Graph, name: str) -> str:
+def _op(g: Reader, name: str) -> str:
     return g.attrs(name)["op"]
 
 
@@ -48,18 +48,18 @@ def _swap(args: tuple[str, ...], k: int, new: str) -> tuple[str, ...]:
     return args[:k] + (new,) + args[k + 1:]
 
 
-def _scalar_const(g: Graph, name: str, value: float) -> bool:
+def _scalar_const(g: Reader, name: str, value: float) -> bool:
     return _is(g, name, value) and g.shape(name) == ()
 
 
-def _boolean(g: Graph, name: str) -> bool:
+def _boolean(g: Reader, name: str) -> bool:
     """A comparison's array of bools: ``b * 1.0`` is a number, ``b`` is not."""
     return g.op_named(_op(g, name)).dtype == "bool"
 
 
 # ---- identities -------------------------------------------------------------------
 @rule("add", "identities", "x + -y -> x - y")
-def _add_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _add_neg(g: RuleView, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((1, 0), (0, 1)):
         if _op(g, args[mine]) == "neg":
             return ("sub", (args[other], g.args(args[mine])[0]), {})
@@ -67,7 +67,7 @@ def _add_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("add", "identities", "x + x -> 2 * x")
-def _twice(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _twice(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """An array added to itself is doubled: the 2 can then meet other constants
     (d(x @ x) = x_bar x + x_bar x = 2 x_bar x)."""
     if args[0] == args[1] and _known_array(g, args[0]):
@@ -76,7 +76,7 @@ def _twice(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("add", "identities", "x + 0 -> x")
-def _add_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _add_zero(g: RuleView, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((1, 0), (0, 1)):
         if _scalar_const(g, args[mine], 0.0) and not _boolean(g, args[other]):
             return args[other]
@@ -84,7 +84,7 @@ def _add_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("sub", "identities", "x - 0 -> x")
-def _sub_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _sub_zero(g: RuleView, args: tuple, params: dict) -> Rewrite:
     if _scalar_const(g, args[1], 0.0) and not _boolean(g, args[0]):
         return args[0]
     if _scalar_const(g, args[0], 0.0) and not _boolean(g, args[1]):
@@ -93,7 +93,7 @@ def _sub_zero(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("mul", "identities", "x * 1 -> x")
-def _mul_one(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _mul_one(g: RuleView, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((0, 1), (1, 0)):
         if _boolean(g, args[other]):
             continue
@@ -105,7 +105,7 @@ def _mul_one(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("mul", "identities", "x * where(c, a, b) -> where(c, x * a, x * b)")
-def _into_choice(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _into_choice(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """A choice between constants (relu's, abs's derivative), times an array: the array
     chosen, scaled. The same numbers (x * 0 stays x * 0), and the dtype is x's, where
     np.where(c, 1.0, 0.0) alone is a float64 array."""
@@ -122,18 +122,18 @@ def _into_choice(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 @rule("div", "identities", "x / 1 -> x")
 @rule("pow", "identities", "x ** 1 -> x")
-def _by_one(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _by_one(g: RuleView, args: tuple, params: dict) -> Rewrite:
     return args[0] if _scalar_const(g, args[1], 1.0) and not _boolean(g, args[0]) else None
 
 
 @rule("neg", "identities", "--x -> x")
-def _neg_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _neg_neg(g: RuleView, args: tuple, params: dict) -> Rewrite:
     return g.args(args[0])[0] if _op(g, args[0]) == "neg" else None
 
 
 def _pull_sign(op: str) -> Rule:
     """(-a) op b -> -(a op b): the minus can then meet another (x + -y, --x)."""
-    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+    def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
         for k in (0, 1):
             if _op(g, args[k]) == "neg":
                 return ("neg", (g.add(op, _swap(args, k, g.args(args[k])[0])),), {})
@@ -146,14 +146,14 @@ rule("div", "identities", "(-a) / b -> -(a / b)")(_pull_sign("div"))
 
 
 @rule("sub", "identities", "x - -y -> x + y")
-def _sub_neg(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _sub_neg(g: RuleView, args: tuple, params: dict) -> Rewrite:
     if _op(g, args[1]) == "neg":
         return ("add", (args[0], g.args(args[1])[0]), {})
     return None
 
 
 @rule("neg", "identities", "-(c * x) -> (-c) * x")
-def _neg_into_constant(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _neg_into_constant(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """A sign that meets a constant costs no pass over an array (``-(400 * x)``)."""
     inner = args[0]
     if _op(g, inner) == "mul" and g.uses.get(inner, 1) == 1 and _known_array(g, inner):
@@ -165,7 +165,7 @@ def _neg_into_constant(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("mul", "identities", "x * (c / y) -> (x / y) * c")
-def _by_reciprocal(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _by_reciprocal(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """An array times a constant over an array is a quotient: one pass, and no array
     of reciprocals to keep when every product does it (d log p = 1 / p); the constant
     moves on outward. A scalar x stays: it is gathered with other scalars first."""
@@ -178,7 +178,7 @@ def _by_reciprocal(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("mul", "identities", "c1 * (c2 * x) -> (c1 c2) * x")
-def _constants_together(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _constants_together(g: RuleView, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((0, 1), (1, 0)):
         c, inner = args[mine], args[other]
         if g.is_const(c) and g.shape(c) == () and _op(g, inner) == "mul":
@@ -213,7 +213,7 @@ def _product(c1: float, c2: float) -> float | None:
 _PARTNER = {"sin": "cos", "cos": "sin"}
 
 
-def _trig_square(g: Graph, name: str) -> tuple[str, str] | None:
+def _trig_square(g: Reader, name: str) -> tuple[str, str] | None:
     """``(op, x)`` when node ``name`` is sin(x)**2 or cos(x)**2 (as t * t or t ** 2)."""
     op = _op(g, name)
     if not (op == "mul" and g.args(name)[0] == g.args(name)[1]
@@ -224,7 +224,7 @@ def _trig_square(g: Graph, name: str) -> tuple[str, str] | None:
 
 
 @rule("sub", "identities", "1 - sin(x)**2 -> cos(x)**2")
-def _one_minus_trig_square(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _one_minus_trig_square(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """One pass instead of two when cos(x) is at hand (it is, in the derivative of
     sin(x) * cos(x)): cos(x)**2 is then often made already (common subexpressions)."""
     found = _trig_square(g, args[1]) if _scalar_const(g, args[0], 1.0) else None
@@ -235,7 +235,7 @@ def _one_minus_trig_square(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("add", "identities", "(a - sin(x)**2) + 1 -> a + cos(x)**2")
-def _regroup_for_trig(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _regroup_for_trig(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """The 1 meets the square it cancels: cos² - sin² + 1 = cos² + cos² = 2 cos²."""
     for k in (0, 1):
         diff, one = args[k], args[1 - k]
@@ -247,16 +247,16 @@ def _regroup_for_trig(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 # ---- reassociate: constants and scalars move out, so they meet and arrays do less ----
-def _true_scalar(g: Graph, name: str) -> bool:
+def _true_scalar(g: Reader, name: str) -> bool:
     return g.shape(name) == () and not g.elastic(name)
 
 
-def _known_array(g: Graph, name: str) -> bool:
+def _known_array(g: Reader, name: str) -> bool:
     """An array now, whatever the call: a static shape with axes, none decided later."""
     return g.shape(name) != () and not g.elastic(name)
 
 
-def _scaled(g: Graph, name: str) -> tuple[str, str, str] | None:
+def _scaled(g: Reader, name: str) -> tuple[str, str, str] | None:
     """``(x, s, op)`` when node ``name`` is a known array x times (op "mul") or divided
     by (op "div") a true scalar s."""
     if not _known_array(g, name) or _op(g, name) not in ("mul", "div"):
@@ -270,7 +270,7 @@ def _scaled(g: Graph, name: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _combinable(g: Graph, op: str, s: str, r: str) -> bool:
+def _combinable(g: Reader, op: str, s: str, r: str) -> bool:
     """Whether scalars ``s op r`` may be made one factor: not two constants whose product
     or quotient float32 cannot hold (see ``_product``)."""
     if not (g.is_const(s) and g.is_const(r)):
@@ -283,7 +283,7 @@ def _combinable(g: Graph, op: str, s: str, r: str) -> bool:
     return _product(a, b) is not None
 
 
-def _together(g: Graph, first: tuple[str, str], second: tuple[str, str]
+def _together(g: Reader, first: tuple[str, str], second: tuple[str, str]
               ) -> tuple[str, str] | None:
     """Two scalar factors ``(op, s)`` as one: ``* s * r -> * (s * r)``, ``* s / r -> * (s / r)``,
     ``/ s * r -> * (r / s)``, ``/ s / r -> / (s * r)``; None for two constants that
@@ -297,13 +297,13 @@ def _together(g: Graph, first: tuple[str, str], second: tuple[str, str]
     return "mul", g.add("div", (s, r) if op1 == "mul" else (r, s))
 
 
-def _single(g: Graph, name: str) -> tuple[str, str, str] | None:
+def _single(g: RuleView, name: str) -> tuple[str, str, str] | None:
     """``_scaled`` of a node nothing else uses: taking its scalar out costs no pass."""
     return _scaled(g, name) if g.uses.get(name, 1) == 1 else None
 
 
 @rule("mul", "reassociate", "(x * s) * y -> (x * y) * s")
-def _scalars_first(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _scalars_first(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """True scalars meet each other before they meet an array, and move out of products
     of arrays: ``(x * s) * t -> x * (s * t)``, ``(x * s) * (y / r) -> (x * y) * (s / r)``.
     Each array is then touched once, and a sum can take the scalar out (P6's gradient).
@@ -329,7 +329,7 @@ def _scalars_first(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("div", "reassociate", "(x * s) / y -> (x / y) * s")
-def _scalars_first_div(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _scalars_first_div(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """Division's cases of the rule above: ``(x * s) / t -> x * (s / t)``,
     ``t / (y * r) -> (t / r) / y``, ``(x * s) / (y / r) -> (x / y) * (s * r)``."""
     a, b = args
@@ -358,7 +358,7 @@ def _scalars_first_div(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("pow", "reassociate", "(x * s) ** k -> x ** k * s ** k")
-def _scalar_out_of_power(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _scalar_out_of_power(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """A true scalar leaves an integer power of an array: ``(x / s) ** 2`` is
     ``x ** 2 / s ** 2``, and the division by ``s ** 2`` can then meet other scalars
     (P6's ``-0.5 * ((x - m) / s) ** 2`` scales ``(x - m) ** 2`` once, a pass fewer).
@@ -380,7 +380,7 @@ def _scalar_out_of_power(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("mul", "reassociate", "x * (c * y) -> (x * y) * c")
-def _constant_outward(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _constant_outward(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """The constant moves out to meet other constants. An array ``c * y`` used
     elsewhere stays: it is made anyway, and splitting it would make ``x * y`` too."""
     for k in (0, 1):
@@ -403,7 +403,7 @@ def _factor(op: str) -> Rule:
     elsewhere stay, since they are made anyway."""
     flip = {"add": "sub", "sub": "add"}
 
-    def factor(g: Graph, args: tuple, params: dict) -> Rewrite:
+    def factor(g: RuleView, args: tuple, params: dict) -> Rewrite:
         if not _known_array(g, args[0]):
             return None
         parts = [_single(g, a) for a in args]
@@ -424,7 +424,7 @@ rule("add", "reassociate", "s*a + s*b -> s*(a + b)")(_factor("add"))
 rule("sub", "reassociate", "s*a - s*b -> s*(a - b)")(_factor("sub"))
 
 
-def _alike_arrays(g: Graph, names: tuple[str, ...] | list[str]) -> bool:
+def _alike_arrays(g: Reader, names: tuple[str, ...] | list[str]) -> bool:
     """Known arrays of one shape, none a seed of ones or a broadcast (the broadcasts
     pass removes those): regrouping them changes no broadcast."""
     shape = g.shape(names[0])
@@ -433,21 +433,20 @@ def _alike_arrays(g: Graph, names: tuple[str, ...] | list[str]) -> bool:
 
 
 @rule("mul", "reassociate", "(a * b) * c -> a * (b * c), earlier factors first")
-def _earlier_first(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _earlier_first(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """Of three array factors, the two made earlier meet first: in a gradient,
     ``(x_bar * c) * c -> x_bar * (c * c)``, a product of forward values that can be
     made while they are fresh (and then freed), and a common factor ``x_bar`` for
     the sum it goes into."""
     if not _known_array(g, args[0]):
         return None
-    index = g._index
     for k in (0, 1):
         inner, c = args[k], args[1 - k]
         if _op(g, inner) != "mul" or g.uses.get(inner, 1) != 1:
             continue
         a, b = g.args(inner)
-        latest, other = (a, b) if index[a] >= index[b] else (b, a)
-        if index[latest] > index[c] and _alike_arrays(g, (a, b, c)):
+        latest, other = (a, b) if g.position(a) >= g.position(b) else (b, a)
+        if g.position(latest) > g.position(c) and _alike_arrays(g, (a, b, c)):
             return ("mul", (latest, g.add("mul", (other, c))), {})
     return None
 
@@ -456,7 +455,7 @@ def _array_factor(op: str) -> Rule:
     """a*x + a*y -> a*(x + y) for arrays of one shape (also a*x + a -> a*(x + 1)):
     one pass fewer, and in a gradient the part that is only forward values can be
     made during the forward sweep. Products used elsewhere stay."""
-    def factor(g: Graph, args: tuple, params: dict) -> Rewrite:
+    def factor(g: RuleView, args: tuple, params: dict) -> Rewrite:
         if not (_known_array(g, args[0]) and _alike_arrays(g, args)):
             return None
         terms = []
@@ -474,7 +473,7 @@ def _array_factor(op: str) -> Rule:
     return factor
 
 
-def _other(g: Graph, product: str, factor: str) -> str:
+def _other(g: Reader, product: str, factor: str) -> str:
     x, y = g.args(product)
     return y if x == factor else x
 
@@ -486,7 +485,7 @@ rule("sub", "reassociate", "a*x - a*y -> a*(x - y) for arrays")(_array_factor("s
 def _scalar_out_of(reduction: str, op: str) -> Rule:
     """sum(x * s) -> sum(x) * s for a true scalar s: one multiplication, not one per
     element (division alike)."""
-    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+    def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
         if _op(g, inner) == op and g.uses.get(inner, 1) == 1:  # else the product stays
             for k in ((0, 1) if op == "mul" else (1,)):
@@ -502,7 +501,7 @@ def _scalar_out_of(reduction: str, op: str) -> Rule:
 def _scaled_factor_out_of(reduction: str) -> Rule:
     """sum((x * s) * y) -> sum(x * y) * s even when x * s is used elsewhere: the
     product inside the sum is made anyway (or becomes a dot), now without the scalar."""
-    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+    def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
         if _op(g, inner) != "mul" or g.uses.get(inner, 1) != 1 \
                 or not all(_known_array(g, a) for a in g.args(inner)):
@@ -523,7 +522,7 @@ for _r in ("sum", "mean"):
 
 
 @rule("sum", "reassociate", "sum(x * y) -> x @ y")  # and sum(x ** 2) -> x @ x
-def _dot(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _dot(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """A sum over every element of a product of two vectors of one known shape is their
     dot product: one BLAS call, no product array."""
     inner = args[0]
@@ -546,7 +545,7 @@ def _dot(g: Graph, args: tuple, params: dict) -> Rewrite:
 _NONNEGATIVE = ("exp", "sqrt", "abs", "sigmoid", "softplus", "relu", "softmax")
 
 
-def _sign_operands(g: Graph, name: str) -> tuple[str, ...]:
+def _sign_operands(g: Reader, name: str) -> tuple[str, ...]:
     """The operands whose signs decide node ``name``'s."""
     op = _op(g, name)
     if op in ("mul", "div", "add", "sub", "neg", "maximum") and not _even_power(g, name):
@@ -556,7 +555,7 @@ def _sign_operands(g: Graph, name: str) -> tuple[str, ...]:
     return ()
 
 
-def _even_power(g: Graph, name: str) -> bool:
+def _even_power(g: Reader, name: str) -> bool:
     """x ** k for an even integer constant k, or x * x."""
     op, args = _op(g, name), g.args(name)
     if op == "mul":
@@ -566,7 +565,7 @@ def _even_power(g: Graph, name: str) -> bool:
     return float(const_value(g, args[1])) % 2 == 0
 
 
-def _sign_rule(g: Graph, name: str, signs: dict[str, int]) -> int:
+def _sign_rule(g: Reader, name: str, signs: dict[str, int]) -> int:
     op = _op(g, name)
     if op == "const":
         value = np.asarray(const_value(g, name))
@@ -588,7 +587,7 @@ def _sign_rule(g: Graph, name: str, signs: dict[str, int]) -> int:
     return s[0] if s else 0  # sum, mean and the identities keep the sign
 
 
-def sign_of(g: Graph, name: str, signs: dict[str, int] | None = None) -> int:
+def sign_of(g: Reader, name: str, signs: dict[str, int] | None = None) -> int:
     """1 when node ``name`` is never negative, -1 when never positive, 0 when not known
     (NaN aside); ``signs`` (by default the graph's own ``signs``, if it has one)
     remembers the nodes already seen. A sum of terms of one sign cannot cancel:
@@ -625,7 +624,7 @@ def _split_sum(reduction: str, op: str) -> Rule:
     sum(x - y) with y = x + 2e-4 and x near 1e4 is 0.0 in float32, the difference of
     two sums of 1e4s. Not deeper than 100 terms into a chain (a sum of 500 would
     exhaust Python's stack)."""
-    def split(g: Graph, args: tuple, params: dict) -> Rewrite:
+    def split(g: RuleView, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
         if _op(g, inner) != op or g.uses.get(inner, 1) != 1 or not _known_array(g, inner) \
                 or _SPLIT_DEPTH[0] >= 100:
@@ -652,7 +651,7 @@ for _r in ("sum", "mean"):
 
 # ---- broadcasts: the ones seed and broadcast views move out of the way -------------
 @rule("mul", "broadcasts", "ones * x -> broadcast x")
-def _times_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _times_ones(g: RuleView, args: tuple, params: dict) -> Rewrite:
     for mine, other in ((0, 1), (1, 0)):
         if _op(g, args[mine]) == "ones_like":
             return ("broadcast_like", (args[other], args[mine]), {})
@@ -661,7 +660,7 @@ def _times_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 def _pull_broadcast(op: str) -> Rule:
     """broadcast(a) op b -> broadcast(a op b): the broadcast view waits until the end."""
-    def pull(g: Graph, args: tuple, params: dict) -> Rewrite:
+    def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
         for k in ((0, 1) if op == "mul" else (0,)):
             if _op(g, args[k]) == "broadcast_like":
                 inner, like = g.args(args[k])
@@ -676,7 +675,7 @@ rule("div", "broadcasts", "broadcast(a) / b -> broadcast(a / b)")(_pull_broadcas
 
 def _join_broadcasts(op: str) -> Rule:
     """broadcast(a, y) op broadcast(b, y) -> broadcast(a op b, y)."""
-    def join(g: Graph, args: tuple, params: dict) -> Rewrite:
+    def join(g: RuleView, args: tuple, params: dict) -> Rewrite:
         if all(_op(g, a) == "broadcast_like" for a in args):
             (a, y), (b, z) = (g.args(x) for x in args)
             if y == z:
@@ -692,7 +691,7 @@ rule("sub", "broadcasts", "broadcast(a) - broadcast(b) -> broadcast(a - b)")(
 
 
 @rule("broadcast_like", "broadcasts", "broadcast to ones_like(y) -> broadcast to y")
-def _like_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _like_ones(g: RuleView, args: tuple, params: dict) -> Rewrite:
     if _op(g, args[1]) == "ones_like":
         return ("broadcast_like", (args[0], g.args(args[1])[0]), {})
     return None
@@ -700,7 +699,7 @@ def _like_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 def _ones_to_one(op: str) -> Rule:
     """x + ones_like(y) -> broadcast(x + 1.0, y): a scalar instead of an array of ones."""
-    def swap(g: Graph, args: tuple, params: dict) -> Rewrite:
+    def swap(g: RuleView, args: tuple, params: dict) -> Rewrite:
         for k in (0, 1):
             if _op(g, args[k]) == "ones_like":
                 return ("broadcast_like", (g.add(op, _swap(args, k, g.const(1.0))),
@@ -714,7 +713,7 @@ rule("sub", "broadcasts", "x - ones -> broadcast(x - 1)")(_ones_to_one("sub"))
 
 
 @rule("neg", "broadcasts", "-broadcast(a) -> broadcast(-a)")
-def _neg_broadcast(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _neg_broadcast(g: RuleView, args: tuple, params: dict) -> Rewrite:
     if _op(g, args[0]) == "broadcast_like":
         inner, like = g.args(args[0])
         return ("broadcast_like", (g.add("neg", (inner,)), like), {})
@@ -723,7 +722,7 @@ def _neg_broadcast(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 @rule("broadcast_like", "broadcasts", "broadcast to its own shape -> x")
 @rule("sum_to", "broadcasts", "sum to its own shape -> x")
-def _same_shape(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _same_shape(g: RuleView, args: tuple, params: dict) -> Rewrite:
     x, like = args
     if g.elastic(x) or g.elastic(like):
         return None  # shapes known only at call time
@@ -734,7 +733,7 @@ def _same_shape(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("ones_like", "broadcasts", "ones_like(scalar) -> 1.0")
-def _scalar_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _scalar_ones(g: RuleView, args: tuple, params: dict) -> Rewrite:
     x = args[0]
     if g.shape(x) == () and not g.elastic(x):
         return g.const(1.0)  # a Python float: NumPy keeps the output's float32
@@ -742,7 +741,7 @@ def _scalar_ones(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("add", "broadcasts", "x + unslice(g) -> add_slice(x, g)")
-def _add_unslice(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _add_unslice(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """Add a slice's adjoint into x where it belongs, instead of padding it with zeros."""
     for mine, other in ((1, 0), (0, 1)):
         x = args[mine]
@@ -754,7 +753,7 @@ def _add_unslice(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 # ---- numerically stable forms --------------------------------------------------------
 @rule("div", "stable", "1 / (1 + exp(-z)) -> sigmoid(z)")
-def _sigmoid(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _sigmoid(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """The hand-written logistic becomes the op, so its derivative is f * (1 - f): two
     passes over f instead of 1 / t**2 * exp(-z), and no inf * 0 for very negative z.
     The value is computed exactly as written. Not when the exp or the sum is needed
@@ -771,7 +770,7 @@ def _sigmoid(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("log", "stable", "log(sigmoid(x)) -> -softplus(-x)")
-def _log_sigmoid(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _log_sigmoid(g: RuleView, args: tuple, params: dict) -> Rewrite:
     x = args[0]
     if _op(g, x) == "sigmoid":
         return ("neg", (g.add("softplus", (g.add("neg", g.args(x)),)),), {})
@@ -782,7 +781,7 @@ def _log_sigmoid(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("log", "stable", "log(sum(exp(x))) -> logsumexp(x)")
-def _log_sum_exp(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _log_sum_exp(g: RuleView, args: tuple, params: dict) -> Rewrite:
     s = args[0]
     if _op(g, s) == "sum" and _op(g, g.args(s)[0]) == "exp":
         p = g.attrs(s)["params"]
@@ -792,19 +791,19 @@ def _log_sum_exp(g: Graph, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("log", "stable", "log(softmax(x)) -> log_softmax(x)")
-def _log_softmax(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _log_softmax(g: RuleView, args: tuple, params: dict) -> Rewrite:
     if _op(g, args[0]) == "softmax":
         return ("log_softmax", g.args(args[0]), dict(g.attrs(args[0])["params"]))
     return None
 
 
 @rule("log", "stable", "log(exp(x)) -> x")
-def _log_exp(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _log_exp(g: RuleView, args: tuple, params: dict) -> Rewrite:
     return g.args(args[0])[0] if _op(g, args[0]) == "exp" else None
 
 
 @rule("neg", "stable", "-mean(sum(y * log_softmax(x))) -> cross_entropy(x, y)")
-def _cross_entropy(g: Graph, args: tuple, params: dict) -> Rewrite:
+def _cross_entropy(g: RuleView, args: tuple, params: dict) -> Rewrite:
     m = args[0]
     if _op(g, m) != "mean" or g.attrs(m)["params"]["axis"] not in (None, 0, -1):
         return None

@@ -204,7 +204,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
         if show == "forward":
             h = autodiff.forward(g, wrt=[x], of=out)
             got = h.run(dict(env))
-            scene.second = {v: got[t] for v, t in h.nx.graph["tangents"][x].items()}
+            scene.second = {v: got[t] for v, t in h.meta.tangents[x].items()}
             scene.second_label = "∂{}/∂" + _braced(x)
         else:
             symbolic = local_derivatives(g)
