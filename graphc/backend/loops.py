@@ -30,7 +30,7 @@ import numpy as np
 
 from ..ir import printer
 from ..ir.graph import Graph
-from ..ops import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op
+from ..ops import ADD, ATOM, COMPARE, MUL, UNARY, Op, Trait
 from . import blocks
 
 LIMIT = 2_000
@@ -88,10 +88,6 @@ def _heaviside(x, h):
 
 JITTED = (_pick, _maximum, _minimum, _heaviside)
 """Helpers the loops call, shipped compiled by numba (``@numba.njit``)."""
-_SPELLED_AS_NUMPY = frozenset(
-    name for name, op in OPS.items()
-    if op.elementwise and name not in SCALAR and not op.code.startswith("_")
-) | {"neg", "gt", "ge", "lt", "le", "eq", "ne"}
 
 
 def scalar_form(g: Graph) -> Callable[[str], printer.Form]:
@@ -126,7 +122,7 @@ def fusable(split: blocks.Split) -> bool:
     h, outside = split.graph, set(split.before) | set(split.after)
     if any(h.op(o).dtype == "bool" for o in split.outputs):
         return False  # a comparison: NumPy's result is bool, the loop's arrays float64
-    if any(h.attrs(n)["op"] in blocks.SHIFTS for n in h.order()) and any(
+    if any(Trait.SHIFTS in h.op(n).traits for n in h.order()) and any(
             shrinks(h)[o] for o in split.outputs):
         return False  # an array output shorter than the inputs
     return all(_spelled(h.op(n)) for n in h.order()
@@ -137,7 +133,9 @@ def _spelled(op: Op) -> bool:
     if op.body is not None:
         return all(_spelled(op.body.op(m)) for m in op.body.order()
                    if op.body.attrs(m)["op"] not in ("input", "const"))
-    return op.name in SCALAR or op.name in _SPELLED_AS_NUMPY or op.name in blocks.SHIFTS
+    # else a pointwise op whose NumPy template numba compiles for one float as it is
+    return op.name in SCALAR or op.pointwise and not op.code.startswith("_") \
+        or Trait.SHIFTS in op.traits
 
 
 def shrinks(g: Graph) -> dict[str, int]:

@@ -119,9 +119,14 @@ def vjp(rule: Callable[[R, R], tuple[R | None, ...]]) -> Callable[..., tuple[str
     return on_names
 
 
-def jvp(rule: Callable[[R, tuple[R | None, ...]], R | None]) -> Callable[..., str | None]:
-    """A jvp written on handles, ``rule(out, tangent of each operand or None) -> tangent
-    or None``, as the op table's ``jvp(g, node, dots)`` on node names."""
+Tangents = tuple[Any, ...]
+"""Each operand's tangent, an R, or None where it is zero (never for an op of one
+operand: forward mode asks only when some tangent is not zero)."""
+
+
+def jvp(rule: Callable[[R, Tangents], R | None]) -> Callable[..., str | None]:
+    """A jvp written on handles, ``rule(out, tangent of each operand) -> tangent or
+    None``, as the op table's ``jvp(g, node, dots)`` on node names."""
     def on_names(g: Any, node: str, dots: tuple[str | None, ...]) -> str | None:
         found = rule(R(g, node), tuple(None if d is None else R(g, d) for d in dots))
         return None if found is None else found.node

@@ -3,7 +3,8 @@
 An elementwise op is declared by its scalar sympy ``formula``; its local derivatives
 are ``sympy.diff`` of that formula (see ``derive.py``), never typed by hand. A
 structural op (``where``, ``sum_to``, ...) states its ``vjp``/``jvp`` as rules that
-build graph nodes, so the gradient is a graph in the same IR.
+build graph nodes, written with expression handles (``expr.py``), so the gradient is a
+graph in the same IR. What other layers ask about an op is one of its ``Trait`` flags.
 
 ``code`` is the NumPy template the emitter prints (``{0}`` is the first operand,
 ``{axis}`` a parameter); ``fn`` is the same computation for the interpreter, so that
@@ -16,6 +17,7 @@ import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,7 @@ import sympy as sp
 
 from ..errors import UnknownOpError
 from . import shapes
-from .expr import R, jvp, vjp, where
+from .expr import R, Tangents, jvp, vjp, where
 
 # Precedence of what a template prints, Python's order; ATOM needs no parentheses.
 COMPARE, ADD, MUL, UNARY, POW, ATOM = 4, 5, 6, 7, 8, 9
@@ -71,7 +73,9 @@ class Trait(enum.Flag):
     # its value is its first operand's, up to broadcasting (alias, sum_to,
     # broadcast_like): the identity on same-shaped arrays, a local derivative of 1
     IDENTITY = enum.auto()
-    UNSTACKED = enum.auto()     # its jvp takes tangents of its own shape, no direction axis
+    # its rules need tangents and adjoints of its own shape: no direction axis (forward
+    # mode's stacked tangents), no adjoint stretched over the output (reverse mode's)
+    UNSTACKED = enum.auto()
     STACKING = enum.auto()      # makes forward mode's direction-stacked tangents; no vjp
     SHIFTS = enum.auto()        # reads a vector at other indices (slices): a stencil
     FRESH = enum.auto()         # memory: the result is a new array, never a view
@@ -129,28 +133,28 @@ class Op:
     def elementwise(self) -> bool:
         return self.formula is not None
 
-    @property
+    @cached_property  # asked per node: read from the flags once
     def pointwise(self) -> bool:
         """Element i from element i of the operands: a formula op, or ``POINTWISE``."""
         return self.formula is not None or Trait.POINTWISE in self.traits
 
-    @property
+    @cached_property
     def public(self) -> bool:
         return Trait.INTERNAL not in self.traits
 
-    @property
+    @cached_property
     def differentiable(self) -> bool:
         return Trait.NO_DERIVATIVE not in self.traits
 
-    @property
+    @cached_property
     def commutative(self) -> bool:
         return Trait.COMMUTATIVE in self.traits
 
-    @property
+    @cached_property
     def fresh(self) -> bool:
         return Trait.FRESH in self.traits
 
-    @property
+    @cached_property
     def writes_out(self) -> bool:
         return Trait.WRITES_OUT in self.traits
 
@@ -288,7 +292,7 @@ def _where_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 
 
 @jvp
-def _where_jvp(out: R, dots: tuple[R | None, ...]) -> R | None:
+def _where_jvp(out: R, dots: Tangents) -> R | None:
     if dots[1] is None and dots[2] is None:
         return None
     return where(out.args[0], dots[1] or 0.0, dots[2] or 0.0)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from . import shapes
-from .expr import R, jvp, vjp
+from .expr import R, Tangents, jvp, vjp
 from .table import ATOM, MUL, UNARY, Op, Trait, _register
 
 
@@ -112,7 +112,6 @@ def _lift_like(t, like):
     return t.reshape(t.shape[:1] + (1,) * extra + t.shape[1:]) if extra > 0 else t
 
 
-
 def _matmul_grad(grad, a, b, slot):
     """d(a @ b) for operand ``slot`` (0: a, 1: b), for shapes known only now: a vector
     as a 1-row/1-column matrix, the batch axes broadcasting added summed away."""
@@ -177,22 +176,10 @@ def _add_slice(base, g, start, stop, axis, out=None):
     return out
 
 
-
 def _slice_np(x, start=None, stop=None, axis=0):
     index = [slice(None)] * np.ndim(x)
     index[axis] = slice(start, stop)
     return x[tuple(index)]
-
-
-
-def _slice_code(params: dict) -> str:
-    bounds = f"{'' if params['start'] is None else params['start']}:" \
-             f"{'' if params['stop'] is None else params['stop']}"
-    axis = params["axis"]
-    if axis >= 0:
-        return "{0}[" + ":, " * axis + bounds + "]"
-    return "{0}[..., " + bounds + ", :" * (-axis - 1) + "]"  # axis -2: x[..., 1:, :]
-
 
 
 def _size_ratio(x, y):
@@ -200,7 +187,6 @@ def _size_ratio(x, y):
     ratio = np.size(x) / np.size(y)
     # an empty x: 0 as NumPy's float, so that dividing by it is inf, not ZeroDivisionError
     return ratio if ratio else np.asarray(x).dtype.type(0) if np.ndim(x) else 0.0
-
 
 
 # ---- shapes -------------------------------------------------------------------------
@@ -221,121 +207,12 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-def _reduced(shape: shapes.Shape, axis: Any, keepdims: bool) -> shapes.Shape:
-    axes = _axes(axis, len(shape))
-    if keepdims:
-        return tuple(1 if i in axes else d for i, d in enumerate(shape))
-    return tuple(d for i, d in enumerate(shape) if i not in axes)
-
-
-def _matmul_shape(a: shapes.Shape, b: shapes.Shape) -> shapes.Shape:
-    if not a or not b:
-        raise ShapeError("@ needs operands with at least one dimension (use * for scalars)")
-    if len(a) == 1 and len(b) > 2 or len(b) == 1 and len(a) > 2:
-        raise ShapeError("a vector @ a stack of matrices is not supported: make the vector "
-                         "a 1-row or 1-column matrix")
-    a2, b2 = (a if len(a) > 1 else (1,) + a), (b if len(b) > 1 else b + (1,))
-    if a2[-1] != b2[-2]:
-        raise ShapeError(f"inner dimensions {a2[-1]} and {b2[-2]} differ")
-    batch = shapes.broadcast(a2[:-2], b2[:-2])
-    out = batch + a2[-2:-1] + b2[-1:]
-    if len(a) == 1:
-        out = out[:-2] + out[-1:]
-    if len(b) == 1:
-        out = out[:-1]
-    return out
-
-
 def _shape_of(fn):
     return lambda g, args, params: fn(*(g.shape(a) for a in args))
 
 
 def _params_shape(rule):
     return lambda g, args, params: rule(*(g.shape(a) for a in args), **params)
-
-
-def _slice_shape(x: shapes.Shape, start: Any = None, stop: Any = None,
-                 axis: int = 0) -> shapes.Shape:
-    (a,) = _axes(axis, len(x))
-    d = x[a]
-    if isinstance(d, int):
-        size: shapes.Dim = len(range(d)[slice(start, stop)])
-    else:  # symbolic: N[1:] and N[:-1] are both "N-1", so they broadcast together
-        s0 = start or 0
-        if s0 < 0:
-            size = -s0 if stop is None else max(stop - s0, 0)
-        elif stop is not None and stop >= 0:
-            size = max(stop - s0, 0)
-        else:
-            cut = s0 - (stop or 0)
-            base, _, less = d.partition("-")  # N-1 cut by 1 more is N-2, as N[2:] is
-            size = f"{base}-{int(less or 0) + cut}" if cut else d
-    return x[:a] + (size,) + x[a + 1:]
-
-
-
-def _reduce_shape(x: shapes.Shape, axis: Any = None, keepdims: bool = False) -> shapes.Shape:
-    return _reduced(x, axis, keepdims)
-
-
-def _along_shape(x: shapes.Shape, axis: Any = -1) -> shapes.Shape:
-    _axes(axis, len(x))
-    return x
-
-
-def _lse_shape(x: shapes.Shape, axis: Any = -1, keepdims: bool = False) -> shapes.Shape:
-    return _reduced(x, axis, keepdims)
-
-
-def _ce_shape(logits: shapes.Shape, labels: shapes.Shape) -> shapes.Shape:
-    if not logits:
-        raise ShapeError("cross_entropy needs logits with a class axis, e.g. [N, C]")
-    try:  # as the elementwise ops its expand and gradient are made of see them
-        stretched = shapes.broadcast(logits, labels)
-    except ShapeError:
-        stretched = None
-    if len(labels) != len(logits) or stretched != logits:
-        raise ShapeError(f"labels {shapes.format_shape(labels)} must be one-hot with the "
-                         f"shape of the logits {shapes.format_shape(logits)}")
-    return ()
-
-
-def _mse_shape(pred: shapes.Shape, target: shapes.Shape) -> shapes.Shape:
-    shapes.broadcast(pred, target)
-    return ()
-
-
-def _T_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
-    return tuple(reversed(x))
-
-
-def _mT_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
-    if len(x) < 2:
-        raise ShapeError("needs at least two dimensions")
-    return x[:-2] + (x[-1], x[-2])
-
-
-def _reduces_all(params: dict) -> bool:
-    return params.get("axis") is None and not params.get("keepdims")
-
-
-
-def _reversed_last(shape: shapes.Shape, k: int) -> shapes.Shape:
-    return shape[:len(shape) - k] + shape[len(shape) - k:][::-1]
-
-
-def _lifted(shape: shapes.Shape, ndim: int) -> shapes.Shape:
-    return shape[:1] + (1,) * (ndim - len(shape) + 1) + shape[1:]
-
-
-def _expanded(shape: shapes.Shape, axis: int | tuple[int, ...]) -> shapes.Shape:
-    axis = axis if isinstance(axis, tuple) else (axis,)
-    out = list(shape)
-    ndim = len(shape) + len(axis)
-    for a in sorted(x % ndim for x in axis):
-        out.insert(a, 1)
-    return tuple(out)
-
 
 
 def _spell(name: str, defaults: dict[str, Any]):
@@ -350,6 +227,11 @@ def _spell(name: str, defaults: dict[str, Any]):
 def _negative(axis: Any, ndim: int) -> tuple[int, ...]:
     """Axes counted from the end, so a leading direction axis (forward mode) is harmless."""
     return tuple(a - ndim for a in _axes(axis, ndim))
+
+
+def _along_shape(x: shapes.Shape, axis: Any = -1) -> shapes.Shape:
+    _axes(axis, len(x))
+    return x
 
 
 DIRECTIONS = "(directions)"
@@ -421,6 +303,24 @@ def _slice_params(out: R) -> dict:
 
 
 # ---- matmul and transposes ----------------------------------------------------------
+def _matmul_shape(a: shapes.Shape, b: shapes.Shape) -> shapes.Shape:
+    if not a or not b:
+        raise ShapeError("@ needs operands with at least one dimension (use * for scalars)")
+    if len(a) == 1 and len(b) > 2 or len(b) == 1 and len(a) > 2:
+        raise ShapeError("a vector @ a stack of matrices is not supported: make the vector "
+                         "a 1-row or 1-column matrix")
+    a2, b2 = (a if len(a) > 1 else (1,) + a), (b if len(b) > 1 else b + (1,))
+    if a2[-1] != b2[-2]:
+        raise ShapeError(f"inner dimensions {a2[-1]} and {b2[-2]} differ")
+    batch = shapes.broadcast(a2[:-2], b2[:-2])
+    out = batch + a2[-2:-1] + b2[-1:]
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
 @vjp
 def _matmul_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     a, b = out.args
@@ -438,7 +338,7 @@ def _matmul_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 
 
 @jvp
-def _matmul_jvp(out: R, dots: tuple[R | None, ...]) -> R | None:
+def _matmul_jvp(out: R, dots: Tangents) -> R | None:
     """Tangents carry a leading direction axis, so a vector's tangent is a matrix and a
     matrix's a stack; a vector on the other side becomes a 1-row/1-column matrix."""
     a, b = out.args
@@ -472,8 +372,22 @@ _register(Op("matmul_grad", 3, "_matmul_grad({0}, {1}, {2}, {slot})", _matmul_gr
              shape=lambda g, args, params: g.shape(args[1 + params["slot"]])))
 
 
+def _T_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
+    return tuple(reversed(x))
+
+
+def _mT_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
+    if len(x) < 2:
+        raise ShapeError("needs at least two dimensions")
+    return x[:-2] + (x[-1], x[-2])
+
+
+def _reversed_last(shape: shapes.Shape, k: int) -> shapes.Shape:
+    return shape[:len(shape) - k] + shape[len(shape) - k:][::-1]
+
+
 @jvp
-def _transpose_jvp(out: R, dots: tuple[R | None, ...]) -> R | None:
+def _transpose_jvp(out: R, dots: Tangents) -> R | None:
     k = out.ndim
     if k < 2:
         return dots[0]
@@ -497,9 +411,33 @@ _register(Op("outer", 2, "np.outer({0}, {1})", np.outer, slot_prec=(0, 0), dtype
 
 
 # ---- reductions -----------------------------------------------------------------------
+def _reduced(shape: shapes.Shape, axis: Any, keepdims: bool) -> shapes.Shape:
+    axes = _axes(axis, len(shape))
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _reduce_shape(x: shapes.Shape, axis: Any = None, keepdims: bool = False) -> shapes.Shape:
+    return _reduced(x, axis, keepdims)
+
+
+def _reduces_all(params: dict) -> bool:
+    return params.get("axis") is None and not params.get("keepdims")
+
+
+def _expanded(shape: shapes.Shape, axis: int | tuple[int, ...]) -> shapes.Shape:
+    axis = axis if isinstance(axis, tuple) else (axis,)
+    out = list(shape)
+    ndim = len(shape) + len(axis)
+    for a in sorted(x % ndim for x in axis):
+        out.insert(a, 1)
+    return tuple(out)
+
+
 def _reduce_jvp(name: str):
     @jvp
-    def rule(out: R, dots: tuple[R | None, ...]) -> R | None:
+    def rule(out: R, dots: Tangents) -> R | None:
         params = dict(out.params)
         params["axis"] = _negative(params.get("axis"), out.args[0].ndim)
         return dots[0].call(name, **params)
@@ -533,8 +471,27 @@ _register(Op("expand_dims", 1, "np.expand_dims({0}, {axis})",
 
 
 # ---- slices: x[start:stop] along one axis, and its adjoints ---------------------------
+def _slice_shape(x: shapes.Shape, start: Any = None, stop: Any = None,
+                 axis: int = 0) -> shapes.Shape:
+    (a,) = _axes(axis, len(x))
+    d = x[a]
+    if isinstance(d, int):
+        size: shapes.Dim = len(range(d)[slice(start, stop)])
+    else:  # symbolic: N[1:] and N[:-1] are both "N-1", so they broadcast together
+        s0 = start or 0
+        if s0 < 0:
+            size = -s0 if stop is None else max(stop - s0, 0)
+        elif stop is not None and stop >= 0:
+            size = max(stop - s0, 0)
+        else:
+            cut = s0 - (stop or 0)
+            base, _, less = d.partition("-")  # N-1 cut by 1 more is N-2, as N[2:] is
+            size = f"{base}-{int(less or 0) + cut}" if cut else d
+    return x[:a] + (size,) + x[a + 1:]
+
+
 @jvp
-def _add_slice_jvp(out: R, dots: tuple[R | None, ...]) -> R | None:
+def _add_slice_jvp(out: R, dots: Tangents) -> R | None:
     if dots[1] is None:
         return dots[0]
     if dots[0] is None:
@@ -545,6 +502,15 @@ def _add_slice_jvp(out: R, dots: tuple[R | None, ...]) -> R | None:
 def _unsliced_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
     part, like = g.shape(args[0]), g.shape(args[1])
     return part[:len(part) - len(like)] + like
+
+
+def _slice_code(params: dict) -> str:
+    bounds = f"{'' if params['start'] is None else params['start']}:" \
+             f"{'' if params['stop'] is None else params['stop']}"
+    axis = params["axis"]
+    if axis >= 0:
+        return "{0}[" + ":, " * axis + bounds + "]"
+    return "{0}[..., " + bounds + ", :" * (-axis - 1) + "]"  # axis -2: x[..., 1:, :]
 
 
 _BOUNDS = {"start": None, "stop": None, "axis": 0}
@@ -582,9 +548,13 @@ _register(Op("batch_size", 1, "np.shape({0})[0]", lambda x: np.shape(x)[0],
 def _along_jvp(rule):
     """jvp of an op along one axis, with the axis counted from the end."""
     @jvp
-    def on_axis(out: R, dots: tuple[R | None, ...]) -> R | None:
+    def on_axis(out: R, dots: Tangents) -> R | None:
         return rule(out, dots[0], _negative(out.params["axis"], out.ndim)[0])
     return on_axis
+
+
+def _lse_shape(x: shapes.Shape, axis: Any = -1, keepdims: bool = False) -> shapes.Shape:
+    return _reduced(x, axis, keepdims)
 
 
 @vjp
@@ -614,7 +584,7 @@ def _logsumexp_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 
 
 @jvp
-def _logsumexp_jvp(out: R, dots: tuple[R | None, ...]) -> R | None:
+def _logsumexp_jvp(out: R, dots: Tangents) -> R | None:
     x, params = out.args[0], out.params
     weights = (x - _expand(out, out)).exp()
     return (dots[0] * weights).sum(_negative(params.get("axis"), x.ndim),
@@ -639,6 +609,24 @@ _register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,),
 
 
 # ---- losses: the mean over the batch ---------------------------------------------------
+def _ce_shape(logits: shapes.Shape, labels: shapes.Shape) -> shapes.Shape:
+    if not logits:
+        raise ShapeError("cross_entropy needs logits with a class axis, e.g. [N, C]")
+    try:  # as the elementwise ops its expand and gradient are made of see them
+        stretched = shapes.broadcast(logits, labels)
+    except ShapeError:
+        stretched = None
+    if len(labels) != len(logits) or stretched != logits:
+        raise ShapeError(f"labels {shapes.format_shape(labels)} must be one-hot with the "
+                         f"shape of the logits {shapes.format_shape(logits)}")
+    return ()
+
+
+def _mse_shape(pred: shapes.Shape, target: shapes.Shape) -> shapes.Shape:
+    shapes.broadcast(pred, target)
+    return ()
+
+
 @vjp
 def _cross_entropy_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     logits, labels = out.args
@@ -681,7 +669,7 @@ def _mse_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 
 
 @jvp
-def _loss_jvp(out: R, dots: tuple[R | None, ...]) -> R | None:
+def _loss_jvp(out: R, dots: Tangents) -> R | None:
     """d loss = sum over every axis but the direction axis of (vjp with seed 1) * dot."""
     g = out.g
     slots = g.op(out.node).vjp(g, out.node, g.const(1.0))
@@ -704,6 +692,10 @@ _register(Op("mse", 2, "_mse({0}, {1})", _mse, dtype="follows", slot_prec=(0, 0)
              rules=("{out}_bar * ({0} - {1}) / size", "-{out}_bar * ({0} - {1}) / size")))
 
 # ---- forward mode's direction-stacked tangents: linear, with no derivative rule --------
+def _lifted(shape: shapes.Shape, ndim: int) -> shapes.Shape:
+    return shape[:1] + (1,) * (ndim - len(shape) + 1) + shape[1:]
+
+
 _STACKED = _INNER | Trait.STACKING
 _register(Op("basis", 1, "_basis({0})", _basis, slot_prec=(0,), helpers=(_basis,),
              shape=lambda g, args, params: (DIRECTIONS,) + g.shape(args[0]),
@@ -720,3 +712,12 @@ _register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"nd
 _register(Op("lift_like", 2, "_lift_like({0}, {1})", _lift_like, slot_prec=(0, 0),
              helpers=(_lift_like,), traits=_INNER, shape=lambda g, args, params: _lifted(
                  g.shape(args[0]), max(len(g.shape(args[1])), len(g.shape(args[0])) - 1))))
+
+
+# ---- flip: the worked example of docs/ops.md, "Adding a structural op" ---------------
+_register(Op("flip", 1, "np.flip({0})", np.flip, slot_prec=(0,), params={"axis": None},
+             spell=_spell("np.flip", {"axis": None}), shape=_params_shape(_along_shape),
+             vjp=vjp(lambda out, grad: (grad.call("flip", **out.params),)),
+             jvp=jvp(lambda out, dots: dots[0].call(
+                 "flip", axis=_negative(out.params["axis"], out.ndim))),
+             rules=("flip({out}_bar)",), dtype="follows"))
