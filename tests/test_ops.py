@@ -22,7 +22,7 @@ from conftest import MODES, assert_close, central_diff, spelled_out
 import graphc as gc
 from graphc.autodiff.transform import reverse
 from graphc.ir.derive import to_sympy
-from graphc.ops import OPS
+from graphc.ops import OPS, Trait
 
 X, Y = sp.symbols("x y", real=True)
 
@@ -113,6 +113,21 @@ IDS = [c.id for c in CASES]
 def test_the_table_covers_every_public_elementwise_op():
     public = {name for name, op in OPS.items() if op.public and op.elementwise}
     assert public == {c.op for c in CASES}, "add a Case for each new op"
+
+
+def test_a_structural_op_is_one_whole_entry():
+    """Adding a structural op is one entry (docs/ops.md): a public one brings its vjp,
+    its jvp and its rule for pictures; its traits agree with its rules."""
+    for name, op in OPS.items():
+        if op.elementwise:
+            assert op.pointwise, name
+            continue
+        if op.public:
+            assert op.vjp and op.jvp and op.rules, f"{name}: vjp, jvp and rules"
+        if Trait.STACKING in op.traits or not op.differentiable:
+            assert op.vjp is None, f"{name} has no derivative, but a vjp"
+        if Trait.IDENTITY in op.traits:
+            assert op.vjp and op.jvp and op.differentiable, name
 
 
 def _lambdified(expr: sp.Expr, case: Case) -> Callable:

@@ -710,7 +710,7 @@ _register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"nd
              helpers=(_lift,), traits=_STACKED,
              shape=lambda g, args, params: _lifted(g.shape(args[0]), params["ndim"])))
 _register(Op("lift_like", 2, "_lift_like({0}, {1})", _lift_like, slot_prec=(0, 0),
-             helpers=(_lift_like,), traits=_INNER, shape=lambda g, args, params: _lifted(
+             helpers=(_lift_like,), traits=_STACKED, shape=lambda g, args, params: _lifted(
                  g.shape(args[0]), max(len(g.shape(args[1])), len(g.shape(args[0])) - 1))))
 
 
