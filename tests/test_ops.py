@@ -13,6 +13,7 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,6 +129,16 @@ def test_a_structural_op_is_one_whole_entry():
             assert op.vjp is None, f"{name} has no derivative, but a vjp"
         if Trait.IDENTITY in op.traits:
             assert op.vjp and op.jvp and op.differentiable, name
+
+
+def test_the_worked_example_of_the_docs_is_the_code():
+    """docs/ops.md shows flip's entry and softmax's vjp as they are in the op table."""
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "ops.md").read_text(encoding="utf-8")
+    code = (root / "graphc" / "ops" / "tensor.py").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    shown = [b for b in blocks if "_register(" in b or "@vjp" in b]
+    assert len(shown) == 2 and all(b.strip() in code for b in shown)
 
 
 def _lambdified(expr: sp.Expr, case: Case) -> Callable:
