@@ -20,6 +20,7 @@ from .frontend.functions import (
     cross_entropy,
     elu,
     exp,
+    flip,
     leaky_relu,
     log,
     log_softmax,
@@ -52,7 +53,7 @@ __all__ = [
     "ParseError", "ShapeError", "UndefinedNameError", "UnknownOpError", "compile",
     "from_sympy", "graph", "input", "inputs", "load", "parse", "render", "verify",
     # the op table's public functions (graphc.frontend.functions)
-    "abs", "cos", "cross_entropy", "elu", "exp", "leaky_relu", "log", "log_softmax",
-    "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid", "sin", "slice",
-    "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
+    "abs", "cos", "cross_entropy", "elu", "exp", "flip", "leaky_relu", "log",
+    "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",
+    "sin", "slice", "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
 ]

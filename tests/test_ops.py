@@ -13,6 +13,7 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from conftest import MODES, assert_close, central_diff, spelled_out
 import graphc as gc
 from graphc.autodiff.transform import reverse
 from graphc.ir.derive import to_sympy
-from graphc.ops import OPS
+from graphc.ops import OPS, Trait
 
 X, Y = sp.symbols("x y", real=True)
 
@@ -113,6 +114,31 @@ IDS = [c.id for c in CASES]
 def test_the_table_covers_every_public_elementwise_op():
     public = {name for name, op in OPS.items() if op.public and op.elementwise}
     assert public == {c.op for c in CASES}, "add a Case for each new op"
+
+
+def test_a_structural_op_is_one_whole_entry():
+    """Adding a structural op is one entry (docs/ops.md): a public one brings its vjp,
+    its jvp and its rule for pictures; its traits agree with its rules."""
+    for name, op in OPS.items():
+        if op.elementwise:
+            assert op.pointwise, name
+            continue
+        if op.public:
+            assert op.vjp and op.jvp and op.rules, f"{name}: vjp, jvp and rules"
+        if Trait.STACKING in op.traits or not op.differentiable:
+            assert op.vjp is None, f"{name} has no derivative, but a vjp"
+        if Trait.IDENTITY in op.traits:
+            assert op.vjp and op.jvp and op.differentiable, name
+
+
+def test_the_worked_example_of_the_docs_is_the_code():
+    """docs/ops.md shows flip's entry and softmax's vjp as they are in the op table."""
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "ops.md").read_text(encoding="utf-8")
+    code = (root / "graphc" / "ops" / "tensor.py").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    shown = [b for b in blocks if "_register(" in b or "@vjp" in b]
+    assert len(shown) == 2 and all(b.strip() in code for b in shown)
 
 
 def _lambdified(expr: sp.Expr, case: Case) -> Callable:

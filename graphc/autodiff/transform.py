@@ -17,6 +17,7 @@ import sympy as sp
 from ..errors import GraphcError, UndefinedNameError
 from ..ir.derive import bound, build_partial
 from ..ir.graph import Graph, paused_gc
+from ..ops import Trait
 from ..ops.tensor import TANGENT_LIMIT, reduce_to
 
 
@@ -140,8 +141,9 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             if len(parts) > 1 and v not in inputs:
                 vbar = _name(h, vbar, h.fresh(f"{v}_bar"))
         adjoint[v] = vbar
-        elementwise = h.op(v).elementwise
-        spreads = elementwise or h.attrs(v)["op"] == "where"
+        # its operands broadcast against each other: each contribution is summed back to
+        # its operand's shape (the identities, broadcast_like..., carry their own sums)
+        spreads = h.op(v).pointwise and Trait.IDENTITY not in h.op(v).traits
 
         def name_of(a: str) -> str | None:  # a contribution that is a's whole adjoint
             if fan[a] == 1 and a not in inputs and not (  # noqa: B023 - used right away
@@ -221,10 +223,10 @@ def _stretched(g: Graph, upstream: set[str]) -> bool:
     stretched over the output's shape, and reverse mode seeds with the number 1 and
     broadcasts each gradient once at the end, instead of carrying ``ones_like(out)``
     through every product for the optimizer to pull apart again. Not through
-    ``broadcast_like``, whose derivative sums an adjoint of its full shape."""
+    ``broadcast_like``, whose derivative sums an adjoint of its full shape (``UNSTACKED``)."""
     for n in upstream:
         d = g.attrs(n)
-        if d["op"] == "broadcast_like" or d["op"] == "input" and d["params"]["declared"]:
+        if Trait.UNSTACKED in g.op(n).traits or d["op"] == "input" and d["params"]["declared"]:
             return False
     return _pointwise(g, upstream)
 
@@ -247,7 +249,7 @@ def _vjp(h: Graph, v: str, vbar: str, live: set[str],
     if op.vjp is None:
         raise GraphcError(f"op {op.name} (node {v!r}) has no derivative rule" + (
             "; it makes forward mode's stacked tangents: differentiate a reverse-mode "
-            "gradient instead" if op.name in _STACKING else ""))
+            "gradient instead" if Trait.STACKING in op.traits else ""))
     slots = op.vjp(h, v, vbar)
     merged: dict[str, list[str]] = {}
     for a, c in zip(h.args(v), slots):
@@ -256,17 +258,9 @@ def _vjp(h: Graph, v: str, vbar: str, live: set[str],
     return [(a, _sum(h, cs)) for a, cs in merged.items()]
 
 
-_STACKING = {"from_directions", "spread", "lift", "reverse_last"}
-"""Ops of forward mode's direction-stacked tangents: linear, with no derivative rule."""
-
-_POINTWISE = {"where", "alias", "broadcast_like", "gt", "ge", "lt", "le", "eq", "ne",
-              "ones_like", "zeros_like"}
-
-
 def _pointwise(g: Graph, nodes: set[str]) -> bool:
-    """True when every op is elementwise: the Jacobian is diagonal up to broadcasting."""
-    return all(g.op(n).elementwise or g.attrs(n)["op"] in _POINTWISE | {"input", "const"}
-               for n in nodes)
+    """True when every op is pointwise: the Jacobian is diagonal up to broadcasting."""
+    return all(g.op(n).pointwise for n in nodes)
 
 
 @paused_gc()  # builds many nodes, like optimize
@@ -377,8 +371,7 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
                            for a in names if a in dots):
             total = h.add("spread", (total, v))
         return total
-    if op.name not in _POINTWISE and not stacked or op.name in ("sum_to", "broadcast_like") \
-            and stacked:
+    if not op.pointwise and not stacked or Trait.UNSTACKED in op.traits and stacked:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
                           "use mode='reverse'")
     tangents = tuple(dots.get(a) for a in h.args(v))

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir.graph import Graph
+from ..ops import Trait
 
 # Elements a block at most: a few of its arrays fit in a core's L2 cache, and each NumPy
 # call lasts long enough that the threads' hand-offs of the GIL between calls cost little.
@@ -37,11 +38,6 @@ _SMALLEST = 8_192  # elements a share at least: below it a hand-off costs more t
 SHIPPED = f"_BLOCK = {_BLOCK}\n_SMALLEST = {_SMALLEST}\n"
 """The module-level names the helpers read, with this module's values."""
 
-SHAPE_KEEPING = frozenset(("where", "choose", "neg", "sum_to", "broadcast_like", "ones_like",
-                           "zeros_like", "alias", "input", "const",
-                           "gt", "ge", "lt", "le", "eq", "ne"))
-"""Ops beyond those with a sympy formula that act element by element on same-shaped
-operands (``sum_to`` and ``broadcast_like`` are then the identity)."""
 IMPORTS = ("concurrent.futures", "contextvars", "functools", "os")
 """The modules the helpers import."""
 
@@ -63,11 +59,6 @@ class Split:
     outputs: list[str]  # the array outputs, written block by block
 
 
-SHIFTS = frozenset(("slice", "unslice", "add_slice"))
-"""Ops that read a vector at other indices: a loop over one index may run them
-(``split(h, shifts=True)``), blocks may not."""
-
-
 def candidate(g: Graph, shifts: bool = False) -> bool:
     """Whether g may run in blocks once specialised (``passes.for_blocks``): its ops
     are elementwise, or sums and dots whose meaning flattening cannot change; with
@@ -78,7 +69,7 @@ def candidate(g: Graph, shifts: bool = False) -> bool:
         if not (_elementwise(g, op) or op.name == "sum_to"
                 or op.name == "sum" and (g.attrs(n)["params"]["axis"] is None or vectors)
                 or op.name == "matmul" and vectors
-                or shifts and op.name in SHIFTS and vectors):
+                or shifts and Trait.SHIFTS in op.traits and vectors):
             return False
     return True
 
@@ -144,7 +135,7 @@ def shifted(h: Graph, n: str) -> bool:
     """A slice of a vector (or its adjoint) that drops a fixed number of elements at
     either end (``x[1:]``, ``x[:-1]``): its element ``i`` is its operand's ``i + start``."""
     d = h.attrs(n)
-    if d["op"] not in SHIFTS or h.meta.flattened or len(d["shape"]) != 1:
+    if Trait.SHIFTS not in h.op(n).traits or h.meta.flattened or len(d["shape"]) != 1:
         return False
     start, stop = d["params"]["start"], d["params"]["stop"]
     return d["params"]["axis"] in (0, -1) and (start is None or start >= 0) \
@@ -154,7 +145,8 @@ def shifted(h: Graph, n: str) -> bool:
 def _elementwise(h: Graph, op) -> bool:
     if op.body is not None:
         return all(_elementwise(op.body, op.body.op(n)) for n in op.body.order())
-    return op.elementwise or op.name in SHAPE_KEEPING
+    # element by element on same-shaped operands (the identities are then the identity)
+    return op.pointwise or Trait.IDENTITY in op.traits
 
 
 def _reduces(h: Graph, n: str) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 from ..ir import buffers, printer
 from ..ir.graph import Graph
-from ..ops import ATOM
+from ..ops import ATOM, Trait
 from . import blocks, loops
 from .emit import Emission, Kept, Namer, const_text, constants_folded, form_of, planned, wrapped
 
@@ -144,7 +144,7 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
     nodes = [n for n in g.order() if n in needed and g.attrs(n)["op"] not in ("input", "const")]
     names = {n: f"{p}[i]" if n in split.arrays else p for n, p in zip(g.inputs, params)}
     names.update((n, namer(n)) for n in nodes)
-    if any(g.attrs(n)["op"] in blocks.SHIFTS for n in nodes):
+    if any(Trait.SHIFTS in g.op(n).traits for n in nodes):
         body = _shifted(g, nodes, split, dict(zip(g.inputs, params)), outs, filled, namer)
         return _loop(split, fname, lname, params, outs, body, namer)
     read = {a for n in nodes for a in g.args(n)}

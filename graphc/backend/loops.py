@@ -30,7 +30,7 @@ import numpy as np
 
 from ..ir import printer
 from ..ir.graph import Graph
-from ..ops import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op
+from ..ops import ADD, ATOM, COMPARE, MUL, UNARY, Op, Trait
 from . import blocks
 
 LIMIT = 2_000
@@ -52,14 +52,13 @@ SCALAR: dict[str, printer.Form] = {
     "heaviside": ("_heaviside({0}, {1})", ATOM, (0, 0)),
     "ones_like": ("1.0", ATOM, (0,)),
     "zeros_like": ("0.0", ATOM, (0,)),
-    **{name: ("{0}", ATOM, (ATOM,)) for name in ("alias", "sum_to", "broadcast_like")},
     # one element's part of a full reduction, which its line adds up (``s += ...``)
     "sum": ("{0}", 0, (0,)),
     "matmul": ("{0} * {1}", MUL, (MUL, UNARY)),
 }
 """Ops whose NumPy template does not suit one float, spelled for one: the rest
 (arithmetic, ``np.exp``, ...) are numba's scalar versions of the same NumPy calls.
-The structural helpers are the identity on same-shaped operands (``blocks``). A choice
+An ``IDENTITY`` op is its operand, on same-shaped operands (``blocks``). A choice
 between two values is a call of a helper below, never a branch in the loop itself:
 numba's parallel compiler takes time superlinear in a loop's branches (a chain of 200
 ``a if c else b`` took 44 s to compile, as calls 2 s; 400 overflowed its recursion)."""
@@ -88,10 +87,6 @@ def _heaviside(x, h):
 
 JITTED = (_pick, _maximum, _minimum, _heaviside)
 """Helpers the loops call, shipped compiled by numba (``@numba.njit``)."""
-_SPELLED_AS_NUMPY = frozenset(
-    name for name, op in OPS.items()
-    if op.elementwise and name not in SCALAR and not op.code.startswith("_")
-) | {"neg", "gt", "ge", "lt", "le", "eq", "ne"}
 
 
 def scalar_form(g: Graph) -> Callable[[str], printer.Form]:
@@ -100,11 +95,13 @@ def scalar_form(g: Graph) -> Callable[[str], printer.Form]:
         name = g.attrs(node)["op"]
         if name in SCALAR:
             return SCALAR[name]
+        op = g.op(node)
+        if Trait.IDENTITY in op.traits:
+            return "{0}", ATOM, (ATOM,)
         exponent = g.args(node)[1] if name == "pow" else None
         if exponent is not None and g.is_const(exponent) \
                 and g.attrs(exponent)["params"]["value"] == 0.5:
             return "np.sqrt({0})", ATOM, (0,)  # NumPy's x ** 0.5: sqrt(-0.0) is -0.0
-        op = g.op(node)
         return op.code, op.prec, op.slot_prec
     return form
 
@@ -126,7 +123,7 @@ def fusable(split: blocks.Split) -> bool:
     h, outside = split.graph, set(split.before) | set(split.after)
     if any(h.op(o).dtype == "bool" for o in split.outputs):
         return False  # a comparison: NumPy's result is bool, the loop's arrays float64
-    if any(h.attrs(n)["op"] in blocks.SHIFTS for n in h.order()) and any(
+    if any(Trait.SHIFTS in h.op(n).traits for n in h.order()) and any(
             shrinks(h)[o] for o in split.outputs):
         return False  # an array output shorter than the inputs
     return all(_spelled(h.op(n)) for n in h.order()
@@ -137,7 +134,9 @@ def _spelled(op: Op) -> bool:
     if op.body is not None:
         return all(_spelled(op.body.op(m)) for m in op.body.order()
                    if op.body.attrs(m)["op"] not in ("input", "const"))
-    return op.name in SCALAR or op.name in _SPELLED_AS_NUMPY or op.name in blocks.SHIFTS
+    # else a pointwise op whose NumPy template numba compiles for one float as it is
+    return op.name in SCALAR or op.pointwise and not op.code.startswith("_") \
+        or bool(op.traits & (Trait.IDENTITY | Trait.SHIFTS))
 
 
 def shrinks(g: Graph) -> dict[str, int]:

@@ -36,6 +36,10 @@ class Reduction(Protocol):
                  keepdims: bool = False) -> Expr: ...
 
 
+class Flip(Protocol):
+    def __call__(self, x: Operand, /, *, axis: Axis | None = None) -> Expr: ...
+
+
 class Slice(Protocol):
     def __call__(self, x: Operand, /, *, start: int | None = None, stop: int | None = None,
                  axis: int = 0) -> Expr: ...
@@ -46,6 +50,7 @@ cos: Elementwise = function("cos")
 cross_entropy: Binary = function("cross_entropy")
 elu: WithSlope = function("elu")
 exp: Elementwise = function("exp")
+flip: Flip = function("flip")
 leaky_relu: WithSlope = function("leaky_relu")
 log: Elementwise = function("log")
 log_softmax: AlongAxis = function("log_softmax")

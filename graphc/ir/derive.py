@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import sympy as sp
 
 from ..errors import GraphcError
-from ..ops import Op
+from ..ops import Op, Trait
 from .sympy_nodes import recipe, replay
 
 if TYPE_CHECKING:
@@ -241,9 +241,6 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
     return result
 
 
-_IDENTITY_LIKE = ("alias", "sum_to", "broadcast_like")
-
-
 def edge_values(g: Graph, env: dict[str, Any]) -> dict[tuple[str, str], Any]:
     """Numeric d dst / d src on every edge, at the checked input values ``env``.
 
@@ -260,18 +257,15 @@ def edge_values(g: Graph, env: dict[str, Any]) -> dict[tuple[str, str], Any]:
             names, parts = bound(h, node)
             for k, (a, d) in enumerate(zip(names, parts)):
                 made[(a, node)] = build_partial(h, node, k, d, names)
-        elif op.name == "where":
-            c, a, b = g.args(node)
-            one, zero = h.const(1.0), h.const(0.0)
-            if a == b:
-                made[(a, node)] = one
-            else:
-                made[(a, node)] = h.add("where", (c, one, zero))
-                made[(b, node)] = h.add("where", (c, zero, one))
-        elif op.name in _IDENTITY_LIKE:
+        elif Trait.IDENTITY in op.traits:
             for a in g.args(node)[:1]:
                 if not g.is_const(a):
                     made[(a, node)] = h.const(1.0)
+        elif op.pointwise and op.vjp is not None:  # where: its vjp of a seed 1, a number
+            for a, d in zip(g.args(node), op.vjp(h, node, h.const(1.0))):
+                if d is not None:
+                    made[(a, node)] = d if (a, node) not in made else \
+                        h.add("add", (made[(a, node)], d))
         # Tensor ops (matmul, sum, softmax...) have Jacobians, not numbers: no value.
     values = h.run(dict(env))
     return {edge: values[n] for edge, n in made.items()}
@@ -317,7 +311,7 @@ def to_sympy(g: Graph, of: str | None = None) -> sp.Expr:
             env[node] = as_number(d["params"]["value"])
         elif op.formula is not None:  # elementwise
             env[node] = op.formula(*(env[a] for a in d["args"]))
-        elif d["op"] in ("alias", "sum_to", "broadcast_like"):
+        elif Trait.IDENTITY in op.traits:
             env[node] = env[d["args"][0]]
         else:
             raise GraphcError(f"node {node!r}: op {d['op']} has no scalar formula")

@@ -6,9 +6,9 @@ ones; importing this package registers both. Below it: ``shapes`` (static shapes
 """
 
 from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
-from .table import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op, lookup
+from .table import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op, Trait, lookup
 
 FUNCTIONS = sorted(name for name, op in OPS.items() if op.public and op.symbol is None)
 """The names a user may call in .gc text and as ``gc.<name>``."""
 
-__all__ = ["ADD", "ATOM", "COMPARE", "FUNCTIONS", "MUL", "OPS", "UNARY", "Op", "lookup"]
+__all__ = ["ADD", "ATOM", "COMPARE", "FUNCTIONS", "MUL", "OPS", "UNARY", "Op", "Trait", "lookup"]

@@ -3,7 +3,8 @@
 An elementwise op is declared by its scalar sympy ``formula``; its local derivatives
 are ``sympy.diff`` of that formula (see ``derive.py``), never typed by hand. A
 structural op (``where``, ``sum_to``, ...) states its ``vjp``/``jvp`` as rules that
-build graph nodes, so the gradient is a graph in the same IR.
+build graph nodes, written with expression handles (``expr.py``), so the gradient is a
+graph in the same IR. What other layers ask about an op is one of its ``Trait`` flags.
 
 ``code`` is the NumPy template the emitter prints (``{0}`` is the first operand,
 ``{axis}`` a parameter); ``fn`` is the same computation for the interpreter, so that
@@ -12,9 +13,11 @@ build graph nodes, so the gradient is a graph in the same IR.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -22,6 +25,7 @@ import sympy as sp
 
 from ..errors import UnknownOpError
 from . import shapes
+from .expr import R, Tangents, jvp, vjp, where
 
 # Precedence of what a template prints, Python's order; ATOM needs no parentheses.
 COMPARE, ADD, MUL, UNARY, POW, ATOM = 4, 5, 6, 7, 8, 9
@@ -53,48 +57,106 @@ def _elementwise_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Sh
     return shapes.broadcast(*[nodes[a]["shape"] for a in args])
 
 
+class Trait(enum.Flag):
+    """What the rest of graphc asks about an op, beyond its rules: each layer reads these
+    (``Trait.SHIFTS in op.traits``), never a list of op names of its own."""
+
+    NONE = 0
+    INTERNAL = enum.auto()      # not callable in .gc text or as gc.<name>
+    NO_DERIVATIVE = enum.auto()  # passes no derivative back (comparisons, np.shape(x)[0])
+    COMMUTATIVE = enum.auto()   # f(a, b) == f(b, a): common subexpressions sort operands
+    ASSOCIATIVE = enum.auto()   # chains of it regroup into any order (optimize/regroup.py)
+    NONNEGATIVE = enum.auto()   # never negative (exp, softmax): the optimizer's sign rule
+    # element i of the result is made from element i of each (broadcast) operand alone:
+    # a diagonal Jacobian (where, comparisons, ones_like); every formula op is one too
+    POINTWISE = enum.auto()
+    # its value is its first operand's, up to broadcasting (alias, sum_to,
+    # broadcast_like): the identity on same-shaped arrays, a local derivative of 1
+    IDENTITY = enum.auto()
+    # its rules need tangents and adjoints of its own shape: no direction axis (forward
+    # mode's stacked tangents), no adjoint stretched over the output (reverse mode's)
+    UNSTACKED = enum.auto()
+    STACKING = enum.auto()      # makes forward mode's direction-stacked tangents; no vjp
+    SHIFTS = enum.auto()        # reads a vector at other indices (slices): a stencil
+    FRESH = enum.auto()         # memory: the result is a new array, never a view
+    WRITES_OUT = enum.auto()    # memory: a helper whose call takes out= (may update in place)
+
+
 @dataclass(eq=False, frozen=True)
 class Op:
-    """One op: how to print it, run it, infer its shape and differentiate it."""
+    """One op: what it computes, how it prints, how it differentiates, what it is.
 
+    Read in groups. Computing: ``fn`` (the interpreter's), ``shape``, ``params``,
+    ``defaults``, ``scalar_result``. Printing: ``code`` (the NumPy template: ``{0}`` the
+    first operand, ``{axis}`` a parameter), ``spell`` (``code`` when it depends on the
+    params), ``prec``/``slot_prec``, ``symbol``, ``helpers``. Derivatives: ``formula``
+    (elementwise: sympy does the rest), or ``vjp``/``jvp`` rules with ``grad_slots``,
+    ``rules`` (their text for pictures) and ``expand``. Memory: ``dtype``. A lambda of
+    .gc text: ``body``, ``source``. Everything else asked of it: ``traits``.
+    """
+
+    # ---- what it is and computes (code: the NumPy template the emitter prints)
     name: str
     arity: int
     code: str
     fn: Callable[..., Any]
+    # ---- printing: precedence of what ``code`` prints and the least each slot takes
     prec: int = ATOM
     slot_prec: tuple[int, ...] = ()
-    symbol: str | None = None
-    formula: Callable[..., sp.Expr] | None = None
-    sympy_head: Any = None
-    vjp: Callable[..., tuple[str | None, ...]] | None = None
-    jvp: Callable[..., str | None] | None = None
-    shape: Callable[..., shapes.Shape] = _elementwise_shape
-    differentiable: bool = True
-    commutative: bool = False
-    public: bool = True
+    symbol: str | None = None  # an operator (+, @, .T), printed as itself in .gc text too
+    spell: Callable[[dict], str] | None = None  # the template, when params change it
     helpers: tuple[Callable[..., Any], ...] = ()  # functions the emitted module carries
+    # ---- shape and parameters
+    shape: Callable[..., shapes.Shape] = _elementwise_shape  # (g, args, params) -> shape
     params: dict[str, Any] = field(default_factory=dict)  # keyword params: defaults
-    defaults: tuple[float, ...] = ()
-    spell: Callable[[dict], str] | None = None  # NumPy template that depends on params
-    rules: tuple[str, ...] = ()  # structural: each slot's vjp as text, for pictures
+    defaults: tuple[float, ...] = ()  # the last operands' values when left out (alpha)
     scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
-    grad_slots: tuple[int, ...] | None = None  # structural: slots with a derivative (all)
-    # structural: the op written in simpler ops, (g, args, params, name, temp) -> node,
-    # which reverse mode differentiates instead, so the backward reads their values
+    # ---- derivatives: a scalar sympy formula (elementwise), or rules that build nodes
+    formula: Callable[..., sp.Expr] | None = None
+    sympy_head: Any = None  # the sympy function that reads back as this op
+    vjp: Callable[..., tuple[str | None, ...]] | None = None  # (g, node, grad) -> per slot
+    jvp: Callable[..., str | None] | None = None  # (g, node, tangent per slot) -> tangent
+    grad_slots: tuple[int, ...] | None = None  # slots with a derivative (None: all)
+    rules: tuple[str, ...] = ()  # each slot's vjp as text, for pictures
+    # the op written in simpler ops, (g, args, params, name, temp) -> node, which
+    # reverse mode differentiates instead, so the backward reads their values
     expand: Callable[..., str] | None = None
+    # ---- memory planning (backend/memory.py): the result's dtype "follows" the
+    # operands' promotion, is "weak" (a Python number), "bool", or the op's "own"
+    dtype: str = "own"
+    # ---- a lambda defined in .gc text: its graph and its line
     body: Any = field(default=None, repr=False)
     source: str | None = None
-    # For memory planning (memory.py): the result is always a new array, never a view
-    # of an operand; and its dtype: "follows" the operands' promotion, is "weak" (a
-    # Python number: promotes to nothing), "bool" (an array of them: promotes to
-    # nothing, holds nothing else), or is the op's "own" (unknown).
-    fresh: bool = False
-    dtype: str = "own"
-    writes_out: bool = False  # a helper whose call takes out= (and may update in place)
+    traits: Trait = Trait.NONE
 
     @property
     def elementwise(self) -> bool:
         return self.formula is not None
+
+    @cached_property  # asked per node: read from the flags once
+    def pointwise(self) -> bool:
+        """Element i from element i of the operands: a formula op, or ``POINTWISE``."""
+        return self.formula is not None or Trait.POINTWISE in self.traits
+
+    @cached_property
+    def public(self) -> bool:
+        return Trait.INTERNAL not in self.traits
+
+    @cached_property
+    def differentiable(self) -> bool:
+        return Trait.NO_DERIVATIVE not in self.traits
+
+    @cached_property
+    def commutative(self) -> bool:
+        return Trait.COMMUTATIVE in self.traits
+
+    @cached_property
+    def fresh(self) -> bool:
+        return Trait.FRESH in self.traits
+
+    @cached_property
+    def writes_out(self) -> bool:
+        return Trait.WRITES_OUT in self.traits
 
     @property
     def can_write_into(self) -> bool:
@@ -145,16 +207,16 @@ def _register(op: Op) -> Op:
 
 
 def _infix(name: str, symbol: str, fn: Callable, formula: Callable, prec: int,
-           slots: tuple[int, int], commutative: bool = False) -> None:
+           slots: tuple[int, int], traits: Trait = Trait.NONE) -> None:
     _register(Op(name, 2, "{0} %s {1}" % symbol, fn, prec, slots, symbol=symbol,
-                 formula=formula, commutative=commutative, fresh=True, dtype="follows"))
+                 formula=formula, dtype="follows", traits=traits | Trait.FRESH))
 
 
 def _function(name: str, code: str, fn: Callable, formula: Callable, arity: int = 1,
-              head: Any = None, **kw: Any) -> None:
+              head: Any = None, traits: Trait = Trait.NONE, **kw: Any) -> None:
     kw.setdefault("slot_prec", (0,) * arity)
-    _register(Op(name, arity, code, fn, formula=formula, sympy_head=head, fresh=True,
-                 dtype="follows", **kw))
+    _register(Op(name, arity, code, fn, formula=formula, sympy_head=head, dtype="follows",
+                 traits=traits | Trait.FRESH, **kw))
 
 
 def _relu(x: sp.Expr) -> sp.Expr:
@@ -164,20 +226,22 @@ def _relu(x: sp.Expr) -> sp.Expr:
 
 
 # ---- elementwise arithmetic -------------------------------------------------------
-_infix("add", "+", np.add, lambda x, y: x + y, ADD, (ADD, MUL), commutative=True)
+_ALGEBRA = Trait.COMMUTATIVE | Trait.ASSOCIATIVE
+_infix("add", "+", np.add, lambda x, y: x + y, ADD, (ADD, MUL), _ALGEBRA)
 _infix("sub", "-", np.subtract, lambda x, y: x - y, ADD, (ADD, MUL))
-_infix("mul", "*", np.multiply, lambda x, y: x * y, MUL, (MUL, UNARY), commutative=True)
+_infix("mul", "*", np.multiply, lambda x, y: x * y, MUL, (MUL, UNARY), _ALGEBRA)
 _infix("div", "/", np.true_divide, lambda x, y: x / y, MUL, (MUL, UNARY))
 _infix("pow", "**", np.power, lambda x, y: x**y, POW, (ATOM, UNARY))
 _register(Op("neg", 1, "-{0}", np.negative, UNARY, (UNARY,), symbol="-",
-             formula=lambda x: -x, fresh=True, dtype="follows"))
+             formula=lambda x: -x, dtype="follows", traits=Trait.FRESH))
 
 # ---- elementwise functions (kinks follow JAX: see docs/ops.md) ---------------------
-_function("exp", "np.exp({0})", np.exp, sp.exp, head=sp.exp)
+_PLUS = Trait.NONNEGATIVE
+_function("exp", "np.exp({0})", np.exp, sp.exp, head=sp.exp, traits=_PLUS)
 _function("log", "np.log({0})", np.log, sp.log, head=sp.log)
-_function("sqrt", "np.sqrt({0})", np.sqrt, sp.sqrt)
+_function("sqrt", "np.sqrt({0})", np.sqrt, sp.sqrt, traits=_PLUS)
 _function("abs", "np.abs({0})", np.abs,
-          lambda x: sp.Piecewise((x, x >= 0), (-x, True)), head=sp.Abs)
+          lambda x: sp.Piecewise((x, x >= 0), (-x, True)), head=sp.Abs, traits=_PLUS)
 _function("sin", "np.sin({0})", np.sin, sp.sin, head=sp.sin)
 _function("cos", "np.cos({0})", np.cos, sp.cos, head=sp.cos)
 _function("tan", "np.tan({0})", np.tan, sp.tan, head=sp.tan)
@@ -195,10 +259,10 @@ def _sigmoid(x, out=None):
 
 
 _function("sigmoid", "_sigmoid({0})", _sigmoid, sigmoid, head=sigmoid, helpers=(_sigmoid,),
-          writes_out=True)
+          traits=_PLUS | Trait.WRITES_OUT)
 _function("softplus", "np.logaddexp(0.0, {0})", lambda x: np.logaddexp(0.0, x), softplus,
-          head=softplus)
-_function("relu", "np.maximum({0}, 0.0)", lambda x: np.maximum(x, 0.0), _relu)
+          head=softplus, traits=_PLUS)
+_function("relu", "np.maximum({0}, 0.0)", lambda x: np.maximum(x, 0.0), _relu, traits=_PLUS)
 _function("leaky_relu", "np.where({0} >= 0, {0}, {1} * {0})",
           lambda x, a: np.where(x >= 0, x, a * x),
           lambda x, a: sp.Piecewise((x, x >= 0), (a * x, True)), arity=2, defaults=(0.01,))
@@ -207,36 +271,37 @@ _function("elu", "np.where({0} > 0, {0}, {1} * np.expm1(np.minimum({0}, 0.0)))",
           lambda x, a: sp.Piecewise((x, x > 0), (a * (sp.exp(x) - 1), True)), arity=2,
           defaults=(1.0,))
 _function("maximum", "np.maximum({0}, {1})", np.maximum, sp.Max, arity=2, head=sp.Max,
-          commutative=True)
+          traits=Trait.COMMUTATIVE)
 _function("minimum", "np.minimum({0}, {1})", np.minimum, sp.Min, arity=2, head=sp.Min,
-          commutative=True)
+          traits=Trait.COMMUTATIVE)
 # Internal elementwise ops that derivative formulas are made of.
-_function("sign", "np.sign({0})", np.sign, sp.sign, head=sp.sign, public=False)
+_function("sign", "np.sign({0})", np.sign, sp.sign, head=sp.sign, traits=Trait.INTERNAL)
 _function("heaviside", "np.heaviside({0}, {1})", np.heaviside, sp.Heaviside, arity=2,
-          head=sp.Heaviside, public=False)
+          head=sp.Heaviside, traits=Trait.INTERNAL)
 
 
-# ---- structural ops: derivative rules that build nodes ----------------------------
-def _zero_like(g: Any, name: str) -> str:
-    return g.const(0.0)
+# ---- structural ops: derivative rules that build nodes (expr.py) -------------------
+_INNER = Trait.INTERNAL | Trait.POINTWISE  # helpers derivatives are made of, elementwise
+_CONSTANT = _INNER | Trait.NO_DERIVATIVE | Trait.FRESH
 
 
-def _where_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
-    c = g.args(node)[0]
-    zero = _zero_like(g, node)
-    return (None, g.add("where", (c, grad, zero)), g.add("where", (c, zero, grad)))
+@vjp
+def _where_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    c = out.args[0]
+    return None, where(c, grad, 0.0), where(c, 0.0, grad)
 
 
-def _where_jvp(g: Any, node: str, dots: tuple[str | None, ...]) -> str | None:
+@jvp
+def _where_jvp(out: R, dots: Tangents) -> R | None:
     if dots[1] is None and dots[2] is None:
         return None
-    c = g.args(node)[0]
-    return g.add("where", (c, dots[1] or g.const(0.0), dots[2] or g.const(0.0)))
+    return where(out.args[0], dots[1] or 0.0, dots[2] or 0.0)
 
 
 _register(Op("where", 3, "np.where({0}, {1}, {2})", np.where, slot_prec=(0, 0, 0),
-             grad_slots=(1, 2), fresh=True, dtype="follows",
-             vjp=_where_vjp, jvp=_where_jvp, public=False))
+             grad_slots=(1, 2), dtype="follows", vjp=_where_vjp, jvp=_where_jvp,
+             traits=_INNER | Trait.FRESH))
+
 
 def _choose(c, a, b, like):
     """np.where(c, a, b) for two numbers a and b, in the float dtype of ``like`` (the
@@ -249,8 +314,7 @@ def _choose(c, a, b, like):
 # A derivative that is a choice between constants (abs', relu'): its value has no
 # derivative (zero almost everywhere, as JAX's), its dtype is its last operand's.
 _register(Op("choose", 4, "_choose({0}, {1}, {2}, {3})", _choose, slot_prec=(0, 0, 0, 0),
-             differentiable=False, public=False, fresh=True, dtype="follows",
-             helpers=(_choose,)))
+             dtype="follows", helpers=(_choose,), traits=_CONSTANT))
 
 for _name, _sym, _fn, _rel in [("gt", ">", np.greater, sp.StrictGreaterThan),
                                ("ge", ">=", np.greater_equal, sp.GreaterThan),
@@ -259,7 +323,7 @@ for _name, _sym, _fn, _rel in [("gt", ">", np.greater, sp.StrictGreaterThan),
                                ("eq", "==", np.equal, sp.Equality),
                                ("ne", "!=", np.not_equal, sp.Unequality)]:
     _register(Op(_name, 2, "{0} %s {1}" % _sym, _fn, COMPARE, (ADD, ADD), sympy_head=_rel,
-                 differentiable=False, public=False, fresh=True, dtype="bool"))
+                 dtype="bool", traits=_CONSTANT))
 
 
 def _sum_to(x, like):
@@ -291,27 +355,28 @@ def _broadcast_like(x, like):
     return np.broadcast_to(x, shape)
 
 
-# The emitted module carries these two functions' own source (numpy is all they need).
+# sum_to and broadcast_like undo and do NumPy's broadcasting of their first operand
+# against their second, ``like``; their jvps know no direction axis. The emitted module
+# carries these two functions' own source (numpy is all they need).
+_LIKE = Trait.INTERNAL | Trait.IDENTITY | Trait.UNSTACKED
 _register(Op("sum_to", 2, "_sum_to({0}, {1})", _sum_to, slot_prec=(0, 0), grad_slots=(0,),
              shape=lambda g, args, params: g.shape(args[1]),
-             vjp=lambda g, node, grad: (g.add("broadcast_like", (grad, g.args(node)[0])),
-                                        None),
-             jvp=lambda g, node, dots: dots[0] and g.add("sum_to",
-                                                         (dots[0], g.args(node)[1])),
-             public=False, helpers=(_sum_to,), dtype="follows"))
+             vjp=vjp(lambda out, grad: (grad.call("broadcast_like", out.args[0]), None)),
+             jvp=jvp(lambda out, dots: dots[0] and dots[0].call("sum_to", out.args[1])),
+             helpers=(_sum_to,), dtype="follows", traits=_LIKE))
 _register(Op("broadcast_like", 2, "_broadcast_like({0}, {1})", _broadcast_like,
              slot_prec=(0, 0), grad_slots=(0,),
-             vjp=lambda g, node, grad: (g.add("sum_to", (grad, g.args(node)[0])), None),
-             jvp=lambda g, node, dots: dots[0] and g.add("broadcast_like",
-                                                         (dots[0], g.args(node)[1])),
-             public=False, helpers=(_broadcast_like,), dtype="follows"))
+             vjp=vjp(lambda out, grad: (grad.call("sum_to", out.args[0]), None)),
+             jvp=jvp(lambda out, dots: dots[0] and dots[0].call("broadcast_like",
+                                                                out.args[1])),
+             helpers=(_broadcast_like,), dtype="follows", traits=_LIKE | Trait.POINTWISE))
 _register(Op("ones_like", 1, "np.ones_like({0})", np.ones_like, slot_prec=(0,),
-             differentiable=False, public=False, fresh=True, dtype="follows"))
+             dtype="follows", traits=_CONSTANT))
 _register(Op("zeros_like", 1, "np.zeros_like({0})", np.zeros_like, slot_prec=(0,),
-             differentiable=False, public=False, fresh=True, dtype="follows"))
+             dtype="follows", traits=_CONSTANT))
 _register(Op("alias", 1, "{0}", lambda x: x, prec=0, slot_prec=(0,), symbol="",
-             vjp=lambda g, node, grad: (grad,), jvp=lambda g, node, dots: dots[0],
-             public=False, dtype="follows"))
+             vjp=vjp(lambda out, grad: (grad,)), jvp=jvp(lambda out, dots: dots[0]),
+             dtype="follows", traits=_INNER | Trait.IDENTITY))
 
 
 def _leaf_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
@@ -319,11 +384,11 @@ def _leaf_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
 
 
 # Leaves: their values come from the caller (input) or from the node itself (const).
-_register(Op("input", 0, "", lambda: None, shape=_leaf_shape, differentiable=False,
-             public=False))
+_LEAF = Trait.INTERNAL | Trait.NO_DERIVATIVE | Trait.POINTWISE
+_register(Op("input", 0, "", lambda: None, shape=_leaf_shape, traits=_LEAF))
 _register(Op("const", 0, "", lambda: None,
              shape=lambda g, args, params: np.shape(params["value"]),
-             differentiable=False, public=False, dtype="weak"))  # printed as a Python float
+             dtype="weak", traits=_LEAF))  # printed as a Python float
 
 
 def lookup(name: str, local: dict[str, Op] | None = None) -> Op:

@@ -1,9 +1,10 @@
 """Tensor ops of the op table: matmul, transpose, reductions, softmax family, losses.
 
-Their derivatives are structural, stated once here as vjp/jvp rules that build graph
-nodes, the way the lectures write them: for ``f = W @ g``, ``W_bar = f_bar @ g.T`` and
-``g_bar = W.T @ f_bar``. The NumPy functions below run in the interpreter and are
-also copied verbatim into emitted modules, so both compute the same thing.
+Each op is one entry, its rules just above it: the shape rule, the vjp and jvp written
+with expression handles (``expr.R``) the way the lectures write them -- for
+``f = W @ g``, ``W_bar = f_bar @ g.T`` and ``g_bar = W.T @ f_bar`` -- how it prints,
+and its traits. The NumPy functions first run in the interpreter and are also copied
+verbatim into emitted modules, so both compute the same thing. docs/ops.md: adding one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numpy as np
 
 from ..errors import ShapeError
 from . import shapes
-from .table import ATOM, MUL, UNARY, Op, _register
+from .expr import R, Tangents, jvp, vjp
+from .table import ATOM, MUL, UNARY, Op, Trait, _register
 
 
 # ---- NumPy implementations, shipped inside emitted modules ------------------------
@@ -110,96 +112,6 @@ def _lift_like(t, like):
     return t.reshape(t.shape[:1] + (1,) * extra + t.shape[1:]) if extra > 0 else t
 
 
-# ---- shapes -------------------------------------------------------------------------
-def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
-    """axis (None, int or tuple) as sorted non-negative ints; ShapeError when out of range."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    out = []
-    for a in axes:
-        if not isinstance(a, int) or isinstance(a, bool):
-            raise ShapeError(f"axis {a!r} is not an integer")
-        if not -ndim <= a < ndim:
-            raise ShapeError(f"axis {a} is out of range for {ndim} dimensions")
-        out.append(a % ndim)
-    if len(set(out)) < len(out):
-        raise ShapeError(f"axis {axis} names an axis twice")
-    return tuple(sorted(out))
-
-
-def _reduced(shape: shapes.Shape, axis: Any, keepdims: bool) -> shapes.Shape:
-    axes = _axes(axis, len(shape))
-    if keepdims:
-        return tuple(1 if i in axes else d for i, d in enumerate(shape))
-    return tuple(d for i, d in enumerate(shape) if i not in axes)
-
-
-def _matmul_shape(a: shapes.Shape, b: shapes.Shape) -> shapes.Shape:
-    if not a or not b:
-        raise ShapeError("@ needs operands with at least one dimension (use * for scalars)")
-    if len(a) == 1 and len(b) > 2 or len(b) == 1 and len(a) > 2:
-        raise ShapeError("a vector @ a stack of matrices is not supported: make the vector "
-                         "a 1-row or 1-column matrix")
-    a2, b2 = (a if len(a) > 1 else (1,) + a), (b if len(b) > 1 else b + (1,))
-    if a2[-1] != b2[-2]:
-        raise ShapeError(f"inner dimensions {a2[-1]} and {b2[-2]} differ")
-    batch = shapes.broadcast(a2[:-2], b2[:-2])
-    out = batch + a2[-2:-1] + b2[-1:]
-    if len(a) == 1:
-        out = out[:-2] + out[-1:]
-    if len(b) == 1:
-        out = out[:-1]
-    return out
-
-
-def _shape_of(fn):
-    return lambda g, args, params: fn(*(g.shape(a) for a in args))
-
-
-def _params_shape(rule):
-    return lambda g, args, params: rule(*(g.shape(a) for a in args), **params)
-
-
-# ---- helpers that build nodes -------------------------------------------------------
-def reduce_to(g: Any, c: str, have: shapes.Shape, want: shapes.Shape) -> str:
-    """Node ``c`` (static shape ``have``) summed over the axes broadcasting added."""
-    lead = len(have) - len(want)
-    ones = tuple(lead + i for i, d in enumerate(want) if d == 1 and have[lead + i] != 1)
-    if ones:
-        c = g.add("sum", (c,), {"axis": ones[0] if len(ones) == 1 else ones, "keepdims": True})
-    if lead > 0:
-        c = g.add("sum", (c,), {"axis": 0 if lead == 1 else tuple(range(lead))})
-    return c
-
-
-
-def _T(g: Any, x: str) -> str:  # noqa: N802 - the transpose, as in the lectures
-    return g.add("transpose", (x,)) if len(g.shape(x)) == 2 else g.add("mT", (x,))
-
-
-def _expand(g: Any, grad: str, node: str) -> str:
-    """A reduction's adjoint with the reduced axes put back (as 1s)."""
-    params = g.attrs(node)["params"]
-    x = g.args(node)[0]
-    if params.get("keepdims") or params.get("axis") is None and not g.shape(node) or \
-            g.shape(grad) == () and not g.elastic(grad):  # a scalar lines up with any axes
-        return grad  # (np.expand_dims(1.0, 0) is a float64 array: float32 became float64)
-    if g.elastic(x):  # x has more axes at call time: the axes as the reduction read them
-        return g.add("expand_dims", (grad,), {"axis": params["axis"]})
-    axes = _axes(params.get("axis"), len(g.shape(x)))
-    return g.add("expand_dims", (grad,), {"axis": axes[0] if len(axes) == 1 else axes})
-
-
-def _count(g: Any, node: str) -> str:
-    """How many elements one output element of a mean averages."""
-    x = g.args(node)[0]
-    dims = [g.shape(x)[i] for i in _axes(g.attrs(node)["params"].get("axis"), len(g.shape(x)))]
-    if not g.elastic(x) and all(isinstance(d, int) for d in dims):
-        return g.const(float(np.prod(dims)))
-    return g.add("size_ratio", (x, node))
-
-
 def _matmul_grad(grad, a, b, slot):
     """d(a @ b) for operand ``slot`` (0: a, 1: b), for shapes known only now: a vector
     as a 1-row/1-column matrix, the batch axes broadcasting added summed away."""
@@ -217,206 +129,6 @@ def _matmul_grad(grad, a, b, slot):
                                       if n == 1 and d.shape[lead + i] != 1)
     return np.sum(d, axis=axes).reshape(np.shape(a if slot == 0 else b)) if axes else \
         d.reshape(np.shape(a if slot == 0 else b))
-
-
-def _matmul_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
-    a, b = g.args(node)
-    sa, sb = g.shape(a), g.shape(b)
-    if g.elastic(a) or g.elastic(b):  # dims known only at call time: NumPy's rule then
-        return tuple(g.add("matmul_grad", (grad, a, b), {"slot": k}) for k in (0, 1))
-    if len(sa) == 1 and len(sb) == 1:
-        return g.add("mul", (grad, b)), g.add("mul", (grad, a))
-    if len(sa) == 1:
-        return g.add("matmul", (b, grad)), g.add("outer", (a, grad))
-    if len(sb) == 1:
-        return g.add("outer", (grad, b)), g.add("matmul", (_T(g, a), grad))
-    da, db = g.add("matmul", (grad, _T(g, b))), g.add("matmul", (_T(g, a), grad))
-    return (reduce_to(g, da, g.shape(da), sa),  # stacks of matrices: sum the batch axes
-            reduce_to(g, db, g.shape(db), sb))
-
-
-def _matmul_jvp(g: Any, node: str, dots: tuple) -> str | None:
-    """Tangents carry a leading direction axis, so a vector's tangent is a matrix and a
-    matrix's a stack; a vector on the other side becomes a 1-row/1-column matrix."""
-    a, b = g.args(node)
-    sa, sb = g.shape(a), g.shape(b)
-    ndim = len(g.shape(node))
-
-    def lift(x: str, dot: str) -> str:  # line a matrix stack's batch axes up with node's
-        k = len(g.shape(x))
-        return g.add("lift", (dot,), {"ndim": ndim}) if 2 <= k < ndim else dot
-
-    def squeezed(x: str, axis: int) -> str:
-        return g.add("sum", (x,), {"axis": axis})
-
-    terms = []
-    if dots[0] and len(sb) == 1 and len(sa) >= 2:
-        column = g.add("expand_dims", (b,), {"axis": -1})
-        terms.append(squeezed(g.add("matmul", (dots[0], column)), -1))
-    elif dots[0]:
-        terms.append(g.add("matmul", (lift(a, dots[0]), b)))
-    if dots[1] and len(sb) == 1:
-        terms.append(g.add("matmul", (dots[1], a if len(sa) == 1 else _T(g, a))))
-    elif dots[1] and len(sa) == 1:
-        row = g.add("expand_dims", (a,), {"axis": 0})
-        terms.append(squeezed(g.add("matmul", (row, dots[1])), -2))
-    elif dots[1]:
-        terms.append(g.add("matmul", (a, lift(b, dots[1]))))
-    return terms[0] if len(terms) == 1 else g.add("add", tuple(terms))
-
-
-def _sum_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
-    x = g.args(node)[0]
-    return (g.add("broadcast_like", (_expand(g, grad, node), x)),)
-
-
-def _mean_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
-    x = g.args(node)[0]
-    scaled = g.add("div", (grad, _count(g, node)))
-    return (g.add("broadcast_like", (_expand(g, scaled, node), x)),)
-
-
-def _keep(g: Any, x: str, axis: int) -> str:
-    return g.add("sum", (x,), {"axis": axis, "keepdims": True})
-
-
-def _softmax_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
-    axis = g.attrs(node)["params"]["axis"]
-    inner = _keep(g, g.add("mul", (grad, node)), axis)
-    return (g.add("mul", (node, g.add("sub", (grad, inner)))),)
-
-
-def _log_softmax_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
-    axis = g.attrs(node)["params"]["axis"]
-    probs = g.add("exp", (node,))
-    return (g.add("sub", (grad, g.add("mul", (probs, _keep(g, grad, axis))))),)
-
-
-def _logsumexp_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
-    x = g.args(node)[0]
-    weights = g.add("exp", (g.add("sub", (x, _expand(g, node, node))),))
-    return (g.add("mul", (_expand(g, grad, node), weights)),)
-
-
-def _batch(g: Any, logits: str) -> str:
-    shape = g.shape(logits)
-    if len(shape) < 2:
-        return g.const(1.0)
-    if isinstance(shape[0], int):
-        return g.const(float(shape[0]))
-    return g.add("batch_size", (logits,))
-
-
-def _cross_entropy_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
-    logits, labels = g.args(node)
-    scale = g.add("div", (grad, _batch(g, logits)))
-    probs = g.add("softmax", (logits,), {"axis": -1})
-    # (softmax - labels) / N for one-hot rows; weighting the softmax by each row's label
-    # sum keeps it exact for any labels, at the cost of one small reduction. Labels that
-    # broadcast ([N, 1]) are summed as the loss sees them, stretched over the logits.
-    same = g.shape(labels) == g.shape(logits) and g.elastic(labels) == g.elastic(logits)
-    full = labels if same else g.add("broadcast_like", (labels, logits))
-    probs = g.add("mul", (probs, _keep(g, full, -1)))
-    d_logits = g.add("mul", (g.add("sub", (probs, labels)), scale))
-    d_labels = g.add("neg", (g.add("mul", (g.add("log_softmax", (logits,), {"axis": -1}),
-                                           scale)),))
-    if not same:  # each label's gradient sums over the logits it was stretched over
-        d_labels = g.add("sum_to", (d_labels, labels)) if g.elastic(labels) or \
-            g.elastic(logits) else reduce_to(g, d_labels, g.shape(logits), g.shape(labels))
-    return d_logits, d_labels
-
-
-def _cross_entropy_expand(g: Any, args: tuple, params: dict, name: str, temp: bool) -> str:
-    """-sum(labels * log_softmax(logits)) / N: the gradient then takes the softmax as
-    exp of the forward's log-probabilities instead of computing it again."""
-    logits, labels = args
-    log_probs = g.add("log_softmax", (logits,), {"axis": -1}, name=g.fresh("log_probs"))
-    total = g.add("neg", (g.add("sum", (g.add("mul", (labels, log_probs)),)),))
-    return g.add("div", (total, _batch(g, logits)), name=name, temp=temp)
-
-
-def _mse_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
-    pred, target = g.args(node)
-    diff = g.add("sub", (pred, target))
-    shape = shapes.broadcast(g.shape(pred), g.shape(target))
-    n = g.const(float(np.prod(shape))) if not g.elastic(diff) and all(
-        isinstance(d, int) for d in shape) else g.add("size_ratio", (diff, node))
-    d = g.add("mul", (diff, g.add("div", (grad, n))))
-
-    def to(x: str, t: str) -> str:  # an operand broadcast now or at call time: summed back
-        return x if g.shape(t) == shape and not g.elastic(diff) else g.add("sum_to", (x, t))
-    return to(d, pred), to(g.add("neg", (d,)), target)
-
-
-def _spell(name: str, defaults: dict[str, Any]):
-    """A NumPy call with only the keyword arguments that differ from the defaults."""
-    def spell(params: dict) -> str:
-        extra = "".join(f", {k}={params[k]!r}" for k, v in defaults.items()
-                        if params.get(k, v) != v)
-        return f"{name}({{0}}{extra})"
-    return spell
-
-
-def _negative(axis: Any, ndim: int) -> tuple[int, ...]:
-    """Axes counted from the end, so a leading direction axis (forward mode) is harmless."""
-    return tuple(a - ndim for a in _axes(axis, ndim))
-
-
-def _reduce_jvp(name: str):
-    def jvp(g: Any, node: str, dots: tuple) -> str | None:
-        params = dict(g.attrs(node)["params"])
-        params["axis"] = _negative(params.get("axis"), len(g.shape(g.args(node)[0])))
-        return g.add(name, (dots[0],), params)
-    return jvp
-
-
-def _along_jvp(rule):
-    """jvp of an op along one axis, with the axis counted from the end."""
-    def jvp(g: Any, node: str, dots: tuple) -> str | None:
-        axis = _negative(g.attrs(node)["params"]["axis"], len(g.shape(node)))[0]
-        return rule(g, node, dots[0], axis)
-    return jvp
-
-
-def _softmax_jvp(g: Any, node: str, dot: str, axis: int) -> str:
-    inner = _keep(g, g.add("mul", (dot, node)), axis)
-    return g.add("mul", (node, g.add("sub", (dot, inner))))
-
-
-def _log_softmax_jvp(g: Any, node: str, dot: str, axis: int) -> str:
-    probs = g.add("exp", (node,))
-    return g.add("sub", (dot, _keep(g, g.add("mul", (probs, dot)), axis)))
-
-
-def _logsumexp_jvp(g: Any, node: str, dots: tuple) -> str | None:
-    x = g.args(node)[0]
-    params = g.attrs(node)["params"]
-    axis = _negative(params.get("axis"), len(g.shape(x)))
-    weights = g.add("exp", (g.add("sub", (x, _expand(g, node, node))),))
-    return g.add("sum", (g.add("mul", (dots[0], weights)),),
-                 {"axis": axis, "keepdims": bool(params.get("keepdims"))})
-
-
-def _transpose_jvp(g: Any, node: str, dots: tuple) -> str | None:
-    k = len(g.shape(node))
-    if k < 2:
-        return dots[0]
-    return g.add("mT", (dots[0],)) if k == 2 else \
-        g.add("reverse_last", (dots[0],), {"k": k})
-
-
-def _loss_jvp(g: Any, node: str, dots: tuple) -> str | None:
-    """d loss = sum over every axis but the direction axis of (vjp with seed 1) * dot."""
-    one = g.const(1.0)
-    slots = g.op(node).vjp(g, node, one)
-    terms = []
-    for a, dot, bar in zip(g.args(node), dots, slots):
-        if dot is not None and bar is not None:
-            axis = tuple(range(-len(g.shape(a)), 0))
-            terms.append(g.add("sum", (g.add("mul", (dot, bar)),), {"axis": axis}))
-    if not terms:
-        return None
-    return terms[0] if len(terms) == 1 else g.add("add", tuple(terms))
 
 
 def _spread(t, like):
@@ -464,42 +176,301 @@ def _add_slice(base, g, start, stop, axis, out=None):
     return out
 
 
-def _slice_params(g: Any, node: str) -> dict:
-    """A slice's parameters with the axis counted from the end (for stacked tangents)."""
-    params = dict(g.attrs(node)["params"])
-    params["axis"] = _negative(params["axis"], len(g.shape(node)))[0]
-    return params
-
-
-def _unsliced_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    part, like = g.shape(args[0]), g.shape(args[1])
-    return part[:len(part) - len(like)] + like
-
-
-def _add_slice_jvp(g: Any, node: str, dots: tuple) -> str | None:
-    base, params = g.args(node)[0], _slice_params(g, node)
-    if dots[1] is None:
-        return dots[0]
-    if dots[0] is None:
-        return g.add("unslice", (dots[1], base), params)
-    return g.add("add_slice", dots, params)
-
-
 def _slice_np(x, start=None, stop=None, axis=0):
     index = [slice(None)] * np.ndim(x)
     index[axis] = slice(start, stop)
     return x[tuple(index)]
 
 
-def _slice_code(params: dict) -> str:
-    bounds = f"{'' if params['start'] is None else params['start']}:" \
-             f"{'' if params['stop'] is None else params['stop']}"
-    axis = params["axis"]
-    if axis >= 0:
-        return "{0}[" + ":, " * axis + bounds + "]"
-    return "{0}[..., " + bounds + ", :" * (-axis - 1) + "]"  # axis -2: x[..., 1:, :]
+def _size_ratio(x, y):
+    """How many elements of x each element of y stands for (a mean's divisor)."""
+    ratio = np.size(x) / np.size(y)
+    # an empty x: 0 as NumPy's float, so that dividing by it is inf, not ZeroDivisionError
+    return ratio if ratio else np.asarray(x).dtype.type(0) if np.ndim(x) else 0.0
 
 
+# ---- shapes -------------------------------------------------------------------------
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """axis (None, int or tuple) as sorted non-negative ints; ShapeError when out of range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    out = []
+    for a in axes:
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise ShapeError(f"axis {a!r} is not an integer")
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"axis {a} is out of range for {ndim} dimensions")
+        out.append(a % ndim)
+    if len(set(out)) < len(out):
+        raise ShapeError(f"axis {axis} names an axis twice")
+    return tuple(sorted(out))
+
+
+def _shape_of(fn):
+    return lambda g, args, params: fn(*(g.shape(a) for a in args))
+
+
+def _params_shape(rule):
+    return lambda g, args, params: rule(*(g.shape(a) for a in args), **params)
+
+
+def _spell(name: str, defaults: dict[str, Any]):
+    """A NumPy call with only the keyword arguments that differ from the defaults."""
+    def spell(params: dict) -> str:
+        extra = "".join(f", {k}={params[k]!r}" for k, v in defaults.items()
+                        if params.get(k, v) != v)
+        return f"{name}({{0}}{extra})"
+    return spell
+
+
+def _negative(axis: Any, ndim: int) -> tuple[int, ...]:
+    """Axes counted from the end, so a leading direction axis (forward mode) is harmless."""
+    return tuple(a - ndim for a in _axes(axis, ndim))
+
+
+def _along_shape(x: shapes.Shape, axis: Any = -1) -> shapes.Shape:
+    _axes(axis, len(x))
+    return x
+
+
+DIRECTIONS = "(directions)"
+"""The symbolic size of the leading axis of direction-stacked tangents."""
+_AXIS = {"axis": None, "keepdims": False}
+_SOFT = {"axis": -1}
+_LSE = {"axis": -1, "keepdims": False}
+_MADE = Trait.FRESH  # the result is a new array (memory planning)
+_INNER = Trait.INTERNAL  # an op derivatives and forward mode are made of
+
+
+# ---- helpers of the rules, on handles ---------------------------------------------
+def reduce_to(g: Any, c: str, have: shapes.Shape, want: shapes.Shape) -> str:
+    """Node ``c`` (static shape ``have``) summed over the axes broadcasting added."""
+    return _summed_to(R(g, c), have, want).node
+
+
+def _summed_to(c: R, have: shapes.Shape, want: shapes.Shape) -> R:
+    lead = len(have) - len(want)
+    ones = tuple(lead + i for i, d in enumerate(want) if d == 1 and have[lead + i] != 1)
+    if ones:
+        c = c.sum(axis=ones[0] if len(ones) == 1 else ones, keepdims=True)
+    if lead > 0:
+        c = c.sum(axis=0 if lead == 1 else tuple(range(lead)))
+    return c
+
+
+def _T(x: R) -> R:  # noqa: N802 - the transpose, as in the lectures
+    """A matrix's transpose, or each matrix's of a stack."""
+    return x.T if x.ndim == 2 else x.mT
+
+
+def _expand(grad: R, out: R) -> R:
+    """A reduction's adjoint with the reduced axes put back (as 1s)."""
+    params, x = out.params, out.args[0]
+    if params.get("keepdims") or params.get("axis") is None and not out.shape or \
+            grad.shape == () and not grad.elastic:  # a scalar lines up with any axes
+        return grad  # (np.expand_dims(1.0, 0) is a float64 array: float32 became float64)
+    if x.elastic:  # x has more axes at call time: the axes as the reduction read them
+        return grad.call("expand_dims", axis=params["axis"])
+    axes = _axes(params.get("axis"), x.ndim)
+    return grad.call("expand_dims", axis=axes[0] if len(axes) == 1 else axes)
+
+
+def _count(out: R) -> R | float:
+    """How many elements one output element of a mean averages."""
+    x = out.args[0]
+    dims = [x.shape[i] for i in _axes(out.params.get("axis"), x.ndim)]
+    if not x.elastic and all(isinstance(d, int) for d in dims):
+        return float(np.prod(dims))
+    return x.call("size_ratio", out)
+
+
+def _batch(logits: R) -> R | float:
+    """The batch a loss averages over: the first axis of a matrix of logits."""
+    shape = logits.shape
+    if len(shape) < 2:
+        return 1.0
+    if isinstance(shape[0], int):
+        return float(shape[0])
+    return logits.call("batch_size")
+
+
+def _slice_params(out: R) -> dict:
+    """A slice's parameters with the axis counted from the end (for stacked tangents)."""
+    params = dict(out.params)
+    params["axis"] = _negative(params["axis"], out.ndim)[0]
+    return params
+
+
+# ---- matmul and transposes ----------------------------------------------------------
+def _matmul_shape(a: shapes.Shape, b: shapes.Shape) -> shapes.Shape:
+    if not a or not b:
+        raise ShapeError("@ needs operands with at least one dimension (use * for scalars)")
+    if len(a) == 1 and len(b) > 2 or len(b) == 1 and len(a) > 2:
+        raise ShapeError("a vector @ a stack of matrices is not supported: make the vector "
+                         "a 1-row or 1-column matrix")
+    a2, b2 = (a if len(a) > 1 else (1,) + a), (b if len(b) > 1 else b + (1,))
+    if a2[-1] != b2[-2]:
+        raise ShapeError(f"inner dimensions {a2[-1]} and {b2[-2]} differ")
+    batch = shapes.broadcast(a2[:-2], b2[:-2])
+    out = batch + a2[-2:-1] + b2[-1:]
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+@vjp
+def _matmul_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    a, b = out.args
+    if a.elastic or b.elastic:  # dims known only at call time: NumPy's rule then
+        return tuple(grad.call("matmul_grad", a, b, slot=k) for k in (0, 1))
+    if a.ndim == 1 and b.ndim == 1:
+        return grad * b, grad * a
+    if a.ndim == 1:
+        return b @ grad, a.call("outer", grad)
+    if b.ndim == 1:
+        return grad.call("outer", b), _T(a) @ grad
+    da, db = grad @ _T(b), _T(a) @ grad
+    return (_summed_to(da, da.shape, a.shape),  # stacks of matrices: sum the batch axes
+            _summed_to(db, db.shape, b.shape))
+
+
+@jvp
+def _matmul_jvp(out: R, dots: Tangents) -> R | None:
+    """Tangents carry a leading direction axis, so a vector's tangent is a matrix and a
+    matrix's a stack; a vector on the other side becomes a 1-row/1-column matrix."""
+    a, b = out.args
+    ndim = out.ndim
+
+    def lift(x: R, dot: R) -> R:  # line a matrix stack's batch axes up with out's
+        return dot.call("lift", ndim=ndim) if 2 <= x.ndim < ndim else dot
+
+    terms = []
+    if dots[0] and b.ndim == 1 and a.ndim >= 2:
+        terms.append((dots[0] @ b.call("expand_dims", axis=-1)).sum(axis=-1))
+    elif dots[0]:
+        terms.append(lift(a, dots[0]) @ b)
+    if dots[1] and b.ndim == 1:
+        terms.append(dots[1] @ (a if a.ndim == 1 else _T(a)))
+    elif dots[1] and a.ndim == 1:
+        terms.append((a.call("expand_dims", axis=0) @ dots[1]).sum(axis=-2))
+    elif dots[1]:
+        terms.append(a @ lift(b, dots[1]))
+    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+
+
+# A product on the left is parenthesized, which Python does not need: (x * y) @ z
+_register(Op("matmul", 2, "{0} @ {1}", np.matmul, MUL, (UNARY, UNARY), symbol="@",
+             shape=_shape_of(_matmul_shape), vjp=_matmul_vjp, jvp=_matmul_jvp,
+             dtype="follows", rules=("{out}_bar @ {1}.T", "{0}.T @ {out}_bar"),
+             traits=_MADE))
+_register(Op("matmul_grad", 3, "_matmul_grad({0}, {1}, {2}, {slot})", _matmul_grad,
+             slot_prec=(0, 0, 0), params={"slot": 0}, dtype="follows",
+             helpers=(_matmul_grad,), traits=_INNER | _MADE,
+             shape=lambda g, args, params: g.shape(args[1 + params["slot"]])))
+
+
+def _T_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
+    return tuple(reversed(x))
+
+
+def _mT_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
+    if len(x) < 2:
+        raise ShapeError("needs at least two dimensions")
+    return x[:-2] + (x[-1], x[-2])
+
+
+def _reversed_last(shape: shapes.Shape, k: int) -> shapes.Shape:
+    return shape[:len(shape) - k] + shape[len(shape) - k:][::-1]
+
+
+@jvp
+def _transpose_jvp(out: R, dots: Tangents) -> R | None:
+    k = out.ndim
+    if k < 2:
+        return dots[0]
+    return dots[0].mT if k == 2 else dots[0].call("reverse_last", k=k)
+
+
+_register(Op("transpose", 1, "{0}.T", np.transpose, ATOM, (ATOM,), symbol=".T",
+             shape=_shape_of(_T_shape), vjp=vjp(lambda out, grad: (grad.T,)),
+             jvp=_transpose_jvp, rules=("{out}_bar.T",), dtype="follows"))
+_register(Op("mT", 1, "np.swapaxes({0}, -1, -2)", lambda x: np.swapaxes(x, -1, -2),
+             slot_prec=(0,), shape=_shape_of(_mT_shape), dtype="follows", traits=_INNER,
+             vjp=vjp(lambda out, grad: (grad.mT,)), jvp=jvp(lambda out, dots: dots[0].mT)))
+_register(Op("reverse_last", 1, "_reverse_last({0}, {k})", _reverse_last,
+             slot_prec=(0,), params={"k": None}, helpers=(_reverse_last,),
+             shape=lambda g, args, params: _reversed_last(g.shape(args[0]), params["k"]),
+             traits=_INNER | Trait.STACKING))
+_register(Op("outer", 2, "np.outer({0}, {1})", np.outer, slot_prec=(0, 0), dtype="follows",
+             shape=lambda g, args, params: g.shape(args[0]) + g.shape(args[1]),
+             vjp=vjp(lambda out, grad: (grad @ out.args[1], grad.T @ out.args[0])),
+             traits=_INNER | _MADE))
+
+
+# ---- reductions -----------------------------------------------------------------------
+def _reduced(shape: shapes.Shape, axis: Any, keepdims: bool) -> shapes.Shape:
+    axes = _axes(axis, len(shape))
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _reduce_shape(x: shapes.Shape, axis: Any = None, keepdims: bool = False) -> shapes.Shape:
+    return _reduced(x, axis, keepdims)
+
+
+def _reduces_all(params: dict) -> bool:
+    return params.get("axis") is None and not params.get("keepdims")
+
+
+def _expanded(shape: shapes.Shape, axis: int | tuple[int, ...]) -> shapes.Shape:
+    axis = axis if isinstance(axis, tuple) else (axis,)
+    out = list(shape)
+    ndim = len(shape) + len(axis)
+    for a in sorted(x % ndim for x in axis):
+        out.insert(a, 1)
+    return tuple(out)
+
+
+def _reduce_jvp(name: str):
+    @jvp
+    def rule(out: R, dots: Tangents) -> R | None:
+        params = dict(out.params)
+        params["axis"] = _negative(params.get("axis"), out.args[0].ndim)
+        return dots[0].call(name, **params)
+    return rule
+
+
+@vjp
+def _sum_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    return (_expand(grad, out).call("broadcast_like", out.args[0]),)
+
+
+@vjp
+def _mean_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    return (_expand(grad / _count(out), out).call("broadcast_like", out.args[0]),)
+
+
+for _name, _fn, _vjp in (("sum", np.sum, _sum_vjp), ("mean", np.mean, _mean_vjp)):
+    _register(Op(_name, 1, f"np.{_name}({{0}})", _fn, slot_prec=(0,), params=_AXIS,
+                 scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _AXIS),
+                 shape=_params_shape(_reduce_shape), vjp=_vjp, jvp=_reduce_jvp(_name),
+                 dtype="follows", traits=_MADE,
+                 rules=("{out}_bar spread over {0}" + (" / count" if _name == "mean"
+                                                           else ""),)))
+_register(Op("expand_dims", 1, "np.expand_dims({0}, {axis})",
+             lambda x, axis: np.expand_dims(x, axis), slot_prec=(0,), params={"axis": None},
+             shape=lambda g, args, params: _expanded(g.shape(args[0]), params["axis"]),
+             dtype="follows", traits=_INNER,
+             vjp=vjp(lambda out, grad: (grad.sum(axis=out.params["axis"]),)),
+             jvp=jvp(lambda out, dots: dots[0].call(
+                 "expand_dims", axis=_negative(out.params["axis"], out.ndim)))))
+
+
+# ---- slices: x[start:stop] along one axis, and its adjoints ---------------------------
 def _slice_shape(x: shapes.Shape, start: Any = None, stop: Any = None,
                  axis: int = 0) -> shapes.Shape:
     (a,) = _axes(axis, len(x))
@@ -519,42 +490,125 @@ def _slice_shape(x: shapes.Shape, start: Any = None, stop: Any = None,
     return x[:a] + (size,) + x[a + 1:]
 
 
-def _slice_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
-    p = g.attrs(node)["params"]
-    return (g.add("unslice", (grad, g.args(node)[0]), dict(p)),)
+@jvp
+def _add_slice_jvp(out: R, dots: Tangents) -> R | None:
+    if dots[1] is None:
+        return dots[0]
+    if dots[0] is None:
+        return dots[1].call("unslice", out.args[0], **_slice_params(out))
+    return dots[0].call("add_slice", dots[1], **_slice_params(out))
 
 
-def _slice_jvp(g: Any, node: str, dots: tuple) -> str | None:
-    return g.add("slice", (dots[0],), _slice_params(g, node))
+def _unsliced_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    part, like = g.shape(args[0]), g.shape(args[1])
+    return part[:len(part) - len(like)] + like
 
 
-def _size_ratio(x, y):
-    """How many elements of x each element of y stands for (a mean's divisor)."""
-    ratio = np.size(x) / np.size(y)
-    # an empty x: 0 as NumPy's float, so that dividing by it is inf, not ZeroDivisionError
-    return ratio if ratio else np.asarray(x).dtype.type(0) if np.ndim(x) else 0.0
+def _slice_code(params: dict) -> str:
+    bounds = f"{'' if params['start'] is None else params['start']}:" \
+             f"{'' if params['stop'] is None else params['stop']}"
+    axis = params["axis"]
+    if axis >= 0:
+        return "{0}[" + ":, " * axis + bounds + "]"
+    return "{0}[..., " + bounds + ", :" * (-axis - 1) + "]"  # axis -2: x[..., 1:, :]
 
 
-DIRECTIONS = "(directions)"
-"""The symbolic size of the leading axis of direction-stacked tangents."""
-_AXIS = {"axis": None, "keepdims": False}
-_SOFT = {"axis": -1}
-_LSE = {"axis": -1, "keepdims": False}
+_BOUNDS = {"start": None, "stop": None, "axis": 0}
+_register(Op("slice", 1, "{0}[:]", _slice_np, ATOM, (ATOM,), spell=_slice_code,
+             params=_BOUNDS, dtype="follows", shape=_params_shape(_slice_shape),
+             vjp=vjp(lambda out, grad: (grad.call("unslice", out.args[0], **out.params),)),
+             jvp=jvp(lambda out, dots: dots[0].call("slice", **_slice_params(out))),
+             rules=("{0}_bar[start:stop] += {out}_bar",), traits=Trait.SHIFTS))
+_register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
+             slot_prec=(0, 0), grad_slots=(0,), params=_BOUNDS,
+             helpers=(_zeros_around, _unslice), dtype="follows", shape=_unsliced_shape,
+             vjp=vjp(lambda out, grad: (grad.call("slice", **out.params), None)),
+             jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
+                 "unslice", out.args[1], **_slice_params(out))),
+             traits=_INNER | _MADE | Trait.SHIFTS))
+_register(Op("add_slice", 2, "_add_slice({0}, {1}, {start}, {stop}, {axis})", _add_slice,
+             slot_prec=(0, 0), params=_BOUNDS, helpers=(_add_slice,), dtype="follows",
+             shape=lambda g, args, params: g.shape(args[0]),
+             vjp=vjp(lambda out, grad: (grad, grad.call("slice", **out.params))),
+             jvp=_add_slice_jvp, rules=("{out}_bar", "{out}_bar[start:stop]"),
+             traits=_INNER | _MADE | Trait.WRITES_OUT | Trait.SHIFTS))
+
+# ---- sizes: numbers read off a value's shape at call time -----------------------------
+_register(Op("size_ratio", 2, "_size_ratio({0}, {1})", _size_ratio, slot_prec=(0, 0),
+             scalar_result=lambda params: True, dtype="weak",
+             shape=lambda g, args, params: (), helpers=(_size_ratio,),
+             traits=_INNER | Trait.NO_DERIVATIVE))
+_register(Op("batch_size", 1, "np.shape({0})[0]", lambda x: np.shape(x)[0],
+             scalar_result=lambda params: True, dtype="weak",
+             slot_prec=(0,), shape=lambda g, args, params: (),
+             traits=_INNER | Trait.NO_DERIVATIVE))
 
 
-def _reduce_shape(x: shapes.Shape, axis: Any = None, keepdims: bool = False) -> shapes.Shape:
-    return _reduced(x, axis, keepdims)
-
-
-def _along_shape(x: shapes.Shape, axis: Any = -1) -> shapes.Shape:
-    _axes(axis, len(x))
-    return x
+# ---- the softmax family: shifted by the max, which the gradient takes as a constant ----
+def _along_jvp(rule):
+    """jvp of an op along one axis, with the axis counted from the end."""
+    @jvp
+    def on_axis(out: R, dots: Tangents) -> R | None:
+        return rule(out, dots[0], _negative(out.params["axis"], out.ndim)[0])
+    return on_axis
 
 
 def _lse_shape(x: shapes.Shape, axis: Any = -1, keepdims: bool = False) -> shapes.Shape:
     return _reduced(x, axis, keepdims)
 
 
+@vjp
+def _softmax_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    return (out * (grad - (grad * out).sum(out.params["axis"], keepdims=True)),)
+
+
+def _softmax_jvp(out: R, dot: R, axis: int) -> R:
+    return out * (dot - (dot * out).sum(axis, keepdims=True))
+
+
+@vjp
+def _log_softmax_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    probs = out.exp()
+    return (grad - probs * grad.sum(out.params["axis"], keepdims=True),)
+
+
+def _log_softmax_jvp(out: R, dot: R, axis: int) -> R:
+    probs = out.exp()
+    return dot - (probs * dot).sum(axis, keepdims=True)
+
+
+@vjp
+def _logsumexp_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    weights = (out.args[0] - _expand(out, out)).exp()
+    return (_expand(grad, out) * weights,)
+
+
+@jvp
+def _logsumexp_jvp(out: R, dots: Tangents) -> R | None:
+    x, params = out.args[0], out.params
+    weights = (x - _expand(out, out)).exp()
+    return (dots[0] * weights).sum(_negative(params.get("axis"), x.ndim),
+                                   keepdims=bool(params.get("keepdims")))
+
+
+_register(Op("softmax", 1, "_softmax({0})", _softmax, slot_prec=(0,), dtype="follows",
+             params=_SOFT, spell=_spell("_softmax", _SOFT), shape=_params_shape(_along_shape),
+             vjp=_softmax_vjp, jvp=_along_jvp(_softmax_jvp), helpers=(*_REDUCE, _softmax),
+             rules=("{out} * ({out}_bar - sum({out}_bar * {out}))",),
+             traits=_MADE | Trait.NONNEGATIVE))
+_register(Op("log_softmax", 1, "_log_softmax({0})", _log_softmax, slot_prec=(0,),
+             dtype="follows", params=_SOFT, spell=_spell("_log_softmax", _SOFT),
+             shape=_params_shape(_along_shape), vjp=_log_softmax_vjp,
+             jvp=_along_jvp(_log_softmax_jvp), helpers=(*_REDUCE, _log_softmax),
+             rules=("{out}_bar - exp({out}) * sum({out}_bar)",), traits=_MADE))
+_register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,),
+             dtype="follows", scalar_result=_reduces_all, params=_LSE,
+             spell=_spell("_logsumexp", _LSE), shape=_params_shape(_lse_shape),
+             vjp=_logsumexp_vjp, jvp=_logsumexp_jvp, helpers=(*_REDUCE, _logsumexp),
+             rules=("{out}_bar * exp({0} - {out})",), traits=_MADE))
+
+
+# ---- losses: the mean over the batch ---------------------------------------------------
 def _ce_shape(logits: shapes.Shape, labels: shapes.Shape) -> shapes.Shape:
     if not logits:
         raise ShapeError("cross_entropy needs logits with a class axis, e.g. [N, C]")
@@ -573,152 +627,97 @@ def _mse_shape(pred: shapes.Shape, target: shapes.Shape) -> shapes.Shape:
     return ()
 
 
-def _T_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
-    return tuple(reversed(x))
+@vjp
+def _cross_entropy_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    logits, labels = out.args
+    scale = grad / _batch(logits)
+    probs = logits.call("softmax", axis=-1)
+    # (softmax - labels) / N for one-hot rows; weighting the softmax by each row's label
+    # sum keeps it exact for any labels, at the cost of one small reduction. Labels that
+    # broadcast ([N, 1]) are summed as the loss sees them, stretched over the logits.
+    same = labels.shape == logits.shape and labels.elastic == logits.elastic
+    full = labels if same else labels.call("broadcast_like", logits)
+    d_logits = (probs * full.sum(-1, keepdims=True) - labels) * scale
+    d_labels = -(logits.call("log_softmax", axis=-1) * scale)
+    if not same:  # each label's gradient sums over the logits it was stretched over
+        d_labels = d_labels.call("sum_to", labels) if labels.elastic or logits.elastic \
+            else _summed_to(d_labels, logits.shape, labels.shape)
+    return d_logits, d_labels
 
 
-def _mT_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
-    if len(x) < 2:
-        raise ShapeError("needs at least two dimensions")
-    return x[:-2] + (x[-1], x[-2])
+def _cross_entropy_expand(g: Any, args: tuple, params: dict, name: str, temp: bool) -> str:
+    """-sum(labels * log_softmax(logits)) / N: the gradient then takes the softmax as
+    exp of the forward's log-probabilities instead of computing it again."""
+    logits, labels = R(g, args[0]), R(g, args[1])
+    log_probs = R(g, g.add("log_softmax", args[:1], {"axis": -1}, name=g.fresh("log_probs")))
+    total = -(labels * log_probs).sum()
+    return g.add("div", (total.node, total.of(_batch(logits))), name=name, temp=temp)
 
 
-def _reduces_all(params: dict) -> bool:
-    return params.get("axis") is None and not params.get("keepdims")
+@vjp
+def _mse_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    pred, target = out.args
+    diff = pred - target
+    shape = shapes.broadcast(pred.shape, target.shape)
+    n = float(np.prod(shape)) if not diff.elastic and all(
+        isinstance(d, int) for d in shape) else diff.call("size_ratio", out)
+    d = diff * (grad / n)
+
+    def to(x: R, t: R) -> R:  # an operand broadcast now or at call time: summed back
+        return x if t.shape == shape and not diff.elastic else x.call("sum_to", t)
+    return to(d, pred), to(-d, target)
 
 
-def _register_all() -> None:
-    # A product on the left is parenthesized, which Python does not need: (x * y) @ z
-    _register(Op("matmul", 2, "{0} @ {1}", np.matmul, MUL, (UNARY, UNARY), symbol="@",
-                 shape=_shape_of(_matmul_shape), vjp=_matmul_vjp, jvp=_matmul_jvp,
-                 fresh=True, dtype="follows",
-                 rules=("{out}_bar @ {1}.T", "{0}.T @ {out}_bar")))
-    _register(Op("matmul_grad", 3, "_matmul_grad({0}, {1}, {2}, {slot})", _matmul_grad,
-                 slot_prec=(0, 0, 0), params={"slot": 0}, public=False, fresh=True,
-                 dtype="follows", helpers=(_matmul_grad,),
-                 shape=lambda g, args, params: g.shape(args[1 + params["slot"]])))
-    _register(Op("transpose", 1, "{0}.T", np.transpose, ATOM, (ATOM,), symbol=".T",
-                 shape=_shape_of(_T_shape), jvp=_transpose_jvp, rules=("{out}_bar.T",),
-                 dtype="follows",
-                 vjp=lambda g, node, grad: (g.add("transpose", (grad,)),)))
-    _register(Op("mT", 1, "np.swapaxes({0}, -1, -2)", lambda x: np.swapaxes(x, -1, -2),
-                 slot_prec=(0,), shape=_shape_of(_mT_shape), public=False, dtype="follows",
-                 vjp=lambda g, node, grad: (g.add("mT", (grad,)),),
-                 jvp=lambda g, node, dots: g.add("mT", (dots[0],))))
-    _register(Op("reverse_last", 1, "_reverse_last({0}, {k})", _reverse_last,
-                 slot_prec=(0,), shape=lambda g, args, params: _reversed_last(
-                     g.shape(args[0]), params["k"]),
-                 params={"k": None}, public=False,
-                 helpers=(_reverse_last,)))
-    _register(Op("outer", 2, "np.outer({0}, {1})", np.outer, slot_prec=(0, 0), public=False,
-                 fresh=True, dtype="follows",
-                 shape=lambda g, args, params: g.shape(args[0]) + g.shape(args[1]),
-                 vjp=lambda g, node, grad: (
-                     g.add("matmul", (grad, g.args(node)[1])),
-                     g.add("matmul", (g.add("transpose", (grad,)), g.args(node)[0])))))
-    for name, fn, vjp in (("sum", np.sum, _sum_vjp), ("mean", np.mean, _mean_vjp)):
-        _register(Op(name, 1, f"np.{name}({{0}})", fn, slot_prec=(0,), params=_AXIS,
-                     scalar_result=_reduces_all,
-                     spell=_spell(f"np.{name}", _AXIS), shape=_params_shape(_reduce_shape),
-                     vjp=vjp, jvp=_reduce_jvp(name), fresh=True, dtype="follows",
-                     rules=("{out}_bar spread over {0}" + (" / count" if name == "mean"
-                                                                 else ""),)))
-    _register(Op("expand_dims", 1, "np.expand_dims({0}, {axis})",
-                 lambda x, axis: np.expand_dims(x, axis), slot_prec=(0,), params={"axis": None},
-                 shape=lambda g, args, params: _expanded(g.shape(args[0]), params["axis"]),
-                 public=False, dtype="follows", vjp=lambda g, node, grad: (
-                     g.add("sum", (grad,), {"axis": g.attrs(node)["params"]["axis"]}),),
-                 jvp=lambda g, node, dots: g.add("expand_dims", (dots[0],), {
-                     "axis": _negative(g.attrs(node)["params"]["axis"], len(g.shape(node)))})))
-    _register(Op("slice", 1, "{0}[:]", _slice_np, ATOM, (ATOM,), spell=_slice_code,
-                 params={"start": None, "stop": None, "axis": 0}, dtype="follows",
-                 shape=_params_shape(_slice_shape), vjp=_slice_vjp, jvp=_slice_jvp,
-                 rules=("{0}_bar[start:stop] += {out}_bar",)))
-    _register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
-                 slot_prec=(0, 0), grad_slots=(0,), params={"start": None, "stop": None, "axis": 0},
-                 public=False, helpers=(_zeros_around, _unslice), fresh=True, dtype="follows",
-                 shape=_unsliced_shape,
-                 vjp=lambda g, node, grad: (g.add("slice", (grad,),
-                                                  dict(g.attrs(node)["params"])), None),
-                 jvp=lambda g, node, dots: dots[0] and g.add(
-                     "unslice", (dots[0], g.args(node)[1]), _slice_params(g, node))))
-    _register(Op("add_slice", 2, "_add_slice({0}, {1}, {start}, {stop}, {axis})", _add_slice,
-                 slot_prec=(0, 0), params={"start": None, "stop": None, "axis": 0},
-                 public=False, helpers=(_add_slice,), fresh=True, dtype="follows",
-                 writes_out=True, shape=lambda g, args, params: g.shape(args[0]),
-                 vjp=lambda g, node, grad: (grad, g.add("slice", (grad,),
-                                                        dict(g.attrs(node)["params"]))),
-                 jvp=_add_slice_jvp, rules=("{out}_bar", "{out}_bar[start:stop]")))
-    _register(Op("size_ratio", 2, "_size_ratio({0}, {1})", _size_ratio, slot_prec=(0, 0),
-                 scalar_result=lambda params: True, dtype="weak",
-                 shape=lambda g, args, params: (), public=False, differentiable=False,
-                 helpers=(_size_ratio,)))
-    _register(Op("batch_size", 1, "np.shape({0})[0]", lambda x: np.shape(x)[0],
-                 scalar_result=lambda params: True, dtype="weak",
-                 slot_prec=(0,), shape=lambda g, args, params: (), public=False,
-                 differentiable=False))
-    _register(Op("softmax", 1, "_softmax({0})", _softmax, slot_prec=(0,), fresh=True,
-                 dtype="follows", params=_SOFT,
-                 spell=_spell("_softmax", _SOFT), shape=_params_shape(_along_shape),
-                 vjp=_softmax_vjp, jvp=_along_jvp(_softmax_jvp), helpers=(*_REDUCE, _softmax),
-                 rules=("{out} * ({out}_bar - sum({out}_bar * {out}))",)))
-    _register(Op("log_softmax", 1, "_log_softmax({0})", _log_softmax, slot_prec=(0,), fresh=True,
-                 dtype="follows",
-                 params=_SOFT, spell=_spell("_log_softmax", _SOFT),
-                 shape=_params_shape(_along_shape), vjp=_log_softmax_vjp,
-                 jvp=_along_jvp(_log_softmax_jvp), helpers=(*_REDUCE, _log_softmax),
-                 rules=("{out}_bar - exp({out}) * sum({out}_bar)",)))
-    _register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,), fresh=True,
-                 dtype="follows",
-                 scalar_result=_reduces_all,
-                 params=_LSE, spell=_spell("_logsumexp", _LSE),
-                 shape=_params_shape(_lse_shape), vjp=_logsumexp_vjp, jvp=_logsumexp_jvp,
-                 helpers=(*_REDUCE, _logsumexp), rules=("{out}_bar * exp({0} - {out})",)))
-    _register(Op("cross_entropy", 2, "_cross_entropy({0}, {1})", _cross_entropy,
-                 fresh=True, dtype="follows",
-                 scalar_result=lambda params: True,
-                 slot_prec=(0, 0), shape=_shape_of(_ce_shape), vjp=_cross_entropy_vjp,
-                 expand=_cross_entropy_expand,
-                 jvp=_loss_jvp, helpers=(*_REDUCE, _log_softmax, _cross_entropy),
-                 rules=("{out}_bar * (softmax({0}) * sum({1}) - {1}) / N",
-                        "-{out}_bar * log_softmax({0}) / N")))
-    _register(Op("mse", 2, "_mse({0}, {1})", _mse, fresh=True, dtype="follows",
-                 slot_prec=(0, 0), shape=_shape_of(_mse_shape),
-                 scalar_result=lambda params: True,
-                 vjp=_mse_vjp, jvp=_loss_jvp, helpers=(_mse,),
-                 rules=("{out}_bar * ({0} - {1}) / size", "-{out}_bar * ({0} - {1}) / size")))
-    _register(Op("basis", 1, "_basis({0})", _basis, slot_prec=(0,), public=False,
-                 differentiable=False, helpers=(_basis,),
-                 shape=lambda g, args, params: (DIRECTIONS,) + g.shape(args[0])))
-    _register(Op("from_directions", 2, "_from_directions({0}, {1})", _from_directions,
-                 slot_prec=(0, 0), public=False,
-                 helpers=(_from_directions,), shape=lambda g, args, params: g.shape(args[1])))
-    _register(Op("spread", 2, "_spread({0}, {1})", _spread, slot_prec=(0, 0), public=False,
-                 helpers=(_spread,),
-                 shape=lambda g, args, params: g.shape(args[0])[:1] + g.shape(args[1])))
-    _register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"ndim": None},
-                 public=False, helpers=(_lift,),
-                 shape=lambda g, args, params: _lifted(g.shape(args[0]), params["ndim"])))
-    _register(Op("lift_like", 2, "_lift_like({0}, {1})", _lift_like, slot_prec=(0, 0),
-                 public=False, helpers=(_lift_like,), shape=lambda g, args, params: _lifted(
-                     g.shape(args[0]), max(len(g.shape(args[1])), len(g.shape(args[0])) - 1))))
+@jvp
+def _loss_jvp(out: R, dots: Tangents) -> R | None:
+    """d loss = sum over every axis but the direction axis of (vjp with seed 1) * dot."""
+    g = out.g
+    slots = g.op(out.node).vjp(g, out.node, g.const(1.0))
+    terms = [(dot * R(g, bar)).sum(axis=tuple(range(-a.ndim, 0)))
+             for a, dot, bar in zip(out.args, dots, slots) if dot is not None and bar is not None]
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
 
-def _reversed_last(shape: shapes.Shape, k: int) -> shapes.Shape:
-    return shape[:len(shape) - k] + shape[len(shape) - k:][::-1]
+_register(Op("cross_entropy", 2, "_cross_entropy({0}, {1})", _cross_entropy,
+             dtype="follows", scalar_result=lambda params: True, slot_prec=(0, 0),
+             shape=_shape_of(_ce_shape), vjp=_cross_entropy_vjp, expand=_cross_entropy_expand,
+             jvp=_loss_jvp, helpers=(*_REDUCE, _log_softmax, _cross_entropy), traits=_MADE,
+             rules=("{out}_bar * (softmax({0}) * sum({1}) - {1}) / N",
+                    "-{out}_bar * log_softmax({0}) / N")))
+_register(Op("mse", 2, "_mse({0}, {1})", _mse, dtype="follows", slot_prec=(0, 0),
+             shape=_shape_of(_mse_shape), scalar_result=lambda params: True,
+             vjp=_mse_vjp, jvp=_loss_jvp, helpers=(_mse,), traits=_MADE,
+             rules=("{out}_bar * ({0} - {1}) / size", "-{out}_bar * ({0} - {1}) / size")))
 
-
+# ---- forward mode's direction-stacked tangents: linear, with no derivative rule --------
 def _lifted(shape: shapes.Shape, ndim: int) -> shapes.Shape:
     return shape[:1] + (1,) * (ndim - len(shape) + 1) + shape[1:]
 
 
-def _expanded(shape: shapes.Shape, axis: int | tuple[int, ...]) -> shapes.Shape:
-    axis = axis if isinstance(axis, tuple) else (axis,)
-    out = list(shape)
-    ndim = len(shape) + len(axis)
-    for a in sorted(x % ndim for x in axis):
-        out.insert(a, 1)
-    return tuple(out)
+_STACKED = _INNER | Trait.STACKING
+_register(Op("basis", 1, "_basis({0})", _basis, slot_prec=(0,), helpers=(_basis,),
+             shape=lambda g, args, params: (DIRECTIONS,) + g.shape(args[0]),
+             traits=_INNER | Trait.NO_DERIVATIVE))
+_register(Op("from_directions", 2, "_from_directions({0}, {1})", _from_directions,
+             slot_prec=(0, 0), helpers=(_from_directions,), traits=_STACKED,
+             shape=lambda g, args, params: g.shape(args[1])))
+_register(Op("spread", 2, "_spread({0}, {1})", _spread, slot_prec=(0, 0), helpers=(_spread,),
+             shape=lambda g, args, params: g.shape(args[0])[:1] + g.shape(args[1]),
+             traits=_STACKED))
+_register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"ndim": None},
+             helpers=(_lift,), traits=_STACKED,
+             shape=lambda g, args, params: _lifted(g.shape(args[0]), params["ndim"])))
+_register(Op("lift_like", 2, "_lift_like({0}, {1})", _lift_like, slot_prec=(0, 0),
+             helpers=(_lift_like,), traits=_STACKED, shape=lambda g, args, params: _lifted(
+                 g.shape(args[0]), max(len(g.shape(args[1])), len(g.shape(args[0])) - 1))))
 
 
-_register_all()
+# ---- flip: the worked example of docs/ops.md, "Adding a structural op" ---------------
+_register(Op("flip", 1, "np.flip({0})", np.flip, slot_prec=(0,), params={"axis": None},
+             spell=_spell("np.flip", {"axis": None}), shape=_params_shape(_along_shape),
+             vjp=vjp(lambda out, grad: (grad.call("flip", **out.params),)),
+             jvp=jvp(lambda out, dots: dots[0].call(
+                 "flip", axis=_negative(out.params["axis"], out.ndim))),
+             rules=("flip({out}_bar)",), dtype="follows"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..ir.graph import Graph, paused_gc
+from ..ops import lookup
 from ..ops.values import fold
 from .regroup import regrouped
 from .rules import RULES, const_value
@@ -62,13 +63,19 @@ def for_floats(g: Graph, passes: tuple[str, ...]) -> Graph | None:
     there are none, when an op other than elementwise ones reads them, or when the
     broadcasts pass is off."""
     free = [i for i in g.inputs if not g.attrs(i)["params"]["declared"]]
-    helpers = ("sum_to", "broadcast_like", "ones_like")
-    ops = {d["op"] for _, d in g.nx.nodes(data=True)}
-    if not free or "broadcasts" not in passes or ops.isdisjoint(helpers) or any(
-            op not in (*helpers, "input", "const") and not g.op_named(op).elementwise
+    ops = {g.op_named(d["op"]) for _, d in g.nx.nodes(data=True)}
+    helpers = {op for op in ops if op.name in _FOLDED}
+    if not free or "broadcasts" not in passes or not helpers or any(
+            not (op in helpers or op.elementwise or op.arity == 0)
             for op in ops):  # a structural op (x.T, x @ y) needs arrays
         return None
     return _declared(g, dict.fromkeys(free, ()), passes)
+
+
+_FOLDED = {op for op, rules in RULES.items() if not lookup(op).elementwise
+           and any(kind == "broadcasts" for kind, _, _ in rules)}
+"""The helpers that undo broadcasting (sum_to, broadcast_like, ones_like): the ops the
+broadcasts pass folds away once shapes are known."""
 
 
 def for_blocks(g: Graph) -> Graph:

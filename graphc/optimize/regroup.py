@@ -20,9 +20,8 @@ from collections import Counter
 
 from ..ir.buffers import dtype_classes, reusable
 from ..ir.graph import Graph
+from ..ops import Trait
 from .rules import sign_of
-
-ASSOCIATIVE = ("add", "mul")
 
 
 def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
@@ -44,7 +43,7 @@ def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
 
     def chained(n: str) -> bool:
         d = g.attrs(n)
-        return d["op"] in ASSOCIATIVE and reusable(g, n) and all(
+        return Trait.ASSOCIATIVE in g.op(n).traits and reusable(g, n) and all(
             g.shape(a) == d["shape"] and not g.elastic(a) and classes[a] == classes[n]
             for a in d["args"])
 

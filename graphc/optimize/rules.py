@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import Trait
 from .view import Reader, RuleView
 
 Rewrite = str | tuple[str, tuple[str, ...], dict] | None
@@ -542,15 +543,13 @@ def _dot(g: RuleView, args: tuple, params: dict) -> Rewrite:
     return None
 
 
-_NONNEGATIVE = ("exp", "sqrt", "abs", "sigmoid", "softplus", "relu", "softmax")
-
-
 def _sign_operands(g: Reader, name: str) -> tuple[str, ...]:
     """The operands whose signs decide node ``name``'s."""
     op = _op(g, name)
     if op in ("mul", "div", "add", "sub", "neg", "maximum") and not _even_power(g, name):
         return g.args(name)
-    if op in ("pow", "sum", "mean", "alias", "broadcast_like", "sum_to") and g.args(name):
+    if (op in ("pow", "sum", "mean") or Trait.IDENTITY in g.op_named(op).traits) \
+            and g.args(name):
         return g.args(name)[:1]
     return ()
 
@@ -570,7 +569,7 @@ def _sign_rule(g: Reader, name: str, signs: dict[str, int]) -> int:
     if op == "const":
         value = np.asarray(const_value(g, name))
         return 1 if np.all(value >= 0) else -1 if np.all(value <= 0) else 0
-    if op in _NONNEGATIVE or _even_power(g, name):
+    if Trait.NONNEGATIVE in g.op_named(op).traits or _even_power(g, name):
         return 1
     s = [signs[a] for a in _sign_operands(g, name)]
     if op in ("mul", "div"):

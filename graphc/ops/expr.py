@@ -1,0 +1,133 @@
+"""Expression handles for derivative rules: a structural op's vjp and jvp read like the
+formulas they are, ``out * (grad - (grad * out).sum(axis, keepdims=True))``.
+
+``R(g, name)`` stands for node ``name`` of the graph ``g`` a rule is building; its
+operators and methods add nodes to ``g`` as Python evaluates them (operands first, left
+to right), so a formula adds the same nodes in the same order as the nested
+``g.add(...)`` calls it replaces. Numbers become the graph's constants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Union
+
+Operand = Union["R", float]
+
+
+class R:
+    """A node of the graph a rule builds, with NumPy's operators and methods."""
+
+    __slots__ = ("g", "node")
+
+    def __init__(self, g: Any, node: str):
+        self.g, self.node = g, node
+
+    def of(self, x: Operand) -> str:
+        """The node of an operand: a handle's own, a number's constant."""
+        return x.node if isinstance(x, R) else self.g.const(x)
+
+    def call(self, op: str, *others: Operand, **params: Any) -> R:
+        """``op(self, *others, **params)`` as a new node."""
+        args = (self.node, *(self.of(x) for x in others))
+        return R(self.g, self.g.add(op, args, params or None))
+
+    def _swapped(self, op: str, other: Operand) -> R:
+        """``op(other, self)``: the reflected operators (``1 - x``)."""
+        return R(self.g, self.g.add(op, (self.of(other), self.node)))
+
+    # ---- what the node is
+    @property
+    def shape(self) -> tuple:
+        return self.g.shape(self.node)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.g.shape(self.node))
+
+    @property
+    def elastic(self) -> bool:
+        """Its shape is known only at call time (an undeclared input reaches it)."""
+        return self.g.elastic(self.node)
+
+    @property
+    def args(self) -> tuple[R, ...]:
+        return tuple(R(self.g, a) for a in self.g.args(self.node))
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.g.attrs(self.node)["params"]
+
+    # ---- NumPy's operators and methods
+    def __add__(self, other: Operand) -> R:
+        return self.call("add", other)
+
+    def __radd__(self, other: Operand) -> R:
+        return self._swapped("add", other)
+
+    def __sub__(self, other: Operand) -> R:
+        return self.call("sub", other)
+
+    def __rsub__(self, other: Operand) -> R:
+        return self._swapped("sub", other)
+
+    def __mul__(self, other: Operand) -> R:
+        return self.call("mul", other)
+
+    def __rmul__(self, other: Operand) -> R:
+        return self._swapped("mul", other)
+
+    def __truediv__(self, other: Operand) -> R:
+        return self.call("div", other)
+
+    def __rtruediv__(self, other: Operand) -> R:
+        return self._swapped("div", other)
+
+    def __matmul__(self, other: R) -> R:
+        return self.call("matmul", other)
+
+    def __neg__(self) -> R:
+        return self.call("neg")
+
+    @property
+    def T(self) -> R:  # noqa: N802 - NumPy's name
+        """Every axis reversed, as NumPy's ``.T``."""
+        return self.call("transpose")
+
+    @property
+    def mT(self) -> R:  # noqa: N802 - NumPy's name
+        """The last two axes swapped, as NumPy's ``.mT``."""
+        return self.call("mT")
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> R:
+        return self.call("sum", axis=axis, keepdims=keepdims)
+
+    def exp(self) -> R:
+        return self.call("exp")
+
+
+def where(c: R, a: Operand, b: Operand) -> R:
+    """``np.where(c, a, b)``."""
+    return c.call("where", a, b)
+
+
+def vjp(rule: Callable[[R, R], tuple[R | None, ...]]) -> Callable[..., tuple[str | None, ...]]:
+    """A vjp written on handles, ``rule(out, grad) -> (adjoint of each operand or None)``,
+    as the op table's ``vjp(g, node, grad)`` on node names."""
+    def on_names(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+        return tuple(None if r is None else r.node for r in rule(R(g, node), R(g, grad)))
+    return on_names
+
+
+Tangents = tuple[Any, ...]
+"""Each operand's tangent, an R, or None where it is zero (never for an op of one
+operand: forward mode asks only when some tangent is not zero)."""
+
+
+def jvp(rule: Callable[[R, Tangents], R | None]) -> Callable[..., str | None]:
+    """A jvp written on handles, ``rule(out, tangent of each operand) -> tangent or
+    None``, as the op table's ``jvp(g, node, dots)`` on node names."""
+    def on_names(g: Any, node: str, dots: tuple[str | None, ...]) -> str | None:
+        found = rule(R(g, node), tuple(None if d is None else R(g, d) for d in dots))
+        return None if found is None else found.node
+    return on_names
