@@ -28,9 +28,20 @@ MODES = ("reverse", "forward")
 OPTIMIZE = (True, False)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true",
+                     help="rewrite tests/golden/ from the compiler (test_golden.py)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "slow: a large-graph test (seconds, not minutes); still runs in CI")
+        "markers", "slow: seconds, not milliseconds (numba, subprocesses, big graphs, "
+                   "many examples); `pytest -m \"not slow\"` skips them, CI runs them")
+    if "not slow" in (config.getoption("markexpr") or ""):
+        from hypothesis import settings
+        from strategies import FAST
+
+        settings.load_profile(FAST)  # the fast tier draws fewer hypothesis examples
 
 
 @pytest.fixture(params=MODES)

@@ -387,7 +387,8 @@ def fan(n: int) -> str:
 
 
 @pytest.mark.parametrize("text, words", [
-    (chain(render_mod.DRAW_LIMIT), f"{render_mod.DRAW_LIMIT + 1} nodes:"),
+    pytest.param(chain(render_mod.DRAW_LIMIT), f"{render_mod.DRAW_LIMIT + 1} nodes:",
+                 marks=pytest.mark.slow),  # 5001 nodes to parse
     (fan(110), "111 nodes and"),
 ])
 def test_render_of_a_big_graph_is_refused_without_limit(work, text, words, cli):

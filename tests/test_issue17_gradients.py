@@ -113,6 +113,7 @@ def test_cross_entropy_with_broadcast_labels_matches_jax(jax, labels, mode, opti
 
 
 # ---- fuse="numba" with an array input no output reads ------------------------------
+@pytest.mark.slow  # numba compiles the loop
 def test_numba_with_an_array_input_that_reaches_no_output():
     """Regression: the forward function's loop had no body (an IndentationError)."""
     g = gc.parse("x1: scalar\nv1 = sin(x2)\nv2 = sin(x1)\n")
