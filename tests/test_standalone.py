@@ -569,7 +569,7 @@ def _random_programs():
 
 
 def test_random_programs_compute_the_same_both_ways():
-    """Random scalar DAGs (test_property's), at values that overflow, divide by zero or
+    """Random scalar DAGs (strategies.dags), at values that overflow, divide by zero or
     take a power of a negative number: the module as saved equals fn(), and Python
     floats equal np.float64's (NumPy's) answer."""
     _random_programs()()

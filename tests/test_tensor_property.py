@@ -1,7 +1,7 @@
 """Random tensor programs (tests/strategies.py) against JAX, in both modes and every
 compile option: reductions with and without axes, matmul, transposes, slices, the
 softmax family and cross_entropy, over undeclared, declared, 0-d and (n, 1) inputs that
-broadcast against each other. The random DAGs of test_property.py draw only elementwise
+broadcast against each other. The random DAGs of strategies.dags() draw only elementwise
 ops; a value used inside and outside a reduction got a wrong gradient (issue 17).
 
 The gradient is that of sum(output) (graphc's ones seed); forward mode is also checked
