@@ -1,7 +1,12 @@
-"""Shared helpers: finite differences, an independent sum-to-shape, JAX on demand.
+"""Shared helpers: finite differences, an independent sum-to-shape, JAX on demand, the
+command line in this process (``cli``) or in a new one (``run_cli``, ``run_isolated``).
 
-Everything here is written without graphc's own machinery, so that a test comparing
-graphc with these helpers compares two independent computations.
+The numerical helpers are written without graphc's own machinery, so that a test
+comparing graphc with them compares two independent computations.
+
+Tiers: ``pytest -m "not slow"`` (the fast tier) skips tests marked slow and draws a
+quarter of each hypothesis test's examples (strategies.FAST); plain ``pytest`` (CI)
+runs everything. ``--regen-golden`` rewrites tests/golden/ (test_golden.py).
 """
 
 from __future__ import annotations
