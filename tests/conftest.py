@@ -1,16 +1,24 @@
-"""Shared helpers: finite differences, an independent sum-to-shape, JAX on demand.
+"""Shared helpers: finite differences, an independent sum-to-shape, JAX on demand, the
+command line in this process (``cli``) or in a new one (``run_cli``, ``run_isolated``).
 
-Everything here is written without graphc's own machinery, so that a test comparing
-graphc with these helpers compares two independent computations.
+The numerical helpers are written without graphc's own machinery, so that a test
+comparing graphc with them compares two independent computations.
+
+Tiers: ``pytest -m "not slow"`` (the fast tier) skips tests marked slow and draws a
+quarter of each hypothesis test's examples (strategies.FAST); plain ``pytest`` (CI)
+runs everything. ``--regen-golden`` rewrites tests/golden/ (test_golden.py).
 """
 
 from __future__ import annotations
 
+import io
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -25,9 +33,20 @@ MODES = ("reverse", "forward")
 OPTIMIZE = (True, False)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true",
+                     help="rewrite tests/golden/ from the compiler (test_golden.py)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "slow: a large-graph test (seconds, not minutes); still runs in CI")
+        "markers", "slow: seconds, not milliseconds (numba, subprocesses, big graphs, "
+                   "many examples); `pytest -m \"not slow\"` skips them, CI runs them")
+    if "not slow" in (config.getoption("markexpr") or ""):
+        from hypothesis import settings
+        from strategies import FAST
+
+        settings.load_profile(FAST)  # the fast tier draws fewer hypothesis examples
 
 
 @pytest.fixture(params=MODES)
@@ -112,9 +131,49 @@ def run_isolated(script: str, cwd: Path, timeout: float = 120) -> subprocess.Com
 
 
 def run_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``python -m graphc ARGS`` as a user runs it."""
+    """``python -m graphc ARGS`` in a new process: only for what needs one (a signal, a
+    resource limit, file descriptor 1, ``python -m`` itself); else the ``cli`` fixture."""
     return subprocess.run([sys.executable, "-m", "graphc", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
+
+
+class Hung(Exception):
+    """An in-process command ran past its time limit (raised by SIGALRM)."""
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch):
+    """``graphc ARGS`` in this process: ``graphc.cli.main``, the command's own code path,
+    without a Python start per call. ``cli(*args, cwd=, path=, stdin=, timeout=)``
+    returns what a subprocess would (returncode, stdout, stderr); ``path`` replaces PATH
+    (to hide Graphviz), ``stdin`` is standard input's text, and a command still running
+    after ``timeout`` seconds fails the test (a hang) instead of stopping the suite."""
+    from graphc.cli import main
+
+    def run(*args: str | os.PathLike, cwd: Path, path: str | None = None,
+            stdin: str = "", timeout: float = 60) -> SimpleNamespace:
+        def hung(signum: int, frame: Any) -> None:
+            raise Hung(f"graphc {' '.join(map(str, args))}: no answer within {timeout} s")
+
+        capsys.readouterr()
+        with monkeypatch.context() as m:
+            m.chdir(cwd)
+            if path is not None:
+                m.setenv("PATH", path)
+            m.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+            old = signal.signal(signal.SIGALRM, hung)
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:  # argparse's own usage errors
+                code = exc.code
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return run
 
 
 MIXTURE_WRT = ["z", "m1", "m2", "ls1", "ls2"]

@@ -1,4 +1,10 @@
-"""Hypothesis strategies for random tensor programs, with the same program in JAX.
+"""Hypothesis strategies shared by the tests, and their settings.
+
+- ``examples(n)``: the settings of a test that draws ``n`` examples (fewer in the fast
+  tier, ``pytest -m "not slow"``).
+- ``dags()``: random elementwise DAGs (``Dag``: .gc text and the Python front end);
+  ``declared_cases()`` declares their inputs, ``summed_text`` sums them.
+- ``programs()``: random tensor programs, with the same program in JAX (below).
 
 A ``Program`` is a few inputs (undeclared, declared, 0-d, ``(n, 1)``...) and steps that
 mix elementwise ops, full and axis reductions, matmul, transposes, slices, the softmax
@@ -14,13 +20,161 @@ any nan or disagreement with JAX is a bug. Written without graphc's machinery.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 
+import graphc as gc
+
+# ---- settings ---------------------------------------------------------------------------
+
+EXPLORE = int(os.environ.get("GRAPHC_EXPLORE", "0"))
+"""GRAPHC_EXPLORE=1000 runs that many fresh random examples per test to hunt for bugs;
+by default each test draws a fixed (derandomized) set, so runs are repeatable."""
+FAST = "fast"
+"""The profile of the fast tier (``pytest -m "not slow"``, loaded by conftest.py): a
+quarter of each test's examples; CI's plain ``pytest`` draws them all."""
+settings.register_profile(FAST, max_examples=25)
+
+
+def examples(n: int) -> settings:
+    """``n`` examples (a quarter of them, at least 2, in the fast tier), no deadline."""
+    fast = settings.get_current_profile_name() == FAST
+    return settings(max_examples=EXPLORE or (max(2, n // 4) if fast else n),
+                    derandomize=not EXPLORE, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                           HealthCheck.data_too_large])
+
+
+# ---- random elementwise DAGs ----------------------------------------------------------
+
+
+
+# name -> (.gc template, the same op through the Python front end)
+UNARY = {
+    "sin": ("sin({0})", gc.sin),
+    "cos": ("cos({0})", gc.cos),
+    "tanh": ("tanh({0})", gc.tanh),
+    "sigmoid": ("sigmoid({0})", gc.sigmoid),
+    "softplus": ("softplus({0})", gc.softplus),
+    "neg": ("-{0}", lambda u: -u),
+    "square": ("{0} * {0}", lambda u: u * u),  # one operand in both slots
+    "cube": ("{0} ** 3", lambda u: u ** 3),
+    "log": ("log({0} * {0} + 1)", lambda u: gc.log(u * u + 1)),
+    "sqrt": ("sqrt({0} * {0} + 1)", lambda u: gc.sqrt(u * u + 1)),
+    "exp": ("exp(tanh({0}))", lambda u: gc.exp(gc.tanh(u))),
+}
+BINARY = {
+    "add": ("{0} + {1}", lambda u, v: u + v),
+    "sub": ("{0} - {1}", lambda u, v: u - v),
+    "mul": ("{0} * {1}", lambda u, v: u * v),
+    "div": ("{0} / ({1} * {1} + 1)", lambda u, v: u / (v * v + 1)),
+    "pow": ("({0} * {0} + 1) ** tanh({1})", lambda u, v: (u * u + 1) ** gc.tanh(v)),
+}
+CONSTANTS = (0.0, 1.0, -1.0, 0.5, 2.0, -3.25)
+INPUTS = ("a", "b", "c", "d")
+SHAPES = ((), (3,), (2, 1), (2, 3))
+
+
+@dataclass
+class Dag:
+    """A random DAG as steps ``(op, operands)``; an operand is a node name or a float."""
+
+    inputs: list[str]
+    steps: list[tuple[str, tuple[str | float, ...]]]
+    inline: list[bool]  # write a step used once into its consumer instead of a line
+
+    def text(self) -> str:
+        templates = [(UNARY | BINARY)[op][0] for op, _ in self.steps]
+        uses: dict[str, int] = {}
+        for template, (_, refs) in zip(templates, self.steps):
+            for k, r in enumerate(refs):
+                if isinstance(r, str):
+                    uses[r] = uses.get(r, 0) + template.count("{%d}" % k)
+        lines, spelled = [], {}
+        for i, (template, (_, refs)) in enumerate(zip(templates, self.steps), 1):
+            args = [spelled.get(r, r) if isinstance(r, str) else f"({r!r})" for r in refs]
+            expr = template.format(*args)
+            if self.inline[i - 1] and uses.get(f"v{i}") == 1:
+                spelled[f"v{i}"] = f"({expr})"
+            else:
+                lines.append(f"v{i} = {expr}")
+        return "\n".join(lines) + "\n"
+
+    def python(self) -> gc.Graph:
+        env = {name: gc.input(name) for name in self.inputs}
+        for i, (op, refs) in enumerate(self.steps, 1):
+            fn = (UNARY | BINARY)[op][1]
+            env[f"v{i}"] = fn(*(env[r] if isinstance(r, str) else r for r in refs))
+        return gc.graph(**{f"v{len(self.steps)}": env[f"v{len(self.steps)}"]})
+
+
+@st.composite
+def dags(draw: st.DrawFn, max_steps: int = 6) -> Dag:
+    inputs = list(INPUTS[:draw(st.integers(1, 4))])
+    nodes = list(inputs)
+    steps = []
+    for i in range(1, draw(st.integers(1, max_steps)) + 1):
+        op = draw(st.sampled_from(sorted(UNARY | BINARY)))
+        arity = 1 if op in UNARY else 2
+        # Mostly nodes (fan-out and shared operands arise from repeats), some constants;
+        # the first operand of the last step is the previous node, so the graph is deep.
+        refs = tuple(draw(st.one_of(st.sampled_from(nodes), st.sampled_from(CONSTANTS))
+                          if k else st.sampled_from(nodes)) for k in range(arity))
+        if i > 1 and draw(st.booleans()):
+            refs = (f"v{i - 1}",) + refs[1:]
+        steps.append((op, refs))
+        nodes.append(f"v{i}")
+    return Dag(inputs, steps, draw(st.lists(st.booleans(), min_size=len(steps),
+                                            max_size=len(steps))))
+
+
+DECLARED = {"scalar": (), "[N]": (4,), "[3, N]": (3, 4)}
+"""declared_cases' declarations and the shapes their values take."""
+
+
+@st.composite
+def declared_cases(draw: st.DrawFn):
+    dag = draw(dags())
+    decl = {n: draw(st.sampled_from(sorted(DECLARED))) for n in dag.inputs}
+    dtypes = {n: draw(st.sampled_from([np.float32, np.float64])) for n in dag.inputs}
+    text = "".join(f"{n}: {d}\n" for n, d in decl.items()) + dag.text()
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    at = {n: dtypes[n](rng.uniform(-1.5, 1.5)) if DECLARED[decl[n]] == () else
+          rng.uniform(-1.5, 1.5, size=DECLARED[decl[n]]).astype(dtypes[n])
+          for n in dag.inputs}
+    return text, at
+
+
+def tame(case: tuple, dtype: type | None = None) -> tuple[gc.Graph, dict]:
+    """A declared case's graph and inputs (in ``dtype``, if given); hypothesis skips
+    cases with a value that is not finite or not moderate."""
+    text, at = case
+    g = gc.parse(text)
+    assume(set(g.inputs) == set(at))
+    if dtype is not None:
+        at = {k: np.asarray(v, dtype=dtype) for k, v in at.items()}
+    with np.errstate(all="ignore"):
+        env = g.evaluate(**at)
+    assume(all(np.all(np.isfinite(v)) and np.all(np.abs(v) < 50) for v in env.values()))
+    return g, at
+
+
+def summed_text(dag: Dag, scalars: int) -> str:
+    """A random DAG over ``scalars`` declared scalars and the rest vectors, its last node
+    summed plainly and as a dot with an input."""
+    last = f"v{len(dag.steps)}"
+    return "".join(f"{i}: scalar\n" for i in dag.inputs[:scalars]) + \
+        "".join(f"{i}: [N]\n" for i in dag.inputs[scalars:]) + dag.text() + \
+        f"total = sum({last}) + sum({last} * {dag.inputs[-1]})\n"
+
+
+# ---- random tensor programs -------------------------------------------------------------
 
 def family(c: int) -> tuple[tuple[int, ...], ...]:
     """The shapes a program's values take: all broadcast together to (2, c)."""

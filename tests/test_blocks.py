@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import MIXTURE_WRT, MODES, assert_mixture_agrees
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from test_property import dags
+from strategies import dags, examples, summed_text
 
 import graphc as gc
 from graphc.backend import blocks
@@ -34,7 +34,7 @@ def _assert_same(got, want) -> None:
     np.testing.assert_array_equal(got, want)
 
 
-@settings(max_examples=30, derandomize=True, deadline=None)
+@examples(30)
 @given(dag=dags(), mode=st.sampled_from(MODES), seed=st.integers(0, 2**16),
        cores=st.sampled_from([1, 2, 3]), block=st.sampled_from([blocks._BLOCK, 5000]))
 def test_blocks_give_the_unsplit_values(dag, mode: str, seed: int, cores: int, block: int):
@@ -120,16 +120,7 @@ def test_graphs_with_other_ops_are_not_split(text):
     assert split.source == gc.compile(gc.parse(text)).source
 
 
-def summed_text(dag, scalars: int) -> str:
-    """A random DAG over ``scalars`` declared scalars and the rest vectors, its last node
-    summed plainly and as a dot with an input."""
-    last = f"v{len(dag.steps)}"
-    return "".join(f"{i}: scalar\n" for i in dag.inputs[:scalars]) + \
-        "".join(f"{i}: [N]\n" for i in dag.inputs[scalars:]) + dag.text() + \
-        f"total = sum({last}) + sum({last} * {dag.inputs[-1]})\n"
-
-
-@settings(max_examples=30, derandomize=True, deadline=None)
+@examples(30)
 @given(dag=dags(), scalars=st.integers(0, 3), seed=st.integers(0, 2**16),
        cores=st.sampled_from([1, 2, 3]), block=st.sampled_from([blocks._BLOCK, 5000]))
 def test_blocks_with_sums(dag, scalars: int, seed: int, cores: int, block: int):
@@ -193,6 +184,7 @@ def test_floats_and_repeated_calls_with_blocks():
         _assert_same(split(*args), plain(*args))
 
 
+@pytest.mark.slow  # the example in a new Python process, timed
 def test_the_blocks_example_runs():
     """examples/blocks_ladder.py asserts that whole and blocked agree, then times both."""
     import subprocess

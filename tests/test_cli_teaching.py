@@ -1,13 +1,11 @@
-"""`graphc render`, `graphc verify` and `graphc demo` run as a user runs them."""
+"""`graphc render`, `graphc verify` and `graphc demo` run as a user runs them (in this
+process: the ``cli`` fixture)."""
 
 from __future__ import annotations
 
-import os
 import re
 import runpy
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,16 +20,7 @@ HAVE_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz's `dot` is not installed")
 
 
-def graphc(*args: str, cwd: Path, path: str | None = None) -> subprocess.CompletedProcess:
-    """``python -m graphc ARGS``; ``path`` replaces PATH (to hide Graphviz)."""
-    env = dict(os.environ)
-    if path is not None:
-        env["PATH"] = path
-    return subprocess.run([sys.executable, "-m", "graphc", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
-
-
-def assert_clean_error(proc: subprocess.CompletedProcess, file: str) -> None:
+def assert_clean_error(proc, file: str) -> None:
     """Exit 2, one ``FILE: error:`` or ``FILE:LINE:COL: error:`` line, no traceback."""
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
@@ -41,42 +30,42 @@ def assert_clean_error(proc: subprocess.CompletedProcess, file: str) -> None:
 # ---- render ------------------------------------------------------------------------
 
 @needs_dot
-def test_render_svg(tmp_path):
-    proc = graphc("render", COLAH, "--at", "a=2,b=1", "-o", "out.svg", cwd=tmp_path)
+def test_render_svg(tmp_path, cli):
+    proc = cli("render", COLAH, "--at", "a=2,b=1", "-o", "out.svg", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     svg = (tmp_path / "out.svg").read_text(encoding="utf-8")
     assert "<svg" in svg and "∂e/∂b = 5" in svg
     assert "out.svg" in proc.stderr  # says where the file went
 
 
-def test_render_dot_needs_no_graphviz(tmp_path):
+def test_render_dot_needs_no_graphviz(tmp_path, cli):
     empty = tmp_path / "empty"
     empty.mkdir()
-    proc = graphc("render", COLAH, "--at", "a=2,b=1", "-o", "out.dot", cwd=tmp_path,
-                  path=str(empty))
+    proc = cli("render", COLAH, "--at", "a=2,b=1", "-o", "out.dot", cwd=tmp_path,
+               path=str(empty))
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "out.dot").read_text(encoding="utf-8")
     assert text.startswith("digraph") and "∂e/∂c = d" in text and "∂e/∂b = 5" in text
 
 
-def test_render_without_at_draws_symbols_only(tmp_path):
-    proc = graphc("render", "examples/colah.gc", "-o", str(tmp_path / "g.dot"), cwd=ROOT)
+def test_render_without_at_draws_symbols_only(tmp_path, cli):
+    proc = cli("render", "examples/colah.gc", "-o", str(tmp_path / "g.dot"), cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "g.dot").read_text(encoding="utf-8")
     assert "∂e/∂c = d" in text and "∂e/∂b" not in text
 
 
-def test_render_paths_picture(tmp_path):
-    proc = graphc("render", COLAH, "--at", "a=2,b=1", "--show", "paths", "--wrt", "b",
-                  "-o", "p.dot", cwd=tmp_path)
+def test_render_paths_picture(tmp_path, cli):
+    proc = cli("render", COLAH, "--at", "a=2,b=1", "--show", "paths", "--wrt", "b",
+               "-o", "p.dot", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "p.dot").read_text(encoding="utf-8")
     assert "b → c → e" in text and "b → d → e" in text and "= ∂e/∂b = 5" in text
 
 
 @needs_dot
-def test_render_steps(tmp_path):
-    proc = graphc("render", COLAH, "--at", "a=2,b=1", "--steps", "steps", cwd=tmp_path)
+def test_render_steps(tmp_path, cli):
+    proc = cli("render", COLAH, "--at", "a=2,b=1", "--steps", "steps", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in (tmp_path / "steps").iterdir())
     assert names == [f"frame_{i:03d}.svg" for i in range(9)] + ["index.html"]
@@ -88,12 +77,12 @@ TENSOR = "x: [3]\nW: [3, 3]\ny: [3]\nh = tanh(W @ x)\nloss = sum((h - y) ** 2)\n
 TENSOR_AT = "x=[1,2,3],W=[[1,0,0],[0,2,0],[0,0,1]],y=[0,1,0]"
 
 
-def test_render_paths_picture_of_a_tensor_graph(tmp_path):
+def test_render_paths_picture_of_a_tensor_graph(tmp_path, cli):
     """Paths through a matrix product are drawn with their symbolic factors; there is
     no scalar path sum to give."""
     (tmp_path / "t.gc").write_text(TENSOR)
-    proc = graphc("render", "t.gc", "--at", TENSOR_AT, "--show", "paths", "--wrt", "x",
-                  "-o", "p.dot", cwd=tmp_path)
+    proc = cli("render", "t.gc", "--at", TENSOR_AT, "--show", "paths", "--wrt", "x",
+               "-o", "p.dot", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     dot = (tmp_path / "p.dot").read_text(encoding="utf-8")
     assert "path 1: x → " in dot and "W.T @" in dot
@@ -101,12 +90,12 @@ def test_render_paths_picture_of_a_tensor_graph(tmp_path):
 
 
 @needs_dot
-def test_render_steps_of_a_tensor_graph(tmp_path):
+def test_render_steps_of_a_tensor_graph(tmp_path, cli):
     """A matrix product's local derivative is a Jacobian, not a number: its step shows
     the rule, and each adjoint once complete, as reverse mode computes it."""
     text, at = TENSOR, TENSOR_AT
     (tmp_path / "t.gc").write_text(text)
-    proc = graphc("render", "t.gc", "--at", at, "--steps", "steps", cwd=tmp_path)
+    proc = cli("render", "t.gc", "--at", at, "--steps", "steps", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     html = (tmp_path / "steps" / "index.html").read_text(encoding="utf-8")
     done = re.search(r"done: ∂loss/∂x = \[([^\]]*)\]", html)[1]
@@ -116,41 +105,41 @@ def test_render_steps_of_a_tensor_graph(tmp_path):
                                grads["x"], rtol=1e-3)
 
 
-def test_render_without_output_is_a_usage_error(tmp_path):
-    proc = graphc("render", COLAH, "--at", "a=2,b=1", cwd=tmp_path)
+def test_render_without_output_is_a_usage_error(tmp_path, cli):
+    proc = cli("render", COLAH, "--at", "a=2,b=1", cwd=tmp_path)
     assert_clean_error(proc, COLAH)
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("output", ["out.txt", "missing/out.svg"])
-def test_a_bad_picture_path_writes_no_steps_either(tmp_path, output):
-    proc = graphc("render", COLAH, "--at", "a=2,b=1", "--steps", "steps", "-o", output,
-                  cwd=tmp_path)
+def test_a_bad_picture_path_writes_no_steps_either(tmp_path, output, cli):
+    proc = cli("render", COLAH, "--at", "a=2,b=1", "--steps", "steps", "-o", output,
+               cwd=tmp_path)
     assert_clean_error(proc, COLAH)
     assert output in proc.stderr and ".tmp" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
 
 
-def test_demo_into_a_file_writes_nothing(tmp_path):
+def test_demo_into_a_file_writes_nothing(tmp_path, cli):
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "steps").write_text("a file where the steps would go")
-    proc = graphc("demo", "--outdir", "d", cwd=tmp_path)
+    proc = cli("demo", "--outdir", "d", cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert "is a file" in proc.stderr
     assert [p.name for p in (tmp_path / "d").iterdir()] == ["steps"]
 
 
-def test_render_unknown_suffix(tmp_path):
-    proc = graphc("render", COLAH, "-o", "out.txt", cwd=tmp_path)
+def test_render_unknown_suffix(tmp_path, cli):
+    proc = cli("render", COLAH, "-o", "out.txt", cwd=tmp_path)
     assert_clean_error(proc, COLAH)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_render_svg_without_graphviz_is_a_clear_error(tmp_path):
+def test_render_svg_without_graphviz_is_a_clear_error(tmp_path, cli):
     empty = tmp_path / "empty"
     empty.mkdir()
-    proc = graphc("render", COLAH, "--at", "a=2,b=1", "-o", "out.svg", "--steps", "st",
-                  cwd=tmp_path, path=str(empty))
+    proc = cli("render", COLAH, "--at", "a=2,b=1", "-o", "out.svg", "--steps", "st",
+               cwd=tmp_path, path=str(empty))
     assert_clean_error(proc, COLAH)
     assert "dot" in proc.stderr and "Graphviz" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
@@ -163,10 +152,10 @@ BAD_AT = {"a=": "no value", "a=x": "not a number", "z=1": "unexpected input 'z'"
 
 
 @pytest.mark.parametrize("command, at", [("verify", at) for at in sorted(BAD_AT)]
-                         + [("render", at) for at in ("a=", "a=x", "z=1")])
-def test_bad_at_exits_2_with_a_clear_message(tmp_path, command, at):
+                      + [("render", at) for at in ("a=", "a=x", "z=1")])
+def test_bad_at_exits_2_with_a_clear_message(tmp_path, command, at, cli):
     out = ["-o", "out.dot"] if command == "render" else []
-    proc = graphc(command, COLAH, "--at", at, *out, cwd=tmp_path)
+    proc = cli(command, COLAH, "--at", at, *out, cwd=tmp_path)
     assert_clean_error(proc, COLAH)
     assert BAD_AT[at] in proc.stderr
     assert list(tmp_path.iterdir()) == []  # a failed render leaves no file
@@ -194,31 +183,31 @@ def test_parse_at_reads_numbers_and_lists():
     assert np.isnan(got["z"]).all()
 
 
-def test_the_mean_of_an_empty_batch_is_nan_as_in_numpy(tmp_path):
+def test_the_mean_of_an_empty_batch_is_nan_as_in_numpy(tmp_path, cli):
     """Issue 17: NumPy's mean of nothing is nan (with its warning), not an error; its
     gradient is an empty array."""
     (tmp_path / "e.gc").write_text("x: [N]\ns = mean(x)\n")
-    proc = graphc("eval", "e.gc", "--at", "x=[]", cwd=tmp_path)
+    proc = cli("eval", "e.gc", "--at", "x=[]", cwd=tmp_path)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert "s = nan" in proc.stdout and "ds/dx = []" in proc.stdout
 
 
-def test_empty_at_exits_2_for_verify(tmp_path):
-    proc = graphc("verify", COLAH, "--at", "", cwd=tmp_path)
+def test_empty_at_exits_2_for_verify(tmp_path, cli):
+    proc = cli("verify", COLAH, "--at", "", cwd=tmp_path)
     assert_clean_error(proc, COLAH)
     assert "no values" in proc.stderr
 
 
-def test_empty_at_exits_2_for_render(tmp_path):
-    proc = graphc("render", COLAH, "--at", "", "-o", "out.dot", cwd=tmp_path)
+def test_empty_at_exits_2_for_render(tmp_path, cli):
+    proc = cli("render", COLAH, "--at", "", "-o", "out.dot", cwd=tmp_path)
     assert_clean_error(proc, COLAH)
     assert list(tmp_path.iterdir()) == []
 
 
 # ---- verify ------------------------------------------------------------------------
 
-def test_verify_colah_prints_the_table(tmp_path):
-    proc = graphc("verify", COLAH, "--at", "a=2,b=1", cwd=tmp_path)
+def test_verify_colah_prints_the_table(tmp_path, cli):
+    proc = cli("verify", COLAH, "--at", "a=2,b=1", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     head = next(line for line in lines if line.startswith("input"))
@@ -232,25 +221,25 @@ def test_verify_colah_prints_the_table(tmp_path):
     assert "all methods agree" in proc.stdout
 
 
-def test_verify_arrays(tmp_path):
-    proc = graphc("verify", COLAH, "--at", "a=[1,2,3],b=1", cwd=tmp_path)
+def test_verify_arrays(tmp_path, cli):
+    proc = cli("verify", COLAH, "--at", "a=[1,2,3],b=1", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "[2, 2, 2]" in proc.stdout and "15" in proc.stdout
 
 
-def test_verify_disagreement_exits_1(tmp_path):
+def test_verify_disagreement_exits_1(tmp_path, cli):
     # relu at its kink: the derivative convention says 0, central differences 0.5
     (tmp_path / "kink.gc").write_text("e = relu(a)\n", encoding="utf-8")
-    proc = graphc("verify", "kink.gc", "--at", "a=0", cwd=tmp_path)
+    proc = cli("verify", "kink.gc", "--at", "a=0", cwd=tmp_path)
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "NO: finite difference" in proc.stdout
     assert "METHODS DISAGREE" in proc.stdout
     assert "Traceback" not in proc.stderr
 
 
-def test_verify_parse_error_has_line_and_column(tmp_path):
+def test_verify_parse_error_has_line_and_column(tmp_path, cli):
     (tmp_path / "bad.gc").write_text("c = a + b\nd = import\n", encoding="utf-8")
-    proc = graphc("verify", "bad.gc", "--at", "a=1,b=1", cwd=tmp_path)
+    proc = cli("verify", "bad.gc", "--at", "a=1,b=1", cwd=tmp_path)
     assert proc.returncode == 2
     assert re.match(r"bad\.gc:2:\d+: error: ", proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr
@@ -259,8 +248,8 @@ def test_verify_parse_error_has_line_and_column(tmp_path):
 # ---- demo --------------------------------------------------------------------------
 
 @needs_dot
-def test_demo_writes_module_pictures_and_steps(tmp_path):
-    proc = graphc("demo", "--outdir", "out", cwd=tmp_path)
+def test_demo_writes_module_pictures_and_steps(tmp_path, cli):
+    proc = cli("demo", "--outdir", "out", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
     for name in ("colah.svg", "colah_values.svg", "colah_paths_b.svg",
@@ -275,10 +264,10 @@ def test_demo_writes_module_pictures_and_steps(tmp_path):
     assert value == 6.0 and grads == {"a": 2.0, "b": 5.0}
 
 
-def test_demo_without_graphviz_writes_dot_text(tmp_path):
+def test_demo_without_graphviz_writes_dot_text(tmp_path, cli):
     empty = tmp_path / "empty"
     empty.mkdir()
-    proc = graphc("demo", "--outdir", "out", cwd=tmp_path, path=str(empty))
+    proc = cli("demo", "--outdir", "out", cwd=tmp_path, path=str(empty))
     assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["colah.dot", "colah_forward_b.dot", "colah_grad.py",

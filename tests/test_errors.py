@@ -359,6 +359,7 @@ def _parse_seconds(text: str) -> float:
     return best
 
 
+@pytest.mark.slow  # 10,000 lines, timed
 def test_reassignments_cost_linear_time():
     """Each new version of y looked for a free name from y_1 on: n reassignments made
     n**2 / 2 probes (20,000 lines took 58 s, 100,000 never ended)."""

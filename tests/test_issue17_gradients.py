@@ -60,11 +60,9 @@ def test_an_input_inside_and_outside_a_reduction(jax, case, options, mode):
     assert_close(grads["b"], np.asarray(db), what="b")
 
 
-def test_eval_prints_the_right_gradient(tmp_path):
-    from conftest import run_cli
-
+def test_eval_prints_the_right_gradient(tmp_path, cli):
     (tmp_path / "y.gc").write_text("y = sum(a * b) + a\n")
-    out = run_cli("eval", "y.gc", "--at", "a=3,b=2", cwd=tmp_path).stdout
+    out = cli("eval", "y.gc", "--at", "a=3,b=2", cwd=tmp_path).stdout
     assert "dy/da = 3" in out  # b a scalar: d(a*b + a)/da = b + 1
     fn = gc.compile(gc.load(tmp_path / "y.gc"))
     assert fn(a=3.0, b=B)[1]["a"] == 11.0
@@ -115,6 +113,7 @@ def test_cross_entropy_with_broadcast_labels_matches_jax(jax, labels, mode, opti
 
 
 # ---- backend="numba" with an array input no output reads ------------------------------
+@pytest.mark.slow  # numba compiles the loop
 def test_numba_with_an_array_input_that_reaches_no_output():
     """Regression: the forward function's loop had no body (an IndentationError)."""
     g = gc.parse("x1: scalar\nv1 = sin(x2)\nv2 = sin(x1)\n")

@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import MIXTURE_WRT, MODES, assert_mixture_agrees
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from test_blocks import summed_text
-from test_property import dags
+from strategies import dags, examples, summed_text
 
 import graphc as gc
 from graphc.backend import blocks, loops
@@ -71,7 +70,8 @@ def test_the_colah_loop():
     np.testing.assert_array_equal(grads["b"], (a + b) + (b + 1))
 
 
-@settings(max_examples=12, derandomize=True, deadline=None)
+@pytest.mark.slow  # numba compiles each loop (~1 s)
+@examples(12)
 @given(dag=dags(), mode=st.sampled_from(MODES), seed=st.integers(0, 2**16))
 def test_loops_give_the_numpy_values(dag, mode: str, seed: int):
     """Random elementwise DAGs on big same-shaped arrays: the loop and the NumPy code
@@ -85,7 +85,8 @@ def test_loops_give_the_numpy_values(dag, mode: str, seed: int):
         _assert_close(fused.forward(*args), plain.forward(*args), rtol=1e-9)
 
 
-@settings(max_examples=8, derandomize=True, deadline=None)
+@pytest.mark.slow  # numba compiles each loop (~1 s)
+@examples(8)
 @given(dag=dags(), scalars=st.integers(0, 3), seed=st.integers(0, 2**16))
 def test_loops_with_sums(dag, scalars: int, seed: int):
     """Random DAGs over declared scalars and vectors, summed: the loop's sums agree with
@@ -119,6 +120,7 @@ FUNCTIONS = sorted(set(gc.ops.FUNCTIONS) & {n for n, op in gc.ops.OPS.items()
                                             if op.elementwise})
 
 
+@pytest.mark.slow  # numba compiles each loop (~1 s)
 @pytest.mark.parametrize("text", [
     *(f"y = {op}({', '.join('ab'[:gc.ops.OPS[op].arity - len(gc.ops.OPS[op].defaults)])})"
       for op in FUNCTIONS),
@@ -143,6 +145,7 @@ def test_every_elementwise_op_in_a_loop(text):
         np.testing.assert_array_equal(np.signbit(g[w == 0]), np.signbit(w[w == 0]))
 
 
+@pytest.mark.slow  # numba compiles each loop (~1 s)
 def test_sums_in_the_loop():
     """P6's negative log-likelihood: its seven sums are added in the loop (one partial
     per thread) and agree with NumPy's to rounding."""
@@ -154,6 +157,7 @@ def test_sums_in_the_loop():
     np.testing.assert_allclose(fused(**at)[0], plain(**at)[0], rtol=1e-11)
 
 
+@pytest.mark.slow  # numba compiles each loop (~1 s)
 @pytest.mark.parametrize("text", ["x: [N]\ns = sum(x + 1)", "s = sum(a + b)"])
 def test_a_sum_of_one_line(text):
     """x + 1 is read by the sum and by the loop's graph around it: printed, it is never
@@ -164,6 +168,7 @@ def test_a_sum_of_one_line(text):
     _assert_close(fused(*args), plain(*args))
 
 
+@pytest.mark.slow  # numba compiles each loop (~1 s)
 def test_declared_scalars_reach_the_loop():
     plain, fused = _compiled("w: scalar\nk: scalar\ny = maximum(w * x, k) + exp(x) / w")
     x = np.linspace(-2, 2, BIG)
@@ -172,6 +177,7 @@ def test_declared_scalars_reach_the_loop():
         _assert_close(fused(w=w, k=k, x=x), plain(w=w, k=k, x=x))
 
 
+@pytest.mark.slow  # numba compiles each loop (~1 s)
 def test_only_big_float64_arrays_and_real_scalars_take_the_loop():
     """Anything else runs the NumPy code (the same result as the numpy backend)."""
     plain, fused = _compiled("s: scalar\ny = a * b + s")
@@ -198,6 +204,7 @@ def test_only_big_float64_arrays_and_real_scalars_take_the_loop():
                 m.value_and_grad(s, a, b)
 
 
+@pytest.mark.slow  # numba compiles each loop (~1 s)
 def test_outputs_that_are_inputs_numbers_or_shared():
     """Outputs no line computes are written too; none shares memory with an input."""
     for text in ["y = a", "y = a + 2 * b", "y = 3.0 + 0 * a", "y = sin(a + b)",
@@ -210,6 +217,7 @@ def test_outputs_that_are_inputs_numbers_or_shared():
         assert all(not np.shares_memory(v, x) for v in _leaves(got) for x in args.values())
 
 
+@pytest.mark.slow  # numba compiles each loop (~1 s)
 def test_names_cannot_change_the_loop():
     """Inputs named like the loop's index, its module, helpers or loops are renamed."""
     text = "y = i * numba + _fused * _fusable + _value_and_grad_loop * i_out"
@@ -234,6 +242,7 @@ def test_what_the_loop_cannot_run_stays_numpy(text):
     assert gc.compile(gc.parse(text), backend="numba").source == gc.compile(gc.parse(text)).source
 
 
+@pytest.mark.slow  # numba compiles each loop (~1 s)
 def test_a_loop_reuses_its_outputs_memory_once_they_are_dropped():
     """Outputs still held are never written again; once all of a call's are dropped,
     the next call of that shape writes into their memory (no fresh pages)."""
@@ -269,6 +278,7 @@ def test_a_loop_reuses_its_outputs_memory_once_they_are_dropped():
     np.testing.assert_array_equal(kept, want[1]["a"])
 
 
+@pytest.mark.slow  # numba compiles each loop (~1 s)
 def test_gradients_over_the_limit_get_no_loop(monkeypatch):
     """numba's compile time grows faster than a loop's size: past loops.LIMIT nodes
     the NumPy code runs, with a warning, and the values are the same."""
@@ -290,6 +300,7 @@ def test_numba_not_installed_is_a_clear_error(monkeypatch):
         gc.compile(g, backend="numba")
 
 
+@pytest.mark.slow  # numba compiles the loop in new Python processes
 def test_cli_compile_backend_numba(tmp_path):
     """``graphc compile --backend numba`` writes a module whose loop runs standalone."""
     out = tmp_path / "colah_grad.py"
@@ -318,6 +329,7 @@ def test_a_comparison_output_stays_numpy():
     assert fn(x, 1 - x)[0].dtype == bool
 
 
+@pytest.mark.slow  # numba compiles the loop in new Python processes
 def test_loops_called_from_many_threads():
     """numba's workqueue threads (its fallback when neither TBB nor OpenMP is there)
     abort the process when two loops run at once: the module runs one at a time."""
@@ -339,6 +351,7 @@ def test_loops_called_from_many_threads():
     assert done.stdout == "workqueue\n"
 
 
+@pytest.mark.slow  # numba compiles each loop (~1 s)
 def test_lambdas_are_inlined_in_the_loop():
     """numba cannot call the module's NumPy functions of the lambdas: their bodies,
     nested ones too, are printed into the loop."""
@@ -365,6 +378,7 @@ def test_lambdas_are_inlined_in_the_loop():
     "w: scalar\nx: [N]\nz: [N]\ny = sum(exp(w * slice(x, start=3)) * slice(z, stop=-3))"
     " + sum(sin(x) * z)\n",
 ])
+@pytest.mark.slow  # numba compiles each loop (~1 s)
 def test_slices_in_the_loop(text):
     """Slices of vectors read the loop's inputs at other indices; their adjoints pick
     what lies in range: the NumPy code's numbers, the arrays to the bit."""

@@ -9,9 +9,8 @@ import re
 import numpy as np
 import pytest
 from conftest import EXAMPLES, central_diff
-from hypothesis import assume, given
-from hypothesis import strategies as st
-from test_property import SETTINGS, dags
+from hypothesis import given
+from strategies import declared_cases, examples, tame
 
 import graphc as gc
 from graphc.backend import memory
@@ -19,7 +18,6 @@ from graphc.optimize import passes
 
 WITHOUT = tuple(p for p in passes.PASSES if p != "memory")
 N = 4
-DECLARED = {"scalar": (), "[N]": (N,), "[3, N]": (3, N)}
 
 
 def _both(text: str, **kw):
@@ -127,34 +125,7 @@ def test_undeclared_shapes_are_not_planned():
     assert float(fn(x=0.5)[0]) == pytest.approx(np.tanh(np.exp(1.0) ** 2))
 
 
-@st.composite
-def declared_cases(draw: st.DrawFn):
-    dag = draw(dags())
-    decl = {n: draw(st.sampled_from(sorted(DECLARED))) for n in dag.inputs}
-    dtypes = {n: draw(st.sampled_from([np.float32, np.float64])) for n in dag.inputs}
-    text = "".join(f"{n}: {d}\n" for n, d in decl.items()) + dag.text()
-    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    at = {n: dtypes[n](rng.uniform(-1.5, 1.5)) if DECLARED[decl[n]] == () else
-          rng.uniform(-1.5, 1.5, size=DECLARED[decl[n]]).astype(dtypes[n])
-          for n in dag.inputs}
-    return text, at
-
-
-def tame(case: tuple, dtype: type | None = None) -> tuple[gc.Graph, dict]:
-    """A declared case's graph and inputs (in ``dtype``, if given); hypothesis skips
-    cases with a value that is not finite or not moderate."""
-    text, at = case
-    g = gc.parse(text)
-    assume(set(g.inputs) == set(at))
-    if dtype is not None:
-        at = {k: np.asarray(v, dtype=dtype) for k, v in at.items()}
-    with np.errstate(all="ignore"):
-        env = g.evaluate(**at)
-    assume(all(np.all(np.isfinite(v)) and np.all(np.abs(v) < 50) for v in env.values()))
-    return g, at
-
-
-@SETTINGS
+@examples(100)
 @given(declared_cases())
 def test_planned_code_equals_unplanned_code_bit_for_bit(case):
     _, at = tame(case)
@@ -186,7 +157,7 @@ def test_a_ladder_keeps_a_few_arrays_in_either_mode():
     assert peaks["reverse"] <= 5, peaks  # x, sin, cos and the running product
 
 
-@SETTINGS
+@examples(100)
 @given(declared_cases())
 def test_the_schedule_is_a_topological_order(case):
     text, _ = case

@@ -9,15 +9,13 @@ RuntimeWarning or any disagreement is a bug.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 import sympy as sp
 from conftest import MODES, OPTIMIZE, assert_close, central_diff, spelled_out, sum_to_shape
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
+from strategies import SHAPES, Dag, dags, examples
 
 import graphc as gc
 from graphc.autodiff import transform as autodiff
@@ -25,91 +23,6 @@ from graphc.ir.derive import to_sympy
 from graphc.optimize import passes
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
-
-# A fixed, modest set of examples by default (CI stays fast and repeatable);
-# GRAPHC_EXPLORE=1000 runs that many fresh random examples per test to hunt for bugs.
-_EXPLORE = int(os.environ.get("GRAPHC_EXPLORE", "0"))
-SETTINGS = settings(max_examples=_EXPLORE or 100, derandomize=not _EXPLORE, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-
-# name -> (.gc template, the same op through the Python front end)
-UNARY = {
-    "sin": ("sin({0})", gc.sin),
-    "cos": ("cos({0})", gc.cos),
-    "tanh": ("tanh({0})", gc.tanh),
-    "sigmoid": ("sigmoid({0})", gc.sigmoid),
-    "softplus": ("softplus({0})", gc.softplus),
-    "neg": ("-{0}", lambda u: -u),
-    "square": ("{0} * {0}", lambda u: u * u),  # one operand in both slots
-    "cube": ("{0} ** 3", lambda u: u ** 3),
-    "log": ("log({0} * {0} + 1)", lambda u: gc.log(u * u + 1)),
-    "sqrt": ("sqrt({0} * {0} + 1)", lambda u: gc.sqrt(u * u + 1)),
-    "exp": ("exp(tanh({0}))", lambda u: gc.exp(gc.tanh(u))),
-}
-BINARY = {
-    "add": ("{0} + {1}", lambda u, v: u + v),
-    "sub": ("{0} - {1}", lambda u, v: u - v),
-    "mul": ("{0} * {1}", lambda u, v: u * v),
-    "div": ("{0} / ({1} * {1} + 1)", lambda u, v: u / (v * v + 1)),
-    "pow": ("({0} * {0} + 1) ** tanh({1})", lambda u, v: (u * u + 1) ** gc.tanh(v)),
-}
-CONSTANTS = (0.0, 1.0, -1.0, 0.5, 2.0, -3.25)
-INPUTS = ("a", "b", "c", "d")
-SHAPES = ((), (3,), (2, 1), (2, 3))
-
-
-@dataclass
-class Dag:
-    """A random DAG as steps ``(op, operands)``; an operand is a node name or a float."""
-
-    inputs: list[str]
-    steps: list[tuple[str, tuple[str | float, ...]]]
-    inline: list[bool]  # write a step used once into its consumer instead of a line
-
-    def text(self) -> str:
-        templates = [(UNARY | BINARY)[op][0] for op, _ in self.steps]
-        uses: dict[str, int] = {}
-        for template, (_, refs) in zip(templates, self.steps):
-            for k, r in enumerate(refs):
-                if isinstance(r, str):
-                    uses[r] = uses.get(r, 0) + template.count("{%d}" % k)
-        lines, spelled = [], {}
-        for i, (template, (_, refs)) in enumerate(zip(templates, self.steps), 1):
-            args = [spelled.get(r, r) if isinstance(r, str) else f"({r!r})" for r in refs]
-            expr = template.format(*args)
-            if self.inline[i - 1] and uses.get(f"v{i}") == 1:
-                spelled[f"v{i}"] = f"({expr})"
-            else:
-                lines.append(f"v{i} = {expr}")
-        return "\n".join(lines) + "\n"
-
-    def python(self) -> gc.Graph:
-        env = {name: gc.input(name) for name in self.inputs}
-        for i, (op, refs) in enumerate(self.steps, 1):
-            fn = (UNARY | BINARY)[op][1]
-            env[f"v{i}"] = fn(*(env[r] if isinstance(r, str) else r for r in refs))
-        return gc.graph(**{f"v{len(self.steps)}": env[f"v{len(self.steps)}"]})
-
-
-@st.composite
-def dags(draw: st.DrawFn, max_steps: int = 6) -> Dag:
-    inputs = list(INPUTS[:draw(st.integers(1, 4))])
-    nodes = list(inputs)
-    steps = []
-    for i in range(1, draw(st.integers(1, max_steps)) + 1):
-        op = draw(st.sampled_from(sorted(UNARY | BINARY)))
-        arity = 1 if op in UNARY else 2
-        # Mostly nodes (fan-out and shared operands arise from repeats), some constants;
-        # the first operand of the last step is the previous node, so the graph is deep.
-        refs = tuple(draw(st.one_of(st.sampled_from(nodes), st.sampled_from(CONSTANTS))
-                          if k else st.sampled_from(nodes)) for k in range(arity))
-        if i > 1 and draw(st.booleans()):
-            refs = (f"v{i - 1}",) + refs[1:]
-        steps.append((op, refs))
-        nodes.append(f"v{i}")
-    return Dag(inputs, steps, draw(st.lists(st.booleans(), min_size=len(steps),
-                                            max_size=len(steps))))
-
 
 def _points(draw: st.DrawFn, names: list[str], shapes: bool) -> dict[str, object]:
     values = st.floats(-2.0, 2.0, allow_nan=False, allow_subnormal=False)
@@ -174,7 +87,7 @@ def _check_all_methods(g: gc.Graph, at: dict) -> None:
                              what=f"{what}: d/d{n}")
 
 
-@SETTINGS
+@examples(100)
 @given(cases())
 def test_every_method_agrees_on_floats(case):
     dag, g, at = case
@@ -182,7 +95,7 @@ def test_every_method_agrees_on_floats(case):
     _check_all_methods(g, at)
 
 
-@SETTINGS
+@examples(100)
 @given(cases(arrays=True))
 def test_every_method_agrees_on_broadcast_arrays(case):
     dag, g, at = case
@@ -208,7 +121,7 @@ def test_scalar_and_array_inputs_broadcast(shapes, mode: str, optimize: bool):
         assert_close(grads[n], fd, rtol=1e-6, atol=1e-7, what=f"fd {n}")
 
 
-@SETTINGS
+@examples(100)
 @given(cases(arrays=True))
 def test_optimize_never_changes_values(case):
     dag, g, at = case
@@ -221,7 +134,7 @@ def test_optimize_never_changes_values(case):
             assert_close(after[o], before[o], rtol=1e-12, atol=1e-14, what=o)
 
 
-@SETTINGS
+@examples(100)
 @given(cases(arrays=True))
 def test_emitted_module_matches_the_interpreter(case):
     dag, g, at = case
@@ -243,7 +156,7 @@ def test_emitted_module_matches_the_interpreter(case):
                 assert_close(grads[n], env[o], rtol=1e-12, atol=1e-14, what=n)
 
 
-@SETTINGS
+@examples(100)
 @given(cases(arrays=True))
 def test_text_round_trip(case):
     dag, g, at = case
@@ -271,7 +184,7 @@ def test_text_round_trip_keeps_the_input_order(text: str):
     assert gc.compile(again)(0.5, 2.0)[0] == gc.compile(g)(0.5, 2.0)[0]
 
 
-@SETTINGS
+@examples(100)
 @given(cases(arrays=True))
 def test_front_ends_agree(case):
     dag, g, at = case
@@ -316,7 +229,7 @@ def test_common_subexpressions_respect_operand_order(op: str, mode: str):
         assert_close(grads[n], expected_grads[n], rtol=1e-12, what=n)
 
 
-@SETTINGS
+@examples(100)
 @given(cases())
 def test_the_python_float_fast_path_equals_the_general_path(case):
     """Floats take the fast path (no broadcast helpers); 0-d arrays, which

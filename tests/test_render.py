@@ -148,6 +148,7 @@ def test_render_is_deterministic_within_a_process(colah):
     assert gc.render(g2, at=AT).source == gc.render(colah, at=AT).source
 
 
+@pytest.mark.slow  # new Python processes
 def test_render_is_deterministic_across_processes(tmp_path):
     script = ("import graphc as gc, sys\n"
               f"g = gc.load({str(COLAH)!r})\n"

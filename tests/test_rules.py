@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 from conftest import EXAMPLES, assert_close, central_diff
 from hypothesis import given
-from test_memory import declared_cases, tame
-from test_property import SETTINGS
+from strategies import declared_cases, examples, tame
 
 import graphc as gc
 from graphc.optimize import passes, rules
@@ -504,7 +503,8 @@ def _random_product(rng: np.random.Generator) -> str:
     return "x: [N]\ny: [N]\ns: scalar\nt: scalar\n" + "\n".join(lines) + f"\ne = {last}\n"
 
 
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", [pytest.param(k, marks=[pytest.mark.slow] if k >= 15 else [])
+                                  for k in range(60)])  # the fast tier: 15 seeds
 def test_random_products_keep_their_values(seed, mode):
     text = _random_product(np.random.default_rng(seed))
     g = gc.parse(text)
@@ -517,7 +517,7 @@ def test_random_products_keep_their_values(seed, mode):
 
 
 # ---- random DAGs over declared arrays: every rule that needs known shapes can fire ------
-@SETTINGS
+@examples(100)
 @given(declared_cases())
 def test_rewrites_on_declared_random_dags_keep_their_values(case):
     """Factoring, regrouping, quotients and dots only fire on arrays of declared shape;

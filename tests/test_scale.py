@@ -77,6 +77,7 @@ def test_text_too_deep_for_python_s_parser_is_a_parse_error():
         gc.parse("y = " + " + ".join(["a"] * 50_000))
 
 
+@pytest.mark.slow  # a big graph
 def test_a_deep_sympy_expression():
     x = sp.Symbol("x")
     expr, depth = x, 1000
@@ -92,6 +93,7 @@ def test_a_deep_sympy_expression():
     assert_close(grads["x"], dwant, rtol=1e-9)
 
 
+@pytest.mark.slow  # a big graph
 def test_a_deep_python_front_end_expression():
     a = gc.input("a")
     e = a

@@ -532,9 +532,9 @@ def test_the_saved_module_computes_what_fn_computes_in_blocks(name: str, tmp_pat
 
 
 def _random_programs():
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import given
     from hypothesis import strategies as st
-    from test_property import dags
+    from strategies import dags, examples
 
     values = st.sampled_from(FLOATS + [-2.5, 0.5, 1e-300, 7e153])
 
@@ -545,8 +545,7 @@ def _random_programs():
         floats = [draw(values) for _ in g.inputs]
         return g, floats, draw(st.sampled_from(["reverse", "forward"]))
 
-    @settings(max_examples=60, derandomize=True, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @examples(60)
     @given(programs())
     def check(case):
         import tempfile
@@ -570,7 +569,7 @@ def _random_programs():
 
 
 def test_random_programs_compute_the_same_both_ways():
-    """Random scalar DAGs (test_property's), at values that overflow, divide by zero or
+    """Random scalar DAGs (strategies.dags), at values that overflow, divide by zero or
     take a power of a negative number: the module as saved equals fn(), and Python
     floats equal np.float64's (NumPy's) answer."""
     _random_programs()()

@@ -283,6 +283,7 @@ def test_xor_is_learned():
     assert X.shape == (4, 2)
 
 
+@pytest.mark.slow  # an example trains for seconds
 def test_the_mixture_is_fitted_alike_in_blocks():
     """examples/fit_mixture.py: gradient descent recovers the data's mixture; blocks
     and numba's loop change only the rounding of the sums."""
@@ -300,6 +301,7 @@ def test_the_mixture_is_fitted_alike_in_blocks():
     assert abs(fresh["m1"] + 1) < 0.05 and abs(fresh["m2"] - 2) < 0.05
 
 
+@pytest.mark.slow  # an example trains for seconds
 def test_digits_reach_95_percent():
     pytest.importorskip("sklearn")
     pytest.importorskip("tqdm")

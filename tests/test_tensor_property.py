@@ -1,7 +1,7 @@
 """Random tensor programs (tests/strategies.py) against JAX, in both modes and every
 compile option: reductions with and without axes, matmul, transposes, slices, the
 softmax family and cross_entropy, over undeclared, declared, 0-d and (n, 1) inputs that
-broadcast against each other. The random DAGs of test_property.py draw only elementwise
+broadcast against each other. The random DAGs of strategies.dags() draw only elementwise
 ops; a value used inside and outside a reduction got a wrong gradient (issue 17).
 
 The gradient is that of sum(output) (graphc's ones seed); forward mode is also checked
@@ -10,26 +10,15 @@ against jax.jvp along a random direction (<J v> == <grad, v>).
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
-from strategies import BIG_OPS, OPTIONS, Input, Program, Step, programs
+from strategies import BIG_OPS, OPTIONS, Input, Program, Step, examples, programs
 
 import graphc as gc
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
-
-_EXPLORE = int(os.environ.get("GRAPHC_EXPLORE", "0"))
-
-
-def _settings(n: int) -> settings:
-    return settings(max_examples=_EXPLORE or n, derandomize=not _EXPLORE, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                           HealthCheck.data_too_large])
-
 
 def _jax_reference(jax, p: Program, values: dict) -> tuple:
     """The value and the gradient of sum(output), from JAX."""
@@ -99,7 +88,7 @@ _INSIDE_OUTSIDE = Program([Input("x0", (), False), Input("x1", (3,), False)],
 """sum(a * b) + a over undeclared inputs (issue 17: 14, not 11, in reverse mode)."""
 
 
-@_settings(12)
+@examples(12)
 @example(p=_XENT_N1, how=("forward", {"optimize": True}))
 @example(p=_INSIDE_OUTSIDE, how=("reverse", {"optimize": False}))
 @given(p=programs(), how=_MODES_OPTIONS)
@@ -108,7 +97,7 @@ def test_random_tensor_programs_match_jax(jax, p: Program, how):
     _check(jax, p, mode, options)
 
 
-@_settings(12)
+@examples(12)
 @given(p=programs(declared=False), optimize=st.booleans())
 def test_random_programs_of_undeclared_inputs_match_jax(jax, p: Program, optimize):
     """Undeclared inputs of different shapes, each used inside and outside full
@@ -117,14 +106,14 @@ def test_random_programs_of_undeclared_inputs_match_jax(jax, p: Program, optimiz
 
 
 @pytest.mark.slow
-@_settings(400)
+@examples(400)
 @given(p=programs(max_steps=8), how=_MODES_OPTIONS, seed=st.integers(0, 2**16))
 def test_random_tensor_programs_match_jax_many(jax, p: Program, how, seed):
     mode, options = how
     _check(jax, p, mode, options, seed)
 
 
-@_settings(6)
+@examples(6)
 @given(p=programs(free=False), mode=st.sampled_from(["reverse", "forward"]))
 def test_random_tensor_programs_in_float32(jax, p: Program, mode):
     _check(jax, p, mode, {}, dtype=np.float32)
@@ -137,14 +126,14 @@ _BIG_TOL = (1e-8, 1e-6)
 (sum(softmax(x, axis=0))**2 has 2 * 8192 * (1 - 1) in it); a wrong gradient is O(1)."""
 
 
-@_settings(3)
+@examples(3)
 @given(p=_BIG, options=st.sampled_from([{"backend": "numba"}, {"backend": "blocks"}]))
 def test_random_programs_on_big_arrays_match_jax(jax, p: Program, options):
     _check(jax, p, "reverse", options, tol=_BIG_TOL)
 
 
 @pytest.mark.slow
-@_settings(30)
+@examples(30)
 @given(p=_BIG, how=st.tuples(st.sampled_from(["reverse", "forward"]),
                              st.sampled_from(OPTIONS)))
 def test_random_programs_on_big_arrays_match_jax_many(jax, p: Program, how):
