@@ -51,10 +51,11 @@ def branch_source(split: blocks.Split, fname: str, emission: Emission,
     like = str(len(split.outputs)) if loop else "None"  # a loop's: so many float64 arrays
     results = {}  # an array output's position -> its name
     dtypes = []  # each array output's dtype: NumPy's promotion of the inputs it reads
+    read = _inputs_read(h)
     for k, o in enumerate(h.outputs):
         if o in split.outputs:
             results[k] = names[o] if names[o] not in results.values() else namer.fresh(o)
-            reads = [names[i] for i in h.inputs if i in h.upstream([o])]
+            reads = [names[i] for j, i in enumerate(h.inputs) if read[o] >> j & 1]
             dtypes.append(f"np.result_type({', '.join(reads)})" if reads else "np.float64")
     if dtypes and not loop:
         like = _tuple(dtypes)
@@ -68,6 +69,19 @@ def branch_source(split: blocks.Split, fname: str, emission: Emission,
     outs = [results[k] if k in results else names.get(o) or const_text(h, o)
             for k, o in enumerate(h.outputs)]
     return out + [f"        return {returns(outs)}"]
+
+
+def _inputs_read(h: Graph) -> dict[str, int]:
+    """node -> the inputs it is computed from, bit ``j`` for ``h.inputs[j]``: one pass
+    for every output, where a walk up from each output costs the graph per output."""
+    bit = {i: 1 << j for j, i in enumerate(h.inputs)}
+    read: dict[str, int] = {}
+    for n in h.order():
+        mask = bit.get(n, 0)
+        for a in h.args(n):
+            mask |= read[a]
+        read[n] = mask
+    return read
 
 
 def _tuple(items: Iterable[str]) -> str:
@@ -103,7 +117,6 @@ def kernel_source(split: blocks.Split, fname: str, emission: Emission,
     needed = set(g.inputs) | _made_from(g, [*written, *(v for _, v in copies if v in names),
                                             *split.sums])
     filled = [(param, _spelled(g, names, v)) for param, v in copies]
-    g = g.copy()
     g.outputs = list(dict.fromkeys([*(v for _, v in copies if v in names), *written,
                                     *split.sums]))
     g.remove([n for n in g.order() if n not in needed])

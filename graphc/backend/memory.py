@@ -143,8 +143,8 @@ def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
     line it can write into that operand (``np.square(u, out=u)``) and an elementwise
     line then into it, where folded it allocates a temporary. Returns each such
     operand with its line."""
-    _, last = _liveness(g, lines, outputs)
     position = {n: i for i, n in enumerate(lines)}
+    last = None  # found when some folded operand could take a line (none in a kernel)
     found = {}
     for i, n in enumerate(lines):
         inside = _expression(g, n, position)[1]
@@ -152,6 +152,8 @@ def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
         for s in inside:
             if not reusable(g, s) or not g.op(s).can_write_into:
                 continue
+            if last is None:
+                _, last = _liveness(g, lines, outputs)
             if any(last.get(r) == i and reusable(g, r) and g.shape(r) == g.shape(s)
                    and classes[r] == classes[s] and here & set(g.readers(r)) == {s}
                    for r in g.args(s)):
@@ -216,6 +218,9 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
     The value placed must be read by the unslice alone; the array must have its dtype
     (same dtype class as ``like``); and no line after it may be planned into the buffer.
     """
+    unslices = [u for u in lines if g.attrs(u)["op"] == "unslice" and reusable(g, u)]
+    if not unslices:
+        return {}
     _, last = _liveness(g, lines, outputs)
     position = {n: i for i, n in enumerate(lines)}
     later = {}  # buffer -> the last line planned into it
@@ -223,9 +228,7 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
         later[buf] = max(later.get(buf, -1), position[n])
     outputs = set(outputs)
     found = {}
-    for u in lines:
-        if g.attrs(u)["op"] != "unslice" or not reusable(g, u):
-            continue
+    for u in unslices:
         part, like = g.args(u)
         if part not in position or part in outputs or last[part] != position[u] \
                 or g.n_readers(part) != 1 or not reusable(g, part) \
