@@ -129,8 +129,7 @@ def _squares(operands: list[str]) -> tuple[list[str], list[str]]:
     operand joins ``s`` where it completes a pair and ``r`` where it is left unpaired,
     so both keep the order of ``operands``."""
     count, seen = Counter(operands), Counter[str]()
-    squared: list[str] = []
-    rest: list[str] = []
+    squared, rest = list[str](), list[str]()
     for a in operands:
         seen[a] += 1
         if seen[a] % 2 == 0:
