@@ -43,8 +43,7 @@ class RuleView(Reader, Protocol):
 Rewrite = str | tuple[str, tuple[str, ...], dict] | None
 Rule = Callable[[RuleView, tuple[str, ...], dict], Rewrite]
 RULES: dict[str, list[tuple[str, str, Rule]]] = {}
-"""op -> [(pass, rewrite name, rule)]: a rule returns an existing node, a new
-(op, args, params) to build instead, or None."""
+"""op -> [(pass, rewrite name, rule)], in the order they are tried."""
 
 
 def rule(op: str, kind: str, name: str) -> Callable[[Rule], Rule]:
