@@ -319,37 +319,36 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
 
 _Planned = tuple[float, list[str], list[tuple[str, str]], dict[str, str], set[str],
                  dict[str, str], buffers.Classes]
-"""(memory allocated, order, lines, line -> buffer, lines kept, slices written in
-place, classes)."""
 
 
 def _plan(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[str],
           classes: buffers.Classes) -> _Planned:
-    """Of the given order and the memory-minded schedule, the one that allocates less
-    (the first on a tie), with the operands that die in a line on lines of their own
-    when that lets them be overwritten (``memory.unfold``)."""
+    """(memory allocated, order, lines, line -> buffer, lines kept, slices written in
+    place, classes): of the given order and the memory-minded schedule, the one that
+    allocates less, with the operands that die in a line on lines of their own when
+    that lets them be overwritten (``memory.unfold``)."""
+    best: _Planned | None = None
     joinable = memory.joinable(g, classes)
-
-    def lined(order: list[str], deferred: set[str]
-              ) -> tuple[float, list[str], list[tuple[str, str]], dict[str, str], set[str]]:
+    for order, deferred in memory.orders(g, nodes):
         own = keep | deferred
         for _ in range(4):  # an operand on its own line may let the one inside it out too
             body = printer.lines(g, order, spelling, own, joinable)
-            unfolded = memory.unfold(g, [n for n, _ in body], g.outputs, classes)
+            lines = [n for n, _ in body]
+            unfolded = memory.unfold(g, lines, g.outputs, classes)
             if not unfolded:
                 break
             order = memory.just_before(g, order, unfolded)
             own |= set(unfolded)
         else:
             body = printer.lines(g, order, spelling, own, joinable)
-        lines = [n for n, _ in body]
+            lines = [n for n, _ in body]
         into = memory.plan(g, lines, g.outputs, classes)
-        return memory.allocated(g, lines, into), order, body, into, own
-
-    cost, order, body, into, own = min((lined(*o) for o in memory.orders(g, nodes)),
-                                       key=lambda planned: planned[0])
-    slices = memory.into_slices(g, [n for n, _ in body], g.outputs, into, classes)
-    return cost, order, body, into, own, slices, classes
+        cost = memory.allocated(g, lines, into)
+        if best is None or cost < best[0]:
+            slices = memory.into_slices(g, lines, g.outputs, into, classes)
+            best = (cost, order, body, into, own, slices, classes)
+    assert best is not None, "the given order is always among the orders planned"
+    return best
 
 
 def const_text(g: Graph, name: str) -> str:
