@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import itertools
 import linecache
@@ -54,7 +55,7 @@ def load_module(source: str, label: str = "graphc_generated") -> ModuleType:
     filename = f"<graphc {name}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     loader = _SourceLoader(filename, source)
-    spec = importlib.util.spec_from_loader(name, loader, origin=filename)
+    spec = importlib.machinery.ModuleSpec(name, loader, origin=filename)
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
     return module
@@ -91,11 +92,11 @@ class CompiledFunction:
                 raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
                                  f"directions ({n * n:,} numbers at least); use "
                                  "mode='reverse'")
-        values = self._given(args, kwargs)
+        given = self._given(args, kwargs)
         try:
-            return self.module.value_and_grad(*values)
+            return self.module.value_and_grad(*given)
         except ValueError as exc:  # an undeclared input that meets a declared one
-            raise not_broadcasting(dict(zip(self.inputs, values)), _declared(self.graph),
+            raise not_broadcasting(dict(zip(self.inputs, given)), _declared(self.graph),
                                    exc) from None
 
     def forward(self, /, *args: Any, **kwargs: Any) -> Any:

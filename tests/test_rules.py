@@ -468,7 +468,7 @@ def test_p6_gradient_touches_each_array_once_and_sums_by_dots():
     for n in gg.nx:
         if gg.attrs(n)["op"] in ("mul", "div") and gg.shape(n) != ():
             for a in gg.args(n):
-                assert rules._scaled(gg, a) is None or gg.n_readers(a) > 1, (n, a)
+                assert rules.reassociate.scaled(gg, a) is None or gg.n_readers(a) > 1, (n, a)
     rng = np.random.default_rng(6)
     at = {"x": np.concatenate([rng.normal(-1, 0.5, 30), rng.normal(2, 1, 70)]),
           "z": -0.5, "m1": -0.8, "m2": 1.7, "ls1": np.log(0.6), "ls2": np.log(1.2)}

@@ -18,6 +18,7 @@ from ..errors import GraphcError, UndefinedNameError
 from ..ir.derive import bound, build_partial
 from ..ir.graph import Graph, paused_gc
 from ..ops import Trait
+from ..ops.shapes import numeric
 from ..ops.tensor import TANGENT_LIMIT, reduce_to
 
 
@@ -192,8 +193,9 @@ def _expanded(g: Graph, wrt: list[str], out: str) -> Graph:
     live = _between(g, wrt, g.upstream([out]))
 
     def add(new: Graph, v: str, d: dict) -> None:
-        if v in live and new.op_named(d["op"]).expand:
-            new.op_named(d["op"]).expand(new, d["args"], d["params"], v, d["temp"])
+        expand = new.op_named(d["op"]).expand
+        if v in live and expand is not None:
+            expand(new, d["args"], d["params"], v, d["temp"])
         else:
             new.add_like(v, d, d["args"])
     return g.rebuilt(add)
@@ -337,10 +339,10 @@ def _check_declared(g: Graph, live: set[str]) -> None:
 
 
 def _check_size(g: Graph, w: str, live: set[str]) -> None:
-    sizes = [g.shape(n) for n in live]
-    if all(isinstance(d, int) for s in sizes for d in s):
-        n = math.prod(g.shape(w))
-        biggest = max(math.prod(s) for s in sizes)
+    sizes = {v: numeric(g.shape(v)) for v in live}
+    known = {v: math.prod(s) for v, s in sizes.items() if s is not None}
+    if len(known) == len(sizes):
+        n, biggest = known[w], max(known.values())
         if n * biggest > TANGENT_LIMIT:
             raise GraphcError(f"forward mode with respect to {w} would carry {n} directions "
                               f"through nodes of {biggest} elements ({n * biggest:,} numbers"
@@ -354,7 +356,7 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
     if op.elementwise:
         names, parts = bound(h, v)
         ndim = len(h.shape(v))
-        terms = []
+        terms: list[str] = []
         for k, (a, d) in enumerate(zip(names, parts)):
             if a in dots:
                 dot = dots[a]
@@ -362,8 +364,9 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
                     dot = h.add("lift_like", (dot, v))
                 elif stacked and len(h.shape(a)) < ndim:
                     dot = h.add("lift", (dot,), {"ndim": ndim})
-                terms.append(_times(h, d, v, k, names, dot))
-        terms = [t for t in terms if t is not None]
+                term = _times(h, d, v, k, names, dot)
+                if term is not None:  # a zero factor adds nothing
+                    terms.append(term)
         if not terms:
             return None
         total = _sum(h, terms)

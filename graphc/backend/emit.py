@@ -226,7 +226,8 @@ def _dispatch(tests: list[str]) -> list[str]:
             "    # turns complex (1 / 0.0, an overflow, a power of -8.0), NumPy's path answers."]
     if len("    if " + " and ".join(tests) + ":") <= 88:
         return head + ["    if " + " and ".join(tests) + ":"]
-    rows, row = [], []
+    rows: list[str] = []
+    row: list[str] = []
     for t in tests:
         if row and len(" and ".join(row + [t])) > 72:
             rows.append(" and ".join(row))
@@ -316,13 +317,17 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
                 one_dtype, counts)
 
 
+_Planned = tuple[float, list[str], list[tuple[str, str]], dict[str, str], set[str],
+                 dict[str, str], buffers.Classes]
+
+
 def _plan(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[str],
-          classes: buffers.Classes) -> tuple:
+          classes: buffers.Classes) -> _Planned:
     """(memory allocated, order, lines, line -> buffer, lines kept, slices written in
     place, classes): of the given order and the memory-minded schedule, the one that
     allocates less, with the operands that die in a line on lines of their own when
     that lets them be overwritten (``memory.unfold``)."""
-    best = None
+    best: _Planned | None = None
     joinable = memory.joinable(g, classes)
     for order, deferred in memory.orders(g, nodes):
         own = keep | deferred
@@ -342,6 +347,7 @@ def _plan(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[str]
         if best is None or cost < best[0]:
             slices = memory.into_slices(g, lines, g.outputs, into, classes)
             best = (cost, order, body, into, own, slices, classes)
+    assert best is not None, "the given order is always among the orders planned"
     return best
 
 

@@ -49,7 +49,7 @@ def branch_source(split: blocks.Split, fname: str, emission: Emission,
                "in blocks, on all cores"]
     out += lines(split.before, keep | set(h.outputs))
     like = str(len(split.outputs)) if loop else "None"  # a loop's: so many float64 arrays
-    results = {}  # an array output's position -> its name
+    results: dict[int, str] = {}  # an array output's position -> its name
     dtypes = []  # each array output's dtype: NumPy's promotion of the inputs it reads
     read = _inputs_read(h)
     for k, o in enumerate(h.outputs):
@@ -164,8 +164,8 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
     sums = set(split.sums)
     lines = printer.lines(g, nodes, printer.Spelling(names, loops.scalar_form(g),
                                                      loops.float_literal),
-                          set(filled.values()) | sums)
-    body: list[str] = []
+                          {v for v in filled.values() if isinstance(v, str)} | sums)
+    body = []
     for n, expr in lines:
         targets = [p for o, p in zip(split.outputs, outs) if filled[o] == n]
         if n in sums:

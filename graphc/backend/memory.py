@@ -223,7 +223,7 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
         return {}
     _, last = _liveness(g, lines, outputs)
     position = {n: i for i, n in enumerate(lines)}
-    later = {}  # buffer -> the last line planned into it
+    later: dict[str, int] = {}  # buffer -> the last line planned into it
     for n, buf in into.items():
         later[buf] = max(later.get(buf, -1), position[n])
     outputs = set(outputs)

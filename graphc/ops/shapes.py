@@ -33,6 +33,12 @@ def broadcast(*shapes: Shape) -> Shape:
     return tuple(out)
 
 
+def numeric(shape: Shape) -> tuple[int, ...] | None:
+    """``shape`` when every dim is a number (none named, as ``N``), else None."""
+    dims = tuple(d for d in shape if isinstance(d, int))
+    return dims if len(dims) == len(shape) else None
+
+
 def format_shape(shape: Shape) -> str:
     """``(3, 'N')`` -> ``[3, N]``, the way shapes are written in .gc text."""
     return "scalar" if shape == () else "[" + ", ".join(str(d) for d in shape) + "]"

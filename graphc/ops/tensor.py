@@ -659,8 +659,9 @@ def _mse_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     pred, target = out.args
     diff = pred - target
     shape = shapes.broadcast(pred.shape, target.shape)
-    n = float(np.prod(shape)) if not diff.elastic and all(
-        isinstance(d, int) for d in shape) else diff.call("size_ratio", out)
+    dims = shapes.numeric(shape)
+    n = float(np.prod(dims)) if not diff.elastic and dims is not None \
+        else diff.call("size_ratio", out)
     d = diff * (grad / n)
 
     def to(x: R, t: R) -> R:  # an operand broadcast now or at call time: summed back

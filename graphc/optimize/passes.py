@@ -22,14 +22,13 @@ from ..ir.graph import Graph, paused_gc
 from ..ops import lookup
 from ..ops.values import fold
 from .regroup import regrouped
-from .rules import RULES, const_value
-from .view import Reader
+from .rules import RULES, Reader, const_value
 
 PASSES = ("dce", "fold", "identities", "reassociate", "broadcasts", "stable", "cse",
           "memory")
 """Every pass; ``gc.compile(g, passes=...)`` picks a subset. "memory" plans buffer
 reuse when the code is emitted (memory.py); the others rewrite the graph here with
-the rules of rules.py."""
+the rules of rules/."""
 
 
 def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:

@@ -128,8 +128,8 @@ def _squares(operands: list[str]) -> tuple[list[str], list[str]]:
     """A product's operands as ``(s, r)`` with product ``prod(s)**2 * prod(r)``: an
     operand joins ``s`` where it completes a pair and ``r`` where it is left unpaired,
     so both keep the order of ``operands``."""
-    count, seen = Counter(operands), Counter()
-    squared, rest = [], []
+    count, seen = Counter(operands), Counter[str]()
+    squared, rest = list[str](), list[str]()
     for a in operands:
         seen[a] += 1
         if seen[a] % 2 == 0:
