@@ -16,7 +16,8 @@ from typing import Any
 import graphviz
 
 from ..autodiff import transform as autodiff
-from ..files import Outputs, StepsFolder
+from ..files import Outputs
+from ..files.steps_folder import StepsFolder
 from ..ir.derive import edge_values, local_derivatives, pretty
 from ..ir.graph import Graph
 from .render import Scene, draw, drawable, pipe
