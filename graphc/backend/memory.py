@@ -1,27 +1,17 @@
 """Memory planning: which dead buffer each emitted line may write its result into.
 
-NumPy allocates a new array for every ufunc call. An expert reuses arrays that are
-no longer needed (``np.exp(t, out=t)``); this module finds where the emitted code may
-do the same. It works on the emitted lines (one named value each, single-use
-operands folded in) in their order:
+NumPy allocates a new array for every ufunc call; an expert reuses dead ones
+(``np.exp(t, out=t)``). On the emitted lines, in their order: a value owns a fresh
+buffer when its op always returns a new array (a view keeps the buffers it reads
+alive); a buffer is free once nothing later reads it (outputs are read by
+``return``); a line whose op takes ``out=`` writes into a free buffer of its static
+shape and dtype class, preferring its own operands'.
 
-- a line's value owns a fresh buffer when its op always returns a new array; other
-  ops (slices, transposes, ``_sum_to``) may return a view of an operand, so their
-  value keeps every buffer it reads alive;
-- a buffer is free once nothing later reads a value stored in it (outputs are read
-  by ``return``);
-- a line whose op is a NumPy ufunc (or a helper taking ``out=``) writes into a free
-  buffer of exactly its static shape and dtype class, preferring one of its own
-  operands (true in-place).
-
-Dtype class: float promotion is a maximum, so two values have the same dtype when
-they depend on the same inputs; comparisons (bool) and sizes (Python numbers)
-contribute nothing, and an op whose dtype is its own starts a class of its own.
-When values of different inputs may share buffers, the function first brings its
-inputs to one dtype (``_one_dtype``: nothing to do when they share it already);
-then every value computed from inputs has that dtype.
-Scalars, and values whose shape is only known at call time, are never planned: they
-may be Python floats.
+Dtype class: float promotion is a maximum, so values computed from the same inputs
+share a dtype (bools and sizes add nothing; an op with a dtype of its own starts a
+class). When values of different inputs may share buffers, the function first
+brings its inputs to one dtype (``_one_dtype``). Scalars and elastic values are
+never planned: they may be Python floats.
 """
 
 from __future__ import annotations

@@ -118,8 +118,7 @@ class Graph:
         return name
 
     def add_like(self, name: str, attrs: dict, args: tuple[str, ...]) -> str:
-        """Node ``name`` of another graph (its attributes ``attrs``) added to this one
-        as it was, reading ``args``."""
+        """Node ``name`` of another graph (attributes ``attrs``), as it was, reading ``args``."""
         return self.add(attrs["op"], args, attrs["params"], name=name, temp=attrs["temp"],
                         pos=attrs.get("pos"))
 
@@ -149,12 +148,8 @@ class Graph:
         self.inputs = [n for n in self.inputs if n not in nodes]
 
     def rename(self, old: str, new: str) -> None:
-        """Give node ``old`` the name ``new`` in place; costs its degree, not the graph.
-
-        Edits the DiGraph's dicts directly (parsing renames nearly every node) and leaves
-        them as ``remove_node`` + ``add_node`` + ``add_edge`` would: the node and its
-        edges move to the end of their dicts, in their old order.
-        """
+        """Give node ``old`` the name ``new`` in place, at the cost of its degree (parsing
+        renames nearly every node): the dicts end as remove + add node and edges leave them."""
         nodes, succ, pred = self.nx._node, self.nx._succ, self.nx._pred
         if new in nodes:
             raise ValueError(f"node {new!r} exists already")
@@ -244,12 +239,8 @@ class Graph:
         return _reach(self.nx._succ, nodes)
 
     def unused(self) -> set[str]:
-        """The nodes no output depends on, inputs excepted.
-
-        Found from the sinks inwards, a node once all its readers are unused: that
-        costs one scan of the nodes plus the unused ones, where a walk up from the
-        outputs would visit every used node (most of them, after a rewrite sweep).
-        """
+        """The nodes no output depends on, inputs excepted: found from the sinks inwards
+        (one scan plus the unused nodes), not by walking up every used node."""
         succ, pred = self.nx._succ, self.nx._pred
         kept = set(self.outputs) | set(self.inputs)
         stack = [n for n, readers in succ.items() if not readers and n not in kept]
@@ -271,13 +262,9 @@ class Graph:
                 raise UndefinedNameError("the graph has no output")
             return self.outputs[0]
         if of not in self.nx or self.is_const(of):
-            raise UndefinedNameError(
-                f"of={of!r}: no such node (nodes: {', '.join(self.named_nodes())})")
+            named = (n for n, d in self.nx._node.items() if not d["temp"])
+            raise UndefinedNameError(f"of={of!r}: no such node (nodes: {', '.join(named)})")
         return of
-
-    def named_nodes(self) -> list[str]:
-        """Nodes that carry a user's name rather than a generated one."""
-        return [n for n, d in self.nx.nodes(data=True) if not d["temp"]]
 
     def copy(self) -> Graph:
         """An independent copy (node and edge attribute dicts copied, as nx.copy does)."""
@@ -344,8 +331,7 @@ class Graph:
                 f"{self.inputs}, outputs {self.outputs}>")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
-        """Jupyter shows the graph as ``Graph.display`` draws it (``graphc.teach.render``
-        installs its picture there), as text when nothing draws it."""
+        """Jupyter shows the graph as ``Graph.display`` draws it, else as text."""
         shown = Graph.display(self, include, exclude) if Graph.display else None
         return shown or {"text/plain": repr(self)}
 
