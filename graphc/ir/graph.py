@@ -225,10 +225,7 @@ class Graph:
     def is_const(self, name: str) -> bool:
         return self.attrs(name)["op"] == "const"
 
-    def order(self) -> list[str]:
-        """A topological order of all node names, the same on every run: insertion
-        order where the edges allow, cached and kept current by the graph's own edits."""
-        return ordering.topological(self)
+    order = ordering.order
 
     def upstream(self, nodes: Iterable[str]) -> set[str]:
         """``nodes`` and everything they depend on: one walk for all of them."""
@@ -297,22 +294,9 @@ class Graph:
         return new
 
     # ---- running ----------------------------------------------------------------
-    def bind(self, args: tuple = (), kwargs: dict | None = None,
-             names: list[str] | None = None) -> dict[str, Any]:
-        """Match call arguments to inputs and check them; raises ``InputError``."""
-        return interpret.bind(self, args, kwargs, names)
-
-    def evaluate(self, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """Run the graph in the interpreter: node name -> forward value.
-
-        >>> parse("e = (a + b) * (b + 1)").evaluate(a=2.0, b=1.0)["e"]
-        6.0
-        """
-        return interpret.evaluate(self, args, kwargs)
-
-    def run(self, env: dict[str, Any]) -> dict[str, Any]:
-        """Evaluate every node from already checked input values (``env`` is extended)."""
-        return interpret.run(self, env)
+    bind = interpret.bind
+    evaluate = interpret.evaluate
+    run = interpret.run
 
     def local_derivatives(self) -> dict[tuple[str, str], Any]:
         """Symbolic ``d dst / d src`` for every edge between non-constant nodes.

@@ -49,8 +49,12 @@ def bind(g: Graph, args: tuple = (), kwargs: dict | None = None,
     return checked  # shapes that meet in no op may differ (a.T * b: a (3, 1), b (4, 1))
 
 
-def evaluate(g: Graph, args: tuple, kwargs: dict) -> dict[str, Any]:
-    """``Graph.evaluate``: node name -> forward value."""
+def evaluate(g: Graph, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Run the graph in the interpreter: node name -> forward value.
+
+    >>> parse("e = (a + b) * (b + 1)").evaluate(a=2.0, b=1.0)["e"]
+    6.0
+    """
     values = bind(g, args, kwargs)
     try:
         return run(g, dict(values))

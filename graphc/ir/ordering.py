@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from .graph import Graph
 
 
-def topological(g: Graph) -> list[str]:
-    """``Graph.order``: insertion order when it is topological (checked in linear
-    time), else networkx's lexicographical sort keyed by it."""
+def order(g: Graph) -> list[str]:
+    """A topological order of all node names, the same on every run: insertion order
+    when it is one (checked in linear time), else networkx's lexicographical sort
+    keyed by it."""
     index, pred = g._index, g.nx._pred
     if (nodes := cached(g)) is not None:
         return list(nodes)
