@@ -60,13 +60,10 @@ def _owned(folder: Path) -> set[str]:
     in their first lines."""
     owned = set()
     for p in folder.iterdir():
-        if _STEPS_NAME.fullmatch(p.name) and _plain(p):
+        if _STEPS_NAME.fullmatch(p.name) and p.is_file() and not p.is_symlink():
             with open(p, "rb") as f:
                 head = f.read(4096)
             if any(mark in head for mark in _STEPS_MARKS):
                 owned.add(p.name)
     return owned
 
-
-def _plain(p: Path) -> bool:
-    return p.is_file() and not p.is_symlink()
