@@ -71,7 +71,7 @@ class Scope:
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _BINOPS:
                 raise error(ParseError, f"operator {_SYMBOLS.get(type(node.op), '?')} is "
-                             "not supported (use + - * / ** @)", node)
+                            "not supported (use + - * / ** @)", node)
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -80,7 +80,7 @@ class Scope:
         if isinstance(node, ast.Attribute):
             if node.attr != "T":
                 raise error(ParseError, f"attribute access .{node.attr} is not allowed "
-                             "(only .T, the transpose)", node)
+                            "(only .T, the transpose)", node)
             return [node.value]
         if isinstance(node, ast.Call):
             return self._call_operands(node)
@@ -95,12 +95,12 @@ class Scope:
         for kw in node.keywords:
             if kw.arg is None or kw.arg not in op.params:
                 raise error(ParseError, f"{name}() takes no keyword "
-                             f"{kw.arg or '**'!s}", kw if kw.arg else node)
+                            f"{kw.arg or '**'!s}", kw if kw.arg else node)
         low, high = op.arity - len(op.defaults), op.arity
         if not low <= len(node.args) <= high:
             count = str(high) if low == high else f"{low} to {high}"
             raise error(ParseError, f"{name}() takes {count} argument"
-                         f"{'s' if high != 1 else ''}, got {len(node.args)}", node)
+                        f"{'s' if high != 1 else ''}, got {len(node.args)}", node)
         return list(node.args)
 
     def _function(self, node: ast.Call) -> Op:
@@ -113,7 +113,7 @@ class Scope:
             line = self.lines[name]
             where = f" (assigned on line {line})" if line else ""
             raise error(ParseError, f"{name} is a variable now{where}, not a function"
-                         + (f"; graphc's {name} is still gc.{name}(...)"
+                        + (f"; graphc's {name} is still gc.{name}(...)"
                             if name in _CALLABLE else ""), node)
         if name in self.lambdas:
             return self.lambdas[name]
@@ -170,14 +170,14 @@ class Scope:
             rule, what = _INTERNAL_RULES[op.name]
             if not rule(len(g.shape(operands[0])), {**op.params, **params}):
                 raise error(ParseError, f"{op.name}(x, ...) needs {what}; x is "
-                             f"{format_shape(g.shape(operands[0]))}", node)
+                            f"{format_shape(g.shape(operands[0]))}", node)
         try:
             return g.add(op.name, operands, params, pos=pos)
         except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError) as exc:
             # an internal op's shape rule, given parameters it cannot work with
             given = ", ".join(f"{k}={v!r}" for k, v in {**op.params, **params}.items())
             raise error(ParseError, f"{op.name}() cannot take {given or 'no parameters'} "
-                         f"({exc})", node) from None
+                        f"({exc})", node) from None
 
     def _name(self, node: ast.Name) -> str:
         name = node.id
@@ -263,4 +263,4 @@ def _literal(node: ast.expr) -> Any:
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e) for e in node.elts)
     raise error(ParseError, "a keyword argument must be an integer, a tuple of integers, "
-                 "True/False or None", node)
+                "True/False or None", node)

@@ -38,7 +38,7 @@ def _shape(node: ast.expr) -> tuple | None:
                 raise error(ParseError, "a dimension is a non-negative integer or a name", e)
         return tuple(dims)
     raise error(ParseError, "a declaration is `name: scalar`, `name: [dim, ...]` or "
-                 "`name: any`", node)
+                "`name: any`", node)
 
 
 class _Parser:
@@ -75,15 +75,15 @@ class _Parser:
         target = stmt.targets[0].id
         if target in self.lambdas:
             raise error(ParseError, f"{target} names a function; choose another name",
-                         stmt.targets[0])
+                        stmt.targets[0])
         if isinstance(stmt.value, ast.Lambda):
             if target in self.scope.names:
                 raise error(ParseError, f"{target} is already a value", stmt.targets[0])
             if target in OPS:  # its nodes would be taken for graphc's (alias, input too)
                 raise error(ParseError, f"{target} is a graphc function; give the lambda "
-                             "a name of its own", stmt.targets[0])
+                            "a name of its own", stmt.targets[0])
             self.lambdas[target] = lambda_op(target, stmt.value, self.lambdas, self.depths,
-                                              self.scope.lines)
+                                             self.scope.lines)
             self.g.ops[target] = self.lambdas[target]
             return None
         node = self.scope.expr(stmt.value)
@@ -100,14 +100,14 @@ class _Parser:
     def _declare(self, stmt: ast.AnnAssign) -> None:
         if not isinstance(stmt.target, ast.Name) or stmt.value is not None:
             raise error(ParseError, "a declaration is `name: scalar` or `name: [dim, ...]` "
-                         "on a line of its own", stmt)
+                        "on a line of its own", stmt)
         name = stmt.target.id
         if name in self.lambdas:
             raise error(ParseError, f"{name} names a function; choose another name",
-                         stmt.target)
+                        stmt.target)
         if name in self.scope.names:
             raise error(ParseError, f"{name} is declared after its first use; declare "
-                         "inputs before using them", stmt)
+                        "inputs before using them", stmt)
         shape = _shape(stmt.annotation)
         self.scope.names[name] = self.g.add_input(name, shape or (), declared=shape is not None)
         self.scope.lines[name] = stmt.lineno

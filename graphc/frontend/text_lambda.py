@@ -31,7 +31,7 @@ def _depth(body: Graph, depths: dict[str, int]) -> int:
 
 
 def lambda_op(name: str, node: ast.Lambda, lambdas: dict[str, Op],
-               depths: dict[str, int], outer: dict[str, int]) -> Op:
+              depths: dict[str, int], outer: dict[str, int]) -> Op:
     a = node.args
     if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or a.posonlyargs:
         raise error(ParseError, "a lambda takes plain positional parameters only", node)
@@ -49,13 +49,13 @@ def lambda_op(name: str, node: ast.Lambda, lambdas: dict[str, Op],
     depths[name] = _depth(body, depths)
     if depths[name] > LAMBDA_DEPTH:
         raise error(ParseError, f"lambda {name} is {depths[name]} ops deep, counting the "
-                     f"lambdas it calls; the limit is {LAMBDA_DEPTH}: compute part of it on "
-                     "lines of its own", node)
+                    f"lambdas it calls; the limit is {LAMBDA_DEPTH}: compute part of it on "
+                    "lines of its own", node)
     for n in body.order():
         op = body.op(n)
         if op.name not in ("input", "const", "alias") and not op.elementwise:
             raise error(ParseError, f"lambda {name}: {op.name} is not elementwise; "
-                         "lambda bodies use elementwise functions only", node)
+                        "lambda bodies use elementwise functions only", node)
     expr = to_sympy(body)
     symbols = [s for p in params for s in expr.free_symbols if s.name == p]
     by_name = {s.name: s for s in symbols}
