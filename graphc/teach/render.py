@@ -55,7 +55,8 @@ class Scene:
     caption: str = ""
 
 
-def _op_text(g: Graph, node: str) -> str:
+def op_text(g: Graph, node: str) -> str:
+    """A node's op as the pictures write it, constants by their value."""
     d = g.attrs(node)
     if d["op"] == "input":
         return "input"
@@ -141,7 +142,7 @@ def _esc(text: str) -> str:
     return html.escape(text).replace("\\", "\\\\")
 
 
-def _braced(name: str) -> str:
+def braced(name: str) -> str:
     """A name inside a str.format template: its braces doubled."""
     return name.replace("{", "{{").replace("}", "}}")
 
@@ -152,9 +153,9 @@ def _id(node: str) -> str:
 
 def _node_label(g: Graph, node: str, scene: Scene) -> str:
     if g.is_const(node):
-        return "<" + _esc(_op_text(g, node)) + ">"
+        return "<" + _esc(op_text(g, node)) + ">"
     parts = [f"<b>{_esc(node)}</b>"]
-    parts.append(f'<font point-size="10">{_esc(_op_text(g, node))}</font>')
+    parts.append(f'<font point-size="10">{_esc(op_text(g, node))}</font>')
     if node in scene.values:
         parts.append(f'<font color="#1d4ed8">= {_esc(format_number(scene.values[node]))}'
                      "</font>")
@@ -196,7 +197,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
         h = autodiff.reverse(g, of=out)
         got = h.run(dict(env))
         scene.second = autodiff.adjoint_values(h, got)
-        scene.second_label = "∂" + _braced(out) + "/∂{}"
+        scene.second_label = "∂" + braced(out) + "/∂{}"
     elif show in ("forward", "paths"):
         x = wrt or (g.inputs[0] if g.inputs else None)
         if x not in g.inputs:
@@ -205,7 +206,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
             h = autodiff.forward(g, wrt=[x], of=out)
             got = h.run(dict(env))
             scene.second = {v: got[t] for v, t in h.meta.tangents[x].items()}
-            scene.second_label = "∂{}/∂" + _braced(x)
+            scene.second_label = "∂{}/∂" + braced(x)
         else:
             symbolic = local_derivatives(g)
             edges = set(symbolic)
