@@ -142,7 +142,7 @@ def _esc(text: str) -> str:
     return html.escape(text).replace("\\", "\\\\")
 
 
-def braced(name: str) -> str:
+def _braced(name: str) -> str:
     """A name inside a str.format template: its braces doubled."""
     return name.replace("{", "{{").replace("}", "}}")
 
@@ -197,7 +197,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
         h = autodiff.reverse(g, of=out)
         got = h.run(dict(env))
         scene.second = autodiff.adjoint_values(h, got)
-        scene.second_label = "∂" + braced(out) + "/∂{}"
+        scene.second_label = "∂" + _braced(out) + "/∂{}"
     elif show in ("forward", "paths"):
         x = wrt or (g.inputs[0] if g.inputs else None)
         if x not in g.inputs:
@@ -206,7 +206,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
             h = autodiff.forward(g, wrt=[x], of=out)
             got = h.run(dict(env))
             scene.second = {v: got[t] for v, t in h.meta.tangents[x].items()}
-            scene.second_label = "∂{}/∂" + braced(x)
+            scene.second_label = "∂{}/∂" + _braced(x)
         else:
             symbolic = local_derivatives(g)
             edges = set(symbolic)

@@ -15,12 +15,11 @@ from typing import Any
 
 import graphviz
 
-from ..autodiff import transform as autodiff
 from ..files import Outputs
 from ..files.steps_folder import StepsFolder
-from ..ir.derive import edge_values, local_derivatives, pretty
+from ..ir.derive import local_derivatives, pretty
 from ..ir.graph import Graph
-from .render import Scene, braced, draw, drawable, op_text, pipe
+from .render import Scene, draw, drawable, full_scene, op_text, pipe
 from .verify import format_number
 
 
@@ -35,14 +34,10 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
     """The frames of ``frames`` one at a time: a 300-node chain has 603, each a whole
     picture, so they are drawn as they are written and never held together."""
     out = g.output(of)
-    env = g.bind((), at)
-    values = g.run(dict(env))
-    edges = edge_values(g, env)
+    full = full_scene(g, at, out)  # the finished picture: values, edge values, adjoints
+    values, edges, adjoint = full.values, full.edge_values, full.second
+    label = full.second_label
     symbolic = local_derivatives(g)
-    h = autodiff.reverse(g, of=out)
-    got = h.run(dict(env))
-    adjoint = autodiff.adjoint_values(h, got)
-    label = "∂" + braced(out) + "/∂{}"
     order = g.order()
 
     def frame(scene: Scene) -> tuple[str, graphviz.Digraph]:
