@@ -16,6 +16,7 @@ from ..errors import GraphcError, ParseError
 from ..files import read_text
 from ..ir.collector import paused_gc
 from ..ir.graph import Graph
+from ..ir.text import suffixed
 from ..ops import OPS, Op
 from .text_expr import Scope, error, where
 from .text_lambda import lambda_op
@@ -53,11 +54,8 @@ class _Parser:
         """A new version of ``base``: ``base_1``, ``base_2``, ... (as ``Graph.fresh``),
         counting on from the last one, so that n reassignments cost n, not n**2."""
         has, reserved = self.g.has, self.g.reserved
-        k, name = self.versions.get(base, 0), base
-        while has(name) or name in reserved:
-            k += 1
-            name = f"{base}_{k}"
-        self.versions[base] = k
+        name, self.versions[base] = suffixed(base, lambda n: has(n) or n in reserved,
+                                             self.versions.get(base, 0))
         return name
 
     def statement(self, stmt: ast.stmt) -> str | None:

@@ -49,11 +49,8 @@ class Graph:
     # ---- building ---------------------------------------------------------------
     def fresh(self, base: str) -> str:
         """A node name not yet used: ``base`` itself, else ``base_1``, ``base_2``..."""
-        name, k = base, 0
-        while name in self.nx._node or name in self.reserved:
-            k += 1
-            name = f"{base}_{k}"
-        return name
+        nodes, reserved = self.nx._node, self.reserved
+        return text.suffixed(base, lambda n: n in nodes or n in reserved)[0]
 
     def _temp_name(self) -> str:
         nodes, reserved = self.nx._node, self.reserved
