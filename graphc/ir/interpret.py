@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..errors import InputError
 from ..ops import shapes
-from ..ops.values import check_value
+from ..ops.values import _inputs
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -38,15 +36,13 @@ def bind(g: Graph, args: tuple = (), kwargs: dict | None = None,
     if missing:
         raise InputError("missing input" + ("s " if len(missing) > 1 else " ")
                          + ", ".join(missing))
-    dims: dict[str, int] = {}
-    checked = {n: check_value(n, values[n], g.attrs(n)["params"], dims) for n in names}
-    weak = [n for n in names if isinstance(values[n], (int, float))
-            and not isinstance(values[n], np.generic)]
-    strong = [checked[n] for n in names if n not in weak]
-    if weak and strong:  # Python numbers are weak: in NumPy, float32 arrays stay float32
-        like = np.result_type(*strong)
-        checked.update((n, like.type(checked[n])) for n in weak)
-    return checked  # shapes that meet in no op may differ (a.T * b: a (3, 1), b (4, 1))
+    params = [g.attrs(n)["params"] for n in names]
+    declared = [p["shape"] if p["declared"] else None for p in params]
+    try:  # the emitted module's own rule
+        checked = _inputs(names, declared, [values[n] for n in names])
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    return dict(zip(names, checked))  # shapes that meet in no op may differ (a.T * b)
 
 
 def evaluate(g: Graph, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
