@@ -24,7 +24,8 @@ from .backend import BACKENDS, backend_named, module
 from .backend.emit import Emission
 from .errors import GraphcError, InputError
 from .files import write_atomic
-from .ir.graph import Graph, paused_gc
+from .ir.collector import paused_gc
+from .ir.graph import Graph
 from .ops.shapes import not_broadcasting
 from .ops.tensor import TANGENT_LIMIT
 from .optimize import passes as passes_mod

@@ -399,7 +399,7 @@ def test_a_lambda_calling_the_last_one_twice_computes_it_once(twice, mode):
 
 
 def test_a_lambda_as_deep_as_the_limit_works(mode):
-    from graphc.frontend.text_format import LAMBDA_DEPTH
+    from graphc.frontend.text_lambda import LAMBDA_DEPTH
 
     depth = LAMBDA_DEPTH
     g = gc.parse("f = lambda x: " + "sin(" * depth + "x" + ")" * depth + "\ny = f(a)")

@@ -13,7 +13,7 @@ from hypothesis import given
 from strategies import declared_cases, examples, tame
 
 import graphc as gc
-from graphc.backend import memory
+from graphc.backend import memory, scheduling
 from graphc.optimize import passes
 
 WITHOUT = tuple(p for p in passes.PASSES if p != "memory")
@@ -163,7 +163,7 @@ def test_the_schedule_is_a_topological_order(case):
     text, _ = case
     g = gc.compile(gc.parse(text)).grad_graph
     nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("input", "const")]
-    order, deferred = memory.schedule(g, nodes)
+    order, deferred = scheduling.schedule(g, nodes)
     assert deferred <= set(nodes)
     assert sorted(order) == sorted(nodes)
     position = {n: i for i, n in enumerate(order)}

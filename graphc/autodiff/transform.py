@@ -15,8 +15,9 @@ import numpy as np
 import sympy as sp
 
 from ..errors import GraphcError, UndefinedNameError
+from ..ir.collector import paused_gc
 from ..ir.derive import bound, build_partial
-from ..ir.graph import Graph, paused_gc
+from ..ir.graph import Graph
 from ..ops import Trait
 from ..ops.shapes import numeric
 from ..ops.tensor import TANGENT_LIMIT, reduce_to

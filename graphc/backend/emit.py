@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..ir import buffers, printer
 from ..ir.graph import Graph
 from ..ops import ATOM, values
-from . import memory
+from . import memory, scheduling
 from .base import RULE
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def function_source(fn: Function, emission: Emission) -> str:
         body = printer.lines(g, nodes, spelling, keep)
     else:
         graphs = [g]
-        again = memory.rematerialized(g)  # cheap arrays recomputed rather than kept
+        again = scheduling.rematerialized(g)  # cheap arrays recomputed rather than kept
         if again is not None:
             names.update((n, namer(n)) for n in again.order() if n not in names
                          and again.attrs(n)["op"] != "const")
@@ -329,7 +329,7 @@ def _plan(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[str]
     that lets them be overwritten (``memory.unfold``)."""
     best: _Planned | None = None
     joinable = memory.joinable(g, classes)
-    for order, deferred in memory.orders(g, nodes):
+    for order, deferred in scheduling.orders(g, nodes):
         own = keep | deferred
         for _ in range(4):  # an operand on its own line may let the one inside it out too
             body = printer.lines(g, order, spelling, own, joinable)
@@ -337,7 +337,7 @@ def _plan(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[str]
             unfolded = memory.unfold(g, lines, g.outputs, classes)
             if not unfolded:
                 break
-            order = memory.just_before(g, order, unfolded)
+            order = scheduling.just_before(g, order, unfolded)
             own |= set(unfolded)
         else:
             body = printer.lines(g, order, spelling, own, joinable)

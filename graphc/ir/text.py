@@ -6,6 +6,7 @@ import ast
 import keyword
 import math
 import unicodedata
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..ops import ATOM, UNARY
@@ -32,6 +33,15 @@ def is_text_name(name: str) -> bool:
         and unicodedata.normalize("NFKC", name) == name
 
 
+def suffixed(base: str, taken: Callable[[str], bool], k: int = 0) -> tuple[str, int]:
+    """The first of ``base``, ``base_{k+1}``, ``base_{k+2}``, ... not taken, and its suffix."""
+    name = base
+    while taken(name):
+        k += 1
+        name = f"{base}_{k}"
+    return name, k
+
+
 def text_names(g: Graph) -> dict[str, str]:
     """Each node's name in .gc text: its own where it reads back as itself, else one made
     of its letters and digits (a builder's ``"a-b"`` prints as ``a_b``), unique."""
@@ -44,10 +54,7 @@ def text_names(g: Graph) -> dict[str, str]:
         base = "".join(c if ("_" + c).isidentifier() else "_" for c in
                        unicodedata.normalize("NFKC", n.encode("utf-8", "replace").decode()))
         base = base if is_text_name(base) else "v_" + base
-        name, k = base, 0
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
+        name, _ = suffixed(base, taken.__contains__)
         taken.add(name)
         names[n] = name
     return names

@@ -2,8 +2,8 @@
 folded the way NumPy's float64 computes them.
 
 ``_input``, ``_inputs`` and ``_real`` ship, as they are, in every emitted module (their
-source is read once, like every helper's): the module and ``fn()`` apply one rule to
-their inputs, so a saved module computes what ``fn()`` computes.
+source is read once, like every helper's): the module, ``fn()`` and ``Graph.evaluate``
+apply one rule to their inputs, so a saved module computes what ``fn()`` computes.
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-from ..errors import InputError
-from . import shapes
 
 
 def _input(name, value):
@@ -96,26 +93,6 @@ HELPERS = (_input, _inputs, _check_shape, _real)
 FALLBACK = (ArithmeticError, ValueError)
 """What a module's Python-float path may raise where NumPy gives inf or nan: it then
 runs NumPy's path instead (OverflowError, ZeroDivisionError, ``_real``'s ValueError)."""
-
-
-def check_value(name: str, value: Any, params: dict, dims: dict[str, int]) -> Any:
-    """A checked input value by the module's rule (``_input``), as an ``InputError``."""
-    try:
-        value = _input(name, value)
-    except (TypeError, ValueError) as exc:
-        raise InputError(str(exc)) from None
-    if params.get("declared"):
-        check_shape(name, np.shape(value), params["shape"], dims)
-    return value
-
-
-def check_shape(name: str, actual: tuple[int, ...], declared: shapes.Shape,
-                dims: dict[str, int]) -> None:
-    """Compare an actual shape with a declared one, binding symbolic dims."""
-    try:
-        _check_shape(name, actual, declared, dims)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
 
 
 def fold(fn: Callable[..., Any], values: list[float] | tuple[float, ...],

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..ir.graph import Graph, paused_gc
+from ..ir.collector import paused_gc
+from ..ir.graph import Graph
 from ..ops import lookup
 from ..ops.values import fold
 from .regroup import regrouped

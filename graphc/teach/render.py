@@ -55,7 +55,8 @@ class Scene:
     caption: str = ""
 
 
-def _op_text(g: Graph, node: str) -> str:
+def op_text(g: Graph, node: str) -> str:
+    """A node's op as the pictures write it, constants by their value."""
     d = g.attrs(node)
     if d["op"] == "input":
         return "input"
@@ -152,9 +153,9 @@ def _id(node: str) -> str:
 
 def _node_label(g: Graph, node: str, scene: Scene) -> str:
     if g.is_const(node):
-        return "<" + _esc(_op_text(g, node)) + ">"
+        return "<" + _esc(op_text(g, node)) + ">"
     parts = [f"<b>{_esc(node)}</b>"]
-    parts.append(f'<font point-size="10">{_esc(_op_text(g, node))}</font>')
+    parts.append(f'<font point-size="10">{_esc(op_text(g, node))}</font>')
     if node in scene.values:
         parts.append(f'<font color="#1d4ed8">= {_esc(format_number(scene.values[node]))}'
                      "</font>")

@@ -15,11 +15,11 @@ from typing import Any
 
 import graphviz
 
-from ..autodiff import transform as autodiff
-from ..files import Outputs, StepsFolder
-from ..ir.derive import edge_values, local_derivatives, pretty
+from ..files import Outputs
+from ..files.steps_folder import StepsFolder
+from ..ir.derive import local_derivatives, pretty
 from ..ir.graph import Graph
-from .render import Scene, draw, drawable, pipe
+from .render import Scene, draw, drawable, full_scene, op_text, pipe
 from .verify import format_number
 
 
@@ -34,14 +34,10 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
     """The frames of ``frames`` one at a time: a 300-node chain has 603, each a whole
     picture, so they are drawn as they are written and never held together."""
     out = g.output(of)
-    env = g.bind((), at)
-    values = g.run(dict(env))
-    edges = edge_values(g, env)
+    full = full_scene(g, at, out)  # the finished picture: values, edge values, adjoints
+    values, edges, adjoint = full.values, full.edge_values, full.second
+    label = full.second_label
     symbolic = local_derivatives(g)
-    h = autodiff.reverse(g, of=out)
-    got = h.run(dict(env))
-    adjoint = autodiff.adjoint_values(h, got)
-    label = "∂" + out.replace("{", "{{").replace("}", "}}") + "/∂{}"
     order = g.order()
 
     def frame(scene: Scene) -> tuple[str, graphviz.Digraph]:
@@ -59,7 +55,7 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
         known[n] = values[n]
         yield frame(Scene(values=dict(known), focus={n},
                     focus_edges={(a, n) for a in g.args(n)},
-                    caption=f"forward: {n} = {_text(g, n)} = {format_number(values[n])}"))
+                    caption=f"forward: {n} = {op_text(g, n)} = {format_number(values[n])}"))
     done: dict[str, Any] = {out: adjoint[out]}
     partial: dict[str, Any] = {}
     waiting = {n: sum(1 for m in g.nx.successors(n) if (n, m) in symbolic and m in adjoint)
@@ -94,13 +90,6 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
     final = {v: adjoint[v] for v in order if v in adjoint}
     yield frame(Scene(values=dict(known), second=final, caption="done: " + ", ".join(
         f"{label.format(x)} = {format_number(final[x])}" for x in g.inputs if x in final)))
-
-
-def _text(g: Graph, node: str) -> str:
-    d = g.attrs(node)
-    operands = [format_number(g.attrs(a)["params"]["value"]) if g.is_const(a) else a
-                for a in d["args"]]
-    return g.op(node).text(operands, d["params"])
 
 
 def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None = None,

@@ -1,9 +1,6 @@
-"""Reading inputs and writing outputs so that a failed or interrupted command leaves
-nothing behind.
+"""Writing outputs all together or not at all.
 
-Inputs are regular files (or ``-``, standard input), read up to a size cap: a FIFO
-with no writer, a device or ``/dev/zero`` is an error, never a hang. Outputs are
-staged as temp files beside their targets and put in place together by
+Outputs are staged as temp files beside their targets and put in place together by
 ``Outputs.commit``; any failure, Ctrl-C or SIGTERM before that removes every temp and
 replaces nothing. Special files (``/dev/null``, ``/dev/stdout``, a FIFO, ``-``) are
 written through, a symlink's target is replaced rather than the link, and no block
@@ -14,129 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
-import signal
 import stat
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import GraphcError
+from ..errors import GraphcError
+from .reading import kind
+from .signals import signals_held
 
-MAX_INPUT_BYTES = 10 * 2**20
-"""A .gc file larger than this is refused (graphs that big are built in Python)."""
-_STEPS_NAME = re.compile(r"frame_\d{3,}\.svg|index\.html")
-_STEPS_MARKS = (b"<title>graphc: backprop step by step</title>", b"<!-- Title: graphc Pages:")
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived: raised where the program is, so cleanups run."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-@contextlib.contextmanager
-def signals_raise() -> Iterator[None]:
-    """SIGTERM (and SIGHUP) raise ``Interrupted`` as Ctrl-C raises KeyboardInterrupt,
-    so ``finally`` blocks remove temp files; the old handlers come back afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise Interrupted(signum)
-
-    wanted = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
-    old = {s: signal.signal(getattr(signal, s), handler) for s in wanted}
-    try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(getattr(signal, s), h)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Signals wait while a set of outputs is renamed into place (all or nothing)."""
-    mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP")
-                                              else set())
-    old = mask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        mask(signal.SIG_SETMASK, old)
-
-
-# ---- reading -------------------------------------------------------------------------
-
-def read_text(path: str | os.PathLike, limit: int = MAX_INPUT_BYTES, *,
-              stdin: bool = False) -> str:
-    """The text of a regular file (with ``stdin=True``, ``"-"`` is standard input), at
-    most ``limit`` bytes.
-
-    >>> read_text("/dev/zero")
-    Traceback (most recent call last):
-    graphc.errors.GraphcError: cannot read /dev/zero: a character device, not a regular file
-    """
-    if stdin and str(path) == "-":
-        return _decode("standard input", _read_capped(sys.stdin.buffer, "-", limit))
-    try:  # O_NONBLOCK: opening a FIFO with no writer returns at once, to be refused
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise GraphcError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise GraphcError(f"cannot read {path}: {_kind(st.st_mode)}, not a regular file")
-        if st.st_size > limit:
-            raise GraphcError(f"cannot read {path}: {st.st_size:,} bytes is over the "
-                              f"{limit:,}-byte limit for a graph file")
-        f = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    with f:
-        return _decode(path, _read_capped(f, path, limit))
-
-
-def _read_capped(f: IO[bytes], path: Any, limit: int) -> bytes:
-    try:
-        data = f.read(limit + 1)
-    except OSError as exc:
-        raise GraphcError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise GraphcError(f"cannot read {path}: over the {limit:,}-byte limit for a graph file")
-    return data
-
-
-def _decode(path: Any, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")  # a BOM some editors write is no text
-    except UnicodeDecodeError as exc:
-        raise GraphcError(f"cannot read {path}: not UTF-8 text ({exc.reason} at byte "
-                          f"{exc.start})") from None
-
-
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
-# ---- where an output goes --------------------------------------------------------------
 
 def _follow(path: Path) -> tuple[Path, bool]:
     """The entry ``path`` names after its symlinks, and whether to write through it
@@ -197,7 +83,7 @@ class _Target:
         elif stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
             self.how = "through"
         else:
-            raise GraphcError(f"cannot write {path}: {_kind(st.st_mode)} is never "
+            raise GraphcError(f"cannot write {path}: {kind(st.st_mode)} is never "
                               "overwritten")
 
 
@@ -213,8 +99,6 @@ def _file(t: _Target) -> _Target:
         raise GraphcError(f"cannot write {t.path}: it is a directory")
     return t
 
-
-# ---- writing ---------------------------------------------------------------------------
 
 class Outputs:
     """The files one command writes, all together or none.
@@ -281,7 +165,7 @@ class Outputs:
             with open(t.real, "xb") as f:
                 yield f
             return
-        with _signals_held():  # no temp is made that the list does not hold
+        with signals_held():  # no temp is made that the list does not hold
             fd, tmp = tempfile.mkstemp(dir=t.real.parent, prefix=f".{t.real.name}.",
                                        suffix=".tmp")
             self._temps.append(Path(tmp))
@@ -314,7 +198,7 @@ class Outputs:
                 raise GraphcError(f"{path} is a file, not a directory")
             return True
         final = Path(os.path.abspath(path))
-        with _signals_held():
+        with signals_held():
             stage = Path(tempfile.mkdtemp(dir=t.real.parent, prefix=f".{final.name}.",
                                           suffix=".tmp"))
             self._dirs[final] = stage
@@ -327,7 +211,7 @@ class Outputs:
     def commit(self) -> None:
         """Put every staged output in place."""
         try:
-            with _signals_held():
+            with signals_held():
                 for tmp, final, mode in self._renames:
                     os.chmod(tmp, mode)
                     os.replace(tmp, final)
@@ -368,58 +252,3 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     """Write ``path`` completely or not at all (see ``Outputs``)."""
     with Outputs() as out:
         out.write(path, data)
-
-
-class StepsFolder:
-    """A folder of step frames: only files the stepper wrote there are replaced, and
-    frames of an older graph that this run does not write again are removed."""
-
-    def __init__(self, outputs: Outputs, path: str | os.PathLike):
-        self.outputs, self.path = outputs, Path(path)
-        self.names: list[str] = []
-        self.owned: set[str] = set()
-        if outputs.folder(path):
-            self.owned = _owned(self.path)
-            for name in ("index.html", "frame_000.svg"):
-                self._check(name)
-
-    def _check(self, name: str) -> None:
-        p = self.path / name
-        if (p.exists() or p.is_symlink()) and name not in self.owned:
-            raise GraphcError(f"{p} is there already and was not written by graphc's "
-                              "stepper: not replaced (give --steps an empty or new folder)")
-
-    @contextlib.contextmanager
-    def open(self, name: str) -> Iterator[IO[bytes]]:
-        self._check(name)
-        self.names.append(name)
-        with self.outputs.open(self.path / name) as f:
-            yield f
-
-    def write(self, name: str, data: str | bytes) -> Path:
-        with self.open(name) as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        return self.path / name
-
-    def finish(self) -> None:
-        """Stage the removal of frames an older run wrote that this one did not."""
-        for name in sorted(self.owned - set(self.names)):
-            self.outputs.remove(self.path / name)
-
-
-def _owned(folder: Path) -> set[str]:
-    """The files in ``folder`` the stepper wrote: named as it names them (frame_NNN.svg,
-    index.html) and carrying graphc's own title, which Graphviz and the page write
-    in their first lines."""
-    owned = set()
-    for p in folder.iterdir():
-        if _STEPS_NAME.fullmatch(p.name) and _plain(p):
-            with open(p, "rb") as f:
-                head = f.read(4096)
-            if any(mark in head for mark in _STEPS_MARKS):
-                owned.add(p.name)
-    return owned
-
-
-def _plain(p: Path) -> bool:
-    return p.is_file() and not p.is_symlink()

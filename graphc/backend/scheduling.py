@@ -1,0 +1,148 @@
+"""Orders worth planning memory for: the memory-minded schedule that frees arrays
+early, cheap arrays recomputed rather than kept, and unfolded operands moved to where
+their operand dies (``memory.py`` then plans the buffers of each order)."""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+from ..ir.buffers import reusable
+from ..ir.graph import Graph
+
+
+def rematerialized(g: Graph) -> Graph | None:
+    """``g`` with each cheap array recomputed for its later readers, or None when there
+    is none. Cheap: at most two arithmetic operators from inputs, constants and scalars
+    (``x - m``, ``(x - m) ** 2``), so keeping it costs an array for the whole time
+    between its first and its last reader, and recomputing it costs a pass or two. Its
+    first reader keeps it; a copy is made just before the next one, for all the rest
+    (copies share their operands' copies)."""
+    order = g.order()
+    position = {n: i for i, n in enumerate(order)}
+
+    def leaf(a: str) -> bool:
+        return a in g.inputs or g.is_const(a) or g.shape(a) == ()
+
+    def cheap(n: str, depth: int = 2) -> bool:
+        op = g.op(n)
+        return op.symbol is not None and op.elementwise and n not in g.outputs \
+            and reusable(g, n) and all(leaf(a) or depth > 1 and cheap(a, 1) for a in g.args(n))
+
+    late: dict[str, list[str]] = {}  # reader -> the cheap values it reads copies of
+    for n in order:
+        readers = sorted(g.readers(n), key=position.__getitem__)
+        if len(readers) >= 2 and cheap(n):
+            for r in readers[1:]:
+                late.setdefault(r, []).append(n)
+    if not late:
+        return None
+    copies: dict[str, str] = {}
+
+    def copy(new: Graph, n: str) -> str:
+        if n not in copies:
+            c = g.attrs(n)
+            copies[n] = new.add(c["op"], tuple(a if leaf(a) else copy(new, a)
+                                               for a in c["args"]), c["params"])
+        return copies[n]
+
+    def add(new: Graph, v: str, d: dict) -> None:
+        again = late.get(v, ())
+        new.add_like(v, d, tuple(copy(new, a) if a in again else a for a in d["args"]))
+    return g.rebuilt(add)
+
+
+def orders(g: Graph, nodes: list[str]) -> list[tuple[list[str], set[str]]]:
+    """The orders worth planning, each with the temporaries that must get lines of
+    their own to be evaluated where the order puts them: the given order (none), and
+    the memory-minded schedule when it differs."""
+    found: list[tuple[list[str], set[str]]] = [(nodes, set())]
+    scheduled, deferred = schedule(g, nodes)
+    if scheduled != nodes:
+        found.append((scheduled, deferred))
+    return found
+
+
+def just_before(g: Graph, order: list[str], moved: dict[str, str]) -> list[str]:
+    """``order`` with each node of ``moved``, and the folded consumers between it and
+    its line, put just before that line, where its operand dies. Each moves later and
+    has one consumer, so the order stays topological."""
+    line_of = {}
+    for s, line in moved.items():
+        while s != line:
+            line_of[s] = line
+            (s,) = g.readers(s)
+    before: dict[str, list[str]] = {}
+    for n in order:
+        if n in line_of:
+            before.setdefault(line_of[n], []).append(n)
+    return [m for n in order if n not in line_of for m in before.get(n, []) + [n]]
+
+
+def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
+    """``nodes`` in an order that frees arrays early: among the nodes whose operands
+    are ready, the one that is the last reader of the most arrays goes first (less
+    one for an array it allocates), then the one freeing the oldest array; then the
+    given order, so scalar graphs print as before.
+
+    A temporary with one reader is printed inside the reader's line, so evaluated
+    there: the reader follows it at once when it is ready. When it is not, the
+    temporary is returned among the deferred ones, which need lines of their own
+    (else they would be evaluated late, keeping their operands alive)."""
+    index = {n: i for i, n in enumerate(nodes)}
+    sized = {n: g.shape(n) != () and not g.elastic(n) for n in nodes}
+    readers = {n: g.n_readers(n) + (n in g.outputs) for n in nodes}
+    waiting = {n: sum(1 for a in set(g.args(n)) if a in index) for n in nodes}
+
+    def score(n: str) -> int:
+        frees = sum(1 for a in set(g.args(n)) if a in index and sized[a] and readers[a] == 1)
+        return frees - sized[n]
+
+    made: dict[str, int] = {}  # node -> its position in the new order
+
+    def entry(n: str) -> tuple[int, float, int, str]:
+        oldest = min((made[a] for a in g.args(n) if a in made and sized[a] and readers[a] == 1),
+                     default=math.inf)
+        return -score(n), oldest, index[n], n
+
+    ready = [entry(n) for n in nodes if waiting[n] == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    done: set[str] = set()
+
+    def place(n: str) -> None:
+        made[n] = len(order)
+        order.append(n)
+        done.add(n)
+        for a in set(g.args(n)):
+            if a in index:
+                readers[a] -= 1
+                if readers[a] == 1 and sized[a]:
+                    last = next((c for c in g.readers(a) if c not in done), None)
+                    if last is not None and waiting[last] == 0:
+                        heapq.heappush(ready, entry(last))
+        for c in g.readers(n):
+            if c in waiting:
+                waiting[c] -= 1
+                if waiting[c] == 0:
+                    heapq.heappush(ready, entry(c))
+
+    def single_reader(n: str) -> str | None:
+        if g.attrs(n)["temp"] and g.n_readers(n) == 1 and n not in g.outputs:
+            return next(iter(g.readers(n)))
+        return None
+
+    deferred: set[str] = set()
+    while ready:
+        s, _, _, n = heapq.heappop(ready)
+        if n in done or -s != score(n):
+            continue  # a stale entry: the node was pushed again with its new score
+        place(n)
+        while (reader := single_reader(n)) is not None:
+            if reader in done or waiting.get(reader) != 0:
+                if sized[n]:
+                    deferred.add(n)
+                break
+            place(reader)
+            n = reader
+    return order, deferred

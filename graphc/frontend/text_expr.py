@@ -1,0 +1,266 @@
+"""Expressions of .gc text: operators, names, constants and calls checked against the
+op table's arities and parameters, each built into a node (``Scope.expr``)."""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import Any
+
+from ..errors import GraphcError, ParseError, UnknownOpError
+from ..ir.graph import Graph
+from ..ops import OPS, Op
+from ..ops.shapes import format_shape
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
+           ast.MatMult: "matmul"}
+_SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
+            ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
+_CALLABLE = {name for name, op in OPS.items() if op.arity > 0 and op.name != "alias"}
+_WHAT = {ast.Subscript: "subscripts", ast.Compare: "comparisons", ast.BoolOp: "and/or",
+         ast.IfExp: "conditional expressions", ast.ListComp: "comprehensions",
+         ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
+         ast.GeneratorExp: "comprehensions", ast.Lambda: "lambdas inside expressions",
+         ast.JoinedStr: "strings", ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts",
+         ast.Set: "sets", ast.Starred: "starred arguments", ast.Await: "await",
+         ast.NamedExpr: "assignment expressions"}
+
+
+def where(node: ast.AST) -> tuple[int, int]:
+    """A syntax node's line and column, both counted from 1, as errors give them."""
+    return getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
+
+
+def error(cls: type[GraphcError], message: str, node: ast.AST) -> GraphcError:
+    return cls(message, *where(node))
+
+
+class Scope:
+    """Builds one graph: the whole text, or one lambda's body."""
+
+    def __init__(self, g: Graph, names: dict[str, str], lambdas: dict[str, Op],
+                 open_inputs: bool, outer: dict[str, int] | None = None):
+        self.g, self.names, self.lambdas, self.open_inputs = g, names, lambdas, open_inputs
+        # variable -> the line that made it one: from there on it shadows a function of
+        # its name, as in Python (a lambda's body sees the text's variables too)
+        self.lines: dict[str, int] = dict.fromkeys(names, 0) if outer is None else \
+            {**outer, **dict.fromkeys(names, 0)}
+        # A lambda's body computes each distinct subexpression once: `f(x) + f(x)` calls
+        # f once, so a chain of lambdas that each call the last one twice costs its
+        # length, not 2**length. (The text's own lines keep every node: each may be named.)
+        self.shared: dict[tuple, str] | None = None if open_inputs else {}
+
+    def expr(self, root: ast.expr) -> str:
+        """The node computing ``root``; operands left to right, without recursion."""
+        done: dict[int, str] = {}
+        stack: list[tuple[ast.expr, list[ast.expr] | None]] = [(root, None)]
+        while stack:
+            node, kids = stack.pop()
+            if kids is None:
+                kids = self._operands(node)
+                if kids:  # visit again once the operands are done
+                    stack.append((node, kids))
+                    stack.extend([(k, None) for k in reversed(kids)])
+                    continue
+            done[id(node)] = self._make(node, [done[id(k)] for k in kids])
+        return done[id(root)]
+
+    def _operands(self, node: ast.expr) -> list[ast.expr]:
+        if isinstance(node, (ast.Name, ast.Constant)):
+            return []
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINOPS:
+                raise error(ParseError, f"operator {_SYMBOLS.get(type(node.op), '?')} is "
+                            "not supported (use + - * / ** @)", node)
+            return [node.left, node.right]
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
+                raise error(ParseError, "only unary - and + are supported", node)
+            return [node.operand]
+        if isinstance(node, ast.Attribute):
+            if node.attr != "T":
+                raise error(ParseError, f"attribute access .{node.attr} is not allowed "
+                            "(only .T, the transpose)", node)
+            return [node.value]
+        if isinstance(node, ast.Call):
+            return self._call_operands(node)
+        what = _WHAT.get(type(node), type(node).__name__)
+        raise error(ParseError, f"{what} are not allowed in graphc text", node)
+
+    def _call_operands(self, node: ast.Call) -> list[ast.expr]:
+        name = _callee(node)
+        op = self._function(node)
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise error(ParseError, "starred arguments are not allowed", node)
+        for kw in node.keywords:
+            if kw.arg is None or kw.arg not in op.params:
+                raise error(ParseError, f"{name}() takes no keyword "
+                            f"{kw.arg or '**'!s}", kw if kw.arg else node)
+        low, high = op.arity - len(op.defaults), op.arity
+        if not low <= len(node.args) <= high:
+            count = str(high) if low == high else f"{low} to {high}"
+            raise error(ParseError, f"{name}() takes {count} argument"
+                        f"{'s' if high != 1 else ''}, got {len(node.args)}", node)
+        return list(node.args)
+
+    def _function(self, node: ast.Call) -> Op:
+        name = _callee(node)
+        if isinstance(node.func, ast.Attribute):  # gc.sum(x): graphc's, whatever the names
+            if name in _CALLABLE:
+                return OPS[name]
+            raise error(UnknownOpError, f"graphc has no function {name!r}", node)
+        if name in self.lines:
+            line = self.lines[name]
+            where = f" (assigned on line {line})" if line else ""
+            raise error(ParseError, f"{name} is a variable now{where}, not a function"
+                        + (f"; graphc's {name} is still gc.{name}(...)"
+                            if name in _CALLABLE else ""), node)
+        if name in self.lambdas:
+            return self.lambdas[name]
+        if name in _CALLABLE:
+            return OPS[name]
+        raise error(UnknownOpError, f"unknown function {name!r}", node)
+
+    def _make(self, node: ast.expr, operands: list[str]) -> str:
+        if self.shared is None or not operands:
+            return self._located(node, operands)
+        what = ast.dump(node.func) if isinstance(node, ast.Call) else \
+            type(getattr(node, "op", node))  # BinOp, UnaryOp; else .T
+        key = (what, tuple(operands), tuple(ast.dump(k) for k in getattr(node, "keywords", ())))
+        if key not in self.shared:
+            self.shared[key] = self._located(node, operands)
+        return self.shared[key]
+
+    def _located(self, node: ast.expr, operands: list[str]) -> str:
+        try:
+            return self._make_node(node, operands)
+        except GraphcError as exc:
+            if exc.line is None:
+                raise type(exc)(exc.message, *where(node)) from None
+            raise
+
+    def _make_node(self, node: ast.expr, operands: list[str]) -> str:
+        g = self.g
+        if isinstance(node, ast.Name):
+            return self._name(node)
+        if isinstance(node, ast.Constant):
+            return g.const(_number(node))
+        pos = where(node)
+        if isinstance(node, ast.BinOp):
+            return g.add(_BINOPS[type(node.op)], operands, pos=pos)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.UAdd):
+                return operands[0]
+            if g.is_const(operands[0]):
+                return g.const(-g.attrs(operands[0])["params"]["value"])
+            return g.add("neg", operands, pos=pos)
+        if isinstance(node, ast.Call):
+            return self._call(node, operands, pos)
+        return g.add("transpose", operands, pos=pos)  # x.T, the one attribute allowed
+
+    def _call(self, node: ast.Call, operands: list[str], pos: tuple[int, int]) -> str:
+        g = self.g
+        op = self._function(node)
+        operands += [g.const(v) for v in op.defaults[len(operands) - op.arity:]] \
+            if len(operands) < op.arity else []
+        params = {kw.arg: _literal(kw.value) for kw in node.keywords
+                  if kw.arg is not None}  # (a **mapping was refused with the operands)
+        _check_params(op, params, node)
+        if op.name in _INTERNAL_RULES:
+            rule, what = _INTERNAL_RULES[op.name]
+            if not rule(len(g.shape(operands[0])), {**op.params, **params}):
+                raise error(ParseError, f"{op.name}(x, ...) needs {what}; x is "
+                            f"{format_shape(g.shape(operands[0]))}", node)
+        try:
+            return g.add(op.name, operands, params, pos=pos)
+        except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError) as exc:
+            # an internal op's shape rule, given parameters it cannot work with
+            given = ", ".join(f"{k}={v!r}" for k, v in {**op.params, **params}.items())
+            raise error(ParseError, f"{op.name}() cannot take {given or 'no parameters'} "
+                        f"({exc})", node) from None
+
+    def _name(self, node: ast.Name) -> str:
+        name = node.id
+        if name in self.names:
+            return self.names[name]
+        if name in self.lambdas:
+            raise error(ParseError, f"{name} is a function; call it: {name}(...)", node)
+        if not self.open_inputs:
+            raise error(ParseError, f"{name!r} is not a parameter of this lambda", node)
+        self.names[name] = self.g.add_input(name)
+        self.lines[name] = node.lineno
+        return self.names[name]
+
+
+def _axes_fit(ndim: int, axis: int | tuple) -> bool:
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return all(-ndim - len(axes) <= a < ndim + len(axes) for a in axes)
+
+
+# Internal ops that read their operand's rank: (rule on rank and params, what it needs)
+_INTERNAL_RULES = {
+    "batch_size": (lambda ndim, p: ndim >= 1, "an x with a declared first axis"),
+    "reverse_last": (lambda ndim, p: 0 <= p["k"] <= ndim, "0 <= k <= x's rank"),
+    "expand_dims": (lambda ndim, p: _axes_fit(ndim, p["axis"]), "axes within the result's rank"),
+    "lift": (lambda ndim, p: p["ndim"] >= ndim - 1, "ndim >= x's rank - 1"),
+}
+
+
+def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
+    """Keyword values of the kind the op's defaults have: True/False where the default
+    is one, an integer where it is one; an internal op's parameter without a default
+    (``reverse_last(x, k=1)``, ``lift(x, ndim=3)``, ``expand_dims(x, axis=0)``) is
+    required."""
+    for k, default in op.params.items():
+        value = params.get(k, default)
+        if isinstance(default, bool):
+            ok, want = isinstance(value, bool), "True or False"
+        elif isinstance(default, int):  # softmax(x, axis=(0, 1)) too
+            ok = type(value) is int or k == "axis" and isinstance(value, tuple)
+            want = "an integer"
+        elif value is None:
+            ok, want = op.public or k in ("start", "stop"), "an integer"
+        elif isinstance(value, bool):  # a public op's shape rule says what is wrong
+            ok, want = op.public, "an integer"
+        else:
+            ok, want = True, ""
+        if not ok:
+            what = f"got {value!r}" if k in params else "it is required"
+            raise error(ParseError, f"{op.name}(): {k} must be {want} ({what})", node)
+
+
+def _callee(node: ast.Call) -> str:
+    """The name a call calls: ``f(x)``, or ``gc.f(x)``, graphc's own ``f`` whatever
+    the text's variables are named (how printed text calls a function it shadows)."""
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+            func.value.id == "gc":
+        return func.attr
+    raise error(ParseError, "only named functions can be called", node)
+
+
+def _number(node: ast.Constant) -> float:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        what = {str: "strings are", bytes: "bytes are", complex: "complex numbers are"}.get(
+            type(value), f"the constant {value!r} is")
+        raise error(ParseError, f"{what} not allowed in graphc text", node)
+    try:
+        return float(value)
+    except OverflowError:  # an integer literal past float's range, as 1e999 is
+        return math.inf
+
+
+def _literal(node: ast.expr) -> Any:
+    """A keyword argument's value: None, an int, or a tuple of ints (axis=...)."""
+    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (int, bool)):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
+            isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
+        return -node.operand.value
+    if isinstance(node, ast.Tuple):
+        return tuple(_literal(e) for e in node.elts)
+    raise error(ParseError, "a keyword argument must be an integer, a tuple of integers, "
+                "True/False or None", node)

@@ -1,0 +1,72 @@
+"""Running a graph in the interpreter: call arguments matched to inputs and checked,
+then every node evaluated with its op's NumPy function (``Graph.evaluate``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+from ..ops import shapes
+from ..ops.values import _inputs
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+
+def bind(g: Graph, args: tuple = (), kwargs: dict | None = None,
+         names: list[str] | None = None) -> dict[str, Any]:
+    """Match call arguments to inputs and check them; raises ``InputError``."""
+    names = g.inputs if names is None else names
+    if kwargs is not None and not isinstance(kwargs, Mapping):
+        raise InputError(f"input values are a mapping name -> value, got "
+                         f"{type(kwargs).__name__}")
+    kwargs = dict(kwargs or {})
+    if len(args) > len(names):
+        raise InputError(f"{len(args)} positional values given, the graph has "
+                         f"{len(names)} inputs ({', '.join(names)})")
+    values = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k not in names:
+            raise InputError(f"unexpected input {k!r} (inputs: {', '.join(names)})")
+        if k in values:
+            raise InputError(f"input {k!r} given twice")
+        values[k] = v
+    missing = [n for n in names if n not in values]
+    if missing:
+        raise InputError("missing input" + ("s " if len(missing) > 1 else " ")
+                         + ", ".join(missing))
+    params = [g.attrs(n)["params"] for n in names]
+    declared = [p["shape"] if p["declared"] else None for p in params]
+    try:  # the emitted module's own rule
+        checked = _inputs(names, declared, [values[n] for n in names])
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    return dict(zip(names, checked))  # shapes that meet in no op may differ (a.T * b)
+
+
+def evaluate(g: Graph, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Run the graph in the interpreter: node name -> forward value.
+
+    >>> parse("e = (a + b) * (b + 1)").evaluate(a=2.0, b=1.0)["e"]
+    6.0
+    """
+    values = bind(g, args, kwargs)
+    try:
+        return run(g, dict(values))
+    except ValueError as exc:  # an undeclared input that meets a declared one
+        declared = {n: g.shape(n) if g.attrs(n)["params"]["declared"] else None
+                    for n in g.inputs}
+        raise shapes.not_broadcasting(values, declared, exc) from None
+
+
+def run(g: Graph, env: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate every node from already checked input values (``env`` is extended)."""
+    for name in g.order():
+        d = g.nx.nodes[name]
+        if d["op"] == "const":
+            env[name] = d["params"]["value"]
+        elif d["op"] != "input":
+            fn = g.op(name).fn
+            env[name] = fn(*(env[a] for a in d["args"]), **d["params"])
+    return env
