@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import keyword
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -49,9 +50,20 @@ class Backend:
     needs: str | None = None  # a package it needs installed
     reserved: frozenset[str] = RESERVED
 
+    def too_big(self) -> tuple[int, str] | None:
+        """A size (nodes in the gradient) over which the backend declines, and why: a
+        warning says so, and the NumPy code runs."""
+        return None
+
     def takes(self, grad: Graph) -> bool:
         """Whether this compile (of gradient ``grad``) may split at all."""
-        return True
+        limited = self.too_big()
+        if limited is None or len(grad.nx) <= limited[0]:
+            return True
+        limit, why = limited
+        warnings.warn(f"backend={self.name!r}: the gradient has {len(grad.nx):,} nodes, "
+                      f"over {limit:,}; {why}, so the NumPy code runs", stacklevel=3)
+        return False
 
     def split(self, g: Graph, flattened: Callable[[Graph], Graph]) -> blocks.Split | None:
         """How ``g`` runs in this backend's kernel, or None: the NumPy function alone.

@@ -23,6 +23,10 @@ class Blocks(Backend):
     help = "elementwise functions of big arrays in cache-sized blocks on all cores"
     reserved = RESERVED | blocks.NAMES | {memory._kept.__name__, "_KEPT", "threading"}
 
+    def too_big(self) -> tuple[int, str]:
+        return blocks.LIMIT, ("planning its block kernels would take about four times as "
+                              "long as compiling the NumPy code")
+
     def split(self, g: Graph, flattened: Callable[[Graph], Graph]) -> blocks.Split | None:
         return kernels.flat_split(g, flattened)
 

@@ -6,7 +6,6 @@ do functions with an op it cannot spell for one float: they run the NumPy lines.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,15 +26,8 @@ class Numba(Backend):
     needs = "numba"
     reserved = RESERVED | loops.NAMES | {"threading"}
 
-    def takes(self, grad: Graph) -> bool:
-        """Whether numba can compile loops of this gradient in reasonable time; else a
-        warning, and the NumPy code runs."""
-        if len(grad.nx) <= loops.LIMIT:
-            return True
-        warnings.warn(f"backend='numba': the gradient has {len(grad.nx):,} nodes, over "
-                      f"{loops.LIMIT:,}; numba would take minutes or hours to compile one "
-                      "loop of them, so the NumPy code runs", stacklevel=3)
-        return False
+    def too_big(self) -> tuple[int, str]:
+        return loops.LIMIT, "numba would take minutes or hours to compile one loop of them"
 
     def split(self, g: Graph, flattened: Callable[[Graph], Graph]) -> blocks.Split | None:
         found = kernels.flat_split(g, flattened, shifts=True)
