@@ -137,7 +137,8 @@ def constants_folded(g: Graph) -> Graph:
 
 
 def function_source(fn: Function, emission: Emission) -> str:
-    """``def name(inputs): ...`` computing the outputs of ``fn.graph``, one line per node.
+    """``def name(inputs): ...`` computing the outputs of ``fn.graph``, one line per node,
+    its temporaries numbered as printed (``numbered``).
 
     A public function with ``emission.plan`` has its lines write into dead buffers
     (``out=``, memory.py), and ``emission.counts[name]`` says how many did. With
@@ -148,9 +149,22 @@ def function_source(fn: Function, emission: Emission) -> str:
     (``values._inputs``; after the float path, which needs no conversion). Nodes of
     constants alone print as their values.
     """
-    g = constants_folded(fn.graph)
-    helpers = emission.helpers
+    printed: list[Graph] = []
     namer = emission.namer(fn.name)
+    source, kernel = _source(fn, emission, namer, printed)
+    source = numbered(source, printed, namer)
+    if kernel and fn.split is not None:  # a function of its own: numbered from t1 too
+        source += "\n\n" + numbered(kernel, [fn.split.graph], emission.namer())
+    return source
+
+
+def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
+            ) -> tuple[str, str]:
+    """``function_source``'s function and kernel with the graph's own names (``namer``
+    gives them); adds the graphs it prints to ``printed``."""
+    g = constants_folded(fn.graph)
+    printed += [g] + ([fn.split.graph] if fn.split is not None else [])
+    helpers = emission.helpers
     params = [namer(i) for i in g.inputs]
     names: dict[str, str] = {}
     nodes: list[str] = []  # the nodes that compute something
@@ -173,6 +187,7 @@ def function_source(fn: Function, emission: Emission) -> str:
             names.update((n, namer(n)) for n in again.order() if n not in names
                          and again.attrs(n)["op"] != "const")
             graphs.append(again)
+            printed.append(again)
         plans = [planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
                          printer.Spelling(names, form_of(h, helpers)), keep) for h in graphs]
         _, body, one_dtype, counts = min(plans, key=lambda p: p.cost)  # the first on a tie
@@ -181,8 +196,8 @@ def function_source(fn: Function, emission: Emission) -> str:
         emission.counts[fn.name] = counts
     out = [f"def {fn.name}({', '.join(params)}):", f'    """{fn.doc}"""']
     if fn.floats is not None:
-        source = function_source(Function(fn.floats, fn.name, "", fn.returns,
-                                          python_floats=True), emission)
+        source, _ = _source(Function(fn.floats, fn.name, "", fn.returns, python_floats=True),
+                            emission, namer, printed)
         # Python floats exactly (not np.float64, which NumPy's path takes): the test
         # costs a fraction of isinstance's
         out += _dispatch([f"{namer(i)}.__class__ is float" for i in fn.graph.inputs])
@@ -203,7 +218,41 @@ def function_source(fn: Function, emission: Emission) -> str:
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else const_text(g, o) for o in g.outputs]
     out.append(f"    return {fn.returns(outs)}")
-    return "\n".join(out) + "\n" + (f"\n\n{kernel}" if kernel else "")
+    return "\n".join(out) + "\n", kernel
+
+
+_TEMP = re.compile(r"t[0-9]+")
+"""A name the graph generates for a temporary (``Graph.add``)."""
+_TEMP_WORD = re.compile(r"\b(t[0-9]+)(_\w+)?\b")
+"""A word of source that is such a name, or made from one (``t6_bar``, ``t5_m1``)."""
+
+
+def numbered(source: str, graphs: list[Graph], namer: Namer) -> str:
+    """``source`` with its temporaries renamed t1, t2, ... in the order they first
+    appear, skipping numbers other names take: the graph's counter leaves gaps where
+    nodes were folded or rewritten away, and the names a user gave stay as they are.
+    A temporary is a temp node of ``graphs`` named by its generated name, by ``namer``
+    or, not named there, by a kernel's namer (a name ``namer`` never gave); names made
+    from one (its adjoint ``t6_bar``) follow it."""
+    temps = set()
+    for h in graphs:
+        for n, d in h.node_data().items():
+            if d["temp"]:
+                name = namer.names.get(n) or (n if n not in namer.taken else None)
+                if name is not None and _TEMP.fullmatch(name):
+                    temps.add(name)
+    words = [w for w, _ in _TEMP_WORD.findall(source)]
+    found = dict.fromkeys(w for w in words if w in temps)
+    if not found:
+        return source
+    taken = set(words) - found.keys()  # names, and names others are made from, that stay
+    new, k = {}, 0
+    for old in found:
+        k += 1
+        while f"t{k}" in taken:
+            k += 1
+        new[old] = f"t{k}"
+    return _TEMP_WORD.sub(lambda m: new.get(m[1], m[1]) + (m[2] or ""), source)
 
 
 def wrapped(head: str, items: list[str], tail: str) -> list[str]:
