@@ -137,3 +137,26 @@ def test_every_name_autodiff_hands_out_is_a_node_of_its_graph(text, mode):
         if mode == "reverse":  # a gradient differentiated again (forward's stacked
             _, second = gc.compile(h, of=grad, wrt=[w])(**at)  # tangents refuse)
             assert np.shape(second[w]) == np.shape(at[w])
+
+
+def test_autodiff_shows_the_nodes_it_names_without_renaming_them():
+    """A node autodiff made before it knew it was an adjoint keeps its identity (its
+    generated name) and is shown as a_bar: in text, in pictures, in the emitted code,
+    and as the ``of`` that differentiates it again."""
+    g = gc.parse("a: scalar\nb: scalar\nt = a + b\ne = cos(t) + t * 0")
+    h = autodiff.reverse(g)
+    grad_a, grad_b = h.outputs[1:]
+    assert (h.shown(grad_a), h.shown(grad_b)) == ("a_bar", "b_bar")
+    assert h.attrs(grad_a)["op"] == "mul" and grad_a != "a_bar"  # made as a temporary
+    assert h.meta.adjoints["a"] == h.meta.adjoints["t"] == grad_a  # one node, held twice
+    assert "a_bar = e_bar * -sin(t)\nb_bar = a_bar\n" in str(h)
+    assert "<b>a_bar</b>" in gc.render(h).source and f"<b>{grad_a}</b>" not in \
+        gc.render(h).source
+    source = gc.compile(h, of="a_bar", wrt=["a"]).source
+    assert "def value_and_grad(a, b):" in source and re.search(r"(?m)^    a_bar = ", source)
+    at = {"a": 0.3, "b": 0.4}
+    _, second = gc.compile(h, of="a_bar", wrt=["a", "b"])(**at)
+    assert_close(second["a"], -np.cos(0.7), rtol=1e-12)
+    assert_close(second["b"], -np.cos(0.7), rtol=1e-12)
+    with pytest.raises(gc.UndefinedNameError, match="c_bar"):
+        gc.compile(h, of="c_bar")

@@ -40,10 +40,19 @@ class Emission:
     splits: tuple[Split | None, Split | None] = (None, None)  # forward's, the gradient's
     helpers: dict[str, str] = field(default_factory=dict)  # user-defined op -> function
     counts: dict[str, Counter] = field(default_factory=dict)  # function -> its plan's
+    shown: dict[str, str] = field(default_factory=dict)  # node -> its name (``shows``)
 
     def namer(self, *taken: str) -> Namer:
         """A namer for one function: no name the module or backend uses, nor ``taken``."""
-        return Namer(self.backend.reserved | set(self.helpers.values()) | set(taken))
+        return Namer(self.backend.reserved | set(self.helpers.values()) | set(taken),
+                     self.shown)
+
+    def shows(self, graphs: list[Graph]) -> None:
+        """Name the nodes of ``graphs`` as they are shown (``Graph.show_as``), in every
+        function and kernel: rebuilt for a kernel, a node keeps its name, not always
+        how it is shown."""
+        self.shown = {n: d["shown"] for g in graphs for n, d in g.node_data().items()
+                      if "shown" in d}
 
 
 @dataclass
@@ -62,16 +71,22 @@ class Function:
 
 class Namer:
     """Maps node names to distinct, safe Python identifiers, deterministically, none
-    of them in ``taken`` (the reserved names among them)."""
+    of them in ``taken`` (the reserved names among them); a node in ``shown`` is
+    named like the name it is shown as."""
 
-    def __init__(self, taken: Iterable[str]):
+    def __init__(self, taken: Iterable[str], shown: dict[str, str] | None = None):
         self.taken = set(taken)
+        self.shown = shown or {}
         self.names: dict[str, str] = {}
 
     def __call__(self, node: str) -> str:
         if node not in self.names:
-            self.names[node] = self.fresh(node)
+            self.names[node] = self.fresh(self.base(node))
         return self.names[node]
+
+    def base(self, node: str) -> str:
+        """The name node ``node`` is shown as, that names made for it start from."""
+        return self.shown.get(node, node)
 
     def fresh(self, text: str) -> str:
         """A new identifier like ``text`` for a value that is no node (``like``)."""
