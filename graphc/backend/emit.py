@@ -236,10 +236,9 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
     return "\n".join(out) + "\n", kernel
 
 
-_TEMP = re.compile(r"t[0-9]+")
-"""A name the graph generates for a temporary (``Graph.add``)."""
 _TEMP_WORD = re.compile(r"\b(t[0-9]+)(_\w+)?\b")
-"""A word of source that is such a name, or made from one (``t6_bar``, ``t5_m1``)."""
+"""A word of source that is a name like those the graph generates for temporaries
+(``Graph.add``), or made from one (``t6_bar``, ``t5_m1``)."""
 
 
 def numbered(source: str, graphs: list[Graph], namer: Namer) -> str:
@@ -249,15 +248,15 @@ def numbered(source: str, graphs: list[Graph], namer: Namer) -> str:
     A temporary is a temp node of ``graphs`` named by its generated name, by ``namer``
     or, not named there, by a kernel's namer (a name ``namer`` never gave); names made
     from one (its adjoint ``t6_bar``) follow it."""
-    temps = set()
-    for h in graphs:
-        for n, d in h.node_data().items():
-            if d["temp"]:
-                name = namer.names.get(n) or (n if n not in namer.taken else None)
-                if name is not None and _TEMP.fullmatch(name):
-                    temps.add(name)
-    words = [w for w, _ in _TEMP_WORD.findall(source)]
-    found = dict.fromkeys(w for w in words if w in temps)
+    nodes = [h.node_data() for h in graphs]
+
+    def temp(word: str) -> bool:  # a temp node's generated name, which names it here
+        named = namer.names.get(word)
+        return (named == word or named is None and word not in namer.taken) and \
+            any(word in d and d[word]["temp"] for d in nodes)
+    parts = _TEMP_WORD.split(source)  # text, name, what follows it (or None), text, ...
+    words = parts[1::3]
+    found = dict.fromkeys(w for w in dict.fromkeys(words) if temp(w))
     if not found:
         return source
     taken = set(words) - found.keys()  # names, and names others are made from, that stay
@@ -267,7 +266,9 @@ def numbered(source: str, graphs: list[Graph], namer: Namer) -> str:
         while f"t{k}" in taken:
             k += 1
         new[old] = f"t{k}"
-    return _TEMP_WORD.sub(lambda m: new.get(m[1], m[1]) + (m[2] or ""), source)
+    parts[1::3] = [new.get(w, w) for w in words]
+    parts[2::3] = [s or "" for s in parts[2::3]]
+    return "".join(parts)
 
 
 def wrapped(head: str, items: list[str], tail: str) -> list[str]:
