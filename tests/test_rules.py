@@ -438,13 +438,13 @@ def test_a_shared_scaled_array_is_not_split():
 
 
 def test_p5_gradient_reuses_the_scaled_adjoint_and_factors_its_sign():
-    """Rosenbrock: xs_bar = -2 (xs * t6_bar + (1 - xs)) with t6_bar = 200 t6 made once,
-    as an expert writes it, not -400 (xs * t6) - 2 (1 - xs)."""
+    """Rosenbrock: xs_bar = -2 (xs * t1_bar + (1 - xs)) with t1_bar = 200 t1 made once,
+    as an expert writes it, not -400 (xs * t1) - 2 (1 - xs)."""
     text = ("x: [N]\nxs = slice(x, stop=-1)\nxn = slice(x, start=1)\n"
             "f = sum(100 * (xn - xs**2)**2 + (1 - xs)**2)\n")
     fn = check(text, FACTOR, "reassociate", "reverse")
     body = fn.source.split("def value_and_grad")[1]
-    assert "-400" not in body and "200.0 * t6" in body and "-2.0" in body
+    assert "-400" not in body and "200.0 * t1" in body and "-2.0" in body
     assert body.count("* xs") == 1
 
 

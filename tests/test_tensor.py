@@ -65,7 +65,7 @@ def test_mlp_emitted_code_reads_like_the_lecture():
     source = gc.compile(gc.load(EXAMPLES / "mlp.gc"), wrt="W1,b1,W2,b2,W3,b3").source
     body = source.split("def value_and_grad")[1]
     for line in ("W3_bar = h2.T @ logits_bar", "h2_bar = logits_bar @ W3.T",
-                 "b3_bar = np.sum(logits_bar, axis=0)", "W1_bar = x.T @ t2_bar",
+                 "b3_bar = np.sum(logits_bar, axis=0)", "W1_bar = x.T @ t1_bar",
                  "np.sum(labels, axis=-1, keepdims=True)"):
         assert line in body, line
     # the backward takes the softmax as exp of the forward's log-probabilities
@@ -393,7 +393,7 @@ def test_overlapping_slice_adjoints_add_in_place_without_zero_padding():
     first = re.search(rf"(\w+) = np.subtract\(1.0, xs, out=_zeros_around\({buffer}, None, -1, "
                       r"0\)\)", body)[1]
     assert re.search(rf"xs_bar = np.multiply\(\w+, -2.0, out={first}\)", body)
-    assert re.search(rf"x_bar = _add_slice\({buffer}, t6_bar, 1, None, 0, out={buffer}\)", body)
+    assert re.search(rf"x_bar = _add_slice\({buffer}, t2_bar, 1, None, 0, out={buffer}\)", body)
 
 
 FLIP = """

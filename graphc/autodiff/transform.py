@@ -100,10 +100,11 @@ def _sum(g: Graph, parts: list[str]) -> str:
 
 
 def _name(g: Graph, node: str, want: str) -> str:
-    """Give a freshly made temp node a readable name; alias an existing node."""
+    """Show a freshly made temp node under a readable name (it stays the node it
+    is: others may hold it already); alias an existing node."""
     if g.attrs(node)["temp"] and g.attrs(node)["op"] != "const":
-        g.rename(node, want)
-        return want
+        g.show_as(node, want)
+        return node
     return g.add("alias", (node,), name=want)
 
 
@@ -176,8 +177,6 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             grads.append(h.add("sum_to", (total, w), name=h.fresh(f"{w}_bar")))
             continue
         grads.append(_name(h, total, h.fresh(f"{w}_bar")))
-        if grads[-1] != total and total not in h.nx:  # renamed: others may hold it too
-            adjoint = {v: grads[-1] if a == total else a for v, a in adjoint.items()}
     adjoint.update(zip(wrt, grads))
     h.outputs = [out, *grads]
     h.meta.mode, h.meta.wrt, h.meta.of = "reverse", wrt, out

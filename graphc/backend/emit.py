@@ -8,9 +8,8 @@ shadow ``np``, a helper, a keyword, a builtin or a name its backend reserves
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -19,6 +18,7 @@ from ..ir.graph import Graph
 from ..ops import ATOM, values
 from . import memory, scheduling
 from .base import RULE
+from .names import Namer, numbered
 
 if TYPE_CHECKING:
     from .base import Backend
@@ -40,10 +40,19 @@ class Emission:
     splits: tuple[Split | None, Split | None] = (None, None)  # forward's, the gradient's
     helpers: dict[str, str] = field(default_factory=dict)  # user-defined op -> function
     counts: dict[str, Counter] = field(default_factory=dict)  # function -> its plan's
+    shown: dict[str, str] = field(default_factory=dict)  # node -> its name (``shows``)
 
     def namer(self, *taken: str) -> Namer:
         """A namer for one function: no name the module or backend uses, nor ``taken``."""
-        return Namer(self.backend.reserved | set(self.helpers.values()) | set(taken))
+        return Namer(self.backend.reserved | set(self.helpers.values()) | set(taken),
+                     self.shown)
+
+    def shows(self, graphs: list[Graph]) -> None:
+        """Name the nodes of ``graphs`` as they are shown (``Graph.show_as``), in every
+        function and kernel: rebuilt for a kernel, a node keeps its name, not always
+        how it is shown."""
+        self.shown = {n: d["shown"] for g in graphs for n, d in g.node_data().items()
+                      if "shown" in d}
 
 
 @dataclass
@@ -58,35 +67,6 @@ class Function:
     python_floats: bool = False  # it may run on Python floats (``form_of``)
     floats: Graph | None = None  # its body when every input is a Python float
     split: Split | None = None  # how it runs in the backend's kernel (``Backend.split``)
-
-
-class Namer:
-    """Maps node names to distinct, safe Python identifiers, deterministically, none
-    of them in ``taken`` (the reserved names among them)."""
-
-    def __init__(self, taken: Iterable[str]):
-        self.taken = set(taken)
-        self.names: dict[str, str] = {}
-
-    def __call__(self, node: str) -> str:
-        if node not in self.names:
-            self.names[node] = self.fresh(node)
-        return self.names[node]
-
-    def fresh(self, text: str) -> str:
-        """A new identifier like ``text`` for a value that is no node (``like``)."""
-        if text.isascii() and text.isidentifier() and not text.startswith("__"):
-            base = text  # the common case, without the regular expression
-        else:
-            base = re.sub(r"[^0-9A-Za-z_]", "_", text) or "v"
-            if base[0].isdigit() or base.startswith("__"):
-                base = "v" + base
-        name, k = base, 0
-        while name in self.taken:
-            k += 1
-            name = f"{base}_{k}"
-        self.taken.add(name)
-        return name
 
 
 def form_of(g: Graph, helpers: dict[str, str], python_floats: bool = False):
@@ -137,7 +117,8 @@ def constants_folded(g: Graph) -> Graph:
 
 
 def function_source(fn: Function, emission: Emission) -> str:
-    """``def name(inputs): ...`` computing the outputs of ``fn.graph``, one line per node.
+    """``def name(inputs): ...`` computing the outputs of ``fn.graph``, one line per node,
+    its temporaries numbered as printed (``numbered``).
 
     A public function with ``emission.plan`` has its lines write into dead buffers
     (``out=``, memory.py), and ``emission.counts[name]`` says how many did. With
@@ -148,9 +129,22 @@ def function_source(fn: Function, emission: Emission) -> str:
     (``values._inputs``; after the float path, which needs no conversion). Nodes of
     constants alone print as their values.
     """
-    g = constants_folded(fn.graph)
-    helpers = emission.helpers
+    printed: list[Graph] = []
     namer = emission.namer(fn.name)
+    source, kernel = _source(fn, emission, namer, printed)
+    source = numbered(source, printed, namer)
+    if kernel and fn.split is not None:  # a function of its own: numbered from t1 too
+        source += "\n\n" + numbered(kernel, [fn.split.graph], emission.namer())
+    return source
+
+
+def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
+            ) -> tuple[str, str]:
+    """``function_source``'s function and kernel with the graph's own names (``namer``
+    gives them); adds the graphs it prints to ``printed``."""
+    g = constants_folded(fn.graph)
+    printed += [g] + ([fn.split.graph] if fn.split is not None else [])
+    helpers = emission.helpers
     params = [namer(i) for i in g.inputs]
     names: dict[str, str] = {}
     nodes: list[str] = []  # the nodes that compute something
@@ -173,6 +167,7 @@ def function_source(fn: Function, emission: Emission) -> str:
             names.update((n, namer(n)) for n in again.order() if n not in names
                          and again.attrs(n)["op"] != "const")
             graphs.append(again)
+            printed.append(again)
         plans = [planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
                          printer.Spelling(names, form_of(h, helpers)), keep) for h in graphs]
         _, body, one_dtype, counts = min(plans, key=lambda p: p.cost)  # the first on a tie
@@ -181,8 +176,8 @@ def function_source(fn: Function, emission: Emission) -> str:
         emission.counts[fn.name] = counts
     out = [f"def {fn.name}({', '.join(params)}):", f'    """{fn.doc}"""']
     if fn.floats is not None:
-        source = function_source(Function(fn.floats, fn.name, "", fn.returns,
-                                          python_floats=True), emission)
+        source, _ = _source(Function(fn.floats, fn.name, "", fn.returns, python_floats=True),
+                            emission, namer, printed)
         # Python floats exactly (not np.float64, which NumPy's path takes): the test
         # costs a fraction of isinstance's
         out += _dispatch([f"{namer(i)}.__class__ is float" for i in fn.graph.inputs])
@@ -203,7 +198,7 @@ def function_source(fn: Function, emission: Emission) -> str:
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else const_text(g, o) for o in g.outputs]
     out.append(f"    return {fn.returns(outs)}")
-    return "\n".join(out) + "\n" + (f"\n\n{kernel}" if kernel else "")
+    return "\n".join(out) + "\n", kernel
 
 
 def wrapped(head: str, items: list[str], tail: str) -> list[str]:

@@ -54,7 +54,8 @@ def branch_source(split: blocks.Split, fname: str, emission: Emission,
     read = _inputs_read(h)
     for k, o in enumerate(h.outputs):
         if o in split.outputs:
-            results[k] = names[o] if names[o] not in results.values() else namer.fresh(o)
+            results[k] = names[o] if names[o] not in results.values() \
+                else namer.fresh(namer.base(o))
             reads = [names[i] for j, i in enumerate(h.inputs) if read[o] >> j & 1]
             dtypes.append(f"np.result_type({', '.join(reads)})" if reads else "np.float64")
     if dtypes and not loop:
@@ -111,7 +112,7 @@ def kernel_source(split: blocks.Split, fname: str, emission: Emission,
             written[v] = names[o]
             outs.append(names[o])
         else:
-            outs.append(namer.fresh(f"{o}_out"))
+            outs.append(namer.fresh(f"{namer.base(o)}_out"))
             copies.append((outs[-1], v))
     # what the outputs are computed from; seeds and broadcasts may go
     needed = set(g.inputs) | _made_from(g, [*written, *(v for _, v in copies if v in names),
@@ -151,7 +152,7 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
     lname = loops.loop_name(fname)
     namer = emission.namer(lname, "i", "_CHUNK")
     params = [namer(n) for n in g.inputs]
-    outs = [namer.fresh(f"{o}_out") for o in split.outputs]
+    outs = [namer.fresh(f"{namer.base(o)}_out") for o in split.outputs]
     filled = {o: _filled(g, o) for o in split.outputs}
     needed = _made_from(g, [v for v in filled.values() if isinstance(v, str)] + split.sums)
     nodes = [n for n in g.order() if n in needed and g.attrs(n)["op"] not in ("input", "const")]
@@ -277,7 +278,8 @@ def _shifted(g: Graph, nodes: list[str], split: blocks.Split, params: dict[str, 
                 body.append(f"{namer(n)} += {expr}" if guard == "True"
                             else f"{namer(n)} += {expr} if {guard} else 0.0")
                 continue
-            name = namer(n) if c == 0 else namer.fresh(f"{n}_{'p' if c > 0 else 'm'}{abs(c)}")
+            name = namer(n) if c == 0 else \
+                namer.fresh(f"{namer.base(n)}_{'p' if c > 0 else 'm'}{abs(c)}")
             body.append(f"{name} = {expr}")
             text[n, c] = name
     for o, p in zip(split.outputs, outs):

@@ -115,9 +115,26 @@ class Graph:
         return name
 
     def add_like(self, name: str, attrs: dict, args: tuple[str, ...]) -> str:
-        """Node ``name`` of another graph (attributes ``attrs``), as it was, reading ``args``."""
-        return self.add(attrs["op"], args, attrs["params"], name=name, temp=attrs["temp"],
-                        pos=attrs.get("pos"))
+        """Node ``name`` of another graph (its attributes ``attrs``) added to this one
+        as it was, reading ``args``."""
+        self.add(attrs["op"], args, attrs["params"], name=name, temp=attrs["temp"],
+                 pos=attrs.get("pos"))
+        if "shown" in attrs:
+            self.show_as(name, attrs["shown"])
+        return name
+
+    def show_as(self, node: str, name: str) -> None:
+        """Print node ``node`` as ``name`` (autodiff's ``x_bar`` for a node it made
+        before it knew what it was): the node keeps its identity, so whatever holds
+        it holds it still, and no node may take ``name`` later. Printers no longer
+        fold it into its reader."""
+        d = self.attrs(node)
+        d["shown"], d["temp"] = name, False
+        self.reserved.add(name)
+
+    def shown(self, node: str) -> str:
+        """The name node ``node`` prints as: the one ``show_as`` gave, else its own."""
+        return self.attrs(node).get("shown", node)
 
     def add_input(self, name: str, shape: shapes.Shape = (), declared: bool = False) -> str:
         """Declare an input; undeclared inputs are scalars that broadcast at call time."""
@@ -255,8 +272,10 @@ class Graph:
             if not self.outputs:
                 raise UndefinedNameError("the graph has no output")
             return self.outputs[0]
+        if of not in self.nx and of in self.reserved:  # a name a node is shown as
+            of = next((n for n, d in self.nx.nodes(data=True) if d.get("shown") == of), of)
         if of not in self.nx or self.is_const(of):
-            named = (n for n, d in self.nx._node.items() if not d["temp"])
+            named = (d.get("shown", n) for n, d in self.nx._node.items() if not d["temp"])
             raise UndefinedNameError(f"of={of!r}: no such node (nodes: {', '.join(named)})")
         return of
 

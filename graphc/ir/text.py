@@ -43,16 +43,18 @@ def suffixed(base: str, taken: Callable[[str], bool], k: int = 0) -> tuple[str, 
 
 
 def text_names(g: Graph) -> dict[str, str]:
-    """Each node's name in .gc text: its own where it reads back as itself, else one made
-    of its letters and digits (a builder's ``"a-b"`` prints as ``a_b``), unique."""
-    taken = {n for n in g.nx if is_text_name(n)} | set(g.ops)
+    """Each node's name in .gc text: the name it is shown as (``Graph.shown``) where that
+    reads back as itself, else one made of its letters and digits (a builder's ``"a-b"``
+    prints as ``a_b``), unique."""
+    shown = {n: g.shown(n) for n in g.nx}
+    taken = {s for s in shown.values() if is_text_name(s)} | set(g.ops)
     names = {}
-    for n in g.nx:
-        if is_text_name(n):
-            names[n] = n
+    for n, s in shown.items():
+        if is_text_name(s):
+            names[n] = s
             continue
         base = "".join(c if ("_" + c).isidentifier() else "_" for c in
-                       unicodedata.normalize("NFKC", n.encode("utf-8", "replace").decode()))
+                       unicodedata.normalize("NFKC", s.encode("utf-8", "replace").decode()))
         base = base if is_text_name(base) else "v_" + base
         name, _ = suffixed(base, taken.__contains__)
         taken.add(name)

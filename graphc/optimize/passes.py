@@ -228,6 +228,8 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
         if target is not None and new.attrs(target)["temp"] and not new.is_const(target) \
                 and target not in new.inputs:
             new.rename(target, name)  # an output keeps its name
+            if "shown" in d:
+                new.show_as(name, d["shown"])
             builder.signs.clear()  # they name nodes by their names
             builder.seen = {k: (name if v == target else v) for k, v in builder.seen.items()}
             replaced = {k: (name if v == target else v) for k, v in replaced.items()}
@@ -236,7 +238,7 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
         if target is not None:
             op, args, params = "alias", (target,), {}
             key = _key(new, op, args, params) if builder.cse else None
-        new.add(op, args, params, name=name, temp=d["temp"], pos=d.get("pos"))
+        new.add_like(name, {**d, "op": op, "params": params}, args)
         builder.remember(key, name)
     new.outputs = [replaced.get(o, o) for o in g.outputs]
     return new

@@ -18,6 +18,7 @@ from typing import Any
 
 import graphviz
 import numpy as np
+import sympy as sp
 
 from ..autodiff import transform as autodiff
 from ..errors import GraphcError
@@ -62,7 +63,7 @@ def op_text(g: Graph, node: str) -> str:
         return "input"
     if d["op"] == "const":
         return format_number(d["params"]["value"])
-    operands = [format_number(g.attrs(a)["params"]["value"]) if g.is_const(a) else a
+    operands = [format_number(g.attrs(a)["params"]["value"]) if g.is_const(a) else g.shown(a)
                 for a in d["args"]]
     return g.op(node).text(operands, d["params"])
 
@@ -77,7 +78,7 @@ def _kind(g: Graph, node: str, out: str) -> dict[str, str]:
     if node == out or node in g.outputs:
         return {"shape": "ellipse", "style": "filled", "fillcolor": "#fde68a",
                 "peripheries": "2"}
-    if node.endswith("_bar") or "_dot" in node:
+    if g.shown(node).endswith("_bar") or "_dot" in g.shown(node):
         return {"shape": "ellipse", "style": "filled", "fillcolor": "#fee2e2"}
     return {"shape": "ellipse", "style": "filled", "fillcolor": "#ffffff"}
 
@@ -96,7 +97,7 @@ def _nearest(g: Graph, out: str, limit: int) -> set[str]:
 def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
          title: str | None = None) -> graphviz.Digraph:
     """The picture of ``g`` with what ``scene`` knows; left to right, like colah's."""
-    symbolic = local_derivatives(g)
+    symbolic = shown_derivatives(g)
     nodes = g.order()
     if limit is None and len(nodes) > BIG:
         warnings.warn(f"graph has {len(nodes)} nodes, too many to read in one picture; "
@@ -136,6 +137,14 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
     return dot
 
 
+def shown_derivatives(g: Graph) -> dict[tuple[str, str], Any]:
+    """``local_derivatives`` written in the names nodes are shown as (``x_bar``)."""
+    symbolic = local_derivatives(g)
+    shown = {sp.Symbol(n, real=True): sp.Symbol(d["shown"], real=True)
+             for n, d in g.node_data().items() if "shown" in d}
+    return {e: sp.sympify(s).xreplace(shown) for e, s in symbolic.items()} if shown else symbolic
+
+
 def _esc(text: str) -> str:
     """Text for an HTML-like label: markup escaped, and backslashes doubled (Graphviz
     reads \\N, \\G, \\l ... as escapes even there)."""
@@ -154,14 +163,14 @@ def _id(node: str) -> str:
 def _node_label(g: Graph, node: str, scene: Scene) -> str:
     if g.is_const(node):
         return "<" + _esc(op_text(g, node)) + ">"
-    parts = [f"<b>{_esc(node)}</b>"]
+    parts = [f"<b>{_esc(g.shown(node))}</b>"]
     parts.append(f'<font point-size="10">{_esc(op_text(g, node))}</font>')
     if node in scene.values:
         parts.append(f'<font color="#1d4ed8">= {_esc(format_number(scene.values[node]))}'
                      "</font>")
     if node in scene.second:
         mark = " (so far)" if node in scene.partial else ""
-        parts.append(f'<font color="#b91c1c">{_esc(scene.second_label.format(node))} = '
+        parts.append(f'<font color="#b91c1c">{_esc(scene.second_label.format(g.shown(node)))} = '
                      f"{_esc(format_number(scene.second[node]))}{mark}</font>")
     return "<" + "<br/>".join(parts) + ">"
 
@@ -170,9 +179,9 @@ def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene) -> d
     if (src, dst) not in symbolic:
         return {"style": "dashed", "color": "#aaaaaa"}
     if g.op(dst).rules:  # a tensor op: show its vjp, the way the lectures write it
-        text = f"{src}_bar += {symbolic[(src, dst)]}"
+        text = f"{g.shown(src)}_bar += {symbolic[(src, dst)]}"
     else:
-        text = f"∂{dst}/∂{src} = {pretty(symbolic[(src, dst)])}"
+        text = f"∂{g.shown(dst)}/∂{g.shown(src)} = {pretty(symbolic[(src, dst)])}"
     # a plain DOT label reads \N, \l, ... as escapes, and a trailing \ eats the quote
     text = text.replace("\\", "\\\\")
     if (src, dst) in scene.edge_values:
@@ -197,7 +206,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
         h = autodiff.reverse(g, of=out)
         got = h.run(dict(env))
         scene.second = autodiff.adjoint_values(h, got)
-        scene.second_label = "∂" + _braced(out) + "/∂{}"
+        scene.second_label = "∂" + _braced(g.shown(out)) + "/∂{}"
     elif show in ("forward", "paths"):
         x = wrt or (g.inputs[0] if g.inputs else None)
         if x not in g.inputs:
@@ -208,7 +217,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
             scene.second = {v: got[t] for v, t in h.meta.tangents[x].items()}
             scene.second_label = "∂{}/∂" + _braced(x)
         else:
-            symbolic = local_derivatives(g)
+            symbolic = shown_derivatives(g)
             edges = set(symbolic)
             # a ladder of k diamonds has 2**k paths: list a few, count and sum them all
             shown = enumerate_paths(g, x, out, edges, symbolic, scene.edge_values, max_paths)
@@ -216,7 +225,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
             scene.path_edges = [(list(zip(p.nodes, p.nodes[1:])), PALETTE[i % len(PALETTE)])
                                 for i, p in enumerate(shown)]
             scene.legend = [
-                (f"path {i + 1}: {' → '.join(p.nodes)}:  "
+                (f"path {i + 1}: {' → '.join(map(g.shown, p.nodes))}:  "
                  + " · ".join(pretty(f) for f in p.factors)
                  + ("" if p.value is None else f" = {format_number(p.value)}"),
                  PALETTE[i % len(PALETTE)]) for i, p in enumerate(shown)]
@@ -224,7 +233,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
                 scene.legend.append((f"... and {n - len(shown)} more", "#000000"))
             if path_edges(g, x, out, edges) <= set(scene.edge_values):
                 total = dp_sum(g, x, out, edges, scene.edge_values)
-                scene.legend.append((f"sum over {n} paths = ∂{out}/∂{x} = "
+                scene.legend.append((f"sum over {n} paths = ∂{g.shown(out)}/∂{x} = "
                                      f"{format_number(total)}", "#000000"))
             else:
                 scene.legend.append(("tensor ops have Jacobians, not numbers, on their "

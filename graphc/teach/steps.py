@@ -17,9 +17,9 @@ import graphviz
 
 from ..files import Outputs
 from ..files.steps_folder import StepsFolder
-from ..ir.derive import local_derivatives, pretty
+from ..ir.derive import pretty
 from ..ir.graph import Graph
-from .render import Scene, draw, drawable, full_scene, op_text, pipe
+from .render import Scene, draw, drawable, full_scene, op_text, pipe, shown_derivatives
 from .verify import format_number
 
 
@@ -37,7 +37,8 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
     full = full_scene(g, at, out)  # the finished picture: values, edge values, adjoints
     values, edges, adjoint = full.values, full.edge_values, full.second
     label = full.second_label
-    symbolic = local_derivatives(g)
+    symbolic = shown_derivatives(g)
+    name = g.shown  # every node as it is shown (a gradient graph's x_bar)
     order = g.order()
 
     def frame(scene: Scene) -> tuple[str, graphviz.Digraph]:
@@ -55,13 +56,13 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
         known[n] = values[n]
         yield frame(Scene(values=dict(known), focus={n},
                     focus_edges={(a, n) for a in g.args(n)},
-                    caption=f"forward: {n} = {op_text(g, n)} = {format_number(values[n])}"))
+                    caption=f"forward: {name(n)} = {op_text(g, n)} = {format_number(values[n])}"))
     done: dict[str, Any] = {out: adjoint[out]}
     partial: dict[str, Any] = {}
     waiting = {n: sum(1 for m in g.nx.successors(n) if (n, m) in symbolic and m in adjoint)
                for n in order}
     yield frame(Scene(values=dict(known), second=dict(done), focus={out},
-                caption=f"backward: seed ∂{out}/∂{out} = 1"))
+                caption=f"backward: seed ∂{name(out)}/∂{name(out)} = 1"))
     for v in reversed(order):
         if v not in adjoint or g.attrs(v)["op"] == "input":
             continue
@@ -71,7 +72,8 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
         for a in dict.fromkeys(g.args(v)):
             if (a, v) not in symbolic:
                 continue
-            push = f"{label.format(a)} += {format_number(adjoint[v])} · {pretty(symbolic[(a, v)])}"
+            push = f"{label.format(name(a))} += {format_number(adjoint[v])} · " \
+                f"{pretty(symbolic[(a, v)])}"
             if (a, v) in edges:
                 part = adjoint[v] * edges[(a, v)]
                 partial[a] = partial[a] + part if a in partial else part
@@ -85,7 +87,7 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
         yield frame(Scene(values=dict(known), second=second, focus={v},
                     partial={a for a in partial if waiting[a] > 0},
                     focus_edges={(a, v) for a in g.args(v)},
-                    caption=f"backward: {label.format(v)} = {format_number(adjoint[v])}; "
+                    caption=f"backward: {label.format(name(v))} = {format_number(adjoint[v])}; "
                             + "; ".join(pushes)))
     final = {v: adjoint[v] for v in order if v in adjoint}
     yield frame(Scene(values=dict(known), second=final, caption="done: " + ", ".join(

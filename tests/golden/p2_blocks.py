@@ -182,18 +182,18 @@ def forward(w0, x0, w1, x1, w2):
             _forward_block, (w0, x0, w1, x1, w2), (),
             (np.result_type(w0, x0, w1, x1, w2),), 0)
         return f
-    t5 = w0 * x0 + w1 * x1 + w2
-    f = _sigmoid(t5, out=t5)
+    t1 = w0 * x0 + w1 * x1 + w2
+    f = _sigmoid(t1, out=t1)
     return f
 
 
 def _forward_block(w0, x0, w1, x1, w2, f):
     """forward on a block: its arrays written into f."""
-    t2 = np.multiply(w0, x0, out=_kept('_forward_block.t2', w0, x0))
-    t3 = np.multiply(w1, x1, out=_kept('_forward_block.t3', w1, x1))
-    t4 = np.add(t2, t3, out=_kept('_forward_block.t4', t2, w1, x1))
-    t5 = np.add(t4, w2, out=_kept('_forward_block.t5', t4, w2))
-    f = _sigmoid(t5, out=f)
+    t1 = np.multiply(w0, x0, out=_kept('_forward_block.t1', w0, x0))
+    t2 = np.multiply(w1, x1, out=_kept('_forward_block.t2', w1, x1))
+    t3 = np.add(t1, t2, out=_kept('_forward_block.t3', t1, w1, x1))
+    t4 = np.add(t3, w2, out=_kept('_forward_block.t4', t3, w2))
+    f = _sigmoid(t4, out=f)
 
 
 def value_and_grad(w0, x0, w1, x1, w2):
@@ -205,28 +205,28 @@ def value_and_grad(w0, x0, w1, x1, w2):
             (np.result_type(w0, x0, w1, x1, w2), np.result_type(w0, x0, w1, x1, w2), np.result_type(w0, x0, w1, x1, w2), np.result_type(w0, x0, w1, x1, w2), np.result_type(w0, x0, w1, x1, w2), np.result_type(w0, x0, w1, x1, w2)),
             0)
         return f, {'w0': w0_bar, 'x0': x0_bar, 'w1': w1_bar, 'x1': x1_bar, 'w2': w2_bar}
-    t5 = w0 * x0 + w1 * x1 + w2
-    f = _sigmoid(t5, out=t5)
-    t11 = f * (1.0 - f)
-    w1_bar = t11 * x1
-    x1_bar = t11 * w1
-    w0_bar = t11 * x0
-    x0_bar = t11 * w0
-    w2_bar = t11
+    t1 = w0 * x0 + w1 * x1 + w2
+    f = _sigmoid(t1, out=t1)
+    t2 = f * (1.0 - f)
+    w1_bar = t2 * x1
+    x1_bar = t2 * w1
+    w0_bar = t2 * x0
+    x0_bar = t2 * w0
+    w2_bar = t2
     return f, {'w0': w0_bar, 'x0': x0_bar, 'w1': w1_bar, 'x1': x1_bar, 'w2': w2_bar}
 
 
 def _value_and_grad_block(
     w0, x0, w1, x1, w2, f, w0_bar, x0_bar, w1_bar, x1_bar, w2_bar):
     """value_and_grad on a block: its arrays written into the outputs' slices."""
-    t2 = np.multiply(w0, x0, out=_kept('_value_and_grad_block.t2', w0, x0))
-    t3 = np.multiply(w1, x1, out=_kept('_value_and_grad_block.t3', w1, x1))
-    t4 = np.add(t2, t3, out=_kept('_value_and_grad_block.t4', t2, w1, x1))
-    t5 = np.add(t4, w2, out=_kept('_value_and_grad_block.t5', t4, w2))
-    f = _sigmoid(t5, out=f)
-    t10 = np.subtract(1.0, f, out=_kept('_value_and_grad_block.t10', f))
-    t11 = np.multiply(f, t10, out=w2_bar)
-    w1_bar = np.multiply(t11, x1, out=w1_bar)
-    x1_bar = np.multiply(t11, w1, out=x1_bar)
-    w0_bar = np.multiply(t11, x0, out=w0_bar)
-    x0_bar = np.multiply(t11, w0, out=x0_bar)
+    t1 = np.multiply(w0, x0, out=_kept('_value_and_grad_block.t1', w0, x0))
+    t2 = np.multiply(w1, x1, out=_kept('_value_and_grad_block.t2', w1, x1))
+    t3 = np.add(t1, t2, out=_kept('_value_and_grad_block.t3', t1, w1, x1))
+    t4 = np.add(t3, w2, out=_kept('_value_and_grad_block.t4', t3, w2))
+    f = _sigmoid(t4, out=f)
+    t5 = np.subtract(1.0, f, out=_kept('_value_and_grad_block.t5', f))
+    t6 = np.multiply(f, t5, out=w2_bar)
+    w1_bar = np.multiply(t6, x1, out=w1_bar)
+    x1_bar = np.multiply(t6, w1, out=x1_bar)
+    w0_bar = np.multiply(t6, x0, out=w0_bar)
+    x0_bar = np.multiply(t6, w0, out=x0_bar)

@@ -155,8 +155,8 @@ def forward(w0, x0, w1, x1, w2):
     if _fusable((w0, x0, w1, x1, w2), ()):  # big same-shaped float64 arrays: one loop
         (f,) = _fused(_forward_loop, (w0, x0, w1, x1, w2), (), 1, 0)
         return f
-    t5 = w0 * x0 + w1 * x1 + w2
-    f = _sigmoid(t5, out=t5)
+    t1 = w0 * x0 + w1 * x1 + w2
+    f = _sigmoid(t1, out=t1)
     return f
 
 
@@ -174,14 +174,14 @@ def value_and_grad(w0, x0, w1, x1, w2):
         (f, w0_bar, x0_bar, w1_bar, x1_bar, w2_bar) = _fused(
             _value_and_grad_loop, (w0, x0, w1, x1, w2), (), 6, 0)
         return f, {'w0': w0_bar, 'x0': x0_bar, 'w1': w1_bar, 'x1': x1_bar, 'w2': w2_bar}
-    t5 = w0 * x0 + w1 * x1 + w2
-    f = _sigmoid(t5, out=t5)
-    t11 = f * (1.0 - f)
-    w1_bar = t11 * x1
-    x1_bar = t11 * w1
-    w0_bar = t11 * x0
-    x0_bar = t11 * w0
-    w2_bar = t11
+    t1 = w0 * x0 + w1 * x1 + w2
+    f = _sigmoid(t1, out=t1)
+    t2 = f * (1.0 - f)
+    w1_bar = t2 * x1
+    x1_bar = t2 * w1
+    w0_bar = t2 * x0
+    x0_bar = t2 * w0
+    w2_bar = t2
     return f, {'w0': w0_bar, 'x0': x0_bar, 'w1': w1_bar, 'x1': x1_bar, 'w2': w2_bar}
 
 
@@ -193,9 +193,9 @@ def _value_and_grad_loop(
     for i in numba.prange(w0.size):
         f = 1.0 / (1.0 + np.exp(-(w0[i] * x0[i] + w1[i] * x1[i] + w2[i])))
         f_out[i] = f
-        t11 = f * (1.0 - f)
-        w2_bar_out[i] = t11
-        w1_bar_out[i] = t11 * x1[i]
-        x1_bar_out[i] = t11 * w1[i]
-        w0_bar_out[i] = t11 * x0[i]
-        x0_bar_out[i] = t11 * w0[i]
+        t1 = f * (1.0 - f)
+        w2_bar_out[i] = t1
+        w1_bar_out[i] = t1 * x1[i]
+        x1_bar_out[i] = t1 * w1[i]
+        w0_bar_out[i] = t1 * x0[i]
+        x0_bar_out[i] = t1 * w0[i]

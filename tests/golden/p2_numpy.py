@@ -93,20 +93,20 @@ _DECLARED = (('N',), ('N',), ('N',), ('N',), ('N',))
 def forward(w0, x0, w1, x1, w2):
     """The output value."""
     w0, x0, w1, x1, w2 = _inputs(_NAMES, _DECLARED, (w0, x0, w1, x1, w2))
-    t5 = w0 * x0 + w1 * x1 + w2
-    f = _sigmoid(t5, out=t5)
+    t1 = w0 * x0 + w1 * x1 + w2
+    f = _sigmoid(t1, out=t1)
     return f
 
 
 def value_and_grad(w0, x0, w1, x1, w2):
     """The output value and its gradient (reverse mode)."""
     w0, x0, w1, x1, w2 = _inputs(_NAMES, _DECLARED, (w0, x0, w1, x1, w2))
-    t5 = w0 * x0 + w1 * x1 + w2
-    f = _sigmoid(t5, out=t5)
-    t11 = f * (1.0 - f)
-    w1_bar = t11 * x1
-    x1_bar = t11 * w1
-    w0_bar = t11 * x0
-    x0_bar = t11 * w0
-    w2_bar = t11
+    t1 = w0 * x0 + w1 * x1 + w2
+    f = _sigmoid(t1, out=t1)
+    t2 = f * (1.0 - f)
+    w1_bar = t2 * x1
+    x1_bar = t2 * w1
+    w0_bar = t2 * x0
+    x0_bar = t2 * w0
+    w2_bar = t2
     return f, {'w0': w0_bar, 'x0': x0_bar, 'w1': w1_bar, 'x1': x1_bar, 'w2': w2_bar}

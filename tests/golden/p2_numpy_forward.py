@@ -93,24 +93,24 @@ _DECLARED = (('N',), ('N',), ('N',), ('N',), ('N',))
 def forward(w0, x0, w1, x1, w2):
     """The output value."""
     w0, x0, w1, x1, w2 = _inputs(_NAMES, _DECLARED, (w0, x0, w1, x1, w2))
-    t5 = w0 * x0 + w1 * x1 + w2
-    f = _sigmoid(t5, out=t5)
+    t1 = w0 * x0 + w1 * x1 + w2
+    f = _sigmoid(t1, out=t1)
     return f
 
 
 def value_and_grad(w0, x0, w1, x1, w2):
     """The output value and its gradient (forward mode)."""
     w0, x0, w1, x1, w2 = _inputs(_NAMES, _DECLARED, (w0, x0, w1, x1, w2))
-    t5 = w0 * x0 + w1 * x1 + w2
-    f = _sigmoid(t5, out=t5)
-    t11 = 1.0 - f
-    f_dot_w0 = t11 * (f * x0)
+    t1 = w0 * x0 + w1 * x1 + w2
+    f = _sigmoid(t1, out=t1)
+    t2 = 1.0 - f
+    f_dot_w0 = t2 * (f * x0)
     df_dw0 = f_dot_w0
-    f_dot_x0 = t11 * (f * w0)
+    f_dot_x0 = t2 * (f * w0)
     df_dx0 = f_dot_x0
-    f_dot_w1 = t11 * (f * x1)
+    f_dot_w1 = t2 * (f * x1)
     df_dw1 = f_dot_w1
-    f_dot_x1 = t11 * (f * w1)
+    f_dot_x1 = t2 * (f * w1)
     df_dx1 = f_dot_x1
-    df_dw2 = f * t11
+    df_dw2 = f * t2
     return f, {'w0': df_dw0, 'x0': df_dx0, 'w1': df_dw1, 'x1': df_dx1, 'w2': df_dw2}

@@ -135,10 +135,10 @@ def forward(x, labels, W1, b1, W2, b2, W3, b3):
     """The output value."""
     x, labels, W1, b1, W2, b2, W3, b3 = _inputs(_NAMES, _DECLARED, (
         x, labels, W1, b1, W2, b2, W3, b3))
-    t2 = x @ W1 + b1
-    h1 = np.tanh(t2, out=t2)
-    t5 = h1 @ W2 + b2
-    h2 = np.tanh(t5, out=t5)
+    t1 = x @ W1 + b1
+    h1 = np.tanh(t1, out=t1)
+    t2 = h1 @ W2 + b2
+    h2 = np.tanh(t2, out=t2)
     logits = h2 @ W3 + b3
     loss = _cross_entropy(logits, labels)
     return loss
@@ -149,30 +149,30 @@ def value_and_grad(x, labels, W1, b1, W2, b2, W3, b3):
     x, labels, W1, b1, W2, b2, W3, b3 = _inputs(_NAMES, _DECLARED, (
         x, labels, W1, b1, W2, b2, W3, b3))
     x, labels, W1, b1, W2, b2, W3, b3 = _one_dtype(x, labels, W1, b1, W2, b2, W3, b3)
-    t2 = x @ W1 + b1
-    h1 = np.tanh(t2, out=t2)
-    t5 = h1 @ W2 + b2
-    h2 = np.tanh(t5, out=t5)
+    t1 = x @ W1 + b1
+    h1 = np.tanh(t1, out=t1)
+    t2 = h1 @ W2 + b2
+    h2 = np.tanh(t2, out=t2)
     logits = h2 @ W3 + b3
     log_probs = _log_softmax(logits)
-    t9 = np.shape(logits)[0]
-    loss = -(np.sum(labels * log_probs) / t9)
-    t17 = np.exp(log_probs, out=log_probs)
-    t32 = np.multiply(t17, np.sum(labels, axis=-1, keepdims=True), out=log_probs)
-    t39 = np.subtract(t32, labels, out=log_probs)
-    logits_bar = np.multiply(t39, 1.0 / t9, out=log_probs)
+    t3 = np.shape(logits)[0]
+    loss = -(np.sum(labels * log_probs) / t3)
+    t4 = np.exp(log_probs, out=log_probs)
+    t5 = np.multiply(t4, np.sum(labels, axis=-1, keepdims=True), out=log_probs)
+    t6 = np.subtract(t5, labels, out=log_probs)
+    logits_bar = np.multiply(t6, 1.0 / t3, out=log_probs)
     b3_bar = np.sum(logits_bar, axis=0)
     h2_bar = logits_bar @ W3.T
     W3_bar = h2.T @ logits_bar
-    t26 = np.square(h2, out=t5)
-    t27 = np.subtract(1.0, t26, out=t5)
-    t5_bar = np.multiply(h2_bar, t27, out=h2_bar)
-    b2_bar = np.sum(t5_bar, axis=0)
-    h1_bar = t5_bar @ W2.T
-    W2_bar = h1.T @ t5_bar
-    t33 = np.square(h1, out=t2)
-    t34 = np.subtract(1.0, t33, out=t2)
-    t2_bar = np.multiply(h1_bar, t34, out=h1_bar)
-    b1_bar = np.sum(t2_bar, axis=0)
-    W1_bar = x.T @ t2_bar
+    t7 = np.square(h2, out=t2)
+    t8 = np.subtract(1.0, t7, out=t2)
+    t2_bar = np.multiply(h2_bar, t8, out=h2_bar)
+    b2_bar = np.sum(t2_bar, axis=0)
+    h1_bar = t2_bar @ W2.T
+    W2_bar = h1.T @ t2_bar
+    t9 = np.square(h1, out=t1)
+    t10 = np.subtract(1.0, t9, out=t1)
+    t1_bar = np.multiply(h1_bar, t10, out=h1_bar)
+    b1_bar = np.sum(t1_bar, axis=0)
+    W1_bar = x.T @ t1_bar
     return loss, {'W1': W1_bar, 'b1': b1_bar, 'W2': W2_bar, 'b2': b2_bar, 'W3': W3_bar, 'b3': b3_bar}

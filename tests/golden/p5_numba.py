@@ -178,15 +178,15 @@ def forward(x):
     """The output value."""
     x, = _inputs(_NAMES, _DECLARED, (x,))
     if _fusable((x,), ()):  # big same-shaped float64 arrays: one loop
-        (t14, t16) = _fused(_forward_loop, (x,), (), 0, 2)
-        f = t14 * 100.0 + t16
+        (t1, t2) = _fused(_forward_loop, (x,), (), 0, 2)
+        f = t1 * 100.0 + t2
         return f
     xs = x[:-1]
     xn = x[1:]
-    t5 = xs ** 2
-    t6 = np.subtract(xn, t5, out=t5)
-    t10 = 1.0 - xs
-    f = t6 @ t6 * 100.0 + t10 @ t10
+    t3 = xs ** 2
+    t4 = np.subtract(xn, t3, out=t3)
+    t5 = 1.0 - xs
+    f = t4 @ t4 * 100.0 + t5 @ t5
     return f
 
 
@@ -195,36 +195,36 @@ def _forward_loop(x, parts):
     """forward element by element: one pass over the arrays, on all cores;
     chunk k of _CHUNK elements adds up its parts of the sums in parts[:, k]."""
     for k in numba.prange(parts.shape[1]):
-        t14 = 0.0
-        t16 = 0.0
+        t1 = 0.0
+        t2 = 0.0
         for i in range(k * _CHUNK, min((k + 1) * _CHUNK, x.size)):
-            t5 = x[i] ** 2.0
-            t6 = x[min(i + 1, x.size - 1)] - t5
-            t10 = 1.0 - x[i]
-            t14 += t6 * t6 if i < x.size - 1 else 0.0
-            t16 += t10 * t10 if i < x.size - 1 else 0.0
-        parts[0, k] = t14
-        parts[1, k] = t16
+            t3 = x[i] ** 2.0
+            t4 = x[min(i + 1, x.size - 1)] - t3
+            t5 = 1.0 - x[i]
+            t1 += t4 * t4 if i < x.size - 1 else 0.0
+            t2 += t5 * t5 if i < x.size - 1 else 0.0
+        parts[0, k] = t1
+        parts[1, k] = t2
 
 
 def value_and_grad(x):
     """The output value and its gradient (reverse mode)."""
     x, = _inputs(_NAMES, _DECLARED, (x,))
     if _fusable((x,), ()):  # big same-shaped float64 arrays: one loop
-        (x_bar, t14, t16) = _fused(_value_and_grad_loop, (x,), (), 1, 2)
-        f = t14 * 100.0 + t16
+        (x_bar, t1, t2) = _fused(_value_and_grad_loop, (x,), (), 1, 2)
+        f = t1 * 100.0 + t2
         return f, {'x': x_bar}
     xs = x[:-1]
     xn = x[1:]
-    t5 = xs ** 2
-    t6 = np.subtract(xn, t5, out=t5)
-    t31 = np.empty_like(x)
-    t10 = np.subtract(1.0, xs, out=_zeros_around(t31, None, -1, 0))
-    f = t6 @ t6 * 100.0 + t10 @ t10
-    t6_bar = np.multiply(200.0, t6, out=t5)
-    t36 = np.add(t6_bar * xs, t10, out=t10)
-    xs_bar = np.multiply(t36, -2.0, out=t10)
-    x_bar = _add_slice(t31, t6_bar, 1, None, 0, out=t31)
+    t3 = xs ** 2
+    t4 = np.subtract(xn, t3, out=t3)
+    t5 = np.empty_like(x)
+    t6 = np.subtract(1.0, xs, out=_zeros_around(t5, None, -1, 0))
+    f = t4 @ t4 * 100.0 + t6 @ t6
+    t4_bar = np.multiply(200.0, t4, out=t3)
+    t7 = np.add(t4_bar * xs, t6, out=t6)
+    xs_bar = np.multiply(t7, -2.0, out=t6)
+    x_bar = _add_slice(t5, t4_bar, 1, None, 0, out=t5)
     return f, {'x': x_bar}
 
 
@@ -233,23 +233,23 @@ def _value_and_grad_loop(x, x_bar_out, parts):
     """value_and_grad element by element: one pass over the arrays, on all cores;
     chunk k of _CHUNK elements adds up its parts of the sums in parts[:, k]."""
     for k in numba.prange(parts.shape[1]):
-        t14 = 0.0
-        t16 = 0.0
+        t1 = 0.0
+        t2 = 0.0
         for i in range(k * _CHUNK, min((k + 1) * _CHUNK, x.size)):
-            t5_m1 = x[max(i - 1, 0)] ** 2.0
-            t5 = x[i] ** 2.0
-            t6_m1 = x[i] - t5_m1
-            t6 = x[min(i + 1, x.size - 1)] - t5
-            t10 = 1.0 - x[i]
-            t14 += t6 * t6 if i < x.size - 1 else 0.0
-            t16 += t10 * t10 if i < x.size - 1 else 0.0
-            t6_bar_m1 = 200.0 * t6_m1
-            t6_bar = 200.0 * t6
-            t34 = t6_bar * x[i]
-            t36 = t34 + t10
-            xs_bar = t36 * -2.0
-            t31 = xs_bar if i < x.size - 1 else 0.0
-            x_bar = t31 + (t6_bar_m1 if i >= 1 else 0.0)
+            t3_m1 = x[max(i - 1, 0)] ** 2.0
+            t3 = x[i] ** 2.0
+            t4_m1 = x[i] - t3_m1
+            t4 = x[min(i + 1, x.size - 1)] - t3
+            t5 = 1.0 - x[i]
+            t1 += t4 * t4 if i < x.size - 1 else 0.0
+            t2 += t5 * t5 if i < x.size - 1 else 0.0
+            t4_bar_m1 = 200.0 * t4_m1
+            t4_bar = 200.0 * t4
+            t6 = t4_bar * x[i]
+            t7 = t6 + t5
+            xs_bar = t7 * -2.0
+            t8 = xs_bar if i < x.size - 1 else 0.0
+            x_bar = t8 + (t4_bar_m1 if i >= 1 else 0.0)
             x_bar_out[i] = x_bar
-        parts[0, k] = t14
-        parts[1, k] = t16
+        parts[0, k] = t1
+        parts[1, k] = t2

@@ -119,10 +119,10 @@ def forward(x):
     x, = _inputs(_NAMES, _DECLARED, (x,))
     xs = x[:-1]
     xn = x[1:]
-    t5 = xs ** 2
-    t6 = np.subtract(xn, t5, out=t5)
-    t10 = 1.0 - xs
-    f = t6 @ t6 * 100.0 + t10 @ t10
+    t1 = xs ** 2
+    t2 = np.subtract(xn, t1, out=t1)
+    t3 = 1.0 - xs
+    f = t2 @ t2 * 100.0 + t3 @ t3
     return f
 
 
@@ -131,13 +131,13 @@ def value_and_grad(x):
     x, = _inputs(_NAMES, _DECLARED, (x,))
     xs = x[:-1]
     xn = x[1:]
-    t5 = xs ** 2
-    t6 = np.subtract(xn, t5, out=t5)
-    t31 = np.empty_like(x)
-    t10 = np.subtract(1.0, xs, out=_zeros_around(t31, None, -1, 0))
-    f = t6 @ t6 * 100.0 + t10 @ t10
-    t6_bar = np.multiply(200.0, t6, out=t5)
-    t36 = np.add(t6_bar * xs, t10, out=t10)
-    xs_bar = np.multiply(t36, -2.0, out=t10)
-    x_bar = _add_slice(t31, t6_bar, 1, None, 0, out=t31)
+    t1 = xs ** 2
+    t2 = np.subtract(xn, t1, out=t1)
+    t3 = np.empty_like(x)
+    t4 = np.subtract(1.0, xs, out=_zeros_around(t3, None, -1, 0))
+    f = t2 @ t2 * 100.0 + t4 @ t4
+    t2_bar = np.multiply(200.0, t2, out=t1)
+    t5 = np.add(t2_bar * xs, t4, out=t4)
+    xs_bar = np.multiply(t5, -2.0, out=t4)
+    x_bar = _add_slice(t3, t2_bar, 1, None, 0, out=t3)
     return f, {'x': x_bar}

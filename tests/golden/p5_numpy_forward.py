@@ -104,10 +104,10 @@ def forward(x):
     x, = _inputs(_NAMES, _DECLARED, (x,))
     xs = x[:-1]
     xn = x[1:]
-    t5 = xs ** 2
-    t6 = np.subtract(xn, t5, out=t5)
-    t10 = 1.0 - xs
-    f = t6 @ t6 * 100.0 + t10 @ t10
+    t1 = xs ** 2
+    t2 = np.subtract(xn, t1, out=t1)
+    t3 = 1.0 - xs
+    f = t2 @ t2 * 100.0 + t3 @ t3
     return f
 
 
@@ -116,17 +116,17 @@ def value_and_grad(x):
     x, = _inputs(_NAMES, _DECLARED, (x,))
     xs = x[:-1]
     xn = x[1:]
-    t5 = xs ** 2
-    t6 = np.subtract(xn, t5, out=t5)
-    t10 = 1.0 - xs
-    f = t6 @ t6 * 100.0 + t10 @ t10
+    t1 = xs ** 2
+    t2 = np.subtract(xn, t1, out=t1)
+    t3 = 1.0 - xs
+    f = t2 @ t2 * 100.0 + t3 @ t3
     x_dot = _basis(x)
     xs_dot = x_dot[..., :-1]
     xn_dot = x_dot[..., 1:]
-    t6_dot = xn_dot + -2.0 * (xs_dot * xs)
-    t10_dot = -xs_dot
-    t15_dot = 200.0 * (t6_dot @ t6)
-    t16_dot = 2.0 * (t10_dot @ t10)
-    f_dot = np.add(t15_dot, t16_dot, out=t15_dot)
+    t2_dot = xn_dot + -2.0 * (xs_dot * xs)
+    t3_dot = -xs_dot
+    t4_dot = 200.0 * (t2_dot @ t2)
+    t5_dot = 2.0 * (t3_dot @ t3)
+    f_dot = np.add(t4_dot, t5_dot, out=t4_dot)
     df_dx = _from_directions(f_dot, x)
     return f, {'x': df_dx}

@@ -197,44 +197,44 @@ def forward(x, z, m1, m2, ls1, ls2):
         w = _sigmoid(z)
         s1 = np.exp(ls1)
         s2 = np.exp(ls2)
-        t7 = -0.5 / s1 ** 2
-        t23 = w / s1
-        t29 = -0.5 / s2 ** 2
-        t30 = (1.0 - w) / s2
-        (t25,) = _in_blocks(_forward_block, (x,), (m1, m2, t7, t23, t29, t30), None, 1)
-        nll = -t25
+        t1 = -0.5 / s1 ** 2
+        t2 = w / s1
+        t3 = -0.5 / s2 ** 2
+        t4 = (1.0 - w) / s2
+        (t5,) = _in_blocks(_forward_block, (x,), (m1, m2, t1, t2, t3, t4), None, 1)
+        nll = -t5
         return nll
     w = _sigmoid(z)
     s1 = np.exp(ls1)
     s2 = np.exp(ls2)
-    t12 = (x - m1) ** 2 * (-0.5 / s1 ** 2)
-    t13 = np.exp(t12, out=t12)
-    t19 = (x - m2) ** 2 * (-0.5 / s2 ** 2)
-    t20 = np.exp(t19, out=t19)
-    t15 = np.multiply(t13, w / s1, out=t12)
-    t22 = np.multiply(t20, (1.0 - w) / s2, out=t19)
-    p = np.add(t15, t22, out=t12)
-    t24 = np.log(p, out=t12)
-    nll = -np.sum(t24)
+    t6 = (x - m1) ** 2 * (-0.5 / s1 ** 2)
+    t7 = np.exp(t6, out=t6)
+    t8 = (x - m2) ** 2 * (-0.5 / s2 ** 2)
+    t9 = np.exp(t8, out=t8)
+    t10 = np.multiply(t7, w / s1, out=t6)
+    t11 = np.multiply(t9, (1.0 - w) / s2, out=t8)
+    p = np.add(t10, t11, out=t6)
+    t12 = np.log(p, out=t6)
+    nll = -np.sum(t12)
     return nll
 
 
-def _forward_block(x, m1, m2, t7, t23, t29, t30):
+def _forward_block(x, m1, m2, t1, t2, t3, t4):
     """forward on a block: returns its parts of the sums."""
-    t4 = np.subtract(x, m1, out=_kept('_forward_block.t4', x))
+    t5 = np.subtract(x, m1, out=_kept('_forward_block.t5', x))
     t6 = np.subtract(x, m2, out=_kept('_forward_block.t6', x))
-    t3 = np.square(t4, out=t4)
-    t12 = np.multiply(t3, t7, out=t4)
-    t13 = np.exp(t12, out=t4)
-    t15 = np.multiply(t13, t23, out=t4)
-    t27 = np.square(t6, out=t6)
-    t19 = np.multiply(t27, t29, out=t6)
-    t20 = np.exp(t19, out=t6)
-    t22 = np.multiply(t20, t30, out=t6)
-    p = np.add(t15, t22, out=t4)
-    t24 = np.log(p, out=t4)
-    t25 = np.sum(t24)
-    return t25,  # a tuple
+    t7 = np.square(t5, out=t5)
+    t8 = np.multiply(t7, t1, out=t5)
+    t9 = np.exp(t8, out=t5)
+    t10 = np.multiply(t9, t2, out=t5)
+    t11 = np.square(t6, out=t6)
+    t12 = np.multiply(t11, t3, out=t6)
+    t13 = np.exp(t12, out=t6)
+    t14 = np.multiply(t13, t4, out=t6)
+    p = np.add(t10, t14, out=t5)
+    t15 = np.log(p, out=t5)
+    t16 = np.sum(t15)
+    return t16,  # a tuple
 
 
 def value_and_grad(x, z, m1, m2, ls1, ls2):
@@ -245,96 +245,96 @@ def value_and_grad(x, z, m1, m2, ls1, ls2):
         w = _sigmoid(z)
         s1 = np.exp(ls1)
         s2 = np.exp(ls2)
-        t5 = s1 ** 2
-        t7 = -0.5 / t5
-        t23 = w / s1
-        t17 = 1.0 - w
-        t28 = s2 ** 2
-        t29 = -0.5 / t28
-        t30 = t17 / s2
-        t38 = 1.0 / s2
-        t40 = t17 / t28
-        t75 = t30 * t29
-        t47 = 0.5 / t28 ** 2
-        t54 = 1.0 / s1
-        t57 = w / t5
-        t96 = t23 * t7
-        t63 = 0.5 / t5 ** 2
-        t77 = w * t17
-        (t25, t70, t81, t91, t100, t108, t110) = _in_blocks(
-            _value_and_grad_block, (x,), (m1, m2, t7, t23, t29, t30), None, 7)
-        nll = -t25
-        t86 = t81 * t30 * t47 * s2 * 2.0
-        t104 = t100 * t23 * t63 * s1 * 2.0
-        m2_bar = t108 * t75 * 2.0
-        m1_bar = t110 * t96 * 2.0
-        s2_bar = t70 * t40 - t86
+        t1 = s1 ** 2
+        t2 = -0.5 / t1
+        t3 = w / s1
+        t4 = 1.0 - w
+        t5 = s2 ** 2
+        t6 = -0.5 / t5
+        t7 = t4 / s2
+        t8 = 1.0 / s2
+        t9 = t4 / t5
+        t10 = t7 * t6
+        t11 = 0.5 / t5 ** 2
+        t12 = 1.0 / s1
+        t13 = w / t1
+        t14 = t3 * t2
+        t15 = 0.5 / t1 ** 2
+        t16 = w * t4
+        (t17, t18, t19, t20, t21, t22, t23) = _in_blocks(
+            _value_and_grad_block, (x,), (m1, m2, t2, t3, t6, t7), None, 7)
+        nll = -t17
+        t24 = t19 * t7 * t11 * s2 * 2.0
+        t25 = t21 * t3 * t15 * s1 * 2.0
+        m2_bar = t22 * t10 * 2.0
+        m1_bar = t23 * t14 * 2.0
+        s2_bar = t18 * t9 - t24
         ls2_bar = s2_bar * s2
-        s1_bar = t91 * t57 - t104
+        s1_bar = t20 * t13 - t25
         ls1_bar = s1_bar * s1
-        w_bar = t70 * t38 - t91 * t54
-        z_bar = w_bar * t77
+        w_bar = t18 * t8 - t20 * t12
+        z_bar = w_bar * t16
         return nll, {'z': z_bar, 'm1': m1_bar, 'm2': m2_bar, 'ls1': ls1_bar, 'ls2': ls2_bar}
     w = _sigmoid(z)
     s1 = np.exp(ls1)
     s2 = np.exp(ls2)
-    t5 = s1 ** 2
-    t7 = -0.5 / t5
-    t23 = w / s1
-    t17 = 1.0 - w
-    t28 = s2 ** 2
-    t29 = -0.5 / t28
-    t30 = t17 / s2
-    t12 = (x - m1) ** 2 * t7
-    t13 = np.exp(t12, out=t12)
-    t19 = (x - m2) ** 2 * t29
-    t20 = np.exp(t19, out=t19)
-    t15 = t13 * t23
-    p = np.add(t15, t20 * t30, out=t15)
-    t90 = np.divide(t13, p, out=t12)
-    t68 = np.divide(t20, p, out=t19)
-    t24 = np.log(p, out=t15)
-    nll = -np.sum(t24)
-    t70 = np.sum(t68, axis=0)
-    t91 = np.sum(t90, axis=0)
-    w_bar = t70 * (1.0 / s2) - t91 * (1.0 / s1)
-    z_bar = w_bar * (w * t17)
-    t78 = np.subtract(x, m2, out=t15)
-    m2_bar = t68 @ t78 * (t30 * t29) * 2.0
-    t79 = np.square(t78, out=t15)
-    t85 = t68 @ t79 * t30 * (0.5 / t28 ** 2) * s2
-    s2_bar = t70 * (t17 / t28) - t85 * 2.0
+    t1 = s1 ** 2
+    t2 = -0.5 / t1
+    t3 = w / s1
+    t4 = 1.0 - w
+    t5 = s2 ** 2
+    t6 = -0.5 / t5
+    t7 = t4 / s2
+    t26 = (x - m1) ** 2 * t2
+    t27 = np.exp(t26, out=t26)
+    t28 = (x - m2) ** 2 * t6
+    t29 = np.exp(t28, out=t28)
+    t30 = t27 * t3
+    p = np.add(t30, t29 * t7, out=t30)
+    t31 = np.divide(t27, p, out=t26)
+    t32 = np.divide(t29, p, out=t28)
+    t33 = np.log(p, out=t30)
+    nll = -np.sum(t33)
+    t18 = np.sum(t32, axis=0)
+    t20 = np.sum(t31, axis=0)
+    w_bar = t18 * (1.0 / s2) - t20 * (1.0 / s1)
+    z_bar = w_bar * (w * t4)
+    t34 = np.subtract(x, m2, out=t30)
+    m2_bar = t32 @ t34 * (t7 * t6) * 2.0
+    t35 = np.square(t34, out=t30)
+    t36 = t32 @ t35 * t7 * (0.5 / t5 ** 2) * s2
+    s2_bar = t18 * (t4 / t5) - t36 * 2.0
     ls2_bar = s2_bar * s2
-    t80 = np.subtract(x, m1, out=t15)
-    m1_bar = t90 @ t80 * (t23 * t7) * 2.0
-    t87 = np.square(t80, out=t15)
-    t103 = t90 @ t87 * t23 * (0.5 / t5 ** 2) * s1
-    s1_bar = t91 * (w / t5) - t103 * 2.0
+    t37 = np.subtract(x, m1, out=t30)
+    m1_bar = t31 @ t37 * (t3 * t2) * 2.0
+    t38 = np.square(t37, out=t30)
+    t39 = t31 @ t38 * t3 * (0.5 / t1 ** 2) * s1
+    s1_bar = t20 * (w / t1) - t39 * 2.0
     ls1_bar = s1_bar * s1
     return nll, {'z': z_bar, 'm1': m1_bar, 'm2': m2_bar, 'ls1': ls1_bar, 'ls2': ls2_bar}
 
 
-def _value_and_grad_block(x, m1, m2, t7, t23, t29, t30):
+def _value_and_grad_block(x, m1, m2, t1, t2, t3, t4):
     """value_and_grad on a block: returns its parts of the sums."""
-    t4 = np.subtract(x, m1, out=_kept('_value_and_grad_block.t4', x))
+    t5 = np.subtract(x, m1, out=_kept('_value_and_grad_block.t5', x))
     t6 = np.subtract(x, m2, out=_kept('_value_and_grad_block.t6', x))
-    t3 = np.square(t4, out=_kept('_value_and_grad_block.t3', t4))
-    t12 = np.multiply(t3, t7, out=_kept('_value_and_grad_block.t12', t3))
+    t7 = np.square(t5, out=_kept('_value_and_grad_block.t7', t5))
+    t8 = np.multiply(t7, t1, out=_kept('_value_and_grad_block.t8', t7))
+    t9 = np.exp(t8, out=t8)
+    t10 = np.multiply(t9, t2, out=_kept('_value_and_grad_block.t10', t9))
+    t11 = np.square(t6, out=_kept('_value_and_grad_block.t11', t6))
+    t12 = np.multiply(t11, t3, out=_kept('_value_and_grad_block.t12', t11))
     t13 = np.exp(t12, out=t12)
-    t15 = np.multiply(t13, t23, out=_kept('_value_and_grad_block.t15', t13))
-    t27 = np.square(t6, out=_kept('_value_and_grad_block.t27', t6))
-    t19 = np.multiply(t27, t29, out=_kept('_value_and_grad_block.t19', t27))
-    t20 = np.exp(t19, out=t19)
-    t22 = np.multiply(t20, t30, out=_kept('_value_and_grad_block.t22', t20))
-    p = np.add(t15, t22, out=t15)
-    t24 = np.log(p, out=t22)
-    t25 = np.sum(t24)
-    t68 = np.divide(t20, p, out=t19)
-    t70 = np.sum(t68, axis=0)
-    t81 = t68 @ t27
-    t90 = np.divide(t13, p, out=t12)
-    t91 = np.sum(t90, axis=0)
-    t100 = t90 @ t3
-    t108 = t68 @ t6
-    t110 = t90 @ t4
-    return t25, t70, t81, t91, t100, t108, t110
+    t14 = np.multiply(t13, t4, out=_kept('_value_and_grad_block.t14', t13))
+    p = np.add(t10, t14, out=t10)
+    t15 = np.log(p, out=t14)
+    t16 = np.sum(t15)
+    t17 = np.divide(t13, p, out=t12)
+    t18 = np.sum(t17, axis=0)
+    t19 = t17 @ t11
+    t20 = np.divide(t9, p, out=t8)
+    t21 = np.sum(t20, axis=0)
+    t22 = t20 @ t7
+    t23 = t17 @ t6
+    t24 = t20 @ t5
+    return t16, t18, t19, t21, t22, t23, t24

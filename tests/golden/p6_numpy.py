@@ -111,15 +111,15 @@ def forward(x, z, m1, m2, ls1, ls2):
     w = _sigmoid(z)
     s1 = np.exp(ls1)
     s2 = np.exp(ls2)
-    t12 = (x - m1) ** 2 * (-0.5 / s1 ** 2)
-    t13 = np.exp(t12, out=t12)
-    t19 = (x - m2) ** 2 * (-0.5 / s2 ** 2)
-    t20 = np.exp(t19, out=t19)
-    t15 = np.multiply(t13, w / s1, out=t12)
-    t22 = np.multiply(t20, (1.0 - w) / s2, out=t19)
-    p = np.add(t15, t22, out=t12)
-    t24 = np.log(p, out=t12)
-    nll = -np.sum(t24)
+    t1 = (x - m1) ** 2 * (-0.5 / s1 ** 2)
+    t2 = np.exp(t1, out=t1)
+    t3 = (x - m2) ** 2 * (-0.5 / s2 ** 2)
+    t4 = np.exp(t3, out=t3)
+    t5 = np.multiply(t2, w / s1, out=t1)
+    t6 = np.multiply(t4, (1.0 - w) / s2, out=t3)
+    p = np.add(t5, t6, out=t1)
+    t7 = np.log(p, out=t1)
+    nll = -np.sum(t7)
     return nll
 
 
@@ -130,37 +130,37 @@ def value_and_grad(x, z, m1, m2, ls1, ls2):
     w = _sigmoid(z)
     s1 = np.exp(ls1)
     s2 = np.exp(ls2)
-    t5 = s1 ** 2
-    t7 = -0.5 / t5
-    t23 = w / s1
-    t17 = 1.0 - w
-    t28 = s2 ** 2
-    t29 = -0.5 / t28
-    t30 = t17 / s2
-    t12 = (x - m1) ** 2 * t7
-    t13 = np.exp(t12, out=t12)
-    t19 = (x - m2) ** 2 * t29
-    t20 = np.exp(t19, out=t19)
-    t15 = t13 * t23
-    p = np.add(t15, t20 * t30, out=t15)
-    t90 = np.divide(t13, p, out=t12)
-    t68 = np.divide(t20, p, out=t19)
-    t24 = np.log(p, out=t15)
-    nll = -np.sum(t24)
-    t70 = np.sum(t68, axis=0)
-    t91 = np.sum(t90, axis=0)
-    w_bar = t70 * (1.0 / s2) - t91 * (1.0 / s1)
-    z_bar = w_bar * (w * t17)
-    t78 = np.subtract(x, m2, out=t15)
-    m2_bar = t68 @ t78 * (t30 * t29) * 2.0
-    t79 = np.square(t78, out=t15)
-    t85 = t68 @ t79 * t30 * (0.5 / t28 ** 2) * s2
-    s2_bar = t70 * (t17 / t28) - t85 * 2.0
+    t1 = s1 ** 2
+    t2 = -0.5 / t1
+    t3 = w / s1
+    t4 = 1.0 - w
+    t5 = s2 ** 2
+    t6 = -0.5 / t5
+    t7 = t4 / s2
+    t8 = (x - m1) ** 2 * t2
+    t9 = np.exp(t8, out=t8)
+    t10 = (x - m2) ** 2 * t6
+    t11 = np.exp(t10, out=t10)
+    t12 = t9 * t3
+    p = np.add(t12, t11 * t7, out=t12)
+    t13 = np.divide(t9, p, out=t8)
+    t14 = np.divide(t11, p, out=t10)
+    t15 = np.log(p, out=t12)
+    nll = -np.sum(t15)
+    t16 = np.sum(t14, axis=0)
+    t17 = np.sum(t13, axis=0)
+    w_bar = t16 * (1.0 / s2) - t17 * (1.0 / s1)
+    z_bar = w_bar * (w * t4)
+    t18 = np.subtract(x, m2, out=t12)
+    m2_bar = t14 @ t18 * (t7 * t6) * 2.0
+    t19 = np.square(t18, out=t12)
+    t20 = t14 @ t19 * t7 * (0.5 / t5 ** 2) * s2
+    s2_bar = t16 * (t4 / t5) - t20 * 2.0
     ls2_bar = s2_bar * s2
-    t80 = np.subtract(x, m1, out=t15)
-    m1_bar = t90 @ t80 * (t23 * t7) * 2.0
-    t87 = np.square(t80, out=t15)
-    t103 = t90 @ t87 * t23 * (0.5 / t5 ** 2) * s1
-    s1_bar = t91 * (w / t5) - t103 * 2.0
+    t21 = np.subtract(x, m1, out=t12)
+    m1_bar = t13 @ t21 * (t3 * t2) * 2.0
+    t22 = np.square(t21, out=t12)
+    t23 = t13 @ t22 * t3 * (0.5 / t1 ** 2) * s1
+    s1_bar = t17 * (w / t1) - t23 * 2.0
     ls1_bar = s1_bar * s1
     return nll, {'z': z_bar, 'm1': m1_bar, 'm2': m2_bar, 'ls1': ls1_bar, 'ls2': ls2_bar}

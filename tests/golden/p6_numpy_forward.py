@@ -140,15 +140,15 @@ def forward(x, z, m1, m2, ls1, ls2):
     w = _sigmoid(z)
     s1 = np.exp(ls1)
     s2 = np.exp(ls2)
-    t12 = (x - m1) ** 2 * (-0.5 / s1 ** 2)
-    t13 = np.exp(t12, out=t12)
-    t19 = (x - m2) ** 2 * (-0.5 / s2 ** 2)
-    t20 = np.exp(t19, out=t19)
-    t15 = np.multiply(t13, w / s1, out=t12)
-    t22 = np.multiply(t20, (1.0 - w) / s2, out=t19)
-    p = np.add(t15, t22, out=t12)
-    t24 = np.log(p, out=t12)
-    nll = -np.sum(t24)
+    t1 = (x - m1) ** 2 * (-0.5 / s1 ** 2)
+    t2 = np.exp(t1, out=t1)
+    t3 = (x - m2) ** 2 * (-0.5 / s2 ** 2)
+    t4 = np.exp(t3, out=t3)
+    t5 = np.multiply(t2, w / s1, out=t1)
+    t6 = np.multiply(t4, (1.0 - w) / s2, out=t3)
+    p = np.add(t5, t6, out=t1)
+    t7 = np.log(p, out=t1)
+    nll = -np.sum(t7)
     return nll
 
 
@@ -159,64 +159,64 @@ def value_and_grad(x, z, m1, m2, ls1, ls2):
     w = _sigmoid(z)
     s1 = np.exp(ls1)
     s2 = np.exp(ls2)
-    t5 = s1 ** 2
-    t7 = -0.5 / t5
-    t12 = (x - m1) ** 2 * t7
-    t13 = np.exp(t12)
-    t23 = w / s1
-    t15 = t13 * t23
-    t17 = 1.0 - w
-    t28 = s2 ** 2
-    t29 = -0.5 / t28
-    t19 = (x - m2) ** 2 * t29
-    t20 = np.exp(t19)
-    t30 = t17 / s2
-    t22 = t20 * t30
-    p = t15 + t22
-    t24 = np.log(p)
-    nll = -np.sum(t24)
+    t1 = s1 ** 2
+    t2 = -0.5 / t1
+    t3 = (x - m1) ** 2 * t2
+    t4 = np.exp(t3)
+    t5 = w / s1
+    t6 = t4 * t5
+    t7 = 1.0 - w
+    t8 = s2 ** 2
+    t9 = -0.5 / t8
+    t10 = (x - m2) ** 2 * t9
+    t11 = np.exp(t10)
+    t12 = t7 / s2
+    t13 = t11 * t12
+    p = t6 + t13
+    t14 = np.log(p)
+    nll = -np.sum(t14)
     z_dot_z = _basis(z)
-    t35 = w * t17
-    t23_dot_z = z_dot_z * (t35 * (1.0 / s1))
-    t15_dot_z = _spread(_lift(t23_dot_z, 1) * t13, t15)
-    t30_dot_z = -(z_dot_z * (t35 * (1.0 / s2)))
-    t22_dot_z = _spread(_lift(t30_dot_z, 1) * t20, t22)
-    p_dot_z = t15_dot_z + t22_dot_z
-    t25_dot_z = np.sum(p_dot_z / p, axis=(-1,))
-    nll_dot_z = np.negative(t25_dot_z, out=t25_dot_z)
+    t15 = w * t7
+    t5_dot_z = z_dot_z * (t15 * (1.0 / s1))
+    t6_dot_z = _spread(_lift(t5_dot_z, 1) * t4, t6)
+    t12_dot_z = -(z_dot_z * (t15 * (1.0 / s2)))
+    t13_dot_z = _spread(_lift(t12_dot_z, 1) * t11, t13)
+    p_dot_z = t6_dot_z + t13_dot_z
+    t16_dot_z = np.sum(p_dot_z / p, axis=(-1,))
+    nll_dot_z = np.negative(t16_dot_z, out=t16_dot_z)
     dnll_dz = _from_directions(nll_dot_z, z)
     m1_dot_m1 = _basis(m1)
-    t75 = np.subtract(x, m1, out=t24)
-    t4_dot_m1 = _spread(-_lift(m1_dot_m1, 1), t75)
-    t60 = np.sum(t4_dot_m1 * t75 * t13 / p, axis=(-1,))
-    t25_dot_m1 = np.multiply(t60, t23 * t7 * 2.0, out=t60)
-    nll_dot_m1 = np.negative(t25_dot_m1, out=t60)
+    t17 = np.subtract(x, m1, out=t14)
+    t18_dot_m1 = _spread(-_lift(m1_dot_m1, 1), t17)
+    t19 = np.sum(t18_dot_m1 * t17 * t4 / p, axis=(-1,))
+    t16_dot_m1 = np.multiply(t19, t5 * t2 * 2.0, out=t19)
+    nll_dot_m1 = np.negative(t16_dot_m1, out=t19)
     dnll_dm1 = _from_directions(nll_dot_m1, m1)
     m2_dot_m2 = _basis(m2)
-    t96 = x - m2
-    t6_dot_m2 = _spread(-_lift(m2_dot_m2, 1), t96)
-    t72 = np.sum(t6_dot_m2 * t96 * t20 / p, axis=(-1,))
-    t25_dot_m2 = np.multiply(t72, t30 * t29 * 2.0, out=t72)
-    nll_dot_m2 = np.negative(t25_dot_m2, out=t72)
+    t20 = x - m2
+    t21_dot_m2 = _spread(-_lift(m2_dot_m2, 1), t20)
+    t22 = np.sum(t21_dot_m2 * t20 * t11 / p, axis=(-1,))
+    t16_dot_m2 = np.multiply(t22, t12 * t9 * 2.0, out=t22)
+    nll_dot_m2 = np.negative(t16_dot_m2, out=t22)
     dnll_dm2 = _from_directions(nll_dot_m2, m2)
     ls1_dot_ls1 = _basis(ls1)
-    t79 = 0.5 / t5 ** 2 * (s1 * s1) * 2.0
-    t7_dot_ls1 = ls1_dot_ls1 * t79
-    t12_dot_ls1 = _spread(_lift(t7_dot_ls1, 1) * t75 ** 2, t12)
-    t13_dot_ls1 = t12_dot_ls1 * t13
-    t23_dot_ls1 = np.negative(ls1_dot_ls1 * (s1 * (w / t5)), out=t7_dot_ls1)
-    t15_dot_ls1 = _spread(t13_dot_ls1 * t23 + _lift(t23_dot_ls1, 1) * t13, t15)
-    t25_dot_ls1 = np.sum(t15_dot_ls1 / p, axis=(-1,))
-    nll_dot_ls1 = np.negative(t25_dot_ls1, out=t25_dot_ls1)
+    t23 = 0.5 / t1 ** 2 * (s1 * s1) * 2.0
+    t2_dot_ls1 = ls1_dot_ls1 * t23
+    t3_dot_ls1 = _spread(_lift(t2_dot_ls1, 1) * t17 ** 2, t3)
+    t4_dot_ls1 = t3_dot_ls1 * t4
+    t5_dot_ls1 = np.negative(ls1_dot_ls1 * (s1 * (w / t1)), out=t2_dot_ls1)
+    t6_dot_ls1 = _spread(t4_dot_ls1 * t5 + _lift(t5_dot_ls1, 1) * t4, t6)
+    t16_dot_ls1 = np.sum(t6_dot_ls1 / p, axis=(-1,))
+    nll_dot_ls1 = np.negative(t16_dot_ls1, out=t16_dot_ls1)
     dnll_dls1 = _from_directions(nll_dot_ls1, ls1)
     ls2_dot_ls2 = _basis(ls2)
-    t99 = 0.5 / t28 ** 2 * (s2 * s2) * 2.0
-    t29_dot_ls2 = ls2_dot_ls2 * t99
-    t19_dot_ls2 = _spread(_lift(t29_dot_ls2, 1) * t96 ** 2, t19)
-    t20_dot_ls2 = t19_dot_ls2 * t20
-    t30_dot_ls2 = np.negative(ls2_dot_ls2 * (s2 * (t17 / t28)), out=t29_dot_ls2)
-    t22_dot_ls2 = _spread(t20_dot_ls2 * t30 + _lift(t30_dot_ls2, 1) * t20, t22)
-    t25_dot_ls2 = np.sum(t22_dot_ls2 / p, axis=(-1,))
-    nll_dot_ls2 = np.negative(t25_dot_ls2, out=t25_dot_ls2)
+    t24 = 0.5 / t8 ** 2 * (s2 * s2) * 2.0
+    t9_dot_ls2 = ls2_dot_ls2 * t24
+    t10_dot_ls2 = _spread(_lift(t9_dot_ls2, 1) * t20 ** 2, t10)
+    t11_dot_ls2 = t10_dot_ls2 * t11
+    t12_dot_ls2 = np.negative(ls2_dot_ls2 * (s2 * (t7 / t8)), out=t9_dot_ls2)
+    t13_dot_ls2 = _spread(t11_dot_ls2 * t12 + _lift(t12_dot_ls2, 1) * t11, t13)
+    t16_dot_ls2 = np.sum(t13_dot_ls2 / p, axis=(-1,))
+    nll_dot_ls2 = np.negative(t16_dot_ls2, out=t16_dot_ls2)
     dnll_dls2 = _from_directions(nll_dot_ls2, ls2)
     return nll, {'z': dnll_dz, 'm1': dnll_dm1, 'm2': dnll_dm2, 'ls1': dnll_dls1, 'ls2': dnll_dls2}

@@ -1,0 +1,80 @@
+"""Names in emitted source: each node's, safe and distinct (``Namer``), and the
+temporaries numbered t1, t2, ... as printed (``numbered``), never while graphs are built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..ir.graph import Graph
+
+
+class Namer:
+    """Maps node names to distinct, safe Python identifiers, deterministically, none
+    of them in ``taken`` (the reserved names among them); a node in ``shown`` is
+    named like the name it is shown as."""
+
+    def __init__(self, taken: Iterable[str], shown: dict[str, str] | None = None):
+        self.taken = set(taken)
+        self.shown = shown or {}
+        self.names: dict[str, str] = {}
+
+    def __call__(self, node: str) -> str:
+        if node not in self.names:
+            self.names[node] = self.fresh(self.base(node))
+        return self.names[node]
+
+    def base(self, node: str) -> str:
+        """The name node ``node`` is shown as, that names made for it start from."""
+        return self.shown.get(node, node)
+
+    def fresh(self, text: str) -> str:
+        """A new identifier like ``text`` for a value that is no node (``like``)."""
+        if text.isascii() and text.isidentifier() and not text.startswith("__"):
+            base = text  # the common case, without the regular expression
+        else:
+            base = re.sub(r"[^0-9A-Za-z_]", "_", text) or "v"
+            if base[0].isdigit() or base.startswith("__"):
+                base = "v" + base
+        name, k = base, 0
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
+
+
+_TEMP_WORD = re.compile(r"\b(t[0-9]+)(_\w+)?\b")
+"""A word of source that is a name like those the graph generates for temporaries
+(``Graph.add``), or made from one (``t6_bar``, ``t5_m1``)."""
+
+
+def numbered(source: str, graphs: list[Graph], namer: Namer) -> str:
+    """``source`` with its temporaries renamed t1, t2, ... in the order they first
+    appear, skipping numbers other names take: the graph's counter leaves gaps where
+    nodes were folded or rewritten away, and the names a user gave stay as they are.
+    A temporary is a temp node of ``graphs`` named by its generated name, by ``namer``
+    or, not named there, by a kernel's namer (a name ``namer`` never gave); names made
+    from one (its adjoint ``t6_bar``) follow it."""
+    nodes = [h.node_data() for h in graphs]
+
+    def temp(word: str) -> bool:  # a temp node's generated name, which names it here
+        named = namer.names.get(word)
+        return (named == word or named is None and word not in namer.taken) and \
+            any(word in d and d[word]["temp"] for d in nodes)
+    parts = _TEMP_WORD.split(source)  # text, name, what follows it (or None), text, ...
+    words = parts[1::3]
+    found = dict.fromkeys(w for w in dict.fromkeys(words) if temp(w))
+    if not found:
+        return source
+    taken = set(words) - found.keys()  # names, and names others are made from, that stay
+    new, k = {}, 0
+    for old in found:
+        k += 1
+        while f"t{k}" in taken:
+            k += 1
+        new[old] = f"t{k}"
+    parts[1::3] = [new.get(w, w) for w in words]
+    parts[2::3] = [s or "" for s in parts[2::3]]
+    return "".join(parts)
