@@ -147,7 +147,7 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
 
     ``wrt`` defaults to every input; ``mode`` is ``"reverse"`` or ``"forward"``.
     ``optimize=False`` turns every pass but dead-node removal off; ``passes`` picks
-    them by name (see ``graphc.passes.PASSES``). The forward graph is rewritten first
+    them by name (see ``graphc.optimize.passes.PASSES``). The forward graph is rewritten first
     (numerically stable forms, folding), then differentiated, then optimized again.
     ``backend`` prints it (``graphc.backend.BACKENDS``): ``"numpy"``, whole-array lines
     with memory planned; ``"numba"``, a function whose every op is elementwise, or a
