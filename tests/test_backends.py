@@ -10,7 +10,7 @@ import pytest
 from conftest import EXAMPLES
 
 import graphc as gc
-from graphc.backend import BACKENDS, backend_named, blocks
+from graphc.backend import BACKENDS, backend_named, blocks, loops
 from graphc.backend.base import RESERVED, Backend
 from graphc.cli import main
 
@@ -79,9 +79,30 @@ def test_the_cli_takes_a_backend(tmp_path, capsys):
     assert "'numpy', 'numba', 'blocks'" in err
 
 
-@pytest.mark.parametrize("name", [
-    "blocks", pytest.param("numba", marks=[pytest.mark.slow, pytest.mark.skipif(
-        not HAVE_NUMBA, reason="numba is not installed")])])
+NUMBA = [pytest.mark.slow, pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")]
+NAMED = ["blocks", pytest.param("numba", marks=NUMBA)]
+
+
+@pytest.mark.parametrize("name, module", [("blocks", blocks),
+                                          pytest.param("numba", loops, marks=NUMBA)])
+def test_gradients_over_the_limit_get_no_kernel(name, module, monkeypatch):
+    """numba's compile time grows faster than a loop's size, and planning block kernels
+    costs about four times the NumPy code's compile: past the backend's LIMIT nodes the
+    NumPy code runs, with a warning, and the values are the same."""
+    g = gc.parse("c = a + b\nd = b + 1\ne = c * d")
+    assert gc.compile(g, backend=name).source != gc.compile(g).source
+    monkeypatch.setattr(module, "LIMIT", 10)
+    with pytest.warns(UserWarning, match=f"'{name}': the gradient has 11 nodes, over 10"):
+        fn = gc.compile(g, backend=name)
+    assert fn.source == gc.compile(g).source
+    a, b = np.linspace(-1.0, 1.0, BIG), np.linspace(0.5, 2.0, BIG)
+    (value, grads), (want, wgrads) = fn(a, b), gc.compile(g)(a, b)
+    np.testing.assert_array_equal(value, want)
+    for w in wgrads:
+        np.testing.assert_array_equal(grads[w], wgrads[w])
+
+
+@pytest.mark.parametrize("name", NAMED)
 @pytest.mark.parametrize("text", TEXTS)
 def test_each_backend_computes_what_numpy_computes(name, text):
     g = gc.parse(text)

@@ -210,16 +210,3 @@ def test_declared_shapes_split_too(declared: str):
     at["b"] = at["b"].astype(np.float32)
     _assert_same(split(**at), whole(**at))
 
-
-def test_gradients_over_the_limit_get_no_blocks(monkeypatch):
-    """Planning block kernels costs about four times the NumPy code's compile time:
-    past blocks.LIMIT nodes the NumPy code runs, with a warning, and the values are the
-    same (a 127,000-node graph compiles in the NumPy code's 7 s, not 27 s)."""
-    g = gc.parse("c = a + b\nd = b + 1\ne = c * d")
-    assert "_in_blocks(" in gc.compile(g, backend="blocks").source
-    monkeypatch.setattr(blocks, "LIMIT", 10)
-    with pytest.warns(UserWarning, match="'blocks': the gradient has 11 nodes, over 10"):
-        fn = gc.compile(g, backend="blocks")
-    assert fn.source == gc.compile(g).source
-    a, b = np.linspace(-1.0, 1.0, BIG), np.linspace(0.5, 2.0, BIG)
-    _assert_same(fn(a, b), gc.compile(g)(a, b))

@@ -278,20 +278,6 @@ def test_a_loop_reuses_its_outputs_memory_once_they_are_dropped():
     np.testing.assert_array_equal(kept, want[1]["a"])
 
 
-@pytest.mark.slow  # numba compiles each loop (~1 s)
-def test_gradients_over_the_limit_get_no_loop(monkeypatch):
-    """numba's compile time grows faster than a loop's size: past loops.LIMIT nodes
-    the NumPy code runs, with a warning, and the values are the same."""
-    g = gc.parse("c = a + b\nd = b + 1\ne = c * d")
-    assert loops.loop_name("value_and_grad") in gc.compile(g, backend="numba").source
-    monkeypatch.setattr(loops, "LIMIT", 10)
-    with pytest.warns(UserWarning, match="gradient has 11 nodes, over 10"):
-        fn = gc.compile(g, backend="numba")
-    assert fn.source == gc.compile(g).source
-    a, b = np.linspace(-1.0, 1.0, BIG), np.linspace(0.5, 2.0, BIG)
-    _assert_close(fn(a, b), gc.compile(g)(a, b))
-
-
 def test_numba_not_installed_is_a_clear_error(monkeypatch):
     g = gc.parse("y = a * b")
     import importlib.util
