@@ -581,3 +581,22 @@ def test_cross_entropy_labels_whose_dims_are_not_the_logits_are_refused_with_a_l
         gc.parse("x0: [B, B]\nx1: [B, A]\n"
                  "t = cross_entropy(slice(x0, start=-3, stop=-1, axis=-1), x1)")
     assert info.value.line == 3
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_empty_batch_has_the_mean_jax_gives(jax, mode, dtype):
+    """cross_entropy over no rows: the value is nan and the gradients are empty, as
+    JAX's; the emitted code divided by the Python int 0 (a ZeroDivisionError)."""
+    import jax.numpy as jnp
+
+    g = gc.parse("logits: [B, 3]\nlabels: [B, 3]\nL = cross_entropy(logits, labels)")
+    z = np.zeros((0, 3), dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's 0/0
+        value, grads = gc.compile(g, mode=mode)(z, z)
+    want, wants = jax.value_and_grad(
+        lambda a, b: -jnp.mean(jnp.sum(b * jax.nn.log_softmax(a), axis=-1)),
+        argnums=(0, 1))(jnp.asarray(z), jnp.asarray(z))
+    assert np.isnan(value) and np.isnan(want) and value.dtype == dtype
+    for name, w in zip(("logits", "labels"), wants):
+        assert grads[name].shape == w.shape == (0, 3) and grads[name].dtype == dtype

@@ -189,6 +189,13 @@ def _size_ratio(x, y):
     return ratio if ratio else np.asarray(x).dtype.type(0) if np.ndim(x) else 0.0
 
 
+def _batch_size(x):
+    """The length of x's first axis; an empty batch's as x's float 0, so that the mean
+    over it is nan, as NumPy's and JAX's, not a ZeroDivisionError."""
+    n = np.shape(x)[0]
+    return n if n else np.asarray(x).dtype.type(0)
+
+
 # ---- shapes -------------------------------------------------------------------------
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """axis (None, int or tuple) as sorted non-negative ints; ShapeError when out of range."""
@@ -538,8 +545,8 @@ _register(Op("size_ratio", 2, "_size_ratio({0}, {1})", _size_ratio, slot_prec=(0
              scalar_result=lambda params: True, dtype="weak",
              shape=lambda g, args, params: (), helpers=(_size_ratio,),
              traits=_INNER | Trait.NO_DERIVATIVE))
-_register(Op("batch_size", 1, "np.shape({0})[0]", lambda x: np.shape(x)[0],
-             scalar_result=lambda params: True, dtype="weak",
+_register(Op("batch_size", 1, "_batch_size({0})", _batch_size,
+             scalar_result=lambda params: True, dtype="weak", helpers=(_batch_size,),
              slot_prec=(0,), shape=lambda g, args, params: (),
              traits=_INNER | Trait.NO_DERIVATIVE))
 

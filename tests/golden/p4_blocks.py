@@ -48,6 +48,13 @@ def _cross_entropy(logits, labels):
     return -np.sum(labels * _log_softmax(logits)) / batch
 
 
+def _batch_size(x):
+    """The length of x's first axis; an empty batch's as x's float 0, so that the mean
+    over it is nan, as NumPy's and JAX's, not a ZeroDivisionError."""
+    n = np.shape(x)[0]
+    return n if n else np.asarray(x).dtype.type(0)
+
+
 def _one_dtype(*values):
     """The inputs in one dtype, NumPy's common one (ints become float64), so every
     array computed from them has it and reused buffers (out=) always fit. Inputs that
@@ -155,7 +162,7 @@ def value_and_grad(x, labels, W1, b1, W2, b2, W3, b3):
     h2 = np.tanh(t2, out=t2)
     logits = h2 @ W3 + b3
     log_probs = _log_softmax(logits)
-    t3 = np.shape(logits)[0]
+    t3 = _batch_size(logits)
     loss = -(np.sum(labels * log_probs) / t3)
     t4 = np.exp(log_probs, out=log_probs)
     t5 = np.multiply(t4, np.sum(labels, axis=-1, keepdims=True), out=log_probs)

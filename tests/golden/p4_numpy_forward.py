@@ -60,6 +60,13 @@ def _basis(x):
     return np.eye(n, dtype=dtype).reshape((n,) + np.shape(x))
 
 
+def _batch_size(x):
+    """The length of x's first axis; an empty batch's as x's float 0, so that the mean
+    over it is nan, as NumPy's and JAX's, not a ZeroDivisionError."""
+    n = np.shape(x)[0]
+    return n if n else np.asarray(x).dtype.type(0)
+
+
 def _softmax(x, axis=-1):
     """softmax along axis, shifted by the max (which the gradient treats as a constant)."""
     e = np.exp(x - _max_along(x, axis))
@@ -200,7 +207,7 @@ def value_and_grad(x, labels, W1, b1, W2, b2, W3, b3):
     t8 = np.subtract(1.0, t7, out=t7)
     h2_dot_W1 = np.multiply(t6_dot_W1, t8, out=t6_dot_W1)
     t9_dot_W1 = h2_dot_W1 @ W3
-    t10 = 1.0 / np.shape(logits)[0]
+    t10 = 1.0 / _batch_size(logits)
     t11 = _softmax(logits) * np.sum(labels, axis=-1, keepdims=True) - labels
     t12 = np.multiply(t9_dot_W1, t11, out=t9_dot_W1)
     loss_dot_W1 = np.sum(t12, axis=(-2, -1)) * t10
