@@ -73,8 +73,10 @@ class Backend:
     def branch(self, split: blocks.Split, fn: Function, emission: Emission, one_dtype: bool
                ) -> tuple[list[str], str]:
         """The lines of ``fn`` that run ``split`` (``fn.split``) in the kernel, and the
-        kernel's source; ``one_dtype``: ``fn`` brought its inputs to one dtype."""
-        raise NotImplementedError(self.name)
+        kernel's source; ``one_dtype``: ``fn`` brought its inputs to one dtype. Never
+        reached here (this base splits nothing): a backend that splits defines it."""
+        raise NotImplementedError(f"backend {self.name!r} splits graphs but prints no "
+                                  "branch for them: define Backend.branch")
 
     def shipped(self, functions: list[str], emission: Emission) -> Shipped:
         """What the module needs beside ``functions`` (their sources)."""
