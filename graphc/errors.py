@@ -10,9 +10,7 @@ class GraphcError(Exception):
     """
 
     def __init__(self, message: str, line: int | None = None, col: int | None = None):
-        self.message = message
-        self.line = line
-        self.col = col
+        self.message, self.line, self.col = message, line, col
         where = f"line {line}, column {col}: " if line is not None else ""
         super().__init__(where + message)
 

@@ -18,8 +18,7 @@ _STEPS_MARKS = (b"<title>graphc: backprop step by step</title>", b"<!-- Title: g
 
 
 class StepsFolder:
-    """A folder of step frames: only files the stepper wrote there are replaced, and
-    frames of an older graph that this run does not write again are removed."""
+    """A folder of step frames, staged in ``outputs``."""
 
     def __init__(self, outputs: Outputs, path: str | os.PathLike):
         self.outputs, self.path = outputs, Path(path)
@@ -55,9 +54,8 @@ class StepsFolder:
 
 
 def _owned(folder: Path) -> set[str]:
-    """The files in ``folder`` the stepper wrote: named as it names them (frame_NNN.svg,
-    index.html) and carrying graphc's own title, which Graphviz and the page write
-    in their first lines."""
+    """The files in ``folder`` the stepper wrote: named as it names them, with graphc's
+    title in their first lines."""
     owned = set()
     for p in folder.iterdir():
         if _STEPS_NAME.fullmatch(p.name) and p.is_file() and not p.is_symlink():

@@ -1,11 +1,7 @@
-"""Writing outputs all together or not at all.
-
-Outputs are staged as temp files beside their targets and put in place together by
-``Outputs.commit``; any failure, Ctrl-C or SIGTERM before that removes every temp and
-replaces nothing. Special files (``/dev/null``, ``/dev/stdout``, a FIFO, ``-``) are
+"""Writing outputs all together or not at all: a failure, Ctrl-C or SIGTERM before
+``Outputs.commit`` replaces nothing. Special files (``/dev/null``, a FIFO, ``-``) are
 written through, a symlink's target is replaced rather than the link, and no block
-device or input file is ever overwritten.
-"""
+device or input file is ever overwritten."""
 
 from __future__ import annotations
 
@@ -25,9 +21,8 @@ from .signals import signals_held
 
 
 def _follow(path: Path) -> tuple[Path, bool]:
-    """The entry ``path`` names after its symlinks, and whether to write through it
-    rather than replace it (``/dev/stdout`` -> ``/proc/self/fd/1``: a stream, never a
-    file to rename onto)."""
+    """``path`` after its symlinks, and whether to write through it (``/dev/stdout`` ->
+    ``/proc/self/fd/1``: a stream, never a file to rename onto)."""
     p = Path(os.path.abspath(path))
     for _ in range(40):
         if str(p).startswith(("/proc/", "/dev/fd/")):
@@ -56,8 +51,8 @@ class _Target:
             self.how, self.real = "stdout", None
             return
         p = Path(path)
+        absolute = Path(os.path.abspath(p))
         for final, stage in (new_dirs or {}).items():  # inside a folder made by this command
-            absolute = Path(os.path.abspath(p))
             if absolute.is_relative_to(final):
                 self.how, self.real = "staged", stage / absolute.relative_to(final)
                 return
@@ -76,12 +71,10 @@ class _Target:
             self.how = "replace"
         elif stat.S_ISDIR(st.st_mode):
             self.how = "folder"
-        elif through:  # /dev/stdout, /proc/self/fd/N
-            self.how = "through"
+        elif through or stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+            self.how = "through"  # also /dev/stdout, /proc/self/fd/N when regular files
         elif stat.S_ISREG(st.st_mode):
             self.how = "replace"
-        elif stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
-            self.how = "through"
         else:
             raise GraphcError(f"cannot write {path}: {kind(st.st_mode)} is never "
                               "overwritten")
@@ -90,31 +83,15 @@ class _Target:
 def writable(path: str | os.PathLike) -> Path:
     """``path``, once it is known that it can be written (its directory is there, it
     is no directory or block device): a clear error before anything is written."""
-    _file(_Target(path))
+    Outputs().target(path)
     return Path(path)
 
 
-def _file(t: _Target) -> _Target:
-    if t.how == "folder":
-        raise GraphcError(f"cannot write {t.path}: it is a directory")
-    return t
-
-
 class Outputs:
-    """The files one command writes, all together or none.
-
-    Each is staged (a temp file beside its target, a temp folder for a new folder) as
-    it is produced; ``commit`` renames them all into place with signals held. Leaving
-    the ``with`` block by an exception or a signal removes every temp instead.
-
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> with Outputs() as out:
-    ...     out.write(d / "a.txt", "one")
-    ...     out.write(d / "b.txt", "two")
-    >>> sorted(p.name for p in d.iterdir())
-    ['a.txt', 'b.txt']
-    """
+    """The files one command writes, all together or none: each is staged (a temp file
+    or folder beside its target) as it is produced; ``commit`` renames them all into
+    place with signals held. Leaving the ``with`` block by an exception or a signal
+    removes every temp instead."""
 
     def __init__(self, inputs: tuple[str | os.PathLike, ...] | list = ()):
         self._inputs: dict[tuple[int, int], str] = {}
@@ -141,7 +118,9 @@ class Outputs:
 
     def target(self, path: str | os.PathLike) -> _Target:
         """Check that ``path`` may be written; a clear error if not."""
-        t = _file(_Target(path, self._dirs))
+        t = _Target(path, self._dirs)
+        if t.how == "folder":
+            raise GraphcError(f"cannot write {path}: it is a directory")
         if t.stat is not None and (t.stat.st_dev, t.stat.st_ino) in self._inputs:
             raise GraphcError(f"{path} is the input file "
                               f"{self._inputs[(t.stat.st_dev, t.stat.st_ino)]}: not "
@@ -181,10 +160,8 @@ class Outputs:
             f.write(data.encode() if isinstance(data, str) else data)
 
     def folder(self, path: str | os.PathLike) -> bool:
-        """Make sure folder ``path`` is there at commit; True if it was there before.
-
-        A new folder is staged whole (a temp folder renamed into place); its parent
-        must exist, as a file's folder must."""
+        """Make sure folder ``path`` is there at commit (a new one is staged whole, in
+        its existing parent); True if it was there before."""
         t = _Target(path, self._dirs)
         if t.real is None:
             raise GraphcError("a folder cannot be written to standard output ('-'): give "

@@ -181,9 +181,7 @@ def graph(**outputs: Operand) -> Graph:
                               "choose another name")
     # Generated names (t1, t2, ...) must not take a name an input arrives with later.
     g.reserved = set(outputs) | input_names
-    named: dict[int, str] = {}
-    for out_name, e in exprs.items():
-        named.setdefault(id(e), out_name)
+    named = {id(e): out_name for out_name, e in reversed(exprs.items())}  # the first name
     done: dict[int, str] = {}
     declared: dict[str, Expr] = {}
     for out_name, e in exprs.items():
@@ -232,6 +230,5 @@ def _build(g: Graph, root: Expr, done: dict[int, str], named: dict[int, str],
             done[id(e)] = g.const(e.params["value"])
         else:
             name = named.get(id(e))
-            if name in g.nx:
-                name = None
-            done[id(e)] = g.add(e.op, [done[id(a)] for a in e.args], e.params, name=name)
+            done[id(e)] = g.add(e.op, [done[id(a)] for a in e.args], e.params,
+                                name=None if name in g.nx else name)

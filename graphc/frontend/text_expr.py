@@ -41,13 +41,10 @@ class Scope:
     def __init__(self, g: Graph, names: dict[str, str], lambdas: dict[str, Op],
                  open_inputs: bool, outer: dict[str, int] | None = None):
         self.g, self.names, self.lambdas, self.open_inputs = g, names, lambdas, open_inputs
-        # variable -> the line that made it one: from there on it shadows a function of
-        # its name, as in Python (a lambda's body sees the text's variables too)
-        self.lines: dict[str, int] = dict.fromkeys(names, 0) if outer is None else \
-            {**outer, **dict.fromkeys(names, 0)}
-        # A lambda's body computes each distinct subexpression once: `f(x) + f(x)` calls
-        # f once, so a chain of lambdas that each call the last one twice costs its
-        # length, not 2**length. (The text's own lines keep every node: each may be named.)
+        # variable -> the line from which it shadows a function of its name, as in Python
+        self.lines: dict[str, int] = {**(outer or {}), **dict.fromkeys(names, 0)}
+        # A lambda's body computes each distinct subexpression once: a chain of lambdas
+        # that each call the last one twice costs its length, not 2**length.
         self.shared: dict[tuple, str] | None = None if open_inputs else {}
 
     def expr(self, root: ast.expr) -> str:
@@ -62,7 +59,12 @@ class Scope:
                     stack.append((node, kids))
                     stack.extend([(k, None) for k in reversed(kids)])
                     continue
-            done[id(node)] = self._make(node, [done[id(k)] for k in kids])
+            try:
+                done[id(node)] = self._make(node, [done[id(k)] for k in kids])
+            except GraphcError as exc:  # a shape rule's error: at the node that made it
+                if exc.line is not None:
+                    raise
+                raise type(exc)(exc.message, *where(node)) from None
         return done[id(root)]
 
     def _operands(self, node: ast.expr) -> list[ast.expr]:
@@ -123,21 +125,13 @@ class Scope:
 
     def _make(self, node: ast.expr, operands: list[str]) -> str:
         if self.shared is None or not operands:
-            return self._located(node, operands)
+            return self._make_node(node, operands)
         what = ast.dump(node.func) if isinstance(node, ast.Call) else \
             type(getattr(node, "op", node))  # BinOp, UnaryOp; else .T
         key = (what, tuple(operands), tuple(ast.dump(k) for k in getattr(node, "keywords", ())))
         if key not in self.shared:
-            self.shared[key] = self._located(node, operands)
+            self.shared[key] = self._make_node(node, operands)
         return self.shared[key]
-
-    def _located(self, node: ast.expr, operands: list[str]) -> str:
-        try:
-            return self._make_node(node, operands)
-        except GraphcError as exc:
-            if exc.line is None:
-                raise type(exc)(exc.message, *where(node)) from None
-            raise
 
     def _make_node(self, node: ast.expr, operands: list[str]) -> str:
         g = self.g
@@ -207,31 +201,27 @@ _INTERNAL_RULES = {
 
 
 def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
-    """Keyword values of the kind the op's defaults have: True/False where the default
-    is one, an integer where it is one; an internal op's parameter without a default
-    (``reverse_last(x, k=1)``, ``lift(x, ndim=3)``, ``expand_dims(x, axis=0)``) is
-    required."""
+    """Keyword values of the kind the op's defaults have; an internal op's parameter
+    without a default (``lift(x, ndim=3)``) is required."""
     for k, default in op.params.items():
         value = params.get(k, default)
+        want = "True or False" if isinstance(default, bool) else "an integer"
         if isinstance(default, bool):
-            ok, want = isinstance(value, bool), "True or False"
+            ok = isinstance(value, bool)
         elif isinstance(default, int):  # softmax(x, axis=(0, 1)) too
             ok = type(value) is int or k == "axis" and isinstance(value, tuple)
-            want = "an integer"
         elif value is None:
-            ok, want = op.public or k in ("start", "stop"), "an integer"
-        elif isinstance(value, bool):  # a public op's shape rule says what is wrong
-            ok, want = op.public, "an integer"
-        else:
-            ok, want = True, ""
+            ok = op.public or k in ("start", "stop")
+        else:  # a public op's shape rule says what else is wrong
+            ok = op.public or not isinstance(value, bool)
         if not ok:
             what = f"got {value!r}" if k in params else "it is required"
             raise error(ParseError, f"{op.name}(): {k} must be {want} ({what})", node)
 
 
 def _callee(node: ast.Call) -> str:
-    """The name a call calls: ``f(x)``, or ``gc.f(x)``, graphc's own ``f`` whatever
-    the text's variables are named (how printed text calls a function it shadows)."""
+    """The name a call calls: ``f(x)``, or ``gc.f(x)`` (graphc's own ``f``, however
+    the text's variables are named)."""
     func = node.func
     if isinstance(func, ast.Name):
         return func.id

@@ -24,10 +24,8 @@ from .text_lambda import lambda_op
 
 def _shape(node: ast.expr) -> tuple | None:
     """A declared shape; None for `any` (an input of any shape, as if undeclared)."""
-    if isinstance(node, ast.Name) and node.id == "any":
-        return None
-    if isinstance(node, ast.Name) and node.id == "scalar":
-        return ()
+    if isinstance(node, ast.Name) and node.id in ("any", "scalar"):
+        return None if node.id == "any" else ()
     if isinstance(node, (ast.List, ast.Tuple)):
         dims: list[int | str] = []
         for e in node.elts:
@@ -51,8 +49,8 @@ class _Parser:
         self.depths: dict[str, int] = {}  # lambda -> its formula's depth (LAMBDA_DEPTH)
 
     def _version(self, base: str) -> str:
-        """A new version of ``base``: ``base_1``, ``base_2``, ... (as ``Graph.fresh``),
-        counting on from the last one, so that n reassignments cost n, not n**2."""
+        """``base_1``, ``base_2``, ...: counting on from the last version, so that n
+        reassignments cost n, not n**2."""
         has, reserved = self.g.has, self.g.reserved
         name, self.versions[base] = suffixed(base, lambda n: has(n) or n in reserved,
                                              self.versions.get(base, 0))
@@ -125,7 +123,6 @@ def parse(text: str) -> Graph:
 
 _POSITIONED = (ast.expr, ast.stmt, ast.excepthandler, ast.arg, ast.keyword, ast.alias,
                ast.pattern)
-"""The syntax nodes that carry a line and column."""
 
 
 def _columns_in_characters(tree: ast.AST, text: str) -> None:
@@ -138,8 +135,7 @@ def _columns_in_characters(tree: ast.AST, text: str) -> None:
 
 
 def _build(text: str) -> Graph:
-    """The graph of ``text``; its syntax tree is freed on return, before the collector
-    runs again (which then need not scan it)."""
+    """The graph of ``text``; its syntax tree is freed before the collector runs again."""
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:

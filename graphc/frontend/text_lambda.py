@@ -13,15 +13,12 @@ from ..ops import Op
 from .text_expr import Scope, error
 
 LAMBDA_DEPTH = 120
-"""How many ops deep a lambda's formula may be, the lambdas it calls written out.
-sympy differentiates and prints a formula by recursion, several Python frames per
-level, so much deeper ones would reach Python's recursion limit; Python's own parser
-takes at most 200 nested parentheses in one expression."""
+"""How many ops deep a lambda's formula may be, the lambdas it calls written out:
+sympy differentiates and prints by recursion, deeper ones hit the recursion limit."""
 
 
 def _depth(body: Graph, depths: dict[str, int]) -> int:
-    """How deep the body's formula is: a call of another lambda counts its depth, plus
-    one for the call (derivatives go through each body in turn, a level each)."""
+    """How deep the body's formula is; a call of another lambda counts its depth + 1."""
     at: dict[str, int] = {}
     for n in body.order():
         d = body.attrs(n)
@@ -57,8 +54,7 @@ def lambda_op(name: str, node: ast.Lambda, lambdas: dict[str, Op],
             raise error(ParseError, f"lambda {name}: {op.name} is not elementwise; "
                         "lambda bodies use elementwise functions only", node)
     expr = to_sympy(body)
-    symbols = [s for p in params for s in expr.free_symbols if s.name == p]
-    by_name = {s.name: s for s in symbols}
+    by_name = {s.name: s for s in expr.free_symbols if s.name in params}
 
     def formula(*xs: Any) -> Any:
         return expr.xreplace({by_name[p]: x for p, x in zip(params, xs) if p in by_name})
