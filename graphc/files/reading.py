@@ -36,12 +36,9 @@ def read_text(path: str | os.PathLike, limit: int = MAX_INPUT_BYTES, *,
         if st.st_size > limit:
             raise GraphcError(f"cannot read {path}: {st.st_size:,} bytes is over the "
                               f"{limit:,}-byte limit for a graph file")
-        f = os.fdopen(fd, "rb")
-    except BaseException:
+        return _decode(path, _read_capped(os.fdopen(fd, "rb", closefd=False), path, limit))
+    finally:
         os.close(fd)
-        raise
-    with f:
-        return _decode(path, _read_capped(f, path, limit))
 
 
 def _read_capped(f: IO[bytes], path: Any, limit: int) -> bytes:
@@ -62,10 +59,10 @@ def _decode(path: Any, data: bytes) -> str:
                           f"{exc.start})") from None
 
 
+_KINDS = {"d": "a directory", "p": "a FIFO", "c": "a character device", "b": "a block device",
+          "s": "a socket"}
+
+
 def kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
+    """What a file that is not a regular file is, in words."""
+    return _KINDS.get(stat.filemode(mode)[0], "not a regular file")

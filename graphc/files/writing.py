@@ -167,8 +167,7 @@ class Outputs:
             raise GraphcError("a folder cannot be written to standard output ('-'): give "
                               "it a name")
         if t.how == "staged":  # inside a folder this command makes: new as well
-            if not t.real.is_dir():
-                t.real.mkdir()
+            t.real.mkdir(exist_ok=True)
             return False
         if t.stat is not None:
             if not stat.S_ISDIR(t.stat.st_mode):

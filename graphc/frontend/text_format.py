@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from ..errors import GraphcError, ParseError
+from ..errors import ParseError
 from ..files import read_text
 from ..ir.collector import paused_gc
 from ..ir.graph import Graph
@@ -190,8 +190,4 @@ def _names(tree: ast.AST) -> set[str]:
 
 def load(path: str | Path) -> Graph:
     """A Graph from a .gc file."""
-    try:
-        text = read_text(path)  # regular files only, size-capped: a FIFO never blocks
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GraphcError(f"cannot read {path}: {exc}") from None
-    return parse(text)
+    return parse(read_text(path))  # regular files only, size-capped: a FIFO never blocks
