@@ -170,65 +170,58 @@ def graph(**outputs: Operand) -> Graph:
     """
     if not outputs:
         raise GraphcError("graph() needs at least one named output, e.g. graph(e=expr)")
-    g = Graph()
     exprs = {out_name: _as_expr(e) for out_name, e in outputs.items()}
     for out_name in exprs:
         _writable(out_name)
-    input_names = _input_names(list(exprs.values()))
+    seen: set[int] = set()
+    orders = {out_name: _postorder(e, seen) for out_name, e in exprs.items()}
+    input_names = {e.name for order in orders.values() for e in order if e.name is not None}
     for out_name, e in exprs.items():
         if out_name in input_names and not (e.op == "input" and e.name == out_name):
             raise GraphcError(f"output {out_name!r} has the name of an input; "
                               "choose another name")
+    g = Graph()
     # Generated names (t1, t2, ...) must not take a name an input arrives with later.
     g.reserved = set(outputs) | input_names
     named = {id(e): out_name for out_name, e in reversed(exprs.items())}  # the first name
     done: dict[int, str] = {}
     declared: dict[str, Expr] = {}
     for out_name, e in exprs.items():
-        _build(g, e, done, named, declared)
+        for sub in orders[out_name]:
+            done[id(sub)] = _node(g, sub, done, named, declared)
         if done[id(e)] != out_name:
             g.add("alias", (done[id(e)],), name=out_name)
         g.outputs.append(out_name)
     return g
 
 
-def _input_names(roots: list[Expr]) -> set[str]:
-    """The names of the inputs the expressions use (iterative: deep DAGs are fine)."""
-    names: set[str] = set()
-    seen: set[int] = set()
-    stack = list(roots)
-    while stack:
-        e = stack.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if e.name is not None:  # an input
-            names.add(e.name)
-        stack.extend(e.args)
-    return names
-
-
-def _build(g: Graph, root: Expr, done: dict[int, str], named: dict[int, str],
-           declared: dict[str, Expr]) -> None:
+def _postorder(root: Expr, seen: set[int]) -> list[Expr]:
+    """The Exprs ``root`` uses that are not in ``seen``, operands first (iterative: deep
+    DAGs are fine)."""
+    order: list[Expr] = []
     stack: list[tuple[Expr, bool]] = [(root, False)]
     while stack:
         e, ready = stack.pop()
-        if id(e) in done:
-            continue
-        if not ready:
+        if ready:
+            order.append(e)
+        elif id(e) not in seen:
+            seen.add(id(e))
             stack.append((e, True))
-            stack.extend((a, False) for a in reversed(e.args) if id(a) not in done)
-            continue
-        if e.name is not None:  # an input
-            other = declared.setdefault(e.name, e)
-            if other.shape != e.shape:
-                raise InputError(f"input {e.name!r} is used with two different shapes")
-            if e.name not in g.nx:
-                g.add_input(e.name, e.shape or (), declared=e.shape is not None)
-            done[id(e)] = e.name
-        elif e.op == "const":
-            done[id(e)] = g.const(e.params["value"])
-        else:
-            name = named.get(id(e))
-            done[id(e)] = g.add(e.op, [done[id(a)] for a in e.args], e.params,
-                                name=None if name in g.nx else name)
+            stack.extend((a, False) for a in reversed(e.args))
+    return order
+
+
+def _node(g: Graph, e: Expr, done: dict[int, str], named: dict[int, str],
+          declared: dict[str, Expr]) -> str:
+    """The node of ``e``, its operands' nodes in ``done``."""
+    if e.name is not None:  # an input
+        if declared.setdefault(e.name, e).shape != e.shape:
+            raise InputError(f"input {e.name!r} is used with two different shapes")
+        if e.name not in g.nx:
+            g.add_input(e.name, e.shape or (), declared=e.shape is not None)
+        return e.name
+    if e.op == "const":
+        return g.const(e.params["value"])
+    name = named.get(id(e))
+    return g.add(e.op, [done[id(a)] for a in e.args], e.params,
+                 name=None if name in g.nx else name)
