@@ -45,9 +45,7 @@ def signals_held() -> Iterator[None]:
     if mask is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP")
-                                              else set())
-    old = mask(signal.SIG_BLOCK, held)
+    old = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
     try:
         yield
     finally:

@@ -44,7 +44,7 @@ class _Target:
     """How one output path is written: ``replace`` (a temp renamed onto ``real``) or
     ``through`` (a special file or stdout, written at commit)."""
 
-    def __init__(self, path: str | os.PathLike, new_dirs: dict[Path, Path] | None = None):
+    def __init__(self, path: str | os.PathLike, new_dirs: dict[Path, Path]):
         self.path, self.stat = path, None
         self.real: Path | None  # None: standard output
         if str(path) == "-":
@@ -52,7 +52,7 @@ class _Target:
             return
         p = Path(path)
         absolute = Path(os.path.abspath(p))
-        for final, stage in (new_dirs or {}).items():  # inside a folder made by this command
+        for final, stage in new_dirs.items():  # inside a folder made by this command
             if absolute.is_relative_to(final):
                 self.how, self.real = "staged", stage / absolute.relative_to(final)
                 return
@@ -121,10 +121,10 @@ class Outputs:
         t = _Target(path, self._dirs)
         if t.how == "folder":
             raise GraphcError(f"cannot write {path}: it is a directory")
-        if t.stat is not None and (t.stat.st_dev, t.stat.st_ino) in self._inputs:
-            raise GraphcError(f"{path} is the input file "
-                              f"{self._inputs[(t.stat.st_dev, t.stat.st_ino)]}: not "
-                              "overwritten (write the output elsewhere)")
+        source = None if t.stat is None else self._inputs.get((t.stat.st_dev, t.stat.st_ino))
+        if source is not None:
+            raise GraphcError(f"{path} is the input file {source}: not overwritten (write "
+                              "the output elsewhere)")
         return t
 
     @contextlib.contextmanager
