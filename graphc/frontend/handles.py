@@ -119,12 +119,11 @@ def input(name: str, shape: Shape | list[Dim] | None = None) -> Expr:  # noqa: A
         if not isinstance(shape, (tuple, list)):
             raise InputError(f"input {name}: shape is a tuple of dimensions, e.g. (3,) or "
                              f"('N', 4), got {shape!r}")
-        declared = tuple(shape)
-        for d in declared:  # as in text: `x: [N, 3]`
+        for d in shape:  # as in text: `x: [N, 3]`
             if not (type(d) is int and d >= 0 or isinstance(d, str) and d.isidentifier()):
                 raise InputError(f"input {name}: a dimension is a non-negative integer or a "
                                  f"name, got {d!r}")
-        return Expr("input", name=name, shape=declared)
+        return Expr("input", name=name, shape=tuple(shape))
     return Expr("input", name=name)
 
 
