@@ -5,7 +5,7 @@ loop over one element."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from ..ir import buffers, printer
 from ..ir.graph import Graph
@@ -60,7 +60,7 @@ def branch_source(split: blocks.Split, fname: str, emission: Emission,
     runner, kernel = ("_fused", loops.loop_name(fname)) if loop else \
         ("_in_blocks", blocks.kernel_name(fname))
     out += wrapped(f"        {_tuple(targets)} = {runner}(", [
-        kernel, _tuple(arrays), _tuple(names[n] for n in split.scalars),
+        kernel, _tuple(arrays), _tuple([names[n] for n in split.scalars]),
         like, str(len(split.sums))], ")")
     out += lines(split.after, set(h.outputs))
     outs = [results[k] if k in results else names.get(o) or const_text(h, o)
@@ -81,8 +81,7 @@ def _inputs_read(h: Graph) -> dict[str, int]:
     return read
 
 
-def _tuple(items: Iterable[str]) -> str:
-    items = list(items)
+def _tuple(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 

@@ -29,7 +29,8 @@ SCALAR: dict[str, printer.Form] = {
     "minimum": ("_minimum({0}, {1})", ATOM, (0, 0)),
     "relu": ("_maximum({0}, 0.0)", ATOM, (0,)),
     "leaky_relu": ("_pick({0} >= 0, {0}, {1} * {0})", ATOM, (COMPARE, MUL)),
-    "elu": ("_pick({0} > 0, {0}, {1} * np.expm1({0} + 0.0))", ATOM, (ADD, MUL)),  # -0.0: 0.0
+    # expm1(minimum(x, 0.0)) as NumPy's code has it: + 0.0 turns -0.0 into 0.0
+    "elu": ("_pick({0} > 0, {0}, {1} * np.expm1({0} + 0.0))", ATOM, (ADD, MUL)),
     "where": ("_pick({0}, {1}, {2})", ATOM, (0, 0, 0)),
     "choose": ("_pick({0}, {1}, {2})", ATOM, (0, 0, 0)),  # float64 alone reaches a loop
     "heaviside": ("_heaviside({0}, {1})", ATOM, (0, 0)),
@@ -101,7 +102,7 @@ def fusable(split: blocks.Split) -> bool:
     if any(h.op(o).dtype == "bool" for o in split.outputs):
         return False  # a comparison: NumPy's result is bool, the loop's arrays float64
     if any(shrinks(h)[o] for o in split.outputs):
-        return False
+        return False  # an array output shorter than the inputs
     return all(_spelled(h.op(n)) for n in h.order() if n not in outside)
 
 
