@@ -1,21 +1,8 @@
-"""Blocked evaluation: elementwise functions, and their full sums, run over slices of
-their arrays on all cores.
-
-A graph whose every op works element by element gives, on a slice of same-shaped
-inputs, that slice of its outputs. So ``gc.compile(g, backend="blocks")`` emits, beside
-each such function, a block kernel (``_value_and_grad_block``) that computes one slice
-and writes its results straight into that slice of the outputs (``out=``), taking its
-temporaries from arrays kept per thread (``_kept``). Given same-shaped float arrays
-big enough to pay for it, the function hands its flattened arrays to ``_in_blocks``:
-each core takes one share of the elements and walks it in blocks small enough that a
-block's temporaries stay in the core's cache. So every input is read from memory
-once and every output written once, as by a fused loop, where the whole-array code
-makes a pass over memory per line; and the cores share the work (NumPy releases the
-GIL inside its loops). A full sum or dot of such arrays is the sum of its blocks'
-parts (``split``). Arrays are exactly the whole call's, the same operations on the
-same elements; sums are added in another order, so they agree to rounding. The
-helpers below ship with the emitted module.
-"""
+"""Blocked evaluation: an elementwise function, and its full sums, on slices of its
+arrays (docs/design.md): each core takes a share, walked in blocks whose temporaries
+stay in its cache, so each input is read from memory once, as by a fused loop. Arrays
+are exactly the whole call's; sums agree to rounding. The helpers below ship with the
+emitted module; ``Split`` and ``split`` say where a function is cut for them."""
 
 from __future__ import annotations
 
@@ -30,29 +17,21 @@ import numpy as np
 from ..ir.graph import Graph
 from ..ops import Trait
 
-# Elements a block at most: a few of its arrays fit in a core's L2 cache, and each NumPy
-# call lasts long enough that the threads' hand-offs of the GIL between calls cost little.
 LIMIT = 20_000
 """Nodes in a gradient above which no blocks are made: planning the kernels' memory
-costs about four times the NumPy code's compile time (2.4 s against 0.6 s at 12,700
-nodes, 27 s against 7 s at 127,000), so a big graph compiles as fast as with NumPy."""
-_BLOCK = 65_536
+costs about four times the NumPy code's compile time (27 s against 7 s at 127,000)."""
+_BLOCK = 65_536  # elements a block at most: a few arrays of it fit in a core's L2 cache
 _SMALLEST = 8_192  # elements a share at least: below it a hand-off costs more than it saves
 
-SHIPPED = f"_BLOCK = {_BLOCK}\n_SMALLEST = {_SMALLEST}\n"
-"""The module-level names the helpers read, with this module's values."""
-
-IMPORTS = ("concurrent.futures", "contextvars", "functools", "os")
-"""The modules the helpers import."""
+SHIPPED = f"_BLOCK = {_BLOCK}\n_SMALLEST = {_SMALLEST}\n"  # module-level names the helpers read
+IMPORTS = ("concurrent.futures", "contextvars", "functools", "os")  # what the helpers import
 
 
 @dataclass
 class Split:
     """How a function runs in blocks: its graph specialised to one block
-    (``passes.for_blocks``), cut where arrays end. Scalars made from scalar inputs come
-    first, once; then every block computes the array nodes on its slice of the arrays,
-    writes the array outputs into their slices and returns its part of each full
-    reduction (a sum or a dot), added over the blocks; scalars made from those come last."""
+    (``passes.for_blocks``), cut where arrays end: scalars once, then the blocks (each
+    writes its slices and returns its parts of the sums), then scalars of the sums."""
 
     graph: Graph
     arrays: list[str]   # the inputs sliced into blocks: same-shaped float arrays
@@ -64,13 +43,13 @@ class Split:
 
 
 def candidate(g: Graph, shifts: bool = False) -> bool:
-    """Whether g may run in blocks once specialised (``passes.for_blocks``): its ops
-    are elementwise, or sums and dots whose meaning flattening cannot change; with
-    ``shifts``, or slices of vectors and their adjoints."""
+    """Whether g may run in blocks once specialised (``passes.for_blocks``): its ops are
+    elementwise, sums and dots that flattening cannot change, or (``shifts``) slices
+    of vectors and their adjoints."""
     for n in g.order():
         op, args = g.op(n), g.args(n)
         vectors = all(len(g.shape(a)) == 1 and not g.elastic(a) for a in args)
-        if not (_elementwise(g, op) or op.name == "sum_to"
+        if not (_elementwise(op) or op.name == "sum_to"
                 or op.name == "sum" and (g.attrs(n)["params"]["axis"] is None or vectors)
                 or op.name == "matmul" and vectors
                 or shifts and Trait.SHIFTS in op.traits and vectors):
@@ -79,11 +58,9 @@ def candidate(g: Graph, shifts: bool = False) -> bool:
 
 
 def split(h: Graph, shifts: bool = False) -> Split | None:
-    """``h`` (from ``passes.for_blocks``) cut for blocks, or None when it cannot be:
-    an op that is not elementwise, a scalar from arrays that is not a full reduction, or
-    an array that depends on a reduction (it would need the whole array first). With
-    ``shifts``, slices of vectors that drop a fixed number of elements at either end,
-    and their adjoints, count as elementwise (``shifted``)."""
+    """``h`` (from ``passes.for_blocks``) cut for blocks, or None: an op that is not
+    elementwise (with ``shifts``, ``shifted`` ones are), a scalar from arrays that is
+    not a full reduction, or an array that needs a reduction of the whole array first."""
     kind: dict[str, str] = {}  # node -> "before", "block", "sum" or "after"
     for n in h.order():
         d = h.attrs(n)
@@ -92,7 +69,7 @@ def split(h: Graph, shifts: bool = False) -> Split | None:
             kind[n] = "block" if d["shape"] != () else "before"
         elif d["shape"] != ():
             if kinds & {"sum", "after"} or not (
-                    _elementwise(h, h.op(n)) or shifts and shifted(h, n)):
+                    _elementwise(h.op(n)) or shifts and shifted(h, n)):
                 return None
             kind[n] = "block"
         elif "block" in kinds:
@@ -115,8 +92,8 @@ def split(h: Graph, shifts: bool = False) -> Split | None:
 
 
 def kernel_graph(split: Split) -> Graph:
-    """The nodes a block computes, reading the sliced arrays and the scalars as its
-    inputs; its outputs are the array outputs, then the sums."""
+    """The nodes a block computes: inputs the arrays and scalars, outputs the array
+    outputs and sums."""
     h, k = split.graph, Graph()
     k.ops = dict(h.ops)
     scalars = set(split.scalars)
@@ -136,8 +113,8 @@ def kernel_graph(split: Split) -> Graph:
 
 
 def shifted(h: Graph, n: str) -> bool:
-    """A slice of a vector (or its adjoint) that drops a fixed number of elements at
-    either end (``x[1:]``, ``x[:-1]``): its element ``i`` is its operand's ``i + start``."""
+    """A slice of a vector (or its adjoint) that drops elements at its ends (``x[1:]``):
+    its element ``i`` is its operand's ``i + start``."""
     d = h.attrs(n)
     if Trait.SHIFTS not in h.op(n).traits or h.meta.flattened or len(d["shape"]) != 1:
         return False
@@ -146,23 +123,19 @@ def shifted(h: Graph, n: str) -> bool:
         and (stop is None or stop < 0)
 
 
-def _elementwise(h: Graph, op) -> bool:
+def _elementwise(op) -> bool:
     if op.body is not None:
-        return all(_elementwise(op.body, op.body.op(n)) for n in op.body.order())
-    # element by element on same-shaped operands (the identities are then the identity)
+        return all(_elementwise(op.body.op(n)) for n in op.body.order())
+    # on same-shaped operands the identities are the identity
     return op.pointwise or Trait.IDENTITY in op.traits
 
 
 def _reduces(h: Graph, n: str) -> bool:
-    """A scalar from arrays that is the sum of its blocks' parts: a sum of every element,
-    a dot of two vectors (when the arrays were vectors already, not flattened)."""
-    op, args = h.attrs(n)["op"], h.args(n)
-    whole = not h.meta.flattened
-    if op == "sum":
-        return h.attrs(n)["params"]["axis"] is None or whole
-    if op == "sum_to":
-        return True
-    return op == "matmul" and whole and all(len(h.shape(a)) == 1 for a in args)
+    """A scalar that is the sum of its blocks' parts: a full sum, a dot of two vectors
+    (vectors already, not flattened)."""
+    op, whole = h.attrs(n)["op"], not h.meta.flattened
+    return op == "sum_to" or op == "sum" and (h.attrs(n)["params"]["axis"] is None or whole) \
+        or op == "matmul" and whole and all(len(h.shape(a)) == 1 for a in h.args(n))
 
 
 def kernel_name(fname: str) -> str:

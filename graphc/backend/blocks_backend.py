@@ -1,7 +1,6 @@
-"""Blocks: a function whose every op is elementwise, or a full sum of such arrays,
-hands big same-shaped float arrays to a block kernel that runs on all cores in
-cache-sized blocks (blocks.py, kernels.py): the same values, but for the order in
-which sums are added. Other functions, and small arrays, run the NumPy lines."""
+"""Blocks: an elementwise function (or full sums of one) hands big same-shaped float
+arrays to a block kernel run on all cores in cache-sized blocks (blocks.py,
+kernels.py). Other functions, and small arrays, run the NumPy lines."""
 
 from __future__ import annotations
 

@@ -1,12 +1,11 @@
 """The emitted source of split evaluation: the branch of a function that hands big
-same-shaped arrays to ``_in_blocks`` (``backend="blocks"``, blocks.py) or ``_fused``
-(``backend="numba"``, loops.py), and the kernel it runs: a NumPy block kernel planned
-by the function emitter (emit.py), or a numba loop over one element. Prints only.
-"""
+same-shaped arrays to ``_in_blocks`` (blocks.py) or ``_fused`` (loops.py), and the
+kernel it runs: a NumPy block kernel planned as emit.py plans a function, or a numba
+loop over one element."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from ..ir import buffers, printer
 from ..ir.graph import Graph
@@ -17,8 +16,8 @@ from .emit import Emission, Kept, Namer, const_text, constants_folded, form_of, 
 
 def flat_split(g: Graph, flattened: Callable[[Graph], Graph], shifts: bool = False
                ) -> blocks.Split | None:
-    """``g`` cut for blocks (``blocks.split``) once specialised to one (``flattened``:
-    ``passes.for_blocks``), its constants folded as ``function_source`` prints them."""
+    """``g`` cut for blocks once specialised (``flattened``: ``passes.for_blocks``), its
+    constants folded as ``function_source`` prints them."""
     g = constants_folded(g)
     return blocks.split(flattened(g), shifts) if blocks.candidate(g, shifts) else None
 
@@ -26,8 +25,7 @@ def flat_split(g: Graph, flattened: Callable[[Graph], Graph], shifts: bool = Fal
 def branch_source(split: blocks.Split, fname: str, emission: Emission,
                   returns: Callable[[list[str]], str], loop: bool = False) -> list[str]:
     """The branch of ``fname`` that runs its kernel over big same-shaped arrays: the
-    scalars the kernel reads, ``_in_blocks`` (or with ``loop``, ``_fused``: its numba
-    loop), then what is made of the sums."""
+    scalars the kernel reads, ``_in_blocks`` (``loop``: ``_fused``), the sums' uses."""
     h = split.graph
     namer = emission.namer(fname)
     names = {n: namer(n) for n in h.order() if h.attrs(n)["op"] != "const"}
@@ -42,13 +40,12 @@ def branch_source(split: blocks.Split, fname: str, emission: Emission,
     arrays = [names[i] for i in split.arrays]
     if loop:
         scalars = [names[i] for i in h.inputs if i not in split.arrays]
-        out = [f"    if _fusable({_tuple(arrays)}, {_tuple(scalars) if scalars else '()'}):"
+        out = [f"    if _fusable({_tuple(arrays)}, {_tuple(scalars)}):"
                "  # big same-shaped float64 arrays: one loop"]
     else:
         out = [f"    if _splits({', '.join(arrays)}):  # big same-shaped float arrays: "
                "in blocks, on all cores"]
     out += lines(split.before, keep | set(h.outputs))
-    like = str(len(split.outputs)) if loop else "None"  # a loop's: so many float64 arrays
     results: dict[int, str] = {}  # an array output's position -> its name
     dtypes = []  # each array output's dtype: NumPy's promotion of the inputs it reads
     read = _inputs_read(h)
@@ -58,13 +55,12 @@ def branch_source(split: blocks.Split, fname: str, emission: Emission,
                 else namer.fresh(namer.base(o))
             reads = [names[i] for j, i in enumerate(h.inputs) if read[o] >> j & 1]
             dtypes.append(f"np.result_type({', '.join(reads)})" if reads else "np.float64")
-    if dtypes and not loop:
-        like = _tuple(dtypes)
+    like = str(len(split.outputs)) if loop else _tuple(dtypes) if dtypes else "None"
     targets = list(results.values()) + [names[n] for n in split.sums]
     runner, kernel = ("_fused", loops.loop_name(fname)) if loop else \
         ("_in_blocks", blocks.kernel_name(fname))
     out += wrapped(f"        {_tuple(targets)} = {runner}(", [
-        kernel, _tuple(arrays), _tuple(names[n] for n in split.scalars),
+        kernel, _tuple(arrays), _tuple([names[n] for n in split.scalars]),
         like, str(len(split.sums))], ")")
     out += lines(split.after, set(h.outputs))
     outs = [results[k] if k in results else names.get(o) or const_text(h, o)
@@ -74,7 +70,7 @@ def branch_source(split: blocks.Split, fname: str, emission: Emission,
 
 def _inputs_read(h: Graph) -> dict[str, int]:
     """node -> the inputs it is computed from, bit ``j`` for ``h.inputs[j]``: one pass
-    for every output, where a walk up from each output costs the graph per output."""
+    for all outputs, not a walk up from each."""
     bit = {i: 1 << j for j, i in enumerate(h.inputs)}
     read: dict[str, int] = {}
     for n in h.order():
@@ -85,24 +81,21 @@ def _inputs_read(h: Graph) -> dict[str, int]:
     return read
 
 
-def _tuple(items: Iterable[str]) -> str:
-    items = list(items)
+def _tuple(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
 def kernel_source(split: blocks.Split, fname: str, emission: Emission,
                   one_dtype: bool = False) -> str:
-    """``def _fname_block(arrays, scalars, outputs)``: ``fname`` on one block of
-    same-shaped arrays (``blocks.Split``), each array output written into its
-    parameter by the line that computes it (``out=``), or copied there when no line
-    can, every temporary in an array kept per thread (``_kept``), and the block's parts
-    of the sums returned. ``one_dtype``: ``fname`` brought its inputs to one dtype."""
+    """``def _fname_block(arrays, scalars, outputs)``: ``fname`` on one block, each
+    array output written into its parameter by the line that computes it (``out=``) or
+    copied there, temporaries kept per thread (``_kept``), the sums' parts returned.
+    ``one_dtype``: ``fname`` brought its inputs to one dtype."""
     g = blocks.kernel_graph(split)
     kname = blocks.kernel_name(fname)
     namer = emission.namer(kname)
     params = [namer(i) for i in g.inputs]
     names = {n: namer(n) for n in g.order() if g.attrs(n)["op"] != "const"}
-    nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("const", "input")]
     written: dict[str, str] = {}  # line -> the output it writes into
     outs, copies = [], []
     for o in split.outputs:
@@ -114,21 +107,17 @@ def kernel_source(split: blocks.Split, fname: str, emission: Emission,
         else:
             outs.append(namer.fresh(f"{namer.base(o)}_out"))
             copies.append((outs[-1], v))
-    # what the outputs are computed from; seeds and broadcasts may go
-    needed = set(g.inputs) | _made_from(g, [*written, *(v for _, v in copies if v in names),
-                                            *split.sums])
     filled = [(param, _spelled(g, names, v)) for param, v in copies]
     g.outputs = list(dict.fromkeys([*(v for _, v in copies if v in names), *written,
                                     *split.sums]))
+    needed = set(g.inputs) | g.upstream(g.outputs)  # seeds and broadcasts may go
     g.remove([n for n in g.order() if n not in needed])
-    body = planned(g, [n for n in nodes if n in needed],
+    body = planned(g, [n for n in g.order() if g.attrs(n)["op"] not in ("const", "input")],
                    printer.Spelling(names, form_of(g, emission.helpers)), set(g.outputs),
                    Kept(kname, written, one_dtype)).body
-    written_into = f"its arrays written into {', '.join(outs)}"
-    if len(written_into) > 60:
-        written_into = "its arrays written into the outputs' slices"
+    into = ", ".join(outs) if len(", ".join(outs)) <= 36 else "the outputs' slices"
     doc = f"{fname} on a block: " + ";\n    ".join(
-        ([written_into] if outs else [])
+        ([f"its arrays written into {into}"] if outs else [])
         + (["returns its parts of the sums"] if split.sums else []))
     out = wrapped(f"def {kname}(", params + outs, "):")
     out += [f'    """{doc}."""']
@@ -142,49 +131,38 @@ def kernel_source(split: blocks.Split, fname: str, emission: Emission,
 
 def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
     """``def _fname_loop(arrays, scalars, outputs)``: ``fname`` element by element in
-    one ``numba.prange`` loop over the flattened arrays (``blocks.Split``): each node a
-    local float, each array output written at ``[i]``. With sums the loop runs over
-    chunks of ``_CHUNK`` elements, each adding up its parts of the sums into a column of
-    ``parts``, which ``_fused`` sums: the same result on any number of cores, and a
-    rounding error that grows with the chunk, not with the whole array. Lambdas are
-    inlined (``loops.inlined``)."""
+    one ``numba.prange`` loop, each node a local float, each array output written at
+    ``[i]``. Sums are added chunk by chunk (``_CHUNK``) into columns of ``parts``: the
+    same bits on any number of cores, a rounding error that grows with the chunk only."""
     g = loops.inlined(blocks.kernel_graph(split))
     lname = loops.loop_name(fname)
     namer = emission.namer(lname, "i", "_CHUNK")
     params = [namer(n) for n in g.inputs]
     outs = [namer.fresh(f"{namer.base(o)}_out") for o in split.outputs]
     filled = {o: _filled(g, o) for o in split.outputs}
-    needed = _made_from(g, [v for v in filled.values() if isinstance(v, str)] + split.sums)
+    kept = {v for v in filled.values() if isinstance(v, str)} | set(split.sums)
+    needed = g.upstream(kept)
     nodes = [n for n in g.order() if n in needed and g.attrs(n)["op"] not in ("input", "const")]
     names = {n: f"{p}[i]" if n in split.arrays else p for n, p in zip(g.inputs, params)}
     names.update((n, namer(n)) for n in nodes)
     if any(Trait.SHIFTS in g.op(n).traits for n in nodes):
-        body = _shifted(g, nodes, split, dict(zip(g.inputs, params)), outs, filled, namer)
-        return _loop(split, fname, lname, params, outs, body, namer)
-    read = {a for n in nodes for a in g.args(n)}
-    sums = set(split.sums)
-    lines = printer.lines(g, nodes, printer.Spelling(names, loops.scalar_form(g),
-                                                     loops.float_literal),
-                          {v for v in filled.values() if isinstance(v, str)} | sums)
-    body = []
-    for n, expr in lines:
-        targets = [p for o, p in zip(split.outputs, outs) if filled[o] == n]
-        if n in sums:
-            body.append(f"{names[n]} += {expr}")
-        elif len(targets) == 1 and n not in read:  # wanted only as that output
-            body.append(f"{targets[0]}[i] = {expr}")
-            continue
-        else:
-            body.append(f"{names[n]} = {expr}")
-        body += [f"{p}[i] = {names[n]}" for p in targets]
-    body += [f"{p}[i] = {_spelled(g, names, filled[o])}"  # an input, a scalar or a number
-             for o, p in zip(split.outputs, outs) if filled[o] not in nodes]
-    return _loop(split, fname, lname, params, outs, body, namer)
-
-
-def _loop(split: blocks.Split, fname: str, lname: str, params: list[str], outs: list[str],
-          body: list[str], namer: Namer) -> str:
-    """The loop around ``body`` (the lines for element ``i``)."""
+        body = _shifted(g, split, dict(zip(g.inputs, params)), outs, filled, kept, namer)
+    else:  # one expression folded into its single reader, as the NumPy code folds it
+        read = {a for n in nodes for a in g.args(n)}
+        body = []
+        for n, expr in printer.lines(g, nodes, printer.Spelling(
+                names, loops.scalar_form(g), loops.float_literal), kept):
+            targets = [p for o, p in zip(split.outputs, outs) if filled[o] == n]
+            if n in split.sums:
+                body.append(f"{names[n]} += {expr}")
+            elif len(targets) == 1 and n not in read:  # wanted only as that output
+                body.append(f"{targets[0]}[i] = {expr}")
+                continue
+            else:
+                body.append(f"{names[n]} = {expr}")
+            body += [f"{p}[i] = {names[n]}" for p in targets]
+        body += [f"{p}[i] = {_spelled(g, names, filled[o])}"  # an input, scalar or number
+                 for o, p in zip(split.outputs, outs) if filled[o] not in nodes]
     out = ['@numba.njit(parallel=True, error_model="numpy")']
     doc = f"{fname} element by element: one pass over the arrays, on all cores"
     if not split.sums:
@@ -203,25 +181,20 @@ def _loop(split: blocks.Split, fname: str, lname: str, params: list[str], outs: 
     return "\n".join(out) + "\n"
 
 
-def _shifted(g: Graph, nodes: list[str], split: blocks.Split, params: dict[str, str],
-             outs: list[str], filled: dict[str, str | float], namer: Namer) -> list[str]:
+def _shifted(g: Graph, split: blocks.Split, params: dict[str, str], outs: list[str],
+             filled: dict[str, str | float], kept: set[str], namer: Namer) -> list[str]:
     """The lines for element ``i`` of a loop whose slices read other elements: each node
-    at every shift its readers need (``x[1:]`` at ``i`` is ``x`` at ``i + 1``), one line
-    each; an input at a shift reads the nearest element when that one is out of range,
-    and what it gives is used only where an adjoint's range says it is wanted."""
+    at every shift its readers need (``x[1:]`` at ``i`` is ``x`` at ``i + 1``); an input
+    read out of range reads its nearest element, used only where an adjoint's range is."""
     fewer = loops.shrinks(g)
     size = f"{params[split.arrays[0]]}.size"
-    need: dict[str, set[int]] = {n: set() for n in g.order()}
-    for o in [v for v in filled.values() if isinstance(v, str)] + split.sums:
-        need[o].add(0)
+    need: dict[str, set[int]] = {n: {0} if n in kept else set() for n in g.order()}
     for n in reversed(g.order()):
         d = g.attrs(n)
         start = d["params"].get("start") or 0
         for c in need[n]:
-            if d["op"] == "slice":
-                need[d["args"][0]].add(c + start)
-            elif d["op"] == "unslice":
-                need[d["args"][0]].add(c - start)
+            if d["op"] in ("slice", "unslice"):
+                need[d["args"][0]].add(c + start if d["op"] == "slice" else c - start)
             elif d["op"] == "add_slice":
                 need[d["args"][0]].add(c)
                 need[d["args"][1]].add(c - start)
@@ -250,8 +223,7 @@ def _shifted(g: Graph, nodes: list[str], split: blocks.Split, params: dict[str, 
     body: list[str] = []
     for n in g.order():
         d = g.attrs(n)
-        p, args = d["params"], d["args"]
-        start = p.get("start") or 0
+        args, start = d["args"], d["params"].get("start") or 0
         for c in sorted(need[n]):
             if d["op"] == "const":
                 continue
@@ -273,10 +245,9 @@ def _shifted(g: Graph, nodes: list[str], split: blocks.Split, params: dict[str, 
                 expr = printer.join(g, n, template, slots,
                                     [(*at(a, c), 0, False) for a in args])
             if n in split.sums:
-                arrays = [a for a in args if g.attrs(a)["shape"] != ()]
-                guard = within(0, arrays[0])
-                body.append(f"{namer(n)} += {expr}" if guard == "True"
-                            else f"{namer(n)} += {expr} if {guard} else 0.0")
+                guard = within(0, next(a for a in args if g.attrs(a)["shape"] != ()))
+                body.append(f"{namer(n)} += {expr}"
+                            + ("" if guard == "True" else f" if {guard} else 0.0"))
                 continue
             name = namer(n) if c == 0 else \
                 namer.fresh(f"{namer.base(n)}_{'p' if c > 0 else 'm'}{abs(c)}")
@@ -288,17 +259,6 @@ def _shifted(g: Graph, nodes: list[str], split: blocks.Split, params: dict[str, 
     return body
 
 
-def _made_from(g: Graph, roots: list[str]) -> set[str]:
-    """``roots`` and every node they are computed from."""
-    found, stack = set(), list(roots)
-    while stack:
-        n = stack.pop()
-        if n not in found:
-            found.add(n)
-            stack.extend(g.args(n))
-    return found
-
-
 def _spelled(g: Graph, names: dict[str, str], value: str | float) -> str:
     """A node's name or literal, or a number, as the source spells it."""
     if not isinstance(value, str):
@@ -307,8 +267,8 @@ def _spelled(g: Graph, names: dict[str, str], value: str | float) -> str:
 
 
 def _filled(g: Graph, node: str) -> str | float:
-    """What fills ``node``'s array: the node itself, or through aliases, broadcasts and
-    seeds (``np.ones_like``) the node or number that stretches over it."""
+    """What fills ``node``'s array: itself, or (through aliases, broadcasts and seeds)
+    the node or number that stretches over it."""
     while True:
         op, args = g.attrs(node)["op"], g.args(node)
         if op == "alias" or op == "broadcast_like" and g.shape(args[0]) == ():

@@ -1,24 +1,8 @@
-"""Fused evaluation with numba: an elementwise function as one compiled loop.
-
-A graph whose every op works element by element (``blocks.split``) computes each
-element of its outputs from the same element of its inputs. So
-``gc.compile(g, backend="numba")`` emits, beside such a function, a loop
-(``_value_and_grad_loop``) that walks the flattened arrays once, computes every node
-of one element as a local float, writes the element of each output and adds it to
-each full sum, compiled by numba on all cores (``prange``). Every input is read once
-and every output written once, with no temporary arrays at all: what a C loop of
-PyTensor's or XLA's does, printed as the Python a person would write. Slices of
-vectors that drop elements at either end read the inputs at other indices (a stencil;
-``kernels._shifted``).
-
-Loops run on float64 arrays only, with NumPy's error model (``1 / 0.0`` is ``inf``,
-without NumPy's warnings); anything else takes the NumPy code. Transcendentals come
-from the C library, element by element, so they may differ from NumPy's vectorised
-ones in the last bit; sums are added chunk by chunk (the same bits on any number of
-cores, not NumPy's). The helpers below ship with the emitted module; numba compiles a
-loop at its first call (about a second for a small graph, growing with its size: 8 s
-for a random DAG of 1,300 nodes).
-"""
+"""Fused evaluation with numba: an elementwise function as one loop over float64
+arrays on all cores, every node a local float (docs/design.md): each input read once,
+each output written once, no temporaries. Transcendentals come from the C library
+(they may differ from NumPy's in the last bit). The helpers below ship with the
+emitted module; numba compiles a loop at its first call (8 s for 1,300 nodes)."""
 
 from __future__ import annotations
 
@@ -34,8 +18,8 @@ from ..ops import ADD, ATOM, COMPARE, MUL, UNARY, Op, Trait
 from . import blocks
 
 LIMIT = 2_000
-"""Gradients of more nodes get no loop: numba's compile time grows faster than their size
-(random DAGs: 2 s for 265 nodes, 8 s for 1,300, 390 s for 12,700)."""
+"""Gradients of more nodes get no loop: numba's compile time is superlinear (random DAGs:
+2 s for 265 nodes, 8 s for 1,300, 390 s for 12,700)."""
 _ONE_LOOP = threading.Lock()  # see _fused
 _LAST: dict = {}  # see _outputs
 _CHUNK = 4_096  # elements whose parts of the sums a loop adds up in one go
@@ -52,16 +36,13 @@ SCALAR: dict[str, printer.Form] = {
     "heaviside": ("_heaviside({0}, {1})", ATOM, (0, 0)),
     "ones_like": ("1.0", ATOM, (0,)),
     "zeros_like": ("0.0", ATOM, (0,)),
-    # one element's part of a full reduction, which its line adds up (``s += ...``)
-    "sum": ("{0}", 0, (0,)),
+    "sum": ("{0}", 0, (0,)),  # one element's part, which its line adds up (``s += ...``)
     "matmul": ("{0} * {1}", MUL, (MUL, UNARY)),
 }
-"""Ops whose NumPy template does not suit one float, spelled for one: the rest
-(arithmetic, ``np.exp``, ...) are numba's scalar versions of the same NumPy calls.
-An ``IDENTITY`` op is its operand, on same-shaped operands (``blocks``). A choice
-between two values is a call of a helper below, never a branch in the loop itself:
-numba's parallel compiler takes time superlinear in a loop's branches (a chain of 200
-``a if c else b`` took 44 s to compile, as calls 2 s; 400 overflowed its recursion)."""
+"""Ops whose NumPy template does not suit one float, spelled for one; numba compiles
+the rest's templates for floats as they are. A choice is a call of a helper below,
+never a branch in the loop: numba's parallel compiler is superlinear in a loop's
+branches (200 ``a if c else b`` took 44 s to compile, as calls 2 s)."""
 
 
 def _pick(c, a, b):
@@ -85,8 +66,7 @@ def _heaviside(x, h):
     return 0.0 if x < 0 else h if x == 0 else 1.0 if x > 0 else x
 
 
-JITTED = (_pick, _maximum, _minimum, _heaviside)
-"""Helpers the loops call, shipped compiled by numba (``@numba.njit``)."""
+JITTED = (_pick, _maximum, _minimum, _heaviside)  # called by the loops: shipped njit-compiled
 
 
 def scalar_form(g: Graph) -> Callable[[str], printer.Form]:
@@ -98,17 +78,15 @@ def scalar_form(g: Graph) -> Callable[[str], printer.Form]:
         op = g.op(node)
         if Trait.IDENTITY in op.traits:
             return "{0}", ATOM, (ATOM,)
-        exponent = g.args(node)[1] if name == "pow" else None
-        if exponent is not None and g.is_const(exponent) \
-                and g.attrs(exponent)["params"]["value"] == 0.5:
+        if name == "pow" and g.is_const(g.args(node)[1]) \
+                and g.attrs(g.args(node)[1])["params"]["value"] == 0.5:
             return "np.sqrt({0})", ATOM, (0,)  # NumPy's x ** 0.5: sqrt(-0.0) is -0.0
         return op.code, op.prec, op.slot_prec
     return form
 
 
 def float_literal(value: float, integral: bool = False) -> tuple[str, int]:
-    """A constant as the loop spells it: always a float, exponents too (numba raises
-    ZeroDivisionError for ``0.0 ** -1``, whatever its error model, not for ``-1.0``)."""
+    """A constant as a float, exponents too: numba raises for ``0.0 ** -1``, not ``-1.0``."""
     return printer.numpy_literal(value)
 
 
@@ -118,30 +96,26 @@ def loop_name(fname: str) -> str:
 
 
 def fusable(split: blocks.Split) -> bool:
-    """Whether every node a block computes has a spelling for one float here (a
-    lambda's, those of its body), and its outputs are floats."""
+    """Whether every node a block computes (a lambda's: its body's) has a spelling for
+    one float here, and its outputs are floats of the inputs' length."""
     h, outside = split.graph, set(split.before) | set(split.after)
     if any(h.op(o).dtype == "bool" for o in split.outputs):
         return False  # a comparison: NumPy's result is bool, the loop's arrays float64
-    if any(Trait.SHIFTS in h.op(n).traits for n in h.order()) and any(
-            shrinks(h)[o] for o in split.outputs):
+    if any(shrinks(h)[o] for o in split.outputs):
         return False  # an array output shorter than the inputs
-    return all(_spelled(h.op(n)) for n in h.order()
-               if n not in outside and h.attrs(n)["op"] not in ("input", "const"))
+    return all(_spelled(h.op(n)) for n in h.order() if n not in outside)
 
 
 def _spelled(op: Op) -> bool:
     if op.body is not None:
-        return all(_spelled(op.body.op(m)) for m in op.body.order()
-                   if op.body.attrs(m)["op"] not in ("input", "const"))
-    # else a pointwise op whose NumPy template numba compiles for one float as it is
+        return all(_spelled(op.body.op(m)) for m in op.body.order())
+    # a pointwise op (inputs and constants are) whose NumPy template numba compiles as it is
     return op.name in SCALAR or op.pointwise and not op.code.startswith("_") \
         or bool(op.traits & (Trait.IDENTITY | Trait.SHIFTS))
 
 
 def shrinks(g: Graph) -> dict[str, int]:
-    """How many elements fewer than the inputs each array node of a loop's graph has: a
-    slice drops some at its ends, its adjoints are as long as what was sliced."""
+    """How many elements fewer than the inputs each array node of a loop's graph has."""
     fewer: dict[str, int] = {}
     for n in g.order():
         d = g.attrs(n)
@@ -159,25 +133,20 @@ def shrinks(g: Graph) -> dict[str, int]:
 
 
 def inlined(g: Graph) -> Graph:
-    """``g`` with each call of a lambda replaced by the lambda's body on its operands
-    (the call's node names the body's result): a loop prints the body's ops for one
-    float, since numba cannot call the module's NumPy function of the lambda."""
+    """``g`` with each call of a lambda replaced by its body (named as the call): numba
+    cannot call the module's NumPy function of the lambda."""
     if all(g.op(n).body is None for n in g.order()):
         return g
-    h = Graph()
-    h.ops, h.reserved = dict(g.ops), set(g.nx)
-    for n in g.order():
-        d = g.attrs(n)
+
+    def add(h: Graph, n: str, d: dict) -> None:
         if g.op(n).body is None:
             h.add_like(n, d, d["args"])
         else:
             _call(h, g.op(n).body, d["args"], n, d["temp"])
-    h.inputs, h.outputs = list(g.inputs), list(g.outputs)
-    return h
+    return g.rebuilt(add)
 
 
-def _call(h: Graph, body: Graph, args: tuple[str, ...], name: str | None,
-          temp: bool = True) -> str:
+def _call(h: Graph, body: Graph, args: tuple[str, ...], name: str | None, temp: bool) -> str:
     """``body``'s nodes added to ``h`` on ``args``; returns its result (named ``name``)."""
     at = dict(zip(body.inputs, args))
     (result,) = body.outputs

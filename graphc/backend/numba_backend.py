@@ -1,8 +1,6 @@
-"""Numba: a function whose every op is elementwise, or a full sum of such arrays,
-runs big same-shaped float64 arrays through one loop that numba compiles (loops.py,
-kernels.py): one pass over memory, on all cores, no temporary arrays. Gradients of
-over ``loops.LIMIT`` nodes get no loop (numba would take minutes to compile it), nor
-do functions with an op it cannot spell for one float: they run the NumPy lines."""
+"""Numba: an elementwise function (or full sums of one) runs big same-shaped float64
+arrays through one loop that numba compiles (loops.py, kernels.py); gradients over
+``loops.LIMIT`` nodes, and ops it cannot spell for one float, run the NumPy lines."""
 
 from __future__ import annotations
 
