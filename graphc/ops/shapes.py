@@ -46,9 +46,8 @@ def format_shape(shape: Shape) -> str:
 
 def not_broadcasting(values: dict[str, Any], declared: dict[str, Shape | None],
                      exc: ValueError) -> Exception:
-    """The error for call-time values whose shapes NumPy could not broadcast (``exc``): an
-    ``InputError`` naming each input with its shape, and its declared shape if it has
-    one; ``exc`` itself when it is about something else."""
+    """An ``InputError`` naming each input's shape (and declared shape) when NumPy could
+    not broadcast them (``exc``); ``exc`` itself when it is about something else."""
     if "broadcast" not in str(exc):
         return exc
 

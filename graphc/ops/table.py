@@ -1,13 +1,9 @@
 """THE op table: every op graphc knows, one entry each.
 
-An elementwise op is declared by its scalar sympy ``formula``; its local derivatives
-are ``sympy.diff`` of that formula (see ``derive.py``), never typed by hand. A
-structural op (``where``, ``sum_to``, ...) states its ``vjp``/``jvp`` as rules that
-build graph nodes, written with expression handles (``expr.py``), so the gradient is a
-graph in the same IR. What other layers ask about an op is one of its ``Trait`` flags.
-
-``code`` is the NumPy template the emitter prints (``{0}`` is the first operand,
-``{axis}`` a parameter); ``fn`` is the same computation for the interpreter, so that
+An elementwise op is its scalar sympy ``formula``: its derivatives are ``sympy.diff``
+of it (``derive.py``), never typed by hand. A structural op (``where``, ``sum_to``)
+states ``vjp``/``jvp`` rules that build graph nodes (``expr.py``), so a gradient is a
+graph in the same IR. ``fn`` computes what the template ``code`` prints, so that
 ``Graph.evaluate`` never runs emitted code.
 """
 
@@ -53,7 +49,7 @@ class softplus(sp.Function):  # noqa: N801 - prints as the op's name
 
 
 def _elementwise_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    nodes = g.node_data()  # g is the Graph adding the node
+    nodes = g.node_data()
     return shapes.broadcast(*[nodes[a]["shape"] for a in args])
 
 
@@ -67,12 +63,8 @@ class Trait(enum.Flag):
     COMMUTATIVE = enum.auto()   # f(a, b) == f(b, a): common subexpressions sort operands
     ASSOCIATIVE = enum.auto()   # chains of it regroup into any order (optimize/regroup.py)
     NONNEGATIVE = enum.auto()   # never negative (exp, softmax): the optimizer's sign rule
-    # element i of the result is made from element i of each (broadcast) operand alone:
-    # a diagonal Jacobian (where, comparisons, ones_like); every formula op is one too
-    POINTWISE = enum.auto()
-    # its value is its first operand's, up to broadcasting (alias, sum_to,
-    # broadcast_like): the identity on same-shaped arrays, a local derivative of 1
-    IDENTITY = enum.auto()
+    POINTWISE = enum.auto()     # element i from element i of each operand: diagonal Jacobian
+    IDENTITY = enum.auto()      # its first operand's value up to broadcasting: derivative 1
     # its rules need tangents and adjoints of its own shape: no direction axis (forward
     # mode's stacked tangents), no adjoint stretched over the output (reverse mode's)
     UNSTACKED = enum.auto()
@@ -84,18 +76,9 @@ class Trait(enum.Flag):
 
 @dataclass(eq=False, frozen=True)
 class Op:
-    """One op: what it computes, how it prints, how it differentiates, what it is.
+    """One op: what it computes, how it prints, how it differentiates, what it is."""
 
-    Read in groups. Computing: ``fn`` (the interpreter's), ``shape``, ``params``,
-    ``defaults``, ``scalar_result``. Printing: ``code`` (the NumPy template: ``{0}`` the
-    first operand, ``{axis}`` a parameter), ``spell`` (``code`` when it depends on the
-    params), ``prec``/``slot_prec``, ``symbol``, ``helpers``. Derivatives: ``formula``
-    (elementwise: sympy does the rest), or ``vjp``/``jvp`` rules with ``grad_slots``,
-    ``rules`` (their text for pictures) and ``expand``. Memory: ``dtype``. A lambda of
-    .gc text: ``body``, ``source``. Everything else asked of it: ``traits``.
-    """
-
-    # ---- what it is and computes (code: the NumPy template the emitter prints)
+    # ---- what it computes; code: the NumPy template ({0} an operand, {axis} a param)
     name: str
     arity: int
     code: str
@@ -379,13 +362,10 @@ _register(Op("alias", 1, "{0}", lambda x: x, prec=0, slot_prec=(0,), symbol="",
              dtype="follows", traits=_INNER | Trait.IDENTITY))
 
 
-def _leaf_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    return params["shape"]
-
-
 # Leaves: their values come from the caller (input) or from the node itself (const).
 _LEAF = Trait.INTERNAL | Trait.NO_DERIVATIVE | Trait.POINTWISE
-_register(Op("input", 0, "", lambda: None, shape=_leaf_shape, traits=_LEAF))
+_register(Op("input", 0, "", lambda: None, shape=lambda g, args, params: params["shape"],
+             traits=_LEAF))
 _register(Op("const", 0, "", lambda: None,
              shape=lambda g, args, params: np.shape(params["value"]),
              dtype="weak", traits=_LEAF))  # printed as a Python float

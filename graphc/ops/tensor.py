@@ -1,10 +1,8 @@
 """Tensor ops of the op table: matmul, transpose, reductions, softmax family, losses.
 
-Each op is one entry, its rules just above it: the shape rule, the vjp and jvp written
-with expression handles (``expr.R``) the way the lectures write them -- for
-``f = W @ g``, ``W_bar = f_bar @ g.T`` and ``g_bar = W.T @ f_bar`` -- how it prints,
-and its traits. The NumPy functions first run in the interpreter and are also copied
-verbatim into emitted modules, so both compute the same thing. docs/ops.md: adding one.
+Each op is one entry, its rules just above it, written with expression handles as the
+lectures write them (``W_bar = f_bar @ g.T``). The NumPy functions run in the
+interpreter and ship verbatim in emitted modules, so both compute the same thing.
 """
 
 from __future__ import annotations
@@ -279,10 +277,8 @@ def _expand(grad: R, out: R) -> R:
     return grad.call("expand_dims", axis=axes[0] if len(axes) == 1 else axes)
 
 
-def _count(out: R) -> R | float:
-    """How many elements one output element of a mean averages."""
-    x = out.args[0]
-    dims = [x.shape[i] for i in _axes(out.params.get("axis"), x.ndim)]
+def _count(x: R, dims: Any, out: R) -> R | float:
+    """How many elements of x (dims, when known now) one element of out averages."""
     if not x.elastic and all(isinstance(d, int) for d in dims):
         return float(np.prod(dims))
     return x.call("size_ratio", out)
@@ -440,7 +436,9 @@ def _sum_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 
 @vjp
 def _mean_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    return (_expand(grad / _count(out), out).call("broadcast_like", out.args[0]),)
+    x = out.args[0]
+    dims = [x.shape[i] for i in _axes(out.params.get("axis"), x.ndim)]
+    return (_expand(grad / _count(x, dims, out), out).call("broadcast_like", x),)
 
 
 for _name, _vjp, _rule in (("sum", _sum_vjp, ""), ("mean", _mean_vjp, " / count")):
@@ -535,17 +533,6 @@ def _softmax_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     return (out * (grad - (grad * out).sum(out.params["axis"], keepdims=True)),)
 
 
-def _log_softmax_jvp(out: R, dot: R, axis: int) -> R:
-    probs = out.exp()
-    return dot - (probs * dot).sum(axis, keepdims=True)
-
-
-@vjp
-def _log_softmax_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    probs = out.exp()
-    return (grad - probs * grad.sum(out.params["axis"], keepdims=True),)
-
-
 @vjp
 def _logsumexp_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     weights = (out.args[0] - _expand(out, out)).exp()
@@ -570,8 +557,11 @@ _register(Op("softmax", 1, "_softmax({0})", _softmax, slot_prec=(0,), dtype="fol
              traits=_MADE | Trait.NONNEGATIVE))
 _register(Op("log_softmax", 1, "_log_softmax({0})", _log_softmax, slot_prec=(0,),
              dtype="follows", params=_SOFT, spell=_spell("_log_softmax", _SOFT),
-             shape=_params_shape(_along_shape), vjp=_log_softmax_vjp,
-             jvp=_along_jvp(_log_softmax_jvp), helpers=(*_REDUCE, _log_softmax),
+             shape=_params_shape(_along_shape), helpers=(*_REDUCE, _log_softmax),
+             vjp=vjp(lambda out, grad: (
+                 grad - out.exp() * grad.sum(out.params["axis"], keepdims=True),)),
+             jvp=_along_jvp(lambda out, dot, axis: dot - (out.exp() * dot).sum(
+                 axis, keepdims=True)),
              rules=("{out}_bar - exp({out}) * sum({out}_bar)",), traits=_MADE))
 _register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,),
              dtype="follows", scalar_result=_reduces_all, params=_LSE,
@@ -604,9 +594,8 @@ def _cross_entropy_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     logits, labels = out.args
     scale = grad / _batch(logits)
     probs = logits.call("softmax", axis=-1)
-    # (softmax - labels) / N for one-hot rows; weighting the softmax by each row's label
-    # sum keeps it exact for any labels, at the cost of one small reduction. Labels that
-    # broadcast ([N, 1]) are summed as the loss sees them, stretched over the logits.
+    # (softmax - labels) / N for one-hot rows; the softmax weighted by each row's label
+    # sum is exact for any labels; labels that broadcast ([N, 1]) are stretched first.
     same = labels.shape == logits.shape and labels.elastic == logits.elastic
     full = labels if same else labels.call("broadcast_like", logits)
     d_logits = (probs * full.sum(-1, keepdims=True) - labels) * scale
@@ -631,10 +620,7 @@ def _mse_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     pred, target = out.args
     diff = pred - target
     shape = shapes.broadcast(pred.shape, target.shape)
-    dims = shapes.numeric(shape)
-    n = float(np.prod(dims)) if not diff.elastic and dims is not None \
-        else diff.call("size_ratio", out)
-    d = diff * (grad / n)
+    d = diff * (grad / _count(diff, shape, out))
 
     def to(x: R, t: R) -> R:  # an operand broadcast now or at call time: summed back
         return x if t.shape == shape and not diff.elastic else x.call("sum_to", t)
