@@ -86,11 +86,6 @@ class R:
         return self.call("exp")
 
 
-def where(c: R, a: Operand, b: Operand) -> R:
-    """``np.where(c, a, b)``."""
-    return c.call("where", a, b)
-
-
 def vjp(rule: Callable[[R, R], tuple[R | None, ...]]) -> Callable[..., tuple[str | None, ...]]:
     """A vjp written on handles, ``rule(out, grad) -> (adjoint of each operand or None)``,
     as the op table's ``vjp(g, node, grad)`` on node names."""

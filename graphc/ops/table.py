@@ -21,7 +21,7 @@ import sympy as sp
 
 from ..errors import UnknownOpError
 from . import shapes
-from .expr import R, Tangents, jvp, vjp, where
+from .expr import R, Tangents, jvp, vjp
 
 # Precedence of what a template prints, Python's order; ATOM needs no parentheses.
 COMPARE, ADD, MUL, UNARY, POW, ATOM = 4, 5, 6, 7, 8, 9
@@ -121,25 +121,11 @@ class Op:
         """Element i from element i of the operands: a formula op, or ``POINTWISE``."""
         return self.formula is not None or Trait.POINTWISE in self.traits
 
-    @cached_property
-    def public(self) -> bool:
-        return Trait.INTERNAL not in self.traits
-
-    @cached_property
-    def differentiable(self) -> bool:
-        return Trait.NO_DERIVATIVE not in self.traits
-
-    @cached_property
-    def commutative(self) -> bool:
-        return Trait.COMMUTATIVE in self.traits
-
-    @cached_property
-    def fresh(self) -> bool:
-        return Trait.FRESH in self.traits
-
-    @cached_property
-    def writes_out(self) -> bool:
-        return Trait.WRITES_OUT in self.traits
+    public = cached_property(lambda self: Trait.INTERNAL not in self.traits)
+    differentiable = cached_property(lambda self: Trait.NO_DERIVATIVE not in self.traits)
+    commutative = cached_property(lambda self: Trait.COMMUTATIVE in self.traits)
+    fresh = cached_property(lambda self: Trait.FRESH in self.traits)
+    writes_out = cached_property(lambda self: Trait.WRITES_OUT in self.traits)
 
     @property
     def can_write_into(self) -> bool:
@@ -271,14 +257,14 @@ _CONSTANT = _INNER | Trait.NO_DERIVATIVE | Trait.FRESH
 @vjp
 def _where_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     c = out.args[0]
-    return None, where(c, grad, 0.0), where(c, 0.0, grad)
+    return None, c.call("where", grad, 0.0), c.call("where", 0.0, grad)
 
 
 @jvp
 def _where_jvp(out: R, dots: Tangents) -> R | None:
     if dots[1] is None and dots[2] is None:
         return None
-    return where(out.args[0], dots[1] or 0.0, dots[2] or 0.0)
+    return out.args[0].call("where", dots[1] or 0.0, dots[2] or 0.0)
 
 
 _register(Op("where", 3, "np.where({0}, {1}, {2})", np.where, slot_prec=(0, 0, 0),

@@ -430,21 +430,18 @@ def _expanded(shape: shapes.Shape, axis: int | tuple[int, ...]) -> shapes.Shape:
 
 
 @vjp
-def _sum_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    return (_expand(grad, out).call("broadcast_like", out.args[0]),)
-
-
-@vjp
-def _mean_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+def _reduce_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    """sum's and mean's: the adjoint spread over the reduced axes (mean's / their count)."""
     x = out.args[0]
-    dims = [x.shape[i] for i in _axes(out.params.get("axis"), x.ndim)]
-    return (_expand(grad / _count(x, dims, out), out).call("broadcast_like", x),)
+    if out.g.op(out.node).name == "mean":
+        grad = grad / _count(x, [x.shape[i] for i in _axes(out.params["axis"], x.ndim)], out)
+    return (_expand(grad, out).call("broadcast_like", x),)
 
 
-for _name, _vjp, _rule in (("sum", _sum_vjp, ""), ("mean", _mean_vjp, " / count")):
+for _name, _rule in (("sum", ""), ("mean", " / count")):
     _register(Op(_name, 1, f"np.{_name}({{0}})", getattr(np, _name), slot_prec=(0,),
                  params=_AXIS, scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _AXIS),
-                 shape=_params_shape(_reduced), vjp=_vjp, jvp=_itself(_name),
+                 shape=_params_shape(_reduced), vjp=_reduce_vjp, jvp=_itself(_name),
                  dtype="follows", traits=_MADE, rules=("{out}_bar spread over {0}" + _rule,)))
 _register(Op("expand_dims", 1, "np.expand_dims({0}, {axis})",
              lambda x, axis: np.expand_dims(x, axis), slot_prec=(0,), params={"axis": None},
