@@ -12,12 +12,6 @@ from typing import Any, Union
 Operand = Union["R", float]
 
 
-def _operator(op: str) -> tuple[Callable[..., R], Callable[..., R]]:
-    """``x op y`` and its reflected form ``y op x`` (``1 - x``) as methods."""
-    return (lambda self, other: self.call(op, other),
-            lambda self, other: R(self.g, self.g.add(op, (self.of(other), self.node))))
-
-
 class R:
     """A node of the graph a rule builds, with NumPy's operators and methods."""
 
@@ -58,10 +52,17 @@ class R:
         return self.g.attrs(self.node)["params"]
 
     # ---- NumPy's operators and methods
-    __add__, __radd__ = _operator("add")
-    __sub__, __rsub__ = _operator("sub")
-    __mul__, __rmul__ = _operator("mul")
-    __truediv__, __rtruediv__ = _operator("div")
+    def __add__(self, other: Operand) -> R:
+        return self.call("add", other)
+
+    def __sub__(self, other: Operand) -> R:
+        return self.call("sub", other)
+
+    def __mul__(self, other: Operand) -> R:
+        return self.call("mul", other)
+
+    def __truediv__(self, other: Operand) -> R:
+        return self.call("div", other)
 
     def __matmul__(self, other: R) -> R:
         return self.call("matmul", other)

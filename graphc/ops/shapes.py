@@ -26,9 +26,8 @@ def broadcast(*shapes: Shape) -> Shape:
         dims = {s[axis - ndim + len(s)] for s in shapes if axis - ndim + len(s) >= 0}
         dims.discard(1)
         if len(dims) > 1:
-            raise ShapeError(
-                "shapes " + " and ".join(format_shape(s) for s in shapes) + " do not broadcast"
-            )
+            raise ShapeError("shapes " + " and ".join(format_shape(s) for s in shapes)
+                             + " do not broadcast")
         out.append(dims.pop() if dims else 1)
     return tuple(out)
 

@@ -631,8 +631,6 @@ def _loss_jvp(out: R, dots: Tangents) -> R | None:
     slots = g.op(out.node).vjp(g, out.node, g.const(1.0))
     terms = [(dot * R(g, bar)).sum(axis=tuple(range(-a.ndim, 0)))
              for a, dot, bar in zip(out.args, dots, slots) if dot is not None and bar is not None]
-    if not terms:
-        return None
     return terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
 
