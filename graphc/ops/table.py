@@ -65,9 +65,7 @@ class Trait(enum.Flag):
     NONNEGATIVE = enum.auto()   # never negative (exp, softmax): the optimizer's sign rule
     POINTWISE = enum.auto()     # element i from element i of each operand: diagonal Jacobian
     IDENTITY = enum.auto()      # its first operand's value up to broadcasting: derivative 1
-    # its rules need tangents and adjoints of its own shape: no direction axis (forward
-    # mode's stacked tangents), no adjoint stretched over the output (reverse mode's)
-    UNSTACKED = enum.auto()
+    UNSTACKED = enum.auto()     # its rules need tangents/adjoints of its own shape, unstacked
     STACKING = enum.auto()      # makes forward mode's direction-stacked tangents; no vjp
     SHIFTS = enum.auto()        # reads a vector at other indices (slices): a stencil
     FRESH = enum.auto()         # memory: the result is a new array, never a view
