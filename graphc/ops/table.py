@@ -99,8 +99,8 @@ class Op:
     jvp: Callable[..., str | None] | None = None  # (g, node, tangent per slot) -> tangent
     grad_slots: tuple[int, ...] | None = None  # slots with a derivative (None: all)
     rules: tuple[str, ...] = ()  # each slot's vjp as text, for pictures
-    # the op written in simpler ops, (g, args, params, name, temp) -> node, which
-    # reverse mode differentiates instead, so the backward reads their values
+    # (g, args, params, name, temp) -> node: the op in simpler ops, which reverse mode
+    # differentiates instead, so that the backward reads their values
     expand: Callable[..., str] | None = None
     # ---- memory planning (backend/memory.py): the result's dtype "follows" the
     # operands' promotion, is "weak" (a Python number), "bool", or the op's "own"

@@ -235,8 +235,6 @@ def _along_shape(x: shapes.Shape, axis: Any) -> shapes.Shape:
     return x
 
 
-DIRECTIONS = "(directions)"
-"""The symbolic size of the leading axis of direction-stacked tangents."""
 _AXIS = {"axis": None, "keepdims": False}
 _SOFT = {"axis": -1}
 _LSE = {"axis": -1, "keepdims": False}
@@ -651,7 +649,7 @@ def _lifted(shape: shapes.Shape, ndim: int) -> shapes.Shape:
 
 _STACKED = _INNER | Trait.STACKING
 _register(Op("basis", 1, "_basis({0})", _basis, slot_prec=(0,), helpers=(_basis,),
-             shape=_params_shape(lambda x: (DIRECTIONS,) + x),
+             shape=_params_shape(lambda x: ("(directions)",) + x),  # a symbolic size
              traits=_INNER | Trait.NO_DERIVATIVE))
 _register(Op("from_directions", 2, "_from_directions({0}, {1})", _from_directions,
              slot_prec=(0, 0), helpers=(_from_directions,), traits=_STACKED,
