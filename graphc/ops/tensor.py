@@ -477,8 +477,7 @@ def _add_slice_jvp(out: R, dots: Tangents) -> R | None:
 
 
 def _slice_code(params: dict) -> str:
-    bounds = f"{'' if params['start'] is None else params['start']}:" \
-             f"{'' if params['stop'] is None else params['stop']}"
+    bounds = ":".join("" if params[k] is None else str(params[k]) for k in ("start", "stop"))
     axis = params["axis"]
     if axis >= 0:
         return "{0}[" + ":, " * axis + bounds + "]"
