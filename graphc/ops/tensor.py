@@ -275,10 +275,11 @@ def _expand(grad: R, out: R) -> R:
     return grad.call("expand_dims", axis=axes[0] if len(axes) == 1 else axes)
 
 
-def _count(x: R, dims: Any, out: R) -> R | float:
+def _count(x: R, dims: shapes.Shape, out: R) -> R | float:
     """How many elements of x (dims, when known now) one element of out averages."""
-    if not x.elastic and all(isinstance(d, int) for d in dims):
-        return float(np.prod(dims))
+    known = shapes.numeric(dims)
+    if not x.elastic and known is not None:
+        return float(np.prod(known))
     return x.call("size_ratio", out)
 
 
@@ -432,7 +433,7 @@ def _reduce_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     """sum's and mean's: the adjoint spread over the reduced axes (mean's / their count)."""
     x = out.args[0]
     if out.g.op(out.node).name == "mean":
-        grad = grad / _count(x, [x.shape[i] for i in _axes(out.params["axis"], x.ndim)], out)
+        grad = grad / _count(x, tuple(x.shape[i] for i in _axes(out.params["axis"], x.ndim)), out)
     return (_expand(grad, out).call("broadcast_like", x),)
 
 
