@@ -168,9 +168,8 @@ _CALL = re.compile(r"np\.(\w+)\(([^()]*)\)")  # one call, no nested parentheses
 OPS: dict[str, Op] = {}
 
 
-def _register(op: Op) -> Op:
+def _register(op: Op) -> None:
     OPS[op.name] = op
-    return op
 
 
 def _infix(name: str, symbol: str, fn: Callable, formula: Callable, prec: int,
