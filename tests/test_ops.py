@@ -131,6 +131,18 @@ def test_a_structural_op_is_one_whole_entry():
             assert op.vjp and op.jvp and op.differentiable, name
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_gradients_through_where_take_the_branch_the_condition_picks(mode: str):
+    """where's vjp and jvp: a sympy Piecewise becomes a where node, and each operand's
+    derivative flows only where its branch is taken."""
+    x, y = sp.symbols("x y", real=True)
+    fn = gc.compile(gc.from_sympy(sp.Piecewise((x * y, x > 0), (2 * y, True)), name="e"),
+                    mode=mode)
+    for at, value, dx, dy in [(1.5, 4.5, 3.0, 1.5), (-1.0, 6.0, 0.0, 2.0)]:
+        out, grads = fn(x=at, y=3.0)
+        assert out == value and grads["x"] == dx and grads["y"] == dy
+
+
 def test_the_worked_example_of_the_docs_is_the_code():
     """docs/ops.md shows flip's entry and softmax's vjp as they are in the op table."""
     root = Path(__file__).resolve().parent.parent

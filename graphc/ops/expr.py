@@ -1,10 +1,7 @@
-"""Expression handles for derivative rules: a structural op's vjp and jvp read like the
-formulas they are, ``out * (grad - (grad * out).sum(axis, keepdims=True))``.
-
-``R(g, name)`` stands for node ``name`` of the graph ``g`` a rule is building; its
-operators and methods add nodes to ``g`` as Python evaluates them (operands first, left
-to right), so a formula adds the same nodes in the same order as the nested
-``g.add(...)`` calls it replaces. Numbers become the graph's constants.
+"""Expression handles, so that a structural op's vjp and jvp read like their formulas:
+``out * (grad - (grad * out).sum(axis, keepdims=True))``. ``R(g, name)`` is node
+``name`` of the graph ``g`` a rule builds; its operators add nodes as Python evaluates
+them (operands first, left to right); numbers become the graph's constants.
 """
 
 from __future__ import annotations
@@ -32,10 +29,6 @@ class R:
         args = (self.node, *(self.of(x) for x in others))
         return R(self.g, self.g.add(op, args, params or None))
 
-    def _swapped(self, op: str, other: Operand) -> R:
-        """``op(other, self)``: the reflected operators (``1 - x``)."""
-        return R(self.g, self.g.add(op, (self.of(other), self.node)))
-
     # ---- what the node is
     @property
     def shape(self) -> tuple:
@@ -62,26 +55,14 @@ class R:
     def __add__(self, other: Operand) -> R:
         return self.call("add", other)
 
-    def __radd__(self, other: Operand) -> R:
-        return self._swapped("add", other)
-
     def __sub__(self, other: Operand) -> R:
         return self.call("sub", other)
-
-    def __rsub__(self, other: Operand) -> R:
-        return self._swapped("sub", other)
 
     def __mul__(self, other: Operand) -> R:
         return self.call("mul", other)
 
-    def __rmul__(self, other: Operand) -> R:
-        return self._swapped("mul", other)
-
     def __truediv__(self, other: Operand) -> R:
         return self.call("div", other)
-
-    def __rtruediv__(self, other: Operand) -> R:
-        return self._swapped("div", other)
 
     def __matmul__(self, other: R) -> R:
         return self.call("matmul", other)
@@ -104,11 +85,6 @@ class R:
 
     def exp(self) -> R:
         return self.call("exp")
-
-
-def where(c: R, a: Operand, b: Operand) -> R:
-    """``np.where(c, a, b)``."""
-    return c.call("where", a, b)
 
 
 def vjp(rule: Callable[[R, R], tuple[R | None, ...]]) -> Callable[..., tuple[str | None, ...]]:

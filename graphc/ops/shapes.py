@@ -26,9 +26,8 @@ def broadcast(*shapes: Shape) -> Shape:
         dims = {s[axis - ndim + len(s)] for s in shapes if axis - ndim + len(s) >= 0}
         dims.discard(1)
         if len(dims) > 1:
-            raise ShapeError(
-                "shapes " + " and ".join(format_shape(s) for s in shapes) + " do not broadcast"
-            )
+            raise ShapeError("shapes " + " and ".join(format_shape(s) for s in shapes)
+                             + " do not broadcast")
         out.append(dims.pop() if dims else 1)
     return tuple(out)
 
@@ -46,9 +45,8 @@ def format_shape(shape: Shape) -> str:
 
 def not_broadcasting(values: dict[str, Any], declared: dict[str, Shape | None],
                      exc: ValueError) -> Exception:
-    """The error for call-time values whose shapes NumPy could not broadcast (``exc``): an
-    ``InputError`` naming each input with its shape, and its declared shape if it has
-    one; ``exc`` itself when it is about something else."""
+    """An ``InputError`` naming each input's shape (and declared shape) when NumPy could
+    not broadcast them (``exc``); ``exc`` itself when it is about something else."""
     if "broadcast" not in str(exc):
         return exc
 

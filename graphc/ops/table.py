@@ -1,13 +1,9 @@
 """THE op table: every op graphc knows, one entry each.
 
-An elementwise op is declared by its scalar sympy ``formula``; its local derivatives
-are ``sympy.diff`` of that formula (see ``derive.py``), never typed by hand. A
-structural op (``where``, ``sum_to``, ...) states its ``vjp``/``jvp`` as rules that
-build graph nodes, written with expression handles (``expr.py``), so the gradient is a
-graph in the same IR. What other layers ask about an op is one of its ``Trait`` flags.
-
-``code`` is the NumPy template the emitter prints (``{0}`` is the first operand,
-``{axis}`` a parameter); ``fn`` is the same computation for the interpreter, so that
+An elementwise op is its scalar sympy ``formula``: its derivatives are ``sympy.diff``
+of it (``derive.py``), never typed by hand. A structural op (``where``, ``sum_to``)
+states ``vjp``/``jvp`` rules that build graph nodes (``expr.py``), so a gradient is a
+graph in the same IR. ``fn`` computes what the template ``code`` prints, so that
 ``Graph.evaluate`` never runs emitted code.
 """
 
@@ -25,7 +21,7 @@ import sympy as sp
 
 from ..errors import UnknownOpError
 from . import shapes
-from .expr import R, Tangents, jvp, vjp, where
+from .expr import R, Tangents, jvp, vjp
 
 # Precedence of what a template prints, Python's order; ATOM needs no parentheses.
 COMPARE, ADD, MUL, UNARY, POW, ATOM = 4, 5, 6, 7, 8, 9
@@ -53,7 +49,7 @@ class softplus(sp.Function):  # noqa: N801 - prints as the op's name
 
 
 def _elementwise_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    nodes = g.node_data()  # g is the Graph adding the node
+    nodes = g.node_data()
     return shapes.broadcast(*[nodes[a]["shape"] for a in args])
 
 
@@ -67,15 +63,9 @@ class Trait(enum.Flag):
     COMMUTATIVE = enum.auto()   # f(a, b) == f(b, a): common subexpressions sort operands
     ASSOCIATIVE = enum.auto()   # chains of it regroup into any order (optimize/regroup.py)
     NONNEGATIVE = enum.auto()   # never negative (exp, softmax): the optimizer's sign rule
-    # element i of the result is made from element i of each (broadcast) operand alone:
-    # a diagonal Jacobian (where, comparisons, ones_like); every formula op is one too
-    POINTWISE = enum.auto()
-    # its value is its first operand's, up to broadcasting (alias, sum_to,
-    # broadcast_like): the identity on same-shaped arrays, a local derivative of 1
-    IDENTITY = enum.auto()
-    # its rules need tangents and adjoints of its own shape: no direction axis (forward
-    # mode's stacked tangents), no adjoint stretched over the output (reverse mode's)
-    UNSTACKED = enum.auto()
+    POINTWISE = enum.auto()     # element i from element i of each operand: diagonal Jacobian
+    IDENTITY = enum.auto()      # its first operand's value up to broadcasting: derivative 1
+    UNSTACKED = enum.auto()     # its rules need tangents/adjoints of its own shape, unstacked
     STACKING = enum.auto()      # makes forward mode's direction-stacked tangents; no vjp
     SHIFTS = enum.auto()        # reads a vector at other indices (slices): a stencil
     FRESH = enum.auto()         # memory: the result is a new array, never a view
@@ -84,18 +74,9 @@ class Trait(enum.Flag):
 
 @dataclass(eq=False, frozen=True)
 class Op:
-    """One op: what it computes, how it prints, how it differentiates, what it is.
+    """One op: what it computes, how it prints, how it differentiates, what it is."""
 
-    Read in groups. Computing: ``fn`` (the interpreter's), ``shape``, ``params``,
-    ``defaults``, ``scalar_result``. Printing: ``code`` (the NumPy template: ``{0}`` the
-    first operand, ``{axis}`` a parameter), ``spell`` (``code`` when it depends on the
-    params), ``prec``/``slot_prec``, ``symbol``, ``helpers``. Derivatives: ``formula``
-    (elementwise: sympy does the rest), or ``vjp``/``jvp`` rules with ``grad_slots``,
-    ``rules`` (their text for pictures) and ``expand``. Memory: ``dtype``. A lambda of
-    .gc text: ``body``, ``source``. Everything else asked of it: ``traits``.
-    """
-
-    # ---- what it is and computes (code: the NumPy template the emitter prints)
+    # ---- what it computes; code: the NumPy template ({0} an operand, {axis} a param)
     name: str
     arity: int
     code: str
@@ -118,8 +99,8 @@ class Op:
     jvp: Callable[..., str | None] | None = None  # (g, node, tangent per slot) -> tangent
     grad_slots: tuple[int, ...] | None = None  # slots with a derivative (None: all)
     rules: tuple[str, ...] = ()  # each slot's vjp as text, for pictures
-    # the op written in simpler ops, (g, args, params, name, temp) -> node, which
-    # reverse mode differentiates instead, so the backward reads their values
+    # (g, args, params, name, temp) -> node: the op in simpler ops, which reverse mode
+    # differentiates instead, so that the backward reads their values
     expand: Callable[..., str] | None = None
     # ---- memory planning (backend/memory.py): the result's dtype "follows" the
     # operands' promotion, is "weak" (a Python number), "bool", or the op's "own"
@@ -138,25 +119,11 @@ class Op:
         """Element i from element i of the operands: a formula op, or ``POINTWISE``."""
         return self.formula is not None or Trait.POINTWISE in self.traits
 
-    @cached_property
-    def public(self) -> bool:
-        return Trait.INTERNAL not in self.traits
-
-    @cached_property
-    def differentiable(self) -> bool:
-        return Trait.NO_DERIVATIVE not in self.traits
-
-    @cached_property
-    def commutative(self) -> bool:
-        return Trait.COMMUTATIVE in self.traits
-
-    @cached_property
-    def fresh(self) -> bool:
-        return Trait.FRESH in self.traits
-
-    @cached_property
-    def writes_out(self) -> bool:
-        return Trait.WRITES_OUT in self.traits
+    public = cached_property(lambda self: Trait.INTERNAL not in self.traits)
+    differentiable = cached_property(lambda self: Trait.NO_DERIVATIVE not in self.traits)
+    commutative = cached_property(lambda self: Trait.COMMUTATIVE in self.traits)
+    fresh = cached_property(lambda self: Trait.FRESH in self.traits)
+    writes_out = cached_property(lambda self: Trait.WRITES_OUT in self.traits)
 
     @property
     def can_write_into(self) -> bool:
@@ -201,9 +168,8 @@ _CALL = re.compile(r"np\.(\w+)\(([^()]*)\)")  # one call, no nested parentheses
 OPS: dict[str, Op] = {}
 
 
-def _register(op: Op) -> Op:
+def _register(op: Op) -> None:
     OPS[op.name] = op
-    return op
 
 
 def _infix(name: str, symbol: str, fn: Callable, formula: Callable, prec: int,
@@ -288,14 +254,14 @@ _CONSTANT = _INNER | Trait.NO_DERIVATIVE | Trait.FRESH
 @vjp
 def _where_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     c = out.args[0]
-    return None, where(c, grad, 0.0), where(c, 0.0, grad)
+    return None, c.call("where", grad, 0.0), c.call("where", 0.0, grad)
 
 
 @jvp
 def _where_jvp(out: R, dots: Tangents) -> R | None:
     if dots[1] is None and dots[2] is None:
         return None
-    return where(out.args[0], dots[1] or 0.0, dots[2] or 0.0)
+    return out.args[0].call("where", dots[1] or 0.0, dots[2] or 0.0)
 
 
 _register(Op("where", 3, "np.where({0}, {1}, {2})", np.where, slot_prec=(0, 0, 0),
@@ -379,13 +345,10 @@ _register(Op("alias", 1, "{0}", lambda x: x, prec=0, slot_prec=(0,), symbol="",
              dtype="follows", traits=_INNER | Trait.IDENTITY))
 
 
-def _leaf_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    return params["shape"]
-
-
 # Leaves: their values come from the caller (input) or from the node itself (const).
 _LEAF = Trait.INTERNAL | Trait.NO_DERIVATIVE | Trait.POINTWISE
-_register(Op("input", 0, "", lambda: None, shape=_leaf_shape, traits=_LEAF))
+_register(Op("input", 0, "", lambda: None, shape=lambda g, args, params: params["shape"],
+             traits=_LEAF))
 _register(Op("const", 0, "", lambda: None,
              shape=lambda g, args, params: np.shape(params["value"]),
              dtype="weak", traits=_LEAF))  # printed as a Python float

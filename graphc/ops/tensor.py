@@ -1,10 +1,8 @@
 """Tensor ops of the op table: matmul, transpose, reductions, softmax family, losses.
 
-Each op is one entry, its rules just above it: the shape rule, the vjp and jvp written
-with expression handles (``expr.R``) the way the lectures write them -- for
-``f = W @ g``, ``W_bar = f_bar @ g.T`` and ``g_bar = W.T @ f_bar`` -- how it prints,
-and its traits. The NumPy functions first run in the interpreter and are also copied
-verbatim into emitted modules, so both compute the same thing. docs/ops.md: adding one.
+Each op is one entry, its rules just above it, written with expression handles as the
+lectures write them (``W_bar = f_bar @ g.T``). The NumPy functions run in the
+interpreter and ship verbatim in emitted modules, so both compute the same thing.
 """
 
 from __future__ import annotations
@@ -201,9 +199,8 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """axis (None, int or tuple) as sorted non-negative ints; ShapeError when out of range."""
     if axis is None:
         return tuple(range(ndim))
-    axes = axis if isinstance(axis, tuple) else (axis,)
     out = []
-    for a in axes:
+    for a in axis if isinstance(axis, tuple) else (axis,):
         if not isinstance(a, int) or isinstance(a, bool):
             raise ShapeError(f"axis {a!r} is not an integer")
         if not -ndim <= a < ndim:
@@ -214,11 +211,8 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-def _shape_of(fn):
-    return lambda g, args, params: fn(*(g.shape(a) for a in args))
-
-
 def _params_shape(rule):
+    """``rule(*operand shapes, **params)`` as the op table's shape(g, args, params)."""
     return lambda g, args, params: rule(*(g.shape(a) for a in args), **params)
 
 
@@ -236,13 +230,11 @@ def _negative(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(a - ndim for a in _axes(axis, ndim))
 
 
-def _along_shape(x: shapes.Shape, axis: Any = -1) -> shapes.Shape:
+def _along_shape(x: shapes.Shape, axis: Any) -> shapes.Shape:
     _axes(axis, len(x))
     return x
 
 
-DIRECTIONS = "(directions)"
-"""The symbolic size of the leading axis of direction-stacked tangents."""
 _AXIS = {"axis": None, "keepdims": False}
 _SOFT = {"axis": -1}
 _LSE = {"axis": -1, "keepdims": False}
@@ -283,12 +275,11 @@ def _expand(grad: R, out: R) -> R:
     return grad.call("expand_dims", axis=axes[0] if len(axes) == 1 else axes)
 
 
-def _count(out: R) -> R | float:
-    """How many elements one output element of a mean averages."""
-    x = out.args[0]
-    dims = [x.shape[i] for i in _axes(out.params.get("axis"), x.ndim)]
-    if not x.elastic and all(isinstance(d, int) for d in dims):
-        return float(np.prod(dims))
+def _count(x: R, dims: shapes.Shape, out: R) -> R | float:
+    """How many elements of x (dims, when known now) one element of out averages."""
+    known = shapes.numeric(dims)
+    if not x.elastic and known is not None:
+        return float(np.prod(known))
     return x.call("size_ratio", out)
 
 
@@ -309,6 +300,17 @@ def _slice_params(out: R) -> dict:
     return params
 
 
+def _itself(name: str):
+    """The jvp of a linear op along axes: the op on the tangent, its axes counted from
+    the end of the larger of operand and result (a reduction's axes are its operand's)."""
+    @jvp
+    def rule(out: R, dots: Tangents) -> R | None:
+        params = dict(out.params)
+        params["axis"] = _negative(params["axis"], max(out.ndim, out.args[0].ndim))
+        return dots[0].call(name, **params)
+    return rule
+
+
 # ---- matmul and transposes ----------------------------------------------------------
 def _matmul_shape(a: shapes.Shape, b: shapes.Shape) -> shapes.Shape:
     if not a or not b:
@@ -319,13 +321,10 @@ def _matmul_shape(a: shapes.Shape, b: shapes.Shape) -> shapes.Shape:
     a2, b2 = (a if len(a) > 1 else (1,) + a), (b if len(b) > 1 else b + (1,))
     if a2[-1] != b2[-2]:
         raise ShapeError(f"inner dimensions {a2[-1]} and {b2[-2]} differ")
-    batch = shapes.broadcast(a2[:-2], b2[:-2])
-    out = batch + a2[-2:-1] + b2[-1:]
+    out = shapes.broadcast(a2[:-2], b2[:-2]) + a2[-2:-1] + b2[-1:]
     if len(a) == 1:
         out = out[:-2] + out[-1:]
-    if len(b) == 1:
-        out = out[:-1]
-    return out
+    return out[:-1] if len(b) == 1 else out
 
 
 @vjp
@@ -370,27 +369,19 @@ def _matmul_jvp(out: R, dots: Tangents) -> R | None:
 
 # A product on the left is parenthesized, which Python does not need: (x * y) @ z
 _register(Op("matmul", 2, "{0} @ {1}", np.matmul, MUL, (UNARY, UNARY), symbol="@",
-             shape=_shape_of(_matmul_shape), vjp=_matmul_vjp, jvp=_matmul_jvp,
+             shape=_params_shape(_matmul_shape), vjp=_matmul_vjp, jvp=_matmul_jvp,
              dtype="follows", rules=("{out}_bar @ {1}.T", "{0}.T @ {out}_bar"),
              traits=_MADE))
 _register(Op("matmul_grad", 3, "_matmul_grad({0}, {1}, {2}, {slot})", _matmul_grad,
              slot_prec=(0, 0, 0), params={"slot": 0}, dtype="follows",
              helpers=(_matmul_grad,), traits=_INNER | _MADE,
-             shape=lambda g, args, params: g.shape(args[1 + params["slot"]])))
-
-
-def _T_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
-    return tuple(reversed(x))
+             shape=_params_shape(lambda grad, a, b, slot: (a, b)[slot])))
 
 
 def _mT_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
     if len(x) < 2:
         raise ShapeError("needs at least two dimensions")
     return x[:-2] + (x[-1], x[-2])
-
-
-def _reversed_last(shape: shapes.Shape, k: int) -> shapes.Shape:
-    return shape[:len(shape) - k] + shape[len(shape) - k:][::-1]
 
 
 @jvp
@@ -402,17 +393,17 @@ def _transpose_jvp(out: R, dots: Tangents) -> R | None:
 
 
 _register(Op("transpose", 1, "{0}.T", np.transpose, ATOM, (ATOM,), symbol=".T",
-             shape=_shape_of(_T_shape), vjp=vjp(lambda out, grad: (grad.T,)),
+             shape=_params_shape(lambda x: x[::-1]), vjp=vjp(lambda out, grad: (grad.T,)),
              jvp=_transpose_jvp, rules=("{out}_bar.T",), dtype="follows"))
 _register(Op("mT", 1, "np.swapaxes({0}, -1, -2)", lambda x: np.swapaxes(x, -1, -2),
-             slot_prec=(0,), shape=_shape_of(_mT_shape), dtype="follows", traits=_INNER,
+             slot_prec=(0,), shape=_params_shape(_mT_shape), dtype="follows", traits=_INNER,
              vjp=vjp(lambda out, grad: (grad.mT,)), jvp=jvp(lambda out, dots: dots[0].mT)))
 _register(Op("reverse_last", 1, "_reverse_last({0}, {k})", _reverse_last,
              slot_prec=(0,), params={"k": None}, helpers=(_reverse_last,),
-             shape=lambda g, args, params: _reversed_last(g.shape(args[0]), params["k"]),
+             shape=_params_shape(lambda x, k: x[:len(x) - k] + x[len(x) - k:][::-1]),
              traits=_INNER | Trait.STACKING))
 _register(Op("outer", 2, "np.outer({0}, {1})", np.outer, slot_prec=(0, 0), dtype="follows",
-             shape=lambda g, args, params: g.shape(args[0]) + g.shape(args[1]),
+             shape=_params_shape(lambda a, b: a + b),
              vjp=vjp(lambda out, grad: (grad @ out.args[1], grad.T @ out.args[0])),
              traits=_INNER | _MADE))
 
@@ -425,10 +416,6 @@ def _reduced(shape: shapes.Shape, axis: Any, keepdims: bool) -> shapes.Shape:
     return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 
-def _reduce_shape(x: shapes.Shape, axis: Any = None, keepdims: bool = False) -> shapes.Shape:
-    return _reduced(x, axis, keepdims)
-
-
 def _reduces_all(params: dict) -> bool:
     return params.get("axis") is None and not params.get("keepdims")
 
@@ -436,50 +423,34 @@ def _reduces_all(params: dict) -> bool:
 def _expanded(shape: shapes.Shape, axis: int | tuple[int, ...]) -> shapes.Shape:
     axis = axis if isinstance(axis, tuple) else (axis,)
     out = list(shape)
-    ndim = len(shape) + len(axis)
-    for a in sorted(x % ndim for x in axis):
+    for a in sorted(x % (len(shape) + len(axis)) for x in axis):
         out.insert(a, 1)
     return tuple(out)
 
 
-def _reduce_jvp(name: str):
-    @jvp
-    def rule(out: R, dots: Tangents) -> R | None:
-        params = dict(out.params)
-        params["axis"] = _negative(params.get("axis"), out.args[0].ndim)
-        return dots[0].call(name, **params)
-    return rule
-
-
 @vjp
-def _sum_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    return (_expand(grad, out).call("broadcast_like", out.args[0]),)
+def _reduce_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    """sum's and mean's: the adjoint spread over the reduced axes (mean's / their count)."""
+    x = out.args[0]
+    if out.g.op(out.node).name == "mean":
+        grad = grad / _count(x, tuple(x.shape[i] for i in _axes(out.params["axis"], x.ndim)), out)
+    return (_expand(grad, out).call("broadcast_like", x),)
 
 
-@vjp
-def _mean_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    return (_expand(grad / _count(out), out).call("broadcast_like", out.args[0]),)
-
-
-for _name, _fn, _vjp in (("sum", np.sum, _sum_vjp), ("mean", np.mean, _mean_vjp)):
-    _register(Op(_name, 1, f"np.{_name}({{0}})", _fn, slot_prec=(0,), params=_AXIS,
-                 scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _AXIS),
-                 shape=_params_shape(_reduce_shape), vjp=_vjp, jvp=_reduce_jvp(_name),
-                 dtype="follows", traits=_MADE,
-                 rules=("{out}_bar spread over {0}" + (" / count" if _name == "mean"
-                                                           else ""),)))
+for _name, _rule in (("sum", ""), ("mean", " / count")):
+    _register(Op(_name, 1, f"np.{_name}({{0}})", getattr(np, _name), slot_prec=(0,),
+                 params=_AXIS, scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _AXIS),
+                 shape=_params_shape(_reduced), vjp=_reduce_vjp, jvp=_itself(_name),
+                 dtype="follows", traits=_MADE, rules=("{out}_bar spread over {0}" + _rule,)))
 _register(Op("expand_dims", 1, "np.expand_dims({0}, {axis})",
              lambda x, axis: np.expand_dims(x, axis), slot_prec=(0,), params={"axis": None},
-             shape=lambda g, args, params: _expanded(g.shape(args[0]), params["axis"]),
-             dtype="follows", traits=_INNER,
+             shape=_params_shape(_expanded), dtype="follows", traits=_INNER,
              vjp=vjp(lambda out, grad: (grad.sum(axis=out.params["axis"]),)),
-             jvp=jvp(lambda out, dots: dots[0].call(
-                 "expand_dims", axis=_negative(out.params["axis"], out.ndim)))))
+             jvp=_itself("expand_dims")))
 
 
 # ---- slices: x[start:stop] along one axis, and its adjoints ---------------------------
-def _slice_shape(x: shapes.Shape, start: Any = None, stop: Any = None,
-                 axis: int = 0) -> shapes.Shape:
+def _slice_shape(x: shapes.Shape, start: Any, stop: Any, axis: int) -> shapes.Shape:
     (a,) = _axes(axis, len(x))
     d = x[a]
     if isinstance(d, int):
@@ -506,14 +477,8 @@ def _add_slice_jvp(out: R, dots: Tangents) -> R | None:
     return dots[0].call("add_slice", dots[1], **_slice_params(out))
 
 
-def _unsliced_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    part, like = g.shape(args[0]), g.shape(args[1])
-    return part[:len(part) - len(like)] + like
-
-
 def _slice_code(params: dict) -> str:
-    bounds = f"{'' if params['start'] is None else params['start']}:" \
-             f"{'' if params['stop'] is None else params['stop']}"
+    bounds = ":".join("" if params[k] is None else str(params[k]) for k in ("start", "stop"))
     axis = params["axis"]
     if axis >= 0:
         return "{0}[" + ":, " * axis + bounds + "]"
@@ -528,7 +493,8 @@ _register(Op("slice", 1, "{0}[:]", _slice_np, ATOM, (ATOM,), spell=_slice_code,
              rules=("{0}_bar[start:stop] += {out}_bar",), traits=Trait.SHIFTS))
 _register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
              slot_prec=(0, 0), grad_slots=(0,), params=_BOUNDS,
-             helpers=(_zeros_around, _unslice), dtype="follows", shape=_unsliced_shape,
+             helpers=(_zeros_around, _unslice), dtype="follows",
+             shape=_params_shape(lambda part, like, **_: part[:len(part) - len(like)] + like),
              vjp=vjp(lambda out, grad: (grad.call("slice", **out.params), None)),
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
                  "unslice", out.args[1], **_slice_params(out))),
@@ -541,14 +507,11 @@ _register(Op("add_slice", 2, "_add_slice({0}, {1}, {start}, {stop}, {axis})", _a
              traits=_INNER | _MADE | Trait.WRITES_OUT | Trait.SHIFTS))
 
 # ---- sizes: numbers read off a value's shape at call time -----------------------------
-_register(Op("size_ratio", 2, "_size_ratio({0}, {1})", _size_ratio, slot_prec=(0, 0),
-             scalar_result=lambda params: True, dtype="weak",
-             shape=lambda g, args, params: (), helpers=(_size_ratio,),
-             traits=_INNER | Trait.NO_DERIVATIVE))
-_register(Op("batch_size", 1, "_batch_size({0})", _batch_size,
-             scalar_result=lambda params: True, dtype="weak", helpers=(_batch_size,),
-             slot_prec=(0,), shape=lambda g, args, params: (),
-             traits=_INNER | Trait.NO_DERIVATIVE))
+for _name, _arity, _code, _fn in (("size_ratio", 2, "_size_ratio({0}, {1})", _size_ratio),
+                                  ("batch_size", 1, "_batch_size({0})", _batch_size)):
+    _register(Op(_name, _arity, _code, _fn, slot_prec=(0,) * _arity, helpers=(_fn,),
+                 scalar_result=lambda params: True, dtype="weak",
+                 shape=lambda g, args, params: (), traits=_INNER | Trait.NO_DERIVATIVE))
 
 
 # ---- the softmax family: shifted by the max, which the gradient takes as a constant ----
@@ -560,28 +523,9 @@ def _along_jvp(rule):
     return on_axis
 
 
-def _lse_shape(x: shapes.Shape, axis: Any = -1, keepdims: bool = False) -> shapes.Shape:
-    return _reduced(x, axis, keepdims)
-
-
 @vjp
 def _softmax_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     return (out * (grad - (grad * out).sum(out.params["axis"], keepdims=True)),)
-
-
-def _softmax_jvp(out: R, dot: R, axis: int) -> R:
-    return out * (dot - (dot * out).sum(axis, keepdims=True))
-
-
-@vjp
-def _log_softmax_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    probs = out.exp()
-    return (grad - probs * grad.sum(out.params["axis"], keepdims=True),)
-
-
-def _log_softmax_jvp(out: R, dot: R, axis: int) -> R:
-    probs = out.exp()
-    return dot - (probs * dot).sum(axis, keepdims=True)
 
 
 @vjp
@@ -598,19 +542,25 @@ def _logsumexp_jvp(out: R, dots: Tangents) -> R | None:
                                    keepdims=bool(params.get("keepdims")))
 
 
+# softmax's Jacobian, diag(s) - s s^T, is symmetric: its jvp is its vjp's formula
 _register(Op("softmax", 1, "_softmax({0})", _softmax, slot_prec=(0,), dtype="follows",
              params=_SOFT, spell=_spell("_softmax", _SOFT), shape=_params_shape(_along_shape),
-             vjp=_softmax_vjp, jvp=_along_jvp(_softmax_jvp), helpers=(*_REDUCE, _softmax),
+             vjp=_softmax_vjp, helpers=(*_REDUCE, _softmax),
+             jvp=_along_jvp(lambda out, dot, axis: out * (dot - (dot * out).sum(
+                 axis, keepdims=True))),
              rules=("{out} * ({out}_bar - sum({out}_bar * {out}))",),
              traits=_MADE | Trait.NONNEGATIVE))
 _register(Op("log_softmax", 1, "_log_softmax({0})", _log_softmax, slot_prec=(0,),
              dtype="follows", params=_SOFT, spell=_spell("_log_softmax", _SOFT),
-             shape=_params_shape(_along_shape), vjp=_log_softmax_vjp,
-             jvp=_along_jvp(_log_softmax_jvp), helpers=(*_REDUCE, _log_softmax),
+             shape=_params_shape(_along_shape), helpers=(*_REDUCE, _log_softmax),
+             vjp=vjp(lambda out, grad: (
+                 grad - out.exp() * grad.sum(out.params["axis"], keepdims=True),)),
+             jvp=_along_jvp(lambda out, dot, axis: dot - (out.exp() * dot).sum(
+                 axis, keepdims=True)),
              rules=("{out}_bar - exp({out}) * sum({out}_bar)",), traits=_MADE))
 _register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,),
              dtype="follows", scalar_result=_reduces_all, params=_LSE,
-             spell=_spell("_logsumexp", _LSE), shape=_params_shape(_lse_shape),
+             spell=_spell("_logsumexp", _LSE), shape=_params_shape(_reduced),
              vjp=_logsumexp_vjp, jvp=_logsumexp_jvp, helpers=(*_REDUCE, _logsumexp),
              rules=("{out}_bar * exp({0} - {out})",), traits=_MADE))
 
@@ -639,9 +589,8 @@ def _cross_entropy_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     logits, labels = out.args
     scale = grad / _batch(logits)
     probs = logits.call("softmax", axis=-1)
-    # (softmax - labels) / N for one-hot rows; weighting the softmax by each row's label
-    # sum keeps it exact for any labels, at the cost of one small reduction. Labels that
-    # broadcast ([N, 1]) are summed as the loss sees them, stretched over the logits.
+    # (softmax - labels) / N for one-hot rows; the softmax weighted by each row's label
+    # sum is exact for any labels; labels that broadcast ([N, 1]) are stretched first.
     same = labels.shape == logits.shape and labels.elastic == logits.elastic
     full = labels if same else labels.call("broadcast_like", logits)
     d_logits = (probs * full.sum(-1, keepdims=True) - labels) * scale
@@ -666,10 +615,7 @@ def _mse_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     pred, target = out.args
     diff = pred - target
     shape = shapes.broadcast(pred.shape, target.shape)
-    dims = shapes.numeric(shape)
-    n = float(np.prod(dims)) if not diff.elastic and dims is not None \
-        else diff.call("size_ratio", out)
-    d = diff * (grad / n)
+    d = diff * (grad / _count(diff, shape, out))
 
     def to(x: R, t: R) -> R:  # an operand broadcast now or at call time: summed back
         return x if t.shape == shape and not diff.elastic else x.call("sum_to", t)
@@ -683,22 +629,19 @@ def _loss_jvp(out: R, dots: Tangents) -> R | None:
     slots = g.op(out.node).vjp(g, out.node, g.const(1.0))
     terms = [(dot * R(g, bar)).sum(axis=tuple(range(-a.ndim, 0)))
              for a, dot, bar in zip(out.args, dots, slots) if dot is not None and bar is not None]
-    if not terms:
-        return None
     return terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
 
 _register(Op("cross_entropy", 2, "_cross_entropy({0}, {1})", _cross_entropy,
              dtype="follows", scalar_result=lambda params: True, slot_prec=(0, 0),
-             shape=_shape_of(_ce_shape), vjp=_cross_entropy_vjp, expand=_cross_entropy_expand,
+             shape=_params_shape(_ce_shape), vjp=_cross_entropy_vjp, expand=_cross_entropy_expand,
              jvp=_loss_jvp, helpers=(*_REDUCE, _log_softmax, _cross_entropy), traits=_MADE,
              rules=("{out}_bar * (softmax({0}) * sum({1}) - {1}) / N",
                     "-{out}_bar * log_softmax({0}) / N")))
 _register(Op("mse", 2, "_mse({0}, {1})", _mse, dtype="follows", slot_prec=(0, 0),
-             shape=_shape_of(_mse_shape), scalar_result=lambda params: True,
+             shape=_params_shape(_mse_shape), scalar_result=lambda params: True,
              vjp=_mse_vjp, jvp=_loss_jvp, helpers=(_mse,), traits=_MADE,
              rules=("{out}_bar * ({0} - {1}) / size", "-{out}_bar * ({0} - {1}) / size")))
-
 # ---- forward mode's direction-stacked tangents: linear, with no derivative rule --------
 def _lifted(shape: shapes.Shape, ndim: int) -> shapes.Shape:
     return shape[:1] + (1,) * (ndim - len(shape) + 1) + shape[1:]
@@ -706,20 +649,18 @@ def _lifted(shape: shapes.Shape, ndim: int) -> shapes.Shape:
 
 _STACKED = _INNER | Trait.STACKING
 _register(Op("basis", 1, "_basis({0})", _basis, slot_prec=(0,), helpers=(_basis,),
-             shape=lambda g, args, params: (DIRECTIONS,) + g.shape(args[0]),
+             shape=_params_shape(lambda x: ("(directions)",) + x),  # a symbolic size
              traits=_INNER | Trait.NO_DERIVATIVE))
 _register(Op("from_directions", 2, "_from_directions({0}, {1})", _from_directions,
              slot_prec=(0, 0), helpers=(_from_directions,), traits=_STACKED,
-             shape=lambda g, args, params: g.shape(args[1])))
+             shape=_params_shape(lambda t, x: x)))
 _register(Op("spread", 2, "_spread({0}, {1})", _spread, slot_prec=(0, 0), helpers=(_spread,),
-             shape=lambda g, args, params: g.shape(args[0])[:1] + g.shape(args[1]),
-             traits=_STACKED))
+             shape=_params_shape(lambda t, like: t[:1] + like), traits=_STACKED))
 _register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"ndim": None},
-             helpers=(_lift,), traits=_STACKED,
-             shape=lambda g, args, params: _lifted(g.shape(args[0]), params["ndim"])))
+             helpers=(_lift,), traits=_STACKED, shape=_params_shape(_lifted)))
 _register(Op("lift_like", 2, "_lift_like({0}, {1})", _lift_like, slot_prec=(0, 0),
-             helpers=(_lift_like,), traits=_STACKED, shape=lambda g, args, params: _lifted(
-                 g.shape(args[0]), max(len(g.shape(args[1])), len(g.shape(args[0])) - 1))))
+             helpers=(_lift_like,), traits=_STACKED, shape=_params_shape(
+                 lambda t, like: _lifted(t, max(len(like), len(t) - 1)))))
 
 
 # ---- flip: the worked example of docs/ops.md, "Adding a structural op" ---------------

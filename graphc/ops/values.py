@@ -1,9 +1,5 @@
-"""Values: the input rule that ``fn()`` and the emitted module share, and constants
-folded the way NumPy's float64 computes them.
-
-``_input``, ``_inputs`` and ``_real`` ship, as they are, in every emitted module (their
-source is read once, like every helper's): the module, ``fn()`` and ``Graph.evaluate``
-apply one rule to their inputs, so a saved module computes what ``fn()`` computes.
+"""Values: the input rule that ``fn()``, ``Graph.evaluate`` and the emitted module share
+(its functions ship verbatim in every module), and constants folded as NumPy's float64.
 """
 
 from __future__ import annotations
@@ -97,9 +93,8 @@ runs NumPy's path instead (OverflowError, ZeroDivisionError, ``_real``'s ValueEr
 
 def fold(fn: Callable[..., Any], values: list[float] | tuple[float, ...],
          params: dict | None = None) -> float | None:
-    """``fn`` at constant operands, exactly as NumPy's float64 computes it: inf, nan
-    or -0.0 where NumPy gives them, never Python's exceptions or complex numbers.
-    None when the result is no real scalar (or ``fn`` refuses the operands).
+    """``fn`` at constant operands as NumPy's float64 computes it (inf, nan, -0.0, never
+    Python's exceptions); None when the result is no real scalar or ``fn`` refuses them.
 
     >>> fold(lambda x, y: x ** y, [-8.0, 1 / 3]), fold(lambda x, y: x / y, [1.0, 0.0])
     (nan, inf)
