@@ -68,8 +68,9 @@ def _erf_cody(x: np.ndarray, complement: bool) -> np.ndarray:
         e = np.exp(-(v - s) * (v + s)) * q
         # past 26 the result is subnormal: scaled by e**64 until the last product, so
         # that it is rounded once (exp(-s*s) alone would already have lost its bits)
-        t = np.where(v < 26.0, np.exp(-s * s) * e,
-                     np.exp(64.0 - s * s) * e * 1.603810890548638e-28)  # e**-64
+        sub = v >= 26.0
+        t = np.exp(np.where(sub, 64.0, 0.0) - s * s) * e
+        t = np.where(sub, t * 1.603810890548638e-28, t)  # e**-64
         r[big] = np.where(v < 27.5, t, 0.0)  # under 2**-1075 from 27.3 on (and at inf)
         tail = ~small  # r holds erfc(|x|) here, erf(x) on ``small``
         if complement:
