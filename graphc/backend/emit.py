@@ -245,13 +245,17 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
         keep = keep | {n for n in nodes if buffers.reusable(g, n)}
     tried: list[buffers.Classes] = []
     best = None
+    scheduled, deferred = scheduling.schedule(g, nodes)
+    orders: list[tuple[list[str], set[str]]] = [(nodes, set())]
+    if scheduled != nodes:
+        orders.append((scheduled, deferred))
     for one in [bool(one_dtype)] + ([True] if len(g.inputs) > 1 and one_dtype is None else []):
         classes = buffers.dtype_classes(g, one_dtype=one)
         if classes in tried:
             continue  # the same plans again, which lose the tie
         tried.append(classes)
         joinable = memory.joinable(g, classes)
-        for order, deferred in scheduling.orders(g, nodes):
+        for order, deferred in orders:
             order, own, body = _unfolded(g, order, spelling, keep | deferred, joinable, classes)
             lines = [n for n, _ in body]
             into = memory.plan(g, lines, g.outputs, classes)

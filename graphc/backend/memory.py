@@ -58,11 +58,10 @@ def _kept(slot, like, *dtype_of):
 
 def kept(g: Graph, lines: list[str], into: dict[str, str], outputs: Iterable[str],
          classes: Classes, apart: set[str]) -> dict[str, tuple[str, list[str]]]:
-    """line -> (an operand of its shape, the inputs that decide its dtype) for the
-    lines that allocate a buffer no output can be (or be a view of): those may take
-    their buffer from ``_kept`` and keep it for the next call, so a loop of calls
-    touches no fresh memory for them (a block kernel's). ``apart``: lines that write
-    elsewhere (slices, a kernel's outputs)."""
+    """line -> (an operand of its shape, the inputs that decide its dtype) for a block
+    kernel's lines allocating a buffer no output can be (or view): they take it from
+    ``_kept``, so a loop of calls allocates nothing for them. ``apart``: lines that
+    write elsewhere (slices, the kernel's outputs)."""
     named = set(lines) | set(g.inputs)
     escaping: set[str] = set()
     stack = [o for o in outputs if o in named]
@@ -93,8 +92,7 @@ def kept(g: Graph, lines: list[str], into: dict[str, str], outputs: Iterable[str
 
 def _expression(g: Graph, line: str, named: set[str] | dict[str, int]
                 ) -> tuple[list[str], list[str]]:
-    """A line's expression: the named values it reads, in the order they are printed,
-    and the nodes folded into it."""
+    """The named values a line reads, in printed order, and the nodes folded into it."""
     reads: dict[str, None] = {}
     folded = []
     stack = list(reversed(g.args(line)))
@@ -127,11 +125,9 @@ def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
 
 def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
            ) -> dict[str, str]:
-    """Folded operands worth a line of their own: a call or operator whose operand dies
-    in this line (``np.multiply(-0.5, u ** 2, out=u)``, ``(t * y) @ y``). On its own
-    line it can write into that operand (``np.square(u, out=u)``) and an elementwise
-    line then into it, where folded it allocates a temporary. Returns each such
-    operand with its line."""
+    """Folded operand -> its line, for those worth a line of their own: an operand of
+    theirs dies in the line (``np.multiply(-0.5, u ** 2, out=u)``), so on their own line
+    they can write into it (``np.square(u, out=u)``) where folded they allocate."""
     position = {n: i for i, n in enumerate(lines)}
     last = None  # found when some folded operand could take a line (none in a kernel)
     found = {}
@@ -157,7 +153,6 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
 
     def key(n: str) -> tuple:  # buffers of equal key are interchangeable
         return g.shape(n), classes[n]
-
     into: dict[str, str] = {}
     holder: dict[str, str] = {}        # buffer (its first owner) -> the value it holds
     buffer_of: dict[str, str] = {}     # value -> its buffer
@@ -172,7 +167,7 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
         buf = n
         if g.op(n).can_write_into:
             buf = _in_place(g, n, reads[n], last, i, buffer_of, key) or \
-                _pop(free.get(key(n)), buf)
+                (free[key(n)].pop() if free.get(key(n)) else n)
         if buf != n:
             into[n] = buf
         holder[buf] = n
@@ -183,14 +178,10 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
 
 def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
                 into: dict[str, str], classes: Classes) -> dict[str, str]:
-    """line -> the ``unslice`` line that places the value computed in the line's buffer,
-    when that array (allocated just before the line, like the array it is sliced from)
-    can stand in for the buffer: its slice is then written from the start, and the
-    copy into a zeroed array is not needed.
-
-    The value placed must be read by the unslice alone; the array must have its dtype
-    (same dtype class as ``like``); and no line after it may be planned into the buffer.
-    """
+    """line -> the ``unslice`` placing the value computed in the line's buffer, when
+    the unslice's array (allocated just before the line) can stand in for that buffer,
+    so no copy into zeros is needed: the value is read by the unslice alone, the array
+    has its dtype class, and no later line is planned into the buffer."""
     unslices = [u for u in lines if g.attrs(u)["op"] == "unslice" and reusable(g, u)]
     if not unslices:
         return {}
@@ -219,9 +210,8 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
 
 def _in_place(g: Graph, node: str, reads: list[str], last: dict[str, int], i: int,
               buffer_of: dict[str, str], key: Callable[[str], tuple]) -> str | None:
-    """An operand's buffer that nothing reads after this line: an elementwise op may
-    overwrite any (NumPy reads operands that overlap the output before writing); a
-    helper like ``_add_slice`` only its first operand, which it updates in place."""
+    """An operand's buffer nothing reads after this line: any for an elementwise op
+    (NumPy reads overlapping operands first), the first for a helper like ``_add_slice``."""
     op = g.op(node)
     if op.elementwise:
         candidates = reads
@@ -235,16 +225,11 @@ def _in_place(g: Graph, node: str, reads: list[str], last: dict[str, int], i: in
     return None
 
 
-def _pop(free: list[str] | None, default: str) -> str:
-    return free.pop() if free else default
-
-
 def joinable(g: Graph, classes: Classes) -> Callable[[str, str], bool]:
-    """For the printer: a call that takes ``out=`` (``np.exp(t)``) and a fresh operand
-    of such a call (``np.exp(a * b)``) or on the right of ``-`` (``x - y ** 2``) keep
-    lines of their own, so the call can write into a dead buffer. NumPy already reuses
-    the temporaries on the left of operators (``a*b + c`` allocates once), not those of
-    calls."""
+    """For the printer: a call taking ``out=`` and a fresh operand of such a call
+    (``np.exp(a * b)``) or on the right of ``-`` (``x - y ** 2``) keep lines of their
+    own, to write into a dead buffer. NumPy reuses temporaries on the left of operators
+    (``a*b + c`` allocates once), not those of calls."""
 
     def call(n: str) -> bool:
         op = g.op(n)
@@ -254,7 +239,6 @@ def joinable(g: Graph, classes: Classes) -> Callable[[str, str], bool]:
         return reusable(g, a) and g.shape(a) == g.shape(b) and classes[a] == classes[b]
 
     def right_of_operator(node: str, consumer: str) -> bool:
-        """NumPy reuses the temporary on the left of ``-`` or ``/``, not on the right."""
         op = g.op(consumer)
         return op.symbol is not None and op.arity == 2 and not op.commutative \
             and op.can_write_into and g.args(consumer)[1] == node != g.args(consumer)[0]
@@ -267,7 +251,6 @@ def joinable(g: Graph, classes: Classes) -> Callable[[str, str], bool]:
 
 
 def allocated(g: Graph, lines: list[str], into: dict[str, str]) -> float:
-    """How much memory the lines' fresh arrays take (buffers reused count nothing):
-    a symbolic dimension counts as a million elements."""
+    """Elements the lines' fresh arrays take, a symbolic dimension counting a million."""
     return sum(math.prod(d if isinstance(d, int) else 1e6 for d in g.shape(n))
                for n in lines if reusable(g, n) and n not in into)

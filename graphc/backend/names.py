@@ -45,18 +45,15 @@ class Namer:
         return name
 
 
-_TEMP_WORD = re.compile(r"\b(t[0-9]+)(_\w+)?\b")
-"""A word of source that is a name like those the graph generates for temporaries
-(``Graph.add``), or made from one (``t6_bar``, ``t5_m1``)."""
+_TEMP_WORD = re.compile(r"\b(t[0-9]+)(_\w+)?\b")  # a temporary's name, or one made from it
 
 
 def numbered(source: str, graphs: list[Graph], namer: Namer) -> str:
     """``source`` with its temporaries renamed t1, t2, ... in the order they first
-    appear, skipping numbers other names take: the graph's counter leaves gaps where
-    nodes were folded or rewritten away, and the names a user gave stay as they are.
-    A temporary is a temp node of ``graphs`` named by its generated name, by ``namer``
-    or, not named there, by a kernel's namer (a name ``namer`` never gave); names made
-    from one (its adjoint ``t6_bar``) follow it."""
+    appear, skipping numbers other names take (the graph's counter leaves gaps where
+    nodes were rewritten away). A temporary: a temp node of ``graphs`` under its
+    generated name, given by ``namer`` or by a kernel's; names made from one
+    (``t6_bar``) follow it."""
     nodes = [h.node_data() for h in graphs]
 
     def temp(word: str) -> bool:  # a temp node's generated name, which names it here
