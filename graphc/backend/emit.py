@@ -201,16 +201,13 @@ def _dispatch(tests: list[str]) -> list[str]:
             "    # turns complex (1 / 0.0, an overflow, a power of -8.0), NumPy's path answers."]
     if len("    if " + " and ".join(tests) + ":") <= 88:
         return head + ["    if " + " and ".join(tests) + ":"]
-    rows: list[str] = []
-    row: list[str] = []
-    for t in tests:
-        if row and len(" and ".join(row + [t])) > 72:
-            rows.append(" and ".join(row))
-            row = []
-        row.append(t)
-    rows.append(" and ".join(row))
-    lines = ["    if (" + rows[0]] + ["            and " + r for r in rows[1:]]
-    return head + lines[:-1] + [lines[-1] + "):"]
+    rows = [[tests[0]]]
+    for t in tests[1:]:
+        if len(" and ".join(rows[-1] + [t])) > 72:
+            rows.append([])
+        rows[-1].append(t)
+    return head + ("    if (" + "\n            and ".join(" and ".join(r) for r in rows)
+                   + "):").split("\n")
 
 
 class Kept(NamedTuple):
@@ -258,16 +255,16 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
         for order, deferred in orders:
             order, own, body = _unfolded(g, order, spelling, keep | deferred, joinable, classes)
             lines = [n for n, _ in body]
-            into = memory.plan(g, lines, g.outputs, classes)
+            into = memory.plan(g, lines, classes)
             cost = memory.allocated(g, lines, into)
             if best is None or cost < best[0]:
                 best = cost, len(tried) > 1, order, body, lines, into, own, classes
     assert best is not None, "the given order is always among the orders planned"
     cost, one_dtype, order, body, lines, into, keep, classes = best
-    slices = memory.into_slices(g, lines, g.outputs, into, classes)
+    slices = memory.into_slices(g, lines, into, classes)
     into = {n: b for n, b in into.items() if n not in written}
     apart = set(slices) | set(slices.values()) | set(written)
-    held = memory.kept(g, lines, into, g.outputs, classes, apart) if kept else {}
+    held = memory.kept(g, lines, into, classes, apart) if kept else {}
     if not into and not slices and not held and not written:
         return Plan(cost, body, False, counts)
     counts["buffers reused (out=)"] += len(into)
@@ -309,7 +306,7 @@ def _unfolded(g: Graph, order: list[str], spelling: printer.Spelling, own: set[s
     one inside it out too."""
     for _ in range(4):
         body = printer.lines(g, order, spelling, own, joinable)
-        unfolded = memory.unfold(g, [n for n, _ in body], g.outputs, classes)
+        unfolded = memory.unfold(g, [n for n, _ in body], classes)
         if not unfolded:
             return order, own, body
         order = scheduling.just_before(g, order, unfolded)

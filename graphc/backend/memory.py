@@ -1,24 +1,19 @@
 """Memory planning: which dead buffer each emitted line may write its result into.
 
 NumPy allocates a new array for every ufunc call; an expert reuses dead ones
-(``np.exp(t, out=t)``). On the emitted lines, in their order: a value owns a fresh
-buffer when its op always returns a new array (a view keeps the buffers it reads
-alive); a buffer is free once nothing later reads it (outputs are read by
-``return``); a line whose op takes ``out=`` writes into a free buffer of its static
-shape and dtype class, preferring its own operands'.
-
-Dtype class: float promotion is a maximum, so values computed from the same inputs
-share a dtype (bools and sizes add nothing; an op with a dtype of its own starts a
-class). When values of different inputs may share buffers, the function first
-brings its inputs to one dtype (``_one_dtype``). Scalars and elastic values are
-never planned: they may be Python floats.
+(``np.exp(t, out=t)``). On the emitted lines, in order: a fresh value owns a buffer (a
+view keeps those it reads alive), free once nothing later reads it (outputs are read
+by ``return``); a line taking ``out=`` writes into a free buffer of its shape and dtype
+class (``buffers.dtype_classes``), its own operands' first. When values of different
+inputs share buffers, the inputs are first brought to one dtype (``_one_dtype``).
+Scalars and elastic values are never planned: they may be Python floats.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -56,15 +51,15 @@ def _kept(slot, like, *dtype_of):
     return buffer if buffer.shape == shape else buffer[:shape[0]]
 
 
-def kept(g: Graph, lines: list[str], into: dict[str, str], outputs: Iterable[str],
-         classes: Classes, apart: set[str]) -> dict[str, tuple[str, list[str]]]:
+def kept(g: Graph, lines: list[str], into: dict[str, str], classes: Classes,
+         apart: set[str]) -> dict[str, tuple[str, list[str]]]:
     """line -> (an operand of its shape, the inputs that decide its dtype) for a block
     kernel's lines allocating a buffer no output can be (or view): they take it from
     ``_kept``, so a loop of calls allocates nothing for them. ``apart``: lines that
     write elsewhere (slices, the kernel's outputs)."""
     named = set(lines) | set(g.inputs)
     escaping: set[str] = set()
-    stack = [o for o in outputs if o in named]
+    stack = [o for o in g.outputs if o in named]
     seen: set[str] = set()
     while stack:  # the buffers outputs may alias: their own, and those views read
         v = stack.pop()
@@ -106,16 +101,14 @@ def _expression(g: Graph, line: str, named: set[str] | dict[str, int]
     return list(reads), folded
 
 
-def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
-              ) -> tuple[dict[str, list[str]], dict[str, int]]:
+def _liveness(g: Graph, lines: list[str]) -> tuple[dict[str, list[str]], dict[str, int]]:
     """What each line reads, and the last line that reads each value, directly or
     through a view of it (outputs are read by ``return``, after the last line)."""
     named = set(lines) | set(g.inputs)
     reads = {n: _expression(g, n, named)[0] for n in lines}
     position = {n: i for i, n in enumerate(lines)}
     last = dict.fromkeys(lines, -1)
-    for o in outputs:
-        last[o] = len(lines)
+    last.update(dict.fromkeys(g.outputs, len(lines)))
     for n in reversed(lines):
         for r in reads[n]:
             if r in last:
@@ -123,8 +116,7 @@ def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
     return reads, last
 
 
-def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
-           ) -> dict[str, str]:
+def unfold(g: Graph, lines: list[str], classes: Classes) -> dict[str, str]:
     """Folded operand -> its line, for those worth a line of their own: an operand of
     theirs dies in the line (``np.multiply(-0.5, u ** 2, out=u)``), so on their own line
     they can write into it (``np.square(u, out=u)``) where folded they allocate."""
@@ -138,7 +130,7 @@ def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
             if not reusable(g, s) or not g.op(s).can_write_into:
                 continue
             if last is None:
-                _, last = _liveness(g, lines, outputs)
+                _, last = _liveness(g, lines)
             if any(last.get(r) == i and reusable(g, r) and g.shape(r) == g.shape(s)
                    and classes[r] == classes[s] and here & set(g.readers(r)) == {s}
                    for r in g.args(s)):
@@ -146,10 +138,9 @@ def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
     return found
 
 
-def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
-         ) -> dict[str, str]:
+def plan(g: Graph, lines: list[str], classes: Classes) -> dict[str, str]:
     """line -> an earlier line whose buffer it writes into (with ``out=``)."""
-    reads, last = _liveness(g, lines, outputs)
+    reads, last = _liveness(g, lines)
 
     def key(n: str) -> tuple:  # buffers of equal key are interchangeable
         return g.shape(n), classes[n]
@@ -176,8 +167,8 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
     return into
 
 
-def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
-                into: dict[str, str], classes: Classes) -> dict[str, str]:
+def into_slices(g: Graph, lines: list[str], into: dict[str, str], classes: Classes
+                ) -> dict[str, str]:
     """line -> the ``unslice`` placing the value computed in the line's buffer, when
     the unslice's array (allocated just before the line) can stand in for that buffer,
     so no copy into zeros is needed: the value is read by the unslice alone, the array
@@ -185,16 +176,15 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
     unslices = [u for u in lines if g.attrs(u)["op"] == "unslice" and reusable(g, u)]
     if not unslices:
         return {}
-    _, last = _liveness(g, lines, outputs)
+    _, last = _liveness(g, lines)
     position = {n: i for i, n in enumerate(lines)}
     later: dict[str, int] = {}  # buffer -> the last line planned into it
     for n, buf in into.items():
         later[buf] = max(later.get(buf, -1), position[n])
-    outputs = set(outputs)
     found = {}
     for u in unslices:
         part, like = g.args(u)
-        if part not in position or part in outputs or last[part] != position[u] \
+        if part not in position or part in g.outputs or last[part] != position[u] \
                 or g.n_readers(part) != 1 or not reusable(g, part) \
                 or g.shape(like) != g.shape(u) or classes[like] != classes[part]:
             continue
