@@ -40,17 +40,12 @@ class Emission:
     splits: tuple[Split | None, Split | None] = (None, None)  # forward's, the gradient's
     helpers: dict[str, str] = field(default_factory=dict)  # user-defined op -> function
     counts: dict[str, Counter] = field(default_factory=dict)  # function -> its plan's
-    shown: dict[str, str] = field(default_factory=dict)  # node -> its name (``shows``)
+    shown: dict[str, str] = field(default_factory=dict)  # node -> its name (``show_as``)
 
     def namer(self, *taken: str) -> Namer:
         """A namer for one function: no name the module or backend uses, nor ``taken``."""
         return Namer(self.backend.reserved | set(self.helpers.values()) | set(taken),
                      self.shown)
-
-    def shows(self, graphs: list[Graph]) -> None:
-        """Name nodes as shown (``Graph.show_as``) in every function and kernel."""
-        self.shown = {n: d["shown"] for g in graphs for n, d in g.node_data().items()
-                      if "shown" in d}
 
 
 @dataclass

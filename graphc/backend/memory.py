@@ -144,6 +144,15 @@ def plan(g: Graph, lines: list[str], classes: Classes) -> dict[str, str]:
 
     def key(n: str) -> tuple:  # buffers of equal key are interchangeable
         return g.shape(n), classes[n]
+
+    def in_place(n: str, i: int) -> str | None:
+        """An operand's buffer nothing reads after line ``i``: any for an elementwise op
+        (NumPy reads overlapping operands first), the first for ``_add_slice`` and such."""
+        op = g.op(n)
+        candidates = reads[n] if op.elementwise else \
+            [a for a in g.args(n)[:1] if a in reads[n]] if op.writes_out else []
+        return next((buffer_of[v] for v in candidates
+                     if v in buffer_of and last[v] == i and key(v) == key(n)), None)
     into: dict[str, str] = {}
     holder: dict[str, str] = {}        # buffer (its first owner) -> the value it holds
     buffer_of: dict[str, str] = {}     # value -> its buffer
@@ -157,8 +166,7 @@ def plan(g: Graph, lines: list[str], classes: Classes) -> dict[str, str]:
             continue
         buf = n
         if g.op(n).can_write_into:
-            buf = _in_place(g, n, reads[n], last, i, buffer_of, key) or \
-                (free[key(n)].pop() if free.get(key(n)) else n)
+            buf = in_place(n, i) or (free[key(n)].pop() if free.get(key(n)) else n)
         if buf != n:
             into[n] = buf
         holder[buf] = n
@@ -196,23 +204,6 @@ def into_slices(g: Graph, lines: list[str], into: dict[str, str], classes: Class
                 found[line] = u
                 break
     return found
-
-
-def _in_place(g: Graph, node: str, reads: list[str], last: dict[str, int], i: int,
-              buffer_of: dict[str, str], key: Callable[[str], tuple]) -> str | None:
-    """An operand's buffer nothing reads after this line: any for an elementwise op
-    (NumPy reads overlapping operands first), the first for a helper like ``_add_slice``."""
-    op = g.op(node)
-    if op.elementwise:
-        candidates = reads
-    elif op.writes_out:
-        candidates = [a for a in g.args(node)[:1] if a in reads]
-    else:
-        return None
-    for value in candidates:
-        if value in buffer_of and last[value] == i and key(value) == key(node):
-            return buffer_of[value]
-    return None
 
 
 def joinable(g: Graph, classes: Classes) -> Callable[[str, str], bool]:

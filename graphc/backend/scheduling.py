@@ -80,7 +80,7 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
         frees = sum(1 for a in set(g.args(n)) if a in index and sized[a] and readers[a] == 1)
         return frees - sized[n]
 
-    made: dict[str, int] = {}  # node -> its position in the new order
+    made: dict[str, int] = {}  # node -> its position in the new order (the order made)
 
     def entry(n: str) -> tuple[int, float, int, str]:
         oldest = min((made[a] for a in g.args(n) if a in made and sized[a] and readers[a] == 1),
@@ -89,18 +89,14 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
 
     ready = [entry(n) for n in nodes if waiting[n] == 0]
     heapq.heapify(ready)
-    order: list[str] = []
-    done: set[str] = set()
 
     def place(n: str) -> None:
-        made[n] = len(order)
-        order.append(n)
-        done.add(n)
+        made[n] = len(made)
         for a in set(g.args(n)):
             if a in index:
                 readers[a] -= 1
                 if readers[a] == 1 and sized[a]:
-                    last = next((c for c in g.readers(a) if c not in done), None)
+                    last = next((c for c in g.readers(a) if c not in made), None)
                     if last is not None and waiting[last] == 0:
                         heapq.heappush(ready, entry(last))
         for c in g.readers(n):
@@ -117,14 +113,14 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
     deferred: set[str] = set()
     while ready:
         s, _, _, n = heapq.heappop(ready)
-        if n in done or -s != score(n):
+        if n in made or -s != score(n):
             continue  # a stale entry: the node was pushed again with its new score
         place(n)
         while (reader := single_reader(n)) is not None:
-            if reader in done or waiting.get(reader) != 0:
+            if reader in made or waiting.get(reader) != 0:
                 if sized[n]:
                     deferred.add(n)
                 break
             place(reader)
             n = reader
-    return order, deferred
+    return list(made), deferred
