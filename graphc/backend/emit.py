@@ -71,15 +71,11 @@ def form_of(g: Graph, helpers: dict[str, str], python_floats: bool = False):
             call = ", ".join("{%d}" % i for i in range(op.arity))
             return f"{helpers[op.name]}({call})", ATOM, (0,) * op.arity
         code = op.spell(g.attrs(node)["params"]) if op.spell else op.code
-        if python_floats and op.name == "pow" and not _integral(g, g.args(node)[1]):
+        exponent = _value(g, g.args(node)[1]) if python_floats and op.name == "pow" else 0
+        if exponent is None or not float(exponent).is_integer() or abs(exponent) > 2.0**53:
             return f"{REAL}({code})", ATOM, op.slot_prec
         return code, op.prec, op.slot_prec
     return form
-
-
-def _integral(g: Graph, name: str) -> bool:
-    value = _value(g, name)
-    return value is not None and float(value).is_integer() and abs(value) <= 2.0**53
 
 
 def constants_folded(g: Graph) -> Graph:

@@ -4,6 +4,7 @@ temporaries numbered t1, t2, ... as printed (``numbered``), never while graphs a
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -62,16 +63,11 @@ def numbered(source: str, graphs: list[Graph], namer: Namer) -> str:
             any(word in d and d[word]["temp"] for d in nodes)
     parts = _TEMP_WORD.split(source)  # text, name, what follows it (or None), text, ...
     words = parts[1::3]
-    found = dict.fromkeys(w for w in dict.fromkeys(words) if temp(w))
+    found = [w for w in dict.fromkeys(words) if temp(w)]
     if not found:
         return source
-    taken = set(words) - found.keys()  # names, and names others are made from, that stay
-    new, k = {}, 0
-    for old in found:
-        k += 1
-        while f"t{k}" in taken:
-            k += 1
-        new[old] = f"t{k}"
+    taken = set(words).difference(found)  # names, and names others are made from, that stay
+    new = dict(zip(found, (f"t{k}" for k in itertools.count(1) if f"t{k}" not in taken)))
     parts[1::3] = [new.get(w, w) for w in words]
     parts[2::3] = [s or "" for s in parts[2::3]]
     return "".join(parts)

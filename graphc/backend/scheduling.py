@@ -105,18 +105,14 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
                 if waiting[c] == 0:
                     heapq.heappush(ready, entry(c))
 
-    def single_reader(n: str) -> str | None:
-        if g.attrs(n)["temp"] and g.n_readers(n) == 1 and n not in g.outputs:
-            return next(iter(g.readers(n)))
-        return None
-
     deferred: set[str] = set()
     while ready:
         s, _, _, n = heapq.heappop(ready)
         if n in made or -s != score(n):
             continue  # a stale entry: the node was pushed again with its new score
         place(n)
-        while (reader := single_reader(n)) is not None:
+        while g.attrs(n)["temp"] and g.n_readers(n) == 1 and n not in g.outputs:
+            (reader,) = g.readers(n)  # n is folded into it: evaluated there
             if reader in made or waiting.get(reader) != 0:
                 if sized[n]:
                     deferred.add(n)
