@@ -1,7 +1,6 @@
 """What a backend is: one object that says which graphs it takes, how it prints them
 and what it ships and reports. ``emit.py`` prints every function as NumPy; a backend
-adds, where it takes a graph, a branch that hands big arrays to its own kernel.
-"""
+adds, where it takes a graph, a branch that hands big arrays to its own kernel."""
 
 from __future__ import annotations
 
@@ -42,8 +41,8 @@ class Shipped:
 
 
 class Backend:
-    """A backend. This base takes no graph: every function is the NumPy one
-    (``emit.function_source``); a backend overrides what it adds."""
+    """A backend. This base takes no graph (every function is the NumPy one); a backend
+    overrides what it adds."""
 
     name: str
     help: str  # one line, for ``graphc compile --help``

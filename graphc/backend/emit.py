@@ -1,10 +1,8 @@
 """Graph -> the NumPy source of a function. Prints only; never does algebra.
 
-Every name from a graph reaches the source as a plain ASCII identifier that cannot
-shadow ``np``, a helper, a keyword, a builtin or a name its backend reserves
-(``Backend.reserved``); strings reach it only through
-``repr``. So no input name can change what the emitted code does.
-"""
+Every name from a graph reaches the source as an ASCII identifier that cannot shadow
+``np``, a helper, a keyword, a builtin or a name the backend reserves; strings reach it
+only through ``repr``. So no input name can change what the emitted code does."""
 
 from __future__ import annotations
 
@@ -149,8 +147,7 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
     if fn.floats is not None:
         source, _ = _source(Function(fn.floats, fn.name, "", fn.returns, python_floats=True),
                             emission, namer, printed)
-        # Python floats exactly (not np.float64, which NumPy's path takes): the test
-        # costs a fraction of isinstance's
+        # exactly Python floats: the test costs a fraction of isinstance's
         out += _dispatch([f"{namer(i)}.__class__ is float" for i in fn.graph.inputs])
         out += ["        try:"]
         out += ["        " + line for line in source.splitlines()[2:]]  # after def, docstring
@@ -227,7 +224,6 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
     schedule, the inputs' dtypes as they come or (several inputs) brought to one: the
     plan that allocates least wins, the first on a tie. ``spelling`` spells each op in
     NumPy. ``kept``: a block kernel's (its dtypes as it says, none brought to one)."""
-    counts: Counter = Counter()
     fname, written, one_dtype = kept if kept else ("", {}, None)
     if kept:  # no temporaries inside a line: NumPy would allocate them afresh
         keep = keep | {n for n in nodes if buffers.reusable(g, n)}
@@ -257,12 +253,12 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
     apart = set(slices) | set(slices.values()) | set(written)
     held = memory.kept(g, lines, into, classes, apart) if kept else {}
     if not into and not slices and not held and not written:
-        return Plan(cost, body, False, counts)
-    counts["buffers reused (out=)"] += len(into)
+        return Plan(cost, body, False, Counter())
+    counts = Counter({"buffers reused (out=)": len(into)})
     if slices:
-        counts["slices written in place"] += len(slices)
+        counts["slices written in place"] = len(slices)
     if held:
-        counts["buffers kept between calls"] += len(held)
+        counts["buffers kept between calls"] = len(held)
     names = spelling.names
     into_buffers = {n: names[b] for n, b in into.items()} | written
     for line, u in slices.items():  # the line writes into u's slice of u's array
@@ -291,10 +287,9 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
 def _unfolded(g: Graph, order: list[str], spelling: printer.Spelling, own: set[str],
               joinable: Callable[[str, str], bool], classes: buffers.Classes
               ) -> tuple[list[str], set[str], list[tuple[str, str]]]:
-    """``order`` printed (the order, the nodes on lines of their own, the lines), with
-    operands that die in a line on lines of their own where that lets them be
-    overwritten (``memory.unfold``): a few rounds, as one on its own line may let the
-    one inside it out too."""
+    """``order`` (moved), the nodes on lines of their own, and the lines, with operands
+    that die in a line given lines of their own (``memory.unfold``): a few rounds, as
+    one on its own line may let the one inside it out too."""
     for _ in range(4):
         body = printer.lines(g, order, spelling, own, joinable)
         unfolded = memory.unfold(g, [n for n, _ in body], classes)

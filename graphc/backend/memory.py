@@ -60,10 +60,10 @@ def kept(g: Graph, lines: list[str], into: dict[str, str], classes: Classes,
     named = set(lines) | set(g.inputs)
     escaping: set[str] = set()
     stack = [o for o in g.outputs if o in named]
-    seen: set[str] = set()
+    seen = set(g.inputs)
     while stack:  # the buffers outputs may alias: their own, and those views read
         v = stack.pop()
-        if v in seen or v in g.inputs:
+        if v in seen:
             continue
         seen.add(v)
         if reusable(g, v):

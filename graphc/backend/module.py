@@ -1,6 +1,5 @@
 """The whole emitted module: docstring, imports, shipped helpers, user-defined ops,
-``forward`` and ``value_and_grad`` (emit.py), and their block kernels (kernels.py).
-"""
+``forward`` and ``value_and_grad`` (emit.py), and their block kernels (kernels.py)."""
 
 from __future__ import annotations
 

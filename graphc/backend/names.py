@@ -1,6 +1,5 @@
 """Names in emitted source: each node's, safe and distinct (``Namer``), and the
-temporaries numbered t1, t2, ... as printed (``numbered``), never while graphs are built.
-"""
+temporaries numbered t1, t2, ... as printed (``numbered``), never while graphs are built."""
 
 from __future__ import annotations
 
@@ -12,9 +11,8 @@ from ..ir.graph import Graph
 
 
 class Namer:
-    """Maps node names to distinct, safe Python identifiers, deterministically, none
-    of them in ``taken`` (the reserved names among them); a node in ``shown`` is
-    named like the name it is shown as."""
+    """Node names -> distinct, safe identifiers, deterministically, none in ``taken``;
+    a node in ``shown`` is named like the name it is shown as."""
 
     def __init__(self, taken: Iterable[str], shown: dict[str, str] | None = None):
         self.taken = set(taken)
