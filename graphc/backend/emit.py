@@ -149,9 +149,9 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
                             emission, namer, printed)
         # exactly Python floats: the test costs a fraction of isinstance's
         out += _dispatch([f"{namer(i)}.__class__ is float" for i in fn.graph.inputs])
-        out += ["        try:"]
-        out += ["        " + line for line in source.splitlines()[2:]]  # after def, docstring
-        out += [f"        except ({', '.join(e.__name__ for e in values.FALLBACK)}):",
+        body_lines = source.splitlines()[2:]  # after def and docstring
+        out += ["        try:", *("        " + line for line in body_lines),
+                f"        except ({', '.join(e.__name__ for e in values.FALLBACK)}):",
                 "            pass  # NumPy's answer (inf, nan) below"]
     if fn.public and params:
         target = ", ".join(params) + ("," if len(params) == 1 else "")
@@ -159,10 +159,9 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
                        ",))" if len(params) == 1 else "))")
     if one_dtype:
         out += wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
-    kernel = ""
-    if fn.split is not None:
-        branch, kernel = emission.backend.branch(fn.split, fn, emission, one_dtype)
-        out += branch
+    branch, kernel = emission.backend.branch(fn.split, fn, emission, one_dtype) \
+        if fn.split is not None else ([], "")
+    out += branch
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else const_text(g, o) for o in g.outputs]
     out.append(f"    return {fn.returns(outs)}")

@@ -106,13 +106,12 @@ def _liveness(g: Graph, lines: list[str]) -> tuple[dict[str, list[str]], dict[st
     through a view of it (outputs are read by ``return``, after the last line)."""
     named = set(lines) | set(g.inputs)
     reads = {n: _expression(g, n, named)[0] for n in lines}
-    position = {n: i for i, n in enumerate(lines)}
     last = dict.fromkeys(lines, -1)
     last.update(dict.fromkeys(g.outputs, len(lines)))
-    for n in reversed(lines):
+    for i, n in reversed(list(enumerate(lines))):
         for r in reads[n]:
             if r in last:
-                last[r] = max(last[r], position[n], last[n] if not g.op(n).fresh else -1)
+                last[r] = max(last[r], i, last[n] if not g.op(n).fresh else -1)
     return reads, last
 
 
@@ -186,9 +185,7 @@ def into_slices(g: Graph, lines: list[str], into: dict[str, str], classes: Class
         return {}
     _, last = _liveness(g, lines)
     position = {n: i for i, n in enumerate(lines)}
-    later: dict[str, int] = {}  # buffer -> the last line planned into it
-    for n, buf in into.items():
-        later[buf] = max(later.get(buf, -1), position[n])
+    later = {buf: position[n] for n, buf in into.items()}  # the last line into it (in order)
     found = {}
     for u in unslices:
         part, like = g.args(u)
