@@ -1,7 +1,6 @@
 """What a backend is: one object that says which graphs it takes, how it prints them
 and what it ships and reports. ``emit.py`` prints every function as NumPy; a backend
-adds, where it takes a graph, a branch that hands big arrays to its own kernel.
-"""
+adds, where it takes a graph, a branch that hands big arrays to its own kernel."""
 
 from __future__ import annotations
 
@@ -31,8 +30,8 @@ RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
 
 @dataclass
 class Shipped:
-    """What a backend adds to the module: helpers' sources, a paragraph of its
-    docstring, the standard modules and packages they import, module-level names."""
+    """What a backend adds to the module: helpers' sources, a docstring paragraph,
+    standard modules and packages imported, module-level names."""
 
     helpers: tuple[str, ...] = ()
     doc: str = ""
@@ -42,8 +41,8 @@ class Shipped:
 
 
 class Backend:
-    """A backend. This base takes no graph: every function is the NumPy one
-    (``emit.function_source``); a backend overrides what it adds."""
+    """A backend. This base takes no graph (every function is the NumPy one); a backend
+    overrides what it adds."""
 
     name: str
     help: str  # one line, for ``graphc compile --help``
@@ -51,8 +50,7 @@ class Backend:
     reserved: frozenset[str] = RESERVED
 
     def too_big(self) -> tuple[int, str] | None:
-        """A size (nodes in the gradient) over which the backend declines, and why: a
-        warning says so, and the NumPy code runs."""
+        """Gradient nodes over which the backend declines (the NumPy code runs), and why."""
         return None
 
     def takes(self, grad: Graph) -> bool:
@@ -66,15 +64,15 @@ class Backend:
         return False
 
     def split(self, g: Graph, flattened: Callable[[Graph], Graph]) -> blocks.Split | None:
-        """How ``g`` runs in this backend's kernel, or None: the NumPy function alone.
-        ``flattened`` specialises a graph to one block (``passes.for_blocks``)."""
+        """How ``g`` runs in this backend's kernel, or None (NumPy alone). ``flattened``
+        specialises a graph to one block (``passes.for_blocks``)."""
         return None
 
     def branch(self, split: blocks.Split, fn: Function, emission: Emission, one_dtype: bool
                ) -> tuple[list[str], str]:
-        """The lines of ``fn`` that run ``split`` (``fn.split``) in the kernel, and the
-        kernel's source; ``one_dtype``: ``fn`` brought its inputs to one dtype. Never
-        reached here (this base splits nothing): a backend that splits defines it."""
+        """The lines of ``fn`` running ``fn.split`` in the kernel, and the kernel's
+        source; ``one_dtype``: ``fn`` brought its inputs to one dtype. A backend that
+        splits defines it."""
         raise NotImplementedError(f"backend {self.name!r} splits graphs but prints no "
                                   "branch for them: define Backend.branch")
 
@@ -88,8 +86,7 @@ class Backend:
 
 
 def sources(functions: tuple[Callable, ...], decorator: str = "") -> dict[Callable, str]:
-    """Each function's source, read once, when graphc is imported: inspect reads the
-    file, which an edit or upgrade of graphc under a running process would change (it
-    then gave wrong lines)."""
+    """Each function's source, read once at import: an edit or upgrade of graphc under
+    a running process would make inspect read wrong lines later."""
     return {f: decorator + inspect.getsource(f) for f in functions}
 

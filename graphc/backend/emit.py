@@ -1,10 +1,8 @@
 """Graph -> the NumPy source of a function. Prints only; never does algebra.
 
-Every name from a graph reaches the source as a plain ASCII identifier that cannot
-shadow ``np``, a helper, a keyword, a builtin or a name its backend reserves
-(``Backend.reserved``); strings reach it only through
-``repr``. So no input name can change what the emitted code does.
-"""
+Every name from a graph reaches the source as an ASCII identifier that cannot shadow
+``np``, a helper, a keyword, a builtin or a name the backend reserves; strings reach it
+only through ``repr``. So no input name can change what the emitted code does."""
 
 from __future__ import annotations
 
@@ -40,19 +38,12 @@ class Emission:
     splits: tuple[Split | None, Split | None] = (None, None)  # forward's, the gradient's
     helpers: dict[str, str] = field(default_factory=dict)  # user-defined op -> function
     counts: dict[str, Counter] = field(default_factory=dict)  # function -> its plan's
-    shown: dict[str, str] = field(default_factory=dict)  # node -> its name (``shows``)
+    shown: dict[str, str] = field(default_factory=dict)  # node -> its name (``show_as``)
 
     def namer(self, *taken: str) -> Namer:
         """A namer for one function: no name the module or backend uses, nor ``taken``."""
         return Namer(self.backend.reserved | set(self.helpers.values()) | set(taken),
                      self.shown)
-
-    def shows(self, graphs: list[Graph]) -> None:
-        """Name the nodes of ``graphs`` as they are shown (``Graph.show_as``), in every
-        function and kernel: rebuilt for a kernel, a node keeps its name, not always
-        how it is shown."""
-        self.shown = {n: d["shown"] for g in graphs for n, d in g.node_data().items()
-                      if "shown" in d}
 
 
 @dataclass
@@ -70,43 +61,34 @@ class Function:
 
 
 def form_of(g: Graph, helpers: dict[str, str], python_floats: bool = False):
-    """How each node of ``g`` prints. ``python_floats``: the code may run on Python
-    floats, where a power of a negative base is complex (NumPy: nan): powers that are
-    not to an integer constant go through ``_real``, which then raises."""
+    """How each node of ``g`` prints. ``python_floats``: on Python floats a power of a
+    negative base is complex (NumPy: nan), so non-integer powers go through ``_real``."""
     def form(node: str) -> printer.Form:
         op = g.op(node)
         if op.body is not None:
             call = ", ".join("{%d}" % i for i in range(op.arity))
             return f"{helpers[op.name]}({call})", ATOM, (0,) * op.arity
         code = op.spell(g.attrs(node)["params"]) if op.spell else op.code
-        if python_floats and op.name == "pow" and not _integral(g, g.args(node)[1]):
+        exponent = _value(g, g.args(node)[1]) if python_floats and op.name == "pow" else 0
+        if exponent is None or not float(exponent).is_integer() or abs(exponent) > 2.0**53:
             return f"{REAL}({code})", ATOM, op.slot_prec
         return code, op.prec, op.slot_prec
     return form
 
 
-def _integral(g: Graph, name: str) -> bool:
-    value = _value(g, name)
-    return value is not None and float(value).is_integer() and abs(value) <= 2.0**53
-
-
 def constants_folded(g: Graph) -> Graph:
     """``g`` with every node of constant operands alone replaced by its value, as
-    NumPy's float64 computes it (``values.fold``): printed, ``1.0 / 0.0`` or
-    ``(-8.0) ** 0.5`` would be Python's arithmetic (an exception, a complex number).
-    ``g`` itself when there are none (the fold pass leaves none but non-scalars)."""
+    NumPy's float64 computes it (``values.fold``): printed, ``1.0 / 0.0`` would be
+    Python's arithmetic (an exception). ``g`` itself when there are none."""
     attrs = g.node_data()
     found: dict[str, float] = {}
     for n in g.order():
-        d = attrs[n]
-        args = d["args"]
-        if not args or d["op"] in ("const", "input") or \
-                not all(a in found or attrs[a]["op"] == "const" for a in args):
-            continue
-        value = values.fold(g.op(n).fn, [found[a] if a in found else attrs[a]["params"]["value"]
-                                         for a in args], d["params"])
-        if value is not None:
-            found[n] = value
+        args = attrs[n]["args"]
+        if args and all(a in found or attrs[a]["op"] == "const" for a in args):
+            value = values.fold(g.op(n).fn, [found[a] if a in found else attrs[a]["params"]["value"]
+                                             for a in args], attrs[n]["params"])
+            if value is not None:
+                found[n] = value
     if not found:
         return g
     h = g.copy()
@@ -118,17 +100,10 @@ def constants_folded(g: Graph) -> Graph:
 
 def function_source(fn: Function, emission: Emission) -> str:
     """``def name(inputs): ...`` computing the outputs of ``fn.graph``, one line per node,
-    its temporaries numbered as printed (``numbered``).
-
-    A public function with ``emission.plan`` has its lines write into dead buffers
-    (``out=``, memory.py), and ``emission.counts[name]`` says how many did. With
-    ``fn.floats``, when every input is a Python float, that graph's body runs instead
-    (inlined under the test: no call to pay). With ``fn.split``, the backend's branch
-    runs big arrays in its kernel, which follows the function (``Backend.branch``). A
-    public function's inputs go through the input rule ``fn()`` applies
-    (``values._inputs``; after the float path, which needs no conversion). Nodes of
-    constants alone print as their values.
-    """
+    temporaries numbered as printed. A public function with ``emission.plan`` writes
+    into dead buffers (memory.py; ``emission.counts[name]`` says how); ``fn.floats``
+    runs inlined when every input is a Python float; ``fn.split`` adds the backend's
+    branch and kernel (``Backend.branch``)."""
     printed: list[Graph] = []
     namer = emission.namer(fn.name)
     source, kernel = _source(fn, emission, namer, printed)
@@ -140,20 +115,14 @@ def function_source(fn: Function, emission: Emission) -> str:
 
 def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
             ) -> tuple[str, str]:
-    """``function_source``'s function and kernel with the graph's own names (``namer``
-    gives them); adds the graphs it prints to ``printed``."""
+    """``function_source``'s function and kernel, unnumbered; adds the graphs it prints
+    to ``printed``."""
     g = constants_folded(fn.graph)
     printed += [g] + ([fn.split.graph] if fn.split is not None else [])
     helpers = emission.helpers
     params = [namer(i) for i in g.inputs]
-    names: dict[str, str] = {}
-    nodes: list[str] = []  # the nodes that compute something
-    for n in g.order():
-        op = g.attrs(n)["op"]
-        if op != "const":
-            names[n] = namer(n)
-            if op != "input":
-                nodes.append(n)
+    names = {n: namer(n) for n in g.order() if g.attrs(n)["op"] != "const"}
+    nodes = [n for n in names if g.attrs(n)["op"] != "input"]  # those computing something
     keep = set(g.outputs)
 
     one_dtype = False
@@ -178,12 +147,11 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
     if fn.floats is not None:
         source, _ = _source(Function(fn.floats, fn.name, "", fn.returns, python_floats=True),
                             emission, namer, printed)
-        # Python floats exactly (not np.float64, which NumPy's path takes): the test
-        # costs a fraction of isinstance's
+        # exactly Python floats: the test costs a fraction of isinstance's
         out += _dispatch([f"{namer(i)}.__class__ is float" for i in fn.graph.inputs])
-        out += ["        try:"]
-        out += ["        " + line for line in source.splitlines()[2:]]  # after def, docstring
-        out += [f"        except ({', '.join(e.__name__ for e in values.FALLBACK)}):",
+        body_lines = source.splitlines()[2:]  # after def and docstring
+        out += ["        try:", *("        " + line for line in body_lines),
+                f"        except ({', '.join(e.__name__ for e in values.FALLBACK)}):",
                 "            pass  # NumPy's answer (inf, nan) below"]
     if fn.public and params:
         target = ", ".join(params) + ("," if len(params) == 1 else "")
@@ -191,10 +159,9 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
                        ",))" if len(params) == 1 else "))")
     if one_dtype:
         out += wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
-    kernel = ""
-    if fn.split is not None:
-        branch, kernel = emission.backend.branch(fn.split, fn, emission, one_dtype)
-        out += branch
+    branch, kernel = emission.backend.branch(fn.split, fn, emission, one_dtype) \
+        if fn.split is not None else ([], "")
+    out += branch
     out += [f"    {names[n]} = {expr}" for n, expr in body]
     outs = [names[o] if o in names else const_text(g, o) for o in g.outputs]
     out.append(f"    return {fn.returns(outs)}")
@@ -221,23 +188,19 @@ def _dispatch(tests: list[str]) -> list[str]:
             "    # turns complex (1 / 0.0, an overflow, a power of -8.0), NumPy's path answers."]
     if len("    if " + " and ".join(tests) + ":") <= 88:
         return head + ["    if " + " and ".join(tests) + ":"]
-    rows: list[str] = []
-    row: list[str] = []
-    for t in tests:
-        if row and len(" and ".join(row + [t])) > 72:
-            rows.append(" and ".join(row))
-            row = []
-        row.append(t)
-    rows.append(" and ".join(row))
-    lines = ["    if (" + rows[0]] + ["            and " + r for r in rows[1:]]
-    return head + lines[:-1] + [lines[-1] + "):"]
+    rows = [[tests[0]]]
+    for t in tests[1:]:
+        if len(" and ".join(rows[-1] + [t])) > 72:
+            rows.append([])
+        rows[-1].append(t)
+    return head + ("    if (" + "\n            and ".join(" and ".join(r) for r in rows)
+                   + "):").split("\n")
 
 
 class Kept(NamedTuple):
-    """A block kernel's plan: every array a line of its own, and lines allocating a
-    buffer no output can be take it from ``_kept`` (slots named ``fname.line``);
-    ``written``: lines that write into a given array (the kernel's outputs);
-    ``one_dtype``: whether the inputs share one dtype."""
+    """A block kernel's plan: lines allocating a buffer no output can be take it from
+    ``_kept`` (slots ``fname.line``); ``written``: lines writing into a given array (the
+    kernel's outputs); ``one_dtype``: whether the inputs share one dtype."""
 
     fname: str
     written: dict[str, str]
@@ -245,9 +208,8 @@ class Kept(NamedTuple):
 
 
 class Plan(NamedTuple):
-    """Lines with memory planned: the memory they allocate, the lines, whether they
-    need the inputs in one dtype (``memory._one_dtype`` brings them to it), and what
-    the plan did."""
+    """Lines with memory planned: what they allocate, the lines, whether the inputs must
+    first be brought to one dtype (``memory._one_dtype``), and what the plan did."""
 
     cost: float
     body: list[tuple[str, str]]
@@ -257,35 +219,45 @@ class Plan(NamedTuple):
 
 def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[str],
             kept: Kept | None = None) -> Plan:
-    """``nodes`` printed with memory planned: as they come and, when there are
-    several inputs, as if they shared one dtype; the plan that allocates less wins,
-    the first on a tie. ``spelling`` spells each op in NumPy. ``kept``: a block
-    kernel's (planned with the dtypes it says only, nothing brings them to one)."""
-    counts: Counter = Counter()
+    """``nodes`` printed with memory planned, in their order or the memory-minded
+    schedule, the inputs' dtypes as they come or (several inputs) brought to one: the
+    plan that allocates least wins, the first on a tie. ``spelling`` spells each op in
+    NumPy. ``kept``: a block kernel's (its dtypes as it says, none brought to one)."""
     fname, written, one_dtype = kept if kept else ("", {}, None)
     if kept:  # no temporaries inside a line: NumPy would allocate them afresh
         keep = keep | {n for n in nodes if buffers.reusable(g, n)}
-    plans = [_plan(g, nodes, spelling, keep,
-                   buffers.dtype_classes(g, one_dtype=bool(one_dtype)))]
-    if len(g.inputs) > 1 and one_dtype is None:
-        plans.append(_plan(g, nodes, spelling, keep,
-                           buffers.dtype_classes(g, one_dtype=True)))
-    best = min(plans, key=lambda p: p[0])
-    cost, order, body, into, keep, slices, classes = best
-    one_dtype = best is not plans[0] and best[0] < plans[0][0]
+    tried: list[buffers.Classes] = []
+    best = None
+    scheduled, deferred = scheduling.schedule(g, nodes)
+    orders: list[tuple[list[str], set[str]]] = [(nodes, set())]
+    if scheduled != nodes:
+        orders.append((scheduled, deferred))
+    for one in [bool(one_dtype)] + ([True] if len(g.inputs) > 1 and one_dtype is None else []):
+        classes = buffers.dtype_classes(g, one_dtype=one)
+        if classes in tried:
+            continue  # the same plans again, which lose the tie
+        tried.append(classes)
+        joinable = memory.joinable(g, classes)
+        for order, deferred in orders:
+            order, own, body = _unfolded(g, order, spelling, keep | deferred, joinable, classes)
+            lines = [n for n, _ in body]
+            into = memory.plan(g, lines, classes)
+            cost = memory.allocated(g, lines, into)
+            if best is None or cost < best[0]:
+                best = cost, len(tried) > 1, order, body, lines, into, own, classes
+    assert best is not None, "the given order is always among the orders planned"
+    cost, one_dtype, order, body, lines, into, keep, classes = best
+    slices = memory.into_slices(g, lines, into, classes)
     into = {n: b for n, b in into.items() if n not in written}
-    held = {}
-    if kept:
-        lines = [n for n, _ in body]
-        apart = set(slices) | set(slices.values()) | set(written)
-        held = memory.kept(g, lines, into, g.outputs, classes, apart)
+    apart = set(slices) | set(slices.values()) | set(written)
+    held = memory.kept(g, lines, into, classes, apart) if kept else {}
     if not into and not slices and not held and not written:
-        return Plan(cost, body, False, counts)
-    counts["buffers reused (out=)"] += len(into)
+        return Plan(cost, body, False, Counter())
+    counts = Counter({"buffers reused (out=)": len(into)})
     if slices:
-        counts["slices written in place"] += len(slices)
+        counts["slices written in place"] = len(slices)
     if held:
-        counts["buffers kept between calls"] += len(held)
+        counts["buffers kept between calls"] = len(held)
     names = spelling.names
     into_buffers = {n: names[b] for n, b in into.items()} | written
     for line, u in slices.items():  # the line writes into u's slice of u's array
@@ -302,8 +274,7 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
         exponent = _value(g, args[1]) if op.name == "pow" else None
         return op.into(into_buffers[n], exponent), ATOM, (0,) * op.arity
     body = printer.lines(g, order, spelling._replace(form=writing_into),
-                         keep | set(into) | set(slices) | set(slices.values()) | set(held)
-                         | set(written), joinable=memory.joinable(g, classes))
+                         keep | set(into) | apart | set(held), memory.joinable(g, classes))
     allocation = {line: (u, f"np.empty_like({names[g.args(u)[1]]})")  # just before the line
                   for line, u in slices.items()}
     placed = set(slices.values())  # their own lines go: their arrays are filled already
@@ -312,38 +283,20 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
                 one_dtype, counts)
 
 
-_Planned = tuple[float, list[str], list[tuple[str, str]], dict[str, str], set[str],
-                 dict[str, str], buffers.Classes]
-
-
-def _plan(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[str],
-          classes: buffers.Classes) -> _Planned:
-    """(memory allocated, order, lines, line -> buffer, lines kept, slices written in
-    place, classes): of the given order and the memory-minded schedule, the one that
-    allocates less, with the operands that die in a line on lines of their own when
-    that lets them be overwritten (``memory.unfold``)."""
-    best: _Planned | None = None
-    joinable = memory.joinable(g, classes)
-    for order, deferred in scheduling.orders(g, nodes):
-        own = keep | deferred
-        for _ in range(4):  # an operand on its own line may let the one inside it out too
-            body = printer.lines(g, order, spelling, own, joinable)
-            lines = [n for n, _ in body]
-            unfolded = memory.unfold(g, lines, g.outputs, classes)
-            if not unfolded:
-                break
-            order = scheduling.just_before(g, order, unfolded)
-            own |= set(unfolded)
-        else:
-            body = printer.lines(g, order, spelling, own, joinable)
-            lines = [n for n, _ in body]
-        into = memory.plan(g, lines, g.outputs, classes)
-        cost = memory.allocated(g, lines, into)
-        if best is None or cost < best[0]:
-            slices = memory.into_slices(g, lines, g.outputs, into, classes)
-            best = (cost, order, body, into, own, slices, classes)
-    assert best is not None, "the given order is always among the orders planned"
-    return best
+def _unfolded(g: Graph, order: list[str], spelling: printer.Spelling, own: set[str],
+              joinable: Callable[[str, str], bool], classes: buffers.Classes
+              ) -> tuple[list[str], set[str], list[tuple[str, str]]]:
+    """``order`` (moved), the nodes on lines of their own, and the lines, with operands
+    that die in a line given lines of their own (``memory.unfold``): a few rounds, as
+    one on its own line may let the one inside it out too."""
+    for _ in range(4):
+        body = printer.lines(g, order, spelling, own, joinable)
+        unfolded = memory.unfold(g, [n for n, _ in body], classes)
+        if not unfolded:
+            return order, own, body
+        order = scheduling.just_before(g, order, unfolded)
+        own = own | set(unfolded)
+    return order, own, printer.lines(g, order, spelling, own, joinable)
 
 
 def const_text(g: Graph, name: str) -> str:

@@ -1,24 +1,19 @@
 """Memory planning: which dead buffer each emitted line may write its result into.
 
 NumPy allocates a new array for every ufunc call; an expert reuses dead ones
-(``np.exp(t, out=t)``). On the emitted lines, in their order: a value owns a fresh
-buffer when its op always returns a new array (a view keeps the buffers it reads
-alive); a buffer is free once nothing later reads it (outputs are read by
-``return``); a line whose op takes ``out=`` writes into a free buffer of its static
-shape and dtype class, preferring its own operands'.
-
-Dtype class: float promotion is a maximum, so values computed from the same inputs
-share a dtype (bools and sizes add nothing; an op with a dtype of its own starts a
-class). When values of different inputs may share buffers, the function first
-brings its inputs to one dtype (``_one_dtype``). Scalars and elastic values are
-never planned: they may be Python floats.
+(``np.exp(t, out=t)``). On the emitted lines, in order: a fresh value owns a buffer (a
+view keeps those it reads alive), free once nothing later reads it (outputs are read
+by ``return``); a line taking ``out=`` writes into a free buffer of its shape and dtype
+class (``buffers.dtype_classes``), its own operands' first. When values of different
+inputs share buffers, the inputs are first brought to one dtype (``_one_dtype``).
+Scalars and elastic values are never planned: they may be Python floats.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -56,20 +51,19 @@ def _kept(slot, like, *dtype_of):
     return buffer if buffer.shape == shape else buffer[:shape[0]]
 
 
-def kept(g: Graph, lines: list[str], into: dict[str, str], outputs: Iterable[str],
-         classes: Classes, apart: set[str]) -> dict[str, tuple[str, list[str]]]:
-    """line -> (an operand of its shape, the inputs that decide its dtype) for the
-    lines that allocate a buffer no output can be (or be a view of): those may take
-    their buffer from ``_kept`` and keep it for the next call, so a loop of calls
-    touches no fresh memory for them (a block kernel's). ``apart``: lines that write
-    elsewhere (slices, a kernel's outputs)."""
+def kept(g: Graph, lines: list[str], into: dict[str, str], classes: Classes,
+         apart: set[str]) -> dict[str, tuple[str, list[str]]]:
+    """line -> (an operand of its shape, the inputs that decide its dtype) for a block
+    kernel's lines allocating a buffer no output can be (or view): they take it from
+    ``_kept``, so a loop of calls allocates nothing for them. ``apart``: lines that
+    write elsewhere (slices, the kernel's outputs)."""
     named = set(lines) | set(g.inputs)
     escaping: set[str] = set()
-    stack = [o for o in outputs if o in named]
-    seen: set[str] = set()
+    stack = [o for o in g.outputs if o in named]
+    seen = set(g.inputs)
     while stack:  # the buffers outputs may alias: their own, and those views read
         v = stack.pop()
-        if v in seen or v in g.inputs:
+        if v in seen:
             continue
         seen.add(v)
         if reusable(g, v):
@@ -93,8 +87,7 @@ def kept(g: Graph, lines: list[str], into: dict[str, str], outputs: Iterable[str
 
 def _expression(g: Graph, line: str, named: set[str] | dict[str, int]
                 ) -> tuple[list[str], list[str]]:
-    """A line's expression: the named values it reads, in the order they are printed,
-    and the nodes folded into it."""
+    """The named values a line reads, in printed order, and the nodes folded into it."""
     reads: dict[str, None] = {}
     folded = []
     stack = list(reversed(g.args(line)))
@@ -108,30 +101,24 @@ def _expression(g: Graph, line: str, named: set[str] | dict[str, int]
     return list(reads), folded
 
 
-def _liveness(g: Graph, lines: list[str], outputs: Iterable[str]
-              ) -> tuple[dict[str, list[str]], dict[str, int]]:
+def _liveness(g: Graph, lines: list[str]) -> tuple[dict[str, list[str]], dict[str, int]]:
     """What each line reads, and the last line that reads each value, directly or
     through a view of it (outputs are read by ``return``, after the last line)."""
     named = set(lines) | set(g.inputs)
     reads = {n: _expression(g, n, named)[0] for n in lines}
-    position = {n: i for i, n in enumerate(lines)}
     last = dict.fromkeys(lines, -1)
-    for o in outputs:
-        last[o] = len(lines)
-    for n in reversed(lines):
+    last.update(dict.fromkeys(g.outputs, len(lines)))
+    for i, n in reversed(list(enumerate(lines))):
         for r in reads[n]:
             if r in last:
-                last[r] = max(last[r], position[n], last[n] if not g.op(n).fresh else -1)
+                last[r] = max(last[r], i, last[n] if not g.op(n).fresh else -1)
     return reads, last
 
 
-def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
-           ) -> dict[str, str]:
-    """Folded operands worth a line of their own: a call or operator whose operand dies
-    in this line (``np.multiply(-0.5, u ** 2, out=u)``, ``(t * y) @ y``). On its own
-    line it can write into that operand (``np.square(u, out=u)``) and an elementwise
-    line then into it, where folded it allocates a temporary. Returns each such
-    operand with its line."""
+def unfold(g: Graph, lines: list[str], classes: Classes) -> dict[str, str]:
+    """Folded operand -> its line, for those worth a line of their own: an operand of
+    theirs dies in the line (``np.multiply(-0.5, u ** 2, out=u)``), so on their own line
+    they can write into it (``np.square(u, out=u)``) where folded they allocate."""
     position = {n: i for i, n in enumerate(lines)}
     last = None  # found when some folded operand could take a line (none in a kernel)
     found = {}
@@ -142,7 +129,7 @@ def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
             if not reusable(g, s) or not g.op(s).can_write_into:
                 continue
             if last is None:
-                _, last = _liveness(g, lines, outputs)
+                _, last = _liveness(g, lines)
             if any(last.get(r) == i and reusable(g, r) and g.shape(r) == g.shape(s)
                    and classes[r] == classes[s] and here & set(g.readers(r)) == {s}
                    for r in g.args(s)):
@@ -150,14 +137,21 @@ def unfold(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
     return found
 
 
-def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
-         ) -> dict[str, str]:
+def plan(g: Graph, lines: list[str], classes: Classes) -> dict[str, str]:
     """line -> an earlier line whose buffer it writes into (with ``out=``)."""
-    reads, last = _liveness(g, lines, outputs)
+    reads, last = _liveness(g, lines)
 
     def key(n: str) -> tuple:  # buffers of equal key are interchangeable
         return g.shape(n), classes[n]
 
+    def in_place(n: str, i: int) -> str | None:
+        """An operand's buffer nothing reads after line ``i``: any for an elementwise op
+        (NumPy reads overlapping operands first), the first for ``_add_slice`` and such."""
+        op = g.op(n)
+        candidates = reads[n] if op.elementwise else \
+            [a for a in g.args(n)[:1] if a in reads[n]] if op.writes_out else []
+        return next((buffer_of[v] for v in candidates
+                     if v in buffer_of and last[v] == i and key(v) == key(n)), None)
     into: dict[str, str] = {}
     holder: dict[str, str] = {}        # buffer (its first owner) -> the value it holds
     buffer_of: dict[str, str] = {}     # value -> its buffer
@@ -171,8 +165,7 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
             continue
         buf = n
         if g.op(n).can_write_into:
-            buf = _in_place(g, n, reads[n], last, i, buffer_of, key) or \
-                _pop(free.get(key(n)), buf)
+            buf = in_place(n, i) or (free[key(n)].pop() if free.get(key(n)) else n)
         if buf != n:
             into[n] = buf
         holder[buf] = n
@@ -181,29 +174,22 @@ def plan(g: Graph, lines: list[str], outputs: Iterable[str], classes: Classes
     return into
 
 
-def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
-                into: dict[str, str], classes: Classes) -> dict[str, str]:
-    """line -> the ``unslice`` line that places the value computed in the line's buffer,
-    when that array (allocated just before the line, like the array it is sliced from)
-    can stand in for the buffer: its slice is then written from the start, and the
-    copy into a zeroed array is not needed.
-
-    The value placed must be read by the unslice alone; the array must have its dtype
-    (same dtype class as ``like``); and no line after it may be planned into the buffer.
-    """
+def into_slices(g: Graph, lines: list[str], into: dict[str, str], classes: Classes
+                ) -> dict[str, str]:
+    """line -> the ``unslice`` placing the value computed in the line's buffer, when
+    the unslice's array (allocated just before the line) can stand in for that buffer,
+    so no copy into zeros is needed: the value is read by the unslice alone, the array
+    has its dtype class, and no later line is planned into the buffer."""
     unslices = [u for u in lines if g.attrs(u)["op"] == "unslice" and reusable(g, u)]
     if not unslices:
         return {}
-    _, last = _liveness(g, lines, outputs)
+    _, last = _liveness(g, lines)
     position = {n: i for i, n in enumerate(lines)}
-    later: dict[str, int] = {}  # buffer -> the last line planned into it
-    for n, buf in into.items():
-        later[buf] = max(later.get(buf, -1), position[n])
-    outputs = set(outputs)
+    later = {buf: position[n] for n, buf in into.items()}  # the last line into it (in order)
     found = {}
     for u in unslices:
         part, like = g.args(u)
-        if part not in position or part in outputs or last[part] != position[u] \
+        if part not in position or part in g.outputs or last[part] != position[u] \
                 or g.n_readers(part) != 1 or not reusable(g, part) \
                 or g.shape(like) != g.shape(u) or classes[like] != classes[part]:
             continue
@@ -217,34 +203,11 @@ def into_slices(g: Graph, lines: list[str], outputs: Iterable[str],
     return found
 
 
-def _in_place(g: Graph, node: str, reads: list[str], last: dict[str, int], i: int,
-              buffer_of: dict[str, str], key: Callable[[str], tuple]) -> str | None:
-    """An operand's buffer that nothing reads after this line: an elementwise op may
-    overwrite any (NumPy reads operands that overlap the output before writing); a
-    helper like ``_add_slice`` only its first operand, which it updates in place."""
-    op = g.op(node)
-    if op.elementwise:
-        candidates = reads
-    elif op.writes_out:
-        candidates = [a for a in g.args(node)[:1] if a in reads]
-    else:
-        return None
-    for value in candidates:
-        if value in buffer_of and last[value] == i and key(value) == key(node):
-            return buffer_of[value]
-    return None
-
-
-def _pop(free: list[str] | None, default: str) -> str:
-    return free.pop() if free else default
-
-
 def joinable(g: Graph, classes: Classes) -> Callable[[str, str], bool]:
-    """For the printer: a call that takes ``out=`` (``np.exp(t)``) and a fresh operand
-    of such a call (``np.exp(a * b)``) or on the right of ``-`` (``x - y ** 2``) keep
-    lines of their own, so the call can write into a dead buffer. NumPy already reuses
-    the temporaries on the left of operators (``a*b + c`` allocates once), not those of
-    calls."""
+    """For the printer: a call taking ``out=`` and a fresh operand of such a call
+    (``np.exp(a * b)``) or on the right of ``-`` (``x - y ** 2``) keep lines of their
+    own, to write into a dead buffer. NumPy reuses temporaries on the left of operators
+    (``a*b + c`` allocates once), not those of calls."""
 
     def call(n: str) -> bool:
         op = g.op(n)
@@ -254,7 +217,6 @@ def joinable(g: Graph, classes: Classes) -> Callable[[str, str], bool]:
         return reusable(g, a) and g.shape(a) == g.shape(b) and classes[a] == classes[b]
 
     def right_of_operator(node: str, consumer: str) -> bool:
-        """NumPy reuses the temporary on the left of ``-`` or ``/``, not on the right."""
         op = g.op(consumer)
         return op.symbol is not None and op.arity == 2 and not op.commutative \
             and op.can_write_into and g.args(consumer)[1] == node != g.args(consumer)[0]
@@ -267,7 +229,6 @@ def joinable(g: Graph, classes: Classes) -> Callable[[str, str], bool]:
 
 
 def allocated(g: Graph, lines: list[str], into: dict[str, str]) -> float:
-    """How much memory the lines' fresh arrays take (buffers reused count nothing):
-    a symbolic dimension counts as a million elements."""
+    """Elements the lines' fresh arrays take, a symbolic dimension counting a million."""
     return sum(math.prod(d if isinstance(d, int) else 1e6 for d in g.shape(n))
                for n in lines if reusable(g, n) and n not in into)

@@ -1,9 +1,9 @@
 """Names in emitted source: each node's, safe and distinct (``Namer``), and the
-temporaries numbered t1, t2, ... as printed (``numbered``), never while graphs are built.
-"""
+temporaries numbered t1, t2, ... as printed (``numbered``), never while graphs are built."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -11,9 +11,8 @@ from ..ir.graph import Graph
 
 
 class Namer:
-    """Maps node names to distinct, safe Python identifiers, deterministically, none
-    of them in ``taken`` (the reserved names among them); a node in ``shown`` is
-    named like the name it is shown as."""
+    """Node names -> distinct, safe identifiers, deterministically, none in ``taken``;
+    a node in ``shown`` is named like the name it is shown as."""
 
     def __init__(self, taken: Iterable[str], shown: dict[str, str] | None = None):
         self.taken = set(taken)
@@ -45,18 +44,15 @@ class Namer:
         return name
 
 
-_TEMP_WORD = re.compile(r"\b(t[0-9]+)(_\w+)?\b")
-"""A word of source that is a name like those the graph generates for temporaries
-(``Graph.add``), or made from one (``t6_bar``, ``t5_m1``)."""
+_TEMP_WORD = re.compile(r"\b(t[0-9]+)(_\w+)?\b")  # a temporary's name, or one made from it
 
 
 def numbered(source: str, graphs: list[Graph], namer: Namer) -> str:
     """``source`` with its temporaries renamed t1, t2, ... in the order they first
-    appear, skipping numbers other names take: the graph's counter leaves gaps where
-    nodes were folded or rewritten away, and the names a user gave stay as they are.
-    A temporary is a temp node of ``graphs`` named by its generated name, by ``namer``
-    or, not named there, by a kernel's namer (a name ``namer`` never gave); names made
-    from one (its adjoint ``t6_bar``) follow it."""
+    appear, skipping numbers other names take (the graph's counter leaves gaps where
+    nodes were rewritten away). A temporary: a temp node of ``graphs`` under its
+    generated name, given by ``namer`` or by a kernel's; names made from one
+    (``t6_bar``) follow it."""
     nodes = [h.node_data() for h in graphs]
 
     def temp(word: str) -> bool:  # a temp node's generated name, which names it here
@@ -65,16 +61,11 @@ def numbered(source: str, graphs: list[Graph], namer: Namer) -> str:
             any(word in d and d[word]["temp"] for d in nodes)
     parts = _TEMP_WORD.split(source)  # text, name, what follows it (or None), text, ...
     words = parts[1::3]
-    found = dict.fromkeys(w for w in dict.fromkeys(words) if temp(w))
+    found = [w for w in dict.fromkeys(words) if temp(w)]
     if not found:
         return source
-    taken = set(words) - found.keys()  # names, and names others are made from, that stay
-    new, k = {}, 0
-    for old in found:
-        k += 1
-        while f"t{k}" in taken:
-            k += 1
-        new[old] = f"t{k}"
+    taken = set(words).difference(found)  # names, and names others are made from, that stay
+    new = dict(zip(found, (f"t{k}" for k in itertools.count(1) if f"t{k}" not in taken)))
     parts[1::3] = [new.get(w, w) for w in words]
     parts[2::3] = [s or "" for s in parts[2::3]]
     return "".join(parts)

@@ -12,12 +12,10 @@ from ..ir.graph import Graph
 
 
 def rematerialized(g: Graph) -> Graph | None:
-    """``g`` with each cheap array recomputed for its later readers, or None when there
-    is none. Cheap: at most two arithmetic operators from inputs, constants and scalars
-    (``x - m``, ``(x - m) ** 2``), so keeping it costs an array for the whole time
-    between its first and its last reader, and recomputing it costs a pass or two. Its
-    first reader keeps it; a copy is made just before the next one, for all the rest
-    (copies share their operands' copies)."""
+    """``g`` with each cheap array (at most two arithmetic operators from inputs,
+    constants and scalars: ``(x - m) ** 2``) recomputed for its later readers rather
+    than kept alive from the first to the last; None when there is none. One copy serves
+    every reader after the first (copies share their operands' copies)."""
     order = g.order()
     position = {n: i for i, n in enumerate(order)}
 
@@ -52,21 +50,9 @@ def rematerialized(g: Graph) -> Graph | None:
     return g.rebuilt(add)
 
 
-def orders(g: Graph, nodes: list[str]) -> list[tuple[list[str], set[str]]]:
-    """The orders worth planning, each with the temporaries that must get lines of
-    their own to be evaluated where the order puts them: the given order (none), and
-    the memory-minded schedule when it differs."""
-    found: list[tuple[list[str], set[str]]] = [(nodes, set())]
-    scheduled, deferred = schedule(g, nodes)
-    if scheduled != nodes:
-        found.append((scheduled, deferred))
-    return found
-
-
 def just_before(g: Graph, order: list[str], moved: dict[str, str]) -> list[str]:
     """``order`` with each node of ``moved``, and the folded consumers between it and
-    its line, put just before that line, where its operand dies. Each moves later and
-    has one consumer, so the order stays topological."""
+    its line, just before that line (each moves later: the order stays topological)."""
     line_of = {}
     for s, line in moved.items():
         while s != line:
@@ -80,15 +66,11 @@ def just_before(g: Graph, order: list[str], moved: dict[str, str]) -> list[str]:
 
 
 def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
-    """``nodes`` in an order that frees arrays early: among the nodes whose operands
-    are ready, the one that is the last reader of the most arrays goes first (less
-    one for an array it allocates), then the one freeing the oldest array; then the
-    given order, so scalar graphs print as before.
-
-    A temporary with one reader is printed inside the reader's line, so evaluated
-    there: the reader follows it at once when it is ready. When it is not, the
-    temporary is returned among the deferred ones, which need lines of their own
-    (else they would be evaluated late, keeping their operands alive)."""
+    """``nodes`` in an order that frees arrays early: of the ready nodes, the last
+    reader of the most arrays first (less one if it allocates), then the one freeing
+    the oldest array, then the given order (scalar graphs print as before). A temporary
+    folded into its one reader is followed by it at once if ready; if not, it is
+    returned among the deferred, which need lines of their own."""
     index = {n: i for i, n in enumerate(nodes)}
     sized = {n: g.shape(n) != () and not g.elastic(n) for n in nodes}
     readers = {n: g.n_readers(n) + (n in g.outputs) for n in nodes}
@@ -98,7 +80,7 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
         frees = sum(1 for a in set(g.args(n)) if a in index and sized[a] and readers[a] == 1)
         return frees - sized[n]
 
-    made: dict[str, int] = {}  # node -> its position in the new order
+    made: dict[str, int] = {}  # node -> its position in the new order (the order made)
 
     def entry(n: str) -> tuple[int, float, int, str]:
         oldest = min((made[a] for a in g.args(n) if a in made and sized[a] and readers[a] == 1),
@@ -107,18 +89,14 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
 
     ready = [entry(n) for n in nodes if waiting[n] == 0]
     heapq.heapify(ready)
-    order: list[str] = []
-    done: set[str] = set()
 
     def place(n: str) -> None:
-        made[n] = len(order)
-        order.append(n)
-        done.add(n)
+        made[n] = len(made)
         for a in set(g.args(n)):
             if a in index:
                 readers[a] -= 1
                 if readers[a] == 1 and sized[a]:
-                    last = next((c for c in g.readers(a) if c not in done), None)
+                    last = next((c for c in g.readers(a) if c not in made), None)
                     if last is not None and waiting[last] == 0:
                         heapq.heappush(ready, entry(last))
         for c in g.readers(n):
@@ -127,22 +105,18 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
                 if waiting[c] == 0:
                     heapq.heappush(ready, entry(c))
 
-    def single_reader(n: str) -> str | None:
-        if g.attrs(n)["temp"] and g.n_readers(n) == 1 and n not in g.outputs:
-            return next(iter(g.readers(n)))
-        return None
-
     deferred: set[str] = set()
     while ready:
         s, _, _, n = heapq.heappop(ready)
-        if n in done or -s != score(n):
+        if n in made or -s != score(n):
             continue  # a stale entry: the node was pushed again with its new score
         place(n)
-        while (reader := single_reader(n)) is not None:
-            if reader in done or waiting.get(reader) != 0:
+        while g.attrs(n)["temp"] and g.n_readers(n) == 1 and n not in g.outputs:
+            (reader,) = g.readers(n)  # n is folded into it: evaluated there
+            if reader in made or waiting.get(reader) != 0:
                 if sized[n]:
                     deferred.add(n)
                 break
             place(reader)
             n = reader
-    return order, deferred
+    return list(made), deferred
