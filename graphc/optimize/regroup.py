@@ -1,17 +1,11 @@
 """Sums and products of arrays regrouped into the order their operands are made.
 
-A chain of one associative op over arrays, ``((a * b) * c) * d``, can be evaluated in
-any order; the order it was written in decides how long each operand must be kept.
 A gradient's product of local derivatives is built from the output back, the reverse
 of the order the forward sweep makes its factors in, so every factor would stay alive
 until the last one exists. Folded from the left in the order the operands can be made,
-the running result takes in each operand while it is fresh (``p *= c``, as an expert
-accumulates), and the memory planner can free it at once.
-
-A product in which operands repeat is a square times the rest: ``a*a*b*b*c`` is
-``(a*b)**2 * c``, one multiplication fewer per repeated operand after the first. A
-gradient's product of local derivatives ``2 cos(x_k)**2`` over the rungs of a ladder
-is then one running product of the cosines, squared once at the end.
+the running result takes in each operand while it is fresh (``p *= c``) and the memory
+planner frees it at once. Repeated factors become a square: ``a*a*b*b*c`` is
+``(a*b)**2 * c``, one multiplication fewer per repeat (a ladder's ``2 cos(x_k)**2``).
 """
 
 from __future__ import annotations
@@ -26,13 +20,9 @@ from .rules import sign_of
 
 def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
     """``g`` with each sum or product of three or more arrays folded from the left in
-    the order its operands can be made (repeated factors of a product gathered into a
-    square), and how many chains that regrouped and gathered; None when every chain is
-    in that order already.
-
-    A chain: ``add`` (or ``mul``) nodes whose operands are all arrays of their shape
-    and dtype class (no broadcasting, no mixed precision); its inner links are
-    temporaries read once, by the next link."""
+    the order its operands can be made (repeated factors squared), and the counts of
+    rewrites; None when every chain is in that order already. A chain's links share
+    shape and dtype class; its inner links are temporaries read once, by the next."""
     classes = dtype_classes(g)
     signs: dict[str, int] = {}
     order = g.order()
@@ -125,9 +115,8 @@ def _folded(new: Graph, d: dict, operands: list[str]) -> str:
 
 
 def _squares(operands: list[str]) -> tuple[list[str], list[str]]:
-    """A product's operands as ``(s, r)`` with product ``prod(s)**2 * prod(r)``: an
-    operand joins ``s`` where it completes a pair and ``r`` where it is left unpaired,
-    so both keep the order of ``operands``."""
+    """A product's operands as ``(s, r)``, product ``prod(s)**2 * prod(r)``, both in the
+    order of ``operands``."""
     count, seen = Counter(operands), Counter[str]()
     squared, rest = list[str](), list[str]()
     for a in operands:
@@ -140,8 +129,7 @@ def _squares(operands: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _one_sign(g: Graph, operands: list[str], signs: dict[str, int]) -> bool:
-    """Terms that cannot cancel: all never negative, or all never positive. Only their
-    sums may be regrouped, since a sum of such terms rounds alike in every order
-    (relative to the sum itself); regrouping ``x + 1e4 - 1e4`` would not."""
+    """Terms that cannot cancel (all of one sign): only their sums round alike in every
+    order; regrouping ``x + 1e4 - 1e4`` would not."""
     first = sign_of(g, operands[0], signs)
     return first != 0 and all(sign_of(g, a, signs) == first for a in operands[1:])

@@ -15,8 +15,7 @@ from ...ops.shapes import Shape
 
 
 class Reader(Protocol):
-    """The reads (and the adds) rule helpers make: a ``Graph`` is one, and so is the
-    ``RuleView`` a rule gets."""
+    """The reads (and adds) rule helpers make: of a ``Graph`` or a ``RuleView``."""
 
     def attrs(self, name: str, /) -> dict: ...
     def args(self, name: str, /) -> tuple[str, ...]: ...
@@ -79,8 +78,19 @@ def pulled(outer: str, op: str, slots: tuple[int, ...] = (0, 1)) -> Rule:
     return pull
 
 
-def scalar_const(g: Reader, name: str, value: float) -> bool:
-    return g.is_const(name) and const_value(g, name) == value and g.shape(name) == ()
+def scalar_const(g: Reader, name: str, value: float | None = None) -> bool:
+    """A constant scalar node (of that value, when given)."""
+    return g.is_const(name) and g.shape(name) == () and (
+        value is None or const_value(g, name) == value)
+
+
+def constant_factor(g: Reader, name: str) -> tuple[str, str] | None:
+    """``(c, x)`` when node ``name`` is ``c * x`` or ``x * c`` for a constant scalar c."""
+    if op_of(g, name) == "mul":
+        for c, x in (g.args(name), g.args(name)[::-1]):
+            if scalar_const(g, c):
+                return c, x
+    return None
 
 
 def boolean(g: Reader, name: str) -> bool:
@@ -102,10 +112,8 @@ _TINY, _MAX = float(_FLOAT32.tiny), float(_FLOAT32.max)
 
 
 def constant_product(c1: float, c2: float) -> float | None:
-    """c1 * c2 when multiplying by it rounds like multiplying by c2, then by c1: a
-    number float32 holds at full precision, or an exact zero. 1e30 * 1e30 would be inf
-    where 1e30 * (1e30 * 1e-40) is 1e20; 1e-30 * 1e-30 would lose every digit in
-    float32 (where the arrays may be)."""
+    """c1 * c2 when multiplying by it rounds like multiplying by c2, then by c1: a float32
+    normal number or an exact zero (1e30 * 1e30 is inf, 1e-30 * 1e-30 loses every digit)."""
     both = float(c1) * float(c2)
     if both == 0.0 and (c1 == 0.0 or c2 == 0.0):
         return both
@@ -115,8 +123,7 @@ def constant_product(c1: float, c2: float) -> float | None:
 
 
 def combinable(g: Reader, op: str, s: str, r: str) -> bool:
-    """Whether scalars ``s op r`` may be made one factor: not two constants whose product
-    or quotient float32 cannot hold (see ``constant_product``)."""
+    """Whether scalars ``s op r`` may be one factor (``constant_product`` for constants)."""
     if not (g.is_const(s) and g.is_const(r)):
         return True
     a, b = float(const_value(g, s)), float(const_value(g, r))
@@ -172,9 +179,8 @@ def _sign_rule(g: Reader, name: str, signs: dict[str, int]) -> int:
 
 def sign_of(g: Reader, name: str, signs: dict[str, int]) -> int:
     """1 when node ``name`` is never negative, -1 when never positive, 0 when not known
-    (NaN aside); ``signs`` remembers the nodes seen (``RuleView.signs``). A sum of terms
-    of one sign cannot cancel: ``sum(a + b)`` and ``sum(a) + sum(b)`` then round by the
-    same order (docs/performance.md)."""
+    (NaN aside), memoized in ``signs``: terms of one sign cannot cancel, so their sums
+    round alike in any order (docs/performance.md)."""
     stack = [name]
     while stack:  # a loop, not recursion: a chain of 100,000 adds is fine
         n = stack[-1]

@@ -8,9 +8,9 @@ from .base import Rewrite, Rule, RuleView, op_of, pulled, rule, swap
 
 @rule("mul", "broadcasts", "ones * x -> broadcast x")
 def _times_ones(g: RuleView, args: tuple, params: dict) -> Rewrite:
-    for mine, other in ((0, 1), (1, 0)):
-        if op_of(g, args[mine]) == "ones_like":
-            return ("broadcast_like", (args[other], args[mine]), {})
+    for ones, x in (args, args[::-1]):
+        if op_of(g, ones) == "ones_like":
+            return ("broadcast_like", (x, ones), {})
     return None
 
 
@@ -80,9 +80,8 @@ def _scalar_ones(g: RuleView, args: tuple, params: dict) -> Rewrite:
 @rule("add", "broadcasts", "x + unslice(g) -> add_slice(x, g)")
 def _add_unslice(g: RuleView, args: tuple, params: dict) -> Rewrite:
     """Add a slice's adjoint into x where it belongs, instead of padding it with zeros."""
-    for mine, other in ((1, 0), (0, 1)):
-        x = args[mine]
-        if op_of(g, x) == "unslice" and not g.elastic(x) and not g.elastic(args[other]) \
-                and g.shape(args[other]) == g.shape(x):
-            return ("add_slice", (args[other], g.args(x)[0]), dict(g.attrs(x)["params"]))
+    for y, x in (args, args[::-1]):
+        if op_of(g, x) == "unslice" and not g.elastic(x) and not g.elastic(y) \
+                and g.shape(y) == g.shape(x):
+            return ("add_slice", (y, g.args(x)[0]), dict(g.attrs(x)["params"]))
     return None

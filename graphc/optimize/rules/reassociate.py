@@ -14,6 +14,7 @@ from .base import (
     boolean,
     combinable,
     const_value,
+    constant_factor,
     constant_product,
     known_array,
     op_of,
@@ -40,9 +41,8 @@ def scaled(g: Reader, name: str) -> tuple[str, str, str] | None:
 
 def _together(g: Reader, first: tuple[str, str], second: tuple[str, str]
               ) -> tuple[str, str] | None:
-    """Two scalar factors ``(op, s)`` as one: ``* s * r -> * (s * r)``, ``* s / r -> * (s / r)``,
-    ``/ s * r -> * (r / s)``, ``/ s / r -> / (s * r)``; None for two constants that
-    would not make one (``combinable``)."""
+    """Two scalar factors ``(op, s)`` as one (``* s / r -> * (s / r)``, ``/ s / r ->
+    / (s * r)``...); None for two constants that would not make one (``combinable``)."""
     (op1, s), (op2, r) = first, second
     if op1 == op2 and not combinable(g, "mul", s, r) or op1 != op2 \
             and not combinable(g, "div", *((s, r) if op1 == "mul" else (r, s))):
@@ -58,12 +58,9 @@ def _single(g: RuleView, name: str) -> tuple[str, str, str] | None:
 
 
 def _scalars_first(op: str) -> Rule:
-    """True scalars meet each other before they meet an array, and move out of products
-    and quotients of arrays: ``(x * s) * t -> x * (s * t)``, ``(x * s) / t -> x * (s / t)``,
-    ``t / (y * r) -> (t / r) / y``, ``(x * s) * (y / r) -> (x * y) * (s / r)``. Each
-    array is then touched once, and a sum can take the scalar out (P6's gradient). An
-    operand used elsewhere is split only to merge scalars (which costs no pass);
-    splitting it between two arrays would compute x * y besides x * s."""
+    """True scalars meet each other before an array, and move out of products and
+    quotients of arrays (``t / (y * r) -> (t / r) / y``): each array is touched once.
+    An operand used elsewhere is split only to merge scalars, which costs no pass."""
     def first(g: RuleView, args: tuple, params: dict) -> Rewrite:
         for k in ((0, 1) if op == "mul" else (0,)):
             found, other = scaled(g, args[k]), args[1 - k]
@@ -98,13 +95,11 @@ rule("div", "reassociate", "(x * s) / y -> (x / y) * s")(_scalars_first("div"))
 
 @rule("pow", "reassociate", "(x * s) ** k -> x ** k * s ** k")
 def _scalar_out_of_power(g: RuleView, args: tuple, params: dict) -> Rewrite:
-    """A true scalar leaves an integer power of an array: ``(x / s) ** 2`` is
-    ``x ** 2 / s ** 2``, and the division by ``s ** 2`` can then meet other scalars
-    (P6's ``-0.5 * ((x - m) / s) ** 2`` scales ``(x - m) ** 2`` once, a pass fewer).
-    Integer powers only: ``(x * s) ** 0.5`` is real where ``x ** 0.5`` may not be."""
+    """The scalar can then meet others (P6's ``-0.5 * ((x - m) / s) ** 2``). Integer
+    powers only: ``(x * s) ** 0.5`` is real where ``x ** 0.5`` may not be."""
     base, k = args
     found = _single(g, base)
-    if found is None or not (g.is_const(k) and g.shape(k) == ()):
+    if found is None or not scalar_const(g, k):
         return None
     value = const_value(g, k)
     if not (isinstance(value, (int, float)) and float(value).is_integer()):
@@ -120,26 +115,21 @@ def _scalar_out_of_power(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 @rule("mul", "reassociate", "x * (c * y) -> (x * y) * c")
 def _constant_outward(g: RuleView, args: tuple, params: dict) -> Rewrite:
-    """The constant moves out to meet other constants. An array ``c * y`` used
-    elsewhere stays: it is made anyway, and splitting it would make ``x * y`` too."""
-    for k in (0, 1):
-        inner, other = args[k], args[1 - k]
-        if op_of(g, inner) == "mul" and not g.is_const(other):
-            if true_scalar(g, inner) and known_array(g, other):
-                continue  # x * (c * s): the scalars stay together, x is touched once
-            if known_array(g, inner) and g.uses.get(inner, 1) != 1:
-                continue
-            for j in (0, 1):
-                c = g.args(inner)[j]
-                if g.is_const(c) and g.shape(c) == ():
-                    return ("mul", (g.add("mul", (other, g.args(inner)[1 - j])), c), {})
+    """The constant moves out to meet others. An array ``c * y`` used elsewhere stays:
+    splitting it would make ``x * y`` too."""
+    for inner, other in (args, args[::-1]):
+        if g.is_const(other) or true_scalar(g, inner) and known_array(g, other):
+            continue  # x * (c * s): the scalars stay together, x is touched once
+        if known_array(g, inner) and g.uses.get(inner, 1) != 1:
+            continue
+        if (found := constant_factor(g, inner)) is not None:
+            return ("mul", (g.add("mul", (other, found[1])), found[0]), {})
     return None
 
 
 def _factor(op: str) -> Rule:
-    """s*a + s*b -> s*(a + b) for a true scalar s (or constants of opposite sign:
-    c*a + (-c)*b -> c*(a - b)): one pass fewer over the arrays. Products used
-    elsewhere stay, since they are made anyway."""
+    """s*a + s*b -> s*(a + b) for a true scalar s (c*a + (-c)*b -> c*(a - b)): one pass
+    fewer. Products used elsewhere stay, since they are made anyway."""
     flip = {"add": "sub", "sub": "add"}
 
     def factor(g: RuleView, args: tuple, params: dict) -> Rewrite:
@@ -164,8 +154,8 @@ rule("sub", "reassociate", "s*a - s*b -> s*(a - b)")(_factor("sub"))
 
 
 def _alike_arrays(g: Reader, names: tuple[str, ...] | list[str]) -> bool:
-    """Known arrays of one shape, none a seed of ones or a broadcast (the broadcasts
-    pass removes those): regrouping them changes no broadcast."""
+    """Known arrays of one shape, none a seed of ones or a broadcast: regrouping them
+    changes no broadcast."""
     shape = g.shape(names[0])
     return all(known_array(g, n) and g.shape(n) == shape
                and op_of(g, n) not in ("ones_like", "broadcast_like") for n in names)
@@ -173,14 +163,11 @@ def _alike_arrays(g: Reader, names: tuple[str, ...] | list[str]) -> bool:
 
 @rule("mul", "reassociate", "(a * b) * c -> a * (b * c), earlier factors first")
 def _earlier_first(g: RuleView, args: tuple, params: dict) -> Rewrite:
-    """Of three array factors, the two made earlier meet first: in a gradient,
-    ``(x_bar * c) * c -> x_bar * (c * c)``, a product of forward values that can be
-    made while they are fresh (and then freed), and a common factor ``x_bar`` for
-    the sum it goes into."""
+    """In a gradient ``(x_bar * c) * c -> x_bar * (c * c)``: forward values multiplied
+    while fresh, and a common factor ``x_bar`` for the sum it goes into."""
     if not known_array(g, args[0]):
         return None
-    for k in (0, 1):
-        inner, c = args[k], args[1 - k]
+    for inner, c in (args, args[::-1]):
         if op_of(g, inner) != "mul" or g.uses.get(inner, 1) != 1:
             continue
         a, b = g.args(inner)
@@ -191,9 +178,8 @@ def _earlier_first(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 def _array_factor(op: str) -> Rule:
-    """a*x + a*y -> a*(x + y) for arrays of one shape (also a*x + a -> a*(x + 1)):
-    one pass fewer, and in a gradient the part that is only forward values can be
-    made during the forward sweep. Products used elsewhere stay."""
+    """a*x + a*y -> a*(x + y) for arrays of one shape (a*x + a -> a*(x + 1)): one pass
+    fewer, and a gradient's forward-only part is made in the forward sweep."""
     def factor(g: RuleView, args: tuple, params: dict) -> Rewrite:
         if not (known_array(g, args[0]) and _alike_arrays(g, args)):
             return None
@@ -222,8 +208,7 @@ rule("sub", "reassociate", "a*x - a*y -> a*(x - y) for arrays")(_array_factor("s
 
 
 def _scalar_out_of(reduction: str, op: str) -> Rule:
-    """sum(x * s) -> sum(x) * s for a true scalar s: one multiplication, not one per
-    element (division alike)."""
+    """sum(x * s) -> sum(x) * s for a true scalar s: one multiplication, not one per element."""
     def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
         if op_of(g, inner) == op and g.uses.get(inner, 1) == 1:  # else the product stays
@@ -238,8 +223,7 @@ def _scalar_out_of(reduction: str, op: str) -> Rule:
 
 
 def _scaled_factor_out_of(reduction: str) -> Rule:
-    """sum((x * s) * y) -> sum(x * y) * s even when x * s is used elsewhere: the
-    product inside the sum is made anyway (or becomes a dot), now without the scalar."""
+    """sum((x * s) * y) -> sum(x * y) * s, even with x * s used elsewhere."""
     def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
         if op_of(g, inner) != "mul" or g.uses.get(inner, 1) != 1 \
@@ -262,8 +246,7 @@ for _r in ("sum", "mean"):
 
 @rule("sum", "reassociate", "sum(x * y) -> x @ y")  # and sum(x ** 2) -> x @ x
 def _dot(g: RuleView, args: tuple, params: dict) -> Rewrite:
-    """A sum over every element of a product of two vectors of one known shape is their
-    dot product: one BLAS call, no product array."""
+    """One BLAS call, no product array."""
     inner = args[0]
     if op_of(g, inner) not in ("mul", "pow") or g.uses.get(inner, 1) != 1 \
             or params["keepdims"] or params["axis"] not in (None, 0, -1, (0,), (-1,)):
@@ -287,12 +270,9 @@ _SPLIT_DEPTH = [0]
 
 
 def _split_sum(reduction: str, op: str) -> Rule:
-    """sum(a + b) -> sum(a) + sum(b) for a and b of one shape: each is read once and
-    no sum array is made; the parts can then become dots or lose their scalars. Only
-    for terms that cannot cancel (a and b of one sign, as Rosenbrock's squares): else
-    sum(x - y) with y = x + 2e-4 and x near 1e4 is 0.0 in float32, the difference of
-    two sums of 1e4s. Not deeper than 100 terms into a chain (a sum of 500 would
-    exhaust Python's stack)."""
+    """sum(a + b) -> sum(a) + sum(b): no sum array, and the parts may become dots. Only
+    for terms of one sign (Rosenbrock's squares), else sum(x - y) near 1e4 would be 0.0
+    in float32. At most 100 deep: a sum of 500 would exhaust Python's stack."""
     def split(g: RuleView, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
         if op_of(g, inner) != op or g.uses.get(inner, 1) != 1 or not known_array(g, inner) \
