@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -124,15 +123,9 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         # its operands broadcast against each other: each contribution is summed back to
         # its operand's shape (the identities, broadcast_like..., carry their own sums)
         spreads = h.op(v).pointwise and Trait.IDENTITY not in h.op(v).traits
-
-        def name_of(a: str) -> str | None:  # a contribution that is a's whole adjoint
-            if fan[a] == 1 and a not in inputs and not (  # noqa: B023 - used right away
-                    spreads and (h.shape(a) != h.shape(v)  # noqa: B023
-                                 or not stretched and _may_broadcast(h, a, v))):  # noqa: B023
-                return h.fresh(f"{a}_bar")
-            return None
-
-        for a, c in _vjp(h, v, vbar, live, name_of):
+        whole = {a for a in h.args(v) if fan[a] == 1 and a not in inputs and not (  # a's adjoint
+            spreads and (h.shape(a) != h.shape(v) or not stretched and _may_broadcast(h, a, v)))}
+        for a, c in _vjp(h, v, vbar, live, whole):
             # each contribution is summed to its operand's shape on its own: added to
             # another of a different shape first, it would be stretched over that one's
             # (with every shape declared the axes are known now: np.sum(h_bar, axis=0))
@@ -148,13 +141,12 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         if w not in adjoint:
             grads.append(h.add("zeros_like", (w,), name=h.fresh(f"{w}_bar")))
             continue
-        total = adjoint[w]
-        if stretched:  # the adjoint stretched over the output, as its seed would be
-            total = h.add("broadcast_like", (total, out))
+        # stretched: the adjoint stretched over the output, as its seed would be
+        total = h.add("broadcast_like", (adjoint[w], out)) if stretched else adjoint[w]
         if stretched and w in free and len(free) > 1:
             grads.append(h.add("sum_to", (total, w), name=h.fresh(f"{w}_bar")))
-            continue
-        grads.append(_name(h, total, h.fresh(f"{w}_bar")))
+        else:
+            grads.append(_name(h, total, h.fresh(f"{w}_bar")))
     adjoint.update(zip(wrt, grads))
     h.outputs = [out, *grads]
     h.meta.mode, h.meta.wrt, h.meta.of = "reverse", wrt, out
@@ -204,15 +196,15 @@ def _stretched(g: Graph, upstream: set[str]) -> bool:
     return all(g.op(n).pointwise for n in upstream)
 
 
-def _vjp(h: Graph, v: str, vbar: str, live: set[str],
-         name_of: Callable[[str], str | None]) -> list[tuple[str, str]]:
-    """(operand, contribution to its adjoint) for each live operand of v."""
+def _vjp(h: Graph, v: str, vbar: str, live: set[str], whole: set[str]) -> list[tuple[str, str]]:
+    """(operand, contribution to its adjoint) for each live operand of v; a contribution
+    that is the ``whole`` adjoint of its operand is named for it."""
     op = h.op(v)
     if not op.differentiable:
         return []
     if op.elementwise:
         names, parts = bound(h, v)
-        found = [(a, _times(h, d, v, k, names, vbar, name_of(a)))
+        found = [(a, _times(h, d, v, k, names, vbar, h.fresh(f"{a}_bar") if a in whole else None))
                  for k, (a, d) in enumerate(zip(names, parts)) if a in live]
         return [(a, c) for a, c in found if c is not None]
     if op.vjp is None:
@@ -252,15 +244,10 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
             _check_declared(h, live)
             _check_size(h, w, live)
         dots: dict[str, str] = {}
+        if w in live:  # the seed: w comes first of the nodes on its paths
+            dots[w] = h.add("basis" if stacked else "ones_like", (w,), name=h.fresh(w + suffix))
         for v in order:
-            if v not in live:
-                continue
-            if v == w:
-                seed = "basis" if stacked else "ones_like"
-                dots[v] = h.add(seed, (w,), name=h.fresh(w + suffix))
-                continue
-            t = _jvp(h, v, dots, stacked)
-            if t is not None:
+            if v in live and v != w and (t := _jvp(h, v, dots, stacked)) is not None:
                 dots[v] = _name(h, t, h.fresh(v + suffix)) if h.attrs(t)["temp"] else t
         tangents[w] = dots
         name = h.fresh(f"d{out}_d{w}" if f"d{out}_d{w}".isidentifier() else "grad")
