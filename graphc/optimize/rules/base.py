@@ -1,6 +1,5 @@
-"""The registry, what rules see of a graph (declared: rules are typed against what they
-get) and what they share: ``rule`` registers a rewrite under its op and its pass, in
-the order an op's rules are tried; the helpers read nodes."""
+"""The registry (``rule`` registers a rewrite under its op and its pass, in the order an
+op's rules are tried), what rules see of a graph, and the helpers they share."""
 
 from __future__ import annotations
 
@@ -150,9 +149,7 @@ def _even_power(g: Reader, name: str) -> bool:
     op, args = op_of(g, name), g.args(name)
     if op == "mul":
         return args[0] == args[1]
-    if op != "pow" or not g.is_const(args[1]) or g.shape(args[1]) != ():
-        return False
-    return float(const_value(g, args[1])) % 2 == 0
+    return op == "pow" and scalar_const(g, args[1]) and float(const_value(g, args[1])) % 2 == 0
 
 
 def _sign_rule(g: Reader, name: str, signs: dict[str, int]) -> int:
@@ -183,14 +180,10 @@ def sign_of(g: Reader, name: str, signs: dict[str, int]) -> int:
     round alike in any order (docs/performance.md)."""
     stack = [name]
     while stack:  # a loop, not recursion: a chain of 100,000 adds is fine
-        n = stack[-1]
-        if n in signs:
-            stack.pop()
-            continue
+        n = stack.pop()
         pending = [a for a in _sign_operands(g, n) if a not in signs]
         if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        signs[n] = _sign_rule(g, n, signs)
+            stack += [n, *pending]
+        elif n not in signs:
+            signs[n] = _sign_rule(g, n, signs)
     return signs[name]

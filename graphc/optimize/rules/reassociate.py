@@ -44,12 +44,10 @@ def _together(g: Reader, first: tuple[str, str], second: tuple[str, str]
     """Two scalar factors ``(op, s)`` as one (``* s / r -> * (s / r)``, ``/ s / r ->
     / (s * r)``...); None for two constants that would not make one (``combinable``)."""
     (op1, s), (op2, r) = first, second
-    if op1 == op2 and not combinable(g, "mul", s, r) or op1 != op2 \
-            and not combinable(g, "div", *((s, r) if op1 == "mul" else (r, s))):
-        return None
     if op1 == op2:
-        return op1, g.add("mul", (s, r))
-    return "mul", g.add("div", (s, r) if op1 == "mul" else (r, s))
+        return (op1, g.add("mul", (s, r))) if combinable(g, "mul", s, r) else None
+    top, bottom = (s, r) if op1 == "mul" else (r, s)
+    return ("mul", g.add("div", (top, bottom))) if combinable(g, "div", top, bottom) else None
 
 
 def _single(g: RuleView, name: str) -> tuple[str, str, str] | None:
@@ -183,16 +181,14 @@ def _array_factor(op: str) -> Rule:
     def factor(g: RuleView, args: tuple, params: dict) -> Rewrite:
         if not (known_array(g, args[0]) and _alike_arrays(g, args)):
             return None
-        terms = []
-        for t in args:  # (the factors of each term, whether it is a product used once)
-            single = op_of(g, t) == "mul" and g.uses.get(t, 1) == 1
-            terms.append((g.args(t) if single else (t,), single))
-        if not (terms[0][1] or terms[1][1]):
+        singles = [op_of(g, t) == "mul" and g.uses.get(t, 1) == 1 for t in args]
+        if not any(singles):
             return None
-        for a in dict.fromkeys(terms[0][0]):
-            if a in terms[1][0] and _alike_arrays(g, terms[0][0] + terms[1][0]):
-                rest = [_other(g, t, a) if single else g.const(1.0) for t, single in
-                        zip(args, (terms[0][1], terms[1][1]))]
+        first, second = (g.args(t) if single else (t,) for t, single in zip(args, singles))
+        for a in dict.fromkeys(first):
+            if a in second and _alike_arrays(g, first + second):
+                rest = [_other(g, t, a) if single else g.const(1.0)
+                        for t, single in zip(args, singles)]
                 return ("mul", (a, g.add(op, tuple(rest))), {})
         return None
     return factor
@@ -229,9 +225,8 @@ def _scaled_factor_out_of(reduction: str) -> Rule:
         if op_of(g, inner) != "mul" or g.uses.get(inner, 1) != 1 \
                 or not all(known_array(g, a) for a in g.args(inner)):
             return None
-        for k in (0, 1):
-            found, other = scaled(g, g.args(inner)[k]), g.args(inner)[1 - k]
-            if found is not None:
+        for a, other in (g.args(inner), g.args(inner)[::-1]):
+            if (found := scaled(g, a)) is not None:
                 x, s, op = found
                 return (op, (g.add(reduction, (g.add("mul", (x, other)),), params), s), {})
         return None
