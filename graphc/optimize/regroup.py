@@ -10,6 +10,7 @@ planner frees it at once. Repeated factors become a square: ``a*a*b*b*c`` is
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 from ..ir.buffers import dtype_classes, reusable
@@ -38,10 +39,8 @@ def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
             for a in d["args"])
 
     def inner(n: str) -> bool:
-        if not (g.attrs(n)["temp"] and n not in g.outputs and chained(n)):
-            return False
-        readers = g.readers(n)
-        if len(readers) != 1:
+        if not (g.attrs(n)["temp"] and n not in g.outputs and chained(n)) \
+                or len(readers := g.readers(n)) != 1:
             return False
         ((reader, edge),) = readers.items()
         return len(edge["slots"]) == 1 and g.attrs(reader)["op"] == g.attrs(n)["op"] \
@@ -108,10 +107,7 @@ def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
 
 def _folded(new: Graph, d: dict, operands: list[str]) -> str:
     """``operands`` joined from the left by ``d``'s op, as new nodes."""
-    first, *rest = operands
-    for a in rest:
-        first = new.add(d["op"], (first, a), d["params"])
-    return first
+    return functools.reduce(lambda acc, a: new.add(d["op"], (acc, a), d["params"]), operands)
 
 
 def _squares(operands: list[str]) -> tuple[list[str], list[str]]:
