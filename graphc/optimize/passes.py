@@ -146,7 +146,7 @@ class _Simplifying:
                     report["constants folded"] += 1
                     return self.const(value), op, args, params, None
             for name, fn in self.rules.get(op, ()):
-                if (found := fn(self, args, params)) is not None:
+                if (found := fn(self, op, args, params)) is not None:
                     report[name] += 1
                     break
             else:

@@ -39,7 +39,7 @@ class RuleView(Reader, Protocol):
 
 
 Rewrite = str | tuple[str, tuple[str, ...], dict] | None
-Rule = Callable[[RuleView, tuple[str, ...], dict], Rewrite]
+Rule = Callable[[RuleView, str, tuple[str, ...], dict], Rewrite]
 RULES: dict[str, list[tuple[str, str, Rule]]] = {}
 """op -> [(pass, rewrite name, rule)], in the order they are tried."""
 
@@ -65,10 +65,10 @@ def swap(args: tuple[str, ...], k: int, new: str) -> tuple[str, ...]:
     return args[:k] + (new,) + args[k + 1:]
 
 
-def pulled(outer: str, op: str, slots: tuple[int, ...] = (0, 1)) -> Rule:
+def pulled(outer: str, slots: tuple[int, ...] = (0, 1)) -> Rule:
     """A rule ``outer(a) op b -> outer(a op b)`` for an ``outer(a)`` operand in one of
     ``slots``, where ``outer`` is a minus sign or a broadcast view."""
-    def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
+    def pull(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
         for k in slots:
             if op_of(g, args[k]) == outer:
                 inner, *rest = g.args(args[k])

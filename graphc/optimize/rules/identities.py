@@ -20,7 +20,7 @@ from .base import (
 
 
 @rule("add", "identities", "x + -y -> x - y")
-def _add_neg(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _add_neg(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     for x, minus in (args, args[::-1]):
         if op_of(g, minus) == "neg":
             return ("sub", (x, g.args(minus)[0]), {})
@@ -28,7 +28,7 @@ def _add_neg(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("add", "identities", "x + x -> 2 * x")
-def _twice(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _twice(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """The 2 can then meet other constants (d(x @ x) = x_bar x + x_bar x)."""
     if args[0] == args[1] and known_array(g, args[0]):
         return ("mul", (g.const(2.0), args[0]), {})
@@ -36,7 +36,7 @@ def _twice(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("add", "identities", "x + 0 -> x")
-def _add_zero(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _add_zero(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     for x, zero in (args, args[::-1]):
         if scalar_const(g, zero, 0.0) and not boolean(g, x):
             return x
@@ -44,7 +44,7 @@ def _add_zero(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("sub", "identities", "x - 0 -> x")
-def _sub_zero(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _sub_zero(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     if scalar_const(g, args[1], 0.0) and not boolean(g, args[0]):
         return args[0]
     if scalar_const(g, args[0], 0.0) and not boolean(g, args[1]):
@@ -53,7 +53,7 @@ def _sub_zero(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("mul", "identities", "x * 1 -> x")
-def _mul_one(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _mul_one(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     for one, x in (args, args[::-1]):
         if not boolean(g, x) and scalar_const(g, one, 1.0):
             return x
@@ -63,7 +63,7 @@ def _mul_one(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("mul", "identities", "x * where(c, a, b) -> where(c, x * a, x * b)")
-def _into_choice(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _into_choice(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """A choice between constants (relu's derivative) times an array: the same numbers
     in x's dtype, where np.where(c, 1.0, 0.0) alone is a float64 array."""
     for choice, x in (args, args[::-1]):
@@ -78,29 +78,29 @@ def _into_choice(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 @rule("div", "identities", "x / 1 -> x")
 @rule("pow", "identities", "x ** 1 -> x")
-def _by_one(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _by_one(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     return args[0] if scalar_const(g, args[1], 1.0) and not boolean(g, args[0]) else None
 
 
 @rule("neg", "identities", "--x -> x")
-def _neg_neg(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _neg_neg(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     return g.args(args[0])[0] if op_of(g, args[0]) == "neg" else None
 
 
 # the minus can then meet another (x + -y, --x)
-rule("mul", "identities", "(-a) * b -> -(a * b)")(pulled("neg", "mul"))
-rule("div", "identities", "(-a) / b -> -(a / b)")(pulled("neg", "div"))
+rule("mul", "identities", "(-a) * b -> -(a * b)")(pulled("neg"))
+rule("div", "identities", "(-a) / b -> -(a / b)")(pulled("neg"))
 
 
 @rule("sub", "identities", "x - -y -> x + y")
-def _sub_neg(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _sub_neg(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     if op_of(g, args[1]) == "neg":
         return ("add", (args[0], g.args(args[1])[0]), {})
     return None
 
 
 @rule("neg", "identities", "-(c * x) -> (-c) * x")
-def _neg_into_constant(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _neg_into_constant(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """A sign that meets a constant costs no pass over an array (``-(400 * x)``)."""
     inner = args[0]
     if g.uses.get(inner, 1) == 1 and known_array(g, inner) \
@@ -110,7 +110,7 @@ def _neg_into_constant(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("mul", "identities", "x * (c / y) -> (x / y) * c")
-def _by_reciprocal(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _by_reciprocal(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """One pass and no array of reciprocals to keep (d log p = 1 / p); the constant moves
     on outward. A scalar x stays: it is gathered with other scalars first."""
     for r, x in (args, args[::-1]):
@@ -121,7 +121,7 @@ def _by_reciprocal(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("mul", "identities", "c1 * (c2 * x) -> (c1 c2) * x")
-def _constants_together(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _constants_together(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     for c, inner in (args, args[::-1]):
         if scalar_const(g, c) and (found := constant_factor(g, inner)) is not None:
             both = constant_product(const_value(g, c), const_value(g, found[0]))
@@ -144,7 +144,7 @@ def _trig_square(g: Reader, name: str) -> tuple[str, str] | None:
 
 
 @rule("sub", "identities", "1 - sin(x)**2 -> cos(x)**2")
-def _one_minus_trig_square(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _one_minus_trig_square(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """One pass instead of two when cos(x) is at hand (d(sin(x) cos(x))): cos(x)**2 is
     then often made already."""
     found = _trig_square(g, args[1]) if scalar_const(g, args[0], 1.0) else None
@@ -155,7 +155,7 @@ def _one_minus_trig_square(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("add", "identities", "(a - sin(x)**2) + 1 -> a + cos(x)**2")
-def _regroup_for_trig(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _regroup_for_trig(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """The 1 meets the square it cancels: cos² - sin² + 1 = cos² + cos² = 2 cos²."""
     for diff, one in (args, args[::-1]):
         if op_of(g, diff) == "sub" and scalar_const(g, one, 1.0) \

@@ -55,44 +55,42 @@ def _single(g: RuleView, name: str) -> tuple[str, str, str] | None:
     return scaled(g, name) if g.uses.get(name, 1) == 1 else None
 
 
-def _scalars_first(op: str) -> Rule:
+@rule("mul", "reassociate", "(x * s) * y -> (x * y) * s")
+@rule("div", "reassociate", "(x * s) / y -> (x / y) * s")
+def _scalars_first(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """True scalars meet each other before an array, and move out of products and
     quotients of arrays (``t / (y * r) -> (t / r) / y``): each array is touched once.
     An operand used elsewhere is split only to merge scalars, which costs no pass."""
-    def first(g: RuleView, args: tuple, params: dict) -> Rewrite:
-        for k in ((0, 1) if op == "mul" else (0,)):
-            found, other = scaled(g, args[k]), args[1 - k]
-            if found is not None and true_scalar(g, other):
-                both = _together(g, (found[2], found[1]), (op, other))
-                return None if both is None else (both[0], (found[0], both[1]), {})
-        if op == "div" and (bottom := scaled(g, args[1])) is not None \
-                and true_scalar(g, args[0]):
-            inverse = _FLIP[bottom[2]]  # t / (y * r) -> (t / r) / y
-            if combinable(g, inverse, args[0], bottom[1]):
-                return ("div", (g.add(inverse, (args[0], bottom[1])), bottom[0]), {})
-        if not (known_array(g, args[0]) and known_array(g, args[1])):
-            return None
-        parts = [_single(g, a) for a in args]
-        if parts == [None, None]:
-            return None
-        # dividing by (y * r) divides by r
-        factors = [(_FLIP[p[2]] if op == "div" and k else p[2], p[1])
-                   for k, p in enumerate(parts) if p is not None]
-        both = factors[0] if len(factors) == 1 else _together(g, *factors)
-        if both is None:
-            return None
-        arrays = tuple(a if p is None else p[0] for a, p in zip(args, parts))
-        return (both[0], (g.add(op, arrays), both[1]), {})
-    return first
+    for k in ((0, 1) if op == "mul" else (0,)):
+        found, other = scaled(g, args[k]), args[1 - k]
+        if found is not None and true_scalar(g, other):
+            both = _together(g, (found[2], found[1]), (op, other))
+            return None if both is None else (both[0], (found[0], both[1]), {})
+    if op == "div" and (bottom := scaled(g, args[1])) is not None \
+            and true_scalar(g, args[0]):
+        inverse = _FLIP[bottom[2]]  # t / (y * r) -> (t / r) / y
+        if combinable(g, inverse, args[0], bottom[1]):
+            return ("div", (g.add(inverse, (args[0], bottom[1])), bottom[0]), {})
+    if not (known_array(g, args[0]) and known_array(g, args[1])):
+        return None
+    parts = [_single(g, a) for a in args]
+    if parts == [None, None]:
+        return None
+    # dividing by (y * r) divides by r
+    factors = [(_FLIP[p[2]] if op == "div" and k else p[2], p[1])
+               for k, p in enumerate(parts) if p is not None]
+    both = factors[0] if len(factors) == 1 else _together(g, *factors)
+    if both is None:
+        return None
+    arrays = tuple(a if p is None else p[0] for a, p in zip(args, parts))
+    return (both[0], (g.add(op, arrays), both[1]), {})
 
 
 _FLIP = {"mul": "div", "div": "mul"}
-rule("mul", "reassociate", "(x * s) * y -> (x * y) * s")(_scalars_first("mul"))
-rule("div", "reassociate", "(x * s) / y -> (x / y) * s")(_scalars_first("div"))
 
 
 @rule("pow", "reassociate", "(x * s) ** k -> x ** k * s ** k")
-def _scalar_out_of_power(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _scalar_out_of_power(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """The scalar can then meet others (P6's ``-0.5 * ((x - m) / s) ** 2``). Integer
     powers only: ``(x * s) ** 0.5`` is real where ``x ** 0.5`` may not be."""
     base, k = args
@@ -112,7 +110,7 @@ def _scalar_out_of_power(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("mul", "reassociate", "x * (c * y) -> (x * y) * c")
-def _constant_outward(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _constant_outward(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """The constant moves out to meet others. An array ``c * y`` used elsewhere stays:
     splitting it would make ``x * y`` too."""
     for inner, other in (args, args[::-1]):
@@ -125,30 +123,24 @@ def _constant_outward(g: RuleView, args: tuple, params: dict) -> Rewrite:
     return None
 
 
-def _factor(op: str) -> Rule:
+@rule("add", "reassociate", "s*a + s*b -> s*(a + b)")
+@rule("sub", "reassociate", "s*a - s*b -> s*(a - b)")
+def _factor(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """s*a + s*b -> s*(a + b) for a true scalar s (c*a + (-c)*b -> c*(a - b)): one pass
     fewer. Products used elsewhere stay, since they are made anyway."""
-    flip = {"add": "sub", "sub": "add"}
-
-    def factor(g: RuleView, args: tuple, params: dict) -> Rewrite:
-        if not known_array(g, args[0]):
-            return None
-        first, second = _single(g, args[0]), _single(g, args[1])
-        if first is None or second is None or first[2] != "mul" or second[2] != "mul":
-            return None
-        (a, s, _), (b, r, _) = first, second
-        if g.shape(a) != g.shape(b):
-            return None
-        if s == r:
-            return ("mul", (g.add(op, (a, b)), s), {})
-        if g.is_const(s) and g.is_const(r) and const_value(g, s) == -const_value(g, r):
-            return ("mul", (g.add(flip[op], (a, b)), s), {})
+    if not known_array(g, args[0]):
         return None
-    return factor
-
-
-rule("add", "reassociate", "s*a + s*b -> s*(a + b)")(_factor("add"))
-rule("sub", "reassociate", "s*a - s*b -> s*(a - b)")(_factor("sub"))
+    first, second = _single(g, args[0]), _single(g, args[1])
+    if first is None or second is None or first[2] != "mul" or second[2] != "mul":
+        return None
+    (a, s, _), (b, r, _) = first, second
+    if g.shape(a) != g.shape(b):
+        return None
+    if s == r:
+        return ("mul", (g.add(op, (a, b)), s), {})
+    if g.is_const(s) and g.is_const(r) and const_value(g, s) == -const_value(g, r):
+        return ("mul", (g.add("sub" if op == "add" else "add", (a, b)), s), {})
+    return None
 
 
 def _alike_arrays(g: Reader, names: tuple[str, ...] | list[str]) -> bool:
@@ -160,7 +152,7 @@ def _alike_arrays(g: Reader, names: tuple[str, ...] | list[str]) -> bool:
 
 
 @rule("mul", "reassociate", "(a * b) * c -> a * (b * c), earlier factors first")
-def _earlier_first(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _earlier_first(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """In a gradient ``(x_bar * c) * c -> x_bar * (c * c)``: forward values multiplied
     while fresh, and a common factor ``x_bar`` for the sum it goes into."""
     if not known_array(g, args[0]):
@@ -175,23 +167,23 @@ def _earlier_first(g: RuleView, args: tuple, params: dict) -> Rewrite:
     return None
 
 
-def _array_factor(op: str) -> Rule:
+@rule("add", "reassociate", "a*x + a*y -> a*(x + y) for arrays")
+@rule("sub", "reassociate", "a*x - a*y -> a*(x - y) for arrays")
+def _array_factor(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """a*x + a*y -> a*(x + y) for arrays of one shape (a*x + a -> a*(x + 1)): one pass
     fewer, and a gradient's forward-only part is made in the forward sweep."""
-    def factor(g: RuleView, args: tuple, params: dict) -> Rewrite:
-        if not (known_array(g, args[0]) and _alike_arrays(g, args)):
-            return None
-        singles = [op_of(g, t) == "mul" and g.uses.get(t, 1) == 1 for t in args]
-        if not any(singles):
-            return None
-        first, second = (g.args(t) if single else (t,) for t, single in zip(args, singles))
-        for a in dict.fromkeys(first):
-            if a in second and _alike_arrays(g, first + second):
-                rest = [_other(g, t, a) if single else g.const(1.0)
-                        for t, single in zip(args, singles)]
-                return ("mul", (a, g.add(op, tuple(rest))), {})
+    if not (known_array(g, args[0]) and _alike_arrays(g, args)):
         return None
-    return factor
+    singles = [op_of(g, t) == "mul" and g.uses.get(t, 1) == 1 for t in args]
+    if not any(singles):
+        return None
+    first, second = (g.args(t) if single else (t,) for t, single in zip(args, singles))
+    for a in dict.fromkeys(first):
+        if a in second and _alike_arrays(g, first + second):
+            rest = [_other(g, t, a) if single else g.const(1.0)
+                    for t, single in zip(args, singles)]
+            return ("mul", (a, g.add(op, tuple(rest))), {})
+    return None
 
 
 def _other(g: Reader, product: str, factor: str) -> str:
@@ -199,13 +191,9 @@ def _other(g: Reader, product: str, factor: str) -> str:
     return y if x == factor else x
 
 
-rule("add", "reassociate", "a*x + a*y -> a*(x + y) for arrays")(_array_factor("add"))
-rule("sub", "reassociate", "a*x - a*y -> a*(x - y) for arrays")(_array_factor("sub"))
-
-
-def _scalar_out_of(reduction: str, op: str) -> Rule:
+def _scalar_out_of(op: str) -> Rule:
     """sum(x * s) -> sum(x) * s for a true scalar s: one multiplication, not one per element."""
-    def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
+    def pull(g: RuleView, reduction: str, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
         if op_of(g, inner) == op and g.uses.get(inner, 1) == 1:  # else the product stays
             for k in ((0, 1) if op == "mul" else (1,)):
@@ -218,29 +206,28 @@ def _scalar_out_of(reduction: str, op: str) -> Rule:
     return pull
 
 
-def _scaled_factor_out_of(reduction: str) -> Rule:
-    """sum((x * s) * y) -> sum(x * y) * s, even with x * s used elsewhere."""
-    def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
-        inner = args[0]
-        if op_of(g, inner) != "mul" or g.uses.get(inner, 1) != 1 \
-                or not all(known_array(g, a) for a in g.args(inner)):
-            return None
-        for a, other in (g.args(inner), g.args(inner)[::-1]):
-            if (found := scaled(g, a)) is not None:
-                x, s, op = found
-                return (op, (g.add(reduction, (g.add("mul", (x, other)),), params), s), {})
-        return None
-    return pull
-
-
 for _r in ("sum", "mean"):
-    rule(_r, "reassociate", f"{_r}(x * scalar) -> {_r}(x) * scalar")(_scalar_out_of(_r, "mul"))
-    rule(_r, "reassociate", f"{_r}(x / scalar) -> {_r}(x) / scalar")(_scalar_out_of(_r, "div"))
-    rule(_r, "reassociate", f"{_r}((x * s) * y) -> {_r}(x * y) * s")(_scaled_factor_out_of(_r))
+    rule(_r, "reassociate", f"{_r}(x * scalar) -> {_r}(x) * scalar")(_scalar_out_of("mul"))
+    rule(_r, "reassociate", f"{_r}(x / scalar) -> {_r}(x) / scalar")(_scalar_out_of("div"))
+
+
+@rule("sum", "reassociate", "sum((x * s) * y) -> sum(x * y) * s")
+@rule("mean", "reassociate", "mean((x * s) * y) -> mean(x * y) * s")
+def _scaled_factor_out_of(g: RuleView, reduction: str, args: tuple, params: dict) -> Rewrite:
+    """Even with x * s used elsewhere: the product in the sum is made anyway."""
+    inner = args[0]
+    if op_of(g, inner) != "mul" or g.uses.get(inner, 1) != 1 \
+            or not all(known_array(g, a) for a in g.args(inner)):
+        return None
+    for a, other in (g.args(inner), g.args(inner)[::-1]):
+        if (found := scaled(g, a)) is not None:
+            x, s, how = found
+            return (how, (g.add(reduction, (g.add("mul", (x, other)),), params), s), {})
+    return None
 
 
 @rule("sum", "reassociate", "sum(x * y) -> x @ y")  # and sum(x ** 2) -> x @ x
-def _dot(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _dot(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """One BLAS call, no product array."""
     inner = args[0]
     if op_of(g, inner) not in ("mul", "pow") or g.uses.get(inner, 1) != 1 \
@@ -264,11 +251,11 @@ _SPLIT_DEPTH = [0]
 (one count for all threads: a compile running beside another may split less)."""
 
 
-def _split_sum(reduction: str, op: str) -> Rule:
+def _split_sum(op: str) -> Rule:
     """sum(a + b) -> sum(a) + sum(b): no sum array, and the parts may become dots. Only
     for terms of one sign (Rosenbrock's squares), else sum(x - y) near 1e4 would be 0.0
     in float32. At most 100 deep: a sum of 500 would exhaust Python's stack."""
-    def split(g: RuleView, args: tuple, params: dict) -> Rewrite:
+    def split(g: RuleView, reduction: str, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
         if op_of(g, inner) != op or g.uses.get(inner, 1) != 1 or not known_array(g, inner) \
                 or _SPLIT_DEPTH[0] >= 100:
@@ -289,5 +276,5 @@ def _split_sum(reduction: str, op: str) -> Rule:
 
 
 for _r in ("sum", "mean"):
-    rule(_r, "reassociate", f"{_r}(a + b) -> {_r}(a) + {_r}(b)")(_split_sum(_r, "add"))
-    rule(_r, "reassociate", f"{_r}(a - b) -> {_r}(a) - {_r}(b)")(_split_sum(_r, "sub"))
+    rule(_r, "reassociate", f"{_r}(a + b) -> {_r}(a) + {_r}(b)")(_split_sum("add"))
+    rule(_r, "reassociate", f"{_r}(a - b) -> {_r}(a) - {_r}(b)")(_split_sum("sub"))

@@ -7,7 +7,7 @@ from .base import Rewrite, RuleView, op_of, rule, scalar_const
 
 
 @rule("div", "stable", "1 / (1 + exp(-z)) -> sigmoid(z)")
-def _sigmoid(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _sigmoid(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """Its derivative is then f * (1 - f), with no inf * 0 for very negative z; the value
     is as written. Not when the exp or the sum is used elsewhere (it would be made twice)."""
     one, denominator = args
@@ -21,7 +21,7 @@ def _sigmoid(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("log", "stable", "log(sigmoid(x)) -> -softplus(-x)")
-def _log_sigmoid(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _log_sigmoid(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     x = args[0]
     if op_of(g, x) == "sigmoid":
         return ("neg", (g.add("softplus", (g.add("neg", g.args(x)),)),), {})
@@ -32,7 +32,7 @@ def _log_sigmoid(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("log", "stable", "log(sum(exp(x))) -> logsumexp(x)")
-def _log_sum_exp(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _log_sum_exp(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     s = args[0]
     if op_of(g, s) == "sum" and op_of(g, g.args(s)[0]) == "exp":
         p = g.attrs(s)["params"]
@@ -42,19 +42,19 @@ def _log_sum_exp(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("log", "stable", "log(softmax(x)) -> log_softmax(x)")
-def _log_softmax(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _log_softmax(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     if op_of(g, args[0]) == "softmax":
         return ("log_softmax", g.args(args[0]), dict(g.attrs(args[0])["params"]))
     return None
 
 
 @rule("log", "stable", "log(exp(x)) -> x")
-def _log_exp(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _log_exp(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     return g.args(args[0])[0] if op_of(g, args[0]) == "exp" else None
 
 
 @rule("neg", "stable", "-mean(sum(y * log_softmax(x))) -> cross_entropy(x, y)")
-def _cross_entropy(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _cross_entropy(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     m = args[0]
     if op_of(g, m) != "mean" or g.attrs(m)["params"]["axis"] not in (None, 0, -1):
         return None
