@@ -36,19 +36,11 @@ def _twice(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("add", "identities", "x + 0 -> x")
-def _add_zero(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
-    for x, zero in (args, args[::-1]):
-        if scalar_const(g, zero, 0.0) and not boolean(g, x):
-            return x
-    return None
-
-
 @rule("sub", "identities", "x - 0 -> x")
-def _sub_zero(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
-    if scalar_const(g, args[1], 0.0) and not boolean(g, args[0]):
-        return args[0]
-    if scalar_const(g, args[0], 0.0) and not boolean(g, args[1]):
-        return ("neg", (args[1],), {})
+def _zero(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    for k, (x, zero) in enumerate((args, args[::-1])):
+        if scalar_const(g, zero, 0.0) and not boolean(g, x):
+            return ("neg", (x,), {}) if op == "sub" and k else x  # 0 - x
     return None
 
 
