@@ -96,16 +96,6 @@ def _has_arrays(g: Graph) -> bool:
 
 
 # ---- the sweep ------------------------------------------------------------------------
-def _fold(g: Reader, op: str, args: tuple[str, ...], params: dict) -> float | None:
-    if not args:
-        return None
-    for a in args:  # a loop, not all(...): most nodes stop at their first operand
-        if not g.is_const(a):
-            return None
-    # as NumPy's float64 computes it, inf and nan included (values.fold)
-    return fold(g.op_named(op).fn, [const_value(g, a) for a in args], params)
-
-
 def _key(g: Reader, op: str, args: tuple[str, ...], params: dict) -> tuple:
     if g.op_named(op).commutative:
         args = tuple(sorted(args))
@@ -140,8 +130,9 @@ class _Simplifying:
         to add, and its common-subexpression key (None without the cse pass)."""
         report = self.report
         for _ in range(8):  # a rewrite may enable another: 0 - x -> neg(x) -> x
-            if self.fold:
-                value = _fold(self, op, args, params)
+            if self.fold and args and all(map(self.is_const, args)):
+                # as NumPy's float64 computes it, inf and nan included (values.fold)
+                value = fold(self.op_named(op).fn, [const_value(self, a) for a in args], params)
                 if value is not None:
                     report["constants folded"] += 1
                     return self.const(value), op, args, params, None

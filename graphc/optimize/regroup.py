@@ -89,10 +89,9 @@ def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
         return None
 
     def add(new: Graph, v: str, d: dict) -> None:
-        if v in links:
-            return
         if v not in folds:
-            new.add_like(v, d, d["args"])
+            if v not in links:
+                new.add_like(v, d, d["args"])
             return
         squared, rest = folds[v]
         if squared:

@@ -28,12 +28,10 @@ class Reader(Protocol):
 
 
 class RuleView(Reader, Protocol):
-    """What a rewrite rule gets (``passes``): the graph being built, whose ``add``
-    simplifies the node first, and the counts rules consult."""
+    """What a rewrite rule gets: the graph being built, whose ``add`` simplifies first."""
 
     uses: dict[str, int]
-    """Readers (an output counts as one) of each node of the graph being rewritten,
-    as they were before the sweep."""
+    """Readers (an output counts one) of each node of the graph read, before the sweep."""
     signs: dict[str, int]
     """Node -> its sign, for those asked already (``sign_of``)."""
 
@@ -114,11 +112,8 @@ def constant_product(c1: float, c2: float) -> float | None:
     """c1 * c2 when multiplying by it rounds like multiplying by c2, then by c1: a float32
     normal number or an exact zero (1e30 * 1e30 is inf, 1e-30 * 1e-30 loses every digit)."""
     both = float(c1) * float(c2)
-    if both == 0.0 and (c1 == 0.0 or c2 == 0.0):
-        return both
-    if math.isfinite(both) and _TINY <= abs(both) <= _MAX:
-        return both
-    return None
+    exact_zero = both == 0.0 and (c1 == 0.0 or c2 == 0.0)
+    return both if exact_zero or math.isfinite(both) and _TINY <= abs(both) <= _MAX else None
 
 
 def combinable(g: Reader, op: str, s: str, r: str) -> bool:

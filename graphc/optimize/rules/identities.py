@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from .base import (
-    Reader,
     Rewrite,
     RuleView,
     boolean,
@@ -125,7 +124,7 @@ def _constants_together(g: RuleView, op: str, args: tuple, params: dict) -> Rewr
 _PARTNER = {"sin": "cos", "cos": "sin"}
 
 
-def _trig_square(g: Reader, name: str) -> tuple[str, str] | None:
+def _trig_square(g: RuleView, name: str) -> tuple[str, str] | None:
     """``(op, x)`` when node ``name`` is sin(x)**2 or cos(x)**2 (as t * t or t ** 2)."""
     op = op_of(g, name)
     if not (op == "mul" and g.args(name)[0] == g.args(name)[1]

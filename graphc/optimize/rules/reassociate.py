@@ -100,13 +100,13 @@ def _scalar_out_of_power(g: RuleView, op: str, args: tuple, params: dict) -> Rew
     value = const_value(g, k)
     if not (isinstance(value, (int, float)) and float(value).is_integer()):
         return None
-    x, s, op = found
+    x, s, how = found
     if g.is_const(s):
         with np.errstate(all="ignore"):
             power = float(np.float64(const_value(g, s)) ** float(value))
         if constant_product(power, 1.0) is None:
             return None  # (x * 1e-20) ** 2: 1e-40 is no float32 number
-    return (op, (g.add("pow", (x, k)), g.add("pow", (s, k))), {})
+    return (how, (g.add("pow", (x, k)), g.add("pow", (s, k))), {})
 
 
 @rule("mul", "reassociate", "x * (c * y) -> (x * y) * c")
