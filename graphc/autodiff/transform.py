@@ -189,11 +189,9 @@ def _stretched(g: Graph, upstream: set[str]) -> bool:
     derivative is not: ``UNSTACKED``): every adjoint is one array stretched over the output,
     so the seed is the number 1 and each gradient is broadcast once at the end, instead of
     carrying ``ones_like(out)`` through every product for the optimizer to pull apart."""
-    for n in upstream:
-        d = g.attrs(n)
-        if Trait.UNSTACKED in g.op(n).traits or d["op"] == "input" and d["params"]["declared"]:
-            return False
-    return all(g.op(n).pointwise for n in upstream)
+    return all(g.op(n).pointwise and Trait.UNSTACKED not in g.op(n).traits
+               and not (g.attrs(n)["op"] == "input" and g.attrs(n)["params"]["declared"])
+               for n in upstream)
 
 
 def _vjp(h: Graph, v: str, vbar: str, live: set[str], whole: set[str]) -> list[tuple[str, str]]:
