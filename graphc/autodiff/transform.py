@@ -7,8 +7,9 @@ rendered and differentiated again. Elementwise ops get their local derivatives f
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -42,23 +43,18 @@ def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
 
 
 def _between(g: Graph, sources: list[str], upstream: set[str]) -> set[str]:
-    """Nodes on some path from a source to the output (both ends included), given
-    ``upstream``, the output and all it depends on."""
+    """Nodes on a path from a source to the output; ``upstream``: the output's cone."""
     return upstream & g.downstream([s for s in sources if s in upstream])
 
 
 def _free_inputs(g: Graph, upstream: set[str]) -> list[str]:
-    """Undeclared inputs that reach the output (``upstream``, the output and all it
-    depends on): their shapes are only known at call time."""
+    """Undeclared inputs in the output's cone: their shapes are known at call time."""
     return [i for i in g.inputs if i in upstream and not g.attrs(i)["params"]["declared"]]
 
 
 def _times(g: Graph, factor: sp.Expr, v: str, k: int, names: list[str], x: str,
            name: str | None = None) -> str | None:
-    """Node for ``x * factor`` where factor is a partial of v; None for a zero factor.
-
-    ``name`` names the node when one is made (so it need not be renamed later).
-    """
+    """Node ``name`` for ``x * factor``, factor a partial of v; None for a zero factor."""
     if factor == 0:
         return None
     if factor == 1:
@@ -80,23 +76,8 @@ def _may_broadcast(g: Graph, a: str, v: str) -> bool:
     return g.elastic(a) and any(b != a and g.elastic(b) for b in g.args(v))
 
 
-def _unbroadcast(g: Graph, c: str, a: str, v: str, known: bool) -> str:
-    """The one place broadcast axes are summed away: v's adjoint, to a's shape.
-
-    With every input's shape declared the axes are known now and the sum reads like
-    the lecture's (``np.sum(h_bar, axis=0)`` for a bias); otherwise ``_sum_to`` finds
-    them at call time.
-    """
-    if not known:
-        return g.add("sum_to", (c, a))
-    return reduce_to(g, c, g.shape(v), g.shape(a))
-
-
 def _sum(g: Graph, parts: list[str]) -> str:
-    acc = parts[0]
-    for p in parts[1:]:
-        acc = g.add("add", (acc, p))
-    return acc
+    return functools.reduce(lambda acc, p: g.add("add", (acc, p)), parts)
 
 
 def _name(g: Graph, node: str, want: str) -> str:
@@ -118,13 +99,8 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     upstream = h.upstream([out])
     live = _between(h, wrt, upstream)
     free = _free_inputs(h, upstream)
-    fan = {n: 0 for n in live}
-    for v in live:
-        if not h.op(v).differentiable:  # passes no adjoint back (np.shape(x)[0])
-            continue
-        for a in set(h.args(v)):
-            if a in live:
-                fan[a] += 1
+    fan = Counter(a for v in live if h.op(v).differentiable  # else no adjoint: np.shape(x)
+                  for a in set(h.args(v)) if a in live)
     inputs = set(h.inputs)
     stretched = _stretched(h, upstream)
     pending: dict[str, list[tuple[int, str]]] = {}
@@ -147,19 +123,14 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         # its operands broadcast against each other: each contribution is summed back to
         # its operand's shape (the identities, broadcast_like..., carry their own sums)
         spreads = h.op(v).pointwise and Trait.IDENTITY not in h.op(v).traits
-
-        def name_of(a: str) -> str | None:  # a contribution that is a's whole adjoint
-            if fan[a] == 1 and a not in inputs and not (  # noqa: B023 - used right away
-                    spreads and (h.shape(a) != h.shape(v)  # noqa: B023
-                                 or not stretched and _may_broadcast(h, a, v))):  # noqa: B023
-                return h.fresh(f"{a}_bar")
-            return None
-
-        for a, c in _vjp(h, v, vbar, live, name_of):
+        whole = {a for a in h.args(v) if fan[a] == 1 and a not in inputs and not (  # a's adjoint
+            spreads and (h.shape(a) != h.shape(v) or not stretched and _may_broadcast(h, a, v)))}
+        for a, c in _vjp(h, v, vbar, live, whole):
             # each contribution is summed to its operand's shape on its own: added to
             # another of a different shape first, it would be stretched over that one's
+            # (with every shape declared the axes are known now: np.sum(h_bar, axis=0))
             if spreads and (_broadcasts(h, a, v) or not stretched and _may_broadcast(h, a, v)):
-                c = _unbroadcast(h, c, a, v, known=not free)
+                c = h.add("sum_to", (c, a)) if free else reduce_to(h, c, h.shape(v), h.shape(a))
             # v's own adjoint (a factor of 1) keeps its name: v's entry and the other
             # operands it passes to read it too
             if fan[a] == 1 and a not in inputs and c != vbar and h.attrs(c)["temp"]:
@@ -170,13 +141,12 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         if w not in adjoint:
             grads.append(h.add("zeros_like", (w,), name=h.fresh(f"{w}_bar")))
             continue
-        total = adjoint[w]
-        if stretched:  # the adjoint stretched over the output, as its seed would be
-            total = h.add("broadcast_like", (total, out))
+        # stretched: the adjoint stretched over the output, as its seed would be
+        total = h.add("broadcast_like", (adjoint[w], out)) if stretched else adjoint[w]
         if stretched and w in free and len(free) > 1:
             grads.append(h.add("sum_to", (total, w), name=h.fresh(f"{w}_bar")))
-            continue
-        grads.append(_name(h, total, h.fresh(f"{w}_bar")))
+        else:
+            grads.append(_name(h, total, h.fresh(f"{w}_bar")))
     adjoint.update(zip(wrt, grads))
     h.outputs = [out, *grads]
     h.meta.mode, h.meta.wrt, h.meta.of = "reverse", wrt, out
@@ -185,9 +155,8 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
 
 
 def _expanded(g: Graph, wrt: list[str], out: str) -> Graph:
-    """A copy of g with each op between ``wrt`` and ``out`` that has an ``expand``
-    written in its simpler ops, whose values the backward then reads
-    (cross_entropy's log-probabilities)."""
+    """A copy of g with each op between ``wrt`` and ``out`` written in its simpler ops
+    (its ``expand``), whose values the backward reads (cross_entropy's log-probabilities)."""
     if not any(g.op(v).expand for v in g.nx):
         return g.copy()
     live = _between(g, wrt, g.upstream([out]))
@@ -202,12 +171,8 @@ def _expanded(g: Graph, wrt: list[str], out: str) -> Graph:
 
 
 def adjoint_values(h: Graph, values: dict[str, Any]) -> dict[str, Any]:
-    """Each node's adjoint, from ``values``, an evaluation of the gradient graph ``h``.
-
-    A stretched gradient (see ``_stretched``) carries an adjoint in the smallest shape
-    that broadcasts to the output's; shown, it is stretched over the output and summed
-    to the node's own shape, as an input's gradient is.
-    """
+    """Each node's adjoint, from ``values``, an evaluation of the gradient graph ``h``;
+    a stretched one (``_stretched``) shown stretched over the output, summed to the node's shape."""
     adjoints = h.meta.adjoints
     if not h.meta.stretched:
         return {v: values[a] for v, a in adjoints.items()}
@@ -220,34 +185,26 @@ def adjoint_values(h: Graph, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stretched(g: Graph, upstream: set[str]) -> bool:
-    """True when every input the output depends on is undeclared (its shape known only
-    at call time) and every op is pointwise: then every adjoint is the same array
-    stretched over the output's shape, and reverse mode seeds with the number 1 and
-    broadcasts each gradient once at the end, instead of carrying ``ones_like(out)``
-    through every product for the optimizer to pull apart again. Not through
-    ``broadcast_like``, whose derivative sums an adjoint of its full shape (``UNSTACKED``)."""
-    for n in upstream:
-        d = g.attrs(n)
-        if Trait.UNSTACKED in g.op(n).traits or d["op"] == "input" and d["params"]["declared"]:
-            return False
-    return _pointwise(g, upstream)
+    """Every input in the cone undeclared and every op pointwise (``broadcast_like``'s
+    derivative is not: ``UNSTACKED``): every adjoint is one array stretched over the output,
+    so the seed is the number 1 and each gradient is broadcast once at the end, instead of
+    carrying ``ones_like(out)`` through every product for the optimizer to pull apart."""
+    return all(g.op(n).pointwise and Trait.UNSTACKED not in g.op(n).traits
+               and not (g.attrs(n)["op"] == "input" and g.attrs(n)["params"]["declared"])
+               for n in upstream)
 
 
-def _vjp(h: Graph, v: str, vbar: str, live: set[str],
-         name_of: Callable[[str], str | None]) -> list[tuple[str, str]]:
-    """(operand, contribution to its adjoint) for each live operand of v."""
+def _vjp(h: Graph, v: str, vbar: str, live: set[str], whole: set[str]) -> list[tuple[str, str]]:
+    """(operand, contribution to its adjoint) for each live operand of v; a contribution
+    that is the ``whole`` adjoint of its operand is named for it."""
     op = h.op(v)
     if not op.differentiable:
         return []
     if op.elementwise:
         names, parts = bound(h, v)
-        result = []
-        for k, (a, d) in enumerate(zip(names, parts)):
-            if a in live:
-                c = _times(h, d, v, k, names, vbar, name_of(a))
-                if c is not None:
-                    result.append((a, c))
-        return result
+        found = [(a, _times(h, d, v, k, names, vbar, h.fresh(f"{a}_bar") if a in whole else None))
+                 for k, (a, d) in enumerate(zip(names, parts)) if a in live]
+        return [(a, c) for a, c in found if c is not None]
     if op.vjp is None:
         raise GraphcError(f"op {op.name} (node {v!r}) has no derivative rule" + (
             "; it makes forward mode's stacked tangents: differentiate a reverse-mode "
@@ -258,11 +215,6 @@ def _vjp(h: Graph, v: str, vbar: str, live: set[str],
         if c is not None and a in live:
             merged.setdefault(a, []).append(c)
     return [(a, _sum(h, cs)) for a, cs in merged.items()]
-
-
-def _pointwise(g: Graph, nodes: set[str]) -> bool:
-    """True when every op is pointwise: the Jacobian is diagonal up to broadcasting."""
-    return all(g.op(n).pointwise for n in nodes)
 
 
 @paused_gc()  # builds many nodes, like optimize
@@ -285,20 +237,15 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     for w in wrt:
         suffix = f"_dot_{w}" if len(wrt) > 1 else "_dot"
         live = _between(h, [w], upstream)
-        stacked = not _pointwise(h, live)
+        stacked = not all(h.op(n).pointwise for n in live)  # else a diagonal Jacobian
         if stacked:
             _check_declared(h, live)
             _check_size(h, w, live)
         dots: dict[str, str] = {}
+        if w in live:  # the seed: w comes first of the nodes on its paths
+            dots[w] = h.add("basis" if stacked else "ones_like", (w,), name=h.fresh(w + suffix))
         for v in order:
-            if v not in live:
-                continue
-            if v == w:
-                seed = "basis" if stacked else "ones_like"
-                dots[v] = h.add(seed, (w,), name=h.fresh(w + suffix))
-                continue
-            t = _jvp(h, v, dots, stacked)
-            if t is not None:
+            if v in live and v != w and (t := _jvp(h, v, dots, stacked)) is not None:
                 dots[v] = _name(h, t, h.fresh(v + suffix)) if h.attrs(t)["temp"] else t
         tangents[w] = dots
         name = h.fresh(f"d{out}_d{w}" if f"d{out}_d{w}".isidentifier() else "grad")
@@ -329,7 +276,7 @@ def _check_declared(g: Graph, live: set[str]) -> None:
     """Direction-stacked tangents need every shape on the path: a reduction of a value
     of unknown shape does not know which axes carry the directions."""
     for n in g.order():
-        if n in live and (not _pointwise(g, {n}) and any(g.elastic(a) for a in g.args(n))
+        if n in live and (not g.op(n).pointwise and any(g.elastic(a) for a in g.args(n))
                           or g.elastic(n) and not g.op(n).elementwise
                           and g.attrs(n)["op"] not in ("alias", "input")):
             free = sorted(i for i in g.upstream([n]) & set(g.inputs) if g.elastic(i))
@@ -374,13 +321,11 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
                            for a in names if a in dots):
             total = h.add("spread", (total, v))
         return total
-    if not op.pointwise and not stacked or Trait.UNSTACKED in op.traits and stacked:
-        raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
-                          "use mode='reverse'")
+    supported = (op.pointwise or stacked) and not (Trait.UNSTACKED in op.traits and stacked)
     tangents = tuple(dots.get(a) for a in h.args(v))
-    if all(t is None for t in tangents):  # on the path, but every tangent is zero: x - x
+    if supported and all(t is None for t in tangents):  # on the path, but zero: x - x
         return None
-    if op.jvp is None:
+    if not supported or op.jvp is None:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
                           "use mode='reverse'")
     return op.jvp(h, v, tangents)

@@ -1,17 +1,11 @@
 """Graph -> Graph rewrites, each switchable, run together to a fixed point.
 
-One sweep visits the nodes in topological order with operands already rewritten, and
-a rewrite only ever enables rewrites of later nodes (its consumers), so one linear
-sweep reaches the fixed point of the rules that look at operands; dead-node removal
-then tidies what it left unused. Rules that also count a node's readers see the counts
-from before the sweep, so a graph with arrays gets a second sweep when the first
-changed something. Last, sums and products of arrays are folded in the order their
-operands are made (regroup.py), the one rewrite that needs the whole chain.
-Passes never change a value beyond rounding of the order the original has (the
-precision rule, docs/performance.md; tests/test_precision.py); the numerically stable
-rewrites change only how a value is computed, toward the exact value.
-
-Each rewrite has a name; ``g.meta.report`` counts how often each fired.
+One sweep in topological order, operands rewritten first, reaches the fixed point of
+the rules that look at operands (a rewrite only enables rewrites of its consumers);
+rules that count readers see the counts from before it, so arrays get a second sweep.
+Last, chains of sums and products are regrouped (regroup.py). Passes change a value
+by no more than rounding of the original's order (docs/performance.md); the stable
+rewrites only move it toward the exact value. ``g.meta.report`` counts each rewrite.
 """
 
 from __future__ import annotations
@@ -44,10 +38,8 @@ def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:
                 dead = g.unused()
                 report["dead nodes removed"] += len(dead)
                 g.remove(dead)
-            # Rules that count a node's readers read the counts of the graph before the
-            # sweep; once rewrites merged readers, a second sweep sees the true counts
-            # (in a gradient: x_bar read once, not three times). Scalar graphs have no
-            # such rule to gain from.
+            # once rewrites merged readers a second sweep sees the true counts (x_bar
+            # read once, not three times); scalar graphs have no such rule to gain from
             if sweep or sum(report.values()) == before or not _has_arrays(g):
                 break
         if "reassociate" in enabled and _has_arrays(g) and (found := regrouped(g)):
@@ -58,10 +50,9 @@ def optimize(g: Graph, passes: tuple[str, ...] | None = PASSES) -> Graph:
 
 
 def for_floats(g: Graph, passes: tuple[str, ...]) -> Graph | None:
-    """``g`` for Python floats: every undeclared input taken as a scalar, so the
-    helpers that undo broadcasting of arrays of unknown shape fold away. None when
-    there are none, when an op other than elementwise ones reads them, or when the
-    broadcasts pass is off."""
+    """``g`` for Python floats: undeclared inputs taken as scalars, so the helpers that
+    undo broadcasting fold away. None when there are none to fold, an op is not
+    elementwise, or the broadcasts pass is off."""
     free = [i for i in g.inputs if not g.attrs(i)["params"]["declared"]]
     ops = {g.op_named(d["op"]) for _, d in g.nx.nodes(data=True)}
     helpers = {op for op in ops if op.name in _FOLDED}
@@ -79,11 +70,10 @@ broadcasts pass folds away once shapes are known."""
 
 
 def for_blocks(g: Graph) -> Graph:
-    """``g`` for one block of same-shaped arrays (blocks.py): every input not declared a
-    scalar becomes a vector of one length (the arrays flattened), so the helpers that
-    undo broadcasting fold away. Only those exact rewrites run, so that a block
-    computes what the whole call does, to the bit. ``h.meta.flattened``: some
-    input was not a declared vector, so only sums of every element are full sums."""
+    """``g`` for one block of same-shaped arrays (blocks.py): inputs not declared scalars
+    become vectors of one length, and only the exact broadcasts rewrites run, so a block
+    computes what the whole call does to the bit. ``h.meta.flattened``: some input was
+    not a declared vector (only sums of every element are full sums)."""
     arrays = {i: g.attrs(i)["params"] for i in g.inputs
               if not (g.attrs(i)["params"]["declared"] and g.shape(i) == ())}
     h = _declared(g, dict.fromkeys(arrays, ("_n",)), ("broadcasts", "dce"))
@@ -93,8 +83,7 @@ def for_blocks(g: Graph) -> Graph:
 
 
 def _declared(g: Graph, shapes: dict[str, tuple], passes: tuple[str, ...]) -> Graph:
-    """``g`` with the given inputs declared of the given shapes, rewritten by ``passes``
-    (which fold what those shapes make needless)."""
+    """``g`` with these inputs declared of these shapes, rewritten by ``passes``."""
     h = g.copy()
     for i, shape in shapes.items():
         h.attrs(i)["params"] = {**h.attrs(i)["params"], "shape": shape, "declared": True}
@@ -107,16 +96,6 @@ def _has_arrays(g: Graph) -> bool:
 
 
 # ---- the sweep ------------------------------------------------------------------------
-def _fold(g: Reader, op: str, args: tuple[str, ...], params: dict) -> float | None:
-    if not args:
-        return None
-    for a in args:  # a loop, not all(...): most nodes stop at their first operand
-        if not g.is_const(a):
-            return None
-    # as NumPy's float64 computes it, inf and nan included (values.fold)
-    return fold(g.op_named(op).fn, [const_value(g, a) for a in args], params)
-
-
 def _key(g: Reader, op: str, args: tuple[str, ...], params: dict) -> tuple:
     if g.op_named(op).commutative:
         args = tuple(sorted(args))
@@ -124,9 +103,8 @@ def _key(g: Reader, op: str, args: tuple[str, ...], params: dict) -> tuple:
 
 
 class _Simplifying:
-    """The graph being built, whose ``add`` simplifies first: nodes a rule makes are
-    rewritten, folded and merged like every other node. Rules get it as a ``RuleView``
-    and see nothing else of the graph."""
+    """The graph being built, whose ``add`` simplifies first, so nodes a rule makes are
+    rewritten like any other; rules get it as a ``RuleView``."""
 
     def __init__(self, graph: Graph, enabled: set[str], report: Counter,
                  uses: dict[str, int]):
@@ -135,11 +113,9 @@ class _Simplifying:
         self.seen: dict[tuple, str] = {}  # common subexpressions: key -> node
         self.signs: dict[str, int] = {}  # node -> its sign, when asked (rules.sign_of)
         self.fold, self.cse = "fold" in enabled, "cse" in enabled
-        # the rules of the enabled passes, picked once rather than at every node
         self.rules = {op: [(name, fn) for kind, name, fn in rules if kind in enabled]
                       for op, rules in RULES.items()}
-        # the graph's readers, bound once: rules call them millions of times, always
-        # with names of the graph, so they read its node dicts directly
+        # bound once: rules call them millions of times
         nodes = graph.node_data()
         self.attrs = nodes.__getitem__
         self.args = lambda name: nodes[name]["args"]
@@ -151,17 +127,17 @@ class _Simplifying:
     def simplify(self, op: str, args: tuple[str, ...], params: dict
                  ) -> tuple[str | None, str, tuple[str, ...], dict, tuple | None]:
         """An existing node standing for ``op(*args)``, else a simpler (op, args, params)
-        to add; last, the common-subexpression key of what is returned (None without
-        the cse pass), computed once for the look-up and for remembering the node."""
+        to add, and its common-subexpression key (None without the cse pass)."""
         report = self.report
         for _ in range(8):  # a rewrite may enable another: 0 - x -> neg(x) -> x
-            if self.fold:
-                value = _fold(self, op, args, params)
+            if self.fold and args and all(map(self.is_const, args)):
+                # as NumPy's float64 computes it, inf and nan included (values.fold)
+                value = fold(self.op_named(op).fn, [const_value(self, a) for a in args], params)
                 if value is not None:
                     report["constants folded"] += 1
                     return self.const(value), op, args, params, None
             for name, fn in self.rules.get(op, ()):
-                if (found := fn(self, args, params)) is not None:
+                if (found := fn(self, op, args, params)) is not None:
                     report[name] += 1
                     break
             else:
@@ -176,18 +152,14 @@ class _Simplifying:
             return target, op, args, params, None
         return None, op, args, params, key
 
-    def remember(self, key: tuple | None, name: str) -> None:
-        """Node ``name`` is the one to merge later nodes of that key into."""
-        if key is not None:
-            self.seen[key] = name
-
     def add(self, op: str, args: tuple[str, ...], params: dict | None = None) -> str:
         params = {**self.graph.op_named(op).params, **(params or {})}
         target, op, args, params, key = self.simplify(op, tuple(args), params)
         if target is not None:
             return target
         name = self.graph.add(op, args, params)
-        self.remember(key, name)
+        if key is not None:
+            self.seen[key] = name
         return name
 
 
@@ -239,6 +211,7 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
             op, args, params = "alias", (target,), {}
             key = _key(new, op, args, params) if builder.cse else None
         new.add_like(name, {**d, "op": op, "params": params}, args)
-        builder.remember(key, name)
+        if key is not None:
+            builder.seen[key] = name
     new.outputs = [replaced.get(o, o) for o in g.outputs]
     return new

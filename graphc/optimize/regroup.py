@@ -1,21 +1,16 @@
 """Sums and products of arrays regrouped into the order their operands are made.
 
-A chain of one associative op over arrays, ``((a * b) * c) * d``, can be evaluated in
-any order; the order it was written in decides how long each operand must be kept.
 A gradient's product of local derivatives is built from the output back, the reverse
 of the order the forward sweep makes its factors in, so every factor would stay alive
 until the last one exists. Folded from the left in the order the operands can be made,
-the running result takes in each operand while it is fresh (``p *= c``, as an expert
-accumulates), and the memory planner can free it at once.
-
-A product in which operands repeat is a square times the rest: ``a*a*b*b*c`` is
-``(a*b)**2 * c``, one multiplication fewer per repeated operand after the first. A
-gradient's product of local derivatives ``2 cos(x_k)**2`` over the rungs of a ladder
-is then one running product of the cosines, squared once at the end.
+the running result takes in each operand while it is fresh (``p *= c``) and the memory
+planner frees it at once. Repeated factors become a square: ``a*a*b*b*c`` is
+``(a*b)**2 * c``, one multiplication fewer per repeat (a ladder's ``2 cos(x_k)**2``).
 """
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 from ..ir.buffers import dtype_classes, reusable
@@ -26,13 +21,9 @@ from .rules import sign_of
 
 def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
     """``g`` with each sum or product of three or more arrays folded from the left in
-    the order its operands can be made (repeated factors of a product gathered into a
-    square), and how many chains that regrouped and gathered; None when every chain is
-    in that order already.
-
-    A chain: ``add`` (or ``mul``) nodes whose operands are all arrays of their shape
-    and dtype class (no broadcasting, no mixed precision); its inner links are
-    temporaries read once, by the next link."""
+    the order its operands can be made (repeated factors squared), and the counts of
+    rewrites; None when every chain is in that order already. A chain's links share
+    shape and dtype class; its inner links are temporaries read once, by the next."""
     classes = dtype_classes(g)
     signs: dict[str, int] = {}
     order = g.order()
@@ -48,10 +39,8 @@ def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
             for a in d["args"])
 
     def inner(n: str) -> bool:
-        if not (g.attrs(n)["temp"] and n not in g.outputs and chained(n)):
-            return False
-        readers = g.readers(n)
-        if len(readers) != 1:
+        if not (g.attrs(n)["temp"] and n not in g.outputs and chained(n)) \
+                or len(readers := g.readers(n)) != 1:
             return False
         ((reader, edge),) = readers.items()
         return len(edge["slots"]) == 1 and g.attrs(reader)["op"] == g.attrs(n)["op"] \
@@ -100,10 +89,9 @@ def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
         return None
 
     def add(new: Graph, v: str, d: dict) -> None:
-        if v in links:
-            return
         if v not in folds:
-            new.add_like(v, d, d["args"])
+            if v not in links:
+                new.add_like(v, d, d["args"])
             return
         squared, rest = folds[v]
         if squared:
@@ -118,16 +106,12 @@ def regrouped(g: Graph) -> tuple[Graph, Counter[str]] | None:
 
 def _folded(new: Graph, d: dict, operands: list[str]) -> str:
     """``operands`` joined from the left by ``d``'s op, as new nodes."""
-    first, *rest = operands
-    for a in rest:
-        first = new.add(d["op"], (first, a), d["params"])
-    return first
+    return functools.reduce(lambda acc, a: new.add(d["op"], (acc, a), d["params"]), operands)
 
 
 def _squares(operands: list[str]) -> tuple[list[str], list[str]]:
-    """A product's operands as ``(s, r)`` with product ``prod(s)**2 * prod(r)``: an
-    operand joins ``s`` where it completes a pair and ``r`` where it is left unpaired,
-    so both keep the order of ``operands``."""
+    """A product's operands as ``(s, r)``, product ``prod(s)**2 * prod(r)``, both in the
+    order of ``operands``."""
     count, seen = Counter(operands), Counter[str]()
     squared, rest = list[str](), list[str]()
     for a in operands:
@@ -140,8 +124,7 @@ def _squares(operands: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _one_sign(g: Graph, operands: list[str], signs: dict[str, int]) -> bool:
-    """Terms that cannot cancel: all never negative, or all never positive. Only their
-    sums may be regrouped, since a sum of such terms rounds alike in every order
-    (relative to the sum itself); regrouping ``x + 1e4 - 1e4`` would not."""
+    """Terms that cannot cancel (all of one sign): only their sums round alike in every
+    order; regrouping ``x + 1e4 - 1e4`` would not."""
     first = sign_of(g, operands[0], signs)
     return first != 0 and all(sign_of(g, a, signs) == first for a in operands[1:])

@@ -1,6 +1,5 @@
-"""The registry, what rules see of a graph (declared: rules are typed against what they
-get) and what they share: ``rule`` registers a rewrite under its op and its pass, in
-the order an op's rules are tried; the helpers read nodes."""
+"""The registry (``rule`` registers a rewrite under its op and its pass, in the order an
+op's rules are tried), what rules see of a graph, and the helpers they share."""
 
 from __future__ import annotations
 
@@ -15,8 +14,7 @@ from ...ops.shapes import Shape
 
 
 class Reader(Protocol):
-    """The reads (and the adds) rule helpers make: a ``Graph`` is one, and so is the
-    ``RuleView`` a rule gets."""
+    """The reads (and adds) rule helpers make: of a ``Graph`` or a ``RuleView``."""
 
     def attrs(self, name: str, /) -> dict: ...
     def args(self, name: str, /) -> tuple[str, ...]: ...
@@ -30,18 +28,16 @@ class Reader(Protocol):
 
 
 class RuleView(Reader, Protocol):
-    """What a rewrite rule gets (``passes``): the graph being built, whose ``add``
-    simplifies the node first, and the counts rules consult."""
+    """What a rewrite rule gets: the graph being built, whose ``add`` simplifies first."""
 
     uses: dict[str, int]
-    """Readers (an output counts as one) of each node of the graph being rewritten,
-    as they were before the sweep."""
+    """Readers (an output counts one) of each node of the graph read, before the sweep."""
     signs: dict[str, int]
     """Node -> its sign, for those asked already (``sign_of``)."""
 
 
 Rewrite = str | tuple[str, tuple[str, ...], dict] | None
-Rule = Callable[[RuleView, tuple[str, ...], dict], Rewrite]
+Rule = Callable[[RuleView, str, tuple[str, ...], dict], Rewrite]
 RULES: dict[str, list[tuple[str, str, Rule]]] = {}
 """op -> [(pass, rewrite name, rule)], in the order they are tried."""
 
@@ -67,10 +63,10 @@ def swap(args: tuple[str, ...], k: int, new: str) -> tuple[str, ...]:
     return args[:k] + (new,) + args[k + 1:]
 
 
-def pulled(outer: str, op: str, slots: tuple[int, ...] = (0, 1)) -> Rule:
+def pulled(outer: str, slots: tuple[int, ...] = (0, 1)) -> Rule:
     """A rule ``outer(a) op b -> outer(a op b)`` for an ``outer(a)`` operand in one of
     ``slots``, where ``outer`` is a minus sign or a broadcast view."""
-    def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
+    def pull(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
         for k in slots:
             if op_of(g, args[k]) == outer:
                 inner, *rest = g.args(args[k])
@@ -79,8 +75,19 @@ def pulled(outer: str, op: str, slots: tuple[int, ...] = (0, 1)) -> Rule:
     return pull
 
 
-def scalar_const(g: Reader, name: str, value: float) -> bool:
-    return g.is_const(name) and const_value(g, name) == value and g.shape(name) == ()
+def scalar_const(g: Reader, name: str, value: float | None = None) -> bool:
+    """A constant scalar node (of that value, when given)."""
+    return g.is_const(name) and g.shape(name) == () and (
+        value is None or const_value(g, name) == value)
+
+
+def constant_factor(g: Reader, name: str) -> tuple[str, str] | None:
+    """``(c, x)`` when node ``name`` is ``c * x`` or ``x * c`` for a constant scalar c."""
+    if op_of(g, name) == "mul":
+        for c, x in (g.args(name), g.args(name)[::-1]):
+            if scalar_const(g, c):
+                return c, x
+    return None
 
 
 def boolean(g: Reader, name: str) -> bool:
@@ -102,21 +109,15 @@ _TINY, _MAX = float(_FLOAT32.tiny), float(_FLOAT32.max)
 
 
 def constant_product(c1: float, c2: float) -> float | None:
-    """c1 * c2 when multiplying by it rounds like multiplying by c2, then by c1: a
-    number float32 holds at full precision, or an exact zero. 1e30 * 1e30 would be inf
-    where 1e30 * (1e30 * 1e-40) is 1e20; 1e-30 * 1e-30 would lose every digit in
-    float32 (where the arrays may be)."""
+    """c1 * c2 when multiplying by it rounds like multiplying by c2, then by c1: a float32
+    normal number or an exact zero (1e30 * 1e30 is inf, 1e-30 * 1e-30 loses every digit)."""
     both = float(c1) * float(c2)
-    if both == 0.0 and (c1 == 0.0 or c2 == 0.0):
-        return both
-    if math.isfinite(both) and _TINY <= abs(both) <= _MAX:
-        return both
-    return None
+    exact_zero = both == 0.0 and (c1 == 0.0 or c2 == 0.0)
+    return both if exact_zero or math.isfinite(both) and _TINY <= abs(both) <= _MAX else None
 
 
 def combinable(g: Reader, op: str, s: str, r: str) -> bool:
-    """Whether scalars ``s op r`` may be made one factor: not two constants whose product
-    or quotient float32 cannot hold (see ``constant_product``)."""
+    """Whether scalars ``s op r`` may be one factor (``constant_product`` for constants)."""
     if not (g.is_const(s) and g.is_const(r)):
         return True
     a, b = float(const_value(g, s)), float(const_value(g, r))
@@ -143,9 +144,7 @@ def _even_power(g: Reader, name: str) -> bool:
     op, args = op_of(g, name), g.args(name)
     if op == "mul":
         return args[0] == args[1]
-    if op != "pow" or not g.is_const(args[1]) or g.shape(args[1]) != ():
-        return False
-    return float(const_value(g, args[1])) % 2 == 0
+    return op == "pow" and scalar_const(g, args[1]) and float(const_value(g, args[1])) % 2 == 0
 
 
 def _sign_rule(g: Reader, name: str, signs: dict[str, int]) -> int:
@@ -172,19 +171,14 @@ def _sign_rule(g: Reader, name: str, signs: dict[str, int]) -> int:
 
 def sign_of(g: Reader, name: str, signs: dict[str, int]) -> int:
     """1 when node ``name`` is never negative, -1 when never positive, 0 when not known
-    (NaN aside); ``signs`` remembers the nodes seen (``RuleView.signs``). A sum of terms
-    of one sign cannot cancel: ``sum(a + b)`` and ``sum(a) + sum(b)`` then round by the
-    same order (docs/performance.md)."""
+    (NaN aside), memoized in ``signs``: terms of one sign cannot cancel, so their sums
+    round alike in any order (docs/performance.md)."""
     stack = [name]
     while stack:  # a loop, not recursion: a chain of 100,000 adds is fine
-        n = stack[-1]
-        if n in signs:
-            stack.pop()
-            continue
+        n = stack.pop()
         pending = [a for a in _sign_operands(g, n) if a not in signs]
         if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        signs[n] = _sign_rule(g, n, signs)
+            stack += [n, *pending]
+        elif n not in signs:
+            signs[n] = _sign_rule(g, n, signs)
     return signs[name]

@@ -3,66 +3,56 @@ the helpers that undo broadcasting go where shapes make them needless."""
 
 from __future__ import annotations
 
-from .base import Rewrite, Rule, RuleView, op_of, pulled, rule, swap
+from .base import Rewrite, RuleView, op_of, pulled, rule, swap
 
 
 @rule("mul", "broadcasts", "ones * x -> broadcast x")
-def _times_ones(g: RuleView, args: tuple, params: dict) -> Rewrite:
-    for mine, other in ((0, 1), (1, 0)):
-        if op_of(g, args[mine]) == "ones_like":
-            return ("broadcast_like", (args[other], args[mine]), {})
+def _times_ones(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    for ones, x in (args, args[::-1]):
+        if op_of(g, ones) == "ones_like":
+            return ("broadcast_like", (x, ones), {})
     return None
 
 
 # the broadcast view waits until the end
-rule("mul", "broadcasts", "broadcast(a) * b -> broadcast(a * b)")(pulled("broadcast_like", "mul"))
-rule("div", "broadcasts", "broadcast(a) / b -> broadcast(a / b)")(
-    pulled("broadcast_like", "div", (0,)))
+rule("mul", "broadcasts", "broadcast(a) * b -> broadcast(a * b)")(pulled("broadcast_like"))
+rule("div", "broadcasts", "broadcast(a) / b -> broadcast(a / b)")(pulled("broadcast_like", (0,)))
 
 
-def _joined(op: str) -> Rule:
-    """broadcast(a, y) op broadcast(b, y) -> broadcast(a op b, y)."""
-    def join(g: RuleView, args: tuple, params: dict) -> Rewrite:
-        if all(op_of(g, a) == "broadcast_like" for a in args):
-            (a, y), (b, z) = (g.args(x) for x in args)
-            if y == z:
-                return ("broadcast_like", (g.add(op, (a, b)), y), {})
-        return None
-    return join
-
-
-rule("add", "broadcasts", "broadcast(a) + broadcast(b) -> broadcast(a + b)")(_joined("add"))
-rule("sub", "broadcasts", "broadcast(a) - broadcast(b) -> broadcast(a - b)")(_joined("sub"))
+@rule("add", "broadcasts", "broadcast(a) + broadcast(b) -> broadcast(a + b)")
+@rule("sub", "broadcasts", "broadcast(a) - broadcast(b) -> broadcast(a - b)")
+def _joined(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    if all(op_of(g, a) == "broadcast_like" for a in args):
+        (a, y), (b, z) = (g.args(x) for x in args)
+        if y == z:
+            return ("broadcast_like", (g.add(op, (a, b)), y), {})
+    return None
 
 
 @rule("broadcast_like", "broadcasts", "broadcast to ones_like(y) -> broadcast to y")
-def _like_ones(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _like_ones(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     if op_of(g, args[1]) == "ones_like":
         return ("broadcast_like", (args[0], g.args(args[1])[0]), {})
     return None
 
 
-def _ones_to_one(op: str) -> Rule:
-    """x + ones_like(y) -> broadcast(x + 1.0, y): a scalar instead of an array of ones."""
-    def to_one(g: RuleView, args: tuple, params: dict) -> Rewrite:
-        for k in (0, 1):
-            if op_of(g, args[k]) == "ones_like":
-                return ("broadcast_like", (g.add(op, swap(args, k, g.const(1.0))),
-                                           g.args(args[k])[0]), {})
-        return None
-    return to_one
+@rule("add", "broadcasts", "x + ones -> broadcast(x + 1)")
+@rule("sub", "broadcasts", "x - ones -> broadcast(x - 1)")
+def _ones_to_one(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    """A scalar 1.0 instead of an array of ones."""
+    for k in (0, 1):
+        if op_of(g, args[k]) == "ones_like":
+            return ("broadcast_like", (g.add(op, swap(args, k, g.const(1.0))),
+                                       g.args(args[k])[0]), {})
+    return None
 
 
-rule("add", "broadcasts", "x + ones -> broadcast(x + 1)")(_ones_to_one("add"))
-rule("sub", "broadcasts", "x - ones -> broadcast(x - 1)")(_ones_to_one("sub"))
-
-
-rule("neg", "broadcasts", "-broadcast(a) -> broadcast(-a)")(pulled("broadcast_like", "neg", (0,)))
+rule("neg", "broadcasts", "-broadcast(a) -> broadcast(-a)")(pulled("broadcast_like", (0,)))
 
 
 @rule("broadcast_like", "broadcasts", "broadcast to its own shape -> x")
 @rule("sum_to", "broadcasts", "sum to its own shape -> x")
-def _same_shape(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _same_shape(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     x, like = args
     if g.elastic(x) or g.elastic(like):
         return None  # shapes known only at call time
@@ -70,7 +60,7 @@ def _same_shape(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("ones_like", "broadcasts", "ones_like(scalar) -> 1.0")
-def _scalar_ones(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _scalar_ones(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     x = args[0]
     if g.shape(x) == () and not g.elastic(x):
         return g.const(1.0)  # a Python float: NumPy keeps the output's float32
@@ -78,11 +68,10 @@ def _scalar_ones(g: RuleView, args: tuple, params: dict) -> Rewrite:
 
 
 @rule("add", "broadcasts", "x + unslice(g) -> add_slice(x, g)")
-def _add_unslice(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _add_unslice(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
     """Add a slice's adjoint into x where it belongs, instead of padding it with zeros."""
-    for mine, other in ((1, 0), (0, 1)):
-        x = args[mine]
-        if op_of(g, x) == "unslice" and not g.elastic(x) and not g.elastic(args[other]) \
-                and g.shape(args[other]) == g.shape(x):
-            return ("add_slice", (args[other], g.args(x)[0]), dict(g.attrs(x)["params"]))
+    for y, x in (args, args[::-1]):
+        if op_of(g, x) == "unslice" and not g.elastic(x) and not g.elastic(y) \
+                and g.shape(y) == g.shape(x):
+            return ("add_slice", (y, g.args(x)[0]), dict(g.attrs(x)["params"]))
     return None

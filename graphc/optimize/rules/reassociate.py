@@ -14,6 +14,7 @@ from .base import (
     boolean,
     combinable,
     const_value,
+    constant_factor,
     constant_product,
     known_array,
     op_of,
@@ -40,16 +41,13 @@ def scaled(g: Reader, name: str) -> tuple[str, str, str] | None:
 
 def _together(g: Reader, first: tuple[str, str], second: tuple[str, str]
               ) -> tuple[str, str] | None:
-    """Two scalar factors ``(op, s)`` as one: ``* s * r -> * (s * r)``, ``* s / r -> * (s / r)``,
-    ``/ s * r -> * (r / s)``, ``/ s / r -> / (s * r)``; None for two constants that
-    would not make one (``combinable``)."""
+    """Two scalar factors ``(op, s)`` as one (``* s / r -> * (s / r)``, ``/ s / r ->
+    / (s * r)``...); None for two constants that would not make one (``combinable``)."""
     (op1, s), (op2, r) = first, second
-    if op1 == op2 and not combinable(g, "mul", s, r) or op1 != op2 \
-            and not combinable(g, "div", *((s, r) if op1 == "mul" else (r, s))):
-        return None
     if op1 == op2:
-        return op1, g.add("mul", (s, r))
-    return "mul", g.add("div", (s, r) if op1 == "mul" else (r, s))
+        return (op1, g.add("mul", (s, r))) if combinable(g, "mul", s, r) else None
+    top, bottom = (s, r) if op1 == "mul" else (r, s)
+    return ("mul", g.add("div", (top, bottom))) if combinable(g, "div", top, bottom) else None
 
 
 def _single(g: RuleView, name: str) -> tuple[str, str, str] | None:
@@ -57,130 +55,109 @@ def _single(g: RuleView, name: str) -> tuple[str, str, str] | None:
     return scaled(g, name) if g.uses.get(name, 1) == 1 else None
 
 
-def _scalars_first(op: str) -> Rule:
-    """True scalars meet each other before they meet an array, and move out of products
-    and quotients of arrays: ``(x * s) * t -> x * (s * t)``, ``(x * s) / t -> x * (s / t)``,
-    ``t / (y * r) -> (t / r) / y``, ``(x * s) * (y / r) -> (x * y) * (s / r)``. Each
-    array is then touched once, and a sum can take the scalar out (P6's gradient). An
-    operand used elsewhere is split only to merge scalars (which costs no pass);
-    splitting it between two arrays would compute x * y besides x * s."""
-    def first(g: RuleView, args: tuple, params: dict) -> Rewrite:
-        for k in ((0, 1) if op == "mul" else (0,)):
-            found, other = scaled(g, args[k]), args[1 - k]
-            if found is not None and true_scalar(g, other):
-                both = _together(g, (found[2], found[1]), (op, other))
-                return None if both is None else (both[0], (found[0], both[1]), {})
-        if op == "div" and (bottom := scaled(g, args[1])) is not None \
-                and true_scalar(g, args[0]):
-            inverse = _FLIP[bottom[2]]  # t / (y * r) -> (t / r) / y
-            if combinable(g, inverse, args[0], bottom[1]):
-                return ("div", (g.add(inverse, (args[0], bottom[1])), bottom[0]), {})
-        if not (known_array(g, args[0]) and known_array(g, args[1])):
-            return None
-        parts = [_single(g, a) for a in args]
-        if parts == [None, None]:
-            return None
-        # dividing by (y * r) divides by r
-        factors = [(_FLIP[p[2]] if op == "div" and k else p[2], p[1])
-                   for k, p in enumerate(parts) if p is not None]
-        both = factors[0] if len(factors) == 1 else _together(g, *factors)
-        if both is None:
-            return None
-        arrays = tuple(a if p is None else p[0] for a, p in zip(args, parts))
-        return (both[0], (g.add(op, arrays), both[1]), {})
-    return first
+@rule("mul", "reassociate", "(x * s) * y -> (x * y) * s")
+@rule("div", "reassociate", "(x * s) / y -> (x / y) * s")
+def _scalars_first(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    """True scalars meet each other before an array, and move out of products and
+    quotients of arrays (``t / (y * r) -> (t / r) / y``): each array is touched once.
+    An operand used elsewhere is split only to merge scalars, which costs no pass."""
+    for k in ((0, 1) if op == "mul" else (0,)):
+        found, other = scaled(g, args[k]), args[1 - k]
+        if found is not None and true_scalar(g, other):
+            both = _together(g, (found[2], found[1]), (op, other))
+            return None if both is None else (both[0], (found[0], both[1]), {})
+    if op == "div" and (bottom := scaled(g, args[1])) is not None \
+            and true_scalar(g, args[0]):
+        inverse = _FLIP[bottom[2]]  # t / (y * r) -> (t / r) / y
+        if combinable(g, inverse, args[0], bottom[1]):
+            return ("div", (g.add(inverse, (args[0], bottom[1])), bottom[0]), {})
+    if not (known_array(g, args[0]) and known_array(g, args[1])):
+        return None
+    parts = [_single(g, a) for a in args]
+    if parts == [None, None]:
+        return None
+    # dividing by (y * r) divides by r
+    factors = [(_FLIP[p[2]] if op == "div" and k else p[2], p[1])
+               for k, p in enumerate(parts) if p is not None]
+    both = factors[0] if len(factors) == 1 else _together(g, *factors)
+    if both is None:
+        return None
+    arrays = tuple(a if p is None else p[0] for a, p in zip(args, parts))
+    return (both[0], (g.add(op, arrays), both[1]), {})
 
 
 _FLIP = {"mul": "div", "div": "mul"}
-rule("mul", "reassociate", "(x * s) * y -> (x * y) * s")(_scalars_first("mul"))
-rule("div", "reassociate", "(x * s) / y -> (x / y) * s")(_scalars_first("div"))
 
 
 @rule("pow", "reassociate", "(x * s) ** k -> x ** k * s ** k")
-def _scalar_out_of_power(g: RuleView, args: tuple, params: dict) -> Rewrite:
-    """A true scalar leaves an integer power of an array: ``(x / s) ** 2`` is
-    ``x ** 2 / s ** 2``, and the division by ``s ** 2`` can then meet other scalars
-    (P6's ``-0.5 * ((x - m) / s) ** 2`` scales ``(x - m) ** 2`` once, a pass fewer).
-    Integer powers only: ``(x * s) ** 0.5`` is real where ``x ** 0.5`` may not be."""
+def _scalar_out_of_power(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    """The scalar can then meet others (P6's ``-0.5 * ((x - m) / s) ** 2``). Integer
+    powers only: ``(x * s) ** 0.5`` is real where ``x ** 0.5`` may not be."""
     base, k = args
     found = _single(g, base)
-    if found is None or not (g.is_const(k) and g.shape(k) == ()):
+    if found is None or not scalar_const(g, k):
         return None
     value = const_value(g, k)
     if not (isinstance(value, (int, float)) and float(value).is_integer()):
         return None
-    x, s, op = found
+    x, s, how = found
     if g.is_const(s):
         with np.errstate(all="ignore"):
             power = float(np.float64(const_value(g, s)) ** float(value))
         if constant_product(power, 1.0) is None:
             return None  # (x * 1e-20) ** 2: 1e-40 is no float32 number
-    return (op, (g.add("pow", (x, k)), g.add("pow", (s, k))), {})
+    return (how, (g.add("pow", (x, k)), g.add("pow", (s, k))), {})
 
 
 @rule("mul", "reassociate", "x * (c * y) -> (x * y) * c")
-def _constant_outward(g: RuleView, args: tuple, params: dict) -> Rewrite:
-    """The constant moves out to meet other constants. An array ``c * y`` used
-    elsewhere stays: it is made anyway, and splitting it would make ``x * y`` too."""
-    for k in (0, 1):
-        inner, other = args[k], args[1 - k]
-        if op_of(g, inner) == "mul" and not g.is_const(other):
-            if true_scalar(g, inner) and known_array(g, other):
-                continue  # x * (c * s): the scalars stay together, x is touched once
-            if known_array(g, inner) and g.uses.get(inner, 1) != 1:
-                continue
-            for j in (0, 1):
-                c = g.args(inner)[j]
-                if g.is_const(c) and g.shape(c) == ():
-                    return ("mul", (g.add("mul", (other, g.args(inner)[1 - j])), c), {})
+def _constant_outward(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    """The constant moves out to meet others. An array ``c * y`` used elsewhere stays:
+    splitting it would make ``x * y`` too."""
+    for inner, other in (args, args[::-1]):
+        if g.is_const(other) or true_scalar(g, inner) and known_array(g, other):
+            continue  # x * (c * s): the scalars stay together, x is touched once
+        if known_array(g, inner) and g.uses.get(inner, 1) != 1:
+            continue
+        if (found := constant_factor(g, inner)) is not None:
+            return ("mul", (g.add("mul", (other, found[1])), found[0]), {})
     return None
 
 
-def _factor(op: str) -> Rule:
-    """s*a + s*b -> s*(a + b) for a true scalar s (or constants of opposite sign:
-    c*a + (-c)*b -> c*(a - b)): one pass fewer over the arrays. Products used
-    elsewhere stay, since they are made anyway."""
-    flip = {"add": "sub", "sub": "add"}
-
-    def factor(g: RuleView, args: tuple, params: dict) -> Rewrite:
-        if not known_array(g, args[0]):
-            return None
-        first, second = _single(g, args[0]), _single(g, args[1])
-        if first is None or second is None or first[2] != "mul" or second[2] != "mul":
-            return None
-        (a, s, _), (b, r, _) = first, second
-        if g.shape(a) != g.shape(b):
-            return None
-        if s == r:
-            return ("mul", (g.add(op, (a, b)), s), {})
-        if g.is_const(s) and g.is_const(r) and const_value(g, s) == -const_value(g, r):
-            return ("mul", (g.add(flip[op], (a, b)), s), {})
+@rule("add", "reassociate", "s*a + s*b -> s*(a + b)")
+@rule("sub", "reassociate", "s*a - s*b -> s*(a - b)")
+def _factor(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    """s*a + s*b -> s*(a + b) for a true scalar s (c*a + (-c)*b -> c*(a - b)): one pass
+    fewer. Products used elsewhere stay, since they are made anyway."""
+    if not known_array(g, args[0]):
         return None
-    return factor
-
-
-rule("add", "reassociate", "s*a + s*b -> s*(a + b)")(_factor("add"))
-rule("sub", "reassociate", "s*a - s*b -> s*(a - b)")(_factor("sub"))
+    first, second = _single(g, args[0]), _single(g, args[1])
+    if first is None or second is None or first[2] != "mul" or second[2] != "mul":
+        return None
+    (a, s, _), (b, r, _) = first, second
+    if g.shape(a) != g.shape(b):
+        return None
+    if s == r:
+        return ("mul", (g.add(op, (a, b)), s), {})
+    if g.is_const(s) and g.is_const(r) and const_value(g, s) == -const_value(g, r):
+        return ("mul", (g.add("sub" if op == "add" else "add", (a, b)), s), {})
+    return None
 
 
 def _alike_arrays(g: Reader, names: tuple[str, ...] | list[str]) -> bool:
-    """Known arrays of one shape, none a seed of ones or a broadcast (the broadcasts
-    pass removes those): regrouping them changes no broadcast."""
+    """Known arrays of one shape, none a seed of ones or a broadcast: regrouping them
+    changes no broadcast."""
     shape = g.shape(names[0])
     return all(known_array(g, n) and g.shape(n) == shape
                and op_of(g, n) not in ("ones_like", "broadcast_like") for n in names)
 
 
 @rule("mul", "reassociate", "(a * b) * c -> a * (b * c), earlier factors first")
-def _earlier_first(g: RuleView, args: tuple, params: dict) -> Rewrite:
-    """Of three array factors, the two made earlier meet first: in a gradient,
-    ``(x_bar * c) * c -> x_bar * (c * c)``, a product of forward values that can be
-    made while they are fresh (and then freed), and a common factor ``x_bar`` for
-    the sum it goes into."""
+def _earlier_first(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    """In a gradient ``(x_bar * c) * c -> x_bar * (c * c)``: forward values multiplied
+    while fresh, and a common factor ``x_bar`` for the sum it goes into."""
     if not known_array(g, args[0]):
         return None
-    for k in (0, 1):
-        inner, c = args[k], args[1 - k]
+    for inner, c in (args, args[::-1]):
         if op_of(g, inner) != "mul" or g.uses.get(inner, 1) != 1:
             continue
         a, b = g.args(inner)
@@ -190,26 +167,23 @@ def _earlier_first(g: RuleView, args: tuple, params: dict) -> Rewrite:
     return None
 
 
-def _array_factor(op: str) -> Rule:
-    """a*x + a*y -> a*(x + y) for arrays of one shape (also a*x + a -> a*(x + 1)):
-    one pass fewer, and in a gradient the part that is only forward values can be
-    made during the forward sweep. Products used elsewhere stay."""
-    def factor(g: RuleView, args: tuple, params: dict) -> Rewrite:
-        if not (known_array(g, args[0]) and _alike_arrays(g, args)):
-            return None
-        terms = []
-        for t in args:  # (the factors of each term, whether it is a product used once)
-            single = op_of(g, t) == "mul" and g.uses.get(t, 1) == 1
-            terms.append((g.args(t) if single else (t,), single))
-        if not (terms[0][1] or terms[1][1]):
-            return None
-        for a in dict.fromkeys(terms[0][0]):
-            if a in terms[1][0] and _alike_arrays(g, terms[0][0] + terms[1][0]):
-                rest = [_other(g, t, a) if single else g.const(1.0) for t, single in
-                        zip(args, (terms[0][1], terms[1][1]))]
-                return ("mul", (a, g.add(op, tuple(rest))), {})
+@rule("add", "reassociate", "a*x + a*y -> a*(x + y) for arrays")
+@rule("sub", "reassociate", "a*x - a*y -> a*(x - y) for arrays")
+def _array_factor(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    """a*x + a*y -> a*(x + y) for arrays of one shape (a*x + a -> a*(x + 1)): one pass
+    fewer, and a gradient's forward-only part is made in the forward sweep."""
+    if not (known_array(g, args[0]) and _alike_arrays(g, args)):
         return None
-    return factor
+    singles = [op_of(g, t) == "mul" and g.uses.get(t, 1) == 1 for t in args]
+    if not any(singles):
+        return None
+    first, second = (g.args(t) if single else (t,) for t, single in zip(args, singles))
+    for a in dict.fromkeys(first):
+        if a in second and _alike_arrays(g, first + second):
+            rest = [_other(g, t, a) if single else g.const(1.0)
+                    for t, single in zip(args, singles)]
+            return ("mul", (a, g.add(op, tuple(rest))), {})
+    return None
 
 
 def _other(g: Reader, product: str, factor: str) -> str:
@@ -217,14 +191,9 @@ def _other(g: Reader, product: str, factor: str) -> str:
     return y if x == factor else x
 
 
-rule("add", "reassociate", "a*x + a*y -> a*(x + y) for arrays")(_array_factor("add"))
-rule("sub", "reassociate", "a*x - a*y -> a*(x - y) for arrays")(_array_factor("sub"))
-
-
-def _scalar_out_of(reduction: str, op: str) -> Rule:
-    """sum(x * s) -> sum(x) * s for a true scalar s: one multiplication, not one per
-    element (division alike)."""
-    def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _scalar_out_of(op: str) -> Rule:
+    """sum(x * s) -> sum(x) * s for a true scalar s: one multiplication, not one per element."""
+    def pull(g: RuleView, reduction: str, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
         if op_of(g, inner) == op and g.uses.get(inner, 1) == 1:  # else the product stays
             for k in ((0, 1) if op == "mul" else (1,)):
@@ -237,33 +206,29 @@ def _scalar_out_of(reduction: str, op: str) -> Rule:
     return pull
 
 
-def _scaled_factor_out_of(reduction: str) -> Rule:
-    """sum((x * s) * y) -> sum(x * y) * s even when x * s is used elsewhere: the
-    product inside the sum is made anyway (or becomes a dot), now without the scalar."""
-    def pull(g: RuleView, args: tuple, params: dict) -> Rewrite:
-        inner = args[0]
-        if op_of(g, inner) != "mul" or g.uses.get(inner, 1) != 1 \
-                or not all(known_array(g, a) for a in g.args(inner)):
-            return None
-        for k in (0, 1):
-            found, other = scaled(g, g.args(inner)[k]), g.args(inner)[1 - k]
-            if found is not None:
-                x, s, op = found
-                return (op, (g.add(reduction, (g.add("mul", (x, other)),), params), s), {})
-        return None
-    return pull
-
-
 for _r in ("sum", "mean"):
-    rule(_r, "reassociate", f"{_r}(x * scalar) -> {_r}(x) * scalar")(_scalar_out_of(_r, "mul"))
-    rule(_r, "reassociate", f"{_r}(x / scalar) -> {_r}(x) / scalar")(_scalar_out_of(_r, "div"))
-    rule(_r, "reassociate", f"{_r}((x * s) * y) -> {_r}(x * y) * s")(_scaled_factor_out_of(_r))
+    rule(_r, "reassociate", f"{_r}(x * scalar) -> {_r}(x) * scalar")(_scalar_out_of("mul"))
+    rule(_r, "reassociate", f"{_r}(x / scalar) -> {_r}(x) / scalar")(_scalar_out_of("div"))
+
+
+@rule("sum", "reassociate", "sum((x * s) * y) -> sum(x * y) * s")
+@rule("mean", "reassociate", "mean((x * s) * y) -> mean(x * y) * s")
+def _scaled_factor_out_of(g: RuleView, reduction: str, args: tuple, params: dict) -> Rewrite:
+    """Even with x * s used elsewhere: the product in the sum is made anyway."""
+    inner = args[0]
+    if op_of(g, inner) != "mul" or g.uses.get(inner, 1) != 1 \
+            or not all(known_array(g, a) for a in g.args(inner)):
+        return None
+    for a, other in (g.args(inner), g.args(inner)[::-1]):
+        if (found := scaled(g, a)) is not None:
+            x, s, how = found
+            return (how, (g.add(reduction, (g.add("mul", (x, other)),), params), s), {})
+    return None
 
 
 @rule("sum", "reassociate", "sum(x * y) -> x @ y")  # and sum(x ** 2) -> x @ x
-def _dot(g: RuleView, args: tuple, params: dict) -> Rewrite:
-    """A sum over every element of a product of two vectors of one known shape is their
-    dot product: one BLAS call, no product array."""
+def _dot(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    """One BLAS call, no product array."""
     inner = args[0]
     if op_of(g, inner) not in ("mul", "pow") or g.uses.get(inner, 1) != 1 \
             or params["keepdims"] or params["axis"] not in (None, 0, -1, (0,), (-1,)):
@@ -286,14 +251,11 @@ _SPLIT_DEPTH = [0]
 (one count for all threads: a compile running beside another may split less)."""
 
 
-def _split_sum(reduction: str, op: str) -> Rule:
-    """sum(a + b) -> sum(a) + sum(b) for a and b of one shape: each is read once and
-    no sum array is made; the parts can then become dots or lose their scalars. Only
-    for terms that cannot cancel (a and b of one sign, as Rosenbrock's squares): else
-    sum(x - y) with y = x + 2e-4 and x near 1e4 is 0.0 in float32, the difference of
-    two sums of 1e4s. Not deeper than 100 terms into a chain (a sum of 500 would
-    exhaust Python's stack)."""
-    def split(g: RuleView, args: tuple, params: dict) -> Rewrite:
+def _split_sum(op: str) -> Rule:
+    """sum(a + b) -> sum(a) + sum(b): no sum array, and the parts may become dots. Only
+    for terms of one sign (Rosenbrock's squares), else sum(x - y) near 1e4 would be 0.0
+    in float32. At most 100 deep: a sum of 500 would exhaust Python's stack."""
+    def split(g: RuleView, reduction: str, args: tuple, params: dict) -> Rewrite:
         inner = args[0]
         if op_of(g, inner) != op or g.uses.get(inner, 1) != 1 or not known_array(g, inner) \
                 or _SPLIT_DEPTH[0] >= 100:
@@ -314,5 +276,5 @@ def _split_sum(reduction: str, op: str) -> Rule:
 
 
 for _r in ("sum", "mean"):
-    rule(_r, "reassociate", f"{_r}(a + b) -> {_r}(a) + {_r}(b)")(_split_sum(_r, "add"))
-    rule(_r, "reassociate", f"{_r}(a - b) -> {_r}(a) - {_r}(b)")(_split_sum(_r, "sub"))
+    rule(_r, "reassociate", f"{_r}(a + b) -> {_r}(a) + {_r}(b)")(_split_sum("add"))
+    rule(_r, "reassociate", f"{_r}(a - b) -> {_r}(a) - {_r}(b)")(_split_sum("sub"))
