@@ -8,9 +8,11 @@ output (d exp = out, d tanh = 1 - out**2): cheaper, and what a person writes.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-from functools import cache
+from collections.abc import Iterator
+from functools import cache, reduce
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
@@ -23,16 +25,13 @@ if TYPE_CHECKING:
     from .graph import Graph
 
 OUT = sp.Symbol("out", real=True)
-_VARS: list[sp.Symbol] = []
-
 Pattern = tuple[tuple[str, Any], ...]
 
 
+@cache
 def var(k: int) -> sp.Symbol:
     """The k-th operand symbol ``x0, x1, ...`` of op formulas."""
-    while len(_VARS) <= k:
-        _VARS.append(sp.Symbol(f"x{len(_VARS)}", real=True))
-    return _VARS[k]
+    return sp.Symbol(f"x{k}", real=True)
 
 
 def as_number(value: float) -> sp.Expr:
@@ -55,13 +54,9 @@ def pattern(g: Graph, node: str) -> tuple[Pattern, list[str]]:
 
 
 def formula(op: Op, pat: Pattern, held: dict | None = None, zeros: bool = False) -> sp.Expr:
-    """The op's scalar formula with the pattern's operands filled in.
-
-    With ``held``, a non-finite constant (and with ``zeros`` a zero) enters as a
-    placeholder symbol (recorded in ``held``): sympy would absorb ``x + -oo`` into
-    ``-oo`` and lose its derivative, and make ``x / 0`` ``zoo * x``, whose derivative
-    has no sign (NumPy's 1.0 / 0.0 is inf).
-    """
+    """The op's scalar formula with the pattern's operands filled in. With ``held``, a
+    non-finite constant (with ``zeros`` a zero too) enters as a placeholder recorded in
+    ``held``: sympy absorbs ``x + -oo`` into ``-oo`` and makes ``x / 0`` ``zoo * x``."""
     if op.formula is None:  # a structural op: its derivatives are its vjp and jvp
         raise GraphcError(f"op {op.name} has no scalar formula")
 
@@ -78,8 +73,7 @@ def formula(op: Op, pat: Pattern, held: dict | None = None, zeros: bool = False)
 
 
 HELD: dict[sp.Dummy, float] = {}
-"""Placeholders that partials keep: each becomes its constant's node (x / 0 has
-partial 1 / c, and c is 0.0 only once it is a node: 1.0 / 0.0 is then inf)."""
+"""Placeholders that partials keep, each its constant's node (x / 0 has partial 1 / c)."""
 
 
 @cache
@@ -107,12 +101,9 @@ THROUGH_BODY = sp.Symbol("through_the_body", real=True)
 
 
 def bound(g: Graph, node: str) -> tuple[list[str], tuple[sp.Expr, ...]]:
-    """The node's distinct variable operands and their partials (x_k, out unbound).
-
-    A lambda's partials are ``THROUGH_BODY``: ``build_partial`` differentiates its
-    body's nodes, as they compute. Its one sympy formula is simplified as it is built
-    (``sqrt(x)**2`` is ``x``, ``exp(log(x))`` is ``x``), and its derivative would be
-    that of the simplified formula: 1 at x = -2, where the lambda computes nan."""
+    """The node's distinct variable operands and their partials (x_k, out unbound). A
+    lambda's are ``THROUGH_BODY``: sympy simplifies its formula (``sqrt(x)**2`` is ``x``),
+    whose derivative is 1 at x = -2, where the lambda computes nan."""
     pat, names = pattern(g, node)
     if g.op(node).body is not None:
         return names, (THROUGH_BODY,) * len(names)
@@ -123,8 +114,7 @@ def bound(g: Graph, node: str) -> tuple[list[str], tuple[sp.Expr, ...]]:
 
 SLOT_BY_SLOT = sp.Symbol("slot_by_slot", real=True)
 """The partial of an op whose formula sympy collapses on a repeated operand (``x / x``
-is 1, so its derivative would be 0 at x = 0, where x / x is nan): the sum of each
-slot's partial, added as nodes."""
+is 1, derivative 0 at x = 0, where x / x is nan): the sum of each slot's partial."""
 
 
 @cache
@@ -137,27 +127,23 @@ def _collapses(op: Op, pat: Pattern) -> bool:
 def _slot_by_slot(g: Graph, node: str, wrt: str) -> str:
     """d node / d wrt as the sum over the slots holding ``wrt`` of each slot's partial,
     the slots taken as distinct operands (as JAX's chain rule does)."""
-    pat, _ = pattern(g, node)
     slots = [a for a in g.args(node) if not g.is_const(a)]
-    distinct, k = [], 0
-    for kind, v in pat:
-        distinct.append((kind, k) if kind == "v" else (kind, v))
-        k += kind == "v"
-    parts = partials(g.op(node), tuple(distinct))
-    terms = [build_partial(g, node, j, parts[j], slots) for j, a in enumerate(slots)
-             if a == wrt]
-    total = terms[0]
-    for t in terms[1:]:
-        total = g.add("add", (total, t))
-    return total
+    k = itertools.count()
+    distinct = tuple((kind, next(k)) if kind == "v" else (kind, v)
+                     for kind, v in pattern(g, node)[0])
+    parts = partials(g.op(node), distinct)
+    return _total(g, [build_partial(g, node, j, parts[j], slots)
+                      for j, a in enumerate(slots) if a == wrt])
+
+
+def _total(g: Graph, terms: list[str]) -> str:
+    return reduce(lambda total, t: g.add("add", (total, t)), terms)
 
 
 def _through_body(g: Graph, node: str, wrt: str) -> str:
-    """d node / d wrt for a call of a lambda: its body's nodes added to ``g`` on the
-    call's operands, and the chain rule through them as nodes (as JAX does it:
-    ``d sqrt(x)**2 = 2 sqrt(x) * (0.5 / sqrt(x))``, nan where sqrt(x) is). Nodes are
-    shared between calls on the same operands (``memo``), so a lambda that calls
-    another twice costs it once."""
+    """d node / d wrt for a call of a lambda: its body's nodes added to ``g`` on the call's
+    operands and the chain rule through them, as JAX does (``d sqrt(x)**2`` is nan where
+    sqrt(x) is). ``memo`` shares nodes between calls on the same operands."""
     memo = g.__dict__.setdefault("_through_body", {})
     key = (g.op(node).name, g.args(node), wrt)
     if (hit := memo.get(key)) is not None and hit in g.nx:
@@ -189,10 +175,7 @@ def _through_body(g: Graph, node: str, wrt: str) -> str:
         terms = [g.add("mul", (build_partial(g, n, j, parts[j], names), dots[a]))
                  for j, a in enumerate(names) if a in dots]
         if terms:
-            total = terms[0]
-            for t in terms[1:]:
-                total = g.add("add", (total, t))
-            dots[n] = total
+            dots[n] = _total(g, terms)
     memo[key] = dots.get(at[result], g.const(0.0))
     return memo[key]
 
@@ -220,10 +203,7 @@ def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str],
 def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
     """Symbolic d dst / d src for every edge whose source is not a constant."""
     result: dict[tuple[str, str], sp.Expr] = {}
-    for node in g.order():
-        op = g.op(node)
-        if not g.args(node) or not op.differentiable:
-            continue
+    for node, op in _differentiable(g):
         if op.elementwise:
             pat, names = pattern(g, node)
             parts = partials(op, pat)  # a lambda's simplified formula: for pictures only
@@ -242,17 +222,11 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
 
 
 def edge_values(g: Graph, env: dict[str, Any]) -> dict[tuple[str, str], Any]:
-    """Numeric d dst / d src on every edge, at the checked input values ``env``.
-
-    The partials are built as nodes in a copy of the graph and run by the
-    interpreter, so the numbers are the ones the compiler's derivative nodes give.
-    """
+    """Numeric d dst / d src on every edge, at the checked input values ``env``: the
+    partials built as nodes in a copy of the graph, as the compiler builds them, and run."""
     h = g.copy()
     made: dict[tuple[str, str], str] = {}
-    for node in g.order():
-        op = g.op(node)
-        if not g.args(node) or not op.differentiable:
-            continue
+    for node, op in _differentiable(g):
         if op.elementwise:
             names, parts = bound(h, node)
             for k, (a, d) in enumerate(zip(names, parts)):
@@ -269,6 +243,13 @@ def edge_values(g: Graph, env: dict[str, Any]) -> dict[tuple[str, str], Any]:
         # Tensor ops (matmul, sum, softmax...) have Jacobians, not numbers: no value.
     values = h.run(dict(env))
     return {edge: values[n] for edge, n in made.items()}
+
+
+def _differentiable(g: Graph) -> Iterator[tuple[str, Op]]:
+    for node in g.order():
+        op = g.op(node)
+        if g.args(node) and op.differentiable:
+            yield node, op
 
 
 def _structural(g: Graph, node: str, slot: int) -> sp.Expr:

@@ -42,8 +42,7 @@ class Graph:
         self._temps = 0
         self.reserved: set[str] = set()
         self.meta = Meta()
-        # ((the DiGraph, its version), order): see ordering.py
-        self._order: tuple[tuple, list[str]] | None = None
+        self._order: tuple[nx.DiGraph, int, list[str]] | None = None  # see ordering.py
         ordering.remember(self, [])
 
     # ---- building ---------------------------------------------------------------
@@ -64,10 +63,7 @@ class Graph:
             name: str | None = None, pos: tuple[int, int] | None = None,
             temp: bool | None = None) -> str:
         """Add a node computing ``op(*args)`` and return its name (fresh when not given).
-
-        ``temp`` marks a generated name (printers may inline such nodes); by default a
-        node is a temp exactly when no name was given.
-        """
+        ``temp`` (by default: no name given) lets printers fold the node into its reader."""
         args = tuple(args)
         the_op = lookup(op, self.ops)
         params = {**the_op.params, **params} if params else dict(the_op.params)
@@ -89,17 +85,14 @@ class Graph:
         elif name in nodes:
             raise ValueError(f"node {name!r} exists already")
         elastic = op == "input" and not params["declared"]
-        for d in operands:  # an op on an elastic operand is elastic, unless always a scalar
-            if d["elastic"]:
-                elastic = not the_op.scalar_result(params)
-                break
+        if any(d["elastic"] for d in operands):  # unless the op always gives a scalar
+            elastic = not the_op.scalar_result(params)
         attrs = {"op": op, "args": args, "params": params, "shape": shape, "temp": temp,
                  "elastic": elastic}
         if pos is not None:
             attrs["pos"] = pos
-        # A new node with edges from existing ones, written straight into the DiGraph's
-        # dicts (_node, _succ, _pred: its documented layout) to skip per-call checks that
-        # cannot fail here; one edge per operand node, its slots on the edge.
+        # written straight into the DiGraph's dicts (its documented layout), skipping
+        # checks that cannot fail here; one edge per operand node, its slots on the edge
         succ = self.nx._succ
         into: dict[str, dict] = {}
         cached = ordering.cached(self)
@@ -115,8 +108,7 @@ class Graph:
         return name
 
     def add_like(self, name: str, attrs: dict, args: tuple[str, ...]) -> str:
-        """Node ``name`` of another graph (its attributes ``attrs``) added to this one
-        as it was, reading ``args``."""
+        """Node ``name`` of another graph (attributes ``attrs``) added as it was, on ``args``."""
         self.add(attrs["op"], args, attrs["params"], name=name, temp=attrs["temp"],
                  pos=attrs.get("pos"))
         if "shown" in attrs:
@@ -124,10 +116,8 @@ class Graph:
         return name
 
     def show_as(self, node: str, name: str) -> None:
-        """Print node ``node`` as ``name`` (autodiff's ``x_bar`` for a node it made
-        before it knew what it was): the node keeps its identity, so whatever holds
-        it holds it still, and no node may take ``name`` later. Printers no longer
-        fold it into its reader."""
+        """Print node ``node`` as ``name`` (autodiff's ``x_bar`` for a node made before it
+        knew what it was), keeping its identity; no node may take ``name`` later."""
         d = self.attrs(node)
         d["shown"], d["temp"] = name, False
         self.reserved.add(name)
@@ -163,7 +153,7 @@ class Graph:
 
     def rename(self, old: str, new: str) -> None:
         """Give node ``old`` the name ``new`` in place, at the cost of its degree (parsing
-        renames nearly every node): the dicts end as remove + add node and edges leave them."""
+        renames nearly every node)."""
         nodes, succ, pred = self.nx._node, self.nx._succ, self.nx._pred
         if new in nodes:
             raise ValueError(f"node {new!r} exists already")
@@ -199,13 +189,11 @@ class Graph:
         return name in self.nx._node
 
     def node_data(self) -> Mapping[str, dict]:
-        """Node name -> its attribute dict, for the loops that read millions of them
-        (one look-up each, where ``attrs`` is a call)."""
+        """Node name -> its attribute dict, for loops that read millions (``attrs`` is a call)."""
         return self.nx._node
 
     def readers(self, name: str) -> Mapping[str, dict]:
-        """The nodes that read node ``name``, each with its edge's data (the ``slots``
-        it is read in)."""
+        """The nodes that read node ``name``, each with its edge's data (its ``slots``)."""
         return self.nx._succ[name]
 
     def n_readers(self, name: str) -> int:
@@ -213,8 +201,7 @@ class Graph:
         return len(self.nx._succ[name])
 
     def position(self, name: str) -> int:
-        """When node ``name`` was added, relative to the others: ``order`` keeps
-        this order where the edges allow."""
+        """When node ``name`` was added, relative to others (``order`` keeps it where it can)."""
         return self._index[name]
 
     def op(self, name: str) -> Op:
@@ -232,8 +219,7 @@ class Graph:
         return self.attrs(name)["shape"]
 
     def elastic(self, name: str) -> bool:
-        """True when the node's shape is only known at call time: it depends on an
-        undeclared input, which may be given an array of any shape."""
+        """True when the node's shape is known at call time only (from an undeclared input)."""
         return self.attrs(name)["elastic"]
 
     def is_const(self, name: str) -> bool:
@@ -250,8 +236,7 @@ class Graph:
         return _reach(self.nx._succ, nodes)
 
     def unused(self) -> set[str]:
-        """The nodes no output depends on, inputs excepted: found from the sinks inwards
-        (one scan plus the unused nodes), not by walking up every used node."""
+        """The nodes no output depends on, inputs excepted, found from the sinks inwards."""
         succ, pred = self.nx._succ, self.nx._pred
         kept = set(self.outputs) | set(self.inputs)
         stack = [n for n, readers in succ.items() if not readers and n not in kept]
@@ -294,8 +279,7 @@ class Graph:
 
     def rebuilt(self, add: Callable[[Graph, str, dict], None]) -> Graph:
         """A new graph with this one's inputs, outputs and ops, whose other nodes
-        ``add(new, node, attributes)`` puts in, in this graph's order: as they were
-        (``new.add_like``), changed, or not at all."""
+        ``add(new, node, attributes)`` puts in, in order: as they were, changed, or not."""
         new = Graph()
         new.ops, new.reserved = dict(self.ops), self.reserved | set(self.nx)
         new.nx.graph.update(self.nx.graph)

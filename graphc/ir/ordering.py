@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from ..errors import CycleError
+from .digraph import IR
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -40,24 +41,18 @@ def order(g: Graph) -> list[str]:
             from None
 
 
-def _stamp(g: Graph) -> tuple[nx.DiGraph, int | None]:
-    """Which DiGraph, at which version (a plain DiGraph put in ``g.nx`` has none:
-    nothing is cached for it)."""
-    return g.nx, getattr(g.nx, "version", None)
-
-
 def remember(g: Graph, nodes: list[str] | None) -> None:
-    """Cache ``nodes`` as the order of ``g`` as it is now (None: nothing cached)."""
-    g._order = (_stamp(g), nodes) if nodes is not None else None
+    """Cache ``nodes`` as the order of ``g`` as it is now (None, or a plain DiGraph put
+    in ``g.nx``, which counts no edits: nothing cached)."""
+    g._order = (g.nx, g.nx.version, nodes) if nodes is not None and isinstance(g.nx, IR) else None
 
 
 def cached(g: Graph) -> list[str] | None:
     """The cached order, if it is one of the graph as it is now."""
     if g._order is None:
         return None
-    (graph, version), nodes = g._order
-    valid = graph is g.nx and version is not None and version == g.nx.version
-    return nodes if valid else None
+    graph, version, nodes = g._order
+    return nodes if graph is g.nx and version == graph.version else None
 
 
 def after_add(g: Graph, name: str, nodes: list[str] | None) -> None:
