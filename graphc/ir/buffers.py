@@ -33,11 +33,10 @@ def dtype_classes(g: Graph, one_dtype: bool = False) -> Classes:
             classes[n] = frozenset().union(*(classes[a] for a in g.args(n) if a not in bools))
             if not classes[n] and (g.shape(n) != () or g.elastic(n)):
                 classes[n] = frozenset((n,))  # an array of Python numbers alone: float64
-        elif op.dtype == "bool":
-            classes[n] = frozenset((n,))
-            bools.add(n)
         elif op.dtype == "weak":
             classes[n] = frozenset()
         else:
             classes[n] = frozenset((n,))
+            if op.dtype == "bool":
+                bools.add(n)
     return classes

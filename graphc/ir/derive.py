@@ -41,16 +41,9 @@ def as_number(value: float) -> sp.Expr:
 
 def pattern(g: Graph, node: str) -> tuple[Pattern, list[str]]:
     """The node's operand pattern and its distinct non-constant operands, in slot order."""
-    slots: list[tuple[str, Any]] = []
-    names: list[str] = []
-    for a in g.args(node):
-        if g.is_const(a):
-            slots.append(("c", g.attrs(a)["params"]["value"]))
-        else:
-            if a not in names:
-                names.append(a)
-            slots.append(("v", names.index(a)))
-    return tuple(slots), names
+    names = list(dict.fromkeys(a for a in g.args(node) if not g.is_const(a)))
+    return tuple(("c", g.attrs(a)["params"]["value"]) if g.is_const(a) else ("v", names.index(a))
+                 for a in g.args(node)), names
 
 
 def formula(op: Op, pat: Pattern, held: dict | None = None, zeros: bool = False) -> sp.Expr:
@@ -189,11 +182,8 @@ def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str],
         return _slot_by_slot(g, node, names[k])
     if expr.has(sp.I):  # (-2.0) ** a: NumPy's log(-2.0) is nan, and so is the partial (JAX)
         expr = sp.nan
-    env = {var(i): n for i, n in enumerate(names)}
-    env[OUT] = node
-    for s in expr.free_symbols:
-        if s in HELD:
-            env[s] = g.const(HELD[s])
+    env = {var(i): n for i, n in enumerate(names)} | {OUT: node}
+    env.update((s, g.const(HELD[s])) for s in expr.free_symbols if s in HELD)
     found = replay(g, recipe(expr), env, name=name)
     if g.op(found).dtype == "bool":  # d(gt(x, 1) * x)/dx = gt(x, 1): a number, as x is
         return g.add("choose", (found, g.const(1.0), g.const(0.0), names[k]), name=name)
@@ -208,8 +198,7 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
             pat, names = pattern(g, node)
             parts = partials(op, pat)  # a lambda's simplified formula: for pictures only
             env = {var(i): sp.Symbol(n, real=True) for i, n in enumerate(names)}
-            env[OUT] = sp.Symbol(node, real=True)
-            env.update(HELD)
+            env |= {OUT: sp.Symbol(node, real=True), **HELD}
             for n, d in zip(names, parts):
                 result[(n, node)] = d.xreplace(env)
         else:

@@ -36,10 +36,8 @@ def bind(g: Graph, args: tuple = (), kwargs: dict | None = None,
     if missing:
         raise InputError("missing input" + ("s " if len(missing) > 1 else " ")
                          + ", ".join(missing))
-    params = [g.attrs(n)["params"] for n in names]
-    declared = [p["shape"] if p["declared"] else None for p in params]
     try:  # the emitted module's own rule
-        checked = _inputs(names, declared, [values[n] for n in names])
+        checked = _inputs(names, _declared(g, names), [values[n] for n in names])
     except (TypeError, ValueError) as exc:
         raise InputError(str(exc)) from None
     return dict(zip(names, checked))  # shapes that meet in no op may differ (a.T * b)
@@ -55,9 +53,12 @@ def evaluate(g: Graph, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
     try:
         return run(g, dict(values))
     except ValueError as exc:  # an undeclared input that meets a declared one
-        declared = {n: g.shape(n) if g.attrs(n)["params"]["declared"] else None
-                    for n in g.inputs}
+        declared = dict(zip(g.inputs, _declared(g, g.inputs)))
         raise shapes.not_broadcasting(values, declared, exc) from None
+
+
+def _declared(g: Graph, names: list[str]) -> list[shapes.Shape | None]:
+    return [g.shape(n) if g.attrs(n)["params"]["declared"] else None for n in names]
 
 
 def run(g: Graph, env: dict[str, Any]) -> dict[str, Any]:

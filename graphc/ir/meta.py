@@ -11,11 +11,9 @@ class Meta:
     would): whoever changes one assigns a new value rather than editing it in place."""
 
     report: dict[str, int] = field(default_factory=dict)
-    """Which rewrites fired and what the passes removed, with counts (``optimize``;
-    the memory plan adds its reuses when the code is emitted)."""
+    """Which rewrites fired and what passes removed, with counts (and the memory plan's reuses)."""
     flattened: bool = True
-    """For block kernels (``optimize.for_blocks``): some array may have been flattened
-    to a vector, so only sums of every element are full sums. True unless known not."""
+    """Block kernels: some array may be flattened to a vector (only full sums are sums)."""
 
     # set by autodiff on the graph it makes; "" and empty on any other graph
     mode: str = ""
@@ -27,8 +25,7 @@ class Meta:
     adjoints: dict[str, str] = field(default_factory=dict)
     """Reverse mode: node -> the node holding its adjoint."""
     stretched: bool = False
-    """Reverse mode: adjoints are kept in the smallest shape that broadcasts to the
-    output's (``autodiff.adjoint_values`` stretches them back)."""
+    """Reverse mode: adjoints kept in the smallest shape that broadcasts to the output's."""
     tangents: dict[str, dict[str, str]] = field(default_factory=dict)
     """Forward mode: input -> node -> the node holding its tangent along that input."""
 

@@ -76,11 +76,8 @@ def to_text(g: Graph) -> str:
     names = text_names(g)
     variables = set(names.values())
     lambdas = [f"{name} = {op.source}" for name, op in g.ops.items() if op.source]
-    declarations = [_declaration(g, n, names) for n in g.inputs
-                    if g.attrs(n)["params"]["declared"]]
-    order = g.order()
     first = g.outputs[0] if g.outputs else None
-    nodes = [n for n in order if g.attrs(n)["op"] not in ("input", "const")]
+    nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("input", "const")]
     if first in nodes and not any(True for _ in g.nx.successors(first)):
         nodes.remove(first)
         nodes.append(first)  # the output is the last assigned name
@@ -98,14 +95,15 @@ def to_text(g: Graph) -> str:
     # lambdas first: their bodies call functions that later lines' variables may shadow
     lines = [f"{names[n]} = {expr}" for n, expr in
              printer.lines(g, nodes, printer.Spelling(names, form, text_literal), set(g.outputs))]
-    text = "\n".join(lambdas + declarations + lines) + "\n"
-    if g.inputs and _first_used(text, {names[n] for n in g.inputs}) != \
-            [names[n] for n in g.inputs]:
-        # inputs are ordered by first use: when the lines use them in another order,
-        # declare every input first (`any`: undeclared, it may be given any shape)
-        every = [_declaration(g, n, names) for n in g.inputs]
-        text = "\n".join(lambdas + every + lines) + "\n"
-    return text
+
+    def declaring(inputs: list[str]) -> str:
+        return "\n".join(lambdas + [_declaration(g, n, names) for n in inputs] + lines) + "\n"
+
+    text = declaring([n for n in g.inputs if g.attrs(n)["params"]["declared"]])
+    inputs = [names[n] for n in g.inputs]
+    # inputs are ordered by first use: when the lines use them in another order,
+    # declare every input first (`any`: undeclared, it may be given any shape)
+    return text if _first_used(text, set(inputs)) == inputs else declaring(g.inputs)
 
 
 def _first_used(text: str, inputs: set[str]) -> list[str]:
