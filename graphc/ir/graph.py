@@ -52,11 +52,9 @@ class Graph:
         return text.suffixed(base, lambda n: n in nodes or n in reserved)[0]
 
     def _temp_name(self) -> str:
-        nodes, reserved = self.nx._node, self.reserved
         while True:
             self._temps += 1
-            name = f"t{self._temps}"
-            if name not in nodes and name not in reserved:
+            if (name := f"t{self._temps}") not in self.nx._node and name not in self.reserved:
                 return name
 
     def add(self, op: str, args: Iterable[str] = (), params: dict | None = None,
@@ -160,14 +158,11 @@ class Graph:
         cached = ordering.cached(self)
         nodes[new] = dict(nodes.pop(old), temp=False)
         pred[new], succ[new] = pred.pop(old), succ.pop(old)
-        for src, d in pred[new].items():
-            del succ[src][old]
-            succ[src][new] = d
-        for dst, d in succ[new].items():
-            del pred[dst][old]
-            pred[dst][new] = d
-            node = nodes[dst]
-            node["args"] = tuple(new if a == old else a for a in node["args"])
+        for src in pred[new]:
+            succ[src][new] = succ[src].pop(old)
+        for dst in succ[new]:
+            pred[dst][new] = pred[dst].pop(old)
+            nodes[dst]["args"] = tuple(new if a == old else a for a in nodes[dst]["args"])
         self._index[new] = self._index.pop(old)
         edited(self.nx)
         ordering.after_rename(self, old, new, cached)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
 from typing import TYPE_CHECKING
 
 import sympy as sp
@@ -77,26 +77,23 @@ def _children(e: sp.Expr) -> list[sp.Expr]:
     return list(e.args)
 
 
-class _Builder:
-    def __init__(self) -> None:
-        self.steps: list[tuple[str, tuple[Ref, ...]]] = []
+Steps = list[tuple[str, tuple[Ref, ...]]]
 
-    def emit(self, op: str, *refs: Ref) -> Ref:
-        self.steps.append((op, tuple(refs)))
-        return ("step", len(self.steps) - 1)
 
-    def chain(self, op: str, refs: list[Ref]) -> Ref:
-        acc = refs[0]
-        for r in refs[1:]:
-            acc = self.emit(op, acc, r)
-        return acc
+def _emit(steps: Steps, op: str, *refs: Ref) -> Ref:
+    steps.append((op, refs))
+    return ("step", len(steps) - 1)
+
+
+def _chain(steps: Steps, op: str, refs: list[Ref]) -> Ref:
+    return reduce(lambda acc, r: _emit(steps, op, acc, r), refs)
 
 
 def _const(value: float) -> Ref:
     return ("const", float(value))
 
 
-def _build(b: _Builder, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one case per kind
+def _build(steps: Steps, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one case per kind
     def ref(x: sp.Expr) -> Ref:
         return _const(float(x)) if x.is_Number else refs[x]
 
@@ -113,25 +110,25 @@ def _build(b: _Builder, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one case
         terms.sort(key=lambda nt: nt[0])  # a positive term first when there is one
         neg0, acc = terms[0]
         if neg0:
-            acc = b.emit("neg", acc)
+            acc = _emit(steps, "neg", acc)
         for neg, r in terms[1:]:
-            acc = b.emit("sub" if neg else "add", acc, r)
+            acc = _emit(steps, "sub" if neg else "add", acc, r)
         return acc
     if e.is_Mul:
         sign, num, den = _mul_parts(e)
-        acc = b.chain("mul", [ref(f) for f in num]) if num else _const(1.0)
+        acc = _chain(steps, "mul", [ref(f) for f in num]) if num else _const(1.0)
         if den:
-            acc = b.emit("div", acc, b.chain("mul", [ref(f) for f in den]))
-        return b.emit("neg", acc) if sign < 0 else acc
+            acc = _emit(steps, "div", acc, _chain(steps, "mul", [ref(f) for f in den]))
+        return _emit(steps, "neg", acc) if sign < 0 else acc
     if e.is_Pow:
         base = ref(e.base)
         if e.exp == sp.S.Half:
-            return b.emit("sqrt", base)
+            return _emit(steps, "sqrt", base)
         if e.exp == -1:
-            return b.emit("div", _const(1.0), base)
+            return _emit(steps, "div", _const(1.0), base)
         if e.exp == -sp.S.Half:
-            return b.emit("div", _const(1.0), b.emit("sqrt", base))
-        return b.emit("pow", base, ref(e.exp))
+            return _emit(steps, "div", _const(1.0), _emit(steps, "sqrt", base))
+        return _emit(steps, "pow", base, ref(e.exp))
     if isinstance(e, sp.Piecewise):
         pairs = list(e.args)
         acc = ref(pairs[-1][0]) if pairs[-1][1] is sp.true else _const(math.nan)
@@ -140,20 +137,20 @@ def _build(b: _Builder, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one case
         like = _like(e)
         for value, cond in reversed(pairs):
             if acc[0] == "const" and value.is_Number and like is not None:
-                acc = b.emit("choose", ref(cond), ref(value), acc, ("sym", like))
+                acc = _emit(steps, "choose", ref(cond), ref(value), acc, ("sym", like))
             else:
-                acc = b.emit("where", ref(cond), ref(value), acc)
+                acc = _emit(steps, "where", ref(cond), ref(value), acc)
         return acc
     if isinstance(e, sp.Heaviside):
         h0 = e.args[1] if len(e.args) > 1 else sp.S.Half
-        return b.emit("heaviside", ref(e.args[0]), ref(h0))
+        return _emit(steps, "heaviside", ref(e.args[0]), ref(h0))
     head = _HEADS.get(type(e)) or _HEADS.get(e.func)
     if head is None:
         raise UnknownOpError(f"sympy {e.func.__name__} has no graphc op (in {e})")
     kids = [ref(a) for a in e.args]
     if head in ("maximum", "minimum"):
-        return b.chain(head, kids)
-    return b.emit(head, *kids)
+        return _chain(steps, head, kids)
+    return _emit(steps, head, *kids)
 
 
 def _like(e: sp.Piecewise) -> sp.Symbol | None:
@@ -166,7 +163,7 @@ def _like(e: sp.Piecewise) -> sp.Symbol | None:
 @lru_cache(maxsize=4096)
 def recipe(expr: sp.Expr) -> Recipe:
     """The steps that compute ``expr``: one step per distinct subexpression."""
-    b = _Builder()
+    steps: Steps = []
     ref: dict = {}
     stack = [expr]
     while stack:
@@ -179,8 +176,8 @@ def recipe(expr: sp.Expr) -> Recipe:
             stack.extend(pending)
             continue
         stack.pop()
-        ref[e] = _build(b, e, ref)
-    return Recipe(tuple(b.steps), ref[expr])
+        ref[e] = _build(steps, e, ref)
+    return Recipe(tuple(steps), ref[expr])
 
 
 def replay(g: Graph, rec: Recipe, env: dict[sp.Symbol, str], name: str | None = None) -> str:
