@@ -1,10 +1,8 @@
-"""Local derivatives: ``sympy.diff`` of each op's formula, cached per op, bound per node.
+"""Local derivatives: ``sympy.diff`` of each op's formula, bound per node.
 
-The sympy work depends only on the op and on which operand slots hold the same node or
-a constant (the node's *pattern*), so a graph of 100,000 nodes does it a handful of
-times. A derivative that contains the op's own formula is rewritten to use the node's
-output (d exp = out, d tanh = 1 - out**2): cheaper, and what a person writes.
-"""
+The sympy work is cached per op and *pattern* (which operand slots hold the same node or
+a constant), so a graph of 100,000 nodes does it a handful of times. A derivative that
+contains the op's own formula uses the node's output instead (d tanh = 1 - out**2)."""
 
 from __future__ import annotations
 
@@ -221,9 +219,8 @@ def edge_values(g: Graph, env: dict[str, Any]) -> dict[tuple[str, str], Any]:
             for k, (a, d) in enumerate(zip(names, parts)):
                 made[(a, node)] = build_partial(h, node, k, d, names)
         elif Trait.IDENTITY in op.traits:
-            for a in g.args(node)[:1]:
-                if not g.is_const(a):
-                    made[(a, node)] = h.const(1.0)
+            if not g.is_const(a := g.args(node)[0]):
+                made[(a, node)] = h.const(1.0)
         elif op.pointwise and op.vjp is not None:  # where: its vjp of a seed 1, a number
             for a, d in zip(g.args(node), op.vjp(h, node, h.const(1.0))):
                 if d is not None:
@@ -273,8 +270,7 @@ def to_sympy(g: Graph, of: str | None = None) -> sp.Expr:
     env: dict[str, sp.Expr] = {}
     target = g.output(of)
     for node in g.order():
-        d = g.attrs(node)
-        op = g.op(node)
+        d, op = g.attrs(node), g.op(node)
         if d["op"] == "input":
             env[node] = sp.Symbol(node, real=True)
         elif d["op"] == "const":

@@ -1,9 +1,7 @@
 """The IR: a networkx DiGraph whose nodes carry an op, ordered operands and a shape.
 
-networkx keeps one edge per pair of nodes, so a node's operands live on the node as
-an ordered tuple (``x*x`` has ``args == ("x", "x")``); the edge records the slots.
-Every walk is iterative and every order deterministic (insertion order breaks ties).
-"""
+networkx keeps one edge per pair, so operands live on the node as an ordered tuple
+(``x*x`` has ``args == ("x", "x")``) and the edge records the slots."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
-"""A graph's topological order, cached and kept current through the Graph's own edits.
+"""A graph's topological order, the same on every run (insertion order breaks ties).
 
-The order is the same on every run (insertion order breaks ties). It is cached with
-the DiGraph's edit count (``digraph.IR.version``), so an edit made any other way
-drops it rather than leaving it stale.
-"""
+It is cached with the DiGraph's edit count (``IR.version``): the Graph's own edits keep
+it current, any other edit drops it."""
 
 from __future__ import annotations
 

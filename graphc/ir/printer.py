@@ -1,9 +1,7 @@
-"""One line per node, with single-use generated nodes folded into their consumer.
+"""One line per node, with single-use generated nodes folded into their reader.
 
-Both the NumPy emitter and the .gc text printer print through here; they differ only
-in how an op and a constant are spelled. Parentheses follow Python's precedence, and
-folding stops at a small depth so no line grows long or deeply nested.
-"""
+The NumPy emitter and the .gc text printer both print through here, spelling ops and
+constants their own way. Folding stops at a small depth and width: no line grows long."""
 
 from __future__ import annotations
 

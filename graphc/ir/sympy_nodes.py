@@ -1,9 +1,7 @@
-"""sympy expressions -> graph nodes.
+"""sympy expressions -> graph nodes (every derivative formula, and the sympy front end).
 
-This is how every derivative formula becomes nodes (and, through the sympy front end,
-a user's sympy expression a Graph): an expression is turned once into a ``Recipe`` (a
-short list of op steps, shared subexpressions computed once), replayed per node.
-"""
+An expression becomes a ``Recipe`` once (op steps, each shared subexpression once),
+replayed per node."""
 
 from __future__ import annotations
 

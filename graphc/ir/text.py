@@ -50,15 +50,12 @@ def text_names(g: Graph) -> dict[str, str]:
     taken = {s for s in shown.values() if is_text_name(s)} | set(g.ops)
     names = {}
     for n, s in shown.items():
-        if is_text_name(s):
-            names[n] = s
-            continue
-        base = "".join(c if ("_" + c).isidentifier() else "_" for c in
-                       unicodedata.normalize("NFKC", s.encode("utf-8", "replace").decode()))
-        base = base if is_text_name(base) else "v_" + base
-        name, _ = suffixed(base, taken.__contains__)
-        taken.add(name)
-        names[n] = name
+        if not is_text_name(s):
+            base = "".join(c if ("_" + c).isidentifier() else "_" for c in
+                           unicodedata.normalize("NFKC", s.encode("utf-8", "replace").decode()))
+            s = suffixed(base if is_text_name(base) else "v_" + base, taken.__contains__)[0]
+            taken.add(s)
+        names[n] = s
     return names
 
 
