@@ -21,21 +21,18 @@ def bind(g: Graph, args: tuple = (), kwargs: dict | None = None,
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise InputError(f"input values are a mapping name -> value, got "
                          f"{type(kwargs).__name__}")
-    kwargs = dict(kwargs or {})
     if len(args) > len(names):
         raise InputError(f"{len(args)} positional values given, the graph has "
                          f"{len(names)} inputs ({', '.join(names)})")
     values = dict(zip(names, args))
-    for k, v in kwargs.items():
+    for k, v in (kwargs or {}).items():
         if k not in names:
             raise InputError(f"unexpected input {k!r} (inputs: {', '.join(names)})")
         if k in values:
             raise InputError(f"input {k!r} given twice")
         values[k] = v
-    missing = [n for n in names if n not in values]
-    if missing:
-        raise InputError("missing input" + ("s " if len(missing) > 1 else " ")
-                         + ", ".join(missing))
+    if missing := [n for n in names if n not in values]:
+        raise InputError(f"missing input{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
     try:  # the emitted module's own rule
         checked = _inputs(names, _declared(g, names), [values[n] for n in names])
     except (TypeError, ValueError) as exc:
@@ -68,6 +65,5 @@ def run(g: Graph, env: dict[str, Any]) -> dict[str, Any]:
         if d["op"] == "const":
             env[name] = d["params"]["value"]
         elif d["op"] != "input":
-            fn = g.op(name).fn
-            env[name] = fn(*(env[a] for a in d["args"]), **d["params"])
+            env[name] = g.op(name).fn(*(env[a] for a in d["args"]), **d["params"])
     return env

@@ -47,9 +47,7 @@ def remember(g: Graph, nodes: list[str] | None) -> None:
 
 def cached(g: Graph) -> list[str] | None:
     """The cached order, if it is one of the graph as it is now."""
-    if g._order is None:
-        return None
-    graph, version, nodes = g._order
+    graph, version, nodes = g._order or (None, None, None)
     return nodes if graph is g.nx and version == graph.version else None
 
 

@@ -43,11 +43,8 @@ class Spelling(NamedTuple):
 def lines(g: Graph, nodes: list[str], spelling: Spelling, keep: set[str],
           joinable: Callable[[str, str], bool] = lambda node, consumer: True
           ) -> list[tuple[str, str]]:
-    """``(name, expression)`` for each node of ``nodes`` that gets a line of its own.
-
-    ``joinable(node, consumer)`` says whether a node may be folded into its consumer at
-    all (memory planning keeps some apart, ``memory.joinable``).
-    """
+    """``(name, expression)`` for each node of ``nodes`` that gets a line of its own;
+    ``joinable(node, consumer)``: whether it may fold at all (``memory.joinable``)."""
     names, form, literal = spelling
     attrs = g.node_data()  # millions of reads on big graphs
     uses = Counter([a for n in nodes for a in attrs[n]["args"]])
@@ -63,13 +60,11 @@ def lines(g: Graph, nodes: list[str], spelling: Spelling, keep: set[str],
         while len(expr) > MAX_WIDTH and any(p[3] for p in pieces):
             # too long: give the longest folded operand a line of its own
             k = max((i for i, p in enumerate(pieces) if p[3]), key=lambda i: len(pieces[i][0]))
-            a = args[k]
-            out.append((a, pieces[k][0]))
-            pieces[k] = (names[a], ATOM, 0, False)
+            out.append((args[k], pieces[k][0]))
+            pieces[k] = (names[args[k]], ATOM, 0, False)
             expr = join(g, node, template, slot_prec, pieces)
         depth = max((p[2] for p in pieces), default=0)
-        d = attrs[node]
-        if (d["temp"] and node not in keep and uses[node] == 1 and depth < MAX_DEPTH
+        if (attrs[node]["temp"] and node not in keep and uses[node] == 1 and depth < MAX_DEPTH
                 and len(expr) <= MAX_WIDTH and _foldable_into(g, node, forms, joinable)):
             folded[node] = (expr, prec, depth + 1)
         else:
@@ -92,8 +87,8 @@ def _operand(g: Graph, node: str, slot: int, a: str, names: dict[str, str],
 
 def join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
          pieces: list[tuple[str, int, int, bool]]) -> str:
-    """``node``'s template filled with its operands' texts (``pieces``: text,
-    precedence, ...), each in parentheses where its slot needs them."""
+    """``node``'s template filled with its operands' ``pieces`` (text, precedence, ...),
+    each in parentheses where its slot needs them."""
     texts = []
     for slot, (text, p, _, _) in enumerate(pieces):
         need = slot_prec[slot] if slot < len(slot_prec) else 0
@@ -103,9 +98,8 @@ def join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
 
 def _foldable_into(g: Graph, node: str, forms: dict[str, Form],
                    joinable: Callable[[str, str], bool]) -> bool:
-    """Its one consumer is printed here (``forms`` has the form of each printed node)
-    and spells the operand once (no recomputing). A node read by others that are not
-    printed here (a loop's graph around a kernel's) is not folded."""
+    """Its one consumer is printed here (it has a form in ``forms``: not a loop's graph
+    around a kernel's) and spells the operand once (no recomputing)."""
     if g.n_readers(node) != 1:
         return False
     (consumer,) = g.readers(node)
