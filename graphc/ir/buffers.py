@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .graph import Graph
 
-Classes = dict[str, frozenset[str]]
-"""node -> its dtype class (``dtype_classes``)."""
+Classes = dict[str, frozenset[str]]  # node -> its dtype class (``dtype_classes``)
 
 
 def reusable(g: Graph, node: str) -> bool:
@@ -19,9 +18,8 @@ def reusable(g: Graph, node: str) -> bool:
 
 
 def dtype_classes(g: Graph, one_dtype: bool = False) -> Classes:
-    """node -> the inputs (and dtype-setting nodes) that decide its dtype. With
-    ``one_dtype`` the inputs are known to share one dtype (``_one_dtype``), so all
-    values computed from them do."""
+    """node -> the inputs (and dtype-setting nodes) that decide its dtype; with
+    ``one_dtype`` the inputs share one (``_one_dtype``), so all values computed from them do."""
     classes: Classes = {}
     shared = frozenset(("inputs",))
     bools = set()  # promote to nothing, but no other value fits their buffers
