@@ -48,9 +48,6 @@ def formula(op: Op, pat: Pattern, held: dict | None = None, zeros: bool = False)
     """The op's scalar formula with the pattern's operands filled in. With ``held``, a
     non-finite constant (with ``zeros`` a zero too) enters as a placeholder recorded in
     ``held``: sympy absorbs ``x + -oo`` into ``-oo`` and makes ``x / 0`` ``zoo * x``."""
-    if op.formula is None:  # a structural op: its derivatives are its vjp and jvp
-        raise GraphcError(f"op {op.name} has no scalar formula")
-
     def operand(kind: str, v: Any) -> sp.Expr:
         if kind == "v":
             return var(v)
@@ -60,6 +57,7 @@ def formula(op: Op, pat: Pattern, held: dict | None = None, zeros: bool = False)
         held[placeholder] = as_number(v)
         return placeholder
 
+    assert op.formula is not None  # every elementwise op has one
     return op.formula(*(operand(kind, v) for kind, v in pat))
 
 
@@ -171,8 +169,7 @@ def _through_body(g: Graph, node: str, wrt: str) -> str:
     return memo[key]
 
 
-def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str],
-                  name: str | None = None) -> str:
+def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str]) -> str:
     """Nodes computing partial ``expr`` of ``node`` w.r.t. its k-th operand."""
     if expr is THROUGH_BODY:
         return _through_body(g, node, names[k])
@@ -182,9 +179,9 @@ def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str],
         expr = sp.nan
     env = {var(i): n for i, n in enumerate(names)} | {OUT: node}
     env.update((s, g.const(HELD[s])) for s in expr.free_symbols if s in HELD)
-    found = replay(g, recipe(expr), env, name=name)
+    found = replay(g, recipe(expr), env)
     if g.op(found).dtype == "bool":  # d(gt(x, 1) * x)/dx = gt(x, 1): a number, as x is
-        return g.add("choose", (found, g.const(1.0), g.const(0.0), names[k]), name=name)
+        return g.add("choose", (found, g.const(1.0), g.const(0.0), names[k]))
     return found
 
 

@@ -14,10 +14,9 @@ if TYPE_CHECKING:
     from .graph import Graph
 
 
-def bind(g: Graph, args: tuple = (), kwargs: dict | None = None,
-         names: list[str] | None = None) -> dict[str, Any]:
+def bind(g: Graph, args: tuple = (), kwargs: dict | None = None) -> dict[str, Any]:
     """Match call arguments to inputs and check them; raises ``InputError``."""
-    names = g.inputs if names is None else names
+    names = g.inputs
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise InputError(f"input values are a mapping name -> value, got "
                          f"{type(kwargs).__name__}")

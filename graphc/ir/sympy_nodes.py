@@ -178,11 +178,8 @@ def recipe(expr: sp.Expr) -> Recipe:
     return Recipe(tuple(steps), ref[expr])
 
 
-def replay(g: Graph, rec: Recipe, env: dict[sp.Symbol, str], name: str | None = None) -> str:
-    """Add ``rec``'s steps to ``g`` with symbols bound by ``env``; the result's name.
-
-    ``name`` names the result when the recipe computes it in a step of its own.
-    """
+def replay(g: Graph, rec: Recipe, env: dict[sp.Symbol, str]) -> str:
+    """Add ``rec``'s steps to ``g`` with symbols bound by ``env``; the result's name."""
     names: list[str] = []
 
     def resolve(r: Ref) -> str:
@@ -191,12 +188,10 @@ def replay(g: Graph, rec: Recipe, env: dict[sp.Symbol, str], name: str | None = 
             return env[v]
         return names[v] if kind == "step" else g.const(v)
 
-    last = len(rec.steps) - 1
-    for i, (op, refs) in enumerate(rec.steps):
-        own = name if i == last and rec.result == ("step", i) else None
+    for op, refs in rec.steps:
         args = [resolve(r) for r in refs]
-        value = _constant(g, op, args) if own is None else None
-        names.append(g.add(op, args, name=own) if value is None else g.const(value))
+        value = _constant(g, op, args)
+        names.append(g.add(op, args) if value is None else g.const(value))
     return resolve(rec.result)
 
 
