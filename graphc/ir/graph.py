@@ -161,9 +161,9 @@ class Graph:
         for dst in succ[new]:
             pred[dst][new] = pred[dst].pop(old)
             nodes[dst]["args"] = tuple(new if a == old else a for a in nodes[dst]["args"])
-        self._index[new] = self._index.pop(old)
         edited(self.nx)
         ordering.after_rename(self, old, new, cached)
+        self._index[new] = self._index.pop(old)
         if nodes[new]["op"] == "input":  # only input nodes are in self.inputs, a long list
             self.inputs = [new if n == old else n for n in self.inputs]
         if old in self.outputs:
@@ -237,8 +237,7 @@ class Graph:
         readers_left: dict[str, int] = {}
         while stack:
             for a in pred[stack.pop()]:
-                left = readers_left.get(a, len(succ[a])) - 1
-                readers_left[a] = left
+                readers_left[a] = left = readers_left.get(a, len(succ[a])) - 1
                 if not left and a not in kept:
                     found.add(a)
                     stack.append(a)
@@ -267,7 +266,7 @@ class Graph:
         new._temps, new.reserved = self._temps, set(self.reserved)
         new.meta = self.meta.copy()
         cached = ordering.cached(self)
-        ordering.remember(new, list(cached) if cached is not None else None)
+        ordering.remember(new, None if cached is None else list(cached))
         return new
 
     def rebuilt(self, add: Callable[[Graph, str, dict], None]) -> Graph:

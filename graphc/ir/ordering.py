@@ -67,21 +67,18 @@ def after_remove(g: Graph, removed: set[str], nodes: list[str] | None) -> None:
 
 
 def after_rename(g: Graph, old: str, new: str, nodes: list[str] | None) -> None:
-    """Keep the order through a rename (``new`` has ``old``'s index now): the node
-    keeps its place, unless another node has the same index (the tie order() would
-    break by dict order, which the rename changes)."""
-    if nodes is None:
-        remember(g, None)
-        return
+    """Keep the order through a rename, before ``new`` takes ``old``'s index: the node
+    keeps its place, unless another node has the same index (a tie order() breaks by
+    dict order, which the rename changes)."""
     index = g._index
-    # usually the node just added; else a binary search (nodes are sorted by index)
-    key = lambda n: index[new if n == old else n]  # noqa: E731 - old's index is new's
-    k = len(nodes) - 1 if nodes and nodes[-1] == old else \
-        bisect.bisect_left(nodes, index[new], key=key)
-    tie = k + 1 < len(nodes) and key(nodes[k + 1]) == index[new] or \
-        k > 0 and key(nodes[k - 1]) == index[new]
-    if k < len(nodes) and nodes[k] == old and not tie:
-        nodes[k] = new
-        remember(g, nodes)
-    else:
-        remember(g, None)
+    if nodes:
+        at = index[old]
+        # usually the node just added; else a binary search (nodes are sorted by index)
+        k = len(nodes) - 1 if nodes[-1] == old else \
+            bisect.bisect_left(nodes, at, key=index.__getitem__)
+        near = [nodes[j] for j in (k - 1, k + 1) if 0 <= j < len(nodes)]
+        if nodes[k] == old and all(index[n] != at for n in near):
+            nodes[k] = new
+            remember(g, nodes)
+            return
+    remember(g, None)

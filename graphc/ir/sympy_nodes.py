@@ -91,24 +91,23 @@ def _const(value: float) -> Ref:
     return ("const", float(value))
 
 
-def _build(steps: Steps, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one case per kind
+def _build(steps: Steps, e: sp.Expr, refs: dict) -> Ref:
     def ref(x: sp.Expr) -> Ref:
         return _const(float(x)) if x.is_Number else refs[x]
 
     if e.is_Symbol:
         return ("sym", e)
-    if e.is_Number or e.is_NumberSymbol:
-        return _const(float(e)) if e.is_finite or e.is_infinite else _const(math.nan)
     if e is sp.zoo or e is sp.nan:
         return _const(math.nan)
+    if e.is_Number or e.is_NumberSymbol:
+        return _const(float(e))
     if isinstance(e, sp.DiracDelta):
         return _const(0.0)  # a step's derivative is zero almost everywhere, as in JAX
     if e.is_Add:
         terms = [(neg, ref(t)) for neg, t in map(_split_negative, e.args)]
         terms.sort(key=lambda nt: nt[0])  # a positive term first when there is one
         neg0, acc = terms[0]
-        if neg0:
-            acc = _emit(steps, "neg", acc)
+        acc = _emit(steps, "neg", acc) if neg0 else acc
         for neg, r in terms[1:]:
             acc = _emit(steps, "sub" if neg else "add", acc, r)
         return acc
@@ -129,9 +128,7 @@ def _build(steps: Steps, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one cas
         return _emit(steps, "pow", base, ref(e.exp))
     if isinstance(e, sp.Piecewise):
         pairs = list(e.args)
-        acc = ref(pairs[-1][0]) if pairs[-1][1] is sp.true else _const(math.nan)
-        if pairs[-1][1] is sp.true:
-            pairs = pairs[:-1]
+        acc = ref(pairs.pop()[0]) if pairs[-1][1] is sp.true else _const(math.nan)
         like = _like(e)
         for value, cond in reversed(pairs):
             if acc[0] == "const" and value.is_Number and like is not None:
