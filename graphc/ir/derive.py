@@ -61,8 +61,8 @@ def formula(op: Op, pat: Pattern, held: dict | None = None, zeros: bool = False)
     return op.formula(*(operand(kind, v) for kind, v in pat))
 
 
+# placeholders that partials keep, each its constant's node (x / 0 has partial 1 / c)
 HELD: dict[sp.Dummy, float] = {}
-"""Placeholders that partials keep, each its constant's node (x / 0 has partial 1 / c)."""
 
 
 @cache
@@ -85,8 +85,7 @@ def partials(op: Op, pat: Pattern) -> tuple[sp.Expr, ...]:
     return found
 
 
-THROUGH_BODY = sp.Symbol("through_the_body", real=True)
-"""The partial of a lambda's call: built from the lambda's body, node by node."""
+THROUGH_BODY = sp.Symbol("through_the_body", real=True)  # a lambda call's: through its body
 
 
 def bound(g: Graph, node: str) -> tuple[list[str], tuple[sp.Expr, ...]]:
@@ -196,11 +195,9 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
             env |= {OUT: sp.Symbol(node, real=True), **HELD}
             for n, d in zip(names, parts):
                 result[(n, node)] = d.xreplace(env)
-        else:
+        elif op.vjp is not None:
             for slot, a in enumerate(g.args(node)):
-                if op.grad_slots is not None and slot not in op.grad_slots:
-                    continue
-                if not g.is_const(a) and op.vjp is not None:
+                if not g.is_const(a) and (op.grad_slots is None or slot in op.grad_slots):
                     result[(a, node)] = result.get((a, node), 0) + _structural(g, node, slot)
     return result
 

@@ -27,8 +27,8 @@ class Graph:
     (['a', 'b'], ['e'])
     """
 
+    # how Jupyter draws a graph: set by the layer that draws (``teach.render``)
     display: ClassVar[Callable[[Graph, Any, Any], dict | None] | None] = None
-    """How Jupyter draws a graph: set by the layer that draws (``teach.render``)."""
 
     def __init__(self) -> None:
         self.nx: nx.DiGraph = IR()
@@ -43,7 +43,6 @@ class Graph:
         self._order: tuple[nx.DiGraph, int, list[str]] | None = None  # see ordering.py
         ordering.remember(self, [])
 
-    # ---- building ---------------------------------------------------------------
     def fresh(self, base: str) -> str:
         """A node name not yet used: ``base`` itself, else ``base_1``, ``base_2``..."""
         nodes, reserved = self.nx._node, self.reserved
@@ -74,8 +73,7 @@ class Graph:
             line, col = pos or (None, None)
             detail = ", ".join(f"{a} {shapes.format_shape(self.shape(a))}" for a in args)
             raise ShapeError(f"{op}({detail}): {exc.message}", line, col) from None
-        if temp is None:
-            temp = name is None
+        temp = name is None if temp is None else temp
         if name is None:
             name = self._temp_name()  # never a node's name
         elif name in nodes:
@@ -169,7 +167,6 @@ class Graph:
         if old in self.outputs:
             self.outputs = [new if n == old else n for n in self.outputs]
 
-    # ---- reading ----------------------------------------------------------------
     def attrs(self, name: str) -> dict:
         """The attribute dict of node ``name`` (op, args, params, shape, temp)."""
         try:
@@ -285,7 +282,6 @@ class Graph:
         new.inputs, new.outputs = list(self.inputs), list(self.outputs)
         return new
 
-    # ---- running ----------------------------------------------------------------
     bind = interpret.bind
     evaluate = interpret.evaluate
     run = interpret.run
@@ -298,7 +294,6 @@ class Graph:
         """
         return derive.local_derivatives(self)
 
-    # ---- printing ---------------------------------------------------------------
     def __str__(self) -> str:
         return text.to_text(self)
 

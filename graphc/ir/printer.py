@@ -51,11 +51,20 @@ def lines(g: Graph, nodes: list[str], spelling: Spelling, keep: set[str],
     forms = {n: form(n) for n in nodes}  # once each, though a fold asks its consumer's too
     folded: dict[str, tuple[str, int, int]] = {}
     out: list[tuple[str, str]] = []
+
+    def operand(node: str, slot: int, a: str) -> tuple[str, int, int, bool]:
+        """(text, precedence, fold depth, was folded) of one operand."""
+        if attrs[a]["op"] == "const":
+            integral = attrs[node]["op"] == "pow" and slot == 1
+            return (*literal(attrs[a]["params"]["value"], integral), 0, False)
+        if a in folded:
+            return (*folded.pop(a), True)
+        return names[a], ATOM, 0, False
+
     for node in nodes:
         template, prec, slot_prec = forms[node]
         args = attrs[node]["args"]
-        pieces = [_operand(g, node, slot, a, names, folded, literal)
-                  for slot, a in enumerate(args)]
+        pieces = [operand(node, slot, a) for slot, a in enumerate(args)]
         expr = join(g, node, template, slot_prec, pieces)
         while len(expr) > MAX_WIDTH and any(p[3] for p in pieces):
             # too long: give the longest folded operand a line of its own
@@ -72,27 +81,12 @@ def lines(g: Graph, nodes: list[str], spelling: Spelling, keep: set[str],
     return out
 
 
-def _operand(g: Graph, node: str, slot: int, a: str, names: dict[str, str],
-             folded: dict[str, tuple[str, int, int]],
-             literal: Callable[[float, bool], tuple[str, int]]) -> tuple[str, int, int, bool]:
-    """(text, precedence, fold depth, was folded) of one operand."""
-    d = g.attrs(a)
-    if d["op"] == "const":
-        value = d["params"]["value"]
-        return (*literal(value, g.attrs(node)["op"] == "pow" and slot == 1), 0, False)
-    if a in folded:
-        return (*folded.pop(a), True)
-    return names[a], ATOM, 0, False
-
-
 def join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
          pieces: list[tuple[str, int, int, bool]]) -> str:
     """``node``'s template filled with its operands' ``pieces`` (text, precedence, ...),
     each in parentheses where its slot needs them."""
-    texts = []
-    for slot, (text, p, _, _) in enumerate(pieces):
-        need = slot_prec[slot] if slot < len(slot_prec) else 0
-        texts.append(f"({text})" if p < need else text)
+    texts = [f"({text})" if slot < len(slot_prec) and p < slot_prec[slot] else text
+             for slot, (text, p, _, _) in enumerate(pieces)]
     return template.format(*texts, **g.attrs(node)["params"])
 
 

@@ -65,17 +65,13 @@ def _declaration(g: Graph, name: str, names: dict[str, str]) -> str:
 
 
 def to_text(g: Graph) -> str:
-    """The graph as .gc text: lambda ops, declarations, one line per named node.
-
-    A function whose name is also a variable's is called as ``gc.name(...)``, which no
-    variable shadows (``sum = a + b`` then ``gc.sum(x)``).
-    """
+    """The graph as .gc text: lambda ops, declarations, one line per named node. A function
+    named as a variable is called as ``gc.name(...)`` (``sum = a + b`` then ``gc.sum(x)``)."""
     names = text_names(g)
     variables = set(names.values())
     lambdas = [f"{name} = {op.source}" for name, op in g.ops.items() if op.source]
-    first = g.outputs[0] if g.outputs else None
     nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("input", "const")]
-    if first in nodes and not any(True for _ in g.nx.successors(first)):
+    if g.outputs and (first := g.outputs[0]) in nodes and not g.n_readers(first):
         nodes.remove(first)
         nodes.append(first)  # the output is the last assigned name
 
@@ -104,9 +100,8 @@ def to_text(g: Graph) -> str:
 
 
 def _first_used(text: str, inputs: set[str]) -> list[str]:
-    """The ``inputs`` in the order the text first uses them, as parsing orders them:
-    declarations first, then the names each line reads, left to right (a call's
-    function and a lambda's body are not reads)."""
+    """The ``inputs`` in the order parsing orders them: declared first, then as the lines
+    read them, left to right (a call's function and a lambda's body are not reads)."""
     seen: dict[str, None] = {}
     for stmt in ast.parse(text).body:
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
