@@ -218,8 +218,7 @@ def edge_values(g: Graph, env: dict[str, Any]) -> dict[tuple[str, str], Any]:
         elif op.pointwise and op.vjp is not None:  # where: its vjp of a seed 1, a number
             for a, d in zip(g.args(node), op.vjp(h, node, h.const(1.0))):
                 if d is not None:
-                    made[(a, node)] = d if (a, node) not in made else \
-                        h.add("add", (made[(a, node)], d))
+                    made[(a, node)] = h.add("add", (made[(a, node)], d)) if (a, node) in made else d
         # Tensor ops (matmul, sum, softmax...) have Jacobians, not numbers: no value.
     values = h.run(dict(env))
     return {edge: values[n] for edge, n in made.items()}

@@ -45,8 +45,7 @@ class Graph:
 
     def fresh(self, base: str) -> str:
         """A node name not yet used: ``base`` itself, else ``base_1``, ``base_2``..."""
-        nodes, reserved = self.nx._node, self.reserved
-        return text.suffixed(base, lambda n: n in nodes or n in reserved)[0]
+        return text.suffixed(base, lambda n: n in self.nx._node or n in self.reserved)[0]
 
     def _temp_name(self) -> str:
         while True:

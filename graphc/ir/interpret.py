@@ -18,8 +18,7 @@ def bind(g: Graph, args: tuple = (), kwargs: dict | None = None) -> dict[str, An
     """Match call arguments to inputs and check them; raises ``InputError``."""
     names = g.inputs
     if kwargs is not None and not isinstance(kwargs, Mapping):
-        raise InputError(f"input values are a mapping name -> value, got "
-                         f"{type(kwargs).__name__}")
+        raise InputError(f"input values are a mapping name -> value, got {type(kwargs).__name__}")
     if len(args) > len(names):
         raise InputError(f"{len(args)} positional values given, the graph has "
                          f"{len(names)} inputs ({', '.join(names)})")

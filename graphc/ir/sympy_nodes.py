@@ -34,10 +34,8 @@ class Recipe:
 
 def _split_negative(term: sp.Expr) -> tuple[bool, sp.Expr]:
     """``-3*x`` -> (True, 3*x): lets sums print as subtraction."""
-    coeff, rest = term.as_coeff_Mul()
-    if coeff.is_Number and coeff < 0:
-        return True, -term
-    return False, term
+    coeff = term.as_coeff_Mul()[0]
+    return (True, -term) if coeff.is_Number and coeff < 0 else (False, term)
 
 
 def _mul_parts(expr: sp.Mul) -> tuple[sp.Expr, list[sp.Expr], list[sp.Expr]]:
@@ -193,26 +191,19 @@ def replay(g: Graph, rec: Recipe, env: dict[sp.Symbol, str]) -> str:
 
 
 def _constant(g: Graph, op: str, args: list[str]) -> float | None:
-    """The value of a step on constants alone, as NumPy's float64 computes it (a
-    derivative's 1 / c at c = 0 is inf, where Python's 1.0 / 0.0 raises); None for
-    other steps."""
-    if not args or not all(g.is_const(a) for a in args) or OPS.get(op) is None \
-            or not OPS[op].elementwise:
-        return None
-    return fold(OPS[op].fn, [g.attrs(a)["params"]["value"] for a in args])
+    """The value of a step on constants alone as NumPy computes it (1 / c at c = 0 is inf,
+    where Python's 1.0 / 0.0 raises); None for other steps."""
+    if args and all(g.is_const(a) for a in args) and op in OPS and OPS[op].elementwise:
+        return fold(OPS[op].fn, [g.attrs(a)["params"]["value"] for a in args])
+    return None
 
 
 def free_symbols(expr: sp.Expr) -> set[sp.Symbol]:
     """``expr.free_symbols`` without recursion (sympy's recurses: deep expressions fail)."""
-    found: set[sp.Symbol] = set()
     seen: set[sp.Basic] = set()
     stack = [expr]
     while stack:
-        e = stack.pop()
-        if e in seen:
-            continue
-        seen.add(e)
-        if e.is_Symbol:
-            found.add(e)
-        stack.extend(e.args)
-    return found
+        if (e := stack.pop()) not in seen:
+            seen.add(e)
+            stack.extend(e.args)
+    return {e for e in seen if e.is_Symbol}
