@@ -149,8 +149,7 @@ def _through_body(g: Graph, node: str, wrt: str) -> str:
             continue
         args = tuple(at[a] for a in d["args"])
         key_m = ("node", d["op"], args, tuple(sorted(d["params"].items())))
-        n = memo.get(key_m)
-        if n is None or n not in g.nx:
+        if (n := memo.get(key_m)) is None or n not in g.nx:
             n = memo[key_m] = g.add(d["op"], args, dict(d["params"]))
         at[m] = n
         if n in dots:

@@ -11,10 +11,8 @@ import networkx as nx
 
 
 class IR(nx.DiGraph):
-    """networkx's DiGraph that counts its edits in ``version``, so that what is cached
-    about its structure (``Graph.order``) is known to be current, whatever edits it:
-    its own editing methods, networkx functions that call them, or ``Graph``'s methods,
-    which write its dicts directly and call ``edited``."""
+    """networkx's DiGraph counting its edits in ``version``, whoever makes them: its editing
+    methods, networkx functions calling them, or ``Graph``'s direct writes (``edited``)."""
 
     version = 0
 

@@ -69,9 +69,8 @@ class Graph:
         try:
             shape = the_op.shape(self, args, params)
         except ShapeError as exc:
-            line, col = pos or (None, None)
             detail = ", ".join(f"{a} {shapes.format_shape(self.shape(a))}" for a in args)
-            raise ShapeError(f"{op}({detail}): {exc.message}", line, col) from None
+            raise ShapeError(f"{op}({detail}): {exc.message}", *(pos or (None, None))) from None
         temp = name is None if temp is None else temp
         if name is None:
             name = self._temp_name()  # never a node's name
@@ -257,10 +256,9 @@ class Graph:
         new = Graph()
         new.nx = copied(self.nx)
         new.inputs, new.outputs = list(self.inputs), list(self.outputs)
-        new.ops = dict(self.ops)
+        new.ops, new.meta = dict(self.ops), self.meta.copy()
         new._index, new._consts = dict(self._index), dict(self._consts)
         new._temps, new.reserved = self._temps, set(self.reserved)
-        new.meta = self.meta.copy()
         cached = ordering.cached(self)
         ordering.remember(new, None if cached is None else list(cached))
         return new

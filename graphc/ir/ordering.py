@@ -19,9 +19,8 @@ if TYPE_CHECKING:
 
 
 def order(g: Graph) -> list[str]:
-    """A topological order of all node names, the same on every run: insertion order
-    when it is one (checked in linear time), else networkx's lexicographical sort
-    keyed by it."""
+    """A topological order of all node names: insertion order when it is one (checked in
+    linear time), else networkx's lexicographical sort keyed by it."""
     index, pred = g._index, g.nx._pred
     if (nodes := cached(g)) is not None:
         return list(nodes)
@@ -67,9 +66,8 @@ def after_remove(g: Graph, removed: set[str], nodes: list[str] | None) -> None:
 
 
 def after_rename(g: Graph, old: str, new: str, nodes: list[str] | None) -> None:
-    """Keep the order through a rename, before ``new`` takes ``old``'s index: the node
-    keeps its place, unless another node has the same index (a tie order() breaks by
-    dict order, which the rename changes)."""
+    """Keep the order through a rename, before ``new`` takes ``old``'s index: the node keeps
+    its place, unless another has the same index (order() breaks ties by dict order)."""
     index = g._index
     if nodes:
         at = index[old]

@@ -41,15 +41,9 @@ def _split_negative(term: sp.Expr) -> tuple[bool, sp.Expr]:
 def _mul_parts(expr: sp.Mul) -> tuple[sp.Expr, list[sp.Expr], list[sp.Expr]]:
     """A product as (sign/coefficient, numerator factors, denominator factors)."""
     coeff, factors = expr.as_coeff_mul()
-    num: list[sp.Expr] = []
-    den: list[sp.Expr] = []
-    if coeff.is_Rational and not coeff.is_Integer:
-        p, q = abs(coeff.p), coeff.q
-        if p != 1:
-            num.append(sp.Integer(p))
-        den.append(sp.Integer(q))
-    elif abs(coeff) != 1:
-        num.append(abs(coeff))
+    top, bottom = (sp.Integer(abs(coeff.p)), coeff.q) if coeff.is_Rational else (abs(coeff), 1)
+    num: list[sp.Expr] = [top] if top != 1 else []
+    den: list[sp.Expr] = [sp.Integer(bottom)] if bottom != 1 else []
     for f in factors:
         if f.is_Pow and f.exp.is_Number and f.exp < 0:
             den.append(f.base if f.exp == -1 else sp.Pow(f.base, -f.exp, evaluate=False))
@@ -149,8 +143,7 @@ def _build(steps: Steps, e: sp.Expr, refs: dict) -> Ref:
 def _like(e: sp.Piecewise) -> sp.Symbol | None:
     """The symbol whose dtype a choice between constants takes: its conditions' first
     variable (a derivative's x0, x1, ...), not a placeholder of a constant."""
-    found = sorted((s for s in free_symbols(e) if not isinstance(s, sp.Dummy)), key=str)
-    return found[0] if found else None
+    return min((s for s in free_symbols(e) if not isinstance(s, sp.Dummy)), key=str, default=None)
 
 
 @lru_cache(maxsize=4096)
@@ -160,16 +153,12 @@ def recipe(expr: sp.Expr) -> Recipe:
     ref: dict = {}
     stack = [expr]
     while stack:
-        e = stack[-1]
-        if e in ref:
+        if (e := stack[-1]) in ref:
             stack.pop()
-            continue
-        pending = [k for k in _children(e) if k not in ref and not k.is_Number]
-        if pending:
+        elif pending := [k for k in _children(e) if k not in ref and not k.is_Number]:
             stack.extend(pending)
-            continue
-        stack.pop()
-        ref[e] = _build(steps, e, ref)
+        else:
+            ref[e] = _build(steps, stack.pop(), ref)
     return Recipe(tuple(steps), ref[expr])
 
 

@@ -43,9 +43,8 @@ def suffixed(base: str, taken: Callable[[str], bool], k: int = 0) -> tuple[str, 
 
 
 def text_names(g: Graph) -> dict[str, str]:
-    """Each node's name in .gc text: the name it is shown as (``Graph.shown``) where that
-    reads back as itself, else one made of its letters and digits (a builder's ``"a-b"``
-    prints as ``a_b``), unique."""
+    """Each node's name in .gc text: the one it is shown as where that reads back as itself,
+    else a unique one made of its letters and digits (a builder's ``"a-b"`` is ``a_b``)."""
     shown = {n: g.shown(n) for n in g.nx}
     taken = {s for s in shown.values() if is_text_name(s)} | set(g.ops)
     names = {}
