@@ -21,12 +21,11 @@ def dtype_classes(g: Graph, one_dtype: bool = False) -> Classes:
     """node -> the inputs (and dtype-setting nodes) that decide its dtype; with
     ``one_dtype`` the inputs share one (``_one_dtype``), so all values computed from them do."""
     classes: Classes = {}
-    shared = frozenset(("inputs",))
     bools = set()  # promote to nothing, but no other value fits their buffers
     for n in g.order():
         op = g.op(n)
         if op.name == "input":
-            classes[n] = shared if one_dtype else frozenset((n,))
+            classes[n] = frozenset(("inputs",)) if one_dtype else frozenset((n,))
         elif op.dtype == "follows":
             classes[n] = frozenset().union(*(classes[a] for a in g.args(n) if a not in bools))
             if not classes[n] and (g.shape(n) != () or g.elastic(n)):

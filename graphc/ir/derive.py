@@ -67,8 +67,7 @@ HELD: dict[sp.Dummy, float] = {}
 
 @cache
 def partials(op: Op, pat: Pattern) -> tuple[sp.Expr, ...]:
-    """d out / d (k-th distinct operand) for an elementwise op, in terms of x_k and out
-    (and of ``HELD`` placeholders for zeros that sympy would divide by)."""
+    """d out / d (k-th distinct operand) in terms of x_k, out and ``HELD`` placeholders."""
     for zeros in (False, True):
         held: dict[sp.Dummy, sp.Expr] = {}
         f = formula(op, pat, held, zeros)
@@ -113,8 +112,7 @@ def _collapses(op: Op, pat: Pattern) -> bool:
 
 
 def _slot_by_slot(g: Graph, node: str, wrt: str) -> str:
-    """d node / d wrt as the sum over the slots holding ``wrt`` of each slot's partial,
-    the slots taken as distinct operands (as JAX's chain rule does)."""
+    """d node / d wrt: the sum of each slot's partial over the slots holding ``wrt`` (as JAX)."""
     slots = [a for a in g.args(node) if not g.is_const(a)]
     k = itertools.count()
     distinct = tuple((kind, next(k)) if kind == "v" else (kind, v)

@@ -37,8 +37,7 @@ def edited(graph: nx.DiGraph) -> None:
 
 
 def copied(old: nx.DiGraph) -> nx.DiGraph:
-    """nx.DiGraph.copy() for our graphs, in one pass over the dicts: each edge's data dict
-    is shared by its _succ and _pred entries, as networkx keeps it."""
+    """nx.DiGraph.copy() in one pass over the dicts (an edge's data shared by _succ, _pred)."""
     new = IR()
     new.graph.update(old.graph)
     new._node.update((n, dict(d)) for n, d in old._node.items())

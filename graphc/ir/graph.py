@@ -144,8 +144,7 @@ class Graph:
         self.inputs = [n for n in self.inputs if n not in nodes]
 
     def rename(self, old: str, new: str) -> None:
-        """Give node ``old`` the name ``new`` in place, at the cost of its degree (parsing
-        renames nearly every node)."""
+        """Give node ``old`` the name ``new`` in place, at the cost of its degree."""
         nodes, succ, pred = self.nx._node, self.nx._succ, self.nx._pred
         if new in nodes:
             raise ValueError(f"node {new!r} exists already")

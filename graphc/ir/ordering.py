@@ -39,8 +39,7 @@ def order(g: Graph) -> list[str]:
 
 
 def remember(g: Graph, nodes: list[str] | None) -> None:
-    """Cache ``nodes`` as the order of ``g`` as it is now (None, or a plain DiGraph put
-    in ``g.nx``, which counts no edits: nothing cached)."""
+    """Cache ``nodes`` as ``g``'s order now: nothing for None or a plain DiGraph in ``g.nx``."""
     g._order = (g.nx, g.nx.version, nodes) if nodes is not None and isinstance(g.nx, IR) else None
 
 
@@ -51,8 +50,7 @@ def cached(g: Graph) -> list[str] | None:
 
 
 def after_add(g: Graph, name: str, nodes: list[str] | None) -> None:
-    """Keep the order through an add (``nodes``: the order cached before, if valid):
-    a node indexed after all others is last."""
+    """Keep the order (``nodes``, cached before) through an add: a node indexed last is last."""
     if nodes and g._index[nodes[-1]] >= g._index[name]:
         nodes = None  # indexes repeat after a removal: let order() sort it out
     if nodes is not None:

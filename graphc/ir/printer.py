@@ -83,8 +83,7 @@ def lines(g: Graph, nodes: list[str], spelling: Spelling, keep: set[str],
 
 def join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
          pieces: list[tuple[str, int, int, bool]]) -> str:
-    """``node``'s template filled with its operands' ``pieces`` (text, precedence, ...),
-    each in parentheses where its slot needs them."""
+    """``node``'s template filled with its operands' ``pieces``, parenthesized as slots need."""
     texts = [f"({text})" if slot < len(slot_prec) and p < slot_prec[slot] else text
              for slot, (text, p, _, _) in enumerate(pieces)]
     return template.format(*texts, **g.attrs(node)["params"])

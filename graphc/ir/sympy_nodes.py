@@ -180,8 +180,7 @@ def replay(g: Graph, rec: Recipe, env: dict[sp.Symbol, str]) -> str:
 
 
 def _constant(g: Graph, op: str, args: list[str]) -> float | None:
-    """The value of a step on constants alone as NumPy computes it (1 / c at c = 0 is inf,
-    where Python's 1.0 / 0.0 raises); None for other steps."""
+    """A step's value on constants alone as NumPy computes it (1 / 0 is inf), else None."""
     if args and all(g.is_const(a) for a in args) and op in OPS and OPS[op].elementwise:
         return fold(OPS[op].fn, [g.attrs(a)["params"]["value"] for a in args])
     return None
