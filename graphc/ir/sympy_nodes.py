@@ -128,9 +128,8 @@ def _build(steps: Steps, e: sp.Expr, refs: dict) -> Ref:
             else:
                 acc = _emit(steps, "where", ref(cond), ref(value), acc)
         return acc
-    if isinstance(e, sp.Heaviside):
-        h0 = e.args[1] if len(e.args) > 1 else sp.S.Half
-        return _emit(steps, "heaviside", ref(e.args[0]), ref(h0))
+    if isinstance(e, sp.Heaviside):  # sympy >= 1.9 keeps its value at 0 as the 2nd argument
+        return _emit(steps, "heaviside", *map(ref, e.args))
     head = _HEADS.get(type(e)) or _HEADS.get(e.func)
     if head is None:
         raise UnknownOpError(f"sympy {e.func.__name__} has no graphc op (in {e})")
@@ -168,9 +167,7 @@ def replay(g: Graph, rec: Recipe, env: dict[sp.Symbol, str]) -> str:
 
     def resolve(r: Ref) -> str:
         kind, v = r
-        if kind == "sym":
-            return env[v]
-        return names[v] if kind == "step" else g.const(v)
+        return env[v] if kind == "sym" else names[v] if kind == "step" else g.const(v)
 
     for op, refs in rec.steps:
         args = [resolve(r) for r in refs]
