@@ -12,9 +12,8 @@ _MANY_OBJECTS = 100_000  # made in a pause: past this, their collection is worth
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
-    """Building makes many small objects and no cycles. What survives a big build is
-    long-lived, so it goes straight to the oldest generation (``gc.freeze`` +
-    ``gc.unfreeze``), unless the program keeps frozen objects of its own."""
+    """Building makes many small objects and no cycles; what survives a big build goes to the
+    oldest generation (``gc.freeze`` + ``unfreeze``), unless the program froze objects itself."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -127,9 +127,8 @@ def _total(g: Graph, terms: list[str]) -> str:
 
 
 def _through_body(g: Graph, node: str, wrt: str) -> str:
-    """d node / d wrt for a call of a lambda: its body's nodes added to ``g`` on the call's
-    operands and the chain rule through them, as JAX does (``d sqrt(x)**2`` is nan where
-    sqrt(x) is). ``memo`` shares nodes between calls on the same operands."""
+    """d node / d wrt for a lambda call: the chain rule through its body's nodes added on the
+    call's operands, nan where JAX's is (``d sqrt(x)**2``); ``memo`` shares them by operands."""
     memo = g.__dict__.setdefault("_through_body", {})
     key = (g.op(node).name, g.args(node), wrt)
     if (hit := memo.get(key)) is not None and hit in g.nx:
