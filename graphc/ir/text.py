@@ -27,8 +27,7 @@ def text_literal(value: float, integral: bool = False) -> tuple[str, int]:
 
 
 def is_text_name(name: str) -> bool:
-    """Whether ``name`` reads back as itself in .gc text: an identifier, no keyword, and
-    already in the form Python normalizes identifiers to (NFKC: ``ﬁ`` reads as ``fi``)."""
+    """Whether ``name`` reads back as itself: an identifier, no keyword, NFKC (``ﬁ`` is ``fi``)."""
     return name.isidentifier() and not keyword.iskeyword(name) and name != "__debug__" \
         and unicodedata.normalize("NFKC", name) == name
 
