@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .graph import Graph
 
-Classes = dict[str, frozenset[str]]
-"""node -> its dtype class (``dtype_classes``)."""
+Classes = dict[str, frozenset[str]]  # node -> its dtype class (``dtype_classes``)
 
 
 def reusable(g: Graph, node: str) -> bool:
@@ -19,25 +18,22 @@ def reusable(g: Graph, node: str) -> bool:
 
 
 def dtype_classes(g: Graph, one_dtype: bool = False) -> Classes:
-    """node -> the inputs (and dtype-setting nodes) that decide its dtype. With
-    ``one_dtype`` the inputs are known to share one dtype (``_one_dtype``), so all
-    values computed from them do."""
+    """node -> the inputs (and dtype-setting nodes) that decide its dtype; with
+    ``one_dtype`` the inputs share one (``_one_dtype``), so all values computed from them do."""
     classes: Classes = {}
-    shared = frozenset(("inputs",))
     bools = set()  # promote to nothing, but no other value fits their buffers
     for n in g.order():
         op = g.op(n)
         if op.name == "input":
-            classes[n] = shared if one_dtype else frozenset((n,))
+            classes[n] = frozenset(("inputs",)) if one_dtype else frozenset((n,))
         elif op.dtype == "follows":
             classes[n] = frozenset().union(*(classes[a] for a in g.args(n) if a not in bools))
             if not classes[n] and (g.shape(n) != () or g.elastic(n)):
                 classes[n] = frozenset((n,))  # an array of Python numbers alone: float64
-        elif op.dtype == "bool":
-            classes[n] = frozenset((n,))
-            bools.add(n)
         elif op.dtype == "weak":
             classes[n] = frozenset()
         else:
             classes[n] = frozenset((n,))
+            if op.dtype == "bool":
+                bools.add(n)
     return classes

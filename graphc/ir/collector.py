@@ -7,17 +7,13 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_MANY_OBJECTS = 100_000
-"""Objects made in a pause past which their collection is worth skipping."""
+_MANY_OBJECTS = 100_000  # made in a pause: past this, their collection is worth skipping
 
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
-    """Building allocates many small objects and no cycles that need collecting early.
-    What survives a big build is long-lived (a graph, a module), so it goes straight
-    to the oldest generation (``gc.freeze`` + ``gc.unfreeze``), where each young
-    collection would scan all of it again; not when the program keeps frozen objects
-    of its own."""
+    """Building makes many small objects and no cycles; what survives a big build goes to the
+    oldest generation (``gc.freeze`` + ``unfreeze``), unless the program froze objects itself."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

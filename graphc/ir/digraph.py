@@ -3,58 +3,31 @@ about its structure outlives a change."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
 
 
 class IR(nx.DiGraph):
-    """networkx's DiGraph that counts its edits in ``version``, so that what is cached
-    about its structure (``Graph.order``) is known to be current, whatever edits it:
-    its own methods here, networkx functions that call them, or ``Graph``'s methods,
-    which write its dicts directly and call ``edited``."""
+    """networkx's DiGraph counting its edits in ``version``, whoever makes them: its editing
+    methods, networkx functions calling them, or ``Graph``'s direct writes (``edited``)."""
 
     version = 0
 
-    def add_node(self, *args: Any, **kwargs: Any) -> None:
-        super().add_node(*args, **kwargs)
-        edited(self)
 
-    def add_nodes_from(self, *args: Any, **kwargs: Any) -> None:
-        super().add_nodes_from(*args, **kwargs)
-        edited(self)
+def _counted(edit: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(edit)
+    def counted(self: IR, *args: Any, **kwargs: Any) -> None:
+        edit(self, *args, **kwargs)
+        self.version += 1
+    return counted
 
-    def remove_node(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_node(*args, **kwargs)
-        edited(self)
 
-    def remove_nodes_from(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_nodes_from(*args, **kwargs)
-        edited(self)
-
-    def add_edge(self, *args: Any, **kwargs: Any) -> None:
-        super().add_edge(*args, **kwargs)
-        edited(self)
-
-    def add_edges_from(self, *args: Any, **kwargs: Any) -> None:
-        super().add_edges_from(*args, **kwargs)
-        edited(self)
-
-    def remove_edge(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_edge(*args, **kwargs)
-        edited(self)
-
-    def remove_edges_from(self, *args: Any, **kwargs: Any) -> None:
-        super().remove_edges_from(*args, **kwargs)
-        edited(self)
-
-    def clear(self) -> None:
-        super().clear()
-        edited(self)
-
-    def clear_edges(self) -> None:
-        super().clear_edges()
-        edited(self)
+for _name in ("add_node", "add_nodes_from", "remove_node", "remove_nodes_from", "add_edge",
+              "add_edges_from", "remove_edge", "remove_edges_from", "clear", "clear_edges"):
+    setattr(IR, _name, _counted(getattr(nx.DiGraph, _name)))
 
 
 def edited(graph: nx.DiGraph) -> None:
@@ -64,8 +37,7 @@ def edited(graph: nx.DiGraph) -> None:
 
 
 def copied(old: nx.DiGraph) -> nx.DiGraph:
-    """nx.DiGraph.copy() for our graphs, in one pass over the dicts: each edge's data dict
-    is shared by its _succ and _pred entries, as networkx keeps it."""
+    """nx.DiGraph.copy() in one pass over the dicts (an edge's data shared by _succ, _pred)."""
     new = IR()
     new.graph.update(old.graph)
     new._node.update((n, dict(d)) for n, d in old._node.items())

@@ -1,9 +1,7 @@
 """The IR: a networkx DiGraph whose nodes carry an op, ordered operands and a shape.
 
-networkx keeps one edge per pair of nodes, so a node's operands live on the node as
-an ordered tuple (``x*x`` has ``args == ("x", "x")``); the edge records the slots.
-Every walk is iterative and every order deterministic (insertion order breaks ties).
-"""
+networkx keeps one edge per pair, so operands live on the node as an ordered tuple
+(``x*x`` has ``args == ("x", "x")``) and the edge records the slots."""
 
 from __future__ import annotations
 
@@ -29,8 +27,8 @@ class Graph:
     (['a', 'b'], ['e'])
     """
 
+    # how Jupyter draws a graph: set by the layer that draws (``teach.render``)
     display: ClassVar[Callable[[Graph, Any, Any], dict | None] | None] = None
-    """How Jupyter draws a graph: set by the layer that draws (``teach.render``)."""
 
     def __init__(self) -> None:
         self.nx: nx.DiGraph = IR()
@@ -42,32 +40,24 @@ class Graph:
         self._temps = 0
         self.reserved: set[str] = set()
         self.meta = Meta()
-        # ((the DiGraph, its version), order): see ordering.py
-        self._order: tuple[tuple, list[str]] | None = None
+        self._order: tuple[nx.DiGraph, int, list[str]] | None = None  # see ordering.py
         ordering.remember(self, [])
 
-    # ---- building ---------------------------------------------------------------
     def fresh(self, base: str) -> str:
         """A node name not yet used: ``base`` itself, else ``base_1``, ``base_2``..."""
-        nodes, reserved = self.nx._node, self.reserved
-        return text.suffixed(base, lambda n: n in nodes or n in reserved)[0]
+        return text.suffixed(base, lambda n: n in self.nx._node or n in self.reserved)[0]
 
     def _temp_name(self) -> str:
-        nodes, reserved = self.nx._node, self.reserved
         while True:
             self._temps += 1
-            name = f"t{self._temps}"
-            if name not in nodes and name not in reserved:
+            if (name := f"t{self._temps}") not in self.nx._node and name not in self.reserved:
                 return name
 
     def add(self, op: str, args: Iterable[str] = (), params: dict | None = None,
             name: str | None = None, pos: tuple[int, int] | None = None,
             temp: bool | None = None) -> str:
         """Add a node computing ``op(*args)`` and return its name (fresh when not given).
-
-        ``temp`` marks a generated name (printers may inline such nodes); by default a
-        node is a temp exactly when no name was given.
-        """
+        ``temp`` (by default: no name given) lets printers fold the node into its reader."""
         args = tuple(args)
         the_op = lookup(op, self.ops)
         params = {**the_op.params, **params} if params else dict(the_op.params)
@@ -79,27 +69,22 @@ class Graph:
         try:
             shape = the_op.shape(self, args, params)
         except ShapeError as exc:
-            line, col = pos or (None, None)
             detail = ", ".join(f"{a} {shapes.format_shape(self.shape(a))}" for a in args)
-            raise ShapeError(f"{op}({detail}): {exc.message}", line, col) from None
-        if temp is None:
-            temp = name is None
+            raise ShapeError(f"{op}({detail}): {exc.message}", *(pos or (None, None))) from None
+        temp = name is None if temp is None else temp
         if name is None:
             name = self._temp_name()  # never a node's name
         elif name in nodes:
             raise ValueError(f"node {name!r} exists already")
         elastic = op == "input" and not params["declared"]
-        for d in operands:  # an op on an elastic operand is elastic, unless always a scalar
-            if d["elastic"]:
-                elastic = not the_op.scalar_result(params)
-                break
+        if any(d["elastic"] for d in operands):  # unless the op always gives a scalar
+            elastic = not the_op.scalar_result(params)
         attrs = {"op": op, "args": args, "params": params, "shape": shape, "temp": temp,
                  "elastic": elastic}
         if pos is not None:
             attrs["pos"] = pos
-        # A new node with edges from existing ones, written straight into the DiGraph's
-        # dicts (_node, _succ, _pred: its documented layout) to skip per-call checks that
-        # cannot fail here; one edge per operand node, its slots on the edge.
+        # written straight into the DiGraph's dicts (its documented layout), skipping
+        # checks that cannot fail here; one edge per operand node, its slots on the edge
         succ = self.nx._succ
         into: dict[str, dict] = {}
         cached = ordering.cached(self)
@@ -115,8 +100,7 @@ class Graph:
         return name
 
     def add_like(self, name: str, attrs: dict, args: tuple[str, ...]) -> str:
-        """Node ``name`` of another graph (its attributes ``attrs``) added to this one
-        as it was, reading ``args``."""
+        """Node ``name`` of another graph (attributes ``attrs``) added as it was, on ``args``."""
         self.add(attrs["op"], args, attrs["params"], name=name, temp=attrs["temp"],
                  pos=attrs.get("pos"))
         if "shown" in attrs:
@@ -124,10 +108,8 @@ class Graph:
         return name
 
     def show_as(self, node: str, name: str) -> None:
-        """Print node ``node`` as ``name`` (autodiff's ``x_bar`` for a node it made
-        before it knew what it was): the node keeps its identity, so whatever holds
-        it holds it still, and no node may take ``name`` later. Printers no longer
-        fold it into its reader."""
+        """Print node ``node`` as ``name`` (autodiff's ``x_bar`` for a node made before it
+        knew what it was), keeping its identity; no node may take ``name`` later."""
         d = self.attrs(node)
         d["shown"], d["temp"] = name, False
         self.reserved.add(name)
@@ -162,31 +144,26 @@ class Graph:
         self.inputs = [n for n in self.inputs if n not in nodes]
 
     def rename(self, old: str, new: str) -> None:
-        """Give node ``old`` the name ``new`` in place, at the cost of its degree (parsing
-        renames nearly every node): the dicts end as remove + add node and edges leave them."""
+        """Give node ``old`` the name ``new`` in place, at the cost of its degree."""
         nodes, succ, pred = self.nx._node, self.nx._succ, self.nx._pred
         if new in nodes:
             raise ValueError(f"node {new!r} exists already")
         cached = ordering.cached(self)
         nodes[new] = dict(nodes.pop(old), temp=False)
         pred[new], succ[new] = pred.pop(old), succ.pop(old)
-        for src, d in pred[new].items():
-            del succ[src][old]
-            succ[src][new] = d
-        for dst, d in succ[new].items():
-            del pred[dst][old]
-            pred[dst][new] = d
-            node = nodes[dst]
-            node["args"] = tuple(new if a == old else a for a in node["args"])
-        self._index[new] = self._index.pop(old)
+        for src in pred[new]:
+            succ[src][new] = succ[src].pop(old)
+        for dst in succ[new]:
+            pred[dst][new] = pred[dst].pop(old)
+            nodes[dst]["args"] = tuple(new if a == old else a for a in nodes[dst]["args"])
         edited(self.nx)
         ordering.after_rename(self, old, new, cached)
+        self._index[new] = self._index.pop(old)
         if nodes[new]["op"] == "input":  # only input nodes are in self.inputs, a long list
             self.inputs = [new if n == old else n for n in self.inputs]
         if old in self.outputs:
             self.outputs = [new if n == old else n for n in self.outputs]
 
-    # ---- reading ----------------------------------------------------------------
     def attrs(self, name: str) -> dict:
         """The attribute dict of node ``name`` (op, args, params, shape, temp)."""
         try:
@@ -199,13 +176,11 @@ class Graph:
         return name in self.nx._node
 
     def node_data(self) -> Mapping[str, dict]:
-        """Node name -> its attribute dict, for the loops that read millions of them
-        (one look-up each, where ``attrs`` is a call)."""
+        """Node name -> its attribute dict, for loops that read millions (``attrs`` is a call)."""
         return self.nx._node
 
     def readers(self, name: str) -> Mapping[str, dict]:
-        """The nodes that read node ``name``, each with its edge's data (the ``slots``
-        it is read in)."""
+        """The nodes that read node ``name``, each with its edge's data (its ``slots``)."""
         return self.nx._succ[name]
 
     def n_readers(self, name: str) -> int:
@@ -213,8 +188,7 @@ class Graph:
         return len(self.nx._succ[name])
 
     def position(self, name: str) -> int:
-        """When node ``name`` was added, relative to the others: ``order`` keeps
-        this order where the edges allow."""
+        """When node ``name`` was added, relative to others (``order`` keeps it where it can)."""
         return self._index[name]
 
     def op(self, name: str) -> Op:
@@ -232,8 +206,7 @@ class Graph:
         return self.attrs(name)["shape"]
 
     def elastic(self, name: str) -> bool:
-        """True when the node's shape is only known at call time: it depends on an
-        undeclared input, which may be given an array of any shape."""
+        """True when the node's shape is known at call time only (from an undeclared input)."""
         return self.attrs(name)["elastic"]
 
     def is_const(self, name: str) -> bool:
@@ -250,8 +223,7 @@ class Graph:
         return _reach(self.nx._succ, nodes)
 
     def unused(self) -> set[str]:
-        """The nodes no output depends on, inputs excepted: found from the sinks inwards
-        (one scan plus the unused nodes), not by walking up every used node."""
+        """The nodes no output depends on, inputs excepted, found from the sinks inwards."""
         succ, pred = self.nx._succ, self.nx._pred
         kept = set(self.outputs) | set(self.inputs)
         stack = [n for n, readers in succ.items() if not readers and n not in kept]
@@ -259,8 +231,7 @@ class Graph:
         readers_left: dict[str, int] = {}
         while stack:
             for a in pred[stack.pop()]:
-                left = readers_left.get(a, len(succ[a])) - 1
-                readers_left[a] = left
+                readers_left[a] = left = readers_left.get(a, len(succ[a])) - 1
                 if not left and a not in kept:
                     found.add(a)
                     stack.append(a)
@@ -284,18 +255,16 @@ class Graph:
         new = Graph()
         new.nx = copied(self.nx)
         new.inputs, new.outputs = list(self.inputs), list(self.outputs)
-        new.ops = dict(self.ops)
+        new.ops, new.meta = dict(self.ops), self.meta.copy()
         new._index, new._consts = dict(self._index), dict(self._consts)
         new._temps, new.reserved = self._temps, set(self.reserved)
-        new.meta = self.meta.copy()
         cached = ordering.cached(self)
-        ordering.remember(new, list(cached) if cached is not None else None)
+        ordering.remember(new, None if cached is None else list(cached))
         return new
 
     def rebuilt(self, add: Callable[[Graph, str, dict], None]) -> Graph:
         """A new graph with this one's inputs, outputs and ops, whose other nodes
-        ``add(new, node, attributes)`` puts in, in this graph's order: as they were
-        (``new.add_like``), changed, or not at all."""
+        ``add(new, node, attributes)`` puts in, in order: as they were, changed, or not."""
         new = Graph()
         new.ops, new.reserved = dict(self.ops), self.reserved | set(self.nx)
         new.nx.graph.update(self.nx.graph)
@@ -309,7 +278,6 @@ class Graph:
         new.inputs, new.outputs = list(self.inputs), list(self.outputs)
         return new
 
-    # ---- running ----------------------------------------------------------------
     bind = interpret.bind
     evaluate = interpret.evaluate
     run = interpret.run
@@ -322,7 +290,6 @@ class Graph:
         """
         return derive.local_derivatives(self)
 
-    # ---- printing ---------------------------------------------------------------
     def __str__(self) -> str:
         return text.to_text(self)
 

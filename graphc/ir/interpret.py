@@ -14,32 +14,25 @@ if TYPE_CHECKING:
     from .graph import Graph
 
 
-def bind(g: Graph, args: tuple = (), kwargs: dict | None = None,
-         names: list[str] | None = None) -> dict[str, Any]:
+def bind(g: Graph, args: tuple = (), kwargs: dict | None = None) -> dict[str, Any]:
     """Match call arguments to inputs and check them; raises ``InputError``."""
-    names = g.inputs if names is None else names
+    names = g.inputs
     if kwargs is not None and not isinstance(kwargs, Mapping):
-        raise InputError(f"input values are a mapping name -> value, got "
-                         f"{type(kwargs).__name__}")
-    kwargs = dict(kwargs or {})
+        raise InputError(f"input values are a mapping name -> value, got {type(kwargs).__name__}")
     if len(args) > len(names):
         raise InputError(f"{len(args)} positional values given, the graph has "
                          f"{len(names)} inputs ({', '.join(names)})")
     values = dict(zip(names, args))
-    for k, v in kwargs.items():
+    for k, v in (kwargs or {}).items():
         if k not in names:
             raise InputError(f"unexpected input {k!r} (inputs: {', '.join(names)})")
         if k in values:
             raise InputError(f"input {k!r} given twice")
         values[k] = v
-    missing = [n for n in names if n not in values]
-    if missing:
-        raise InputError("missing input" + ("s " if len(missing) > 1 else " ")
-                         + ", ".join(missing))
-    params = [g.attrs(n)["params"] for n in names]
-    declared = [p["shape"] if p["declared"] else None for p in params]
+    if missing := [n for n in names if n not in values]:
+        raise InputError(f"missing input{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
     try:  # the emitted module's own rule
-        checked = _inputs(names, declared, [values[n] for n in names])
+        checked = _inputs(names, _declared(g, names), [values[n] for n in names])
     except (TypeError, ValueError) as exc:
         raise InputError(str(exc)) from None
     return dict(zip(names, checked))  # shapes that meet in no op may differ (a.T * b)
@@ -55,9 +48,12 @@ def evaluate(g: Graph, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
     try:
         return run(g, dict(values))
     except ValueError as exc:  # an undeclared input that meets a declared one
-        declared = {n: g.shape(n) if g.attrs(n)["params"]["declared"] else None
-                    for n in g.inputs}
+        declared = dict(zip(g.inputs, _declared(g, g.inputs)))
         raise shapes.not_broadcasting(values, declared, exc) from None
+
+
+def _declared(g: Graph, names: list[str]) -> list[shapes.Shape | None]:
+    return [g.shape(n) if g.attrs(n)["params"]["declared"] else None for n in names]
 
 
 def run(g: Graph, env: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +63,5 @@ def run(g: Graph, env: dict[str, Any]) -> dict[str, Any]:
         if d["op"] == "const":
             env[name] = d["params"]["value"]
         elif d["op"] != "input":
-            fn = g.op(name).fn
-            env[name] = fn(*(env[a] for a in d["args"]), **d["params"])
+            env[name] = g.op(name).fn(*(env[a] for a in d["args"]), **d["params"])
     return env

@@ -10,27 +10,17 @@ class Meta:
     """A graph's record of how it was made. A copy shares the values (as ``dict.copy``
     would): whoever changes one assigns a new value rather than editing it in place."""
 
+    # which rewrites fired and what the passes removed, with counts (and memory reuses)
     report: dict[str, int] = field(default_factory=dict)
-    """Which rewrites fired and what the passes removed, with counts (``optimize``;
-    the memory plan adds its reuses when the code is emitted)."""
-    flattened: bool = True
-    """For block kernels (``optimize.for_blocks``): some array may have been flattened
-    to a vector, so only sums of every element are full sums. True unless known not."""
-
+    flattened: bool = True  # block kernels: an array may be a vector (sum all = full sum)
     # set by autodiff on the graph it makes; "" and empty on any other graph
-    mode: str = ""
-    """"reverse" or "forward"."""
-    wrt: list[str] = field(default_factory=list)
-    """The inputs differentiated with respect to, in order."""
-    of: str = ""
-    """The output differentiated."""
-    adjoints: dict[str, str] = field(default_factory=dict)
-    """Reverse mode: node -> the node holding its adjoint."""
-    stretched: bool = False
-    """Reverse mode: adjoints are kept in the smallest shape that broadcasts to the
-    output's (``autodiff.adjoint_values`` stretches them back)."""
+    mode: str = ""  # "reverse" or "forward"
+    wrt: list[str] = field(default_factory=list)  # the inputs differentiated, in order
+    of: str = ""  # the output differentiated
+    adjoints: dict[str, str] = field(default_factory=dict)  # reverse: node -> its adjoint
+    stretched: bool = False  # reverse: adjoints in the least shape broadcasting to out's
+    # forward mode: input -> node -> the node holding its tangent along that input
     tangents: dict[str, dict[str, str]] = field(default_factory=dict)
-    """Forward mode: input -> node -> the node holding its tangent along that input."""
 
     def copy(self) -> Meta:
         return replace(self)

@@ -1,9 +1,7 @@
-"""A graph's topological order, cached and kept current through the Graph's own edits.
+"""A graph's topological order, the same on every run (insertion order breaks ties).
 
-The order is the same on every run (insertion order breaks ties). It is cached with
-the DiGraph's edit count (``digraph.IR.version``), so an edit made any other way
-drops it rather than leaving it stale.
-"""
+It is cached with the DiGraph's edit count (``IR.version``): the Graph's own edits keep
+it current, any other edit drops it."""
 
 from __future__ import annotations
 
@@ -14,15 +12,15 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from ..errors import CycleError
+from .digraph import IR
 
 if TYPE_CHECKING:
     from .graph import Graph
 
 
 def order(g: Graph) -> list[str]:
-    """A topological order of all node names, the same on every run: insertion order
-    when it is one (checked in linear time), else networkx's lexicographical sort
-    keyed by it."""
+    """A topological order of all node names: insertion order when it is one (checked in
+    linear time), else networkx's lexicographical sort keyed by it."""
     index, pred = g._index, g.nx._pred
     if (nodes := cached(g)) is not None:
         return list(nodes)
@@ -40,29 +38,19 @@ def order(g: Graph) -> list[str]:
             from None
 
 
-def _stamp(g: Graph) -> tuple[nx.DiGraph, int | None]:
-    """Which DiGraph, at which version (a plain DiGraph put in ``g.nx`` has none:
-    nothing is cached for it)."""
-    return g.nx, getattr(g.nx, "version", None)
-
-
 def remember(g: Graph, nodes: list[str] | None) -> None:
-    """Cache ``nodes`` as the order of ``g`` as it is now (None: nothing cached)."""
-    g._order = (_stamp(g), nodes) if nodes is not None else None
+    """Cache ``nodes`` as ``g``'s order now: nothing for None or a plain DiGraph in ``g.nx``."""
+    g._order = (g.nx, g.nx.version, nodes) if nodes is not None and isinstance(g.nx, IR) else None
 
 
 def cached(g: Graph) -> list[str] | None:
     """The cached order, if it is one of the graph as it is now."""
-    if g._order is None:
-        return None
-    (graph, version), nodes = g._order
-    valid = graph is g.nx and version is not None and version == g.nx.version
-    return nodes if valid else None
+    graph, version, nodes = g._order or (None, None, None)
+    return nodes if graph is g.nx and version == graph.version else None
 
 
 def after_add(g: Graph, name: str, nodes: list[str] | None) -> None:
-    """Keep the order through an add (``nodes``: the order cached before, if valid):
-    a node indexed after all others is last."""
+    """Keep the order (``nodes``, cached before) through an add: a node indexed last is last."""
     if nodes and g._index[nodes[-1]] >= g._index[name]:
         nodes = None  # indexes repeat after a removal: let order() sort it out
     if nodes is not None:
@@ -76,21 +64,17 @@ def after_remove(g: Graph, removed: set[str], nodes: list[str] | None) -> None:
 
 
 def after_rename(g: Graph, old: str, new: str, nodes: list[str] | None) -> None:
-    """Keep the order through a rename (``new`` has ``old``'s index now): the node
-    keeps its place, unless another node has the same index (the tie order() would
-    break by dict order, which the rename changes)."""
-    if nodes is None:
-        remember(g, None)
-        return
+    """Keep the order through a rename, before ``new`` takes ``old``'s index: the node keeps
+    its place, unless another has the same index (order() breaks ties by dict order)."""
     index = g._index
-    # usually the node just added; else a binary search (nodes are sorted by index)
-    key = lambda n: index[new if n == old else n]  # noqa: E731 - old's index is new's
-    k = len(nodes) - 1 if nodes and nodes[-1] == old else \
-        bisect.bisect_left(nodes, index[new], key=key)
-    tie = k + 1 < len(nodes) and key(nodes[k + 1]) == index[new] or \
-        k > 0 and key(nodes[k - 1]) == index[new]
-    if k < len(nodes) and nodes[k] == old and not tie:
-        nodes[k] = new
-        remember(g, nodes)
-    else:
-        remember(g, None)
+    if nodes:
+        at = index[old]
+        # usually the node just added; else a binary search (nodes are sorted by index)
+        k = len(nodes) - 1 if nodes[-1] == old else \
+            bisect.bisect_left(nodes, at, key=index.__getitem__)
+        near = [nodes[j] for j in (k - 1, k + 1) if 0 <= j < len(nodes)]
+        if nodes[k] == old and all(index[n] != at for n in near):
+            nodes[k] = new
+            remember(g, nodes)
+            return
+    remember(g, None)

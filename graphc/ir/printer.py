@@ -1,9 +1,7 @@
-"""One line per node, with single-use generated nodes folded into their consumer.
+"""One line per node, with single-use generated nodes folded into their reader.
 
-Both the NumPy emitter and the .gc text printer print through here; they differ only
-in how an op and a constant are spelled. Parentheses follow Python's precedence, and
-folding stops at a small depth so no line grows long or deeply nested.
-"""
+The NumPy emitter and the .gc text printer both print through here, spelling ops and
+constants their own way. Folding stops at a small depth and width: no line grows long."""
 
 from __future__ import annotations
 
@@ -45,33 +43,37 @@ class Spelling(NamedTuple):
 def lines(g: Graph, nodes: list[str], spelling: Spelling, keep: set[str],
           joinable: Callable[[str, str], bool] = lambda node, consumer: True
           ) -> list[tuple[str, str]]:
-    """``(name, expression)`` for each node of ``nodes`` that gets a line of its own.
-
-    ``joinable(node, consumer)`` says whether a node may be folded into its consumer at
-    all (memory planning keeps some apart, ``memory.joinable``).
-    """
+    """``(name, expression)`` for each node of ``nodes`` that gets a line of its own;
+    ``joinable(node, consumer)``: whether it may fold at all (``memory.joinable``)."""
     names, form, literal = spelling
     attrs = g.node_data()  # millions of reads on big graphs
     uses = Counter([a for n in nodes for a in attrs[n]["args"]])
     forms = {n: form(n) for n in nodes}  # once each, though a fold asks its consumer's too
     folded: dict[str, tuple[str, int, int]] = {}
     out: list[tuple[str, str]] = []
+
+    def operand(node: str, slot: int, a: str) -> tuple[str, int, int, bool]:
+        """(text, precedence, fold depth, was folded) of one operand."""
+        if attrs[a]["op"] == "const":
+            integral = attrs[node]["op"] == "pow" and slot == 1
+            return (*literal(attrs[a]["params"]["value"], integral), 0, False)
+        if a in folded:
+            return (*folded.pop(a), True)
+        return names[a], ATOM, 0, False
+
     for node in nodes:
         template, prec, slot_prec = forms[node]
         args = attrs[node]["args"]
-        pieces = [_operand(g, node, slot, a, names, folded, literal)
-                  for slot, a in enumerate(args)]
+        pieces = [operand(node, slot, a) for slot, a in enumerate(args)]
         expr = join(g, node, template, slot_prec, pieces)
         while len(expr) > MAX_WIDTH and any(p[3] for p in pieces):
             # too long: give the longest folded operand a line of its own
             k = max((i for i, p in enumerate(pieces) if p[3]), key=lambda i: len(pieces[i][0]))
-            a = args[k]
-            out.append((a, pieces[k][0]))
-            pieces[k] = (names[a], ATOM, 0, False)
+            out.append((args[k], pieces[k][0]))
+            pieces[k] = (names[args[k]], ATOM, 0, False)
             expr = join(g, node, template, slot_prec, pieces)
         depth = max((p[2] for p in pieces), default=0)
-        d = attrs[node]
-        if (d["temp"] and node not in keep and uses[node] == 1 and depth < MAX_DEPTH
+        if (attrs[node]["temp"] and node not in keep and uses[node] == 1 and depth < MAX_DEPTH
                 and len(expr) <= MAX_WIDTH and _foldable_into(g, node, forms, joinable)):
             folded[node] = (expr, prec, depth + 1)
         else:
@@ -79,35 +81,18 @@ def lines(g: Graph, nodes: list[str], spelling: Spelling, keep: set[str],
     return out
 
 
-def _operand(g: Graph, node: str, slot: int, a: str, names: dict[str, str],
-             folded: dict[str, tuple[str, int, int]],
-             literal: Callable[[float, bool], tuple[str, int]]) -> tuple[str, int, int, bool]:
-    """(text, precedence, fold depth, was folded) of one operand."""
-    d = g.attrs(a)
-    if d["op"] == "const":
-        value = d["params"]["value"]
-        return (*literal(value, g.attrs(node)["op"] == "pow" and slot == 1), 0, False)
-    if a in folded:
-        return (*folded.pop(a), True)
-    return names[a], ATOM, 0, False
-
-
 def join(g: Graph, node: str, template: str, slot_prec: tuple[int, ...],
          pieces: list[tuple[str, int, int, bool]]) -> str:
-    """``node``'s template filled with its operands' texts (``pieces``: text,
-    precedence, ...), each in parentheses where its slot needs them."""
-    texts = []
-    for slot, (text, p, _, _) in enumerate(pieces):
-        need = slot_prec[slot] if slot < len(slot_prec) else 0
-        texts.append(f"({text})" if p < need else text)
+    """``node``'s template filled with its operands' ``pieces``, parenthesized as slots need."""
+    texts = [f"({text})" if slot < len(slot_prec) and p < slot_prec[slot] else text
+             for slot, (text, p, _, _) in enumerate(pieces)]
     return template.format(*texts, **g.attrs(node)["params"])
 
 
 def _foldable_into(g: Graph, node: str, forms: dict[str, Form],
                    joinable: Callable[[str, str], bool]) -> bool:
-    """Its one consumer is printed here (``forms`` has the form of each printed node)
-    and spells the operand once (no recomputing). A node read by others that are not
-    printed here (a loop's graph around a kernel's) is not folded."""
+    """Its one consumer is printed here (it has a form in ``forms``: not a loop's graph
+    around a kernel's) and spells the operand once (no recomputing)."""
     if g.n_readers(node) != 1:
         return False
     (consumer,) = g.readers(node)

@@ -27,8 +27,7 @@ def text_literal(value: float, integral: bool = False) -> tuple[str, int]:
 
 
 def is_text_name(name: str) -> bool:
-    """Whether ``name`` reads back as itself in .gc text: an identifier, no keyword, and
-    already in the form Python normalizes identifiers to (NFKC: ``ﬁ`` reads as ``fi``)."""
+    """Whether ``name`` reads back as itself: an identifier, no keyword, NFKC (``ﬁ`` is ``fi``)."""
     return name.isidentifier() and not keyword.iskeyword(name) and name != "__debug__" \
         and unicodedata.normalize("NFKC", name) == name
 
@@ -43,22 +42,18 @@ def suffixed(base: str, taken: Callable[[str], bool], k: int = 0) -> tuple[str, 
 
 
 def text_names(g: Graph) -> dict[str, str]:
-    """Each node's name in .gc text: the name it is shown as (``Graph.shown``) where that
-    reads back as itself, else one made of its letters and digits (a builder's ``"a-b"``
-    prints as ``a_b``), unique."""
+    """Each node's name in .gc text: the one it is shown as where that reads back as itself,
+    else a unique one made of its letters and digits (a builder's ``"a-b"`` is ``a_b``)."""
     shown = {n: g.shown(n) for n in g.nx}
     taken = {s for s in shown.values() if is_text_name(s)} | set(g.ops)
     names = {}
     for n, s in shown.items():
-        if is_text_name(s):
-            names[n] = s
-            continue
-        base = "".join(c if ("_" + c).isidentifier() else "_" for c in
-                       unicodedata.normalize("NFKC", s.encode("utf-8", "replace").decode()))
-        base = base if is_text_name(base) else "v_" + base
-        name, _ = suffixed(base, taken.__contains__)
-        taken.add(name)
-        names[n] = name
+        if not is_text_name(s):
+            base = "".join(c if ("_" + c).isidentifier() else "_" for c in
+                           unicodedata.normalize("NFKC", s.encode("utf-8", "replace").decode()))
+            s = suffixed(base if is_text_name(base) else "v_" + base, taken.__contains__)[0]
+            taken.add(s)
+        names[n] = s
     return names
 
 
@@ -68,20 +63,13 @@ def _declaration(g: Graph, name: str, names: dict[str, str]) -> str:
 
 
 def to_text(g: Graph) -> str:
-    """The graph as .gc text: lambda ops, declarations, one line per named node.
-
-    A function whose name is also a variable's is called as ``gc.name(...)``, which no
-    variable shadows (``sum = a + b`` then ``gc.sum(x)``).
-    """
+    """The graph as .gc text: lambda ops, declarations, one line per named node. A function
+    named as a variable is called as ``gc.name(...)`` (``sum = a + b`` then ``gc.sum(x)``)."""
     names = text_names(g)
     variables = set(names.values())
     lambdas = [f"{name} = {op.source}" for name, op in g.ops.items() if op.source]
-    declarations = [_declaration(g, n, names) for n in g.inputs
-                    if g.attrs(n)["params"]["declared"]]
-    order = g.order()
-    first = g.outputs[0] if g.outputs else None
-    nodes = [n for n in order if g.attrs(n)["op"] not in ("input", "const")]
-    if first in nodes and not any(True for _ in g.nx.successors(first)):
+    nodes = [n for n in g.order() if g.attrs(n)["op"] not in ("input", "const")]
+    if g.outputs and (first := g.outputs[0]) in nodes and not g.n_readers(first):
         nodes.remove(first)
         nodes.append(first)  # the output is the last assigned name
 
@@ -98,20 +86,20 @@ def to_text(g: Graph) -> str:
     # lambdas first: their bodies call functions that later lines' variables may shadow
     lines = [f"{names[n]} = {expr}" for n, expr in
              printer.lines(g, nodes, printer.Spelling(names, form, text_literal), set(g.outputs))]
-    text = "\n".join(lambdas + declarations + lines) + "\n"
-    if g.inputs and _first_used(text, {names[n] for n in g.inputs}) != \
-            [names[n] for n in g.inputs]:
-        # inputs are ordered by first use: when the lines use them in another order,
-        # declare every input first (`any`: undeclared, it may be given any shape)
-        every = [_declaration(g, n, names) for n in g.inputs]
-        text = "\n".join(lambdas + every + lines) + "\n"
-    return text
+
+    def declaring(inputs: list[str]) -> str:
+        return "\n".join(lambdas + [_declaration(g, n, names) for n in inputs] + lines) + "\n"
+
+    text = declaring([n for n in g.inputs if g.attrs(n)["params"]["declared"]])
+    inputs = [names[n] for n in g.inputs]
+    # inputs are ordered by first use: when the lines use them in another order,
+    # declare every input first (`any`: undeclared, it may be given any shape)
+    return text if _first_used(text, set(inputs)) == inputs else declaring(g.inputs)
 
 
 def _first_used(text: str, inputs: set[str]) -> list[str]:
-    """The ``inputs`` in the order the text first uses them, as parsing orders them:
-    declarations first, then the names each line reads, left to right (a call's
-    function and a lambda's body are not reads)."""
+    """The ``inputs`` in the order parsing orders them: declared first, then as the lines
+    read them, left to right (a call's function and a lambda's body are not reads)."""
     seen: dict[str, None] = {}
     for stmt in ast.parse(text).body:
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
