@@ -77,12 +77,11 @@ def _number_or_array(name: str, raw: str) -> Any:
         return float(raw)
     except ValueError:
         pass
-    bad = UsageError(f"--at: {name}={raw!r} is not a number or a [list] of numbers")
     try:
-        loaded = _numbers(ast.parse(raw.strip(), mode="eval").body)
-        return np.asarray(loaded, dtype=float)
+        return np.asarray(_numbers(ast.parse(raw, mode="eval").body), dtype=float)
     except (SyntaxError, ValueError):  # not numbers and lists of them, or ragged lists
-        raise bad from None
+        raise UsageError(f"--at: {name}={raw!r} is not a number or a [list] of numbers"
+                         ) from None
 
 
 def _numbers(node: ast.expr) -> Any:
@@ -204,23 +203,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             outputs.write(path, dot.source if fmt == "dot" else pipe(dot, fmt))
         if fmt == "svg":
             written.append(write_steps(g, at, out / "steps", outputs=outputs)[-1])
-    print("graphc demo: colah's graph e = (a + b) * (b + 1) at a = 2, b = 1\n", file=stdout)
-    print(str(g), file=stdout)
-    print(rep, file=stdout)
-    print("\nwrote:", file=stdout)
-    for p in written:
-        print(f"  {p}", file=stdout)
+    print("graphc demo: colah's graph e = (a + b) * (b + 1) at a = 2, b = 1\n", g, rep,
+          "\nwrote:", *(f"  {p}" for p in written), sep="\n", file=stdout)
     if fmt == "dot":
         print("(Graphviz's `dot` is not installed: pictures written as .dot text)",
               file=stdout)
     return 0 if rep.ok else 1
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, modes: bool = True) -> None:
     p.add_argument("file", help="a .gc graph file")
-    p.add_argument("--of", help="the output node (default: the last assigned name)")
-    p.add_argument("--wrt", help="inputs to differentiate, comma-separated (default: all)")
-    p.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
+    p.add_argument("--of", type=as_python_reads,
+                   help="the output node (default: the last assigned name)")
+    if modes:
+        p.add_argument("--wrt", type=as_python_reads,
+                       help="inputs to differentiate, comma-separated (default: all)")
+        p.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -239,13 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")
     p.set_defaults(run=_cmd_eval)
     p = sub.add_parser("render", help="draw the graph (svg, png, pdf or dot)")
-    p.add_argument("file", help="a .gc graph file")
-    p.add_argument("--of", help="the output node (default: the last assigned name)")
+    _common(p, modes=False)
     p.add_argument("--at", help="input values, e.g. a=2,b=1: show values and adjoints")
     p.add_argument("-o", "--output", help="the picture: OUT.svg, .png, .pdf or .dot")
     p.add_argument("--show", choices=("reverse", "forward", "paths"), default="reverse",
                    help="adjoints (default), tangents d node/d WRT, or the paths from WRT")
-    p.add_argument("--wrt", help="the input for --show forward/paths")
+    p.add_argument("--wrt", type=as_python_reads, help="the input for --show forward/paths")
     p.add_argument("--steps", metavar="DIR",
                    help="also write one frame per backprop step and DIR/index.html")
     p.add_argument("--limit", type=int, help="draw only the N nodes nearest the output")
@@ -263,8 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _where(args: argparse.Namespace) -> str:
+    return getattr(args, "file", None) or "graphc"
+
+
 def _report(args: argparse.Namespace, exc: GraphcError) -> None:
-    where = getattr(args, "file", None) or "graphc"
+    where = _where(args)
     if exc.line is not None:
         where += f":{exc.line}:{exc.col}"
     print(f"{where}: error: {exc.message}", file=sys.stderr)
@@ -274,9 +275,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    for key in ("of", "wrt"):
-        if getattr(args, key, None):
-            setattr(args, key, as_python_reads(getattr(args, key)))
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         with signals_raise(), warnings.catch_warnings(record=True) as caught:
@@ -323,20 +321,19 @@ _NUMPY_WORDS = ("divide by zero", "invalid value", "overflow", "underflow")
 def _warn(args: argparse.Namespace, caught: list[warnings.WarningMessage]) -> None:
     """Each warning once, in graphc's words: NumPy's floating-point warnings (one per
     line of the generated module) become one line that says what they mean."""
-    where = getattr(args, "file", None) or "graphc"
-    numeric, said = [], []
+    numeric: set[str] = set()
+    said: dict[str, None] = {}  # each text once, in order
     for w in caught:
-        text = str(w.message)
-        if issubclass(w.category, RuntimeWarning) and any(k in text for k in _NUMPY_WORDS):
-            numeric += [k for k in _NUMPY_WORDS if k in text and k not in numeric]
-        elif text not in said:
-            said.append(text)
-    lines = [f"{where}: warning: {t}" for t in said]
+        words = {k for k in _NUMPY_WORDS if k in str(w.message)}
+        if words and issubclass(w.category, RuntimeWarning):
+            numeric |= words
+        else:
+            said[str(w.message)] = None
     if numeric:
-        lines.append(f"{where}: warning: {', '.join(sorted(numeric, key=_NUMPY_WORDS.index))}"
-                     " at the given input values: results may be inf or nan")
-    for line in lines:
-        print(line, file=sys.stderr)
+        said[", ".join(k for k in _NUMPY_WORDS if k in numeric)
+             + " at the given input values: results may be inf or nan"] = None
+    for text in said:
+        print(f"{_where(args)}: warning: {text}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

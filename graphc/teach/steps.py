@@ -104,27 +104,22 @@ def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None
     the stepper wrote there are replaced, and its frames this graph has no more of
     are removed.
     """
-    drawable(g, limit)
-    out = Outputs() if outputs is None else outputs
-    try:
-        folder = StepsFolder(out, outdir)
-        head, tail = _PAGE.split("{{FRAMES}}")
-        paths = []
-        with folder.open("index.html") as index:
-            index.write(head.encode())
-            for i, (caption, dot) in enumerate(iter_frames(g, at, of, limit)):
-                svg = pipe(dot, "svg").decode()
-                paths.append(folder.write(f"frame_{i:03d}.svg", svg))
-                index.write(("\n" if i else "").encode() + _figure(caption, svg).encode())
-            index.write(tail.replace("{{COUNT}}", str(len(paths))).encode())
-        paths.append(Path(outdir) / "index.html")
-        folder.finish()
-    except BaseException:
-        if outputs is None:
-            out.discard()
-        raise
     if outputs is None:
-        out.commit()
+        with Outputs() as own:
+            return write_steps(g, at, outdir, of, limit, own)
+    drawable(g, limit)
+    folder = StepsFolder(outputs, outdir)
+    head, tail = _PAGE.split("{{FRAMES}}")
+    paths = []
+    with folder.open("index.html") as index:
+        index.write(head.encode())
+        for i, (caption, dot) in enumerate(iter_frames(g, at, of, limit)):
+            svg = pipe(dot, "svg").decode()
+            paths.append(folder.write(f"frame_{i:03d}.svg", svg))
+            index.write(("\n" if i else "").encode() + _figure(caption, svg).encode())
+        index.write(tail.replace("{{COUNT}}", str(len(paths))).encode())
+    paths.append(Path(outdir) / "index.html")
+    folder.finish()
     return paths
 
 
