@@ -35,34 +35,31 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
     picture, so they are drawn as they are written and never held together."""
     out = g.output(of)
     full = full_scene(g, at, out)  # the finished picture: values, edge values, adjoints
-    values, edges, adjoint = full.values, full.edge_values, full.second
-    label = full.second_label
+    values, edges, adjoint, label = full.values, full.edge_values, full.second, full.label
     symbolic = shown_derivatives(g)
     name = g.shown  # every node as it is shown (a gradient graph's x_bar)
     order = g.order()
 
-    def frame(scene: Scene) -> tuple[str, graphviz.Digraph]:
-        scene.edge_values = {e: v for e, v in edges.items()
-                             if e[1] in scene.values and e[0] in scene.values}
-        scene.second_label = label
-        return scene.caption, draw(g, scene, out, limit)
+    def frame(caption: str, **shown: Any) -> tuple[str, graphviz.Digraph]:
+        scene = Scene(values=dict(known), label=label, caption=caption, **shown)
+        scene.edge_values = {e: v for e, v in edges.items() if e[0] in known and e[1] in known}
+        return caption, draw(g, scene, out, limit)
 
     known = {n: values[n] for n in order if g.attrs(n)["op"] in ("input", "const")}
-    yield frame(Scene(values=dict(known), caption="the inputs: " + ", ".join(
-        f"{n} = {format_number(values[n])}" for n in g.inputs)))
+    yield frame("the inputs: " + ", ".join(f"{n} = {format_number(values[n])}"
+                                           for n in g.inputs))
     for n in order:
         if n in known:
             continue
         known[n] = values[n]
-        yield frame(Scene(values=dict(known), focus={n},
-                    focus_edges={(a, n) for a in g.args(n)},
-                    caption=f"forward: {name(n)} = {op_text(g, n)} = {format_number(values[n])}"))
+        yield frame(f"forward: {name(n)} = {op_text(g, n)} = {format_number(values[n])}",
+                    focus={n}, focus_edges={(a, n) for a in g.args(n)})
     done: dict[str, Any] = {out: adjoint[out]}
     partial: dict[str, Any] = {}
     waiting = {n: sum(1 for m in g.nx.successors(n) if (n, m) in symbolic and m in adjoint)
                for n in order}
-    yield frame(Scene(values=dict(known), second=dict(done), focus={out},
-                caption=f"backward: seed ∂{name(out)}/∂{name(out)} = 1"))
+    yield frame(f"backward: seed ∂{name(out)}/∂{name(out)} = 1", second=dict(done),
+                focus={out})
     for v in reversed(order):
         if v not in adjoint or g.attrs(v)["op"] == "input":
             continue
@@ -72,8 +69,7 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
         for a in dict.fromkeys(g.args(v)):
             if (a, v) not in symbolic:
                 continue
-            push = f"{label.format(name(a))} += {format_number(adjoint[v])} · " \
-                f"{pretty(symbolic[(a, v)])}"
+            push = f"{label(name(a))} += {format_number(adjoint[v])} · {pretty(symbolic[(a, v)])}"
             if (a, v) in edges:
                 part = adjoint[v] * edges[(a, v)]
                 partial[a] = partial[a] + part if a in partial else part
@@ -81,17 +77,14 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
             # else a tensor op's: a Jacobian, not a number; a's adjoint shows once complete
             waiting[a] -= 1
             pushes.append(push)
-        if not pushes:
-            continue
-        second = {**partial, **done}
-        yield frame(Scene(values=dict(known), second=second, focus={v},
-                    partial={a for a in partial if waiting[a] > 0},
-                    focus_edges={(a, v) for a in g.args(v)},
-                    caption=f"backward: {label.format(name(v))} = {format_number(adjoint[v])}; "
-                            + "; ".join(pushes)))
+        if pushes:
+            yield frame(f"backward: {label(name(v))} = {format_number(adjoint[v])}; "
+                        + "; ".join(pushes), second={**partial, **done}, focus={v},
+                        partial={a for a in partial if waiting[a] > 0},
+                        focus_edges={(a, v) for a in g.args(v)})
     final = {v: adjoint[v] for v in order if v in adjoint}
-    yield frame(Scene(values=dict(known), second=final, caption="done: " + ", ".join(
-        f"{label.format(x)} = {format_number(final[x])}" for x in g.inputs if x in final)))
+    yield frame("done: " + ", ".join(f"{label(x)} = {format_number(final[x])}"
+                                     for x in g.inputs if x in final), second=final)
 
 
 def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None = None,

@@ -55,8 +55,18 @@ class Row:
     forward: Any
     finite_difference: Any
     sympy: Any | None
-    ok: bool = False
-    disagree: list[str] = field(default_factory=list)
+    disagree: list[str] = field(init=False)  # the methods that differ from reverse mode
+
+    def __post_init__(self) -> None:
+        checks = [("path sum", self.path_sum, RTOL, ATOL), ("forward", self.forward, RTOL, ATOL),
+                  ("finite difference", self.finite_difference, FD_RTOL, FD_ATOL),
+                  ("sympy.diff", self.sympy, RTOL, ATOL)]
+        self.disagree = [name for name, v, r, a in checks
+                         if v is not None and not _close(v, self.reverse, r, a)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.disagree
 
 
 @dataclass
@@ -209,24 +219,13 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
             with suppress(GraphcError):  # not elementwise: no scalar formula to differentiate
                 sym = _sympy_derivative(g, env, x, out, value)
         path_sum = None if total is None else _to_input(total, value, env[x])
-        row = Row(x, n, paths, path_sum, method, rev_grads[x],
-                  fwd_grads.get(x), _finite_difference(g, env, x, out), sym)
-        _judge(row)
-        rows.append(row)
+        rows.append(Row(x, n, paths, path_sum, method, rev_grads[x], fwd_grads.get(x),
+                        _finite_difference(g, env, x, out), sym))
     return Report(out, dict(at), rows, no_forward)
 
 
 def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
     return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
-
-
-def _judge(row: Row) -> None:
-    checks = [("path sum", row.path_sum, RTOL, ATOL), ("forward", row.forward, RTOL, ATOL),
-              ("finite difference", row.finite_difference, FD_RTOL, FD_ATOL),
-              ("sympy.diff", row.sympy, RTOL, ATOL)]
-    row.disagree = [name for name, v, r, a in checks
-                    if v is not None and not _close(v, row.reverse, r, a)]
-    row.ok = not row.disagree
 
 
 def format_number(x: Any) -> str:
@@ -259,17 +258,16 @@ def format_report(rep: Report) -> str:
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
               for row in [head, ["-" * w for w in widths], *body]]
     for r in rep.rows:
-        lines.append("")
         if r.path_sum is None:
-            lines.append(f"{r.input}: {r.n_paths} paths through tensor ops, whose local "
-                         "derivatives are Jacobians: no scalar path sum")
+            lines += ["", f"{r.input}: {r.n_paths} paths through tensor ops, whose local "
+                      "derivatives are Jacobians: no scalar path sum"]
             continue
         if r.paths is None:
-            lines.append(f"{r.input}: {r.n_paths} paths, too many to list; summed by "
-                         "dynamic programming over the DAG")
+            lines += ["", f"{r.input}: {r.n_paths} paths, too many to list; summed by "
+                      "dynamic programming over the DAG"]
             continue
-        lines.append(f"{r.input}: {r.n_paths} path{'s' if r.n_paths != 1 else ''} to "
-                     f"{rep.of}, each the product of its local derivatives")
+        lines += ["", f"{r.input}: {r.n_paths} path{'s' if r.n_paths != 1 else ''} to "
+                  f"{rep.of}, each the product of its local derivatives"]
         for p in r.paths[:8]:
             factors = " · ".join(f"({pretty(f)})" if f.is_Add else pretty(f)
                                  for f in p.factors)
