@@ -33,10 +33,6 @@ from .teach.steps import write_steps
 from .teach.verify import LIST_LIMIT, verify
 
 
-class UsageError(GraphcError):
-    """A command-line value that cannot be used (bad --at, unknown output type)."""
-
-
 def parse_at(text: str) -> dict[str, Any]:
     """``a=2,b=1`` or ``x=[1,2,3],b=0.5`` -> values; a clear error for anything else."""
     values: dict[str, Any] = {}
@@ -44,14 +40,14 @@ def parse_at(text: str) -> dict[str, Any]:
         name, eq, raw = item.partition("=")
         name, raw = as_python_reads(name.strip()), raw.strip()
         if not eq or not name:
-            raise UsageError(f"--at: expected name=value, got {item.strip()!r}")
+            raise GraphcError(f"--at: expected name=value, got {item.strip()!r}")
         if not raw:
-            raise UsageError(f"--at: {name} has no value")
+            raise GraphcError(f"--at: {name} has no value")
         if name in values:
-            raise UsageError(f"--at: {name} is given twice")
+            raise GraphcError(f"--at: {name} is given twice")
         values[name] = _number_or_array(name, raw)
     if not values:
-        raise UsageError("--at: no values given (e.g. --at a=2,b=1)")
+        raise GraphcError("--at: no values given (e.g. --at a=2,b=1)")
     return values
 
 
@@ -80,7 +76,7 @@ def _number_or_array(name: str, raw: str) -> Any:
     try:
         return np.asarray(_numbers(ast.parse(raw, mode="eval").body), dtype=float)
     except (SyntaxError, ValueError):  # not numbers and lists of them, or ragged lists
-        raise UsageError(f"--at: {name}={raw!r} is not a number or a [list] of numbers"
+        raise GraphcError(f"--at: {name}={raw!r} is not a number or a [list] of numbers"
                          ) from None
 
 
@@ -148,7 +144,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _cmd_render(args: argparse.Namespace) -> int:
     if not args.output and not args.steps:
-        raise UsageError("render: give -o OUT.(svg|png|pdf|dot) and/or --steps DIR")
+        raise GraphcError("render: give -o OUT.(svg|png|pdf|dot) and/or --steps DIR")
     if args.output == "-":  # DOT text; pipe it into `dot -Tpng` for a picture
         _stdout()
     with Outputs([args.file]) as out:
@@ -157,7 +153,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         g = _load(args.file)
         at = parse_at(args.at) if args.at is not None else None
         if args.steps and at is None:
-            raise UsageError("--steps needs input values: --at a=2,b=1")
+            raise GraphcError("--steps needs input values: --at a=2,b=1")
         if args.steps or Path(args.output or "").suffix.lower() in (".svg", ".png", ".pdf"):
             drawable(g, args.limit)
         dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit)
@@ -231,11 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=tuple(BACKENDS), default="numpy",
                    help="how the module computes: " + "; ".join(
                        f"{b.name}: {b.help}" for b in BACKENDS.values()))
-    p.set_defaults(run=_cmd_compile)
     p = sub.add_parser("eval", help="print the value and gradients at a point")
     _common(p)
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")
-    p.set_defaults(run=_cmd_eval)
     p = sub.add_parser("render", help="draw the graph (svg, png, pdf or dot)")
     _common(p, modes=False)
     p.add_argument("--at", help="input values, e.g. a=2,b=1: show values and adjoints")
@@ -246,18 +240,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", metavar="DIR",
                    help="also write one frame per backprop step and DIR/index.html")
     p.add_argument("--limit", type=int, help="draw only the N nodes nearest the output")
-    p.set_defaults(run=_cmd_render)
     p = sub.add_parser("verify", help="path sums vs reverse vs forward vs finite differences")
     _common(p)
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")
     p.add_argument("--max-paths", type=int, default=1000,
                    help="enumerate paths up to this many (default 1000, at most "
                         f"{LIST_LIMIT}); count always")
-    p.set_defaults(run=_cmd_verify)
     p = sub.add_parser("demo", help="the main job on a bundled example")
     p.add_argument("--outdir", default="graphc-demo", help="where files go")
-    p.set_defaults(run=_cmd_demo)
     return parser
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "compile": _cmd_compile, "eval": _cmd_eval, "render": _cmd_render, "verify": _cmd_verify,
+    "demo": _cmd_demo}
 
 
 def _where(args: argparse.Namespace) -> str:
@@ -273,15 +269,13 @@ def _report(args: argparse.Namespace, exc: GraphcError) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = args.run
+    args = build_parser().parse_args(argv)
     try:
         with signals_raise(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)  # counted, then said once
             try:
                 with np.errstate(all="warn"):
-                    status = run(args)
+                    status = _COMMANDS[args.command](args)
                 if sys.stdout is not None:
                     sys.stdout.flush()  # a reader that went away is found here, not at exit
                 return status

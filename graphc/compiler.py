@@ -149,8 +149,7 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     out = g.output(of)
     g.order()  # raises CycleError on a cyclic graph
     chosen = (passes_mod.PASSES if passes is None else tuple(passes)) if optimize else ("dce",)
-    unknown = set(chosen) - set(passes_mod.PASSES)
-    if unknown:
+    if unknown := set(chosen) - set(passes_mod.PASSES):
         raise GraphcError(f"unknown pass {sorted(unknown)[0]!r} "
                           f"(passes: {', '.join(passes_mod.PASSES)})")
     if progress is None:

@@ -91,11 +91,9 @@ def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None
                 limit: int | None = None, outputs: Outputs | None = None) -> list[Path]:
     """Write ``frame_NNN.svg`` files and ``index.html`` into ``outdir``; their paths.
 
-    Frames are streamed to temp files as they are drawn and put in place together
-    at the end (with the rest of ``outputs``, when given: the caller commits), so a
-    failure or a signal leaves nothing behind. In a folder used before, only files
-    the stepper wrote there are replaced, and its frames this graph has no more of
-    are removed.
+    Frames are staged as they are drawn and put in place together (with the rest of
+    ``outputs``, when given), so a failure or a signal leaves nothing behind. In a folder
+    used before, only the stepper's own files are replaced, its surplus frames removed.
     """
     if outputs is None:
         with Outputs() as own:

@@ -13,7 +13,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import sympy as sp
 
@@ -97,7 +96,7 @@ def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, st
     """Every path source -> target with its product (the first ``limit`` of them:
     there can be exponentially many); iterative depth-first search. A path through
     an edge with no number in ``numeric`` (a tensor op's Jacobian) has value None."""
-    reach = nx.ancestors(g.nx, target) | {target}
+    on_path = path_edges(g, source, target, edges)
     found: list[PathTerm] = []
     stack: list[tuple[str, tuple[str, ...], tuple[sp.Expr, ...], Any]] = [
         (source, (source,), (), 1.0)]  # node, path, factors, value (a PathTerm's)
@@ -107,8 +106,8 @@ def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, st
             found.append(PathTerm(path, factors, value))
             continue
         for nxt in reversed(list(g.nx.successors(node))):
-            if (node, nxt) in edges and nxt in reach:
-                e = (node, nxt)
+            e = (node, nxt)
+            if e in on_path:
                 stack.append((nxt, path + (nxt,), factors + (symbolic[e],),
                               None if value is None or e not in numeric
                               else value * numeric[e]))
