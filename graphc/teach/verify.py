@@ -204,8 +204,7 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
     rows = []
     for x in rev.wrt:
         n = count_paths(g, x, out, edges)
-        if not path_edges(g, x, out, edges) <= set(numeric):
-            # tensor ops have Jacobians, not numbers, on their edges: no scalar path sum
+        if not path_edges(g, x, out, edges) <= set(numeric):  # Jacobians, not numbers
             paths, total, method = None, None, "not defined for tensor ops"
         elif n <= max_paths:
             paths = enumerate_paths(g, x, out, edges, symbolic, numeric)
