@@ -114,17 +114,12 @@ def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None
     return paths
 
 
-def page(shots: list[tuple[str, str]]) -> str:
-    """One HTML file holding every frame inline: no network, buttons and arrow keys."""
-    divs = "\n".join(_figure(c, svg) for c, svg in shots)
-    return _PAGE.replace("{{FRAMES}}", divs).replace("{{COUNT}}", str(len(shots)))
-
-
 def _figure(caption: str, svg: str) -> str:
     return (f'<figure class="frame" hidden><figcaption>{html.escape(caption)}</figcaption>'
             f"{svg[svg.find('<svg'):]}</figure>")
 
 
+# one HTML file holding every frame inline: no network, buttons and arrow keys
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>graphc: backprop step by step</title>
 <style>
