@@ -1,10 +1,9 @@
 """Every way to compute a gradient, side by side: path sums, reverse mode, forward mode,
 central finite differences and ``sympy.diff`` of the composed expression.
 
-The path-sum formula says d out/d x is the sum over all paths x -> out of the product
-of the local derivatives on the path. Paths are always *counted* by dynamic
-programming (their number can be exponential); they are enumerated only when there
-are at most ``max_paths``, and otherwise summed by the same dynamic programme.
+The path-sum formula: d out/d x is the sum over all paths x -> out of the product of
+the local derivatives on the path. Paths are always *counted* by dynamic programming
+(there can be exponentially many); up to ``max_paths`` they are listed, past it summed.
 """
 
 from __future__ import annotations
