@@ -33,10 +33,6 @@ from .teach.steps import write_steps
 from .teach.verify import LIST_LIMIT, verify
 
 
-class UsageError(GraphcError):
-    """A command-line value that cannot be used (bad --at, unknown output type)."""
-
-
 def parse_at(text: str) -> dict[str, Any]:
     """``a=2,b=1`` or ``x=[1,2,3],b=0.5`` -> values; a clear error for anything else."""
     values: dict[str, Any] = {}
@@ -44,14 +40,14 @@ def parse_at(text: str) -> dict[str, Any]:
         name, eq, raw = item.partition("=")
         name, raw = as_python_reads(name.strip()), raw.strip()
         if not eq or not name:
-            raise UsageError(f"--at: expected name=value, got {item.strip()!r}")
+            raise GraphcError(f"--at: expected name=value, got {item.strip()!r}")
         if not raw:
-            raise UsageError(f"--at: {name} has no value")
+            raise GraphcError(f"--at: {name} has no value")
         if name in values:
-            raise UsageError(f"--at: {name} is given twice")
+            raise GraphcError(f"--at: {name} is given twice")
         values[name] = _number_or_array(name, raw)
     if not values:
-        raise UsageError("--at: no values given (e.g. --at a=2,b=1)")
+        raise GraphcError("--at: no values given (e.g. --at a=2,b=1)")
     return values
 
 
@@ -77,12 +73,11 @@ def _number_or_array(name: str, raw: str) -> Any:
         return float(raw)
     except ValueError:
         pass
-    bad = UsageError(f"--at: {name}={raw!r} is not a number or a [list] of numbers")
     try:
-        loaded = _numbers(ast.parse(raw.strip(), mode="eval").body)
-        return np.asarray(loaded, dtype=float)
+        return np.asarray(_numbers(ast.parse(raw, mode="eval").body), dtype=float)
     except (SyntaxError, ValueError):  # not numbers and lists of them, or ragged lists
-        raise bad from None
+        raise GraphcError(f"--at: {name}={raw!r} is not a number or a [list] of numbers"
+                         ) from None
 
 
 def _numbers(node: ast.expr) -> Any:
@@ -149,7 +144,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _cmd_render(args: argparse.Namespace) -> int:
     if not args.output and not args.steps:
-        raise UsageError("render: give -o OUT.(svg|png|pdf|dot) and/or --steps DIR")
+        raise GraphcError("render: give -o OUT.(svg|png|pdf|dot) and/or --steps DIR")
     if args.output == "-":  # DOT text; pipe it into `dot -Tpng` for a picture
         _stdout()
     with Outputs([args.file]) as out:
@@ -158,7 +153,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         g = _load(args.file)
         at = parse_at(args.at) if args.at is not None else None
         if args.steps and at is None:
-            raise UsageError("--steps needs input values: --at a=2,b=1")
+            raise GraphcError("--steps needs input values: --at a=2,b=1")
         if args.steps or Path(args.output or "").suffix.lower() in (".svg", ".png", ".pdf"):
             drawable(g, args.limit)
         dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit)
@@ -204,23 +199,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             outputs.write(path, dot.source if fmt == "dot" else pipe(dot, fmt))
         if fmt == "svg":
             written.append(write_steps(g, at, out / "steps", outputs=outputs)[-1])
-    print("graphc demo: colah's graph e = (a + b) * (b + 1) at a = 2, b = 1\n", file=stdout)
-    print(str(g), file=stdout)
-    print(rep, file=stdout)
-    print("\nwrote:", file=stdout)
-    for p in written:
-        print(f"  {p}", file=stdout)
+    print("graphc demo: colah's graph e = (a + b) * (b + 1) at a = 2, b = 1\n", g, rep,
+          "\nwrote:", *(f"  {p}" for p in written), sep="\n", file=stdout)
     if fmt == "dot":
         print("(Graphviz's `dot` is not installed: pictures written as .dot text)",
               file=stdout)
     return 0 if rep.ok else 1
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, modes: bool = True) -> None:
     p.add_argument("file", help="a .gc graph file")
-    p.add_argument("--of", help="the output node (default: the last assigned name)")
-    p.add_argument("--wrt", help="inputs to differentiate, comma-separated (default: all)")
-    p.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
+    p.add_argument("--of", type=as_python_reads,
+                   help="the output node (default: the last assigned name)")
+    if modes:
+        p.add_argument("--wrt", type=as_python_reads,
+                       help="inputs to differentiate, comma-separated (default: all)")
+        p.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -233,38 +227,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=tuple(BACKENDS), default="numpy",
                    help="how the module computes: " + "; ".join(
                        f"{b.name}: {b.help}" for b in BACKENDS.values()))
-    p.set_defaults(run=_cmd_compile)
     p = sub.add_parser("eval", help="print the value and gradients at a point")
     _common(p)
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")
-    p.set_defaults(run=_cmd_eval)
     p = sub.add_parser("render", help="draw the graph (svg, png, pdf or dot)")
-    p.add_argument("file", help="a .gc graph file")
-    p.add_argument("--of", help="the output node (default: the last assigned name)")
+    _common(p, modes=False)
     p.add_argument("--at", help="input values, e.g. a=2,b=1: show values and adjoints")
     p.add_argument("-o", "--output", help="the picture: OUT.svg, .png, .pdf or .dot")
     p.add_argument("--show", choices=("reverse", "forward", "paths"), default="reverse",
                    help="adjoints (default), tangents d node/d WRT, or the paths from WRT")
-    p.add_argument("--wrt", help="the input for --show forward/paths")
+    p.add_argument("--wrt", type=as_python_reads, help="the input for --show forward/paths")
     p.add_argument("--steps", metavar="DIR",
                    help="also write one frame per backprop step and DIR/index.html")
     p.add_argument("--limit", type=int, help="draw only the N nodes nearest the output")
-    p.set_defaults(run=_cmd_render)
     p = sub.add_parser("verify", help="path sums vs reverse vs forward vs finite differences")
     _common(p)
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")
     p.add_argument("--max-paths", type=int, default=1000,
                    help="enumerate paths up to this many (default 1000, at most "
                         f"{LIST_LIMIT}); count always")
-    p.set_defaults(run=_cmd_verify)
     p = sub.add_parser("demo", help="the main job on a bundled example")
     p.add_argument("--outdir", default="graphc-demo", help="where files go")
-    p.set_defaults(run=_cmd_demo)
     return parser
 
 
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "compile": _cmd_compile, "eval": _cmd_eval, "render": _cmd_render, "verify": _cmd_verify,
+    "demo": _cmd_demo}
+
+
+def _where(args: argparse.Namespace) -> str:
+    return getattr(args, "file", None) or "graphc"
+
+
 def _report(args: argparse.Namespace, exc: GraphcError) -> None:
-    where = getattr(args, "file", None) or "graphc"
+    where = _where(args)
     if exc.line is not None:
         where += f":{exc.line}:{exc.col}"
     print(f"{where}: error: {exc.message}", file=sys.stderr)
@@ -272,18 +269,13 @@ def _report(args: argparse.Namespace, exc: GraphcError) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    for key in ("of", "wrt"):
-        if getattr(args, key, None):
-            setattr(args, key, as_python_reads(getattr(args, key)))
-    run: Callable[[argparse.Namespace], int] = args.run
+    args = build_parser().parse_args(argv)
     try:
         with signals_raise(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)  # counted, then said once
             try:
                 with np.errstate(all="warn"):
-                    status = run(args)
+                    status = _COMMANDS[args.command](args)
                 if sys.stdout is not None:
                     sys.stdout.flush()  # a reader that went away is found here, not at exit
                 return status
@@ -323,20 +315,19 @@ _NUMPY_WORDS = ("divide by zero", "invalid value", "overflow", "underflow")
 def _warn(args: argparse.Namespace, caught: list[warnings.WarningMessage]) -> None:
     """Each warning once, in graphc's words: NumPy's floating-point warnings (one per
     line of the generated module) become one line that says what they mean."""
-    where = getattr(args, "file", None) or "graphc"
-    numeric, said = [], []
+    numeric: set[str] = set()
+    said: dict[str, None] = {}  # each text once, in order
     for w in caught:
-        text = str(w.message)
-        if issubclass(w.category, RuntimeWarning) and any(k in text for k in _NUMPY_WORDS):
-            numeric += [k for k in _NUMPY_WORDS if k in text and k not in numeric]
-        elif text not in said:
-            said.append(text)
-    lines = [f"{where}: warning: {t}" for t in said]
+        words = {k for k in _NUMPY_WORDS if k in str(w.message)}
+        if words and issubclass(w.category, RuntimeWarning):
+            numeric |= words
+        else:
+            said[str(w.message)] = None
     if numeric:
-        lines.append(f"{where}: warning: {', '.join(sorted(numeric, key=_NUMPY_WORDS.index))}"
-                     " at the given input values: results may be inf or nan")
-    for line in lines:
-        print(line, file=sys.stderr)
+        said[", ".join(k for k in _NUMPY_WORDS if k in numeric)
+             + " at the given input values: results may be inf or nan"] = None
+    for text in said:
+        print(f"{_where(args)}: warning: {text}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,19 +1,19 @@
 """autodiff -> passes -> emit -> a callable backed by the emitted module itself.
 
-The callable runs exactly the source a user would save, loaded as a module through
-the import system, so what is tested is what is shipped.
+The callable runs exactly the source a user would save, executed as a module of its
+own, so what is tested is what is shipped.
 """
 
 from __future__ import annotations
 
+import builtins
 import copy
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import itertools
 import linecache
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -37,28 +37,13 @@ for small graphs; for big ones it would only double the emitting)."""
 _counter = itertools.count()
 
 
-class _SourceLoader(importlib.abc.SourceLoader):
-    """Loads a module from a source string (graphc's own emitted code)."""
-
-    def __init__(self, filename: str, source: str):
-        self.filename, self.source = filename, source
-
-    def get_filename(self, fullname: str) -> str:
-        return self.filename
-
-    def get_data(self, path: str) -> bytes:
-        return self.source.encode()
-
-
-def load_module(source: str, label: str = "graphc_generated") -> ModuleType:
-    """Import emitted source as a fresh module (its lines show in tracebacks)."""
-    name = f"{label}_{next(_counter)}"
+def load_module(source: str) -> ModuleType:
+    """Run emitted source as a fresh module (its lines show in tracebacks)."""
+    name = f"graphc_generated_{next(_counter)}"
     filename = f"<graphc {name}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    loader = _SourceLoader(filename, source)
-    spec = importlib.machinery.ModuleSpec(name, loader, origin=filename)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
+    module = ModuleType(name)
+    exec(builtins.compile(source, filename, "exec", dont_inherit=True), module.__dict__)
     return module
 
 
@@ -93,29 +78,23 @@ class CompiledFunction:
                 raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
                                  f"directions ({n * n:,} numbers at least); use "
                                  "mode='reverse'")
-        given = self._given(args, kwargs)
-        try:
-            return self.module.value_and_grad(*given)
-        except ValueError as exc:  # an undeclared input that meets a declared one
-            raise not_broadcasting(dict(zip(self.inputs, given)), _declared(self.graph),
-                                   exc) from None
+        return self._run(self.module.value_and_grad, args, kwargs)
 
     def forward(self, /, *args: Any, **kwargs: Any) -> Any:
         """The output value alone."""
         self.graph.bind(args, kwargs)
-        values = self._given(args, kwargs)
-        try:
-            return self.module.forward(*values)
-        except ValueError as exc:
-            raise not_broadcasting(dict(zip(self.inputs, values)), _declared(self.graph),
-                                   exc) from None
+        return self._run(self.module.forward, args, kwargs)
 
-    def _given(self, args: tuple, kwargs: dict) -> list[Any]:
-        """The values as given, in input order (``bind`` has checked them): the module
-        converts them by the rule ``bind`` checks (``values._inputs``), so fn() and the
-        saved module run the same code on the same values."""
-        given = dict(zip(self.inputs, args), **kwargs)
-        return [given[n] for n in self.inputs]
+    def _run(self, function: Callable, args: tuple, kwargs: dict) -> Any:
+        """``function`` of the module on the values as given (``bind`` has checked them),
+        so fn() and the saved module run the same code on the same values."""
+        named = dict(zip(self.inputs, args), **kwargs)
+        given = [named[n] for n in self.inputs]
+        try:
+            return function(*given)
+        except ValueError as exc:  # an undeclared input that meets a declared one
+            raise not_broadcasting(dict(zip(self.inputs, given)), _declared(self.graph),
+                                   exc) from None
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the standalone module (imports numpy only)."""
@@ -170,13 +149,12 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     out = g.output(of)
     g.order()  # raises CycleError on a cyclic graph
     chosen = (passes_mod.PASSES if passes is None else tuple(passes)) if optimize else ("dce",)
-    unknown = set(chosen) - set(passes_mod.PASSES)
-    if unknown:
+    if unknown := set(chosen) - set(passes_mod.PASSES):
         raise GraphcError(f"unknown pass {sorted(unknown)[0]!r} "
                           f"(passes: {', '.join(passes_mod.PASSES)})")
     if progress is None:
         progress = len(g.nx) > 20_000 and sys.stderr.isatty()
-    with paused_gc(), _Phases(progress, len(g.nx)) as phase:
+    with paused_gc(), _phases(progress, len(g.nx)) as phase:
         fwd = copy.copy(g)  # optimize only reads it and builds a new graph: no deep copy
         fwd.outputs = [out]
         fwd = passes_mod.optimize(fwd, chosen)
@@ -195,41 +173,31 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
             if chosen_backend.takes(grad) else (None, None)
         emission = Emission(chosen_backend, "memory" in chosen, floats, splits)
         source = module.module_source(fwd, grad, title, emission)
-        reported = chosen_backend.report(emission)
-        if reported:
-            grad.meta.report = {**grad.meta.report, **reported}
+        grad.meta.report = {**grad.meta.report, **chosen_backend.report(emission)}
         phase("loading")
-        compiled = CompiledFunction(g, fwd, grad, source)
-    return compiled
+        return CompiledFunction(g, fwd, grad, source)
 
 
-class _Phases:
-    """A progress bar over compile's phases (tqdm's, when it is installed)."""
+@contextmanager
+def _phases(show: bool, nodes: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar over compile's five phases (tqdm's, when it is installed)."""
+    if show:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            show = False
+    if not show:
+        yield lambda name: None
+        return
+    with tqdm(total=5, desc=f"compiling {nodes:,} nodes", unit="phase", file=sys.stderr,
+              leave=False) as bar:
+        bar.set_postfix_str("rewriting")
 
-    NAMES = ("rewriting", "differentiating", "optimizing", "emitting", "loading")
+        def phase(name: str) -> None:
+            bar.update(1)
+            bar.set_postfix_str(name)
 
-    def __init__(self, show: bool, nodes: int):
-        self.bar = None
-        if show:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                return
-            self.bar = tqdm(total=len(self.NAMES), desc=f"compiling {nodes:,} nodes",
-                            unit="phase", file=sys.stderr, leave=False)
-            self.bar.set_postfix_str(self.NAMES[0])
-
-    def __enter__(self) -> _Phases:
-        return self
-
-    def __call__(self, name: str) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix_str(name)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        yield phase
 
 
 def _declared(g: Graph) -> dict[str, tuple | None]:

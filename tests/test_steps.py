@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.teach.steps import frames, page, write_steps
+from graphc.teach.steps import _figure, frames, write_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -132,7 +132,7 @@ def test_page_is_self_contained_and_steppable(colah, tmp_path):
 
 
 def test_page_escapes_captions():
-    text = page([("a < b & c", "<svg></svg>")])
+    text = _figure("a < b & c", "<svg></svg>")
     assert "a &lt; b &amp; c" in text and "a < b & c" not in text
 
 

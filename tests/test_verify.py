@@ -191,6 +191,20 @@ def test_max_paths_switches_to_dynamic_programming():
     assert row.path_sum == pytest.approx(ladder_derivative(3, 0.3), rel=1e-12)
 
 
+def test_report_lists_eight_paths_and_says_how_many_more():
+    text = str(gc.verify(ladder(4), at={"x0": 0.3}))
+    assert "x0: 16 paths to x4, each the product of its local derivatives" in text
+    assert len(re.findall(r"^  x0 -> .* = ", text, re.M)) == 8
+    assert "\n  ... and 8 more\n" in text
+
+
+def test_report_says_paths_through_tensor_ops_have_no_scalar_sum():
+    rep = gc.verify(gc.parse("x: [3]\ny = sum(x * x)"), at={"x": np.array([1.0, 2.0, 3.0])})
+    (row,) = rep.rows
+    assert rep.ok and row.path_sum is None and row.path_sum_method == "not defined for tensor ops"
+    assert "x: 1 paths through tensor ops, whose local derivatives are Jacobians" in str(rep)
+
+
 @pytest.mark.parametrize("k", [1, 2, 5, 12])
 def test_count_paths_doubles_with_every_rung(k):
     g = ladder(k)

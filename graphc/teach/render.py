@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import warnings
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,9 @@ from .verify import count_paths, dp_sum, enumerate_paths, format_number, path_ed
 BIG = 300
 """Graphs with more nodes than this still render, with a warning (see ``limit=``)."""
 DRAW_LIMIT = 5_000
-"""The most a picture may cost Graphviz to lay out, in nodes plus the bends of edges
-that skip ranks (dot lays each bend out as a node of its own): a 2,000-node chain
-(2,001) takes 1.5 s, a random 200-node DAG (3,837) 9 s, a random 400-node DAG (14,529)
-over 12 minutes. SVG/PNG/PDF of a bigger graph are refused unless ``limit=`` says how
-many nodes to draw (a limit of at least the node count draws them all)."""
+"""The most a picture may cost Graphviz to lay out, in nodes plus bends of rank-skipping
+edges (a random 200-node DAG, 3,837, takes 9 s; a 400-node one, 14,529, over 12 minutes):
+past it SVG/PNG/PDF need ``limit=`` (at least the node count draws them all)."""
 DOT_TIMEOUT = 120.0
 """Seconds Graphviz may take for one picture (a dense 400-node DAG takes tens of
 minutes): past it, a clear error instead of a hang."""
@@ -46,7 +45,7 @@ class Scene:
 
     values: dict[str, Any] = field(default_factory=dict)
     second: dict[str, Any] = field(default_factory=dict)  # adjoints or tangents
-    second_label: str = ""
+    label: Callable[[str], str] = str  # a node's name -> what its ``second`` is called
     partial: set[str] = field(default_factory=set)  # adjoints still accumulating
     edge_values: dict[tuple[str, str], Any] = field(default_factory=dict)
     focus: set[str] = field(default_factory=set)
@@ -70,17 +69,17 @@ def op_text(g: Graph, node: str) -> str:
 
 def _kind(g: Graph, node: str, out: str) -> dict[str, str]:
     op = g.attrs(node)["op"]
-    if op == "input":
-        return {"shape": "ellipse", "style": "filled", "fillcolor": "#dbeafe"}
     if op == "const":
         return {"shape": "box", "style": "dashed,rounded", "color": "#999999",
                 "fontcolor": "#666666"}
-    if node == out or node in g.outputs:
-        return {"shape": "ellipse", "style": "filled", "fillcolor": "#fde68a",
-                "peripheries": "2"}
-    if g.shown(node).endswith("_bar") or "_dot" in g.shown(node):
-        return {"shape": "ellipse", "style": "filled", "fillcolor": "#fee2e2"}
-    return {"shape": "ellipse", "style": "filled", "fillcolor": "#ffffff"}
+    attrs = {"shape": "ellipse", "style": "filled", "fillcolor": "#ffffff"}
+    if op == "input":
+        attrs["fillcolor"] = "#dbeafe"
+    elif node == out or node in g.outputs:
+        attrs.update(fillcolor="#fde68a", peripheries="2")
+    elif g.shown(node).endswith("_bar") or "_dot" in g.shown(node):
+        attrs["fillcolor"] = "#fee2e2"
+    return attrs
 
 
 def _nearest(g: Graph, out: str, limit: int) -> set[str]:
@@ -113,9 +112,7 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
     if lines:
         dot.attr(label="<" + "<br/>".join(f'<font color="{c}">{_esc(t)}</font>'
                                           for t, c in lines) + ">")
-    for node in nodes:
-        if node not in keep:
-            continue
+    for node in [n for n in nodes if n in keep]:
         attrs = _kind(g, node, out)
         if node in scene.focus:
             attrs.update(color="#d62728", penwidth="3")
@@ -124,12 +121,10 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
     if hidden:
         dot.node("__more", f"... {hidden} more nodes", shape="plaintext", fontcolor="#666666")
     for src, dst in g.nx.edges():
-        if dst not in keep:
-            continue
-        if src not in keep:
+        if dst in keep and src not in keep:
             dot.edge("__more", _id(dst), style="dotted")
-            continue
-        dot.edge(_id(src), _id(dst), **_edge_attrs(g, src, dst, symbolic, scene))
+        elif dst in keep:
+            dot.edge(_id(src), _id(dst), **_edge_attrs(g, src, dst, symbolic, scene))
     for k, (edges, colour) in enumerate(scene.path_edges):
         for src, dst in edges:
             dot.edge(_id(src), _id(dst), color=colour, penwidth="2.5", constraint="false",
@@ -151,11 +146,6 @@ def _esc(text: str) -> str:
     return html.escape(text).replace("\\", "\\\\")
 
 
-def _braced(name: str) -> str:
-    """A name inside a str.format template: its braces doubled."""
-    return name.replace("{", "{{").replace("}", "}}")
-
-
 def _id(node: str) -> str:
     return "n_" + node.encode().hex()  # any node name, even "a:b" or "x\n", is a safe id
 
@@ -163,14 +153,14 @@ def _id(node: str) -> str:
 def _node_label(g: Graph, node: str, scene: Scene) -> str:
     if g.is_const(node):
         return "<" + _esc(op_text(g, node)) + ">"
-    parts = [f"<b>{_esc(g.shown(node))}</b>"]
-    parts.append(f'<font point-size="10">{_esc(op_text(g, node))}</font>')
+    parts = [f"<b>{_esc(g.shown(node))}</b>",
+             f'<font point-size="10">{_esc(op_text(g, node))}</font>']
     if node in scene.values:
         parts.append(f'<font color="#1d4ed8">= {_esc(format_number(scene.values[node]))}'
                      "</font>")
     if node in scene.second:
         mark = " (so far)" if node in scene.partial else ""
-        parts.append(f'<font color="#b91c1c">{_esc(scene.second_label.format(g.shown(node)))} = '
+        parts.append(f'<font color="#b91c1c">{_esc(scene.label(g.shown(node)))} = '
                      f"{_esc(format_number(scene.second[node]))}{mark}</font>")
     return "<" + "<br/>".join(parts) + ">"
 
@@ -204,42 +194,40 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
     scene = Scene(values=values, edge_values=edge_values(g, env))
     if show == "reverse":
         h = autodiff.reverse(g, of=out)
-        got = h.run(dict(env))
-        scene.second = autodiff.adjoint_values(h, got)
-        scene.second_label = "∂" + _braced(g.shown(out)) + "/∂{}"
-    elif show in ("forward", "paths"):
-        x = wrt or (g.inputs[0] if g.inputs else None)
-        if x not in g.inputs:
-            raise GraphcError(f"wrt={x!r} is not an input (inputs: {', '.join(g.inputs)})")
-        if show == "forward":
-            h = autodiff.forward(g, wrt=[x], of=out)
-            got = h.run(dict(env))
-            scene.second = {v: got[t] for v, t in h.meta.tangents[x].items()}
-            scene.second_label = "∂{}/∂" + _braced(x)
-        else:
-            symbolic = shown_derivatives(g)
-            edges = set(symbolic)
-            # a ladder of k diamonds has 2**k paths: list a few, count and sum them all
-            shown = enumerate_paths(g, x, out, edges, symbolic, scene.edge_values, max_paths)
-            n = count_paths(g, x, out, edges)
-            scene.path_edges = [(list(zip(p.nodes, p.nodes[1:])), PALETTE[i % len(PALETTE)])
-                                for i, p in enumerate(shown)]
-            scene.legend = [
-                (f"path {i + 1}: {' → '.join(map(g.shown, p.nodes))}:  "
-                 + " · ".join(pretty(f) for f in p.factors)
-                 + ("" if p.value is None else f" = {format_number(p.value)}"),
-                 PALETTE[i % len(PALETTE)]) for i, p in enumerate(shown)]
-            if n > len(shown):
-                scene.legend.append((f"... and {n - len(shown)} more", "#000000"))
-            if path_edges(g, x, out, edges) <= set(scene.edge_values):
-                total = dp_sum(g, x, out, edges, scene.edge_values)
-                scene.legend.append((f"sum over {n} paths = ∂{g.shown(out)}/∂{x} = "
-                                     f"{format_number(total)}", "#000000"))
-            else:
-                scene.legend.append(("tensor ops have Jacobians, not numbers, on their "
-                                     "edges: no scalar path sum", "#000000"))
-    else:
+        scene.second = autodiff.adjoint_values(h, h.run(dict(env)))
+        scene.label = lambda name: f"∂{g.shown(out)}/∂{name}"
+        return scene
+    if show not in ("forward", "paths"):
         raise GraphcError(f"show={show!r}: expected 'reverse', 'forward' or 'paths'")
+    x = wrt or (g.inputs[0] if g.inputs else None)
+    if x not in g.inputs:
+        raise GraphcError(f"wrt={x!r} is not an input (inputs: {', '.join(g.inputs)})")
+    if show == "forward":
+        h = autodiff.forward(g, wrt=[x], of=out)
+        got = h.run(dict(env))
+        scene.second = {v: got[t] for v, t in h.meta.tangents[x].items()}
+        scene.label = lambda name: f"∂{name}/∂{x}"
+        return scene
+    symbolic = shown_derivatives(g)
+    edges = set(symbolic)
+    # a ladder of k diamonds has 2**k paths: list a few, count and sum them all
+    shown = enumerate_paths(g, x, out, edges, symbolic, scene.edge_values, max_paths)
+    n = count_paths(g, x, out, edges)
+    for i, p in enumerate(shown):
+        colour = PALETTE[i % len(PALETTE)]
+        scene.path_edges.append((list(zip(p.nodes, p.nodes[1:])), colour))
+        value = "" if p.value is None else f" = {format_number(p.value)}"
+        scene.legend.append((f"path {i + 1}: {' → '.join(map(g.shown, p.nodes))}:  "
+                             + " · ".join(map(pretty, p.factors)) + value, colour))
+    if n > len(shown):
+        scene.legend.append((f"... and {n - len(shown)} more", "#000000"))
+    if path_edges(g, x, out, edges) <= set(scene.edge_values):
+        total = dp_sum(g, x, out, edges, scene.edge_values)
+        scene.legend.append((f"sum over {n} paths = ∂{g.shown(out)}/∂{x} = "
+                             f"{format_number(total)}", "#000000"))
+    else:
+        scene.legend.append(("tensor ops have Jacobians, not numbers, on their edges: no "
+                             "scalar path sum", "#000000"))
     return scene
 
 
@@ -262,11 +250,9 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
     if limit is not None and (type(limit) is not int or limit < 1):
         raise GraphcError(f"limit={limit!r}: expected a positive number of nodes")
     scene = full_scene(g, at, out, show, wrt)
-    where = ""
-    if at:  # arrays by their shape: their values are on the nodes
-        where = " at " + ", ".join(
-            f"{k} = {format_number(v)}" if np.ndim(v) == 0 else f"{k}: {list(np.shape(v))}"
-            for k, v in at.items())
+    where = " at " + ", ".join(  # arrays by their shape: their values are on the nodes
+        f"{k} = {format_number(v)}" if np.ndim(v) == 0 else f"{k}: {list(np.shape(v))}"
+        for k, v in at.items()) if at else ""
     if path is not None and Path(path).suffix.lower() in (".svg", ".png", ".pdf"):
         drawable(g, limit)
     dot = draw(g, scene, out, limit, title=f"{out}{where}")

@@ -35,34 +35,31 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
     picture, so they are drawn as they are written and never held together."""
     out = g.output(of)
     full = full_scene(g, at, out)  # the finished picture: values, edge values, adjoints
-    values, edges, adjoint = full.values, full.edge_values, full.second
-    label = full.second_label
+    values, edges, adjoint, label = full.values, full.edge_values, full.second, full.label
     symbolic = shown_derivatives(g)
     name = g.shown  # every node as it is shown (a gradient graph's x_bar)
     order = g.order()
 
-    def frame(scene: Scene) -> tuple[str, graphviz.Digraph]:
-        scene.edge_values = {e: v for e, v in edges.items()
-                             if e[1] in scene.values and e[0] in scene.values}
-        scene.second_label = label
-        return scene.caption, draw(g, scene, out, limit)
+    def frame(caption: str, **shown: Any) -> tuple[str, graphviz.Digraph]:
+        scene = Scene(values=dict(known), label=label, caption=caption, **shown)
+        scene.edge_values = {e: v for e, v in edges.items() if e[0] in known and e[1] in known}
+        return caption, draw(g, scene, out, limit)
 
     known = {n: values[n] for n in order if g.attrs(n)["op"] in ("input", "const")}
-    yield frame(Scene(values=dict(known), caption="the inputs: " + ", ".join(
-        f"{n} = {format_number(values[n])}" for n in g.inputs)))
+    yield frame("the inputs: " + ", ".join(f"{n} = {format_number(values[n])}"
+                                           for n in g.inputs))
     for n in order:
         if n in known:
             continue
         known[n] = values[n]
-        yield frame(Scene(values=dict(known), focus={n},
-                    focus_edges={(a, n) for a in g.args(n)},
-                    caption=f"forward: {name(n)} = {op_text(g, n)} = {format_number(values[n])}"))
+        yield frame(f"forward: {name(n)} = {op_text(g, n)} = {format_number(values[n])}",
+                    focus={n}, focus_edges={(a, n) for a in g.args(n)})
     done: dict[str, Any] = {out: adjoint[out]}
     partial: dict[str, Any] = {}
     waiting = {n: sum(1 for m in g.nx.successors(n) if (n, m) in symbolic and m in adjoint)
                for n in order}
-    yield frame(Scene(values=dict(known), second=dict(done), focus={out},
-                caption=f"backward: seed ∂{name(out)}/∂{name(out)} = 1"))
+    yield frame(f"backward: seed ∂{name(out)}/∂{name(out)} = 1", second=dict(done),
+                focus={out})
     for v in reversed(order):
         if v not in adjoint or g.attrs(v)["op"] == "input":
             continue
@@ -72,8 +69,7 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
         for a in dict.fromkeys(g.args(v)):
             if (a, v) not in symbolic:
                 continue
-            push = f"{label.format(name(a))} += {format_number(adjoint[v])} · " \
-                f"{pretty(symbolic[(a, v)])}"
+            push = f"{label(name(a))} += {format_number(adjoint[v])} · {pretty(symbolic[(a, v)])}"
             if (a, v) in edges:
                 part = adjoint[v] * edges[(a, v)]
                 partial[a] = partial[a] + part if a in partial else part
@@ -81,57 +77,41 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
             # else a tensor op's: a Jacobian, not a number; a's adjoint shows once complete
             waiting[a] -= 1
             pushes.append(push)
-        if not pushes:
-            continue
-        second = {**partial, **done}
-        yield frame(Scene(values=dict(known), second=second, focus={v},
-                    partial={a for a in partial if waiting[a] > 0},
-                    focus_edges={(a, v) for a in g.args(v)},
-                    caption=f"backward: {label.format(name(v))} = {format_number(adjoint[v])}; "
-                            + "; ".join(pushes)))
+        if pushes:
+            yield frame(f"backward: {label(name(v))} = {format_number(adjoint[v])}; "
+                        + "; ".join(pushes), second={**partial, **done}, focus={v},
+                        partial={a for a in partial if waiting[a] > 0},
+                        focus_edges={(a, v) for a in g.args(v)})
     final = {v: adjoint[v] for v in order if v in adjoint}
-    yield frame(Scene(values=dict(known), second=final, caption="done: " + ", ".join(
-        f"{label.format(x)} = {format_number(final[x])}" for x in g.inputs if x in final)))
+    yield frame("done: " + ", ".join(f"{label(x)} = {format_number(final[x])}"
+                                     for x in g.inputs if x in final), second=final)
 
 
 def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None = None,
                 limit: int | None = None, outputs: Outputs | None = None) -> list[Path]:
     """Write ``frame_NNN.svg`` files and ``index.html`` into ``outdir``; their paths.
 
-    Frames are streamed to temp files as they are drawn and put in place together
-    at the end (with the rest of ``outputs``, when given: the caller commits), so a
-    failure or a signal leaves nothing behind. In a folder used before, only files
-    the stepper wrote there are replaced, and its frames this graph has no more of
-    are removed.
+    Frames are staged as they are drawn and put in place together (with the rest of
+    ``outputs``, when given), so a failure or a signal leaves nothing behind. In a folder
+    used before, only the stepper's own files are replaced, its surplus frames removed.
     """
-    drawable(g, limit)
-    out = Outputs() if outputs is None else outputs
-    try:
-        folder = StepsFolder(out, outdir)
-        head, tail = _PAGE.split("{{FRAMES}}")
-        paths = []
-        with folder.open("index.html") as index:
-            index.write(head.encode())
-            for i, (caption, dot) in enumerate(iter_frames(g, at, of, limit)):
-                svg = pipe(dot, "svg").decode()
-                paths.append(folder.write(f"frame_{i:03d}.svg", svg))
-                index.write(("\n" if i else "").encode() + _figure(caption, svg).encode())
-            index.write(tail.replace("{{COUNT}}", str(len(paths))).encode())
-        paths.append(Path(outdir) / "index.html")
-        folder.finish()
-    except BaseException:
-        if outputs is None:
-            out.discard()
-        raise
     if outputs is None:
-        out.commit()
+        with Outputs() as own:
+            return write_steps(g, at, outdir, of, limit, own)
+    drawable(g, limit)
+    folder = StepsFolder(outputs, outdir)
+    head, tail = _PAGE.split("{{FRAMES}}")
+    paths = []
+    with folder.open("index.html") as index:
+        index.write(head.encode())
+        for i, (caption, dot) in enumerate(iter_frames(g, at, of, limit)):
+            svg = pipe(dot, "svg").decode()
+            paths.append(folder.write(f"frame_{i:03d}.svg", svg))
+            index.write(("\n" if i else "").encode() + _figure(caption, svg).encode())
+        index.write(tail.replace("{{COUNT}}", str(len(paths))).encode())
+    paths.append(Path(outdir) / "index.html")
+    folder.finish()
     return paths
-
-
-def page(shots: list[tuple[str, str]]) -> str:
-    """One HTML file holding every frame inline: no network, buttons and arrow keys."""
-    divs = "\n".join(_figure(c, svg) for c, svg in shots)
-    return _PAGE.replace("{{FRAMES}}", divs).replace("{{COUNT}}", str(len(shots)))
 
 
 def _figure(caption: str, svg: str) -> str:
@@ -139,6 +119,7 @@ def _figure(caption: str, svg: str) -> str:
             f"{svg[svg.find('<svg'):]}</figure>")
 
 
+# one HTML file holding every frame inline: no network, buttons and arrow keys
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>graphc: backprop step by step</title>
 <style>

@@ -1,18 +1,17 @@
 """Every way to compute a gradient, side by side: path sums, reverse mode, forward mode,
 central finite differences and ``sympy.diff`` of the composed expression.
 
-The path-sum formula says d out/d x is the sum over all paths x -> out of the product
-of the local derivatives on the path. Paths are always *counted* by dynamic
-programming (their number can be exponential); they are enumerated only when there
-are at most ``max_paths``, and otherwise summed by the same dynamic programme.
+The path-sum formula: d out/d x is the sum over all paths x -> out of the product of
+the local derivatives on the path. Paths are always *counted* by dynamic programming
+(there can be exponentially many); up to ``max_paths`` they are listed, past it summed.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import sympy as sp
 
@@ -54,8 +53,18 @@ class Row:
     forward: Any
     finite_difference: Any
     sympy: Any | None
-    ok: bool = False
-    disagree: list[str] = field(default_factory=list)
+    disagree: list[str] = field(init=False)  # the methods that differ from reverse mode
+
+    def __post_init__(self) -> None:
+        checks = [("path sum", self.path_sum, RTOL, ATOL), ("forward", self.forward, RTOL, ATOL),
+                  ("finite difference", self.finite_difference, FD_RTOL, FD_ATOL),
+                  ("sympy.diff", self.sympy, RTOL, ATOL)]
+        self.disagree = [name for name, v, r, a in checks
+                         if v is not None and not _close(v, self.reverse, r, a)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.disagree
 
 
 @dataclass
@@ -78,14 +87,7 @@ class Report:
 def count_paths(g: Graph, source: str, target: str,
                 edges: set[tuple[str, str]]) -> int:
     """Number of source -> target paths along ``edges``, by dynamic programming."""
-    count = {source: 1}
-    for v in g.order():
-        if v == source:
-            continue
-        total = sum(count.get(u, 0) for u in g.nx.predecessors(v) if (u, v) in edges)
-        if total:
-            count[v] = total
-    return count.get(target, 0)
+    return dp_sum(g, source, target, edges, dict.fromkeys(edges, 1), one=1)
 
 
 def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, str]],
@@ -93,7 +95,7 @@ def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, st
     """Every path source -> target with its product (the first ``limit`` of them:
     there can be exponentially many); iterative depth-first search. A path through
     an edge with no number in ``numeric`` (a tensor op's Jacobian) has value None."""
-    reach = nx.ancestors(g.nx, target) | {target}
+    on_path = path_edges(g, source, target, edges)
     found: list[PathTerm] = []
     stack: list[tuple[str, tuple[str, ...], tuple[sp.Expr, ...], Any]] = [
         (source, (source,), (), 1.0)]  # node, path, factors, value (a PathTerm's)
@@ -103,8 +105,8 @@ def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, st
             found.append(PathTerm(path, factors, value))
             continue
         for nxt in reversed(list(g.nx.successors(node))):
-            if (node, nxt) in edges and nxt in reach:
-                e = (node, nxt)
+            e = (node, nxt)
+            if e in on_path:
                 stack.append((nxt, path + (nxt,), factors + (symbolic[e],),
                               None if value is None or e not in numeric
                               else value * numeric[e]))
@@ -118,16 +120,18 @@ def path_edges(g: Graph, source: str, target: str, edges: set[tuple[str, str]]
     return {(u, v) for u, v in edges if u in after and v in before}
 
 
-def dp_sum(g: Graph, source: str, target: str, edges: set, numeric: dict) -> Any:
-    """The sum over all source -> target paths of their products, in one sweep."""
+def dp_sum(g: Graph, source: str, target: str, edges: set, numeric: dict,
+           one: Any = 1.0) -> Any:
+    """The sum over all source -> target paths of the products of ``numeric`` on their
+    edges, in one sweep (with integer ones: the number of paths, exact)."""
     edges = path_edges(g, source, target, edges)
-    acc: dict[str, Any] = {source: 1.0}
+    acc: dict[str, Any] = {source: one}
     for v in g.order():
         terms = [acc[u] * numeric[(u, v)] for u in g.nx.predecessors(v)
                  if (u, v) in edges and u in acc]
         if terms:
             acc[v] = sum(terms[1:], terms[0])
-    return acc.get(target, 0.0)
+    return acc.get(target, 0 * one)
 
 
 def _to_input(value: Any, out: Any, x: Any) -> Any:
@@ -199,8 +203,7 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
     rows = []
     for x in rev.wrt:
         n = count_paths(g, x, out, edges)
-        if not path_edges(g, x, out, edges) <= set(numeric):
-            # tensor ops have Jacobians, not numbers, on their edges: no scalar path sum
+        if not path_edges(g, x, out, edges) <= set(numeric):  # Jacobians, not numbers
             paths, total, method = None, None, "not defined for tensor ops"
         elif n <= max_paths:
             paths = enumerate_paths(g, x, out, edges, symbolic, numeric)
@@ -210,30 +213,16 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
             paths, total, method = None, dp_sum(g, x, out, edges, numeric), "dynamic programming"
         sym = None
         if len(g.nx) <= sympy_limit and n <= max_paths:
-            try:
+            with suppress(GraphcError):  # not elementwise: no scalar formula to differentiate
                 sym = _sympy_derivative(g, env, x, out, value)
-            except GraphcError:
-                sym = None  # not an elementwise graph: no scalar formula to differentiate
         path_sum = None if total is None else _to_input(total, value, env[x])
-        row = Row(x, n, paths, path_sum, method, rev_grads[x],
-                  fwd_grads.get(x), _finite_difference(g, env, x, out), sym)
-        _judge(row)
-        rows.append(row)
+        rows.append(Row(x, n, paths, path_sum, method, rev_grads[x], fwd_grads.get(x),
+                        _finite_difference(g, env, x, out), sym))
     return Report(out, dict(at), rows, no_forward)
 
 
 def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
     return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
-
-
-def _judge(row: Row) -> None:
-    checks = [("path sum", row.path_sum, RTOL, ATOL), ("forward", row.forward, RTOL, ATOL),
-              ("finite difference", row.finite_difference, FD_RTOL, FD_ATOL)]
-    checks = [c for c in checks if c[1] is not None]
-    if row.sympy is not None:
-        checks.append(("sympy.diff", row.sympy, RTOL, ATOL))
-    row.disagree = [name for name, v, r, a in checks if not _close(v, row.reverse, r, a)]
-    row.ok = not row.disagree
 
 
 def format_number(x: Any) -> str:
@@ -266,17 +255,16 @@ def format_report(rep: Report) -> str:
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
               for row in [head, ["-" * w for w in widths], *body]]
     for r in rep.rows:
-        lines.append("")
         if r.path_sum is None:
-            lines.append(f"{r.input}: {r.n_paths} paths through tensor ops, whose local "
-                         "derivatives are Jacobians: no scalar path sum")
+            lines += ["", f"{r.input}: {r.n_paths} paths through tensor ops, whose local "
+                      "derivatives are Jacobians: no scalar path sum"]
             continue
         if r.paths is None:
-            lines.append(f"{r.input}: {r.n_paths} paths, too many to list; summed by "
-                         "dynamic programming over the DAG")
+            lines += ["", f"{r.input}: {r.n_paths} paths, too many to list; summed by "
+                      "dynamic programming over the DAG"]
             continue
-        lines.append(f"{r.input}: {r.n_paths} path{'s' if r.n_paths != 1 else ''} to "
-                     f"{rep.of}, each the product of its local derivatives")
+        lines += ["", f"{r.input}: {r.n_paths} path{'s' if r.n_paths != 1 else ''} to "
+                  f"{rep.of}, each the product of its local derivatives"]
         for p in r.paths[:8]:
             factors = " · ".join(f"({pretty(f)})" if f.is_Add else pretty(f)
                                  for f in p.factors)
