@@ -244,13 +244,19 @@ def _number(node: ast.Constant) -> float:
 
 
 def _literal(node: ast.expr) -> Any:
-    """A keyword argument's value: None, an int, or a tuple of ints (axis=...)."""
-    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (int, bool)):
+    """A keyword argument's value: None, an int, a tuple of ints (axis=...), or an option
+    NumPy spells as a string or inf (``norm(x, ord="fro")``, ``ord=-inf``): the op's
+    shape rule says which it takes."""
+    if isinstance(node, ast.Constant) and (node.value is None or
+                                           type(node.value) in (int, bool, str)):
         return node.value
+    if isinstance(node, ast.Name) and node.id == "inf":
+        return math.inf
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
-            isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
-        return -node.operand.value
+            isinstance(node.operand, (ast.Constant, ast.Name)) and \
+            type(_literal(node.operand)) in (int, float):
+        return -_literal(node.operand)
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e) for e in node.elts)
     raise error(ParseError, "a keyword argument must be an integer, a tuple of integers, "
-                "True/False or None", node)
+                "True/False, None, or an option such as ord=inf or ord='fro'", node)
