@@ -357,3 +357,95 @@ def test_bad_input_to_the_builder_is_a_shape_error():
     for y in (gc.max(x, axis=2), gc.norm(x, ord=3), gc.argmin(x, axis=(0, 1))):
         with pytest.raises(gc.ShapeError):
             gc.graph(y=y)
+
+
+# logsumexp(x, axis, b=w), as jax.scipy.special.logsumexp: (text, JAX's, shapes of x, w, u)
+WEIGHTED = {
+    "last axis, weights broadcast": ("sum(logsumexp(x, b=w) * u)",
+                                     lambda lse, x, w, u: (lse(x, axis=-1, b=w) * u).sum(),
+                                     (3, 4), (4,), (3,)),
+    "two axes": ("logsumexp(x, axis=(0, 1), b=w) * u",
+                 lambda lse, x, w, u: lse(x, axis=(0, 1), b=w) * u, (3, 4), (3, 4), ()),
+    "keepdims, x broadcast": ("sum(logsumexp(x, axis=0, keepdims=True, b=w) * u)",
+                              lambda lse, x, w, u: (lse(x, axis=0, keepdims=True, b=w) * u).sum(),
+                              (4,), (3, 4), (1, 4)),
+    "zero weights": ("sum(logsumexp(x, axis=1, b=w * z) * u)",
+                     lambda lse, x, w, u: (lse(x, axis=1, b=w * _Z) * u).sum(), (2, 3), (3,),
+                     (2,)),
+}
+_Z = np.array([1.0, 0.0, 1.0])
+
+
+def _weighted(name: str):
+    text, f, xs, ws, us = WEIGHTED[name]
+    rng = np.random.default_rng(8)
+    values = {"x": rng.normal(size=xs), "w": rng.uniform(0.2, 2.0, size=ws),
+              "u": rng.normal(size=us)}
+    z = "z: [3]\n" if "z" in text else ""
+    decl = "".join(f"{k}: {list(np.shape(v)) if np.shape(v) else 'scalar'}\n"
+                   for k, v in values.items())
+    g = gc.parse(f"{decl}{z}L = {text}")
+    return g, values, f, ({"z": _Z} if z else {})
+
+
+@pytest.mark.parametrize("name", sorted(WEIGHTED))
+def test_logsumexp_weights_are_jaxs(name, jax, mode, optimize):
+    """b= is an operand, differentiated like x: gradients of both against JAX's."""
+    from jax.scipy.special import logsumexp
+
+    g, values, f, extra = _weighted(name)
+    value, grads = gc.compile(g, of="L", wrt=["x", "w"], mode=mode, optimize=optimize)(
+        **values, **extra)
+    want, ref = jax.value_and_grad(lambda *a: f(logsumexp, *a), argnums=(0, 1))(
+        *values.values())
+    np.testing.assert_allclose(value, float(want), rtol=1e-12)
+    for k, r in zip(("x", "w"), ref):
+        np.testing.assert_allclose(grads[k], np.asarray(r), rtol=1e-10, atol=1e-12, err_msg=k)
+
+
+def test_logsumexp_weights_second_order_builder_and_text(jax):
+    """The gradient graph of logsumexp(x, b=w) differentiated again is JAX's; gc.logsumexp
+    takes b= too; the text reads back (b prints as the second operand of logsumexp_b);
+    a negative sum is nan, as JAX's."""
+    import jax.numpy as jnp
+    from jax.scipy.special import logsumexp
+
+    g, values, f, _ = _weighted("last axis, weights broadcast")
+    grad_graph = gc.compile(g, of="L", wrt=["x"]).grad_graph
+    g2 = gc.parse("v: [3, 4]\n" + str(grad_graph) + "\nh = sum(x_bar * v)")
+    v = np.random.default_rng(9).normal(size=(3, 4))
+    assert np.shape(values["u"]) == (3,)
+    loss = lambda *a: f(logsumexp, *a)  # noqa: E731
+    want = jax.grad(lambda x, w, u: jnp.vdot(jax.grad(loss)(x, w, u), v), argnums=(0, 1))(
+        *values.values())
+    for mode in MODES:
+        second = gc.compile(g2, of="h", wrt=["x", "w"], mode=mode)(**values, v=v)[1]
+        for k, r in zip(("x", "w"), want):
+            np.testing.assert_allclose(second[k], np.asarray(r), rtol=1e-9, atol=1e-12)
+    assert str(gc.parse(str(g))) == str(g)
+    x, w = gc.input("x", shape=(3, 4)), gc.input("w", shape=(4,))
+    u = gc.input("u", shape=(3,))
+    built = gc.graph(L=gc.sum(gc.logsumexp(x, b=w) * u))
+    np.testing.assert_allclose(built.evaluate(**values)["L"], g.evaluate(**values)["L"])
+    signs = np.array([1.0, -1.0, -1.0, -1.0])
+    with np.errstate(invalid="ignore"):
+        got = g.evaluate(x=np.zeros((3, 4)), w=signs, u=np.ones(3))["L"]
+    assert np.isnan(got) and np.isnan(logsumexp(np.zeros((3, 4)), axis=-1, b=signs)).all()
+
+
+def test_logsumexp_weights_of_the_wrong_shape_are_a_shape_error_at_the_call():
+    with pytest.raises(gc.ShapeError) as info:
+        gc.parse("x: [3, 4]\nw: [3]\ny = logsumexp(x, b=w)")
+    assert (info.value.line, info.value.col) == (3, 5) and "do not broadcast" in str(info.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_empty_arrays_are_numpys_or_an_input_error(mode):
+    """An empty axis: prod is 1, cumprod and norm are empty and 0, as NumPy's; max has no
+    value (NumPy and JAX refuse it): an InputError, not a NumPy traceback."""
+    g = gc.parse("x: [N, 3]\ny = sum(prod(x, axis=0)) + sum(cumprod(x, axis=0)) + "
+                 "sum(norm(x, axis=0)) + sum(var(x, axis=1))")
+    value, grads = gc.compile(g, mode=mode)(x=np.zeros((0, 3)))
+    assert value == 3.0 and grads["x"].shape == (0, 3)
+    with pytest.raises(gc.InputError, match="empty array has no maximum"):
+        gc.compile(gc.parse("x: [N, 3]\ny = sum(max(x, axis=0))"), mode=mode)(x=np.zeros((0, 3)))

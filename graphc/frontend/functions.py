@@ -28,7 +28,8 @@ class AlongAxis(Protocol):
 
 
 class LogSumExp(Protocol):
-    def __call__(self, x: Operand, /, *, axis: Axis = -1, keepdims: bool = False) -> Expr: ...
+    def __call__(self, x: Operand, /, *, axis: Axis = -1, keepdims: bool = False,
+                 b: Operand | None = None) -> Expr: ...
 
 
 class Reduction(Protocol):

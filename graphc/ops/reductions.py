@@ -20,6 +20,7 @@ from .expr import R, Tangents, jvp, vjp
 from .table import Op, Trait, _register
 from .tensor import (
     _AXIS,
+    _LSE,
     _MADE,
     _axes,
     _count,
@@ -29,6 +30,7 @@ from .tensor import (
     _reduced,
     _reduces_all,
     _spell,
+    _summed_to,
 )
 
 _INNER = Trait.INTERNAL
@@ -87,7 +89,9 @@ def _cumprod_dot(x, d, axis):
     x = np.broadcast_to(x, np.broadcast_shapes(np.shape(x), np.shape(d)))
     xs, ds = np.moveaxis(x, axis, -1), np.moveaxis(np.broadcast_to(d, x.shape), axis, -1)
     dtype = np.result_type(xs, ds)
-    y, dot = np.empty(xs.shape, dtype), np.empty(xs.shape, dtype)
+    y, dot = np.empty(xs.shape, dtype), np.zeros(xs.shape, dtype)
+    if not xs.shape[-1]:  # an empty axis
+        return np.moveaxis(dot, -1, axis)
     y[..., 0], dot[..., 0] = xs[..., 0], ds[..., 0]
     for i in range(1, xs.shape[-1]):
         y[..., i] = y[..., i - 1] * xs[..., i]
@@ -101,11 +105,23 @@ def _cumprod_bar(x, g, axis):
     xs, gs = np.moveaxis(x, axis, -1), np.moveaxis(g, axis, -1)
     dtype = np.result_type(xs, gs)
     prefix = np.cumprod(np.concatenate([np.ones_like(xs[..., :1]), xs[..., :-1]], -1), -1)
-    s = np.empty(np.broadcast_shapes(xs.shape, gs.shape), dtype)
+    s = np.zeros(np.broadcast_shapes(xs.shape, gs.shape), dtype)
+    if not xs.shape[-1]:  # an empty axis
+        return np.moveaxis(s, -1, axis)
     s[..., -1] = gs[..., -1]
     for j in range(xs.shape[-1] - 2, -1, -1):
         s[..., j] = gs[..., j] + xs[..., j + 1] * s[..., j + 1]
     return np.moveaxis(prefix * s, -1, axis)
+
+
+def _logsumexp_b(x, b, axis=-1, keepdims=False):
+    """log(sum(b * exp(x))) along axis, shifted by the max of x where b is not 0, as
+    jax.scipy.special.logsumexp(x, axis, b=b): nan where the sum is negative."""
+    x, b = np.broadcast_arrays(x, b)
+    m = np.max(np.where(b != 0, x, -np.inf), axis=axis, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0)
+    out = m + np.log(np.sum(b * np.exp(x - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
 
 
 # ---- the weights d out / d x of each reduction, on handles ------------------------
@@ -292,3 +308,72 @@ _register(Op("norm", 1, "np.linalg.norm({0})", np.linalg.norm, slot_prec=(0,), p
              scalar_result=_reduces_all, spell=_norm_spell, shape=_params_shape(_norm_shape),
              vjp=_NORM_RULES[0], jvp=_NORM_RULES[1], dtype="follows", traits=_MADE,
              rules=("{out}_bar * d norm / d {0} ({0} / {out} for ord 2)",)))
+
+
+# ---- logsumexp(x, axis, b=weights): jax.scipy.special.logsumexp's b, an operand --------
+KEYWORD_OPERANDS = {("logsumexp", "b"): "logsumexp_b"}
+"""A call given this keyword is this op, the keyword's value its last operand."""
+
+
+def _lse_b_shape(x: shapes.Shape, b: shapes.Shape, axis: Any, keepdims: bool) -> shapes.Shape:
+    return _reduced(shapes.broadcast(x, b), axis, keepdims)
+
+
+def _lse_b_weights(out: R) -> tuple[R, R]:
+    """d out / d x and d out / d b, in the shape of x and b broadcast: b * e and e,
+    e = exp(x - out)."""
+    x, b = out.args
+    params = out.params
+    full = shapes.broadcast(x.shape, b.shape)
+    if params["keepdims"] or not out.shape and not out.elastic:
+        spread = out  # (a scalar lines up with any axes)
+    else:
+        axes = params["axis"] if x.elastic or b.elastic else _axes(params["axis"], len(full))
+        spread = out.call("expand_dims", axis=axes)
+    e = (x - spread).exp()
+    return b * e, e
+
+
+def _to(c: R, operand: R, out: R) -> R:
+    """An operand's adjoint: ``c`` stretched over the operand (e of x alone, for b) and
+    summed over the axes the operand was broadcast along."""
+    x, b = out.args
+    if x.elastic or b.elastic:
+        return c.call("sum_to", operand)
+    have = shapes.broadcast(c.shape, operand.shape)
+    if have != c.shape:
+        c = c.call("broadcast_like", operand)
+    return c if have == operand.shape else _summed_to(c, have, operand.shape)
+
+
+@vjp
+def _lse_b_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    x, b = out.args
+    wx, wb = _lse_b_weights(out)
+    if out.params["keepdims"] or not out.shape and not out.elastic:
+        spread = grad
+    else:
+        full = shapes.broadcast(x.shape, b.shape)
+        axes = out.params["axis"] if x.elastic or b.elastic else \
+            _axes(out.params["axis"], len(full))
+        spread = grad.call("expand_dims", axis=axes)
+    return _to(spread * wx, x, out), _to(spread * wb, b, out)
+
+
+@jvp
+def _lse_b_jvp(out: R, dots: Tangents) -> R | None:
+    x, b = out.args
+    full = len(shapes.broadcast(x.shape, b.shape))
+    terms = [(dot if a.ndim == full else dot.call("lift", ndim=full)) * w
+             for a, dot, w in zip(out.args, dots, _lse_b_weights(out)) if dot is not None]
+    total = terms[0] if len(terms) == 1 else terms[0] + terms[1]
+    return total.sum(_negative(out.params["axis"], full), keepdims=bool(out.params["keepdims"]))
+
+
+_register(Op("logsumexp_b", 2, "_logsumexp_b({0}, {1})", _logsumexp_b, slot_prec=(0, 0),
+             params=_LSE, spell=lambda params: _spell("_logsumexp_b", _LSE)(params).replace(
+                 "({0}", "({0}, {1}", 1),
+             scalar_result=lambda params: False, shape=_params_shape(_lse_b_shape),
+             vjp=_lse_b_vjp, jvp=_lse_b_jvp, helpers=(_logsumexp_b,), dtype="follows",
+             traits=_INNER | _MADE,
+             rules=("{out}_bar * {1} * exp({0} - {out})", "{out}_bar * exp({0} - {out})")))
