@@ -319,18 +319,20 @@ def _lse_b_shape(x: shapes.Shape, b: shapes.Shape, axis: Any, keepdims: bool) ->
     return _reduced(shapes.broadcast(x, b), axis, keepdims)
 
 
-def _lse_b_weights(out: R) -> tuple[R, R]:
-    """d out / d x and d out / d b, in the shape of x and b broadcast: b * e and e,
-    e = exp(x - out)."""
+def _unreduced(v: R, out: R) -> R:
+    """``v`` (out's shape) with the reduced axes of x and b broadcast put back as 1s."""
     x, b = out.args
-    params = out.params
-    full = shapes.broadcast(x.shape, b.shape)
-    if params["keepdims"] or not out.shape and not out.elastic:
-        spread = out  # (a scalar lines up with any axes)
-    else:
-        axes = params["axis"] if x.elastic or b.elastic else _axes(params["axis"], len(full))
-        spread = out.call("expand_dims", axis=axes)
-    e = (x - spread).exp()
+    if out.params["keepdims"] or not out.shape and not out.elastic:
+        return v  # (a scalar lines up with any axes)
+    axis = out.params["axis"]
+    full = len(shapes.broadcast(x.shape, b.shape))
+    return v.call("expand_dims", axis=axis if x.elastic or b.elastic else _axes(axis, full))
+
+
+def _lse_b_weights(out: R) -> tuple[R, R]:
+    """d out / d x and d out / d b: b * e and e, e = exp(x - out)."""
+    x, b = out.args
+    e = (x - _unreduced(out, out)).exp()
     return b * e, e
 
 
@@ -348,16 +350,8 @@ def _to(c: R, operand: R, out: R) -> R:
 
 @vjp
 def _lse_b_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    x, b = out.args
-    wx, wb = _lse_b_weights(out)
-    if out.params["keepdims"] or not out.shape and not out.elastic:
-        spread = grad
-    else:
-        full = shapes.broadcast(x.shape, b.shape)
-        axes = out.params["axis"] if x.elastic or b.elastic else \
-            _axes(out.params["axis"], len(full))
-        spread = grad.call("expand_dims", axis=axes)
-    return _to(spread * wx, x, out), _to(spread * wb, b, out)
+    spread = _unreduced(grad, out)
+    return tuple(_to(spread * w, a, out) for a, w in zip(out.args, _lse_b_weights(out)))
 
 
 @jvp
