@@ -16,8 +16,12 @@ from .errors import (
 )
 from .frontend.functions import (
     abs,
+    argmax,
+    argmin,
     cos,
     cross_entropy,
+    cumprod,
+    cumsum,
     elu,
     exp,
     flip,
@@ -25,10 +29,14 @@ from .frontend.functions import (
     log,
     log_softmax,
     logsumexp,
+    max,
     maximum,
     mean,
+    min,
     minimum,
     mse,
+    norm,
+    prod,
     relu,
     sigmoid,
     sin,
@@ -36,9 +44,11 @@ from .frontend.functions import (
     softmax,
     softplus,
     sqrt,
+    std,
     sum,
     tan,
     tanh,
+    var,
 )
 from .frontend.handles import Expr, graph, input, inputs
 from .frontend.sympy_front import from_sympy
@@ -56,4 +66,6 @@ __all__ = [
     "abs", "cos", "cross_entropy", "elu", "exp", "flip", "leaky_relu", "log",
     "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",
     "sin", "slice", "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
+    # reductions (graphc/ops/reductions.py)
+    "argmax", "argmin", "cumprod", "cumsum", "max", "min", "norm", "prod", "std", "var",
 ]

@@ -359,6 +359,28 @@ OPS: dict[str, OpSpec] = {
                    / a.shape[0], lambda s: () if len(s) == 2 and s[-1] > 1 else None,
                    arity=2, extra="labels"),
 }
+# ---- reductions (graphc/ops/reductions.py) ----
+OPS.update({
+    "max_last": OpSpec(lambda a: f"max({a}, axis=-1)", lambda jnp, jax, a: jnp.max(a, axis=-1),
+                       _drop_last),
+    "min0k": OpSpec(lambda a: f"min({a}, axis=0, keepdims=True)",
+                    lambda jnp, jax, a: jnp.min(a, axis=0, keepdims=True),
+                    lambda s: (1,) + s[1:] if s else None),
+    "prod_lastk": OpSpec(lambda a: f"prod({a}, axis=-1, keepdims=True)",
+                         lambda jnp, jax, a: jnp.prod(a, axis=-1, keepdims=True), _keep_last),
+    "var": OpSpec(lambda a: f"var({a})", lambda jnp, jax, a: jnp.var(a), lambda s: (),
+                  full=True),
+    "std_last": OpSpec(lambda a: f"std({a}, axis=-1, ddof=1)",  # not of one element: nan
+                       lambda jnp, jax, a: jnp.std(a, axis=-1, ddof=1),
+                       lambda s: s[:-1] if s and s[-1] > 1 else None),
+    "cumsum_last": OpSpec(lambda a: f"cumsum({a}, axis=-1)",
+                          lambda jnp, jax, a: jnp.cumsum(a, axis=-1), lambda s: s if s else None),
+    "cumprod_last": OpSpec(lambda a: f"cumprod({a}, axis=-1)",
+                           lambda jnp, jax, a: jnp.cumprod(a, axis=-1),
+                           lambda s: s if s else None),
+    "norm_last": OpSpec(lambda a: f"norm({a}, axis=-1)",
+                        lambda jnp, jax, a: jnp.linalg.norm(a, axis=-1), _drop_last),
+})
 TENSOR_OPS = [k for k, v in OPS.items() if not v.elementwise]
 ELEMENTWISE_OPS = [k for k, v in OPS.items() if v.elementwise]
 BIG_OPS = [k for k in OPS if OPS[k].extra is None and "slice" not in k]

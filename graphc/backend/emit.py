@@ -247,6 +247,7 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
                 best = cost, len(tried) > 1, order, body, lines, into, own, classes
     assert best is not None, "the given order is always among the orders planned"
     cost, one_dtype, order, body, lines, into, keep, classes = best
+    order = scheduling.as_lines(g, order, lines)  # the order the plan's lines ran in
     slices = memory.into_slices(g, lines, into, classes)
     into = {n: b for n, b in into.items() if n not in written}
     apart = set(slices) | set(slices.values()) | set(written)

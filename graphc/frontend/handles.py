@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import GraphcError, InputError
 from ..ir.graph import Graph
 from ..ops import OPS
+from ..ops.reductions import KEYWORD_OPERANDS
 from ..ops.shapes import Dim, Shape
 
 
@@ -146,6 +147,10 @@ def function(name: str) -> Callable[..., Expr]:
     op = OPS[name]
 
     def f(*args: Any, **params: Any) -> Expr:
+        for k in [k for k in params if (name, k) in KEYWORD_OPERANDS]:  # logsumexp(x, b=w)
+            operand = params.pop(k)
+            if operand is not None:
+                return function(KEYWORD_OPERANDS[name, k])(*args, operand, **params)
         low = op.arity - len(op.defaults)
         if not low <= len(args) <= op.arity:
             raise GraphcError(f"{name}() takes {op.arity} argument(s), got {len(args)}")

@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import GraphcError, ParseError, UnknownOpError
 from ..ir.graph import Graph
 from ..ops import OPS, Op
+from ..ops.reductions import KEYWORD_OPERANDS
 from ..ops.shapes import format_shape
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
@@ -95,6 +96,8 @@ class Scope:
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise error(ParseError, "starred arguments are not allowed", node)
         for kw in node.keywords:
+            if (op.name, kw.arg) in KEYWORD_OPERANDS:  # logsumexp(x, b=w): w an operand
+                continue
             if kw.arg is None or kw.arg not in op.params:
                 raise error(ParseError, f"{name}() takes no keyword "
                             f"{kw.arg or '**'!s}", kw if kw.arg else node)
@@ -103,7 +106,8 @@ class Scope:
             count = str(high) if low == high else f"{low} to {high}"
             raise error(ParseError, f"{name}() takes {count} argument"
                         f"{'s' if high != 1 else ''}, got {len(node.args)}", node)
-        return list(node.args)
+        return list(node.args) + [kw.value for kw in node.keywords
+                                  if (op.name, kw.arg) in KEYWORD_OPERANDS]
 
     def _function(self, node: ast.Call) -> Op:
         name = _callee(node)
@@ -155,10 +159,12 @@ class Scope:
     def _call(self, node: ast.Call, operands: list[str], pos: tuple[int, int]) -> str:
         g = self.g
         op = self._function(node)
+        keyed = {(op.name, kw.arg or "") for kw in node.keywords} & KEYWORD_OPERANDS.keys()
+        op = OPS[KEYWORD_OPERANDS[keyed.pop()]] if keyed else op  # logsumexp(x, b=w)
         operands += [g.const(v) for v in op.defaults[len(operands) - op.arity:]] \
             if len(operands) < op.arity else []
         params = {kw.arg: _literal(kw.value) for kw in node.keywords
-                  if kw.arg is not None}  # (a **mapping was refused with the operands)
+                  if kw.arg in op.params}  # (others refused already, ** too)
         _check_params(op, params, node)
         if op.name in _INTERNAL_RULES:
             rule, what = _INTERNAL_RULES[op.name]
@@ -244,13 +250,19 @@ def _number(node: ast.Constant) -> float:
 
 
 def _literal(node: ast.expr) -> Any:
-    """A keyword argument's value: None, an int, or a tuple of ints (axis=...)."""
-    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (int, bool)):
+    """A keyword argument's value: None, an int, a tuple of ints (axis=...), or an option
+    NumPy spells as a string or inf (``norm(x, ord="fro")``, ``ord=-inf``): the op's
+    shape rule says which it takes."""
+    if isinstance(node, ast.Constant) and (node.value is None or
+                                           type(node.value) in (int, bool, str)):
         return node.value
+    if isinstance(node, ast.Name) and node.id == "inf":
+        return math.inf
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
-            isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
-        return -node.operand.value
+            isinstance(node.operand, (ast.Constant, ast.Name)) and \
+            type(_literal(node.operand)) in (int, float):
+        return -_literal(node.operand)
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e) for e in node.elts)
     raise error(ParseError, "a keyword argument must be an integer, a tuple of integers, "
-                "True/False or None", node)
+                "True/False, None, or an option such as ord=inf or ord='fro'", node)
