@@ -37,6 +37,7 @@ from .frontend.functions import (
     softplus,
     sqrt,
     sum,
+    take_along_axis,
     tan,
     tanh,
 )
@@ -56,4 +57,5 @@ __all__ = [
     "abs", "cos", "cross_entropy", "elu", "exp", "flip", "leaky_relu", "log",
     "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",
     "sin", "slice", "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
+    "take_along_axis",
 ]

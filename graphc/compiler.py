@@ -96,6 +96,8 @@ class CompiledFunction:
         given = self._given(args, kwargs)
         try:
             return self.module.value_and_grad(*given)
+        except IndexError as exc:  # an index input past its axis (x[i], x[labels])
+            raise InputError(f"an index is out of range: {exc}") from None
         except ValueError as exc:  # an undeclared input that meets a declared one
             raise not_broadcasting(dict(zip(self.inputs, given)), _declared(self.graph),
                                    exc) from None
@@ -106,6 +108,8 @@ class CompiledFunction:
         values = self._given(args, kwargs)
         try:
             return self.module.forward(*values)
+        except IndexError as exc:
+            raise InputError(f"an index is out of range: {exc}") from None
         except ValueError as exc:
             raise not_broadcasting(dict(zip(self.inputs, values)), _declared(self.graph),
                                    exc) from None

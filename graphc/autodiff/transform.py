@@ -24,9 +24,10 @@ from ..ops.tensor import TANGENT_LIMIT, reduce_to
 
 
 def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
-    """The inputs to differentiate with respect to, checked; all inputs by default."""
+    """The inputs to differentiate with respect to, checked; all inputs by default but
+    the integer ones (indices), which are never differentiated."""
     if wrt is None:
-        return list(g.inputs)
+        return [i for i in g.inputs if not g.integer(i)]
     try:
         names = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
     except TypeError:  # wrt=5
@@ -36,6 +37,9 @@ def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
         if w not in g.inputs:
             raise UndefinedNameError(f"wrt={w!r} is not an input "
                                      f"(inputs: {', '.join(g.inputs)})")
+        if g.integer(w):
+            raise GraphcError(f"wrt={w!r}: {w} is an integer input (indices, labels), "
+                              "which has no derivative")
     if len(set(names)) != len(names):
         raise UndefinedNameError(f"wrt names an input twice: {', '.join(names)}")
     return names
@@ -374,12 +378,14 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
                            for a in names if a in dots):
             total = h.add("spread", (total, v))
         return total
+    # operands without a derivative (broadcast_like's like, an index) pass no tangent
+    tangents = tuple(dots.get(a) if op.grad_slots is None or k in op.grad_slots else None
+                     for k, a in enumerate(h.args(v)))
+    if all(t is None for t in tangents):  # on the path, but every tangent is zero: x - x
+        return None
     if not op.pointwise and not stacked or Trait.UNSTACKED in op.traits and stacked:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
                           "use mode='reverse'")
-    tangents = tuple(dots.get(a) for a in h.args(v))
-    if all(t is None for t in tangents):  # on the path, but every tangent is zero: x - x
-        return None
     if op.jvp is None:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
                           "use mode='reverse'")

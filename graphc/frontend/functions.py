@@ -45,6 +45,10 @@ class Slice(Protocol):
                  axis: int = 0) -> Expr: ...
 
 
+class TakeAlongAxis(Protocol):
+    def __call__(self, x: Operand, indices: Operand, /, *, axis: int = -1) -> Expr: ...
+
+
 abs: Elementwise = function("abs")
 cos: Elementwise = function("cos")
 cross_entropy: Binary = function("cross_entropy")
@@ -67,5 +71,6 @@ softmax: AlongAxis = function("softmax")
 softplus: Elementwise = function("softplus")
 sqrt: Elementwise = function("sqrt")
 sum: Reduction = function("sum")
+take_along_axis: TakeAlongAxis = function("take_along_axis")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")

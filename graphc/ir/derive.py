@@ -236,7 +236,7 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
             for slot, a in enumerate(g.args(node)):
                 if op.grad_slots is not None and slot not in op.grad_slots:
                     continue
-                if not g.is_const(a) and op.vjp is not None:
+                if not g.is_const(a) and op.vjp is not None and not g.integer(a):
                     result[(a, node)] = result.get((a, node), 0) + _structural(g, node, slot)
     return result
 

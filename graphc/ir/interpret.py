@@ -38,8 +38,9 @@ def bind(g: Graph, args: tuple = (), kwargs: dict | None = None,
                          + ", ".join(missing))
     params = [g.attrs(n)["params"] for n in names]
     declared = [p["shape"] if p["declared"] else None for p in params]
+    ints = [n for n, p in zip(names, params) if p.get("integer")]
     try:  # the emitted module's own rule
-        checked = _inputs(names, declared, [values[n] for n in names])
+        checked = _inputs(names, declared, [values[n] for n in names], ints)
     except (TypeError, ValueError) as exc:
         raise InputError(str(exc)) from None
     return dict(zip(names, checked))  # shapes that meet in no op may differ (a.T * b)
@@ -62,11 +63,15 @@ def evaluate(g: Graph, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
 
 def run(g: Graph, env: dict[str, Any]) -> dict[str, Any]:
     """Evaluate every node from already checked input values (``env`` is extended)."""
-    for name in g.order():
-        d = g.nx.nodes[name]
-        if d["op"] == "const":
-            env[name] = d["params"]["value"]
-        elif d["op"] != "input":
-            fn = g.op(name).fn
-            env[name] = fn(*(env[a] for a in d["args"]), **d["params"])
+    name = None
+    try:
+        for name in g.order():
+            d = g.nx.nodes[name]
+            if d["op"] == "const":
+                env[name] = d["params"]["value"]
+            elif d["op"] != "input":
+                fn = g.op(name).fn
+                env[name] = fn(*(env[a] for a in d["args"]), **d["params"])
+    except IndexError as exc:  # an index input past its axis (x[i], x[labels])
+        raise InputError(f"node {name}: an index is out of range: {exc}") from None
     return env
