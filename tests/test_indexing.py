@@ -9,6 +9,9 @@ import sys
 import numpy as np
 import pytest
 from conftest import MODES, central_diff
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import examples
 
 import graphc as gc
 
@@ -36,8 +39,14 @@ CASES = {
                      lambda x, lab, i: _take(x, lab[:, None], 1)),
     "take along 0": ("take_along_axis(x, labels[None, :3], axis=0)",
                      lambda x, lab, i: _take(x, lab[None, :3], 0)),
+    "take broadcast": ("take_along_axis(x, labels[None, :2], axis=1)",
+                       lambda x, lab, i: _take(x, lab[None, :2], 1)),
+    "gather a grid": ("x[grid]", lambda x, lab, i: x[GRID]),
+    "gather a grid of columns": ("x[1:, grid, None]", lambda x, lab, i: x[1:, GRID, None]),
 }
-DECLARATIONS = "x: [N, 3]\nlabels: int[N]\ni: int\n"
+GRID = np.array([[0, 2], [2, -1]])  # a negative index counts from the end, as in NumPy
+DECLARATIONS = "x: [N, 3]\nlabels: int[N]\ni: int\ngrid: int[2, 2]\n"
+AT = {"labels": LABELS, "i": 1, "grid": GRID}
 
 
 def _take(x, idx, axis):
@@ -56,8 +65,7 @@ def test_indexing_matches_jax(name, dtype, jax, mode, optimize):
 
     text, reference = CASES[name]
     x, i = X.astype(dtype), 1
-    value, grads = gc.compile(_graph(text), mode=mode, optimize=optimize)(
-        x=x, labels=LABELS, i=i)
+    value, grads = gc.compile(_graph(text), mode=mode, optimize=optimize)(x=x, **AT)
     ref_value, ref = jax.value_and_grad(
         lambda x: jnp.sum(jnp.sin(reference(x, LABELS, i)) * reference(x, LABELS, i)))(x)
     assert list(grads) == ["x"]  # the integer inputs are not differentiated
@@ -74,7 +82,7 @@ def test_dot_product_test_for_every_indexing(name):
     shape = gc.parse(declarations + f"e = {CASES[name][0]}").shape("e")
     decl = f"u: {list(shape) if shape else 'scalar'}\n"
     g = gc.parse(decl + declarations + f"e = {CASES[name][0]}\nL = sum(e * u)\n")
-    at = {"x": X, "labels": LABELS, "i": 1, "u": RNG.normal(size=shape) if shape else 0.8}
+    at = {"x": X, **AT, "u": RNG.normal(size=shape) if shape else 0.8}
     _, rev = gc.compile(g, wrt=["x"])(**at)
     _, fwd = gc.compile(g, wrt=["x"], mode="forward")(**at)
     v = RNG.normal(size=X.shape)
@@ -149,7 +157,7 @@ def test_second_order_through_gathers_matches_jax(jax):
 
     hvp = jax.grad(lambda x: jnp.vdot(jax.grad(f)(x), v))(X)
     for mode in MODES:
-        _, second = gc.compile(g2, of="h", wrt=["x"], mode=mode)(x=X, labels=LABELS, i=1, v=v)
+        _, second = gc.compile(g2, of="h", wrt=["x"], mode=mode)(x=X, **AT, v=v)
         np.testing.assert_allclose(second["x"], np.asarray(hvp), rtol=1e-10, atol=1e-12)
 
 
@@ -166,10 +174,11 @@ def test_subscripts_print_back_and_the_builder_builds_the_same():
     i = gc.input("i", dtype=int)
     built = gc.graph(y=gc.sum(x[1:, None, ::-2]) + gc.sum(x[..., 0]) + gc.sum((x + 1.0)[
         labels, i]) + gc.sum(gc.take_along_axis(x, labels[:, None])) + gc.sum(x[-2:]))
-    at = {"x": X, "labels": LABELS, "i": -1}
+    at = {"x": X, **AT, "i": -1}
     for other in (again, built):
-        assert other.evaluate(**at)["y"] == g.evaluate(**at)["y"]
-    assert built.inputs == ["x", "labels", "i"]
+        given = {k: v for k, v in at.items() if k in other.inputs}
+        assert other.evaluate(**given)["y"] == g.evaluate(**at)["y"]
+    assert built.inputs == ["x", "labels", "i"] and again.inputs == g.inputs
     source = gc.compile(g).source
     assert "x[1:, None, ::-2]" in source and "np.take_along_axis(x, labels[:, None]" in source
 
@@ -183,7 +192,7 @@ def test_symbolic_dims_through_slices():
 
 
 def test_integer_inputs_are_checked_and_never_differentiated():
-    g = gc.parse(DECLARATIONS + "y = sum(x[i] * x[labels])")
+    g = gc.parse("x: [N, 3]\nlabels: int[N]\ni: int\ny = sum(x[i] * x[labels])")
     fn = gc.compile(g)
     assert fn.wrt == ["x"]
     with pytest.raises(gc.GraphcError, match="labels is an integer input"):
@@ -256,12 +265,15 @@ def test_loop_backends_leave_indexing_to_numpy(backend):
     """A gather is no loop's: the backend runs the NumPy code, the same numbers."""
     if backend == "numba":
         pytest.importorskip("numba")
-    g = gc.parse(DECLARATIONS + "y = sum(exp(x[labels] * x[i])) + sum(x[1:] * x[:-1])")
+    gathers = gc.parse("x: [N, 3]\nlabels: int[N]\ni: int\n"
+                       "y = sum(exp(x[labels] * x[i])) + sum(x[1:] * x[:-1])")
+    basic = gc.parse("x: [N, 3]\ny = sum(exp(x[::-1, 0]) * x[:, 1]) + sum(x[None, 2] * x[1:])")
     big = {"x": RNG.normal(size=(50_000, 3)), "labels": RNG.integers(0, 50_000, 50_000),
            "i": 7}
-    for mode in MODES:
-        plain = gc.compile(g, mode=mode if mode == "reverse" else "reverse")(**big)
-        other = gc.compile(g, backend=backend)(**big)
+    for g in (gathers, basic):
+        at = {k: v for k, v in big.items() if k in g.inputs}
+        plain = gc.compile(g)(**at)
+        other = gc.compile(g, backend=backend)(**at)
         np.testing.assert_allclose(other[0], plain[0], rtol=1e-12)
         np.testing.assert_allclose(other[1]["x"], plain[1]["x"], rtol=1e-12)
 
@@ -317,3 +329,67 @@ def test_the_command_line_reads_integer_inputs(cli, tmp_path):
     far = cli("eval", path, "--at", "logits=[[1,2,3],[0,1,0]],labels=[2,3],w=[1,1,1]",
               cwd=tmp_path)
     assert far.returncode == 2 and "out of range" in far.stderr
+
+
+SHAPE = (3, 4, 2)
+
+
+@st.composite
+def subscripts(draw: st.DrawFn) -> tuple[str, tuple, np.ndarray | None]:
+    """A random key for x of SHAPE: per axis an int, a slice with a step or all of it, or
+    (once) an integer array with repeats and negative entries; new axes between; a run
+    of trailing full slices as ``...``. Its text, NumPy's key, and the array."""
+    texts, items, array = [], [], None
+    with_array = draw(st.booleans())
+    at = draw(st.integers(0, 2)) if with_array else -1
+    for axis, n in enumerate(SHAPE):
+        if draw(st.integers(0, 4)) == 0:
+            texts.append("None")
+            items.append(None)
+        if axis == at:
+            array = np.array(draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=4)))
+            texts.append("j")
+            items.append(array)
+            continue
+        kind = draw(st.sampled_from(["int", "slice", "all"] if not with_array
+                                    else ["slice", "all"]))
+        if kind == "int":
+            k = draw(st.integers(-n, n - 1))
+            texts.append(str(k))
+            items.append(k)
+        elif kind == "slice":
+            start, stop = draw(st.integers(-n, n)), draw(st.integers(-n, n))
+            step = draw(st.sampled_from([None, 1, 2, -1, -2]))
+            texts.append(f"{start}:{stop}" + (f":{step}" if step else ""))
+            items.append(slice(start, stop, step))
+        else:
+            texts.append(":")
+            items.append(slice(None))
+    while texts and texts[-1] == ":" and draw(st.booleans()):
+        texts.pop()
+        items.pop()
+    if texts and draw(st.booleans()) and all(t != "..." for t in texts):
+        texts.append("...")
+        items.append(Ellipsis)
+    return ", ".join(texts) or "()", tuple(items), array
+
+
+@examples(60)
+@given(key=subscripts(), mode=st.sampled_from(MODES),
+       dtype=st.sampled_from([np.float64, np.float32]))
+def test_random_subscripts_match_jax(jax, key, mode, dtype):
+    import jax.numpy as jnp
+
+    text, items, array = key
+    decl = "x: [3, 4, 2]\n" + (f"j: int[{len(array)}]\n" if array is not None else "")
+    g = gc.parse(decl + f"e = x[{text}]\ny = sum(sin(e) * e)\n")
+    x = np.random.default_rng(len(text)).normal(size=SHAPE).astype(dtype)
+    at = {"x": x} | ({"j": array} if array is not None else {})
+    assert g.shape("e") == np.shape(x[items]), text
+    value, grads = gc.compile(g, mode=mode)(**at)
+    ref_value, ref = jax.value_and_grad(lambda x: jnp.sum(jnp.sin(x[items]) * x[items]))(x)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert grads["x"].dtype == dtype
+    np.testing.assert_allclose(value, ref_value, rtol=tol, atol=tol, err_msg=text)
+    np.testing.assert_allclose(grads["x"], np.asarray(ref), rtol=tol, atol=tol, err_msg=text)
+    assert str(gc.parse(str(g))) == str(g)
