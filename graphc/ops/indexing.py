@@ -26,7 +26,8 @@ FULL = (None, None, None)  # ``:``
 
 # ---- NumPy implementations, shipped inside emitted modules ------------------------
 def _numpy_key(key, arrays):
-    """A key as NumPy takes it, the index operands in the places ``ARRAY`` marks."""
+    """A key as NumPy takes it, the index operands in the places ``ARRAY`` marks (the
+    encoding spelled out: this helper ships alone)."""
     found = iter(arrays)
     return tuple(next(found) if k == (None,) else Ellipsis if k == () else
                  slice(*k) if isinstance(k, tuple) else k for k in key)
@@ -167,11 +168,11 @@ def _index_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
             apart.append(pos)
         elif isinstance(k, tuple):
             out.append(_sliced(d, *k))
-    if apart and apart != list(range(apart[0], apart[-1] + 1)):
-        raise ShapeError("index arrays apart from each other (x[i, :, j]) are not "
+    taken = shapes.broadcast(*gathered)
+    if taken and apart != list(range(apart[0], apart[-1] + 1)):
+        raise ShapeError("index arrays apart from each other (x[idx, :, 0]) are not "
                          "supported: index one axis at a time")
-    if gathered:
-        out[first:first] = shapes.broadcast(*gathered)
+    out[first:first] = taken  # (int scalars alone take no axis: anywhere is the same)
     return tuple(out)
 
 
@@ -246,7 +247,7 @@ _FIRST = "first"  # the dtype of the first operand: a float x's, or an integer o
 _INNER = Trait.INTERNAL | Trait.FRESH
 _register(Op("index", 1, "{0}[]", _index, ATOM, (ATOM,), symbol="[]", spell=_index_code,
              params={"key": ()}, grad_slots=(0,), dtype=_FIRST, shape=_index_shape,
-             vjp=_index_vjp, rules=("{0}_bar[...] += {out}_bar",), traits=Trait.VARIADIC,
+             vjp=_index_vjp, rules=("{out}_bar put back where taken",), traits=Trait.VARIADIC,
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
                  "index", *out.args[1:], key=(FULL,) + out.params["key"]))))
 _register(Op("unindex", 2, "_unindex({0}, {1})", _unindex, slot_prec=(0, 0),
@@ -256,7 +257,7 @@ _register(Op("unindex", 2, "_unindex({0}, {1})", _unindex, slot_prec=(0, 0),
              + f", key={p['key']!r}, lead={p['lead']})",
              shape=lambda g, args, params: g.shape(args[0])[:params["lead"]] + g.shape(args[1]),
              helpers=(_numpy_key, _unindex), vjp=_unindex_vjp, jvp=_unindex_jvp,
-             traits=_INNER | Trait.VARIADIC))
+             rules=("{out}_bar[key]",), traits=_INNER | Trait.VARIADIC))
 _register(Op("take_along_axis", 2, "np.take_along_axis({0}, {1}, axis={axis})",
              np.take_along_axis, slot_prec=(0, 0), params={"axis": -1}, grad_slots=(0,),
              dtype=_FIRST, shape=_take_shape, traits=Trait.FRESH,
@@ -265,7 +266,7 @@ _register(Op("take_along_axis", 2, "np.take_along_axis({0}, {1}, axis={axis})",
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
                  "take_along_axis", out.args[1].call("index", key=(None,)),
                  **_take_params(out))),
-             rules=("{0}_bar[along {1}] += {out}_bar",)))
+             rules=("{out}_bar put back where taken along {1}",)))
 _register(Op("untake", 3, "_untake({0}, {1}, {2}, {axis}, {lead})", _untake,
              slot_prec=(0, 0, 0), params={"axis": -1, "lead": 0}, grad_slots=(0,),
              dtype="follows", helpers=(_along, _untake), vjp=_untake_vjp,
@@ -273,4 +274,4 @@ _register(Op("untake", 3, "_untake({0}, {1}, {2}, {axis}, {lead})", _untake,
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
                  "untake", *out.args[1:], axis=out.params["axis"],
                  lead=out.params["lead"] + 1)),
-             traits=_INNER))
+             rules=("take_along_axis({out}_bar, {2})",), traits=_INNER))
