@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import MODES, central_diff
+from conftest import EXAMPLES, MODES, central_diff
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import examples
@@ -414,3 +414,17 @@ def test_int_inputs_apart_index_like_ints(jax, mode):
     ref_value, ref = jax.value_and_grad(f)(x)
     np.testing.assert_allclose(value, ref_value, rtol=1e-12)
     np.testing.assert_allclose(grads["x"], np.asarray(ref), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.slow  # an example trains for seconds
+def test_the_char_rnn_learns_its_text():
+    """examples/char_rnn.py: integer inputs, gathers and integer labels through 10
+    unrolled steps; Adagrad drives the loss from log(vocab) towards 0."""
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        from char_rnn import TEXT, train
+    finally:
+        sys.path.pop(0)
+    _, losses, text = train()
+    assert losses[0] > 2.0 and np.mean(losses[-20:]) < 0.3
+    assert "hello gra" in text and set(text) <= set(TEXT)
