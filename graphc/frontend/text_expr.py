@@ -204,10 +204,9 @@ def _key(node: ast.Subscript) -> list[tuple[ast.expr, Any]]:
             bounds = [_index_literal(b, "a slice bound") for b in
                       (item.lower, item.upper, item.step)]
             key.append((item, tuple(bounds)))
-        elif isinstance(item, ast.Constant) and item.value in (None, Ellipsis) \
-                and not isinstance(item.value, bool):
+        elif isinstance(item, ast.Constant) and (item.value is None or item.value is Ellipsis):
             key.append((item, indexing.encode(item.value)))
-        elif isinstance(item, ast.Constant) or _negative_literal(item):
+        elif isinstance(item, ast.Constant) or _signed_literal(item):
             key.append((item, _index_literal(item, "an index")))
         elif isinstance(item, ast.Starred):
             raise error(ParseError, "starred indices are not allowed", item)
@@ -216,7 +215,7 @@ def _key(node: ast.Subscript) -> list[tuple[ast.expr, Any]]:
     return key
 
 
-def _negative_literal(node: ast.expr) -> bool:
+def _signed_literal(node: ast.expr) -> bool:
     return isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
         and isinstance(node.operand, ast.Constant)
 
@@ -226,7 +225,7 @@ def _index_literal(node: ast.expr | None, what: str) -> int | None:
     if node is None:
         return None
     negative = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
-    inner = node.operand if isinstance(node, ast.UnaryOp) and _negative_literal(node) else node
+    inner = node.operand if isinstance(node, ast.UnaryOp) and _signed_literal(node) else node
     if isinstance(inner, ast.Constant) and type(inner.value) is int:
         return -inner.value if negative else inner.value
     got = repr(inner.value) if isinstance(inner, ast.Constant) else \
