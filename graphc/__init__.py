@@ -46,6 +46,7 @@ from .frontend.functions import (
     sqrt,
     std,
     sum,
+    take_along_axis,
     tan,
     tanh,
     var,
@@ -68,4 +69,5 @@ __all__ = [
     "sin", "slice", "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
     # reductions (graphc/ops/reductions.py)
     "argmax", "argmin", "cumprod", "cumsum", "max", "min", "norm", "prod", "std", "var",
+    "take_along_axis",
 ]

@@ -264,6 +264,7 @@ class OpSpec:
     elementwise: bool = False
     full: bool = False  # a reduction to a scalar (may read an undeclared value)
     extra: str | None = None  # "matrix" or "labels": reads an input of that role
+    declared: bool = False  # reads its operand's axes: never drawn on an elastic value
 
 
 def _bcast(*shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -386,6 +387,21 @@ ELEMENTWISE_OPS = [k for k, v in OPS.items() if v.elementwise]
 BIG_OPS = [k for k in OPS if OPS[k].extra is None and "slice" not in k]
 """Ops drawn for big arrays (backend="numba" or "blocks"): no (C, C) matrix."""
 
+# ---- indexing (issue 19): NumPy's subscripts, on values whose axes are known
+INDEXING = {
+    "index_reversed": OpSpec(lambda a: f"{a}[::-1]", lambda jnp, jax, a: a[::-1],
+                             lambda s: s if s else None, declared=True),
+    "index_first": OpSpec(lambda a: f"{a}[0]", lambda jnp, jax, a: a[0],
+                          lambda s: s[1:] if s else None, declared=True),
+    "index_new_axis": OpSpec(lambda a: f"{a}[None]", lambda jnp, jax, a: a[None],
+                             lambda s: (1,) + s, declared=True),
+    "index_last_reversed": OpSpec(lambda a: f"{a}[..., ::-1]",
+                                  lambda jnp, jax, a: a[..., ::-1],
+                                  lambda s: s if s else None, declared=True),
+}
+OPS.update(INDEXING)
+TENSOR_OPS += list(INDEXING)
+
 
 @st.composite
 def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | None = None,
@@ -414,6 +430,8 @@ def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | N
         choices = []
         for op in ops:
             spec = OPS[op]
+            if spec.declared and first in elastic:
+                continue
             if any(spec.extra == "matrix" and s[-1:] != (c,) or
                    spec.extra == "labels" and s != (2, c)
                    for s in (nodes[first], static[first])):

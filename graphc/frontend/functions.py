@@ -65,6 +65,10 @@ class Slice(Protocol):
                  axis: int = 0) -> Expr: ...
 
 
+class TakeAlongAxis(Protocol):
+    def __call__(self, x: Operand, indices: Operand, /, *, axis: int = -1) -> Expr: ...
+
+
 abs: Elementwise = function("abs")
 argmax: ArgReduction = function("argmax")
 argmin: ArgReduction = function("argmin")
@@ -96,6 +100,7 @@ softplus: Elementwise = function("softplus")
 sqrt: Elementwise = function("sqrt")
 std: Moments = function("std")
 sum: Reduction = function("sum")
+take_along_axis: TakeAlongAxis = function("take_along_axis")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
 var: Moments = function("var")

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import GraphcError, ParseError, UnknownOpError
 from ..ir.graph import Graph
-from ..ops import OPS, Op
+from ..ops import OPS, Op, Trait, indexing
 from ..ops.reductions import KEYWORD_OPERANDS
 from ..ops.shapes import format_shape
 
@@ -85,6 +85,8 @@ class Scope:
                 raise error(ParseError, f"attribute access .{node.attr} is not allowed "
                             "(only .T, the transpose)", node)
             return [node.value]
+        if isinstance(node, ast.Subscript):
+            return [node.value] + [e for e, k in _key(node) if k == indexing.ARRAY]
         if isinstance(node, ast.Call):
             return self._call_operands(node)
         what = _WHAT.get(type(node), type(node).__name__)
@@ -102,6 +104,8 @@ class Scope:
                 raise error(ParseError, f"{name}() takes no keyword "
                             f"{kw.arg or '**'!s}", kw if kw.arg else node)
         low, high = op.arity - len(op.defaults), op.arity
+        if Trait.VARIADIC in op.traits:
+            high = max(high, len(node.args))
         if not low <= len(node.args) <= high:
             count = str(high) if low == high else f"{low} to {high}"
             raise error(ParseError, f"{name}() takes {count} argument"
@@ -131,6 +135,7 @@ class Scope:
         if self.shared is None or not operands:
             return self._make_node(node, operands)
         what = ast.dump(node.func) if isinstance(node, ast.Call) else \
+            ast.dump(node.slice) if isinstance(node, ast.Subscript) else \
             type(getattr(node, "op", node))  # BinOp, UnaryOp; else .T
         key = (what, tuple(operands), tuple(ast.dump(k) for k in getattr(node, "keywords", ())))
         if key not in self.shared:
@@ -154,6 +159,9 @@ class Scope:
             return g.add("neg", operands, pos=pos)
         if isinstance(node, ast.Call):
             return self._call(node, operands, pos)
+        if isinstance(node, ast.Subscript):
+            op, params = indexing.subscript(tuple(k for _, k in _key(node)))
+            return g.add(op, operands, params, pos=pos)
         return g.add("transpose", operands, pos=pos)  # x.T, the one attribute allowed
 
     def _call(self, node: ast.Call, operands: list[str], pos: tuple[int, int]) -> str:
@@ -190,6 +198,45 @@ class Scope:
         self.names[name] = self.g.add_input(name)
         self.lines[name] = node.lineno
         return self.names[name]
+
+
+def _key(node: ast.Subscript) -> list[tuple[ast.expr, Any]]:
+    """Each item of ``x[...]`` with its key item (``indexing``): literals are read
+    here, any other expression is an index operand (``ARRAY``)."""
+    items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    key: list[tuple[ast.expr, Any]] = []
+    for item in items:
+        if isinstance(item, ast.Slice):
+            bounds = [_index_literal(b, "a slice bound") for b in
+                      (item.lower, item.upper, item.step)]
+            key.append((item, tuple(bounds)))
+        elif isinstance(item, ast.Constant) and (item.value is None or item.value is Ellipsis):
+            key.append((item, indexing.encode(item.value)))
+        elif isinstance(item, ast.Constant) or _signed_literal(item):
+            key.append((item, _index_literal(item, "an index")))
+        elif isinstance(item, ast.Starred):
+            raise error(ParseError, "starred indices are not allowed", item)
+        else:
+            key.append((item, indexing.ARRAY))
+    return key
+
+
+def _signed_literal(node: ast.expr) -> bool:
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
+        and isinstance(node.operand, ast.Constant)
+
+
+def _index_literal(node: ast.expr | None, what: str) -> int | None:
+    """An integer literal (or nothing, a slice's default) where only one may stand."""
+    if node is None:
+        return None
+    negative = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+    inner = node.operand if isinstance(node, ast.UnaryOp) and _signed_literal(node) else node
+    if isinstance(inner, ast.Constant) and type(inner.value) is int:
+        return -inner.value if negative else inner.value
+    got = repr(inner.value) if isinstance(inner, ast.Constant) else \
+        "an expression (the shape would depend on a value)"
+    raise error(ParseError, f"{what} must be an integer literal, got {got}", node)
 
 
 def _axes_fit(ndim: int, axis: int | tuple) -> bool:
