@@ -16,6 +16,7 @@ from .errors import (
 )
 from .frontend.functions import (
     abs,
+    clip,
     cos,
     cross_entropy,
     elu,
@@ -24,6 +25,7 @@ from .frontend.functions import (
     leaky_relu,
     log,
     log_softmax,
+    logical_not,
     logsumexp,
     maximum,
     mean,
@@ -36,9 +38,11 @@ from .frontend.functions import (
     softmax,
     softplus,
     sqrt,
+    stop_gradient,
     sum,
     tan,
     tanh,
+    where,
 )
 from .frontend.handles import Expr, graph, input, inputs
 from .frontend.sympy_front import from_sympy
@@ -56,4 +60,5 @@ __all__ = [
     "abs", "cos", "cross_entropy", "elu", "exp", "flip", "leaky_relu", "log",
     "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",
     "sin", "slice", "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
+    "clip", "logical_not", "stop_gradient", "where",  # choices
 ]

@@ -36,6 +36,10 @@ class Reduction(Protocol):
                  keepdims: bool = False) -> Expr: ...
 
 
+class Ternary(Protocol):
+    def __call__(self, a: Operand, b: Operand, c: Operand, /) -> Expr: ...
+
+
 class Flip(Protocol):
     def __call__(self, x: Operand, /, *, axis: Axis | None = None) -> Expr: ...
 
@@ -46,6 +50,7 @@ class Slice(Protocol):
 
 
 abs: Elementwise = function("abs")
+clip: Ternary = function("clip")
 cos: Elementwise = function("cos")
 cross_entropy: Binary = function("cross_entropy")
 elu: WithSlope = function("elu")
@@ -54,6 +59,7 @@ flip: Flip = function("flip")
 leaky_relu: WithSlope = function("leaky_relu")
 log: Elementwise = function("log")
 log_softmax: AlongAxis = function("log_softmax")
+logical_not: Elementwise = function("logical_not")
 logsumexp: LogSumExp = function("logsumexp")
 maximum: Binary = function("maximum")
 mean: Reduction = function("mean")
@@ -66,6 +72,8 @@ slice: Slice = function("slice")
 softmax: AlongAxis = function("softmax")
 softplus: Elementwise = function("softplus")
 sqrt: Elementwise = function("sqrt")
+stop_gradient: Elementwise = function("stop_gradient")
 sum: Reduction = function("sum")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
+where: Ternary = function("where")

@@ -61,12 +61,15 @@ def evaluate(g: Graph, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def run(g: Graph, env: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate every node from already checked input values (``env`` is extended)."""
+    """Evaluate every node from already checked input values (``env`` is extended); a
+    node's value already in ``env`` is kept (verify holds stopped gradients so)."""
     for name in g.order():
         d = g.nx.nodes[name]
+        if name in env:
+            continue
         if d["op"] == "const":
             env[name] = d["params"]["value"]
-        elif d["op"] != "input":
+        else:
             fn = g.op(name).fn
             env[name] = fn(*(env[a] for a in d["args"]), **d["params"])
     return env

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 Ref = tuple  # ("sym", Symbol) | ("step", index) | ("const", float)
 
-_HEADS = {op.sympy_head: name for name, op in OPS.items() if op.sympy_head is not None}
+_HEADS = {head: name for name, op in OPS.items() if op.sympy_head is not None
+          for head in (op.sympy_head if isinstance(op.sympy_head, tuple) else (op.sympy_head,))}
+"""sympy function -> op; an op may have several (``x % y``: graphc's ``mod`` and ``Mod``)."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def _build(b: _Builder, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one case
     if head is None:
         raise UnknownOpError(f"sympy {e.func.__name__} has no graphc op (in {e})")
     kids = [ref(a) for a in e.args]
-    if head in ("maximum", "minimum"):
+    if head in ("maximum", "minimum", "logical_and", "logical_or", "logical_xor"):
         return b.chain(head, kids)
     return b.emit(head, *kids)
 
