@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import MODES, central_diff
+from conftest import EXAMPLES, MODES, central_diff
 
 import graphc as gc
 
@@ -175,16 +175,6 @@ def test_comparisons_are_bools_with_no_derivative():
 
 
 # ---- Huber regression, end to end ----------------------------------------------------
-HUBER = """
-X: [N, 3]
-target: [N]
-w: [3]
-d: scalar
-r = X @ w - target
-loss = mean(where(abs(r) <= d, 0.5 * r ** 2, d * (abs(r) - 0.5 * d)))
-"""
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_huber_loss_matches_jax(jax, mode, optimize, dtype):
     import jax.numpy as jnp
@@ -196,7 +186,7 @@ def test_huber_loss_matches_jax(jax, mode, optimize, dtype):
     rng = np.random.default_rng(3)
     values = {"X": rng.normal(size=(8, 3)), "target": rng.normal(size=8) * 2,
               "w": rng.normal(size=3), "d": 1.0}
-    g = gc.parse(HUBER)
+    g = gc.load(EXAMPLES / "huber.gc")
     value, grads = gc.compile(g, mode=mode, optimize=optimize)(
         **{k: np.asarray(v, dtype=dtype) for k, v in values.items()})
     want_value, want = jax.value_and_grad(huber, argnums=(0, 1, 2, 3))(*values.values())
@@ -334,6 +324,31 @@ def test_numba_backend():
     assert "_pick(not x > y" in source or "not " in source
 
 
+EDGES = np.array([-np.inf, -800.0, -2.0, -1.0, -0.5, -0.0, 0.0, 1e-300, 0.5, 1.0, 2.0, 800.0,
+                  np.inf, np.nan])
+
+
+@pytest.mark.slow  # numba compiles each loop
+@pytest.mark.parametrize("text", ["y = a % b", "y = a // b", "y = clip(a, b, 0.5)",
+                                  "y = where(~(a >= b) | (a == 0), a * b, 1.0)"])
+def test_the_numba_loop_gives_numpys_values_at_the_edges(text, mode):
+    """Infinities, NaN, signed zeros and x % 0: the loop's Python operators (with
+    error_model="numpy") and its spelling of clip and mod_slope are NumPy's, bit for bit."""
+    pytest.importorskip("numba")
+    from graphc.backend import blocks, loops
+
+    g = gc.parse(text)
+    grid = [np.resize(v.ravel(), 2 * blocks._SMALLEST + 5) for v in np.meshgrid(EDGES, EDGES)]
+    fused = gc.compile(g, backend="numba", mode=mode)
+    assert loops.loop_name("value_and_grad") in fused.source
+    with np.errstate(all="ignore"):
+        got, want = fused(*grid), gc.compile(g, mode=mode)(*grid)
+    for mine, numpys in zip([got[0], *got[1].values()], [want[0], *want[1].values()]):
+        np.testing.assert_array_equal(mine, numpys)
+        zero = numpys == 0
+        np.testing.assert_array_equal(np.signbit(mine[zero]), np.signbit(numpys[zero]))
+
+
 def test_saved_module_gives_what_fn_gives(tmp_path):
     import importlib.util
 
@@ -366,6 +381,8 @@ def test_saved_module_gives_what_fn_gives(tmp_path):
     ("y = a << b", gc.ParseError, "operator << is not supported"),
     ("a: [3]\nb: [4]\ny = where(a > 0, b, 1.0)", gc.ShapeError, "do not broadcast"),
     ("y = clip(a, b)", gc.ParseError, "clip\\(\\) takes 3 arguments"),
+    ("y = -(a > 0)", gc.ShapeError, "- of booleans: NumPy has none"),
+    ("y = (a > 0) - (b > 0)", gc.ShapeError, "- of booleans"),
 ])
 def test_bad_input_is_a_clear_error_with_line_and_column(text, error, message):
     with pytest.raises(error, match=message) as info:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..errors import UnknownOpError
+from ..errors import ShapeError, UnknownOpError
 from . import shapes
 from .expr import jvp, vjp
 
@@ -51,6 +51,14 @@ class softplus(sp.Function):  # noqa: N801 - prints as the op's name
 def _elementwise_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
     nodes = g.node_data()
     return shapes.broadcast(*[nodes[a]["shape"] for a in args])
+
+
+def _minus_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    """x - y, -x: NumPy and JAX refuse them on booleans (a TypeError at run time)."""
+    if all(g.op(a).dtype == "bool" for a in args):
+        raise ShapeError("- of booleans: NumPy has none (~c is not, a ^ b differs, "
+                         "where(c, 1.0, 0.0) gives numbers)")
+    return _elementwise_shape(g, args, params)
 
 
 class Trait(enum.Flag):
@@ -173,9 +181,9 @@ def _register(op: Op) -> None:
 
 
 def _infix(name: str, symbol: str, fn: Callable, formula: Callable, prec: int,
-           slots: tuple[int, int], traits: Trait = Trait.NONE) -> None:
+           slots: tuple[int, int], traits: Trait = Trait.NONE, **kw: Any) -> None:
     _register(Op(name, 2, "{0} %s {1}" % symbol, fn, prec, slots, symbol=symbol,
-                 formula=formula, dtype="follows", traits=traits | Trait.FRESH))
+                 formula=formula, dtype="follows", traits=traits | Trait.FRESH, **kw))
 
 
 def _function(name: str, code: str, fn: Callable, formula: Callable, arity: int = 1,
@@ -194,12 +202,12 @@ def _relu(x: sp.Expr) -> sp.Expr:
 # ---- elementwise arithmetic -------------------------------------------------------
 _ALGEBRA = Trait.COMMUTATIVE | Trait.ASSOCIATIVE
 _infix("add", "+", np.add, lambda x, y: x + y, ADD, (ADD, MUL), _ALGEBRA)
-_infix("sub", "-", np.subtract, lambda x, y: x - y, ADD, (ADD, MUL))
+_infix("sub", "-", np.subtract, lambda x, y: x - y, ADD, (ADD, MUL), shape=_minus_shape)
 _infix("mul", "*", np.multiply, lambda x, y: x * y, MUL, (MUL, UNARY), _ALGEBRA)
 _infix("div", "/", np.true_divide, lambda x, y: x / y, MUL, (MUL, UNARY))
 _infix("pow", "**", np.power, lambda x, y: x**y, POW, (ATOM, UNARY))
 _register(Op("neg", 1, "-{0}", np.negative, UNARY, (UNARY,), symbol="-",
-             formula=lambda x: -x, dtype="follows", traits=Trait.FRESH))
+             formula=lambda x: -x, shape=_minus_shape, dtype="follows", traits=Trait.FRESH))
 
 # ---- elementwise functions (kinks follow JAX: see docs/ops.md) ---------------------
 _PLUS = Trait.NONNEGATIVE
