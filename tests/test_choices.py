@@ -174,6 +174,17 @@ def test_comparisons_are_bools_with_no_derivative():
     assert value.dtype == bool
 
 
+@pytest.mark.parametrize("text", ["y = where(x > 0, x > 1, x < -1) * 1.0",
+                                  "y = stop_gradient(x > 1) * 1.0 + 0.0"])
+def test_bools_times_one_stay_numbers(text, optimize):
+    """Regression: the optimizer's ``b * 1.0 -> b`` is for numbers; a choice between
+    bools (or a stopped one) is bools, and times 1.0 a float array, as in NumPy."""
+    x = np.array([-2.0, 0.5, 2.0])
+    value = gc.compile(gc.parse(text), optimize=optimize)(x=x)[0]
+    assert value.dtype == np.float64
+    np.testing.assert_array_equal(value, gc.parse(text).evaluate(x=x)["y"])
+
+
 # ---- Huber regression, end to end ----------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_huber_loss_matches_jax(jax, mode, optimize, dtype):
@@ -321,7 +332,7 @@ def test_numba_backend():
     pytest.importorskip("numba")
     _backend_check("numba")
     source = gc.compile(gc.parse("f = where(~(x > y), clip(x, 0, y), x)"), backend="numba").source
-    assert "_pick(not x > y" in source or "not " in source
+    assert "_pick(not x[i] > y[i], _minimum(_maximum(x[i], 0.0), y[i]), x[i])" in source
 
 
 EDGES = np.array([-np.inf, -800.0, -2.0, -1.0, -0.5, -0.0, 0.0, 1e-300, 0.5, 1.0, 2.0, 800.0,

@@ -23,11 +23,11 @@ _BOOL = Trait.POINTWISE | Trait.NO_DERIVATIVE | Trait.FRESH  # a new array of bo
 
 def boolean(g: Any, node: str) -> bool:
     """Whether ``node``'s values are bools: a comparison or logic, or a choice (or a
-    stopped gradient) between bools."""
+    stopped gradient) between bools. ``g``: a Graph, or what a rewrite rule reads."""
     stack = [node]
     while stack:
         n = stack.pop()
-        op = g.op(n)
+        op = g.op_named(g.attrs(n)["op"])
         if op.dtype == "bool":
             continue
         if op.name == "where":
@@ -106,6 +106,14 @@ _register(Op("stop_gradient", 1, "{0}", lambda x: x, prec=0, slot_prec=(0,),
 
 
 # ---- % and //: NumPy's values (the sign of y), JAX's derivatives --------------------
+def _mod_slope(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """JAX's d(x % y)/dy: -trunc(x / y), plus 1 where the remainder took y's sign
+    (fmod's was not zero, and of the other sign). Not -floor(x / y): at x = -1, y = 0.1
+    x / y rounds to -10 while the remainder is y's 5.6e-17, and JAX says 11."""
+    r = np.fmod(x, y)
+    return ((r != 0) & ((r < 0) != (y < 0))) - np.trunc(x / y)
+
+
 class mod(sp.Function):  # noqa: N801 - prints as the op's name
     """x % y, NumPy's (Python's): d/dx = 1, d/dy = ``mod_slope``."""
 
@@ -126,7 +134,7 @@ class mod_slope(sp.Function):  # noqa: N801 - prints as the op's name
     """d(x % y)/dy, piecewise constant (``_mod_slope``)."""
 
     nargs = 2
-    _imp_ = staticmethod(lambda x, y: _mod_slope(x, y))
+    _imp_ = staticmethod(_mod_slope)
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.S.Zero
@@ -146,14 +154,6 @@ class floor_divide(sp.Function):  # noqa: N801 - prints as the op's name
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.S.Zero
-
-
-def _mod_slope(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """JAX's d(x % y)/dy: -trunc(x / y), plus 1 where the remainder took y's sign
-    (fmod's was not zero, and of the other sign). Not -floor(x / y): at x = -1, y = 0.1
-    x / y rounds to -10 while the remainder is y's 5.6e-17, and JAX says 11."""
-    r = np.fmod(x, y)
-    return ((r != 0) & ((r < 0) != (y < 0))) - np.trunc(x / y)
 
 
 # sympy's Mod reads back as x % y too (its own has no derivative)
