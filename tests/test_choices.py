@@ -102,6 +102,22 @@ def test_clip_at_its_bounds_is_jaxs(jax, x, lo, hi, mode):
     assert [float(grads[k]) for k in ("x", "lo", "hi")] == [float(w) for w in want]
 
 
+def test_clip_without_a_bound_is_jaxs(jax, mode):
+    """clip(x, 0) and clip(x) leave the missing bounds out, as jnp.clip does."""
+    import jax.numpy as jnp
+
+    x = np.array([-1.0, 0.0, 0.5, 2.0])
+    for text, jaxs in (("f = clip(x, 0)", lambda a: jnp.clip(a, 0.0)),
+                       ("f = clip(x)", jnp.clip)):
+        g = gc.parse(text)
+        value, grads = gc.compile(g, mode=mode)(x=x)
+        np.testing.assert_array_equal(value, jaxs(x))
+        np.testing.assert_array_equal(grads["x"], jax.vmap(jax.grad(jaxs))(x))
+        np.testing.assert_array_equal(gc.parse(str(g)).evaluate(x=x)["f"], value)
+    built = gc.graph(f=gc.clip(gc.input("x"), 0.0))
+    np.testing.assert_array_equal(built.evaluate(x=x)["f"], np.clip(x, 0.0, None))
+
+
 PAIRS = [(5.0, 3.0), (-5.0, 3.0), (5.0, -3.0), (-5.0, -3.0), (6.0, 3.0), (-6.0, 3.0),
          (6.0, -3.0), (1.0, 0.1), (-1.0, 0.1), (1.0, -0.1), (0.0, 3.0), (-0.0, -3.0),
          (7.5, 2.5), (1e-300, 3.0), (-1e-300, 3.0), (2.0, np.inf), (-2.0, np.inf)]
@@ -391,7 +407,7 @@ def test_saved_module_gives_what_fn_gives(tmp_path):
     ("y = a is b", gc.ParseError, "in and is are not allowed"),
     ("y = a << b", gc.ParseError, "operator << is not supported"),
     ("a: [3]\nb: [4]\ny = where(a > 0, b, 1.0)", gc.ShapeError, "do not broadcast"),
-    ("y = clip(a, b)", gc.ParseError, "clip\\(\\) takes 3 arguments"),
+    ("y = clip(a, b, c, d)", gc.ParseError, "clip\\(\\) takes 1 to 3 arguments"),
     ("y = -(a > 0)", gc.ShapeError, "- of booleans: NumPy has none"),
     ("y = (a > 0) - (b > 0)", gc.ShapeError, "- of booleans"),
 ])

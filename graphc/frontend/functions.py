@@ -40,6 +40,10 @@ class Ternary(Protocol):
     def __call__(self, a: Operand, b: Operand, c: Operand, /) -> Expr: ...
 
 
+class Clip(Protocol):
+    def __call__(self, x: Operand, a_min: Operand = ..., a_max: Operand = ..., /) -> Expr: ...
+
+
 class Flip(Protocol):
     def __call__(self, x: Operand, /, *, axis: Axis | None = None) -> Expr: ...
 
@@ -50,7 +54,7 @@ class Slice(Protocol):
 
 
 abs: Elementwise = function("abs")
-clip: Ternary = function("clip")
+clip: Clip = function("clip")
 cos: Elementwise = function("cos")
 cross_entropy: Binary = function("cross_entropy")
 elu: WithSlope = function("elu")

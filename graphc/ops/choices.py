@@ -96,9 +96,10 @@ _register(Op("where", 3, "np.where({0}, {1}, {2})", np.where, slot_prec=(0, 0, 0
              dtype="follows", vjp=_where_vjp, jvp=_where_jvp,
              traits=Trait.POINTWISE | Trait.FRESH))
 
-# clip is minimum(maximum(x, a_min), a_max), as JAX's: at a bound, half to each
+# clip is minimum(maximum(x, a_min), a_max), as JAX's: at a bound, half to each. A bound
+# left out is none (JAX's clip(x, 0), NumPy 2.1's).
 _function("clip", "np.clip({0}, {1}, {2})", np.clip,
-          lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi), arity=3)
+          lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi), arity=3, defaults=(-np.inf, np.inf))
 
 # stop_gradient: x's value, no derivative (JAX's lax.stop_gradient); prints as x itself
 _register(Op("stop_gradient", 1, "{0}", lambda x: x, prec=0, slot_prec=(0,),
