@@ -18,6 +18,7 @@ from .frontend.functions import (
     abs,
     argmax,
     argmin,
+    clip,
     cos,
     cross_entropy,
     cumprod,
@@ -28,6 +29,7 @@ from .frontend.functions import (
     leaky_relu,
     log,
     log_softmax,
+    logical_not,
     logsumexp,
     max,
     maximum,
@@ -45,11 +47,13 @@ from .frontend.functions import (
     softplus,
     sqrt,
     std,
+    stop_gradient,
     sum,
     take_along_axis,
     tan,
     tanh,
     var,
+    where,
 )
 from .frontend.handles import Expr, graph, input, inputs
 from .frontend.sympy_front import from_sympy
@@ -70,4 +74,5 @@ __all__ = [
     # reductions (graphc/ops/reductions.py)
     "argmax", "argmin", "cumprod", "cumsum", "max", "min", "norm", "prod", "std", "var",
     "take_along_axis",
+    "clip", "logical_not", "stop_gradient", "where",  # choices
 ]
