@@ -38,6 +38,12 @@ SCALAR: dict[str, printer.Form] = {
     "zeros_like": ("0.0", ATOM, (0,)),
     "sum": ("{0}", 0, (0,)),  # one element's part, which its line adds up (``s += ...``)
     "matmul": ("{0} * {1}", MUL, (MUL, UNARY)),
+    # NumPy's functions with a helper of graphc's (ops/elementwise.py); numba has no
+    # digamma or polygamma: a loop that needs them is not made (NumPy code runs)
+    "silu": ("{0} / (1.0 + np.exp(-{0}))", MUL, (UNARY,)),
+    "erf": ("math.erf({0})", ATOM, (0,)),
+    "erfc": ("math.erfc({0})", ATOM, (0,)),
+    "gammaln": ("math.lgamma({0})", ATOM, (0,)),
 }
 """Ops whose NumPy template does not suit one float, spelled for one; numba compiles
 the rest's templates for floats as they are. A choice is a call of a helper below,
@@ -207,6 +213,6 @@ SHIPPED = (f"_SMALLEST = {blocks._SMALLEST}\n_CHUNK = {_CHUNK}\n_ONE_LOOP = thre
            "_LAST = {}  # each loop's last outputs' arrays (_outputs)\n")
 """The module-level names the helpers read (``sys`` and ``threading`` imported)."""
 NAMES = frozenset(f.__name__ for f in HELPERS + JITTED) | {"numba", "_SMALLEST", "_CHUNK",
-                                                     "_ONE_LOOP", "_LAST", "sys"} \
+                                                     "_ONE_LOOP", "_LAST", "sys", "math"} \
     | {loop_name(f) for f in ("forward", "value_and_grad")}
 """What the shipped helpers and loops define or read: no parameter may shadow them."""

@@ -16,6 +16,7 @@ import sympy as sp
 
 from ..errors import UnknownOpError
 from ..ops import OPS
+from ..ops.elementwise import SYMPY_SYNONYMS
 from ..ops.values import fold
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 Ref = tuple  # ("sym", Symbol) | ("step", index) | ("const", float)
 
-_HEADS = {op.sympy_head: name for name, op in OPS.items() if op.sympy_head is not None}
+_HEADS = {op.sympy_head: op.name for op in OPS.values() if op.sympy_head is not None}
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,8 @@ def _build(b: _Builder, e: sp.Expr, refs: dict) -> Ref:  # noqa: C901 - one case
     if isinstance(e, sp.Heaviside):
         h0 = e.args[1] if len(e.args) > 1 else sp.S.Half
         return b.emit("heaviside", ref(e.args[0]), ref(h0))
+    if e.func in SYMPY_SYNONYMS:  # sympy's loggamma is graphc's gammaln
+        e = SYMPY_SYNONYMS[e.func](*e.args)
     head = _HEADS.get(type(e)) or _HEADS.get(e.func)
     if head is None:
         raise UnknownOpError(f"sympy {e.func.__name__} has no graphc op (in {e})")
