@@ -41,6 +41,9 @@ SCALAR: dict[str, printer.Form] = {
     # NumPy's functions with a helper of graphc's (ops/elementwise.py); numba has no
     # digamma or polygamma: a loop that needs them is not made (NumPy code runs)
     "silu": ("{0} / (1.0 + np.exp(-{0}))", MUL, (UNARY,)),
+    "sign": ("np.sign({0}) + 0.0", ADD, (0,)),  # numba's sign(-0.0) is -0.0, NumPy's 0.0
+    "fmax": ("_fmax({0}, {1})", ATOM, (0, 0)),
+    "fmin": ("_fmin({0}, {1})", ATOM, (0, 0)),
     "erf": ("math.erf({0})", ATOM, (0,)),
     "erfc": ("math.erfc({0})", ATOM, (0,)),
     "gammaln": ("math.lgamma({0})", ATOM, (0,)),
@@ -72,7 +75,18 @@ def _heaviside(x, h):
     return 0.0 if x < 0 else h if x == 0 else 1.0 if x > 0 else x
 
 
-JITTED = (_pick, _maximum, _minimum, _heaviside)  # called by the loops: shipped njit-compiled
+def _fmax(a, b):
+    """NumPy's fmax of two floats: NaN ignored, the second one on a tie (as maximum)."""
+    return a if a > b or b != b else b
+
+
+def _fmin(a, b):
+    """NumPy's fmin of two floats, as ``_fmax``."""
+    return a if a < b or b != b else b
+
+
+# called by the loops: shipped njit-compiled
+JITTED = (_pick, _maximum, _minimum, _heaviside, _fmax, _fmin)
 
 
 def scalar_form(g: Graph) -> Callable[[str], printer.Form]:

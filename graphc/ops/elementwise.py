@@ -10,16 +10,29 @@ JAX does. erf, erfc, gammaln, digamma and polygamma ship as NumPy helpers
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 import sympy as sp
 from sympy.codegen import cfunctions as cf
 
+from ..errors import ShapeError
 from . import special
 from .expr import R, jvp, vjp
 from .special import _erf
-from .table import MUL, OPS, UNARY, Op, Trait, _function, _register, sigmoid, softplus
+from .table import (
+    MUL,
+    OPS,
+    UNARY,
+    Op,
+    Trait,
+    _elementwise_shape,
+    _function,
+    _register,
+    sigmoid,
+    softplus,
+)
 from .tensor import _spell
 
 
@@ -50,11 +63,20 @@ class logaddexp(sp.Function):  # noqa: N801
         return sigmoid(a - b)
 
 
+def _nonzero(v: sp.Expr) -> sp.Expr:
+    """v, or 1 where v is 0: a denominator for the branch of a Piecewise not taken there,
+    so that it computes no 0/0 (with NumPy's warning) and reverse mode's zero adjoint of
+    that branch is not multiplied by inf. A sum, since sympy would move ``1 / v`` into a
+    Piecewise of its own."""
+    return v + sp.Piecewise((0, sp.Ne(v, 0)), (1, True))
+
+
 class hypot(cf.hypot):  # noqa: N801
     """sqrt(x**2 + y**2); its derivative x / out is 1/2 at (0, 0), as JAX's."""
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return sp.Piecewise((self.args[argindex - 1] / self, sp.Ne(self, 0)), (sp.S.Half, True))
+        return sp.Piecewise((self.args[argindex - 1] / _nonzero(self), sp.Ne(self, 0)),
+                            (sp.S.Half, True))
 
 
 class _Choice(sp.Function):
@@ -77,12 +99,11 @@ class fmin(_Choice):  # noqa: N801
 
 class sinc(sp.Function):  # noqa: N801
     """sin(pi x) / (pi x), 1 at 0. At 0 its derivative is the Taylor series' (0, then
-    -pi**2/3 ... up to the fourth order, as JAX's), never 0/0 (x is 1 there)."""
+    -pi**2/3 ... up to the fourth order, as JAX's), never 0/0."""
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         x = self.args[0]
-        safe = sp.Piecewise((x, sp.Ne(x, 0)), (1, True))
-        return sp.Piecewise(((sp.cos(sp.pi * x) - self) / safe, sp.Ne(x, 0)),
+        return sp.Piecewise(((sp.cos(sp.pi * x) - self) / _nonzero(x), sp.Ne(x, 0)),
                             (-sp.pi**2 * x / 3 + sp.pi**4 * x**3 / 30, True))
 
     def _numpycode(self, printer: Any) -> str:  # sympy's own sinc is sin(x) / x
@@ -116,7 +137,8 @@ class gammaln(sp.Function):  # noqa: N801
         return digamma(self.args[0])
 
 
-SYMPY_SYNONYMS: dict[Any, Any] = {sp.loggamma: gammaln, sp.polygamma: polygamma}
+SYMPY_SYNONYMS: dict[Any, Any] = {sp.loggamma: gammaln, sp.polygamma: polygamma,
+                                  cf.hypot: hypot}
 """sympy's heads that read as graphc's functions (``from_sympy``): polygamma(0, x) is
 digamma."""
 
@@ -166,12 +188,13 @@ _function("ceil", "np.ceil({0})", np.ceil, ceil, head=sp.ceiling)
 _function("round", "np.round({0})", np.round, round)
 
 # ---- activations (jax.nn) -----------------------------------------------------------
+_abs = cast(Callable[..., sp.Expr], OPS["abs"].formula)  # abs'(0) = 1, as JAX's
 _function("silu", "{0} * _sigmoid({0})", lambda x: x * OPS["sigmoid"].fn(x),
           lambda x: x * sigmoid(x), helpers=OPS["sigmoid"].helpers, prec=MUL, slot_prec=(MUL,))
 _function("log_sigmoid", "-np.logaddexp(0.0, -{0})", lambda x: -np.logaddexp(0.0, -x),
           lambda x: -softplus(-x), prec=UNARY, slot_prec=(UNARY,))
 _function("soft_sign", "{0} / (np.abs({0}) + 1.0)", lambda x: x / (np.abs(x) + 1.0),
-          lambda x: x / (sp.Abs(x) + 1), prec=MUL, slot_prec=(MUL,))
+          lambda x: x / (_abs(x) + 1), prec=MUL, slot_prec=(MUL,))
 
 # ---- special functions (jax.scipy.special), shipped as NumPy helpers -----------------
 _function("erf", "_erf({0})", special._erf, sp.erf, head=sp.erf, helpers=_helped("_erf"))
@@ -181,8 +204,18 @@ _function("gammaln", "_gammaln({0})", special._gammaln, gammaln, head=gammaln,
           helpers=_helped("_gammaln"))
 _function("digamma", "_digamma({0})", special._digamma, digamma, head=digamma,
           helpers=_helped("_digamma"))
+
+
+def _polygamma_shape(g: Any, args: tuple[str, ...], params: dict) -> tuple:
+    n = g.attrs(args[0])["params"].get("value") if g.is_const(args[0]) else None
+    if n is None or n < 1 or n != int(n):
+        raise ShapeError("polygamma(n, x) needs n a constant integer >= 1")
+    return _elementwise_shape(g, args, params)
+
+
 _function("polygamma", "_polygamma({0}, {1})", special._polygamma, polygamma, arity=2,
-          head=polygamma, helpers=_helped("_polygamma"), traits=Trait.INTERNAL)
+          head=polygamma, helpers=_helped("_polygamma"), shape=_polygamma_shape,
+          traits=Trait.INTERNAL)
 
 # ---- the rest of NumPy's -------------------------------------------------------------
 _function("fmax", "np.fmax({0}, {1})", np.fmax, fmax, arity=2, head=fmax)
@@ -196,7 +229,7 @@ _function("rad2deg", "np.rad2deg({0})", np.rad2deg, lambda x: x / _CONST)
 _C, _K = 0.7978845608028654, 0.044715  # sqrt(2 / pi), the tanh form's cubic term
 
 
-def _gelu(x, approximate=True):
+def _gelu(x: np.ndarray, approximate: bool = True) -> np.ndarray:
     """x Phi(x) exactly (through _erf), or JAX's tanh approximation of it."""
     if approximate:
         return x * (0.5 * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))))

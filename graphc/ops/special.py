@@ -236,7 +236,7 @@ def _digamma(x: np.ndarray) -> np.ndarray:
         return out.astype(dtype)[()]
 
 
-def _polygamma(n, x):
+def _polygamma(n: float, x: np.ndarray) -> np.ndarray:
     """The n-th derivative of digamma, n >= 1 an integer, as scipy.special.polygamma:
     (-1)^(n+1) n! zeta(n+1, x). x > 0: the Hurwitz zeta summed directly until x + k >= 10,
     then by Euler-Maclaurin (Cephes zeta); x < 0: the reflection
