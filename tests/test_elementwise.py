@@ -267,6 +267,18 @@ def test_text_round_trip_and_aliases_print_their_op():
     np.testing.assert_array_equal(again.evaluate(**AT)["out"], g.evaluate(**AT)["out"])
 
 
+def test_lambdas_of_the_new_ops_differentiate_and_draw(mode):
+    """A lambda's formula (pictures) and its body (gradients) both read the new ops."""
+    g = gc.parse("f = lambda u, v: floor(u) * u + round(v) * sinc(u) + hypot(u, v) * erf(v)"
+                 " + fmax(u, v) * gammaln(u + 3)\nout = f(x, y)")
+    at = {"x": np.array([0.3, 1.7]), "y": np.array([-0.4, 2.2])}
+    assert gc.verify(g, at=at).ok
+    assert all("Derivative" not in pretty(d) for d in g.local_derivatives().values())
+    _, grads = gc.compile(g, mode=mode)(**at)
+    fd = central_diff(lambda **v: g.evaluate(**v)["out"], at, "x")
+    np.testing.assert_allclose(grads["x"], fd, rtol=1e-6)
+
+
 def test_aliases_are_one_entry():
     for alias, op in [("absolute", "abs"), ("lgamma", "gammaln"), ("softsign", "soft_sign"),
                       ("radians", "deg2rad"), ("degrees", "rad2deg")]:

@@ -138,7 +138,7 @@ class gammaln(sp.Function):  # noqa: N801
 
 
 SYMPY_SYNONYMS: dict[Any, Any] = {sp.loggamma: gammaln, sp.polygamma: polygamma,
-                                  cf.hypot: hypot}
+                                  cf.hypot: hypot, sp.floor: floor, sp.ceiling: ceil}
 """sympy's heads that read as graphc's functions (``from_sympy``): polygamma(0, x) is
 digamma."""
 
@@ -183,9 +183,9 @@ _function("hypot", "np.hypot({0}, {1})", np.hypot, hypot, arity=2, head=hypot,
           traits=_PLUS | Trait.COMMUTATIVE)
 
 # ---- steps: derivative 0, as JAX's ---------------------------------------------------
-_function("floor", "np.floor({0})", np.floor, floor, head=sp.floor)
-_function("ceil", "np.ceil({0})", np.ceil, ceil, head=sp.ceiling)
-_function("round", "np.round({0})", np.round, round)
+_function("floor", "np.floor({0})", np.floor, floor, head=floor)
+_function("ceil", "np.ceil({0})", np.ceil, ceil, head=ceil)
+_function("round", "np.round({0})", np.round, round, head=round)
 
 # ---- activations (jax.nn) -----------------------------------------------------------
 _abs = cast(Callable[..., sp.Expr], OPS["abs"].formula)  # abs'(0) = 1, as JAX's
