@@ -472,3 +472,5 @@ def test_bad_values_at_call_time_are_input_errors():
         fn(x=np.array([1 + 2j]))
     with pytest.raises(gc.GraphcError):
         gc.gelu(gc.input("x"), alpha=1.0)
+    with pytest.raises(gc.ShapeError, match="approximate must be True or False"):
+        gc.graph(out=gc.gelu(gc.input("x"), approximate="yes"))

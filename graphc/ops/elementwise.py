@@ -246,7 +246,14 @@ def _gelu_slope(out: R) -> R:
         + x * (x * x * -0.5).exp() * 0.3989422804014327  # 1 / sqrt(2 pi)
 
 
+def _gelu_shape(g: Any, args: tuple[str, ...], params: dict) -> tuple:
+    if not isinstance(params["approximate"], bool):  # gc.gelu(x, approximate="yes")
+        raise ShapeError(f"approximate must be True or False, got {params['approximate']!r}")
+    return _elementwise_shape(g, args, params)
+
+
 _register(Op("gelu", 1, "_gelu({0})", _gelu, slot_prec=(0,), params={"approximate": True},
+             shape=_gelu_shape,
              spell=_spell("_gelu", {"approximate": True}),
              helpers=(*_helped("_erf"), _gelu),
              vjp=vjp(lambda out, grad: (grad * _gelu_slope(out),)),
