@@ -414,14 +414,14 @@ def test_polygamma_helper_is_accurate():
         ref, got = sc.polygamma(n, x), _polygamma(n, x)
         with np.errstate(invalid="ignore"):
             ulp = np.abs(got - ref) / np.spacing(np.abs(ref))
-        assert np.max(np.where(got == ref, 0, ulp)) <= 12, n
+        assert np.max(np.where(got == ref, 0, ulp)) <= 16, n  # measured: 11
     # x < 0: scipy's direct sum is off by up to 1000 ulp there; mpmath is the reference
     mpmath.mp.dps = 30
     xs = -np.random.default_rng(0).uniform(0, 50, 200)
     for n in (1, 2, 3):
         ref = np.array([float(mpmath.polygamma(n, mpmath.mpf(v))) for v in xs])
         err = np.abs(_polygamma(n, xs) - ref) / np.spacing(np.maximum(np.abs(ref), 1.0))
-        assert err.max() <= 8, n
+        assert err.max() <= 10, n  # measured: 7
     edge = np.array([0.0, -1.0, -np.inf, np.inf, np.nan])
     with np.errstate(all="raise"):
         got = _polygamma(2, edge)

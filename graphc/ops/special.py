@@ -1,10 +1,11 @@
-"""erf, erfc, gammaln and digamma in NumPy alone, for the emitted module (it imports only
-NumPy, so it cannot call scipy.special). Each function is shipped by its source
-(``inspect.getsource``): it reads only ``np`` from the module's globals, and the helpers
-it calls are listed in ``NEEDS``. Vectorised by masks over the piecewise regions; float32
-and float16 are computed in float64 and rounded back, integers promote to float64 (as
-``np.exp``); a 0-d input gives a NumPy scalar, as a ufunc's. Accuracy against
-scipy.special: tests/test_special.py.
+"""erf, erfc, gammaln, digamma and polygamma (second derivatives of the last two) in
+NumPy alone, for the emitted module (it imports only NumPy, so it cannot call
+scipy.special). Each function is shipped by its source (``inspect.getsource``): it reads
+only ``np`` from the module's globals, and the helpers it calls are listed in ``NEEDS``.
+Vectorised by masks over the piecewise regions; float32 and float16 are computed in
+float64 and rounded back, integers promote to float64 (as ``np.exp``); a 0-d input gives
+a NumPy scalar, as a ufunc's. Accuracy against scipy.special: tests/test_special.py
+(polygamma: tests/test_elementwise.py).
 """
 
 import numpy as np
