@@ -392,6 +392,21 @@ OPS.update({
                             elementwise=True),
     "mod": _binary("{0} % ({1} * {1} + 0.5)", lambda jnp, a, b: jnp.mod(a, b * b + 0.5)),
 })
+# issue 19's elementwise functions (graphc/ops/elementwise.py), on safe domains
+OPS.update({
+    "arctan": _unary("arctan({0})", lambda jnp, a: jnp.arctan(a)),
+    "log1p": _unary("log1p({0} * {0})", lambda jnp, a: jnp.log1p(a * a)),
+    "erf": OpSpec(lambda a: f"erf({a})", lambda jnp, jax, a: jax.scipy.special.erf(a),
+                  lambda s: s, elementwise=True),
+    "silu": OpSpec(lambda a: f"silu({a})", lambda jnp, jax, a: jax.nn.silu(a), lambda s: s,
+                   elementwise=True),
+    "gelu": OpSpec(lambda a: f"gelu({a})", lambda jnp, jax, a: jax.nn.gelu(a), lambda s: s,
+                   elementwise=True),
+    "logaddexp": _binary("logaddexp({0}, {1})", lambda jnp, a, b: jnp.logaddexp(a, b)),
+    "arctan2": _binary("arctan2({0}, {1} * {1} + 1)",
+                       lambda jnp, a, b: jnp.arctan2(a, b * b + 1)),
+    "hypot": _binary("hypot({0}, {1} * {1} + 1)", lambda jnp, a, b: jnp.hypot(a, b * b + 1)),
+})
 TENSOR_OPS = [k for k, v in OPS.items() if not v.elementwise]
 ELEMENTWISE_OPS = [k for k, v in OPS.items() if v.elementwise]
 BIG_OPS = [k for k in OPS if OPS[k].extra is None and "slice" not in k]

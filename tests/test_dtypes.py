@@ -21,15 +21,18 @@ from graphc.ir.graph import Graph
 from graphc.ops import OPS
 
 N = 6
-POSITIVE = {"log", "sqrt", "pow"}  # ops whose operand is kept in their domain
+POSITIVE = {"log", "sqrt", "pow", "log2", "log10", "log1p"}  # operands kept in their domain
+DOMAINS = {"arcsin": (-0.9, 0.9), "arccos": (-0.9, 0.9), "arctanh": (-0.9, 0.9),
+           "arccosh": (1.1, 2.0)}
 TEXT = {
     "add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "pow": "x ** y",
     "neg": "-x", "leaky_relu": "leaky_relu(x, 0.1) + leaky_relu(x, y)",
     "elu": "elu(x, 0.5) + elu(x, y)", "maximum": "maximum(x, y)", "minimum": "minimum(x, y)",
     "clip": "clip(x, y - 1.0, 0.5) * x", "mod": "x % (y + 2.0)",
     "floor_divide": "x // (y + 2.0) + x",
+    **{op: f"{op}(x, y)" for op in ("arctan2", "fmax", "fmin", "hypot", "logaddexp")},
 }
-INTERNAL = {"sign", "heaviside", "mod_slope"}  # built with the Graph API (as derivatives are)
+INTERNAL = {"sign", "heaviside", "mod_slope", "polygamma"}  # built with the Graph API
 ELEMENTWISE = sorted(n for n, op in OPS.items() if op.elementwise)
 TENSOR = {
     "matmul": "a: [N, 3]\nb: [3, 2]\ne = sum(sin(a @ b))",
@@ -57,7 +60,7 @@ def _graph(op: str, declared: bool) -> Graph:
     if op in INTERNAL:
         g = Graph()
         x = g.add_input("x", ("N",) if declared else (), declared=declared)
-        args = (x,) if op == "sign" else (x, g.const(0.5))
+        args = {"sign": (x,), "polygamma": (g.const(1.0), x)}.get(op, (x, g.const(0.5)))
         g.add("sum", (g.add("mul", (g.add(op, args), x)),), name="e")
         g.outputs = ["e"]
         return g
@@ -66,14 +69,15 @@ def _graph(op: str, declared: bool) -> Graph:
     return gc.parse(head + f"e = sum({body})" if declared else f"e = {body} * 1.0")
 
 
-def _inputs(g: Graph, rng: np.random.Generator, positive: bool) -> dict:
+def _inputs(g: Graph, rng: np.random.Generator, positive: bool,
+            domain: tuple[float, float] | None = None) -> dict:
     out = {}
     for name in g.inputs:
         shape = tuple(N if isinstance(d, str) else d for d in g.attrs(name)["params"]["shape"])
         if not g.attrs(name)["params"]["declared"]:
             shape = (N,)
-        low = 0.5 if positive else -1.5
-        x = rng.uniform(low, 1.5, shape)
+        low, high = domain or (0.5 if positive else -1.5, 1.5)
+        x = rng.uniform(low, high, shape)
         x[np.abs(x) < 0.1] = 0.3  # no kink within float32's rounding of it
         out[name] = x
     return out
@@ -106,7 +110,7 @@ def _check(g: Graph, mode: str, option: dict, at: dict) -> None:
 def test_elementwise_gradients_keep_float32(op, option, mode):
     for declared in (True, False):
         g = _graph(op, declared)
-        at = _inputs(g, np.random.default_rng(len(op)), op in POSITIVE)
+        at = _inputs(g, np.random.default_rng(len(op)), op in POSITIVE, DOMAINS.get(op))
         if declared or mode == "reverse":
             _check(g, mode, OPTIONS[option], at)
 

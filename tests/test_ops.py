@@ -81,6 +81,66 @@ def _step(x: float, y: float) -> bool:
 
 WIDE = (-3.0, 3.0)
 POSITIVE = (0.1, 5.0)
+
+
+def _special(name: str) -> Callable:
+    import jax.scipy.special
+
+    return getattr(jax.scipy.special, name)
+
+
+def _off_grid(step: float, offset: float = 0.0) -> Callable[..., bool]:
+    """Away from the jumps of floor/ceil (integers) or round (half-integers)."""
+    return lambda x, *rest: abs((x - offset) / step - np.round((x - offset) / step)) < 0.05
+
+
+UNIT = (-0.9, 0.9)
+_ORIGIN = lambda x, y: x * x + y * y < 0.05  # noqa: E731 - arctan2 and hypot's kink
+# ops/elementwise.py: NumPy's, jax.nn's and jax.scipy.special's functions
+ELEMENTWISE_CASES = [
+    Case("log1p", "out = log1p(x)", ((-0.9, 3.0),), lambda jnp, nn: jnp.log1p),
+    Case("expm1", "out = expm1(x)", (WIDE,), lambda jnp, nn: jnp.expm1),
+    Case("log2", "out = log2(x)", (POSITIVE,), lambda jnp, nn: jnp.log2),
+    Case("log10", "out = log10(x)", (POSITIVE,), lambda jnp, nn: jnp.log10),
+    Case("exp2", "out = exp2(x)", (WIDE,), lambda jnp, nn: jnp.exp2),
+    Case("square", "out = square(x)", (WIDE,), lambda jnp, nn: jnp.square),
+    Case("reciprocal", "out = reciprocal(x)", ((0.3, 3.0),), lambda jnp, nn: jnp.reciprocal),
+    Case("logaddexp", "out = logaddexp(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.logaddexp),
+    Case("sinh", "out = sinh(x)", (WIDE,), lambda jnp, nn: jnp.sinh),
+    Case("cosh", "out = cosh(x)", (WIDE,), lambda jnp, nn: jnp.cosh),
+    Case("arcsin", "out = arcsin(x)", (UNIT,), lambda jnp, nn: jnp.arcsin),
+    Case("arccos", "out = arccos(x)", (UNIT,), lambda jnp, nn: jnp.arccos),
+    Case("arctan", "out = arctan(x)", (WIDE,), lambda jnp, nn: jnp.arctan),
+    Case("arctan2", "out = arctan2(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.arctan2,
+         avoid=_ORIGIN),
+    Case("arcsinh", "out = arcsinh(x)", (WIDE,), lambda jnp, nn: jnp.arcsinh),
+    Case("arccosh", "out = arccosh(x)", ((1.1, 4.0),), lambda jnp, nn: jnp.arccosh),
+    Case("arctanh", "out = arctanh(x)", (UNIT,), lambda jnp, nn: jnp.arctanh),
+    Case("hypot", "out = hypot(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.hypot, avoid=_ORIGIN),
+    Case("sign", "out = sign(x)", (WIDE,), lambda jnp, nn: jnp.sign, avoid=_near(0.0)),
+    Case("floor", "out = floor(x)", (WIDE,), lambda jnp, nn: jnp.floor, avoid=_off_grid(1.0)),
+    Case("ceil", "out = ceil(x)", (WIDE,), lambda jnp, nn: jnp.ceil, avoid=_off_grid(1.0)),
+    Case("round", "out = round(x)", (WIDE,), lambda jnp, nn: jnp.round,
+         avoid=_off_grid(1.0, 0.5)),
+    Case("silu", "out = silu(x)", ((-6.0, 6.0),), lambda jnp, nn: nn.silu),
+    Case("log_sigmoid", "out = log_sigmoid(x)", ((-6.0, 6.0),), lambda jnp, nn: nn.log_sigmoid),
+    Case("soft_sign", "out = soft_sign(x)", (WIDE,), lambda jnp, nn: nn.soft_sign),
+    Case("softsign", "out = softsign(x)", (WIDE,), lambda jnp, nn: nn.soft_sign),
+    Case("erf", "out = erf(x)", (WIDE,), lambda jnp, nn: _special("erf")),
+    Case("erfc", "out = erfc(x)", (WIDE,), lambda jnp, nn: _special("erfc")),
+    Case("gammaln", "out = gammaln(x)", ((0.2, 6.0),), lambda jnp, nn: _special("gammaln")),
+    Case("lgamma", "out = lgamma(x)", ((0.2, 6.0),), lambda jnp, nn: _special("gammaln")),
+    Case("digamma", "out = digamma(x)", ((0.3, 6.0),), lambda jnp, nn: _special("digamma")),
+    Case("absolute", "out = absolute(x)", (WIDE,), lambda jnp, nn: jnp.absolute,
+         avoid=_near(0.0)),
+    Case("fmax", "out = fmax(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.fmax, avoid=_tie),
+    Case("fmin", "out = fmin(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.fmin, avoid=_tie),
+    Case("sinc", "out = sinc(x)", (WIDE,), lambda jnp, nn: jnp.sinc),
+    Case("deg2rad", "out = deg2rad(x)", (WIDE,), lambda jnp, nn: jnp.deg2rad),
+    Case("radians", "out = radians(x)", (WIDE,), lambda jnp, nn: jnp.radians),
+    Case("rad2deg", "out = rad2deg(x)", (WIDE,), lambda jnp, nn: jnp.rad2deg),
+    Case("degrees", "out = degrees(x)", (WIDE,), lambda jnp, nn: jnp.degrees),
+]
 CASES = [
     Case("add", "out = x + y", (WIDE, WIDE), lambda jnp, nn: lambda x, y: x + y),
     Case("sub", "out = x - y", (WIDE, WIDE), lambda jnp, nn: lambda x, y: x - y),
@@ -119,6 +179,7 @@ CASES = [
     Case("mod", "out = x % y", (WIDE, (-3.0, -0.5)), lambda jnp, nn: jnp.mod, avoid=_step),
     Case("floor_divide", "out = x // y", (WIDE, (-3.0, 3.0)),
          lambda jnp, nn: jnp.floor_divide, avoid=lambda x, y: abs(y) < 0.5 or _step(x, y)),
+    *ELEMENTWISE_CASES,
 ]
 IDS = [c.id for c in CASES]
 
@@ -168,7 +229,10 @@ def test_the_worked_example_of_the_docs_is_the_code():
 
 
 def _lambdified(expr: sp.Expr, case: Case) -> Callable:
-    return sp.lambdify((X, Y)[:len(case.domains)], expr, modules="numpy")
+    # scipy: sympy's erf and graphc's gammaln, digamma... (ops/elementwise.py) by name;
+    # a step's DiracDelta is 0 almost everywhere (sign's derivative, as JAX's)
+    expr = spelled_out(expr).replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+    return sp.lambdify((X, Y)[:len(case.domains)], expr, modules=["scipy", "numpy"])
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

@@ -42,6 +42,15 @@ SCALAR: dict[str, printer.Form] = {
     "logical_not": ("not {0}", 0, (COMPARE,)),
     "mod_slope": ("_pick((np.fmod({0}, {1}) != 0.0) & ((np.fmod({0}, {1}) < 0.0) != ({1} < 0.0)),"
                   " 1.0, 0.0) - np.trunc({0} / {1})", ADD, (UNARY, UNARY)),
+    # NumPy's functions with a helper of graphc's (ops/elementwise.py); numba has no
+    # digamma or polygamma: a loop that needs them is not made (NumPy code runs)
+    "silu": ("{0} / (1.0 + np.exp(-{0}))", MUL, (UNARY,)),
+    "sign": ("np.sign({0}) + 0.0", ADD, (0,)),  # numba's sign(-0.0) is -0.0, NumPy's 0.0
+    "fmax": ("_fmax({0}, {1})", ATOM, (0, 0)),
+    "fmin": ("_fmin({0}, {1})", ATOM, (0, 0)),
+    "erf": ("math.erf({0})", ATOM, (0,)),
+    "erfc": ("math.erfc({0})", ATOM, (0,)),
+    "gammaln": ("math.lgamma({0})", ATOM, (0,)),
 }
 """Ops whose NumPy template does not suit one float, spelled for one; numba compiles
 the rest's templates for floats as they are. A choice is a call of a helper below,
@@ -70,7 +79,18 @@ def _heaviside(x, h):
     return 0.0 if x < 0 else h if x == 0 else 1.0 if x > 0 else x
 
 
-JITTED = (_pick, _maximum, _minimum, _heaviside)  # called by the loops: shipped njit-compiled
+def _fmax(a, b):
+    """NumPy's fmax of two floats: NaN ignored, the second one on a tie (as maximum)."""
+    return a if a > b or b != b else b
+
+
+def _fmin(a, b):
+    """NumPy's fmin of two floats, as ``_fmax``."""
+    return a if a < b or b != b else b
+
+
+# called by the loops: shipped njit-compiled
+JITTED = (_pick, _maximum, _minimum, _heaviside, _fmax, _fmin)
 
 
 def scalar_form(g: Graph) -> Callable[[str], printer.Form]:
@@ -211,6 +231,6 @@ SHIPPED = (f"_SMALLEST = {blocks._SMALLEST}\n_CHUNK = {_CHUNK}\n_ONE_LOOP = thre
            "_LAST = {}  # each loop's last outputs' arrays (_outputs)\n")
 """The module-level names the helpers read (``sys`` and ``threading`` imported)."""
 NAMES = frozenset(f.__name__ for f in HELPERS + JITTED) | {"numba", "_SMALLEST", "_CHUNK",
-                                                     "_ONE_LOOP", "_LAST", "sys"} \
+                                                     "_ONE_LOOP", "_LAST", "sys", "math"} \
     | {loop_name(f) for f in ("forward", "value_and_grad")}
 """What the shipped helpers and loops define or read: no parameter may shadow them."""

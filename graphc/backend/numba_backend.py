@@ -48,8 +48,9 @@ class Numba(Backend):
             doc += "Sums are added in another order: equal up to rounding.\n"
         jitted = [source for f, source in _JITTED.items()
                   if any(f"{f.__name__}(" in text for text in functions)]
-        return Shipped((*_SOURCES.values(), *jitted), doc, ("sys", "threading"),
-                       ("numba",), loops.SHIPPED)
+        imports = ("sys", "threading") + (("math",) if any("math." in text for text in functions)
+                                          else ())  # math.erf, math.lgamma (loops.SCALAR)
+        return Shipped((*_SOURCES.values(), *jitted), doc, imports, ("numba",), loops.SHIPPED)
 
     def report(self, emission: Emission) -> dict[str, int]:
         return {**super().report(emission),

@@ -241,7 +241,7 @@ def function(name: str) -> Callable[..., Expr]:
         if unknown:
             raise GraphcError(f"{name}() takes no keyword {sorted(unknown)[0]}")
         full = list(args) + list(op.defaults[len(args) - low:] if len(args) < op.arity else [])
-        return apply(name, *full, **params)
+        return apply(op.name, *full, **params)  # an alias (absolute) builds its op (abs)
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Symbolic {name}: builds a node, computes nothing."

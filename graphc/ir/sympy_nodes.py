@@ -14,6 +14,7 @@ import sympy as sp
 
 from ..errors import UnknownOpError
 from ..ops import OPS
+from ..ops.elementwise import SYMPY_SYNONYMS
 from ..ops.values import fold
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 Ref = tuple  # ("sym", Symbol) | ("step", index) | ("const", float)
 
-_HEADS = {head: name for name, op in OPS.items() if op.sympy_head is not None
+_HEADS = {head: op.name for op in OPS.values() if op.sympy_head is not None
           for head in (op.sympy_head if isinstance(op.sympy_head, tuple) else (op.sympy_head,))}
 """sympy function -> op; an op may have several (``x % y``: graphc's ``mod`` and ``Mod``)."""
 
@@ -132,6 +133,8 @@ def _build(steps: Steps, e: sp.Expr, refs: dict) -> Ref:
         return acc
     if isinstance(e, sp.Heaviside):  # sympy >= 1.9 keeps its value at 0 as the 2nd argument
         return _emit(steps, "heaviside", *map(ref, e.args))
+    if e.func in SYMPY_SYNONYMS:  # sympy's loggamma is graphc's gammaln
+        e = SYMPY_SYNONYMS[e.func](*e.args)
     head = _HEADS.get(type(e)) or _HEADS.get(e.func)
     if head is None:
         raise UnknownOpError(f"sympy {e.func.__name__} has no graphc op (in {e})")

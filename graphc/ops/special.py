@@ -1,10 +1,11 @@
-"""erf, erfc, gammaln and digamma in NumPy alone, for the emitted module (it imports only
-NumPy, so it cannot call scipy.special). Each function is shipped by its source
-(``inspect.getsource``): it reads only ``np`` from the module's globals, and the helpers
-it calls are listed in ``NEEDS``. Vectorised by masks over the piecewise regions; float32
-and float16 are computed in float64 and rounded back, integers promote to float64 (as
-``np.exp``); a 0-d input gives a NumPy scalar, as a ufunc's. Accuracy against
-scipy.special: tests/test_special.py.
+"""erf, erfc, gammaln, digamma and polygamma (second derivatives of the last two) in
+NumPy alone, for the emitted module (it imports only NumPy, so it cannot call
+scipy.special). Each function is shipped by its source (``inspect.getsource``): it reads
+only ``np`` from the module's globals, and the helpers it calls are listed in ``NEEDS``.
+Vectorised by masks over the piecewise regions; float32 and float16 are computed in
+float64 and rounded back, integers promote to float64 (as ``np.exp``); a 0-d input gives
+a NumPy scalar, as a ufunc's. Accuracy against scipy.special: tests/test_special.py
+(polygamma: tests/test_elementwise.py).
 """
 
 import numpy as np
@@ -236,5 +237,59 @@ def _digamma(x: np.ndarray) -> np.ndarray:
         return out.astype(dtype)[()]
 
 
-NEEDS = {"_erf": (_erf_cody,), "_erfc": (_erf_cody,), "_gammaln": (), "_digamma": ()}
+def _polygamma(n: float, x: np.ndarray) -> np.ndarray:
+    """The n-th derivative of digamma, n >= 1 an integer, as scipy.special.polygamma:
+    (-1)^(n+1) n! zeta(n+1, x). x > 0: the Hurwitz zeta summed directly until x + k >= 10,
+    then by Euler-Maclaurin (Cephes zeta); x < 0: the reflection
+    (-1)^n psi_n(1-x) - pi d^n/dx^n cot(pi x), with cot's derivatives as polynomials in
+    cot (x reduced to [-1/2, 1/2] first, exactly); signed inf at the poles and at -inf."""
+    with np.errstate(all="ignore"):
+        x = np.asarray(x)
+        dtype = np.result_type(x.dtype, np.float16)
+        x = x.astype(np.float64)
+        n = int(n)
+        s = n + 1.0
+        sign = -1.0 if n % 2 == 0 else 1.0  # (-1)^(n+1)
+        pole = (x <= 0) & (x == np.floor(x)) | (x == -np.inf)
+        neg = (x < 0) & ~pole
+        q = np.where(neg, 1.0 - x, np.where(pole, 1.0, x))  # x > 0 everywhere now
+        total = np.zeros_like(q)
+        for _ in range(int(np.ceil(10.0 - np.nanmin(q, initial=10.0)))):  # up to q >= 10
+            low = q < 10.0
+            total = np.where(low, total + q ** -s, total)
+            q = np.where(low, q + 1.0, q)
+        b = q ** -s
+        total += q ** (1.0 - s) / (s - 1.0) + 0.5 * b
+        rising, k = 1.0, 0.0
+        # (2k)! / B_2k: the Euler-Maclaurin coefficients of the Hurwitz zeta (Cephes zeta)
+        for coef in (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
+                     7.47242496e10, -2.950130727918164224e12, 1.1646782814350067249e14,
+                     -4.5979787224074726105e15, 1.8152105401943546773e17,
+                     -7.1661652561756670113e18):
+            rising *= s + k
+            b = b / q
+            total += rising * b / coef
+            k += 1.0
+            rising *= s + k
+            b = b / q
+            k += 1.0
+        factorial = float(np.prod(np.arange(1.0, n + 1.0)))
+        out = sign * factorial * total
+        # x < 0: out is psi_n(1 - x); d^n/dx^n cot(pi x) = pi^n P_n(cot), P_0(c) = c,
+        # P_(k+1)(c) = -(1 + c^2) P_k'(c), coefficients lowest power first
+        poly = np.array([0.0, 1.0])
+        for _ in range(n):
+            deriv = poly[1:] * np.arange(1.0, len(poly))
+            poly = -np.convolve([1.0, 0.0, 1.0], deriv)
+        u = x - np.round(x)  # cot(pi u), accurate near u = +-1/2 (where cot is ~0) too
+        c = np.where(np.abs(u) < 0.25, 1.0 / np.tan(np.pi * u),
+                     np.copysign(np.tan(np.pi * (0.5 - np.abs(u))), u))
+        cot_n = np.polynomial.polynomial.polyval(c, poly) * np.pi ** n
+        out = np.where(neg, (-1.0) ** n * out - np.pi * cot_n, out)
+        out = np.where(pole, sign * np.inf, np.where(np.isnan(x), np.nan, out))
+        return out.astype(dtype)[()]
+
+
+NEEDS = {"_erf": (_erf_cody,), "_erfc": (_erf_cody,), "_gammaln": (), "_digamma": (),
+         "_polygamma": ()}
 """The shipped helpers each function calls, to be emitted before it."""

@@ -261,8 +261,8 @@ _function("maximum", "np.maximum({0}, {1})", np.maximum, sp.Max, arity=2, head=s
           traits=Trait.COMMUTATIVE)
 _function("minimum", "np.minimum({0}, {1})", np.minimum, sp.Min, arity=2, head=sp.Min,
           traits=Trait.COMMUTATIVE)
+_function("sign", "np.sign({0})", np.sign, sp.sign, head=sp.sign)  # derivative 0, as JAX's
 # Internal elementwise ops that derivative formulas are made of.
-_function("sign", "np.sign({0})", np.sign, sp.sign, head=sp.sign, traits=Trait.INTERNAL)
 _function("heaviside", "np.heaviside({0}, {1})", np.heaviside, sp.Heaviside, arity=2,
           head=sp.Heaviside, traits=Trait.INTERNAL)
 
