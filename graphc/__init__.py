@@ -16,11 +16,13 @@ from .errors import (
 )
 from .frontend.functions import (
     abs,
+    binary_cross_entropy,
     cos,
     cross_entropy,
     elu,
     exp,
     flip,
+    huber,
     leaky_relu,
     log,
     log_softmax,
@@ -56,4 +58,5 @@ __all__ = [
     "abs", "cos", "cross_entropy", "elu", "exp", "flip", "leaky_relu", "log",
     "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",
     "sin", "slice", "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
+    "binary_cross_entropy", "huber",  # losses (graphc.ops.losses)
 ]

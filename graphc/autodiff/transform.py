@@ -322,8 +322,10 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
             total = h.add("spread", (total, v))
         return total
     supported = (op.pointwise or stacked) and not (Trait.UNSTACKED in op.traits and stacked)
-    tangents = tuple(dots.get(a) for a in h.args(v))
-    if supported and all(t is None for t in tangents):  # on the path, but zero: x - x
+    # a slot without a derivative (broadcast_like's shape) passes no tangent on
+    tangents = tuple(dots.get(a) if op.grad_slots is None or k in op.grad_slots else None
+                     for k, a in enumerate(h.args(v)))
+    if all(t is None for t in tangents):  # on the path, but zero: x - x
         return None
     if not supported or op.jvp is None:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "

@@ -40,17 +40,23 @@ class Flip(Protocol):
     def __call__(self, x: Operand, /, *, axis: Axis | None = None) -> Expr: ...
 
 
+class Huber(Protocol):
+    def __call__(self, pred: Operand, target: Operand, /, *, delta: float = 1.0) -> Expr: ...
+
+
 class Slice(Protocol):
     def __call__(self, x: Operand, /, *, start: int | None = None, stop: int | None = None,
                  axis: int = 0) -> Expr: ...
 
 
 abs: Elementwise = function("abs")
+binary_cross_entropy: Binary = function("binary_cross_entropy")
 cos: Elementwise = function("cos")
 cross_entropy: Binary = function("cross_entropy")
 elu: WithSlope = function("elu")
 exp: Elementwise = function("exp")
 flip: Flip = function("flip")
+huber: Huber = function("huber")
 leaky_relu: WithSlope = function("leaky_relu")
 log: Elementwise = function("log")
 log_softmax: AlongAxis = function("log_softmax")

@@ -11,6 +11,8 @@ from ..errors import GraphcError, ParseError, UnknownOpError
 from ..ir.graph import Graph
 from ..ops import OPS, Op
 from ..ops.shapes import format_shape
+from ..ops.values import CONSTANTS
+from . import hints
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
            ast.MatMult: "matmul"}
@@ -46,6 +48,8 @@ class Scope:
         # A lambda's body computes each distinct subexpression once: a chain of lambdas
         # that each call the last one twice costs its length, not 2**length.
         self.shared: dict[tuple, str] | None = None if open_inputs else {}
+        # names the text assigns or declares: never the constants pi, e, inf, nan
+        self.taken: set[str] = set()
 
     def expr(self, root: ast.expr) -> str:
         """The node computing ``root``; operands left to right, without recursion."""
@@ -87,7 +91,8 @@ class Scope:
         if isinstance(node, ast.Call):
             return self._call_operands(node)
         what = _WHAT.get(type(node), type(node).__name__)
-        raise error(ParseError, f"{what} are not allowed in graphc text", node)
+        raise error(ParseError, f"{what} are not allowed in graphc text"
+                    + hints.SYNTAX.get(type(node), ""), node)
 
     def _call_operands(self, node: ast.Call) -> list[ast.expr]:
         name = _callee(node)
@@ -96,8 +101,8 @@ class Scope:
             raise error(ParseError, "starred arguments are not allowed", node)
         for kw in node.keywords:
             if kw.arg is None or kw.arg not in op.params:
-                raise error(ParseError, f"{name}() takes no keyword "
-                            f"{kw.arg or '**'!s}", kw if kw.arg else node)
+                raise error(ParseError, f"{name}() takes no keyword {kw.arg or '**'!s}"
+                            + hints.did_you_mean(kw.arg or "", op.params), kw if kw.arg else node)
         low, high = op.arity - len(op.defaults), op.arity
         if not low <= len(node.args) <= high:
             count = str(high) if low == high else f"{low} to {high}"
@@ -110,7 +115,8 @@ class Scope:
         if isinstance(node.func, ast.Attribute):  # gc.sum(x): graphc's, whatever the names
             if name in _CALLABLE:
                 return OPS[name]
-            raise error(UnknownOpError, f"graphc has no function {name!r}", node)
+            raise error(UnknownOpError, f"graphc has no function {name!r}"
+                        + hints.function(name), node)
         if name in self.lines:
             line = self.lines[name]
             where = f" (assigned on line {line})" if line else ""
@@ -121,7 +127,8 @@ class Scope:
             return self.lambdas[name]
         if name in _CALLABLE:
             return OPS[name]
-        raise error(UnknownOpError, f"unknown function {name!r}", node)
+        raise error(UnknownOpError, f"unknown function {name!r}"
+                    + hints.function(name, self.lambdas), node)
 
     def _make(self, node: ast.expr, operands: list[str]) -> str:
         if self.shared is None or not operands:
@@ -179,6 +186,8 @@ class Scope:
             return self.names[name]
         if name in self.lambdas:
             raise error(ParseError, f"{name} is a function; call it: {name}(...)", node)
+        if name in CONSTANTS and name not in self.taken:  # pi, e, inf, nan: NumPy's
+            return self.g.const(CONSTANTS[name])
         if not self.open_inputs:
             raise error(ParseError, f"{name!r} is not a parameter of this lambda", node)
         self.names[name] = self.g.add_input(name)
@@ -225,9 +234,10 @@ def _callee(node: ast.Call) -> str:
     func = node.func
     if isinstance(func, ast.Name):
         return func.id
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
-            func.value.id == "gc":
-        return func.attr
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        if func.value.id == "gc":
+            return func.attr
+        raise error(ParseError, hints.attribute_call(func.value.id, func.attr), node)
     raise error(ParseError, "only named functions can be called", node)
 
 
@@ -244,13 +254,15 @@ def _number(node: ast.Constant) -> float:
 
 
 def _literal(node: ast.expr) -> Any:
-    """A keyword argument's value: None, an int, or a tuple of ints (axis=...)."""
-    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (int, bool)):
+    """A keyword argument's value: None, a number, or a tuple of ints (axis=...)."""
+    if isinstance(node, ast.Constant) and (node.value is None or
+                                           type(node.value) in (int, bool, float)):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
-            isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
+            isinstance(node.operand, ast.Constant) and \
+            isinstance(node.operand.value, (int, float)) and type(node.operand.value) is not bool:
         return -node.operand.value
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e) for e in node.elts)
-    raise error(ParseError, "a keyword argument must be an integer, a tuple of integers, "
+    raise error(ParseError, "a keyword argument must be a number, a tuple of integers, "
                 "True/False or None", node)
