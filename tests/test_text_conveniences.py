@@ -133,6 +133,8 @@ def test_the_command_line_says_so_too(tmp_path, cli):
     ("y = gc.tahn(x)", gc.UnknownOpError, (1, 5), ["no function 'tahn'", "'tanh'"]),
     ("sq = lambda u: u * u\ny = sqq(x)", gc.UnknownOpError, (2, 5), ["did you mean 'sq'?"]),
     ("y = foo(x)", gc.UnknownOpError, (1, 5), ["unknown function 'foo'"]),
+    ("f = lambda rate: rat * 2", gc.ParseError, (1, 18), ["not a parameter",
+                                                            "did you mean 'rate'?"]),
     ("y = sum(x, axes=0)", gc.ParseError, (1, 12), ["no keyword axes", "did you mean 'axis'?"]),
     ("y = softmax(x, dim=0)", gc.ParseError, (1, 16), ["did you mean 'axis'?"]),
     ("y = sum(x, keepdim=True)", gc.ParseError, (1, 12), ["did you mean 'keepdims'?"]),

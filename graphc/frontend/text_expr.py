@@ -189,7 +189,8 @@ class Scope:
         if name in CONSTANTS and name not in self.taken:  # pi, e, inf, nan: NumPy's
             return self.g.const(CONSTANTS[name])
         if not self.open_inputs:
-            raise error(ParseError, f"{name!r} is not a parameter of this lambda", node)
+            raise error(ParseError, f"{name!r} is not a parameter of this lambda"
+                        + hints.did_you_mean(name, self.names), node)
         self.names[name] = self.g.add_input(name)
         self.lines[name] = node.lineno
         return self.names[name]

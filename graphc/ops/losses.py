@@ -16,7 +16,7 @@ from ..errors import ShapeError
 from . import shapes
 from .expr import R, vjp
 from .table import Op, _register
-from .tensor import _MADE, _count, _loss_jvp
+from .tensor import _MADE, _count, _loss_jvp, _params_shape
 
 
 # ---- NumPy implementations, shipped inside emitted modules ------------------------
@@ -35,7 +35,7 @@ def _huber(pred, target, delta=1.0):
 
 
 # ---- shapes -------------------------------------------------------------------------
-def _pair_shape(a: shapes.Shape, b: shapes.Shape, **params: Any) -> shapes.Shape:
+def _pair(a: shapes.Shape, b: shapes.Shape, **params: Any) -> shapes.Shape:
     """A true scalar; the operands broadcast together, and delta is a positive number."""
     shapes.broadcast(a, b)
     if "delta" in params:
@@ -44,10 +44,6 @@ def _pair_shape(a: shapes.Shape, b: shapes.Shape, **params: Any) -> shapes.Shape
         if type(delta) not in (int, float) or not 0 < delta < float("inf"):
             raise ShapeError(f"huber's delta must be a positive finite number, got {delta!r}")
     return ()
-
-
-def _pair(g: Any, args: tuple, params: dict) -> shapes.Shape:
-    return _pair_shape(g.shape(args[0]), g.shape(args[1]), **params)
 
 
 # ---- derivatives ----------------------------------------------------------------------
@@ -107,12 +103,12 @@ def _huber_spell(params: dict) -> str:
 
 # ---- the entries -----------------------------------------------------------------------
 _register(Op("binary_cross_entropy", 2, "_binary_cross_entropy({0}, {1})",
-             _binary_cross_entropy, dtype="follows", slot_prec=(0, 0), shape=_pair,
+             _binary_cross_entropy, dtype="follows", slot_prec=(0, 0), shape=_params_shape(_pair),
              scalar_result=lambda params: True, vjp=_mean_vjp(_bce_partials), jvp=_loss_jvp,
              helpers=(_binary_cross_entropy,), traits=_MADE,
              rules=("{out}_bar * (sigmoid({0}) - {1}) / size", "-{out}_bar * {0} / size")))
 _register(Op("huber", 2, "_huber({0}, {1})", _huber, dtype="follows", slot_prec=(0, 0),
-             params={"delta": 1.0}, spell=_huber_spell, shape=_pair,
+             params={"delta": 1.0}, spell=_huber_spell, shape=_params_shape(_pair),
              scalar_result=lambda params: True, vjp=_mean_vjp(_huber_partials),
              jvp=_loss_jvp, expand=_huber_expand, helpers=(_huber,), traits=_MADE,
              rules=("{out}_bar * clip({0} - {1}, -delta, delta) / size",
