@@ -12,7 +12,7 @@ from ..ops import FUNCTIONS
 # other libraries' spellings: the word a NumPy user reaches for is not always ours
 _SPELLED = {"ln": "log", "logistic": "sigmoid", "expit": "sigmoid", "dim": "axis",
             "keepdim": "keepdims"}
-_OPERATORS = {"power": "x ** y", "dot": "a @ b"}
+_OPERATORS = {"power": "x ** y"}
 _MODULES = {"np", "numpy", "jnp", "jax", "math", "torch", "F", "nn", "scipy", "special"}
 
 SYNTAX = {
