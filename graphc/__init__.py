@@ -26,6 +26,7 @@ from .frontend.functions import (
     arctanh,
     argmax,
     argmin,
+    binary_cross_entropy,
     ceil,
     clip,
     cos,
@@ -48,6 +49,7 @@ from .frontend.functions import (
     fmin,
     gammaln,
     gelu,
+    huber,
     hypot,
     leaky_relu,
     lgamma,
@@ -121,4 +123,5 @@ __all__ = [
     "fmax", "fmin", "gammaln", "gelu", "hypot", "lgamma", "log10", "log1p", "log2",
     "log_sigmoid", "logaddexp", "rad2deg", "radians", "reciprocal", "round", "sign", "silu",
     "sinc", "sinh", "soft_sign", "softsign", "square",
+    "binary_cross_entropy", "huber",  # losses (graphc.ops.losses)
 ]

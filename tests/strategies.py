@@ -517,6 +517,26 @@ def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | N
                    elastic)
 
 
+# ---- losses (graphc/ops/losses.py): optax's formulas, reduced by the mean as mse is
+def _huber(jnp: Any, a: Any, b: Any, delta: float = 0.5) -> Any:
+    quadratic = jnp.minimum(jnp.abs(a - b), delta)
+    return jnp.mean(0.5 * quadratic ** 2 + delta * (jnp.abs(a - b) - quadratic))
+
+
+LOSSES = {
+    "bce": OpSpec(lambda a, b: f"binary_cross_entropy({a}, {b})",
+                  lambda jnp, jax, a, b: jnp.mean(-b * jax.nn.log_sigmoid(a)
+                                                  - (1 - b) * jax.nn.log_sigmoid(-a)),
+                  lambda s, t: (), arity=2, full=True),
+    "huber": OpSpec(lambda a, b: f"huber({a}, {b}, delta=0.5)",
+                    lambda jnp, jax, a, b: _huber(jnp, a, b), lambda s, t: (), arity=2,
+                    full=True),
+}
+OPS.update(LOSSES)
+TENSOR_OPS += list(LOSSES)
+BIG_OPS += list(LOSSES)
+
+
 OPTIONS: list[dict[str, Any]] = [
     {"optimize": True}, {"optimize": False}, {"backend": "blocks"}, {"backend": "numba"},
 ]

@@ -56,7 +56,7 @@ BAD_TEXT = [
     ("f = lambda u: u * u\nf: scalar\ny = f(a)", gc.ParseError, 2, 1, ["f names a function"]),
     ("a, b = c, d", gc.ParseError, 1, 1, ["one plain name"]),
     ("y = z = a", gc.ParseError, 1, 1, ["one plain name"]),
-    ("y += a", gc.ParseError, 1, 1, ["AugAssign"]),
+    ("y += a", gc.ParseError, 1, 1, ["name 'y' is not defined", "y = ..."]),
     ("y = a\nexp(y)", gc.ParseError, 2, 1, ["bare expression"]),
     ("for i in a: pass", gc.ParseError, 1, 1, ["For"]),
     ("def f(x): return x", gc.ParseError, 1, 1, ["FunctionDef"]),

@@ -68,6 +68,8 @@ class Flip(Protocol):
 
 class Gelu(Protocol):
     def __call__(self, x: Operand, /, *, approximate: bool = True) -> Expr: ...
+class Huber(Protocol):
+    def __call__(self, pred: Operand, target: Operand, /, *, delta: float = 1.0) -> Expr: ...
 
 
 class Slice(Protocol):
@@ -85,11 +87,12 @@ arccos: Elementwise = function("arccos")
 arccosh: Elementwise = function("arccosh")
 arcsin: Elementwise = function("arcsin")
 arcsinh: Elementwise = function("arcsinh")
-arctan2: Binary = function("arctan2")
 arctan: Elementwise = function("arctan")
+arctan2: Binary = function("arctan2")
 arctanh: Elementwise = function("arctanh")
 argmax: ArgReduction = function("argmax")
 argmin: ArgReduction = function("argmin")
+binary_cross_entropy: Binary = function("binary_cross_entropy")
 ceil: Elementwise = function("ceil")
 clip: Clip = function("clip")
 cos: Elementwise = function("cos")
@@ -103,8 +106,8 @@ digamma: Elementwise = function("digamma")
 elu: WithSlope = function("elu")
 erf: Elementwise = function("erf")
 erfc: Elementwise = function("erfc")
-exp2: Elementwise = function("exp2")
 exp: Elementwise = function("exp")
+exp2: Elementwise = function("exp2")
 expm1: Elementwise = function("expm1")
 flip: Flip = function("flip")
 floor: Elementwise = function("floor")
@@ -112,13 +115,14 @@ fmax: Binary = function("fmax")
 fmin: Binary = function("fmin")
 gammaln: Elementwise = function("gammaln")
 gelu: Gelu = function("gelu")
+huber: Huber = function("huber")
 hypot: Binary = function("hypot")
 leaky_relu: WithSlope = function("leaky_relu")
 lgamma: Elementwise = function("lgamma")
+log: Elementwise = function("log")
 log10: Elementwise = function("log10")
 log1p: Elementwise = function("log1p")
 log2: Elementwise = function("log2")
-log: Elementwise = function("log")
 log_sigmoid: Elementwise = function("log_sigmoid")
 log_softmax: AlongAxis = function("log_softmax")
 logaddexp: Binary = function("logaddexp")

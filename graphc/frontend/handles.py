@@ -16,6 +16,7 @@ from ..ir.graph import Graph
 from ..ops import OPS, indexing
 from ..ops.reductions import KEYWORD_OPERANDS
 from ..ops.shapes import Dim, Shape
+from .hints import did_you_mean
 
 
 class Expr:
@@ -239,7 +240,9 @@ def function(name: str) -> Callable[..., Expr]:
             raise GraphcError(f"{name}() takes {op.arity} argument(s), got {len(args)}")
         unknown = set(params) - set(op.params)
         if unknown:
-            raise GraphcError(f"{name}() takes no keyword {sorted(unknown)[0]}")
+            word = sorted(unknown)[0]
+            raise GraphcError(f"{name}() takes no keyword {word}"
+                              + did_you_mean(word, op.params))
         full = list(args) + list(op.defaults[len(args) - low:] if len(args) < op.arity else [])
         return apply(op.name, *full, **params)  # an alias (absolute) builds its op (abs)
 

@@ -12,6 +12,8 @@ from ..ir.graph import Graph
 from ..ops import OPS, Op, Trait, indexing
 from ..ops.reductions import KEYWORD_OPERANDS
 from ..ops.shapes import format_shape
+from ..ops.values import CONSTANTS
+from . import hints
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
            ast.MatMult: "matmul", ast.Mod: "mod", ast.FloorDiv: "floor_divide",
@@ -50,6 +52,8 @@ class Scope:
         # A lambda's body computes each distinct subexpression once: a chain of lambdas
         # that each call the last one twice costs its length, not 2**length.
         self.shared: dict[tuple, str] | None = None if open_inputs else {}
+        # names the text assigns or declares: never the constants pi, e, inf, nan
+        self.taken: set[str] = set()
 
     def expr(self, root: ast.expr) -> str:
         """The node computing ``root``; operands left to right, without recursion."""
@@ -104,7 +108,8 @@ class Scope:
         if isinstance(node, ast.Call):
             return self._call_operands(node)
         what = _WHAT.get(type(node), type(node).__name__)
-        raise error(ParseError, f"{what} are not allowed in graphc text", node)
+        raise error(ParseError, f"{what} are not allowed in graphc text"
+                    + hints.SYNTAX.get(type(node), ""), node)
 
     def _call_operands(self, node: ast.Call) -> list[ast.expr]:
         name = _callee(node)
@@ -115,8 +120,8 @@ class Scope:
             if (op.name, kw.arg) in KEYWORD_OPERANDS:  # logsumexp(x, b=w): w an operand
                 continue
             if kw.arg is None or kw.arg not in op.params:
-                raise error(ParseError, f"{name}() takes no keyword "
-                            f"{kw.arg or '**'!s}", kw if kw.arg else node)
+                raise error(ParseError, f"{name}() takes no keyword {kw.arg or '**'!s}"
+                            + hints.did_you_mean(kw.arg or "", op.params), kw if kw.arg else node)
         low, high = op.arity - len(op.defaults), op.arity
         if Trait.VARIADIC in op.traits:
             high = max(high, len(node.args))
@@ -132,7 +137,8 @@ class Scope:
         if isinstance(node.func, ast.Attribute):  # gc.sum(x): graphc's, whatever the names
             if name in _CALLABLE:
                 return OPS[name]
-            raise error(UnknownOpError, f"graphc has no function {name!r}", node)
+            raise error(UnknownOpError, f"graphc has no function {name!r}"
+                        + hints.function(name), node)
         if name in self.lines:
             line = self.lines[name]
             where = f" (assigned on line {line})" if line else ""
@@ -143,7 +149,8 @@ class Scope:
             return self.lambdas[name]
         if name in _CALLABLE:
             return OPS[name]
-        raise error(UnknownOpError, f"unknown function {name!r}", node)
+        raise error(UnknownOpError, f"unknown function {name!r}"
+                    + hints.function(name, self.lambdas), node)
 
     def _make(self, node: ast.expr, operands: list[str]) -> str:
         if self.shared is None or not operands:
@@ -212,8 +219,11 @@ class Scope:
             return self.names[name]
         if name in self.lambdas:
             raise error(ParseError, f"{name} is a function; call it: {name}(...)", node)
+        if name in CONSTANTS and name not in self.taken:  # pi, e, inf, nan: NumPy's
+            return self.g.const(CONSTANTS[name])
         if not self.open_inputs:
-            raise error(ParseError, f"{name!r} is not a parameter of this lambda", node)
+            raise error(ParseError, f"{name!r} is not a parameter of this lambda"
+                        + hints.did_you_mean(name, self.names), node)
         self.names[name] = self.g.add_input(name)
         self.lines[name] = node.lineno
         return self.names[name]
@@ -304,9 +314,10 @@ def _callee(node: ast.Call) -> str:
     func = node.func
     if isinstance(func, ast.Name):
         return func.id
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
-            func.value.id == "gc":
-        return func.attr
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        if func.value.id == "gc":
+            return func.attr
+        raise error(ParseError, hints.attribute_call(func.value.id, func.attr), node)
     raise error(ParseError, "only named functions can be called", node)
 
 
@@ -323,11 +334,11 @@ def _number(node: ast.Constant) -> float:
 
 
 def _literal(node: ast.expr) -> Any:
-    """A keyword argument's value: None, an int, a tuple of ints (axis=...), or an option
-    NumPy spells as a string or inf (``norm(x, ord="fro")``, ``ord=-inf``): the op's
-    shape rule says which it takes."""
+    """A keyword argument's value: None, a number, a tuple of ints (axis=...), or an
+    option NumPy spells as a string or inf (``norm(x, ord="fro")``, ``ord=-inf``): the
+    op's shape rule says which it takes."""
     if isinstance(node, ast.Constant) and (node.value is None or
-                                           type(node.value) in (int, bool, str)):
+                                           type(node.value) in (int, bool, float, str)):
         return node.value
     if isinstance(node, ast.Name) and node.id == "inf":
         return math.inf
@@ -337,5 +348,5 @@ def _literal(node: ast.expr) -> Any:
         return -_literal(node.operand)
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e) for e in node.elts)
-    raise error(ParseError, "a keyword argument must be an integer, a tuple of integers, "
+    raise error(ParseError, "a keyword argument must be a number, a tuple of integers, "
                 "True/False, None, or an option such as ord=inf or ord='fro'", node)

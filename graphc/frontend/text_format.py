@@ -73,6 +73,8 @@ class _Parser:
         if isinstance(stmt, ast.AnnAssign):
             self._declare(stmt)
             return None
+        if isinstance(stmt, ast.AugAssign):
+            stmt = self._augmented(stmt)
         if not isinstance(stmt, ast.Assign):
             what = "a bare expression computes nothing; assign it: name = ..." \
                 if isinstance(stmt, ast.Expr) else \
@@ -104,6 +106,20 @@ class _Parser:
         self.scope.names[target] = name
         self.scope.lines.setdefault(target, stmt.lineno)
         return name
+
+    def _augmented(self, stmt: ast.AugAssign) -> ast.Assign:
+        """``c += x`` is ``c = c + (x)``, micrograd's spelling, for every operator;
+        c must have a value already, as in Python."""
+        target = stmt.target
+        if not isinstance(target, ast.Name):
+            raise error(ParseError, "assign to exactly one plain name", target)
+        if target.id not in self.scope.names and target.id not in self.lambdas:
+            raise error(ParseError, f"name {target.id!r} is not defined: an augmented "
+                        f"assignment updates a value; give it one first: {target.id} = ...",
+                        target)
+        left = ast.copy_location(ast.Name(target.id, ast.Load()), target)
+        value = ast.copy_location(ast.BinOp(left, stmt.op, stmt.value), stmt)
+        return ast.copy_location(ast.Assign([target], value), stmt)
 
     def _declare(self, stmt: ast.AnnAssign) -> None:
         if not isinstance(stmt.target, ast.Name) or stmt.value is not None:
@@ -169,6 +185,7 @@ def _build(text: str) -> Graph:
         _columns_in_characters(tree, text)
     p = _Parser()
     p.g.reserved = _names(tree)
+    p.scope.taken = {t.id for stmt in tree.body for t in _targets(stmt)}
     last = None
     for stmt in tree.body:
         last = p.statement(stmt) or last
@@ -199,6 +216,13 @@ def _names(tree: ast.AST) -> set[str]:
             elif isinstance(value, ast.AST):
                 stack.append(value)
     return names
+
+
+def _targets(stmt: ast.stmt) -> list[ast.Name]:
+    """What a statement assigns or declares: names there are the text's own."""
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else \
+        [stmt.target] if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) else []
+    return [t for t in targets if isinstance(t, ast.Name)]
 
 
 def load(path: str | Path) -> Graph:

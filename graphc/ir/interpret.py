@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..ops import shapes
-from ..ops.values import _inputs
+from ..ops.values import CONSTANTS, _inputs
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -25,7 +25,10 @@ def bind(g: Graph, args: tuple = (), kwargs: dict | None = None) -> dict[str, An
     values = dict(zip(names, args))
     for k, v in (kwargs or {}).items():
         if k not in names:
-            raise InputError(f"unexpected input {k!r} (inputs: {', '.join(names)})")
+            raise InputError(f"unexpected input {k!r} (inputs: {', '.join(names)})" + (
+                f"; in .gc text {k} is NumPy's constant unless the text assigns or declares "
+                f"it: declare `{k}: scalar` (or its shape) to make it an input"
+                if k in CONSTANTS else ""))
         if k in values:
             raise InputError(f"input {k!r} given twice")
         values[k] = v

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..ops import ATOM, UNARY
 from ..ops.shapes import format_shape
+from ..ops.values import CONSTANTS
 from . import printer
 
 if TYPE_CHECKING:
@@ -92,7 +93,9 @@ def to_text(g: Graph) -> str:
     def declaring(inputs: list[str]) -> str:
         return "\n".join(lambdas + [_declaration(g, n, names) for n in inputs] + lines) + "\n"
 
-    text = declaring([n for n in g.inputs if g.attrs(n)["params"]["declared"]])
+    # an input named pi, e, inf or nan is declared: undeclared, the name reads as NumPy's
+    text = declaring([n for n in g.inputs if g.attrs(n)["params"]["declared"]
+                      or names[n] in CONSTANTS])
     inputs = [names[n] for n in g.inputs]
     # inputs are ordered by first use: when the lines use them in another order,
     # declare every input first (`any`: undeclared, it may be given any shape)

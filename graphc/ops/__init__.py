@@ -8,6 +8,7 @@ ones; importing this package registers both. Below it: ``shapes`` (static shapes
 from . import choices as _choices  # noqa: F401 - registers comparisons, where, %, ...
 from . import elementwise as _elementwise  # noqa: F401 - registers NumPy's functions in OPS
 from . import indexing as _indexing  # noqa: F401 - registers x[key], take_along_axis
+from . import losses as _losses  # noqa: F401 - registers binary_cross_entropy, huber
 from . import reductions as _reductions  # noqa: F401 - registers max, min, prod, var, norm...
 from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
 from .table import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op, Trait, lookup

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -127,3 +128,8 @@ def fold(fn: Callable[..., Any], values: list[float] | tuple[float, ...],
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
+"""NumPy's named constants, which .gc text reads where it gives the name no meaning
+of its own (assigns or declares it)."""
