@@ -111,7 +111,7 @@ def test_a_bad_file_is_reported_with_its_position(work: Path, name, where, comma
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("bad.gc", "bad.gc:2:5: error: unknown function 'foo'"),
+    ("bad.gc", "bad.gc:2:5: error: unknown function 'foo'; did you mean 'floor'?"),
     ("syntax.gc", "syntax.gc:3:9: error: invalid syntax: '(' was never closed"),
 ])
 def test_the_message_says_what_and_where(work: Path, name, message, cli):

@@ -50,7 +50,7 @@ def test_matmul_and_declared_inputs_update_too():
     ("a = x\nb += a", (2, 1), ["name 'b' is not defined"]),
     ("a = x\na[0] += 1", (2, 1), ["one plain name"]),
     ("f = lambda u: u\nf += 1", (2, 1), ["f names a function"]),
-    ("a = x\na //= 2", (2, 1), ["operator //"]),
+    ("a = x\na <<= 2", (2, 1), ["operator <<"]),
     ("a: [3]\nb: [4]\na += b", (3, 1), ["[3]", "[4]"]),
 ])
 def test_augmented_assignment_errors_have_a_place(text, where, words):
