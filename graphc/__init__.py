@@ -16,10 +16,12 @@ from .errors import (
 )
 from .frontend.functions import (
     abs,
+    broadcast_to,
     cos,
     cross_entropy,
     elu,
     exp,
+    expand_dims,
     flip,
     leaky_relu,
     log,
@@ -28,17 +30,22 @@ from .frontend.functions import (
     maximum,
     mean,
     minimum,
+    moveaxis,
     mse,
     relu,
+    reshape,
     sigmoid,
     sin,
     slice,
     softmax,
     softplus,
     sqrt,
+    squeeze,
     sum,
+    swapaxes,
     tan,
     tanh,
+    transpose,
 )
 from .frontend.handles import Expr, graph, input, inputs
 from .frontend.sympy_front import from_sympy
@@ -56,4 +63,6 @@ __all__ = [
     "abs", "cos", "cross_entropy", "elu", "exp", "flip", "leaky_relu", "log",
     "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",
     "sin", "slice", "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
+    # shapes (graphc/ops/shaping.py)
+    "broadcast_to", "expand_dims", "moveaxis", "reshape", "squeeze", "swapaxes", "transpose",
 ]

@@ -9,6 +9,7 @@ from typing import Protocol
 from .handles import Expr, Operand, function
 
 Axis = int | tuple[int, ...]
+Shape = int | tuple[int | str, ...]
 
 
 class Elementwise(Protocol):
@@ -40,16 +41,42 @@ class Flip(Protocol):
     def __call__(self, x: Operand, /, *, axis: Axis | None = None) -> Expr: ...
 
 
+class Reshape(Protocol):
+    def __call__(self, x: Operand, shape: Shape, /) -> Expr: ...
+
+
+class Axes(Protocol):
+    def __call__(self, x: Operand, axis: Axis | None = None, /) -> Expr: ...
+
+
+class ExpandDims(Protocol):
+    def __call__(self, x: Operand, axis: Axis, /) -> Expr: ...
+
+
+class Transpose(Protocol):
+    def __call__(self, x: Operand, axes: tuple[int, ...] | None = None, /) -> Expr: ...
+
+
+class SwapAxes(Protocol):
+    def __call__(self, x: Operand, axis1: int, axis2: int, /) -> Expr: ...
+
+
+class MoveAxis(Protocol):
+    def __call__(self, x: Operand, source: Axis, destination: Axis, /) -> Expr: ...
+
+
 class Slice(Protocol):
     def __call__(self, x: Operand, /, *, start: int | None = None, stop: int | None = None,
                  axis: int = 0) -> Expr: ...
 
 
 abs: Elementwise = function("abs")
+broadcast_to: Reshape = function("broadcast_to")
 cos: Elementwise = function("cos")
 cross_entropy: Binary = function("cross_entropy")
 elu: WithSlope = function("elu")
 exp: Elementwise = function("exp")
+expand_dims: ExpandDims = function("expand_dims")
 flip: Flip = function("flip")
 leaky_relu: WithSlope = function("leaky_relu")
 log: Elementwise = function("log")
@@ -58,14 +85,19 @@ logsumexp: LogSumExp = function("logsumexp")
 maximum: Binary = function("maximum")
 mean: Reduction = function("mean")
 minimum: Binary = function("minimum")
+moveaxis: MoveAxis = function("moveaxis")
 mse: Binary = function("mse")
 relu: Elementwise = function("relu")
+reshape: Reshape = function("reshape")
 sigmoid: Elementwise = function("sigmoid")
 sin: Elementwise = function("sin")
 slice: Slice = function("slice")
 softmax: AlongAxis = function("softmax")
 softplus: Elementwise = function("softplus")
 sqrt: Elementwise = function("sqrt")
+squeeze: Axes = function("squeeze")
 sum: Reduction = function("sum")
+swapaxes: SwapAxes = function("swapaxes")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
+transpose: Transpose = function("transpose")

@@ -83,6 +83,11 @@ class Expr:
     def T(self) -> Expr:  # noqa: N802 - NumPy's spelling
         return apply("transpose", self)
 
+    @property
+    def mT(self) -> Expr:  # noqa: N802 - NumPy's spelling
+        """The last two axes swapped: each matrix of a stack transposed."""
+        return apply("mT", self)
+
     def __bool__(self) -> bool:
         raise GraphcError("a symbolic value has no truth value (no if/while on handles)")
 
@@ -147,8 +152,14 @@ def function(name: str) -> Callable[..., Expr]:
 
     def f(*args: Any, **params: Any) -> Expr:
         low = op.arity - len(op.defaults)
-        if not low <= len(args) <= op.arity:
+        if not low <= len(args) <= op.arity + len(op.positional):
             raise GraphcError(f"{name}() takes {op.arity} argument(s), got {len(args)}")
+        for k, value in zip(op.positional, args[op.arity:]):  # reshape(x, (2, -1))
+            if k in params:
+                raise GraphcError(f"{name}() got {k} twice")
+            params[k] = value
+        args = args[:op.arity]
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         unknown = set(params) - set(op.params)
         if unknown:
             raise GraphcError(f"{name}() takes no keyword {sorted(unknown)[0]}")

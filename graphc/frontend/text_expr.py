@@ -16,6 +16,7 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.
            ast.MatMult: "matmul"}
 _SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
             ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
+_ATTRIBUTES = {"T": "transpose", "mT": "mT"}
 _CALLABLE = {name for name, op in OPS.items() if op.arity > 0 and op.name != "alias"}
 _WHAT = {ast.Subscript: "subscripts", ast.Compare: "comparisons", ast.BoolOp: "and/or",
          ast.IfExp: "conditional expressions", ast.ListComp: "comprehensions",
@@ -80,9 +81,9 @@ class Scope:
                 raise error(ParseError, "only unary - and + are supported", node)
             return [node.operand]
         if isinstance(node, ast.Attribute):
-            if node.attr != "T":
+            if node.attr not in _ATTRIBUTES:
                 raise error(ParseError, f"attribute access .{node.attr} is not allowed "
-                            "(only .T, the transpose)", node)
+                            "(only .T, the transpose, and .mT, the matrices')", node)
             return [node.value]
         if isinstance(node, ast.Call):
             return self._call_operands(node)
@@ -98,12 +99,15 @@ class Scope:
             if kw.arg is None or kw.arg not in op.params:
                 raise error(ParseError, f"{name}() takes no keyword "
                             f"{kw.arg or '**'!s}", kw if kw.arg else node)
-        low, high = op.arity - len(op.defaults), op.arity
+        low, high = op.arity - len(op.defaults), op.arity + len(op.positional)
         if not low <= len(node.args) <= high:
             count = str(high) if low == high else f"{low} to {high}"
             raise error(ParseError, f"{name}() takes {count} argument"
                         f"{'s' if high != 1 else ''}, got {len(node.args)}", node)
-        return list(node.args)
+        for k in op.positional[:len(node.args) - op.arity]:
+            if any(kw.arg == k for kw in node.keywords):
+                raise error(ParseError, f"{name}() got {k} twice", node)
+        return list(node.args[:op.arity])  # the rest are parameters, by position
 
     def _function(self, node: ast.Call) -> Op:
         name = _callee(node)
@@ -150,7 +154,8 @@ class Scope:
             return g.add("neg", operands, pos=pos)
         if isinstance(node, ast.Call):
             return self._call(node, operands, pos)
-        return g.add("transpose", operands, pos=pos)  # x.T, the one attribute allowed
+        assert isinstance(node, ast.Attribute)  # .T or .mT, the attributes allowed
+        return g.add(_ATTRIBUTES[node.attr], operands, pos=pos)
 
     def _call(self, node: ast.Call, operands: list[str], pos: tuple[int, int]) -> str:
         g = self.g
@@ -159,6 +164,7 @@ class Scope:
             if len(operands) < op.arity else []
         params = {kw.arg: _literal(kw.value) for kw in node.keywords
                   if kw.arg is not None}  # (a **mapping was refused with the operands)
+        params.update(zip(op.positional, map(_literal, node.args[op.arity:])))
         _check_params(op, params, node)
         if op.name in _INTERNAL_RULES:
             rule, what = _INTERNAL_RULES[op.name]
@@ -186,16 +192,10 @@ class Scope:
         return self.names[name]
 
 
-def _axes_fit(ndim: int, axis: int | tuple) -> bool:
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return all(-ndim - len(axes) <= a < ndim + len(axes) for a in axes)
-
-
 # Internal ops that read their operand's rank: (rule on rank and params, what it needs)
 _INTERNAL_RULES = {
     "batch_size": (lambda ndim, p: ndim >= 1, "an x with a declared first axis"),
     "reverse_last": (lambda ndim, p: 0 <= p["k"] <= ndim, "0 <= k <= x's rank"),
-    "expand_dims": (lambda ndim, p: _axes_fit(ndim, p["axis"]), "axes within the result's rank"),
     "lift": (lambda ndim, p: p["ndim"] >= ndim - 1, "ndim >= x's rank - 1"),
 }
 
@@ -244,13 +244,18 @@ def _number(node: ast.Constant) -> float:
 
 
 def _literal(node: ast.expr) -> Any:
-    """A keyword argument's value: None, an int, or a tuple of ints (axis=...)."""
-    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (int, bool)):
+    """A parameter's value: None, an int, a float, a tuple of them (axis=...), or a
+    dimension's name (reshape(x, (N, -1)))."""
+    if isinstance(node, ast.Constant) and (node.value is None or
+                                           type(node.value) in (int, bool, float)):
         return node.value
+    if isinstance(node, ast.Name):
+        return node.id
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
-            isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
+            isinstance(node.operand, ast.Constant) and \
+            isinstance(node.operand.value, (int, float)) and type(node.operand.value) is not bool:
         return -node.operand.value
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e) for e in node.elts)
-    raise error(ParseError, "a keyword argument must be an integer, a tuple of integers, "
-                "True/False or None", node)
+    raise error(ParseError, "a parameter must be a number, a dimension's name, a tuple of "
+                "them, True/False or None", node)

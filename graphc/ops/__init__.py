@@ -5,10 +5,13 @@ ones; importing this package registers both. Below it: ``shapes`` (static shapes
 ``values`` (the input rule and constant folding), which need no op.
 """
 
+from . import shaping as _shaping  # noqa: F401 - registers reshape, squeeze, ... in OPS
 from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
 from .table import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op, Trait, lookup
 
-FUNCTIONS = sorted(name for name, op in OPS.items() if op.public and op.symbol is None)
-"""The names a user may call in .gc text and as ``gc.<name>``."""
+FUNCTIONS = sorted(name for name, op in OPS.items()
+                   if op.public and (op.symbol is None or op.positional))
+"""The names a user may call in .gc text and as ``gc.<name>`` (an operator with
+parameters too: ``x.T`` is ``transpose(x, axes=None)``)."""
 
 __all__ = ["ADD", "ATOM", "COMPARE", "FUNCTIONS", "MUL", "OPS", "UNARY", "Op", "Trait", "lookup"]

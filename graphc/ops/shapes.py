@@ -47,6 +47,8 @@ def not_broadcasting(values: dict[str, Any], declared: dict[str, Shape | None],
                      exc: ValueError) -> Exception:
     """An ``InputError`` naming each input's shape (and declared shape) when NumPy could
     not broadcast them (``exc``); ``exc`` itself when it is about something else."""
+    if "cannot reshape" in str(exc):  # reshape(x, (-1, 2)) of x: [N, 3], N odd
+        return InputError(f"a size bound at call time does not fit: {exc}")
     if "broadcast" not in str(exc):
         return exc
 

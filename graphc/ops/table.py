@@ -90,6 +90,8 @@ class Op:
     # ---- shape and parameters
     shape: Callable[..., shapes.Shape] = _elementwise_shape  # (g, args, params) -> shape
     params: dict[str, Any] = field(default_factory=dict)  # keyword params: defaults
+    # params also given by position after the operands, as NumPy's reshape(x, (2, -1))
+    positional: tuple[str, ...] = ()
     defaults: tuple[float, ...] = ()  # the last operands' values when left out (alpha)
     scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
     # ---- derivatives: a scalar sympy formula (elementwise), or rules that build nodes
@@ -152,11 +154,23 @@ class Op:
 
     def text(self, operands: list[str], params: dict) -> str:
         """How the op is written in .gc text (operands already printed)."""
-        if self.symbol is not None:
+        changed = [k for k, default in self.params.items() if params.get(k, default) != default]
+        if self.symbol is not None and not changed:
             return self.code.format(*operands)
-        extra = [f"{k}={params[k]!r}" for k, default in self.params.items()
-                 if params.get(k, default) != default]
-        return f"{self.name}({', '.join(operands + extra)})"
+        last = max((self.positional.index(k) + 1 for k in changed if k in self.positional),
+                   default=0)  # positional params up to the last one given
+        given = [_written(params[k]) for k in self.positional[:last]]
+        extra = [f"{k}={_written(params[k])}" for k in changed if k not in self.positional]
+        return f"{self.name}({', '.join(operands + given + extra)})"
+
+
+def _written(value: Any) -> str:
+    """A parameter as .gc text: Python's repr, but a dimension's name bare (N, not 'N')."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, tuple):
+        return "(" + ", ".join(map(_written, value)) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
 
 
 _UFUNC_SYMBOLS = {("+", 2): "add", ("-", 2): "subtract", ("*", 2): "multiply",

@@ -384,17 +384,6 @@ def _mT_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
     return x[:-2] + (x[-1], x[-2])
 
 
-@jvp
-def _transpose_jvp(out: R, dots: Tangents) -> R | None:
-    k = out.ndim
-    if k < 2:
-        return dots[0]
-    return dots[0].mT if k == 2 else dots[0].call("reverse_last", k=k)
-
-
-_register(Op("transpose", 1, "{0}.T", np.transpose, ATOM, (ATOM,), symbol=".T",
-             shape=_params_shape(lambda x: x[::-1]), vjp=vjp(lambda out, grad: (grad.T,)),
-             jvp=_transpose_jvp, rules=("{out}_bar.T",), dtype="follows"))
 _register(Op("mT", 1, "np.swapaxes({0}, -1, -2)", lambda x: np.swapaxes(x, -1, -2),
              slot_prec=(0,), shape=_params_shape(_mT_shape), dtype="follows", traits=_INNER,
              vjp=vjp(lambda out, grad: (grad.mT,)), jvp=jvp(lambda out, dots: dots[0].mT)))
@@ -420,14 +409,6 @@ def _reduces_all(params: dict) -> bool:
     return params.get("axis") is None and not params.get("keepdims")
 
 
-def _expanded(shape: shapes.Shape, axis: int | tuple[int, ...]) -> shapes.Shape:
-    axis = axis if isinstance(axis, tuple) else (axis,)
-    out = list(shape)
-    for a in sorted(x % (len(shape) + len(axis)) for x in axis):
-        out.insert(a, 1)
-    return tuple(out)
-
-
 @vjp
 def _reduce_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     """sum's and mean's: the adjoint spread over the reduced axes (mean's / their count)."""
@@ -442,11 +423,6 @@ for _name, _rule in (("sum", ""), ("mean", " / count")):
                  params=_AXIS, scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _AXIS),
                  shape=_params_shape(_reduced), vjp=_reduce_vjp, jvp=_itself(_name),
                  dtype="follows", traits=_MADE, rules=("{out}_bar spread over {0}" + _rule,)))
-_register(Op("expand_dims", 1, "np.expand_dims({0}, {axis})",
-             lambda x, axis: np.expand_dims(x, axis), slot_prec=(0,), params={"axis": None},
-             shape=_params_shape(_expanded), dtype="follows", traits=_INNER,
-             vjp=vjp(lambda out, grad: (grad.sum(axis=out.params["axis"]),)),
-             jvp=_itself("expand_dims")))
 
 
 # ---- slices: x[start:stop] along one axis, and its adjoints ---------------------------

@@ -1,0 +1,269 @@
+"""Shape ops (graphc/ops/shaping.py): reshape, squeeze, expand_dims, transpose with axes,
+.mT, swapaxes, moveaxis, broadcast_to. Each against JAX (values and gradients, both
+modes, float64 and float32, optimized or not), the dot-product test, second order, the
+text round trip, the builder, the backends, the saved module and bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from conftest import MODES, central_diff
+
+import graphc as gc
+
+# name: (declarations, the op applied to "{0}", value shapes, the op in JAX on a)
+CASES = {
+    "reshape": ("x: [2, 3, 4]", "reshape({0}, (4, -1))", {"x": (2, 3, 4)},
+                lambda jnp, a: jnp.reshape(a, (4, -1))),
+    "reshape int": ("x: [3, 4]", "reshape({0}, 12)", {"x": (3, 4)},
+                    lambda jnp, a: jnp.reshape(a, 12)),
+    "reshape named": ("x: [N, 3, 4]", "reshape({0}, (N, -1))", {"x": (2, 3, 4)},
+                      lambda jnp, a: jnp.reshape(a, (a.shape[0], -1))),
+    "reshape named last": ("x: [4, N]", "reshape({0}, (2, 2, N))", {"x": (4, 3)},
+                           lambda jnp, a: jnp.reshape(a, (2, 2, a.shape[-1]))),
+    "reshape -1 is a name": ("x: [2, N]", "reshape({0}, (-1, 2))", {"x": (2, 5)},
+                             lambda jnp, a: jnp.reshape(a, (-1, 2))),
+    "squeeze": ("x: [3, 1, 4]", "squeeze({0})", {"x": (3, 1, 4)},
+                lambda jnp, a: jnp.squeeze(a)),
+    "squeeze axes": ("x: [1, 3, 1]", "squeeze({0}, (0, -1))", {"x": (1, 3, 1)},
+                     lambda jnp, a: jnp.squeeze(a, (0, -1))),
+    "expand_dims": ("x: [3, 4]", "expand_dims({0}, 1)", {"x": (3, 4)},
+                    lambda jnp, a: jnp.expand_dims(a, 1)),
+    "expand_dims axes": ("x: [3, 4]", "expand_dims({0}, (0, -1))", {"x": (3, 4)},
+                         lambda jnp, a: jnp.expand_dims(a, (0, -1))),
+    "transpose": ("x: [2, 3, 4]", "transpose({0})", {"x": (2, 3, 4)},
+                  lambda jnp, a: jnp.transpose(a)),
+    "transpose axes": ("x: [2, 3, 4]", "transpose({0}, (1, 2, 0))", {"x": (2, 3, 4)},
+                       lambda jnp, a: jnp.transpose(a, (1, 2, 0))),
+    "transpose negative axes": ("x: [2, 3, 4]", "transpose({0}, (-1, 0, 1))",
+                                {"x": (2, 3, 4)}, lambda jnp, a: jnp.transpose(a, (2, 0, 1))),
+    "mT": ("x: [2, 3, 4]", "{0}.mT", {"x": (2, 3, 4)}, lambda jnp, a: a.mT),
+    "swapaxes": ("x: [2, 3, 4]", "swapaxes({0}, 0, -1)", {"x": (2, 3, 4)},
+                 lambda jnp, a: jnp.swapaxes(a, 0, -1)),
+    "moveaxis": ("x: [2, 3, 4]", "moveaxis({0}, 0, -1)", {"x": (2, 3, 4)},
+                 lambda jnp, a: jnp.moveaxis(a, 0, -1)),
+    "moveaxis axes": ("x: [2, 3, 4, 1]", "moveaxis({0}, (0, 1), (-1, 0))",
+                      {"x": (2, 3, 4, 1)}, lambda jnp, a: jnp.moveaxis(a, (0, 1), (-1, 0))),
+    "broadcast_to": ("x: [3, 1]", "broadcast_to({0}, (2, 3, 4))", {"x": (3, 1)},
+                     lambda jnp, a: jnp.broadcast_to(a, (2, 3, 4))),
+    "broadcast_to named": ("x: [N, 1]", "broadcast_to({0}, (2, N, 4))", {"x": (3, 1)},
+                           lambda jnp, a: jnp.broadcast_to(a, (2, a.shape[0], 4))),
+    "broadcast_to scalar": ("x: scalar", "broadcast_to({0}, (2, 3))", {"x": ()},
+                            lambda jnp, a: jnp.broadcast_to(a, (2, 3))),
+}
+
+
+def program(name: str) -> tuple[gc.Graph, dict[str, np.ndarray]]:
+    """The op between two nonlinearities, weighted by w: L = sum(tanh(op(sin(x))) * w)."""
+    decl, op, shapes, _ = CASES[name]
+    head = gc.parse(f"{decl}\nf = {op.format('x')}")
+    out = head.shape("f")
+    w = "scalar" if not out else "[" + ", ".join(map(str, out)) + "]"
+    g = gc.parse(f"{decl}\nw: {w}\ny = {op.format('sin(x)')}\nL = sum(tanh(y) * w)")
+    rng = np.random.default_rng(len(name))
+    values = {k: rng.normal(size=s) for k, s in shapes.items()}
+    values["w"] = rng.normal(size=np.shape(head.evaluate(**values)["f"]))
+    return g, values
+
+
+def jax_loss(name: str, jnp):
+    fn = CASES[name][3]
+    return lambda x, w: jnp.sum(jnp.tanh(fn(jnp, jnp.sin(x))) * w)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_values_and_gradients_match_jax(name, jax, mode, optimize):
+    import jax.numpy as jnp
+
+    g, values = program(name)
+    value, grads = gc.compile(g, mode=mode, optimize=optimize)(**values)
+    ref_value, ref = jax.value_and_grad(jax_loss(name, jnp), argnums=(0, 1))(*values.values())
+    assert value == pytest.approx(float(ref_value), rel=1e-12)
+    for k, r in zip(values, ref):
+        assert np.shape(grads[k]) == np.shape(values[k])
+        np.testing.assert_allclose(grads[k], np.asarray(r), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_float32_stays_float32(name, mode):
+    g, values = program(name)
+    fn = gc.compile(g, mode=mode)
+    value, grads = fn(**{k: np.float32(v) if np.ndim(v) == 0 else v.astype(np.float32)
+                         for k, v in values.items()})
+    want_value, want = fn(**values)
+    assert np.asarray(value).dtype == np.float32
+    assert value == pytest.approx(float(want_value), rel=1e-5, abs=1e-5)
+    for k in values:
+        assert np.asarray(grads[k]).dtype == np.float32, k
+        np.testing.assert_allclose(grads[k], want[k], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_dot_product_test(name):
+    """<J v, u> == <v, J^T u> for the op alone: forward mode gives J v, reverse J^T u,
+    and finite differences agree with both."""
+    decl, op, shapes, _ = CASES[name]
+    head = gc.parse(f"{decl}\nf = {op.format('x')}")
+    rng = np.random.default_rng(3)
+    values = {k: rng.normal(size=s) for k, s in shapes.items()}
+    out = head.evaluate(**values)["f"]
+    w = "[" + ", ".join(map(str, head.shape("f"))) + "]" if np.ndim(out) else "scalar"
+    g = gc.parse(f"{decl}\nu: {w}\nf = {op.format('x')}\nL = sum(f * u)")
+    values["u"] = rng.normal(size=np.shape(out))
+    _, rev = gc.compile(g, wrt=["x"])(**values)
+    _, fwd = gc.compile(g, wrt=["x"], mode="forward")(**values)
+    v = rng.normal(size=shapes["x"])
+    assert np.vdot(fwd["x"], v) == pytest.approx(np.vdot(rev["x"], v), rel=1e-12, abs=1e-12)
+    fd = central_diff(lambda **kw: g.evaluate(**kw)["L"], values, "x")
+    np.testing.assert_allclose(rev["x"], fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["reshape named", "squeeze axes", "expand_dims axes",
+                                  "transpose axes", "mT", "swapaxes", "moveaxis axes",
+                                  "broadcast_to named"])
+def test_second_order_matches_jax(name, jax):
+    """The gradient graph, printed and parsed again, differentiated in both modes: JAX's
+    Hessian-vector product."""
+    import jax.numpy as jnp
+
+    g, values = program(name)
+    v = np.random.default_rng(5).normal(size=np.shape(values["x"]))
+    decl = CASES[name][0].replace("x:", "v:")
+    grad_graph = gc.compile(g, wrt=["x"]).grad_graph
+    g2 = gc.parse(f"{decl}\n{grad_graph}\nh = sum(x_bar * v)")
+    loss = jax_loss(name, jnp)
+    hvp = jax.grad(lambda x, w: jnp.vdot(jax.grad(loss)(x, w), v), argnums=(0, 1))(
+        *values.values())
+    for mode in MODES:
+        _, second = gc.compile(g2, of="h", wrt=["x", "w"], mode=mode)(**values, v=v)
+        for k, r in zip(values, hvp):
+            np.testing.assert_allclose(second[k], np.asarray(r), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_text_round_trip_and_verify(name):
+    g, values = program(name)
+    again = gc.parse(str(g))
+    assert str(again) == str(g)
+    assert again.evaluate(**values)["L"] == g.evaluate(**values)["L"]
+    grad_text = str(gc.compile(g).grad_graph)
+    assert str(gc.parse(grad_text)) == grad_text
+    assert gc.verify(g, at=values).ok
+
+
+def test_the_builder_spells_what_the_text_spells():
+    x = gc.input("x", shape=("N", 3, 4))
+    y = gc.reshape(x, ("N", -1))
+    z = gc.moveaxis(gc.swapaxes(gc.expand_dims(y.T, 0), 0, 2), 0, -1)
+    built = gc.graph(L=gc.sum(gc.broadcast_to(gc.squeeze(z), [2, 12, "N"]) * gc.sum(
+        gc.transpose(x, (1, 2, 0)).mT.mT)))
+    text = ("x: [N, 3, 4]\nL = sum(broadcast_to(squeeze(moveaxis(swapaxes(expand_dims("
+            "reshape(x, (N, -1)).T, 0), 0, 2), 0, -1)), (2, 12, N)) * "
+            "sum(transpose(x, (1, 2, 0)).mT.mT))")
+    parsed = gc.parse(text)
+    assert str(built) == str(parsed)
+    assert "reshape(x, (N, -1))" in str(parsed) and "transpose(x, (1, 2, 0))" in str(parsed)
+    value = np.random.default_rng(0).normal(size=(5, 3, 4))
+    assert built.evaluate(x=value)["L"] == pytest.approx(parsed.evaluate(x=value)["L"])
+
+
+def test_emitted_code_is_numpys_and_the_saved_module_agrees(tmp_path):
+    g = gc.parse("x: [N, 3, 4]\ny = reshape(x, (N, -1))\n"
+                 "z = swapaxes(transpose(expand_dims(y, 0), (2, 1, 0)), 0, 1)\n"
+                 "L = sum(sin(broadcast_to(squeeze(z), (2, N, 12))))")
+    values = {"x": np.random.default_rng(1).normal(size=(5, 3, 4))}
+    for mode in MODES:
+        fn = gc.compile(g, mode=mode)
+        source = fn.source
+        assert "np.reshape(x, (x.shape[-3], -1))" in source
+        assert "np.transpose(" in source and "np.swapaxes(" in source
+        path = tmp_path / f"shapes_{mode}.py"
+        fn.save(path)
+        spec = importlib.util.spec_from_file_location(f"shapes_{mode}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        value, grads = module.value_and_grad(**values)
+        want_value, want = fn(**values)
+        assert value == want_value
+        np.testing.assert_array_equal(grads["x"], want["x"])
+
+
+@pytest.mark.parametrize("backend", ["blocks", pytest.param("numba", marks=pytest.mark.slow)])
+def test_other_backends(backend, mode):
+    g, values = program("transpose axes")
+    g2, values2 = program("reshape named")
+    for graph, vals in ((g, values), (g2, values2)):
+        value, grads = gc.compile(graph, mode=mode, backend=backend)(**vals)
+        want_value, want = gc.compile(graph, mode=mode)(**vals)
+        assert value == pytest.approx(want_value, rel=1e-12)
+        for k in vals:
+            np.testing.assert_allclose(grads[k], want[k], rtol=1e-10, atol=1e-12)
+
+
+def test_pictures_show_each_edge_rule():
+    g, values = program("moveaxis")
+    dot = gc.render(g, at=values).source
+    assert "t1_bar += moveaxis(y_bar, destination, source)" in dot
+
+
+def test_a_named_size_is_read_at_call_time():
+    """-1 takes N * 3 (a dimension named "3*N"); a size known only at call time that does
+    not fit is an InputError, never NumPy's traceback."""
+    g = gc.parse("x: [N, 3]\ny = reshape(x, -1)\nz = reshape(y, (-1, 2))\nL = sum(z * z)")
+    assert g.shape("y") == ("3*N",)
+    x = np.arange(12.0).reshape(4, 3)
+    value, grads = gc.compile(g)(x=x)
+    assert value == pytest.approx(np.sum(x * x))
+    np.testing.assert_allclose(grads["x"], 2 * x)
+    with pytest.raises(gc.InputError, match="reshape"):
+        gc.compile(g)(x=np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("text, line, col, words", [
+    ("x: [3, 4]\ny = reshape(x, (5, -1))", 2, 5, ["cannot reshape [3, 4] into [5, -1]"]),
+    ("x: [3, 4]\ny = reshape(x, (-1, -1))", 2, 5, ["one at most is -1"]),
+    ("x: [3, 4]\ny = reshape(x, (M, 12))", 2, 5, ["M is not one of", "[3, 4]"]),
+    ("x: [3, 4]\ny = reshape(x)", 2, 5, ["shape is required"]),
+    ("y = reshape(x, (2, 3))", 1, 5, ["declare"]),
+    ("x: [3, 4]\ny = squeeze(x, 0)", 2, 5, ["cannot squeeze axis 0, of size 3"]),
+    ("x: [3, 4]\ny = expand_dims(x, (0, 0))", 2, 5, ["twice"]),
+    ("x: [3, 4]\ny = transpose(x, (0,))", 2, 5, ["each of the 2 axes once"]),
+    ("x: [3, 4]\ny = transpose(x, (0, 0))", 2, 5, ["twice"]),
+    ("x: [3, 4]\ny = swapaxes(x, 0, 2)", 2, 5, ["axis 2 is out of range"]),
+    ("x: [3, 4]\ny = swapaxes(x, 0)", 2, 5, ["axis1 and axis2 are required"]),
+    ("x: [3, 4]\ny = moveaxis(x, (0, 1), 0)", 2, 5, ["as many axes"]),
+    ("x: [3]\ny = x.mT", 2, 5, ["at least two dimensions"]),
+    ("x: [3, 2]\ny = broadcast_to(x, (3, 4))", 2, 5, ["cannot broadcast [3, 2] to [3, 4]"]),
+    ("x: [3]\ny = broadcast_to(x, (N, 3))", 2, 5, ["N is not one of"]),
+])
+def test_bad_shapes_are_shape_errors_at_their_line(text, line, col, words):
+    with pytest.raises(gc.ShapeError) as info:
+        gc.parse(text)
+    assert (info.value.line, info.value.col) == (line, col)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+@pytest.mark.parametrize("text, words", [
+    ("x: [3, 4]\ny = reshape(x, (2, 6), shape=(2, 6))", ["shape twice"]),
+    ("x: [3, 4]\ny = swapaxes(x, 0, 1, 2)", ["takes 1 to 3 arguments"]),
+    ("x: [3, 4]\ny = reshape(x, 'ab')", ["a parameter must be"]),
+    ("x: [3, 4]\ny = x.nT", ["only .T", ".mT"]),
+])
+def test_bad_calls_are_parse_errors(text, words):
+    with pytest.raises(gc.ParseError) as info:
+        gc.parse(text)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_builder_errors_are_graphc_errors():
+    x = gc.input("x", shape=(3, 4))
+    with pytest.raises(gc.ShapeError, match="required"):
+        gc.graph(y=gc.expand_dims(x, None))
+    with pytest.raises(gc.GraphcError, match="twice"):
+        gc.reshape(x, (12,), shape=(12,))
+    with pytest.raises(gc.ShapeError, match="a shape is a tuple"):
+        gc.graph(y=gc.reshape(x, (1.5, 8)))
