@@ -16,13 +16,17 @@ from .errors import (
 )
 from .frontend.functions import (
     abs,
+    arange,
     broadcast_to,
+    concatenate,
     cos,
     cross_entropy,
     elu,
     exp,
     expand_dims,
+    eye,
     flip,
+    full,
     leaky_relu,
     log,
     log_softmax,
@@ -32,6 +36,7 @@ from .frontend.functions import (
     minimum,
     moveaxis,
     mse,
+    ones,
     relu,
     reshape,
     sigmoid,
@@ -41,11 +46,13 @@ from .frontend.functions import (
     softplus,
     sqrt,
     squeeze,
+    stack,
     sum,
     swapaxes,
     tan,
     tanh,
     transpose,
+    zeros,
 )
 from .frontend.handles import Expr, graph, input, inputs
 from .frontend.sympy_front import from_sympy
@@ -64,5 +71,6 @@ __all__ = [
     "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",
     "sin", "slice", "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
     # shapes (graphc/ops/shaping.py)
-    "broadcast_to", "expand_dims", "moveaxis", "reshape", "squeeze", "swapaxes", "transpose",
+    "broadcast_to", "concatenate", "expand_dims", "moveaxis", "reshape", "squeeze", "stack",
+    "swapaxes", "transpose", "arange", "eye", "full", "ones", "zeros",
 ]

@@ -52,6 +52,20 @@ CASES = {
                            lambda jnp, a: jnp.broadcast_to(a, (2, a.shape[0], 4))),
     "broadcast_to scalar": ("x: scalar", "broadcast_to({0}, (2, 3))", {"x": ()},
                             lambda jnp, a: jnp.broadcast_to(a, (2, 3))),
+    "concatenate": ("x: [2, 3]", "concatenate([{0}, 2 * {0}, exp({0})], axis=1)",
+                    {"x": (2, 3)},
+                    lambda jnp, a: jnp.concatenate([a, 2 * a, jnp.exp(a)], axis=1)),
+    "concatenate named": ("x: [N, 3]", "concatenate([{0}, {0}.T.T * {0}], 1)", {"x": (2, 3)},
+                          lambda jnp, a: jnp.concatenate([a, a * a], 1)),
+    "concatenate a constant": ("x: [2, 3]", "concatenate([zeros_like({0}), {0}], -1)",
+                               {"x": (2, 3)},
+                               lambda jnp, a: jnp.concatenate([jnp.zeros_like(a), a], -1)),
+    "stack": ("x: [2, 3]", "stack([{0}, exp({0}), {0}])", {"x": (2, 3)},
+              lambda jnp, a: jnp.stack([a, jnp.exp(a), a])),
+    "stack last": ("x: [N, 3]", "stack([ones_like({0}), {0}], axis=-1)", {"x": (4, 3)},
+                   lambda jnp, a: jnp.stack([jnp.ones_like(a), a], axis=-1)),
+    "stack one": ("x: [3]", "stack([{0}], 1)", {"x": (3,)},
+                  lambda jnp, a: jnp.stack([a], 1)),
 }
 
 
@@ -236,6 +250,14 @@ def test_a_named_size_is_read_at_call_time():
     ("x: [3, 4]\ny = moveaxis(x, (0, 1), 0)", 2, 5, ["as many axes"]),
     ("x: [3]\ny = x.mT", 2, 5, ["at least two dimensions"]),
     ("x: [3, 2]\ny = broadcast_to(x, (3, 4))", 2, 5, ["cannot broadcast [3, 2] to [3, 4]"]),
+    ("x: [3, 2]\nz: [3, 3]\ny = concatenate([x, z])", 3, 5, ["[3, 2] and [3, 3] differ"]),
+    ("x: [3, 2]\nz: [3, 3]\ny = concatenate([x, z], 1)\nw = concatenate([y, x], 2)", 4, 5,
+     ["axis 2 is out of range"]),
+    ("x: [3, 2]\nz: [3]\ny = concatenate([x, z], -1)", 3, 5, ["one rank", "[3, 2], [3]"]),
+    ("x: scalar\ny = concatenate([x, x])", 2, 5, ["scalars cannot be concatenated"]),
+    ("x: [3]\nz: [2]\ny = stack([x, z])", 3, 5, ["one shape", "[3], [2]"]),
+    ("x: [3]\ny = stack([x, x], 2)", 2, 5, ["axis 2 is out of range"]),
+    ("y = stack([x, x])", 1, 5, ["declare"]),
     ("x: [3]\ny = broadcast_to(x, (N, 3))", 2, 5, ["N is not one of"]),
 ])
 def test_bad_shapes_are_shape_errors_at_their_line(text, line, col, words):
@@ -251,6 +273,10 @@ def test_bad_shapes_are_shape_errors_at_their_line(text, line, col, words):
     ("x: [3, 4]\ny = swapaxes(x, 0, 1, 2)", ["takes 1 to 3 arguments"]),
     ("x: [3, 4]\ny = reshape(x, 'ab')", ["a parameter must be"]),
     ("x: [3, 4]\ny = x.nT", ["only .T", ".mT"]),
+    ("x: [3, 4]\ny = concatenate(x, x)", ["takes a list of arrays first"]),
+    ("x: [3, 4]\ny = concatenate([])", ["a list of at least 1 arrays"]),
+    ("x: [3]\ny = concatenate([x, x], axis=None)", ["axis must be an integer"]),
+    ("x: [3, 4]\ny = stack([x, x], 0, 1)", ["at most 1 more"]),
 ])
 def test_bad_calls_are_parse_errors(text, words):
     with pytest.raises(gc.ParseError) as info:
@@ -267,3 +293,100 @@ def test_builder_errors_are_graphc_errors():
         gc.reshape(x, (12,), shape=(12,))
     with pytest.raises(gc.ShapeError, match="a shape is a tuple"):
         gc.graph(y=gc.reshape(x, (1.5, 8)))
+    with pytest.raises(gc.GraphcError, match="a list of at least 1"):
+        gc.concatenate(x, x)
+    with pytest.raises(gc.GraphcError, match="a list of at least 1"):
+        gc.stack([])
+
+
+def test_lists_in_the_builder_and_text_are_one_node():
+    """concatenate([a, b]) is one node with operands (a, b), printed back as a list."""
+    a, b = gc.input("a", shape=(2, 3)), gc.input("b", shape=("N", 3))
+    built = gc.graph(y=gc.concatenate([a, b, a], 0) * gc.sum(gc.stack((a, a), axis=1)))
+    parsed = gc.parse("a: [2, 3]\nb: [N, 3]\ny = concatenate([a, b, a]) * "
+                      "sum(stack([a, a], axis=1))")
+    assert str(built) == str(parsed)
+    assert "concatenate([a, b, a])" in str(parsed) and "stack([a, a], 1)" in str(parsed)
+    (node,) = [n for n in parsed.nx if parsed.attrs(n)["op"] == "concatenate"]
+    assert parsed.args(node) == ("a", "b", "a") and parsed.shape(node) == ("N+4", 3)
+    source = gc.compile(parsed, wrt=["b"]).source
+    assert "np.concatenate([a, b, a])" in source and "np.stack([a, a], axis=1)" in source
+
+
+# ---- constant arrays ----------------------------------------------------------------
+CONSTANTS = """
+x: [N, 3]
+y = x * ones((N, 3)) + full((N, 1), 2.5) + x @ eye(3, k=1) + zeros(3) + arange(0.5, 2.0, 0.5)
+L = sum(tanh(y) * reshape(arange(N), (N, 1))) + sum(eye(N) @ sin(x)) + sum(arange(1, 7, 2))
+"""
+
+
+def jax_constants(jnp):
+    def loss(x):
+        n = x.shape[0]
+        y = x * jnp.ones((n, 3)) + jnp.full((n, 1), 2.5) + x @ jnp.eye(3, k=1) \
+            + jnp.zeros(3) + jnp.arange(0.5, 2.0, 0.5)
+        return jnp.sum(jnp.tanh(y) * jnp.reshape(jnp.arange(n), (n, 1))) \
+            + jnp.sum(jnp.eye(n) @ jnp.sin(x)) + jnp.sum(jnp.arange(1, 7, 2))
+    return loss
+
+
+def test_constants_match_jax(jax, mode, optimize):
+    import jax.numpy as jnp
+
+    g = gc.parse(CONSTANTS)
+    x = np.random.default_rng(7).normal(size=(4, 3))
+    value, grads = gc.compile(g, mode=mode, optimize=optimize)(x=x)
+    ref_value, ref = jax.value_and_grad(jax_constants(jnp))(x)
+    assert value == pytest.approx(float(ref_value), rel=1e-12)
+    np.testing.assert_allclose(grads["x"], np.asarray(ref), rtol=1e-10, atol=1e-12)
+    assert gc.verify(g, at={"x": x}).ok
+
+
+def test_constants_print_read_and_take_the_inputs_dtype(tmp_path):
+    g = gc.parse(CONSTANTS)
+    assert str(gc.parse(str(g))) == str(g)
+    assert "ones((N, 3))" in str(g) and "arange(N)" in str(g)
+    source = gc.compile(g).source
+    assert "np.ones((x.shape[-2], 3), dtype=_float_of(x))" in source
+    assert "np.arange(x.shape[-2])" in source  # ints, as NumPy's: an index
+    assert "np.arange(1, 7, 2)" in source
+    evaluated = g.evaluate(x=np.ones((5, 3)))
+    assert evaluated["L"] == pytest.approx(gc.compile(g).forward(x=np.ones((5, 3))))
+    x32 = np.random.default_rng(8).normal(size=(4, 3)).astype(np.float32)
+    g32 = gc.parse("x: [N, 3]\ny = x * ones((N, 3)) + full((N, 1), 2.5) + x @ eye(3, k=1)"
+                   " + zeros(3) + arange(0.5, 2.0, 0.5)\nL = sum(tanh(y) * y)")
+    for mode in MODES:
+        value, grads = gc.compile(g32, mode=mode)(x=x32)
+        assert np.asarray(value).dtype == np.float32 and grads["x"].dtype == np.float32
+    kinds = {g.attrs(n)["params"]["start"]: g.evaluate(x=np.ones((2, 3)))[n].dtype.kind
+             for n in g.nx if g.attrs(n)["op"] == "arange"}
+    assert kinds == {"N": "i", 1: "i", 0.5: "f"}
+
+
+def test_the_builder_makes_constants():
+    x = gc.input("x", shape=("N", 3))
+    built = gc.graph(L=gc.sum(x * gc.ones(("N", 3)) + gc.full((1, 3), 2.0) + gc.arange(3.0)))
+    parsed = gc.parse("x: [N, 3]\nL = sum(x * ones((N, 3)) + full((1, 3), 2.0) + arange(3.0))")
+    assert str(built) == str(parsed)
+    value = np.arange(6.0).reshape(2, 3)
+    assert built.evaluate(x=value)["L"] == pytest.approx(np.sum(value + 2 + np.arange(3.0)))
+
+
+@pytest.mark.parametrize("text, words", [
+    ("x: [3]\ny = x + zeros()", ["shape is required"]),
+    ("x: [3]\ny = x + zeros((2, -1))", ["dimensions are >= 0"]),
+    ("x: [3]\ny = x + arange(M)", ["dimension M is not declared"]),
+    ("x: [N]\ny = x + arange(N, 5)", ["numbers", "dimension's name"]),
+    ("x: [N]\ny = x + arange(1, N)", ["counts from 0 by 1"]),
+    ("x: [N]\ny = x + arange(3, step=0)", ["step not 0"]),
+    ("x: [3]\ny = x + eye()", ["N is required"]),
+    ("x: [3]\ny = x + eye(-2)", ["dimensions are >= 0"]),
+    ("x: [3]\ny = x + ones((2, 2))", ["do not broadcast"]),
+])
+def test_bad_constants_are_shape_errors(text, words):
+    with pytest.raises(gc.ShapeError) as info:
+        gc.parse(text)
+    assert (info.value.line, info.value.col) == (2, 9) or "broadcast" in words[0]
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))

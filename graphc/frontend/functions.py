@@ -65,19 +65,45 @@ class MoveAxis(Protocol):
     def __call__(self, x: Operand, source: Axis, destination: Axis, /) -> Expr: ...
 
 
+class Listed(Protocol):
+    def __call__(self, arrays: list[Operand] | tuple[Operand, ...], axis: int = 0, /) -> Expr: ...
+
+
+class Filled(Protocol):
+    def __call__(self, shape: Shape, /) -> Expr: ...
+
+
+class Full(Protocol):
+    def __call__(self, shape: Shape, fill_value: float, /) -> Expr: ...
+
+
+class Eye(Protocol):
+    def __call__(self, N: int | str, M: int | str | None = None, k: int = 0, /  # noqa: N803
+                 ) -> Expr: ...
+
+
+class Arange(Protocol):
+    def __call__(self, start: float | str, stop: float | str | None = None,
+                 step: float | None = None, /) -> Expr: ...
+
+
 class Slice(Protocol):
     def __call__(self, x: Operand, /, *, start: int | None = None, stop: int | None = None,
                  axis: int = 0) -> Expr: ...
 
 
 abs: Elementwise = function("abs")
+arange: Arange = function("arange")
 broadcast_to: Reshape = function("broadcast_to")
+concatenate: Listed = function("concatenate")
 cos: Elementwise = function("cos")
 cross_entropy: Binary = function("cross_entropy")
 elu: WithSlope = function("elu")
 exp: Elementwise = function("exp")
 expand_dims: ExpandDims = function("expand_dims")
+eye: Eye = function("eye")
 flip: Flip = function("flip")
+full: Full = function("full")
 leaky_relu: WithSlope = function("leaky_relu")
 log: Elementwise = function("log")
 log_softmax: AlongAxis = function("log_softmax")
@@ -87,6 +113,7 @@ mean: Reduction = function("mean")
 minimum: Binary = function("minimum")
 moveaxis: MoveAxis = function("moveaxis")
 mse: Binary = function("mse")
+ones: Filled = function("ones")
 relu: Elementwise = function("relu")
 reshape: Reshape = function("reshape")
 sigmoid: Elementwise = function("sigmoid")
@@ -96,8 +123,10 @@ softmax: AlongAxis = function("softmax")
 softplus: Elementwise = function("softplus")
 sqrt: Elementwise = function("sqrt")
 squeeze: Axes = function("squeeze")
+stack: Listed = function("stack")
 sum: Reduction = function("sum")
 swapaxes: SwapAxes = function("swapaxes")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
 transpose: Transpose = function("transpose")
+zeros: Filled = function("zeros")

@@ -151,20 +151,26 @@ def function(name: str) -> Callable[..., Expr]:
     op = OPS[name]
 
     def f(*args: Any, **params: Any) -> Expr:
+        if op.variadic:  # concatenate([a, b], axis=0): the operands are one list
+            if not args or not isinstance(args[0], (list, tuple)) or len(args[0]) < op.arity:
+                raise GraphcError(f"{name}() takes a list of at least {op.arity} arrays first")
+            operands, given = list(args[0]), args[1:]
+        else:
+            operands, given = list(args[:op.arity]), args[op.arity:]
         low = op.arity - len(op.defaults)
-        if not low <= len(args) <= op.arity + len(op.positional):
+        if len(operands) < low or len(given) > len(op.positional):
             raise GraphcError(f"{name}() takes {op.arity} argument(s), got {len(args)}")
-        for k, value in zip(op.positional, args[op.arity:]):  # reshape(x, (2, -1))
+        for k, value in zip(op.positional, given):  # reshape(x, (2, -1))
             if k in params:
                 raise GraphcError(f"{name}() got {k} twice")
             params[k] = value
-        args = args[:op.arity]
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         unknown = set(params) - set(op.params)
         if unknown:
             raise GraphcError(f"{name}() takes no keyword {sorted(unknown)[0]}")
-        full = list(args) + list(op.defaults[len(args) - low:] if len(args) < op.arity else [])
-        return apply(name, *full, **params)
+        if len(operands) < op.arity:
+            operands += op.defaults[len(operands) - low:]
+        return apply(name, *operands, **params)
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Symbolic {name}: builds a node, computes nothing."

@@ -17,7 +17,7 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.
 _SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
             ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
 _ATTRIBUTES = {"T": "transpose", "mT": "mT"}
-_CALLABLE = {name for name, op in OPS.items() if op.arity > 0 and op.name != "alias"}
+_CALLABLE = {name for name, op in OPS.items() if op.name not in ("alias", "input", "const")}
 _WHAT = {ast.Subscript: "subscripts", ast.Compare: "comparisons", ast.BoolOp: "and/or",
          ast.IfExp: "conditional expressions", ast.ListComp: "comprehensions",
          ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
@@ -99,15 +99,19 @@ class Scope:
             if kw.arg is None or kw.arg not in op.params:
                 raise error(ParseError, f"{name}() takes no keyword "
                             f"{kw.arg or '**'!s}", kw if kw.arg else node)
+        operands, given = _split(op, node)
         low, high = op.arity - len(op.defaults), op.arity + len(op.positional)
-        if not low <= len(node.args) <= high:
+        if not low <= len(node.args) <= high and not op.variadic:
             count = str(high) if low == high else f"{low} to {high}"
             raise error(ParseError, f"{name}() takes {count} argument"
                         f"{'s' if high != 1 else ''}, got {len(node.args)}", node)
-        for k in op.positional[:len(node.args) - op.arity]:
+        if op.variadic and (len(operands) < op.arity or len(given) > len(op.positional)):
+            raise error(ParseError, f"{name}() takes a list of at least {op.arity} arrays, "
+                        f"then at most {len(op.positional)} more argument(s)", node)
+        for k in op.positional[:len(given)]:
             if any(kw.arg == k for kw in node.keywords):
                 raise error(ParseError, f"{name}() got {k} twice", node)
-        return list(node.args[:op.arity])  # the rest are parameters, by position
+        return operands
 
     def _function(self, node: ast.Call) -> Op:
         name = _callee(node)
@@ -164,7 +168,7 @@ class Scope:
             if len(operands) < op.arity else []
         params = {kw.arg: _literal(kw.value) for kw in node.keywords
                   if kw.arg is not None}  # (a **mapping was refused with the operands)
-        params.update(zip(op.positional, map(_literal, node.args[op.arity:])))
+        params.update(zip(op.positional, map(_literal, _split(op, node)[1])))
         _check_params(op, params, node)
         if op.name in _INTERNAL_RULES:
             rule, what = _INTERNAL_RULES[op.name]
@@ -198,6 +202,17 @@ _INTERNAL_RULES = {
     "reverse_last": (lambda ndim, p: 0 <= p["k"] <= ndim, "0 <= k <= x's rank"),
     "lift": (lambda ndim, p: p["ndim"] >= ndim - 1, "ndim >= x's rank - 1"),
 }
+
+
+def _split(op: Op, node: ast.Call) -> tuple[list[ast.expr], list[ast.expr]]:
+    """A call's operands and the parameters given by position after them; a variadic
+    op's operands are its first argument's list (``concatenate([a, b], 0)``)."""
+    if not op.variadic:
+        return list(node.args[:op.arity]), list(node.args[op.arity:])
+    if not node.args or not isinstance(node.args[0], (ast.List, ast.Tuple)):
+        raise error(ParseError, f"{op.name}() takes a list of arrays first, as "
+                    f"{op.name}([a, b])", node)
+    return list(node.args[0].elts), list(node.args[1:])
 
 
 def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:

@@ -92,6 +92,12 @@ class Op:
     params: dict[str, Any] = field(default_factory=dict)  # keyword params: defaults
     # params also given by position after the operands, as NumPy's reshape(x, (2, -1))
     positional: tuple[str, ...] = ()
+    # the operands are one list, concatenate([a, b]): ``arity`` is the least count, and
+    # ``{*}`` in the template stands for them all
+    variadic: bool = False
+    # (g, params) -> operands: those of an op written without them, which the graph
+    # chooses (a constant reads its dimension names and dtype off the inputs)
+    reads: Callable[[Any, dict], tuple[str, ...]] | None = None
     defaults: tuple[float, ...] = ()  # the last operands' values when left out (alpha)
     scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
     # ---- derivatives: a scalar sympy formula (elementwise), or rules that build nodes
@@ -152,6 +158,12 @@ class Op:
             return f"np.{self.ufunc}({slots}, out={buffer})"
         return f"{self.code[:-1]}, out={buffer})"
 
+    def template(self, params: dict, n: int) -> str:
+        """The NumPy template of a node with these params and ``n`` operands."""
+        code = self.spell(params) if self.spell else self.code
+        return code.replace("{*}", ", ".join("{%d}" % i for i in range(n))) if self.variadic \
+            else code
+
     def text(self, operands: list[str], params: dict) -> str:
         """How the op is written in .gc text (operands already printed)."""
         changed = [k for k, default in self.params.items() if params.get(k, default) != default]
@@ -161,6 +173,10 @@ class Op:
                    default=0)  # positional params up to the last one given
         given = [_written(params[k]) for k in self.positional[:last]]
         extra = [f"{k}={_written(params[k])}" for k in changed if k not in self.positional]
+        if self.reads is not None:  # chosen by the graph, not written
+            operands = []
+        elif self.variadic:
+            operands = [f"[{', '.join(operands)}]"]
         return f"{self.name}({', '.join(operands + given + extra)})"
 
 
