@@ -51,7 +51,10 @@ from .frontend.functions import (
     swapaxes,
     tan,
     tanh,
+    trace,
     transpose,
+    tril,
+    triu,
     zeros,
 )
 from .frontend.handles import Expr, graph, input, inputs
@@ -72,5 +75,6 @@ __all__ = [
     "sin", "slice", "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
     # shapes (graphc/ops/shaping.py)
     "broadcast_to", "concatenate", "expand_dims", "moveaxis", "reshape", "squeeze", "stack",
-    "swapaxes", "transpose", "arange", "eye", "full", "ones", "zeros",
+    "swapaxes", "transpose", "arange", "eye", "full", "ones", "zeros", "trace", "tril",
+    "triu",
 ]

@@ -66,6 +66,15 @@ CASES = {
                    lambda jnp, a: jnp.stack([jnp.ones_like(a), a], axis=-1)),
     "stack one": ("x: [3]", "stack([{0}], 1)", {"x": (3,)},
                   lambda jnp, a: jnp.stack([a], 1)),
+    "triu": ("x: [3, 4]", "triu({0}, 1)", {"x": (3, 4)}, lambda jnp, a: jnp.triu(a, 1)),
+    "tril stack": ("x: [2, 3, 3]", "tril({0})", {"x": (2, 3, 3)}, lambda jnp, a: jnp.tril(a)),
+    "trace": ("x: [3, 3]", "trace({0})", {"x": (3, 3)}, lambda jnp, a: jnp.trace(a)),
+    "trace stack offset": ("x: [2, 3, 4]", "trace({0}, -1)", {"x": (2, 3, 4)},
+                           lambda jnp, a: jnp.trace(a, -1, axis1=-2, axis2=-1)),
+    "vector @ stack": ("x: [2, 3, 4]", "arange(0.5, 3.5) @ {0}", {"x": (2, 3, 4)},
+                       lambda jnp, a: jnp.arange(0.5, 3.5) @ a),
+    "stack @ vector": ("x: [2, 3, 4]", "{0} @ arange(1.0, 5.0)", {"x": (2, 3, 4)},
+                       lambda jnp, a: a @ jnp.arange(1.0, 5.0)),
 }
 
 
@@ -390,3 +399,26 @@ def test_bad_constants_are_shape_errors(text, words):
     assert (info.value.line, info.value.col) == (2, 9) or "broadcast" in words[0]
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+@pytest.mark.parametrize("text, shapes, fn", [
+    ("a: [3]\nb: [2, 3, 4]\nw: [2, 4]\nL = sum(tanh(a @ sin(b)) * w)",
+     {"a": (3,), "b": (2, 3, 4), "w": (2, 4)},
+     lambda jnp, a, b, w: jnp.sum(jnp.tanh(a @ jnp.sin(b)) * w)),
+    ("a: [2, 1, 3, 4]\nb: [4]\nw: [2, 1, 3]\nL = sum(tanh(sin(a) @ b) * w)",
+     {"a": (2, 1, 3, 4), "b": (4,), "w": (2, 1, 3)},
+     lambda jnp, a, b, w: jnp.sum(jnp.tanh(jnp.sin(a) @ b) * w)),
+])
+def test_a_vector_at_a_stack_of_matrices_as_numpy(text, shapes, fn, jax, mode, optimize):
+    """(n,) @ (B, n, m) is (B, m) and (B, n, m) @ (m,) is (B, n), as in NumPy."""
+    import jax.numpy as jnp
+
+    g = gc.parse(text)
+    rng = np.random.default_rng(9)
+    values = {k: rng.normal(size=s) for k, s in shapes.items()}
+    value, grads = gc.compile(g, mode=mode, optimize=optimize)(**values)
+    ref_value, ref = jax.value_and_grad(lambda *v: fn(jnp, *v), argnums=(0, 1, 2))(
+        *values.values())
+    assert value == pytest.approx(float(ref_value), rel=1e-12)
+    for k, r in zip(values, ref):
+        np.testing.assert_allclose(grads[k], np.asarray(r), rtol=1e-10, atol=1e-12)

@@ -87,6 +87,10 @@ class Arange(Protocol):
                  step: float | None = None, /) -> Expr: ...
 
 
+class Diagonal(Protocol):
+    def __call__(self, x: Operand, k: int = 0, /) -> Expr: ...
+
+
 class Slice(Protocol):
     def __call__(self, x: Operand, /, *, start: int | None = None, stop: int | None = None,
                  axis: int = 0) -> Expr: ...
@@ -128,5 +132,8 @@ sum: Reduction = function("sum")
 swapaxes: SwapAxes = function("swapaxes")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
+trace: Diagonal = function("trace")
 transpose: Transpose = function("transpose")
+tril: Diagonal = function("tril")
+triu: Diagonal = function("triu")
 zeros: Filled = function("zeros")

@@ -562,3 +562,62 @@ _make("arange", lambda p: "np.arange(" + ", ".join(
           v for v in (p["start"], p["stop"], p["step"]) if v != "None") + ")",
       lambda start, stop, step: np.arange(start, stop, step), _arange_dims,
       {"start": None, "stop": None, "step": None}, _integral)
+
+
+# ---- triangles and the trace: the last two axes ------------------------------------------
+def _matrices(x: shapes.Shape, k: Any) -> shapes.Shape:
+    if len(x) < 2:
+        raise ShapeError("needs at least two dimensions (a matrix or a stack of them)")
+    if type(k) is not int:
+        raise ShapeError(f"k must be an integer, got {k!r}")
+    return x
+
+
+def _triangle(name: str) -> None:
+    """triu or tril: linear, its own transpose (x_bar = triu(f_bar, k)), and on the last
+    two axes, so a leading axis of directions is harmless."""
+    _register(Op(name, 1, f"np.{name}({{0}})", getattr(np, name), slot_prec=(0,),
+                 params={"k": 0}, positional=("k",), spell=_spell(f"np.{name}", {"k": 0}),
+                 shape=_params_shape(_matrices), dtype="follows", traits=Trait.FRESH,
+                 vjp=vjp(lambda out, grad: (grad.call(name, **out.params),)),
+                 jvp=jvp(lambda out, dots: dots[0].call(name, **out.params)),
+                 rules=(f"{name}({{out}}_bar, k)",)))
+
+
+_triangle("triu")
+_triangle("tril")
+
+
+def _traced(x: shapes.Shape, offset: Any) -> shapes.Shape:
+    return _matrices(x, offset)[:-2]
+
+
+def _trace(x, offset=0):
+    """The trace of each matrix of x (its last two axes), as np.trace of a matrix."""
+    return np.trace(x, offset, -2, -1)
+
+
+@vjp
+def _trace_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    """The adjoint on the diagonal, zeros elsewhere: it times eye(n, m, offset)."""
+    eye = out.args[0].call("eye_like", **out.params)
+    return ((grad.call("expand_dims", axis=(-2, -1)) if out.ndim else grad) * eye,)
+
+
+_register(Op("trace", 1, "_trace({0})", _trace, slot_prec=(0,), params={"offset": 0},
+             positional=("offset",), spell=_spell("_trace", {"offset": 0}), helpers=(_trace,),
+             shape=_params_shape(_traced), dtype="follows", traits=Trait.FRESH,
+             vjp=_trace_vjp, jvp=jvp(lambda out, dots: dots[0].call("trace", **out.params)),
+             rules=("{out}_bar * eye",)))
+
+
+def _eye_like(x, offset=0):
+    """eye of x's last two dimensions, in x's float dtype: where a trace reads x."""
+    n, m = np.shape(x)[-2:]
+    return np.eye(n, m, offset, dtype=_float_of(x))
+
+
+_register(Op("eye_like", 1, "_eye_like({0})", _eye_like, slot_prec=(0,), params={"offset": 0},
+             spell=_spell("_eye_like", {"offset": 0}), helpers=(_float_of, _eye_like),
+             shape=_params_shape(lambda x, offset: x[-2:]), dtype="follows",
+             traits=Trait.INTERNAL | Trait.NO_DERIVATIVE | Trait.FRESH))
