@@ -75,6 +75,24 @@ CASES = {
                        lambda jnp, a: jnp.arange(0.5, 3.5) @ a),
     "stack @ vector": ("x: [2, 3, 4]", "{0} @ arange(1.0, 5.0)", {"x": (2, 3, 4)},
                        lambda jnp, a: a @ jnp.arange(1.0, 5.0)),
+    "roll": ("x: [3, 4]", "roll({0}, 1, 0)", {"x": (3, 4)}, lambda jnp, a: jnp.roll(a, 1, 0)),
+    "roll flat": ("x: [3, 4]", "roll({0}, -2)", {"x": (3, 4)}, lambda jnp, a: jnp.roll(a, -2)),
+    "roll axes": ("x: [3, 4]", "roll({0}, (1, 2), (0, -1))", {"x": (3, 4)},
+                  lambda jnp, a: jnp.roll(a, (1, 2), (0, -1))),
+    "tile": ("x: [2, 3]", "tile({0}, (2, 1, 2))", {"x": (2, 3)},
+             lambda jnp, a: jnp.tile(a, (2, 1, 2))),
+    "tile int": ("x: [3]", "tile({0}, 2)", {"x": (3,)}, lambda jnp, a: jnp.tile(a, 2)),
+    "repeat": ("x: [2, 3]", "repeat({0}, 2, axis=1)", {"x": (2, 3)},
+               lambda jnp, a: jnp.repeat(a, 2, axis=1)),
+    "repeat flat": ("x: [2, 3]", "repeat({0}, 3)", {"x": (2, 3)},
+                    lambda jnp, a: jnp.repeat(a, 3)),
+    "pad": ("x: [2, 3]", "pad({0}, ((1, 0), (2, 1)), constant_values=0.5)", {"x": (2, 3)},
+            lambda jnp, a: jnp.pad(a, ((1, 0), (2, 1)), constant_values=0.5)),
+    "pad int": ("x: [2, 3]", "pad({0}, 1)", {"x": (2, 3)}, lambda jnp, a: jnp.pad(a, 1)),
+    "diag vector": ("x: [3]", "diag({0}, 1)", {"x": (3,)}, lambda jnp, a: jnp.diag(a, 1)),
+    "diag matrix": ("x: [3, 4]", "diag({0}, -1)", {"x": (3, 4)},
+                    lambda jnp, a: jnp.diag(a, -1)),
+    "diag named": ("x: [N]", "diag({0})", {"x": (3,)}, lambda jnp, a: jnp.diag(a)),
 }
 
 
@@ -145,7 +163,10 @@ def test_dot_product_test(name):
 
 @pytest.mark.parametrize("name", ["reshape named", "squeeze axes", "expand_dims axes",
                                   "transpose axes", "mT", "swapaxes", "moveaxis axes",
-                                  "broadcast_to named"])
+                                  "broadcast_to named", "concatenate", "stack last",
+                                  "triu", "trace stack offset", "vector @ stack", "roll flat",
+                                  "roll axes", "tile", "repeat", "repeat flat", "pad",
+                                  "diag vector", "diag matrix"])
 def test_second_order_matches_jax(name, jax):
     """The gradient graph, printed and parsed again, differentiated in both modes: JAX's
     Hessian-vector product."""
@@ -267,6 +288,20 @@ def test_a_named_size_is_read_at_call_time():
     ("x: [3]\nz: [2]\ny = stack([x, z])", 3, 5, ["one shape", "[3], [2]"]),
     ("x: [3]\ny = stack([x, x], 2)", 2, 5, ["axis 2 is out of range"]),
     ("y = stack([x, x])", 1, 5, ["declare"]),
+    ("x: [3]\ny = roll(x, 1.5)", 2, 5, ["shift must be an integer"]),
+    ("x: [3]\ny = roll(x, (1, 2))", 2, 5, ["a tuple of shifts needs as many axes"]),
+    ("x: [3, 2]\ny = roll(x, (1, 2), 0)", 2, 5, ["differ in length"]),
+    ("x: [3]\ny = roll(x, 1, 1)", 2, 5, ["axis 1 is out of range"]),
+    ("x: [3]\ny = tile(x, (2, -1))", 2, 5, ["reps must be non-negative integers"]),
+    ("x: [3]\ny = repeat(x, (2, 3))", 2, 5, ["repeats must be a non-negative integer"]),
+    ("x: [3]\ny = repeat(x, 2, 1)", 2, 5, ["axis 1 is out of range"]),
+    ("x: [3, 2]\ny = pad(x, ((1, 1), (1, 1), (1, 1)))", 2, 5, ["one per axis (2)"]),
+    ("x: [3, 2]\ny = pad(x, -1)", 2, 5, ["non-negative"]),
+    ("x: [3, 2]\ny = pad(x)", 2, 5, ["pad_width None"]),
+    ("x: [2, 3, 4]\ny = diag(x)", 2, 5, ["a vector (to a matrix) or a matrix"]),
+    ("x: [N, M]\ny = diag(x)", 2, 5, ["known only at call time"]),
+    ("x: [3]\ny = triu(x)", 2, 5, ["at least two dimensions"]),
+    ("x: [3]\ny = trace(x)", 2, 5, ["at least two dimensions"]),
     ("x: [3]\ny = broadcast_to(x, (N, 3))", 2, 5, ["N is not one of"]),
 ])
 def test_bad_shapes_are_shape_errors_at_their_line(text, line, col, words):

@@ -91,6 +91,23 @@ class Diagonal(Protocol):
     def __call__(self, x: Operand, k: int = 0, /) -> Expr: ...
 
 
+class Roll(Protocol):
+    def __call__(self, x: Operand, shift: Axis, axis: Axis | None = None, /) -> Expr: ...
+
+
+class Tile(Protocol):
+    def __call__(self, x: Operand, reps: Axis, /) -> Expr: ...
+
+
+class Repeat(Protocol):
+    def __call__(self, x: Operand, repeats: int, axis: int | None = None, /) -> Expr: ...
+
+
+class Pad(Protocol):
+    def __call__(self, x: Operand, pad_width: int | tuple[int, int] | tuple[tuple[int, int], ...],
+                 /, *, constant_values: float = 0.0) -> Expr: ...
+
+
 class Slice(Protocol):
     def __call__(self, x: Operand, /, *, start: int | None = None, stop: int | None = None,
                  axis: int = 0) -> Expr: ...
@@ -102,6 +119,7 @@ broadcast_to: Reshape = function("broadcast_to")
 concatenate: Listed = function("concatenate")
 cos: Elementwise = function("cos")
 cross_entropy: Binary = function("cross_entropy")
+diag: Diagonal = function("diag")
 elu: WithSlope = function("elu")
 exp: Elementwise = function("exp")
 expand_dims: ExpandDims = function("expand_dims")
@@ -118,8 +136,11 @@ minimum: Binary = function("minimum")
 moveaxis: MoveAxis = function("moveaxis")
 mse: Binary = function("mse")
 ones: Filled = function("ones")
+pad: Pad = function("pad")
 relu: Elementwise = function("relu")
+repeat: Repeat = function("repeat")
 reshape: Reshape = function("reshape")
+roll: Roll = function("roll")
 sigmoid: Elementwise = function("sigmoid")
 sin: Elementwise = function("sin")
 slice: Slice = function("slice")
@@ -132,6 +153,7 @@ sum: Reduction = function("sum")
 swapaxes: SwapAxes = function("swapaxes")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
+tile: Tile = function("tile")
 trace: Diagonal = function("trace")
 transpose: Transpose = function("transpose")
 tril: Diagonal = function("tril")
