@@ -55,8 +55,11 @@ CASES = {
     "concatenate": ("x: [2, 3]", "concatenate([{0}, 2 * {0}, exp({0})], axis=1)",
                     {"x": (2, 3)},
                     lambda jnp, a: jnp.concatenate([a, 2 * a, jnp.exp(a)], axis=1)),
-    "concatenate named": ("x: [N, 3]", "concatenate([{0}, {0}.T.T * {0}], 1)", {"x": (2, 3)},
-                          lambda jnp, a: jnp.concatenate([a, a * a], 1)),
+    "concatenate named": ("x: [N, 3]", "concatenate([{0}, {0}.T.T * {0}])", {"x": (2, 3)},
+                          lambda jnp, a: jnp.concatenate([a, a * a])),
+    "pad named": ("x: [N, 3]", "pad({0}, ((1, 2), (0, 0)))", {"x": (2, 3)},
+                  lambda jnp, a: jnp.pad(a, ((1, 2), (0, 0)))),
+    "tile named": ("x: [N]", "tile({0}, (2, 3))", {"x": (4,)}, lambda jnp, a: jnp.tile(a, (2, 3))),
     "concatenate a constant": ("x: [2, 3]", "concatenate([zeros_like({0}), {0}], -1)",
                                {"x": (2, 3)},
                                lambda jnp, a: jnp.concatenate([jnp.zeros_like(a), a], -1)),
@@ -457,3 +460,33 @@ def test_a_vector_at_a_stack_of_matrices_as_numpy(text, shapes, fn, jax, mode, o
     assert value == pytest.approx(float(ref_value), rel=1e-12)
     for k, r in zip(values, ref):
         np.testing.assert_allclose(grads[k], np.asarray(r), rtol=1e-10, atol=1e-12)
+
+
+def test_dimension_arithmetic_in_declarations():
+    """x: [L - 2] is the dimension L-2 that slices of a [L] make, written back so; 2 * N
+    is what concatenating two [N] makes, N + 3 what padding does."""
+    g = gc.parse("x: [L - 2]\ny: [L]\nw: [2 * N, L + 3]\nv: [N]\n"
+                 "z = x * slice(y, start=2) + slice(slice(y, stop=-1), start=1)\n"
+                 "u = pad(reshape(z, (1, L - 2)) * ones((N, 1)), ((0, 0), (2, 3)))\n"
+                 "t = concatenate([u, u]) * w\n"
+                 "L2 = sum(t) + sum(v)")
+    assert g.shape("x") == ("L-2",) and g.shape("t") == ("2*N", "L+3")
+    assert str(g).startswith("x: [L-2]\ny: [L]\nw: [2*N, L+3]\n")
+    assert str(gc.parse(str(g))) == str(g)
+    rng = np.random.default_rng(4)
+    values = {"x": rng.normal(size=3), "y": rng.normal(size=5), "w": rng.normal(size=(4, 8)),
+              "v": rng.normal(size=2)}
+    for mode in MODES:
+        _, grads = gc.compile(g, mode=mode)(**values)
+        for k in values:
+            fd = central_diff(lambda **kw: g.evaluate(**kw)["L2"], values, k)
+            np.testing.assert_allclose(grads[k], fd, rtol=1e-6, atol=1e-8)
+    with pytest.raises(gc.InputError):  # L-2 is 3 here, L is 6: they meet in z
+        gc.compile(g)(**{**values, "y": np.ones(6)})
+
+
+@pytest.mark.parametrize("decl", ["x: [N - M]", "x: [2 - N]", "x: [N / 2]", "x: [N * M]",
+                                  "x: [N - -1]"])
+def test_dimension_arithmetic_is_a_name_and_a_number(decl):
+    with pytest.raises(gc.ParseError, match="a name plus or minus an integer"):
+        gc.parse(decl + "\ny = x * 2")

@@ -258,14 +258,32 @@ def _number(node: ast.Constant) -> float:
         return math.inf
 
 
+def dim_name(e: ast.expr) -> str | None:
+    """A symbolic dimension as the shape rules write it: ``N``, ``L-2``, ``L+2``, ``2*N``
+    (so that ``x: [L - 2]`` and ``slice(y, start=2)`` of ``y: [L]`` broadcast)."""
+    if isinstance(e, ast.Name):
+        return e.id
+    if not isinstance(e, ast.BinOp) or not isinstance(e.op, (ast.Add, ast.Sub, ast.Mult)):
+        return None
+    name, k = (e.right, e.left) if isinstance(e.op, ast.Mult) and \
+        isinstance(e.right, ast.Name) else (e.left, e.right)  # 2 * N or N * 2
+    if not (isinstance(name, ast.Name) and isinstance(k, ast.Constant)
+            and type(k.value) is int and k.value >= 0):
+        return None
+    if isinstance(e.op, ast.Mult):
+        return f"{k.value}*{name.id}" if k.value != 1 else name.id
+    return f"{name.id}{'+' if isinstance(e.op, ast.Add) else '-'}{k.value}" if k.value \
+        else name.id
+
+
 def _literal(node: ast.expr) -> Any:
     """A parameter's value: None, an int, a float, a tuple of them (axis=...), or a
     dimension's name (reshape(x, (N, -1)))."""
     if isinstance(node, ast.Constant) and (node.value is None or
                                            type(node.value) in (int, bool, float)):
         return node.value
-    if isinstance(node, ast.Name):
-        return node.id
+    if isinstance(node, (ast.Name, ast.BinOp)) and (name := dim_name(node)) is not None:
+        return name
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
             isinstance(node.operand, ast.Constant) and \
             isinstance(node.operand.value, (int, float)) and type(node.operand.value) is not bool:

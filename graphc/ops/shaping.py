@@ -9,6 +9,7 @@ edge cases are NumPy's (the shape parameter is given by position: ``reshape(x, (
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Any
 
@@ -34,12 +35,14 @@ def _dims_of(x, shape, at):
 
 
 # ---- shape parameters ---------------------------------------------------------------
+_NAMED = re.compile(r"(\d+\*)?[^\W\d]\w*([+-]\d+)?")  # N, L-2, 2*N: as declarations write them
+
 def _target(shape: Any) -> tuple[Any, ...]:
     """A shape parameter as a tuple of ints and dimension names (an int alone is one)."""
     if isinstance(shape, (int, str)) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, tuple) or not all(
-            type(d) is int or isinstance(d, str) and d.isidentifier() for d in shape):
+            type(d) is int or isinstance(d, str) and _NAMED.fullmatch(d) for d in shape):
         raise ShapeError(f"a shape is a tuple of integers and dimension names, got {shape!r}")
     return shape
 
@@ -337,8 +340,13 @@ def _concatenated(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
                              f"{shapes.format_shape(x)} differ off axis {a}")
     sizes = [x[a] for x in xs]
     known = sum(d for d in sizes if isinstance(d, int))
-    named = [d for d in sizes if isinstance(d, str)]
-    total: shapes.Dim = "+".join(named + [str(known)] * bool(known)) if named else known
+    named = Counter(d for d in sizes if isinstance(d, str))
+    total: shapes.Dim = known
+    if len(named) == 1 and known == 0:  # N and N: 2*N, as a declaration writes it
+        ((name, count),) = named.items()
+        total = name if count == 1 else f"{count}*{name}"
+    elif named:  # N and 3: N+3
+        total = "+".join([*named.elements(), *[str(known)] * bool(known)])
     return xs[0][:a] + (total,) + xs[0][a + 1:]
 
 
@@ -836,7 +844,12 @@ def _padded(x: shapes.Shape, pad_width: Any, constant_values: Any) -> shapes.Sha
 
 
 def _plus(d: shapes.Dim, n: int) -> shapes.Dim:
-    return d + n if isinstance(d, int) else d if not n else f"{d}+{n}"
+    """d + n, a name's too, written as declarations write it: L-2 plus 5 is L+3."""
+    if isinstance(d, int):
+        return d + n
+    base, k = re.fullmatch(r"(.+?)([+-]\d+)?", d).groups()  # type: ignore[union-attr]
+    total = int(k or 0) + n
+    return f"{base}{total:+d}" if total else base
 
 
 _PAD = {"pad_width": None, "constant_values": 0.0}
@@ -853,8 +866,7 @@ _register(Op("pad", 1, "np.pad({0}, {pad_width})", np.pad, slot_prec=(0,), param
 _register(Op("unpad", 1, "_unpad({0}, {widths})", _unpad, slot_prec=(0,),
              params={"widths": None}, helpers=(_unpad,), dtype="follows",
              traits=Trait.INTERNAL, shape=_params_shape(lambda g, widths: g[:len(g) - len(
-                 widths)] + tuple(_plus(d, -b - a) if isinstance(d, int) else
-                                  d.rsplit("+", 1)[0]
+                 widths)] + tuple(_plus(d, -b - a)
                                   for d, (b, a) in zip(g[len(g) - len(widths):], widths))),
              vjp=vjp(lambda out, grad: (grad.call("pad", pad_width=out.params["widths"]),)),
              jvp=jvp(lambda out, dots: dots[0].call("unpad", **out.params))))
