@@ -239,9 +239,11 @@ def test_emitted_code_is_numpys_and_the_saved_module_agrees(tmp_path):
 
 @pytest.mark.parametrize("backend", ["blocks", pytest.param("numba", marks=pytest.mark.slow)])
 def test_other_backends(backend, mode):
-    g, values = program("transpose axes")
-    g2, values2 = program("reshape named")
-    for graph, vals in ((g, values), (g2, values2)):
+    cases = [program(name) for name in ("transpose axes", "reshape named", "concatenate",
+                                        "stack last", "pad", "tile", "repeat flat",
+                                        "roll flat", "diag matrix", "trace stack offset")]
+    cases.append((gc.parse(CONSTANTS), {"x": np.random.default_rng(6).normal(size=(4, 3))}))
+    for graph, vals in cases:
         value, grads = gc.compile(graph, mode=mode, backend=backend)(**vals)
         want_value, want = gc.compile(graph, mode=mode)(**vals)
         assert value == pytest.approx(want_value, rel=1e-12)
