@@ -1,10 +1,12 @@
 """The op table: every op graphc knows, its shape rule, derivatives and spelling.
 
 ``table`` holds the ``Op`` record and the elementwise ops, ``tensor`` the structural
-ones; importing this package registers both. Below it: ``shapes`` (static shapes) and
+ones, ``shaping`` and ``arrays`` the shape and array ops; importing this package
+registers them all. Below it: ``shapes`` (static shapes) and
 ``values`` (the input rule and constant folding), which need no op.
 """
 
+from . import arrays as _arrays  # noqa: F401 - registers zeros, roll, pad, ... in OPS
 from . import shaping as _shaping  # noqa: F401 - registers reshape, squeeze, ... in OPS
 from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
 from .table import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op, Trait, lookup
