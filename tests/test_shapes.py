@@ -487,6 +487,14 @@ def test_dimension_arithmetic_in_declarations():
         gc.compile(g)(**{**values, "y": np.ones(6)})
 
 
+def test_the_builder_declares_dimension_arithmetic_too():
+    x, y = gc.input("x", shape=("L-2",)), gc.input("y", shape=("L",))
+    built = gc.graph(z=x * gc.slice(y, start=2))
+    assert str(built) == str(gc.parse("x: [L - 2]\ny: [L]\nz = x * slice(y, start=2)"))
+    with pytest.raises(gc.InputError, match="dimension"):
+        gc.input("x", shape=("N*M",))
+
+
 @pytest.mark.parametrize("decl", ["x: [N - M]", "x: [2 - N]", "x: [N / 2]", "x: [N * M]",
                                   "x: [N - -1]"])
 def test_dimension_arithmetic_is_a_name_and_a_number(decl):

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import GraphcError, InputError
 from ..ir.graph import Graph
 from ..ops import OPS
-from ..ops.shapes import Dim, Shape
+from ..ops.shapes import Dim, Shape, is_named
 
 
 class Expr:
@@ -125,7 +125,7 @@ def input(name: str, shape: Shape | list[Dim] | None = None) -> Expr:  # noqa: A
             raise InputError(f"input {name}: shape is a tuple of dimensions, e.g. (3,) or "
                              f"('N', 4), got {shape!r}")
         for d in shape:  # as in text: `x: [N, 3]`
-            if not (type(d) is int and d >= 0 or isinstance(d, str) and d.isidentifier()):
+            if not (type(d) is int and d >= 0 or is_named(d)):  # N, L-2 as in text
                 raise InputError(f"input {name}: a dimension is a non-negative integer or a "
                                  f"name, got {d!r}")
         return Expr("input", name=name, shape=tuple(shape))

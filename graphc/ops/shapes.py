@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import InputError, ShapeError
 
 Dim = int | str
 Shape = tuple[Dim, ...]
+
+
+_NAMED = re.compile(r"(\d+\*)?[^\W\d]\w*([+-]\d+)?")
+
+
+def is_named(d: Any) -> bool:
+    """Whether ``d`` is a symbolic dimension as declarations write it: ``N``, ``L-2``,
+    ``L+2``, ``2*N`` (the sizes slices, pads and concatenations of ``[L]``, ``[N]`` have).
+
+    >>> is_named("L-2"), is_named("2*N"), is_named("N*M")
+    (True, True, False)
+    """
+    return isinstance(d, str) and _NAMED.fullmatch(d) is not None
 
 
 def broadcast(*shapes: Shape) -> Shape:

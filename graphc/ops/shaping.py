@@ -12,7 +12,6 @@ rule notes where (``params["at"]``), which the spelling and the interpreter read
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from typing import Any
 
@@ -38,15 +37,13 @@ def _dims_of(x, shape, at):
 
 
 # ---- shape parameters ---------------------------------------------------------------
-_NAMED = re.compile(r"(\d+\*)?[^\W\d]\w*([+-]\d+)?")  # N, L-2, 2*N: as declarations write them
-
 
 def _target(shape: Any) -> tuple[Any, ...]:
     """A shape parameter as a tuple of ints and dimension names (an int alone is one)."""
     if isinstance(shape, (int, str)) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, tuple) or not all(
-            type(d) is int or isinstance(d, str) and _NAMED.fullmatch(d) for d in shape):
+            type(d) is int or shapes.is_named(d) for d in shape):
         raise ShapeError(f"a shape is a tuple of integers and dimension names, got {shape!r}")
     return shape
 
