@@ -171,7 +171,7 @@ class Op:
             return self.code.format(*operands)
         last = max((self.positional.index(k) + 1 for k in changed if k in self.positional),
                    default=0)  # positional params up to the last one given
-        given = [_written(params[k]) for k in self.positional[:last]]
+        given = [_written(params[k], bare=True) for k in self.positional[:last]]
         extra = [f"{k}={_written(params[k])}" for k in changed if k not in self.positional]
         if self.reads is not None:  # chosen by the graph, not written
             operands = []
@@ -180,13 +180,13 @@ class Op:
         return f"{self.name}({', '.join(operands + given + extra)})"
 
 
-def _written(value: Any) -> str:
-    """A parameter as .gc text: Python's repr, but a dimension's name bare (N, not 'N')."""
-    if isinstance(value, str):
-        return value
+def _written(value: Any, bare: bool = False) -> str:
+    """A parameter as .gc text: Python's repr, but a dimension's name bare (N, not 'N')
+    where it is one: in a shape, or given by position (arange(N)); a keyword's string
+    (ord="fro") is a string."""
     if isinstance(value, tuple):
-        return "(" + ", ".join(map(_written, value)) + ("," if len(value) == 1 else "") + ")"
-    return repr(value)
+        return "(" + ", ".join(_written(v, True) for v in value) + "," * (len(value) == 1) + ")"
+    return value if bare and shapes.is_named(value) else repr(value)
 
 
 _UFUNC_SYMBOLS = {("+", 2): "add", ("-", 2): "subtract", ("*", 2): "multiply",
