@@ -336,8 +336,9 @@ def test_bad_calls_are_parse_errors(text, words):
 
 def test_builder_errors_are_graphc_errors():
     x = gc.input("x", shape=(3, 4))
-    with pytest.raises(gc.ShapeError, match="required"):
-        gc.graph(y=gc.expand_dims(x, None))
+    for made in (gc.expand_dims(x, None), gc.expand_dims(x), gc.swapaxes(x, 0)):
+        with pytest.raises(gc.ShapeError, match="required"):
+            gc.graph(y=made)
     with pytest.raises(gc.GraphcError, match="twice"):
         gc.reshape(x, (12,), shape=(12,))
     with pytest.raises(gc.ShapeError, match="a shape is a tuple"):
