@@ -407,6 +407,20 @@ OPS.update({
                        lambda jnp, a, b: jnp.arctan2(a, b * b + 1)),
     "hypot": _binary("hypot({0}, {1} * {1} + 1)", lambda jnp, a, b: jnp.hypot(a, b * b + 1)),
 })
+# ---- shape ops (graphc/ops/shaping.py); the axes swapped twice are x again, shaped so
+OPS.update({
+    "expand0": OpSpec(lambda a: f"expand_dims({a}, 0)",
+                      lambda jnp, jax, a: jnp.expand_dims(a, 0),
+                      lambda s: (1,) + s if len(s) == 1 else None),
+    "squeeze0": OpSpec(lambda a: f"squeeze({a}, 0)", lambda jnp, jax, a: jnp.squeeze(a, 0),
+                       lambda s: s[1:] if len(s) == 2 and s[0] == 1 else None),
+    "swap_twice": OpSpec(lambda a: f"swapaxes({a}, 0, -1).mT",
+                         lambda jnp, jax, a: jnp.swapaxes(a, 0, -1).mT,
+                         lambda s: s if len(s) == 2 else None),
+    "move_transposed": OpSpec(lambda a: f"moveaxis(transpose({a}, (1, 0)), 0, -1)",
+                              lambda jnp, jax, a: jnp.moveaxis(jnp.transpose(a, (1, 0)), 0, -1),
+                              lambda s: s if len(s) == 2 else None),
+})
 TENSOR_OPS = [k for k, v in OPS.items() if not v.elementwise]
 ELEMENTWISE_OPS = [k for k, v in OPS.items() if v.elementwise]
 BIG_OPS = [k for k in OPS if OPS[k].extra is None and "slice" not in k]

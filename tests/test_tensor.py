@@ -325,7 +325,7 @@ def test_digits_reach_95_percent():
     ("a: [3, 4]\nc = mean(a, axis=True)", (2, 5), ["axis True", "not an integer"]),
     ("a: [3, 4]\nb: [3, 5]\nc = cross_entropy(a, b)", (3, 5), ["labels", "[3, 5]"]),
     ("a: []\nb: [3]\nc = cross_entropy(a, b)", (3, 5), ["needs logits with a class axis"]),
-    ("a: [4]\nb: [2, 4, 3]\nc = a @ b", (3, 5), ["vector @ a stack of matrices"]),
+    ("a: [5]\nb: [2, 4, 3]\nc = a @ b", (3, 5), ["matmul", "inner dimensions 5 and 4"]),
 ])
 def test_shape_errors_name_node_op_shapes_and_position(text, where, words):
     with pytest.raises(gc.ShapeError) as info:

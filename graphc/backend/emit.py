@@ -69,7 +69,7 @@ def form_of(g: Graph, helpers: dict[str, str], python_floats: bool = False):
         if op.body is not None:
             call = ", ".join("{%d}" % i for i in range(op.arity))
             return f"{helpers[op.name]}({call})", ATOM, (0,) * op.arity
-        code = op.spell(g.attrs(node)["params"]) if op.spell else op.code
+        code = op.template(g.attrs(node)["params"], len(g.args(node)))
         exponent = _value(g, g.args(node)[1]) if python_floats and op.name == "pow" else 0
         if exponent is None or not float(exponent).is_integer() or abs(exponent) > 2.0**53:
             return f"{REAL}({code})", ATOM, op.slot_prec

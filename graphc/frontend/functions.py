@@ -9,6 +9,7 @@ from typing import Protocol
 from .handles import Expr, Operand, function
 
 Axis = int | tuple[int, ...]
+Shape = int | tuple[int | str, ...]
 
 
 class Elementwise(Protocol):
@@ -68,8 +69,77 @@ class Flip(Protocol):
 
 class Gelu(Protocol):
     def __call__(self, x: Operand, /, *, approximate: bool = True) -> Expr: ...
+
+
 class Huber(Protocol):
     def __call__(self, pred: Operand, target: Operand, /, *, delta: float = 1.0) -> Expr: ...
+
+
+class Reshape(Protocol):
+    def __call__(self, x: Operand, shape: Shape, /) -> Expr: ...
+
+
+class Axes(Protocol):
+    def __call__(self, x: Operand, axis: Axis | None = None, /) -> Expr: ...
+
+
+class ExpandDims(Protocol):
+    def __call__(self, x: Operand, axis: Axis, /) -> Expr: ...
+
+
+class Transpose(Protocol):
+    def __call__(self, x: Operand, axes: tuple[int, ...] | None = None, /) -> Expr: ...
+
+
+class SwapAxes(Protocol):
+    def __call__(self, x: Operand, axis1: int, axis2: int, /) -> Expr: ...
+
+
+class MoveAxis(Protocol):
+    def __call__(self, x: Operand, source: Axis, destination: Axis, /) -> Expr: ...
+
+
+class Listed(Protocol):
+    def __call__(self, arrays: list[Operand] | tuple[Operand, ...], axis: int = 0, /) -> Expr: ...
+
+
+class Filled(Protocol):
+    def __call__(self, shape: Shape, /) -> Expr: ...
+
+
+class Full(Protocol):
+    def __call__(self, shape: Shape, fill_value: float, /) -> Expr: ...
+
+
+class Eye(Protocol):
+    def __call__(self, N: int | str, M: int | str | None = None, k: int = 0, /  # noqa: N803
+                 ) -> Expr: ...
+
+
+class Arange(Protocol):
+    def __call__(self, start: float | str, stop: float | str | None = None,
+                 step: float | None = None, /) -> Expr: ...
+
+
+class Diagonal(Protocol):
+    def __call__(self, x: Operand, k: int = 0, /) -> Expr: ...
+
+
+class Roll(Protocol):
+    def __call__(self, x: Operand, shift: Axis, axis: Axis | None = None, /) -> Expr: ...
+
+
+class Tile(Protocol):
+    def __call__(self, x: Operand, reps: Axis, /) -> Expr: ...
+
+
+class Repeat(Protocol):
+    def __call__(self, x: Operand, repeats: int, axis: int | None = None, /) -> Expr: ...
+
+
+class Pad(Protocol):
+    def __call__(self, x: Operand, pad_width: int | tuple[int, int] | tuple[tuple[int, int], ...],
+                 /, *, constant_values: float = 0.0) -> Expr: ...
 
 
 class Slice(Protocol):
@@ -83,6 +153,7 @@ class TakeAlongAxis(Protocol):
 
 abs: Elementwise = function("abs")
 absolute: Elementwise = function("absolute")
+arange: Arange = function("arange")
 arccos: Elementwise = function("arccos")
 arccosh: Elementwise = function("arccosh")
 arcsin: Elementwise = function("arcsin")
@@ -93,8 +164,10 @@ arctanh: Elementwise = function("arctanh")
 argmax: ArgReduction = function("argmax")
 argmin: ArgReduction = function("argmin")
 binary_cross_entropy: Binary = function("binary_cross_entropy")
+broadcast_to: Reshape = function("broadcast_to")
 ceil: Elementwise = function("ceil")
 clip: Clip = function("clip")
+concatenate: Listed = function("concatenate")
 cos: Elementwise = function("cos")
 cosh: Elementwise = function("cosh")
 cross_entropy: Binary = function("cross_entropy")
@@ -102,17 +175,21 @@ cumprod: Cumulative = function("cumprod")
 cumsum: Cumulative = function("cumsum")
 deg2rad: Elementwise = function("deg2rad")
 degrees: Elementwise = function("degrees")
+diag: Diagonal = function("diag")
 digamma: Elementwise = function("digamma")
 elu: WithSlope = function("elu")
 erf: Elementwise = function("erf")
 erfc: Elementwise = function("erfc")
 exp: Elementwise = function("exp")
 exp2: Elementwise = function("exp2")
+expand_dims: ExpandDims = function("expand_dims")
 expm1: Elementwise = function("expm1")
+eye: Eye = function("eye")
 flip: Flip = function("flip")
 floor: Elementwise = function("floor")
 fmax: Binary = function("fmax")
 fmin: Binary = function("fmin")
+full: Full = function("full")
 gammaln: Elementwise = function("gammaln")
 gelu: Gelu = function("gelu")
 huber: Huber = function("huber")
@@ -133,13 +210,19 @@ maximum: Binary = function("maximum")
 mean: Reduction = function("mean")
 min: Reduction = function("min")
 minimum: Binary = function("minimum")
+moveaxis: MoveAxis = function("moveaxis")
 mse: Binary = function("mse")
 norm: Norm = function("norm")
+ones: Filled = function("ones")
+pad: Pad = function("pad")
 prod: Reduction = function("prod")
 rad2deg: Elementwise = function("rad2deg")
 radians: Elementwise = function("radians")
 reciprocal: Elementwise = function("reciprocal")
 relu: Elementwise = function("relu")
+repeat: Repeat = function("repeat")
+reshape: Reshape = function("reshape")
+roll: Roll = function("roll")
 round: Elementwise = function("round")
 sigmoid: Elementwise = function("sigmoid")
 sign: Elementwise = function("sign")
@@ -154,11 +237,20 @@ softplus: Elementwise = function("softplus")
 softsign: Elementwise = function("softsign")
 sqrt: Elementwise = function("sqrt")
 square: Elementwise = function("square")
+squeeze: Axes = function("squeeze")
+stack: Listed = function("stack")
 std: Moments = function("std")
 stop_gradient: Elementwise = function("stop_gradient")
 sum: Reduction = function("sum")
+swapaxes: SwapAxes = function("swapaxes")
 take_along_axis: TakeAlongAxis = function("take_along_axis")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
+tile: Tile = function("tile")
+trace: Diagonal = function("trace")
+transpose: Transpose = function("transpose")
+tril: Diagonal = function("tril")
+triu: Diagonal = function("triu")
 var: Moments = function("var")
 where: Ternary = function("where")
+zeros: Filled = function("zeros")

@@ -15,7 +15,7 @@ from ..errors import GraphcError, InputError
 from ..ir.graph import Graph
 from ..ops import OPS, indexing
 from ..ops.reductions import KEYWORD_OPERANDS
-from ..ops.shapes import Dim, Shape
+from ..ops.shapes import Dim, Shape, is_named
 from .hints import did_you_mean
 
 
@@ -154,6 +154,11 @@ class Expr:
     def __iter__(self) -> Any:  # else Python would iterate by x[0], x[1], ... for ever
         raise GraphcError("a graphc expression is symbolic: it cannot be iterated")
 
+    @property
+    def mT(self) -> Expr:  # noqa: N802 - NumPy's spelling
+        """The last two axes swapped: each matrix of a stack transposed."""
+        return apply("mT", self)
+
     def __bool__(self) -> bool:
         raise GraphcError("a symbolic value has no truth value (no if/while on handles)")
 
@@ -205,7 +210,7 @@ def input(name: str, shape: Shape | list[Dim] | None = None,  # noqa: A001 - SPE
             raise InputError(f"input {name}: shape is a tuple of dimensions, e.g. (3,) or "
                              f"('N', 4), got {shape!r}")
         for d in shape:  # as in text: `x: [N, 3]`
-            if not (type(d) is int and d >= 0 or isinstance(d, str) and d.isidentifier()):
+            if not (type(d) is int and d >= 0 or is_named(d)):  # N, L-2 as in text
                 raise InputError(f"input {name}: a dimension is a non-negative integer or a "
                                  f"name, got {d!r}")
         return Expr("input", name=name, shape=tuple(shape))
@@ -235,16 +240,28 @@ def function(name: str) -> Callable[..., Expr]:
             operand = params.pop(k)
             if operand is not None:
                 return function(KEYWORD_OPERANDS[name, k])(*args, operand, **params)
+        if op.variadic:  # concatenate([a, b], axis=0): the operands are one list
+            if not args or not isinstance(args[0], (list, tuple)) or len(args[0]) < op.arity:
+                raise GraphcError(f"{name}() takes a list of at least {op.arity} arrays first")
+            operands, given = list(args[0]), args[1:]
+        else:
+            operands, given = list(args[:op.arity]), args[op.arity:]
         low = op.arity - len(op.defaults)
-        if not low <= len(args) <= op.arity:
+        if len(operands) < low or len(given) > len(op.positional):
             raise GraphcError(f"{name}() takes {op.arity} argument(s), got {len(args)}")
+        for k, value in zip(op.positional, given):  # reshape(x, (2, -1))
+            if k in params:
+                raise GraphcError(f"{name}() got {k} twice")
+            params[k] = value
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         unknown = set(params) - set(op.params)
         if unknown:
             word = sorted(unknown)[0]
             raise GraphcError(f"{name}() takes no keyword {word}"
                               + did_you_mean(word, op.params))
-        full = list(args) + list(op.defaults[len(args) - low:] if len(args) < op.arity else [])
-        return apply(op.name, *full, **params)  # an alias (absolute) builds its op (abs)
+        if len(operands) < op.arity:
+            operands += op.defaults[len(operands) - low:]
+        return apply(op.name, *operands, **params)  # an alias (absolute) builds its op (abs)
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Symbolic {name}: builds a node, computes nothing."

@@ -22,7 +22,8 @@ _COMPARE = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "e
             ast.NotEq: "ne"}
 _SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
             ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
-_CALLABLE = {name for name, op in OPS.items() if op.arity > 0 and op.name != "alias"}
+_ATTRIBUTES = {"T": "transpose", "mT": "mT"}
+_CALLABLE = {name for name, op in OPS.items() if op.name not in ("alias", "input", "const")}
 _WHAT = {ast.Subscript: "subscripts", ast.Compare: "comparisons", ast.BoolOp: "and/or",
          ast.IfExp: "conditional expressions", ast.ListComp: "comprehensions",
          ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
@@ -99,9 +100,9 @@ class Scope:
             raise error(ParseError, "and/or need one truth value: use & and | on booleans, "
                         "with parentheses: (a < b) & (b < c)", node)
         if isinstance(node, ast.Attribute):
-            if node.attr != "T":
+            if node.attr not in _ATTRIBUTES:
                 raise error(ParseError, f"attribute access .{node.attr} is not allowed "
-                            "(only .T, the transpose)", node)
+                            "(only .T, the transpose, and .mT, the matrices')", node)
             return [node.value]
         if isinstance(node, ast.Subscript):
             return [node.value] + [e for e, k in _key(node) if k == indexing.ARRAY]
@@ -122,15 +123,22 @@ class Scope:
             if kw.arg is None or kw.arg not in op.params:
                 raise error(ParseError, f"{name}() takes no keyword {kw.arg or '**'!s}"
                             + hints.did_you_mean(kw.arg or "", op.params), kw if kw.arg else node)
-        low, high = op.arity - len(op.defaults), op.arity
-        if Trait.VARIADIC in op.traits:
+        operands, given = _split(op, node)
+        low, high = op.arity - len(op.defaults), op.arity + len(op.positional)
+        if Trait.VARIADIC in op.traits:  # index(x, i, key=...): x[i]'s index arrays follow x
             high = max(high, len(node.args))
-        if not low <= len(node.args) <= high:
+        if not low <= len(node.args) <= high and not op.variadic:
             count = str(high) if low == high else f"{low} to {high}"
             raise error(ParseError, f"{name}() takes {count} argument"
                         f"{'s' if high != 1 else ''}, got {len(node.args)}", node)
-        return list(node.args) + [kw.value for kw in node.keywords
-                                  if (op.name, kw.arg) in KEYWORD_OPERANDS]
+        if op.variadic and (len(operands) < op.arity or len(given) > len(op.positional)):
+            raise error(ParseError, f"{name}() takes a list of at least {op.arity} arrays, "
+                        f"then at most {len(op.positional)} more argument(s)", node)
+        for k in op.positional[:len(given)]:
+            if any(kw.arg == k for kw in node.keywords):
+                raise error(ParseError, f"{name}() got {k} twice", node)
+        return operands + [kw.value for kw in node.keywords
+                           if (op.name, kw.arg) in KEYWORD_OPERANDS]
 
     def _function(self, node: ast.Call) -> Op:
         name = _callee(node)
@@ -188,7 +196,8 @@ class Scope:
         if isinstance(node, ast.Subscript):
             op, params = indexing.subscript(tuple(k for _, k in _key(node)))
             return g.add(op, operands, params, pos=pos)
-        return g.add("transpose", operands, pos=pos)  # x.T, the one attribute allowed
+        assert isinstance(node, ast.Attribute)  # .T or .mT, the attributes allowed
+        return g.add(_ATTRIBUTES[node.attr], operands, pos=pos)
 
     def _call(self, node: ast.Call, operands: list[str], pos: tuple[int, int]) -> str:
         g = self.g
@@ -199,6 +208,7 @@ class Scope:
             if len(operands) < op.arity else []
         params = {kw.arg: _literal(kw.value) for kw in node.keywords
                   if kw.arg in op.params}  # (others refused already, ** too)
+        params.update(zip(op.positional, map(_literal, _split(op, node)[1])))
         _check_params(op, params, node)
         if op.name in _INTERNAL_RULES:
             rule, what = _INTERNAL_RULES[op.name]
@@ -266,6 +276,8 @@ def _index_literal(node: ast.expr | None, what: str) -> int | None:
     got = repr(inner.value) if isinstance(inner, ast.Constant) else \
         "an expression (the shape would depend on a value)"
     raise error(ParseError, f"{what} must be an integer literal, got {got}", node)
+
+
 def _compare(g: Graph, node: ast.Compare, operands: list[str], pos: tuple[int, int]) -> str:
     """``a < b < c`` as Python means it: ``(a < b) & (b < c)``, b computed once."""
     found = [g.add(_COMPARE[type(op)], operands[i:i + 2], pos=pos)
@@ -275,18 +287,25 @@ def _compare(g: Graph, node: ast.Compare, operands: list[str], pos: tuple[int, i
     return found[0]
 
 
-def _axes_fit(ndim: int, axis: int | tuple) -> bool:
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return all(-ndim - len(axes) <= a < ndim + len(axes) for a in axes)
-
-
 # Internal ops that read their operand's rank: (rule on rank and params, what it needs)
 _INTERNAL_RULES = {
     "batch_size": (lambda ndim, p: ndim >= 1, "an x with a declared first axis"),
     "reverse_last": (lambda ndim, p: 0 <= p["k"] <= ndim, "0 <= k <= x's rank"),
-    "expand_dims": (lambda ndim, p: _axes_fit(ndim, p["axis"]), "axes within the result's rank"),
     "lift": (lambda ndim, p: p["ndim"] >= ndim - 1, "ndim >= x's rank - 1"),
 }
+
+
+def _split(op: Op, node: ast.Call) -> tuple[list[ast.expr], list[ast.expr]]:
+    """A call's operands and the parameters given by position after them; a variadic
+    op's operands are its first argument's list (``concatenate([a, b], 0)``)."""
+    if Trait.VARIADIC in op.traits:  # index(x, i, key=...): every argument an operand
+        return list(node.args), []
+    if not op.variadic:
+        return list(node.args[:op.arity]), list(node.args[op.arity:])
+    if not node.args or not isinstance(node.args[0], (ast.List, ast.Tuple)):
+        raise error(ParseError, f"{op.name}() takes a list of arrays first, as "
+                    f"{op.name}([a, b])", node)
+    return list(node.args[0].elts), list(node.args[1:])
 
 
 def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
@@ -333,20 +352,40 @@ def _number(node: ast.Constant) -> float:
         return math.inf
 
 
+def dim_name(e: ast.expr) -> str | None:
+    """A symbolic dimension as the shape rules write it: ``N``, ``L-2``, ``L+2``, ``2*N``
+    (so that ``x: [L - 2]`` and ``slice(y, start=2)`` of ``y: [L]`` broadcast)."""
+    if isinstance(e, ast.Name):
+        return e.id
+    if not isinstance(e, ast.BinOp) or not isinstance(e.op, (ast.Add, ast.Sub, ast.Mult)):
+        return None
+    name, k = (e.right, e.left) if isinstance(e.op, ast.Mult) and \
+        isinstance(e.right, ast.Name) else (e.left, e.right)  # 2 * N or N * 2
+    if not (isinstance(name, ast.Name) and isinstance(k, ast.Constant)
+            and type(k.value) is int and k.value >= 0):
+        return None
+    if isinstance(e.op, ast.Mult):
+        return f"{k.value}*{name.id}" if k.value != 1 else name.id
+    return f"{name.id}{'+' if isinstance(e.op, ast.Add) else '-'}{k.value}" if k.value \
+        else name.id
+
+
 def _literal(node: ast.expr) -> Any:
-    """A keyword argument's value: None, a number, a tuple of ints (axis=...), or an
-    option NumPy spells as a string or inf (``norm(x, ord="fro")``, ``ord=-inf``): the
-    op's shape rule says which it takes."""
+    """A parameter's value: None, a number, a tuple of them (axis=...), a dimension's
+    name (reshape(x, (N, -1))), or an option NumPy spells as a string or inf
+    (``norm(x, ord="fro")``, ``ord=-inf``): the op's shape rule says which it takes."""
     if isinstance(node, ast.Constant) and (node.value is None or
                                            type(node.value) in (int, bool, float, str)):
         return node.value
     if isinstance(node, ast.Name) and node.id == "inf":
         return math.inf
+    if isinstance(node, (ast.Name, ast.BinOp)) and (name := dim_name(node)) is not None:
+        return name
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
             isinstance(node.operand, (ast.Constant, ast.Name)) and \
             type(_literal(node.operand)) in (int, float):
         return -_literal(node.operand)
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e) for e in node.elts)
-    raise error(ParseError, "a keyword argument must be a number, a tuple of integers, "
-                "True/False, None, or an option such as ord=inf or ord='fro'", node)
+    raise error(ParseError, "a parameter must be a number, a dimension's name, a tuple of "
+                "them, True/False, None, or an option such as ord=inf or ord='fro'", node)

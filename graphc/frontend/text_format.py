@@ -18,7 +18,7 @@ from ..ir.collector import paused_gc
 from ..ir.graph import Graph
 from ..ir.text import suffixed
 from ..ops import OPS, Op
-from .text_expr import Scope, error, where
+from .text_expr import Scope, dim_name, error, where
 from .text_lambda import lambda_op
 
 
@@ -31,10 +31,11 @@ def _shape(node: ast.expr) -> tuple | None:
         for e in node.elts:
             if isinstance(e, ast.Constant) and type(e.value) is int and e.value >= 0:
                 dims.append(e.value)
-            elif isinstance(e, ast.Name):
-                dims.append(e.id)
+            elif (name := dim_name(e)) is not None:
+                dims.append(name)
             else:
-                raise error(ParseError, "a dimension is a non-negative integer or a name", e)
+                raise error(ParseError, "a dimension is a non-negative integer, a name, or "
+                            "a name plus or minus an integer or times one (L - 2, 2 * N)", e)
         return tuple(dims)
     raise error(ParseError, "a declaration is `name: scalar`, `name: [dim, ...]`, "
                 "`name: any`, or integers: `name: int`, `name: int[dim, ...]`", node)

@@ -236,7 +236,8 @@ def _structural(g: Graph, node: str, slot: int) -> sp.Expr:
         return sp.Piecewise((1, cond), (0, True)) if slot == 1 else \
             sp.Piecewise((0, cond), (1, True))
     if op.rules:
-        return sp.Symbol(op.rules[slot].format(*args, out=node))
+        rule = op.rules[min(slot, len(op.rules) - 1)]  # a list of operands: one rule each
+        return sp.Symbol(rule.format(*args, out=node, k=slot))
     return sp.Integer(1)
 
 

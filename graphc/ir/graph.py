@@ -61,6 +61,8 @@ class Graph:
         args = tuple(args)
         the_op = lookup(op, self.ops)
         params = {**the_op.params, **params} if params else dict(the_op.params)
+        if the_op.reads is not None and not args:
+            args = the_op.reads(self, params)
         nodes = self.nx._node
         try:
             operands = [nodes[a] for a in args]

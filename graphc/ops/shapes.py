@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import InputError, ShapeError
 
 Dim = int | str
 Shape = tuple[Dim, ...]
+
+
+_NAMED = re.compile(r"(\d+\*)?[^\W\d]\w*([+-]\d+)?")
+
+
+def is_named(d: Any) -> bool:
+    """Whether ``d`` is a symbolic dimension as declarations write it: ``N``, ``L-2``,
+    ``L+2``, ``2*N`` (the sizes slices, pads and concatenations of ``[L]``, ``[N]`` have).
+
+    >>> is_named("L-2"), is_named("2*N"), is_named("N*M")
+    (True, True, False)
+    """
+    return isinstance(d, str) and _NAMED.fullmatch(d) is not None
 
 
 def broadcast(*shapes: Shape) -> Shape:
@@ -50,6 +64,8 @@ def not_broadcasting(values: dict[str, Any], declared: dict[str, Shape | None],
     if "zero-size array to reduction" in str(exc):  # max, min, argmax of an empty axis
         return InputError(f"{exc}: an empty array has no maximum or minimum (NumPy and "
                           "JAX refuse it too)")
+    if "cannot reshape" in str(exc):  # reshape(x, (-1, 2)) of x: [N, 3], N odd
+        return InputError(f"a size bound at call time does not fit: {exc}")
     if "broadcast" not in str(exc):
         return exc
 

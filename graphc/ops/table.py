@@ -108,6 +108,14 @@ class Op:
     # ---- shape and parameters
     shape: Callable[..., shapes.Shape] = _elementwise_shape  # (g, args, params) -> shape
     params: dict[str, Any] = field(default_factory=dict)  # keyword params: defaults
+    # params also given by position after the operands, as NumPy's reshape(x, (2, -1))
+    positional: tuple[str, ...] = ()
+    # the operands are one list, concatenate([a, b]): ``arity`` is the least count, and
+    # ``{*}`` in the template stands for them all
+    variadic: bool = False
+    # (g, params) -> operands: those of an op written without them, which the graph
+    # chooses (a constant reads its dimension names and dtype off the inputs)
+    reads: Callable[[Any, dict], tuple[str, ...]] | None = None
     defaults: tuple[float, ...] = ()  # the last operands' values when left out (alpha)
     scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
     # ---- derivatives: a scalar sympy formula (elementwise), or rules that build nodes
@@ -169,13 +177,35 @@ class Op:
             return f"np.{self.ufunc}({slots}, out={buffer})"
         return f"{self.code[:-1]}, out={buffer})"
 
+    def template(self, params: dict, n: int) -> str:
+        """The NumPy template of a node with these params and ``n`` operands."""
+        code = self.spell(params) if self.spell else self.code
+        return code.replace("{*}", ", ".join("{%d}" % i for i in range(n))) if self.variadic \
+            else code
+
     def text(self, operands: list[str], params: dict) -> str:
         """How the op is written in .gc text (operands already printed)."""
-        if self.symbol is not None:  # an operator; x[1:, None] spelled by its key
+        changed = [k for k, default in self.params.items() if params.get(k, default) != default]
+        if self.symbol is not None and (not changed or Trait.VARIADIC in self.traits):
             return (self.spell(params) if self.spell else self.code).format(*operands)
-        extra = [f"{k}={params[k]!r}" for k, default in self.params.items()
-                 if params.get(k, default) != default]
-        return f"{self.name}({', '.join(operands + extra)})"
+        last = max((self.positional.index(k) + 1 for k in changed if k in self.positional),
+                   default=0)  # positional params up to the last one given
+        given = [_written(params[k], bare=True) for k in self.positional[:last]]
+        extra = [f"{k}={_written(params[k])}" for k in changed if k not in self.positional]
+        if self.reads is not None:  # chosen by the graph, not written
+            operands = []
+        elif self.variadic:
+            operands = [f"[{', '.join(operands)}]"]
+        return f"{self.name}({', '.join(operands + given + extra)})"
+
+
+def _written(value: Any, bare: bool = False) -> str:
+    """A parameter as .gc text: Python's repr, but a dimension's name bare (N, not 'N')
+    where it is one: in a shape, or given by position (arange(N)); a keyword's string
+    (ord="fro") is a string."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_written(v, True) for v in value) + "," * (len(value) == 1) + ")"
+    return value if bare and shapes.is_named(value) else repr(value)
 
 
 _UFUNC_SYMBOLS = {("+", 2): "add", ("-", 2): "subtract", ("*", 2): "multiply",

@@ -319,9 +319,6 @@ def _itself(name: str):
 def _matmul_shape(a: shapes.Shape, b: shapes.Shape) -> shapes.Shape:
     if not a or not b:
         raise ShapeError("@ needs operands with at least one dimension (use * for scalars)")
-    if len(a) == 1 and len(b) > 2 or len(b) == 1 and len(a) > 2:
-        raise ShapeError("a vector @ a stack of matrices is not supported: make the vector "
-                         "a 1-row or 1-column matrix")
     a2, b2 = (a if len(a) > 1 else (1,) + a), (b if len(b) > 1 else b + (1,))
     if a2[-1] != b2[-2]:
         raise ShapeError(f"inner dimensions {a2[-1]} and {b2[-2]} differ")
@@ -338,10 +335,18 @@ def _matmul_vjp(out: R, grad: R) -> tuple[R | None, ...]:
         return tuple(grad.call("matmul_grad", a, b, slot=k) for k in (0, 1))
     if a.ndim == 1 and b.ndim == 1:
         return grad * b, grad * a
-    if a.ndim == 1:
+    if a.ndim == 1 and b.ndim == 2:
         return b @ grad, a.call("outer", grad)
-    if b.ndim == 1:
+    if b.ndim == 1 and a.ndim == 2:
         return grad.call("outer", b), _T(a) @ grad
+    if a.ndim == 1:  # a vector @ a stack: each matrix's row of products, batch axes summed
+        da = (b @ grad.call("expand_dims", axis=-1)).sum(axis=-1)
+        db = a.call("expand_dims", axis=-1) * grad.call("expand_dims", axis=-2)
+        return _summed_to(da, da.shape, a.shape), _summed_to(db, db.shape, b.shape)
+    if b.ndim == 1:  # a stack @ a vector
+        da = grad.call("expand_dims", axis=-1) * b
+        db = (grad.call("expand_dims", axis=-2) @ a).sum(axis=-2)
+        return _summed_to(da, da.shape, a.shape), _summed_to(db, db.shape, b.shape)
     da, db = grad @ _T(b), _T(a) @ grad
     return (_summed_to(da, da.shape, a.shape),  # stacks of matrices: sum the batch axes
             _summed_to(db, db.shape, b.shape))
@@ -360,9 +365,15 @@ def _matmul_jvp(out: R, dots: Tangents) -> R | None:
     terms = []
     if dots[0] and b.ndim == 1 and a.ndim >= 2:
         terms.append((dots[0] @ b.call("expand_dims", axis=-1)).sum(axis=-1))
+    elif dots[0] and a.ndim == 1 and b.ndim > 2:  # a row against each matrix of b
+        row = dots[0].call("expand_dims", axis=-2).call("lift", ndim=b.ndim)
+        terms.append((row @ b).sum(axis=-2))
     elif dots[0]:
         terms.append(lift(a, dots[0]) @ b)
-    if dots[1] and b.ndim == 1:
+    if dots[1] and b.ndim == 1 and a.ndim > 2:  # a column against each matrix of a
+        column = dots[1].call("expand_dims", axis=-1).call("lift", ndim=a.ndim)
+        terms.append((a @ column).sum(axis=-1))
+    elif dots[1] and b.ndim == 1:
         terms.append(dots[1] @ (a if a.ndim == 1 else _T(a)))
     elif dots[1] and a.ndim == 1:
         terms.append((a.call("expand_dims", axis=0) @ dots[1]).sum(axis=-2))
@@ -388,17 +399,6 @@ def _mT_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
     return x[:-2] + (x[-1], x[-2])
 
 
-@jvp
-def _transpose_jvp(out: R, dots: Tangents) -> R | None:
-    k = out.ndim
-    if k < 2:
-        return dots[0]
-    return dots[0].mT if k == 2 else dots[0].call("reverse_last", k=k)
-
-
-_register(Op("transpose", 1, "{0}.T", np.transpose, ATOM, (ATOM,), symbol=".T",
-             shape=_params_shape(lambda x: x[::-1]), vjp=vjp(lambda out, grad: (grad.T,)),
-             jvp=_transpose_jvp, rules=("{out}_bar.T",), dtype="follows"))
 _register(Op("mT", 1, "np.swapaxes({0}, -1, -2)", lambda x: np.swapaxes(x, -1, -2),
              slot_prec=(0,), shape=_params_shape(_mT_shape), dtype="follows", traits=_INNER,
              vjp=vjp(lambda out, grad: (grad.mT,)), jvp=jvp(lambda out, dots: dots[0].mT)))
@@ -424,14 +424,6 @@ def _reduces_all(params: dict) -> bool:
     return params.get("axis") is None and not params.get("keepdims")
 
 
-def _expanded(shape: shapes.Shape, axis: int | tuple[int, ...]) -> shapes.Shape:
-    axis = axis if isinstance(axis, tuple) else (axis,)
-    out = list(shape)
-    for a in sorted(x % (len(shape) + len(axis)) for x in axis):
-        out.insert(a, 1)
-    return tuple(out)
-
-
 @vjp
 def _reduce_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     """sum's and mean's: the adjoint spread over the reduced axes (mean's / their count)."""
@@ -446,11 +438,6 @@ for _name, _rule in (("sum", ""), ("mean", " / count")):
                  params=_AXIS, scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _AXIS),
                  shape=_params_shape(_reduced), vjp=_reduce_vjp, jvp=_itself(_name),
                  dtype="follows", traits=_MADE, rules=("{out}_bar spread over {0}" + _rule,)))
-_register(Op("expand_dims", 1, "np.expand_dims({0}, {axis})",
-             lambda x, axis: np.expand_dims(x, axis), slot_prec=(0,), params={"axis": None},
-             shape=_params_shape(_expanded), dtype="follows", traits=_INNER,
-             vjp=vjp(lambda out, grad: (grad.sum(axis=out.params["axis"]),)),
-             jvp=_itself("expand_dims")))
 
 
 # ---- slices: x[start:stop] along one axis, and its adjoints ---------------------------
