@@ -18,9 +18,13 @@ from .frontend.functions import (
     abs,
     cos,
     cross_entropy,
+    dot,
+    einsum,
     elu,
     exp,
     flip,
+    inner,
+    kron,
     leaky_relu,
     log,
     log_softmax,
@@ -29,16 +33,19 @@ from .frontend.functions import (
     mean,
     minimum,
     mse,
+    outer,
     relu,
     sigmoid,
     sin,
     slice,
     softmax,
     softplus,
+    sort,
     sqrt,
     sum,
     tan,
     tanh,
+    tensordot,
 )
 from .frontend.handles import Expr, graph, input, inputs
 from .frontend.sympy_front import from_sympy
@@ -56,4 +63,5 @@ __all__ = [
     "abs", "cos", "cross_entropy", "elu", "exp", "flip", "leaky_relu", "log",
     "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",
     "sin", "slice", "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
+    "dot", "einsum", "inner", "kron", "outer", "sort", "tensordot",  # products (ops/products.py)
 ]

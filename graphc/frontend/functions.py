@@ -40,6 +40,19 @@ class Flip(Protocol):
     def __call__(self, x: Operand, /, *, axis: Axis | None = None) -> Expr: ...
 
 
+class Einsum(Protocol):
+    def __call__(self, subscripts: str, /, *operands: Operand) -> Expr: ...
+
+
+class Sort(Protocol):
+    def __call__(self, x: Operand, /, *, axis: int = -1) -> Expr: ...
+
+
+class TensorDot(Protocol):
+    def __call__(self, a: Operand, b: Operand, /, *,
+                 axes: int | tuple[Axis, Axis] | list[Axis] = 2) -> Expr: ...
+
+
 class Slice(Protocol):
     def __call__(self, x: Operand, /, *, start: int | None = None, stop: int | None = None,
                  axis: int = 0) -> Expr: ...
@@ -48,9 +61,13 @@ class Slice(Protocol):
 abs: Elementwise = function("abs")
 cos: Elementwise = function("cos")
 cross_entropy: Binary = function("cross_entropy")
+dot: Binary = function("dot")
+einsum: Einsum = function("einsum")
 elu: WithSlope = function("elu")
 exp: Elementwise = function("exp")
 flip: Flip = function("flip")
+inner: Binary = function("inner")
+kron: Binary = function("kron")
 leaky_relu: WithSlope = function("leaky_relu")
 log: Elementwise = function("log")
 log_softmax: AlongAxis = function("log_softmax")
@@ -59,13 +76,16 @@ maximum: Binary = function("maximum")
 mean: Reduction = function("mean")
 minimum: Binary = function("minimum")
 mse: Binary = function("mse")
+outer: Binary = function("outer")
 relu: Elementwise = function("relu")
 sigmoid: Elementwise = function("sigmoid")
 sin: Elementwise = function("sin")
 slice: Slice = function("slice")
 softmax: AlongAxis = function("softmax")
 softplus: Elementwise = function("softplus")
+sort: Sort = function("sort")
 sqrt: Elementwise = function("sqrt")
 sum: Reduction = function("sum")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
+tensordot: TensorDot = function("tensordot")

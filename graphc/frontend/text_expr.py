@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import GraphcError, ParseError, UnknownOpError
 from ..ir.graph import Graph
 from ..ops import OPS, Op
+from ..ops.products import EINSUM
 from ..ops.shapes import format_shape
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
@@ -98,12 +99,19 @@ class Scope:
             if kw.arg is None or kw.arg not in op.params:
                 raise error(ParseError, f"{name}() takes no keyword "
                             f"{kw.arg or '**'!s}", kw if kw.arg else node)
+        args = node.args
+        if "subscripts" in op.params:  # einsum("ij,jk->ik", a, b): the string first
+            _subscripts(node)
+            args = args[1:]
+            if len(args) not in EINSUM:
+                raise error(ParseError, f"einsum takes one or two operands after its "
+                            f"subscripts, got {len(args)}", node)
         low, high = op.arity - len(op.defaults), op.arity
-        if not low <= len(node.args) <= high:
+        if not low <= len(args) <= high:
             count = str(high) if low == high else f"{low} to {high}"
             raise error(ParseError, f"{name}() takes {count} argument"
-                        f"{'s' if high != 1 else ''}, got {len(node.args)}", node)
-        return list(node.args)
+                        f"{'s' if high != 1 else ''}, got {len(args)}", node)
+        return list(args)
 
     def _function(self, node: ast.Call) -> Op:
         name = _callee(node)
@@ -119,6 +127,8 @@ class Scope:
                             if name in _CALLABLE else ""), node)
         if name in self.lambdas:
             return self.lambdas[name]
+        if name == "einsum":  # einsum("ij,jk->ik", a, b): one op per count of operands
+            return OPS[EINSUM.get(len(node.args) - 1, name)]
         if name in _CALLABLE:
             return OPS[name]
         raise error(UnknownOpError, f"unknown function {name!r}", node)
@@ -159,6 +169,8 @@ class Scope:
             if len(operands) < op.arity else []
         params = {kw.arg: _literal(kw.value) for kw in node.keywords
                   if kw.arg is not None}  # (a **mapping was refused with the operands)
+        if "subscripts" in op.params:
+            params["subscripts"] = _subscripts(node)
         _check_params(op, params, node)
         if op.name in _INTERNAL_RULES:
             rule, what = _INTERNAL_RULES[op.name]
@@ -209,7 +221,7 @@ def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
         if isinstance(default, bool):
             ok = isinstance(value, bool)
         elif isinstance(default, int):  # softmax(x, axis=(0, 1)) too
-            ok = type(value) is int or k == "axis" and isinstance(value, tuple)
+            ok = type(value) is int or k in ("axis", "axes") and isinstance(value, tuple)
         elif value is None:
             ok = op.public or k in ("start", "stop")
         else:  # a public op's shape rule says what else is wrong
@@ -231,6 +243,15 @@ def _callee(node: ast.Call) -> str:
     raise error(ParseError, "only named functions can be called", node)
 
 
+def _subscripts(node: ast.Call) -> str:
+    """einsum's first argument: the one string graphc text takes."""
+    first = node.args[0] if node.args else node
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        raise error(ParseError, "einsum's first argument is its subscripts, a string "
+                    "such as 'ij,jk->ik'", first)
+    return first.value
+
+
 def _number(node: ast.Constant) -> float:
     value = node.value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -250,7 +271,7 @@ def _literal(node: ast.expr) -> Any:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
             isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
         return -node.operand.value
-    if isinstance(node, ast.Tuple):
+    if isinstance(node, (ast.Tuple, ast.List)):  # tensordot's axes=([1], [0])
         return tuple(_literal(e) for e in node.elts)
     raise error(ParseError, "a keyword argument must be an integer, a tuple of integers, "
                 "True/False or None", node)
