@@ -359,6 +359,10 @@ OPS: dict[str, OpSpec] = {
                    / a.shape[0], lambda s: () if len(s) == 2 and s[-1] > 1 else None,
                    arity=2, extra="labels"),
 }
+# products (graphc/ops/products.py): sort along the last axis (dot, inner, tensordot and
+# einsum refuse an operand an undeclared input may stretch, which programs() draws)
+OPS["sort"] = OpSpec(lambda a: f"sort({a})", lambda jnp, jax, a: jnp.sort(a),
+                     lambda s: s if s else None)
 TENSOR_OPS = [k for k, v in OPS.items() if not v.elementwise]
 ELEMENTWISE_OPS = [k for k, v in OPS.items() if v.elementwise]
 BIG_OPS = [k for k in OPS if OPS[k].extra is None and "slice" not in k]

@@ -21,7 +21,7 @@ from ..errors import GraphcError, ShapeError
 from . import shapes
 from .expr import R, Tangents, jvp, vjp
 from .table import Op, Trait, _register
-from .tensor import _MADE, _axes, _matmul_jvp, _matmul_vjp, _negative, _params_shape, _spell
+from .tensor import _MADE, _axes, _summed_to, _matmul_jvp, _matmul_vjp, _negative, _params_shape, _spell
 
 _LETTERS = string.ascii_letters
 Terms = tuple[tuple[str, ...], str]
@@ -67,10 +67,11 @@ def _letter_dims(ins: tuple[str, ...], operands: tuple[shapes.Shape, ...]) -> di
         if len(term) != len(shape):
             raise ShapeError(f"einsum: {term!r} names {len(term)} axes of an operand with "
                              f"{len(shape)}")
-        for c, d in zip(term, shape):
-            if dims.setdefault(c, d) != d:
+        for c, d in zip(term, shape):  # a length 1 stretches, as NumPy's einsum's
+            if dims.setdefault(c, d) != d and 1 not in (d, dims[c]):
                 raise ShapeError(f"einsum: axis {c!r} is {dims[c]} in one operand and {d} "
                                  "in another")
+            dims[c] = d if dims[c] == 1 else dims[c]
     return dims
 
 
@@ -104,15 +105,17 @@ def _static(out: R) -> None:
 
 def _adjoint(grad: R, x: R, mine: str, ins: tuple[str, ...], right: str,
              others: tuple[R, ...]) -> R:
-    """An operand's adjoint: the output's adjoint contracted with the other operands; an
-    axis no other term names (summed in x alone) is spread back over x's length."""
+    """An operand's adjoint: the output's adjoint contracted with the other operands,
+    summed over x's axes of length 1 that the others stretched, and spread over x's axes
+    that nothing else has (an axis summed in x alone, or one of length 1 elsewhere)."""
     seen = right + "".join(ins)
     kept = "".join(c for c in mine if c in seen)
     found = grad if not ins and kept == right else einsum_of(grad, (right, *ins), kept, *others)
-    if kept == mine:
-        return found
+    found = _summed_to(found, found.shape, tuple(d for c, d in zip(mine, x.shape) if c in seen))
     lost = tuple(i - len(mine) for i, c in enumerate(mine) if c not in seen)
-    return found.call("expand_dims", axis=lost) * x.call("ones_like")
+    if lost:
+        found = found.call("expand_dims", axis=lost)
+    return found if found.shape == x.shape else found * x.call("ones_like")
 
 
 def _contraction_vjp(of: Callable[[R], Terms]) -> Callable[..., tuple[str | None, ...]]:
