@@ -264,6 +264,7 @@ class OpSpec:
     elementwise: bool = False
     full: bool = False  # a reduction to a scalar (may read an undeclared value)
     extra: str | None = None  # "matrix" or "labels": reads an input of that role
+    declared: bool = False  # reads only values whose shape is known when compiling
 
 
 def _bcast(*shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -359,10 +360,24 @@ OPS: dict[str, OpSpec] = {
                    / a.shape[0], lambda s: () if len(s) == 2 and s[-1] > 1 else None,
                    arity=2, extra="labels"),
 }
-# products (graphc/ops/products.py): sort along the last axis (dot, inner, tensordot and
-# einsum refuse an operand an undeclared input may stretch, which programs() draws)
-OPS["sort"] = OpSpec(lambda a: f"sort({a})", lambda jnp, jax, a: jnp.sort(a),
-                     lambda s: s if s else None)
+# products (graphc/ops/products.py) with the (C, C) matrix, and sort along the last axis;
+# their derivatives name axes: an operand's shape must be known when compiling
+def _product(template: str, fn: Callable[..., Any], rank: int | None = None) -> OpSpec:
+    return OpSpec(lambda a, m: template.format(a, m), lambda jnp, jax, a, m: fn(jnp, a, m),
+                  lambda s: s if s and s[-1] > 1 and rank in (None, len(s)) else None,
+                  arity=2, extra="matrix", declared=True)
+
+
+OPS.update({
+    "dot": _product("dot({0}, {1})", lambda jnp, a, m: jnp.dot(a, m)),
+    "inner": _product("inner({0}, {1})", lambda jnp, a, m: jnp.inner(a, m)),
+    "tensordot": _product("tensordot({0}, {1}, axes=1)",
+                          lambda jnp, a, m: jnp.tensordot(a, m, axes=1)),
+    "einsum": _product("einsum('ij,kj->ik', {0}, {1})",
+                       lambda jnp, a, m: jnp.einsum("ij,kj->ik", a, m), rank=2),
+    "sort": OpSpec(lambda a: f"sort({a})", lambda jnp, jax, a: jnp.sort(a),
+                   lambda s: s if s else None),
+})
 TENSOR_OPS = [k for k, v in OPS.items() if not v.elementwise]
 ELEMENTWISE_OPS = [k for k, v in OPS.items() if v.elementwise]
 BIG_OPS = [k for k in OPS if OPS[k].extra is None and "slice" not in k]
@@ -396,6 +411,8 @@ def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | N
         choices = []
         for op in ops:
             spec = OPS[op]
+            if spec.declared and first in elastic:
+                continue
             if any(spec.extra == "matrix" and s[-1:] != (c,) or
                    spec.extra == "labels" and s != (2, c)
                    for s in (nodes[first], static[first])):

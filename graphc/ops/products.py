@@ -21,7 +21,16 @@ from ..errors import GraphcError, ShapeError
 from . import shapes
 from .expr import R, Tangents, jvp, vjp
 from .table import Op, Trait, _register
-from .tensor import _MADE, _axes, _summed_to, _matmul_jvp, _matmul_vjp, _negative, _params_shape, _spell
+from .tensor import (
+    _MADE,
+    _axes,
+    _matmul_jvp,
+    _matmul_vjp,
+    _negative,
+    _params_shape,
+    _spell,
+    _summed_to,
+)
 
 _LETTERS = string.ascii_letters
 Terms = tuple[tuple[str, ...], str]
