@@ -1,4 +1,4 @@
-"""Products (graphc/ops/products.py): dot, inner, outer, kron, tensordot, einsum and sort
+"""Products (graphc/ops/products.py, sorting.py): dot, inner, outer, kron, tensordot, einsum and sort
 against JAX: values and gradients in both modes, float32 and float64, optimized and not;
 the dot-product test; second order; text round trip; pictures; backends; bad input."""
 

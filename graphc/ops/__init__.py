@@ -5,7 +5,8 @@ ones; importing this package registers both. Below it: ``shapes`` (static shapes
 ``values`` (the input rule and constant folding), which need no op.
 """
 
-from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron, sort
+from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron
+from . import sorting as _sorting  # noqa: F401 - sort
 from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
 from .table import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op, Trait, lookup
 

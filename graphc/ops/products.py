@@ -1,5 +1,5 @@
 """Products of the op table: einsum (one or two operands) and NumPy's dot, inner, outer,
-tensordot and kron; and sort.
+tensordot and kron.
 
 Every product is an einsum of its operands (``dot`` of matrices is ``'ab,bc->ac'``), so
 one vjp and one jvp, written as einsums, serve them all: an operand's adjoint is the
@@ -26,9 +26,7 @@ from .tensor import (
     _axes,
     _matmul_jvp,
     _matmul_vjp,
-    _negative,
     _params_shape,
-    _spell,
     _summed_to,
 )
 
@@ -40,7 +38,7 @@ Axes = tuple[tuple[int, ...], tuple[int, ...]]
 
 
 # ---- einsum subscripts --------------------------------------------------------------
-def terms(subscripts: Any, count: int) -> Terms:
+def _terms(subscripts: Any, count: int) -> Terms:
     """``'ij,jk->ik'`` as (('ij', 'jk'), 'ik'); without ``->`` the output is NumPy's:
     the letters used once, in alphabetical order. ShapeError for what is not supported."""
     if not isinstance(subscripts, str):
@@ -86,7 +84,7 @@ def _letter_dims(ins: tuple[str, ...], operands: tuple[shapes.Shape, ...]) -> di
 
 def _einsum_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
     operands = tuple(g.shape(a) for a in args)
-    ins, right = terms(params["subscripts"], len(args))
+    ins, right = _terms(params["subscripts"], len(args))
     dims = _letter_dims(ins, operands)
     return tuple(dims[c] for c in right)
 
@@ -97,7 +95,7 @@ def _einsum(*operands: Any, subscripts: str) -> Any:
     return np.einsum(subscripts, *operands, optimize=True)
 
 
-def einsum_of(x: R, ins: tuple[str, ...], right: str, *others: R) -> R:
+def _einsum_of(x: R, ins: tuple[str, ...], right: str, *others: R) -> R:
     """The einsum ``ins -> right`` of x and ``others``, as a node."""
     op = "einsum" if len(ins) == 2 else "einsum1"
     return x.call(op, *others, subscripts=",".join(ins) + "->" + right)
@@ -119,7 +117,7 @@ def _adjoint(grad: R, x: R, mine: str, ins: tuple[str, ...], right: str,
     that nothing else has (an axis summed in x alone, or one of length 1 elsewhere)."""
     seen = right + "".join(ins)
     kept = "".join(c for c in mine if c in seen)
-    found = grad if not ins and kept == right else einsum_of(grad, (right, *ins), kept, *others)
+    found = grad if not ins and kept == right else _einsum_of(grad, (right, *ins), kept, *others)
     found = _summed_to(found, found.shape, tuple(d for c, d in zip(mine, x.shape) if c in seen))
     lost = tuple(i - len(mine) for i, c in enumerate(mine) if c not in seen)
     if lost:
@@ -148,21 +146,23 @@ def _contraction_jvp(of: Callable[[R], Terms]) -> Callable[..., str | None]:
         _static(out)
         ins, right = of(out)
         z = next(c for c in _LETTERS if c not in "".join(ins))
-        found: R | None = None
-        for k, dot in enumerate(dots):
-            if dot is None:
-                continue
+
+        def term(k: int, dot: R) -> R:
+            operands = [dot if j == k else a for j, a in enumerate(out.args)]
             stacked = tuple(z + t if j == k else t for j, t in enumerate(ins))
-            others = [a for j, a in enumerate(out.args) if j != k]
-            operands = [dot if j == k else others.pop(0) for j in range(len(ins))]
-            term = einsum_of(operands[0], stacked, z + right, *operands[1:])
-            found = term if found is None else found + term
-        return found
+            return _einsum_of(operands[0], stacked, z + right, *operands[1:])
+        return _total([dot and term(k, dot) for k, dot in enumerate(dots)])
     return rule
 
 
+def _total(terms: list[R | None]) -> R | None:
+    """The sum of the terms that are not None (forward mode's zero tangents)."""
+    found = [t for t in terms if t is not None]
+    return functools.reduce(lambda x, y: x + y, found) if found else None
+
+
 def _params_terms(out: R) -> Terms:
-    return terms(out.params["subscripts"], len(out.args))
+    return _terms(out.params["subscripts"], len(out.args))
 
 
 class _Einsum(Op):
@@ -274,17 +274,12 @@ def _is_matmul(out: R) -> bool:
 _einsum_vjp, _einsum_jvp = _contraction_vjp(_of), _contraction_jvp(_of)
 
 
-@vjp
-def _product_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    rule = _matmul_vjp if _is_matmul(out) else _einsum_vjp
-    return tuple(None if n is None else R(out.g, n) for n in rule(out.g, out.node, grad.node))
+def _product_vjp(g: Any, node: str, grad: str) -> tuple[str | None, ...]:
+    return (_matmul_vjp if _is_matmul(R(g, node)) else _einsum_vjp)(g, node, grad)
 
 
-@jvp
-def _product_jvp(out: R, dots: Tangents) -> R | None:
-    rule = _matmul_jvp if _is_matmul(out) else _einsum_jvp
-    found = rule(out.g, out.node, tuple(None if d is None else d.node for d in dots))
-    return None if found is None else R(out.g, found)
+def _product_jvp(g: Any, node: str, dots: tuple[str | None, ...]) -> str | None:
+    return (_matmul_jvp if _is_matmul(R(g, node)) else _einsum_jvp)(g, node, dots)
 
 
 def _tensordot_code(params: dict) -> str:
@@ -354,9 +349,8 @@ def _lifted(dot: R, out: R) -> R:
 def _kron_jvp(out: R, dots: Tangents) -> R | None:
     _static(out)
     a, b = out.args
-    terms = [d for d in (dots[0] and _lifted(dots[0], out).call("kron", b),
-                         dots[1] and a.call("kron", _lifted(dots[1], out))) if d]
-    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+    return _total([dots[0] and _lifted(dots[0], out).call("kron", b),
+                   dots[1] and a.call("kron", _lifted(dots[1], out))])
 
 
 @vjp
@@ -371,11 +365,9 @@ def _kron_grad_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 def _kron_grad_jvp(out: R, dots: Tangents) -> R | None:
     g, other, like = out.args
     params, ndim = out.params, out.params["ndim"]
-    terms = [d for d in (dots[0] and dots[0].call("kron_grad", other, like, **params),
-                         dots[1] and g.call("kron_grad", dots[1].call("lift", ndim=ndim)
-                                            if dots[1].ndim <= ndim else dots[1], like,
-                                            **params)) if d]
-    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+    lifted = dots[1] and (dots[1].call("lift", ndim=ndim) if dots[1].ndim <= ndim else dots[1])
+    return _total([dots[0] and dots[0].call("kron_grad", other, like, **params),
+                   lifted and g.call("kron_grad", lifted, like, **params)])
 
 
 def _unkron(out: R, grad: R, slot: int) -> R:
@@ -393,56 +385,3 @@ _register(Op("kron_grad", 3, "_kron_grad({0}, {1}, {2}, {slot}, {ndim})", _kron_
              slot_prec=(0, 0, 0), grad_slots=(0, 1), params={"slot": 0, "ndim": 0},
              helpers=(_kron_grad,), dtype="follows", shape=_params_shape(_kron_grad_shape),
              vjp=_kron_grad_vjp, jvp=_kron_grad_jvp, traits=Trait.INTERNAL | _MADE))
-
-
-# ---- sort: the gradient follows the permutation ----------------------------------------
-def _sorted_like(t: np.ndarray, x: np.ndarray, axis: int = -1,
-                 inverse: bool = False) -> np.ndarray:
-    """t's entries moved along axis as sorting x moves x's (``inverse``: moved back);
-    axes of t in front of x's (forward mode's directions) are kept. Stable, as JAX's
-    sort: equal entries keep their order, so a tie's derivative is its own entry's."""
-    order = np.argsort(x, axis=axis, kind="stable")
-    if inverse:
-        order = np.argsort(order, axis=axis)
-    order = np.reshape(order, (1,) * (np.ndim(t) - np.ndim(x)) + np.shape(order))
-    return np.take_along_axis(t, order, axis=axis)
-
-
-def _sort_shape(x: shapes.Shape, axis: Any) -> shapes.Shape:
-    if not isinstance(axis, int) or isinstance(axis, bool):
-        raise ShapeError(f"sort's axis is one integer, got {axis!r} (axis=None, which "
-                         "flattens, is not supported: reshape to a vector first)")
-    _axes(axis, len(x))
-    return x
-
-
-def _moved(t: R, out: R, inverse: bool) -> R:
-    x = out.args[0]
-    return t.call("sorted_like", x, axis=_negative(out.params["axis"], x.ndim)[0],
-                  inverse=inverse)
-
-
-@vjp
-def _sorted_like_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    params = out.params
-    return (grad.call("sorted_like", out.args[1], axis=params["axis"],
-                      inverse=not params["inverse"]), None)
-
-
-@jvp
-def _sorted_like_jvp(out: R, dots: Tangents) -> R | None:
-    t, x = out.args
-    return dots[0] and dots[0].call("sorted_like", x, **out.params)
-
-
-_register(Op("sort", 1, "np.sort({0})", np.sort, slot_prec=(0,), params={"axis": -1},
-             spell=_spell("np.sort", {"axis": -1}), shape=_params_shape(_sort_shape),
-             vjp=vjp(lambda out, grad: (_moved(grad, out, True),)),
-             jvp=jvp(lambda out, dots: _moved(dots[0], out, False)),
-             rules=("{out}_bar moved back where sorting took {0}",), dtype="follows",
-             traits=_MADE))
-_register(Op("sorted_like", 2, "_sorted_like({0}, {1}, {axis}, {inverse})", _sorted_like,
-             slot_prec=(0, 0), grad_slots=(0,), params={"axis": -1, "inverse": False},
-             helpers=(_sorted_like,), dtype="follows",
-             shape=lambda g, args, params: g.shape(args[0]), vjp=_sorted_like_vjp,
-             jvp=_sorted_like_jvp, traits=Trait.INTERNAL | _MADE))
