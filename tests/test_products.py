@@ -1,6 +1,7 @@
-"""Products (graphc/ops/products.py, sorting.py): dot, inner, outer, kron, tensordot, einsum and sort
-against JAX: values and gradients in both modes, float32 and float64, optimized and not;
-the dot-product test; second order; text round trip; pictures; backends; bad input."""
+"""dot, inner, outer, kron, tensordot, einsum (graphc/ops/products.py) and sort
+(sorting.py) against JAX: values and gradients in both modes, float32 and float64,
+optimized and not; the dot-product test; second order; text round trip; pictures;
+backends; bad input."""
 
 from __future__ import annotations
 
@@ -164,6 +165,8 @@ def test_the_builder_makes_what_the_text_makes():
     at = values(text, seed=8)
     assert str(built) == str(text)
     assert built.evaluate(**at)["L"] == text.evaluate(**at)["L"]
+    with pytest.raises(gc.GraphcError, match="einsum takes its subscripts and one or two"):
+        gc.einsum("i,i,i->i", a, a, a)
 
 
 def test_emitted_code_is_numpys():
@@ -208,13 +211,14 @@ def test_backends_agree(case, backend):
 @pytest.mark.parametrize("case", ["dot N-d N-d", "kron vec-mat", "tensordot 2",
                                   "einsum one operand", "sort"])
 def test_the_saved_module_computes_what_fn_computes(case, tmp_path):
-    fn = gc.compile(gc.parse(CASES[case][0] + LOSS))
+    g = gc.parse(CASES[case][0] + LOSS)
+    fn = gc.compile(g)
     path = tmp_path / "saved.py"
     fn.save(path)
     spec = importlib.util.spec_from_file_location("saved_products", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    at = values(fn.graph if hasattr(fn, "graph") else gc.parse(CASES[case][0] + LOSS), 10)
+    at = values(g, 10)
     got, want = module.value_and_grad(**at), fn(**at)
     assert got[0] == want[0]
     for k in want[1]:
@@ -307,3 +311,19 @@ def test_a_wrong_shape_at_call_time_is_an_input_error():
     fn = gc.compile(gc.parse("a: [3, 4]\nb: [4]\nL = sum(dot(a, b))"))
     with pytest.raises(gc.InputError, match="b"):
         fn(a=np.ones((3, 4)), b=np.ones(5))
+
+
+@pytest.mark.parametrize("text", ["x: [3]\ny = sum(sort(x + b, axis=0) * w)",
+                                  "x: [3]\ny = sum(sort(x * b, axis=-1) * w)",
+                                  "x: [3]\ny = sum(sin(kron(x + b, w))) * sum(kron(w, x) ** 2)"])
+def test_sort_and_kron_of_a_value_an_undeclared_input_stretches(text):
+    """x + b has x's static shape [3], but b of shape (2, 1) makes it (2, 3) at call
+    time: sort's axis 0 is then the axis of 2 (it was counted from the end, -1, the
+    wrong one), and kron's blocks are read with the dims of the call."""
+    g = gc.parse(text)
+    at = {"x": np.array([0.3, -1.2, 0.8]), "b": np.array([[0.5], [-2.0]]),
+          "w": np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])}
+    _, grads = gc.compile(g)(**at)
+    for k in at:
+        fd = central_diff(lambda **kw: g.evaluate(**kw)["y"], at, k)
+        np.testing.assert_allclose(grads[k], fd, rtol=1e-6, atol=1e-9, err_msg=k)

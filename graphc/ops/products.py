@@ -307,9 +307,10 @@ _register(Op("outer", 2, "np.outer({0}, {1})", np.outer, slot_prec=(0, 0), dtype
 # ---- kron: a block matrix of products; its adjoints sum each block against the other --
 def _kron_grad(g: np.ndarray, other: np.ndarray, like: np.ndarray, slot: int,
                ndim: int) -> np.ndarray:
-    """The adjoint of kron(a, b) (``ndim`` dimensions) for operand ``slot``, ``like``:
-    g's blocks contracted with ``other``. g or other may carry forward mode's direction
-    axes in front (other then lifted to ndim dimensions)."""
+    """The adjoint of kron(a, b) (``ndim`` dimensions; -1: as many as a or b has now)
+    for operand ``slot``, ``like``: g's blocks contracted with ``other``. g or other may
+    carry forward mode's direction axes in front (other then lifted to ndim dimensions)."""
+    ndim = ndim if ndim >= 0 else max(np.ndim(other), np.ndim(like))
     lead_g, lead_o = np.ndim(g) - ndim, max(np.ndim(other) - ndim, 0)
     theirs = np.shape(other)[lead_o:]
     theirs = (1,) * (ndim - len(theirs)) + theirs
@@ -337,6 +338,8 @@ def _kron_shape(a: shapes.Shape, b: shapes.Shape) -> shapes.Shape:
 
 def _kron_grad_shape(g: shapes.Shape, other: shapes.Shape, like: shapes.Shape, slot: int,
                      ndim: int) -> shapes.Shape:
+    if ndim < 0:  # reverse mode, dims known at call time: no direction axes
+        return like
     return (g[:len(g) - ndim] if len(g) > ndim else other[:max(len(other) - ndim, 0)]) + like
 
 
@@ -371,9 +374,8 @@ def _kron_grad_jvp(out: R, dots: Tangents) -> R | None:
 
 
 def _unkron(out: R, grad: R, slot: int) -> R:
-    _static(out)
     like, other = out.args[slot], out.args[1 - slot]
-    return grad.call("kron_grad", other, like, slot=slot, ndim=out.ndim)
+    return grad.call("kron_grad", other, like, slot=slot, ndim=-1 if out.elastic else out.ndim)
 
 
 _register(Op("kron", 2, "np.kron({0}, {1})", np.kron, slot_prec=(0, 0), dtype="follows",

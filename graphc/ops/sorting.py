@@ -35,17 +35,13 @@ def _sort_shape(x: shapes.Shape, axis: Any) -> shapes.Shape:
     return x
 
 
-def _moved(t: R, out: R, inverse: bool) -> R:
-    x = out.args[0]
-    return t.call("sorted_like", x, axis=_negative(out.params["axis"], x.ndim)[0],
-                  inverse=inverse)
-
-
-def _moved_too(t: R, out: R, inverse: bool = False) -> R:
-    """sorted_like's rules: t moved as out's operand is (back, for the vjp)."""
-    params = out.params
-    return t.call("sorted_like", out.args[1], axis=params["axis"],
-                  inverse=params["inverse"] != inverse)
+def _moved(t: R, out: R, back: bool) -> R:
+    """t moved as sorting x, out's last operand, moves x's entries (``back``: moved back,
+    the adjoint). The axis counted from the end, for forward mode's stacked tangents; as
+    given where x's dims are known only at call time (where reverse mode alone runs)."""
+    x, params = out.args[-1], out.params
+    axis = params["axis"] if x.elastic else _negative(params["axis"], x.ndim)[0]
+    return t.call("sorted_like", x, axis=axis, inverse=params.get("inverse", False) != back)
 
 
 _register(Op("sort", 1, "np.sort({0})", np.sort, slot_prec=(0,), params={"axis": -1},
@@ -58,6 +54,6 @@ _register(Op("sorted_like", 2, "_sorted_like({0}, {1}, {axis}, {inverse})", _sor
              slot_prec=(0, 0), grad_slots=(0,), params={"axis": -1, "inverse": False},
              helpers=(_sorted_like,), dtype="follows",
              shape=lambda g, args, params: g.shape(args[0]),
-             vjp=vjp(lambda out, grad: (_moved_too(grad, out, inverse=True), None)),
-             jvp=jvp(lambda out, dots: dots[0] and _moved_too(dots[0], out)),
+             vjp=vjp(lambda out, grad: (_moved(grad, out, True), None)),
+             jvp=jvp(lambda out, dots: dots[0] and _moved(dots[0], out, False)),
              traits=Trait.INTERNAL | _MADE))
