@@ -327,3 +327,13 @@ def test_sort_and_kron_of_a_value_an_undeclared_input_stretches(text):
     for k in at:
         fd = central_diff(lambda **kw: g.evaluate(**kw)["y"], at, k)
         np.testing.assert_allclose(grads[k], fd, rtol=1e-6, atol=1e-9, err_msg=k)
+
+
+def test_einsum_beside_a_variable_named_einsum_round_trips():
+    """A variable named einsum shadows the function: both einsums print as gc.einsum."""
+    g = gc.parse("x: [2, 3]\neinsum = sum(x)\n"
+                 "y = sum(gc.einsum('ij->j', x) * einsum) + sum(gc.einsum('ij,ij->i', x, x))")
+    text = str(g)
+    assert text.count("gc.einsum(") == 2
+    x = np.arange(6.0).reshape(2, 3)
+    assert gc.parse(text).evaluate(x=x)["y"] == g.evaluate(x=x)["y"] == 280.0

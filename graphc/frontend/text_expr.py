@@ -117,7 +117,7 @@ class Scope:
         name = _callee(node)
         if isinstance(node.func, ast.Attribute):  # gc.sum(x): graphc's, whatever the names
             if name in _CALLABLE:
-                return OPS[name]
+                return _table_op(name, node)
             raise error(UnknownOpError, f"graphc has no function {name!r}", node)
         if name in self.lines:
             line = self.lines[name]
@@ -127,10 +127,8 @@ class Scope:
                             if name in _CALLABLE else ""), node)
         if name in self.lambdas:
             return self.lambdas[name]
-        if name == "einsum":  # einsum("ij,jk->ik", a, b): one op per count of operands
-            return OPS[EINSUM.get(len(node.args) - 1, name)]
         if name in _CALLABLE:
-            return OPS[name]
+            return _table_op(name, node)
         raise error(UnknownOpError, f"unknown function {name!r}", node)
 
     def _make(self, node: ast.expr, operands: list[str]) -> str:
@@ -229,6 +227,11 @@ def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
         if not ok:
             what = f"got {value!r}" if k in params else "it is required"
             raise error(ParseError, f"{op.name}(): {k} must be {want} ({what})", node)
+
+
+def _table_op(name: str, node: ast.Call) -> Op:
+    """The op table's ``name``; einsum's by its count of operands (fixed arities)."""
+    return OPS[EINSUM.get(len(node.args) - 1, name) if name == "einsum" else name]
 
 
 def _callee(node: ast.Call) -> str:
