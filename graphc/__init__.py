@@ -16,8 +16,12 @@ from .errors import (
 )
 from .frontend.functions import (
     abs,
+    argmax,
+    argmin,
     cos,
     cross_entropy,
+    cumprod,
+    cumsum,
     dot,
     einsum,
     elu,
@@ -29,11 +33,15 @@ from .frontend.functions import (
     log,
     log_softmax,
     logsumexp,
+    max,
     maximum,
     mean,
+    min,
     minimum,
     mse,
+    norm,
     outer,
+    prod,
     relu,
     sigmoid,
     sin,
@@ -42,10 +50,13 @@ from .frontend.functions import (
     softplus,
     sort,
     sqrt,
+    std,
     sum,
+    take_along_axis,
     tan,
     tanh,
     tensordot,
+    var,
 )
 from .frontend.handles import Expr, graph, input, inputs
 from .frontend.sympy_front import from_sympy
@@ -63,5 +74,9 @@ __all__ = [
     "abs", "cos", "cross_entropy", "elu", "exp", "flip", "leaky_relu", "log",
     "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",
     "sin", "slice", "softmax", "softplus", "sqrt", "sum", "tan", "tanh",
-    "dot", "einsum", "inner", "kron", "outer", "sort", "tensordot",  # products (ops/products.py)
+    # reductions (graphc/ops/reductions.py)
+    "argmax", "argmin", "cumprod", "cumsum", "max", "min", "norm", "prod", "std", "var",
+    "take_along_axis",
+    # products (graphc/ops/products.py, sorting.py)
+    "dot", "einsum", "inner", "kron", "outer", "sort", "tensordot",
 ]

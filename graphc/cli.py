@@ -33,8 +33,9 @@ from .teach.steps import write_steps
 from .teach.verify import LIST_LIMIT, verify
 
 
-def parse_at(text: str) -> dict[str, Any]:
-    """``a=2,b=1`` or ``x=[1,2,3],b=0.5`` -> values; a clear error for anything else."""
+def parse_at(text: str, g: Graph | None = None) -> dict[str, Any]:
+    """``a=2,b=1`` or ``x=[1,2,3],b=0.5`` -> values; a clear error for anything else.
+    The integer inputs of ``g`` (``labels: int[N]``) get integers."""
     values: dict[str, Any] = {}
     for item in _split_top(text):
         name, eq, raw = item.partition("=")
@@ -48,6 +49,12 @@ def parse_at(text: str) -> dict[str, Any]:
         values[name] = _number_or_array(name, raw)
     if not values:
         raise GraphcError("--at: no values given (e.g. --at a=2,b=1)")
+    ints = [n for n in g.inputs if n in values and g.integer(n)] if g is not None else []
+    for name in ints:
+        whole = np.asarray(values[name])
+        if not np.all(np.isfinite(whole) & (whole == np.round(whole))):
+            raise GraphcError(f"--at: {name} is declared int, got {values[name]}")
+        values[name] = whole.astype(np.int64)
     return values
 
 
@@ -135,7 +142,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     stdout = _stdout()
     g = _load(args.file)
     fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode)
-    value, grads = fn(**parse_at(args.at))
+    value, grads = fn(**parse_at(args.at, g))
     print(f"{fn.of} = {format_value(value)}", file=stdout)
     for name, grad in grads.items():
         print(f"d{fn.of}/d{name} = {format_value(grad)}", file=stdout)
@@ -151,7 +158,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         if args.output and args.output != "-":
             out.target(args.output)  # a bad -o is an error before anything is drawn
         g = _load(args.file)
-        at = parse_at(args.at) if args.at is not None else None
+        at = parse_at(args.at, g) if args.at is not None else None
         if args.steps and at is None:
             raise GraphcError("--steps needs input values: --at a=2,b=1")
         if args.steps or Path(args.output or "").suffix.lower() in (".svg", ".png", ".pdf"):
@@ -173,7 +180,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     stdout = _stdout()
     g = _load(args.file)
-    rep = verify(g, parse_at(args.at), of=args.of, wrt=args.wrt, max_paths=args.max_paths)
+    rep = verify(g, parse_at(args.at, g), of=args.of, wrt=args.wrt, max_paths=args.max_paths)
     print(rep, file=stdout)
     return 0 if rep.ok else 1
 

@@ -92,6 +92,8 @@ class CompiledFunction:
         given = [named[n] for n in self.inputs]
         try:
             return function(*given)
+        except IndexError as exc:  # an index input past its axis (x[i], x[labels])
+            raise InputError(f"an index is out of range: {exc}") from None
         except ValueError as exc:  # an undeclared input that meets a declared one
             raise not_broadcasting(dict(zip(self.inputs, given)), _declared(self.graph),
                                    exc) from None

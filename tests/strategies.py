@@ -264,7 +264,7 @@ class OpSpec:
     elementwise: bool = False
     full: bool = False  # a reduction to a scalar (may read an undeclared value)
     extra: str | None = None  # "matrix" or "labels": reads an input of that role
-    declared: bool = False  # reads only values whose shape is known when compiling
+    declared: bool = False  # reads its operand's axes: never drawn on an elastic value
 
 
 def _bcast(*shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -360,8 +360,31 @@ OPS: dict[str, OpSpec] = {
                    / a.shape[0], lambda s: () if len(s) == 2 and s[-1] > 1 else None,
                    arity=2, extra="labels"),
 }
-# products (graphc/ops/products.py) with the (C, C) matrix, and sort along the last axis;
-# their derivatives name axes: an operand's shape must be known when compiling
+# ---- reductions (graphc/ops/reductions.py) ----
+OPS.update({
+    "max_last": OpSpec(lambda a: f"max({a}, axis=-1)", lambda jnp, jax, a: jnp.max(a, axis=-1),
+                       _drop_last),
+    "min0k": OpSpec(lambda a: f"min({a}, axis=0, keepdims=True)",
+                    lambda jnp, jax, a: jnp.min(a, axis=0, keepdims=True),
+                    lambda s: (1,) + s[1:] if s else None),
+    "prod_lastk": OpSpec(lambda a: f"prod({a}, axis=-1, keepdims=True)",
+                         lambda jnp, jax, a: jnp.prod(a, axis=-1, keepdims=True), _keep_last),
+    "var": OpSpec(lambda a: f"var({a})", lambda jnp, jax, a: jnp.var(a), lambda s: (),
+                  full=True),
+    "std_last": OpSpec(lambda a: f"std({a}, axis=-1, ddof=1)",  # not of one element: nan
+                       lambda jnp, jax, a: jnp.std(a, axis=-1, ddof=1),
+                       lambda s: s[:-1] if s and s[-1] > 1 else None),
+    "cumsum_last": OpSpec(lambda a: f"cumsum({a}, axis=-1)",
+                          lambda jnp, jax, a: jnp.cumsum(a, axis=-1), lambda s: s if s else None),
+    "cumprod_last": OpSpec(lambda a: f"cumprod({a}, axis=-1)",
+                           lambda jnp, jax, a: jnp.cumprod(a, axis=-1),
+                           lambda s: s if s else None),
+    "norm_last": OpSpec(lambda a: f"norm({a}, axis=-1)",
+                        lambda jnp, jax, a: jnp.linalg.norm(a, axis=-1), _drop_last),
+})
+
+
+# ---- products (graphc/ops/products.py) with the (C, C) matrix, and sort (sorting.py) ----
 def _product(template: str, fn: Callable[..., Any], rank: int | None = None) -> OpSpec:
     return OpSpec(lambda a, m: template.format(a, m), lambda jnp, jax, a, m: fn(jnp, a, m),
                   lambda s: s if s and s[-1] > 1 and rank in (None, len(s)) else None,
@@ -382,6 +405,21 @@ TENSOR_OPS = [k for k, v in OPS.items() if not v.elementwise]
 ELEMENTWISE_OPS = [k for k, v in OPS.items() if v.elementwise]
 BIG_OPS = [k for k in OPS if OPS[k].extra is None and "slice" not in k]
 """Ops drawn for big arrays (backend="numba" or "blocks"): no (C, C) matrix."""
+
+# ---- indexing (issue 19): NumPy's subscripts, on values whose axes are known
+INDEXING = {
+    "index_reversed": OpSpec(lambda a: f"{a}[::-1]", lambda jnp, jax, a: a[::-1],
+                             lambda s: s if s else None, declared=True),
+    "index_first": OpSpec(lambda a: f"{a}[0]", lambda jnp, jax, a: a[0],
+                          lambda s: s[1:] if s else None, declared=True),
+    "index_new_axis": OpSpec(lambda a: f"{a}[None]", lambda jnp, jax, a: a[None],
+                             lambda s: (1,) + s, declared=True),
+    "index_last_reversed": OpSpec(lambda a: f"{a}[..., ::-1]",
+                                  lambda jnp, jax, a: a[..., ::-1],
+                                  lambda s: s if s else None, declared=True),
+}
+OPS.update(INDEXING)
+TENSOR_OPS += list(INDEXING)
 
 
 @st.composite

@@ -22,7 +22,7 @@ BAD_TEXT = [
     ("y = getattr(a, b)", gc.UnknownOpError, 1, 5, ["getattr"]),
     ("y = a.b", gc.ParseError, 1, 5, [".b", "only .T"]),
     ("c = a\ny = c.real", gc.ParseError, 2, 5, [".real"]),
-    ("y = a[0]", gc.ParseError, 1, 5, ["subscript"]),
+    ("y = a[0]", gc.ShapeError, 1, 5, ["indexing a needs its shape: declare it"]),
     ("y = 'hi'", gc.ParseError, 1, 5, ["strings are not allowed"]),
     ("y = a * f'{a}'", gc.ParseError, 1, 9, ["string"]),
     ("y = b'x'", gc.ParseError, 1, 5, ["bytes"]),

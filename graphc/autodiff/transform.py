@@ -25,9 +25,10 @@ from ..ops.tensor import TANGENT_LIMIT, reduce_to
 
 
 def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
-    """The inputs to differentiate with respect to, checked; all inputs by default."""
+    """The inputs to differentiate with respect to, checked; all inputs by default but
+    the integer ones (indices), which are never differentiated."""
     if wrt is None:
-        return list(g.inputs)
+        return [i for i in g.inputs if not g.integer(i)]
     try:
         names = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
     except TypeError:  # wrt=5
@@ -37,6 +38,9 @@ def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:
         if w not in g.inputs:
             raise UndefinedNameError(f"wrt={w!r} is not an input "
                                      f"(inputs: {', '.join(g.inputs)})")
+        if g.integer(w):
+            raise GraphcError(f"wrt={w!r}: {w} is an integer input (indices, labels), "
+                              "which has no derivative")
     if len(set(names)) != len(names):
         raise UndefinedNameError(f"wrt names an input twice: {', '.join(names)}")
     return names
@@ -321,10 +325,12 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
                            for a in names if a in dots):
             total = h.add("spread", (total, v))
         return total
-    supported = (op.pointwise or stacked) and not (Trait.UNSTACKED in op.traits and stacked)
-    tangents = tuple(dots.get(a) for a in h.args(v))
-    if supported and all(t is None for t in tangents):  # on the path, but zero: x - x
+    # operands without a derivative (broadcast_like's like, an index) pass no tangent
+    tangents = tuple(dots.get(a) if op.grad_slots is None or k in op.grad_slots else None
+                     for k, a in enumerate(h.args(v)))
+    if all(t is None for t in tangents):  # on the path, but every tangent is zero: x - x
         return None
+    supported = (op.pointwise or stacked) and not (Trait.UNSTACKED in op.traits and stacked)
     if not supported or op.jvp is None:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
                           "use mode='reverse'")

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from .emit import Emission, Function
 
 PUBLIC = ("forward", "value_and_grad")
-RULE = ("_NAMES", "_DECLARED")  # module constants: input names, declared shapes
+RULE = ("_NAMES", "_DECLARED", "_INTS")  # module constants: input names, declared
+# shapes, integer inputs (only where there are some)
 RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
     | {"np", *PUBLIC, memory._one_dtype.__name__, *RULE} \
     | {f.__name__ for op in OPS.values() for f in op.helpers} \
@@ -54,7 +55,10 @@ class Backend:
         return None
 
     def takes(self, grad: Graph) -> bool:
-        """Whether this compile (of gradient ``grad``) may split at all."""
+        """Whether this compile (of gradient ``grad``) may split at all: not with integer
+        inputs (indices), which no kernel reads."""
+        if any(grad.integer(i) for i in grad.inputs):
+            return False
         limited = self.too_big()
         if limited is None or len(grad.nx) <= limited[0]:
             return True

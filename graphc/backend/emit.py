@@ -26,6 +26,7 @@ ONE_DTYPE = memory._one_dtype.__name__  # brings the inputs to one dtype (memory
 KEPT = memory._kept.__name__  # scratch arrays kept between calls (block kernels)
 INPUTS = values._inputs.__name__  # the input rule that fn() applies too
 REAL = values._real.__name__  # a Python float power that went complex: NumPy's path
+INTS = RULE[2]  # the names of integer inputs, for the input rule
 
 
 @dataclass
@@ -153,12 +154,14 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
         out += ["        try:", *("        " + line for line in body_lines),
                 f"        except ({', '.join(e.__name__ for e in values.FALLBACK)}):",
                 "            pass  # NumPy's answer (inf, nan) below"]
+    floats = [namer(i) for i in g.inputs if not g.integer(i)]
     if fn.public and params:
         target = ", ".join(params) + ("," if len(params) == 1 else "")
+        ints = f", {INTS}" if len(floats) < len(params) else ""
         out += wrapped(f"    {target} = {INPUTS}({RULE[0]}, {RULE[1]}, (", params,
-                       ",))" if len(params) == 1 else "))")
+                       (",)" if len(params) == 1 else ")") + ints + ")")
     if one_dtype:
-        out += wrapped(f"    {', '.join(params)} = {ONE_DTYPE}(", params, ")")
+        out += wrapped(f"    {', '.join(floats)} = {ONE_DTYPE}(", floats, ")")
     branch, kernel = emission.backend.branch(fn.split, fn, emission, one_dtype) \
         if fn.split is not None else ([], "")
     out += branch
@@ -232,7 +235,8 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
     orders: list[tuple[list[str], set[str]]] = [(nodes, set())]
     if scheduled != nodes:
         orders.append((scheduled, deferred))
-    for one in [bool(one_dtype)] + ([True] if len(g.inputs) > 1 and one_dtype is None else []):
+    floats = [i for i in g.inputs if not g.integer(i)]
+    for one in [bool(one_dtype)] + ([True] if len(floats) > 1 and one_dtype is None else []):
         classes = buffers.dtype_classes(g, one_dtype=one)
         if classes in tried:
             continue  # the same plans again, which lose the tie
@@ -247,6 +251,7 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
                 best = cost, len(tried) > 1, order, body, lines, into, own, classes
     assert best is not None, "the given order is always among the orders planned"
     cost, one_dtype, order, body, lines, into, keep, classes = best
+    order = scheduling.as_lines(g, order, lines)  # the order the plan's lines ran in
     slices = memory.into_slices(g, lines, into, classes)
     into = {n: b for n, b in into.items() if n not in written}
     apart = set(slices) | set(slices.values()) | set(written)

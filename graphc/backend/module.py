@@ -41,9 +41,11 @@ def module_source(forward: Graph, grad: Graph, title: str, emission: Emission) -
     # the input rule's data: names for its messages, declared shapes (None: any)
     declared = tuple(grad.attrs(i)["params"]["shape"] if grad.attrs(i)["params"]["declared"]
                      else None for i in grad.inputs)
+    ints = [i for i in grad.inputs if grad.integer(i)]  # integer inputs (indices)
     rule = "".join("\n".join(wrapped(f"{name} = (", [repr(v) for v in items],
                                       ",)" if len(items) == 1 else ")")) + "\n"
-                   for name, items in zip(RULE, (grad.inputs, declared)))
+                   for name, items in zip(RULE, (grad.inputs, declared, ints)) if items
+                   or name != RULE[2])
     functions = [function_source(Function(op.body, emission.helpers[name], "A user-defined op.",
                                           python_floats=floats is not None), emission)
                  for name, op in ops.items() if name in emission.helpers]
@@ -79,8 +81,9 @@ def module_source(forward: Graph, grad: Graph, title: str, emission: Emission) -
         + "".join(f"import {p}\n" for p in extra.packages) + "import numpy as np\n" \
         + ("\n_KEPT = threading.local()  # the arrays _kept hands out, per thread\n"
            if kept else "") + ("\n" + extra.names if extra.names else "")
-    rule_helpers = [f for f in values.HELPERS if f is not values._real
-                    or any(f"{REAL}(" in text for text in functions)]
+    rule_helpers = [f for f in values.HELPERS
+                    if (f is not values._real or any(f"{REAL}(" in text for text in functions))
+                    and (f is not values._indices or ints)]
     parts = [doc, imports] + [_SOURCES[f] for f in shipped] + list(extra.helpers) \
         + [_SOURCES[f] for f in rule_helpers] + [rule] + functions
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)

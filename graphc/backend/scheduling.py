@@ -65,6 +65,21 @@ def just_before(g: Graph, order: list[str], moved: dict[str, str]) -> list[str]:
     return [m for n in order if n not in line_of for m in before.get(n, []) + [n]]
 
 
+def as_lines(g: Graph, order: list[str], lines: list[str]) -> list[str]:
+    """``order`` with each node where ``lines`` computes it: a line's node at its line,
+    a folded node with the line it is folded into. A folded operand the printer gave a
+    line of its own (its consumer's line too long) runs at its consumer's line, later
+    than its place in ``order``; the memory plan counted on that."""
+    rank = {n: i for i, n in enumerate(lines)}
+    index = {n: i for i, n in enumerate(order)}
+
+    def line_of(n: str) -> int:
+        while n not in rank:
+            (n,) = g.readers(n)
+        return rank[n]
+    return sorted(order, key=lambda n: (line_of(n), index[n]))
+
+
 def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
     """``nodes`` in an order that frees arrays early: of the ready nodes, the last
     reader of the most arrays first (less one if it allocates), then the one freeing

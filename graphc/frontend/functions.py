@@ -28,12 +28,32 @@ class AlongAxis(Protocol):
 
 
 class LogSumExp(Protocol):
-    def __call__(self, x: Operand, /, *, axis: Axis = -1, keepdims: bool = False) -> Expr: ...
+    def __call__(self, x: Operand, /, *, axis: Axis = -1, keepdims: bool = False,
+                 b: Operand | None = None) -> Expr: ...
 
 
 class Reduction(Protocol):
     def __call__(self, x: Operand, /, *, axis: Axis | None = None,
                  keepdims: bool = False) -> Expr: ...
+
+
+class ArgReduction(Protocol):
+    def __call__(self, x: Operand, /, *, axis: int | None = None,
+                 keepdims: bool = False) -> Expr: ...
+
+
+class Moments(Protocol):
+    def __call__(self, x: Operand, /, *, axis: Axis | None = None, ddof: int = 0,
+                 keepdims: bool = False) -> Expr: ...
+
+
+class Cumulative(Protocol):
+    def __call__(self, x: Operand, /, *, axis: int | None = None) -> Expr: ...
+
+
+class Norm(Protocol):
+    def __call__(self, x: Operand, /, *, ord: float | str | None = None,  # noqa: A002
+                 axis: Axis | None = None, keepdims: bool = False) -> Expr: ...
 
 
 class Flip(Protocol):
@@ -58,9 +78,17 @@ class Slice(Protocol):
                  axis: int = 0) -> Expr: ...
 
 
+class TakeAlongAxis(Protocol):
+    def __call__(self, x: Operand, indices: Operand, /, *, axis: int = -1) -> Expr: ...
+
+
 abs: Elementwise = function("abs")
+argmax: ArgReduction = function("argmax")
+argmin: ArgReduction = function("argmin")
 cos: Elementwise = function("cos")
 cross_entropy: Binary = function("cross_entropy")
+cumprod: Cumulative = function("cumprod")
+cumsum: Cumulative = function("cumsum")
 dot: Binary = function("dot")
 einsum: Einsum = function("einsum")
 elu: WithSlope = function("elu")
@@ -72,11 +100,15 @@ leaky_relu: WithSlope = function("leaky_relu")
 log: Elementwise = function("log")
 log_softmax: AlongAxis = function("log_softmax")
 logsumexp: LogSumExp = function("logsumexp")
+max: Reduction = function("max")
 maximum: Binary = function("maximum")
 mean: Reduction = function("mean")
+min: Reduction = function("min")
 minimum: Binary = function("minimum")
 mse: Binary = function("mse")
+norm: Norm = function("norm")
 outer: Binary = function("outer")
+prod: Reduction = function("prod")
 relu: Elementwise = function("relu")
 sigmoid: Elementwise = function("sigmoid")
 sin: Elementwise = function("sin")
@@ -85,7 +117,10 @@ softmax: AlongAxis = function("softmax")
 softplus: Elementwise = function("softplus")
 sort: Sort = function("sort")
 sqrt: Elementwise = function("sqrt")
+std: Moments = function("std")
 sum: Reduction = function("sum")
+take_along_axis: TakeAlongAxis = function("take_along_axis")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
 tensordot: TensorDot = function("tensordot")
+var: Moments = function("var")

@@ -13,8 +13,9 @@ import numpy as np
 
 from ..errors import GraphcError, InputError
 from ..ir.graph import Graph
-from ..ops import OPS
+from ..ops import OPS, indexing
 from ..ops.products import EINSUM
+from ..ops.reductions import KEYWORD_OPERANDS
 from ..ops.shapes import Dim, Shape
 
 
@@ -84,6 +85,20 @@ class Expr:
     def T(self) -> Expr:  # noqa: N802 - NumPy's spelling
         return apply("transpose", self)
 
+    def __getitem__(self, key: Any) -> Expr:
+        """NumPy's indexing: ints, slices, None, ..., and integer inputs as indices."""
+        items = key if isinstance(key, tuple) else (key,)
+        arrays = [k for k in items if isinstance(k, Expr)]
+        try:
+            op, params = indexing.subscript(tuple(
+                indexing.ARRAY if isinstance(k, Expr) else indexing.encode(k) for k in items))
+        except GraphcError as exc:
+            raise InputError(exc.message) from None
+        return Expr(op, (self, *arrays), params)
+
+    def __iter__(self) -> Any:  # else Python would iterate by x[0], x[1], ... for ever
+        raise GraphcError("a graphc expression is symbolic: it cannot be iterated")
+
     def __bool__(self) -> bool:
         raise GraphcError("a symbolic value has no truth value (no if/while on handles)")
 
@@ -111,11 +126,20 @@ def apply(op: str, *args: Any, **params: Any) -> Expr:
     return Expr(op, tuple(_as_expr(a) for a in args), params)
 
 
-def input(name: str, shape: Shape | list[Dim] | None = None) -> Expr:  # noqa: A001 - SPEC's name
-    """A named input; ``shape`` declares it (dims are ints or names), else it broadcasts."""
+def input(name: str, shape: Shape | list[Dim] | None = None,  # noqa: A001 - SPEC's name
+          dtype: Any = float) -> Expr:
+    """A named input; ``shape`` declares it (dims are ints or names), else it broadcasts.
+    ``dtype=int``: integers (indices, class labels), declared (a scalar without
+    ``shape``) and never differentiated."""
     if not isinstance(name, str) or not name:
         raise InputError(f"an input name must be a non-empty string, got {name!r}")
     _writable(name)
+    if dtype in (int, "int") or isinstance(dtype, type) and issubclass(dtype, np.integer):
+        shaped = input(name, () if shape is None else shape)
+        return Expr("input", params={"integer": True}, name=name, shape=shaped.shape)
+    if dtype not in (float, "float") and not (isinstance(dtype, type)
+                                               and issubclass(dtype, np.floating)):
+        raise InputError(f"input {name}: dtype is float or int, got {dtype!r}")
     if shape is not None:
         if not isinstance(shape, (tuple, list)):
             raise InputError(f"input {name}: shape is a tuple of dimensions, e.g. (3,) or "
@@ -153,6 +177,10 @@ def function(name: str) -> Callable[..., Expr]:
                                   f"got {len(args) - 1} operands")
             return apply(EINSUM[len(args) - 1], *args[1:], subscripts=args[0])
         params = {k: _tuples(v) for k, v in params.items()}  # axes=([1], [0])
+        for k in [k for k in params if (name, k) in KEYWORD_OPERANDS]:  # logsumexp(x, b=w)
+            operand = params.pop(k)
+            if operand is not None:
+                return function(KEYWORD_OPERANDS[name, k])(*args, operand, **params)
         low = op.arity - len(op.defaults)
         if not low <= len(args) <= op.arity:
             raise GraphcError(f"{name}() takes {op.arity} argument(s), got {len(args)}")
@@ -226,10 +254,12 @@ def _node(g: Graph, e: Expr, done: dict[int, str], named: dict[int, str],
           declared: dict[str, Expr]) -> str:
     """The node of ``e``, its operands' nodes in ``done``."""
     if e.name is not None:  # an input
-        if declared.setdefault(e.name, e).shape != e.shape:
-            raise InputError(f"input {e.name!r} is used with two different shapes")
+        first = declared.setdefault(e.name, e)
+        if first.shape != e.shape or first.params != e.params:
+            raise InputError(f"input {e.name!r} is used with two different shapes or dtypes")
         if e.name not in g.nx:
-            g.add_input(e.name, e.shape or (), declared=e.shape is not None)
+            g.add_input(e.name, e.shape or (), declared=e.shape is not None,
+                        integer=bool(e.params.get("integer")))
         return e.name
     if e.op == "const":
         return g.const(e.params["value"])

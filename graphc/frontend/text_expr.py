@@ -9,8 +9,9 @@ from typing import Any
 
 from ..errors import GraphcError, ParseError, UnknownOpError
 from ..ir.graph import Graph
-from ..ops import OPS, Op
+from ..ops import OPS, Op, Trait, indexing
 from ..ops.products import EINSUM
+from ..ops.reductions import KEYWORD_OPERANDS
 from ..ops.shapes import format_shape
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
@@ -85,6 +86,8 @@ class Scope:
                 raise error(ParseError, f"attribute access .{node.attr} is not allowed "
                             "(only .T, the transpose)", node)
             return [node.value]
+        if isinstance(node, ast.Subscript):
+            return [node.value] + [e for e, k in _key(node) if k == indexing.ARRAY]
         if isinstance(node, ast.Call):
             return self._call_operands(node)
         what = _WHAT.get(type(node), type(node).__name__)
@@ -96,6 +99,8 @@ class Scope:
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise error(ParseError, "starred arguments are not allowed", node)
         for kw in node.keywords:
+            if (op.name, kw.arg) in KEYWORD_OPERANDS:  # logsumexp(x, b=w): w an operand
+                continue
             if kw.arg is None or kw.arg not in op.params:
                 raise error(ParseError, f"{name}() takes no keyword "
                             f"{kw.arg or '**'!s}", kw if kw.arg else node)
@@ -107,11 +112,14 @@ class Scope:
                 raise error(ParseError, f"einsum takes one or two operands after its "
                             f"subscripts, got {len(args)}", node)
         low, high = op.arity - len(op.defaults), op.arity
+        if Trait.VARIADIC in op.traits:
+            high = max(high, len(args))
         if not low <= len(args) <= high:
             count = str(high) if low == high else f"{low} to {high}"
             raise error(ParseError, f"{name}() takes {count} argument"
                         f"{'s' if high != 1 else ''}, got {len(args)}", node)
-        return list(args)
+        return list(args) + [kw.value for kw in node.keywords
+                             if (op.name, kw.arg) in KEYWORD_OPERANDS]
 
     def _function(self, node: ast.Call) -> Op:
         name = _callee(node)
@@ -135,6 +143,7 @@ class Scope:
         if self.shared is None or not operands:
             return self._make_node(node, operands)
         what = ast.dump(node.func) if isinstance(node, ast.Call) else \
+            ast.dump(node.slice) if isinstance(node, ast.Subscript) else \
             type(getattr(node, "op", node))  # BinOp, UnaryOp; else .T
         key = (what, tuple(operands), tuple(ast.dump(k) for k in getattr(node, "keywords", ())))
         if key not in self.shared:
@@ -158,15 +167,20 @@ class Scope:
             return g.add("neg", operands, pos=pos)
         if isinstance(node, ast.Call):
             return self._call(node, operands, pos)
+        if isinstance(node, ast.Subscript):
+            op, params = indexing.subscript(tuple(k for _, k in _key(node)))
+            return g.add(op, operands, params, pos=pos)
         return g.add("transpose", operands, pos=pos)  # x.T, the one attribute allowed
 
     def _call(self, node: ast.Call, operands: list[str], pos: tuple[int, int]) -> str:
         g = self.g
         op = self._function(node)
+        keyed = {(op.name, kw.arg or "") for kw in node.keywords} & KEYWORD_OPERANDS.keys()
+        op = OPS[KEYWORD_OPERANDS[keyed.pop()]] if keyed else op  # logsumexp(x, b=w)
         operands += [g.const(v) for v in op.defaults[len(operands) - op.arity:]] \
             if len(operands) < op.arity else []
         params = {kw.arg: _literal(kw.value) for kw in node.keywords
-                  if kw.arg is not None}  # (a **mapping was refused with the operands)
+                  if kw.arg in op.params}  # (others refused already, ** too)
         if "subscripts" in op.params:
             params["subscripts"] = _subscripts(node)
         _check_params(op, params, node)
@@ -194,6 +208,45 @@ class Scope:
         self.names[name] = self.g.add_input(name)
         self.lines[name] = node.lineno
         return self.names[name]
+
+
+def _key(node: ast.Subscript) -> list[tuple[ast.expr, Any]]:
+    """Each item of ``x[...]`` with its key item (``indexing``): literals are read
+    here, any other expression is an index operand (``ARRAY``)."""
+    items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    key: list[tuple[ast.expr, Any]] = []
+    for item in items:
+        if isinstance(item, ast.Slice):
+            bounds = [_index_literal(b, "a slice bound") for b in
+                      (item.lower, item.upper, item.step)]
+            key.append((item, tuple(bounds)))
+        elif isinstance(item, ast.Constant) and (item.value is None or item.value is Ellipsis):
+            key.append((item, indexing.encode(item.value)))
+        elif isinstance(item, ast.Constant) or _signed_literal(item):
+            key.append((item, _index_literal(item, "an index")))
+        elif isinstance(item, ast.Starred):
+            raise error(ParseError, "starred indices are not allowed", item)
+        else:
+            key.append((item, indexing.ARRAY))
+    return key
+
+
+def _signed_literal(node: ast.expr) -> bool:
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
+        and isinstance(node.operand, ast.Constant)
+
+
+def _index_literal(node: ast.expr | None, what: str) -> int | None:
+    """An integer literal (or nothing, a slice's default) where only one may stand."""
+    if node is None:
+        return None
+    negative = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+    inner = node.operand if isinstance(node, ast.UnaryOp) and _signed_literal(node) else node
+    if isinstance(inner, ast.Constant) and type(inner.value) is int:
+        return -inner.value if negative else inner.value
+    got = repr(inner.value) if isinstance(inner, ast.Constant) else \
+        "an expression (the shape would depend on a value)"
+    raise error(ParseError, f"{what} must be an integer literal, got {got}", node)
 
 
 def _axes_fit(ndim: int, axis: int | tuple) -> bool:
@@ -268,13 +321,19 @@ def _number(node: ast.Constant) -> float:
 
 
 def _literal(node: ast.expr) -> Any:
-    """A keyword argument's value: None, an int, or a tuple of ints (axis=...)."""
-    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (int, bool)):
+    """A keyword argument's value: None, an int, a tuple of ints (axis=...), or an option
+    NumPy spells as a string or inf (``norm(x, ord="fro")``, ``ord=-inf``): the op's
+    shape rule says which it takes."""
+    if isinstance(node, ast.Constant) and (node.value is None or
+                                           type(node.value) in (int, bool, str)):
         return node.value
+    if isinstance(node, ast.Name) and node.id == "inf":
+        return math.inf
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
-            isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
-        return -node.operand.value
+            isinstance(node.operand, (ast.Constant, ast.Name)) and \
+            type(_literal(node.operand)) in (int, float):
+        return -_literal(node.operand)
     if isinstance(node, (ast.Tuple, ast.List)):  # tensordot's axes=([1], [0])
         return tuple(_literal(e) for e in node.elts)
     raise error(ParseError, "a keyword argument must be an integer, a tuple of integers, "
-                "True/False or None", node)
+                "True/False, None, or an option such as ord=inf or ord='fro'", node)

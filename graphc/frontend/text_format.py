@@ -36,8 +36,20 @@ def _shape(node: ast.expr) -> tuple | None:
             else:
                 raise error(ParseError, "a dimension is a non-negative integer or a name", e)
         return tuple(dims)
-    raise error(ParseError, "a declaration is `name: scalar`, `name: [dim, ...]` or "
-                "`name: any`", node)
+    raise error(ParseError, "a declaration is `name: scalar`, `name: [dim, ...]`, "
+                "`name: any`, or integers: `name: int`, `name: int[dim, ...]`", node)
+
+
+def _declared(node: ast.expr) -> tuple[tuple | None, bool]:
+    """A declaration's shape, and whether it declares integers: `i: int` (a scalar),
+    `labels: int[N]`."""
+    if isinstance(node, ast.Name) and node.id == "int":
+        return (), True
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and \
+            node.value.id == "int":
+        dims = node.slice
+        return _shape(dims if isinstance(dims, ast.Tuple) else ast.List([dims])), True
+    return _shape(node), False
 
 
 class _Parser:
@@ -104,8 +116,9 @@ class _Parser:
         if name in self.scope.names:
             raise error(ParseError, f"{name} is declared after its first use; declare "
                         "inputs before using them", stmt)
-        shape = _shape(stmt.annotation)
-        self.scope.names[name] = self.g.add_input(name, shape or (), declared=shape is not None)
+        shape, integer = _declared(stmt.annotation)
+        self.scope.names[name] = self.g.add_input(name, shape or (), declared=shape is not None,
+                                                  integer=integer)
         self.scope.lines[name] = stmt.lineno
 
 

@@ -24,8 +24,16 @@ def dtype_classes(g: Graph, one_dtype: bool = False) -> Classes:
     bools = set()  # promote to nothing, but no other value fits their buffers
     for n in g.order():
         op = g.op(n)
-        if op.name == "input":
+        if op.name == "input" and g.integer(n):  # indices: no float buffer fits theirs
+            classes[n] = frozenset((n,))
+            bools.add(n)
+        elif op.name == "input":
             classes[n] = frozenset(("inputs",)) if one_dtype else frozenset((n,))
+        elif op.dtype == "first" and g.args(n)[0] in bools:  # indices taken from indices
+            classes[n] = frozenset((n,))
+            bools.add(n)
+        elif op.dtype == "first":  # x[idx]: x's dtype
+            classes[n] = classes[g.args(n)[0]]
         elif op.dtype == "follows":
             classes[n] = frozenset().union(*(classes[a] for a in g.args(n) if a not in bools))
             if not classes[n] and (g.shape(n) != () or g.elastic(n)):

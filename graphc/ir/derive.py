@@ -193,7 +193,8 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
                 result[(n, node)] = d.xreplace(env)
         elif op.vjp is not None:
             for slot, a in enumerate(g.args(node)):
-                if not g.is_const(a) and (op.grad_slots is None or slot in op.grad_slots):
+                if not g.is_const(a) and not g.integer(a) and (op.grad_slots is None
+                                                               or slot in op.grad_slots):
                     result[(a, node)] = result.get((a, node), 0) + _structural(g, node, slot)
     return result
 

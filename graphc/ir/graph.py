@@ -118,9 +118,14 @@ class Graph:
         """The name node ``node`` prints as: the one ``show_as`` gave, else its own."""
         return self.attrs(node).get("shown", node)
 
-    def add_input(self, name: str, shape: shapes.Shape = (), declared: bool = False) -> str:
-        """Declare an input; undeclared inputs are scalars that broadcast at call time."""
-        self.add("input", params={"shape": tuple(shape), "declared": declared}, name=name)
+    def add_input(self, name: str, shape: shapes.Shape = (), declared: bool = False,
+                  integer: bool = False) -> str:
+        """Declare an input; undeclared inputs are scalars that broadcast at call time.
+        An ``integer`` input (indices, class labels) is declared and never differentiated."""
+        params = {"shape": tuple(shape), "declared": declared or integer}
+        if integer:
+            params["integer"] = True
+        self.add("input", params=params, name=name)
         self.inputs.append(name)
         return name
 
@@ -209,6 +214,17 @@ class Graph:
         """True when the node's shape is known at call time only (from an undeclared input)."""
         return self.attrs(name)["elastic"]
 
+    def integer(self, name: str) -> bool:
+        """Whether node ``name`` holds integers: an int input, or indices taken from one
+        (``labels[1:]``: an op whose dtype is its first operand's). Never differentiated."""
+        nodes = self.nx._node
+        d = self.attrs(name)
+        while d["op"] != "input":
+            if not d["args"] or lookup(d["op"], self.ops).dtype != "first":
+                return False
+            d = nodes[d["args"][0]]
+        return bool(d["params"].get("integer"))
+
     def is_const(self, name: str) -> bool:
         return self.attrs(name)["op"] == "const"
 
@@ -272,7 +288,7 @@ class Graph:
         for v in self.order():
             d = self.attrs(v)
             if d["op"] == "input":
-                new.add_input(v, d["params"]["shape"], d["params"]["declared"])
+                new.add_input(v, **d["params"])
             else:
                 add(new, v, d)
         new.inputs, new.outputs = list(self.inputs), list(self.outputs)

@@ -31,8 +31,9 @@ def bind(g: Graph, args: tuple = (), kwargs: dict | None = None) -> dict[str, An
         values[k] = v
     if missing := [n for n in names if n not in values]:
         raise InputError(f"missing input{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    ints = [n for n in names if g.integer(n)]
     try:  # the emitted module's own rule
-        checked = _inputs(names, _declared(g, names), [values[n] for n in names])
+        checked = _inputs(names, _declared(g, names), [values[n] for n in names], ints)
     except (TypeError, ValueError) as exc:
         raise InputError(str(exc)) from None
     return dict(zip(names, checked))  # shapes that meet in no op may differ (a.T * b)
@@ -58,10 +59,15 @@ def _declared(g: Graph, names: list[str]) -> list[shapes.Shape | None]:
 
 def run(g: Graph, env: dict[str, Any]) -> dict[str, Any]:
     """Evaluate every node from already checked input values (``env`` is extended)."""
-    for name in g.order():
-        d = g.nx.nodes[name]
-        if d["op"] == "const":
-            env[name] = d["params"]["value"]
-        elif d["op"] != "input":
-            env[name] = g.op(name).fn(*(env[a] for a in d["args"]), **d["params"])
+    name = None
+    try:
+        for name in g.order():
+            d = g.nx.nodes[name]
+            if d["op"] == "const":
+                env[name] = d["params"]["value"]
+            elif d["op"] != "input":
+                fn = g.op(name).fn
+                env[name] = fn(*(env[a] for a in d["args"]), **d["params"])
+    except IndexError as exc:  # an index input past its axis (x[i], x[labels])
+        raise InputError(f"node {name}: an index is out of range: {exc}") from None
     return env

@@ -58,8 +58,10 @@ def text_names(g: Graph) -> dict[str, str]:
 
 
 def _declaration(g: Graph, name: str, names: dict[str, str]) -> str:
-    declared = g.attrs(name)["params"]["declared"]
-    return f"{names[name]}: {format_shape(g.shape(name)) if declared else 'any'}"
+    params = g.attrs(name)["params"]
+    if params.get("integer"):
+        return f"{names[name]}: int{format_shape(g.shape(name)) if g.shape(name) else ''}"
+    return f"{names[name]}: {format_shape(g.shape(name)) if params['declared'] else 'any'}"
 
 
 def to_text(g: Graph) -> str:

@@ -5,7 +5,9 @@ ones; importing this package registers both. Below it: ``shapes`` (static shapes
 ``values`` (the input rule and constant folding), which need no op.
 """
 
+from . import indexing as _indexing  # noqa: F401 - registers x[key], take_along_axis
 from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron
+from . import reductions as _reductions  # noqa: F401 - registers max, min, prod, var, norm...
 from . import sorting as _sorting  # noqa: F401 - sort
 from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
 from .table import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op, Trait, lookup

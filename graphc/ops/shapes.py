@@ -47,6 +47,9 @@ def not_broadcasting(values: dict[str, Any], declared: dict[str, Shape | None],
                      exc: ValueError) -> Exception:
     """An ``InputError`` naming each input's shape (and declared shape) when NumPy could
     not broadcast them (``exc``); ``exc`` itself when it is about something else."""
+    if "zero-size array to reduction" in str(exc):  # max, min, argmax of an empty axis
+        return InputError(f"{exc}: an empty array has no maximum or minimum (NumPy and "
+                          "JAX refuse it too)")
     if "broadcast" not in str(exc):
         return exc
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..errors import UnknownOpError
+from ..errors import ShapeError, UnknownOpError
 from . import shapes
 from .expr import R, Tangents, jvp, vjp
 
@@ -53,6 +53,15 @@ def _elementwise_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Sh
     return shapes.broadcast(*[nodes[a]["shape"] for a in args])
 
 
+def _arithmetic_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    """A formula op's: its operands are floats (integer inputs are indices only)."""
+    for a in args:
+        if g.integer(a):
+            raise ShapeError(f"{g.shown(a)} holds integers (indices, class labels): "
+                             "use it to index (x[labels]), not in arithmetic")
+    return _elementwise_shape(g, args, params)
+
+
 class Trait(enum.Flag):
     """What the rest of graphc asks about an op, beyond its rules: each layer reads these
     (``Trait.SHIFTS in op.traits``), never a list of op names of its own."""
@@ -70,6 +79,7 @@ class Trait(enum.Flag):
     SHIFTS = enum.auto()        # reads a vector at other indices (slices): a stencil
     FRESH = enum.auto()         # memory: the result is a new array, never a view
     WRITES_OUT = enum.auto()    # memory: a helper whose call takes out= (may update in place)
+    VARIADIC = enum.auto()      # takes more operands than its arity (x[i, j]'s index arrays)
 
 
 @dataclass(eq=False, frozen=True)
@@ -103,7 +113,8 @@ class Op:
     # differentiates instead, so that the backward reads their values
     expand: Callable[..., str] | None = None
     # ---- memory planning (backend/memory.py): the result's dtype "follows" the
-    # operands' promotion, is "weak" (a Python number), "bool", or the op's "own"
+    # operands' promotion, is the "first" operand's (x[idx]: integers stay integers),
+    # "weak" (a Python number), "bool", or the op's "own"
     dtype: str = "own"
     # ---- a lambda defined in .gc text: its graph and its line
     body: Any = field(default=None, repr=False)
@@ -152,8 +163,8 @@ class Op:
 
     def text(self, operands: list[str], params: dict) -> str:
         """How the op is written in .gc text (operands already printed)."""
-        if self.symbol is not None:
-            return self.code.format(*operands)
+        if self.symbol is not None:  # an operator; x[1:, None] spelled by its key
+            return (self.spell(params) if self.spell else self.code).format(*operands)
         extra = [f"{k}={params[k]!r}" for k, default in self.params.items()
                  if params.get(k, default) != default]
         return f"{self.name}({', '.join(operands + extra)})"
@@ -175,12 +186,14 @@ def _register(op: Op) -> None:
 def _infix(name: str, symbol: str, fn: Callable, formula: Callable, prec: int,
            slots: tuple[int, int], traits: Trait = Trait.NONE) -> None:
     _register(Op(name, 2, "{0} %s {1}" % symbol, fn, prec, slots, symbol=symbol,
-                 formula=formula, dtype="follows", traits=traits | Trait.FRESH))
+                 formula=formula, dtype="follows", traits=traits | Trait.FRESH,
+                 shape=_arithmetic_shape))
 
 
 def _function(name: str, code: str, fn: Callable, formula: Callable, arity: int = 1,
               head: Any = None, traits: Trait = Trait.NONE, **kw: Any) -> None:
     kw.setdefault("slot_prec", (0,) * arity)
+    kw.setdefault("shape", _arithmetic_shape)
     _register(Op(name, arity, code, fn, formula=formula, sympy_head=head, dtype="follows",
                  traits=traits | Trait.FRESH, **kw))
 
@@ -199,7 +212,8 @@ _infix("mul", "*", np.multiply, lambda x, y: x * y, MUL, (MUL, UNARY), _ALGEBRA)
 _infix("div", "/", np.true_divide, lambda x, y: x / y, MUL, (MUL, UNARY))
 _infix("pow", "**", np.power, lambda x, y: x**y, POW, (ATOM, UNARY))
 _register(Op("neg", 1, "-{0}", np.negative, UNARY, (UNARY,), symbol="-",
-             formula=lambda x: -x, dtype="follows", traits=Trait.FRESH))
+             formula=lambda x: -x, dtype="follows", traits=Trait.FRESH,
+             shape=_arithmetic_shape))
 
 # ---- elementwise functions (kinks follow JAX: see docs/ops.md) ---------------------
 _PLUS = Trait.NONNEGATIVE
@@ -342,7 +356,7 @@ _register(Op("zeros_like", 1, "np.zeros_like({0})", np.zeros_like, slot_prec=(0,
              dtype="follows", traits=_CONSTANT))
 _register(Op("alias", 1, "{0}", lambda x: x, prec=0, slot_prec=(0,), symbol="",
              vjp=vjp(lambda out, grad: (grad,)), jvp=jvp(lambda out, dots: dots[0]),
-             dtype="follows", traits=_INNER | Trait.IDENTITY))
+             dtype="first", traits=_INNER | Trait.IDENTITY))
 
 
 # Leaves: their values come from the caller (input) or from the node itself (const).

@@ -65,8 +65,12 @@ _REDUCE = (_short_rows, _max_along, _sum_along)  # the helpers the softmax famil
 
 
 def _cross_entropy(logits, labels):
-    """Mean over the batch (first axis) of -sum(labels * log_softmax(logits))."""
+    """Mean over the batch (first axis) of -sum(labels * log_softmax(logits)); integer
+    labels are class indices (the one-hot rows' ones)."""
     batch = logits.shape[0] if np.ndim(logits) > 1 else 1
+    if np.asarray(labels).dtype.kind in "iu":
+        picked = np.take_along_axis(_log_softmax(logits), np.expand_dims(labels, -1), -1)
+        return -np.sum(picked) / batch
     return -np.sum(labels * _log_softmax(logits)) / batch
 
 
@@ -483,7 +487,7 @@ def _slice_code(params: dict) -> str:
 
 _BOUNDS = {"start": None, "stop": None, "axis": 0}
 _register(Op("slice", 1, "{0}[:]", _slice_np, ATOM, (ATOM,), spell=_slice_code,
-             params=_BOUNDS, dtype="follows", shape=_params_shape(_slice_shape),
+             params=_BOUNDS, dtype="first", shape=_params_shape(_slice_shape),
              vjp=vjp(lambda out, grad: (grad.call("unslice", out.args[0], **out.params),)),
              jvp=jvp(lambda out, dots: dots[0].call("slice", **_slice_params(out))),
              rules=("{0}_bar[start:stop] += {out}_bar",), traits=Trait.SHIFTS))
@@ -575,6 +579,21 @@ def _ce_shape(logits: shapes.Shape, labels: shapes.Shape) -> shapes.Shape:
     return ()
 
 
+def _ce_shapes(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    """Labels one-hot, or integer class indices (labels: int[N]) of the logits' shape
+    without the class axis."""
+    logits, labels = g.shape(args[0]), g.shape(args[1])
+    if not g.integer(args[1]):
+        return _ce_shape(logits, labels)
+    if not logits or labels != logits[:-1] or g.elastic(args[0]):
+        raise ShapeError(f"integer labels {shapes.format_shape(labels)} must have the shape "
+                         f"of the logits {shapes.format_shape(logits)} without the class axis")
+    return ()
+
+
+_PICK = ((), None)  # the index key [..., None]: integer labels as the class axis's indices
+
+
 def _mse_shape(pred: shapes.Shape, target: shapes.Shape) -> shapes.Shape:
     shapes.broadcast(pred, target)
     return ()
@@ -585,6 +604,11 @@ def _cross_entropy_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     logits, labels = out.args
     scale = grad / _batch(logits)
     probs = logits.call("softmax", axis=-1)
+    if out.g.integer(labels.node):  # (softmax - one_hot(labels)) / N
+        index = labels.call("index", key=_PICK)
+        one_hot = logits.call("take_along_axis", index).call("ones_like").call(
+            "untake", logits, index)
+        return (probs - one_hot) * scale, None
     # (softmax - labels) / N for one-hot rows; the softmax weighted by each row's label
     # sum is exact for any labels; labels that broadcast ([N, 1]) are stretched first.
     same = labels.shape == logits.shape and labels.elastic == logits.elastic
@@ -602,7 +626,10 @@ def _cross_entropy_expand(g: Any, args: tuple, params: dict, name: str, temp: bo
     exp of the forward's log-probabilities instead of computing it again."""
     logits, labels = R(g, args[0]), R(g, args[1])
     log_probs = R(g, g.add("log_softmax", args[:1], {"axis": -1}, name=g.fresh("log_probs")))
-    total = -(labels * log_probs).sum()
+    if g.integer(args[1]):  # -sum(log_probs[i, labels[i]]) / N
+        total = -log_probs.call("take_along_axis", labels.call("index", key=_PICK)).sum()
+    else:
+        total = -(labels * log_probs).sum()
     return g.add("div", (total.node, total.of(_batch(logits))), name=name, temp=temp)
 
 
@@ -630,7 +657,7 @@ def _loss_jvp(out: R, dots: Tangents) -> R | None:
 
 _register(Op("cross_entropy", 2, "_cross_entropy({0}, {1})", _cross_entropy,
              dtype="follows", scalar_result=lambda params: True, slot_prec=(0, 0),
-             shape=_params_shape(_ce_shape), vjp=_cross_entropy_vjp, expand=_cross_entropy_expand,
+             shape=_ce_shapes, vjp=_cross_entropy_vjp, expand=_cross_entropy_expand,
              jvp=_loss_jvp, helpers=(*_REDUCE, _log_softmax, _cross_entropy), traits=_MADE,
              rules=("{out}_bar * (softmax({0}) * sum({1}) - {1}) / N",
                     "-{out}_bar * log_softmax({0}) / N")))

@@ -182,7 +182,7 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
             continue
         d = g.attrs(name)
         if d["op"] == "input":
-            new.add_input(name, d["params"]["shape"], d["params"]["declared"])
+            new.add_input(name, **d["params"])
             continue
         if d["op"] == "const":
             replaced[name] = new.const(d["params"]["value"])

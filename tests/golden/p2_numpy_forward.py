@@ -45,20 +45,24 @@ def _input(name, value):
     return value
 
 
-def _inputs(names, declared, values):
+def _inputs(names, declared, values, ints=()):
     """The inputs, checked and converted by graphc's rule (``fn()`` applies the same):
-    each by ``_input``; a declared shape must match (a named dimension is one size
-    throughout); Python numbers beside arrays or NumPy scalars are weak, as in NumPy:
-    they take those values' common dtype, so float32 arrays stay float32."""
-    out = [_input(n, v) for n, v in zip(names, values)]
+    each by ``_input`` (``ints``, integer inputs: by ``_indices``); a declared shape
+    must match (a named dimension is one size throughout); Python numbers beside
+    arrays or NumPy scalars are weak, as in NumPy: they take those values' common
+    dtype, so float32 arrays stay float32."""
+    out = [_indices(n, v) if n in ints else _input(n, v) for n, v in zip(names, values)]
     dims: dict[str, int] = {}
     for name, shape, value in zip(names, declared, out):
         if shape is not None:
             _check_shape(name, np.shape(value), shape, dims)
-    weak = [v.__class__ in (int, float) or isinstance(v, (int, float))
-            and not isinstance(v, np.generic) for v in values]
-    if True in weak and False in weak:
-        like = np.result_type(*(v for v, w in zip(out, weak) if not w))
+    weak = [n not in ints and (v.__class__ in (int, float) or isinstance(v, (int, float))
+                               and not isinstance(v, np.generic))
+            for n, v in zip(names, values)]
+    strong = [v for n, v, w in zip(names, out, weak) if not w and n not in ints] \
+        if True in weak else None
+    if strong:
+        like = np.result_type(*strong)
         out = [like.type(v) if w else v for v, w in zip(out, weak)]
     return out
 
