@@ -18,6 +18,7 @@ from .frontend.functions import (
     abs,
     argmax,
     argmin,
+    clip,
     cos,
     cross_entropy,
     cumprod,
@@ -32,6 +33,7 @@ from .frontend.functions import (
     leaky_relu,
     log,
     log_softmax,
+    logical_not,
     logsumexp,
     max,
     maximum,
@@ -51,12 +53,14 @@ from .frontend.functions import (
     sort,
     sqrt,
     std,
+    stop_gradient,
     sum,
     take_along_axis,
     tan,
     tanh,
     tensordot,
     var,
+    where,
 )
 from .frontend.handles import Expr, graph, input, inputs
 from .frontend.sympy_front import from_sympy
@@ -77,6 +81,7 @@ __all__ = [
     # reductions (graphc/ops/reductions.py)
     "argmax", "argmin", "cumprod", "cumsum", "max", "min", "norm", "prod", "std", "var",
     "take_along_axis",
+    "clip", "logical_not", "stop_gradient", "where",  # choices
     # products (graphc/ops/products.py, sorting.py)
     "dot", "einsum", "inner", "kron", "outer", "sort", "tensordot",
 ]

@@ -382,6 +382,16 @@ OPS.update({
     "norm_last": OpSpec(lambda a: f"norm({a}, axis=-1)",
                         lambda jnp, jax, a: jnp.linalg.norm(a, axis=-1), _drop_last),
 })
+# choices (tests/test_choices.py): a comparison chooses, clip, a stopped gradient, %
+OPS.update({
+    "where": _binary("where({0} > {1}, {0} * {1}, {1} - {0})",
+                     lambda jnp, a, b: jnp.where(a > b, a * b, b - a)),
+    "clip": _binary("clip({0}, {1} - 0.5, 0.5)", lambda jnp, a, b: jnp.clip(a, b - 0.5, 0.5)),
+    "stop_gradient": OpSpec(lambda a: f"stop_gradient({a}) * {a}",
+                            lambda jnp, jax, a: jax.lax.stop_gradient(a) * a, lambda s: s,
+                            elementwise=True),
+    "mod": _binary("{0} % ({1} * {1} + 0.5)", lambda jnp, a, b: jnp.mod(a, b * b + 0.5)),
+})
 
 
 # ---- products (graphc/ops/products.py) with the (C, C) matrix, and sort (sorting.py) ----

@@ -26,8 +26,10 @@ TEXT = {
     "add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "pow": "x ** y",
     "neg": "-x", "leaky_relu": "leaky_relu(x, 0.1) + leaky_relu(x, y)",
     "elu": "elu(x, 0.5) + elu(x, y)", "maximum": "maximum(x, y)", "minimum": "minimum(x, y)",
+    "clip": "clip(x, y - 1.0, 0.5) * x", "mod": "x % (y + 2.0)",
+    "floor_divide": "x // (y + 2.0) + x",
 }
-INTERNAL = {"sign", "heaviside"}  # not callable from text: built with the Graph API
+INTERNAL = {"sign", "heaviside", "mod_slope"}  # built with the Graph API (as derivatives are)
 ELEMENTWISE = sorted(n for n, op in OPS.items() if op.elementwise)
 TENSOR = {
     "matmul": "a: [N, 3]\nb: [3, 2]\ne = sum(sin(a @ b))",

@@ -74,6 +74,11 @@ def _tie(x: float, y: float) -> bool:
     return abs(x - y) < 0.05
 
 
+def _step(x: float, y: float) -> bool:
+    """x % y and x // y jump where x / y is an integer."""
+    return abs(x / y - round(x / y)) < 0.05
+
+
 WIDE = (-3.0, 3.0)
 POSITIVE = (0.1, 5.0)
 CASES = [
@@ -107,6 +112,13 @@ CASES = [
          avoid=_tie),
     Case("minimum", "out = minimum(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.minimum,
          avoid=_tie),
+    Case("clip", "out = clip(x, y, 1.5)", (WIDE, (-3.0, 1.0)),
+         lambda jnp, nn: lambda x, y: jnp.clip(x, y, 1.5), params=(1.5,),
+         avoid=lambda x, y: _tie(x, y) or _near(1.5)(x)),
+    Case("mod", "out = x % y", (WIDE, (0.5, 3.0)), lambda jnp, nn: jnp.mod, avoid=_step),
+    Case("mod", "out = x % y", (WIDE, (-3.0, -0.5)), lambda jnp, nn: jnp.mod, avoid=_step),
+    Case("floor_divide", "out = x // y", (WIDE, (-3.0, 3.0)),
+         lambda jnp, nn: jnp.floor_divide, avoid=lambda x, y: abs(y) < 0.5 or _step(x, y)),
 ]
 IDS = [c.id for c in CASES]
 
@@ -123,8 +135,10 @@ def test_a_structural_op_is_one_whole_entry():
         if op.elementwise:
             assert op.pointwise, name
             continue
-        if op.public and op.differentiable:  # argmax: public, with no derivative
-            assert op.vjp and op.jvp and op.rules, f"{name}: vjp, jvp and rules"
+        if op.public and op.differentiable:  # (a comparison passes nothing back)
+            assert op.vjp and op.jvp, f"{name}: vjp and jvp"
+            # a pointwise op's local derivative is a number, drawn as one (where's)
+            assert op.rules or op.pointwise, f"{name}: rules"
         if Trait.STACKING in op.traits or not op.differentiable:
             assert op.vjp is None, f"{name} has no derivative, but a vjp"
         if Trait.IDENTITY in op.traits:
@@ -201,7 +215,8 @@ def _python_op(op: str, args: list) -> gc.Expr:
     import operator
 
     table = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-             "div": operator.truediv, "pow": operator.pow, "neg": operator.neg}
+             "div": operator.truediv, "pow": operator.pow, "neg": operator.neg,
+             "mod": operator.mod, "floor_divide": operator.floordiv}
     return table[op](*args)
 
 

@@ -358,6 +358,7 @@ EDGES = [
     "y = maximum(a, b) ** 2.5 - minimum(a, b) / b",
     "y = relu(x) ** 0.5 + tanh(x) * sigmoid(x) + softplus(x)",
     "x: [N]\ny = sum(softmax(x)) + logsumexp(x) + mean(x * x) + sum(x ** 0.5)",
+    "y = where((a < b) & ~(a == 0), a % b, a // b) + clip(a, -1, b) * stop_gradient(b)",
 ]
 PROGRAMS = {f"edge{k}": text for k, text in enumerate(EDGES)} | {"every_op": EVERY_OP} | {
     p.stem: p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.gc"))}

@@ -280,9 +280,9 @@ def _check_declared(g: Graph, live: set[str]) -> None:
     """Direction-stacked tangents need every shape on the path: a reduction of a value
     of unknown shape does not know which axes carry the directions."""
     for n in g.order():
-        if n in live and (not g.op(n).pointwise and any(g.elastic(a) for a in g.args(n))
-                          or g.elastic(n) and not g.op(n).elementwise
-                          and g.attrs(n)["op"] not in ("alias", "input")):
+        op = g.op(n)  # a pointwise op stacks as NumPy broadcasts: any shape will do
+        if n in live and (not op.pointwise and any(g.elastic(a) for a in g.args(n))
+                          or g.elastic(n) and (not op.pointwise or Trait.UNSTACKED in op.traits)):
             free = sorted(i for i in g.upstream([n]) & set(g.inputs) if g.elastic(i))
             raise GraphcError(f"forward mode through {g.attrs(n)['op']} (node {n!r}) needs "
                               f"declared shapes: declare {', '.join(free)} (e.g. "

@@ -38,6 +38,10 @@ SCALAR: dict[str, printer.Form] = {
     "zeros_like": ("0.0", ATOM, (0,)),
     "sum": ("{0}", 0, (0,)),  # one element's part, which its line adds up (``s += ...``)
     "matmul": ("{0} * {1}", MUL, (MUL, UNARY)),
+    "clip": ("_minimum(_maximum({0}, {1}), {2})", ATOM, (0, 0, 0)),  # NumPy's NaN, ties
+    "logical_not": ("not {0}", 0, (COMPARE,)),
+    "mod_slope": ("_pick((np.fmod({0}, {1}) != 0.0) & ((np.fmod({0}, {1}) < 0.0) != ({1} < 0.0)),"
+                  " 1.0, 0.0) - np.trunc({0} / {1})", ADD, (UNARY, UNARY)),
 }
 """Ops whose NumPy template does not suit one float, spelled for one; numba compiles
 the rest's templates for floats as they are. A choice is a call of a helper below,

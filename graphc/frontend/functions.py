@@ -54,6 +54,12 @@ class Cumulative(Protocol):
 class Norm(Protocol):
     def __call__(self, x: Operand, /, *, ord: float | str | None = None,  # noqa: A002
                  axis: Axis | None = None, keepdims: bool = False) -> Expr: ...
+class Ternary(Protocol):
+    def __call__(self, a: Operand, b: Operand, c: Operand, /) -> Expr: ...
+
+
+class Clip(Protocol):
+    def __call__(self, x: Operand, a_min: Operand = ..., a_max: Operand = ..., /) -> Expr: ...
 
 
 class Flip(Protocol):
@@ -85,6 +91,7 @@ class TakeAlongAxis(Protocol):
 abs: Elementwise = function("abs")
 argmax: ArgReduction = function("argmax")
 argmin: ArgReduction = function("argmin")
+clip: Clip = function("clip")
 cos: Elementwise = function("cos")
 cross_entropy: Binary = function("cross_entropy")
 cumprod: Cumulative = function("cumprod")
@@ -99,6 +106,7 @@ kron: Binary = function("kron")
 leaky_relu: WithSlope = function("leaky_relu")
 log: Elementwise = function("log")
 log_softmax: AlongAxis = function("log_softmax")
+logical_not: Elementwise = function("logical_not")
 logsumexp: LogSumExp = function("logsumexp")
 max: Reduction = function("max")
 maximum: Binary = function("maximum")
@@ -118,9 +126,11 @@ softplus: Elementwise = function("softplus")
 sort: Sort = function("sort")
 sqrt: Elementwise = function("sqrt")
 std: Moments = function("std")
+stop_gradient: Elementwise = function("stop_gradient")
 sum: Reduction = function("sum")
 take_along_axis: TakeAlongAxis = function("take_along_axis")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
 tensordot: TensorDot = function("tensordot")
 var: Moments = function("var")
+where: Ternary = function("where")

@@ -68,6 +68,61 @@ class Expr:
     def __rmatmul__(self, other: Operand) -> Expr:
         return apply("matmul", other, self)
 
+    def __mod__(self, other: Operand) -> Expr:
+        return apply("mod", self, other)
+
+    def __rmod__(self, other: Operand) -> Expr:
+        return apply("mod", other, self)
+
+    def __floordiv__(self, other: Operand) -> Expr:
+        return apply("floor_divide", self, other)
+
+    def __rfloordiv__(self, other: Operand) -> Expr:
+        return apply("floor_divide", other, self)
+
+    # Comparisons build nodes, as JAX's arrays' do; hashing stays by identity, so
+    # handles still key dicts and sets (a lookup compares identities first).
+    def __lt__(self, other: Operand) -> Expr:
+        return apply("lt", self, other)
+
+    def __le__(self, other: Operand) -> Expr:
+        return apply("le", self, other)
+
+    def __gt__(self, other: Operand) -> Expr:
+        return apply("gt", self, other)
+
+    def __ge__(self, other: Operand) -> Expr:
+        return apply("ge", self, other)
+
+    def __eq__(self, other: object) -> Expr:  # type: ignore[override]
+        return apply("eq", self, other) if _operand(other) else NotImplemented
+
+    def __ne__(self, other: object) -> Expr:  # type: ignore[override]
+        return apply("ne", self, other) if _operand(other) else NotImplemented
+
+    __hash__ = object.__hash__
+
+    def __and__(self, other: Operand) -> Expr:
+        return apply("logical_and", self, other)
+
+    def __rand__(self, other: Operand) -> Expr:
+        return apply("logical_and", other, self)
+
+    def __or__(self, other: Operand) -> Expr:
+        return apply("logical_or", self, other)
+
+    def __ror__(self, other: Operand) -> Expr:
+        return apply("logical_or", other, self)
+
+    def __xor__(self, other: Operand) -> Expr:
+        return apply("logical_xor", self, other)
+
+    def __rxor__(self, other: Operand) -> Expr:
+        return apply("logical_xor", other, self)
+
+    def __invert__(self) -> Expr:
+        return apply("logical_not", self)
+
     def __neg__(self) -> Expr:
         return apply("neg", self)
 
@@ -108,6 +163,11 @@ class Expr:
 
 Operand = Expr | float | np.number
 """What an op takes: a handle or a number (ints too; NumPy's scalars are numbers)."""
+
+
+def _operand(x: object) -> bool:
+    """Whether ``x`` can be an operand (``_as_expr``): ``h == "a"`` is then just False."""
+    return isinstance(x, (Expr, int, float, np.number)) and not isinstance(x, bool)
 
 
 def _as_expr(x: Any) -> Expr:

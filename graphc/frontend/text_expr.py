@@ -15,7 +15,10 @@ from ..ops.reductions import KEYWORD_OPERANDS
 from ..ops.shapes import format_shape
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
-           ast.MatMult: "matmul"}
+           ast.MatMult: "matmul", ast.Mod: "mod", ast.FloorDiv: "floor_divide",
+           ast.BitAnd: "logical_and", ast.BitOr: "logical_or", ast.BitXor: "logical_xor"}
+_COMPARE = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq",
+            ast.NotEq: "ne"}
 _SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
             ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
 _CALLABLE = {name for name, op in OPS.items() if op.arity > 0 and op.name != "alias"}
@@ -75,12 +78,23 @@ class Scope:
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _BINOPS:
                 raise error(ParseError, f"operator {_SYMBOLS.get(type(node.op), '?')} is "
-                            "not supported (use + - * / ** @)", node)
+                            "not supported (use + - * / // % ** @, and & | ^ on booleans)",
+                            node)
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
-            if not isinstance(node.op, (ast.USub, ast.UAdd)):
-                raise error(ParseError, "only unary - and + are supported", node)
+            if isinstance(node.op, ast.Not):
+                raise error(ParseError, "not needs one truth value: use ~ on booleans "
+                            "(~(x > 0))", node)
             return [node.operand]
+        if isinstance(node, ast.Compare):
+            for op in node.ops:
+                if type(op) not in _COMPARE:
+                    raise error(ParseError, "in and is are not allowed in graphc text "
+                                "(comparisons: < <= > >= == !=)", node)
+            return [node.left, *node.comparators]
+        if isinstance(node, ast.BoolOp):
+            raise error(ParseError, "and/or need one truth value: use & and | on booleans, "
+                        "with parentheses: (a < b) & (b < c)", node)
         if isinstance(node, ast.Attribute):
             if node.attr != "T":
                 raise error(ParseError, f"attribute access .{node.attr} is not allowed "
@@ -144,6 +158,7 @@ class Scope:
             return self._make_node(node, operands)
         what = ast.dump(node.func) if isinstance(node, ast.Call) else \
             ast.dump(node.slice) if isinstance(node, ast.Subscript) else \
+            tuple(map(type, node.ops)) if isinstance(node, ast.Compare) else \
             type(getattr(node, "op", node))  # BinOp, UnaryOp; else .T
         key = (what, tuple(operands), tuple(ast.dump(k) for k in getattr(node, "keywords", ())))
         if key not in self.shared:
@@ -159,9 +174,13 @@ class Scope:
         pos = where(node)
         if isinstance(node, ast.BinOp):
             return g.add(_BINOPS[type(node.op)], operands, pos=pos)
+        if isinstance(node, ast.Compare):
+            return _compare(g, node, operands, pos)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.UAdd):
                 return operands[0]
+            if isinstance(node.op, ast.Invert):
+                return g.add("logical_not", operands, pos=pos)
             if g.is_const(operands[0]):
                 return g.const(-g.attrs(operands[0])["params"]["value"])
             return g.add("neg", operands, pos=pos)
@@ -247,6 +266,13 @@ def _index_literal(node: ast.expr | None, what: str) -> int | None:
     got = repr(inner.value) if isinstance(inner, ast.Constant) else \
         "an expression (the shape would depend on a value)"
     raise error(ParseError, f"{what} must be an integer literal, got {got}", node)
+def _compare(g: Graph, node: ast.Compare, operands: list[str], pos: tuple[int, int]) -> str:
+    """``a < b < c`` as Python means it: ``(a < b) & (b < c)``, b computed once."""
+    found = [g.add(_COMPARE[type(op)], operands[i:i + 2], pos=pos)
+             for i, op in enumerate(node.ops)]
+    for later in found[1:]:
+        found[0] = g.add("logical_and", (found[0], later), pos=pos)
+    return found[0]
 
 
 def _axes_fit(ndim: int, axis: int | tuple) -> bool:

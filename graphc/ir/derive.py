@@ -232,7 +232,7 @@ def _structural(g: Graph, node: str, slot: int) -> sp.Expr:
     """A structural op's local derivative: its vjp rule as text (``W_bar += ...``)."""
     op, args = g.op(node), g.args(node)
     if op.name == "where":
-        cond = sp.Ne(sp.Symbol(args[0], real=True), 0)
+        cond = sp.Symbol(args[0])  # a node of bools
         return sp.Piecewise((1, cond), (0, True)) if slot == 1 else \
             sp.Piecewise((0, cond), (1, True))
     if op.rules:
@@ -243,6 +243,14 @@ def _structural(g: Graph, node: str, slot: int) -> sp.Expr:
 class _ShortFloats(sp.printing.str.StrPrinter):
     def _print_Float(self, expr: sp.Float) -> str:
         return repr(float(expr))
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        """``(1 if x > 0 else 0)``, as Python and a person write a choice."""
+        *pairs, (last, cond) = expr.args
+        text = self._print(last) if cond is sp.true else "nan"
+        for value, c in reversed(pairs):
+            text = f"{self._print(value)} if {self._print(c)} else {text}"
+        return f"({text})"
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")

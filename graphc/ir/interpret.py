@@ -58,14 +58,17 @@ def _declared(g: Graph, names: list[str]) -> list[shapes.Shape | None]:
 
 
 def run(g: Graph, env: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate every node from already checked input values (``env`` is extended)."""
+    """Evaluate every node from already checked input values (``env`` is extended); a
+    node's value already in ``env`` is kept (verify holds stopped gradients so)."""
     name = None
     try:
         for name in g.order():
             d = g.nx.nodes[name]
+            if name in env:
+                continue
             if d["op"] == "const":
                 env[name] = d["params"]["value"]
-            elif d["op"] != "input":
+            else:
                 fn = g.op(name).fn
                 env[name] = fn(*(env[a] for a in d["args"]), **d["params"])
     except IndexError as exc:  # an index input past its axis (x[i], x[labels])

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 Ref = tuple  # ("sym", Symbol) | ("step", index) | ("const", float)
 
-_HEADS = {op.sympy_head: name for name, op in OPS.items() if op.sympy_head is not None}
+_HEADS = {head: name for name, op in OPS.items() if op.sympy_head is not None
+          for head in (op.sympy_head if isinstance(op.sympy_head, tuple) else (op.sympy_head,))}
+"""sympy function -> op; an op may have several (``x % y``: graphc's ``mod`` and ``Mod``)."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def _build(steps: Steps, e: sp.Expr, refs: dict) -> Ref:
     if head is None:
         raise UnknownOpError(f"sympy {e.func.__name__} has no graphc op (in {e})")
     kids = [ref(a) for a in e.args]
-    if head in ("maximum", "minimum"):
+    if head in ("maximum", "minimum", "logical_and", "logical_or", "logical_xor"):
         return _chain(steps, head, kids)
     return _emit(steps, head, *kids)
 

@@ -5,6 +5,7 @@ ones; importing this package registers both. Below it: ``shapes`` (static shapes
 ``values`` (the input rule and constant folding), which need no op.
 """
 
+from . import choices as _choices  # noqa: F401 - registers comparisons, where, %, ...
 from . import indexing as _indexing  # noqa: F401 - registers x[key], take_along_axis
 from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron
 from . import reductions as _reductions  # noqa: F401 - registers max, min, prod, var, norm...

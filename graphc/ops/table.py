@@ -21,7 +21,7 @@ import sympy as sp
 
 from ..errors import ShapeError, UnknownOpError
 from . import shapes
-from .expr import R, Tangents, jvp, vjp
+from .expr import jvp, vjp
 
 # Precedence of what a template prints, Python's order; ATOM needs no parentheses.
 COMPARE, ADD, MUL, UNARY, POW, ATOM = 4, 5, 6, 7, 8, 9
@@ -60,6 +60,14 @@ def _arithmetic_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Sha
             raise ShapeError(f"{g.shown(a)} holds integers (indices, class labels): "
                              "use it to index (x[labels]), not in arithmetic")
     return _elementwise_shape(g, args, params)
+
+
+def _minus_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    """x - y, -x: NumPy and JAX refuse them on booleans (a TypeError at run time)."""
+    if all(g.op(a).dtype == "bool" for a in args):
+        raise ShapeError("- of booleans: NumPy has none (~c is not, a ^ b differs, "
+                         "where(c, 1.0, 0.0) gives numbers)")
+    return _arithmetic_shape(g, args, params)
 
 
 class Trait(enum.Flag):
@@ -104,7 +112,7 @@ class Op:
     scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
     # ---- derivatives: a scalar sympy formula (elementwise), or rules that build nodes
     formula: Callable[..., sp.Expr] | None = None
-    sympy_head: Any = None  # the sympy function that reads back as this op
+    sympy_head: Any = None  # the sympy function (or a tuple of them) read back as this op
     vjp: Callable[..., tuple[str | None, ...]] | None = None  # (g, node, grad) -> per slot
     jvp: Callable[..., str | None] | None = None  # (g, node, tangent per slot) -> tangent
     grad_slots: tuple[int, ...] | None = None  # slots with a derivative (None: all)
@@ -184,10 +192,10 @@ def _register(op: Op) -> None:
 
 
 def _infix(name: str, symbol: str, fn: Callable, formula: Callable, prec: int,
-           slots: tuple[int, int], traits: Trait = Trait.NONE) -> None:
+           slots: tuple[int, int], traits: Trait = Trait.NONE, **kw: Any) -> None:
     _register(Op(name, 2, "{0} %s {1}" % symbol, fn, prec, slots, symbol=symbol,
                  formula=formula, dtype="follows", traits=traits | Trait.FRESH,
-                 shape=_arithmetic_shape))
+                 **{"shape": _arithmetic_shape, **kw}))
 
 
 def _function(name: str, code: str, fn: Callable, formula: Callable, arity: int = 1,
@@ -207,13 +215,12 @@ def _relu(x: sp.Expr) -> sp.Expr:
 # ---- elementwise arithmetic -------------------------------------------------------
 _ALGEBRA = Trait.COMMUTATIVE | Trait.ASSOCIATIVE
 _infix("add", "+", np.add, lambda x, y: x + y, ADD, (ADD, MUL), _ALGEBRA)
-_infix("sub", "-", np.subtract, lambda x, y: x - y, ADD, (ADD, MUL))
+_infix("sub", "-", np.subtract, lambda x, y: x - y, ADD, (ADD, MUL), shape=_minus_shape)
 _infix("mul", "*", np.multiply, lambda x, y: x * y, MUL, (MUL, UNARY), _ALGEBRA)
 _infix("div", "/", np.true_divide, lambda x, y: x / y, MUL, (MUL, UNARY))
 _infix("pow", "**", np.power, lambda x, y: x**y, POW, (ATOM, UNARY))
 _register(Op("neg", 1, "-{0}", np.negative, UNARY, (UNARY,), symbol="-",
-             formula=lambda x: -x, dtype="follows", traits=Trait.FRESH,
-             shape=_arithmetic_shape))
+             formula=lambda x: -x, shape=_minus_shape, dtype="follows", traits=Trait.FRESH))
 
 # ---- elementwise functions (kinks follow JAX: see docs/ops.md) ---------------------
 _PLUS = Trait.NONNEGATIVE
@@ -265,24 +272,6 @@ _INNER = Trait.INTERNAL | Trait.POINTWISE  # helpers derivatives are made of, el
 _CONSTANT = _INNER | Trait.NO_DERIVATIVE | Trait.FRESH
 
 
-@vjp
-def _where_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    c = out.args[0]
-    return None, c.call("where", grad, 0.0), c.call("where", 0.0, grad)
-
-
-@jvp
-def _where_jvp(out: R, dots: Tangents) -> R | None:
-    if dots[1] is None and dots[2] is None:
-        return None
-    return out.args[0].call("where", dots[1] or 0.0, dots[2] or 0.0)
-
-
-_register(Op("where", 3, "np.where({0}, {1}, {2})", np.where, slot_prec=(0, 0, 0),
-             grad_slots=(1, 2), dtype="follows", vjp=_where_vjp, jvp=_where_jvp,
-             traits=_INNER | Trait.FRESH))
-
-
 def _choose(c, a, b, like):
     """np.where(c, a, b) for two numbers a and b, in the float dtype of ``like`` (the
     operand a derivative is taken for): np.where(c, 1.0, -1.0) alone is float64, and a
@@ -295,16 +284,6 @@ def _choose(c, a, b, like):
 # derivative (zero almost everywhere, as JAX's), its dtype is its last operand's.
 _register(Op("choose", 4, "_choose({0}, {1}, {2}, {3})", _choose, slot_prec=(0, 0, 0, 0),
              dtype="follows", helpers=(_choose,), traits=_CONSTANT))
-
-for _name, _sym, _fn, _rel in [("gt", ">", np.greater, sp.StrictGreaterThan),
-                               ("ge", ">=", np.greater_equal, sp.GreaterThan),
-                               ("lt", "<", np.less, sp.StrictLessThan),
-                               ("le", "<=", np.less_equal, sp.LessThan),
-                               ("eq", "==", np.equal, sp.Equality),
-                               ("ne", "!=", np.not_equal, sp.Unequality)]:
-    _register(Op(_name, 2, "{0} %s {1}" % _sym, _fn, COMPARE, (ADD, ADD), sympy_head=_rel,
-                 dtype="bool", traits=_CONSTANT))
-
 
 def _sum_to(x, like):
     """Sum x over the axes along which `like` was broadcast, to the shape of `like`."""

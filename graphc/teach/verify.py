@@ -143,8 +143,13 @@ def _to_input(value: Any, out: Any, x: Any) -> Any:
 
 
 def _finite_difference(g: Graph, env: dict[str, Any], x: str, out: str) -> Any:
+    # what passes no derivative back (stop_gradient, a comparison) is held at its value,
+    # as the derivative holds it: y = stop_gradient(x) * x has dy/dx = x, not 2x
+    at = g.run(dict(env))
+    held = {n: at[n] for n in g.order() if g.args(n) and not g.op(n).differentiable}
+
     def total(values: dict[str, Any]) -> float:
-        return float(np.sum(g.run(dict(values))[out]))
+        return float(np.sum(g.run({**values, **held})[out]))
 
     x0 = np.asarray(env[x], dtype=float)
     grad = np.zeros_like(x0)

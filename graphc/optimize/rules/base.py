@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ...ops import Op, Trait
+from ...ops import Op, Trait, choices
 from ...ops.shapes import Shape
 
 
@@ -91,8 +91,9 @@ def constant_factor(g: Reader, name: str) -> tuple[str, str] | None:
 
 
 def boolean(g: Reader, name: str) -> bool:
-    """A comparison's array of bools: ``b * 1.0`` is a number, ``b`` is not."""
-    return g.op_named(op_of(g, name)).dtype == "bool"
+    """An array of bools (a comparison, a choice between them): ``b * 1.0`` is a
+    number, ``b`` is not."""
+    return choices.boolean(g, name)
 
 
 def true_scalar(g: Reader, name: str) -> bool:
