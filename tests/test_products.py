@@ -292,6 +292,14 @@ def test_bad_calls_are_errors_with_a_line(text, words):
         assert w in str(info.value), (w, str(info.value))
 
 
+@pytest.mark.parametrize("call", ["dot(x, i)", "inner(i, x)", "outer(x, i)", "kron(i, x)",
+                                  "tensordot(x, i, axes=1)", "einsum('i,i->', x, i)"])
+def test_integer_operands_are_refused_with_a_line(call):
+    with pytest.raises(gc.ShapeError, match="i holds integers") as info:
+        gc.parse(f"x: [3]\ni: int[3]\ny = {call}")
+    assert (info.value.line, info.value.col) == (3, 5)
+
+
 def test_undeclared_operands_are_asked_to_be_declared():
     """Without declared shapes the products' axes are not known when differentiating:
     a clear error, not a gradient of the wrong shape."""

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import GraphcError, ShapeError
 from . import shapes
 from .expr import R, Tangents, jvp, vjp
-from .table import Op, Trait, _register
+from .table import Op, Trait, _register, floats_only
 from .tensor import (
     _MADE,
     _axes,
@@ -83,6 +83,7 @@ def _letter_dims(ins: tuple[str, ...], operands: tuple[shapes.Shape, ...]) -> di
 
 
 def _einsum_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    floats_only(g, args)
     operands = tuple(g.shape(a) for a in args)
     ins, right = _terms(params["subscripts"], len(args))
     dims = _letter_dims(ins, operands)
@@ -252,6 +253,7 @@ def _product_terms(name: str, a: shapes.Shape, b: shapes.Shape, params: dict) ->
 
 
 def _product_shape(g: Any, args: tuple[str, ...], params: dict, name: str) -> shapes.Shape:
+    floats_only(g, args)
     a, b = g.shape(args[0]), g.shape(args[1])
     ins, right = _product_terms(name, a, b, params)
     dims = _letter_dims(ins, (a, b))
@@ -330,7 +332,9 @@ def _times(x: shapes.Dim, y: shapes.Dim) -> shapes.Dim:
     return y if x == 1 else x if y == 1 else f"{x}*{y}"
 
 
-def _kron_shape(a: shapes.Shape, b: shapes.Shape) -> shapes.Shape:
+def _kron_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    floats_only(g, args)
+    a, b = g.shape(args[0]), g.shape(args[1])
     n = max(len(a), len(b))
     a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
     return tuple(_times(x, y) for x, y in zip(a, b))
@@ -379,7 +383,7 @@ def _unkron(out: R, grad: R, slot: int) -> R:
 
 
 _register(Op("kron", 2, "np.kron({0}, {1})", np.kron, slot_prec=(0, 0), dtype="follows",
-             shape=_params_shape(_kron_shape), jvp=_kron_jvp,
+             shape=_kron_shape, jvp=_kron_jvp,
              vjp=vjp(lambda out, grad: (_unkron(out, grad, 0), _unkron(out, grad, 1))),
              rules=("each block of {out}_bar · {1}", "sum of {out}_bar's blocks · {0}"),
              traits=_MADE))
