@@ -421,6 +421,25 @@ OPS.update({
                               lambda jnp, jax, a: jnp.moveaxis(jnp.transpose(a, (1, 0)), 0, -1),
                               lambda s: s if len(s) == 2 else None),
 })
+
+
+# ---- products (graphc/ops/products.py) with the (C, C) matrix, and sort (sorting.py) ----
+def _product(template: str, fn: Callable[..., Any], rank: int | None = None) -> OpSpec:
+    return OpSpec(lambda a, m: template.format(a, m), lambda jnp, jax, a, m: fn(jnp, a, m),
+                  lambda s: s if s and s[-1] > 1 and rank in (None, len(s)) else None,
+                  arity=2, extra="matrix", declared=True)
+
+
+OPS.update({
+    "dot": _product("dot({0}, {1})", lambda jnp, a, m: jnp.dot(a, m)),
+    "inner": _product("inner({0}, {1})", lambda jnp, a, m: jnp.inner(a, m)),
+    "tensordot": _product("tensordot({0}, {1}, axes=1)",
+                          lambda jnp, a, m: jnp.tensordot(a, m, axes=1)),
+    "einsum": _product("einsum('ij,kj->ik', {0}, {1})",
+                       lambda jnp, a, m: jnp.einsum("ij,kj->ik", a, m), rank=2),
+    "sort": OpSpec(lambda a: f"sort({a})", lambda jnp, jax, a: jnp.sort(a),
+                   lambda s: s if s else None),
+})
 TENSOR_OPS = [k for k, v in OPS.items() if not v.elementwise]
 ELEMENTWISE_OPS = [k for k, v in OPS.items() if v.elementwise]
 BIG_OPS = [k for k in OPS if OPS[k].extra is None and "slice" not in k]

@@ -142,6 +142,19 @@ class Pad(Protocol):
                  /, *, constant_values: float = 0.0) -> Expr: ...
 
 
+class Einsum(Protocol):
+    def __call__(self, subscripts: str, /, *operands: Operand) -> Expr: ...
+
+
+class Sort(Protocol):
+    def __call__(self, x: Operand, /, *, axis: int = -1) -> Expr: ...
+
+
+class TensorDot(Protocol):
+    def __call__(self, a: Operand, b: Operand, /, *,
+                 axes: int | tuple[Axis, Axis] | list[Axis] = 2) -> Expr: ...
+
+
 class Slice(Protocol):
     def __call__(self, x: Operand, /, *, start: int | None = None, stop: int | None = None,
                  axis: int = 0) -> Expr: ...
@@ -177,6 +190,8 @@ deg2rad: Elementwise = function("deg2rad")
 degrees: Elementwise = function("degrees")
 diag: Diagonal = function("diag")
 digamma: Elementwise = function("digamma")
+dot: Binary = function("dot")
+einsum: Einsum = function("einsum")
 elu: WithSlope = function("elu")
 erf: Elementwise = function("erf")
 erfc: Elementwise = function("erfc")
@@ -194,6 +209,8 @@ gammaln: Elementwise = function("gammaln")
 gelu: Gelu = function("gelu")
 huber: Huber = function("huber")
 hypot: Binary = function("hypot")
+inner: Binary = function("inner")
+kron: Binary = function("kron")
 leaky_relu: WithSlope = function("leaky_relu")
 lgamma: Elementwise = function("lgamma")
 log: Elementwise = function("log")
@@ -214,6 +231,7 @@ moveaxis: MoveAxis = function("moveaxis")
 mse: Binary = function("mse")
 norm: Norm = function("norm")
 ones: Filled = function("ones")
+outer: Binary = function("outer")
 pad: Pad = function("pad")
 prod: Reduction = function("prod")
 rad2deg: Elementwise = function("rad2deg")
@@ -235,6 +253,7 @@ soft_sign: Elementwise = function("soft_sign")
 softmax: AlongAxis = function("softmax")
 softplus: Elementwise = function("softplus")
 softsign: Elementwise = function("softsign")
+sort: Sort = function("sort")
 sqrt: Elementwise = function("sqrt")
 square: Elementwise = function("square")
 squeeze: Axes = function("squeeze")
@@ -246,6 +265,7 @@ swapaxes: SwapAxes = function("swapaxes")
 take_along_axis: TakeAlongAxis = function("take_along_axis")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
+tensordot: TensorDot = function("tensordot")
 tile: Tile = function("tile")
 trace: Diagonal = function("trace")
 transpose: Transpose = function("transpose")

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import GraphcError, InputError
 from ..ir.graph import Graph
 from ..ops import OPS, indexing
+from ..ops.products import EINSUM
 from ..ops.reductions import KEYWORD_OPERANDS
 from ..ops.shapes import Dim, Shape, is_named
 from .hints import did_you_mean
@@ -236,6 +237,12 @@ def function(name: str) -> Callable[..., Expr]:
     op = OPS[name]
 
     def f(*args: Any, **params: Any) -> Expr:
+        if name == "einsum":  # einsum("ij,jk->ik", a, b): its op by the operands' count
+            if len(args) - 1 not in EINSUM:
+                raise GraphcError(f"einsum takes its subscripts and one or two operands, "
+                                  f"got {len(args) - 1} operands")
+            return apply(EINSUM[len(args) - 1], *args[1:], subscripts=args[0])
+        params = {k: _tuples(v) for k, v in params.items()}  # axes=([1], [0])
         for k in [k for k in params if (name, k) in KEYWORD_OPERANDS]:  # logsumexp(x, b=w)
             operand = params.pop(k)
             if operand is not None:
@@ -266,6 +273,11 @@ def function(name: str) -> Callable[..., Expr]:
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Symbolic {name}: builds a node, computes nothing."
     return f
+
+
+def _tuples(value: Any) -> Any:
+    """Lists in a keyword argument as tuples, as .gc text reads them (hashable)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
 def graph(**outputs: Operand) -> Graph:

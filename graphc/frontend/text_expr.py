@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import GraphcError, ParseError, UnknownOpError
 from ..ir.graph import Graph
 from ..ops import OPS, Op, Trait, indexing
+from ..ops.products import EINSUM
 from ..ops.reductions import KEYWORD_OPERANDS
 from ..ops.shapes import format_shape
 from ..ops.values import CONSTANTS
@@ -123,6 +124,12 @@ class Scope:
             if kw.arg is None or kw.arg not in op.params:
                 raise error(ParseError, f"{name}() takes no keyword {kw.arg or '**'!s}"
                             + hints.did_you_mean(kw.arg or "", op.params), kw if kw.arg else node)
+        if "subscripts" in op.params:  # einsum("ij,jk->ik", a, b): the string first
+            _subscripts(node)
+            if len(node.args) - 1 not in EINSUM:
+                raise error(ParseError, "einsum takes one or two operands after its "
+                            f"subscripts, got {len(node.args) - 1}", node)
+            return list(node.args[1:])
         operands, given = _split(op, node)
         low, high = op.arity - len(op.defaults), op.arity + len(op.positional)
         if Trait.VARIADIC in op.traits:  # index(x, i, key=...): x[i]'s index arrays follow x
@@ -144,7 +151,7 @@ class Scope:
         name = _callee(node)
         if isinstance(node.func, ast.Attribute):  # gc.sum(x): graphc's, whatever the names
             if name in _CALLABLE:
-                return OPS[name]
+                return _table_op(name, node)
             raise error(UnknownOpError, f"graphc has no function {name!r}"
                         + hints.function(name), node)
         if name in self.lines:
@@ -156,7 +163,7 @@ class Scope:
         if name in self.lambdas:
             return self.lambdas[name]
         if name in _CALLABLE:
-            return OPS[name]
+            return _table_op(name, node)
         raise error(UnknownOpError, f"unknown function {name!r}"
                     + hints.function(name, self.lambdas), node)
 
@@ -209,6 +216,8 @@ class Scope:
         params = {kw.arg: _literal(kw.value) for kw in node.keywords
                   if kw.arg in op.params}  # (others refused already, ** too)
         params.update(zip(op.positional, map(_literal, _split(op, node)[1])))
+        if "subscripts" in op.params:
+            params["subscripts"] = _subscripts(node)
         _check_params(op, params, node)
         if op.name in _INTERNAL_RULES:
             rule, what = _INTERNAL_RULES[op.name]
@@ -317,7 +326,7 @@ def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
         if isinstance(default, bool):
             ok = isinstance(value, bool)
         elif isinstance(default, int):  # softmax(x, axis=(0, 1)) too
-            ok = type(value) is int or k == "axis" and isinstance(value, tuple)
+            ok = type(value) is int or k in ("axis", "axes") and isinstance(value, tuple)
         elif value is None:
             ok = op.public or k in ("start", "stop")
         else:  # a public op's shape rule says what else is wrong
@@ -325,6 +334,11 @@ def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
         if not ok:
             what = f"got {value!r}" if k in params else "it is required"
             raise error(ParseError, f"{op.name}(): {k} must be {want} ({what})", node)
+
+
+def _table_op(name: str, node: ast.Call) -> Op:
+    """The op table's ``name``; einsum's by its count of operands (fixed arities)."""
+    return OPS[EINSUM.get(len(node.args) - 1, name) if name == "einsum" else name]
 
 
 def _callee(node: ast.Call) -> str:
@@ -338,6 +352,15 @@ def _callee(node: ast.Call) -> str:
             return func.attr
         raise error(ParseError, hints.attribute_call(func.value.id, func.attr), node)
     raise error(ParseError, "only named functions can be called", node)
+
+
+def _subscripts(node: ast.Call) -> str:
+    """einsum's first argument: the one string graphc text takes."""
+    first = node.args[0] if node.args else node
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        raise error(ParseError, "einsum's first argument is its subscripts, a string "
+                    "such as 'ij,jk->ik'", first)
+    return first.value
 
 
 def _number(node: ast.Constant) -> float:
@@ -385,7 +408,7 @@ def _literal(node: ast.expr) -> Any:
             isinstance(node.operand, (ast.Constant, ast.Name)) and \
             type(_literal(node.operand)) in (int, float):
         return -_literal(node.operand)
-    if isinstance(node, ast.Tuple):
+    if isinstance(node, (ast.Tuple, ast.List)):  # tensordot's axes=([1], [0])
         return tuple(_literal(e) for e in node.elts)
     raise error(ParseError, "a parameter must be a number, a dimension's name, a tuple of "
                 "them, True/False, None, or an option such as ord=inf or ord='fro'", node)

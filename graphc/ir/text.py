@@ -81,7 +81,8 @@ def to_text(g: Graph) -> str:
         operands = ["{%d}" % i for i in range(len(g.args(node)))]
         template = op.text(operands, g.attrs(node)["params"])
         if op.symbol is None:  # written as a call, name(...): its arguments need no parens
-            if op.name in variables and op.name not in g.ops:
+            called = template.partition("(")[0]  # einsum1 is written einsum(...)
+            if called in variables and called not in g.ops:
                 template = "gc." + template
             return template, ATOM, (0,) * len(operands)
         return template, op.prec, op.slot_prec

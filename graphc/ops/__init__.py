@@ -1,9 +1,11 @@
 """The op table: every op graphc knows, its shape rule, derivatives and spelling.
 
-``table`` holds the ``Op`` record and the elementwise ops, ``tensor`` the structural
-ones, ``shaping`` and ``arrays`` the shape and array ops; importing this package
-registers them all. Below it: ``shapes`` (static shapes) and
-``values`` (the input rule and constant folding), which need no op.
+``table`` holds the ``Op`` record and the arithmetic; each other module registers one
+family of ops in it (``elementwise``, ``choices``, ``tensor``, ``reductions``,
+``indexing``, ``shaping``, ``arrays``, ``products``, ``sorting``, ``losses``), and
+importing this package registers them all. Below them: ``shapes`` (static shapes),
+``values`` (the input rule and constant folding) and ``special`` (NumPy erf, gammaln,
+digamma, shipped with the emitted code), which need no op.
 """
 
 from . import arrays as _arrays  # noqa: F401 - registers zeros, roll, pad, ... in OPS
@@ -11,8 +13,10 @@ from . import choices as _choices  # noqa: F401 - registers comparisons, where, 
 from . import elementwise as _elementwise  # noqa: F401 - registers NumPy's functions in OPS
 from . import indexing as _indexing  # noqa: F401 - registers x[key], take_along_axis
 from . import losses as _losses  # noqa: F401 - registers binary_cross_entropy, huber
+from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron
 from . import reductions as _reductions  # noqa: F401 - registers max, min, prod, var, norm...
 from . import shaping as _shaping  # noqa: F401 - registers reshape, squeeze, ... in OPS
+from . import sorting as _sorting  # noqa: F401 - sort
 from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
 from .table import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op, Trait, lookup
 

@@ -53,12 +53,17 @@ def _elementwise_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Sh
     return shapes.broadcast(*[nodes[a]["shape"] for a in args])
 
 
-def _arithmetic_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    """A formula op's: its operands are floats (integer inputs are indices only)."""
+def floats_only(g: Any, args: tuple[str, ...]) -> None:
+    """ShapeError for an operand that holds integers: integer inputs are indices only."""
     for a in args:
         if g.integer(a):
             raise ShapeError(f"{g.shown(a)} holds integers (indices, class labels): "
                              "use it to index (x[labels]), not in arithmetic")
+
+
+def _arithmetic_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    """A formula op's: its operands are floats (integer inputs are indices only)."""
+    floats_only(g, args)
     return _elementwise_shape(g, args, params)
 
 

@@ -406,10 +406,6 @@ _register(Op("reverse_last", 1, "_reverse_last({0}, {k})", _reverse_last,
              slot_prec=(0,), params={"k": None}, helpers=(_reverse_last,),
              shape=_params_shape(lambda x, k: x[:len(x) - k] + x[len(x) - k:][::-1]),
              traits=_INNER | Trait.STACKING))
-_register(Op("outer", 2, "np.outer({0}, {1})", np.outer, slot_prec=(0, 0), dtype="follows",
-             shape=_params_shape(lambda a, b: a + b),
-             vjp=vjp(lambda out, grad: (grad @ out.args[1], grad.T @ out.args[0])),
-             traits=_INNER | _MADE))
 
 
 # ---- reductions -----------------------------------------------------------------------
