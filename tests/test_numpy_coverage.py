@@ -80,6 +80,7 @@ def test_the_docs_carry_the_table_graphc_has_now():
         "docs/ops.md's coverage table is stale: paste `python tests/test_numpy_coverage.py`"
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # arccos(2.0): only the spelling counts
 @pytest.mark.parametrize("name", sorted(SPELLED))
 def test_each_other_spelling_parses_and_computes(name):
     text = f"a: [2, 2]\nb: [2, 2]\ny = sum({SPELLED[name]})"
