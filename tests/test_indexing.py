@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+import sympy
 from conftest import EXAMPLES, MODES, central_diff
 from hypothesis import given
 from hypothesis import strategies as st
@@ -428,3 +429,19 @@ def test_the_char_rnn_learns_its_text():
     _, losses, text = train()
     assert losses[0] > 2.0 and np.mean(losses[-20:]) < 0.3
     assert "hello gra" in text and set(text) <= set(TEXT)
+
+
+def test_the_picture_states_the_rule_of_integer_labels():
+    """cross_entropy's edge says one_hot(labels), not the one-hot rule's sum(labels) - labels:
+    a printed formula means what its number says."""
+    g = gc.parse("z: [4, 3]\nlabels: int[4]\nloss = cross_entropy(z, labels)")
+    assert g.local_derivatives()[("z", "loss")] == sympy.Symbol(
+        "loss_bar * (softmax(z) - one_hot(labels)) / N")
+    h = gc.parse("z: [4, 3]\nlabels: [4, 3]\nloss = cross_entropy(z, labels)")
+    assert "sum(labels)" in str(h.local_derivatives()[("z", "loss")])
+
+
+def test_a_slice_edge_reads_as_one_contribution():
+    """x_bar += t_bar placed at [start:stop] (it read x_bar += x_bar[start:stop] += t_bar)."""
+    g = gc.parse("x: [5]\ns = x[1:3]\ny = sum(s)")
+    assert str(g.local_derivatives()[("x", "s")]) == "s_bar placed at [start:stop]"

@@ -237,7 +237,8 @@ def _structural(g: Graph, node: str, slot: int) -> sp.Expr:
             sp.Piecewise((0, cond), (1, True))
     if op.rules:
         rule = op.rules[min(slot, len(op.rules) - 1)]  # a list of operands: one rule each
-        return sp.Symbol(rule.format(*args, out=node, k=slot))
+        text = rule if isinstance(rule, str) else rule(g, node)
+        return sp.Symbol(text.format(*args, out=node, k=slot))
     return sp.Integer(1)
 
 

@@ -129,7 +129,9 @@ class Op:
     vjp: Callable[..., tuple[str | None, ...]] | None = None  # (g, node, grad) -> per slot
     jvp: Callable[..., str | None] | None = None  # (g, node, tangent per slot) -> tangent
     grad_slots: tuple[int, ...] | None = None  # slots with a derivative (None: all)
-    rules: tuple[str, ...] = ()  # each slot's vjp as text, for pictures
+    # each slot's vjp as text, for pictures; a function of (graph, node) where the text
+    # depends on the operands (cross_entropy's integer labels)
+    rules: tuple[str | Callable[[Any, str], str], ...] = ()
     # (g, args, params, name, temp) -> node: the op in simpler ops, which reverse mode
     # differentiates instead, so that the backward reads their values
     expand: Callable[..., str] | None = None

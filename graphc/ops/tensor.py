@@ -477,7 +477,7 @@ _register(Op("slice", 1, "{0}[:]", _slice_np, ATOM, (ATOM,), spell=_slice_code,
              params=_BOUNDS, dtype="first", shape=_params_shape(_slice_shape),
              vjp=vjp(lambda out, grad: (grad.call("unslice", out.args[0], **out.params),)),
              jvp=jvp(lambda out, dots: dots[0].call("slice", **_slice_params(out))),
-             rules=("{0}_bar[start:stop] += {out}_bar",), traits=Trait.SHIFTS))
+             rules=("{out}_bar placed at [start:stop]",), traits=Trait.SHIFTS))
 _register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
              slot_prec=(0, 0), grad_slots=(0,), params=_BOUNDS,
              helpers=(_zeros_around, _unslice), dtype="follows",
@@ -646,7 +646,9 @@ _register(Op("cross_entropy", 2, "_cross_entropy({0}, {1})", _cross_entropy,
              dtype="follows", scalar_result=lambda params: True, slot_prec=(0, 0),
              shape=_ce_shapes, vjp=_cross_entropy_vjp, expand=_cross_entropy_expand,
              jvp=_loss_jvp, helpers=(*_REDUCE, _log_softmax, _cross_entropy), traits=_MADE,
-             rules=("{out}_bar * (softmax({0}) * sum({1}) - {1}) / N",
+             rules=(lambda g, node: "{out}_bar * (softmax({0}) - one_hot({1})) / N"
+                    if g.integer(g.args(node)[1]) else
+                    "{out}_bar * (softmax({0}) * sum({1}) - {1}) / N",
                     "-{out}_bar * log_softmax({0}) / N")))
 _register(Op("mse", 2, "_mse({0}, {1})", _mse, dtype="follows", slot_prec=(0, 0),
              shape=_params_shape(_mse_shape), scalar_result=lambda params: True,
