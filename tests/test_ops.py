@@ -9,6 +9,7 @@ graph again, and log/sqrt of negatives are NumPy's nan with a warning.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections.abc import Callable
@@ -228,11 +229,18 @@ def test_the_worked_example_of_the_docs_is_the_code():
     assert len(shown) == 2 and all(b.strip() in code for b in shown)
 
 
+_MAXIMUM, _MINIMUM = sp.Function("maximum"), sp.Function("minimum")
+
+
 def _lambdified(expr: sp.Expr, case: Case) -> Callable:
     # scipy: sympy's erf and graphc's gammaln, digamma... (ops/elementwise.py) by name;
     # a step's DiracDelta is 0 almost everywhere (sign's derivative, as JAX's)
     expr = spelled_out(expr).replace(sp.DiracDelta, lambda *args: sp.S.Zero)
-    return sp.lambdify((X, Y)[:len(case.domains)], expr, modules=["scipy", "numpy"])
+    # Max/Min as NumPy's elementwise functions: sympy 1.13.0 prints amax(asarray([x, 1.5]))
+    for head, ufunc in ((sp.Max, _MAXIMUM), (sp.Min, _MINIMUM)):
+        expr = expr.replace(head, lambda *args, f=ufunc: functools.reduce(f, args))
+    return sp.lambdify((X, Y)[:len(case.domains)], expr,
+                       modules=[{"maximum": np.maximum, "minimum": np.minimum}, "scipy", "numpy"])
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
