@@ -18,11 +18,12 @@ from . import reductions as _reductions  # noqa: F401 - registers max, min, prod
 from . import shaping as _shaping  # noqa: F401 - registers reshape, squeeze, ... in OPS
 from . import sorting as _sorting  # noqa: F401 - sort
 from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
-from .table import ADD, ATOM, COMPARE, MUL, OPS, UNARY, Op, Trait, lookup
+from .table import ADD, ATOM, COMPARE, MUL, OPS, SPELLINGS, UNARY, Op, Trait, lookup, spelled
 
 FUNCTIONS = sorted(name for name, op in OPS.items()
                    if op.public and (op.symbol is None or op.positional))
 """The names a user may call in .gc text and as ``gc.<name>`` (an operator with
 parameters too: ``x.T`` is ``transpose(x, axes=None)``)."""
 
-__all__ = ["ADD", "ATOM", "COMPARE", "FUNCTIONS", "MUL", "OPS", "UNARY", "Op", "Trait", "lookup"]
+__all__ = ["ADD", "ATOM", "COMPARE", "FUNCTIONS", "MUL", "OPS", "SPELLINGS", "UNARY", "Op", "Trait",
+           "lookup", "spelled"]

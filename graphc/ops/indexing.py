@@ -247,7 +247,7 @@ _FIRST = "first"  # the dtype of the first operand: a float x's, or an integer o
 _INNER = Trait.INTERNAL | Trait.FRESH
 _register(Op("index", 1, "{0}[]", _index, ATOM, (ATOM,), symbol="[]", spell=_index_code,
              params={"key": ()}, grad_slots=(0,), dtype=_FIRST, shape=_index_shape,
-             vjp=_index_vjp, rules=("{out}_bar put back where taken",), traits=Trait.VARIADIC,
+             vjp=_index_vjp, rules=("{out}_bar put back where taken",), varargs="after",
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
                  "index", *out.args[1:], key=(FULL,) + out.params["key"]))))
 _register(Op("unindex", 2, "_unindex({0}, {1})", _unindex, slot_prec=(0, 0),
@@ -257,7 +257,7 @@ _register(Op("unindex", 2, "_unindex({0}, {1})", _unindex, slot_prec=(0, 0),
              + f", key={p['key']!r}, lead={p['lead']})",
              shape=lambda g, args, params: g.shape(args[0])[:params["lead"]] + g.shape(args[1]),
              helpers=(_numpy_key, _unindex), vjp=_unindex_vjp, jvp=_unindex_jvp,
-             rules=("{out}_bar[key]",), traits=_INNER | Trait.VARIADIC))
+             rules=("{out}_bar[key]",), varargs="after", traits=_INNER))
 _register(Op("take_along_axis", 2, "np.take_along_axis({0}, {1}, axis={axis})",
              np.take_along_axis, slot_prec=(0, 0), params={"axis": -1}, grad_slots=(0,),
              dtype=_FIRST, shape=_take_shape, traits=Trait.FRESH,

@@ -382,13 +382,13 @@ def _concat_part_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 
 
 _register(Op("concatenate", 1, "np.concatenate([{*}])",
-             lambda *xs, axis: np.concatenate(xs, axis=axis), variadic=True,
+             lambda *xs, axis: np.concatenate(xs, axis=axis), varargs="list",
              params={"axis": 0}, positional=("axis",), spell=lambda p: "np.concatenate([{*}]"
              + (")" if p["axis"] == 0 else ", axis={axis})"), shape=_concatenated,
              dtype="follows", vjp=_concatenate_vjp, jvp=_concatenate_jvp,
              rules=("{out}_bar's part {k}",), traits=Trait.FRESH))
 _register(Op("concat_part", 2, "_concat_part({*}, index={index}, axis={axis})", _concat_part,
-             variadic=True, params={"index": None, "axis": None}, grad_slots=(0,),
+             varargs="list", params={"index": None, "axis": None}, grad_slots=(0,),
              helpers=(_concat_part,), dtype="follows", traits=Trait.INTERNAL,
              shape=lambda g, args, params: (lambda t, x: t[:len(t) - len(x)] + x)(
                  g.shape(args[0]), g.shape(args[1 + params["index"]])),
@@ -425,7 +425,7 @@ def _stack_jvp(out: R, dots: Tangents) -> R | None:
 
 
 _register(Op("stack", 1, "np.stack([{*}])", lambda *xs, axis: np.stack(xs, axis=axis),
-             variadic=True, params={"axis": 0}, positional=("axis",),
+             varargs="list", params={"axis": 0}, positional=("axis",),
              spell=lambda p: "np.stack([{*}]" + (")" if p["axis"] == 0 else ", axis={axis})"),
              shape=_stacked, dtype="follows", vjp=_stack_vjp, jvp=_stack_jvp,
              rules=("{out}_bar[{k}] along axis",), traits=Trait.FRESH))
