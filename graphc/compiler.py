@@ -26,8 +26,8 @@ from .errors import GraphcError, InputError
 from .files import write_atomic
 from .ir.collector import paused_gc
 from .ir.graph import Graph
+from .ops.directions import TANGENT_LIMIT
 from .ops.shapes import not_broadcasting
-from .ops.tensor import TANGENT_LIMIT
 from .optimize import passes as passes_mod
 
 _MODES = {"reverse": autodiff.reverse, "forward": autodiff.forward}

@@ -191,7 +191,7 @@ def test_forward_mode_directions_have_the_input_dtype(value):
     directions, and its gradient, were float32."""
     fn = gc.compile(gc.parse("a: scalar\ny = sum(sin(a))"), mode="forward")
     want = np.float32 if isinstance(value, np.float32) else np.float64
-    from graphc.ops.tensor import _basis
+    from graphc.ops.directions import _basis
 
     assert _basis(value).dtype == want
     assert np.asarray(fn(value)[1]["a"]).dtype == want

@@ -405,7 +405,7 @@ def test_logsumexp_weights_are_jaxs(name, jax, mode, optimize):
 
 def test_logsumexp_weights_second_order_builder_and_text(jax):
     """The gradient graph of logsumexp(x, b=w) differentiated again is JAX's; gc.logsumexp
-    takes b= too; the text reads back (b prints as the second operand of logsumexp_b);
+    takes b= too; the text reads back (printed as NumPy writes it: logsumexp(x, b=w));
     a negative sum is nan, as JAX's."""
     import jax.numpy as jnp
     from jax.scipy.special import logsumexp
@@ -423,6 +423,8 @@ def test_logsumexp_weights_second_order_builder_and_text(jax):
         for k, r in zip(("x", "w"), want):
             np.testing.assert_allclose(second[k], np.asarray(r), rtol=1e-9, atol=1e-12)
     assert str(gc.parse(str(g))) == str(g)
+    printed = str(gc.parse("x: [3, 4]\nw: [4]\ny = logsumexp(x, axis=0, b=w)"))
+    assert printed.endswith("y = logsumexp(x, axis=0, b=w)\n"), printed
     x, w = gc.input("x", shape=(3, 4)), gc.input("w", shape=(4,))
     u = gc.input("u", shape=(3,))
     built = gc.graph(L=gc.sum(gc.logsumexp(x, b=w) * u))

@@ -20,8 +20,9 @@ from ..ir.collector import paused_gc
 from ..ir.derive import bound, build_partial
 from ..ir.graph import Graph
 from ..ops import Trait
+from ..ops.directions import TANGENT_LIMIT
 from ..ops.shapes import numeric
-from ..ops.tensor import TANGENT_LIMIT, reduce_to
+from ..ops.tensor import reduce_to
 
 
 def resolve_wrt(g: Graph, wrt: str | list[str] | None) -> list[str]:

@@ -13,9 +13,7 @@ import numpy as np
 
 from ..errors import GraphcError, InputError
 from ..ir.graph import Graph
-from ..ops import OPS, indexing
-from ..ops.products import EINSUM
-from ..ops.reductions import KEYWORD_OPERANDS
+from ..ops import SPELLINGS, indexing, spelled
 from ..ops.shapes import Dim, Shape, is_named
 from .hints import did_you_mean
 
@@ -234,26 +232,23 @@ def inputs(names: str) -> tuple[Expr, ...]:
 
 def function(name: str) -> Callable[..., Expr]:
     """The handle ``gc.<name>`` of a public function of the op table."""
-    op = OPS[name]
+    keyed = {k for op in SPELLINGS.get(name, ()) for k in op.keyword_operands}
 
     def f(*args: Any, **params: Any) -> Expr:
-        if name == "einsum":  # einsum("ij,jk->ik", a, b): its op by the operands' count
-            if len(args) - 1 not in EINSUM:
-                raise GraphcError(f"einsum takes its subscripts and one or two operands, "
-                                  f"got {len(args) - 1} operands")
-            return apply(EINSUM[len(args) - 1], *args[1:], subscripts=args[0])
-        params = {k: _tuples(v) for k, v in params.items()}  # axes=([1], [0])
-        for k in [k for k in params if (name, k) in KEYWORD_OPERANDS]:  # logsumexp(x, b=w)
-            operand = params.pop(k)
-            if operand is not None:
-                return function(KEYWORD_OPERANDS[name, k])(*args, operand, **params)
-        if op.variadic:  # concatenate([a, b], axis=0): the operands are one list
+        # axes=([1], [0]); b=None is NumPy's "no b" (logsumexp(x, b=w) is another op)
+        params = {k: _tuples(v) for k, v in params.items() if v is not None or k not in keyed}
+        op = spelled(name, len(args), params)
+        params.update(zip(op.leading, args))  # einsum("ij,jk->ik", a, b)
+        args = args[len(op.leading):]
+        if op.varargs == "list":  # concatenate([a, b], axis=0): the operands are one list
             if not args or not isinstance(args[0], (list, tuple)) or len(args[0]) < op.arity:
                 raise GraphcError(f"{name}() takes a list of at least {op.arity} arrays first")
             operands, given = list(args[0]), args[1:]
+        elif op.varargs == "after":  # index(x, i, key=...): x[i]'s index arrays follow x
+            operands, given = list(args), ()
         else:
-            operands, given = list(args[:op.arity]), args[op.arity:]
-        low = op.arity - len(op.defaults)
+            operands, given = list(args[:op.given_arity]), args[op.given_arity:]
+        low = op.given_arity - len(op.defaults)
         if len(operands) < low or len(given) > len(op.positional):
             raise GraphcError(f"{name}() takes {op.arity} argument(s), got {len(args)}")
         for k, value in zip(op.positional, given):  # reshape(x, (2, -1))
@@ -261,14 +256,16 @@ def function(name: str) -> Callable[..., Expr]:
                 raise GraphcError(f"{name}() got {k} twice")
             params[k] = value
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        keyword = [params.pop(k) for k in op.keyword_operands]  # logsumexp(x, b=w)
         unknown = set(params) - set(op.params)
         if unknown:
             word = sorted(unknown)[0]
             raise GraphcError(f"{name}() takes no keyword {word}"
                               + did_you_mean(word, op.params))
-        if len(operands) < op.arity:
+        if len(operands) < op.given_arity:
             operands += op.defaults[len(operands) - low:]
-        return apply(op.name, *operands, **params)  # an alias (absolute) builds its op (abs)
+        # an alias (absolute) builds its op (abs)
+        return apply(op.name, *operands, *keyword, **params)
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Symbolic {name}: builds a node, computes nothing."

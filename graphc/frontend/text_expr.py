@@ -9,9 +9,7 @@ from typing import Any
 
 from ..errors import GraphcError, ParseError, UnknownOpError
 from ..ir.graph import Graph
-from ..ops import OPS, Op, Trait, indexing
-from ..ops.products import EINSUM
-from ..ops.reductions import KEYWORD_OPERANDS
+from ..ops import OPS, Op, indexing, spelled
 from ..ops.shapes import format_shape
 from ..ops.values import CONSTANTS
 from . import hints
@@ -119,39 +117,36 @@ class Scope:
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise error(ParseError, "starred arguments are not allowed", node)
         for kw in node.keywords:
-            if (op.name, kw.arg) in KEYWORD_OPERANDS:  # logsumexp(x, b=w): w an operand
+            if kw.arg in op.keyword_operands:  # logsumexp(x, b=w): w an operand
                 continue
             if kw.arg is None or kw.arg not in op.params:
                 raise error(ParseError, f"{name}() takes no keyword {kw.arg or '**'!s}"
                             + hints.did_you_mean(kw.arg or "", op.params), kw if kw.arg else node)
-        if "subscripts" in op.params:  # einsum("ij,jk->ik", a, b): the string first
-            _subscripts(node)
-            if len(node.args) - 1 not in EINSUM:
-                raise error(ParseError, "einsum takes one or two operands after its "
-                            f"subscripts, got {len(node.args) - 1}", node)
-            return list(node.args[1:])
         operands, given = _split(op, node)
-        low, high = op.arity - len(op.defaults), op.arity + len(op.positional)
-        if Trait.VARIADIC in op.traits:  # index(x, i, key=...): x[i]'s index arrays follow x
+        lead = len(op.leading)
+        low = lead + op.given_arity - len(op.defaults)
+        high = lead + op.given_arity + len(op.positional)
+        if op.varargs == "after":  # index(x, i, key=...): x[i]'s index arrays follow x
             high = max(high, len(node.args))
-        if not low <= len(node.args) <= high and not op.variadic:
+        if not low <= len(node.args) <= high and op.varargs != "list":
             count = str(high) if low == high else f"{low} to {high}"
             raise error(ParseError, f"{name}() takes {count} argument"
                         f"{'s' if high != 1 else ''}, got {len(node.args)}", node)
-        if op.variadic and (len(operands) < op.arity or len(given) > len(op.positional)):
+        if op.varargs == "list" and (len(operands) < op.arity or
+                                     len(given) > len(op.positional)):
             raise error(ParseError, f"{name}() takes a list of at least {op.arity} arrays, "
                         f"then at most {len(op.positional)} more argument(s)", node)
         for k in op.positional[:len(given)]:
             if any(kw.arg == k for kw in node.keywords):
                 raise error(ParseError, f"{name}() got {k} twice", node)
-        return operands + [kw.value for kw in node.keywords
-                           if (op.name, kw.arg) in KEYWORD_OPERANDS]
+        keyed = {kw.arg: kw.value for kw in node.keywords if kw.arg in op.keyword_operands}
+        return operands + [keyed[k] for k in op.keyword_operands]
 
     def _function(self, node: ast.Call) -> Op:
         name = _callee(node)
         if isinstance(node.func, ast.Attribute):  # gc.sum(x): graphc's, whatever the names
             if name in _CALLABLE:
-                return _table_op(name, node)
+                return _spelled(name, node)
             raise error(UnknownOpError, f"graphc has no function {name!r}"
                         + hints.function(name), node)
         if name in self.lines:
@@ -163,7 +158,7 @@ class Scope:
         if name in self.lambdas:
             return self.lambdas[name]
         if name in _CALLABLE:
-            return _table_op(name, node)
+            return _spelled(name, node)
         raise error(UnknownOpError, f"unknown function {name!r}"
                     + hints.function(name, self.lambdas), node)
 
@@ -209,15 +204,12 @@ class Scope:
     def _call(self, node: ast.Call, operands: list[str], pos: tuple[int, int]) -> str:
         g = self.g
         op = self._function(node)
-        keyed = {(op.name, kw.arg or "") for kw in node.keywords} & KEYWORD_OPERANDS.keys()
-        op = OPS[KEYWORD_OPERANDS[keyed.pop()]] if keyed else op  # logsumexp(x, b=w)
         operands += [g.const(v) for v in op.defaults[len(operands) - op.arity:]] \
             if len(operands) < op.arity else []
         params = {kw.arg: _literal(kw.value) for kw in node.keywords
                   if kw.arg in op.params}  # (others refused already, ** too)
         params.update(zip(op.positional, map(_literal, _split(op, node)[1])))
-        if "subscripts" in op.params:
-            params["subscripts"] = _subscripts(node)
+        params.update(zip(op.leading, map(_literal, node.args)))
         _check_params(op, params, node)
         if op.name in _INTERNAL_RULES:
             rule, what = _INTERNAL_RULES[op.name]
@@ -305,16 +297,17 @@ _INTERNAL_RULES = {
 
 
 def _split(op: Op, node: ast.Call) -> tuple[list[ast.expr], list[ast.expr]]:
-    """A call's operands and the parameters given by position after them; a variadic
-    op's operands are its first argument's list (``concatenate([a, b], 0)``)."""
-    if Trait.VARIADIC in op.traits:  # index(x, i, key=...): every argument an operand
-        return list(node.args), []
-    if not op.variadic:
-        return list(node.args[:op.arity]), list(node.args[op.arity:])
-    if not node.args or not isinstance(node.args[0], (ast.List, ast.Tuple)):
+    """A call's operands given by position and the parameters given by position after
+    them (after ``op.leading``'s, before them); a list's (``concatenate([a, b], 0)``)."""
+    args = node.args[len(op.leading):]
+    if op.varargs == "after":  # index(x, i, key=...): every argument an operand
+        return list(args), []
+    if op.varargs == "":
+        return list(args[:op.given_arity]), list(args[op.given_arity:])
+    if not args or not isinstance(args[0], (ast.List, ast.Tuple)):
         raise error(ParseError, f"{op.name}() takes a list of arrays first, as "
                     f"{op.name}([a, b])", node)
-    return list(node.args[0].elts), list(node.args[1:])
+    return list(args[0].elts), list(args[1:])
 
 
 def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
@@ -336,9 +329,21 @@ def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
             raise error(ParseError, f"{op.name}(): {k} must be {want} ({what})", node)
 
 
-def _table_op(name: str, node: ast.Call) -> Op:
-    """The op table's ``name``; einsum's by its count of operands (fixed arities)."""
-    return OPS[EINSUM.get(len(node.args) - 1, name) if name == "einsum" else name]
+_ORDINALS = ("first", "second", "third")
+
+
+def _spelled(name: str, node: ast.Call) -> Op:
+    """The op a call of the function ``name`` builds, by the arguments it is given
+    (``table.spelled``); the params given before the operands are strings."""
+    for i, k in enumerate(OPS[name].leading):  # einsum('ij,jk->ik', a, b)
+        first = node.args[i] if len(node.args) > i else node
+        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+            raise error(ParseError, f"{name}'s {_ORDINALS[i]} argument is its {k}, a string",
+                        first)
+    try:
+        return spelled(name, len(node.args), [kw.arg for kw in node.keywords if kw.arg])
+    except GraphcError as exc:
+        raise error(ParseError, exc.message, node) from None
 
 
 def _callee(node: ast.Call) -> str:
@@ -352,15 +357,6 @@ def _callee(node: ast.Call) -> str:
             return func.attr
         raise error(ParseError, hints.attribute_call(func.value.id, func.attr), node)
     raise error(ParseError, "only named functions can be called", node)
-
-
-def _subscripts(node: ast.Call) -> str:
-    """einsum's first argument: the one string graphc text takes."""
-    first = node.args[0] if node.args else node
-    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
-        raise error(ParseError, "einsum's first argument is its subscripts, a string "
-                    "such as 'ij,jk->ik'", first)
-    return first.value
 
 
 def _number(node: ast.Constant) -> float:

@@ -236,7 +236,8 @@ def _structural(g: Graph, node: str, slot: int) -> sp.Expr:
         return sp.Piecewise((1, cond), (0, True)) if slot == 1 else \
             sp.Piecewise((0, cond), (1, True))
     if op.rules:
-        rule = op.rules[min(slot, len(op.rules) - 1)]  # a list of operands: one rule each
+        # a list of operands (concatenate([a, b])): one rule, operand k's
+        rule = op.rules[0 if op.varargs == "list" else slot]
         text = rule if isinstance(rule, str) else rule(g, node)
         return sp.Symbol(text.format(*args, out=node, k=slot))
     return sp.Integer(1)

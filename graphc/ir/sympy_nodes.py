@@ -139,7 +139,7 @@ def _build(steps: Steps, e: sp.Expr, refs: dict) -> Ref:
     if head is None:
         raise UnknownOpError(f"sympy {e.func.__name__} has no graphc op (in {e})")
     kids = [ref(a) for a in e.args]
-    if head in ("maximum", "minimum", "logical_and", "logical_or", "logical_xor"):
+    if len(kids) > OPS[head].arity:  # Max(a, b, c), And(...): n-ary in sympy, binary here
         return _chain(steps, head, kids)
     return _emit(steps, head, *kids)
 

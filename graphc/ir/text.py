@@ -81,7 +81,7 @@ def to_text(g: Graph) -> str:
         operands = ["{%d}" % i for i in range(len(g.args(node)))]
         template = op.text(operands, g.attrs(node)["params"])
         if op.symbol is None:  # written as a call, name(...): its arguments need no parens
-            called = template.partition("(")[0]  # einsum1 is written einsum(...)
+            called = template.partition("(")[0]  # logsumexp_b is written logsumexp(...)
             if called in variables and called not in g.ops:
                 template = "gc." + template
             return template, ATOM, (0,) * len(operands)

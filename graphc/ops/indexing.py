@@ -17,7 +17,7 @@ from ..errors import ShapeError
 from . import shapes
 from .expr import R, Tangents, jvp, vjp
 from .table import ATOM, Op, Trait, _register
-from .tensor import _axes, _negative, _slice_shape
+from .tensor import _axes, _negative, _params_shape
 
 ELLIPSIS: tuple = ()
 ARRAY = (None,)
@@ -247,7 +247,7 @@ _FIRST = "first"  # the dtype of the first operand: a float x's, or an integer o
 _INNER = Trait.INTERNAL | Trait.FRESH
 _register(Op("index", 1, "{0}[]", _index, ATOM, (ATOM,), symbol="[]", spell=_index_code,
              params={"key": ()}, grad_slots=(0,), dtype=_FIRST, shape=_index_shape,
-             vjp=_index_vjp, rules=("{out}_bar put back where taken",), traits=Trait.VARIADIC,
+             vjp=_index_vjp, rules=("{out}_bar put back where taken",), varargs="after",
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
                  "index", *out.args[1:], key=(FULL,) + out.params["key"]))))
 _register(Op("unindex", 2, "_unindex({0}, {1})", _unindex, slot_prec=(0, 0),
@@ -257,7 +257,7 @@ _register(Op("unindex", 2, "_unindex({0}, {1})", _unindex, slot_prec=(0, 0),
              + f", key={p['key']!r}, lead={p['lead']})",
              shape=lambda g, args, params: g.shape(args[0])[:params["lead"]] + g.shape(args[1]),
              helpers=(_numpy_key, _unindex), vjp=_unindex_vjp, jvp=_unindex_jvp,
-             rules=("{out}_bar[key]",), traits=_INNER | Trait.VARIADIC))
+             rules=("{out}_bar[key]",), varargs="after", traits=_INNER))
 _register(Op("take_along_axis", 2, "np.take_along_axis({0}, {1}, axis={axis})",
              np.take_along_axis, slot_prec=(0, 0), params={"axis": -1}, grad_slots=(0,),
              dtype=_FIRST, shape=_take_shape, traits=Trait.FRESH,
@@ -275,3 +275,108 @@ _register(Op("untake", 3, "_untake({0}, {1}, {2}, {axis}, {lead})", _untake,
                  "untake", *out.args[1:], axis=out.params["axis"],
                  lead=out.params["lead"] + 1)),
              rules=("take_along_axis({out}_bar, {2})",), traits=_INNER))
+
+
+# ---- slices: x[start:stop] along one axis (the stencils' op), and its adjoints ---------
+def _zeros_around(out, start, stop, axis):
+    """Zeros out's entries outside [start:stop] along axis and returns that slice of
+    out, for the caller to fill: no pass of zeros under it."""
+    index = [slice(None)] * out.ndim
+    lo, hi, _ = slice(start, stop).indices(out.shape[axis])
+    for part in (slice(0, lo), slice(max(lo, hi), None)):
+        index[axis] = part
+        out[tuple(index)] = 0
+    index[axis] = slice(lo, hi)
+    return out[tuple(index)]
+
+
+def _unslice(g, like, start, stop, axis):
+    """The adjoint of a slice: g placed where the slice came from, zeros elsewhere.
+    Axes of g in front of like's (forward mode's directions) are kept."""
+    lead = np.shape(g)[:np.ndim(g) - np.ndim(like)]
+    out = np.empty(lead + np.shape(like), dtype=np.result_type(g, like))
+    _zeros_around(out, start, stop, axis)[...] = g
+    return out
+
+
+def _add_slice(base, g, start, stop, axis, out=None):
+    """base + g placed where a slice [start:stop] along axis came from, without the
+    zeros around g; ``out=base`` adds in place."""
+    if out is None:
+        out = np.array(base, dtype=np.result_type(base, g))
+    elif out is not base:
+        out[...] = base
+    index = [slice(None)] * out.ndim
+    index[axis] = slice(start, stop)
+    out[tuple(index)] += g
+    return out
+
+
+def _slice_np(x, start=None, stop=None, axis=0):
+    index = [slice(None)] * np.ndim(x)
+    index[axis] = slice(start, stop)
+    return x[tuple(index)]
+
+
+def _slice_params(out: R) -> dict:
+    """A slice's parameters with the axis counted from the end (for stacked tangents)."""
+    params = dict(out.params)
+    params["axis"] = _negative(params["axis"], out.ndim)[0]
+    return params
+
+
+def _slice_shape(x: shapes.Shape, start: Any, stop: Any, axis: int) -> shapes.Shape:
+    (a,) = _axes(axis, len(x))
+    d = x[a]
+    if isinstance(d, int):
+        size: shapes.Dim = len(range(d)[slice(start, stop)])
+    else:  # symbolic: N[1:] and N[:-1] are both "N-1", so they broadcast together
+        s0 = start or 0
+        if s0 < 0:
+            size = -s0 if stop is None else max(stop - s0, 0)
+        elif stop is not None and stop >= 0:
+            size = max(stop - s0, 0)
+        else:
+            cut = s0 - (stop or 0)
+            base, _, less = d.partition("-")  # N-1 cut by 1 more is N-2, as N[2:] is
+            size = f"{base}-{int(less or 0) + cut}" if cut else d
+    return x[:a] + (size,) + x[a + 1:]
+
+
+@jvp
+def _add_slice_jvp(out: R, dots: Tangents) -> R | None:
+    if dots[1] is None:
+        return dots[0]
+    if dots[0] is None:
+        return dots[1].call("unslice", out.args[0], **_slice_params(out))
+    return dots[0].call("add_slice", dots[1], **_slice_params(out))
+
+
+def _slice_code(params: dict) -> str:
+    bounds = ":".join("" if params[k] is None else str(params[k]) for k in ("start", "stop"))
+    axis = params["axis"]
+    if axis >= 0:
+        return "{0}[" + ":, " * axis + bounds + "]"
+    return "{0}[..., " + bounds + ", :" * (-axis - 1) + "]"  # axis -2: x[..., 1:, :]
+
+
+_BOUNDS = {"start": None, "stop": None, "axis": 0}
+_register(Op("slice", 1, "{0}[:]", _slice_np, ATOM, (ATOM,), spell=_slice_code,
+             params=_BOUNDS, dtype="first", shape=_params_shape(_slice_shape),
+             vjp=vjp(lambda out, grad: (grad.call("unslice", out.args[0], **out.params),)),
+             jvp=jvp(lambda out, dots: dots[0].call("slice", **_slice_params(out))),
+             rules=("{out}_bar placed at [start:stop]",), traits=Trait.SHIFTS))
+_register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
+             slot_prec=(0, 0), grad_slots=(0,), params=_BOUNDS,
+             helpers=(_zeros_around, _unslice), dtype="follows",
+             shape=_params_shape(lambda part, like, **_: part[:len(part) - len(like)] + like),
+             vjp=vjp(lambda out, grad: (grad.call("slice", **out.params), None)),
+             jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
+                 "unslice", out.args[1], **_slice_params(out))),
+             traits=Trait.INTERNAL | Trait.FRESH | Trait.SHIFTS))
+_register(Op("add_slice", 2, "_add_slice({0}, {1}, {start}, {stop}, {axis})", _add_slice,
+             slot_prec=(0, 0), params=_BOUNDS, helpers=(_add_slice,), dtype="follows",
+             shape=lambda g, args, params: g.shape(args[0]),
+             vjp=vjp(lambda out, grad: (grad, grad.call("slice", **out.params))),
+             jvp=_add_slice_jvp, rules=("{out}_bar", "{out}_bar[start:stop]"),
+             traits=Trait.INTERNAL | Trait.FRESH | Trait.WRITES_OUT | Trait.SHIFTS))

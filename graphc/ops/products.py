@@ -166,20 +166,12 @@ def _params_terms(out: R) -> Terms:
     return _terms(out.params["subscripts"], len(out.args))
 
 
-class _Einsum(Op):
-    """einsum prints as NumPy's: the subscripts first, then the operands."""
-
-    def text(self, operands: list[str], params: dict) -> str:
-        return f"einsum({params['subscripts']!r}, {', '.join(operands)})"
-
-
-EINSUM = {1: "einsum1", 2: "einsum"}
-"""The einsum op of each number of operands (fixed arities: one or two)."""
-
-for _count, _name in EINSUM.items():
-    _register(_Einsum(_name, _count, "np.einsum({subscripts!r}, " + ", ".join(
+# einsum of one operand and of two (fixed arities), both written einsum('ij->j', x)
+for _count, _name in ((1, "einsum1"), (2, "einsum")):
+    _register(Op(_name, _count, "np.einsum({subscripts!r}, " + ", ".join(
         "{%d}" % k for k in range(_count)) + ", optimize=True)", _einsum,
-        slot_prec=(0,) * _count, params={"subscripts": None}, shape=_einsum_shape,
+        slot_prec=(0,) * _count, params={"subscripts": None}, leading=("subscripts",),
+        spelled="einsum", shape=_einsum_shape,
         vjp=_contraction_vjp(_params_terms), jvp=_contraction_jvp(_params_terms),
         # one operand: np.einsum returns a view where it can ('ij->ji'): not FRESH
         dtype="follows", traits=Trait.INTERNAL if _count == 1 else _MADE,

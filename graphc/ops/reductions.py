@@ -311,10 +311,6 @@ _register(Op("norm", 1, "np.linalg.norm({0})", np.linalg.norm, slot_prec=(0,), p
 
 
 # ---- logsumexp(x, axis, b=weights): jax.scipy.special.logsumexp's b, an operand --------
-KEYWORD_OPERANDS = {("logsumexp", "b"): "logsumexp_b"}
-"""A call given this keyword is this op, the keyword's value its last operand."""
-
-
 def _lse_b_shape(x: shapes.Shape, b: shapes.Shape, axis: Any, keepdims: bool) -> shapes.Shape:
     return _reduced(shapes.broadcast(x, b), axis, keepdims)
 
@@ -365,6 +361,7 @@ def _lse_b_jvp(out: R, dots: Tangents) -> R | None:
 
 
 _register(Op("logsumexp_b", 2, "_logsumexp_b({0}, {1})", _logsumexp_b, slot_prec=(0, 0),
+             spelled="logsumexp", keyword_operands=("b",),
              params=_LSE, spell=lambda params: _spell("_logsumexp_b", _LSE)(params).replace(
                  "({0}", "({0}, {1}", 1),
              scalar_result=lambda params: False, shape=_params_shape(_lse_b_shape),

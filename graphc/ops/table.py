@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..errors import ShapeError, UnknownOpError
+from ..errors import GraphcError, ShapeError, UnknownOpError
 from . import shapes
 from .expr import jvp, vjp
 
@@ -92,7 +92,6 @@ class Trait(enum.Flag):
     SHIFTS = enum.auto()        # reads a vector at other indices (slices): a stencil
     FRESH = enum.auto()         # memory: the result is a new array, never a view
     WRITES_OUT = enum.auto()    # memory: a helper whose call takes out= (may update in place)
-    VARIADIC = enum.auto()      # takes more operands than its arity (x[i, j]'s index arrays)
 
 
 @dataclass(eq=False, frozen=True)
@@ -115,9 +114,16 @@ class Op:
     params: dict[str, Any] = field(default_factory=dict)  # keyword params: defaults
     # params also given by position after the operands, as NumPy's reshape(x, (2, -1))
     positional: tuple[str, ...] = ()
-    # the operands are one list, concatenate([a, b]): ``arity`` is the least count, and
-    # ``{*}`` in the template stands for them all
-    variadic: bool = False
+    # how operands past ``arity`` are written (``arity`` is then the least count):
+    # "list": all operands are one list, concatenate([a, b]), ``{*}`` in the template
+    # stands for them all; "after": they follow the first ones, x[i, j]'s index arrays
+    # (index(x, i, j, key=...)); "": there are none
+    varargs: str = ""
+    # ---- the call that builds it: a public function's name (logsumexp) that several ops
+    # are written as, told apart by their keyword operands or their count of operands
+    spelled: str | None = None
+    keyword_operands: tuple[str, ...] = ()  # its last operands, given by keyword (b=w)
+    leading: tuple[str, ...] = ()  # params given before the operands (einsum's subscripts)
     # (g, params) -> operands: those of an op written without them, which the graph
     # chooses (a constant reads its dimension names and dtype off the inputs)
     reads: Callable[[Any, dict], tuple[str, ...]] | None = None
@@ -187,23 +193,40 @@ class Op:
     def template(self, params: dict, n: int) -> str:
         """The NumPy template of a node with these params and ``n`` operands."""
         code = self.spell(params) if self.spell else self.code
-        return code.replace("{*}", ", ".join("{%d}" % i for i in range(n))) if self.variadic \
-            else code
+        return code.replace("{*}", ", ".join("{%d}" % i for i in range(n))) \
+            if self.varargs == "list" else code
+
+    @property
+    def written(self) -> str:
+        """The function a call of which builds the op (logsumexp_b: logsumexp)."""
+        return self.spelled or self.name
+
+    @property
+    def given_arity(self) -> int:
+        """The operands given by position: all but the keyword operands."""
+        return self.arity - len(self.keyword_operands)
 
     def text(self, operands: list[str], params: dict) -> str:
-        """How the op is written in .gc text (operands already printed)."""
+        """How the op is written in .gc text (operands already printed): as NumPy's call,
+        ``einsum('ij->j', x)``, ``logsumexp(x, axis=0, b=w)``."""
         changed = [k for k, default in self.params.items() if params.get(k, default) != default]
-        if self.symbol is not None and (not changed or Trait.VARIADIC in self.traits):
+        # x[i, j]: the key and its index operands are all in the subscript
+        if self.symbol is not None and (not changed or self.varargs == "after"):
             return (self.spell(params) if self.spell else self.code).format(*operands)
         last = max((self.positional.index(k) + 1 for k in changed if k in self.positional),
                    default=0)  # positional params up to the last one given
         given = [_written(params[k], bare=True) for k in self.positional[:last]]
-        extra = [f"{k}={_written(params[k])}" for k in changed if k not in self.positional]
+        extra = [f"{k}={_written(params[k])}" for k in changed
+                 if k not in self.positional and k not in self.leading]
+        cut = len(operands) - len(self.keyword_operands)
+        extra += [f"{k}={v}" for k, v in zip(self.keyword_operands, operands[cut:])]
+        operands = operands[:cut]
         if self.reads is not None:  # chosen by the graph, not written
             operands = []
-        elif self.variadic:
+        elif self.varargs == "list":
             operands = [f"[{', '.join(operands)}]"]
-        return f"{self.name}({', '.join(operands + given + extra)})"
+        lead = [_written(params[k]) for k in self.leading]
+        return f"{self.written}({', '.join(lead + operands + given + extra)})"
 
 
 def _written(value: Any, bare: bool = False) -> str:
@@ -222,10 +245,13 @@ _POWERS = {2.0: "square", 0.5: "sqrt"}
 _CALL = re.compile(r"np\.(\w+)\(([^()]*)\)")  # one call, no nested parentheses
 
 OPS: dict[str, Op] = {}
+SPELLINGS: dict[str, list[Op]] = {}
+"""A function's name -> the ops written as it (one, mostly: its own)."""
 
 
 def _register(op: Op) -> None:
     OPS[op.name] = op
+    SPELLINGS.setdefault(op.written, []).append(op)
 
 
 def _infix(name: str, symbol: str, fn: Callable, formula: Callable, prec: int,
@@ -382,6 +408,29 @@ _register(Op("input", 0, "", lambda: None, shape=lambda g, args, params: params[
 _register(Op("const", 0, "", lambda: None,
              shape=lambda g, args, params: np.shape(params["value"]),
              dtype="weak", traits=_LEAF))  # printed as a Python float
+
+
+_COUNTS = ("no", "one", "two", "three", "four")
+
+
+def spelled(name: str, args: int, keywords: Collection[str]) -> Op:
+    """The op that ``name(...)`` builds, given ``args`` arguments by position and these
+    keywords: ``logsumexp(x, b=w)`` is logsumexp_b (the op whose keyword operands are
+    given), ``einsum('ij->j', x)`` einsum1 (the op of that count of operands)."""
+    ops = SPELLINGS.get(name, [])
+    if len(ops) <= 1:
+        return OPS[name]
+    ops = [op for op in ops if set(op.keyword_operands) <= set(keywords)]
+    most = max(len(op.keyword_operands) for op in ops)
+    ops = [op for op in ops if len(op.keyword_operands) == most]
+    if len(ops) == 1:
+        return ops[0]
+    for op in ops:
+        if op.arity == args - len(op.leading):
+            return op
+    counts = " or ".join(_COUNTS[op.arity] for op in sorted(ops, key=lambda op: op.arity))
+    after = f" after its {', '.join(ops[0].leading)}" if ops[0].leading else ""
+    raise GraphcError(f"{name} takes {counts} operands{after}, got {args - len(ops[0].leading)}")
 
 
 def lookup(name: str, local: dict[str, Op] | None = None) -> Op:

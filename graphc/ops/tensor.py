@@ -1,4 +1,5 @@
-"""Tensor ops of the op table: matmul, transpose, reductions, softmax family, losses.
+"""Tensor ops of the op table: matmul, transposes, sum and mean, the softmax family,
+flip; and the helpers of axes and shapes the other structural families import.
 
 Each op is one entry, its rules just above it, written with expression handles as the
 lectures write them (``W_bar = f_bar @ g.T``). The NumPy functions run in the
@@ -14,7 +15,7 @@ import numpy as np
 from ..errors import ShapeError
 from . import shapes
 from .expr import R, Tangents, jvp, vjp
-from .table import ATOM, MUL, UNARY, Op, Trait, _register
+from .table import MUL, UNARY, Op, Trait, _register
 
 
 # ---- NumPy implementations, shipped inside emitted modules ------------------------
@@ -64,56 +65,6 @@ def _logsumexp(x, axis=-1, keepdims=False):
 _REDUCE = (_short_rows, _max_along, _sum_along)  # the helpers the softmax family calls
 
 
-def _cross_entropy(logits, labels):
-    """Mean over the batch (first axis) of -sum(labels * log_softmax(logits)); integer
-    labels are class indices (the one-hot rows' ones)."""
-    batch = logits.shape[0] if np.ndim(logits) > 1 else 1
-    if np.asarray(labels).dtype.kind in "iu":
-        picked = np.take_along_axis(_log_softmax(logits), np.expand_dims(labels, -1), -1)
-        return -np.sum(picked) / batch
-    return -np.sum(labels * _log_softmax(logits)) / batch
-
-
-def _mse(pred, target):
-    """Half the mean squared error."""
-    return np.mean((pred - target) ** 2) / 2
-
-
-TANGENT_LIMIT = 50_000_000
-"""Most tangent elements direction-stacked forward mode may hold in one node."""
-
-
-def _basis(x):
-    """Every unit direction of x at once: shape (x.size, *x.shape). A size known only
-    now is checked here: n directions of n numbers may not fit in memory."""
-    n = np.size(x)
-    if n * n > 50_000_000:  # TANGENT_LIMIT (this helper ships alone, so spelled out)
-        raise ValueError(f"forward mode: an input of {n} elements carries {n} directions "
-                         f"({n * n:,} numbers at least); use mode='reverse'")
-    # by dtype alone: NumPy 1.x promotes a float64 scalar with float32 by its value
-    dtype = np.result_type(np.asarray(x).dtype, np.float32)
-    return np.eye(n, dtype=dtype).reshape((n,) + np.shape(x))
-
-
-def _from_directions(t, x):
-    """Sum each direction's output tangent: the gradient, shaped like x."""
-    t = np.asarray(t)
-    n = t.shape[0]  # reshape(0, -1) is ambiguous: an empty x has no directions
-    return np.sum(t.reshape(n, t.size // n if n else 0), axis=1).reshape(np.shape(x))
-
-
-def _lift(t, ndim):
-    """A direction-stacked tangent padded with 1-axes so it broadcasts like ndim dims."""
-    return t.reshape(t.shape[:1] + (1,) * (ndim - t.ndim + 1) + t.shape[1:])
-
-
-def _lift_like(t, like):
-    """_lift to the dims of `like`, a value whose shape is known only now (an undeclared
-    input broadcast it)."""
-    extra = np.ndim(like) - np.ndim(t) + 1
-    return t.reshape(t.shape[:1] + (1,) * extra + t.shape[1:]) if extra > 0 else t
-
-
 def _matmul_grad(grad, a, b, slot):
     """d(a @ b) for operand ``slot`` (0: a, 1: b), for shapes known only now: a vector
     as a 1-row/1-column matrix, the batch axes broadcasting added summed away."""
@@ -133,55 +84,10 @@ def _matmul_grad(grad, a, b, slot):
         d.reshape(np.shape(a if slot == 0 else b))
 
 
-def _spread(t, like):
-    """A direction-stacked tangent broadcast to the full shape of `like`."""
-    return np.broadcast_to(t, np.shape(t)[:1] + np.shape(like))
-
-
 def _reverse_last(x, k):
     """x with its last k axes in reverse order (the transpose of a stacked tangent)."""
     n = np.ndim(x)
     return np.transpose(x, tuple(range(n - k)) + tuple(range(n - 1, n - k - 1, -1)))
-
-
-def _zeros_around(out, start, stop, axis):
-    """Zeros out's entries outside [start:stop] along axis and returns that slice of
-    out, for the caller to fill: no pass of zeros under it."""
-    index = [slice(None)] * out.ndim
-    lo, hi, _ = slice(start, stop).indices(out.shape[axis])
-    for part in (slice(0, lo), slice(max(lo, hi), None)):
-        index[axis] = part
-        out[tuple(index)] = 0
-    index[axis] = slice(lo, hi)
-    return out[tuple(index)]
-
-
-def _unslice(g, like, start, stop, axis):
-    """The adjoint of a slice: g placed where the slice came from, zeros elsewhere.
-    Axes of g in front of like's (forward mode's directions) are kept."""
-    lead = np.shape(g)[:np.ndim(g) - np.ndim(like)]
-    out = np.empty(lead + np.shape(like), dtype=np.result_type(g, like))
-    _zeros_around(out, start, stop, axis)[...] = g
-    return out
-
-
-def _add_slice(base, g, start, stop, axis, out=None):
-    """base + g placed where a slice [start:stop] along axis came from, without the
-    zeros around g; ``out=base`` adds in place."""
-    if out is None:
-        out = np.array(base, dtype=np.result_type(base, g))
-    elif out is not base:
-        out[...] = base
-    index = [slice(None)] * out.ndim
-    index[axis] = slice(start, stop)
-    out[tuple(index)] += g
-    return out
-
-
-def _slice_np(x, start=None, stop=None, axis=0):
-    index = [slice(None)] * np.ndim(x)
-    index[axis] = slice(start, stop)
-    return x[tuple(index)]
 
 
 def _size_ratio(x, y):
@@ -285,23 +191,6 @@ def _count(x: R, dims: shapes.Shape, out: R) -> R | float:
     if not x.elastic and known is not None:
         return float(np.prod(known))
     return x.call("size_ratio", out)
-
-
-def _batch(logits: R) -> R | float:
-    """The batch a loss averages over: the first axis of a matrix of logits."""
-    shape = logits.shape
-    if len(shape) < 2:
-        return 1.0
-    if isinstance(shape[0], int):
-        return float(shape[0])
-    return logits.call("batch_size")
-
-
-def _slice_params(out: R) -> dict:
-    """A slice's parameters with the axis counted from the end (for stacked tangents)."""
-    params = dict(out.params)
-    params["axis"] = _negative(params["axis"], out.ndim)[0]
-    return params
 
 
 def _itself(name: str):
@@ -436,63 +325,6 @@ for _name, _rule in (("sum", ""), ("mean", " / count")):
                  dtype="follows", traits=_MADE, rules=("{out}_bar spread over {0}" + _rule,)))
 
 
-# ---- slices: x[start:stop] along one axis, and its adjoints ---------------------------
-def _slice_shape(x: shapes.Shape, start: Any, stop: Any, axis: int) -> shapes.Shape:
-    (a,) = _axes(axis, len(x))
-    d = x[a]
-    if isinstance(d, int):
-        size: shapes.Dim = len(range(d)[slice(start, stop)])
-    else:  # symbolic: N[1:] and N[:-1] are both "N-1", so they broadcast together
-        s0 = start or 0
-        if s0 < 0:
-            size = -s0 if stop is None else max(stop - s0, 0)
-        elif stop is not None and stop >= 0:
-            size = max(stop - s0, 0)
-        else:
-            cut = s0 - (stop or 0)
-            base, _, less = d.partition("-")  # N-1 cut by 1 more is N-2, as N[2:] is
-            size = f"{base}-{int(less or 0) + cut}" if cut else d
-    return x[:a] + (size,) + x[a + 1:]
-
-
-@jvp
-def _add_slice_jvp(out: R, dots: Tangents) -> R | None:
-    if dots[1] is None:
-        return dots[0]
-    if dots[0] is None:
-        return dots[1].call("unslice", out.args[0], **_slice_params(out))
-    return dots[0].call("add_slice", dots[1], **_slice_params(out))
-
-
-def _slice_code(params: dict) -> str:
-    bounds = ":".join("" if params[k] is None else str(params[k]) for k in ("start", "stop"))
-    axis = params["axis"]
-    if axis >= 0:
-        return "{0}[" + ":, " * axis + bounds + "]"
-    return "{0}[..., " + bounds + ", :" * (-axis - 1) + "]"  # axis -2: x[..., 1:, :]
-
-
-_BOUNDS = {"start": None, "stop": None, "axis": 0}
-_register(Op("slice", 1, "{0}[:]", _slice_np, ATOM, (ATOM,), spell=_slice_code,
-             params=_BOUNDS, dtype="first", shape=_params_shape(_slice_shape),
-             vjp=vjp(lambda out, grad: (grad.call("unslice", out.args[0], **out.params),)),
-             jvp=jvp(lambda out, dots: dots[0].call("slice", **_slice_params(out))),
-             rules=("{out}_bar placed at [start:stop]",), traits=Trait.SHIFTS))
-_register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
-             slot_prec=(0, 0), grad_slots=(0,), params=_BOUNDS,
-             helpers=(_zeros_around, _unslice), dtype="follows",
-             shape=_params_shape(lambda part, like, **_: part[:len(part) - len(like)] + like),
-             vjp=vjp(lambda out, grad: (grad.call("slice", **out.params), None)),
-             jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
-                 "unslice", out.args[1], **_slice_params(out))),
-             traits=_INNER | _MADE | Trait.SHIFTS))
-_register(Op("add_slice", 2, "_add_slice({0}, {1}, {start}, {stop}, {axis})", _add_slice,
-             slot_prec=(0, 0), params=_BOUNDS, helpers=(_add_slice,), dtype="follows",
-             shape=lambda g, args, params: g.shape(args[0]),
-             vjp=vjp(lambda out, grad: (grad, grad.call("slice", **out.params))),
-             jvp=_add_slice_jvp, rules=("{out}_bar", "{out}_bar[start:stop]"),
-             traits=_INNER | _MADE | Trait.WRITES_OUT | Trait.SHIFTS))
-
 # ---- sizes: numbers read off a value's shape at call time -----------------------------
 for _name, _arity, _code, _fn in (("size_ratio", 2, "_size_ratio({0}, {1})", _size_ratio),
                                   ("batch_size", 1, "_batch_size({0})", _batch_size)):
@@ -550,129 +382,6 @@ _register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,),
              spell=_spell("_logsumexp", _LSE), shape=_params_shape(_reduced),
              vjp=_logsumexp_vjp, jvp=_logsumexp_jvp, helpers=(*_REDUCE, _logsumexp),
              rules=("{out}_bar * exp({0} - {out})",), traits=_MADE))
-
-
-# ---- losses: the mean over the batch ---------------------------------------------------
-def _ce_shape(logits: shapes.Shape, labels: shapes.Shape) -> shapes.Shape:
-    if not logits:
-        raise ShapeError("cross_entropy needs logits with a class axis, e.g. [N, C]")
-    try:  # as the elementwise ops its expand and gradient are made of see them
-        stretched = shapes.broadcast(logits, labels)
-    except ShapeError:
-        stretched = None
-    if len(labels) != len(logits) or stretched != logits:
-        raise ShapeError(f"labels {shapes.format_shape(labels)} must be one-hot with the "
-                         f"shape of the logits {shapes.format_shape(logits)}")
-    return ()
-
-
-def _ce_shapes(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    """Labels one-hot, or integer class indices (labels: int[N]) of the logits' shape
-    without the class axis."""
-    logits, labels = g.shape(args[0]), g.shape(args[1])
-    if not g.integer(args[1]):
-        return _ce_shape(logits, labels)
-    if not logits or labels != logits[:-1] or g.elastic(args[0]):
-        raise ShapeError(f"integer labels {shapes.format_shape(labels)} must have the shape "
-                         f"of the logits {shapes.format_shape(logits)} without the class axis")
-    return ()
-
-
-_PICK = ((), None)  # the index key [..., None]: integer labels as the class axis's indices
-
-
-def _mse_shape(pred: shapes.Shape, target: shapes.Shape) -> shapes.Shape:
-    shapes.broadcast(pred, target)
-    return ()
-
-
-@vjp
-def _cross_entropy_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    logits, labels = out.args
-    scale = grad / _batch(logits)
-    probs = logits.call("softmax", axis=-1)
-    if out.g.integer(labels.node):  # (softmax - one_hot(labels)) / N
-        index = labels.call("index", key=_PICK)
-        one_hot = logits.call("take_along_axis", index).call("ones_like").call(
-            "untake", logits, index)
-        return (probs - one_hot) * scale, None
-    # (softmax - labels) / N for one-hot rows; the softmax weighted by each row's label
-    # sum is exact for any labels; labels that broadcast ([N, 1]) are stretched first.
-    same = labels.shape == logits.shape and labels.elastic == logits.elastic
-    full = labels if same else labels.call("broadcast_like", logits)
-    d_logits = (probs * full.sum(-1, keepdims=True) - labels) * scale
-    d_labels = -(logits.call("log_softmax", axis=-1) * scale)
-    if not same:  # each label's gradient sums over the logits it was stretched over
-        d_labels = d_labels.call("sum_to", labels) if labels.elastic or logits.elastic \
-            else _summed_to(d_labels, logits.shape, labels.shape)
-    return d_logits, d_labels
-
-
-def _cross_entropy_expand(g: Any, args: tuple, params: dict, name: str, temp: bool) -> str:
-    """-sum(labels * log_softmax(logits)) / N: the gradient then takes the softmax as
-    exp of the forward's log-probabilities instead of computing it again."""
-    logits, labels = R(g, args[0]), R(g, args[1])
-    log_probs = R(g, g.add("log_softmax", args[:1], {"axis": -1}, name=g.fresh("log_probs")))
-    if g.integer(args[1]):  # -sum(log_probs[i, labels[i]]) / N
-        total = -log_probs.call("take_along_axis", labels.call("index", key=_PICK)).sum()
-    else:
-        total = -(labels * log_probs).sum()
-    return g.add("div", (total.node, total.of(_batch(logits))), name=name, temp=temp)
-
-
-@vjp
-def _mse_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    pred, target = out.args
-    diff = pred - target
-    shape = shapes.broadcast(pred.shape, target.shape)
-    d = diff * (grad / _count(diff, shape, out))
-
-    def to(x: R, t: R) -> R:  # an operand broadcast now or at call time: summed back
-        return x if t.shape == shape and not diff.elastic else x.call("sum_to", t)
-    return to(d, pred), to(-d, target)
-
-
-@jvp
-def _loss_jvp(out: R, dots: Tangents) -> R | None:
-    """d loss = sum over every axis but the direction axis of (vjp with seed 1) * dot."""
-    g = out.g
-    slots = g.op(out.node).vjp(g, out.node, g.const(1.0))
-    terms = [(dot * R(g, bar)).sum(axis=tuple(range(-a.ndim, 0)))
-             for a, dot, bar in zip(out.args, dots, slots) if dot is not None and bar is not None]
-    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
-
-
-_register(Op("cross_entropy", 2, "_cross_entropy({0}, {1})", _cross_entropy,
-             dtype="follows", scalar_result=lambda params: True, slot_prec=(0, 0),
-             shape=_ce_shapes, vjp=_cross_entropy_vjp, expand=_cross_entropy_expand,
-             jvp=_loss_jvp, helpers=(*_REDUCE, _log_softmax, _cross_entropy), traits=_MADE,
-             rules=(lambda g, node: "{out}_bar * (softmax({0}) - one_hot({1})) / N"
-                    if g.integer(g.args(node)[1]) else
-                    "{out}_bar * (softmax({0}) * sum({1}) - {1}) / N",
-                    "-{out}_bar * log_softmax({0}) / N")))
-_register(Op("mse", 2, "_mse({0}, {1})", _mse, dtype="follows", slot_prec=(0, 0),
-             shape=_params_shape(_mse_shape), scalar_result=lambda params: True,
-             vjp=_mse_vjp, jvp=_loss_jvp, helpers=(_mse,), traits=_MADE,
-             rules=("{out}_bar * ({0} - {1}) / size", "-{out}_bar * ({0} - {1}) / size")))
-# ---- forward mode's direction-stacked tangents: linear, with no derivative rule --------
-def _lifted(shape: shapes.Shape, ndim: int) -> shapes.Shape:
-    return shape[:1] + (1,) * (ndim - len(shape) + 1) + shape[1:]
-
-
-_STACKED = _INNER | Trait.STACKING
-_register(Op("basis", 1, "_basis({0})", _basis, slot_prec=(0,), helpers=(_basis,),
-             shape=_params_shape(lambda x: ("(directions)",) + x),  # a symbolic size
-             traits=_INNER | Trait.NO_DERIVATIVE))
-_register(Op("from_directions", 2, "_from_directions({0}, {1})", _from_directions,
-             slot_prec=(0, 0), helpers=(_from_directions,), traits=_STACKED,
-             shape=_params_shape(lambda t, x: x)))
-_register(Op("spread", 2, "_spread({0}, {1})", _spread, slot_prec=(0, 0), helpers=(_spread,),
-             shape=_params_shape(lambda t, like: t[:1] + like), traits=_STACKED))
-_register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"ndim": None},
-             helpers=(_lift,), traits=_STACKED, shape=_params_shape(_lifted)))
-_register(Op("lift_like", 2, "_lift_like({0}, {1})", _lift_like, slot_prec=(0, 0),
-             helpers=(_lift_like,), traits=_STACKED, shape=_params_shape(
-                 lambda t, like: _lifted(t, max(len(like), len(t) - 1)))))
 
 
 # ---- flip: the worked example of docs/ops.md, "Adding a structural op" ---------------
