@@ -72,7 +72,8 @@ def _resolve(module: str, is_package: bool, node: ast.ImportFrom | ast.Import) -
     return [n if n in MODULES else target for n in names]
 
 
-MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py") if "examples" not in p.parts}
+MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")
+           if "examples" not in p.relative_to(PACKAGE).parts}  # not the checkout's path
 
 
 def import_graph() -> nx.DiGraph:

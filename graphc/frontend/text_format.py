@@ -194,6 +194,10 @@ def _build(text: str) -> Graph:
         raise ParseError("nothing is computed: write at least one line `name = expression`",
                          1, 1)
     p.g.outputs = [last]
+    # -2 and -inf fold into one constant: the 2 and inf read first are read by nothing
+    unread = [n for n, d in p.g.node_data().items() if d["op"] == "const" and not p.g.readers(n)]
+    if unread:
+        p.g.remove(unread)
     return p.g
 
 
