@@ -501,3 +501,9 @@ def test_the_builder_declares_dimension_arithmetic_too():
 def test_dimension_arithmetic_is_a_name_and_a_number(decl):
     with pytest.raises(gc.ParseError, match="a name plus or minus an integer"):
         gc.parse(decl + "\ny = x * 2")
+
+
+def test_a_triangles_edge_shows_its_diagonal_not_a_name():
+    """tril's rule read 'tril(t_bar, k)': beside a key matrix named k it meant the wrong k."""
+    g = gc.parse("x: [3, 3]\nk = x * 2\nlow = tril(k, -1)\ny = sum(low)")
+    assert str(g.local_derivatives()[("k", "low")]) == "tril(low_bar, k=-1)"

@@ -37,7 +37,7 @@ def _triangle(name: str) -> None:
                  shape=_params_shape(_matrices), dtype="follows", traits=Trait.FRESH,
                  vjp=vjp(lambda out, grad: (grad.call(name, **out.params),)),
                  jvp=jvp(lambda out, dots: dots[0].call(name, **out.params)),
-                 rules=(f"{name}({{out}}_bar, k)",)))
+                 rules=(lambda g, node: f"{name}({{out}}_bar, k={g.attrs(node)['params']['k']})",)))
 
 
 _triangle("triu")
