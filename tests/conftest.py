@@ -11,12 +11,14 @@ runs everything. ``--regen-golden`` rewrites tests/golden/ (test_golden.py).
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import itertools
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -47,6 +49,23 @@ def pytest_configure(config: pytest.Config) -> None:
         from strategies import FAST
 
         settings.load_profile(FAST)  # the fast tier draws fewer hypothesis examples
+        _quick_jax()
+
+
+def _quick_jax() -> None:
+    """The fast tier's JAX references: XLA compiles each primitive for each new shape,
+    most of the tier's time; compile with fewer optimizations and keep the programs on
+    disk between runs (JAX_COMPILATION_CACHE_DIR, by default ~/.cache/graphc-tests/jax)."""
+    if importlib.util.find_spec("jax") is None:
+        return
+    import jax
+
+    cache = os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "graphc-tests", "jax")
+    jax.config.update("jax_disable_most_optimizations", True)
+    jax.config.update("jax_compilation_cache_dir", cache)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 
 @pytest.fixture(params=MODES)
@@ -67,6 +86,34 @@ def jax():
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", True)
     return jax
+
+
+def cross(fast: Callable[..., bool], **axes: Sequence[Any] | Mapping[str, Any]
+          ) -> pytest.MarkDecorator:
+    """Parametrize over every combination of ``axes`` (each a list of values, or a dict
+    of test id -> value); a combination is marked slow unless ``fast(**combination)``.
+    CI runs the exhaustive cross product, the fast tier the slice ``fast`` names."""
+    named = [a if isinstance(a, Mapping) else _named(a) for a in axes.values()]
+    params = [pytest.param(*(a[i] for a, i in zip(named, ids)), id="-".join(ids),
+                           marks=() if fast(**{k: a[i] for k, a, i in zip(axes, named, ids)})
+                           else pytest.mark.slow)
+              for ids in itertools.product(*named)]
+    return pytest.mark.parametrize(list(axes), params)
+
+
+def first_of_each(cases: Iterable[str]) -> set[str]:
+    """The first case of each op, an op being a case name's first word (a fast slice)."""
+    first: dict[str, str] = {}
+    for case in sorted(cases):
+        first.setdefault(case.split()[0], case)
+    return set(first.values())
+
+
+def _named(values: Sequence[Any]) -> dict[str, Any]:
+    """Values by test id: a type's name, a case's ``id``, else str; repeats numbered."""
+    ids = [v.__name__ if isinstance(v, type) else str(getattr(v, "id", v)) for v in values]
+    return {f"{i}{ids[:n].count(i)}" if ids.count(i) > 1 else i: v
+            for n, (i, v) in enumerate(zip(ids, values))}
 
 
 def central_diff(f: Callable[..., Any], at: Mapping[str, Any], wrt: str,

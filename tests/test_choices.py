@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import EXAMPLES, MODES, central_diff
+from conftest import EXAMPLES, MODES, central_diff, cross, first_of_each
 
 import graphc as gc
 
@@ -60,7 +60,12 @@ def _values(dtype=np.float64) -> dict:
     return {"x": X.astype(dtype), "y": Y.astype(dtype), "z": dtype(Z)}
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+FIRST = first_of_each(CASES)  # the fast tier's slice: one case of each op
+
+
+@cross(lambda name, optimize, mode:  # fast: each case in reverse mode, each op forward too
+       optimize and (mode == "reverse" or name in FIRST) or name == "clip",
+       name=sorted(CASES), optimize={"opt": True, "noopt": False}, mode=MODES)
 def test_values_and_gradients_match_jax(jax, name, mode, optimize):
     """Declared shapes (forward mode stacks directions through where and clip)."""
     g = gc.parse("x: [3, 4]\ny: [1, 4]\nz: scalar\n" + CASES[name][0] + "\nL = sum(f)")
@@ -73,7 +78,8 @@ def test_values_and_gradients_match_jax(jax, name, mode, optimize):
         np.testing.assert_allclose(grads[k], np.asarray(w), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@cross(lambda name, mode: name in ("clip", "where scalar branch"), name=sorted(CASES),
+       mode=MODES)
 def test_float32_stays_float32(jax, name, mode):
     """Undeclared inputs, elementwise: one sweep in each mode, seeds of ones."""
     g = gc.parse("x: any\ny: any\nz: any\n" + CASES[name][0])
@@ -202,7 +208,8 @@ def test_bools_times_one_stay_numbers(text, optimize):
 
 
 # ---- Huber regression, end to end ----------------------------------------------------
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@cross(lambda dtype, optimize, mode: dtype == np.float64 or optimize and mode == "reverse",
+       dtype=[np.float64, np.float32], optimize={"opt": True, "noopt": False}, mode=MODES)
 def test_huber_loss_matches_jax(jax, mode, optimize, dtype):
     import jax.numpy as jnp
 

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 import sympy
-from conftest import EXAMPLES, MODES, central_diff
+from conftest import EXAMPLES, MODES, central_diff, cross, first_of_each
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import examples
@@ -60,8 +60,14 @@ def _graph(expr: str) -> gc.Graph:
     return gc.parse(DECLARATIONS + f"e = {expr}\ny = sum(sin(e) * e)\n")
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name", sorted(CASES))
+FIRST = first_of_each(CASES)  # the fast tier's slice: one case of each kind
+
+
+@cross(lambda name, dtype, optimize, mode:  # fast: each case in f64 reverse mode, each kind
+       (dtype, optimize) == (np.float64, True) and (mode == "reverse" or name in FIRST)
+       or name == ("rows from 1" if optimize else "mixed"),  # forward too, f32, noopt
+       name=sorted(CASES), dtype=[np.float64, np.float32],
+       optimize={"opt": True, "noopt": False}, mode=MODES)
 def test_indexing_matches_jax(name, dtype, jax, mode, optimize):
     import jax.numpy as jnp
 
@@ -77,7 +83,7 @@ def test_indexing_matches_jax(name, dtype, jax, mode, optimize):
     np.testing.assert_allclose(grads["x"], np.asarray(ref), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@cross(lambda name: name in FIRST, name=sorted(CASES))
 def test_dot_product_test_for_every_indexing(name):
     """<J v, u> == <v, J^T u>: forward mode gives J v, reverse mode J^T u."""
     declarations = DECLARATIONS.replace("N", "4")
@@ -102,7 +108,8 @@ def test_repeated_indices_add_their_adjoints():
 CE = "logits: [N, 3]\nlabels: int[N]\nw: [3]\nloss = cross_entropy(logits * w, labels)\n"
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@cross(lambda dtype, optimize, mode: dtype == np.float64 or optimize and mode == "reverse",
+       dtype=[np.float64, np.float32], optimize={"opt": True, "noopt": False}, mode=MODES)
 def test_cross_entropy_takes_integer_labels(dtype, jax, mode, optimize):
     """optax.softmax_cross_entropy_with_integer_labels, the mean over the batch; the
     same as with one-hot labels."""

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import MODES, central_diff
+from conftest import MODES, central_diff, cross, first_of_each
 
 import graphc as gc
 
@@ -80,8 +80,14 @@ def values(g: gc.Graph, seed: int = 0, dtype=np.float64) -> dict[str, np.ndarray
     return {n: rng.normal(size=g.shape(n)).astype(dtype) for n in g.inputs}
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("case", sorted(CASES))
+FIRST = first_of_each(CASES)  # the fast tier's slice: one case of each op
+
+
+@cross(lambda case, optimize, dtype, mode:  # fast: each case in f64 reverse mode, each op
+       (dtype, optimize) == (np.float64, True) and (mode == "reverse" or case in FIRST)
+       or case == ("dot mat-mat" if optimize else "einsum matmul"),  # forward, f32, noopt
+       case=sorted(CASES), optimize={"opt": True, "noopt": False}, mode=MODES,
+       dtype=[np.float64, np.float32])
 def test_value_and_gradients_match_jax(jax, case, mode, optimize, dtype):
     import jax.numpy as jnp
 
@@ -98,7 +104,7 @@ def test_value_and_gradients_match_jax(jax, case, mode, optimize, dtype):
         np.testing.assert_allclose(grads[name], np.asarray(w), **tol, err_msg=name)
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@cross(lambda case: case in FIRST, case=sorted(CASES))
 def test_dot_product_test(case):
     """<J v, u> == <v, J^T u>: forward mode gives J v, reverse mode J^T u; and J^T u
     is the finite differences' gradient."""
@@ -117,7 +123,7 @@ def test_dot_product_test(case):
         np.testing.assert_allclose(rev[k], fd, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@cross(lambda case: case in FIRST, case=sorted(CASES))
 def test_second_order_matches_jax(jax, case):
     """The reverse-mode gradient graph, printed and parsed again, differentiated again
     in both modes: JAX's Hessian-vector product."""
@@ -139,7 +145,7 @@ def test_second_order_matches_jax(jax, case):
                                        err_msg=f"{mode} {name}")
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@cross(lambda case: case in FIRST, case=sorted(CASES))
 def test_text_round_trip_and_verify(case):
     g = gc.parse(CASES[case][0] + LOSS)
     at = values(g, seed=7)

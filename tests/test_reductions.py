@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import MODES, central_diff
+from conftest import MODES, central_diff, cross, first_of_each
 
 import graphc as gc
 
@@ -103,7 +103,12 @@ def _case(name: str, dtype=np.float64, seed: int = 0):
     return g, values, loss
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+FIRST = first_of_each(CASES)  # the fast tier's slice: one case of each op
+
+
+@cross(lambda name, optimize, mode:  # fast: each case in reverse mode, each op forward too
+       optimize and (mode == "reverse" or name in FIRST) or name == "prod all",
+       name=sorted(CASES), optimize={"opt": True, "noopt": False}, mode=MODES)
 def test_values_and_gradients_are_jaxs(name, jax, mode, optimize):
     import jax.numpy as jnp
 
@@ -116,7 +121,7 @@ def test_values_and_gradients_are_jaxs(name, jax, mode, optimize):
         np.testing.assert_allclose(grads[k], np.asarray(r), rtol=1e-10, atol=1e-12, err_msg=k)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@cross(lambda name: name in ("cumsum vector", "norm"), name=sorted(CASES))
 def test_float32_stays_float32(name, jax):
     import jax.numpy as jnp
 
@@ -130,7 +135,7 @@ def test_float32_stays_float32(name, jax):
             np.testing.assert_allclose(grads[k], np.asarray(r), rtol=2e-4, atol=2e-5)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@cross(lambda name: name in FIRST, name=sorted(CASES))
 def test_dot_product_test(name):
     """<J v, u> == <v, J^T u>: forward mode's J v, reverse mode's J^T u (u the cotangent
     the graph multiplies by), and finite differences where the op is smooth there."""
@@ -151,7 +156,7 @@ SECOND = ["max axis 1 keepdims", "min axis -1", "prod axis 1", "prod two axes ke
           "norm fro two axes", "cumsum axis 1", "logsumexp two axes"]
 
 
-@pytest.mark.parametrize("name", SECOND)
+@cross(lambda name: name in ("prod axis 1", "norm", "logsumexp two axes"), name=SECOND)
 def test_second_order_is_jaxs(name, jax):
     """The reverse-mode gradient graph, printed, read back and differentiated again in
     both modes, gives JAX's Hessian-vector product (prod's at zeros too)."""
@@ -177,7 +182,7 @@ def _grad(jax, text: str, x: np.ndarray, mode: str) -> np.ndarray:
     return gc.compile(g, mode=mode)(x=x)[1]["x"]
 
 
-@pytest.mark.parametrize("mode", MODES)
+@cross(lambda mode: mode == "reverse", mode=MODES)
 def test_ties_zeros_and_zero_norms_are_jaxs(jax, mode):
     """Where the derivative is a choice, JAX's: ties share max's and min's adjoint, prod's
     and cumprod's gradients at one and at several zeros, std's at a constant row (nan),
@@ -214,15 +219,16 @@ def test_prod_hessian_at_zeros_is_jaxs(jax):
     """prod's Hessian with one, two and all zeros: the products of all but two elements."""
     import jax.numpy as jnp
 
+    grad_graph = gc.compile(gc.parse("x: [4]\ny = prod(x)")).grad_graph
+    g2 = gc.parse("v: [4]\n" + str(grad_graph) + "\nh = sum(x_bar * v)")
+    fns = {mode: gc.compile(g2, of="h", wrt=["x"], mode=mode) for mode in MODES}
     for x in ([1.0, 0.0, 2.0, 3.0], [1.0, 0.0, 0.0, 3.0], [0.0, 0.0, 0.0, 0.0]):
         x = np.array(x)
-        grad_graph = gc.compile(gc.parse("x: [4]\ny = prod(x)")).grad_graph
+        hessian = np.asarray(jax.hessian(jnp.prod)(x))
         for k in range(4):
-            e = np.eye(4)[k]
-            g2 = gc.parse("v: [4]\n" + str(grad_graph) + "\nh = sum(x_bar * v)")
-            for mode in MODES:
-                row = gc.compile(g2, of="h", wrt=["x"], mode=mode)(x=x, v=e)[1]["x"]
-                np.testing.assert_allclose(row, np.asarray(jax.hessian(jnp.prod)(x))[k])
+            for fn in fns.values():
+                row = fn(x=x, v=np.eye(4)[k])[1]["x"]
+                np.testing.assert_allclose(row, hessian[k])
 
 
 def test_argmax_and_argmin_are_numpys_and_pass_no_derivative(jax, mode):
@@ -388,7 +394,8 @@ def _weighted(name: str):
     return g, values, f, ({"z": _Z} if z else {})
 
 
-@pytest.mark.parametrize("name", sorted(WEIGHTED))
+@cross(lambda name, optimize, mode: optimize and (mode == "reverse" or name == "two axes"),
+       name=sorted(WEIGHTED), optimize={"opt": True, "noopt": False}, mode=MODES)
 def test_logsumexp_weights_are_jaxs(name, jax, mode, optimize):
     """b= is an operand, differentiated like x: gradients of both against JAX's."""
     from jax.scipy.special import logsumexp
