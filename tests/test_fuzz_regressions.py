@@ -42,3 +42,42 @@ def test_prod_of_an_undeclared_input_round_trips():
     again = gc.parse(str(fn.grad_graph))
     np.testing.assert_array_equal(again.evaluate(x=x)["x_bar"], fn(x=x)[1]["x"])
     assert again.evaluate(x=x)["x_bar"][1, 1] == pytest.approx(0.5 * 2 * -1.5 * 1.2 * 0.7)
+
+
+@pytest.mark.parametrize("text", ["dot(a, b)", "inner(a, b)", "tensordot(a, b, axes=1)"])
+def test_products_refuse_a_length_1_axis_against_a_longer_one(text):
+    """a: [2, 3] against b: [1]: NumPy's and JAX's dot/inner/tensordot refuse (they do
+    not stretch a length 1 as einsum does); graphc's shape rule took it, and the module
+    raised NumPy's ValueError at call time."""
+    with pytest.raises(gc.ShapeError, match="is 3 in one operand and 1 in another"):
+        gc.parse(f"a: [2, 3]\nb: [1]\nout = {text}")
+    with pytest.raises(gc.ShapeError, match="is 3 in one operand and 1"):
+        gc.parse("a: [2, 3]\nb: [2, 1]\nout = inner(a, b)")
+
+
+def _backend_agrees(backend: str, text: str, mode: str) -> None:
+    g = gc.parse(text)
+    b = np.linspace(-1.0, 1.0, 300_000)
+    for a in (0.5, -0.5):
+        value, grads = gc.compile(g, backend=backend, mode=mode)(a=a, b=b)
+        want, want_grads = gc.compile(g, mode=mode)(a=a, b=b)
+        np.testing.assert_allclose(value, want, rtol=1e-12)
+        for k in want_grads:
+            np.testing.assert_allclose(grads[k], want_grads[k], rtol=1e-12, atol=1e-12)
+
+
+_SCALAR_CONDITION = ["a: scalar\nb: [N]\nout = where(a > 0, b, 1.0)",
+                     "a: scalar\nb: [N]\nout = leaky_relu(a, b) + elu(a, b)"]
+"""A condition computed from scalars once, before the blocks: it reached the block kernel
+as a float input, whose where() refused it (a ShapeError from compile)."""
+
+
+@pytest.mark.parametrize("text", _SCALAR_CONDITION)
+def test_blocks_with_a_scalar_condition(text, mode):
+    _backend_agrees("blocks", text, mode)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", _SCALAR_CONDITION)
+def test_numba_with_a_scalar_condition(text):
+    _backend_agrees("numba", text, "reverse")
