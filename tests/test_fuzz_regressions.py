@@ -81,3 +81,13 @@ def test_blocks_with_a_scalar_condition(text, mode):
 @pytest.mark.parametrize("text", _SCALAR_CONDITION)
 def test_numba_with_a_scalar_condition(text):
     _backend_agrees("numba", text, "reverse")
+
+
+def test_pad_of_an_undeclared_input_is_refused():
+    """pad(x, 1) of an undeclared x: compiled for a 0-d x (no axis to pad), called with
+    x of shape (3,), its gradient had shape (5,). pad needs x's axes, as reshape does."""
+    with pytest.raises(gc.ShapeError, match="pad needs its operand's shape"):
+        gc.parse("out = pad(x, 1)")
+    value, grads = gc.compile(gc.parse("x: [3]\nout = pad(x, 1)"))(x=np.ones(3))
+    np.testing.assert_array_equal(value, [0, 1, 1, 1, 0])
+    np.testing.assert_array_equal(grads["x"], np.ones(3))
