@@ -570,6 +570,31 @@ TENSOR_OPS += list(LOSSES)
 BIG_OPS += list(LOSSES)
 
 
+# ---- arrays (graphc/ops/arrays.py): rearrangements that keep to family(c)'s shapes
+ARRAYS = {
+    "roll": OpSpec(lambda a: f"roll({a}, 1, axis=-1)",
+                   lambda jnp, jax, a: jnp.roll(a, 1, axis=-1), lambda s: s if s else None,
+                   declared=True),
+    "tile_rows": OpSpec(lambda a: f"tile({a}, (2, 1))", lambda jnp, jax, a: jnp.tile(a, (2, 1)),
+                        lambda s: (2,) + s[-1:] if s and s[:-1] in ((), (1,)) else None,
+                        declared=True),
+    "concatenate_rows": OpSpec(lambda a: f"concatenate([{a}, 2 * {a}], axis=0)",
+                               lambda jnp, jax, a: jnp.concatenate([a, 2 * a], axis=0),
+                               lambda s: (2,) + s[1:] if len(s) == 2 and s[0] == 1 else None,
+                               declared=True),
+    "stack_rows": OpSpec(lambda a: f"stack([{a}, sin({a})])",
+                         lambda jnp, jax, a: jnp.stack([a, jnp.sin(a)]),
+                         lambda s: (2,) + s if len(s) == 1 else None, declared=True),
+    "triangles": OpSpec(lambda a: f"triu({a}, 1) + tril({a}, -1)",
+                        lambda jnp, jax, a: jnp.triu(a, 1) + jnp.tril(a, -1),
+                        lambda s: s if len(s) == 2 else None, declared=True),
+    "trace": OpSpec(lambda a: f"trace({a}, 1)", lambda jnp, jax, a: jnp.trace(a, 1),
+                    lambda s: () if len(s) == 2 else None, declared=True),
+}
+OPS.update(ARRAYS)
+TENSOR_OPS += list(ARRAYS)
+
+
 OPTIONS: list[dict[str, Any]] = [
     {"optimize": True}, {"optimize": False}, {"backend": "blocks"}, {"backend": "numba"},
 ]

@@ -84,6 +84,8 @@ def split(h: Graph, shifts: bool = False) -> Split | None:
         return None  # no array to read, or none read: nothing to do element by element
     nodes = [n for n in h.order() if h.attrs(n)["op"] not in ("input", "const")]
     read = {a for n in h.order() if kind[n] in ("block", "sum") for a in h.args(n)}
+    if any(kind[n] == "before" and h.op(n).dtype == "bool" for n in read):
+        return None  # a scalar comparison would reach the kernel as a float input
     return Split(h, arrays, [n for n in nodes if kind[n] == "before"],
                  [n for n in h.order() if kind[n] == "before" and n in read
                   and h.attrs(n)["op"] != "const"],

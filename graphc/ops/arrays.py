@@ -15,7 +15,7 @@ from ..errors import ShapeError
 from . import shapes
 from .constants import _float_of
 from .expr import R, Tangents, jvp, vjp
-from .shaping import _each, _from_end, _size
+from .shaping import _declared, _each, _from_end, _size
 from .table import Op, Trait, _register
 from .tensor import _axes, _params_shape, _spell
 
@@ -305,7 +305,8 @@ _register(Op("pad", 1, "np.pad({0}, {pad_width})", np.pad, slot_prec=(0,), param
              positional=("pad_width",), dtype="follows", traits=Trait.FRESH,
              spell=lambda p: "np.pad({0}, {pad_width}" + (
                  ", constant_values={constant_values})" if p["constant_values"] else ")"),
-             shape=_params_shape(_padded),
+             # an undeclared x's pad_width would be read for 0 axes: np.pad pads them all
+             shape=lambda g, args, params: _padded(_declared(g, args[0], "pad"), **params),
              vjp=vjp(lambda out, grad: (grad.call("unpad", widths=_widths(
                  out.params["pad_width"], out.ndim)),)),
              jvp=jvp(lambda out, dots: dots[0].call("pad", pad_width=((0, 0),) + _widths(

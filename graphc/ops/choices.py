@@ -84,11 +84,23 @@ def _where_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     return None, c.call("where", grad, 0.0), c.call("where", 0.0, grad)
 
 
+def _lifted(dot: R | None, x: R, out: R) -> R | None:
+    """A direction-stacked tangent (one axis more than its value ``x``) padded with
+    1-axes to out's dims, so that the condition lines up with its value's axes, not with
+    the direction axis (where(c, x, sum(x)) in forward mode)."""
+    if dot is None or dot.ndim <= x.ndim:
+        return dot
+    if out.elastic:
+        return dot.call("lift_like", out)
+    return dot.call("lift", ndim=out.ndim) if dot.ndim - 1 < out.ndim else dot
+
+
 @jvp
 def _where_jvp(out: R, dots: Tangents) -> R | None:
     if dots[1] is None and dots[2] is None:
         return None
-    return out.args[0].call("where", dots[1] or 0.0, dots[2] or 0.0)
+    c, a, b = out.args
+    return c.call("where", _lifted(dots[1], a, out) or 0.0, _lifted(dots[2], b, out) or 0.0)
 
 
 _register(Op("where", 3, "np.where({0}, {1}, {2})", np.where, slot_prec=(0, 0, 0),

@@ -248,6 +248,11 @@ def _product_shape(g: Any, args: tuple[str, ...], params: dict, name: str) -> sh
     floats_only(g, args)
     a, b = g.shape(args[0]), g.shape(args[1])
     ins, right = _product_terms(name, a, b, params)
+    for i, c in enumerate(ins[0]):  # no length-1 stretch here: NumPy's and JAX's refuse
+        if c in ins[1] and a[i] != b[ins[1].index(c)]:
+            raise ShapeError(f"axis {c!r} is {a[i]} in one operand and "
+                             f"{b[ins[1].index(c)]} in another (summed: no length 1 "
+                             "stretches)")
     dims = _letter_dims(ins, (a, b))
     return tuple(dims[c] for c in right)
 
