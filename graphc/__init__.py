@@ -52,6 +52,8 @@ from .frontend.functions import (
     expm1,
     eye,
     flip,
+    fliplr,
+    flipud,
     floor,
     fmax,
     fmin,
@@ -154,9 +156,9 @@ __all__ = [
     "sinc", "sinh", "soft_sign", "softsign", "square",
     "binary_cross_entropy", "huber",  # losses (graphc.ops.losses)
     # shapes (graphc/ops/shaping.py)
-    "broadcast_to", "concatenate", "expand_dims", "moveaxis", "reshape", "squeeze", "stack",
-    "swapaxes", "transpose", "arange", "eye", "full", "ones", "zeros", "trace", "tril",
-    "triu", "diag", "pad", "repeat", "roll", "tile",
+    "broadcast_to", "concatenate", "expand_dims", "fliplr", "flipud", "moveaxis", "reshape",
+    "squeeze", "stack", "swapaxes", "transpose", "arange", "eye", "full", "ones", "zeros",
+    "trace", "tril", "triu", "diag", "pad", "repeat", "roll", "tile",
     # products (graphc/ops/products.py, sorting.py)
     "dot", "einsum", "inner", "kron", "outer", "sort", "tensordot",
 ]

@@ -511,3 +511,32 @@ def test_a_triangles_edge_shows_its_diagonal_not_a_name():
     """tril's rule read 'tril(t_bar, k)': beside a key matrix named k it meant the wrong k."""
     g = gc.parse("x: [3, 3]\nk = x * 2\nlow = tril(k, -1)\ny = sum(low)")
     assert str(g.local_derivatives()[("k", "low")]) == "tril(low_bar, k=-1)"
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("name", ["flipud", "fliplr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_flipud_and_fliplr_are_numpys_with_jaxs_gradient(name, mode, dtype):
+    import jax
+    import jax.numpy as jnp
+    jax.config.update("jax_enable_x64", True)
+    g = gc.parse(f"x: [3, 4, 2]\nw: [3, 4, 2]\ny = sum({name}(x) * w * x)")
+    rng = np.random.default_rng(7)
+    x, w = (rng.normal(size=(3, 4, 2)).astype(dtype) for _ in range(2))
+    fn = gc.compile(g, mode=mode)
+    value, grads = fn(x=x, w=w)
+    ref = jax.value_and_grad(lambda x, w: jnp.sum(getattr(jnp, name)(x) * w * x),
+                             argnums=(0, 1))
+    want, (gx, gw) = ref(jnp.asarray(x), jnp.asarray(w))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert grads["x"].dtype == dtype
+    np.testing.assert_allclose(value, want, rtol=tol)
+    np.testing.assert_allclose(grads["x"], gx, rtol=tol, atol=tol)
+    np.testing.assert_allclose(grads["w"], gw, rtol=tol, atol=tol)
+    assert str(gc.parse(str(g))) == str(g)  # printed back as flipud(x) / fliplr(x)
+    assert f"np.{name}(x)" in fn.source
+
+
+def test_fliplr_of_a_vector_is_a_shape_error_with_its_place():
+    with pytest.raises(gc.ShapeError, match="line 2, column 5"):
+        gc.parse("x: [3]\ny = fliplr(x)")

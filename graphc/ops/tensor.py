@@ -391,3 +391,16 @@ _register(Op("flip", 1, "np.flip({0})", np.flip, slot_prec=(0,), params={"axis":
              jvp=jvp(lambda out, dots: dots[0].call(
                  "flip", axis=_negative(out.params["axis"], out.ndim))),
              rules=("flip({out}_bar)",), dtype="follows"))
+def _flip_along(name: str, axis: int) -> None:
+    """NumPy's flipud (axis 0) and fliplr (axis 1): flip along one axis, under their names."""
+    def shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+        return _along_shape(g.shape(args[0]), axis)
+
+    _register(Op(name, 1, f"np.{name}({{0}})", getattr(np, name), slot_prec=(0,), shape=shape,
+                 vjp=vjp(lambda out, grad: (grad.call(name),)),
+                 jvp=jvp(lambda out, dots: dots[0].call("flip", axis=_negative(axis, out.ndim))),
+                 rules=(f"{name}({{out}}_bar)",), dtype="follows"))
+
+
+_flip_along("flipud", 0)
+_flip_along("fliplr", 1)
