@@ -76,16 +76,21 @@ def _listed_tangents(out: R, dots: Tangents) -> list[R]:
             for x, d in zip(out.args, dots)]
 
 
+def _joined_axis(out: R) -> int:
+    """The axis a list was joined along, counted from the end (forward mode's directions)."""
+    return _axes(out.params["axis"], out.ndim)[0] - out.ndim
+
+
 @vjp
 def _concatenate_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    axis = _axes(out.params["axis"], out.ndim)[0] - out.ndim
+    axis = _joined_axis(out)
     return tuple(grad.call("concat_part", *out.args, index=k, axis=axis)
                  for k in range(len(out.args)))
 
 
 @jvp
 def _concatenate_jvp(out: R, dots: Tangents) -> R | None:
-    axis = _axes(out.params["axis"], out.ndim)[0] - out.ndim
+    axis = _joined_axis(out)
     first, *rest = _listed_tangents(out, dots)
     return first.call("concatenate", *rest, axis=axis)
 
@@ -129,14 +134,14 @@ def _stacked(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
 
 @vjp
 def _stack_vjp(out: R, grad: R) -> tuple[R | None, ...]:
-    axis = _axes(out.params["axis"], out.ndim)[0] - out.ndim
+    axis = _joined_axis(out)
     return tuple(grad.call("slice", start=k, stop=k + 1, axis=axis).call("squeeze", axis=axis)
                  for k in range(len(out.args)))
 
 
 @jvp
 def _stack_jvp(out: R, dots: Tangents) -> R | None:
-    axis = _axes(out.params["axis"], out.ndim)[0] - out.ndim
+    axis = _joined_axis(out)
     first, *rest = _listed_tangents(out, dots)
     return first.call("stack", *rest, axis=axis)
 
