@@ -164,8 +164,42 @@ class TakeAlongAxis(Protocol):
     def __call__(self, x: Operand, indices: Operand, /, *, axis: int = -1) -> Expr: ...
 
 
+class Joined(Protocol):  # hstack, vstack, dstack, column_stack
+    def __call__(self, tup: list[Operand] | tuple[Operand, ...], /) -> Expr: ...
+
+
+class Append(Protocol):
+    def __call__(self, arr: Operand, values: Operand, axis: int | None = None, /) -> Expr: ...
+
+
+class RollAxis(Protocol):
+    def __call__(self, a: Operand, axis: int, start: int = 0, /) -> Expr: ...
+
+
+class Rot90(Protocol):
+    def __call__(self, m: Operand, k: int = 1, axes: tuple[int, int] = (0, 1), /) -> Expr: ...
+
+
+class DiagonalOf(Protocol):
+    def __call__(self, a: Operand, offset: int = 0, axis1: int = 0, axis2: int = 1, /
+                 ) -> Expr: ...
+
+
+class Take(Protocol):
+    def __call__(self, a: Operand, indices: Operand, axis: int | None = None, /) -> Expr: ...
+
+
+class AlongVectors(Protocol):  # vecdot, cross
+    def __call__(self, a: Operand, b: Operand, /, *, axis: int = -1) -> Expr: ...
+
+
+class Convolve(Protocol):
+    def __call__(self, a: Operand, v: Operand, mode: str = ..., /) -> Expr: ...
+
+
 abs: Elementwise = function("abs")
 absolute: Elementwise = function("absolute")
+append: Append = function("append")
 arange: Arange = function("arange")
 arccos: Elementwise = function("arccos")
 arccosh: Elementwise = function("arccosh")
@@ -176,21 +210,30 @@ arctan2: Binary = function("arctan2")
 arctanh: Elementwise = function("arctanh")
 argmax: ArgReduction = function("argmax")
 argmin: ArgReduction = function("argmin")
+atleast_1d: Elementwise = function("atleast_1d")
+atleast_2d: Elementwise = function("atleast_2d")
 binary_cross_entropy: Binary = function("binary_cross_entropy")
 broadcast_to: Reshape = function("broadcast_to")
 ceil: Elementwise = function("ceil")
 clip: Clip = function("clip")
+column_stack: Joined = function("column_stack")
 concatenate: Listed = function("concatenate")
+convolve: Convolve = function("convolve")
+correlate: Convolve = function("correlate")
 cos: Elementwise = function("cos")
 cosh: Elementwise = function("cosh")
+cross: AlongVectors = function("cross")
 cross_entropy: Binary = function("cross_entropy")
 cumprod: Cumulative = function("cumprod")
 cumsum: Cumulative = function("cumsum")
 deg2rad: Elementwise = function("deg2rad")
 degrees: Elementwise = function("degrees")
 diag: Diagonal = function("diag")
+diagflat: Diagonal = function("diagflat")
+diagonal: DiagonalOf = function("diagonal")
 digamma: Elementwise = function("digamma")
 dot: Binary = function("dot")
+dstack: Joined = function("dstack")
 einsum: Einsum = function("einsum")
 elu: WithSlope = function("elu")
 erf: Elementwise = function("erf")
@@ -209,6 +252,7 @@ fmin: Binary = function("fmin")
 full: Full = function("full")
 gammaln: Elementwise = function("gammaln")
 gelu: Gelu = function("gelu")
+hstack: Joined = function("hstack")
 huber: Huber = function("huber")
 hypot: Binary = function("hypot")
 inner: Binary = function("inner")
@@ -224,6 +268,7 @@ log_softmax: AlongAxis = function("log_softmax")
 logaddexp: Binary = function("logaddexp")
 logical_not: Elementwise = function("logical_not")
 logsumexp: LogSumExp = function("logsumexp")
+matvec: Binary = function("matvec")
 max: Reduction = function("max")
 maximum: Binary = function("maximum")
 mean: Reduction = function("mean")
@@ -243,6 +288,8 @@ relu: Elementwise = function("relu")
 repeat: Repeat = function("repeat")
 reshape: Reshape = function("reshape")
 roll: Roll = function("roll")
+rollaxis: RollAxis = function("rollaxis")
+rot90: Rot90 = function("rot90")
 round: Elementwise = function("round")
 sigmoid: Elementwise = function("sigmoid")
 sign: Elementwise = function("sign")
@@ -264,6 +311,7 @@ std: Moments = function("std")
 stop_gradient: Elementwise = function("stop_gradient")
 sum: Reduction = function("sum")
 swapaxes: SwapAxes = function("swapaxes")
+take: Take = function("take")
 take_along_axis: TakeAlongAxis = function("take_along_axis")
 tan: Elementwise = function("tan")
 tanh: Elementwise = function("tanh")
@@ -274,5 +322,9 @@ transpose: Transpose = function("transpose")
 tril: Diagonal = function("tril")
 triu: Diagonal = function("triu")
 var: Moments = function("var")
+vdot: Binary = function("vdot")
+vecdot: AlongVectors = function("vecdot")
+vecmat: Binary = function("vecmat")
+vstack: Joined = function("vstack")
 where: Ternary = function("where")
 zeros: Filled = function("zeros")

@@ -10,6 +10,7 @@ digamma, shipped with the emitted code), which need no op.
 """
 
 from . import arrays as _arrays  # noqa: F401 - registers roll, pad, diag, ... in OPS
+from . import assembling as _assembling  # noqa: F401 - hstack & co., rot90, diagonal, take
 from . import choices as _choices  # noqa: F401 - registers comparisons, where, %, ...
 from . import constants as _constants  # noqa: F401 - registers zeros, ones, full, eye, arange
 from . import directions as _directions  # noqa: F401 - forward mode's basis, lift, ...
@@ -22,6 +23,7 @@ from . import reductions as _reductions  # noqa: F401 - registers max, min, prod
 from . import shaping as _shaping  # noqa: F401 - registers reshape, squeeze, ... in OPS
 from . import sorting as _sorting  # noqa: F401 - sort
 from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
+from . import vectors as _vectors  # noqa: F401 - vdot, vecdot, cross, convolve, ...
 from .table import ADD, ATOM, COMPARE, MUL, OPS, SPELLINGS, UNARY, Op, Trait, lookup, spelled
 
 FUNCTIONS = sorted(name for name, op in OPS.items()

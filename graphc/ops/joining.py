@@ -52,6 +52,11 @@ def _concatenated(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
     if not xs[0]:
         raise ShapeError("scalars cannot be concatenated: stack them")
     (a,) = _axes(params["axis"], len(xs[0]))
+    return _joined(xs, a)
+
+
+def _joined(xs: list[shapes.Shape], a: int) -> shapes.Shape:
+    """The shape of xs (of one rank) joined along axis a: the others agree, a's sizes add."""
     for x in xs[1:]:
         if x[:a] + x[a + 1:] != xs[0][:a] + xs[0][a + 1:]:
             raise ShapeError(f"shapes {shapes.format_shape(xs[0])} and "
