@@ -23,7 +23,7 @@ from .indexing import ARRAY, FULL, _checked_operand
 from .joining import _joined, _listed_tangents
 from .shaping import _declared, _each, _moved
 from .table import Op, Trait, _register
-from .tensor import _axes, _params_shape, _spell
+from .tensor import _axes, _spell
 
 
 # ---- NumPy implementations, shipped inside emitted modules --------------------------
@@ -67,6 +67,11 @@ def _join_lead(*ts: np.ndarray, grow: str, axis: int, ndims: tuple) -> np.ndarra
     grown = [np.reshape(t, np.shape(t)[:np.ndim(t) - n] + _grown(_own(t, n), grow))
              for t, n in zip(ts, ndims)]
     return np.concatenate(grown, axis=axis)
+
+
+def _of_declared(rule: Any, name: str) -> Any:
+    """``rule(*operand shapes, **params)`` as a shape rule, the operands' shapes declared."""
+    return lambda g, args, params: rule(*(_declared(g, a, name) for a in args), **params)
 
 
 # ---- hstack, vstack, dstack, column_stack, append: joins of grown operands ----------
@@ -196,7 +201,7 @@ _register(Op("join_lead", 1, "_join_lead({*}, grow={grow!r}, axis={axis}, ndims=
 # ---- atleast_1d, atleast_2d: size-1 axes put in front (reshapes) --------------------
 for _name, _grow in (("atleast_1d", "1d"), ("atleast_2d", "2d")):
     _register(Op(_name, 1, f"np.{_name}({{0}})", getattr(np, _name), slot_prec=(0,),
-                 shape=_params_shape(lambda x, _g=_grow: _grown(x, _g)), dtype="follows",
+                 shape=_of_declared(lambda x, _g=_grow: _grown(x, _g), _name), dtype="follows",
                  vjp=vjp(lambda out, grad: (grad.call("reshape_like", out, out.args[0]),)),
                  jvp=jvp(lambda out, dots: dots[0].call("reshape_like", out.args[0], out)),
                  rules=("reshape({out}_bar, shape of {0})",)))
@@ -217,7 +222,8 @@ def _rolled(n: int, axis: Any, start: Any) -> tuple[int, int]:
 _ROLL = {"axis": None, "start": 0}
 _register(Op("rollaxis", 1, "np.rollaxis({0}, {axis}, {start})", np.rollaxis, slot_prec=(0,),
              params=_ROLL, positional=tuple(_ROLL), dtype="follows",
-             shape=_params_shape(lambda x, axis, start: _moved(x, *_rolled(len(x), axis, start))),
+             shape=_of_declared(lambda x, axis, start: _moved(x, *_rolled(len(x), axis, start)),
+                                "rollaxis"),
              vjp=vjp(lambda out, grad: (grad.call("moveaxis", **dict(zip(
                  ("destination", "source"), _rolled(out.ndim, **out.params)))),)),
              jvp=jvp(lambda out, dots: dots[0].call("moveaxis", **dict(zip(
@@ -248,7 +254,7 @@ def _rotated(x: shapes.Shape, k: Any, axes: Any) -> shapes.Shape:
 _ROT = {"k": 1, "axes": (0, 1)}
 _register(Op("rot90", 1, "np.rot90({0})", np.rot90, slot_prec=(0,), params=_ROT,
              positional=tuple(_ROT), spell=_spell("np.rot90", _ROT), dtype="follows",
-             shape=_params_shape(_rotated),
+             shape=_of_declared(_rotated, "rot90"),
              vjp=vjp(lambda out, grad: (grad.call("rot90", k=-out.params["k"],
                                                   axes=out.params["axes"]),)),
              jvp=jvp(lambda out, dots: dots[0].call("rot90", k=out.params["k"], axes=tuple(
@@ -292,7 +298,7 @@ def _diagonal_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 _DIAG = {"offset": 0, "axis1": 0, "axis2": 1}
 _register(Op("diagonal", 1, "np.diagonal({0})", np.diagonal, slot_prec=(0,), params=_DIAG,
              positional=tuple(_DIAG), spell=_spell("np.diagonal", _DIAG), dtype="follows",
-             shape=_params_shape(_diagonal_shape), vjp=_diagonal_vjp,
+             shape=_of_declared(_diagonal_shape, "diagonal"), vjp=_diagonal_vjp,
              jvp=jvp(lambda out, dots: dots[0].call("diagonal", **_diagonal_params(
                  out, out.args[0].ndim))),
              rules=("{out}_bar on the diagonal of zeros",)))  # a read-only view
@@ -316,7 +322,7 @@ def _diagflat_jvp(out: R, dots: Tangents) -> R | None:
 
 _register(Op("diagflat", 1, "np.diagflat({0})", np.diagflat, slot_prec=(0,), params={"k": 0},
              positional=("k",), spell=_spell("np.diagflat", {"k": 0}), dtype="follows",
-             shape=_params_shape(_diagflat_shape), traits=Trait.FRESH,
+             shape=_of_declared(_diagflat_shape, "diagflat"), traits=Trait.FRESH,
              vjp=_diagflat_vjp, jvp=_diagflat_jvp,
              rules=("the k-th diagonal of {out}_bar, in the shape of {0}",)))
 

@@ -19,18 +19,19 @@ from ..errors import ShapeError
 from . import shapes
 from .expr import R, Tangents, jvp, vjp
 from .products import _LETTERS, Terms, _contraction_jvp, _contraction_vjp, _letter_dims, _total
+from .shaping import _declared
 from .table import Op, Trait, _register, floats_only
 from .tensor import _MADE, _axes, _summed_to
 
 
 # ---- NumPy implementations, shipped inside emitted modules --------------------------
 def _matvec(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
-    """NumPy 2.2's np.matvec, in NumPy 2.0: matrices times vectors, batches broadcast."""
+    """NumPy 2.2's matvec in NumPy 2.0's matmul: matrices times vectors, batches broadcast."""
     return np.matmul(x1, x2[..., None])[..., 0]
 
 
 def _vecmat(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
-    """NumPy 2.2's np.vecmat (real): vectors times matrices, batches broadcast."""
+    """NumPy 2.2's vecmat (real) in NumPy 2.0's matmul: vectors times matrices."""
     return np.matmul(x1[..., None, :], x2)[..., 0, :]
 
 
@@ -86,7 +87,7 @@ def _vector_terms(name: str, a: shapes.Shape, b: shapes.Shape, params: dict) -> 
 
 def _vector_shape(g: Any, args: tuple[str, ...], params: dict, name: str) -> shapes.Shape:
     floats_only(g, args)
-    a, b = g.shape(args[0]), g.shape(args[1])
+    a, b = (_declared(g, x, name) for x in args)
     ins, right = _vector_terms(name, a, b, params)
     for i, c in enumerate(ins[0]):  # a summed axis does not stretch (NumPy's gufuncs)
         if c not in right and a[i] != b[ins[1].index(c)]:
@@ -137,7 +138,7 @@ def _cross_axis(a: shapes.Shape, b: shapes.Shape, axis: Any) -> int:
 
 def _cross_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
     floats_only(g, args)
-    a, b = g.shape(args[0]), g.shape(args[1])
+    a, b = (_declared(g, x, "cross") for x in args)
     k = _cross_axis(a, b, params["axis"])
     rest = shapes.broadcast(a[:k] + a[len(a) + k + 1:], b[:k] + b[len(b) + k + 1:])
     return rest[:len(rest) + k + 1] + (3,) + rest[len(rest) + k + 1:]
