@@ -595,6 +595,42 @@ OPS.update(ARRAYS)
 TENSOR_OPS += list(ARRAYS)
 
 
+# ---- structural functions and vector products (graphc/ops/assembling.py, vectors.py),
+# each drawn where its result keeps to family(c)'s shapes
+STRUCTURAL = {
+    "vstack_rows": OpSpec(lambda a: f"vstack([{a}, sin({a})])",
+                          lambda jnp, jax, a: jnp.vstack([a, jnp.sin(a)]),
+                          lambda s: (2,) + (s[-1:] or (1,)) if len(s) <= 1 or s[0] == 1
+                          else None, declared=True),
+    "append_rows": OpSpec(lambda a: f"append({a}, 2 * {a}, axis=0)",
+                          lambda jnp, jax, a: jnp.append(a, 2 * a, axis=0),
+                          lambda s: (2,) + s[1:] if len(s) == 2 and s[0] == 1 else None,
+                          declared=True),
+    "atleast_2d": OpSpec(lambda a: f"atleast_2d({a})", lambda jnp, jax, a: jnp.atleast_2d(a),
+                         lambda s: (1,) + s if len(s) == 1 and s != (1,) else
+                         s if len(s) == 2 else None, declared=True),
+    "rot180": OpSpec(lambda a: f"rot90({a}, 2)", lambda jnp, jax, a: jnp.rot90(a, 2),
+                     lambda s: s if len(s) == 2 else None, declared=True),
+    "rollaxis_twice": OpSpec(lambda a: f"rollaxis(rollaxis({a}, 1), 1)",
+                             lambda jnp, jax, a: jnp.rollaxis(jnp.rollaxis(a, 1), 1),
+                             lambda s: s if len(s) == 2 else None, declared=True),
+    "diagonal_diagflat": OpSpec(lambda a: f"diagonal(diagflat({a}), 0)",
+                                lambda jnp, jax, a: jnp.diagonal(jnp.diagflat(a), 0),
+                                lambda s: s if len(s) == 1 else None, declared=True),
+    "vecdot": OpSpec(lambda a: f"vecdot({a}, cos({a}))",
+                     lambda jnp, jax, a: jnp.vecdot(a, jnp.cos(a)),
+                     lambda s: s[:-1] if s and s[:-1] in ((), (1,)) else None, declared=True),
+    "cross": OpSpec(lambda a: f"cross({a}, sin({a}) + 1)",
+                    lambda jnp, jax, a: jnp.cross(a, jnp.sin(a) + 1),
+                    lambda s: s if s and s[-1] == 3 else None, declared=True),
+    "convolve_same": OpSpec(lambda a: f"convolve({a}, cos({a}), 'same')",
+                            lambda jnp, jax, a: jnp.convolve(a, jnp.cos(a), "same"),
+                            lambda s: s if len(s) == 1 else None, declared=True),
+}
+OPS.update(STRUCTURAL)
+TENSOR_OPS += list(STRUCTURAL)
+
+
 OPTIONS: list[dict[str, Any]] = [
     {"optimize": True}, {"optimize": False}, {"backend": "blocks"}, {"backend": "numba"},
 ]

@@ -260,6 +260,9 @@ def test_take_out_of_range_is_an_input_error_in_both_modes():
             fn(a=a, i=np.array([0, 5]))
         with pytest.raises(gc.InputError, match="out of range"):
             fn(a=a, i=np.array([-6, 0]))
+    value, grads = gc.compile(g, wrt=["a"], backend="blocks")(a=a, i=np.array([4, 4]))
+    np.testing.assert_allclose(grads["a"][4], 2 * (np.cos(1.0) + np.sin(1.0)))  # twice
+    assert value == pytest.approx(6 * np.sin(1.0)) and not grads["a"][:4].any()
     with pytest.raises(gc.ShapeError, match="not an integer array") as info:
         gc.parse("a: [5, 3]\ni: [2]\n\nf = take(a, i)")
     assert (info.value.line, info.value.col) == (4, 5)
@@ -289,6 +292,7 @@ def test_the_builder_makes_what_the_text_makes():
         " + sum(vecmat(sum(a, axis=1), a)) + sum(cross(a, b, axis=-1))"
         " + sum(convolve(c, b, 'same')) + sum(correlate(c, b))")
     assert str(built) == str(text)
+    assert "convolve(c, b, 'same')" in str(text)  # an option, quoted; not a dimension
     rng = np.random.default_rng(13)
     at = {"a": rng.normal(size=(2, 3)), "b": rng.normal(size=3), "c": rng.normal(size=5),
           "i": np.array([2, 0])}

@@ -215,7 +215,8 @@ class Op:
             return (self.spell(params) if self.spell else self.code).format(*operands)
         last = max((self.positional.index(k) + 1 for k in changed if k in self.positional),
                    default=0)  # positional params up to the last one given
-        given = [_written(params[k], bare=True) for k in self.positional[:last]]
+        given = [_written(params[k], bare=not isinstance(self.params[k], str))  # mode='same'
+                 for k in self.positional[:last]]
         extra = [f"{k}={_written(params[k])}" for k in changed
                  if k not in self.positional and k not in self.leading]
         cut = len(operands) - len(self.keyword_operands)
