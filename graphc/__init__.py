@@ -27,6 +27,8 @@ from .frontend.functions import (
     arctanh,
     argmax,
     argmin,
+    around,
+    array_split,
     binary_cross_entropy,
     broadcast_to,
     ceil,
@@ -86,9 +88,11 @@ from .frontend.functions import (
     ones,
     outer,
     pad,
+    polygamma,
     prod,
     rad2deg,
     radians,
+    ravel,
     reciprocal,
     relu,
     repeat,
@@ -107,6 +111,7 @@ from .frontend.functions import (
     softplus,
     softsign,
     sort,
+    split,
     sqrt,
     square,
     squeeze,
@@ -124,6 +129,7 @@ from .frontend.functions import (
     transpose,
     tril,
     triu,
+    unstack,
     var,
     where,
     zeros,
@@ -161,4 +167,6 @@ __all__ = [
     "trace", "tril", "triu", "diag", "pad", "repeat", "roll", "tile",
     # products (graphc/ops/products.py, sorting.py)
     "dot", "einsum", "inner", "kron", "outer", "sort", "tensordot",
+    # pieces (graphc/ops/pieces.py) and polygamma
+    "around", "array_split", "polygamma", "ravel", "split", "unstack",
 ]
