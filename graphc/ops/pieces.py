@@ -80,7 +80,9 @@ def _sections(kind: str, x: shapes.Shape, params: dict) -> list[shapes.Shape]:
     if kind == "array_split" and cut > 1:
         raise ShapeError(f"array_split of an axis of size {d}: the sizes must be known: "
                          "declare the axis with a number")
-    return [x[:a] + (d if cut == 1 else f"{d}/{cut}",) + x[a + 1:]] * cut
+    size = d if cut == 1 else d.removeprefix(f"{cut}*") if d.startswith(f"{cut}*") else \
+        f"{d}/{cut}"  # 2*N in 2: N
+    return [x[:a] + (size,) + x[a + 1:]] * cut
 
 
 def count(g: Any, op: Op, x: str, params: dict) -> int:
@@ -150,7 +152,8 @@ def _unpiece_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 
 _register(Op("unpiece", 2, "_unpiece({0}, {1}, {kind!r}, {indices_or_sections!r}, {axis}, "
              "{piece})", _unpiece, slot_prec=(0, 0), grad_slots=(0,), helpers=(_unpiece,),
-             params={"kind": "split", **_SPLIT}, dtype="follows", vjp=_unpiece_vjp,
+             params={"kind": "split", **_SPLIT, "indices_or_sections": ()}, dtype="follows",
+             vjp=_unpiece_vjp,
              shape=lambda g, args, params: g.shape(args[0])[:len(g.shape(args[0])) - len(
                  g.shape(args[1])) + (params["kind"] == "unstack")] + g.shape(args[1]),
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call("unpiece", out.args[1],
