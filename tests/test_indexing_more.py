@@ -338,6 +338,15 @@ def test_round_decimals_is_numpys_and_its_derivative_is_zero(decimals, jax):
     np.testing.assert_allclose(gc.compile(g, mode="forward")(x=x)[1]["x"], ref, rtol=1e-15)
 
 
+def test_round_decimals_as_sympy_is_numpys_formula():
+    from graphc.ir.derive import to_sympy
+
+    g = gc.parse("y = round(x, 2) + round(x, -1) + around(x)")
+    assert "around" not in str(g) and "round(x, 2)" in str(g)
+    expr = to_sympy(g)  # x * 10**d rounded, then divided: what np.round computes
+    assert {str(t) for t in expr.args} == {"10*round(x/10)", "round(x)", "round(100*x)/100"}
+
+
 @pytest.mark.parametrize("n", [1, 2, 4])
 def test_polygamma_against_scipy_and_jax(n, jax):
     """polygamma(n, x) and its derivative polygamma(n + 1, x), in both modes and dtypes."""

@@ -194,7 +194,9 @@ def _round_shape(g: Any, args: tuple[str, ...], params: dict) -> tuple:
 
 _function("floor", "np.floor({0})", np.floor, floor, head=floor)
 _function("ceil", "np.ceil({0})", np.ceil, ceil, head=ceil)
-_function("round", "np.round({0})", np.round, round, head=round, params={"decimals": 0},
+_function("round", "np.round({0})", np.round, lambda x, decimals=0: round(
+              x * sp.Integer(10)**decimals) / sp.Integer(10)**decimals,  # as NumPy computes it
+          head=round, params={"decimals": 0},
           positional=("decimals",), spell=lambda p: "np.round({0}" + (
               f", {p['decimals']})" if p["decimals"] else ")"), shape=_round_shape)
 
