@@ -104,8 +104,7 @@ class Scope:
                             "(only .T, the transpose, and .mT, the matrices')", node)
             return [node.value]
         if self._picks(node):  # split(x, 2)[1]: one of the arrays a call gives
-            assert isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call)
-            return self._call_operands(node.value)
+            return self._call_operands(node.value)  # type: ignore[attr-defined]
         if isinstance(node, ast.Subscript):
             return [node.value] + [e for e, k in _key(node) if k == indexing.ARRAY]
         if isinstance(node, ast.Call):
@@ -118,8 +117,7 @@ class Scope:
         """Whether ``node`` calls a function giving several arrays: split(x, 2)."""
         return isinstance(node, ast.Call) and self._function(node).picked is not None
 
-    def _picks(self, node: ast.expr) -> bool:
-        """Whether ``node`` is one of the arrays of a call that gives several: split(x, 2)[1]."""
+    def _picks(self, node: ast.expr) -> bool:  # split(x, 2)[1]: one of its arrays
         return isinstance(node, ast.Subscript) and self.gives_several(node.value)
 
     def pieces(self, call: ast.Call, names: int) -> list[str]:
@@ -222,9 +220,9 @@ class Scope:
         if isinstance(node, ast.Call):
             return self._call(node, operands, pos)
         if self._picks(node):
-            assert isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call)
-            piece = _index_literal(node.slice, "the array taken from " + _callee(node.value))
-            return self._call(node.value, operands, pos, piece)
+            call = node.value  # type: ignore[attr-defined]
+            piece = _index_literal(node.slice, "the array taken")  # type: ignore[attr-defined]
+            return self._call(call, operands, pos, piece)
         if isinstance(node, ast.Subscript):
             op, params = indexing.subscript(tuple(k for _, k in _key(node)))
             return g.add(op, operands, params, pos=pos)
@@ -233,7 +231,6 @@ class Scope:
 
     def _call(self, node: ast.Call, operands: list[str], pos: tuple[int, int],
               piece: int | None = None) -> str:
-        """The node of a call; of a call giving several arrays, the ``piece``-th."""
         g = self.g
         op = self._function(node)
         operands += [g.const(v) for v in op.defaults[len(operands) - op.arity:]] \
@@ -243,8 +240,11 @@ class Scope:
         params.update(zip(op.positional, map(_literal, _split(op, node)[1])))
         params.update(zip(op.leading, map(_literal, node.args)))
         _check_params(op, params, node)
-        if op.picked is not None:
-            params[op.picked] = self._piece(node, op, operands[0], params, piece)
+        if op.picked is not None:  # which array: split(x, 2)[-1] (the shape rule checks it)
+            if piece is None:
+                raise error(ParseError, f"{op.name}() gives several arrays: assign them all "
+                            f"(a, b = {op.name}(...)) or take one ({op.name}(...)[0])", node)
+            params[op.picked] = piece
         if op.name in _INTERNAL_RULES:
             rule, what = _INTERNAL_RULES[op.name]
             if not rule(len(g.shape(operands[0])), {**op.params, **params}):
@@ -257,20 +257,6 @@ class Scope:
             given = ", ".join(f"{k}={v!r}" for k, v in {**op.params, **params}.items())
             raise error(ParseError, f"{op.name}() cannot take {given or 'no parameters'} "
                         f"({exc})", node) from None
-
-    def _piece(self, node: ast.Call, op: Op, x: str, params: dict, piece: int | None) -> int:
-        """Which array of a call giving several is taken (split(x, 2)[-1]: the last)."""
-        name = _callee(node)
-        if piece is None:
-            raise error(ParseError, f"{name}() gives several arrays: assign them all "
-                        f"(a, b = {name}(...)) or take one ({name}(...)[0])", node)
-        try:
-            n = pieces.count(self.g, op, x, params)
-        except GraphcError as exc:
-            raise error(type(exc), exc.message, node) from None
-        if not -n <= piece < n:
-            raise error(ParseError, f"{name}(...) gives {n} arrays: there is no [{piece}]", node)
-        return piece % n
 
     def _name(self, node: ast.Name) -> str:
         name = node.id

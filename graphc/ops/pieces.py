@@ -95,8 +95,9 @@ def _piece_shape(kind: str) -> Any:
     def shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
         pieces = _sections(kind, _declared(g, args[0], kind), params)
         piece = params["piece"]
-        if type(piece) is not int or not 0 <= piece < len(pieces):
+        if type(piece) is not int or not -len(pieces) <= piece < len(pieces):
             raise ShapeError(f"{kind} gives {len(pieces)} arrays: there is no [{piece}]")
+        params["piece"] = piece % len(pieces)  # [-1]: the last
         return pieces[piece]
     return shape
 
