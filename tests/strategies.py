@@ -635,3 +635,21 @@ OPTIONS: list[dict[str, Any]] = [
     {"optimize": True}, {"optimize": False}, {"backend": "blocks"}, {"backend": "numba"},
 ]
 """gc.compile's options, each as its keyword arguments."""
+
+
+# ---- pieces (graphc/ops/pieces.py): arrays of split and unstack, ravel; family(c)'s shapes
+PIECES = {
+    "unstack_rows": OpSpec(lambda a: f"unstack({a})[1] * unstack({a})[0]",
+                           lambda jnp, jax, a: jnp.unstack(a)[1] * jnp.unstack(a)[0],
+                           lambda s: s[1:] if len(s) == 2 and s[0] == 2 else None,
+                           declared=True),
+    "split_rows": OpSpec(lambda a: f"split({a}, 2)[0] - split({a}, 2)[1]",
+                         lambda jnp, jax, a: jnp.split(a, 2)[0] - jnp.split(a, 2)[1],
+                         lambda s: (1, s[1]) if len(s) == 2 and s[0] == 2 and s[1] != 1
+                         else None, declared=True),
+    "ravel": OpSpec(lambda a: f"ravel({a})", lambda jnp, jax, a: jnp.ravel(a),
+                    lambda s: (1,) if s == () else s[-1:] if s[:-1] in ((), (1,)) else None,
+                    declared=True),
+}
+OPS.update(PIECES)
+TENSOR_OPS += list(PIECES)

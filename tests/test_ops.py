@@ -39,10 +39,12 @@ class Case:
     jax: Callable  # (jnp, jax.nn) -> a function of the inputs
     params: tuple[float, ...] = ()  # constant operands after the inputs (alpha)
     avoid: Callable[..., np.ndarray] | None = field(default=None)  # kinks for FD
+    leading: tuple[int, ...] = ()  # constant operands before the inputs (polygamma's n)
 
     @property
     def id(self) -> str:
-        return self.op + ("_" + "_".join(map(str, self.params)) if self.params else "")
+        given = self.leading + self.params
+        return self.op + ("_" + "_".join(map(str, given)) if given else "")
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -64,7 +66,8 @@ class Case:
         """The op table's formula, with sigmoid/softplus spelled out in exp and log."""
         symbols = (X, Y)[:len(self.domains)]
         params = [sp.Float(p) for p in self.params]
-        return spelled_out(OPS[self.op].formula(*symbols, *params))
+        lead = [sp.Integer(n) for n in self.leading]
+        return spelled_out(OPS[self.op].formula(*lead, *symbols, *params))
 
 
 def _near(*points: float) -> Callable[..., bool]:
@@ -141,6 +144,10 @@ ELEMENTWISE_CASES = [
     Case("radians", "out = radians(x)", (WIDE,), lambda jnp, nn: jnp.radians),
     Case("rad2deg", "out = rad2deg(x)", (WIDE,), lambda jnp, nn: jnp.rad2deg),
     Case("degrees", "out = degrees(x)", (WIDE,), lambda jnp, nn: jnp.degrees),
+    Case("around", "out = around(x)", (WIDE,), lambda jnp, nn: jnp.round,
+         avoid=_off_grid(1.0, 0.5)),
+    Case("polygamma", "out = polygamma(2, x)", ((0.3, 6.0),),
+         lambda jnp, nn: lambda x: _special("polygamma")(2, x), leading=(2,)),
 ]
 CASES = [
     Case("add", "out = x + y", (WIDE, WIDE), lambda jnp, nn: lambda x, y: x + y),
@@ -276,7 +283,7 @@ def test_compound_operands_keep_their_parentheses(case: Case, compound: str, mod
     for name in case.inputs:
         assert_close(grads2[name], grads[name], rtol=1e-12, atol=1e-14, what=text)
     args = [build(h) for h in gc.inputs("x y")][:len(case.inputs)]
-    out = getattr(gc, case.op)(*args, *case.params) if case.op in gc.__all__ \
+    out = getattr(gc, case.op)(*case.leading, *args, *case.params) if case.op in gc.__all__ \
         else _python_op(case.op, args)
     fn = gc.compile(gc.graph(out=out), mode=mode)
     assert_close(fn(**at)[0], value, rtol=1e-12, atol=1e-14, what=f"{case.op} (Python)")

@@ -160,6 +160,23 @@ class Slice(Protocol):
                  axis: int = 0) -> Expr: ...
 
 
+class Split(Protocol):
+    def __call__(self, x: Operand, indices_or_sections: int | tuple[int, ...], axis: int = 0,
+                 /) -> tuple[Expr, ...]: ...
+
+
+class Unstack(Protocol):
+    def __call__(self, x: Operand, /, *, axis: int = 0) -> tuple[Expr, ...]: ...
+
+
+class Round(Protocol):
+    def __call__(self, x: Operand, /, decimals: int = 0) -> Expr: ...
+
+
+class Polygamma(Protocol):
+    def __call__(self, n: Operand, x: Operand, /) -> Expr: ...
+
+
 class TakeAlongAxis(Protocol):
     def __call__(self, x: Operand, indices: Operand, /, *, axis: int = -1) -> Expr: ...
 
@@ -212,6 +229,8 @@ argmax: ArgReduction = function("argmax")
 argmin: ArgReduction = function("argmin")
 atleast_1d: Elementwise = function("atleast_1d")
 atleast_2d: Elementwise = function("atleast_2d")
+around: Round = function("around")
+array_split: Split = function("array_split")
 binary_cross_entropy: Binary = function("binary_cross_entropy")
 broadcast_to: Reshape = function("broadcast_to")
 ceil: Elementwise = function("ceil")
@@ -280,9 +299,11 @@ norm: Norm = function("norm")
 ones: Filled = function("ones")
 outer: Binary = function("outer")
 pad: Pad = function("pad")
+polygamma: Polygamma = function("polygamma")
 prod: Reduction = function("prod")
 rad2deg: Elementwise = function("rad2deg")
 radians: Elementwise = function("radians")
+ravel: Elementwise = function("ravel")
 reciprocal: Elementwise = function("reciprocal")
 relu: Elementwise = function("relu")
 repeat: Repeat = function("repeat")
@@ -290,7 +311,7 @@ reshape: Reshape = function("reshape")
 roll: Roll = function("roll")
 rollaxis: RollAxis = function("rollaxis")
 rot90: Rot90 = function("rot90")
-round: Elementwise = function("round")
+round: Round = function("round")
 sigmoid: Elementwise = function("sigmoid")
 sign: Elementwise = function("sign")
 silu: Elementwise = function("silu")
@@ -303,6 +324,7 @@ softmax: AlongAxis = function("softmax")
 softplus: Elementwise = function("softplus")
 softsign: Elementwise = function("softsign")
 sort: Sort = function("sort")
+split: Split = function("split")
 sqrt: Elementwise = function("sqrt")
 square: Elementwise = function("square")
 squeeze: Axes = function("squeeze")
@@ -321,6 +343,7 @@ trace: Diagonal = function("trace")
 transpose: Transpose = function("transpose")
 tril: Diagonal = function("tril")
 triu: Diagonal = function("triu")
+unstack: Unstack = function("unstack")
 var: Moments = function("var")
 vdot: Binary = function("vdot")
 vecdot: AlongVectors = function("vecdot")

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import GraphcError, InputError
 from ..ir.graph import Graph
-from ..ops import SPELLINGS, indexing, spelled
+from ..ops import SPELLINGS, indexing, pieces, spelled
 from ..ops.shapes import Dim, Shape, is_named
 from .hints import did_you_mean
 
@@ -230,11 +230,12 @@ def inputs(names: str) -> tuple[Expr, ...]:
     return tuple(input(n) for n in names.replace(",", " ").split())
 
 
-def function(name: str) -> Callable[..., Expr]:
-    """The handle ``gc.<name>`` of a public function of the op table."""
+def function(name: str) -> Callable[..., Any]:
+    """The handle ``gc.<name>`` of a public function of the op table (its signature:
+    ``functions.py``); of one giving several arrays, a tuple of them."""
     keyed = {k for op in SPELLINGS.get(name, ()) for k in op.keyword_operands}
 
-    def f(*args: Any, **params: Any) -> Expr:
+    def f(*args: Any, **params: Any) -> Expr | tuple[Expr, ...]:
         # axes=([1], [0]); b=None is NumPy's "no b" (logsumexp(x, b=w) is another op)
         params = {k: _tuples(v) for k, v in params.items() if v is not None or k not in keyed}
         op = spelled(name, len(args), params)
@@ -264,12 +265,26 @@ def function(name: str) -> Callable[..., Expr]:
                               + did_you_mean(word, op.params))
         if len(operands) < op.given_arity:
             operands += op.defaults[len(operands) - low:]
+        if op.picked is not None:  # a, b = gc.split(x, 2): every array it gives
+            if op.picked in params:
+                raise GraphcError(f"{name}() gives every array: a, b = {name}(...)")
+            return _every_piece(apply(op.name, *operands, **params), op.picked)
         # an alias (absolute) builds its op (abs)
         return apply(op.name, *operands, *keyword, **params)
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Symbolic {name}: builds a node, computes nothing."
     return f
+
+
+def _every_piece(first: Expr, picked: str) -> tuple[Expr, ...]:
+    """Each array of a call giving several (``a, b = gc.split(x, 2)``), ``first`` the
+    first: how many, the operand's shape says."""
+    out = f"{first.op}_arrays"
+    g = graph(**{out: first})
+    n = pieces.count(g, g.op(out), g.args(out)[0], g.attrs(out)["params"])
+    return (first, *(Expr(first.op, first.args, {**first.params, picked: k})
+                     for k in range(1, n)))
 
 
 def _tuples(value: Any) -> Any:

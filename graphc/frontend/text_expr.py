@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import GraphcError, ParseError, UnknownOpError
 from ..ir.graph import Graph
-from ..ops import OPS, Op, indexing, spelled
+from ..ops import OPS, Op, indexing, pieces, spelled
 from ..ops.shapes import format_shape
 from ..ops.values import CONSTANTS
 from . import hints
@@ -103,6 +103,8 @@ class Scope:
                 raise error(ParseError, f"attribute access .{node.attr} is not allowed "
                             "(only .T, the transpose, and .mT, the matrices')", node)
             return [node.value]
+        if self._picks(node):  # split(x, 2)[1]: one of the arrays a call gives
+            return self._call_operands(node.value)  # type: ignore[attr-defined]
         if isinstance(node, ast.Subscript):
             return [node.value] + [e for e, k in _key(node) if k == indexing.ARRAY]
         if isinstance(node, ast.Call):
@@ -111,12 +113,33 @@ class Scope:
         raise error(ParseError, f"{what} are not allowed in graphc text"
                     + hints.SYNTAX.get(type(node), ""), node)
 
+    def gives_several(self, node: ast.expr) -> bool:
+        """Whether ``node`` calls a function giving several arrays: split(x, 2)."""
+        return isinstance(node, ast.Call) and self._function(node).picked is not None
+
+    def _picks(self, node: ast.expr) -> bool:  # split(x, 2)[1]: one of its arrays
+        return isinstance(node, ast.Subscript) and self.gives_several(node.value)
+
+    def pieces(self, call: ast.Call, names: int) -> list[str]:
+        """The nodes of ``a, b = split(x, 2)``: one per array, as many as ``names``."""
+        operands = [self.expr(e) for e in self._call_operands(call)]
+        first = self._call(call, list(operands), where(call), 0)
+        found = pieces.count(self.g, self.g.op(first), operands[0], self.g.attrs(first)["params"])
+        if found != names:
+            raise error(ParseError, f"{_callee(call)}(...) gives {found} arrays, "
+                        f"{names} names are assigned", call)
+        return [first] + [self._call(call, list(operands), where(call), k)
+                          for k in range(1, found)]
+
     def _call_operands(self, node: ast.Call) -> list[ast.expr]:
         name = _callee(node)
         op = self._function(node)
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise error(ParseError, "starred arguments are not allowed", node)
         for kw in node.keywords:
+            if kw.arg is not None and kw.arg == op.picked:
+                raise error(ParseError, f"{name}() gives several arrays: take one as "
+                            f"{name}(...)[{0}], or assign all: a, b = {name}(...)", kw)
             if kw.arg in op.keyword_operands:  # logsumexp(x, b=w): w an operand
                 continue
             if kw.arg is None or kw.arg not in op.params:
@@ -165,7 +188,8 @@ class Scope:
     def _make(self, node: ast.expr, operands: list[str]) -> str:
         if self.shared is None or not operands:
             return self._make_node(node, operands)
-        what = ast.dump(node.func) if isinstance(node, ast.Call) else \
+        what = ast.dump(node) if self._picks(node) else \
+            ast.dump(node.func) if isinstance(node, ast.Call) else \
             ast.dump(node.slice) if isinstance(node, ast.Subscript) else \
             tuple(map(type, node.ops)) if isinstance(node, ast.Compare) else \
             type(getattr(node, "op", node))  # BinOp, UnaryOp; else .T
@@ -195,13 +219,18 @@ class Scope:
             return g.add("neg", operands, pos=pos)
         if isinstance(node, ast.Call):
             return self._call(node, operands, pos)
+        if self._picks(node):
+            call = node.value  # type: ignore[attr-defined]
+            piece = _index_literal(node.slice, "the array taken")  # type: ignore[attr-defined]
+            return self._call(call, operands, pos, piece)
         if isinstance(node, ast.Subscript):
             op, params = indexing.subscript(tuple(k for _, k in _key(node)))
             return g.add(op, operands, params, pos=pos)
         assert isinstance(node, ast.Attribute)  # .T or .mT, the attributes allowed
         return g.add(_ATTRIBUTES[node.attr], operands, pos=pos)
 
-    def _call(self, node: ast.Call, operands: list[str], pos: tuple[int, int]) -> str:
+    def _call(self, node: ast.Call, operands: list[str], pos: tuple[int, int],
+              piece: int | None = None) -> str:
         g = self.g
         op = self._function(node)
         operands += [g.const(v) for v in op.defaults[len(operands) - op.arity:]] \
@@ -211,6 +240,11 @@ class Scope:
         params.update(zip(op.positional, map(_literal, _split(op, node)[1])))
         params.update(zip(op.leading, map(_literal, node.args)))
         _check_params(op, params, node)
+        if op.picked is not None:  # which array: split(x, 2)[-1] (the shape rule checks it)
+            if piece is None:
+                raise error(ParseError, f"{op.name}() gives several arrays: assign them all "
+                            f"(a, b = {op.name}(...)) or take one ({op.name}(...)[0])", node)
+            params[op.picked] = piece
         if op.name in _INTERNAL_RULES:
             rule, what = _INTERNAL_RULES[op.name]
             if not rule(len(g.shape(operands[0])), {**op.params, **params}):

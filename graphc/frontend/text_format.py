@@ -11,6 +11,7 @@ import ast
 import re
 import sys
 from pathlib import Path
+from typing import cast
 
 from ..errors import ParseError
 from ..files import read_text
@@ -81,12 +82,13 @@ class _Parser:
                 if isinstance(stmt, ast.Expr) else \
                 f"{type(stmt).__name__} statements are not allowed in graphc text"
             raise error(ParseError, what, stmt)
+        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) and \
+                self.scope.gives_several(stmt.value):
+            return self._unpacked(stmt.targets[0], cast(ast.Call, stmt.value))
         if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
-            raise error(ParseError, "assign to exactly one plain name", stmt.targets[0])
-        target = stmt.targets[0].id
-        if target in self.lambdas:
-            raise error(ParseError, f"{target} names a function; choose another name",
-                        stmt.targets[0])
+            raise error(ParseError, "assign to exactly one plain name (several names take "
+                        "the arrays of split, array_split or unstack)", stmt.targets[0])
+        target = self._target(stmt.targets[0])
         if isinstance(stmt.value, ast.Lambda):
             if target in self.scope.names:
                 raise error(ParseError, f"{target} is already a value", stmt.targets[0])
@@ -97,16 +99,34 @@ class _Parser:
                                              self.scope.lines)
             self.g.ops[target] = self.lambdas[target]
             return None
-        node = self.scope.expr(stmt.value)
+        return self._bind(target, self.scope.expr(stmt.value), stmt.value)
+
+    def _target(self, node: ast.expr) -> str:
+        if not isinstance(node, ast.Name):
+            raise error(ParseError, "assign to plain names", node)
+        if node.id in self.lambdas:
+            raise error(ParseError, f"{node.id} names a function; choose another name", node)
+        return node.id
+
+    def _bind(self, target: str, node: str, value: ast.expr) -> str:
+        """Name ``target`` the node computing ``value`` (a new version of a name in use)."""
         name = self._version(target) if target in self.g.nx else target
         d = self.g.attrs(node)
         if d["temp"] and d["op"] != "const":
             self.g.rename(node, name)
         else:
-            self.g.add("alias", (node,), name=name, pos=where(stmt.value))
+            self.g.add("alias", (node,), name=name, pos=where(value))
         self.scope.names[target] = name
-        self.scope.lines.setdefault(target, stmt.lineno)
+        self.scope.lines.setdefault(target, value.lineno)
         return name
+
+    def _unpacked(self, targets: ast.Tuple, value: ast.Call) -> str:
+        """``a, b = split(x, 2)``: each name one of the arrays the call gives."""
+        names = [self._target(t) for t in targets.elts]
+        if len(set(names)) < len(names):
+            raise error(ParseError, "a name is assigned twice in one line", targets)
+        nodes = self.scope.pieces(value, len(names))
+        return [self._bind(t, n, value) for t, n in zip(names, nodes)][-1]
 
     def _augmented(self, stmt: ast.AugAssign) -> ast.Assign:
         """``c += x`` is ``c = c + (x)``, micrograd's spelling, for every operator;
@@ -225,7 +245,8 @@ def _names(tree: ast.AST) -> set[str]:
 
 def _targets(stmt: ast.stmt) -> list[ast.Name]:
     """What a statement assigns or declares: names there are the text's own."""
-    targets = stmt.targets if isinstance(stmt, ast.Assign) else \
+    targets = [t for e in stmt.targets for t in (e.elts if isinstance(e, ast.Tuple) else [e])] \
+        if isinstance(stmt, ast.Assign) else \
         [stmt.target] if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) else []
     return [t for t in targets if isinstance(t, ast.Name)]
 

@@ -276,8 +276,8 @@ def to_sympy(g: Graph, of: str | None = None) -> sp.Expr:
             env[node] = sp.Symbol(node, real=True)
         elif d["op"] == "const":
             env[node] = as_number(d["params"]["value"])
-        elif op.formula is not None:  # elementwise
-            env[node] = op.formula(*(env[a] for a in d["args"]))
+        elif op.formula is not None:  # elementwise (round's decimals: a parameter)
+            env[node] = op.formula(*(env[a] for a in d["args"]), **d["params"])
         elif Trait.IDENTITY in op.traits:
             env[node] = env[d["args"][0]]
         else:

@@ -217,15 +217,21 @@ class Graph:
         return self.attrs(name)["elastic"]
 
     def integer(self, name: str) -> bool:
-        """Whether node ``name`` holds integers: an int input, or indices taken from one
-        (``labels[1:]``: an op whose dtype is its first operand's). Never differentiated."""
+        """Whether node ``name`` holds integers, as its op declares (``Op.integral``): an
+        int input, argmax, arange of ints, or indices taken from one (``labels[1:]``: an
+        op whose dtype is its first operand's). Never differentiated."""
+        d = self.attrs(self.origin(name))
+        return lookup(d["op"], self.ops).integral(d["params"])
+
+    def origin(self, name: str) -> str:
+        """The node whose values ``name``'s are taken from (``x[1:]``'s is x's): along
+        ops whose dtype is their first operand's."""
         nodes = self.nx._node
         d = self.attrs(name)
-        while d["op"] != "input":
-            if not d["args"] or lookup(d["op"], self.ops).dtype != "first":
-                return False
-            d = nodes[d["args"][0]]
-        return bool(d["params"].get("integer"))
+        while d["args"] and lookup(d["op"], self.ops).dtype == "first":
+            name = d["args"][0]
+            d = nodes[name]
+        return name
 
     def is_const(self, name: str) -> bool:
         return self.attrs(name)["op"] == "const"

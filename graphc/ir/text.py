@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..ops import ATOM, UNARY
+from ..ops import ATOM, UNARY, pieces
 from ..ops.shapes import format_shape
 from ..ops.values import CONSTANTS
 from . import printer
@@ -88,8 +88,8 @@ def to_text(g: Graph) -> str:
         return template, op.prec, op.slot_prec
 
     # lambdas first: their bodies call functions that later lines' variables may shadow
-    lines = [f"{names[n]} = {expr}" for n, expr in
-             printer.lines(g, nodes, printer.Spelling(names, form, text_literal), set(g.outputs))]
+    lines = [f"{', '.join(names[n] for n in group)} = {expr}" for group, expr in _unpacked(
+        g, printer.lines(g, nodes, printer.Spelling(names, form, text_literal), set(g.outputs)))]
 
     def declaring(inputs: list[str]) -> str:
         return "\n".join(lambdas + [_declaration(g, n, names) for n in inputs] + lines) + "\n"
@@ -101,6 +101,29 @@ def to_text(g: Graph) -> str:
     # inputs are ordered by first use: when the lines use them in another order,
     # declare every input first (`any`: undeclared, it may be given any shape)
     return text if _first_used(text, set(inputs)) == inputs else declaring(g.inputs)
+
+
+def _unpacked(g: Graph, lines: list[tuple[str, str]]) -> list[tuple[list[str], str]]:
+    """Each line's nodes and expression; the arrays of one call that gives several, on
+    lines of their own one after another, as one line: ``a, b = split(x, 2)``."""
+    out: list[tuple[list[str], str]] = []
+    i = 0
+    while i < len(lines):
+        node, expr = lines[i]
+        op, d = g.op(node), g.attrs(node)
+        n = pieces.count(g, op, d["args"][0], d["params"]) \
+            if op.picked and d["params"][op.picked] == 0 and expr.endswith("[0]") else 1
+        run = [m for m, _ in lines[i:i + n]]
+        if n > 1 and len(run) == n and all(
+                g.attrs(m)["op"] == d["op"] and g.args(m) == d["args"]
+                and g.attrs(m)["params"] == {**d["params"], op.picked: k}
+                for k, m in enumerate(run)):
+            out.append((run, expr[:-len("[0]")]))
+            i += n
+        else:
+            out.append(([node], expr))
+            i += 1
+    return out
 
 
 def _first_used(text: str, inputs: set[str]) -> list[str]:

@@ -162,7 +162,7 @@ def _roll_jvp(out: R, dots: Tangents) -> R | None:
 
 _ROLL = {"shift": None, "axis": None}
 _register(Op("roll", 1, "np.roll({0}, {shift})", np.roll, slot_prec=(0,), params=_ROLL,
-             positional=tuple(_ROLL), dtype="follows", traits=Trait.FRESH,
+             positional=tuple(_ROLL), dtype="first", traits=Trait.FRESH,
              spell=lambda p: "np.roll({0}, {shift}" + (", axis={axis})" if p["axis"] is not None
                                                       else ")"),
              shape=_params_shape(_rolled), jvp=_roll_jvp,
@@ -205,7 +205,7 @@ def _tile_jvp(out: R, dots: Tangents) -> R | None:
 
 
 _register(Op("tile", 1, "np.tile({0}, {reps})", np.tile, slot_prec=(0,), params={"reps": None},
-             positional=("reps",), shape=_params_shape(_tiled), dtype="follows",
+             positional=("reps",), shape=_params_shape(_tiled), dtype="first",
              vjp=vjp(lambda out, grad: (grad.call("untile", out.args[0], **out.params),)),
              jvp=_tile_jvp, rules=("{out}_bar's tiles summed",), traits=Trait.FRESH))
 _register(Op("untile", 2, "_untile({0}, {1}, {reps})", _untile, slot_prec=(0, 0),
@@ -248,7 +248,7 @@ _REPEAT = {"repeats": None, "axis": None}
 _register(Op("repeat", 1, "np.repeat({0}, {repeats})", np.repeat, slot_prec=(0,),
              params=_REPEAT, positional=tuple(_REPEAT), shape=_params_shape(_repeated),
              spell=lambda p: "np.repeat({0}, {repeats}" + (
-                 ", axis={axis})" if p["axis"] is not None else ")"), dtype="follows",
+                 ", axis={axis})" if p["axis"] is not None else ")"), dtype="first",
              vjp=vjp(lambda out, grad: (grad.call("unrepeat", out.args[0],
                                                   **_unrepeat_params(out)),)),
              jvp=_repeat_jvp, rules=("{out}_bar's copies summed",), traits=Trait.FRESH))

@@ -27,6 +27,7 @@ from .table import (
     UNARY,
     Op,
     Trait,
+    _arithmetic_shape,
     _elementwise_shape,
     _function,
     _register,
@@ -183,9 +184,21 @@ _function("hypot", "np.hypot({0}, {1})", np.hypot, hypot, arity=2, head=hypot,
           traits=_PLUS | Trait.COMMUTATIVE)
 
 # ---- steps: derivative 0, as JAX's ---------------------------------------------------
+def _round_shape(g: Any, args: tuple[str, ...], params: dict) -> tuple:
+    """round(x, decimals): NumPy's decimals, an integer (negative: tens, hundreds...)."""
+    if type(params["decimals"]) is not int:
+        raise ShapeError(f"decimals must be an integer, got {params['decimals']!r}")
+    return _arithmetic_shape(g, args, params)
+
+
+
 _function("floor", "np.floor({0})", np.floor, floor, head=floor)
 _function("ceil", "np.ceil({0})", np.ceil, ceil, head=ceil)
-_function("round", "np.round({0})", np.round, round, head=round)
+_function("round", "np.round({0})", np.round, lambda x, decimals=0: round(
+              x * sp.Integer(10)**decimals) / sp.Integer(10)**decimals,  # as NumPy computes it
+          head=round, params={"decimals": 0},
+          positional=("decimals",), spell=lambda p: "np.round({0}" + (
+              f", {p['decimals']})" if p["decimals"] else ")"), shape=_round_shape)
 
 # ---- activations (jax.nn) -----------------------------------------------------------
 _abs = cast(Callable[..., sp.Expr], OPS["abs"].formula)  # abs'(0) = 1, as JAX's
@@ -209,13 +222,13 @@ _function("digamma", "_digamma({0})", special._digamma, digamma, head=digamma,
 def _polygamma_shape(g: Any, args: tuple[str, ...], params: dict) -> tuple:
     n = g.attrs(args[0])["params"].get("value") if g.is_const(args[0]) else None
     if n is None or n < 1 or n != int(n):
-        raise ShapeError("polygamma(n, x) needs n a constant integer >= 1")
+        raise ShapeError("polygamma(n, x) needs n a constant integer >= 1 "
+                         "(polygamma(0, x) is digamma(x))")
     return _elementwise_shape(g, args, params)
 
 
 _function("polygamma", "_polygamma({0}, {1})", special._polygamma, polygamma, arity=2,
-          head=polygamma, helpers=_helped("_polygamma"), shape=_polygamma_shape,
-          traits=Trait.INTERNAL)
+          head=polygamma, helpers=_helped("_polygamma"), shape=_polygamma_shape)
 
 # ---- the rest of NumPy's -------------------------------------------------------------
 _function("fmax", "np.fmax({0}, {1})", np.fmax, fmax, arity=2, head=fmax)
@@ -263,6 +276,7 @@ _register(Op("gelu", 1, "_gelu({0})", _gelu, slot_prec=(0,), params={"approximat
 
 # ---- NumPy's second spellings --------------------------------------------------------
 _alias("absolute", "abs")
+_alias("around", "round")
 _alias("lgamma", "gammaln")
 _alias("softsign", "soft_sign")
 _alias("radians", "deg2rad")

@@ -37,12 +37,24 @@ def _index(x, *arrays, key=()):
     return x[_numpy_key(key, arrays)]
 
 
+def _apart(key):
+    """Whether the index arrays (and ints beside them) of a key are apart, x[i, :, j]:
+    NumPy then puts their broadcast axes first. A key of the encoding above."""
+    if (None,) not in key:
+        return False
+    at = [p for p, k in enumerate(key) if k == (None,) or isinstance(k, int)]
+    return at[-1] - at[0] + 1 != len(at)
+
+
 def _unindex(g, like, *arrays, key=(), lead=0):
     """The adjoint of like[key]: g added where its elements came from, zeros elsewhere
     (an element taken twice gets both). ``lead`` axes of g in front (forward mode's
     directions) are kept."""
     out = np.zeros(np.shape(g)[:lead] + np.shape(like), np.result_type(g, like))
     where = (slice(None),) * lead + _numpy_key(key, arrays)
+    if lead and _apart(key):  # g's gathered axes behind the leading ones: NumPy's order
+        taken = np.broadcast(*arrays).ndim
+        g = np.moveaxis(g, tuple(range(lead)), tuple(range(taken, taken + lead)))
     if arrays:
         np.add.at(out, where, g)
     else:  # basic indexing takes no element twice
@@ -153,8 +165,8 @@ def _index_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
     advanced = ARRAY in key  # ints then index like 0-d arrays, NumPy's rule
     arrays = iter(args[1:])
     out: list[shapes.Dim] = []
-    axis, first, apart, gathered = 0, -1, [], []
-    for pos, k in enumerate(key):
+    axis, first, gathered = 0, -1, []
+    for k in key:
         if k is None:
             out.append(1)
             continue
@@ -165,14 +177,11 @@ def _index_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
         if k == ARRAY or isinstance(k, int) and advanced:
             gathered.append(g.shape(next(arrays)) if k == ARRAY else ())
             first = len(out) if first < 0 else first
-            apart.append(pos)
         elif isinstance(k, tuple):
             out.append(_sliced(d, *k))
-    taken = shapes.broadcast(*gathered)
-    if taken and apart != list(range(apart[0], apart[-1] + 1)):
-        raise ShapeError("index arrays apart from each other (x[idx, :, 0]) are not "
-                         "supported: index one axis at a time")
-    out[first:first] = taken  # (int scalars alone take no axis: anywhere is the same)
+    if _apart(key):  # NumPy's rule: x[i, :, j]'s gathered axes go first
+        first = 0
+    out[first:first] = shapes.broadcast(*gathered)  # (ints alone take no axis)
     return tuple(out)
 
 
@@ -216,11 +225,29 @@ def _index_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     return (grad.call("unindex", x, *arrays, key=out.params["key"]), *[None] * len(arrays))
 
 
+def _leading_first(t: R, key: tuple, lead: int, gathered: int) -> R:
+    """t, indexed by ``lead`` full slices then ``key``, with those ``lead`` axes put back
+    in front: NumPy put the gathered axes of a key whose index arrays are apart first."""
+    if not lead or not _apart(key):
+        return t
+    return t.call("moveaxis", source=tuple(range(gathered, gathered + lead)),
+                  destination=tuple(range(lead)))
+
+
+def _gathered(key: tuple, ndim: int, out_ndim: int) -> int:
+    """How many axes x[key] (x of ``ndim`` axes, the result of ``out_ndim``) gathers: all
+    but those of its slices and new axes."""
+    return out_ndim - sum(1 for k in _full_key(key, ndim)
+                          if k is None or isinstance(k, tuple) and k != ARRAY)
+
+
 @vjp
 def _unindex_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     g, like, *arrays = out.args
-    key = (FULL,) * out.params["lead"] + out.params["key"]
-    return (grad.call("index", *arrays, key=key), None, *[None] * len(arrays))
+    lead, key = out.params["lead"], out.params["key"]
+    taken = grad.call("index", *arrays, key=(FULL,) * lead + key)
+    gathered = _gathered(key, like.ndim, g.ndim - lead)
+    return (_leading_first(taken, key, lead, gathered), None, *[None] * len(arrays))
 
 
 @jvp
@@ -248,15 +275,16 @@ _INNER = Trait.INTERNAL | Trait.FRESH
 _register(Op("index", 1, "{0}[]", _index, ATOM, (ATOM,), symbol="[]", spell=_index_code,
              params={"key": ()}, grad_slots=(0,), dtype=_FIRST, shape=_index_shape,
              vjp=_index_vjp, rules=("{out}_bar put back where taken",), varargs="after",
-             jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
-                 "index", *out.args[1:], key=(FULL,) + out.params["key"]))))
+             jvp=jvp(lambda out, dots: dots[0] and _leading_first(dots[0].call(
+                 "index", *out.args[1:], key=(FULL,) + out.params["key"]), out.params["key"],
+                 1, _gathered(out.params["key"], out.args[0].ndim, out.ndim)))))
 _register(Op("unindex", 2, "_unindex({0}, {1})", _unindex, slot_prec=(0, 0),
              params={"key": (), "lead": 0}, grad_slots=(0,), dtype="follows",
              spell=lambda p: "_unindex({0}, {1}" + "".join(
                  ", {%d}" % i for i in range(2, 2 + p["key"].count(ARRAY)))
              + f", key={p['key']!r}, lead={p['lead']})",
              shape=lambda g, args, params: g.shape(args[0])[:params["lead"]] + g.shape(args[1]),
-             helpers=(_numpy_key, _unindex), vjp=_unindex_vjp, jvp=_unindex_jvp,
+             helpers=(_numpy_key, _apart, _unindex), vjp=_unindex_vjp, jvp=_unindex_jvp,
              rules=("{out}_bar[key]",), varargs="after", traits=_INNER))
 _register(Op("take_along_axis", 2, "np.take_along_axis({0}, {1}, axis={axis})",
              np.take_along_axis, slot_prec=(0, 0), params={"axis": -1}, grad_slots=(0,),

@@ -64,7 +64,8 @@ def not_broadcasting(values: dict[str, Any], declared: dict[str, Shape | None],
     if "zero-size array to reduction" in str(exc):  # max, min, argmax of an empty axis
         return InputError(f"{exc}: an empty array has no maximum or minimum (NumPy and "
                           "JAX refuse it too)")
-    if "cannot reshape" in str(exc):  # reshape(x, (-1, 2)) of x: [N, 3], N odd
+    if "cannot reshape" in str(exc) or "equal division" in str(exc):  # N odd: reshape(x,
+        # (-1, 2)) of x: [N, 3]; split(x, 2) of x: [N]
         return InputError(f"a size bound at call time does not fit: {exc}")
     if "broadcast" not in str(exc):
         return exc

@@ -116,7 +116,7 @@ _register(Op("reshape", 1, "np.reshape({0})", lambda x, shape, at: np.reshape(
                  x, _dims_of(x, _target(shape), at)),
              slot_prec=(0,), params={"shape": None}, positional=("shape",),
              spell=lambda params: "np.reshape({0}, %s)" % _spelled_target(params),
-             shape=_reshape_shape, dtype="follows",
+             shape=_reshape_shape, dtype="first",
              vjp=vjp(lambda out, grad: (grad.call("reshape_like", out, out.args[0]),)),
              jvp=jvp(lambda out, dots: dots[0].call("reshape_like", out.args[0], out)),
              rules=("reshape({out}_bar, shape of {0})",)))
@@ -144,7 +144,7 @@ def _squeezed(x: shapes.Shape, axis: Any) -> shapes.Shape:
 _register(Op("squeeze", 1, "np.squeeze({0})", np.squeeze, slot_prec=(0,),
              params={"axis": None}, positional=("axis",), spell=_spell("np.squeeze",
                                                                        {"axis": None}),
-             shape=_params_shape(_squeezed), dtype="follows",
+             shape=_params_shape(_squeezed), dtype="first",
              vjp=vjp(lambda out, grad: (grad.call("reshape_like", out, out.args[0]),)),
              jvp=jvp(lambda out, dots: dots[0].call("reshape_like", out.args[0], out)),
              rules=("reshape({out}_bar, shape of {0})",)))
@@ -167,7 +167,7 @@ def _expanded(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
 
 _register(Op("expand_dims", 1, "np.expand_dims({0}, {axis})",
              lambda x, axis: np.expand_dims(x, axis), slot_prec=(0,), params={"axis": None},
-             positional=("axis",), shape=_expanded, dtype="follows",
+             positional=("axis",), shape=_expanded, dtype="first",
              vjp=vjp(lambda out, grad: (grad.sum(axis=out.params["axis"]),)),
              jvp=_itself("expand_dims"), rules=("sum({out}_bar, axis)",)))
 
@@ -215,7 +215,7 @@ _register(Op("transpose", 1, "{0}.T", np.transpose, ATOM, (ATOM,), symbol=".T",
              params={"axes": None}, positional=("axes",),
              spell=lambda p: "{0}.T" if p["axes"] is None else "np.transpose({0}, {axes})",
              shape=_params_shape(_transposed), vjp=_transpose_vjp, jvp=_transpose_jvp,
-             rules=("{out}_bar.T",), dtype="follows"))
+             rules=("{out}_bar.T",), dtype="first"))
 
 
 def _swapped(x: shapes.Shape, axis1: Any, axis2: Any) -> shapes.Shape:
@@ -230,7 +230,7 @@ def _swapped(x: shapes.Shape, axis1: Any, axis2: Any) -> shapes.Shape:
 _SWAP = {"axis1": None, "axis2": None}
 _register(Op("swapaxes", 1, "np.swapaxes({0}, {axis1}, {axis2})", np.swapaxes,
              slot_prec=(0,), params=_SWAP, positional=tuple(_SWAP),
-             shape=_params_shape(_swapped), dtype="follows",
+             shape=_params_shape(_swapped), dtype="first",
              vjp=vjp(lambda out, grad: (grad.call("swapaxes", **out.params),)),
              jvp=jvp(lambda out, dots: dots[0].call("swapaxes", **{
                  k: _each(v, out.ndim)[0] - out.ndim for k, v in out.params.items()})),
@@ -260,7 +260,7 @@ def _from_end(axis: Any, ndim: int) -> Any:
 _MOVE = {"source": None, "destination": None}
 _register(Op("moveaxis", 1, "np.moveaxis({0}, {source}, {destination})", np.moveaxis,
              slot_prec=(0,), params=_MOVE, positional=tuple(_MOVE),
-             shape=_params_shape(_moved), dtype="follows",
+             shape=_params_shape(_moved), dtype="first",
              vjp=vjp(lambda out, grad: (grad.call(
                  "moveaxis", source=out.params["destination"],
                  destination=out.params["source"]),)),
@@ -297,6 +297,6 @@ _register(Op("broadcast_to", 1, "np.broadcast_to({0})", lambda x, shape, at: np.
                  x, _dims_of(x, _target(shape), at)),
              slot_prec=(0,), params={"shape": None}, positional=("shape",),
              spell=lambda params: "np.broadcast_to({0}, %s)" % _spelled_target(params),
-             shape=_broadcast_to_shape, dtype="follows",
+             shape=_broadcast_to_shape, dtype="first",
              vjp=vjp(lambda out, grad: (_summed_to(grad, out.shape, out.args[0].shape),)),
              jvp=_broadcast_to_jvp, rules=("{out}_bar summed to shape of {0}",)))

@@ -54,9 +54,10 @@ def _elementwise_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Sh
 
 
 def floats_only(g: Any, args: tuple[str, ...]) -> None:
-    """ShapeError for an operand that holds integers: integer inputs are indices only."""
+    """ShapeError for an operand taken from an integer input: such inputs are indices only
+    (argmax's integers, NumPy's, may be scaled)."""
     for a in args:
-        if g.integer(a):
+        if g.integer(a) and g.op(g.origin(a)).name == "input":
             raise ShapeError(f"{g.shown(a)} holds integers (indices, class labels): "
                              "use it to index (x[labels]), not in arithmetic")
 
@@ -141,6 +142,11 @@ class Op:
     # (g, args, params, name, temp) -> node: the op in simpler ops, which reverse mode
     # differentiates instead, so that the backward reads their values
     expand: Callable[..., str] | None = None
+    # it holds integers (usable as indices): argmax, an int input, arange of ints; an op
+    # whose dtype is its "first" operand's holds integers when that operand does
+    integral: Callable[[dict], bool] = lambda params: False
+    # a param the call's subscript picks: split(x, 2)[1], one of the arrays it gives
+    picked: str | None = None
     # ---- memory planning (backend/memory.py): the result's dtype "follows" the
     # operands' promotion, is the "first" operand's (x[idx]: integers stay integers),
     # "weak" (a Python number), "bool", or the op's "own"
@@ -209,7 +215,8 @@ class Op:
     def text(self, operands: list[str], params: dict) -> str:
         """How the op is written in .gc text (operands already printed): as NumPy's call,
         ``einsum('ij->j', x)``, ``logsumexp(x, axis=0, b=w)``."""
-        changed = [k for k, default in self.params.items() if params.get(k, default) != default]
+        changed = [k for k, default in self.params.items()
+                   if params.get(k, default) != default and k != self.picked]
         # x[i, j]: the key and its index operands are all in the subscript
         if self.symbol is not None and (not changed or self.varargs == "after"):
             return (self.spell(params) if self.spell else self.code).format(*operands)
@@ -227,7 +234,8 @@ class Op:
         elif self.varargs == "list":
             operands = [f"[{', '.join(operands)}]"]
         lead = [_written(params[k]) for k in self.leading]
-        return f"{self.written}({', '.join(lead + operands + given + extra)})"
+        pick = f"[{params[self.picked]}]" if self.picked else ""
+        return f"{self.written}({', '.join(lead + operands + given + extra)}){pick}"
 
 
 def _written(value: Any, bare: bool = False) -> str:
@@ -405,7 +413,7 @@ _register(Op("alias", 1, "{0}", lambda x: x, prec=0, slot_prec=(0,), symbol="",
 # Leaves: their values come from the caller (input) or from the node itself (const).
 _LEAF = Trait.INTERNAL | Trait.NO_DERIVATIVE | Trait.POINTWISE
 _register(Op("input", 0, "", lambda: None, shape=lambda g, args, params: params["shape"],
-             traits=_LEAF))
+             integral=lambda params: bool(params.get("integer")), traits=_LEAF))
 _register(Op("const", 0, "", lambda: None,
              shape=lambda g, args, params: np.shape(params["value"]),
              dtype="weak", traits=_LEAF))  # printed as a Python float

@@ -390,7 +390,7 @@ _register(Op("flip", 1, "np.flip({0})", np.flip, slot_prec=(0,), params={"axis":
              vjp=vjp(lambda out, grad: (grad.call("flip", **out.params),)),
              jvp=jvp(lambda out, dots: dots[0].call(
                  "flip", axis=_negative(out.params["axis"], out.ndim))),
-             rules=("flip({out}_bar)",), dtype="follows"))
+             rules=("flip({out}_bar)",), dtype="first"))
 def _flip_along(name: str, axis: int) -> None:
     """NumPy's flipud (axis 0) and fliplr (axis 1): flip along one axis, under their names."""
     def shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
@@ -399,7 +399,7 @@ def _flip_along(name: str, axis: int) -> None:
     _register(Op(name, 1, f"np.{name}({{0}})", getattr(np, name), slot_prec=(0,), shape=shape,
                  vjp=vjp(lambda out, grad: (grad.call(name),)),
                  jvp=jvp(lambda out, dots: dots[0].call("flip", axis=_negative(axis, out.ndim))),
-                 rules=(f"{name}({{out}}_bar)",), dtype="follows"))
+                 rules=(f"{name}({{out}}_bar)",), dtype="first"))
 
 
 _flip_along("flipud", 0)
