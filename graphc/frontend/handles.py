@@ -230,6 +230,15 @@ def inputs(names: str) -> tuple[Expr, ...]:
     return tuple(input(n) for n in names.replace(",", " ").split())
 
 
+def dimension(name: str) -> Expr:
+    """A declared dimension's size as a value, as ``D`` in .gc text after ``x: [T, D]``:
+    a float scalar of the inputs' float dtype, no derivative. An input declaring it must
+    come first in the graph (``gc.sum(x) / gc.sqrt(gc.dimension("D"))``)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise InputError(f"a dimension's name is an identifier, got {name!r}")
+    return Expr("dimension", params={"name": name})
+
+
 def function(name: str) -> Callable[..., Expr]:
     """The handle ``gc.<name>`` of a public function of the op table."""
     keyed = {k for op in SPELLINGS.get(name, ()) for k in op.keyword_operands}
