@@ -41,6 +41,6 @@ def _size(*xs: Any, name: str, axis: int, dtype_of: int) -> Any:
 _register(Op("dimension", 0, "", _size, params={"name": None}, shape=_shape, reads=_reads,
              spell=lambda params: "_float_of({%d}).type({0}.shape[%d])"
              % (params["dtype_of"], params["axis"]),
-             written_as=lambda params: params["name"], helpers=(_float_of,),
+             written_as=lambda operands, params: params["name"], helpers=(_float_of,),
              scalar_result=lambda params: True,
              traits=Trait.INTERNAL | Trait.NO_DERIVATIVE | Trait.FRESH))

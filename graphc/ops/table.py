@@ -127,7 +127,8 @@ class Op:
     # (g, params) -> operands: those of an op written without them, which the graph
     # chooses (a constant reads its dimension names and dtype off the inputs)
     reads: Callable[[Any, dict], tuple[str, ...]] | None = None
-    written_as: Callable[[dict], str] | None = None  # .gc text other than a call (D)
+    # (operands, params) -> .gc text other than a call (x[1:], x.mT, D), or None: a call
+    written_as: Callable[[list[str], dict], str | None] | None = None
     defaults: tuple[float, ...] = ()  # the last operands' values when left out (alpha)
     scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
     # ---- derivatives: a scalar sympy formula (elementwise), or rules that build nodes
@@ -210,8 +211,8 @@ class Op:
     def text(self, operands: list[str], params: dict) -> str:
         """How the op is written in .gc text (operands already printed): as NumPy's call,
         ``einsum('ij->j', x)``, ``logsumexp(x, axis=0, b=w)``."""
-        if self.written_as is not None:
-            return self.written_as(params)
+        if self.written_as is not None and (text := self.written_as(operands, params)):
+            return text
         changed = [k for k, default in self.params.items() if params.get(k, default) != default]
         # x[i, j]: the key and its index operands are all in the subscript
         if self.symbol is not None and (not changed or self.varargs == "after"):
