@@ -14,7 +14,7 @@ import networkx as nx
 
 from ..errors import ShapeError, UndefinedNameError
 from ..ops import Op, lookup, shapes
-from . import derive, interpret, ordering, text
+from . import derive, interpret, ordering, promote, text
 from .digraph import IR, copied, edited
 from .meta import Meta
 
@@ -69,6 +69,8 @@ class Graph:
             operands = [nodes[a] for a in args]
         except KeyError as exc:
             raise UndefinedNameError(f"operand {exc.args[0]!r} of {op} is not a node") from None
+        args, untyped = promote.promoted(self, the_op, args, params)  # x * argmax(...)
+        operands = [nodes[a] for a in args]
         try:
             shape = the_op.shape(self, args, params)
         except ShapeError as exc:
@@ -91,6 +93,8 @@ class Graph:
                  "elastic": elastic}
         if pos is not None:
             attrs["pos"] = pos
+        if untyped:
+            attrs["untyped"] = True
         # written straight into the DiGraph's dicts (its documented layout), skipping
         # checks that cannot fail here; one edge per operand node, its slots on the edge
         succ = self.nx._succ

@@ -1,7 +1,8 @@
-"""A declared dimension's name used as a value (``x: [T, D]``, then ``sum(x) / sqrt(D)``):
-x's size along that axis, a float scalar of the inputs' float dtype, no derivative. Its
-operands, which its text does not write, are the input it reads the size off and, where
-that one holds integers, the first float input, whose dtype it takes (``Op.reads``).
+"""Numbers made floats of the inputs' float dtype. A declared dimension's name used as a
+value (``x: [T, D]``, then ``sum(x) / sqrt(D)``): x's size along that axis, a float scalar,
+no derivative; its operands, which its text does not write, are the input it reads the
+size off and, where that one holds integers, the first float input, whose dtype it takes
+(``Op.reads``). And ``as_float``: integers met by float arithmetic (``ir/promote.py``).
 """
 
 from __future__ import annotations
@@ -43,4 +44,12 @@ _register(Op("dimension", 0, "", _size, params={"name": None}, shape=_shape, rea
              % (params["dtype_of"], params["axis"]),
              written_as=lambda operands, params: params["name"], helpers=(_float_of,),
              scalar_result=lambda params: True,
+             traits=Trait.INTERNAL | Trait.NO_DERIVATIVE | Trait.FRESH))
+
+
+# An integer value (argmax, arange(N)) in float arithmetic, in its float operand's dtype:
+# its text is the value's own (the parser casts it again).
+_register(Op("as_float", 2, "_float_of({1}).type({0})", lambda a, like: _float_of(like).type(a),
+             slot_prec=(0,), helpers=(_float_of,), shape=lambda g, args, params: g.shape(args[0]),
+             written_as=lambda operands, params: operands[0],
              traits=Trait.INTERNAL | Trait.NO_DERIVATIVE | Trait.FRESH))

@@ -177,7 +177,8 @@ for _name in ("max", "min"):
 for _name in ("argmax", "argmin"):
     _register(Op(_name, 1, f"np.{_name}({{0}})", getattr(np, _name), slot_prec=(0,),
                  params=_AXIS, scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _AXIS),
-                 shape=_params_shape(_arg_shape), traits=_MADE | Trait.NO_DERIVATIVE))
+                 shape=_params_shape(_arg_shape), integral=lambda params: True,
+                 traits=_MADE | Trait.NO_DERIVATIVE))
 
 # ---- prod: the products of the others, right with zeros -------------------------------
 _PROD = _weighted(lambda out: out.args[0].call("prod_except", axis=_from_end(out)))

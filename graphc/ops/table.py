@@ -131,6 +131,9 @@ class Op:
     written_as: Callable[[list[str], dict], str | None] | None = None
     defaults: tuple[float, ...] = ()  # the last operands' values when left out (alpha)
     scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
+    # its values are integers, of no input's float dtype (argmax, arange(N)): float
+    # arithmetic casts them to its float operand's (ir/promote.py), as JAX promotes
+    integral: Callable[[dict], bool] = lambda params: False
     # ---- derivatives: a scalar sympy formula (elementwise), or rules that build nodes
     formula: Callable[..., sp.Expr] | None = None
     sympy_head: Any = None  # the sympy function (or a tuple of them) read back as this op
