@@ -169,3 +169,10 @@ def test_the_builder_writes_what_the_text_writes():
         gc.graph(L=gc.dimension("D") * gc.sum(x))  # no input declares D before it
     with pytest.raises(gc.InputError):
         gc.dimension("L - 2")
+
+
+def test_the_builder_refuses_an_input_named_as_a_dimension():
+    """In text D would read back as x's size, not as the input: a different graph."""
+    x = gc.input("x", shape=("T", "D"))
+    with pytest.raises(gc.InputError, match="D is both an input and a dimension of x"):
+        gc.graph(y=gc.sum(x) * gc.input("D"))

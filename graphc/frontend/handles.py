@@ -16,6 +16,7 @@ from ..ir.graph import Graph
 from ..ops import SPELLINGS, indexing, spelled
 from ..ops.shapes import Dim, Shape, is_named
 from .hints import did_you_mean
+from .text_expr import dimension_names
 
 
 class Expr:
@@ -317,6 +318,11 @@ def graph(**outputs: Operand) -> Graph:
         if done[id(e)] != out_name:
             g.add("alias", (done[id(e)],), name=out_name)
         g.outputs.append(out_name)
+    for i in g.inputs:  # D is x's size in text: an input D would read back as that size
+        clash = set(dimension_names(g.shape(i))) & input_names
+        if clash:
+            raise InputError(f"{min(clash)} is both an input and a dimension of {i}: in "
+                             "text a dimension's name is its size; rename one of them")
     return g
 
 

@@ -148,7 +148,6 @@ class _Parser:
                                                   integer=integer)
         self.scope.lines[name] = stmt.lineno
 
-
     def _not_a_dimension(self, name: str, node: ast.expr, what: str) -> None:
         """A dimension's name used as a value is its size: it is not also a variable."""
         if name in self.scope.dims:

@@ -69,8 +69,9 @@ class Graph:
             operands = [nodes[a] for a in args]
         except KeyError as exc:
             raise UndefinedNameError(f"operand {exc.args[0]!r} of {op} is not a node") from None
-        args, untyped = promote.promoted(self, the_op, args, params)  # x * argmax(...)
-        operands = [nodes[a] for a in args]
+        cast, untyped = promote.promoted(self, the_op, args, params)  # x * argmax(...)
+        if cast is not args:
+            args, operands = cast, [nodes[a] for a in cast]
         try:
             shape = the_op.shape(self, args, params)
         except ShapeError as exc:

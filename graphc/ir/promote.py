@@ -22,26 +22,34 @@ def _kind(g: Graph, a: str) -> str:
         return "untyped"
     if d["op"] == "input":
         return "index" if d["params"].get("integer") else "typed"
-    if g.integer(a):
-        return "index"
     dtype = lookup(d["op"], g.ops).dtype
-    return {"bool": "bool", "weak": "number"}.get(dtype, "typed")
+    if dtype in ("bool", "weak"):
+        return "bool" if dtype == "bool" else "number"
+    return "index" if dtype == "first" and g.integer(a) else "typed"
 
 
 def promoted(g: Graph, op: Op, args: tuple[str, ...], params: dict
              ) -> tuple[tuple[str, ...], bool]:
-    """The operands, untyped ones cast to the first typed operand's float dtype; and
-    whether the result is untyped itself."""
+    """The operands, untyped ones cast to the first typed operand's float dtype (the
+    same tuple when none is); and whether the result is untyped itself."""
     if op.integral(params):
         return args, True
+    nodes = g.nx._node
     if op.dtype == "first":
-        return args, bool(args) and bool(g.nx._node[args[0]].get("untyped"))
+        return args, bool(args) and bool(nodes[args[0]].get("untyped"))
     if op.dtype != "follows" or not args:
         return args, False
+    if not any(nodes[a].get("untyped") for a in args):  # the common case: nothing to cast
+        kinds = []
+        for a in args:
+            kinds.append(_kind(g, a))
+            if kinds[-1] in ("typed", "index"):
+                return args, False
+        return args, "bool" in kinds  # (x > 0) * 2.0, sum(x > 0): NumPy's float64, int64
     kinds = [_kind(g, a) for a in args]
-    if "typed" not in kinds:  # argmax(x) + 1.0, (x > 0) * 2.0, sum(x > 0)
-        return args, "index" not in kinds and ("untyped" in kinds or "bool" in kinds)
-    if "untyped" not in kinds or not op.public:
+    if "typed" not in kinds:  # argmax(x) + 1.0
+        return args, "index" not in kinds
+    if not op.public:
         return args, False
     like = args[kinds.index("typed")]
     return tuple(g.add("as_float", (a, like)) if k == "untyped" else a
