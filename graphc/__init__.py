@@ -153,7 +153,7 @@ from .frontend.functions import (
     where,
     zeros,
 )
-from .frontend.handles import Expr, graph, input, inputs
+from .frontend.handles import Expr, dimension, graph, input, inputs
 from .frontend.sympy_front import from_sympy
 from .frontend.text_format import load, parse
 from .ir.graph import Graph
@@ -164,7 +164,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CompiledFunction", "CycleError", "Expr", "Graph", "GraphcError", "InputError",
     "ParseError", "ShapeError", "UndefinedNameError", "UnknownOpError", "compile",
-    "from_sympy", "graph", "input", "inputs", "load", "parse", "render", "verify",
+    "dimension", "from_sympy", "graph", "input", "inputs", "load", "parse", "render", "verify",
     # the op table's public functions (graphc.frontend.functions)
     "abs", "cos", "cross_entropy", "elu", "exp", "flip", "leaky_relu", "log",
     "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",

@@ -220,6 +220,10 @@ _BAD_LINES = [
     "y = a\ny = lambda u: u", "f = lambda u: f(u)", "y = f(a)\nf = lambda u: u",
     "y = a\x00", "y = a \u2212 b", "y = a \u00d7 b", "y = a\u00a0+ b", "y = 😀",
     "😀 = a", "y = a # trailing", "y = a\\\n  + b", "y = (a +\n b)",
+    # axes of an undeclared input (its rank is known at call time only); a dimension's name
+    "y = flip(a, axis=0)", "y = fliplr(a)", "y = roll(a, 1, axis=0)", "y = sum(a, axis=1)",
+    "y = cumsum(a, axis=0)", "y = sort(a)", "y = swapaxes(a, 0, 1)", "y = a[1:]",
+    "y = expand_dims(a, 1)", "y = softmax(a)", "x: [T, D]\nD = a", "x: [N]\nN: scalar",
 ]
 
 _GOOD_TEXTS: list[tuple[str, str | bytes, dict, Twin]] = []

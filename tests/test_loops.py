@@ -117,9 +117,7 @@ ARGS = np.array([-np.inf, -800.0, -2.0, -1.0, -0.5, -0.0, 0.0, 1e-300, 0.5, 1.0,
 
 
 FUNCTIONS = sorted(set(gc.ops.FUNCTIONS) & {n for n, op in gc.ops.OPS.items()
-                                            if op.elementwise}
-                   - {"digamma", "gammaln", "lgamma"})  # numba has no digamma, polygamma:
-# their gradients run NumPy code (tests/test_elementwise.py)
+                                            if op.elementwise})
 
 
 @pytest.mark.slow  # numba compiles each loop (~1 s)

@@ -15,7 +15,7 @@ import numpy as np
 from ..ir import printer
 from ..ir.graph import Graph
 from ..ops import ADD, ATOM, COMPARE, MUL, UNARY, Op, Trait
-from . import blocks
+from . import blocks, scalar_special
 
 LIMIT = 2_000
 """Gradients of more nodes get no loop: numba's compile time is superlinear (random DAGs:
@@ -43,14 +43,17 @@ SCALAR: dict[str, printer.Form] = {
     "mod_slope": ("_pick((np.fmod({0}, {1}) != 0.0) & ((np.fmod({0}, {1}) < 0.0) != ({1} < 0.0)),"
                   " 1.0, 0.0) - np.trunc({0} / {1})", ADD, (UNARY, UNARY)),
     # NumPy's functions with a helper of graphc's (ops/elementwise.py); numba has no
-    # digamma or polygamma: a loop that needs them is not made (NumPy code runs)
+    # digamma, polygamma or gelu: scalar helpers of their own (scalar_special.py)
+    "digamma": ("_digamma1({0})", ATOM, (0,)),
+    "polygamma": ("_polygamma1({0}, {1})", ATOM, (0, 0)),
+    "gelu": ("_gelu1({0}, {approximate})", ATOM, (0,)),
     "silu": ("{0} / (1.0 + np.exp(-{0}))", MUL, (UNARY,)),
     "sign": ("np.sign({0}) + 0.0", ADD, (0,)),  # numba's sign(-0.0) is -0.0, NumPy's 0.0
     "fmax": ("_fmax({0}, {1})", ATOM, (0, 0)),
     "fmin": ("_fmin({0}, {1})", ATOM, (0, 0)),
     "erf": ("math.erf({0})", ATOM, (0,)),
     "erfc": ("math.erfc({0})", ATOM, (0,)),
-    "gammaln": ("math.lgamma({0})", ATOM, (0,)),
+    "gammaln": ("_pick({0} == -math.inf, {0}, math.lgamma({0}))", ATOM, (COMPARE,)),  # scipy's
 }
 """Ops whose NumPy template does not suit one float, spelled for one; numba compiles
 the rest's templates for floats as they are. A choice is a call of a helper below,
@@ -90,7 +93,7 @@ def _fmin(a, b):
 
 
 # called by the loops: shipped njit-compiled
-JITTED = (_pick, _maximum, _minimum, _heaviside, _fmax, _fmin)
+JITTED = (_pick, _maximum, _minimum, _heaviside, _fmax, _fmin, *scalar_special.JITTED)
 
 
 def scalar_form(g: Graph) -> Callable[[str], printer.Form]:

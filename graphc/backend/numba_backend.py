@@ -48,7 +48,8 @@ class Numba(Backend):
             doc += "Sums are added in another order: equal up to rounding.\n"
         jitted = [source for f, source in _JITTED.items()
                   if any(f"{f.__name__}(" in text for text in functions)]
-        imports = ("sys", "threading") + (("math",) if any("math." in text for text in functions)
+        imports = ("sys", "threading") + (("math",) if any("math." in text for text in
+                                                             (*functions, *jitted))
                                           else ())  # math.erf, math.lgamma (loops.SCALAR)
         return Shipped((*_SOURCES.values(), *jitted), doc, imports, ("numba",), loops.SHIPPED)
 

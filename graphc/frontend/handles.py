@@ -16,6 +16,7 @@ from ..ir.graph import Graph
 from ..ops import SPELLINGS, indexing, pieces, spelled
 from ..ops.shapes import Dim, Shape, is_named
 from .hints import did_you_mean
+from .text_expr import dimension_names
 
 
 class Expr:
@@ -230,6 +231,15 @@ def inputs(names: str) -> tuple[Expr, ...]:
     return tuple(input(n) for n in names.replace(",", " ").split())
 
 
+def dimension(name: str) -> Expr:
+    """A declared dimension's size as a value, as ``D`` in .gc text after ``x: [T, D]``:
+    a float scalar of the inputs' float dtype, no derivative. An input declaring it must
+    come first in the graph (``gc.sum(x) / gc.sqrt(gc.dimension("D"))``)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise InputError(f"a dimension's name is an identifier, got {name!r}")
+    return Expr("dimension", params={"name": name})
+
+
 def function(name: str) -> Callable[..., Any]:
     """The handle ``gc.<name>`` of a public function of the op table (its signature:
     ``functions.py``); of one giving several arrays, a tuple of them."""
@@ -323,6 +333,11 @@ def graph(**outputs: Operand) -> Graph:
         if done[id(e)] != out_name:
             g.add("alias", (done[id(e)],), name=out_name)
         g.outputs.append(out_name)
+    for i in g.inputs:  # D is x's size in text: an input D would read back as that size
+        clash = set(dimension_names(g.shape(i))) & input_names
+        if clash:
+            raise InputError(f"{min(clash)} is both an input and a dimension of {i}: in "
+                             "text a dimension's name is its size; rename one of them")
     return g
 
 

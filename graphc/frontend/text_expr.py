@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from typing import Any
 
 from ..errors import GraphcError, ParseError, UnknownOpError
@@ -54,6 +55,8 @@ class Scope:
         self.shared: dict[tuple, str] | None = None if open_inputs else {}
         # names the text assigns or declares: never the constants pi, e, inf, nan
         self.taken: set[str] = set()
+        # dimension name -> (the input declaring it first, its line): its size as a value
+        self.dims: dict[str, tuple[str, int]] = {}
 
     def expr(self, root: ast.expr) -> str:
         """The node computing ``root``; operands left to right, without recursion."""
@@ -264,6 +267,8 @@ class Scope:
             return self.names[name]
         if name in self.lambdas:
             raise error(ParseError, f"{name} is a function; call it: {name}(...)", node)
+        if name in self.dims:  # x: [T, D], then D is x's size
+            return self.g.add("dimension", params={"name": name}, pos=where(node))
         if name in CONSTANTS and name not in self.taken:  # pi, e, inf, nan: NumPy's
             return self.g.const(CONSTANTS[name])
         if not self.open_inputs:
@@ -272,6 +277,14 @@ class Scope:
         self.names[name] = self.g.add_input(name)
         self.lines[name] = node.lineno
         return self.names[name]
+
+
+def dimension_names(shape: tuple) -> list[str]:
+    """The names a declared shape uses (``L`` of ``L - 2`` too)."""
+    return [name for d in shape if isinstance(d, str) for name in _IDENTIFIER.findall(d)]
+
+
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 
 def _key(node: ast.Subscript) -> list[tuple[ast.expr, Any]]:

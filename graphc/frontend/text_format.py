@@ -19,7 +19,7 @@ from ..ir.collector import paused_gc
 from ..ir.graph import Graph
 from ..ir.text import suffixed
 from ..ops import OPS, Op
-from .text_expr import Scope, dim_name, error, where
+from .text_expr import Scope, dim_name, dimension_names, error, where
 from .text_lambda import lambda_op
 
 
@@ -89,6 +89,7 @@ class _Parser:
             raise error(ParseError, "assign to exactly one plain name (several names take "
                         "the arrays of split, array_split or unstack)", stmt.targets[0])
         target = self._target(stmt.targets[0])
+        self._not_a_dimension(target, stmt.targets[0], "assigned")
         if isinstance(stmt.value, ast.Lambda):
             if target in self.scope.names:
                 raise error(ParseError, f"{target} is already a value", stmt.targets[0])
@@ -153,10 +154,27 @@ class _Parser:
         if name in self.scope.names:
             raise error(ParseError, f"{name} is declared after its first use; declare "
                         "inputs before using them", stmt)
+        self._not_a_dimension(name, stmt.target, "declared as an input")
         shape, integer = _declared(stmt.annotation)
+        for dim in dimension_names(shape or ()):
+            if dim in self.scope.names or dim in self.lambdas:
+                line = self.scope.lines.get(dim)
+                raise error(ParseError, f"{dim} is a value already" + (
+                    f" (line {line})" if line else "") + ": a dimension's name, used as a "
+                    "value, is that size; name the dimension or the value otherwise",
+                    stmt.annotation)
+            self.scope.dims.setdefault(dim, (name, stmt.lineno))
         self.scope.names[name] = self.g.add_input(name, shape or (), declared=shape is not None,
                                                   integer=integer)
         self.scope.lines[name] = stmt.lineno
+
+    def _not_a_dimension(self, name: str, node: ast.expr, what: str) -> None:
+        """A dimension's name used as a value is its size: it is not also a variable."""
+        if name in self.scope.dims:
+            holder, line = self.scope.dims[name]
+            raise error(ParseError, f"{name} is a dimension of {holder} (line {line}), "
+                        f"whose size {name} stands for as a value: it cannot also be "
+                        f"{what}; rename one of them", node)
 
 
 def parse(text: str) -> Graph:

@@ -6,6 +6,7 @@ networkx keeps one edge per pair, so operands live on the node as an ordered tup
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -13,7 +14,7 @@ import networkx as nx
 
 from ..errors import ShapeError, UndefinedNameError
 from ..ops import Op, lookup, shapes
-from . import derive, interpret, ordering, text
+from . import derive, interpret, ordering, promote, text
 from .digraph import IR, copied, edited
 from .meta import Meta
 
@@ -68,11 +69,19 @@ class Graph:
             operands = [nodes[a] for a in args]
         except KeyError as exc:
             raise UndefinedNameError(f"operand {exc.args[0]!r} of {op} is not a node") from None
+        cast, untyped = promote.promoted(self, the_op, args, params)  # x * argmax(...)
+        if cast is not args:
+            args, operands = cast, [nodes[a] for a in cast]
         try:
             shape = the_op.shape(self, args, params)
         except ShapeError as exc:
-            detail = ", ".join(f"{a} {shapes.format_shape(self.shape(a))}" for a in args)
-            raise ShapeError(f"{op}({detail}): {exc.message}", *(pos or (None, None))) from None
+            detail = ", ".join(f"{a} " + ("(undeclared)" if d["elastic"] else
+                                          shapes.format_shape(d["shape"]))
+                               for a, d in zip(args, operands))
+            message = exc.message
+            if _RANKED.search(message) and any(d["elastic"] for d in operands):
+                message = _undeclared(self, args)  # not "scalar": its rank is not known yet
+            raise ShapeError(f"{op}({detail}): {message}", *(pos or (None, None))) from None
         temp = name is None if temp is None else temp
         if name is None:
             name = self._temp_name()  # never a node's name
@@ -85,6 +94,8 @@ class Graph:
                  "elastic": elastic}
         if pos is not None:
             attrs["pos"] = pos
+        if untyped:
+            attrs["untyped"] = True
         # written straight into the DiGraph's dicts (its documented layout), skipping
         # checks that cannot fail here; one edge per operand node, its slots on the edge
         succ = self.nx._succ
@@ -336,3 +347,27 @@ def _reach(adjacency: dict, start: Iterable[str]) -> set[str]:
                 seen.add(m)
                 stack.append(m)
     return seen
+
+
+# what a shape rule says of an undeclared input's value, whose rank (0 when built) is
+# not known yet: said of it, it would be wrong ("axis 0 is out of range for 0 dimensions")
+_RANKED = re.compile(r"out of range|dimension|at least|flattens|takes a vector|axes")
+
+
+def _undeclared(g: Graph, args: tuple[str, ...]) -> str:
+    """Why an op on undeclared inputs' values fails: their rank is known only at call
+    time; the inputs to declare."""
+    found: dict[str, None] = {}
+    stack = [a for a in args if g.elastic(a)]
+    while stack:
+        n = stack.pop()
+        if g.attrs(n)["op"] == "input":
+            found[g.shown(n)] = None
+        stack.extend(a for a in g.args(n) if g.elastic(a))
+    names = sorted(found)
+    first = names[0] if names else "x"
+    several = len(names) > 1
+    return (f"the shape{'s' * several} of {', '.join(names) or 'its operand'} "
+            f"{'are' if several else 'is'} not declared (an undeclared input broadcasts as "
+            f"a scalar: its rank is known only at call time); declare "
+            f"{'them' if several else 'it'}, as `{first}: [N]` or `{first}: [N, 3]`")

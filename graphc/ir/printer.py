@@ -75,7 +75,9 @@ def lines(g: Graph, nodes: list[str], spelling: Spelling, keep: set[str],
         depth = max((p[2] for p in pieces), default=0)
         if (attrs[node]["temp"] and node not in keep and uses[node] == 1 and depth < MAX_DEPTH
                 and len(expr) <= MAX_WIDTH and _foldable_into(g, node, forms, joinable)):
-            folded[node] = (expr, prec, depth + 1)
+            # a node written as its operand alone (a cast the parser makes again) is it
+            folded[node] = (expr, pieces[0][1], depth) if template == "{0}" else \
+                (expr, prec, depth + 1)
         else:
             out.append((node, expr))
     return out

@@ -80,7 +80,8 @@ def to_text(g: Graph) -> str:
         op = g.op(node)
         operands = ["{%d}" % i for i in range(len(g.args(node)))]
         template = op.text(operands, g.attrs(node)["params"])
-        if op.symbol is None:  # written as a call, name(...): its arguments need no parens
+        if op.symbol is None and not template.startswith("{0}"):
+            # written as a call, name(...): its arguments need no parens (x[1:] does)
             called = template.partition("(")[0]  # logsumexp_b is written logsumexp(...)
             if called in variables and called not in g.ops:
                 template = "gc." + template

@@ -393,7 +393,9 @@ _register(Op("slice", 1, "{0}[:]", _slice_np, ATOM, (ATOM,), spell=_slice_code,
              params=_BOUNDS, dtype="first", shape=_params_shape(_slice_shape),
              vjp=vjp(lambda out, grad: (grad.call("unslice", out.args[0], **out.params),)),
              jvp=jvp(lambda out, dots: dots[0].call("slice", **_slice_params(out))),
-             rules=("{out}_bar placed at [start:stop]",), traits=Trait.SHIFTS))
+             rules=("{out}_bar placed at [start:stop]",), traits=Trait.SHIFTS,
+             written_as=lambda operands, params: None if params["start"] is None is
+             params["stop"] else _slice_code(params).format(*operands)))
 _register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
              slot_prec=(0, 0), grad_slots=(0,), params=_BOUNDS,
              helpers=(_zeros_around, _unslice), dtype="follows",

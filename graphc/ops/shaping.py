@@ -151,14 +151,13 @@ _register(Op("squeeze", 1, "np.squeeze({0})", np.squeeze, slot_prec=(0,),
 
 
 def _expanded(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
-    """NumPy's rule: the axes are the result's. An adjoint of unknown rank (an undeclared
-    input's, ``tensor._expand``) is taken as it comes."""
+    """NumPy's rule: the axes are the result's (of an undeclared input's value too: the
+    axes its static shape has, those a reduction's adjoint puts back, ``tensor._expand``)."""
     x, axis = g.shape(args[0]), params["axis"]
     if axis is None:
         raise ShapeError("axis is required, as in NumPy's expand_dims(x, 0)")
     ndim = len(x) + (len(axis) if isinstance(axis, tuple) else 1)
-    axes = sorted(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,))) \
-        if g.elastic(args[0]) else _axes(axis, ndim)
+    axes = _axes(axis, ndim)
     out = list(x)
     for a in axes:
         out.insert(a, 1)

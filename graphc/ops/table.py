@@ -128,6 +128,8 @@ class Op:
     # (g, params) -> operands: those of an op written without them, which the graph
     # chooses (a constant reads its dimension names and dtype off the inputs)
     reads: Callable[[Any, dict], tuple[str, ...]] | None = None
+    # (operands, params) -> .gc text other than a call (x[1:], x.mT, D), or None: a call
+    written_as: Callable[[list[str], dict], str | None] | None = None
     defaults: tuple[float, ...] = ()  # the last operands' values when left out (alpha)
     scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
     # ---- derivatives: a scalar sympy formula (elementwise), or rules that build nodes
@@ -144,6 +146,7 @@ class Op:
     expand: Callable[..., str] | None = None
     # it holds integers (usable as indices): argmax, an int input, arange of ints; an op
     # whose dtype is its "first" operand's holds integers when that operand does
+    # (float arithmetic casts them to its float operand's dtype, as JAX: ir/promote.py)
     integral: Callable[[dict], bool] = lambda params: False
     # a param the call's subscript picks: split(x, 2)[1], one of the arrays it gives
     picked: str | None = None
@@ -215,6 +218,8 @@ class Op:
     def text(self, operands: list[str], params: dict) -> str:
         """How the op is written in .gc text (operands already printed): as NumPy's call,
         ``einsum('ij->j', x)``, ``logsumexp(x, axis=0, b=w)``."""
+        if self.written_as is not None and (text := self.written_as(operands, params)):
+            return text
         changed = [k for k, default in self.params.items()
                    if params.get(k, default) != default and k != self.picked]
         # x[i, j]: the key and its index operands are all in the subscript

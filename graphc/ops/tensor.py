@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import ShapeError
 from . import shapes
 from .expr import R, Tangents, jvp, vjp
-from .table import MUL, UNARY, Op, Trait, _register
+from .table import ATOM, MUL, UNARY, Op, Trait, _register
 
 
 # ---- NumPy implementations, shipped inside emitted modules ------------------------
@@ -289,7 +289,8 @@ def _mT_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
 
 
 _register(Op("mT", 1, "np.swapaxes({0}, -1, -2)", lambda x: np.swapaxes(x, -1, -2),
-             slot_prec=(0,), shape=_params_shape(_mT_shape), dtype="follows", traits=_INNER,
+             ATOM, (ATOM,), shape=_params_shape(_mT_shape), dtype="follows", traits=_INNER,
+             written_as=lambda operands, params: f"{operands[0]}.mT",
              vjp=vjp(lambda out, grad: (grad.mT,)), jvp=jvp(lambda out, dots: dots[0].mT)))
 _register(Op("reverse_last", 1, "_reverse_last({0}, {k})", _reverse_last,
              slot_prec=(0,), params={"k": None}, helpers=(_reverse_last,),
