@@ -32,8 +32,8 @@ def promoted(g: Graph, op: Op, args: tuple[str, ...], params: dict
              ) -> tuple[tuple[str, ...], bool]:
     """The operands, untyped ones cast to the first typed operand's float dtype (the
     same tuple when none is); and whether the result is untyped itself."""
-    if op.integral(params):
-        return args, True
+    if op.integral(params):  # computed integers; an int input keeps its own (labels)
+        return args, op.name != "input"
     nodes = g.nx._node
     if op.dtype == "first":
         return args, bool(args) and bool(nodes[args[0]].get("untyped"))
