@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..ops import ATOM, UNARY
+from ..ops import ATOM, UNARY, lookup
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -55,7 +55,7 @@ def lines(g: Graph, nodes: list[str], spelling: Spelling, keep: set[str],
     def operand(node: str, slot: int, a: str) -> tuple[str, int, int, bool]:
         """(text, precedence, fold depth, was folded) of one operand."""
         if attrs[a]["op"] == "const":
-            integral = attrs[node]["op"] == "pow" and slot == 1
+            integral = slot in lookup(attrs[node]["op"], g.ops).counts
             return (*literal(attrs[a]["params"]["value"], integral), 0, False)
         if a in folded:
             return (*folded.pop(a), True)

@@ -228,7 +228,8 @@ def _polygamma_shape(g: Any, args: tuple[str, ...], params: dict) -> tuple:
 
 
 _function("polygamma", "_polygamma({0}, {1})", special._polygamma, polygamma, arity=2,
-          head=polygamma, helpers=_helped("_polygamma"), shape=_polygamma_shape)
+          head=polygamma, helpers=_helped("_polygamma"), shape=_polygamma_shape,
+          counts=(0,))
 
 # ---- the rest of NumPy's -------------------------------------------------------------
 _function("fmax", "np.fmax({0}, {1})", np.fmax, fmax, arity=2, head=fmax)

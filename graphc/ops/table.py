@@ -131,6 +131,7 @@ class Op:
     # (operands, params) -> .gc text other than a call (x[1:], x.mT, D), or None: a call
     written_as: Callable[[list[str], dict], str | None] | None = None
     defaults: tuple[float, ...] = ()  # the last operands' values when left out (alpha)
+    counts: tuple[int, ...] = ()  # slots holding a count: x ** 2, polygamma(1, x) print ints
     scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
     # ---- derivatives: a scalar sympy formula (elementwise), or rules that build nodes
     formula: Callable[..., sp.Expr] | None = None
@@ -295,7 +296,7 @@ _infix("add", "+", np.add, lambda x, y: x + y, ADD, (ADD, MUL), _ALGEBRA)
 _infix("sub", "-", np.subtract, lambda x, y: x - y, ADD, (ADD, MUL), shape=_minus_shape)
 _infix("mul", "*", np.multiply, lambda x, y: x * y, MUL, (MUL, UNARY), _ALGEBRA)
 _infix("div", "/", np.true_divide, lambda x, y: x / y, MUL, (MUL, UNARY))
-_infix("pow", "**", np.power, lambda x, y: x**y, POW, (ATOM, UNARY))
+_infix("pow", "**", np.power, lambda x, y: x**y, POW, (ATOM, UNARY), counts=(1,))
 _register(Op("neg", 1, "-{0}", np.negative, UNARY, (UNARY,), symbol="-",
              formula=lambda x: -x, shape=_minus_shape, dtype="follows", traits=Trait.FRESH))
 
