@@ -261,6 +261,20 @@ def test_gradient_graph_shape_operand_has_no_derivative(colah):
     assert "label" not in pic.edges[("a", "a_bar")][0], pic.edges[("a", "a_bar")]
 
 
+def test_every_structural_op_a_user_writes_draws_its_adjoint_rule():
+    """An op with no elementwise formula shows its vjp on the edge; a '1' there (the
+    identity's) on x.mT or a lift would be a wrong formula."""
+    from graphc.ir.derive import local_derivatives
+    from graphc.ops import OPS, Trait
+    written = [op for op in OPS.values() if op.differentiable and not op.elementwise
+               and (Trait.INTERNAL not in op.traits or op.written_as is not None)
+               and op.name != "where"]  # where draws (1 if c else 0), an elementwise choice
+    assert [op.name for op in written if not op.rules] == []
+    g = gc.parse("x: [3, 2]\ny = sum(x.mT @ x)")
+    rules = {e: str(d) for e, d in local_derivatives(g).items()}
+    assert rules[("x", "t1")] == "t1_bar.mT"  # x.mT is t1
+
+
 def test_small_arrays_are_shown_in_full():
     g = gc.load(COLAH)
     pic = Picture(gc.render(g, at={"a": np.array([1.0, 2.0, 3.0]), "b": 1.0}).source)

@@ -240,7 +240,9 @@ def _structural(g: Graph, node: str, slot: int) -> sp.Expr:
         rule = op.rules[0 if op.varargs == "list" else slot]
         text = rule if isinstance(rule, str) else rule(g, node)
         return sp.Symbol(text.format(*args, out=node, k=slot))
-    return sp.Integer(1)
+    # an op derivatives are made of (a gradient graph drawn): 1 only where it is one
+    return sp.Integer(1) if Trait.IDENTITY in op.traits else \
+        sp.Symbol(f"{op.name}'s adjoint of {node}_bar")
 
 
 class _ShortFloats(sp.printing.str.StrPrinter):
