@@ -291,7 +291,8 @@ def _mT_shape(x: shapes.Shape) -> shapes.Shape:  # noqa: N802
 _register(Op("mT", 1, "np.swapaxes({0}, -1, -2)", lambda x: np.swapaxes(x, -1, -2),
              ATOM, (ATOM,), shape=_params_shape(_mT_shape), dtype="follows", traits=_INNER,
              written_as=lambda operands, params: f"{operands[0]}.mT",
-             rules=("{out}_bar.mT",), vjp=vjp(lambda out, grad: (grad.mT,)), jvp=jvp(lambda out, dots: dots[0].mT)))
+             rules=("{out}_bar.mT",), vjp=vjp(lambda out, grad: (grad.mT,)),
+             jvp=jvp(lambda out, dots: dots[0].mT)))
 _register(Op("reverse_last", 1, "_reverse_last({0}, {k})", _reverse_last,
              slot_prec=(0,), params={"k": None}, helpers=(_reverse_last,),
              shape=_params_shape(lambda x, k: x[:len(x) - k] + x[len(x) - k:][::-1]),
