@@ -27,6 +27,7 @@ from .frontend.functions import (
     arctanh,
     argmax,
     argmin,
+    average,
     binary_cross_entropy,
     broadcast_to,
     ceil,
@@ -40,6 +41,7 @@ from .frontend.functions import (
     deg2rad,
     degrees,
     diag,
+    diff,
     digamma,
     dot,
     einsum,
@@ -87,6 +89,7 @@ from .frontend.functions import (
     outer,
     pad,
     prod,
+    ptp,
     rad2deg,
     radians,
     reciprocal,
@@ -122,6 +125,7 @@ from .frontend.functions import (
     tile,
     trace,
     transpose,
+    trapezoid,
     tril,
     triu,
     var,
@@ -161,4 +165,5 @@ __all__ = [
     "trace", "tril", "triu", "diag", "pad", "repeat", "roll", "tile",
     # products (graphc/ops/products.py, sorting.py)
     "dot", "einsum", "inner", "kron", "outer", "sort", "tensordot",
+    "average", "diff", "ptp", "trapezoid",  # summaries (graphc/ops/summaries.py)
 ]

@@ -164,6 +164,21 @@ class TakeAlongAxis(Protocol):
     def __call__(self, x: Operand, indices: Operand, /, *, axis: int = -1) -> Expr: ...
 
 
+class Diff(Protocol):
+    def __call__(self, a: Operand, /, *, n: int = 1, axis: int = -1,
+                 prepend: float | None = None, append: float | None = None) -> Expr: ...
+
+
+class Average(Protocol):
+    def __call__(self, a: Operand, /, *, axis: Axis | None = None,
+                 weights: Operand | None = None, keepdims: bool = False) -> Expr: ...
+
+
+class Trapezoid(Protocol):
+    def __call__(self, y: Operand, /, *, x: Operand | None = None, dx: float = 1.0,
+                 axis: int = -1) -> Expr: ...
+
+
 abs: Elementwise = function("abs")
 absolute: Elementwise = function("absolute")
 arange: Arange = function("arange")
@@ -176,6 +191,7 @@ arctan2: Binary = function("arctan2")
 arctanh: Elementwise = function("arctanh")
 argmax: ArgReduction = function("argmax")
 argmin: ArgReduction = function("argmin")
+average: Average = function("average")
 binary_cross_entropy: Binary = function("binary_cross_entropy")
 broadcast_to: Reshape = function("broadcast_to")
 ceil: Elementwise = function("ceil")
@@ -189,6 +205,7 @@ cumsum: Cumulative = function("cumsum")
 deg2rad: Elementwise = function("deg2rad")
 degrees: Elementwise = function("degrees")
 diag: Diagonal = function("diag")
+diff: Diff = function("diff")
 digamma: Elementwise = function("digamma")
 dot: Binary = function("dot")
 einsum: Einsum = function("einsum")
@@ -236,6 +253,7 @@ ones: Filled = function("ones")
 outer: Binary = function("outer")
 pad: Pad = function("pad")
 prod: Reduction = function("prod")
+ptp: Reduction = function("ptp")
 rad2deg: Elementwise = function("rad2deg")
 radians: Elementwise = function("radians")
 reciprocal: Elementwise = function("reciprocal")
@@ -271,6 +289,7 @@ tensordot: TensorDot = function("tensordot")
 tile: Tile = function("tile")
 trace: Diagonal = function("trace")
 transpose: Transpose = function("transpose")
+trapezoid: Trapezoid = function("trapezoid")
 tril: Diagonal = function("tril")
 triu: Diagonal = function("triu")
 var: Moments = function("var")

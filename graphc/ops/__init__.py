@@ -21,6 +21,7 @@ from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron
 from . import reductions as _reductions  # noqa: F401 - registers max, min, prod, var, norm...
 from . import shaping as _shaping  # noqa: F401 - registers reshape, squeeze, ... in OPS
 from . import sorting as _sorting  # noqa: F401 - sort
+from . import summaries as _summaries  # noqa: F401 - diff, ptp, average, trapezoid
 from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
 from .table import ADD, ATOM, COMPARE, MUL, OPS, SPELLINGS, UNARY, Op, Trait, lookup, spelled
 
