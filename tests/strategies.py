@@ -595,6 +595,27 @@ OPS.update(ARRAYS)
 TENSOR_OPS += list(ARRAYS)
 
 
+# ---- summaries (graphc/ops/summaries.py): along the last axis, kept as a 1-axis
+SUMMARIES = {
+    "diff_prepend": OpSpec(lambda a: f"diff({a}, prepend=0.5)",
+                           lambda jnp, jax, a: jnp.diff(a, prepend=0.5),
+                           lambda s: s if s else None, declared=True),
+    "ptp_last": OpSpec(lambda a: f"ptp({a}, axis=-1, keepdims=True)",
+                       lambda jnp, jax, a: jnp.ptp(a, axis=-1, keepdims=True), _keep_last,
+                       declared=True),
+    "average_weighted": OpSpec(lambda a: f"average({a}, axis=-1, weights=exp({a}), keepdims=True)",
+                               lambda jnp, jax, a: jnp.average(a, axis=-1, weights=jnp.exp(a),
+                                                               keepdims=True),
+                               _keep_last, declared=True),
+    "trapezoid_x": OpSpec(lambda a: f"expand_dims(trapezoid({a}, x=cumsum(exp({a}), axis=-1)), -1)",
+                          lambda jnp, jax, a: jnp.expand_dims(
+                              jnp.trapezoid(a, jnp.cumsum(jnp.exp(a), axis=-1)), -1),
+                          _keep_last, declared=True),
+}
+OPS.update(SUMMARIES)
+TENSOR_OPS += list(SUMMARIES)
+
+
 OPTIONS: list[dict[str, Any]] = [
     {"optimize": True}, {"optimize": False}, {"backend": "blocks"}, {"backend": "numba"},
 ]
