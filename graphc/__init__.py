@@ -84,6 +84,13 @@ from .frontend.functions import (
     minimum,
     moveaxis,
     mse,
+    nanmax,
+    nanmean,
+    nanmin,
+    nanprod,
+    nanstd,
+    nansum,
+    nanvar,
     norm,
     ones,
     outer,
@@ -166,4 +173,6 @@ __all__ = [
     # products (graphc/ops/products.py, sorting.py)
     "dot", "einsum", "inner", "kron", "outer", "sort", "tensordot",
     "average", "diff", "ptp", "trapezoid",  # summaries (graphc/ops/summaries.py)
+    # NaN-ignoring reductions (graphc/ops/nanreductions.py)
+    "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar",
 ]

@@ -595,7 +595,8 @@ OPS.update(ARRAYS)
 TENSOR_OPS += list(ARRAYS)
 
 
-# ---- summaries (graphc/ops/summaries.py): along the last axis, kept as a 1-axis
+# ---- summaries (graphc/ops/summaries.py, nanreductions.py): along the last axis, kept
+# as a 1-axis
 SUMMARIES = {
     "diff_prepend": OpSpec(lambda a: f"diff({a}, prepend=0.5)",
                            lambda jnp, jax, a: jnp.diff(a, prepend=0.5),
@@ -611,6 +612,18 @@ SUMMARIES = {
                           lambda jnp, jax, a: jnp.expand_dims(
                               jnp.trapezoid(a, jnp.cumsum(jnp.exp(a), axis=-1)), -1),
                           _keep_last, declared=True),
+    "nanmean_last": OpSpec(lambda a: f"nanmean({a}, axis=-1, keepdims=True)",
+                           lambda jnp, jax, a: jnp.nanmean(a, axis=-1, keepdims=True), _keep_last,
+                           declared=True),
+    "nanmax_last": OpSpec(lambda a: f"nanmax({a}, axis=-1, keepdims=True)",
+                          lambda jnp, jax, a: jnp.nanmax(a, axis=-1, keepdims=True), _keep_last,
+                          declared=True),
+    "nanprod_last": OpSpec(lambda a: f"nanprod({a}, axis=-1, keepdims=True)",
+                           lambda jnp, jax, a: jnp.nanprod(a, axis=-1, keepdims=True), _keep_last,
+                           declared=True),
+    "nanvar_last": OpSpec(lambda a: f"nanvar({a}, axis=-1, keepdims=True)",
+                          lambda jnp, jax, a: jnp.nanvar(a, axis=-1, keepdims=True), _keep_last,
+                          declared=True),
 }
 OPS.update(SUMMARIES)
 TENSOR_OPS += list(SUMMARIES)

@@ -1,7 +1,9 @@
-"""NumPy's other reductions (graphc/ops/summaries.py): diff, ptp, average, trapezoid, against
-JAX: values and gradients in both modes, optimized and not, float64 and float32; axis
-tuples, keepdims, size-1 axes; ptp's ties; the dot-product test; second order; text,
-builder, pictures, backends, the saved module; bad input."""
+"""NumPy's other reductions: diff, ptp, average, trapezoid (graphc/ops/summaries.py) and the
+NaN-ignoring nansum, nanmean, nanmax, nanmin, nanprod, nanvar, nanstd
+(graphc/ops/nanreductions.py), against JAX: values and gradients in both modes, optimized
+and not, float64 and float32; axis tuples, keepdims, size-1 axes, NaNs and slices of NaNs
+only; ties; the dot-product test; second order; text, builder, pictures, backends, the
+saved module; bad input."""
 
 from __future__ import annotations
 
@@ -53,15 +55,49 @@ CASES = {
                                       (3, 2), "normal"),
     "trapezoid size-1 axis": ("trapezoid(x, axis=1)", lambda jnp, x, w: jnp.trapezoid(x, axis=1),
                               (2, 1), None, "normal"),
+    "nansum": ("nansum(x)", lambda jnp, x, w: jnp.nansum(x), (3, 4), None, "nans"),
+    "nansum axis tuple keepdims": ("nansum(x, axis=(0, 2), keepdims=True)",
+                                   lambda jnp, x, w: jnp.nansum(x, axis=(0, 2), keepdims=True),
+                                   (3, 2, 3), None, "nans"),
+    "nanmean axis 1": ("nanmean(x, axis=1)", lambda jnp, x, w: jnp.nanmean(x, axis=1), (3, 4),
+                       None, "nans"),
+    "nanmean size-1 axis": ("nanmean(x, axis=(0, 2))",
+                            lambda jnp, x, w: jnp.nanmean(x, axis=(0, 2)), (3, 1, 4), None,
+                            "nans"),
+    "nanmax axis 1 keepdims": ("nanmax(x, axis=1, keepdims=True)",
+                               lambda jnp, x, w: jnp.nanmax(x, axis=1, keepdims=True), (3, 4, 2),
+                               None, "nan ties"),
+    "nanmax all": ("nanmax(x)", lambda jnp, x, w: jnp.nanmax(x), (3, 4), None, "nan ties"),
+    "nanmin axis tuple": ("nanmin(x, axis=(0, -1))",
+                          lambda jnp, x, w: jnp.nanmin(x, axis=(0, -1)), (3, 2, 3), None,
+                          "nan ties"),
+    "nanprod axis 0": ("nanprod(x, axis=0)", lambda jnp, x, w: jnp.nanprod(x, axis=0), (3, 4),
+                       None, "nans"),
+    "nanprod all keepdims": ("nanprod(x, keepdims=True)",
+                             lambda jnp, x, w: jnp.nanprod(x, keepdims=True), (2, 3), None,
+                             "nans"),
+    "nanvar ddof": ("nanvar(x, axis=1, ddof=1)", lambda jnp, x, w: jnp.nanvar(x, axis=1, ddof=1),
+                    (3, 4), None, "nans"),
+    "nanvar all": ("nanvar(x)", lambda jnp, x, w: jnp.nanvar(x), (3, 4), None, "nans"),
+    "nanstd axis tuple ddof": ("nanstd(x, axis=(0, 2), ddof=1)",
+                               lambda jnp, x, w: jnp.nanstd(x, axis=(0, 2), ddof=1), (3, 2, 3),
+                               None, "nans"),
+    "nanstd keepdims": ("nanstd(x, axis=0, keepdims=True)",
+                        lambda jnp, x, w: jnp.nanstd(x, axis=0, keepdims=True), (3, 4), None,
+                        "nans"),
 }
 FIRST = first_of_each(CASES)
 
 
 def _values(kind: str, shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """"ties": small integers (max and min tie often); "nans": NaN where the indices add
+    up to 1 mod 3 (a size-1 axis makes slices of NaNs only); "nan ties": both."""
     rng = np.random.default_rng(seed)
-    if kind == "ties":  # small integers: max and min tie often
-        return rng.integers(-2, 3, size=shape).astype(float)
-    return rng.normal(size=shape)
+    x = rng.integers(-2, 3, size=shape).astype(float) if "ties" in kind else \
+        rng.normal(size=shape)
+    if "nan" in kind:
+        x[np.indices(shape).sum(axis=0) % 3 == 1] = np.nan
+    return x
 
 
 def _case(name: str, dtype: type = np.float64, seed: int = 0):
@@ -88,6 +124,18 @@ def _case(name: str, dtype: type = np.float64, seed: int = 0):
     return g, values, loss
 
 
+def _jax_grad(jax, mode: str):
+    """JAX's gradient as each mode computes it: forward mode's tangents sum over every
+    element, so a NaN value reaches every direction of its input (jax.jacfwd's too, one
+    input at a time: the others' tangents are zero, not computed)."""
+    if mode == "reverse":
+        return jax.grad
+
+    def each(f, argnums):
+        return lambda *args: tuple(jax.jacfwd(f, argnums=k)(*args) for k in argnums)
+    return each
+
+
 @cross(lambda name, optimize, mode: optimize and (mode == "reverse" or name in FIRST),
        name=sorted(CASES), optimize={"opt": True, "noopt": False}, mode=MODES)
 def test_values_and_gradients_are_jaxs(name, jax, mode, optimize):
@@ -95,7 +143,8 @@ def test_values_and_gradients_are_jaxs(name, jax, mode, optimize):
 
     g, values, loss = _case(name)
     value, grads = gc.compile(g, of="L", mode=mode, optimize=optimize)(**values)
-    want, ref = jax.value_and_grad(loss(jnp), argnums=tuple(range(len(values))))(
+    want = loss(jnp)(*values.values())
+    ref = _jax_grad(jax, mode)(loss(jnp), argnums=tuple(range(len(values))))(
         *values.values())
     np.testing.assert_allclose(value, float(want), rtol=1e-12, atol=1e-14)
     for k, r in zip(values, ref):
@@ -108,9 +157,9 @@ def test_float32_stays_float32(name, jax):
     import jax.numpy as jnp
 
     g, values, loss = _case(name, np.float32)
-    ref = jax.grad(loss(jnp), argnums=tuple(range(len(values))))(
-        *(v.astype(float) for v in values.values()))
     for mode in MODES:
+        ref = _jax_grad(jax, mode)(loss(jnp), argnums=tuple(range(len(values))))(
+            *(v.astype(float) for v in values.values()))
         value, grads = gc.compile(g, of="L", mode=mode)(**values)
         assert np.asarray(value).dtype == np.float32
         for k, r in zip(values, ref):
@@ -123,7 +172,7 @@ def test_dot_product_test(name):
     """<J v, u> == <v, J^T u>: forward mode's J v, reverse mode's J^T u, and finite
     differences where the op is smooth there."""
     g, values, _ = _case(name, seed=3)
-    wrt = [k for k in ("x", "b", "w") if k in values]
+    wrt = [k for k in ("x", "b", "w") if k in values and not (k == "b" and "nan" in CASES[name][4])]
     _, rev = gc.compile(g, of="L", wrt=wrt)(**values)
     _, fwd = gc.compile(g, of="L", wrt=wrt, mode="forward")(**values)
     rng = np.random.default_rng(4)
@@ -138,11 +187,12 @@ def test_dot_product_test(name):
 
 SECOND = ["diff ends", "diff n=2 axis 0", "ptp axis tuple keepdims", "average",
           "average weights", "average weights 1-D axis 0", "trapezoid dx axis 0",
-          "trapezoid x", "trapezoid x same shape axis 0"]
+          "trapezoid x", "trapezoid x same shape axis 0", "nansum", "nanmean axis 1",
+          "nanmax axis 1 keepdims", "nanprod axis 0", "nanvar ddof", "nanstd axis tuple ddof"]
 
 
-@cross(lambda name: name in ("diff ends", "average weights 1-D axis 0", "trapezoid x"),
-       name=SECOND)
+@cross(lambda name: name in ("diff ends", "average weights 1-D axis 0", "trapezoid x",
+                             "nanprod axis 0", "nanstd axis tuple ddof"), name=SECOND)
 def test_second_order_is_jaxs(name, jax):
     """The reverse-mode gradient graph, printed, read back and differentiated again in
     both modes, gives JAX's Hessian-vector product (the weights' and sample points' too)."""
@@ -160,8 +210,8 @@ def test_second_order_is_jaxs(name, jax):
     def hvp(*args):
         grads = jax.grad(f, argnums=tuple(names.index(k) for k in wrt))(*args)
         return sum(jnp.vdot(d, vs[f"v{k}"]) for d, k in zip(grads, wrt))
-    want = jax.grad(hvp, argnums=tuple(range(len(names))))(*values.values())
     for mode in MODES:
+        want = _jax_grad(jax, mode)(hvp, argnums=tuple(range(len(names))))(*values.values())
         _, second = gc.compile(g2, of="h", wrt=names, mode=mode)(**values, **vs)
         for k, r in zip(names, want):
             np.testing.assert_allclose(second[k], np.asarray(r), rtol=1e-9, atol=1e-12,
@@ -195,6 +245,33 @@ def test_ties_and_zero_weights_are_jaxs(jax, mode):
 
 
 _U = np.array([0.5, -1.0, 2.0])
+NAN = float("nan")
+
+
+@cross(lambda name: name in ("nanmax", "nanvar", "nanstd"),
+       name=["nansum", "nanmean", "nanmax", "nanmin", "nanprod", "nanvar", "nanstd"])
+def test_slices_of_nans_only_are_jaxs(name, jax):
+    """A row of NaNs only: the value is NumPy's and JAX's (nan; 0 for nansum, 1 for nanprod),
+    its gradient 0 in both modes, as JAX's reverse mode (JAX's forward mode divides 0 by 0
+    there for nanmean, nanvar, nanstd: nan); no warning. Ties as max's and min's."""
+    import jax.numpy as jnp
+
+    x = np.array([[1.0, NAN, 3.0, 3.0], [NAN, NAN, NAN, NAN], [2.0, 2.0, NAN, -1.0]])
+    text = f"{name}(x, axis=1, ddof=1)" if name in ("nanvar", "nanstd") else f"{name}(x, axis=1)"
+    g = gc.parse(f"x: [3, 4]\nu: [3]\ny = sum({text} * u)")
+    kw = {"ddof": 1} if name in ("nanvar", "nanstd") else {}
+
+    def f(x, u):
+        return jnp.sum(getattr(jnp, name)(x, axis=1, **kw) * u)
+    want = np.asarray(jax.grad(f)(x, _U))
+    with np.errstate(all="raise"):
+        np.testing.assert_allclose(g.evaluate(x=x, u=_U)["y"], float(f(x, _U)))
+        for mode in MODES:
+            for dtype in (np.float64, np.float32):
+                value, grads = gc.compile(g, mode=mode, wrt=["x"])(x=x.astype(dtype),
+                                                                    u=_U.astype(dtype))
+                assert grads["x"].dtype == dtype
+                np.testing.assert_allclose(grads["x"], want, rtol=1e-6, err_msg=mode)
 
 PROGRAM = """x: [3, 4]
 w: [4]
@@ -205,7 +282,9 @@ p = ptp(x * w, axis=1, keepdims=True)
 a = average(x, axis=1, weights=w) + average(x, axis=(0, 1), keepdims=True)
 q = trapezoid(x, dx=0.5, axis=0) * w
 r = trapezoid(sin(x), x=t)
-y = sum(sin(d)) + sum(e * e) + sum(p) + sum(a * a) + sum(q) + sum(r * r)
+n = nansum(x, axis=0) + nanmean(x * x, axis=0) + nanmax(x, axis=0) * nanmin(x, axis=0)
+m = nanprod(x, axis=(0, 1), keepdims=True) + nanvar(x, axis=0, ddof=1) + nanstd(x, axis=0)
+y = sum(sin(d)) + sum(e * e) + sum(p) + sum(a * a) + sum(q) + sum(r * r) + sum((n + m) * w)
 """
 
 
@@ -223,7 +302,8 @@ def test_a_program_round_trips_verifies_and_saves():
     values = _program_values()
     again = gc.parse(str(g))
     assert str(again) == str(g)
-    for op in ("diff(x, n=2)", "prepend=0.0", "ptp(", "weights=w", "x=t", "dx=0.5"):
+    for op in ("diff(x, n=2)", "prepend=0.0", "ptp(", "weights=w", "x=t", "dx=0.5",
+               "nanprod(x, axis=(0, 1), keepdims=True)", "nanvar(x, axis=0, ddof=1)"):
         assert op in str(g), op
     np.testing.assert_allclose(again.evaluate(**values)["y"], g.evaluate(**values)["y"])
     assert gc.verify(g, at=values).ok
@@ -245,10 +325,13 @@ def test_a_program_round_trips_verifies_and_saves():
 def test_the_builder_names_are_the_text_names():
     x, w = gc.input("x", shape=(3, 4)), gc.input("w", shape=(4,))
     y = (gc.sum(gc.diff(x, n=2, axis=1)) + gc.ptp(x) + gc.sum(gc.average(x, axis=1, weights=w))
-         + gc.average(x) + gc.sum(gc.trapezoid(x, x=w)) + gc.sum(gc.trapezoid(x, dx=2.0)))
+         + gc.average(x) + gc.sum(gc.trapezoid(x, x=w)) + gc.sum(gc.trapezoid(x, dx=2.0))
+         + gc.nansum(x) + gc.nanmean(x) + gc.nanmax(x) + gc.nanmin(x) + gc.nanprod(x)
+         + gc.sum(gc.nanvar(x, axis=1, ddof=1)) + gc.nanstd(x))
     text = ("x: [3, 4]\nw: [4]\ny = sum(diff(x, n=2, axis=1)) + ptp(x) + "
             "sum(average(x, axis=1, weights=w)) + average(x) + sum(trapezoid(x, x=w)) + "
-            "sum(trapezoid(x, dx=2.0))")
+            "sum(trapezoid(x, dx=2.0)) + nansum(x) + nanmean(x) + nanmax(x) + nanmin(x) + "
+            "nanprod(x) + sum(nanvar(x, axis=1, ddof=1)) + nanstd(x)")
     values = _program_values()
     del values["t"]
     built, parsed = gc.compile(gc.graph(y=y))(**values), gc.compile(gc.parse(text))(**values)
@@ -260,7 +343,8 @@ def test_the_builder_names_are_the_text_names():
 def test_pictures_have_a_rule_on_each_edge():
     source = gc.render(gc.parse(PROGRAM), at=_program_values()).source
     for rule in ("-diff(", "== max", "* w / sum(w)", "* (x - ", "1/2 at the ends",
-                 "t[i+1] - t[i-1]"):
+                 "t[i+1] - t[i-1]", "where x is not nan", "/ ties, 0 at nan",
+                 "product of the others but nans", "(x - nanmean) / (n - ddof)"):
         assert rule in source, rule
 
 
@@ -276,6 +360,25 @@ def test_every_backend_gives_the_numpy_backends_numbers(backend):
             for k in values:
                 assert grads[k].dtype == dtype
                 np.testing.assert_allclose(grads[k], wgrads[k], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["blocks", pytest.param("numba", marks=pytest.mark.slow)])
+def test_nans_on_every_backend_are_the_numpy_backends(backend):
+    """NaNs and a row of NaNs only through every NaN-ignoring reduction: the same values
+    and gradients on each backend, in both modes and dtypes."""
+    g = gc.parse("x: [3, 4]\nw: [4]\ny = sum((nansum(x, axis=1) + nanmean(x, axis=1) * "
+                 "nanmax(x, axis=1) + nanmin(x * w, axis=1)) * nanprod(x, axis=1)) + "
+                 "sum(nanvar(x, axis=0, ddof=1) * nanstd(x * w, axis=0) * w)")
+    x = np.array([[1.0, NAN, 3.0, 3.0], [NAN, NAN, NAN, NAN], [2.0, 2.0, NAN, -1.0]])
+    for dtype in (np.float64, np.float32):
+        values = {"x": x.astype(dtype), "w": np.array([0.5, 1.0, -2.0, 1.5], dtype)}
+        for mode in MODES:
+            with np.errstate(invalid="ignore"):  # nanstd of one element: 0 / 0, nan as JAX's
+                want, wgrads = gc.compile(g, mode=mode, wrt=["x"])(**values)
+                value, grads = gc.compile(g, mode=mode, wrt=["x"], backend=backend)(**values)
+            np.testing.assert_allclose(value, want, rtol=1e-5)
+            assert grads["x"].dtype == dtype
+            np.testing.assert_allclose(grads["x"], wgrads["x"], rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("text, error, words", [
@@ -296,6 +399,11 @@ def test_every_backend_gives_the_numpy_backends_numbers(backend):
     ("y = trapezoid(x, x=v, axis=0)", gc.ShapeError, "length along axis=0"),
     ("y = trapezoid(x, x=x2)", gc.ShapeError, "must have y's shape"),
     ("y = ptp(x, where=x)", gc.ParseError, "takes no keyword where"),
+    ("y = nansum(x, axis=(0, 0))", gc.ShapeError, "names an axis twice"),
+    ("y = nanmax(x, axis=2)", gc.ShapeError, "out of range"),
+    ("y = nanvar(x, ddof=0.5)", gc.ParseError, "ddof must be an integer"),
+    ("y = nanstd(x, axis=-3, ddof=1)", gc.ShapeError, "out of range"),
+    ("y = nanmean(x, keepdims=1)", gc.ParseError, "True or False"),
 ])
 def test_bad_input_is_an_error_with_line_and_column(text, error, words):
     with pytest.raises(error) as info:
