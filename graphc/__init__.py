@@ -80,6 +80,7 @@ from .frontend.functions import (
     max,
     maximum,
     mean,
+    median,
     min,
     minimum,
     moveaxis,
@@ -95,8 +96,10 @@ from .frontend.functions import (
     ones,
     outer,
     pad,
+    percentile,
     prod,
     ptp,
+    quantile,
     rad2deg,
     radians,
     reciprocal,
@@ -175,4 +178,5 @@ __all__ = [
     "average", "diff", "ptp", "trapezoid",  # summaries (graphc/ops/summaries.py)
     # NaN-ignoring reductions (graphc/ops/nanreductions.py)
     "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar",
+    "median", "percentile", "quantile",  # graphc/ops/quantiles.py
 ]

@@ -595,8 +595,8 @@ OPS.update(ARRAYS)
 TENSOR_OPS += list(ARRAYS)
 
 
-# ---- summaries (graphc/ops/summaries.py, nanreductions.py): along the last axis, kept
-# as a 1-axis
+# ---- summaries (graphc/ops/summaries.py, nanreductions.py, quantiles.py): along the
+# last axis, kept as a 1-axis
 SUMMARIES = {
     "diff_prepend": OpSpec(lambda a: f"diff({a}, prepend=0.5)",
                            lambda jnp, jax, a: jnp.diff(a, prepend=0.5),
@@ -623,6 +623,12 @@ SUMMARIES = {
                            declared=True),
     "nanvar_last": OpSpec(lambda a: f"nanvar({a}, axis=-1, keepdims=True)",
                           lambda jnp, jax, a: jnp.nanvar(a, axis=-1, keepdims=True), _keep_last,
+                          declared=True),
+    "quantile_last": OpSpec(lambda a: f"quantile({a}, 0.3, axis=-1, keepdims=True)",
+                            lambda jnp, jax, a: jnp.quantile(a, 0.3, axis=-1, keepdims=True),
+                            _keep_last, declared=True),
+    "median_last": OpSpec(lambda a: f"median({a}, axis=-1, keepdims=True)",
+                          lambda jnp, jax, a: jnp.median(a, axis=-1, keepdims=True), _keep_last,
                           declared=True),
 }
 OPS.update(SUMMARIES)

@@ -85,6 +85,34 @@ CASES = {
     "nanstd keepdims": ("nanstd(x, axis=0, keepdims=True)",
                         lambda jnp, x, w: jnp.nanstd(x, axis=0, keepdims=True), (3, 4), None,
                         "nans"),
+    "quantile": ("quantile(x, 0.3)", lambda jnp, x, w: jnp.quantile(x, 0.3), (3, 4), None,
+                 "ties"),
+    "quantile many q axis tuple keepdims": (
+        "quantile(x, (0.1, 0.5, 0.9), axis=(0, 2), keepdims=True)",
+        lambda jnp, x, w: jnp.quantile(x, jnp.array([0.1, 0.5, 0.9]), axis=(0, 2), keepdims=True),
+        (3, 4, 5), None, "ties"),
+    "quantile nearest axis 1": ("quantile(x, 0.7, axis=1, method='nearest')",
+                                lambda jnp, x, w: jnp.quantile(x, 0.7, axis=1, method="nearest"),
+                                (3, 6), None, "normal"),
+    "quantile lower size-1 axis": ("quantile(x, 0.5, axis=1, method='lower')",
+                                   lambda jnp, x, w: jnp.quantile(x, 0.5, axis=1, method="lower"),
+                                   (3, 1, 4), None, "normal"),
+    "quantile higher": ("quantile(x, 0.25, axis=-1, method='higher')",
+                        lambda jnp, x, w: jnp.quantile(x, 0.25, axis=-1, method="higher"),
+                        (3, 5), None, "ties"),
+    "quantile midpoint axis tuple": ("quantile(x, 0.4, axis=(1, 0), method='midpoint')",
+                                     lambda jnp, x, w: jnp.quantile(x, 0.4, axis=(1, 0),
+                                                                    method="midpoint"),
+                                     (3, 4, 2), None, "ties"),
+    "percentile": ("percentile(x, (30.0, 70.0), axis=1)",
+                   lambda jnp, x, w: jnp.percentile(x, jnp.array([30.0, 70.0]), axis=1), (3, 4),
+                   None, "normal"),
+    "median": ("median(x)", lambda jnp, x, w: jnp.median(x), (3, 4), None, "ties"),
+    "median axis 1 keepdims": ("median(x, axis=1, keepdims=True)",
+                               lambda jnp, x, w: jnp.median(x, axis=1, keepdims=True), (3, 5),
+                               None, "normal"),
+    "median axis tuple": ("median(x, axis=(0, 1))", lambda jnp, x, w: jnp.median(x, axis=(0, 1)),
+                          (3, 4, 2), None, "ties"),
 }
 FIRST = first_of_each(CASES)
 
@@ -188,7 +216,8 @@ def test_dot_product_test(name):
 SECOND = ["diff ends", "diff n=2 axis 0", "ptp axis tuple keepdims", "average",
           "average weights", "average weights 1-D axis 0", "trapezoid dx axis 0",
           "trapezoid x", "trapezoid x same shape axis 0", "nansum", "nanmean axis 1",
-          "nanmax axis 1 keepdims", "nanprod axis 0", "nanvar ddof", "nanstd axis tuple ddof"]
+          "nanmax axis 1 keepdims", "nanprod axis 0", "nanvar ddof", "nanstd axis tuple ddof",
+          "quantile many q axis tuple keepdims", "median axis 1 keepdims", "percentile"]
 
 
 @cross(lambda name: name in ("diff ends", "average weights 1-D axis 0", "trapezoid x",
@@ -284,7 +313,9 @@ q = trapezoid(x, dx=0.5, axis=0) * w
 r = trapezoid(sin(x), x=t)
 n = nansum(x, axis=0) + nanmean(x * x, axis=0) + nanmax(x, axis=0) * nanmin(x, axis=0)
 m = nanprod(x, axis=(0, 1), keepdims=True) + nanvar(x, axis=0, ddof=1) + nanstd(x, axis=0)
-y = sum(sin(d)) + sum(e * e) + sum(p) + sum(a * a) + sum(q) + sum(r * r) + sum((n + m) * w)
+k = quantile(x, (0.25, 0.75), axis=0) * w + percentile(x, 40.0, axis=0, method='lower')
+y = sum(sin(d)) + sum(e * e) + sum(p) + sum(a * a) + sum(q) + sum(r * r) + sum((n + m) * w) \
++ sum(k * k) + median(x * w)
 """
 
 
@@ -303,7 +334,9 @@ def test_a_program_round_trips_verifies_and_saves():
     again = gc.parse(str(g))
     assert str(again) == str(g)
     for op in ("diff(x, n=2)", "prepend=0.0", "ptp(", "weights=w", "x=t", "dx=0.5",
-               "nanprod(x, axis=(0, 1), keepdims=True)", "nanvar(x, axis=0, ddof=1)"):
+               "nanprod(x, axis=(0, 1), keepdims=True)", "nanvar(x, axis=0, ddof=1)",
+               "quantile(x, (0.25, 0.75), axis=0)", "percentile(x, 40.0, axis=0, method='lower')",
+               "median(x * w)"):
         assert op in str(g), op
     np.testing.assert_allclose(again.evaluate(**values)["y"], g.evaluate(**values)["y"])
     assert gc.verify(g, at=values).ok
@@ -327,11 +360,15 @@ def test_the_builder_names_are_the_text_names():
     y = (gc.sum(gc.diff(x, n=2, axis=1)) + gc.ptp(x) + gc.sum(gc.average(x, axis=1, weights=w))
          + gc.average(x) + gc.sum(gc.trapezoid(x, x=w)) + gc.sum(gc.trapezoid(x, dx=2.0))
          + gc.nansum(x) + gc.nanmean(x) + gc.nanmax(x) + gc.nanmin(x) + gc.nanprod(x)
-         + gc.sum(gc.nanvar(x, axis=1, ddof=1)) + gc.nanstd(x))
+         + gc.sum(gc.nanvar(x, axis=1, ddof=1)) + gc.nanstd(x)
+         + gc.sum(gc.quantile(x, [0.2, 0.6], axis=1, method="midpoint"))
+         + gc.percentile(x, 90.0) + gc.median(x))
     text = ("x: [3, 4]\nw: [4]\ny = sum(diff(x, n=2, axis=1)) + ptp(x) + "
             "sum(average(x, axis=1, weights=w)) + average(x) + sum(trapezoid(x, x=w)) + "
             "sum(trapezoid(x, dx=2.0)) + nansum(x) + nanmean(x) + nanmax(x) + nanmin(x) + "
-            "nanprod(x) + sum(nanvar(x, axis=1, ddof=1)) + nanstd(x)")
+            "nanprod(x) + sum(nanvar(x, axis=1, ddof=1)) + nanstd(x) + "
+            "sum(quantile(x, (0.2, 0.6), axis=1, method='midpoint')) + percentile(x, 90.0) + "
+            "median(x)")
     values = _program_values()
     del values["t"]
     built, parsed = gc.compile(gc.graph(y=y))(**values), gc.compile(gc.parse(text))(**values)
@@ -344,7 +381,8 @@ def test_pictures_have_a_rule_on_each_edge():
     source = gc.render(gc.parse(PROGRAM), at=_program_values()).source
     for rule in ("-diff(", "== max", "* w / sum(w)", "* (x - ", "1/2 at the ends",
                  "t[i+1] - t[i-1]", "where x is not nan", "/ ties, 0 at nan",
-                 "product of the others but nans", "(x - nanmean) / (n - ddof)"):
+                 "product of the others but nans", "(x - nanmean) / (n - ddof)",
+                 "at the two sorted neighbours", "at the middle of the sorted"):
         assert rule in source, rule
 
 
@@ -404,6 +442,13 @@ def test_nans_on_every_backend_are_the_numpy_backends(backend):
     ("y = nanvar(x, ddof=0.5)", gc.ParseError, "ddof must be an integer"),
     ("y = nanstd(x, axis=-3, ddof=1)", gc.ShapeError, "out of range"),
     ("y = nanmean(x, keepdims=1)", gc.ParseError, "True or False"),
+    ("y = quantile(x, 1.5)", gc.ShapeError, "q 1.5 is outside [0, 1]"),
+    ("y = quantile(x, (0.5, -0.25), axis=0)", gc.ShapeError, "outside [0, 1]"),
+    ("y = percentile(x, 101.0)", gc.ShapeError, "outside [0, 100]"),
+    ("y = quantile(x, s)", gc.ShapeError, "q as a value of the graph"),
+    ("y = quantile(x, q=0.5, axis=(1, 1))", gc.ShapeError, "names an axis twice"),
+    ("y = quantile(x, 0.5, method='hazen')", gc.ShapeError, "method 'hazen': one of linear"),
+    ("y = median(x, axis=2)", gc.ShapeError, "out of range"),
 ])
 def test_bad_input_is_an_error_with_line_and_column(text, error, words):
     with pytest.raises(error) as info:

@@ -174,6 +174,11 @@ class Average(Protocol):
                  weights: Operand | None = None, keepdims: bool = False) -> Expr: ...
 
 
+class Quantile(Protocol):
+    def __call__(self, a: Operand, q: float | tuple[float, ...], /, *, axis: Axis | None = None,
+                 method: str = "linear", keepdims: bool = False) -> Expr: ...
+
+
 class Trapezoid(Protocol):
     def __call__(self, y: Operand, /, *, x: Operand | None = None, dx: float = 1.0,
                  axis: int = -1) -> Expr: ...
@@ -244,6 +249,7 @@ logsumexp: LogSumExp = function("logsumexp")
 max: Reduction = function("max")
 maximum: Binary = function("maximum")
 mean: Reduction = function("mean")
+median: Reduction = function("median")
 min: Reduction = function("min")
 minimum: Binary = function("minimum")
 moveaxis: MoveAxis = function("moveaxis")
@@ -259,8 +265,10 @@ norm: Norm = function("norm")
 ones: Filled = function("ones")
 outer: Binary = function("outer")
 pad: Pad = function("pad")
+percentile: Quantile = function("percentile")
 prod: Reduction = function("prod")
 ptp: Reduction = function("ptp")
+quantile: Quantile = function("quantile")
 rad2deg: Elementwise = function("rad2deg")
 radians: Elementwise = function("radians")
 reciprocal: Elementwise = function("reciprocal")

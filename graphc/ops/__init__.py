@@ -19,6 +19,7 @@ from . import joining as _joining  # noqa: F401 - registers concatenate, stack
 from . import losses as _losses  # noqa: F401 - registers binary_cross_entropy, huber
 from . import nanreductions as _nanreductions  # noqa: F401 - nansum, nanmean, nanmax...
 from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron
+from . import quantiles as _quantiles  # noqa: F401 - quantile, percentile, median
 from . import reductions as _reductions  # noqa: F401 - registers max, min, prod, var, norm...
 from . import shaping as _shaping  # noqa: F401 - registers reshape, squeeze, ... in OPS
 from . import sorting as _sorting  # noqa: F401 - sort
