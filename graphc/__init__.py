@@ -87,8 +87,11 @@ from .frontend.functions import (
     mse,
     nanmax,
     nanmean,
+    nanmedian,
     nanmin,
+    nanpercentile,
     nanprod,
+    nanquantile,
     nanstd,
     nansum,
     nanvar,
@@ -178,5 +181,5 @@ __all__ = [
     "average", "diff", "ptp", "trapezoid",  # summaries (graphc/ops/summaries.py)
     # NaN-ignoring reductions (graphc/ops/nanreductions.py)
     "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar",
-    "median", "percentile", "quantile",  # graphc/ops/quantiles.py
+    "median", "nanmedian", "nanpercentile", "nanquantile", "percentile", "quantile",  # quantiles
 ]

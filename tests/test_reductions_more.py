@@ -113,6 +113,14 @@ CASES = {
                                None, "normal"),
     "median axis tuple": ("median(x, axis=(0, 1))", lambda jnp, x, w: jnp.median(x, axis=(0, 1)),
                           (3, 4, 2), None, "ties"),
+    "nanquantile": ("nanquantile(x, 0.3, axis=1)",
+                    lambda jnp, x, w: jnp.nanquantile(x, 0.3, axis=1), (3, 4), None, "nans"),
+    "nanpercentile many q": ("nanpercentile(x, (20.0, 90.0), axis=(0, 2), keepdims=True)",
+                             lambda jnp, x, w: jnp.nanpercentile(
+                                 x, jnp.array([20.0, 90.0]), axis=(0, 2), keepdims=True),
+                             (3, 2, 3), None, "nans"),
+    "nanmedian": ("nanmedian(x, axis=0)", lambda jnp, x, w: jnp.nanmedian(x, axis=0), (3, 4),
+                  None, "nan ties"),
 }
 FIRST = first_of_each(CASES)
 
@@ -278,7 +286,8 @@ NAN = float("nan")
 
 
 @cross(lambda name: name in ("nanmax", "nanvar", "nanstd"),
-       name=["nansum", "nanmean", "nanmax", "nanmin", "nanprod", "nanvar", "nanstd"])
+       name=["nansum", "nanmean", "nanmax", "nanmin", "nanprod", "nanvar", "nanstd",
+             "nanmedian"])
 def test_slices_of_nans_only_are_jaxs(name, jax):
     """A row of NaNs only: the value is NumPy's and JAX's (nan; 0 for nansum, 1 for nanprod),
     its gradient 0 in both modes, as JAX's reverse mode (JAX's forward mode divides 0 by 0
@@ -362,13 +371,15 @@ def test_the_builder_names_are_the_text_names():
          + gc.nansum(x) + gc.nanmean(x) + gc.nanmax(x) + gc.nanmin(x) + gc.nanprod(x)
          + gc.sum(gc.nanvar(x, axis=1, ddof=1)) + gc.nanstd(x)
          + gc.sum(gc.quantile(x, [0.2, 0.6], axis=1, method="midpoint"))
-         + gc.percentile(x, 90.0) + gc.median(x))
+         + gc.percentile(x, 90.0) + gc.median(x) + gc.nanmedian(x)
+         + gc.nanquantile(x, 0.3, method="higher") + gc.nanpercentile(x, 10.0))
     text = ("x: [3, 4]\nw: [4]\ny = sum(diff(x, n=2, axis=1)) + ptp(x) + "
             "sum(average(x, axis=1, weights=w)) + average(x) + sum(trapezoid(x, x=w)) + "
             "sum(trapezoid(x, dx=2.0)) + nansum(x) + nanmean(x) + nanmax(x) + nanmin(x) + "
             "nanprod(x) + sum(nanvar(x, axis=1, ddof=1)) + nanstd(x) + "
             "sum(quantile(x, (0.2, 0.6), axis=1, method='midpoint')) + percentile(x, 90.0) + "
-            "median(x)")
+            "median(x) + nanmedian(x) + nanquantile(x, 0.3, method='higher') + "
+            "nanpercentile(x, 10.0)")
     values = _program_values()
     del values["t"]
     built, parsed = gc.compile(gc.graph(y=y))(**values), gc.compile(gc.parse(text))(**values)

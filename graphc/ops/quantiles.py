@@ -1,5 +1,6 @@
-"""quantile, percentile and median, NumPy's signatures with JAX's values and derivatives,
-one entry each.
+"""quantile, percentile and median, and nanquantile, nanpercentile, nanmedian (of the
+elements that are not NaN), NumPy's signatures with JAX's values and derivatives, one
+entry each.
 
 JAX sorts along the axes (stably) and takes the elements at positions floor(q (n - 1))
 and ceil(q (n - 1)) of the sorted slice, weighted by the method ("linear": by the
@@ -45,60 +46,73 @@ def _grouped(a, axis):
     return moved.reshape(moved.shape[:len(keep)] + (-1,)), (moved.shape, perm)
 
 
-def _ungrouped(w, moved_shape, perm):
-    return np.transpose(w.reshape(moved_shape), np.argsort(perm))
-
-
-def _quantile_at(a, q, axis, method):
-    """The stably sorted slices (..., n), their order, and for each q (shape Q) the two
-    positions and weights of JAX's quantile."""
+def _quantile_at(a, q, axis, method, nan=False):
+    """The stably sorted slices (..., n) (NaNs last), their order, and for each q (the
+    last axis, q's elements) the two positions and weights of JAX's quantile; nan: of the
+    elements that are not NaN (JAX's nanquantile). Also where the value is nan."""
     flat, undo = _grouped(np.asarray(a), axis)
-    n = flat.shape[-1]
     order = np.argsort(flat, axis=-1, kind="stable")
-    pos = np.asarray(q, np.float64) * (n - 1)
+    missing = np.isnan(flat)
+    n = (~missing).sum(-1, keepdims=True) if nan else flat.shape[-1]
+    pos = np.ravel(np.asarray(q, np.float64)) * (np.maximum(n, 1) - 1)
+    pos = pos * np.ones(flat.shape[:-1] + (1,))
     lo, hi = np.floor(pos), np.ceil(pos)
     high = pos - lo
     high = {"linear": high, "lower": 0 * high, "higher": (hi > lo) * 1.0,
             "midpoint": (hi > lo) * 0.5, "nearest": (high > 0.5) * 1.0}[method]
-    return flat, order, lo.astype(int), hi.astype(int), 1 - high, high, undo
+    void = missing.all(-1) if nan else missing.any(-1)
+    return flat, order, lo.astype(int), hi.astype(int), 1 - high, high, void, undo
 
 
-def _quantile(a, q, axis=None, method="linear", keepdims=False):
-    """jnp.quantile(a, q, axis, method, keepdims): q's axes first, then a's kept ones."""
+def _quantile(a, q, axis=None, method="linear", keepdims=False, nan=False):
+    """jnp.quantile(a, q, axis, method, keepdims) (nan: jnp.nanquantile): q's axes first,
+    then a's kept ones."""
     a = np.asarray(a)
-    flat, order, lo, hi, w_lo, w_hi, _ = _quantile_at(a, q, axis, method)
+    flat, order, lo, hi, w_lo, w_hi, void, _ = _quantile_at(a, q, axis, method, nan)
     s = np.take_along_axis(flat, order, -1)
-    out = s[..., lo] * w_lo.astype(a.dtype) + s[..., hi] * w_hi.astype(a.dtype)
-    out = np.where(np.isnan(flat).any(-1)[(...,) + (None,) * np.ndim(q)], np.nan, out)
-    out = np.moveaxis(out, tuple(range(-np.ndim(q), 0)), tuple(range(np.ndim(q))))
+    out = np.take_along_axis(s, lo, -1) * w_lo.astype(a.dtype) + \
+        np.take_along_axis(s, hi, -1) * w_hi.astype(a.dtype)
+    out = np.where(void[..., None], np.nan, out)
+    out = np.moveaxis(out, -1, 0).reshape(np.shape(q) + out.shape[:-1])
     if keepdims:
         axes = tuple(range(a.ndim)) if axis is None else np.atleast_1d(axis) % a.ndim
         out = np.expand_dims(out, tuple(np.ndim(q) + i for i in sorted(axes)))
     return out.astype(a.dtype)[()]
 
 
-def _percentile(a, q, axis=None, method="linear", keepdims=False):
-    return _quantile(a, np.true_divide(q, 100), axis, method, keepdims)
+def _percentile(a, q, axis=None, method="linear", keepdims=False, nan=False):
+    return _quantile(a, np.true_divide(q, 100), axis, method, keepdims, nan)
 
 
-def _median(a, axis=None, keepdims=False):
-    return _quantile(a, 0.5, axis, "midpoint", keepdims)
+def _median(a, axis=None, keepdims=False, nan=False):
+    return _quantile(a, 0.5, axis, "midpoint", keepdims, nan)
 
 
-def _quantile_weights(a, q, axis=None, method="linear"):
+def _nanquantile(a, q, axis=None, method="linear", keepdims=False):
+    return _quantile(a, q, axis, method, keepdims, True)
+
+
+def _nanpercentile(a, q, axis=None, method="linear", keepdims=False):
+    return _percentile(a, q, axis, method, keepdims, True)
+
+
+def _nanmedian(a, axis=None, keepdims=False):
+    return _median(a, axis, keepdims, True)
+
+
+def _quantile_weights(a, q, axis=None, method="linear", nan=False):
     """d quantile / d a: for each q, its two weights put where the sorted elements came
-    from (shape q's + a's); 0 over a slice with a NaN (its value is nan)."""
+    from (shape q's + a's); 0 over a slice whose value is nan."""
     a = np.asarray(a)
-    flat, order, lo, hi, w_lo, w_hi, undo = _quantile_at(a, q, axis, method)
-    kept = ~np.isnan(flat).any(-1, keepdims=True)
-    out = []
-    for j in np.ndindex(np.shape(lo)):
-        ranks = np.zeros(flat.shape[-1], np.result_type(a, 1.0))
-        np.add.at(ranks, [lo[j], hi[j]], [w_lo[j], w_hi[j]])
-        w = np.zeros(flat.shape, ranks.dtype)
-        np.put_along_axis(w, order, np.broadcast_to(ranks, flat.shape), -1)
-        out.append(_ungrouped(w * kept, *undo))
-    return np.reshape(out, np.shape(q) + a.shape)
+    flat, order, lo, hi, w_lo, w_hi, void, (moved, perm) = _quantile_at(a, q, axis, method, nan)
+    rank = np.arange(flat.shape[-1])
+    ranks = (rank == lo[..., None]) * w_lo[..., None] + (rank == hi[..., None]) * w_hi[..., None]
+    ranks = (ranks * ~void[..., None, None]).astype(np.result_type(a, 1.0))  # (..., k, n)
+    w = np.zeros(ranks.shape, ranks.dtype)
+    np.put_along_axis(w, np.broadcast_to(order[..., None, :], w.shape), ranks, -1)
+    w = np.moveaxis(w, -2, 0).reshape((-1,) + moved)
+    w = np.transpose(w, (0,) + tuple(1 + p for p in np.argsort(perm)))
+    return w.reshape(np.shape(q) + a.shape)
 
 
 # ---- shapes -------------------------------------------------------------------------
@@ -129,11 +143,11 @@ def _weights(out: R) -> tuple[R, int]:
     params, x = out.params, out.args[0]
     name = out.g.op(out.node).name
     q = params.get("q", 0.5)
-    qs = _qs(q, 100.0 if name == "percentile" else 1.0)
+    qs = _qs(q, 100.0 if name.endswith("percentile") else 1.0)
     many = isinstance(q, tuple)
     axis = params["axis"] if x.elastic else _negative(params["axis"], x.ndim)
     w = x.call("quantile_weights", q=qs if many else qs[0], axis=axis,
-               method=params.get("method", "midpoint"))
+               method=params.get("method", "midpoint"), nan=name.startswith("nan"))
     return w, int(many)
 
 
@@ -152,7 +166,10 @@ def _quantile_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 def _quantile_jvp(out: R, dots: Tangents) -> R | None:
     w, many = _weights(out)
     x, params = out.args[0], out.params
-    dot = dots[0].call("expand_dims", axis=-(x.ndim + 1)) if many else dots[0]
+    dot = dots[0]
+    if out.g.op(out.node).name.startswith("nan"):  # 0 at a NaN, whatever it is, as JAX's
+        dot = x.call("eq", x).call("where", dot, 0.0)
+    dot = dot.call("expand_dims", axis=-(x.ndim + 1)) if many else dot
     return (dot * w).sum(_negative(params["axis"], x.ndim), keepdims=bool(params["keepdims"]))
 
 
@@ -165,28 +182,32 @@ def _q_spell(name: str) -> Callable[[dict], str]:
     return lambda params: rest(params).replace("({0}", "({0}, {q}", 1)
 
 
-for _name, _fn, _scale in (("quantile", _quantile, 1.0), ("percentile", _percentile, 100.0)):
-    _register(Op(_name, 1, f"_{_name}({{0}}, {{q}})", _fn, slot_prec=(0,), params=_Q,
-                 positional=("q",), helpers=(_grouped, _quantile_at, _quantile, _fn),
-                 spell=_q_spell(_name),
+_SORTED = (_grouped, _quantile_at, _quantile)
+for _name, _fns, _scale in (("quantile", (_quantile,), 1.0),
+                            ("percentile", (_percentile,), 100.0),
+                            ("nanquantile", (_nanquantile,), 1.0),
+                            ("nanpercentile", (_percentile, _nanpercentile), 100.0)):
+    _register(Op(_name, 1, f"_{_name}({{0}}, {{q}})", _fns[-1], slot_prec=(0,), params=_Q,
+                 positional=("q",), helpers=_SORTED + _fns, spell=_q_spell(_name),
                  scalar_result=lambda p: p.get("axis") is None and not p.get("keepdims")
                  and not isinstance(p.get("q"), tuple),
                  shape=_params_shape(_quantile_shape(_scale)), vjp=_quantile_vjp,
                  jvp=_quantile_jvp, dtype="follows", traits=_MADE,
                  rules=("{out}_bar * (1 - frac, frac at the two sorted neighbours)",)))
 _MEDIAN = {"axis": None, "keepdims": False}
-_register(Op("median", 1, "_median({0})", _median, slot_prec=(0,), params=_MEDIAN,
-             helpers=(_grouped, _quantile_at, _quantile, _median),
-             spell=_spell("_median", _MEDIAN),
-             scalar_result=lambda p: p.get("axis") is None and not p.get("keepdims"),
-             shape=_params_shape(lambda x, axis, keepdims: _reduced(x, axis, keepdims)),
-             vjp=_quantile_vjp, jvp=_quantile_jvp, dtype="follows", traits=_MADE,
-             rules=("{out}_bar * (1 or 1/2 each at the middle of the sorted {0})",)))
-_register(Op("quantile_weights", 1, "_quantile_weights({0}, {q}, {axis}, 'linear')",
+for _name, _middle in (("median", (_median,)), ("nanmedian", (_median, _nanmedian))):
+    _register(Op(_name, 1, f"_{_name}({{0}})", _middle[-1], slot_prec=(0,), params=_MEDIAN,
+                 helpers=_SORTED + _middle, spell=_spell(f"_{_name}", _MEDIAN),
+                 scalar_result=lambda p: p.get("axis") is None and not p.get("keepdims"),
+                 shape=_params_shape(lambda x, axis, keepdims: _reduced(x, axis, keepdims)),
+                 vjp=_quantile_vjp, jvp=_quantile_jvp, dtype="follows", traits=_MADE,
+                 rules=("{out}_bar * (1 or 1/2 each at the middle of the sorted {0})",)))
+_register(Op("quantile_weights", 1, "_quantile_weights({0}, {q}, {axis})",
              _quantile_weights, slot_prec=(0,),
-             spell=lambda p: "_quantile_weights({0}, {q}, {axis}, %r)" % p["method"],
-             params={"q": None, "axis": None, "method": "linear"},
-             helpers=(_grouped, _ungrouped, _quantile_at, _quantile_weights),
-             shape=_params_shape(lambda x, q, axis, method: (
+             spell=lambda p: "_quantile_weights({0}, {q}, {axis}, %r, %r)" % (
+                 p["method"], p["nan"]),
+             params={"q": None, "axis": None, "method": "linear", "nan": False},
+             helpers=(_grouped, _quantile_at, _quantile_weights),
+             shape=_params_shape(lambda x, q, axis, method, nan: (
                  (len(q),) if isinstance(q, tuple) else ()) + x),
              dtype="follows", traits=Trait.INTERNAL | _MADE | Trait.NO_DERIVATIVE))
