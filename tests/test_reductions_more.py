@@ -53,6 +53,9 @@ CASES = {
     "trapezoid x same shape axis 0": ("trapezoid(x, x=w, axis=0)",
                                       lambda jnp, x, w: jnp.trapezoid(x, w, axis=0), (3, 2),
                                       (3, 2), "normal"),
+    "trapezoid 1-D x axis 0": ("trapezoid(x, x=w, axis=0)",
+                               lambda jnp, x, w: jnp.trapezoid(x, w, axis=0), (3, 2, 4), (3,),
+                               "normal"),
     "trapezoid size-1 axis": ("trapezoid(x, axis=1)", lambda jnp, x, w: jnp.trapezoid(x, axis=1),
                               (2, 1), None, "normal"),
     "nansum": ("nansum(x)", lambda jnp, x, w: jnp.nansum(x), (3, 4), None, "nans"),
@@ -223,7 +226,8 @@ def test_dot_product_test(name):
 
 SECOND = ["diff ends", "diff n=2 axis 0", "ptp axis tuple keepdims", "average",
           "average weights", "average weights 1-D axis 0", "trapezoid dx axis 0",
-          "trapezoid x", "trapezoid x same shape axis 0", "nansum", "nanmean axis 1",
+          "trapezoid x", "trapezoid x same shape axis 0", "trapezoid 1-D x axis 0", "nansum",
+          "nanmean axis 1",
           "nanmax axis 1 keepdims", "nanprod axis 0", "nanvar ddof", "nanstd axis tuple ddof",
           "quantile many q axis tuple keepdims", "median axis 1 keepdims", "percentile"]
 
@@ -446,6 +450,7 @@ def test_nans_on_every_backend_are_the_numpy_backends(backend):
     ("y = trapezoid(x, axis=3)", gc.ShapeError, "out of range"),
     ("y = trapezoid(x, dx=v)", gc.ShapeError, "dx must be a number, got 'v'"),
     ("y = trapezoid(x, x=v, axis=0)", gc.ShapeError, "length along axis=0"),
+    ("y = trapezoid(x, x=v[:3])", gc.ShapeError, "or be 1-D of that length"),
     ("y = trapezoid(x, x=x2)", gc.ShapeError, "must have y's shape"),
     ("y = ptp(x, where=x)", gc.ParseError, "takes no keyword where"),
     ("y = nansum(x, axis=(0, 0))", gc.ShapeError, "names an axis twice"),

@@ -265,11 +265,17 @@ def _trapezoid_shape(y: shapes.Shape, dx: Any, axis: Any) -> shapes.Shape:
 
 def _trapezoid_x_shape(y: shapes.Shape, x: shapes.Shape, axis: Any) -> shapes.Shape:
     out = _trapezoid_shape(y, 1.0, axis)
+    if len(x) == 1 and x[0] == y[axis]:  # NumPy's 1-D x, along the axis
+        return out
     along = axis % len(y) - (len(y) - len(x))  # the axis in x, its axes lined up from the end
-    if along < 0 or shapes.broadcast(y, x) != y or x[along] != y[axis]:
+    try:
+        fits = along >= 0 and shapes.broadcast(y, x) == y and x[along] == y[axis]
+    except ShapeError:
+        fits = False
+    if not fits:
         raise ShapeError(f"x {shapes.format_shape(x)} must have y's shape "
-                         f"{shapes.format_shape(y)}, or broadcast to it with y's length "
-                         f"along axis={axis}")
+                         f"{shapes.format_shape(y)}, broadcast to it with y's length "
+                         f"along axis={axis}, or be 1-D of that length")
     return out
 
 
@@ -314,9 +320,19 @@ _register(Op("trapezoid", 1, "np.trapezoid({0})", np.trapezoid, slot_prec=(0,),
              rules=("{out}_bar * dx * (1/2 at the ends, 1 inside)",)))
 
 
+def _trailing(out: R) -> int:
+    """How many 1-axes a 1-D x takes after it to lie along y's axis (NumPy's reshape)."""
+    y, x = out.args
+    return 0 if x.ndim != 1 or y.elastic else -_from_end(out) - 1
+
+
+def _lined(x: R, trailing: int) -> R:
+    return x.call("expand_dims", axis=tuple(range(-trailing, 0))) if trailing else x
+
+
 def _spacing(out: R) -> R:
     """diff(x) along the axis, lined up with y's midpoints."""
-    return out.args[1].call("diff", axis=_from_end(out))
+    return _lined(out.args[1], _trailing(out)).call("diff", axis=_from_end(out))
 
 
 @vjp
@@ -331,7 +347,8 @@ def _trapezoid_x_vjp(out: R, grad: R) -> tuple[R | None, ...]:
         w_bar = w_bar.call("sum_to", widths)
     elif widths.shape != heights.shape:
         w_bar = _summed_to(w_bar, heights.shape, widths.shape)
-    return y_bar, w_bar.call("diff_bar", axis=axis)
+    x_bar, trailing = w_bar.call("diff_bar", axis=axis), _trailing(out)
+    return y_bar, x_bar.call("squeeze", axis=tuple(range(-trailing, 0))) if trailing else x_bar
 
 
 @jvp
@@ -342,7 +359,9 @@ def _trapezoid_x_jvp(out: R, dots: Tangents) -> R | None:
     if dots[0] is not None:
         terms.append(dots[0].call("mid", axis=axis) * _spacing(out))
     if dots[1] is not None:
-        dot = dots[1] if x.ndim == y.ndim else dots[1].call("lift", ndim=y.ndim)
+        dot, trailing = dots[1], _trailing(out)
+        dot = _lined(dot, trailing)
+        dot = dot if x.ndim + trailing == y.ndim else dot.call("lift", ndim=y.ndim)
         terms.append(dot.call("diff", axis=axis) * y.call("mid", axis=axis))
     return (terms[0] if len(terms) == 1 else terms[0] + terms[1]).sum(axis)
 
