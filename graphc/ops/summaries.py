@@ -192,6 +192,12 @@ def _average_shape(a: shapes.Shape, w: shapes.Shape, axis: Any, keepdims: bool) 
     return out
 
 
+def _lined(x: R, trailing: int) -> R:
+    """A 1-D operand with ``trailing`` 1-axes after it: along an axis of a, as NumPy puts
+    1-D weights (average) and sample points (trapezoid)."""
+    return x.call("expand_dims", axis=tuple(range(-trailing, 0))) if trailing else x
+
+
 def _weights_along(out: R) -> tuple[R, int]:
     """The weights lined up with a (1-D weights put along the axis, trailing 1-axes),
     and how many trailing axes were added."""
@@ -199,7 +205,7 @@ def _weights_along(out: R) -> tuple[R, int]:
     if w.shape == a.shape:
         return w, 0
     trailing = a.ndim - 1 - _axes(out.params["axis"], a.ndim)[0]
-    return (w.call("expand_dims", axis=tuple(range(-trailing, 0))) if trailing else w), trailing
+    return _lined(w, trailing), trailing
 
 
 def _average_parts(out: R) -> tuple[R, R, R]:
@@ -233,10 +239,7 @@ def _average_jvp(out: R, dots: Tangents) -> R | None:
     if dots[0] is not None:
         terms.append(dots[0] * lined)
     if dots[1] is not None:
-        dot = dots[1]
-        trailing = _weights_along(out)[1]
-        if trailing:
-            dot = dot.call("expand_dims", axis=tuple(range(-trailing, 0)))
+        dot = _lined(dots[1], _weights_along(out)[1])
         if w.ndim < a.ndim:
             dot = dot.call("lift", ndim=a.ndim)
         terms.append(dot * centered)
@@ -324,10 +327,6 @@ def _trailing(out: R) -> int:
     """How many 1-axes a 1-D x takes after it to lie along y's axis (NumPy's reshape)."""
     y, x = out.args
     return 0 if x.ndim != 1 or y.elastic else -_from_end(out) - 1
-
-
-def _lined(x: R, trailing: int) -> R:
-    return x.call("expand_dims", axis=tuple(range(-trailing, 0))) if trailing else x
 
 
 def _spacing(out: R) -> R:
