@@ -629,6 +629,44 @@ STRUCTURAL = {
 }
 OPS.update(STRUCTURAL)
 TENSOR_OPS += list(STRUCTURAL)
+# ---- summaries (graphc/ops/summaries.py, nanreductions.py, quantiles.py): along the
+# last axis, kept as a 1-axis
+SUMMARIES = {
+    "diff_prepend": OpSpec(lambda a: f"diff({a}, prepend=0.5)",
+                           lambda jnp, jax, a: jnp.diff(a, prepend=0.5),
+                           lambda s: s if s else None, declared=True),
+    "ptp_last": OpSpec(lambda a: f"ptp({a}, axis=-1, keepdims=True)",
+                       lambda jnp, jax, a: jnp.ptp(a, axis=-1, keepdims=True), _keep_last,
+                       declared=True),
+    "average_weighted": OpSpec(lambda a: f"average({a}, axis=-1, weights=exp({a}), keepdims=True)",
+                               lambda jnp, jax, a: jnp.average(a, axis=-1, weights=jnp.exp(a),
+                                                               keepdims=True),
+                               _keep_last, declared=True),
+    "trapezoid_x": OpSpec(lambda a: f"expand_dims(trapezoid({a}, x=cumsum(exp({a}), axis=-1)), -1)",
+                          lambda jnp, jax, a: jnp.expand_dims(
+                              jnp.trapezoid(a, jnp.cumsum(jnp.exp(a), axis=-1)), -1),
+                          _keep_last, declared=True),
+    "nanmean_last": OpSpec(lambda a: f"nanmean({a}, axis=-1, keepdims=True)",
+                           lambda jnp, jax, a: jnp.nanmean(a, axis=-1, keepdims=True), _keep_last,
+                           declared=True),
+    "nanmax_last": OpSpec(lambda a: f"nanmax({a}, axis=-1, keepdims=True)",
+                          lambda jnp, jax, a: jnp.nanmax(a, axis=-1, keepdims=True), _keep_last,
+                          declared=True),
+    "nanprod_last": OpSpec(lambda a: f"nanprod({a}, axis=-1, keepdims=True)",
+                           lambda jnp, jax, a: jnp.nanprod(a, axis=-1, keepdims=True), _keep_last,
+                           declared=True),
+    "nanvar_last": OpSpec(lambda a: f"nanvar({a}, axis=-1, keepdims=True)",
+                          lambda jnp, jax, a: jnp.nanvar(a, axis=-1, keepdims=True), _keep_last,
+                          declared=True),
+    "quantile_last": OpSpec(lambda a: f"quantile({a}, 0.3, axis=-1, keepdims=True)",
+                            lambda jnp, jax, a: jnp.quantile(a, 0.3, axis=-1, keepdims=True),
+                            _keep_last, declared=True),
+    "median_last": OpSpec(lambda a: f"median({a}, axis=-1, keepdims=True)",
+                          lambda jnp, jax, a: jnp.median(a, axis=-1, keepdims=True), _keep_last,
+                          declared=True),
+}
+OPS.update(SUMMARIES)
+TENSOR_OPS += list(SUMMARIES)
 
 
 OPTIONS: list[dict[str, Any]] = [

@@ -212,6 +212,24 @@ class AlongVectors(Protocol):  # vecdot, cross
 
 class Convolve(Protocol):
     def __call__(self, a: Operand, v: Operand, mode: str = ..., /) -> Expr: ...
+class Diff(Protocol):
+    def __call__(self, a: Operand, /, *, n: int = 1, axis: int = -1,
+                 prepend: float | None = None, append: float | None = None) -> Expr: ...
+
+
+class Average(Protocol):
+    def __call__(self, a: Operand, /, *, axis: Axis | None = None,
+                 weights: Operand | None = None, keepdims: bool = False) -> Expr: ...
+
+
+class Quantile(Protocol):
+    def __call__(self, a: Operand, q: float | tuple[float, ...], /, *, axis: Axis | None = None,
+                 method: str = "linear", keepdims: bool = False) -> Expr: ...
+
+
+class Trapezoid(Protocol):
+    def __call__(self, y: Operand, /, *, x: Operand | None = None, dx: float = 1.0,
+                 axis: int = -1) -> Expr: ...
 
 
 abs: Elementwise = function("abs")
@@ -231,6 +249,7 @@ atleast_1d: Elementwise = function("atleast_1d")
 atleast_2d: Elementwise = function("atleast_2d")
 around: Round = function("around")
 array_split: Split = function("array_split")
+average: Average = function("average")
 binary_cross_entropy: Binary = function("binary_cross_entropy")
 broadcast_to: Reshape = function("broadcast_to")
 ceil: Elementwise = function("ceil")
@@ -250,6 +269,7 @@ degrees: Elementwise = function("degrees")
 diag: Diagonal = function("diag")
 diagflat: Diagonal = function("diagflat")
 diagonal: DiagonalOf = function("diagonal")
+diff: Diff = function("diff")
 digamma: Elementwise = function("digamma")
 dot: Binary = function("dot")
 dstack: Joined = function("dstack")
@@ -291,16 +311,30 @@ matvec: Binary = function("matvec")
 max: Reduction = function("max")
 maximum: Binary = function("maximum")
 mean: Reduction = function("mean")
+median: Reduction = function("median")
 min: Reduction = function("min")
 minimum: Binary = function("minimum")
 moveaxis: MoveAxis = function("moveaxis")
 mse: Binary = function("mse")
+nanmax: Reduction = function("nanmax")
+nanmean: Reduction = function("nanmean")
+nanmedian: Reduction = function("nanmedian")
+nanmin: Reduction = function("nanmin")
+nanpercentile: Quantile = function("nanpercentile")
+nanprod: Reduction = function("nanprod")
+nanquantile: Quantile = function("nanquantile")
+nanstd: Moments = function("nanstd")
+nansum: Reduction = function("nansum")
+nanvar: Moments = function("nanvar")
 norm: Norm = function("norm")
 ones: Filled = function("ones")
 outer: Binary = function("outer")
 pad: Pad = function("pad")
 polygamma: Polygamma = function("polygamma")
+percentile: Quantile = function("percentile")
 prod: Reduction = function("prod")
+ptp: Reduction = function("ptp")
+quantile: Quantile = function("quantile")
 rad2deg: Elementwise = function("rad2deg")
 radians: Elementwise = function("radians")
 ravel: Elementwise = function("ravel")
@@ -341,6 +375,7 @@ tensordot: TensorDot = function("tensordot")
 tile: Tile = function("tile")
 trace: Diagonal = function("trace")
 transpose: Transpose = function("transpose")
+trapezoid: Trapezoid = function("trapezoid")
 tril: Diagonal = function("tril")
 triu: Diagonal = function("triu")
 unstack: Unstack = function("unstack")

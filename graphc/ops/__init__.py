@@ -19,11 +19,14 @@ from . import elementwise as _elementwise  # noqa: F401 - registers NumPy's func
 from . import indexing as _indexing  # noqa: F401 - registers x[key], take_along_axis
 from . import joining as _joining  # noqa: F401 - registers concatenate, stack
 from . import losses as _losses  # noqa: F401 - registers binary_cross_entropy, huber
+from . import nanreductions as _nanreductions  # noqa: F401 - nansum, nanmean, nanmax...
 from . import pieces as _pieces  # noqa: F401 - ravel, split, array_split, unstack
 from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron
+from . import quantiles as _quantiles  # noqa: F401 - quantile, percentile, median
 from . import reductions as _reductions  # noqa: F401 - registers max, min, prod, var, norm...
 from . import shaping as _shaping  # noqa: F401 - registers reshape, squeeze, ... in OPS
 from . import sorting as _sorting  # noqa: F401 - sort
+from . import summaries as _summaries  # noqa: F401 - diff, ptp, average, trapezoid
 from . import tensor as _tensor  # noqa: F401 - registers the structural ops in OPS
 from . import vectors as _vectors  # noqa: F401 - vdot, vecdot, cross, convolve, ...
 from .table import ADD, ATOM, COMPARE, MUL, OPS, SPELLINGS, UNARY, Op, Trait, lookup, spelled
