@@ -594,6 +594,27 @@ ARRAYS = {
 OPS.update(ARRAYS)
 TENSOR_OPS += list(ARRAYS)
 
+# ---- the rest of NumPy's elementwise functions (graphc/ops/numpy_more.py), kept off the
+# kinks where a drawn value could sit (cbrt and fmod's y away from 0)
+MORE_ELEMENTWISE = {
+    "cbrt": _unary("cbrt({0} * {0} + 0.5)", lambda jnp, a: jnp.cbrt(a * a + 0.5)),
+    "float_power": _binary("float_power({0} * {0} + 1, {1})",
+                           lambda jnp, a, b: jnp.float_power(a * a + 1, b)),
+    "fmod": _binary("fmod({0}, {1} * {1} + 0.5)", lambda jnp, a, b: jnp.fmod(a, b * b + 0.5)),
+    "copysign": _binary("copysign({0} * {0} + 1, {1})",
+                        lambda jnp, a, b: jnp.copysign(a * a + 1, b)),
+    "heaviside": _binary("heaviside({0}, 0.5) * {1}",
+                         lambda jnp, a, b: jnp.heaviside(a, 0.5) * b),
+    "logaddexp2": _binary("logaddexp2({0}, {1})", lambda jnp, a, b: jnp.logaddexp2(a, b)),
+    "rint_trunc": _binary("rint({0}) * {1} + trunc({1}) * {0}",
+                          lambda jnp, a, b: jnp.rint(a) * b + jnp.trunc(b) * a),
+    "full_like": _binary("full_like({0}, 2.0) * {1} + ones_like({1}) * {0}",
+                         lambda jnp, a, b: jnp.full_like(a, 2.0) * b + jnp.ones_like(b) * a),
+}
+OPS.update(MORE_ELEMENTWISE)
+ELEMENTWISE_OPS += list(MORE_ELEMENTWISE)
+BIG_OPS += list(MORE_ELEMENTWISE)
+
 
 OPTIONS: list[dict[str, Any]] = [
     {"optimize": True}, {"optimize": False}, {"backend": "blocks"}, {"backend": "numba"},

@@ -331,6 +331,13 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
                      for k, a in enumerate(h.args(v)))
     if all(t is None for t in tangents):  # on the path, but every tangent is zero: x - x
         return None
+    if stacked and op.pointwise and Trait.IDENTITY in op.traits and Trait.UNSTACKED in op.traits:
+        # broadcast_like(x, like) (ones_like(a) * x optimized): x's tangent, broadcast as
+        # an elementwise op's is
+        dot = dots[h.args(v)[0]]
+        if len(h.shape(h.args(v)[0])) < len(h.shape(v)):
+            dot = h.add("lift", (dot,), {"ndim": len(h.shape(v))})
+        return h.add("spread", (dot, v))
     supported = (op.pointwise or stacked) and not (Trait.UNSTACKED in op.traits and stacked)
     if not supported or op.jvp is None:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "

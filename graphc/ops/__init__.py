@@ -17,6 +17,7 @@ from . import elementwise as _elementwise  # noqa: F401 - registers NumPy's func
 from . import indexing as _indexing  # noqa: F401 - registers x[key], take_along_axis
 from . import joining as _joining  # noqa: F401 - registers concatenate, stack
 from . import losses as _losses  # noqa: F401 - registers binary_cross_entropy, huber
+from . import numpy_more as _numpy_more  # noqa: F401 - cbrt, fmod, ..., linspace, tri
 from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron
 from . import reductions as _reductions  # noqa: F401 - registers max, min, prod, var, norm...
 from . import shaping as _shaping  # noqa: F401 - registers reshape, squeeze, ... in OPS

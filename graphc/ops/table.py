@@ -325,9 +325,6 @@ _function("maximum", "np.maximum({0}, {1})", np.maximum, sp.Max, arity=2, head=s
 _function("minimum", "np.minimum({0}, {1})", np.minimum, sp.Min, arity=2, head=sp.Min,
           traits=Trait.COMMUTATIVE)
 _function("sign", "np.sign({0})", np.sign, sp.sign, head=sp.sign)  # derivative 0, as JAX's
-# Internal elementwise ops that derivative formulas are made of.
-_function("heaviside", "np.heaviside({0}, {1})", np.heaviside, sp.Heaviside, arity=2,
-          head=sp.Heaviside, traits=Trait.INTERNAL)
 
 
 # ---- structural ops: derivative rules that build nodes (expr.py) -------------------
@@ -393,9 +390,9 @@ _register(Op("broadcast_like", 2, "_broadcast_like({0}, {1})", _broadcast_like,
                                                                 out.args[1])),
              helpers=(_broadcast_like,), dtype="follows", traits=_LIKE | Trait.POINTWISE))
 _register(Op("ones_like", 1, "np.ones_like({0})", np.ones_like, slot_prec=(0,),
-             dtype="follows", traits=_CONSTANT))
+             dtype="follows", traits=_CONSTANT & ~Trait.INTERNAL))
 _register(Op("zeros_like", 1, "np.zeros_like({0})", np.zeros_like, slot_prec=(0,),
-             dtype="follows", traits=_CONSTANT))
+             dtype="follows", traits=_CONSTANT & ~Trait.INTERNAL))
 _register(Op("alias", 1, "{0}", lambda x: x, prec=0, slot_prec=(0,), symbol="",
              vjp=vjp(lambda out, grad: (grad,)), jvp=jvp(lambda out, dots: dots[0]),
              dtype="first", traits=_INNER | Trait.IDENTITY))
