@@ -106,6 +106,7 @@ from .frontend.functions import (
     rint,
     roll,
     round,
+    select,
     sigmoid,
     sign,
     silu,
@@ -176,6 +177,7 @@ __all__ = [
     # products (graphc/ops/products.py, sorting.py)
     "dot", "einsum", "inner", "kron", "outer", "sort", "tensordot",
     # the rest of NumPy's elementwise functions and constants (graphc/ops/numpy_more.py)
-    "cbrt", "copysign", "float_power", "fmod", "heaviside", "logaddexp2", "rint", "trunc",
+    "cbrt", "copysign", "float_power", "fmod", "heaviside", "logaddexp2", "rint", "select",
+    "trunc",
     "full_like", "identity", "linspace", "ones_like", "tri", "zeros_like",
 ]

@@ -28,7 +28,7 @@ DOMAINS = {  # away from kinks and jumps: each operand's range ("±": either sig
     "full_like": (WIDE, WIDE), "zeros_like": (WIDE,), "ones_like": (WIDE,),
 }
 NAMES = sorted(DOMAINS)
-CONSTANTS = ["identity", "tri", "linspace"]
+CONSTANTS = ["identity", "tri", "linspace", "select"]
 
 
 def _draw(rng: np.random.Generator, domain: tuple, shape: tuple) -> np.ndarray:
@@ -138,7 +138,8 @@ a = cbrt(x) + float_power(abs(x) + 1, y) + fmod(x, y + 3) + copysign(x, y)
 b = heaviside(x, 0.5) * x + logaddexp2(x, y) + rint(x) * y + trunc(y) * x
 c = full_like(x, 2.0) * y + zeros_like(x) + ones_like(y) * x + full_like(x, y) * x
 d = sum(identity(N) @ x) + sum(tri(N, N, -1) @ y) + sum(linspace(0.0, 1.0, N) * x)
-out = sum(a + b + c) + d
+e = select([x < 0, y > 1], [x * y, sin(y)], 0.25)
+out = sum(a + b + c + e) + d
 """
 AT = {"x": np.array([-0.7, 0.2, 0.9, 1.6]), "y": np.array([0.4, -1.2, 1.1, 2.1])}
 
@@ -156,7 +157,8 @@ def _jax_program(jax):
              + jnp.full_like(x, y) * x)
         d = (jnp.sum(jnp.identity(n) @ x) + jnp.sum(jnp.tri(n, n, -1) @ y)
              + jnp.sum(jnp.linspace(0.0, 1.0, n) * x))
-        return jnp.sum(a + b + c) + d
+        e = jnp.select([x < 0, y > 1], [x * y, jnp.sin(y)], 0.25)
+        return jnp.sum(a + b + c + e) + d
     return f
 
 
@@ -227,6 +229,73 @@ def test_every_edge_has_a_readable_rule():
     assert "trunc" in dot and "cbrt" in dot
 
 
+# ---- select(condlist, choicelist, default): the first choice whose condition holds ----
+SELECT = ("x: [2, 3]\ny: [3]\nd: [2, 1]\n"
+          "out = sum(select([x < 0, (y > 0.5) | (x > 1)], [x * y, exp(y)], d) * x)")
+
+
+def _jax_select(jax):
+    jnp = jax.numpy
+    return lambda x, y, d: jnp.sum(jnp.select([x < 0, (y > 0.5) | (x > 1)],
+                                              [x * y, jnp.exp(y)], d) * x)
+
+
+def _select_at(dtype: type = np.float64) -> dict:
+    rng = np.random.default_rng(5)
+    return {"x": rng.uniform(-2, 2, (2, 3)).astype(dtype),
+            "y": np.array([-1.0, 0.7, 2.0], dtype), "d": rng.uniform(-1, 1, (2, 1)).astype(dtype)}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_select_matches_jax_on_broadcast_operands(dtype, mode, optimize, jax):
+    at = _select_at(dtype)
+    value, grads = gc.compile(gc.parse(SELECT), mode=mode, optimize=optimize)(**at)
+    want, want_grads = jax.value_and_grad(_jax_select(jax), argnums=(0, 1, 2))(
+        *(v.astype(np.float64) for v in at.values()))
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    assert value.dtype == dtype
+    np.testing.assert_allclose(value, want, rtol=rtol)
+    for k, w in zip(at, want_grads):
+        assert grads[k].dtype == dtype and grads[k].shape == at[k].shape
+        np.testing.assert_allclose(grads[k], w, rtol=rtol, atol=rtol, err_msg=k)
+
+
+def test_select_takes_the_first_condition_and_defaults_to_zero(mode, jax):
+    jnp = jax.numpy
+    x = np.array([-2.0, -0.5, 0.5, 3.0])
+    g = gc.parse("x: [4]\nout = sum(select([x < 0, x < 1], [x * x, 3 * x]))")
+    assert str(gc.parse(str(g))) == str(g) and "], 0.0)" in str(g)
+    value, grads = gc.compile(g, mode=mode)(x=x)
+    f = lambda x: jnp.sum(jnp.select([x < 0, x < 1], [x * x, 3 * x]))  # noqa: E731
+    assert value == pytest.approx(float(f(x)), rel=1e-15)
+    np.testing.assert_array_equal(grads["x"], jax.grad(f)(x))  # -4, -1, 3, 0
+
+
+def test_select_second_order_verify_and_pictures(mode, jax):
+    g = gc.parse("x: [4]\nout = select([x < 0], [x * x * x], sin(x))")  # no sum: no stacking
+    x = np.array([-1.5, -0.2, 0.4, 2.0])
+    assert gc.verify(g, at={"x": x}).ok
+    first = gc.compile(g, mode=mode).grad_graph
+    _, grads = gc.compile(first, of=first.outputs[1], wrt="x", mode=mode)(x=x)
+    jnp = jax.numpy
+    f = lambda v: jnp.select([v < 0], [v * v * v], jnp.sin(v))  # noqa: E731
+    np.testing.assert_allclose(grads["x"], jax.vmap(jax.grad(jax.grad(f)))(x), rtol=1e-12)
+    rules = g.local_derivatives()
+    node = next(n for n in g.order() if g.attrs(n)["op"] == "select")
+    conditions = [a for a in g.args(node) if g.attrs(a)["op"] == "lt"]
+    assert conditions and all((c, node) not in rules for c in conditions)  # bools: none
+    assert "where select takes this operand" in pretty(rules[(g.args(node)[1], node)])
+    assert "select" in gc.render(g, at={"x": x}).source
+
+
+def test_select_through_the_python_handles():
+    x = gc.input("x")
+    g = gc.graph(out=gc.sum(gc.select([x < 0, x > 2], [-x, x * 0.5], x)))
+    value, grads = gc.compile(g)(x=np.array([-1.0, 1.0, 4.0]))
+    assert value == 1.0 + 1.0 + 2.0 and list(grads["x"]) == [-1.0, 1.0, 0.5]
+    assert "select([x < 0.0, x > 2.0], [-x, x * 0.5], x)" in str(g)
+
+
 # ---- constant arrays: NumPy's values in the inputs' float dtype ---------------------
 @pytest.mark.parametrize(("text", "want"), [
     ("identity(3)", lambda jnp: jnp.identity(3)),
@@ -266,11 +335,26 @@ def test_like_constants_pass_no_derivative_to_their_operand(mode, jax):
     assert labels.evaluate(labels=np.array([2, 0, 1]))["out"].dtype == np.int64
 
 
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])
+def test_ones_like_times_a_value_in_forward_mode(declared, optimize, jax):
+    """The optimizer writes ones_like(a) * w as broadcast_like(w, a), which forward mode
+    carries direction-stacked tangents through (a found by the random programs)."""
+    decl = "a: [2, 3]\n" if declared else ""
+    g = gc.parse(decl + "w: [1, 3]\nout = ones_like(a) * w + sum(w, axis=0)")  # (2, 3)
+    at = {"a": np.ones((2, 3)), "w": np.array([[0.5, -2.0, 1.0]])}
+    _, grads = gc.compile(g, mode="forward", optimize=optimize)(**at)
+    want = jax.grad(lambda a, w: jax.numpy.sum(jax.numpy.ones_like(a) * w + w.sum(0)),
+                    argnums=(0, 1))(*at.values())
+    np.testing.assert_array_equal(grads["w"], want[1])  # 4 each
+    np.testing.assert_array_equal(grads["a"], np.zeros((2, 3)))
+
+
 # ---- backends and the saved module ------------------------------------------------
 BIG = 20_000  # past the blocks and loops' threshold
 BACKEND_TEXT = ("out = cbrt(x) * fmod(x, y) + copysign(x, y) * heaviside(x - 1, 0.5)"
                 " + logaddexp2(x, y) + rint(y) * trunc(x) + float_power(x, y)"
-                " + full_like(x, 0.5) * y + ones_like(x) + zeros_like(y)")
+                " + full_like(x, 0.5) * y + ones_like(x) + zeros_like(y)"
+                " + select([x < 0, y > 1], [x * y, y], x)")
 
 
 def _big_at() -> dict:
@@ -292,15 +376,22 @@ def _same(fn, plain, at: dict, rtol: float = 0.0) -> None:
 def test_blocks_backend_gives_numpy_s_numbers(mode):
     g = gc.parse(BACKEND_TEXT)
     _same(gc.compile(g, mode=mode, backend="blocks"), gc.compile(g, mode=mode), _big_at())
+    without = gc.parse(BACKEND_TEXT.split(" + select")[0])  # the loop backends' own code
+    _same(gc.compile(without, mode=mode, backend="blocks"), gc.compile(without, mode=mode),
+          _big_at())
 
 
 @pytest.mark.slow  # numba compiles each loop
 @pytest.mark.skipif(not importlib.util.find_spec("numba"), reason="numba is not installed")
 def test_numba_loops_spell_the_new_ops():
     g = gc.parse(BACKEND_TEXT)
+    without = gc.parse(BACKEND_TEXT.split(" + select")[0])
     for mode in MODES:
-        fn = gc.compile(g, backend="numba", mode=mode)
+        fn = gc.compile(without, backend="numba", mode=mode)
         assert loops.loop_name("forward") in fn.source
+        _same(fn, gc.compile(without, mode=mode), _big_at(), rtol=1e-12)
+        fn = gc.compile(g, backend="numba", mode=mode)
+        assert loops.loop_name("forward") not in fn.source  # select: NumPy's code runs
         # numba's cbrt is within an ulp of NumPy's (libm's) one
         _same(fn, gc.compile(g, mode=mode), _big_at(), rtol=1e-12)
 
@@ -339,6 +430,13 @@ def test_saved_module_imports_only_numpy_and_gives_fn_s_numbers(tmp_path):
     ("out = sum(identity())", gc.ShapeError, "n is required, as in NumPy's identity"),
     ("out = sum(tri(2, -1))", gc.ShapeError, "tri's dimensions are >= 0"),
     ("out = sum(tri(M))", gc.ShapeError, "dimension M is not declared"),
+    ("out = select([x > 0], [x, y])", gc.ParseError, "two lists of one length"),
+    ("out = select([x > 0, y > 0], [x])", gc.ParseError, "two lists of one length"),
+    ("out = select([], [])", gc.ParseError, "two lists of one length"),
+    ("out = select(x > 0, x)", gc.ParseError, "two lists of one length"),
+    ("out = select([x], [y])", gc.ShapeError, "conditions must be booleans"),
+    ("out = select([x > 0], [labels])", gc.ShapeError, "labels holds integers"),
+    ("out = select([x > 0], [z], y[:2])", gc.ShapeError, "cannot broadcast|broadcast"),
 ])
 def test_bad_input_is_a_clear_error(text, cls, match):
     with pytest.raises(cls, match=match) as info:
@@ -354,3 +452,7 @@ def test_bad_input_through_the_python_handles():
         gc.graph(out=gc.sum(gc.linspace(0.0, 1.0, -2)))
     with pytest.raises(gc.GraphcError, match="takes 2 argument"):
         gc.graph(out=gc.fmod(x))
+    with pytest.raises(gc.GraphcError, match="two lists of one length"):
+        gc.select([x > 0], [x, x])
+    with pytest.raises(gc.ShapeError, match="conditions must be booleans"):
+        gc.graph(out=gc.select([x], [x]))

@@ -130,6 +130,12 @@ class Linspace(Protocol):
                  endpoint: bool = True, /) -> Expr: ...
 
 
+class Select(Protocol):
+    def __call__(self, condlist: list[Operand] | tuple[Operand, ...],
+                 choicelist: list[Operand] | tuple[Operand, ...], default: Operand = ...,
+                 /) -> Expr: ...
+
+
 class Diagonal(Protocol):
     def __call__(self, x: Operand, k: int = 0, /) -> Expr: ...
 
@@ -264,6 +270,7 @@ reshape: Reshape = function("reshape")
 rint: Elementwise = function("rint")
 roll: Roll = function("roll")
 round: Elementwise = function("round")
+select: Select = function("select")
 sigmoid: Elementwise = function("sigmoid")
 sign: Elementwise = function("sign")
 silu: Elementwise = function("silu")

@@ -1,6 +1,6 @@
 """The rest of NumPy's elementwise functions and constant arrays (issue 19): cbrt,
-float_power, fmod, copysign, heaviside, logaddexp2, rint, trunc; identity, tri,
-linspace and full_like (zeros_like and ones_like are the table's own).
+float_power, fmod, copysign, heaviside, logaddexp2, rint, trunc, full_like and select;
+identity, tri and linspace (zeros_like and ones_like are the table's own).
 
 Each elementwise op is one ``table._function`` line whose scalar sympy formula gives
 its derivative; where sympy's derivative is not JAX's (cbrt's at x < 0, heaviside's,
@@ -18,10 +18,12 @@ from sympy.codegen import cfunctions as cf
 
 from ..errors import ShapeError
 from . import shapes
+from .choices import _lifted, boolean
 from .constants import _make
 from .elementwise import SYMPY_SYNONYMS, _Step
+from .expr import R, Tangents, jvp, vjp
 from .shaping import _target
-from .table import Trait, _elementwise_shape, _function, floats_only, sigmoid
+from .table import Op, Trait, _elementwise_shape, _function, _register, floats_only, sigmoid
 
 
 class cbrt(cf.Cbrt):  # noqa: N801 - prints as NumPy's name
@@ -148,3 +150,64 @@ _make("linspace", lambda p: f"np.linspace({p['start']}, {p['stop']}, "
       lambda start, stop, num, endpoint: np.linspace(start, stop, 50 if num is None else num,
                                                      endpoint=endpoint),
       _linspace_dims, {"start": None, "stop": None, "num": None, "endpoint": True})
+
+
+# ---- select(condlist, choicelist, default=0): the first choice whose condition holds --
+def _select(condlist: list, choicelist: list, default: np.ndarray) -> np.ndarray:
+    """np.select as nested np.where: NumPy's values, and a Python number (the default 0)
+    keeps float32 choices float32 (np.select makes it a float64 array first)."""
+    out = default
+    for c, a in zip(condlist[::-1], choicelist[::-1]):
+        out = np.where(c, a, out)
+    return out
+
+
+def _select_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    n = len(args) // 2
+    for c in args[:n]:
+        if not boolean(g, c):
+            raise ShapeError("select's conditions must be booleans (comparisons such as "
+                             "x > 0), not numbers")
+    floats_only(g, args[n:])
+    return _elementwise_shape(g, args, params)
+
+
+def _picked(c: R, a: R | float, b: R | float, like: R) -> R:
+    """where(c, a, b); a choice between numbers (the seed 1 and 0) in like's dtype."""
+    if all(isinstance(v, float) or v.g.is_const(v.node) for v in (a, b)):
+        return c.call("choose", a, b, like)
+    return c.call("where", a, b)
+
+
+@vjp
+def _select_vjp(out: R, grad: R) -> tuple[R | None, ...]:
+    """Each choice's adjoint is grad where it was taken; the default's where none was."""
+    n = len(out.args) // 2
+    adjoints, rest = [], grad
+    for c, x in zip(out.args[:n], out.args[n:]):
+        adjoints.append(_picked(c, rest, 0.0, x))
+        rest = _picked(c, 0.0, rest, x)
+    return (None,) * n + (*adjoints, rest)
+
+
+@jvp
+def _select_jvp(out: R, dots: Tangents) -> R | None:
+    """The taken choice's tangent, as nested wheres (a stacked one lifted as where's)."""
+    n = len(out.args) // 2
+    tangents = [_lifted(d, x, out) for d, x in zip(dots[n:], out.args[n:])]
+    if all(t is None for t in tangents):
+        return None
+    found: R | float = tangents[-1] or 0.0
+    for c, t in zip(out.args[n - 1::-1], tangents[n - 1::-1]):
+        if t is not None or not isinstance(found, float):
+            found = c.call("where", t or 0.0, found)
+    assert not isinstance(found, float)  # some tangent is not None
+    return found
+
+
+_register(Op("select", 3, "_select({*})", lambda *xs: _select(
+                 list(xs[:len(xs) // 2]), list(xs[len(xs) // 2:-1]), xs[-1]),
+             slot_prec=(0, 0, 0), varargs="lists", defaults=(0.0,), shape=_select_shape,
+             helpers=(_select,), vjp=_select_vjp, jvp=_select_jvp,
+             rules=("{out}_bar where select takes this operand, else 0",), dtype="follows",
+             traits=Trait.POINTWISE | Trait.FRESH))

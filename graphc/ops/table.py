@@ -117,7 +117,8 @@ class Op:
     # how operands past ``arity`` are written (``arity`` is then the least count):
     # "list": all operands are one list, concatenate([a, b]), ``{*}`` in the template
     # stands for them all; "after": they follow the first ones, x[i, j]'s index arrays
-    # (index(x, i, j, key=...)); "": there are none
+    # (index(x, i, j, key=...)); "lists": two lists of one length and then the rest,
+    # select([c0, c1], [a0, a1], default), ``{*}`` printing them so; "": there are none
     varargs: str = ""
     # ---- the call that builds it: a public function's name (logsumexp) that several ops
     # are written as, told apart by their keyword operands or their count of operands
@@ -193,8 +194,11 @@ class Op:
     def template(self, params: dict, n: int) -> str:
         """The NumPy template of a node with these params and ``n`` operands."""
         code = self.spell(params) if self.spell else self.code
-        return code.replace("{*}", ", ".join("{%d}" % i for i in range(n))) \
-            if self.varargs == "list" else code
+        slots = ["{%d}" % i for i in range(n)]
+        if self.varargs == "lists":
+            slots = _two_lists(slots)
+        return code.replace("{*}", ", ".join(slots)) if self.varargs in ("list", "lists") \
+            else code
 
     @property
     def written(self) -> str:
@@ -225,8 +229,16 @@ class Op:
             operands = []
         elif self.varargs == "list":
             operands = [f"[{', '.join(operands)}]"]
+        elif self.varargs == "lists":
+            operands = _two_lists(operands)
         lead = [_written(params[k]) for k in self.leading]
         return f"{self.written}({', '.join(lead + operands + given + extra)})"
+
+
+def _two_lists(items: list[str]) -> list[str]:
+    """A "lists" op's operands as written: two lists of one length, then the rest."""
+    n = len(items) // 2
+    return [f"[{', '.join(items[:n])}]", f"[{', '.join(items[n:2 * n])}]", *items[2 * n:]]
 
 
 def _written(value: Any, bare: bool = False) -> str:
