@@ -91,6 +91,7 @@ from .frontend.functions import (
     minimum,
     moveaxis,
     mse,
+    nan_to_num,
     norm,
     ones,
     ones_like,
@@ -177,7 +178,7 @@ __all__ = [
     # products (graphc/ops/products.py, sorting.py)
     "dot", "einsum", "inner", "kron", "outer", "sort", "tensordot",
     # the rest of NumPy's elementwise functions and constants (graphc/ops/numpy_more.py)
-    "cbrt", "copysign", "float_power", "fmod", "heaviside", "logaddexp2", "rint", "select",
-    "trunc",
+    "cbrt", "copysign", "float_power", "fmod", "heaviside", "logaddexp2", "nan_to_num", "rint",
+    "select", "trunc",
     "full_like", "identity", "linspace", "ones_like", "tri", "zeros_like",
 ]

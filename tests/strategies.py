@@ -610,6 +610,7 @@ MORE_ELEMENTWISE = {
                           lambda jnp, a, b: jnp.rint(a) * b + jnp.trunc(b) * a),
     "full_like": _binary("full_like({0}, 2.0) * {1} + ones_like({1}) * {0}",
                          lambda jnp, a, b: jnp.full_like(a, 2.0) * b + jnp.ones_like(b) * a),
+    "nan_to_num": _unary("nan_to_num({0})", lambda jnp, a: jnp.nan_to_num(a)),
     "select": _binary("select([{0} > 0.5, {1} < 0], [{0} * {1}, {1}], {0})",
                       lambda jnp, a, b: jnp.select([a > 0.5, b < 0], [a * b, b], a)),
 }

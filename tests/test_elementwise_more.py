@@ -28,7 +28,7 @@ DOMAINS = {  # away from kinks and jumps: each operand's range ("±": either sig
     "full_like": (WIDE, WIDE), "zeros_like": (WIDE,), "ones_like": (WIDE,),
 }
 NAMES = sorted(DOMAINS)
-CONSTANTS = ["identity", "tri", "linspace", "select"]
+CONSTANTS = ["identity", "tri", "linspace", "select", "nan_to_num"]
 
 
 def _draw(rng: np.random.Generator, domain: tuple, shape: tuple) -> np.ndarray:
@@ -128,6 +128,24 @@ def test_kinks_zeros_and_infinities_take_jax_s_value_and_derivative(name, args, 
         np.testing.assert_allclose(value, want, rtol=1e-15)
         assert math.copysign(1, value) == math.copysign(1, want)  # -0.0 is JAX's too
         np.testing.assert_allclose([float(grads[k]) for k in at], want_grads, rtol=1e-15)
+
+
+@pytest.mark.parametrize("call", ["nan_to_num(x)", "nan_to_num(x, nan=1.0, posinf=5.0)",
+                                  "nan_to_num(x, neginf=-3.0)"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_nan_to_num_takes_jax_s_values_and_derivatives(call, dtype, mode, jax):
+    """Replaced values (the dtype's largest number by default) pass no derivative."""
+    x = np.array([NAN, INF, -INF, 1.5, -0.0, -2.0], dtype)
+    g = gc.parse(f"x: [6]\nout = 0.5 * {call}")
+    assert str(gc.parse(str(g))) == str(g) and call in str(g)
+    f = eval("lambda x: 0.5 * jnp." + call, {"jnp": jax.numpy})  # noqa: S307 - our own text
+    with np.errstate(over="ignore"):
+        value, grads = gc.compile(g, mode=mode)(x=x)
+    want = f(x.astype(np.float64))
+    assert value.dtype == grads["x"].dtype == dtype
+    np.testing.assert_array_equal(value, np.asarray(f(x)).astype(dtype))
+    np.testing.assert_array_equal(grads["x"], jax.vmap(jax.grad(f))(x.astype(np.float64)))
+    assert np.isfinite(want).all()
 
 
 # ---- text, Python handles, sympy, pictures -----------------------------------------
@@ -354,6 +372,7 @@ BIG = 20_000  # past the blocks and loops' threshold
 BACKEND_TEXT = ("out = cbrt(x) * fmod(x, y) + copysign(x, y) * heaviside(x - 1, 0.5)"
                 " + logaddexp2(x, y) + rint(y) * trunc(x) + float_power(x, y)"
                 " + full_like(x, 0.5) * y + ones_like(x) + zeros_like(y)"
+                " + nan_to_num(x, posinf=1.0) * nan_to_num(y)"
                 " + select([x < 0, y > 1], [x * y, y], x)")
 
 
@@ -437,6 +456,9 @@ def test_saved_module_imports_only_numpy_and_gives_fn_s_numbers(tmp_path):
     ("out = select([x], [y])", gc.ShapeError, "conditions must be booleans"),
     ("out = select([x > 0], [labels])", gc.ShapeError, "labels holds integers"),
     ("out = select([x > 0], [z], y[:2])", gc.ShapeError, "cannot broadcast|broadcast"),
+    ("out = nan_to_num(x, nan=None)", gc.ShapeError, "nan_to_num's nan is a number, got None"),
+    ("out = nan_to_num(x, posinf=True)", gc.ShapeError, "posinf is a number or None"),
+    ("out = nan_to_num(x, copy=False)", gc.ParseError, "takes no keyword copy"),
 ])
 def test_bad_input_is_a_clear_error(text, cls, match):
     with pytest.raises(cls, match=match) as info:

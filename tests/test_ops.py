@@ -196,6 +196,7 @@ CASES = [
     Case("rint", "out = rint(x)", (WIDE,), lambda jnp, nn: jnp.rint, avoid=_off_grid(1.0, 0.5)),
     Case("trunc", "out = trunc(x)", (WIDE,), lambda jnp, nn: jnp.trunc, avoid=_off_grid(1.0)),
     Case("full_like", "out = full_like(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.full_like),
+    Case("nan_to_num", "out = nan_to_num(x)", (WIDE,), lambda jnp, nn: jnp.nan_to_num),
 ]
 IDS = [c.id for c in CASES]
 

@@ -130,6 +130,11 @@ class Linspace(Protocol):
                  endpoint: bool = True, /) -> Expr: ...
 
 
+class NanToNum(Protocol):
+    def __call__(self, x: Operand, /, *, nan: float = 0.0, posinf: float | None = None,
+                 neginf: float | None = None) -> Expr: ...
+
+
 class Select(Protocol):
     def __call__(self, condlist: list[Operand] | tuple[Operand, ...],
                  choicelist: list[Operand] | tuple[Operand, ...], default: Operand = ...,
@@ -255,6 +260,7 @@ min: Reduction = function("min")
 minimum: Binary = function("minimum")
 moveaxis: MoveAxis = function("moveaxis")
 mse: Binary = function("mse")
+nan_to_num: NanToNum = function("nan_to_num")
 norm: Norm = function("norm")
 ones: Filled = function("ones")
 ones_like: Elementwise = function("ones_like")

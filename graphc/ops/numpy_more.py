@@ -1,6 +1,6 @@
 """The rest of NumPy's elementwise functions and constant arrays (issue 19): cbrt,
-float_power, fmod, copysign, heaviside, logaddexp2, rint, trunc, full_like and select;
-identity, tri and linspace (zeros_like and ones_like are the table's own).
+float_power, fmod, copysign, heaviside, logaddexp2, rint, trunc, nan_to_num, full_like
+and select; identity, tri and linspace (zeros_like and ones_like are the table's own).
 
 Each elementwise op is one ``table._function`` line whose scalar sympy formula gives
 its derivative; where sympy's derivative is not JAX's (cbrt's at x < 0, heaviside's,
@@ -23,7 +23,16 @@ from .constants import _make
 from .elementwise import SYMPY_SYNONYMS, _Step
 from .expr import R, Tangents, jvp, vjp
 from .shaping import _target
-from .table import Op, Trait, _elementwise_shape, _function, _register, floats_only, sigmoid
+from .table import (
+    Op,
+    Trait,
+    _arithmetic_shape,
+    _elementwise_shape,
+    _function,
+    _register,
+    floats_only,
+    sigmoid,
+)
 
 
 class cbrt(cf.Cbrt):  # noqa: N801 - prints as NumPy's name
@@ -72,6 +81,14 @@ class logaddexp2(sp.Function):  # noqa: N801
         return sigmoid((a - b) * sp.log(2))
 
 
+class nan_to_num(sp.Function):  # noqa: N801
+    """NaN and ±inf replaced by numbers: d/dx = 1 where x is kept (out == x: x is
+    finite), 0 where it was replaced, as JAX's."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Piecewise((1, sp.Eq(self, self.args[0])), (0, True))
+
+
 class rint(_Step):  # noqa: N801 - NumPy's round half to even; derivative 0
     pass
 
@@ -95,6 +112,26 @@ _function("logaddexp2", "np.logaddexp2({0}, {1})", np.logaddexp2, logaddexp2, ar
 _function("rint", "np.rint({0})", np.rint, rint, head=rint)
 _function("trunc", "np.trunc({0})", np.trunc, trunc, head=trunc)
 
+
+
+# nan_to_num(x, nan=0.0, posinf=None, neginf=None): None is the dtype's largest number
+_REPLACED = {"nan": 0.0, "posinf": None, "neginf": None}
+
+
+def _replacements_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
+    for k in _REPLACED:
+        v = params[k]
+        if not (v is None and k != "nan" or isinstance(v, (int, float))
+                and not isinstance(v, bool)):
+            raise ShapeError(f"nan_to_num's {k} is a number{' or None' * (k != 'nan')}, "
+                             f"got {v!r}")
+    return _arithmetic_shape(g, args, params)
+
+
+_function("nan_to_num", "np.nan_to_num({0})", np.nan_to_num, nan_to_num, head=nan_to_num,
+          params=dict(_REPLACED), shape=_replacements_shape,
+          spell=lambda p: "np.nan_to_num({0}" + "".join(
+              f", {k}={p[k]!r}" for k, d in _REPLACED.items() if p[k] != d) + ")")
 
 # ---- full_like(a, fill_value): fill_value everywhere in a's shape --------------------
 def _full_like_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
