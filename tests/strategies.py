@@ -594,6 +594,30 @@ ARRAYS = {
 OPS.update(ARRAYS)
 TENSOR_OPS += list(ARRAYS)
 
+# ---- the rest of NumPy's elementwise functions (graphc/ops/numpy_more.py), kept off the
+# kinks where a drawn value could sit (cbrt and fmod's y away from 0)
+MORE_ELEMENTWISE = {
+    "cbrt": _unary("cbrt({0} * {0} + 0.5)", lambda jnp, a: jnp.cbrt(a * a + 0.5)),
+    "float_power": _binary("float_power({0} * {0} + 1, {1})",
+                           lambda jnp, a, b: jnp.float_power(a * a + 1, b)),
+    "fmod": _binary("fmod({0}, {1} * {1} + 0.5)", lambda jnp, a, b: jnp.fmod(a, b * b + 0.5)),
+    "copysign": _binary("copysign({0} * {0} + 1, {1})",
+                        lambda jnp, a, b: jnp.copysign(a * a + 1, b)),
+    "heaviside": _binary("heaviside({0}, 0.5) * {1}",
+                         lambda jnp, a, b: jnp.heaviside(a, 0.5) * b),
+    "logaddexp2": _binary("logaddexp2({0}, {1})", lambda jnp, a, b: jnp.logaddexp2(a, b)),
+    "rint_trunc": _binary("rint({0}) * {1} + trunc({1}) * {0}",
+                          lambda jnp, a, b: jnp.rint(a) * b + jnp.trunc(b) * a),
+    "full_like": _binary("full_like({0}, 2.0) * {1} + ones_like({1}) * {0}",
+                         lambda jnp, a, b: jnp.full_like(a, 2.0) * b + jnp.ones_like(b) * a),
+    "nan_to_num": _unary("nan_to_num({0})", lambda jnp, a: jnp.nan_to_num(a)),
+    "select": _binary("select([{0} > 0.5, {1} < 0], [{0} * {1}, {1}], {0})",
+                      lambda jnp, a, b: jnp.select([a > 0.5, b < 0], [a * b, b], a)),
+}
+OPS.update(MORE_ELEMENTWISE)
+ELEMENTWISE_OPS += list(MORE_ELEMENTWISE)
+BIG_OPS += list(MORE_ELEMENTWISE)
+
 
 # ---- structural functions and vector products (graphc/ops/assembling.py, vectors.py),
 # each drawn where its result keeps to family(c)'s shapes

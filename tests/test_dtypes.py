@@ -22,7 +22,8 @@ from graphc.ir.graph import Graph
 from graphc.ops import OPS
 
 N = 6
-POSITIVE = {"log", "sqrt", "pow", "log2", "log10", "log1p"}  # operands kept in their domain
+# operands kept in their domain
+POSITIVE = {"log", "sqrt", "pow", "log2", "log10", "log1p", "float_power"}
 DOMAINS = {"arcsin": (-0.9, 0.9), "arccos": (-0.9, 0.9), "arctanh": (-0.9, 0.9),
            "arccosh": (1.1, 2.0)}
 TEXT = {
@@ -32,6 +33,9 @@ TEXT = {
     "clip": "clip(x, y - 1.0, 0.5) * x", "mod": "x % (y + 2.0)",
     "floor_divide": "x // (y + 2.0) + x",
     **{op: f"{op}(x, y)" for op in ("arctan2", "fmax", "fmin", "hypot", "logaddexp")},
+    # ops/numpy_more.py
+    **{op: f"{op}(x, y)" for op in ("copysign", "float_power", "logaddexp2", "full_like")},
+    "fmod": "fmod(x, y + 2.0)",
 }
 INTERNAL = {"sign", "heaviside", "mod_slope", "polygamma"}  # built with the Graph API
 ELEMENTWISE = sorted(n for n, op in OPS.items() if op.elementwise)

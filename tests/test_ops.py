@@ -188,6 +188,22 @@ CASES = [
     Case("floor_divide", "out = x // y", (WIDE, (-3.0, 3.0)),
          lambda jnp, nn: jnp.floor_divide, avoid=lambda x, y: abs(y) < 0.5 or _step(x, y)),
     *ELEMENTWISE_CASES,
+    # ops/numpy_more.py
+    Case("cbrt", "out = cbrt(x)", (WIDE,), lambda jnp, nn: jnp.cbrt, avoid=_near(0.0)),
+    Case("float_power", "out = float_power(x, y)", (POSITIVE, WIDE),
+         lambda jnp, nn: jnp.float_power),
+    Case("fmod", "out = fmod(x, y)", (WIDE, (0.5, 3.0)), lambda jnp, nn: jnp.fmod, avoid=_step),
+    Case("fmod", "out = fmod(x, y)", (WIDE, (-3.0, -0.5)), lambda jnp, nn: jnp.fmod,
+         avoid=_step),
+    Case("copysign", "out = copysign(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.copysign,
+         avoid=lambda x, y: _near(0.0)(x) or _near(0.0)(y)),
+    Case("heaviside", "out = heaviside(x, y)", (WIDE, (0.0, 1.0)),
+         lambda jnp, nn: jnp.heaviside, avoid=_near(0.0)),
+    Case("logaddexp2", "out = logaddexp2(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.logaddexp2),
+    Case("rint", "out = rint(x)", (WIDE,), lambda jnp, nn: jnp.rint, avoid=_off_grid(1.0, 0.5)),
+    Case("trunc", "out = trunc(x)", (WIDE,), lambda jnp, nn: jnp.trunc, avoid=_off_grid(1.0)),
+    Case("full_like", "out = full_like(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.full_like),
+    Case("nan_to_num", "out = nan_to_num(x)", (WIDE,), lambda jnp, nn: jnp.nan_to_num),
 ]
 IDS = [c.id for c in CASES]
 

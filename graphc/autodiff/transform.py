@@ -283,7 +283,8 @@ def _check_declared(g: Graph, live: set[str]) -> None:
     for n in g.order():
         op = g.op(n)  # a pointwise op stacks as NumPy broadcasts: any shape will do
         if n in live and (not op.pointwise and any(g.elastic(a) for a in g.args(n))
-                          or g.elastic(n) and (not op.pointwise or Trait.UNSTACKED in op.traits)):
+                          or g.elastic(n) and (not op.pointwise or Trait.UNSTACKED in op.traits
+                                               and Trait.IDENTITY not in op.traits)):
             free = sorted(i for i in g.upstream([n]) & set(g.inputs) if g.elastic(i))
             raise GraphcError(f"forward mode through {g.attrs(n)['op']} (node {n!r}) needs "
                               f"declared shapes: declare {', '.join(free)} (e.g. "
@@ -331,6 +332,15 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
                      for k, a in enumerate(h.args(v)))
     if all(t is None for t in tangents):  # on the path, but every tangent is zero: x - x
         return None
+    if stacked and op.pointwise and Trait.IDENTITY in op.traits and Trait.UNSTACKED in op.traits:
+        # broadcast_like(x, like) (ones_like(a) * x optimized): x's tangent, broadcast as
+        # an elementwise op's is
+        dot = dots[h.args(v)[0]]
+        if h.elastic(v):  # v's dims are known only at call time
+            dot = h.add("lift_like", (dot, v))
+        elif len(h.shape(h.args(v)[0])) < len(h.shape(v)):
+            dot = h.add("lift", (dot,), {"ndim": len(h.shape(v))})
+        return h.add("spread", (dot, v))
     supported = (op.pointwise or stacked) and not (Trait.UNSTACKED in op.traits and stacked)
     if not supported or op.jvp is None:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "

@@ -36,6 +36,7 @@ SCALAR: dict[str, printer.Form] = {
     "heaviside": ("_heaviside({0}, {1})", ATOM, (0, 0)),
     "ones_like": ("1.0", ATOM, (0,)),
     "zeros_like": ("0.0", ATOM, (0,)),
+    "full_like": ("{1}", 0, (0, 0)),  # its fill value (numba's np.full_like wants arrays)
     "sum": ("{0}", 0, (0,)),  # one element's part, which its line adds up (``s += ...``)
     "matmul": ("{0} * {1}", MUL, (MUL, UNARY)),
     "clip": ("_minimum(_maximum({0}, {1}), {2})", ATOM, (0, 0, 0)),  # NumPy's NaN, ties

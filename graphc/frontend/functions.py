@@ -121,6 +121,26 @@ class Arange(Protocol):
                  step: float | None = None, /) -> Expr: ...
 
 
+class Identity(Protocol):
+    def __call__(self, n: int | str, /) -> Expr: ...
+
+
+class Linspace(Protocol):
+    def __call__(self, start: float, stop: float, num: int | str = 50,
+                 endpoint: bool = True, /) -> Expr: ...
+
+
+class NanToNum(Protocol):
+    def __call__(self, x: Operand, /, *, nan: float = 0.0, posinf: float | None = None,
+                 neginf: float | None = None) -> Expr: ...
+
+
+class Select(Protocol):
+    def __call__(self, condlist: list[Operand] | tuple[Operand, ...],
+                 choicelist: list[Operand] | tuple[Operand, ...], default: Operand = ...,
+                 /) -> Expr: ...
+
+
 class Diagonal(Protocol):
     def __call__(self, x: Operand, k: int = 0, /) -> Expr: ...
 
@@ -252,12 +272,14 @@ array_split: Split = function("array_split")
 average: Average = function("average")
 binary_cross_entropy: Binary = function("binary_cross_entropy")
 broadcast_to: Reshape = function("broadcast_to")
+cbrt: Elementwise = function("cbrt")
 ceil: Elementwise = function("ceil")
 clip: Clip = function("clip")
 column_stack: Joined = function("column_stack")
 concatenate: Listed = function("concatenate")
 convolve: Convolve = function("convolve")
 correlate: Convolve = function("correlate")
+copysign: Binary = function("copysign")
 cos: Elementwise = function("cos")
 cosh: Elementwise = function("cosh")
 cross: AlongVectors = function("cross")
@@ -285,19 +307,25 @@ eye: Eye = function("eye")
 flip: Flip = function("flip")
 fliplr: Elementwise = function("fliplr")
 flipud: Elementwise = function("flipud")
+float_power: Binary = function("float_power")
 floor: Elementwise = function("floor")
 fmax: Binary = function("fmax")
 fmin: Binary = function("fmin")
+fmod: Binary = function("fmod")
 full: Full = function("full")
+full_like: Binary = function("full_like")
 gammaln: Elementwise = function("gammaln")
 gelu: Gelu = function("gelu")
 hstack: Joined = function("hstack")
+heaviside: Binary = function("heaviside")
 huber: Huber = function("huber")
 hypot: Binary = function("hypot")
+identity: Identity = function("identity")
 inner: Binary = function("inner")
 kron: Binary = function("kron")
 leaky_relu: WithSlope = function("leaky_relu")
 lgamma: Elementwise = function("lgamma")
+linspace: Linspace = function("linspace")
 log: Elementwise = function("log")
 log10: Elementwise = function("log10")
 log1p: Elementwise = function("log1p")
@@ -305,6 +333,7 @@ log2: Elementwise = function("log2")
 log_sigmoid: Elementwise = function("log_sigmoid")
 log_softmax: AlongAxis = function("log_softmax")
 logaddexp: Binary = function("logaddexp")
+logaddexp2: Binary = function("logaddexp2")
 logical_not: Elementwise = function("logical_not")
 logsumexp: LogSumExp = function("logsumexp")
 matvec: Binary = function("matvec")
@@ -326,8 +355,10 @@ nanquantile: Quantile = function("nanquantile")
 nanstd: Moments = function("nanstd")
 nansum: Reduction = function("nansum")
 nanvar: Moments = function("nanvar")
+nan_to_num: NanToNum = function("nan_to_num")
 norm: Norm = function("norm")
 ones: Filled = function("ones")
+ones_like: Elementwise = function("ones_like")
 outer: Binary = function("outer")
 pad: Pad = function("pad")
 polygamma: Polygamma = function("polygamma")
@@ -342,10 +373,13 @@ reciprocal: Elementwise = function("reciprocal")
 relu: Elementwise = function("relu")
 repeat: Repeat = function("repeat")
 reshape: Reshape = function("reshape")
+rint: Elementwise = function("rint")
 roll: Roll = function("roll")
 rollaxis: RollAxis = function("rollaxis")
 rot90: Rot90 = function("rot90")
 round: Round = function("round")
+round: Elementwise = function("round")
+select: Select = function("select")
 sigmoid: Elementwise = function("sigmoid")
 sign: Elementwise = function("sign")
 silu: Elementwise = function("silu")
@@ -379,6 +413,8 @@ trapezoid: Trapezoid = function("trapezoid")
 tril: Diagonal = function("tril")
 triu: Diagonal = function("triu")
 unstack: Unstack = function("unstack")
+tri: Eye = function("tri")
+trunc: Elementwise = function("trunc")
 var: Moments = function("var")
 vdot: Binary = function("vdot")
 vecdot: AlongVectors = function("vecdot")
@@ -386,3 +422,4 @@ vecmat: Binary = function("vecmat")
 vstack: Joined = function("vstack")
 where: Ternary = function("where")
 zeros: Filled = function("zeros")
+zeros_like: Elementwise = function("zeros_like")

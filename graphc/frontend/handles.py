@@ -255,6 +255,11 @@ def function(name: str) -> Callable[..., Any]:
             if not args or not isinstance(args[0], (list, tuple)) or len(args[0]) < op.arity:
                 raise GraphcError(f"{name}() takes a list of at least {op.arity} arrays first")
             operands, given = list(args[0]), args[1:]
+        elif op.varargs == "lists":  # select([c0, c1], [a0, a1], default=0.0)
+            if len(args) < 2 or not all(isinstance(a, (list, tuple)) for a in args[:2]) \
+                    or len(args[0]) != len(args[1]) or not args[0]:
+                raise GraphcError(f"{name}() takes two lists of one length first")
+            operands, given = [*args[0], *args[1], *(args[2:3] or op.defaults)], args[3:]
         elif op.varargs == "after":  # index(x, i, key=...): x[i]'s index arrays follow x
             operands, given = list(args), ()
         else:

@@ -351,6 +351,13 @@ def _split(op: Op, node: ast.Call) -> tuple[list[ast.expr], list[ast.expr]]:
         return list(args), []
     if op.varargs == "":
         return list(args[:op.given_arity]), list(args[op.given_arity:])
+    if op.varargs == "lists":  # select([c0, c1], [a0, a1], default=0.0)
+        lists = [a.elts for a in args[:2] if isinstance(a, (ast.List, ast.Tuple))]
+        if len(lists) < 2 or len(lists[0]) != len(lists[1]) or not lists[0]:
+            raise error(ParseError, f"{op.name}() takes two lists of one length first, as "
+                        f"{op.name}([x < 0, x > 1], [a, b])", node)
+        default = args[2:3] or [ast.copy_location(ast.Constant(op.defaults[0]), node)]
+        return [*lists[0], *lists[1], *default], list(args[3:])
     if not args or not isinstance(args[0], (ast.List, ast.Tuple)):
         raise error(ParseError, f"{op.name}() takes a list of arrays first, as "
                     f"{op.name}([a, b])", node)

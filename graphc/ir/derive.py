@@ -17,6 +17,7 @@ import sympy as sp
 
 from ..errors import GraphcError
 from ..ops import Op, Trait
+from ..ops.choices import boolean
 from .sympy_nodes import recipe, replay
 
 if TYPE_CHECKING:
@@ -191,10 +192,10 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
             env |= {OUT: sp.Symbol(node, real=True), **HELD}
             for n, d in zip(names, parts):
                 result[(n, node)] = d.xreplace(env)
-        elif op.vjp is not None:
+        elif op.vjp is not None:  # booleans pass no derivative (select's conditions)
             for slot, a in enumerate(g.args(node)):
-                if not g.is_const(a) and not g.integer(a) and (op.grad_slots is None
-                                                               or slot in op.grad_slots):
+                if not g.is_const(a) and not g.integer(a) and not boolean(g, a) and (
+                        op.grad_slots is None or slot in op.grad_slots):
                     result[(a, node)] = result.get((a, node), 0) + _structural(g, node, slot)
     return result
 
@@ -237,7 +238,7 @@ def _structural(g: Graph, node: str, slot: int) -> sp.Expr:
             sp.Piecewise((0, cond), (1, True))
     if op.rules:
         # a list of operands (concatenate([a, b])): one rule, operand k's
-        rule = op.rules[0 if op.varargs == "list" else slot]
+        rule = op.rules[0 if op.varargs in ("list", "lists") else slot]
         text = rule if isinstance(rule, str) else rule(g, node)
         return sp.Symbol(text.format(*args, out=node, k=slot))
     # an op derivatives are made of (a gradient graph drawn): 1 only where it is one

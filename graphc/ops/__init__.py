@@ -20,6 +20,7 @@ from . import indexing as _indexing  # noqa: F401 - registers x[key], take_along
 from . import joining as _joining  # noqa: F401 - registers concatenate, stack
 from . import losses as _losses  # noqa: F401 - registers binary_cross_entropy, huber
 from . import nanreductions as _nanreductions  # noqa: F401 - nansum, nanmean, nanmax...
+from . import numpy_more as _numpy_more  # noqa: F401 - cbrt, fmod, ..., linspace, tri
 from . import pieces as _pieces  # noqa: F401 - ravel, split, array_split, unstack
 from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron
 from . import quantiles as _quantiles  # noqa: F401 - quantile, percentile, median

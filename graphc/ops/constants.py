@@ -57,6 +57,8 @@ def _inputs_read(g: Any, params: dict) -> tuple[str, ...]:
     found = []
     for name in _names_in(params):
         holder = next((i for i in declared if name in g.shape(i)), None)
+        if holder is None and name in g.inputs:  # linspace(x, 1.0): x is a value
+            raise ShapeError(f"{name} is an input, not a number or a dimension's name")
         if holder is None:
             raise ShapeError(f"dimension {name} is not declared by an input (x: [{name}]) "
                              "before it is used")

@@ -118,7 +118,8 @@ class Op:
     # how operands past ``arity`` are written (``arity`` is then the least count):
     # "list": all operands are one list, concatenate([a, b]), ``{*}`` in the template
     # stands for them all; "after": they follow the first ones, x[i, j]'s index arrays
-    # (index(x, i, j, key=...)); "": there are none
+    # (index(x, i, j, key=...)); "lists": two lists of one length and then the rest,
+    # select([c0, c1], [a0, a1], default), ``{*}`` printing them so; "": there are none
     varargs: str = ""
     # ---- the call that builds it: a public function's name (logsumexp) that several ops
     # are written as, told apart by their keyword operands or their count of operands
@@ -203,8 +204,11 @@ class Op:
     def template(self, params: dict, n: int) -> str:
         """The NumPy template of a node with these params and ``n`` operands."""
         code = self.spell(params) if self.spell else self.code
-        return code.replace("{*}", ", ".join("{%d}" % i for i in range(n))) \
-            if self.varargs == "list" else code
+        slots = ["{%d}" % i for i in range(n)]
+        if self.varargs == "lists":
+            slots = _two_lists(slots)
+        return code.replace("{*}", ", ".join(slots)) if self.varargs in ("list", "lists") \
+            else code
 
     @property
     def written(self) -> str:
@@ -239,9 +243,17 @@ class Op:
             operands = []
         elif self.varargs == "list":
             operands = [f"[{', '.join(operands)}]"]
+        elif self.varargs == "lists":
+            operands = _two_lists(operands)
         lead = [_written(params[k]) for k in self.leading]
         pick = f"[{params[self.picked]}]" if self.picked else ""
         return f"{self.written}({', '.join(lead + operands + given + extra)}){pick}"
+
+
+def _two_lists(items: list[str]) -> list[str]:
+    """A "lists" op's operands as written: two lists of one length, then the rest."""
+    n = len(items) // 2
+    return [f"[{', '.join(items[:n])}]", f"[{', '.join(items[n:2 * n])}]", *items[2 * n:]]
 
 
 def _written(value: Any, bare: bool = False) -> str:
@@ -340,9 +352,6 @@ _function("maximum", "np.maximum({0}, {1})", np.maximum, sp.Max, arity=2, head=s
 _function("minimum", "np.minimum({0}, {1})", np.minimum, sp.Min, arity=2, head=sp.Min,
           traits=Trait.COMMUTATIVE)
 _function("sign", "np.sign({0})", np.sign, sp.sign, head=sp.sign)  # derivative 0, as JAX's
-# Internal elementwise ops that derivative formulas are made of.
-_function("heaviside", "np.heaviside({0}, {1})", np.heaviside, sp.Heaviside, arity=2,
-          head=sp.Heaviside, traits=Trait.INTERNAL)
 
 
 # ---- structural ops: derivative rules that build nodes (expr.py) -------------------
@@ -408,9 +417,9 @@ _register(Op("broadcast_like", 2, "_broadcast_like({0}, {1})", _broadcast_like,
                                                                 out.args[1])),
              helpers=(_broadcast_like,), dtype="follows", traits=_LIKE | Trait.POINTWISE))
 _register(Op("ones_like", 1, "np.ones_like({0})", np.ones_like, slot_prec=(0,),
-             dtype="follows", traits=_CONSTANT))
+             dtype="follows", traits=_CONSTANT & ~Trait.INTERNAL))
 _register(Op("zeros_like", 1, "np.zeros_like({0})", np.zeros_like, slot_prec=(0,),
-             dtype="follows", traits=_CONSTANT))
+             dtype="follows", traits=_CONSTANT & ~Trait.INTERNAL))
 _register(Op("alias", 1, "{0}", lambda x: x, prec=0, slot_prec=(0,), symbol="",
              vjp=vjp(lambda out, grad: (grad,)), jvp=jvp(lambda out, dots: dots[0]),
              dtype="first", traits=_INNER | Trait.IDENTITY))
