@@ -21,6 +21,7 @@ import numpy as np
 
 from .autodiff import transform as autodiff
 from .backend import BACKENDS, backend_named, module
+from .backend.base import Backend
 from .backend.emit import Emission
 from .errors import GraphcError, InputError
 from .files import write_atomic
@@ -154,6 +155,18 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     if unknown := set(chosen) - set(passes_mod.PASSES):
         raise GraphcError(f"unknown pass {sorted(unknown)[0]!r} "
                           f"(passes: {', '.join(passes_mod.PASSES)})")
+    fwd, grad, source = pipeline(g, out, lambda fwd: _MODES[mode](fwd, wrt, out), chosen,
+                                 chosen_backend, progress)
+    return CompiledFunction(g, fwd, grad, source)
+
+
+def pipeline(g: Graph, out: str, differentiate: Callable[[Graph], Graph],
+             chosen: tuple[str, ...] = passes_mod.PASSES, backend: Backend | None = None,
+             progress: bool | None = None, entry: module.Entry = module.VALUE_AND_GRAD
+             ) -> tuple[Graph, Graph, str]:
+    """The forward graph of ``out`` rewritten, ``differentiate``d, optimized again and
+    emitted (the ``entry`` function beside ``forward``): (forward, derivative, source)."""
+    backend = backend or backend_named("numpy")
     if progress is None:
         progress = len(g.nx) > 20_000 and sys.stderr.isatty()
     with paused_gc(), _phases(progress, len(g.nx)) as phase:
@@ -161,23 +174,23 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         fwd.outputs = [out]
         fwd = passes_mod.optimize(fwd, chosen)
         phase("differentiating")
-        grad = _MODES[mode](fwd, wrt, out)
+        grad = differentiate(fwd)
         phase("optimizing")
         grad = passes_mod.optimize(grad, chosen)
         phase("emitting")
-        title = f"Value and gradient of {_safe(out)} with respect to " \
+        title = f"Value and {entry.title} of {_safe(out)} with respect to " \
                 f"{', '.join(_safe(w) for w in grad.meta.wrt) or 'nothing'}."
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT and all(
             grad.shape(i) == () for i in grad.inputs
             if grad.attrs(i)["params"]["declared"]) else None  # every input may be a float
-        splits = (chosen_backend.split(fwd, passes_mod.for_blocks),
-                  chosen_backend.split(grad, passes_mod.for_blocks)) \
-            if chosen_backend.takes(grad) else (None, None)
-        emission = Emission(chosen_backend, "memory" in chosen, floats, splits)
-        source = module.module_source(fwd, grad, title, emission)
-        grad.meta.report = {**grad.meta.report, **chosen_backend.report(emission)}
+        splits = (backend.split(fwd, passes_mod.for_blocks),
+                  backend.split(grad, passes_mod.for_blocks)) \
+            if backend.takes(grad) else (None, None)
+        emission = Emission(backend, "memory" in chosen, floats, splits)
+        source = module.module_source(fwd, grad, title, emission, entry)
+        grad.meta.report = {**grad.meta.report, **backend.report(emission)}
         phase("loading")
-        return CompiledFunction(g, fwd, grad, source)
+        return fwd, grad, source
 
 
 @contextmanager

@@ -234,7 +234,6 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     out = g.output(of)
     wrt = resolve_wrt(g, wrt)
     h = g.copy()
-    order = h.order()
     upstream = h.upstream([out])
     free = _free_inputs(h, upstream)
     grads = []
@@ -246,13 +245,9 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         if stacked:
             _check_declared(h, live)
             _check_size(h, w, live)
-        dots: dict[str, str] = {}
-        if w in live:  # the seed: w comes first of the nodes on its paths
-            dots[w] = h.add("basis" if stacked else "ones_like", (w,), name=h.fresh(w + suffix))
-        for v in order:
-            if v in live and v != w and (t := _jvp(h, v, dots, stacked)) is not None:
-                dots[v] = _name(h, t, h.fresh(v + suffix)) if h.attrs(t)["temp"] else t
-        tangents[w] = dots
+        seeds = {w: h.add("basis" if stacked else "ones_like", (w,), name=h.fresh(w + suffix))
+                 } if w in live else {}  # w comes first of the nodes on its paths
+        dots = tangents[w] = sweep(h, seeds, live, stacked, suffix)
         name = h.fresh(f"d{out}_d{w}" if f"d{out}_d{w}".isidentifier() else "grad")
         if out not in dots:
             grads.append(h.add("zeros_like", (w,), name=name))
@@ -275,6 +270,17 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     h.meta.mode, h.meta.wrt, h.meta.of = "forward", wrt, out
     h.meta.tangents = tangents
     return h
+
+
+def sweep(h: Graph, seeds: dict[str, str], live: set[str], stacked: bool,
+          suffix: str = "_dot") -> dict[str, str]:
+    """Each ``live`` node's tangent, from the ``seeds`` (node -> its tangent), which come
+    first of the nodes on their paths; ``stacked``: tangents carry a direction axis."""
+    dots = dict(seeds)
+    for v in h.order():
+        if v in live and v not in seeds and (t := _jvp(h, v, dots, stacked)) is not None:
+            dots[v] = _name(h, t, h.fresh(v + suffix)) if h.attrs(t)["temp"] else t
+    return dots
 
 
 def _check_declared(g: Graph, live: set[str]) -> None:
@@ -331,8 +337,7 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
                      for k, a in enumerate(h.args(v)))
     if all(t is None for t in tangents):  # on the path, but every tangent is zero: x - x
         return None
-    supported = (op.pointwise or stacked) and not (Trait.UNSTACKED in op.traits and stacked)
-    if not supported or op.jvp is None:
+    if not (op.pointwise or stacked) or op.jvp is None:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
                           "use mode='reverse'")
     return op.jvp(h, v, tangents)

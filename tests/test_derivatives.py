@@ -1,0 +1,228 @@
+"""gc.jacobian, gc.hessian, gc.hvp, gc.vjp, gc.jvp (graphc/derivatives.py) against
+jax.jacfwd/jacrev, jax.hessian, jax.jvp/vjp: scalar and tensor programs, float32 and
+float64, the saved module imported without graphc; forward mode over reverse mode
+through the ops reverse mode introduces; bad input."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from conftest import run_isolated
+
+import graphc as gc
+
+# name -> (declarations and y = ..., the same y in JAX: fn(jnp, *inputs in order))
+PROGRAMS = {
+    "mlp": ("x: [4, 3]\nW: [3, 2]\nb: [2]\ny = tanh(x @ W + b)",
+            lambda jnp, x, W, b: jnp.tanh(x @ W + b)),
+    "var": ("x: [5]\ny = mean((x - mean(x)) ** 2) * x",
+            lambda jnp, x: jnp.mean((x - jnp.mean(x)) ** 2) * x),
+    "mean keepdims": ("x: [3, 4]\ny = x - mean(x, axis=1, keepdims=True)",
+                      lambda jnp, x: x - jnp.mean(x, axis=1, keepdims=True)),
+    "softmax": ("z: [2, 3]\ny = softmax(z) * sum(z, axis=0)",
+                lambda jnp, z: __import__("jax").nn.softmax(z) * jnp.sum(z, axis=0)),
+    "slices": ("x: [6]\nw: [3]\ny = x[1:4] * w + x[:3]", lambda jnp, x, w: x[1:4] * w + x[:3]),
+    "broadcast": ("a: [3, 1]\nb: [4]\ny = sin(a * b) + a", lambda jnp, a, b: jnp.sin(a * b) + a),
+    "0-d": ("s: scalar\nx: [3]\ny = exp(s * x)", lambda jnp, s, x: jnp.exp(s * x)),
+    "undeclared": ("y = a * b + sin(a)", lambda jnp, a, b: a * b + jnp.sin(a)),
+    "scalar out": ("x: [3]\nA: [3, 3]\ny = log(sum(exp(A @ x)))",
+                   lambda jnp, x, A: jnp.log(jnp.sum(jnp.exp(A @ x)))),
+}
+SCALAR = {  # losses, for Hessians: name -> (text with y = ..., JAX)
+    "mlp": ("x: [4, 3]\nW: [3, 2]\nb: [2]\ny = sum(tanh(x @ W + b) ** 2)",
+            lambda jnp, x, W, b: jnp.sum(jnp.tanh(x @ W + b) ** 2)),
+    "var": ("x: [5]\ny = mean((x - mean(x)) ** 2)", lambda jnp, x: jnp.var(x)),
+    "mean keepdims": ("x: [3, 4]\ny = sum((x - mean(x, axis=1, keepdims=True)) ** 3)",
+                      lambda jnp, x: jnp.sum((x - jnp.mean(x, axis=1, keepdims=True)) ** 3)),
+    "huber": ("p: [6]\nt: [6]\ny = huber(p * p, t)", lambda jnp, p, t: _huber(jnp, p * p, t)),
+    "cross entropy": ("z: [2, 3]\nq: [2, 3]\ny = cross_entropy(z, q)",
+                      lambda jnp, z, q: -jnp.sum(q * __import__("jax").nn.log_softmax(z)) / 2),
+    "broadcast": ("a: [3, 1]\nb: [4]\ny = sum(sin(a * b) * a)",
+                  lambda jnp, a, b: jnp.sum(jnp.sin(a * b) * a)),
+    "0-d": ("s: scalar\nx: [3]\ny = sum(exp(s * x) * x)",
+            lambda jnp, s, x: jnp.sum(jnp.exp(s * x) * x)),
+}
+DTYPES = {"f64": (np.float64, 1e-9), "f32": (np.float32, 2e-3)}
+
+
+def _huber(jnp, a, b, delta=1.0):
+    d = jnp.abs(a - b)
+    return jnp.mean(jnp.where(d <= delta, 0.5 * d * d, delta * (d - 0.5 * delta)))
+
+
+def _values(g: gc.Graph, dtype=np.float64, seed: int = 0, shape=(2, 3)) -> dict:
+    rng = np.random.default_rng(seed)
+    return {n: rng.normal(size=g.shape(n) if g.attrs(n)["params"]["declared"] else shape)
+            .astype(dtype) for n in g.inputs}
+
+
+def _close(actual, expected, tol) -> None:
+    assert np.shape(actual) == np.shape(expected)
+    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol)
+
+
+def _jax_args(jax, at: dict):
+    return [jax.numpy.asarray(v) for v in at.values()]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mode", [None, "forward", "reverse"])
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_jacobian_against_jax(jax, name, mode, dtype):
+    text, fn = PROGRAMS[name]
+    g = gc.parse(text)
+    if name == "undeclared" and mode == "reverse":
+        pytest.skip("reverse mode's stacked cotangents need declared shapes")
+    dt, tol = DTYPES[dtype]
+    at = _values(g, dt)
+    value, jac = gc.jacobian(g, mode=mode)(**at)
+    want = jax.jacrev(lambda *a: fn(jax.numpy, *a), argnums=tuple(range(len(at))))(
+        *_jax_args(jax, at))
+    _close(value, fn(jax.numpy, *_jax_args(jax, at)), tol)
+    assert list(jac) == list(at)
+    for n, w in zip(at, want):
+        assert jac[n].dtype == dt
+        _close(jac[n], np.asarray(w), tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_vjp_and_jvp_against_jax(jax, name, dtype):
+    text, fn = PROGRAMS[name]
+    g = gc.parse(text)
+    dt, tol = DTYPES[dtype]
+    at = _values(g, dt)
+    args = _jax_args(jax, at)
+    value, pull = jax.vjp(lambda *a: fn(jax.numpy, *a), *args)
+    rng = np.random.default_rng(1)
+    y_bar = rng.normal(size=np.shape(value)).astype(dt)
+    got_value, pulled = gc.vjp(g)(**at, y_bar=y_bar)
+    _close(got_value, np.asarray(value), tol)
+    for n, w in zip(at, pull(jax.numpy.asarray(y_bar))):
+        _close(pulled[n], np.asarray(w), tol)
+    x_dot = {n: rng.normal(size=np.shape(v)).astype(dt) for n, v in at.items()}
+    _, want = jax.jvp(lambda *a: fn(jax.numpy, *a), tuple(args),
+                      tuple(jax.numpy.asarray(x_dot[n]) for n in at))
+    got_value, pushed = gc.jvp(g)(**at, x_dot=x_dot)
+    _close(got_value, np.asarray(value), tol)
+    _close(pushed, np.asarray(want), tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", SCALAR)
+def test_hessian_and_hvp_against_jax(jax, name, dtype):
+    text, fn = SCALAR[name]
+    g = gc.parse(text)
+    dt, tol = DTYPES[dtype]
+    at = _values(g, dt)
+    args = _jax_args(jax, at)
+    f = lambda *a: fn(jax.numpy, *a)  # noqa: E731
+    k = tuple(range(len(at)))
+    value, grads, H = gc.hessian(g)(**at)
+    want = jax.hessian(f, argnums=k)(*args)
+    _close(value, np.asarray(f(*args)), tol)
+    for i, a in enumerate(at):
+        _close(grads[a], np.asarray(jax.grad(f, argnums=k)(*args)[i]), tol)
+        for j, b in enumerate(at):
+            assert H[a][b].shape == np.shape(at[a]) + np.shape(at[b])
+            _close(H[a][b], np.asarray(want[i][j]), tol)
+            flat = H[a][b].reshape(np.size(at[a]), np.size(at[b]))  # symmetric
+            _close(flat, H[b][a].reshape(np.size(at[b]), np.size(at[a])).T, tol)
+    rng = np.random.default_rng(2)
+    v = {n: rng.normal(size=np.shape(x)).astype(dt) for n, x in at.items()}
+    _, _, hv = gc.hvp(g)(**at, v=v)
+    for a in at:  # hvp(v) == H @ v
+        total = sum(H[a][b].reshape(np.size(at[a]), -1) @ v[b].reshape(-1) for b in at)
+        _close(hv[a], total.reshape(np.shape(at[a])), tol)
+
+
+def test_forward_mode_over_reverse_mode_through_sum_to_and_broadcast_like(jax):
+    """The gradient graph of var and a mean with keepdims reads broadcast_like and
+    sum_to; forward mode through them gives the Hessian times v."""
+    for name in ("var", "mean keepdims", "mlp", "cross entropy"):
+        text, fn = SCALAR[name]
+        g = gc.parse(text)
+        w = g.inputs[0]
+        again = gc.compile(g, wrt=[w]).grad_graph.copy()
+        again.add_input("v", g.shape(w), declared=True)
+        again.add("sum", (again.add("mul", (again.outputs[1], "v")),), name="h")
+        at = _values(g)
+        v = np.random.default_rng(3).normal(size=g.shape(w))
+        _, got = gc.compile(again, of="h", wrt=[w], mode="forward")(**at, v=v)
+        x, *rest = _jax_args(jax, at)
+        want = jax.jvp(jax.grad(lambda x, fn=fn, rest=rest: fn(jax.numpy, x, *rest)), (x,),
+                       (jax.numpy.asarray(v),))[1]
+        _close(got[w], np.asarray(want), 1e-9)
+
+
+def _same(a, b) -> None:
+    if isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _same(a[k], b[k])
+    elif isinstance(a, tuple):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+    else:
+        assert np.array_equal(a, b)
+
+
+def test_saved_modules_run_without_graphc(tmp_path):
+    g, s = gc.parse(PROGRAMS["mlp"][0]), gc.parse(SCALAR["mlp"][0])
+    at = _values(g)
+    ones = {k: np.ones(np.shape(x)) for k, x in at.items()}
+    made = {"jacobian": (gc.jacobian(g), {}), "vjp": (gc.vjp(g), {"y_bar": np.ones((4, 2))}),
+            "jvp": (gc.jvp(g), {"x_dot": ones}), "hessian": (gc.hessian(s), {}),
+            "hvp": (gc.hvp(s), {"v": ones})}
+    for name, (fn, extra) in made.items():
+        fn.save(tmp_path / f"{name}_mod.py")
+        with open(tmp_path / f"{name}_in.pkl", "wb") as f:
+            pickle.dump({**at, **extra}, f)
+        script = (f"import pickle, sys\nsys.path.insert(0, '.')\nfrom {name}_mod import {name}\n"
+                  f"got = {name}(**pickle.load(open('{name}_in.pkl', 'rb')))\n"
+                  f"pickle.dump(got, open('{name}_out.pkl', 'wb'))\n"
+                  "assert 'graphc' not in sys.modules\n")
+        result = run_isolated(script, tmp_path)
+        assert result.returncode == 0, result.stderr
+        with open(tmp_path / f"{name}_out.pkl", "rb") as f:
+            _same(pickle.load(f), fn(**at, **extra))
+        assert f"def {name}(" in fn.source
+
+
+def test_bad_arguments_are_input_errors():
+    g = gc.parse(PROGRAMS["mlp"][0])
+    at = _values(g)
+    with pytest.raises(gc.InputError, match="y_bar"):
+        gc.vjp(g)(**at, y_bar=np.ones((4, 3)))
+    with pytest.raises(gc.InputError, match="missing argument y_bar"):
+        gc.vjp(g)(**at)
+    with pytest.raises(gc.InputError, match=r"x_dot\['W'\] has shape"):
+        gc.jvp(g)(**at, x_dot={"x": np.ones((4, 3)), "W": np.ones(2), "b": np.ones(2)})
+    with pytest.raises(gc.InputError, match="x_dot: missing b"):
+        gc.jvp(g)(**at, x_dot={"x": np.ones((4, 3)), "W": np.ones((3, 2))})
+    s = gc.parse(SCALAR["mlp"][0])
+    with pytest.raises(gc.InputError, match="v: expected a dict"):
+        gc.hvp(s)(**at, v=np.ones(3))
+    u = gc.parse("y = a * b")  # undeclared: the cotangent is checked against the value
+    with pytest.raises(gc.InputError, match="y_bar has shape"):
+        gc.vjp(u)(a=np.ones(3), b=np.ones(3), y_bar=np.ones((2, 3)))
+    with pytest.raises(gc.InputError, match=r"x_dot\['a'\] has shape"):
+        gc.jvp(u)(a=np.ones(3), b=2.0, x_dot={"a": np.ones(4), "b": 1.0})
+
+
+def test_hessian_of_a_vector_and_jacobian_off_the_path():
+    g = gc.parse(PROGRAMS["mlp"][0])
+    with pytest.raises(gc.GraphcError, match="not a scalar"):
+        gc.hessian(g)
+    with pytest.raises(gc.GraphcError, match="not a scalar"):
+        gc.hvp(g)
+    h = gc.parse("x: [3]\nz: [2, 2]\ny = sin(x) * 2.0")
+    for mode in ("forward", "reverse"):
+        _, jac = gc.jacobian(h, mode=mode)(x=np.ones(3), z=np.ones((2, 2)))
+        assert jac["z"].shape == (3, 2, 2) and not jac["z"].any()
+        np.testing.assert_allclose(jac["x"], np.diag(2 * np.cos(np.ones(3))))
+    with pytest.raises(gc.GraphcError, match="mode="):
+        gc.jacobian(h, mode="sideways")
