@@ -27,8 +27,9 @@ from .errors import GraphcError, InputError
 from .files import write_atomic
 from .ir.collector import paused_gc
 from .ir.graph import Graph
+from .ops import Trait
 from .ops.directions import TANGENT_LIMIT
-from .ops.shapes import not_broadcasting
+from .ops.shapes import format_shape, not_broadcasting
 from .optimize import passes as passes_mod
 
 _MODES = {"reverse": autodiff.reverse, "forward": autodiff.forward}
@@ -70,6 +71,7 @@ class CompiledFunction:
         self.module = load_module(source)
         self._stacked = [grad_graph.args(n)[0] for n in grad_graph.nx
                          if grad_graph.attrs(n)["op"] == "basis"]
+        self.unsummed: str | None = None  # compile's ``summed``: a shape known at call time
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         values = self.graph.bind(args, kwargs)
@@ -79,7 +81,10 @@ class CompiledFunction:
                 raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
                                  f"directions ({n * n:,} numbers at least); use "
                                  "mode='reverse'")
-        return self._run(self.module.value_and_grad, args, kwargs)
+        value, grads = self._run(self.module.value_and_grad, args, kwargs)
+        if self.unsummed and np.ndim(value):
+            raise InputError(f"at these inputs {self.unsummed}")
+        return value, grads
 
     def forward(self, /, *args: Any, **kwargs: Any) -> Any:
         """The output value alone."""
@@ -155,9 +160,36 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     if unknown := set(chosen) - set(passes_mod.PASSES):
         raise GraphcError(f"unknown pass {sorted(unknown)[0]!r} "
                           f"(passes: {', '.join(passes_mod.PASSES)})")
+    unsummed = summed(g, out, autodiff.resolve_wrt(g, wrt))
     fwd, grad, source = pipeline(g, out, lambda fwd: _MODES[mode](fwd, wrt, out), chosen,
                                  chosen_backend, progress)
-    return CompiledFunction(g, fwd, grad, source)
+    fn = CompiledFunction(g, fwd, grad, source)
+    fn.unsummed = unsummed
+    return fn
+
+
+def summed(g: Graph, out: str, wrt: list[str]) -> str | None:
+    """No silent sum: a gradient is of a scalar, or of an output elementwise in the
+    inputs differentiated, up to broadcasting (each element's derivative,
+    ``grads["a"][i]`` that of ``out[i]``; the gradient graph of such a graph is one
+    too); any other output would be summed over its elements unasked. A
+    GraphcError; for an output whose shape is known only at call time, the message
+    that fn() raises when it is not a scalar then."""
+    if g.shape(out) == () and not g.elastic(out):
+        return None
+    live = g.upstream([out]) & g.downstream([w for w in wrt if g.has(w)])
+    if not (bad := [n for n in g.order() if n in live and not g.op(n).pointwise
+                    and Trait.IDENTITY not in g.op(n).traits]):  # sum_to: up to broadcasting
+        return None
+    shape = "" if g.elastic(out) else f" (shape {format_shape(g.shape(out))})"
+    message = (f"{g.shown(out)} is not a scalar{shape} and not elementwise in "
+               f"{', '.join(wrt)} ({g.attrs(bad[0])['op']} in node {g.shown(bad[0])!r}): "
+               f"its gradient would silently sum its elements. Differentiate "
+               f"sum({g.shown(out)}) for that sum, use gc.jacobian(g) for every "
+               "derivative, or gc.vjp(g) with a cotangent y_bar")
+    if g.elastic(out):
+        return message
+    raise GraphcError(message)
 
 
 def pipeline(g: Graph, out: str, differentiate: Callable[[Graph], Graph],

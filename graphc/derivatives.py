@@ -77,16 +77,17 @@ def _dict(outs: list[str], wrt: list[str]) -> str:
 def vjp(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Derivative:
     """``fn(*inputs, y_bar=cotangent) -> (value, {input: y_bar^T J})``: reverse mode
     seeded by a cotangent of the output's shape (its gradient when y_bar is 1)."""
-    names = _names(g, wrt)
+    names = _names(g, wrt, "y_bar")
     out = g.output(of)
     elastic = g.elastic(out)
     inputs = list(g.inputs)
-    wrapper = "" if not elastic else (
+    wrapper = "" if not elastic and not g.has("y_bar") else (
         f"def vjp({', '.join([*inputs, 'y_bar'])}):\n"
         '    """The output value and y_bar pulled back to each input (reverse mode)."""\n'
         f"    value, pulled = _vjp({', '.join([*inputs, 'y_bar'])})\n"
-        "    _same_shape('y_bar', y_bar, value)\n    return value, pulled\n")
-    entry = module.Entry("_vjp" if elastic else "vjp", "vector-Jacobian product",
+        + ("    _same_shape('y_bar', y_bar, value)\n" if elastic else "")
+        + "    return value, pulled\n")
+    entry = module.Entry("vjp" if not wrapper else "_vjp", "vector-Jacobian product",
                          "The output value and y_bar pulled back to each input (reverse "
                          "mode).", lambda outs: f"{outs[0]}, {_dict(outs[1:], names)}",
                          wrapper, (_SOURCES[_same_shape],) if elastic else ())
@@ -97,7 +98,7 @@ def vjp(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> 
 def jvp(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Derivative:
     """``fn(*inputs, x_dot={input: tangent}) -> (value, J x_dot)``: forward mode along
     the given tangents, one for each ``wrt`` input."""
-    names = _names(g, wrt)
+    names = _names(g, wrt, "x_dot")
     wrapper = _wrapper("jvp", "The output value and its derivative along x_dot "
                        "(forward mode).", list(g.inputs), "x_dot", names, "*{given}")
     entry = module.Entry("_jvp", "Jacobian-vector product", "The output value and J x_dot.",
@@ -126,7 +127,7 @@ def jacobian(g: Graph, wrt: str | list[str] | None = None, of: str | None = None
 def hvp(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Derivative:
     """``fn(*inputs, v={input: direction}) -> (value, grads, {input: (H v) there})``:
     forward mode along v over the reverse-mode gradient, never forming H."""
-    names = _names(g, wrt)
+    names = _names(g, wrt, "v")
     k = len(names)
     wrapper = _wrapper("hvp", "The output value, its gradient and the Hessian times v.",
                        list(g.inputs), "v", names, "*{given}")
@@ -150,5 +151,13 @@ def hessian(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     return _compiled(g, of, lambda fwd, out: directional.hessian(fwd, names, out), entry)
 
 
-def _names(g: Graph, wrt: str | list[str] | None) -> list[str]:
+def _names(g: Graph, wrt: str | list[str] | None, argument: str | None = None) -> list[str]:
+    """The inputs differentiated; GraphcError where an input has the name of the
+    derivative's own ``argument`` (``y_bar``, ``x_dot``, ``v``)."""
+    if argument in g.inputs:
+        raise GraphcError(f"input {argument!r} has the name of the argument that "
+                          f"gc.{_ARGUMENTS[argument]} takes: rename the input")
     return directional.resolve_wrt(g, wrt)
+
+
+_ARGUMENTS = {"y_bar": "vjp", "x_dot": "jvp", "v": "hvp"}

@@ -21,11 +21,9 @@ from .transform import _between, _check_declared, _check_size, resolve_wrt, reve
 
 
 def _argument(h: Graph, name: str, like: str) -> str:
-    """An input ``name`` of node ``like``'s shape, declared where that shape is."""
-    if h.has(name):
-        raise GraphcError(f"the graph has a node named {name!r}, the name of the "
-                          "derivative's own argument: rename it")
-    return h.add_input(name, h.shape(like), declared=not h.elastic(like))
+    """An input named ``name`` (or ``name_1``... where a node has it) of node ``like``'s
+    shape, declared where that shape is."""
+    return h.add_input(h.fresh(name), h.shape(like), declared=not h.elastic(like))
 
 
 def _finish(h: Graph, outputs: list[str], mode: str, wrt: list[str], out: str) -> Graph:
@@ -133,10 +131,12 @@ def jacobian(g: Graph, wrt: str | list[str] | None, out: str, mode: str) -> Grap
     h, y_bar = _pullback(g, names, out, None)
     grads = h.outputs[1:]
     live = _between(h, [y_bar], h.upstream(grads))
-    _check_declared(h, live)
-    _check_size(h, y_bar, live)
-    seed = h.add("basis", (y_bar,), name=h.fresh(f"{y_bar}_dot"))
-    dots = sweep(h, {y_bar: seed}, live, True)
+    dots = {}
+    if y_bar in live:  # else every gradient is constant: the Jacobians are zeros
+        _check_declared(h, live)
+        _check_size(h, y_bar, live)
+        seed = h.add("basis", (y_bar,), name=h.fresh(f"{y_bar}_dot"))
+        dots = sweep(h, {y_bar: seed}, live, True)
     jacobians = [_laid_out(h, dots.get(b), b, out, "directions_first", f"J_{w}")
                  for w, b in zip(names, grads)]
     return _finish(h, [out, *jacobians], "reverse", names, out)
