@@ -10,6 +10,9 @@ import pickle
 import numpy as np
 import pytest
 from conftest import run_isolated
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import Program, examples, programs
 
 import graphc as gc
 
@@ -226,3 +229,106 @@ def test_hessian_of_a_vector_and_jacobian_off_the_path():
         np.testing.assert_allclose(jac["x"], np.diag(2 * np.cos(np.ones(3))))
     with pytest.raises(gc.GraphcError, match="mode="):
         gc.jacobian(h, mode="sideways")
+    _, _, H = gc.hessian(gc.parse("x: [3]\ny = prod(x)"))(x=np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(H["x"]["x"], [[0, 3, 2], [3, 0, 1], [2, 1, 0]])
+    c = gc.parse("x: [3]\ny = sum(cumprod(x, axis=0))")  # its rule has no derivative in x
+    with pytest.raises(gc.GraphcError, match="cumprod's second derivative .* not supported"):
+        gc.hessian(c)
+    _, jac = gc.jacobian(gc.parse("x: [3]\ny = cumprod(x, axis=0)"), mode="reverse")(
+        x=np.array([1.0, 2.0, 3.0]))  # the rule is linear in the cotangent: fine
+    np.testing.assert_allclose(jac["x"], [[1, 0, 0], [2, 1, 0], [6, 3, 2]])
+
+
+@examples(12)
+@given(p=programs(free=False), mode=st.sampled_from(["forward", "reverse"]),
+       seed=st.integers(0, 2**16))
+def test_random_tensor_programs_jacobian_vjp_jvp_match_jax(jax, p: Program, mode, seed):
+    """Random programs of the whole tensor vocabulary (tests/strategies.py), declared
+    inputs: the Jacobian in either mode, the vjp and the jvp against JAX's."""
+    jnp = jax.numpy
+    g = gc.parse(p.text())
+    values = p.values(seed)
+    args = [jnp.asarray(values[i.name]) for i in p.inputs]
+    f = p.jax_fn(jnp, jax)
+    k = tuple(range(len(args)))
+    what = f"{mode}\n{p.text()}"
+    value, jac = gc.jacobian(g, mode=mode)(**values)
+    np.testing.assert_allclose(value, np.asarray(f(*args)), rtol=1e-9, atol=1e-11, err_msg=what)
+    for i, want in zip(p.inputs, jax.jacrev(f, argnums=k)(*args)):
+        assert jac[i.name].shape == np.shape(want), what
+        np.testing.assert_allclose(jac[i.name], np.asarray(want), rtol=1e-9, atol=1e-11,
+                                   err_msg=f"d/d{i.name}: {what}")
+    rng = np.random.default_rng(seed)
+    y_bar = rng.normal(size=np.shape(value))
+    _, pulled = gc.vjp(g)(**values, y_bar=y_bar)
+    for i, want in zip(p.inputs, jax.vjp(f, *args)[1](jnp.asarray(y_bar))):
+        np.testing.assert_allclose(pulled[i.name], np.asarray(want), rtol=1e-9, atol=1e-11,
+                                   err_msg=f"vjp {i.name}: {what}")
+    x_dot = {i.name: rng.normal(size=np.shape(values[i.name])) for i in p.inputs}
+    _, pushed = gc.jvp(g)(**values, x_dot=x_dot)
+    want = jax.jvp(f, tuple(args), tuple(jnp.asarray(x_dot[i.name]) for i in p.inputs))[1]
+    np.testing.assert_allclose(pushed, np.asarray(want), rtol=1e-9, atol=1e-11,
+                               err_msg=f"jvp: {what}")
+
+
+def test_no_silent_sum():
+    """A non-scalar output that is not elementwise: compile names the ways out; an
+    elementwise one keeps the per-element seed; a shape known at call time is checked
+    then (fn() raises), and a scalar then passes."""
+    with pytest.raises(gc.GraphcError, match=r"y is not a scalar \(shape \[2\]\).*matmul.*"
+                       r"sum\(y\).*gc\.jacobian.*gc\.vjp"):
+        gc.compile(gc.parse("x: [3]\nW: [3, 2]\ny = tanh(x @ W)"))
+    for mode in ("reverse", "forward"):
+        _, grads = gc.compile(gc.parse("x: [3]\ny = sin(x) * 2.0"), mode=mode)(x=np.ones(3))
+        np.testing.assert_allclose(grads["x"], 2 * np.cos(np.ones(3)))
+    g = gc.parse("y = sum(a * b) + a")
+    fn = gc.compile(g)
+    assert fn(a=3.0, b=np.ones(4))[1]["a"] == 5.0
+    with pytest.raises(gc.InputError, match="y is not a scalar"):
+        fn(a=np.ones((2, 1)), b=np.ones(4))
+    # a graph elementwise in the inputs differentiated: y = x * sum(c) in x alone
+    c = gc.parse("x: [3]\nc: [2]\ny = x * sum(c)")
+    _, grads = gc.compile(c, wrt="x")(x=np.ones(3), c=np.ones(2))
+    np.testing.assert_array_equal(grads["x"], [2.0, 2.0, 2.0])
+    with pytest.raises(gc.GraphcError, match="not elementwise in x, c"):
+        gc.compile(c)
+
+
+def test_argument_names_taken_by_an_input():
+    with pytest.raises(gc.GraphcError, match="input 'y_bar' has the name"):
+        gc.vjp(gc.parse("y = y_bar * 2"))
+    with pytest.raises(gc.GraphcError, match="input 'v' has the name"):
+        gc.hvp(gc.parse("v: [2]\ny = sum(v * v)"))
+    g = gc.parse("x: [2]\ny_bar = x * 2\ny = y_bar * x")  # a node, not an input, named y_bar
+    value, pulled = gc.vjp(g)(x=np.ones(2), y_bar=np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(pulled["x"], [4.0, 8.0])
+
+
+@examples(8)
+@given(p=programs(free=False), seed=st.integers(0, 2**16))
+def test_random_tensor_programs_hessian_and_hvp_match_jax(jax, p: Program, seed):
+    """The Hessian of sum(output) of random programs against jax.hessian: symmetric,
+    and hvp(v) == H v. prod's and cumprod's second derivatives are refused, named."""
+    jnp = jax.numpy
+    g = gc.parse(p.text() + f"\nL = sum({p.out})")
+    values = p.values(seed)
+    args = [jnp.asarray(values[i.name]) for i in p.inputs]
+    f = p.jax_fn(jnp, jax)
+    names = [i.name for i in p.inputs]
+    what = p.text()
+    try:
+        _, grads, H = gc.hessian(g)(**values)
+    except gc.GraphcError as exc:
+        assert "second derivative" in str(exc) and ("prod" in what), what
+        return
+    want = jax.hessian(lambda *a: jnp.sum(f(*a)), argnums=tuple(range(len(args))))(*args)
+    rng = np.random.default_rng(seed)
+    v = {n: rng.normal(size=np.shape(values[n])) for n in names}
+    _, _, hv = gc.hvp(g)(**values, v=v)
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            np.testing.assert_allclose(H[a][b], np.asarray(want[i][j]), rtol=1e-8, atol=1e-10,
+                                       err_msg=f"H[{a}][{b}]: {what}")
+        total = sum(H[a][b].reshape(np.size(values[a]), -1) @ v[b].reshape(-1) for b in names)
+        np.testing.assert_allclose(hv[a], np.reshape(total, np.shape(values[a])), rtol=1e-8,
+                                   atol=1e-10, err_msg=f"hvp {a}: {what}")

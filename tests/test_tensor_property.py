@@ -4,8 +4,10 @@ softmax family and cross_entropy, over undeclared, declared, 0-d and (n, 1) inpu
 broadcast against each other. The random DAGs of strategies.dags() draw only elementwise
 ops; a value used inside and outside a reduction got a wrong gradient (issue 17).
 
-The gradient is that of sum(output) (graphc's ones seed); forward mode is also checked
-against jax.jvp along a random direction (<J v> == <grad, v>).
+The gradient is that of sum(output): compile's, where the output is a scalar or
+elementwise; else (compile refuses a silent sum) the vjp of ones or the forward-mode
+Jacobian summed. Forward mode is also checked against jax.jvp along a random direction
+(<J v> == <grad, v>).
 """
 
 from __future__ import annotations

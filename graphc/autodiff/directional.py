@@ -47,15 +47,13 @@ def _one_direction(h: Graph, dot: str | None, like: str) -> str:
 
 
 def _pullback(g: Graph, wrt: list[str], out: str, cotangent: str | None) -> tuple[Graph, str]:
-    """Reverse mode of ``sum(out * y_bar)``: each gradient is ``y_bar``'s vjp. The
-    cotangent is the input ``cotangent``, or (None) a placeholder node of out's shape
-    whose value no result reads (the pulled-back rows of a Jacobian)."""
+    """Reverse mode seeded by ``y_bar``: each gradient is its vjp. The cotangent is the
+    input ``cotangent``, or (None) a placeholder node of out's shape whose value no
+    result reads (the pulled-back rows of a Jacobian)."""
     h = g.copy()
     y_bar = _argument(h, cotangent, out) if cotangent else \
         h.add("zeros_like", (out,), name=h.fresh(f"{out}_bar"))
-    total = h.add("sum", (h.add("mul", (out, y_bar)),))
-    pulled = reverse(h, wrt, total)
-    return pulled, y_bar
+    return reverse(h, wrt, out, seed=y_bar), y_bar
 
 
 @paused_gc()
@@ -63,7 +61,7 @@ def vjp(g: Graph, wrt: str | list[str] | None, out: str) -> Graph:
     """Outputs ``[out, *(y_bar^T J for each wrt input)]``; ``y_bar`` an input."""
     names = resolve_wrt(g, wrt)
     h, _ = _pullback(g, names, out, "y_bar")
-    return _finish(h, [out, *h.outputs[1:]], "reverse", names, out)
+    return _finish(h, h.outputs, "reverse", names, out)
 
 
 @paused_gc()

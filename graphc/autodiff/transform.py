@@ -95,8 +95,11 @@ def _name(g: Graph, node: str, want: str) -> str:
 
 
 @paused_gc()  # builds many nodes, like optimize
-def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Graph:
-    """The gradient graph: outputs ``[of, a_bar, b_bar, ...]`` for the ``wrt`` inputs."""
+def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
+            seed: str | None = None) -> Graph:
+    """The gradient graph: outputs ``[of, a_bar, b_bar, ...]`` for the ``wrt`` inputs;
+    ``seed``, a node of the output's shape, is the output's adjoint (ones by default):
+    the gradients are then its vjps."""
     out = g.output(of)
     wrt = resolve_wrt(g, wrt)
     h = _expanded(g, wrt, out)
@@ -107,7 +110,7 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     fan = Counter(a for v in live if h.op(v).differentiable  # else no adjoint: np.shape(x)
                   for a in set(h.args(v)) if a in live)
     inputs = set(h.inputs)
-    stretched = _stretched(h, upstream)
+    stretched = seed is None and _stretched(h, upstream)
     pending: dict[str, list[tuple[int, str]]] = {}
     adjoint: dict[str, str] = {}
     position = {n: i for i, n in enumerate(order)}
@@ -115,8 +118,8 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         if v not in live:
             continue
         if v == out:
-            vbar = h.const(1.0) if stretched else \
-                h.add("ones_like", (out,), name=h.fresh(f"{out}_bar"))
+            vbar = seed or (h.const(1.0) if stretched else
+                            h.add("ones_like", (out,), name=h.fresh(f"{out}_bar")))
         else:
             parts = [c for _, c in sorted(pending.pop(v, []))]  # in the order of the graph
             if not parts:  # every path from v to the output has a zero local derivative
