@@ -71,7 +71,7 @@ class CompiledFunction:
         self.module = load_module(source)
         self._stacked = [grad_graph.args(n)[0] for n in grad_graph.nx
                          if grad_graph.attrs(n)["op"] == "basis"]
-        self.unsummed: str | None = None  # compile's ``summed``: a shape known at call time
+        self.unsummed: str | None = None  # ``summed``'s message, for the module's check
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         values = self.graph.bind(args, kwargs)
@@ -81,10 +81,12 @@ class CompiledFunction:
                 raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
                                  f"directions ({n * n:,} numbers at least); use "
                                  "mode='reverse'")
-        value, grads = self._run(self.module.value_and_grad, args, kwargs)
-        if self.unsummed and np.ndim(value):
-            raise InputError(f"at these inputs {self.unsummed}")
-        return value, grads
+        try:
+            return self._run(self.module.value_and_grad, args, kwargs)
+        except ValueError as exc:  # the module's _scalar_value: an output not a scalar
+            if self.unsummed and "is not a scalar" in str(exc):
+                raise InputError(f"at these inputs {self.unsummed}") from None
+            raise
 
     def forward(self, /, *args: Any, **kwargs: Any) -> Any:
         """The output value alone."""
@@ -162,7 +164,8 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
                           f"(passes: {', '.join(passes_mod.PASSES)})")
     unsummed = summed(g, out, autodiff.resolve_wrt(g, wrt))
     fwd, grad, source = pipeline(g, out, lambda fwd: _MODES[mode](fwd, wrt, out), chosen,
-                                 chosen_backend, progress)
+                                 chosen_backend, progress,
+                                 module.Entry(scalar=True) if unsummed else module.VALUE_AND_GRAD)
     fn = CompiledFunction(g, fwd, grad, source)
     fn.unsummed = unsummed
     return fn

@@ -214,6 +214,10 @@ def test_bad_arguments_are_input_errors():
         gc.vjp(u)(a=np.ones(3), b=np.ones(3), y_bar=np.ones((2, 3)))
     with pytest.raises(gc.InputError, match=r"x_dot\['a'\] has shape"):
         gc.jvp(u)(a=np.ones(3), b=2.0, x_dot={"a": np.ones(4), "b": 1.0})
+    with pytest.raises(gc.GraphcError, match=r"needs declared shapes.*mode='forward'"):
+        gc.jacobian(u, mode="reverse")  # stacked cotangents through sum_to
+    with pytest.raises(gc.GraphcError, match="known only at call time"):
+        gc.hessian(u)
 
 
 def test_hessian_of_a_vector_and_jacobian_off_the_path():
@@ -286,6 +290,8 @@ def test_no_silent_sum():
     assert fn(a=3.0, b=np.ones(4))[1]["a"] == 5.0
     with pytest.raises(gc.InputError, match="y is not a scalar"):
         fn(a=np.ones((2, 1)), b=np.ones(4))
+    with pytest.raises(ValueError, match=r"y is not a scalar \(shape \(2, 1\)\)"):
+        fn.module.value_and_grad(np.ones((2, 1)), np.ones(4))  # the saved module's check
     # a graph elementwise in the inputs differentiated: y = x * sum(c) in x alone
     c = gc.parse("x: [3]\nc: [2]\ny = x * sum(c)")
     _, grads = gc.compile(c, wrt="x")(x=np.ones(3), c=np.ones(2))

@@ -73,7 +73,7 @@ def jvp(g: Graph, wrt: str | list[str] | None, out: str) -> Graph:
     live = _between(h, names, h.upstream([out]))
     stacked = _stacked(h, live)
     if stacked:
-        _check_declared(h, live)
+        _check_declared(h, live, "gc.vjp (reverse mode)")
     seeds = {}
     for w in names:
         dot = _argument(h, f"x_dot_{w}", w)
@@ -131,7 +131,7 @@ def jacobian(g: Graph, wrt: str | list[str] | None, out: str, mode: str) -> Grap
     live = _between(h, [y_bar], h.upstream(grads))
     dots = {}
     if y_bar in live:  # else every gradient is constant: the Jacobians are zeros
-        _check_declared(h, live)
+        _check_declared(h, live, "mode='forward'")
         _check_size(h, y_bar, live)
         seed = h.add("basis", (y_bar,), name=h.fresh(f"{y_bar}_dot"))
         dots = sweep(h, {y_bar: seed}, live, True)
@@ -155,10 +155,12 @@ def _laid_out(h: Graph, dot: str | None, value: str, other: str, op: str, name: 
 
 
 def _scalar(h: Graph, out: str, what: str) -> None:
+    """A Hessian is of a scalar output (one known to be one: declared shapes)."""
     if h.shape(out) != () or h.elastic(out):
-        raise GraphcError(f"{what} of {out}, which is not a scalar "
-                          f"(shape {shapes.format_shape(h.shape(out))}): sum it, or take "
-                          "gc.jacobian of its gradient's vjp")
+        shape = "its shape is known only at call time: declare the inputs' shapes" \
+            if h.elastic(out) else f"shape {shapes.format_shape(h.shape(out))}"
+        raise GraphcError(f"{what} of {out}, which is not a scalar ({shape}): "
+                          f"differentiate sum({out}) or one element of it")
 
 
 @paused_gc()
@@ -170,7 +172,7 @@ def hvp(g: Graph, wrt: str | list[str] | None, out: str) -> Graph:
     h = reverse(g, names, out)
     grads = h.outputs[1:]
     live = _between(h, names, h.upstream(grads))
-    _check_declared(h, live)
+    _check_declared(h, live, None)
     seeds = {}
     for w in names:
         v = _argument(h, f"v_{w}", w)
@@ -199,7 +201,7 @@ def hessian(g: Graph, wrt: str | list[str] | None, out: str) -> Graph:
         live = _between(h, [b], upstream)
         dots = {}
         if b in live:
-            _check_declared(h, live)
+            _check_declared(h, live, None)
             _check_size(h, b, live)
             seed = h.add("basis", (b,), name=h.fresh(f"{b}_dot"))
             dots = sweep(h, {b: seed}, live, True, f"_dot_{b}")

@@ -286,9 +286,10 @@ def sweep(h: Graph, seeds: dict[str, str], live: set[str], stacked: bool,
     return dots
 
 
-def _check_declared(g: Graph, live: set[str]) -> None:
+def _check_declared(g: Graph, live: set[str], instead: str | None = "mode='reverse'") -> None:
     """Direction-stacked tangents need every shape on the path: a reduction of a value
-    of unknown shape does not know which axes carry the directions."""
+    of unknown shape does not know which axes carry the directions. ``instead``: the
+    way out the error names."""
     for n in g.order():
         op = g.op(n)  # a pointwise op stacks as NumPy broadcasts: any shape will do
         if n in live and (not op.pointwise and any(g.elastic(a) for a in g.args(n))
@@ -296,7 +297,7 @@ def _check_declared(g: Graph, live: set[str]) -> None:
             free = sorted(i for i in g.upstream([n]) & set(g.inputs) if g.elastic(i))
             raise GraphcError(f"forward mode through {g.attrs(n)['op']} (node {n!r}) needs "
                               f"declared shapes: declare {', '.join(free)} (e.g. "
-                              f"{free[0]}: [N]), or use mode='reverse'")
+                              f"{free[0]}: [N])" + (f", or use {instead}" if instead else ""))
 
 
 def _check_size(g: Graph, w: str, live: set[str]) -> None:

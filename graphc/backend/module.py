@@ -13,7 +13,7 @@ from .base import sources
 from .emit import INPUTS, KEPT, ONE_DTYPE, REAL, RULE, Emission, Function, function_source, wrapped
 
 _SOURCES = sources((*(f for op in OPS.values() for f in op.helpers), memory._one_dtype,
-                    memory._kept, *values.HELPERS))
+                    memory._kept, *values.HELPERS, values._scalar_value))
 """The source of every helper a module may ship whatever its backend."""
 
 
@@ -30,6 +30,7 @@ class Entry:
     returns: Callable[[list[str]], str] | None = None
     wrapper: str = ""
     helpers: tuple[str, ...] = ()
+    scalar: bool = False  # value_and_grad's value is checked a scalar (``_scalar_value``)
 
 
 VALUE_AND_GRAD = Entry()
@@ -75,7 +76,9 @@ def module_source(forward: Graph, grad: Graph, title: str, emission: Emission,
 
     def value_and_grads(outs: list[str]) -> str:
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(grad.meta.wrt, outs[1:]))
-        return f"{outs[0]}, {{{pairs}}}"
+        value = f"_scalar_value({outs[0]}, {grad.shown(grad.meta.of)!r})" if entry.scalar \
+            else outs[0]
+        return f"{value}, {{{pairs}}}"
 
     functions.append(function_source(Function(
         forward, "forward", "The output value.", public=True,
@@ -111,5 +114,6 @@ def module_source(forward: Graph, grad: Graph, title: str, emission: Emission,
                     if (f is not values._real or any(f"{REAL}(" in text for text in functions))
                     and (f is not values._indices or ints)]
     parts = [doc, imports] + [_SOURCES[f] for f in shipped] + list(extra.helpers) \
-        + [_SOURCES[f] for f in rule_helpers] + list(entry.helpers) + [rule] + functions
+        + [_SOURCES[f] for f in rule_helpers] + list(entry.helpers) \
+        + ([_SOURCES[values._scalar_value]] if entry.scalar else []) + [rule] + functions
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)

@@ -128,6 +128,16 @@ def _same_shape(argument, given, value):
                          f"shape {np.shape(value)}")
 
 
+def _scalar_value(value, name):
+    """The value of an output whose gradient is of a scalar, its shape known only now
+    (undeclared inputs): a ValueError where it is not one, never a silent sum."""
+    if np.ndim(value):
+        raise ValueError(f"{name} is not a scalar (shape {np.shape(value)}): its gradient "
+                         f"would sum its elements; differentiate sum({name}), or use "
+                         "graphc's jacobian or vjp")
+    return value
+
+
 HELPERS = (_input, _inputs, _check_shape, _real, _indices)
 """Shipped in every module (``_real`` only where a float path raises a power,
 ``_indices`` where an input is an integer one)."""
