@@ -60,14 +60,18 @@ def _compiled(g: Graph, of: str | None, transform: Callable[[Graph, str], Graph]
     return Derivative(g, fwd, grad, source, entry.name.lstrip("_"), arguments)
 
 
-def _wrapper(name: str, doc: str, inputs: list[str], argument: str, wrt: list[str],
-             calls: str) -> str:
-    """The public function around ``_<name>`` that unpacks the dict ``argument``."""
-    params = ", ".join([*inputs, argument])
-    given = f"_given({argument!r}, {argument}, {tuple(wrt)!r}, " \
-        f"({', '.join(wrt)}{',' if len(wrt) == 1 else ''}))"
-    return (f"def {name}({params}):\n    \"\"\"{doc}\"\"\"\n"
-            f"    return _{name}({', '.join([*inputs, calls.format(given=given)])})\n")
+def _wrapper(name: str, doc: str, inputs: list[str], argument: str,
+             wrt: list[str]) -> Callable[[list[str]], str]:
+    """The public function around ``_<name>`` that unpacks the dict ``argument``, of
+    the emitted parameter names of ``_<name>`` (the inputs' first)."""
+    def source(params: list[str]) -> str:
+        own = dict(zip(inputs, params))
+        values = ", ".join(own[w] for w in wrt) + ("," if len(wrt) == 1 else "")
+        given = f"*_given({argument!r}, {argument}, {tuple(wrt)!r}, ({values}))"
+        return (f"def {name}({', '.join([*own.values(), argument])}):\n"
+                f"    \"\"\"{doc}\"\"\"\n"
+                f"    return _{name}({', '.join([*own.values(), given])})\n")
+    return source
 
 
 def _dict(outs: list[str], wrt: list[str]) -> str:
@@ -80,17 +84,20 @@ def vjp(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> 
     names = _names(g, wrt, "y_bar")
     out = g.output(of)
     elastic = g.elastic(out)
-    inputs = list(g.inputs)
-    wrapper = "" if not elastic and not g.has("y_bar") else (
-        f"def vjp({', '.join([*inputs, 'y_bar'])}):\n"
-        '    """The output value and y_bar pulled back to each input (reverse mode)."""\n'
-        f"    value, pulled = _vjp({', '.join([*inputs, 'y_bar'])})\n"
-        + ("    _same_shape('y_bar', y_bar, value)\n" if elastic else "")
-        + "    return value, pulled\n")
-    entry = module.Entry("vjp" if not wrapper else "_vjp", "vector-Jacobian product",
+    wrapped = elastic or g.has("y_bar")  # y_bar checked, or an input named y_bar_1
+
+    def wrapper(params: list[str]) -> str:
+        call = ", ".join([*params[:len(g.inputs)], "y_bar"])
+        return (f"def vjp({call}):\n"
+                '    """The output value and y_bar pulled back to each input (reverse mode)."""\n'
+                f"    value, pulled = _vjp({call})\n"
+                + ("    _same_shape('y_bar', y_bar, value)\n" if elastic else "")
+                + "    return value, pulled\n")
+    entry = module.Entry("_vjp" if wrapped else "vjp", "vector-Jacobian product",
                          "The output value and y_bar pulled back to each input (reverse "
                          "mode).", lambda outs: f"{outs[0]}, {_dict(outs[1:], names)}",
-                         wrapper, (_SOURCES[_same_shape],) if elastic else ())
+                         wrapper if wrapped else None,
+                         (_SOURCES[_same_shape],) if elastic else ())
     return _compiled(g, of, lambda fwd, out: directional.vjp(fwd, names, out), entry,
                      ("y_bar",))
 
@@ -100,7 +107,7 @@ def jvp(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> 
     the given tangents, one for each ``wrt`` input."""
     names = _names(g, wrt, "x_dot")
     wrapper = _wrapper("jvp", "The output value and its derivative along x_dot "
-                       "(forward mode).", list(g.inputs), "x_dot", names, "*{given}")
+                       "(forward mode).", list(g.inputs), "x_dot", names)
     entry = module.Entry("_jvp", "Jacobian-vector product", "The output value and J x_dot.",
                          ", ".join, wrapper, (_SOURCES[_given],))
     return _compiled(g, of, lambda fwd, out: directional.jvp(fwd, names, out), entry,
@@ -130,7 +137,7 @@ def hvp(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> 
     names = _names(g, wrt, "v")
     k = len(names)
     wrapper = _wrapper("hvp", "The output value, its gradient and the Hessian times v.",
-                       list(g.inputs), "v", names, "*{given}")
+                       list(g.inputs), "v", names)
     entry = module.Entry("_hvp", "Hessian-vector product", "The value, gradient and H v.",
                          lambda outs: f"{outs[0]}, {_dict(outs[1:1 + k], names)}, "
                          f"{_dict(outs[1 + k:], names)}", wrapper, (_SOURCES[_given],))

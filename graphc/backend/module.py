@@ -22,13 +22,14 @@ class Entry:
     """The module's main function: ``value_and_grad``, or a derivative's (``jacobian``,
     ``vjp``...): its name and docstring, how it returns the graph's outputs (None: value
     and gradients), and the source of a public function around it (one that takes
-    dicts), with the helpers that function calls."""
+    dicts: ``wrapper`` of the entry's parameter names as emitted), with the source of
+    the helpers that function calls."""
 
     name: str = "value_and_grad"
     title: str = "gradient"  # the module's docstring: "Value and gradient of ..."
     doc: str | None = None
     returns: Callable[[list[str]], str] | None = None
-    wrapper: str = ""
+    wrapper: Callable[[list[str]], str] | None = None
     helpers: tuple[str, ...] = ()
     scalar: bool = False  # value_and_grad's value is checked a scalar (``_scalar_value``)
 
@@ -87,8 +88,8 @@ def module_source(forward: Graph, grad: Graph, title: str, emission: Emission,
         grad, entry.name, entry.doc or f"The output value and its gradient ({grad.meta.mode} "
         "mode).", entry.returns or value_and_grads, public=True, floats=floats,
         split=emission.splits[1]), emission))
-    if entry.wrapper:
-        functions.append(entry.wrapper)
+    if entry.wrapper:  # its parameters named as the entry's own (names.Namer, in order)
+        functions.append(entry.wrapper([emission.namer(entry.name)(i) for i in grad.inputs]))
     one_dtype = any(f" = {ONE_DTYPE}(" in f for f in functions)
     kept = any(f"{KEPT}(" in f for f in functions)
     shipped = dict.fromkeys([f for op in ops.values() for f in op.helpers]
