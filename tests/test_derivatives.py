@@ -338,3 +338,23 @@ def test_random_tensor_programs_hessian_and_hvp_match_jax(jax, p: Program, seed)
         total = sum(H[a][b].reshape(np.size(values[a]), -1) @ v[b].reshape(-1) for b in names)
         np.testing.assert_allclose(hv[a], np.reshape(total, np.shape(values[a])), rtol=1e-8,
                                    atol=1e-10, err_msg=f"hvp {a}: {what}")
+
+
+def test_cli_compiles_each_derivative(tmp_path, cli):
+    """graphc compile FILE --jacobian | --hessian | --hvp | --vjp | --jvp prints the
+    module gc.<name> emits; one at a time, numpy only; a non-scalar output's gradient
+    is refused with exit status 2 and the ways out."""
+    (tmp_path / "f.gc").write_text("x: [3]\nW: [3, 2]\ny = sum(tanh(x @ W) ** 2)\n")
+    (tmp_path / "v.gc").write_text("x: [3]\nW: [3, 2]\ny = tanh(x @ W)\n")
+    g, v = gc.load(tmp_path / "f.gc"), gc.load(tmp_path / "v.gc")
+    for name in ("jacobian", "hessian", "hvp", "vjp", "jvp"):
+        proc = cli("compile", "f.gc", f"--{name}", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == getattr(gc, name)(g).source and f"def {name}(" in proc.stdout
+    proc = cli("compile", "v.gc", "--jacobian", "--mode", "forward", "--wrt", "W", cwd=tmp_path)
+    assert proc.stdout == gc.jacobian(v, wrt="W", mode="forward").source
+    assert cli("compile", "f.gc", "--hvp", "--vjp", cwd=tmp_path).returncode == 2
+    proc = cli("compile", "f.gc", "--hessian", "--backend", "blocks", cwd=tmp_path)
+    assert proc.returncode == 2 and "numpy backend only" in proc.stderr
+    proc = cli("compile", "v.gc", cwd=tmp_path)
+    assert proc.returncode == 2 and "gc.jacobian" in proc.stderr
