@@ -190,7 +190,8 @@ def hvp(g: Graph, wrt: str | list[str] | None, out: str) -> Graph:
 @paused_gc()
 def hessian(g: Graph, wrt: str | list[str] | None, out: str) -> Graph:
     """Outputs ``[out, *grads, *(H[a][b] for a, b in wrt x wrt)]``, ``H[a][b].shape ==
-    a.shape + b.shape``: forward mode over the gradient, b's unit directions stacked."""
+    a.shape + b.shape``: forward mode over the gradient, b's unit directions stacked;
+    each block averaged with the transpose of its mirror, so H is exactly symmetric."""
     names = resolve_wrt(g, wrt)
     _scalar(g, out, "a Hessian")
     h = reverse(g, names, out)
@@ -207,6 +208,11 @@ def hessian(g: Graph, wrt: str | list[str] | None, out: str) -> Graph:
             dots = sweep(h, {b: seed}, live, True, f"_dot_{b}")
         for a, a_bar in zip(names, grads):
             blocks[a, b] = _laid_out(h, dots.get(a_bar), a_bar, b, "directions_last",
-                                     f"H_{a}_{b}")
-    return _finish(h, [out, *grads, *(blocks[a, b] for a in names for b in names)],
-                   "forward over reverse", names, out)
+                                     f"H_{a}_{b}_half")
+    hessians = []  # symmetric by construction: each block averaged with its mirror's transpose
+    for a in names:
+        for b in names:
+            found = h.add("symmetrized", (blocks[a, b], blocks[b, a], a))
+            h.show_as(found, h.fresh(f"H_{a}_{b}"))
+            hessians.append(found)
+    return _finish(h, [out, *grads, *hessians], "forward over reverse", names, out)

@@ -103,3 +103,16 @@ _register(Op("zeros_jacobian", 2, "_zeros_jacobian({0}, {1})", _zeros_jacobian,
              slot_prec=(0, 0), helpers=(_zeros_jacobian,), traits=_INNER | Trait.NO_DERIVATIVE,
              dtype="follows",
              shape=_params_shape(lambda out, x: out + x)))
+
+
+def _symmetrized(h_ab, h_ba, a):
+    """A Hessian block H[a][b] averaged with the transpose of H[b][a] (a's axes first):
+    (x + y) / 2 is (y + x) / 2, so H[b][a] made alike is its exact transpose."""
+    k = np.ndim(a)
+    n = np.ndim(h_ba) - k  # b's axes, first in h_ba
+    return (h_ab + np.moveaxis(h_ba, tuple(range(n)), tuple(range(k, k + n)))) / 2
+
+
+_register(Op("symmetrized", 3, "_symmetrized({0}, {1}, {2})", _symmetrized,
+             slot_prec=(0, 0, 0), helpers=(_symmetrized,), traits=_STACKED, dtype="first",
+             shape=_params_shape(lambda h_ab, h_ba, a: h_ab)))
