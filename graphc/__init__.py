@@ -134,7 +134,7 @@ from .frontend.sympy_front import from_sympy
 from .frontend.text_format import load, parse
 from .ir.graph import Graph
 from .teach.render import render
-from .teach.verify import verify
+from .teach.second import verify
 
 __version__ = "0.1.0"
 __all__ = [

@@ -399,3 +399,20 @@ def test_rosenbrock_trust_exact_reaches_the_minimum(example_modules, capsys):
     np.testing.assert_allclose(result.x, np.ones(10), atol=1e-6)
     rosenbrock_trust.main()
     assert "x = [1. 1. 1." in capsys.readouterr().out
+
+
+def test_verify_order_2_compares_the_hessian_four_ways():
+    """gc.verify(g, at, order=2): forward over reverse, reverse over reverse, finite
+    differences of the gradient and sympy.diff twice agree; each is there."""
+    g = gc.parse("a: scalar\nb: scalar\ny = a * b ** 2 + sin(a * b)")
+    rep = gc.verify(g, {"a": 0.7, "b": -1.3}, order=2)
+    assert rep.ok and rep.sympy is not None and rep.reverse_over_reverse is not None
+    a, b = 0.7, -1.3
+    np.testing.assert_allclose(rep.forward_over_reverse["a"]["b"],
+                               2 * b + np.cos(a * b) - a * b * np.sin(a * b), rtol=1e-12)
+    assert "H[a][b]" in str(rep) and "all methods agree" in str(rep)
+    t = gc.parse("x: [3]\nW: [3, 2]\ny = sum(tanh(x @ W) ** 2)")
+    rep = gc.verify(t, {"x": np.full(3, 0.3), "W": np.arange(6.0).reshape(3, 2) / 10}, order=2)
+    assert rep.ok and rep.sympy is None and rep.finite_difference["W"]["x"].shape == (3, 2, 3)
+    with pytest.raises(gc.GraphcError, match="order=3"):
+        gc.verify(t, {"x": np.ones(3), "W": np.ones((3, 2))}, order=3)
