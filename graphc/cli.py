@@ -155,6 +155,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     print(f"{fn.of} = {format_value(value)}", file=stdout)
     for name, grad in grads.items():
         print(f"d{fn.of}/d{name} = {format_value(grad)}", file=stdout)
+    if args.hessian:  # forward over reverse (gc.hessian)
+        _, _, H = derivatives.hessian(g, wrt=args.wrt, of=args.of)(**parse_at(args.at, g))
+        for a, row in H.items():
+            for b, block in row.items():
+                print(f"d2{fn.of}/d{a}d{b} = {format_value(block)}", file=stdout)
     return 0
 
 
@@ -253,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="print the value and gradients at a point")
     _common(p)
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")
+    p.add_argument("--hessian", action="store_true", help="print the Hessian's blocks too")
     p = sub.add_parser("render", help="draw the graph (svg, png, pdf or dot)")
     _common(p, modes=False)
     p.add_argument("--at", help="input values, e.g. a=2,b=1: show values and adjoints")

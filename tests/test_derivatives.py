@@ -416,3 +416,12 @@ def test_verify_order_2_compares_the_hessian_four_ways():
     assert rep.ok and rep.sympy is None and rep.finite_difference["W"]["x"].shape == (3, 2, 3)
     with pytest.raises(gc.GraphcError, match="order=3"):
         gc.verify(t, {"x": np.ones(3), "W": np.ones((3, 2))}, order=3)
+
+
+def test_cli_eval_prints_the_hessian(tmp_path, cli):
+    (tmp_path / "f.gc").write_text("a: scalar\nb: scalar\ny = a * b ** 2\n")
+    proc = cli("eval", "f.gc", "--at", "a=2,b=3", "--hessian", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for line in ("dy/da = 9", "d2y/dada = 0", "d2y/dadb = 6", "d2y/dbda = 6", "d2y/dbdb = 4"):
+        assert line in proc.stdout, proc.stdout
+    assert "d2y" not in cli("eval", "f.gc", "--at", "a=2,b=3", cwd=tmp_path).stdout
