@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from . import derivatives
 from .backend import BACKENDS
 from .compiler import compile as compile_graph
 from .errors import GraphcError
@@ -128,7 +129,15 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         _stdout()
     g = _load(args.file)
-    fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode, backend=args.backend)
+    if args.derivative is None:
+        fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode or "reverse",
+                           backend=args.backend)
+    elif args.backend != "numpy":
+        raise GraphcError(f"--{args.derivative} is emitted for the numpy backend only")
+    else:  # gc.jacobian, gc.hessian...: a module defining a function of that name
+        made = getattr(derivatives, args.derivative)
+        fn = made(g, wrt=args.wrt, of=args.of, **(
+            {"mode": args.mode} if args.derivative == "jacobian" else {}))
     if args.output and args.output != "-":
         with Outputs([args.file]) as out:
             out.write(args.output, fn.source)
@@ -141,11 +150,16 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     stdout = _stdout()
     g = _load(args.file)
-    fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode)
+    fn = compile_graph(g, wrt=args.wrt, of=args.of, mode=args.mode or "reverse")
     value, grads = fn(**parse_at(args.at, g))
     print(f"{fn.of} = {format_value(value)}", file=stdout)
     for name, grad in grads.items():
         print(f"d{fn.of}/d{name} = {format_value(grad)}", file=stdout)
+    if args.hessian:  # forward over reverse (gc.hessian)
+        _, _, H = derivatives.hessian(g, wrt=args.wrt, of=args.of)(**parse_at(args.at, g))
+        for a, row in H.items():
+            for b, block in row.items():
+                print(f"d2{fn.of}/d{a}d{b} = {format_value(block)}", file=stdout)
     return 0
 
 
@@ -221,7 +235,8 @@ def _common(p: argparse.ArgumentParser, modes: bool = True) -> None:
     if modes:
         p.add_argument("--wrt", type=as_python_reads,
                        help="inputs to differentiate, comma-separated (default: all)")
-        p.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
+        p.add_argument("--mode", choices=("reverse", "forward"),
+                       help="reverse (the default; a Jacobian's: chosen by the sizes) or forward")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -234,9 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=tuple(BACKENDS), default="numpy",
                    help="how the module computes: " + "; ".join(
                        f"{b.name}: {b.help}" for b in BACKENDS.values()))
+    beyond = p.add_mutually_exclusive_group()  # docs/derivatives.md
+    for name, what in (("jacobian", "value and Jacobians"), ("hessian", "value, gradient, Hessian"),
+                       ("hvp", "Hessian times v"), ("vjp", "y_bar pulled back"),
+                       ("jvp", "J times x_dot")):
+        beyond.add_argument(f"--{name}", dest="derivative", action="store_const", const=name,
+                            help=f"a module defining {name}(...): {what}")
     p = sub.add_parser("eval", help="print the value and gradients at a point")
     _common(p)
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")
+    p.add_argument("--hessian", action="store_true", help="print the Hessian's blocks too")
     p = sub.add_parser("render", help="draw the graph (svg, png, pdf or dot)")
     _common(p, modes=False)
     p.add_argument("--at", help="input values, e.g. a=2,b=1: show values and adjoints")

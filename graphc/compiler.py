@@ -21,13 +21,15 @@ import numpy as np
 
 from .autodiff import transform as autodiff
 from .backend import BACKENDS, backend_named, module
+from .backend.base import Backend
 from .backend.emit import Emission
 from .errors import GraphcError, InputError
 from .files import write_atomic
 from .ir.collector import paused_gc
 from .ir.graph import Graph
+from .ops import Trait
 from .ops.directions import TANGENT_LIMIT
-from .ops.shapes import not_broadcasting
+from .ops.shapes import format_shape, not_broadcasting
 from .optimize import passes as passes_mod
 
 _MODES = {"reverse": autodiff.reverse, "forward": autodiff.forward}
@@ -69,6 +71,7 @@ class CompiledFunction:
         self.module = load_module(source)
         self._stacked = [grad_graph.args(n)[0] for n in grad_graph.nx
                          if grad_graph.attrs(n)["op"] == "basis"]
+        self.unsummed: str | None = None  # ``summed``'s message, for the module's check
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         values = self.graph.bind(args, kwargs)
@@ -78,7 +81,12 @@ class CompiledFunction:
                 raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
                                  f"directions ({n * n:,} numbers at least); use "
                                  "mode='reverse'")
-        return self._run(self.module.value_and_grad, args, kwargs)
+        try:
+            return self._run(self.module.value_and_grad, args, kwargs)
+        except ValueError as exc:  # the module's _scalar_value: an output not a scalar
+            if self.unsummed and "is not a scalar" in str(exc):
+                raise InputError(f"at these inputs {self.unsummed}") from None
+            raise
 
     def forward(self, /, *args: Any, **kwargs: Any) -> Any:
         """The output value alone."""
@@ -154,6 +162,46 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     if unknown := set(chosen) - set(passes_mod.PASSES):
         raise GraphcError(f"unknown pass {sorted(unknown)[0]!r} "
                           f"(passes: {', '.join(passes_mod.PASSES)})")
+    unsummed = summed(g, out, autodiff.resolve_wrt(g, wrt))
+    fwd, grad, source = pipeline(g, out, lambda fwd: _MODES[mode](fwd, wrt, out), chosen,
+                                 chosen_backend, progress,
+                                 module.Entry(scalar=True) if unsummed else module.VALUE_AND_GRAD)
+    fn = CompiledFunction(g, fwd, grad, source)
+    fn.unsummed = unsummed
+    return fn
+
+
+def summed(g: Graph, out: str, wrt: list[str]) -> str | None:
+    """No silent sum: a gradient is of a scalar, or of an output elementwise in the
+    inputs differentiated, up to broadcasting (each element's derivative,
+    ``grads["a"][i]`` that of ``out[i]``; the gradient graph of such a graph is one
+    too); any other output would be summed over its elements unasked. A
+    GraphcError; for an output whose shape is known only at call time, the message
+    that fn() raises when it is not a scalar then."""
+    if g.shape(out) == () and not g.elastic(out):
+        return None
+    live = g.upstream([out]) & g.downstream([w for w in wrt if g.has(w)])
+    if not (bad := [n for n in g.order() if n in live and not g.op(n).pointwise
+                    and Trait.IDENTITY not in g.op(n).traits]):  # sum_to: up to broadcasting
+        return None
+    shape = "" if g.elastic(out) else f" (shape {format_shape(g.shape(out))})"
+    message = (f"{g.shown(out)} is not a scalar{shape} and not elementwise in "
+               f"{', '.join(wrt)} ({g.attrs(bad[0])['op']} in node {g.shown(bad[0])!r}): "
+               f"its gradient would silently sum its elements. Differentiate "
+               f"sum({g.shown(out)}) for that sum, use gc.jacobian(g) for every "
+               "derivative, or gc.vjp(g) with a cotangent y_bar")
+    if g.elastic(out):
+        return message
+    raise GraphcError(message)
+
+
+def pipeline(g: Graph, out: str, differentiate: Callable[[Graph], Graph],
+             chosen: tuple[str, ...] = passes_mod.PASSES, backend: Backend | None = None,
+             progress: bool | None = None, entry: module.Entry = module.VALUE_AND_GRAD
+             ) -> tuple[Graph, Graph, str]:
+    """The forward graph of ``out`` rewritten, ``differentiate``d, optimized again and
+    emitted (the ``entry`` function beside ``forward``): (forward, derivative, source)."""
+    backend = backend or backend_named("numpy")
     if progress is None:
         progress = len(g.nx) > 20_000 and sys.stderr.isatty()
     with paused_gc(), _phases(progress, len(g.nx)) as phase:
@@ -161,23 +209,23 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         fwd.outputs = [out]
         fwd = passes_mod.optimize(fwd, chosen)
         phase("differentiating")
-        grad = _MODES[mode](fwd, wrt, out)
+        grad = differentiate(fwd)
         phase("optimizing")
         grad = passes_mod.optimize(grad, chosen)
         phase("emitting")
-        title = f"Value and gradient of {_safe(out)} with respect to " \
+        title = f"Value and {entry.title} of {_safe(out)} with respect to " \
                 f"{', '.join(_safe(w) for w in grad.meta.wrt) or 'nothing'}."
         floats = passes_mod.for_floats(grad, chosen) if len(grad.nx) <= FLOATS_LIMIT and all(
             grad.shape(i) == () for i in grad.inputs
             if grad.attrs(i)["params"]["declared"]) else None  # every input may be a float
-        splits = (chosen_backend.split(fwd, passes_mod.for_blocks),
-                  chosen_backend.split(grad, passes_mod.for_blocks)) \
-            if chosen_backend.takes(grad) else (None, None)
-        emission = Emission(chosen_backend, "memory" in chosen, floats, splits)
-        source = module.module_source(fwd, grad, title, emission)
-        grad.meta.report = {**grad.meta.report, **chosen_backend.report(emission)}
+        splits = (backend.split(fwd, passes_mod.for_blocks),
+                  backend.split(grad, passes_mod.for_blocks)) \
+            if backend.takes(grad) else (None, None)
+        emission = Emission(backend, "memory" in chosen, floats, splits)
+        source = module.module_source(fwd, grad, title, emission, entry)
+        grad.meta.report = {**grad.meta.report, **backend.report(emission)}
         phase("loading")
-        return CompiledFunction(g, fwd, grad, source)
+        return fwd, grad, source
 
 
 @contextmanager

@@ -220,7 +220,7 @@ def test_inputs_that_do_not_broadcast():
 
 @pytest.mark.parametrize(("text", "shapes", "want"), [
     ("y = sum(a.T * b)", ((3, 1), (4, 1)), {"a": 4.0, "b": 3.0}),
-    ("y = sum(a) * b", ((4, 1), (2, 1)), {"a": 2.0, "b": 4.0}),
+    ("y = sum(sum(a) * b)", ((4, 1), (2, 1)), {"a": 2.0, "b": 4.0}),
 ])
 def test_inputs_that_meet_in_no_elementwise_op_need_not_broadcast(text, shapes, want):
     """Undeclared inputs were refused unless they broadcast together as given, though

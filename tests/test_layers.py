@@ -28,9 +28,10 @@ LAYERS = {
     "graphc.ir": 3,
     "graphc.frontend": 4, "graphc.autodiff": 4, "graphc.optimize": 4, "graphc.backend": 4,
     "graphc.compiler": 5,
-    "graphc.teach": 6,
-    "graphc.cli": 7,
-    "graphc.__main__": 8, "graphc": 8,
+    "graphc.derivatives": 6,
+    "graphc.teach": 7,
+    "graphc.cli": 8,
+    "graphc.__main__": 9, "graphc": 9,
 }
 """Each module's layer, by its top-level part: a module imports only from lower layers
 and from its own part. The four parts of layer 4 never import each other."""

@@ -384,7 +384,6 @@ def test_slices_in_the_loop(text):
     "x: [N, 3]\ny = sum(slice(x, start=1) * slice(x, stop=-1))\n",  # rows: flattened
     "x: [N]\ny = sum(slice(x, stop=5))\n",  # a fixed length
     "x: [N]\ny = sum(slice(x, start=-3))\n",
-    "x: [N]\ny = slice(x, start=1) * slice(x, stop=-1)\n",  # an output shorter than x
 ])
 def test_slices_the_loop_does_not_take(text):
     assert gc.compile(gc.parse(text), backend="numba").source == gc.compile(gc.parse(text)).source

@@ -95,8 +95,11 @@ def _name(g: Graph, node: str, want: str) -> str:
 
 
 @paused_gc()  # builds many nodes, like optimize
-def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None) -> Graph:
-    """The gradient graph: outputs ``[of, a_bar, b_bar, ...]`` for the ``wrt`` inputs."""
+def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
+            seed: str | None = None) -> Graph:
+    """The gradient graph: outputs ``[of, a_bar, b_bar, ...]`` for the ``wrt`` inputs;
+    ``seed``, a node of the output's shape, is the output's adjoint (ones by default):
+    the gradients are then its vjps."""
     out = g.output(of)
     wrt = resolve_wrt(g, wrt)
     h = _expanded(g, wrt, out)
@@ -107,7 +110,7 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     fan = Counter(a for v in live if h.op(v).differentiable  # else no adjoint: np.shape(x)
                   for a in set(h.args(v)) if a in live)
     inputs = set(h.inputs)
-    stretched = _stretched(h, upstream)
+    stretched = seed is None and _stretched(h, upstream)
     pending: dict[str, list[tuple[int, str]]] = {}
     adjoint: dict[str, str] = {}
     position = {n: i for i, n in enumerate(order)}
@@ -115,8 +118,8 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         if v not in live:
             continue
         if v == out:
-            vbar = h.const(1.0) if stretched else \
-                h.add("ones_like", (out,), name=h.fresh(f"{out}_bar"))
+            vbar = seed or (h.const(1.0) if stretched else
+                            h.add("ones_like", (out,), name=h.fresh(f"{out}_bar")))
         else:
             parts = [c for _, c in sorted(pending.pop(v, []))]  # in the order of the graph
             if not parts:  # every path from v to the output has a zero local derivative
@@ -234,7 +237,6 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     out = g.output(of)
     wrt = resolve_wrt(g, wrt)
     h = g.copy()
-    order = h.order()
     upstream = h.upstream([out])
     free = _free_inputs(h, upstream)
     grads = []
@@ -246,13 +248,9 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
         if stacked:
             _check_declared(h, live)
             _check_size(h, w, live)
-        dots: dict[str, str] = {}
-        if w in live:  # the seed: w comes first of the nodes on its paths
-            dots[w] = h.add("basis" if stacked else "ones_like", (w,), name=h.fresh(w + suffix))
-        for v in order:
-            if v in live and v != w and (t := _jvp(h, v, dots, stacked)) is not None:
-                dots[v] = _name(h, t, h.fresh(v + suffix)) if h.attrs(t)["temp"] else t
-        tangents[w] = dots
+        seeds = {w: h.add("basis" if stacked else "ones_like", (w,), name=h.fresh(w + suffix))
+                 } if w in live else {}  # w comes first of the nodes on its paths
+        dots = tangents[w] = sweep(h, seeds, live, stacked, suffix)
         name = h.fresh(f"d{out}_d{w}" if f"d{out}_d{w}".isidentifier() else "grad")
         if out not in dots:
             grads.append(h.add("zeros_like", (w,), name=name))
@@ -277,9 +275,21 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
     return h
 
 
-def _check_declared(g: Graph, live: set[str]) -> None:
+def sweep(h: Graph, seeds: dict[str, str], live: set[str], stacked: bool,
+          suffix: str = "_dot") -> dict[str, str]:
+    """Each ``live`` node's tangent, from the ``seeds`` (node -> its tangent), which come
+    first of the nodes on their paths; ``stacked``: tangents carry a direction axis."""
+    dots = dict(seeds)
+    for v in h.order():
+        if v in live and v not in seeds and (t := _jvp(h, v, dots, stacked)) is not None:
+            dots[v] = _name(h, t, h.fresh(v + suffix)) if h.attrs(t)["temp"] else t
+    return dots
+
+
+def _check_declared(g: Graph, live: set[str], instead: str | None = "mode='reverse'") -> None:
     """Direction-stacked tangents need every shape on the path: a reduction of a value
-    of unknown shape does not know which axes carry the directions."""
+    of unknown shape does not know which axes carry the directions. ``instead``: the
+    way out the error names."""
     for n in g.order():
         op = g.op(n)  # a pointwise op stacks as NumPy broadcasts: any shape will do
         if n in live and (not op.pointwise and any(g.elastic(a) for a in g.args(n))
@@ -288,7 +298,7 @@ def _check_declared(g: Graph, live: set[str]) -> None:
             free = sorted(i for i in g.upstream([n]) & set(g.inputs) if g.elastic(i))
             raise GraphcError(f"forward mode through {g.attrs(n)['op']} (node {n!r}) needs "
                               f"declared shapes: declare {', '.join(free)} (e.g. "
-                              f"{free[0]}: [N]), or use mode='reverse'")
+                              f"{free[0]}: [N])" + (f", or use {instead}" if instead else ""))
 
 
 def _check_size(g: Graph, w: str, live: set[str]) -> None:
@@ -332,17 +342,7 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
                      for k, a in enumerate(h.args(v)))
     if all(t is None for t in tangents):  # on the path, but every tangent is zero: x - x
         return None
-    if stacked and op.pointwise and Trait.IDENTITY in op.traits and Trait.UNSTACKED in op.traits:
-        # broadcast_like(x, like) (ones_like(a) * x optimized): x's tangent, broadcast as
-        # an elementwise op's is
-        dot = dots[h.args(v)[0]]
-        if h.elastic(v):  # v's dims are known only at call time
-            dot = h.add("lift_like", (dot, v))
-        elif len(h.shape(h.args(v)[0])) < len(h.shape(v)):
-            dot = h.add("lift", (dot,), {"ndim": len(h.shape(v))})
-        return h.add("spread", (dot, v))
-    supported = (op.pointwise or stacked) and not (Trait.UNSTACKED in op.traits and stacked)
-    if not supported or op.jvp is None:
+    if not (op.pointwise or stacked) or op.jvp is None:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
                           "use mode='reverse'")
     return op.jvp(h, v, tangents)

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from ..ir.graph import Graph
 from ..ops import OPS, values
 from . import memory
@@ -10,8 +13,28 @@ from .base import sources
 from .emit import INPUTS, KEPT, ONE_DTYPE, REAL, RULE, Emission, Function, function_source, wrapped
 
 _SOURCES = sources((*(f for op in OPS.values() for f in op.helpers), memory._one_dtype,
-                    memory._kept, *values.HELPERS))
+                    memory._kept, *values.HELPERS, values._scalar_value))
 """The source of every helper a module may ship whatever its backend."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The module's main function: ``value_and_grad``, or a derivative's (``jacobian``,
+    ``vjp``...): its name and docstring, how it returns the graph's outputs (None: value
+    and gradients), and the source of a public function around it (one that takes
+    dicts: ``wrapper`` of the entry's parameter names as emitted), with the source of
+    the helpers that function calls."""
+
+    name: str = "value_and_grad"
+    title: str = "gradient"  # the module's docstring: "Value and gradient of ..."
+    doc: str | None = None
+    returns: Callable[[list[str]], str] | None = None
+    wrapper: Callable[[list[str]], str] | None = None
+    helpers: tuple[str, ...] = ()
+    scalar: bool = False  # value_and_grad's value is checked a scalar (``_scalar_value``)
+
+
+VALUE_AND_GRAD = Entry()
 
 
 def _used_ops(graphs: list[Graph]):
@@ -26,9 +49,11 @@ def _used_ops(graphs: list[Graph]):
     return seen
 
 
-def module_source(forward: Graph, grad: Graph, title: str, emission: Emission) -> str:
-    """The whole module: helpers, user-defined ops, ``forward`` and ``value_and_grad``,
-    printed as ``emission`` asks (its backend adds its kernels and their helpers)."""
+def module_source(forward: Graph, grad: Graph, title: str, emission: Emission,
+                  entry: Entry = VALUE_AND_GRAD) -> str:
+    """The whole module: helpers, user-defined ops, ``forward`` and the ``entry`` function
+    (``value_and_grad``), printed as ``emission`` asks (its backend adds its kernels and
+    their helpers)."""
     floats = emission.floats
     graphs = [forward, grad] + ([floats] if floats else []) \
         + [split.graph for split in emission.splits if split is not None]
@@ -52,14 +77,19 @@ def module_source(forward: Graph, grad: Graph, title: str, emission: Emission) -
 
     def value_and_grads(outs: list[str]) -> str:
         pairs = ", ".join(f"{w!r}: {o}" for w, o in zip(grad.meta.wrt, outs[1:]))
-        return f"{outs[0]}, {{{pairs}}}"
+        value = f"_scalar_value({outs[0]}, {grad.shown(grad.meta.of)!r})" if entry.scalar \
+            else outs[0]
+        return f"{value}, {{{pairs}}}"
 
     functions.append(function_source(Function(
         forward, "forward", "The output value.", public=True,
         floats=None if floats is None else forward, split=emission.splits[0]), emission))
     functions.append(function_source(Function(
-        grad, "value_and_grad", f"The output value and its gradient ({grad.meta.mode} mode).",
-        value_and_grads, public=True, floats=floats, split=emission.splits[1]), emission))
+        grad, entry.name, entry.doc or f"The output value and its gradient ({grad.meta.mode} "
+        "mode).", entry.returns or value_and_grads, public=True, floats=floats,
+        split=emission.splits[1]), emission))
+    if entry.wrapper:  # its parameters named as the entry's own (names.Namer, in order)
+        functions.append(entry.wrapper([emission.namer(entry.name)(i) for i in grad.inputs]))
     one_dtype = any(f" = {ONE_DTYPE}(" in f for f in functions)
     kept = any(f"{KEPT}(" in f for f in functions)
     shipped = dict.fromkeys([f for op in ops.values() for f in op.helpers]
@@ -85,5 +115,6 @@ def module_source(forward: Graph, grad: Graph, title: str, emission: Emission) -
                     if (f is not values._real or any(f"{REAL}(" in text for text in functions))
                     and (f is not values._indices or ints)]
     parts = [doc, imports] + [_SOURCES[f] for f in shipped] + list(extra.helpers) \
-        + [_SOURCES[f] for f in rule_helpers] + [rule] + functions
+        + [_SOURCES[f] for f in rule_helpers] + list(entry.helpers) \
+        + ([_SOURCES[values._scalar_value]] if entry.scalar else []) + [rule] + functions
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)

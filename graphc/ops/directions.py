@@ -1,6 +1,7 @@
 """Forward mode's direction-stacked tangents: a tangent carries a leading axis of
 directions (``basis``: every unit direction of an input at once), which these internal
-ops make, pad and sum; they are linear, with no derivative rule of their own.
+ops make, pad, sum and lay out as Jacobians; they are linear, with no derivative rule
+of their own.
 """
 
 from __future__ import annotations
@@ -70,3 +71,48 @@ _register(Op("lift", 1, "_lift({0}, {ndim})", _lift, slot_prec=(0,), params={"nd
 _register(Op("lift_like", 2, "_lift_like({0}, {1})", _lift_like, slot_prec=(0, 0),
              helpers=(_lift_like,), traits=_STACKED, shape=_params_shape(
                  lambda t, like: _lifted(t, max(len(like), len(t) - 1)))))
+
+
+def _directions_last(t, x):
+    """A stacked tangent, one direction per element of x, as a Jacobian: the output's
+    axes first, then x's (JAX's layout)."""
+    t = np.asarray(t)
+    return np.moveaxis(t, 0, -1).reshape(t.shape[1:] + np.shape(x))
+
+
+def _directions_first(t, out):
+    """A stacked tangent, one direction per element of out (rows of a Jacobian pulled
+    back), as a Jacobian: out's axes first."""
+    t = np.asarray(t)
+    return t.reshape(np.shape(out) + t.shape[1:])
+
+
+def _zeros_jacobian(out, x):
+    """The Jacobian of an output that does not depend on x."""
+    return np.zeros(np.shape(out) + np.shape(x), np.result_type(np.asarray(out).dtype,
+                                                                np.asarray(x).dtype, np.float32))
+
+
+_register(Op("directions_last", 2, "_directions_last({0}, {1})", _directions_last,
+             slot_prec=(0, 0), helpers=(_directions_last,), traits=_STACKED, dtype="first",
+             shape=_params_shape(lambda t, x: t[1:] + x)))
+_register(Op("directions_first", 2, "_directions_first({0}, {1})", _directions_first,
+             slot_prec=(0, 0), helpers=(_directions_first,), traits=_STACKED, dtype="first",
+             shape=_params_shape(lambda t, out: out + t[1:])))
+_register(Op("zeros_jacobian", 2, "_zeros_jacobian({0}, {1})", _zeros_jacobian,
+             slot_prec=(0, 0), helpers=(_zeros_jacobian,), traits=_INNER | Trait.NO_DERIVATIVE,
+             dtype="follows",
+             shape=_params_shape(lambda out, x: out + x)))
+
+
+def _symmetrized(h_ab, h_ba, a):
+    """A Hessian block H[a][b] averaged with the transpose of H[b][a] (a's axes first):
+    (x + y) / 2 is (y + x) / 2, so H[b][a] made alike is its exact transpose."""
+    k = np.ndim(a)
+    n = np.ndim(h_ba) - k  # b's axes, first in h_ba
+    return (h_ab + np.moveaxis(h_ba, tuple(range(n)), tuple(range(k, k + n)))) / 2
+
+
+_register(Op("symmetrized", 3, "_symmetrized({0}, {1}, {2})", _symmetrized,
+             slot_prec=(0, 0, 0), helpers=(_symmetrized,), traits=_STACKED, dtype="first",
+             shape=_params_shape(lambda h_ab, h_ba, a: h_ab)))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import GraphcError, ShapeError
 from . import shapes
 from .expr import R, Tangents, jvp, vjp
 from .table import Op, Trait, _register
@@ -194,8 +194,23 @@ _register(Op("prod_except", 1, "_prod_except({0}, {axis})", _prod_except, slot_p
                                                          **out.params),)),
              jvp=jvp(lambda out, dots: out.args[0].call("prod_except_dot", dots[0],
                                                         **out.params))))
+def _linear_in_second(of: str):
+    """The jvp of a derivative rule's op (``prod_except_dot(x, d)``): linear in its
+    second operand, whose tangent it takes (forward mode over reverse mode, Jacobians
+    pulled back); a tangent of x would be a third-order term: refused, named."""
+    @jvp
+    def rule(out: R, dots: Tangents) -> R | None:
+        if dots[0] is not None:
+            raise GraphcError(f"{of}'s second derivative (node {out.node!r}, "
+                              f"{out.g.attrs(out.node)['op']}) is not supported: that rule "
+                              "has no derivative in the operand itself")
+        return out.args[0].call(out.g.attrs(out.node)["op"], dots[1], **out.params)
+    return rule
+
+
 _register(Op("prod_except_dot", 2, "_prod_except_dot({0}, {1}, {axis})", _prod_except_dot,
-             slot_prec=(0, 0), params={"axis": None}, dtype="follows",
+             jvp=_linear_in_second("prod"), slot_prec=(0, 0), params={"axis": None},
+             dtype="follows",
              helpers=(_group_last, _ungroup, _prod_except_dot),
              shape=_params_shape(lambda x, d, axis: shapes.broadcast(x, d)),
              traits=_INNER | _MADE))
@@ -246,6 +261,7 @@ _register(Op("cumprod", 1, "np.cumprod({0})", np.cumprod, slot_prec=(0,), params
              rules=("sum over i >= j of {out}_bar_i * prod(k <= i, k != j) of {0}_k",)))
 for _name, _fn in (("cumprod_bar", _cumprod_bar), ("cumprod_dot", _cumprod_dot)):
     _register(Op(_name, 2, f"_{_name}({{0}}, {{1}}, {{axis}})", _fn, slot_prec=(0, 0),
+                 jvp=_linear_in_second("cumprod"),
                  params={"axis": None}, helpers=(_fn,), dtype="follows",
                  shape=_params_shape(lambda x, d, axis: shapes.broadcast(x, d)),
                  traits=_INNER | _MADE))

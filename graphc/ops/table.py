@@ -88,7 +88,7 @@ class Trait(enum.Flag):
     NONNEGATIVE = enum.auto()   # never negative (exp, softmax): the optimizer's sign rule
     POINTWISE = enum.auto()     # element i from element i of each operand: diagonal Jacobian
     IDENTITY = enum.auto()      # its first operand's value up to broadcasting: derivative 1
-    UNSTACKED = enum.auto()     # its rules need tangents/adjoints of its own shape, unstacked
+    UNSTACKED = enum.auto()     # no stretched seed through it; stacked tangents: shapes declared
     STACKING = enum.auto()      # makes forward mode's direction-stacked tangents; no vjp
     SHIFTS = enum.auto()        # reads a vector at other indices (slices): a stencil
     FRESH = enum.auto()         # memory: the result is a new array, never a view
@@ -401,20 +401,50 @@ def _broadcast_like(x, like):
     return np.broadcast_to(x, shape)
 
 
+def _stacked(dot: Any, x: Any) -> bool:
+    """A forward-mode tangent carries a leading direction axis: one axis more than its
+    value (unstacked tangents of pointwise graphs have at most their value's axes)."""
+    return dot.ndim > x.ndim
+
+
+def _sum_to_jvp(out: Any, dots: tuple) -> Any:
+    """sum_to on a direction-stacked tangent: the summed axes counted from the end
+    (declared shapes: forward mode refuses elastic ones through it)."""
+    dot, (x, like) = dots[0], out.args
+    if not _stacked(dot, x):
+        return dot.call("sum_to", like)
+    have, want = x.shape, like.shape
+    lead = len(have) - len(want)
+    ones = tuple(lead + i - len(have) for i, d in enumerate(want)
+                 if d == 1 and have[lead + i] != 1)
+    found = dot.call("spread", x) if dot.shape[1:] != have else dot
+    if ones:
+        found = found.sum(axis=ones, keepdims=True)
+    return found.sum(axis=tuple(range(-len(have), lead - len(have)))) if lead > 0 else found
+
+
+def _broadcast_like_jvp(out: Any, dots: tuple) -> Any:
+    """broadcast_like on a direction-stacked tangent: padded to out's axes, then spread."""
+    dot, x = dots[0], out.args[0]
+    if not _stacked(dot, x):
+        return dot.call("broadcast_like", out.args[1])
+    lifted = dot.call("lift", ndim=out.ndim) if x.ndim < out.ndim else dot
+    return lifted.call("spread", out) if lifted.shape[1:] != out.shape else lifted
+
+
 # sum_to and broadcast_like undo and do NumPy's broadcasting of their first operand
-# against their second, ``like``; their jvps know no direction axis. The emitted module
-# carries these two functions' own source (numpy is all they need).
+# against their second, ``like``. The emitted module carries these two functions' own
+# source (numpy is all they need).
 _LIKE = Trait.INTERNAL | Trait.IDENTITY | Trait.UNSTACKED
 _register(Op("sum_to", 2, "_sum_to({0}, {1})", _sum_to, slot_prec=(0, 0), grad_slots=(0,),
              shape=lambda g, args, params: g.shape(args[1]),
              vjp=vjp(lambda out, grad: (grad.call("broadcast_like", out.args[0]), None)),
-             jvp=jvp(lambda out, dots: dots[0] and dots[0].call("sum_to", out.args[1])),
+             jvp=jvp(lambda out, dots: dots[0] and _sum_to_jvp(out, dots)),
              helpers=(_sum_to,), dtype="follows", traits=_LIKE))
 _register(Op("broadcast_like", 2, "_broadcast_like({0}, {1})", _broadcast_like,
              slot_prec=(0, 0), grad_slots=(0,),
              vjp=vjp(lambda out, grad: (grad.call("sum_to", out.args[0]), None)),
-             jvp=jvp(lambda out, dots: dots[0] and dots[0].call("broadcast_like",
-                                                                out.args[1])),
+             jvp=jvp(lambda out, dots: dots[0] and _broadcast_like_jvp(out, dots)),
              helpers=(_broadcast_like,), dtype="follows", traits=_LIKE | Trait.POINTWISE))
 _register(Op("ones_like", 1, "np.ones_like({0})", np.ones_like, slot_prec=(0,),
              dtype="follows", traits=_CONSTANT & ~Trait.INTERNAL))

@@ -101,6 +101,43 @@ def _real(z):
     return z
 
 
+# ---- the arguments of gc.jvp, gc.hvp (a dict of arrays) and gc.vjp (a cotangent)
+def _given(argument, given, names, values):
+    """One array per input of ``names``, each of that input's shape (``values``), taken
+    from the dict ``given``; a ValueError that says what is wrong."""
+    if not isinstance(given, dict):
+        raise ValueError(f"{argument}: expected a dict {{input: array}} for "
+                         f"{', '.join(names)}, got {type(given).__name__}")
+    missing = [n for n in names if n not in given]
+    extra = [n for n in given if n not in names]
+    if missing or extra:
+        raise ValueError(f"{argument}: " + "; ".join(
+            ([f"missing {', '.join(map(str, missing))}"] if missing else [])
+            + ([f"not an input differentiated: {', '.join(map(str, extra))}"] if extra else [])))
+    for n, value in zip(names, values):
+        if np.shape(given[n]) != np.shape(value):
+            raise ValueError(f"{argument}[{n!r}] has shape {np.shape(given[n])}, "
+                             f"but {n} has shape {np.shape(value)}")
+    return [given[n] for n in names]
+
+
+def _same_shape(argument, given, value):
+    """``given``'s shape is the output's, known only once computed."""
+    if np.shape(given) != np.shape(value):
+        raise ValueError(f"{argument} has shape {np.shape(given)}, but the output has "
+                         f"shape {np.shape(value)}")
+
+
+def _scalar_value(value, name):
+    """The value of an output whose gradient is of a scalar, its shape known only now
+    (undeclared inputs): a ValueError where it is not one, never a silent sum."""
+    if np.ndim(value):
+        raise ValueError(f"{name} is not a scalar (shape {np.shape(value)}): its gradient "
+                         f"would sum its elements; differentiate sum({name}), or use "
+                         "graphc's jacobian or vjp")
+    return value
+
+
 HELPERS = (_input, _inputs, _check_shape, _real, _indices)
 """Shipped in every module (``_real`` only where a float path raises a power,
 ``_indices`` where an input is an integer one)."""
