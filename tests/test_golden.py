@@ -30,6 +30,25 @@ CASES = [(key, backend, "reverse") for key in PROBLEMS for backend in BACKENDS] 
     [(key, "numpy", "forward") for key in PROBLEMS]
 COLAH = "colah_grad.py"
 """examples/colah.gc compiled with the defaults (test_colah.py reads it too)."""
+EXAMPLE_SOURCES = {
+    "attention_grad.py": lambda: gc.compile(gc.load(EXAMPLES / "attention.gc")),
+    "huber_grad.py": lambda: gc.compile(gc.load(EXAMPLES / "huber.gc")),
+    "black_scholes_grad.py": lambda: gc.compile(gc.load(EXAMPLES / "black_scholes.gc")),
+    "newton_logistic_hessian.py": lambda: gc.hessian(_newton_loss(), wrt="w"),
+    "attention_vjp.py": lambda: gc.vjp(gc.load(EXAMPLES / "attention.gc"), of="out",
+                                       wrt="Wq,Wk,Wv"),
+}
+"""The array language (where, a causal mask, erf, integer-free reductions) and the
+derivatives beyond the gradient, emitted from the examples users start from."""
+
+
+def _newton_loss() -> gc.Graph:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from examples.newton_logistic import LOSS
+    finally:
+        sys.path.pop(0)
+    return LOSS
 
 
 def compile_for(g: gc.Graph, backend: str, mode: str, **kwargs) -> gc.CompiledFunction:
@@ -75,7 +94,13 @@ def test_emitted_colah_module_matches_the_golden_file(request: pytest.FixtureReq
     check(COLAH, gc.compile(gc.load(EXAMPLES / "colah.gc")).source, request.config)
 
 
+@pytest.mark.parametrize("name", sorted(EXAMPLE_SOURCES))
+def test_emitted_example_modules_match_their_golden_files(name: str,
+                                                          request: pytest.FixtureRequest):
+    check(name, EXAMPLE_SOURCES[name]().source, request.config)
+
+
 def test_every_golden_file_is_checked():
     """A golden file no test compares (a problem renamed or removed) is stale."""
-    names = {golden_name(*case) for case in CASES} | {COLAH}
+    names = {golden_name(*case) for case in CASES} | {COLAH} | set(EXAMPLE_SOURCES)
     assert sorted(p.name for p in GOLDEN.iterdir()) == sorted(names)
