@@ -25,45 +25,47 @@ from .tensor import _axes
 
 # ---- pick and put: a gather of constant positions and its adjoint ----------------------
 def _pick(x, index, axis, flat, shape):
-    """x gathered at ``index`` along ``axis`` (from the end); with ``flat`` (a count),
-    its last ``flat`` axes flattened first; the gathered axis reshaped to ``shape``."""
+    """x gathered at ``index`` along ``axis`` (from the end); with ``flat`` a count (not
+    -1), its last ``flat`` axes flattened first; the gathered axis reshaped to ``shape``."""
     x = np.asarray(x)
-    if flat is not None:
+    if flat >= 0:
         x = np.reshape(x, np.shape(x)[:np.ndim(x) - flat] + (-1,))
     y = np.take(x, np.asarray(index, dtype=np.intp), axis=axis)
-    return y if shape is None else np.reshape(y, np.shape(y)[:-1] + tuple(shape))
+    return np.reshape(y, np.shape(y)[:np.ndim(y) + axis] + tuple(shape)
+                      + np.shape(y)[np.ndim(y) + axis + 1:])
 
 
 def _put(g, like, index, axis, flat, shape):
     """The adjoint of _pick(like, ...): g added back where each element was taken (an
     element taken twice gets both), zeros elsewhere; g's leading axes kept."""
     g = np.asarray(g)
-    if shape is not None:
+    if len(shape) != 1:  # its last axes: the gathered one, reshaped
         g = np.reshape(g, np.shape(g)[:np.ndim(g) - len(shape)] + (-1,))
     whole = np.shape(like)
-    lead = np.shape(g)[:np.ndim(g) - (1 if flat is not None else len(whole))]
-    out = np.zeros(lead + ((np.size(like),) if flat is not None else whole),
+    lead = np.shape(g)[:np.ndim(g) - (1 if flat >= 0 else len(whole))]
+    out = np.zeros(lead + ((np.size(like),) if flat >= 0 else whole),
                    np.result_type(g, like))
     at = (slice(None),) * (np.ndim(out) - 1) + (np.asarray(index, dtype=np.intp),)
     np.add.at(np.moveaxis(out, axis, -1), at, np.moveaxis(g, axis, -1))  # type: ignore[arg-type]
     return np.reshape(out, lead + whole)
 
 
-_PICK = {"index": None, "axis": -1, "flat": None, "shape": None}
+_PICK = {"index": None, "axis": -1, "flat": -1, "shape": None}
+"""flat -1: no flattening; shape: the gathered axis's shape, (len(index),) when it stays
+one axis (a longer one only with axis -1: resize's new shape, insert's flattened arr)."""
 
 
 def _picked(x: shapes.Shape, index: Any, axis: Any, flat: Any, shape: Any) -> shapes.Shape:
-    if flat is not None:
+    if flat >= 0:
         x = x[:len(x) - flat] + (-1,)
-    gathered = tuple(shape) if shape is not None else (len(index),)
     a = len(x) + axis
-    return x[:a] + gathered + x[a + 1:]
+    return x[:a] + tuple(shape) + x[a + 1:]
 
 
 def _put_shape(g: shapes.Shape, like: shapes.Shape, index: Any, axis: Any, flat: Any,
                shape: Any) -> shapes.Shape:
-    kept = len(shape) if shape is not None else 1 if flat is not None else len(like)
-    return g[:len(g) - kept] + like
+    lead = len(g) - len(shape) + 1 - (1 if flat >= 0 else len(like))
+    return g[:lead] + like
 
 
 _register(Op("pick", 1, "_pick({0}, {index}, {axis}, {flat}, {shape})", _pick,
@@ -162,11 +164,11 @@ def _delete_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
 def _delete_where(out: R) -> dict:
     x, axis, obj = out.args[0], out.params["axis"], out.params["obj"]
     if axis is None:
-        return {"index": _deleted(_count(x.shape), obj), "axis": -1, "flat": x.ndim,
-                "shape": None}
+        kept = _deleted(_count(x.shape), obj)
+        return {"index": kept, "axis": -1, "flat": x.ndim, "shape": (len(kept),)}
     (a,) = _axes(axis, x.ndim)
-    return {"index": _deleted(x.shape[a], obj), "axis": a - x.ndim, "flat": None,
-            "shape": None}
+    kept = _deleted(x.shape[a], obj)
+    return {"index": kept, "axis": a - x.ndim, "shape": (len(kept),)}
 
 
 _DELETE = _linear(_delete_where)
@@ -280,9 +282,9 @@ def _insert_where(out: R) -> dict:
 def _insert_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     w, (x, v) = _insert_where(out), out.args
     axis = w["a"] - out.ndim
-    x_bar = grad.call("pick", index=w["old"], axis=axis, flat=None,
-                      shape=x.shape if w["flat"] else None)
-    v_bar = grad.call("pick", index=w["new"], axis=axis, flat=None, shape=None).call(
+    x_bar = grad.call("pick", index=w["old"], axis=axis,
+                      shape=x.shape if w["flat"] else (len(w["old"]),))
+    v_bar = grad.call("pick", index=w["new"], axis=axis, shape=(len(w["new"]),)).call(
         "unslab", vshape=v.shape, slab=w["slab"], axis=axis, moved=w["moved"])
     return x_bar, v_bar
 
@@ -293,12 +295,12 @@ def _insert_jvp(out: R, dots: Tangents) -> R | None:
     axis = w["a"] - out.ndim
     parts = []
     if dots[0] is not None:
-        parts.append(dots[0].call("put", out, index=w["old"], axis=axis, flat=None,
-                                  shape=x.shape if w["flat"] else None))
+        parts.append(dots[0].call("put", out, index=w["old"], axis=axis,
+                                  shape=x.shape if w["flat"] else (len(w["old"]),)))
     if dots[1] is not None:
         slab = dots[1].call("slab", vshape=v.shape, slab=w["slab"], axis=axis,
                             moved=w["moved"])
-        parts.append(slab.call("put", out, index=w["new"], axis=axis, flat=None, shape=None))
+        parts.append(slab.call("put", out, index=w["new"], axis=axis, shape=(len(w["new"]),)))
     return parts[0] + parts[1] if len(parts) == 2 else parts[0] if parts else None
 
 
