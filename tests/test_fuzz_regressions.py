@@ -151,3 +151,20 @@ def test_norm_of_the_fuzzers_zero_program_is_jaxs(jax, mode):
     want = (jax.grad if mode == "reverse" else jax.jacfwd)(
         lambda y: jnp.sum(jnp.linalg.norm(y, axis=1)))(y)
     np.testing.assert_allclose(grads["y"], np.asarray(want))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, -1])
+def test_rot90_of_a_value_added_to_an_undeclared_input(jax, k):
+    """v = rot90(sin(x), k) + y, y undeclared: v's adjoint reached rot90's vjp with a
+    shape known only at call time, which rot90 refused (a ShapeError from compile in
+    reverse mode; forward mode refuses undeclared y anyway). Its vjp is now NumPy's flips
+    and swap, which take it."""
+    import jax.numpy as jnp
+
+    x = np.arange(6.0).reshape(2, 3) / 7
+    g = gc.parse(f"x: [2, 3]\nv = rot90(sin(x), {k}) + y\nL = sum(v * v)")
+    value, grads = gc.compile(g)(x=x, y=0.5)
+    want = jax.grad(lambda x, y: jnp.sum((jnp.rot90(jnp.sin(x), k) + y) ** 2),
+                    argnums=(0, 1))(x, 0.5)
+    np.testing.assert_allclose(grads["x"], np.asarray(want[0]), rtol=1e-12)
+    np.testing.assert_allclose(grads["y"], float(want[1]), rtol=1e-12)
