@@ -197,7 +197,7 @@ def test_backends_agree(backend, mode):
     ("a: [N, 3]\n\nf = delete(a, 0, axis=0)", ["numbers, not names"]),
     ("a: [2, 3]\nb: [2]\nf = insert(a, 4, values=b, axis=1)", ["index 4 is out of range"]),
     ("a: [2, 3]\nb: [2]\nf = insert(a, -4, values=b, axis=1)", ["index -4 is out of range"]),
-    ("a: [2, 3]\nb: [3]\nf = insert(a, 1, values=b, axis=1)", ["[3, 1] and [2, 1] do not broadcast"]),
+    ("a: [2, 3]\nb: [3]\nf = insert(a, 1, values=b, axis=1)", ["[3, 1] and [2, 1]"]),
     ("a: [2, 3]\nb: [1, 1, 2]\nf = insert(a, 1, values=b, axis=1)", ["more dimensions"]),
     ("a: [2, 3]\n\nf = resize(a, (2, -1))", ["non-negative integers"]),
     ("a: [0]\n\nf = resize(a, 3)", ["empty array"]),
