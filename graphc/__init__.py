@@ -52,6 +52,7 @@ from .frontend.functions import (
     cumsum,
     deg2rad,
     degrees,
+    delete,
     diag,
     diagflat,
     diagonal,
@@ -86,6 +87,7 @@ from .frontend.functions import (
     hypot,
     identity,
     inner,
+    insert,
     kron,
     leaky_relu,
     lgamma,
@@ -137,6 +139,7 @@ from .frontend.functions import (
     relu,
     repeat,
     reshape,
+    resize,
     rint,
     roll,
     rollaxis,
@@ -235,4 +238,5 @@ __all__ = [
     "cbrt", "copysign", "float_power", "fmod", "heaviside", "logaddexp2", "nan_to_num", "rint",
     "select", "trunc",
     "full_like", "identity", "linspace", "ones_like", "tri", "zeros_like",
+    "delete", "insert", "resize",  # editing (graphc/ops/editing.py)
 ]

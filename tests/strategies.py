@@ -715,3 +715,18 @@ PIECES = {
 }
 OPS.update(PIECES)
 TENSOR_OPS += list(PIECES)
+
+
+# ---- editing (graphc/ops/editing.py): resize to a fixed (2, 1); insert then delete along
+# the last axis, which keeps the shape (a shifted in behind a constant)
+EDITING = {
+    "resize_2x1": OpSpec(lambda a: f"resize({a}, (2, 1))",
+                         lambda jnp, jax, a: jnp.resize(a, (2, 1)),
+                         lambda s: (2, 1), declared=True),
+    "insert_delete": OpSpec(lambda a: f"delete(insert({a}, 0, values=1.5, axis=-1), -1, axis=-1)",
+                            lambda jnp, jax, a: jnp.delete(jnp.insert(a, 0, 1.5, axis=-1), -1,
+                                                           axis=-1),
+                            lambda s: s if s else None, declared=True),
+}
+OPS.update(EDITING)
+TENSOR_OPS += list(EDITING)

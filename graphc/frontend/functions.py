@@ -157,6 +157,20 @@ class Repeat(Protocol):
     def __call__(self, x: Operand, repeats: int, axis: int | None = None, /) -> Expr: ...
 
 
+class Resize(Protocol):
+    def __call__(self, a: Operand, new_shape: int | tuple[int, ...], /) -> Expr: ...
+
+
+class Delete(Protocol):
+    def __call__(self, arr: Operand, obj: int | tuple[int, ...], axis: int | None = None,
+                 /) -> Expr: ...
+
+
+class Insert(Protocol):
+    def __call__(self, arr: Operand, obj: int | tuple[int, ...], /, *, values: Operand,
+                 axis: int | None = None) -> Expr: ...
+
+
 class Pad(Protocol):
     def __call__(self, x: Operand, pad_width: int | tuple[int, int] | tuple[tuple[int, int], ...],
                  /, *, constant_values: float = 0.0) -> Expr: ...
@@ -288,6 +302,7 @@ cumprod: Cumulative = function("cumprod")
 cumsum: Cumulative = function("cumsum")
 deg2rad: Elementwise = function("deg2rad")
 degrees: Elementwise = function("degrees")
+delete: Delete = function("delete")
 diag: Diagonal = function("diag")
 diagflat: Diagonal = function("diagflat")
 diagonal: DiagonalOf = function("diagonal")
@@ -322,6 +337,7 @@ huber: Huber = function("huber")
 hypot: Binary = function("hypot")
 identity: Identity = function("identity")
 inner: Binary = function("inner")
+insert: Insert = function("insert")
 kron: Binary = function("kron")
 leaky_relu: WithSlope = function("leaky_relu")
 lgamma: Elementwise = function("lgamma")
@@ -373,6 +389,7 @@ reciprocal: Elementwise = function("reciprocal")
 relu: Elementwise = function("relu")
 repeat: Repeat = function("repeat")
 reshape: Reshape = function("reshape")
+resize: Resize = function("resize")
 rint: Elementwise = function("rint")
 roll: Roll = function("roll")
 rollaxis: RollAxis = function("rollaxis")

@@ -15,6 +15,7 @@ from . import choices as _choices  # noqa: F401 - registers comparisons, where, 
 from . import constants as _constants  # noqa: F401 - registers zeros, ones, full, eye, arange
 from . import dimensions as _dimensions  # noqa: F401 - a dimension's name as a value
 from . import directions as _directions  # noqa: F401 - forward mode's basis, lift, ...
+from . import editing as _editing  # noqa: F401 - resize, delete
 from . import elementwise as _elementwise  # noqa: F401 - registers NumPy's functions in OPS
 from . import indexing as _indexing  # noqa: F401 - registers x[key], take_along_axis
 from . import joining as _joining  # noqa: F401 - registers concatenate, stack

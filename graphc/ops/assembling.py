@@ -251,12 +251,23 @@ def _rotated(x: shapes.Shape, k: Any, axes: Any) -> shapes.Shape:
     return tuple(out)
 
 
+def _unrotated(out: R, grad: R) -> R:
+    """rot90(grad, -k, axes) as NumPy computes it, in flips and a swap: an adjoint
+    whose shape is known only at call time (out + y, y undeclared) can take those."""
+    a, b = _rot_axes(out.ndim, **out.params)
+    k = -out.params["k"] % 4
+    if k == 2:
+        return grad.call("flip", axis=a).call("flip", axis=b)
+    if k == 1:
+        return grad.call("flip", axis=b).call("swapaxes", axis1=a, axis2=b)
+    return grad.call("swapaxes", axis1=a, axis2=b).call("flip", axis=b) if k else grad
+
+
 _ROT = {"k": 1, "axes": (0, 1)}
 _register(Op("rot90", 1, "np.rot90({0})", np.rot90, slot_prec=(0,), params=_ROT,
              positional=tuple(_ROT), spell=_spell("np.rot90", _ROT), dtype="follows",
              shape=_of_declared(_rotated, "rot90"),
-             vjp=vjp(lambda out, grad: (grad.call("rot90", k=-out.params["k"],
-                                                  axes=out.params["axes"]),)),
+             vjp=vjp(lambda out, grad: (_unrotated(out, grad),)),
              jvp=jvp(lambda out, dots: dots[0].call("rot90", k=out.params["k"], axes=tuple(
                  a - out.ndim for a in _rot_axes(out.ndim, **out.params)))),
              rules=("rot90({out}_bar, -k)",)))

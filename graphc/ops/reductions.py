@@ -296,8 +296,10 @@ def _norm_shape(x: shapes.Shape, ord: Any, axis: Any, keepdims: bool) -> shapes.
 def _norm_weights(out: R) -> R:
     x, params = out.args[0], out.params
     kind = _norm_kind(x.ndim, params["ord"], params["axis"])
-    if kind == "2":
-        return x / _expand(out, out)  # nan at 0, as JAX's
+    if kind == "2":  # x * (1 / out), nan where out is 0 as JAX's (its derivatives too),
+        zero = _expand(out, out).call("eq", 0.0)  # without NumPy's 0/0 warning
+        return x * zero.call("where", np.nan, zero.call("where", 1.0, _expand(out, out))
+                                  .call("reciprocal"))
     sign = x.call("ge", 0.0).call("choose", 1.0, -1.0, x)  # abs'(0) = 1, as JAX's
     if kind == "1":
         return sign

@@ -1,0 +1,217 @@
+"""Editing with constant positions (graphc/ops/editing.py: resize, delete, insert) against
+JAX: values and gradients in both modes, float32 and float64, optimized and not; the
+dot-product test; second order; text round trip and verify; the builder; pictures;
+backends; the saved module; bad input (a ShapeError at its line and column)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from conftest import MODES, central_diff, cross, first_of_each
+
+import graphc as gc
+
+# name -> (declarations and f = ..., the same f in JAX: fn(jnp, a, b))
+CASES = {
+    "resize grow": ("a: [2, 3]\nb: [4]\nf = resize(a, (3, 4)) * b",
+                    lambda jnp, a, b: jnp.resize(a, (3, 4)) * b),
+    "resize shrink": ("a: [2, 3]\nb: scalar\nf = resize(a, 4) * b",
+                      lambda jnp, a, b: jnp.resize(a, 4) * b),
+    "resize vector to matrix": ("a: [3]\nb: [5, 1]\nf = resize(a, (5, 2)) * b",
+                                lambda jnp, a, b: jnp.resize(a, (5, 2)) * b),
+    "delete flat": ("a: [2, 3]\nb: [5]\nf = delete(a, 1) * b",
+                    lambda jnp, a, b: jnp.delete(a, 1) * b),
+    "delete axis tuple": ("a: [2, 4]\nb: [2, 1]\nf = delete(a, (0, -1, 0), axis=1) * b",
+                          lambda jnp, a, b: jnp.delete(a, jnp.array([0, -1, 0]), axis=1) * b),
+    "delete axis 0 positional": ("a: [3, 2]\nb: [2]\nf = delete(a, -3, 0) * b",
+                                 lambda jnp, a, b: jnp.delete(a, -3, 0) * b),
+    "insert int column": ("a: [2, 3]\nb: [2]\nf = insert(a, 1, values=b, axis=1)",
+                          lambda jnp, a, b: jnp.insert(a, 1, b, axis=1)),
+    "insert int append row": ("a: [2, 3]\nb: [3]\nf = insert(a, 2, values=b, axis=0)",
+                              lambda jnp, a, b: jnp.insert(a, 2, b, axis=0)),
+    "insert int flat": ("a: [2, 3]\nb: [2]\nf = insert(a, -1, values=b)",
+                        lambda jnp, a, b: jnp.insert(a, -1, b)),
+    "insert tuple broadcast": ("a: [2, 3]\nb: scalar\nf = insert(a, (3, 0), values=b, axis=1)",
+                               lambda jnp, a, b: jnp.insert(a, jnp.array([3, 0]), b, axis=1)),
+    "insert tuple columns": ("a: [2, 3]\nb: [2, 1]\nf = insert(a, (2, 0), values=b, axis=1)",
+                             lambda jnp, a, b: jnp.insert(a, jnp.array([2, 0]), b, axis=1)),
+    "insert one-tuple": ("a: [2, 3]\nb: [2, 1]\nf = insert(a, (1,), values=b, axis=1)",
+                         lambda jnp, a, b: jnp.insert(a, jnp.array([1]), b, axis=1)),
+    "insert int moved": ("a: [2, 3]\nb: [1, 2]\nf = insert(a, 0, values=b, axis=1)",
+                         lambda jnp, a, b: jnp.insert(a, 0, b, axis=1)),
+}
+LOSS = "\nL = sum(sin(f) * f)"
+
+
+def jax_loss(jnp, case: str):
+    fn = CASES[case][1]
+    return lambda a, b: jnp.sum(jnp.sin(fn(jnp, a, b)) * fn(jnp, a, b))
+
+
+def values(g: gc.Graph, seed: int = 0, dtype=np.float64) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {n: rng.normal(size=g.shape(n)).astype(dtype) for n in g.inputs}
+
+
+FIRST = first_of_each(CASES)  # the fast tier's slice: one case of each op
+
+
+@cross(lambda case, optimize, dtype, mode:  # fast: each case in f64, each op in f32 too
+       (dtype, optimize) == (np.float64, True) or case in FIRST and mode == "reverse",
+       case=sorted(CASES), optimize={"opt": True, "noopt": False}, mode=MODES,
+       dtype=[np.float64, np.float32])
+def test_value_and_gradients_match_jax(jax, case, mode, optimize, dtype):
+    import jax.numpy as jnp
+
+    g = gc.parse(CASES[case][0] + LOSS)
+    at = values(g, dtype=dtype)
+    np.testing.assert_array_equal(g.evaluate(**at)["f"], np.asarray(
+        CASES[case][1](jnp, at["a"], at["b"]), dtype=dtype))
+    value, grads = gc.compile(g, mode=mode, optimize=optimize)(**at)
+    wide = {k: v.astype(np.float64) for k, v in at.items()}
+    want, wants = jax.value_and_grad(jax_loss(jnp, case), argnums=(0, 1))(wide["a"], wide["b"])
+    tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-5}
+    np.testing.assert_allclose(value, float(want), **tol)
+    assert np.asarray(value).dtype == dtype
+    for name, w in zip("ab", wants):
+        assert np.shape(grads[name]) == at[name].shape
+        assert np.asarray(grads[name]).dtype == dtype
+        np.testing.assert_allclose(grads[name], np.asarray(w), **tol, err_msg=name)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_dot_product_test(case):
+    """<J v, u> = <v, J^T u>: forward mode's product against reverse mode's, and reverse
+    mode's gradient is the finite differences' gradient."""
+    g0 = gc.parse(CASES[case][0])
+    shape = g0.shape("f")
+    g = gc.parse(f"u: {list(shape) if shape else 'scalar'}\n" + CASES[case][0]
+                 + "\nL = sum(f * u)")
+    at = values(g, seed=3)
+    _, rev = gc.compile(g, wrt=["a", "b"])(**at)
+    rng = np.random.default_rng(4)
+    for k in "ab":
+        v = rng.normal(size=np.shape(at[k]))
+        jv = gc.compile(g, wrt=[k], mode="forward")(**at)[1][k]
+        assert np.vdot(jv, v) == pytest.approx(np.vdot(rev[k], v), rel=1e-9, abs=1e-12)
+        fd = central_diff(lambda **kw: g.evaluate(**kw)["L"], at, k)
+        np.testing.assert_allclose(rev[k], fd, rtol=1e-5, atol=1e-7)
+
+
+@cross(lambda case: case in FIRST or case == "insert int moved", case=sorted(CASES))
+def test_second_order_matches_jax(jax, case):
+    """The gradient graph, printed, read back and differentiated again in both modes:
+    JAX's Hessian-vector product (for a and for b)."""
+    import jax.numpy as jnp
+
+    g = gc.parse(CASES[case][0] + LOSS)
+    at = values(g, seed=5)
+    v = np.random.default_rng(6).normal(size=g.shape("a"))
+    grad_graph = gc.compile(g, wrt=["a", "b"]).grad_graph
+    g2 = gc.parse(f"v: {list(v.shape)}\n" + str(grad_graph) + "\nh = sum(a_bar * v)")
+    loss = jax_loss(jnp, case)
+    want = jax.grad(lambda a, b: jnp.vdot(jax.grad(loss)(a, b), v), argnums=(0, 1))(
+        at["a"], at["b"])
+    for mode in MODES:
+        _, second = gc.compile(g2, of="h", wrt=["a", "b"], mode=mode)(**at, v=v)
+        for name, w in zip("ab", want):
+            np.testing.assert_allclose(second[name], np.asarray(w), rtol=1e-9, atol=1e-11,
+                                       err_msg=f"{mode} {name}")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_text_round_trip_and_verify(case):
+    g = gc.parse(CASES[case][0] + LOSS)
+    at = values(g, seed=7)
+    again = gc.parse(str(g))
+    assert str(again) == str(g)
+    assert again.evaluate(**at)["L"] == g.evaluate(**at)["L"]
+    grads = gc.compile(g).grad_graph
+    assert str(gc.parse(str(grads))) == str(grads)
+    report = gc.verify(g, at)
+    assert report.ok, str(report)
+
+
+def test_the_builder_makes_what_the_text_makes():
+    a, b = gc.input("a", shape=(2, 3)), gc.input("b", shape=(2,))
+    built = gc.graph(L=gc.sum(gc.resize(a, (3, 4))) + gc.sum(gc.delete(a, (0, 2), 1))
+                     + gc.sum(gc.insert(a, 1, values=b, axis=1) ** 2))
+    text = gc.parse("a: [2, 3]\nb: [2]\nL = sum(resize(a, (3, 4))) + sum(delete(a, (0, 2), 1))"
+                    " + sum(insert(a, 1, values=b, axis=1) ** 2)")
+    assert str(built) == str(text)
+    at = values(text, seed=8)
+    assert built.evaluate(**at)["L"] == text.evaluate(**at)["L"]
+
+
+PROGRAM = ("a: [2, 3]\nb: [2]\nL = sum(sin(resize(a, (3, 4)))) + sum(delete(a, (0, 2), 1) ** 2)"
+           " + sum(exp(insert(a, 1, values=b, axis=1)))")
+
+
+def test_emitted_code_is_numpys_and_the_saved_module_agrees(tmp_path):
+    g = gc.parse(PROGRAM)
+    at = values(g, seed=9)
+    for mode in MODES:
+        fn = gc.compile(g, mode=mode)
+        for spelled in ("np.resize(a, (3, 4))", "np.delete(a, (0, 2), axis=1)",
+                        "np.insert(a, 1, b, axis=1)"):
+            assert spelled in fn.source, spelled
+        path = tmp_path / f"editing_{mode}.py"
+        fn.save(path)
+        spec = importlib.util.spec_from_file_location(f"editing_{mode}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        got, want = module.value_and_grad(**at), fn(**at)
+        assert got[0] == want[0]
+        for k in want[1]:
+            np.testing.assert_array_equal(got[1][k], want[1][k])
+
+
+def test_pictures_show_each_rule():
+    g = gc.parse(PROGRAM)
+    dot = gc.render(g, at=values(g, seed=10)).source
+    for rule in ("repeats summed", "0 where deleted", "where a went", "where b went"):
+        assert rule in dot, rule
+
+
+@pytest.mark.parametrize("backend", ["blocks", pytest.param("numba", marks=pytest.mark.slow)])
+def test_backends_agree(backend, mode):
+    if backend == "numba" and not importlib.util.find_spec("numba"):
+        pytest.skip("numba is not installed")
+    g = gc.parse(PROGRAM)
+    at = values(g, seed=11)
+    value, grads = gc.compile(g, mode=mode)(**at)
+    other, others = gc.compile(g, backend=backend, mode=mode)(**at)
+    np.testing.assert_allclose(other, value, rtol=1e-12)
+    for k in grads:
+        np.testing.assert_allclose(others[k], grads[k], rtol=1e-12, atol=1e-14)
+
+
+# ---- bad input ------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, words", [
+    ("a: [2, 3]\n\nf = delete(a, 6)", ["index 6 is out of range", "size 6"]),
+    ("a: [2, 3]\n\nf = delete(a, (0, -4), axis=1)", ["index -4 is out of range", "size 3"]),
+    ("a: [2, 3]\n\nf = delete(a, 0, axis=2)", ["axis 2 is out of range"]),
+    ("a: [2, 3]\n\nf = delete(a, 1.5)", ["an integer or a tuple of integers"]),
+    ("a: [N, 3]\n\nf = delete(a, 0, axis=0)", ["numbers, not names"]),
+    ("a: [2, 3]\nb: [2]\nf = insert(a, 4, values=b, axis=1)", ["index 4 is out of range"]),
+    ("a: [2, 3]\nb: [2]\nf = insert(a, -4, values=b, axis=1)", ["index -4 is out of range"]),
+    ("a: [2, 3]\nb: [3]\nf = insert(a, 1, values=b, axis=1)", ["[3, 1] and [2, 1]"]),
+    ("a: [2, 3]\nb: [1, 1, 2]\nf = insert(a, 1, values=b, axis=1)", ["more dimensions"]),
+    ("a: [2, 3]\n\nf = resize(a, (2, -1))", ["non-negative integers"]),
+    ("a: [0]\n\nf = resize(a, 3)", ["empty array"]),
+])
+def test_bad_shapes_are_shape_errors_at_their_line(text, words):
+    with pytest.raises(gc.ShapeError) as info:
+        gc.parse(text)
+    for w in words:
+        assert w in str(info.value), (w, str(info.value))
+    assert (info.value.line, info.value.col) == (3, 5)
+
+
+@pytest.mark.parametrize("text", ["f = delete(a, 0)", "f = resize(a, 3)",
+                                  "b: [2]\nf = insert(a, 0, values=b)"])
+def test_an_undeclared_operand_is_refused(text):
+    with pytest.raises(gc.ShapeError, match="declare"):
+        gc.parse(text)
