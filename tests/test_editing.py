@@ -215,3 +215,10 @@ def test_bad_shapes_are_shape_errors_at_their_line(text, words):
 def test_an_undeclared_operand_is_refused(text):
     with pytest.raises(gc.ShapeError, match="declare"):
         gc.parse(text)
+
+
+def test_insert_with_values_by_position_says_to_give_them_by_keyword():
+    with pytest.raises(gc.ParseError) as info:
+        gc.parse("a: [4]\nb: scalar\nf = insert(a, 1, b)")
+    assert "values by keyword: insert(..., values=...)" in str(info.value)
+    assert (info.value.line, info.value.col) == (3, 5)
