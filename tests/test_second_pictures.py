@@ -107,4 +107,9 @@ def test_second_order_graphs_draw(make):
     gg = make(g).grad_graph
     source = gc.render(gg).source
     assert "adjoint of" not in source
-    assert any(lab and lab.startswith("∂y/∂") and "+=" in lab for lab in edge_labels(source))
+    labels = edge_labels(source)
+    assert any(lab and lab.startswith("∂y/∂") and "+=" in lab for lab in labels)
+    # operands in rules by the names their nodes are shown with (t2_bar_dot, not t27)
+    shown = {gg.shown(n) for n in gg.nx}
+    named = [m for lab in labels if lab for m in re.findall(r"shape of (\w+)", lab)]
+    assert (bool(named) or make is gc.hessian) and set(named) <= shown, (named, shown)

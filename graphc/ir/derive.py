@@ -199,7 +199,7 @@ def local_derivatives(g: Graph, adjoint: Callable[[str], str] | None = None
                 if not g.is_const(a) and not g.integer(a) and not boolean(g, a) and (
                         op.grad_slots is None or slot in op.grad_slots):
                     result[(a, node)] = result.get((a, node), 0) + _structural(
-                        g, node, slot, adjoint or (lambda n: f"{n}_bar"))
+                        g, node, slot, adjoint or (lambda n: f"{g.shown(n)}_bar"))
     return result
 
 
@@ -243,8 +243,8 @@ def _structural(g: Graph, node: str, slot: int, adjoint: Callable[[str], str]) -
         # a list of operands (concatenate([a, b])): one rule, operand k's
         rule = op.rules[0 if op.varargs in ("list", "lists") else slot]
         text = rule if isinstance(rule, str) else rule(g, node)
-        return sp.Symbol(text.replace("{out}_bar", "{bar}").format(
-            *args, out=node, k=slot, bar=adjoint(node)))
+        return sp.Symbol(text.replace("{out}_bar", "{bar}").format(  # names as printed
+            *map(g.shown, args), out=g.shown(node), k=slot, bar=adjoint(node)))
     # an op derivatives are made of (a gradient graph drawn): 1 only where it is one
     return sp.Integer(1) if Trait.IDENTITY in op.traits else \
         sp.Symbol(f"{op.name}'s adjoint of {adjoint(node)}")
