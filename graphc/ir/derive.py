@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache, reduce
 from typing import TYPE_CHECKING, Any
 
@@ -181,8 +181,10 @@ def build_partial(g: Graph, node: str, k: int, expr: sp.Expr, names: list[str]) 
     return found
 
 
-def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
-    """Symbolic d dst / d src for every edge whose source is not a constant."""
+def local_derivatives(g: Graph, adjoint: Callable[[str], str] | None = None
+                      ) -> dict[tuple[str, str], sp.Expr]:
+    """Symbolic d dst / d src for every edge whose source is not a constant; a
+    structural op's vjp rule writes a node's adjoint as ``adjoint(node)`` (``t_bar``)."""
     result: dict[tuple[str, str], sp.Expr] = {}
     for node, op in _differentiable(g):
         if op.elementwise:
@@ -196,7 +198,8 @@ def local_derivatives(g: Graph) -> dict[tuple[str, str], sp.Expr]:
             for slot, a in enumerate(g.args(node)):
                 if not g.is_const(a) and not g.integer(a) and not boolean(g, a) and (
                         op.grad_slots is None or slot in op.grad_slots):
-                    result[(a, node)] = result.get((a, node), 0) + _structural(g, node, slot)
+                    result[(a, node)] = result.get((a, node), 0) + _structural(
+                        g, node, slot, adjoint or (lambda n: f"{g.shown(n)}_bar"))
     return result
 
 
@@ -229,7 +232,7 @@ def _differentiable(g: Graph) -> Iterator[tuple[str, Op]]:
             yield node, op
 
 
-def _structural(g: Graph, node: str, slot: int) -> sp.Expr:
+def _structural(g: Graph, node: str, slot: int, adjoint: Callable[[str], str]) -> sp.Expr:
     """A structural op's local derivative: its vjp rule as text (``W_bar += ...``)."""
     op, args = g.op(node), g.args(node)
     if op.name == "where":
@@ -240,10 +243,11 @@ def _structural(g: Graph, node: str, slot: int) -> sp.Expr:
         # a list of operands (concatenate([a, b])): one rule, operand k's
         rule = op.rules[0 if op.varargs in ("list", "lists") else slot]
         text = rule if isinstance(rule, str) else rule(g, node)
-        return sp.Symbol(text.format(*args, out=node, k=slot))
+        return sp.Symbol(text.replace("{out}_bar", "{bar}").format(  # names as printed
+            *map(g.shown, args), out=g.shown(node), k=slot, bar=adjoint(node)))
     # an op derivatives are made of (a gradient graph drawn): 1 only where it is one
     return sp.Integer(1) if Trait.IDENTITY in op.traits else \
-        sp.Symbol(f"{op.name}'s adjoint of {node}_bar")
+        sp.Symbol(f"{op.name}'s adjoint of {adjoint(node)}")
 
 
 class _ShortFloats(sp.printing.str.StrPrinter):

@@ -175,7 +175,8 @@ _register(Op("roll_last", 1, "_roll_last({0}, {shift}, {ndim})", _roll_last, slo
              vjp=vjp(lambda out, grad: (grad.call("roll_last", shift=-out.params["shift"],
                                                   ndim=out.params["ndim"]),)),
              jvp=jvp(lambda out, dots: dots[0].call("roll_last", **out.params)),
-             traits=Trait.INTERNAL | Trait.FRESH))
+             traits=Trait.INTERNAL | Trait.FRESH,
+             rules=("roll({out}_bar, -shift) over the last ndim axes flattened",)))
 
 
 # ---- tile and repeat ----------------------------------------------------------------------
@@ -215,7 +216,8 @@ _register(Op("untile", 2, "_untile({0}, {1}, {reps})", _untile, slot_prec=(0, 0)
              vjp=vjp(lambda out, grad: (grad.call("tile", **out.params), None)),
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call("untile", out.args[1],
                                                                 **out.params)),
-             traits=Trait.INTERNAL | Trait.FRESH))
+             traits=Trait.INTERNAL | Trait.FRESH,
+             rules=("tile({out}_bar, reps)",)))
 
 
 def _repeated(x: shapes.Shape, repeats: Any, axis: Any) -> shapes.Shape:
@@ -262,7 +264,8 @@ _register(Op("unrepeat", 2, "_unrepeat({0}, {1}, {repeats}, {axis}, {flat})", _u
                  "repeat", repeats=out.params["repeats"],
                  axis=None if out.params["flat"] else out.params["axis"]), None)),
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call("unrepeat", out.args[1],
-                                                                **out.params))))
+                                                                **out.params)),
+             rules=("repeat({out}_bar, repeats, axis)",)))
 _register(Op("flat", 1, "np.ravel({0})", np.ravel, slot_prec=(0,), dtype="follows",
              shape=_params_shape(lambda x: _repeated(x, 1, None)),
              traits=Trait.INTERNAL | Trait.NO_DERIVATIVE))
@@ -318,7 +321,8 @@ _register(Op("unpad", 1, "_unpad({0}, {widths})", _unpad, slot_prec=(0,),
                  widths)] + tuple(_plus(d, -b - a)
                                   for d, (b, a) in zip(g[len(g) - len(widths):], widths))),
              vjp=vjp(lambda out, grad: (grad.call("pad", pad_width=out.params["widths"]),)),
-             jvp=jvp(lambda out, dots: dots[0].call("unpad", **out.params))))
+             jvp=jvp(lambda out, dots: dots[0].call("unpad", **out.params)),
+             rules=("{out}_bar padded with zeros by widths",)))
 
 
 # ---- diag ------------------------------------------------------------------------------------
@@ -365,11 +369,13 @@ _register(Op("diag_part", 1, "np.diagonal({0}, {k}, -2, -1)",
              lambda x, k: np.diagonal(x, k, -2, -1), slot_prec=(0,), params={"k": 0},
              dtype="follows", shape=_params_shape(_diag_part_shape), traits=Trait.INTERNAL,
              vjp=vjp(lambda out, grad: (grad.call("diag_place", out.args[0], **out.params),)),
-             jvp=jvp(lambda out, dots: dots[0].call("diag_part", **out.params))))
+             jvp=jvp(lambda out, dots: dots[0].call("diag_part", **out.params)),
+             rules=("{out}_bar on diagonal k of zeros like {0}",)))
 _register(Op("diag_place", 2, "_diag_place({0}, {1}, {k})", _diag_place, slot_prec=(0, 0),
              params={"k": 0}, grad_slots=(0,), helpers=(_diag_place,), dtype="follows",
              shape=_params_shape(lambda g, like, k: g[:-1] + like[-2:]),
              vjp=vjp(lambda out, grad: (grad.call("diag_part", **out.params), None)),
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call("diag_place", out.args[1],
                                                                 **out.params)),
-             traits=Trait.INTERNAL | Trait.FRESH))
+             traits=Trait.INTERNAL | Trait.FRESH,
+             rules=("diagonal k of {out}_bar",)))

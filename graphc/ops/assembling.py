@@ -187,7 +187,8 @@ _register(Op("join_part", 2, "_join_part({*}, index={index}, grow={grow!r}, axis
                                                                              _join_part),
              dtype="follows", traits=Trait.INTERNAL, shape=_part_shape, vjp=_join_part_vjp,
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
-                 "join_part", *out.args[1:], **out.params))))
+                 "join_part", *out.args[1:], **out.params)),
+             rules=("{out}_bar as part index of the join, zeros elsewhere",)))
 _register(Op("join_lead", 1, "_join_lead({*}, grow={grow!r}, axis={axis}, ndims={ndims})",
              _join_lead, varargs="list", params=dict(_JOIN_PARAMS),
              helpers=(_grown, _own, _join_lead), dtype="follows", shape=_lead_shape,
@@ -195,7 +196,8 @@ _register(Op("join_lead", 1, "_join_lead({*}, grow={grow!r}, axis={axis}, ndims=
              vjp=vjp(lambda out, grad: tuple(
                  grad.call("join_part", *out.args, index=k, **out.params)
                  for k in range(len(out.args)))),
-             jvp=jvp(lambda out, dots: _join_tangents(out, dots, out.params))))
+             jvp=jvp(lambda out, dots: _join_tangents(out, dots, out.params)),
+             rules=("{out}_bar's part {k}",)))
 
 
 # ---- atleast_1d, atleast_2d: size-1 axes put in front (reshapes) --------------------

@@ -403,7 +403,8 @@ _register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unsli
              vjp=vjp(lambda out, grad: (grad.call("slice", **out.params), None)),
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
                  "unslice", out.args[1], **_slice_params(out))),
-             traits=Trait.INTERNAL | Trait.FRESH | Trait.SHIFTS))
+             traits=Trait.INTERNAL | Trait.FRESH | Trait.SHIFTS,
+             rules=("{out}_bar[start:stop] along axis",)))
 _register(Op("add_slice", 2, "_add_slice({0}, {1}, {start}, {stop}, {axis})", _add_slice,
              slot_prec=(0, 0), params=_BOUNDS, helpers=(_add_slice,), dtype="follows",
              shape=lambda g, args, params: g.shape(args[0]),

@@ -121,7 +121,8 @@ _register(Op("concat_part", 2, "_concat_part({*}, index={index}, axis={axis})", 
                  g.shape(args[0]), g.shape(args[1 + params["index"]])),
              vjp=_concat_part_vjp,
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
-                 "concat_part", *out.args[1:], **out.params))))
+                 "concat_part", *out.args[1:], **out.params)),
+             rules=("{out}_bar as part index of a concatenation, zeros elsewhere",)))
 _register(Op("zeros_lead", 2, "_zeros_lead({0}, {1}, {ndim})", _zeros_lead, slot_prec=(0, 0),
              params={"ndim": None}, helpers=(_zeros_lead,), dtype="follows",
              shape=_params_shape(lambda t, like, ndim: t[:len(t) - ndim] + like),

@@ -384,7 +384,15 @@ _register(Op("kron", 2, "np.kron({0}, {1})", np.kron, slot_prec=(0, 0), dtype="f
              vjp=vjp(lambda out, grad: (_unkron(out, grad, 0), _unkron(out, grad, 1))),
              rules=("each block of {out}_bar · {1}", "sum of {out}_bar's blocks · {0}"),
              traits=_MADE))
+def _kron_grad_rule(g: Any, node: str) -> str:
+    """kron_grad's adjoint for its first operand: kron of out_bar with ``other``, on
+    the side operand ``slot`` of the kron took."""
+    return "kron({out}_bar, {1})" if g.attrs(node)["params"]["slot"] == 0 else \
+        "kron({1}, {out}_bar)"
+
+
 _register(Op("kron_grad", 3, "_kron_grad({0}, {1}, {2}, {slot}, {ndim})", _kron_grad,
              slot_prec=(0, 0, 0), grad_slots=(0, 1), params={"slot": 0, "ndim": 0},
              helpers=(_kron_grad,), dtype="follows", shape=_params_shape(_kron_grad_shape),
-             vjp=_kron_grad_vjp, jvp=_kron_grad_jvp, traits=Trait.INTERNAL | _MADE))
+             vjp=_kron_grad_vjp, jvp=_kron_grad_jvp, traits=Trait.INTERNAL | _MADE,
+             rules=(_kron_grad_rule, "{0}'s blocks contracted with {out}_bar",)))

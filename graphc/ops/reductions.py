@@ -193,7 +193,8 @@ _register(Op("prod_except", 1, "_prod_except({0}, {axis})", _prod_except, slot_p
              vjp=vjp(lambda out, grad: (out.args[0].call("prod_except_dot", grad,
                                                          **out.params),)),
              jvp=jvp(lambda out, dots: out.args[0].call("prod_except_dot", dots[0],
-                                                        **out.params))))
+                                                        **out.params)),
+             rules=("sum over j != i of {out}_bar[j] * the product of {0} but i and j",)))
 def _linear_in_second(of: str):
     """The jvp of a derivative rule's op (``prod_except_dot(x, d)``): linear in its
     second operand, whose tangent it takes (forward mode over reverse mode, Jacobians

@@ -127,7 +127,8 @@ _register(Op("reshape_like", 3, "_reshape_like({0}, {1}, {2})", _reshape_like,
                                         None, None)),
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call("reshape_like",
                                                                 *out.args[1:])),
-             traits=Trait.INTERNAL))
+             traits=Trait.INTERNAL,
+             rules=("reshape({out}_bar, shape of {0})",)))
 
 
 # ---- squeeze and expand_dims: size-1 axes taken out and put in -----------------------

@@ -50,10 +50,18 @@ _register(Op("sort", 1, "np.sort({0})", np.sort, slot_prec=(0,), params={"axis":
              jvp=jvp(lambda out, dots: _moved(dots[0], out, False)),
              rules=("{out}_bar moved back where sorting took {0}",), dtype="follows",
              traits=_MADE))
+def _sorted_like_rule(g: Any, node: str) -> str:
+    """sorted_like's adjoint moves its entries the other way."""
+    way = "as sorting {1} moves x's" if g.attrs(node)["params"]["inverse"] else \
+        "back where sorting {1} took them"
+    return "{out}_bar moved " + way
+
+
 _register(Op("sorted_like", 2, "_sorted_like({0}, {1}, {axis}, {inverse})", _sorted_like,
              slot_prec=(0, 0), grad_slots=(0,), params={"axis": -1, "inverse": False},
              helpers=(_sorted_like,), dtype="follows",
              shape=lambda g, args, params: g.shape(args[0]),
              vjp=vjp(lambda out, grad: (_moved(grad, out, True), None)),
              jvp=jvp(lambda out, dots: dots[0] and _moved(dots[0], out, False)),
-             traits=Trait.INTERNAL | _MADE))
+             traits=Trait.INTERNAL | _MADE,
+             rules=(_sorted_like_rule,)))

@@ -160,7 +160,8 @@ _register(Op("diff_bar", 1, "_diff_bar({0}, {n}, {axis}, {ends})", _diff_bar, sl
              vjp=vjp(lambda out, grad: (grad.call("diff", axis=out.params["axis"], **_linear_part(
                  out.params, out.params["ends"])),)),
              jvp=jvp(lambda out, dots: dots[0].call("diff_bar", **out.params)),
-             dtype="follows", traits=_INNER | _MADE))
+             dtype="follows", traits=_INNER | _MADE,
+             rules=("diff({out}_bar, n, axis), the ends cut off",)))
 
 # ---- ptp: max - min, ties shared as max's and min's ---------------------------------------
 _PTP = _weighted(lambda out: _ties(out.args[0], out.args[0].call("max", **out.params))
@@ -377,12 +378,14 @@ _register(Op("mid", 1, "_mid({0}, {axis})", _mid, slot_prec=(0,), params={"axis"
              helpers=(_along, _mid), shape=_params_shape(_mid_shape), dtype="follows",
              vjp=vjp(lambda out, grad: (grad.call("mid_bar", **out.params),)),
              jvp=jvp(lambda out, dots: dots[0].call("mid", **out.params)),
-             traits=_INNER | _MADE))
+             traits=_INNER | _MADE,
+             rules=("({out}_bar with a 0 first + {out}_bar with a 0 last) / 2",)))
 _register(Op("mid_bar", 1, "_mid_bar({0}, {axis})", _mid_bar, slot_prec=(0,),
              params={"axis": -1}, helpers=(_mid_bar,), shape=_params_shape(_mid_bar_shape),
              vjp=vjp(lambda out, grad: (grad.call("mid", **out.params),)),
              jvp=jvp(lambda out, dots: dots[0].call("mid_bar", **out.params)),
-             dtype="follows", traits=_INNER | _MADE))
+             dtype="follows", traits=_INNER | _MADE,
+             rules=("({out}_bar[i] + {out}_bar[i+1]) / 2",)))
 _register(Op("halves", 1, "_halves({0}, {axis})", _halves, slot_prec=(0,), params={"axis": -1},
              helpers=(_along, _mid_bar, _halves), shape=_params_shape(lambda y, axis: y),
              dtype="follows", traits=_INNER | _MADE | Trait.NO_DERIVATIVE))

@@ -273,4 +273,6 @@ _register(Op("correlate_at", 2, "_correlate_at({0}, {1}, {start}, {length}, {fli
              shape=lambda g, args, params: _correlate_at_shape(
                  *(g.shape(a) for a in args), **params),
              dtype="follows", vjp=_windowed_vjp, jvp=_windowed_jvp,
-             traits=_MADE | Trait.INTERNAL))
+             traits=_MADE | Trait.INTERNAL,
+             rules=("{out}_bar convolved with {1} (reversed if flip), shifted by start",
+                    "{0} correlated with {out}_bar from start (reversed if flip)")))

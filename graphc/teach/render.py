@@ -96,7 +96,8 @@ def _nearest(g: Graph, out: str, limit: int) -> set[str]:
 def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
          title: str | None = None) -> graphviz.Digraph:
     """The picture of ``g`` with what ``scene`` knows; left to right, like colah's."""
-    symbolic = shown_derivatives(g)
+    adjoint = adjoint_name(g, out)
+    symbolic = shown_derivatives(g, adjoint)
     nodes = g.order()
     if limit is None and len(nodes) > BIG:
         warnings.warn(f"graph has {len(nodes)} nodes, too many to read in one picture; "
@@ -124,7 +125,7 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
         if dst in keep and src not in keep:
             dot.edge("__more", _id(dst), style="dotted")
         elif dst in keep:
-            dot.edge(_id(src), _id(dst), **_edge_attrs(g, src, dst, symbolic, scene))
+            dot.edge(_id(src), _id(dst), **_edge_attrs(g, src, dst, symbolic, scene, adjoint))
     for k, (edges, colour) in enumerate(scene.path_edges):
         for src, dst in edges:
             dot.edge(_id(src), _id(dst), color=colour, penwidth="2.5", constraint="false",
@@ -132,9 +133,18 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
     return dot
 
 
-def shown_derivatives(g: Graph) -> dict[tuple[str, str], Any]:
+def adjoint_name(g: Graph, out: str) -> Callable[[str], str]:
+    """How a vjp rule on an edge names a node's adjoint: ``t_bar``; in a gradient graph
+    (nodes already named ``x_bar``) ``∂x_bar/∂t``, as the adjoints on its nodes are."""
+    if any(g.shown(n).endswith("_bar") for n in g.nx):
+        return lambda node: f"∂{g.shown(out)}/∂{g.shown(node)}"
+    return lambda node: f"{g.shown(node)}_bar"
+
+
+def shown_derivatives(g: Graph, adjoint: Callable[[str], str] | None = None
+                      ) -> dict[tuple[str, str], Any]:
     """``local_derivatives`` written in the names nodes are shown as (``x_bar``)."""
-    symbolic = local_derivatives(g)
+    symbolic = local_derivatives(g, adjoint)
     shown = {sp.Symbol(n, real=True): sp.Symbol(d["shown"], real=True)
              for n, d in g.node_data().items() if "shown" in d}
     return {e: sp.sympify(s).xreplace(shown) for e, s in symbolic.items()} if shown else symbolic
@@ -165,11 +175,12 @@ def _node_label(g: Graph, node: str, scene: Scene) -> str:
     return "<" + "<br/>".join(parts) + ">"
 
 
-def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene) -> dict:
+def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
+                adjoint: Callable[[str], str]) -> dict:
     if (src, dst) not in symbolic:
         return {"style": "dashed", "color": "#aaaaaa"}
     if g.op(dst).rules:  # a tensor op: show its vjp, the way the lectures write it
-        text = f"{g.shown(src)}_bar += {symbolic[(src, dst)]}"
+        text = f"{adjoint(src)} += {symbolic[(src, dst)]}"
     else:
         text = f"∂{g.shown(dst)}/∂{g.shown(src)} = {pretty(symbolic[(src, dst)])}"
     # a plain DOT label reads \N, \l, ... as escapes, and a trailing \ eats the quote
@@ -255,7 +266,7 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
         for k, v in at.items()) if at else ""
     if path is not None and Path(path).suffix.lower() in (".svg", ".png", ".pdf"):
         drawable(g, limit)
-    dot = draw(g, scene, out, limit, title=f"{out}{where}")
+    dot = draw(g, scene, out, limit, title=f"{g.shown(out)}{where}")
     if path is not None:
         write(dot, path)
     return dot
