@@ -116,14 +116,19 @@ ARGS = np.array([-np.inf, -800.0, -2.0, -1.0, -0.5, -0.0, 0.0, 1e-300, 0.5, 1.0,
                  np.inf, np.nan])
 
 
+def _operands(op: gc.ops.Op) -> list[str]:
+    """a, b as many as the op takes without defaults; a count (polygamma's n) is 1."""
+    return ["1" if k in op.counts else "ab"[k]
+            for k in range(op.arity - len(op.defaults))]
+
+
 FUNCTIONS = sorted(set(gc.ops.FUNCTIONS) & {n for n, op in gc.ops.OPS.items()
                                             if op.elementwise})
 
 
 @pytest.mark.slow  # numba compiles each loop (~1 s)
 @pytest.mark.parametrize("text", [
-    *(f"y = {op}({', '.join('ab'[:gc.ops.OPS[op].arity - len(gc.ops.OPS[op].defaults)])})"
-      for op in FUNCTIONS),
+    *(f"y = {op}({', '.join(_operands(gc.ops.OPS[op]))})" for op in FUNCTIONS),
     "y = a + b", "y = a - b", "y = -a * b", "y = a / b", "y = a ** b", "y = a ** 3",
     "y = a ** -1", "y = a ** 0.5"])
 def test_every_elementwise_op_in_a_loop(text):

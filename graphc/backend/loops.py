@@ -52,6 +52,7 @@ SCALAR: dict[str, printer.Form] = {
     "sign": ("np.sign({0}) + 0.0", ADD, (0,)),  # numba's sign(-0.0) is -0.0, NumPy's 0.0
     "fmax": ("_fmax({0}, {1})", ATOM, (0, 0)),
     "fmin": ("_fmin({0}, {1})", ATOM, (0, 0)),
+    "cbrt": ("math.copysign(np.cbrt(abs({0})), {0})", ATOM, (0,)),  # numba's cbrt(-0.0) is 0.0
     "erf": ("math.erf({0})", ATOM, (0,)),
     "erfc": ("math.erfc({0})", ATOM, (0,)),
     "gammaln": ("_pick({0} == -math.inf, {0}, math.lgamma({0}))", ATOM, (COMPARE,)),  # scipy's
