@@ -657,7 +657,9 @@ def _random_programs(n: int = 90) -> list[Case]:
         lines, env = [], {}
         t1 = gen.expr(rng.choice(sorted({_typed(*d) for d in inputs.values()})), 3)
         t2 = gen.reduction((), 3) if rng.random() < 0.8 else gen.expr((), 3)
-        body = f"h = {t1[0]}\ny = sum(h) * 0.5 + {t2[0]}\n"
+        # summed: an undeclared input may make t2 an array at call time, and a
+        # gradient of an array output is refused (gc.jacobian, gc.vjp), not summed
+        body = f"h = {t1[0]}\ny = sum(sum(h) * 0.5 + {t2[0]})\n"
         if not gen.used:
             continue
         for name in gen.used:
@@ -674,7 +676,7 @@ def _random_programs(n: int = 90) -> list[Case]:
         f1, f2 = t1[1], t2[1]
 
         def twin(*, f1=f1, f2=f2, **v):
-            return _jnp().sum(f1(v)) * 0.5 + f2(v)
+            return _jnp().sum(_jnp().sum(f1(v)) * 0.5 + f2(v))
 
         for mode in ("reverse", "forward"):
             # forward mode may refuse tensor ops over undeclared inputs (documented)
