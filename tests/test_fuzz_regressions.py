@@ -155,3 +155,18 @@ def test_float32_stays_float32_through_a_scalar_products_adjoint(jax, mode, text
         for k, w in zip("xy", want):
             assert grads[k].dtype == np.float32, (k, optimize)
             np.testing.assert_allclose(grads[k], np.asarray(w), rtol=1e-5, atol=1e-6)
+
+
+def test_verify_reads_nan_to_num(jax):
+    """gc.verify of a graph with nan_to_num: its sympy formula was called with the
+    op's parameters (nan=, posinf=, neginf=), which sympy refused (a ValueError)."""
+    import jax.numpy as jnp
+
+    x = np.array([0.5, -1.0, 2.0])
+    g = gc.parse("x: [3]\nv = nan_to_num(x) * x")
+    assert gc.verify(g, at={"x": x}).ok
+    scalar = gc.parse("x: scalar\nv = nan_to_num(x, nan=1.0, posinf=2.0) * x")
+    assert gc.verify(scalar, at={"x": 0.5}).ok
+    _, grads = gc.compile(g)(x=x)
+    np.testing.assert_allclose(grads["x"], np.asarray(jax.grad(
+        lambda x: jnp.sum(jnp.nan_to_num(x) * x))(x)), rtol=1e-12)
