@@ -170,3 +170,24 @@ def test_verify_reads_nan_to_num(jax):
     _, grads = gc.compile(g)(x=x)
     np.testing.assert_allclose(grads["x"], np.asarray(jax.grad(
         lambda x: jnp.sum(jnp.nan_to_num(x) * x))(x)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("text, f", [
+    ("z = average(x, weights=arange(4) + 1)",
+     lambda jnp, x: jnp.average(x, weights=jnp.arange(4) + 1)),
+    ("z = trapezoid(x, x=arange(4) * 2)", lambda jnp, x: jnp.trapezoid(x, jnp.arange(4) * 2)),
+    ("z = logsumexp(x, b=arange(4) + 1)",
+     lambda jnp, x: __import__("jax").scipy.special.logsumexp(x, b=jnp.arange(4) + 1)),
+], ids=["average", "trapezoid", "logsumexp"])
+def test_float32_stays_float32_beside_integer_keyword_operands(jax, mode, text, f):
+    """A float32 x with weights=/x=/b= computed from integers (arange): those ops are
+    internal ones spelled as the public call, and promotion skipped internal ops, so
+    NumPy's int64/float64 operand made the value (and gradient) float64; JAX's float32."""
+    import jax.numpy as jnp
+
+    x = np.array([0.5, -1.0, 2.0, 0.25], dtype=np.float32)
+    value, grads = gc.compile(gc.parse("x: [4]\n" + text), mode=mode)(x=x)
+    assert np.asarray(value).dtype == np.float32 and grads["x"].dtype == np.float32
+    np.testing.assert_allclose(value, np.asarray(f(jnp, x)), rtol=1e-6)
+    np.testing.assert_allclose(grads["x"], np.asarray(jax.grad(lambda x: f(jnp, x))(x)),
+                               rtol=1e-5)
