@@ -191,3 +191,23 @@ def test_float32_stays_float32_beside_integer_keyword_operands(jax, mode, text, 
     np.testing.assert_allclose(value, np.asarray(f(jnp, x)), rtol=1e-6)
     np.testing.assert_allclose(grads["x"], np.asarray(jax.grad(lambda x: f(jnp, x))(x)),
                                rtol=1e-5)
+
+
+def test_arange_beside_an_undeclared_input_has_its_shape(jax):
+    """v[arange(2), argmin(v, axis=-1)][:, None] in a program with an undeclared input:
+    arange(2) reads the first input for its float dtype, and so was taken as undeclared
+    (its shape known at call time only), and indexing its result was refused."""
+    import jax.numpy as jnp
+
+    g = gc.parse("v1 = mse(sin(x0), x0)\nv3 = vstack([v1, sin(v1)])\n"
+                 "v5 = v3[arange(2), argmin(v3, axis=-1)][:, None] + x0")
+
+    def f(x0):
+        v1 = jnp.mean((jnp.sin(x0) - x0) ** 2) / 2
+        v3 = jnp.vstack([v1, jnp.sin(v1)])
+        return v3[jnp.arange(2), jnp.argmin(v3, axis=-1)][:, None] + x0
+    for x0 in (0.3, np.array([0.3, -1.2])):
+        value, grads = gc.compile(g)(x0=x0)
+        np.testing.assert_allclose(value, np.asarray(f(x0)), rtol=1e-12)
+        np.testing.assert_allclose(grads["x0"], np.asarray(
+            jax.grad(lambda x: jnp.sum(f(x)))(np.asarray(x0, dtype=float))), rtol=1e-12)
