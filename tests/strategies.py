@@ -521,7 +521,9 @@ def programs(draw: st.DrawFn, c: int = 3, max_steps: int = 6, ops: list[str] | N
             args += ("L",)
             shape = ()
         elif spec.arity == 2:
-            second = draw(st.sampled_from(names))
+            # not a value against itself: mse(x, x) and x - x are 0 exactly, where norm
+            # and std have a nan gradient (JAX's too), off the safe domain
+            second = draw(st.sampled_from([n for n in names if n != first] or names))
             args += (second,)
             shape = spec.shape(nodes[first], nodes[second])
             fixed = spec.shape(static[first], static[second])
@@ -730,3 +732,25 @@ EDITING = {
 }
 OPS.update(EDITING)
 TENSOR_OPS += list(EDITING)
+
+
+# ---- integer results as indices, correlate, vdot (issue 19's fuzzing pass): family(c)'s
+# shapes; a tie of argmax/argmin (a broadcast row) picks the first, as NumPy and JAX do
+PICKS = {
+    "pick_argmax": OpSpec(lambda a: f"take_along_axis({a}, argmax({a}, axis=-1, keepdims=True), "
+                          "axis=-1)",
+                          lambda jnp, jax, a: jnp.take_along_axis(
+                              a, jnp.argmax(a, axis=-1, keepdims=True), axis=-1),
+                          _keep_last, declared=True),
+    "rows_argmin": OpSpec(lambda a: f"{a}[arange(2), argmin({a}, axis=-1)][:, None]",
+                          lambda jnp, jax, a: a[jnp.arange(2), jnp.argmin(a, axis=-1)][:, None],
+                          lambda s: (2, 1) if len(s) == 2 and s[0] == 2 else None,
+                          declared=True),
+    "correlate_same": OpSpec(lambda a: f"correlate({a}, cos({a}), 'same')",
+                             lambda jnp, jax, a: jnp.correlate(a, jnp.cos(a), "same"),
+                             lambda s: s if len(s) == 1 else None, declared=True),
+    "vdot": OpSpec(lambda a: f"vdot({a}, cos({a}))", lambda jnp, jax, a: jnp.vdot(a, jnp.cos(a)),
+                   lambda s: () if s else None, declared=True),
+}
+OPS.update(PICKS)
+TENSOR_OPS += list(PICKS)

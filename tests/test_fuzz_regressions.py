@@ -179,3 +179,121 @@ def test_rot90_of_a_value_added_to_an_undeclared_input(jax, k):
                     argnums=(0, 1))(x, 0.5)
     np.testing.assert_allclose(grads["x"], np.asarray(want[0]), rtol=1e-12)
     np.testing.assert_allclose(grads["y"], float(want[1]), rtol=1e-12)
+@pytest.mark.parametrize("optimize", [True, False])
+def test_a_line_split_out_for_width_runs_before_its_buffer_is_reused(jax, mode, optimize):
+    """fmod(var(x), x*x + 0.5)**2: the printer gave a folded operand (2/3 * sum(v2)) a
+    line of its own where its reader's line grew too long, the memory plan counted that
+    line early, and the final print (with out= spelled) emitted it late, after
+    np.multiply(x0, v2, out=v2) had overwritten v2: a wrong gradient, optimized."""
+    import jax.numpy as jnp
+
+    g = gc.parse("x0: [2, 3]\nv1 = var(x0)\nv2 = fmod(v1, x0 * x0 + 0.5)\nv8 = v2 * v2")
+    x = np.random.default_rng(0).uniform(-1.5, 1.5, size=(2, 3))
+    value, grads = gc.compile(g, mode=mode, optimize=optimize)(x0=x)
+    f = lambda x: jnp.fmod(jnp.var(x), x * x + 0.5) ** 2  # noqa: E731
+    np.testing.assert_allclose(value, np.asarray(f(x)), rtol=1e-12)
+    np.testing.assert_allclose(grads["x0"], np.asarray(jax.grad(lambda x: jnp.sum(f(x)))(x)),
+                               rtol=1e-10)
+
+
+@pytest.mark.parametrize("text, f", [
+    ("x0: [3]\nv2 = cross(x0, sin(x0) + 1)\nv7 = v2 + x1",
+     lambda jnp, x0, x1: jnp.cross(x0, jnp.sin(x0) + 1) + x1),
+    ("x0: [2, 3]\nv2 = rot90(x0)\nv7 = v2 * x1", lambda jnp, x0, x1: jnp.rot90(x0) * x1),
+    ("x0: [2, 3]\nv2 = rot90(x0, 2)\nv7 = v2 + x1", lambda jnp, x0, x1: jnp.rot90(x0, 2) + x1),
+], ids=["cross", "rot90", "rot180"])
+def test_structural_ops_of_declared_values_beside_an_undeclared_input(jax, text, f):
+    """cross(x0, ...) + x1 with x1 undeclared: the adjoint of cross's output,
+    sum_to(out_bar, v2), was taken as undeclared (its first operand is) though it has
+    v2's shape, and cross's and rot90's vjps refused it ("needs its operand's shape")."""
+    import jax.numpy as jnp
+
+    g = gc.parse(text)
+    rng = np.random.default_rng(1)
+    x0 = rng.normal(size=g.shape("x0"))
+    for x1 in (0.5, rng.normal(size=np.shape(f(jnp, x0, 0.0)))):
+        for optimize in (True, False):
+            value, grads = gc.compile(g, optimize=optimize)(x0=x0, x1=x1)
+            want = jax.grad(lambda a, b: jnp.sum(f(jnp, a, b)), argnums=(0, 1))(x0, x1)
+            np.testing.assert_allclose(value, np.asarray(f(jnp, x0, x1)), rtol=1e-12)
+            np.testing.assert_allclose(grads["x0"], np.asarray(want[0]), rtol=1e-12)
+            np.testing.assert_allclose(grads["x1"], np.asarray(want[1]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("text", ["z = vdot(x, y)", "z = einsum('ij,ij->', x, y)",
+                                  "z = einsum('ij,j->', x, y[0])"])
+def test_float32_stays_float32_through_a_scalar_products_adjoint(jax, mode, text):
+    """vdot of [2, 3] operands, optimized: the adjoint einsum(',ij->ij', 1.0, y) of the
+    output's seed (a float constant) gave float64: np.einsum has no weak scalars. A 0-d
+    operand of an einsum rule now multiplies instead."""
+    import jax.numpy as jnp
+
+    g = gc.parse("x: [2, 3]\ny: [2, 3]\n" + text)
+    rng = np.random.default_rng(2)
+    x, y = (rng.normal(size=(2, 3)).astype(np.float32) for _ in range(2))
+    f = {"z = vdot(x, y)": lambda x, y: jnp.vdot(x, y),
+         "z = einsum('ij,ij->', x, y)": lambda x, y: jnp.sum(x * y),
+         "z = einsum('ij,j->', x, y[0])": lambda x, y: jnp.sum(x * y[0])}[text]
+    want = jax.grad(f, argnums=(0, 1))(x.astype(float), y.astype(float))
+    for optimize in (True, False):
+        value, grads = gc.compile(g, mode=mode, optimize=optimize)(x=x, y=y)
+        assert np.asarray(value).dtype == np.float32
+        for k, w in zip("xy", want):
+            assert grads[k].dtype == np.float32, (k, optimize)
+            np.testing.assert_allclose(grads[k], np.asarray(w), rtol=1e-5, atol=1e-6)
+
+
+def test_verify_reads_nan_to_num(jax):
+    """gc.verify of a graph with nan_to_num: its sympy formula was called with the
+    op's parameters (nan=, posinf=, neginf=), which sympy refused (a ValueError)."""
+    import jax.numpy as jnp
+
+    x = np.array([0.5, -1.0, 2.0])
+    g = gc.parse("x: [3]\nv = nan_to_num(x) * x")
+    assert gc.verify(g, at={"x": x}).ok
+    scalar = gc.parse("x: scalar\nv = nan_to_num(x, nan=1.0, posinf=2.0) * x")
+    assert gc.verify(scalar, at={"x": 0.5}).ok
+    _, grads = gc.compile(g)(x=x)
+    np.testing.assert_allclose(grads["x"], np.asarray(jax.grad(
+        lambda x: jnp.sum(jnp.nan_to_num(x) * x))(x)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("text, f", [
+    ("z = average(x, weights=arange(4) + 1)",
+     lambda jnp, x: jnp.average(x, weights=jnp.arange(4) + 1)),
+    ("z = trapezoid(x, x=arange(4) * 2)", lambda jnp, x: jnp.trapezoid(x, jnp.arange(4) * 2)),
+    ("z = logsumexp(x, b=arange(4) + 1)",
+     lambda jnp, x: __import__("jax").scipy.special.logsumexp(x, b=jnp.arange(4) + 1)),
+], ids=["average", "trapezoid", "logsumexp"])
+def test_float32_stays_float32_beside_integer_keyword_operands(jax, mode, text, f):
+    """A float32 x with weights=/x=/b= computed from integers (arange): those ops are
+    internal ones spelled as the public call, and promotion skipped internal ops, so
+    NumPy's int64/float64 operand made the value (and gradient) float64; JAX's float32."""
+    import jax.numpy as jnp
+
+    x = np.array([0.5, -1.0, 2.0, 0.25], dtype=np.float32)
+    value, grads = gc.compile(gc.parse("x: [4]\n" + text), mode=mode)(x=x)
+    assert np.asarray(value).dtype == np.float32 and grads["x"].dtype == np.float32
+    np.testing.assert_allclose(value, np.asarray(f(jnp, x)), rtol=1e-6)
+    np.testing.assert_allclose(grads["x"], np.asarray(jax.grad(lambda x: f(jnp, x))(x)),
+                               rtol=1e-5)
+
+
+def test_arange_beside_an_undeclared_input_has_its_shape(jax):
+    """v[arange(2), argmin(v, axis=-1)][:, None] in a program with an undeclared input:
+    arange(2) reads the first input for its float dtype, and so was taken as undeclared
+    (its shape known at call time only), and indexing its result was refused."""
+    import jax.numpy as jnp
+
+    g = gc.parse("v1 = mse(sin(x0), x0)\nv3 = vstack([v1, sin(v1)])\n"
+                 "v5 = v3[arange(2), argmin(v3, axis=-1)][:, None] + x0")
+
+    def f(x0):
+        v1 = jnp.mean((jnp.sin(x0) - x0) ** 2) / 2
+        v3 = jnp.vstack([v1, jnp.sin(v1)])
+        return v3[jnp.arange(2), jnp.argmin(v3, axis=-1)][:, None] + x0
+    for x0 in (0.3, np.array([0.3, -1.2])):
+        value, grads = gc.compile(g)(x0=x0)
+        np.testing.assert_allclose(value, np.asarray(f(x0)), rtol=1e-12)
+        np.testing.assert_allclose(grads["x0"], np.asarray(
+            jax.grad(lambda x: jnp.sum(f(x)))(np.asarray(x0, dtype=float))), rtol=1e-12)

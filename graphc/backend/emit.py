@@ -279,7 +279,7 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
         exponent = _value(g, args[1]) if op.name == "pow" else None
         return op.into(into_buffers[n], exponent), ATOM, (0,) * op.arity
     body = printer.lines(g, order, spelling._replace(form=writing_into),
-                         keep | set(into) | apart | set(held), memory.joinable(g, classes))
+                         keep | set(lines) | apart, memory.joinable(g, classes))
     allocation = {line: (u, f"np.empty_like({names[g.args(u)[1]]})")  # just before the line
                   for line, u in slices.items()}
     placed = set(slices.values())  # their own lines go: their arrays are filled already

@@ -156,9 +156,10 @@ class Scope:
             high = max(high, len(node.args))
         if not low <= len(node.args) <= high and op.varargs != "list":
             count = str(high) if low == high else f"{low} to {high}"
-            keyed = [k for k in op.keyword_operands if all(kw.arg != k for kw in node.keywords)]
-            hint = f" ({', '.join(keyed)} by keyword: {name}(..., {keyed[0]}=...))" \
-                if keyed and len(node.args) > high else ""
+            unkeyed = [k for k in op.keyword_operands
+                       if all(kw.arg != k for kw in node.keywords)]
+            hint = f" ({', '.join(unkeyed)} by keyword: {name}(..., {unkeyed[0]}=...))" \
+                if unkeyed and len(node.args) > high else ""
             raise error(ParseError, f"{name}() takes {count} argument"
                         f"{'s' if high != 1 else ''}, got {len(node.args)}{hint}", node)
         if op.varargs == "list" and (len(operands) < op.arity or

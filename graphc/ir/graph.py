@@ -88,8 +88,9 @@ class Graph:
         elif name in nodes:
             raise ValueError(f"node {name!r} exists already")
         elastic = op == "input" and not params["declared"]
-        if any(d["elastic"] for d in operands):  # unless the op always gives a scalar
-            elastic = not the_op.scalar_result(params)
+        slots = the_op.elastic_from
+        if any(d["elastic"] for k, d in enumerate(operands) if slots is None or k in slots):
+            elastic = not the_op.scalar_result(params)  # unless always a scalar
         attrs = {"op": op, "args": args, "params": params, "shape": shape, "temp": temp,
                  "elastic": elastic}
         if pos is not None:

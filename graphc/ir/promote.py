@@ -49,7 +49,7 @@ def promoted(g: Graph, op: Op, args: tuple[str, ...], params: dict
     kinds = [_kind(g, a) for a in args]
     if "typed" not in kinds:  # argmax(x) + 1.0
         return args, "index" not in kinds
-    if not op.public:
+    if not op.public and op.spelled is None:  # a rule's op; average(x, weights=w) is the user's
         return args, False
     like = args[kinds.index("typed")]
     return tuple(g.add("as_float", (a, like)) if k == "untyped" else a

@@ -138,7 +138,7 @@ def _make(name: str, call: Any, make: Any, dims: Any, params: dict,
 
     _register(Op(name, 0, "", fn, params=params, positional=tuple(params),
                  spell=spell, shape=_constant(dims, integral), reads=_inputs_read,
-                 integral=integral, helpers=(_float_of,),
+                 elastic_from=(), integral=integral, helpers=(_float_of,),
                  traits=Trait.NO_DERIVATIVE | Trait.FRESH))
 
 

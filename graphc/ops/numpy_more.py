@@ -128,7 +128,9 @@ def _replacements_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.S
     return _arithmetic_shape(g, args, params)
 
 
-_function("nan_to_num", "np.nan_to_num({0})", np.nan_to_num, nan_to_num, head=nan_to_num,
+# the formula of a finite x (what to_sympy, for verify, reads; the replacements aside)
+_function("nan_to_num", "np.nan_to_num({0})", np.nan_to_num, lambda x, **_: nan_to_num(x),
+          head=nan_to_num,
           params=dict(_REPLACED), shape=_replacements_shape,
           spell=lambda p: "np.nan_to_num({0}" + "".join(
               f", {k}={p[k]!r}" for k, d in _REPLACED.items() if p[k] != d) + ")")

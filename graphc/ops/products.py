@@ -97,7 +97,11 @@ def _einsum(*operands: Any, subscripts: str) -> Any:
 
 
 def _einsum_of(x: R, ins: tuple[str, ...], right: str, *others: R) -> R:
-    """The einsum ``ins -> right`` of x and ``others``, as a node."""
+    """The einsum ``ins -> right`` of x and ``others``, as a node. A 0-d x (the adjoint
+    of a scalar) multiplies instead: np.einsum has no weak scalars (a float 1.0 makes
+    float32 operands float64)."""
+    if len(ins) == 2 and ins[0] == "":
+        return x * (others[0] if ins[1] == right else _einsum_of(others[0], ins[1:], right))
     op = "einsum" if len(ins) == 2 else "einsum1"
     return x.call(op, *others, subscripts=",".join(ins) + "->" + right)
 

@@ -134,6 +134,9 @@ class Op:
     defaults: tuple[float, ...] = ()  # the last operands' values when left out (alpha)
     counts: tuple[int, ...] = ()  # slots holding a count: x ** 2, polygamma(1, x) print ints
     scalar_result: Callable[[dict], bool] = lambda params: False  # a true scalar, always
+    # the slots whose shape known only at call time makes the result's so (None: all);
+    # sum_to(x, like) has like's shape, a constant (arange(3)) reads inputs for dtypes
+    elastic_from: tuple[int, ...] | None = None
     # ---- derivatives: a scalar sympy formula (elementwise), or rules that build nodes
     formula: Callable[..., sp.Expr] | None = None
     sympy_head: Any = None  # the sympy function (or a tuple of them) read back as this op
@@ -437,7 +440,7 @@ def _broadcast_like_jvp(out: Any, dots: tuple) -> Any:
 # source (numpy is all they need).
 _LIKE = Trait.INTERNAL | Trait.IDENTITY | Trait.UNSTACKED
 _register(Op("sum_to", 2, "_sum_to({0}, {1})", _sum_to, slot_prec=(0, 0), grad_slots=(0,),
-             shape=lambda g, args, params: g.shape(args[1]),
+             shape=lambda g, args, params: g.shape(args[1]), elastic_from=(1,),
              vjp=vjp(lambda out, grad: (grad.call("broadcast_like", out.args[0]), None)),
              jvp=jvp(lambda out, dots: dots[0] and _sum_to_jvp(out, dots)),
              helpers=(_sum_to,), dtype="follows", traits=_LIKE))
