@@ -187,10 +187,10 @@ def test_a_line_split_out_for_width_runs_before_its_buffer_is_reused(jax, mode, 
     np.multiply(x0, v2, out=v2) had overwritten v2: a wrong gradient, optimized."""
     import jax.numpy as jnp
 
-    g = gc.parse("x0: [2, 3]\nv1 = var(x0)\nv2 = fmod(v1, x0 * x0 + 0.5)\nv8 = v2 * v2")
+    g = gc.parse("x0: [2, 3]\nv1 = var(x0)\nv2 = fmod(v1, x0 * x0 + 0.5)\nv8 = sum(v2 * v2)")
     x = np.random.default_rng(0).uniform(-1.5, 1.5, size=(2, 3))
     value, grads = gc.compile(g, mode=mode, optimize=optimize)(x0=x)
-    f = lambda x: jnp.fmod(jnp.var(x), x * x + 0.5) ** 2  # noqa: E731
+    f = lambda x: jnp.sum(jnp.fmod(jnp.var(x), x * x + 0.5) ** 2)  # noqa: E731
     np.testing.assert_allclose(value, np.asarray(f(x)), rtol=1e-12)
     np.testing.assert_allclose(grads["x0"], np.asarray(jax.grad(lambda x: jnp.sum(f(x)))(x)),
                                rtol=1e-10)
@@ -208,14 +208,14 @@ def test_structural_ops_of_declared_values_beside_an_undeclared_input(jax, text,
     v2's shape, and cross's and rot90's vjps refused it ("needs its operand's shape")."""
     import jax.numpy as jnp
 
-    g = gc.parse(text)
+    g = gc.parse(text + "\nv8 = sum(v7)")  # an array's gradient is not summed silently
     rng = np.random.default_rng(1)
     x0 = rng.normal(size=g.shape("x0"))
     for x1 in (0.5, rng.normal(size=np.shape(f(jnp, x0, 0.0)))):
         for optimize in (True, False):
             value, grads = gc.compile(g, optimize=optimize)(x0=x0, x1=x1)
             want = jax.grad(lambda a, b: jnp.sum(f(jnp, a, b)), argnums=(0, 1))(x0, x1)
-            np.testing.assert_allclose(value, np.asarray(f(jnp, x0, x1)), rtol=1e-12)
+            np.testing.assert_allclose(value, np.sum(f(jnp, x0, x1)), rtol=1e-12)
             np.testing.assert_allclose(grads["x0"], np.asarray(want[0]), rtol=1e-12)
             np.testing.assert_allclose(grads["x1"], np.asarray(want[1]), rtol=1e-12)
 
@@ -286,7 +286,7 @@ def test_arange_beside_an_undeclared_input_has_its_shape(jax):
     import jax.numpy as jnp
 
     g = gc.parse("v1 = mse(sin(x0), x0)\nv3 = vstack([v1, sin(v1)])\n"
-                 "v5 = v3[arange(2), argmin(v3, axis=-1)][:, None] + x0")
+                 "v5 = v3[arange(2), argmin(v3, axis=-1)][:, None] + x0\nv6 = sum(v5)")
 
     def f(x0):
         v1 = jnp.mean((jnp.sin(x0) - x0) ** 2) / 2
@@ -294,6 +294,6 @@ def test_arange_beside_an_undeclared_input_has_its_shape(jax):
         return v3[jnp.arange(2), jnp.argmin(v3, axis=-1)][:, None] + x0
     for x0 in (0.3, np.array([0.3, -1.2])):
         value, grads = gc.compile(g)(x0=x0)
-        np.testing.assert_allclose(value, np.asarray(f(x0)), rtol=1e-12)
+        np.testing.assert_allclose(value, np.sum(f(x0)), rtol=1e-12)
         np.testing.assert_allclose(grads["x0"], np.asarray(
             jax.grad(lambda x: jnp.sum(f(x)))(np.asarray(x0, dtype=float))), rtol=1e-12)

@@ -73,12 +73,13 @@ _register(Op("pick", 1, "_pick({0}, {index}, {axis}, {flat}, {shape})", _pick,
              shape=lambda g, args, params: _picked(g.shape(args[0]), **params),
              vjp=vjp(lambda out, grad: (grad.call("put", out.args[0], **out.params),)),
              jvp=jvp(lambda out, dots: dots[0].call("pick", **out.params)),
-             traits=Trait.INTERNAL | Trait.FRESH))
+             rules=("{out}_bar put back where picked",), traits=Trait.INTERNAL | Trait.FRESH))
 _register(Op("put", 2, "_put({0}, {1}, {index}, {axis}, {flat}, {shape})", _put,
              slot_prec=(0, 0), params=_PICK, helpers=(_put,), grad_slots=(0,),
              dtype="follows", shape=lambda g, args, params: _put_shape(
                  g.shape(args[0]), g.shape(args[1]), **params),
              vjp=vjp(lambda out, grad: (grad.call("pick", **out.params), None)),
+             rules=("{out}_bar picked where put",),
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call("put", out.args[1],
                                                                 **out.params)),
              traits=Trait.INTERNAL | Trait.FRESH))
@@ -217,6 +218,7 @@ def _slab_op(name: str, other: str, fn: Any, src: str, dst: str) -> None:
                  slot_prec=(0,), params=_SLAB, helpers=(fn,), dtype="follows", shape=shape,
                  vjp=vjp(lambda out, grad: (grad.call(other, **out.params),)),
                  jvp=jvp(lambda out, dots: dots[0].call(name, **out.params)),
+                 rules=(f"{other}({{out}}_bar)",),
                  traits=Trait.INTERNAL | Trait.FRESH))
 
 
