@@ -110,8 +110,44 @@ def check_backend_matches_numpy(g: gc.Graph, program_values: Callable[..., dict]
                 np.testing.assert_allclose(grads[k], wgrads[k], rtol=rtol, atol=atol)
 
 
-def parse_error(text: str, cls: type[Exception], match: str) -> Any:
-    """The cls error, matching match, that parsing text raises."""
+def parse_error(text: str, cls: type[Exception], match: str | None = None) -> Any:
+    """The cls error (matching match, a regular expression, if given) that parsing text
+    raises."""
     with pytest.raises(cls, match=match) as info:
         gc.parse(text)
     return info.value
+
+
+def check_value_and_gradients(jax, cases: Mapping[str, tuple], case: str, mode: str,
+                              optimize: bool, dtype, arrays: bool = False) -> None:
+    """A CASES case with LOSS, compiled in mode and dtype: its value and its gradients for
+    a and b are JAX's (computed in float64), each of its input's shape and of dtype
+    (arrays: gradients with their own .shape and .dtype, not only np.shape's)."""
+    import jax.numpy as jnp
+
+    g = gc.parse(cases[case][0] + LOSS)
+    at = values(g, dtype=dtype)
+    value, grads = gc.compile(g, mode=mode, optimize=optimize)(**at)
+    wide = {k: v.astype(np.float64) for k, v in at.items()}
+    want, wants = jax.value_and_grad(jax_loss(cases, jnp, case), argnums=(0, 1))(
+        wide["a"], wide["b"])
+    tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-5}
+    np.testing.assert_allclose(value, float(want), **tol)
+    assert np.asarray(value).dtype == dtype
+    for name, w in zip("ab", wants):
+        if arrays:
+            assert grads[name].shape == at[name].shape and grads[name].dtype == dtype
+        assert np.shape(grads[name]) == at[name].shape
+        assert np.asarray(grads[name]).dtype == dtype
+        np.testing.assert_allclose(grads[name], np.asarray(w), **tol, err_msg=name)
+
+
+def check_error_at(text: str, cls: type[Exception], words: str | Sequence[str], line: int,
+                   col: int | None = None) -> None:
+    """Parsing text raises cls at line and col (any column, if col is None), its message
+    holding words (each of them, if a list)."""
+    error = parse_error(text, cls)
+    assert error.line == line
+    assert error.col is not None if col is None else error.col == col
+    for word in [words] if isinstance(words, str) else words:
+        assert word in str(error), (word, str(error))

@@ -12,9 +12,10 @@ import pytest
 from checks import (
     LOSS,
     check_dot_product_test,
+    check_error_at,
     check_round_trip_of_case,
     check_second_order_of_case,
-    jax_loss,
+    check_value_and_gradients,
     values,
 )
 from conftest import MODES, cross, first_of_each
@@ -64,17 +65,7 @@ def test_value_and_gradients_match_jax(jax, case, mode, optimize, dtype):
     at = values(g, dtype=dtype)
     np.testing.assert_array_equal(g.evaluate(**at)["f"], np.asarray(
         CASES[case][1](jnp, at["a"], at["b"]), dtype=dtype))
-    value, grads = gc.compile(g, mode=mode, optimize=optimize)(**at)
-    wide = {k: v.astype(np.float64) for k, v in at.items()}
-    want, wants = jax.value_and_grad(jax_loss(CASES, jnp, case), argnums=(0, 1))(
-        wide["a"], wide["b"])
-    tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-5}
-    np.testing.assert_allclose(value, float(want), **tol)
-    assert np.asarray(value).dtype == dtype
-    for name, w in zip("ab", wants):
-        assert np.shape(grads[name]) == at[name].shape
-        assert np.asarray(grads[name]).dtype == dtype
-        np.testing.assert_allclose(grads[name], np.asarray(w), **tol, err_msg=name)
+    check_value_and_gradients(jax, CASES, case, mode, optimize, dtype)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -165,11 +156,7 @@ def test_backends_agree(backend, mode):
     ("a: [0]\n\nf = resize(a, 3)", ["empty array"]),
 ])
 def test_bad_shapes_are_shape_errors_at_their_line(text, words):
-    with pytest.raises(gc.ShapeError) as info:
-        gc.parse(text)
-    for w in words:
-        assert w in str(info.value), (w, str(info.value))
-    assert (info.value.line, info.value.col) == (3, 5)
+    check_error_at(text, gc.ShapeError, words, line=3, col=5)
 
 
 @pytest.mark.parametrize("text", ["f = delete(a, 0)", "f = resize(a, 3)",

@@ -15,7 +15,7 @@ from checks import (
     check_dot_product_test,
     check_round_trip_of_case,
     check_second_order_of_case,
-    jax_loss,
+    check_value_and_gradients,
     values,
 )
 from conftest import MODES, central_diff, cross, first_of_each
@@ -84,20 +84,7 @@ FIRST = first_of_each(CASES)  # the fast tier's slice: one case of each op
        case=sorted(CASES), optimize={"opt": True, "noopt": False}, mode=MODES,
        dtype=[np.float64, np.float32])
 def test_value_and_gradients_match_jax(jax, case, mode, optimize, dtype):
-    import jax.numpy as jnp
-
-    g = gc.parse(CASES[case][0] + LOSS)
-    at = values(g, dtype=dtype)
-    value, grads = gc.compile(g, mode=mode, optimize=optimize)(**at)
-    wide = {k: v.astype(np.float64) for k, v in at.items()}
-    want, wants = jax.value_and_grad(jax_loss(CASES, jnp, case), argnums=(0, 1))(
-        wide["a"], wide["b"])
-    tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-5}
-    np.testing.assert_allclose(value, float(want), **tol)
-    assert np.asarray(value).dtype == dtype
-    for name, w in zip("ab", wants):
-        assert grads[name].shape == at[name].shape and grads[name].dtype == dtype
-        np.testing.assert_allclose(grads[name], np.asarray(w), **tol, err_msg=name)
+    check_value_and_gradients(jax, CASES, case, mode, optimize, dtype, arrays=True)
 
 
 @cross(lambda case: case in FIRST, case=sorted(CASES))

@@ -14,9 +14,10 @@ import pytest
 from checks import (
     LOSS,
     check_dot_product_test,
+    check_error_at,
     check_round_trip_of_case,
     check_second_order_of_case,
-    jax_loss,
+    check_value_and_gradients,
     values,
 )
 from conftest import MODES, central_diff, cross, first_of_each
@@ -118,21 +119,7 @@ FIRST = first_of_each(CASES)  # the fast tier's slice: one case of each op
        case=sorted(CASES), optimize={"opt": True, "noopt": False}, mode=MODES,
        dtype=[np.float64, np.float32])
 def test_value_and_gradients_match_jax(jax, case, mode, optimize, dtype):
-    import jax.numpy as jnp
-
-    g = gc.parse(CASES[case][0] + LOSS)
-    at = values(g, dtype=dtype)
-    value, grads = gc.compile(g, mode=mode, optimize=optimize)(**at)
-    wide = {k: v.astype(np.float64) for k, v in at.items()}
-    want, wants = jax.value_and_grad(jax_loss(CASES, jnp, case), argnums=(0, 1))(
-        wide["a"], wide["b"])
-    tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-5}
-    np.testing.assert_allclose(value, float(want), **tol)
-    assert np.asarray(value).dtype == dtype
-    for name, w in zip("ab", wants):
-        assert np.shape(grads[name]) == at[name].shape
-        assert np.asarray(grads[name]).dtype == dtype
-        np.testing.assert_allclose(grads[name], np.asarray(w), **tol, err_msg=name)
+    check_value_and_gradients(jax, CASES, case, mode, optimize, dtype)
 
 
 @cross(lambda case: case in FIRST, case=sorted(CASES))
@@ -360,11 +347,7 @@ def test_backends_agree(case, backend, mode):
     ("b: [3]\nf = diagflat(a)", ["declare"]),
 ])
 def test_bad_shapes_are_shape_errors_at_their_line(text, words):
-    with pytest.raises(gc.ShapeError) as info:
-        gc.parse(text)
-    assert (info.value.line, info.value.col) == (text.count("\n") + 1, 5)
-    for word in words:
-        assert word in str(info.value), (word, str(info.value))
+    check_error_at(text, gc.ShapeError, words, line=text.count("\n") + 1, col=5)
 
 
 @pytest.mark.parametrize("text, words", [
