@@ -9,7 +9,16 @@ import importlib.util
 
 import numpy as np
 import pytest
-from conftest import MODES, central_diff, cross, first_of_each
+from checks import (
+    LOSS,
+    check_dot_product_test,
+    check_error_at,
+    check_round_trip_of_case,
+    check_second_order_of_case,
+    check_value_and_gradients,
+    values,
+)
+from conftest import MODES, cross, first_of_each
 
 import graphc as gc
 
@@ -42,19 +51,6 @@ CASES = {
     "insert int moved": ("a: [2, 3]\nb: [1, 2]\nf = insert(a, 0, values=b, axis=1)",
                          lambda jnp, a, b: jnp.insert(a, 0, b, axis=1)),
 }
-LOSS = "\nL = sum(sin(f) * f)"
-
-
-def jax_loss(jnp, case: str):
-    fn = CASES[case][1]
-    return lambda a, b: jnp.sum(jnp.sin(fn(jnp, a, b)) * fn(jnp, a, b))
-
-
-def values(g: gc.Graph, seed: int = 0, dtype=np.float64) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {n: rng.normal(size=g.shape(n)).astype(dtype) for n in g.inputs}
-
-
 FIRST = first_of_each(CASES)  # the fast tier's slice: one case of each op
 
 
@@ -69,69 +65,26 @@ def test_value_and_gradients_match_jax(jax, case, mode, optimize, dtype):
     at = values(g, dtype=dtype)
     np.testing.assert_array_equal(g.evaluate(**at)["f"], np.asarray(
         CASES[case][1](jnp, at["a"], at["b"]), dtype=dtype))
-    value, grads = gc.compile(g, mode=mode, optimize=optimize)(**at)
-    wide = {k: v.astype(np.float64) for k, v in at.items()}
-    want, wants = jax.value_and_grad(jax_loss(jnp, case), argnums=(0, 1))(wide["a"], wide["b"])
-    tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-5}
-    np.testing.assert_allclose(value, float(want), **tol)
-    assert np.asarray(value).dtype == dtype
-    for name, w in zip("ab", wants):
-        assert np.shape(grads[name]) == at[name].shape
-        assert np.asarray(grads[name]).dtype == dtype
-        np.testing.assert_allclose(grads[name], np.asarray(w), **tol, err_msg=name)
+    check_value_and_gradients(jax, CASES, case, mode, optimize, dtype)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_dot_product_test(case):
     """<J v, u> = <v, J^T u>: forward mode's product against reverse mode's, and reverse
     mode's gradient is the finite differences' gradient."""
-    g0 = gc.parse(CASES[case][0])
-    shape = g0.shape("f")
-    g = gc.parse(f"u: {list(shape) if shape else 'scalar'}\n" + CASES[case][0]
-                 + "\nL = sum(f * u)")
-    at = values(g, seed=3)
-    _, rev = gc.compile(g, wrt=["a", "b"])(**at)
-    rng = np.random.default_rng(4)
-    for k in "ab":
-        v = rng.normal(size=np.shape(at[k]))
-        jv = gc.compile(g, wrt=[k], mode="forward")(**at)[1][k]
-        assert np.vdot(jv, v) == pytest.approx(np.vdot(rev[k], v), rel=1e-9, abs=1e-12)
-        fd = central_diff(lambda **kw: g.evaluate(**kw)["L"], at, k)
-        np.testing.assert_allclose(rev[k], fd, rtol=1e-5, atol=1e-7)
+    check_dot_product_test(CASES[case][0])
 
 
 @cross(lambda case: case in FIRST or case == "insert int moved", case=sorted(CASES))
 def test_second_order_matches_jax(jax, case):
     """The gradient graph, printed, read back and differentiated again in both modes:
     JAX's Hessian-vector product (for a and for b)."""
-    import jax.numpy as jnp
-
-    g = gc.parse(CASES[case][0] + LOSS)
-    at = values(g, seed=5)
-    v = np.random.default_rng(6).normal(size=g.shape("a"))
-    grad_graph = gc.compile(g, wrt=["a", "b"]).grad_graph
-    g2 = gc.parse(f"v: {list(v.shape)}\n" + str(grad_graph) + "\nh = sum(a_bar * v)")
-    loss = jax_loss(jnp, case)
-    want = jax.grad(lambda a, b: jnp.vdot(jax.grad(loss)(a, b), v), argnums=(0, 1))(
-        at["a"], at["b"])
-    for mode in MODES:
-        _, second = gc.compile(g2, of="h", wrt=["a", "b"], mode=mode)(**at, v=v)
-        for name, w in zip("ab", want):
-            np.testing.assert_allclose(second[name], np.asarray(w), rtol=1e-9, atol=1e-11,
-                                       err_msg=f"{mode} {name}")
+    check_second_order_of_case(jax, CASES, case)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_text_round_trip_and_verify(case):
-    g = gc.parse(CASES[case][0] + LOSS)
-    at = values(g, seed=7)
-    again = gc.parse(str(g))
-    assert str(again) == str(g)
-    assert again.evaluate(**at)["L"] == g.evaluate(**at)["L"]
-    grads = gc.compile(g).grad_graph
-    assert str(gc.parse(str(grads))) == str(grads)
-    report = gc.verify(g, at)
-    assert report.ok, str(report)
+    check_round_trip_of_case(CASES, case)
 
 
 def test_the_builder_makes_what_the_text_makes():
@@ -203,11 +156,7 @@ def test_backends_agree(backend, mode):
     ("a: [0]\n\nf = resize(a, 3)", ["empty array"]),
 ])
 def test_bad_shapes_are_shape_errors_at_their_line(text, words):
-    with pytest.raises(gc.ShapeError) as info:
-        gc.parse(text)
-    for w in words:
-        assert w in str(info.value), (w, str(info.value))
-    assert (info.value.line, info.value.col) == (3, 5)
+    check_error_at(text, gc.ShapeError, words, line=3, col=5)
 
 
 @pytest.mark.parametrize("text", ["f = delete(a, 0)", "f = resize(a, 3)",

@@ -12,6 +12,7 @@ import importlib.util
 import numpy as np
 import pytest
 import sympy as sp
+from checks import check_hessian_vector_product, check_text_round_trip_and_verify
 from conftest import MODES, central_diff, cross, first_of_each
 
 import graphc as gc
@@ -164,24 +165,13 @@ def test_second_order_matches_jax(name, jax):
     decl = CASES[name][0].splitlines()[0].replace("x:", "v:")
     grad_graph = gc.compile(g, wrt=["x"]).grad_graph
     g2 = gc.parse(f"{decl}\n{grad_graph}\nh = sum(x_bar * v)")
-    loss = jax_loss(name, jnp)
-    hvp = jax.grad(lambda x, w: jnp.vdot(jax.grad(loss)(x, w), v), argnums=(0, 1))(
-        values["x"], values["w"])
-    for mode in MODES:
-        _, second = gc.compile(g2, of="h", wrt=["x", "w"], mode=mode)(**values, v=v)
-        for k, r in zip(("x", "w"), hvp):
-            np.testing.assert_allclose(second[k], np.asarray(r), rtol=1e-9, atol=1e-11)
+    check_hessian_vector_product(jax, g2, jax_loss(name, jnp), values, v, ("x", "w"),
+                                 rtol=1e-9, atol=1e-11)
 
 
 @cross(lambda name: name in FIRST, name=sorted(CASES))
 def test_text_round_trip_and_verify(name):
-    g, values = program(name)
-    again = gc.parse(str(g))
-    assert str(again) == str(g)
-    assert again.evaluate(**values)["L"] == g.evaluate(**values)["L"]
-    grad_text = str(gc.compile(g).grad_graph)
-    assert str(gc.parse(grad_text)) == grad_text
-    assert gc.verify(g, at=values).ok
+    check_text_round_trip_and_verify(*program(name))
 
 
 def test_split_assigns_several_names_and_prints_them_back():

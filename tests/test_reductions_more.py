@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checks import check_backend_matches_numpy, check_error_at
 from conftest import MODES, central_diff, cross, first_of_each
 
 import graphc as gc
@@ -404,15 +405,7 @@ def test_pictures_have_a_rule_on_each_edge():
 @pytest.mark.parametrize("backend", ["blocks", pytest.param("numba", marks=pytest.mark.slow)])
 def test_every_backend_gives_the_numpy_backends_numbers(backend):
     g = gc.parse(PROGRAM)
-    for dtype in (np.float64, np.float32):
-        values = _program_values(dtype)
-        for mode in MODES:
-            want, wgrads = gc.compile(g, mode=mode)(**values)
-            value, grads = gc.compile(g, mode=mode, backend=backend)(**values)
-            np.testing.assert_allclose(value, want, rtol=1e-5)
-            for k in values:
-                assert grads[k].dtype == dtype
-                np.testing.assert_allclose(grads[k], wgrads[k], rtol=1e-4, atol=1e-5)
+    check_backend_matches_numpy(g, _program_values, backend, rtol_value=1e-5, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("backend", ["blocks", pytest.param("numba", marks=pytest.mark.slow)])
@@ -467,7 +460,4 @@ def test_nans_on_every_backend_are_the_numpy_backends(backend):
     ("y = median(x, axis=2)", gc.ShapeError, "out of range"),
 ])
 def test_bad_input_is_an_error_with_line_and_column(text, error, words):
-    with pytest.raises(error) as info:
-        gc.parse("x: [3, 4]\nv: [4]\nx2: [2, 3, 4]\ns: scalar\n" + text)
-    assert info.value.line == 5 and info.value.col is not None
-    assert words in str(info.value)
+    check_error_at("x: [3, 4]\nv: [4]\nx2: [2, 3, 4]\ns: scalar\n" + text, error, words, line=5)
