@@ -3,9 +3,11 @@
 (a) For the suite's scalar problems (benchmarks/problems.py: P4 MLP, P5 Rosenbrock, P6
 mixture) the emitted `hvp` against the emitted `value_and_grad` of `gc.compile` on the
 same inputs (one random direction v): the textbook bound for an HVP is about 4 gradients.
-(b) The full Hessian of two losses of 100 inputs, `gc.hessian` against
-`jax.jit(jax.hessian(f))` (float64), set-up excluded from the times (reported apart:
-graphc's compile, JAX's first call with its trace and XLA compile).
+(b) The full Hessian of two losses of 100 inputs, `gc.hessian` (forward over reverse)
+against `jax.jit(jax.hessian(f))` (float64), and against reverse over reverse (the
+reverse-mode Jacobian of the gradient graph, `gc.jacobian(grad, mode="reverse")`), set-up
+excluded from the times (reported apart: graphc's compile, JAX's first call with its
+trace and XLA compile).
 
 Both are timed in interleaved repetitions (round-robin, a warm-up call each), each sample
 the mean of enough back-to-back calls to last `--min-time`; the figures are medians of
@@ -128,8 +130,11 @@ def hessian_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
         t = time.perf_counter()
         fn = gc.hessian(g, wrt=wrt)
         compile_s = time.perf_counter() - t
+        grad = gc.compile(g, wrt=wrt).grad_graph
+        rr = gc.jacobian(grad, wrt=wrt, of=grad.outputs[1], mode="reverse")
         args_in = [inputs[k] for k in g.inputs]
         ours = fn.module.hessian(*args_in)[2][wrt][wrt]
+        assert max_abs_diff(ours, rr.module.jacobian(*args_in)[1][wrt]) <= 1e-9
         jargs = [jnp.asarray(a) for a in args_in]
         argnum = list(g.inputs).index(wrt)
         jf = jax.jit(jax.hessian(f, argnums=argnum))
@@ -138,7 +143,8 @@ def hessian_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
         jax_setup_s = time.perf_counter() - t
         diff = max_abs_diff(ours, theirs)
         times = interleaved({"graphc": partial(fn.module.hessian, *args_in),
-                             "jax": lambda jf=jf, jargs=jargs: jf(*jargs).block_until_ready()},
+                             "jax": lambda jf=jf, jargs=jargs: jf(*jargs).block_until_ready(),
+                             "reverse_over_reverse": partial(rr.module.jacobian, *args_in)},
                             args.repeats, args.min_time)
         row = {"title": title, "inputs": D, "max_abs_diff": diff,
                "setup_s": {"graphc": compile_s, "jax": jax_setup_s},
@@ -146,11 +152,14 @@ def hessian_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
                "jax_median_s": statistics.median(times["jax"]),
                "graphc_best_s": min(times["graphc"]), "jax_best_s": min(times["jax"]),
                "ratio_paired": paired(times["graphc"], times["jax"]),
-               "ratio_best": min(times["graphc"]) / min(times["jax"])}
+               "ratio_best": min(times["graphc"]) / min(times["jax"]),
+               "reverse_over_reverse_median_s": statistics.median(times["reverse_over_reverse"]),
+               "reverse_over_reverse_ratio_paired": paired(times["reverse_over_reverse"],
+                                                           times["graphc"])}
         print(f"  {title}: graphc {1e6 * row['graphc_median_s']:.1f} us, jax "
               f"{1e6 * row['jax_median_s']:.1f} us, graphc/jax {row['ratio_paired']:.2f} (best "
-              f"{row['ratio_best']:.2f}), "
-              f"max|dH| {diff:.1e}", flush=True)
+              f"{row['ratio_best']:.2f}), reverse over reverse / graphc "
+              f"{row['reverse_over_reverse_ratio_paired']:.2f}, max|dH| {diff:.1e}", flush=True)
         rows.append(row)
     return rows
 

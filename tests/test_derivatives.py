@@ -142,6 +142,49 @@ def test_hessian_and_hvp_against_jax(jax, name, dtype):
         _close(hv[a], total.reshape(np.shape(at[a])), tol)
 
 
+# losses whose HVP runs one direction without a direction axis: slices (Rosenbrock),
+# scalar parameters spread over an array (a mixture), and through a matmul (stacked
+# locally, squeezed): name -> (text, JAX, whether the emitted hvp stacks a tangent)
+ONE_DIRECTION = {
+    "rosenbrock": ("x: [7]\nxs = x[:-1]\nf = sum(100 * (x[1:] - xs**2)**2 + (1 - xs)**2)",
+                   lambda jnp, x: jnp.sum(100 * (x[1:] - x[:-1] ** 2) ** 2
+                                          + (1 - x[:-1]) ** 2), False),
+    "mixture": ("x: [9]\nm: scalar\nls: scalar\nz: scalar\n"
+                "f = -sum(log(sigmoid(z) * exp(-0.5 * ((x - m) / exp(ls))**2) + 0.1))",
+                lambda jnp, x, m, ls, z: -jnp.sum(jnp.log(
+                    __import__("jax").nn.sigmoid(z)
+                    * jnp.exp(-0.5 * ((x - m) / jnp.exp(ls)) ** 2) + 0.1)), False),
+    "mlp": SCALAR["mlp"] + (True,),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ONE_DIRECTION)
+def test_hvp_one_direction_against_jax(jax, name, dtype):
+    """gc.hvp and gc.jvp carry one direction with the values' own shapes, against
+    jax.jvp(jax.grad(f)) and jax.jvp; the hvp of slices and sums lifts no tangent
+    (no leading axis, no _spread/_lift), a matmul's is stacked around it alone."""
+    text, fn, stacked = ONE_DIRECTION[name]
+    g = gc.parse(text)
+    dt, tol = DTYPES[dtype]
+    at = {n: x * 0.5 for n, x in _values(g, dt).items()}
+    rng = np.random.default_rng(4)
+    v = {n: rng.normal(size=np.shape(x)).astype(dt) for n, x in at.items()}
+    f = lambda *a: fn(jax.numpy, *a)  # noqa: E731
+    args, vs = tuple(_jax_args(jax, at)), tuple(_jax_args(jax, v))
+    want = jax.jvp(jax.grad(f, argnums=tuple(range(len(at)))), args, vs)[1]
+    hvp = gc.hvp(g)
+    value, _, hv = hvp(**at, v=v)
+    _close(value, np.asarray(f(*args)), tol)
+    for n, w in zip(at, want):
+        assert hv[n].dtype == dt
+        _close(hv[n], np.asarray(w), tol)
+    jvp = gc.jvp(g)
+    _close(jvp(**at, x_dot=v)[1], np.asarray(jax.jvp(f, args, vs)[1]), tol)
+    assert "_spread(" not in hvp.source and "_lift(" not in hvp.source
+    assert ("np.expand_dims(" in hvp.source) == stacked
+
+
 def test_forward_mode_over_reverse_mode_through_sum_to_and_broadcast_like(jax):
     """The gradient graph of var and a mean with keepdims reads broadcast_like and
     sum_to; forward mode through them gives the Hessian times v."""

@@ -4,9 +4,10 @@ Jacobians (stacked unit directions, forward or pulled back), and Hessians and
 Hessian-vector products (forward mode over the reverse-mode gradient).
 
 Each returns an ordinary Graph whose outputs are the value and then the results, so
-that it is optimized and emitted like a gradient. A stacked tangent carries a leading
-axis of directions: every unit direction at once (``basis``), or one given direction
-(``x_dot[None]``), so one set of jvp rules serves them all.
+that it is optimized and emitted like a gradient. A Jacobian's or Hessian's tangents
+carry a leading axis of directions, every unit direction at once (``basis``); a jvp's
+and an HVP's carry one direction without it (``sweep(..., one=True)``), so that their
+arrays have the shapes of the values and share their buffers.
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ def _stacked(h: Graph, live: set[str]) -> bool:
     return not all(h.op(n).pointwise for n in live)
 
 
-def _one_direction(h: Graph, dot: str | None, like: str) -> str:
-    """A one-direction stacked tangent (or None: zero) as a value of ``like``'s shape."""
+def _full(h: Graph, dot: str | None, like: str) -> str:
+    """A one-direction tangent (or None: zero) as a value of ``like``'s shape."""
     if dot is None:
         return h.add("zeros_like", (like,))
-    if h.shape(dot)[1:] != h.shape(like) or h.elastic(like):
-        dot = h.add("spread", (dot, like))
-    return h.add("squeeze", (dot,), {"axis": 0})
+    if h.shape(dot) != h.shape(like) or h.elastic(like):
+        return h.add("broadcast_like", (dot, like))
+    return dot
 
 
 def _pullback(g: Graph, wrt: list[str], out: str, cotangent: str | None) -> tuple[Graph, str]:
@@ -71,19 +72,14 @@ def jvp(g: Graph, wrt: str | list[str] | None, out: str) -> Graph:
     names = resolve_wrt(g, wrt)
     h = g.copy()
     live = _between(h, names, h.upstream([out]))
-    stacked = _stacked(h, live)
-    if stacked:
+    if _stacked(h, live):
         _check_declared(h, live, "gc.vjp (reverse mode)")
     seeds = {}
     for w in names:
         dot = _argument(h, f"x_dot_{w}", w)
         if w in live:
-            seeds[w] = h.add("expand_dims", (dot,), {"axis": 0}) if stacked else dot
-    t = sweep(h, seeds, live, stacked).get(out)
-    if stacked:
-        pushed = _one_direction(h, t, out)
-    else:
-        pushed = h.add("zeros_like", (out,)) if t is None else h.add("broadcast_like", (t, out))
+            seeds[w] = dot
+    pushed = _full(h, sweep(h, seeds, live, False, one=True).get(out), out)
     h.show_as(pushed, h.fresh(f"{out}_dot"))
     return _finish(h, [out, pushed], "forward", names, out)
 
@@ -177,11 +173,11 @@ def hvp(g: Graph, wrt: str | list[str] | None, out: str) -> Graph:
     for w in names:
         v = _argument(h, f"v_{w}", w)
         if w in live:
-            seeds[w] = h.add("expand_dims", (v,), {"axis": 0})
-    dots = sweep(h, seeds, live, True)
+            seeds[w] = v
+    dots = sweep(h, seeds, live, False, one=True)
     products = []
     for w, b in zip(names, grads):
-        found = _one_direction(h, dots.get(b), b)
+        found = _full(h, dots.get(b), b)
         h.show_as(found, h.fresh(f"Hv_{w}"))
         products.append(found)
     return _finish(h, [out, *grads, *products], "forward over reverse", names, out)

@@ -276,12 +276,13 @@ def forward(g: Graph, wrt: str | list[str] | None = None, of: str | None = None)
 
 
 def sweep(h: Graph, seeds: dict[str, str], live: set[str], stacked: bool,
-          suffix: str = "_dot") -> dict[str, str]:
+          suffix: str = "_dot", one: bool = False) -> dict[str, str]:
     """Each ``live`` node's tangent, from the ``seeds`` (node -> its tangent), which come
-    first of the nodes on their paths; ``stacked``: tangents carry a direction axis."""
+    first of the nodes on their paths; ``stacked``: tangents carry a direction axis;
+    ``one``: one direction without that axis through tensor ops too (``_one_jvp``)."""
     dots = dict(seeds)
     for v in h.order():
-        if v in live and v not in seeds and (t := _jvp(h, v, dots, stacked)) is not None:
+        if v in live and v not in seeds and (t := _jvp(h, v, dots, stacked, one)) is not None:
             dots[v] = _name(h, t, h.fresh(v + suffix)) if h.attrs(t)["temp"] else t
     return dots
 
@@ -312,10 +313,12 @@ def _check_size(g: Graph, w: str, live: set[str]) -> None:
                               "): use mode='reverse', which needs one sweep")
 
 
-def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
+def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool, one: bool = False) -> str | None:
     op = h.op(v)
     if not op.differentiable:
         return None
+    if one and not (op.elementwise or op.pointwise):
+        return _one_jvp(h, v, dots)
     if op.elementwise:
         names, parts = bound(h, v)
         ndim = len(h.shape(v))
@@ -346,3 +349,27 @@ def _jvp(h: Graph, v: str, dots: dict[str, str], stacked: bool) -> str | None:
         raise GraphcError(f"forward mode through {op.name} (node {v!r}) is not supported: "
                           "use mode='reverse'")
     return op.jvp(h, v, tangents)
+
+
+def _one_jvp(h: Graph, v: str, dots: dict[str, str]) -> str | None:
+    """One direction through a tensor op, whose jvp rule takes direction-stacked
+    tangents: each tangent spread to its operand's shape (an elementwise op's may be
+    smaller) and given the direction axis, the result squeezed. Those are views: the
+    elementwise ops around, the most of an HVP, run on plain arrays that share buffers
+    with the gradient's (the memory plan pairs equal shapes)."""
+    args = h.args(v)
+    if all(dots.get(a) is None for a in args):
+        return None
+    plain = Trait.AXES_FROM_END in h.op(v).traits  # its rule takes them as they are
+    lifted = {}
+    for a in args:
+        if (t := dots.get(a)) is not None:
+            if h.shape(t) != h.shape(a):
+                t = h.add("broadcast_like", (t, a))
+            lifted[a] = t if plain else h.add("expand_dims", (t,), {"axis": 0})
+    t = _jvp(h, v, lifted, True)
+    if t is None or plain:
+        return t
+    if h.shape(t)[1:] != h.shape(v):
+        t = h.add("spread", (t, v))
+    return h.add("squeeze", (t,), {"axis": 0})

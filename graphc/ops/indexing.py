@@ -393,7 +393,8 @@ _register(Op("slice", 1, "{0}[:]", _slice_np, ATOM, (ATOM,), spell=_slice_code,
              params=_BOUNDS, dtype="first", shape=_params_shape(_slice_shape),
              vjp=vjp(lambda out, grad: (grad.call("unslice", out.args[0], **out.params),)),
              jvp=jvp(lambda out, dots: dots[0].call("slice", **_slice_params(out))),
-             rules=("{out}_bar placed at [start:stop]",), traits=Trait.SHIFTS,
+             rules=("{out}_bar placed at [start:stop]",),
+             traits=Trait.SHIFTS | Trait.AXES_FROM_END,
              written_as=lambda operands, params: None if params["start"] is None is
              params["stop"] else _slice_code(params).format(*operands)))
 _register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unslice,
@@ -403,11 +404,12 @@ _register(Op("unslice", 2, "_unslice({0}, {1}, {start}, {stop}, {axis})", _unsli
              vjp=vjp(lambda out, grad: (grad.call("slice", **out.params), None)),
              jvp=jvp(lambda out, dots: dots[0] and dots[0].call(
                  "unslice", out.args[1], **_slice_params(out))),
-             traits=Trait.INTERNAL | Trait.FRESH | Trait.SHIFTS,
+             traits=Trait.INTERNAL | Trait.FRESH | Trait.SHIFTS | Trait.AXES_FROM_END,
              rules=("{out}_bar[start:stop] along axis",)))
 _register(Op("add_slice", 2, "_add_slice({0}, {1}, {start}, {stop}, {axis})", _add_slice,
              slot_prec=(0, 0), params=_BOUNDS, helpers=(_add_slice,), dtype="follows",
              shape=lambda g, args, params: g.shape(args[0]),
              vjp=vjp(lambda out, grad: (grad, grad.call("slice", **out.params))),
              jvp=_add_slice_jvp, rules=("{out}_bar", "{out}_bar[start:stop]"),
-             traits=Trait.INTERNAL | Trait.FRESH | Trait.WRITES_OUT | Trait.SHIFTS))
+             traits=Trait.INTERNAL | Trait.FRESH | Trait.WRITES_OUT | Trait.SHIFTS
+             | Trait.AXES_FROM_END))

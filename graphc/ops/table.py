@@ -90,6 +90,7 @@ class Trait(enum.Flag):
     IDENTITY = enum.auto()      # its first operand's value up to broadcasting: derivative 1
     UNSTACKED = enum.auto()     # no stretched seed through it; stacked tangents: shapes declared
     STACKING = enum.auto()      # makes forward mode's direction-stacked tangents; no vjp
+    AXES_FROM_END = enum.auto()  # its jvp counts axes from the end: any direction axis or none
     SHIFTS = enum.auto()        # reads a vector at other indices (slices): a stencil
     FRESH = enum.auto()         # memory: the result is a new array, never a view
     WRITES_OUT = enum.auto()    # memory: a helper whose call takes out= (may update in place)
@@ -438,7 +439,7 @@ def _broadcast_like_jvp(out: Any, dots: tuple) -> Any:
 # sum_to and broadcast_like undo and do NumPy's broadcasting of their first operand
 # against their second, ``like``. The emitted module carries these two functions' own
 # source (numpy is all they need).
-_LIKE = Trait.INTERNAL | Trait.IDENTITY | Trait.UNSTACKED
+_LIKE = Trait.INTERNAL | Trait.IDENTITY | Trait.UNSTACKED | Trait.AXES_FROM_END
 _register(Op("sum_to", 2, "_sum_to({0}, {1})", _sum_to, slot_prec=(0, 0), grad_slots=(0,),
              shape=lambda g, args, params: g.shape(args[1]), elastic_from=(1,),
              vjp=vjp(lambda out, grad: (grad.call("broadcast_like", out.args[0]), None)),

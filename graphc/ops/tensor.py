@@ -324,7 +324,8 @@ for _name, _rule in (("sum", ""), ("mean", " / count")):
     _register(Op(_name, 1, f"np.{_name}({{0}})", getattr(np, _name), slot_prec=(0,),
                  params=_AXIS, scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _AXIS),
                  shape=_params_shape(_reduced), vjp=_reduce_vjp, jvp=_itself(_name),
-                 dtype="follows", traits=_MADE, rules=("{out}_bar spread over {0}" + _rule,)))
+                 dtype="follows", traits=_MADE | Trait.AXES_FROM_END,
+                 rules=("{out}_bar spread over {0}" + _rule,)))
 
 
 # ---- sizes: numbers read off a value's shape at call time -----------------------------

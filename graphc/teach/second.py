@@ -117,7 +117,10 @@ def verify_hessian(g: Graph, at: dict[str, Any], of: str | None = None,
 
 
 def _differences(rev: Any, env: dict[str, Any], names: list[str]) -> Blocks:
-    """Central differences of the reverse-mode gradient, one element of b at a time."""
+    """Central differences of the reverse-mode gradient, one element of b at a time:
+    2 n gradient calls for an input of n elements (a graph's gradient takes no stack of
+    perturbed inputs in one call: a sum or a matmul would mix them), so verify's order=2
+    is for small inputs; gc.hessian itself sweeps all n directions at once."""
     found: Blocks = {a: {} for a in names}
     for b in names:
         x0 = np.asarray(env[b], dtype=float)

@@ -41,21 +41,6 @@ def _basis(x):
     return np.eye(n, dtype=dtype).reshape((n,) + np.shape(x))
 
 
-def _broadcast_like(x, like):
-    """x broadcast against `like`: the shape a tangent or adjoint must have."""
-    if like.__class__ is float:  # a Python float stretches nothing: the fast path
-        return x
-    if isinstance(x, (int, float)) and not isinstance(x, np.generic):
-        x = np.result_type(x, like).type(x)  # weak, as in NumPy: like's float32 stays
-    have, want = np.shape(x), np.shape(like)
-    if have == want:
-        return x
-    shape = np.broadcast_shapes(have, want)
-    if have == shape:
-        return x
-    return np.broadcast_to(x, shape)
-
-
 def _directions_last(t, x):
     """A stacked tangent, one direction per element of x, as a Jacobian: the output's
     axes first, then x's (JAX's layout)."""
@@ -181,16 +166,16 @@ def hessian(X, y, w):
     L = t4 + 0.005 * (w @ w)
     t5 = 1.0 / _size_ratio(t3, t4)
     t6 = _sigmoid(z, out=z)
-    z_bar = np.multiply(t6 - y, t5, out=t2)
+    z_bar = np.multiply(t6 - y, t5, out=t1)
     t7 = X.T
     w_bar = t7 @ z_bar + 0.01 * w
     w_dot = _basis(w)
     z_dot_w = w_dot @ t7
     t8_dot_w = 0.01 * w_dot
     t6_dot_w = np.multiply(z_dot_w, t6 * (1.0 - t6), out=z_dot_w)
-    t19_dot_w = _broadcast_like(t6_dot_w * t5, t3)
-    t9_dot_w = t19_dot_w @ t7.T
-    t24_dot_w = np.add(t9_dot_w, t8_dot_w, out=t9_dot_w)
+    t9 = np.multiply(t6_dot_w, t5, out=z_dot_w)
+    t10_dot_w = t9 @ t7.T
+    t24_dot_w = np.add(t10_dot_w, t8_dot_w, out=t10_dot_w)
     H_w_w_half = _directions_last(t24_dot_w, w)
     H_w_w = _symmetrized(H_w_w_half, H_w_w_half, w)
     return L, {'w': w_bar}, {'w': {'w': H_w_w}}

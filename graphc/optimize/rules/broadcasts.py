@@ -3,6 +3,7 @@ the helpers that undo broadcasting go where shapes make them needless."""
 
 from __future__ import annotations
 
+from ...ops import shapes
 from .base import Rewrite, RuleView, op_of, pulled, rule, swap
 
 
@@ -53,9 +54,14 @@ rule("neg", "broadcasts", "-broadcast(a) -> broadcast(-a)")(pulled("broadcast_li
 @rule("broadcast_like", "broadcasts", "broadcast to its own shape -> x")
 @rule("sum_to", "broadcasts", "sum to its own shape -> x")
 def _same_shape(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    """Also a broadcast of x that covers like's shape already (a direction-stacked
+    tangent broadcast like its value): wrapped, x's product would not be written in
+    place."""
     x, like = args
     if g.elastic(x) or g.elastic(like):
         return None  # shapes known only at call time
+    if op == "broadcast_like" and shapes.broadcast(g.shape(x), g.shape(like)) == g.shape(x):
+        return x
     return x if g.shape(x) == g.shape(like) else None
 
 
