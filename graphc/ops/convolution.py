@@ -62,6 +62,29 @@ def _conv_subscripts(k):
     return "xyz"[:k], "uvw"[:k]
 
 
+def _contract(spec, a, b):
+    """np.einsum(spec, a, b), leading axes broadcast (as '...'), as one matmul per group
+    (the letters in both operands and the result): BLAS, where einsum's would not be."""
+    ins, out = spec.split("->")
+    sa, sb = ins.split(",")
+    batch = [c for c in out if c in sa and c in sb]
+    summed = [c for c in sa if c in sb and c not in out]
+    free_a, free_b = [c for c in sa if c not in sb], [c for c in sb if c not in sa]
+    la, lb = np.ndim(a) - len(sa), np.ndim(b) - len(sb)
+    size = {**dict(zip(sa, np.shape(a)[la:])), **dict(zip(sb, np.shape(b)[lb:]))}
+
+    def arranged(x, letters, lead, rows, cols):
+        x = np.transpose(x, list(range(lead)) + [lead + letters.index(c)
+                                                 for c in batch + rows + cols])
+        return x.reshape(x.shape[:lead] + tuple(size[c] for c in batch) + (
+            int(np.prod([size[c] for c in rows])), int(np.prod([size[c] for c in cols]))))
+    m = np.matmul(arranged(a, sa, la, free_a, summed), arranged(b, sb, lb, summed, free_b))
+    m = m.reshape(m.shape[:-2] + tuple(size[c] for c in free_a + free_b))
+    have = batch + free_a + free_b
+    lead = m.ndim - len(have)
+    return np.transpose(m, list(range(lead)) + [lead + have.index(c) for c in out])
+
+
 def _conv_apply(x, w, stride, padding, dilation, groups):
     """out[n, o, i] = sum over c, j of x_padded[n, c, stride*i + dilation*j] * w[o, c, j],
     channels in groups (the last k axes spatial; leading axes broadcast)."""
@@ -75,7 +98,7 @@ def _conv_apply(x, w, stride, padding, dilation, groups):
     ws = np.shape(w)
     wg = np.reshape(w, ws[:-k - 2] + (groups, -1) + ws[-k - 1:])
     o, j = _conv_subscripts(k)
-    y = np.einsum(f"...ngc{o}{j},...gfc{j}->...ngf{o}", win, wg, optimize=True)
+    y = _contract(f"ngc{o}{j},gfc{j}->ngf{o}", win, wg)
     return y.reshape(y.shape[:-k - 2] + (-1,) + y.shape[-k:])
 
 
@@ -100,7 +123,7 @@ def _conv_input_grad(g, w, size, stride, padding, dilation, groups):
     wg = np.reshape(w, ws[:-k - 2] + (groups, -1) + ws[-k - 1:])
     wg = wg[(Ellipsis,) + (slice(None, None, -1),) * k]
     o, j = _conv_subscripts(k)
-    x = np.einsum(f"...ngf{o}{j},...gfc{j}->...ngc{o}", win, wg, optimize=True)
+    x = _contract(f"ngf{o}{j},gfc{j}->ngc{o}", win, wg)
     x = x.reshape(x.shape[:-k - 2] + (-1,) + x.shape[-k:])
     return x[(Ellipsis,) + tuple(slice(lo, lo + n) for (lo, _), n in zip(padding, size))]
 
@@ -113,7 +136,7 @@ def _conv_weight_grad(x, g, kernel, stride, padding, dilation, groups):
     gs = np.shape(g)
     gg = np.reshape(g, gs[:-k - 1] + (groups, -1) + gs[-k:])
     o, j = _conv_subscripts(k)
-    w = np.einsum(f"...ngc{o}{j},...ngf{o}->...gfc{j}", win, gg, optimize=True)
+    w = _contract(f"ngc{o}{j},ngf{o}->gfc{j}", win, gg)
     return w.reshape(w.shape[:-k - 3] + (-1,) + w.shape[-k - 1:])
 
 
@@ -141,7 +164,7 @@ def _conv_transpose(x, w, stride=1, padding=0, output_padding=0, groups=1, dilat
     return _biased(_conv_input_grad(x, w, size, stride, pads, dilation, groups), bias, k)
 
 
-_CORE = (_conv_options, _conv_windows, _conv_subscripts)
+_CORE = (_conv_options, _conv_windows, _conv_subscripts, _contract)
 _HELPERS = (_conv, _conv_apply, _biased) + _CORE
 _T_HELPERS = (_conv_transpose, _conv_input_grad, _biased) + _CORE
 
@@ -350,7 +373,7 @@ def _public(name: str, k: int, fn: Any, helpers: tuple, defaults: dict[str, Any]
                      spelled=name if bias else None, keyword_operands=("bias",) * bias,
                      spell=_spell(fn.__name__, defaults, bias), helpers=helpers,
                      shape=functools.partial(shape, name=name, k=k), vjp=_conv_vjp,
-                     jvp=_conv_jvp, dtype="follows", traits=_MADE,
+                     jvp=_conv_jvp, dtype="follows", traits=_MADE | (_INNER if bias else _MADE),
                      rules=rules + ((f"sum({{out}}_bar, axis=({axes}))",) if bias else ())))
 
 
