@@ -230,6 +230,7 @@ def _groups(name: str, groups: Any, c_in: int, c_out: int, per_group: int,
 
 
 def _bias_shape(g: Any, args: tuple[str, ...], name: str, c_out: int) -> None:
+    floats_only(g, args[2:])
     if len(args) == 3 and (g.elastic(args[2]) or g.shape(args[2]) != (c_out,)):
         raise ShapeError(f"{name}: the bias must have shape [{c_out}] (one per output "
                          f"channel), got {g.shown(args[2])} "
@@ -327,7 +328,7 @@ def _conv_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     if _is(out, "conv_transpose2d", "conv_input_grad"):  # T(grad, w, x)
         return (grad.call("conv_apply", w, **p),
                 grad.call("conv_weight_grad", x, kernel=_spatial(w, k), **p), *bias)
-    g = w  # conv_weight_grad(x, g): T(x, grad, g)
+    g = out.args[1]  # conv_weight_grad(x, g): T(x, grad, g)
     return (g.call("conv_input_grad", grad, size=_spatial(x, k), **p),
             x.call("conv_apply", grad, **p))
 
@@ -373,7 +374,7 @@ def _public(name: str, k: int, fn: Any, helpers: tuple, defaults: dict[str, Any]
                      spelled=name if bias else None, keyword_operands=("bias",) * bias,
                      spell=_spell(fn.__name__, defaults, bias), helpers=helpers,
                      shape=functools.partial(shape, name=name, k=k), vjp=_conv_vjp,
-                     jvp=_conv_jvp, dtype="follows", traits=_MADE | (_INNER if bias else _MADE),
+                     jvp=_conv_jvp, dtype="follows", traits=_MADE | _INNER if bias else _MADE,
                      rules=rules + ((f"sum({{out}}_bar, axis=({axes}))",) if bias else ())))
 
 
