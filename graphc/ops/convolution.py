@@ -7,7 +7,7 @@ d/dg), ``conv_input_grad`` (d/dx: the transposed convolution) and ``conv_weight_
 (d/dw: x's windows against g). Each is linear in each operand, and the derivatives of each
 are the other two, so every derivative of any order is one of them (the same relations
 JAX's conv_general_dilated transposes by). Each computes on one strided window view of
-the (zero-padded) input, contracted by an einsum with a group axis: no loop over pixels.
+the (zero-padded) input, contracted by one matmul per group (im2col): no loop over pixels.
 Leading axes (forward mode's directions) broadcast in front of (N, C, ...).
 """
 
