@@ -41,6 +41,9 @@ from .frontend.functions import (
     clip,
     column_stack,
     concatenate,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
     convolve,
     copysign,
     correlate,
@@ -228,6 +231,7 @@ __all__ = [
     "append", "atleast_1d", "atleast_2d", "column_stack", "convolve", "correlate", "cross",
     "diagflat", "diagonal", "dstack", "hstack", "matvec", "rollaxis", "rot90", "take",
     "vdot", "vecdot", "vecmat", "vstack",
+    "conv1d", "conv2d", "conv_transpose2d",  # convolution (graphc/ops/convolution.py)
     # pieces (graphc/ops/pieces.py) and polygamma
     "around", "array_split", "polygamma", "ravel", "split", "unstack",
     "average", "diff", "ptp", "trapezoid",  # summaries (graphc/ops/summaries.py)

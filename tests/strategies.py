@@ -754,3 +754,45 @@ PICKS = {
 }
 OPS.update(PICKS)
 TENSOR_OPS += list(PICKS)
+
+
+# ---- convolution (graphc/ops/convolution.py, issue 21): a (2, C) value as one (1, 2, C)
+# signal or one (1, 1, 2, C) image, its kernel sliced from a function of it
+def _lax_conv(jax: Any, x: Any, w: Any, padding: Any) -> Any:
+    k = x.ndim - 2
+    layout = ("NCH", "OIH", "NCH") if k == 1 else ("NCHW", "OIHW", "NCHW")
+    return jax.lax.conv_general_dilated(x, w, (1,) * k, padding, dimension_numbers=layout)
+
+
+def _lax_conv_transpose(jax: Any, x: Any, w: Any) -> Any:
+    """torch's conv_transpose2d (stride 1, no padding): the adjoint of the convolution."""
+    size = (x.shape[0], w.shape[1]) + tuple(n + m - 1 for n, m in zip(x.shape[2:], w.shape[2:]))
+    zeros = jax.numpy.zeros(size, x.dtype)
+    return jax.vjp(lambda u: _lax_conv(jax, u, w, "VALID"), zeros)[1](x)[0]
+
+
+def _rows_c(s: tuple[int, ...]) -> tuple[int, ...] | None:
+    return s if len(s) == 2 and s[0] == 2 else None
+
+
+CONVOLUTION = {
+    "conv1d_same": OpSpec(lambda a: f"conv1d(expand_dims({a}, 0), expand_dims(cos({a}), 0)"
+                          "[:, :, :2], padding='same')[0]",
+                          lambda jnp, jax, a: _lax_conv(jax, a[None], jnp.cos(a)[None, :, :2],
+                                                        "SAME")[0],
+                          lambda s: (1, s[1]) if len(s) == 2 and s[0] == 2 else None,
+                          declared=True),
+    "conv2d_same": OpSpec(lambda a: f"conv2d(expand_dims({a}, (0, 1)), expand_dims(sin({a}), "
+                          "(0, 1))[:, :, :, :1], padding='same')[0, 0]",
+                          lambda jnp, jax, a: _lax_conv(jax, a[None, None],
+                                                        jnp.sin(a)[None, None, :, :1],
+                                                        "SAME")[0, 0],
+                          _rows_c, declared=True),
+    "conv_transpose2d": OpSpec(lambda a: f"conv_transpose2d(expand_dims({a}, (0, 1)), "
+                               f"expand_dims(cos({a}), (0, 1))[:, :, :, :1])[0, 0, 1:]",
+                               lambda jnp, jax, a: _lax_conv_transpose(
+                                   jax, a[None, None], jnp.cos(a)[None, None, :, :1])[0, 0, 1:],
+                               _rows_c, declared=True),
+}
+OPS.update(CONVOLUTION)
+TENSOR_OPS += list(CONVOLUTION)

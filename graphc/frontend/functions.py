@@ -246,6 +246,21 @@ class AlongVectors(Protocol):  # vecdot, cross
 
 class Convolve(Protocol):
     def __call__(self, a: Operand, v: Operand, mode: str = ..., /) -> Expr: ...
+
+
+class Conv(Protocol):
+    def __call__(self, input: Operand, weight: Operand, /, *, bias: Operand | None = None,
+                 stride: int | tuple = 1, padding: int | str | tuple = 0,
+                 dilation: int | tuple = 1, groups: int = 1) -> Expr: ...
+
+
+class ConvTranspose(Protocol):
+    def __call__(self, input: Operand, weight: Operand, /, *, bias: Operand | None = None,
+                 stride: int | tuple = 1, padding: int | tuple = 0,
+                 output_padding: int | tuple = 0, groups: int = 1,
+                 dilation: int | tuple = 1) -> Expr: ...
+
+
 class Diff(Protocol):
     def __call__(self, a: Operand, /, *, n: int = 1, axis: int = -1,
                  prepend: float | None = None, append: float | None = None) -> Expr: ...
@@ -291,6 +306,9 @@ ceil: Elementwise = function("ceil")
 clip: Clip = function("clip")
 column_stack: Joined = function("column_stack")
 concatenate: Listed = function("concatenate")
+conv1d: Conv = function("conv1d")
+conv2d: Conv = function("conv2d")
+conv_transpose2d: ConvTranspose = function("conv_transpose2d")
 convolve: Convolve = function("convolve")
 correlate: Convolve = function("correlate")
 copysign: Binary = function("copysign")

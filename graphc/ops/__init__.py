@@ -13,6 +13,7 @@ from . import arrays as _arrays  # noqa: F401 - registers roll, pad, diag, ... i
 from . import assembling as _assembling  # noqa: F401 - hstack & co., rot90, diagonal, take
 from . import choices as _choices  # noqa: F401 - registers comparisons, where, %, ...
 from . import constants as _constants  # noqa: F401 - registers zeros, ones, full, eye, arange
+from . import convolution as _convolution  # noqa: F401 - conv1d, conv2d, conv_transpose2d
 from . import dimensions as _dimensions  # noqa: F401 - a dimension's name as a value
 from . import directions as _directions  # noqa: F401 - forward mode's basis, lift, ...
 from . import editing as _editing  # noqa: F401 - resize, delete
