@@ -195,7 +195,7 @@ class Slice(Protocol):
 
 
 class SolveTriangular(Protocol):
-    def __call__(self, a: Operand, b: Operand, lower: bool = False, trans: int | str = 0,
+    def __call__(self, a: Operand, b: Operand, lower: bool = False, trans: int = 0,
                  unit_diagonal: bool = False, /) -> Expr: ...
 
 

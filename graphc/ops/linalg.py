@@ -50,7 +50,7 @@ def _cholesky(a: np.ndarray) -> np.ndarray:
         raise np.linalg.LinAlgError("cholesky: the matrix is not positive definite") from None
 
 
-def _solve_triangular(a: np.ndarray, b: np.ndarray, lower: bool = False, trans: int | str = 0,
+def _solve_triangular(a: np.ndarray, b: np.ndarray, lower: bool = False, trans: int = 0,
                       unit_diagonal: bool = False) -> np.ndarray:
     """scipy's solve_triangular on stacks: only a's triangle is read (its diagonal as 1s
     when unit_diagonal); trans 1 ('T') or 2 ('C') solves with its transpose."""
@@ -58,7 +58,7 @@ def _solve_triangular(a: np.ndarray, b: np.ndarray, lower: bool = False, trans: 
     if unit_diagonal:
         eye = np.eye(np.shape(a)[-1], dtype=t.dtype)
         t = t * (1 - eye) + eye
-    if trans not in (0, "N"):
+    if trans:
         t = np.swapaxes(t, -1, -2)
     return _solve(t, b, "solve_triangular")
 
@@ -74,8 +74,9 @@ def _solve_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
     floats_only(g, args)
     name = "solve_triangular" if "lower" in params else "solve"
     if name == "solve_triangular":
-        if params["trans"] not in (0, 1, 2, "N", "T", "C"):
-            raise ShapeError(f"trans is 0, 1, 2, 'N', 'T' or 'C', got {params['trans']!r}")
+        if params["trans"] not in (0, 1, 2):
+            raise ShapeError(f"trans is 0, 1 or 2 (scipy's 'N', 'T', 'C'), got "
+                             f"{params['trans']!r}")
         for k in ("lower", "unit_diagonal"):
             if not isinstance(params[k], bool):
                 raise ShapeError(f"{k} is True or False, got {params[k]!r}")
@@ -114,7 +115,7 @@ def _triangular(out: R) -> dict | None:
     if out.g.op(out.node).name != "solve_triangular":
         return None
     p = dict(out.params)
-    p["trans"] = 0 if p["trans"] in (0, "N") else 1
+    p["trans"] = min(p["trans"], 1)  # 2 (conjugate transpose) is 1 for real matrices
     return p
 
 
