@@ -97,8 +97,7 @@ def test_dot_product_test(case):
     check_dot_product_test(CASES[case][0])
 
 
-@cross(lambda case: case in {"solve stack vector", "cholesky", "slogdet",
-                             "solve_triangular trans unit"}, case=sorted(CASES))
+@cross(lambda case: case in {"solve stack vector", "cholesky"}, case=sorted(CASES))
 def test_second_order_matches_jax(jax, case):
     """The gradient graph, printed and parsed, differentiated again in both modes."""
     check_second_order_of_case(jax, CASES, case)
@@ -252,3 +251,38 @@ def test_singular_matrices_are_input_errors_at_call_time(text, a, words, tmp_pat
     spec.loader.exec_module(module)
     with pytest.raises(np.linalg.LinAlgError, match=words):
         module.value_and_grad(**at)
+
+
+# ---- examples/gaussian_process.py -------------------------------------------------------
+def test_gaussian_process_example_matches_sklearn(capsys):
+    """The negative log marginal likelihood and its gradient are scikit-learn's (negated)
+    at any theta; the fit reaches scikit-learn's own optimum; the script runs."""
+    pytest.importorskip("sklearn")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+    try:
+        import gaussian_process as gp
+    finally:
+        sys.path.pop(0)
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+    X, y = gp.data()  # noqa: N806
+    kernel = ConstantKernel() * RBF() + WhiteKernel()
+    assert [h.name for h in kernel.hyperparameters] == ["k1__k1__constant_value",
+                                                        "k1__k2__length_scale",
+                                                        "k2__noise_level"]  # gp.THETA's order
+    fn = gc.compile(gp.NLML, wrt=list(gp.THETA))
+    for theta in ([0.0, 0.0, -1.0], [1.2, -0.7, -3.0]):
+        value, grads = fn(X=X, y=y, **dict(zip(gp.THETA, theta)))
+        want, wgrad = gp.sklearn_log_marginal_likelihood(X, y, np.array(theta))
+        assert -value == pytest.approx(want, rel=1e-12)
+        np.testing.assert_allclose([-grads[k] for k in gp.THETA], wgrad, rtol=1e-9)
+    theta, nlml, _ = gp.fit(X, y)
+    theirs = GaussianProcessRegressor(kernel, alpha=0.0, random_state=0).fit(X, y)
+    assert -nlml == pytest.approx(theirs.log_marginal_likelihood_value_, abs=1e-6)
+    np.testing.assert_allclose(theta, theirs.kernel_.theta, atol=1e-3)
+    gp.main()
+    assert "scikit-learn's log marginal likelihood there: 18.3835" in capsys.readouterr().out
