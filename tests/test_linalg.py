@@ -214,6 +214,8 @@ def test_derivatives_at_condition_1e6_within_documented_tolerance(jax, name, mod
     ("a: [3, 2]\nb: [3]\nf = 1 + solve_triangular(a, b)", "solve_triangular takes a square", 9),
     ("a: [3, 3]\nb: [3]\nf = solve_triangular(a, b, trans=3)", "trans is 0, 1 or 2", 5),
     ("a: [3, 3]\nf = slogdet(a)[2]", "slogdet gives 2 arrays", 5),
+    ("a: [3, 3]\nf = solve(a, b)", ["solve needs its operand's shape", "declare"], 5),
+    ("f = cholesky(a)", ["cholesky needs its operand's shape", "declare"], 5),
 ])
 def test_bad_shapes_are_errors_at_their_line(text, words, col):
     check_error_at(text, gc.ShapeError, words, line=len(text.splitlines()), col=col)

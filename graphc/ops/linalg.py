@@ -5,10 +5,11 @@ Their derivatives are the standard matrix results (Giles 2008, "An extended coll
 of matrix derivative results for forward and reverse mode AD"; Murray 2016, "Differentiation
 of the Cholesky decomposition"), written with these same ops, so a gradient is
 differentiated again. A right-hand side b is a vector only when it is 1-d (NumPy 2's
-rule); the rules work on columns (b[..., None]), so forward mode's leading direction axis
-never makes a vector a matrix. A singular matrix, or cholesky's input that is not
-positive definite, is an error at call time that says so (``np.linalg.LinAlgError``
-in the standalone module, ``InputError`` from graphc).
+rule); the rules work on columns (b[..., None]), so forward mode's leading direction
+axis never makes a vector a matrix; the operands' shapes must be declared. A singular
+matrix, or cholesky's input that is not positive definite, is an error at call time
+that says so (``np.linalg.LinAlgError`` in the standalone module, ``InputError`` from
+graphc).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import numpy as np
 from ..errors import ShapeError
 from . import pieces, shapes
 from .expr import R, Tangents, jvp, vjp
-from .products import _static, _total
+from .products import _total
+from .shaping import _declared
 from .table import Op, _register, floats_only
 from .tensor import _MADE, _summed_to
 
@@ -80,7 +82,7 @@ def _solve_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
         for k in ("lower", "unit_diagonal"):
             if not isinstance(params[k], bool):
                 raise ShapeError(f"{k} is True or False, got {params[k]!r}")
-    a, b = g.shape(args[0]), g.shape(args[1])
+    a, b = _declared(g, args[0], name), _declared(g, args[1], name)
     _square(a, name)
     rows = b[-1] if len(b) == 1 else b[-2] if len(b) >= 2 else None
     if rows != a[-1]:
@@ -94,7 +96,7 @@ def _solve_shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
 def _matrix_shape(name: str, drop: int) -> Any:
     def shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
         floats_only(g, args)
-        a = g.shape(args[0])
+        a = _declared(g, args[0], name)
         _square(a, name)
         if "piece" in params:
             if type(params["piece"]) is not int or not -2 <= params["piece"] < 2:
@@ -135,7 +137,6 @@ def _solved(a: R, rhs: R, p: dict | None, flip: int = 0) -> R:
 @vjp
 def _solve_vjp(out: R, grad: R) -> tuple[R | None, ...]:
     """b_bar = solve(a.T, x_bar), a_bar = -b_bar @ x.T (its triangle for solve_triangular)."""
-    _static(out)
     a, b = out.args
     p = _triangular(out)
     vector = b.ndim == 1
@@ -150,7 +151,6 @@ def _solve_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 @jvp
 def _solve_jvp(out: R, dots: Tangents) -> R | None:
     """x_dot = solve(a, b_dot - a_dot @ x)."""
-    _static(out)
     a, b = out.args
     p = _triangular(out)
     vector = b.ndim == 1
