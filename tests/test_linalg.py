@@ -55,7 +55,7 @@ CASES = {
                                     lambda jnp, a, b: _tri(jnp, a, b, trans=1,
                                                            unit_diagonal=True)),
     "solve_triangular stack": ("a: [2, 3, 3]\nb: [2, 3, 2]\n" + SPD
-                               + "f = solve_triangular(A, b, False, 2)",
+                               + "f = solve_triangular(A, b, trans=2)",
                                lambda jnp, a, b: _tri(jnp, a, b, trans="C")),
     "inv": ("a: [3, 3]\nb: [3]\n" + SPD + "f = inv(A) * b",
             lambda jnp, a, b: jnp.linalg.inv(_spd(jnp, a)) * b),
@@ -82,9 +82,10 @@ CASES = {
 FIRST = first_of_each(CASES)  # the fast tier's slice: one case of each op
 
 
-@cross(lambda case, optimize, dtype, mode:
+@cross(lambda case, optimize, dtype, mode:  # fast: each case f64 reverse, each op forward
        (dtype, optimize, mode) == (np.float64, True, "reverse") or case in FIRST and mode
-       == "forward" and (dtype == np.float64 or case == "solve matrix"),
+       == "forward" and (dtype == np.float64 or case == "solve matrix")
+       or (case, optimize, dtype) == ("cholesky then solve_triangular", False, np.float32),
        case=sorted(CASES), optimize={"opt": True, "noopt": False}, mode=MODES,
        dtype=[np.float64, np.float32])
 def test_value_and_gradients_match_jax(jax, case, mode, optimize, dtype):
@@ -115,13 +116,14 @@ def test_the_builder_makes_what_the_text_makes():
     sign, logdet = gc.slogdet(spd)
     built = gc.graph(L=gc.sum(gc.solve(spd, b)) + gc.det(spd) + sign * logdet
                      + gc.sum(gc.inv(spd)) + gc.sum(gc.solve_triangular(gc.cholesky(spd), b,
-                                                                       True)))
+                                                                       lower=True)))
     text = gc.parse("a: [3, 3]\nb: [3]\n" + SPD + "s, l = slogdet(A)\n"
                     "L = sum(solve(A, b)) + det(A) + s * l + sum(inv(A)) "
-                    "+ sum(solve_triangular(cholesky(A), b, True))")
+                    "+ sum(solve_triangular(cholesky(A), b, lower=True))")
     at = values(text, seed=8)
     assert built.evaluate(**at)["L"] == pytest.approx(text.evaluate(**at)["L"], rel=1e-14)
     assert gc.parse(str(built)).evaluate(**at)["L"] == built.evaluate(**at)["L"]
+    assert "solve_triangular(cholesky(A), b, lower=True)" in str(text)  # options by keyword
 
 
 def test_emitted_code_and_pictures():

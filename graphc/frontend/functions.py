@@ -195,8 +195,8 @@ class Slice(Protocol):
 
 
 class SolveTriangular(Protocol):
-    def __call__(self, a: Operand, b: Operand, lower: bool = False, trans: int = 0,
-                 unit_diagonal: bool = False, /) -> Expr: ...
+    def __call__(self, a: Operand, b: Operand, /, *, lower: bool = False, trans: int = 0,
+                 unit_diagonal: bool = False) -> Expr: ...
 
 
 class SignLogDet(Protocol):

@@ -220,7 +220,7 @@ _register(Op("solve", 2, "_solve({0}, {1})", _solve, slot_prec=(0, 0), helpers=(
 _register(Op("solve_triangular", 2,
              "_solve_triangular({0}, {1}, {lower}, {trans!r}, {unit_diagonal})",
              _solve_triangular, slot_prec=(0, 0), helpers=(_solve, _solve_triangular),
-             params=dict(_TRIANGULAR), positional=("lower", "trans", "unit_diagonal"),
+             params=dict(_TRIANGULAR),  # by keyword: printed lower=True, not True
              shape=_solve_shape, vjp=_solve_vjp, jvp=_solve_jvp, dtype="follows",
              rules=("triangle of -solve_triangular({0}.T, {out}_bar) @ {out}.T",
                     "solve_triangular({0}.T, {out}_bar)"), traits=_MADE))
