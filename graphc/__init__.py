@@ -38,6 +38,7 @@ from .frontend.functions import (
     broadcast_to,
     cbrt,
     ceil,
+    cholesky,
     clip,
     column_stack,
     concatenate,
@@ -56,6 +57,7 @@ from .frontend.functions import (
     deg2rad,
     degrees,
     delete,
+    det,
     diag,
     diagflat,
     diagonal,
@@ -91,6 +93,7 @@ from .frontend.functions import (
     identity,
     inner,
     insert,
+    inv,
     kron,
     leaky_relu,
     lgamma,
@@ -156,10 +159,13 @@ from .frontend.functions import (
     sinc,
     sinh,
     slice,
+    slogdet,
     soft_sign,
     softmax,
     softplus,
     softsign,
+    solve,
+    solve_triangular,
     sort,
     split,
     sqrt,
@@ -243,4 +249,5 @@ __all__ = [
     "select", "trunc",
     "full_like", "identity", "linspace", "ones_like", "tri", "zeros_like",
     "delete", "insert", "resize",  # editing (graphc/ops/editing.py)
+    "cholesky", "det", "inv", "slogdet", "solve", "solve_triangular",  # graphc/ops/linalg.py
 ]

@@ -796,3 +796,38 @@ CONVOLUTION = {
 }
 OPS.update(CONVOLUTION)
 TENSOR_OPS += list(CONVOLUTION)
+# ---- linear algebra (graphc/ops/linalg.py): on a value whose last axis is 3, the positive
+# definite a a^T + 3 I of each row built in the program (well conditioned)
+def _spd(a: str) -> str:
+    return f"({a}[..., :, None] * {a}[..., None, :] + 3 * eye(3))"
+
+
+def _jax_spd(jnp: Any, a: Any) -> Any:
+    return a[..., :, None] * a[..., None, :] + 3 * jnp.eye(3)
+
+
+def _last_is_3(s: tuple[int, ...]) -> tuple[int, ...] | None:
+    return s if s[-1:] == (3,) else None
+
+
+LINALG = {
+    "solve_spd": OpSpec(lambda a: f"solve({_spd(a)}, {a}[..., None])[..., 0]",
+                        lambda jnp, jax, a: jnp.linalg.solve(_jax_spd(jnp, a),
+                                                             a[..., None])[..., 0],
+                        _last_is_3, declared=True),
+    "cholesky_solve": OpSpec(lambda a: f"solve_triangular(cholesky({_spd(a)}), {a}[..., None], "
+                             "lower=True)[..., 0]",
+                             lambda jnp, jax, a: jax.scipy.linalg.solve_triangular(
+                                 jnp.linalg.cholesky(_jax_spd(jnp, a)), a[..., None],
+                                 lower=True)[..., 0], _last_is_3, declared=True),
+    "inv_det": OpSpec(lambda a: f"(inv({_spd(a)}) @ {a}[..., None])[..., 0] "
+                      f"* det({_spd(a)})[..., None]",
+                      lambda jnp, jax, a: (jnp.linalg.inv(_jax_spd(jnp, a)) @ a[..., None])[
+                          ..., 0] * jnp.linalg.det(_jax_spd(jnp, a))[..., None],
+                      _last_is_3, declared=True),
+    "logdet_spd": OpSpec(lambda a: f"slogdet({_spd(a)})[1][..., None]",
+                         lambda jnp, jax, a: jnp.linalg.slogdet(_jax_spd(jnp, a))[1][..., None],
+                         lambda s: s[:-1] + (1,) if s[-1:] == (3,) else None, declared=True),
+}
+OPS.update(LINALG)
+TENSOR_OPS += list(LINALG)

@@ -194,6 +194,15 @@ class Slice(Protocol):
                  axis: int = 0) -> Expr: ...
 
 
+class SolveTriangular(Protocol):
+    def __call__(self, a: Operand, b: Operand, /, *, lower: bool = False, trans: int = 0,
+                 unit_diagonal: bool = False) -> Expr: ...
+
+
+class SignLogDet(Protocol):
+    def __call__(self, a: Operand, /) -> tuple[Expr, Expr]: ...
+
+
 class Split(Protocol):
     def __call__(self, x: Operand, indices_or_sections: int | tuple[int, ...], axis: int = 0,
                  /) -> tuple[Expr, ...]: ...
@@ -303,6 +312,7 @@ binary_cross_entropy: Binary = function("binary_cross_entropy")
 broadcast_to: Reshape = function("broadcast_to")
 cbrt: Elementwise = function("cbrt")
 ceil: Elementwise = function("ceil")
+cholesky: Elementwise = function("cholesky")
 clip: Clip = function("clip")
 column_stack: Joined = function("column_stack")
 concatenate: Listed = function("concatenate")
@@ -321,6 +331,7 @@ cumsum: Cumulative = function("cumsum")
 deg2rad: Elementwise = function("deg2rad")
 degrees: Elementwise = function("degrees")
 delete: Delete = function("delete")
+det: Elementwise = function("det")
 diag: Diagonal = function("diag")
 diagflat: Diagonal = function("diagflat")
 diagonal: DiagonalOf = function("diagonal")
@@ -356,6 +367,7 @@ hypot: Binary = function("hypot")
 identity: Identity = function("identity")
 inner: Binary = function("inner")
 insert: Insert = function("insert")
+inv: Elementwise = function("inv")
 kron: Binary = function("kron")
 leaky_relu: WithSlope = function("leaky_relu")
 lgamma: Elementwise = function("lgamma")
@@ -420,11 +432,14 @@ silu: Elementwise = function("silu")
 sin: Elementwise = function("sin")
 sinc: Elementwise = function("sinc")
 sinh: Elementwise = function("sinh")
+slogdet: SignLogDet = function("slogdet")
 slice: Slice = function("slice")
 soft_sign: Elementwise = function("soft_sign")
 softmax: AlongAxis = function("softmax")
 softplus: Elementwise = function("softplus")
 softsign: Elementwise = function("softsign")
+solve: Binary = function("solve")
+solve_triangular: SolveTriangular = function("solve_triangular")
 sort: Sort = function("sort")
 split: Split = function("split")
 sqrt: Elementwise = function("sqrt")

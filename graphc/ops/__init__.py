@@ -20,6 +20,7 @@ from . import editing as _editing  # noqa: F401 - resize, delete
 from . import elementwise as _elementwise  # noqa: F401 - registers NumPy's functions in OPS
 from . import indexing as _indexing  # noqa: F401 - registers x[key], take_along_axis
 from . import joining as _joining  # noqa: F401 - registers concatenate, stack
+from . import linalg as _linalg  # noqa: F401 - solve, inv, det, slogdet, cholesky, ...
 from . import losses as _losses  # noqa: F401 - registers binary_cross_entropy, huber
 from . import nanreductions as _nanreductions  # noqa: F401 - nansum, nanmean, nanmax...
 from . import numpy_more as _numpy_more  # noqa: F401 - cbrt, fmod, ..., linspace, tri

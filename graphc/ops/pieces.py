@@ -85,9 +85,15 @@ def _sections(kind: str, x: shapes.Shape, params: dict) -> list[shapes.Shape]:
     return [x[:a] + (size,) + x[a + 1:]] * cut
 
 
+FIXED: dict[str, int] = {}
+"""Ops of other modules that always give so many arrays (slogdet: sign, logabsdet)."""
+
+
 def count(g: Any, op: Op, x: str, params: dict) -> int:
-    """How many arrays ``op`` (split, array_split, unstack) of node x with these params
-    gives."""
+    """How many arrays ``op`` (split, array_split, unstack, or one of ``FIXED``) of node x
+    with these params gives."""
+    if op.name in FIXED:
+        return FIXED[op.name]
     return len(_sections(op.name, _declared(g, x, op.name), {**op.params, **params}))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
+
 from ..errors import InputError, ShapeError
 
 Dim = int | str
@@ -61,6 +63,8 @@ def not_broadcasting(values: dict[str, Any], declared: dict[str, Shape | None],
                      exc: ValueError) -> Exception:
     """An ``InputError`` naming each input's shape (and declared shape) when NumPy could
     not broadcast them (``exc``); ``exc`` itself when it is about something else."""
+    if isinstance(exc, np.linalg.LinAlgError):  # linalg.py's: a singular matrix, named
+        return InputError(f"{exc} at these inputs")
     if "zero-size array to reduction" in str(exc):  # max, min, argmax of an empty axis
         return InputError(f"{exc}: an empty array has no maximum or minimum (NumPy and "
                           "JAX refuse it too)")
