@@ -34,6 +34,7 @@ from .frontend.functions import (
     atleast_1d,
     atleast_2d,
     average,
+    avg_pool2d,
     binary_cross_entropy,
     broadcast_to,
     cbrt,
@@ -59,9 +60,11 @@ from .frontend.functions import (
     diff,
     digamma,
     dot,
+    dropout,
     dstack,
     einsum,
     elu,
+    embedding,
     erf,
     erfc,
     exp,
@@ -81,6 +84,7 @@ from .frontend.functions import (
     full_like,
     gammaln,
     gelu,
+    global_avg_pool,
     heaviside,
     hstack,
     huber,
@@ -104,6 +108,7 @@ from .frontend.functions import (
     logsumexp,
     matvec,
     max,
+    max_pool2d,
     maximum,
     mean,
     median,
@@ -239,4 +244,6 @@ __all__ = [
     "select", "trunc",
     "full_like", "identity", "linspace", "ones_like", "tri", "zeros_like",
     "delete", "insert", "resize",  # editing (graphc/ops/editing.py)
+    "avg_pool2d", "global_avg_pool", "max_pool2d",  # pooling (graphc/ops/pooling.py)
+    "dropout", "embedding",  # sequence models (graphc/ops/sequence.py)
 ]
