@@ -4,13 +4,13 @@ global_avg_pool, one op-table entry each.
 Both pools read windows of the last two axes (``_windows``: a strided view, no loop over
 pixels), reduced by one NumPy call per kernel offset over every window at once (80 times
 faster than ``np.max`` of the view's last two axes); any leading axes (forward mode's
-directions) pass through. avg_pool2d is
-linear: its adjoint spreads each mean back over its window (``pool_spread``, the
-transpose of ``pool_mean``). max_pool2d is the input gathered at each window's maximum
-(``pool_argmax``, flat indices into H*W; the first maximum in row-major window order, as
-JAX's ``reduce_window`` gradient): its jvp gathers the tangent there (``pool_pick``) and
-its vjp adds the adjoint back there (``pool_put``, a bincount: overlapping windows add
-up). pick and put are each other's transpose, so every order of derivative is one of them.
+directions) pass through. avg_pool2d is linear: its adjoint spreads each mean back over
+its window (``pool_spread``, the transpose of ``pool_mean``). max_pool2d is the input
+gathered at each window's maximum (``pool_argmax``, flat indices into H*W; the first
+maximum in row-major window order, as JAX's ``reduce_window`` gradient): its jvp gathers
+the tangent there (``pool_pick``) and its vjp adds the adjoint back there (``pool_put``, a
+bincount: overlapping windows add up). pick and put are each other's transpose, so every
+order of derivative is one of them.
 """
 
 from __future__ import annotations
