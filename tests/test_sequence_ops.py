@@ -111,12 +111,13 @@ def test_embedding_out_of_range_ids_are_input_errors_never_a_wrap():
             g.evaluate(**{**at, "ids": np.array(bad)})
 
 
-def test_embedding_saved_module_and_backends(tmp_path):
-    g = gc.parse(EMBED)
-    at = _at(seed=4)
+def test_embedding_and_dropout_saved_module_and_backends(tmp_path):
+    g = gc.parse("m: [3, 4, 1]\n" + EMBED.replace("embedding(ids, table) * w",
+                               "dropout(embedding(ids, table), m, 0.25) * w"))
+    at = {**_at(seed=4), "m": np.tile([1.0, 0.0, 1.0, 1.0], (3, 1))[..., None]}
     for mode in MODES:
-        fn = gc.compile(g, mode=mode)
-        assert "_embedding(ids, table)" in fn.source
+        fn = gc.compile(g, mode=mode, wrt=["table", "w"])
+        assert "_embedding(ids, table)" in fn.source and "/ (1 - 0.25)" in fn.source
         path = tmp_path / f"saved_embedding_{mode}.py"
         fn.save(path)
         spec = importlib.util.spec_from_file_location(f"saved_embedding_{mode}", path)
@@ -129,8 +130,8 @@ def test_embedding_saved_module_and_backends(tmp_path):
         with pytest.raises(IndexError, match="out of range"):
             module.value_and_grad(**{**at, "ids": -IDS - 1})
     for mode in MODES:
-        value, grads = gc.compile(g, mode=mode)(**at)
-        other, others = gc.compile(g, mode=mode, backend="blocks")(**at)
+        value, grads = gc.compile(g, mode=mode, wrt=["table", "w"])(**at)
+        other, others = gc.compile(g, mode=mode, wrt=["table", "w"], backend="blocks")(**at)
         np.testing.assert_allclose(other, value, rtol=1e-12)
         for k in grads:
             np.testing.assert_allclose(others[k], grads[k], rtol=1e-12, atol=1e-14)
