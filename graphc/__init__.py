@@ -34,6 +34,7 @@ from .frontend.functions import (
     atleast_1d,
     atleast_2d,
     average,
+    avg_pool2d,
     binary_cross_entropy,
     broadcast_to,
     cbrt,
@@ -64,9 +65,11 @@ from .frontend.functions import (
     diff,
     digamma,
     dot,
+    dropout,
     dstack,
     einsum,
     elu,
+    embedding,
     erf,
     erfc,
     exp,
@@ -86,6 +89,7 @@ from .frontend.functions import (
     full_like,
     gammaln,
     gelu,
+    global_avg_pool,
     heaviside,
     hstack,
     huber,
@@ -110,6 +114,7 @@ from .frontend.functions import (
     logsumexp,
     matvec,
     max,
+    max_pool2d,
     maximum,
     mean,
     median,
@@ -250,4 +255,6 @@ __all__ = [
     "full_like", "identity", "linspace", "ones_like", "tri", "zeros_like",
     "delete", "insert", "resize",  # editing (graphc/ops/editing.py)
     "cholesky", "det", "inv", "slogdet", "solve", "solve_triangular",  # graphc/ops/linalg.py
+    "avg_pool2d", "global_avg_pool", "max_pool2d",  # pooling (graphc/ops/pooling.py)
+    "dropout", "embedding",  # sequence models (graphc/ops/sequence.py)
 ]

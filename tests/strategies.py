@@ -831,3 +831,31 @@ LINALG = {
 }
 OPS.update(LINALG)
 TENSOR_OPS += list(LINALG)
+# ---- pooling and dropout (graphc/ops/pooling.py, sequence.py): a (2, c) value as a 2 x c
+# image pooled along its rows to its own size, (2, 1) channel means; dropout by cos(a)**2
+def _pool_jax(jax: Any, a: Any, init: float, op: Any) -> Any:
+    x = a.reshape((1, 1) + a.shape)
+    return jax.lax.reduce_window(x, init, op, (1, 1, 1, 3), (1, 1, 1, 1),
+                                 [(0, 0), (0, 0), (0, 0), (1, 1)]).reshape(a.shape)
+
+
+POOLING = {
+    "max_pool2d_rows": OpSpec(
+        lambda a: f"reshape(max_pool2d(reshape({a}, (1, 1, 2, -1)), (1, 3), 1, (0, 1)), (2, -1))",
+        lambda jnp, jax, a: _pool_jax(jax, a, -jnp.inf, jax.lax.max),
+        lambda s: s if len(s) == 2 and s[0] == 2 else None, declared=True),
+    "avg_pool2d_rows": OpSpec(
+        lambda a: f"reshape(avg_pool2d(reshape({a}, (1, 1, 2, -1)), (1, 3), 1, (0, 1)), (2, -1))",
+        lambda jnp, jax, a: _pool_jax(jax, a, 0.0, jax.lax.add) / 3,
+        lambda s: s if len(s) == 2 and s[0] == 2 else None, declared=True),
+    "global_avg_pool_rows": OpSpec(
+        lambda a: f"global_avg_pool(reshape({a}, (2, 1, 1, -1)))",
+        lambda jnp, jax, a: jnp.mean(a, axis=-1, keepdims=True),
+        lambda s: (2, 1) if len(s) == 2 and s[0] == 2 else None, declared=True),
+    "dropout": OpSpec(lambda a: f"dropout({a}, cos({a}) ** 2, 0.25)",
+                      lambda jnp, jax, a: a * jnp.cos(a) ** 2 / 0.75, lambda s: s,
+                      elementwise=True),
+}
+OPS.update(POOLING)
+TENSOR_OPS += [k for k, v in POOLING.items() if not v.elementwise]
+ELEMENTWISE_OPS += [k for k, v in POOLING.items() if v.elementwise]

@@ -36,6 +36,7 @@ TEXT = {
     # ops/numpy_more.py
     **{op: f"{op}(x, y)" for op in ("copysign", "float_power", "logaddexp2", "full_like")},
     "fmod": "fmod(x, y + 2.0)",
+    "dropout": "dropout(x, y, 0.25) + dropout(x, y)",  # ops/sequence.py
 }
 INTERNAL = {"sign", "heaviside", "mod_slope", "polygamma"}  # built with the Graph API
 ELEMENTWISE = sorted(n for n, op in OPS.items() if op.elementwise)

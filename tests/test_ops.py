@@ -204,6 +204,9 @@ CASES = [
     Case("trunc", "out = trunc(x)", (WIDE,), lambda jnp, nn: jnp.trunc, avoid=_off_grid(1.0)),
     Case("full_like", "out = full_like(x, y)", (WIDE, WIDE), lambda jnp, nn: jnp.full_like),
     Case("nan_to_num", "out = nan_to_num(x)", (WIDE,), lambda jnp, nn: jnp.nan_to_num),
+    # ops/sequence.py: dropout, x * mask / (1 - p) (the mask any numbers here)
+    Case("dropout", "out = dropout(x, y, 0.25)", (WIDE, WIDE),
+         lambda jnp, nn: lambda x, y: x * y / 0.75, params=(0.25,)),
 ]
 IDS = [c.id for c in CASES]
 

@@ -290,6 +290,16 @@ class Trapezoid(Protocol):
                  axis: int = -1) -> Expr: ...
 
 
+class Pool2d(Protocol):  # max_pool2d, avg_pool2d (torch.nn.functional's)
+    def __call__(self, input: Operand, /, kernel_size: int | tuple[int, int],  # noqa: A002
+                 stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0) -> Expr: ...
+
+
+class Dropout(Protocol):
+    def __call__(self, x: Operand, mask: Operand, p: Operand = ..., /) -> Expr: ...
+
+
 abs: Elementwise = function("abs")
 absolute: Elementwise = function("absolute")
 append: Append = function("append")
@@ -308,6 +318,7 @@ atleast_2d: Elementwise = function("atleast_2d")
 around: Round = function("around")
 array_split: Split = function("array_split")
 average: Average = function("average")
+avg_pool2d: Pool2d = function("avg_pool2d")
 binary_cross_entropy: Binary = function("binary_cross_entropy")
 broadcast_to: Reshape = function("broadcast_to")
 cbrt: Elementwise = function("cbrt")
@@ -338,9 +349,11 @@ diagonal: DiagonalOf = function("diagonal")
 diff: Diff = function("diff")
 digamma: Elementwise = function("digamma")
 dot: Binary = function("dot")
+dropout: Dropout = function("dropout")
 dstack: Joined = function("dstack")
 einsum: Einsum = function("einsum")
 elu: WithSlope = function("elu")
+embedding: Binary = function("embedding")
 erf: Elementwise = function("erf")
 erfc: Elementwise = function("erfc")
 exp: Elementwise = function("exp")
@@ -360,6 +373,7 @@ full: Full = function("full")
 full_like: Binary = function("full_like")
 gammaln: Elementwise = function("gammaln")
 gelu: Gelu = function("gelu")
+global_avg_pool: Elementwise = function("global_avg_pool")
 hstack: Joined = function("hstack")
 heaviside: Binary = function("heaviside")
 huber: Huber = function("huber")
@@ -384,6 +398,7 @@ logical_not: Elementwise = function("logical_not")
 logsumexp: LogSumExp = function("logsumexp")
 matvec: Binary = function("matvec")
 max: Reduction = function("max")
+max_pool2d: Pool2d = function("max_pool2d")
 maximum: Binary = function("maximum")
 mean: Reduction = function("mean")
 median: Reduction = function("median")

@@ -25,9 +25,11 @@ from . import losses as _losses  # noqa: F401 - registers binary_cross_entropy, 
 from . import nanreductions as _nanreductions  # noqa: F401 - nansum, nanmean, nanmax...
 from . import numpy_more as _numpy_more  # noqa: F401 - cbrt, fmod, ..., linspace, tri
 from . import pieces as _pieces  # noqa: F401 - ravel, split, array_split, unstack
+from . import pooling as _pooling  # noqa: F401 - max_pool2d, avg_pool2d, global_avg_pool
 from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron
 from . import quantiles as _quantiles  # noqa: F401 - quantile, percentile, median
 from . import reductions as _reductions  # noqa: F401 - registers max, min, prod, var, norm...
+from . import sequence as _sequence  # noqa: F401 - embedding, dropout
 from . import shaping as _shaping  # noqa: F401 - registers reshape, squeeze, ... in OPS
 from . import sorting as _sorting  # noqa: F401 - sort
 from . import summaries as _summaries  # noqa: F401 - diff, ptp, average, trapezoid
