@@ -33,7 +33,9 @@ from .frontend.functions import (
     array_split,
     atleast_1d,
     atleast_2d,
+    attention,
     average,
+    batch_norm,
     binary_cross_entropy,
     broadcast_to,
     cbrt,
@@ -89,6 +91,7 @@ from .frontend.functions import (
     inner,
     insert,
     kron,
+    layer_norm,
     leaky_relu,
     lgamma,
     linspace,
@@ -141,6 +144,7 @@ from .frontend.functions import (
     reshape,
     resize,
     rint,
+    rms_norm,
     roll,
     rollaxis,
     rot90,
@@ -239,4 +243,6 @@ __all__ = [
     "select", "trunc",
     "full_like", "identity", "linspace", "ones_like", "tri", "zeros_like",
     "delete", "insert", "resize",  # editing (graphc/ops/editing.py)
+    # normalisation and attention (graphc/ops/normalization.py, attention.py)
+    "attention", "batch_norm", "layer_norm", "rms_norm",
 ]

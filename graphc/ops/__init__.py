@@ -11,6 +11,7 @@ digamma, shipped with the emitted code), which need no op.
 
 from . import arrays as _arrays  # noqa: F401 - registers roll, pad, diag, ... in OPS
 from . import assembling as _assembling  # noqa: F401 - hstack & co., rot90, diagonal, take
+from . import attention as _attention  # noqa: F401 - scaled dot-product attention
 from . import choices as _choices  # noqa: F401 - registers comparisons, where, %, ...
 from . import constants as _constants  # noqa: F401 - registers zeros, ones, full, eye, arange
 from . import dimensions as _dimensions  # noqa: F401 - a dimension's name as a value
@@ -21,6 +22,7 @@ from . import indexing as _indexing  # noqa: F401 - registers x[key], take_along
 from . import joining as _joining  # noqa: F401 - registers concatenate, stack
 from . import losses as _losses  # noqa: F401 - registers binary_cross_entropy, huber
 from . import nanreductions as _nanreductions  # noqa: F401 - nansum, nanmean, nanmax...
+from . import normalization as _normalization  # noqa: F401 - layer_norm, rms_norm, ...
 from . import numpy_more as _numpy_more  # noqa: F401 - cbrt, fmod, ..., linspace, tri
 from . import pieces as _pieces  # noqa: F401 - ravel, split, array_split, unstack
 from . import products as _products  # noqa: F401 - einsum, dot, tensordot, kron
