@@ -183,7 +183,7 @@ def _code(family: str, names: tuple[str, ...]) -> Callable[[dict], str]:
             return f"_batch_norm({{0}}{extra}{eps})"
         eps = "_machine_eps({0})" if params["eps"] is None else repr(float(params["eps"]))
         center = ", center=False" if family == "rms_norm" else ""
-        code = f"_normalized({{0}}, {_trailing(params['shape'])}, {eps}{center})"
+        code = f"_normalized({{0}}, {_axes(family, params, 0)}, {eps}{center})"
         if "weight" in given:
             code += f" * {given['weight']}"
         return code + (f" + {given['bias']}" if "bias" in given else "")
