@@ -81,8 +81,8 @@ def _shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
 
 # ---- derivatives ----------------------------------------------------------------------
 def _steps(g: Any, args: tuple, params: dict) -> tuple[R, R, R, R | None]:
-    """The expansion as handles: scores = q @ k.mT * scale, masked, their softmax, and
-    q's and k's handles."""
+    """The expansion as handles: scores = q @ k.mT * scale, masked, their softmax (the
+    weights), and the mask (None: none)."""
     q, k = R(g, args[0]), R(g, args[1])
     scale = params["scale"]
     scores = q @ k.mT * (float(g.shape(args[0])[-1]) ** -0.5 if scale is None else scale)
@@ -135,12 +135,12 @@ def _spell(params: dict) -> str:
 
 
 _register(Op("attention", 3, "_attention({0}, {1}, {2})",
-             lambda q, k, v, **p: _attention(q, k, v, **p), slot_prec=(0, 0, 0),
+             _attention, slot_prec=(0, 0, 0),
              params=_PARAMS, spell=_spell, shape=_shape, expand=_expand, jvp=_attention_jvp,
              helpers=(*_REDUCE, _softmax, _attention), dtype="follows", traits=_MADE,
              rules=_RULES))
 _register(Op("attention_mask", 4, "_attention({0}, {1}, {2}, mask={3})",
-             lambda q, k, v, mask, **p: _attention(q, k, v, mask, **p), slot_prec=(0,) * 4,
+             _attention, slot_prec=(0,) * 4,
              params=_PARAMS, spell=lambda params: _spell({**params, "mask": True}),
              spelled="attention", keyword_operands=("mask",), shape=_shape, expand=_expand,
              jvp=_attention_jvp, helpers=(*_REDUCE, _softmax, _attention), dtype="follows",

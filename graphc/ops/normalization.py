@@ -174,7 +174,7 @@ def _rules(family: str, names: tuple[str, ...]) -> tuple[str, ...]:
 
 # ---- the entries -----------------------------------------------------------------------
 def _code(family: str, names: tuple[str, ...]) -> Callable[[dict], str]:
-    """The NumPy the emitted forward runs: ``_normalized(x, (-1,), 1e-05) * w + b``."""
+    """The NumPy the emitted forward runs: ``_normalized(x, -1, 1e-05) * w + b``."""
     def spell(params: dict) -> str:
         given = dict(zip(names, ("{1}", "{2}")))
         if family == "batch_norm":
