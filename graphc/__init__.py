@@ -33,8 +33,10 @@ from .frontend.functions import (
     array_split,
     atleast_1d,
     atleast_2d,
+    attention,
     average,
     avg_pool2d,
+    batch_norm,
     binary_cross_entropy,
     broadcast_to,
     cbrt,
@@ -99,6 +101,7 @@ from .frontend.functions import (
     insert,
     inv,
     kron,
+    layer_norm,
     leaky_relu,
     lgamma,
     linspace,
@@ -152,6 +155,7 @@ from .frontend.functions import (
     reshape,
     resize,
     rint,
+    rms_norm,
     roll,
     rollaxis,
     rot90,
@@ -257,4 +261,6 @@ __all__ = [
     "cholesky", "det", "inv", "slogdet", "solve", "solve_triangular",  # graphc/ops/linalg.py
     "avg_pool2d", "global_avg_pool", "max_pool2d",  # pooling (graphc/ops/pooling.py)
     "dropout", "embedding",  # sequence models (graphc/ops/sequence.py)
+    # normalisation and attention (graphc/ops/normalization.py, attention.py)
+    "attention", "batch_norm", "layer_norm", "rms_norm",
 ]

@@ -859,3 +859,28 @@ POOLING = {
 OPS.update(POOLING)
 TENSOR_OPS += [k for k, v in POOLING.items() if not v.elementwise]
 ELEMENTWISE_OPS += [k for k, v in POOLING.items() if v.elementwise]
+# ---- normalisation and attention (graphc/ops/normalization.py, attention.py), where the
+# result keeps its operand's shape: layer_norm and rms_norm over a last axis of 3
+def _normalized(jnp: Any, a: Any, axis: int, eps: float, center: bool = True) -> Any:
+    centered = a - jnp.mean(a, axis=axis, keepdims=True) if center else a
+    return centered / jnp.sqrt(jnp.mean(centered ** 2, axis=axis, keepdims=True) + eps)
+
+
+NORMALIZATION = {
+    "layer_norm_last": OpSpec(lambda a: f"layer_norm({a}, (3,))",
+                              lambda jnp, jax, a: _normalized(jnp, a, -1, 1e-5),
+                              lambda s: s if s and s[-1] == 3 else None, declared=True),
+    "rms_norm_last": OpSpec(lambda a: f"rms_norm({a}, 3, eps=0.001)",
+                            lambda jnp, jax, a: _normalized(jnp, a, -1, 1e-3, center=False),
+                            lambda s: s if s and s[-1] == 3 else None, declared=True),
+    "batch_norm_rows": OpSpec(lambda a: f"batch_norm({a})",
+                              lambda jnp, jax, a: _normalized(jnp, a, 0, 1e-5),
+                              lambda s: s if len(s) == 2 and s[0] == 2 else None,
+                              declared=True),
+    "attention_self": OpSpec(lambda a: f"attention({a}, {a}, {a})",
+                             lambda jnp, jax, a: jax.nn.softmax(
+                                 a @ a.T / jnp.sqrt(a.shape[-1]), axis=-1) @ a,
+                             lambda s: s if len(s) == 2 else None, declared=True),
+}
+OPS.update(NORMALIZATION)
+TENSOR_OPS += list(NORMALIZATION)

@@ -217,14 +217,15 @@ def test_the_table_covers_every_public_elementwise_op():
 
 
 def test_a_structural_op_is_one_whole_entry():
-    """Adding a structural op is one entry (docs/ops.md): a public one brings its vjp,
-    its jvp and its rule for pictures; its traits agree with its rules."""
+    """Adding a structural op is one entry (docs/ops.md): a public one brings its vjp (or
+    its expansion, which reverse mode differentiates instead: attention, layer_norm), its
+    jvp and its rule for pictures; its traits agree with its rules."""
     for name, op in OPS.items():
         if op.elementwise:
             assert op.pointwise, name
             continue
         if op.public and op.differentiable:  # (a comparison passes nothing back)
-            assert op.vjp and op.jvp, f"{name}: vjp and jvp"
+            assert (op.vjp or op.expand) and op.jvp, f"{name}: vjp (or expand) and jvp"
             # a pointwise op's local derivative is a number, drawn as one (where's)
             assert op.rules or op.pointwise, f"{name}: rules"
         if Trait.STACKING in op.traits or not op.differentiable:

@@ -75,6 +75,26 @@ class Huber(Protocol):
     def __call__(self, pred: Operand, target: Operand, /, *, delta: float = 1.0) -> Expr: ...
 
 
+class Attention(Protocol):  # torch's scaled_dot_product_attention (graphc/ops/attention.py)
+    def __call__(self, q: Operand, k: Operand, v: Operand, /, *, mask: Operand | None = None,
+                 is_causal: bool = False, scale: float | None = None) -> Expr: ...
+
+
+class LayerNorm(Protocol):  # torch.nn.functional's (graphc/ops/normalization.py)
+    def __call__(self, x: Operand, shape: Shape, /, *, weight: Operand | None = None,
+                 bias: Operand | None = None, eps: float = 1e-5) -> Expr: ...
+
+
+class RmsNorm(Protocol):
+    def __call__(self, x: Operand, shape: Shape, /, *, weight: Operand | None = None,
+                 eps: float | None = None) -> Expr: ...
+
+
+class BatchNorm(Protocol):
+    def __call__(self, x: Operand, /, *, weight: Operand | None = None,
+                 bias: Operand | None = None, eps: float = 1e-5) -> Expr: ...
+
+
 class Reshape(Protocol):
     def __call__(self, x: Operand, shape: Shape, /) -> Expr: ...
 
@@ -317,8 +337,10 @@ atleast_1d: Elementwise = function("atleast_1d")
 atleast_2d: Elementwise = function("atleast_2d")
 around: Round = function("around")
 array_split: Split = function("array_split")
+attention: Attention = function("attention")
 average: Average = function("average")
 avg_pool2d: Pool2d = function("avg_pool2d")
+batch_norm: BatchNorm = function("batch_norm")
 binary_cross_entropy: Binary = function("binary_cross_entropy")
 broadcast_to: Reshape = function("broadcast_to")
 cbrt: Elementwise = function("cbrt")
@@ -383,6 +405,7 @@ inner: Binary = function("inner")
 insert: Insert = function("insert")
 inv: Elementwise = function("inv")
 kron: Binary = function("kron")
+layer_norm: LayerNorm = function("layer_norm")
 leaky_relu: WithSlope = function("leaky_relu")
 lgamma: Elementwise = function("lgamma")
 linspace: Linspace = function("linspace")
@@ -436,6 +459,7 @@ repeat: Repeat = function("repeat")
 reshape: Reshape = function("reshape")
 resize: Resize = function("resize")
 rint: Elementwise = function("rint")
+rms_norm: RmsNorm = function("rms_norm")
 roll: Roll = function("roll")
 rollaxis: RollAxis = function("rollaxis")
 rot90: Rot90 = function("rot90")

@@ -379,7 +379,7 @@ def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
         elif isinstance(default, int):  # softmax(x, axis=(0, 1)) too
             ok = type(value) is int or k in ("axis", "axes") and isinstance(value, tuple)
         elif value is None:  # axis=None: every axis (prod_except of an undeclared x)
-            ok = op.public or k in ("start", "stop", "axis")
+            ok = op.public or op.spelled is not None or k in ("start", "stop", "axis")
         else:  # a public op's shape rule says what else is wrong
             ok = op.public or not isinstance(value, bool)
         if not ok:

@@ -194,7 +194,7 @@ def local_derivatives(g: Graph, adjoint: Callable[[str], str] | None = None
             env |= {OUT: sp.Symbol(node, real=True), **HELD}
             for n, d in zip(names, parts):
                 result[(n, node)] = d.xreplace(env)
-        elif op.vjp is not None:  # booleans pass no derivative (select's conditions)
+        elif op.vjp is not None or op.expand is not None:  # booleans pass none (select's)
             for slot, a in enumerate(g.args(node)):
                 if not g.is_const(a) and not g.integer(a) and not boolean(g, a) and (
                         op.grad_slots is None or slot in op.grad_slots):

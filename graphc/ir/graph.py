@@ -81,7 +81,8 @@ class Graph:
             message = exc.message
             if _RANKED.search(message) and any(d["elastic"] for d in operands):
                 message = _undeclared(self, args)  # not "scalar": its rank is not known yet
-            raise ShapeError(f"{op}({detail}): {message}", *(pos or (None, None))) from None
+            raise ShapeError(f"{the_op.written}({detail}): {message}",  # logsumexp_b: logsumexp
+                             *(pos or (None, None))) from None
         temp = name is None if temp is None else temp
         if name is None:
             name = self._temp_name()  # never a node's name

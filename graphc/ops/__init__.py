@@ -11,6 +11,7 @@ digamma, shipped with the emitted code), which need no op.
 
 from . import arrays as _arrays  # noqa: F401 - registers roll, pad, diag, ... in OPS
 from . import assembling as _assembling  # noqa: F401 - hstack & co., rot90, diagonal, take
+from . import attention as _attention  # noqa: F401 - scaled dot-product attention
 from . import choices as _choices  # noqa: F401 - registers comparisons, where, %, ...
 from . import constants as _constants  # noqa: F401 - registers zeros, ones, full, eye, arange
 from . import convolution as _convolution  # noqa: F401 - conv1d, conv2d, conv_transpose2d
@@ -23,6 +24,7 @@ from . import joining as _joining  # noqa: F401 - registers concatenate, stack
 from . import linalg as _linalg  # noqa: F401 - solve, inv, det, slogdet, cholesky, ...
 from . import losses as _losses  # noqa: F401 - registers binary_cross_entropy, huber
 from . import nanreductions as _nanreductions  # noqa: F401 - nansum, nanmean, nanmax...
+from . import normalization as _normalization  # noqa: F401 - layer_norm, rms_norm, ...
 from . import numpy_more as _numpy_more  # noqa: F401 - cbrt, fmod, ..., linspace, tri
 from . import pieces as _pieces  # noqa: F401 - ravel, split, array_split, unstack
 from . import pooling as _pooling  # noqa: F401 - max_pool2d, avg_pool2d, global_avg_pool
