@@ -1,0 +1,134 @@
+"""A LeNet-style CNN trained on scikit-learn's bundled 8x8 digits with generated gradients.
+
+Two convolutions (3x3, "same" padding) with ReLU and 2x2 max pooling, then two dense
+layers; the whole network is one .gc graph and ``gc.compile`` emits its value and
+gradient as NumPy (convolutions as sliding-window views and einsum, no loop over
+pixels). Adam trains it in a few seconds to about 99 % test accuracy. Needs the
+`examples` extra: pip install -e ".[examples]".
+
+    python examples/cnn_digits.py [--epochs 30] [--plot cnn_training.svg]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+import graphc as gc
+
+NETWORK = """
+x: [N, 1, 8, 8]
+labels: int[N]
+K1: [8, 1, 3, 3]
+c1: [8]
+K2: [16, 8, 3, 3]
+c2: [16]
+W3: [64, 64]
+b3: [64]
+W4: [64, 10]
+b4: [10]
+h1 = max_pool2d(relu(conv2d(x, K1, c1, padding=1)), 2)
+h2 = max_pool2d(relu(conv2d(h1, K2, c2, padding=1)), 2)
+h3 = relu(reshape(h2, (N, 64)) @ W3 + b3)
+logits = h3 @ W4 + b4
+loss = cross_entropy(logits, labels)
+"""
+"""8x8 -> conv 8@8x8 -> pool 8@4x4 -> conv 16@4x4 -> pool 16@2x2 -> 64 -> 64 -> 10."""
+
+
+def load(seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Images scaled to [0, 1] as (N, 1, 8, 8), integer labels, a stratified 75/25 split."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x = (digits.images / 16.0)[:, None]
+    return tuple(train_test_split(x, digits.target, test_size=0.25, random_state=seed,
+                                  stratify=digits.target))
+
+
+def initial(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """He-normal weights (fan-in from every axis but the first output one), zero biases."""
+    shapes = {"K1": (8, 1, 3, 3), "c1": (8,), "K2": (16, 8, 3, 3), "c2": (16,),
+              "W3": (64, 64), "b3": (64,), "W4": (64, 10), "b4": (10,)}
+    params = {}
+    for name, shape in shapes.items():
+        if len(shape) == 1:
+            params[name] = np.zeros(shape)
+        else:
+            fan_in = int(np.prod(shape[1:])) if len(shape) == 4 else shape[0]
+            params[name] = rng.normal(scale=np.sqrt(2 / fan_in), size=shape)
+    return params
+
+
+def accuracy(graph: gc.Graph, params: dict, x: np.ndarray, labels: np.ndarray) -> float:
+    logits = graph.evaluate(x=x, labels=labels, **params)["logits"]
+    return float(np.mean(logits.argmax(axis=1) == labels))
+
+
+def train(epochs: int = 30, lr: float = 3e-3, batch: int = 32, seed: int = 0,
+          progress: bool = True) -> dict:
+    """Adam over minibatches; the parameters, per-epoch loss and test accuracy."""
+    from tqdm import tqdm
+
+    x_train, x_test, y_train, y_test = load(seed)
+    graph = gc.parse(NETWORK)
+    names = ["K1", "c1", "K2", "c2", "W3", "b3", "W4", "b4"]
+    fn = gc.compile(graph, wrt=names)
+    rng = np.random.default_rng(seed)
+    params = initial(rng)
+    first = {k: np.zeros_like(v) for k, v in params.items()}
+    second = {k: np.zeros_like(v) for k, v in params.items()}
+    history: dict = {"loss": [], "test_accuracy": []}
+    step = 0
+    bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress)
+    for _ in bar:
+        order = rng.permutation(len(x_train))
+        losses = []
+        for start in range(0, len(order), batch):
+            idx = order[start:start + batch]
+            loss, grads = fn(x=x_train[idx], labels=y_train[idx], **params)
+            losses.append(float(loss))
+            step += 1
+            for k in names:
+                first[k] = 0.9 * first[k] + 0.1 * grads[k]
+                second[k] = 0.999 * second[k] + 0.001 * grads[k] ** 2
+                m, v = first[k] / (1 - 0.9 ** step), second[k] / (1 - 0.999 ** step)
+                params[k] -= lr * m / (np.sqrt(v) + 1e-8)
+        history["loss"].append(float(np.mean(losses)))
+        history["test_accuracy"].append(accuracy(graph, params, x_test, y_test))
+        bar.set_postfix(loss=f"{history['loss'][-1]:.4f}",
+                        test_acc=f"{history['test_accuracy'][-1]:.3f}")
+    return {"params": params, **history}
+
+
+def plot(history: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
+    ax1.plot(history["loss"])
+    ax1.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
+    ax2.plot(history["test_accuracy"])
+    ax2.set(xlabel="epoch", ylabel="test accuracy", ylim=(0.9, 1.0))
+    fig.suptitle("8x8 digits, LeNet-style CNN, gradients by graphc")
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--plot", default="cnn_training.svg")
+    args = parser.parse_args()
+    result = train(args.epochs)
+    print(f"test accuracy: {result['test_accuracy'][-1]:.4f}")
+    plot(result, args.plot)
+    print(f"wrote {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
