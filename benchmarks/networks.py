@@ -79,10 +79,10 @@ W1: [D, F]
 c1: [F]
 W2: [F, D]
 c2: [D]
-h = layer_norm(x, (D,), g1, n1)
+h = layer_norm(x, (D,), weight=g1, bias=n1)
 a = attention(h @ Wq, h @ Wk, h @ Wv, mask=tril(ones((T, T))) > 0)
 x2 = x + a @ Wo
-m = layer_norm(x2, (D,), g2, n2)
+m = layer_norm(x2, (D,), weight=g2, bias=n2)
 y = x2 + relu(m @ W1 + c1) @ W2 + c2
 loss = mse(y, target)
 """

@@ -37,10 +37,10 @@ W2: [F, D]
 c2: [D]
 Wout: [D, V]
 x = embedding(ids, E) + P
-h = layer_norm(x, (D,), g1, n1)
+h = layer_norm(x, (D,), weight=g1, bias=n1)
 a = attention(h @ Wq, h @ Wk, h @ Wv, mask=tril(ones((T, T))) > 0)
 x2 = x + a @ Wo
-m = layer_norm(x2, (D,), g2, n2)
+m = layer_norm(x2, (D,), weight=g2, bias=n2)
 x3 = x2 + relu(m @ W1 + c1) @ W2 + c2
 logits = x3 @ Wout
 loss = cross_entropy(reshape(logits, (-1, V)), reshape(targets, (-1,)))

@@ -213,8 +213,10 @@ def test_bad_shapes_are_shape_errors_at_their_line(text, words):
 
 
 def test_bad_calls_are_parse_errors():
-    check_error_at("q: [3, 4]\nf = attention(q, q, q, q > 0)", gc.ParseError,
-                   ["attention() takes 3 arguments, got 4"], line=2)
+    check_error_at("q: [3, 4]\nf = attention(q, q, q, q > 0, 0.0)", gc.ParseError,
+                   ["attention() takes at most 4 arguments by position, got 5"], line=2)
+    assert str(gc.parse("q: [3, 4]\nf = attention(q, q, q, q @ q.T > 0)")) == \
+        str(gc.parse("q: [3, 4]\nf = attention(q, q, q, mask=q @ q.T > 0)"))  # attn_mask
     check_error_at("q: [3, 4]\nf = attention(q, q, q, causal=True)", gc.ParseError,
                    ["takes no keyword causal", "is_causal"], line=2)
 

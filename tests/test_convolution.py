@@ -277,8 +277,11 @@ def test_bad_shapes_are_shape_errors_at_their_line(text, words):
 
 
 def test_bad_calls_are_clear():
-    check_error_at("a: [2, 3, 5, 5]\nb: [4, 3, 3, 3]\nc: [4]\nf = conv2d(a, b, c)",
-                   gc.ParseError, ["takes 2 arguments, got 3"], line=4, col=5)  # bias=c
+    check_error_at("a: [2, 3, 5, 5]\nb: [4, 3, 3, 3]\nc: [4]\nf = conv2d(a, b, c, 1, 0, 1, 1, 2)",
+                   gc.ParseError, ["takes at most 7 arguments by position, got 8"], line=4,
+                   col=5)
+    check_error_at("a: [2, 3, 5, 5]\nb: [4, 3, 3, 3]\nc: [4]\nf = conv2d(a, b, c, bias=c)",
+                   gc.ParseError, ["got bias twice"], line=4)
     check_error_at("a: [2, 3, 5, 5]\nb: [4, 3, 3, 3]\nf = conv2d(a, b, strides=2)",
                    gc.ParseError, ["takes no keyword strides"], line=3)
     check_error_at("a: [2, 3, 5, 5]\nb: [4, 3, 3, 3]\nf = conv2d(a, b, groups=1.5)",
@@ -288,8 +291,10 @@ def test_bad_calls_are_clear():
     x = gc.input("x")
     with pytest.raises(gc.ShapeError, match="declared input"):
         gc.graph(f=gc.conv2d(x, gc.input("w", shape=(1, 1, 1, 1))))
-    with pytest.raises(gc.GraphcError, match="conv2d"):
-        gc.conv2d(x, x, x)
+    with pytest.raises(gc.GraphcError, match="conv2d.. takes at most 7 arguments"):
+        gc.conv2d(x, x, x, 1, 0, 1, 1, 2)
+    with pytest.raises(gc.GraphcError, match="got bias twice"):
+        gc.conv2d(x, x, x, bias=x)
 
 
 def test_wrong_input_sizes_at_call_time_are_input_errors():
@@ -302,3 +307,21 @@ def test_wrong_input_sizes_at_call_time_are_input_errors():
     assert grads["x"].shape == (4, 2, 5, 5) and value == pytest.approx(want)
     with pytest.raises(gc.InputError):
         fn(x=np.ones((4, 2, 6, 5)), w=np.ones((3, 2, 3, 3)))
+
+
+def test_torchs_positional_arguments_are_its_keywords():
+    """conv2d(x, w, b, 2, 1) is torch's conv2d(x, w, bias=b, stride=2, padding=1), in text
+    and in Python, and prints back by keyword."""
+    head = "a: [2, 3, 6, 6]\nb: [4, 3, 3, 3]\nc: [4]\n"
+    by_position = gc.parse(head + "f = sum(conv2d(a, b, c, 2, 1) ** 2)")
+    by_name = gc.parse(head + "f = sum(conv2d(a, b, bias=c, stride=2, padding=1) ** 2)")
+    assert str(by_position) == str(by_name)
+    a, b, c = (gc.input(k, shape=s) for k, s in (("a", (2, 3, 6, 6)), ("b", (4, 3, 3, 3)),
+                                                  ("c", (4,))))
+    assert str(gc.graph(f=gc.sum(gc.conv2d(a, b, c, 2, 1) ** 2))) == str(by_name)
+    rng = np.random.default_rng(0)
+    at = {"a": rng.normal(size=(2, 3, 6, 6)), "b": rng.normal(size=(4, 3, 3, 3)),
+          "c": rng.normal(size=4)}
+    value, grads = gc.compile(by_position)(**at)
+    want, want_grads = gc.compile(by_name)(**at)
+    assert value == want and all(np.array_equal(grads[k], want_grads[k]) for k in at)

@@ -210,7 +210,9 @@ def test_bad_shapes_are_shape_errors_at_their_line(text, words):
 
 
 @pytest.mark.parametrize("text, words", [
-    ("a: [3, 4]\nb: [4]\nf = layer_norm(a, (4,), b, b)", ["takes 1 to 2 arguments, got 4"]),
+    ("a: [3, 4]\nb: [4]\nf = layer_norm(a, (4,), b, b, 0.1, 2)",
+     ["takes at most 5 arguments by position, got 6"]),
+    ("a: [3, 4]\nb: [4]\nf = layer_norm(a, (4,), b, weight=b)", ["got weight twice"]),
     ("a: [3, 4]\nf = layer_norm(a, (4,), axis=0)", ["takes no keyword axis"]),
     ("a: [3, 4]\nf = batch_norm(a, shape=(4,))", ["takes no keyword shape"]),
 ])
@@ -222,3 +224,17 @@ def test_a_wrong_shape_at_call_time_is_an_input_error():
     fn = gc.compile(gc.parse("x: [N, 4]\nL = sum(layer_norm(x, (4,)) ** 2)"))
     with pytest.raises(gc.InputError, match="does not match declared"):
         fn(x=np.ones((2, 5)))
+
+
+def test_torchs_positional_weight_and_bias():
+    """layer_norm(x, (4,), w, b, 1e-3) is torch's layer_norm(x, (4,), weight=w, bias=b,
+    eps=1e-3), in text and in Python."""
+    head = "x: [3, 4]\nw: [4]\nb: [4]\n"
+    by_position = gc.parse(head + "f = sum(layer_norm(x, (4,), w, b, 1e-3) ** 3)")
+    by_name = gc.parse(head + "f = sum(layer_norm(x, (4,), weight=w, bias=b, eps=1e-3) ** 3)")
+    assert str(by_position) == str(by_name)
+    x, w, b = gc.input("x", shape=(3, 4)), gc.input("w", shape=(4,)), gc.input("b", shape=(4,))
+    assert str(gc.graph(f=gc.sum(gc.layer_norm(x, (4,), w, b, 1e-3) ** 3))) == str(by_name)
+    at = {k: np.random.default_rng(1).normal(size=s) for k, s in
+          (("x", (3, 4)), ("w", (4,)), ("b", (4,)))}
+    assert gc.compile(by_position)(**at)[0] == gc.compile(by_name)(**at)[0]

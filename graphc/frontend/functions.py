@@ -76,22 +76,22 @@ class Huber(Protocol):
 
 
 class Attention(Protocol):  # torch's scaled_dot_product_attention (graphc/ops/attention.py)
-    def __call__(self, q: Operand, k: Operand, v: Operand, /, *, mask: Operand | None = None,
+    def __call__(self, q: Operand, k: Operand, v: Operand, /, mask: Operand | None = None, *,
                  is_causal: bool = False, scale: float | None = None) -> Expr: ...
 
 
 class LayerNorm(Protocol):  # torch.nn.functional's (graphc/ops/normalization.py)
-    def __call__(self, x: Operand, shape: Shape, /, *, weight: Operand | None = None,
+    def __call__(self, x: Operand, shape: Shape, /, weight: Operand | None = None,
                  bias: Operand | None = None, eps: float = 1e-5) -> Expr: ...
 
 
 class RmsNorm(Protocol):
-    def __call__(self, x: Operand, shape: Shape, /, *, weight: Operand | None = None,
+    def __call__(self, x: Operand, shape: Shape, /, weight: Operand | None = None,
                  eps: float | None = None) -> Expr: ...
 
 
 class BatchNorm(Protocol):
-    def __call__(self, x: Operand, /, *, weight: Operand | None = None,
+    def __call__(self, x: Operand, /, weight: Operand | None = None,
                  bias: Operand | None = None, eps: float = 1e-5) -> Expr: ...
 
 
@@ -278,13 +278,13 @@ class Convolve(Protocol):
 
 
 class Conv(Protocol):
-    def __call__(self, input: Operand, weight: Operand, /, *, bias: Operand | None = None,
+    def __call__(self, input: Operand, weight: Operand, /, bias: Operand | None = None,
                  stride: int | tuple = 1, padding: int | str | tuple = 0,
                  dilation: int | tuple = 1, groups: int = 1) -> Expr: ...
 
 
 class ConvTranspose(Protocol):
-    def __call__(self, input: Operand, weight: Operand, /, *, bias: Operand | None = None,
+    def __call__(self, input: Operand, weight: Operand, /, bias: Operand | None = None,
                  stride: int | tuple = 1, padding: int | tuple = 0,
                  output_padding: int | tuple = 0, groups: int = 1,
                  dilation: int | tuple = 1) -> Expr: ...

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import GraphcError, InputError
 from ..ir.graph import Graph
-from ..ops import SPELLINGS, indexing, pieces, spelled
+from ..ops import OPS, SPELLINGS, indexing, pieces, spelled
 from ..ops.shapes import Dim, Shape, is_named
 from .hints import did_you_mean
 from .text_expr import dimension_names
@@ -247,6 +247,7 @@ def function(name: str) -> Callable[..., Any]:
 
     def f(*args: Any, **params: Any) -> Expr | tuple[Expr, ...]:
         # axes=([1], [0]); b=None is NumPy's "no b" (logsumexp(x, b=w) is another op)
+        args, params = _by_signature(name, args, params)
         params = {k: _tuples(v) for k, v in params.items() if v is not None or k not in keyed}
         op = spelled(name, len(args), params)
         params.update(zip(op.leading, args))  # einsum("ij,jk->ik", a, b)
@@ -290,6 +291,23 @@ def function(name: str) -> Callable[..., Any]:
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Symbolic {name}: builds a node, computes nothing."
     return f
+
+
+def _by_signature(name: str, args: tuple, params: dict[str, Any]
+                  ) -> tuple[tuple, dict[str, Any]]:
+    """torch's ``gc.conv2d(x, w, b, 2)`` as ``gc.conv2d(x, w, bias=b, stride=2)``: the
+    arguments past the operands named by the op's signature."""
+    op = OPS[name]
+    first = len(op.leading) + op.given_arity
+    if not op.signature or len(args) <= first:
+        return args, params
+    if len(args) > first + len(op.signature):
+        raise GraphcError(f"{name}() takes at most {first + len(op.signature)} arguments by "
+                          f"position, got {len(args)}")
+    named = dict(zip(op.signature, args[first:]))
+    for k in set(named) & set(params):
+        raise GraphcError(f"{name}() got {k} twice")
+    return args[:first], {**named, **params}
 
 
 def _every_piece(first: Expr, picked: str) -> tuple[Expr, ...]:

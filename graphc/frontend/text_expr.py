@@ -176,6 +176,7 @@ class Scope:
         name = _callee(node)
         if isinstance(node.func, ast.Attribute):  # gc.sum(x): graphc's, whatever the names
             if name in _CALLABLE:
+                _name_by_signature(name, node)
                 return _spelled(name, node)
             raise error(UnknownOpError, f"graphc has no function {name!r}"
                         + hints.function(name), node)
@@ -188,6 +189,7 @@ class Scope:
         if name in self.lambdas:
             return self.lambdas[name]
         if name in _CALLABLE:
+            _name_by_signature(name, node)
             return _spelled(name, node)
         raise error(UnknownOpError, f"unknown function {name!r}"
                     + hints.function(name, self.lambdas), node)
@@ -388,6 +390,25 @@ def _check_params(op: Op, params: dict[str, Any], node: ast.Call) -> None:
 
 
 _ORDINALS = ("first", "second", "third")
+
+
+def _name_by_signature(name: str, node: ast.Call) -> None:
+    """torch's ``conv2d(x, w, b, 2)`` read as ``conv2d(x, w, bias=b, stride=2)``: the
+    arguments past the operands named by the op's signature (the call rewritten once)."""
+    op = OPS[name]
+    first = len(op.leading) + op.given_arity
+    extra = node.args[first:]
+    if not op.signature or not extra:
+        return
+    if len(extra) > len(op.signature):
+        raise error(ParseError, f"{name}() takes at most {first + len(op.signature)} "
+                    f"arguments by position, got {len(node.args)}", node)
+    for k, value in zip(op.signature, extra):
+        if any(kw.arg == k for kw in node.keywords):
+            raise error(ParseError, f"{name}() got {k} twice", value)
+    node.keywords = [ast.keyword(arg=k, value=v) for k, v in zip(op.signature, extra)] \
+        + node.keywords
+    node.args = node.args[:first]
 
 
 def _spelled(name: str, node: ast.Call) -> Op:

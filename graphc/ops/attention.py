@@ -137,6 +137,7 @@ def _spell(params: dict) -> str:
 _register(Op("attention", 3, "_attention({0}, {1}, {2})",
              _attention, slot_prec=(0, 0, 0),
              params=_PARAMS, spell=_spell, shape=_shape, expand=_expand, jvp=_attention_jvp,
+             signature=("mask",),  # torch's attn_mask; its dropout_p comes next
              helpers=(*_REDUCE, _softmax, _attention), dtype="follows", traits=_MADE,
              rules=_RULES))
 _register(Op("attention_mask", 4, "_attention({0}, {1}, {2}, mask={3})",

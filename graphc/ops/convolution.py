@@ -365,13 +365,15 @@ def _spell(helper: str, defaults: dict[str, Any], bias: bool) -> Any:
 
 def _public(name: str, k: int, fn: Any, helpers: tuple, defaults: dict[str, Any],
             shape: Any, rules: tuple[str, str]) -> None:
-    """``name`` and ``name_bias`` (written ``name(..., bias=b)``)."""
+    """``name`` and ``name_bias`` (written ``name(..., bias=b)``, or torch's
+    ``name(x, w, b)``: the options follow the bias by position, as torch's)."""
     axes = ", ".join(str(a) for a in (0, *range(2, k + 2)))
     for bias in (False, True):
         _register(Op(name + "_bias" * bias, 2 + bias, f"{fn.__name__}({{0}}, {{1}})",
                      (lambda x, w, b, **p: fn(x, w, bias=b, **p)) if bias else fn,
                      slot_prec=(0,) * (2 + bias), params=dict(defaults),
                      spelled=name if bias else None, keyword_operands=("bias",) * bias,
+                     signature=("bias", *defaults),
                      spell=_spell(fn.__name__, defaults, bias), helpers=helpers,
                      shape=functools.partial(shape, name=name, k=k), vjp=_conv_vjp,
                      jvp=_conv_jvp, dtype="follows", traits=_MADE | _INNER if bias else _MADE,

@@ -207,14 +207,18 @@ _HELPERS = {"batch_norm": (_normalized, _batch_norm), "layer_norm": (_normalized
 
 
 def _family(family: str, params: dict, optional: tuple[tuple[str, ...], ...]) -> None:
-    """One entry per choice of weight and bias given; the public one takes neither."""
+    """One entry per choice of weight and bias given; the public one takes neither.
+    torch's order by position: ``layer_norm(x, (D,), w, b, 1e-5)``."""
+    shape = ("shape",) if "shape" in params else ()
+    signature = (*shape, *max(optional, key=len), "eps")
     for names in optional:
         _register(Op(family + _SUFFIX[names], 1 + len(names), "", _fn(family, names),
                      prec=ATOM if family == "batch_norm" or not names else
                      ADD if "bias" in names else MUL,
                      slot_prec=(0,) + (ATOM,) * len(names), params=params,
-                     positional=("shape",) if "shape" in params else (),
+                     positional=shape,
                      spelled=family if names else None, keyword_operands=names,
+                     signature=signature,
                      spell=_code(family, names), shape=_shape_rule(family, names),
                      expand=_expand_rule(family, names), jvp=_jvp_rule(family, names),
                      rules=_rules(family, names), helpers=_HELPERS[family], dtype="follows",

@@ -126,6 +126,9 @@ class Op:
     # are written as, told apart by their keyword operands or their count of operands
     spelled: str | None = None
     keyword_operands: tuple[str, ...] = ()  # its last operands, given by keyword (b=w)
+    # the names of the arguments after the operands, in the order a call may also give
+    # them by position (torch's): conv2d(x, w, b, 2) is conv2d(x, w, bias=b, stride=2)
+    signature: tuple[str, ...] = ()
     leading: tuple[str, ...] = ()  # params given before the operands (einsum's subscripts)
     # (g, params) -> operands: those of an op written without them, which the graph
     # chooses (a constant reads its dimension names and dtype off the inputs)
