@@ -20,21 +20,28 @@ import graphc as gc
 NETWORK = """
 x: [N, 1, 8, 8]
 labels: int[N]
-K1: [8, 1, 3, 3]
-c1: [8]
-K2: [16, 8, 3, 3]
-c2: [16]
-W3: [64, 64]
+keep: [N, 64]
+p: []
+K1: [16, 1, 3, 3]
+c1: [16]
+K2: [32, 16, 3, 3]
+c2: [32]
+W3: [128, 64]
 b3: [64]
 W4: [64, 10]
 b4: [10]
 h1 = max_pool2d(relu(conv2d(x, K1, c1, padding=1)), 2)
 h2 = max_pool2d(relu(conv2d(h1, K2, c2, padding=1)), 2)
-h3 = relu(reshape(h2, (N, 64)) @ W3 + b3)
+h3 = dropout(relu(reshape(h2, (N, 128)) @ W3 + b3), keep, p)
 logits = h3 @ W4 + b4
 loss = cross_entropy(logits, labels)
 """
-"""8x8 -> conv 8@8x8 -> pool 8@4x4 -> conv 16@4x4 -> pool 16@2x2 -> 64 -> 64 -> 10."""
+"""8x8 -> conv 16@8x8 -> pool 16@4x4 -> conv 32@4x4 -> pool 32@2x2 -> 128 -> 64 -> 10, with
+dropout on the 64 hidden units: ``keep`` is the mask (drawn each step; ones and p = 0
+when testing)."""
+
+
+DROP = 0.25
 
 
 def load(seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -50,8 +57,8 @@ def load(seed: int = 0) -> tuple[np.ndarray, ...]:
 
 def initial(rng: np.random.Generator) -> dict[str, np.ndarray]:
     """He-normal weights (fan-in from every axis but the first output one), zero biases."""
-    shapes = {"K1": (8, 1, 3, 3), "c1": (8,), "K2": (16, 8, 3, 3), "c2": (16,),
-              "W3": (64, 64), "b3": (64,), "W4": (64, 10), "b4": (10,)}
+    shapes = {"K1": (16, 1, 3, 3), "c1": (16,), "K2": (32, 16, 3, 3), "c2": (32,),
+              "W3": (128, 64), "b3": (64,), "W4": (64, 10), "b4": (10,)}
     params = {}
     for name, shape in shapes.items():
         if len(shape) == 1:
@@ -62,8 +69,16 @@ def initial(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return params
 
 
+def shifted(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each image moved by up to one pixel each way (zeros come in): augmentation."""
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    dy, dx = rng.integers(0, 3, size=2)
+    return padded[:, :, dy:dy + 8, dx:dx + 8]
+
+
 def accuracy(graph: gc.Graph, params: dict, x: np.ndarray, labels: np.ndarray) -> float:
-    logits = graph.evaluate(x=x, labels=labels, **params)["logits"]
+    logits = graph.evaluate(x=x, labels=labels, keep=np.ones((len(x), 64)), p=0.0,
+                            **params)["logits"]
     return float(np.mean(logits.argmax(axis=1) == labels))
 
 
@@ -83,19 +98,22 @@ def train(epochs: int = 30, lr: float = 3e-3, batch: int = 32, seed: int = 0,
     history: dict = {"loss": [], "test_accuracy": []}
     step = 0
     bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress)
-    for _ in bar:
+    for epoch in bar:
+        rate = lr * (1 + np.cos(np.pi * epoch / epochs)) / 2  # cosine decay
         order = rng.permutation(len(x_train))
         losses = []
         for start in range(0, len(order), batch):
             idx = order[start:start + batch]
-            loss, grads = fn(x=x_train[idx], labels=y_train[idx], **params)
+            keep = (rng.uniform(size=(len(idx), 64)) >= DROP).astype(float)
+            loss, grads = fn(x=x_train[idx], labels=y_train[idx], keep=keep,
+                             p=DROP, **params)
             losses.append(float(loss))
             step += 1
             for k in names:
                 first[k] = 0.9 * first[k] + 0.1 * grads[k]
                 second[k] = 0.999 * second[k] + 0.001 * grads[k] ** 2
                 m, v = first[k] / (1 - 0.9 ** step), second[k] / (1 - 0.999 ** step)
-                params[k] -= lr * m / (np.sqrt(v) + 1e-8)
+                params[k] -= rate * m / (np.sqrt(v) + 1e-8)
         history["loss"].append(float(np.mean(losses)))
         history["test_accuracy"].append(accuracy(graph, params, x_test, y_test))
         bar.set_postfix(loss=f"{history['loss'][-1]:.4f}",

@@ -6,7 +6,7 @@ one .gc graph. ``gc.compile`` emits its value and gradient as NumPy; Adam trains
 on windows of ``sonnets.txt`` (public domain, shipped beside this file), the loss falls
 from log(vocabulary) towards 2 nats per character, and a continuation is sampled.
 
-    python examples/transformer.py [--steps 600] [--plot transformer_loss.svg]
+    python examples/transformer.py [--steps 1500] [--plot transformer_loss.svg]
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def initial(vocab: int, width: int, window: int, rng: np.random.Generator
     return params
 
 
-def train(steps: int = 600, batch: int = 16, window: int = 32, width: int = 48,
+def train(steps: int = 1500, batch: int = 16, window: int = 32, width: int = 48,
           lr: float = 3e-3, seed: int = 0, progress: bool = True) -> dict:
     """Adam on random windows of the text; parameters, loss curve and the alphabet."""
     from tqdm import tqdm
@@ -132,14 +132,15 @@ def plot(losses: list[float], path: str) -> None:
     ax.plot(np.arange(19, len(losses)), smooth, label="mean of 20")
     ax.set(xlabel="step", ylabel="cross-entropy (nats per character)")
     ax.legend()
-    fig.suptitle("one-block character transformer on the sonnets, gradients by graphc")
+    fig.suptitle("one-block character transformer on the sonnets, gradients by graphc",
+                 fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--plot", default="transformer_loss.svg")
     args = parser.parse_args()
     result = train(args.steps)

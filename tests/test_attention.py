@@ -204,7 +204,6 @@ def test_torch_computes_the_same():
     ("q: [3, 4]\nk: [5, 4]\nv: [4, 2]\nf = attention(q, k, v)", ["v [..., S, dv]"]),
     ("q: [4]\nk: [5, 4]\nf = attention(q, k, k)", ["at least 2 axes"]),
     ("q: [2, 3, 4]\nk: [3, 5, 4]\nf = attention(q, k, k)", ["do not broadcast"]),
-    ("q: [3, D]\nk: [5, D]\nf = attention(q, k, k)", ["needs d as a number"]),
     ("q: [3, 4]\nk: [5, 4]\nf = attention(q, k, k, scale=inf)", ["scale must be a number"]),
     ("k: [5, 4]\nf = attention(q, k, k)", ["declare"]),
 ])
@@ -226,3 +225,18 @@ def test_a_row_masked_entirely_is_nan_as_torchs():
     with pytest.warns(RuntimeWarning, match="invalid value"):  # NumPy's, as log(-1)'s
         out = g.evaluate(q=np.ones((2, 3)), m=np.array([[1.0, -1.0], [-1.0, -1.0]]))["f"]
     assert np.isfinite(out[0]).all() and np.isnan(out[1]).all()
+
+
+def test_a_width_declared_by_name_is_read_at_call_time():
+    """q: [T, D]: the scale 1/sqrt(D) is read off q when called, in both modes, the same
+    numbers as with D declared as a number."""
+    named = gc.parse("q: [T, D]\nk: [S, D]\nv: [S, E]\nf = sum(attention(q, k, v) ** 2)")
+    sized = gc.parse("q: [3, 4]\nk: [5, 4]\nv: [5, 2]\nf = sum(attention(q, k, v) ** 2)")
+    rng = np.random.default_rng(3)
+    at = {"q": rng.normal(size=(3, 4)), "k": rng.normal(size=(5, 4)), "v": rng.normal(size=(5, 2))}
+    want, want_grads = gc.compile(sized)(**at)
+    for mode in ("reverse", "forward"):
+        value, grads = gc.compile(named, mode=mode)(**at)
+        np.testing.assert_allclose(value, want, rtol=1e-14)
+        for k in at:
+            np.testing.assert_allclose(grads[k], want_grads[k], rtol=1e-12, atol=1e-14)

@@ -45,8 +45,10 @@ def test_cnn_gradient_matches_jax(jax):
     params = cnn.initial(rng)
     x = rng.uniform(size=(5, 1, 8, 8))
     labels = rng.integers(0, 10, size=5)
+    keep = (rng.uniform(size=(5, 64)) > 0.25).astype(float)
     names = list(params)
-    loss, grads = gc.compile(gc.parse(cnn.NETWORK), wrt=names)(x=x, labels=labels, **params)
+    loss, grads = gc.compile(gc.parse(cnn.NETWORK), wrt=names)(x=x, labels=labels, keep=keep,
+                                                               p=0.25, **params)
 
     def conv(a, k, c):
         y = jax.lax.conv_general_dilated(a, k, (1, 1), [(1, 1), (1, 1)],
@@ -60,7 +62,7 @@ def test_cnn_gradient_matches_jax(jax):
     def f(p):
         h1 = pool(jax.nn.relu(conv(x, p["K1"], p["c1"])))
         h2 = pool(jax.nn.relu(conv(h1, p["K2"], p["c2"])))
-        h3 = jax.nn.relu(h2.reshape(5, 64) @ p["W3"] + p["b3"])
+        h3 = jax.nn.relu(h2.reshape(5, 128) @ p["W3"] + p["b3"]) * keep / 0.75
         logits = h3 @ p["W4"] + p["b4"]
         return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(5), labels])
     want, jgrads = jax.value_and_grad(f)({k: jnp.asarray(v) for k, v in params.items()})

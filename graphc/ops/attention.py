@@ -53,9 +53,6 @@ def _shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
     q, k, v = (_declared(g, a, "attention") for a in args[:3])
     scores = _scores_shape(q, k, v)
     scale, causal = params["scale"], params["is_causal"]
-    if scale is None and not isinstance(q[-1], int):
-        raise ShapeError(f"attention's scale 1/sqrt(d) needs d as a number, q is "
-                         f"{shapes.format_shape(q)}: declare it or give scale=")
     if scale is not None and (type(scale) not in (int, float) or not np.isfinite(scale)):
         raise ShapeError(f"attention's scale must be a number, got {scale!r}")
     if not isinstance(causal, bool):
@@ -80,12 +77,22 @@ def _shape(g: Any, args: tuple[str, ...], params: dict) -> shapes.Shape:
 
 
 # ---- derivatives ----------------------------------------------------------------------
+def _scale(g: Any, q: str, scale: float | None) -> float | R:
+    """The given scale, or 1/sqrt(d): a number, or read off q at call time where q
+    declares d by name (``q: [T, D]``)."""
+    if scale is not None:
+        return scale
+    d = g.shape(q)[-1]
+    if isinstance(d, int):
+        return float(d) ** -0.5
+    return R(g, g.add("dimension", params={"name": d})).call("sqrt").call("reciprocal")
+
+
 def _steps(g: Any, args: tuple, params: dict) -> tuple[R, R, R, R | None]:
     """The expansion as handles: scores = q @ k.mT * scale, masked, their softmax (the
     weights), and the mask (None: none)."""
     q, k = R(g, args[0]), R(g, args[1])
-    scale = params["scale"]
-    scores = q @ k.mT * (float(g.shape(args[0])[-1]) ** -0.5 if scale is None else scale)
+    scores = q @ k.mT * _scale(g, args[0], params["scale"])
     mask = R(g, args[3]) if len(args) == 4 else None
     if params["is_causal"]:
         t, s = scores.shape[-2:]
