@@ -211,7 +211,7 @@ def test_paths_picture_lists_both_paths_of_b_and_their_sum(colah):
 def test_paths_picture_for_a_has_one_path(colah):
     legend = Picture(gc.render(colah, at=AT, show="paths", wrt="a").source).graph_label()
     assert [t for t in legend if t.startswith("path ")] == ["path 1: a → c → e:  1 · d = 2"]
-    assert "sum over 1 paths = ∂e/∂a = 2" in legend
+    assert "sum over 1 path = ∂e/∂a = 2" in legend  # one path, not "1 paths"
 
 
 def test_paths_picture_of_a_long_ladder_lists_a_few_and_sums_all():

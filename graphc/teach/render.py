@@ -24,8 +24,9 @@ import sympy as sp
 from ..autodiff import transform as autodiff
 from ..errors import GraphcError
 from ..files import writable, write_atomic
-from ..ir.derive import edge_values, local_derivatives, pretty
+from ..ir.derive import edge_values, local_derivatives
 from ..ir.graph import Graph
+from ..ir.pretty import pretty, product
 from .verify import count_paths, dp_sum, enumerate_paths, format_number, path_edges
 
 BIG = 300
@@ -229,12 +230,12 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
         scene.path_edges.append((list(zip(p.nodes, p.nodes[1:])), colour))
         value = "" if p.value is None else f" = {format_number(p.value)}"
         scene.legend.append((f"path {i + 1}: {' → '.join(map(g.shown, p.nodes))}:  "
-                             + " · ".join(map(pretty, p.factors)) + value, colour))
+                             + product(p.factors) + value, colour))
     if n > len(shown):
         scene.legend.append((f"... and {n - len(shown)} more", "#000000"))
     if path_edges(g, x, out, edges) <= set(scene.edge_values):
         total = dp_sum(g, x, out, edges, scene.edge_values)
-        scene.legend.append((f"sum over {n} paths = ∂{g.shown(out)}/∂{x} = "
+        scene.legend.append((f"sum over {n} path{'s' if n != 1 else ''} = ∂{g.shown(out)}/∂{x} = "
                              f"{format_number(total)}", "#000000"))
     else:
         scene.legend.append(("tensor ops have Jacobians, not numbers, on their edges: no "

@@ -17,10 +17,10 @@ import graphviz
 
 from ..files import Outputs
 from ..files.steps_folder import StepsFolder
-from ..ir.derive import pretty
 from ..ir.graph import Graph
+from ..ir.pretty import factor
 from .render import Scene, draw, drawable, full_scene, op_text, pipe, shown_derivatives
-from .verify import format_number
+from .verify import factor_number, format_number
 
 
 def frames(g: Graph, at: dict[str, Any], of: str | None = None,
@@ -36,8 +36,9 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
     out = g.output(of)
     full = full_scene(g, at, out)  # the finished picture: values, edge values, adjoints
     values, edges, adjoint, label = full.values, full.edge_values, full.second, full.label
-    symbolic = shown_derivatives(g)
     name = g.shown  # every node as it is shown (a gradient graph's x_bar)
+    # a tensor op's rule names the adjoint it pushes back as the captions do: ∂f/∂t
+    symbolic = shown_derivatives(g, lambda n: label(name(n)))
     order = g.order()
 
     def frame(caption: str, **shown: Any) -> tuple[str, graphviz.Digraph]:
@@ -69,12 +70,14 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
         for a in dict.fromkeys(g.args(v)):
             if (a, v) not in symbolic:
                 continue
-            push = f"{label(name(a))} += {format_number(adjoint[v])} · {pretty(symbolic[(a, v)])}"
+            push = f"{label(name(a))} += "
             if (a, v) in edges:
                 part = adjoint[v] * edges[(a, v)]
                 partial[a] = partial[a] + part if a in partial else part
-                push += f" = {format_number(part)}"
-            # else a tensor op's: a Jacobian, not a number; a's adjoint shows once complete
+                push += (f"{factor_number(adjoint[v])} · {factor(symbolic[(a, v)])} = "
+                         f"{format_number(part)}")
+            else:  # a tensor op's vjp rule, which holds v's adjoint; a's shows once complete
+                push += str(symbolic[(a, v)])
             waiting[a] -= 1
             pushes.append(push)
         if pushes:

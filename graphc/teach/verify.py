@@ -18,8 +18,9 @@ import sympy as sp
 from ..compiler import compile as compile_graph
 from ..errors import GraphcError
 from ..frontend.sympy_front import from_sympy
-from ..ir.derive import edge_values, local_derivatives, pretty, to_sympy
+from ..ir.derive import edge_values, local_derivatives, to_sympy
 from ..ir.graph import Graph
+from ..ir.pretty import product
 from ..ops.table import _broadcast_like, _sum_to
 
 RTOL, ATOL = 1e-7, 1e-9
@@ -233,15 +234,25 @@ def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
 def format_number(x: Any) -> str:
     """4 significant digits; small arrays in full, larger ones as shape and range."""
     if np.ndim(x) == 0:
-        return f"{float(x):.4g}"
+        return _digits(x)
     arr = np.asarray(x)
     if arr.size <= 4:
         return _nested(arr)  # nested like NumPy, so a (3, 1) column is not read as (3,)
-    return f"{list(arr.shape)} {arr.min():.4g}..{arr.max():.4g}"
+    return f"shape {list(arr.shape)}, values in [{_digits(arr.min())}, {_digits(arr.max())}]"
+
+
+def factor_number(x: Any) -> str:
+    """A number as the first factor of a product: a range of values in parentheses."""
+    text = format_number(x)
+    return f"({text})" if text.startswith("shape") else text
+
+
+def _digits(x: Any) -> str:
+    return f"{float(x) + 0.0:.4g}"  # + 0.0: -0.0 is 0
 
 
 def _nested(arr: np.ndarray) -> str:
-    return "[" + ", ".join(_nested(v) if np.ndim(v) else f"{v:.4g}" for v in arr) + "]"
+    return "[" + ", ".join(_nested(v) if np.ndim(v) else _digits(v) for v in arr) + "]"
 
 
 def format_report(rep: Report) -> str:
@@ -271,9 +282,8 @@ def format_report(rep: Report) -> str:
         lines += ["", f"{r.input}: {r.n_paths} path{'s' if r.n_paths != 1 else ''} to "
                   f"{rep.of}, each the product of its local derivatives"]
         for p in r.paths[:8]:
-            factors = " · ".join(f"({pretty(f)})" if f.is_Add else pretty(f)
-                                 for f in p.factors)
-            lines.append(f"  {' -> '.join(p.nodes)}:  {factors} = {format_number(p.value)}")
+            lines.append(f"  {' -> '.join(p.nodes)}:  {product(p.factors)} = "
+                         f"{format_number(p.value)}")
         if len(r.paths) > 8:
             lines.append(f"  ... and {len(r.paths) - 8} more")
     if rep.no_forward:
