@@ -42,15 +42,22 @@ def _piecewise(*pairs: Any) -> sp.Expr:
 
 
 def _heaviside(u: sp.Expr, at_zero: sp.Expr = sp.S.Half) -> sp.Expr:
-    """H(u) as a comparison of u's positive and negative terms: H(x - y) is
-    ``[x > y] + [x = y]/2``, H(2 - m) is ``[m < 2] + [m = 2]/2``."""
-    plus = sp.Add(*(t for t in sp.Add.make_args(u) if not t.could_extract_minus_sign()))
-    minus = -sp.Add(*(t for t in sp.Add.make_args(u) if t.could_extract_minus_sign()))
-    left, right = (minus, plus) if plus.is_Number else (plus, minus)
-    above = sp.Lt(left, right, evaluate=False) if plus.is_Number else \
-        sp.Gt(left, right, evaluate=False)
+    """H(u) as a comparison: H(x - y) is ``[x > y] + [x = y]/2``, H(2 - m) is
+    ``[m < 2] + [m = 2]/2``."""
+    left, right = sides(u)
+    above = sp.Gt(left, right, evaluate=False) if (left - right - u).is_zero else \
+        sp.Lt(left, right, evaluate=False)
     return sp.Add(Iverson(above), at_zero * Iverson(sp.Eq(left, right, evaluate=False)),
                   evaluate=False)
+
+
+def sides(u: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """u = 0 as an equation ``left = right`` a person writes: u's positive terms on one
+    side, its negative ones on the other, a lone number on the right (2 - x: x = 2)."""
+    terms = sp.Add.make_args(u)
+    plus = sp.Add(*(t for t in terms if not t.could_extract_minus_sign()))
+    minus = -sp.Add(*(t for t in terms if t.could_extract_minus_sign()))
+    return (minus, plus) if plus.is_Number else (plus, minus)
 
 
 class _Slide(StrPrinter):

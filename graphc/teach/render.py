@@ -27,7 +27,8 @@ from ..files import writable, write_atomic
 from ..ir.derive import edge_values, local_derivatives
 from ..ir.graph import Graph
 from ..ir.pretty import pretty, product
-from .verify import count_paths, dp_sum, enumerate_paths, format_number, path_edges
+from .verify import count_paths, dp_sum, enumerate_paths, path_edges
+from .words import format_number, op_text, plural
 
 BIG = 300
 """Graphs with more nodes than this still render, with a warning (see ``limit=``)."""
@@ -54,18 +55,6 @@ class Scene:
     path_edges: list[tuple[list[tuple[str, str]], str]] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)  # (text, colour) lines
     caption: str = ""
-
-
-def op_text(g: Graph, node: str) -> str:
-    """A node's op as the pictures write it, constants by their value."""
-    d = g.attrs(node)
-    if d["op"] == "input":
-        return "input"
-    if d["op"] == "const":
-        return format_number(d["params"]["value"])
-    operands = [format_number(g.attrs(a)["params"]["value"]) if g.is_const(a) else g.shown(a)
-                for a in d["args"]]
-    return g.op(node).text(operands, d["params"])
 
 
 def _kind(g: Graph, node: str, out: str) -> dict[str, str]:
@@ -235,7 +224,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
         scene.legend.append((f"... and {n - len(shown)} more", "#000000"))
     if path_edges(g, x, out, edges) <= set(scene.edge_values):
         total = dp_sum(g, x, out, edges, scene.edge_values)
-        scene.legend.append((f"sum over {n} path{'s' if n != 1 else ''} = ∂{g.shown(out)}/∂{x} = "
+        scene.legend.append((f"sum over {plural(n, 'path')} = ∂{g.shown(out)}/∂{x} = "
                              f"{format_number(total)}", "#000000"))
     else:
         scene.legend.append(("tensor ops have Jacobians, not numbers, on their edges: no "

@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import graphviz
+import numpy as np
 
 from ..files import Outputs
 from ..files.steps_folder import StepsFolder
 from ..ir.graph import Graph
 from ..ir.pretty import factor
-from .render import Scene, draw, drawable, full_scene, op_text, pipe, shown_derivatives
-from .verify import factor_number, format_number
+from ..ops.table import _sum_to
+from .render import Scene, draw, drawable, full_scene, pipe, shown_derivatives
+from .words import factor_number, format_number, op_text
 
 
 def frames(g: Graph, at: dict[str, Any], of: str | None = None,
@@ -73,9 +75,12 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
             push = f"{label(name(a))} += "
             if (a, v) in edges:
                 part = adjoint[v] * edges[(a, v)]
+                push += f"{factor_number(adjoint[v])} · {factor(symbolic[(a, v)])}"
+                if np.shape(part) != np.shape(values[a]):  # a was broadcast: sum it back
+                    part = _sum_to(part, values[a])
+                    push += f" summed to shape {list(np.shape(part))}"
                 partial[a] = partial[a] + part if a in partial else part
-                push += (f"{factor_number(adjoint[v])} · {factor(symbolic[(a, v)])} = "
-                         f"{format_number(part)}")
+                push += f" = {format_number(part)}"
             else:  # a tensor op's vjp rule, which holds v's adjoint; a's shows once complete
                 push += str(symbolic[(a, v)])
             waiting[a] -= 1
