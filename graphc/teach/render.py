@@ -117,7 +117,7 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
         elif dst in keep:
             dot.edge(_id(src), _id(dst), **_edge_attrs(g, src, dst, symbolic, scene, adjoint))
     for k, (edges, colour) in enumerate(scene.path_edges):
-        for src, dst in edges:
+        for src, dst in [(u, v) for u, v in edges if u in keep and v in keep]:  # no phantoms
             dot.edge(_id(src), _id(dst), color=colour, penwidth="2.5", constraint="false",
                      tooltip=f"path {k + 1}")
     return dot
@@ -156,13 +156,17 @@ def _node_label(g: Graph, node: str, scene: Scene) -> str:
     parts = [f"<b>{_esc(g.shown(node))}</b>",
              f'<font point-size="10">{_esc(op_text(g, node))}</font>']
     if node in scene.values:
-        parts.append(f'<font color="#1d4ed8">= {_esc(format_number(scene.values[node]))}'
-                     "</font>")
+        parts.append(f'<font color="#1d4ed8">= {_number(scene.values[node])}</font>')
     if node in scene.second:
         mark = " (so far)" if node in scene.partial else ""
         parts.append(f'<font color="#b91c1c">{_esc(scene.label(g.shown(node)))} = '
-                     f"{_esc(format_number(scene.second[node]))}{mark}</font>")
+                     f"{_number(scene.second[node])}{mark}</font>")
     return "<" + "<br/>".join(parts) + ">"
+
+
+def _number(x: Any) -> str:
+    """A value on a node: an array's shape and its range on two lines, to keep it narrow."""
+    return _esc(format_number(x)).replace(", values in ", "<br/>values in ")
 
 
 def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
@@ -175,8 +179,8 @@ def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
         text = f"∂{g.shown(dst)}/∂{g.shown(src)} = {pretty(symbolic[(src, dst)])}"
     # a plain DOT label reads \N, \l, ... as escapes, and a trailing \ eats the quote
     text = text.replace("\\", "\\\\")
-    if (src, dst) in scene.edge_values:
-        text += f"\n= {format_number(scene.edge_values[(src, dst)])}"
+    if (src, dst) in scene.edge_values and not sp.sympify(symbolic[(src, dst)]).is_Number:
+        text += f"\n= {format_number(scene.edge_values[(src, dst)])}"  # a 1 says it once
     attrs = {"label": text}
     if (src, dst) in scene.focus_edges:
         attrs.update(color="#d62728", penwidth="2.5", fontcolor="#d62728")

@@ -1,0 +1,32 @@
+"""Pictures and steps say only what is there (issue 22, item 8): no phantom nodes when
+``limit=`` hides part of a paths picture, and a broadcast operand's step sums its part."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc.teach.steps import frames
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.parametrize("show", ["paths", "reverse"])
+def test_a_limited_picture_draws_no_node_it_does_not_declare(show):
+    g = gc.load(EXAMPLES / "ladder.gc")
+    source = gc.render(g, at={"x0": 0.3}, show=show, limit=8,
+                       **({"wrt": "x0"} if show == "paths" else {})).source
+    declared = set(re.findall(r"^\t(\w+) \[", source, re.M)) - {"graph", "node", "edge"}
+    used = {n for edge in re.findall(r"^\t(\w+) -> (\w+)", source, re.M) for n in edge}
+    assert len(declared) == 9 and used <= declared, used - declared  # 8 nodes and "... more"
+
+
+def test_a_broadcast_operand_s_step_is_summed_to_its_shape():
+    g = gc.parse("x: [3]\nb: scalar\nf = sum(x * b)")
+    at = {"x": np.array([1.0, 2.0, 4.0]), "b": 0.5}
+    (push,) = [p for c, _ in frames(g, at) for p in c.split("; ") if p.startswith("∂f/∂b +=")]
+    assert push == "∂f/∂b += [1, 1, 1] · x summed to shape [] = 7", push
