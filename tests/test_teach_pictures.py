@@ -30,3 +30,16 @@ def test_a_broadcast_operand_s_step_is_summed_to_its_shape():
     at = {"x": np.array([1.0, 2.0, 4.0]), "b": 0.5}
     (push,) = [p for c, _ in frames(g, at) for p in c.split("; ") if p.startswith("∂f/∂b +=")]
     assert push == "∂f/∂b += [1, 1, 1] · x summed to shape [] = 7", push
+
+
+def test_no_minus_zero_is_printed(tmp_path):
+    from graphc.cli import format_value
+    from graphc.teach.words import format_number
+    g = gc.parse("f = -x * y")
+    at = {"x": 0.0, "y": 1.0}
+    assert format_value(-0.0) == "0" and format_value(np.array([-0.0, 1.5])) == "[0. , 1.5]"
+    minus_zero = re.compile(r"(?<![\w.])-0(?![\w.])")  # not -0.5, not 1e-07
+    assert not minus_zero.search(gc.render(g, at=at).source)
+    assert not minus_zero.search(str(gc.verify(g, at=at)))
+    assert minus_zero.search("f = -0") and not minus_zero.search("1e-07 -0.5")
+    assert format_number(np.full((3, 3), -0.0)) == "shape [3, 3], values in [0, 0]"
