@@ -43,3 +43,10 @@ def test_no_minus_zero_is_printed(tmp_path):
     assert not minus_zero.search(str(gc.verify(g, at=at)))
     assert minus_zero.search("f = -0") and not minus_zero.search("1e-07 -0.5")
     assert format_number(np.full((3, 3), -0.0)) == "shape [3, 3], values in [0, 0]"
+
+
+def test_a_tensor_op_s_step_shows_its_rule_once_not_times_the_adjoint():
+    g = gc.parse("x: [2, 3]\nW: [3, 4]\nf = sum(tanh(x @ W))")
+    at = {"x": np.ones((2, 3)), "W": np.full((3, 4), 0.1)}
+    pushes = [p for c, _ in frames(g, at) for p in c.split("; ") if p.startswith("∂f/∂x +=")]
+    assert pushes == ["∂f/∂x += ∂f/∂t1 @ W.T"], pushes  # the rule holds t1's adjoint
