@@ -86,6 +86,9 @@ def _value(expr: sp.Expr, values: dict[str, Any]) -> Any:
     names = sorted(s.name for s in expr.free_symbols)
     if any(n not in values for n in names):
         return None
+    if all(np.ndim(values[n]) == 0 for n in names):  # numbers: sympy is quicker than lambdify
+        at = expr.xreplace({s: sp.Float(float(values[s.name])) for s in expr.free_symbols})
+        return np.asarray(complex(at).real if at.is_number and at.is_finite else np.nan)
     with np.errstate(all="ignore"):
         return np.asarray(sp.lambdify(names, expr, "numpy")(*(values[n] for n in names)),
                           dtype=float)
