@@ -129,6 +129,7 @@ def test_choices_print_as_iverson_brackets():
     assert pretty(3 * sp.Heaviside(1 - x)) == "3·([x < 1] + [x = 1]/2)"
     assert pretty(x**2.5) == "x^2.5" and pretty(2 / x**2) == "2/x²"
     assert product([-1, 1 - x**2, -sp.sin(x), x]) == "(-1) · (1 - x²) · (-sin(x)) · x"
+    assert product([sp.Symbol("t1_bar @ W.T"), x]) == "(t1_bar @ W.T) · x"  # a rule, as text
     for text in ("relu(x)", "maximum(x, y)", "where(x > y, x, y)", "abs(x - y)"):
         dot = gc.render(gc.parse(f"f = {text}")).source
         assert not re.search("Piecewise|Heaviside|True", dot), dot

@@ -128,10 +128,13 @@ def pretty(expr: Any) -> str:
 
 def factor(expr: Any) -> str:
     """``expr`` as one factor of a product written with ``·``: in parentheses where it binds
-    looser than a product (``(1 - h²)``) or starts with a minus (``(-sin(x))``)."""
+    looser than a product (``(1 - h²)``), starts with a minus (``(-sin(x))``) or is a
+    structural op's rule (``(t1_bar @ W.T)``, a name with spaces)."""
     expr = _slide(expr)
     text = _Slide().doprint(expr)
-    return f"({text})" if precedence(expr) < PRECEDENCE["Mul"] or text.startswith("-") else text
+    loose = precedence(expr) < PRECEDENCE["Mul"] or text.startswith("-") or (
+        expr.is_Symbol and " " in text)
+    return f"({text})" if loose else text
 
 
 def product(factors: Any) -> str:
