@@ -106,10 +106,10 @@ def _numbers(node: ast.expr) -> Any:
 
 
 def format_value(x: Any) -> str:
-    """4-6 significant digits for scalars, NumPy's own printing for arrays."""
+    """4-6 significant digits for scalars, NumPy's own printing for arrays; no -0."""
     if np.ndim(x) == 0:
-        return f"{float(x):.6g}"
-    return np.array2string(np.asarray(x), precision=6, separator=", ")
+        return f"{float(x) + 0.0:.6g}"
+    return np.array2string(np.asarray(x) + 0.0, precision=6, separator=", ")
 
 
 def _load(path: str) -> Graph:

@@ -281,7 +281,8 @@ def test_verify_and_pictures():
     assert rep.ok, rep
     dot = gc.render(g, at={"a": 0.7, "b": 1.3}).source
     assert "mod_slope(a, b)" in dot  # d(a % b)/db, named on its edge
-    assert "Heaviside(a)" in dot  # clip's rule at the lower bound
+    assert "[a > 0] + [a = 0]/2" in dot  # clip's rule at the lower bound, an Iverson bracket
+    assert "Heaviside" not in dot and "Piecewise" not in dot  # math, not sympy (issue 22)
 
 
 # ---- text, builder, sympy --------------------------------------------------------------

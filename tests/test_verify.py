@@ -202,7 +202,7 @@ def test_report_says_paths_through_tensor_ops_have_no_scalar_sum():
     rep = gc.verify(gc.parse("x: [3]\ny = sum(x * x)"), at={"x": np.array([1.0, 2.0, 3.0])})
     (row,) = rep.rows
     assert rep.ok and row.path_sum is None and row.path_sum_method == "not defined for tensor ops"
-    assert "x: 1 paths through tensor ops, whose local derivatives are Jacobians" in str(rep)
+    assert "x: 1 path through tensor ops, whose local derivatives are Jacobians" in str(rep)
 
 
 @pytest.mark.parametrize("k", [1, 2, 5, 12])
@@ -330,7 +330,8 @@ def test_enumerate_paths_stops_at_limit():
     (np.array([1.0, 2.0, 3.0]), "[1, 2, 3]"),
     (np.ones((3, 1)), "[[1], [1], [1]]"),  # a column stays a column
     (np.arange(4.0).reshape(2, 2), "[[0, 1], [2, 3]]"),
-    (np.arange(100.0).reshape(10, 10), "[10, 10] 0..99"),
+    (np.arange(100.0).reshape(10, 10), "shape [10, 10], values in [0, 99]"),  # not values
+    (-0.0, "0"), (np.array([-0.0, 1.0]), "[0, 1]"),  # no "-0"
 ])
 def test_format_number(value, text):
     assert gv.format_number(value) == text

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Callable, Iterator
 from functools import cache, reduce
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ import sympy as sp
 from ..errors import GraphcError
 from ..ops import Op, Trait
 from ..ops.choices import boolean
+from .pretty import pretty as pretty  # printed derivatives: tests and pictures import it here
 from .sympy_nodes import recipe, replay
 
 if TYPE_CHECKING:
@@ -248,29 +248,6 @@ def _structural(g: Graph, node: str, slot: int, adjoint: Callable[[str], str]) -
     # an op derivatives are made of (a gradient graph drawn): 1 only where it is one
     return sp.Integer(1) if Trait.IDENTITY in op.traits else \
         sp.Symbol(f"{op.name}'s adjoint of {adjoint(node)}")
-
-
-class _ShortFloats(sp.printing.str.StrPrinter):
-    def _print_Float(self, expr: sp.Float) -> str:
-        return repr(float(expr))
-
-    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
-        """``(1 if x > 0 else 0)``, as Python and a person write a choice."""
-        *pairs, (last, cond) = expr.args
-        text = self._print(last) if cond is sp.true else "nan"
-        for value, c in reversed(pairs):
-            text = f"{self._print(value)} if {self._print(c)} else {text}"
-        return f"({text})"
-
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def pretty(expr: Any) -> str:
-    """A local derivative as a slide would show it: ``1 - y²``, ``0.5·x``, ``y·(1 - y)``."""
-    text = _ShortFloats().doprint(sp.sympify(expr))
-    text = re.sub(r"\*\*(-?\d+)\b", lambda m: m.group(1).translate(_SUPERSCRIPT), text)
-    return text.replace("**", "^").replace("*", "·")
 
 
 def to_sympy(g: Graph, of: str | None = None) -> sp.Expr:

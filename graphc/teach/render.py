@@ -24,9 +24,11 @@ import sympy as sp
 from ..autodiff import transform as autodiff
 from ..errors import GraphcError
 from ..files import writable, write_atomic
-from ..ir.derive import edge_values, local_derivatives, pretty
+from ..ir.derive import edge_values, local_derivatives
 from ..ir.graph import Graph
-from .verify import count_paths, dp_sum, enumerate_paths, format_number, path_edges
+from ..ir.pretty import pretty, product
+from .verify import count_paths, dp_sum, enumerate_paths, path_edges
+from .words import format_number, op_text, plural
 
 BIG = 300
 """Graphs with more nodes than this still render, with a warning (see ``limit=``)."""
@@ -53,18 +55,6 @@ class Scene:
     path_edges: list[tuple[list[tuple[str, str]], str]] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)  # (text, colour) lines
     caption: str = ""
-
-
-def op_text(g: Graph, node: str) -> str:
-    """A node's op as the pictures write it, constants by their value."""
-    d = g.attrs(node)
-    if d["op"] == "input":
-        return "input"
-    if d["op"] == "const":
-        return format_number(d["params"]["value"])
-    operands = [format_number(g.attrs(a)["params"]["value"]) if g.is_const(a) else g.shown(a)
-                for a in d["args"]]
-    return g.op(node).text(operands, d["params"])
 
 
 def _kind(g: Graph, node: str, out: str) -> dict[str, str]:
@@ -127,7 +117,7 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
         elif dst in keep:
             dot.edge(_id(src), _id(dst), **_edge_attrs(g, src, dst, symbolic, scene, adjoint))
     for k, (edges, colour) in enumerate(scene.path_edges):
-        for src, dst in edges:
+        for src, dst in [(u, v) for u, v in edges if u in keep and v in keep]:  # no phantoms
             dot.edge(_id(src), _id(dst), color=colour, penwidth="2.5", constraint="false",
                      tooltip=f"path {k + 1}")
     return dot
@@ -166,13 +156,17 @@ def _node_label(g: Graph, node: str, scene: Scene) -> str:
     parts = [f"<b>{_esc(g.shown(node))}</b>",
              f'<font point-size="10">{_esc(op_text(g, node))}</font>']
     if node in scene.values:
-        parts.append(f'<font color="#1d4ed8">= {_esc(format_number(scene.values[node]))}'
-                     "</font>")
+        parts.append(f'<font color="#1d4ed8">= {_number(scene.values[node])}</font>')
     if node in scene.second:
         mark = " (so far)" if node in scene.partial else ""
         parts.append(f'<font color="#b91c1c">{_esc(scene.label(g.shown(node)))} = '
-                     f"{_esc(format_number(scene.second[node]))}{mark}</font>")
+                     f"{_number(scene.second[node])}{mark}</font>")
     return "<" + "<br/>".join(parts) + ">"
+
+
+def _number(x: Any) -> str:
+    """A value on a node: an array's shape and its range on two lines, to keep it narrow."""
+    return _esc(format_number(x)).replace(", values in ", "<br/>values in ")
 
 
 def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
@@ -185,8 +179,8 @@ def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
         text = f"∂{g.shown(dst)}/∂{g.shown(src)} = {pretty(symbolic[(src, dst)])}"
     # a plain DOT label reads \N, \l, ... as escapes, and a trailing \ eats the quote
     text = text.replace("\\", "\\\\")
-    if (src, dst) in scene.edge_values:
-        text += f"\n= {format_number(scene.edge_values[(src, dst)])}"
+    if (src, dst) in scene.edge_values and not sp.sympify(symbolic[(src, dst)]).is_Number:
+        text += f"\n= {format_number(scene.edge_values[(src, dst)])}"  # a 1 says it once
     attrs = {"label": text}
     if (src, dst) in scene.focus_edges:
         attrs.update(color="#d62728", penwidth="2.5", fontcolor="#d62728")
@@ -229,12 +223,12 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
         scene.path_edges.append((list(zip(p.nodes, p.nodes[1:])), colour))
         value = "" if p.value is None else f" = {format_number(p.value)}"
         scene.legend.append((f"path {i + 1}: {' → '.join(map(g.shown, p.nodes))}:  "
-                             + " · ".join(map(pretty, p.factors)) + value, colour))
+                             + product(p.factors) + value, colour))
     if n > len(shown):
         scene.legend.append((f"... and {n - len(shown)} more", "#000000"))
     if path_edges(g, x, out, edges) <= set(scene.edge_values):
         total = dp_sum(g, x, out, edges, scene.edge_values)
-        scene.legend.append((f"sum over {n} paths = ∂{g.shown(out)}/∂{x} = "
+        scene.legend.append((f"sum over {plural(n, 'path')} = ∂{g.shown(out)}/∂{x} = "
                              f"{format_number(total)}", "#000000"))
     else:
         scene.legend.append(("tensor ops have Jacobians, not numbers, on their edges: no "

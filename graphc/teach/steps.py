@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import graphviz
+import numpy as np
 
 from ..files import Outputs
 from ..files.steps_folder import StepsFolder
-from ..ir.derive import pretty
 from ..ir.graph import Graph
-from .render import Scene, draw, drawable, full_scene, op_text, pipe, shown_derivatives
-from .verify import format_number
+from ..ir.pretty import factor
+from ..ops.table import _sum_to
+from .render import Scene, draw, drawable, full_scene, pipe, shown_derivatives
+from .words import factor_number, format_number, op_text
 
 
 def frames(g: Graph, at: dict[str, Any], of: str | None = None,
@@ -36,8 +38,9 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
     out = g.output(of)
     full = full_scene(g, at, out)  # the finished picture: values, edge values, adjoints
     values, edges, adjoint, label = full.values, full.edge_values, full.second, full.label
-    symbolic = shown_derivatives(g)
     name = g.shown  # every node as it is shown (a gradient graph's x_bar)
+    # a tensor op's rule names the adjoint it pushes back as the captions do: ∂f/∂t
+    symbolic = shown_derivatives(g, lambda n: label(name(n)))
     order = g.order()
 
     def frame(caption: str, **shown: Any) -> tuple[str, graphviz.Digraph]:
@@ -69,12 +72,17 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
         for a in dict.fromkeys(g.args(v)):
             if (a, v) not in symbolic:
                 continue
-            push = f"{label(name(a))} += {format_number(adjoint[v])} · {pretty(symbolic[(a, v)])}"
+            push = f"{label(name(a))} += "
             if (a, v) in edges:
                 part = adjoint[v] * edges[(a, v)]
+                push += f"{factor_number(adjoint[v])} · {factor(symbolic[(a, v)])}"
+                if np.shape(part) != np.shape(values[a]):  # a was broadcast: sum it back
+                    part = _sum_to(part, values[a])
+                    push += f" summed to shape {list(np.shape(part))}"
                 partial[a] = partial[a] + part if a in partial else part
                 push += f" = {format_number(part)}"
-            # else a tensor op's: a Jacobian, not a number; a's adjoint shows once complete
+            else:  # a tensor op's vjp rule, which holds v's adjoint; a's shows once complete
+                push += str(symbolic[(a, v)])
             waiting[a] -= 1
             pushes.append(push)
         if pushes:

@@ -18,9 +18,12 @@ import sympy as sp
 from ..compiler import compile as compile_graph
 from ..errors import GraphcError
 from ..frontend.sympy_front import from_sympy
-from ..ir.derive import edge_values, local_derivatives, pretty, to_sympy
+from ..ir.derive import edge_values, local_derivatives, to_sympy
 from ..ir.graph import Graph
+from ..ir.pretty import product
 from ..ops.table import _broadcast_like, _sum_to
+from .kinks import Kink, find_kinks
+from .words import format_number, plural
 
 RTOL, ATOL = 1e-7, 1e-9
 """Tolerance between the exact methods (path sums, reverse, forward, sympy)."""
@@ -53,11 +56,13 @@ class Row:
     forward: Any
     finite_difference: Any
     sympy: Any | None
+    fd_error: Any = 0.0  # the finite differences' own error, estimated (``_fd_error``)
     disagree: list[str] = field(init=False)  # the methods that differ from reverse mode
 
     def __post_init__(self) -> None:
         checks = [("path sum", self.path_sum, RTOL, ATOL), ("forward", self.forward, RTOL, ATOL),
-                  ("finite difference", self.finite_difference, FD_RTOL, FD_ATOL),
+                  ("finite difference", self.finite_difference, FD_RTOL,
+                   FD_ATOL + np.asarray(self.fd_error)),
                   ("sympy.diff", self.sympy, RTOL, ATOL)]
         self.disagree = [name for name, v, r, a in checks
                          if v is not None and not _close(v, self.reverse, r, a)]
@@ -75,6 +80,7 @@ class Report:
     at: dict[str, Any]
     rows: list[Row]
     no_forward: str | None = None  # why forward mode could not run
+    kinks: list[Kink] = field(default_factory=list)  # the point sits on these
 
     @property
     def ok(self) -> bool:
@@ -143,6 +149,35 @@ def _to_input(value: Any, out: Any, x: Any) -> Any:
 
 
 def _finite_difference(g: Graph, env: dict[str, Any], x: str, out: str) -> Any:
+    """Central differences of the output's sum in each element of x, at step h."""
+    total = _total(g, env, out)
+    x0 = np.asarray(env[x], dtype=float)
+    grad = np.zeros_like(x0)
+    for idx in np.ndindex(x0.shape):
+        grad[idx] = _central(total, env, x, idx, 1)
+    return grad if x0.ndim else float(grad)
+
+
+def _fd_error(g: Graph, env: dict[str, Any], x: str, out: str, fd: Any, reverse: Any) -> Any:
+    """How far central differences at step h may be from the derivative, where they miss
+    it by more than ``FD_ATOL``/``FD_RTOL``: their truncation error, which shrinks with
+    the step, as |D(2h) - D(4h)| (a kink in a smooth function, relu(x)² at 0, makes it
+    O(h)), plus rounding, 8·eps·|f| / h: a tolerance scaled to the function."""
+    fd = np.asarray(fd, dtype=float)
+    err = np.zeros(fd.shape)
+    miss = ~np.isclose(fd, reverse, rtol=FD_RTOL, atol=FD_ATOL, equal_nan=True)
+    if miss.any():
+        total = _total(g, env, out)
+        size = abs(total(env))
+        for idx in np.ndindex(fd.shape):
+            if miss[idx]:
+                err[idx] = abs(_central(total, env, x, idx, 2) - _central(total, env, x, idx, 4)
+                               ) + 8 * np.finfo(float).eps * size / _step(env[x], idx)
+    return err if fd.ndim else float(err)
+
+
+def _total(g: Graph, env: dict[str, Any], out: str) -> Any:
+    """The output's sum as a function of the inputs' values."""
     # what passes no derivative back (stop_gradient, a comparison) is held at its value,
     # as the derivative holds it: y = stop_gradient(x) * x has dy/dx = x, not 2x
     at = g.run(dict(env))
@@ -150,16 +185,20 @@ def _finite_difference(g: Graph, env: dict[str, Any], x: str, out: str) -> Any:
 
     def total(values: dict[str, Any]) -> float:
         return float(np.sum(g.run({**values, **held})[out]))
+    return total
 
-    x0 = np.asarray(env[x], dtype=float)
-    grad = np.zeros_like(x0)
-    for idx in np.ndindex(x0.shape):
-        h = 6e-6 * max(1.0, abs(float(x0[idx])))
-        plus, minus = x0.copy(), x0.copy()
-        plus[idx] += h
-        minus[idx] -= h
-        grad[idx] = (total({**env, x: plus}) - total({**env, x: minus})) / (2 * h)
-    return grad if x0.ndim else float(grad)
+
+def _step(x: Any, idx: tuple) -> float:
+    return 6e-6 * max(1.0, abs(float(np.asarray(x, dtype=float)[idx])))
+
+
+def _central(total: Any, env: dict[str, Any], x: str, idx: tuple, times: int) -> float:
+    """The central difference in element ``idx`` of x at ``times`` the step."""
+    h = times * _step(env[x], idx)
+    plus, minus = np.array(env[x], dtype=float), np.array(env[x], dtype=float)
+    plus[idx] += h
+    minus[idx] -= h
+    return (total({**env, x: plus}) - total({**env, x: minus})) / (2 * h)
 
 
 def _sympy_derivative(g: Graph, env: dict[str, Any], x: str, out: str, out_value: Any) -> Any:
@@ -205,7 +244,7 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
     symbolic = local_derivatives(g)
     numeric = edge_values(g, env)
     edges = set(symbolic)
-    rows = []
+    rows, on_paths = [], set()
     for x in rev.wrt:
         n = count_paths(g, x, out, edges)
         if not path_edges(g, x, out, edges) <= set(numeric):  # Jacobians, not numbers
@@ -221,27 +260,15 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
             with suppress(GraphcError):  # not elementwise: no scalar formula to differentiate
                 sym = _sympy_derivative(g, env, x, out, value)
         path_sum = None if total is None else _to_input(total, value, env[x])
-        rows.append(Row(x, n, paths, path_sum, method, rev_grads[x], fwd_grads.get(x),
-                        _finite_difference(g, env, x, out), sym))
-    return Report(out, dict(at), rows, no_forward)
+        fd = _finite_difference(g, env, x, out)
+        rows.append(Row(x, n, paths, path_sum, method, rev_grads[x], fwd_grads.get(x), fd, sym,
+                        _fd_error(g, env, x, out, fd, rev_grads[x])))
+        on_paths |= path_edges(g, x, out, edges)
+    return Report(out, dict(at), rows, no_forward, find_kinks(g, symbolic, on_paths, env))
 
 
-def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
+def _close(a: Any, b: Any, rtol: float, atol: Any) -> bool:
     return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
-
-
-def format_number(x: Any) -> str:
-    """4 significant digits; small arrays in full, larger ones as shape and range."""
-    if np.ndim(x) == 0:
-        return f"{float(x):.4g}"
-    arr = np.asarray(x)
-    if arr.size <= 4:
-        return _nested(arr)  # nested like NumPy, so a (3, 1) column is not read as (3,)
-    return f"{list(arr.shape)} {arr.min():.4g}..{arr.max():.4g}"
-
-
-def _nested(arr: np.ndarray) -> str:
-    return "[" + ", ".join(_nested(v) if np.ndim(v) else f"{v:.4g}" for v in arr) + "]"
 
 
 def format_report(rep: Report) -> str:
@@ -261,23 +288,26 @@ def format_report(rep: Report) -> str:
               for row in [head, ["-" * w for w in widths], *body]]
     for r in rep.rows:
         if r.path_sum is None:
-            lines += ["", f"{r.input}: {r.n_paths} paths through tensor ops, whose local "
+            lines += ["", f"{r.input}: {plural(r.n_paths, 'path')} through tensor ops, whose local "
                       "derivatives are Jacobians: no scalar path sum"]
             continue
         if r.paths is None:
             lines += ["", f"{r.input}: {r.n_paths} paths, too many to list; summed by "
                       "dynamic programming over the DAG"]
             continue
-        lines += ["", f"{r.input}: {r.n_paths} path{'s' if r.n_paths != 1 else ''} to "
+        lines += ["", f"{r.input}: {plural(r.n_paths, 'path')} to "
                   f"{rep.of}, each the product of its local derivatives"]
         for p in r.paths[:8]:
-            factors = " · ".join(f"({pretty(f)})" if f.is_Add else pretty(f)
-                                 for f in p.factors)
-            lines.append(f"  {' -> '.join(p.nodes)}:  {factors} = {format_number(p.value)}")
+            lines.append(f"  {' -> '.join(p.nodes)}:  {product(p.factors)} = "
+                         f"{format_number(p.value)}")
         if len(r.paths) > 8:
             lines.append(f"  ... and {len(r.paths) - 8} more")
     if rep.no_forward:
         lines += ["", f"forward: {rep.no_forward}"]
-    lines += ["", "all methods agree" if rep.ok else "METHODS DISAGREE",
-              f"(tolerances: exact methods rtol {RTOL:g}; finite differences rtol {FD_RTOL:g})"]
+    lines += [""] + [str(k) for k in rep.kinks]
+    status = "all methods agree" if rep.ok else "METHODS DISAGREE"
+    if rep.kinks and not rep.ok:
+        status += " (at a kink: see above)"
+    lines += [status, f"(tolerances: exact methods rtol {RTOL:g}; finite differences rtol "
+              f"{FD_RTOL:g} plus their own error, estimated from steps 2h and 4h)"]
     return "\n".join(lines)
