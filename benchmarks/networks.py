@@ -3,11 +3,11 @@
 Each network's loss and its gradient with respect to every parameter, in float32:
 graphc's emitted `value_and_grad`, a hand-written NumPy version (the LeNet: im2col by
 sliding-window views and einsum, the backward written out), PyTorch eager
-(`loss.backward()`) and `jax.jit(jax.value_and_grad)`, all on the same inputs, checked
-against each other first. Timed in interleaved repetitions (benchmarks/derivatives.py's
-`interleaved`); figures are medians of per-repetition ratios to the fastest peer.
-`--profile` prints where graphc's time goes (cProfile of the emitted function, by NumPy
-call). Writes benchmarks/networks.json.
+(`loss.backward()`) and `jax.jit(jax.value_and_grad)`, all on the same inputs and one
+thread each, checked against each other first. Timed in interleaved repetitions
+(benchmarks/derivatives.py's `interleaved`); figures are medians of per-repetition
+ratios to the fastest peer. `--profile` prints where graphc's time goes (cProfile of the
+emitted function, by NumPy call). Writes benchmarks/networks.json.
 
     python benchmarks/networks.py [--repeats 11] [--min-time 0.2] [--profile]
 """
@@ -26,7 +26,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as benchmarks/derivatives.py
+# every framework on one thread, as benchmarks/derivatives.py runs NumPy: on the shared
+# 2-CPU machine torch's two spinning threads made its transformer block 10x slower
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                      "intra_op_parallelism_threads=1")
 
 import numpy as np  # noqa: E402
 from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
@@ -358,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also report where graphc's time goes")
     parser.add_argument("--json", default=str(HERE / "networks.json"))
     args = parser.parse_args(argv)
+    import torch
+    torch.set_num_threads(1)
     start = time.perf_counter()
     rows = [lenet_row(args), block_row(args)]
     report = {"command": "python benchmarks/networks.py"

@@ -8,6 +8,7 @@ embeds them from docs/img/.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,28 @@ MLP_AT = {"x": _rng.normal(size=(5, 3)), "labels": np.eye(2)[[0, 1, 1, 0, 1]],
           "W1": _rng.normal(size=(3, 4)), "b1": np.zeros(4), "W2": _rng.normal(size=(4, 2)),
           "b2": np.zeros(2)}
 NEURON_AT = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
+TALL = {"cnn_digits_values.svg", "transformer_values.svg"}
+"""Networks drawn top to bottom: a chain of layers is too wide for a page left to right."""
+
+
+def _example(name: str):
+    """A module of examples/ (its NETWORK and initial parameters)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _networks() -> dict[str, tuple]:
+    """The CNN and the transformer of examples/ at tensor granularity, with values."""
+    cnn, tr = _example("cnn_digits"), _example("transformer")
+    rng = np.random.default_rng(0)
+    cnn_at = {"x": rng.uniform(size=(4, 1, 8, 8)), "labels": np.array([0, 3, 5, 9]),
+              "keep": np.ones((4, 64)), "p": 0.0, **cnn.initial(rng)}
+    tr_at = {"ids": rng.integers(0, 6, size=(2, 5)), "targets": rng.integers(0, 6, size=(2, 5)),
+             **tr.initial(6, 4, 5, rng)}
+    return {"cnn_digits_values.svg": (gc.parse(cnn.NETWORK), {"at": cnn_at}),
+            "transformer_values.svg": (gc.parse(tr.NETWORK), {"at": tr_at})}
 
 
 def pictures() -> dict[str, gc.Graph | tuple]:
@@ -46,13 +69,17 @@ def pictures() -> dict[str, gc.Graph | tuple]:
         "two_layer_values.svg": (two_layer, {"at": TWO_LAYER_AT}),
         "ladder3_paths.svg": (ladder, {"at": {"x0": 0.3}, "show": "paths", "wrt": "x0"}),
         "mlp_small_values.svg": (mlp, {"at": MLP_AT}),
+        **_networks(),
     }
 
 
 def main() -> None:
     IMG.mkdir(parents=True, exist_ok=True)
     for name, (g, kwargs) in pictures().items():
-        write(gc.render(g, **kwargs), IMG / name)
+        dot = gc.render(g, **kwargs)
+        if name in TALL:
+            dot.attr(rankdir="TB")
+        write(dot, IMG / name)
         print(f"wrote docs/img/{name}")
     colah = gc.load(ROOT / "examples" / "colah.gc")
     written = write_steps(colah, COLAH_AT, ROOT / "docs" / "steps")
