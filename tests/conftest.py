@@ -4,8 +4,8 @@ command line in this process (``cli``) or in a new one (``run_cli``, ``run_isola
 The numerical helpers are written without graphc's own machinery, so that a test
 comparing graphc with them compares two independent computations.
 
-Tiers: ``pytest -m "not slow"`` (the fast tier) skips tests marked slow and draws a
-quarter of each hypothesis test's examples (strategies.FAST); plain ``pytest`` (CI)
+Tiers: ``pytest -m "not slow"`` (the fast tier) skips tests marked slow and draws an
+eighth of each hypothesis test's examples (strategies.FAST); plain ``pytest`` (CI)
 runs everything. ``--regen-golden`` rewrites tests/golden/ (test_golden.py).
 """
 

@@ -37,15 +37,15 @@ EXPLORE = int(os.environ.get("GRAPHC_EXPLORE", "0"))
 """GRAPHC_EXPLORE=1000 runs that many fresh random examples per test to hunt for bugs;
 by default each test draws a fixed (derandomized) set, so runs are repeatable."""
 FAST = "fast"
-"""The profile of the fast tier (``pytest -m "not slow"``, loaded by conftest.py): a
-quarter of each test's examples; CI's plain ``pytest`` draws them all."""
-settings.register_profile(FAST, max_examples=25)
+"""The profile of the fast tier (``pytest -m "not slow"``, loaded by conftest.py): an
+eighth of each test's examples; CI's plain ``pytest`` draws them all."""
+settings.register_profile(FAST, max_examples=12)
 
 
 def examples(n: int) -> settings:
-    """``n`` examples (a quarter of them, at least 2, in the fast tier), no deadline."""
+    """``n`` examples (an eighth of them, at least 2, in the fast tier), no deadline."""
     fast = settings.get_current_profile_name() == FAST
-    return settings(max_examples=EXPLORE or (max(2, n // 4) if fast else n),
+    return settings(max_examples=EXPLORE or (max(2, n // 8) if fast else n),
                     derandomize=not EXPLORE, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                            HealthCheck.data_too_large])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import MODES
+from conftest import MODES, cross
 
 import graphc as gc
 
@@ -38,8 +38,8 @@ def _x(dtype):
     return np.random.default_rng(0).normal(size=(4, 3)).astype(dtype)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name", sorted(CASES))
+@cross(lambda name, dtype: dtype == np.float64 or name == min(CASES),  # fast: f32 once
+       name=sorted(CASES), dtype=[np.float64, np.float32])
 def test_values_gradients_and_dtypes_are_jaxs(name, dtype, mode, jax):
     import jax.numpy as jnp
 

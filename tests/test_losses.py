@@ -56,8 +56,8 @@ def loss_graph(name: str, extra: str, shapes: tuple) -> gc.Graph:
     return gc.parse(head + f"L = {name}(a, b{extra})")
 
 
-@cross(lambda case, shapes, dtype, optimize, mode:  # fast: every shape in f64 reverse mode
-       (dtype, optimize) == (np.float64, True) and (mode == "reverse" or shapes in SHAPES[::5])
+@cross(lambda case, shapes, dtype, optimize, mode:  # fast: a fifth of the shapes in f64
+       (dtype, optimize) == (np.float64, True) and shapes in SHAPES[::5]
        or (case[0], shapes) == (("huber", SHAPES[1]) if optimize else ("binary_cross_entropy",
                                                                         SHAPES[0])),
        case={f"{n}{e}": (n, e, d) for n, e, d in CASES}, shapes=SHAPES,

@@ -176,7 +176,7 @@ def _jax_grad(jax, mode: str):
     return each
 
 
-@cross(lambda name, optimize, mode: optimize and (mode == "reverse" or name in FIRST),
+@cross(lambda name, optimize, mode: optimize and name in FIRST,  # fast: each op, both modes
        name=sorted(CASES), optimize={"opt": True, "noopt": False}, mode=MODES)
 def test_values_and_gradients_are_jaxs(name, jax, mode, optimize):
     import jax.numpy as jnp
@@ -233,8 +233,7 @@ SECOND = ["diff ends", "diff n=2 axis 0", "ptp axis tuple keepdims", "average",
           "quantile many q axis tuple keepdims", "median axis 1 keepdims", "percentile"]
 
 
-@cross(lambda name: name in ("diff ends", "average weights 1-D axis 0", "trapezoid x",
-                             "nanprod axis 0", "nanstd axis tuple ddof"), name=SECOND)
+@cross(lambda name: name in ("trapezoid x", "nanprod axis 0"), name=SECOND)
 def test_second_order_is_jaxs(name, jax):
     """The reverse-mode gradient graph, printed, read back and differentiated again in
     both modes, gives JAX's Hessian-vector product (the weights' and sample points' too)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES, MODES, assert_close, run_isolated
+from conftest import EXAMPLES, MODES, assert_close, cross, run_isolated
 
 import graphc as gc
 
@@ -451,8 +451,8 @@ def _calls(g: gc.Graph, rng: np.random.Generator) -> list[list]:
     return calls
 
 
-@pytest.mark.parametrize("optimize", [True, False], ids=["opt", "noopt"])
-@pytest.mark.parametrize("name", sorted(PROGRAMS))
+@cross(lambda name, optimize: optimize or name == "every_op",  # fast: unoptimized once
+       name=sorted(PROGRAMS), optimize={"opt": True, "noopt": False})
 def test_the_saved_module_computes_what_fn_computes(name: str, optimize: bool, mode: str,
                                                      tmp_path: Path):
     g = gc.parse(PROGRAMS[name])
