@@ -6,7 +6,7 @@ gradient as NumPy (convolutions as sliding-window views and einsum, no loop over
 pixels). Adam trains it in a few seconds to about 99 % test accuracy. Needs the
 `examples` extra: pip install -e ".[examples]".
 
-    python examples/cnn_digits.py [--epochs 30] [--plot cnn_training.svg]
+    python examples/cnn_digits.py [--epochs 30] [--plot docs/img/cnn_training.svg]
 """
 
 from __future__ import annotations

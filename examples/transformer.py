@@ -6,7 +6,7 @@ one .gc graph. ``gc.compile`` emits its value and gradient as NumPy; Adam trains
 on windows of ``sonnets.txt`` (public domain, shipped beside this file), the loss falls
 from log(vocabulary) towards 2 nats per character, and a continuation is sampled.
 
-    python examples/transformer.py [--steps 1500] [--plot transformer_loss.svg]
+    python examples/transformer.py [--steps 1500] [--plot docs/img/transformer_loss.svg]
 """
 
 from __future__ import annotations
