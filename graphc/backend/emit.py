@@ -222,10 +222,11 @@ class Plan(NamedTuple):
 
 def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[str],
             kept: Kept | None = None) -> Plan:
-    """``nodes`` printed with memory planned, in their order or the memory-minded
-    schedule, the inputs' dtypes as they come or (several inputs) brought to one: the
-    plan that allocates least wins, the first on a tie. ``spelling`` spells each op in
-    NumPy. ``kept``: a block kernel's (its dtypes as it says, none brought to one)."""
+    """``nodes`` printed with memory planned, in their order, the memory-minded
+    schedule or depth-first from the outputs, the inputs' dtypes as they come or
+    (several inputs) brought to one: the plan that allocates least wins, the first on a
+    tie. ``spelling`` spells each op in NumPy. ``kept``: a block kernel's (its dtypes as
+    it says, none brought to one)."""
     fname, written, one_dtype = kept if kept else ("", {}, None)
     if kept:  # no temporaries inside a line: NumPy would allocate them afresh
         keep = keep | {n for n in nodes if buffers.reusable(g, n)}
@@ -235,6 +236,9 @@ def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[st
     orders: list[tuple[list[str], set[str]]] = [(nodes, set())]
     if scheduled != nodes:
         orders.append((scheduled, deferred))
+    walked = scheduling.depth_first(g, nodes)
+    if walked not in (nodes, scheduled):
+        orders.append((walked, set()))
     floats = [i for i in g.inputs if not g.integer(i)]
     for one in [bool(one_dtype)] + ([True] if len(floats) > 1 and one_dtype is None else []):
         classes = buffers.dtype_classes(g, one_dtype=one)
@@ -292,8 +296,9 @@ def _unfolded(g: Graph, order: list[str], spelling: printer.Spelling, own: set[s
               joinable: Callable[[str, str], bool], classes: buffers.Classes
               ) -> tuple[list[str], set[str], list[tuple[str, str]]]:
     """``order`` (moved), the nodes on lines of their own, and the lines, with operands
-    that die in a line given lines of their own (``memory.unfold``): a few rounds, as
-    one on its own line may let the one inside it out too."""
+    that die in a line or find a dead buffer there given lines of their own
+    (``memory.unfold``): a few rounds, as one on its own line may let the one inside it
+    out too."""
     for _ in range(4):
         body = printer.lines(g, order, spelling, own, joinable)
         unfolded = memory.unfold(g, [n for n, _ in body], classes)

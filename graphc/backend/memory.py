@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -20,6 +21,7 @@ import numpy as np
 from ..ir.buffers import Classes, reusable
 from ..ir.graph import Graph
 
+LARGE = 1 << 14  # elements: a smaller fresh array comes cheaply from malloc's free lists
 _KEPT = threading.local()  # _kept's store here; an emitted module that ships _kept has its own
 
 
@@ -118,13 +120,19 @@ def _liveness(g: Graph, lines: list[str]) -> tuple[dict[str, list[str]], dict[st
 def unfold(g: Graph, lines: list[str], classes: Classes) -> dict[str, str]:
     """Folded operand -> its line, for those worth a line of their own: an operand of
     theirs dies in the line (``np.multiply(-0.5, u ** 2, out=u)``), so on their own line
-    they can write into it (``np.square(u, out=u)``) where folded they allocate."""
+    they can write into it (``np.square(u, out=u)``) where folded they allocate; or, if
+    large (``LARGE``), a dead buffer of their shape is spare at the line
+    (``np.multiply(a, s, out=d); np.add(d, b, out=c)`` rather than ``np.add(a * s, b,
+    out=c)``)."""
     position = {n: i for i, n in enumerate(lines)}
     last = None  # found when some folded operand could take a line (none in a kernel)
+    spare: list[Counter] = []  # the dead buffers (by key) at each line, when first needed
+    takes: list[tuple | None] = []
     found = {}
     for i, n in enumerate(lines):
         inside = _expression(g, n, position)[1]
         here = set(inside) | {n}
+        reserved = takes[i] if takes else None  # the spare buffer the line's out= takes
         for s in inside:
             if not reusable(g, s) or not g.op(s).can_write_into:
                 continue
@@ -134,11 +142,30 @@ def unfold(g: Graph, lines: list[str], classes: Classes) -> dict[str, str]:
                    and classes[r] == classes[s] and here & set(g.readers(r)) == {s}
                    for r in g.args(s)):
                 found[s] = n
+                continue
+            if math.prod(d if isinstance(d, int) else 1e6 for d in g.shape(s)) < LARGE:
+                continue
+            if not takes:
+                spare, takes = _plan(g, lines, classes)[1:]
+                reserved = takes[i]
+            k = (g.shape(s), classes[s])
+            shares = reserved == k and g.op(n).elementwise  # then the line writes into s's
+            if spare[i][k] - (reserved == k and not shares) > 0:
+                found[s] = n
+                spare[i][k] -= 1
+                reserved = None if shares else reserved
     return found
 
 
 def plan(g: Graph, lines: list[str], classes: Classes) -> dict[str, str]:
     """line -> an earlier line whose buffer it writes into (with ``out=``)."""
+    return _plan(g, lines, classes)[0]
+
+
+def _plan(g: Graph, lines: list[str], classes: Classes
+          ) -> tuple[dict[str, str], list[Counter], list[tuple | None]]:
+    """``plan``, with the dead buffers (by shape and dtype class) before each line
+    allocates, and the key of the dead buffer each line takes (None if it takes none)."""
     reads, last = _liveness(g, lines)
 
     def key(n: str) -> tuple:  # buffers of equal key are interchangeable
@@ -157,21 +184,27 @@ def plan(g: Graph, lines: list[str], classes: Classes) -> dict[str, str]:
     buffer_of: dict[str, str] = {}     # value -> its buffer
     free: dict[tuple, list[str]] = {}  # (shape, dtype class) -> buffers nothing reads
     ending: dict[int, list[tuple[str, str]]] = {}  # line -> (buffer, value) read last there
+    spare: list[Counter] = []
+    takes: list[tuple | None] = []
     for i, n in enumerate(lines):
         for buf, value in ending.pop(i - 1, ()):
             if holder[buf] == value:
                 free.setdefault(key(buf), []).append(buf)
+        spare.append(Counter({k: len(b) for k, b in free.items() if b}))
+        takes.append(None)
         if not reusable(g, n):
             continue
         buf = n
         if g.op(n).can_write_into:
-            buf = in_place(n, i) or (free[key(n)].pop() if free.get(key(n)) else n)
+            buf = in_place(n, i) or n
+            if buf == n and free.get(key(n)):
+                buf, takes[i] = free[key(n)].pop(), key(n)
         if buf != n:
             into[n] = buf
         holder[buf] = n
         buffer_of[n] = buf
         ending.setdefault(max(last[n], i), []).append((buf, n))
-    return into
+    return into, spare, takes
 
 
 def into_slices(g: Graph, lines: list[str], into: dict[str, str], classes: Classes

@@ -1,6 +1,7 @@
 """Orders worth planning memory for: the memory-minded schedule that frees arrays
-early, cheap arrays recomputed rather than kept, and unfolded operands moved to where
-their operand dies (``memory.py`` then plans the buffers of each order)."""
+early, a depth-first walk from the outputs, cheap arrays recomputed rather than kept,
+and unfolded operands moved to where their operand dies or a dead buffer is spare
+(``memory.py`` then plans the buffers of each order)."""
 
 from __future__ import annotations
 
@@ -135,3 +136,23 @@ def schedule(g: Graph, nodes: list[str]) -> tuple[list[str], set[str]]:
             place(reader)
             n = reader
     return list(made), deferred
+
+
+def depth_first(g: Graph, nodes: list[str]) -> list[str]:
+    """``nodes`` as a depth-first walk from the outputs, the last output first, computes
+    them: each value just before the subtree that reads it. An hvp's last outputs (H v)
+    read most of its first ones (the gradient), so a value and its tangent are made
+    together and die early, where the given order keeps the whole gradient sweep alive
+    for the tangent sweep after it. Nodes no output needs keep their order, at the end."""
+    wanted = set(nodes)
+    done: dict[str, None] = {}
+    for o in reversed(g.outputs):
+        stack = [(o, False)]
+        while stack:
+            n, ready = stack.pop()
+            if ready:
+                done[n] = None
+            elif n in wanted and n not in done:
+                stack.append((n, True))
+                stack.extend((a, False) for a in reversed(g.args(n)) if a not in done)
+    return [n for n in done if n in wanted] + [n for n in nodes if n not in done]

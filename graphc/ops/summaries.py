@@ -58,8 +58,9 @@ def _diff(x, n=1, axis=-1, prepend=None, append=None):
 
 def _diff_bar(g, n=1, axis=-1, ends=(0, 0)):
     """The adjoint of np.diff(x, n, axis) from g: one difference's transpose is minus the
-    difference of g with a zero put at each end; the ends prepended/appended cut off."""
-    g = np.asarray(g)
+    difference of g with a zero put at each end; the ends prepended/appended cut off.
+    n = 0 copies g: the result is fresh (the memory plan may write into it)."""
+    g = np.array(g) if n == 0 else np.asarray(g)
     for _ in range(n):
         shape = list(g.shape)
         shape[axis] = 1

@@ -176,13 +176,13 @@ def forward(x, target, gain, bias, Wq, Wk, Wv):
     h = np.add(t5, bias, out=t1)
     q = h @ Wq
     k = h @ Wk
-    v = h @ Wv
     scores = q @ k.T / 2.8284271247461903
     t6 = np.tril(np.ones((x.shape[-2], x.shape[-2]), dtype=_float_of(x))) > 0.0
     masked = np.where(t6, scores, -np.inf)
     attn = _softmax(masked)
-    t7 = np.matmul(attn, v, out=k)
-    out = np.add(x, t7, out=k)
+    v = np.matmul(h, Wv, out=k)
+    t7 = np.matmul(attn, v, out=t1)
+    out = np.add(x, t7, out=t1)
     loss = _mse(out, target)
     return loss
 
@@ -218,32 +218,36 @@ def value_and_grad(x, target, gain, bias, Wq, Wk, Wv):
     attn_bar = np.matmul(out_bar, t10, out=masked)
     target_bar = np.negative(out_bar, out=v)
     v_bar = attn.T @ out_bar
-    t12 = attn_bar - np.sum(attn_bar * attn, axis=-1, keepdims=True)
-    masked_bar = np.multiply(attn, t12, out=attn)
+    t12 = np.multiply(attn_bar, attn, out=scores)
+    t13 = np.subtract(attn_bar, np.sum(t12, axis=-1, keepdims=True), out=masked)
+    masked_bar = np.multiply(attn, t13, out=attn)
     scores_bar = np.where(t9, masked_bar, 0.0)
-    t13_bar = np.multiply(scores_bar, 0.35355339059327373, out=scores_bar)
-    t5_bar = t7 @ t13_bar
-    q_bar = np.matmul(t13_bar, t8, out=q)
+    t14_bar = np.multiply(scores_bar, 0.35355339059327373, out=scores_bar)
+    t5_bar = t7 @ t14_bar
+    q_bar = np.matmul(t14_bar, t8, out=q)
     k_bar = t5_bar.T
-    t14 = np.matmul(v_bar, Wv.T, out=k)
+    t15 = np.matmul(v_bar, Wv.T, out=k)
     Wv_bar = t6 @ v_bar
-    t15 = np.matmul(k_bar, Wk.T, out=v_bar)
+    t16 = np.matmul(k_bar, Wk.T, out=v_bar)
     Wk_bar = t6 @ k_bar
     Wq_bar = t6 @ q_bar
-    t16 = np.matmul(q_bar, Wq.T, out=h)
-    t17 = np.add(t16, t15, out=h)
-    h_bar = np.add(t17, t14, out=h)
-    t18 = np.multiply(h_bar, t4, out=t4)
-    gain_bar = np.sum(t18, axis=0)
+    t17 = np.matmul(q_bar, Wq.T, out=h)
+    t18 = np.add(t17, t16, out=h)
+    h_bar = np.add(t18, t15, out=h)
+    t19 = np.multiply(h_bar, t4, out=t4)
+    gain_bar = np.sum(t19, axis=0)
     bias_bar = np.sum(h_bar, axis=0)
     t4_bar = np.multiply(h_bar, gain, out=h)
-    t19 = np.divide(t4_bar, t3, out=t4)
-    t20 = np.multiply(t4_bar, t1 / t3 ** 2, out=h)
-    t21 = np.divide(np.sum(t20, axis=1, keepdims=True), t3, out=variance)
-    t22 = np.multiply(t21, t1, out=t1)
-    t23 = np.multiply(-0.125, t22, out=t1)
-    t1_bar = np.add(t23, t19, out=t1)
-    t24 = _broadcast_like(-(np.sum(t1_bar, axis=1, keepdims=True) / 8.0), x)
-    t25 = np.add(t24, t1_bar, out=t1)
-    x_bar = np.add(t25, out_bar, out=t1)
+    t20 = np.divide(t4_bar, t3, out=t4)
+    t21 = np.square(t3, out=mu)
+    t22 = np.divide(t1, t21, out=k)
+    t23 = np.multiply(t4_bar, t22, out=h)
+    t24 = np.divide(np.sum(t23, axis=1, keepdims=True), t3, out=variance)
+    t25 = np.multiply(t24, t1, out=t1)
+    t26 = np.multiply(-0.125, t25, out=t1)
+    t1_bar = np.add(t26, t20, out=t1)
+    t27 = np.divide(np.sum(t1_bar, axis=1, keepdims=True), 8.0, out=variance)
+    t28 = np.negative(t27, out=variance)
+    t29 = np.add(_broadcast_like(t28, x), t1_bar, out=t1)
+    x_bar = np.add(t29, out_bar, out=t1)
     return loss, {'x': x_bar, 'target': target_bar, 'gain': gain_bar, 'bias': bias_bar, 'Wq': Wq_bar, 'Wk': Wk_bar, 'Wv': Wv_bar}

@@ -149,13 +149,13 @@ def forward(x, target, gain, bias, Wq, Wk, Wv):
     h = np.add(t5, bias, out=t1)
     q = h @ Wq
     k = h @ Wk
-    v = h @ Wv
     scores = q @ k.T / 2.8284271247461903
     t6 = np.tril(np.ones((x.shape[-2], x.shape[-2]), dtype=_float_of(x))) > 0.0
     masked = np.where(t6, scores, -np.inf)
     attn = _softmax(masked)
-    t7 = np.matmul(attn, v, out=k)
-    out = np.add(x, t7, out=k)
+    v = np.matmul(h, Wv, out=k)
+    t7 = np.matmul(attn, v, out=t1)
+    out = np.add(x, t7, out=t1)
     return out
 
 
@@ -173,28 +173,28 @@ def vjp(x, target, gain, bias, Wq, Wk, Wv, y_bar):
     t4 = np.divide(t1, t3, out=t1)
     t5 = np.multiply(t4, gain, out=t1)
     h = np.add(t5, bias, out=t1)
+    t6 = h.T
+    t7 = np.tril(np.ones((x.shape[-2], x.shape[-2]), dtype=_float_of(x))) > 0.0
     q = h @ Wq
     k = h @ Wk
-    t6 = k.T
-    v = h @ Wv
-    t7 = h.T
-    scores = q @ t6 / 2.8284271247461903
-    t8 = q.T
-    t9 = t6.T
-    t10 = np.tril(np.ones((x.shape[-2], x.shape[-2]), dtype=_float_of(x))) > 0.0
-    masked = np.where(t10, scores, -np.inf)
+    t8 = k.T
+    scores = q @ t8 / 2.8284271247461903
+    masked = np.where(t7, scores, -np.inf)
     attn = _softmax(masked)
-    out = x + attn @ v
+    v_bar = attn.T @ y_bar
+    Wv_bar = t6 @ v_bar
+    v = np.matmul(h, Wv, out=v_bar)
     attn_bar = np.matmul(y_bar, v.T, out=masked)
-    v_bar = np.matmul(attn.T, y_bar, out=v)
-    Wv_bar = t7 @ v_bar
-    t11 = attn_bar - np.sum(attn_bar * attn, axis=-1, keepdims=True)
-    masked_bar = np.multiply(attn, t11, out=attn)
-    scores_bar = np.where(t10, masked_bar, 0.0)
-    t12_bar = np.multiply(scores_bar, 0.35355339059327373, out=scores_bar)
-    t6_bar = t8 @ t12_bar
-    q_bar = np.matmul(t12_bar, t9, out=q)
-    k_bar = t6_bar.T
-    Wq_bar = t7 @ q_bar
-    Wk_bar = t7 @ k_bar
+    t9 = np.multiply(attn_bar, attn, out=scores)
+    t10 = np.subtract(attn_bar, np.sum(t9, axis=-1, keepdims=True), out=masked)
+    masked_bar = np.multiply(attn, t10, out=masked)
+    scores_bar = np.where(t7, masked_bar, 0.0)
+    t11_bar = np.multiply(scores_bar, 0.35355339059327373, out=scores_bar)
+    t8_bar = q.T @ t11_bar
+    k_bar = t8_bar.T
+    Wk_bar = t6 @ k_bar
+    q_bar = np.matmul(t11_bar, t8.T, out=q)
+    Wq_bar = t6 @ q_bar
+    t12 = np.matmul(attn, v, out=q)
+    out = np.add(x, t12, out=q)
     return out, {'Wq': Wq_bar, 'Wk': Wk_bar, 'Wv': Wv_bar}

@@ -166,16 +166,19 @@ def hessian(X, y, w):
     L = t4 + 0.005 * (w @ w)
     t5 = 1.0 / _size_ratio(t3, t4)
     t6 = _sigmoid(z, out=z)
-    z_bar = np.multiply(t6 - y, t5, out=t1)
-    t7 = X.T
-    w_bar = t7 @ z_bar + 0.01 * w
+    t7 = np.subtract(t6, y, out=t1)
+    z_bar = np.multiply(t7, t5, out=t1)
+    t8 = X.T
+    w_bar = t8 @ z_bar + 0.01 * w
     w_dot = _basis(w)
-    z_dot_w = w_dot @ t7
-    t8_dot_w = 0.01 * w_dot
-    t6_dot_w = np.multiply(z_dot_w, t6 * (1.0 - t6), out=z_dot_w)
-    t9 = np.multiply(t6_dot_w, t5, out=z_dot_w)
-    t10_dot_w = t9 @ t7.T
-    t24_dot_w = np.add(t10_dot_w, t8_dot_w, out=t10_dot_w)
+    z_dot_w = w_dot @ t8
+    t9_dot_w = 0.01 * w_dot
+    t10 = np.subtract(1.0, t6, out=t1)
+    t11 = np.multiply(t6, t10, out=z)
+    t6_dot_w = np.multiply(z_dot_w, t11, out=z_dot_w)
+    t12 = np.multiply(t6_dot_w, t5, out=z_dot_w)
+    t13_dot_w = t12 @ t8.T
+    t24_dot_w = np.add(t13_dot_w, t9_dot_w, out=t13_dot_w)
     H_w_w_half = _directions_last(t24_dot_w, w)
     H_w_w = _symmetrized(H_w_w_half, H_w_w_half, w)
     return L, {'w': w_bar}, {'w': {'w': H_w_w}}

@@ -199,57 +199,57 @@ def value_and_grad(x, labels, W1, b1, W2, b2, W3, b3):
     x, labels, W1, b1, W2, b2, W3, b3 = _inputs(_NAMES, _DECLARED, (
         x, labels, W1, b1, W2, b2, W3, b3))
     x, labels, W1, b1, W2, b2, W3, b3 = _one_dtype(x, labels, W1, b1, W2, b2, W3, b3)
+    b3_dot_b3 = _basis(b3)
     t1 = x @ W1 + b1
     h1 = np.tanh(t1)
     t2 = h1 @ W2 + b2
     h2 = np.tanh(t2)
     logits = h2 @ W3 + b3
-    loss = _cross_entropy(logits, labels)
-    W1_dot_W1 = _basis(W1)
-    t3_dot_W1 = x @ W1_dot_W1
-    t4 = h1 ** 2
-    t5 = np.subtract(1.0, t4, out=t4)
-    h1_dot_W1 = np.multiply(t3_dot_W1, t5, out=t3_dot_W1)
-    t6_dot_W1 = h1_dot_W1 @ W2
-    t7 = h2 ** 2
-    t8 = np.subtract(1.0, t7, out=t7)
-    h2_dot_W1 = np.multiply(t6_dot_W1, t8, out=t6_dot_W1)
-    t9_dot_W1 = h2_dot_W1 @ W3
-    t10 = 1.0 / _batch_size(logits)
-    t11 = _softmax(logits) * np.sum(labels, axis=-1, keepdims=True) - labels
-    t12 = np.multiply(t9_dot_W1, t11, out=t9_dot_W1)
-    loss_dot_W1 = np.sum(t12, axis=(-2, -1)) * t10
-    dloss_dW1 = _from_directions(loss_dot_W1, W1)
-    b1_dot_b1 = _basis(b1)
-    t1_dot_b1 = _spread(_lift(b1_dot_b1, 2), t1)
-    h1_dot_b1 = t1_dot_b1 * t5
-    t6_dot_b1 = h1_dot_b1 @ W2
-    h2_dot_b1 = np.multiply(t6_dot_b1, t8, out=t6_dot_b1)
-    t9_dot_b1 = h2_dot_b1 @ W3
-    t13 = np.multiply(t9_dot_b1, t11, out=t9_dot_b1)
-    loss_dot_b1 = np.sum(t13, axis=(-2, -1)) * t10
-    dloss_db1 = _from_directions(loss_dot_b1, b1)
-    W2_dot_W2 = _basis(W2)
-    t6_dot_W2 = h1 @ W2_dot_W2
-    h2_dot_W2 = np.multiply(t6_dot_W2, t8, out=t6_dot_W2)
-    t9_dot_W2 = h2_dot_W2 @ W3
-    t14 = np.multiply(t9_dot_W2, t11, out=t9_dot_W2)
-    loss_dot_W2 = np.sum(t14, axis=(-2, -1)) * t10
-    dloss_dW2 = _from_directions(loss_dot_W2, W2)
+    logits_dot_b3 = _spread(_lift(b3_dot_b3, 2), logits)
+    t3 = _softmax(logits) * np.sum(labels, axis=-1, keepdims=True) - labels
+    t4 = 1.0 / _batch_size(logits)
+    loss_dot_b3 = np.sum(logits_dot_b3 * t3, axis=(-2, -1)) * t4
+    dloss_db3 = _from_directions(loss_dot_b3, b3)
+    W3_dot_W3 = _basis(W3)
+    t5_dot_W3 = h2 @ W3_dot_W3
+    t6 = np.multiply(t5_dot_W3, t3, out=t5_dot_W3)
+    loss_dot_W3 = np.sum(t6, axis=(-2, -1)) * t4
+    dloss_dW3 = _from_directions(loss_dot_W3, W3)
     b2_dot_b2 = _basis(b2)
     t2_dot_b2 = _spread(_lift(b2_dot_b2, 2), t2)
+    t7 = np.square(h2, out=h2)
+    t8 = np.subtract(1.0, t7, out=h2)
     h2_dot_b2 = t2_dot_b2 * t8
-    t9_dot_b2 = h2_dot_b2 @ W3
-    t15 = np.multiply(t9_dot_b2, t11, out=t9_dot_b2)
-    loss_dot_b2 = np.sum(t15, axis=(-2, -1)) * t10
+    t5_dot_b2 = h2_dot_b2 @ W3
+    t9 = np.multiply(t5_dot_b2, t3, out=t5_dot_b2)
+    loss_dot_b2 = np.sum(t9, axis=(-2, -1)) * t4
     dloss_db2 = _from_directions(loss_dot_b2, b2)
-    W3_dot_W3 = _basis(W3)
-    t9_dot_W3 = h2 @ W3_dot_W3
-    t16 = np.multiply(t9_dot_W3, t11, out=t9_dot_W3)
-    loss_dot_W3 = np.sum(t16, axis=(-2, -1)) * t10
-    dloss_dW3 = _from_directions(loss_dot_W3, W3)
-    b3_dot_b3 = _basis(b3)
-    logits_dot_b3 = _spread(_lift(b3_dot_b3, 2), logits)
-    loss_dot_b3 = np.sum(logits_dot_b3 * t11, axis=(-2, -1)) * t10
-    dloss_db3 = _from_directions(loss_dot_b3, b3)
+    W2_dot_W2 = _basis(W2)
+    t10_dot_W2 = h1 @ W2_dot_W2
+    h2_dot_W2 = np.multiply(t10_dot_W2, t8, out=t10_dot_W2)
+    t5_dot_W2 = h2_dot_W2 @ W3
+    t11 = np.multiply(t5_dot_W2, t3, out=t5_dot_W2)
+    loss_dot_W2 = np.sum(t11, axis=(-2, -1)) * t4
+    dloss_dW2 = _from_directions(loss_dot_W2, W2)
+    b1_dot_b1 = _basis(b1)
+    t1_dot_b1 = _spread(_lift(b1_dot_b1, 2), t1)
+    t12 = np.square(h1, out=h1)
+    t13 = np.subtract(1.0, t12, out=h1)
+    h1_dot_b1 = t1_dot_b1 * t13
+    t10_dot_b1 = h1_dot_b1 @ W2
+    h2_dot_b1 = np.multiply(t10_dot_b1, t8, out=t10_dot_b1)
+    t5_dot_b1 = h2_dot_b1 @ W3
+    t14 = np.multiply(t5_dot_b1, t3, out=t5_dot_b1)
+    loss_dot_b1 = np.sum(t14, axis=(-2, -1)) * t4
+    dloss_db1 = _from_directions(loss_dot_b1, b1)
+    W1_dot_W1 = _basis(W1)
+    t15_dot_W1 = x @ W1_dot_W1
+    h1_dot_W1 = np.multiply(t15_dot_W1, t13, out=t15_dot_W1)
+    t10_dot_W1 = h1_dot_W1 @ W2
+    h2_dot_W1 = np.multiply(t10_dot_W1, t8, out=t10_dot_W1)
+    t5_dot_W1 = h2_dot_W1 @ W3
+    t16 = np.multiply(t5_dot_W1, t3, out=t5_dot_W1)
+    loss_dot_W1 = np.sum(t16, axis=(-2, -1)) * t4
+    dloss_dW1 = _from_directions(loss_dot_W1, W1)
+    loss = _cross_entropy(logits, labels)
     return loss, {'W1': dloss_dW1, 'b1': dloss_db1, 'W2': dloss_dW2, 'b2': dloss_db2, 'W3': dloss_dW3, 'b3': dloss_db3}

@@ -160,67 +160,69 @@ def value_and_grad(x, z, m1, m2, ls1, ls2):
     """The output value and its gradient (forward mode)."""
     x, z, m1, m2, ls1, ls2 = _inputs(_NAMES, _DECLARED, (x, z, m1, m2, ls1, ls2))
     x, z, m1, m2, ls1, ls2 = _one_dtype(x, z, m1, m2, ls1, ls2)
-    w = _sigmoid(z)
-    s1 = np.exp(ls1)
-    s2 = np.exp(ls2)
-    t1 = s1 ** 2
-    t2 = -0.5 / t1
-    t3 = (x - m1) ** 2 * t2
-    t4 = np.exp(t3)
-    t5 = w / s1
-    t6 = t4 * t5
-    t7 = 1.0 - w
-    t8 = s2 ** 2
-    t9 = -0.5 / t8
-    t10 = (x - m2) ** 2 * t9
-    t11 = np.exp(t10)
-    t12 = t7 / s2
-    t13 = t11 * t12
-    p = t6 + t13
-    t14 = np.log(p)
-    nll = -np.sum(t14)
-    z_dot_z = _basis(z)
-    t15 = w * t7
-    t5_dot_z = z_dot_z * (t15 * (1.0 / s1))
-    t6_dot_z = _spread(_lift(t5_dot_z, 1) * t4, t6)
-    t12_dot_z = -(z_dot_z * (t15 * (1.0 / s2)))
-    t13_dot_z = _spread(_lift(t12_dot_z, 1) * t11, t13)
-    p_dot_z = t6_dot_z + t13_dot_z
-    t16_dot_z = np.sum(p_dot_z / p, axis=(-1,))
-    nll_dot_z = np.negative(t16_dot_z, out=t16_dot_z)
-    dnll_dz = _from_directions(nll_dot_z, z)
-    m1_dot_m1 = _basis(m1)
-    t17 = np.subtract(x, m1, out=t14)
-    t18_dot_m1 = _spread(-_lift(m1_dot_m1, 1), t17)
-    t19 = np.sum(t18_dot_m1 * t17 * t4 / p, axis=(-1,))
-    t16_dot_m1 = np.multiply(t19, t5 * t2 * 2.0, out=t19)
-    nll_dot_m1 = np.negative(t16_dot_m1, out=t19)
-    dnll_dm1 = _from_directions(nll_dot_m1, m1)
-    m2_dot_m2 = _basis(m2)
-    t20 = x - m2
-    t21_dot_m2 = _spread(-_lift(m2_dot_m2, 1), t20)
-    t22 = np.sum(t21_dot_m2 * t20 * t11 / p, axis=(-1,))
-    t16_dot_m2 = np.multiply(t22, t12 * t9 * 2.0, out=t22)
-    nll_dot_m2 = np.negative(t16_dot_m2, out=t22)
-    dnll_dm2 = _from_directions(nll_dot_m2, m2)
-    ls1_dot_ls1 = _basis(ls1)
-    t23 = 0.5 / t1 ** 2 * (s1 * s1) * 2.0
-    t2_dot_ls1 = ls1_dot_ls1 * t23
-    t3_dot_ls1 = _spread(_lift(t2_dot_ls1, 1) * t17 ** 2, t3)
-    t4_dot_ls1 = t3_dot_ls1 * t4
-    t5_dot_ls1 = np.negative(ls1_dot_ls1 * (s1 * (w / t1)), out=t2_dot_ls1)
-    t6_dot_ls1 = _spread(t4_dot_ls1 * t5 + _lift(t5_dot_ls1, 1) * t4, t6)
-    t16_dot_ls1 = np.sum(t6_dot_ls1 / p, axis=(-1,))
-    nll_dot_ls1 = np.negative(t16_dot_ls1, out=t16_dot_ls1)
-    dnll_dls1 = _from_directions(nll_dot_ls1, ls1)
     ls2_dot_ls2 = _basis(ls2)
-    t24 = 0.5 / t8 ** 2 * (s2 * s2) * 2.0
-    t9_dot_ls2 = ls2_dot_ls2 * t24
-    t10_dot_ls2 = _spread(_lift(t9_dot_ls2, 1) * t20 ** 2, t10)
-    t11_dot_ls2 = t10_dot_ls2 * t11
-    t12_dot_ls2 = np.negative(ls2_dot_ls2 * (s2 * (t7 / t8)), out=t9_dot_ls2)
-    t13_dot_ls2 = _spread(t11_dot_ls2 * t12 + _lift(t12_dot_ls2, 1) * t11, t13)
-    t16_dot_ls2 = np.sum(t13_dot_ls2 / p, axis=(-1,))
-    nll_dot_ls2 = np.negative(t16_dot_ls2, out=t16_dot_ls2)
+    s2 = np.exp(ls2)
+    t1 = s2 ** 2
+    t2 = 0.5 / t1 ** 2 * (s2 * s2) * 2.0
+    t3_dot_ls2 = ls2_dot_ls2 * t2
+    t4 = x - m2
+    t3 = -0.5 / t1
+    t5 = (x - m2) ** 2 * t3
+    t5_dot_ls2 = _spread(_lift(t3_dot_ls2, 1) * t4 ** 2, t5)
+    t6 = np.exp(t5)
+    t6_dot_ls2 = t5_dot_ls2 * t6
+    w = _sigmoid(z)
+    t7 = 1.0 - w
+    t8 = t7 / s2
+    t9 = np.multiply(ls2_dot_ls2, s2 * (t7 / t1), out=t3_dot_ls2)
+    t8_dot_ls2 = np.negative(t9, out=t3_dot_ls2)
+    t10 = np.multiply(t6, t8, out=t5)
+    t10_dot_ls2 = _spread(t6_dot_ls2 * t8 + _lift(t8_dot_ls2, 1) * t6, t10)
+    s1 = np.exp(ls1)
+    t11 = s1 ** 2
+    t12 = -0.5 / t11
+    t13 = (x - m1) ** 2 * t12
+    t14 = np.exp(t13)
+    t15 = w / s1
+    t16 = t14 * t15
+    p = t16 + t10
+    t17_dot_ls2 = np.sum(t10_dot_ls2 / p, axis=(-1,))
+    nll_dot_ls2 = np.negative(t17_dot_ls2, out=t17_dot_ls2)
     dnll_dls2 = _from_directions(nll_dot_ls2, ls2)
+    ls1_dot_ls1 = _basis(ls1)
+    t18 = 0.5 / t11 ** 2 * (s1 * s1) * 2.0
+    t12_dot_ls1 = ls1_dot_ls1 * t18
+    t19 = x - m1
+    t13_dot_ls1 = _spread(_lift(t12_dot_ls1, 1) * t19 ** 2, t13)
+    t14_dot_ls1 = t13_dot_ls1 * t14
+    t20 = np.multiply(ls1_dot_ls1, s1 * (w / t11), out=t12_dot_ls1)
+    t15_dot_ls1 = np.negative(t20, out=t12_dot_ls1)
+    t16_dot_ls1 = _spread(t14_dot_ls1 * t15 + _lift(t15_dot_ls1, 1) * t14, t16)
+    t17_dot_ls1 = np.sum(t16_dot_ls1 / p, axis=(-1,))
+    nll_dot_ls1 = np.negative(t17_dot_ls1, out=t17_dot_ls1)
+    dnll_dls1 = _from_directions(nll_dot_ls1, ls1)
+    m2_dot_m2 = _basis(m2)
+    t21_dot_m2 = _spread(-_lift(m2_dot_m2, 1), t4)
+    t22 = np.sum(t21_dot_m2 * t4 * t6 / p, axis=(-1,))
+    t17_dot_m2 = np.multiply(t22, t8 * t3 * 2.0, out=t22)
+    nll_dot_m2 = np.negative(t17_dot_m2, out=t22)
+    dnll_dm2 = _from_directions(nll_dot_m2, m2)
+    m1_dot_m1 = _basis(m1)
+    t23_dot_m1 = _spread(-_lift(m1_dot_m1, 1), t19)
+    t24 = np.sum(t23_dot_m1 * t19 * t14 / p, axis=(-1,))
+    t17_dot_m1 = np.multiply(t24, t15 * t12 * 2.0, out=t24)
+    nll_dot_m1 = np.negative(t17_dot_m1, out=t24)
+    dnll_dm1 = _from_directions(nll_dot_m1, m1)
+    z_dot_z = _basis(z)
+    t25 = w * t7
+    t15_dot_z = z_dot_z * (t25 * (1.0 / s1))
+    t16_dot_z = _spread(_lift(t15_dot_z, 1) * t14, t16)
+    t8_dot_z = -(z_dot_z * (t25 * (1.0 / s2)))
+    t10_dot_z = _spread(_lift(t8_dot_z, 1) * t6, t10)
+    p_dot_z = t16_dot_z + t10_dot_z
+    t17_dot_z = np.sum(p_dot_z / p, axis=(-1,))
+    nll_dot_z = np.negative(t17_dot_z, out=t17_dot_z)
+    dnll_dz = _from_directions(nll_dot_z, z)
+    t26 = np.log(p, out=p)
+    nll = -np.sum(t26)
     return nll, {'z': dnll_dz, 'm1': dnll_dm1, 'm2': dnll_dm2, 'ls1': dnll_dls1, 'ls2': dnll_dls2}
