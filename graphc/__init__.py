@@ -4,6 +4,7 @@ Write a network as a DAG of symbolic ops; graphc derives each node's local
 derivatives with sympy and emits readable, standalone NumPy code for its gradient.
 """
 
+from ._version import __version__ as __version__  # the one source: _version.py
 from .compiler import CompiledFunction, compile
 from .derivatives import hessian, hvp, jacobian, jvp, vjp
 from .errors import (
@@ -215,7 +216,6 @@ from .ir.graph import Graph
 from .teach.render import render
 from .teach.second import verify
 
-__version__ = "0.1.0"
 __all__ = [
     "CompiledFunction", "CycleError", "Expr", "Graph", "GraphcError", "InputError",
     "ParseError", "ShapeError", "UndefinedNameError", "UnknownOpError", "compile",

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from . import derivatives
+from ._version import __version__
 from .backend import BACKENDS
 from .compiler import compile as compile_graph
 from .errors import GraphcError
@@ -242,6 +243,7 @@ def _common(p: argparse.ArgumentParser, modes: bool = True) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphc", description="Compile computational graphs to NumPy gradient code.")
+    parser.add_argument("--version", action="version", version=f"graphc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("compile", help="emit a standalone NumPy module")
     _common(p)

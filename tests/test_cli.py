@@ -202,6 +202,13 @@ def test_demo(tmp_path: Path, cli):
     assert (float(value), float(grads["a"]), float(grads["b"])) == (6.0, 2.0, 5.0)
 
 
+def test_version(tmp_path: Path, cli):
+    """``graphc --version`` says the one version graphc/_version.py writes."""
+    proc = cli("--version", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout == f"graphc {gc.__version__}\n"
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", gc.__version__)
+
+
 @pytest.mark.slow
 def test_console_script_is_installed(work: Path):
     exe = shutil.which("graphc")

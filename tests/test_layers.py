@@ -22,7 +22,7 @@ from graphc.ops import FUNCTIONS
 PACKAGE = Path(gc.__file__).parent
 
 LAYERS = {
-    "graphc.errors": 0,
+    "graphc.errors": 0, "graphc._version": 0,
     "graphc.files": 1,
     "graphc.ops": 2,
     "graphc.ir": 3,
