@@ -6,8 +6,9 @@ derivatives are three internal ops over the last k axes: ``conv_apply`` (the con
 d/dg), ``conv_input_grad`` (d/dx: the transposed convolution) and ``conv_weight_grad``
 (d/dw: x's windows against g). Each is linear in each operand, and the derivatives of each
 are the other two, so every derivative of any order is one of them (the same relations
-JAX's conv_general_dilated transposes by). Each computes on one strided window view of
-the (zero-padded) input, contracted by one matmul per group (im2col): no loop over pixels.
+JAX's conv_general_dilated transposes by). No loop over pixels: conv_apply is im2col and
+one batched matmul, conv_input_grad col2im (a matmul, then a strided add per kernel tap),
+conv_weight_grad a matmul per kernel tap.
 Leading axes (forward mode's directions) broadcast in front of (N, C, ...).
 """
 
@@ -113,15 +114,25 @@ def _conv_input_grad(g, w, size, stride, padding, dilation, groups):
 
 
 def _conv_weight_grad(x, g, kernel, stride, padding, dilation, groups):
-    """The adjoint of _conv_apply's w (of spatial ``kernel``): g times x's columns
-    transposed, one matmul per image and group, summed over the batch."""
+    """The adjoint of _conv_apply's w (of spatial ``kernel``): for each kernel tap, g
+    times x's strided slice under it, one matmul over batch and pixels (the batch axis
+    second to last: a tap's slice copies by rows; no im2col array, which for few
+    channels is most of the time)."""
     k = len(kernel)
-    gs = np.shape(g)
-    out = gs[-k:]
-    cols = _conv_cols(x, kernel, stride, padding, dilation, out, groups)
-    gg = np.reshape(g, gs[:-k - 1] + (groups, -1, int(np.prod(out))))
-    w = np.sum(np.matmul(gg, np.swapaxes(cols, -1, -2)), axis=-4)
-    return w.reshape(w.shape[:-3] + (-1, cols.shape[-2] // int(np.prod(kernel))) + tuple(kernel))
+    out = np.shape(g)[-k:]
+    x = np.moveaxis(x, -k - 2, -k - 1)  # (..., C_in, N, spatial...)
+    if any(lo or hi for lo, hi in padding):
+        x = np.pad(x, [(0, 0)] * (np.ndim(x) - k) + [tuple(p) for p in padding])
+    g = np.moveaxis(g, -k - 2, -k - 1)  # (..., C_out, N, O...)
+    g = np.reshape(g, np.shape(g)[:-k - 2] + (groups, -1, int(np.prod(np.shape(g)[-k - 1:]))))
+    taps = []
+    for tap in np.ndindex(*kernel):
+        part = x[(Ellipsis,) + tuple(slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in
+                                     zip(tap, dilation, stride, out))]
+        part = np.reshape(part, np.shape(part)[:-k - 2] + (groups, -1, np.shape(g)[-1]))
+        taps.append(np.matmul(g, np.swapaxes(part, -1, -2)))
+    w = np.stack(taps, axis=-1)  # (..., groups, C_out/groups, C_in/groups, taps)
+    return w.reshape(w.shape[:-4] + (-1, w.shape[-2]) + tuple(kernel))
 
 
 def _biased(y, bias, k):
