@@ -116,19 +116,18 @@ def _conv_input_grad(g, w, size, stride, padding, dilation, groups):
 def _conv_weight_grad(x, g, kernel, stride, padding, dilation, groups):
     """The adjoint of _conv_apply's w (of spatial ``kernel``): for each kernel tap, g
     times x's strided slice under it, one matmul over batch and pixels (the batch axis
-    second to last: a tap's slice copies by rows; no im2col array, which for few
-    channels is most of the time)."""
+    last: a tap's slice copies in runs of W * N; no im2col array, which for few channels
+    is most of the time)."""
     k = len(kernel)
     out = np.shape(g)[-k:]
-    x = np.moveaxis(x, -k - 2, -k - 1)  # (..., C_in, N, spatial...)
-    if any(lo or hi for lo, hi in padding):
-        x = np.pad(x, [(0, 0)] * (np.ndim(x) - k) + [tuple(p) for p in padding])
-    g = np.moveaxis(g, -k - 2, -k - 1)  # (..., C_out, N, O...)
+    x = np.moveaxis(x, -k - 2, -1)  # (..., C_in, spatial..., N)
+    x = np.pad(x, [(0, 0)] * (np.ndim(x) - k - 1) + [tuple(p) for p in padding] + [(0, 0)])
+    g = np.moveaxis(g, -k - 2, -1)  # (..., C_out, O..., N)
     g = np.reshape(g, np.shape(g)[:-k - 2] + (groups, -1, int(np.prod(np.shape(g)[-k - 1:]))))
     taps = []
     for tap in np.ndindex(*kernel):
         part = x[(Ellipsis,) + tuple(slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in
-                                     zip(tap, dilation, stride, out))]
+                                     zip(tap, dilation, stride, out)) + (slice(None),)]
         part = np.reshape(part, np.shape(part)[:-k - 2] + (groups, -1, np.shape(g)[-1]))
         taps.append(np.matmul(g, np.swapaxes(part, -1, -2)))
     w = np.stack(taps, axis=-1)  # (..., groups, C_out/groups, C_in/groups, taps)
@@ -136,7 +135,12 @@ def _conv_weight_grad(x, g, kernel, stride, padding, dilation, groups):
 
 
 def _biased(y, bias, k):
-    return y if bias is None else y + np.reshape(bias, (-1,) + (1,) * k)
+    """y plus the bias along the channels: in place (y is the convolution's own new
+    array) where that keeps y's dtype."""
+    if bias is None:
+        return y
+    bias = np.reshape(bias, (-1,) + (1,) * k)
+    return np.add(y, bias, out=y) if np.result_type(y, bias) == y.dtype else y + bias
 
 
 def _conv(x, w, stride=1, padding=0, dilation=1, groups=1, bias=None):
