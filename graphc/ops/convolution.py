@@ -6,8 +6,9 @@ derivatives are three internal ops over the last k axes: ``conv_apply`` (the con
 d/dg), ``conv_input_grad`` (d/dx: the transposed convolution) and ``conv_weight_grad``
 (d/dw: x's windows against g). Each is linear in each operand, and the derivatives of each
 are the other two, so every derivative of any order is one of them (the same relations
-JAX's conv_general_dilated transposes by). Each computes on one strided window view of
-the (zero-padded) input, contracted by one matmul per group (im2col): no loop over pixels.
+JAX's conv_general_dilated transposes by). No loop over pixels: conv_apply is im2col and
+one batched matmul, conv_input_grad col2im (a matmul, then a strided add per kernel tap),
+conv_weight_grad a matmul per kernel tap.
 Leading axes (forward mode's directions) broadcast in front of (N, C, ...).
 """
 
@@ -57,91 +58,89 @@ def _conv_windows(x, kernel, stride, pads, dilation, out):
                 + tuple(slice(None, None, d) for d in dilation)]
 
 
-def _conv_subscripts(k):
-    """The einsum letters of k output and k kernel axes."""
-    return "xyz"[:k], "uvw"[:k]
+def _conv_cols(x, kernel, stride, pads, dilation, out, groups):
+    """im2col: x's windows copied as (N, groups, C/groups * K..., O...) flattened to
+    (..., N, groups, C/groups * prod(K), prod(O)), the output's pixels last (the copy
+    runs along rows of x, 3x faster than with the taps last)."""
+    k = len(kernel)
+    win = _conv_windows(x, kernel, stride, pads, dilation, out)
+    nd = np.ndim(win)
+    cols = np.ascontiguousarray(np.transpose(win, [*range(nd - 2 * k), *range(nd - k, nd),
+                                                   *range(nd - 2 * k, nd - k)]))
+    return cols.reshape(cols.shape[:-2 * k - 1] + (groups, -1, int(np.prod(out))))
 
 
-def _contract(spec, a, b):
-    """np.einsum(spec, a, b), leading axes broadcast (as '...'), as one matmul per group
-    (the letters in both operands and the result): BLAS, where einsum's would not be."""
-    ins, out = spec.split("->")
-    sa, sb = ins.split(",")
-    batch = [c for c in out if c in sa and c in sb]
-    summed = [c for c in sa if c in sb and c not in out]
-    free_a, free_b = [c for c in sa if c not in sb], [c for c in sb if c not in sa]
-    la, lb = np.ndim(a) - len(sa), np.ndim(b) - len(sb)
-    size = {**dict(zip(sa, np.shape(a)[la:])), **dict(zip(sb, np.shape(b)[lb:]))}
-
-    def arranged(x, letters, lead, rows, cols):
-        x = np.transpose(x, list(range(lead)) + [lead + letters.index(c)
-                                                 for c in batch + rows + cols])
-        return x.reshape(x.shape[:lead] + tuple(size[c] for c in batch) + (
-            int(np.prod([size[c] for c in rows])), int(np.prod([size[c] for c in cols]))))
-    m = np.matmul(arranged(a, sa, la, free_a, summed), arranged(b, sb, lb, summed, free_b))
-    m = m.reshape(m.shape[:-2] + tuple(size[c] for c in free_a + free_b))
-    have = batch + free_a + free_b
-    lead = m.ndim - len(have)
-    return np.transpose(m, list(range(lead)) + [lead + have.index(c) for c in out])
+def _conv_weights(w, k, groups):
+    """w (..., C_out, C_in/groups, K...) as (..., groups, C_out/groups, C_in/groups *
+    prod(K)): one matrix per group."""
+    ws = np.shape(w)
+    return np.reshape(w, ws[:-k - 2] + (groups, ws[-k - 2] // groups, -1))
 
 
 def _conv_apply(x, w, stride, padding, dilation, groups):
     """out[n, o, i] = sum over c, j of x_padded[n, c, stride*i + dilation*j] * w[o, c, j],
-    channels in groups (the last k axes spatial; leading axes broadcast)."""
+    channels in groups (the last k axes spatial; leading axes broadcast): the weights'
+    matrix times each image's columns, a batch of matmuls with the output's layout."""
     k = len(stride)
     kernel = np.shape(w)[-k:]
-    xs = np.shape(x)
     out = tuple((n + lo + hi - d * (m - 1) - 1) // s + 1 for n, (lo, hi), d, m, s in
-                zip(xs[-k:], padding, dilation, kernel, stride))
-    win = _conv_windows(x, kernel, stride, padding, dilation, out)
-    win = win.reshape(win.shape[:-2 * k - 1] + (groups, -1) + win.shape[-2 * k:])
-    ws = np.shape(w)
-    wg = np.reshape(w, ws[:-k - 2] + (groups, -1) + ws[-k - 1:])
-    o, j = _conv_subscripts(k)
-    y = _contract(f"ngc{o}{j},gfc{j}->ngf{o}", win, wg)
-    return y.reshape(y.shape[:-k - 2] + (-1,) + y.shape[-k:])
+                zip(np.shape(x)[-k:], padding, dilation, kernel, stride))
+    y = np.matmul(_conv_weights(w, k, groups)[..., None, :, :, :],
+                  _conv_cols(x, kernel, stride, padding, dilation, out, groups))
+    return y.reshape(y.shape[:-3] + (-1,) + out)
 
 
 def _conv_input_grad(g, w, size, stride, padding, dilation, groups):
-    """The transposed convolution: the adjoint of _conv_apply's x (of spatial ``size``),
-    g dilated by the stride, padded, convolved with the flipped kernel, cropped."""
+    """The transposed convolution, the adjoint of _conv_apply's x (of spatial ``size``):
+    col2im, the columns w^T g added back into the padded input one kernel tap at a time
+    (a strided slice of every window each; stride and dilation need no zeros). The batch
+    axis goes last meanwhile: each tap's add then runs along N * W, not W (10x faster)."""
     k = len(stride)
     kernel = np.shape(w)[-k:]
-    gs = np.shape(g)
-    lead, out = gs[:-k], gs[-k:]
-    if any(s > 1 for s in stride):  # zeros between g's entries, stride apart
-        spread = np.zeros(lead + tuple((n - 1) * s + 1 for n, s in zip(out, stride)),
-                          dtype=np.result_type(g))
-        spread[(Ellipsis,) + tuple(slice(None, None, s) for s in stride)] = g
-        g = spread
-    extent = [d * (m - 1) + 1 for d, m in zip(dilation, kernel)]
-    full = [n + lo + hi for n, (lo, hi) in zip(size, padding)]
-    pads = [(e - 1, f - n) for e, f, n in zip(extent, full, np.shape(g)[-k:])]
-    win = _conv_windows(g, kernel, (1,) * k, pads, dilation, full)
-    win = win.reshape(win.shape[:-2 * k - 1] + (groups, -1) + win.shape[-2 * k:])
-    ws = np.shape(w)
-    wg = np.reshape(w, ws[:-k - 2] + (groups, -1) + ws[-k - 1:])
-    wg = wg[(Ellipsis,) + (slice(None, None, -1),) * k]
-    o, j = _conv_subscripts(k)
-    x = _contract(f"ngf{o}{j},gfc{j}->ngc{o}", win, wg)
-    x = x.reshape(x.shape[:-k - 2] + (-1,) + x.shape[-k:])
-    return x[(Ellipsis,) + tuple(slice(lo, lo + n) for (lo, _), n in zip(padding, size))]
+    g = np.moveaxis(g, -k - 2, -1)  # (..., C_out, O..., N)
+    out, n = np.shape(g)[-k - 1:-1], np.shape(g)[-1]
+    g = np.reshape(g, np.shape(g)[:-k - 2] + (groups, -1, int(np.prod(out)) * n))
+    cols = np.matmul(np.swapaxes(_conv_weights(w, k, groups), -1, -2), g)
+    cols = cols.reshape(cols.shape[:-3] + (-1,) + tuple(kernel) + out + (n,))
+    x = np.zeros(cols.shape[:-2 * k - 1] + tuple(m + lo + hi for m, (lo, hi) in
+                                                   zip(size, padding)) + (n,), cols.dtype)
+    for tap in np.ndindex(*kernel):
+        x[(Ellipsis,) + tuple(slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in
+                              zip(tap, dilation, stride, out)) + (slice(None),)] += \
+            cols[(Ellipsis, *tap) + (slice(None),) * (k + 1)]
+    x = x[(Ellipsis,) + tuple(slice(lo, lo + m) for (lo, _), m in zip(padding, size))
+          + (slice(None),)]
+    return np.ascontiguousarray(np.moveaxis(x, -1, -k - 2))
 
 
 def _conv_weight_grad(x, g, kernel, stride, padding, dilation, groups):
-    """The adjoint of _conv_apply's w (of spatial ``kernel``): x's windows against g."""
+    """The adjoint of _conv_apply's w (of spatial ``kernel``): for each kernel tap, g
+    times x's strided slice under it, one matmul over batch and pixels (the batch axis
+    last: a tap's slice copies in runs of W * N; no im2col array, which for few channels
+    is most of the time)."""
     k = len(kernel)
-    win = _conv_windows(x, kernel, stride, padding, dilation, np.shape(g)[-k:])
-    win = win.reshape(win.shape[:-2 * k - 1] + (groups, -1) + win.shape[-2 * k:])
-    gs = np.shape(g)
-    gg = np.reshape(g, gs[:-k - 1] + (groups, -1) + gs[-k:])
-    o, j = _conv_subscripts(k)
-    w = _contract(f"ngc{o}{j},ngf{o}->gfc{j}", win, gg)
-    return w.reshape(w.shape[:-k - 3] + (-1,) + w.shape[-k - 1:])
+    out = np.shape(g)[-k:]
+    x = np.moveaxis(x, -k - 2, -1)  # (..., C_in, spatial..., N)
+    x = np.pad(x, [(0, 0)] * (np.ndim(x) - k - 1) + [tuple(p) for p in padding] + [(0, 0)])
+    g = np.moveaxis(g, -k - 2, -1)  # (..., C_out, O..., N)
+    g = np.reshape(g, np.shape(g)[:-k - 2] + (groups, -1, int(np.prod(np.shape(g)[-k - 1:]))))
+    taps = []
+    for tap in np.ndindex(*kernel):
+        part = x[(Ellipsis,) + tuple(slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in
+                                     zip(tap, dilation, stride, out)) + (slice(None),)]
+        part = np.reshape(part, np.shape(part)[:-k - 2] + (groups, -1, np.shape(g)[-1]))
+        taps.append(np.matmul(g, np.swapaxes(part, -1, -2)))
+    w = np.stack(taps, axis=-1)  # (..., groups, C_out/groups, C_in/groups, taps)
+    return w.reshape(w.shape[:-4] + (-1, w.shape[-2]) + tuple(kernel))
 
 
 def _biased(y, bias, k):
-    return y if bias is None else y + np.reshape(bias, (-1,) + (1,) * k)
+    """y plus the bias along the channels: in place (y is the convolution's own new
+    array) where that keeps y's dtype."""
+    if bias is None:
+        return y
+    bias = np.reshape(bias, (-1,) + (1,) * k)
+    return np.add(y, bias, out=y) if np.result_type(y, bias) == y.dtype else y + bias
 
 
 def _conv(x, w, stride=1, padding=0, dilation=1, groups=1, bias=None):
@@ -164,7 +163,7 @@ def _conv_transpose(x, w, stride=1, padding=0, output_padding=0, groups=1, dilat
     return _biased(_conv_input_grad(x, w, size, stride, pads, dilation, groups), bias, k)
 
 
-_CORE = (_conv_options, _conv_windows, _conv_subscripts, _contract)
+_CORE = (_conv_options, _conv_windows, _conv_cols, _conv_weights)
 _HELPERS = (_conv, _conv_apply, _biased) + _CORE
 _T_HELPERS = (_conv_transpose, _conv_input_grad, _biased) + _CORE
 
