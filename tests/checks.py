@@ -105,12 +105,20 @@ def check_backend_matches_numpy(g: gc.Graph, program_values: Callable[..., dict]
     for dtype in (np.float64, np.float32):
         at = program_values(dtype)
         for mode in MODES:
-            want, wgrads = gc.compile(g, mode=mode)(**at)
-            value, grads = gc.compile(g, mode=mode, backend=backend)(**at)
-            np.testing.assert_allclose(value, want, rtol=rtol_value)
-            for k in at:
-                assert grads[k].dtype == dtype
-                np.testing.assert_allclose(grads[k], wgrads[k], rtol=rtol, atol=atol)
+            check_backend_agrees(g, at, backend, mode, rtol_value, rtol, atol)
+
+
+def check_backend_agrees(g: gc.Graph, at: Mapping[str, Any], backend: str,
+                         mode: str = "reverse", rtol_value: float = 1e-12, rtol: float = 1e-12,
+                         atol: float = 1e-14, **compile_options: Any) -> None:
+    """backend's value and gradients of g at at, in mode, are the NumPy backend's, and each
+    gradient keeps its input's dtype."""
+    want, wgrads = gc.compile(g, mode=mode, **compile_options)(**at)
+    value, grads = gc.compile(g, mode=mode, backend=backend, **compile_options)(**at)
+    np.testing.assert_allclose(value, want, rtol=rtol_value)
+    for k in wgrads:
+        assert grads[k].dtype == np.asarray(at[k]).dtype
+        np.testing.assert_allclose(grads[k], wgrads[k], rtol=rtol, atol=atol)
 
 
 def parse_error(text: str, cls: type[Exception], match: str | None = None) -> Any:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from checks import (
     LOSS,
+    check_backend_agrees,
     check_dot_product_test,
     check_error_at,
     check_round_trip_of_case,
@@ -127,12 +128,7 @@ def test_backends_agree(backend, mode):
     if backend == "numba" and not importlib.util.find_spec("numba"):
         pytest.skip("numba is not installed")
     g = gc.parse(PROGRAM)
-    at = values(g, seed=11)
-    value, grads = gc.compile(g, mode=mode)(**at)
-    other, others = gc.compile(g, backend=backend, mode=mode)(**at)
-    np.testing.assert_allclose(other, value, rtol=1e-12)
-    for k in grads:
-        np.testing.assert_allclose(others[k], grads[k], rtol=1e-12, atol=1e-14)
+    check_backend_agrees(g, values(g, seed=11), backend, mode)
 
 
 # ---- bad input ------------------------------------------------------------------------------

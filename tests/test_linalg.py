@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from checks import (
     LOSS,
+    check_backend_agrees,
     check_dot_product_test,
     check_error_at,
     check_round_trip_of_case,
@@ -146,13 +147,8 @@ def test_backends_agree(case, backend):
     if backend == "numba" and not importlib.util.find_spec("numba"):
         pytest.skip("numba is not installed")
     g = gc.parse(CASES[case][0] + LOSS)
-    at = values(g, seed=9)
     for mode in MODES:
-        value, grads = gc.compile(g, mode=mode)(**at)
-        other, others = gc.compile(g, mode=mode, backend=backend)(**at)
-        np.testing.assert_allclose(other, value, rtol=1e-12)
-        for k in grads:
-            np.testing.assert_allclose(others[k], grads[k], rtol=1e-10, atol=1e-12)
+        check_backend_agrees(g, values(g, seed=9), backend, mode, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", ["solve stack vector", "cholesky then solve_triangular",

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from checks import (
     LOSS,
+    check_backend_agrees,
     check_dot_product_test,
     check_error_at,
     check_round_trip_of_case,
@@ -149,13 +150,9 @@ def test_backends_agree(backend, mode):
                  "L = sum(sin(layer_norm(x, (3,), weight=w, bias=w)) * rms_norm(x, (2, 3)))"
                  " + sum(batch_norm(x, weight=c) ** 2)")
     for dtype in (np.float64, np.float32):
-        at = values(g, seed=3, dtype=dtype)
-        value, grads = gc.compile(g, mode=mode)(**at)
-        other, others = gc.compile(g, backend=backend, mode=mode)(**at)
-        np.testing.assert_allclose(other, value, rtol=1e-5 if dtype == np.float32 else 1e-12)
-        for k in grads:
-            assert others[k].dtype == dtype
-            np.testing.assert_allclose(others[k], grads[k], rtol=1e-4, atol=1e-5)
+        check_backend_agrees(g, values(g, seed=3, dtype=dtype), backend, mode,
+                             rtol_value=1e-5 if dtype == np.float32 else 1e-12, rtol=1e-4,
+                             atol=1e-5)
 
 
 @pytest.mark.slow

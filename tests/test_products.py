@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from checks import (
     LOSS,
+    check_backend_agrees,
     check_dot_product_test,
     check_round_trip_of_case,
     check_saved_module,
@@ -156,12 +157,7 @@ def test_backends_agree(case, backend):
     if backend == "numba" and not importlib.util.find_spec("numba"):
         pytest.skip("numba is not installed")
     g = gc.parse(CASES[case][0] + LOSS)
-    at = values(g, seed=9)
-    value, grads = gc.compile(g)(**at)
-    other, others = gc.compile(g, backend=backend)(**at)
-    np.testing.assert_allclose(other, value, rtol=1e-12)
-    for k in grads:
-        np.testing.assert_allclose(others[k], grads[k], rtol=1e-12, atol=1e-14)
+    check_backend_agrees(g, values(g, seed=9), backend)
 
 
 @pytest.mark.parametrize("case", ["dot N-d N-d", "kron vec-mat", "tensordot 2",

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from checks import (
     LOSS,
+    check_backend_agrees,
     check_backend_matches_numpy,
     check_dot_product_test,
     check_error_at,
@@ -123,11 +124,7 @@ def test_embedding_and_dropout_saved_module_and_backends(tmp_path):
         with pytest.raises(IndexError, match="out of range"):
             module.value_and_grad(**{**at, "ids": -IDS - 1})
     for mode in MODES:
-        value, grads = gc.compile(g, mode=mode, wrt=["table", "w"])(**at)
-        other, others = gc.compile(g, mode=mode, wrt=["table", "w"], backend="blocks")(**at)
-        np.testing.assert_allclose(other, value, rtol=1e-12)
-        for k in grads:
-            np.testing.assert_allclose(others[k], grads[k], rtol=1e-12, atol=1e-14)
+        check_backend_agrees(g, at, "blocks", mode, wrt=["table", "w"])
 
 
 @pytest.mark.slow
