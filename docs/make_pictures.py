@@ -8,7 +8,8 @@ embeds them from docs/img/.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +33,13 @@ TALL = {"cnn_digits_values.svg", "transformer_values.svg"}
 
 
 def _example(name: str):
-    """A module of examples/ (its NETWORK and initial parameters)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """A module of examples/ (its NETWORK and initial parameters), with examples/ on the
+    path as when it runs as a script (it imports its sibling training.py)."""
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.pop(0)
 
 
 def _networks() -> dict[str, tuple]:

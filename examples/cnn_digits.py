@@ -11,9 +11,8 @@ pixels). Adam trains it in a few seconds to about 99 % test accuracy. Needs the
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+from training import Adam, epochs_main, plot_history
 
 import graphc as gc
 
@@ -93,10 +92,8 @@ def train(epochs: int = 30, lr: float = 3e-3, batch: int = 32, seed: int = 0,
     fn = gc.compile(graph, wrt=names)
     rng = np.random.default_rng(seed)
     params = initial(rng)
-    first = {k: np.zeros_like(v) for k, v in params.items()}
-    second = {k: np.zeros_like(v) for k, v in params.items()}
+    adam = Adam(params)
     history: dict = {"loss": [], "test_accuracy": []}
-    step = 0
     bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress)
     for epoch in bar:
         rate = lr * (1 + np.cos(np.pi * epoch / epochs)) / 2  # cosine decay
@@ -108,12 +105,7 @@ def train(epochs: int = 30, lr: float = 3e-3, batch: int = 32, seed: int = 0,
             loss, grads = fn(x=x_train[idx], labels=y_train[idx], keep=keep,
                              p=DROP, **params)
             losses.append(float(loss))
-            step += 1
-            for k in names:
-                first[k] = 0.9 * first[k] + 0.1 * grads[k]
-                second[k] = 0.999 * second[k] + 0.001 * grads[k] ** 2
-                m, v = first[k] / (1 - 0.9 ** step), second[k] / (1 - 0.999 ** step)
-                params[k] -= rate * m / (np.sqrt(v) + 1e-8)
+            adam.update(grads, rate)
         history["loss"].append(float(np.mean(losses)))
         history["test_accuracy"].append(accuracy(graph, params, x_test, y_test))
         bar.set_postfix(loss=f"{history['loss'][-1]:.4f}",
@@ -122,30 +114,11 @@ def train(epochs: int = 30, lr: float = 3e-3, batch: int = 32, seed: int = 0,
 
 
 def plot(history: dict, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
-    ax1.plot(history["loss"])
-    ax1.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
-    ax2.plot(history["test_accuracy"])
-    ax2.set(xlabel="epoch", ylabel="test accuracy", ylim=(0.9, 1.0))
-    fig.suptitle("8x8 digits, LeNet-style CNN, gradients by graphc")
-    fig.tight_layout()
-    fig.savefig(path)
+    plot_history(history, path, "8x8 digits, LeNet-style CNN, gradients by graphc", (0.9, 1.0))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--plot", default="cnn_training.svg")
-    args = parser.parse_args()
-    result = train(args.epochs)
-    print(f"test accuracy: {result['test_accuracy'][-1]:.4f}")
-    plot(result, args.plot)
-    print(f"wrote {args.plot}")
+    epochs_main(__doc__, train, plot, epochs=30, svg="cnn_training.svg")
 
 
 if __name__ == "__main__":

@@ -9,9 +9,8 @@ accuracy, and saves the loss/accuracy curves.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+from training import epochs_main, plot_history
 
 import graphc as gc
 
@@ -76,30 +75,12 @@ def train(epochs: int = 40, lr: float = 0.1, batch: int = 32, seed: int = 0,
 
 
 def plot(history: dict, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
-    ax1.plot(history["loss"])
-    ax1.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
-    ax2.plot(history["test_accuracy"])
-    ax2.set(xlabel="epoch", ylabel="test accuracy", ylim=(0.8, 1.0))
-    fig.suptitle("8x8 digits, 64-128-10 tanh MLP, gradients by graphc")
-    fig.tight_layout()
-    fig.savefig(path)
+    plot_history(history, path, "8x8 digits, 64-128-10 tanh MLP, gradients by graphc",
+                 (0.8, 1.0))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--plot", default="digits_training.svg")
-    args = parser.parse_args()
-    result = train(args.epochs)
-    print(f"test accuracy: {result['test_accuracy'][-1]:.4f}")
-    plot(result, args.plot)
-    print(f"wrote {args.plot}")
+    epochs_main(__doc__, train, plot, epochs=40, svg="digits_training.svg")
 
 
 if __name__ == "__main__":

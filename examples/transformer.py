@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from training import Adam, pyplot
 
 import graphc as gc
 
@@ -83,8 +84,7 @@ def train(steps: int = 1500, batch: int = 16, window: int = 32, width: int = 48,
     fn = gc.compile(graph, wrt=names)
     rng = np.random.default_rng(seed)
     params = initial(len(chars), width, window, rng)
-    first = {k: np.zeros_like(v) for k, v in params.items()}
-    second = {k: np.zeros_like(v) for k, v in params.items()}
+    adam = Adam(params)
     losses = []
     bar = tqdm(range(1, steps + 1), desc="training", unit="step", disable=not progress)
     for step in bar:
@@ -92,11 +92,7 @@ def train(steps: int = 1500, batch: int = 16, window: int = 32, width: int = 48,
         rows = code[starts[:, None] + np.arange(window + 1)]
         loss, grads = fn(ids=rows[:, :-1], targets=rows[:, 1:], **params)
         losses.append(float(loss))
-        for k in names:
-            first[k] = 0.9 * first[k] + 0.1 * grads[k]
-            second[k] = 0.999 * second[k] + 0.001 * grads[k] ** 2
-            m, v = first[k] / (1 - 0.9 ** step), second[k] / (1 - 0.999 ** step)
-            params[k] -= lr * m / (np.sqrt(v) + 1e-8)
+        adam.update(grads, lr)
         if step % 20 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
     return {"params": params, "loss": losses, "chars": chars, "graph": graph,
@@ -121,13 +117,8 @@ def sample(result: dict, prompt: str, length: int = 200, temperature: float = 0.
 
 
 def plot(losses: list[float], path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     smooth = np.convolve(losses, np.ones(20) / 20, mode="valid")
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = pyplot().subplots(figsize=(6, 3.2))
     ax.plot(losses, alpha=0.3, label="each step")
     ax.plot(np.arange(19, len(losses)), smooth, label="mean of 20")
     ax.set(xlabel="step", ylabel="cross-entropy (nats per character)")

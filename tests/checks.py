@@ -4,7 +4,10 @@ tolerances). Imported like strategies.py: ``from checks import ...``."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -102,12 +105,20 @@ def check_backend_matches_numpy(g: gc.Graph, program_values: Callable[..., dict]
     for dtype in (np.float64, np.float32):
         at = program_values(dtype)
         for mode in MODES:
-            want, wgrads = gc.compile(g, mode=mode)(**at)
-            value, grads = gc.compile(g, mode=mode, backend=backend)(**at)
-            np.testing.assert_allclose(value, want, rtol=rtol_value)
-            for k in at:
-                assert grads[k].dtype == dtype
-                np.testing.assert_allclose(grads[k], wgrads[k], rtol=rtol, atol=atol)
+            check_backend_agrees(g, at, backend, mode, rtol_value, rtol, atol)
+
+
+def check_backend_agrees(g: gc.Graph, at: Mapping[str, Any], backend: str,
+                         mode: str = "reverse", rtol_value: float = 1e-12, rtol: float = 1e-12,
+                         atol: float = 1e-14, **compile_options: Any) -> None:
+    """backend's value and gradients of g at at, in mode, are the NumPy backend's, and each
+    gradient keeps its input's dtype."""
+    want, wgrads = gc.compile(g, mode=mode, **compile_options)(**at)
+    value, grads = gc.compile(g, mode=mode, backend=backend, **compile_options)(**at)
+    np.testing.assert_allclose(value, want, rtol=rtol_value)
+    for k in wgrads:
+        assert grads[k].dtype == np.asarray(at[k]).dtype
+        np.testing.assert_allclose(grads[k], wgrads[k], rtol=rtol, atol=atol)
 
 
 def parse_error(text: str, cls: type[Exception], match: str | None = None) -> Any:
@@ -151,3 +162,19 @@ def check_error_at(text: str, cls: type[Exception], words: str | Sequence[str], 
     assert error.col is not None if col is None else error.col == col
     for word in [words] if isinstance(words, str) else words:
         assert word in str(error), (word, str(error))
+
+
+def check_saved_module(fn: Any, at: Mapping[str, Any], path: Path) -> ModuleType:
+    """fn saved at path imports only numpy, and imported again, its value_and_grad gives
+    exactly what fn gives at at, its forward the same value. Returns the module."""
+    imports = [line for line in fn.source.splitlines() if line.startswith(("import", "from"))]
+    assert imports == ["import numpy as np"]
+    fn.save(path)
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    got, want = module.value_and_grad(**at), fn(**at)
+    assert got[0] == want[0] and module.forward(**at) == pytest.approx(want[0], rel=1e-12)
+    for k in want[1]:
+        np.testing.assert_array_equal(got[1][k], want[1][k])
+    return module

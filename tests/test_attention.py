@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from checks import (
     LOSS,
+    check_backend_agrees,
     check_dot_product_test,
     check_error_at,
     check_round_trip_of_case,
+    check_saved_module,
     check_second_order_of_case,
     check_value_and_gradients,
     values,
@@ -123,17 +125,7 @@ def test_the_saved_module_gives_what_fn_gives(tmp_path):
     at = values(g, seed=2)
     for mode in MODES:
         fn = gc.compile(g, mode=mode)
-        imports = [line for line in fn.source.splitlines() if line.startswith(("import", "from"))]
-        assert imports == ["import numpy as np"]
-        path = tmp_path / f"saved_attention_{mode}.py"
-        fn.save(path)
-        spec = importlib.util.spec_from_file_location(f"saved_attention_{mode}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        got, want = module.value_and_grad(**at), fn(**at)
-        assert got[0] == want[0] and module.forward(**at) == pytest.approx(want[0], rel=1e-12)
-        for k in want[1]:
-            np.testing.assert_array_equal(got[1][k], want[1][k])
+        check_saved_module(fn, at, tmp_path / f"saved_attention_{mode}.py")
 
 
 def test_pictures_show_each_rule():
@@ -158,13 +150,9 @@ def test_backends_agree(backend, mode):
         pytest.skip("numba is not installed")
     g = gc.parse(CASES["attention mask"][0] + LOSS)
     for dtype in (np.float64, np.float32):
-        at = values(g, seed=4, dtype=dtype)
-        value, grads = gc.compile(g, mode=mode)(**at)
-        other, others = gc.compile(g, backend=backend, mode=mode)(**at)
-        np.testing.assert_allclose(other, value, rtol=1e-5 if dtype == np.float32 else 1e-12)
-        for k in grads:
-            assert others[k].dtype == dtype
-            np.testing.assert_allclose(others[k], grads[k], rtol=1e-4, atol=1e-5)
+        check_backend_agrees(g, values(g, seed=4, dtype=dtype), backend, mode,
+                             rtol_value=1e-5 if dtype == np.float32 else 1e-12, rtol=1e-4,
+                             atol=1e-5)
 
 
 @pytest.mark.slow

@@ -15,6 +15,7 @@ from checks import (
     check_dot_product_test,
     check_error_at,
     check_round_trip_of_case,
+    check_saved_module,
     check_second_order_of_case,
     check_value_and_gradients,
     values,
@@ -202,17 +203,7 @@ def test_emitted_code_is_vectorised_numpy_and_the_saved_module_agrees(tmp_path):
         assert "_conv(x, w, stride=2, padding=1, bias=b)" in source
         assert "sliding_window_view" in source and "np.matmul" in source
         assert "for " not in source[source.index("def value_and_grad"):]
-        imports = [line for line in source.splitlines() if line.startswith(("import", "from"))]
-        assert imports == ["import numpy as np"]
-        path = tmp_path / f"saved_conv_{mode}.py"
-        fn.save(path)
-        spec = importlib.util.spec_from_file_location(f"saved_conv_{mode}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        got, want = module.value_and_grad(**at), fn(**at)
-        assert got[0] == want[0]
-        for k in want[1]:
-            np.testing.assert_array_equal(got[1][k], want[1][k])
+        check_saved_module(fn, at, tmp_path / f"saved_conv_{mode}.py")
 
 
 def test_pictures_show_each_rule():

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from checks import (
     LOSS,
+    check_backend_agrees,
     check_dot_product_test,
     check_error_at,
     check_round_trip_of_case,
+    check_saved_module,
     check_second_order_of_case,
     check_value_and_gradients,
     values,
@@ -111,15 +113,7 @@ def test_emitted_code_is_numpys_and_the_saved_module_agrees(tmp_path):
         for spelled in ("np.resize(a, (3, 4))", "np.delete(a, (0, 2), axis=1)",
                         "np.insert(a, 1, b, axis=1)"):
             assert spelled in fn.source, spelled
-        path = tmp_path / f"editing_{mode}.py"
-        fn.save(path)
-        spec = importlib.util.spec_from_file_location(f"editing_{mode}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        got, want = module.value_and_grad(**at), fn(**at)
-        assert got[0] == want[0]
-        for k in want[1]:
-            np.testing.assert_array_equal(got[1][k], want[1][k])
+        check_saved_module(fn, at, tmp_path / f"editing_{mode}.py")
 
 
 def test_pictures_show_each_rule():
@@ -134,12 +128,7 @@ def test_backends_agree(backend, mode):
     if backend == "numba" and not importlib.util.find_spec("numba"):
         pytest.skip("numba is not installed")
     g = gc.parse(PROGRAM)
-    at = values(g, seed=11)
-    value, grads = gc.compile(g, mode=mode)(**at)
-    other, others = gc.compile(g, backend=backend, mode=mode)(**at)
-    np.testing.assert_allclose(other, value, rtol=1e-12)
-    for k in grads:
-        np.testing.assert_allclose(others[k], grads[k], rtol=1e-12, atol=1e-14)
+    check_backend_agrees(g, values(g, seed=11), backend, mode)
 
 
 # ---- bad input ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from checks import (
     check_dot_product_test,
     check_error_at,
     check_round_trip_of_case,
+    check_saved_module,
     check_second_order_of_case,
     check_value_and_gradients,
     values,
@@ -152,17 +153,7 @@ def test_saved_module_gives_what_fn_gives(tmp_path):
         source = fn.source
         assert "_max_pool(x, (3, 3), (2, 2), (1, 1))" in source
         assert "np.mean(" in source and "sliding_window_view" in source
-        imports = [line for line in source.splitlines() if line.startswith(("import", "from"))]
-        assert imports == ["import numpy as np"]
-        path = tmp_path / f"saved_pool_{mode}.py"
-        fn.save(path)
-        spec = importlib.util.spec_from_file_location(f"saved_pool_{mode}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        got, want = module.value_and_grad(**at), fn(**at)
-        assert got[0] == want[0]
-        for k in want[1]:
-            np.testing.assert_array_equal(got[1][k], want[1][k])
+        check_saved_module(fn, at, tmp_path / f"saved_pool_{mode}.py")
 
 
 def test_pictures_show_each_rule():

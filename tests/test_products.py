@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from checks import (
     LOSS,
+    check_backend_agrees,
     check_dot_product_test,
     check_round_trip_of_case,
+    check_saved_module,
     check_second_order_of_case,
     check_value_and_gradients,
     values,
@@ -155,12 +157,7 @@ def test_backends_agree(case, backend):
     if backend == "numba" and not importlib.util.find_spec("numba"):
         pytest.skip("numba is not installed")
     g = gc.parse(CASES[case][0] + LOSS)
-    at = values(g, seed=9)
-    value, grads = gc.compile(g)(**at)
-    other, others = gc.compile(g, backend=backend)(**at)
-    np.testing.assert_allclose(other, value, rtol=1e-12)
-    for k in grads:
-        np.testing.assert_allclose(others[k], grads[k], rtol=1e-12, atol=1e-14)
+    check_backend_agrees(g, values(g, seed=9), backend)
 
 
 @pytest.mark.parametrize("case", ["dot N-d N-d", "kron vec-mat", "tensordot 2",
@@ -168,16 +165,8 @@ def test_backends_agree(case, backend):
 def test_the_saved_module_computes_what_fn_computes(case, tmp_path):
     g = gc.parse(CASES[case][0] + LOSS)
     fn = gc.compile(g)
-    path = tmp_path / "saved.py"
-    fn.save(path)
-    spec = importlib.util.spec_from_file_location("saved_products", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     at = values(g, 10)
-    got, want = module.value_and_grad(**at), fn(**at)
-    assert got[0] == want[0]
-    for k in want[1]:
-        np.testing.assert_array_equal(got[1][k], want[1][k])
+    check_saved_module(fn, at, tmp_path / "saved.py")
 
 
 def test_sort_ties_and_nan_follow_jax(jax, mode):

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from checks import (
     LOSS,
+    check_backend_agrees,
     check_backend_matches_numpy,
     check_dot_product_test,
     check_error_at,
     check_round_trip_of_case,
+    check_saved_module,
     check_second_order_of_case,
     check_text_round_trip_and_verify,
     check_value_and_gradients,
@@ -118,23 +120,11 @@ def test_embedding_and_dropout_saved_module_and_backends(tmp_path):
     for mode in MODES:
         fn = gc.compile(g, mode=mode, wrt=["table", "w"])
         assert "_embedding(ids, table)" in fn.source and "/ (1 - 0.25)" in fn.source
-        path = tmp_path / f"saved_embedding_{mode}.py"
-        fn.save(path)
-        spec = importlib.util.spec_from_file_location(f"saved_embedding_{mode}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        got, want = module.value_and_grad(**at), fn(**at)
-        assert got[0] == want[0]
-        for k in want[1]:
-            np.testing.assert_array_equal(got[1][k], want[1][k])
+        module = check_saved_module(fn, at, tmp_path / f"saved_embedding_{mode}.py")
         with pytest.raises(IndexError, match="out of range"):
             module.value_and_grad(**{**at, "ids": -IDS - 1})
     for mode in MODES:
-        value, grads = gc.compile(g, mode=mode, wrt=["table", "w"])(**at)
-        other, others = gc.compile(g, mode=mode, wrt=["table", "w"], backend="blocks")(**at)
-        np.testing.assert_allclose(other, value, rtol=1e-12)
-        for k in grads:
-            np.testing.assert_allclose(others[k], grads[k], rtol=1e-12, atol=1e-14)
+        check_backend_agrees(g, at, "blocks", mode, wrt=["table", "w"])
 
 
 @pytest.mark.slow

@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 from checks import (
     LOSS,
+    check_backend_agrees,
     check_dot_product_test,
     check_error_at,
     check_round_trip_of_case,
+    check_saved_module,
     check_second_order_of_case,
     check_value_and_gradients,
     values,
@@ -269,17 +271,7 @@ def test_emitted_code_is_numpys_and_needs_numpy_2_0_only(tmp_path):
                         "np.correlate(c, b)", "np.vecdot(b, b)", "np.append(a, b)"):
             assert spelled in source, spelled
         assert "np.matvec(" not in source and "np.vecmat(" not in source
-        imports = [line for line in source.splitlines() if line.startswith(("import", "from"))]
-        assert imports == ["import numpy as np"]
-        path = tmp_path / f"saved_{mode}.py"
-        fn.save(path)
-        spec = importlib.util.spec_from_file_location(f"saved_structural_{mode}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        got, want = module.value_and_grad(**at), fn(**at)
-        assert got[0] == want[0]
-        for k in want[1]:
-            np.testing.assert_array_equal(got[1][k], want[1][k])
+        check_saved_module(fn, at, tmp_path / f"saved_{mode}.py")
 
 
 def test_pictures_show_each_rule():
@@ -303,12 +295,7 @@ def test_backends_agree(case, backend, mode):
     if backend == "numba" and not importlib.util.find_spec("numba"):
         pytest.skip("numba is not installed")
     g = gc.parse(CASES[case][0] + LOSS)
-    at = values(g, seed=9)
-    value, grads = gc.compile(g, mode=mode)(**at)
-    other, others = gc.compile(g, backend=backend, mode=mode)(**at)
-    np.testing.assert_allclose(other, value, rtol=1e-12)
-    for k in grads:
-        np.testing.assert_allclose(others[k], grads[k], rtol=1e-12, atol=1e-14)
+    check_backend_agrees(g, values(g, seed=9), backend, mode)
 
 
 # ---- bad input ------------------------------------------------------------------------------

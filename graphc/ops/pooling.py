@@ -175,6 +175,12 @@ def _spelled(helper: str) -> Callable[[dict], str]:
     return spell
 
 
+def _interpreted(helper: Callable[..., Any]) -> Callable[..., Any]:
+    """The interpreter's call: torch's parameters, as normal pairs, to helper."""
+    return lambda x, kernel_size, stride, padding: helper(
+        x, **_normal({"kernel_size": kernel_size, "stride": stride, "padding": padding}))
+
+
 def _size(x: R) -> tuple[int, int]:
     return x.shape[-2], x.shape[-1]
 
@@ -190,10 +196,7 @@ def _argmax_of(out: R) -> R:
 
 
 _register(Op("max_pool2d", 1, "_max_pool({0})",
-             lambda x, kernel_size, stride, padding: _max_pool(
-                 x, **_normal({"kernel_size": kernel_size, "stride": stride,
-                               "padding": padding})),
-             slot_prec=(0,), params=_TORCH, positional=_POSITIONAL,
+             _interpreted(_max_pool), slot_prec=(0,), params=_TORCH, positional=_POSITIONAL,
              spell=_spelled("_max_pool"), helpers=(_windows, _max_pool), dtype="follows",
              shape=lambda g, args, params: _pool_shape(g, args, params, "max_pool2d"),
              vjp=vjp(lambda out, grad: (grad.call("pool_put", _argmax_of(out),
@@ -227,10 +230,7 @@ _register(Op("pool_put", 2, "_pool_put({0}, {1}, {size})", _pool_put, slot_prec=
 
 # ---- avg_pool2d: linear, pool_mean and its transpose pool_spread ---------------------------
 _register(Op("avg_pool2d", 1, "_pool_mean({0})",
-             lambda x, kernel_size, stride, padding: _pool_mean(
-                 x, **_normal({"kernel_size": kernel_size, "stride": stride,
-                               "padding": padding})),
-             slot_prec=(0,), params=_TORCH, positional=_POSITIONAL,
+             _interpreted(_pool_mean), slot_prec=(0,), params=_TORCH, positional=_POSITIONAL,
              spell=_spelled("_pool_mean"), helpers=(_windows, _pool_mean), dtype="follows",
              shape=lambda g, args, params: _pool_shape(g, args, params, "avg_pool2d"),
              vjp=vjp(lambda out, grad: (grad.call("pool_spread", **_normal(out.params),
