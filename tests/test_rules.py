@@ -545,3 +545,39 @@ def test_a_sum_of_a_long_chain_splits_without_exhausting_the_stack():
     np.testing.assert_allclose(grads["x"], np.exp(x) * total, rtol=1e-12)
     assert value == pytest.approx(np.exp(x).sum() * total, rel=1e-12)
     assert fn.report()["sum(a + b) -> sum(a) + sum(b)"] >= 100
+
+
+def test_a_mask_times_an_adjoint_is_a_product_and_reads_back():
+    """relu's derivative times its adjoint is g * (x > 0) in g's dtype (not np.where), the
+    same numbers where g is NaN or inf; a product of two masks is not printed as bool *
+    bool (read back, that would be a logical and: a second-order graph met it)."""
+    fn = gc.compile(gc.parse("x: [6]\ng: [6]\nL = sum(relu(x) * g)"))
+    assert "np.where" not in fn.source.split("def value_and_grad")[1]
+    x = np.array([1.0, -1.0, 0.0, -0.0, np.nan, 3.0], np.float32)
+    g = np.array([np.nan, np.inf, np.inf, -1.0, 2.0, -2.0], np.float32)
+    with np.errstate(invalid="ignore"):
+        _, grads = fn(x=x, g=g)
+        want = np.where(x > 0, g, g * np.float32(0.0))
+    assert grads["x"].dtype == np.float32
+    np.testing.assert_array_equal(grads["x"], want)
+    assert np.signbit(grads["x"]).tolist() == np.signbit(want).tolist()
+    first = gc.compile(gc.parse("x: [4]\ny: [4]\nL = sum(relu(x) * relu(y) * x)"))
+    again = gc.parse(str(first.grad_graph)).evaluate
+    at = {"x": np.array([1.0, -1.0, 2.0, 0.5]), "y": np.array([1.0, 1.0, -1.0, 3.0])}
+    _, grads = first(**at)
+    for name in ("x", "y"):
+        np.testing.assert_array_equal(again(**at)[f"{name}_bar"], grads[name])
+
+
+def test_a_printed_gradient_of_two_masks_compiles_again():
+    """nanmax's gradient multiplies two choices between constants; printed and read
+    back, it compiles and gives the same numbers (it was bool * bool: integer sums)."""
+    g = gc.parse("x: [3, 4]\nu: [3, 1]\nL = sum(nanmax(x, axis=1, keepdims=True) * u)")
+    first = gc.compile(g, wrt="x")
+    again = gc.compile(gc.parse(str(first.grad_graph) + "\nh = sum(x_bar * x_bar)"), of="h",
+                       wrt="u")
+    x = np.array([[1.0, np.nan, 1.0, 0.0], [2.0, -1.0, np.nan, 2.0], [0.5, 0.0, 3.0, 1.0]])
+    u = np.array([[1.0], [-2.0], [0.5]])
+    h, grads = again(x=x, u=u)
+    assert h == pytest.approx(float(np.sum(first(x=x, u=u)[1]["x"] ** 2)), rel=1e-14)
+    assert np.all(np.isfinite(grads["u"]))

@@ -62,7 +62,10 @@ def _into_choice(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
                 and op_of(g, x) != "broadcast_like" and g.shape(x) == g.shape(choice) \
                 and not g.elastic(choice):
             c, a, b = g.args(choice)[:3]
-            if scalar_const(g, a, 1.0) and scalar_const(g, b, 0.0) and boolean(g, c):
+            if scalar_const(g, a, 1.0) and scalar_const(g, b, 0.0) and boolean(g, c) \
+                    and op_of(g, x) not in ("where", "choose", "as_float"):
+                # (not a choice or a cast mask: as_float prints as the booleans it casts,
+                # and a printed bool * bool would read back as a logical and)
                 # x times the mask in x's dtype: the same bits as np.where(c, x, x * 0.0)
                 # (NaN, inf and -0.0 included) at a product's cost, not where's
                 return ("mul", (x, g.add("as_float", (c, x))), {})
