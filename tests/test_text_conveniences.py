@@ -160,3 +160,28 @@ def test_the_builder_suggests_the_keyword_too():
     x = gc.input("x", shape=(3,))
     with pytest.raises(gc.GraphcError, match="no keyword axes; did you mean 'axis'"):
         gc.sum(x, axes=0)
+
+
+# ---- NumPy's positional axis ------------------------------------------------------------------
+_AXIS_NEXT = ["sum", "mean", "max", "min", "prod", "var", "std", "argmax", "cumsum", "flip",
+              "sort", "softmax", "log_softmax", "logsumexp", "nanmax", "nansum", "ptp", "average"]
+
+
+@pytest.mark.parametrize("name", _AXIS_NEXT)
+def test_the_axis_may_come_by_position_as_in_numpy(name):
+    """np.sum(x, 0) and jax.nn.softmax(x, 0): the axis is the argument after the array;
+    it reads as axis=0, in text and in gc.<name>, and prints back by keyword."""
+    text = gc.parse(f"x: [3, 4]\ny = {name}(x, 0)")
+    keyword = gc.parse(f"x: [3, 4]\ny = {name}(x, axis=0)")
+    assert str(text) == str(keyword) and f"{name}(x, axis=0)" in str(text)
+    x = gc.input("x", shape=(3, 4))
+    assert str(gc.graph(y=getattr(gc, name)(x, 0))) == str(keyword)
+    at = {"x": np.random.default_rng(1).normal(size=(3, 4))}
+    np.testing.assert_array_equal(text.evaluate(**at)["y"], keyword.evaluate(**at)["y"])
+
+
+def test_a_second_axis_by_position_or_twice_is_refused_where_written():
+    with pytest.raises(gc.ParseError, match=r"line 2, column 5: sum\(\) takes at most 2"):
+        gc.parse("x: [3, 4]\ny = sum(x, 0, 1)")
+    with pytest.raises(gc.ParseError, match="got axis twice"):
+        gc.parse("x: [3, 4]\ny = sum(x, 0, axis=1)")

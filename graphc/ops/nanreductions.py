@@ -151,6 +151,7 @@ def _ahead(weights: Callable[[R], R]) -> Callable[..., str | None]:
 for _name, _fn, _params, _weights, _rule in _ENTRIES:
     _code = f"np.{_name}" if _name not in _HELPERS else f"_{_name}"
     _register(Op(_name, 1, f"{_code}({{0}})", _fn, slot_prec=(0,), params=_params,
+                 signature=("axis",),
                  scalar_result=_reduces_all, spell=_spell(_code, _params),
                  shape=_params_shape(lambda x, axis, keepdims, ddof=0: _reduced(x, axis, keepdims)),
                  helpers=_HELPERS.get(_name, ()), vjp=_weighted(_weights)[0],

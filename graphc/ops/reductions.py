@@ -171,19 +171,21 @@ def _arg_shape(x: shapes.Shape, axis: Any, keepdims: bool) -> shapes.Shape:
 _TIES = _weighted(lambda out: _ties(out.args[0], out))
 for _name in ("max", "min"):
     _register(Op(_name, 1, f"np.{_name}({{0}})", getattr(np, _name), slot_prec=(0,),
-                 params=_AXIS, scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _AXIS),
+                 params=_AXIS, signature=("axis",), scalar_result=_reduces_all,
+                 spell=_spell(f"np.{_name}", _AXIS),
                  shape=_params_shape(_reduced), vjp=_TIES[0], jvp=_TIES[1], dtype="follows",
                  traits=_MADE, rules=("{out}_bar * ({0} == {out}) / ties",)))
 for _name in ("argmax", "argmin"):
     _register(Op(_name, 1, f"np.{_name}({{0}})", getattr(np, _name), slot_prec=(0,),
-                 params=_AXIS, scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _AXIS),
+                 params=_AXIS, signature=("axis",), scalar_result=_reduces_all,
+                 spell=_spell(f"np.{_name}", _AXIS),
                  shape=_params_shape(_arg_shape), integral=lambda params: True,
                  traits=_MADE | Trait.NO_DERIVATIVE))
 
 # ---- prod: the products of the others, right with zeros -------------------------------
 _PROD = _weighted(lambda out: out.args[0].call("prod_except", axis=_from_end(out)))
 _register(Op("prod", 1, "np.prod({0})", np.prod, slot_prec=(0,), params=_AXIS,
-             scalar_result=_reduces_all, spell=_spell("np.prod", _AXIS),
+             signature=("axis",), scalar_result=_reduces_all, spell=_spell("np.prod", _AXIS),
              shape=_params_shape(_reduced), vjp=_PROD[0], jvp=_PROD[1], dtype="follows",
              traits=_MADE, rules=("{out}_bar * (product of the others of {0})",)))
 # Its Jacobian is symmetric (d e_i / d x_j = the product of all but i and j): vjp = jvp.
@@ -224,7 +226,8 @@ for _name, _weights, _rule in (
          "({0} - mean) / ((n - ddof) * {out})")):
     _rules = _weighted(_weights)
     _register(Op(_name, 1, f"np.{_name}({{0}})", getattr(np, _name), slot_prec=(0,),
-                 params=_VAR, scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _VAR),
+                 params=_VAR, signature=("axis",), scalar_result=_reduces_all,
+                 spell=_spell(f"np.{_name}", _VAR),
                  shape=_params_shape(lambda x, axis, ddof, keepdims: _reduced(x, axis, keepdims)),
                  vjp=_rules[0], jvp=_rules[1], dtype="follows", traits=_MADE,
                  rules=("{out}_bar * " + _rule,)))
@@ -247,12 +250,14 @@ def _last(out: R) -> int:
 
 _CUM = {"axis": None}
 _register(Op("cumsum", 1, "np.cumsum({0})", np.cumsum, slot_prec=(0,), params=_CUM,
+             signature=("axis",),
              spell=_spell("np.cumsum", _CUM), shape=_params_shape(_cum_shape),
              vjp=vjp(lambda out, grad: (grad.call("flip", axis=_last(out)).call(
                  "cumsum", axis=_last(out)).call("flip", axis=_last(out)),)),
              jvp=jvp(lambda out, dots: dots[0].call("cumsum", axis=_last(out))),
              dtype="follows", traits=_MADE, rules=("flip(cumsum(flip({out}_bar)))",)))
 _register(Op("cumprod", 1, "np.cumprod({0})", np.cumprod, slot_prec=(0,), params=_CUM,
+             signature=("axis",),
              spell=_spell("np.cumprod", _CUM), shape=_params_shape(_cum_shape),
              vjp=vjp(lambda out, grad: (out.args[0].call("cumprod_bar", grad,
                                                          axis=_last(out)),)),

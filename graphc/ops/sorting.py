@@ -45,6 +45,7 @@ def _moved(t: R, out: R, back: bool) -> R:
 
 
 _register(Op("sort", 1, "np.sort({0})", np.sort, slot_prec=(0,), params={"axis": -1},
+             signature=("axis",),
              spell=_spell("np.sort", {"axis": -1}), shape=_params_shape(_sort_shape),
              vjp=vjp(lambda out, grad: (_moved(grad, out, True),)),
              jvp=jvp(lambda out, dots: _moved(dots[0], out, False)),

@@ -167,7 +167,7 @@ _register(Op("diff_bar", 1, "_diff_bar({0}, {n}, {axis}, {ends})", _diff_bar, sl
 # ---- ptp: max - min, ties shared as max's and min's ---------------------------------------
 _PTP = _weighted(lambda out: _ties(out.args[0], out.args[0].call("max", **out.params))
                  - _ties(out.args[0], out.args[0].call("min", **out.params)))
-_register(Op("ptp", 1, "np.ptp({0})", np.ptp, slot_prec=(0,), params=_AXIS,
+_register(Op("ptp", 1, "np.ptp({0})", np.ptp, slot_prec=(0,), params=_AXIS, signature=("axis",),
              scalar_result=_reduces_all, spell=_spell("np.ptp", _AXIS),
              shape=_params_shape(_reduced), vjp=_PTP[0], jvp=_PTP[1], dtype="follows",
              traits=_MADE, rules=("{out}_bar * (({0} == max) - ({0} == min)) / ties",)))
@@ -181,6 +181,7 @@ def _mean_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 
 
 _register(Op("average", 1, "np.average({0})", np.average, slot_prec=(0,), params=_AXIS,
+             signature=("axis",),
              scalar_result=_reduces_all, spell=_spell("np.average", _AXIS),
              shape=_params_shape(_reduced), vjp=vjp(_mean_vjp), jvp=_itself("mean"),
              dtype="follows", traits=_MADE, rules=("{out}_bar spread over {0} / count",)))

@@ -322,7 +322,8 @@ def _reduce_vjp(out: R, grad: R) -> tuple[R | None, ...]:
 
 for _name, _rule in (("sum", ""), ("mean", " / count")):
     _register(Op(_name, 1, f"np.{_name}({{0}})", getattr(np, _name), slot_prec=(0,),
-                 params=_AXIS, scalar_result=_reduces_all, spell=_spell(f"np.{_name}", _AXIS),
+                 params=_AXIS, signature=("axis",), scalar_result=_reduces_all,
+                 spell=_spell(f"np.{_name}", _AXIS),
                  shape=_params_shape(_reduced), vjp=_reduce_vjp, jvp=_itself(_name),
                  dtype="follows", traits=_MADE | Trait.AXES_FROM_END,
                  rules=("{out}_bar spread over {0}" + _rule,)))
@@ -366,14 +367,16 @@ def _logsumexp_jvp(out: R, dots: Tangents) -> R | None:
 
 # softmax's Jacobian, diag(s) - s s^T, is symmetric: its jvp is its vjp's formula
 _register(Op("softmax", 1, "_softmax({0})", _softmax, slot_prec=(0,), dtype="follows",
-             params=_SOFT, spell=_spell("_softmax", _SOFT), shape=_params_shape(_along_shape),
+             params=_SOFT, signature=("axis",), spell=_spell("_softmax", _SOFT),
+             shape=_params_shape(_along_shape),
              vjp=_softmax_vjp, helpers=(*_REDUCE, _softmax),
              jvp=_along_jvp(lambda out, dot, axis: out * (dot - (dot * out).sum(
                  axis, keepdims=True))),
              rules=("{out} * ({out}_bar - sum({out}_bar * {out}))",),
              traits=_MADE | Trait.NONNEGATIVE))
 _register(Op("log_softmax", 1, "_log_softmax({0})", _log_softmax, slot_prec=(0,),
-             dtype="follows", params=_SOFT, spell=_spell("_log_softmax", _SOFT),
+             dtype="follows", params=_SOFT,
+             signature=("axis",), spell=_spell("_log_softmax", _SOFT),
              shape=_params_shape(_along_shape), helpers=(*_REDUCE, _log_softmax),
              vjp=vjp(lambda out, grad: (
                  grad - out.exp() * grad.sum(out.params["axis"], keepdims=True),)),
@@ -381,7 +384,7 @@ _register(Op("log_softmax", 1, "_log_softmax({0})", _log_softmax, slot_prec=(0,)
                  axis, keepdims=True)),
              rules=("{out}_bar - exp({out}) * sum({out}_bar)",), traits=_MADE))
 _register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,),
-             dtype="follows", scalar_result=_reduces_all, params=_LSE,
+             dtype="follows", scalar_result=_reduces_all, params=_LSE, signature=("axis",),
              spell=_spell("_logsumexp", _LSE), shape=_params_shape(_reduced),
              vjp=_logsumexp_vjp, jvp=_logsumexp_jvp, helpers=(*_REDUCE, _logsumexp),
              rules=("{out}_bar * exp({0} - {out})",), traits=_MADE))
@@ -389,6 +392,7 @@ _register(Op("logsumexp", 1, "_logsumexp({0})", _logsumexp, slot_prec=(0,),
 
 # ---- flip: the worked example of docs/ops.md, "Adding a structural op" ---------------
 _register(Op("flip", 1, "np.flip({0})", np.flip, slot_prec=(0,), params={"axis": None},
+             signature=("axis",),
              spell=_spell("np.flip", {"axis": None}), shape=_params_shape(_along_shape),
              vjp=vjp(lambda out, grad: (grad.call("flip", **out.params),)),
              jvp=jvp(lambda out, dots: dots[0].call(
