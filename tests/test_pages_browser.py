@@ -150,3 +150,52 @@ def test_two_steppers_in_one_notebook_step_on_their_own(open_page, tmp_path):
     assert shown(page, first)[0] == 9 and shown(page, second)[0] == 3
     page.keyboard.press("ArrowLeft")  # the focused stepper's keys: not the page's
     assert shown(page, first)[0] == 8 and shown(page, second)[0] == 3
+
+
+@pytest.fixture(scope="module")
+def exercises(tmp_path_factory):
+    from graphc.teach.exercise import exercise
+
+    g, out = gc.load(ROOT / "examples" / "neuron.gc"), tmp_path_factory.mktemp("exercise")
+    for hide in ("adjoints", "derivatives"):
+        exercise(g, NEURON_AT, hide).save(out / f"{hide}.html")
+    return out
+
+
+def rows(page) -> list[tuple[str, str]]:
+    return [(t.split(" =")[0], page.locator("tr[data-want]").nth(i).get_attribute("data-want"))
+            for i, t in enumerate(page.locator("tr[data-want] th").all_inner_texts())]
+
+
+@pytest.mark.parametrize("hide", ["adjoints", "derivatives"])
+def test_exercise_checks_answers_against_graphc(open_page, exercises, hide):
+    from graphc.teach.render import full_scene
+
+    g = gc.load(ROOT / "examples" / "neuron.gc")
+    full = full_scene(g, NEURON_AT, "f")
+    want = {f"∂f/∂{n}": v for n, v in full.second.items() if n != "f"} if hide == "adjoints" \
+        else {f"∂{v}/∂{a}": d for (a, v), d in full.edge_values.items()}
+    page = open_page((exercises / f"{hide}.html").as_uri())
+    asked = rows(page)
+    assert sorted(q for q, _ in asked) == sorted(want)
+    # the picture gives nothing away: no adjoint but the seed, or no edge's number
+    picture = page.locator("svg").first.text_content()
+    assert ("∂f/∂w0" not in picture) if hide == "adjoints" else ("= ?" in picture)
+    inputs = page.locator("tr[data-want] input")
+    answers = [f"{float(want[q]):.4g}" for q, _ in asked]
+    answers[0] = f"({answers[0]}) * 2 + 1"  # arithmetic counts; this one is wrong
+    if len(answers) > 1:
+        answers[1] = "import('x')"  # not arithmetic: refused, never run
+    for i, text in enumerate(answers):
+        inputs.nth(i).fill(text)
+    inputs.nth(0).press("Enter")
+    verdicts = page.locator(".verdict").all_inner_texts()
+    wrong_first = float(want[asked[0][0]]) * 2 + 1 != float(want[asked[0][0]])
+    assert verdicts[0] == ("not yet" if wrong_first else "right")
+    assert verdicts[1] == "not a number"
+    assert verdicts[2:] == ["right"] * (len(answers) - 2)
+    assert page.locator(".score").inner_text() == \
+        f"{len(answers) - 2 + (not wrong_first)} of {len(answers)} right"
+    page.locator(".reveal").nth(2).click()
+    assert page.locator(".how").nth(2).is_visible()
+    assert page.locator(".how").nth(2).inner_text().endswith(answers[2])

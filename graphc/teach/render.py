@@ -53,6 +53,7 @@ class Scene:
     focus: set[str] = field(default_factory=set)
     focus_edges: set[tuple[str, str]] = field(default_factory=set)
     focus_colour: str = "#d62728"  # the stepper's forward steps are blue, as values are
+    ask: bool = False  # an exercise: edges ask for their local derivative ("= ?")
     path_edges: list[tuple[list[tuple[str, str]], str]] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)  # (text, colour) lines
     caption: str = ""
@@ -174,6 +175,8 @@ def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
                 adjoint: Callable[[str], str]) -> dict:
     if (src, dst) not in symbolic:
         return {"style": "dashed", "color": "#aaaaaa"}
+    if scene.ask:
+        return {"label": f"∂{g.shown(dst)}/∂{g.shown(src)} = ?", "fontcolor": "#b45309"}
     if g.op(dst).rules:  # a tensor op: show its vjp, the way the lectures write it
         text = f"{adjoint(src)} += {symbolic[(src, dst)]}"
     else:
