@@ -163,6 +163,7 @@ def test_forward_steps_are_blue_backward_red(colah_frames):
     ("colah", AT),
     ("neuron", {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}),
     ("mlp_small", None),
+    ("black_scholes", {"S": 100.0, "K": 95.0, "r": 0.05, "sigma": 0.2, "T": 0.5}),
 ])
 def test_the_code_beside_the_steps_computes_the_gradient(name, at):
     """The teaching listing runs, one line per node, to graphc's own gradient; every

@@ -27,13 +27,13 @@ class Listing:
     adjoint: dict[str, int]  # node -> the line that computes its adjoint
 
 
-def listing(g: Graph, out: str) -> Listing | None:
-    """The teaching code of ``g``'s gradient; None where graphc's own module needs more
-    than one line per node (a user-defined op's function)."""
+def listing(g: Graph, out: str) -> Listing:
+    """The teaching code of ``g``'s gradient (a user-defined op is called by its name,
+    as the emitted module's function for it is)."""
     h = constants_folded(autodiff.reverse(g, of=out))
-    if any(h.op(n).body is not None for n in h.nx):
-        return None
-    namer = Namer(backend_named("numpy").reserved, {n: h.shown(n) for n in h.nx})
+    helpers = {op.name: op.name for op in map(h.op, h.nx) if op.body is not None}
+    namer = Namer(backend_named("numpy").reserved | set(helpers),
+                  {n: h.shown(n) for n in h.nx})
     names = {n: namer(n) for n in h.order() if h.attrs(n)["op"] != "const"}
     made = list(h.nx)  # in the order autodiff added them: a turn's nodes follow its start
     turns = h.meta.turns + [("", len(made))]
@@ -53,7 +53,7 @@ def listing(g: Graph, out: str) -> Listing | None:
                     for n in made[start:end] if n in names and h.attrs(n)["op"] != "input")
     order = [n for n in h.order() if step.get(n, ("",))[0] == "forward"] \
         + [n for n in made[turns[0][1]:] if n in step]
-    body = printer.lines(h, order, printer.Spelling(names, form_of(h, {})), set(order))
+    body = printer.lines(h, order, printer.Spelling(names, form_of(h, helpers)), set(order))
     outs = [names.get(o, "1.0") for o in h.outputs]
     grads = ", ".join(f"{w!r}: {o}" for w, o in zip(h.meta.wrt, outs[1:]))
     lines = [f"def value_and_grad({', '.join(names[i] for i in h.inputs)}):"]

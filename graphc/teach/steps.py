@@ -163,7 +163,7 @@ def _parts(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
         svg = pipe(dot, "svg").decode()
         yield ("\n" if steps else "") + _figure(caption, svg), svg
         steps.append(step)
-    panel = "" if code is None else _code_panel(code, steps)
+    panel = _code_panel(code, steps)
     yield tail.replace("{{COUNT}}", str(len(steps))).replace("{{CODE}}", panel) \
         + (_PAGE_TAIL if page else ""), None
 
@@ -231,11 +231,11 @@ _STEPPER = """<div class="graphc-steps" tabindex="0" data-page="{{PAGE}}">
 .graphc-steps .icon .bar { width: .15em; height: .8em; border: 0; background: currentColor; }
 .graphc-steps .key { margin: .4em 0 .6em; color: #333; }
 .graphc-steps .view { display: flex; flex-wrap: wrap; gap: 1.2em; align-items: flex-start; }
-.graphc-steps .frames { flex: 3 1 26em; min-width: 0; }
+.graphc-steps .frames { flex: 3 1 36em; min-width: 0; }
 .graphc-steps figure { margin: 0; }
 .graphc-steps .frame figcaption { font-size: 1.15em; margin: .8em 0; min-height: 1.5em; }
 .graphc-steps .frame svg { max-width: 100%; height: auto; }
-.graphc-steps .code { flex: 1 1 20em; min-width: 0; max-width: 40em; }
+.graphc-steps .code { flex: 1 1 18em; min-width: 0; max-width: 34em; }
 .graphc-steps .code p { color: #555; margin: .8em 0 .4em; }
 .graphc-steps pre { margin: 0; padding: .5em 0; background: #f6f8fa; overflow-x: auto;
   font-size: .9em; line-height: 1.45; border-radius: 4px; }
