@@ -178,6 +178,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
             out.target(args.exercise)
         g = _load(args.file)
         at = parse_at(args.at, g) if args.at is not None else None
+        if (args.steps or args.exercise) and args.show != "reverse":
+            raise GraphcError(f"--show {args.show} draws one picture (-o); --steps and "
+                              "--exercise walk the reverse sweep: give them without --show")
         if (args.steps or args.exercise) and at is None:
             raise GraphcError(f"--{'steps' if args.steps else 'exercise'} needs input values: "
                               "--at a=2,b=1")

@@ -199,3 +199,20 @@ def test_exercise_checks_answers_against_graphc(open_page, exercises, hide):
     page.locator(".reveal").nth(2).click()
     assert page.locator(".how").nth(2).is_visible()
     assert page.locator(".how").nth(2).inner_text().endswith(answers[2])
+
+
+def test_two_exercises_in_one_notebook_check_on_their_own(open_page, tmp_path):
+    from graphc.teach.exercise import exercise
+
+    g = gc.load(ROOT / "examples" / "colah.gc")
+    parts = [exercise(g, {"a": 2, "b": 1}, hide)._repr_html_()
+             for hide in ("adjoints", "derivatives")]
+    path = tmp_path / "notebook.html"
+    path.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+                    + "".join(f'<div id="out{i}">{p}</div>' for i, p in enumerate(parts))
+                    + "</body></html>", encoding="utf-8")
+    page = open_page(path.as_uri())
+    page.locator("#out1 tr[data-want] input").first.fill("1")  # ∂c/∂a = 1
+    page.click("#out1 button.check")
+    assert page.locator("#out1 .score").inner_text() == "1 of 5 right"
+    assert page.locator("#out0 .score").inner_text() == ""
