@@ -19,6 +19,16 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 
+# the HTML pages' tests drive Debian's chromium through Playwright (no browser download)
+if [ "$extra" = test ] && [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    say "installing chromium (for the HTML pages' browser tests)"
+    apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null
+  else
+    say "/usr/bin/chromium not found; the HTML pages' browser tests will be skipped"
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   python3 -m venv .venv

@@ -30,6 +30,7 @@ from .errors import GraphcError
 from .files import Interrupted, Outputs, read_text, signals_raise
 from .frontend.text_format import load, parse
 from .ir.graph import Graph
+from .teach.exercise import exercise
 from .teach.render import drawable, drawn, pipe, render
 from .teach.steps import write_steps
 from .teach.verify import LIST_LIMIT, verify
@@ -165,17 +166,27 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    if not args.output and not args.steps:
-        raise GraphcError("render: give -o OUT.(svg|png|pdf|dot) and/or --steps DIR")
+    if not args.output and not args.steps and not args.exercise:
+        raise GraphcError("render: give -o OUT.(svg|png|pdf|dot), --steps DIR and/or "
+                          "--exercise OUT.html")
     if args.output == "-":  # DOT text; pipe it into `dot -Tpng` for a picture
         _stdout()
     with Outputs([args.file]) as out:
         if args.output and args.output != "-":
             out.target(args.output)  # a bad -o is an error before anything is drawn
+        if args.exercise:
+            out.target(args.exercise)
         g = _load(args.file)
         at = parse_at(args.at, g) if args.at is not None else None
-        if args.steps and at is None:
-            raise GraphcError("--steps needs input values: --at a=2,b=1")
+        if (args.steps or args.exercise) and args.show != "reverse":
+            raise GraphcError(f"--show {args.show} draws one picture (-o); --steps and "
+                              "--exercise walk the reverse sweep: give them without --show")
+        if (args.steps or args.exercise) and at is None:
+            raise GraphcError(f"--{'steps' if args.steps else 'exercise'} needs input values: "
+                              "--at a=2,b=1")
+        if args.exercise and at is not None:  # (checked above: exercises need values)
+            out.write(args.exercise, exercise(g, at, args.hide, of=args.of,
+                                              limit=args.limit).page)
         if args.steps or Path(args.output or "").suffix.lower() in (".svg", ".png", ".pdf"):
             drawable(g, args.limit)
         dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit)
@@ -189,6 +200,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
         print(f"wrote {len(written) - 1} frames and {written[-1]}", file=sys.stderr)
     if args.output and args.output != "-":
         print(f"wrote {args.output}", file=sys.stderr)
+    if args.exercise:
+        print(f"wrote {args.exercise}", file=sys.stderr)
     return 0
 
 
@@ -271,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", metavar="DIR",
                    help="also write one frame per backprop step and DIR/index.html")
     p.add_argument("--limit", type=int, help="draw only the N nodes nearest the output")
+    p.add_argument("--exercise", metavar="OUT.html",
+                   help="also write a page that asks a student for the hidden numbers")
+    p.add_argument("--hide", choices=("adjoints", "derivatives"), default="adjoints",
+                   help="what --exercise asks for (default: adjoints)")
     p = sub.add_parser("verify", help="path sums vs reverse vs forward vs finite differences")
     _common(p)
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")

@@ -73,6 +73,23 @@ def test_render_steps(tmp_path, cli):
     assert html.count("<svg") == 9
 
 
+
+@needs_dot
+def test_render_exercise(tmp_path, cli):
+    proc = cli("render", COLAH, "--at", "a=2,b=1", "--exercise", "ex.html", "--hide",
+               "derivatives", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    page = (tmp_path / "ex.html").read_text(encoding="utf-8")
+    assert page.count("<tr data-want=") == 5 and "∂e/∂c = ?" in page
+    proc = cli("render", COLAH, "--exercise", "again.html", cwd=tmp_path)
+    assert proc.returncode != 0 and "--exercise needs input values" in proc.stderr
+    assert not (tmp_path / "again.html").exists()
+    for extra in (["--steps", "steps"], ["--exercise", "again.html"]):
+        proc = cli("render", COLAH, "--at", "a=2,b=1", "--show", "forward", "-o", "f.svg",
+                   *extra, cwd=tmp_path)
+        assert proc.returncode != 0 and "--show forward draws one picture" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ex.html"]
+
 TENSOR = "x: [3]\nW: [3, 3]\ny: [3]\nh = tanh(W @ x)\nloss = sum((h - y) ** 2)\n"
 TENSOR_AT = "x=[1,2,3],W=[[1,0,0],[0,2,0],[0,0,1]],y=[0,1,0]"
 

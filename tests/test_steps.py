@@ -151,3 +151,52 @@ def test_bad_values_leave_no_files(colah, tmp_path):
     with pytest.raises(gc.InputError):
         write_steps(colah, {"a": 2}, out)
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_forward_steps_are_blue_backward_red(colah_frames):
+    forward, backward = colah_frames[1][1].source, colah_frames[5][1].source
+    assert "#1d4ed8" in _label(forward, "c") and "#d62728" not in forward
+    assert "#d62728" in backward
+
+
+@pytest.mark.parametrize("name, at", [
+    ("colah", AT),
+    ("neuron", {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}),
+    ("mlp_small", None),
+    ("black_scholes", {"S": 100.0, "K": 95.0, "r": 0.05, "sigma": 0.2, "T": 0.5}),
+])
+def test_the_code_beside_the_steps_computes_the_gradient(name, at):
+    """The teaching listing runs, one line per node, to graphc's own gradient; every
+    forward node of the picture is a line under its own name."""
+    from graphc.teach.code import listing
+
+    g = gc.load(EXAMPLES / f"{name}.gc")
+    if at is None:
+        rng = np.random.default_rng(0)
+        at = {x: rng.normal(size=g.shape(x)) for x in g.inputs}
+        at["labels"] = np.eye(2)[[0, 1, 1, 0, 1]]
+    code = listing(g, g.output())
+    fn = gc.compile(g, optimize=False)
+    space = dict(fn.module.__dict__)  # its helpers: _sum_to, _log_softmax ...
+    exec("\n".join(code.lines), space)
+    value, grads = space["value_and_grad"](**at)
+    want_value, want = fn(**at)
+    np.testing.assert_allclose(value, want_value, rtol=1e-12)
+    for x in want:
+        np.testing.assert_allclose(grads[x], want[x], rtol=1e-12, atol=1e-15)
+    assigned = [line.split(" = ")[0].strip() for line in code.lines[1:-1]]
+    assert len(assigned) == len(set(assigned))  # one line per node
+    for n in g.nx:
+        if g.attrs(n)["op"] not in ("input", "const"):
+            i = assigned.index(g.shown(n)) + 1
+            assert code.steps[i] == ("forward", n)
+
+
+def test_verify_shows_short_in_a_notebook():
+    rep = gc.verify(gc.load(EXAMPLES / "colah.gc"), AT)
+    assert repr(rep) == ("<graphc.verify de/d(a, b) at a=2, b=1: all methods agree; "
+                         "print() it for the table>")
+    page = rep._repr_html_()
+    assert page.startswith("<pre") and "all methods agree" in page and "&lt;" not in page
+    bad = gc.verify(gc.parse("f = relu(x)"), {"x": 0})
+    assert "METHODS DISAGREE on x (finite difference)" in repr(bad) or bad.ok

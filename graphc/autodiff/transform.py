@@ -114,9 +114,11 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     pending: dict[str, list[tuple[int, str]]] = {}
     adjoint: dict[str, str] = {}
     position = {n: i for i, n in enumerate(order)}
+    turns = []
     for v in reversed(order):
         if v not in live:
             continue
+        turns.append((v, len(h.nx)))
         if v == out:
             vbar = seed or (h.const(1.0) if stretched else
                             h.add("ones_like", (out,), name=h.fresh(f"{out}_bar")))
@@ -158,7 +160,7 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     adjoint.update(zip(wrt, grads))
     h.outputs = [out, *grads]
     h.meta.mode, h.meta.wrt, h.meta.of = "reverse", wrt, out
-    h.meta.adjoints, h.meta.stretched = adjoint, stretched
+    h.meta.adjoints, h.meta.stretched, h.meta.turns = adjoint, stretched, turns
     return h
 
 

@@ -18,6 +18,9 @@ class Meta:
     wrt: list[str] = field(default_factory=list)  # the inputs differentiated, in order
     of: str = ""  # the output differentiated
     adjoints: dict[str, str] = field(default_factory=dict)  # reverse: node -> its adjoint
+    # reverse: (node, how many nodes the graph had when its adjoint's turn began), in
+    # turn order: which lines each step of the stepper's code executes
+    turns: list[tuple[str, int]] = field(default_factory=list)
     stretched: bool = False  # reverse: adjoints in the least shape broadcasting to out's
     # forward mode: input -> node -> the node holding its tangent along that input
     tangents: dict[str, dict[str, str]] = field(default_factory=dict)

@@ -52,6 +52,8 @@ class Scene:
     edge_values: dict[tuple[str, str], Any] = field(default_factory=dict)
     focus: set[str] = field(default_factory=set)
     focus_edges: set[tuple[str, str]] = field(default_factory=set)
+    focus_colour: str = "#d62728"  # the stepper's forward steps are blue, as values are
+    ask: bool = False  # an exercise: edges ask for their local derivative ("= ?")
     path_edges: list[tuple[list[tuple[str, str]], str]] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)  # (text, colour) lines
     caption: str = ""
@@ -106,7 +108,7 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
     for node in [n for n in nodes if n in keep]:
         attrs = _kind(g, node, out)
         if node in scene.focus:
-            attrs.update(color="#d62728", penwidth="3")
+            attrs.update(color=scene.focus_colour, penwidth="3")
         dot.node(_id(node), _node_label(g, node, scene), **attrs)
     hidden = len(nodes) - len(keep)
     if hidden:
@@ -173,6 +175,8 @@ def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
                 adjoint: Callable[[str], str]) -> dict:
     if (src, dst) not in symbolic:
         return {"style": "dashed", "color": "#aaaaaa"}
+    if scene.ask:
+        return {"label": f"∂{g.shown(dst)}/∂{g.shown(src)} = ?", "fontcolor": "#b45309"}
     if g.op(dst).rules:  # a tensor op: show its vjp, the way the lectures write it
         text = f"{adjoint(src)} += {symbolic[(src, dst)]}"
     else:
@@ -183,7 +187,7 @@ def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
         text += f"\n= {format_number(scene.edge_values[(src, dst)])}"  # a 1 says it once
     attrs = {"label": text}
     if (src, dst) in scene.focus_edges:
-        attrs.update(color="#d62728", penwidth="2.5", fontcolor="#d62728")
+        attrs.update(color=scene.focus_colour, penwidth="2.5", fontcolor=scene.focus_colour)
     return attrs
 
 

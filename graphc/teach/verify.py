@@ -8,6 +8,7 @@ the local derivatives on the path. Paths are always *counted* by dynamic program
 
 from __future__ import annotations
 
+import html
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,6 +89,19 @@ class Report:
 
     def __str__(self) -> str:
         return format_report(self)
+
+    def __repr__(self) -> str:  # a line, not the dataclass's every field (Jupyter shows it)
+        at = ", ".join(f"{k}={format_number(v)}" for k, v in self.at.items())
+        bad = [f"{r.input} ({', '.join(r.disagree)})" for r in self.rows if not r.ok]
+        verdict = "all methods agree" if self.ok else "METHODS DISAGREE on " + ", ".join(bad)
+        return f"<graphc.verify d{self.of}/d({', '.join(r.input for r in self.rows)}) " \
+            f"at {at}: {verdict}; print() it for the table>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the printed report, in a box, its verdict in colour."""
+        colour = "#15803d" if self.ok else "#b91c1c"
+        return (f'<pre style="border-left: 4px solid {colour}; padding: .4em .8em">'
+                f"{html.escape(str(self))}</pre>")
 
 
 def count_paths(g: Graph, source: str, target: str,
