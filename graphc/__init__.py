@@ -7,8 +7,9 @@ The public names below are imported on first use (``__getattr__``), so that
 ``graphc --version`` and ``graphc --help`` start without sympy, NumPy and networkx.
 """
 
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from functools import cache as _cache  # (underscored: not names of graphc's)
+from typing import TYPE_CHECKING
+from typing import Any as _Any
 
 from ._version import __version__ as __version__  # the one source: _version.py
 
@@ -276,7 +277,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     """A public name, imported from its module (the block under TYPE_CHECKING) on first
     use and kept here (PEP 562)."""
     if name not in __all__:
@@ -292,7 +293,7 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-@cache
+@_cache
 def _homes() -> dict[str, str]:
     """Each public name's module, read from the imports under TYPE_CHECKING in this
     file's syntax tree: the one list of them."""

@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")
     p.add_argument("--hessian", action="store_true", help="print the Hessian's blocks too")
     p.add_argument("--json", action="store_true", help="print one JSON object: of, value, "
-                   "gradients (and hessian); arrays as nested lists")
+                   "gradients (and hessian); arrays as nested lists, nan and inf as "
+                   "NaN and Infinity (as Python's json reads them)")
     p = sub.add_parser("render", help="draw the graph (svg, png, pdf or dot)")
     _common(p, modes=False)
     p.add_argument("--at", help="input values, e.g. a=2,b=1: show values and adjoints")
