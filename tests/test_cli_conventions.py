@@ -123,6 +123,52 @@ def test_help_and_version_load_nothing_heavy(args):
     assert proc.returncode == (2 if args == ["compil"] else 0)
 
 
+def _loaded_at_import(module: str) -> set[str]:
+    """The modules importing ``module`` runs (its packages' ``__init__`` too), read from
+    the source: imports at module level, not in functions nor under TYPE_CHECKING."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # its packages
+        if parts[0] != "graphc":
+            continue
+        path = ROOT.joinpath(*parts)
+        is_package = path.is_dir()
+        source = path / "__init__.py" if is_package else path.with_suffix(".py")
+        stack: list[ast.AST] = [ast.parse(source.read_text(encoding="utf-8"))]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or (
+                    isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)):
+                continue
+            if isinstance(node, ast.Import):
+                todo += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = parts if is_package else parts[:-1]
+                base = base[:len(base) - node.level + 1] if node.level else []
+                target = ".".join(base + ([node.module] if node.module else []))
+                todo.append(target)
+                todo += [f"{target}.{a.name}" for a in node.names
+                         if ROOT.joinpath(*target.split("."), a.name).is_dir()
+                         or ROOT.joinpath(*target.split("."), a.name + ".py").is_file()]
+            stack.extend(ast.iter_child_nodes(node))
+    return seen
+
+
+def test_the_parser_needs_nothing_heavy():
+    """What ``graphc --help`` loads: the command line's parser and what it imports, and
+    not sympy, NumPy, networkx or graphviz (the subprocess test below times it)."""
+    loaded = _loaded_at_import("graphc.cli")
+    assert {"graphc", "graphc.cli", "graphc.errors", "graphc.files.writing"} <= loaded
+    assert not {m.split(".")[0] for m in loaded} & set(HEAVY)
+    assert {"numpy", "sympy"} <= _loaded_at_import("graphc.cli.commands")  # it can fail
+
+
 @pytest.mark.slow
 def test_help_that_names_the_backends_fills_them_in():
     """``compile --help`` and ``verify --help`` load what they list, as they print."""
