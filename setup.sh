@@ -43,7 +43,7 @@ say "upgrading pip"
 pip install -q --upgrade pip
 case "$extra" in
   "") target="." ;;
-  test) target=".[test,lint]" ;;  # CI runs ruff: .ci/run
+  test) target=".[test,lint,docs]" ;;  # CI runs ruff (.ci/run) and builds the docs site
   *) target=".[$extra]" ;;
 esac
 say "installing graphc${target#.} and its dependencies (a minute or two the first time)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import inspect
 import itertools
 import linecache
 import os
@@ -72,6 +73,7 @@ class CompiledFunction:
         self._stacked = [grad_graph.args(n)[0] for n in grad_graph.nx
                          if grad_graph.attrs(n)["op"] == "basis"]
         self.unsummed: str | None = None  # ``summed``'s message, for the module's check
+        self.__signature__ = signature(self.inputs)
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         values = self.graph.bind(args, kwargs)
@@ -124,13 +126,26 @@ class CompiledFunction:
                 f"{self.mode} mode, {len(self.grad_graph.nx)} nodes>")
 
 
+def signature(inputs: list[str], keywords: tuple[str, ...] = ()) -> inspect.Signature | None:
+    """What ``inspect.signature(fn)`` and ``help(fn)`` show: the graph's inputs, then the
+    keyword-only arguments of a derivative (``y_bar``); None where an input's name is
+    not a Python identifier (``fn(*args, **kwargs)`` then)."""
+    kinds = [inspect.Parameter.POSITIONAL_OR_KEYWORD] * len(inputs) \
+        + [inspect.Parameter.KEYWORD_ONLY] * len(keywords)
+    try:
+        return inspect.Signature([inspect.Parameter(name, kind)
+                                  for name, kind in zip([*inputs, *keywords], kinds)])
+    except ValueError:  # not an identifier, a keyword, or a name twice
+        return None
+
+
 _REPLACED = {"fuse": "fuse='numba' is backend='numba'",
              "blocks": "blocks=True is backend='blocks'"}
 
 
 def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
-            mode: str = "reverse", optimize: bool = True,
-            passes: tuple[str, ...] | None = None, *, backend: str = "numpy",
+            mode: str = "reverse", *, optimize: bool = True,
+            passes: tuple[str, ...] | None = None, backend: str = "numpy",
             progress: bool | None = None, **replaced: Any) -> CompiledFunction:
     """Compile ``g`` into NumPy code for the value of ``of`` and its gradient.
 

@@ -14,7 +14,7 @@ from typing import Any
 from .autodiff import directional
 from .backend import module
 from .backend.base import sources
-from .compiler import CompiledFunction, pipeline
+from .compiler import CompiledFunction, pipeline, signature
 from .errors import GraphcError, InputError
 from .ir.graph import Graph
 from .ops.values import _given, _same_shape
@@ -31,6 +31,7 @@ class Derivative(CompiledFunction):
                  entry: str, arguments: tuple[str, ...]):
         super().__init__(graph, forward_graph, grad_graph, source)
         self.entry, self.arguments = entry, arguments
+        self.__signature__ = signature(self.inputs, arguments)
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         extra = []

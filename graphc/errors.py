@@ -1,4 +1,5 @@
-"""The errors graphc raises: one base class, each subclass says what went wrong and where."""
+"""The errors graphc raises: one base class, each subclass says what went wrong and where;
+and the category of graphc's warnings."""
 
 from __future__ import annotations
 
@@ -37,3 +38,8 @@ class ShapeError(GraphcError):
 
 class InputError(GraphcError):
     """Missing, extra or ill-typed input values at call time."""
+
+
+class GraphcWarning(UserWarning):
+    """The category of every warning graphc gives, so that a user can filter them:
+    ``warnings.filterwarnings("ignore", category=gc.GraphcWarning)``."""

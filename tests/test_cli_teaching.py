@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.cli import parse_at
+from graphc.cli.values import parse_at
 
 ROOT = Path(__file__).resolve().parent.parent
 COLAH = str(ROOT / "examples" / "colah.gc")

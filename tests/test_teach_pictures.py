@@ -33,7 +33,7 @@ def test_a_broadcast_operand_s_step_is_summed_to_its_shape():
 
 
 def test_no_minus_zero_is_printed(tmp_path):
-    from graphc.cli import format_value
+    from graphc.cli.values import format_value
     from graphc.teach.words import format_number
     g = gc.parse("f = -x * y")
     at = {"x": 0.0, "y": 1.0}

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..errors import GraphcWarning
 from ..ir.graph import Graph
 from ..ops import OPS, values
 from . import blocks, memory
@@ -64,7 +65,8 @@ class Backend:
             return True
         limit, why = limited
         warnings.warn(f"backend={self.name!r}: the gradient has {len(grad.nx):,} nodes, "
-                      f"over {limit:,}; {why}, so the NumPy code runs", stacklevel=3)
+                      f"over {limit:,}; {why}, so the NumPy code runs", GraphcWarning,
+                      stacklevel=3)
         return False
 
     def split(self, g: Graph, flattened: Callable[[Graph], Graph]) -> blocks.Split | None:

@@ -214,8 +214,9 @@ def _build(text: str) -> Graph:
             raise ParseError(f"an integer literal of {len(huge[0].replace('_', '')):,} digits: "
                              f"Python reads at most {sys.get_int_max_str_digits():,}; write "
                              "it as a float (1e999 is infinity)", line, col) from None
-        raise ParseError(f"invalid syntax: {exc.msg}", exc.lineno or 1, exc.offset or 1) \
-            from None
+        said = str(exc.msg)  # "invalid syntax", "invalid syntax. Perhaps you forgot ..."
+        raise ParseError(said if said.startswith("invalid syntax") else
+                         f"invalid syntax: {said}", exc.lineno or 1, exc.offset or 1) from None
     except (RecursionError, MemoryError):
         raise ParseError("expression nested too deeply to parse", 1, 1) from None
     except ValueError as exc:  # e.g. a NUL byte in the text

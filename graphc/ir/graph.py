@@ -322,7 +322,8 @@ class Graph:
     def local_derivatives(self) -> dict[tuple[str, str], Any]:
         """Symbolic ``d dst / d src`` for every edge between non-constant nodes.
 
-        >>> parse("c = a + b\nd = b + 1\ne = c * d").local_derivatives()[("c", "e")]
+        >>> import graphc as gc
+        >>> gc.parse("c = a + b\\nd = b + 1\\ne = c * d").local_derivatives()[("c", "e")]
         d
         """
         return derive.local_derivatives(self)

@@ -45,7 +45,8 @@ def bind(g: Graph, args: tuple = (), kwargs: dict | None = None) -> dict[str, An
 def evaluate(g: Graph, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """Run the graph in the interpreter: node name -> forward value.
 
-    >>> parse("e = (a + b) * (b + 1)").evaluate(a=2.0, b=1.0)["e"]
+    >>> import graphc as gc
+    >>> float(gc.parse("e = (a + b) * (b + 1)").evaluate(a=2.0, b=1.0)["e"])
     6.0
     """
     values = bind(g, args, kwargs)

@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 
 from ..autodiff import transform as autodiff
-from ..errors import GraphcError
+from ..errors import GraphcError, GraphcWarning
 from ..files import writable, write_atomic
 from ..ir.derive import edge_values, local_derivatives
 from ..ir.graph import Graph
@@ -94,7 +94,7 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
     if limit is None and len(nodes) > BIG:
         warnings.warn(f"graph has {len(nodes)} nodes, too many to read in one picture; "
                       "pass limit=N (--limit N) to draw the N nodes nearest the output",
-                      stacklevel=3)
+                      GraphcWarning, stacklevel=3)
     keep = set(nodes) if limit is None else _nearest(g, out, limit)
     dot = graphviz.Digraph(name="graphc", graph_attr={
         "rankdir": "LR", "fontname": "Helvetica", "nodesep": "0.35", "ranksep": "0.7",
