@@ -215,12 +215,14 @@ from .frontend.text_format import load, parse
 from .ir.graph import Graph
 from .teach.render import render
 from .teach.second import verify
+from .teach.style import Style
 
 __all__ = [
     "CompiledFunction", "CycleError", "Expr", "Graph", "GraphcError", "InputError",
     "ParseError", "ShapeError", "UndefinedNameError", "UnknownOpError", "compile",
     "dimension", "from_sympy", "graph", "input", "inputs", "load", "parse", "render", "verify",
     "hessian", "hvp", "jacobian", "jvp", "vjp",  # derivatives beyond the gradient
+    "Style",  # how a picture looks: gc.render(..., style=gc.Style.slide())
     # the op table's public functions (graphc.frontend.functions)
     "abs", "cos", "cross_entropy", "elu", "exp", "flip", "leaky_relu", "log",
     "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",

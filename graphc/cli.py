@@ -30,8 +30,9 @@ from .errors import GraphcError
 from .files import Interrupted, Outputs, read_text, signals_raise
 from .frontend.text_format import load, parse
 from .ir.graph import Graph
-from .teach.render import drawable, drawn, pipe, render
+from .teach.render import MAX_PATHS, drawable, drawn, pipe, render
 from .teach.steps import write_steps
+from .teach.style import Style
 from .teach.verify import LIST_LIMIT, verify
 
 
@@ -178,18 +179,30 @@ def _cmd_render(args: argparse.Namespace) -> int:
             raise GraphcError("--steps needs input values: --at a=2,b=1")
         if args.steps or Path(args.output or "").suffix.lower() in (".svg", ".png", ".pdf"):
             drawable(g, args.limit)
-        dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit)
+        style = _style(args)
+        dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit,
+                     style=style, max_paths=args.max_paths)
         if args.output:
             out.write(args.output, dot.source if args.output == "-"
-                      else drawn(dot, args.output))
+                      else drawn(dot, args.output, style.dpi))
         if args.steps and at is not None:  # (checked above: steps need values)
             written = write_steps(g, at, args.steps, of=args.of, limit=args.limit,
-                                  outputs=out)
+                                  outputs=out, style=style)
     if args.steps:
         print(f"wrote {len(written) - 1} frames and {written[-1]}", file=sys.stderr)
     if args.output and args.output != "-":
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _style(args: argparse.Namespace) -> Style:
+    """--slide's preset (or the plain look) with the flags given on top of it."""
+    given = {k: v for k, v in (("font_scale", args.font_scale), ("direction", args.direction),
+                               ("theme", args.theme), ("legend", args.legend),
+                               ("dpi", args.dpi)) if v is not None}
+    if args.hide_constants:
+        given["constants"] = False
+    return Style.slide(**given) if args.slide else Style(**given)
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -271,6 +284,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", metavar="DIR",
                    help="also write one frame per backprop step and DIR/index.html")
     p.add_argument("--limit", type=int, help="draw only the N nodes nearest the output")
+    p.add_argument("--max-paths", type=int, default=MAX_PATHS,
+                   help=f"--show paths lists this many paths (default {MAX_PATHS})")
+    look = p.add_argument_group("slides")
+    look.add_argument("--slide", action="store_true",
+                      help="projector preset: larger fonts, PNG at 144 dpi")
+    look.add_argument("--font-scale", type=float, help="multiply every font, e.g. 1.5")
+    look.add_argument("--direction", choices=("LR", "TB"), help="left to right or top down")
+    look.add_argument("--theme", choices=("light", "dark"))
+    look.add_argument("--legend", action=argparse.BooleanOptionalAction,
+                      help="say what colours and edge labels mean (default: on)")
+    look.add_argument("--hide-constants", action="store_true",
+                      help="no constant nodes (their values stay in the ops' text)")
+    look.add_argument("--dpi", type=float, help="PNG resolution (default 96)")
     p = sub.add_parser("verify", help="path sums vs reverse vs forward vs finite differences")
     _common(p)
     p.add_argument("--at", required=True, help="input values, e.g. a=2,b=1")

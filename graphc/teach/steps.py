@@ -21,22 +21,27 @@ from ..files.steps_folder import StepsFolder
 from ..ir.graph import Graph
 from ..ir.pretty import factor
 from ..ops.table import _sum_to
-from .render import Scene, draw, drawable, full_scene, pipe, shown_derivatives
+from .render import Scene, draw, drawable, full_scene, pipe, shared_layout, shown_derivatives
+from .style import PLAIN, Style
 from .words import factor_number, format_number, op_text
 
 
 def frames(g: Graph, at: dict[str, Any], of: str | None = None,
-           limit: int | None = None) -> list[tuple[str, graphviz.Digraph]]:
+           limit: int | None = None, style: Style = PLAIN) -> list[tuple[str, graphviz.Digraph]]:
     """``(caption, picture)`` for every step of the forward and reverse sweeps."""
-    return list(iter_frames(g, at, of, limit))
+    return list(iter_frames(g, at, of, limit, style))
 
 
 def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
-                limit: int | None = None) -> Iterator[tuple[str, graphviz.Digraph]]:
+                limit: int | None = None, style: Style = PLAIN
+                ) -> Iterator[tuple[str, graphviz.Digraph]]:
     """The frames of ``frames`` one at a time: a 300-node chain has 603, each a whole
-    picture, so they are drawn as they are written and never held together."""
+    picture, so they are drawn as they are written and never held together. Every
+    frame has the one layout of the graph (the caption is beside it, not in it), so
+    nothing moves from frame to frame."""
     out = g.output(of)
     full = full_scene(g, at, out)  # the finished picture: values, edge values, adjoints
+    layout = shared_layout(g, at, out, limit, style, full)
     values, edges, adjoint, label = full.values, full.edge_values, full.second, full.label
     name = g.shown  # every node as it is shown (a gradient graph's x_bar)
     # a tensor op's rule names the adjoint it pushes back as the captions do: ∂f/∂t
@@ -44,10 +49,12 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
     order = g.order()
 
     def frame(caption: str, **shown: Any) -> tuple[str, graphviz.Digraph]:
-        scene = Scene(values=dict(known), label=label, caption=caption, **shown)
+        scene = Scene(values=dict(known), label=label, **shown)
         scene.edge_values = {e: v for e, v in edges.items() if e[0] in known and e[1] in known}
-        return caption, draw(g, scene, out, limit)
+        scene.flows = {e: f for e, f in full.flows.items() if e[1] in pushed}
+        return caption, draw(g, scene, out, limit, style=style, layout=layout)
 
+    pushed: set[str] = set()  # the nodes whose adjoint has flowed back to their operands
     known = {n: values[n] for n in order if g.attrs(n)["op"] in ("input", "const")}
     yield frame("the inputs: " + ", ".join(f"{n} = {format_number(values[n])}"
                                            for n in g.inputs))
@@ -67,6 +74,7 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
         if v not in adjoint or g.attrs(v)["op"] == "input":
             continue
         done[v] = adjoint[v]
+        pushed.add(v)
         partial.pop(v, None)
         pushes = []
         for a in dict.fromkeys(g.args(v)):
@@ -96,7 +104,8 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
 
 
 def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None = None,
-                limit: int | None = None, outputs: Outputs | None = None) -> list[Path]:
+                limit: int | None = None, outputs: Outputs | None = None,
+                style: Style = PLAIN) -> list[Path]:
     """Write ``frame_NNN.svg`` files and ``index.html`` into ``outdir``; their paths.
 
     Frames are staged as they are drawn and put in place together (with the rest of
@@ -105,14 +114,14 @@ def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None
     """
     if outputs is None:
         with Outputs() as own:
-            return write_steps(g, at, outdir, of, limit, own)
+            return write_steps(g, at, outdir, of, limit, own, style)
     drawable(g, limit)
     folder = StepsFolder(outputs, outdir)
     head, tail = _PAGE.split("{{FRAMES}}")
     paths = []
     with folder.open("index.html") as index:
         index.write(head.encode())
-        for i, (caption, dot) in enumerate(iter_frames(g, at, of, limit)):
+        for i, (caption, dot) in enumerate(iter_frames(g, at, of, limit, style)):
             svg = pipe(dot, "svg").decode()
             paths.append(folder.write(f"frame_{i:03d}.svg", svg))
             index.write(("\n" if i else "").encode() + _figure(caption, svg).encode())
