@@ -30,6 +30,7 @@ from .errors import GraphcError
 from .files import Interrupted, Outputs, read_text, signals_raise
 from .frontend.text_format import load, parse
 from .ir.graph import Graph
+from .teach.export import STEP_FILES, steps_file
 from .teach.render import MAX_PATHS, drawable, drawn, pipe, render
 from .teach.steps import write_steps
 from .teach.style import Style
@@ -185,10 +186,16 @@ def _cmd_render(args: argparse.Namespace) -> int:
         if args.output:
             out.write(args.output, dot.source if args.output == "-"
                       else drawn(dot, args.output, style.dpi))
-        if args.steps and at is not None:  # (checked above: steps need values)
+        if args.steps and at is not None and Path(args.steps).suffix.lower() in STEP_FILES:
+            out.write(args.steps, steps_file(g, at, Path(args.steps).suffix, of=args.of,
+                                             limit=args.limit, style=style))
+            written = [Path(args.steps)]
+        elif args.steps and at is not None:  # (checked above: steps need values)
             written = write_steps(g, at, args.steps, of=args.of, limit=args.limit,
                                   outputs=out, style=style)
-    if args.steps:
+    if args.steps and len(written) == 1:
+        print(f"wrote {written[0]}", file=sys.stderr)
+    elif args.steps:
         print(f"wrote {len(written) - 1} frames and {written[-1]}", file=sys.stderr)
     if args.output and args.output != "-":
         print(f"wrote {args.output}", file=sys.stderr)
@@ -282,7 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="adjoints (default), tangents d node/d WRT, or the paths from WRT")
     p.add_argument("--wrt", type=as_python_reads, help="the input for --show forward/paths")
     p.add_argument("--steps", metavar="DIR",
-                   help="also write one frame per backprop step and DIR/index.html")
+                   help="also write one frame per backprop step and DIR/index.html; "
+                        "or all steps to one STEPS.gif (animated) or STEPS.pdf (a page each)")
     p.add_argument("--limit", type=int, help="draw only the N nodes nearest the output")
     p.add_argument("--max-paths", type=int, default=MAX_PATHS,
                    help=f"--show paths lists this many paths (default {MAX_PATHS})")

@@ -257,3 +257,28 @@ def test_cli_draws_a_slide(tmp_path):
         [sys.executable, "-m", "graphc", "render", str(EXAMPLES / "colah.gc"), "--show",
          "paths", "--wrt", "b", "-o", "-"], capture_output=True, text=True, cwd=ROOT)
     assert symbolic.returncode == 0 and "sum over 2 paths" in symbolic.stdout
+
+
+# ---- the steps as one file -----------------------------------------------------------
+
+def test_steps_export_as_an_animated_gif_and_a_pdf_page_per_step(tmp_path):
+    image = pytest.importorskip("PIL.Image")
+    from graphc.teach.export import export_steps
+
+    g = gc.load(EXAMPLES / "colah.gc")
+    count = len(frames(g, COLAH_AT))
+    gif = export_steps(g, COLAH_AT, tmp_path / "colah.gif", style=gc.Style(dpi=48))
+    with image.open(gif) as im:
+        assert im.n_frames == count
+        first = im.convert("RGB")
+        im.seek(count - 1)
+        assert im.size == first.size and im.convert("RGB").tobytes() != first.tobytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "graphc", "render", str(EXAMPLES / "colah.gc"), "--at",
+         "a=2,b=1", "--dpi", "48", "--steps", str(tmp_path / "colah.pdf")],
+        capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "colah.pdf").read_bytes().count(b"/Type /Page\n") == count
+    with pytest.raises(GraphcError, match=r"\.gif, a \.pdf"):
+        export_steps(g, COLAH_AT, tmp_path / "colah.mp4")
+    assert not (tmp_path / "colah.mp4").exists()
