@@ -71,6 +71,13 @@ def test_values_forward_and_paths_pictures_put_each_node_in_the_same_place():
     assert steps == values
 
 
+def test_a_pinned_picture_keeps_its_layout_in_jupyter_and_in_pipe():
+    dot = gc.render(gc.load(EXAMPLES / "colah.gc"), COLAH_AT)
+    m = _SIZE.search(dot._repr_image_svg_xml())  # neato without -n2 reads pos as inches
+    assert m and m.groups() == canvas(dot)
+    assert _SIZE.search(dot.pipe(format="svg").decode()).groups() == canvas(dot)
+
+
 def _points(pos: str) -> list[tuple[float, float]]:
     return [(float(p.split(",")[-2]), float(p.split(",")[-1])) for p in pos.split()
             if not p.startswith("e,")]

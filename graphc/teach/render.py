@@ -100,6 +100,19 @@ def _nearest(g: Graph, out: str, limit: int) -> set[str]:
     return keep
 
 
+class Pinned(graphviz.Digraph):
+    """A picture drawn at a layout's places: Graphviz must keep them (``neato -n2``)
+    when Jupyter shows it or a user calls ``.pipe()`` / ``.render()`` on it."""
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("neato_no_op", 2)
+        return super().pipe(*args, **kwargs)
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("neato_no_op", 2)
+        return super().render(*args, **kwargs)
+
+
 def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
          title: str | None = None, style: Style = PLAIN,
          layout: Layout | None = None) -> graphviz.Digraph:
@@ -117,8 +130,8 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
     if not style.constants:  # their values are in the text of the ops that use them
         keep = {n for n in keep if not g.is_const(n)}
     pins = Pins(layout) if layout is not None else None
-    dot = graphviz.Digraph(name="graphc", engine="dot" if pins is None else "neato",
-                           graph_attr={
+    kind = graphviz.Digraph if pins is None else Pinned
+    dot = kind(name="graphc", engine="dot" if pins is None else "neato", graph_attr={
         "rankdir": style.direction, "fontname": "Helvetica", "nodesep": "0.35",
         "ranksep": "0.7", "labelloc": "t", "fontsize": style.size(14),
         "bgcolor": style.colour("background"), "fontcolor": style.colour("text")},
@@ -393,7 +406,8 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
         for k, v in at.items()) if at else ""
     if path is not None and Path(path).suffix.lower() in (".svg", ".png", ".pdf"):
         drawable(g, limit)
-    layout = shared_layout(g, at, out, limit, style) if at is not None else None
+    layout = None if at is None else shared_layout(
+        g, at, out, limit, style, scene if show == "reverse" else None)
     dot = draw(g, scene, out, limit, title=f"{g.shown(out)}{where}", style=style,
                layout=layout)
     if path is not None:
