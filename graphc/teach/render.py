@@ -204,8 +204,10 @@ def _wrapped(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
     out = []
     for text, colour in lines:
         while len(text) > LEGEND_WIDTH:
-            cut = max(text.rfind(sep, 0, LEGEND_WIDTH) for sep in (" → ", " · ", ", ", ": "))
+            cut = text.find(":  ", 0, LEGEND_WIDTH)  # a path's nodes, then its product
             if cut <= 0:
+                cut = max(text.rfind(sep, 0, LEGEND_WIDTH) for sep in (" → ", " · ", ", "))
+            if cut <= 10:  # no place to break that shortens the line
                 break
             out.append((text[:cut + 2].rstrip(), colour))
             text = "      " + text[cut + 2:].lstrip()
@@ -402,7 +404,7 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
         raise GraphcError(f"limit={limit!r}: expected a positive number of nodes")
     scene = full_scene(g, at, out, show, wrt, max_paths)
     where = " at " + ", ".join(  # arrays by their shape: their values are on the nodes
-        f"{k} = {format_number(v)}" if np.ndim(v) == 0 else f"{k}: shape {tuple(np.shape(v))}"
+        f"{k} = {format_number(v)}" if np.ndim(v) == 0 else f"{k}: shape {list(np.shape(v))}"
         for k, v in at.items()) if at else ""
     if path is not None and Path(path).suffix.lower() in (".svg", ".png", ".pdf"):
         drawable(g, limit)
