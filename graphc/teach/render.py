@@ -7,7 +7,6 @@ so the full picture and each frame of the step-by-step backward pass look alike.
 
 from __future__ import annotations
 
-import html
 import shutil
 import subprocess
 import warnings
@@ -26,12 +25,12 @@ from ..errors import GraphcError
 from ..files import writable, write_atomic
 from ..ir.derive import edge_values, local_derivatives
 from ..ir.graph import Graph
-from ..ir.pretty import pretty, product
-from ..ops.table import _sum_to
+from ..ir.pretty import product
+from .labels import edge_attrs, esc, flows, key, node_label, wrapped
 from .layout import Layout, Pins
 from .style import PLAIN, Style
 from .verify import count_paths, dp_sum, enumerate_paths, path_edges
-from .words import format_number, op_text, plural
+from .words import format_number, plural
 
 BIG = 300
 """Graphs with more nodes than this still render, with a warning (see ``limit=``)."""
@@ -48,8 +47,6 @@ DASHES = ["solid", "dashed", "dotted"]
 """Paths 11 to 30 reuse the colours dashed, then dotted: no two of 30 paths look alike."""
 MAX_PATHS = 12
 """Paths a picture lists by default (``max_paths=``); it counts and sums them all."""
-LEGEND_WIDTH = 90
-"""Characters per line of a picture's title and legend before it wraps."""
 @dataclass
 class Scene:
     """What a picture shows: which values are known and what is in focus."""
@@ -140,12 +137,12 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
         edge_attr={"fontname": "Helvetica", "fontsize": style.size(10),
                    "color": style.colour("edge"), "fontcolor": style.colour("text")})
     text = style.colour("text")
-    lines = [[line] for line in _wrapped(
+    lines = [[line] for line in wrapped(
         [(t, text) for t in (title, scene.caption) if t] + scene.legend)]
     if style.legend:
-        lines += _key(g, scene, out, style)
+        lines += key(g, scene, out, style)
     if lines:
-        dot.attr(label="<" + "<br/>".join("".join(f'<font color="{c}">{_esc(t)}</font>'
+        dot.attr(label="<" + "<br/>".join("".join(f'<font color="{c}">{esc(t)}</font>'
                                                   for t, c in line) for line in lines) + ">")
 
     def pinned(kind: str, *ids: Any) -> dict[str, str]:
@@ -155,7 +152,7 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
         attrs = _kind(g, node, out, style)
         if node in scene.focus:
             attrs.update(color=style.colour("focus"), penwidth="3")
-        dot.node(_id(node), _node_label(g, node, scene, style), **attrs,
+        dot.node(_id(node), node_label(g, node, scene, style), **attrs,
                  **pinned("node", _id(node)))
     if hidden:
         dot.node("__more", f"... {hidden} more nodes", shape="plaintext",
@@ -168,7 +165,7 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
             more.add(dst)
             dot.edge("__more", _id(dst), style="dotted", **pinned("edge", "__more", _id(dst)))
         elif src in keep:
-            dot.edge(_id(src), _id(dst), **_edge_attrs(g, src, dst, symbolic, scene, adjoint,
+            dot.edge(_id(src), _id(dst), **edge_attrs(g, src, dst, symbolic, scene, adjoint,
                                                        style),
                      **pinned("edge", _id(src), _id(dst)))
     gap = 3.0 * style.font_scale
@@ -178,41 +175,6 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
                      style=DASHES[(k // len(PALETTE)) % len(DASHES)], arrowhead="none",
                      tooltip=f"path {k + 1}", **pinned("overlay", _id(src), _id(dst), gap))
     return dot
-
-
-def _key(g: Graph, scene: Scene, out: str, style: Style) -> list[list[tuple[str, str]]]:
-    """The legend, in lines of coloured words: what the colours and edge labels mean."""
-    text, value, second = (style.colour(k) for k in ("text", "value", "second"))
-    edges = [("edges: local derivative ∂head/∂tail", text)]
-    if not scene.values:
-        return [edges]
-    nodes = [("nodes: ", text), ("value (forward pass)", value)]
-    if scene.show == "forward":
-        nodes += [(",  ", text), ("tangent ∂node/∂input (forward mode)", second)]
-        if style.flows:
-            edges += [(",  ", text), ("→ tangent of the tail · local = pushed forward", second)]
-    elif scene.show == "reverse":
-        nodes += [(",  ", text), (f"∂{g.shown(out)}/∂node (backward pass)", second)]
-        if style.flows:
-            edges += [(",  ", text), ("← upstream gradient · local = gradient flowing back",
-                                      second)]
-    return [nodes, edges]
-
-
-def _wrapped(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Long lines broken after a `` → `` or `` · `` (a path's nodes and factors)."""
-    out = []
-    for text, colour in lines:
-        while len(text) > LEGEND_WIDTH:
-            cut = text.find(":  ", 0, LEGEND_WIDTH)  # a path's nodes, then its product
-            if cut <= 0:
-                cut = max(text.rfind(sep, 0, LEGEND_WIDTH) for sep in (" → ", " · ", ", "))
-            if cut <= 10:  # no place to break that shortens the line
-                break
-            out.append((text[:cut + 2].rstrip(), colour))
-            text = "      " + text[cut + 2:].lstrip()
-        out.append((text, colour))
-    return out
 
 
 def adjoint_name(g: Graph, out: str) -> Callable[[str], str]:
@@ -232,86 +194,8 @@ def shown_derivatives(g: Graph, adjoint: Callable[[str], str] | None = None
     return {e: sp.sympify(s).xreplace(shown) for e, s in symbolic.items()} if shown else symbolic
 
 
-def _esc(text: str) -> str:
-    """Text for an HTML-like label: markup escaped, and backslashes doubled (Graphviz
-    reads \\N, \\G, \\l ... as escapes even there)."""
-    return html.escape(text).replace("\\", "\\\\")
-
-
 def _id(node: str) -> str:
     return "n_" + node.encode().hex()  # any node name, even "a:b" or "x\n", is a safe id
-
-
-def _node_label(g: Graph, node: str, scene: Scene, style: Style) -> str:
-    if g.is_const(node):
-        return "<" + _esc(op_text(g, node)) + ">"
-    parts = [f"<b>{_esc(g.shown(node))}</b>",
-             f'<font point-size="{style.size(10)}">{_esc(op_text(g, node))}</font>']
-    if node in scene.values:
-        parts.append(f'<font color="{style.colour("value")}">= '
-                     f"{_number(scene.values[node])}</font>")
-    if node in scene.second:
-        mark = " (so far)" if node in scene.partial else ""
-        parts.append(f'<font color="{style.colour("second")}">'
-                     f"{_esc(scene.label(g.shown(node)))} = "
-                     f"{_number(scene.second[node])}{mark}</font>")
-    return "<" + "<br/>".join(parts) + ">"
-
-
-def _number(x: Any) -> str:
-    """A value on a node: an array's shape and its range on two lines, to keep it narrow."""
-    return _esc(format_number(x)).replace(", values in ", "<br/>values in ")
-
-
-def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
-                adjoint: Callable[[str], str], style: Style) -> dict:
-    if (src, dst) not in symbolic:
-        return {"style": "dashed", "color": style.colour("unused")}
-    if g.op(dst).rules:  # a tensor op: show its vjp, the way the lectures write it
-        lines = [f"{adjoint(src)} += {symbolic[(src, dst)]}"]
-    else:
-        lines = [f"∂{g.shown(dst)}/∂{g.shown(src)} = {pretty(symbolic[(src, dst)])}"]
-    if (src, dst) in scene.edge_values and not sp.sympify(symbolic[(src, dst)]).is_Number:
-        lines.append(f"= {format_number(scene.edge_values[(src, dst)])}")  # a 1 says it once
-    if style.flows and (src, dst) in scene.flows:  # in colour: an HTML label
-        flow = _esc(_flow(scene, src, dst))
-        label = "<br/>".join(map(_esc, lines))
-        attrs = {"label": f'<{label}<br/><font color="{style.colour("second")}">{flow}</font>>'}
-    else:  # a plain DOT label reads \N, \l, ... as escapes, and a trailing \ eats the quote
-        attrs = {"label": "\n".join(lines).replace("\\", "\\\\")}
-    if (src, dst) in scene.focus_edges:
-        attrs.update(color=style.colour("focus"), penwidth="2.5", fontcolor=style.colour("focus"))
-    return attrs
-
-
-def _flow(scene: Scene, src: str, dst: str) -> str:
-    """CS231n's number on a wire: ``← 2 · 3 = 6`` (upstream gradient times the local
-    derivative; an array by its shape and range alone)."""
-    upstream, local, flow = scene.flows[(src, dst)]
-    arrow = "→" if scene.show == "forward" else "←"
-    if np.ndim(flow) or np.ndim(upstream) or np.ndim(local):
-        return f"{arrow} {format_number(flow)}"
-    return f"{arrow} {_factor(upstream)} · {_factor(local)} = {format_number(flow)}"
-
-
-def _factor(x: Any) -> str:
-    text = format_number(x)
-    return f"({text})" if text.startswith("-") else text
-
-
-def flows(scene: Scene, back: bool = True) -> dict[tuple[str, str], tuple[Any, Any, Any]]:
-    """What each wire with a number carries: backward, the adjoint of its head times its
-    local derivative, summed to its tail's shape; forward, the tail's tangent times it."""
-    out = {}
-    for (a, v), local in scene.edge_values.items():
-        upstream = scene.second.get(v if back else a)
-        if upstream is None or a not in scene.values:
-            continue
-        flow = np.asarray(upstream) * local
-        if back and np.shape(flow) != np.shape(scene.values[a]):
-            flow = _sum_to(flow, scene.values[a])
-        out[(a, v)] = (upstream, local, flow if np.ndim(flow) else flow[()])
-    return out
 
 
 def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "reverse",
