@@ -17,6 +17,7 @@ from test_render import Picture
 
 import graphc as gc
 from graphc.errors import GraphcError
+from graphc.teach.layout import Layout
 from graphc.teach.render import pipe
 from graphc.teach.steps import frames
 
@@ -244,8 +245,12 @@ def test_legend_lines_are_wrapped():
 
 def test_paths_without_values_are_drawn_symbolically():
     g = gc.load(EXAMPLES / "colah.gc")
-    legend = Picture(gc.render(g, show="paths", wrt="b").source).graph_label()
+    paths = gc.render(g, show="paths", wrt="b").source
+    legend = Picture(paths).graph_label()
     assert "path 1: b → c → e:  1 · d" in legend and "sum over 2 paths = ∂e/∂b" in legend
+    assert len(positions(paths)) == len(g.nx)  # at the places of the symbolic picture
+    plain = Layout.parse(pipe(gc.render(g), "json")).nodes  # laid out by dot itself
+    assert positions(paths) == {n: place["pos"] for n, place in plain.items()}
 
 
 def test_cli_draws_a_slide(tmp_path):

@@ -292,7 +292,7 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
         for k, v in at.items()) if at else ""
     if path is not None and Path(path).suffix.lower() in (".svg", ".png", ".pdf"):
         drawable(g, limit)
-    layout = None if at is None else shared_layout(
+    layout = None if at is None and show != "paths" else shared_layout(  # see shared_layout
         g, at, out, limit, style, scene if show == "reverse" else None)
     dot = draw(g, scene, out, limit, title=f"{g.shown(out)}{where}", style=style,
                layout=layout)
@@ -301,11 +301,13 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
     return dot
 
 
-def shared_layout(g: Graph, at: dict[str, Any], out: str, limit: int | None,
+def shared_layout(g: Graph, at: dict[str, Any] | None, out: str, limit: int | None,
                   style: Style = PLAIN, full: Scene | None = None) -> Layout | None:
     """Where every picture and frame of ``g`` at ``at`` puts its nodes: the layout of
     the reverse picture with each label at its widest (the adjoints that accumulate
-    marked "so far", as in the frames). None without Graphviz or past ``DRAW_LIMIT``."""
+    marked "so far", as in the frames); without ``at``, of the symbolic picture, which
+    the symbolic paths picture then matches. None without Graphviz or past
+    ``DRAW_LIMIT``."""
     if shutil.which("dot") is None or (limit is None and layout_size(g) > DRAW_LIMIT):
         return None
     full = full_scene(g, at, out) if full is None else full
