@@ -190,6 +190,8 @@ def test_slide_style_scales_fonts_and_switches_direction_and_theme():
     assert re.search(r"node \[.*fontsize=18\b", src)  # 12 x 1.5
     plain = gc.render(g, COLAH_AT).source
     assert "rankdir=LR" in plain and 'bgcolor="#ffffff"' in plain
+    dark = gc.render(g, COLAH_AT, show="paths", wrt="b", style=gc.Style(theme="dark"))
+    assert "#000000" not in dark.source  # no black text on the dark background
 
 
 def test_hiding_constants_keeps_their_values_in_the_ops_text():

@@ -59,7 +59,7 @@ class Scene:
     focus: set[str] = field(default_factory=set)
     focus_edges: set[tuple[str, str]] = field(default_factory=set)
     path_edges: list[tuple[list[tuple[str, str]], str]] = field(default_factory=list)
-    legend: list[tuple[str, str]] = field(default_factory=list)  # (text, colour) lines
+    legend: list[tuple[str, str]] = field(default_factory=list)  # (text, colour or "")
     caption: str = ""
     show: str = "reverse"  # what ``second`` holds: adjoints (reverse) or tangents (forward)
     # edge -> (upstream, local derivative, their product): the gradient each wire carries
@@ -137,7 +137,7 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
         edge_attr={"fontname": "Helvetica", "fontsize": style.size(10),
                    "color": style.colour("edge"), "fontcolor": style.colour("text")})
     text = style.colour("text")
-    lines = [[line] for line in wrapped(
+    lines = [[(t, c or text)] for t, c in wrapped(  # "": the theme's text colour
         [(t, text) for t in (title, scene.caption) if t] + scene.legend)]
     if style.legend:
         lines += key(g, scene, out, style)
@@ -249,16 +249,16 @@ def _paths(g: Graph, scene: Scene, x: str, out: str, max_paths: int, numbers: bo
         scene.legend.append((f"path {i + 1}{line}: {' → '.join(map(g.shown, p.nodes))}:  "
                              + product(p.factors) + value, colour))
     if n > len(shown):
-        scene.legend.append((f"... and {n - len(shown)} more", "#000000"))
+        scene.legend.append((f"... and {n - len(shown)} more", ""))
     total = f"sum over {plural(n, 'path')} = ∂{g.shown(out)}/∂{g.shown(x)}"
     if not numbers:
-        scene.legend.append((total, "#000000"))
+        scene.legend.append((total, ""))
     elif path_edges(g, x, out, edges) <= set(scene.edge_values):
         value = dp_sum(g, x, out, edges, scene.edge_values)
-        scene.legend.append((f"{total} = {format_number(value)}", "#000000"))
+        scene.legend.append((f"{total} = {format_number(value)}", ""))
     else:
         scene.legend.append(("tensor ops have Jacobians, not numbers, on their edges: no "
-                             "scalar path sum", "#000000"))
+                             "scalar path sum", ""))
 
 
 def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None = None, *,
