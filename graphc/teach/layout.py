@@ -15,6 +15,7 @@ from dataclasses import dataclass
 class Layout:
     nodes: dict[str, dict[str, str]]  # DOT id -> pos, width, height, fixedsize
     edges: dict[tuple[str, str, int], dict[str, str]]  # (tail, head, k-th) -> pos, lp
+    bb: str = ""  # the canvas: every frame keeps it, though its labels grow step by step
 
     @classmethod
     def parse(cls, text: bytes | str) -> Layout:
@@ -31,7 +32,7 @@ class Layout:
             pair = (names[e["tail"]], names[e["head"]])
             edges[(pair[0], pair[1], seen[pair])] = {k: e[k] for k in ("pos", "lp") if k in e}
             seen[pair] += 1
-        return cls(nodes, edges)
+        return cls(nodes, edges, data.get("bb", ""))
 
 
 class Pins:

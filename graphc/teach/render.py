@@ -101,13 +101,26 @@ class Pinned(graphviz.Digraph):
     """A picture drawn at a layout's places: Graphviz must keep them (``neato -n2``)
     when Jupyter shows it or a user calls ``.pipe()`` / ``.render()`` on it."""
 
+    canvas = ""  # the layout's bounding box, "x0,y0,x1,y1", which every frame keeps
+
+    def corners(self) -> str:
+        """The source with two invisible points at the canvas' corners: neato -n2 sizes a
+        picture by what it draws, and a frame's labels grow as the steps go on."""
+        if not self.canvas:
+            return self.source
+        x0, y0, x1, y1 = self.canvas.split(",")
+        points = "".join(f'\t__corner{i} [label="" pos="{x},{y}!" shape=point style=invis '
+                         'width=0.01 height=0.01]\n' for i, (x, y) in enumerate(
+                             [(x0, y0), (x1, y1)]))
+        return self.source.rstrip().removesuffix("}") + points + "}\n"
+
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("neato_no_op", 2)
-        return super().pipe(*args, **kwargs)
+        return graphviz.Source(self.corners(), engine=self.engine).pipe(*args, **kwargs)
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("neato_no_op", 2)
-        return super().render(*args, **kwargs)
+        return graphviz.Source(self.corners(), engine=self.engine).render(*args, **kwargs)
 
 
 def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
@@ -136,6 +149,8 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
                    "color": style.colour("text"), "fontcolor": style.colour("text")},
         edge_attr={"fontname": "Helvetica", "fontsize": style.size(10),
                    "color": style.colour("edge"), "fontcolor": style.colour("text")})
+    if isinstance(dot, Pinned) and layout is not None:
+        dot.canvas = layout.bb
     text = style.colour("text")
     lines = [[(t, c or text)] for t, c in wrapped(  # "": the theme's text colour
         [(t, text) for t in (title, scene.caption) if t] + scene.legend)]
@@ -368,7 +383,8 @@ def pipe(dot: graphviz.Digraph, fmt: str, dpi: float = PLAIN.dpi) -> bytes:
                           "(Debian: apt-get install graphviz) for SVG/PNG/PDF; "
                           ".dot output works without it")
     try:  # run here, not by graphviz.pipe: it has no timeout (a child is killed on ^C)
-        done = subprocess.run([program, *flags, f"-T{fmt}"], input=dot.source.encode(),
+        source = dot.corners() if isinstance(dot, Pinned) else dot.source
+        done = subprocess.run([program, *flags, f"-T{fmt}"], input=source.encode(),
                               capture_output=True, timeout=DOT_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise GraphcError(f"Graphviz's `dot` did not finish the picture in "
