@@ -12,7 +12,7 @@ import subprocess
 import warnings
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +331,9 @@ def shared_layout(g: Graph, at: dict[str, Any] | None, out: str, limit: int | No
                    edge_values=full.edge_values, flows=full.flows)
     with warnings.catch_warnings():  # draw() warns once, when the picture itself is drawn
         warnings.simplefilter("ignore")
-        return Layout.parse(pipe(draw(g, widest, out, limit, style=style), "json"))
+        # no legend: each picture puts its own title and legend above the canvas
+        bare = replace(style, legend=False)
+        return Layout.parse(pipe(draw(g, widest, out, limit, style=bare), "json"))
 
 
 def drawable(g: Graph, limit: int | None) -> None:
