@@ -28,8 +28,6 @@ MLP_AT = {"x": _rng.normal(size=(5, 3)), "labels": np.eye(2)[[0, 1, 1, 0, 1]],
           "W1": _rng.normal(size=(3, 4)), "b1": np.zeros(4), "W2": _rng.normal(size=(4, 2)),
           "b2": np.zeros(2)}
 NEURON_AT = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
-TALL = {"cnn_digits_values.svg", "transformer_values.svg"}
-"""Networks drawn top to bottom: a chain of layers is too wide for a page left to right."""
 
 
 def _example(name: str):
@@ -50,8 +48,9 @@ def _networks() -> dict[str, tuple]:
               "keep": np.ones((4, 64)), "p": 0.0, **cnn.initial(rng)}
     tr_at = {"ids": rng.integers(0, 6, size=(2, 5)), "targets": rng.integers(0, 6, size=(2, 5)),
              **tr.initial(6, 4, 5, rng)}
-    return {"cnn_digits_values.svg": (gc.parse(cnn.NETWORK), {"at": cnn_at}),
-            "transformer_values.svg": (gc.parse(tr.NETWORK), {"at": tr_at})}
+    tall = gc.Style(direction="TB")  # a chain of layers is too wide for a page left to right
+    return {"cnn_digits_values.svg": (gc.parse(cnn.NETWORK), {"at": cnn_at, "style": tall}),
+            "transformer_values.svg": (gc.parse(tr.NETWORK), {"at": tr_at, "style": tall})}
 
 
 def pictures() -> dict[str, gc.Graph | tuple]:
@@ -79,10 +78,7 @@ def pictures() -> dict[str, gc.Graph | tuple]:
 def main() -> None:
     IMG.mkdir(parents=True, exist_ok=True)
     for name, (g, kwargs) in pictures().items():
-        dot = gc.render(g, **kwargs)
-        if name in TALL:
-            dot.attr(rankdir="TB")
-        write(dot, IMG / name)
+        write(gc.render(g, **kwargs), IMG / name)
         print(f"wrote docs/img/{name}")
     colah = gc.load(ROOT / "examples" / "colah.gc")
     written = write_steps(colah, COLAH_AT, ROOT / "docs" / "steps")

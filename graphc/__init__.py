@@ -225,6 +225,7 @@ if TYPE_CHECKING:  # what type checkers and editors read; __getattr__ runs them 
     from .ir.graph import Graph
     from .teach.render import render
     from .teach.second import verify
+    from .teach.style import Style
 
 __all__ = [
     "CompiledFunction", "CycleError", "Expr", "Graph", "GraphcError", "GraphcWarning",
@@ -232,6 +233,7 @@ __all__ = [
     "ParseError", "ShapeError", "UndefinedNameError", "UnknownOpError", "compile",
     "dimension", "from_sympy", "graph", "input", "inputs", "load", "parse", "render", "verify",
     "hessian", "hvp", "jacobian", "jvp", "vjp",  # derivatives beyond the gradient
+    "Style",  # how a picture looks: gc.render(..., style=gc.Style.slide())
     # the op table's public functions (graphc.frontend.functions)
     "abs", "cos", "cross_entropy", "elu", "exp", "flip", "leaky_relu", "log",
     "log_softmax", "logsumexp", "maximum", "mean", "minimum", "mse", "relu", "sigmoid",

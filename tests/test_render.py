@@ -32,13 +32,26 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 _NODE = re.compile(r"^\t(\w+) \[label=<(.*)>(.*)\]$", re.M)
 _PLAIN = re.compile(r'^\t(\w+) \[label="((?:[^"\\]|\\.)*)"(.*)\]$', re.M)
 _EDGE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*?)\])?$", re.M | re.S)
-_ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
+_ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|<(?:[^<>]|<[^<>]*>)*>|\S+)')
 
 
 def attrs(text: str) -> dict[str, str]:
-    """``key=value key="v a l"`` -> dict (quotes and DOT escapes removed)."""
-    return {k: v[1:-1].replace('\\"', '"') if v.startswith('"') else v
+    """``key=value key="v a l" key=<html>`` -> dict (quotes and DOT escapes removed; an
+    HTML label's lines joined by newlines, tags dropped)."""
+    return {k: html_lines(v) if v.startswith("<") else
+            v[1:-1].replace('\\"', '"') if v.startswith('"') else v
             for k, v in _ATTR.findall(text)}
+
+
+def looks(attributes: dict[str, str]) -> dict[str, str]:
+    """A node's attributes less where the shared layout puts it (see test_slides.py)."""
+    return {k: v for k, v in attributes.items()
+            if k not in ("pos", "width", "height", "fixedsize")}
+
+
+def html_lines(label: str) -> str:
+    return "\n".join(html.unescape(re.sub(r"<[^>]+>", "", line))
+                     for line in label[1:-1].split("<br/>"))
 
 
 class Picture:
@@ -53,7 +66,7 @@ class Picture:
             lines = [html.unescape(s) for s in re.split(r"<[^>]+>", label) if s]
             self.ids[nid] = lines[0]
             self.parts[lines[0]] = lines
-            self.style[lines[0]] = attrs(rest)
+            self.style[lines[0]] = looks(attrs(rest))
         for nid, label, rest in _PLAIN.findall(source):  # placeholders
             self.ids[nid] = label
             self.parts[label] = [label]
@@ -65,7 +78,11 @@ class Picture:
             self.edges.setdefault(key, []).append(attrs(rest or ""))
 
     def label(self, src: str, dst: str) -> list[str]:
-        """The label lines of the (first) edge src -> dst."""
+        """The local derivative's lines of the (first) edge src -> dst."""
+        return [t for t in self.lines(src, dst) if not t.startswith(("←", "→"))]
+
+    def lines(self, src: str, dst: str) -> list[str]:
+        """Every label line of the (first) edge src -> dst, the gradient it carries too."""
         return self.edges[(src, dst)][0].get("label", "").split("\n")
 
     def graph_label(self) -> list[str]:

@@ -68,9 +68,16 @@ def _max_paths() -> str:
     return f"{LIST_LIMIT:,}"
 
 
+def _paths_drawn() -> str:
+    from ..teach.style import MAX_PATHS
+
+    return str(MAX_PATHS)
+
+
 _LATER: dict[str, Callable[[], str]] = {
     "{backends}": lambda: "; ".join(f"{b.name}: {b.help}" for b in _backends().values()),
     "{max_paths}": _max_paths,
+    "{paths_drawn}": _paths_drawn,
 }
 """Help text that needs graphc's heavy modules: filled in when the help is printed."""
 
@@ -161,8 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="adjoints (default), tangents d node/d WRT, or the paths from WRT")
     p.add_argument("--wrt", help="the input for --show forward/paths")
     _paths(p.add_argument("--steps", metavar="DIR", help="also write one frame per backprop "
-                          "step and DIR/index.html"), "DIRECTORY")
+                          "step and DIR/index.html; or all steps to one STEPS.gif (animated) "
+                          "or STEPS.pdf (a page each)"), "DIRECTORY")
     p.add_argument("--limit", type=int, help="draw only the N nodes nearest the output")
+    p.add_argument("--max-paths", type=int,
+                   help="--show paths lists this many paths (default {paths_drawn})")
+    look = p.add_argument_group("slides")
+    look.add_argument("--slide", action="store_true",
+                      help="projector preset: larger fonts, PNG at 144 dpi")
+    look.add_argument("--font-scale", type=float, help="multiply every font, e.g. 1.5")
+    look.add_argument("--direction", choices=("LR", "TB"), help="left to right or top down")
+    look.add_argument("--theme", choices=("light", "dark"))
+    look.add_argument("--legend", action=argparse.BooleanOptionalAction,
+                      help="say what colours and edge labels mean (default: on)")
+    look.add_argument("--hide-constants", action="store_true",
+                      help="no constant nodes (their values stay in the ops' text)")
+    look.add_argument("--dpi", type=float, help="PNG resolution (default 96)")
     _paths(p.add_argument("--exercise", metavar="OUT.html", help="also write a page that "
                           "asks a student for the hidden numbers"))
     p.add_argument("--hide", choices=("adjoints", "derivatives"), default="adjoints",

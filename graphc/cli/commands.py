@@ -22,8 +22,10 @@ from ..files import Outputs, read_text
 from ..frontend.text_format import load, parse
 from ..ir.graph import Graph
 from ..teach.exercise import exercise
+from ..teach.export import STEP_FILES, steps_file
 from ..teach.render import drawable, drawn, pipe, render
 from ..teach.steps import write_steps
+from ..teach.style import Style
 from ..teach.verify import verify
 from .values import as_python_reads, format_value, parse_at, plain
 
@@ -121,20 +123,39 @@ def _cmd_render(args: argparse.Namespace) -> int:
         suffix = Path(args.output or "").suffix.lower().lstrip(".")
         if args.steps or (fmt or suffix) in ("svg", "png", "pdf"):
             drawable(g, args.limit)
-        dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit)
+        style = _style(args)
+        dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit,
+                     style=style, **({} if args.max_paths is None
+                                     else {"max_paths": args.max_paths}))
         if args.output:
-            out.write(args.output, drawn(dot, args.output) if fmt is None
-                      else dot.source if fmt == "dot" else pipe(dot, fmt))
-        if args.steps and at is not None:  # (checked above: steps need values)
+            out.write(args.output, drawn(dot, args.output, style.dpi) if fmt is None
+                      else dot.source if fmt == "dot" else pipe(dot, fmt, style.dpi))
+        if args.steps and at is not None and Path(args.steps).suffix.lower() in STEP_FILES:
+            out.write(args.steps, steps_file(g, at, Path(args.steps).suffix, of=args.of,
+                                             limit=args.limit, style=style))
+            written = [Path(args.steps)]
+        elif args.steps and at is not None:  # (checked above: steps need values)
             written = write_steps(g, at, args.steps, of=args.of, limit=args.limit,
-                                  outputs=out)
-    if args.steps:
+                                  outputs=out, style=style)
+    if args.steps and len(written) == 1:
+        print(f"wrote {written[0]}", file=sys.stderr)
+    elif args.steps:
         print(f"wrote {len(written) - 1} frames and {written[-1]}", file=sys.stderr)
     if args.output and args.output != "-":
         print(f"wrote {args.output}", file=sys.stderr)
     if args.exercise:
         print(f"wrote {args.exercise}", file=sys.stderr)
     return 0
+
+
+def _style(args: argparse.Namespace) -> Style:
+    """--slide's preset (or the plain look) with the flags given on top of it."""
+    given = {k: v for k, v in (("font_scale", args.font_scale), ("direction", args.direction),
+                               ("theme", args.theme), ("legend", args.legend),
+                               ("dpi", args.dpi)) if v is not None}
+    if args.hide_constants:
+        given["constants"] = False
+    return Style.slide(**given) if args.slide else Style(**given)
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:

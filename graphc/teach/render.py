@@ -7,13 +7,12 @@ so the full picture and each frame of the step-by-step backward pass look alike.
 
 from __future__ import annotations
 
-import html
 import shutil
 import subprocess
 import warnings
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,12 @@ from ..errors import GraphcError, GraphcWarning
 from ..files import writable, write_atomic
 from ..ir.derive import edge_values, local_derivatives
 from ..ir.graph import Graph
-from ..ir.pretty import pretty, product
+from ..ir.pretty import product
+from .labels import edge_attrs, esc, flows, key, node_label, wrapped
+from .layout import Layout, Pins
+from .style import MAX_PATHS, PLAIN, Style
 from .verify import count_paths, dp_sum, enumerate_paths, path_edges
-from .words import format_number, op_text, plural
+from .words import format_number, plural
 
 BIG = 300
 """Graphs with more nodes than this still render, with a warning (see ``limit=``)."""
@@ -41,6 +43,8 @@ DOT_TIMEOUT = 120.0
 minutes): past it, a clear error instead of a hang."""
 PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
            "#17becf", "#bcbd22", "#7f7f7f"]
+DASHES = ["solid", "dashed", "dotted"]
+"""Paths 11 to 30 reuse the colours dashed, then dotted: no two of 30 paths look alike."""
 @dataclass
 class Scene:
     """What a picture shows: which values are known and what is in focus."""
@@ -52,25 +56,33 @@ class Scene:
     edge_values: dict[tuple[str, str], Any] = field(default_factory=dict)
     focus: set[str] = field(default_factory=set)
     focus_edges: set[tuple[str, str]] = field(default_factory=set)
-    focus_colour: str = "#d62728"  # the stepper's forward steps are blue, as values are
+    focus_kind: str = "focus"  # the theme's colour of the focus (a forward step: "value")
     ask: bool = False  # an exercise: edges ask for their local derivative ("= ?")
     path_edges: list[tuple[list[tuple[str, str]], str]] = field(default_factory=list)
-    legend: list[tuple[str, str]] = field(default_factory=list)  # (text, colour) lines
+    legend: list[tuple[str, str]] = field(default_factory=list)  # (text, colour or "")
     caption: str = ""
+    show: str = "reverse"  # what ``second`` holds: adjoints (reverse) or tangents (forward)
+    # edge -> (upstream, local derivative, their product): the gradient each wire carries
+    flows: dict[tuple[str, str], tuple[Any, Any, Any]] = field(default_factory=dict)
 
 
-def _kind(g: Graph, node: str, out: str) -> dict[str, str]:
+def paint(i: int) -> tuple[str, str]:
+    """The colour and line style of path ``i``."""
+    return PALETTE[i % len(PALETTE)], DASHES[(i // len(PALETTE)) % len(DASHES)]
+
+
+def _kind(g: Graph, node: str, out: str, style: Style) -> dict[str, str]:
     op = g.attrs(node)["op"]
     if op == "const":
-        return {"shape": "box", "style": "dashed,rounded", "color": "#999999",
-                "fontcolor": "#666666"}
-    attrs = {"shape": "ellipse", "style": "filled", "fillcolor": "#ffffff"}
+        return {"shape": "box", "style": "dashed,rounded", "color": style.colour("const"),
+                "fontcolor": style.colour("muted")}
+    attrs = {"shape": "ellipse", "style": "filled", "fillcolor": style.colour("plain")}
     if op == "input":
-        attrs["fillcolor"] = "#dbeafe"
+        attrs["fillcolor"] = style.colour("input")
     elif node == out or node in g.outputs:
-        attrs.update(fillcolor="#fde68a", peripheries="2")
+        attrs.update(fillcolor=style.colour("output"), peripheries="2")
     elif g.shown(node).endswith("_bar") or "_dot" in g.shown(node):
-        attrs["fillcolor"] = "#fee2e2"
+        attrs["fillcolor"] = style.colour("adjoint_node")
     return attrs
 
 
@@ -85,9 +97,37 @@ def _nearest(g: Graph, out: str, limit: int) -> set[str]:
     return keep
 
 
+class Pinned(graphviz.Digraph):
+    """A picture drawn at a layout's places: Graphviz must keep them (``neato -n2``)
+    when Jupyter shows it or a user calls ``.pipe()`` / ``.render()`` on it."""
+
+    canvas = ""  # the layout's bounding box, "x0,y0,x1,y1", which every frame keeps
+
+    def corners(self) -> str:
+        """The source with two invisible points at the canvas' corners: neato -n2 sizes a
+        picture by what it draws, and a frame's labels grow as the steps go on."""
+        if not self.canvas:
+            return self.source
+        x0, y0, x1, y1 = self.canvas.split(",")
+        points = "".join(f'\t__corner{i} [label="" pos="{x},{y}!" shape=point style=invis '
+                         'width=0.01 height=0.01]\n' for i, (x, y) in enumerate(
+                             [(x0, y0), (x1, y1)]))
+        return self.source.rstrip().removesuffix("}") + points + "}\n"
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("neato_no_op", 2)
+        return graphviz.Source(self.corners(), engine=self.engine).pipe(*args, **kwargs)
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("neato_no_op", 2)
+        return graphviz.Source(self.corners(), engine=self.engine).render(*args, **kwargs)
+
+
 def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
-         title: str | None = None) -> graphviz.Digraph:
-    """The picture of ``g`` with what ``scene`` knows; left to right, like colah's."""
+         title: str | None = None, style: Style = PLAIN,
+         layout: Layout | None = None) -> graphviz.Digraph:
+    """The picture of ``g`` with what ``scene`` knows; left to right, like colah's. With
+    ``layout``, every node and edge is drawn where it says (see layout.py)."""
     adjoint = adjoint_name(g, out)
     symbolic = shown_derivatives(g, adjoint)
     nodes = g.order()
@@ -96,32 +136,59 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
                       "pass limit=N (--limit N) to draw the N nodes nearest the output",
                       GraphcWarning, stacklevel=3)
     keep = set(nodes) if limit is None else _nearest(g, out, limit)
-    dot = graphviz.Digraph(name="graphc", graph_attr={
-        "rankdir": "LR", "fontname": "Helvetica", "nodesep": "0.35", "ranksep": "0.7",
-        "labelloc": "t", "fontsize": "14"},
-        node_attr={"fontname": "Helvetica", "fontsize": "12"},
-        edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555"})
-    lines = [(t, "#000000") for t in (title, scene.caption) if t] + scene.legend
-    if lines:
-        dot.attr(label="<" + "<br/>".join(f'<font color="{c}">{_esc(t)}</font>'
-                                          for t, c in lines) + ">")
-    for node in [n for n in nodes if n in keep]:
-        attrs = _kind(g, node, out)
-        if node in scene.focus:
-            attrs.update(color=scene.focus_colour, penwidth="3")
-        dot.node(_id(node), _node_label(g, node, scene), **attrs)
     hidden = len(nodes) - len(keep)
+    if not style.constants:  # their values are in the text of the ops that use them
+        keep = {n for n in keep if not g.is_const(n)}
+    pins = Pins(layout) if layout is not None else None
+    kind = graphviz.Digraph if pins is None else Pinned
+    dot = kind(name="graphc", engine="dot" if pins is None else "neato", graph_attr={
+        "rankdir": style.direction, "fontname": "Helvetica", "nodesep": "0.35",
+        "ranksep": "0.7", "labelloc": "t", "fontsize": style.size(14),
+        "bgcolor": style.colour("background"), "fontcolor": style.colour("text")},
+        node_attr={"fontname": "Helvetica", "fontsize": style.size(12),
+                   "color": style.colour("text"), "fontcolor": style.colour("text")},
+        edge_attr={"fontname": "Helvetica", "fontsize": style.size(10),
+                   "color": style.colour("edge"), "fontcolor": style.colour("text")})
+    if isinstance(dot, Pinned) and layout is not None:
+        dot.canvas = layout.bb
+    text = style.colour("text")
+    lines = [[(t, c or text)] for t, c in wrapped(  # "": the theme's text colour
+        [(t, text) for t in (title, scene.caption) if t] + scene.legend)]
+    if style.legend:
+        lines += key(g, scene, out, style)
+    if lines:
+        dot.attr(label="<" + "<br/>".join("".join(f'<font color="{c}">{esc(t)}</font>'
+                                                  for t, c in line) for line in lines) + ">")
+
+    def pinned(kind: str, *ids: Any) -> dict[str, str]:
+        return {} if pins is None else getattr(pins, kind)(*ids)
+
+    for node in [n for n in nodes if n in keep]:
+        attrs = _kind(g, node, out, style)
+        if node in scene.focus:
+            attrs.update(color=style.colour(scene.focus_kind), penwidth="3")
+        dot.node(_id(node), node_label(g, node, scene, style), **attrs,
+                 **pinned("node", _id(node)))
     if hidden:
-        dot.node("__more", f"... {hidden} more nodes", shape="plaintext", fontcolor="#666666")
+        dot.node("__more", f"... {hidden} more nodes", shape="plaintext",
+                 fontcolor=style.colour("muted"), **pinned("node", "__more"))
+    more = set()
     for src, dst in g.nx.edges():
-        if dst in keep and src not in keep:
-            dot.edge("__more", _id(dst), style="dotted")
-        elif dst in keep:
-            dot.edge(_id(src), _id(dst), **_edge_attrs(g, src, dst, symbolic, scene, adjoint))
+        if dst not in keep or (g.is_const(src) and not style.constants):
+            continue
+        if src not in keep and dst not in more:  # one dotted edge says "from elsewhere"
+            more.add(dst)
+            dot.edge("__more", _id(dst), style="dotted", **pinned("edge", "__more", _id(dst)))
+        elif src in keep:
+            dot.edge(_id(src), _id(dst), **edge_attrs(g, src, dst, symbolic, scene, adjoint,
+                                                       style),
+                     **pinned("edge", _id(src), _id(dst)))
+    gap = 3.0 * style.font_scale
     for k, (edges, colour) in enumerate(scene.path_edges):
         for src, dst in [(u, v) for u, v in edges if u in keep and v in keep]:  # no phantoms
             dot.edge(_id(src), _id(dst), color=colour, penwidth="2.5", constraint="false",
-                     tooltip=f"path {k + 1}")
+                     style=DASHES[(k // len(PALETTE)) % len(DASHES)], arrowhead="none",
+                     tooltip=f"path {k + 1}", **pinned("overlay", _id(src), _id(dst), gap))
     return dot
 
 
@@ -142,72 +209,30 @@ def shown_derivatives(g: Graph, adjoint: Callable[[str], str] | None = None
     return {e: sp.sympify(s).xreplace(shown) for e, s in symbolic.items()} if shown else symbolic
 
 
-def _esc(text: str) -> str:
-    """Text for an HTML-like label: markup escaped, and backslashes doubled (Graphviz
-    reads \\N, \\G, \\l ... as escapes even there)."""
-    return html.escape(text).replace("\\", "\\\\")
-
-
 def _id(node: str) -> str:
     return "n_" + node.encode().hex()  # any node name, even "a:b" or "x\n", is a safe id
 
 
-def _node_label(g: Graph, node: str, scene: Scene) -> str:
-    if g.is_const(node):
-        return "<" + _esc(op_text(g, node)) + ">"
-    parts = [f"<b>{_esc(g.shown(node))}</b>",
-             f'<font point-size="10">{_esc(op_text(g, node))}</font>']
-    if node in scene.values:
-        parts.append(f'<font color="#1d4ed8">= {_number(scene.values[node])}</font>')
-    if node in scene.second:
-        mark = " (so far)" if node in scene.partial else ""
-        parts.append(f'<font color="#b91c1c">{_esc(scene.label(g.shown(node)))} = '
-                     f"{_number(scene.second[node])}{mark}</font>")
-    return "<" + "<br/>".join(parts) + ">"
-
-
-def _number(x: Any) -> str:
-    """A value on a node: an array's shape and its range on two lines, to keep it narrow."""
-    return _esc(format_number(x)).replace(", values in ", "<br/>values in ")
-
-
-def _edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
-                adjoint: Callable[[str], str]) -> dict:
-    if (src, dst) not in symbolic:
-        return {"style": "dashed", "color": "#aaaaaa"}
-    if scene.ask:
-        return {"label": f"∂{g.shown(dst)}/∂{g.shown(src)} = ?", "fontcolor": "#b45309"}
-    if g.op(dst).rules:  # a tensor op: show its vjp, the way the lectures write it
-        text = f"{adjoint(src)} += {symbolic[(src, dst)]}"
-    else:
-        text = f"∂{g.shown(dst)}/∂{g.shown(src)} = {pretty(symbolic[(src, dst)])}"
-    # a plain DOT label reads \N, \l, ... as escapes, and a trailing \ eats the quote
-    text = text.replace("\\", "\\\\")
-    if (src, dst) in scene.edge_values and not sp.sympify(symbolic[(src, dst)]).is_Number:
-        text += f"\n= {format_number(scene.edge_values[(src, dst)])}"  # a 1 says it once
-    attrs = {"label": text}
-    if (src, dst) in scene.focus_edges:
-        attrs.update(color=scene.focus_colour, penwidth="2.5", fontcolor=scene.focus_colour)
-    return attrs
-
-
 def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "reverse",
-               wrt: str | None = None, max_paths: int = 12) -> Scene:
-    """The finished picture: every value and adjoint (or tangent, or path) known."""
-    if at is None:
+               wrt: str | None = None, max_paths: int = MAX_PATHS) -> Scene:
+    """The finished picture: every value and adjoint (or tangent, or path) known; the
+    paths picture without ``at`` lists the paths symbolically, as colah's figure does."""
+    if show not in ("reverse", "forward", "paths"):
+        raise GraphcError(f"show={show!r}: expected 'reverse', 'forward' or 'paths'")
+    if at is None and show != "paths":
         if show != "reverse":
             raise GraphcError(f"the {show} picture needs input values (at=...)")
         return Scene()
-    env = g.bind((), at)
-    values = g.run(dict(env))
-    scene = Scene(values=values, edge_values=edge_values(g, env))
+    scene = Scene(show=show)
+    if at is not None:
+        env = g.bind((), at)
+        scene.values, scene.edge_values = g.run(dict(env)), edge_values(g, env)
     if show == "reverse":
         h = autodiff.reverse(g, of=out)
         scene.second = autodiff.adjoint_values(h, h.run(dict(env)))
         scene.label = lambda name: f"∂{g.shown(out)}/∂{name}"
+        scene.flows = flows(scene)
         return scene
-    if show not in ("forward", "paths"):
-        raise GraphcError(f"show={show!r}: expected 'reverse', 'forward' or 'paths'")
     x = wrt or (g.inputs[0] if g.inputs else None)
     if x not in g.inputs:
         raise GraphcError(f"wrt={x!r} is not an input (inputs: {', '.join(g.inputs)})")
@@ -216,36 +241,51 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
         got = h.run(dict(env))
         scene.second = {v: got[t] for v, t in h.meta.tangents[x].items()}
         scene.label = lambda name: f"∂{name}/∂{x}"
+        scene.flows = flows(scene, back=False)
         return scene
+    _paths(g, scene, x, out, max_paths, numbers=at is not None)
+    return scene
+
+
+def _paths(g: Graph, scene: Scene, x: str, out: str, max_paths: int, numbers: bool) -> None:
+    """The paths from ``x`` to ``out`` in colour, and the legend that lists them."""
+    if type(max_paths) is not int or max_paths < 0:
+        raise GraphcError(f"max_paths={max_paths!r}: expected a number of paths, 0 or more")
     symbolic = shown_derivatives(g)
     edges = set(symbolic)
     # a ladder of k diamonds has 2**k paths: list a few, count and sum them all
     shown = enumerate_paths(g, x, out, edges, symbolic, scene.edge_values, max_paths)
     n = count_paths(g, x, out, edges)
     for i, p in enumerate(shown):
-        colour = PALETTE[i % len(PALETTE)]
+        colour, dash = paint(i)
         scene.path_edges.append((list(zip(p.nodes, p.nodes[1:])), colour))
         value = "" if p.value is None else f" = {format_number(p.value)}"
-        scene.legend.append((f"path {i + 1}: {' → '.join(map(g.shown, p.nodes))}:  "
+        line = "" if dash == "solid" else f" ({dash})"
+        scene.legend.append((f"path {i + 1}{line}: {' → '.join(map(g.shown, p.nodes))}:  "
                              + product(p.factors) + value, colour))
     if n > len(shown):
-        scene.legend.append((f"... and {n - len(shown)} more", "#000000"))
-    if path_edges(g, x, out, edges) <= set(scene.edge_values):
-        total = dp_sum(g, x, out, edges, scene.edge_values)
-        scene.legend.append((f"sum over {plural(n, 'path')} = ∂{g.shown(out)}/∂{x} = "
-                             f"{format_number(total)}", "#000000"))
+        scene.legend.append((f"... and {n - len(shown)} more", ""))
+    total = f"sum over {plural(n, 'path')} = ∂{g.shown(out)}/∂{g.shown(x)}"
+    if not numbers:
+        scene.legend.append((total, ""))
+    elif path_edges(g, x, out, edges) <= set(scene.edge_values):
+        value = dp_sum(g, x, out, edges, scene.edge_values)
+        scene.legend.append((f"{total} = {format_number(value)}", ""))
     else:
         scene.legend.append(("tensor ops have Jacobians, not numbers, on their edges: no "
-                             "scalar path sum", "#000000"))
-    return scene
+                             "scalar path sum", ""))
 
 
 def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None = None, *,
            of: str | None = None, show: str = "reverse", wrt: str | None = None,
-           limit: int | None = None) -> graphviz.Digraph:
-    """Draw ``g``; with ``at``, also forward values, numeric local derivatives and
-    adjoints (``show="forward"``: tangents d node/d wrt; ``show="paths"``: every path
-    from ``wrt`` to the output). ``path`` writes .svg, .png, .pdf or .dot.
+           limit: int | None = None, style: Style | None = None,
+           max_paths: int = MAX_PATHS) -> graphviz.Digraph:
+    """Draw ``g``; with ``at``, also forward values, numeric local derivatives, adjoints
+    and the gradient each edge carries back (``show="forward"``: tangents d node/d wrt;
+    ``show="paths"``: the paths from ``wrt`` to the output, ``max_paths`` of them listed).
+    ``style`` (``Style.slide()``, ``Style(theme="dark")``...) sets the looks; ``path``
+    writes .svg, .png (at ``style.dpi``), .pdf or .dot. Every picture of ``g`` at the
+    same values has its nodes in the same places.
 
     >>> import graphc as gc
     >>> dot = render(gc.load("examples/colah.gc"), at={"a": 2, "b": 1})
@@ -253,21 +293,47 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
     True
     """
     out = g.output(of)
+    style = PLAIN if style is None else style
+    if not isinstance(style, Style):
+        raise GraphcError(f"style={style!r}: expected a graphc Style (gc.Style.slide())")
     if wrt is not None and show == "reverse":  # the other pictures check it themselves
         raise GraphcError("wrt= picks the input of show='forward' or 'paths'; the reverse "
                           "picture shows every input's adjoint")
     if limit is not None and (type(limit) is not int or limit < 1):
         raise GraphcError(f"limit={limit!r}: expected a positive number of nodes")
-    scene = full_scene(g, at, out, show, wrt)
+    scene = full_scene(g, at, out, show, wrt, max_paths)
     where = " at " + ", ".join(  # arrays by their shape: their values are on the nodes
-        f"{k} = {format_number(v)}" if np.ndim(v) == 0 else f"{k}: {list(np.shape(v))}"
+        f"{k} = {format_number(v)}" if np.ndim(v) == 0 else f"{k}: shape {list(np.shape(v))}"
         for k, v in at.items()) if at else ""
     if path is not None and Path(path).suffix.lower() in (".svg", ".png", ".pdf"):
         drawable(g, limit)
-    dot = draw(g, scene, out, limit, title=f"{g.shown(out)}{where}")
+    layout = None if at is None and show != "paths" else shared_layout(  # see shared_layout
+        g, at, out, limit, style, scene if show == "reverse" else None)
+    dot = draw(g, scene, out, limit, title=f"{g.shown(out)}{where}", style=style,
+               layout=layout)
     if path is not None:
-        write(dot, path)
+        write(dot, path, style.dpi)
     return dot
+
+
+def shared_layout(g: Graph, at: dict[str, Any] | None, out: str, limit: int | None,
+                  style: Style = PLAIN, full: Scene | None = None) -> Layout | None:
+    """Where every picture and frame of ``g`` at ``at`` puts its nodes: the layout of
+    the reverse picture with each label at its widest (the adjoints that accumulate
+    marked "so far", as in the frames); without ``at``, of the symbolic picture, which
+    the symbolic paths picture then matches. None without Graphviz or past
+    ``DRAW_LIMIT``."""
+    if shutil.which("dot") is None or (limit is None and layout_size(g) > DRAW_LIMIT):
+        return None
+    full = full_scene(g, at, out) if full is None else full
+    fan_out = {n for n in full.second if n in g.nx and g.nx.out_degree(n) > 1}
+    widest = Scene(values=full.values, second=full.second, label=full.label, partial=fan_out,
+                   edge_values=full.edge_values, flows=full.flows)
+    with warnings.catch_warnings():  # draw() warns once, when the picture itself is drawn
+        warnings.simplefilter("ignore")
+        # no legend: each picture puts its own title and legend above the canvas
+        bare = replace(style, legend=False)
+        return Layout.parse(pipe(draw(g, widest, out, limit, style=bare), "json"))
 
 
 def drawable(g: Graph, limit: int | None) -> None:
@@ -291,12 +357,12 @@ def layout_size(g: Graph) -> int:
     return len(g.nx) + sum(rank[v] - rank[u] - 1 for u, v in g.nx.edges())
 
 
-def write(dot: graphviz.Digraph, path: str | Path) -> None:
+def write(dot: graphviz.Digraph, path: str | Path, dpi: float = PLAIN.dpi) -> None:
     """Write a picture by its suffix; DOT text needs no Graphviz binary."""
-    write_atomic(path, drawn(dot, path))
+    write_atomic(path, drawn(dot, path, dpi))
 
 
-def drawn(dot: graphviz.Digraph, path: str | Path) -> str | bytes:
+def drawn(dot: graphviz.Digraph, path: str | Path, dpi: float = PLAIN.dpi) -> str | bytes:
     """The picture in the format of ``path``'s suffix, and a place to write it: checked
     before anything is written."""
     path = Path(path)
@@ -304,18 +370,23 @@ def drawn(dot: graphviz.Digraph, path: str | Path) -> str | bytes:
     if fmt not in ("dot", "gv", "svg", "png", "pdf"):
         raise GraphcError(f"{path}: unknown picture type .{fmt} (use .svg, .png, .pdf, .dot)")
     writable(path)
-    return dot.source if fmt in ("dot", "gv") else pipe(dot, fmt)
+    return dot.source if fmt in ("dot", "gv") else pipe(dot, fmt, dpi)
 
 
-def pipe(dot: graphviz.Digraph, fmt: str) -> bytes:
-    """The picture as bytes in ``fmt``; a clear error when ``dot`` is missing."""
+def pipe(dot: graphviz.Digraph, fmt: str, dpi: float = PLAIN.dpi) -> bytes:
+    """The picture as bytes in ``fmt`` (a PNG at ``dpi``); a clear error when ``dot`` is
+    missing. A picture with a layout keeps it (``neato -n2``), others are laid out."""
     program = shutil.which("dot")
+    flags = [f"-Gdpi={dpi:g}"] if fmt == "png" else []
+    if program is not None and dot.engine == "neato":
+        program, flags = shutil.which("neato") or program, [*flags, "-n2"]
     if program is None:
         raise GraphcError("Graphviz's `dot` program was not found: install Graphviz "
                           "(Debian: apt-get install graphviz) for SVG/PNG/PDF; "
                           ".dot output works without it")
     try:  # run here, not by graphviz.pipe: it has no timeout (a child is killed on ^C)
-        done = subprocess.run([program, f"-T{fmt}"], input=dot.source.encode(),
+        source = dot.corners() if isinstance(dot, Pinned) else dot.source
+        done = subprocess.run([program, *flags, f"-T{fmt}"], input=source.encode(),
                               capture_output=True, timeout=DOT_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise GraphcError(f"Graphviz's `dot` did not finish the picture in "

@@ -22,31 +22,33 @@ from ..ir.graph import Graph
 from ..ir.pretty import factor
 from ..ops.table import _sum_to
 from .code import Listing, Step, listing
-from .render import Scene, draw, drawable, full_scene, pipe, shown_derivatives
+from .render import Scene, draw, drawable, full_scene, pipe, shared_layout, shown_derivatives
+from .style import PLAIN, Style
 from .words import factor_number, format_number, op_text
-
-BLUE = "#1d4ed8"  # forward values, and the forward step in focus
 
 
 def frames(g: Graph, at: dict[str, Any], of: str | None = None,
-           limit: int | None = None) -> list[tuple[str, graphviz.Digraph]]:
+           limit: int | None = None, style: Style = PLAIN) -> list[tuple[str, graphviz.Digraph]]:
     """``(caption, picture)`` for every step of the forward and reverse sweeps."""
-    return list(iter_frames(g, at, of, limit))
+    return list(iter_frames(g, at, of, limit, style))
 
 
 def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
-                limit: int | None = None) -> Iterator[tuple[str, graphviz.Digraph]]:
+                limit: int | None = None, style: Style = PLAIN
+                ) -> Iterator[tuple[str, graphviz.Digraph]]:
     """The frames of ``frames`` one at a time: a 300-node chain has 603, each a whole
-    picture, so they are drawn as they are written and never held together."""
-    return ((caption, dot) for _, caption, dot in _steps(g, at, of, limit, captioned=True))
+    picture, so they are drawn as they are written and never held together. Every
+    frame has the one layout of the graph (the caption is beside it, not in it), so
+    nothing moves from frame to frame."""
+    return ((caption, dot) for _, caption, dot in _steps(g, at, of, limit, style))
 
 
 def _steps(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
-           captioned: bool) -> Iterator[tuple[Step, str, graphviz.Digraph]]:
-    """``(step, caption, picture)``: the step as ``code.listing`` names it; the caption
-    drawn in the picture too when ``captioned`` (the page shows it above instead)."""
+           style: Style) -> Iterator[tuple[Step, str, graphviz.Digraph]]:
+    """``(step, caption, picture)``: the step as ``code.listing`` names it."""
     out = g.output(of)
     full = full_scene(g, at, out)  # the finished picture: values, edge values, adjoints
+    layout = shared_layout(g, at, out, limit, style, full)
     values, edges, adjoint, label = full.values, full.edge_values, full.second, full.label
     name = g.shown  # every node as it is shown (a gradient graph's x_bar)
     # a tensor op's rule names the adjoint it pushes back as the captions do: ∂f/∂t
@@ -54,11 +56,12 @@ def _steps(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
     order = g.order()
 
     def frame(step: Step, caption: str, **shown: Any) -> tuple[Step, str, graphviz.Digraph]:
-        scene = Scene(values=dict(known), label=label, caption=caption if captioned else "",
-                      **shown)
+        scene = Scene(values=dict(known), label=label, **shown)
         scene.edge_values = {e: v for e, v in edges.items() if e[0] in known and e[1] in known}
-        return step, caption, draw(g, scene, out, limit)
+        scene.flows = {e: f for e, f in full.flows.items() if e[1] in pushed}
+        return step, caption, draw(g, scene, out, limit, style=style, layout=layout)
 
+    pushed: set[str] = set()  # the nodes whose adjoint has flowed back to their operands
     known = {n: values[n] for n in order if g.attrs(n)["op"] in ("input", "const")}
     yield frame(("inputs", ""), "the inputs: " + ", ".join(
         f"{n} = {format_number(values[n])}" for n in g.inputs))
@@ -68,7 +71,7 @@ def _steps(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
         known[n] = values[n]
         yield frame(("forward", n),
                     f"forward: {name(n)} = {op_text(g, n)} = {format_number(values[n])}",
-                    focus={n}, focus_edges={(a, n) for a in g.args(n)}, focus_colour=BLUE)
+                    focus={n}, focus_edges={(a, n) for a in g.args(n)}, focus_kind="value")
     done: dict[str, Any] = {out: adjoint[out]}
     partial: dict[str, Any] = {}
     waiting = {n: sum(1 for m in g.nx.successors(n) if (n, m) in symbolic and m in adjoint)
@@ -79,6 +82,7 @@ def _steps(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
         if v not in adjoint or g.attrs(v)["op"] == "input":
             continue
         done[v] = adjoint[v]
+        pushed.add(v)
         partial.pop(v, None)
         pushes = []
         for a in dict.fromkeys(g.args(v)):
@@ -110,7 +114,8 @@ def _steps(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
 
 
 def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None = None,
-                limit: int | None = None, outputs: Outputs | None = None) -> list[Path]:
+                limit: int | None = None, outputs: Outputs | None = None,
+                style: Style = PLAIN) -> list[Path]:
     """Write ``frame_NNN.svg`` files and ``index.html`` into ``outdir``; their paths.
 
     Frames are staged as they are drawn and put in place together (with the rest of
@@ -119,12 +124,12 @@ def write_steps(g: Graph, at: dict[str, Any], outdir: str | Path, of: str | None
     """
     if outputs is None:
         with Outputs() as own:
-            return write_steps(g, at, outdir, of, limit, own)
+            return write_steps(g, at, outdir, of, limit, own, style)
     drawable(g, limit)
     folder = StepsFolder(outputs, outdir)
     paths: list[Path] = []
     with folder.open("index.html") as index:
-        for part, svg in _parts(g, at, of, limit, page=True):
+        for part, svg in _parts(g, at, of, limit, style, page=True):
             if svg is not None:
                 paths.append(folder.write(f"frame_{len(paths):03d}.svg", svg))
             index.write(part.encode())
@@ -145,13 +150,13 @@ class Stepper:
 
 
 def stepper(g: Graph, at: dict[str, Any], of: str | None = None,
-            limit: int | None = None) -> Stepper:
+            limit: int | None = None, style: Style = PLAIN) -> Stepper:
     """The stepper of ``write_steps`` as one piece of HTML, for a notebook."""
     drawable(g, limit)
-    return Stepper("".join(part for part, _ in _parts(g, at, of, limit, page=False)))
+    return Stepper("".join(part for part, _ in _parts(g, at, of, limit, style, page=False)))
 
 
-def _parts(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
+def _parts(g: Graph, at: dict[str, Any], of: str | None, limit: int | None, style: Style,
            page: bool) -> Iterator[tuple[str, str | None]]:
     """The stepper's HTML in pieces, each with the SVG of the frame it holds (None:
     none): the whole page with ``page``, else the part a notebook shows."""
@@ -159,7 +164,7 @@ def _parts(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
     head, tail = _STEPPER.split("{{FRAMES}}")
     yield (_PAGE_HEAD if page else "") + head.replace("{{PAGE}}", "1" if page else ""), None
     steps: list[Step] = []
-    for step, caption, dot in _steps(g, at, of, limit, captioned=False):
+    for step, caption, dot in _steps(g, at, of, limit, style):
         svg = pipe(dot, "svg").decode()
         yield ("\n" if steps else "") + _figure(caption, svg), svg
         steps.append(step)
@@ -246,7 +251,8 @@ _STEPPER = """<div class="graphc-steps" tabindex="0" data-page="{{PAGE}}">
 <p class="key"><span style="color:#1d4ed8">Blue: forward values</span> (the forward step in
 focus is blue). <span style="color:#b91c1c">Red: adjoints &part;out/&part;node</span> ("so
 far" while they still accumulate; the backward step in focus is red). Edges carry local
-derivatives. Keys: &larr; &rarr; Space Home End.</p>
+derivatives, and in red, once pushed, the gradient flowing back along them (adjoint &times;
+local derivative). Keys: &larr; &rarr; Space Home End.</p>
 <div class="view"><div class="frames">
 {{FRAMES}}
 </div>{{CODE}}</div>

@@ -1,0 +1,139 @@
+"""What the pictures write: node and edge labels (CS231n's gradient on each wire
+among them) and the legend, in a ``Style``'s colours."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sympy as sp
+
+from ..ir.graph import Graph
+from ..ir.pretty import pretty
+from ..ops.table import _sum_to
+from .style import Style
+from .words import format_number, op_text
+
+if TYPE_CHECKING:
+    from .render import Scene
+
+LEGEND_WIDTH = 90
+"""Characters per line of a picture's title and legend before it wraps."""
+
+
+def key(g: Graph, scene: Scene, out: str, style: Style) -> list[list[tuple[str, str]]]:
+    """The legend, in lines of coloured words: what the colours and edge labels mean."""
+    text, value, second = (style.colour(k) for k in ("text", "value", "second"))
+    edges = [("edges: local derivative ∂head/∂tail", text)]
+    if not scene.values:
+        return [edges]
+    nodes = [("nodes: ", text), ("value (forward pass)", value)]
+    if scene.show == "forward":
+        nodes += [(",  ", text), ("tangent ∂node/∂input (forward mode)", second)]
+        if style.flows:
+            edges += [(",  ", text), ("→ tangent of the tail · local = pushed forward", second)]
+    elif scene.show == "reverse":
+        nodes += [(",  ", text), (f"∂{g.shown(out)}/∂node (backward pass)", second)]
+        if style.flows:
+            edges += [(",  ", text), ("← upstream gradient · local = gradient flowing back",
+                                      second)]
+    return [nodes, edges]
+
+
+def wrapped(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Long lines broken after a `` → `` or `` · `` (a path's nodes and factors)."""
+    out = []
+    for text, colour in lines:
+        while len(text) > LEGEND_WIDTH:
+            cut = text.find(":  ", 0, LEGEND_WIDTH)  # a path's nodes, then its product
+            if cut <= 0:
+                cut = max(text.rfind(sep, 0, LEGEND_WIDTH) for sep in (" → ", " · ", ", "))
+            if cut <= 10:  # no place to break that shortens the line
+                break
+            out.append((text[:cut + 2].rstrip(), colour))
+            text = "      " + text[cut + 2:].lstrip()
+        out.append((text, colour))
+    return out
+
+
+def esc(text: str) -> str:
+    """Text for an HTML-like label: markup escaped, and backslashes doubled (Graphviz
+    reads \\N, \\G, \\l ... as escapes even there)."""
+    return html.escape(text).replace("\\", "\\\\")
+
+
+def node_label(g: Graph, node: str, scene: Scene, style: Style) -> str:
+    if g.is_const(node):
+        return "<" + esc(op_text(g, node)) + ">"
+    parts = [f"<b>{esc(g.shown(node))}</b>",
+             f'<font point-size="{style.size(10)}">{esc(op_text(g, node))}</font>']
+    if node in scene.values:
+        parts.append(f'<font color="{style.colour("value")}">= '
+                     f"{number(scene.values[node])}</font>")
+    if node in scene.second:
+        mark = " (so far)" if node in scene.partial else ""
+        parts.append(f'<font color="{style.colour("second")}">'
+                     f"{esc(scene.label(g.shown(node)))} = "
+                     f"{number(scene.second[node])}{mark}</font>")
+    return "<" + "<br/>".join(parts) + ">"
+
+
+def number(x: Any) -> str:
+    """A value on a node: an array's shape and its range on two lines, to keep it narrow."""
+    return esc(format_number(x)).replace(", values in ", "<br/>values in ")
+
+
+def edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
+                adjoint: Callable[[str], str], style: Style) -> dict:
+    if (src, dst) not in symbolic:
+        return {"style": "dashed", "color": style.colour("unused")}
+    if scene.ask:  # an exercise: the student finds it
+        return {"label": f"∂{g.shown(dst)}/∂{g.shown(src)} = ?", "fontcolor": style.colour("ask")}
+    if g.op(dst).rules:  # a tensor op: show its vjp, the way the lectures write it
+        lines = [f"{adjoint(src)} += {symbolic[(src, dst)]}"]
+    else:
+        lines = [f"∂{g.shown(dst)}/∂{g.shown(src)} = {pretty(symbolic[(src, dst)])}"]
+    if (src, dst) in scene.edge_values and not sp.sympify(symbolic[(src, dst)]).is_Number:
+        lines.append(f"= {format_number(scene.edge_values[(src, dst)])}")  # a 1 says it once
+    if style.flows and (src, dst) in scene.flows:  # in colour: an HTML label
+        flow = esc(flow_text(scene, src, dst))
+        label = "<br/>".join(map(esc, lines))
+        attrs = {"label": f'<{label}<br/><font color="{style.colour("second")}">{flow}</font>>'}
+    else:  # a plain DOT label reads \N, \l, ... as escapes, and a trailing \ eats the quote
+        attrs = {"label": "\n".join(lines).replace("\\", "\\\\")}
+    if (src, dst) in scene.focus_edges:
+        colour = style.colour(scene.focus_kind)
+        attrs.update(color=colour, penwidth="2.5", fontcolor=colour)
+    return attrs
+
+
+def flow_text(scene: Scene, src: str, dst: str) -> str:
+    """CS231n's number on a wire: ``← 2 · 3 = 6`` (upstream gradient times the local
+    derivative; an array by its shape and range alone)."""
+    upstream, local, flow = scene.flows[(src, dst)]
+    arrow = "→" if scene.show == "forward" else "←"
+    if np.ndim(flow) or np.ndim(upstream) or np.ndim(local):
+        return f"{arrow} {format_number(flow)}"
+    return f"{arrow} {factor_text(upstream)} · {factor_text(local)} = {format_number(flow)}"
+
+
+def factor_text(x: Any) -> str:
+    text = format_number(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def flows(scene: Scene, back: bool = True) -> dict[tuple[str, str], tuple[Any, Any, Any]]:
+    """What each wire with a number carries: backward, the adjoint of its head times its
+    local derivative, summed to its tail's shape; forward, the tail's tangent times it."""
+    out = {}
+    for (a, v), local in scene.edge_values.items():
+        upstream = scene.second.get(v if back else a)
+        if upstream is None or a not in scene.values:
+            continue
+        flow = np.asarray(upstream) * local
+        if back and np.shape(flow) != np.shape(scene.values[a]):
+            flow = _sum_to(flow, scene.values[a])
+        out[(a, v)] = (upstream, local, flow if np.ndim(flow) else flow[()])
+    return out
