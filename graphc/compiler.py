@@ -13,6 +13,7 @@ import linecache
 import operator
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -164,13 +165,16 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     (numerically stable forms, folding), then differentiated, then optimized again.
     ``backend`` prints it (``graphc.backend.BACKENDS``): ``"numpy"``, whole-array lines
     with memory planned; ``"numba"``, a function whose every op is elementwise, or a
-    full sum of such arrays, runs big same-shaped float64 arrays through one loop that
-    numba compiles: one pass over memory, on all cores, no temporary arrays (up to
+    full sum of such arrays, runs big same-shaped float64 or float32 arrays through
+    one loop that numba compiles: one pass over memory, on all cores, no temporary arrays (up to
     ``loops.LIMIT`` nodes in the gradient; numba takes minutes to compile bigger
     loops); ``"blocks"``, such functions evaluate big same-shaped float arrays in
     cache-sized blocks on all cores: the same values, but for the order in which sums
-    are added. ``progress`` shows a progress bar on stderr (tqdm, when installed); by
-    default for graphs over 20,000 nodes on a terminal.
+    are added; ``"auto"``, numba's where numba is installed (its module runs small
+    arrays and floats through the NumPy lines), numpy's elsewhere (see
+    docs/performance.md). ``fn.report()`` gives the compile time. ``progress`` shows
+    a progress bar on stderr (tqdm, when installed); by default for graphs over
+    20,000 nodes on a terminal.
     """
     for name in replaced:
         if name not in _REPLACED:
@@ -187,11 +191,14 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         raise GraphcError(f"unknown pass {sorted(unknown)[0]!r} "
                           f"(passes: {', '.join(passes_mod.PASSES)})")
     unsummed = summed(g, out, autodiff.resolve_wrt(g, wrt))
+    start = time.perf_counter()
     fwd, grad, source = pipeline(g, out, lambda fwd: _MODES[mode](fwd, wrt, out), chosen,
                                  chosen_backend, progress,
                                  module.Entry(scalar=True) if unsummed else module.VALUE_AND_GRAD)
     fn = CompiledFunction(g, fwd, grad, source)
     fn.unsummed = unsummed
+    # numba compiles a loop at its first call on big arrays: not counted here
+    grad.meta.report["compile time (ms)"] = round(1000 * (time.perf_counter() - start))
     return fn
 
 
