@@ -11,8 +11,10 @@ import copy
 import inspect
 import itertools
 import linecache
+import operator
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -74,8 +76,28 @@ class CompiledFunction:
                          if grad_graph.attrs(n)["op"] == "basis"]
         self.unsummed: str | None = None  # ``summed``'s message, for the module's check
         self.__signature__ = signature(self.inputs)
+        self._pick = _picker(graph)
+
+    def _floats(self, args: tuple, kwargs: dict) -> tuple | None:
+        """The values in input order where every input is given once as a Python float
+        and ``bind`` would pass them unchanged (``_picker``); None for any other call.
+        Costs a fraction of ``bind``, for per-call latency on scalar graphs."""
+        if self._pick is None:
+            return None
+        if kwargs:
+            if args or len(kwargs) != len(self.inputs):
+                return None
+            try:
+                args = self._pick(kwargs)
+            except KeyError:
+                return None
+        elif len(args) != len(self.inputs):
+            return None
+        return args if set(map(type, args)) == _FLOAT else None
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        if (given := self._floats(args, kwargs)) is not None:
+            return self._run(self.module.value_and_grad, given, {})
         values = self.graph.bind(args, kwargs)
         for w in self._stacked:  # the emitted _basis checks too, with a ValueError
             n = np.size(values[w])
@@ -92,20 +114,23 @@ class CompiledFunction:
 
     def forward(self, /, *args: Any, **kwargs: Any) -> Any:
         """The output value alone."""
+        if (given := self._floats(args, kwargs)) is not None:
+            return self._run(self.module.forward, given, {})
         self.graph.bind(args, kwargs)
         return self._run(self.module.forward, args, kwargs)
 
     def _run(self, function: Callable, args: tuple, kwargs: dict) -> Any:
         """``function`` of the module on the values as given (``bind`` has checked them),
         so fn() and the saved module run the same code on the same values."""
-        named = dict(zip(self.inputs, args), **kwargs)
-        given = [named[n] for n in self.inputs]
+        if kwargs:
+            named = dict(zip(self.inputs, args), **kwargs)
+            args = tuple(named[n] for n in self.inputs)
         try:
-            return function(*given)
+            return function(*args)
         except IndexError as exc:  # an index input past its axis (x[i], x[labels])
             raise InputError(f"an index is out of range: {exc}") from None
         except ValueError as exc:  # an undeclared input that meets a declared one
-            raise not_broadcasting(dict(zip(self.inputs, given)), _declared(self.graph),
+            raise not_broadcasting(dict(zip(self.inputs, args)), _declared(self.graph),
                                    exc) from None
 
     def save(self, path: str | os.PathLike) -> None:
@@ -155,13 +180,16 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     (numerically stable forms, folding), then differentiated, then optimized again.
     ``backend`` prints it (``graphc.backend.BACKENDS``): ``"numpy"``, whole-array lines
     with memory planned; ``"numba"``, a function whose every op is elementwise, or a
-    full sum of such arrays, runs big same-shaped float64 arrays through one loop that
-    numba compiles: one pass over memory, on all cores, no temporary arrays (up to
+    full sum of such arrays, runs big same-shaped float64 or float32 arrays through
+    one loop that numba compiles: one pass over memory, on all cores, no temporary arrays (up to
     ``loops.LIMIT`` nodes in the gradient; numba takes minutes to compile bigger
     loops); ``"blocks"``, such functions evaluate big same-shaped float arrays in
     cache-sized blocks on all cores: the same values, but for the order in which sums
-    are added. ``progress`` shows a progress bar on stderr (tqdm, when installed); by
-    default for graphs over 20,000 nodes on a terminal.
+    are added; ``"auto"``, numba's where numba is installed (its module runs small
+    arrays and floats through the NumPy lines), numpy's elsewhere (see
+    docs/performance.md). ``fn.report()`` gives the compile time. ``progress`` shows
+    a progress bar on stderr (tqdm, when installed); by default for graphs over
+    20,000 nodes on a terminal.
     """
     for name in replaced:
         if name not in _REPLACED:
@@ -178,11 +206,14 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
         raise GraphcError(f"unknown pass {sorted(unknown)[0]!r} "
                           f"(passes: {', '.join(passes_mod.PASSES)})")
     unsummed = summed(g, out, autodiff.resolve_wrt(g, wrt))
+    start = time.perf_counter()
     fwd, grad, source = pipeline(g, out, lambda fwd: _MODES[mode](fwd, wrt, out), chosen,
                                  chosen_backend, progress,
                                  module.Entry(scalar=True) if unsummed else module.VALUE_AND_GRAD)
     fn = CompiledFunction(g, fwd, grad, source)
     fn.unsummed = unsummed
+    # numba compiles a loop at its first call on big arrays: not counted here
+    grad.meta.report["compile time (ms)"] = round(1000 * (time.perf_counter() - start))
     return fn
 
 
@@ -263,6 +294,20 @@ def _phases(show: bool, nodes: int) -> Iterator[Callable[[str], None]]:
             bar.set_postfix_str(name)
 
         yield phase
+
+
+_FLOAT = {float}
+
+
+def _picker(g: Graph) -> Callable[[dict], tuple] | None:
+    """The inputs' values in order from keyword arguments, where Python floats for
+    every input pass ``bind`` unchanged: no integer input, none declared with a shape
+    (a float's is ``()``), a tuple even for one input; None where they may not."""
+    declared = _declared(g)
+    if not g.inputs or any(g.integer(n) or declared[n] not in (None, ()) for n in g.inputs):
+        return None
+    pick = operator.itemgetter(*g.inputs)
+    return pick if len(g.inputs) > 1 else lambda kwargs: (pick(kwargs),)
 
 
 def _declared(g: Graph) -> dict[str, tuple | None]:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import importlib.util
 
 from ..errors import GraphcError
+from .auto_backend import AUTO
 from .base import Backend
 from .blocks_backend import BLOCKS
 from .numba_backend import NUMBA
 from .numpy_backend import NUMPY
 
-BACKENDS: dict[str, Backend] = {b.name: b for b in (NUMPY, NUMBA, BLOCKS)}
+BACKENDS: dict[str, Backend] = {b.name: b for b in (NUMPY, NUMBA, BLOCKS, AUTO)}
 
 
 def backend_named(name: str) -> Backend:

@@ -41,7 +41,7 @@ def branch_source(split: blocks.Split, fname: str, emission: Emission,
     if loop:
         scalars = [names[i] for i in h.inputs if i not in split.arrays]
         out = [f"    if _fusable({_tuple(arrays)}, {_tuple(scalars)}):"
-               "  # big same-shaped float64 arrays: one loop"]
+               "  # big same-shaped float arrays: one loop"]
     else:
         out = [f"    if _splits({', '.join(arrays)}):  # big same-shaped float arrays: "
                "in blocks, on all cores"]

@@ -1,6 +1,6 @@
-"""Fused evaluation with numba: an elementwise function as one loop over float64
-arrays on all cores, every node a local float (docs/design.md): each input read once,
-each output written once, no temporaries. Transcendentals come from the C library
+"""Fused evaluation with numba: an elementwise function as one loop over float64 (or
+float32) arrays on all cores, every node a local float (docs/design.md): each input
+read once, each output written once, no temporaries. Transcendentals come from the C library
 (they may differ from NumPy's in the last bit). The helpers below ship with the
 emitted module; numba compiles a loop at its first call (8 s for 1,300 nodes)."""
 
@@ -32,7 +32,7 @@ SCALAR: dict[str, printer.Form] = {
     # expm1(minimum(x, 0.0)) as NumPy's code has it: + 0.0 turns -0.0 into 0.0
     "elu": ("_pick({0} > 0, {0}, {1} * np.expm1({0} + 0.0))", ATOM, (ADD, MUL)),
     "where": ("_pick({0}, {1}, {2})", ATOM, (0, 0, 0)),
-    "choose": ("_pick({0}, {1}, {2})", ATOM, (0, 0, 0)),  # float64 alone reaches a loop
+    "choose": ("_pick({0}, {1}, {2})", ATOM, (0, 0, 0)),  # float arrays alone reach a loop
     "heaviside": ("_heaviside({0}, {1})", ATOM, (0, 0)),
     "ones_like": ("1.0", ATOM, (0,)),
     "zeros_like": ("0.0", ATOM, (0,)),
@@ -129,7 +129,7 @@ def fusable(split: blocks.Split) -> bool:
     one float here, and its outputs are floats of the inputs' length."""
     h, outside = split.graph, set(split.before) | set(split.after)
     if any(h.op(o).dtype == "bool" for o in split.outputs):
-        return False  # a comparison: NumPy's result is bool, the loop's arrays float64
+        return False  # a comparison: NumPy's result is bool, the loop's arrays float
     if any(shrinks(h)[o] for o in split.outputs):
         return False  # an array output shorter than the inputs
     return all(_spelled(h.op(n)) for n in h.order() if n not in outside)
@@ -193,27 +193,34 @@ def _call(h: Graph, body: Graph, args: tuple[str, ...], name: str | None, temp: 
 
 
 def _fusable(arrays, scalars):
-    """Whether the loop takes these: same-shaped C-contiguous float64 arrays big
-    enough to pay for the threads (``_splits``), and real numbers for the scalars."""
-    return _splits(*arrays) and all(x.dtype == np.float64 for x in arrays) and all(
-        np.ndim(s) == 0 and np.isrealobj(s) for s in scalars)
+    """Whether the loop takes these: same-shaped C-contiguous arrays of one dtype,
+    float64 or float32, big enough to pay for the threads (``_splits``), and real
+    numbers for the scalars, which leave float32 as it is (NumPy's promotion: the
+    NumPy lines' results would be float64 otherwise)."""
+    dtype = arrays[0].dtype
+    return _splits(*arrays) and dtype.char in "fd" and all(
+        x.dtype == dtype for x in arrays) and all(
+        np.ndim(s) == 0 and np.isrealobj(s) for s in scalars) and (
+        dtype.char == "d" or np.result_type(arrays[0], *scalars) == dtype)
 
 
 def _fused(loop, arrays, scalars, outputs, sums):
     """``loop`` over the flattened arrays, with the scalars as floats. Returns its
-    ``outputs`` float64 arrays (rows of one array, ``_outputs``), then its ``sums``: the
-    chunks' parts (``parts``, one column per chunk of ``_CHUNK`` elements) added
-    pairwise by NumPy."""
+    ``outputs`` arrays, of the arrays' dtype (rows of one array, ``_outputs``), then its
+    ``sums``: the chunks' parts (``parts``, one column per chunk of ``_CHUNK``
+    elements, float64) added pairwise by NumPy, in the arrays' dtype. (float32 arrays:
+    a node of a float32 and a float64 number is a float64 in the loop, as it is for
+    numba, and is rounded to float32 where it is written.)"""
     flat = [x.reshape(-1) for x in arrays]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
-        outs = list(_outputs(loop, outputs, flat[0].size))
+        outs = list(_outputs(loop, outputs, flat[0].size, flat[0].dtype))
         loop(*flat, *(float(s) for s in scalars), *outs, *parts)
     return tuple(o.reshape(arrays[0].shape) for o in outs) + \
-        (tuple(parts[0].sum(axis=1)) if sums else ())
+        (tuple(parts[0].sum(axis=1).astype(flat[0].dtype)) if sums else ())
 
 
-def _outputs(loop, rows, n):
+def _outputs(loop, rows, n, dtype):
     """One array for the outputs of a call of ``loop``: one of the last two calls', if
     nothing holds any of its outputs any more (only ``_LAST`` refers to it), else a
     new one, kept for later calls. Two, so that ``value, grads = f(x)`` in a loop, which
@@ -223,9 +230,9 @@ def _outputs(loop, rows, n):
     its pages at first touch cost P1's gradient 3x its time."""
     kept = _LAST.setdefault(loop, [])
     for block in kept:
-        if block.shape == (rows, n) and sys.getrefcount(block) == 3:
+        if block.shape == (rows, n) and block.dtype == dtype and sys.getrefcount(block) == 3:
             return block  # the references: the list's, ``block``, getrefcount's argument
-    kept.insert(0, np.empty((rows, n)))
+    kept.insert(0, np.empty((rows, n), dtype))
     del kept[2:]
     return kept[0]
 

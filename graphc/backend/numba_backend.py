@@ -20,7 +20,7 @@ _JITTED = sources(loops.JITTED, '@numba.njit(error_model="numpy")\n')
 
 class Numba(Backend):
     name = "numba"
-    help = "elementwise functions of big float64 arrays in one numba loop on all cores"
+    help = "elementwise functions of big float arrays in one numba loop on all cores"
     needs = "numba"
     reserved = RESERVED | loops.NAMES | {"threading"}
 
@@ -40,8 +40,8 @@ class Numba(Backend):
         splits = [s for s in emission.splits if s is not None]
         if not splits:
             return Shipped()
-        doc = ("Big same-shaped float64 arrays go through one loop compiled by numba on\n"
-               "all cores (_fused; compiled at its first call): arrays by the same\n"
+        doc = ("Big same-shaped float64 (or float32) arrays go through one loop compiled\n"
+               "by numba on all cores (_fused; compiled at its first call): arrays by the same\n"
                "formulas, elementwise functions from the C library (equal up to rounding),\n"
                "without NumPy's floating-point warnings.\n")
         if any(s.sums for s in splits):

@@ -6,8 +6,8 @@ fn() does (_inputs). Numbers compute as NumPy's float64 does: inf and nan
 where Python's floats would raise or turn complex.
 Inputs of different dtypes are first brought to NumPy's common one
 (_one_dtype), so that arrays can be reused in place.
-Big same-shaped float64 arrays go through one loop compiled by numba on
-all cores (_fused; compiled at its first call): arrays by the same
+Big same-shaped float64 (or float32) arrays go through one loop compiled
+by numba on all cores (_fused; compiled at its first call): arrays by the same
 formulas, elementwise functions from the C library (equal up to rounding),
 without NumPy's floating-point warnings.
 Sums are added in another order: equal up to rounding.
@@ -49,27 +49,34 @@ def _one_dtype(*values):
 
 
 def _fusable(arrays, scalars):
-    """Whether the loop takes these: same-shaped C-contiguous float64 arrays big
-    enough to pay for the threads (``_splits``), and real numbers for the scalars."""
-    return _splits(*arrays) and all(x.dtype == np.float64 for x in arrays) and all(
-        np.ndim(s) == 0 and np.isrealobj(s) for s in scalars)
+    """Whether the loop takes these: same-shaped C-contiguous arrays of one dtype,
+    float64 or float32, big enough to pay for the threads (``_splits``), and real
+    numbers for the scalars, which leave float32 as it is (NumPy's promotion: the
+    NumPy lines' results would be float64 otherwise)."""
+    dtype = arrays[0].dtype
+    return _splits(*arrays) and dtype.char in "fd" and all(
+        x.dtype == dtype for x in arrays) and all(
+        np.ndim(s) == 0 and np.isrealobj(s) for s in scalars) and (
+        dtype.char == "d" or np.result_type(arrays[0], *scalars) == dtype)
 
 
 def _fused(loop, arrays, scalars, outputs, sums):
     """``loop`` over the flattened arrays, with the scalars as floats. Returns its
-    ``outputs`` float64 arrays (rows of one array, ``_outputs``), then its ``sums``: the
-    chunks' parts (``parts``, one column per chunk of ``_CHUNK`` elements) added
-    pairwise by NumPy."""
+    ``outputs`` arrays, of the arrays' dtype (rows of one array, ``_outputs``), then its
+    ``sums``: the chunks' parts (``parts``, one column per chunk of ``_CHUNK``
+    elements, float64) added pairwise by NumPy, in the arrays' dtype. (float32 arrays:
+    a node of a float32 and a float64 number is a float64 in the loop, as it is for
+    numba, and is rounded to float32 where it is written.)"""
     flat = [x.reshape(-1) for x in arrays]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
-        outs = list(_outputs(loop, outputs, flat[0].size))
+        outs = list(_outputs(loop, outputs, flat[0].size, flat[0].dtype))
         loop(*flat, *(float(s) for s in scalars), *outs, *parts)
     return tuple(o.reshape(arrays[0].shape) for o in outs) + \
-        (tuple(parts[0].sum(axis=1)) if sums else ())
+        (tuple(parts[0].sum(axis=1).astype(flat[0].dtype)) if sums else ())
 
 
-def _outputs(loop, rows, n):
+def _outputs(loop, rows, n, dtype):
     """One array for the outputs of a call of ``loop``: one of the last two calls', if
     nothing holds any of its outputs any more (only ``_LAST`` refers to it), else a
     new one, kept for later calls. Two, so that ``value, grads = f(x)`` in a loop, which
@@ -79,9 +86,9 @@ def _outputs(loop, rows, n):
     its pages at first touch cost P1's gradient 3x its time."""
     kept = _LAST.setdefault(loop, [])
     for block in kept:
-        if block.shape == (rows, n) and sys.getrefcount(block) == 3:
+        if block.shape == (rows, n) and block.dtype == dtype and sys.getrefcount(block) == 3:
             return block  # the references: the list's, ``block``, getrefcount's argument
-    kept.insert(0, np.empty((rows, n)))
+    kept.insert(0, np.empty((rows, n), dtype))
     del kept[2:]
     return kept[0]
 
@@ -172,7 +179,7 @@ def forward(x, z, m1, m2, ls1, ls2):
     """The output value."""
     x, z, m1, m2, ls1, ls2 = _inputs(_NAMES, _DECLARED, (x, z, m1, m2, ls1, ls2))
     x, z, m1, m2, ls1, ls2 = _one_dtype(x, z, m1, m2, ls1, ls2)
-    if _fusable((x,), (z, m1, m2, ls1, ls2)):  # big same-shaped float64 arrays: one loop
+    if _fusable((x,), (z, m1, m2, ls1, ls2)):  # big same-shaped float arrays: one loop
         w = _sigmoid(z)
         s1 = np.exp(ls1)
         s2 = np.exp(ls2)
@@ -216,7 +223,7 @@ def value_and_grad(x, z, m1, m2, ls1, ls2):
     """The output value and its gradient (reverse mode)."""
     x, z, m1, m2, ls1, ls2 = _inputs(_NAMES, _DECLARED, (x, z, m1, m2, ls1, ls2))
     x, z, m1, m2, ls1, ls2 = _one_dtype(x, z, m1, m2, ls1, ls2)
-    if _fusable((x,), (z, m1, m2, ls1, ls2)):  # big same-shaped float64 arrays: one loop
+    if _fusable((x,), (z, m1, m2, ls1, ls2)):  # big same-shaped float arrays: one loop
         w = _sigmoid(z)
         s1 = np.exp(ls1)
         s2 = np.exp(ls2)
