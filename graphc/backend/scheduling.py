@@ -6,19 +6,25 @@ and unfolded operands moved to where their operand dies or a dead buffer is spar
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 
 from ..ir.buffers import reusable
 from ..ir.graph import Graph
 
+GAP = 4  # arrays made between two reads of a cheap array that make it worth making again
 
-def rematerialized(g: Graph) -> Graph | None:
+
+def rematerialized(g: Graph, order: list[str] | None = None) -> Graph | None:
     """``g`` with each cheap array (at most two arithmetic operators from inputs,
     constants and scalars: ``(x - m) ** 2``) recomputed for its later readers rather
     than kept alive from the first to the last; None when there is none. One copy serves
-    every reader after the first (copies share their operands' copies)."""
-    order = g.order()
-    position = {n: i for i, n in enumerate(order)}
+    every reader after the first (copies share their operands' copies); with ``order``,
+    every reader after the first that more than ``GAP`` arrays are made before, in that
+    order (a value read at once and again much later is made again for the later ones)."""
+    position = {n: i for i, n in enumerate(order or g.order())}
+    made = list(itertools.accumulate((reusable(g, n) and g.shape(n) != () for n in position),
+                                     initial=0))
 
     def leaf(a: str) -> bool:
         return a in g.inputs or g.is_const(a) or g.shape(a) == ()
@@ -28,11 +34,18 @@ def rematerialized(g: Graph) -> Graph | None:
         return op.symbol is not None and op.elementwise and n not in g.outputs \
             and reusable(g, n) and all(leaf(a) or depth > 1 and cheap(a, 1) for a in g.args(n))
 
+    def first_late(n: str, readers: list[str]) -> int:
+        if order is None:
+            return 1
+        at = [position[n]] + [position[r] for r in readers]
+        return next((i for i in range(1, len(readers))
+                     if made[at[i + 1]] - made[at[i] + 1] > GAP), len(readers))
+
     late: dict[str, list[str]] = {}  # reader -> the cheap values it reads copies of
-    for n in order:
+    for n in g.order():
         readers = sorted(g.readers(n), key=position.__getitem__)
         if len(readers) >= 2 and cheap(n):
-            for r in readers[1:]:
+            for r in readers[first_late(n, readers):]:
                 late.setdefault(r, []).append(n)
     if not late:
         return None
@@ -156,3 +169,76 @@ def depth_first(g: Graph, nodes: list[str]) -> list[str]:
                 stack.append((n, True))
                 stack.extend((a, False) for a in reversed(g.args(n)) if a not in done)
     return [n for n in done if n in wanted] + [n for n in nodes if n not in done]
+
+
+def reductions_early(g: Graph, order: list[str]) -> list[str]:
+    """``order`` with each reduction of arrays to a scalar, the arrays read by it alone
+    that it is made from, and the scalars made of it alone (``-sum(a)``, ``s * (a @
+    b)``), as early as their other operands allow, so that the arrays read may die
+    sooner: an hvp's sums over one component's values (``sum(a / p)``) run before the
+    other component's adjoints are made, not after."""
+    position = set(order)
+    free: set[str] = set()  # scalars made of no array
+
+    def loose(a: str) -> bool:  # an operand that never makes a cone wait long
+        return a not in position or a in free
+
+    owner: dict[str, str] = {}  # an array read once on the way to a reduction, or a
+    cones: dict[str, list[str]] = {}  # scalar made of it alone -> the last such scalar
+    for s in order:
+        if g.shape(s) != ():
+            continue
+        if all(g.shape(a) == () and loose(a) for a in g.args(s)):
+            free.add(s)
+        if s in owner or not any(g.shape(a) != () for a in g.args(s)):
+            continue
+        chain = [s]
+        while chain[-1] not in g.outputs and g.n_readers(chain[-1]) == 1:
+            (r,) = g.readers(chain[-1])
+            if g.shape(r) != () or not all(a == chain[-1] or loose(a) for a in g.args(r)):
+                break
+            chain.append(r)
+        top = chain[-1]
+        owner.update(dict.fromkeys(chain[:-1], top))
+        stack = list(g.args(s))
+        while stack:
+            a = stack.pop()
+            if a in owner or g.shape(a) == () or g.n_readers(a) != 1 or a in g.outputs \
+                    or a not in position:
+                continue
+            owner[a] = top
+            stack.extend(g.args(a))
+        cones.setdefault(top, [])
+    for n in order:
+        if n in owner:
+            cones[owner[n]].append(n)
+    given = set(g.inputs)
+    done: dict[str, None] = {}
+    waiting: dict[str, list[str]] = {}  # a node -> the reductions that wait for it
+    ready = list(cones)  # reductions to try: each waits for the first operand it lacks
+
+    def place(n: str) -> None:
+        done[n] = None
+        ready.extend(waiting.pop(n, ()))
+
+    def settle() -> None:
+        while ready:
+            s = ready.pop()
+            cone = cones[s] + [s]
+            missing = next((b for a in cone for b in g.args(a) if b not in done
+                            and owner.get(b) != s and b != s and b not in given
+                            and not g.is_const(b)), None)
+            if missing is not None:
+                waiting.setdefault(missing, []).append(s)
+            elif s not in done:
+                for a in cone:
+                    place(a)
+    for n in order:
+        settle()
+        if n in owner or n in cones:
+            ready.append(owner.get(n, n))
+        elif n not in done:
+            place(n)
+    settle()
+    assert len(done) == len(order), "every reduction is placed once its operands are"
+    return list(done)
