@@ -393,8 +393,8 @@ def test_an_hvp_sums_early_and_makes_cheap_arrays_again():
     """The mixture's hvp: the sums over a component's values and tangents (``sum(a /
     p)``, ``-sum(...)``, ``(x - m) @ a``) run as soon as what they read is made, and
     ``x - m`` and its square are made again for the adjoint sweep that reads them long
-    after the forward one: 10 arrays of N alive at once, where the depth-first walk
-    alone kept 15. H v is still the Hessian's."""
+    after the forward one: 9 buffers of N and a line's temporary alive at once, where
+    the depth-first walk alone kept 15. H v is still the Hessian's."""
     import tracemalloc
 
     g = gc.parse(MIXTURE)

@@ -213,21 +213,39 @@ def reductions_early(g: Graph, order: list[str]) -> list[str]:
         if n in owner:
             cones[owner[n]].append(n)
     given = set(g.inputs)
+    rank = {n: i for i, n in enumerate(order)}
     done: dict[str, None] = {}
     waiting: dict[str, list[str]] = {}  # a node -> the reductions that wait for it
-    ready = list(cones)  # reductions to try: each waits for the first operand it lacks
+    ready = [(rank[s], s) for s in cones]  # to try, the first in ``order`` first: each
+    heapq.heapify(ready)  # waits for the first operand it lacks, or is placed
 
     def place(n: str) -> None:
         done[n] = None
-        ready.extend(waiting.pop(n, ()))
+        for s in waiting.pop(n, ()):
+            heapq.heappush(ready, (rank[s], s))
+
+    def lift(b: str) -> None:  # a scalar made of no array, with what it needs, now
+        stack = [(b, False)]
+        while stack:
+            n, ready_ = stack.pop()
+            if ready_:
+                if n not in done:
+                    place(n)
+            elif n not in done:
+                stack.append((n, True))
+                stack.extend((a, False) for a in g.args(n) if a in free and a not in done)
 
     def settle() -> None:
         while ready:
-            s = ready.pop()
+            _, s = heapq.heappop(ready)
             cone = cones[s] + [s]
-            missing = next((b for a in cone for b in g.args(a) if b not in done
-                            and owner.get(b) != s and b != s and b not in given
-                            and not g.is_const(b)), None)
+            outside = [b for a in cone for b in g.args(a) if b not in done
+                       and owner.get(b) != s and b != s and b not in given
+                       and not g.is_const(b)]
+            for b in outside:
+                if b in free and b not in done:
+                    lift(b)
+            missing = next((b for b in outside if b not in done), None)
             if missing is not None:
                 waiting.setdefault(missing, []).append(s)
             elif s not in done:
@@ -236,7 +254,7 @@ def reductions_early(g: Graph, order: list[str]) -> list[str]:
     for n in order:
         settle()
         if n in owner or n in cones:
-            ready.append(owner.get(n, n))
+            heapq.heappush(ready, (rank[owner.get(n, n)], owner.get(n, n)))
         elif n not in done:
             place(n)
     settle()
