@@ -1,5 +1,6 @@
 """Orders worth planning memory for: the memory-minded schedule that frees arrays
-early, a depth-first walk from the outputs, cheap arrays recomputed rather than kept,
+early, a depth-first walk from the outputs (and that walk with its reductions as early
+as they can run), cheap arrays recomputed rather than kept,
 and unfolded operands moved to where their operand dies or a dead buffer is spare
 (``memory.py`` then plans the buffers of each order)."""
 
@@ -177,11 +178,11 @@ def reductions_early(g: Graph, order: list[str]) -> list[str]:
     b)``), as early as their other operands allow, so that the arrays read may die
     sooner: an hvp's sums over one component's values (``sum(a / p)``) run before the
     other component's adjoints are made, not after."""
-    position = set(order)
+    rank = {n: i for i, n in enumerate(order)}
     free: set[str] = set()  # scalars made of no array
 
     def loose(a: str) -> bool:  # an operand that never makes a cone wait long
-        return a not in position or a in free
+        return a not in rank or a in free
 
     owner: dict[str, str] = {}  # an array read once on the way to a reduction, or a
     cones: dict[str, list[str]] = {}  # scalar made of it alone -> the last such scalar
@@ -204,7 +205,7 @@ def reductions_early(g: Graph, order: list[str]) -> list[str]:
         while stack:
             a = stack.pop()
             if a in owner or g.shape(a) == () or g.n_readers(a) != 1 or a in g.outputs \
-                    or a not in position:
+                    or a not in rank:
                 continue
             owner[a] = top
             stack.extend(g.args(a))
@@ -212,8 +213,6 @@ def reductions_early(g: Graph, order: list[str]) -> list[str]:
     for n in order:
         if n in owner:
             cones[owner[n]].append(n)
-    given = set(g.inputs)
-    rank = {n: i for i, n in enumerate(order)}
     done: dict[str, None] = {}
     waiting: dict[str, list[str]] = {}  # a node -> the reductions that wait for it
     ready = [(rank[s], s) for s in cones]  # to try, the first in ``order`` first: each
@@ -227,8 +226,8 @@ def reductions_early(g: Graph, order: list[str]) -> list[str]:
     def lift(b: str) -> None:  # a scalar made of no array, with what it needs, now
         stack = [(b, False)]
         while stack:
-            n, ready_ = stack.pop()
-            if ready_:
+            n, after = stack.pop()
+            if after:
                 if n not in done:
                     place(n)
             elif n not in done:
@@ -239,9 +238,8 @@ def reductions_early(g: Graph, order: list[str]) -> list[str]:
         while ready:
             _, s = heapq.heappop(ready)
             cone = cones[s] + [s]
-            outside = [b for a in cone for b in g.args(a) if b not in done
-                       and owner.get(b) != s and b != s and b not in given
-                       and not g.is_const(b)]
+            outside = [b for a in cone for b in g.args(a)
+                       if b in rank and b not in done and owner.get(b) != s and b != s]
             for b in outside:
                 if b in free and b not in done:
                     lift(b)
