@@ -131,18 +131,22 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
         spelling = printer.Spelling(names, form_of(g, helpers, fn.python_floats))
         body = printer.lines(g, nodes, spelling, keep)
     else:
-        graphs = [g]
-        again = scheduling.rematerialized(g)  # cheap arrays recomputed rather than kept
-        if again is not None:
-            names.update((n, namer(n)) for n in again.order() if n not in names
-                         and again.attrs(n)["op"] != "const")
-            graphs.append(again)
-            printed.append(again)
+        graphs = [(g, False)]
+        walked = scheduling.depth_first(g, nodes)
+        for order in (None, walked):  # cheap arrays made again rather than kept
+            again = scheduling.rematerialized(g, order)
+            if again is not None:
+                names.update((n, namer(n)) for n in again.order() if n not in names
+                             and again.attrs(n)["op"] != "const")
+                graphs.append((again, order is not None))
+                printed.append(again)
         plans = [planned(h, [n for n in h.order() if h.attrs(n)["op"] not in ("const", "input")],
-                         printer.Spelling(names, form_of(h, helpers)), keep) for h in graphs]
+                         printer.Spelling(names, form_of(h, helpers)), keep, walk=walk)
+                 for h, walk in graphs]
         _, body, one_dtype, counts = min(plans, key=lambda p: p.cost)  # the first on a tie
-        if again is not None and counts is not plans[0].counts:
-            counts["values recomputed"] += len(again.nx) - len(g.nx)
+        chosen = next(h for (h, _), p in zip(graphs, plans) if p.counts is counts)
+        if chosen is not g:
+            counts["values recomputed"] += len(chosen.nx) - len(g.nx)
         emission.counts[fn.name] = counts
     out = [f"def {fn.name}({', '.join(params)}):", f'    """{fn.doc}"""']
     if fn.floats is not None:
@@ -221,24 +225,28 @@ class Plan(NamedTuple):
 
 
 def planned(g: Graph, nodes: list[str], spelling: printer.Spelling, keep: set[str],
-            kept: Kept | None = None) -> Plan:
+            kept: Kept | None = None, walk: bool = False) -> Plan:
     """``nodes`` printed with memory planned, in their order, the memory-minded
     schedule or depth-first from the outputs, the inputs' dtypes as they come or
     (several inputs) brought to one: the plan that allocates least wins, the first on a
     tie. ``spelling`` spells each op in NumPy. ``kept``: a block kernel's (its dtypes as
-    it says, none brought to one)."""
+    it says, none brought to one). ``walk``: only the depth-first walk, its reductions
+    early (``g`` makes cheap arrays again where that walk leaves them unread long)."""
     fname, written, one_dtype = kept if kept else ("", {}, None)
     if kept:  # no temporaries inside a line: NumPy would allocate them afresh
         keep = keep | {n for n in nodes if buffers.reusable(g, n)}
     tried: list[buffers.Classes] = []
     best = None
-    scheduled, deferred = scheduling.schedule(g, nodes)
-    orders: list[tuple[list[str], set[str]]] = [(nodes, set())]
-    if scheduled != nodes:
-        orders.append((scheduled, deferred))
     walked = scheduling.depth_first(g, nodes)
-    if walked not in (nodes, scheduled):
-        orders.append((walked, set()))
+    orders: list[tuple[list[str], set[str]]] = [(nodes, set())]
+    if walk:
+        orders = [(scheduling.reductions_early(g, walked), set())]
+    else:
+        scheduled, deferred = scheduling.schedule(g, nodes)
+        if scheduled != nodes:
+            orders.append((scheduled, deferred))
+        if walked not in (nodes, scheduled):
+            orders.append((walked, set()))
     floats = [i for i in g.inputs if not g.integer(i)]
     for one in [bool(one_dtype)] + ([True] if len(floats) > 1 and one_dtype is None else []):
         classes = buffers.dtype_classes(g, one_dtype=one)

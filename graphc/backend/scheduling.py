@@ -1,24 +1,31 @@
 """Orders worth planning memory for: the memory-minded schedule that frees arrays
-early, a depth-first walk from the outputs, cheap arrays recomputed rather than kept,
+early, a depth-first walk from the outputs (and that walk with its reductions as early
+as they can run), cheap arrays recomputed rather than kept,
 and unfolded operands moved to where their operand dies or a dead buffer is spare
 (``memory.py`` then plans the buffers of each order)."""
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 
 from ..ir.buffers import reusable
 from ..ir.graph import Graph
 
+GAP = 4  # arrays made between two reads of a cheap array that make it worth making again
 
-def rematerialized(g: Graph) -> Graph | None:
+
+def rematerialized(g: Graph, order: list[str] | None = None) -> Graph | None:
     """``g`` with each cheap array (at most two arithmetic operators from inputs,
     constants and scalars: ``(x - m) ** 2``) recomputed for its later readers rather
     than kept alive from the first to the last; None when there is none. One copy serves
-    every reader after the first (copies share their operands' copies)."""
-    order = g.order()
-    position = {n: i for i, n in enumerate(order)}
+    every reader after the first (copies share their operands' copies); with ``order``,
+    every reader after the first that more than ``GAP`` arrays are made before, in that
+    order (a value read at once and again much later is made again for the later ones)."""
+    position = {n: i for i, n in enumerate(order or g.order())}
+    made = list(itertools.accumulate((reusable(g, n) and g.shape(n) != () for n in position),
+                                     initial=0))
 
     def leaf(a: str) -> bool:
         return a in g.inputs or g.is_const(a) or g.shape(a) == ()
@@ -28,11 +35,18 @@ def rematerialized(g: Graph) -> Graph | None:
         return op.symbol is not None and op.elementwise and n not in g.outputs \
             and reusable(g, n) and all(leaf(a) or depth > 1 and cheap(a, 1) for a in g.args(n))
 
+    def first_late(n: str, readers: list[str]) -> int:
+        if order is None:
+            return 1
+        at = [position[n]] + [position[r] for r in readers]
+        return next((i for i in range(1, len(readers))
+                     if made[at[i + 1]] - made[at[i] + 1] > GAP), len(readers))
+
     late: dict[str, list[str]] = {}  # reader -> the cheap values it reads copies of
-    for n in order:
+    for n in g.order():
         readers = sorted(g.readers(n), key=position.__getitem__)
         if len(readers) >= 2 and cheap(n):
-            for r in readers[1:]:
+            for r in readers[first_late(n, readers):]:
                 late.setdefault(r, []).append(n)
     if not late:
         return None
@@ -156,3 +170,91 @@ def depth_first(g: Graph, nodes: list[str]) -> list[str]:
                 stack.append((n, True))
                 stack.extend((a, False) for a in reversed(g.args(n)) if a not in done)
     return [n for n in done if n in wanted] + [n for n in nodes if n not in done]
+
+
+def reductions_early(g: Graph, order: list[str]) -> list[str]:
+    """``order`` with each reduction of arrays to a scalar, the arrays read by it alone
+    that it is made from, and the scalars made of it alone (``-sum(a)``, ``s * (a @
+    b)``), as early as their other operands allow, so that the arrays read may die
+    sooner: an hvp's sums over one component's values (``sum(a / p)``) run before the
+    other component's adjoints are made, not after."""
+    rank = {n: i for i, n in enumerate(order)}
+    free: set[str] = set()  # scalars made of no array
+
+    def loose(a: str) -> bool:  # an operand that never makes a cone wait long
+        return a not in rank or a in free
+
+    owner: dict[str, str] = {}  # an array read once on the way to a reduction, or a
+    cones: dict[str, list[str]] = {}  # scalar made of it alone -> the last such scalar
+    for s in order:
+        if g.shape(s) != ():
+            continue
+        if all(g.shape(a) == () and loose(a) for a in g.args(s)):
+            free.add(s)
+        if s in owner or not any(g.shape(a) != () for a in g.args(s)):
+            continue
+        chain = [s]
+        while chain[-1] not in g.outputs and g.n_readers(chain[-1]) == 1:
+            (r,) = g.readers(chain[-1])
+            if g.shape(r) != () or not all(a == chain[-1] or loose(a) for a in g.args(r)):
+                break
+            chain.append(r)
+        top = chain[-1]
+        owner.update(dict.fromkeys(chain[:-1], top))
+        stack = list(g.args(s))
+        while stack:
+            a = stack.pop()
+            if a in owner or g.shape(a) == () or g.n_readers(a) != 1 or a in g.outputs \
+                    or a not in rank:
+                continue
+            owner[a] = top
+            stack.extend(g.args(a))
+        cones.setdefault(top, [])
+    for n in order:
+        if n in owner:
+            cones[owner[n]].append(n)
+    done: dict[str, None] = {}
+    waiting: dict[str, list[str]] = {}  # a node -> the reductions that wait for it
+    ready = [(rank[s], s) for s in cones]  # to try, the first in ``order`` first: each
+    heapq.heapify(ready)  # waits for the first operand it lacks, or is placed
+
+    def place(n: str) -> None:
+        done[n] = None
+        for s in waiting.pop(n, ()):
+            heapq.heappush(ready, (rank[s], s))
+
+    def lift(b: str) -> None:  # a scalar made of no array, with what it needs, now
+        stack = [(b, False)]
+        while stack:
+            n, after = stack.pop()
+            if after:
+                if n not in done:
+                    place(n)
+            elif n not in done:
+                stack.append((n, True))
+                stack.extend((a, False) for a in g.args(n) if a in free and a not in done)
+
+    def settle() -> None:
+        while ready:
+            _, s = heapq.heappop(ready)
+            cone = cones[s] + [s]
+            outside = [b for a in cone for b in g.args(a)
+                       if b in rank and b not in done and owner.get(b) != s and b != s]
+            for b in outside:
+                if b in free and b not in done:
+                    lift(b)
+            missing = next((b for b in outside if b not in done), None)
+            if missing is not None:
+                waiting.setdefault(missing, []).append(s)
+            elif s not in done:
+                for a in cone:
+                    place(a)
+    for n in order:
+        settle()
+        if n in owner or n in cones:
+            heapq.heappush(ready, (rank[owner.get(n, n)], owner.get(n, n)))
+        elif n not in done:
+            place(n)
+    settle()
+    assert len(done) == len(order), "every reduction is placed once its operands are"
+    return list(done)
