@@ -202,7 +202,10 @@ class Outputs:
                 f.seek(0)
                 if t.how == "stdout":
                     sys.stdout.flush()
-                    shutil.copyfileobj(f, sys.stdout.buffer)
+                    if hasattr(sys.stdout, "buffer"):
+                        shutil.copyfileobj(f, sys.stdout.buffer)
+                    else:  # a text stream in place of stdout (redirect_stdout): text
+                        sys.stdout.write(f.read().decode("utf-8"))
                     sys.stdout.flush()
                 else:
                     with open(t.real if t.real is not None else t.path, "wb") as out:
