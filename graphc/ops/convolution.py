@@ -7,8 +7,9 @@ d/dg), ``conv_input_grad`` (d/dx: the transposed convolution) and ``conv_weight_
 (d/dw: x's windows against g). Each is linear in each operand, and the derivatives of each
 are the other two, so every derivative of any order is one of them (the same relations
 JAX's conv_general_dilated transposes by). No loop over pixels: conv_apply is im2col and
-one batched matmul, conv_input_grad col2im (a matmul, then a strided add per kernel tap),
-conv_weight_grad im2col and one matmul (a matmul per tap for one input channel).
+a batched matmul (a few images at a time), conv_input_grad col2im (a matmul, then a
+strided add per kernel tap), conv_weight_grad im2col and one matmul (a matmul per tap
+for one input channel).
 Leading axes (forward mode's directions) broadcast in front of (N, C, ...).
 """
 
@@ -58,18 +59,6 @@ def _conv_windows(x, kernel, stride, pads, dilation, out):
                 + tuple(slice(None, None, d) for d in dilation)]
 
 
-def _conv_cols(x, kernel, stride, pads, dilation, out, groups):
-    """im2col: x's windows copied as (N, groups, C/groups * K..., O...) flattened to
-    (..., N, groups, C/groups * prod(K), prod(O)), the output's pixels last (the copy
-    runs along rows of x, 3x faster than with the taps last)."""
-    k = len(kernel)
-    win = _conv_windows(x, kernel, stride, pads, dilation, out)
-    nd = np.ndim(win)
-    cols = np.ascontiguousarray(np.transpose(win, [*range(nd - 2 * k), *range(nd - k, nd),
-                                                   *range(nd - 2 * k, nd - k)]))
-    return cols.reshape(cols.shape[:-2 * k - 1] + (groups, -1, int(np.prod(out))))
-
-
 def _conv_weights(w, k, groups):
     """w (..., C_out, C_in/groups, K...) as (..., groups, C_out/groups, C_in/groups *
     prod(K)): one matrix per group."""
@@ -79,14 +68,31 @@ def _conv_weights(w, k, groups):
 
 def _conv_apply(x, w, stride, padding, dilation, groups):
     """out[n, o, i] = sum over c, j of x_padded[n, c, stride*i + dilation*j] * w[o, c, j],
-    channels in groups (the last k axes spatial; leading axes broadcast): the weights'
-    matrix times each image's columns, a batch of matmuls with the output's layout."""
+    channels in groups (the last k axes spatial; leading axes broadcast): im2col, a few
+    images at a time (x's windows copied as (C/groups * prod(K), prod(O)) per image and
+    group, the pixels last: the copy runs along rows of x), each chunk's columns times
+    the weights' matrix, written into the output. About 1 MB of columns at a time stays
+    in the cache and is reused: 20% faster than all images' at once (LeNet's first
+    layer: 20 MB), which also faulted in fresh pages each call."""
     k = len(stride)
     kernel = np.shape(w)[-k:]
     out = tuple((n + lo + hi - d * (m - 1) - 1) // s + 1 for n, (lo, hi), d, m, s in
                 zip(np.shape(x)[-k:], padding, dilation, kernel, stride))
-    y = np.matmul(_conv_weights(w, k, groups)[..., None, :, :, :],
-                  _conv_cols(x, kernel, stride, padding, dilation, out, groups))
+    win = _conv_windows(x, kernel, stride, padding, dilation, out)
+    nd = np.ndim(win)
+    win = np.transpose(win, [*range(nd - 2 * k), *range(nd - k, nd), *range(nd - 2 * k, nd - k)])
+    ws = _conv_weights(w, k, groups)[..., None, :, :, :]  # (..., 1, groups, C_out/g, C_in/g * K)
+    n, image = np.shape(win)[-2 * k - 2], np.shape(win)[-2 * k - 1:]  # image: (C, K..., O...)
+    y = np.empty(np.broadcast_shapes(np.shape(win)[:-2 * k - 2], np.shape(ws)[:-4])
+                 + (n, groups, np.shape(ws)[-2], int(np.prod(out))), np.result_type(x, w))
+    step = max(1, min(n, 2 ** 20 // (win.dtype.itemsize * int(np.prod(win.shape)) // max(n, 1))))
+    buf = np.empty(np.shape(win)[:-2 * k - 2] + (step,) + image, win.dtype)
+    rest = (slice(None),) * (2 * k + 1)
+    for at in range(0, n, step):
+        cols = buf[(Ellipsis, slice(0, min(step, n - at))) + rest]
+        np.copyto(cols, win[(Ellipsis, slice(at, at + step)) + rest])
+        np.matmul(ws, np.reshape(cols, np.shape(cols)[:-2 * k - 1] + (groups, -1, np.shape(y)[-1])),
+                  out=y[..., at:at + step, :, :, :])
     return y.reshape(y.shape[:-3] + (-1,) + out)
 
 
@@ -173,7 +179,7 @@ def _conv_transpose(x, w, stride=1, padding=0, output_padding=0, groups=1, dilat
     return _biased(_conv_input_grad(x, w, size, stride, pads, dilation, groups), bias, k)
 
 
-_CORE = (_conv_options, _conv_windows, _conv_cols, _conv_weights)
+_CORE = (_conv_options, _conv_windows, _conv_weights)
 _HELPERS = (_conv, _conv_apply, _biased) + _CORE
 _T_HELPERS = (_conv_transpose, _conv_input_grad, _biased) + _CORE
 
