@@ -138,6 +138,8 @@ def _conv_input_grad(g, w, size, stride, padding, dilation, groups):
     axis goes last meanwhile: each tap's add then runs along N * W, not W (10x faster)."""
     k = len(stride)
     kernel = np.shape(w)[-k:]
+    if all(s == 1 for s in stride):
+        return _conv_input_grad_flat(g, w, size, padding, dilation, groups)
     g = np.moveaxis(g, -k - 2, -1)  # (..., C_out, O..., N)
     out, n = np.shape(g)[-k - 1:-1], np.shape(g)[-1]
     g = np.reshape(g, np.shape(g)[:-k - 2] + (groups, -1, int(np.prod(out)) * n))
@@ -152,6 +154,42 @@ def _conv_input_grad(g, w, size, stride, padding, dilation, groups):
     x = x[(Ellipsis,) + tuple(slice(lo, lo + m) for (lo, _), m in zip(padding, size))
           + (slice(None),)]
     return np.ascontiguousarray(np.moveaxis(x, -1, -k - 2))
+
+
+def _conv_input_grad_flat(g, w, size, padding, dilation, groups):
+    """_conv_input_grad with stride 1, a few images (1 MB of columns) at a time: g on the
+    grid of _conv_chunks (zeros past the output's pixels), its columns w^T g, and each
+    tap's added to the flattened padded input as one run (LeNet's conv2: 1.5x faster than
+    the batch-last col2im)."""
+    k = len(size)
+    kernel, out = np.shape(w)[-k:], np.shape(g)[-k:]
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
+    steps = [int(np.prod(padded[a + 1:])) for a in range(k)]
+    grid = tuple(out[:1]) + padded[1:]
+    tail = sum((m - 1) * d * s for m, d, s in zip(kernel[1:], dilation[1:], steps[1:]))
+    wt = np.swapaxes(_conv_weights(w, k, groups), -1, -2)[..., None, :, :, :]
+    n, c = np.shape(g)[-k - 2], np.shape(w)[-k - 1] * groups
+    flat = np.zeros(np.broadcast_shapes(np.shape(g)[:-k - 2], np.shape(w)[:-k - 2])
+                    + (n, c, int(np.prod(padded)) + tail), np.result_type(g, w))
+    offsets = [sum(t * d * s for t, d, s in zip(tap, dilation, steps))
+               for tap in np.ndindex(*kernel)]
+    step = max(1, min(n, 2 ** 20 // max(1, flat.itemsize * c * len(offsets)
+                                          * int(np.prod(grid)))))
+    spread = np.zeros(np.shape(g)[:-k - 2] + (step, groups, np.shape(g)[-k - 1] // groups)
+                      + grid, g.dtype)
+    for at in range(0, n, step):
+        m = min(step, n - at)
+        chunk = spread[(Ellipsis, slice(0, m)) + (slice(None),) * (k + 2)]
+        chunk[(Ellipsis,) + tuple(slice(0, o) for o in out)] = np.reshape(
+            g[(Ellipsis, slice(at, at + m)) + (slice(None),) * (k + 1)], np.shape(chunk)[:-k] + out)
+        cols = np.matmul(wt, np.reshape(chunk, np.shape(chunk)[:-k] + (-1,)))
+        cols = np.reshape(cols, np.shape(cols)[:-3] + (c, len(offsets), -1))
+        target = flat[(Ellipsis, slice(at, at + m), slice(None), slice(None))]
+        for t, off in enumerate(offsets):
+            target[..., off:off + np.shape(cols)[-1]] += cols[..., t, :]
+    x = np.reshape(flat[..., :int(np.prod(padded))], np.shape(flat)[:-1] + padded)
+    return np.ascontiguousarray(x[(Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in
+                                                      zip(size, padding))])
 
 
 def _conv_weight_grad(x, g, kernel, stride, padding, dilation, groups):
@@ -210,7 +248,7 @@ def _conv_transpose(x, w, stride=1, padding=0, output_padding=0, groups=1, dilat
     return _biased(_conv_input_grad(x, w, size, stride, pads, dilation, groups), bias, k)
 
 
-_CORE = (_conv_options, _conv_windows, _conv_chunks, _conv_weights)
+_CORE = (_conv_options, _conv_windows, _conv_chunks, _conv_weights, _conv_input_grad_flat)
 _HELPERS = (_conv, _conv_apply, _biased) + _CORE
 _T_HELPERS = (_conv_transpose, _conv_input_grad, _biased) + _CORE
 
