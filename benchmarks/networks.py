@@ -9,7 +9,12 @@ thread each, checked against each other first. Timed in interleaved repetitions
 ratios to the fastest peer. `--profile` prints where graphc's time goes (cProfile of the
 emitted function, by NumPy call). Writes benchmarks/networks.json.
 
-    python benchmarks/networks.py [--repeats 11] [--min-time 0.2] [--profile]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+        python benchmarks/networks.py [--repeats 11] [--min-time 0.2] [--profile]
+
+(as benchmarks/suite.py: where the machine forces OPENBLAS_CORETYPE=Haswell, NumPy's
+float32 matmuls run at half the speed of the AVX-512 kernels OpenBLAS picks for this CPU,
+while JAX and PyTorch bring their own; the results name the kernels that ran.)
 """
 
 from __future__ import annotations
@@ -362,6 +367,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="also report where graphc's time goes")
     parser.add_argument("--json", default=str(HERE / "networks.json"))
     args = parser.parse_args(argv)
+    if "OPENBLAS_CORETYPE" in os.environ:
+        print(f"note: OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} forces NumPy's BLAS "
+              "kernels; for the CPU's own (JAX and PyTorch use theirs), run with "
+              "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE", file=sys.stderr)
     import torch
     torch.set_num_threads(1)
     start = time.perf_counter()

@@ -6,9 +6,8 @@ derivatives are three internal ops over the last k axes: ``conv_apply`` (the con
 d/dg), ``conv_input_grad`` (d/dx: the transposed convolution) and ``conv_weight_grad``
 (d/dw: x's windows against g). Each is linear in each operand, and the derivatives of each
 are the other two, so every derivative of any order is one of them (the same relations
-JAX's conv_general_dilated transposes by). No loop over pixels: conv_apply is im2col and
-one batched matmul, conv_input_grad col2im (a matmul, then a strided add per kernel tap),
-conv_weight_grad a matmul per kernel tap.
+JAX's conv_general_dilated transposes by). No loop over pixels: their NumPy (im2col.py)
+is im2col and matmuls, col2im for the input's gradient.
 Leading axes (forward mode's directions) broadcast in front of (N, C, ...).
 """
 
@@ -17,155 +16,25 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import numpy as np
-
 from ..errors import ShapeError
 from . import shapes
 from .expr import R, Tangents, jvp, vjp
+from .im2col import (
+    _CORE,
+    _HELPERS,
+    _T_HELPERS,
+    _conv,
+    _conv_apply,
+    _conv_input_grad,
+    _conv_options,
+    _conv_transpose,
+    _conv_weight_grad,
+)
 from .products import _total
 from .table import Op, _register, floats_only
 from .tensor import _INNER, _MADE
 
 _SPATIAL = ("L",), ("H", "W")  # the spatial axes' names, for messages (conv1d, conv2d)
-
-
-# ---- NumPy implementations, shipped inside emitted modules --------------------------
-def _conv_options(kernel, stride, padding, dilation):
-    """torch's options as one tuple per spatial axis: strides, (low, high) zero pads and
-    dilations; "same" pads d*(K-1) in all, the odd one at the end (torch's, JAX's)."""
-    k = len(kernel)
-
-    def each(v):
-        return tuple(v) if isinstance(v, (tuple, list)) else (v,) * k
-    stride, dilation = each(stride), each(dilation)
-    if isinstance(padding, str):
-        total = [d * (n - 1) if padding == "same" else 0 for d, n in zip(dilation, kernel)]
-        return stride, tuple((t // 2, t - t // 2) for t in total), dilation
-    pads = tuple(tuple(p) if isinstance(p, (tuple, list)) else (p, p) for p in each(padding))
-    return stride, pads, dilation
-
-
-def _conv_windows(x, kernel, stride, pads, dilation, out):
-    """x's windows, a strided view (N, C, O..., K...) of x zero-padded by pads (leading
-    axes kept): window o of axis i starts at stride*o, its taps dilation apart."""
-    k = len(kernel)
-    lead = np.ndim(x) - k
-    if any(lo or hi for lo, hi in pads):
-        x = np.pad(x, [(0, 0)] * lead + [tuple(p) for p in pads])
-    extent = [d * (n - 1) + 1 for d, n in zip(dilation, kernel)]
-    view = np.lib.stride_tricks.sliding_window_view(x, extent, axis=tuple(range(lead, lead + k)))
-    return view[(Ellipsis,) + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out, stride))
-                + tuple(slice(None, None, d) for d in dilation)]
-
-
-def _conv_cols(x, kernel, stride, pads, dilation, out, groups):
-    """im2col: x's windows copied as (N, groups, C/groups * K..., O...) flattened to
-    (..., N, groups, C/groups * prod(K), prod(O)), the output's pixels last (the copy
-    runs along rows of x, 3x faster than with the taps last)."""
-    k = len(kernel)
-    win = _conv_windows(x, kernel, stride, pads, dilation, out)
-    nd = np.ndim(win)
-    cols = np.ascontiguousarray(np.transpose(win, [*range(nd - 2 * k), *range(nd - k, nd),
-                                                   *range(nd - 2 * k, nd - k)]))
-    return cols.reshape(cols.shape[:-2 * k - 1] + (groups, -1, int(np.prod(out))))
-
-
-def _conv_weights(w, k, groups):
-    """w (..., C_out, C_in/groups, K...) as (..., groups, C_out/groups, C_in/groups *
-    prod(K)): one matrix per group."""
-    ws = np.shape(w)
-    return np.reshape(w, ws[:-k - 2] + (groups, ws[-k - 2] // groups, -1))
-
-
-def _conv_apply(x, w, stride, padding, dilation, groups):
-    """out[n, o, i] = sum over c, j of x_padded[n, c, stride*i + dilation*j] * w[o, c, j],
-    channels in groups (the last k axes spatial; leading axes broadcast): the weights'
-    matrix times each image's columns, a batch of matmuls with the output's layout."""
-    k = len(stride)
-    kernel = np.shape(w)[-k:]
-    out = tuple((n + lo + hi - d * (m - 1) - 1) // s + 1 for n, (lo, hi), d, m, s in
-                zip(np.shape(x)[-k:], padding, dilation, kernel, stride))
-    y = np.matmul(_conv_weights(w, k, groups)[..., None, :, :, :],
-                  _conv_cols(x, kernel, stride, padding, dilation, out, groups))
-    return y.reshape(y.shape[:-3] + (-1,) + out)
-
-
-def _conv_input_grad(g, w, size, stride, padding, dilation, groups):
-    """The transposed convolution, the adjoint of _conv_apply's x (of spatial ``size``):
-    col2im, the columns w^T g added back into the padded input one kernel tap at a time
-    (a strided slice of every window each; stride and dilation need no zeros). The batch
-    axis goes last meanwhile: each tap's add then runs along N * W, not W (10x faster)."""
-    k = len(stride)
-    kernel = np.shape(w)[-k:]
-    g = np.moveaxis(g, -k - 2, -1)  # (..., C_out, O..., N)
-    out, n = np.shape(g)[-k - 1:-1], np.shape(g)[-1]
-    g = np.reshape(g, np.shape(g)[:-k - 2] + (groups, -1, int(np.prod(out)) * n))
-    cols = np.matmul(np.swapaxes(_conv_weights(w, k, groups), -1, -2), g)
-    cols = cols.reshape(cols.shape[:-3] + (-1,) + tuple(kernel) + out + (n,))
-    x = np.zeros(cols.shape[:-2 * k - 1] + tuple(m + lo + hi for m, (lo, hi) in
-                                                   zip(size, padding)) + (n,), cols.dtype)
-    for tap in np.ndindex(*kernel):
-        x[(Ellipsis,) + tuple(slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in
-                              zip(tap, dilation, stride, out)) + (slice(None),)] += \
-            cols[(Ellipsis, *tap) + (slice(None),) * (k + 1)]
-    x = x[(Ellipsis,) + tuple(slice(lo, lo + m) for (lo, _), m in zip(padding, size))
-          + (slice(None),)]
-    return np.ascontiguousarray(np.moveaxis(x, -1, -k - 2))
-
-
-def _conv_weight_grad(x, g, kernel, stride, padding, dilation, groups):
-    """The adjoint of _conv_apply's w (of spatial ``kernel``): for each kernel tap, g
-    times x's strided slice under it, one matmul over batch and pixels (the batch axis
-    last: a tap's slice copies in runs of W * N; no im2col array, which for few channels
-    is most of the time)."""
-    k = len(kernel)
-    out = np.shape(g)[-k:]
-    x = np.moveaxis(x, -k - 2, -1)  # (..., C_in, spatial..., N)
-    x = np.pad(x, [(0, 0)] * (np.ndim(x) - k - 1) + [tuple(p) for p in padding] + [(0, 0)])
-    g = np.moveaxis(g, -k - 2, -1)  # (..., C_out, O..., N)
-    g = np.reshape(g, np.shape(g)[:-k - 2] + (groups, -1, int(np.prod(np.shape(g)[-k - 1:]))))
-    taps = []
-    for tap in np.ndindex(*kernel):
-        part = x[(Ellipsis,) + tuple(slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in
-                                     zip(tap, dilation, stride, out)) + (slice(None),)]
-        part = np.reshape(part, np.shape(part)[:-k - 2] + (groups, -1, np.shape(g)[-1]))
-        taps.append(np.matmul(g, np.swapaxes(part, -1, -2)))
-    w = np.stack(taps, axis=-1)  # (..., groups, C_out/groups, C_in/groups, taps)
-    return w.reshape(w.shape[:-4] + (-1, w.shape[-2]) + tuple(kernel))
-
-
-def _biased(y, bias, k):
-    """y plus the bias along the channels: in place (y is the convolution's own new
-    array) where that keeps y's dtype."""
-    if bias is None:
-        return y
-    bias = np.reshape(bias, (-1,) + (1,) * k)
-    return np.add(y, bias, out=y) if np.result_type(y, bias) == y.dtype else y + bias
-
-
-def _conv(x, w, stride=1, padding=0, dilation=1, groups=1, bias=None):
-    """torch.nn.functional.conv1d / conv2d (NCL / NCHW; weight (C_out, C_in/groups, K...))."""
-    k = np.ndim(w) - 2
-    stride, pads, dilation = _conv_options(np.shape(w)[-k:], stride, padding, dilation)
-    return _biased(_conv_apply(x, w, stride, pads, dilation, groups), bias, k)
-
-
-def _conv_transpose(x, w, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
-                    bias=None):
-    """torch.nn.functional.conv_transpose2d (weight (C_in, C_out/groups, K...)): the
-    adjoint of conv2d(., w) with these options, output_padding more rows at the end."""
-    k = np.ndim(w) - 2
-    kernel = np.shape(w)[-k:]
-    stride, pads, dilation = _conv_options(kernel, stride, padding, dilation)
-    extra = _conv_options(kernel, 1, output_padding, 1)[1]
-    size = tuple((n - 1) * s - lo - hi + d * (m - 1) + 1 + e for n, s, (lo, hi), d, m, (e, _)
-                 in zip(np.shape(x)[-k:], stride, pads, dilation, kernel, extra))
-    return _biased(_conv_input_grad(x, w, size, stride, pads, dilation, groups), bias, k)
-
-
-_CORE = (_conv_options, _conv_windows, _conv_cols, _conv_weights)
-_HELPERS = (_conv, _conv_apply, _biased) + _CORE
-_T_HELPERS = (_conv_transpose, _conv_input_grad, _biased) + _CORE
 
 
 # ---- shapes -------------------------------------------------------------------------

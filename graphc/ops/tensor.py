@@ -236,6 +236,12 @@ def _matmul_vjp(out: R, grad: R) -> tuple[R | None, ...]:
         da = grad.call("expand_dims", axis=-1) * b
         db = (grad.call("expand_dims", axis=-2) @ a).sum(axis=-2)
         return _summed_to(da, da.shape, a.shape), _summed_to(db, db.shape, b.shape)
+    if a.ndim > 2 and b.ndim == 2:  # a stack @ a matrix (x @ W): W's adjoint one product
+        rows = tuple(range(a.ndim - 1))  # over every row of the stack, not one per matrix
+        return grad @ _T(b), a.call("tensordot", grad, axes=(rows, rows))  # summed after
+    if a.ndim == 2 and b.ndim > 2:  # a matrix @ a stack: the same on the other side
+        cols = (*range(b.ndim - 2), b.ndim - 1)
+        return grad.call("tensordot", b, axes=(cols, cols)), _T(a) @ grad
     da, db = grad @ _T(b), _T(a) @ grad
     return (_summed_to(da, da.shape, a.shape),  # stacks of matrices: sum the batch axes
             _summed_to(db, db.shape, b.shape))
