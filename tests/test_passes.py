@@ -77,7 +77,7 @@ def test_rewrite_fires_and_values_do_not_change(name, mode):
     plain = gc.compile(g, mode=mode, optimize=False)
     if mode == "reverse" or name not in REVERSE_ONLY:
         assert fast.report().get(name, 0) >= 1, fast.report()
-    assert not any(k != "dead nodes removed" for k in plain.report())
+    assert not set(plain.report()) - {"dead nodes removed", "compile time (ms)"}
     (v1, g1), (v2, g2) = fast(**at), plain(**at)
     np.testing.assert_allclose(v1, v2, rtol=1e-12)
     for k in g2:
