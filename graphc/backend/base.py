@@ -18,6 +18,7 @@ from . import blocks, memory
 
 if TYPE_CHECKING:
     from .emit import Emission, Function
+    from .names import Namer
 
 PUBLIC = ("forward", "value_and_grad")
 RULE = ("_NAMES", "_DECLARED", "_INTS")  # module constants: input names, declared
@@ -64,7 +65,7 @@ class Backend:
             return True
         limit, why = limited
         warnings.warn(f"backend={self.name!r}: the gradient has {len(grad.nx):,} nodes, "
-                      f"over {limit:,}; {why}, so the NumPy code runs", stacklevel=3)
+                      f"over {limit:,}; {why}, so arrays run the NumPy code", stacklevel=3)
         return False
 
     def split(self, g: Graph, flattened: Callable[[Graph], Graph]) -> blocks.Split | None:
@@ -79,6 +80,12 @@ class Backend:
         splits defines it."""
         raise NotImplementedError(f"backend {self.name!r} splits graphs but prints no "
                                   "branch for them: define Backend.branch")
+
+    def float_branch(self, fn: Function, emission: Emission, namer: Namer
+                     ) -> tuple[list[str], str] | None:
+        """The lines of public function ``fn`` (its names from ``namer``) on Python floats,
+        and the source they call; None: the NumPy lines run on floats."""
+        return None
 
     def shipped(self, functions: list[str], emission: Emission) -> Shipped:
         """What the module needs beside ``functions`` (their sources)."""

@@ -107,17 +107,18 @@ def function_source(fn: Function, emission: Emission) -> str:
     branch and kernel (``Backend.branch``)."""
     printed: list[Graph] = []
     namer = emission.namer(fn.name)
-    source, kernel = _source(fn, emission, namer, printed)
+    compiled = emission.backend.float_branch(fn, emission, namer) if fn.public else None
+    source, kernel = _source(fn, emission, namer, printed, compiled[0] if compiled else None)
     source = numbered(source, printed, namer)
     if kernel and fn.split is not None:  # a function of its own: numbered from t1 too
         source += "\n\n" + numbered(kernel, [fn.split.graph], emission.namer())
-    return source
+    return source + ("\n\n" + compiled[1] if compiled else "")
 
 
-def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
-            ) -> tuple[str, str]:
+def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph],
+            compiled: list[str] | None = None) -> tuple[str, str]:
     """``function_source``'s function and kernel, unnumbered; adds the graphs it prints
-    to ``printed``."""
+    to ``printed``. ``compiled``: the backend's lines for Python floats, if any."""
     g = constants_folded(fn.graph)
     printed += [g] + ([fn.split.graph] if fn.split is not None else [])
     helpers = emission.helpers
@@ -145,7 +146,10 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
             counts["values recomputed"] += len(again.nx) - len(g.nx)
         emission.counts[fn.name] = counts
     out = [f"def {fn.name}({', '.join(params)}):", f'    """{fn.doc}"""']
-    if fn.floats is not None:
+    if compiled:
+        out += _dispatch([f"{namer(i)}.__class__ is float" for i in fn.graph.inputs])
+        out += compiled
+    elif fn.floats is not None:
         source, _ = _source(Function(fn.floats, fn.name, "", fn.returns, python_floats=True),
                             emission, namer, printed)
         # exactly Python floats: the test costs a fraction of isinstance's
