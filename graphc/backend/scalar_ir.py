@@ -12,6 +12,7 @@ them for numba); a graph with any other op is left to ``scalar_jit``'s other pat
 from __future__ import annotations
 
 import ctypes
+import math
 import struct
 from collections.abc import Callable, Mapping
 
@@ -26,7 +27,8 @@ _LIBM = {"sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "sinh": "sinh
          "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
          "arccosh": "acosh", "arctanh": "atanh", "abs": "fabs", "absolute": "fabs",
          "floor": "floor", "ceil": "ceil", "trunc": "trunc", "rint": "rint",
-         "arctan2": "atan2", "hypot": "hypot"}
+         "arctan2": "atan2", "hypot": "hypot", "cbrt": "cbrt", "copysign": "copysign",
+         "fmod": "fmod", "erf": "erf", "erfc": "erfc"}
 """Ops that are one C library call (NumPy's float64 loops call the same functions)."""
 _ARITH = {"add": "fadd", "sub": "fsub", "mul": "fmul", "div": "fdiv"}
 _COMPARE = {"gt": "ogt", "ge": "oge", "lt": "olt", "le": "ole", "eq": "oeq", "ne": "une"}
@@ -131,6 +133,9 @@ SPELLED: dict[str, Spelled] = {
     "relu": _float(lambda p, a: p.maximum(a[0], "0.0")),
     "where": _float(lambda p, a: p(f"select i1 {p.true(a[0])}, double {a[1]}, double {a[2]}")),
     "choose": _float(lambda p, a: p(f"select i1 {p.true(a[0])}, double {a[1]}, double {a[2]}")),
+    "gammaln": _float(lambda p, a: p(  # scipy's: -inf at -inf (lgamma's is inf)
+        f"select i1 {p(f'fcmp oeq double {a[0]}, {literal(-math.inf)}')}, double {a[0]}, "
+        f"double {p.libm('lgamma', a[0])}")),
     "heaviside": _float(lambda p, a: p.steps(a[0], "0.0", a[1], "1.0")),
     "sign": _float(lambda p, a: p.steps(a[0], "-1.0", "0.0", "1.0")),
     "ones_like": _float(lambda p, a: "1.0"),
