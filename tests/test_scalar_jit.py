@@ -155,3 +155,13 @@ def test_ir_literals_are_exact():
             == math.copysign(1, v)
     assert math.isnan(np.array([int(scalar_ir.literal(math.nan), 16)],
                                dtype=np.uint64).view(np.float64)[0])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kwargs", [{"mode": "forward"}, {"wrt": "a", "of": "d"}])
+def test_forward_mode_and_parts_of_a_graph_match_numpy(kwargs):
+    g = gc.parse("c = tanh(a) * b\nd = sin(c) + a * a\ne = exp(-d) * c")
+    fn, plain = gc.compile(g, backend="numba", **kwargs), gc.compile(g, **kwargs)
+    assert "_value_and_grad_floats = _Native(" in fn.source
+    for args in ([0.3, -1.2], [math.inf, 0.0], [0.0, math.nan]):
+        _same(_call(fn, args), _call(plain, args))

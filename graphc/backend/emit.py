@@ -146,8 +146,9 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
             counts["values recomputed"] += len(again.nx) - len(g.nx)
         emission.counts[fn.name] = counts
     out = [f"def {fn.name}({', '.join(params)}):", f'    """{fn.doc}"""']
-    if compiled:
-        out += _dispatch([f"{namer(i)}.__class__ is float" for i in fn.graph.inputs])
+    if compiled:  # the backend's native code: NumPy's inf and nan, no exceptions
+        out += ["    # Python floats: the graph compiled to native code (NumPy's float64 rules)."]
+        out += _dispatch([f"{namer(i)}.__class__ is float" for i in fn.graph.inputs])[2:]
         out += compiled
     elif fn.floats is not None:
         source, _ = _source(Function(fn.floats, fn.name, "", fn.returns, python_floats=True),

@@ -1,6 +1,7 @@
 """Numba: an elementwise function (or full sums of one) runs big same-shaped float64
 arrays through one loop that numba compiles (loops.py, kernels.py); gradients over
-``loops.LIMIT`` nodes, and ops it cannot spell for one float, run the NumPy lines."""
+``loops.LIMIT`` nodes, and ops it cannot spell for one float, run the NumPy lines.
+On Python floats a scalar graph runs compiled (scalar_jit.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ _JITTED = sources(loops.JITTED, '@numba.njit(error_model="numpy")\n')
 
 class Numba(Backend):
     name = "numba"
-    help = "elementwise functions of big float64 arrays in one numba loop on all cores"
+    help = ("elementwise functions of big float64 arrays in one numba loop on all cores; "
+            "scalar graphs on Python floats compiled to native code")
     needs = "numba"
     reserved = RESERVED | loops.NAMES | {"threading"} \
         | {scalar_jit.driver_name(f) for f in ("forward", "value_and_grad")} \

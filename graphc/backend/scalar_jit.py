@@ -1,12 +1,13 @@
 """Python floats at compiled speed (the numba backend): where every input of a public
-function is a Python float, its scalar graph runs as numba-compiled float code instead
-of one interpreted line per node (a 16k-node gradient: 1.4 ms a call as NumPy lines).
+function is a Python float, its scalar graph runs as compiled code instead of one
+interpreted line per node (a 16k-node gradient: 1.5 ms a call as NumPy lines, 44 us
+compiled; docs/performance.md).
 
-numba's compile time grows faster than linearly in the length of one function, so the
-lines are cut into pieces of ``PIECE`` nodes, each a function of its own: a value read
-by a later piece goes through one float64 work array ``w``, which a driver allocates,
-fills with the inputs and hands to each piece in turn; values used within one piece stay
-local floats. The driver and pieces are compiled at the first call on floats."""
+The graph becomes LLVM IR (scalar_ir.py) where every op has a spelling there; else,
+up to ``loops.LIMIT`` nodes, numba-compiled pieces of ``PIECE`` lines (numba's front
+end is far slower to compile: milliseconds a line), a value read by a later piece
+passed through one float64 work array ``w`` that a compiled driver fills with the
+inputs and hands to each piece in turn. Either is compiled at its first call."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 PIECE = 100
 """Nodes per numba piece: numba's lowering is quadratic in a function's length."""
-CALL_US = 3.0
+CALL_US = 1.0
 """What a call of the compiled code costs beside its work (the ctypes call, the array
 of inputs and outputs): Python float lines estimated cheaper run as they are."""
 DECORATOR = '@numba.njit(error_model="numpy")'  # 1 / 0.0 is inf, as NumPy's float64
@@ -42,19 +43,20 @@ def scalar_graph(fn: Function) -> Graph | None:
     g = fn.floats if fn.floats is not None else fn.graph
     if not g.inputs or any(g.integer(i) for i in g.inputs):
         return None
-    for n in g.order():
+    for n, d in g.node_data().items():
+        if d["op"] == "const":
+            continue
         op = g.op(n)
-        if g.attrs(n)["op"] != "const" and g.shape(n) != () or g.attrs(n)["op"] not in (
-                "input", "const") and not ((op.pointwise or Trait.IDENTITY in op.traits)
-                                           and loops._spelled(op)):
+        if g.shape(n) != () or d["op"] != "input" and not (
+                (op.pointwise or Trait.IDENTITY in op.traits) and loops._spelled(op)):
             return None
     return loops.inlined(constants_folded(g))
 
 
 def _python_us(g: Graph) -> float:
-    """About what ``g``'s Python float lines take: a NumPy function of a float ~0.7 us,
-    an operator ~0.05 us."""
-    return sum(0.7 if g.op(n).code[:1].isalpha() or g.op(n).code.startswith("_") else 0.05
+    """About what ``g``'s Python float lines take: a NumPy function of a float ~0.3 us,
+    an operator ~0.03 us (CPU time, measured against a call of the compiled code)."""
+    return sum(0.3 if g.op(n).code[:1].isalpha() or g.op(n).code.startswith("_") else 0.03
                for n in g.order() if g.attrs(n)["op"] not in ("input", "const"))
 
 
