@@ -84,7 +84,8 @@ class Backend:
     def float_branch(self, fn: Function, emission: Emission, namer: Namer
                      ) -> tuple[list[str], str] | None:
         """The lines of public function ``fn`` (its names from ``namer``) on Python floats,
-        and the source they call; None: the NumPy lines run on floats."""
+        and the source they call; None: the NumPy lines run on floats. With a branch, the
+        NumPy lines are a function of their own (``emit.numpy_name``; reserve it)."""
         return None
 
     def shipped(self, functions: list[str], emission: Emission) -> Shipped:

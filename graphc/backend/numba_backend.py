@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ..ir.graph import Graph
 from . import blocks, kernels, loops, scalar_ir, scalar_jit
 from .base import RESERVED, Backend, Shipped, sources
+from .emit import numpy_name
 
 if TYPE_CHECKING:
     from .emit import Emission, Function
@@ -27,7 +28,8 @@ class Numba(Backend):
             "scalar graphs on Python floats compiled to native code")
     needs = "numba"
     reserved = RESERVED | loops.NAMES | {"threading"} \
-        | {scalar_jit.driver_name(f) for f in ("forward", "value_and_grad")} \
+        | {name(f) for f in ("forward", "value_and_grad")
+           for name in (scalar_jit.driver_name, numpy_name)} \
         | {f.__name__ for f in scalar_ir.HELPERS} | {"ctypes"}
 
     def too_big(self) -> tuple[int, str]:
