@@ -19,6 +19,7 @@ from . import blocks, memory
 
 if TYPE_CHECKING:
     from .emit import Emission, Function
+    from .names import Namer
 
 PUBLIC = ("forward", "value_and_grad")
 RULE = ("_NAMES", "_DECLARED", "_INTS")  # module constants: input names, declared
@@ -65,7 +66,7 @@ class Backend:
             return True
         limit, why = limited
         warnings.warn(f"backend={self.name!r}: the gradient has {len(grad.nx):,} nodes, "
-                      f"over {limit:,}; {why}, so the NumPy code runs", GraphcWarning,
+                      f"over {limit:,}; {why}, so arrays run the NumPy code", GraphcWarning,
                       stacklevel=3)
         return False
 
@@ -81,6 +82,13 @@ class Backend:
         splits defines it."""
         raise NotImplementedError(f"backend {self.name!r} splits graphs but prints no "
                                   "branch for them: define Backend.branch")
+
+    def float_branch(self, fn: Function, emission: Emission, namer: Namer
+                     ) -> tuple[list[str], str] | None:
+        """The lines of public function ``fn`` (its names from ``namer``) on Python floats,
+        and the source they call; None: the NumPy lines run on floats. With a branch, the
+        NumPy lines are a function of their own (``emit.numpy_name``; reserve it)."""
+        return None
 
     def shipped(self, functions: list[str], emission: Emission) -> Shipped:
         """What the module needs beside ``functions`` (their sources)."""
