@@ -10,6 +10,7 @@ import builtins
 import copy
 import itertools
 import linecache
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -72,11 +73,12 @@ class CompiledFunction:
         self._stacked = [grad_graph.args(n)[0] for n in grad_graph.nx
                          if grad_graph.attrs(n)["op"] == "basis"]
         self.unsummed: str | None = None  # ``summed``'s message, for the module's check
+        self.converts = True  # fn() checks and converts inputs (Backend.converts)
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-        values = self.graph.bind(args, kwargs)
+        values = self.graph.bind(args, kwargs, check=self.converts)
         for w in self._stacked:  # the emitted _basis checks too, with a ValueError
-            n = np.size(values[w])
+            n = math.prod(np.shape(values[w]))  # torch's .size is a method
             if n * n > TANGENT_LIMIT:
                 raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
                                  f"directions ({n * n:,} numbers at least); use "
@@ -90,7 +92,7 @@ class CompiledFunction:
 
     def forward(self, /, *args: Any, **kwargs: Any) -> Any:
         """The output value alone."""
-        self.graph.bind(args, kwargs)
+        self.graph.bind(args, kwargs, check=self.converts)
         return self._run(self.module.forward, args, kwargs)
 
     def _run(self, function: Callable, args: tuple, kwargs: dict) -> Any:
@@ -107,7 +109,8 @@ class CompiledFunction:
                                    exc) from None
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the standalone module (imports numpy only)."""
+        """Write the standalone module (imports numpy only; array_api_compat only for
+        backend="array_api")."""
         write_atomic(path, self.source)
 
     def report(self) -> dict[str, int]:
@@ -168,6 +171,7 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
                                  module.Entry(scalar=True) if unsummed else module.VALUE_AND_GRAD)
     fn = CompiledFunction(g, fwd, grad, source)
     fn.unsummed = unsummed
+    fn.converts = chosen_backend.converts
     return fn
 
 
