@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import cross
 from hypothesis import given
 from strategies import Program, examples, programs
 
@@ -130,17 +131,20 @@ def _problems():
     return PROBLEMS
 
 
-@pytest.mark.parametrize("key", ["P1", "P2", "P3", "P4", "P5", "P6"])
-def test_benchmark_problems_match_the_numpy_backend(library, key):
+@cross(lambda name, key: name != "dask" or key != "P4",  # dask's graph of P4: 3 s
+       name=list(LIBRARIES), key=["P1", "P2", "P3", "P4", "P5", "P6"])
+def test_benchmark_problems_match_the_numpy_backend(name, key):
     """The benchmark problems (P4: an MLP in float32) on each library, on a slice of
     their data."""
+    module, convert = LIBRARIES[name]
+    pytest.importorskip(module)
     problem = _problems()[key]
     g = gc.parse(problem.gc_text)
     fn, ref = (gc.compile(g, wrt=problem.wrt, backend=b) for b in ("array_api", "numpy"))
-    values = {k: v[:300] if np.ndim(v) == 1 and key != "P4" else v
-              for k, v in problem.make_inputs().items()}
+    values = {k: v[:300] if np.ndim(v) == 1 and key != "P4" or k in ("x", "labels") else v
+              for k, v in problem.make_inputs().items()}  # P4's batch: 300 rows
     float32 = key == "P4"
-    _compare(fn, ref, values, library[1], rtol=1e-4 if float32 else 1e-9,
+    _compare(fn, ref, values, convert, rtol=1e-4 if float32 else 1e-9,
              atol=1e-5 if float32 else 1e-9, what=key)
 
 
@@ -252,3 +256,21 @@ def test_cupy_on_a_gpu():
     np.testing.assert_allclose(float(value), want_value, rtol=1e-9)
     for k, w in want.items():
         np.testing.assert_allclose(float(grads[k]), w, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("processes", [
+    pytest.param(False, id="threads"), pytest.param(True, id="processes", marks=pytest.mark.slow)])
+def test_dask_mixture_example_on_a_local_cluster_matches_numpy(processes, monkeypatch):
+    """examples/dask_mixture.py, small: the NLL and gradient over data generated chunk by
+    chunk on a LocalCluster are the NumPy module's over the same points."""
+    pytest.importorskip("dask.distributed")
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))  # worker processes import it too
+    example = __import__("dask_mixture")
+    local, client = example.cluster(2, processes=processes)
+    with local, client:
+        value, grads, _ = example.gradient(4 * 5000, 5000, client)
+    want_value, want = example.subsample(5000, chunks=4)
+    assert value == pytest.approx(want_value, rel=1e-12)
+    assert grads.keys() == want.keys()
+    for k, w in want.items():
+        assert grads[k] == pytest.approx(w, rel=1e-10, abs=1e-9), k
