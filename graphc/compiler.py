@@ -11,6 +11,7 @@ import copy
 import inspect
 import itertools
 import linecache
+import math
 import operator
 import os
 import sys
@@ -77,6 +78,7 @@ class CompiledFunction:
         self.unsummed: str | None = None  # ``summed``'s message, for the module's check
         self.__signature__ = signature(self.inputs)
         self._pick = _picker(graph)
+        self.converts = True  # fn() checks and converts inputs (Backend.converts)
 
     def _floats(self, args: tuple, kwargs: dict) -> tuple | None:
         """The values in input order where every input is given once as a Python float
@@ -98,9 +100,9 @@ class CompiledFunction:
     def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         if (given := self._floats(args, kwargs)) is not None:
             return self._run(self.module.value_and_grad, given, {})
-        values = self.graph.bind(args, kwargs)
+        values = self.graph.bind(args, kwargs, check=self.converts)
         for w in self._stacked:  # the emitted _basis checks too, with a ValueError
-            n = np.size(values[w])
+            n = math.prod(np.shape(values[w]))  # torch's .size is a method
             if n * n > TANGENT_LIMIT:
                 raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
                                  f"directions ({n * n:,} numbers at least); use "
@@ -116,7 +118,7 @@ class CompiledFunction:
         """The output value alone."""
         if (given := self._floats(args, kwargs)) is not None:
             return self._run(self.module.forward, given, {})
-        self.graph.bind(args, kwargs)
+        self.graph.bind(args, kwargs, check=self.converts)
         return self._run(self.module.forward, args, kwargs)
 
     def _run(self, function: Callable, args: tuple, kwargs: dict) -> Any:
@@ -134,7 +136,8 @@ class CompiledFunction:
                                    exc) from None
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the standalone module (imports numpy only)."""
+        """Write the standalone module (imports numpy only; array_api_compat only for
+        backend="array_api")."""
         write_atomic(path, self.source)
 
     def report(self) -> dict[str, int]:
@@ -214,6 +217,7 @@ def compile(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     fn.unsummed = unsummed
     # numba compiles a loop at its first call on big arrays: not counted here
     grad.meta.report["compile time (ms)"] = round(1000 * (time.perf_counter() - start))
+    fn.converts = chosen_backend.converts
     return fn
 
 

@@ -27,7 +27,7 @@ TEXTS = [
 
 
 def test_the_registry_names_each_backend_once():
-    assert list(BACKENDS) == ["numpy", "numba", "blocks", "auto"]
+    assert list(BACKENDS) == ["numpy", "numba", "blocks", "auto", "array_api"]
     for name, b in BACKENDS.items():
         assert isinstance(b, Backend) and b.name == name and b.help
         assert b.reserved >= RESERVED  # no backend lets a name shadow the module's own

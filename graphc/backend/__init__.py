@@ -1,19 +1,21 @@
 """From an optimized graph to the source of a standalone module. A backend is one
 object (base.py) chosen by name from ``BACKENDS``: NumPy lines with a memory plan
-(the default), numba loops, or block kernels. Adding one is a module and a line here."""
+(the default), numba loops, block kernels, or the Array API's lines for any array
+library. Adding one is a module and a line here."""
 
 from __future__ import annotations
 
 import importlib.util
 
 from ..errors import GraphcError
+from .array_api import ARRAY_API
 from .auto_backend import AUTO
 from .base import Backend
 from .blocks_backend import BLOCKS
 from .numba_backend import NUMBA
 from .numpy_backend import NUMPY
 
-BACKENDS: dict[str, Backend] = {b.name: b for b in (NUMPY, NUMBA, BLOCKS, AUTO)}
+BACKENDS: dict[str, Backend] = {b.name: b for b in (NUMPY, NUMBA, BLOCKS, AUTO, ARRAY_API)}
 
 
 def backend_named(name: str) -> Backend:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import GraphcWarning
 from ..ir.graph import Graph
-from ..ops import OPS, values
+from ..ops import OPS, Op, values
 from . import blocks, memory
 
 if TYPE_CHECKING:
@@ -51,6 +51,9 @@ class Backend:
     help: str  # one line, for ``graphc compile --help``
     needs: str | None = None  # a package it needs installed
     reserved: frozenset[str] = RESERVED
+    # inputs checked and converted to NumPy (``_inputs``), memory planned, a Python-float
+    # path; False: inputs pass untouched (``spelled``, ``prologue``, ``assembled``)
+    converts: bool = True
 
     def too_big(self) -> tuple[int, str] | None:
         """Gradient nodes over which the backend declines (the NumPy code runs), and why."""
@@ -93,6 +96,20 @@ class Backend:
     def shipped(self, functions: list[str], emission: Emission) -> Shipped:
         """What the module needs beside ``functions`` (their sources)."""
         return Shipped()
+
+    def spelled(self, op: Op | None, code: str) -> str:
+        """``op``'s template (or a literal's text, ``op`` None) as this backend prints it."""
+        return code
+
+    def prologue(self, params: list[str], floats: list[str]) -> list[str]:
+        """The first lines of every function that does not convert its inputs
+        (``floats``: the parameters that are not integer inputs)."""
+        return []
+
+    def assembled(self, title: str, functions: list[str], ops: dict[str, Op],
+                  scalar: bool) -> str | None:
+        """The whole module around ``functions``, or None: module.py's NumPy layout."""
+        return None
 
     def report(self, emission: Emission) -> dict[str, int]:
         """What ``fn.report()`` adds to the rewrites: what the gradient's memory plan did."""

@@ -41,6 +41,10 @@ class Emission:
     counts: dict[str, Counter] = field(default_factory=dict)  # function -> its plan's
     shown: dict[str, str] = field(default_factory=dict)  # node -> its name (``show_as``)
 
+    def __post_init__(self) -> None:
+        if not self.backend.converts:  # out= and Python floats need NumPy's own values
+            self.plan, self.floats = False, None
+
     def namer(self, *taken: str) -> Namer:
         """A namer for one function: no name the module or backend uses, nor ``taken``."""
         return Namer(self.backend.reserved | set(self.helpers.values()) | set(taken),
@@ -61,15 +65,19 @@ class Function:
     split: Split | None = None  # how it runs in the backend's kernel (``Backend.split``)
 
 
-def form_of(g: Graph, helpers: dict[str, str], python_floats: bool = False):
+def form_of(g: Graph, helpers: dict[str, str], python_floats: bool = False,
+            backend: Backend | None = None):
     """How each node of ``g`` prints. ``python_floats``: on Python floats a power of a
-    negative base is complex (NumPy: nan), so non-integer powers go through ``_real``."""
+    negative base is complex (NumPy: nan), so non-integer powers go through ``_real``.
+    ``backend``: its spelling of each template (``Backend.spelled``), NumPy's if None."""
     def form(node: str) -> printer.Form:
         op = g.op(node)
         if op.body is not None:
             call = ", ".join("{%d}" % i for i in range(op.arity))
             return f"{helpers[op.name]}({call})", ATOM, (0,) * op.arity
         code = op.template(g.attrs(node)["params"], len(g.args(node)))
+        if backend is not None:
+            code = backend.spelled(op, code)
         exponent = _value(g, g.args(node)[1]) if python_floats and op.name == "pow" else 0
         if exponent is None or not float(exponent).is_integer() or abs(exponent) > 2.0**53:
             return f"{REAL}({code})", ATOM, op.slot_prec
@@ -145,7 +153,9 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
 
     one_dtype = False
     if not (fn.public and emission.plan) or not any(buffers.reusable(g, n) for n in nodes):
-        spelling = printer.Spelling(names, form_of(g, helpers, fn.python_floats))
+        backend = emission.backend
+        spelling = printer.Spelling(names, form_of(g, helpers, fn.python_floats, backend),
+                                    lambda v, i: _literal(backend, v, i))
         body = printer.lines(g, nodes, spelling, keep)
     else:
         graphs = [(g, False)]
@@ -176,7 +186,9 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
                 f"        except ({', '.join(e.__name__ for e in values.FALLBACK)}):",
                 "            pass  # NumPy's answer (inf, nan) below"]
     floats = [namer(i) for i in g.inputs if not g.integer(i)]
-    if fn.public and params:
+    if not emission.backend.converts:
+        out += emission.backend.prologue(params, floats)
+    elif fn.public and params:
         target = ", ".join(params) + ("," if len(params) == 1 else "")
         ints = f", {INTS}" if len(floats) < len(params) else ""
         out += wrapped(f"    {target} = {INPUTS}({RULE[0]}, {RULE[1]}, (", params,
@@ -187,7 +199,7 @@ def _source(fn: Function, emission: Emission, namer: Namer, printed: list[Graph]
         if fn.split is not None else ([], "")
     out += branch
     out += [f"    {names[n]} = {expr}" for n, expr in body]
-    outs = [names[o] if o in names else const_text(g, o) for o in g.outputs]
+    outs = [names[o] if o in names else const_text(g, o, emission.backend) for o in g.outputs]
     out.append(f"    return {fn.returns(outs)}")
     return "\n".join(out) + "\n", kernel
 
@@ -334,8 +346,15 @@ def _unfolded(g: Graph, order: list[str], spelling: printer.Spelling, own: set[s
     return order, own, printer.lines(g, order, spelling, own, joinable)
 
 
-def const_text(g: Graph, name: str) -> str:
-    return printer.numpy_literal(g.attrs(name)["params"]["value"])[0]
+def _literal(backend: Backend, value: float, integral: bool = False) -> tuple[str, int]:
+    """A constant as the backend prints it (``np.inf``: NumPy's name of it)."""
+    text, prec = printer.numpy_literal(value, integral)
+    return backend.spelled(None, text) if "np." in text else text, prec
+
+
+def const_text(g: Graph, name: str, backend: Backend | None = None) -> str:
+    value = g.attrs(name)["params"]["value"]
+    return _literal(backend, value)[0] if backend else printer.numpy_literal(value)[0]
 
 
 def _value(g: Graph, name: str) -> float | None:

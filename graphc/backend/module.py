@@ -90,6 +90,9 @@ def module_source(forward: Graph, grad: Graph, title: str, emission: Emission,
         split=emission.splits[1]), emission))
     if entry.wrapper:  # its parameters named as the entry's own (names.Namer, in order)
         functions.append(entry.wrapper([emission.namer(entry.name)(i) for i in grad.inputs]))
+    assembled = emission.backend.assembled(title, functions, ops, entry.scalar)
+    if assembled is not None:
+        return assembled
     one_dtype = any(f" = {ONE_DTYPE}(" in f for f in functions)
     kept = any(f"{KEPT}(" in f for f in functions)
     shipped = dict.fromkeys([f for op in ops.values() for f in op.helpers]

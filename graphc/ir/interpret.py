@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from .graph import Graph
 
 
-def bind(g: Graph, args: tuple = (), kwargs: dict | None = None) -> dict[str, Any]:
-    """Match call arguments to inputs and check them; raises ``InputError``."""
+def bind(g: Graph, args: tuple = (), kwargs: dict | None = None, check: bool = True
+         ) -> dict[str, Any]:
+    """Match call arguments to inputs and (``check``) check them; raises ``InputError``.
+    Unchecked, values pass untouched (backend="array_api": a dask array stays lazy)."""
     names = g.inputs
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise InputError(f"input values are a mapping name -> value, got {type(kwargs).__name__}")
@@ -34,6 +36,8 @@ def bind(g: Graph, args: tuple = (), kwargs: dict | None = None) -> dict[str, An
         values[k] = v
     if missing := [n for n in names if n not in values]:
         raise InputError(f"missing input{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    if not check:
+        return values
     ints = [n for n in names if g.integer(n)]
     try:  # the emitted module's own rule
         checked = _inputs(names, _declared(g, names), [values[n] for n in names], ints)

@@ -1,0 +1,276 @@
+"""backend="array_api": the NumPy backend's numbers on every array library installed
+(NumPy through array_api_compat, array_api_strict, PyTorch, JAX, dask.array; CuPy where
+a GPU is), on the random programs of tests/strategies.py and the benchmark problems;
+dtypes kept; dask left lazy; the module imports array_api_compat only; an op the
+standard cannot spell refused at compile time, naming it."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import cross
+from hypothesis import given
+from strategies import Program, examples, programs
+
+import graphc as gc
+
+pytest.importorskip("array_api_compat")
+ROOT = Path(__file__).resolve().parent.parent
+MIXTURE = (ROOT / "examples" / "mixture.gc").read_text()
+
+
+def _numpy(a):
+    return np.asarray(a)
+
+
+def _strict(a):
+    import array_api_strict
+    return array_api_strict.asarray(np.asarray(a))
+
+
+def _torch(a):
+    import torch
+    return torch.asarray(np.asarray(a))
+
+
+def _jax(a):
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    return jax.numpy.asarray(np.asarray(a))
+
+
+def _dask(a):
+    import dask.array as da
+    a = np.asarray(a)
+    return da.from_array(a, chunks=max(1, a.shape[0] // 2) if a.ndim else ())
+
+
+LIBRARIES = {"numpy": ("numpy", _numpy), "array_api_strict": ("array_api_strict", _strict),
+             "torch": ("torch", _torch), "jax": ("jax", _jax), "dask": ("dask.array", _dask)}
+"""A library (the module that must be installed) and how an array becomes one of it."""
+
+
+@pytest.fixture(scope="module", params=list(LIBRARIES))
+def library(request: pytest.FixtureRequest):
+    module, convert = LIBRARIES[request.param]
+    pytest.importorskip(module)
+    return request.param, convert
+
+
+def _computed(value):
+    """A value as NumPy: dask's computed, others converted."""
+    if hasattr(value, "compute"):
+        value = value.compute()
+    return np.asarray(value)
+
+
+def _compare(fn, ref, values: dict, convert, rtol: float = 1e-9, atol: float = 1e-11,
+             what: str = "") -> None:
+    """fn (backend="array_api") on the library's arrays == ref (the NumPy backend)."""
+    want_value, want = ref(**values)
+    value, grads = fn(**{k: convert(v) for k, v in values.items()})
+    np.testing.assert_allclose(_computed(value), want_value, rtol=rtol, atol=atol, err_msg=what)
+    assert set(grads) == set(want), what
+    for k, w in want.items():
+        got = _computed(grads[k])
+        assert got.shape == np.shape(w), f"d/d{k}: shape\n{what}"
+        np.testing.assert_allclose(got, w, rtol=rtol, atol=atol, err_msg=f"d/d{k}: {what}")
+
+
+def _summed(p: Program) -> gc.Graph:
+    """The program with its output summed: a scalar, so every program compiles."""
+    return gc.parse(p.text() + f"total_ = sum({p.out})\n")
+
+
+def _random_program(p: Program, mode: str, library) -> None:
+    name, convert = library
+    g = _summed(p)
+    try:
+        ref = gc.compile(g, mode=mode)
+    except gc.GraphcError as exc:  # forward mode refuses shapes known only at call time
+        assert mode == "forward" and "declared shapes" in str(exc)
+        return
+    try:
+        fn = gc.compile(g, mode=mode, backend="array_api")
+    except gc.GraphcError as exc:  # an op the standard cannot spell: refused, named
+        assert "has no Array-API spelling" in str(exc) and "op '" in str(exc)
+        return
+    if name == "torch" and "::-1" in fn.source:
+        return  # torch indexes with no negative step (a ValueError, documented)
+    values = {k: np.asarray(v, dtype=float) for k, v in p.values(0).items()}
+    _compare(fn, ref, values, convert, what=f"{name} {mode}\n{p.text()}")
+
+
+@examples(40)
+@given(p=programs())
+def test_random_programs_match_the_numpy_backend(library, p: Program):
+    _random_program(p, "reverse", library)
+
+
+@examples(24)
+@given(p=programs(free=False))
+def test_random_programs_in_forward_mode_match(library, p: Program):
+    _random_program(p, "forward", library)
+
+
+@pytest.mark.slow
+@examples(300)
+@given(p=programs(max_steps=8))
+def test_random_programs_match_the_numpy_backend_many(library, p: Program):
+    _random_program(p, "reverse", library)
+
+
+def _problems():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from problems import PROBLEMS
+    return PROBLEMS
+
+
+@cross(lambda name, key: name != "dask" or key != "P4",  # dask's graph of P4: 3 s
+       name=list(LIBRARIES), key=["P1", "P2", "P3", "P4", "P5", "P6"])
+def test_benchmark_problems_match_the_numpy_backend(name, key):
+    """The benchmark problems (P4: an MLP in float32) on each library, on a slice of
+    their data."""
+    module, convert = LIBRARIES[name]
+    pytest.importorskip(module)
+    problem = _problems()[key]
+    g = gc.parse(problem.gc_text)
+    fn, ref = (gc.compile(g, wrt=problem.wrt, backend=b) for b in ("array_api", "numpy"))
+    values = {k: v[:300] if np.ndim(v) == 1 and key != "P4" or k in ("x", "labels") else v
+              for k, v in problem.make_inputs().items()}  # P4's batch: 300 rows
+    float32 = key == "P4"
+    _compare(fn, ref, values, convert, rtol=1e-4 if float32 else 1e-9,
+             atol=1e-5 if float32 else 1e-9, what=key)
+
+
+@pytest.mark.parametrize("name", ["torch", "jax", "array_api_strict"])
+def test_float32_stays_float32(name):
+    module, convert = LIBRARIES[name]
+    pytest.importorskip(module)
+    fn = gc.compile(gc.parse(MIXTURE), backend="array_api")
+    values = _problems()["P6"].make_inputs()
+    value, grads = fn(**{k: convert(np.asarray(v, dtype=np.float32)[:100] if np.ndim(v)
+                                     else np.asarray(v, dtype=np.float32))
+                         for k, v in values.items()})
+    assert all("float32" in str(a.dtype) for a in (value, *grads.values())), \
+        [a.dtype for a in (value, *grads.values())]
+
+
+def test_dask_stays_lazy_until_computed():
+    """fn() builds dask's graph and computes nothing: the data's chunks are made only
+    by compute(), whose numbers are the NumPy backend's."""
+    da = pytest.importorskip("dask.array")
+    made = []
+
+    def chunk(block_id=None):  # a chunk of data, counted as it is made
+        made.append(block_id)
+        return np.random.default_rng(block_id[0]).normal(1.0, 1.5, 1000)
+
+    x = da.map_blocks(chunk, chunks=((1000,) * 8,), dtype=float, meta=np.array((), float))
+    params = {"z": 0.2, "m1": -0.5, "m2": 1.5, "ls1": -0.3, "ls2": 0.1}
+    g = gc.parse(MIXTURE)
+    fn = gc.compile(g, backend="array_api")
+    value, grads = fn(x=x, **params)  # Python floats: no namespace of their own
+    assert not made, "fn() computed chunks of the data"
+    assert all(hasattr(a, "dask") for a in (value, *grads.values()))
+    import dask
+    value, grads = dask.compute(value, grads)
+    assert sorted(b[0] for b in made) == list(range(8))  # each chunk, made once
+    want_value, want = gc.compile(g)(x=np.concatenate([chunk((k,)) for k in range(8)]),
+                                     **params)
+    np.testing.assert_allclose(value, want_value, rtol=1e-10)
+    for k, w in want.items():
+        np.testing.assert_allclose(grads[k], w, rtol=1e-9, atol=1e-12)
+
+
+def test_saved_module_imports_array_api_compat_only(tmp_path):
+    """The module imports array_api_compat alone and says so; saved and imported, it
+    gives what fn() gives."""
+    fn = gc.compile(gc.parse(MIXTURE), backend="array_api")
+    tree = ast.parse(fn.source)
+    imported = {a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for a in node.names} | {node.module for node in ast.walk(tree)
+                                        if isinstance(node, ast.ImportFrom)}
+    assert imported == {"array_api_compat"}
+    assert "np." not in fn.source and "out=" not in fn.source
+    assert "imports array_api_compat only" in ast.get_docstring(tree)
+    assert "    xp = array_api_compat.array_namespace(x, z, m1, m2, ls1, ls2)" in fn.source
+    path = tmp_path / "mixture_grad.py"
+    fn.save(path)
+    spec = importlib.util.spec_from_file_location("mixture_grad", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    values = _problems()["P6"].make_inputs()
+    values["x"] = values["x"][:50]
+    got, want = module.value_and_grad(**values), fn(**values)
+    assert float(got[0]) == float(want[0])
+    assert all(np.array_equal(got[1][k], w) for k, w in want[1].items())
+
+
+def test_numpy_backend_source_is_unchanged_by_the_seam():
+    """The NumPy backend still converts inputs and plans memory (the golden files check
+    its bytes): the Array-API seam leaves it alone."""
+    source = gc.compile(gc.parse(MIXTURE)).source
+    assert "import numpy as np" in source and "_inputs(" in source and "out=" in source
+    assert "xp." not in source and "array_api_compat" not in source
+
+
+@pytest.mark.parametrize("text, op", [
+    ("y = sum(einsum('ij,jk->ik', a, b))", "einsum"),
+    ("y = sum(fmod(a, b * b + 1))", "fmod"),
+    ("y = sum(vstack([a, b]))", "vstack"),
+])
+def test_an_op_with_no_array_api_spelling_is_refused_by_name(text, op):
+    g = gc.parse("a: [2, 2]\nb: [2, 2]\n" + text)
+    with pytest.raises(gc.GraphcError, match=f"op '{op}' has no Array-API spelling"):
+        gc.compile(g, backend="array_api")
+    gc.compile(g)  # the NumPy backend takes it
+
+
+def test_integer_index_gradient_is_refused_at_run_time_not_wrong():
+    """x[idx] with an index array: its adjoint needs a scatter-add the standard lacks."""
+    g = gc.parse("x: [4]\nidx: int[3]\ny = sum(x[idx] * x[idx])")
+    fn = gc.compile(g, wrt=["x"], backend="array_api")
+    with pytest.raises(NotImplementedError, match="scatter-add"):
+        fn(x=np.arange(4.0), idx=np.array([0, 2, 2]))
+
+
+def test_cupy_on_a_gpu():
+    cupy = pytest.importorskip("cupy")
+    try:
+        cupy.cuda.runtime.getDeviceCount()
+    except Exception:  # noqa: BLE001 - no GPU or driver: nothing to test here
+        pytest.skip("no GPU")
+    g = gc.parse(MIXTURE)
+    fn, ref = gc.compile(g, backend="array_api"), gc.compile(g)
+    values = _problems()["P6"].make_inputs()
+    values["x"] = values["x"][:10_000]
+    value, grads = fn(**{k: cupy.asarray(v) for k, v in values.items()})
+    want_value, want = ref(**values)
+    assert isinstance(value, cupy.ndarray)
+    np.testing.assert_allclose(float(value), want_value, rtol=1e-9)
+    for k, w in want.items():
+        np.testing.assert_allclose(float(grads[k]), w, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("processes", [
+    pytest.param(False, id="threads"), pytest.param(True, id="processes", marks=pytest.mark.slow)])
+def test_dask_mixture_example_on_a_local_cluster_matches_numpy(processes, monkeypatch):
+    """examples/dask_mixture.py, small: the NLL and gradient over data generated chunk by
+    chunk on a LocalCluster are the NumPy module's over the same points."""
+    pytest.importorskip("dask.distributed")
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))  # worker processes import it too
+    example = __import__("dask_mixture")
+    local, client = example.cluster(2, processes=processes)
+    with local, client:
+        value, grads, _ = example.gradient(4 * 5000, 5000, client)
+    want_value, want = example.subsample(5000, chunks=4)
+    assert value == pytest.approx(want_value, rel=1e-12)
+    assert grads.keys() == want.keys()
+    for k, w in want.items():
+        assert grads[k] == pytest.approx(w, rel=1e-10, abs=1e-9), k
