@@ -184,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     look.add_argument("--hide-constants", action="store_true",
                       help="no constant nodes (their values stay in the ops' text)")
     look.add_argument("--dpi", type=float, help="PNG resolution (default 96)")
+    look.add_argument("--gates", action="store_true", help="note CS231n's patterns beside "
+                      "the nodes: add distributes, mul swaps, max routes, fork adds")
+    p.add_argument("--wrong-order", action="store_true", help="with --at and -o: the "
+                   "right adjoints beside what a naive backward computes (= instead of "
+                   "+=; depth first, each node once), wrong numbers marked")
     _paths(p.add_argument("--exercise", metavar="OUT.html", help="also write a page that "
                           "asks a student for the hidden numbers"))
     p.add_argument("--hide", choices=("adjoints", "derivatives"), default="adjoints",

@@ -27,6 +27,7 @@ from ..teach.render import drawable, drawn, pipe, render
 from ..teach.steps import write_steps
 from ..teach.style import Style
 from ..teach.verify import verify
+from ..teach.wrong import picture as wrong_picture
 from .values import as_python_reads, format_value, parse_at, plain
 
 
@@ -124,9 +125,13 @@ def _cmd_render(args: argparse.Namespace) -> int:
         if args.steps or (fmt or suffix) in ("svg", "png", "pdf"):
             drawable(g, args.limit)
         style = _style(args)
-        dot = render(g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit,
-                     style=style, **({} if args.max_paths is None
-                                     else {"max_paths": args.max_paths}))
+        if args.wrong_order and (at is None or args.show != "reverse"):
+            raise GraphcError("--wrong-order draws the reverse sweep at input values: give "
+                              "--at a=2,b=1 and no --show")
+        dot = wrong_picture(g, at, of=args.of, style=style, limit=args.limit) \
+            if args.wrong_order and at is not None else render(
+                g, at, of=args.of, show=args.show, wrt=args.wrt, limit=args.limit,
+                style=style, **({} if args.max_paths is None else {"max_paths": args.max_paths}))
         if args.output:
             out.write(args.output, drawn(dot, args.output, style.dpi) if fmt is None
                       else dot.source if fmt == "dot" else pipe(dot, fmt, style.dpi))
@@ -155,6 +160,8 @@ def _style(args: argparse.Namespace) -> Style:
                                ("dpi", args.dpi)) if v is not None}
     if args.hide_constants:
         given["constants"] = False
+    if args.gates:
+        given["gates"] = True
     return Style.slide(**given) if args.slide else Style(**given)
 
 

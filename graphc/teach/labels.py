@@ -13,6 +13,7 @@ import sympy as sp
 from ..ir.graph import Graph
 from ..ir.pretty import pretty
 from ..ops.table import _sum_to
+from . import gates
 from .style import Style
 from .words import format_number, op_text
 
@@ -27,8 +28,10 @@ def key(g: Graph, scene: Scene, out: str, style: Style) -> list[list[tuple[str, 
     """The legend, in lines of coloured words: what the colours and edge labels mean."""
     text, value, second = (style.colour(k) for k in ("text", "value", "second"))
     edges = [("edges: local derivative ∂head/∂tail", text)]
+    patterns = [[(line, style.colour("muted"))] for line in gates.legend(g)] if style.gates \
+        else []
     if not scene.values:
-        return [edges]
+        return [edges, *patterns]
     nodes = [("nodes: ", text), ("value (forward pass)", value)]
     if scene.show == "forward":
         nodes += [(",  ", text), ("tangent ∂node/∂input (forward mode)", second)]
@@ -39,7 +42,7 @@ def key(g: Graph, scene: Scene, out: str, style: Style) -> list[list[tuple[str, 
         if style.flows:
             edges += [(",  ", text), ("← upstream gradient · local = gradient flowing back",
                                       second)]
-    return [nodes, edges]
+    return [nodes, edges, *patterns]
 
 
 def wrapped(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -77,6 +80,11 @@ def node_label(g: Graph, node: str, scene: Scene, style: Style) -> str:
         parts.append(f'<font color="{style.colour("second")}">'
                      f"{esc(scene.label(g.shown(node)))} = "
                      f"{number(scene.second[node])}{mark}</font>")
+    parts += [f'<font color="{style.colour(colour)}">{esc(text)}</font>'
+              for text, colour in scene.notes.get(node, [])]
+    if style.gates and (said := gates.notes(g, node)):
+        parts.append(f'<font point-size="{style.size(9)}" color="{style.colour("muted")}">'
+                     f"<i>{esc(' · '.join(said))}</i></font>")
     return "<" + "<br/>".join(parts) + ">"
 
 

@@ -64,6 +64,8 @@ class Scene:
     show: str = "reverse"  # what ``second`` holds: adjoints (reverse) or tangents (forward)
     # edge -> (upstream, local derivative, their product): the gradient each wire carries
     flows: dict[tuple[str, str], tuple[Any, Any, Any]] = field(default_factory=dict)
+    # node -> more lines under its label: (text, the theme's colour name) (wrong.py)
+    notes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def paint(i: int) -> tuple[str, str]:

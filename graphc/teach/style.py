@@ -31,7 +31,9 @@ class Style:
     (colah's) or "TB" (long chains); ``theme`` "light" or "dark"; ``legend`` says what
     the colours mean; ``constants=False`` hides constant nodes (their values stay in
     the ops' text); ``flows`` writes on each edge the gradient flowing back along it
-    (CS231n's red numbers: upstream adjoint x local derivative); ``dpi`` for PNG."""
+    (CS231n's red numbers: upstream adjoint x local derivative); ``dpi`` for PNG;
+    ``gates`` notes CS231n's patterns beside the nodes ("add distributes", "mul
+    swaps", "max routes", "fork adds": see gates.py)."""
 
     font_scale: float = 1.0
     direction: str = "LR"
@@ -40,6 +42,7 @@ class Style:
     constants: bool = True
     flows: bool = True
     dpi: float = 96.0
+    gates: bool = False
 
     def __post_init__(self) -> None:
         if self.direction not in ("LR", "TB"):
