@@ -28,6 +28,8 @@ MLP_AT = {"x": _rng.normal(size=(5, 3)), "labels": np.eye(2)[[0, 1, 1, 0, 1]],
           "W1": _rng.normal(size=(3, 4)), "b1": np.zeros(4), "W2": _rng.normal(size=(4, 2)),
           "b2": np.zeros(2)}
 NEURON_AT = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
+CS231N_GATES = "p = x * y\nm = maximum(z, w)\ns = p + m\nf = 2 * s"  # f = 2 (xy + max(z, w))
+CS231N_GATES_AT = {"x": 3, "y": -4, "z": 2, "w": -1}
 
 
 def _example(name: str):
@@ -71,6 +73,8 @@ def pictures() -> dict[str, gc.Graph | tuple]:
         "two_layer_values.svg": (two_layer, {"at": TWO_LAYER_AT}),
         "ladder3_paths.svg": (ladder, {"at": {"x0": 0.3}, "show": "paths", "wrt": "x0"}),
         "mlp_small_values.svg": (mlp, {"at": MLP_AT}),
+        "cs231n_gates.svg": (gc.parse(CS231N_GATES), {"at": CS231N_GATES_AT,
+                                                      "style": gc.Style(gates=True)}),
         **_networks(),
     }
 

@@ -28,6 +28,7 @@ from ..errors import GraphcError
 from ..ir.derive import edge_values, local_derivatives
 from ..ir.graph import Graph
 from ..ops.table import _sum_to
+from .labels import flows
 from .render import Scene, draw
 from .style import PLAIN, Style
 from .words import format_number
@@ -119,6 +120,7 @@ def picture(g: Graph, at: dict[str, Any], of: str | None = None, style: Style = 
     scene = Scene(values=g.run(dict(env)), second=result.right,
                   label=lambda name: f"∂{g.shown(result.of)}/∂{name}")
     scene.edge_values = edge_values(g, env)  # the numbers every sweep multiplies
+    scene.flows = flows(scene)  # what the right sweep sends along each wire: 2 + 3 = 5
     for sweep, (name, _) in SWEEPS.items():
         bad, got = result.wrong(sweep), getattr(result, sweep)
         for n in result.right:
