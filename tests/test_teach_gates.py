@@ -46,6 +46,11 @@ def test_a_pattern_is_read_off_the_op_s_derivatives(op, pattern):
     assert op_pattern(OPS[op]) == pattern
 
 
+def test_every_op_in_the_table_has_a_pattern_or_none():
+    got = {name: op_pattern(op) for name, op in OPS.items()}  # none raises (mod's fmod)
+    assert got["mod"] is None and got["add"] == "add distributes"
+
+
 @pytest.mark.parametrize("text, at, expected", [
     (Path(COLAH).read_text(encoding="utf-8"), AT,
      {"a": [], "b": ["fork adds"], "c": ["add distributes"], "d": ["add distributes"],

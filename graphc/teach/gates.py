@@ -49,7 +49,8 @@ def op_pattern(op: Op) -> str | None:
     try:
         seen = [[float(p.subs(at)) for p in d] for at in points]
         values = [float(f.subs(at)) for at in points]
-    except (TypeError, ValueError):  # a derivative that is no number there (DiracDelta)
+    except (TypeError, ValueError, AttributeError, ArithmeticError):  # no number there
+        # (DiracDelta), or sympy cannot evaluate it (mod's fmod on a Float)
         return None
     if any(v not in (0.0, 1.0) for row in seen for v in row) or any(
             len({row[k] for row in seen}) == 1 for k in range(op.arity)):

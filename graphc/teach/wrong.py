@@ -17,7 +17,7 @@ derivative, so ``=`` errs on several consumers only.
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,20 +86,20 @@ def wrong_order(g: Graph, at: dict[str, Any], of: str | None = None) -> WrongOrd
     early = _zeros(nodes, values, out)
     seen = {out}
 
-    def visit(v: str) -> None:  # each node once, as soon as one consumer has pushed
+    def visit(v: str) -> Iterator[str]:  # each node once, as soon as one consumer pushed
         for a, d in edges[v]:
             push(early, a, v, d, add=True)
         for a, _ in edges[v]:
             if a not in seen:
                 seen.add(a)
-                visit(a)
+                yield a
 
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 2 * len(nodes) + 100))
-    try:
-        visit(out)
-    finally:
-        sys.setrecursionlimit(limit)
+    stack = [visit(out)]  # the recursion, its call stack kept here (a long chain is deep)
+    while stack:
+        if (a := next(stack[-1], None)) is None:
+            stack.pop()
+        else:
+            stack.append(visit(a))
     return WrongOrder(out, *(
         {n: np.asarray(v)[()] for n, v in grad.items()}  # a scalar as a number
         for grad in (sweep(add=True), sweep(add=False), early)))
