@@ -38,7 +38,8 @@ COMPAT = {
     "ravel": "_ravel", "rint": "xp.round", "hstack": "_hstack", "vstack": "_vstack",
     "dstack": "_dstack", "column_stack": "_column_stack", "append": "_append", "eye": "_eye",
     "tri": "_tri", "expand_dims": "_expand_dims",
-    "nansum": "_nansum", "nanprod": "_nanprod", "einsum": "_einsum",
+    "nansum": "_nansum", "nanprod": "_nanprod", "einsum": "_einsum", "outer": "_outer",
+    "cbrt": "_cbrt", "logaddexp2": "_logaddexp2",
 }
 """NumPy names the standard spells otherwise: its name, or a shipped helper."""
 _NAME = re.compile(r"\bnp\.([A-Za-z_][\w.]*)")

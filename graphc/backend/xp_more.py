@@ -246,6 +246,24 @@ def _nanstd(x, axis=None, ddof=0, keepdims=False):
     return _ns(x).sqrt(_nanvar(x, axis, ddof, keepdims))
 
 
+def _outer(a, b):
+    """np.outer: a and b flattened, every product."""
+    xp = _ns(a, b)
+    return xp.reshape(a, (-1, 1)) * xp.reshape(b, (1, -1))
+
+
+def _cbrt(x):
+    """The real cube root (negative for negative x), within an ulp of np.cbrt's."""
+    xp = _ns(x)
+    return xp.sign(x) * xp.abs(x) ** (1 / 3)
+
+
+def _logaddexp2(a, b):
+    """log2(2**a + 2**b) without overflow, through logaddexp."""
+    return _ns(a, b).logaddexp(a * 0.6931471805599453, b * 0.6931471805599453) \
+        / 0.6931471805599453
+
+
 def _einsum(subscripts, *operands, optimize=True):
     """einsum where the library has one (NumPy, PyTorch, JAX, dask.array; the standard
     has none): a NotImplementedError elsewhere, never a wrong number."""
@@ -265,4 +283,4 @@ HELPERS = {f.__name__: f for f in (
     _float_of, _float_like, _diagonal, _eye, _tri, _grown, _own, _join, _hstack, _vstack, _dstack,
     _column_stack, _append, _join_part, _join_lead, _concat_part, _zeros_lead, _erf_cody,
     _erf, _erfc, _gelu, _nansum, _nanprod, _nan_extreme, _nanmax, _nanmin, _nan_count,
-    _nanmean, _nanvar, _nanstd, _einsum)}
+    _nanmean, _nanvar, _nanstd, _outer, _cbrt, _logaddexp2, _einsum)}
