@@ -246,6 +246,34 @@ def _nanstd(x, axis=None, ddof=0, keepdims=False):
     return _ns(x).sqrt(_nanvar(x, axis, ddof, keepdims))
 
 
+def _group_last(x, axis):
+    """x with the axes of ``axis`` (from the end; None: all) moved last and flattened
+    into one, and how to undo it (ops/reductions.py)."""
+    xp, ndim = _ns(x), x.ndim
+    axes = tuple(range(-ndim, 0)) if axis is None else \
+        tuple(sorted(a % ndim - ndim for a in (axis if isinstance(axis, tuple) else (axis,))))
+    moved = xp.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    return xp.reshape(moved, _shape(moved)[:moved.ndim - len(axes)] + (-1,)), \
+        _shape(moved), axes
+
+
+def _ungroup(y, moved_shape, axes):
+    xp = _ns(y)
+    return xp.moveaxis(xp.reshape(y, moved_shape), tuple(range(-len(axes), 0)), axes)
+
+
+def _prod_except(x, axis=None):
+    """Each element's product of the others along axis, from prefix and suffix
+    products: no division, so right where x has zeros (JAX's prod gradient)."""
+    xp = _ns(x)
+    flat, moved, axes = _group_last(x, axis)
+    ones = xp.ones_like(flat[..., :1])
+    left = xp.cumulative_prod(xp.concat([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = xp.cumulative_prod(xp.concat([ones, xp.flip(flat, axis=-1)[..., :-1]], axis=-1),
+                               axis=-1)
+    return _ungroup(left * xp.flip(right, axis=-1), moved, axes)
+
+
 def _outer(a, b):
     """np.outer: a and b flattened, every product."""
     xp = _ns(a, b)
@@ -283,4 +311,5 @@ HELPERS = {f.__name__: f for f in (
     _float_of, _float_like, _diagonal, _eye, _tri, _grown, _own, _join, _hstack, _vstack, _dstack,
     _column_stack, _append, _join_part, _join_lead, _concat_part, _zeros_lead, _erf_cody,
     _erf, _erfc, _gelu, _nansum, _nanprod, _nan_extreme, _nanmax, _nanmin, _nan_count,
-    _nanmean, _nanvar, _nanstd, _outer, _cbrt, _logaddexp2, _einsum)}
+    _nanmean, _nanvar, _nanstd, _group_last, _ungroup, _prod_except, _outer, _cbrt,
+    _logaddexp2, _einsum)}
