@@ -14,7 +14,7 @@ import re
 
 from ..errors import GraphcError
 from ..ops import Op
-from . import xp_helpers
+from . import xp_helpers, xp_more
 from .base import RESERVED, Backend, sources
 
 SAME = frozenset({
@@ -22,10 +22,10 @@ SAME = frozenset({
     "copysign", "cos", "cosh", "exp", "expm1", "floor", "hypot", "log", "log1p", "log2",
     "log10", "logaddexp", "maximum", "minimum", "sign", "sin", "sinh", "sqrt", "square",
     "tan", "tanh", "trunc", "where", "sum", "mean", "max", "min", "prod", "argmax",
-    "argmin", "expand_dims", "squeeze", "flip", "reshape", "moveaxis", "stack",
+    "argmin", "squeeze", "flip", "reshape", "moveaxis", "stack",
     "broadcast_to", "tensordot", "matmul", "tril", "triu", "zeros_like", "ones_like",
     "full_like", "roll", "sort", "take", "take_along_axis", "repeat", "tile", "unstack",
-    "vecdot", "nan", "inf", "pi", "e", "newaxis"
+    "vecdot", "nan", "inf", "pi", "e", "newaxis", "zeros", "ones", "full", "arange", "linspace",
 })
 """NumPy names that are the standard's, with the signatures graphc's templates use."""
 COMPAT = {
@@ -35,12 +35,20 @@ COMPAT = {
     "cumprod": "xp.cumulative_prod", "transpose": "xp.permute_dims",
     "linalg.norm": "xp.linalg.vector_norm", "heaviside": "_heaviside",
     "reciprocal": "_reciprocal", "std": "_std", "var": "_var", "swapaxes": "_swapaxes",
-    "ravel": "_ravel", "rint": "xp.round",
+    "ravel": "_ravel", "rint": "xp.round", "hstack": "_hstack", "vstack": "_vstack",
+    "dstack": "_dstack", "column_stack": "_column_stack", "append": "_append", "eye": "_eye",
+    "tri": "_tri", "expand_dims": "_expand_dims",
+    "nansum": "_nansum", "nanprod": "_nanprod", "einsum": "_einsum", "outer": "_outer",
+    "cbrt": "_cbrt", "logaddexp2": "_logaddexp2",
 }
 """NumPy names the standard spells otherwise: its name, or a shipped helper."""
 _NAME = re.compile(r"\bnp\.([A-Za-z_][\w.]*)")
 _HELPER = re.compile(r"\b(_[a-z]\w*)\(")
 _INDEX = re.compile(r"\[([^\[\]]*)\]$")
+_CAST = re.compile(r"\b_float_of\(([^()]+)\)\.type\(")  # NumPy's dtype.type(value)
+_DTYPE = re.compile(r"\bdtype=_float_of\(([^()]+)\)")  # a constant: the input's device too
+HELPERS = {**xp_helpers.HELPERS, **xp_more.HELPERS}
+"""Every shipped helper by name (``_ns`` and ``_weak`` ship always)."""
 
 
 def _unknown(what: str, op: Op | None) -> GraphcError:
@@ -53,7 +61,7 @@ class ArrayAPI(Backend):
     name = "array_api"
     help = "NumPy's lines in the Array API (xp.): any array library, lazy dask included"
     needs = "array_api_compat"
-    reserved = RESERVED | {"xp", "array_api_compat", "_ns", "_weak", *xp_helpers.HELPERS}
+    reserved = RESERVED | {"xp", "array_api_compat", "_ns", "_weak", *HELPERS}
     converts = False
 
     def spelled(self, op: Op | None, code: str) -> str:
@@ -65,9 +73,12 @@ class ArrayAPI(Backend):
                 return COMPAT[numpy]
             raise _unknown(f"np.{numpy}", op)
         for helper in _HELPER.findall(code):
-            if helper not in xp_helpers.HELPERS:
+            if helper not in HELPERS:
                 raise _unknown(helper, op)
-        code = _NAME.sub(name, code)
+        code = _NAME.sub(name, _CAST.sub(r"_float_like(\1, ", code))
+        code = _DTYPE.sub(r"\g<0>, device=array_api_compat.device(\1)", code)
+        for made in ("_eye(", "_tri("):  # no array to read the namespace from
+            code = code.replace(made, made + "xp, ")
         if op is not None and op.name == "index" and (key := _INDEX.search(code)) \
                 and "..." not in key[1]:  # the standard indexes every axis or says ...
             code = code[:key.start()] + f"[{key[1]}, ...]"
@@ -97,7 +108,7 @@ class ArrayAPI(Backend):
 
 def _used(text: str) -> list[str]:
     """The helpers ``text`` calls, with those they call, in HELPERS' order."""
-    found = {"_ns", "_number", "_weak"} | set(_HELPER.findall(text)) & set(xp_helpers.HELPERS)
+    found = {"_ns", "_number", "_weak"} | set(_HELPER.findall(text)) & set(HELPERS)
     while more := {h for f in found for h in _HELPER.findall(_SOURCES[f])
                    if h in _SOURCES} - found:
         found |= more
@@ -105,7 +116,7 @@ def _used(text: str) -> list[str]:
 
 
 _SOURCES = {f.__name__: text for f, text in sources(
-    (xp_helpers._ns, xp_helpers._weak, *xp_helpers.HELPERS.values())).items()}
+    (xp_helpers._ns, xp_helpers._weak, *HELPERS.values())).items()}
 
 
 ARRAY_API = ArrayAPI()

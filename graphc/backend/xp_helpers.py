@@ -156,6 +156,8 @@ def _unindex(g, like, *arrays, key=(), lead=0):
         raise NotImplementedError("the Array API has no scatter-add: the gradient of "
                                   "an index by arrays needs backend='numpy'")
     xp, shape = _ns(g, like), _shape(like)
+    if _number(g):  # a reverse sweep's seed
+        g = xp.asarray(g, dtype=like.dtype, device=array_api_compat.device(like))
     if () in key:  # Ellipsis: full slices in its place
         at = key.index(())
         rest = sum(1 for k in key if k is not None and k != ())
@@ -180,6 +182,12 @@ def _unindex(g, like, *arrays, key=(), lead=0):
             g = _placed(g, shape[axis - lead], axis, start, stop)
             axis += 1
     return g
+
+
+def _expand_dims(x, axis):
+    """expand_dims; a Python number (a reverse sweep's seed 1.0) stays one: it broadcasts
+    as its size-1 axes would, in the arrays' dtype."""
+    return x if _number(x) else _ns(x).expand_dims(x, axis=axis)
 
 
 def _ravel(x):
@@ -274,7 +282,7 @@ def _scalar_value(value, name):
 HELPERS = {f.__name__: f for f in (
     _number, _sigmoid, _heaviside, _reciprocal, _std, _var, _swapaxes, _softmax,
     _log_softmax, _logsumexp, _shape, _sum_to, _broadcast_like, _choose, _reshape_like,
-    _placed, _unslice, _add_slice, _unindex, _ravel, _size, _size_ratio, _batch_size, _mse,
-    _huber, _binary_cross_entropy, _cross_entropy, _basis, _from_directions, _lift,
-    _lift_like, _spread, _scalar_value)}
+    _placed, _unslice, _add_slice, _unindex, _expand_dims, _ravel, _size, _size_ratio,
+    _batch_size, _mse, _huber, _binary_cross_entropy, _cross_entropy, _basis,
+    _from_directions, _lift, _lift_like, _spread, _scalar_value)}
 """Every shipped helper by name; ``_ns`` ships always."""
