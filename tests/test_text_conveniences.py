@@ -185,3 +185,16 @@ def test_a_second_axis_by_position_or_twice_is_refused_where_written():
         gc.parse("x: [3, 4]\ny = sum(x, 0, 1)")
     with pytest.raises(gc.ParseError, match="got axis twice"):
         gc.parse("x: [3, 4]\ny = sum(x, 0, axis=1)")
+
+
+@pytest.mark.parametrize("name, meant", [("max", "maximum"), ("min", "minimum"),
+                                         ("nanmax", "fmax")])
+def test_a_reduction_given_an_array_for_its_axis_points_to_the_elementwise_function(name, meant):
+    """Python's max(a, b) is elementwise; NumPy's max(x, 1) reduces: an array where the
+    axis goes is the first one meant, so the error names it (text: where it is written)."""
+    with pytest.raises(gc.ParseError, match=rf"line 3, column {len(name) + 9}: .*{meant}\(a, b\)"):
+        gc.parse(f"x: [3, 4]\nz: [3, 4]\ny = {name}(x, z)")
+    x, z = gc.input("x", shape=(3, 4)), gc.input("z", shape=(3, 4))
+    with pytest.raises(gc.GraphcError, match=rf"{meant}\(a, b\)"):
+        getattr(gc, name)(x, z)
+    assert "axis=-1" in str(gc.parse(f"x: [3, 4]\ny = {name}(x, -1)"))

@@ -15,7 +15,7 @@ from ..errors import GraphcError, InputError
 from ..ir.graph import Graph
 from ..ops import OPS, SPELLINGS, indexing, pieces, spelled
 from ..ops.shapes import Dim, Shape, is_named
-from .hints import did_you_mean
+from .hints import did_you_mean, pairwise
 from .text_expr import dimension_names
 
 
@@ -307,6 +307,8 @@ def _by_signature(name: str, args: tuple, params: dict[str, Any]
     named = dict(zip(op.signature, args[first:]))
     for k in set(named) & set(params):
         raise GraphcError(f"{name}() got {k} twice")
+    if isinstance(named.get("axis"), Expr) and (meant := pairwise(name)):
+        raise GraphcError(meant)
     return args[:first], {**named, **params}
 
 

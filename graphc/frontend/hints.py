@@ -27,6 +27,18 @@ SYNTAX = {
 """A refused syntax's hint, appended to the refusal (``text_expr._WHAT``)."""
 
 
+_PAIRWISE = {"max": "maximum", "min": "minimum", "nanmax": "fmax", "nanmin": "fmin"}
+
+
+def pairwise(name: str) -> str:
+    """Where a reduction's axis is given an array (``max(a, b)``, Python's builtin's
+    sense): the elementwise function meant, or ""."""
+    if name not in _PAIRWISE:
+        return ""
+    return (f"{name}(x, axis) reduces x along an axis, as NumPy's; the elementwise "
+            f"{_PAIRWISE[name]} of two arrays is {_PAIRWISE[name]}(a, b)")
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'softmax'?"`` for the closest choice (difflib), else ``""``."""
     choices = sorted(choices)

@@ -406,6 +406,9 @@ def _name_by_signature(name: str, node: ast.Call) -> None:
     for k, value in zip(op.signature, extra):
         if any(kw.arg == k for kw in node.keywords):
             raise error(ParseError, f"{name}() got {k} twice", value)
+        if k == "axis" and not isinstance(value, (ast.Constant, ast.Tuple, ast.UnaryOp)) \
+                and (meant := hints.pairwise(name)):  # max(a, b) meant maximum(a, b)
+            raise error(ParseError, meant, value)
     node.keywords = [ast.keyword(arg=k, value=v) for k, v in zip(op.signature, extra)] \
         + node.keywords
     node.args = node.args[:first]
