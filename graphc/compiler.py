@@ -99,14 +99,15 @@ class CompiledFunction:
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         if (given := self._floats(args, kwargs)) is not None:
-            return self._run(self.module.value_and_grad, given, {})
-        values = self.graph.bind(args, kwargs, check=self.converts)
-        for w in self._stacked:  # the emitted _basis checks too, with a ValueError
-            n = math.prod(np.shape(values[w]))  # torch's .size is a method
-            if n * n > TANGENT_LIMIT:
-                raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
-                                 f"directions ({n * n:,} numbers at least); use "
-                                 "mode='reverse'")
+            args, kwargs = given, {}
+        else:
+            values = self.graph.bind(args, kwargs, check=self.converts)
+            for w in self._stacked:  # the emitted _basis checks too, with a ValueError
+                n = math.prod(np.shape(values[w]))  # torch's .size is a method
+                if n * n > TANGENT_LIMIT:
+                    raise InputError(f"forward mode: input {w} of {n} elements carries {n} "
+                                     f"directions ({n * n:,} numbers at least); use "
+                                     "mode='reverse'")
         try:
             return self._run(self.module.value_and_grad, args, kwargs)
         except ValueError as exc:  # the module's _scalar_value: an output not a scalar

@@ -83,3 +83,15 @@ def test_floats_for_shaped_or_integer_inputs_are_checked(binds: list):
     assert len(binds) == 2
     scalar = gc.compile(gc.parse("x: scalar\ny = x * x"))  # declared (): a float fits
     assert scalar(x=3.0) == (9.0, {"x": 6.0}) and len(binds) == 2
+
+
+@pytest.mark.parametrize("call", [lambda fn: fn(x=2.0), lambda fn: fn(2.0)])
+def test_floats_that_make_an_output_not_a_scalar_say_so_as_bound_calls_do(call):
+    """The fast path shares the slow one's answer to an output that is not a scalar at
+    these inputs (a ValueError from the module): graphc's InputError naming the fix."""
+    fn = gc.compile(gc.parse("y = x * ones((1,))"))
+    assert fn.unsummed
+    with pytest.raises(gc.InputError, match="at these inputs y is not a scalar"):
+        call(fn)
+    with pytest.raises(gc.InputError, match="at these inputs y is not a scalar"):
+        fn(x=np.float64(2.0))  # through bind: the same error
