@@ -39,6 +39,12 @@ CASES = {
     "(-a) / b -> -(a / b)": ("e = (-x) / y", {"x": 1.5, "y": 0.25}),
     "x - -y -> x + y": ("e = x - (-y)", {"x": 1.5, "y": 0.25}),
     "x * (c * y) -> (x * y) * c": ("e = x * (3 * y) * 2", {"x": 1.5, "y": 0.25}),
+    "a*c - b*(u*c) -> (a - b*u)*c": ("x: [3]\ny: [3]\ns: scalar\n"
+                                     "e = sum(x * 2 * y - sin(x) * (s * 2))",
+                                     {"x": np.arange(3.0), "y": np.ones(3), "s": 0.5}),
+    "a*c + b*(u*c) -> (a + b*u)*c": ("x: [3]\ny: [3]\ns: scalar\n"
+                                     "e = sum(x * 2 * y + sin(x) * (s * 2))",
+                                     {"x": np.arange(3.0), "y": np.ones(3), "s": 0.5}),
     "sum(x * scalar) -> sum(x) * scalar": ("x: [4]\ns: scalar\ne = sum(x * s)",
                                            {"x": np.arange(4.0), "s": 0.5}),
     "mean(x * scalar) -> mean(x) * scalar": ("x: [4]\ns: scalar\ne = mean(x * s)",

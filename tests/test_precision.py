@@ -86,6 +86,14 @@ CASES: dict[str, list[tuple[str, Inputs]]] = {
     "s*a + s*b -> s*(a + b)": [(XY + "s: scalar\ne = sum(x * s + y * s)", _opposite)],
     "s*a - s*b -> s*(a - b)": [(XY + "s: scalar\ne = sum(y * s - x * s)", _near),
                                (XY + "e = sum(y * 3 + x * -3)", _near)],
+    # a power of two moved: the same bits, an overflow where the original has one
+    "a*c + b*(u*c) -> (a + b*u)*c": [(XY + "s: scalar\ne = sum(x * 2 * y + sin(x) * (s * 2))",
+                                      _opposite),
+                                     (XY + "s: scalar\ne = sum(x * 4 * y + y * (s * 4))", _huge)],
+    "a*c - b*(u*c) -> (a - b*u)*c": [(XY + "s: scalar\ne = sum(x * 2 * y - sin(y) * (s * 2))",
+                                      _near),
+                                     (XY + "s: scalar\ne = sum(x * -2 * y - y * (s * -2))",
+                                      _huge)],
     "a*x + a*y -> a*(x + y) for arrays": [(XYZ + "e = sum(exp(z * x + z * y))", _opposite)],
     "a*x - a*y -> a*(x - y) for arrays": [(XYZ + "e = sum(exp(z * y - z * x))", _near)],
     # constants gathered: only into a number float32 holds

@@ -292,6 +292,38 @@ def test_a_common_factor_is_taken_out(text, name, fires, mode):
     check(text, name, "reassociate", mode, fires=fires, user_graph=True)
 
 
+INNER = "a*c - b*(u*c) -> (a - b*u)*c"
+INNER_ADD = "a*c + b*(u*c) -> (a + b*u)*c"
+
+
+@pytest.mark.parametrize("text, name, fires", [
+    ("x: [N]\ny: [N]\ns: scalar\ne = sum(sin(x) * y * 2 - cos(x) * (s * 2))", INNER, True),
+    ("x: [N]\ny: [N]\ns: scalar\ne = sum(sin(x) * y * -4 + cos(x) * (-4 * s))", INNER_ADD,
+     True),
+    ("x: [N]\ny: [N]\ns: scalar\ne = sum(sin(x) * y * 3 - cos(x) * (s * 3))", INNER,
+     False),  # 3 is no power of two: the bits would change
+    ("x: [N]\ny: [N]\ns: scalar\ne = sum(sin(x) * y * 0.5 - cos(x) * (s * 0.5))", INNER,
+     False),  # a - b*u may overflow where a/2 - b*u/2 does not
+    ("x: [N]\ny: [N]\ns: scalar\ne = sum(sin(x) * y * 2 - cos(x) * (s * 4))", INNER, False),
+    ("x: [N]\ny: [N]\ns: scalar\nu = sin(x) * y * 2\ne = sum(u - cos(x) * (s * 2) + exp(u))",
+     INNER, False),  # u is made anyway
+])
+def test_a_power_of_two_leaves_a_difference_for_the_sum(text, name, fires, mode):
+    """The sum takes the 2 out (one pass fewer), the same bits as the original."""
+    fn = check(text, name, "reassociate", mode, fires=fires, user_graph=True)
+    if fires:
+        at = _values(text, np.random.default_rng(1))
+        off = gc.compile(gc.parse(text), mode=mode, passes=tuple(
+            p for p in passes.PASSES if p not in ("reassociate", "memory")))
+        assert fn.forward(**at) == off.forward(**at)
+
+
+def test_p6_hvp_multiplies_no_array_by_two():
+    fn = gc.hvp(gc.parse(P6), wrt=["z", "m1", "m2", "ls1", "ls2"])
+    assert fn.report().get(INNER, 0) == 2, fn.report()
+    assert not re.search(r"np\.multiply\(\w+, 2\.0, out=", fn.source)  # a pass of its own
+
+
 @pytest.mark.parametrize("text, fires", [
     ("x: [N]\ny: [N]\ne = sum(sin(x * (2 / y)))", True),
     ("x: [N]\ny: [N]\nr = 1 / y\ne = sum(sin(x * r) + cos(r * x * x))", True),

@@ -4,6 +4,8 @@ a sum of a product of vectors is a dot; a sum of terms that cannot cancel splits
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .base import (
@@ -140,6 +142,46 @@ def _factor(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
         return ("mul", (g.add(op, (a, b)), s), {})
     if g.is_const(s) and g.is_const(r) and const_value(g, s) == -const_value(g, r):
         return ("mul", (g.add("sub" if op == "add" else "add", (a, b)), s), {})
+    return None
+
+
+def _power_of_two(g: Reader, name: str) -> bool:
+    """A constant 2**k, k >= 0 (or its negative): multiplying by it is exact, and
+    a sum it is taken out of overflows only where the terms it scaled would."""
+    if not scalar_const(g, name):
+        return False
+    value = abs(float(const_value(g, name)))
+    return math.isfinite(value) and value >= 1.0 and math.frexp(value)[0] == 0.5
+
+
+def _without(g: Reader, scalar: str, c: str) -> str | None:
+    """u when true scalar ``scalar`` is ``u * c`` (or ``c * u``) for a constant of
+    c's value, else None."""
+    if not true_scalar(g, scalar) or op_of(g, scalar) != "mul":
+        return None
+    for k, u in (g.args(scalar), g.args(scalar)[::-1]):
+        if g.is_const(k) and const_value(g, k) == const_value(g, c):
+            return u
+    return None
+
+
+@rule("add", "reassociate", "a*c + b*(u*c) -> (a + b*u)*c")
+@rule("sub", "reassociate", "a*c - b*(u*c) -> (a - b*u)*c")
+def _constant_of_a_scalar(g: RuleView, op: str, args: tuple, params: dict) -> Rewrite:
+    """A constant 2**k of one term that is also a factor of the other's scalar comes
+    out (P6's hvp: ``t * 2.0 - y * (s * 2.0)``), for the sum or scalar it meets next
+    to take: one pass fewer there. The same bits: only a power of two moves."""
+    if not known_array(g, args[0]):
+        return None
+    first, second = _single(g, args[0]), _single(g, args[1])
+    if first is None or second is None or first[2] != "mul" or second[2] != "mul" \
+            or g.shape(first[0]) != g.shape(second[0]):
+        return None
+    for (a, c, _), (b, r, _), k in ((first, second, 0), (second, first, 1)):
+        if _power_of_two(g, c) and (u := _without(g, r, c)) is not None:
+            scaled_b = g.add("mul", (b, u))
+            terms = (a, scaled_b) if k == 0 else (scaled_b, a)
+            return ("mul", (g.add(op, terms), c), {})
     return None
 
 
