@@ -79,7 +79,7 @@ class ArrayAPI(Backend):
         code = _DTYPE.sub(r"\g<0>, device=array_api_compat.device(\1)", code)
         for made in ("_eye(", "_tri("):  # no array to read the namespace from
             code = code.replace(made, made + "xp, ")
-        if op is not None and op.name == "index" and (key := _INDEX.search(code)) \
+        if op is not None and op.name in ("index", "slice") and (key := _INDEX.search(code)) \
                 and "..." not in key[1]:  # the standard indexes every axis or says ...
             code = code[:key.start()] + f"[{key[1]}, ...]"
         return code
