@@ -10,9 +10,10 @@ import shutil
 
 import numpy as np
 import pytest
+import sympy as sp
 
 import graphc as gc
-from graphc.ir.derive import local_derivatives, slot_derivatives, slot_values
+from graphc.ir.derive import edge_values, local_derivatives, slot_derivatives, slot_values
 from graphc.teach.exercise import exercise
 from graphc.teach.render import full_scene, pipe
 from graphc.teach.steps import frames
@@ -45,7 +46,7 @@ def test_the_ir_keeps_one_merged_edge_and_the_teaching_view_has_one_per_use():
 def test_sum_of_parallel_edges_is_the_merged_derivative():
     g = gc.parse("p = pow(a, a)\nq = a - a\nr = where(a > 0, a, a)\ns = a / a\nf = p + q + r + s")
     env = g.bind((), {"a": 1.7})
-    merged, per_use = gc.ir.derive.edge_values(g, env), slot_values(g, env)
+    merged, per_use = edge_values(g, env), slot_values(g, env)
     for (a, v), value in merged.items():
         parts = [d for (x, y, _), d in per_use.items() if (x, y) == (a, v)]
         assert np.isclose(sum(parts), value), (a, v)
@@ -197,3 +198,13 @@ def test_full_scene_flows_add_up_to_the_adjoint():
     scene = full_scene(g, AT, "e")
     into_a = [f for (src, _, _), (_, _, f) in scene.flows.items() if src == "a"]
     assert sorted(into_a) == [3.0, 3.0, 6.0] and sum(into_a) == scene.second["a"] == 12.0
+
+
+def test_a_lambda_called_with_one_operand_twice_keeps_one_edge():
+    g = gc.parse("f = lambda u, v: u * v\ny = f(a, a)\nz = y + a")
+    assert slot_derivatives(g)[("a", "y", 0)] == 2 * sp.Symbol("a", real=True)
+    source = gc.render(g, at=AT).source
+    (one,) = edges_between(source, "a", "y")  # its derivative runs through its body
+    assert "∂y/∂a = 2·a" in one and "operand" not in one and "dashed" not in one
+    rep = gc.verify(g, at=AT)
+    assert rep.ok and rep.rows[0].n_paths == 2
