@@ -174,7 +174,7 @@ def test_exercise_checks_answers_against_graphc(open_page, exercises, hide):
     g = gc.load(ROOT / "examples" / "neuron.gc")
     full = full_scene(g, NEURON_AT, "f")
     want = {f"∂f/∂{n}": v for n, v in full.second.items() if n != "f"} if hide == "adjoints" \
-        else {f"∂{v}/∂{a}": d for (a, v), d in full.edge_values.items()}
+        else {f"∂{v}/∂{a}": d for (a, v, _), d in full.edge_values.items()}
     page = open_page((exercises / f"{hide}.html").as_uri())
     asked = rows(page)
     assert sorted(q for q, _ in asked) == sorted(want)

@@ -121,8 +121,7 @@ def test_depth_first_passes_on_a_fork_s_adjoint_before_it_is_complete():
 @pytest.mark.parametrize("text, at", [
     ("y = sin(x) * 3\nz = exp(y) / w", {"x": 0.3, "w": 2.0}),
     ("p = x * y\nf = 2 * p", {"x": 3.0, "y": -4.0}),
-    ("y = x + x\nz = y * 3", {"x": 1.5}),  # one consumer twice: one edge, no fan-out
-])
+])  # x + x is two edges, and = goes wrong there: tests/test_parallel_edges.py
 def test_without_fan_out_every_sweep_gives_the_same_numbers(text, at):
     g = gc.parse(text)
     got = wrong_order(g, at)
@@ -142,7 +141,8 @@ def test_arrays_are_summed_back_to_their_shape():
     b = at["x"] * at["w"]
     np.testing.assert_allclose(got.right["x"], (2 * b + 1) * at["w"])
     np.testing.assert_allclose(got.right["w"], np.sum((2 * b + 1) * at["x"]))
-    np.testing.assert_allclose(got.overwrite["b"], 2 * b)  # d's push overwritten by c's
+    # d's push overwritten by c's two (b * b: an edge per use), the last one's c_bar · b
+    np.testing.assert_allclose(got.overwrite["b"], b)
 
 
 def test_tensor_ops_are_refused():

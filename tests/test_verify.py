@@ -202,7 +202,8 @@ def test_report_says_paths_through_tensor_ops_have_no_scalar_sum():
     rep = gc.verify(gc.parse("x: [3]\ny = sum(x * x)"), at={"x": np.array([1.0, 2.0, 3.0])})
     (row,) = rep.rows
     assert rep.ok and row.path_sum is None and row.path_sum_method == "not defined for tensor ops"
-    assert "x: 1 path through tensor ops, whose local derivatives are Jacobians" in str(rep)
+    # x * x: two edges x -> t (one per use), two paths
+    assert "x: 2 paths through tensor ops, whose local derivatives are Jacobians" in str(rep)
 
 
 @pytest.mark.parametrize("k", [1, 2, 5, 12])
@@ -245,12 +246,12 @@ def test_wrong_finite_differences_make_the_report_say_no(monkeypatch):
 
 
 def test_wrong_local_derivatives_make_the_path_sum_disagree(monkeypatch):
-    real = gv.edge_values
+    real = gv.slot_values
 
     def doubled(g, env):
         return {e: 2 * v for e, v in real(g, env).items()}
 
-    monkeypatch.setattr(gv, "edge_values", doubled)
+    monkeypatch.setattr(gv, "slot_values", doubled)
     rep = gc.verify(gc.load(EXAMPLES / "colah.gc"), at=AT)
     assert not rep.ok
     assert rows(rep)["b"].disagree == ["path sum"]

@@ -112,13 +112,19 @@ def _collapses(op: Op, pat: Pattern) -> bool:
     return len(set(slots)) < len(slots) and formula(op, pat).is_Number
 
 
-def _slot_by_slot(g: Graph, node: str, wrt: str) -> str:
-    """d node / d wrt: the sum of each slot's partial over the slots holding ``wrt`` (as JAX)."""
+def _slots(g: Graph, node: str) -> tuple[list[str], tuple[sp.Expr, ...]]:
+    """The node's variable operands slot by slot, repeats kept, and the partial in each
+    slot: the op's formula differentiated in each operand as if all were distinct."""
     slots = [a for a in g.args(node) if not g.is_const(a)]
     k = itertools.count()
     distinct = tuple((kind, next(k)) if kind == "v" else (kind, v)
                      for kind, v in pattern(g, node)[0])
-    parts = partials(g.op(node), distinct)
+    return slots, partials(g.op(node), distinct)
+
+
+def _slot_by_slot(g: Graph, node: str, wrt: str) -> str:
+    """d node / d wrt: the sum of each slot's partial over the slots holding ``wrt`` (as JAX)."""
+    slots, parts = _slots(g, node)
     return _total(g, [build_partial(g, node, j, parts[j], slots)
                       for j, a in enumerate(slots) if a == wrt])
 
@@ -194,32 +200,101 @@ def local_derivatives(g: Graph, adjoint: Callable[[str], str] | None = None
             env |= {OUT: sp.Symbol(node, real=True), **HELD}
             for n, d in zip(names, parts):
                 result[(n, node)] = d.xreplace(env)
-        elif op.vjp is not None or op.expand is not None:  # booleans pass none (select's)
-            for slot, a in enumerate(g.args(node)):
-                if not g.is_const(a) and not g.integer(a) and not boolean(g, a) and (
-                        op.grad_slots is None or slot in op.grad_slots):
-                    result[(a, node)] = result.get((a, node), 0) + _structural(
-                        g, node, slot, adjoint or (lambda n: f"{g.shown(n)}_bar"))
+        else:
+            for (a, _, _), rule in _structural_slots(g, node, adjoint):
+                result[(a, node)] = result.get((a, node), 0) + rule
     return result
+
+
+Edge = tuple[str, str, int]
+"""One use of an operand: (operand, node, argument position). ``b = a + a`` has two."""
+
+
+def repeated(g: Graph, node: str) -> bool:
+    """The node uses some variable operand in more than one argument position."""
+    slots = [a for a in g.args(node) if not g.is_const(a)]
+    return len(set(slots)) < len(slots)
+
+
+def positions(g: Graph, node: str, a: str) -> list[int]:
+    """The argument positions of ``node`` that hold ``a``."""
+    return [k for k, b in enumerate(g.args(node)) if b == a]
+
+
+def slot_derivatives(g: Graph, adjoint: Callable[[str], str] | None = None
+                     ) -> dict[Edge, sp.Expr]:
+    """``local_derivatives`` one per argument position, for the teaching views: ``a + a``
+    is two edges a -> b, each with derivative 1, where the compiler's one edge has 2
+    (``a * a``: ``a`` and ``a``). A lambda called with an operand twice keeps one edge,
+    at its first position (its derivative is the chain rule through its body)."""
+    merged = local_derivatives(g, adjoint)
+    result: dict[Edge, sp.Expr] = {}
+    for node, op in _differentiable(g):
+        if not repeated(g, node) or op.elementwise and op.body is not None:
+            result.update(((a, node, positions(g, node, a)[0]), d)
+                          for (a, v), d in merged.items() if v == node)
+        elif op.elementwise:
+            slots, parts = _slots(g, node)
+            env = {var(j): sp.Symbol(a, real=True) for j, a in enumerate(slots)}
+            env |= {OUT: sp.Symbol(node, real=True), **HELD}
+            where = [k for k, a in enumerate(g.args(node)) if not g.is_const(a)]
+            result.update(((a, node, k), d.xreplace(env))
+                          for a, k, d in zip(slots, where, parts))
+        else:
+            result.update(_structural_slots(g, node, adjoint))
+    return result
+
+
+def _structural_slots(g: Graph, node: str, adjoint: Callable[[str], str] | None
+                      ) -> Iterator[tuple[Edge, sp.Expr]]:
+    """A structural op's rule for each argument position that passes a derivative back
+    (booleans and integers pass none: select's condition, an index)."""
+    op = g.op(node)
+    if op.vjp is None and op.expand is None:
+        return
+    for slot, a in enumerate(g.args(node)):
+        if not g.is_const(a) and not g.integer(a) and not boolean(g, a) and (
+                op.grad_slots is None or slot in op.grad_slots):
+            yield (a, node, slot), _structural(g, node, slot,
+                                               adjoint or (lambda n: f"{g.shown(n)}_bar"))
 
 
 def edge_values(g: Graph, env: dict[str, Any]) -> dict[tuple[str, str], Any]:
     """Numeric d dst / d src on every edge, at the checked input values ``env``: the
     partials built as nodes in a copy of the graph, as the compiler builds them, and run."""
+    return _edge_values(g, env, by_slot=False)
+
+
+def slot_values(g: Graph, env: dict[str, Any]) -> dict[Edge, Any]:
+    """``edge_values`` one per argument position, as ``slot_derivatives`` has them."""
+    return _edge_values(g, env, by_slot=True)
+
+
+def _edge_values(g: Graph, env: dict[str, Any], by_slot: bool) -> dict[tuple, Any]:
     h = g.copy()
-    made: dict[tuple[str, str], str] = {}
+    made: dict[tuple, str] = {}
+
+    def put(a: str, node: str, k: int, d: str) -> None:
+        edge = (a, node, k) if by_slot else (a, node)
+        made[edge] = h.add("add", (made[edge], d)) if edge in made else d
+
     for node, op in _differentiable(g):
-        if op.elementwise:
+        if op.elementwise and by_slot and repeated(g, node) and op.body is None:
+            slots, parts = _slots(h, node)
+            where = [k for k, a in enumerate(g.args(node)) if not g.is_const(a)]
+            for j, (a, k) in enumerate(zip(slots, where)):
+                put(a, node, k, build_partial(h, node, j, parts[j], slots))
+        elif op.elementwise:
             names, parts = bound(h, node)
             for k, (a, d) in enumerate(zip(names, parts)):
-                made[(a, node)] = build_partial(h, node, k, d, names)
+                put(a, node, positions(g, node, a)[0], build_partial(h, node, k, d, names))
         elif Trait.IDENTITY in op.traits:
             if not g.is_const(a := g.args(node)[0]):
-                made[(a, node)] = h.const(1.0)
+                put(a, node, 0, h.const(1.0))
         elif op.pointwise and op.vjp is not None:  # where: its vjp of a seed 1, a number
-            for a, d in zip(g.args(node), op.vjp(h, node, h.const(1.0))):
+            for k, (a, d) in enumerate(zip(g.args(node), op.vjp(h, node, h.const(1.0)))):
                 if d is not None:
-                    made[(a, node)] = h.add("add", (made[(a, node)], d)) if (a, node) in made else d
+                    put(a, node, k, d)
         # Tensor ops (matmul, sum, softmax...) have Jacobians, not numbers: no value.
     values = h.run(dict(env))
     return {edge: values[n] for edge, n in made.items()}

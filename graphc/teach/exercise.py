@@ -14,6 +14,7 @@ from ..errors import GraphcError
 from ..files import write_atomic
 from ..ir.graph import Graph
 from ..ir.pretty import pretty
+from .labels import partial_name
 from .render import Scene, draw, drawable, full_scene, pipe, shown_derivatives
 from .words import format_number
 
@@ -55,16 +56,17 @@ def exercise(g: Graph, at: dict[str, Any], hide: str = "adjoints", of: str | Non
         for v in reversed(g.order()):
             if v == out or v not in full.second or g.is_const(v):
                 continue
-            uses = [m for m in g.nx.successors(v) if (v, m) in symbolic and m in full.second]
-            how = " + ".join(f"∂{name(out)}/∂{name(m)} · ∂{name(m)}/∂{name(v)}" for m in uses)
-            nums = " + ".join(f"{_factor(full.second[m])} · "
-                              f"{_factor(full.edge_values[(v, m)])}" for m in uses)
+            uses = [e for e in symbolic if e[0] == v and e[1] in full.second]  # a + a: 2
+            how = " + ".join(f"∂{name(out)}/∂{name(e[1])} · {partial_name(g, e, symbolic)}"
+                             for e in uses)
+            nums = " + ".join(f"{_factor(full.second[e[1]])} · "
+                              f"{_factor(full.edge_values[e])}" for e in uses)
             rows.append((f"∂{name(out)}/∂{name(v)}", full.second[v],
                          f"{how} = {nums} = {format_number(full.second[v])}"))
     else:
-        for a, v in symbolic:
-            rows.append((f"∂{name(v)}/∂{name(a)}", full.edge_values[(a, v)],
-                         f"{pretty(symbolic[(a, v)])} = {format_number(full.edge_values[(a, v)])}"))
+        for e in symbolic:  # a row per edge: a + a asks for both
+            rows.append((partial_name(g, e, symbolic), full.edge_values[e],
+                         f"{pretty(symbolic[e])} = {format_number(full.edge_values[e])}"))
     svg = pipe(draw(g, scene, out, limit), "svg").decode()
     task = ("each adjoint ∂{0}/∂node, the derivative of {0} with respect to that node: "
             "the local derivatives are on the edges; start at {0} and work back"

@@ -40,9 +40,10 @@ class Kink:
                 f"{self.value} (central differences average the two sides)")
 
 
-def find_kinks(g: Graph, symbolic: dict[tuple[str, str], Any], edges: set[tuple[str, str]],
+def find_kinks(g: Graph, symbolic: dict[tuple, Any], edges: set[tuple],
                env: dict[str, Any]) -> list[Kink]:
-    """The kinks the inputs ``env`` sit on, among ``edges``' local derivatives."""
+    """The kinks the inputs ``env`` sit on, among ``edges``' local derivatives (an edge
+    is (operand, node, ...))."""
     choices = {e: sp.sympify(symbolic[e]) for e in edges}
     choices = {e: r for e, r in choices.items() if r.has(sp.Piecewise, sp.Heaviside)}
     if not choices:
@@ -50,7 +51,7 @@ def find_kinks(g: Graph, symbolic: dict[tuple[str, str], Any], edges: set[tuple[
     values = g.run(dict(env))
     position = {n: i for i, n in enumerate(g.order())}
     found: list[Kink] = []
-    for (a, v), rule in sorted(choices.items(), key=lambda item: position[item[0][1]]):
+    for (a, v, *_), rule in sorted(choices.items(), key=lambda item: position[item[0][1]]):
         boundaries = [(c, c.lhs - c.rhs) for c in rule.atoms(*_SIDES)]
         boundaries += [(h, h.args[0]) for h in rule.atoms(sp.Heaviside)]
         for atom, gap in boundaries:

@@ -93,34 +93,49 @@ def number(x: Any) -> str:
     return esc(format_number(x)).replace(", values in ", "<br/>values in ")
 
 
-def edge_attrs(g: Graph, src: str, dst: str, symbolic: dict, scene: Scene,
-                adjoint: Callable[[str], str], style: Style) -> dict:
-    if (src, dst) not in symbolic:
+def parallel(g: Graph, edge: tuple[str, str, int], symbolic: dict) -> bool:
+    """The edge is one of several from its operand to its node (``a + a``)."""
+    src, dst, _ = edge
+    return sum((src, dst, k) in symbolic for k, a in enumerate(g.args(dst)) if a == src) > 1
+
+
+def partial_name(g: Graph, edge: tuple[str, str, int], symbolic: dict) -> str:
+    """``∂b/∂a``; one of parallel edges by its argument position: ``∂b/∂a (operand 2)``."""
+    src, dst, k = edge
+    use = f" (operand {k + 1})" if parallel(g, edge, symbolic) else ""
+    return f"∂{g.shown(dst)}/∂{g.shown(src)}{use}"
+
+
+def edge_attrs(g: Graph, edge: tuple[str, str, int], symbolic: dict, scene: Scene,
+               adjoint: Callable[[str], str], style: Style) -> dict:
+    """One edge per argument position: ``a + a`` has two, each its derivative and flow."""
+    if edge not in symbolic:
         return {"style": "dashed", "color": style.colour("unused")}
     if scene.ask:  # an exercise: the student finds it
-        return {"label": f"∂{g.shown(dst)}/∂{g.shown(src)} = ?", "fontcolor": style.colour("ask")}
-    if g.op(dst).rules:  # a tensor op: show its vjp, the way the lectures write it
-        lines = [f"{adjoint(src)} += {symbolic[(src, dst)]}"]
+        return {"label": f"{partial_name(g, edge, symbolic)} = ?",
+                "fontcolor": style.colour("ask")}
+    if g.op(edge[1]).rules:  # a tensor op: show its vjp, the way the lectures write it
+        lines = [f"{adjoint(edge[0])} += {symbolic[edge]}"]
     else:
-        lines = [f"∂{g.shown(dst)}/∂{g.shown(src)} = {pretty(symbolic[(src, dst)])}"]
-    if (src, dst) in scene.edge_values and not sp.sympify(symbolic[(src, dst)]).is_Number:
-        lines.append(f"= {format_number(scene.edge_values[(src, dst)])}")  # a 1 says it once
-    if style.flows and (src, dst) in scene.flows:  # in colour: an HTML label
-        flow = esc(flow_text(scene, src, dst))
+        lines = [f"{partial_name(g, edge, symbolic)} = {pretty(symbolic[edge])}"]
+    if edge in scene.edge_values and not sp.sympify(symbolic[edge]).is_Number:
+        lines.append(f"= {format_number(scene.edge_values[edge])}")  # a 1 says it once
+    if style.flows and edge in scene.flows:  # in colour: an HTML label
+        flow = esc(flow_text(scene, edge))
         label = "<br/>".join(map(esc, lines))
         attrs = {"label": f'<{label}<br/><font color="{style.colour("second")}">{flow}</font>>'}
     else:  # a plain DOT label reads \N, \l, ... as escapes, and a trailing \ eats the quote
         attrs = {"label": "\n".join(lines).replace("\\", "\\\\")}
-    if (src, dst) in scene.focus_edges:
+    if edge in scene.focus_edges:
         colour = style.colour(scene.focus_kind)
         attrs.update(color=colour, penwidth="2.5", fontcolor=colour)
     return attrs
 
 
-def flow_text(scene: Scene, src: str, dst: str) -> str:
+def flow_text(scene: Scene, edge: tuple[str, str, int]) -> str:
     """CS231n's number on a wire: ``← 2 · 3 = 6`` (upstream gradient times the local
     derivative; an array by its shape and range alone)."""
-    upstream, local, flow = scene.flows[(src, dst)]
+    upstream, local, flow = scene.flows[edge]
     arrow = "→" if scene.show == "forward" else "←"
     if np.ndim(flow) or np.ndim(upstream) or np.ndim(local):
         return f"{arrow} {format_number(flow)}"
@@ -132,16 +147,17 @@ def factor_text(x: Any) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def flows(scene: Scene, back: bool = True) -> dict[tuple[str, str], tuple[Any, Any, Any]]:
+def flows(scene: Scene, back: bool = True) -> dict[tuple[str, str, int], tuple[Any, Any, Any]]:
     """What each wire with a number carries: backward, the adjoint of its head times its
-    local derivative, summed to its tail's shape; forward, the tail's tangent times it."""
+    local derivative, summed to its tail's shape; forward, the tail's tangent times it.
+    Each of parallel edges (``a + a``) carries its own."""
     out = {}
-    for (a, v), local in scene.edge_values.items():
+    for (a, v, k), local in scene.edge_values.items():
         upstream = scene.second.get(v if back else a)
         if upstream is None or a not in scene.values:
             continue
         flow = np.asarray(upstream) * local
         if back and np.shape(flow) != np.shape(scene.values[a]):
             flow = _sum_to(flow, scene.values[a])
-        out[(a, v)] = (upstream, local, flow if np.ndim(flow) else flow[()])
+        out[(a, v, k)] = (upstream, local, flow if np.ndim(flow) else flow[()])
     return out

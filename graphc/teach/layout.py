@@ -51,14 +51,16 @@ class Pins:
         self.seen[(tail, head)] += 1
         return dict(self.layout.edges.get((tail, head, k), {}))
 
-    def overlay(self, tail: str, head: str, gap: float) -> dict[str, str]:
-        """A path's curve beside the edge, on the side away from its label, each
-        further path on the same edge one ``gap`` further out: no label crossed out."""
-        place = self.layout.edges.get((tail, head, 0), {})
+    def overlay(self, tail: str, head: str, k: int, gap: float) -> dict[str, str]:
+        """A path's curve beside the ``k``-th edge tail -> head (``a + a`` has two), on
+        the side away from its label, each further path on the same edge one ``gap``
+        further out: no label crossed out."""
+        place = self.layout.edges.get((tail, head, k), {})
         if "pos" not in place:
             return {}
-        self.overlays[(tail, head)] += 1
-        return {"pos": offset(place["pos"], place.get("lp"), gap * self.overlays[(tail, head)])}
+        self.overlays[(tail, head, k)] += 1
+        return {"pos": offset(place["pos"], place.get("lp"),
+                              gap * self.overlays[(tail, head, k)])}
 
 
 def offset(pos: str, lp: str | None, distance: float) -> str:

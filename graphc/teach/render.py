@@ -23,7 +23,7 @@ import sympy as sp
 from ..autodiff import transform as autodiff
 from ..errors import GraphcError, GraphcWarning
 from ..files import writable, write_atomic
-from ..ir.derive import edge_values, local_derivatives
+from ..ir.derive import positions, slot_derivatives, slot_values
 from ..ir.graph import Graph
 from ..ir.pretty import product
 from .labels import edge_attrs, esc, flows, key, node_label, wrapped
@@ -53,17 +53,18 @@ class Scene:
     second: dict[str, Any] = field(default_factory=dict)  # adjoints or tangents
     label: Callable[[str], str] = str  # a node's name -> what its ``second`` is called
     partial: set[str] = field(default_factory=set)  # adjoints still accumulating
-    edge_values: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # edges are (operand, node, argument position): a + a draws two (slot_derivatives)
+    edge_values: dict[tuple[str, str, int], Any] = field(default_factory=dict)
     focus: set[str] = field(default_factory=set)
-    focus_edges: set[tuple[str, str]] = field(default_factory=set)
+    focus_edges: set[tuple[str, str, int]] = field(default_factory=set)
     focus_kind: str = "focus"  # the theme's colour of the focus (a forward step: "value")
     ask: bool = False  # an exercise: edges ask for their local derivative ("= ?")
-    path_edges: list[tuple[list[tuple[str, str]], str]] = field(default_factory=list)
+    path_edges: list[tuple[list[tuple[str, str, int]], str]] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)  # (text, colour or "")
     caption: str = ""
     show: str = "reverse"  # what ``second`` holds: adjoints (reverse) or tangents (forward)
     # edge -> (upstream, local derivative, their product): the gradient each wire carries
-    flows: dict[tuple[str, str], tuple[Any, Any, Any]] = field(default_factory=dict)
+    flows: dict[tuple[str, str, int], tuple[Any, Any, Any]] = field(default_factory=dict)
     # node -> more lines under its label: (text, the theme's colour name) (wrong.py)
     notes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
@@ -181,16 +182,19 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
         if src not in keep and dst not in more:  # one dotted edge says "from elsewhere"
             more.add(dst)
             dot.edge("__more", _id(dst), style="dotted", **pinned("edge", "__more", _id(dst)))
-        elif src in keep:
-            dot.edge(_id(src), _id(dst), **edge_attrs(g, src, dst, symbolic, scene, adjoint,
-                                                       style),
-                     **pinned("edge", _id(src), _id(dst)))
+        elif src in keep:  # one edge per argument position: a + a draws two
+            uses = positions(g, dst, src)  # a lambda's f(a, a) has one edge, its first
+            for k in [k for k in uses if (src, dst, k) in symbolic] or uses:
+                dot.edge(_id(src), _id(dst), **edge_attrs(g, (src, dst, k), symbolic, scene,
+                                                           adjoint, style),
+                         **pinned("edge", _id(src), _id(dst)))
     gap = 3.0 * style.font_scale
-    for k, (edges, colour) in enumerate(scene.path_edges):
-        for src, dst in [(u, v) for u, v in edges if u in keep and v in keep]:  # no phantoms
+    for i, (edges, colour) in enumerate(scene.path_edges):
+        for src, dst, k in [e for e in edges if e[0] in keep and e[1] in keep]:  # no phantoms
             dot.edge(_id(src), _id(dst), color=colour, penwidth="2.5", constraint="false",
-                     style=DASHES[(k // len(PALETTE)) % len(DASHES)], arrowhead="none",
-                     tooltip=f"path {k + 1}", **pinned("overlay", _id(src), _id(dst), gap))
+                     style=DASHES[(i // len(PALETTE)) % len(DASHES)], arrowhead="none",
+                     tooltip=f"path {i + 1}", **pinned("overlay", _id(src), _id(dst),
+                                                       positions(g, dst, src).index(k), gap))
     return dot
 
 
@@ -203,9 +207,10 @@ def adjoint_name(g: Graph, out: str) -> Callable[[str], str]:
 
 
 def shown_derivatives(g: Graph, adjoint: Callable[[str], str] | None = None
-                      ) -> dict[tuple[str, str], Any]:
-    """``local_derivatives`` written in the names nodes are shown as (``x_bar``)."""
-    symbolic = local_derivatives(g, adjoint)
+                      ) -> dict[tuple[str, str, int], Any]:
+    """``slot_derivatives`` (one per argument position: ``a + a`` has two edges) written
+    in the names nodes are shown as (``x_bar``)."""
+    symbolic = slot_derivatives(g, adjoint)
     shown = {sp.Symbol(n, real=True): sp.Symbol(d["shown"], real=True)
              for n, d in g.node_data().items() if "shown" in d}
     return {e: sp.sympify(s).xreplace(shown) for e, s in symbolic.items()} if shown else symbolic
@@ -228,7 +233,7 @@ def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "rever
     scene = Scene(show=show)
     if at is not None:
         env = g.bind((), at)
-        scene.values, scene.edge_values = g.run(dict(env)), edge_values(g, env)
+        scene.values, scene.edge_values = g.run(dict(env)), slot_values(g, env)
     if show == "reverse":
         h = autodiff.reverse(g, of=out)
         scene.second = autodiff.adjoint_values(h, h.run(dict(env)))
@@ -260,10 +265,10 @@ def _paths(g: Graph, scene: Scene, x: str, out: str, max_paths: int, numbers: bo
     n = count_paths(g, x, out, edges)
     for i, p in enumerate(shown):
         colour, dash = paint(i)
-        scene.path_edges.append((list(zip(p.nodes, p.nodes[1:])), colour))
+        scene.path_edges.append((list(p.steps), colour))
         value = "" if p.value is None else f" = {format_number(p.value)}"
         line = "" if dash == "solid" else f" ({dash})"
-        scene.legend.append((f"path {i + 1}{line}: {' → '.join(map(g.shown, p.nodes))}:  "
+        scene.legend.append((f"path {i + 1}{line}: {p.route(' → ', g.shown)}:  "
                              + product(p.factors) + value, colour))
     if n > len(shown):
         scene.legend.append((f"... and {n - len(shown)} more", ""))

@@ -71,11 +71,13 @@ def _steps(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
         known[n] = values[n]
         yield frame(("forward", n),
                     f"forward: {name(n)} = {op_text(g, n)} = {format_number(values[n])}",
-                    focus={n}, focus_edges={(a, n) for a in g.args(n)}, focus_kind="value")
+                    focus={n}, focus_edges={(a, n, k) for k, a in enumerate(g.args(n))},
+                    focus_kind="value")
     done: dict[str, Any] = {out: adjoint[out]}
     partial: dict[str, Any] = {}
-    waiting = {n: sum(1 for m in g.nx.successors(n) if (n, m) in symbolic and m in adjoint)
-               for n in order}
+    waiting = dict.fromkeys(order, 0)  # pushes still to come: a + a pushes twice
+    for a, m, _ in symbolic:
+        waiting[a] += m in adjoint
     yield frame(("seed", out), f"backward: seed ∂{name(out)}/∂{name(out)} = 1",
                 second=dict(done), focus={out})
     for v in reversed(order):
@@ -85,20 +87,20 @@ def _steps(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
         pushed.add(v)
         partial.pop(v, None)
         pushes = []
-        for a in dict.fromkeys(g.args(v)):
-            if (a, v) not in symbolic:
+        for k, a in enumerate(g.args(v)):  # a push per edge: a + a pushes to a twice
+            if (e := (a, v, k)) not in symbolic:
                 continue
             push = f"{label(name(a))} += "
-            if (a, v) in edges:
-                part = adjoint[v] * edges[(a, v)]
-                push += f"{factor_number(adjoint[v])} · {factor(symbolic[(a, v)])}"
+            if e in edges:
+                part = adjoint[v] * edges[e]
+                push += f"{factor_number(adjoint[v])} · {factor(symbolic[e])}"
                 if np.shape(part) != np.shape(values[a]):  # a was broadcast: sum it back
                     part = _sum_to(part, values[a])
                     push += f" summed to shape {list(np.shape(part))}"
                 partial[a] = partial[a] + part if a in partial else part
                 push += f" = {format_number(part)}"
             else:  # a tensor op's vjp rule, which holds v's adjoint; a's shows once complete
-                push += str(symbolic[(a, v)])
+                push += str(symbolic[e])
             waiting[a] -= 1
             pushes.append(push)
         if pushes:
@@ -106,7 +108,7 @@ def _steps(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
                         f"backward: {label(name(v))} = {format_number(adjoint[v])}; "
                         + "; ".join(pushes), second={**partial, **done}, focus={v},
                         partial={a for a in partial if waiting[a] > 0},
-                        focus_edges={(a, v) for a in g.args(v)})
+                        focus_edges={(a, v, k) for k, a in enumerate(g.args(v))})
     final = {v: adjoint[v] for v in order if v in adjoint}
     yield frame(("done", ""), "done: " + ", ".join(
         f"{label(x)} = {format_number(final[x])}" for x in g.inputs if x in final),

@@ -19,7 +19,7 @@ import sympy as sp
 from ..compiler import compile as compile_graph
 from ..errors import GraphcError
 from ..frontend.sympy_front import from_sympy
-from ..ir.derive import edge_values, local_derivatives, to_sympy
+from ..ir.derive import slot_derivatives, slot_values, to_sympy
 from ..ir.graph import Graph
 from ..ir.pretty import product
 from ..ops.table import _broadcast_like, _sum_to
@@ -37,11 +37,22 @@ LIST_LIMIT = 10_000
 
 @dataclass
 class PathTerm:
-    """One path input -> output: its nodes, symbolic local derivatives, and product."""
+    """One path input -> output: its nodes, symbolic local derivatives, and product;
+    ``steps``, its edges, and ``parallel``, which of them is one of several uses of its
+    tail by its head (``a + a``: two edges a -> b, two paths)."""
 
     nodes: tuple[str, ...]
     factors: tuple[sp.Expr, ...]
     value: Any
+    steps: tuple[tuple, ...] = ()
+    parallel: tuple[bool, ...] = ()
+
+    def route(self, arrow: str = " -> ", name: Any = str) -> str:
+        """The nodes joined by ``arrow``, a step along one of several parallel edges
+        marked by its argument position: ``b (operand 2)``."""
+        return name(self.nodes[0]) + "".join(
+            arrow + name(v) + (f" (operand {e[2] + 1})" if par else "")
+            for v, e, par in zip(self.nodes[1:], self.steps, self.parallel))
 
 
 @dataclass
@@ -104,51 +115,60 @@ class Report:
                 f"{html.escape(str(self))}</pre>")
 
 
-def count_paths(g: Graph, source: str, target: str,
-                edges: set[tuple[str, str]]) -> int:
-    """Number of source -> target paths along ``edges``, by dynamic programming."""
+def count_paths(g: Graph, source: str, target: str, edges: set[tuple]) -> int:
+    """Number of source -> target paths along ``edges``, by dynamic programming. An edge
+    is (tail, head, ...): one per argument position (``slot_derivatives``), ``a + a``
+    counts two paths; one per pair of nodes (``local_derivatives``), one."""
     return dp_sum(g, source, target, edges, dict.fromkeys(edges, 1), one=1)
 
 
-def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple[str, str]],
+def enumerate_paths(g: Graph, source: str, target: str, edges: set[tuple],
                     symbolic: dict, numeric: dict, limit: int | None = None) -> list[PathTerm]:
     """Every path source -> target with its product (the first ``limit`` of them:
     there can be exponentially many); iterative depth-first search. A path through
     an edge with no number in ``numeric`` (a tensor op's Jacobian) has value None."""
-    on_path = path_edges(g, source, target, edges)
+    between = _between(path_edges(g, source, target, edges))
     found: list[PathTerm] = []
-    stack: list[tuple[str, tuple[str, ...], tuple[sp.Expr, ...], Any]] = [
-        (source, (source,), (), 1.0)]  # node, path, factors, value (a PathTerm's)
+    # node, path, factors, value, steps, parallel (a PathTerm's)
+    stack: list[tuple[str, tuple[str, ...], tuple[sp.Expr, ...], Any, tuple, tuple]] = [
+        (source, (source,), (), 1.0, (), ())]
     while stack and (limit is None or len(found) < limit):
-        node, path, factors, value = stack.pop()
+        node, path, factors, value, steps, parallel = stack.pop()
         if node == target:
-            found.append(PathTerm(path, factors, value))
+            found.append(PathTerm(path, factors, value, steps, parallel))
             continue
         for nxt in reversed(list(g.nx.successors(node))):
-            e = (node, nxt)
-            if e in on_path:
+            uses = between.get((node, nxt), [])
+            for e in reversed(uses):
                 stack.append((nxt, path + (nxt,), factors + (symbolic[e],),
                               None if value is None or e not in numeric
-                              else value * numeric[e]))
+                              else value * numeric[e], steps + (e,), parallel + (len(uses) > 1,)))
     return found
 
 
-def path_edges(g: Graph, source: str, target: str, edges: set[tuple[str, str]]
-               ) -> set[tuple[str, str]]:
+def _between(edges: set[tuple]) -> dict[tuple[str, str], list[tuple]]:
+    """The edges from each node to each other, in argument order."""
+    out: dict[tuple[str, str], list[tuple]] = {}
+    for e in sorted(edges, key=lambda e: e[2:]):
+        out.setdefault((e[0], e[1]), []).append(e)
+    return out
+
+
+def path_edges(g: Graph, source: str, target: str, edges: set[tuple]) -> set[tuple]:
     """The edges that lie on some source -> target path."""
     after, before = g.downstream([source]), g.upstream([target])
-    return {(u, v) for u, v in edges if u in after and v in before}
+    return {e for e in edges if e[0] in after and e[1] in before}
 
 
 def dp_sum(g: Graph, source: str, target: str, edges: set, numeric: dict,
            one: Any = 1.0) -> Any:
     """The sum over all source -> target paths of the products of ``numeric`` on their
     edges, in one sweep (with integer ones: the number of paths, exact)."""
-    edges = path_edges(g, source, target, edges)
+    between = _between(path_edges(g, source, target, edges))
     acc: dict[str, Any] = {source: one}
     for v in g.order():
-        terms = [acc[u] * numeric[(u, v)] for u in g.nx.predecessors(v)
-                 if (u, v) in edges and u in acc]
+        terms = [acc[u] * numeric[e] for u in g.nx.predecessors(v) if u in acc
+                 for e in between.get((u, v), [])]
         if terms:
             acc[v] = sum(terms[1:], terms[0])
     return acc.get(target, 0 * one)
@@ -255,8 +275,8 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
         no_forward = None
     except GraphcError as exc:  # undeclared shapes through tensor ops, too many directions
         fwd_grads, no_forward = {}, str(exc)
-    symbolic = local_derivatives(g)
-    numeric = edge_values(g, env)
+    symbolic = slot_derivatives(g)  # one edge per use: a + a is two paths
+    numeric = slot_values(g, env)
     edges = set(symbolic)
     rows, on_paths = [], set()
     for x in rev.wrt:
@@ -312,7 +332,7 @@ def format_report(rep: Report) -> str:
         lines += ["", f"{r.input}: {plural(r.n_paths, 'path')} to "
                   f"{rep.of}, each the product of its local derivatives"]
         for p in r.paths[:8]:
-            lines.append(f"  {' -> '.join(p.nodes)}:  {product(p.factors)} = "
+            lines.append(f"  {p.route()}:  {product(p.factors)} = "
                          f"{format_number(p.value)}")
         if len(r.paths) > 8:
             lines.append(f"  ... and {len(r.paths) - 8} more")

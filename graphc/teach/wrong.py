@@ -2,7 +2,8 @@
 beside the right sweep (``wrong_order``, ``picture``, ``graphc render --wrong-order``).
 
 Each sweep is run, not derived: the same local derivatives graphc puts on the edges
-(``edge_values``), pushed back from the output in three ways.
+(``slot_values``: one edge per argument position), pushed back from the output in three
+ways.
 
 - right: in reverse topological order, each node's adjoint complete before it pushes,
   and pushes added up (``+=``);
@@ -11,8 +12,8 @@ Each sweep is run, not derived: the same local derivatives graphc puts on the ed
 - depth first: a recursive backward from the output that handles each node once, as
   soon as its first consumer has pushed, so a fork passes on only part of its adjoint.
 
-A node whose one consumer uses it twice (``a + a``) has one edge carrying both uses'
-derivative, so ``=`` errs on several consumers only.
+A node that one consumer uses twice (micrograd's ``b = a + a``) has two edges, so ``=``
+errs there too: ∂b/∂a comes out 1, not 2.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import graphviz
 import numpy as np
 
 from ..errors import GraphcError
-from ..ir.derive import edge_values, local_derivatives
+from ..ir.derive import slot_derivatives, slot_values
 from ..ir.graph import Graph
 from ..ops.table import _sum_to
 from .labels import flows
@@ -58,16 +59,16 @@ def wrong_order(g: Graph, at: dict[str, Any], of: str | None = None) -> WrongOrd
     """Run the right backward sweep and the naive ones on ``g`` at ``at``."""
     out = g.output(of)
     env = g.bind((), at)
-    values, local = g.run(dict(env)), edge_values(g, env)
-    for edge in local_derivatives(g):
+    values, local = g.run(dict(env)), slot_values(g, env)
+    for edge in slot_derivatives(g):
         if edge not in local:
             raise GraphcError(f"the wrong-order demo needs a number on every edge: "
                               f"{g.shown(edge[1])} = {g.attrs(edge[1])['op']}(...) is a "
                               "tensor op (its edges carry rules, not numbers)")
     reach = g.upstream([out]) | {out}
     nodes = [n for n in g.order() if n in reach and not g.is_const(n)]
-    edges = {v: [(a, local[(a, v)]) for a in dict.fromkeys(g.args(v))
-                 if (a, v) in local and not g.is_const(a)]
+    edges = {v: [(a, local[(a, v, k)]) for k, a in enumerate(g.args(v))  # a + a: twice
+                 if (a, v, k) in local and not g.is_const(a)]
              for v in nodes}
 
     def push(grad: dict[str, Any], a: str, v: str, d: Any, add: bool) -> None:
@@ -119,7 +120,7 @@ def picture(g: Graph, at: dict[str, Any], of: str | None = None, style: Style = 
     env = g.bind((), at)
     scene = Scene(values=g.run(dict(env)), second=result.right,
                   label=lambda name: f"∂{g.shown(result.of)}/∂{name}")
-    scene.edge_values = edge_values(g, env)  # the numbers every sweep multiplies
+    scene.edge_values = slot_values(g, env)  # the numbers every sweep multiplies
     scene.flows = flows(scene)  # what the right sweep sends along each wire: 2 + 3 = 5
     for sweep, (name, _) in SWEEPS.items():
         bad, got = result.wrong(sweep), getattr(result, sweep)
