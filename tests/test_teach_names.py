@@ -157,8 +157,9 @@ def _size(dot) -> tuple[str, str]:
     return found.group(1), found.group(2)
 
 
-@pytest.mark.parametrize("style", [gc.Style(), gc.Style.slide(direction="TB")],
-                         ids=["plain", "slide"])
+@pytest.mark.parametrize("style", [gc.Style(), gc.Style.slide(direction="TB"),
+                                   gc.Style(legend=False, theme="dark", gates=True)],
+                         ids=["plain", "slide", "no legend"])
 def test_every_picture_kind_of_colah_has_one_canvas(style):
     g, at = _graph("colah")
     sizes = {show: _size(gc.render(g, at, show=show, style=style))

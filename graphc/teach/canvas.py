@@ -45,9 +45,8 @@ def legend(g: Graph, scene: Scene, out: str, heading: str | None, style: Style) 
 def html(lines: Lines, room: int = 0) -> str:
     """The HTML label of ``lines``, padded to ``room`` lines (each a space: an empty
     line is lower than a line of text)."""
-    pad = "<br/>&#160;" * max(0, room - len(lines))
-    return "<" + "<br/>".join("".join(f'<font color="{c}">{esc(t)}</font>' for t, c in line)
-                              for line in lines) + pad + ">"
+    text = ["".join(f'<font color="{c}">{esc(t)}</font>' for t, c in line) for line in lines]
+    return "<" + "<br/>".join(text + ["&#160;"] * (room - len(lines))) + ">"
 
 
 def room(legends: list[Lines], style: Style) -> tuple[float, int]:
@@ -71,8 +70,8 @@ def place(dot: graphviz.Digraph, lines: Lines, layout: Layout, style: Style) -> 
     picture's label above its drawing, as tall as its lines); the canvas the picture
     then has, "x0,y0,x1,y1": the layout's, as wide as the room."""
     width, n = layout.room
-    n = max(n, len(lines))
-    dot.attr(label=html(lines, n))
+    if max(n, len(lines)):
+        dot.attr(label=html(lines, n))
     x0, y0, x1, y1 = (float(v) for v in layout.bb.split(","))
     cx = (x0 + x1) / 2
     return f"{min(x0, cx - width / 2):.2f},{y0:.2f},{max(x1, cx + width / 2):.2f},{y1:.2f}"

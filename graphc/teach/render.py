@@ -154,7 +154,7 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
                    "color": style.colour("edge"), "fontcolor": style.colour("text")})
     lines = canvas.legend(g, scene, out, title, style)
     if isinstance(dot, Pinned) and layout is not None:  # one canvas for every picture
-        dot.canvas = canvas.place(dot, lines, layout, style) if lines else layout.bb
+        dot.canvas = canvas.place(dot, lines, layout, style)
     elif lines:
         dot.attr(label=canvas.html(lines))
 
