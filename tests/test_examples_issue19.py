@@ -152,8 +152,9 @@ def test_attention_reads_back_and_draws():
     values = _block_values(T=3)
     assert float(gc.compile(again)(**values)[0]) == float(gc.compile(g)(**values)[0])
     source = gc.render(g).source
-    assert "where(t24, scores, -inf)" in source and "softmax(masked)" in source
-    assert "attn_bar += t29_bar @ v.T" in source  # each edge its vjp rule
+    # the temporaries as the pictures number them, t1 ... t14 without gaps
+    assert "where(t13, scores, -inf)" in source and "softmax(masked)" in source
+    assert "attn_bar += t14_bar @ v.T" in source  # each edge its vjp rule
 
 
 def test_attention_readme_commands(cli, tmp_path):

@@ -169,9 +169,10 @@ def rows(page) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("hide", ["adjoints", "derivatives"])
 def test_exercise_checks_answers_against_graphc(open_page, exercises, hide):
+    from graphc.ir.numbering import teaching
     from graphc.teach.render import full_scene
 
-    g = gc.load(ROOT / "examples" / "neuron.gc")
+    g, _ = teaching(gc.load(ROOT / "examples" / "neuron.gc"))  # t1, t2, ... as the page's
     full = full_scene(g, NEURON_AT, "f")
     want = {f"∂f/∂{n}": v for n, v in full.second.items() if n != "f"} if hide == "adjoints" \
         else {f"∂{v}/∂{a}": d for (a, v, _), d in full.edge_values.items()}

@@ -168,6 +168,7 @@ def test_forward_steps_are_blue_backward_red(colah_frames):
 def test_the_code_beside_the_steps_computes_the_gradient(name, at):
     """The teaching listing runs, one line per node, to graphc's own gradient; every
     forward node of the picture is a line under its own name."""
+    from graphc.ir.numbering import teaching
     from graphc.teach.code import listing
 
     g = gc.load(EXAMPLES / f"{name}.gc")
@@ -186,9 +187,10 @@ def test_the_code_beside_the_steps_computes_the_gradient(name, at):
         np.testing.assert_allclose(grads[x], want[x], rtol=1e-12, atol=1e-15)
     assigned = [line.split(" = ")[0].strip() for line in code.lines[1:-1]]
     assert len(assigned) == len(set(assigned))  # one line per node
-    for n in g.nx:
-        if g.attrs(n)["op"] not in ("input", "const"):
-            i = assigned.index(g.shown(n)) + 1
+    view, _ = teaching(g)  # the temporaries as the pictures number them: t1, t2, ...
+    for n in view.nx:
+        if view.attrs(n)["op"] not in ("input", "const"):
+            i = assigned.index(view.shown(n)) + 1
             assert code.steps[i] == ("forward", n)
 
 

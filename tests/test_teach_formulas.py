@@ -14,6 +14,7 @@ import pytest
 import sympy as sp
 
 import graphc as gc
+from graphc.ir.numbering import teaching
 from graphc.ir.pretty import pretty, product
 from graphc.teach.steps import frames
 
@@ -59,8 +60,9 @@ def check(printed: str, value: str, values: dict) -> None:
 def _graph(name: str) -> tuple[gc.Graph, dict, dict]:
     text, at = GRAPHS[name]
     g = gc.load(EXAMPLES / text) if text.endswith(".gc") else gc.parse(text)
-    values = g.run(dict(g.bind((), at)))
-    return g, at, {g.shown(n): v for n, v in values.items()}
+    shown, _ = teaching(g)  # the names the pictures give the temporaries: t1, t2, ...
+    values = shown.run(dict(shown.bind((), at)))
+    return g, at, {shown.shown(n): v for n, v in values.items()}
 
 
 @pytest.mark.parametrize("name", GRAPHS)

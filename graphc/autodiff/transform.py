@@ -115,6 +115,7 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     adjoint: dict[str, str] = {}
     position = {n: i for i, n in enumerate(order)}
     turns = []
+    flowing: dict[str, tuple[str, str]] = {}  # see Meta.parts
     for v in reversed(order):
         if v not in live:
             continue
@@ -145,6 +146,7 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
             # operands it passes to read it too
             if fan[a] == 1 and a not in inputs and c != vbar and h.attrs(c)["temp"]:
                 c = _name(h, c, h.fresh(f"{a}_bar"))
+            flowing.setdefault(c, (a, v))
             pending.setdefault(a, []).append((position[v], c))
     grads = []
     for w in wrt:
@@ -161,6 +163,7 @@ def reverse(g: Graph, wrt: str | list[str] | None = None, of: str | None = None,
     h.outputs = [out, *grads]
     h.meta.mode, h.meta.wrt, h.meta.of = "reverse", wrt, out
     h.meta.adjoints, h.meta.stretched, h.meta.turns = adjoint, stretched, turns
+    h.meta.parts = flowing
     return h
 
 

@@ -21,6 +21,9 @@ class Meta:
     # reverse: (node, how many nodes the graph had when its adjoint's turn began), in
     # turn order: which lines each step of the stepper's code executes
     turns: list[tuple[str, int]] = field(default_factory=list)
+    # reverse: a node holding what flows back along an edge (its operand's adjoint's
+    # part from one consumer) -> (operand, consumer): the teaching code names it so
+    parts: dict[str, tuple[str, str]] = field(default_factory=dict)
     stretched: bool = False  # reverse: adjoints in the least shape broadcasting to out's
     # forward mode: input -> node -> the node holding its tangent along that input
     tangents: dict[str, dict[str, str]] = field(default_factory=dict)

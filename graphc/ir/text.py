@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..ops import ATOM, UNARY, pieces
 from ..ops.shapes import format_shape
 from ..ops.values import CONSTANTS
-from . import printer
+from . import numbering, printer
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -89,8 +89,12 @@ def to_text(g: Graph) -> str:
         return template, op.prec, op.slot_prec
 
     # lambdas first: their bodies call functions that later lines' variables may shadow
+    body = printer.lines(g, nodes, printer.Spelling(names, form, text_literal), set(g.outputs))
+    if renamed := numbering.tidy(g, [n for n, _ in body], names):  # t1, t2, ...: no gaps
+        names.update((n, renamed[s]) for n, s in names.items() if s in renamed)
+        body = [(n, numbering.words(expr, renamed)) for n, expr in body]
     lines = [f"{', '.join(names[n] for n in group)} = {expr}" for group, expr in _unpacked(
-        g, printer.lines(g, nodes, printer.Spelling(names, form, text_literal), set(g.outputs)))]
+        g, body)]
 
     def declaring(inputs: list[str]) -> str:
         return "\n".join(lambdas + [_declaration(g, n, names) for n in inputs] + lines) + "\n"

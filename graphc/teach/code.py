@@ -12,6 +12,7 @@ from ..backend.emit import constants_folded, form_of
 from ..backend.names import Namer
 from ..ir import printer
 from ..ir.graph import Graph
+from ..ir.numbering import TEMP, consecutive, teaching
 
 Step = tuple[str, str]
 """A step of the stepper: ("forward", node), ("seed", out), ("backward", node) or
@@ -29,12 +30,14 @@ class Listing:
 
 def listing(g: Graph, out: str) -> Listing:
     """The teaching code of ``g``'s gradient (a user-defined op is called by its name,
-    as the emitted module's function for it is)."""
+    as the emitted module's function for it is). Temporaries are numbered as the
+    pictures number them (``numbering.teaching``); ``adjoint`` is keyed by those names."""
+    g, out = teaching(g, out)
     h = constants_folded(autodiff.reverse(g, of=out))
     helpers = {op.name: op.name for op in map(h.op, h.nx) if op.body is not None}
-    namer = Namer(backend_named("numpy").reserved | set(helpers),
-                  {n: h.shown(n) for n in h.nx})
-    names = {n: namer(n) for n in h.order() if h.attrs(n)["op"] != "const"}
+    namer = Namer(backend_named("numpy").reserved | set(helpers), _bases(g, h))
+    named = [n for n in h.order() if h.attrs(n)["op"] != "const"]
+    names = {n: namer(n) for n in sorted(named, key=lambda n: n not in g.nx)}  # users' first
     made = list(h.nx)  # in the order autodiff added them: a turn's nodes follow its start
     turns = h.meta.turns + [("", len(made))]
     step: dict[str, Step] = {}
@@ -62,3 +65,28 @@ def listing(g: Graph, out: str) -> Listing:
     line = {n: i for i, (n, _) in enumerate(body, 1)}
     return Listing(lines, [None] + [step[n] for n, _ in body] + [None],
                    {v: line[a] for v, a in h.meta.adjoints.items() if a in line})
+
+
+def _bases(g: Graph, h: Graph) -> dict[str, str]:
+    """Each node of the gradient graph ``h`` of ``g`` under the name the picture gives
+    what it holds: ``a_bar`` only for ∂out/∂a; a local derivative ∂v/∂a made for the
+    backward sweep ``dv_da``, the part of a's adjoint flowing back from v (the red
+    number on that edge) ``a_bar_from_v``; the other temporaries numbered on from
+    the picture's t1, t2, ..."""
+    base = {n: h.shown(n) for n in h.nx}
+    data = h.node_data()
+    made = {n for n in h.nx if n not in g.nx and data[n]["temp"] and data[n]["op"] != "const"}
+    local: set[str] = set()
+    for c, (a, v) in h.meta.parts.items():
+        if c in made:
+            base[c] = f"{base[a]}_bar_from_{base[v]}"
+        raw = c if data[c]["op"] == "mul" else next(iter(data[c]["args"]), c)  # a sum_to's
+        args = data[raw]["args"]
+        if data[raw]["op"] == "mul" and args[0] == h.meta.adjoints.get(v) and \
+                args[1] in made and args[1] not in local:  # the first edge's name wins
+            local.add(args[1])
+            base[args[1]] = f"d{base[v]}_d{base[a]}"
+    rest = [n for n in h.order() if n in made and base[n] == n and TEMP.fullmatch(n)]
+    taken = {base[n] for n in h.nx if data[n]["op"] != "const"}.difference(rest)
+    base.update(consecutive(rest, taken))
+    return base

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import GraphcError
 from ..files import write_atomic
 from ..ir.graph import Graph
+from ..ir.numbering import teaching
 from ..ir.pretty import pretty
 from .labels import partial_name
 from .render import Scene, draw, drawable, full_scene, pipe, shown_derivatives
@@ -40,7 +41,7 @@ def exercise(g: Graph, at: dict[str, Any], hide: str = "adjoints", of: str | Non
     (the local derivatives on the edges given), ``"derivatives"`` for each edge's."""
     if hide not in HIDE:
         raise GraphcError(f"hide={hide!r}: expected 'adjoints' or 'derivatives'")
-    out = g.output(of)
+    g, out = teaching(g, of)  # temporaries t1, t2, ... as the pictures number them
     full = full_scene(g, at, out)
     if any(np.ndim(v) for v in full.values.values()):
         raise GraphcError("an exercise asks for numbers: give every input a number "

@@ -16,6 +16,7 @@ class Layout:
     nodes: dict[str, dict[str, str]]  # DOT id -> pos, width, height, fixedsize
     edges: dict[tuple[str, str, int], dict[str, str]]  # (tail, head, k-th) -> pos, lp
     bb: str = ""  # the canvas: every frame keeps it, though its labels grow step by step
+    room: tuple[float, int] = (0.0, 0)  # the legend's above it: width, lines (canvas.py)
 
     @classmethod
     def parse(cls, text: bytes | str) -> Layout:

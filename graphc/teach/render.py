@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import graphviz
-import numpy as np
 import sympy as sp
 
 from ..autodiff import transform as autodiff
@@ -25,8 +24,10 @@ from ..errors import GraphcError, GraphcWarning
 from ..files import writable, write_atomic
 from ..ir.derive import positions, slot_derivatives, slot_values
 from ..ir.graph import Graph
+from ..ir.numbering import teaching
 from ..ir.pretty import product
-from .labels import edge_attrs, esc, flows, key, node_label, wrapped
+from . import canvas
+from .labels import edge_attrs, flows, node_label
 from .layout import Layout, Pins
 from .style import MAX_PATHS, PLAIN, Style
 from .verify import count_paths, dp_sum, enumerate_paths, path_edges
@@ -152,16 +153,11 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
                    "color": style.colour("text"), "fontcolor": style.colour("text")},
         edge_attr={"fontname": "Helvetica", "fontsize": style.size(10),
                    "color": style.colour("edge"), "fontcolor": style.colour("text")})
-    if isinstance(dot, Pinned) and layout is not None:
-        dot.canvas = layout.bb
-    text = style.colour("text")
-    lines = [[(t, c or text)] for t, c in wrapped(  # "": the theme's text colour
-        [(t, text) for t in (title, scene.caption) if t] + scene.legend)]
-    if style.legend:
-        lines += key(g, scene, out, style)
-    if lines:
-        dot.attr(label="<" + "<br/>".join("".join(f'<font color="{c}">{esc(t)}</font>'
-                                                  for t, c in line) for line in lines) + ">")
+    lines = canvas.legend(g, scene, out, title, style)
+    if isinstance(dot, Pinned) and layout is not None:  # one canvas for every picture
+        dot.canvas = canvas.place(dot, lines, layout, style)
+    elif lines:
+        dot.attr(label=canvas.html(lines))
 
     def pinned(kind: str, *ids: Any) -> dict[str, str]:
         return {} if pins is None else getattr(pins, kind)(*ids)
@@ -299,7 +295,7 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
     >>> "∂e/∂c = d" in dot.source
     True
     """
-    out = g.output(of)
+    g, out = teaching(g, of)  # temporaries t1, t2, ... without gaps
     style = PLAIN if style is None else style
     if not isinstance(style, Style):
         raise GraphcError(f"style={style!r}: expected a graphc Style (gc.Style.slide())")
@@ -309,14 +305,10 @@ def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None =
     if limit is not None and (type(limit) is not int or limit < 1):
         raise GraphcError(f"limit={limit!r}: expected a positive number of nodes")
     scene = full_scene(g, at, out, show, wrt, max_paths)
-    where = " at " + ", ".join(  # arrays by their shape: their values are on the nodes
-        f"{k} = {format_number(v)}" if np.ndim(v) == 0 else f"{k}: shape {list(np.shape(v))}"
-        for k, v in at.items()) if at else ""
     if path is not None and Path(path).suffix.lower() in (".svg", ".png", ".pdf"):
         drawable(g, limit)
-    layout = None if at is None and show != "paths" else shared_layout(  # see shared_layout
-        g, at, out, limit, style, scene if show == "reverse" else None)
-    dot = draw(g, scene, out, limit, title=f"{g.shown(out)}{where}", style=style,
+    layout = shared_layout(g, at, out, limit, style, scene if show == "reverse" else None)
+    dot = draw(g, scene, out, limit, title=canvas.title(g, out, at), style=style,
                layout=layout)
     if path is not None:
         write(dot, path, style.dpi)
@@ -340,7 +332,27 @@ def shared_layout(g: Graph, at: dict[str, Any] | None, out: str, limit: int | No
         warnings.simplefilter("ignore")
         # no legend: each picture puts its own title and legend above the canvas
         bare = replace(style, legend=False)
-        return Layout.parse(pipe(draw(g, widest, out, limit, style=bare), "json"))
+        layout = Layout.parse(pipe(draw(g, widest, out, limit, style=bare), "json"))
+    layout.room = canvas.room([canvas.legend(g, s, out, canvas.title(g, out, at), style)
+                               for s in _kinds(g, at, out, full)], style)
+    return layout
+
+
+def _kinds(g: Graph, at: dict[str, Any] | None, out: str, full: Scene) -> list[Scene]:
+    """A scene of each picture kind of ``g`` at ``at``, as far as its legend goes: the
+    values and adjoints (or the plain picture), forward mode, the paths from each input
+    (of a graph of numbers: a tensor graph's paths list rules, seldom drawn, and would
+    make the others' room much larger than they need)."""
+    scenes = [full, Scene(full.values, edge_values=full.edge_values, show="forward")] \
+        if at is not None else [full]
+    for x in g.inputs if all(g.shape(n) == () for n in g.nx) and len(g.nx) <= BIG else []:
+        paths = Scene(full.values, edge_values=full.edge_values, show="paths")
+        try:
+            _paths(g, paths, x, out, MAX_PATHS, numbers=at is not None)
+        except GraphcError:  # an input without paths to draw (an index)
+            continue
+        scenes.append(paths)
+    return scenes
 
 
 def drawable(g: Graph, limit: int | None) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from ..files import Outputs
 from ..files.steps_folder import StepsFolder
 from ..ir.graph import Graph
+from ..ir.numbering import teaching
 from ..ir.pretty import factor
 from ..ops.table import _sum_to
 from .code import Listing, Step, listing
@@ -46,7 +47,7 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
 def _steps(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
            style: Style) -> Iterator[tuple[Step, str, graphviz.Digraph]]:
     """``(step, caption, picture)``: the step as ``code.listing`` names it."""
-    out = g.output(of)
+    g, out = teaching(g, of)  # temporaries t1, t2, ... without gaps, as the code's
     full = full_scene(g, at, out)  # the finished picture: values, edge values, adjoints
     layout = shared_layout(g, at, out, limit, style, full)
     values, edges, adjoint, label = full.values, full.edge_values, full.second, full.label
@@ -162,7 +163,8 @@ def _parts(g: Graph, at: dict[str, Any], of: str | None, limit: int | None, styl
            page: bool) -> Iterator[tuple[str, str | None]]:
     """The stepper's HTML in pieces, each with the SVG of the frame it holds (None:
     none): the whole page with ``page``, else the part a notebook shows."""
-    code = listing(g, g.output(of))
+    g, of = teaching(g, of)
+    code = listing(g, of)
     head, tail = _STEPPER.split("{{FRAMES}}")
     yield (_PAGE_HEAD if page else "") + head.replace("{{PAGE}}", "1" if page else ""), None
     steps: list[Step] = []
@@ -194,7 +196,9 @@ def _code_panel(code: Listing, steps: list[Step]) -> str:
     rows = "".join(f'<span class="line" data-frames="{" ".join(map(str, sorted(m)))}">'
                    f"{html.escape(line)}\n</span>" for m, line in zip(marks, code.lines))
     return ('<div class="code"><p>the NumPy that graphc emits for this graph, without '
-            "rewrites, one line per node (<code>x_bar</code> is &part;out/&part;x)</p>"
+            "rewrites, one line per node (<code>x_bar</code> is &part;out/&part;x, "
+            "<code>dv_dx</code> the local derivative &part;v/&part;x, "
+            "<code>x_bar_from_v</code> what flows back from v to x)</p>"
             f"<pre><code>{rows}</code></pre></div>")
 
 

@@ -21,6 +21,7 @@ from ..errors import GraphcError
 from ..frontend.sympy_front import from_sympy
 from ..ir.derive import slot_derivatives, slot_values, to_sympy
 from ..ir.graph import Graph
+from ..ir.numbering import teaching
 from ..ir.pretty import product
 from ..ops.table import _broadcast_like, _sum_to
 from .kinks import Kink, find_kinks
@@ -265,7 +266,7 @@ def verify(g: Graph, at: dict[str, Any], of: str | None = None,
     >>> rep.ok, [r.n_paths for r in rep.rows]
     (True, [1, 2])
     """
-    out = g.output(of)
+    g, out = teaching(g, of)  # its paths name the temporaries as the pictures do
     max_paths = min(max_paths, LIST_LIMIT)
     env = g.bind((), at)
     rev = compile_graph(g, wrt=wrt, of=out)

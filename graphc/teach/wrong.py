@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import GraphcError
 from ..ir.derive import slot_derivatives, slot_values
 from ..ir.graph import Graph
+from ..ir.numbering import teaching
 from ..ops.table import _sum_to
 from .labels import flows
 from .render import Scene, draw
@@ -116,6 +117,7 @@ def picture(g: Graph, at: dict[str, Any], of: str | None = None, style: Style = 
             limit: int | None = None) -> graphviz.Digraph:
     """The graph with each node's right adjoint (red) and under it each naive sweep's
     number, marked ✗ where it is wrong (✓ where it happens to be right)."""
+    g, of = teaching(g, of)  # temporaries t1, t2, ... as the other pictures number them
     result = wrong_order(g, at, of)
     env = g.bind((), at)
     scene = Scene(values=g.run(dict(env)), second=result.right,

@@ -1,0 +1,77 @@
+"""One canvas for every picture of a graph: the title and legend above the layout
+(layout.py) take the room of the largest legend any picture kind of the graph draws
+(values and adjoints, forward, the paths from each input; the plain and symbolic
+pictures without values), so the pictures of one graph line up on slides whatever
+their legends say."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import graphviz
+import numpy as np
+
+from ..ir.graph import Graph
+from .labels import esc, key, wrapped
+from .style import Style
+from .words import format_number
+
+if TYPE_CHECKING:
+    from .layout import Layout
+    from .render import Scene
+
+Lines = list[list[tuple[str, str]]]
+
+
+def title(g: Graph, out: str, at: dict[str, Any] | None) -> str:
+    """The title of a picture of ``g`` at ``at``: arrays by their shape (their values
+    are on the nodes)."""
+    where = " at " + ", ".join(
+        f"{k} = {format_number(v)}" if np.ndim(v) == 0 else f"{k}: shape {list(np.shape(v))}"
+        for k, v in at.items()) if at else ""
+    return f"{g.shown(out)}{where}"
+
+
+def legend(g: Graph, scene: Scene, out: str, heading: str | None, style: Style) -> Lines:
+    """The lines above a picture, in coloured words: title, caption, the scene's own
+    legend (paths), and what the colours mean."""
+    text = style.colour("text")
+    lines = [[(t, c or text)] for t, c in wrapped(  # "": the theme's text colour
+        [(t, text) for t in (heading, scene.caption) if t] + scene.legend)]
+    return lines + key(g, scene, out, style) if style.legend else lines
+
+
+def html(lines: Lines, room: int = 0) -> str:
+    """The HTML label of ``lines``, padded to ``room`` lines (each a space: an empty
+    line is lower than a line of text)."""
+    text = ["".join(f'<font color="{c}">{esc(t)}</font>' for t, c in line) for line in lines]
+    return "<" + "<br/>".join(text + ["&#160;"] * (room - len(lines))) + ">"
+
+
+def room(legends: list[Lines], style: Style) -> tuple[float, int]:
+    """The room the largest of ``legends`` takes above a picture: its width in points,
+    as Graphviz sets it, and its number of lines."""
+    sizer = graphviz.Digraph(graph_attr={"fontname": "Helvetica"}, node_attr={
+        "shape": "plaintext", "margin": "0", "fontname": "Helvetica",
+        "fontsize": style.size(14)})
+    for k, lines in enumerate(legends):
+        if lines:
+            sizer.node(f"legend{k}", html(lines))
+    if not sizer.body:
+        return 0.0, 0
+    widths = [float(o["width"]) * 72 for o in json.loads(sizer.pipe("json")).get("objects", [])
+              if "width" in o]
+    return max(widths, default=0.0) + 20, max(len(lines) for lines in legends)  # its margins
+
+
+def place(dot: graphviz.Digraph, lines: Lines, layout: Layout, style: Style) -> str:
+    """Put ``lines`` above the picture, padded to the layout's room (Graphviz puts a
+    picture's label above its drawing, as tall as its lines); the canvas the picture
+    then has, "x0,y0,x1,y1": the layout's, as wide as the room."""
+    width, n = layout.room
+    if max(n, len(lines)):
+        dot.attr(label=html(lines, n))
+    x0, y0, x1, y1 = (float(v) for v in layout.bb.split(","))
+    cx = (x0 + x1) / 2
+    return f"{min(x0, cx - width / 2):.2f},{y0:.2f},{max(x1, cx + width / 2):.2f},{y1:.2f}"
