@@ -121,12 +121,14 @@ def test_every_name_in_the_teaching_code_holds_what_the_picture_calls_it(name):
     for x in bars:  # x_bar: the adjoint the picture shows for x at the end of the sweep
         assert variables[f"{x}_bar"] == pytest.approx(scene.second[shown[x]]), x
     parts = [m for m in variables if re.fullmatch(r"\w+_bar_from_\w+", m)]
-    for m in parts:  # the red number on the edge a -> v
+    for m in parts:  # the red numbers on the edges a -> v (one per use of a in v)
         a, v = m.split("_bar_from_")
-        assert variables[m] == pytest.approx(scene.flows[(shown[a], shown[v])][2]), m
+        edges = [flow for (tail, head, _), (_, _, flow) in scene.flows.items()
+                 if (tail, head) == (shown[a], shown[v])]
+        assert edges and variables[m] == pytest.approx(sum(edges)), m
     local = [m for m in variables if m not in shown and re.fullmatch(r"d\w+_d\w+", m)]
     for m in local:  # a local derivative: the number on its edge
-        assert any(variables[m] == pytest.approx(d) for (a, v), d in scene.edge_values.items()
+        assert any(variables[m] == pytest.approx(d) for (a, v, *_), d in scene.edge_values.items()
                    if m == f"d{view.shown(v)}_d{view.shown(a)}"), m
     # the listing is the compiler's code: fn() without rewrites gives its numbers
     want_value, want = gc.compile(g, optimize=False)(**at)
