@@ -89,7 +89,8 @@ def _vector_math():
     on 4 or 8 elements at once, within 4 ulp; the scalar C library's are within 1)
     where a loop vectorises. A setting of LLVM for the whole process (every numba
     function compiled after it). Without libmvec, with an LLVM whose option is spelled
-    otherwise, or with ``GRAPHC_LIBMVEC=0``, the C library's scalar functions run."""
+    otherwise, or with ``GRAPHC_LIBMVEC=0`` (before the process's first loop), the
+    C library's scalar functions run."""
     import llvmlite.binding as llvm
     _VECTOR_MATH.append("scalar")
     if os.environ.get("GRAPHC_LIBMVEC") == "0" or llvm.llvm_version_info[0] > 20:
