@@ -1,0 +1,122 @@
+"""The numba loops' transcendentals with glibc's libmvec against the C library's scalar
+functions (graphc/backend/loops.py ``_vector_math``), in one process: P3's loops
+compiled both ways (one with GRAPHC_LIBMVEC=0, then the other: the LLVM setting is
+for the whole process), timed interleaved with PyTorch and hand-written NumPy. With
+--ulps: each function's largest error in ulps against NumPy and against the
+long-double value, both ways, on 10^6 points (docs/performance.md has a run).
+
+    python benchmarks/vector_math.py [--repeats 15] [--ulps]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+import problems as pb
+
+import graphc as gc
+
+ULP_CASES = {"sin": (-1e3, 1e3), "cos": (-1e3, 1e3), "exp": (-700.0, 700.0),
+             "log": (1e-300, 1e300), "tan": (-10.0, 10.0), "tanh": (-20.0, 20.0),
+             "power": (0.1, 10.0)}  # x ** 1.7
+
+
+def _two_ways(text: str) -> tuple:
+    """The module of ``text`` twice: its loops compiled with the scalar functions, then
+    with libmvec (each module's first big call compiles them)."""
+    scalar, vector = (gc.compile(gc.parse(text), backend="numba").module for _ in range(2))
+    return scalar, vector
+
+
+def _first_calls(scalar, vector, *args) -> None:
+    os.environ["GRAPHC_LIBMVEC"] = "0"
+    scalar.forward(*args), scalar.value_and_grad(*args)
+    del os.environ["GRAPHC_LIBMVEC"]
+    vector.forward(*args), vector.value_and_grad(*args)
+    assert scalar._VECTOR_MATH == ["scalar"], scalar._VECTOR_MATH
+
+
+def ulps() -> None:
+    """Every scalar loop is compiled before the first libmvec one."""
+    rng = np.random.default_rng(1)
+    cases = []
+    for name, (lo, hi) in ULP_CASES.items():
+        x = np.exp(rng.uniform(np.log(lo), np.log(hi), 10**6)) if name == "log" \
+            else rng.uniform(lo, hi, 10**6)
+        f = (lambda v: v ** v.dtype.type(1.7)) if name == "power" else getattr(np, name)
+        cases.append((name, x, f, *_two_ways("x: [N]\ny = " + (
+            "x ** 1.7\n" if name == "power" else f"{name}(x)\n"))))
+    os.environ["GRAPHC_LIBMVEC"] = "0"
+    for _, x, _, scalar, _ in cases:
+        scalar.forward(x)
+    del os.environ["GRAPHC_LIBMVEC"]
+    for name, x, f, scalar, vector in cases:
+        numpy, true = f(x), f(x.astype(np.longdouble))
+        row = [name, scalar._VECTOR_MATH[0]]
+        for module in (vector, scalar):
+            y = module.forward(x)
+            row += [_ulps(y, numpy), _ulps(y, true)]
+        print("{:5} ({}) libmvec: {:.2f} ulp vs NumPy, {:.2f} vs true; scalar: {:.2f}, {:.2f};"
+              .format(*row), f"NumPy {_ulps(numpy, true):.2f} vs true", flush=True)
+
+
+def _ulps(y: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.max(np.abs(y - ref) / np.spacing(np.abs(ref).astype(np.float64))))
+
+
+def p3(repeats: int) -> None:
+    import torch
+    x = pb.p3_inputs()["x"]
+    scalar, vector = _two_ways(pb.P3_GC)
+    _first_calls(scalar, vector, x)
+    xt = torch.from_numpy(x)
+
+    def torch_forward():
+        with torch.no_grad():
+            return pb.p3_model(torch, xt)
+    calls = {"numba scalar fwd": lambda: scalar.forward(x),
+             "numba libmvec fwd": lambda: vector.forward(x),
+             "PyTorch fwd": torch_forward, "hand fwd": lambda: pb.p3_hand_forward(x),
+             "numba scalar vg": lambda: scalar.value_and_grad(x),
+             "numba libmvec vg": lambda: vector.value_and_grad(x),
+             "hand vg": lambda: pb.p3_hand(x)}
+    times: dict[str, list[float]] = {k: [] for k in calls}
+    for rep in range(repeats):
+        order = list(calls.items())
+        for name, f in order[rep % len(order):] + order[:rep % len(order)]:
+            time.sleep(0.05)
+            f()
+            start = time.perf_counter()
+            for _ in range(5):
+                f()
+            times[name].append((time.perf_counter() - start) / 5 * 1e3)
+    for name, ts in times.items():
+        print(f"{name:18} min {min(ts):8.2f} ms  median {statistics.median(ts):8.2f}  "
+              f"max {max(ts):8.2f}")
+    for kind in ("fwd", "vg"):
+        for other in ("numba scalar", "PyTorch", "hand"):
+            if f"{other} {kind}" in times:
+                r = [a / b for a, b in zip(times[f"numba libmvec {kind}"],
+                                           times[f"{other} {kind}"])]
+                print(f"{kind}: libmvec loop / {other}: paired median "
+                      f"{statistics.median(r):.2f} ({min(r):.2f}-{max(r):.2f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--ulps", action="store_true")
+    args = parser.parse_args()
+    if args.ulps:
+        ulps()
+    else:
+        p3(args.repeats)
+
+
+if __name__ == "__main__":
+    main()
