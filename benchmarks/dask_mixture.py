@@ -95,7 +95,9 @@ def cluster_run(args: argparse.Namespace) -> None:
             time.sleep(0.5)
         if memory.low:
             client.cancel(futures)
-            raise SystemExit("stopped: the machine's available memory fell under 4 GiB")
+            raise SystemExit(f"stopped after {time.perf_counter() - start:.0f} s: the machine's "
+                             f"available memory fell under 4 GiB (this run's peak: "
+                             f"{memory.peak / 1e9:.2f} GB)")
         seconds = time.perf_counter() - start
         value, grads = client.gather(futures)
         check, want = dm.gradient(2 * size, size, client, chunked=True)[:2]
