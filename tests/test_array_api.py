@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -319,20 +321,46 @@ def test_cupy_on_a_gpu():
         np.testing.assert_allclose(float(grads[k]), w, rtol=1e-8, atol=1e-10)
 
 
-def test_dask_mixture_example_matches_numpy():
-    """examples/dask_mixture.py, small: the NLL and gradient over data generated chunk by
-    chunk (dask's threaded scheduler; the example's LocalCluster is the same graph on
-    worker processes, run by hand: in the test process its client hung at gather) are
-    the NumPy module's over the same points."""
-    pytest.importorskip("dask.array")
+def _dask_mixture():
+    """examples/dask_mixture.py as a module."""
     sys.path.insert(0, str(ROOT / "examples"))
     try:
-        example = __import__("dask_mixture")
+        return __import__("dask_mixture")
     finally:
         sys.path.remove(str(ROOT / "examples"))
-    value, grads, _ = example.gradient(4 * 5000, 5000)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["graph", "by_chunk"])
+def test_dask_mixture_example_matches_numpy(chunked):
+    """examples/dask_mixture.py, small: the NLL and gradient over data generated chunk by
+    chunk (dask's threaded scheduler; the cluster's worker processes in the test below),
+    as one graph of whole-array operations or one task per chunk, are the NumPy module's
+    over the same points."""
+    pytest.importorskip("dask.array")
+    example = _dask_mixture()
+    value, grads, _ = example.gradient(4 * 5000, 5000, chunked=chunked)
     want_value, want = example.subsample(5000, chunks=4)
     assert value == pytest.approx(want_value, rel=1e-12)
     assert grads.keys() == want.keys()
     for k, w in want.items():
         assert grads[k] == pytest.approx(w, rel=1e-10, abs=1e-9), k
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flags", [[], ["--by-chunk"]], ids=["graph", "by_chunk"])
+def test_dask_mixture_example_on_a_cluster_of_worker_processes(flags):
+    """The user's command, small: examples/dask_mixture.py on a dask.distributed
+    LocalCluster of 2 single-threaded worker processes prints the NumPy module's NLL and
+    gradient over the same points (a new process, as a user runs it, with a time limit:
+    a hung cluster fails the test instead of stopping the suite)."""
+    pytest.importorskip("dask.distributed")
+    run = subprocess.run([sys.executable, str(ROOT / "examples" / "dask_mixture.py"),
+                          "--points", "2e5", "--chunk", "5e4", "--workers", "2", *flags],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert "200,000 points (0.00 GB) on 2 workers" in run.stdout
+    printed = dict(re.findall(r"(nll|d/d\w+) = (\S+?)[;,]?(?:\s|$)", run.stdout))
+    want_value, want = _dask_mixture().subsample(50_000, chunks=4)
+    assert float(printed.pop("nll")) == pytest.approx(want_value, rel=1e-11)
+    assert {k.removeprefix("d/d"): float(v) for k, v in printed.items()} == pytest.approx(
+        want, rel=1e-10)
