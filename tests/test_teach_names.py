@@ -7,6 +7,7 @@ graph on one canvas."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -172,8 +173,8 @@ def test_every_picture_kind_of_colah_has_one_canvas(style):
         frames(g, at, style=style)) if k in (0, 4, 8)})
     assert len(set(sizes.values())) == 1, sizes
     # the legend's room is the biggest legend's: the paths from b list two paths
-    assert float(sizes["reverse"][1]) > float(_size(gc.render(g, at, style=gc.Style(
-        legend=False, font_scale=style.font_scale, direction=style.direction)))[1]) - 1
+    assert float(sizes["reverse"][1]) > float(_size(gc.render(g, at, style=replace(
+        style, legend=False)))[1]) - 1
     symbolic = {_size(gc.render(g, style=style)),
                 _size(gc.render(g, show="paths", wrt="b", style=style)),
                 _size(gc.render(g, show="paths", wrt="a", style=style))}

@@ -175,9 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--show paths lists this many paths (default {paths_drawn})")
     look = p.add_argument_group("slides")
     look.add_argument("--slide", action="store_true",
-                      help="projector preset: larger fonts, PNG at 144 dpi")
+                      help="projector preset: larger fonts, compact labels, the direction "
+                      "that fits 16:9, PNG at 144 dpi")
     look.add_argument("--font-scale", type=float, help="multiply every font, e.g. 1.5")
-    look.add_argument("--direction", choices=("LR", "TB"), help="left to right or top down")
+    look.add_argument("--direction", choices=("LR", "TB", "auto"),
+                      help="left to right, top down, or the one a slide shows larger "
+                      "(--slide's default)")
     look.add_argument("--theme", choices=("light", "dark"))
     look.add_argument("--legend", action=argparse.BooleanOptionalAction,
                       help="say what colours and edge labels mean (default: on)")

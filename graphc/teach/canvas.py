@@ -13,7 +13,7 @@ import graphviz
 import numpy as np
 
 from ..ir.graph import Graph
-from .labels import esc, key, wrapped
+from .labels import LEGEND_WIDTH, esc, key, wrapped
 from .style import Style
 from .words import format_number
 
@@ -38,15 +38,17 @@ def legend(g: Graph, scene: Scene, out: str, heading: str | None, style: Style) 
     legend (paths), and what the colours mean."""
     text = style.colour("text")
     lines = [[(t, c or text)] for t, c in wrapped(  # "": the theme's text colour
-        [(t, text) for t in (heading, scene.caption) if t] + scene.legend)]
+        [(t, text) for t in (heading, scene.caption) if t] + scene.legend,
+        70 if style.compact else LEGEND_WIDTH)]
     return lines + key(g, scene, out, style) if style.legend else lines
 
 
-def html(lines: Lines, room: int = 0) -> str:
+def html(lines: Lines, room: int = 0, left: bool = False) -> str:
     """The HTML label of ``lines``, padded to ``room`` lines (each a space: an empty
-    line is lower than a line of text)."""
+    line is lower than a line of text); ``left``: each line flush left."""
     text = ["".join(f'<font color="{c}">{esc(t)}</font>' for t, c in line) for line in lines]
-    return "<" + "<br/>".join(text + ["&#160;"] * (room - len(lines))) + ">"
+    br = '<br align="left"/>' if left else "<br/>"
+    return "<" + br.join(text + ["&#160;"] * (room - len(lines))) + (br if left else "") + ">"
 
 
 def room(legends: list[Lines], style: Style) -> tuple[float, int]:
@@ -67,11 +69,46 @@ def room(legends: list[Lines], style: Style) -> tuple[float, int]:
 
 def place(dot: graphviz.Digraph, lines: Lines, layout: Layout, style: Style) -> str:
     """Put ``lines`` above the picture, padded to the layout's room (Graphviz puts a
-    picture's label above its drawing, as tall as its lines); the canvas the picture
-    then has, "x0,y0,x1,y1": the layout's, as wide as the room."""
+    picture's label above its drawing, as tall as its lines), or, where a slide then
+    shows it larger, beside it at the top; the canvas the picture then has,
+    "x0,y0,x1,y1": the layout's and the legend's room."""
     width, n = layout.room
+    x0, y0, x1, y1 = (float(v) for v in layout.bb.split(","))
+    if beside(layout, style):
+        height = _height(n, style)
+        dot.attr(label=html(lines, n, left=True),  # neato -n2 keeps a label's place
+                 lp=f"{x1 + width / 2:.2f},{y1 - height / 2:.2f}")
+        return f"{x0:.2f},{min(y0, y1 - height):.2f},{x1 + width:.2f},{y1:.2f}"
     if max(n, len(lines)):
         dot.attr(label=html(lines, n))
-    x0, y0, x1, y1 = (float(v) for v in layout.bb.split(","))
     cx = (x0 + x1) / 2
     return f"{min(x0, cx - width / 2):.2f},{y0:.2f},{max(x1, cx + width / 2):.2f},{y1:.2f}"
+
+
+SLIDE = (1920, 1080)
+"""A 16:9 slide in pixels: a picture scaled to fit it should have no text under 14 px."""
+
+
+def _height(lines: int, style: Style) -> float:
+    return 1.2 * float(style.size(14)) * lines  # Graphviz's line spacing
+
+
+def _fits(layout: Layout, style: Style) -> tuple[float, float]:
+    """Pixels per point on a slide with the legend above the layout, and beside it."""
+    x0, y0, x1, y1 = (float(v) for v in layout.bb.split(","))
+    width, lines = layout.room
+    w, h, legend = x1 - x0, y1 - y0, _height(lines, style)
+    return (min(SLIDE[0] / max(w, width), SLIDE[1] / (h + legend)),
+            min(SLIDE[0] / (w + width), SLIDE[1] / max(h, legend)))
+
+
+def beside(layout: Layout, style: Style) -> bool:
+    """A compact picture's legend goes beside a tall layout, where a slide has room."""
+    above, side = _fits(layout, style)
+    return style.compact and layout.room[1] > 0 and side > above
+
+
+def fit(layout: Layout | None, style: Style) -> float:
+    """Pixels per point of the picture drawn at ``layout`` scaled to fit a slide: its
+    smallest text, ``style.size(10)`` points, is that many times as high."""
+    return 0.0 if layout is None else _fits(layout, style)[beside(layout, style)]

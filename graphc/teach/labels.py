@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .render import Scene
 
 LEGEND_WIDTH = 90
-"""Characters per line of a picture's title and legend before it wraps."""
+"""Characters per line of a picture's title and legend before it wraps (compact: 60)."""
 
 
 def key(g: Graph, scene: Scene, out: str, style: Style) -> list[list[tuple[str, str]]]:
@@ -36,23 +36,40 @@ def key(g: Graph, scene: Scene, out: str, style: Style) -> list[list[tuple[str, 
     if scene.show == "forward":
         nodes += [(",  ", text), ("tangent ∂node/∂input (forward mode)", second)]
         if style.flows:
-            edges += [(",  ", text), ("→ tangent of the tail · local = pushed forward", second)]
+            edges += [(",  ", text), ("→ pushed forward = tangent of the tail · local"
+                                      if style.compact else
+                                      "→ tangent of the tail · local = pushed forward", second)]
     elif scene.show == "reverse":
         nodes += [(",  ", text), (f"∂{g.shown(out)}/∂node (backward pass)", second)]
         if style.flows:
-            edges += [(",  ", text), ("← upstream gradient · local = gradient flowing back",
+            edges += [(",  ", text), ("← gradient flowing back = upstream gradient · local"
+                                      if style.compact else
+                                      "← upstream gradient · local = gradient flowing back",
                                       second)]
+    if style.compact:  # narrow, to stand beside a tall picture: a meaning per line
+        return [*_split(nodes), *_split(edges), *patterns]
     return [nodes, edges, *patterns]
 
 
-def wrapped(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _split(line: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """A legend line broken at its ",  " separators, the parts after the first indented."""
+    out: list[list[tuple[str, str]]] = [[]]
+    for part in line:
+        if part[0] == ",  ":
+            out.append([("    ", part[1])])
+        else:
+            out[-1].append(part)
+    return out
+
+
+def wrapped(lines: list[tuple[str, str]], width: int = LEGEND_WIDTH) -> list[tuple[str, str]]:
     """Long lines broken after a `` → `` or `` · `` (a path's nodes and factors)."""
     out = []
     for text, colour in lines:
-        while len(text) > LEGEND_WIDTH:
-            cut = text.find(":  ", 0, LEGEND_WIDTH)  # a path's nodes, then its product
-            if cut <= 0:
-                cut = max(text.rfind(sep, 0, LEGEND_WIDTH) for sep in (" → ", " · ", ", "))
+        while len(text) > width:
+            cut = text.find(":  ", 11, width)  # a path's nodes, then its product
+            if cut < 0:
+                cut = max(text.rfind(sep, 0, width) for sep in (" → ", " · ", ", "))
             if cut <= 10:  # no place to break that shortens the line
                 break
             out.append((text[:cut + 2].rstrip(), colour))
@@ -70,16 +87,23 @@ def esc(text: str) -> str:
 def node_label(g: Graph, node: str, scene: Scene, style: Style) -> str:
     if g.is_const(node):
         return "<" + esc(op_text(g, node)) + ">"
-    parts = [f"<b>{esc(g.shown(node))}</b>",
-             f'<font point-size="{style.size(10)}">{esc(op_text(g, node))}</font>']
+    name, op = f"<b>{esc(g.shown(node))}</b>", esc(op_text(g, node))
+    if style.compact:  # two lines fewer: "t4 = sigma ** 2 = 0.04", "S (input) = 100"
+        op = f"({op})" if g.attrs(node)["op"] == "input" else f"= {op}"
+    parts = [f'{name} <font point-size="{style.size(10)}">{op}</font>'] if style.compact else [
+        name, f'<font point-size="{style.size(10)}">{op}</font>']
     if node in scene.values:
-        parts.append(f'<font color="{style.colour("value")}">= '
-                     f"{number(scene.values[node])}</font>")
+        value = (f'<font color="{style.colour("value")}">= '
+                 f"{number(scene.values[node], style.digits)}</font>")
+        if style.compact:
+            parts[0] += " " + value
+        else:
+            parts.append(value)
     if node in scene.second:
         mark = " (so far)" if node in scene.partial else ""
         parts.append(f'<font color="{style.colour("second")}">'
                      f"{esc(scene.label(g.shown(node)))} = "
-                     f"{number(scene.second[node])}{mark}</font>")
+                     f"{number(scene.second[node], style.digits)}{mark}</font>")
     parts += [f'<font color="{style.colour(colour)}">{esc(text)}</font>'
               for text, colour in scene.notes.get(node, [])]
     if style.gates and (said := gates.notes(g, node)):
@@ -88,9 +112,9 @@ def node_label(g: Graph, node: str, scene: Scene, style: Style) -> str:
     return "<" + "<br/>".join(parts) + ">"
 
 
-def number(x: Any) -> str:
+def number(x: Any, digits: int = 4) -> str:
     """A value on a node: an array's shape and its range on two lines, to keep it narrow."""
-    return esc(format_number(x)).replace(", values in ", "<br/>values in ")
+    return esc(format_number(x, digits)).replace(", values in ", "<br/>values in ")
 
 
 def parallel(g: Graph, edge: tuple[str, str, int], symbolic: dict) -> bool:
@@ -116,14 +140,20 @@ def edge_attrs(g: Graph, edge: tuple[str, str, int], symbolic: dict, scene: Scen
                 "fontcolor": style.colour("ask")}
     if g.op(edge[1]).rules:  # a tensor op: show its vjp, the way the lectures write it
         lines = [f"{adjoint(edge[0])} += {symbolic[edge]}"]
-    else:
-        lines = [f"{partial_name(g, edge, symbolic)} = {pretty(symbolic[edge])}"]
+    else:  # compact: the legend says an edge's rule is ∂head/∂tail
+        lines = [("" if style.compact else f"{partial_name(g, edge, symbolic)} = ")
+                 + pretty(symbolic[edge])]
     if edge in scene.edge_values and not sp.sympify(symbolic[edge]).is_Number:
-        lines.append(f"= {format_number(scene.edge_values[edge])}")  # a 1 says it once
+        value = f"= {format_number(scene.edge_values[edge], style.digits)}"
+        if style.compact and not g.op(edge[1]).rules:
+            lines[0] += " " + value
+        else:
+            lines.append(value)  # a 1 says it once
     if style.flows and edge in scene.flows:  # in colour: an HTML label
-        flow = esc(flow_text(scene, edge))
+        flow = esc(flow_text(scene, edge, style))
         label = "<br/>".join(map(esc, lines))
-        attrs = {"label": f'<{label}<br/><font color="{style.colour("second")}">{flow}</font>>'}
+        br = "<br/>"
+        attrs = {"label": f'<{label}{br}<font color="{style.colour("second")}">{flow}</font>>'}
     else:  # a plain DOT label reads \N, \l, ... as escapes, and a trailing \ eats the quote
         attrs = {"label": "\n".join(lines).replace("\\", "\\\\")}
     if edge in scene.focus_edges:
@@ -132,11 +162,13 @@ def edge_attrs(g: Graph, edge: tuple[str, str, int], symbolic: dict, scene: Scen
     return attrs
 
 
-def flow_text(scene: Scene, edge: tuple[str, str, int]) -> str:
+def flow_text(scene: Scene, edge: tuple[str, str, int], style: Style | None = None) -> str:
     """CS231n's number on a wire: ``← 2 · 3 = 6`` (upstream gradient times the local
-    derivative; an array by its shape and range alone)."""
+    derivative; an array, or any on a compact picture, by its value alone)."""
     upstream, local, flow = scene.flows[edge]
     arrow = "→" if scene.show == "forward" else "←"
+    if style is not None and style.compact:
+        return f"{arrow} {format_number(flow, style.digits)}"
     if np.ndim(flow) or np.ndim(upstream) or np.ndim(local):
         return f"{arrow} {format_number(flow)}"
     return f"{arrow} {factor_text(upstream)} · {factor_text(local)} = {format_number(flow)}"

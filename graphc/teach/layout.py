@@ -17,6 +17,7 @@ class Layout:
     edges: dict[tuple[str, str, int], dict[str, str]]  # (tail, head, k-th) -> pos, lp
     bb: str = ""  # the canvas: every frame keeps it, though its labels grow step by step
     room: tuple[float, int] = (0.0, 0)  # the legend's above it: width, lines (canvas.py)
+    direction: str = "LR"  # the rankdir it was laid out with
 
     @classmethod
     def parse(cls, text: bytes | str) -> Layout:

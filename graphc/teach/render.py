@@ -80,7 +80,9 @@ def _kind(g: Graph, node: str, out: str, style: Style) -> dict[str, str]:
     if op == "const":
         return {"shape": "box", "style": "dashed,rounded", "color": style.colour("const"),
                 "fontcolor": style.colour("muted")}
-    attrs = {"shape": "ellipse", "style": "filled", "fillcolor": style.colour("plain")}
+    attrs = {"shape": "box", "style": "rounded,filled"} if style.compact else {
+        "shape": "ellipse", "style": "filled"}  # a box is narrower around 4 lines
+    attrs["fillcolor"] = style.colour("plain")
     if op == "input":
         attrs["fillcolor"] = style.colour("input")
     elif node == out or node in g.outputs:
@@ -146,8 +148,9 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
     pins = Pins(layout) if layout is not None else None
     kind = graphviz.Digraph if pins is None else Pinned
     dot = kind(name="graphc", engine="dot" if pins is None else "neato", graph_attr={
-        "rankdir": style.direction, "fontname": "Helvetica", "nodesep": "0.35",
-        "ranksep": "0.7", "labelloc": "t", "fontsize": style.size(14),
+        "rankdir": layout.direction if layout is not None else style.rankdir,
+        "fontname": "Helvetica", "nodesep": "0.2" if style.compact else "0.35",
+        "ranksep": "0.12" if style.compact else "0.7", "labelloc": "t", "fontsize": style.size(14),
         "bgcolor": style.colour("background"), "fontcolor": style.colour("text")},
         node_attr={"fontname": "Helvetica", "fontsize": style.size(12),
                    "color": style.colour("text"), "fontcolor": style.colour("text")},
@@ -325,6 +328,9 @@ def shared_layout(g: Graph, at: dict[str, Any] | None, out: str, limit: int | No
     if shutil.which("dot") is None or (limit is None and layout_size(g) > DRAW_LIMIT):
         return None
     full = full_scene(g, at, out) if full is None else full
+    if style.direction == "auto":  # the direction whose picture a slide shows larger
+        return max((shared_layout(g, at, out, limit, replace(style, direction=d), full)
+                    for d in ("LR", "TB")), key=lambda lay: canvas.fit(lay, style))
     fan_out = {n for n in full.second if n in g.nx and g.nx.out_degree(n) > 1}
     widest = Scene(values=full.values, second=full.second, label=full.label, partial=fan_out,
                    edge_values=full.edge_values, flows=full.flows)
@@ -333,6 +339,7 @@ def shared_layout(g: Graph, at: dict[str, Any] | None, out: str, limit: int | No
         # no legend: each picture puts its own title and legend above the canvas
         bare = replace(style, legend=False)
         layout = Layout.parse(pipe(draw(g, widest, out, limit, style=bare), "json"))
+    layout.direction = style.direction
     layout.room = canvas.room([canvas.legend(g, s, out, canvas.title(g, out, at), style)
                                for s in _kinds(g, at, out, full)], style)
     return layout

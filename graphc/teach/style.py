@@ -28,7 +28,10 @@ not in render.py: the command line's help reads it without loading graphc's math
 @dataclass(frozen=True)
 class Style:
     """A picture's looks. ``font_scale`` multiplies every font; ``direction`` "LR"
-    (colah's) or "TB" (long chains); ``theme`` "light" or "dark"; ``legend`` says what
+    (colah's), "TB" (long chains) or "auto" (the one that fits a 16:9 slide at the larger
+    scale); ``compact`` draws boxes, one-line local derivatives (``1/t3 = 1``) and
+    the gradient each wire carries by its value alone (``← -3.55e-14``), closer
+    together, in 3 significant digits; ``theme`` "light" or "dark"; ``legend`` says what
     the colours mean; ``constants=False`` hides constant nodes (their values stay in
     the ops' text); ``flows`` writes on each edge the gradient flowing back along it
     (CS231n's red numbers: upstream adjoint x local derivative); ``dpi`` for PNG;
@@ -43,10 +46,11 @@ class Style:
     flows: bool = True
     dpi: float = 96.0
     gates: bool = False
+    compact: bool = False
 
     def __post_init__(self) -> None:
-        if self.direction not in ("LR", "TB"):
-            raise GraphcError(f"direction={self.direction!r}: expected 'LR' or 'TB'")
+        if self.direction not in ("LR", "TB", "auto"):
+            raise GraphcError(f"direction={self.direction!r}: expected 'LR', 'TB' or 'auto'")
         if self.theme not in THEMES:
             raise GraphcError(f"theme={self.theme!r}: expected 'light' or 'dark'")
         for name in ("font_scale", "dpi"):
@@ -57,12 +61,23 @@ class Style:
 
     @classmethod
     def slide(cls, **changes: object) -> Style:
-        """Readable on a projector: larger fonts and a 2x PNG (1920 px wide for a
-        picture about 13 inches wide)."""
-        return cls(**{"font_scale": 1.5, "dpi": 144.0, **changes})  # type: ignore[arg-type]
+        """Readable on a projector: larger fonts, compact labels, the direction that fits
+        16:9 best and a 2x PNG (1920 px wide for a picture about 13 inches wide)."""
+        return cls(**{"font_scale": 1.5, "dpi": 144.0, "direction": "auto", "compact": True,
+                      **changes})  # type: ignore[arg-type]
 
     def colour(self, kind: str) -> str:
         return THEMES[self.theme][kind]
+
+    @property
+    def rankdir(self) -> str:
+        """Graphviz's direction; "auto" without a layout to choose by is "LR"."""
+        return "LR" if self.direction == "auto" else self.direction
+
+    @property
+    def digits(self) -> int:
+        """Significant digits of the numbers on a picture."""
+        return 3 if self.compact else 4
 
     def size(self, points: float) -> str:
         return f"{points * self.font_scale:g}"

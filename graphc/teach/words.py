@@ -22,14 +22,16 @@ def op_text(g: Graph, node: str) -> str:
     return g.op(node).text(operands, d["params"])
 
 
-def format_number(x: Any) -> str:
-    """4 significant digits; small arrays in full, larger ones as shape and range."""
+def format_number(x: Any, digits: int = 4) -> str:
+    """4 significant digits (slides: 3); small arrays in full, larger ones as shape and
+    range."""
     if np.ndim(x) == 0:
-        return _digits(x)
+        return _digits(x, digits)
     arr = np.asarray(x)
-    if arr.size <= 4:
-        return _nested(arr)  # nested like NumPy, so a (3, 1) column is not read as (3,)
-    return f"shape {list(arr.shape)}, values in [{_digits(arr.min())}, {_digits(arr.max())}]"
+    if arr.size <= 4:  # nested like NumPy, so a (3, 1) column is not read as (3,)
+        return _nested(arr, digits)
+    return (f"shape {list(arr.shape)}, values in [{_digits(arr.min(), digits)}, "
+            f"{_digits(arr.max(), digits)}]")
 
 
 def factor_number(x: Any) -> str:
@@ -38,12 +40,13 @@ def factor_number(x: Any) -> str:
     return f"({text})" if text.startswith("shape") else text
 
 
-def _digits(x: Any) -> str:
-    return f"{float(x) + 0.0:.4g}"  # + 0.0: -0.0 is 0
+def _digits(x: Any, digits: int = 4) -> str:
+    return f"{float(x) + 0.0:.{digits}g}"  # + 0.0: -0.0 is 0
 
 
-def _nested(arr: np.ndarray) -> str:
-    return "[" + ", ".join(_nested(v) if np.ndim(v) else _digits(v) for v in arr) + "]"
+def _nested(arr: np.ndarray, digits: int) -> str:
+    return "[" + ", ".join(_nested(v, digits) if np.ndim(v) else _digits(v, digits)
+                           for v in arr) + "]"
 
 
 def plural(n: int, word: str) -> str:
