@@ -297,3 +297,24 @@ def test_arange_beside_an_undeclared_input_has_its_shape(jax):
         np.testing.assert_allclose(value, np.sum(f(x0)), rtol=1e-12)
         np.testing.assert_allclose(grads["x0"], np.asarray(
             jax.grad(lambda x: jnp.sum(f(x)))(np.asarray(x0, dtype=float))), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("decl, shape, good", [("x: [2, 3]", (1, 3), (2, 3)),
+                                               ("x: scalar", (3,), ()),
+                                               ("x: [N]\ny: [N]", (1,), (3,))])
+def test_array_api_checks_declared_shapes(jax, mode, decl, shape, good):
+    """backend="array_api" passed inputs untouched, unchecked: x: [2, 3] given a (1, 3)
+    array summed 3 numbers (6.0, not an error), x: scalar given (3,) gave an array. Now
+    fn() refuses a declared shape's mismatch as the NumPy backend does; right ones run."""
+    import jax.numpy as jnp
+
+    g = gc.parse(decl + "\nz = sum(x * x) + sum(x)")
+    fn = gc.compile(g, mode=mode, backend="array_api")
+    with pytest.raises(gc.InputError, match="does not match declared"):
+        fn(**{n: np.ones(shape if n == "x" else good) for n in g.inputs})  # y: N is 3
+    x = np.linspace(-1.0, 2.0, int(np.prod(good))).reshape(good)
+    value, grads = fn(**{n: x for n in g.inputs})
+    want, dx = jax.value_and_grad(lambda x: jnp.sum(x * x) + jnp.sum(x))(x)
+    assert value == pytest.approx(float(want), rel=1e-12)
+    np.testing.assert_allclose(grads["x"], np.asarray(dx), rtol=1e-12)
