@@ -318,3 +318,21 @@ def test_array_api_checks_declared_shapes(jax, mode, decl, shape, good):
     want, dx = jax.value_and_grad(lambda x: jnp.sum(x * x) + jnp.sum(x))(x)
     assert value == pytest.approx(float(want), rel=1e-12)
     np.testing.assert_allclose(grads["x"], np.asarray(dx), rtol=1e-12)
+
+
+def test_vjp_when_optimizing_puts_y_bar_before_an_input(jax):
+    """An optimize sweep rebuilt the inputs in topological order: here y_bar before x1,
+    so _vjp's parameters were (x0, y_bar, x1) and the public vjp read them by position,
+    def vjp(x0, y_bar, y_bar): a SyntaxError. The inputs now keep their order."""
+    import jax.numpy as jnp
+
+    g = gc.parse("v1 = -x0\nv2 = full_like(v1, 2.0) * x0 + ones_like(x0) * v1\n"
+                 "v7 = -v2\nv12 = v7 + x1")
+    x0, x1 = np.array([[0.9], [-0.4]]), np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -2.0]])
+    y_bar = np.arange(6.0).reshape(2, 3)
+    value, pulled = gc.vjp(g)(x0=x0, x1=x1, y_bar=y_bar)
+    want, pull = jax.vjp(lambda a, b: -(jnp.full_like(-a, 2.0) * a - a) + b, x0, x1)
+    np.testing.assert_allclose(value, np.asarray(want), rtol=1e-12)
+    for name, w in zip(("x0", "x1"), pull(y_bar)):
+        np.testing.assert_allclose(pulled[name], np.asarray(w), rtol=1e-12, err_msg=name)
+    assert gc.compile(g).grad_graph.inputs == g.inputs == ["x0", "x1"]
