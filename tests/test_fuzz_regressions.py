@@ -336,3 +336,22 @@ def test_vjp_when_optimizing_puts_y_bar_before_an_input(jax):
     for name, w in zip(("x0", "x1"), pull(y_bar)):
         np.testing.assert_allclose(pulled[name], np.asarray(w), rtol=1e-12, err_msg=name)
     assert gc.compile(g).grad_graph.inputs == g.inputs == ["x0", "x1"]
+
+
+@pytest.mark.parametrize("name", ["_given", "_same_shape", "_scalar_value"])
+def test_an_input_named_as_a_shipped_helper(jax, name):
+    """An input named _given was the parameter of gc.jvp's public function, which then
+    called the array: InputError "'numpy.ndarray' object is not callable". The helpers
+    that gc.jvp, gc.vjp and compile ship are reserved names now, as the others are."""
+    import jax.numpy as jnp
+
+    g = gc.parse(f"{name}: [3]\nw: [3]\ny = sum(sin({name}) * w * {name})")
+    a, w, d = np.array([0.3, -1.2, 0.8]), np.array([1.0, 2.0, -0.5]), np.array([0.5, 1.5, -1.0])
+    f = lambda a, w: jnp.sum(jnp.sin(a) * w * a)  # noqa: E731
+    _, pushed = gc.jvp(g)(**{name: a, "w": w}, x_dot={name: d, "w": w})
+    assert pushed == pytest.approx(float(jax.jvp(f, (a, w), (d, w))[1]), rel=1e-12)
+    _, _, hv = gc.hvp(g)(**{name: a, "w": w}, v={name: d, "w": w})
+    want = jax.jvp(jax.grad(f, argnums=(0, 1)), (a, w), (d, w))[1]
+    np.testing.assert_allclose(hv[name], np.asarray(want[0]), rtol=1e-12)
+    _, pulled = gc.vjp(g)(**{name: a, "w": w}, y_bar=2.0)
+    np.testing.assert_allclose(pulled[name], 2 * np.asarray(jax.grad(f)(a, w)), rtol=1e-12)
