@@ -297,3 +297,61 @@ def test_arange_beside_an_undeclared_input_has_its_shape(jax):
         np.testing.assert_allclose(value, np.sum(f(x0)), rtol=1e-12)
         np.testing.assert_allclose(grads["x0"], np.asarray(
             jax.grad(lambda x: jnp.sum(f(x)))(np.asarray(x0, dtype=float))), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("decl, shape, good", [("x: [2, 3]", (1, 3), (2, 3)),
+                                               ("x: scalar", (3,), ()),
+                                               ("x: [N]\ny: [N]", (1,), (3,))])
+def test_array_api_checks_declared_shapes(jax, mode, decl, shape, good):
+    """backend="array_api" passed inputs untouched, unchecked: x: [2, 3] given a (1, 3)
+    array summed 3 numbers (6.0, not an error), x: scalar given (3,) gave an array. Now
+    fn() refuses a declared shape's mismatch as the NumPy backend does; right ones run."""
+    import jax.numpy as jnp
+
+    g = gc.parse(decl + "\nz = sum(x * x) + sum(x)")
+    fn = gc.compile(g, mode=mode, backend="array_api")
+    with pytest.raises(gc.InputError, match="does not match declared"):
+        fn(**{n: np.ones(shape if n == "x" else good) for n in g.inputs})  # y: N is 3
+    x = np.linspace(-1.0, 2.0, int(np.prod(good))).reshape(good)
+    value, grads = fn(**{n: x for n in g.inputs})
+    want, dx = jax.value_and_grad(lambda x: jnp.sum(x * x) + jnp.sum(x))(x)
+    assert value == pytest.approx(float(want), rel=1e-12)
+    np.testing.assert_allclose(grads["x"], np.asarray(dx), rtol=1e-12)
+
+
+def test_vjp_when_optimizing_puts_y_bar_before_an_input(jax):
+    """An optimize sweep rebuilt the inputs in topological order: here y_bar before x1,
+    so _vjp's parameters were (x0, y_bar, x1) and the public vjp read them by position,
+    def vjp(x0, y_bar, y_bar): a SyntaxError. The inputs now keep their order."""
+    import jax.numpy as jnp
+
+    g = gc.parse("v1 = -x0\nv2 = full_like(v1, 2.0) * x0 + ones_like(x0) * v1\n"
+                 "v7 = -v2\nv12 = v7 + x1")
+    x0, x1 = np.array([[0.9], [-0.4]]), np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -2.0]])
+    y_bar = np.arange(6.0).reshape(2, 3)
+    value, pulled = gc.vjp(g)(x0=x0, x1=x1, y_bar=y_bar)
+    want, pull = jax.vjp(lambda a, b: -(jnp.full_like(-a, 2.0) * a - a) + b, x0, x1)
+    np.testing.assert_allclose(value, np.asarray(want), rtol=1e-12)
+    for name, w in zip(("x0", "x1"), pull(y_bar)):
+        np.testing.assert_allclose(pulled[name], np.asarray(w), rtol=1e-12, err_msg=name)
+    assert gc.compile(g).grad_graph.inputs == g.inputs == ["x0", "x1"]
+
+
+@pytest.mark.parametrize("name", ["_given", "_same_shape", "_scalar_value"])
+def test_an_input_named_as_a_shipped_helper(jax, name):
+    """An input named _given was the parameter of gc.jvp's public function, which then
+    called the array: InputError "'numpy.ndarray' object is not callable". The helpers
+    that gc.jvp, gc.vjp and compile ship are reserved names now, as the others are."""
+    import jax.numpy as jnp
+
+    g = gc.parse(f"{name}: [3]\nw: [3]\ny = sum(sin({name}) * w * {name})")
+    a, w, d = np.array([0.3, -1.2, 0.8]), np.array([1.0, 2.0, -0.5]), np.array([0.5, 1.5, -1.0])
+    f = lambda a, w: jnp.sum(jnp.sin(a) * w * a)  # noqa: E731
+    _, pushed = gc.jvp(g)(**{name: a, "w": w}, x_dot={name: d, "w": w})
+    assert pushed == pytest.approx(float(jax.jvp(f, (a, w), (d, w))[1]), rel=1e-12)
+    _, _, hv = gc.hvp(g)(**{name: a, "w": w}, v={name: d, "w": w})
+    want = jax.jvp(jax.grad(f, argnums=(0, 1)), (a, w), (d, w))[1]
+    np.testing.assert_allclose(hv[name], np.asarray(want[0]), rtol=1e-12)
+    _, pulled = gc.vjp(g)(**{name: a, "w": w}, y_bar=2.0)
+    np.testing.assert_allclose(pulled[name], 2 * np.asarray(jax.grad(f)(a, w)), rtol=1e-12)

@@ -133,6 +133,24 @@ def test_random_tensor_programs_match_jax_many(jax, p: Program, how, seed):
     _check(jax, p, mode, options, seed)
 
 
+@examples(12)
+@given(p=programs(), seed=st.integers(0, 2**16))
+def test_random_programs_vjp_of_a_random_cotangent_matches_jax(jax, p: Program, seed):
+    """gc.vjp seeded by a random cotangent (not ones): its optimized graph gains the
+    input y_bar, which once landed before an input and broke the module's signature."""
+    import jax.numpy as jnp
+
+    values = p.values(seed)
+    args = [values[i.name] for i in p.inputs]
+    out, pull = jax.vjp(p.jax_fn(jnp, jax), *args)
+    y_bar = np.random.default_rng(seed).normal(size=np.shape(out))
+    value, pulled = gc.vjp(gc.parse(p.text()))(**values, y_bar=y_bar)
+    np.testing.assert_allclose(value, np.asarray(out), rtol=1e-9, atol=1e-11)
+    for i, want in zip(p.inputs, pull(y_bar)):
+        np.testing.assert_allclose(pulled[i.name], np.asarray(want), rtol=1e-9, atol=1e-11,
+                                   err_msg=f"d/d{i.name}\n{p.text()}")
+
+
 @examples(6)
 @given(p=programs(free=False), mode=st.sampled_from(["reverse", "forward"]))
 def test_random_tensor_programs_in_float32(jax, p: Program, mode):

@@ -27,7 +27,8 @@ RULE = ("_NAMES", "_DECLARED", "_INTS")  # module constants: input names, declar
 RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
     | {"np", *PUBLIC, memory._one_dtype.__name__, *RULE} \
     | {f.__name__ for op in OPS.values() for f in op.helpers} \
-    | {f.__name__ for f in values.HELPERS}
+    | {f.__name__ for f in (*values.HELPERS, values._given, values._same_shape,
+                            values._scalar_value)}  # gc.jvp's, gc.vjp's, compile's
 """Names every emitted module defines or reads: no parameter may shadow them."""
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..ops import shapes
-from ..ops.values import CONSTANTS, _inputs
+from ..ops.values import CONSTANTS, _check_shape, _inputs
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 def bind(g: Graph, args: tuple = (), kwargs: dict | None = None, check: bool = True
          ) -> dict[str, Any]:
     """Match call arguments to inputs and (``check``) check them; raises ``InputError``.
-    Unchecked, values pass untouched (backend="array_api": a dask array stays lazy)."""
+    Unchecked, values pass untouched (backend="array_api": a dask array stays lazy) and
+    only declared shapes are checked."""
     names = g.inputs
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise InputError(f"input values are a mapping name -> value, got {type(kwargs).__name__}")
@@ -36,7 +37,15 @@ def bind(g: Graph, args: tuple = (), kwargs: dict | None = None, check: bool = T
         values[k] = v
     if missing := [n for n in names if n not in values]:
         raise InputError(f"missing input{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
-    if not check:
+    if not check:  # untouched, but a declared shape still holds (else a wrong number)
+        dims: dict[str, int] = {}
+        for n, shape in zip(names, _declared(g, names)):
+            actual = tuple(getattr(values[n], "shape", ()))
+            if shape is not None and all(isinstance(d, int) for d in actual):  # dask: nan
+                try:
+                    _check_shape(n, actual, shape, dims)
+                except ValueError as exc:
+                    raise InputError(str(exc)) from None
         return values
     ints = [n for n in names if g.integer(n)]
     try:  # the emitted module's own rule

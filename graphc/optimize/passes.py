@@ -213,5 +213,6 @@ def _sweep(g: Graph, enabled: set[str], report: Counter) -> Graph:
         new.add_like(name, {**d, "op": op, "params": params}, args)
         if key is not None:
             builder.seen[key] = name
+    new.inputs = list(g.inputs)  # as declared, not in topological order
     new.outputs = [replaced.get(o, o) for o in g.outputs]
     return new
