@@ -283,8 +283,7 @@ def test_widened_ops_keep_float32_and_the_device():
 
 
 @pytest.mark.parametrize("text, op", [
-    ("y = sum(rot90(a))", "rot90"),
-    ("y = sum(nan_to_num(a))", "nan_to_num"),
+    ("y = sum(conv2d(a[None, None], b[None, None]))", "conv2d"),
 ])
 def test_an_op_with_no_array_api_spelling_is_refused_by_name(text, op):
     g = gc.parse("a: [2, 2]\nb: [2, 2]\n" + text)

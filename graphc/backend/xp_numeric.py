@@ -216,6 +216,30 @@ def _rollaxis(x, axis, start=0):
     return _ns(x).moveaxis(x, a, start - 1 if a < start else start)
 
 
+def _rot90(m, k=1, axes=(0, 1)):
+    """np.rot90: flips and a swap of two axes, as NumPy computes it."""
+    xp = _ns(m)
+    a, b = (ax % m.ndim for ax in axes)
+    order = list(range(m.ndim))
+    order[a], order[b] = b, a
+    k %= 4
+    if k == 2:
+        return xp.flip(xp.flip(m, axis=a), axis=b)
+    if k == 1:
+        return xp.permute_dims(xp.flip(m, axis=b), tuple(order))
+    return xp.flip(xp.permute_dims(m, tuple(order)), axis=b) if k else m
+
+
+def _nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """np.nan_to_num: NaN to ``nan``, infinities to the given numbers or the largest
+    finite ones of x's dtype."""
+    xp = _ns(x)
+    big = float(xp.finfo(x.dtype).max)
+    x = xp.where(xp.isnan(x), nan, x)
+    x = xp.where(x == xp.inf, big if posinf is None else posinf, x)
+    return xp.where(x == -xp.inf, -big if neginf is None else neginf, x)
+
+
 def _select(condlist, choicelist, default=0):
     """np.select as nested where: the first choice whose condition holds."""
     out = default
@@ -227,4 +251,5 @@ def _select(condlist, choicelist, default=0):
 HELPERS = {f.__name__: f for f in (
     _linalg, _det, _slogdet, _inv, _solve, _cholesky, _solve_triangular, _fmod, _mod_slope,
     _span, _edge, _diff, _diff_bar, _average, _cumprod_dot, _cumprod_bar, _correlate_at,
-    _signal, _convolve, _correlate, _atleast_1d, _atleast_2d, _rollaxis, _select)}
+    _signal, _convolve, _correlate, _atleast_1d, _atleast_2d, _rollaxis, _rot90, _nan_to_num,
+    _select)}
