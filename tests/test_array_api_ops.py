@@ -37,7 +37,9 @@ CASES = {
               " + sum(solve(m + 3 * eye(3), m) * m)",
     "fmod": "y = sum(fmod(a, b * b + 0.5) * a) + sum(fmod(a * 7, 1.5)) + sum((a * 5) % (b + 3))",
     "diff": "y = sum(diff(a) ** 2) + sum(diff(a, n=2, axis=1) * a[:, :1])"
-            " + sum(diff(b, axis=0, prepend=0.5, append=-1.0) ** 2)",
+            " + sum(diff(b, axis=0, prepend=0.5, append=-1.0) ** 2) + trapezoid(c * c)"
+            " + sum(trapezoid(a * b, dx=0.5, axis=0) ** 2) + sum(trapezoid(a, x=cumsum(c * c))"
+            " ** 2) + sum(trapezoid(b, x=a * a, axis=0) ** 2)",
     "shapes": "y = sum(atleast_2d(c) * a) + sum(rollaxis(a, 1) * b.T) + sum(atleast_1d(c) ** 2)"
               " + sum(select([a > 0, b > 0], [a * b, a + b], 0.5)) + sum(rot90(p, 1, (1, 3)) * 2)"
               " + sum(rot90(p, 3, (-1, 0)) ** 2) + sum(rot90(a, 2) * b) + sum(rot90(a, 0) * b)"
@@ -49,6 +51,13 @@ CASES = {
               " + sum(rms_norm(b, 3, eps=0.001) ** 2) + sum(batch_norm(p) ** 3)"
               " + sum(attention(a, b, m) ** 2) + sum(attention(a, b, m, is_causal=True) * a)"
               " + sum(tile(a, (2, 1)) ** 2) + sum(repeat(c, 2) ** 2) + sum(pad(a, 1) ** 2)",
+    "inner": "y = sum(inner(a, b) * m) + sum(inner(c, c * c)) + vdot(a, b)",
+    "pieces": "y = sum(dot(a, b) * m) + sum(dot(a, c) ** 2) + vdot(a, b) * 2"
+              " + sum(cross(a, b) * m) + sum(cross(a, b, axis=0) ** 2)"
+              " + sum(ptp(a, axis=1) ** 2) + ptp(b) + trace(a @ b) + trace(a, offset=1)"
+              " + sum(diagflat(c, k=-1) * diagflat(c * c, 1)) + sum(split(a, 3, axis=1)[1] ** 2)"
+              " + sum(array_split(d, 2)[0] ** 2) + sum(split(d, [1, -2])[1] * d[:2])"
+              " + sum(diagonal(a, 1) ** 2) + sum(diagonal(p, -1, 3, 2) ** 2)",
 }
 """Each op the Array-API backend refused before and spells now, with its gradients."""
 SHAPES = "a: [3, 3]\nb: [3, 3]\nc: [3]\nd: [5]\nm: [3, 3]\np: [2, 2, 4, 5]\ni: int[3, 2]\n" \
@@ -73,6 +82,8 @@ def _unsupported(name: str, case: str, mode: str) -> str | None:
     IndexError where the standard has no such index), else None."""
     if name == "dask" and case == "linalg":
         return "has no linalg.det"
+    if name == "array_api_strict" and (case == "inner" or case == "pieces" and mode == "forward"):
+        return "has no einsum"  # inner's gradient, vdot's tangent
     if name == "array_api_strict" and case == "gathers" and mode == "forward":
         return "Integer index arrays are only allowed with integer indices"  # t[:, idx]
     return None

@@ -14,7 +14,7 @@ import re
 
 from ..errors import GraphcError
 from ..ops import Op
-from . import xp_gather, xp_helpers, xp_layers, xp_more, xp_numeric
+from . import xp_gather, xp_helpers, xp_layers, xp_more, xp_numeric, xp_pieces
 from .base import RESERVED, Backend, sources
 
 SAME = frozenset({
@@ -44,7 +44,10 @@ COMPAT = {
     "convolve": "_convolve", "correlate": "_correlate", "atleast_1d": "_atleast_1d",
     "atleast_2d": "_atleast_2d", "rollaxis": "_rollaxis", "linalg.det": "_det",
     "linalg.slogdet": "_slogdet", "take_along_axis": "_take_along",
-    "pad": "_pad", "rot90": "_rot90", "nan_to_num": "_nan_to_num",
+    "pad": "_pad", "rot90": "_rot90", "nan_to_num": "_nan_to_num", "dot": "_dot",
+    "inner": "_inner", "vdot": "_vdot", "cross": "_cross", "ptp": "_ptp", "diagflat": "_diagflat",
+    "split": "_split_all", "array_split": "_split_all", "diagonal": "_diagonal_of",
+    "trapezoid": "_trapezoid",
 }
 """NumPy names the standard spells otherwise: its name, or a shipped helper."""
 _NAME = re.compile(r"\bnp\.([A-Za-z_][\w.]*)")
@@ -54,7 +57,7 @@ _BASIC = re.compile(r"-?\d+$|None$|[-\d]*:[-\d]*(:[-\d]*)?$")  # an int, None, a
 _CAST = re.compile(r"\b_float_of\(([^()]+)\)\.type\(")  # NumPy's dtype.type(value)
 _DTYPE = re.compile(r"\bdtype=_float_of\(([^()]+)\)")  # a constant: the input's device too
 HELPERS = {**xp_helpers.HELPERS, **xp_more.HELPERS, **xp_gather.HELPERS,
-           **xp_numeric.HELPERS, **xp_layers.HELPERS}
+           **xp_numeric.HELPERS, **xp_layers.HELPERS, **xp_pieces.HELPERS}
 """Every shipped helper by name (``_ns`` and ``_weak`` ship always)."""
 
 

@@ -7,7 +7,7 @@ select. Same names and signatures as the NumPy helpers and templates they stand 
 from typing import TYPE_CHECKING
 
 from .xp_helpers import _ns, _number, _shape
-from .xp_more import _grown
+from .xp_more import _float_of, _grown
 
 if TYPE_CHECKING:  # the emitted module imports it; graphc itself runs without it
     import array_api_compat
@@ -113,6 +113,54 @@ def _diff_bar(g, n=1, axis=-1, ends=(0, 0)):
         zero = _edge(g, axis, 0.0)
         g = -_diff(_ns(g).concat([zero, g, zero], axis=axis), axis=axis)
     return _span(g, axis, ends[0], g.shape[axis] - ends[1])
+
+
+def _mid(y, axis=-1):
+    """The midpoints (y[1:] + y[:-1]) / 2 along axis: the trapezoids' heights."""
+    return (_span(y, axis, 1, None) + _span(y, axis, None, -1)) / 2
+
+
+def _mid_bar(g, axis=-1):
+    """The adjoint of _mid: half of g with a zero put first plus half of it with a zero
+    put last."""
+    xp, zero = _ns(g), _edge(g, axis, 0.0)
+    return (xp.concat([zero, g], axis=axis) + xp.concat([g, zero], axis=axis)) / 2
+
+
+def _halves(y, axis=-1):
+    """trapezoid's d out / d y for dx = 1: ones, halves at the two ends (0 for one sample)."""
+    xp = _ns(y)
+    return _mid_bar(_span(xp.ones(_shape(y), dtype=_float_of(y),
+                                  device=array_api_compat.device(y)), axis, 1, None), axis)
+
+
+def _trapezoid(y, x=None, dx=1.0, axis=-1):
+    """np.trapezoid: the trapezoids' areas summed along axis, x's spacing or dx."""
+    xp = _ns(y)
+    d = dx
+    if x is not None:
+        d = _diff(x, axis=-1 if x.ndim == 1 else axis)
+        if x.ndim == 1:  # along axis
+            d = xp.reshape(d, (-1,) + (1,) * (y.ndim - 1 - axis % y.ndim))
+    return xp.sum(d * (_span(y, axis, 1, None) + _span(y, axis, None, -1)) / 2.0, axis=axis)
+
+
+def _matmul_grad(grad, a, b, slot):
+    """d(a @ b) for operand ``slot`` (0: a, 1: b), shapes known only now: a vector as a
+    1-row/1-column matrix, the batch axes broadcasting added summed away (ops/tensor.py)."""
+    xp = _ns(grad, a, b)
+    a2 = a if a.ndim > 1 else xp.reshape(a, (1, -1))
+    b2 = b if b.ndim > 1 else xp.reshape(b, (-1, 1))
+    g2 = xp.reshape(grad, _shape(grad)[:-1] + (1,) + _shape(grad)[-1:]) if a.ndim == 1 else grad
+    g2 = xp.expand_dims(g2, axis=-1) if b.ndim == 1 else g2
+    if slot == 0:
+        d, like = g2 @ xp.matrix_transpose(b2), a2
+    else:
+        d, like = xp.matrix_transpose(a2) @ g2, b2
+    lead = d.ndim - like.ndim
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(like.shape)
+                                      if n == 1 and d.shape[lead + i] != 1)
+    return xp.reshape(xp.sum(d, axis=axes) if axes else d, _shape(a if slot == 0 else b))
 
 
 def _average(a, weights=None, axis=None, keepdims=False):
@@ -250,6 +298,7 @@ def _select(condlist, choicelist, default=0):
 
 HELPERS = {f.__name__: f for f in (
     _linalg, _det, _slogdet, _inv, _solve, _cholesky, _solve_triangular, _fmod, _mod_slope,
-    _span, _edge, _diff, _diff_bar, _average, _cumprod_dot, _cumprod_bar, _correlate_at,
+    _span, _edge, _diff, _diff_bar, _mid, _mid_bar, _halves, _trapezoid, _matmul_grad, _average,
+    _cumprod_dot, _cumprod_bar, _correlate_at,
     _signal, _convolve, _correlate, _atleast_1d, _atleast_2d, _rollaxis, _rot90, _nan_to_num,
     _select)}
