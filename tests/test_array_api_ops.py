@@ -35,6 +35,9 @@ CASES = {
     "linalg": "y = sum(cholesky(m @ m.T + 3 * eye(3)) * m) + sum(inv(m + 3 * eye(3)) * m)"
               " + sum(solve(m + 3 * eye(3), c) ** 2) + det(m) + slogdet(m)[1]"
               " + sum(solve(m + 3 * eye(3), m) * m)",
+    "linalg_2d": "y = sum(cholesky(m @ m.T + 3 * eye(3)) * m) + sum(inv(m + 3 * eye(3)) * m)"
+                 " + sum(solve(m + 3 * eye(3), c) ** 2) + sum(solve_triangular(cholesky("
+                 "m @ m.T + eye(3)), a, lower=True) * b)",  # dask's linalg: one matrix
     "fmod": "y = sum(fmod(a, b * b + 0.5) * a) + sum(fmod(a * 7, 1.5)) + sum((a * 5) % (b + 3))",
     "diff": "y = sum(diff(a) ** 2) + sum(diff(a, n=2, axis=1) * a[:, :1])"
             " + sum(diff(b, axis=0, prepend=0.5, append=-1.0) ** 2) + trapezoid(c * c)"
@@ -82,6 +85,8 @@ def _unsupported(name: str, case: str, mode: str) -> str | None:
     IndexError where the standard has no such index), else None."""
     if name == "dask" and case == "linalg":
         return "has no linalg.det"
+    if name == "dask" and case == "linalg_2d" and mode == "forward":
+        return "takes one matrix"  # the tangents: a stack of directions
     if name == "array_api_strict" and (case == "inner" or case == "pieces" and mode == "forward"):
         return "has no einsum"  # inner's gradient, vdot's tangent
     if name == "array_api_strict" and case == "gathers" and mode == "forward":

@@ -42,12 +42,22 @@ def _solve(a, b, name="solve"):
     """np.linalg.solve: b is a vector when 1-d, else a stack of matrices."""
     if b.ndim == 1:
         return _solve(a, _ns(b).reshape(b, (-1, 1)), name)[..., 0]
-    return _linalg(a, "solve")(a, b)
+    found = _linalg(a, "solve")
+    if array_api_compat.is_dask_namespace(_ns(b)) and b.ndim > 2:
+        raise NotImplementedError(f"dask's linalg.solve takes one matrix, not a stack of "
+                                  f"{b.ndim - 2}-d right-hand sides: it needs backend='numpy'")
+    return found(a, b)
 
 
 def _cholesky(a):
-    """The lower factor of (a + a.mT) / 2, as JAX's (ops/linalg.py)."""
-    return _linalg(a, "cholesky")((a + _ns(a).matrix_transpose(a)) / 2)
+    """The lower factor of (a + a.mT) / 2, as JAX's (ops/linalg.py). On dask, dask's own
+    with lower=True: array_api_compat's gives dask's default, the upper factor."""
+    xp = _ns(a)
+    factor = _linalg(a, "cholesky")
+    if array_api_compat.is_dask_namespace(xp):
+        import dask.array.linalg
+        return dask.array.linalg.cholesky((a + xp.matrix_transpose(a)) / 2, lower=True)
+    return factor((a + xp.matrix_transpose(a)) / 2)
 
 
 def _solve_triangular(a, b, lower=False, trans=0, unit_diagonal=False):
