@@ -183,3 +183,17 @@ def test_dask_scatter_add_stays_lazy():
     want_value, want = ref(x=x, idx=idx)
     np.testing.assert_allclose(value.compute(), want_value, rtol=1e-12)
     np.testing.assert_allclose(grads["x"].compute(), want["x"], rtol=1e-12)
+
+
+def test_diff_and_take_along_axis_adjoints_in_one_numpy_module():
+    """The NumPy backend's helpers of diff's adjoint and take_along_axis's were both named
+    _along: one module with both called the wrong one (found by the random programs)."""
+    g = gc.parse("a: [3, 3]\ni: int[3, 2]\ny = sum(diff(a, prepend=0.5) ** 2)"
+                 " + sum(take_along_axis(a, i, axis=1) ** 2) + sum(trapezoid(a))")
+    a, i = np.arange(9.0).reshape(3, 3), np.array([[0, 2], [1, 1], [2, 0]])
+    _, grads = gc.compile(g, wrt=["a"])(a=a, i=i)
+    d = np.diff(np.concatenate([np.full((3, 1), 0.5), a], axis=1))
+    want = 2 * (np.concatenate([d[:, :-1] - d[:, 1:], d[:, -1:]], axis=1))
+    np.add.at(want, (np.arange(3)[:, None], i), 2 * np.take_along_axis(a, i, axis=1))
+    want += [0.5, 1.0, 0.5]
+    np.testing.assert_allclose(grads["a"], want, rtol=1e-12)
