@@ -18,7 +18,7 @@ from . import xp_gather, xp_helpers, xp_layers, xp_more, xp_numeric, xp_pieces
 from .base import RESERVED, Backend, sources
 
 SAME = frozenset({
-    "abs", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "clip",
+    "abs", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil",
     "copysign", "cos", "cosh", "exp", "expm1", "floor", "hypot", "log", "log1p", "log2",
     "log10", "logaddexp", "maximum", "minimum", "sign", "sin", "sinh", "sqrt", "square",
     "tan", "tanh", "trunc", "where", "sum", "mean", "max", "min", "prod", "argmax",
@@ -47,7 +47,7 @@ COMPAT = {
     "pad": "_pad", "rot90": "_rot90", "nan_to_num": "_nan_to_num", "dot": "_dot",
     "inner": "_inner", "vdot": "_vdot", "cross": "_cross", "ptp": "_ptp", "diagflat": "_diagflat",
     "split": "_split_all", "array_split": "_split_all", "diagonal": "_diagonal_of",
-    "trapezoid": "_trapezoid",
+    "trapezoid": "_trapezoid", "clip": "_clip",
 }
 """NumPy names the standard spells otherwise: its name, or a shipped helper."""
 _NAME = re.compile(r"\bnp\.([A-Za-z_][\w.]*)")

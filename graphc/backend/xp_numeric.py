@@ -298,6 +298,13 @@ def _nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     return xp.where(x == -xp.inf, -big if neginf is None else neginf, x)
 
 
+def _clip(x, a_min, a_max):
+    """np.clip: minimum(maximum(x, a_min), a_max), so a_max where a_min > a_max (the
+    standard's clip leaves that case open; array_api_strict raises)."""
+    xp = _ns(x, a_min, a_max)
+    return xp.minimum(xp.maximum(x, a_min), a_max)
+
+
 def _select(condlist, choicelist, default=0):
     """np.select as nested where: the first choice whose condition holds."""
     out = default
@@ -311,4 +318,4 @@ HELPERS = {f.__name__: f for f in (
     _span, _edge, _diff, _diff_bar, _mid, _mid_bar, _halves, _trapezoid, _matmul_grad, _average,
     _cumprod_dot, _cumprod_bar, _correlate_at,
     _signal, _convolve, _correlate, _atleast_1d, _atleast_2d, _rollaxis, _rot90, _nan_to_num,
-    _select)}
+    _clip, _select)}
