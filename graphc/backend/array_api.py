@@ -14,17 +14,17 @@ import re
 
 from ..errors import GraphcError
 from ..ops import Op
-from . import xp_helpers, xp_more
+from . import xp_gather, xp_helpers, xp_layers, xp_more, xp_numeric, xp_pieces
 from .base import RESERVED, Backend, sources
 
 SAME = frozenset({
-    "abs", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "clip",
+    "abs", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil",
     "copysign", "cos", "cosh", "exp", "expm1", "floor", "hypot", "log", "log1p", "log2",
     "log10", "logaddexp", "maximum", "minimum", "sign", "sin", "sinh", "sqrt", "square",
     "tan", "tanh", "trunc", "where", "sum", "mean", "max", "min", "prod", "argmax",
     "argmin", "squeeze", "flip", "reshape", "moveaxis", "stack",
     "broadcast_to", "tensordot", "matmul", "tril", "triu", "zeros_like", "ones_like",
-    "full_like", "roll", "sort", "take", "take_along_axis", "repeat", "tile", "unstack",
+    "full_like", "roll", "sort", "take", "repeat", "tile", "unstack",
     "vecdot", "nan", "inf", "pi", "e", "newaxis", "zeros", "ones", "full", "arange", "linspace",
 })
 """NumPy names that are the standard's, with the signatures graphc's templates use."""
@@ -40,14 +40,24 @@ COMPAT = {
     "tri": "_tri", "expand_dims": "_expand_dims",
     "nansum": "_nansum", "nanprod": "_nanprod", "einsum": "_einsum", "outer": "_outer",
     "cbrt": "_cbrt", "logaddexp2": "_logaddexp2",
+    "resize": "_resize", "fmod": "_fmod", "diff": "_diff", "average": "_average",
+    "convolve": "_convolve", "correlate": "_correlate", "atleast_1d": "_atleast_1d",
+    "atleast_2d": "_atleast_2d", "rollaxis": "_rollaxis", "linalg.det": "_det",
+    "linalg.slogdet": "_slogdet", "take_along_axis": "_take_along",
+    "pad": "_pad", "rot90": "_rot90", "nan_to_num": "_nan_to_num", "dot": "_dot",
+    "inner": "_inner", "vdot": "_vdot", "cross": "_cross", "ptp": "_ptp", "diagflat": "_diagflat",
+    "split": "_split_all", "array_split": "_split_all", "diagonal": "_diagonal_of",
+    "trapezoid": "_trapezoid", "clip": "_clip",
 }
 """NumPy names the standard spells otherwise: its name, or a shipped helper."""
 _NAME = re.compile(r"\bnp\.([A-Za-z_][\w.]*)")
 _HELPER = re.compile(r"\b(_[a-z]\w*)\(")
 _INDEX = re.compile(r"\[([^\[\]]*)\]$")
+_BASIC = re.compile(r"-?\d+$|None$|[-\d]*:[-\d]*(:[-\d]*)?$")  # an int, None, a slice
 _CAST = re.compile(r"\b_float_of\(([^()]+)\)\.type\(")  # NumPy's dtype.type(value)
 _DTYPE = re.compile(r"\bdtype=_float_of\(([^()]+)\)")  # a constant: the input's device too
-HELPERS = {**xp_helpers.HELPERS, **xp_more.HELPERS}
+HELPERS = {**xp_helpers.HELPERS, **xp_more.HELPERS, **xp_gather.HELPERS,
+           **xp_numeric.HELPERS, **xp_layers.HELPERS, **xp_pieces.HELPERS}
 """Every shipped helper by name (``_ns`` and ``_weak`` ship always)."""
 
 
@@ -79,8 +89,10 @@ class ArrayAPI(Backend):
         code = _DTYPE.sub(r"\g<0>, device=array_api_compat.device(\1)", code)
         for made in ("_eye(", "_tri("):  # no array to read the namespace from
             code = code.replace(made, made + "xp, ")
-        if op is not None and op.name in ("index", "slice") and (key := _INDEX.search(code)) \
-                and "..." not in key[1]:  # the standard indexes every axis or says ...
+        if op is not None and op.name in ("index", "slice", "unstack") \
+                and (key := _INDEX.search(code)) and "..." not in key[1] \
+                and all(_BASIC.match(k.strip()) for k in key[1].split(",")):  # the standard
+            # indexes every axis or says ...; integer arrays index every axis
             code = code[:key.start()] + f"[{key[1]}, ...]"
         return code
 

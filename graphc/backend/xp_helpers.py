@@ -151,11 +151,17 @@ def _add_slice(base, g, start, stop, axis):
 def _unindex(g, like, *arrays, key=(), lead=0):
     """The adjoint of like[key] for a basic key (ints, slices, None, ...): g placed
     where its elements came from, zeros elsewhere. Index arrays would need a scatter-add,
-    which the standard lacks: a NotImplementedError, never a wrong number."""
-    if arrays:
-        raise NotImplementedError("the Array API has no scatter-add: the gradient of "
-                                  "an index by arrays needs backend='numpy'")
+    the standard lacks, chosen per library (_scatter_add)."""
     xp, shape = _ns(g, like), _shape(like)
+    if arrays:  # each element's flat position, indexed as like was: an adjoint of a gather
+        found = iter(arrays)
+        where = _positions(like)[tuple(next(found) if k == (None,) else Ellipsis if k == ()
+                                       else slice(*k) if isinstance(k, tuple) else k
+                                       for k in key)]
+        if lead and _apart(key):  # g's gathered axes behind the leading ones: NumPy's order
+            taken = len(xp.broadcast_arrays(*arrays)[0].shape)
+            g = xp.moveaxis(g, tuple(range(lead)), tuple(range(taken, taken + lead)))
+        return _gathered_back(g, like, where)
     if _number(g):  # a reverse sweep's seed
         g = xp.asarray(g, dtype=like.dtype, device=array_api_compat.device(like))
     if () in key:  # Ellipsis: full slices in its place
@@ -182,6 +188,51 @@ def _unindex(g, like, *arrays, key=(), lead=0):
             g = _placed(g, shape[axis - lead], axis, start, stop)
             axis += 1
     return g
+
+
+def _apart(key):
+    """Whether a key's index arrays (and ints beside them) are apart, x[i, :, j]: NumPy
+    then puts their broadcast axes first (ops/indexing.py)."""
+    if (None,) not in key:
+        return False
+    at = [p for p, k in enumerate(key) if k == (None,) or isinstance(k, int)]
+    return at[-1] - at[0] + 1 != len(at)
+
+
+def _positions(like):
+    """Each element's flat position, in like's shape (on like's device)."""
+    xp = _ns(like)
+    return xp.reshape(xp.arange(_size(like), device=array_api_compat.device(like)),
+                      _shape(like))
+
+
+def _gathered_back(g, like, where):
+    """The adjoint of a gather of like's elements at flat positions ``where``: g (its
+    leading axes, forward mode's directions, kept) added back where each came from."""
+    xp = _ns(g, like)
+    if _number(g):  # a reverse sweep's seed
+        g = xp.full(_shape(where), g, dtype=like.dtype, device=array_api_compat.device(like))
+    lead = _shape(g)[:g.ndim - where.ndim]
+    out = _scatter_add(xp.reshape(g, lead + (-1,)), xp.reshape(where, (-1,)), _size(like))
+    return xp.reshape(out, lead + _shape(like))
+
+
+def _scatter_add(g, at, size):
+    """out[..., at[j]] += g[..., j] into zeros (..., size): an element taken twice gets
+    both. The standard has no scatter-add: each library's own (NumPy's add.at, PyTorch's
+    index_add, JAX's .at[].add), else a one-hot sum (array_api_strict, dask: lazy)."""
+    xp = _ns(g)
+    shape, device = _shape(g)[:-1] + (size,), array_api_compat.device(g)
+    if array_api_compat.is_numpy_namespace(xp):
+        out = xp.zeros(shape, dtype=g.dtype)
+        xp.add.at(out, (Ellipsis, at), g)
+        return out
+    if array_api_compat.is_torch_namespace(xp):
+        return xp.zeros(shape, dtype=g.dtype, device=device).index_add(-1, at, g)
+    if array_api_compat.is_jax_namespace(xp):
+        return xp.zeros(shape, dtype=g.dtype).at[..., at].add(g)
+    hit = xp.reshape(at, (-1, 1)) == xp.arange(size, device=device)  # (len(at), size)
+    return xp.sum(xp.where(hit, g[..., None], 0.0), axis=-2)
 
 
 def _expand_dims(x, axis):
@@ -282,7 +333,8 @@ def _scalar_value(value, name):
 HELPERS = {f.__name__: f for f in (
     _number, _sigmoid, _heaviside, _reciprocal, _std, _var, _swapaxes, _softmax,
     _log_softmax, _logsumexp, _shape, _sum_to, _broadcast_like, _choose, _reshape_like,
-    _placed, _unslice, _add_slice, _unindex, _expand_dims, _ravel, _size, _size_ratio,
+    _placed, _unslice, _add_slice, _apart, _positions, _gathered_back, _scatter_add,
+    _unindex, _expand_dims, _ravel, _size, _size_ratio,
     _batch_size, _mse, _huber, _binary_cross_entropy, _cross_entropy, _basis,
     _from_directions, _lift, _lift_like, _spread, _scalar_value)}
 """Every shipped helper by name; ``_ns`` ships always."""

@@ -302,7 +302,7 @@ def _einsum(subscripts, *operands, optimize=True):
     if array_api_compat.is_numpy_namespace(xp):
         return xp.einsum(subscripts, *operands, optimize=optimize)
     if not hasattr(xp, "einsum"):
-        raise NotImplementedError(f"{xp.__name__} has no einsum: compile with "
+        raise NotImplementedError(f"{xp.__name__} has no einsum: it needs "
                                   "backend='numpy'")
     return xp.einsum(subscripts, *operands)
 

@@ -37,7 +37,7 @@ _INNER = Trait.INTERNAL
 
 
 # ---- NumPy helpers, shipped inside emitted modules ---------------------------------
-def _along(x, axis, start, stop):
+def _span_of(x, axis, start, stop):
     """x[start:stop] along one axis."""
     index = [slice(None)] * np.ndim(x)
     index[axis] = slice(start, stop)
@@ -66,12 +66,12 @@ def _diff_bar(g, n=1, axis=-1, ends=(0, 0)):
         shape[axis] = 1
         zero = np.zeros(shape, g.dtype)
         g = -np.diff(np.concatenate([zero, g, zero], axis), axis=axis)
-    return _along(g, axis, ends[0], g.shape[axis] - ends[1])
+    return _span_of(g, axis, ends[0], g.shape[axis] - ends[1])
 
 
 def _mid(y, axis=-1):
     """The midpoints (y[1:] + y[:-1]) / 2 along axis: the trapezoids' heights."""
-    return (_along(y, axis, 1, None) + _along(y, axis, None, -1)) / 2
+    return (_span_of(y, axis, 1, None) + _span_of(y, axis, None, -1)) / 2
 
 
 def _mid_bar(g, axis=-1):
@@ -155,7 +155,7 @@ _register(Op("diff", 1, "np.diff({0})", _diff, slot_prec=(0,), params=_DIFF,
                  out.params, _ends(out.params)))),
              rules=("-diff({out}_bar padded with zeros), n times",)))
 _register(Op("diff_bar", 1, "_diff_bar({0}, {n}, {axis}, {ends})", _diff_bar, slot_prec=(0,),
-             params={"n": 1, "axis": -1, "ends": (0, 0)}, helpers=(_along, _diff_bar),
+             params={"n": 1, "axis": -1, "ends": (0, 0)}, helpers=(_span_of, _diff_bar),
              shape=_params_shape(lambda g, n, axis, ends: g[:axis % len(g)] + (
                  _plus(g[axis], n - sum(ends)),) + g[axis % len(g) + 1:]),
              vjp=vjp(lambda out, grad: (grad.call("diff", axis=out.params["axis"], **_linear_part(
@@ -304,7 +304,7 @@ def _put_back(grad: R, axis: int) -> R:
 def _halves(y, axis=-1):
     """trapezoid's d out / d y for dx = 1: ones, halves at the two ends (0 for one sample)."""
     w = np.ones(np.shape(y), np.result_type(y, 1.0))
-    return _mid_bar(_along(w, axis, 1, None), axis)
+    return _mid_bar(_span_of(w, axis, 1, None), axis)
 
 
 @vjp
@@ -377,7 +377,7 @@ _register(Op("trapezoid_x", 2, "np.trapezoid({0}, {1})", np.trapezoid, slot_prec
              rules=("{out}_bar * ({1}[i+1] - {1}[i-1]) / 2",
                     "{out}_bar * ({0}[i-1] - {0}[i+1]) / 2")))
 _register(Op("mid", 1, "_mid({0}, {axis})", _mid, slot_prec=(0,), params={"axis": -1},
-             helpers=(_along, _mid), shape=_params_shape(_mid_shape), dtype="follows",
+             helpers=(_span_of, _mid), shape=_params_shape(_mid_shape), dtype="follows",
              vjp=vjp(lambda out, grad: (grad.call("mid_bar", **out.params),)),
              jvp=jvp(lambda out, dots: dots[0].call("mid", **out.params)),
              traits=_INNER | _MADE,
@@ -389,5 +389,5 @@ _register(Op("mid_bar", 1, "_mid_bar({0}, {axis})", _mid_bar, slot_prec=(0,),
              dtype="follows", traits=_INNER | _MADE,
              rules=("({out}_bar[i] + {out}_bar[i+1]) / 2",)))
 _register(Op("halves", 1, "_halves({0}, {axis})", _halves, slot_prec=(0,), params={"axis": -1},
-             helpers=(_along, _mid_bar, _halves), shape=_params_shape(lambda y, axis: y),
+             helpers=(_span_of, _mid_bar, _halves), shape=_params_shape(lambda y, axis: y),
              dtype="follows", traits=_INNER | _MADE | Trait.NO_DERIVATIVE))
