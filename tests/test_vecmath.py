@@ -47,12 +47,18 @@ def test_each_function_within_4_ulp(name):
 
 
 def test_libmvec_is_used_where_glibc_has_it():
-    """On x86-64 glibc (this machine) the loop calls libmvec, and agrees with NumPy."""
+    """On x86-64 glibc with LLVM 20 (llvmlite 0.47, numba 0.65) the loop calls libmvec,
+    and agrees with NumPy; a later LLVM (llvmlite 0.50: LLVM 22) takes the option but
+    does not vectorise with it, so the helper keeps the scalar functions there."""
+    import llvmlite.binding as llvm
     if sys.platform != "linux" or os.environ.get("GRAPHC_LIBMVEC") == "0":
         pytest.skip("libmvec is glibc's")
     x = np.random.default_rng(1).uniform(0.1, 3.0, N)
     fn = gc.compile(gc.parse(TEXT), backend="numba")
     value, grads = fn.module.value_and_grad(x)
+    if llvm.llvm_version_info[0] > 20:
+        assert fn.module._VECTOR_MATH == ["scalar"] and not _vector_calls(fn.module)
+        return
     assert fn.module._VECTOR_MATH == ["libmvec"]
     assert {"sin", "cos", "exp", "log", "tan", "pow"} <= {
         call.split("_")[-1] for call in _vector_calls(fn.module)}
