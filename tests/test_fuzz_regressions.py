@@ -355,3 +355,22 @@ def test_an_input_named_as_a_shipped_helper(jax, name):
     np.testing.assert_allclose(hv[name], np.asarray(want[0]), rtol=1e-12)
     _, pulled = gc.vjp(g)(**{name: a, "w": w}, y_bar=2.0)
     np.testing.assert_allclose(pulled[name], 2 * np.asarray(jax.grad(f)(a, w)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("s", [np.array(3), np.array(3, dtype=np.int8)])
+def test_array_api_a_python_float_beside_a_0d_integer_array_is_a_float(s):
+    """backend="array_api": x = 1.5 beside s = np.array(3) took the arrays' dtype, int64,
+    so y = s * x was 3 (a wrong number); now a 0-d integer array is float64 as in the
+    NumPy backend (and JAX's 4.5)."""
+    pytest.importorskip("array_api_compat")
+    fn = gc.compile(gc.parse("y = s * x"), backend="array_api", wrt=["x"])
+    value, grads = fn(x=1.5, s=s)
+    assert float(value) == 4.5 and float(grads["x"]) == 3.0
+    assert np.asarray(value).dtype == np.float64
+
+
+def test_array_api_an_integer_array_input_is_an_input_error():
+    pytest.importorskip("array_api_compat")
+    fn = gc.compile(gc.parse("y = s * x"), backend="array_api", wrt=["x"])
+    with pytest.raises(gc.InputError, match="not of a float dtype"):
+        fn(x=np.array([1, 2]), s=2.0)

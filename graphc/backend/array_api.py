@@ -71,7 +71,7 @@ class ArrayAPI(Backend):
     name = "array_api"
     help = "NumPy's lines in the Array API (xp.): any array library, lazy dask included"
     needs = "array_api_compat"
-    reserved = RESERVED | {"xp", "array_api_compat", "_ns", "_weak", *HELPERS}
+    reserved = RESERVED | {"xp", "array_api_compat", "_ns", "_weak", "_float64", *HELPERS}
     converts = False
 
     def spelled(self, op: Op | None, code: str) -> str:
@@ -128,7 +128,7 @@ def _used(text: str) -> list[str]:
 
 
 _SOURCES = {f.__name__: text for f, text in sources(
-    (xp_helpers._ns, xp_helpers._weak, *HELPERS.values())).items()}
+    (xp_helpers._ns, xp_helpers._weak, xp_helpers._float64, *HELPERS.values())).items()}
 
 
 ARRAY_API = ArrayAPI()

@@ -20,11 +20,24 @@ def _number(x):
 
 
 def _weak(xp, *values):
-    """The float inputs, Python numbers among them as 0-d arrays of the arrays' common
-    dtype: weak, as in NumPy (a float32 model's Python float stays float32)."""
+    """The float inputs by graphc's rule (the NumPy backend's ``_input``): a 0-d integer
+    array becomes float64, any other array must be of a float dtype (an integer array
+    here would compute in integers: a wrong number); Python numbers become 0-d arrays of
+    the arrays' common dtype: weak, as in NumPy (a float32 model's Python float stays
+    float32)."""
+    values = tuple(v if _number(v) or xp.isdtype(v.dtype, "real floating")
+                   else _float64(xp, v) for v in values)
     arrays = [v for v in values if not _number(v)]
     dtype = xp.result_type(*arrays) if arrays else xp.asarray(0.0).dtype
     return tuple(xp.asarray(v, dtype=dtype) if _number(v) else v for v in values)
+
+
+def _float64(xp, v):
+    """A 0-d integer array as float64 (the NumPy backend's rule); else a TypeError."""
+    if v.ndim == 0 and xp.isdtype(v.dtype, "integral"):
+        return xp.astype(v, xp.float64)
+    raise TypeError(f"an input of dtype {v.dtype} is not of a float dtype (gradients "
+                    "need float inputs; use .astype(float))")
 
 
 def _sigmoid(x):
