@@ -112,19 +112,20 @@ def _collapses(op: Op, pat: Pattern) -> bool:
     return len(set(slots)) < len(slots) and formula(op, pat).is_Number
 
 
-def _slots(g: Graph, node: str) -> tuple[list[str], tuple[sp.Expr, ...]]:
-    """The node's variable operands slot by slot, repeats kept, and the partial in each
-    slot: the op's formula differentiated in each operand as if all were distinct."""
-    slots = [a for a in g.args(node) if not g.is_const(a)]
+def _slots(g: Graph, node: str) -> tuple[list[str], list[int], tuple[sp.Expr, ...]]:
+    """The node's variable operands slot by slot, repeats kept, their argument positions,
+    and the partial in each slot: the op's formula differentiated in each operand as if
+    all were distinct."""
+    where = [k for k, a in enumerate(g.args(node)) if not g.is_const(a)]
     k = itertools.count()
     distinct = tuple((kind, next(k)) if kind == "v" else (kind, v)
                      for kind, v in pattern(g, node)[0])
-    return slots, partials(g.op(node), distinct)
+    return [g.args(node)[k] for k in where], where, partials(g.op(node), distinct)
 
 
 def _slot_by_slot(g: Graph, node: str, wrt: str) -> str:
     """d node / d wrt: the sum of each slot's partial over the slots holding ``wrt`` (as JAX)."""
-    slots, parts = _slots(g, node)
+    slots, _, parts = _slots(g, node)
     return _total(g, [build_partial(g, node, j, parts[j], slots)
                       for j, a in enumerate(slots) if a == wrt])
 
@@ -234,10 +235,9 @@ def slot_derivatives(g: Graph, adjoint: Callable[[str], str] | None = None
             result.update(((a, node, positions(g, node, a)[0]), d)
                           for (a, v), d in merged.items() if v == node)
         elif op.elementwise:
-            slots, parts = _slots(g, node)
+            slots, where, parts = _slots(g, node)
             env = {var(j): sp.Symbol(a, real=True) for j, a in enumerate(slots)}
             env |= {OUT: sp.Symbol(node, real=True), **HELD}
-            where = [k for k, a in enumerate(g.args(node)) if not g.is_const(a)]
             result.update(((a, node, k), d.xreplace(env))
                           for a, k, d in zip(slots, where, parts))
         else:
@@ -280,8 +280,7 @@ def _edge_values(g: Graph, env: dict[str, Any], by_slot: bool) -> dict[tuple, An
 
     for node, op in _differentiable(g):
         if op.elementwise and by_slot and repeated(g, node) and op.body is None:
-            slots, parts = _slots(h, node)
-            where = [k for k, a in enumerate(g.args(node)) if not g.is_const(a)]
+            slots, where, parts = _slots(h, node)
             for j, (a, k) in enumerate(zip(slots, where)):
                 put(a, node, k, build_partial(h, node, j, parts[j], slots))
         elif op.elementwise:
