@@ -10,7 +10,7 @@ from collections.abc import Callable
 from ..ir import buffers, printer
 from ..ir.graph import Graph
 from ..ops import ATOM, Trait
-from . import blocks, loops
+from . import blocks, loops, vector_math
 from .emit import Emission, Kept, Namer, const_text, constants_folded, form_of, planned, wrapped
 
 
@@ -154,7 +154,7 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
                 names, loops.scalar_form(g), loops.float_literal), kept):
             targets = [p for o, p in zip(split.outputs, outs) if filled[o] == n]
             if n in split.sums:
-                body.append(f"{names[n]} += {expr}")
+                body.append(f"{names[n]} = {vector_math.SUM_ADD}({names[n]}, {expr})")
             elif len(targets) == 1 and n not in read:  # wanted only as that output
                 body.append(f"{targets[0]}[i] = {expr}")
                 continue

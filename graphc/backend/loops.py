@@ -1,13 +1,12 @@
 """Fused evaluation with numba: an elementwise function as one loop over float64 (or
 float32) arrays on all cores, every node a local float (docs/design.md): each input
 read once, each output written once, no temporaries. Transcendentals come from the C library
-(glibc's vector libmvec where a loop vectorises: within 4 ulp of NumPy's, ``_vector_math``;
+(glibc's vector libmvec where a loop vectorises: within 4 ulp of NumPy's, vector_math.py;
 else its scalar functions: the last bit). The helpers below ship with the
 emitted module; numba compiles a loop at its first call (8 s for 1,300 nodes)."""
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Callable
@@ -17,14 +16,13 @@ import numpy as np
 from ..ir import printer
 from ..ir.graph import Graph
 from ..ops import ADD, ATOM, COMPARE, MUL, UNARY, Op, Trait
-from . import blocks, scalar_special
+from . import blocks, scalar_special, vector_math
 
 LIMIT = 2_000
 """Gradients of more nodes get no loop: numba's compile time is superlinear (random DAGs:
 2 s for 265 nodes, 8 s for 1,300, 390 s for 12,700)."""
 _ONE_LOOP = threading.Lock()  # see _fused
 _LAST: dict = {}  # see _outputs
-_VECTOR_MATH: list[str] = []  # see _vector_math
 _CHUNK = 4_096  # elements whose parts of the sums a loop adds up in one go
 SCALAR: dict[str, printer.Form] = {
     "sigmoid": ("1.0 / (1.0 + np.exp(-{0}))", MUL, (UNARY,)),
@@ -106,14 +104,19 @@ def scalar_form(g: Graph) -> Callable[[str], printer.Form]:
     def form(node: str) -> printer.Form:
         name = g.attrs(node)["op"]
         if name in SCALAR:
-            return SCALAR[name]
+            code, prec, slots = SCALAR[name]
+            return vector_math.spelled(code), prec, slots
         op = g.op(node)
         if Trait.IDENTITY in op.traits:
             return "{0}", ATOM, (ATOM,)
-        if name == "pow" and g.is_const(g.args(node)[1]) \
-                and g.attrs(g.args(node)[1])["params"]["value"] == 0.5:
-            return "np.sqrt({0})", ATOM, (0,)  # NumPy's x ** 0.5: sqrt(-0.0) is -0.0
-        return op.code, op.prec, op.slot_prec
+        if name == "pow":
+            exponent = g.attrs(g.args(node)[1])["params"].get("value") \
+                if g.is_const(g.args(node)[1]) else None
+            if exponent == 0.5:
+                return "np.sqrt({0})", ATOM, (0,)  # NumPy's x ** 0.5: sqrt(-0.0) is -0.0
+            if exponent is None or exponent != round(exponent):  # x ** 2.0: x * x
+                return vector_math.spelled("np.pow({0}, {1})"), ATOM, (0, 0)
+        return vector_math.spelled(op.code), op.prec, op.slot_prec
     return form
 
 
@@ -216,8 +219,6 @@ def _fused(loop, arrays, scalars, outputs, sums):
     numba, and is rounded to float32 where it is written.)"""
     flat = [x.reshape(-1) for x in arrays]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
-    if not _VECTOR_MATH:
-        _vector_math()
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
         outs = list(_outputs(loop, outputs, flat[0].size, flat[0].dtype))
         loop(*flat, *(float(s) for s in scalars), *outs, *parts)
@@ -242,34 +243,12 @@ def _outputs(loop, rows, n, dtype):
     return kept[0]
 
 
-def _vector_math():
-    """Once, before numba compiles a loop: lets LLVM's loop vectoriser call glibc's
-    vector math (libmvec, x86-64: ``sin``, ``cos``, ``exp``, ``log``, ``tan``, ``pow``
-    on 4 or 8 elements at once, within 4 ulp; the scalar C library's are within 1)
-    where a loop vectorises. A setting of LLVM for the whole process (every numba
-    function compiled after it). Without libmvec, with an LLVM whose option is spelled
-    otherwise, or with ``GRAPHC_LIBMVEC=0`` (before the process's first loop), the
-    C library's scalar functions run."""
-    import llvmlite.binding as llvm
-    _VECTOR_MATH.append("scalar")
-    if os.environ.get("GRAPHC_LIBMVEC") == "0" or llvm.llvm_version_info[0] > 20:
-        return
-    try:
-        llvm.load_library_permanently("libmvec.so.1")
-    except RuntimeError:  # not glibc, or not Linux
-        return
-    llvm.set_option("graphc", "--vector-library=LIBMVEC-X86")
-    _VECTOR_MATH[0] = "libmvec"
-
-
 _splits = blocks._splits
-HELPERS = (_fusable, _fused, _outputs, _vector_math, _splits)
+HELPERS = (_fusable, _fused, _outputs, _splits)
 SHIPPED = (f"_SMALLEST = {blocks._SMALLEST}\n_CHUNK = {_CHUNK}\n_ONE_LOOP = threading.Lock()\n"
-           "_LAST = {}  # each loop's last outputs' arrays (_outputs)\n"
-           "_VECTOR_MATH = []  # the loops' sin, cos, exp: 'libmvec' or 'scalar' (_vector_math)\n")
-"""The module-level names the helpers read (``os``, ``sys`` and ``threading`` imported)."""
+           "_LAST = {}  # each loop's last outputs' arrays (_outputs)\n")
+"""The module-level names the helpers read (``sys`` and ``threading`` imported)."""
 NAMES = frozenset(f.__name__ for f in HELPERS + JITTED) | {"numba", "_SMALLEST", "_CHUNK",
-                                                     "_ONE_LOOP", "_LAST", "sys", "math",
-                                                     "os", "_VECTOR_MATH"} \
+                                                     "_ONE_LOOP", "_LAST", "sys", "math"} \
     | {loop_name(f) for f in ("forward", "value_and_grad")}
 """What the shipped helpers and loops define or read: no parameter may shadow them."""

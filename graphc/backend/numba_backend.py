@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..ir.graph import Graph
-from . import blocks, kernels, loops, scalar_ir, scalar_jit
+from . import blocks, kernels, loops, scalar_ir, scalar_jit, vector_math
 from .base import RESERVED, Backend, Shipped, sources
 from .emit import numpy_name
 
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from .names import Namer
 
 _SOURCES = sources(loops.HELPERS)
+_LIBM = tuple(sources(vector_math.LIBM).values())
+(_ADDER,) = sources((vector_math._adder,)).values()
 _NATIVE = sources(scalar_ir.HELPERS)
 _JITTED = sources(loops.JITTED, '@numba.njit(error_model="numpy")\n')
 
@@ -30,7 +32,7 @@ class Numba(Backend):
     reserved = RESERVED | loops.NAMES | {"threading"} \
         | {name(f) for f in ("forward", "value_and_grad")
            for name in (scalar_jit.driver_name, numpy_name)} \
-        | {f.__name__ for f in scalar_ir.HELPERS} | {"ctypes"}
+        | {f.__name__ for f in scalar_ir.HELPERS} | {"ctypes"} | vector_math.NAMES
 
     def too_big(self) -> tuple[int, str]:
         return loops.LIMIT, "numba would take minutes or hours to compile one loop of them"
@@ -69,12 +71,16 @@ class Numba(Backend):
                     "(equal up to rounding).\n")
         jitted = [source for f, source in _JITTED.items()
                   if any(f"{f.__name__}(" in text for text in functions)]
-        imports = ("os", "sys", "threading") * bool(splits) + ("ctypes",) * native \
+        libm, adds = vector_math.defined(functions)
+        imports = ("sys", "threading") * bool(splits) + ("os", "platform") * bool(libm) \
+            + ("ctypes",) * native \
             + (("math",) if any("math." in text for text in (*functions, *jitted))
                else ())  # math.erf, math.lgamma (loops.SCALAR)
-        return Shipped((*(_SOURCES.values() if splits else ()), *jitted,
-                        *(_NATIVE.values() if native else ())), doc, imports,
-                       ("numba",), loops.SHIPPED if splits else "")
+        vector = (*((*_LIBM, libm) if libm else ()), *((_ADDER, adds) if adds else ()))
+        return Shipped((*(_SOURCES.values() if splits else ()), *jitted, *vector,
+                        *(_NATIVE.values() if native else ())), doc, imports, ("numba",),
+                       (loops.SHIPPED if splits else "")
+                       + (vector_math.SHIPPED if libm else ""))
 
     def report(self, emission: Emission) -> dict[str, int]:
         return {**super().report(emission),

@@ -12,7 +12,6 @@ with glibc's libmvec where present (within 4 ulp; GRAPHC_LIBMVEC=0: not).
 """
 
 
-import os
 import sys
 import threading
 
@@ -23,7 +22,6 @@ _SMALLEST = 8192
 _CHUNK = 4096
 _ONE_LOOP = threading.Lock()
 _LAST = {}  # each loop's last outputs' arrays (_outputs)
-_VECTOR_MATH = []  # the loops' sin, cos, exp: 'libmvec' or 'scalar' (_vector_math)
 
 
 def _fusable(arrays, scalars):
@@ -47,8 +45,6 @@ def _fused(loop, arrays, scalars, outputs, sums):
     numba, and is rounded to float32 where it is written.)"""
     flat = [x.reshape(-1) for x in arrays]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
-    if not _VECTOR_MATH:
-        _vector_math()
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
         outs = list(_outputs(loop, outputs, flat[0].size, flat[0].dtype))
         loop(*flat, *(float(s) for s in scalars), *outs, *parts)
@@ -71,26 +67,6 @@ def _outputs(loop, rows, n, dtype):
     kept.insert(0, np.empty((rows, n), dtype))
     del kept[2:]
     return kept[0]
-
-
-def _vector_math():
-    """Once, before numba compiles a loop: lets LLVM's loop vectoriser call glibc's
-    vector math (libmvec, x86-64: ``sin``, ``cos``, ``exp``, ``log``, ``tan``, ``pow``
-    on 4 or 8 elements at once, within 4 ulp; the scalar C library's are within 1)
-    where a loop vectorises. A setting of LLVM for the whole process (every numba
-    function compiled after it). Without libmvec, with an LLVM whose option is spelled
-    otherwise, or with ``GRAPHC_LIBMVEC=0`` (before the process's first loop), the
-    C library's scalar functions run."""
-    import llvmlite.binding as llvm
-    _VECTOR_MATH.append("scalar")
-    if os.environ.get("GRAPHC_LIBMVEC") == "0" or llvm.llvm_version_info[0] > 20:
-        return
-    try:
-        llvm.load_library_permanently("libmvec.so.1")
-    except RuntimeError:  # not glibc, or not Linux
-        return
-    llvm.set_option("graphc", "--vector-library=LIBMVEC-X86")
-    _VECTOR_MATH[0] = "libmvec"
 
 
 def _splits(*arrays):

@@ -13,6 +13,7 @@ with glibc's libmvec where present (within 4 ulp; GRAPHC_LIBMVEC=0: not).
 
 
 import os
+import platform
 import sys
 import threading
 
@@ -23,7 +24,7 @@ _SMALLEST = 8192
 _CHUNK = 4096
 _ONE_LOOP = threading.Lock()
 _LAST = {}  # each loop's last outputs' arrays (_outputs)
-_VECTOR_MATH = []  # the loops' sin, cos, exp: 'libmvec' or 'scalar' (_vector_math)
+_VECTOR_MATH = []  # the loops' libmvec ISAs, or 'scalar' (_vector_math)
 
 
 def _sigmoid(x, out=None):
@@ -57,8 +58,6 @@ def _fused(loop, arrays, scalars, outputs, sums):
     numba, and is rounded to float32 where it is written.)"""
     flat = [x.reshape(-1) for x in arrays]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
-    if not _VECTOR_MATH:
-        _vector_math()
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
         outs = list(_outputs(loop, outputs, flat[0].size, flat[0].dtype))
         loop(*flat, *(float(s) for s in scalars), *outs, *parts)
@@ -83,32 +82,112 @@ def _outputs(loop, rows, n, dtype):
     return kept[0]
 
 
-def _vector_math():
-    """Once, before numba compiles a loop: lets LLVM's loop vectoriser call glibc's
-    vector math (libmvec, x86-64: ``sin``, ``cos``, ``exp``, ``log``, ``tan``, ``pow``
-    on 4 or 8 elements at once, within 4 ulp; the scalar C library's are within 1)
-    where a loop vectorises. A setting of LLVM for the whole process (every numba
-    function compiled after it). Without libmvec, with an LLVM whose option is spelled
-    otherwise, or with ``GRAPHC_LIBMVEC=0`` (before the process's first loop), the
-    C library's scalar functions run."""
-    import llvmlite.binding as llvm
-    _VECTOR_MATH.append("scalar")
-    if os.environ.get("GRAPHC_LIBMVEC") == "0" or llvm.llvm_version_info[0] > 20:
-        return
-    try:
-        llvm.load_library_permanently("libmvec.so.1")
-    except RuntimeError:  # not glibc, or not Linux
-        return
-    llvm.set_option("graphc", "--vector-library=LIBMVEC-X86")
-    _VECTOR_MATH[0] = "libmvec"
-
-
 def _splits(*arrays):
     """Whether to evaluate in blocks: only same-shaped, C-contiguous float NumPy arrays
     (so that their flat views are their elements in order) of at least two shares."""
     first = arrays[0]
     return all(type(x) is np.ndarray and x.shape == first.shape and x.dtype.kind == "f"
                and x.flags.c_contiguous for x in arrays) and first.size >= 2 * _SMALLEST
+
+
+def _libm(name, arity):
+    """A numba function of ``arity`` numbers: the C library's ``name`` (``namef`` when
+    they are all float32), which LLVM's loop vectoriser may replace by its libmvec
+    variants (``_variants``)."""
+    from llvmlite import ir
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    def codegen(context, builder, sig, args):
+        kind = sig.return_type
+        real = ir.FloatType() if kind == types.float32 else ir.DoubleType()
+        c_name = name + "f" * (kind == types.float32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
+            real, [real] * arity), c_name)
+        fn.attributes.add("readnone")  # as numba's own calls of the C library: no errno
+        fn.attributes.add("nounwind")
+        call = builder.call(fn, [context.cast(builder, a, t, kind)
+                                 for a, t in zip(args, sig.args, strict=True)])
+        variants = _variants(builder.module, c_name, real, arity)
+        if variants:  # an attribute llvmlite does not know: allowed for this call only
+            call.attributes._known = frozenset([variants])
+            call.attributes.add(variants)
+        return call
+
+    def typed(*args):
+        if not all(isinstance(a, (types.Float, types.Integer, types.Boolean)) for a in args):
+            return None
+        kind = types.float32 if all(a == types.float32 for a in args) else types.float64
+        return kind(*args), codegen
+
+    if arity == 1:
+        def one(typingctx, x):
+            return typed(x)
+        return intrinsic(one)
+
+    def two(typingctx, x, y):
+        return typed(x, y)
+    return intrinsic(two)
+
+
+def _variants(module, c_name, real, arity):
+    """The call attribute naming ``c_name``'s libmvec variants for this CPU (SSE: 2
+    doubles, AVX2: 4, AVX-512: 8), declared in ``module`` and kept there by
+    ``llvm.compiler.used`` (LLVM would drop the unused declarations before the
+    vectoriser, which takes only declared ones); ``""`` without libmvec."""
+    from llvmlite import ir
+    from numba.core import cgutils
+    if not _VECTOR_MATH:
+        _vector_math()
+    if _VECTOR_MATH[0] != "libmvec":
+        return ""
+    lanes = {"b": 128, "d": 256, "e": 512}
+    args = "v" * arity
+    mapped = []
+    for isa in _VECTOR_MATH[1]:
+        n = lanes[isa] // (64 if isinstance(real, ir.DoubleType) else 32)
+        vector = ir.VectorType(real, n)
+        variant = cgutils.get_or_insert_function(
+            module, ir.FunctionType(vector, [vector] * arity), f"_ZGV{isa}N{n}{args}_{c_name}")
+        _keep(module, variant)
+        mapped.append(f"_ZGV_LLVM_N{n}{args}_{c_name}({variant.name})")
+    return f'"vector-function-abi-variant"="{",".join(mapped)}"'
+
+
+def _keep(module, fn):
+    """``fn`` added to ``module``'s ``llvm.compiler.used`` (made at the first one)."""
+    from llvmlite import ir
+    kept = module.globals.get("llvm.compiler.used")
+    if kept is None:
+        kept = ir.GlobalVariable(module, ir.ArrayType(fn.type, 0), "llvm.compiler.used")
+        kept.linkage = "appending"
+        kept.section = "llvm.metadata"
+        kept.initializer = ir.Constant(kept.value_type, [])
+    items = list(kept.initializer.constant)
+    if fn not in items:
+        kept.value_type = ir.ArrayType(fn.type, len(items) + 1)
+        kept.initializer = ir.Constant(kept.value_type, [*items, fn])
+
+
+def _vector_math():
+    """Once, at the first loop's compilation: whether libmvec is there (glibc on x86-64,
+    not switched off by ``GRAPHC_LIBMVEC=0``) and which of its instruction sets this CPU
+    runs: ``['libmvec', 'bde']`` (SSE, AVX2, AVX-512), or ``['scalar']``."""
+    import llvmlite.binding as llvm
+    from numba.core import config
+    _VECTOR_MATH.append("scalar")
+    if os.environ.get("GRAPHC_LIBMVEC") == "0" or platform.machine() != "x86_64":
+        return
+    try:
+        llvm.load_library_permanently("libmvec.so.1")
+    except RuntimeError:  # not glibc, or not Linux
+        return
+    features = "" if config.CPU_NAME else llvm.get_host_cpu_features().flatten()
+    _VECTOR_MATH[:] = ["libmvec", "b" + "d" * ("+avx2" in features)
+                       + "e" * ("+avx512f" in features)]
+
+
+_libm_exp = _libm('exp', 1)
 
 
 def _input(name, value):
@@ -200,7 +279,7 @@ def forward(w0, x0, w1, x1, w2):
 def _forward_loop(w0, x0, w1, x1, w2, f_out):
     """forward element by element: one pass over the arrays, on all cores."""
     for i in numba.prange(w0.size):
-        f_out[i] = 1.0 / (1.0 + np.exp(-(w0[i] * x0[i] + w1[i] * x1[i] + w2[i])))
+        f_out[i] = 1.0 / (1.0 + _libm_exp(-(w0[i] * x0[i] + w1[i] * x1[i] + w2[i])))
 
 
 def value_and_grad(w0, x0, w1, x1, w2):
@@ -227,7 +306,7 @@ def _value_and_grad_loop(
     w2_bar_out):
     """value_and_grad element by element: one pass over the arrays, on all cores."""
     for i in numba.prange(w0.size):
-        f = 1.0 / (1.0 + np.exp(-(w0[i] * x0[i] + w1[i] * x1[i] + w2[i])))
+        f = 1.0 / (1.0 + _libm_exp(-(w0[i] * x0[i] + w1[i] * x1[i] + w2[i])))
         f_out[i] = f
         t1 = f * (1.0 - f)
         w2_bar_out[i] = t1

@@ -13,6 +13,7 @@ with glibc's libmvec where present (within 4 ulp; GRAPHC_LIBMVEC=0: not).
 
 
 import os
+import platform
 import sys
 import threading
 
@@ -23,7 +24,7 @@ _SMALLEST = 8192
 _CHUNK = 4096
 _ONE_LOOP = threading.Lock()
 _LAST = {}  # each loop's last outputs' arrays (_outputs)
-_VECTOR_MATH = []  # the loops' sin, cos, exp: 'libmvec' or 'scalar' (_vector_math)
+_VECTOR_MATH = []  # the loops' libmvec ISAs, or 'scalar' (_vector_math)
 
 
 def _fusable(arrays, scalars):
@@ -47,8 +48,6 @@ def _fused(loop, arrays, scalars, outputs, sums):
     numba, and is rounded to float32 where it is written.)"""
     flat = [x.reshape(-1) for x in arrays]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
-    if not _VECTOR_MATH:
-        _vector_math()
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
         outs = list(_outputs(loop, outputs, flat[0].size, flat[0].dtype))
         loop(*flat, *(float(s) for s in scalars), *outs, *parts)
@@ -73,32 +72,113 @@ def _outputs(loop, rows, n, dtype):
     return kept[0]
 
 
-def _vector_math():
-    """Once, before numba compiles a loop: lets LLVM's loop vectoriser call glibc's
-    vector math (libmvec, x86-64: ``sin``, ``cos``, ``exp``, ``log``, ``tan``, ``pow``
-    on 4 or 8 elements at once, within 4 ulp; the scalar C library's are within 1)
-    where a loop vectorises. A setting of LLVM for the whole process (every numba
-    function compiled after it). Without libmvec, with an LLVM whose option is spelled
-    otherwise, or with ``GRAPHC_LIBMVEC=0`` (before the process's first loop), the
-    C library's scalar functions run."""
-    import llvmlite.binding as llvm
-    _VECTOR_MATH.append("scalar")
-    if os.environ.get("GRAPHC_LIBMVEC") == "0" or llvm.llvm_version_info[0] > 20:
-        return
-    try:
-        llvm.load_library_permanently("libmvec.so.1")
-    except RuntimeError:  # not glibc, or not Linux
-        return
-    llvm.set_option("graphc", "--vector-library=LIBMVEC-X86")
-    _VECTOR_MATH[0] = "libmvec"
-
-
 def _splits(*arrays):
     """Whether to evaluate in blocks: only same-shaped, C-contiguous float NumPy arrays
     (so that their flat views are their elements in order) of at least two shares."""
     first = arrays[0]
     return all(type(x) is np.ndarray and x.shape == first.shape and x.dtype.kind == "f"
                and x.flags.c_contiguous for x in arrays) and first.size >= 2 * _SMALLEST
+
+
+def _libm(name, arity):
+    """A numba function of ``arity`` numbers: the C library's ``name`` (``namef`` when
+    they are all float32), which LLVM's loop vectoriser may replace by its libmvec
+    variants (``_variants``)."""
+    from llvmlite import ir
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    def codegen(context, builder, sig, args):
+        kind = sig.return_type
+        real = ir.FloatType() if kind == types.float32 else ir.DoubleType()
+        c_name = name + "f" * (kind == types.float32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
+            real, [real] * arity), c_name)
+        fn.attributes.add("readnone")  # as numba's own calls of the C library: no errno
+        fn.attributes.add("nounwind")
+        call = builder.call(fn, [context.cast(builder, a, t, kind)
+                                 for a, t in zip(args, sig.args, strict=True)])
+        variants = _variants(builder.module, c_name, real, arity)
+        if variants:  # an attribute llvmlite does not know: allowed for this call only
+            call.attributes._known = frozenset([variants])
+            call.attributes.add(variants)
+        return call
+
+    def typed(*args):
+        if not all(isinstance(a, (types.Float, types.Integer, types.Boolean)) for a in args):
+            return None
+        kind = types.float32 if all(a == types.float32 for a in args) else types.float64
+        return kind(*args), codegen
+
+    if arity == 1:
+        def one(typingctx, x):
+            return typed(x)
+        return intrinsic(one)
+
+    def two(typingctx, x, y):
+        return typed(x, y)
+    return intrinsic(two)
+
+
+def _variants(module, c_name, real, arity):
+    """The call attribute naming ``c_name``'s libmvec variants for this CPU (SSE: 2
+    doubles, AVX2: 4, AVX-512: 8), declared in ``module`` and kept there by
+    ``llvm.compiler.used`` (LLVM would drop the unused declarations before the
+    vectoriser, which takes only declared ones); ``""`` without libmvec."""
+    from llvmlite import ir
+    from numba.core import cgutils
+    if not _VECTOR_MATH:
+        _vector_math()
+    if _VECTOR_MATH[0] != "libmvec":
+        return ""
+    lanes = {"b": 128, "d": 256, "e": 512}
+    args = "v" * arity
+    mapped = []
+    for isa in _VECTOR_MATH[1]:
+        n = lanes[isa] // (64 if isinstance(real, ir.DoubleType) else 32)
+        vector = ir.VectorType(real, n)
+        variant = cgutils.get_or_insert_function(
+            module, ir.FunctionType(vector, [vector] * arity), f"_ZGV{isa}N{n}{args}_{c_name}")
+        _keep(module, variant)
+        mapped.append(f"_ZGV_LLVM_N{n}{args}_{c_name}({variant.name})")
+    return f'"vector-function-abi-variant"="{",".join(mapped)}"'
+
+
+def _keep(module, fn):
+    """``fn`` added to ``module``'s ``llvm.compiler.used`` (made at the first one)."""
+    from llvmlite import ir
+    kept = module.globals.get("llvm.compiler.used")
+    if kept is None:
+        kept = ir.GlobalVariable(module, ir.ArrayType(fn.type, 0), "llvm.compiler.used")
+        kept.linkage = "appending"
+        kept.section = "llvm.metadata"
+        kept.initializer = ir.Constant(kept.value_type, [])
+    items = list(kept.initializer.constant)
+    if fn not in items:
+        kept.value_type = ir.ArrayType(fn.type, len(items) + 1)
+        kept.initializer = ir.Constant(kept.value_type, [*items, fn])
+
+
+def _vector_math():
+    """Once, at the first loop's compilation: whether libmvec is there (glibc on x86-64,
+    not switched off by ``GRAPHC_LIBMVEC=0``) and which of its instruction sets this CPU
+    runs: ``['libmvec', 'bde']`` (SSE, AVX2, AVX-512), or ``['scalar']``."""
+    import llvmlite.binding as llvm
+    from numba.core import config
+    _VECTOR_MATH.append("scalar")
+    if os.environ.get("GRAPHC_LIBMVEC") == "0" or platform.machine() != "x86_64":
+        return
+    try:
+        llvm.load_library_permanently("libmvec.so.1")
+    except RuntimeError:  # not glibc, or not Linux
+        return
+    features = "" if config.CPU_NAME else llvm.get_host_cpu_features().flatten()
+    _VECTOR_MATH[:] = ["libmvec", "b" + "d" * ("+avx2" in features)
+                       + "e" * ("+avx512f" in features)]
+
+
+_libm_cos = _libm('cos', 1)
+_libm_sin = _libm('sin', 1)
 
 
 def _input(name, value):
@@ -305,36 +385,36 @@ def forward(x):
 def _forward_loop(x, x_30_out):
     """forward element by element: one pass over the arrays, on all cores."""
     for i in numba.prange(x.size):
-        x_1 = np.sin(x[i]) * np.cos(x[i]) + x[i]
-        x_2 = np.sin(x_1) * np.cos(x_1) + x_1
-        x_3 = np.sin(x_2) * np.cos(x_2) + x_2
-        x_4 = np.sin(x_3) * np.cos(x_3) + x_3
-        x_5 = np.sin(x_4) * np.cos(x_4) + x_4
-        x_6 = np.sin(x_5) * np.cos(x_5) + x_5
-        x_7 = np.sin(x_6) * np.cos(x_6) + x_6
-        x_8 = np.sin(x_7) * np.cos(x_7) + x_7
-        x_9 = np.sin(x_8) * np.cos(x_8) + x_8
-        x_10 = np.sin(x_9) * np.cos(x_9) + x_9
-        x_11 = np.sin(x_10) * np.cos(x_10) + x_10
-        x_12 = np.sin(x_11) * np.cos(x_11) + x_11
-        x_13 = np.sin(x_12) * np.cos(x_12) + x_12
-        x_14 = np.sin(x_13) * np.cos(x_13) + x_13
-        x_15 = np.sin(x_14) * np.cos(x_14) + x_14
-        x_16 = np.sin(x_15) * np.cos(x_15) + x_15
-        x_17 = np.sin(x_16) * np.cos(x_16) + x_16
-        x_18 = np.sin(x_17) * np.cos(x_17) + x_17
-        x_19 = np.sin(x_18) * np.cos(x_18) + x_18
-        x_20 = np.sin(x_19) * np.cos(x_19) + x_19
-        x_21 = np.sin(x_20) * np.cos(x_20) + x_20
-        x_22 = np.sin(x_21) * np.cos(x_21) + x_21
-        x_23 = np.sin(x_22) * np.cos(x_22) + x_22
-        x_24 = np.sin(x_23) * np.cos(x_23) + x_23
-        x_25 = np.sin(x_24) * np.cos(x_24) + x_24
-        x_26 = np.sin(x_25) * np.cos(x_25) + x_25
-        x_27 = np.sin(x_26) * np.cos(x_26) + x_26
-        x_28 = np.sin(x_27) * np.cos(x_27) + x_27
-        x_29 = np.sin(x_28) * np.cos(x_28) + x_28
-        x_30_out[i] = np.sin(x_29) * np.cos(x_29) + x_29
+        x_1 = _libm_sin(x[i]) * _libm_cos(x[i]) + x[i]
+        x_2 = _libm_sin(x_1) * _libm_cos(x_1) + x_1
+        x_3 = _libm_sin(x_2) * _libm_cos(x_2) + x_2
+        x_4 = _libm_sin(x_3) * _libm_cos(x_3) + x_3
+        x_5 = _libm_sin(x_4) * _libm_cos(x_4) + x_4
+        x_6 = _libm_sin(x_5) * _libm_cos(x_5) + x_5
+        x_7 = _libm_sin(x_6) * _libm_cos(x_6) + x_6
+        x_8 = _libm_sin(x_7) * _libm_cos(x_7) + x_7
+        x_9 = _libm_sin(x_8) * _libm_cos(x_8) + x_8
+        x_10 = _libm_sin(x_9) * _libm_cos(x_9) + x_9
+        x_11 = _libm_sin(x_10) * _libm_cos(x_10) + x_10
+        x_12 = _libm_sin(x_11) * _libm_cos(x_11) + x_11
+        x_13 = _libm_sin(x_12) * _libm_cos(x_12) + x_12
+        x_14 = _libm_sin(x_13) * _libm_cos(x_13) + x_13
+        x_15 = _libm_sin(x_14) * _libm_cos(x_14) + x_14
+        x_16 = _libm_sin(x_15) * _libm_cos(x_15) + x_15
+        x_17 = _libm_sin(x_16) * _libm_cos(x_16) + x_16
+        x_18 = _libm_sin(x_17) * _libm_cos(x_17) + x_17
+        x_19 = _libm_sin(x_18) * _libm_cos(x_18) + x_18
+        x_20 = _libm_sin(x_19) * _libm_cos(x_19) + x_19
+        x_21 = _libm_sin(x_20) * _libm_cos(x_20) + x_20
+        x_22 = _libm_sin(x_21) * _libm_cos(x_21) + x_21
+        x_23 = _libm_sin(x_22) * _libm_cos(x_22) + x_22
+        x_24 = _libm_sin(x_23) * _libm_cos(x_23) + x_23
+        x_25 = _libm_sin(x_24) * _libm_cos(x_24) + x_24
+        x_26 = _libm_sin(x_25) * _libm_cos(x_25) + x_25
+        x_27 = _libm_sin(x_26) * _libm_cos(x_26) + x_26
+        x_28 = _libm_sin(x_27) * _libm_cos(x_27) + x_27
+        x_29 = _libm_sin(x_28) * _libm_cos(x_28) + x_28
+        x_30_out[i] = _libm_sin(x_29) * _libm_cos(x_29) + x_29
 
 
 def value_and_grad(x):
@@ -501,66 +581,66 @@ def value_and_grad(x):
 def _value_and_grad_loop(x, x_30_out, x_bar_out):
     """value_and_grad element by element: one pass over the arrays, on all cores."""
     for i in numba.prange(x.size):
-        t1 = np.cos(x[i])
-        x_1 = np.sin(x[i]) * t1 + x[i]
-        t2 = np.cos(x_1)
-        x_2 = np.sin(x_1) * t2 + x_1
-        t3 = np.cos(x_2)
-        x_3 = np.sin(x_2) * t3 + x_2
-        t4 = np.cos(x_3)
-        x_4 = np.sin(x_3) * t4 + x_3
-        t5 = np.cos(x_4)
-        x_5 = np.sin(x_4) * t5 + x_4
-        t6 = np.cos(x_5)
-        x_6 = np.sin(x_5) * t6 + x_5
-        t7 = np.cos(x_6)
-        x_7 = np.sin(x_6) * t7 + x_6
-        t8 = np.cos(x_7)
-        x_8 = np.sin(x_7) * t8 + x_7
-        t9 = np.cos(x_8)
-        x_9 = np.sin(x_8) * t9 + x_8
-        t10 = np.cos(x_9)
-        x_10 = np.sin(x_9) * t10 + x_9
-        t11 = np.cos(x_10)
-        x_11 = np.sin(x_10) * t11 + x_10
-        t12 = np.cos(x_11)
-        x_12 = np.sin(x_11) * t12 + x_11
-        t13 = np.cos(x_12)
-        x_13 = np.sin(x_12) * t13 + x_12
-        t14 = np.cos(x_13)
-        x_14 = np.sin(x_13) * t14 + x_13
-        t15 = np.cos(x_14)
-        x_15 = np.sin(x_14) * t15 + x_14
-        t16 = np.cos(x_15)
-        x_16 = np.sin(x_15) * t16 + x_15
-        t17 = np.cos(x_16)
-        x_17 = np.sin(x_16) * t17 + x_16
-        t18 = np.cos(x_17)
-        x_18 = np.sin(x_17) * t18 + x_17
-        t19 = np.cos(x_18)
-        x_19 = np.sin(x_18) * t19 + x_18
-        t20 = np.cos(x_19)
-        x_20 = np.sin(x_19) * t20 + x_19
-        t21 = np.cos(x_20)
-        x_21 = np.sin(x_20) * t21 + x_20
-        t22 = np.cos(x_21)
-        x_22 = np.sin(x_21) * t22 + x_21
-        t23 = np.cos(x_22)
-        x_23 = np.sin(x_22) * t23 + x_22
-        t24 = np.cos(x_23)
-        x_24 = np.sin(x_23) * t24 + x_23
-        t25 = np.cos(x_24)
-        x_25 = np.sin(x_24) * t25 + x_24
-        t26 = np.cos(x_25)
-        x_26 = np.sin(x_25) * t26 + x_25
-        t27 = np.cos(x_26)
-        x_27 = np.sin(x_26) * t27 + x_26
-        t28 = np.cos(x_27)
-        x_28 = np.sin(x_27) * t28 + x_27
-        t29 = np.cos(x_28)
-        x_29 = np.sin(x_28) * t29 + x_28
-        t30 = np.cos(x_29)
-        x_30_out[i] = np.sin(x_29) * t30 + x_29
+        t1 = _libm_cos(x[i])
+        x_1 = _libm_sin(x[i]) * t1 + x[i]
+        t2 = _libm_cos(x_1)
+        x_2 = _libm_sin(x_1) * t2 + x_1
+        t3 = _libm_cos(x_2)
+        x_3 = _libm_sin(x_2) * t3 + x_2
+        t4 = _libm_cos(x_3)
+        x_4 = _libm_sin(x_3) * t4 + x_3
+        t5 = _libm_cos(x_4)
+        x_5 = _libm_sin(x_4) * t5 + x_4
+        t6 = _libm_cos(x_5)
+        x_6 = _libm_sin(x_5) * t6 + x_5
+        t7 = _libm_cos(x_6)
+        x_7 = _libm_sin(x_6) * t7 + x_6
+        t8 = _libm_cos(x_7)
+        x_8 = _libm_sin(x_7) * t8 + x_7
+        t9 = _libm_cos(x_8)
+        x_9 = _libm_sin(x_8) * t9 + x_8
+        t10 = _libm_cos(x_9)
+        x_10 = _libm_sin(x_9) * t10 + x_9
+        t11 = _libm_cos(x_10)
+        x_11 = _libm_sin(x_10) * t11 + x_10
+        t12 = _libm_cos(x_11)
+        x_12 = _libm_sin(x_11) * t12 + x_11
+        t13 = _libm_cos(x_12)
+        x_13 = _libm_sin(x_12) * t13 + x_12
+        t14 = _libm_cos(x_13)
+        x_14 = _libm_sin(x_13) * t14 + x_13
+        t15 = _libm_cos(x_14)
+        x_15 = _libm_sin(x_14) * t15 + x_14
+        t16 = _libm_cos(x_15)
+        x_16 = _libm_sin(x_15) * t16 + x_15
+        t17 = _libm_cos(x_16)
+        x_17 = _libm_sin(x_16) * t17 + x_16
+        t18 = _libm_cos(x_17)
+        x_18 = _libm_sin(x_17) * t18 + x_17
+        t19 = _libm_cos(x_18)
+        x_19 = _libm_sin(x_18) * t19 + x_18
+        t20 = _libm_cos(x_19)
+        x_20 = _libm_sin(x_19) * t20 + x_19
+        t21 = _libm_cos(x_20)
+        x_21 = _libm_sin(x_20) * t21 + x_20
+        t22 = _libm_cos(x_21)
+        x_22 = _libm_sin(x_21) * t22 + x_21
+        t23 = _libm_cos(x_22)
+        x_23 = _libm_sin(x_22) * t23 + x_22
+        t24 = _libm_cos(x_23)
+        x_24 = _libm_sin(x_23) * t24 + x_23
+        t25 = _libm_cos(x_24)
+        x_25 = _libm_sin(x_24) * t25 + x_24
+        t26 = _libm_cos(x_25)
+        x_26 = _libm_sin(x_25) * t26 + x_25
+        t27 = _libm_cos(x_26)
+        x_27 = _libm_sin(x_26) * t27 + x_26
+        t28 = _libm_cos(x_27)
+        x_28 = _libm_sin(x_27) * t28 + x_27
+        t29 = _libm_cos(x_28)
+        x_29 = _libm_sin(x_28) * t29 + x_28
+        t30 = _libm_cos(x_29)
+        x_30_out[i] = _libm_sin(x_29) * t30 + x_29
         t31 = t1 * t2 * t3 * t4 * t5
         t32 = t31 * t6 * t7 * t8 * t9
         t33 = t32 * t10 * t11 * t12 * t13
