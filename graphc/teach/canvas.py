@@ -19,7 +19,7 @@ from .words import format_number
 
 if TYPE_CHECKING:
     from .layout import Layout
-    from .render import Scene
+    from .scene import Scene
 
 Lines = list[list[tuple[str, str]]]
 

@@ -23,7 +23,8 @@ from ..ir.numbering import teaching
 from ..ir.pretty import factor
 from ..ops.table import _sum_to
 from .code import Listing, Step, listing
-from .render import Scene, draw, drawable, full_scene, pipe, shared_layout, shown_derivatives
+from .render import draw, drawable, pipe, shared_layout
+from .scene import Scene, full_scene, shown_derivatives
 from .style import PLAIN, Style
 from .words import factor_number, format_number, op_text
 
