@@ -7,6 +7,7 @@ so the full picture and each frame of the step-by-step backward pass look alike.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import warnings
@@ -209,21 +210,28 @@ def shared_layout(g: Graph, at: dict[str, Any] | None, out: str, limit: int | No
     if shutil.which("dot") is None or (limit is None and layout_size(g) > DRAW_LIMIT):
         return None
     full = full_scene(g, at, out) if full is None else full
-    if style.direction == "auto":  # the direction whose picture a slide shows larger
-        return max((shared_layout(g, at, out, limit, replace(style, direction=d), full)
-                    for d in ("LR", "TB")), key=lambda lay: canvas.fit(lay, style))
     fan_out = {n for n in full.second if n in g.nx and g.nx.out_degree(n) > 1}
     widest = Scene(values=full.values, second=full.second, label=full.label, partial=fan_out,
                    edge_values=full.edge_values, flows=full.flows)
+    # "auto": both directions, to keep the one whose picture a slide shows larger
+    directions = ("LR", "TB") if style.direction == "auto" else (style.direction,)
     with warnings.catch_warnings():  # draw() warns once, when the picture itself is drawn
         warnings.simplefilter("ignore")
         # no legend: each picture puts its own title and legend above the canvas
-        bare = replace(style, legend=False)
-        layout = Layout.parse(pipe(draw(g, widest, out, limit, style=bare), "json"))
-    layout.direction = style.direction
-    layout.room = canvas.room([canvas.legend(g, s, out, canvas.title(g, out, at), style)
-                               for s in _kinds(g, at, out, full)], style)
-    return layout
+        pictures = [draw(g, widest, out, limit, style=replace(style, direction=d,
+                                                               legend=False))
+                    for d in directions]
+    legends = [canvas.legend(g, s, out, canvas.title(g, out, at), style)
+               for s in _kinds(g, at, out, full)]
+    measure = canvas.sizer(legends, style)
+    laid = laid_out(pictures + ([measure] if measure is not None else []))
+    room = canvas.room(legends, laid[-1] if measure is not None else None)
+    layouts = []
+    for direction, data in zip(directions, laid):
+        layout = Layout.parse(data)
+        layout.direction, layout.room = direction, room
+        layouts.append(layout)
+    return max(layouts, key=lambda lay: canvas.fit(lay, style))  # the first of a tie
 
 
 def _kinds(g: Graph, at: dict[str, Any] | None, out: str, full: Scene) -> list[Scene]:
@@ -283,16 +291,35 @@ def drawn(dot: graphviz.Digraph, path: str | Path, dpi: float = PLAIN.dpi) -> st
 def pipe(dot: graphviz.Digraph, fmt: str, dpi: float = PLAIN.dpi) -> bytes:
     """The picture as bytes in ``fmt`` (a PNG at ``dpi``); a clear error when ``dot`` is
     missing. A picture with a layout keeps it (``neato -n2``), others are laid out."""
-    program = shutil.which("dot")
     flags = [f"-Gdpi={dpi:g}"] if fmt == "png" else []
-    if program is not None and dot.engine == "neato":
-        program, flags = shutil.which("neato") or program, [*flags, "-n2"]
+    if dot.engine == "neato":
+        flags.append("-n2")
+    return run_graphviz(dot.corners() if isinstance(dot, Pinned) else dot.source, fmt, flags,
+                        neato=dot.engine == "neato")
+
+
+def laid_out(dots: list[graphviz.Digraph]) -> list[dict[str, Any]]:
+    """Graphviz's layout (``-Tjson``, read) of each of ``dots``, all in one run of
+    ``dot``: starting it costs more than laying out a small graph."""
+    text = run_graphviz("".join(dot.source for dot in dots), "json", []).decode()
+    decoder, found, at = json.JSONDecoder(), [], 0
+    for _ in dots:  # one JSON object per graph, one after another
+        data, at = decoder.raw_decode(text, len(text) - len(text[at:].lstrip()))
+        found.append(data)
+    return found
+
+
+def run_graphviz(source: str, fmt: str, flags: list[str], neato: bool = False) -> bytes:
+    """What ``dot`` (``neato``: neato, where there is one) writes in ``fmt`` for
+    ``source`` (one graph or several); every run of Graphviz goes through here."""
+    program = shutil.which("dot")
+    if program is not None and neato:
+        program = shutil.which("neato") or program
     if program is None:
         raise GraphcError("Graphviz's `dot` program was not found: install Graphviz "
                           "(Debian: apt-get install graphviz) for SVG/PNG/PDF; "
                           ".dot output works without it")
     try:  # run here, not by graphviz.pipe: it has no timeout (a child is killed on ^C)
-        source = dot.corners() if isinstance(dot, Pinned) else dot.source
         done = subprocess.run([program, *flags, f"-T{fmt}"], input=source.encode(),
                               capture_output=True, timeout=DOT_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
