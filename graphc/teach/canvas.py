@@ -114,6 +114,13 @@ def beside(layout: Layout, style: Style) -> bool:
     return style.compact and layout.room[1] > 0 and side > above
 
 
+def width(layout: Layout, style: Style) -> float:
+    """The width in points of the canvas ``place`` gives a picture drawn at ``layout``."""
+    x0, _, x1, _ = (float(v) for v in layout.bb.split(","))
+    legend = layout.room[0]
+    return x1 - x0 + legend if beside(layout, style) else max(x1 - x0, legend)
+
+
 def fit(layout: Layout | None, style: Style) -> float:
     """Pixels per point of the picture drawn at ``layout`` scaled to fit a slide: its
     smallest text, ``style.size(10)`` points, is that many times as high."""
