@@ -180,7 +180,7 @@ def _parts(g: Graph, at: dict[str, Any], of: str | None, limit: int | None, styl
     """The stepper's HTML in pieces, each with the SVG of the frame it holds (None:
     none): the whole page with ``page``, else the part a notebook shows."""
     g, of = teaching(g, of)
-    code = listing(g, of)
+    code = listing(g, of, at)
     head, tail = _STEPPER.split("{{FRAMES}}")
     yield (_PAGE_HEAD if page else "") + head.replace("{{PAGE}}", "1" if page else ""), None
     steps: list[Step] = []
