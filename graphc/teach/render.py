@@ -38,6 +38,8 @@ past it SVG/PNG/PDF need ``limit=`` (at least the node count draws them all)."""
 DOT_TIMEOUT = 120.0
 """Seconds Graphviz may take for one picture (a dense 400-node DAG takes tens of
 minutes): past it, a clear error instead of a hang."""
+
+
 def _kind(g: Graph, node: str, out: str, style: Style) -> dict[str, str]:
     op = g.attrs(node)["op"]
     if op == "const":
