@@ -152,6 +152,45 @@ def test_two_steppers_in_one_notebook_step_on_their_own(open_page, tmp_path):
     assert shown(page, first)[0] == 8 and shown(page, second)[0] == 3
 
 
+SMALLEST_TEXT = """() => {
+    const svg = document.querySelector(".frame:not([hidden]) svg");
+    let least = Infinity;
+    for (const t of svg.querySelectorAll("text")) {
+        const m = t.getScreenCTM();  // the text's units to screen pixels, viewBox included
+        least = Math.min(least, parseFloat(t.getAttribute("font-size")) * Math.hypot(m.a, m.b));
+    }
+    return least;
+}"""
+
+
+@pytest.mark.parametrize("name, at, least, gain", [
+    ("neuron", NEURON_AT, 10.0, 2.5),  # 3.9 px before, 10.8 now
+    pytest.param("black_scholes", {"S": 100, "K": 100, "T": 1, "r": 0.05, "sigma": 0.2},
+                 6.5, 2.5, marks=pytest.mark.slow),  # 43 frames, twice; 2.3 px, 6.9 now
+    ("colah", {"a": 2, "b": 1}, 13.0, 1.0),  # narrower than the column: as it was, 13.3
+])
+def test_a_wide_graphs_frames_stay_readable_in_the_column(open_page, tmp_path, monkeypatch,
+                                                          name, at, least, gain):
+    """The smallest text of a frame as a 1400 x 900 window shows the stepper, in pixels
+    (its font size times the scale the page draws it at, as tests/test_slide_fit.py reads
+    a slide): a picture wider than the column of frames shrinks to fit it, so a wide
+    graph's frames take the slide style's compact labels, in the direction that shows
+    them larger. Before, with ``COLUMN`` out of reach, every frame had the full labels."""
+    import graphc.teach.steps as steps_mod
+
+    g, seen = gc.load(ROOT / "examples" / f"{name}.gc"), []
+    for column in (float("inf"), steps_mod.COLUMN):
+        monkeypatch.setattr(steps_mod, "COLUMN", column)
+        out = tmp_path / str(column)
+        write_steps(g, at, out)
+        page = open_page((out / "index.html").as_uri())
+        page.click("button[data-go=last]")  # every frame has the one canvas
+        seen.append(page.evaluate(SMALLEST_TEXT))
+    before, after = seen
+    assert after >= least
+    assert after == pytest.approx(before) if gain == 1 else after >= gain * before
+
+
 @pytest.fixture(scope="module")
 def exercises(tmp_path_factory):
     from graphc.teach.exercise import exercise

@@ -424,6 +424,36 @@ def test_pictures_written_by_suffix(colah, tmp_path, fmt):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp files left
 
 
+@needs_dot
+def test_graphviz_runs_once_for_the_layout_and_legends(colah, tmp_path, monkeypatch):
+    """Laying a picture out and measuring its legends is one run of ``dot`` (it was two,
+    four for a slide, which lays both directions out); writing the picture one more."""
+    import graphc.teach.render as render_mod
+
+    runs: list[str] = []
+    real_run, real_popen = render_mod.run_graphviz, subprocess.Popen
+
+    def counted(source, fmt, flags, neato=False):
+        runs.append(fmt)
+        return real_run(source, fmt, flags, neato)
+
+    class Started(real_popen):  # every process, so no run of Graphviz goes uncounted
+        def __init__(self, *args, **kwargs):
+            runs.append("process")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(render_mod, "run_graphviz", counted)
+    monkeypatch.setattr(subprocess, "Popen", Started)
+    for kwargs in ({}, {"at": AT}, {"at": AT, "style": gc.Style.slide()},
+                   {"show": "paths", "wrt": "b"}):
+        runs.clear()
+        gc.render(colah, **kwargs)
+        assert runs == ["json", "process"], kwargs
+    runs.clear()
+    gc.render(colah, path=tmp_path / "colah.svg")
+    assert runs == ["json", "process", "svg", "process"]
+
+
 def test_dot_file_written_without_graphviz(colah, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     path = tmp_path / "colah.dot"

@@ -151,6 +151,43 @@ def test_the_sigmoid_derivative_and_the_fan_outs_parts_have_their_own_names():
         variables["x2_bar_from_t2"] + variables["x2_bar_from_t4"])
 
 
+def test_a_listing_of_numbers_leaves_out_the_helpers_that_only_arrays_need():
+    """On numbers, ``_broadcast_like`` and ``_sum_to`` pass their operand on unchanged:
+    the listing of a graph of numbers leaves them out (a temporary that only fed them
+    takes the adjoint's name); arrays keep them, and the emitted module is unchanged."""
+    g, at = _graph("colah")
+    code = listing(g, "e", at).lines
+    assert code[-3:] == ["    b_bar = c_bar + d_bar", "    a_bar = c_bar",
+                         "    return e, {'a': a_bar, 'b': b_bar}"]
+    g, at = _graph("neuron")
+    code = listing(g, "f", at).lines
+    assert "    w2_bar = z_bar" in code and "    w0_bar = w0_bar_from_p0" in code
+    for name in GRAPHS:  # and each still computes graphc's gradient
+        g, at = _graph(name)
+        assert not re.search(r"_broadcast_like|_sum_to", "\n".join(listing(g, g.output(),
+                                                                             at).lines))
+        _, (value, grads) = _run_listing(g, at)
+        want_value, want = gc.compile(g, optimize=False)(**at)
+        assert value == pytest.approx(want_value) and grads == pytest.approx(want)
+    source = gc.compile(_graph("colah")[0]).source  # the module: as tests/golden has it
+    assert "a_bar = _sum_to(_broadcast_like(d, e), a)" in source
+    # a vector beside a number: a's adjoint is e's shape, b's is summed to a number
+    g, at = _graph("colah")[0], {"a": np.array([1.0, 2.0, 3.0]), "b": 2.0}
+    code = listing(g, "e", at).lines
+    assert "    a_bar = _sum_to(t2, a)" in code and "    b_bar = _sum_to(t3, b)" in code
+    namespace: dict = {}
+    exec(gc.compile(g, optimize=False).source, namespace)  # noqa: S102 (its helpers)
+    exec("\n".join(code), namespace)  # noqa: S102 (graphc's own code)
+    value, grads = namespace["value_and_grad"](**at)
+    want_value, want = gc.compile(g, optimize=False)(**at)
+    np.testing.assert_allclose(value, want_value)
+    assert np.shape(grads["b"]) == () and grads["b"] == pytest.approx(want["b"])
+    np.testing.assert_allclose(grads["a"], want["a"])
+    # a graph of arrays keeps the helpers where they do their work
+    g = gc.load(EXAMPLES / "mlp_small.gc")
+    assert "_broadcast_like(" in "\n".join(listing(g, g.output()).lines)
+
+
 # ---- one canvas ---------------------------------------------------------------------
 
 def _size(dot) -> tuple[str, str]:

@@ -6,7 +6,6 @@ their legends say."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import graphviz
@@ -19,7 +18,7 @@ from .words import format_number
 
 if TYPE_CHECKING:
     from .layout import Layout
-    from .render import Scene
+    from .scene import Scene
 
 Lines = list[list[tuple[str, str]]]
 
@@ -51,19 +50,26 @@ def html(lines: Lines, room: int = 0, left: bool = False) -> str:
     return "<" + br.join(text + ["&#160;"] * (room - len(lines))) + (br if left else "") + ">"
 
 
-def room(legends: list[Lines], style: Style) -> tuple[float, int]:
-    """The room the largest of ``legends`` takes above a picture: its width in points,
-    as Graphviz sets it, and its number of lines."""
-    sizer = graphviz.Digraph(graph_attr={"fontname": "Helvetica"}, node_attr={
+def sizer(legends: list[Lines], style: Style) -> graphviz.Digraph | None:
+    """A graph of ``legends`` alone, which Graphviz lays out to say how wide each is
+    (``room``); None when there is no legend to measure. The caller runs Graphviz, with
+    the picture's own layout in the same run."""
+    measure = graphviz.Digraph(graph_attr={"fontname": "Helvetica"}, node_attr={
         "shape": "plaintext", "margin": "0", "fontname": "Helvetica",
         "fontsize": style.size(14)})
     for k, lines in enumerate(legends):
         if lines:
-            sizer.node(f"legend{k}", html(lines))
-    if not sizer.body:
+            measure.node(f"legend{k}", html(lines))
+    return measure if measure.body else None
+
+
+def room(legends: list[Lines], laid: dict[str, Any] | None) -> tuple[float, int]:
+    """The room the largest of ``legends`` takes above a picture: its width in points,
+    as Graphviz sets it (``laid``: the layout of their ``sizer``), and its number of
+    lines."""
+    if laid is None:
         return 0.0, 0
-    widths = [float(o["width"]) * 72 for o in json.loads(sizer.pipe("json")).get("objects", [])
-              if "width" in o]
+    widths = [float(o["width"]) * 72 for o in laid.get("objects", []) if "width" in o]
     return max(widths, default=0.0) + 20, max(len(lines) for lines in legends)  # its margins
 
 
@@ -106,6 +112,13 @@ def beside(layout: Layout, style: Style) -> bool:
     """A compact picture's legend goes beside a tall layout, where a slide has room."""
     above, side = _fits(layout, style)
     return style.compact and layout.room[1] > 0 and side > above
+
+
+def width(layout: Layout, style: Style) -> float:
+    """The width in points of the canvas ``place`` gives a picture drawn at ``layout``."""
+    x0, _, x1, _ = (float(v) for v in layout.bb.split(","))
+    legend = layout.room[0]
+    return x1 - x0 + legend if beside(layout, style) else max(x1 - x0, legend)
 
 
 def fit(layout: Layout | None, style: Style) -> float:

@@ -16,7 +16,8 @@ from ..ir.graph import Graph
 from ..ir.numbering import teaching
 from ..ir.pretty import pretty
 from .labels import partial_name
-from .render import Scene, draw, drawable, full_scene, pipe, shown_derivatives
+from .render import draw, drawable, pipe
+from .scene import Scene, full_scene, shown_derivatives
 from .words import format_number
 
 HIDE = ("adjoints", "derivatives")

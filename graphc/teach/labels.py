@@ -18,7 +18,7 @@ from .style import Style
 from .words import format_number, op_text
 
 if TYPE_CHECKING:
-    from .render import Scene
+    from .scene import Scene
 
 LEGEND_WIDTH = 90
 """Characters per line of a picture's title and legend before it wraps (compact: 60)."""

@@ -5,10 +5,10 @@ from one frame to the next and the paths picture lines up with the values pictur
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -20,9 +20,8 @@ class Layout:
     direction: str = "LR"  # the rankdir it was laid out with
 
     @classmethod
-    def parse(cls, text: bytes | str) -> Layout:
-        """From ``dot -Tjson`` output."""
-        data = json.loads(text)
+    def parse(cls, data: dict[str, Any]) -> Layout:
+        """From ``dot -Tjson`` output, read."""
         objects = data.get("objects", [])
         names = {o["_gvid"]: o["name"] for o in objects}
         nodes = {o["name"]: {"pos": o["pos"] + "!", "width": o["width"],

@@ -7,31 +7,27 @@ so the full picture and each frame of the step-by-step backward pass look alike.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import warnings
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import graphviz
-import sympy as sp
 
-from ..autodiff import transform as autodiff
 from ..errors import GraphcError, GraphcWarning
 from ..files import writable, write_atomic
-from ..ir.derive import positions, slot_derivatives, slot_values
+from ..ir.derive import positions
 from ..ir.graph import Graph
 from ..ir.numbering import teaching
-from ..ir.pretty import product
 from . import canvas
-from .labels import edge_attrs, flows, node_label
+from .labels import edge_attrs, node_label
 from .layout import Layout, Pins
+from .scene import DASHES, PALETTE, Scene, adjoint_name, full_scene, list_paths, shown_derivatives
 from .style import MAX_PATHS, PLAIN, Style
-from .verify import count_paths, dp_sum, enumerate_paths, path_edges
-from .words import format_number, plural
 
 BIG = 300
 """Graphs with more nodes than this still render, with a warning (see ``limit=``)."""
@@ -42,37 +38,6 @@ past it SVG/PNG/PDF need ``limit=`` (at least the node count draws them all)."""
 DOT_TIMEOUT = 120.0
 """Seconds Graphviz may take for one picture (a dense 400-node DAG takes tens of
 minutes): past it, a clear error instead of a hang."""
-PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-           "#17becf", "#bcbd22", "#7f7f7f"]
-DASHES = ["solid", "dashed", "dotted"]
-"""Paths 11 to 30 reuse the colours dashed, then dotted: no two of 30 paths look alike."""
-@dataclass
-class Scene:
-    """What a picture shows: which values are known and what is in focus."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    second: dict[str, Any] = field(default_factory=dict)  # adjoints or tangents
-    label: Callable[[str], str] = str  # a node's name -> what its ``second`` is called
-    partial: set[str] = field(default_factory=set)  # adjoints still accumulating
-    # edges are (operand, node, argument position): a + a draws two (slot_derivatives)
-    edge_values: dict[tuple[str, str, int], Any] = field(default_factory=dict)
-    focus: set[str] = field(default_factory=set)
-    focus_edges: set[tuple[str, str, int]] = field(default_factory=set)
-    focus_kind: str = "focus"  # the theme's colour of the focus (a forward step: "value")
-    ask: bool = False  # an exercise: edges ask for their local derivative ("= ?")
-    path_edges: list[tuple[list[tuple[str, str, int]], str]] = field(default_factory=list)
-    legend: list[tuple[str, str]] = field(default_factory=list)  # (text, colour or "")
-    caption: str = ""
-    show: str = "reverse"  # what ``second`` holds: adjoints (reverse) or tangents (forward)
-    # edge -> (upstream, local derivative, their product): the gradient each wire carries
-    flows: dict[tuple[str, str, int], tuple[Any, Any, Any]] = field(default_factory=dict)
-    # node -> more lines under its label: (text, the theme's colour name) (wrong.py)
-    notes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-
-
-def paint(i: int) -> tuple[str, str]:
-    """The colour and line style of path ``i``."""
-    return PALETTE[i % len(PALETTE)], DASHES[(i // len(PALETTE)) % len(DASHES)]
 
 
 def _kind(g: Graph, node: str, out: str, style: Style) -> dict[str, str]:
@@ -197,89 +162,8 @@ def draw(g: Graph, scene: Scene, out: str, limit: int | None = None,
     return dot
 
 
-def adjoint_name(g: Graph, out: str) -> Callable[[str], str]:
-    """How a vjp rule on an edge names a node's adjoint: ``t_bar``; in a gradient graph
-    (nodes already named ``x_bar``) ``∂x_bar/∂t``, as the adjoints on its nodes are."""
-    if any(g.shown(n).endswith("_bar") for n in g.nx):
-        return lambda node: f"∂{g.shown(out)}/∂{g.shown(node)}"
-    return lambda node: f"{g.shown(node)}_bar"
-
-
-def shown_derivatives(g: Graph, adjoint: Callable[[str], str] | None = None
-                      ) -> dict[tuple[str, str, int], Any]:
-    """``slot_derivatives`` (one per argument position: ``a + a`` has two edges) written
-    in the names nodes are shown as (``x_bar``)."""
-    symbolic = slot_derivatives(g, adjoint)
-    shown = {sp.Symbol(n, real=True): sp.Symbol(d["shown"], real=True)
-             for n, d in g.node_data().items() if "shown" in d}
-    return {e: sp.sympify(s).xreplace(shown) for e, s in symbolic.items()} if shown else symbolic
-
-
 def _id(node: str) -> str:
     return "n_" + node.encode().hex()  # any node name, even "a:b" or "x\n", is a safe id
-
-
-def full_scene(g: Graph, at: dict[str, Any] | None, out: str, show: str = "reverse",
-               wrt: str | None = None, max_paths: int = MAX_PATHS) -> Scene:
-    """The finished picture: every value and adjoint (or tangent, or path) known; the
-    paths picture without ``at`` lists the paths symbolically, as colah's figure does."""
-    if show not in ("reverse", "forward", "paths"):
-        raise GraphcError(f"show={show!r}: expected 'reverse', 'forward' or 'paths'")
-    if at is None and show != "paths":
-        if show != "reverse":
-            raise GraphcError(f"the {show} picture needs input values (at=...)")
-        return Scene()
-    scene = Scene(show=show)
-    if at is not None:
-        env = g.bind((), at)
-        scene.values, scene.edge_values = g.run(dict(env)), slot_values(g, env)
-    if show == "reverse":
-        h = autodiff.reverse(g, of=out)
-        scene.second = autodiff.adjoint_values(h, h.run(dict(env)))
-        scene.label = lambda name: f"∂{g.shown(out)}/∂{name}"
-        scene.flows = flows(scene)
-        return scene
-    x = wrt or (g.inputs[0] if g.inputs else None)
-    if x not in g.inputs:
-        raise GraphcError(f"wrt={x!r} is not an input (inputs: {', '.join(g.inputs)})")
-    if show == "forward":
-        h = autodiff.forward(g, wrt=[x], of=out)
-        got = h.run(dict(env))
-        scene.second = {v: got[t] for v, t in h.meta.tangents[x].items()}
-        scene.label = lambda name: f"∂{name}/∂{x}"
-        scene.flows = flows(scene, back=False)
-        return scene
-    _paths(g, scene, x, out, max_paths, numbers=at is not None)
-    return scene
-
-
-def _paths(g: Graph, scene: Scene, x: str, out: str, max_paths: int, numbers: bool) -> None:
-    """The paths from ``x`` to ``out`` in colour, and the legend that lists them."""
-    if type(max_paths) is not int or max_paths < 0:
-        raise GraphcError(f"max_paths={max_paths!r}: expected a number of paths, 0 or more")
-    symbolic = shown_derivatives(g)
-    edges = set(symbolic)
-    # a ladder of k diamonds has 2**k paths: list a few, count and sum them all
-    shown = enumerate_paths(g, x, out, edges, symbolic, scene.edge_values, max_paths)
-    n = count_paths(g, x, out, edges)
-    for i, p in enumerate(shown):
-        colour, dash = paint(i)
-        scene.path_edges.append((list(p.steps), colour))
-        value = "" if p.value is None else f" = {format_number(p.value)}"
-        line = "" if dash == "solid" else f" ({dash})"
-        scene.legend.append((f"path {i + 1}{line}: {p.route(' → ', g.shown)}:  "
-                             + product(p.factors) + value, colour))
-    if n > len(shown):
-        scene.legend.append((f"... and {n - len(shown)} more", ""))
-    total = f"sum over {plural(n, 'path')} = ∂{g.shown(out)}/∂{g.shown(x)}"
-    if not numbers:
-        scene.legend.append((total, ""))
-    elif path_edges(g, x, out, edges) <= set(scene.edge_values):
-        value = dp_sum(g, x, out, edges, scene.edge_values)
-        scene.legend.append((f"{total} = {format_number(value)}", ""))
-    else:
-        scene.legend.append(("tensor ops have Jacobians, not numbers, on their edges: no "
-                             "scalar path sum", ""))
 
 
 def render(g: Graph, at: dict[str, Any] | None = None, path: str | Path | None = None, *,
@@ -328,21 +212,28 @@ def shared_layout(g: Graph, at: dict[str, Any] | None, out: str, limit: int | No
     if shutil.which("dot") is None or (limit is None and layout_size(g) > DRAW_LIMIT):
         return None
     full = full_scene(g, at, out) if full is None else full
-    if style.direction == "auto":  # the direction whose picture a slide shows larger
-        return max((shared_layout(g, at, out, limit, replace(style, direction=d), full)
-                    for d in ("LR", "TB")), key=lambda lay: canvas.fit(lay, style))
     fan_out = {n for n in full.second if n in g.nx and g.nx.out_degree(n) > 1}
     widest = Scene(values=full.values, second=full.second, label=full.label, partial=fan_out,
                    edge_values=full.edge_values, flows=full.flows)
+    # "auto": both directions, to keep the one whose picture a slide shows larger
+    directions = ("LR", "TB") if style.direction == "auto" else (style.direction,)
     with warnings.catch_warnings():  # draw() warns once, when the picture itself is drawn
         warnings.simplefilter("ignore")
         # no legend: each picture puts its own title and legend above the canvas
-        bare = replace(style, legend=False)
-        layout = Layout.parse(pipe(draw(g, widest, out, limit, style=bare), "json"))
-    layout.direction = style.direction
-    layout.room = canvas.room([canvas.legend(g, s, out, canvas.title(g, out, at), style)
-                               for s in _kinds(g, at, out, full)], style)
-    return layout
+        pictures = [draw(g, widest, out, limit, style=replace(style, direction=d,
+                                                               legend=False))
+                    for d in directions]
+    legends = [canvas.legend(g, s, out, canvas.title(g, out, at), style)
+               for s in _kinds(g, at, out, full)]
+    measure = canvas.sizer(legends, style)
+    laid = laid_out(pictures + ([measure] if measure is not None else []))
+    room = canvas.room(legends, laid[-1] if measure is not None else None)
+    layouts = []
+    for direction, data in zip(directions, laid):
+        layout = Layout.parse(data)
+        layout.direction, layout.room = direction, room
+        layouts.append(layout)
+    return max(layouts, key=lambda lay: canvas.fit(lay, style))  # the first of a tie
 
 
 def _kinds(g: Graph, at: dict[str, Any] | None, out: str, full: Scene) -> list[Scene]:
@@ -355,7 +246,7 @@ def _kinds(g: Graph, at: dict[str, Any] | None, out: str, full: Scene) -> list[S
     for x in g.inputs if all(g.shape(n) == () for n in g.nx) and len(g.nx) <= BIG else []:
         paths = Scene(full.values, edge_values=full.edge_values, show="paths")
         try:
-            _paths(g, paths, x, out, MAX_PATHS, numbers=at is not None)
+            list_paths(g, paths, x, out, MAX_PATHS, numbers=at is not None)
         except GraphcError:  # an input without paths to draw (an index)
             continue
         scenes.append(paths)
@@ -402,16 +293,35 @@ def drawn(dot: graphviz.Digraph, path: str | Path, dpi: float = PLAIN.dpi) -> st
 def pipe(dot: graphviz.Digraph, fmt: str, dpi: float = PLAIN.dpi) -> bytes:
     """The picture as bytes in ``fmt`` (a PNG at ``dpi``); a clear error when ``dot`` is
     missing. A picture with a layout keeps it (``neato -n2``), others are laid out."""
-    program = shutil.which("dot")
     flags = [f"-Gdpi={dpi:g}"] if fmt == "png" else []
-    if program is not None and dot.engine == "neato":
-        program, flags = shutil.which("neato") or program, [*flags, "-n2"]
+    if dot.engine == "neato":
+        flags.append("-n2")
+    return run_graphviz(dot.corners() if isinstance(dot, Pinned) else dot.source, fmt, flags,
+                        neato=dot.engine == "neato")
+
+
+def laid_out(dots: list[graphviz.Digraph]) -> list[dict[str, Any]]:
+    """Graphviz's layout (``-Tjson``, read) of each of ``dots``, all in one run of
+    ``dot``: starting it costs more than laying out a small graph."""
+    text = run_graphviz("".join(dot.source for dot in dots), "json", []).decode()
+    decoder, found, at = json.JSONDecoder(), [], 0
+    for _ in dots:  # one JSON object per graph, one after another
+        data, at = decoder.raw_decode(text, len(text) - len(text[at:].lstrip()))
+        found.append(data)
+    return found
+
+
+def run_graphviz(source: str, fmt: str, flags: list[str], neato: bool = False) -> bytes:
+    """What ``dot`` (``neato``: neato, where there is one) writes in ``fmt`` for
+    ``source`` (one graph or several); every run of Graphviz goes through here."""
+    program = shutil.which("dot")
+    if program is not None and neato:
+        program = shutil.which("neato") or program
     if program is None:
         raise GraphcError("Graphviz's `dot` program was not found: install Graphviz "
                           "(Debian: apt-get install graphviz) for SVG/PNG/PDF; "
                           ".dot output works without it")
     try:  # run here, not by graphviz.pipe: it has no timeout (a child is killed on ^C)
-        source = dot.corners() if isinstance(dot, Pinned) else dot.source
         done = subprocess.run([program, *flags, f"-T{fmt}"], input=source.encode(),
                               capture_output=True, timeout=DOT_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:

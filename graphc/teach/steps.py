@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from ..ir.graph import Graph
 from ..ir.numbering import teaching
 from ..ir.pretty import factor
 from ..ops.table import _sum_to
+from . import canvas
 from .code import Listing, Step, listing
-from .render import Scene, draw, drawable, full_scene, pipe, shared_layout, shown_derivatives
+from .render import draw, drawable, pipe, shared_layout
+from .scene import Scene, full_scene, shown_derivatives
 from .style import PLAIN, Style
 from .words import factor_number, format_number, op_text
 
@@ -44,12 +47,25 @@ def iter_frames(g: Graph, at: dict[str, Any], of: str | None = None,
     return ((caption, dot) for _, caption, dot in _steps(g, at, of, limit, style))
 
 
+COLUMN = 700.0
+"""Points: about the width of the page's column of frames in a window 1400 px wide; a
+wider picture is shrunk to fit it, and its text with it."""
+
+
 def _steps(g: Graph, at: dict[str, Any], of: str | None, limit: int | None,
-           style: Style) -> Iterator[tuple[Step, str, graphviz.Digraph]]:
-    """``(step, caption, picture)``: the step as ``code.listing`` names it."""
+           style: Style, column: bool = False) -> Iterator[tuple[Step, str, graphviz.Digraph]]:
+    """``(step, caption, picture)``: the step as ``code.listing`` names it. ``column``:
+    the frames go in the page's column, where a picture wider than ``COLUMN`` takes the
+    slide style's compact labels, in the direction that shows it larger, to stay
+    readable."""
     g, out = teaching(g, of)  # temporaries t1, t2, ... without gaps, as the code's
     full = full_scene(g, at, out)  # the finished picture: values, edge values, adjoints
     layout = shared_layout(g, at, out, limit, style, full)
+    if column and layout is not None and not style.compact and \
+            canvas.width(layout, style) > COLUMN:
+        style = replace(style, compact=True,
+                        direction="auto" if style.direction == "LR" else style.direction)
+        layout = shared_layout(g, at, out, limit, style, full)
     values, edges, adjoint, label = full.values, full.edge_values, full.second, full.label
     name = g.shown  # every node as it is shown (a gradient graph's x_bar)
     # a tensor op's rule names the adjoint it pushes back as the captions do: ∂f/∂t
@@ -164,11 +180,11 @@ def _parts(g: Graph, at: dict[str, Any], of: str | None, limit: int | None, styl
     """The stepper's HTML in pieces, each with the SVG of the frame it holds (None:
     none): the whole page with ``page``, else the part a notebook shows."""
     g, of = teaching(g, of)
-    code = listing(g, of)
+    code = listing(g, of, at)
     head, tail = _STEPPER.split("{{FRAMES}}")
     yield (_PAGE_HEAD if page else "") + head.replace("{{PAGE}}", "1" if page else ""), None
     steps: list[Step] = []
-    for step, caption, dot in _steps(g, at, of, limit, style):
+    for step, caption, dot in _steps(g, at, of, limit, style, column=True):
         svg = pipe(dot, "svg").decode()
         yield ("\n" if steps else "") + _figure(caption, svg), svg
         steps.append(step)

@@ -31,7 +31,8 @@ from ..ir.graph import Graph
 from ..ir.numbering import teaching
 from ..ops.table import _sum_to
 from .labels import flows
-from .render import Scene, draw
+from .render import draw
+from .scene import Scene
 from .style import PLAIN, Style
 from .words import format_number
 
