@@ -197,7 +197,8 @@ def _vector_math():
         llvm.load_library_permanently("libmvec.so.1")
     except RuntimeError:  # not glibc, or not Linux
         return
-    features = "" if config.CPU_NAME else llvm.get_host_cpu_features().flatten()
+    portable = getattr(config, "CPU_NAME", None)  # NUMBA_CPU_NAME: code for other CPUs
+    features = "" if portable else llvm.get_host_cpu_features().flatten()
     _VECTOR_MATH[:] = ["libmvec", "b" + "d" * ("+avx2" in features)
                        + "e" * ("+avx512f" in features)]
 
