@@ -21,6 +21,15 @@ def _float_of(like):
     return dtype if dtype.kind == "f" else np.dtype(np.float64)
 
 
+def _float_like(like, value):
+    """``value`` (integers, booleans) in ``like``'s float dtype. An array by astype:
+    float64's type(array) tries Python's float() first, which NumPy 2.0 grants a
+    one-element array (a DeprecationWarning), giving a 0-d scalar: a (1, 1) value lost
+    its axes."""
+    dtype = _float_of(like)
+    return value.astype(dtype) if np.ndim(value) else dtype.type(value)
+
+
 def _resolved(value: Any, xs: tuple, at: tuple) -> Any:
     """A parameter with each dimension name replaced by its size, read off the inputs
     (``at``: each name's operand slot and axis)."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import ShapeError
 from . import shapes
-from .constants import _float_of, _inputs_read
+from .constants import _float_like, _float_of, _inputs_read
 from .table import Op, Trait, _register
 
 
@@ -49,7 +49,8 @@ _register(Op("dimension", 0, "", _size, params={"name": None}, shape=_shape, rea
 
 # An integer value (argmax, arange(N)) in float arithmetic, in its float operand's dtype:
 # its text is the value's own (the parser casts it again).
-_register(Op("as_float", 2, "_float_of({1}).type({0})", lambda a, like: _float_of(like).type(a),
-             slot_prec=(0,), helpers=(_float_of,), shape=lambda g, args, params: g.shape(args[0]),
+_register(Op("as_float", 2, "_float_like({1}, {0})", lambda a, like: _float_like(like, a),
+             slot_prec=(0, 0), helpers=(_float_of, _float_like),
+             shape=lambda g, args, params: g.shape(args[0]),
              written_as=lambda operands, params: operands[0],
              traits=Trait.INTERNAL | Trait.NO_DERIVATIVE | Trait.FRESH))
