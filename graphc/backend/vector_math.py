@@ -93,7 +93,6 @@ def _variants(module, c_name, real, arity):
     ``llvm.compiler.used`` (LLVM would drop the unused declarations before the
     vectoriser, which takes only declared ones); ``""`` without libmvec."""
     from llvmlite import ir
-    from numba.core import cgutils
     if not _VECTOR_MATH:
         _vector_math()
     if _VECTOR_MATH[0] != "libmvec":
@@ -103,27 +102,28 @@ def _variants(module, c_name, real, arity):
     mapped = []
     for isa in _VECTOR_MATH[1]:
         n = lanes[isa] // (64 if isinstance(real, ir.DoubleType) else 32)
-        vector = ir.VectorType(real, n)
-        variant = cgutils.get_or_insert_function(
-            module, ir.FunctionType(vector, [vector] * arity), f"_ZGV{isa}N{n}{args}_{c_name}")
-        _keep(module, variant)
-        mapped.append(f"_ZGV_LLVM_N{n}{args}_{c_name}({variant.name})")
+        vector, variant = ir.VectorType(real, n), f"_ZGV{isa}N{n}{args}_{c_name}"
+        if variant not in module.globals:  # declared by the function's first call
+            _keep(module, ir.Function(module, ir.FunctionType(vector, [vector] * arity),
+                                      variant))
+        mapped.append(f"_ZGV_LLVM_N{n}{args}_{c_name}({variant})")
     return f'"vector-function-abi-variant"="{",".join(mapped)}"'
 
 
 def _keep(module, fn):
-    """``fn`` added to ``module``'s ``llvm.compiler.used`` (made at the first one)."""
+    """``fn`` added to ``module``'s ``llvm.compiler.used`` (made at the first one), as
+    an ``i8*`` (LLVM 14's typed pointers; ``ptr`` since)."""
     from llvmlite import ir
+    byte = ir.IntType(8).as_pointer()
     kept = module.globals.get("llvm.compiler.used")
     if kept is None:
-        kept = ir.GlobalVariable(module, ir.ArrayType(fn.type, 0), "llvm.compiler.used")
+        kept = ir.GlobalVariable(module, ir.ArrayType(byte, 0), "llvm.compiler.used")
         kept.linkage = "appending"
         kept.section = "llvm.metadata"
         kept.initializer = ir.Constant(kept.value_type, [])
-    items = list(kept.initializer.constant)
-    if fn not in items:
-        kept.value_type = ir.ArrayType(fn.type, len(items) + 1)
-        kept.initializer = ir.Constant(kept.value_type, [*items, fn])
+    items = [*kept.initializer.constant, fn.bitcast(byte)]
+    kept.value_type = ir.ArrayType(byte, len(items))
+    kept.initializer = ir.Constant(kept.value_type, items)
 
 
 def _adder():
