@@ -3,9 +3,11 @@ functions (graphc/backend/vector_math.py), in one process: P3's loops compiled b
 ways (one module's first call with GRAPHC_LIBMVEC=0, the other's without: the setting
 is each module's), timed interleaved with PyTorch and hand-written NumPy. With
 --ulps: each function's largest error in ulps against NumPy and against the
-long-double value, both ways, on 10^6 points (docs/performance.md has a run).
+long-double value, both ways, on 10^6 points. With --sums: P5's and P6's modules as
+emitted (sums added by ``_sum_add``, which LLVM may reorder) against the same modules
+with a plain addition, interleaved (docs/performance.md has a run of each).
 
-    python benchmarks/vector_math.py [--repeats 15] [--ulps]
+    python benchmarks/vector_math.py [--repeats 15] [--ulps | --sums]
 """
 
 from __future__ import annotations
@@ -105,14 +107,48 @@ def p3(repeats: int) -> None:
                       f"{statistics.median(r):.2f} ({min(r):.2f}-{max(r):.2f})")
 
 
+_PLAIN = ("@numba.njit(inline='always')\ndef _plain_add(s, t):\n    return s + t\n\n\n"
+          "_sum_add = _plain_add\n")
+
+
+def sums(repeats: int) -> None:
+    """The loops' sums added in any order (vectorised) against in order (not)."""
+    from graphc.compiler import load_module
+    for name, text, inputs, wrt in (("P5", pb.P5_GC, pb.p5_inputs(), None),
+                                    ("P6", pb.P6_GC, pb.p6_inputs(), pb.P6_PARAMS)):
+        fn = gc.compile(gc.parse(text), wrt=wrt, backend="numba")
+        modules = {"any order": fn.module,
+                   "in order": load_module(fn.source.replace("_sum_add = _adder()\n", _PLAIN))}
+        (v1, g1), (v2, g2) = (m.value_and_grad(**inputs) for m in modules.values())
+        print(f"{name}: value {abs(v1 - v2) / abs(v2):.1e} apart (relative), gradients "
+              + ", ".join(f"{k} {np.max(np.abs(g1[k] - g2[k])) / np.max(np.abs(g2[k])):.1e}"
+                          for k in g1))
+        times: dict[str, list[float]] = {k: [] for k in modules}
+        for rep in range(repeats):
+            for key in sorted(modules, reverse=bool(rep % 2)):
+                modules[key].value_and_grad(**inputs)
+                start = time.perf_counter()
+                for _ in range(5):
+                    modules[key].value_and_grad(**inputs)
+                times[key].append((time.perf_counter() - start) / 5 * 1e3)
+        r = [a / b for a, b in zip(times["any order"], times["in order"])]
+        print(f"{name}: any order min {min(times['any order']):.2f} ms, in order min "
+              f"{min(times['in order']):.2f} ms; paired median {statistics.median(r):.2f} "
+              f"({min(r):.2f}-{max(r):.2f})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--ulps", action="store_true")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--ulps", action="store_true")
+    how.add_argument("--sums", action="store_true")
     args = parser.parse_args()
     if args.ulps:
         ulps()
+    elif args.sums:
+        sums(args.repeats)
     else:
         p3(args.repeats)
 
