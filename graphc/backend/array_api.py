@@ -100,7 +100,7 @@ class ArrayAPI(Backend):
         if not params:
             return []
         target = ", ".join(floats) + ("," if len(floats) == 1 else "")
-        return [f"    xp = array_api_compat.array_namespace({', '.join(params)})"] \
+        return [f"    xp = _ns({', '.join(params)})"] \
             + ([f"    {target} = _weak(xp, {', '.join(floats)})"] if floats else [])
 
     def assembled(self, title: str, functions: list[str], ops: dict[str, Op],

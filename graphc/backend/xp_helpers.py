@@ -11,8 +11,13 @@ if TYPE_CHECKING:  # the emitted module imports it; graphc itself runs without i
 
 def _ns(*values):
     """The namespace of the arrays among ``values`` (Python numbers have none; NumPy's
-    scalars, a float's subclass, have NumPy's)."""
-    return array_api_compat.array_namespace(*(v for v in values if not _number(v)))
+    scalars, a float's subclass, have NumPy's); NumPy's for Python numbers alone, which
+    graphc computes as NumPy's float64."""
+    arrays = [v for v in values if not _number(v)]
+    if not arrays:
+        import array_api_compat.numpy as xp
+        return xp
+    return array_api_compat.array_namespace(*arrays)
 
 
 def _number(x):
