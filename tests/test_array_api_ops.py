@@ -61,6 +61,8 @@ CASES = {
               " + sum(diagflat(c, k=-1) * diagflat(c * c, 1)) + sum(split(a, 3, axis=1)[1] ** 2)"
               " + sum(array_split(d, 2)[0] ** 2) + sum(split(d, [1, -2])[1] * d[:2])"
               " + sum(diagonal(a, 1) ** 2) + sum(diagonal(p, -1, 3, 2) ** 2)",
+    "steps": "y = sum(d[::-1] * d) + sum(d[4:0:-2] ** 2) + sum(a[:, ::-2] * b[:, :2])"
+             " + sum(d[1::3] ** 2) + sum(a[1, 2::-1] * c) + sum(p[None, 1, :, 3:0:-2] ** 2)",
 }
 """Each op the Array-API backend refused before and spells now, with its gradients."""
 SHAPES = "a: [3, 3]\nb: [3, 3]\nc: [3]\nd: [5]\nm: [3, 3]\np: [2, 2, 4, 5]\ni: int[3, 2]\n" \
@@ -109,6 +111,20 @@ def test_new_ops_match_the_numpy_backend(name, case, mode):
             fn(**{k: convert(v) for k, v in values.items()})
         return
     _compare(fn, ref, values, convert, rtol=1e-10, atol=1e-12, what=f"{name} {case} {mode}")
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_negative_and_other_steps_on_torch(mode):
+    """PyTorch refuses x[::-1] (the standard allows it): slices of negative step are
+    taken forwards and flipped (``_backwards``), and strided slices' adjoints spread g
+    with zeros between (``_strided``; once a NotImplementedError)."""
+    module, convert = LIBRARIES["torch"]
+    pytest.importorskip(module)
+    g = gc.parse(SHAPES + CASES["steps"])
+    wrt = ["a", "b", "c", "d", "p"]
+    fn, ref = (gc.compile(g, wrt=wrt, mode=mode, backend=b) for b in ("array_api", "numpy"))
+    assert "_backwards(" in fn.source
+    _compare(fn, ref, _values("steps"), convert, rtol=1e-12, atol=1e-12, what=mode)
 
 
 FMOD_EDGES = [0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 7.0, -7.0, 1e-300, -1e-300, 1e300, -1e300,

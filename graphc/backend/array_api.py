@@ -61,6 +61,13 @@ HELPERS = {**xp_helpers.HELPERS, **xp_more.HELPERS, **xp_gather.HELPERS,
 """Every shipped helper by name (``_ns`` and ``_weak`` ship always)."""
 
 
+def _key(part: str) -> str:
+    """One part of a basic key as a value: ``::-1`` is ``slice(None, None, -1)``."""
+    if ":" not in part:
+        return part
+    return f"slice({', '.join(p or 'None' for p in (part.split(':') + [''])[:3])})"
+
+
 def _unknown(what: str, op: Op | None) -> GraphcError:
     name = f"op {op.name!r}" if op is not None else "a constant"
     return GraphcError(f"backend='array_api': {name} has no Array-API spelling ({what} is "
@@ -93,6 +100,9 @@ class ArrayAPI(Backend):
                 and (key := _INDEX.search(code)) and "..." not in key[1] \
                 and all(_BASIC.match(k.strip()) for k in key[1].split(",")):  # the standard
             # indexes every axis or says ...; integer arrays index every axis
+            parts = [k.strip() for k in key[1].split(",")]
+            if any(k.count(":") == 2 and k.rsplit(":", 1)[1].startswith("-") for k in parts):
+                return f"_backwards({code[:key.start()]}, ({', '.join(map(_key, parts))},))"
             code = code[:key.start()] + f"[{key[1]}, ...]"
         return code
 

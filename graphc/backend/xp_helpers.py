@@ -196,16 +196,25 @@ def _unindex(g, like, *arrays, key=(), lead=0):
             axis += 1
         else:
             start, stop, step = slice(*k).indices(shape[axis - lead])
+            count = len(range(start, stop, step))
             if step < 0:  # reversed: flip g back, then place it as the forward slice
                 g = xp.flip(g, axis=axis)
-                count = len(range(start, stop, step))
-                start, stop, step = start + (count - 1) * step, start + 1, -step
+                start, step = start + (count - 1) * step if count else 0, -step
             if step != 1:
-                raise NotImplementedError("the Array API has no strided scatter: the "
-                                          "gradient of x[::k] needs backend='numpy'")
-            g = _placed(g, shape[axis - lead], axis, start, stop)
+                g = _strided(g, axis, step)
+            g = _placed(g, shape[axis - lead], axis, start, start + _shape(g)[axis])
             axis += 1
     return g
+
+
+def _strided(g, axis, step):
+    """g's elements ``step`` apart along ``axis``, zeros between (the standard has no
+    strided write): the adjoint of x[a:b:step] before it is placed at a."""
+    xp, shape = _ns(g), list(_shape(g))
+    spread = xp.stack([g] + [xp.zeros_like(g)] * (step - 1), axis=axis + 1)
+    count, shape[axis] = shape[axis], shape[axis] * step
+    return xp.reshape(spread, tuple(shape))[
+        (slice(None),) * axis + (slice(0, (count - 1) * step + 1 if count else 0), ...)]
 
 
 def _apart(key):
@@ -352,7 +361,7 @@ HELPERS = {f.__name__: f for f in (
     _number, _sigmoid, _heaviside, _reciprocal, _std, _var, _swapaxes, _softmax,
     _log_softmax, _logsumexp, _shape, _sum_to, _broadcast_like, _choose, _reshape_like,
     _placed, _unslice, _add_slice, _apart, _positions, _gathered_back, _scatter_add,
-    _unindex, _expand_dims, _ravel, _size, _size_ratio,
+    _unindex, _strided, _expand_dims, _ravel, _size, _size_ratio,
     _batch_size, _mse, _huber, _binary_cross_entropy, _cross_entropy, _basis,
     _from_directions, _lift, _lift_like, _spread, _scalar_value)}
 """Every shipped helper by name; ``_ns`` ships always."""

@@ -1,7 +1,8 @@
 """Helpers an Array-API module ships (see xp_helpers.py) for NumPy's products, pieces
 and diagonals that the standard spells otherwise: dot, inner, vdot, cross, ptp, trace,
-diagflat, split and array_split and their adjoint (zeros around a piece, _placed). Same
-names as the NumPy templates and helpers they stand for (ops/*.py)."""
+diagflat, split and array_split and their adjoint (zeros around a piece, _placed),
+slices of negative step (PyTorch refuses them). Same names as the NumPy templates and
+helpers they stand for (ops/*.py)."""
 
 from typing import TYPE_CHECKING
 
@@ -136,6 +137,25 @@ def _unpiece(g, like, kind, indices_or_sections, axis, piece):
     return _placed(g, n, axis, start, stop)
 
 
+def _backwards(x, key):
+    """``x[key]`` for a basic key (ints, None, slices) with negative steps, which the
+    standard allows and PyTorch refuses: each such slice taken forwards, the axis then
+    flipped (``x[4:0:-2]`` is ``flip(x[2:5:2])``)."""
+    xp, taken, flipped, axis = _ns(x), [], [], 0
+    for k in key:
+        if isinstance(k, slice):
+            start, stop, step = k.indices(_shape(x)[len(taken) - taken.count(None)])
+            if step < 0:
+                count = len(range(start, stop, step))
+                low = start + (count - 1) * step if count else 0
+                k = slice(low, low + (count - 1) * -step + 1 if count else 0, -step)
+                flipped.append(axis)
+        taken.append(k)
+        axis += not isinstance(k, int)
+    y = x[(*taken, ...)]
+    return xp.flip(y, axis=tuple(flipped)) if flipped else y
+
+
 HELPERS = {f.__name__: f for f in (
-    _dot, _inner, _vdot, _cross, _ptp, _offset_diagonal, _trace, _eye_like, _diagflat,
+    _backwards, _dot, _inner, _vdot, _cross, _ptp, _offset_diagonal, _trace, _eye_like, _diagflat,
     _diagonal_of, _diag_place, _bounds, _split_all, _unpiece)}
