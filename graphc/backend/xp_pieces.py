@@ -141,18 +141,19 @@ def _backwards(x, key):
     """``x[key]`` for a basic key (ints, None, slices) with negative steps, which the
     standard allows and PyTorch refuses: each such slice taken forwards, the axis then
     flipped (``x[4:0:-2]`` is ``flip(x[2:5:2])``)."""
-    xp, taken, flipped, axis = _ns(x), [], [], 0
-    for k in key:
+    xp, taken, flipped = _ns(x), list(key), []
+    dim = axis = 0  # the axes of x and of x[key] that key[at] reads and makes
+    for at, k in enumerate(key):
         if isinstance(k, slice):
-            start, stop, step = k.indices(_shape(x)[len(taken) - taken.count(None)])
+            start, stop, step = k.indices(_shape(x)[dim])
             if step < 0:
                 count = len(range(start, stop, step))
                 low = start + (count - 1) * step if count else 0
-                k = slice(low, low + (count - 1) * -step + 1 if count else 0, -step)
+                taken[at] = slice(low, low + (count - 1) * -step + 1 if count else 0, -step)
                 flipped.append(axis)
-        taken.append(k)
+        dim += k is not None
         axis += not isinstance(k, int)
-    y = x[(*taken, ...)]
+    y = x[tuple(taken) + (...,)]
     return xp.flip(y, axis=tuple(flipped)) if flipped else y
 
 
