@@ -81,3 +81,16 @@ def test_a_kink_in_one_element_of_an_array_is_found():
     rep = gc.verify(gc.parse("x: [3]\nout = sum(relu(x))"), at={"x": np.array([1.0, 0.0, -1.0])})
     assert [(k.node, k.where, k.sides, k.value) for k in rep.kinks] == [
         ("t1", "x = 0", ("0", "1"), "0")]
+
+
+def test_a_cone_is_named_a_kink_without_one_sided_values(jax):
+    """hypot(x, x) at 0 is √2·|x|: its rule's ``y ≠ 0`` branch is 0/0 there, so the
+    derivative has no one-sided value, only JAX's choice, which graphc takes; the
+    finite differences' 0 disagrees and the report says why (once a bare disagreement)."""
+    rep = gc.verify(gc.parse("out = hypot(x, x)"), at={"x": 0.0})
+    assert not rep.ok and rep.rows[0].disagree == ["finite difference"]
+    assert [(k.node, k.where, k.sides) for k in rep.kinks] == [("out", "out = 0", ())]
+    jnp = jax.numpy
+    assert float(rep.kinks[0].value) * 2 == float(jax.grad(lambda v: jnp.hypot(v, v))(0.0))
+    assert "∂out/∂x has no value there" in str(rep)
+    assert "METHODS DISAGREE (at a kink: see above)" in str(rep)

@@ -1,10 +1,13 @@
-"""Kinks: a point where an op's derivative jumps (relu at 0, abs at 0, maximum at a tie).
+"""Kinks: a point where an op's derivative jumps (relu at 0, abs at 0, maximum at a tie)
+or has no value at all (hypot and norm at 0: a cone, whose slope depends on the
+direction).
 
 There the derivative has two one-sided values and graphc takes JAX's choice of one
 (docs/ops.md, "Kinks: the JAX conventions"), while central finite differences see
 their average: ``verify`` names the kink instead of only reporting a disagreement.
 A kink is read off the symbolic local derivative: a ``Piecewise`` condition ``a > b``
-(or ``>=``, ``<``, ``<=``) or a ``Heaviside(u)`` that sits exactly on its boundary.
+(or ``>=``, ``<``, ``<=``, ``=``, ``≠``) or a ``Heaviside(u)`` that sits exactly on its
+boundary.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from ..ir.graph import Graph
 from ..ir.pretty import pretty, sides
 from .words import format_number, op_text
 
-_SIDES = (sp.Gt, sp.Ge, sp.Lt, sp.Le)
+_SIDES = (sp.Gt, sp.Ge, sp.Lt, sp.Le, sp.Eq, sp.Ne)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,11 @@ class Kink:
 
     def __str__(self) -> str:
         d = f"∂{self.node}/∂{self.operand}"
+        if not self.sides:  # 0/0 beside the point: no one-sided value
+            return (f"kink: {self.node} = {self.op} at {self.where}: {d} has no value "
+                    "there (it depends on the direction, as |x|'s slope at 0); graphc "
+                    f"follows JAX's {d} = {self.value} (central differences average two "
+                    "opposite directions)")
         return (f"kink: {self.node} = {self.op} at {self.where}: the one-sided derivatives "
                 f"{d} are {' and '.join(self.sides)}; graphc follows JAX's {d} = "
                 f"{self.value} (central differences average the two sides)")
@@ -78,8 +86,10 @@ def _kink(g: Graph, a: str, v: str, rule: sp.Expr, atom: sp.Basic, gap: sp.Expr,
         return None
     boundary = pretty(sp.Eq(*((atom.lhs, atom.rhs) if atom.is_Relational else sides(gap)),
                             evaluate=False))
-    return Kink(g.shown(v), g.shown(a), op_text(g, v), boundary,
-                tuple(format_number(s) for s in sorted(pick[:2])), format_number(pick[2]))
+    shown = tuple(format_number(s) for s in sorted(pick[:2])) \
+        if np.all(np.isfinite(pick[:2])) else ()
+    return Kink(g.shown(v), g.shown(a), op_text(g, v), boundary, shown,
+                format_number(pick[2]))
 
 
 def _value(expr: sp.Expr, values: dict[str, Any]) -> Any:
