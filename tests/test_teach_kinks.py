@@ -94,3 +94,6 @@ def test_a_cone_is_named_a_kink_without_one_sided_values(jax):
     assert float(rep.kinks[0].value) * 2 == float(jax.grad(lambda v: jnp.hypot(v, v))(0.0))
     assert "∂out/∂x has no value there" in str(rep)
     assert "METHODS DISAGREE (at a kink: see above)" in str(rep)
+    # an equality that holds on a region is no boundary: fmax's y = fmax(x, y) for y > x
+    assert gc.verify(gc.parse("out = fmax(x, y) + hypot(x, y)"), at={"x": 1.0, "y": 2.0}
+                     ).kinks == []

@@ -84,6 +84,9 @@ def _kink(g: Graph, a: str, v: str, rule: sp.Expr, atom: sp.Basic, gap: sp.Expr,
     pick = [float(np.broadcast_to(s, at.shape).flat[where]) for s in (*one_sided, here)]
     if pick[0] == pick[1]:  # the derivative does not jump here: no kink
         return None
+    if isinstance(atom, (sp.Eq, sp.Ne)) and np.all(np.isfinite(pick[:2])):
+        return None  # y = fmax(x, y) holds on a region, not only on a boundary: a cone's
+        # 0/0 beside the point alone is a kink
     boundary = pretty(sp.Eq(*((atom.lhs, atom.rhs) if atom.is_Relational else sides(gap)),
                             evaluate=False))
     shown = tuple(format_number(s) for s in sorted(pick[:2])) \
@@ -100,6 +103,12 @@ def _value(expr: sp.Expr, values: dict[str, Any]) -> Any:
     if all(np.ndim(values[n]) == 0 for n in names):  # numbers: sympy is quicker than lambdify
         at = expr.xreplace({s: sp.Float(float(values[s.name])) for s in expr.free_symbols})
         return np.asarray(complex(at).real if at.is_number and at.is_finite else np.nan)
-    with np.errstate(all="ignore"):
-        return np.asarray(sp.lambdify(names, expr, "numpy")(*(values[n] for n in names)),
-                          dtype=float)
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(sp.lambdify(names, expr, "numpy")(*(values[n] for n in names)),
+                              dtype=float)
+    except (TypeError, NameError):  # erf from math, graphc's gammaln: one at a time
+        shape = np.broadcast_shapes(*(np.shape(values[n]) for n in names))
+        flat = {n: np.broadcast_to(values[n], shape).reshape(-1) for n in names}
+        return np.array([_value(expr, {n: flat[n][i] for n in names})
+                         for i in range(int(np.prod(shape)))], dtype=float).reshape(shape)
