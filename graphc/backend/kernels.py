@@ -145,13 +145,27 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
     nodes = [n for n in g.order() if n in needed and g.attrs(n)["op"] not in ("input", "const")]
     names = {n: f"{p}[i]" if n in split.arrays else p for n, p in zip(g.inputs, params)}
     names.update((n, namer(n)) for n in nodes)
+    typed: dict[str, str] = {}  # a constant's literal -> its name in the loop
+
+    def literal(value: float, integral: bool = False) -> tuple[str, int]:
+        """A constant of the arrays' dtype, named before the loop: NumPy's promotion (a
+        float32 array's ``x * 3.0`` is a float32, numba's a float64: floor(x * 3.0) was
+        off by one, (x + 1e-8) - x not 0); an integral exponent stays an int."""
+        text, prec = loops.float_literal(value, integral)
+        if integral and text.lstrip("-").isdigit():
+            return text, prec
+        if text not in typed:
+            typed[text] = namer.fresh("const")
+        return typed[text], ATOM
+
     if any(Trait.SHIFTS in g.op(n).traits for n in nodes):
-        body = _shifted(g, split, dict(zip(g.inputs, params)), outs, filled, kept, namer)
+        body = _shifted(g, split, dict(zip(g.inputs, params)), outs, filled, kept, namer,
+                        literal)
     else:  # one expression folded into its single reader, as the NumPy code folds it
         read = {a for n in nodes for a in g.args(n)}
         body = []
         for n, expr in printer.lines(g, nodes, printer.Spelling(
-                names, loops.scalar_form(g), loops.float_literal), kept):
+                names, loops.scalar_form(g), literal), kept):
             targets = [p for o, p in zip(split.outputs, outs) if filled[o] == n]
             if n in split.sums:
                 body.append(f"{names[n]} += {expr}")
@@ -165,14 +179,16 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
                  for o, p in zip(split.outputs, outs) if filled[o] not in nodes]
     out = ['@numba.njit(parallel=True, error_model="numpy")']
     doc = f"{fname} element by element: one pass over the arrays, on all cores"
+    constants = [f"    {name} = {params[0]}.dtype.type({text})" for text, name in typed.items()]
     if not split.sums:
         out += wrapped(f"def {lname}(", params + outs, "):")
-        out += [f'    """{doc}."""', f"    for i in numba.prange({params[0]}.size):"]
+        out += [f'    """{doc}."""', *constants,
+                f"    for i in numba.prange({params[0]}.size):"]
         return "\n".join(out + [f"        {row}" for row in body]) + "\n"
     parts, k = namer.fresh("parts"), namer.fresh("k")
     out += wrapped(f"def {lname}(", params + outs + [parts], "):")
     out += [f'    """{doc};\n    chunk {k} of _CHUNK elements adds up its parts of the sums '
-            f'in {parts}[:, {k}]."""',
+            f'in {parts}[:, {k}]."""', *constants,
             f"    for {k} in numba.prange({parts}.shape[1]):"]
     out += [f"        {namer(s)} = 0.0" for s in split.sums]
     out += [f"        for i in range({k} * _CHUNK, min(({k} + 1) * _CHUNK, {params[0]}.size)):"]
@@ -182,7 +198,8 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
 
 
 def _shifted(g: Graph, split: blocks.Split, params: dict[str, str], outs: list[str],
-             filled: dict[str, str | float], kept: set[str], namer: Namer) -> list[str]:
+             filled: dict[str, str | float], kept: set[str], namer: Namer,
+             literal: Callable[[float], tuple[str, int]]) -> list[str]:
     """The lines for element ``i`` of a loop whose slices read other elements: each node
     at every shift its readers need (``x[1:]`` at ``i`` is ``x`` at ``i + 1``); an input
     read out of range reads its nearest element, used only where an adjoint's range is."""
@@ -207,7 +224,7 @@ def _shifted(g: Graph, split: blocks.Split, params: dict[str, str], outs: list[s
     def at(a: str, c: int) -> tuple[str, int]:
         """Operand ``a`` at shift ``c``: its text and precedence."""
         if g.is_const(a):
-            return printer.numpy_literal(g.attrs(a)["params"]["value"])
+            return literal(g.attrs(a)["params"]["value"])
         if g.attrs(a)["shape"] == ():
             return params[a], ATOM
         return text[a, c], ATOM
@@ -236,10 +253,11 @@ def _shifted(g: Graph, split: blocks.Split, params: dict[str, str], outs: list[s
                 text[n, c] = text[args[0], c + start]
                 continue
             if d["op"] == "unslice":
-                expr = f"{at(args[0], c - start)[0]} if {within(c - start, args[0])} else 0.0"
+                expr = f"{at(args[0], c - start)[0]} if {within(c - start, args[0])} " \
+                       f"else {literal(0.0)[0]}"
             elif d["op"] == "add_slice":
                 expr = f"{at(args[0], c)[0]} + ({at(args[1], c - start)[0]} " \
-                       f"if {within(c - start, args[1])} else 0.0)"
+                       f"if {within(c - start, args[1])} else {literal(0.0)[0]})"
             else:
                 template, _, slots = form(n)
                 expr = printer.join(g, n, template, slots,
