@@ -94,11 +94,13 @@ def test_numba_gives_the_numpy_backends_numbers_on_random_programs(how, data, mo
 
 
 @pytest.mark.parametrize("text", ["y = floor(x * 3.0)", "y = (x + 1e-8) - x",
-                                  "s: scalar\ny = floor(x * s)"])
+                                  "s: scalar\ny = floor(x * s)", "y = floor(relu(x) * 3.0)",
+                                  "y = floor(heaviside(x, 0.5) * x * 3.0)"])
 def test_float32_arrays_compute_in_float32_in_the_loop(text):
     """The loop's constants and scalar inputs were float64 (numba's promotion, not NumPy's):
     on float32 arrays floor(x * 3.0) was one less than NumPy's and JAX's on a third of
-    the elements, (x + 1e-8) - x was 1e-8, not 0; x * s (s: scalar, a Python float) too."""
+    the elements, (x + 1e-8) - x was 1e-8, not 0; x * s (s: scalar, a Python float) too,
+    and relu's 0.0 and heaviside's 1.0 (the spellings' own float64s)."""
     g = gc.parse(text)
     x = np.arange(BIG[0] * BIG[1], dtype=np.float32).reshape(BIG) / np.float32(3.0)
     at = {"x": x, "s": 3.0} if "s" in g.inputs else {"x": x}

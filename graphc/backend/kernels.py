@@ -5,6 +5,7 @@ loop over one element."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from ..ir import buffers, printer
@@ -129,6 +130,11 @@ def kernel_source(split: blocks.Split, fname: str, emission: Emission,
     return "\n".join(out) + "\n"
 
 
+_OWN_FLOAT = re.compile(r"\d\.\d|np\.(inf|nan)|math\.|(^|[^.\w])_\w+\(")
+"""A spelling that computes a float64 whatever its operands: a literal, a call of a
+helper (``_pick``, ``_heaviside``) or of the C library (``math.erf``)."""
+
+
 def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
     """``def _fname_loop(arrays, scalars, outputs)``: ``fname`` element by element in
     one ``numba.prange`` loop, each node a local float, each array output written at
@@ -158,14 +164,24 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
             typed[text] = namer.fresh("const")
         return typed[text], ATOM
 
+    spelled = loops.scalar_form(g)
+
+    def form(node: str) -> printer.Form:
+        """``spelled``'s, cast to the arrays' dtype where it makes a float64 of its own (a
+        literal in it, a helper's or the C library's result: relu's 0.0, sigmoid's 1.0)."""
+        template, prec, slots = spelled(node)
+        if g.attrs(node)["op"] == "sum" or not _OWN_FLOAT.search(template):
+            return template, prec, slots
+        return f"{params[0]}.dtype.type({template})", ATOM, slots
+
     if any(Trait.SHIFTS in g.op(n).traits for n in nodes):
         body = _shifted(g, split, dict(zip(g.inputs, params)), outs, filled, kept, namer,
-                        literal)
+                        literal, form)
     else:  # one expression folded into its single reader, as the NumPy code folds it
         read = {a for n in nodes for a in g.args(n)}
         body = []
         for n, expr in printer.lines(g, nodes, printer.Spelling(
-                names, loops.scalar_form(g), literal), kept):
+                names, form, literal), kept):
             targets = [p for o, p in zip(split.outputs, outs) if filled[o] == n]
             if n in split.sums:
                 body.append(f"{names[n]} += {expr}")
@@ -199,7 +215,8 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
 
 def _shifted(g: Graph, split: blocks.Split, params: dict[str, str], outs: list[str],
              filled: dict[str, str | float], kept: set[str], namer: Namer,
-             literal: Callable[[float], tuple[str, int]]) -> list[str]:
+             literal: Callable[[float], tuple[str, int]],
+             form: Callable[[str], printer.Form]) -> list[str]:
     """The lines for element ``i`` of a loop whose slices read other elements: each node
     at every shift its readers need (``x[1:]`` at ``i`` is ``x`` at ``i + 1``); an input
     read out of range reads its nearest element, used only where an adjoint's range is."""
@@ -236,7 +253,6 @@ def _shifted(g: Graph, split: blocks.Split, params: dict[str, str], outs: list[s
             parts.append(f"i < {size} - {fewer[node] + shift}")
         return " and ".join(parts) or "True"
 
-    form = loops.scalar_form(g)
     body: list[str] = []
     for n in g.order():
         d = g.attrs(n)

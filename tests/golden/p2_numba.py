@@ -200,7 +200,8 @@ def forward(w0, x0, w1, x1, w2):
 def _forward_loop(w0, x0, w1, x1, w2, f_out):
     """forward element by element: one pass over the arrays, on all cores."""
     for i in numba.prange(w0.size):
-        f_out[i] = 1.0 / (1.0 + np.exp(-(w0[i] * x0[i] + w1[i] * x1[i] + w2[i])))
+        t1 = w0[i] * x0[i] + w1[i] * x1[i] + w2[i]
+        f_out[i] = w0.dtype.type(1.0 / (1.0 + np.exp(-t1)))
 
 
 def value_and_grad(w0, x0, w1, x1, w2):
@@ -228,11 +229,12 @@ def _value_and_grad_loop(
     """value_and_grad element by element: one pass over the arrays, on all cores."""
     const = w0.dtype.type(1.0)
     for i in numba.prange(w0.size):
-        f = 1.0 / (1.0 + np.exp(-(w0[i] * x0[i] + w1[i] * x1[i] + w2[i])))
+        t1 = w0[i] * x0[i] + w1[i] * x1[i] + w2[i]
+        f = w0.dtype.type(1.0 / (1.0 + np.exp(-t1)))
         f_out[i] = f
-        t1 = f * (const - f)
-        w2_bar_out[i] = t1
-        w1_bar_out[i] = t1 * x1[i]
-        x1_bar_out[i] = t1 * w1[i]
-        w0_bar_out[i] = t1 * x0[i]
-        x0_bar_out[i] = t1 * w0[i]
+        t2 = f * (const - f)
+        w2_bar_out[i] = t2
+        w1_bar_out[i] = t2 * x1[i]
+        x1_bar_out[i] = t2 * w1[i]
+        w0_bar_out[i] = t2 * x0[i]
+        x0_bar_out[i] = t2 * w0[i]
