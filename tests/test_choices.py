@@ -358,7 +358,8 @@ def test_numba_backend():
     pytest.importorskip("numba")
     _backend_check("numba")
     source = gc.compile(gc.parse("f = where(~(x > y), clip(x, 0, y), x)"), backend="numba").source
-    assert "_pick(not x[i] > y[i], _minimum(_maximum(x[i], 0.0), y[i]), x[i])" in source
+    assert "t1 = x.dtype.type(_minimum(_maximum(x[i], const), y[i]))" in source
+    assert "x.dtype.type(_pick(not x[i] > y[i], t1, x[i]))" in source
 
 
 EDGES = np.array([-np.inf, -800.0, -2.0, -1.0, -0.5, -0.0, 0.0, 1e-300, 0.5, 1.0, 2.0, 800.0,

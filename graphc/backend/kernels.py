@@ -5,6 +5,7 @@ loop over one element."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from ..ir import buffers, printer
@@ -129,6 +130,11 @@ def kernel_source(split: blocks.Split, fname: str, emission: Emission,
     return "\n".join(out) + "\n"
 
 
+_OWN_FLOAT = re.compile(r"\d\.\d|np\.(inf|nan)|math\.|(^|[^.\w])_\w+\(")
+"""A spelling that computes a float64 whatever its operands: a literal, a call of a
+helper (``_pick``, ``_heaviside``) or of the C library (``math.erf``)."""
+
+
 def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
     """``def _fname_loop(arrays, scalars, outputs)``: ``fname`` element by element in
     one ``numba.prange`` loop, each node a local float, each array output written at
@@ -145,13 +151,37 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
     nodes = [n for n in g.order() if n in needed and g.attrs(n)["op"] not in ("input", "const")]
     names = {n: f"{p}[i]" if n in split.arrays else p for n, p in zip(g.inputs, params)}
     names.update((n, namer(n)) for n in nodes)
+    typed: dict[str, str] = {}  # a constant's literal -> its name in the loop
+
+    def literal(value: float, integral: bool = False) -> tuple[str, int]:
+        """A constant of the arrays' dtype, named before the loop: NumPy's promotion (a
+        float32 array's ``x * 3.0`` is a float32, numba's a float64: floor(x * 3.0) was
+        off by one, (x + 1e-8) - x not 0); an integral exponent stays an int."""
+        text, prec = loops.float_literal(value, integral)
+        if integral and text.lstrip("-").isdigit():
+            return text, prec
+        if text not in typed:
+            typed[text] = namer.fresh("const")
+        return typed[text], ATOM
+
+    spelled = loops.scalar_form(g)
+
+    def form(node: str) -> printer.Form:
+        """``spelled``'s, cast to the arrays' dtype where it makes a float64 of its own (a
+        literal in it, a helper's or the C library's result: relu's 0.0, sigmoid's 1.0)."""
+        template, prec, slots = spelled(node)
+        if g.attrs(node)["op"] == "sum" or not _OWN_FLOAT.search(template):
+            return template, prec, slots
+        return f"{params[0]}.dtype.type({template})", ATOM, slots
+
     if any(Trait.SHIFTS in g.op(n).traits for n in nodes):
-        body = _shifted(g, split, dict(zip(g.inputs, params)), outs, filled, kept, namer)
+        body = _shifted(g, split, dict(zip(g.inputs, params)), outs, filled, kept, namer,
+                        literal, form)
     else:  # one expression folded into its single reader, as the NumPy code folds it
         read = {a for n in nodes for a in g.args(n)}
         body = []
         for n, expr in printer.lines(g, nodes, printer.Spelling(
-                names, loops.scalar_form(g), loops.float_literal), kept):
+                names, form, literal), kept):
             targets = [p for o, p in zip(split.outputs, outs) if filled[o] == n]
             if n in split.sums:
                 body.append(f"{names[n]} = {vector_math.SUM_ADD}({names[n]}, {expr})")
@@ -165,14 +195,16 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
                  for o, p in zip(split.outputs, outs) if filled[o] not in nodes]
     out = ['@numba.njit(parallel=True, error_model="numpy")']
     doc = f"{fname} element by element: one pass over the arrays, on all cores"
+    constants = [f"    {name} = {params[0]}.dtype.type({text})" for text, name in typed.items()]
     if not split.sums:
         out += wrapped(f"def {lname}(", params + outs, "):")
-        out += [f'    """{doc}."""', f"    for i in numba.prange({params[0]}.size):"]
+        out += [f'    """{doc}."""', *constants,
+                f"    for i in numba.prange({params[0]}.size):"]
         return "\n".join(out + [f"        {row}" for row in body]) + "\n"
     parts, k = namer.fresh("parts"), namer.fresh("k")
     out += wrapped(f"def {lname}(", params + outs + [parts], "):")
     out += [f'    """{doc};\n    chunk {k} of _CHUNK elements adds up its parts of the sums '
-            f'in {parts}[:, {k}]."""',
+            f'in {parts}[:, {k}]."""', *constants,
             f"    for {k} in numba.prange({parts}.shape[1]):"]
     out += [f"        {namer(s)} = 0.0" for s in split.sums]
     out += [f"        for i in range({k} * _CHUNK, min(({k} + 1) * _CHUNK, {params[0]}.size)):"]
@@ -182,7 +214,9 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
 
 
 def _shifted(g: Graph, split: blocks.Split, params: dict[str, str], outs: list[str],
-             filled: dict[str, str | float], kept: set[str], namer: Namer) -> list[str]:
+             filled: dict[str, str | float], kept: set[str], namer: Namer,
+             literal: Callable[[float], tuple[str, int]],
+             form: Callable[[str], printer.Form]) -> list[str]:
     """The lines for element ``i`` of a loop whose slices read other elements: each node
     at every shift its readers need (``x[1:]`` at ``i`` is ``x`` at ``i + 1``); an input
     read out of range reads its nearest element, used only where an adjoint's range is."""
@@ -207,7 +241,7 @@ def _shifted(g: Graph, split: blocks.Split, params: dict[str, str], outs: list[s
     def at(a: str, c: int) -> tuple[str, int]:
         """Operand ``a`` at shift ``c``: its text and precedence."""
         if g.is_const(a):
-            return printer.numpy_literal(g.attrs(a)["params"]["value"])
+            return literal(g.attrs(a)["params"]["value"])
         if g.attrs(a)["shape"] == ():
             return params[a], ATOM
         return text[a, c], ATOM
@@ -219,7 +253,6 @@ def _shifted(g: Graph, split: blocks.Split, params: dict[str, str], outs: list[s
             parts.append(f"i < {size} - {fewer[node] + shift}")
         return " and ".join(parts) or "True"
 
-    form = loops.scalar_form(g)
     body: list[str] = []
     for n in g.order():
         d = g.attrs(n)
@@ -236,10 +269,11 @@ def _shifted(g: Graph, split: blocks.Split, params: dict[str, str], outs: list[s
                 text[n, c] = text[args[0], c + start]
                 continue
             if d["op"] == "unslice":
-                expr = f"{at(args[0], c - start)[0]} if {within(c - start, args[0])} else 0.0"
+                expr = f"{at(args[0], c - start)[0]} if {within(c - start, args[0])} " \
+                       f"else {literal(0.0)[0]}"
             elif d["op"] == "add_slice":
                 expr = f"{at(args[0], c)[0]} + ({at(args[1], c - start)[0]} " \
-                       f"if {within(c - start, args[1])} else 0.0)"
+                       f"if {within(c - start, args[1])} else {literal(0.0)[0]})"
             else:
                 template, _, slots = form(n)
                 expr = printer.join(g, n, template, slots,

@@ -66,17 +66,17 @@ def _fusable(arrays, scalars):
 
 
 def _fused(loop, arrays, scalars, outputs, sums):
-    """``loop`` over the flattened arrays, with the scalars as floats. Returns its
+    """``loop`` over the flattened arrays, with the scalars. Returns its
     ``outputs`` arrays, of the arrays' dtype (rows of one array, ``_outputs``), then its
     ``sums``: the chunks' parts (``parts``, one column per chunk of ``_CHUNK``
-    elements, float64) added pairwise by NumPy, in the arrays' dtype. (float32 arrays:
-    a node of a float32 and a float64 number is a float64 in the loop, as it is for
-    numba, and is rounded to float32 where it is written.)"""
+    elements, float64) added pairwise by NumPy, in the arrays' dtype. The scalars (and
+    the loop's constants) are of the arrays' dtype, as NumPy promotes them: float32
+    arrays compute in float32."""
     flat = [x.reshape(-1) for x in arrays]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
         outs = list(_outputs(loop, outputs, flat[0].size, flat[0].dtype))
-        loop(*flat, *(float(s) for s in scalars), *outs, *parts)
+        loop(*flat, *(flat[0].dtype.type(s) for s in scalars), *outs, *parts)
     return tuple(o.reshape(arrays[0].shape) for o in outs) + \
         (tuple(parts[0].sum(axis=1).astype(flat[0].dtype)) if sums else ())
 
@@ -205,9 +205,10 @@ def forward(a, b):
 @numba.njit(parallel=True, error_model="numpy")
 def _forward_loop(a, b, e_out):
     """forward element by element: one pass over the arrays, on all cores."""
+    const = a.dtype.type(1.0)
     for i in numba.prange(a.size):
         c = a[i] + b[i]
-        d = b[i] + 1.0
+        d = b[i] + const
         e_out[i] = c * d
 
 
@@ -240,9 +241,10 @@ def value_and_grad(a, b):
 @numba.njit(parallel=True, error_model="numpy")
 def _value_and_grad_loop(a, b, e_out, a_bar_out, b_bar_out):
     """value_and_grad element by element: one pass over the arrays, on all cores."""
+    const = a.dtype.type(1.0)
     for i in numba.prange(a.size):
         c = a[i] + b[i]
-        d = b[i] + 1.0
+        d = b[i] + const
         a_bar_out[i] = d
         e_out[i] = c * d
         b_bar_out[i] = d + c

@@ -50,17 +50,17 @@ def _fusable(arrays, scalars):
 
 
 def _fused(loop, arrays, scalars, outputs, sums):
-    """``loop`` over the flattened arrays, with the scalars as floats. Returns its
+    """``loop`` over the flattened arrays, with the scalars. Returns its
     ``outputs`` arrays, of the arrays' dtype (rows of one array, ``_outputs``), then its
     ``sums``: the chunks' parts (``parts``, one column per chunk of ``_CHUNK``
-    elements, float64) added pairwise by NumPy, in the arrays' dtype. (float32 arrays:
-    a node of a float32 and a float64 number is a float64 in the loop, as it is for
-    numba, and is rounded to float32 where it is written.)"""
+    elements, float64) added pairwise by NumPy, in the arrays' dtype. The scalars (and
+    the loop's constants) are of the arrays' dtype, as NumPy promotes them: float32
+    arrays compute in float32."""
     flat = [x.reshape(-1) for x in arrays]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
         outs = list(_outputs(loop, outputs, flat[0].size, flat[0].dtype))
-        loop(*flat, *(float(s) for s in scalars), *outs, *parts)
+        loop(*flat, *(flat[0].dtype.type(s) for s in scalars), *outs, *parts)
     return tuple(o.reshape(arrays[0].shape) for o in outs) + \
         (tuple(parts[0].sum(axis=1).astype(flat[0].dtype)) if sums else ())
 
@@ -280,7 +280,8 @@ def forward(w0, x0, w1, x1, w2):
 def _forward_loop(w0, x0, w1, x1, w2, f_out):
     """forward element by element: one pass over the arrays, on all cores."""
     for i in numba.prange(w0.size):
-        f_out[i] = 1.0 / (1.0 + _libm_exp(-(w0[i] * x0[i] + w1[i] * x1[i] + w2[i])))
+        t1 = w0[i] * x0[i] + w1[i] * x1[i] + w2[i]
+        f_out[i] = w0.dtype.type(1.0 / (1.0 + _libm_exp(-t1)))
 
 
 def value_and_grad(w0, x0, w1, x1, w2):
@@ -306,12 +307,14 @@ def _value_and_grad_loop(
     w0, x0, w1, x1, w2, f_out, w0_bar_out, x0_bar_out, w1_bar_out, x1_bar_out,
     w2_bar_out):
     """value_and_grad element by element: one pass over the arrays, on all cores."""
+    const = w0.dtype.type(1.0)
     for i in numba.prange(w0.size):
-        f = 1.0 / (1.0 + _libm_exp(-(w0[i] * x0[i] + w1[i] * x1[i] + w2[i])))
+        t1 = w0[i] * x0[i] + w1[i] * x1[i] + w2[i]
+        f = w0.dtype.type(1.0 / (1.0 + _libm_exp(-t1)))
         f_out[i] = f
-        t1 = f * (1.0 - f)
-        w2_bar_out[i] = t1
-        w1_bar_out[i] = t1 * x1[i]
-        x1_bar_out[i] = t1 * w1[i]
-        w0_bar_out[i] = t1 * x0[i]
-        x0_bar_out[i] = t1 * w0[i]
+        t2 = f * (const - f)
+        w2_bar_out[i] = t2
+        w1_bar_out[i] = t2 * x1[i]
+        x1_bar_out[i] = t2 * w1[i]
+        w0_bar_out[i] = t2 * x0[i]
+        x0_bar_out[i] = t2 * w0[i]

@@ -40,17 +40,17 @@ def _fusable(arrays, scalars):
 
 
 def _fused(loop, arrays, scalars, outputs, sums):
-    """``loop`` over the flattened arrays, with the scalars as floats. Returns its
+    """``loop`` over the flattened arrays, with the scalars. Returns its
     ``outputs`` arrays, of the arrays' dtype (rows of one array, ``_outputs``), then its
     ``sums``: the chunks' parts (``parts``, one column per chunk of ``_CHUNK``
-    elements, float64) added pairwise by NumPy, in the arrays' dtype. (float32 arrays:
-    a node of a float32 and a float64 number is a float64 in the loop, as it is for
-    numba, and is rounded to float32 where it is written.)"""
+    elements, float64) added pairwise by NumPy, in the arrays' dtype. The scalars (and
+    the loop's constants) are of the arrays' dtype, as NumPy promotes them: float32
+    arrays compute in float32."""
     flat = [x.reshape(-1) for x in arrays]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
         outs = list(_outputs(loop, outputs, flat[0].size, flat[0].dtype))
-        loop(*flat, *(float(s) for s in scalars), *outs, *parts)
+        loop(*flat, *(flat[0].dtype.type(s) for s in scalars), *outs, *parts)
     return tuple(o.reshape(arrays[0].shape) for o in outs) + \
         (tuple(parts[0].sum(axis=1).astype(flat[0].dtype)) if sums else ())
 
@@ -386,36 +386,36 @@ def forward(x):
 def _forward_loop(x, x_30_out):
     """forward element by element: one pass over the arrays, on all cores."""
     for i in numba.prange(x.size):
-        x_1 = _libm_sin(x[i]) * _libm_cos(x[i]) + x[i]
-        x_2 = _libm_sin(x_1) * _libm_cos(x_1) + x_1
-        x_3 = _libm_sin(x_2) * _libm_cos(x_2) + x_2
-        x_4 = _libm_sin(x_3) * _libm_cos(x_3) + x_3
-        x_5 = _libm_sin(x_4) * _libm_cos(x_4) + x_4
-        x_6 = _libm_sin(x_5) * _libm_cos(x_5) + x_5
-        x_7 = _libm_sin(x_6) * _libm_cos(x_6) + x_6
-        x_8 = _libm_sin(x_7) * _libm_cos(x_7) + x_7
-        x_9 = _libm_sin(x_8) * _libm_cos(x_8) + x_8
-        x_10 = _libm_sin(x_9) * _libm_cos(x_9) + x_9
-        x_11 = _libm_sin(x_10) * _libm_cos(x_10) + x_10
-        x_12 = _libm_sin(x_11) * _libm_cos(x_11) + x_11
-        x_13 = _libm_sin(x_12) * _libm_cos(x_12) + x_12
-        x_14 = _libm_sin(x_13) * _libm_cos(x_13) + x_13
-        x_15 = _libm_sin(x_14) * _libm_cos(x_14) + x_14
-        x_16 = _libm_sin(x_15) * _libm_cos(x_15) + x_15
-        x_17 = _libm_sin(x_16) * _libm_cos(x_16) + x_16
-        x_18 = _libm_sin(x_17) * _libm_cos(x_17) + x_17
-        x_19 = _libm_sin(x_18) * _libm_cos(x_18) + x_18
-        x_20 = _libm_sin(x_19) * _libm_cos(x_19) + x_19
-        x_21 = _libm_sin(x_20) * _libm_cos(x_20) + x_20
-        x_22 = _libm_sin(x_21) * _libm_cos(x_21) + x_21
-        x_23 = _libm_sin(x_22) * _libm_cos(x_22) + x_22
-        x_24 = _libm_sin(x_23) * _libm_cos(x_23) + x_23
-        x_25 = _libm_sin(x_24) * _libm_cos(x_24) + x_24
-        x_26 = _libm_sin(x_25) * _libm_cos(x_25) + x_25
-        x_27 = _libm_sin(x_26) * _libm_cos(x_26) + x_26
-        x_28 = _libm_sin(x_27) * _libm_cos(x_27) + x_27
-        x_29 = _libm_sin(x_28) * _libm_cos(x_28) + x_28
-        x_30_out[i] = _libm_sin(x_29) * _libm_cos(x_29) + x_29
+        x_1 = x.dtype.type(_libm_sin(x[i])) * x.dtype.type(_libm_cos(x[i])) + x[i]
+        x_2 = x.dtype.type(_libm_sin(x_1)) * x.dtype.type(_libm_cos(x_1)) + x_1
+        x_3 = x.dtype.type(_libm_sin(x_2)) * x.dtype.type(_libm_cos(x_2)) + x_2
+        x_4 = x.dtype.type(_libm_sin(x_3)) * x.dtype.type(_libm_cos(x_3)) + x_3
+        x_5 = x.dtype.type(_libm_sin(x_4)) * x.dtype.type(_libm_cos(x_4)) + x_4
+        x_6 = x.dtype.type(_libm_sin(x_5)) * x.dtype.type(_libm_cos(x_5)) + x_5
+        x_7 = x.dtype.type(_libm_sin(x_6)) * x.dtype.type(_libm_cos(x_6)) + x_6
+        x_8 = x.dtype.type(_libm_sin(x_7)) * x.dtype.type(_libm_cos(x_7)) + x_7
+        x_9 = x.dtype.type(_libm_sin(x_8)) * x.dtype.type(_libm_cos(x_8)) + x_8
+        x_10 = x.dtype.type(_libm_sin(x_9)) * x.dtype.type(_libm_cos(x_9)) + x_9
+        x_11 = x.dtype.type(_libm_sin(x_10)) * x.dtype.type(_libm_cos(x_10)) + x_10
+        x_12 = x.dtype.type(_libm_sin(x_11)) * x.dtype.type(_libm_cos(x_11)) + x_11
+        x_13 = x.dtype.type(_libm_sin(x_12)) * x.dtype.type(_libm_cos(x_12)) + x_12
+        x_14 = x.dtype.type(_libm_sin(x_13)) * x.dtype.type(_libm_cos(x_13)) + x_13
+        x_15 = x.dtype.type(_libm_sin(x_14)) * x.dtype.type(_libm_cos(x_14)) + x_14
+        x_16 = x.dtype.type(_libm_sin(x_15)) * x.dtype.type(_libm_cos(x_15)) + x_15
+        x_17 = x.dtype.type(_libm_sin(x_16)) * x.dtype.type(_libm_cos(x_16)) + x_16
+        x_18 = x.dtype.type(_libm_sin(x_17)) * x.dtype.type(_libm_cos(x_17)) + x_17
+        x_19 = x.dtype.type(_libm_sin(x_18)) * x.dtype.type(_libm_cos(x_18)) + x_18
+        x_20 = x.dtype.type(_libm_sin(x_19)) * x.dtype.type(_libm_cos(x_19)) + x_19
+        x_21 = x.dtype.type(_libm_sin(x_20)) * x.dtype.type(_libm_cos(x_20)) + x_20
+        x_22 = x.dtype.type(_libm_sin(x_21)) * x.dtype.type(_libm_cos(x_21)) + x_21
+        x_23 = x.dtype.type(_libm_sin(x_22)) * x.dtype.type(_libm_cos(x_22)) + x_22
+        x_24 = x.dtype.type(_libm_sin(x_23)) * x.dtype.type(_libm_cos(x_23)) + x_23
+        x_25 = x.dtype.type(_libm_sin(x_24)) * x.dtype.type(_libm_cos(x_24)) + x_24
+        x_26 = x.dtype.type(_libm_sin(x_25)) * x.dtype.type(_libm_cos(x_25)) + x_25
+        x_27 = x.dtype.type(_libm_sin(x_26)) * x.dtype.type(_libm_cos(x_26)) + x_26
+        x_28 = x.dtype.type(_libm_sin(x_27)) * x.dtype.type(_libm_cos(x_27)) + x_27
+        x_29 = x.dtype.type(_libm_sin(x_28)) * x.dtype.type(_libm_cos(x_28)) + x_28
+        x_30_out[i] = x.dtype.type(_libm_sin(x_29)) * x.dtype.type(_libm_cos(x_29)) + x_29
 
 
 def value_and_grad(x):
@@ -581,67 +581,68 @@ def value_and_grad(x):
 @numba.njit(parallel=True, error_model="numpy")
 def _value_and_grad_loop(x, x_30_out, x_bar_out):
     """value_and_grad element by element: one pass over the arrays, on all cores."""
+    const = x.dtype.type(1073741824.0)
     for i in numba.prange(x.size):
-        t1 = _libm_cos(x[i])
-        x_1 = _libm_sin(x[i]) * t1 + x[i]
-        t2 = _libm_cos(x_1)
-        x_2 = _libm_sin(x_1) * t2 + x_1
-        t3 = _libm_cos(x_2)
-        x_3 = _libm_sin(x_2) * t3 + x_2
-        t4 = _libm_cos(x_3)
-        x_4 = _libm_sin(x_3) * t4 + x_3
-        t5 = _libm_cos(x_4)
-        x_5 = _libm_sin(x_4) * t5 + x_4
-        t6 = _libm_cos(x_5)
-        x_6 = _libm_sin(x_5) * t6 + x_5
-        t7 = _libm_cos(x_6)
-        x_7 = _libm_sin(x_6) * t7 + x_6
-        t8 = _libm_cos(x_7)
-        x_8 = _libm_sin(x_7) * t8 + x_7
-        t9 = _libm_cos(x_8)
-        x_9 = _libm_sin(x_8) * t9 + x_8
-        t10 = _libm_cos(x_9)
-        x_10 = _libm_sin(x_9) * t10 + x_9
-        t11 = _libm_cos(x_10)
-        x_11 = _libm_sin(x_10) * t11 + x_10
-        t12 = _libm_cos(x_11)
-        x_12 = _libm_sin(x_11) * t12 + x_11
-        t13 = _libm_cos(x_12)
-        x_13 = _libm_sin(x_12) * t13 + x_12
-        t14 = _libm_cos(x_13)
-        x_14 = _libm_sin(x_13) * t14 + x_13
-        t15 = _libm_cos(x_14)
-        x_15 = _libm_sin(x_14) * t15 + x_14
-        t16 = _libm_cos(x_15)
-        x_16 = _libm_sin(x_15) * t16 + x_15
-        t17 = _libm_cos(x_16)
-        x_17 = _libm_sin(x_16) * t17 + x_16
-        t18 = _libm_cos(x_17)
-        x_18 = _libm_sin(x_17) * t18 + x_17
-        t19 = _libm_cos(x_18)
-        x_19 = _libm_sin(x_18) * t19 + x_18
-        t20 = _libm_cos(x_19)
-        x_20 = _libm_sin(x_19) * t20 + x_19
-        t21 = _libm_cos(x_20)
-        x_21 = _libm_sin(x_20) * t21 + x_20
-        t22 = _libm_cos(x_21)
-        x_22 = _libm_sin(x_21) * t22 + x_21
-        t23 = _libm_cos(x_22)
-        x_23 = _libm_sin(x_22) * t23 + x_22
-        t24 = _libm_cos(x_23)
-        x_24 = _libm_sin(x_23) * t24 + x_23
-        t25 = _libm_cos(x_24)
-        x_25 = _libm_sin(x_24) * t25 + x_24
-        t26 = _libm_cos(x_25)
-        x_26 = _libm_sin(x_25) * t26 + x_25
-        t27 = _libm_cos(x_26)
-        x_27 = _libm_sin(x_26) * t27 + x_26
-        t28 = _libm_cos(x_27)
-        x_28 = _libm_sin(x_27) * t28 + x_27
-        t29 = _libm_cos(x_28)
-        x_29 = _libm_sin(x_28) * t29 + x_28
-        t30 = _libm_cos(x_29)
-        x_30_out[i] = _libm_sin(x_29) * t30 + x_29
+        t1 = x.dtype.type(_libm_cos(x[i]))
+        x_1 = x.dtype.type(_libm_sin(x[i])) * t1 + x[i]
+        t2 = x.dtype.type(_libm_cos(x_1))
+        x_2 = x.dtype.type(_libm_sin(x_1)) * t2 + x_1
+        t3 = x.dtype.type(_libm_cos(x_2))
+        x_3 = x.dtype.type(_libm_sin(x_2)) * t3 + x_2
+        t4 = x.dtype.type(_libm_cos(x_3))
+        x_4 = x.dtype.type(_libm_sin(x_3)) * t4 + x_3
+        t5 = x.dtype.type(_libm_cos(x_4))
+        x_5 = x.dtype.type(_libm_sin(x_4)) * t5 + x_4
+        t6 = x.dtype.type(_libm_cos(x_5))
+        x_6 = x.dtype.type(_libm_sin(x_5)) * t6 + x_5
+        t7 = x.dtype.type(_libm_cos(x_6))
+        x_7 = x.dtype.type(_libm_sin(x_6)) * t7 + x_6
+        t8 = x.dtype.type(_libm_cos(x_7))
+        x_8 = x.dtype.type(_libm_sin(x_7)) * t8 + x_7
+        t9 = x.dtype.type(_libm_cos(x_8))
+        x_9 = x.dtype.type(_libm_sin(x_8)) * t9 + x_8
+        t10 = x.dtype.type(_libm_cos(x_9))
+        x_10 = x.dtype.type(_libm_sin(x_9)) * t10 + x_9
+        t11 = x.dtype.type(_libm_cos(x_10))
+        x_11 = x.dtype.type(_libm_sin(x_10)) * t11 + x_10
+        t12 = x.dtype.type(_libm_cos(x_11))
+        x_12 = x.dtype.type(_libm_sin(x_11)) * t12 + x_11
+        t13 = x.dtype.type(_libm_cos(x_12))
+        x_13 = x.dtype.type(_libm_sin(x_12)) * t13 + x_12
+        t14 = x.dtype.type(_libm_cos(x_13))
+        x_14 = x.dtype.type(_libm_sin(x_13)) * t14 + x_13
+        t15 = x.dtype.type(_libm_cos(x_14))
+        x_15 = x.dtype.type(_libm_sin(x_14)) * t15 + x_14
+        t16 = x.dtype.type(_libm_cos(x_15))
+        x_16 = x.dtype.type(_libm_sin(x_15)) * t16 + x_15
+        t17 = x.dtype.type(_libm_cos(x_16))
+        x_17 = x.dtype.type(_libm_sin(x_16)) * t17 + x_16
+        t18 = x.dtype.type(_libm_cos(x_17))
+        x_18 = x.dtype.type(_libm_sin(x_17)) * t18 + x_17
+        t19 = x.dtype.type(_libm_cos(x_18))
+        x_19 = x.dtype.type(_libm_sin(x_18)) * t19 + x_18
+        t20 = x.dtype.type(_libm_cos(x_19))
+        x_20 = x.dtype.type(_libm_sin(x_19)) * t20 + x_19
+        t21 = x.dtype.type(_libm_cos(x_20))
+        x_21 = x.dtype.type(_libm_sin(x_20)) * t21 + x_20
+        t22 = x.dtype.type(_libm_cos(x_21))
+        x_22 = x.dtype.type(_libm_sin(x_21)) * t22 + x_21
+        t23 = x.dtype.type(_libm_cos(x_22))
+        x_23 = x.dtype.type(_libm_sin(x_22)) * t23 + x_22
+        t24 = x.dtype.type(_libm_cos(x_23))
+        x_24 = x.dtype.type(_libm_sin(x_23)) * t24 + x_23
+        t25 = x.dtype.type(_libm_cos(x_24))
+        x_25 = x.dtype.type(_libm_sin(x_24)) * t25 + x_24
+        t26 = x.dtype.type(_libm_cos(x_25))
+        x_26 = x.dtype.type(_libm_sin(x_25)) * t26 + x_25
+        t27 = x.dtype.type(_libm_cos(x_26))
+        x_27 = x.dtype.type(_libm_sin(x_26)) * t27 + x_26
+        t28 = x.dtype.type(_libm_cos(x_27))
+        x_28 = x.dtype.type(_libm_sin(x_27)) * t28 + x_27
+        t29 = x.dtype.type(_libm_cos(x_28))
+        x_29 = x.dtype.type(_libm_sin(x_28)) * t29 + x_28
+        t30 = x.dtype.type(_libm_cos(x_29))
+        x_30_out[i] = x.dtype.type(_libm_sin(x_29)) * t30 + x_29
         t31 = t1 * t2 * t3 * t4 * t5
         t32 = t31 * t6 * t7 * t8 * t9
         t33 = t32 * t10 * t11 * t12 * t13
@@ -650,4 +651,4 @@ def _value_and_grad_loop(x, x_30_out, x_bar_out):
         t36 = t35 * t22 * t23 * t24 * t25
         t37 = t36 * t26 * t27 * t28 * t29
         t38 = t37 * t30
-        x_bar_out[i] = 1073741824.0 * (t38 * t38)
+        x_bar_out[i] = const * (t38 * t38)

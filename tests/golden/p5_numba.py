@@ -72,17 +72,17 @@ def _fusable(arrays, scalars):
 
 
 def _fused(loop, arrays, scalars, outputs, sums):
-    """``loop`` over the flattened arrays, with the scalars as floats. Returns its
+    """``loop`` over the flattened arrays, with the scalars. Returns its
     ``outputs`` arrays, of the arrays' dtype (rows of one array, ``_outputs``), then its
     ``sums``: the chunks' parts (``parts``, one column per chunk of ``_CHUNK``
-    elements, float64) added pairwise by NumPy, in the arrays' dtype. (float32 arrays:
-    a node of a float32 and a float64 number is a float64 in the loop, as it is for
-    numba, and is rounded to float32 where it is written.)"""
+    elements, float64) added pairwise by NumPy, in the arrays' dtype. The scalars (and
+    the loop's constants) are of the arrays' dtype, as NumPy promotes them: float32
+    arrays compute in float32."""
     flat = [x.reshape(-1) for x in arrays]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
         outs = list(_outputs(loop, outputs, flat[0].size, flat[0].dtype))
-        loop(*flat, *(float(s) for s in scalars), *outs, *parts)
+        loop(*flat, *(flat[0].dtype.type(s) for s in scalars), *outs, *parts)
     return tuple(o.reshape(arrays[0].shape) for o in outs) + \
         (tuple(parts[0].sum(axis=1).astype(flat[0].dtype)) if sums else ())
 
@@ -206,13 +206,15 @@ def forward(x):
 def _forward_loop(x, parts):
     """forward element by element: one pass over the arrays, on all cores;
     chunk k of _CHUNK elements adds up its parts of the sums in parts[:, k]."""
+    const = x.dtype.type(2.0)
+    const_1 = x.dtype.type(1.0)
     for k in numba.prange(parts.shape[1]):
         t1 = 0.0
         t2 = 0.0
         for i in range(k * _CHUNK, min((k + 1) * _CHUNK, x.size)):
-            t3 = x[i] ** 2.0
+            t3 = x[i] ** const
             t4 = x[min(i + 1, x.size - 1)] - t3
-            t5 = 1.0 - x[i]
+            t5 = const_1 - x[i]
             t1 += t4 * t4 if i < x.size - 1 else 0.0
             t2 += t5 * t5 if i < x.size - 1 else 0.0
         parts[0, k] = t1
@@ -244,24 +246,29 @@ def value_and_grad(x):
 def _value_and_grad_loop(x, x_bar_out, parts):
     """value_and_grad element by element: one pass over the arrays, on all cores;
     chunk k of _CHUNK elements adds up its parts of the sums in parts[:, k]."""
+    const = x.dtype.type(2.0)
+    const_1 = x.dtype.type(1.0)
+    const_2 = x.dtype.type(200.0)
+    const_3 = x.dtype.type(-2.0)
+    const_4 = x.dtype.type(0.0)
     for k in numba.prange(parts.shape[1]):
         t1 = 0.0
         t2 = 0.0
         for i in range(k * _CHUNK, min((k + 1) * _CHUNK, x.size)):
-            t3_m1 = x[max(i - 1, 0)] ** 2.0
-            t3 = x[i] ** 2.0
+            t3_m1 = x[max(i - 1, 0)] ** const
+            t3 = x[i] ** const
             t4_m1 = x[i] - t3_m1
             t4 = x[min(i + 1, x.size - 1)] - t3
-            t5 = 1.0 - x[i]
+            t5 = const_1 - x[i]
             t1 += t4 * t4 if i < x.size - 1 else 0.0
             t2 += t5 * t5 if i < x.size - 1 else 0.0
-            t4_bar_m1 = 200.0 * t4_m1
-            t4_bar = 200.0 * t4
+            t4_bar_m1 = const_2 * t4_m1
+            t4_bar = const_2 * t4
             t6 = t4_bar * x[i]
             t7 = t6 + t5
-            xs_bar = t7 * -2.0
-            t8 = xs_bar if i < x.size - 1 else 0.0
-            x_bar = t8 + (t4_bar_m1 if i >= 1 else 0.0)
+            xs_bar = t7 * const_3
+            t8 = xs_bar if i < x.size - 1 else const_4
+            x_bar = t8 + (t4_bar_m1 if i >= 1 else const_4)
             x_bar_out[i] = x_bar
         parts[0, k] = t1
         parts[1, k] = t2

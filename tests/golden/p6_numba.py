@@ -65,17 +65,17 @@ def _fusable(arrays, scalars):
 
 
 def _fused(loop, arrays, scalars, outputs, sums):
-    """``loop`` over the flattened arrays, with the scalars as floats. Returns its
+    """``loop`` over the flattened arrays, with the scalars. Returns its
     ``outputs`` arrays, of the arrays' dtype (rows of one array, ``_outputs``), then its
     ``sums``: the chunks' parts (``parts``, one column per chunk of ``_CHUNK``
-    elements, float64) added pairwise by NumPy, in the arrays' dtype. (float32 arrays:
-    a node of a float32 and a float64 number is a float64 in the loop, as it is for
-    numba, and is rounded to float32 where it is written.)"""
+    elements, float64) added pairwise by NumPy, in the arrays' dtype. The scalars (and
+    the loop's constants) are of the arrays' dtype, as NumPy promotes them: float32
+    arrays compute in float32."""
     flat = [x.reshape(-1) for x in arrays]
     parts = [np.empty((sums, -(-flat[0].size // _CHUNK)))] if sums else []
     with _ONE_LOOP:  # numba's fallback threads (workqueue) abort on concurrent loops
         outs = list(_outputs(loop, outputs, flat[0].size, flat[0].dtype))
-        loop(*flat, *(float(s) for s in scalars), *outs, *parts)
+        loop(*flat, *(flat[0].dtype.type(s) for s in scalars), *outs, *parts)
     return tuple(o.reshape(arrays[0].shape) for o in outs) + \
         (tuple(parts[0].sum(axis=1).astype(flat[0].dtype)) if sums else ())
 
@@ -336,13 +336,14 @@ def forward(x, z, m1, m2, ls1, ls2):
 def _forward_loop(x, m1, m2, t1, t2, t3, t4, parts):
     """forward element by element: one pass over the arrays, on all cores;
     chunk k of _CHUNK elements adds up its parts of the sums in parts[:, k]."""
+    const = x.dtype.type(2.0)
     for k in numba.prange(parts.shape[1]):
         t5 = 0.0
         for i in range(k * _CHUNK, min((k + 1) * _CHUNK, x.size)):
-            t6 = _libm_exp((x[i] - m1) ** 2.0 * t1)
-            t7 = _libm_exp((x[i] - m2) ** 2.0 * t3)
+            t6 = x.dtype.type(_libm_exp((x[i] - m1) ** const * t1))
+            t7 = x.dtype.type(_libm_exp((x[i] - m2) ** const * t3))
             p = t6 * t2 + t7 * t4
-            t5 = _sum_add(t5, _libm_log(p))
+            t5 = _sum_add(t5, x.dtype.type(_libm_log(p)))
         parts[0, k] = t5
 
 
@@ -427,6 +428,7 @@ def value_and_grad(x, z, m1, m2, ls1, ls2):
 def _value_and_grad_loop(x, m1, m2, t1, t2, t3, t4, parts):
     """value_and_grad element by element: one pass over the arrays, on all cores;
     chunk k of _CHUNK elements adds up its parts of the sums in parts[:, k]."""
+    const = x.dtype.type(2.0)
     for k in numba.prange(parts.shape[1]):
         t5 = 0.0
         t6 = 0.0
@@ -438,12 +440,12 @@ def _value_and_grad_loop(x, m1, m2, t1, t2, t3, t4, parts):
         for i in range(k * _CHUNK, min((k + 1) * _CHUNK, x.size)):
             t12 = x[i] - m1
             t13 = x[i] - m2
-            t14 = t12 ** 2.0
-            t15 = _libm_exp(t14 * t1)
-            t16 = t13 ** 2.0
-            t17 = _libm_exp(t16 * t3)
+            t14 = t12 ** const
+            t15 = x.dtype.type(_libm_exp(t14 * t1))
+            t16 = t13 ** const
+            t17 = x.dtype.type(_libm_exp(t16 * t3))
             p = t15 * t2 + t17 * t4
-            t5 = _sum_add(t5, _libm_log(p))
+            t5 = _sum_add(t5, x.dtype.type(_libm_log(p)))
             t18 = t17 / p
             t6 = _sum_add(t6, t18)
             t7 = _sum_add(t7, t18 * t16)
