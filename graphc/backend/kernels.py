@@ -130,9 +130,11 @@ def kernel_source(split: blocks.Split, fname: str, emission: Emission,
     return "\n".join(out) + "\n"
 
 
-_OWN_FLOAT = re.compile(r"\d\.\d|np\.(inf|nan)|math\.|(^|[^.\w])_\w+\(")
+_OWN_FLOAT = re.compile(r"\d\.\d|np\.(inf|nan)|math\.|(^|[^.\w])_(?!"
+                        + vector_math.PREFIX[1:] + r")\w+\(")
 """A spelling that computes a float64 whatever its operands: a literal, a call of a
-helper (``_pick``, ``_heaviside``) or of the C library (``math.erf``)."""
+helper (``_pick``, ``_heaviside``) or of the C library (``math.erf``); not the loops'
+own C functions (``_libm_sin``: ``sinf`` on a float32)."""
 
 
 def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:

@@ -340,10 +340,10 @@ def _forward_loop(x, m1, m2, t1, t2, t3, t4, parts):
     for k in numba.prange(parts.shape[1]):
         t5 = 0.0
         for i in range(k * _CHUNK, min((k + 1) * _CHUNK, x.size)):
-            t6 = x.dtype.type(_libm_exp((x[i] - m1) ** const * t1))
-            t7 = x.dtype.type(_libm_exp((x[i] - m2) ** const * t3))
+            t6 = _libm_exp((x[i] - m1) ** const * t1)
+            t7 = _libm_exp((x[i] - m2) ** const * t3)
             p = t6 * t2 + t7 * t4
-            t5 = _sum_add(t5, x.dtype.type(_libm_log(p)))
+            t5 = _sum_add(t5, _libm_log(p))
         parts[0, k] = t5
 
 
@@ -441,11 +441,11 @@ def _value_and_grad_loop(x, m1, m2, t1, t2, t3, t4, parts):
             t12 = x[i] - m1
             t13 = x[i] - m2
             t14 = t12 ** const
-            t15 = x.dtype.type(_libm_exp(t14 * t1))
+            t15 = _libm_exp(t14 * t1)
             t16 = t13 ** const
-            t17 = x.dtype.type(_libm_exp(t16 * t3))
+            t17 = _libm_exp(t16 * t3)
             p = t15 * t2 + t17 * t4
-            t5 = _sum_add(t5, x.dtype.type(_libm_log(p)))
+            t5 = _sum_add(t5, _libm_log(p))
             t18 = t17 / p
             t6 = _sum_add(t6, t18)
             t7 = _sum_add(t7, t18 * t16)
