@@ -156,9 +156,12 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
     typed: dict[str, str] = {}  # a constant's literal -> its name in the loop
 
     def literal(value: float, integral: bool = False) -> tuple[str, int]:
-        """A constant of the arrays' dtype, named before the loop: NumPy's promotion (a
-        float32 array's ``x * 3.0`` is a float32, numba's a float64: floor(x * 3.0) was
-        off by one, (x + 1e-8) - x not 0); an integral exponent stays an int."""
+        """A constant of the arrays' dtype, named at the top of the loop's body: NumPy's
+        promotion (a float32 array's ``x * 3.0`` is a float32, numba's a float64:
+        floor(x * 3.0) was off by one, (x + 1e-8) - x not 0); an integral exponent stays
+        an int. Inside the body LLVM folds it (x ** 2.0 is x * x); named before the
+        prange, it is an argument of numba's parallel function, and x ** const a call of
+        pow (slower, and 1 ulp from x * x)."""
         text, prec = loops.float_literal(value, integral)
         if integral and text.lstrip("-").isdigit():
             return text, prec
@@ -197,17 +200,16 @@ def loop_source(split: blocks.Split, fname: str, emission: Emission) -> str:
                  for o, p in zip(split.outputs, outs) if filled[o] not in nodes]
     out = ['@numba.njit(parallel=True, error_model="numpy")']
     doc = f"{fname} element by element: one pass over the arrays, on all cores"
-    constants = [f"    {name} = {params[0]}.dtype.type({text})" for text, name in typed.items()]
+    constants = [f"{name} = {params[0]}.dtype.type({text})" for text, name in typed.items()]
     if not split.sums:
         out += wrapped(f"def {lname}(", params + outs, "):")
-        out += [f'    """{doc}."""', *constants,
-                f"    for i in numba.prange({params[0]}.size):"]
-        return "\n".join(out + [f"        {row}" for row in body]) + "\n"
+        out += [f'    """{doc}."""', f"    for i in numba.prange({params[0]}.size):"]
+        return "\n".join(out + [f"        {row}" for row in constants + body]) + "\n"
     parts, k = namer.fresh("parts"), namer.fresh("k")
     out += wrapped(f"def {lname}(", params + outs + [parts], "):")
     out += [f'    """{doc};\n    chunk {k} of _CHUNK elements adds up its parts of the sums '
-            f'in {parts}[:, {k}]."""', *constants,
-            f"    for {k} in numba.prange({parts}.shape[1]):"]
+            f'in {parts}[:, {k}]."""', f"    for {k} in numba.prange({parts}.shape[1]):"]
+    out += [f"        {row}" for row in constants]
     out += [f"        {namer(s)} = 0.0" for s in split.sums]
     out += [f"        for i in range({k} * _CHUNK, min(({k} + 1) * _CHUNK, {params[0]}.size)):"]
     out += [f"            {row}" for row in body]

@@ -205,8 +205,8 @@ def forward(a, b):
 @numba.njit(parallel=True, error_model="numpy")
 def _forward_loop(a, b, e_out):
     """forward element by element: one pass over the arrays, on all cores."""
-    const = a.dtype.type(1.0)
     for i in numba.prange(a.size):
+        const = a.dtype.type(1.0)
         c = a[i] + b[i]
         d = b[i] + const
         e_out[i] = c * d
@@ -241,8 +241,8 @@ def value_and_grad(a, b):
 @numba.njit(parallel=True, error_model="numpy")
 def _value_and_grad_loop(a, b, e_out, a_bar_out, b_bar_out):
     """value_and_grad element by element: one pass over the arrays, on all cores."""
-    const = a.dtype.type(1.0)
     for i in numba.prange(a.size):
+        const = a.dtype.type(1.0)
         c = a[i] + b[i]
         d = b[i] + const
         a_bar_out[i] = d

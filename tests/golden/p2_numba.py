@@ -307,8 +307,8 @@ def _value_and_grad_loop(
     w0, x0, w1, x1, w2, f_out, w0_bar_out, x0_bar_out, w1_bar_out, x1_bar_out,
     w2_bar_out):
     """value_and_grad element by element: one pass over the arrays, on all cores."""
-    const = w0.dtype.type(1.0)
     for i in numba.prange(w0.size):
+        const = w0.dtype.type(1.0)
         t1 = w0[i] * x0[i] + w1[i] * x1[i] + w2[i]
         f = w0.dtype.type(1.0 / (1.0 + _libm_exp(-t1)))
         f_out[i] = f

@@ -581,8 +581,8 @@ def value_and_grad(x):
 @numba.njit(parallel=True, error_model="numpy")
 def _value_and_grad_loop(x, x_30_out, x_bar_out):
     """value_and_grad element by element: one pass over the arrays, on all cores."""
-    const = x.dtype.type(1073741824.0)
     for i in numba.prange(x.size):
+        const = x.dtype.type(1073741824.0)
         t1 = _libm_cos(x[i])
         x_1 = _libm_sin(x[i]) * t1 + x[i]
         t2 = _libm_cos(x_1)

@@ -206,9 +206,9 @@ def forward(x):
 def _forward_loop(x, parts):
     """forward element by element: one pass over the arrays, on all cores;
     chunk k of _CHUNK elements adds up its parts of the sums in parts[:, k]."""
-    const = x.dtype.type(2.0)
-    const_1 = x.dtype.type(1.0)
     for k in numba.prange(parts.shape[1]):
+        const = x.dtype.type(2.0)
+        const_1 = x.dtype.type(1.0)
         t1 = 0.0
         t2 = 0.0
         for i in range(k * _CHUNK, min((k + 1) * _CHUNK, x.size)):
@@ -246,12 +246,12 @@ def value_and_grad(x):
 def _value_and_grad_loop(x, x_bar_out, parts):
     """value_and_grad element by element: one pass over the arrays, on all cores;
     chunk k of _CHUNK elements adds up its parts of the sums in parts[:, k]."""
-    const = x.dtype.type(2.0)
-    const_1 = x.dtype.type(1.0)
-    const_2 = x.dtype.type(200.0)
-    const_3 = x.dtype.type(-2.0)
-    const_4 = x.dtype.type(0.0)
     for k in numba.prange(parts.shape[1]):
+        const = x.dtype.type(2.0)
+        const_1 = x.dtype.type(1.0)
+        const_2 = x.dtype.type(200.0)
+        const_3 = x.dtype.type(-2.0)
+        const_4 = x.dtype.type(0.0)
         t1 = 0.0
         t2 = 0.0
         for i in range(k * _CHUNK, min((k + 1) * _CHUNK, x.size)):

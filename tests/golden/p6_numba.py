@@ -336,8 +336,8 @@ def forward(x, z, m1, m2, ls1, ls2):
 def _forward_loop(x, m1, m2, t1, t2, t3, t4, parts):
     """forward element by element: one pass over the arrays, on all cores;
     chunk k of _CHUNK elements adds up its parts of the sums in parts[:, k]."""
-    const = x.dtype.type(2.0)
     for k in numba.prange(parts.shape[1]):
+        const = x.dtype.type(2.0)
         t5 = 0.0
         for i in range(k * _CHUNK, min((k + 1) * _CHUNK, x.size)):
             t6 = _libm_exp((x[i] - m1) ** const * t1)
@@ -428,8 +428,8 @@ def value_and_grad(x, z, m1, m2, ls1, ls2):
 def _value_and_grad_loop(x, m1, m2, t1, t2, t3, t4, parts):
     """value_and_grad element by element: one pass over the arrays, on all cores;
     chunk k of _CHUNK elements adds up its parts of the sums in parts[:, k]."""
-    const = x.dtype.type(2.0)
     for k in numba.prange(parts.shape[1]):
+        const = x.dtype.type(2.0)
         t5 = 0.0
         t6 = 0.0
         t7 = 0.0
