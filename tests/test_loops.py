@@ -48,16 +48,16 @@ def test_the_colah_loop():
         '@numba.njit(parallel=True, error_model="numpy")\n'
         "def _forward_loop(a, b, e_out):\n"
         '    """forward element by element: one pass over the arrays, on all cores."""\n'
-        "    const = a.dtype.type(1.0)\n"  # NumPy's promotion: float32 arrays stay float32
         "    for i in numba.prange(a.size):\n"
+        "        const = a.dtype.type(1.0)\n"  # NumPy's promotion: float32 arrays stay float32
         "        c = a[i] + b[i]\n"
         "        d = b[i] + const\n"
         "        e_out[i] = c * d")
     assert source.endswith(
         "def _value_and_grad_loop(a, b, e_out, a_bar_out, b_bar_out):\n"
         '    """value_and_grad element by element: one pass over the arrays, on all cores."""\n'
-        "    const = a.dtype.type(1.0)\n"
         "    for i in numba.prange(a.size):\n"
+        "        const = a.dtype.type(1.0)\n"
         "        c = a[i] + b[i]\n"
         "        d = b[i] + const\n"
         "        a_bar_out[i] = d\n"
