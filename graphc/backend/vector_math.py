@@ -1,13 +1,13 @@
 """Vectorisable numba loops: glibc's vector math (libmvec), sums that LLVM may reorder.
-A loop's ``sin``, ``exp``, ``tanh``...
-is a call of the C library's function that names its libmvec variants for LLVM's loop
-vectoriser (the ``vector-function-abi-variant`` attribute: what LLVM's own
-``--vector-library`` option adds, which llvmlite 0.50's LLVM 22 no longer passes to the
-vectoriser), so a loop that vectorises computes 2 to 16 elements per call, within 4 ulp
-of NumPy's. The C library's scalar functions where glibc has no libmvec, off x86-64, or
-with ``GRAPHC_LIBMVEC=0``; nothing changes for the process's other numba functions. A
-loop's sums add with ``_sum_add`` (``_adder``), so that loops with sums vectorise too.
-The helpers ship with the emitted module."""
+
+A loop's ``sin``, ``exp``, ``tanh``... is a call of the C library's function naming its
+libmvec variants for LLVM's loop vectoriser (the ``vector-function-abi-variant``
+attribute, which LLVM's own ``--vector-library`` option adds; llvmlite 0.50's LLVM 22 no
+longer passes that option on), so a loop that vectorises computes 2 to 16 elements per
+call, within 4 ulp of NumPy's. The C library's scalar functions where glibc has no
+libmvec, off x86-64, or with ``GRAPHC_LIBMVEC=0``; the process's other numba functions
+are untouched. A loop's sums add with ``_sum_add`` (``_adder``), so that loops with sums
+vectorise too. The helpers ship with the emitted module."""
 
 from __future__ import annotations
 
