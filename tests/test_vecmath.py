@@ -135,3 +135,18 @@ def test_a_loop_with_sums_vectorises():
     if LIBMVEC and fn.module._VECTOR_MATH[0] == "libmvec":
         calls = _vector_calls(fn.module._value_and_grad_loop)
         assert any(c.endswith("_exp") for c in calls) and any(c.endswith("_log") for c in calls)
+
+
+@pytest.mark.parametrize("exponent", ["inf", "nan", "3", "-1.5"])
+def test_a_constant_exponent_of_any_value(exponent):
+    """A constant exponent picks the spelling: integral ones multiply (x ** 3), others
+    call pow (libmvec's); inf and nan are not integral (once round(inf): OverflowError
+    at compile time)."""
+    g = gc.parse(f"x: [N]\ny = x ** {exponent}\n")
+    fn = gc.compile(g, backend="numba")
+    x = np.random.default_rng(4).uniform(0.5, 1.5, N)
+    with np.errstate(all="ignore"):
+        (value, grads), (want, wgrads) = fn(x=x), gc.compile(g)(x=x)
+    np.testing.assert_allclose(value, want, rtol=1e-14, equal_nan=True)
+    np.testing.assert_allclose(grads["x"], wgrads["x"], rtol=1e-13, equal_nan=True)
+    assert ("_libm_pow(" in fn.source) == (exponent in ("inf", "nan", "-1.5"))

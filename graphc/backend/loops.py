@@ -114,7 +114,7 @@ def scalar_form(g: Graph) -> Callable[[str], printer.Form]:
                 if g.is_const(g.args(node)[1]) else None
             if exponent == 0.5:
                 return "np.sqrt({0})", ATOM, (0,)  # NumPy's x ** 0.5: sqrt(-0.0) is -0.0
-            if exponent is None or exponent != round(exponent):  # x ** 2.0: x * x
+            if exponent is None or not float(exponent).is_integer():  # x ** 2.0: x * x
                 return vector_math.spelled("np.pow({0}, {1})"), ATOM, (0, 0)
         return vector_math.spelled(op.code), op.prec, op.slot_prec
     return form
